@@ -1,0 +1,89 @@
+#include "cmd_analyze.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "cb/analyze.hpp"
+#include "console.hpp"
+#include "exit_codes.hpp"
+
+namespace cb::cli {
+
+namespace {
+
+struct AnalyzeArgs {
+    std::vector<std::string> inputs;
+    std::string out_dir = "cowrie-batch-out";
+    unsigned threads = 0;
+    double idle_timeout = 180;
+    double auth_timeout = 120;
+    bool quiet = false;
+};
+
+int run_analyze(const AnalyzeArgs& a) {
+    const auto t0 = std::chrono::steady_clock::now();
+    InputSet inputs = scan_inputs(a.inputs);
+    std::uint64_t total = 0;
+    std::size_t logs = 0;
+    for (const auto& f : inputs.files)
+        if (f.kind == FileKind::JsonLog) {
+            total += f.size;
+            ++logs;
+        }
+    if (logs == 0) {
+        for (const auto& p : inputs.problems)
+            std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
+        std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs (%zu files looked at)\n",
+                     inputs.files.size());
+        return kExitUsage;
+    }
+    AnalyzeOptions opt;
+    opt.inputs = a.inputs;
+    opt.out_dir = a.out_dir;
+    opt.threads = a.threads;
+    opt.session.idle_timeout_s = a.idle_timeout;
+    opt.session.auth_timeout_s = a.auth_timeout;
+    AnalyzeResult res;
+    {
+        Progress progress(total, !a.quiet);
+        opt.progress_bytes = progress.counter();
+        res = analyze(std::move(inputs), opt);
+    }
+    const bool skipped = report_problems(res.run);
+    for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
+    if (!res.errors.empty()) return kExitFatal;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!a.quiet) print_summary(res.run, a.out_dir, secs);
+    return skipped ? kExitSkipped : kExitClean;
+}
+
+}  // namespace
+
+void add_analyze_command(CLI::App& app, int* exit_code) {
+    auto args = std::make_shared<AnalyzeArgs>();
+    CLI::App* cmd = app.add_subcommand("analyze", "Rebuild sessions from Cowrie JSON logs and write all outputs");
+    cmd->footer(
+        "INPUT is any mix of files, folders (searched recursively), glob patterns and - (stdin).\n"
+        "Compression (gzip, bzip2, zstd) is detected from content. In folders only Cowrie JSON\n"
+        "event logs are read; text logs, TTY recordings and downloads are listed in summary.json.\n\n"
+        "Outputs in OUTDIR: summary.json, sessions.jsonl, cowrie.sqlite, tables/*.csv.\n\n"
+        "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
+        "(see stderr and summary.json); 2 usage error or no event log found; 3 outputs could not be written.");
+    cmd->add_option("inputs", args->inputs, "Log files, folders, globs or - for stdin")->required();
+    cmd->add_option("-o,--out", args->out_dir, "Output folder (created if missing)")->capture_default_str();
+    cmd->add_option("-t,--threads", args->threads, "Worker threads (default: all cores)")
+        ->check(CLI::Range(0u, 1024u));
+    cmd->add_option("--idle-timeout", args->idle_timeout,
+                    "Cowrie's [honeypot] idle_timeout in seconds, used to tell idle timeouts from disconnects")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--auth-timeout", args->auth_timeout,
+                    "Cowrie's [honeypot] authentication_timeout in seconds (sessions without a successful login)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
+    cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });
+}
+
+}  // namespace cb::cli

@@ -1,0 +1,150 @@
+#include "console.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "cb/text.hpp"
+#include "cb/version.hpp"
+
+namespace cb::cli {
+
+namespace {
+
+std::string with_commas(std::uint64_t v) {
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+std::string human_bytes(std::uint64_t b) {
+    char buf[32];
+    if (b >= (1ull << 30))
+        std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / (1ull << 30));
+    else if (b >= (1ull << 20))
+        std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1ull << 20));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1024);
+    return buf;
+}
+
+}  // namespace
+
+Progress::Progress(std::uint64_t total_bytes, bool enabled)
+    : total_(std::max<std::uint64_t>(1, total_bytes)), enabled_(enabled && ::isatty(2)) {
+    if (!enabled_) return;
+    thread_ = std::thread([this] {
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!stop_.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            const std::uint64_t d = std::min(done_.load(), total_);
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const int width = 30;
+            const int fill = static_cast<int>(static_cast<double>(d) / static_cast<double>(total_) * width);
+            std::string bar(static_cast<std::size_t>(fill), '#');
+            bar.resize(width, '.');
+            std::fprintf(stderr, "\r  reading [%s] %3d%%  %s  %.0f MB/s ", bar.c_str(),
+                         static_cast<int>(100 * d / total_), human_bytes(d).c_str(),
+                         secs > 0 ? static_cast<double>(d) / (1 << 20) / secs : 0.0);
+            std::fflush(stderr);
+        }
+        std::fprintf(stderr, "\r\033[K");
+        std::fflush(stderr);
+    });
+}
+
+Progress::~Progress() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+bool report_problems(const RunData& run) {
+    bool any = false;
+    for (const auto& p : run.inputs.problems) {
+        std::fprintf(stderr, "cowrie-batch: skipped %s: %s\n", sanitize_for_terminal(p.path).c_str(),
+                     p.reason.c_str());
+        any = true;
+    }
+    for (const auto& f : run.ingest.files) {
+        const std::string path = sanitize_for_terminal(f.file.path);
+        if (!f.error.empty()) {
+            std::fprintf(stderr, "cowrie-batch: %s: %s (kept %s events read before it)\n", path.c_str(),
+                         f.error.c_str(), with_commas(f.counts.events).c_str());
+            any = true;
+        }
+        const std::uint64_t rej = f.counts.rejected_total();
+        if (rej) {
+            std::string reasons;
+            for (std::size_t i = 1; i < f.counts.rejected.size(); ++i)
+                if (f.counts.rejected[i])
+                    reasons += (reasons.empty() ? "" : ", ") +
+                               std::string(reject_reason_name(static_cast<Reject>(i))) + " " +
+                               with_commas(f.counts.rejected[i]);
+            const std::string first = f.samples.empty() ? "" : ", first at line " + std::to_string(f.samples[0].line);
+            std::fprintf(stderr, "cowrie-batch: %s: rejected %s line%s (%s)%s\n", path.c_str(), with_commas(rej).c_str(),
+                         rej == 1 ? "" : "s", reasons.c_str(), first.c_str());
+            any = true;
+        }
+    }
+    return any;
+}
+
+void print_summary(const RunData& run, const std::string& out_dir, double seconds) {
+    const auto& c = run.ingest.totals;
+    std::uint64_t attempts = 0, ok = 0, commands = 0, failed = 0, downloads = 0;
+    std::map<std::string_view, int> sensors;
+    std::map<std::string_view, int> ips;
+    for (const auto& s : run.sessions) {
+        attempts += s.login_attempts;
+        ok += s.login_successes;
+        commands += s.commands;
+        failed += s.failed_commands;
+        for (const auto& it : s.items) downloads += it.kind == ItemKind::Download;
+        sensors[s.sensor];
+        ips[s.src_ip];
+    }
+    std::printf("cowrie-batch %s: %zu log files (%s) -> %s events in %s sessions from %s addresses on %zu sensors\n",
+                kVersion, run.ingest.files.size(), human_bytes(c.bytes).c_str(), with_commas(c.events).c_str(),
+                with_commas(run.sessions.size()).c_str(), with_commas(ips.size()).c_str(), sensors.size());
+    if (!run.sessions.empty()) {
+        Micros first = INT64_MAX, last = INT64_MIN;
+        for (const auto& s : run.sessions) {
+            first = std::min(first, s.start);
+            last = std::max(last, s.end);
+        }
+        std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(first).substr(0, 19).c_str(),
+                    format_timestamp(last).substr(0, 19).c_str());
+    }
+    std::printf("  logins      %s attempts, %s successful\n", with_commas(attempts).c_str(), with_commas(ok).c_str());
+    std::printf("  commands    %s lines, %s with a command Cowrie does not know\n", with_commas(commands).c_str(),
+                with_commas(failed).c_str());
+    std::printf("  downloads   %s\n", with_commas(downloads).c_str());
+    for (const auto& t : run.tables) {
+        if (t.name != "commands" || t.rows.empty()) continue;
+        std::printf("  top commands:\n");
+        for (std::size_t i = 0; i < std::min<std::size_t>(5, t.rows.size()); ++i)
+            std::printf("    %8lld  %s\n", static_cast<long long>(std::get<std::int64_t>(t.rows[i][1])),
+                        sanitize_for_terminal(std::get<std::string>(t.rows[i][0]), 90).c_str());
+    }
+    const std::uint64_t rej = c.rejected_total();
+    if (rej) {
+        std::string reasons;
+        for (std::size_t i = 1; i < c.rejected.size(); ++i)
+            if (c.rejected[i])
+                reasons += (reasons.empty() ? "" : ", ") + std::string(reject_reason_name(static_cast<Reject>(i))) +
+                           " " + with_commas(c.rejected[i]);
+        std::printf("  rejected    %s lines (%s); samples in summary.json\n", with_commas(rej).c_str(),
+                    reasons.c_str());
+    }
+    std::size_t others = 0;
+    for (const auto& f : run.inputs.files) others += f.kind != FileKind::JsonLog;
+    if (others) std::printf("  not event logs: %zu files (text logs, TTY recordings, downloads...), listed in summary.json\n", others);
+    std::printf("  wrote %s/{summary.json, sessions.jsonl, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+                sanitize_for_terminal(out_dir).c_str(), seconds);
+}
+
+}  // namespace cb::cli

@@ -1,0 +1,28 @@
+// cowrie-batch: the command-line front of the cb_core library. Subcommands live in cmd_*.cpp.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+#include "cb/version.hpp"
+#include "cmd_analyze.hpp"
+#include "exit_codes.hpp"
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a write error, handled where it happens
+    CLI::App app{"cowrie-batch: batch analysis of Cowrie SSH/Telnet honeypot logs", "cowrie-batch"};
+    app.set_version_flag("-V,--version", std::string("cowrie-batch ") + cb::kVersion);
+    app.require_subcommand(1);
+    int exit_code = cb::cli::kExitClean;
+    cb::cli::add_analyze_command(app, &exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : cb::cli::kExitUsage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cowrie-batch: fatal: %s\n", e.what());
+        return cb::cli::kExitFatal;
+    }
+    return exit_code;
+}

@@ -1,0 +1,34 @@
+// The whole local run: inputs -> ingest (map, combine) -> sessions -> tables -> outputs.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "cb/outputs.hpp"
+
+namespace cb {
+
+struct AnalyzeOptions {
+    std::vector<std::string> inputs;
+    std::string out_dir;
+    unsigned threads = 0;  // 0: all cores
+    SessionOptions session;
+    std::size_t max_line_bytes = std::size_t{1} << 30;
+    std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
+};
+
+struct AnalyzeResult {
+    RunData run;
+    std::vector<std::string> errors;  // output problems (fatal)
+};
+
+// Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
+InputSet scan_inputs(const std::vector<std::string>& inputs);
+// Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
+AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
+
+// Builds sorted, finalized sessions from ingest shards (parallel over shards).
+std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);
+
+}  // namespace cb

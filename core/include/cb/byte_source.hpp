@@ -1,0 +1,40 @@
+// Byte sources: a file or stdin, decompressed by magic bytes (gzip, bzip2, zstd).
+//
+// Compression is detected from content, never from the file name. A damaged or cut
+// compressed stream yields every byte decoded before the damage, then reports it via
+// error(); callers keep those bytes (a truncated .gz still has good lines in it).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cb {
+
+enum class Compression { None, Gzip, Bzip2, Zstd };
+
+std::string_view compression_name(Compression c);
+Compression detect_compression(std::string_view head);
+
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    // Reads up to n bytes; returns 0 at the end of data or after an error.
+    virtual std::size_t read(char* buf, std::size_t n) = 0;
+    // Empty when all went well; otherwise a one-line description of what went wrong.
+    const std::string& error() const { return error_; }
+    // Bytes consumed from the underlying file (compressed size).
+    std::size_t raw_bytes() const { return raw_bytes_; }
+
+protected:
+    std::string error_;
+    std::size_t raw_bytes_ = 0;
+};
+
+// Opens path ("-" for stdin) and wraps it in the right decompressor.
+// On failure returns nullptr and sets *error.
+std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* error,
+                                        Compression* detected = nullptr);
+
+}  // namespace cb

@@ -1,0 +1,33 @@
+// Writers for OUTDIR: summary.json, sessions.jsonl, tables/*.csv, cowrie.sqlite.
+// Every writer produces the same bytes for the same input, whatever the thread count.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cb/ingest.hpp"
+#include "cb/input_set.hpp"
+#include "cb/session.hpp"
+#include "cb/table.hpp"
+
+namespace cb {
+
+// Everything one run knows; the outputs are views of it.
+struct RunData {
+    InputSet inputs;
+    IngestResult ingest;
+    std::vector<Session> sessions;  // sorted by session_less
+    std::vector<Table> tables;
+    SessionOptions session_options;
+};
+
+void append_session_json(std::string& out, const Session& s);
+std::string summary_json(const RunData& run);
+
+// Each returns an empty string on success, else a message naming the file.
+std::string write_file_atomic(const std::string& path, std::string_view data);
+std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
+std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables);
+std::string write_sqlite(const std::string& path, const RunData& run);
+
+}  // namespace cb

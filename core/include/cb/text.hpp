@@ -1,0 +1,32 @@
+// Escaping for every place an attacker-controlled string leaves the tool.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cb {
+
+// Appends s to out as a JSON string literal (with quotes). Control characters,
+// quotes, backslashes, U+2028/U+2029 and "</" are escaped so the result is also
+// safe inside an HTML <script type="application/json"> block. Input must be valid UTF-8
+// (everything that went through the parser is).
+void append_json_string(std::string& out, std::string_view s);
+
+// Appends one RFC 4180 CSV cell. Cells starting with = + - @ (or TAB/CR, which
+// spreadsheets also treat as formula starts) are prefixed with a single quote.
+void append_csv_cell(std::string& out, std::string_view s);
+
+// For console output: drops C0/C1 control characters and ESC sequences, replaces
+// Unicode bidi overrides, and shortens to max_chars (… appended).
+std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars = 200);
+
+// True if s is valid UTF-8.
+bool is_valid_utf8(std::string_view s);
+
+// Rewrites a JSON line whose bytes are not valid UTF-8: each invalid byte becomes the
+// six characters \\xNN (a JSON-escaped backslash, then xNN), which decodes to the four
+// characters \xNN that Cowrie itself uses for undecodable bytes. Lossless: the original
+// byte can be recovered from the text.
+std::string repair_utf8_json(std::string_view line);
+
+}  // namespace cb

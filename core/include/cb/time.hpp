@@ -1,0 +1,29 @@
+// Timestamps: Cowrie writes ISO 8601 in UTC; we keep microseconds since the Unix epoch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cb {
+
+using Micros = std::int64_t;  // microseconds since 1970-01-01T00:00:00Z
+inline constexpr Micros kNoTime = INT64_MIN;
+inline constexpr Micros kMicrosPerSecond = 1'000'000;
+
+// Parses every form Cowrie has written: "2017-02-11T10:50:44.693595Z",
+// "2017-02-11T10:50:44Z" (1.x drops .ffffff when zero), "...+0200", "...+02:00",
+// "...+0000", and a space instead of 'T'. Returns nullopt for anything else.
+std::optional<Micros> parse_timestamp(std::string_view s);
+
+// "2024-04-05T12:00:01.123456Z"
+std::string format_timestamp(Micros t);
+// "2024-04-05"
+std::string format_day(Micros t);
+// ISO week "2024-W14"
+std::string format_iso_week(Micros t);
+// Days since epoch (floor).
+std::int64_t day_number(Micros t);
+
+}  // namespace cb

@@ -1,0 +1,86 @@
+#include "cb/analyze.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "cb/basic_tables.hpp"
+
+namespace cb {
+
+InputSet scan_inputs(const std::vector<std::string>& inputs) { return expand_inputs(inputs); }
+
+std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads) {
+    std::vector<std::vector<Session>> parts(shards.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t s = next.fetch_add(1);
+            if (s >= shards.size()) break;
+            parts[s].reserve(shards[s].size());
+            for (auto& [k, p] : shards[s]) parts[s].push_back(finalize(std::move(p), opt));
+            SessionMap().swap(shards[s]);
+            std::sort(parts[s].begin(), parts[s].end(), session_less);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    // k-way merge of the sorted parts: each session is moved once.
+    std::size_t total = 0;
+    for (const auto& p : parts) total += p.size();
+    std::vector<Session> all;
+    all.reserve(total);
+    std::vector<std::size_t> pos(parts.size(), 0);
+    auto later = [&](std::size_t a, std::size_t b) { return session_less(parts[b][pos[b]], parts[a][pos[a]]); };
+    std::vector<std::size_t> heap;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        if (!parts[i].empty()) heap.push_back(i);
+    std::make_heap(heap.begin(), heap.end(), later);
+    while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), later);
+        const std::size_t i = heap.back();
+        all.push_back(std::move(parts[i][pos[i]++]));
+        if (pos[i] < parts[i].size())
+            std::push_heap(heap.begin(), heap.end(), later);
+        else
+            heap.pop_back();
+    }
+    return all;
+}
+
+AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
+    AnalyzeResult res;
+    RunData& run = res.run;
+    run.inputs = std::move(inputs);
+    run.session_options = opt.session;
+    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+
+    IngestOptions io;
+    io.threads = threads;
+    io.max_line_bytes = opt.max_line_bytes;
+    io.progress_bytes = opt.progress_bytes;
+    run.ingest = ingest(run.inputs.files, io);
+    run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+    run.tables = basic_tables(run.sessions);
+
+    std::error_code ec;
+    std::filesystem::create_directories(opt.out_dir + "/tables", ec);
+    if (ec) {
+        res.errors.push_back("cannot create " + opt.out_dir + "/tables: " + ec.message());
+        return res;
+    }
+    // SQLite is the slowest writer; it runs beside the others.
+    std::string sqlite_err;
+    std::thread sqlite_thread([&] { sqlite_err = write_sqlite(opt.out_dir + "/cowrie.sqlite", run); });
+    for (auto err : {write_sessions_jsonl(opt.out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
+                     write_tables_csv(opt.out_dir + "/tables", run.tables),
+                     write_file_atomic(opt.out_dir + "/summary.json", summary_json(run))})
+        if (!err.empty()) res.errors.push_back(err);
+    sqlite_thread.join();
+    if (!sqlite_err.empty()) res.errors.push_back(sqlite_err);
+    return res;
+}
+
+}  // namespace cb

@@ -1,0 +1,188 @@
+#include "cb/basic_tables.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cb {
+
+namespace {
+
+// Counts for one key: events, distinct sessions, distinct source addresses, time span.
+struct Tally {
+    std::int64_t count = 0;
+    std::int64_t extra = 0;  // successes, failures, ... (table-specific)
+    std::int64_t sessions = 0;
+    const Session* last_session = nullptr;
+    std::unordered_set<std::string_view> src_ips;
+    Micros first = INT64_MAX, last = INT64_MIN;
+
+    void hit(const Session& s, Micros t, std::int64_t n = 1) {
+        count += n;
+        if (last_session != &s) {
+            ++sessions;
+            last_session = &s;
+        }
+        if (!s.src_ip.empty()) src_ips.insert(s.src_ip);
+        first = std::min(first, t);
+        last = std::max(last, t);
+    }
+};
+
+Cell text(std::string_view s) { return Cell{std::string(s)}; }
+Cell num(std::int64_t v) { return Cell{v}; }
+Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
+
+template <typename Key>
+std::vector<std::pair<Key, Tally>> sorted_by_count(std::map<Key, Tally>& m) {
+    std::vector<std::pair<Key, Tally>> v;
+    v.reserve(m.size());
+    for (auto& kv : m) v.emplace_back(kv.first, std::move(kv.second));
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+    return v;
+}
+
+Column col(std::string name, ColumnType t, std::string doc) { return Column{std::move(name), t, std::move(doc)}; }
+
+const Column kFirst = col("first_seen", ColumnType::Text, "earliest time (UTC, ISO 8601)");
+const Column kLast = col("last_seen", ColumnType::Text, "latest time (UTC, ISO 8601)");
+const Column kSessions = col("sessions", ColumnType::Integer, "distinct sessions");
+const Column kSrcIps = col("src_ips", ColumnType::Integer, "distinct source addresses");
+
+}  // namespace
+
+std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
+    using SV = std::string_view;
+    std::map<std::pair<SV, SV>, Tally> creds;
+    std::map<SV, Tally> commands, versions, hasshes, sensors;
+    std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
+    std::map<std::tuple<SV, SV, bool>, Tally> downloads;
+    struct Daily {
+        std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
+        std::unordered_set<SV> sensors;
+    };
+    std::map<std::pair<std::string, SV>, Daily> daily;
+
+    for (const Session& s : sessions) {
+        if (!s.client_version.empty()) versions[s.client_version].hit(s, s.start);
+        if (!s.hassh.empty()) {
+            hasshes[s.hassh].hit(s, s.start);
+            if (!s.client_version.empty()) ++hassh_versions[s.hassh][s.client_version];
+        }
+        sensors[s.sensor].hit(s, s.start);
+        Daily& d = daily[{format_day(s.start), s.src_ip}];
+        ++d.sessions;
+        d.sensors.insert(s.sensor);
+        d.attempts += s.login_attempts;
+        d.successes += s.login_successes;
+        d.commands += s.commands;
+        std::size_t ci = 0;
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login: {
+                    Tally& t = creds[{it.a, it.b}];
+                    t.hit(s, it.ts);
+                    t.extra += it.flag;
+                    break;
+                }
+                case ItemKind::Command: {
+                    Tally& t = commands[it.a];
+                    t.hit(s, it.ts);
+                    t.extra += s.cmd_failed[ci++];
+                    break;
+                }
+                case ItemKind::Download: downloads[{it.a, it.b, true}].hit(s, it.ts); break;
+                case ItemKind::DownloadFailed: downloads[{it.a, SV{}, false}].hit(s, it.ts); break;
+                default: break;
+            }
+        }
+    }
+
+    std::vector<Table> out;
+    {
+        Table t{"credentials", "login attempts per username and password", {}, {}};
+        t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"),
+                     col("password", ColumnType::Text, "as logged; empty for public-key attempts"),
+                     col("attempts", ColumnType::Integer, "login events"),
+                     col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(creds))
+            t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
+                              num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first), when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
+        t.columns = {col("command", ColumnType::Text, "the whole input line"),
+                     col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
+                     col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(commands))
+            t.rows.push_back({text(k), num(v.count), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+                              num(v.extra), when(v.first), when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"client_versions", "SSH client identification strings", {}, {}};
+        t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(versions))
+            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first),
+                              when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
+        t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"), kSessions,
+                     kSrcIps, col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
+                     col("top_client_version", ColumnType::Text, "the client version seen most with it"), kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(hasshes)) {
+            const auto& cv = hassh_versions[k];
+            std::string_view top;
+            std::int64_t best = -1;
+            for (const auto& [ver, n] : cv)
+                if (n > best) {
+                    best = n;
+                    top = ver;
+                }
+            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+                              num(static_cast<std::int64_t>(cv.size())), text(top), when(v.first), when(v.last)});
+        }
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"downloads", "files fetched by attackers (wget, curl, tftp, ftpget, stdin captures)", {}, {}};
+        t.columns = {col("url", ColumnType::Text, "empty for stdin and redirect captures"),
+                     col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
+                     col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
+                     kSessions, kSrcIps, kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(downloads))
+            t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
+                              num(v.count), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+                              when(v.first), when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"sensors", "sessions per sensor", {}, {}};
+        t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
+                     kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(sensors))
+            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first),
+                              when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
+        t.columns = {col("day", ColumnType::Text, "UTC date"), col("src_ip", ColumnType::Text, "source address"),
+                     kSessions, col("login_attempts", ColumnType::Integer, "login events"),
+                     col("login_successes", ColumnType::Integer, "login.success events"),
+                     col("commands", ColumnType::Integer, "command lines"),
+                     col("sensors", ColumnType::Integer, "distinct sensors")};
+        for (auto& [k, d] : daily)
+            t.rows.push_back({text(k.first), text(k.second), num(d.sessions), num(d.attempts), num(d.successes),
+                              num(d.commands), num(static_cast<std::int64_t>(d.sensors.size()))});
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+}  // namespace cb

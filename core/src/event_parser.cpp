@@ -1,0 +1,268 @@
+#include "cb/event_parser.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "cb/text.hpp"
+
+namespace cb {
+
+namespace od = simdjson::ondemand;
+
+std::string_view reject_reason_name(Reject r) {
+    switch (r) {
+        case Reject::None: return "none";
+        case Reject::InvalidJson: return "invalid_json";
+        case Reject::TruncatedLine: return "truncated_line";
+        case Reject::NotAnObject: return "not_an_object";
+        case Reject::TooDeep: return "too_deep";
+        case Reject::MissingEventId: return "missing_eventid";
+        case Reject::BadTimestamp: return "bad_timestamp";
+        case Reject::TooLarge: return "too_large";
+        case Reject::kCount: break;
+    }
+    return "unknown";
+}
+
+EventType event_type_from_id(std::string_view id) {
+    constexpr std::string_view prefix = "cowrie.";
+    if (id.substr(0, prefix.size()) != prefix) return EventType::Other;
+    id.remove_prefix(prefix.size());
+    struct Entry {
+        std::string_view name;
+        EventType type;
+    };
+    static constexpr Entry kTable[] = {
+        {"session.connect", EventType::SessionConnect},
+        {"session.closed", EventType::SessionClosed},
+        {"client.version", EventType::ClientVersion},
+        {"client.kex", EventType::ClientKex},
+        {"client.fingerprint", EventType::ClientFingerprint},
+        {"client.size", EventType::ClientSize},
+        {"login.success", EventType::LoginSuccess},
+        {"login.failed", EventType::LoginFailed},
+        {"command.input", EventType::CommandInput},
+        {"command.failed", EventType::CommandFailed},
+        {"command.success", EventType::CommandSuccess},
+        {"session.params", EventType::SessionParams},
+        {"session.file_download", EventType::FileDownload},
+        {"session.file_download.failed", EventType::FileDownloadFailed},
+        {"session.file_upload", EventType::FileUpload},
+        {"log.closed", EventType::LogClosed},
+        {"direct-tcpip.request", EventType::TcpipRequest},
+        {"direct-tcpip.data", EventType::TcpipData},
+    };
+    for (const auto& e : kTable)
+        if (e.name == id) return e.type;
+    return EventType::Other;
+}
+
+namespace {
+
+bool parse_double_text(std::string_view s, double* out) {
+    // duration strings look like "12.3"; strtod needs a terminated copy.
+    if (s.empty() || s.size() > 40) return false;
+    char buf[48];
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = 0;
+    char* end = nullptr;
+    const double v = std::strtod(buf, &end);
+    if (end != buf + s.size()) return false;
+    *out = v;
+    return true;
+}
+
+class FieldReader {
+public:
+    explicit FieldReader(std::uint64_t* type_errors) : type_errors_(type_errors) {}
+
+    simdjson::error_code str(od::value v, std::string_view* out) {
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        if (t == od::json_type::string) return v.get_string().get(*out);
+        if (t != od::json_type::null) ++*type_errors_;
+        return simdjson::SUCCESS;
+    }
+
+    template <typename Int>
+    simdjson::error_code integer(od::value v, Int* out) {
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        if (t == od::json_type::number) {
+            double d;
+            if (auto e = v.get_double().get(d)) return e;
+            *out = static_cast<Int>(d);
+        } else if (t == od::json_type::string) {
+            std::string_view s;
+            if (auto e = v.get_string().get(s)) return e;
+            double d;
+            if (parse_double_text(s, &d))
+                *out = static_cast<Int>(d);
+            else
+                ++*type_errors_;
+        } else if (t != od::json_type::null) {
+            ++*type_errors_;
+        }
+        return simdjson::SUCCESS;
+    }
+
+    // Seconds as a number or a numeric string → microseconds.
+    simdjson::error_code seconds(od::value v, std::int64_t* out_us) {
+        double d = -1;
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        if (t == od::json_type::number) {
+            if (auto e = v.get_double().get(d)) return e;
+        } else if (t == od::json_type::string) {
+            std::string_view s;
+            if (auto e = v.get_string().get(s)) return e;
+            if (!parse_double_text(s, &d)) ++*type_errors_;
+        } else {
+            ++*type_errors_;
+        }
+        if (d >= 0) *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
+        return simdjson::SUCCESS;
+    }
+
+    simdjson::error_code boolean(od::value v, bool* out) {
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        if (t == od::json_type::boolean) return v.get_bool().get(*out);
+        if (t == od::json_type::number) {
+            double d;
+            if (auto e = v.get_double().get(d)) return e;
+            *out = d != 0;
+        } else if (t != od::json_type::null) {
+            ++*type_errors_;
+        }
+        return simdjson::SUCCESS;
+    }
+
+private:
+    std::uint64_t* type_errors_;
+};
+
+Reject reject_from_error(simdjson::error_code e) {
+    if (e == simdjson::DEPTH_ERROR) return Reject::TooDeep;
+    if (e == simdjson::INCORRECT_TYPE) return Reject::NotAnObject;
+    if (e == simdjson::CAPACITY) return Reject::TooLarge;
+    return Reject::InvalidJson;
+}
+
+}  // namespace
+
+EventParser::EventParser(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+
+Reject EventParser::parse(std::string_view line, std::size_t capacity, Event* ev) {
+    if (line.size() > max_line_bytes_) return Reject::TooLarge;
+    Reject r = parse_padded(simdjson::padded_string_view(line.data(), line.size(), capacity), ev);
+    if (r == Reject::InvalidJson && !is_valid_utf8(line)) {
+        // Raw non-UTF-8 bytes inside strings: keep the event, escape the bytes as \xNN text.
+        repaired_ = repair_utf8_json(line);
+        repaired_padded_ = simdjson::padded_string(repaired_);
+        r = parse_padded(repaired_padded_, ev);
+        if (r == Reject::None) ++utf8_repairs_;
+    }
+    return r;
+}
+
+Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
+    *ev = Event{};
+    // On-Demand stops at the object's closing brace; anything after it makes the line invalid.
+    if (view.empty() || view.back() != '}') return view.empty() || view.front() == '{' ? Reject::InvalidJson
+                                                                                       : Reject::NotAnObject;
+    od::document doc;
+    if (auto e = parser_.iterate(view).get(doc)) return reject_from_error(e);
+    od::object obj;
+    if (auto e = doc.get_object().get(obj)) return reject_from_error(e);
+    FieldReader rd(&type_errors_);
+    std::string_view timestamp;
+    bool have_ts = false;
+    for (auto field : obj) {
+        std::string_view key;
+        if (auto e = field.unescaped_key().get(key)) return reject_from_error(e);
+        od::value v;
+        if (auto e = field.value().get(v)) return reject_from_error(e);
+        simdjson::error_code e = simdjson::SUCCESS;
+        if (key.empty()) continue;
+        switch (key[0]) {
+            case 'a':
+                if (key == "arch") e = rd.str(v, &ev->arch);
+                break;
+            case 'd':
+                if (key == "dst_ip") e = rd.str(v, &ev->dst_ip);
+                else if (key == "dst_port") e = rd.integer(v, &ev->dst_port);
+                else if (key == "duration") { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
+                else if (key == "duration_ms") {
+                    std::int64_t ms = -1;
+                    e = rd.integer(v, &ms);
+                    if (ms >= 0) ev->duration_us = ms * 1000;
+                } else if (key == "destfile") e = rd.str(v, &ev->destfile);
+                else if (key == "duplicate") e = rd.boolean(v, &ev->duplicate);
+                break;
+            case 'e':
+                if (key == "eventid") e = rd.str(v, &ev->eventid);
+                break;
+            case 'f':
+                if (key == "fingerprint") e = rd.str(v, &ev->fingerprint);
+                else if (key == "filename") e = rd.str(v, &ev->filename);
+                break;
+            case 'h':
+                if (key == "hassh") e = rd.str(v, &ev->hassh);
+                else if (key == "height") e = rd.integer(v, &ev->height);
+                break;
+            case 'i':
+                if (key == "input") e = rd.str(v, &ev->input);
+                break;
+            case 'l':
+                if (key == "late") e = rd.boolean(v, &ev->late);
+                break;
+            case 'o':
+                if (key == "outfile") e = rd.str(v, &ev->outfile);
+                else if (key == "orig_ip") e = rd.str(v, &ev->orig_ip);
+                else if (key == "orig_port") e = rd.integer(v, &ev->orig_port);
+                break;
+            case 'p':
+                if (key == "password") e = rd.str(v, &ev->password);
+                else if (key == "protocol") e = rd.str(v, &ev->protocol);
+                break;
+            case 's':
+                if (key == "session") e = rd.str(v, &ev->session);
+                else if (key == "sensor") e = rd.str(v, &ev->sensor);
+                else if (key == "src_ip") e = rd.str(v, &ev->src_ip);
+                else if (key == "src_port") e = rd.integer(v, &ev->src_port);
+                else if (key == "shasum") e = rd.str(v, &ev->shasum);
+                else if (key == "size") e = rd.integer(v, &ev->size);
+                break;
+            case 't':
+                if (key == "timestamp") {
+                    e = rd.str(v, &timestamp);
+                    have_ts = true;
+                } else if (key == "ttylog") e = rd.str(v, &ev->ttylog);
+                else if (key == "type") e = rd.str(v, &ev->key_type);
+                break;
+            case 'u':
+                if (key == "username") e = rd.str(v, &ev->username);
+                else if (key == "url") e = rd.str(v, &ev->url);
+                break;
+            case 'v':
+                if (key == "version") e = rd.str(v, &ev->version);
+                break;
+            case 'w':
+                if (key == "width") e = rd.integer(v, &ev->width);
+                break;
+            default:
+                break;
+        }
+        if (e) return reject_from_error(e);
+    }
+    if (ev->eventid.empty()) return Reject::MissingEventId;
+    if (!have_ts) return Reject::BadTimestamp;
+    auto ts = parse_timestamp(timestamp);
+    if (!ts) return Reject::BadTimestamp;
+    ev->ts = *ts;
+    ev->type = event_type_from_id(ev->eventid);
+    return Reject::None;
+}
+
+}  // namespace cb

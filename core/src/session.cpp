@@ -1,0 +1,226 @@
+#include "cb/session.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace cb {
+
+std::string_view end_kind_name(EndKind k) {
+    switch (k) {
+        case EndKind::Exit: return "exit";
+        case EndKind::Disconnect: return "disconnect";
+        case EndKind::Timeout: return "timeout";
+        case EndKind::Unknown: break;
+    }
+    return "unknown";
+}
+
+std::string_view channel_name(Channel c) {
+    switch (c) {
+        case Channel::Shell: return "shell";
+        case Channel::Exec: return "exec";
+        case Channel::None: break;
+    }
+    return "none";
+}
+
+bool item_less(const Item& x, const Item& y) {
+    return std::tie(x.ts, x.kind, x.a, x.b, x.c, x.num, x.flag) < std::tie(y.ts, y.kind, y.a, y.b, y.c, y.num, y.flag);
+}
+
+void SessionPartial::add(const Event& ev, StringPool& pool) {
+    const Micros t = ev.ts;
+    ++events;
+    if (ev.late) ++late_events;
+    first_ts = std::min(first_ts, t);
+    last_ts = std::max(last_ts, t);
+    if (!ev.late && ev.type != EventType::SessionClosed && ev.type != EventType::LogClosed)
+        last_activity = std::max(last_activity, t);
+    protocol.offer(t, pool.intern(ev.protocol));
+    src_ip.offer(t, pool.intern(ev.src_ip));
+    if (ev.type != EventType::TcpipRequest && ev.type != EventType::TcpipData) {
+        // v3.0.6+ puts the forwarding target in dst_* on direct-tcpip events; skip those.
+        dst_ip.offer(t, pool.intern(ev.dst_ip));
+        dst_port.offer(t, ev.dst_port);
+        src_port.offer(t, ev.src_port);
+    }
+    auto push = [&](ItemKind kind, std::string_view a, std::string_view b = {}, std::string_view c = {},
+                    std::int64_t num = -1, bool flag = false) {
+        items.push_back(Item{t, num, kind, flag, pool.intern(a), pool.intern(b), pool.intern(c)});
+    };
+    switch (ev.type) {
+        case EventType::SessionConnect:
+            connect_ts = std::min(connect_ts, t);
+            break;
+        case EventType::SessionClosed:
+            if (t > close_ts || (t == close_ts && ev.duration_us > close_duration_us)) {
+                close_ts = t;
+                close_duration_us = ev.duration_us;
+            }
+            break;
+        case EventType::ClientVersion: client_version.offer(t, pool.intern(ev.version)); break;
+        case EventType::ClientKex: hassh.offer(t, pool.intern(ev.hassh)); break;
+        case EventType::ClientSize:
+            term_width.offer(t, ev.width);
+            term_height.offer(t, ev.height);
+            break;
+        case EventType::SessionParams: arch.offer(t, pool.intern(ev.arch)); break;
+        case EventType::LoginSuccess:
+        case EventType::LoginFailed:
+            push(ItemKind::Login, ev.username, ev.password, ev.fingerprint, -1, ev.type == EventType::LoginSuccess);
+            break;
+        case EventType::CommandInput: push(ItemKind::Command, ev.input); break;
+        case EventType::CommandFailed: push(ItemKind::CommandFailed, ev.input); break;
+        case EventType::FileDownload:
+            push(ItemKind::Download, ev.url, ev.shasum, ev.destfile.empty() ? ev.outfile : ev.destfile, -1,
+                 ev.duplicate);
+            break;
+        case EventType::FileDownloadFailed: push(ItemKind::DownloadFailed, ev.url); break;
+        case EventType::FileUpload:
+            push(ItemKind::Upload, ev.filename, ev.shasum, ev.destfile.empty() ? ev.url : ev.destfile, -1,
+                 ev.duplicate);
+            break;
+        case EventType::LogClosed: push(ItemKind::TtyLog, ev.ttylog, ev.shasum, {}, ev.size, ev.duplicate); break;
+        case EventType::TcpipRequest:
+            push(ItemKind::Tcpip, ev.dst_ip, ev.orig_ip, {}, ev.dst_port);
+            break;
+        case EventType::TcpipData: ++tcpip_data; break;
+        default: break;
+    }
+}
+
+void SessionPartial::merge(SessionPartial&& o) {
+    protocol.merge(o.protocol);
+    src_ip.merge(o.src_ip);
+    dst_ip.merge(o.dst_ip);
+    client_version.merge(o.client_version);
+    hassh.merge(o.hassh);
+    arch.merge(o.arch);
+    src_port.merge(o.src_port);
+    dst_port.merge(o.dst_port);
+    term_width.merge(o.term_width);
+    term_height.merge(o.term_height);
+    first_ts = std::min(first_ts, o.first_ts);
+    last_ts = std::max(last_ts, o.last_ts);
+    last_activity = std::max(last_activity, o.last_activity);
+    connect_ts = std::min(connect_ts, o.connect_ts);
+    if (o.close_ts > close_ts || (o.close_ts == close_ts && o.close_duration_us > close_duration_us)) {
+        close_ts = o.close_ts;
+        close_duration_us = o.close_duration_us;
+    }
+    events += o.events;
+    late_events += o.late_events;
+    tcpip_data += o.tcpip_data;
+    if (items.empty())
+        items = std::move(o.items);
+    else
+        items.insert(items.end(), o.items.begin(), o.items.end());
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n' ||
+                          s.back() == ';'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// "exit", "logout", "quit", or a line ending in "; exit" / "&& exit".
+bool is_exit_command(std::string_view cmd) {
+    cmd = trim(cmd);
+    const auto sep = cmd.find_last_of(";&|\n");
+    if (sep != std::string_view::npos) cmd = trim(cmd.substr(sep + 1));
+    return cmd == "exit" || cmd.substr(0, 5) == "exit " || cmd == "logout" || cmd == "quit";
+}
+
+std::string_view infer_protocol(const SessionPartial& p) {
+    if (!p.protocol.value.empty()) return p.protocol.value;
+    if (!p.client_version.value.empty() || !p.hassh.value.empty()) return "ssh";
+    switch (p.dst_port.value) {
+        case 22: case 2222: return "ssh";
+        case 23: case 2223: return "telnet";
+        default: return {};
+    }
+}
+
+}  // namespace
+
+Session finalize(SessionPartial&& p, const SessionOptions& opt) {
+    Session s;
+    s.sensor = p.key.sensor;
+    s.session = p.key.session;
+    s.protocol = infer_protocol(p);
+    s.src_ip = p.src_ip.value;
+    s.dst_ip = p.dst_ip.value;
+    s.client_version = p.client_version.value;
+    s.hassh = p.hassh.value;
+    s.arch = p.arch.value;
+    s.src_port = p.src_port.value;
+    s.dst_port = p.dst_port.value;
+    s.term_width = p.term_width.value;
+    s.term_height = p.term_height.value;
+    s.events = p.events;
+    s.late_events = p.late_events;
+    s.tcpip_data = p.tcpip_data;
+    s.closed = p.close_ts != INT64_MIN;
+    s.has_connect = p.connect_ts != INT64_MAX;
+    s.start = s.has_connect ? p.connect_ts : p.first_ts;
+    s.end = s.closed ? p.close_ts : p.last_ts;
+    s.duration_s = p.close_duration_us >= 0 ? static_cast<double>(p.close_duration_us) / 1e6
+                                            : static_cast<double>(s.end - s.start) / 1e6;
+    s.items = std::move(p.items);
+    std::sort(s.items.begin(), s.items.end(), item_less);
+
+    bool logged_in = false;
+    std::ptrdiff_t last_cmd = -1;
+    for (const Item& it : s.items) {
+        switch (it.kind) {
+            case ItemKind::Login:
+                ++s.login_attempts;
+                if (it.flag) {
+                    ++s.login_successes;
+                    logged_in = true;
+                }
+                break;
+            case ItemKind::Command:
+                s.cmd_failed.push_back(0);
+                last_cmd = static_cast<std::ptrdiff_t>(s.cmd_failed.size()) - 1;
+                s.last_command = it.a;
+                s.last_command_ts = it.ts;
+                break;
+            case ItemKind::CommandFailed:
+                if (last_cmd >= 0 && !s.cmd_failed[static_cast<std::size_t>(last_cmd)]) {
+                    s.cmd_failed[static_cast<std::size_t>(last_cmd)] = 1;
+                    ++s.failed_commands;
+                }
+                break;
+            default: break;
+        }
+    }
+    s.commands = static_cast<std::uint32_t>(s.cmd_failed.size());
+    if (s.commands > 0) {
+        s.channel = (s.protocol == "telnet" || s.term_width >= 0) ? Channel::Shell : Channel::Exec;
+        s.secs_after_last_command = static_cast<double>(s.end - s.last_command_ts) / 1e6;
+    }
+    if (s.closed) {
+        const Micros last = p.last_activity == INT64_MIN ? s.start : p.last_activity;
+        const double gap = static_cast<double>(p.close_ts - last) / 1e6;
+        const double limit = logged_in ? opt.idle_timeout_s : opt.auth_timeout_s;
+        if (gap >= 0.95 * limit)
+            s.end_kind = EndKind::Timeout;
+        else if ((s.commands > 0 && is_exit_command(s.last_command)) || s.channel == Channel::Exec)
+            s.end_kind = EndKind::Exit;
+        else
+            s.end_kind = EndKind::Disconnect;
+    }
+    return s;
+}
+
+bool session_less(const Session& a, const Session& b) {
+    return std::tie(a.start, a.sensor, a.session) < std::tie(b.start, b.sensor, b.session);
+}
+
+}  // namespace cb

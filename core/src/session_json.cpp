@@ -1,0 +1,190 @@
+// sessions.jsonl: one session record per line (see docs/OUTPUTS.md for the keys).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "cb/json_writer.hpp"
+#include "cb/outputs.hpp"
+
+namespace cb {
+
+namespace {
+
+void opt_str(JsonWriter& w, std::string_view k, std::string_view v) {
+    w.key(k);
+    if (v.empty())
+        w.null();
+    else
+        w.value(v);
+}
+
+void opt_int(JsonWriter& w, std::string_view k, std::int64_t v) {
+    w.key(k);
+    if (v < 0)
+        w.null();
+    else
+        w.value(v);
+}
+
+}  // namespace
+
+void append_session_json(std::string& out, const Session& s) {
+    JsonWriter w(out);
+    w.begin_object();
+    w.field("sensor", s.sensor).field("session", s.session);
+    opt_str(w, "protocol", s.protocol);
+    opt_str(w, "src_ip", s.src_ip);
+    opt_int(w, "src_port", s.src_port);
+    opt_str(w, "dst_ip", s.dst_ip);
+    opt_int(w, "dst_port", s.dst_port);
+    w.field("start", std::string_view(format_timestamp(s.start)));
+    w.field("end", std::string_view(format_timestamp(s.end)));
+    w.key("duration_s").value(s.duration_s, 3);
+    opt_str(w, "client_version", s.client_version);
+    opt_str(w, "hassh", s.hassh);
+    opt_str(w, "arch", s.arch);
+    w.key("terminal");
+    if (s.term_width >= 0)
+        w.begin_object().field("width", s.term_width).field("height", s.term_height).end_object();
+    else
+        w.null();
+
+    w.key("logins").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Login) continue;
+        w.begin_object().field("time", std::string_view(format_timestamp(it.ts))).field("username", it.a);
+        if (!it.c.empty())
+            w.field("fingerprint", it.c);
+        else
+            w.field("password", it.b);
+        w.field("success", it.flag).end_object();
+    }
+    w.end_array();
+
+    w.key("commands").begin_array();
+    std::size_t ci = 0;
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Command) continue;
+        w.begin_object()
+            .field("time", std::string_view(format_timestamp(it.ts)))
+            .field("input", it.a)
+            .field("failed", s.cmd_failed[ci++] != 0)
+            .end_object();
+    }
+    w.end_array();
+
+    w.key("downloads").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Download && it.kind != ItemKind::DownloadFailed) continue;
+        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        opt_str(w, "url", it.a);
+        if (it.kind == ItemKind::Download) {
+            opt_str(w, "shasum", it.b);
+            opt_str(w, "outfile", it.c);
+            w.field("duplicate", it.flag).field("status", "ok");
+        } else {
+            w.field("status", "failed");
+        }
+        w.end_object();
+    }
+    w.end_array();
+
+    w.key("uploads").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Upload) continue;
+        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        opt_str(w, "filename", it.a);
+        opt_str(w, "shasum", it.b);
+        opt_str(w, "destination", it.c);
+        w.field("duplicate", it.flag).end_object();
+    }
+    w.end_array();
+
+    w.key("tcpip").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Tcpip) continue;
+        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        opt_str(w, "dst_ip", it.a);
+        opt_int(w, "dst_port", it.num);
+        opt_str(w, "orig_ip", it.b);
+        w.end_object();
+    }
+    w.end_array();
+    w.field("tcpip_data_events", s.tcpip_data);
+
+    w.key("ttylog").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::TtyLog) continue;
+        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        opt_str(w, "path", it.a);
+        opt_str(w, "shasum", it.b);
+        opt_int(w, "size", it.num);
+        w.field("duplicate", it.flag).end_object();
+    }
+    w.end_array();
+
+    w.field("closed", s.closed);
+    w.field("end_kind", end_kind_name(s.end_kind));
+    w.field("channel", channel_name(s.channel));
+    opt_str(w, "last_command", s.commands ? s.last_command : std::string_view{});
+    w.key("secs_after_last_command");
+    if (s.commands)
+        w.value(s.secs_after_last_command, 3);
+    else
+        w.null();
+    w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
+    w.field("failed_commands", s.failed_commands);
+    w.field("events", s.events).field("late_events", s.late_events);
+    w.end_object();
+    out.push_back('\n');
+}
+
+std::string write_file_atomic(const std::string& path, std::string_view data) {
+    const std::string tmp = path + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return "cannot write " + tmp;
+    const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+    if (std::fclose(f) != 0 || !ok) return "cannot write " + tmp;
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
+    return {};
+}
+
+std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {
+    const std::string tmp = path + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return "cannot write " + tmp;
+    // Format blocks in parallel, write them in order.
+    constexpr std::size_t kBlock = 4096;
+    const std::size_t blocks = (sessions.size() + kBlock - 1) / kBlock;
+    threads = std::max(1u, threads);
+    bool ok = true;
+    for (std::size_t base = 0; base < blocks; base += threads) {
+        const std::size_t n = std::min<std::size_t>(threads, blocks - base);
+        std::vector<std::string> bufs(n);
+        std::vector<std::thread> pool;
+        for (std::size_t k = 0; k < n; ++k) {
+            pool.emplace_back([&, k] {
+                const std::size_t b = base + k;
+                const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
+                for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs[k], sessions[i]);
+            });
+        }
+        for (auto& t : pool) t.join();
+        for (const auto& b : bufs) ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
+    }
+    if (std::fclose(f) != 0 || !ok) return "cannot write " + tmp;
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
+    return {};
+}
+
+std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables) {
+    for (const auto& t : tables) {
+        auto err = write_file_atomic(dir + "/" + t.name + ".csv", to_csv(t));
+        if (!err.empty()) return err;
+    }
+    return {};
+}
+
+}  // namespace cb

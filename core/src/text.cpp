@@ -1,0 +1,181 @@
+#include "cb/text.hpp"
+
+#include <cstdint>
+
+namespace cb {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
+std::size_t utf8_seq_len(std::string_view s, std::size_t i) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) return 1;
+    std::size_t n;
+    std::uint32_t cp;
+    if ((b0 & 0xE0) == 0xC0) {
+        n = 2;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        n = 3;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        n = 4;
+        cp = b0 & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+std::uint32_t decode_at(std::string_view s, std::size_t i, std::size_t n) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = n == 1 ? b0 : n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    return cp;
+}
+
+bool is_bidi_control(std::uint32_t cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+           cp == 0x061C;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const char* esc = nullptr;
+        char buf[8];
+        if (c == '"') {
+            esc = "\\\"";
+        } else if (c == '\\') {
+            esc = "\\\\";
+        } else if (c < 0x20 || c == 0x7F) {
+            switch (c) {
+                case '\n': esc = "\\n"; break;
+                case '\r': esc = "\\r"; break;
+                case '\t': esc = "\\t"; break;
+                default:
+                    buf[0] = '\\'; buf[1] = 'u'; buf[2] = '0'; buf[3] = '0';
+                    buf[4] = kHex[c >> 4]; buf[5] = kHex[c & 15]; buf[6] = 0;
+                    esc = buf;
+            }
+        } else if (c == '/' && i > 0 && s[i - 1] == '<') {
+            esc = "\\/";
+        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+            out.append(s.data() + run, i - run);
+            out.append(static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+            i += 2;
+            run = i + 1;
+            continue;
+        }
+        if (esc) {
+            out.append(s.data() + run, i - run);
+            out.append(esc);
+            run = i + 1;
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out.push_back('"');
+}
+
+void append_csv_cell(std::string& out, std::string_view s) {
+    const bool formula = !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                                        s[0] == '\t' || s[0] == '\r');
+    bool quote = formula;
+    for (char c : s) {
+        if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+            quote = true;
+            break;
+        }
+    }
+    if (!quote) {
+        out.append(s);
+        return;
+    }
+    out.push_back('"');
+    if (formula) out.push_back('\'');
+    for (char c : s) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+
+std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars) {
+    std::string out;
+    out.reserve(s.size() < max_chars ? s.size() : max_chars);
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        if (chars >= max_chars) {
+            out.append("\xE2\x80\xA6");
+            break;
+        }
+        const std::size_t n = utf8_seq_len(s, i);
+        if (n == 0) {
+            out.append("\xEF\xBF\xBD");
+            ++i;
+            ++chars;
+            continue;
+        }
+        const std::uint32_t cp = decode_at(s, i, n);
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+            // Control character: show it as a visible escape instead of sending it.
+            char buf[8];
+            static constexpr char hex[] = "0123456789abcdef";
+            buf[0] = '\\'; buf[1] = 'x'; buf[2] = hex[(cp >> 4) & 15]; buf[3] = hex[cp & 15]; buf[4] = 0;
+            out.append(buf);
+        } else if (is_bidi_control(cp)) {
+            out.append("\xEF\xBF\xBD");
+        } else {
+            out.append(s.data() + i, n);
+        }
+        i += n;
+        ++chars;
+    }
+    return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = utf8_seq_len(s, i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+std::string repair_utf8_json(std::string_view line) {
+    std::string out;
+    out.reserve(line.size() + 16);
+    for (std::size_t i = 0; i < line.size();) {
+        const std::size_t n = utf8_seq_len(line, i);
+        if (n == 0) {
+            const auto b = static_cast<unsigned char>(line[i]);
+            out.append("\\\\x");
+            out.push_back(kHex[b >> 4]);
+            out.push_back(kHex[b & 15]);
+            ++i;
+        } else {
+            out.append(line.data() + i, n);
+            i += n;
+        }
+    }
+    return out;
+}
+
+}  // namespace cb

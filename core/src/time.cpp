@@ -1,0 +1,146 @@
+#include "cb/time.hpp"
+
+#include <cstdio>
+
+namespace cb {
+
+namespace {
+
+// Howard Hinnant's days_from_civil.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct Civil {
+    std::int64_t y;
+    unsigned m, d;
+};
+
+Civil civil_from_days(std::int64_t z) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {y + (m <= 2), m, d};
+}
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        const char c = s[i];
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
+}  // namespace
+
+std::optional<Micros> parse_timestamp(std::string_view s) {
+    int y, mo, d, h, mi, sec;
+    if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
+        !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
+        return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    std::size_t pos = 19;
+    std::int64_t frac = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        int n = 0;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            if (n < 6) frac = frac * 10 + (s[pos] - '0');
+            ++n;
+            ++pos;
+        }
+        if (n == 0) return std::nullopt;
+        for (; n < 6; ++n) frac *= 10;
+    }
+    std::int64_t offset_s = 0;
+    if (pos < s.size()) {
+        const char c = s[pos];
+        if (c == 'Z' || c == 'z') {
+            ++pos;
+        } else if (c == '+' || c == '-') {
+            int oh, om;
+            if (!digits(s, pos + 1, 2, oh)) return std::nullopt;
+            std::size_t p2 = pos + 3;
+            if (p2 < s.size() && s[p2] == ':') ++p2;
+            if (!digits(s, p2, 2, om)) return std::nullopt;
+            offset_s = (oh * 3600 + om * 60) * (c == '-' ? -1 : 1);
+            pos = p2 + 2;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (pos != s.size()) return std::nullopt;
+    const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    return secs * kMicrosPerSecond + frac;
+}
+
+std::int64_t day_number(Micros t) {
+    std::int64_t secs = t / kMicrosPerSecond;
+    if (t % kMicrosPerSecond < 0) --secs;
+    std::int64_t days = secs / 86400;
+    if (secs % 86400 < 0) --days;
+    return days;
+}
+
+std::string format_timestamp(Micros t) {
+    if (t == kNoTime) return {};
+    std::int64_t secs = t / kMicrosPerSecond;
+    std::int64_t us = t % kMicrosPerSecond;
+    if (us < 0) {
+        us += kMicrosPerSecond;
+        --secs;
+    }
+    std::int64_t days = secs / 86400;
+    std::int64_t rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        --days;
+    }
+    const Civil c = civil_from_days(days);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<long long>(c.y), c.m, c.d,
+                  static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
+                  static_cast<long long>(us));
+    return buf;
+}
+
+std::string format_day(Micros t) {
+    if (t == kNoTime) return {};
+    const Civil c = civil_from_days(day_number(t));
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.y), c.m, c.d);
+    return buf;
+}
+
+std::string format_iso_week(Micros t) {
+    if (t == kNoTime) return {};
+    const std::int64_t days = day_number(t);
+    // 1970-01-01 was a Thursday; ISO weekday 1=Mon..7=Sun.
+    const int wd = static_cast<int>(((days % 7) + 7 + 3) % 7) + 1;
+    const std::int64_t thursday = days - wd + 4;  // the Thursday of this ISO week decides the year
+    const Civil tc = civil_from_days(thursday);
+    const std::int64_t jan1 = days_from_civil(tc.y, 1, 1);
+    const int week = static_cast<int>((thursday - jan1) / 7) + 1;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04lld-W%02d", static_cast<long long>(tc.y), week);
+    return buf;
+}
+
+}  // namespace cb

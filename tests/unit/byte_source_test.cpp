@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "cb/byte_source.hpp"
+#include "cb/input_set.hpp"
+
+using namespace cb;
+
+namespace {
+
+std::string temp_path(const char* name) { return std::string(::testing::TempDir()) + "/" + name; }
+
+void write(const std::string& path, const std::string& data) {
+    std::ofstream(path, std::ios::binary) << data;
+}
+
+std::string gzip(const std::string& data) {
+    z_stream zs{};
+    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    deflate(&zs, Z_FINISH);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out;
+}
+
+std::string read_all(ByteSource& s) {
+    std::string out;
+    char buf[1000];
+    for (std::size_t n; (n = s.read(buf, sizeof buf)) > 0;) out.append(buf, n);
+    return out;
+}
+
+std::string lines(int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "{\"eventid\":\"cowrie.session.connect\",\"n\":" + std::to_string(i) + "}\n";
+    return s;
+}
+
+}  // namespace
+
+TEST(ByteSource, GzipByMagicNotName) {
+    const std::string data = lines(5000);
+    const std::string path = temp_path("cowrie.json.2024-04-05");  // no .gz suffix
+    write(path, gzip(data));
+    std::string err;
+    Compression c;
+    auto src = open_source(path, &err, &c);
+    ASSERT_TRUE(src);
+    EXPECT_EQ(c, Compression::Gzip);
+    EXPECT_EQ(read_all(*src), data);
+    EXPECT_TRUE(src->error().empty());
+}
+
+TEST(ByteSource, ConcatenatedGzipMembers) {
+    const std::string a = lines(10), b = lines(20);
+    const std::string path = temp_path("multi.gz");
+    write(path, gzip(a) + gzip(b));
+    std::string err;
+    auto src = open_source(path, &err);
+    EXPECT_EQ(read_all(*src), a + b);
+}
+
+TEST(ByteSource, TruncatedGzipKeepsPrefixAndReportsIt) {
+    const std::string data = lines(20000);
+    const std::string z = gzip(data);
+    const std::string path = temp_path("cut.json.gz");
+    write(path, z.substr(0, z.size() / 2));
+    std::string err;
+    auto src = open_source(path, &err);
+    const std::string got = read_all(*src);
+    EXPECT_GT(got.size(), data.size() / 4);
+    EXPECT_EQ(data.compare(0, got.size(), got), 0);  // a true prefix
+    EXPECT_NE(src->error().find("truncated"), std::string::npos) << src->error();
+}
+
+TEST(InputSet, ClassifiesByContent) {
+    EXPECT_EQ(classify_content(std::string(1000, '\0') + lines(2)), FileKind::JsonLog);
+    EXPECT_EQ(classify_content("2024-04-05T12:00:01.123456Z [HoneyPotSSHTransport,1,1.2.3.4] Remote SSH version\n"),
+              FileKind::TextLog);
+    EXPECT_EQ(classify_content("[\n {\"repo\": \"x\"}\n]\n"), FileKind::Other);
+    EXPECT_EQ(classify_content(""), FileKind::Empty);
+    std::string tty(24, '\0');
+    tty[0] = 1;
+    const std::uint32_t sec = 1700000000;
+    std::memcpy(tty.data() + 16, &sec, 4);
+    EXPECT_EQ(classify_content(tty), FileKind::TtyLog);
+}
+
+TEST(InputSet, FoldersRecurseAndSymlinkLoopsEnd) {
+    const std::string dir = temp_path("inset");
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/a/b").c_str());
+    write(dir + "/a/cowrie.json", lines(3));
+    write(dir + "/a/b/cowrie.json.1.gz", gzip(lines(3)));
+    write(dir + "/a/b/notes.txt", "hello\n");
+    ASSERT_EQ(::symlink("..", (dir + "/a/b/loop").c_str()), 0);
+    InputSet s = expand_inputs({dir, dir + "/missing.json"});
+    int json = 0;
+    for (const auto& f : s.files) json += f.kind == FileKind::JsonLog;
+    EXPECT_EQ(json, 2);
+    bool loop = false, missing = false;
+    for (const auto& p : s.problems) {
+        loop |= p.reason.find("loop") != std::string::npos;
+        missing |= p.path.find("missing.json") != std::string::npos;
+    }
+    EXPECT_TRUE(loop);
+    EXPECT_TRUE(missing);
+}

@@ -1,0 +1,104 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "cb/analyze.hpp"
+#include "cb/ingest.hpp"
+
+using namespace cb;
+
+namespace {
+
+std::string ev(const std::string& id, const std::string& ts, const std::string& extra = "") {
+    return R"({"eventid":")" + id + R"(","timestamp":")" + ts + R"(","session":"abc123abc123","sensor":"s1","src_ip":"1.2.3.4")" +
+           (extra.empty() ? "" : "," + extra) + "}\n";
+}
+
+// Ingests several buffers (as separate files) and returns the finalized sessions.
+std::vector<Session> run(const std::vector<std::string>& files, StringPool& pool, SessionOptions opt = {}) {
+    EventParser parser;
+    SessionMap merged;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        FileReport rep;
+        ingest_buffer(files[i], "f" + std::to_string(i), parser, pool, merged, rep);
+    }
+    std::vector<SessionMap> shards(1);
+    shards[0] = std::move(merged);
+    return build_sessions(shards, opt, 2);
+}
+
+}  // namespace
+
+TEST(Session, SplitAcrossMidnightFilesInAnyOrder) {
+    const std::string day1 = ev("cowrie.session.connect", "2026-11-26T23:59:50Z", R"("protocol":"ssh","src_port":4000,"dst_port":22)") +
+                             ev("cowrie.login.success", "2026-11-26T23:59:52Z", R"("username":"root","password":"x")") +
+                             ev("cowrie.command.input", "2026-11-26T23:59:55Z", R"("input":"uname -a")");
+    const std::string day2 = ev("cowrie.command.input", "2026-11-27T00:00:03Z", R"("input":"cat /proc/cpuinfo")") +
+                             ev("cowrie.command.failed", "2026-11-27T00:00:03.1Z", R"("input":"lscpu")") +
+                             ev("cowrie.session.closed", "2026-11-27T00:00:05Z", R"("duration":15.0)");
+    for (const auto& order : {std::vector<std::string>{day1, day2}, std::vector<std::string>{day2, day1}}) {
+        StringPool pool;
+        auto sessions = run(order, pool);
+        ASSERT_EQ(sessions.size(), 1u);
+        const Session& s = sessions[0];
+        EXPECT_EQ(s.protocol, "ssh");
+        EXPECT_EQ(s.src_port, 4000);
+        EXPECT_EQ(format_timestamp(s.start), "2026-11-26T23:59:50.000000Z");
+        EXPECT_EQ(format_timestamp(s.end), "2026-11-27T00:00:05.000000Z");
+        EXPECT_DOUBLE_EQ(s.duration_s, 15.0);
+        EXPECT_EQ(s.commands, 2u);
+        EXPECT_EQ(s.failed_commands, 1u);
+        EXPECT_EQ(s.last_command, "cat /proc/cpuinfo");
+        EXPECT_DOUBLE_EQ(s.secs_after_last_command, 2.0);
+        EXPECT_TRUE(s.closed);
+        EXPECT_EQ(s.end_kind, EndKind::Exit);  // no pty: an exec channel that ended
+        EXPECT_EQ(s.channel, Channel::Exec);
+    }
+}
+
+TEST(Session, IdleTimeoutInferredFromGap) {
+    const std::string f = ev("cowrie.session.connect", "2026-01-01T00:00:00Z") +
+                          ev("cowrie.client.size", "2026-01-01T00:00:01Z", R"("width":80,"height":24)") +
+                          ev("cowrie.login.success", "2026-01-01T00:00:02Z", R"("username":"root","password":"x")") +
+                          ev("cowrie.command.input", "2026-01-01T00:00:05Z", R"("input":"w")") +
+                          ev("cowrie.session.closed", "2026-01-01T00:03:05.2Z");
+    StringPool pool;
+    auto s = run({f}, pool);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].end_kind, EndKind::Timeout);
+    EXPECT_EQ(s[0].channel, Channel::Shell);
+    SessionOptions longer;
+    longer.idle_timeout_s = 300;
+    StringPool pool2;
+    auto s2 = run({f}, pool2, longer);
+    EXPECT_EQ(s2[0].end_kind, EndKind::Disconnect);
+}
+
+TEST(Session, ExitAndUnknown) {
+    const std::string f = ev("cowrie.session.connect", "2026-01-01T00:00:00Z") +
+                          ev("cowrie.client.size", "2026-01-01T00:00:01Z", R"("width":80,"height":24)") +
+                          ev("cowrie.command.input", "2026-01-01T00:00:05Z", R"("input":"id; exit")") +
+                          ev("cowrie.session.closed", "2026-01-01T00:00:06Z");
+    StringPool pool;
+    EXPECT_EQ(run({f}, pool)[0].end_kind, EndKind::Exit);
+    StringPool pool2;
+    auto open = run({ev("cowrie.session.connect", "2026-01-01T00:00:00Z")}, pool2);
+    EXPECT_EQ(open[0].end_kind, EndKind::Unknown);
+    EXPECT_FALSE(open[0].closed);
+}
+
+TEST(Session, JsonRecordHasTheContractKeys) {
+    StringPool pool;
+    auto s = run({ev("cowrie.session.connect", "2026-01-01T00:00:00Z", R"("protocol":"telnet")") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:01Z",
+                     R"("url":"http://1.2.3.4/x.sh","shasum":"ab","outfile":"dl/ab")")},
+                 pool);
+    std::string line;
+    append_session_json(line, s[0]);
+    for (const char* key : {"\"sensor\":", "\"session\":", "\"protocol\":\"telnet\"", "\"src_ip\":", "\"src_port\":",
+                            "\"dst_ip\":", "\"dst_port\":", "\"start\":", "\"end\":", "\"duration_s\":",
+                            "\"client_version\":", "\"hassh\":", "\"logins\":", "\"commands\":", "\"downloads\":[{",
+                            "\"uploads\":", "\"tcpip\":", "\"ttylog\":", "\"closed\":false",
+                            "\"end_kind\":\"unknown\"", "\"last_command\":null", "\"secs_after_last_command\":null"})
+        EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
+}
