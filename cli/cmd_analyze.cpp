@@ -19,6 +19,7 @@ struct AnalyzeArgs {
     double idle_timeout = 180;
     double auth_timeout = 120;
     bool quiet = false;
+    bool stats = false;
 };
 
 int run_analyze(const AnalyzeArgs& a) {
@@ -50,6 +51,8 @@ int run_analyze(const AnalyzeArgs& a) {
         opt.progress_bytes = progress.counter();
         res = analyze(std::move(inputs), opt);
     }
+    if (a.stats)
+        for (const auto& [name, secs] : res.phase_seconds) std::fprintf(stderr, "# %-20s %8.3f s\n", name.c_str(), secs);
     const bool skipped = report_problems(res.run);
     for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
     if (!res.errors.empty()) return kExitFatal;
@@ -82,6 +85,7 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
                     "Cowrie's [honeypot] authentication_timeout in seconds (sessions without a successful login)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cmd->add_flag("--stats", args->stats, "Print the time of each phase to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });
 }

@@ -1,6 +1,7 @@
 #include "cb/analyze.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -57,13 +58,22 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.session_options = opt.session;
     const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 
+    auto t = std::chrono::steady_clock::now();
+    auto lap = [&](const char* name) {
+        const auto now = std::chrono::steady_clock::now();
+        res.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - t).count());
+        t = now;
+    };
     IngestOptions io;
     io.threads = threads;
     io.max_line_bytes = opt.max_line_bytes;
     io.progress_bytes = opt.progress_bytes;
     run.ingest = ingest(run.inputs.files, io);
+    lap("ingest");
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+    lap("sessions");
     run.tables = basic_tables(run.sessions);
+    lap("tables");
 
     std::error_code ec;
     std::filesystem::create_directories(opt.out_dir + "/tables", ec);
@@ -73,12 +83,20 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     }
     // SQLite is the slowest writer; it runs beside the others.
     std::string sqlite_err;
-    std::thread sqlite_thread([&] { sqlite_err = write_sqlite(opt.out_dir + "/cowrie.sqlite", run); });
+    double sqlite_secs = 0;
+    std::thread sqlite_thread([&] {
+        const auto t0 = std::chrono::steady_clock::now();
+        sqlite_err = write_sqlite(opt.out_dir + "/cowrie.sqlite", run);
+        sqlite_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    });
     for (auto err : {write_sessions_jsonl(opt.out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
                      write_tables_csv(opt.out_dir + "/tables", run.tables),
                      write_file_atomic(opt.out_dir + "/summary.json", summary_json(run))})
         if (!err.empty()) res.errors.push_back(err);
+    lap("jsonl+csv+summary");
     sqlite_thread.join();
+    lap("wait for sqlite");
+    res.phase_seconds.emplace_back("(sqlite alone)", sqlite_secs);
     if (!sqlite_err.empty()) res.errors.push_back(sqlite_err);
     return res;
 }

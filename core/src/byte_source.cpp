@@ -251,6 +251,16 @@ private:
 
 }  // namespace
 
+std::unique_ptr<ByteSource> open_plain_at(const std::string& path, std::uint64_t offset, std::string* error) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+        *error = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        return nullptr;
+    }
+    return std::make_unique<FdSource>(fd, true, std::string());
+}
+
 std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* error, Compression* detected) {
     int fd = 0;
     const bool is_stdin = path == "-";

@@ -24,37 +24,46 @@ std::string_view reject_reason_name(Reject r) {
     return "unknown";
 }
 
+namespace {
+
+struct EventName {
+    std::string_view id;
+    EventType type;
+};
+constexpr EventName kEventNames[] = {
+    {"cowrie.session.connect", EventType::SessionConnect},
+    {"cowrie.session.closed", EventType::SessionClosed},
+    {"cowrie.client.version", EventType::ClientVersion},
+    {"cowrie.client.kex", EventType::ClientKex},
+    {"cowrie.client.fingerprint", EventType::ClientFingerprint},
+    {"cowrie.client.size", EventType::ClientSize},
+    {"cowrie.login.success", EventType::LoginSuccess},
+    {"cowrie.login.failed", EventType::LoginFailed},
+    {"cowrie.command.input", EventType::CommandInput},
+    {"cowrie.command.failed", EventType::CommandFailed},
+    {"cowrie.command.success", EventType::CommandSuccess},
+    {"cowrie.session.params", EventType::SessionParams},
+    {"cowrie.session.file_download", EventType::FileDownload},
+    {"cowrie.session.file_download.failed", EventType::FileDownloadFailed},
+    {"cowrie.session.file_upload", EventType::FileUpload},
+    {"cowrie.log.closed", EventType::LogClosed},
+    {"cowrie.direct-tcpip.request", EventType::TcpipRequest},
+    {"cowrie.direct-tcpip.data", EventType::TcpipData},
+};
+
+}  // namespace
+
 EventType event_type_from_id(std::string_view id) {
-    constexpr std::string_view prefix = "cowrie.";
-    if (id.substr(0, prefix.size()) != prefix) return EventType::Other;
-    id.remove_prefix(prefix.size());
-    struct Entry {
-        std::string_view name;
-        EventType type;
-    };
-    static constexpr Entry kTable[] = {
-        {"session.connect", EventType::SessionConnect},
-        {"session.closed", EventType::SessionClosed},
-        {"client.version", EventType::ClientVersion},
-        {"client.kex", EventType::ClientKex},
-        {"client.fingerprint", EventType::ClientFingerprint},
-        {"client.size", EventType::ClientSize},
-        {"login.success", EventType::LoginSuccess},
-        {"login.failed", EventType::LoginFailed},
-        {"command.input", EventType::CommandInput},
-        {"command.failed", EventType::CommandFailed},
-        {"command.success", EventType::CommandSuccess},
-        {"session.params", EventType::SessionParams},
-        {"session.file_download", EventType::FileDownload},
-        {"session.file_download.failed", EventType::FileDownloadFailed},
-        {"session.file_upload", EventType::FileUpload},
-        {"log.closed", EventType::LogClosed},
-        {"direct-tcpip.request", EventType::TcpipRequest},
-        {"direct-tcpip.data", EventType::TcpipData},
-    };
-    for (const auto& e : kTable)
-        if (e.name == id) return e.type;
+    if (id.size() < 8 || id.substr(0, 7) != "cowrie.") return EventType::Other;
+    for (const auto& e : kEventNames)
+        if (e.id == id) return e.type;
     return EventType::Other;
+}
+
+std::string_view event_id_name(EventType t) {
+    for (const auto& e : kEventNames)
+        if (e.type == t) return e.id;
+    return {};
 }
 
 namespace {

@@ -42,6 +42,7 @@ public:
         report_ = report;
         lineno_ = 0;
         eventid_counts_.clear();
+        type_counts_.fill(0);
         repairs_before_ = parser_.utf8_repairs();
         type_errors_before_ = parser_.type_errors();
     }
@@ -51,6 +52,9 @@ public:
         c.utf8_repairs += parser_.utf8_repairs() - repairs_before_;
         c.type_errors += parser_.type_errors() - type_errors_before_;
         for (const auto& [k, v] : eventid_counts_) c.by_eventid[std::string(k)] += v;
+        for (std::size_t i = 1; i < type_counts_.size(); ++i)
+            if (type_counts_[i]) c.by_eventid[std::string(event_id_name(static_cast<EventType>(i)))] += type_counts_[i];
+        report_->physical_lines = lineno_;
     }
 
     // `line` excludes the newline; `capacity` counts readable bytes from line.data().
@@ -79,7 +83,10 @@ public:
             return;
         }
         ++c.events;
-        ++eventid_counts_[pool_.intern(ev.eventid)];
+        if (ev.type == EventType::Other)
+            ++eventid_counts_[pool_.intern(ev.eventid)];
+        else
+            ++type_counts_[static_cast<std::size_t>(ev.type)];
         if (ev.session.empty()) {
             ++c.sessionless_events;
             return;
@@ -115,19 +122,30 @@ private:
     std::uint64_t lineno_ = 0;
     std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
     std::unordered_map<std::string_view, std::uint64_t> eventid_counts_;
+    std::array<std::uint64_t, kEventTypeCount> type_counts_{};
 };
 
 // Reads one source line by line into the sink. Lines longer than max_line are rejected
 // without being held in memory.
+// A byte range of an uncompressed file. The source starts at `begin - 1` for ranges
+// after the first, so the range owns exactly the lines that start in [begin, end).
+struct Range {
+    bool skip_partial_first = false;  // drop bytes up to and including the first newline
+    std::uint64_t stop_at = UINT64_MAX;  // no line starting at or after this source offset
+};
+
 void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atomic<std::uint64_t>* progress,
-                FileReport& report) {
+                FileReport& report, Range range = {}) {
     std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
     std::size_t cap = kChunk;  // usable bytes (the rest is padding)
     std::size_t have = 0;
     bool eof = false;
-    bool skipping = false;  // inside an over-long line
+    bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
+    bool first_partial = range.skip_partial_first;
     std::size_t raw_seen = 0;
-    while (!eof) {
+    std::uint64_t consumed = 0;  // source offset of buf[0]
+    bool done = false;
+    while (!eof && !done) {
         while (have < cap) {
             const std::size_t r = src.read(buf.data() + have, cap - have);
             if (r == 0) {
@@ -146,24 +164,31 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
         const char* base = buf.data();
         const char* end_alloc = base + buf.size();
         while (pos < have) {
+            if (!skipping && consumed + pos >= range.stop_at) {
+                done = true;
+                break;
+            }
             const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', have - pos));
             if (!nl) break;
             const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
             if (skipping) {
                 skipping = false;
+                first_partial = false;
             } else {
                 sink.line(base + pos, len, static_cast<std::size_t>(end_alloc - (base + pos)), false);
             }
             pos += len + 1;
         }
+        if (done) break;
         if (eof) {
-            if (pos < have && !skipping)
+            if (pos < have && !skipping && consumed + pos < range.stop_at)
                 sink.line(base + pos, have - pos, static_cast<std::size_t>(end_alloc - (base + pos)), true);
             break;
         }
         if (pos == 0 && have == cap) {
             // One line fills the buffer: grow it, or give up on this line if it is too long.
             if (skipping) {
+                consumed += have;
                 have = 0;
                 continue;
             }
@@ -171,6 +196,7 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
                 sink.count_line();
                 sink.reject(Reject::TooLarge, std::string_view(base, 120));
                 skipping = true;
+                consumed += have;
                 have = 0;
                 continue;
             }
@@ -180,8 +206,10 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
         }
         std::memmove(buf.data(), buf.data() + pos, have - pos);
         have -= pos;
+        consumed += pos;
     }
-    report.counts.bytes = src.raw_bytes();
+    (void)first_partial;
+    report.counts.bytes = std::min<std::uint64_t>(src.raw_bytes(), range.stop_at);
     if (!src.error().empty()) report.error = src.error();
 }
 
@@ -219,19 +247,36 @@ void ingest_buffer(std::string_view data, const std::string& name, EventParser& 
 
 IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt) {
     IngestResult res;
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < files.size(); ++i)
-        if (files[i].kind == FileKind::JsonLog) order.push_back(i);
-    res.files.resize(order.size());
-    for (std::size_t j = 0; j < order.size(); ++j) res.files[j].file = files[order[j]];
-    // Largest files first keeps the threads evenly loaded at the end.
-    std::vector<std::size_t> schedule(order.size());
+    for (const auto& f : files)
+        if (f.kind == FileKind::JsonLog) res.files.push_back(FileReport{f, {}, 0, {}, {}});
+
+    // Tasks: whole files, or byte ranges of big uncompressed files.
+    struct Task {
+        std::size_t file;
+        std::uint64_t begin, end;  // end == 0: the whole stream
+        FileReport report;
+    };
+    std::vector<Task> tasks;
+    for (std::size_t i = 0; i < res.files.size(); ++i) {
+        const InputFile& f = res.files[i].file;
+        if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
+            const std::uint64_t n = (f.size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
+            for (std::uint64_t k = 0; k < n; ++k)
+                tasks.push_back({i, f.size * k / n, f.size * (k + 1) / n, {}});
+        } else {
+            tasks.push_back({i, 0, 0, {}});
+        }
+    }
+    for (auto& t : tasks) t.report.file = res.files[t.file].file;
+    // Largest first keeps the threads evenly loaded at the end.
+    std::vector<std::size_t> schedule(tasks.size());
     for (std::size_t j = 0; j < schedule.size(); ++j) schedule[j] = j;
+    auto task_size = [&](std::size_t j) { return tasks[j].end ? tasks[j].end - tasks[j].begin : tasks[j].report.file.size; };
     std::stable_sort(schedule.begin(), schedule.end(),
-                     [&](std::size_t a, std::size_t b) { return res.files[a].file.size > res.files[b].file.size; });
+                     [&](std::size_t a, std::size_t b) { return task_size(a) > task_size(b); });
 
     unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, order.size()))));
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
     res.pools.resize(threads);
     std::vector<std::vector<SessionMap>> worker_shards(threads, std::vector<SessionMap>(kShards));
     std::atomic<std::size_t> next{0};
@@ -242,22 +287,53 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
         for (;;) {
             const std::size_t n = next.fetch_add(1);
             if (n >= schedule.size()) break;
-            FileReport& report = res.files[schedule[n]];
+            Task& task = tasks[schedule[n]];
+            FileReport& report = task.report;
             std::string err;
-            auto src = open_source(report.file.path, &err);
+            Range range;
+            std::unique_ptr<ByteSource> src;
+            if (task.end == 0) {
+                src = open_source(report.file.path, &err);
+            } else {
+                const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
+                src = open_plain_at(report.file.path, start, &err);
+                range.skip_partial_first = task.begin > 0;
+                range.stop_at = task.end - start;
+            }
             if (!src) {
                 report.error = err;
                 continue;
             }
             sink.begin_file(&report);
-            read_lines(*src, sink, opt.max_line_bytes, opt.progress_bytes, report);
+            read_lines(*src, sink, opt.max_line_bytes, opt.progress_bytes, report, range);
             sink.end_file();
+            if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
         }
     };
     std::vector<std::thread> pool;
     for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
     work(0);
     for (auto& t : pool) t.join();
+
+    // Fold the tasks of each file, in file order, fixing up line numbers of later ranges.
+    for (auto& t : tasks) {
+        FileReport& f = res.files[t.file];
+        for (auto& s : t.report.samples) {
+            s.line += f.physical_lines;
+            f.samples.push_back(std::move(s));
+        }
+        f.counts.add(t.report.counts);
+        f.physical_lines += t.report.physical_lines;
+        if (f.error.empty()) f.error = t.report.error;
+    }
+    for (auto& f : res.files) {
+        // Keep the first samples per reason of the whole file.
+        std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
+        std::vector<RejectSample> kept;
+        for (auto& s : f.samples)
+            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) kept.push_back(std::move(s));
+        f.samples = std::move(kept);
+    }
 
     // Combine: shard s of every worker into one map, shards in parallel.
     res.shards.resize(kShards);

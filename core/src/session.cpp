@@ -36,11 +36,11 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
     last_ts = std::max(last_ts, t);
     if (!ev.late && ev.type != EventType::SessionClosed && ev.type != EventType::LogClosed)
         last_activity = std::max(last_activity, t);
-    protocol.offer(t, pool.intern(ev.protocol));
-    src_ip.offer(t, pool.intern(ev.src_ip));
+    protocol.offer(t, ev.protocol, pool);
+    src_ip.offer(t, ev.src_ip, pool);
     if (ev.type != EventType::TcpipRequest && ev.type != EventType::TcpipData) {
         // v3.0.6+ puts the forwarding target in dst_* on direct-tcpip events; skip those.
-        dst_ip.offer(t, pool.intern(ev.dst_ip));
+        dst_ip.offer(t, ev.dst_ip, pool);
         dst_port.offer(t, ev.dst_port);
         src_port.offer(t, ev.src_port);
     }
@@ -58,13 +58,13 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
                 close_duration_us = ev.duration_us;
             }
             break;
-        case EventType::ClientVersion: client_version.offer(t, pool.intern(ev.version)); break;
-        case EventType::ClientKex: hassh.offer(t, pool.intern(ev.hassh)); break;
+        case EventType::ClientVersion: client_version.offer(t, ev.version, pool); break;
+        case EventType::ClientKex: hassh.offer(t, ev.hassh, pool); break;
         case EventType::ClientSize:
             term_width.offer(t, ev.width);
             term_height.offer(t, ev.height);
             break;
-        case EventType::SessionParams: arch.offer(t, pool.intern(ev.arch)); break;
+        case EventType::SessionParams: arch.offer(t, ev.arch, pool); break;
         case EventType::LoginSuccess:
         case EventType::LoginFailed:
             push(ItemKind::Login, ev.username, ev.password, ev.fingerprint, -1, ev.type == EventType::LoginSuccess);

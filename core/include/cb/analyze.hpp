@@ -20,6 +20,7 @@ struct AnalyzeOptions {
 
 struct AnalyzeResult {
     RunData run;
+    std::vector<std::pair<std::string, double>> phase_seconds;  // for --stats
     std::vector<std::string> errors;  // output problems (fatal)
 };
 

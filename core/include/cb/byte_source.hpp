@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ protected:
     std::string error_;
     std::size_t raw_bytes_ = 0;
 };
+
+// Opens an uncompressed regular file at byte `offset` (no decompression, no magic check).
+std::unique_ptr<ByteSource> open_plain_at(const std::string& path, std::uint64_t offset, std::string* error);
 
 // Opens path ("-" for stdin) and wraps it in the right decompressor.
 // On failure returns nullptr and sets *error.

@@ -4,6 +4,7 @@
 // line is parsed; the session builder interns what it keeps.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -32,8 +33,11 @@ enum class EventType : std::uint8_t {
     TcpipRequest,
     TcpipData,
 };
+inline constexpr std::size_t kEventTypeCount = static_cast<std::size_t>(EventType::TcpipData) + 1;
 
 EventType event_type_from_id(std::string_view eventid);
+// "cowrie.session.connect" for SessionConnect; empty for Other.
+std::string_view event_id_name(EventType t);
 
 struct Event {
     EventType type = EventType::Other;

@@ -44,6 +44,7 @@ struct IngestCounts {
 struct FileReport {
     InputFile file;
     IngestCounts counts;
+    std::uint64_t physical_lines = 0;  // every line including blank ones (for line numbers)
     std::string error;  // a read or decompression problem; lines before it were kept
     std::vector<RejectSample> samples;
 };
@@ -52,6 +53,8 @@ struct IngestOptions {
     unsigned threads = 0;                       // 0: hardware concurrency
     std::size_t max_line_bytes = std::size_t{1} << 30;
     std::size_t samples_per_reason = 5;
+    // Uncompressed files larger than this are read as several ranges in parallel.
+    std::uint64_t split_bytes = std::uint64_t{64} << 20;
     // When set, workers add the bytes they have read (on-disk size) as they go, so a
     // caller's thread can draw progress.
     std::atomic<std::uint64_t>* progress_bytes = nullptr;

@@ -63,6 +63,14 @@ struct Tagged {
             value = v;
         }
     }
+    // Interns v only when it wins (most offers lose: events come mostly in time order).
+    void offer(Micros t, std::string_view v, StringPool& pool) {
+        if (v.empty()) return;
+        if (t < ts || (t == ts && v < value)) {
+            ts = t;
+            value = pool.intern(v);
+        }
+    }
     void merge(const Tagged& o) { offer(o.ts, o.value); }
 };
 
