@@ -74,6 +74,12 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     lap("sessions");
     run.tables = basic_tables(run.sessions);
     lap("tables");
+    AnalysisConfig acfg = opt.analysis;
+    acfg.idle_timeout_s = opt.session.idle_timeout_s;
+    run.findings = run_analyses(run.sessions, acfg, threads);
+    for (auto& t : run.findings.tables) run.tables.push_back(std::move(t));
+    run.findings.tables.clear();
+    lap("analyses");
 
     std::error_code ec;
     std::filesystem::create_directories(opt.out_dir + "/tables", ec);

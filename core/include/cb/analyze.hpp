@@ -14,6 +14,7 @@ struct AnalyzeOptions {
     std::string out_dir;
     unsigned threads = 0;  // 0: all cores
     SessionOptions session;
+    AnalysisConfig analysis;
     std::size_t max_line_bytes = std::size_t{1} << 30;
     std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
 };

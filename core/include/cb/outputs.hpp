@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cb/analysis.hpp"
 #include "cb/ingest.hpp"
 #include "cb/input_set.hpp"
 #include "cb/session.hpp"
@@ -17,7 +18,8 @@ struct RunData {
     InputSet inputs;
     IngestResult ingest;
     std::vector<Session> sessions;  // sorted by session_less
-    std::vector<Table> tables;
+    std::vector<Table> tables;        // basic tables, then every analysis table
+    Findings findings;                // what the analyses published (hints, campaigns)
     SessionOptions session_options;
 };
 

@@ -1,0 +1,5 @@
+// (in progress)
+#include "factories.hpp"
+namespace cb::analyses {
+std::unique_ptr<Analysis> make_novelty() { return nullptr; }
+}  // namespace cb::analyses

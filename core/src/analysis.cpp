@@ -1,0 +1,116 @@
+#include "cb/analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "analyses/factories.hpp"
+#include "cb/command_template.hpp"
+
+namespace cb {
+
+const Table* Findings::table(std::string_view name) const {
+    for (const auto& t : tables)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+std::vector<std::unique_ptr<Analysis>> make_analyses() {
+    using namespace analyses;
+    std::vector<std::unique_ptr<Analysis>> v;
+    for (auto make : {make_action_paths, make_predisconnect, make_failed_commands, make_campaigns, make_forks,
+                      make_novelty, make_changes, make_outliers, make_weird_strings, make_hints})
+        if (auto a = make()) v.push_back(std::move(a));
+    return v;
+}
+
+std::string template_set_key(const SessionFacts& f) {
+    std::vector<std::string_view> t(f.templates.begin(), f.templates.end());
+    std::sort(t.begin(), t.end());
+    t.erase(std::unique(t.begin(), t.end()), t.end());
+    std::string key;
+    for (auto x : t) {
+        if (!key.empty()) key.push_back('\n');
+        key.append(x);
+    }
+    return key;
+}
+
+Interval wilson(std::uint64_t k, std::uint64_t n) {
+    if (n == 0) return {0, 1};
+    const double z = 1.959963984540054;
+    const double p = static_cast<double>(k) / static_cast<double>(n);
+    const double nn = static_cast<double>(n);
+    const double denom = 1 + z * z / nn;
+    const double centre = (p + z * z / (2 * nn)) / denom;
+    const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit) {
+    std::vector<std::pair<std::string_view, std::uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
+        if (!out.empty()) out.push_back(';');
+        out.append(v[i].first);
+        out.push_back(':');
+        out.append(std::to_string(v[i].second));
+    }
+    return out;
+}
+
+namespace {
+
+void build_facts(const Session& s, TemplateCache& cache, SessionFacts& f) {
+    f.s = &s;
+    f.commands.clear();
+    f.templates.clear();
+    f.failed.clear();
+    f.failed_inputs.clear();
+    f.failed_owner.clear();
+    f.id.assign(s.sensor);
+    f.id.push_back('/');
+    f.id.append(s.session);
+    f.left = s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect;
+    std::size_t ci = 0;
+    for (const Item& it : s.items) {
+        if (it.kind == ItemKind::Command) {
+            f.commands.push_back(it.a);
+            f.failed.push_back(s.cmd_failed[ci++] != 0);
+        } else if (it.kind == ItemKind::CommandFailed) {
+            f.failed_inputs.push_back(it.a);
+            f.failed_owner.push_back(ci == 0 ? 0 : ci - 1);
+        }
+    }
+    // Templates after the loop: the cache may rehash while we insert.
+    for (auto c : f.commands) f.templates.push_back(cache.get(c));
+}
+
+}  // namespace
+
+Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads) {
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
+    std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
+    auto work = [&](unsigned w) {
+        parts[w] = make_analyses();
+        TemplateCache cache;
+        SessionFacts f;
+        const std::size_t lo = sessions.size() * w / threads, hi = sessions.size() * (w + 1) / threads;
+        for (std::size_t i = lo; i < hi; ++i) {
+            build_facts(sessions[i], cache, f);
+            for (auto& a : parts[w]) a->add(f);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+    work(0);
+    for (auto& t : pool) t.join();
+    for (unsigned w = 1; w < threads; ++w)
+        for (std::size_t k = 0; k < parts[0].size(); ++k) parts[0][k]->merge(std::move(*parts[w][k]));
+    Findings out;
+    for (auto& a : parts[0]) a->finish(cfg, out);
+    return out;
+}
+
+}  // namespace cb
