@@ -67,6 +67,20 @@ bool looks_random(std::string_view w) {
     return w.size() >= 8 && switches >= 4;
 }
 
+bool all_upper(std::string_view w) {
+    if (w.size() < 4) return false;
+    for (char c : w)
+        if (c < 'A' || c > 'Z') return false;
+    return true;
+}
+
+// True when the word at s[i] directly follows a "busybox" word.
+bool after_busybox(std::string_view s, std::size_t i) {
+    std::size_t p = i;
+    while (p > 0 && s[p - 1] == ' ') --p;
+    return p >= 7 && s.substr(p - 7, 7) == "busybox";
+}
+
 }  // namespace
 
 std::string command_template(std::string_view s) {
@@ -144,8 +158,11 @@ std::string command_template(std::string_view s) {
             for (char d : w) all_digits = all_digits && is_digit(d);
             if (all_digits) {
                 emit("<N>");
-            } else if (i >= 2 && s[i - 1] == '/' && s[i - 2] == '.' && (i < 3 || !is_word_char(s[i - 3]))) {
+            } else if (i >= 2 && s[i - 1] == '/' && s[i - 2] == '.' &&
+                       (i < 3 || std::string_view(" \t;|&(`").find(s[i - 3]) != std::string_view::npos)) {
                 emit("<FILE>");  // ./dropped-binary
+            } else if (after_busybox(s, i) && all_upper(w)) {
+                emit("<RAND>");  // Mirai-style probe: busybox with a random applet name
             } else if (looks_random(w)) {
                 emit("<RAND>");
             } else {

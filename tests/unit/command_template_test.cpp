@@ -17,6 +17,9 @@ TEST(CommandTemplate, SameActionOneTemplate) {
     EXPECT_EQ(command_template("echo d41d8cd98f00b204e9800998ecf8427e"), "echo <HASH>");
     EXPECT_EQ(command_template("cd /tmp/xK9fj2Qa"), "cd /tmp/<RAND>");
     EXPECT_EQ(command_template("uname   -a  "), "uname -a");
+    EXPECT_EQ(command_template("/bin/./uname -a"), "/bin/./uname -a");
+    EXPECT_EQ(command_template("/bin/busybox ECCHI"), command_template("/bin/busybox AGIDF"));
+    EXPECT_EQ(command_template("/bin/busybox wget"), "/bin/busybox wget");
 }
 
 TEST(CommandTemplate, KeepsOrdinaryWords) {

@@ -1,5 +1,207 @@
-// (in progress)
+// forks.csv: template sequences as a prefix tree across all sessions and sensors. A fork is a
+// prefix that many sessions reach, where some leave and others of the same script go on: the
+// step after which a bot decided "honeypot".
+#include <algorithm>
+#include <set>
+
+#include "cb/command_template.hpp"
+#include "cb/json_writer.hpp"
+#include "cb/text.hpp"
 #include "factories.hpp"
+
 namespace cb::analyses {
-std::unique_ptr<Analysis> make_forks() { return nullptr; }
+
+namespace {
+
+constexpr std::string_view kArrow = " \xE2\x86\x92 ";
+constexpr std::size_t kMaxRows = 500;
+constexpr std::size_t kExamples = 3;
+
+using NodeKey = std::pair<std::uint64_t, std::uint64_t>;  // two independent 64-bit hashes of the prefix
+
+struct Node {
+    NodeKey parent{0, 0};
+    std::string step;  // this node's template (the channel name at depth 0)
+    std::uint32_t depth = 0;
+    std::uint64_t reached = 0, left_here = 0, timeout_here = 0, unknown_here = 0;
+    std::map<std::string, std::uint64_t> next;
+    std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
+    std::vector<std::string> examples;             // smallest ids of sessions that left here
+};
+
+void keep_smallest(std::vector<std::string>& v, const std::string& id) {
+    if (std::find(v.begin(), v.end(), id) != v.end()) return;
+    v.push_back(id);
+    std::sort(v.begin(), v.end());
+    if (v.size() > kExamples) v.pop_back();
+}
+
+class Forks : public Analysis {
+public:
+    std::string_view name() const override { return "forks"; }
+
+    void add(const SessionFacts& f) override {
+        if (f.templates.empty()) return;
+        max_depth_seen_ = std::max<std::size_t>(max_depth_seen_, f.templates.size());
+        const std::string_view channel = channel_name(f.s->channel);
+        const std::uint64_t set_hash = stable_hash64(template_set_key(f));
+        NodeKey key{stable_hash64(channel, 1), stable_hash64(channel, 2)};
+        Node* node = &touch(key, {0, 0}, channel, 0, set_hash);
+        const std::size_t depth = std::min<std::size_t>(f.templates.size(), kDepthLimit);
+        for (std::size_t i = 0; i < depth; ++i) {
+            ++node->next[std::string(f.templates[i])];
+            const NodeKey child{stable_hash64(f.templates[i], key.first), stable_hash64(f.templates[i], key.second ^ 0x5bd1e995)};
+            node = &touch(child, key, f.templates[i], static_cast<std::uint32_t>(i + 1), set_hash);
+            key = child;
+        }
+        if (f.templates.size() > kDepthLimit) return;  // longer scripts do not end in the tree
+        switch (f.s->end_kind) {
+            case EndKind::Exit:
+            case EndKind::Disconnect:
+                ++node->left_here;
+                keep_smallest(node->examples, f.id);
+                break;
+            case EndKind::Timeout: ++node->timeout_here; break;
+            case EndKind::Unknown: ++node->unknown_here; break;
+        }
+    }
+
+    void merge(Analysis&& other) override {
+        auto& o = static_cast<Forks&>(other);
+        max_depth_seen_ = std::max(max_depth_seen_, o.max_depth_seen_);
+        for (auto& [k, n] : o.nodes_) {
+            auto [it, inserted] = nodes_.try_emplace(k, std::move(n));
+            if (inserted) continue;
+            Node& a = it->second;
+            a.reached += n.reached;
+            a.left_here += n.left_here;
+            a.timeout_here += n.timeout_here;
+            a.unknown_here += n.unknown_here;
+            for (auto& [t, c] : n.next) a.next[t] += c;
+            for (auto& [h, c] : n.sets) a.sets[h] += c;
+            for (auto& e : n.examples) keep_smallest(a.examples, e);
+        }
+    }
+
+    void finish(const AnalysisConfig& cfg, Findings& out) override {
+        std::map<std::uint64_t, std::string> campaign_of_hash;
+        for (const auto& [set, id] : out.campaign_of_set) campaign_of_hash[stable_hash64(set)] = id;
+
+        Table t{"forks", "prefixes of command sequences where some sessions leave and others go on", {}, {}};
+        t.columns = {
+            {"channel", ColumnType::Text, "shell or exec (separate trees)"},
+            {"depth", ColumnType::Integer, "steps in the prefix"},
+            {"prefix", ColumnType::Text, "the steps so far, joined by \" → \""},
+            {"command", ColumnType::Text, "its last step"},
+            {"reached", ColumnType::Integer, "sessions whose sequence starts with the prefix"},
+            {"stopped", ColumnType::Integer, "sessions that left (exit or disconnect) right after it"},
+            {"continued", ColumnType::Integer, "sessions that ran another command"},
+            {"timed_out", ColumnType::Integer, "sessions that ended here by idle timeout (not counted as stopping)"},
+            {"stop_rate", ColumnType::Real, "stopped / (stopped + continued)"},
+            {"stop_rate_low", ColumnType::Real, "95% Wilson interval"},
+            {"stop_rate_high", ColumnType::Real, ""},
+            {"next_commands", ColumnType::Text, "what the others ran next (template:sessions)"},
+            {"campaigns", ColumnType::Text, "campaigns of the sessions reaching it (id:sessions)"},
+            {"example_sessions", ColumnType::Text, "sessions that stopped here (sensor/session)"},
+        };
+        struct Row {
+            const NodeKey* key;
+            const Node* node;
+            std::uint64_t stopped, continued;
+        };
+        std::vector<Row> rows;
+        for (const auto& [k, n] : nodes_) {
+            if (n.depth == 0) continue;
+            std::uint64_t continued = 0;
+            for (const auto& [_, c] : n.next) continued += c;
+            if (n.reached < static_cast<std::uint64_t>(cfg.min_fork_sessions) || n.left_here == 0 || continued == 0)
+                continue;
+            rows.push_back({&k, &n, n.left_here, continued});
+        }
+        // A real fork has sessions on both sides: rank by the smaller side, so a script's
+        // normal end (almost all stop) or a pass-through step (almost all go on) ranks low.
+        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+            const std::uint64_t ma = std::min(a.stopped, a.continued), mb = std::min(b.stopped, b.continued);
+            if (ma != mb) return ma > mb;
+            return a.node->reached > b.node->reached;
+        });
+        std::string facts = "[";
+        for (std::size_t i = 0; i < rows.size() && i < kMaxRows; ++i) {
+            const Row& r = rows[i];
+            const Node& n = *r.node;
+            // Rebuild the prefix text from the parent chain.
+            std::vector<const Node*> chain;
+            for (const Node* p = &n; p && p->depth > 0;) {
+                chain.push_back(p);
+                auto it = nodes_.find(p->parent);
+                p = it == nodes_.end() ? nullptr : &it->second;
+            }
+            std::string prefix;
+            for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+                if (!prefix.empty()) prefix.append(kArrow);
+                prefix.append((*it)->step);
+            }
+            std::string channel;
+            {
+                const Node* p = &n;
+                while (p && p->depth > 0) {
+                    auto it = nodes_.find(p->parent);
+                    p = it == nodes_.end() ? nullptr : &it->second;
+                }
+                if (p) channel = p->step;
+            }
+            std::map<std::string, std::uint64_t> camps;
+            for (const auto& [h, c] : n.sets) {
+                auto it = campaign_of_hash.find(h);
+                camps[it == campaign_of_hash.end() ? "none" : it->second] += c;
+            }
+            std::string examples;
+            for (const auto& e : n.examples) examples += (examples.empty() ? "" : ";") + e;
+            const Interval ci = wilson(r.stopped, r.stopped + r.continued);
+            const double rate = static_cast<double>(r.stopped) / static_cast<double>(r.stopped + r.continued);
+            t.rows.push_back({channel, static_cast<std::int64_t>(n.depth), prefix, n.step,
+                              static_cast<std::int64_t>(n.reached), static_cast<std::int64_t>(r.stopped),
+                              static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(n.timeout_here), rate,
+                              ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples});
+            if (i < 20) {
+                std::string q;
+                append_json_string(q, n.step);
+                std::string pq;
+                append_json_string(pq, prefix);
+                if (facts.size() > 1) facts += ',';
+                facts += "{\"command\":" + q + ",\"prefix\":" + pq + ",\"reached\":" + std::to_string(n.reached) +
+                         ",\"stopped\":" + std::to_string(r.stopped) + ",\"continued\":" + std::to_string(r.continued) +
+                         ",\"stop_rate\":" + format_number(rate, 4) + ",\"stop_rate_low\":" + format_number(ci.low, 4) +
+                         ",\"examples\":\"" + examples + "\"}";
+            }
+        }
+        out.facts["forks.top"] = facts + "]";
+        out.tables.push_back(std::move(t));
+    }
+
+private:
+    static constexpr std::size_t kDepthLimit = 30;
+
+    Node& touch(const NodeKey& key, const NodeKey& parent, std::string_view step, std::uint32_t depth,
+                std::uint64_t set_hash) {
+        auto [it, inserted] = nodes_.try_emplace(key);
+        Node& n = it->second;
+        if (inserted) {
+            n.parent = parent;
+            n.step = std::string(step);
+            n.depth = depth;
+        }
+        ++n.reached;
+        ++n.sets[set_hash];
+        return n;
+    }
+
+    std::size_t max_depth_seen_ = 0;
+    std::map<NodeKey, Node> nodes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Analysis> make_forks() { return std::make_unique<Forks>(); }
+
 }  // namespace cb::analyses
