@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cb/analyze.hpp"
+#include "cb/cowrie_config.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 
@@ -20,6 +21,8 @@ struct AnalyzeArgs {
     double auth_timeout = 120;
     bool quiet = false;
     bool stats = false;
+    std::string cowrie_cfg;
+    int novelty_days = 7;
 };
 
 int run_analyze(const AnalyzeArgs& a) {
@@ -45,6 +48,15 @@ int run_analyze(const AnalyzeArgs& a) {
     opt.threads = a.threads;
     opt.session.idle_timeout_s = a.idle_timeout;
     opt.session.auth_timeout_s = a.auth_timeout;
+    opt.analysis.novelty_days = a.novelty_days;
+    if (!a.cowrie_cfg.empty()) {
+        std::string err;
+        if (!read_cowrie_cfg(a.cowrie_cfg, &opt.analysis.cowrie_cfg, &err)) {
+            std::fprintf(stderr, "cowrie-batch: --cowrie-cfg: %s\n", err.c_str());
+            return kExitUsage;
+        }
+        opt.analysis.have_cowrie_cfg = true;
+    }
     AnalyzeResult res;
     {
         Progress progress(total, !a.quiet);
@@ -70,7 +82,8 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "INPUT is any mix of files, folders (searched recursively), glob patterns and - (stdin).\n"
         "Compression (gzip, bzip2, zstd) is detected from content. In folders only Cowrie JSON\n"
         "event logs are read; text logs, TTY recordings and downloads are listed in summary.json.\n\n"
-        "Outputs in OUTDIR: summary.json, sessions.jsonl, cowrie.sqlite, tables/*.csv.\n\n"
+        "Outputs in OUTDIR: summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
+        "Show the hints with `cowrie-batch hints OUTDIR`.\n\n"
         "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
         "(see stderr and summary.json); 2 usage error or no event log found; 3 outputs could not be written.");
     cmd->add_option("inputs", args->inputs, "Log files, folders, globs or - for stdin")->required();
@@ -85,6 +98,11 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
                     "Cowrie's [honeypot] authentication_timeout in seconds (sessions without a successful login)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--cowrie-cfg", args->cowrie_cfg,
+                    "The sensor's cowrie.cfg: hints then also check which identity settings are still defaults");
+    cmd->add_option("--novelty-days", args->novelty_days, "Window of novelty_recent.csv: new in the last N days")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3650));
     cmd->add_flag("--stats", args->stats, "Print the time of each phase to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });

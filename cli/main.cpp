@@ -6,6 +6,7 @@
 
 #include "cb/version.hpp"
 #include "cmd_analyze.hpp"
+#include "cmd_hints.hpp"
 #include "exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_code = cb::cli::kExitClean;
     cb::cli::add_analyze_command(app, &exit_code);
+    cb::cli::add_hints_command(app, &exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -97,7 +97,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     });
     for (auto err : {write_sessions_jsonl(opt.out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
                      write_tables_csv(opt.out_dir + "/tables", run.tables),
-                     write_file_atomic(opt.out_dir + "/summary.json", summary_json(run))})
+                     write_file_atomic(opt.out_dir + "/summary.json", summary_json(run)),
+                     write_file_atomic(opt.out_dir + "/hints.json", run.findings.facts["hints.json"])})
         if (!err.empty()) res.errors.push_back(err);
     lap("jsonl+csv+summary");
     sqlite_thread.join();

@@ -42,6 +42,9 @@ struct AnalysisConfig {
     int max_path_depth = 30;           // prefix-tree depth limit (commands)
     int top_n = 20;                    // top templates/credentials followed over time, examples per row
     double idle_timeout_s = 180;
+    // The sensor's cowrie.cfg ("section.key" -> value), when given with --cowrie-cfg.
+    std::map<std::string, std::string> cowrie_cfg;
+    bool have_cowrie_cfg = false;
 };
 
 // What finished analyses hand to later ones (hints, the report).

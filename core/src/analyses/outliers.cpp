@@ -1,5 +1,471 @@
-// (in progress)
+// outliers.csv: sessions that did more, longer or rarer things than their peers, scored on
+// robust per-feature z-scores, with the features that made each one odd.
+//
+// Scoring needs global distributions (medians, MADs, template and client frequencies), so
+// add() keeps one compact record per session (56 bytes, plus 8 bytes per distinct template
+// for sessions with commands) and finish() computes everything from the merged records.
+// All statistics are taken over quantised values (integers), so they do not depend on the
+// order in which records were merged. See docs/ARCHITECTURE.md, "Why robust z-scores per
+// peer group for outliers?".
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#include "cb/command_template.hpp"
+#include "cb/json_writer.hpp"
 #include "factories.hpp"
+
 namespace cb::analyses {
-std::unique_ptr<Analysis> make_outliers() { return nullptr; }
+
+namespace {
+
+constexpr std::size_t kTopK = 500;           // rows written
+constexpr std::size_t kTopFeatures = 3;      // features named per row
+constexpr double kQuant = 1024.0;            // transformed values are kept as round(v * kQuant)
+constexpr double kMinScale = 0.1 * kQuant;   // smallest robust scale (0.1 in log units: ~10 %)
+constexpr double kZCap = 20.0;               // one feature cannot contribute more than this
+
+enum Feature : std::uint8_t {
+    kDuration,
+    kCommands,
+    kTemplates,
+    kTemplateRarity,
+    kTtyBytes,
+    kDownloads,
+    kUploads,
+    kClientRarity,
+    kAttempts,
+    kPasswords,
+    kFeatureCount
+};
+constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
+    "duration", "commands", "distinct_templates", "template_rarity", "tty_bytes", "downloads", "uploads",
+    "client_version_rarity", "login_attempts", "distinct_passwords"};
+
+// Peer groups: a session is compared with sessions that did the same kind of thing.
+enum Group : std::uint8_t { kNoLogin, kLoginOnly, kWithCommands, kGroupCount };
+constexpr std::array<const char*, kGroupCount> kGroupNames = {"no_login", "login_only", "commands"};
+
+constexpr std::uint8_t kFlagSuccess = 1, kFlagIpv4 = 2;
+constexpr std::uint8_t kSessionInArena = 0xFF;
+
+struct Rec {
+    Micros start;
+    std::uint64_t session;   // up to 16 lowercase hex digits packed, or an arena offset
+    std::uint32_t ip;        // IPv4 address, or an arena offset
+    std::uint32_t tmpl_off;  // first template hash in tmpl_
+    std::uint32_t sensor;    // index into sensors_
+    std::uint32_t client;    // index into clients_
+    float duration;
+    std::uint32_t tty_bytes;  // saturates at 4 GiB
+    std::uint32_t commands;
+    std::uint16_t templates, downloads, uploads, attempts, passwords;
+    std::uint8_t session_len;  // hex digits, or kSessionInArena
+    std::uint8_t flags;
+};
+static_assert(sizeof(Rec) <= 64);
+
+std::uint16_t sat16(std::size_t v) { return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xFFFF)); }
+
+bool parse_ipv4(std::string_view s, std::uint32_t& out) {
+    std::uint32_t v = 0;
+    int parts = 0;
+    std::size_t i = 0;
+    while (parts < 4) {
+        if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+        const std::size_t begin = i;
+        std::uint32_t octet = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - begin < 4) octet = octet * 10 + static_cast<std::uint32_t>(s[i++] - '0');
+        if (octet > 255 || i - begin > 3 || (i - begin > 1 && s[begin] == '0')) return false;  // round trip exact
+        v = (v << 8) | octet;
+        if (++parts < 4) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+    }
+    if (i != s.size()) return false;
+    out = v;
+    return true;
+}
+
+std::string format_ipv4(std::uint32_t v) {
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) + "." +
+           std::to_string(v & 255);
+}
+
+// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
+double probit(double p) {
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                               1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615962015410583e+02, -1.556989798598866e+02,
+                               6.680131188771972e+01,  -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                               -2.549671010229420e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    const double lo = 0.02425;
+    if (p <= 0) return -40;
+    if (p >= 1) return 40;
+    if (p < lo) {
+        const double q = std::sqrt(-2 * std::log(p));
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    if (p > 1 - lo) {
+        const double q = std::sqrt(-2 * std::log(1 - p));
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    const double q = p - 0.5, r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+// Robust location and scale of one feature in one peer group, over quantised values.
+struct Stat {
+    std::vector<std::int64_t> sorted;  // kept only when the MAD is 0 (tail probabilities)
+    double median = 0, scale = 0;      // scale = 1.4826 MAD, or 0 when the MAD is 0
+    bool constant = true;
+
+    void build(std::vector<std::int64_t>&& v) {
+        if (v.empty()) return;
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        // Doubled units keep the median of an even count an integer.
+        const std::int64_t med2 = v[(n - 1) / 2] + v[n / 2];
+        median = static_cast<double>(med2) / 2;
+        constant = v.front() == v.back();
+        std::vector<std::int64_t> dev(n);
+        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
+        std::nth_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2), dev.end());
+        std::int64_t mad2 = dev[n / 2];
+        if (n % 2 == 0) {
+            const std::int64_t hi = mad2;
+            const std::int64_t lo = *std::max_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2));
+            mad2 = lo + hi;  // 2 * (lo + hi) / 2 in doubled units
+            scale = 1.4826 * static_cast<double>(mad2) / 4;
+        } else {
+            scale = 1.4826 * static_cast<double>(mad2) / 2;
+        }
+        if (scale > 0)
+            scale = std::max(scale, kMinScale);
+        else
+            sorted = std::move(v);
+    }
+
+    // Positive deviation only: sessions that did more / rarer things than their peers.
+    double z(std::int64_t q) const {
+        if (constant || static_cast<double>(q) <= median) return 0;
+        if (scale > 0) return std::min(kZCap, (static_cast<double>(q) - median) / scale);
+        // MAD 0: more than half the group sits on the median. Use the normal quantile of the
+        // empirical upper tail P(X >= q) instead, so "1 session in 10,000" scores like z = 3.7.
+        const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
+        const double p = static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
+        return std::min(kZCap, std::max(0.0, -probit(p)));
+    }
+};
+
+class Outliers : public Analysis {
+public:
+    std::string_view name() const override { return "outliers"; }
+
+    void add(const SessionFacts& f) override {
+        const Session& s = *f.s;
+        Rec r{};
+        r.start = s.start;
+        r.sensor = intern(sensor_idx_, sensors_, s.sensor);
+        r.client = intern(client_idx_, clients_, s.client_version);
+        if (s.session.size() <= 16 && !s.session.empty() &&
+            std::all_of(s.session.begin(), s.session.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+            std::uint64_t v = 0;
+            for (char c : s.session) v = (v << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+            r.session = v;
+            r.session_len = static_cast<std::uint8_t>(s.session.size());
+        } else {
+            r.session = arena_put(s.session);
+            r.session_len = kSessionInArena;
+        }
+        std::uint32_t v4 = 0;
+        if (parse_ipv4(s.src_ip, v4)) {
+            r.ip = v4;
+            r.flags |= kFlagIpv4;
+        } else {
+            r.ip = static_cast<std::uint32_t>(arena_put(s.src_ip));
+        }
+        r.duration = static_cast<float>(std::max(0.0, s.duration_s));
+        r.commands = static_cast<std::uint32_t>(f.commands.size());
+        r.attempts = sat16(s.login_attempts);
+        if (s.login_successes > 0) r.flags |= kFlagSuccess;
+        double tty = 0;
+        std::size_t downloads = 0, uploads = 0;
+        pw_.clear();
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login:
+                    if (!it.b.empty() || it.c.empty()) pw_.push_back(it.b);
+                    break;
+                case ItemKind::Download: ++downloads; break;
+                case ItemKind::Upload: ++uploads; break;
+                case ItemKind::TtyLog:
+                    if (it.num > 0) tty += static_cast<double>(it.num);
+                    break;
+                default: break;
+            }
+        }
+        std::sort(pw_.begin(), pw_.end());
+        r.passwords = sat16(static_cast<std::size_t>(std::unique(pw_.begin(), pw_.end()) - pw_.begin()));
+        r.downloads = sat16(downloads);
+        r.uploads = sat16(uploads);
+        r.tty_bytes = static_cast<std::uint32_t>(std::min(tty, 4294967295.0));
+        r.tmpl_off = static_cast<std::uint32_t>(tmpl_.size());
+        if (!f.templates.empty()) {
+            th_.clear();
+            for (auto t : f.templates) th_.push_back(stable_hash64(t));
+            std::sort(th_.begin(), th_.end());
+            th_.erase(std::unique(th_.begin(), th_.end()), th_.end());
+            if (th_.size() > 0xFFFF) th_.resize(0xFFFF);
+            tmpl_.insert(tmpl_.end(), th_.begin(), th_.end());
+            r.templates = static_cast<std::uint16_t>(th_.size());
+        }
+        recs_.push_back(r);
+    }
+
+    void merge(Analysis&& other) override {
+        auto& o = static_cast<Outliers&>(other);
+        std::vector<std::uint32_t> smap(o.sensors_.size()), cmap(o.clients_.size());
+        for (std::size_t i = 0; i < o.sensors_.size(); ++i) smap[i] = intern(sensor_idx_, sensors_, o.sensors_[i]);
+        for (std::size_t i = 0; i < o.clients_.size(); ++i) cmap[i] = intern(client_idx_, clients_, o.clients_[i]);
+        const std::uint64_t arena_shift = arena_.size();
+        const std::uint32_t tmpl_shift = static_cast<std::uint32_t>(tmpl_.size());
+        arena_.append(o.arena_);
+        tmpl_.insert(tmpl_.end(), o.tmpl_.begin(), o.tmpl_.end());
+        recs_.reserve(recs_.size() + o.recs_.size());
+        for (Rec r : o.recs_) {
+            r.sensor = smap[r.sensor];
+            r.client = cmap[r.client];
+            if (r.session_len == kSessionInArena) r.session += arena_shift;
+            if (!(r.flags & kFlagIpv4)) r.ip = static_cast<std::uint32_t>(r.ip + arena_shift);
+            r.tmpl_off += tmpl_shift;
+            recs_.push_back(r);
+        }
+    }
+
+    void finish(const AnalysisConfig& cfg, Findings& out) override;
+
+private:
+    static std::uint32_t intern(std::unordered_map<std::string, std::uint32_t>& idx, std::vector<std::string>& names,
+                                std::string_view s) {
+        auto it = idx.find(std::string(s));
+        if (it != idx.end()) return it->second;
+        const auto i = static_cast<std::uint32_t>(names.size());
+        names.emplace_back(s);
+        idx.emplace(names.back(), i);
+        return i;
+    }
+    // (u16 length, bytes) in arena_; returns the offset.
+    std::uint64_t arena_put(std::string_view s) {
+        s = s.substr(0, 0xFFFF);
+        const std::uint64_t off = arena_.size();
+        arena_.push_back(static_cast<char>(s.size() & 0xFF));
+        arena_.push_back(static_cast<char>(s.size() >> 8));
+        arena_.append(s);
+        return off;
+    }
+    std::string_view arena_get(std::uint64_t off) const {
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        return std::string_view(arena_).substr(off + 2, n);
+    }
+    std::string session_of(const Rec& r) const {
+        if (r.session_len == kSessionInArena) return std::string(arena_get(r.session));
+        std::string s(r.session_len, '0');
+        std::uint64_t v = r.session;
+        for (int i = r.session_len - 1; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 15];
+        return s;
+    }
+    std::string ip_of(const Rec& r) const {
+        return (r.flags & kFlagIpv4) ? format_ipv4(r.ip) : std::string(arena_get(r.ip));
+    }
+
+    std::vector<Rec> recs_;
+    std::vector<std::uint64_t> tmpl_;  // per record with commands: its distinct template hashes, sorted
+    std::string arena_;                // session ids and addresses that do not pack
+    std::vector<std::string> sensors_, clients_;
+    std::unordered_map<std::string, std::uint32_t> sensor_idx_, client_idx_;
+    std::vector<std::string_view> pw_;
+    std::vector<std::uint64_t> th_;
+};
+
+Group group_of(const Rec& r) {
+    if (r.commands > 0) return kWithCommands;
+    return (r.flags & kFlagSuccess) ? kLoginOnly : kNoLogin;
+}
+
+void Outliers::finish(const AnalysisConfig&, Findings& out) {
+    const std::size_t n = recs_.size();
+    // Global frequencies: template -> sessions with commands that ran it; client -> sessions.
+    std::unordered_map<std::uint64_t, std::uint32_t> df;
+    std::uint64_t with_commands = 0;
+    for (const Rec& r : recs_) {
+        if (r.templates == 0) continue;
+        ++with_commands;
+        for (std::uint32_t k = 0; k < r.templates; ++k) ++df[tmpl_[r.tmpl_off + k]];
+    }
+    std::vector<std::uint64_t> client_n(clients_.size(), 0);
+    for (const Rec& r : recs_) ++client_n[r.client];
+
+    // Raw feature values (before the log transform); rarities are in bits.
+    auto raw = [&](const Rec& r, int f) -> double {
+        switch (f) {
+            case kDuration: return r.duration;
+            case kCommands: return r.commands;
+            case kTemplates: return r.templates;
+            case kTemplateRarity: {
+                if (r.templates == 0) return 0;
+                double sum = 0;
+                for (std::uint32_t k = 0; k < r.templates; ++k)
+                    sum += std::log2(static_cast<double>(with_commands) / static_cast<double>(df[tmpl_[r.tmpl_off + k]]));
+                return sum / r.templates;
+            }
+            case kTtyBytes: return r.tty_bytes;
+            case kDownloads: return r.downloads;
+            case kUploads: return r.uploads;
+            case kClientRarity: return std::log2(static_cast<double>(n) / static_cast<double>(client_n[r.client]));
+            case kAttempts: return r.attempts;
+            case kPasswords: return r.passwords;
+        }
+        return 0;
+    };
+    auto quantise = [&](int f, double v) -> std::int64_t {
+        const double t = (f == kTemplateRarity || f == kClientRarity) ? v : std::log1p(v);
+        return std::llround(t * kQuant);
+    };
+
+    struct Top {
+        std::array<float, kTopFeatures> z{};
+        std::array<std::uint8_t, kTopFeatures> f{};
+    };
+    std::vector<double> score2(n, 0);
+    std::vector<Top> tops(n);
+    std::vector<std::int64_t> q(n);
+    std::vector<std::uint8_t> grp(n);
+    std::array<std::uint64_t, kGroupCount> group_n{};
+    for (std::size_t i = 0; i < n; ++i) ++group_n[grp[i] = group_of(recs_[i])];
+    for (int f = 0; f < kFeatureCount; ++f) {
+        std::array<std::vector<std::int64_t>, kGroupCount> vals;
+        for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
+        for (std::size_t i = 0; i < n; ++i) {
+            q[i] = quantise(f, raw(recs_[i], f));
+            vals[grp[i]].push_back(q[i]);
+        }
+        std::array<Stat, kGroupCount> st;
+        for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
+        for (std::size_t i = 0; i < n; ++i) {
+            const double z = st[grp[i]].z(q[i]);
+            if (z <= 0) continue;
+            score2[i] += z * z;
+            Top& t = tops[i];
+            // Insert into the top features (strictly greater: ties keep the earlier feature).
+            for (std::size_t k = 0; k < kTopFeatures; ++k) {
+                if (static_cast<float>(z) > t.z[k]) {
+                    for (std::size_t m = kTopFeatures - 1; m > k; --m) {
+                        t.z[m] = t.z[m - 1];
+                        t.f[m] = t.f[m - 1];
+                    }
+                    t.z[k] = static_cast<float>(z);
+                    t.f[k] = static_cast<std::uint8_t>(f);
+                    break;
+                }
+            }
+        }
+    }
+
+    // Top K by score; ties by sensor, then session.
+    std::vector<std::uint32_t> order;
+    order.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (score2[i] > 0) order.push_back(i);
+    auto less = [&](std::uint32_t a, std::uint32_t b) {
+        if (score2[a] != score2[b]) return score2[a] > score2[b];
+        const Rec &ra = recs_[a], &rb = recs_[b];
+        if (ra.sensor != rb.sensor) {
+            const int c = sensors_[ra.sensor].compare(sensors_[rb.sensor]);
+            if (c != 0) return c < 0;
+        }
+        return session_of(ra) < session_of(rb);
+    };
+    const std::size_t k = std::min(kTopK, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), less);
+    order.resize(k);
+
+    Table t{"outliers",
+            "sessions scored on robust z-scores of their features against their peer group, highest first",
+            {},
+            {}};
+    t.columns = {
+        {"sensor", ColumnType::Text, ""},
+        {"session", ColumnType::Text, ""},
+        {"src_ip", ColumnType::Text, ""},
+        {"start", ColumnType::Text, "UTC"},
+        {"score", ColumnType::Real, "root of the summed squares of the positive feature z-scores"},
+        {"top_features", ColumnType::Text, "the features that made it odd, as feature=+z, largest first (at most 3)"},
+        {"peer_group", ColumnType::Text, "compared with: no_login, login_only (logged in, no commands), commands"},
+        {"duration_s", ColumnType::Real, "session duration"},
+        {"commands", ColumnType::Integer, "command lines"},
+        {"distinct_templates", ColumnType::Integer, "distinct command templates"},
+        {"template_rarity", ColumnType::Real,
+         "mean over its distinct templates of log2(sessions with commands / sessions that ran the template)"},
+        {"tty_bytes", ColumnType::Integer, "TTY log output size, summed (the byte count Cowrie logs)"},
+        {"downloads", ColumnType::Integer, "file downloads"},
+        {"uploads", ColumnType::Integer, "file uploads (SFTP/SCP)"},
+        {"client_version", ColumnType::Text, ""},
+        {"client_version_rarity", ColumnType::Real, "log2(sessions / sessions with this client version)"},
+        {"login_attempts", ColumnType::Integer, ""},
+        {"distinct_passwords", ColumnType::Integer, ""},
+        {"login_success", ColumnType::Integer, "1 when a login succeeded"},
+    };
+    auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
+    std::string facts;
+    JsonWriter jw(facts);
+    jw.begin_object().field("sessions_scored", static_cast<std::uint64_t>(n));
+    jw.key("top").begin_array();
+    for (std::size_t rank = 0; rank < order.size(); ++rank) {
+        const std::uint32_t i = order[rank];
+        const Rec& r = recs_[i];
+        std::string feats;
+        for (std::size_t m = 0; m < kTopFeatures && tops[i].z[m] > 0; ++m) {
+            if (!feats.empty()) feats.push_back(';');
+            feats.append(kFeatureNames[tops[i].f[m]]);
+            feats.append("=+");
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(tops[i].z[m]));
+            feats.append(buf);
+        }
+        const double score = r3(std::sqrt(score2[i]));
+        if (rank < 10)
+            jw.begin_object()
+                .field("sensor", sensors_[r.sensor])
+                .field("session", session_of(r))
+                .field("score", score)
+                .field("top_features", feats)
+                .end_object();
+        t.rows.push_back({sensors_[r.sensor], session_of(r), ip_of(r), format_timestamp(r.start), score, std::move(feats),
+                          std::string(kGroupNames[grp[i]]), r3(r.duration), static_cast<std::int64_t>(r.commands),
+                          static_cast<std::int64_t>(r.templates), r3(raw(r, kTemplateRarity)),
+                          static_cast<std::int64_t>(r.tty_bytes), static_cast<std::int64_t>(r.downloads),
+                          static_cast<std::int64_t>(r.uploads), clients_[r.client], r3(raw(r, kClientRarity)),
+                          static_cast<std::int64_t>(r.attempts), static_cast<std::int64_t>(r.passwords),
+                          static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
+    }
+    jw.end_array().end_object();
+    out.facts["outliers"] = std::move(facts);
+    out.tables.push_back(std::move(t));
+}
+
+}  // namespace
+
+std::unique_ptr<Analysis> make_outliers() { return std::make_unique<Outliers>(); }
+
 }  // namespace cb::analyses
