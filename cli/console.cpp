@@ -70,12 +70,10 @@ bool report_problems(const RunData& run) {
         any = true;
     }
     for (const auto& f : run.ingest.files) {
-        const std::string path = sanitize_for_terminal(f.file.path);
-        if (!f.error.empty()) {
-            std::fprintf(stderr, "cowrie-batch: %s: %s (kept %s events read before it)\n", path.c_str(),
-                         f.error.c_str(), with_commas(f.counts.events).c_str());
-            any = true;
-        }
+        // One line per problem file: damage first, then rejected lines.
+        std::string msg;
+        if (!f.error.empty())
+            msg = f.error + " (kept " + with_commas(f.counts.events) + " events read before it)";
         const std::uint64_t rej = f.counts.rejected_total();
         if (rej) {
             std::string reasons;
@@ -85,10 +83,12 @@ bool report_problems(const RunData& run) {
                                std::string(reject_reason_name(static_cast<Reject>(i))) + " " +
                                with_commas(f.counts.rejected[i]);
             const std::string first = f.samples.empty() ? "" : ", first at line " + std::to_string(f.samples[0].line);
-            std::fprintf(stderr, "cowrie-batch: %s: rejected %s line%s (%s)%s\n", path.c_str(), with_commas(rej).c_str(),
-                         rej == 1 ? "" : "s", reasons.c_str(), first.c_str());
-            any = true;
+            msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + with_commas(rej) + " line" +
+                   (rej == 1 ? "" : "s") + " (" + reasons + ")" + first;
         }
+        if (msg.empty()) continue;
+        std::fprintf(stderr, "cowrie-batch: %s: %s\n", sanitize_for_terminal(f.file.path).c_str(), msg.c_str());
+        any = true;
     }
     return any;
 }

@@ -172,6 +172,41 @@ Reject EventParser::parse(std::string_view line, std::size_t capacity, Event* ev
         r = parse_padded(repaired_padded_, ev);
         if (r == Reject::None) ++utf8_repairs_;
     }
+    if (r != Reject::None) r = classify_rejected(line, r);
+    return r;
+}
+
+namespace {
+// Deepest [ or { nesting outside strings; stops counting at `limit`.
+std::size_t nesting_depth(std::string_view s, std::size_t limit) {
+    std::size_t depth = 0, best = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            best = std::max(best, ++depth);
+            if (best >= limit) return best;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return best;
+}
+}  // namespace
+
+// A rejected line gets the most telling reason: nesting beyond simdjson's depth limit,
+// valid JSON that is not an object, or plain invalid JSON.
+Reject EventParser::classify_rejected(std::string_view line, Reject r) {
+    if (nesting_depth(line, simdjson::DEFAULT_MAX_DEPTH + 1) > simdjson::DEFAULT_MAX_DEPTH) return Reject::TooDeep;
+    if (r == Reject::NotAnObject) {
+        simdjson::dom::element el;
+        if (validator_.parse(line.data(), line.size()).get(el)) return Reject::InvalidJson;
+    }
     return r;
 }
 

@@ -293,7 +293,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
             Range range;
             std::unique_ptr<ByteSource> src;
             if (task.end == 0) {
-                src = open_source(report.file.path, &err);
+                src = open_source(report.file.path, &err, &report.file.compression);
             } else {
                 const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
                 src = open_plain_at(report.file.path, start, &err);
@@ -323,6 +323,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
             f.samples.push_back(std::move(s));
         }
         f.counts.add(t.report.counts);
+        f.file.compression = t.report.file.compression;
         f.physical_lines += t.report.physical_lines;
         if (f.error.empty()) f.error = t.report.error;
     }

@@ -67,6 +67,11 @@ FileKind classify_content(std::string_view head) {
             line.remove_prefix(1);
         if (!line.empty() && line.front() == '{' && line.find("\"eventid\"") != std::string_view::npos)
             return FileKind::JsonLog;
+        // A first object line longer than the window (a huge command.input, with v3 writing
+        // "input" before "eventid") cannot be checked for its key; an object line is enough.
+        if (lines == 0 && nl == head.size() && !line.empty() && line.front() == '{' && line.size() > 1 &&
+            line[1] == '"')
+            return FileKind::JsonLog;
         if (looks_like_text_log_line(line)) text_log = true;
         pos = nl + 1;
         ++lines;
@@ -91,8 +96,9 @@ public:
         } else if (S_ISREG(st.st_mode)) {
             add_file(p, static_cast<std::uint64_t>(st.st_size), explicit_file);
         } else if (explicit_file) {
-            // FIFOs and character devices (e.g. <(zcat ...)) are read as streams.
-            add_file(p, 0, true);
+            // FIFOs and character devices (e.g. <(zcat ...)) can be read once only: they are
+            // taken as JSON event logs without a look at their content.
+            if (files_seen_.insert(p).second) result.files.push_back({p, 0, FileKind::JsonLog, Compression::None});
         }
     }
 
@@ -158,6 +164,11 @@ private:
             }
         }
         head.resize(got);
+        if (got == 0 && !src->error().empty()) {
+            // Compressed data that yields nothing: not an empty file but a damaged one.
+            result.problems.push_back({p, src->error()});
+            return;
+        }
         f.kind = classify_content(head);
         result.files.push_back(std::move(f));
     }

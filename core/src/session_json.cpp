@@ -46,10 +46,14 @@ void append_session_json(std::string& out, const Session& s) {
     opt_str(w, "hassh", s.hassh);
     opt_str(w, "arch", s.arch);
     w.key("terminal");
-    if (s.term_width >= 0)
-        w.begin_object().field("width", s.term_width).field("height", s.term_height).end_object();
-    else
+    if (s.term_width >= 0 || s.term_height >= 0) {
+        w.begin_object();
+        opt_int(w, "width", s.term_width);
+        opt_int(w, "height", s.term_height);
+        w.end_object();
+    } else {
         w.null();
+    }
 
     w.key("logins").begin_array();
     for (const Item& it : s.items) {

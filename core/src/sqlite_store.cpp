@@ -1,6 +1,7 @@
 // cowrie.sqlite: sessions and their parts as relational tables, plus every result table.
 #include <sqlite3.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "cb/outputs.hpp"
@@ -184,7 +185,7 @@ std::string write_sqlite(const std::string& path, const RunData& run) {
             bind_opt_int(ses, 7, s.dst_port);
             bind_text(ses, 8, start);
             bind_text(ses, 9, end);
-            sqlite3_bind_double(ses, 10, s.duration_s);
+            sqlite3_bind_double(ses, 10, std::round(s.duration_s * 1000) / 1000);  // as in sessions.jsonl
             bind_opt_text(ses, 11, s.client_version);
             bind_opt_text(ses, 12, s.hassh);
             bind_opt_text(ses, 13, s.arch);

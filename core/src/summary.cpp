@@ -56,10 +56,9 @@ std::string summary_json(const RunData& run) {
     w.end_array();
     std::map<std::string_view, std::vector<std::string_view>> others;
     std::map<std::string_view, std::uint64_t> compressed;
-    for (const auto& f : run.inputs.files) {
+    for (const auto& f : run.inputs.files)
         if (f.kind != FileKind::JsonLog) others[file_kind_name(f.kind)].push_back(f.path);
-        else ++compressed[compression_name(f.compression)];
-    }
+    for (const auto& f : run.ingest.files) ++compressed[compression_name(f.file.compression)];
     w.key("compression").begin_object();
     for (const auto& [k, n] : compressed) w.field(k, n);
     w.end_object();

@@ -54,7 +54,10 @@ std::optional<Micros> parse_timestamp(std::string_view s) {
         !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
         !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > kDays[mo - 1] + (mo == 2 && leap)) return std::nullopt;
     std::size_t pos = 19;
     std::int64_t frac = 0;
     if (pos < s.size() && s[pos] == '.') {

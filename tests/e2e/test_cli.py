@@ -38,8 +38,6 @@ def test_stdin_together_with_a_file(cb_bin, tmp_path):
     assert res.summary["inputs"]["files"] == 2
 
 
-@pytest.mark.xfail(reason="BUG: summary inputs.compression says {'none': 1} for gzip data read from stdin "
-                          "(the data is decoded correctly, only the report is wrong)")
 def test_stdin_gzip_compression_is_reported(cb_bin, tmp_path):
     res = analyze(cb_bin, "-", tmp_path / "out", stdin=gzip.compress(dumps(BASE)))
     assert res.rc == 0
@@ -157,9 +155,6 @@ def test_timeouts_are_recorded(cb_bin, tmp_path):
     assert res.summary["options"] == {"idle_timeout_s": 300, "auth_timeout_s": 30}
 
 
-@pytest.mark.xfail(reason="BUG: a pipe given as a path (bash process substitution, `analyze <(zcat x.gz)`) is "
-                          "read once to classify it and then re-opened for parsing, which finds it drained: "
-                          "0 events, exit 0")
 def test_process_substitution_pipe(cb_bin, tmp_path):
     data = dumps(BASE)
     assert len(data) < 16384  # fits in the pipe buffer, so the writer never blocks

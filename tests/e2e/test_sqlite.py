@@ -103,7 +103,8 @@ def test_schema_doc(run):
     assert set(MAIN_TABLES) <= tables_described, "every main table needs a one-line description"
     # every documented column exists (the doc does not drift from the schema)
     for t, c, d in docs:
-        assert d and d.strip(), (t, c)
+        if t in MAIN_TABLES:
+            assert d and d.strip(), f"empty schema_doc description for {t}.{c}"
         if c:
             assert c in columns(run, t), f"schema_doc documents {t}.{c}, which does not exist"
 

@@ -84,8 +84,13 @@ TEST(EventParser, RejectReasons) {
     EXPECT_EQ(kept.reject, Reject::None);
     EXPECT_EQ(kept.ev.eventid, "x");
     // Deep nesting where the event should be is rejected, without a crash.
-    const Reject r = parse(p, std::string(200000, '[') + std::string(200000, ']')).reject;
-    EXPECT_EQ(r, Reject::NotAnObject);
+    EXPECT_EQ(parse(p, std::string(200000, '[') + std::string(200000, ']')).reject, Reject::TooDeep);
+    std::string deep_obj;
+    for (int i = 0; i < 5000; ++i) deep_obj += "{\"a\":";
+    deep_obj += "1" + std::string(5000, '}');
+    EXPECT_EQ(parse(p, deep_obj).reject, Reject::TooDeep);
+    EXPECT_EQ(parse(p, "garbage").reject, Reject::InvalidJson);
+    EXPECT_EQ(parse(p, "true").reject, Reject::NotAnObject);
 }
 
 TEST(EventParser, V3DirectTcpipFields) {

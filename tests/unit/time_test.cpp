@@ -21,6 +21,9 @@ TEST(Time, RejectsGarbage) {
     EXPECT_FALSE(parse_timestamp("2017-13-11T10:50:44Z"));
     EXPECT_FALSE(parse_timestamp("2017-02-11T10:50:44Zjunk"));
     EXPECT_FALSE(parse_timestamp("2017-02-11T10:50:44."));
+    EXPECT_FALSE(parse_timestamp("2024-02-30T00:00:03Z"));
+    EXPECT_FALSE(parse_timestamp("2023-02-29T00:00:03Z"));
+    EXPECT_TRUE(parse_timestamp("2024-02-29T00:00:03Z"));
 }
 
 TEST(Time, DaysAndWeeks) {

@@ -39,7 +39,9 @@ public:
 
 private:
     Reject parse_padded(simdjson::padded_string_view view, Event* ev);
+    Reject classify_rejected(std::string_view line, Reject r);
     simdjson::ondemand::parser parser_;
+    simdjson::dom::parser validator_;  // only for lines already rejected: why were they?
     std::string repaired_;
     simdjson::padded_string repaired_padded_;
     std::size_t max_line_bytes_;

@@ -25,8 +25,6 @@ namespace {
 constexpr std::size_t kTopK = 500;           // rows written
 constexpr std::size_t kTopFeatures = 3;      // features named per row
 constexpr double kQuant = 1024.0;            // transformed values are kept as round(v * kQuant)
-constexpr double kMinScale = 0.1 * kQuant;   // smallest robust scale (0.1 in log units: ~10 %)
-constexpr double kZCap = 20.0;               // one feature cannot contribute more than this
 
 enum Feature : std::uint8_t {
     kDuration,
@@ -124,47 +122,40 @@ double probit(double p) {
            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-// Robust location and scale of one feature in one peer group, over quantised values.
+// One feature in one peer group, over quantised values: the robust z-score (median, MAD),
+// capped by the z-score that the empirical upper tail supports.
 struct Stat {
-    std::vector<std::int64_t> sorted;  // kept only when the MAD is 0 (tail probabilities)
-    double median = 0, scale = 0;      // scale = 1.4826 MAD, or 0 when the MAD is 0
-    bool constant = true;
+    std::vector<std::int64_t> sorted;
+    double median = 0, scale = 0;  // scale = 1.4826 MAD (0 when the MAD is 0)
 
     void build(std::vector<std::int64_t>&& v) {
-        if (v.empty()) return;
-        std::sort(v.begin(), v.end());
-        const std::size_t n = v.size();
-        // Doubled units keep the median of an even count an integer.
-        const std::int64_t med2 = v[(n - 1) / 2] + v[n / 2];
+        sorted = std::move(v);
+        if (sorted.empty()) return;
+        std::sort(sorted.begin(), sorted.end());
+        const std::size_t n = sorted.size();
+        // Doubled units keep medians of even counts integral.
+        const std::int64_t med2 = sorted[(n - 1) / 2] + sorted[n / 2];
         median = static_cast<double>(med2) / 2;
-        constant = v.front() == v.back();
         std::vector<std::int64_t> dev(n);
-        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
-        std::nth_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2), dev.end());
-        std::int64_t mad2 = dev[n / 2];
-        if (n % 2 == 0) {
-            const std::int64_t hi = mad2;
-            const std::int64_t lo = *std::max_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2));
-            mad2 = lo + hi;  // 2 * (lo + hi) / 2 in doubled units
-            scale = 1.4826 * static_cast<double>(mad2) / 4;
-        } else {
-            scale = 1.4826 * static_cast<double>(mad2) / 2;
-        }
-        if (scale > 0)
-            scale = std::max(scale, kMinScale);
-        else
-            sorted = std::move(v);
+        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * sorted[i] - med2);
+        const auto mid = dev.begin() + static_cast<std::ptrdiff_t>(n / 2);
+        std::nth_element(dev.begin(), mid, dev.end());
+        double mad = static_cast<double>(*mid) / 2;
+        if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
+        scale = 1.4826 * mad;
     }
 
-    // Positive deviation only: sessions that did more / rarer things than their peers.
+    // Positive deviations only: sessions that did more, or rarer things, than their peers.
     double z(std::int64_t q) const {
-        if (constant || static_cast<double>(q) <= median) return 0;
-        if (scale > 0) return std::min(kZCap, (static_cast<double>(q) - median) / scale);
-        // MAD 0: more than half the group sits on the median. Use the normal quantile of the
-        // empirical upper tail P(X >= q) instead, so "1 session in 10,000" scores like z = 3.7.
+        if (sorted.empty() || static_cast<double>(q) <= median) return 0;
+        // The tail: P(X >= q) among peers (the session included), as a normal quantile, so a
+        // value shared by 3 % of the group scores 1.9 however tight the MAD is, and the group's
+        // single maximum scores probit(1 - 1/n).
         const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
         const double p = static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
-        return std::min(kZCap, std::max(0.0, -probit(p)));
+        const double tail = std::max(0.0, -probit(p));
+        if (scale <= 0) return tail;
+        return std::min(tail, (static_cast<double>(q) - median) / scale);
     }
 };
 
