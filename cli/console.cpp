@@ -143,7 +143,14 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
     std::size_t others = 0;
     for (const auto& f : run.inputs.files) others += f.kind != FileKind::JsonLog;
     if (others) std::printf("  not event logs: %zu files (text logs, TTY recordings, downloads...), listed in summary.json\n", others);
-    std::printf("  wrote %s/{summary.json, sessions.jsonl, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+    for (const auto& t : run.tables) {
+        if (t.name != "hints") continue;
+        std::map<std::string, int> by;
+        for (const auto& r : t.rows) ++by[std::get<std::string>(r[1])];
+        std::printf("  hints       %zu (%d high, %d medium): cowrie-batch hints %s\n", t.rows.size(), by["high"],
+                    by["medium"], sanitize_for_terminal(out_dir).c_str());
+    }
+    std::printf("  wrote %s/{summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
                 sanitize_for_terminal(out_dir).c_str(), seconds);
 }
 
