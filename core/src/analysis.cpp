@@ -60,9 +60,7 @@ std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_
     return out;
 }
 
-namespace {
-
-void build_facts(const Session& s, TemplateCache& cache, SessionFacts& f) {
+void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f) {
     f.s = &s;
     f.commands.clear();
     f.templates.clear();
@@ -87,8 +85,6 @@ void build_facts(const Session& s, TemplateCache& cache, SessionFacts& f) {
     for (auto c : f.commands) f.templates.push_back(cache.get(c));
 }
 
-}  // namespace
-
 Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
     std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
@@ -98,7 +94,7 @@ Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig
         SessionFacts f;
         const std::size_t lo = sessions.size() * w / threads, hi = sessions.size() * (w + 1) / threads;
         for (std::size_t i = lo; i < hi; ++i) {
-            build_facts(sessions[i], cache, f);
+            build_session_facts(sessions[i], cache, f);
             for (auto& a : parts[w]) a->add(f);
         }
     };

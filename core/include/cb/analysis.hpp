@@ -72,6 +72,10 @@ std::vector<std::unique_ptr<Analysis>> make_analyses();
 // The sorted, de-duplicated template set of a session joined by '\n' (campaign key).
 std::string template_set_key(const SessionFacts& f);
 
+class TemplateCache;
+// Fills f for session s (templates come from, and point into, cache).
+void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f);
+
 // Builds SessionFacts for every session and runs all analyses (parallel map, merge, finish).
 Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads);
 

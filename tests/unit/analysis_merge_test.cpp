@@ -1,0 +1,72 @@
+// The algebra's promise: for any split of the sessions, analysing the parts and merging
+// gives exactly (byte for byte) what analysing everything at once gives.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "cb/analysis.hpp"
+#include "cb/analyze.hpp"
+#include "cb/command_template.hpp"
+
+using namespace cb;
+
+namespace {
+
+std::string samples_dir() { return std::string(CB_SOURCE_DIR) + "/../shared/samples"; }
+
+// Feeds sessions[idx] to fresh analyses.
+std::vector<std::unique_ptr<Analysis>> analyse(const std::vector<Session>& sessions, const std::vector<std::size_t>& idx) {
+    auto a = make_analyses();
+    TemplateCache cache;
+    for (std::size_t i : idx) {
+        SessionFacts f;
+        build_session_facts(sessions[i], cache, f);
+        for (auto& x : a) x->add(f);
+    }
+    return a;
+}
+
+std::map<std::string, std::string> finish(std::vector<std::unique_ptr<Analysis>>& a) {
+    Findings out;
+    AnalysisConfig cfg;
+    for (auto& x : a) x->finish(cfg, out);
+    std::map<std::string, std::string> csv;
+    for (const auto& t : out.tables) csv[t.name] = to_csv(t);
+    for (const auto& [k, v] : out.facts) csv["fact:" + k] = v;
+    return csv;
+}
+
+}  // namespace
+
+TEST(AnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
+    if (!std::filesystem::is_directory(samples_dir())) GTEST_SKIP() << "no samples at " << samples_dir();
+    InputSet in = scan_inputs({samples_dir()});
+    IngestOptions io;
+    io.threads = 2;
+    IngestResult r = ingest(in.files, io);
+    std::vector<Session> sessions = build_sessions(r.shards, SessionOptions{}, 2);
+    ASSERT_GT(sessions.size(), 10000u);
+
+    std::vector<std::size_t> all(sessions.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    auto whole = analyse(sessions, all);
+    const auto expected = finish(whole);
+    ASSERT_GE(expected.size(), 8u);
+
+    std::mt19937 rng(20261126);
+    for (int trial = 0; trial < 2; ++trial) {
+        std::vector<std::vector<std::size_t>> parts(3);
+        std::vector<std::size_t> shuffled = all;
+        std::shuffle(shuffled.begin(), shuffled.end(), rng);
+        for (std::size_t i : shuffled) parts[rng() % 3].push_back(i);
+        auto merged = analyse(sessions, parts[0]);
+        for (int p = 1; p < 3; ++p) {
+            auto other = analyse(sessions, parts[p]);
+            for (std::size_t k = 0; k < merged.size(); ++k) merged[k]->merge(std::move(*other[k]));
+        }
+        const auto got = finish(merged);
+        ASSERT_EQ(got.size(), expected.size());
+        for (const auto& [name, text] : expected) EXPECT_EQ(got.at(name), text) << "table " << name << ", trial " << trial;
+    }
+}
