@@ -146,3 +146,12 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt);
 bool session_less(const Session& a, const Session& b);
 
 }  // namespace cb
+
+namespace cb {
+
+// Binary form of a partial (for Hadoop Streaming values, after base64). decode interns the
+// strings into pool; it returns false for damaged input.
+void encode_partial(const SessionPartial& p, std::string& out);
+bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p);
+
+}  // namespace cb

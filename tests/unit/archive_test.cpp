@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "cb/archive.hpp"
+#include "cb/ingest.hpp"
+#include "cb/session.hpp"
+
+using namespace cb;
+
+namespace {
+struct Inner {
+    std::string name;
+    std::uint64_t counts[3] = {0, 0, 0};
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(name, counts);
+    }
+};
+}  // namespace
+
+TEST(Archive, RoundTripsNestedContainers) {
+    std::map<std::string, Inner> m{{"a", {"x", {1, 2, 3}}}, {"b", {"", {0, 0, 9}}}};
+    std::set<std::string> s{"p", "q"};
+    std::vector<bool> bits{true, false, true};
+    std::int64_t neg = -123456789;
+    double d = 0.1;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<std::string>> nested{{{1, 2}, {"u", "v"}}};
+    std::string buf;
+    OutArchive out(buf);
+    out(m, s, bits, neg, d, nested);
+    decltype(m) m2;
+    decltype(s) s2;
+    decltype(bits) bits2;
+    std::int64_t neg2 = 0;
+    double d2 = 0;
+    decltype(nested) nested2;
+    InArchive in(buf);
+    in(m2, s2, bits2, neg2, d2, nested2);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(m2["a"].counts[2], 3u);
+    EXPECT_EQ(m2["b"].counts[2], 9u);
+    EXPECT_EQ(s2, s);
+    EXPECT_EQ(bits2, bits);
+    EXPECT_EQ(neg2, neg);
+    EXPECT_EQ(d2, d);
+    EXPECT_EQ(nested2, nested);
+}
+
+TEST(Archive, DamagedInputFailsCleanly) {
+    std::string buf;
+    OutArchive out(buf);
+    out(std::map<std::string, std::string>{{"k", "v"}});
+    for (std::size_t cut = 0; cut < buf.size(); ++cut) {
+        std::map<std::string, std::string> m;
+        InArchive in(std::string_view(buf).substr(0, cut));
+        in(m);
+        EXPECT_FALSE(in.ok()) << cut;
+    }
+    std::string huge = "\xff\xff\xff\xff\x0f";  // claims 4 G elements
+    std::vector<std::string> v;
+    InArchive in(huge);
+    in(v);
+    EXPECT_TRUE(in.failed());
+}
+
+TEST(Archive, Base64) {
+    for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+        std::string back;
+        ASSERT_TRUE(base64_decode(base64_encode(s), &back));
+        EXPECT_EQ(back, s);
+    }
+    EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+    std::string x;
+    EXPECT_FALSE(base64_decode("Zm9", &x));
+    EXPECT_FALSE(base64_decode("Zm9v!mFy", &x));
+}
+
+TEST(SessionCodec, PartialRoundTripIsExact) {
+    const std::string log =
+        R"({"eventid":"cowrie.session.connect","timestamp":"2026-01-01T00:00:00Z","session":"s1","sensor":"a","src_ip":"1.2.3.4","src_port":5,"dst_port":22,"protocol":"ssh"})"
+        "\n"
+        R"({"eventid":"cowrie.login.success","timestamp":"2026-01-01T00:00:01Z","session":"s1","sensor":"a","username":"root","password":"x\u00e9"})"
+        "\n"
+        R"({"eventid":"cowrie.command.input","timestamp":"2026-01-01T00:00:02Z","session":"s1","sensor":"a","input":"uname -a"})"
+        "\n"
+        R"({"eventid":"cowrie.session.closed","timestamp":"2026-01-01T00:00:03Z","session":"s1","sensor":"a","duration":3.0})"
+        "\n";
+    StringPool pool;
+    EventParser parser;
+    SessionMap m;
+    FileReport rep;
+    ingest_buffer(log, "t", parser, pool, m, rep);
+    ASSERT_EQ(m.size(), 1u);
+    const SessionPartial& p = m.begin()->second;
+    std::string bin;
+    encode_partial(p, bin);
+    StringPool pool2;
+    SessionPartial q;
+    ASSERT_TRUE(decode_partial(bin, pool2, &q));
+    std::string bin2;
+    encode_partial(q, bin2);
+    EXPECT_EQ(bin, bin2);
+    EXPECT_EQ(q.items.size(), 2u);
+    EXPECT_EQ(q.key.session, "s1");
+    EXPECT_EQ(q.close_duration_us, 3000000);
+    SessionPartial r;
+    EXPECT_FALSE(decode_partial(std::string_view(bin).substr(0, bin.size() - 1), pool2, &r));
+}
