@@ -7,6 +7,7 @@
 #include "cb/version.hpp"
 #include "cmd_analyze.hpp"
 #include "cmd_hints.hpp"
+#include "cmd_mr.hpp"
 #include "exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
     int exit_code = cb::cli::kExitClean;
     cb::cli::add_analyze_command(app, &exit_code);
     cb::cli::add_hints_command(app, &exit_code);
+    cb::cli::add_mr_command(app, &exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

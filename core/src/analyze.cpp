@@ -51,6 +51,39 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
     return all;
 }
 
+void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res) {
+    auto t = std::chrono::steady_clock::now();
+    auto lap = [&](const char* name) {
+        const auto now = std::chrono::steady_clock::now();
+        res.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - t).count());
+        t = now;
+    };
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir + "/tables", ec);
+    if (ec) {
+        res.errors.push_back("cannot create " + out_dir + "/tables: " + ec.message());
+        return;
+    }
+    // SQLite is the slowest writer; it runs beside the others.
+    std::string sqlite_err;
+    double sqlite_secs = 0;
+    std::thread sqlite_thread([&] {
+        const auto t0 = std::chrono::steady_clock::now();
+        sqlite_err = write_sqlite(out_dir + "/cowrie.sqlite", run);
+        sqlite_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    });
+    for (auto err : {write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
+                     write_tables_csv(out_dir + "/tables", run.tables),
+                     write_file_atomic(out_dir + "/summary.json", summary_json(run)),
+                     write_file_atomic(out_dir + "/hints.json", run.findings.facts["hints.json"])})
+        if (!err.empty()) res.errors.push_back(err);
+    lap("jsonl+csv+summary");
+    sqlite_thread.join();
+    lap("wait for sqlite");
+    res.phase_seconds.emplace_back("(sqlite alone)", sqlite_secs);
+    if (!sqlite_err.empty()) res.errors.push_back(sqlite_err);
+}
+
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     AnalyzeResult res;
     RunData& run = res.run;
@@ -81,30 +114,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.findings.tables.clear();
     lap("analyses");
 
-    std::error_code ec;
-    std::filesystem::create_directories(opt.out_dir + "/tables", ec);
-    if (ec) {
-        res.errors.push_back("cannot create " + opt.out_dir + "/tables: " + ec.message());
-        return res;
-    }
-    // SQLite is the slowest writer; it runs beside the others.
-    std::string sqlite_err;
-    double sqlite_secs = 0;
-    std::thread sqlite_thread([&] {
-        const auto t0 = std::chrono::steady_clock::now();
-        sqlite_err = write_sqlite(opt.out_dir + "/cowrie.sqlite", run);
-        sqlite_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    });
-    for (auto err : {write_sessions_jsonl(opt.out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
-                     write_tables_csv(opt.out_dir + "/tables", run.tables),
-                     write_file_atomic(opt.out_dir + "/summary.json", summary_json(run)),
-                     write_file_atomic(opt.out_dir + "/hints.json", run.findings.facts["hints.json"])})
-        if (!err.empty()) res.errors.push_back(err);
-    lap("jsonl+csv+summary");
-    sqlite_thread.join();
-    lap("wait for sqlite");
-    res.phase_seconds.emplace_back("(sqlite alone)", sqlite_secs);
-    if (!sqlite_err.empty()) res.errors.push_back(sqlite_err);
+    write_outputs(run, opt.out_dir, threads, res);
     return res;
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cb/archive.hpp"
 #include "cb/session.hpp"
 #include "cb/table.hpp"
 
@@ -64,6 +65,26 @@ public:
     virtual void add(const SessionFacts& f) = 0;
     virtual void merge(Analysis&& other) = 0;  // other has the same dynamic type
     virtual void finish(const AnalysisConfig& cfg, Findings& out) = 0;
+    // The partial state as bytes, and back (for Hadoop Streaming). load() returns false on
+    // damaged input; a loaded state merges like any other.
+    virtual void save(std::string& out) { (void)out; }
+    virtual bool load(std::string_view in) { return in.empty() && false; }
+};
+
+
+// Implements save() and load() from one member template `template <class Ar> void io(Ar&)`.
+template <class Derived>
+class ArchivedAnalysis : public Analysis {
+public:
+    void save(std::string& out) override {
+        OutArchive ar(out);
+        static_cast<Derived*>(this)->io(ar);
+    }
+    bool load(std::string_view in) override {
+        InArchive ar(in);
+        static_cast<Derived*>(this)->io(ar);
+        return ar.ok();
+    }
 };
 
 // Every analysis, in finish order.

@@ -30,6 +30,10 @@ InputSet scan_inputs(const std::vector<std::string>& inputs);
 // Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
 
+// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a
+// finished run (both engines end here). Problems go to res.errors, timings to res.phase_seconds.
+void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res);
+
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);
 

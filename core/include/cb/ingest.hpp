@@ -21,6 +21,10 @@ struct RejectSample {
     std::string path;
     std::uint64_t line = 0;
     std::string excerpt;  // the first bytes of the line, as read
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(reason, path, line, excerpt);
+    }
 };
 
 // Counts that merge by addition (one per file, one per worker, one per run).
@@ -39,6 +43,11 @@ struct IngestCounts {
 
     void add(const IngestCounts& o);
     std::uint64_t rejected_total() const;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(bytes, decoded_bytes, lines, blank_lines, events, nul_bytes, utf8_repairs, type_errors, sessionless_events,
+           rejected, by_eventid);
+    }
 };
 
 struct FileReport {

@@ -19,10 +19,18 @@ struct SeqStat {
     Micros first = INT64_MAX, last = INT64_MIN;
     std::string example;  // smallest session id
     std::uint32_t length = 0;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, src_ips, sensors, first, last, example, length);
+    }
 };
 
 struct CountStat {
     std::uint64_t count = 0, sessions = 0;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(count, sessions);
+    }
 };
 
 template <typename Map>
@@ -34,8 +42,12 @@ void merge_counts(Map& into, Map& from) {
     }
 }
 
-class ActionPaths : public Analysis {
+class ActionPaths : public ArchivedAnalysis<ActionPaths> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions_with_commands_, seqs_, edges_, grams_);
+    }
     std::string_view name() const override { return "action_paths"; }
 
     void add(const SessionFacts& f) override {

@@ -13,10 +13,18 @@ struct Stat {
     std::uint64_t sessions = 0, events = 0, left_after = 0;
     std::set<std::string> src_ips;
     Micros first = INT64_MAX, last = INT64_MIN;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, events, left_after, src_ips, first, last);
+    }
 };
 
-class FailedCommands : public Analysis {
+class FailedCommands : public ArchivedAnalysis<FailedCommands> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(map_);
+    }
     std::string_view name() const override { return "failed_commands"; }
 
     void add(const SessionFacts& f) override {

@@ -27,6 +27,10 @@ struct Node {
     std::map<std::string, std::uint64_t> next;
     std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
     std::vector<std::string> examples;             // smallest ids of sessions that left here
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples);
+    }
 };
 
 void keep_smallest(std::vector<std::string>& v, const std::string& id) {
@@ -36,8 +40,12 @@ void keep_smallest(std::vector<std::string>& v, const std::string& id) {
     if (v.size() > kExamples) v.pop_back();
 }
 
-class Forks : public Analysis {
+class Forks : public ArchivedAnalysis<Forks> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(max_depth_seen_, nodes_);
+    }
     std::string_view name() const override { return "forks"; }
 
     void add(const SessionFacts& f) override {

@@ -62,6 +62,10 @@ constexpr std::size_t kExamples = 5;
 struct ProbeStat {
     std::uint64_t sessions = 0, left_right_after = 0;
     std::vector<std::string> examples;  // smallest ids of sessions that left right after
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, left_right_after, examples);
+    }
 };
 
 void keep_smallest(std::vector<std::string>& v, const std::string& id) {
@@ -96,9 +100,15 @@ struct Hint {
     int rank() const { return severity == "high" ? 0 : severity == "medium" ? 1 : severity == "low" ? 2 : 3; }
 };
 
-class Hints : public Analysis {
+class Hints : public ArchivedAnalysis<Hints> {
 public:
     Hints() : probes_(probes().size()) {}
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions_, with_commands_, exec_sessions_, exec_single_, old_banner_, root_default_rejects_,
+           default_user_logins_, sensors_, root_passwords_, users_ok_, old_banner_examples_, root_examples_,
+           default_user_examples_, probes_);
+    }
     std::string_view name() const override { return "hints"; }
 
     void add(const SessionFacts& f) override {

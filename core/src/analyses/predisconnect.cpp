@@ -27,6 +27,11 @@ struct Stat {
     std::uint64_t end_kind[4] = {0, 0, 0, 0};  // of sessions_last, by EndKind
     std::uint64_t last_shell = 0, last_exec = 0;
     std::map<std::int64_t, std::uint64_t> close_ds;  // seconds to close of sessions_last, in tenths
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions_with, runs, failed_runs, sessions_last, left_with, left_last, expected_left, end_kind, last_shell,
+           last_exec, close_ds);
+    }
 };
 
 void merge_stat(Stat& a, Stat& b) {
@@ -72,8 +77,12 @@ std::string json_quote(std::string_view s) {
     return o;
 }
 
-class Predisconnect : public Analysis {
+class Predisconnect : public ArchivedAnalysis<Predisconnect> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(map_, weekly_);
+    }
     std::string_view name() const override { return "predisconnect"; }
 
     void add(const SessionFacts& f) override {

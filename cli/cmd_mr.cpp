@@ -1,0 +1,52 @@
+#include "cmd_mr.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "cb/streaming.hpp"
+#include "exit_codes.hpp"
+
+namespace cb::cli {
+
+void add_mr_command(CLI::App& app, int* exit_code) {
+    struct Args {
+        std::string step;
+        double idle_timeout = 180, auth_timeout = 120;
+    };
+    auto a = std::make_shared<Args>();
+    static const std::map<std::string, StreamStep> kSteps = {
+        {"map-sessions", StreamStep::MapSessions},         {"combine-sessions", StreamStep::CombineSessions},
+        {"reduce-sessions", StreamStep::ReduceSessions},   {"map-analyses", StreamStep::MapAnalyses},
+        {"combine-analyses", StreamStep::CombineAnalyses}, {"reduce-analyses", StreamStep::ReduceAnalyses},
+    };
+    CLI::App* cmd = app.add_subcommand("mr", "One Hadoop Streaming step: mapper, combiner or reducer (stdin to stdout)");
+    cmd->footer(
+        "Used by `cowrie-batch hadoop` and by hand-written `mapred streaming` jobs (docs/HADOOP.md).\n"
+        "Job 1: map-sessions | combine-sessions | reduce-sessions  (log lines -> merged session partials)\n"
+        "Job 2: map-analyses | combine-analyses | reduce-analyses  (partials -> merged analysis states)\n"
+        "stdout carries only key<TAB>value lines; counters go to stderr. Bad records are counted, never fatal.\n"
+        "Exit codes: 0 done; 1 stdout could not be written; 2 usage error.");
+    cmd->add_option("step", a->step, "The step")->required()->check(CLI::IsMember([] {
+        std::vector<std::string> names;
+        for (const auto& [k, _] : kSteps) names.push_back(k);
+        return names;
+    }()));
+    cmd->add_option("--idle-timeout", a->idle_timeout, "As for analyze")->capture_default_str();
+    cmd->add_option("--auth-timeout", a->auth_timeout, "As for analyze")->capture_default_str();
+    cmd->callback([a, exit_code] {
+        StreamingOptions opt;
+        opt.session.idle_timeout_s = a->idle_timeout;
+        opt.session.auth_timeout_s = a->auth_timeout;
+        opt.analysis.idle_timeout_s = a->idle_timeout;
+        for (const char* var : {"mapreduce_map_input_file", "map_input_file"})
+            if (const char* v = std::getenv(var)) {
+                opt.input_name = v;
+                break;
+            }
+        *exit_code = run_streaming_step(kSteps.at(a->step), opt, stdin, stdout, stderr) == 0 ? kExitClean : kExitSkipped;
+    });
+}
+
+}  // namespace cb::cli

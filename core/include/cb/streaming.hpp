@@ -1,0 +1,38 @@
+// The Hadoop Streaming engine: the same algebra as the local engine, spoken over
+// stdin/stdout as `key<TAB>value` lines.
+//
+// Job 1 (sessions): map-sessions parses log lines into session partials, keyed by
+//   sensor<US>session (US = 0x1f); combine-sessions and reduce-sessions merge the partials
+//   of one key. Ingest counts travel under the key "#ingest". Values are base64 archives.
+// Job 2 (analyses): map-analyses finalizes each merged partial into a Session and feeds
+//   every analysis; it emits one partial state per analysis, keyed by the analysis name;
+//   combine-analyses and reduce-analyses merge the states of one analysis.
+// The client then merges what the reducers wrote and finishes everything (see hadoop.hpp).
+//
+// Every step counts bad lines and never fails on them (a non-zero exit fails the task);
+// counters go to stderr as reporter:counter:cowrie-batch,<name>,<n>.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "cb/analysis.hpp"
+#include "cb/session.hpp"
+
+namespace cb {
+
+struct StreamingOptions {
+    SessionOptions session;
+    AnalysisConfig analysis;
+    std::string input_name;  // for reject samples: $mapreduce_map_input_file when set
+};
+
+enum class StreamStep { MapSessions, CombineSessions, ReduceSessions, MapAnalyses, CombineAnalyses, ReduceAnalyses };
+
+// Runs one step from `in` to `out`. Returns 0 unless writing failed.
+int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err);
+
+inline constexpr char kKeySep = '\x1f';
+inline constexpr std::string_view kIngestKey = "#ingest";
+
+}  // namespace cb

@@ -1,0 +1,289 @@
+#include "cb/streaming.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "cb/archive.hpp"
+#include "cb/command_template.hpp"
+#include "cb/ingest.hpp"
+
+namespace cb {
+
+namespace {
+
+constexpr std::size_t kSamples = 5;
+
+// Reads `key<TAB>value` lines; a line without a TAB has an empty value.
+class LineReader {
+public:
+    explicit LineReader(std::FILE* in) : in_(in) {}
+    ~LineReader() { std::free(buf_); }
+    bool next(std::string_view* line) {
+        const ssize_t n = ::getline(&buf_, &cap_, in_);
+        if (n < 0) return false;
+        std::size_t len = static_cast<std::size_t>(n);
+        while (len > 0 && (buf_[len - 1] == '\n' || buf_[len - 1] == '\r')) --len;
+        *line = std::string_view(buf_, len);
+        return true;
+    }
+
+private:
+    std::FILE* in_;
+    char* buf_ = nullptr;
+    std::size_t cap_ = 0;
+};
+
+std::pair<std::string_view, std::string_view> split_kv(std::string_view line) {
+    const auto tab = line.find('\t');
+    if (tab == std::string_view::npos) return {line, {}};
+    return {line.substr(0, tab), line.substr(tab + 1)};
+}
+
+class Out {
+public:
+    Out(std::FILE* out, std::FILE* err) : out_(out), err_(err) {}
+    void emit(std::string_view key, std::string_view value) {
+        ok_ = ok_ && std::fwrite(key.data(), 1, key.size(), out_) == key.size() && std::fputc('\t', out_) != EOF &&
+              std::fwrite(value.data(), 1, value.size(), out_) == value.size() && std::fputc('\n', out_) != EOF;
+    }
+    void counter(std::string_view name, std::uint64_t n) {
+        if (n) std::fprintf(err_, "reporter:counter:cowrie-batch,%.*s,%llu\n", static_cast<int>(name.size()), name.data(),
+                            static_cast<unsigned long long>(n));
+    }
+    void status(const std::string& s) { std::fprintf(err_, "reporter:status:%s\n", s.c_str()); }
+    int finish() {
+        if (std::fflush(out_) != 0) ok_ = false;
+        return ok_ ? 0 : 1;
+    }
+
+private:
+    std::FILE* out_;
+    std::FILE* err_;
+    bool ok_ = true;
+};
+
+// Ingest counts and the first reject samples, as they travel under "#ingest".
+struct IngestState {
+    IngestCounts counts;
+    std::vector<RejectSample> samples;
+    std::uint64_t files = 0;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(counts, samples, files);
+    }
+    void merge(IngestState& o) {
+        counts.add(o.counts);
+        files += o.files;
+        samples.insert(samples.end(), o.samples.begin(), o.samples.end());
+        std::sort(samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
+            return std::tie(a.path, a.line, a.reason) < std::tie(b.path, b.line, b.reason);
+        });
+        std::map<Reject, std::size_t> taken;
+        std::vector<RejectSample> kept;
+        for (auto& s : samples)
+            if (taken[s.reason]++ < kSamples) kept.push_back(std::move(s));
+        samples = std::move(kept);
+    }
+};
+
+std::string encode_state(IngestState& st) {
+    std::string bin;
+    OutArchive ar(bin);
+    st.io(ar);
+    return base64_encode(bin);
+}
+
+bool decode_state(std::string_view b64, IngestState* st) {
+    std::string bin;
+    if (!base64_decode(b64, &bin)) return false;
+    InArchive ar(bin);
+    st->io(ar);
+    return ar.ok();
+}
+
+int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
+    std::string data;
+    char buf[1 << 16];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) data.append(buf, n);
+    EventParser parser;
+    StringPool pool;
+    SessionMap sessions;
+    FileReport report;
+    ingest_buffer(data, opt.input_name.empty() ? "-" : opt.input_name, parser, pool, sessions, report, kSamples);
+    std::vector<const SessionPartial*> order;
+    order.reserve(sessions.size());
+    for (const auto& [k, p] : sessions) order.push_back(&p);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) {
+        return std::tie(a->key.sensor, a->key.session) < std::tie(b->key.sensor, b->key.session);
+    });
+    std::string key, bin;
+    for (const SessionPartial* p : order) {
+        key.assign(p->key.sensor);
+        key.push_back(kKeySep);
+        key.append(p->key.session);
+        bin.clear();
+        encode_partial(*p, bin);
+        out.emit(key, base64_encode(bin));
+    }
+    IngestState st{report.counts, report.samples, 0};
+    out.emit(kIngestKey, encode_state(st));
+    out.counter("lines", report.counts.lines);
+    out.counter("events", report.counts.events);
+    out.counter("rejected_lines", report.counts.rejected_total());
+    out.counter("sessions_partial", sessions.size());
+    return out.finish();
+}
+
+// Merges runs of equal keys; values are session partials or, for "#ingest", IngestState.
+int merge_sessions(std::FILE* in, Out& out) {
+    LineReader reader(in);
+    std::string_view line;
+    std::string cur_key;
+    bool have = false;
+    StringPool pool;
+    SessionPartial merged;
+    IngestState ingest;
+    bool have_ingest = false;
+    std::uint64_t bad = 0, keys = 0;
+    std::string bin;
+    auto flush = [&] {
+        if (!have) return;
+        bin.clear();
+        encode_partial(merged, bin);
+        out.emit(cur_key, base64_encode(bin));
+        ++keys;
+        have = false;
+        merged = SessionPartial{};
+        pool = StringPool{};
+    };
+    while (reader.next(&line)) {
+        auto [key, value] = split_kv(line);
+        if (key == kIngestKey) {
+            IngestState st;
+            if (!decode_state(value, &st)) {
+                ++bad;
+                continue;
+            }
+            if (have_ingest)
+                ingest.merge(st);
+            else
+                ingest = std::move(st);
+            have_ingest = true;
+            continue;
+        }
+        if (!have || key != cur_key) {
+            flush();
+            cur_key.assign(key);
+        }
+        std::string raw;
+        SessionPartial p;
+        if (!base64_decode(value, &raw) || !decode_partial(raw, pool, &p)) {
+            ++bad;
+            continue;
+        }
+        if (!have) {
+            merged = std::move(p);
+            have = true;
+        } else {
+            merged.merge(std::move(p));
+        }
+    }
+    flush();
+    if (have_ingest) out.emit(kIngestKey, encode_state(ingest));
+    out.counter("bad_records", bad);
+    out.counter("sessions_merged", keys);
+    return out.finish();
+}
+
+std::unique_ptr<Analysis> analysis_by_name(std::string_view name) {
+    for (auto& a : make_analyses())
+        if (a->name() == name) return std::move(a);
+    return nullptr;
+}
+
+int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
+    LineReader reader(in);
+    std::string_view line;
+    auto analyses = make_analyses();
+    TemplateCache cache;
+    SessionFacts facts;
+    std::uint64_t bad = 0, sessions = 0;
+    std::string raw;
+    while (reader.next(&line)) {
+        auto [key, value] = split_kv(line);
+        if (key == kIngestKey || key.empty()) continue;
+        StringPool pool;
+        SessionPartial p;
+        if (!base64_decode(value, &raw) || !decode_partial(raw, pool, &p)) {
+            ++bad;
+            continue;
+        }
+        const Session s = finalize(std::move(p), opt.session);
+        build_session_facts(s, cache, facts);
+        for (auto& a : analyses) a->add(facts);
+        ++sessions;
+    }
+    std::string bin;
+    for (auto& a : analyses) {
+        bin.clear();
+        a->save(bin);
+        out.emit(a->name(), base64_encode(bin));
+    }
+    out.counter("bad_records", bad);
+    out.counter("sessions_analysed", sessions);
+    return out.finish();
+}
+
+int merge_analyses(std::FILE* in, Out& out) {
+    LineReader reader(in);
+    std::string_view line;
+    std::string cur;
+    std::unique_ptr<Analysis> merged;
+    std::uint64_t bad = 0;
+    std::string raw, bin;
+    auto flush = [&] {
+        if (!merged) return;
+        bin.clear();
+        merged->save(bin);
+        out.emit(cur, base64_encode(bin));
+        merged.reset();
+    };
+    while (reader.next(&line)) {
+        auto [key, value] = split_kv(line);
+        if (!merged || key != cur) {
+            flush();
+            cur.assign(key);
+        }
+        auto part = analysis_by_name(key);
+        if (!part || !base64_decode(value, &raw) || !part->load(raw)) {
+            ++bad;
+            continue;
+        }
+        if (!merged)
+            merged = std::move(part);
+        else
+            merged->merge(std::move(*part));
+    }
+    flush();
+    out.counter("bad_records", bad);
+    return out.finish();
+}
+
+}  // namespace
+
+int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err) {
+    Out o(out, err);
+    switch (step) {
+        case StreamStep::MapSessions: return map_sessions(opt, in, o);
+        case StreamStep::CombineSessions:
+        case StreamStep::ReduceSessions: return merge_sessions(in, o);
+        case StreamStep::MapAnalyses: return map_analyses(opt, in, o);
+        case StreamStep::CombineAnalyses:
+        case StreamStep::ReduceAnalyses: return merge_analyses(in, o);
+    }
+    return 2;
+}
+
+}  // namespace cb
