@@ -6,16 +6,14 @@
 // linked when their Jaccard similarity is at least 1/2 and they share at least two
 // templates; campaigns are the connected components (union-find). The similar pairs are
 // found *exactly* with a prefix-filtering similarity join (AllPairs), not with MinHash/LSH:
-// see docs/ARCHITECTURE.md, "Why an exact similarity join for campaigns?".
+// see docs/ARCHITECTURE.md, "Why an exact similarity join for campaigns, and not MinHash with LSH?".
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <unordered_map>
 
 #include "cb/command_template.hpp"
 #include "cb/json_writer.hpp"
-#include "cb/text.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -341,10 +339,12 @@ public:
     void finish(const AnalysisConfig& cfg, Findings& out) override;
 
 private:
-    // Counts a value once per session (items can repeat a URL or a login).
+    // Counts a value once per session (items can repeat a URL or a login). A session with
+    // thousands of distinct values (1.x logs have bursts of logins) counts its first 256.
     void once(Counts& m, std::string_view k) {
         for (const auto& [pm, pk] : seen_)
             if (pm == &m && pk == k) return;
+        if (seen_.size() >= 256) return;
         seen_.emplace_back(&m, std::string(k));
         bump(m, k);
     }
@@ -457,8 +457,7 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
     };
     std::string facts;
     JsonWriter jw(facts);
-    jw.begin_object().field("campaigns", static_cast<std::uint64_t>(comps.size()));
-    jw.key("top").begin_array();
+    jw.begin_array();
     std::size_t rank = 0;
     for (const Row& r : rows) {
         const auto& members = comps[r.comp];
@@ -521,8 +520,9 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
                           std::round(cohesion * 1e4) / 1e4, top_of(ips, top), top_of(sensors, top), top_of(shas, top),
                           std::move(examples)});
     }
-    jw.end_array().end_object();
-    out.facts["campaigns"] = std::move(facts);
+    jw.end_array();
+    out.facts["campaigns.top"] = std::move(facts);
+    out.facts["campaigns.count"] = std::to_string(comps.size());
 
     // sessions -> campaign, sorted by sensor then session.
     Table sc{"session_campaigns", "the campaign of every session with commands", {}, {}};

@@ -5,6 +5,7 @@
 // State is exact counts per (day, key), so merging partial states is plain addition.
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "cb/change_score.hpp"
 #include "cb/json_writer.hpp"
@@ -16,31 +17,41 @@ namespace cb {
 
 namespace {
 
-constexpr double kMadToSigma = 1.4826;
+constexpr double kMadToSigma = 1.4826;      // MAD -> standard deviation for normal data
+constexpr double kQuartileToSigma = 0.6745;  // (Q3 - median) of a normal distribution, in sd
 
-double median_of(std::vector<double>& v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+// Quantile of sorted values, linear interpolation between order statistics (R's type 7).
+double quantile(const std::vector<double>& sorted, double q) {
+    const double pos = q * static_cast<double>(sorted.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
 }
 
-// Median and MAD of the values of days [day - window, day - 1] that are usable.
+// Baseline of day i from the last `window` usable days before it (no older than lookback_days):
+// the median, and the robust spread on the side of today's value: max(1.4826 * MAD,
+// (Q3 - median) / 0.6745 above the median, (median - Q1) / 0.6745 below it). The side spread matters for bursty (right-skewed) series, where
+// MAD alone underestimates how far up a quiet day can go. The caller applies its floor.
 template <typename Usable>
 void baseline_at(const std::vector<std::int64_t>& days, std::size_t i, const std::vector<double>& values,
                  Usable usable, const ChangeParams& p, ScoredDay& out, std::vector<double>& scratch) {
     scratch.clear();
-    for (std::size_t j = i; j-- > 0;) {
-        if (days[j] < days[i] - p.window_days) break;
+    const auto window = static_cast<std::size_t>(std::max(1, p.window_days));
+    for (std::size_t j = i; j-- > 0 && scratch.size() < window;) {
+        if (days[j] < days[i] - p.lookback_days) break;
         if (usable(j)) scratch.push_back(values[j]);
     }
     out.history = static_cast<int>(scratch.size());
     if (out.history < std::max(1, p.min_history)) return;
-    const double med = median_of(scratch);
+    std::sort(scratch.begin(), scratch.end());
+    const double med = quantile(scratch, 0.5);
+    const double side = values[i] >= med ? quantile(scratch, 0.75) - med : med - quantile(scratch, 0.25);
     for (double& x : scratch) x = std::fabs(x - med);
-    const double mad = median_of(scratch);
+    std::sort(scratch.begin(), scratch.end());
+    const double mad = quantile(scratch, 0.5);
     out.has_baseline = true;
     out.baseline = med;
-    out.scale = kMadToSigma * mad;  // the caller applies its floor
+    out.scale = std::max(kMadToSigma * mad, side / kQuartileToSigma);
 }
 
 }  // namespace
@@ -216,6 +227,7 @@ public:
         ChangeParams p;
         p.window_days = std::max(1, cfg.change_window_days);
         p.min_history = std::min(7, p.window_days);
+        p.lookback_days = 4 * p.window_days;
         p.threshold = cfg.change_threshold;
 
         // The day axis: every day with at least one session. A day without any session is a gap
@@ -232,13 +244,15 @@ public:
                      {"day", ColumnType::Text, "UTC day (session start); only days with at least one session"},
                      {"value", ColumnType::Real,
                       "count that day (sessions; login events for logins*), or the rate for disconnect_after"},
-                     {"baseline", ColumnType::Real, "median of the trailing window; empty without enough history"},
+                     {"baseline", ColumnType::Real,
+                      "median of the trailing window (the last change_window_days days with data, within 4 times as many "
+                      "calendar days); empty with fewer than 7 such days"},
                      {"score", ColumnType::Real, "(value - baseline) / scale; empty without enough history"},
                      {"flag", ColumnType::Integer, "1 when |score| >= change_threshold and the difference is large enough"},
                      {"kind", ColumnType::Text, "count or rate"},
                      {"n", ColumnType::Integer, "rates: sessions that ran the template that day (the denominator)"},
-                     {"history", ColumnType::Integer, "days with a value in the trailing window"},
-                     {"scale", ColumnType::Real, "the score's denominator: max(1.4826*MAD, Poisson/binomial floor)"}};
+                     {"history", ColumnType::Integer, "days in the trailing window"},
+                     {"scale", ColumnType::Real, "the score's denominator: max(1.4826*MAD, quartile spread on the value's side, Poisson/binomial floor)"}};
 
         struct Flagged {
             std::string series;
@@ -310,6 +324,8 @@ public:
         w.end_array();
         out.facts["changes.flagged"] = j;
         out.facts["changes.flagged_count"] = std::to_string(flagged.size());
+        StrMap<TemplateDays>().swap(templates_);  // release the state before later analyses finish
+        StrMap<DayCounts>().swap(creds_);
     }
 
 private:

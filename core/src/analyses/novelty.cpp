@@ -253,6 +253,8 @@ public:
         else
             j = "null";
         out.facts["novelty.reference_time"] = j;
+        rows.clear();
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
     }
 
 private:

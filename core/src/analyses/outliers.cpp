@@ -5,13 +5,12 @@
 // add() keeps one compact record per session (56 bytes, plus 8 bytes per distinct template
 // for sessions with commands) and finish() computes everything from the merged records.
 // All statistics are taken over quantised values (integers), so they do not depend on the
-// order in which records were merged. See docs/ARCHITECTURE.md, "Why robust z-scores per
-// peer group for outliers?".
+// order in which records were merged. See docs/ARCHITECTURE.md, "Why robust z-scores against
+// peer groups for outliers.csv?".
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <unordered_map>
 
 #include "cb/command_template.hpp"
@@ -43,6 +42,10 @@ constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
     "duration", "commands", "distinct_templates", "template_rarity", "tty_bytes", "downloads", "uploads",
     "client_version_rarity", "login_attempts", "distinct_passwords"};
 
+// Features that measure nearly the same thing (commands and distinct templates; attempts and
+// distinct passwords) form one family: the score counts the larger of the two, not both.
+constexpr std::array<std::uint8_t, kFeatureCount> kFamily = {0, 1, 1, 2, 3, 4, 5, 6, 7, 7};
+
 // Peer groups: a session is compared with sessions that did the same kind of thing.
 enum Group : std::uint8_t { kNoLogin, kLoginOnly, kWithCommands, kGroupCount };
 constexpr std::array<const char*, kGroupCount> kGroupNames = {"no_login", "login_only", "commands"};
@@ -64,7 +67,7 @@ struct Rec {
     std::uint8_t session_len;  // hex digits, or kSessionInArena
     std::uint8_t flags;
 };
-static_assert(sizeof(Rec) <= 64);
+static_assert(sizeof(Rec) == 56);
 
 std::uint16_t sat16(std::size_t v) { return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xFFFF)); }
 
@@ -122,42 +125,52 @@ double probit(double p) {
            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-// One feature in one peer group, over quantised values: the robust z-score (median, MAD),
-// capped by the z-score that the empirical upper tail supports.
+// One feature in one peer group, over quantised values. z = (x - median) / scale with
+//   scale = max(1.4826 MAD, (Q99 - median) / 2.326),
+// the larger of the MAD scale and the scale that puts the 99th percentile at z = 2.326, as it
+// would be for a normal distribution. The second term keeps common modes of multi-modal
+// features (Cowrie's 120 s auth timeout, 3 % of the no-login sessions) from scoring as extreme
+// when the MAD of the main mode is tight. When both are 0 (more than 99 % of the group share
+// one value, e.g. uploads = 0), z is the normal quantile of the empirical upper tail P(X >= x).
 struct Stat {
-    std::vector<std::int64_t> sorted;
-    double median = 0, scale = 0;  // scale = 1.4826 MAD (0 when the MAD is 0)
+    std::vector<std::int64_t> sorted;  // kept only when scale is 0
+    double median = 0, scale = 0;
 
     void build(std::vector<std::int64_t>&& v) {
-        sorted = std::move(v);
-        if (sorted.empty()) return;
-        std::sort(sorted.begin(), sorted.end());
-        const std::size_t n = sorted.size();
+        if (v.empty()) return;
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
         // Doubled units keep medians of even counts integral.
-        const std::int64_t med2 = sorted[(n - 1) / 2] + sorted[n / 2];
+        const std::int64_t med2 = v[(n - 1) / 2] + v[n / 2];
         median = static_cast<double>(med2) / 2;
+        const double q99 = static_cast<double>(v[(99 * n + 99) / 100 - 1]);
         std::vector<std::int64_t> dev(n);
-        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * sorted[i] - med2);
+        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
         const auto mid = dev.begin() + static_cast<std::ptrdiff_t>(n / 2);
         std::nth_element(dev.begin(), mid, dev.end());
         double mad = static_cast<double>(*mid) / 2;
         if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
-        scale = 1.4826 * mad;
+        scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
+        if (scale <= 0) sorted = std::move(v);
     }
 
     // Positive deviations only: sessions that did more, or rarer things, than their peers.
     double z(std::int64_t q) const {
-        if (sorted.empty() || static_cast<double>(q) <= median) return 0;
-        // The tail: P(X >= q) among peers (the session included), as a normal quantile, so a
-        // value shared by 3 % of the group scores 1.9 however tight the MAD is, and the group's
-        // single maximum scores probit(1 - 1/n).
+        if (static_cast<double>(q) <= median) return 0;
+        if (scale > 0) return (static_cast<double>(q) - median) / scale;
+        if (sorted.empty()) return 0;
         const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
         const double p = static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
-        const double tail = std::max(0.0, -probit(p));
-        if (scale <= 0) return tail;
-        return std::min(tail, (static_cast<double>(q) - median) / scale);
+        return std::max(0.0, -probit(p));
     }
 };
+
+// Heterogeneous lookup: find a string_view without building a std::string.
+struct SvHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using NameIndex = std::unordered_map<std::string, std::uint32_t, SvHash, std::equal_to<>>;
 
 class Outliers : public Analysis {
 public:
@@ -247,9 +260,8 @@ public:
     void finish(const AnalysisConfig& cfg, Findings& out) override;
 
 private:
-    static std::uint32_t intern(std::unordered_map<std::string, std::uint32_t>& idx, std::vector<std::string>& names,
-                                std::string_view s) {
-        auto it = idx.find(std::string(s));
+    static std::uint32_t intern(NameIndex& idx, std::vector<std::string>& names, std::string_view s) {
+        auto it = idx.find(s);
         if (it != idx.end()) return it->second;
         const auto i = static_cast<std::uint32_t>(names.size());
         names.emplace_back(s);
@@ -284,7 +296,7 @@ private:
     std::vector<std::uint64_t> tmpl_;  // per record with commands: its distinct template hashes, sorted
     std::string arena_;                // session ids and addresses that do not pack
     std::vector<std::string> sensors_, clients_;
-    std::unordered_map<std::string, std::uint32_t> sensor_idx_, client_idx_;
+    NameIndex sensor_idx_, client_idx_;
     std::vector<std::string_view> pw_;
     std::vector<std::uint64_t> th_;
 };
@@ -338,13 +350,18 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
         std::array<float, kTopFeatures> z{};
         std::array<std::uint8_t, kTopFeatures> f{};
     };
-    std::vector<double> score2(n, 0);
+    std::vector<double> score2(n, 0), family(n, 0);
     std::vector<Top> tops(n);
     std::vector<std::int64_t> q(n);
     std::vector<std::uint8_t> grp(n);
     std::array<std::uint64_t, kGroupCount> group_n{};
     for (std::size_t i = 0; i < n; ++i) ++group_n[grp[i] = group_of(recs_[i])];
     for (int f = 0; f < kFeatureCount; ++f) {
+        if (f > 0 && kFamily[f] != kFamily[f - 1])
+            for (std::size_t i = 0; i < n; ++i) {
+                score2[i] += family[i] * family[i];
+                family[i] = 0;
+            }
         std::array<std::vector<std::int64_t>, kGroupCount> vals;
         for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
         for (std::size_t i = 0; i < n; ++i) {
@@ -356,7 +373,7 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
         for (std::size_t i = 0; i < n; ++i) {
             const double z = st[grp[i]].z(q[i]);
             if (z <= 0) continue;
-            score2[i] += z * z;
+            family[i] = std::max(family[i], z);
             Top& t = tops[i];
             // Insert into the top features (strictly greater: ties keep the earlier feature).
             for (std::size_t k = 0; k < kTopFeatures; ++k) {
@@ -372,6 +389,8 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
             }
         }
     }
+
+    for (std::size_t i = 0; i < n; ++i) score2[i] += family[i] * family[i];
 
     // Top K by score; ties by sensor, then session.
     std::vector<std::uint32_t> order;
@@ -400,7 +419,9 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
         {"session", ColumnType::Text, ""},
         {"src_ip", ColumnType::Text, ""},
         {"start", ColumnType::Text, "UTC"},
-        {"score", ColumnType::Real, "root of the summed squares of the positive feature z-scores"},
+        {"score", ColumnType::Real,
+         "root of the summed squares of the positive feature z-scores (the larger one of commands and "
+         "distinct_templates, and of login_attempts and distinct_passwords)"},
         {"top_features", ColumnType::Text, "the features that made it odd, as feature=+z, largest first (at most 3)"},
         {"peer_group", ColumnType::Text, "compared with: no_login, login_only (logged in, no commands), commands"},
         {"duration_s", ColumnType::Real, "session duration"},
@@ -420,8 +441,7 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
     auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
     std::string facts;
     JsonWriter jw(facts);
-    jw.begin_object().field("sessions_scored", static_cast<std::uint64_t>(n));
-    jw.key("top").begin_array();
+    jw.begin_array();
     for (std::size_t rank = 0; rank < order.size(); ++rank) {
         const std::uint32_t i = order[rank];
         const Rec& r = recs_[i];
@@ -450,8 +470,9 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
                           static_cast<std::int64_t>(r.attempts), static_cast<std::int64_t>(r.passwords),
                           static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
     }
-    jw.end_array().end_object();
-    out.facts["outliers"] = std::move(facts);
+    jw.end_array();
+    out.facts["outliers.top"] = std::move(facts);
+    out.facts["outliers.scored"] = std::to_string(n);
     out.tables.push_back(std::move(t));
 }
 

@@ -87,6 +87,15 @@ WeirdCheck check_weird_string(std::string_view s) {
     WeirdCheck r;
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();
+    if (n < kMinEntropyLen) {
+        // Fast path for the common short string (most usernames and passwords): too short for the
+        // entropy and run rules, so only bytes outside printable ASCII, a backslash, "ELF" or a
+        // bytes repr can matter.
+        bool plain = true;
+        for (std::size_t i = 0; i < n && plain; ++i) plain = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
+        if (plain && s.find("ELF") == std::string_view::npos && !(n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"')))
+            return r;
+    }
     std::size_t tok = 0;       // start of the current token
     std::uint8_t tok_cls = 0;  // classes seen in it
     std::size_t b64 = SIZE_MAX, b64_slash = 0;
@@ -122,7 +131,12 @@ WeirdCheck check_weird_string(std::string_view s) {
             end_token(i);
             tok = i + 1;
             tok_cls = 0;
-        } else {
+        } else if (c == '\\' && i + 1 < n && (p[i + 1] == 'n' || p[i + 1] == 't' || p[i + 1] == 'r')) {
+            // \n \t \r are blanks to echo -e and printf: "old\nNEW\nNEW"|passwd is three words.
+            end_token(i);
+            tok = i + 2;
+            tok_cls = 0;
+        } else if (i >= tok) {
             tok_cls |= cl;
         }
         if (kT.b64[c]) {
@@ -159,7 +173,8 @@ WeirdCheck check_weird_string(std::string_view s) {
         } else if (c == '\\' && starts_with_at(p, n, i + 1, "177ELF")) {
             r.reasons |= kWeirdElf;
         } else if (c < 0x20) {
-            if (c != '\t') r.reasons |= kWeirdNonPrintable;
+            // TAB is whitespace; a raw CR is a line-ending artifact (CRLF wordlists, telnet), not binary.
+            if (c != '\t' && c != '\r') r.reasons |= kWeirdNonPrintable;
         } else if (c == 0x7f) {
             r.reasons |= kWeirdNonPrintable;
             if (elf_at(p, n, i + 1)) r.reasons |= kWeirdElf;
@@ -357,6 +372,7 @@ public:
         }
         j += "}";
         out.facts["weird_strings.reasons"] = j;
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
     }
 
 private:
