@@ -46,7 +46,7 @@ test: deps build
 bench: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCB_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS)
-	bench/run.sh $(BUILD)
+	bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(OUT)

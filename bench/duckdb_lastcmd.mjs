@@ -123,7 +123,7 @@ function readJson(list) {
     return `read_json(${arg}, ${common}, columns={eventid: 'VARCHAR', sensor: 'VARCHAR', ` +
       `session: 'VARCHAR', "timestamp": 'VARCHAR', input: 'VARCHAR'})`;
   }
-  return `read_json_auto(${arg}, ${common}, union_by_name=true, sample_size=-1)`;
+  return `read_json_auto(${arg}, ${common}, union_by_name=true)`;
 }
 function lastCmdSql(list) {
   return `SELECT sensor, session, arg_max(input, "timestamp") AS input, ` +

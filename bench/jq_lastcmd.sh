@@ -52,8 +52,10 @@ nfiles=$(tr -cd '\0' < "$tmp/files" | wc -c)
 batch=$(( (nfiles + jobs * 8 - 1) / (jobs * 8) ))   # ~8 batches per job for balance
 [ "$batch" -ge 1 ] || batch=1
 
+# shellcheck disable=SC2089  # a jq program, not a command line
 JQ_PROG='fromjson? | select(type == "object" and .eventid == "cowrie.command.input")
          | [.sensor, .session, .timestamp, .input] | @tsv'
+# shellcheck disable=SC2090
 export JQ_PROG prefilter tmp
 # shellcheck disable=SC2016
 xargs -0 -P "$jobs" -n "$batch" sh -c '

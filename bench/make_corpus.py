@@ -150,7 +150,7 @@ def load_source(root: str, rel: str, raw_mode: bool) -> Source | None:
             last_sensor = sensor
         # ground truth for the "last command per session" query (valid JSON only)
         try:
-            obj = json.loads(ln.strip(b"\x00 \t\r"))
+            obj = json.loads(ln.strip(b" \t\r"))  # a NUL-prefixed line (--raw) is invalid
             ok = isinstance(obj, dict)
         except ValueError:
             ok = False
@@ -253,10 +253,20 @@ def write_task(task):
 
 
 # --------------------------------------------------------------------------- main
+def source_fingerprint(root: str) -> str:
+    """Hash of (path, size, mtime) of every file: a changed source invalidates the cache."""
+    h = hashlib.blake2b(digest_size=8)
+    for rel in walk_files(root):
+        st = os.stat(os.path.join(root, rel))
+        h.update(b"%s|%d|%d\n" % (rel.encode(), st.st_size, int(st.st_mtime)))
+    return h.hexdigest()
+
+
 def params_of(a) -> dict:
     return {
         "generator_version": GENERATOR_VERSION,
         "src": os.path.abspath(a.src),
+        "src_fingerprint": source_fingerprint(a.src),
         "size_mb": a.size_mb,
         "seed": a.seed,
         "gzip": a.gzip,
@@ -317,7 +327,6 @@ def main(argv=None) -> int:
     if not sources:
         log(f"error: no Cowrie JSON event logs found under {a.src}")
         return 2
-    src_bytes = sum(s.out_len_base for s in sources)
     log(f"loaded {len(sources)} event-log files ({sum(s.bytes_in for s in sources)/2**20:.1f} MiB,"
         f" {sum(s.lines for s in sources)} lines), skipped {len(skipped)}: {skipped}"
         f" in {time.monotonic()-t0:.1f}s")
