@@ -63,8 +63,14 @@ int run_analyze(const AnalyzeArgs& a) {
         opt.progress_bytes = progress.counter();
         res = analyze(std::move(inputs), opt);
     }
-    if (a.stats)
-        for (const auto& [name, secs] : res.phase_seconds) std::fprintf(stderr, "# %-20s %8.3f s\n", name.c_str(), secs);
+    if (a.stats) {
+        std::fprintf(stderr, "# %-20s %9s %9s\n", "phase", "wall s", "cpu s");
+        for (std::size_t i = 0; i < res.phase_seconds.size(); ++i) {
+            const auto& [name, secs] = res.phase_seconds[i];
+            const double cpu = i < res.phase_cpu_seconds.size() ? res.phase_cpu_seconds[i].second : 0;
+            std::fprintf(stderr, "# %-20s %9.3f %9.3f\n", name.c_str(), secs, cpu);
+        }
+    }
     const bool skipped = report_problems(res.run);
     for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
     if (!res.errors.empty()) return kExitFatal;

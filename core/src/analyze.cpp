@@ -2,12 +2,42 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
 #include "cb/basic_tables.hpp"
 
 namespace cb {
+
+namespace {
+
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Records wall and process CPU time per phase (CPU time stays meaningful on a busy machine).
+class PhaseClock {
+public:
+    explicit PhaseClock(AnalyzeResult& res) : res_(res), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_seconds()) {}
+    void lap(const char* name) {
+        const auto now = std::chrono::steady_clock::now();
+        const double cpu = process_cpu_seconds();
+        res_.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - wall_).count());
+        res_.phase_cpu_seconds.emplace_back(name, cpu - cpu_);
+        wall_ = now;
+        cpu_ = cpu;
+    }
+
+private:
+    AnalyzeResult& res_;
+    std::chrono::steady_clock::time_point wall_;
+    double cpu_;
+};
+
+}  // namespace
 
 InputSet scan_inputs(const std::vector<std::string>& inputs) { return expand_inputs(inputs); }
 
@@ -52,12 +82,8 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
 }
 
 void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res) {
-    auto t = std::chrono::steady_clock::now();
-    auto lap = [&](const char* name) {
-        const auto now = std::chrono::steady_clock::now();
-        res.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - t).count());
-        t = now;
-    };
+    PhaseClock clock(res);
+    auto lap = [&](const char* name) { clock.lap(name); };
     std::error_code ec;
     std::filesystem::create_directories(out_dir + "/tables", ec);
     if (ec) {
@@ -91,12 +117,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.session_options = opt.session;
     const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 
-    auto t = std::chrono::steady_clock::now();
-    auto lap = [&](const char* name) {
-        const auto now = std::chrono::steady_clock::now();
-        res.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - t).count());
-        t = now;
-    };
+    PhaseClock clock(res);
+    auto lap = [&](const char* name) { clock.lap(name); };
     IngestOptions io;
     io.threads = threads;
     io.max_line_bytes = opt.max_line_bytes;

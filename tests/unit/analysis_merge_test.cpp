@@ -63,6 +63,16 @@ TEST(AnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
         auto merged = analyse(sessions, parts[0]);
         for (int p = 1; p < 3; ++p) {
             auto other = analyse(sessions, parts[p]);
+            if (trial == 1) {
+                // The Hadoop path: every partial state is saved and loaded before it merges.
+                auto fresh = make_analyses();
+                for (std::size_t k = 0; k < other.size(); ++k) {
+                    std::string bytes;
+                    other[k]->save(bytes);
+                    ASSERT_TRUE(fresh[k]->load(bytes)) << other[k]->name();
+                }
+                other = std::move(fresh);
+            }
             for (std::size_t k = 0; k < merged.size(); ++k) merged[k]->merge(std::move(*other[k]));
         }
         const auto got = finish(merged);

@@ -193,8 +193,22 @@ TEST(Campaigns, SameBytesForAnyOrderAndAnySplit) {
         const unsigned parts = 1 + static_cast<unsigned>(round % 4);
         std::vector<unsigned> which(ptrs.size());
         for (auto& w : which) w = static_cast<unsigned>(r.below(parts));
-        EXPECT_EQ(dump(run_split(cb::analyses::make_campaigns, ptrs, which, parts)), whole) << "round " << round;
+        EXPECT_EQ(dump(run_split(cb::analyses::make_campaigns, ptrs, which, parts, {}, round % 2 == 1)), whole)
+            << "round " << round;
     }
+}
+
+TEST(Campaigns, SavedStateLoadsAndDamagedStateIsRefused) {
+    Corpus c = build(families(200, 3));
+    auto a = cb::analyses::make_campaigns();
+    FactsBuilder fb;
+    for (const auto& s : c.sessions) a->add(fb(s));
+    std::string bytes;
+    a->save(bytes);
+    ASSERT_GT(bytes.size(), 100u);
+    EXPECT_TRUE(cb::analyses::make_campaigns()->load(bytes));
+    for (std::size_t cut : {bytes.size() - 1, bytes.size() / 2, std::size_t{3}})
+        EXPECT_FALSE(cb::analyses::make_campaigns()->load(std::string_view(bytes).substr(0, cut))) << cut;
 }
 
 TEST(Campaigns, ThroughRunAnalysesWithThreads) {

@@ -258,7 +258,19 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
         const unsigned parts = 2 + static_cast<unsigned>(round % 3);
         std::vector<unsigned> which(ptrs.size());
         for (auto& w : which) w = static_cast<unsigned>(q.below(parts));
-        EXPECT_EQ(dump(run_split(cb::analyses::make_outliers, ptrs, which, parts)), whole) << "round " << round;
+        EXPECT_EQ(dump(run_split(cb::analyses::make_outliers, ptrs, which, parts, {}, round % 2 == 1)), whole)
+            << "round " << round;
+    }
+    // A saved state loads; a cut one is refused.
+    {
+        auto a = cb::analyses::make_outliers();
+        FactsBuilder fb;
+        for (const auto& s : c.sessions) a->add(fb(s));
+        std::string bytes;
+        a->save(bytes);
+        EXPECT_TRUE(cb::analyses::make_outliers()->load(bytes));
+        for (std::size_t cut : {bytes.size() - 1, bytes.size() / 2, std::size_t{3}})
+            EXPECT_FALSE(cb::analyses::make_outliers()->load(std::string_view(bytes).substr(0, cut))) << cut;
     }
     // All 3,020 sessions are kept and scored; identifiers come back exactly.
     std::vector<const cb::Session*> few = {ptrs.begin(), ptrs.end()};

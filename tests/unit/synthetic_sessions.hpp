@@ -114,13 +114,23 @@ struct FactsBuilder {
 
 // Runs one analysis over sessions given as pointers, split into `parts` partial states
 // (part[i] gets the sessions with which[i] == part), merged in part order, then finished.
+// With through_bytes, every partial state is saved and loaded into a fresh one first (the
+// Hadoop Streaming path).
 template <typename Make>
 cb::Findings run_split(Make make, const std::vector<const cb::Session*>& sessions, const std::vector<unsigned>& which,
-                       unsigned parts, cb::Findings before = {}) {
+                       unsigned parts, cb::Findings before = {}, bool through_bytes = false) {
     std::vector<std::unique_ptr<cb::Analysis>> st;
     for (unsigned p = 0; p < parts; ++p) st.push_back(make());
     FactsBuilder fb;
     for (std::size_t i = 0; i < sessions.size(); ++i) st[which.empty() ? 0 : which[i]]->add(fb(*sessions[i]));
+    if (through_bytes)
+        for (auto& a : st) {
+            std::string bytes;
+            a->save(bytes);
+            auto fresh = make();
+            EXPECT_TRUE(fresh->load(bytes)) << a->name();
+            a = std::move(fresh);
+        }
     for (unsigned p = 1; p < parts; ++p) st[0]->merge(std::move(*st[p]));
     cb::AnalysisConfig cfg;
     st[0]->finish(cfg, before);

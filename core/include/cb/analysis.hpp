@@ -67,8 +67,8 @@ public:
     virtual void finish(const AnalysisConfig& cfg, Findings& out) = 0;
     // The partial state as bytes, and back (for Hadoop Streaming). load() returns false on
     // damaged input; a loaded state merges like any other.
-    virtual void save(std::string& out) { (void)out; }
-    virtual bool load(std::string_view in) { return in.empty() && false; }
+    virtual void save(std::string& out) = 0;
+    virtual bool load(std::string_view in) = 0;
 };
 
 

@@ -21,7 +21,8 @@ struct AnalyzeOptions {
 
 struct AnalyzeResult {
     RunData run;
-    std::vector<std::pair<std::string, double>> phase_seconds;  // for --stats
+    std::vector<std::pair<std::string, double>> phase_seconds;      // wall time per phase, for --stats
+    std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time (all threads) per phase
     std::vector<std::string> errors;  // output problems (fatal)
 };
 

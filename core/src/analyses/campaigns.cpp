@@ -106,6 +106,25 @@ struct SetStat {
         if (example_ids.size() > kExampleSessions) example_ids.pop_back();
     }
 
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, src_ips, sensors, credentials, urls, shasums, first, last, example_id, example_commands, example_ids,
+           members);
+    }
+
+    // After a load: every member record must be complete.
+    bool valid() const {
+        std::size_t pos = 0;
+        for (int field = 0; pos < members.size(); field ^= 1) {
+            if (pos + 2 > members.size()) return false;
+            const std::size_t n = get_u16(members, pos);
+            if (n > members.size() - pos) return false;
+            pos += n;
+            if (field == 1 && pos == members.size()) return true;
+        }
+        return members.empty();
+    }
+
     void merge(SetStat&& o) {
         sessions += o.sessions;
         merge_counts(src_ips, o.src_ips);
@@ -270,8 +289,18 @@ std::vector<std::uint32_t> campaign_components(const std::vector<std::vector<std
 
 namespace {
 
-class Campaigns : public Analysis {
+class Campaigns : public ArchivedAnalysis<Campaigns> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sets_);
+    }
+    bool load(std::string_view in) override {
+        bool ok = ArchivedAnalysis<Campaigns>::load(in);
+        for (const auto& [k, st] : sets_) ok = ok && st.valid();
+        if (!ok) sets_.clear();
+        return ok;
+    }
     std::string_view name() const override { return "campaigns"; }
 
     void add(const SessionFacts& f) override {

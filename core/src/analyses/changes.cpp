@@ -105,6 +105,10 @@ namespace {
 struct TemplateDays {
     DayCounts sessions;    // sessions that ran the template
     DayCounts left_after;  // ... whose last command it was and that ended by exit/disconnect
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, left_after);
+    }
 };
 
 // varint(len(username)) + username + password: unambiguous whatever the strings hold.
@@ -150,8 +154,12 @@ std::vector<std::pair<const std::string*, const V*>> top_keys(const StrMap<V>& m
     return out;
 }
 
-class Changes : public Analysis {
+class Changes : public ArchivedAnalysis<Changes> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions_, logins_, successes_, templates_, creds_);
+    }
     std::string_view name() const override { return "changes"; }
 
     void add(const SessionFacts& f) override {

@@ -12,7 +12,10 @@
 #include <string_view>
 #include <unordered_map>
 #include <new>
+#include <type_traits>
 #include <vector>
+
+#include "cb/archive.hpp"
 
 namespace cb::analyses {
 
@@ -43,6 +46,19 @@ public:
     }
     std::string_view str(std::uint32_t id) const { return strs_[id]; }
     std::size_t size() const { return strs_.size(); }
+    // Archived as the strings in id order; loading rebuilds the same ids.
+    template <class Ar>
+    void io(Ar& ar) {
+        if constexpr (std::is_same_v<Ar, InArchive>) {
+            std::vector<std::string> v;
+            ar(v);
+            strs_.clear();
+            map_.clear();
+            for (auto& x : v) id(x);
+        } else {
+            ar(std::vector<std::string>(strs_.begin(), strs_.end()));
+        }
+    }
     // Interns every string of other; returns other's id -> this id.
     std::vector<std::uint32_t> absorb(const Interner& other) {
         std::vector<std::uint32_t> remap(other.strs_.size());
@@ -98,6 +114,20 @@ public:
     std::size_t count() {
         compact();
         return n_;
+    }
+    template <class Ar>
+    void io(Ar& ar) {
+        if constexpr (std::is_same_v<Ar, InArchive>) {
+            std::vector<std::uint32_t> v;
+            ar(v);
+            release();
+            n_ = clean_ = 0;
+            for (auto x : v) push(x);
+            compact();
+        } else {
+            compact();
+            ar(std::vector<std::uint32_t>(data(), data() + n_));
+        }
     }
     const std::uint32_t* begin() {
         compact();
@@ -181,6 +211,20 @@ public:
     }
     void merge(const DayCounts& o) {
         for (const Entry& e : o) add(e.day, e.count);
+    }
+    template <class Ar>
+    void io(Ar& ar) {
+        if constexpr (std::is_same_v<Ar, InArchive>) {
+            std::vector<std::pair<std::int32_t, std::uint32_t>> v;
+            ar(v);
+            release();
+            n_ = 0;
+            for (auto [d, c] : v) add(d, c);
+        } else {
+            std::vector<std::pair<std::int32_t, std::uint32_t>> v;
+            for (const Entry& e : *this) v.emplace_back(e.day, e.count);
+            ar(v);
+        }
     }
     std::uint64_t total() const {
         std::uint64_t t = 0;

@@ -24,6 +24,10 @@ struct Stat {
     Micros first = INT64_MAX, last = INT64_MIN;
     std::uint32_t sessions = 0;
     IdBag src_ips, sensors;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(first, last, sessions, src_ips, sensors);
+    }
 };
 
 // Internal key: one kind byte, then the value. A credential is stored as
@@ -54,8 +58,12 @@ std::string credential_text(std::string_view body) {
     return out;
 }
 
-class Novelty : public Analysis {
+class Novelty : public ArchivedAnalysis<Novelty> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(map_, ips_, sensors_, first_event_, last_event_);
+    }
     std::string_view name() const override { return "novelty"; }
 
     void add(const SessionFacts& f) override {

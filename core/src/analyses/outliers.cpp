@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 
 #include "cb/command_template.hpp"
@@ -66,6 +67,15 @@ struct Rec {
     std::uint16_t templates, downloads, uploads, attempts, passwords;
     std::uint8_t session_len;  // hex digits, or kSessionInArena
     std::uint8_t flags;
+
+    template <class Ar>
+    void io(Ar& ar) {
+        std::uint32_t d = 0;
+        std::memcpy(&d, &duration, sizeof d);
+        ar(start, session, ip, tmpl_off, sensor, client, d, tty_bytes, commands, templates, downloads, uploads, attempts,
+           passwords, session_len, flags);
+        std::memcpy(&duration, &d, sizeof d);
+    }
 };
 static_assert(sizeof(Rec) == 56);
 
@@ -172,8 +182,28 @@ struct SvHash {
 };
 using NameIndex = std::unordered_map<std::string, std::uint32_t, SvHash, std::equal_to<>>;
 
-class Outliers : public Analysis {
+class Outliers : public ArchivedAnalysis<Outliers> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(recs_, tmpl_, arena_, sensors_, clients_);
+    }
+    bool load(std::string_view in) override {
+        const bool ok = ArchivedAnalysis<Outliers>::load(in) && valid();
+        sensor_idx_.clear();
+        client_idx_.clear();
+        if (!ok) {
+            recs_.clear();
+            tmpl_.clear();
+            arena_.clear();
+            sensors_.clear();
+            clients_.clear();
+            return false;
+        }
+        for (std::uint32_t i = 0; i < sensors_.size(); ++i) sensor_idx_.emplace(sensors_[i], i);
+        for (std::uint32_t i = 0; i < clients_.size(); ++i) client_idx_.emplace(clients_[i], i);
+        return sensor_idx_.size() == sensors_.size() && client_idx_.size() == clients_.size();
+    }
     std::string_view name() const override { return "outliers"; }
 
     void add(const SessionFacts& f) override {
@@ -276,6 +306,22 @@ private:
         arena_.push_back(static_cast<char>(s.size() >> 8));
         arena_.append(s);
         return off;
+    }
+    bool arena_ok(std::uint64_t off) const {
+        if (off > arena_.size() || arena_.size() - off < 2) return false;
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        return n <= arena_.size() - off - 2;
+    }
+    // After a load: indexes and offsets point inside the loaded tables.
+    bool valid() const {
+        for (const Rec& r : recs_) {
+            if (r.sensor >= sensors_.size() || r.client >= clients_.size()) return false;
+            if (r.tmpl_off > tmpl_.size() || tmpl_.size() - r.tmpl_off < r.templates) return false;
+            if (r.session_len == kSessionInArena ? !arena_ok(r.session) : (r.session_len == 0 || r.session_len > 16))
+                return false;
+            if (!(r.flags & kFlagIpv4) && !arena_ok(r.ip)) return false;
+        }
+        return true;
     }
     std::string_view arena_get(std::uint64_t off) const {
         const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);

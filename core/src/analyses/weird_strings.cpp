@@ -218,6 +218,10 @@ struct Stat {
     std::uint32_t sessions = 0;
     Micros first = INT64_MAX, last = INT64_MIN;
     IdBag src_ips;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(reasons, token_entropy, length, count, sessions, first, last, src_ips);
+    }
 };
 
 // The shown prefix: at most kMaxValue bytes, cut at a UTF-8 character boundary.
@@ -228,8 +232,12 @@ std::string_view shown(std::string_view v) {
     return v.substr(0, cut);
 }
 
-class WeirdStrings : public Analysis {
+class WeirdStrings : public ArchivedAnalysis<WeirdStrings> {
 public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(map_, ips_);
+    }
     std::string_view name() const override { return "weird_strings"; }
 
     void add(const SessionFacts& f) override {
