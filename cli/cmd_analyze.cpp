@@ -57,7 +57,10 @@ int run_analyze(const AnalyzeArgs& a) {
         }
         opt.analysis.have_cowrie_cfg = true;
     }
-    AnalyzeResult res;
+    // Deliberately never freed: tearing down millions of small allocations takes longer than
+    // the process exit that follows, and the OS reclaims it all anyway.
+    auto* leaked = new AnalyzeResult;
+    AnalyzeResult& res = *leaked;
     {
         Progress progress(total, !a.quiet);
         opt.progress_bytes = progress.counter();

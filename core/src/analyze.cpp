@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <pthread.h>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "cb/basic_tables.hpp"
@@ -81,33 +83,35 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
     return all;
 }
 
-void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res) {
+void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res,
+                   const std::function<void(RunData&)>& make_tables) {
     PhaseClock clock(res);
-    auto lap = [&](const char* name) { clock.lap(name); };
     std::error_code ec;
     std::filesystem::create_directories(out_dir + "/tables", ec);
     if (ec) {
         res.errors.push_back("cannot create " + out_dir + "/tables: " + ec.message());
         return;
     }
-    // SQLite is the slowest writer; it runs beside the others.
-    std::string sqlite_err;
-    double sqlite_secs = 0;
-    std::thread sqlite_thread([&] {
-        const auto t0 = std::chrono::steady_clock::now();
-        sqlite_err = write_sqlite(out_dir + "/cowrie.sqlite", run);
-        sqlite_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    });
-    for (auto err : {write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, std::max(1u, threads - 1)),
-                     write_tables_csv(out_dir + "/tables", run.tables),
+    // The writers that need only the sessions start at once, beside the analyses:
+    // SQLite's relational part is the longest single task of a run.
+    SqliteStore sqlite(out_dir + "/cowrie.sqlite");
+    std::string sqlite_err, jsonl_err;
+    std::thread sqlite_thread([&] { sqlite_err = sqlite.write_sessions(run.sessions); });
+    pthread_setname_np(sqlite_thread.native_handle(), "cb-sqlite");  // for profilers and top -H
+    std::thread jsonl_thread([&] { jsonl_err = write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, 1); });
+    make_tables(run);
+    clock.lap("tables+analyses");
+    for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),
                      write_file_atomic(out_dir + "/summary.json", summary_json(run)),
                      write_file_atomic(out_dir + "/hints.json", run.findings.facts["hints.json"])})
         if (!err.empty()) res.errors.push_back(err);
-    lap("jsonl+csv+summary");
+    jsonl_thread.join();
+    clock.lap("csv+summary+jsonl");
     sqlite_thread.join();
-    lap("wait for sqlite");
-    res.phase_seconds.emplace_back("(sqlite alone)", sqlite_secs);
-    if (!sqlite_err.empty()) res.errors.push_back(sqlite_err);
+    clock.lap("wait for sqlite");
+    for (auto err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
+        if (!err.empty()) res.errors.push_back(err);
+    clock.lap("sqlite tables");
 }
 
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
@@ -127,16 +131,14 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     lap("ingest");
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
     lap("sessions");
-    run.tables = basic_tables(run.sessions);
-    lap("tables");
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
-    run.findings = run_analyses(run.sessions, acfg, threads);
-    for (auto& t : run.findings.tables) run.tables.push_back(std::move(t));
-    run.findings.tables.clear();
-    lap("analyses");
-
-    write_outputs(run, opt.out_dir, threads, res);
+    write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
+        r.tables = basic_tables(r.sessions);
+        r.findings = run_analyses(r.sessions, acfg, threads);
+        for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
+        r.findings.tables.clear();
+    });
     return res;
 }
 

@@ -1,5 +1,6 @@
 #include "cb/text.hpp"
 
+#include <array>
 #include <cstdint>
 
 namespace cb {
@@ -52,11 +53,24 @@ bool is_bidi_control(std::uint32_t cp) {
 
 }  // namespace
 
+namespace {
+// Bytes that may need escaping in JSON output: controls, '"', '\\', DEL, '/' (for "</"),
+// and 0xE2 (the lead byte of U+2028/U+2029).
+constexpr auto kJsonSpecial = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = true;
+    t['"'] = t['\\'] = t[0x7F] = t['/'] = t[0xE2] = true;
+    return t;
+}();
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
+        const unsigned char c = p[i];
+        if (!kJsonSpecial[c]) continue;  // the common case: one table lookup per byte
         const char* esc = nullptr;
         char buf[8];
         if (c == '"') {
@@ -73,21 +87,20 @@ void append_json_string(std::string& out, std::string_view s) {
                     buf[4] = kHex[c >> 4]; buf[5] = kHex[c & 15]; buf[6] = 0;
                     esc = buf;
             }
-        } else if (c == '/' && i > 0 && s[i - 1] == '<') {
+        } else if (c == '/') {
+            if (i == 0 || s[i - 1] != '<') continue;
             esc = "\\/";
-        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+        } else {  // 0xE2: escape U+2028 and U+2029, which end lines in JavaScript
+            if (!(i + 2 < s.size() && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9))) continue;
             out.append(s.data() + run, i - run);
-            out.append(static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+            out.append(p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
             i += 2;
             run = i + 1;
             continue;
         }
-        if (esc) {
-            out.append(s.data() + run, i - run);
-            out.append(esc);
-            run = i + 1;
-        }
+        out.append(s.data() + run, i - run);
+        out.append(esc);
+        run = i + 1;
     }
     out.append(s.data() + run, s.size() - run);
     out.push_back('"');

@@ -13,12 +13,14 @@ MAIN_TABLES = {
 }
 # (table, leading indexed columns) that queries by session, address, time or hash rely on
 INDEXES = [
+    ("sessions", ("sensor", "session")),
     ("sessions", ("src_ip",)),
-    ("sessions", ("start",)),
-    ("logins", ("sensor", "session")),
-    ("commands", ("sensor", "session")),
-    ("downloads", ("sensor", "session")),
+    ("logins", ("sid",)),
+    ("commands", ("sid",)),
+    ("commands", ("input",)),
+    ("downloads", ("sid",)),
     ("downloads", ("shasum",)),
+    ("ttylogs", ("sid",)),
 ]
 
 
@@ -77,9 +79,19 @@ def test_main_tables_exist_with_columns(run, table):
     assert MAIN_TABLES[table] <= cols
 
 
-def test_sessions_primary_key(run):
-    pk = sorted((r[5], r[1]) for r in run.query('PRAGMA table_info("sessions")') if r[5])
-    assert [c for _, c in pk] == ["sensor", "session"]
+def test_sessions_keys(run):
+    # sid is the row id (in start-time order); (sensor, session) is unique.
+    pk = [r[1] for r in run.query('PRAGMA table_info("sessions")') if r[5]]
+    assert pk == ["sid"]
+    unique = [name for _seq, name, uniq, *_ in run.query('PRAGMA index_list("sessions")') if uniq]
+    cols = [tuple(r[2] for r in run.query(f'PRAGMA index_info("{n}")')) for n in unique]
+    assert ("sensor", "session") in cols
+    starts = [r[0] for r in run.query("SELECT start FROM sessions ORDER BY sid")]
+    assert starts == sorted(starts)
+    # every child row points at the session it names
+    for t in ("logins", "commands", "downloads"):
+        assert run.query(f"SELECT count(*) FROM {t} c JOIN sessions s ON s.sid = c.sid "
+                         f"WHERE s.sensor <> c.sensor OR s.session <> c.session")[0][0] == 0
 
 
 @pytest.mark.parametrize("table, cols", INDEXES, ids=[f"{t}({','.join(c)})" for t, c in INDEXES])
@@ -92,7 +104,8 @@ def test_indexes(run, table, cols):
 
 def test_session_lookup_uses_an_index(run):
     plan = " ".join(str(r[-1]) for r in run.query(
-        "EXPLAIN QUERY PLAN SELECT * FROM commands WHERE sensor='x' AND session='y'"))
+        "EXPLAIN QUERY PLAN SELECT c.* FROM sessions s JOIN commands c ON c.sid = s.sid "
+        "WHERE s.sensor='x' AND s.session='y'"))
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
 
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,12 @@ InputSet scan_inputs(const std::vector<std::string>& inputs);
 // Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
 
-// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a
-// finished run (both engines end here). Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res);
+// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a run
+// whose sessions are built (both engines end here). make_tables(run) fills run.tables and
+// run.findings; it runs on the calling thread while the session writers already work.
+// Problems go to res.errors, timings to res.phase_seconds.
+void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res,
+                   const std::function<void(RunData&)>& make_tables);
 
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);

@@ -2,6 +2,7 @@
 // Every writer produces the same bytes for the same input, whatever the thread count.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,23 @@ std::string summary_json(const RunData& run);
 std::string write_file_atomic(const std::string& path, std::string_view data);
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
 std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables);
-std::string write_sqlite(const std::string& path, const RunData& run);
+
+// cowrie.sqlite in two phases, so the big relational part can start as soon as sessions
+// exist while the analyses still run: write_sessions() (schema, rows, indexes), then
+// write_tables() (every result table and the schema doc), then commit() (renames *.tmp).
+// Not thread-safe; one thread at a time. Each returns an empty string or an error message.
+class Db;
+class SqliteStore {
+public:
+    explicit SqliteStore(const std::string& path);
+    ~SqliteStore();
+    std::string write_sessions(const std::vector<Session>& sessions);
+    std::string write_tables(const std::vector<Table>& tables);
+    std::string commit();
+
+private:
+    std::string path_;
+    std::unique_ptr<Db> db_;
+};
 
 }  // namespace cb
