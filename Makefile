@@ -10,7 +10,8 @@ OUT ?= out
 APT_PACKAGES := g++ cmake ninja-build pkg-config \
   libsimdjson-dev libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
   libisal-dev libdeflate-dev libgtest-dev libbenchmark-dev \
-  sqlite3 jq python3 gzip bzip2 zstd time
+  sqlite3 jq python3 gzip bzip2 zstd time \
+  openjdk-17-jdk-headless maven
 
 .PHONY: all deps build run test unit e2e bench clean
 

@@ -8,6 +8,7 @@
 #include "cmd_analyze.hpp"
 #include "cmd_hints.hpp"
 #include "cmd_mr.hpp"
+#include "cmd_hadoop.hpp"
 #include "exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     cb::cli::add_analyze_command(app, &exit_code);
     cb::cli::add_hints_command(app, &exit_code);
     cb::cli::add_mr_command(app, &exit_code);
+    cb::cli::add_hadoop_command(app, &exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

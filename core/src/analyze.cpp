@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cb/basic_tables.hpp"
+#include "cb/report_html.hpp"
 
 namespace cb {
 
@@ -107,6 +108,8 @@ void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, A
         if (!err.empty()) res.errors.push_back(err);
     jsonl_thread.join();
     clock.lap("csv+summary+jsonl");
+    if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
+    clock.lap("report.html");
     sqlite_thread.join();
     clock.lap("wait for sqlite");
     for (auto err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})

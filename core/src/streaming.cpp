@@ -12,8 +12,10 @@
 namespace cb {
 
 namespace {
-
 constexpr std::size_t kSamples = 5;
+}  // namespace
+
+namespace {
 
 // Reads `key<TAB>value` lines; a line without a TAB has an empty value.
 class LineReader {
@@ -62,30 +64,6 @@ private:
     std::FILE* out_;
     std::FILE* err_;
     bool ok_ = true;
-};
-
-// Ingest counts and the first reject samples, as they travel under "#ingest".
-struct IngestState {
-    IngestCounts counts;
-    std::vector<RejectSample> samples;
-    std::uint64_t files = 0;
-    template <class Ar>
-    void io(Ar& ar) {
-        ar(counts, samples, files);
-    }
-    void merge(IngestState& o) {
-        counts.add(o.counts);
-        files += o.files;
-        samples.insert(samples.end(), o.samples.begin(), o.samples.end());
-        std::sort(samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
-            return std::tie(a.path, a.line, a.reason) < std::tie(b.path, b.line, b.reason);
-        });
-        std::map<Reject, std::size_t> taken;
-        std::vector<RejectSample> kept;
-        for (auto& s : samples)
-            if (taken[s.reason]++ < kSamples) kept.push_back(std::move(s));
-        samples = std::move(kept);
-    }
 };
 
 std::string encode_state(IngestState& st) {
@@ -272,6 +250,20 @@ int merge_analyses(std::FILE* in, Out& out) {
 }
 
 }  // namespace
+
+void IngestState::merge(IngestState& o) {
+    counts.add(o.counts);
+    files += o.files;
+    samples.insert(samples.end(), o.samples.begin(), o.samples.end());
+    std::sort(samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
+        return std::tie(a.path, a.line, a.reason) < std::tie(b.path, b.line, b.reason);
+    });
+    std::map<Reject, std::size_t> taken;
+    std::vector<RejectSample> kept;
+    for (auto& s : samples)
+        if (taken[s.reason]++ < kSamples) kept.push_back(std::move(s));
+    samples = std::move(kept);
+}
 
 int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err) {
     Out o(out, err);

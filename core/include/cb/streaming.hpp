@@ -17,6 +17,7 @@
 #include <string>
 
 #include "cb/analysis.hpp"
+#include "cb/ingest.hpp"
 #include "cb/session.hpp"
 
 namespace cb {
@@ -31,6 +32,19 @@ enum class StreamStep { MapSessions, CombineSessions, ReduceSessions, MapAnalyse
 
 // Runs one step from `in` to `out`. Returns 0 unless writing failed.
 int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err);
+
+// Ingest counts and the first reject samples, as they travel under kIngestKey.
+struct IngestState {
+    IngestCounts counts;
+    std::vector<RejectSample> samples;
+    std::uint64_t files = 0;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(counts, samples, files);
+    }
+    // Adds o; keeps the first few samples per reason in (path, line) order.
+    void merge(IngestState& o);
+};
 
 inline constexpr char kKeySep = '\x1f';
 inline constexpr std::string_view kIngestKey = "#ingest";

@@ -1,0 +1,154 @@
+#include "cmd_hadoop.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cb/hadoop_client.hpp"
+#include "console.hpp"
+#include "exit_codes.hpp"
+
+namespace cb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct HadoopArgs {
+    std::vector<std::string> inputs;
+    std::string out_dir = "cowrie-batch-out";
+    std::string cluster = "local";
+    std::string conf_dir;
+    std::string workdir;
+    std::string launcher;
+    unsigned reducers = 2;
+    unsigned threads = 0;
+    double idle_timeout = 180, auth_timeout = 120;
+    bool keep_work = false;
+    bool quiet = false;
+};
+
+std::string self_path() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : p.string();
+}
+
+// hadoop/run.sh: $CB_HADOOP_LAUNCHER, else next to the source tree the binary was built from.
+std::string find_launcher(const std::string& given) {
+    if (!given.empty()) return given;
+    if (const char* env = std::getenv("CB_HADOOP_LAUNCHER")) return env;
+    const fs::path exe = self_path();
+    for (const fs::path& p : {exe.parent_path().parent_path() / "hadoop" / "run.sh",
+                              fs::path(CB_SOURCE_DIR) / "hadoop" / "run.sh"})
+        if (fs::exists(p)) return p.string();
+    return {};
+}
+
+int run_child(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        ::execvp(args[0], args.data());
+        std::perror("cowrie-batch: cannot start the Hadoop launcher");
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_hadoop(const HadoopArgs& a) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string launcher = find_launcher(a.launcher);
+    if (launcher.empty()) {
+        std::fprintf(stderr, "cowrie-batch: hadoop/run.sh not found; set CB_HADOOP_LAUNCHER or --launcher\n");
+        return kExitUsage;
+    }
+    InputSet inputs = scan_inputs(a.inputs);
+    std::vector<std::string> argv = {"bash", launcher, "--binary", self_path()};
+    std::size_t logs = 0;
+    for (const auto& f : inputs.files) {
+        if (f.kind != FileKind::JsonLog) continue;
+        if (f.path == "-") {
+            std::fprintf(stderr, "cowrie-batch: hadoop reads files, not stdin\n");
+            return kExitUsage;
+        }
+        argv.push_back("--input");
+        argv.push_back(fs::absolute(f.path).string());
+        ++logs;
+    }
+    if (logs == 0) {
+        for (const auto& p : inputs.problems) std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
+        std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs\n");
+        return kExitUsage;
+    }
+    const std::string workdir = a.workdir.empty() ? a.out_dir + "/.hadoop-work" : a.workdir;
+    std::error_code ec;
+    fs::remove_all(workdir, ec);
+    fs::create_directories(workdir, ec);
+    argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
+    if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
+    for (const std::string& m : {std::string("--idle-timeout"), std::to_string(a.idle_timeout), std::string("--auth-timeout"),
+                                 std::to_string(a.auth_timeout)})
+        argv.insert(argv.end(), {"--mr-arg", m});
+    if (!a.quiet)
+        std::fprintf(stderr, "cowrie-batch: running %s on %zu log files (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
+                     logs, launcher.c_str());
+    const int rc = run_child(argv);
+    if (rc != 0) {
+        std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,
+                     workdir.c_str());
+        return kExitFatal;
+    }
+    AnalyzeOptions opt;
+    opt.out_dir = a.out_dir;
+    opt.threads = a.threads;
+    opt.session.idle_timeout_s = a.idle_timeout;
+    opt.session.auth_timeout_s = a.auth_timeout;
+    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
+    AnalyzeResult& res = *leaked;
+    const bool skipped = report_problems(res.run);
+    for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
+    if (!a.keep_work) fs::remove_all(workdir, ec);
+    if (!res.errors.empty()) return kExitFatal;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!a.quiet) print_summary(res.run, a.out_dir, secs);
+    return skipped ? kExitSkipped : kExitClean;
+}
+
+}  // namespace
+
+void add_hadoop_command(CLI::App& app, int* exit_code) {
+    auto args = std::make_shared<HadoopArgs>();
+    CLI::App* cmd = app.add_subcommand("hadoop", "Run the same analysis as Hadoop Streaming jobs (in-process or on a cluster)");
+    cmd->footer(
+        "--cluster local (the default) starts a real HDFS (NameNode + DataNode) and the MapReduce local runner inside\n"
+        "one JVM, copies the inputs in, runs both jobs and writes the same OUTDIR as `analyze`. --conf DIR submits to\n"
+        "the cluster that DIR's *-site.xml files describe. Needs a JDK and Maven (see docs/HADOOP.md).\n\n"
+        "Exit codes: as for analyze; 3 also when a Hadoop job failed.");
+    cmd->add_option("inputs", args->inputs, "Log files, folders or globs")->required();
+    cmd->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
+    cmd->add_option("--cluster", args->cluster, "local: an in-process Hadoop")->check(CLI::IsMember({"local"}));
+    cmd->add_option("--conf", args->conf_dir, "A Hadoop configuration folder: submit to that cluster")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--reducers", args->reducers, "Reduce tasks per job")->capture_default_str()->check(CLI::Range(1u, 10000u));
+    cmd->add_option("--workdir", args->workdir, "Local work folder (default OUTDIR/.hadoop-work)");
+    cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)");
+    cmd->add_option("-t,--threads", args->threads, "Threads for the final merge and the outputs");
+    cmd->add_option("--idle-timeout", args->idle_timeout, "As for analyze")->capture_default_str();
+    cmd->add_option("--auth-timeout", args->auth_timeout, "As for analyze")->capture_default_str();
+    cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)");
+    cmd->add_flag("-q,--quiet", args->quiet, "No summary");
+    cmd->callback([args, exit_code] { *exit_code = run_hadoop(*args); });
+}
+
+}  // namespace cb::cli

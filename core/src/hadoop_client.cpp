@@ -1,0 +1,127 @@
+#include "cb/hadoop_client.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "cb/archive.hpp"
+#include "cb/basic_tables.hpp"
+#include "cb/streaming.hpp"
+
+namespace cb {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> part_files(const std::string& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().rfind("part-", 0) == 0) out.push_back(it->path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt) {
+    AnalyzeResult res;
+    RunData& run = res.run;
+    run.inputs = std::move(inputs);
+    run.session_options = opt.session;
+    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+
+    for (const auto& f : run.inputs.files)
+        if (f.kind == FileKind::JsonLog) {
+            FileReport r;
+            r.file = f;
+            r.counts.bytes = f.size;
+            run.ingest.files.push_back(std::move(r));
+            run.ingest.totals.bytes += f.size;
+        }
+
+    // Job 1: one merged partial per session key (each key is in exactly one reducer's output).
+    run.ingest.pools.resize(1);
+    StringPool& pool = run.ingest.pools[0];
+    std::vector<SessionMap> shards(64);
+    IngestState ingest;
+    std::uint64_t bad = 0;
+    std::string raw;
+    for (const auto& path : part_files(workdir + "/sessions")) {
+        std::ifstream in(path, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto tab = line.find('\t');
+            if (tab == std::string::npos) {
+                ++bad;
+                continue;
+            }
+            const std::string_view key(line.data(), tab), value(line.data() + tab + 1, line.size() - tab - 1);
+            if (!base64_decode(value, &raw)) {
+                ++bad;
+                continue;
+            }
+            if (key == kIngestKey) {
+                IngestState st;
+                InArchive ar(raw);
+                st.io(ar);
+                if (!ar.ok()) {
+                    ++bad;
+                    continue;
+                }
+                ingest.merge(st);
+                continue;
+            }
+            SessionPartial p;
+            if (!decode_partial(raw, pool, &p)) {
+                ++bad;
+                continue;
+            }
+            auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+            auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+            if (!inserted) it->second.merge(std::move(p));
+        }
+    }
+    if (bad) res.errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
+    const std::uint64_t disk_bytes = run.ingest.totals.bytes;
+    run.ingest.totals = ingest.counts;
+    run.ingest.totals.bytes = disk_bytes;  // on-disk sizes come from the local listing
+    run.ingest.samples = std::move(ingest.samples);
+    run.sessions = build_sessions(shards, opt.session, threads);
+
+    // Job 2: one merged state per analysis; finish them in the local engine's order.
+    std::map<std::string, std::string> states;
+    for (const auto& path : part_files(workdir + "/analyses")) {
+        std::ifstream in(path, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto tab = line.find('\t');
+            if (tab == std::string::npos || !base64_decode(std::string_view(line).substr(tab + 1), &raw)) {
+                res.errors.push_back("damaged record in " + path);
+                continue;
+            }
+            states[line.substr(0, tab)] = raw;
+        }
+    }
+    AnalysisConfig acfg = opt.analysis;
+    acfg.idle_timeout_s = opt.session.idle_timeout_s;
+    write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
+        r.tables = basic_tables(r.sessions);
+        auto analyses = make_analyses();
+        for (auto& a : analyses) {
+            auto it = states.find(std::string(a->name()));
+            // No state: job 2 saw no sessions at all; the fresh analysis is the right empty one.
+            if (it != states.end() && !a->load(it->second))
+                res.errors.push_back("damaged state for analysis " + std::string(a->name()));
+        }
+        for (auto& a : analyses) a->finish(acfg, r.findings);
+        for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
+        r.findings.tables.clear();
+    });
+    return res;
+}
+
+}  // namespace cb

@@ -1,0 +1,98 @@
+"""The Hadoop engine gives the local engine's outputs.
+
+`cowrie-batch hadoop` runs the real Apache Hadoop (an in-process HDFS NameNode and DataNode
+plus the MapReduce local runner, from Maven Central) with the same binary as mapper,
+combiner and reducer. Its OUTDIR must equal `cowrie-batch analyze`'s: sessions.jsonl as a set
+of lines, every tables/*.csv byte for byte, hints.json, and the counts in summary.json.
+Input: plain and gzipped real logs from several sensors, and a session split across two files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cbtest
+
+
+def have_java_and_maven() -> bool:
+    return shutil.which("java") is not None and shutil.which("mvn") is not None
+
+
+@pytest.fixture(scope="module")
+def inputs(samples, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("hadoop-in")
+    # plain files of one sensor, a gzipped T-Pot archive of other sensors
+    shutil.copytree(samples / "wild" / "pol-alvarezzz__cloud-cowrie-honeypot" / "logs", root / "plain")
+    gz = samples / "wild" / "istec-iuc__tpet" / "history" / "510ac0b3861c" / "cowrie" / "log" / "cowrie.json.2.gz"
+    (root / "tpot").mkdir()
+    shutil.copy(gz, root / "tpot" / "cowrie.json.2.gz")
+    # a real session split across the midnight rotation: first half in one file, rest in another
+    lines = (samples / "generated" / "cowrie-v3.0.12-93-g1b51ef96-run3" / "cowrie.json").read_bytes().splitlines(True)
+    sid = json.loads(lines[0])["session"]
+    mine = [l for l in lines if json.loads(l).get("session") == sid]
+    others = [l for l in lines if json.loads(l).get("session") != sid]
+    assert len(mine) >= 4
+    half = len(mine) // 2
+    (root / "gen").mkdir()
+    (root / "gen" / "cowrie.json.2026-11-26").write_bytes(b"".join(mine[:half] + others))
+    with gzip.open(root / "gen" / "cowrie.json.1", "wb") as f:  # gzip without a .gz name
+        f.write(b"".join(mine[half:]))
+    (root.parent / "split-session.txt").write_text(f"{sid} {len(mine)}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def both(cb_bin, inputs, tmp_path_factory):
+    if not have_java_and_maven():
+        pytest.skip("java and mvn are needed for the Hadoop engine (make deps installs them)")
+    out = tmp_path_factory.mktemp("hadoop-out")
+    local = cbtest.analyze(cb_bin, inputs, out / "local")
+    assert local.rc == 0, local.explain()
+    proc = cbtest.run_cb(cb_bin, "hadoop", str(inputs), "-o", str(out / "hadoop"), "--reducers", "2", "-q",
+                         timeout=900)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-4000:]
+    return local.out, out / "hadoop"
+
+
+def test_sessions_are_the_same_set(both):
+    local, hadoop = both
+    a = (local / "sessions.jsonl").read_bytes().splitlines()
+    b = (hadoop / "sessions.jsonl").read_bytes().splitlines()
+    assert len(a) > 3000
+    assert set(a) == set(b) and len(a) == len(b)
+
+
+def test_every_table_is_identical(both):
+    local, hadoop = both
+    names = sorted(p.name for p in (local / "tables").glob("*.csv"))
+    assert len(names) >= 15
+    assert names == sorted(p.name for p in (hadoop / "tables").glob("*.csv"))
+    for n in names:
+        assert (local / "tables" / n).read_bytes() == (hadoop / "tables" / n).read_bytes(), n
+    assert (local / "hints.json").read_bytes() == (hadoop / "hints.json").read_bytes()
+
+
+def test_summary_counts_are_identical(both):
+    local, hadoop = both
+    a = json.loads((local / "summary.json").read_text())
+    b = json.loads((hadoop / "summary.json").read_text())
+    for k in ("sessions", "sessions_closed", "sensors", "src_ips", "first_event", "last_event", "logins", "commands",
+              "failed_commands", "downloads", "uploads", "tcpip_requests", "end_kinds", "channels", "eventids"):
+        assert a[k] == b[k], k
+    for k in ("files", "bytes", "lines", "events", "rejected_total"):
+        assert a["inputs"][k] == b["inputs"][k], k
+
+
+def test_the_split_session_is_whole(both, inputs):
+    local, hadoop = both
+    sid, n = (inputs.parent / "split-session.txt").read_text().split()
+    rows = [json.loads(l) for l in (hadoop / "sessions.jsonl").read_text().splitlines()]
+    mine = [r for r in rows if r["session"] == sid]
+    assert len(mine) == 1, "the halves of the split session must merge into one record"
+    assert mine[0]["events"] == int(n)
+    assert mine[0]["closed"] is True
