@@ -30,6 +30,7 @@ struct HadoopArgs {
     double idle_timeout = 180, auth_timeout = 120;
     bool keep_work = false;
     bool quiet = false;
+    std::string collect;  // only read this work folder (jobs submitted by hand)
 };
 
 std::string self_path() {
@@ -69,7 +70,7 @@ int run_child(const std::vector<std::string>& argv) {
 int run_hadoop(const HadoopArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::string launcher = find_launcher(a.launcher);
-    if (launcher.empty()) {
+    if (launcher.empty() && a.collect.empty()) {
         std::fprintf(stderr, "cowrie-batch: hadoop/run.sh not found; set CB_HADOOP_LAUNCHER or --launcher\n");
         return kExitUsage;
     }
@@ -91,19 +92,21 @@ int run_hadoop(const HadoopArgs& a) {
         std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs\n");
         return kExitUsage;
     }
-    const std::string workdir = a.workdir.empty() ? a.out_dir + "/.hadoop-work" : a.workdir;
+    const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? a.out_dir + "/.hadoop-work" : a.workdir;
     std::error_code ec;
-    fs::remove_all(workdir, ec);
-    fs::create_directories(workdir, ec);
+    if (a.collect.empty()) {
+        fs::remove_all(workdir, ec);
+        fs::create_directories(workdir, ec);
+    }
     argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
     if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
     for (const std::string& m : {std::string("--idle-timeout"), std::to_string(a.idle_timeout), std::string("--auth-timeout"),
                                  std::to_string(a.auth_timeout)})
         argv.insert(argv.end(), {"--mr-arg", m});
-    if (!a.quiet)
+    if (!a.quiet && a.collect.empty())
         std::fprintf(stderr, "cowrie-batch: running %s on %zu log files (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
                      logs, launcher.c_str());
-    const int rc = run_child(argv);
+    const int rc = a.collect.empty() ? run_child(argv) : 0;
     if (rc != 0) {
         std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,
                      workdir.c_str());
@@ -118,7 +121,7 @@ int run_hadoop(const HadoopArgs& a) {
     AnalyzeResult& res = *leaked;
     const bool skipped = report_problems(res.run);
     for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
-    if (!a.keep_work) fs::remove_all(workdir, ec);
+    if (!a.keep_work && a.collect.empty()) fs::remove_all(workdir, ec);
     if (!res.errors.empty()) return kExitFatal;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!a.quiet) print_summary(res.run, a.out_dir, secs);
@@ -146,6 +149,9 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-t,--threads", args->threads, "Threads for the final merge and the outputs");
     cmd->add_option("--idle-timeout", args->idle_timeout, "As for analyze")->capture_default_str();
     cmd->add_option("--auth-timeout", args->auth_timeout, "As for analyze")->capture_default_str();
+    cmd->add_option("--collect", args->collect,
+                    "Run no job: read WORKDIR/sessions and WORKDIR/analyses from jobs submitted by hand")
+        ->check(CLI::ExistingDirectory);
     cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary");
     cmd->callback([args, exit_code] { *exit_code = run_hadoop(*args); });
