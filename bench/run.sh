@@ -19,6 +19,7 @@
 #   CB_BENCH_BIN         cowrie-batch binary [build/cowrie-batch]
 #   CB_BENCH_RESULTS     markdown output [build/bench-results.md] (+ .jsonl with raw records)
 #   CB_BENCH_ENFORCE     1 = exit 1 when a target is missed [0]
+#   CB_BENCH_HADOOP_MB   corpus for the Hadoop engine (in-process HDFS + local runner); 0 = skip [64]
 #   CB_BUILD_DIR         build directory [<repo>/build]
 set -euo pipefail
 shopt -s inherit_errexit
@@ -186,6 +187,32 @@ else
   [ -n "$BIG" ] && skip cb_big "cowrie-batch analyze, RSS growth" "$CB_BIN not found"
 fi
 
+# Hadoop engine: the same binary as mapper/combiner/reducer on a real (in-process) Hadoop,
+# against analyze on the same corpus; and one mapper's throughput on a pipe.
+HADOOP_MB=${CB_BENCH_HADOOP_MB:-64}
+if [ -x "$CB_BIN" ] && [ "$HADOOP_MB" -gt 0 ] && command -v java >/dev/null && command -v mvn >/dev/null; then
+  HC=$(corpus "$HADOOP_MB" plain)
+  HB=$(meta "$HC" .bytes)
+  out="$TMP/cb-hadoop-local"
+  OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure cb_hadoop_analyze "cowrie-batch analyze (same corpus as Hadoop)" \
+    "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" analyze "$HC/data" -o "$out" --threads "$THREADS" --quiet
+  out2="$TMP/cb-hadoop-out"
+  OK_RC="0 1" PRE_RUN="rm -rf '$out2'" measure cb_hadoop "cowrie-batch hadoop (in-process HDFS + local runner, 2 reducers)" \
+    "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" hadoop "$HC/data" -o "$out2" --reducers 2 --quiet
+  if [ "${STATUS[cb_hadoop]}" = ok ] && [ "${STATUS[cb_hadoop_analyze]}" = ok ]; then
+    if cmp -s "$out/sessions.jsonl" "$out2/sessions.jsonl" && diff -rq "$out/tables" "$out2/tables" >/dev/null; then
+      NOTE[cb_hadoop]="outputs identical to analyze"
+    else
+      NOTE[cb_hadoop]="OUTPUTS DIFFER from analyze"
+    fi
+  fi
+  measure cb_mapper "one mapper: cat | cowrie-batch mr map-sessions (1 process)" "plain ${HADOOP_MB} MiB" "$HB" \
+    -- bash -c "find '$HC/data' -type f -print0 | xargs -0 cat | '$CB_BIN' mr map-sessions > /dev/null 2>&1"
+  rm -rf "$out" "$out2"
+else
+  skip cb_hadoop "cowrie-batch hadoop" "needs the binary, java and mvn, and CB_BENCH_HADOOP_MB > 0"
+fi
+
 # DuckDB
 DUCK=(node "$HERE/duckdb_lastcmd.mjs" --threads "$THREADS")
 measure duck_plain "DuckDB read_json (explicit columns) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
@@ -317,6 +344,9 @@ MISSED=0
       echo "| $kind: analyze throughput / simdjson floor ($THREADS threads) (info) | $(awk -v a="${WALL[floor_$kind]}" -v b="${WALL[cb_$kind]}" 'BEGIN { printf "%.1f%%", 100 * a / b }') | – |"
     fi
   done
+  if ok cb_hadoop && ok cb_hadoop_analyze; then
+    echo "| Hadoop engine wall / analyze wall, ${HADOOP_MB} MiB (info) | $(ratio cb_hadoop cb_hadoop_analyze) | – |"
+  fi
   if ok duck_plain && ok floor_plain; then
     echo "| plain: DuckDB throughput / simdjson floor (info) | $(awk -v a="${WALL[floor_plain]}" -v b="${WALL[duck_plain]}" 'BEGIN { printf "%.1f%%", 100 * a / b }') | – |"
   fi
