@@ -23,6 +23,7 @@ struct AnalyzeArgs {
     bool stats = false;
     std::string cowrie_cfg;
     int novelty_days = 7;
+    bool no_analyses = false;
 };
 
 int run_analyze(const AnalyzeArgs& a) {
@@ -49,6 +50,7 @@ int run_analyze(const AnalyzeArgs& a) {
     opt.session.idle_timeout_s = a.idle_timeout;
     opt.session.auth_timeout_s = a.auth_timeout;
     opt.analysis.novelty_days = a.novelty_days;
+    opt.analyses = !a.no_analyses;
     if (!a.cowrie_cfg.empty()) {
         std::string err;
         if (!read_cowrie_cfg(a.cowrie_cfg, &opt.analysis.cowrie_cfg, &err)) {
@@ -112,6 +114,8 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--novelty-days", args->novelty_days, "Window of novelty_recent.csv: new in the last N days")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));
+    cmd->add_flag("--no-analyses", args->no_analyses,
+                  "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
     cmd->add_flag("--stats", args->stats, "Print the time of each phase to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });

@@ -138,6 +138,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
     write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
         r.tables = basic_tables(r.sessions);
+        if (!opt.analyses) return;
         r.findings = run_analyses(r.sessions, acfg, threads);
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();

@@ -16,6 +16,7 @@ struct AnalyzeOptions {
     unsigned threads = 0;  // 0: all cores
     SessionOptions session;
     AnalysisConfig analysis;
+    bool analyses = true;  // false: sessions, basic tables and summary only (no hints.json content)
     std::size_t max_line_bytes = std::size_t{1} << 30;
     std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
 };

@@ -7,6 +7,7 @@
 
 #include "cb/json_writer.hpp"
 #include "cb/text.hpp"
+#include "compact.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -100,7 +101,11 @@ public:
             const std::string_view last = cmds.back();
             const double n = static_cast<double>(cmds.size());
             for (const auto& [cmd, r] : runs) {
-                Stat& st = map_[Key(kind == 0 ? "raw" : "template", std::string(cmd))];
+                key_.assign(kind == 0 ? "r" : "t");
+                key_.append(cmd);
+                auto it = map_.find(std::string_view(key_));
+                if (it == map_.end()) it = map_.emplace(key_, Stat{}).first;
+                Stat& st = it->second;
                 ++st.sessions_with;
                 st.runs += r.first;
                 st.failed_runs += r.second;
@@ -118,7 +123,16 @@ public:
                         ++st.close_ds[std::llround(s.secs_after_last_command * 10)];
                 }
                 if (kind == 1) {
-                    Stat& w = weekly_[{week, std::string(s.sensor), std::string(cmd)}];
+                    // the 8-byte ISO week, the sensor's length and the sensor, then the template:
+                    // unambiguous whatever bytes the strings hold
+                    key_.assign(week);
+                    key_.append(std::to_string(s.sensor.size()));
+                    key_.push_back(':');
+                    key_.append(s.sensor);
+                    key_.append(cmd);
+                    auto wit = weekly_.find(std::string_view(key_));
+                    if (wit == weekly_.end()) wit = weekly_.emplace(key_, Stat{}).first;
+                    Stat& w = wit->second;
                     ++w.sessions_with;
                     if (f.left) {
                         ++w.left_with;
@@ -160,8 +174,11 @@ public:
             {"last_exec", ColumnType::Integer, "sessions_last on an exec channel (closes by protocol after the command)"},
         };
         std::vector<std::pair<const Key*, const Stat*>> v;
+        // Hash maps while adding; sorted here, so the output does not depend on them.
+        std::map<Key, const Stat*> sorted;
         for (const auto& [k, s] : map_)
-            if (s.sessions_with >= 2) v.emplace_back(&k, &s);
+            if (s.sessions_with >= 2) sorted.emplace(Key(k[0] == 'r' ? "raw" : "template", k.substr(1)), &s);
+        for (const auto& [k, s] : sorted) v.emplace_back(&k, s);
         std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) {
             if (a.first->first != b.first->first) return a.first->first > b.first->first;  // template rows first
             return a.second->left_last > b.second->left_last;
@@ -201,7 +218,14 @@ public:
                      {"left_last", ColumnType::Integer, ""},
                      {"share_last", ColumnType::Real, ""},
                      {"lift", ColumnType::Real, ""}};
-        for (const auto& [k, s] : weekly_) {
+        std::map<std::tuple<std::string, std::string, std::string>, const Stat*> weekly_sorted;
+        for (const auto& [k, st] : weekly_) {
+            const auto colon = k.find(':', 8);
+            const std::size_t len = std::stoul(k.substr(8, colon - 8));
+            weekly_sorted.emplace(std::make_tuple(k.substr(0, 8), k.substr(colon + 1, len), k.substr(colon + 1 + len)), &st);
+        }
+        for (const auto& [k, sp] : weekly_sorted) {
+            const Stat& s = *sp;
             if (s.sessions_with < 3) continue;
             const double expected = static_cast<double>(s.expected_left) / kFixed;
             w.rows.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<std::int64_t>(s.sessions_with),
@@ -213,8 +237,9 @@ public:
     }
 
 private:
-    std::map<Key, Stat> map_;
-    std::map<std::tuple<std::string, std::string, std::string>, Stat> weekly_;
+    StrMap<Stat> map_;     // key: 'r' (raw) or 't' (template), then the command
+    StrMap<Stat> weekly_;  // key: ISO week (8 bytes), len(sensor) ':' sensor, template
+    std::string key_;      // scratch
 };
 
 }  // namespace
