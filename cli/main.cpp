@@ -8,6 +8,7 @@
 #include "cmd_analyze.hpp"
 #include "cmd_hints.hpp"
 #include "cmd_mr.hpp"
+#include "cmd_replay.hpp"
 #include "cmd_hadoop.hpp"
 #include "exit_codes.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
     cb::cli::add_analyze_command(app, &exit_code);
     cb::cli::add_hints_command(app, &exit_code);
     cb::cli::add_mr_command(app, &exit_code);
+    cb::cli::add_replay_command(app, &exit_code);
     cb::cli::add_hadoop_command(app, &exit_code);
     try {
         app.parse(argc, argv);

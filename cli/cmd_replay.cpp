@@ -1,0 +1,432 @@
+#include "cmd_replay.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cb/input_set.hpp"
+#include "cb/text.hpp"
+#include "cb/time.hpp"
+#include "cb/ttylog.hpp"
+#include "exit_codes.hpp"
+
+namespace cb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitInterrupted = 130;
+
+struct ReplayArgs {
+    std::string target;
+    std::string tty_dir;
+    std::string log;
+    double speed = 1.0;
+    bool speed_given = false;
+    bool no_delay = false;
+    double max_delay = 3.0;
+    bool input = false;
+    bool both = false;
+    std::string asciicast;
+    std::string escapes = "auto";
+};
+
+// One recording to play, in order.
+struct Recording {
+    std::string path;
+    TtyLogRef ref;        // empty for a FILE argument
+    bool from_log = false;
+};
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sigint(int) { g_interrupted = 1; }
+
+std::string shown(std::string_view s) { return sanitize_for_terminal(s, 400); }
+
+void note(const std::string& msg) { std::fprintf(stderr, "cowrie-batch: %s\n", msg.c_str()); }
+
+// The folder a --tty-dir names, without a trailing slash ("logs/tty/" -> "logs/tty").
+fs::path clean_dir(const std::string& d) {
+    fs::path p = fs::path(d).lexically_normal();
+    if (p.has_parent_path() && p.filename().empty()) p = p.parent_path();
+    return p;
+}
+
+// cowrie.json* files directly in dir, sorted.
+std::vector<std::string> json_logs_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind("cowrie.json", 0) == 0 && it->is_regular_file(ec)) out.push_back(it->path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Sleeps `seconds`, waking every 50 ms to notice Ctrl-C. False when interrupted.
+bool pause_for(double seconds) {
+    using namespace std::chrono;
+    const auto until = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(seconds));
+    while (!g_interrupted) {
+        const auto now = steady_clock::now();
+        if (now >= until) return true;
+        std::this_thread::sleep_for(std::min<steady_clock::duration>(until - now, milliseconds(50)));
+    }
+    return false;
+}
+
+class Output {
+public:
+    explicit Output(FILE* f) : f_(f) {}
+    // False after a write error; a closed pipe (EPIPE) ends the replay quietly.
+    bool write(std::string_view s) {
+        if (failed_ || s.empty()) return !failed_;
+        if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) fail();
+        else last_ = s.back();
+        return !failed_;
+    }
+    bool flush() {
+        if (!failed_ && std::fflush(f_) != 0) fail();
+        return !failed_;
+    }
+    bool failed() const { return failed_; }
+    bool broken_pipe() const { return epipe_; }
+    char last() const { return last_; }
+
+private:
+    void fail() {
+        failed_ = true;
+        epipe_ = errno == EPIPE;
+    }
+    FILE* f_;
+    bool failed_ = false, epipe_ = false;
+    char last_ = '\n';
+};
+
+struct Selection {
+    bool output = true, input = false;  // INTERACT is always shown
+    bool shows(TtyDir d) const {
+        return d == TtyDir::Interact || (d == TtyDir::Output && output) || (d == TtyDir::Input && input);
+    }
+};
+
+struct PlayResult {
+    TtyStatus status = TtyStatus::Ok;
+    std::string message;
+    bool interrupted = false;
+    bool write_failed = false;
+};
+
+// Plays one recording to stdout.
+PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& sel, EscapePolicy policy, bool delays,
+                bool colour, Output& out) {
+    PlayResult res;
+    TtyReader reader(path);
+    TermFilter filters[4] = {TermFilter(policy), TermFilter(policy), TermFilter(policy), TermFilter(policy)};
+    std::string buf;
+    Micros prev = kNoTime;
+    TtyRecord r;
+    TtyDir coloured = TtyDir::None;
+    while (reader.next(&r)) {
+        if (g_interrupted) {
+            res.interrupted = true;
+            break;
+        }
+        if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
+        if (r.piece_offset == 0) {
+            if (delays && prev != kNoTime && r.ts > prev) {
+                const double gap = static_cast<double>(r.ts - prev) / 1e6 / a.speed;
+                if (!out.flush()) break;
+                if (!pause_for(std::min(gap, a.max_delay))) {
+                    res.interrupted = true;
+                    break;
+                }
+            }
+            prev = r.ts;
+        }
+        buf.clear();
+        const bool want_colour = colour && r.dir != TtyDir::Output;
+        if (want_colour && coloured != r.dir) buf.append(r.dir == TtyDir::Input ? "\x1b[33m" : "\x1b[36m");
+        if (!want_colour && coloured != TtyDir::None) buf.append("\x1b[0m");
+        coloured = want_colour ? r.dir : TtyDir::None;
+        TermFilter& f = filters[static_cast<int>(r.dir)];
+        f.feed(r.data, buf);
+        // The exec command has no newline of its own; the output follows on the next line.
+        if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) f.feed("\n", buf);
+        if (!out.write(buf)) break;
+        if (delays && !out.flush()) break;
+    }
+    buf.clear();
+    if (coloured != TtyDir::None) buf.append("\x1b[0m");
+    for (auto& f : filters) f.finish(buf);
+    out.write(buf);
+    res.status = reader.status();
+    res.message = reader.message();
+    if (out.failed() && !out.broken_pipe()) res.write_failed = true;
+    return res;
+}
+
+// Exports the recordings as one asciicast v2 file.
+int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const Selection& sel, int width, int height,
+                const std::string& title, int* worst) {
+    const bool to_stdout = a.asciicast == "-";
+    FILE* f = to_stdout ? stdout : std::fopen(a.asciicast.c_str(), "wb");
+    if (!f) {
+        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
+        return kExitFatal;
+    }
+    Micros start = kNoTime;
+    for (const auto& rec : recs) {  // the start: the first record of the earliest recording
+        TtyReader probe(rec.path, 4096);
+        TtyRecord r;
+        if (probe.next(&r) && (start == kNoTime || r.ts < start)) start = r.ts;
+    }
+    if (start == kNoTime) start = 0;
+    AsciicastWriter w;
+    std::string buf;
+    AsciicastHeader h;
+    h.width = width > 0 ? width : 80;
+    h.height = height > 0 ? height : 24;
+    h.timestamp = start / kMicrosPerSecond;
+    h.idle_time_limit = a.max_delay;
+    h.title = title;
+    w.header(h, buf);
+    bool ok = true;
+    auto flush = [&] {
+        if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false;
+        buf.clear();
+    };
+    const Micros base = start;  // event times count from the first record
+    double t = 0;
+    for (const auto& rec : recs) {
+        TtyReader reader(rec.path);
+        TtyRecord r;
+        while (ok && reader.next(&r)) {
+            if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
+            t = static_cast<double>(r.ts - base) / 1e6;
+            if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) {
+                std::string line(r.data);  // the exec command, then a new line for its output
+                line.push_back('\n');
+                w.output(t, line, static_cast<int>(r.dir), buf);
+            } else {
+                w.output(t, r.data, static_cast<int>(r.dir), buf);
+            }
+            if (buf.size() > (std::size_t{1} << 20)) flush();
+        }
+        if (tty_status_damaged(reader.status()) || reader.status() == TtyStatus::NotTtyLog) {
+            note(shown(rec.path) + ": " + shown(reader.message()));
+            *worst = std::max(*worst, reader.status() == TtyStatus::NotTtyLog ? int(kExitUsage) : int(kExitSkipped));
+        } else if (reader.status() == TtyStatus::NoClose) {
+            note(shown(rec.path) + ": " + shown(reader.message()));
+        }
+    }
+    w.finish(t, buf);
+    flush();
+    if (to_stdout ? std::fflush(f) != 0 : std::fclose(f) != 0) ok = false;
+    if (!ok) {
+        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
+        return kExitFatal;
+    }
+    return kExitClean;
+}
+
+int run_replay(const ReplayArgs& a) {
+    if (a.input && a.both) {
+        note("replay: --input and --both exclude each other");
+        return kExitUsage;
+    }
+    if (!(a.speed > 0) || !(a.max_delay >= 0)) {
+        note("replay: --speed must be > 0 and --max-delay >= 0");
+        return kExitUsage;
+    }
+    std::vector<Recording> recs;
+    int width = -1, height = -1;
+    std::string title;
+    int worst = kExitClean;
+    std::error_code ec;
+
+    if (fs::is_regular_file(a.target, ec)) {
+        recs.push_back({a.target, {}, false});
+    } else if (fs::is_directory(a.target, ec)) {
+        note("replay: " + shown(a.target) + " is a folder; give a recording file, or a session id with --tty-dir");
+        return kExitUsage;
+    } else if (a.target.find('/') != std::string::npos || fs::exists(a.target, ec)) {
+        note("replay: " + shown(a.target) + ": no such recording file");
+        return kExitUsage;
+    } else if (!a.tty_dir.empty() && fs::is_regular_file(clean_dir(a.tty_dir) / a.target, ec)) {
+        recs.push_back({(clean_dir(a.tty_dir) / a.target).string(), {}, false});  // a shasum
+    } else {
+        // A session id: its cowrie.log.closed events name the recordings.
+        std::vector<std::string> logs;
+        std::string where;
+        if (!a.log.empty()) {
+            where = a.log;
+            InputSet set = expand_inputs({a.log});
+            for (const auto& p : set.problems) note("replay: " + shown(p.path) + ": " + shown(p.reason));
+            for (const auto& f : set.files)
+                if (f.kind == FileKind::JsonLog) logs.push_back(f.path);
+        } else {
+            fs::path dir = a.tty_dir.empty() ? fs::path(".") : clean_dir(a.tty_dir).parent_path();
+            if (dir.empty()) dir = ".";
+            where = dir.string();
+            logs = json_logs_in(dir);
+            // Cowrie's own layout: var/lib/cowrie/tty beside var/log/cowrie.
+            if (logs.empty() && dir.filename() == "cowrie" && dir.parent_path().filename() == "lib") {
+                const fs::path alt = dir.parent_path().parent_path() / "log" / "cowrie";
+                logs = json_logs_in(alt);
+                if (!logs.empty()) where = alt.string();
+            }
+        }
+        if (logs.empty()) {
+            note("replay: " + shown(a.target) + " is not a file, and no Cowrie JSON log (cowrie.json*) was found in " +
+                 shown(where) + " to look it up as a session id; give --log DIR-or-file or --tty-dir DIR");
+            return kExitUsage;
+        }
+        SessionRecordings found = find_session_recordings(logs, a.target);
+        for (const auto& p : found.problems) note("replay: " + shown(p));
+        if (!found.session_seen) {
+            note("replay: session " + shown(a.target) + " not found in " + std::to_string(logs.size()) +
+                 " JSON log(s) under " + shown(where));
+            return kExitUsage;
+        }
+        if (found.ttylogs.empty()) {
+            note("replay: session " + shown(a.target) +
+                 " has no TTY recording (no cowrie.log.closed event: no shell or exec channel, or ttylog disabled)");
+            return kExitUsage;
+        }
+        if (found.sensors.size() > 1)
+            note("replay: session id " + shown(a.target) + " occurs on " + std::to_string(found.sensors.size()) +
+                 " sensors; replaying the recordings of all of them");
+        width = found.width;
+        height = found.height;
+        title = "cowrie session " + a.target;
+        for (const auto& ref : found.ttylogs) {
+            const std::string path = locate_recording(ref, a.tty_dir.empty() ? "" : clean_dir(a.tty_dir).string());
+            if (ref.duplicate)
+                note("replay: " + shown(ref.ttylog) +
+                     " is a duplicate: Cowrie kept only the first recording of this input" +
+                     (ref.first_session.empty() ? std::string() : " (session " + shown(ref.first_session) + ")") +
+                     ", so timing and output are that session's");
+            if (path.empty()) {
+                std::string looked;
+                for (const auto& c : recording_candidates(ref, a.tty_dir.empty() ? "" : clean_dir(a.tty_dir).string()))
+                    looked += (looked.empty() ? "" : ", ") + c;
+                note("replay: recording " + shown(ref.ttylog) + " of session " + shown(a.target) +
+                     " not found (looked at " + shown(looked) + "); give --tty-dir");
+                worst = std::max(worst, int(kExitSkipped));
+                continue;
+            }
+            recs.push_back({path, ref, true});
+        }
+        if (recs.empty()) return kExitUsage;
+    }
+
+    Selection sel;
+    if (a.input) sel = {false, true};
+    if (a.both) sel = {true, true};
+
+    if (!a.asciicast.empty()) {
+        const int rc = export_cast(recs, a, sel, width, height, title, &worst);
+        return rc != kExitClean ? rc : worst;
+    }
+
+    const bool tty = ::isatty(1);
+    const EscapePolicy policy = a.escapes == "safe"    ? EscapePolicy::Safe
+                                : a.escapes == "strip" ? EscapePolicy::Strip
+                                : tty                  ? EscapePolicy::Safe
+                                                       : EscapePolicy::Strip;
+    const bool delays = !a.no_delay && a.max_delay > 0 && (tty || a.speed_given);
+    const bool colour = policy == EscapePolicy::Safe && tty && !std::getenv("NO_COLOR");
+    Output out(stdout);
+    g_interrupted = 0;
+    auto old_handler = std::signal(SIGINT, on_sigint);
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const auto& rec = recs[i];
+        if (recs.size() > 1 || rec.from_log) {
+            std::string what = "recording " + std::to_string(i + 1) + " of " + std::to_string(recs.size()) + ": " +
+                               shown(rec.path);
+            if (rec.from_log) what += " (closed " + format_timestamp(rec.ref.ts) + ")";
+            if (tty && out.last() != '\n') out.write("\n");
+            out.flush();
+            note(what);
+        }
+        const PlayResult res = play(rec.path, a, sel, policy, delays, colour, out);
+        if (tty && out.last() != '\n') out.write("\n");  // leave the prompt on a line of its own
+        out.flush();
+        if (res.interrupted) {
+            std::signal(SIGINT, old_handler);
+            note("replay: interrupted");
+            return kExitInterrupted;
+        }
+        if (res.write_failed) {
+            std::signal(SIGINT, old_handler);
+            note("replay: cannot write to stdout: " + std::string(std::strerror(errno)));
+            return kExitFatal;
+        }
+        if (out.broken_pipe()) break;
+        switch (res.status) {
+            case TtyStatus::Ok: break;
+            case TtyStatus::NoClose: note(shown(rec.path) + ": " + shown(res.message)); break;
+            case TtyStatus::NotTtyLog:
+                note(shown(rec.path) + ": " + shown(res.message));
+                worst = std::max(worst, int(kExitUsage));
+                break;
+            default:
+                note(shown(rec.path) + ": " + std::string(tty_status_name(res.status)) + ": " + shown(res.message) +
+                     "; replayed up to there");
+                worst = std::max(worst, int(kExitSkipped));
+        }
+    }
+    std::signal(SIGINT, old_handler);
+    return worst;
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app, int* exit_code) {
+    auto a = std::make_shared<ReplayArgs>();
+    CLI::App* cmd = app.add_subcommand("replay", "Replay a Cowrie TTY recording (a file, or a session id) safely");
+    cmd->footer(
+        "FILE is a recording (var/lib/cowrie/tty/<sha256>); SESSION is a session id, looked up in the JSON log "
+        "(--log, default: cowrie.json* in the parent of --tty-dir, else the current folder). Terminal escapes "
+        "from the recording are filtered: only text, CR/LF/TAB/BS, colours and simple cursor moves reach the "
+        "terminal (docs/CLI.md). Exit codes: 0 replayed; 1 recording damaged or missing, replayed partly; "
+        "2 usage error, not a recording, or session not found; 3 cannot write; 130 Ctrl-C.");
+    cmd->add_option("target", a->target, "Recording file, its SHA-256 name (with --tty-dir), or a session id")
+        ->required();
+    cmd->add_option("--tty-dir", a->tty_dir, "Folder of the recordings (default: tty/ next to the JSON log)");
+    cmd->add_option("--log", a->log, "JSON log file or folder to look the session up in");
+    auto* speed = cmd->add_option("--speed", a->speed, "Play X times faster (default 1)");
+    auto* nodelay = cmd->add_flag("--no-delay", a->no_delay, "No pauses (the default when stdout is not a terminal)");
+    speed->excludes(nodelay);
+    cmd->add_option("--max-delay", a->max_delay, "Longest pause in seconds, like Cowrie's playlog -m; 0: none")
+        ->capture_default_str();
+    auto* input = cmd->add_flag("--input", a->input, "Show what the attacker typed instead of the output");
+    auto* both = cmd->add_flag("--both", a->both, "Show input and output");
+    input->excludes(both);
+    cmd->add_option("--asciicast", a->asciicast, "Write asciicast v2 to OUT.cast ('-' for stdout) instead of playing");
+    cmd->add_option("--escapes", a->escapes,
+                    "safe: keep colours and simple cursor moves; strip: plain text; auto: safe on a terminal, "
+                    "strip otherwise")
+        ->check(CLI::IsMember({"auto", "safe", "strip"}))
+        ->capture_default_str();
+    cmd->callback([a, speed, exit_code] {
+        a->speed_given = speed->count() > 0;
+        *exit_code = run_replay(*a);
+    });
+}
+
+}  // namespace cb::cli
