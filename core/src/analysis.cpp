@@ -85,7 +85,8 @@ void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f
     for (auto c : f.commands) f.templates.push_back(cache.get(c));
 }
 
-Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads) {
+Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads,
+                      Findings seed) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
     std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
     auto work = [&](unsigned w) {
@@ -104,7 +105,7 @@ Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig
     for (auto& t : pool) t.join();
     for (unsigned w = 1; w < threads; ++w)
         for (std::size_t k = 0; k < parts[0].size(); ++k) parts[0][k]->merge(std::move(*parts[w][k]));
-    Findings out;
+    Findings out = std::move(seed);
     for (auto& a : parts[0]) a->finish(cfg, out);
     return out;
 }

@@ -9,6 +9,7 @@
 #include "cb/archive.hpp"
 #include "cb/basic_tables.hpp"
 #include "cb/streaming.hpp"
+#include "cb/tty_link.hpp"
 
 namespace cb {
 
@@ -91,6 +92,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     run.ingest.totals.bytes = disk_bytes;  // on-disk sizes come from the local listing
     run.ingest.samples = std::move(ingest.samples);
     run.sessions = build_sessions(shards, opt.session, threads);
+    link_recordings(run.sessions, run.inputs, pool);
 
     // Job 2: one merged state per analysis; finish them in the local engine's order.
     std::map<std::string, std::string> states;
@@ -117,6 +119,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
             if (it != states.end() && !a->load(it->second))
                 res.errors.push_back("damaged state for analysis " + std::string(a->name()));
         }
+        recording_findings(r.sessions, r.findings, threads);
         for (auto& a : analyses) a->finish(acfg, r.findings);
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();

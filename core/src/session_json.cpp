@@ -125,7 +125,9 @@ void append_session_json(std::string& out, const Session& s) {
         opt_str(w, "path", it.a);
         opt_str(w, "shasum", it.b);
         opt_int(w, "size", it.num);
-        w.field("duplicate", it.flag).end_object();
+        w.field("duplicate", it.flag);
+        w.field("found", !it.c.empty());  // the recording is among the inputs (matched by content hash)
+        w.end_object();
     }
     w.end_array();
 

@@ -93,7 +93,7 @@ CREATE TABLE commands(sensor TEXT, session TEXT, seq INTEGER, time TEXT, input T
 CREATE TABLE downloads(sensor TEXT, session TEXT, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, sid INTEGER);
 CREATE TABLE uploads(sensor TEXT, session TEXT, time TEXT, filename TEXT, shasum TEXT, destination TEXT, duplicate INTEGER, sid INTEGER);
 CREATE TABLE tcpip(sensor TEXT, session TEXT, time TEXT, dst_ip TEXT, dst_port INTEGER, orig_ip TEXT, sid INTEGER);
-CREATE TABLE ttylogs(sensor TEXT, session TEXT, time TEXT, path TEXT, shasum TEXT, size INTEGER, duplicate INTEGER, sid INTEGER);
+CREATE TABLE ttylogs(sensor TEXT, session TEXT, time TEXT, path TEXT, shasum TEXT, size INTEGER, duplicate INTEGER, found INTEGER, sid INTEGER);
 )SQL";
 
 // Built after the rows are in: a bulk sort is much cheaper than keeping indexes up to date
@@ -130,6 +130,7 @@ const DocRow kDocs[] = {
     {"uploads", "", "cowrie.session.file_upload (SFTP and SCP)"},
     {"tcpip", "", "cowrie.direct-tcpip.request: forwarding targets"},
     {"ttylogs", "", "cowrie.log.closed: TTY recordings, named by the SHA-256 of the attacker's input"},
+    {"ttylogs", "found", "1 when the recording is among the inputs (matched by the SHA-256 of its content)"},
 };
 
 }  // namespace
@@ -152,7 +153,7 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
     sqlite3_stmt* dl = db_.prepare("INSERT INTO downloads VALUES(?,?,?,?,?,?,?,?,?)");
     sqlite3_stmt* up = db_.prepare("INSERT INTO uploads VALUES(?,?,?,?,?,?,?,?)");
     sqlite3_stmt* tc = db_.prepare("INSERT INTO tcpip VALUES(?,?,?,?,?,?,?)");
-    sqlite3_stmt* tt = db_.prepare("INSERT INTO ttylogs VALUES(?,?,?,?,?,?,?,?)");
+    sqlite3_stmt* tt = db_.prepare("INSERT INTO ttylogs VALUES(?,?,?,?,?,?,?,?,?)");
     if (!db_.ok()) return db_.error();
     std::int64_t sid = 0;
     for (const Session& s : sessions) {
@@ -240,6 +241,7 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
                     else
                         bind_opt_int(st, 6, it.num);
                     sqlite3_bind_int(st, 7, it.flag);
+                    if (it.kind == ItemKind::TtyLog) sqlite3_bind_int(st, 8, !it.c.empty());
                     break;
                 case ItemKind::Tcpip:
                     bind_text(st, 3, when);

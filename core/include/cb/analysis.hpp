@@ -98,7 +98,9 @@ class TemplateCache;
 void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f);
 
 // Builds SessionFacts for every session and runs all analyses (parallel map, merge, finish).
-Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads);
+// `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
+Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads,
+                      Findings seed = {});
 
 // Helpers shared by analyses.
 struct Interval {

@@ -196,6 +196,7 @@ public:
         login_hints(hints);
         banner_and_sensor_hints(hints);
         config_hints(cfg, hints);
+        output_hints(out, hints);
         exec_hint(hints);
         hints.push_back({"limits-transport", "info", "What these logs cannot show",
                          "Transport-level fingerprinting (banner quirks, KEX order, malformed packets; see Vetterl and "
@@ -459,6 +460,33 @@ private:
             hints.push_back({"cfg-ssh-mismatch", "high", "The SSH banner and ssh -V disagree",
                              "Make [shell] ssh_version report the same OpenSSH version as [ssh] version.", "",
                              "{\"banner\":" + q(banner) + ",\"ssh_version\":" + q(sshv) + "}"});
+        }
+    }
+
+    // From the TTY recordings: Cowrie defaults that attackers actually saw.
+    void output_hints(const Findings& out, std::vector<Hint>& hints) const {
+        const Table* t = out.table("tty_tells");
+        if (!t) return;
+        static const std::map<std::string, std::string> kFix = {
+            {"hostname-svr04", "Set [honeypot] hostname in cowrie.cfg (the prompt shows root@svr04)."},
+            {"kernel-3.2.0-4", "Set [shell] kernel_version and kernel_build_string to a current kernel."},
+            {"kernel-6.1.0-21", "Set [shell] kernel_version and kernel_build_string to a kernel of your own choice."},
+            {"cpu-core2-e8200", "Replace /proc/cpuinfo in the honeyfs: the Core2 Duo E8200 is on detection lists."},
+            {"cpu-xeon-e5-2680", "Replace /proc/cpuinfo (data/fs.pickle in v3) with another CPU."},
+            {"ssh-v-7.9p1", "Make [shell] ssh_version match the SSH banner [ssh] version."},
+            {"ping-29.89.32.244", "Cowrie's ping shows the fixed address 29.89.32.244; make ping fail or look real."},
+            {"user-phil", "Remove the user phil from etc/passwd and /home in the honeyfs."},
+            {"memtotal-4054744", "Change MemTotal in /proc/meminfo (and free's output)."},
+        };
+        const int c_tell = col(*t, "tell"), c_what = col(*t, "what"), c_s = col(*t, "sessions"),
+                  c_ex = col(*t, "example_session");
+        for (const auto& r : t->rows) {
+            const std::string tell = text_of(r[c_tell]);
+            auto fix = kFix.find(tell);
+            hints.push_back({"seen-" + tell, "high", "Attackers saw " + text_of(r[c_what]),
+                             fix == kFix.end() ? "Change this default." : fix->second,
+                             "Found in the output of TTY recordings given to analyze.",
+                             "{\"sessions\":" + text_of(r[c_s]) + ",\"example_sessions\":[" + q(text_of(r[c_ex])) + "]}"});
         }
     }
 

@@ -1,0 +1,64 @@
+"""TTY recordings given to analyze are linked to their sessions and read: what attackers saw
+last (last_output.csv), Cowrie defaults in the output (tty_tells.csv) and the hints they give.
+Input: examples/logs, recorded from a real Cowrie 3.1.4 by tests/e2e-cowrie/record.sh."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+import cbtest
+
+EXAMPLES = cbtest.REPO / "examples" / "logs"
+
+
+@pytest.fixture(scope="module")
+def run(cb_bin, tmp_path_factory):
+    res = cbtest.analyze(cb_bin, EXAMPLES, tmp_path_factory.mktemp("rec") / "out")
+    assert res.rc == 0, res.explain()
+    return res
+
+
+def rows(res, name):
+    with open(res.out / "tables" / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_recordings_are_linked_by_hash(run):
+    recs = [t for s in run.sessions for t in s["ttylog"]]
+    on_disk = {p.name for p in (EXAMPLES / "tty").iterdir()}
+    assert recs, "the example sessions have cowrie.log.closed events"
+    for t in recs:
+        assert t["found"] == (t["shasum"] in on_disk), t
+    assert sum(1 for t in recs if t["found"]) >= 5
+    n = run.query("SELECT count(*) FROM ttylogs WHERE found = 1")[0][0]
+    assert n == sum(1 for t in recs if t["found"])
+
+
+def test_renamed_recordings_are_found_by_content(cb_bin, tmp_path):
+    import shutil
+    shutil.copytree(EXAMPLES, tmp_path / "logs")
+    for i, p in enumerate(sorted((tmp_path / "logs" / "tty").iterdir())):
+        p.rename(p.with_name(f"rec-{i}"))  # names no longer say which session they belong to
+    res = cbtest.analyze(cb_bin, tmp_path / "logs", tmp_path / "out")
+    assert res.rc == 0
+    found = sum(1 for s in res.sessions for t in s["ttylog"] if t["found"])
+    assert found >= 5
+
+
+def test_last_output_shows_what_uname_printed(run):
+    r = [x for x in rows(run, "last_output") if x["command"] == "uname -a"]
+    assert len(r) == 1
+    assert "Linux svr04 6.1.0-21-amd64" in r[0]["last_lines"]
+    assert int(r[0]["sessions"]) >= 1
+
+
+def test_default_tells_seen_and_hinted(run):
+    tells = {x["tell"]: int(x["sessions"]) for x in rows(run, "tty_tells")}
+    assert tells.get("hostname-svr04", 0) >= 3  # the prompt root@svr04 in every shell
+    assert tells.get("kernel-6.1.0-21", 0) >= 1
+    hints = {h["id"]: h for h in json.loads((run.out / "hints.json").read_text())["hints"]}
+    assert hints["seen-hostname-svr04"]["severity"] == "high"
+    assert "hostname" in hints["seen-hostname-svr04"]["recommendation"]
