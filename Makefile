@@ -13,7 +13,11 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config \
   sqlite3 jq python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven
 
-.PHONY: all deps build run test unit e2e bench clean
+.PHONY: all deps build run test unit e2e bench clean report-deps report-test
+
+# report.html (report/): npm builds the page at compile time (esbuild + ECharts, pinned in
+# report/package-lock.json); its tests drive the Debian package chromium with playwright-core.
+REPORT_NPM_STAMP := report/node_modules/.package-lock.json
 
 all: build
 
@@ -24,7 +28,21 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
 
-$(BUILD)/build.ninja:
+deps: report-deps
+
+report-deps: $(REPORT_NPM_STAMP)
+	@if [ -x /usr/bin/chromium ]; then echo "deps: chromium present"; \
+	else echo "installing: chromium (for the report's browser tests)"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium ) \
+	  || echo "deps: WARNING: chromium could not be installed; make report-test will skip its browser tests"; fi
+
+$(REPORT_NPM_STAMP): report/package.json report/package-lock.json
+	@command -v npm >/dev/null || { echo "installing: nodejs npm"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd report && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BUILD)/build.ninja: | $(REPORT_NPM_STAMP)
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
 build: $(BUILD)/build.ninja
@@ -43,11 +61,17 @@ e2e: build
 test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure
 	tests/e2e/run_all.sh $(BUILD)/cowrie-batch
+	$(MAKE) --no-print-directory report-test
+
+# Static checks and headless-Chromium tests of report.html; screenshots in $(BUILD)/report-test/.
+report-test: build $(REPORT_NPM_STAMP)
+	CB_BIN=$(abspath $(BUILD))/cowrie-batch CB_REPORT_TEST_OUT=$(abspath $(BUILD))/report-test node report/test/run.mjs
 
 bench: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCB_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh
+	CB_BUILD_DIR=$(abspath $(BUILD)) bash report/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(OUT)

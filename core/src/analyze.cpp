@@ -10,6 +10,7 @@
 
 #include "cb/basic_tables.hpp"
 #include "cb/report_html.hpp"
+#include "cb/tty_link.hpp"
 
 namespace cb {
 
@@ -133,13 +134,16 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.ingest = ingest(run.inputs.files, io);
     lap("ingest");
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+    link_recordings(run.sessions, run.inputs, run.ingest.pools.front());
     lap("sessions");
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
     write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
         r.tables = basic_tables(r.sessions);
         if (!opt.analyses) return;
-        r.findings = run_analyses(r.sessions, acfg, threads);
+        Findings seed;
+        recording_findings(r.sessions, seed, threads);
+        r.findings = run_analyses(r.sessions, acfg, threads, std::move(seed));
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();
     });

@@ -98,7 +98,7 @@ std::string_view type_name(ColumnType t) {
 
 // A table as {name, doc, columns, total, rows}: the rows given (indexes into t.rows), strings cut.
 std::string table_json(const Table& t, const std::vector<std::size_t>& rows, std::size_t max_bytes,
-                       std::string_view note = {}) {
+                       std::string_view note = {}, std::uint64_t total = 0) {
     std::string out, buf;
     JsonWriter w(out);
     w.begin_object().field("name", std::string_view(t.name)).field("doc", std::string_view(t.doc));
@@ -110,7 +110,7 @@ std::string table_json(const Table& t, const std::vector<std::size_t>& rows, std
             .field("doc", std::string_view(c.doc))
             .end_object();
     w.end_array();
-    w.field("total", static_cast<std::uint64_t>(t.rows.size()));
+    w.field("total", total ? total : static_cast<std::uint64_t>(t.rows.size()));
     if (!note.empty()) w.field("note", note);
     w.key("rows").begin_array();
     for (std::size_t r : rows) {
@@ -150,13 +150,16 @@ public:
         if (v.data() == buf.data()) v = owned_.emplace_back(std::move(buf));
         const std::uint64_t id = list_.size();
         list_.push_back(v);
+        bytes_ += v.size() + 3;
         index_.emplace(std::string_view(key), id);
         return id;
     }
     const std::vector<std::string_view>& list() const { return list_; }
+    std::size_t bytes() const { return bytes_; }  // about their JSON size
 
 private:
     std::size_t max_;
+    std::size_t bytes_ = 0;
     std::deque<std::string> owned_;
     std::vector<std::string_view> list_;
     std::unordered_map<std::string_view, std::uint64_t> index_;
@@ -284,9 +287,16 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         for (auto i : v) referenced[i] = 1;
     for (const auto& v : pre_examples)
         for (auto i : v) referenced[i] = 1;
-    if (!wanted.empty())
-        for (std::size_t i = 0; i < n; ++i)
-            if (!referenced[i] && wanted.count(session_id(sessions[i]))) referenced[i] = 1;
+    if (!wanted.empty()) {
+        std::string id;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (referenced[i]) continue;
+            id.assign(sessions[i].sensor);
+            id.push_back('/');
+            id.append(sessions[i].session);
+            if (wanted.count(id)) referenced[i] = 1;
+        }
+    }
 
     // ---------------------------------------------------------------- the explorer's sessions
     auto tier = [&](std::size_t i) { return sessions[i].commands ? 0 : sessions[i].login_attempts ? 1 : 2; };
@@ -302,8 +312,11 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         std::nth_element(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(opt.max_sessions), rest.end(), more_relevant);
         rest.resize(opt.max_sessions);
     }
-    embedded.insert(embedded.end(), rest.begin(), rest.end());
+    // Sessions that other sections link to come first (they have the first claim on the size
+    // budget), then the others; each part most relevant first. The page sorts for display.
     std::sort(embedded.begin(), embedded.end(), more_relevant);
+    std::sort(rest.begin(), rest.end(), more_relevant);
+    embedded.insert(embedded.end(), rest.begin(), rest.end());
     std::unordered_map<std::string, std::size_t> embedded_pos;
     for (std::size_t k = 0; k < embedded.size(); ++k) embedded_pos.emplace(session_id(sessions[embedded[k]]), k);
     std::vector<std::string_view> campaign_of(embedded.size());
@@ -322,6 +335,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     std::string overview;
     std::string timeline;
     std::vector<Table> computed;
+    std::vector<std::uint64_t> computed_total;  // rows before the cap
     {
         const IngestCounts& c = run.ingest.totals;
         std::unordered_map<std::string_view, std::uint64_t> sensor_sessions;
@@ -486,6 +500,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                                   static_cast<std::int64_t>(f.counts.rejected_total()), f.error});
             }
             computed.push_back(std::move(t));
+            computed_total.push_back(run.ingest.files.size());
         }
         // Source addresses.
         {
@@ -515,9 +530,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                                   static_cast<std::int64_t>(a.sensors.size()), format_timestamp(a.first),
                                   format_timestamp(a.last)});
             }
-            // The table's "total" is the number of addresses, not of rows kept.
-            t.doc += " (" + std::to_string(ips.size()) + " addresses)";
             computed.push_back(std::move(t));
+            computed_total.push_back(ips.size());
         }
         // Forwarding targets (direct-tcpip requests).
         {
@@ -539,8 +553,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                 t.rows.push_back({std::string(v[i]->host), v[i]->port, static_cast<std::int64_t>(v[i]->requests),
                                   static_cast<std::int64_t>(v[i]->sessions), static_cast<std::int64_t>(v[i]->src_ips.size()),
                                   format_timestamp(v[i]->first), format_timestamp(v[i]->last)});
-            t.doc += " (" + std::to_string(fwd.size()) + " targets)";
             computed.push_back(std::move(t));
+            computed_total.push_back(fwd.size());
         }
 
         // Timeline: sessions (by start) and logins (by their own time) per UTC day and hour.
@@ -554,23 +568,32 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         for (std::size_t i = 0; i < ranked.size(); ++i) sensor_index[ranked[i].first] = static_cast<std::uint32_t>(std::min(i, shown));
         constexpr Micros kHour = 3600LL * 1000000, kDay = 24 * kHour;
         auto bucket = [](Micros t, Micros size) { return (t >= 0 ? t / size : (t - size + 1) / size) * (size / 1000); };
-        std::map<std::pair<std::int64_t, std::uint32_t>, Counts3> days, hours;
+        // Hash maps while counting (one lookup per session and login), sorted once at the end.
+        struct PairHash {
+            std::size_t operator()(const std::pair<std::int64_t, std::uint32_t>& k) const noexcept {
+                return std::hash<std::int64_t>{}(k.first * 1024 + k.second);
+            }
+        };
+        std::unordered_map<std::pair<std::int64_t, std::uint32_t>, Counts3, PairHash> day_map, hour_map;
         for (const Session& s : sessions) {
             const std::uint32_t si = sensor_index[s.sensor];
             if (s.start != kNoTime) {
-                ++days[{bucket(s.start, kDay), si}].sessions;
-                ++hours[{bucket(s.start, kHour), si}].sessions;
+                ++day_map[{bucket(s.start, kDay), si}].sessions;
+                ++hour_map[{bucket(s.start, kHour), si}].sessions;
             }
             for (const Item& it : s.items) {
                 if (it.kind != ItemKind::Login || it.ts == kNoTime) continue;
-                Counts3& d = days[{bucket(it.ts, kDay), si}];
-                Counts3& h = hours[{bucket(it.ts, kHour), si}];
+                Counts3& d = day_map[{bucket(it.ts, kDay), si}];
+                Counts3& h = hour_map[{bucket(it.ts, kHour), si}];
                 ++d.attempts;
                 ++h.attempts;
                 d.successes += it.flag;
                 h.successes += it.flag;
             }
         }
+        const std::map<std::pair<std::int64_t, std::uint32_t>, Counts3> days(day_map.begin(), day_map.end());
+        std::map<std::pair<std::int64_t, std::uint32_t>, Counts3> hours;
+        if (hour_map.size() <= opt.max_hour_points) hours.insert(hour_map.begin(), hour_map.end());
         JsonWriter t(timeline);
         t.begin_object().key("sensors").begin_array();
         for (std::size_t i = 0; i < shown; ++i) t.value(clip(ranked[i].first, 200, cut));
@@ -579,7 +602,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         t.end_array();
         auto points = [&](std::string_view k, const std::map<std::pair<std::int64_t, std::uint32_t>, Counts3>& m) {
             t.key(k);
-            if (m.size() > opt.max_hour_points && k == "hour") {
+            if (k == "hour" && hour_map.size() > opt.max_hour_points) {
                 t.null();
                 return;
             }
@@ -590,20 +613,22 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         };
         points("day", days);
         points("hour", hours);
-        t.field("hour_points", static_cast<std::uint64_t>(hours.size()));
+        t.field("hour_points", static_cast<std::uint64_t>(hour_map.size()));
         t.field("max_hour_points", static_cast<std::uint64_t>(opt.max_hour_points));
         t.end_object();
     }
 
     // ---------------------------------------------------------------- tables
     std::string tables = "{";
-    auto add_table = [&](const Table& t, const std::vector<std::size_t>& rows, std::string_view note = {}) {
+    auto add_table = [&](const Table& t, const std::vector<std::size_t>& rows, std::string_view note = {},
+                         std::uint64_t total = 0) {
         if (tables.size() > 1) tables.push_back(',');
         append_json_string(tables, t.name);
         tables.push_back(':');
-        tables += table_json(t, rows, max_bytes, note);
+        tables += table_json(t, rows, opt.max_cell_bytes, note, total);
     };
-    for (const Table& t : computed) add_table(t, first_rows(t, opt.max_table_rows));
+    for (std::size_t i = 0; i < computed.size(); ++i)
+        add_table(computed[i], first_rows(computed[i], opt.max_table_rows), {}, computed_total[i]);
     for (const char* name : {"sensors", "credentials", "commands", "client_versions", "hassh", "downloads",
                              "failed_commands", "forks", "predisconnect", "action_paths", "transitions", "ngrams",
                              "campaigns", "novelty_recent", "outliers", "weird_strings"}) {
@@ -647,27 +672,17 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
 
     // ---------------------------------------------------------------- sessions
     Strings strs(max_bytes);
-    std::string sess;
+    std::string rows_json;
+    std::size_t n_embedded = 0;
+    bool budget_hit = false;
     {
-        JsonWriter w(sess);
-        w.begin_object();
-        w.field("total", static_cast<std::uint64_t>(n));
-        w.field("embedded", static_cast<std::uint64_t>(embedded.size()));
-        w.field("referenced", static_cast<std::uint64_t>(n_referenced));
-        w.field("cap", static_cast<std::uint64_t>(opt.max_sessions));
-        w.field("max_items", static_cast<std::uint64_t>(opt.max_items_per_session));
-        w.key("fields").begin_array();
-        for (const char* f : {"sensor", "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "start", "end",
-                              "duration_s", "client_version", "hassh", "end_kind", "channel", "campaign", "login_attempts",
-                              "login_successes", "commands", "failed_commands", "last_template", "items_total",
-                              "referenced", "items"})
-            w.value(f);
-        w.end_array();
-        w.key("item_fields").begin_array();
-        for (const char* f : {"ms_after_start", "kind", "a", "b", "c", "num", "flag"}) w.value(f);
-        w.end_array();
-        w.key("rows").begin_array();
+        JsonWriter w(rows_json);
+        w.begin_array();
         for (std::size_t k = 0; k < embedded.size(); ++k) {
+            if (k > 0 && rows_json.size() + strs.bytes() > opt.max_session_bytes) {
+                budget_hit = true;  // the rest, least relevant first, stay out
+                break;
+            }
             const std::size_t i = embedded[k];
             const Session& s = sessions[i];
             const std::int64_t start = to_ms(s.start);
@@ -698,9 +713,35 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             }
             w.end_array();
             w.end_array();
+            ++n_embedded;
         }
         w.end_array();
+    }
+    std::string sess;
+    {
+        JsonWriter w(sess);
+        w.begin_object();
+        w.field("total", static_cast<std::uint64_t>(n));
+        w.field("embedded", static_cast<std::uint64_t>(n_embedded));
+        w.field("referenced", static_cast<std::uint64_t>(n_referenced));
+        w.field("cap", static_cast<std::uint64_t>(opt.max_sessions));
+        w.field("max_items", static_cast<std::uint64_t>(opt.max_items_per_session));
+        w.field("budget_bytes", static_cast<std::uint64_t>(opt.max_session_bytes));
+        w.field("budget_hit", budget_hit);
+        w.key("fields").begin_array();
+        for (const char* f : {"sensor", "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "start", "end",
+                              "duration_s", "client_version", "hassh", "end_kind", "channel", "campaign", "login_attempts",
+                              "login_successes", "commands", "failed_commands", "last_template", "items_total",
+                              "referenced", "items"})
+            w.value(f);
+        w.end_array();
+        w.key("item_fields").begin_array();
+        for (const char* f : {"ms_after_start", "kind", "a", "b", "c", "num", "flag"}) w.value(f);
+        w.end_array();
+        w.key("rows");
+        w.null();  // placeholder, replaced below (JsonWriter has no raw values)
         w.end_object();
+        sess.replace(sess.size() - 5, 4, rows_json);
     }
     std::string strings_json = "[";
     for (std::size_t i = 0; i < strs.list().size(); ++i) {
@@ -753,6 +794,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             .field("table_rows", static_cast<std::uint64_t>(opt.max_table_rows))
             .field("items_per_session", static_cast<std::uint64_t>(opt.max_items_per_session))
             .field("string_bytes", static_cast<std::uint64_t>(opt.max_string_bytes))
+            .field("cell_bytes", static_cast<std::uint64_t>(opt.max_cell_bytes))
+            .field("session_bytes", static_cast<std::uint64_t>(opt.max_session_bytes))
             .end_object();
         w.end_object();
     }
