@@ -47,6 +47,12 @@ Interval wilson(std::uint64_t k, std::uint64_t n) {
     return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
+void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size_t limit) {
+    if (std::find(v.begin(), v.end(), id) != v.end()) return;
+    v.insert(std::upper_bound(v.begin(), v.end(), id), id);
+    if (v.size() > limit) v.pop_back();
+}
+
 std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit) {
     std::vector<std::pair<std::string_view, std::uint64_t>> v(m.begin(), m.end());
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -108,6 +108,10 @@ struct Interval {
 };
 // Wilson score interval (95 %) for k successes in n trials.
 Interval wilson(std::uint64_t k, std::uint64_t n);
+// Keeps the `limit` smallest distinct ids in v (sorted): deterministic examples whatever the
+// order in which sessions arrive or partial states merge.
+void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size_t limit);
+
 // "a:3;b:1" from counts, highest first (ties by key), at most `limit` entries.
 std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit);
 

@@ -33,12 +33,7 @@ struct Node {
     }
 };
 
-void keep_smallest(std::vector<std::string>& v, const std::string& id) {
-    if (std::find(v.begin(), v.end(), id) != v.end()) return;
-    v.push_back(id);
-    std::sort(v.begin(), v.end());
-    if (v.size() > kExamples) v.pop_back();
-}
+void keep_smallest(std::vector<std::string>& v, const std::string& id) { cb::keep_smallest(v, id, kExamples); }
 
 class Forks : public ArchivedAnalysis<Forks> {
 public:

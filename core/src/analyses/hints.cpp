@@ -68,12 +68,7 @@ struct ProbeStat {
     }
 };
 
-void keep_smallest(std::vector<std::string>& v, const std::string& id) {
-    if (std::find(v.begin(), v.end(), id) != v.end()) return;
-    v.push_back(id);
-    std::sort(v.begin(), v.end());
-    if (v.size() > kExamples) v.pop_back();
-}
+void keep_smallest(std::vector<std::string>& v, const std::string& id) { cb::keep_smallest(v, id, kExamples); }
 
 const std::string kOldBanner = "SSH-2.0-OpenSSH_6.0p1 Debian-4+deb7u2";
 
