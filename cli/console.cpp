@@ -150,7 +150,7 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         std::printf("  hints       %zu (%d high, %d medium): cowrie-batch hints %s\n", t.rows.size(), by["high"],
                     by["medium"], sanitize_for_terminal(out_dir).c_str());
     }
-    std::printf("  wrote %s/{summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+    std::printf("  wrote %s/{report.html, summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
                 sanitize_for_terminal(out_dir).c_str(), seconds);
 }
 
