@@ -93,7 +93,7 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "INPUT is any mix of files, folders (searched recursively), glob patterns and - (stdin).\n"
         "Compression (gzip, bzip2, zstd) is detected from content. In folders only Cowrie JSON\n"
         "event logs are read; text logs, TTY recordings and downloads are listed in summary.json.\n\n"
-        "Outputs in OUTDIR: summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
+        "Outputs in OUTDIR: report.html, summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
         "Show the hints with `cowrie-batch hints OUTDIR`.\n\n"
         "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
         "(see stderr and summary.json); 2 usage error or no event log found; 3 outputs could not be written.");
