@@ -13,7 +13,7 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config \
   sqlite3 jq python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven
 
-.PHONY: all deps build run test unit e2e bench clean report-deps report-test
+.PHONY: all deps build run test unit e2e e2e-cowrie bench clean report-deps report-test
 
 # report.html (report/): npm builds the page at compile time (esbuild + ECharts, pinned in
 # report/package-lock.json); its tests drive the Debian package chromium with playwright-core.
@@ -62,6 +62,13 @@ test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure
 	tests/e2e/run_all.sh $(BUILD)/cowrie-batch
 	$(MAKE) --no-print-directory report-test
+	$(MAKE) --no-print-directory e2e-cowrie
+
+# A real Cowrie 3.1.4 (PyPI, venv in build/cowrie-venv) on 127.0.0.1, attacked by real
+# SSH/Telnet clients; cowrie-batch's analysis of the fresh recording ($(BUILD)/e2e-cowrie-logs)
+# is checked against what the clients did (tests/e2e-cowrie/). Skips if Cowrie cannot be installed.
+e2e-cowrie: build
+	E2E_COWRIE_OUT=$(abspath $(BUILD))/e2e-cowrie-logs tests/e2e-cowrie/run_e2e.sh $(BUILD)/cowrie-batch
 
 # Static checks and headless-Chromium tests of report.html; screenshots in $(BUILD)/report-test/.
 report-test: build $(REPORT_NPM_STAMP)
