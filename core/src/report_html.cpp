@@ -16,6 +16,7 @@
 #include "cb/command_template.hpp"
 #include "cb/json_writer.hpp"
 #include "cb/text.hpp"
+#include "cb/ttylog.hpp"
 #include "cb/version.hpp"
 
 // Generated from report/ at build time (report/embed.cmake): the page with the marker
@@ -257,6 +258,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     want_column("forks", "example_sessions", opt.max_table_rows);
     want_column("campaigns", "example_sessions", 200);
     want_column("action_paths", "example_session", opt.max_table_rows);
+    want_column("last_output", "example_session", opt.max_table_rows);
+    want_column("tty_tells", "example_session", opt.max_table_rows);
     if (const Table* t = find_table(run, "outliers")) {
         const int cs = column(t, "sensor"), ci = column(t, "session");
         for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)
@@ -631,7 +634,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         add_table(computed[i], first_rows(computed[i], opt.max_table_rows), {}, computed_total[i]);
     for (const char* name : {"sensors", "credentials", "commands", "client_versions", "hassh", "downloads",
                              "failed_commands", "forks", "predisconnect", "action_paths", "transitions", "ngrams",
-                             "campaigns", "novelty_recent", "outliers", "weird_strings"}) {
+                             "campaigns", "novelty_recent", "outliers", "weird_strings", "last_output", "tty_tells"}) {
         if (const Table* t = find_table(run, name)) add_table(*t, first_rows(*t, opt.max_table_rows));
     }
     // changes: the whole series of every flagged series (strongest first, at most 40) and of the totals.
@@ -750,6 +753,89 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     }
     strings_json.push_back(']');
 
+    // TTY replays: the recordings of the embedded sessions, in the explorer's order.
+    std::string tty;
+    {
+        JsonWriter w(tty);
+        w.begin_object();
+        w.key("sessions").begin_object();
+        std::size_t total_bytes = 0, recordings = 0, replayed = 0;
+        bool budget_hit = false;
+        std::string text, ev;
+        for (std::size_t k = 0; k < n_embedded; ++k) {
+            const Session& s = sessions[embedded[k]];
+            std::vector<const Item*> recs;
+            for (const Item& it : s.items)
+                if (it.kind == ItemKind::TtyLog && !it.c.empty() &&
+                    std::none_of(recs.begin(), recs.end(), [&](const Item* x) { return x->c == it.c; }))
+                    recs.push_back(&it);
+            if (recs.empty()) continue;
+            w.key(session_id(s)).begin_array();
+            for (const Item* it : recs) {
+                ++recordings;
+                w.begin_object();
+                std::string_view name = it->a;
+                if (const auto slash = name.find_last_of('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+                w.field("name", name);
+                if (total_bytes >= opt.max_tty_bytes) {
+                    budget_hit = true;
+                    w.field("omitted", true).end_object();
+                    continue;
+                }
+                TtyReader reader{std::string(it->c)};
+                TtyRecord rec;
+                TermFilter filters[2] = {TermFilter(EscapePolicy::Strip), TermFilter(EscapePolicy::Strip)};
+                Micros t0 = kNoTime;
+                std::size_t bytes = 0;
+                bool cut = false;
+                w.key("events").begin_array();
+                std::int64_t ev_ms = -1;
+                ev.clear();
+                auto flush = [&] {
+                    if (ev_ms >= 0 && !ev.empty()) {
+                        w.begin_array().value(static_cast<double>(ev_ms) / 1000.0, 3).value(std::string_view(ev)).end_array();
+                    }
+                    ev.clear();
+                };
+                while (!cut && reader.next(&rec)) {
+                    if (t0 == kNoTime) t0 = rec.ts;
+                    if (rec.op != TtyOp::Write || (rec.dir != TtyDir::Output && rec.dir != TtyDir::Interact)) continue;
+                    text.clear();
+                    filters[rec.dir == TtyDir::Output ? 0 : 1].feed(rec.data, text);
+                    if (text.empty()) continue;
+                    if (bytes + text.size() > opt.max_tty_recording_bytes) {
+                        std::size_t keep = opt.max_tty_recording_bytes - bytes;
+                        while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+                        text.resize(keep);
+                        cut = true;
+                    }
+                    const std::int64_t ms = std::max<std::int64_t>(0, (rec.ts - t0) / 1000);
+                    if (ms != ev_ms) {
+                        flush();
+                        ev_ms = ms;
+                    }
+                    ev += text;
+                    bytes += text.size();
+                }
+                flush();
+                w.end_array();
+                total_bytes += bytes;
+                ++replayed;
+                w.field("bytes", static_cast<std::uint64_t>(bytes)).field("cut", cut);
+                w.field("status", tty_status_name(cut ? TtyStatus::Ok : reader.status()));
+                w.key("duration_s").value(t0 == kNoTime || reader.last_ts() == kNoTime ? 0.0 : static_cast<double>(reader.last_ts() - t0) / 1e6, 3);
+                w.end_object();
+            }
+            w.end_array();
+        }
+        w.end_object();
+        w.field("recordings", static_cast<std::uint64_t>(recordings)).field("replayed", static_cast<std::uint64_t>(replayed));
+        w.field("bytes", static_cast<std::uint64_t>(total_bytes)).field("budget_hit", budget_hit);
+        w.field("cap_bytes", static_cast<std::uint64_t>(opt.max_tty_bytes));
+        w.field("cap_recording_bytes", static_cast<std::uint64_t>(opt.max_tty_recording_bytes));
+        w.end_object();
+    }
+
     // Drill-downs: example sessions per forks / predisconnect row (ids, most recent first).
     std::string drill;
     {
@@ -796,13 +882,15 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             .field("string_bytes", static_cast<std::uint64_t>(opt.max_string_bytes))
             .field("cell_bytes", static_cast<std::uint64_t>(opt.max_cell_bytes))
             .field("session_bytes", static_cast<std::uint64_t>(opt.max_session_bytes))
+            .field("tty_bytes", static_cast<std::uint64_t>(opt.max_tty_bytes))
+            .field("tty_recording_bytes", static_cast<std::uint64_t>(opt.max_tty_recording_bytes))
             .end_object();
         w.end_object();
     }
 
     std::string out;
     out.reserve(meta.size() + overview.size() + timeline.size() + tables.size() + sess.size() + strings_json.size() +
-                drill.size() + facts.size() + (hints_json ? hints_json->size() : 4) + 200);
+                drill.size() + facts.size() + tty.size() + (hints_json ? hints_json->size() : 4) + 200);
     out += "{\"meta\":" + meta;
     out += ",\"overview\":" + overview;
     out += ",\"timeline\":" + timeline;
@@ -819,6 +907,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     out += ",\"drill\":" + drill;
     out += ",\"strings\":" + strings_json;
     out += ",\"sessions\":" + sess;
+    out += ",\"tty\":" + tty;
     out += "}";
 
     // '<', '>' and '&' occur only inside JSON strings: escaping them all keeps "</script",

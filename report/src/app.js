@@ -343,6 +343,27 @@ function buildLeave() {
       }, { extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`week ${r[w.week]}, sensor ${plain(r[w.sensor], 40)}, last ${plain(r[w.command], 80)}`,
         (s) => s.sensor === r[w.sensor] && isoWeek(s.start) === r[w.week] && s.left && s.last_template === r[w.command]) }] })));
   }
+
+  // what they saw (TTY recordings)
+  sec.append(...sub('What they saw before leaving',
+    'From the TTY recordings given to analyze: for each last command of the sessions that left, the last lines of output the attacker saw (escape sequences removed), and the Cowrie defaults that showed in the output. Open an example session to replay its recording.'));
+  const lo = tableOf(D, 'last_output');
+  const tells = tableOf(D, 'tty_tells');
+  const nrec = D.facts && D.facts['tty.sessions_with_recordings'];
+  if (!lo && !tells) sec.append(h('p', { class: 'empty', id: 'tty-none', text: 'No TTY recordings were given to analyze (pass the tty directory with the logs).' }));
+  else {
+    if (nrec !== undefined) sec.append(h('p', { class: 'cap-note', id: 'tty-count', text: `${fmtInt(Number(nrec))} sessions have a recording.` }));
+    sec.append(h('div', { id: 'tbl-last-output' }, tableBlock(lo, ['command', 'sessions', 'last_lines', 'share', 'variants', 'example_session'], {
+      command: { wide: true, max: 160 },
+      last_lines: { wide: true, render: (r) => h('div', { class: 'last-lines' }, String(r[lo.idx.last_lines] || '').split('\n').map((l) => h('div', null, vis(l, 300)))) },
+      share: { type: 'pct' },
+      example_session: { render: (r) => r[lo.idx.example_session] ? sessionLink(r[lo.idx.example_session]) : null },
+    }, { label: 'last_output', empty: 'No session with a recording left after a command.' })));
+    sec.append(h('h4', { text: 'Cowrie defaults they saw' }), h('div', { id: 'tbl-tty-tells' }, tableBlock(tells, ['tell', 'what', 'sessions', 'example_session'], {
+      what: { wide: true },
+      example_session: { render: (r) => r[tells.idx.example_session] ? sessionLink(r[tells.idx.example_session]) : null },
+    }, { label: 'tty_tells', empty: 'No Cowrie default showed in the recorded output.' })));
+  }
   return sec;
 }
 

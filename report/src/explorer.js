@@ -2,6 +2,7 @@
 import { h, clear, vis, plain, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
 import { DataTable } from './table.js';
 import { K, haystack } from './data.js';
+import { ttyBlock } from './player.js';
 
 let ctx = null;
 let table = null;
@@ -244,13 +245,8 @@ export function openSession(id) {
     list.append(h('li', null, h('span', { class: 'when', text: `+${fmtNum(s.end - s.start >= 0 ? (s.end - s.start) / 1000 : 0, 3)} s` }),
       h('span', { class: 'what' }, h('span', { class: 'badge kind', text: 'end' }), ` ${s.end_kind} ${fmtTime(s.end, true)} UTC`)));
     body.append(h('h3', { text: 'Timeline' }), list);
-    // Issue 6 adds the TTY recordings; this is their place.
     const tty = s.items.filter((it) => it[1] === K.ttylog);
-    body.append(h('div', { class: 'tty-placeholder', id: 'tty-player', 'data-session': s.id },
-      tty.length
-        ? [`TTY recording${tty.length > 1 ? 's' : ''}: `, tty.map((it, i) => [i ? ', ' : '', vis(it[2], 160), ` (${fmtInt(it[5])} bytes)`]),
-          '. A player will show it here (not part of this report version).']
-        : 'No TTY recording was logged for this session.'));
+    body.append(h('h3', { text: 'What the attacker saw' }), ttyBlock(ctx.D, s, tty));
   }
   if (!dlg.open) dlg.showModal();
 }

@@ -72,3 +72,49 @@ export function hostileLog() {
   });
   return { text: lines.join('\n') + '\n', sessions };
 }
+
+// A session with a TTY recording whose OUTPUT carries markup and terminal escapes: the player
+// must show it as plain text (no escape sequence, no element). Returns the log line text, the
+// recording's bytes and file name (Cowrie names it by the SHA-256 of the INPUT payloads).
+export const TTY_OUTPUT = [
+  'root@svr04:~# ',
+  'cat x\r\n',
+  '<script>window.__cb_pwned=12</script>\r\n',
+  '<img src=x onerror="window.__cb_pwned=13">\r\n',
+  '\u001b]0;pwned-title\u0007\u001b[2J\u001b[H\u001b[31mred\u001b[0m \u001b[6n \u001b[?1049h\r\n',
+  '\u202eexe.txt \u0000nul \u009b31m\r\n',
+  'root@svr04:~# ',
+];
+export const TTY_SESSION = { sensor: 'sensor-h', session: '0000bad77777', src_ip: '198.51.100.200' };
+
+export function hostileTty(createHash) {
+  const t0 = Date.UTC(2024, 4, 1, 13, 0, 0) / 1000;
+  const recs = [];
+  const rec = (op, dir, sec, payload = '') => {
+    const data = Buffer.from(payload, 'utf8');
+    const hdr = Buffer.alloc(24);
+    hdr.writeInt32LE(op, 0); hdr.writeUInt32LE(0, 4); hdr.writeInt32LE(data.length, 8);
+    hdr.writeInt32LE(dir, 12); hdr.writeUInt32LE(t0 + sec, 16); hdr.writeUInt32LE(0, 20);
+    recs.push(hdr, data);
+  };
+  rec(1, 0, 0);
+  const input = 'cat x\r';
+  TTY_OUTPUT.forEach((o, i) => {
+    if (i === 1) rec(3, 1, i, input);
+    rec(3, 2, i, o);
+  });
+  rec(2, 0, TTY_OUTPUT.length);
+  const bytes = Buffer.concat(recs);
+  const name = createHash('sha256').update(input).digest('hex');
+  const { sensor, session, src_ip } = TTY_SESSION;
+  const iso = (s) => new Date((t0 + s) * 1000).toISOString().replace('Z', '000Z');
+  const ev = (eventid, s, kw) => JSON.stringify({ eventid, session, sensor, src_ip, timestamp: iso(s), ...kw });
+  const lines = [
+    ev('cowrie.session.connect', -2, { src_port: 51000, dst_ip: '10.0.0.5', dst_port: 22, protocol: 'ssh' }),
+    ev('cowrie.login.success', -1, { username: 'root', password: 'x' }),
+    ev('cowrie.command.input', 1, { input: 'cat x' }),
+    ev('cowrie.log.closed', TTY_OUTPUT.length, { ttylog: `var/lib/cowrie/tty/${name}`, size: bytes.length, shasum: name, duplicate: false }),
+    ev('cowrie.session.closed', TTY_OUTPUT.length, { duration: TTY_OUTPUT.length + 2 }),
+  ];
+  return { text: lines.join('\n') + '\n', bytes, name, id: `${sensor}/${session}` };
+}

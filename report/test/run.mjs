@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hostileLog, PAYLOADS } from './hostile.mjs';
+import { hostileLog, hostileTty, PAYLOADS, TTY_SESSION } from './hostile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -78,6 +78,10 @@ rmSync(hostileDir, { recursive: true, force: true });
 mkdirSync(hostileDir, { recursive: true });
 const hostile = hostileLog();
 writeFileSync(join(hostileDir, 'cowrie.json'), hostile.text);
+const hostileRec = hostileTty(createHash);
+writeFileSync(join(hostileDir, 'cowrie-tty.json'), hostileRec.text);
+mkdirSync(join(hostileDir, 'tty'), { recursive: true });
+writeFileSync(join(hostileDir, 'tty', hostileRec.name), hostileRec.bytes);
 const hostileReport = analyze([hostileDir], join(OUT, 'hostile'));
 
 await test('static: CSP is strict and its hashes match the inline script and style', () => {
@@ -276,6 +280,29 @@ await test('browser: dark theme draws without errors', async () => {
   await real.context.close();
 });
 
+await test('browser: the session player replays a recording of examples/logs (root@svr04)', async () => {
+  const D = JSON.parse(parts(readFileSync(exampleReport, 'utf8')).data);
+  const ids = Object.keys(D.tty.sessions).filter((id) => D.tty.sessions[id].some((r) => (r.events || []).some((e) => e[1].includes('root@svr04'))));
+  assert(ids.length > 0, 'no embedded recording of examples/logs shows root@svr04');
+  const { page, log, context } = await open(exampleReport);
+  await page.evaluate(() => document.getElementById('sec-leave').scrollIntoView());
+  assert(await page.$('#tbl-last-output table') && await page.$('#tbl-tty-tells table'), 'the "What they saw before leaving" tables are missing');
+  const tells = await page.textContent('#tbl-tty-tells');
+  assert(tells.includes('hostname-svr04'), 'tty_tells does not list hostname-svr04');
+  await searchExplorer(page, '#x-q', ids[0].split('/')[1]);
+  await page.click(`#x-results a.sess-link[href="#session=${encodeURIComponent(ids[0])}"]`);
+  await page.waitForSelector('#session-dialog[open] #tty-player .tty-play');
+  await page.click('#tty-player .tty-speed[data-speed="4x"]');
+  await page.click('#tty-player .tty-play');
+  await page.waitForFunction(() => document.querySelector('#tty-player pre.tty-screen').textContent.includes('root@svr04'), null, { timeout: 20000 });
+  await page.click('#tty-player button[data-speed="instant"]');
+  await page.waitForFunction(() => Number(document.querySelector('#tty-player progress').value) === 1000);
+  await page.screenshot({ path: join(SHOTS, 'tty-player.png') });
+  assert(log.errors.length === 0, `console errors:\n${log.errors.join('\n')}`);
+  assert(log.requests.length === 0, `requests: ${log.requests.join(', ')}`);
+  await context.close();
+});
+
 await test('browser: the hostile-payload report runs no script, fetches nothing, shows every payload as text', async () => {
   const { page, log, context } = await open(hostileReport);
   await page.waitForTimeout(800);
@@ -327,6 +354,23 @@ await test('browser: the hostile-payload report runs no script, fetches nothing,
     if (payload.startsWith('\u202e')) await page.screenshot({ path: join(SHOTS, 'hostile-bidi-session.png') });
     await page.click('#session-close');
   }
+  // A recording whose output holds markup and terminal escapes plays as plain text.
+  await searchExplorer(page, '#x-ip', TTY_SESSION.src_ip);
+  await page.click(`#x-results a.sess-link[href="#session=${encodeURIComponent(hostileRec.id)}"]`);
+  await page.waitForSelector('#session-dialog[open] #tty-player .tty-play');
+  await page.click('#tty-player button[data-speed="instant"]');
+  await page.waitForFunction(() => document.querySelector('#tty-player pre.tty-screen').textContent.includes('cat x'));
+  const screen = await page.evaluate(() => {
+    const pre = document.querySelector('#tty-player pre.tty-screen');
+    return { text: pre.textContent, elements: pre.querySelectorAll('*').length };
+  });
+  assert(screen.elements === 0, `the player holds ${screen.elements} elements`);
+  assert(screen.text.includes('<script>window.__cb_pwned=12</script>'), `the <script> output is not shown as text: ${JSON.stringify(screen.text)}`);
+  assert(screen.text.includes('<img src=x onerror='), 'the <img> output is not shown as text');
+  assert(screen.text.includes('red') && !screen.text.includes('pwned-title'), `escape sequences not removed: ${JSON.stringify(screen.text)}`);
+  noRaw(screen.text, 'the TTY player');
+  await page.screenshot({ path: join(SHOTS, 'hostile-tty.png') });
+  await page.click('#session-close');
   await page.evaluate(() => document.getElementById('sec-downloads').scrollIntoView());
   await page.screenshot({ path: join(SHOTS, 'hostile-downloads.png') });
   assert(await page.evaluate(() => window.__cb_pwned) === undefined, 'a payload ran after interaction');

@@ -30,6 +30,11 @@ struct ReportOptions {
     std::size_t max_hour_points = 40000;     // (hour, sensor) points of the timeline; above: days only
     std::size_t timeline_sensors = 10;       // sensors drawn on their own; the rest are "other sensors"
     std::size_t drill_examples = 10;         // example sessions per fork / pre-disconnect row
+    // TTY replays of the explorer's sessions (OUTPUT and INTERACT records as plain text, every
+    // escape sequence removed): at most this much text per recording, and in all (in the
+    // explorer's order; recordings past the total are listed without their text).
+    std::size_t max_tty_recording_bytes = std::size_t{64} << 10;
+    std::size_t max_tty_bytes = std::size_t{2} << 20;
 };
 
 // False when the binary was built with -DCB_REPORT=OFF (no web assets): no report is written.
