@@ -80,5 +80,13 @@ bench: deps
 	bash bench/run.sh
 	CB_BUILD_DIR=$(abspath $(BUILD)) bash report/bench.sh
 
+# A fully static binary for Hadoop nodes (docs/HADOOP.md): build-static/cowrie-batch.
+static: deps
+	tools/fetch-static-deps.sh $(BUILD)/static-deps
+	cmake -S . -B build-static -G Ninja -DCMAKE_BUILD_TYPE=Release -DCB_STATIC=ON -DCB_BUILD_TESTS=OFF \
+	  -DCB_SIMDJSON_SOURCE=$$(ls -d $(abspath $(BUILD))/static-deps/simdjson-*/ | head -n 1)
+	cmake --build build-static -j $(JOBS)
+	@file build-static/cowrie-batch
+
 clean:
 	rm -rf $(BUILD) $(OUT)

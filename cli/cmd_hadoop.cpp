@@ -25,6 +25,7 @@ struct HadoopArgs {
     std::string conf_dir;
     std::string workdir;
     std::string launcher;
+    std::string ship_binary;  // the binary the tasks run (default: this one)
     unsigned reducers = 2;
     unsigned threads = 0;
     double idle_timeout = 180, auth_timeout = 120;
@@ -75,7 +76,8 @@ int run_hadoop(const HadoopArgs& a) {
         return kExitUsage;
     }
     InputSet inputs = scan_inputs(a.inputs);
-    std::vector<std::string> argv = {"bash", launcher, "--binary", self_path()};
+    std::vector<std::string> argv = {"bash", launcher, "--binary",
+                                     a.ship_binary.empty() ? self_path() : fs::absolute(a.ship_binary).string()};
     std::size_t logs = 0;
     for (const auto& f : inputs.files) {
         if (f.kind != FileKind::JsonLog) continue;
@@ -145,6 +147,9 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
         ->check(CLI::ExistingDirectory);
     cmd->add_option("--reducers", args->reducers, "Reduce tasks per job")->capture_default_str()->check(CLI::Range(1u, 10000u));
     cmd->add_option("--workdir", args->workdir, "Local work folder (default OUTDIR/.hadoop-work)");
+    cmd->add_option("--ship-binary", args->ship_binary,
+                    "The cowrie-batch the tasks run (for a cluster: the static one from `make static`)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)");
     cmd->add_option("-t,--threads", args->threads, "Threads for the final merge and the outputs");
     cmd->add_option("--idle-timeout", args->idle_timeout, "As for analyze")->capture_default_str();
