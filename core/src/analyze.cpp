@@ -85,7 +85,7 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
     return all;
 }
 
-void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res,
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
                    const std::function<void(RunData&)>& make_tables) {
     PhaseClock clock(res);
     std::error_code ec;
@@ -138,7 +138,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     lap("sessions");
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
-    write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
+    write_outputs(run, opt.out_dir, res, [&](RunData& r) {
         r.tables = basic_tables(r.sessions);
         if (!opt.analyses) return;
         Findings seed;

@@ -110,7 +110,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     }
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
-    write_outputs(run, opt.out_dir, threads, res, [&](RunData& r) {
+    write_outputs(run, opt.out_dir, res, [&](RunData& r) {
         r.tables = basic_tables(r.sessions);
         auto analyses = make_analyses();
         for (auto& a : analyses) {

@@ -42,15 +42,7 @@ std::string session_id(const Session& s) {
     return id;
 }
 
-// Cuts s to at most max bytes at a UTF-8 boundary and says so.
-std::string_view clip(std::string_view s, std::size_t max, std::string& buf) {
-    if (s.size() <= max) return s;
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    buf.assign(s.substr(0, n));
-    buf += "\xE2\x80\xA6 [cut: " + std::to_string(s.size()) + " bytes in all]";
-    return buf;
-}
+std::string_view clip(std::string_view s, std::size_t max, std::string& buf) { return clip_utf8(s, max, buf); }
 
 const Table* find_table(const RunData& run, std::string_view name) {
     for (const auto& t : run.tables)
@@ -340,7 +332,6 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     std::vector<Table> computed;
     std::vector<std::uint64_t> computed_total;  // rows before the cap
     {
-        const IngestCounts& c = run.ingest.totals;
         std::unordered_map<std::string_view, std::uint64_t> sensor_sessions;
         struct IpAgg {
             std::uint64_t sessions = 0, attempts = 0, successes = 0, commands = 0, downloads = 0;
@@ -412,24 +403,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         JsonWriter w(overview);
         w.begin_object();
         w.key("inputs").begin_object();
-        w.field("files", static_cast<std::uint64_t>(run.ingest.files.size()));
-        w.field("bytes", c.bytes).field("decoded_bytes", c.decoded_bytes);
-        w.field("lines", c.lines).field("blank_lines", c.blank_lines).field("events", c.events);
-        w.key("rejected").begin_object();
-        for (std::size_t i = 1; i < c.rejected.size(); ++i)
-            if (c.rejected[i]) w.field(reject_reason_name(static_cast<Reject>(i)), c.rejected[i]);
-        w.end_object();
-        w.field("rejected_total", c.rejected_total());
-        w.key("reject_samples").begin_array();
-        for (const auto& s : run.ingest.samples)
-            w.begin_object()
-                .field("reason", reject_reason_name(s.reason))
-                .field("where", clip(s.path + ":" + std::to_string(s.line), max_bytes, cut))
-                .field("excerpt", clip(s.excerpt, 300, cut))
-                .end_object();
-        w.end_array();
-        w.field("utf8_repairs", c.utf8_repairs).field("type_errors", c.type_errors);
-        w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);
+        append_ingest_counts_json(w, run, max_bytes);
         std::map<std::string_view, std::uint64_t> others, compressed;
         for (const auto& f : run.inputs.files)
             if (f.kind != FileKind::JsonLog) ++others[file_kind_name(f.kind)];

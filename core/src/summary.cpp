@@ -4,19 +4,15 @@
 #include <unordered_set>
 
 #include "cb/json_writer.hpp"
+#include "cb/text.hpp"
 #include "cb/outputs.hpp"
 #include "cb/version.hpp"
 
 namespace cb {
 
-std::string summary_json(const RunData& run) {
+void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t max_string) {
     const IngestCounts& c = run.ingest.totals;
-    std::string out;
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("tool").begin_object().field("name", "cowrie-batch").field("version", kVersion).end_object();
-
-    w.key("inputs").begin_object();
+    std::string cut;
     w.field("files", static_cast<std::uint64_t>(run.ingest.files.size()));
     w.field("bytes", c.bytes).field("decoded_bytes", c.decoded_bytes);
     w.field("lines", c.lines).field("blank_lines", c.blank_lines).field("events", c.events);
@@ -29,12 +25,23 @@ std::string summary_json(const RunData& run) {
     for (const auto& s : run.ingest.samples)
         w.begin_object()
             .field("reason", reject_reason_name(s.reason))
-            .field("where", std::string_view(s.path + ":" + std::to_string(s.line)))
-            .field("excerpt", std::string_view(s.excerpt))
+            .field("where", clip_utf8(s.path + ":" + std::to_string(s.line), max_string, cut))
+            .field("excerpt", clip_utf8(s.excerpt, max_string, cut))
             .end_object();
     w.end_array();
     w.field("utf8_repairs", c.utf8_repairs).field("type_errors", c.type_errors);
     w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);
+}
+
+std::string summary_json(const RunData& run) {
+    const IngestCounts& c = run.ingest.totals;
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("tool").begin_object().field("name", "cowrie-batch").field("version", kVersion).end_object();
+
+    w.key("inputs").begin_object();
+    append_ingest_counts_json(w, run);
     w.key("skipped_files").begin_array();
     for (const auto& p : run.inputs.problems)
         w.begin_object().field("path", std::string_view(p.path)).field("reason", std::string_view(p.reason)).end_object();

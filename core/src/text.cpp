@@ -163,6 +163,15 @@ std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars) {
     return out;
 }
 
+std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    buf.assign(s.substr(0, n));
+    buf += "\xE2\x80\xA6 [cut: " + std::to_string(s.size()) + " bytes in all]";
+    return buf;
+}
+
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const std::size_t n = utf8_seq_len(s, i);

@@ -37,7 +37,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
 // whose sessions are built (both engines end here). make_tables(run) fills run.tables and
 // run.findings; it runs on the calling thread while the session writers already work.
 // Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, unsigned threads, AnalyzeResult& res,
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
                    const std::function<void(RunData&)>& make_tables);
 
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).

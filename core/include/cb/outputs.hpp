@@ -2,6 +2,7 @@
 // Every writer produces the same bytes for the same input, whatever the thread count.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct RunData {
 
 void append_session_json(std::string& out, const Session& s);
 std::string summary_json(const RunData& run);
+class JsonWriter;
+// The ingest counts and reject samples of summary.json's "inputs" (shared with report.html);
+// strings longer than max_string are cut visibly.
+void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t max_string = SIZE_MAX);
 
 // Each returns an empty string on success, else a message naming the file.
 std::string write_file_atomic(const std::string& path, std::string_view data);

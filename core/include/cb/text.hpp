@@ -20,6 +20,10 @@ void append_csv_cell(std::string& out, std::string_view s);
 // Unicode bidi overrides, and shortens to max_chars (… appended).
 std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars = 200);
 
+// s cut to at most max bytes at a UTF-8 boundary, with a visible "… [cut: N bytes in all]"
+// mark; the cut copy lives in buf. Returns s itself when it fits.
+std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf);
+
 // True if s is valid UTF-8.
 bool is_valid_utf8(std::string_view s);
 
