@@ -46,6 +46,22 @@ public:
         const auto* p = reinterpret_cast<const unsigned char*>(in.data());
         const std::size_t n = in.size();
         std::size_t i = 0;
+        // Inside ESC, ESC-intermediate and CSI sequences: ESC starts a new sequence, CAN and
+        // SUB cancel, and a byte >= 0x80 ends the sequence and is read again as text. Other
+        // bytes (C0 controls) are ignored there.
+        auto interrupt = [&](unsigned char b) {
+            if (b == 0x1B) {
+                sink.dropped();
+                st_ = St::Esc;
+            } else if (b == 0x18 || b == 0x1A) {
+                sink.dropped();
+                st_ = St::Ground;
+            } else if (b >= 0x80) {
+                sink.dropped();
+                st_ = St::Ground;
+                --i;
+            }
+        };
         while (i < n) {
             const unsigned char b = p[i];
             switch (st_) {
@@ -94,32 +110,17 @@ public:
                     } else if (b >= 0x30 && b <= 0x7E) {
                         sink.dropped();
                         st_ = St::Ground;
-                    } else if (b == 0x1B) {
-                        sink.dropped();  // the first ESC; a new sequence starts
-                    } else if (b == 0x18 || b == 0x1A) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else if (b >= 0x80) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                        --i;  // the byte starts text of its own
-                    }  // other C0 and DEL inside a sequence: ignored
+                    } else {
+                        interrupt(b);  // a second ESC drops the first and starts anew
+                    }
                     break;
                 case St::EscInter:
                     ++i;
                     if (b >= 0x30 && b <= 0x7E) {
                         sink.dropped();
                         st_ = St::Ground;
-                    } else if (b == 0x1B) {
-                        sink.dropped();
-                        st_ = St::Esc;
-                    } else if (b == 0x18 || b == 0x1A) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else if (b >= 0x80) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                        --i;
+                    } else {
+                        interrupt(b);
                     }
                     break;
                 case St::Csi:
@@ -138,16 +139,8 @@ public:
                         csi_.final = static_cast<char>(b);
                         st_ = St::Ground;
                         sink.csi(csi_);
-                    } else if (b == 0x1B) {
-                        sink.dropped();
-                        st_ = St::Esc;
-                    } else if (b == 0x18 || b == 0x1A) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else if (b >= 0x80) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                        --i;
+                    } else {
+                        interrupt(b);
                     }
                     break;
                 case St::Str:
