@@ -9,6 +9,7 @@
 
 #include "cb/byte_source.hpp"
 #include "cb/input_set.hpp"
+#include "test_files.hpp"
 
 using namespace cb;
 
@@ -16,23 +17,9 @@ namespace {
 
 std::string temp_path(const char* name) { return std::string(::testing::TempDir()) + "/" + name; }
 
-void write(const std::string& path, const std::string& data) {
-    std::ofstream(path, std::ios::binary) << data;
-}
+void write(const std::string& path, const std::string& data) { cb::test::write_file(path, data); }
 
-std::string gzip(const std::string& data) {
-    z_stream zs{};
-    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
+using cb::test::gzip;
 
 std::string read_all(ByteSource& s) {
     std::string out;
