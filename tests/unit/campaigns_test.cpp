@@ -23,13 +23,6 @@ const cb::Table& table(const cb::Findings& f, std::string_view name) {
     return t ? *t : empty;
 }
 
-std::size_t col(const cb::Table& t, std::string_view name) {
-    for (std::size_t i = 0; i < t.columns.size(); ++i)
-        if (t.columns[i].name == name) return i;
-    ADD_FAILURE() << "no column " << name;
-    return 0;
-}
-
 std::string text(const cb::Cell& c) { return std::get<std::string>(c); }
 std::int64_t num(const cb::Cell& c) { return std::get<std::int64_t>(c); }
 

@@ -20,13 +20,6 @@ const cb::Table& outliers(const cb::Findings& f) {
     return t ? *t : empty;
 }
 
-std::size_t col(const cb::Table& t, std::string_view name) {
-    for (std::size_t i = 0; i < t.columns.size(); ++i)
-        if (t.columns[i].name == name) return i;
-    ADD_FAILURE() << "no column " << name;
-    return 0;
-}
-
 const std::vector<std::string> kBotScripts[] = {
     {"uname -a", "cat /proc/cpuinfo | grep name | wc -l", "free -m | grep Mem", "w", "crontab -l", "which ls"},
     {"enable", "system", "shell", "sh", "cat /proc/mounts; /bin/busybox QXZT", "cd /dev/shm; cat .s || cp /bin/echo .s"},

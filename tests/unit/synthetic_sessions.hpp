@@ -34,6 +34,14 @@ struct Spec {
     std::int64_t tty_bytes = -1;                                 // a cowrie.log.closed when >= 0
 };
 
+// Index of column `name` in t (a test failure when there is none).
+inline std::size_t col(const cb::Table& t, std::string_view name) {
+    for (std::size_t i = 0; i < t.columns.size(); ++i)
+        if (t.columns[i].name == name) return i;
+    ADD_FAILURE() << "no column " << name;
+    return 0;
+}
+
 inline std::string js(const std::string& s) {
     std::string o;
     cb::append_json_string(o, s);
