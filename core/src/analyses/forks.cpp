@@ -132,26 +132,20 @@ public:
         for (std::size_t i = 0; i < rows.size() && i < kMaxRows; ++i) {
             const Row& r = rows[i];
             const Node& n = *r.node;
-            // Rebuild the prefix text from the parent chain.
+            // Rebuild the prefix text from the parent chain; the chain ends at the root,
+            // whose step is the channel.
             std::vector<const Node*> chain;
-            for (const Node* p = &n; p && p->depth > 0;) {
+            const Node* p = &n;
+            while (p && p->depth > 0) {
                 chain.push_back(p);
                 auto it = nodes_.find(p->parent);
                 p = it == nodes_.end() ? nullptr : &it->second;
             }
+            const std::string channel = p ? p->step : std::string();
             std::string prefix;
             for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
                 if (!prefix.empty()) prefix.append(kArrow);
                 prefix.append((*it)->step);
-            }
-            std::string channel;
-            {
-                const Node* p = &n;
-                while (p && p->depth > 0) {
-                    auto it = nodes_.find(p->parent);
-                    p = it == nodes_.end() ? nullptr : &it->second;
-                }
-                if (p) channel = p->step;
             }
             std::map<std::string, std::uint64_t> camps;
             for (const auto& [h, c] : n.sets) {
