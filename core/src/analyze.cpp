@@ -101,6 +101,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     std::thread sqlite_thread([&] { sqlite_err = sqlite.write_sessions(run.sessions); });
     pthread_setname_np(sqlite_thread.native_handle(), "cb-sqlite");  // for profilers and top -H
     std::thread jsonl_thread([&] { jsonl_err = write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, 1); });
+    pthread_setname_np(jsonl_thread.native_handle(), "cb-jsonl");
     make_tables(run);
     clock.lap("tables+analyses");
     for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),

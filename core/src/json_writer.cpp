@@ -1,22 +1,36 @@
 #include "cb/json_writer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <system_error>
 
 #include "cb/text.hpp"
+#include "cb/time.hpp"
 
 namespace cb {
 
-std::string format_number(double v, int decimals) {
-    if (!std::isfinite(v)) return "null";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    std::string s(buf);
-    if (s.find('.') != std::string::npos) {
-        while (!s.empty() && s.back() == '0') s.pop_back();
-        if (!s.empty() && s.back() == '.') s.pop_back();
+void append_number(std::string& out, double v, int decimals) {
+    if (!std::isfinite(v)) {
+        out.append("null");
+        return;
+    }
+    // std::to_chars with a precision rounds exactly like printf("%.*f") and is several
+    // times faster; two numbers per session record made snprintf show in profiles.
+    char buf[512];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+    std::string_view s(buf, r.ec == std::errc() ? static_cast<std::size_t>(r.ptr - buf) : 0);
+    if (s.find('.') != std::string_view::npos) {
+        while (!s.empty() && s.back() == '0') s.remove_suffix(1);
+        if (!s.empty() && s.back() == '.') s.remove_suffix(1);
     }
     if (s == "-0") s = "0";
+    out.append(s);
+}
+
+std::string format_number(double v, int decimals) {
+    std::string s;
+    append_number(s, v, decimals);
     return s;
 }
 
@@ -25,32 +39,47 @@ void JsonWriter::comma() {
         after_key_ = false;
         return;
     }
-    if (!first_.empty()) {
-        if (!first_.back()) out_.push_back(',');
-        first_.back() = false;
+    if (depth_ == 0) return;
+    if (depth_ <= 64) {
+        const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+        if (!(first_bits_ & bit)) out_.push_back(',');
+        first_bits_ &= ~bit;
+    } else {
+        if (!deep_first_.back()) out_.push_back(',');
+        deep_first_.back() = false;
     }
 }
 
-JsonWriter& JsonWriter::begin_object() {
+void JsonWriter::open(char c) {
     comma();
-    out_.push_back('{');
-    first_.push_back(true);
+    out_.push_back(c);
+    ++depth_;
+    if (depth_ <= 64)
+        first_bits_ |= std::uint64_t{1} << (depth_ - 1);
+    else
+        deep_first_.push_back(true);
+}
+
+void JsonWriter::close(char c) {
+    out_.push_back(c);
+    if (depth_ > 64) deep_first_.pop_back();
+    --depth_;
+}
+
+JsonWriter& JsonWriter::begin_object() {
+    open('{');
     return *this;
 }
 JsonWriter& JsonWriter::end_object() {
-    out_.push_back('}');
-    first_.pop_back();
+    close('}');
     return *this;
 }
 JsonWriter& JsonWriter::begin_array() {
-    comma();
-    out_.push_back('[');
-    first_.push_back(true);
+    open('[');
     return *this;
 }
 JsonWriter& JsonWriter::end_array() {
-    out_.push_back(']');
-    first_.pop_back();
+    close(']');
     return *this;
 }
 JsonWriter& JsonWriter::key(std::string_view k) {
@@ -67,17 +96,26 @@ JsonWriter& JsonWriter::value(std::string_view s) {
 }
 JsonWriter& JsonWriter::value(std::int64_t v) {
     comma();
-    out_.append(std::to_string(v));
+    char buf[24];
+    out_.append(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
     return *this;
 }
 JsonWriter& JsonWriter::value(std::uint64_t v) {
     comma();
-    out_.append(std::to_string(v));
+    char buf[24];
+    out_.append(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
     return *this;
 }
 JsonWriter& JsonWriter::value(double v, int decimals) {
     comma();
-    out_.append(format_number(v, decimals));
+    append_number(out_, v, decimals);
+    return *this;
+}
+JsonWriter& JsonWriter::timestamp(std::int64_t micros) {
+    comma();
+    out_.push_back('"');
+    append_timestamp(out_, micros);
+    out_.push_back('"');
     return *this;
 }
 JsonWriter& JsonWriter::value(bool b) {

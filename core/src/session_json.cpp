@@ -39,8 +39,8 @@ void append_session_json(std::string& out, const Session& s) {
     opt_int(w, "src_port", s.src_port);
     opt_str(w, "dst_ip", s.dst_ip);
     opt_int(w, "dst_port", s.dst_port);
-    w.field("start", std::string_view(format_timestamp(s.start)));
-    w.field("end", std::string_view(format_timestamp(s.end)));
+    w.key("start").timestamp(s.start);
+    w.key("end").timestamp(s.end);
     w.key("duration_s").value(s.duration_s, 3);
     opt_str(w, "client_version", s.client_version);
     opt_str(w, "hassh", s.hassh);
@@ -58,7 +58,7 @@ void append_session_json(std::string& out, const Session& s) {
     w.key("logins").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Login) continue;
-        w.begin_object().field("time", std::string_view(format_timestamp(it.ts))).field("username", it.a);
+        w.begin_object().key("time").timestamp(it.ts).field("username", it.a);
         if (!it.c.empty())
             w.field("fingerprint", it.c);
         else
@@ -72,7 +72,7 @@ void append_session_json(std::string& out, const Session& s) {
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Command) continue;
         w.begin_object()
-            .field("time", std::string_view(format_timestamp(it.ts)))
+            .key("time").timestamp(it.ts)
             .field("input", it.a)
             .field("failed", s.cmd_failed[ci++] != 0)
             .end_object();
@@ -82,7 +82,7 @@ void append_session_json(std::string& out, const Session& s) {
     w.key("downloads").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Download && it.kind != ItemKind::DownloadFailed) continue;
-        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        w.begin_object().key("time").timestamp(it.ts);
         opt_str(w, "url", it.a);
         if (it.kind == ItemKind::Download) {
             opt_str(w, "shasum", it.b);
@@ -98,7 +98,7 @@ void append_session_json(std::string& out, const Session& s) {
     w.key("uploads").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Upload) continue;
-        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        w.begin_object().key("time").timestamp(it.ts);
         opt_str(w, "filename", it.a);
         opt_str(w, "shasum", it.b);
         opt_str(w, "destination", it.c);
@@ -109,7 +109,7 @@ void append_session_json(std::string& out, const Session& s) {
     w.key("tcpip").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Tcpip) continue;
-        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        w.begin_object().key("time").timestamp(it.ts);
         opt_str(w, "dst_ip", it.a);
         opt_int(w, "dst_port", it.num);
         opt_str(w, "orig_ip", it.b);
@@ -121,7 +121,7 @@ void append_session_json(std::string& out, const Session& s) {
     w.key("ttylog").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::TtyLog) continue;
-        w.begin_object().field("time", std::string_view(format_timestamp(it.ts)));
+        w.begin_object().key("time").timestamp(it.ts);
         opt_str(w, "path", it.a);
         opt_str(w, "shasum", it.b);
         opt_int(w, "size", it.num);

@@ -3,6 +3,10 @@
 #include <array>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace cb {
 
 namespace {
@@ -62,15 +66,36 @@ constexpr auto kJsonSpecial = [] {
     t['"'] = t['\\'] = t[0x7F] = t['/'] = t[0xE2] = true;
     return t;
 }();
+// Index of the first byte at or after i that kJsonSpecial marks, or n. Sixteen bytes at a
+// time with SSE2 (part of every x86-64): sessions.jsonl and report.html are hundreds of MB
+// of mostly plain text.
+std::size_t next_json_special(const unsigned char* p, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+    const __m128i below = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  del = _mm_set1_epi8(0x7F), slash = _mm_set1_epi8('/'), e2 = _mm_set1_epi8(static_cast<char>(0xE2));
+    for (; i + 16 <= n; i += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, below), x);  // x <= 0x1F
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, quote));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, bslash));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, del));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, slash));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, e2));
+        if (const int m = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    }
+#endif
+    while (i < n && !kJsonSpecial[p[i]]) ++i;
+    return i;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of bytes that need no escaping
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = next_json_special(p, 0, s.size()); i < s.size(); i = next_json_special(p, i + 1, s.size())) {
         const unsigned char c = p[i];
-        if (!kJsonSpecial[c]) continue;  // the common case: one table lookup per byte
         const char* esc = nullptr;
         char buf[8];
         if (c == '"') {

@@ -25,6 +25,8 @@ public:
     JsonWriter& value(double v, int decimals = 6);
     JsonWriter& value(bool b);
     JsonWriter& null();
+    // A timestamp as a JSON string ("" for kNoTime), formatted straight into the output.
+    JsonWriter& timestamp(std::int64_t micros);
     // Convenience: key + value.
     template <typename T>
     JsonWriter& field(std::string_view k, const T& v) {
@@ -34,12 +36,21 @@ public:
 
 private:
     void comma();
+    void open(char c);
+    void close(char c);
     std::string& out_;
-    std::vector<bool> first_;  // per open container: nothing written yet
+    // Per open container, "nothing written yet": a bit stack for the first 64 levels
+    // (no allocation per writer: one is made per session record), a vector beyond.
+    std::uint64_t first_bits_ = 0;
+    std::size_t depth_ = 0;
+    std::vector<bool> deep_first_;
     bool after_key_ = false;
 };
 
-// Formats a double with up to `decimals` decimals, trailing zeros removed ("1.5", "2").
+// Formats a double with up to `decimals` decimals, trailing zeros removed ("1.5", "2"),
+// "null" when not finite.
 std::string format_number(double v, int decimals = 6);
+// The same, appended to `out`.
+void append_number(std::string& out, double v, int decimals = 6);
 
 }  // namespace cb
