@@ -75,6 +75,8 @@ int run_analyze(const AnalyzeArgs& a) {
             const double cpu = i < res.phase_cpu_seconds.size() ? res.phase_cpu_seconds[i].second : 0;
             std::fprintf(stderr, "# %-20s %9.3f %9.3f\n", name.c_str(), secs, cpu);
         }
+        std::fprintf(stderr, "# %-30s %9s\n", "step (one thread)", "cpu s");
+        for (const auto& [name, cpu] : res.step_cpu_seconds) std::fprintf(stderr, "# %-30s %9.3f\n", name.c_str(), cpu);
     }
     const bool skipped = report_problems(res.run);
     for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());

@@ -22,6 +22,20 @@ double process_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Runs f and adds the calling thread's CPU time for it to res.step_cpu_seconds.
+template <typename F>
+void timed_step(AnalyzeResult& res, const char* name, F&& f) {
+    const double t0 = thread_cpu_seconds();
+    f();
+    res.step_cpu_seconds.emplace_back(name, thread_cpu_seconds() - t0);
+}
+
 // Records wall and process CPU time per phase (CPU time stays meaningful on a busy machine).
 class PhaseClock {
 public:
@@ -98,9 +112,16 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     // SQLite's relational part is the longest single task of a run.
     SqliteStore sqlite(out_dir + "/cowrie.sqlite");
     std::string sqlite_err, jsonl_err;
-    std::thread sqlite_thread([&] { sqlite_err = sqlite.write_sessions(run.sessions); });
+    double sqlite_cpu = 0, jsonl_cpu = 0;
+    std::thread sqlite_thread([&] {
+        sqlite_err = sqlite.write_sessions(run.sessions);
+        sqlite_cpu = thread_cpu_seconds();
+    });
     pthread_setname_np(sqlite_thread.native_handle(), "cb-sqlite");  // for profilers and top -H
-    std::thread jsonl_thread([&] { jsonl_err = write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, 1); });
+    std::thread jsonl_thread([&] {
+        jsonl_err = write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, 1);
+        jsonl_cpu = thread_cpu_seconds();
+    });
     pthread_setname_np(jsonl_thread.native_handle(), "cb-jsonl");
     make_tables(run);
     clock.lap("tables+analyses");
@@ -109,10 +130,12 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
                      write_file_atomic(out_dir + "/hints.json", run.findings.facts["hints.json"])})
         if (!err.empty()) res.errors.push_back(err);
     jsonl_thread.join();
+    res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);
     clock.lap("csv+summary+jsonl");
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
     sqlite_thread.join();
+    res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", sqlite_cpu);
     clock.lap("wait for sqlite");
     for (auto err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
@@ -140,11 +163,12 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
     write_outputs(run, opt.out_dir, res, [&](RunData& r) {
-        r.tables = basic_tables(r.sessions);
+        timed_step(res, "basic tables", [&] { r.tables = basic_tables(r.sessions); });
         if (!opt.analyses) return;
         Findings seed;
-        recording_findings(r.sessions, seed, threads);
-        r.findings = run_analyses(r.sessions, acfg, threads, std::move(seed));
+        timed_step(res, "recording findings", [&] { recording_findings(r.sessions, seed, threads); });
+        timed_step(res, "analyses (main thread's share)",
+                   [&] { r.findings = run_analyses(r.sessions, acfg, threads, std::move(seed)); });
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();
     });

@@ -10,24 +10,49 @@ namespace cb {
 
 namespace {
 
+// Dense ids for the distinct source addresses (and sensors) of a run: one hash lookup per
+// session, then each tally keeps 4-byte ids instead of a hash set of strings per key.
+class Ids {
+public:
+    std::uint32_t id(std::string_view v) { return map_.try_emplace(v, static_cast<std::uint32_t>(map_.size())).first->second; }
+
+private:
+    std::unordered_map<std::string_view, std::uint32_t> map_;
+};
+constexpr std::uint32_t kNoIp = UINT32_MAX;
+
+// Distinct values among ids appended in any order (sorts in place).
+std::int64_t count_distinct(std::vector<std::uint32_t>& v) {
+    std::sort(v.begin(), v.end());
+    return std::unique(v.begin(), v.end()) - v.begin();
+}
+
 // Counts for one key: events, distinct sessions, distinct source addresses, time span.
 struct Tally {
     std::int64_t count = 0;
     std::int64_t extra = 0;  // successes, failures, ... (table-specific)
     std::int64_t sessions = 0;
     const Session* last_session = nullptr;
-    std::unordered_set<std::string_view> src_ips;
+    std::vector<std::uint32_t> ips;  // source address ids, one per session that hit the key
     Micros first = INT64_MAX, last = INT64_MIN;
 
-    void hit(const Session& s, Micros t, std::int64_t n = 1) {
-        count += n;
+    void hit(const Session& s, std::uint32_t ip, Micros t) {
+        ++count;
         if (last_session != &s) {
             ++sessions;
             last_session = &s;
+            if (ip != kNoIp) ips.push_back(ip);
         }
-        if (!s.src_ip.empty()) src_ips.insert(s.src_ip);
         first = std::min(first, t);
         last = std::max(last, t);
+    }
+    std::int64_t src_ips() { return count_distinct(ips); }
+};
+
+struct PairHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const noexcept {
+        const std::size_t a = std::hash<std::string_view>{}(p.first);
+        return a ^ (std::hash<std::string_view>{}(p.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
     }
 };
 
@@ -35,12 +60,16 @@ Cell text(std::string_view s) { return Cell{std::string(s)}; }
 Cell num(std::int64_t v) { return Cell{v}; }
 Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
 
-template <typename Key>
-std::vector<std::pair<Key, Tally>> sorted_by_count(std::map<Key, Tally>& m) {
+// Most frequent first, ties by key: hash maps while counting, one sort at the end.
+template <typename Map>
+auto sorted_by_count(Map& m) {
+    using Key = typename Map::key_type;
     std::vector<std::pair<Key, Tally>> v;
     v.reserve(m.size());
     for (auto& kv : m) v.emplace_back(kv.first, std::move(kv.second));
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        return a.second.count != b.second.count ? a.second.count > b.second.count : a.first < b.first;
+    });
     return v;
 }
 
@@ -55,26 +84,35 @@ const Column kSrcIps = col("src_ips", ColumnType::Integer, "distinct source addr
 
 std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     using SV = std::string_view;
-    std::map<std::pair<SV, SV>, Tally> creds;
-    std::map<SV, Tally> commands, versions, hasshes, sensors;
+    std::unordered_map<std::pair<SV, SV>, Tally, PairHash> creds;
+    std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
     struct Daily {
         std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
-        std::unordered_set<SV> sensors;
+        std::vector<std::uint32_t> sensors;  // sensor ids
     };
-    std::map<std::pair<std::string, SV>, Daily> daily;
+    struct DayIpHash {
+        std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
+            return std::hash<SV>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+        }
+    };
+    // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
+    std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash> daily;
+    Ids ip_ids, sensor_ids;
 
     for (const Session& s : sessions) {
-        if (!s.client_version.empty()) versions[s.client_version].hit(s, s.start);
+        const std::uint32_t ip = s.src_ip.empty() ? kNoIp : ip_ids.id(s.src_ip);
+        if (!s.client_version.empty()) versions[s.client_version].hit(s, ip, s.start);
         if (!s.hassh.empty()) {
-            hasshes[s.hassh].hit(s, s.start);
+            hasshes[s.hassh].hit(s, ip, s.start);
             if (!s.client_version.empty()) ++hassh_versions[s.hassh][s.client_version];
         }
-        sensors[s.sensor].hit(s, s.start);
-        Daily& d = daily[{format_day(s.start), s.src_ip}];
+        sensors[s.sensor].hit(s, ip, s.start);
+        Daily& d = daily[{s.start == kNoTime ? INT64_MIN : day_number(s.start), s.src_ip}];
         ++d.sessions;
-        d.sensors.insert(s.sensor);
+        const std::uint32_t sensor = sensor_ids.id(s.sensor);
+        if (d.sensors.empty() || d.sensors.back() != sensor) d.sensors.push_back(sensor);
         d.attempts += s.login_attempts;
         d.successes += s.login_successes;
         d.commands += s.commands;
@@ -83,18 +121,18 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
             switch (it.kind) {
                 case ItemKind::Login: {
                     Tally& t = creds[{it.a, it.b}];
-                    t.hit(s, it.ts);
+                    t.hit(s, ip, it.ts);
                     t.extra += it.flag;
                     break;
                 }
                 case ItemKind::Command: {
                     Tally& t = commands[it.a];
-                    t.hit(s, it.ts);
+                    t.hit(s, ip, it.ts);
                     t.extra += s.cmd_failed[ci++];
                     break;
                 }
-                case ItemKind::Download: downloads[{it.a, it.b, true}].hit(s, it.ts); break;
-                case ItemKind::DownloadFailed: downloads[{it.a, SV{}, false}].hit(s, it.ts); break;
+                case ItemKind::Download: downloads[{it.a, it.b, true}].hit(s, ip, it.ts); break;
+                case ItemKind::DownloadFailed: downloads[{it.a, SV{}, false}].hit(s, ip, it.ts); break;
                 default: break;
             }
         }
@@ -109,7 +147,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                      col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
         for (auto& [k, v] : sorted_by_count(creds))
             t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
-                              num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first), when(v.last)});
+                              num(v.src_ips()), when(v.first), when(v.last)});
         out.push_back(std::move(t));
     }
     {
@@ -118,7 +156,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                      col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
                      col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
         for (auto& [k, v] : sorted_by_count(commands))
-            t.rows.push_back({text(k), num(v.count), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+            t.rows.push_back({text(k), num(v.count), num(v.sessions), num(v.src_ips()),
                               num(v.extra), when(v.first), when(v.last)});
         out.push_back(std::move(t));
     }
@@ -126,7 +164,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         Table t{"client_versions", "SSH client identification strings", {}, {}};
         t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
         for (auto& [k, v] : sorted_by_count(versions))
-            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first),
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
                               when(v.last)});
         out.push_back(std::move(t));
     }
@@ -144,7 +182,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                     best = n;
                     top = ver;
                 }
-            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()),
                               num(static_cast<std::int64_t>(cv.size())), text(top), when(v.first), when(v.last)});
         }
         out.push_back(std::move(t));
@@ -157,7 +195,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                      kSessions, kSrcIps, kFirst, kLast};
         for (auto& [k, v] : sorted_by_count(downloads))
             t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
-                              num(v.count), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())),
+                              num(v.count), num(v.sessions), num(v.src_ips()),
                               when(v.first), when(v.last)});
         out.push_back(std::move(t));
     }
@@ -166,7 +204,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
                      kFirst, kLast};
         for (auto& [k, v] : sorted_by_count(sensors))
-            t.rows.push_back({text(k), num(v.sessions), num(static_cast<std::int64_t>(v.src_ips.size())), when(v.first),
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
                               when(v.last)});
         out.push_back(std::move(t));
     }
@@ -177,9 +215,14 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                      col("login_successes", ColumnType::Integer, "login.success events"),
                      col("commands", ColumnType::Integer, "command lines"),
                      col("sensors", ColumnType::Integer, "distinct sensors")};
-        for (auto& [k, d] : daily)
-            t.rows.push_back({text(k.first), text(k.second), num(d.sessions), num(d.attempts), num(d.successes),
-                              num(d.commands), num(static_cast<std::int64_t>(d.sensors.size()))});
+        std::vector<std::pair<std::pair<std::int64_t, SV>, Daily*>> days;
+        days.reserve(daily.size());
+        for (auto& [k, d] : daily) days.emplace_back(k, &d);
+        std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto& [k, d] : days)
+            t.rows.push_back({text(k.first == INT64_MIN ? std::string() : format_day(k.first * 86400 * kMicrosPerSecond)),
+                              text(k.second), num(d->sessions), num(d->attempts), num(d->successes), num(d->commands),
+                              num(count_distinct(d->sensors))});
         out.push_back(std::move(t));
     }
     return out;

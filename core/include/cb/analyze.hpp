@@ -25,6 +25,9 @@ struct AnalyzeResult {
     RunData run;
     std::vector<std::pair<std::string, double>> phase_seconds;      // wall time per phase, for --stats
     std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time (all threads) per phase
+    // CPU time of single threads and steps that overlap the phases above (the writer
+    // threads, the steps on the main thread during "tables+analyses"), for --stats.
+    std::vector<std::pair<std::string, double>> step_cpu_seconds;
     std::vector<std::string> errors;  // output problems (fatal)
 };
 
