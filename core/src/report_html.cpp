@@ -353,6 +353,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         std::map<std::pair<std::string_view, std::string_view>, std::uint64_t> end_by_channel;
         Micros first = INT64_MAX, last = INT64_MIN;
         std::set<std::pair<std::string_view, std::int64_t>> seen_targets;
+        std::uint64_t end_channel_n[4][3] = {};  // by enum while counting, maps by name after
         for (const Session& s : sessions) {
             ++sensor_sessions[s.sensor];
             attempts += s.login_attempts;
@@ -362,9 +363,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             closed += s.closed;
             first = std::min(first, s.start);
             last = std::max(last, s.end);
-            ++end_kinds[end_kind_name(s.end_kind)];
-            ++channels[channel_name(s.channel)];
-            ++end_by_channel[{end_kind_name(s.end_kind), channel_name(s.channel)}];
+            ++end_channel_n[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
             ++protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
             std::uint64_t dl = 0;
             seen_targets.clear();
@@ -399,6 +398,15 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                 a.last = std::max(a.last, s.end);
             }
         }
+        for (int k = 0; k < 4; ++k)
+            for (int c = 0; c < 3; ++c) {
+                const std::uint64_t v = end_channel_n[k][c];
+                if (!v) continue;
+                const auto kn = end_kind_name(static_cast<EndKind>(k)), cn = channel_name(static_cast<Channel>(c));
+                end_kinds[kn] += v;
+                channels[cn] += v;
+                end_by_channel[{kn, cn}] = v;
+            }
 
         JsonWriter w(overview);
         w.begin_object();
@@ -558,14 +566,21 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                 ++day_map[{bucket(s.start, kDay), si}].sessions;
                 ++hour_map[{bucket(s.start, kHour), si}].sessions;
             }
+            // A session's logins mostly fall in one hour: look the buckets up again only when
+            // the hour changes (map nodes never move, so the pointers stay valid).
+            std::int64_t cached_hour = INT64_MIN;
+            Counts3 *d = nullptr, *h = nullptr;
             for (const Item& it : s.items) {
                 if (it.kind != ItemKind::Login || it.ts == kNoTime) continue;
-                Counts3& d = day_map[{bucket(it.ts, kDay), si}];
-                Counts3& h = hour_map[{bucket(it.ts, kHour), si}];
-                ++d.attempts;
-                ++h.attempts;
-                d.successes += it.flag;
-                h.successes += it.flag;
+                if (const std::int64_t hb = bucket(it.ts, kHour); hb != cached_hour) {
+                    cached_hour = hb;
+                    d = &day_map[{bucket(it.ts, kDay), si}];
+                    h = &hour_map[{hb, si}];
+                }
+                ++d->attempts;
+                ++h->attempts;
+                d->successes += it.flag;
+                h->successes += it.flag;
             }
         }
         const std::map<std::pair<std::int64_t, std::uint32_t>, Counts3> days(day_map.begin(), day_map.end());

@@ -82,6 +82,7 @@ std::string summary_json(const RunData& run) {
     std::uint64_t attempts = 0, successes = 0, commands = 0, failed = 0, downloads = 0, dl_failed = 0, uploads = 0,
                   tcpip = 0, closed = 0;
     std::map<std::string_view, std::uint64_t> end_kinds, channels, protocols;
+    std::uint64_t end_n[4] = {}, channel_n[3] = {};  // by enum while counting: two map lookups less per session
     Micros first = INT64_MAX, last = INT64_MIN;
     for (const Session& s : run.sessions) {
         sensors.insert(s.sensor);
@@ -93,8 +94,8 @@ std::string summary_json(const RunData& run) {
         closed += s.closed;
         first = std::min(first, s.start);
         last = std::max(last, s.end);
-        ++end_kinds[end_kind_name(s.end_kind)];
-        ++channels[channel_name(s.channel)];
+        ++end_n[static_cast<int>(s.end_kind)];
+        ++channel_n[static_cast<int>(s.channel)];
         ++protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
         for (const Item& it : s.items) {
             downloads += it.kind == ItemKind::Download;
@@ -103,6 +104,10 @@ std::string summary_json(const RunData& run) {
             tcpip += it.kind == ItemKind::Tcpip;
         }
     }
+    for (int k = 0; k < 4; ++k)
+        if (end_n[k]) end_kinds[end_kind_name(static_cast<EndKind>(k))] = end_n[k];
+    for (int c = 0; c < 3; ++c)
+        if (channel_n[c]) channels[channel_name(static_cast<Channel>(c))] = channel_n[c];
     w.field("sessions", static_cast<std::uint64_t>(run.sessions.size()));
     w.field("sessions_closed", closed);
     w.field("sensors", static_cast<std::uint64_t>(sensors.size()));
