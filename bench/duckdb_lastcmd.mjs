@@ -14,6 +14,8 @@
 //   --threads N        DuckDB worker threads (default 2)
 //   --mode columns     read_json with an explicit 5-column schema (default; fastest,
 //                      DuckDB only materialises the fields the query needs)
+//   --mode sniff       read_json with no schema: DuckDB samples the first rows/files for one
+//                      (what `read_json(...)` means when you type it without columns)
 //   --mode auto        read_json_auto with union_by_name=true (schema sniffed per file)
 //   --sniff            drop inputs that are not Cowrie JSON logs (MANIFEST.json, binary
 //                      tty files, ...) by looking at their first bytes; timed separately
@@ -36,7 +38,7 @@ const secs = (a, b) => Number(b - a) / 1e9;
 
 function usage(msg) {
   if (msg) console.error(`duckdb_lastcmd: ${msg}`);
-  console.error('usage: node duckdb_lastcmd.mjs [--threads N] [--mode columns|auto] [--sniff] ' +
+  console.error('usage: node duckdb_lastcmd.mjs [--threads N] [--mode columns|sniff|auto] [--sniff] ' +
     '[--max-object-size BYTES] [--out FILE] [--per-file-fallback] [--memory-limit X] INPUT...');
   process.exit(2);
 }
@@ -59,7 +61,7 @@ for (let i = 0; i < argv.length; i++) {
   else opt.inputs.push(a);
 }
 if (!opt.inputs.length) usage('no INPUT');
-if (!['columns', 'auto'].includes(opt.mode)) usage(`bad --mode ${opt.mode}`);
+if (!['columns', 'sniff', 'auto'].includes(opt.mode)) usage(`bad --mode ${opt.mode}`);
 if (!(opt.threads >= 1)) usage('bad --threads');
 
 // ---------------------------------------------------------------- inputs
@@ -123,6 +125,7 @@ function readJson(list) {
     return `read_json(${arg}, ${common}, columns={eventid: 'VARCHAR', sensor: 'VARCHAR', ` +
       `session: 'VARCHAR', "timestamp": 'VARCHAR', input: 'VARCHAR'})`;
   }
+  if (opt.mode === 'sniff') return `read_json(${arg}, ${common})`;
   return `read_json_auto(${arg}, ${common}, union_by_name=true)`;
 }
 function lastCmdSql(list) {

@@ -219,6 +219,10 @@ measure duck_plain "DuckDB read_json (explicit columns) + last cmd/session" "pla
   -- "${DUCK[@]}" --mode columns "$PLAIN/data"
 measure duck_gz "DuckDB read_json (explicit columns) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
   -- "${DUCK[@]}" --mode columns "$GZ/data"
+measure duck_plain_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
+  -- "${DUCK[@]}" --mode sniff "$PLAIN/data"
+measure duck_gz_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
+  -- "${DUCK[@]}" --mode sniff "$GZ/data"
 measure duck_plain_auto "DuckDB read_json_auto union_by_name + last cmd/session" "plain ${MB} MiB" "$BYTES" \
   -- "${DUCK[@]}" --mode auto "$PLAIN/data"
 measure duck_gz_auto "DuckDB read_json_auto union_by_name + last cmd/session" "gz ${MB} MiB" "$BYTES" \
@@ -304,7 +308,7 @@ MISSED=0
   done
   echo
   echo "Expected rows for the last-command query: $EXPECTED_ROWS (from corpus.meta.json)$JQ_NOTE."
-  for n in duck_plain duck_gz duck_plain_auto duck_gz_auto jq_plain jq_gz jq_prefilter_plain; do
+  for n in duck_plain duck_gz duck_plain_sniff duck_gz_sniff duck_plain_auto duck_gz_auto jq_plain jq_gz jq_prefilter_plain; do
     if ok "$n" && [ -n "${ROWS[$n]:-}" ] && [ "${ROWS[$n]}" != "$EXPECTED_ROWS" ] && [ -z "${NOTE[$n]:-}" ]; then
       echo "WARNING: $n returned ${ROWS[$n]} rows, expected $EXPECTED_ROWS."
     fi
@@ -322,6 +326,13 @@ MISSED=0
       [ "$v" = PASS ] || MISSED=1
       echo "| $kind: analyze wall / DuckDB query time ≤ $TARGET_RATIO | $r | $v |"
       ra=""; ok "duck_${kind}_auto" && ra="; vs read_json_auto process wall: $(ratio "cb_$kind" "duck_${kind}_auto")"
+      for m in sniff auto; do
+        if ok "duck_${kind}_$m"; then
+          qm=${TSEC[duck_${kind}_$m]:-${WALL[duck_${kind}_$m]}}
+          label="read_json, schema sniffed"; [ "$m" = auto ] && label="read_json_auto union_by_name"
+          echo "| $kind: analyze wall / DuckDB query time, $label (info) | $(awk -v a="${WALL[cb_$kind]}" -v b="$qm" 'BEGIN { printf "%.3f", a / b }') | – |"
+        fi
+      done
       echo "| $kind: analyze wall / DuckDB process wall (info) | $(ratio "cb_$kind" "duck_$kind")$ra | – |"
       echo "| $kind: analyze CPU / DuckDB CPU (info) | $(awk -v a="${CPU[cb_$kind]}" -v b="${CPU[duck_$kind]}" 'BEGIN { printf "%.3f", a / b }') | – |"
     else
