@@ -1,5 +1,6 @@
 #include "cb/time.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cb {
@@ -111,8 +112,8 @@ void put2(char* p, unsigned v) {
 
 // Hand-rolled: this runs several times per session in every writer, and snprintf was
 // a measurable share of a whole run.
-std::string format_timestamp(Micros t) {
-    if (t == kNoTime) return {};
+std::size_t format_timestamp(Micros t, char* out) {
+    if (t == kNoTime) return 0;
     std::int64_t secs = t / kMicrosPerSecond;
     std::int64_t us = t % kMicrosPerSecond;
     if (us < 0) {
@@ -127,12 +128,11 @@ std::string format_timestamp(Micros t) {
     }
     const Civil c = civil_from_days(days);
     if (c.y < 0 || c.y > 9999) {
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "%lld-%02u-%02uT00:00:00.000000Z", static_cast<long long>(c.y), c.m, c.d);
-        return buf;
+        const int n = std::snprintf(out, kTimestampBufSize, "%lld-%02u-%02uT00:00:00.000000Z",
+                                    static_cast<long long>(c.y), c.m, c.d);
+        return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), kTimestampBufSize - 1);
     }
-    std::string out(27, '\0');
-    char* p = out.data();
+    char* p = out;
     const auto y = static_cast<unsigned>(c.y);
     put2(p, y / 100);
     put2(p + 2, y % 100);
@@ -153,7 +153,12 @@ std::string format_timestamp(Micros t) {
         u /= 10;
     }
     p[26] = 'Z';
-    return out;
+    return 27;
+}
+
+std::string format_timestamp(Micros t) {
+    char buf[kTimestampBufSize];
+    return std::string(buf, format_timestamp(t, buf));
 }
 
 std::string format_day(Micros t) {

@@ -1,6 +1,7 @@
 // Timestamps: Cowrie writes ISO 8601 in UTC; we keep microseconds since the Unix epoch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,10 @@ std::optional<Micros> parse_timestamp(std::string_view s);
 
 // "2024-04-05T12:00:01.123456Z"
 std::string format_timestamp(Micros t);
+// The same into a caller's buffer of kTimestampBufSize bytes (no allocation); returns the
+// length (0 for kNoTime, no terminating NUL).
+inline constexpr std::size_t kTimestampBufSize = 48;
+std::size_t format_timestamp(Micros t, char* out);
 // "2024-04-05"
 std::string format_day(Micros t);
 // ISO week "2024-W14"
