@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace cb {
 
@@ -126,20 +127,28 @@ std::size_t format_timestamp(Micros t, char* out) {
         rem += 86400;
         --days;
     }
-    const Civil c = civil_from_days(days);
-    if (c.y < 0 || c.y > 9999) {
-        const int n = std::snprintf(out, kTimestampBufSize, "%lld-%02u-%02uT00:00:00.000000Z",
-                                    static_cast<long long>(c.y), c.m, c.d);
-        return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), kTimestampBufSize - 1);
+    // Writers go through sessions in time order: the date of the last call is usually this
+    // one's, so it is kept per thread.
+    thread_local std::int64_t last_day = INT64_MIN;
+    thread_local char last_date[10];
+    if (days != last_day) {
+        const Civil c = civil_from_days(days);
+        if (c.y < 0 || c.y > 9999) {
+            const int n = std::snprintf(out, kTimestampBufSize, "%lld-%02u-%02uT00:00:00.000000Z",
+                                        static_cast<long long>(c.y), c.m, c.d);
+            return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), kTimestampBufSize - 1);
+        }
+        const auto y = static_cast<unsigned>(c.y);
+        put2(last_date, y / 100);
+        put2(last_date + 2, y % 100);
+        last_date[4] = '-';
+        put2(last_date + 5, c.m);
+        last_date[7] = '-';
+        put2(last_date + 8, c.d);
+        last_day = days;
     }
     char* p = out;
-    const auto y = static_cast<unsigned>(c.y);
-    put2(p, y / 100);
-    put2(p + 2, y % 100);
-    p[4] = '-';
-    put2(p + 5, c.m);
-    p[7] = '-';
-    put2(p + 8, c.d);
+    std::memcpy(p, last_date, 10);
     p[10] = 'T';
     put2(p + 11, static_cast<unsigned>(rem / 3600));
     p[13] = ':';
