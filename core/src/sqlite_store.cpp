@@ -3,14 +3,24 @@
 
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 
 #include "cb/outputs.hpp"
 
 namespace cb {
 
+// SQLite's memory statistics (sqlite3_status, soft heap limit) take a global mutex on
+// every allocation; nothing here reads them. The setting must precede sqlite3_initialize(),
+// which the first sqlite3_open_v2() calls; the process opens no SQLite database elsewhere.
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 class Db {
 public:
     explicit Db(const std::string& path) {
+        configure_sqlite_once();
         std::remove(path.c_str());
         // One connection on one thread: no SQLite mutexes needed.
         if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -77,9 +87,14 @@ std::string quote_ident(const std::string& s) { return "\"" + s + "\""; }
 std::string sql_table_name(const Table& t) {
     for (const char* taken : {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
         if (t.name == taken) return t.name + "_summary";
+    // The parts' tables (logins_rows, ...) are not result-table names; none ends in _rows.
     return t.name;
 }
 
+// The parts of a session live in WITHOUT ROWID tables keyed by (sid, seq): rows are
+// inserted in sid order, so each is an append to its B-tree and the key is the index by
+// session that queries need (no separate sid index to sort). The tables under their
+// documented names are views that add the session's sensor and session id.
 const char* kSchema = R"SQL(
 CREATE TABLE schema_doc(table_name TEXT, column_name TEXT, description TEXT);
 CREATE TABLE sessions(
@@ -88,25 +103,34 @@ CREATE TABLE sessions(
   arch TEXT, closed INTEGER, end_kind TEXT, channel TEXT, login_attempts INTEGER, login_successes INTEGER,
   commands INTEGER, failed_commands INTEGER, last_command TEXT, secs_after_last_command REAL,
   events INTEGER, late_events INTEGER, sid INTEGER PRIMARY KEY);
-CREATE TABLE logins(sensor TEXT, session TEXT, time TEXT, username TEXT, password TEXT, fingerprint TEXT, success INTEGER, sid INTEGER);
-CREATE TABLE commands(sensor TEXT, session TEXT, seq INTEGER, time TEXT, input TEXT, failed INTEGER, sid INTEGER);
-CREATE TABLE downloads(sensor TEXT, session TEXT, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, sid INTEGER);
-CREATE TABLE uploads(sensor TEXT, session TEXT, time TEXT, filename TEXT, shasum TEXT, destination TEXT, duplicate INTEGER, sid INTEGER);
-CREATE TABLE tcpip(sensor TEXT, session TEXT, time TEXT, dst_ip TEXT, dst_port INTEGER, orig_ip TEXT, sid INTEGER);
-CREATE TABLE ttylogs(sensor TEXT, session TEXT, time TEXT, path TEXT, shasum TEXT, size INTEGER, duplicate INTEGER, found INTEGER, sid INTEGER);
+CREATE TABLE logins_rows(sid INTEGER, seq INTEGER, time TEXT, username TEXT, password TEXT, fingerprint TEXT, success INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE commands_rows(sid INTEGER, seq INTEGER, time TEXT, input TEXT, failed INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE downloads_rows(sid INTEGER, seq INTEGER, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE uploads_rows(sid INTEGER, seq INTEGER, time TEXT, filename TEXT, shasum TEXT, destination TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE tcpip_rows(sid INTEGER, seq INTEGER, time TEXT, dst_ip TEXT, dst_port INTEGER, orig_ip TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE ttylogs_rows(sid INTEGER, seq INTEGER, time TEXT, path TEXT, shasum TEXT, size INTEGER, duplicate INTEGER, found INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE VIEW logins AS SELECT s.sensor, s.session, r.time, r.username, r.password, r.fingerprint, r.success, r.sid
+  FROM logins_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW commands AS SELECT s.sensor, s.session, r.seq, r.time, r.input, r.failed, r.sid
+  FROM commands_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW downloads AS SELECT s.sensor, s.session, r.time, r.url, r.shasum, r.outfile, r.status, r.duplicate, r.sid
+  FROM downloads_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW uploads AS SELECT s.sensor, s.session, r.time, r.filename, r.shasum, r.destination, r.duplicate, r.sid
+  FROM uploads_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW tcpip AS SELECT s.sensor, s.session, r.time, r.dst_ip, r.dst_port, r.orig_ip, r.sid
+  FROM tcpip_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW ttylogs AS SELECT s.sensor, s.session, r.time, r.path, r.shasum, r.size, r.duplicate, r.found, r.sid
+  FROM ttylogs_rows r JOIN sessions s ON s.sid = r.sid;
 )SQL";
 
 // Built after the rows are in: a bulk sort is much cheaper than keeping indexes up to date
-// row by row (the sessions key arrives in random order).
+// row by row (the sessions key arrives in random order). The parts need no sid index:
+// their primary key starts with sid.
 const char* kIndexes = R"SQL(
 CREATE UNIQUE INDEX sessions_key ON sessions(sensor, session);
 CREATE INDEX sessions_src_ip ON sessions(src_ip);
-CREATE INDEX logins_sid ON logins(sid);
-CREATE INDEX commands_sid ON commands(sid);
-CREATE INDEX commands_input ON commands(input);
-CREATE INDEX downloads_sid ON downloads(sid);
-CREATE INDEX downloads_shasum ON downloads(shasum);
-CREATE INDEX ttylogs_sid ON ttylogs(sid);
+CREATE INDEX commands_input ON commands_rows(input);
+CREATE INDEX downloads_shasum ON downloads_rows(shasum);
 )SQL";
 
 struct DocRow {
@@ -131,6 +155,14 @@ const DocRow kDocs[] = {
     {"tcpip", "", "cowrie.direct-tcpip.request: forwarding targets"},
     {"ttylogs", "", "cowrie.log.closed: TTY recordings, named by the SHA-256 of the attacker's input"},
     {"ttylogs", "found", "1 when the recording is among the inputs (matched by the SHA-256 of its content)"},
+    {"logins_rows", "", "storage of the view logins: its rows without sensor and session, keyed by (sid, seq)"},
+    {"commands_rows", "", "storage of the view commands: its rows without sensor and session, keyed by (sid, seq)"},
+    {"downloads_rows", "", "storage of the view downloads: its rows without sensor and session, keyed by (sid, seq)"},
+    {"uploads_rows", "", "storage of the view uploads: its rows without sensor and session, keyed by (sid, seq)"},
+    {"tcpip_rows", "", "storage of the view tcpip: its rows without sensor and session, keyed by (sid, seq)"},
+    {"ttylogs_rows", "", "storage of the view ttylogs: its rows without sensor and session, keyed by (sid, seq)"},
+    {"logins_rows", "seq", "order of the row among its session's rows of this table, from 0 (likewise in the "
+                           "other *_rows tables)"},
 };
 
 }  // namespace
@@ -145,118 +177,193 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_u
 
 SqliteStore::~SqliteStore() = default;
 
+namespace {
+
+// One row of a session's part: the item, its session's sid and its place (seq) among the
+// session's rows of the same table.
+struct PartRow {
+    const Session* s;
+    const Item* it;
+    std::int64_t sid, seq;
+};
+struct SessionRow {
+    const Session* s;
+    std::int64_t sid;
+};
+
+// Rows are inserted kRowsPerInsert at a time with one multi-row INSERT: one sqlite3_step,
+// one cursor open and one statement reset per batch instead of per row. Rows are bound
+// when their batch is stepped, so strings must live until then (session strings do; the
+// timestamps are formatted into a buffer per row of the batch). Rows keep their order.
+constexpr int kRowsPerInsert = 32;
+
+template <class Row>
+class BatchInsert {
+public:
+    using BindFn = void (*)(sqlite3_stmt*, int first, const Row&, char (*times)[kTimestampBufSize]);
+    BatchInsert(Db& db, std::string table, int cols, BindFn bind)
+        : db_(db), table_(std::move(table)), cols_(cols), bind_(bind), full_(db.prepare(sql(kRowsPerInsert))) {
+        rows_.reserve(kRowsPerInsert);
+    }
+    ~BatchInsert() { sqlite3_finalize(full_); }
+    BatchInsert(const BatchInsert&) = delete;
+    BatchInsert& operator=(const BatchInsert&) = delete;
+    void add(const Row& r) {
+        rows_.push_back(r);
+        if (rows_.size() == kRowsPerInsert) flush();
+    }
+    void flush() {
+        if (rows_.empty() || !db_.ok()) return;
+        const bool full = rows_.size() == kRowsPerInsert;
+        sqlite3_stmt* st = full ? full_ : db_.prepare(sql(static_cast<int>(rows_.size())));
+        for (std::size_t i = 0; i < rows_.size(); ++i)
+            bind_(st, static_cast<int>(i) * cols_ + 1, rows_[i], times_[i]);
+        db_.step(st);
+        if (!full) sqlite3_finalize(st);
+        rows_.clear();
+    }
+
+private:
+    std::string sql(int rows) const {
+        std::string one = "(";
+        for (int c = 0; c < cols_; ++c) one += c ? ",?" : "?";
+        one += ")";
+        std::string q = "INSERT INTO " + table_ + " VALUES";
+        for (int r = 0; r < rows; ++r) (q += r ? "," : "") += one;
+        return q;
+    }
+    Db& db_;
+    std::string table_;
+    int cols_;
+    BindFn bind_;
+    sqlite3_stmt* full_;
+    std::vector<Row> rows_;
+    char times_[kRowsPerInsert][2][kTimestampBufSize];
+};
+
+// Timestamps are bound as text, "" for no time (as sessions.jsonl has no null there either).
+void bind_time(sqlite3_stmt* st, int i, Micros t, char* buf) {
+    sqlite3_bind_text(st, i, buf, static_cast<int>(format_timestamp(t, buf)), SQLITE_STATIC);
+}
+
+void bind_session(sqlite3_stmt* st, int f, const SessionRow& r, char (*times)[kTimestampBufSize]) {
+    const Session& s = *r.s;
+    bind_text(st, f + 0, s.sensor);
+    bind_text(st, f + 1, s.session);
+    bind_opt_text(st, f + 2, s.protocol);
+    bind_opt_text(st, f + 3, s.src_ip);
+    bind_opt_int(st, f + 4, s.src_port);
+    bind_opt_text(st, f + 5, s.dst_ip);
+    bind_opt_int(st, f + 6, s.dst_port);
+    bind_time(st, f + 7, s.start, times[0]);
+    bind_time(st, f + 8, s.end, times[1]);
+    sqlite3_bind_double(st, f + 9, std::round(s.duration_s * 1000) / 1000);  // as in sessions.jsonl
+    bind_opt_text(st, f + 10, s.client_version);
+    bind_opt_text(st, f + 11, s.hassh);
+    bind_opt_text(st, f + 12, s.arch);
+    sqlite3_bind_int(st, f + 13, s.closed);
+    bind_text(st, f + 14, end_kind_name(s.end_kind));
+    bind_text(st, f + 15, channel_name(s.channel));
+    sqlite3_bind_int64(st, f + 16, s.login_attempts);
+    sqlite3_bind_int64(st, f + 17, s.login_successes);
+    sqlite3_bind_int64(st, f + 18, s.commands);
+    sqlite3_bind_int64(st, f + 19, s.failed_commands);
+    if (s.commands) {
+        bind_text(st, f + 20, s.last_command);
+        sqlite3_bind_double(st, f + 21, s.secs_after_last_command);
+    } else {
+        sqlite3_bind_null(st, f + 20);
+        sqlite3_bind_null(st, f + 21);
+    }
+    sqlite3_bind_int64(st, f + 22, s.events);
+    sqlite3_bind_int64(st, f + 23, s.late_events);
+    sqlite3_bind_int64(st, f + 24, r.sid);
+}
+
+// The columns every part table starts with: sid, seq, time.
+void bind_part_key(sqlite3_stmt* st, int f, const PartRow& r, char* buf) {
+    sqlite3_bind_int64(st, f, r.sid);
+    sqlite3_bind_int64(st, f + 1, r.seq);
+    bind_time(st, f + 2, r.it->ts, buf);
+}
+void bind_login(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_text(st, f + 3, r.it->a);
+    bind_text(st, f + 4, r.it->b);
+    bind_opt_text(st, f + 5, r.it->c);
+    sqlite3_bind_int(st, f + 6, r.it->flag);
+}
+void bind_command(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_text(st, f + 3, r.it->a);
+    sqlite3_bind_int(st, f + 4, r.s->cmd_failed[static_cast<std::size_t>(r.seq)]);
+}
+void bind_download(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_opt_text(st, f + 3, r.it->a);
+    bind_opt_text(st, f + 4, r.it->b);
+    bind_opt_text(st, f + 5, r.it->c);
+    bind_text(st, f + 6, r.it->kind == ItemKind::Download ? "ok" : "failed");
+    sqlite3_bind_int(st, f + 7, r.it->flag);
+}
+void bind_upload(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_opt_text(st, f + 3, r.it->a);
+    bind_opt_text(st, f + 4, r.it->b);
+    bind_opt_text(st, f + 5, r.it->c);
+    sqlite3_bind_int(st, f + 6, r.it->flag);
+}
+void bind_tcpip(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_opt_text(st, f + 3, r.it->a);
+    bind_opt_int(st, f + 4, r.it->num);
+    bind_opt_text(st, f + 5, r.it->b);
+}
+void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_opt_text(st, f + 3, r.it->a);
+    bind_opt_text(st, f + 4, r.it->b);
+    bind_opt_int(st, f + 5, r.it->num);
+    sqlite3_bind_int(st, f + 6, r.it->flag);
+    sqlite3_bind_int(st, f + 7, !r.it->c.empty());
+}
+
+}  // namespace
+
 std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
     Db& db_ = *this->db_;
-    sqlite3_stmt* ses = db_.prepare("INSERT INTO sessions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    sqlite3_stmt* lg = db_.prepare("INSERT INTO logins VALUES(?,?,?,?,?,?,?,?)");
-    sqlite3_stmt* cm = db_.prepare("INSERT INTO commands VALUES(?,?,?,?,?,?,?)");
-    sqlite3_stmt* dl = db_.prepare("INSERT INTO downloads VALUES(?,?,?,?,?,?,?,?,?)");
-    sqlite3_stmt* up = db_.prepare("INSERT INTO uploads VALUES(?,?,?,?,?,?,?,?)");
-    sqlite3_stmt* tc = db_.prepare("INSERT INTO tcpip VALUES(?,?,?,?,?,?,?)");
-    sqlite3_stmt* tt = db_.prepare("INSERT INTO ttylogs VALUES(?,?,?,?,?,?,?,?,?)");
-    if (!db_.ok()) return db_.error();
-    std::int64_t sid = 0;
-    for (const Session& s : sessions) {
-        ++sid;  // sessions are sorted by start: sid order is time order
-        sqlite3_bind_int64(ses, sqlite3_bind_parameter_count(ses), sid);
-        const std::string start = format_timestamp(s.start), end = format_timestamp(s.end);
-        bind_text(ses, 1, s.sensor);
-        bind_text(ses, 2, s.session);
-        bind_opt_text(ses, 3, s.protocol);
-        bind_opt_text(ses, 4, s.src_ip);
-        bind_opt_int(ses, 5, s.src_port);
-        bind_opt_text(ses, 6, s.dst_ip);
-        bind_opt_int(ses, 7, s.dst_port);
-        bind_text(ses, 8, start);
-        bind_text(ses, 9, end);
-        sqlite3_bind_double(ses, 10, std::round(s.duration_s * 1000) / 1000);  // as in sessions.jsonl
-        bind_opt_text(ses, 11, s.client_version);
-        bind_opt_text(ses, 12, s.hassh);
-        bind_opt_text(ses, 13, s.arch);
-        sqlite3_bind_int(ses, 14, s.closed);
-        bind_text(ses, 15, end_kind_name(s.end_kind));
-        bind_text(ses, 16, channel_name(s.channel));
-        sqlite3_bind_int64(ses, 17, s.login_attempts);
-        sqlite3_bind_int64(ses, 18, s.login_successes);
-        sqlite3_bind_int64(ses, 19, s.commands);
-        sqlite3_bind_int64(ses, 20, s.failed_commands);
-        if (s.commands) {
-            bind_text(ses, 21, s.last_command);
-            sqlite3_bind_double(ses, 22, s.secs_after_last_command);
-        } else {
-            sqlite3_bind_null(ses, 21);
-            sqlite3_bind_null(ses, 22);
-        }
-        sqlite3_bind_int64(ses, 23, s.events);
-        sqlite3_bind_int64(ses, 24, s.late_events);
-        db_.step(ses);
-        std::size_t ci = 0;
-        for (const Item& it : s.items) {
-            sqlite3_stmt* st = nullptr;
-            switch (it.kind) {
-                case ItemKind::Login: st = lg; break;
-                case ItemKind::Command: st = cm; break;
-                case ItemKind::Download:
-                case ItemKind::DownloadFailed: st = dl; break;
-                case ItemKind::Upload: st = up; break;
-                case ItemKind::Tcpip: st = tc; break;
-                case ItemKind::TtyLog: st = tt; break;
-                default: continue;
+    {
+        BatchInsert<SessionRow> ses(db_, "sessions", 25, bind_session);
+        BatchInsert<PartRow> lg(db_, "logins_rows", 7, bind_login);
+        BatchInsert<PartRow> cm(db_, "commands_rows", 5, bind_command);
+        BatchInsert<PartRow> dl(db_, "downloads_rows", 8, bind_download);
+        BatchInsert<PartRow> up(db_, "uploads_rows", 7, bind_upload);
+        BatchInsert<PartRow> tc(db_, "tcpip_rows", 6, bind_tcpip);
+        BatchInsert<PartRow> tt(db_, "ttylogs_rows", 8, bind_ttylog);
+        if (!db_.ok()) return db_.error();
+        std::int64_t sid = 0;
+        for (const Session& s : sessions) {
+            ++sid;  // sessions are sorted by start: sid order is time order
+            ses.add({&s, sid});
+            // items are sorted, so seq counts each table's rows in the session's order
+            std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0;
+            for (const Item& it : s.items) {
+                switch (it.kind) {
+                    case ItemKind::Login: lg.add({&s, &it, sid, n_lg++}); break;
+                    case ItemKind::Command: cm.add({&s, &it, sid, n_cm++}); break;
+                    case ItemKind::Download:
+                    case ItemKind::DownloadFailed: dl.add({&s, &it, sid, n_dl++}); break;
+                    case ItemKind::Upload: up.add({&s, &it, sid, n_up++}); break;
+                    case ItemKind::Tcpip: tc.add({&s, &it, sid, n_tc++}); break;
+                    case ItemKind::TtyLog: tt.add({&s, &it, sid, n_tt++}); break;
+                    default: break;
+                }
             }
-            bind_text(st, 1, s.sensor);
-            bind_text(st, 2, s.session);
-            sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), sid);
-            const std::string when = format_timestamp(it.ts);
-            switch (it.kind) {
-                case ItemKind::Login:
-                    bind_text(st, 3, when);
-                    bind_text(st, 4, it.a);
-                    bind_text(st, 5, it.b);
-                    bind_opt_text(st, 6, it.c);
-                    sqlite3_bind_int(st, 7, it.flag);
-                    break;
-                case ItemKind::Command:
-                    sqlite3_bind_int64(st, 3, static_cast<std::int64_t>(ci));
-                    bind_text(st, 4, when);
-                    bind_text(st, 5, it.a);
-                    sqlite3_bind_int(st, 6, s.cmd_failed[ci]);
-                    ++ci;
-                    break;
-                case ItemKind::Download:
-                case ItemKind::DownloadFailed:
-                    bind_text(st, 3, when);
-                    bind_opt_text(st, 4, it.a);
-                    bind_opt_text(st, 5, it.b);
-                    bind_opt_text(st, 6, it.c);
-                    bind_text(st, 7, it.kind == ItemKind::Download ? "ok" : "failed");
-                    sqlite3_bind_int(st, 8, it.flag);
-                    break;
-                case ItemKind::Upload:
-                case ItemKind::TtyLog:
-                    bind_text(st, 3, when);
-                    bind_opt_text(st, 4, it.a);
-                    bind_opt_text(st, 5, it.b);
-                    if (it.kind == ItemKind::Upload)
-                        bind_opt_text(st, 6, it.c);
-                    else
-                        bind_opt_int(st, 6, it.num);
-                    sqlite3_bind_int(st, 7, it.flag);
-                    if (it.kind == ItemKind::TtyLog) sqlite3_bind_int(st, 8, !it.c.empty());
-                    break;
-                case ItemKind::Tcpip:
-                    bind_text(st, 3, when);
-                    bind_opt_text(st, 4, it.a);
-                    bind_opt_int(st, 5, it.num);
-                    bind_opt_text(st, 6, it.b);
-                    break;
-                default: break;
-            }
-            db_.step(st);
+            if (!db_.ok()) break;
         }
-        if (!db_.ok()) break;
+        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt}) b->flush();
+        ses.flush();
     }
-    for (auto* st : {ses, lg, cm, dl, up, tc, tt}) sqlite3_finalize(st);
-
     db_.exec(kIndexes);
     return db_.ok() ? std::string() : db_.error();
 }

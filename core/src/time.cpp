@@ -1,6 +1,8 @@
 #include "cb/time.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace cb {
 
@@ -109,10 +111,10 @@ void put2(char* p, unsigned v) {
 }
 }  // namespace
 
-// Hand-rolled: this runs several times per session in every writer, and snprintf (and a
-// heap string per call) were a measurable share of a whole run.
-void append_timestamp(std::string& out, Micros t) {
-    if (t == kNoTime) return;
+// Hand-rolled: this runs several times per session in every writer, and snprintf was
+// a measurable share of a whole run.
+std::size_t format_timestamp(Micros t, char* out) {
+    if (t == kNoTime) return 0;
     std::int64_t secs = t / kMicrosPerSecond;
     std::int64_t us = t % kMicrosPerSecond;
     if (us < 0) {
@@ -125,23 +127,28 @@ void append_timestamp(std::string& out, Micros t) {
         rem += 86400;
         --days;
     }
-    const Civil c = civil_from_days(days);
-    if (c.y < 0 || c.y > 9999) {
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "%lld-%02u-%02uT00:00:00.000000Z", static_cast<long long>(c.y), c.m, c.d);
-        out.append(buf);
-        return;
+    // Writers go through sessions in time order: the date of the last call is usually this
+    // one's, so it is kept per thread.
+    thread_local std::int64_t last_day = INT64_MIN;
+    thread_local char last_date[10];
+    if (days != last_day) {
+        const Civil c = civil_from_days(days);
+        if (c.y < 0 || c.y > 9999) {
+            const int n = std::snprintf(out, kTimestampBufSize, "%lld-%02u-%02uT00:00:00.000000Z",
+                                        static_cast<long long>(c.y), c.m, c.d);
+            return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), kTimestampBufSize - 1);
+        }
+        const auto y = static_cast<unsigned>(c.y);
+        put2(last_date, y / 100);
+        put2(last_date + 2, y % 100);
+        last_date[4] = '-';
+        put2(last_date + 5, c.m);
+        last_date[7] = '-';
+        put2(last_date + 8, c.d);
+        last_day = days;
     }
-    const std::size_t at = out.size();
-    out.resize(at + kTimestampChars);
-    char* p = out.data() + at;
-    const auto y = static_cast<unsigned>(c.y);
-    put2(p, y / 100);
-    put2(p + 2, y % 100);
-    p[4] = '-';
-    put2(p + 5, c.m);
-    p[7] = '-';
-    put2(p + 8, c.d);
+    char* p = out;
+    std::memcpy(p, last_date, 10);
     p[10] = 'T';
     put2(p + 11, static_cast<unsigned>(rem / 3600));
     p[13] = ':';
@@ -155,12 +162,17 @@ void append_timestamp(std::string& out, Micros t) {
         u /= 10;
     }
     p[26] = 'Z';
+    return 27;
 }
 
 std::string format_timestamp(Micros t) {
-    std::string out;
-    append_timestamp(out, t);
-    return out;
+    char buf[kTimestampBufSize];
+    return std::string(buf, format_timestamp(t, buf));
+}
+
+void append_timestamp(std::string& out, Micros t) {
+    char buf[kTimestampBufSize];
+    out.append(buf, format_timestamp(t, buf));
 }
 
 std::string format_day(Micros t) {

@@ -1,6 +1,7 @@
 // Timestamps: Cowrie writes ISO 8601 in UTC; we keep microseconds since the Unix epoch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,11 +18,14 @@ inline constexpr Micros kMicrosPerSecond = 1'000'000;
 // "...+0000", and a space instead of 'T'. Returns nullopt for anything else.
 std::optional<Micros> parse_timestamp(std::string_view s);
 
-// "2024-04-05T12:00:01.123456Z" (kTimestampChars long for years 0..9999); "" for kNoTime.
+// "2024-04-05T12:00:01.123456Z"
 std::string format_timestamp(Micros t);
-// The same, appended to `out` without a temporary string (the writers' hot path).
+// The same into a caller's buffer of kTimestampBufSize bytes (no allocation); returns the
+// length (0 for kNoTime, no terminating NUL).
+inline constexpr std::size_t kTimestampBufSize = 48;
+std::size_t format_timestamp(Micros t, char* out);
+// The same, appended to `out` (the writers' hot path).
 void append_timestamp(std::string& out, Micros t);
-inline constexpr std::size_t kTimestampChars = 27;
 // "2024-04-05"
 std::string format_day(Micros t);
 // ISO week "2024-W14"
