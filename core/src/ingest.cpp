@@ -91,15 +91,18 @@ public:
             ++c.sessionless_events;
             return;
         }
+        // One hash per event picks the shard and the slot. Session ids are unique per
+        // session, so they are stored, not interned (a hash-set entry each for nothing).
         const SessionKey probe{ev.sensor, ev.session};
-        auto& shard = shards_[SessionKeyHash{}(probe) % kShards];
-        auto it = shard.find(probe);
-        if (it == shard.end()) {
-            const SessionKey key{pool_.intern(ev.sensor), pool_.intern(ev.session)};
-            it = shard.emplace(key, SessionPartial{}).first;
-            it->second.key = key;
+        const std::uint64_t h = SessionKeyHash{}(probe);
+        SessionMap& shard = shards_[h % kShards];
+        SessionMap::value_type* e = shard.find_hashed(probe, h);
+        if (!e) {
+            const SessionKey key{pool_.intern(ev.sensor), pool_.store(ev.session)};
+            e = &shard.insert_new(key, h);
+            e->second.key = key;
         }
-        it->second.add(ev, pool_);
+        e->second.add(ev, pool_);
     }
 
     void reject(Reject r, std::string_view text) {
@@ -278,7 +281,8 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
     res.pools.resize(threads);
-    std::vector<std::vector<SessionMap>> worker_shards(threads, std::vector<SessionMap>(kShards));
+    std::vector<std::vector<SessionMap>> worker_shards(threads);
+    for (auto& w : worker_shards) w.resize(kShards);
     std::atomic<std::size_t> next{0};
 
     auto work = [&](unsigned w) {
