@@ -235,11 +235,23 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     FieldReader rd(&type_errors_);
     std::string_view timestamp;
     bool have_ts = false;
-    for (auto field : obj) {
+    for (auto field_result : obj) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field)) return reject_from_error(e);
+        // Keys are read in place; only a key with an escape goes through simdjson's
+        // unescaping (a copy into its string buffer). Stage 1 has found the key's closing
+        // quote, so the scan stops inside the line.
         std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return reject_from_error(e);
-        od::value v;
-        if (auto e = field.value().get(v)) return reject_from_error(e);
+        {
+            const char* k0 = field.key().raw();
+            const char* k = k0;
+            while (*k != '"' && *k != '\\') ++k;
+            if (*k == '"')
+                key = std::string_view(k0, static_cast<std::size_t>(k - k0));
+            else if (auto e = field.unescaped_key().get(key))
+                return reject_from_error(e);
+        }
+        od::value v = std::move(field).value();
         simdjson::error_code e = simdjson::SUCCESS;
         if (key.empty()) continue;
         switch (key[0]) {

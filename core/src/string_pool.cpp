@@ -57,7 +57,7 @@ std::string_view StringPool::intern(std::string_view s) {
     for (;; i = (i + 1) & mask) {
         const Slot& slot = slots_[i];
         if (!slot.p) break;
-        if (slot.tag == tag && slot.len == s.size() && std::memcmp(slot.p, s.data(), s.size()) == 0)
+        if (slot.tag == tag && slot.len == s.size() && fast_equal(slot.p, s.data(), s.size()))
             return {slot.p, slot.len};
     }
     if (s.size() > UINT32_MAX) return store(s);  // never deduplicated (lines are at most 1 GiB anyway)

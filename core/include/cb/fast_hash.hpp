@@ -59,4 +59,22 @@ inline std::uint64_t fast_hash(std::string_view s, std::uint64_t seed = 0) {
     return hash_mum(k1 ^ s.size(), hash_mum(a ^ k1, b ^ h ^ k2));
 }
 
+// Equality of two byte ranges of length n, inlined for the short strings of the hot path
+// (session ids, sensor names) instead of a call to memcmp.
+inline bool fast_equal(const char* a, const char* b, std::size_t n) {
+    using namespace detail;
+    if (n >= 8) {
+        if (n > 16) return std::memcmp(a, b, n) == 0;
+        return ((hash_load8(a) ^ hash_load8(b)) | (hash_load8(a + n - 8) ^ hash_load8(b + n - 8))) == 0;
+    }
+    if (n >= 4) return ((hash_load4(a) ^ hash_load4(b)) | (hash_load4(a + n - 4) ^ hash_load4(b + n - 4))) == 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+inline bool fast_equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && fast_equal(a.data(), b.data(), a.size());
+}
+
 }  // namespace cb

@@ -26,7 +26,9 @@ namespace cb {
 
 struct SessionKey {
     std::string_view sensor, session;
-    bool operator==(const SessionKey&) const = default;
+    bool operator==(const SessionKey& o) const {
+        return fast_equal(session, o.session) && fast_equal(sensor, o.sensor);
+    }
 };
 
 // In-memory only (see fast_hash.hpp): shard choice and table slots, never output order.
