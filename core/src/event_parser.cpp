@@ -327,7 +327,7 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
     if (!have_ts) return Reject::BadTimestamp;
-    auto ts = parse_timestamp(timestamp);
+    auto ts = parse_timestamp(timestamp, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;
     ev->type = event_type_from_id(ev->eventid);
