@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <tuple>
 
 #include "cb/basic_tables.hpp"
 #include "cb/report_html.hpp"
@@ -59,43 +60,84 @@ private:
 
 InputSet scan_inputs(const std::vector<std::string>& inputs) { return expand_inputs(inputs); }
 
+// Orders the partials first (by the same key as session_less, known before finalize),
+// then finalizes each one straight into its final slot, in parallel: every Session is
+// written once instead of being sorted and moved through a k-way merge.
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads) {
-    std::vector<std::vector<Session>> parts(shards.size());
+    struct Ref {
+        Micros start;
+        std::string_view sensor, session;
+        std::uint32_t shard, idx;
+    };
+    auto ref_less = [](const Ref& a, const Ref& b) {
+        if (a.start != b.start) return a.start < b.start;
+        return std::tie(a.sensor, a.session) < std::tie(b.sensor, b.session);
+    };
+    auto run = [&](auto&& work) {
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+        work();
+        for (auto& t : pool) t.join();
+    };
+    std::vector<std::vector<Ref>> refs(shards.size());
     std::atomic<std::size_t> next{0};
-    auto work = [&] {
+    run([&] {
         for (;;) {
             const std::size_t s = next.fetch_add(1);
             if (s >= shards.size()) break;
-            parts[s].reserve(shards[s].size());
-            for (auto& [k, p] : shards[s]) parts[s].push_back(finalize(std::move(p), opt));
-            SessionMap().swap(shards[s]);
-            std::sort(parts[s].begin(), parts[s].end(), session_less);
+            std::vector<Ref>& r = refs[s];
+            r.reserve(shards[s].size());
+            for (std::size_t i = 0; i < shards[s].size(); ++i) {
+                const SessionPartial& p = shards[s].at(i).second;
+                // finalize(): start is the connect time, or the first event's without one.
+                const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
+                r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
+                             static_cast<std::uint32_t>(i)});
+            }
+            std::sort(r.begin(), r.end(), ref_less);
         }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    // k-way merge of the sorted parts: each session is moved once.
+    });
+    // k-way merge of the sorted reference lists (small records, each moved once).
     std::size_t total = 0;
-    for (const auto& p : parts) total += p.size();
-    std::vector<Session> all;
-    all.reserve(total);
-    std::vector<std::size_t> pos(parts.size(), 0);
-    auto later = [&](std::size_t a, std::size_t b) { return session_less(parts[b][pos[b]], parts[a][pos[a]]); };
+    for (const auto& r : refs) total += r.size();
+    std::vector<Ref> order;
+    order.reserve(total);
+    std::vector<std::size_t> pos(refs.size(), 0);
+    auto later = [&](std::size_t a, std::size_t b) { return ref_less(refs[b][pos[b]], refs[a][pos[a]]); };
     std::vector<std::size_t> heap;
-    for (std::size_t i = 0; i < parts.size(); ++i)
-        if (!parts[i].empty()) heap.push_back(i);
+    for (std::size_t i = 0; i < refs.size(); ++i)
+        if (!refs[i].empty()) heap.push_back(i);
     std::make_heap(heap.begin(), heap.end(), later);
     while (!heap.empty()) {
         std::pop_heap(heap.begin(), heap.end(), later);
         const std::size_t i = heap.back();
-        all.push_back(std::move(parts[i][pos[i]++]));
-        if (pos[i] < parts[i].size())
+        order.push_back(refs[i][pos[i]++]);
+        if (pos[i] < refs[i].size())
             std::push_heap(heap.begin(), heap.end(), later);
         else
             heap.pop_back();
     }
+    refs.clear();
+    refs.shrink_to_fit();
+    std::vector<Session> all(total);
+    constexpr std::size_t kBlock = 4096;
+    std::atomic<std::size_t> next_block{0};
+    run([&] {
+        for (;;) {
+            const std::size_t b = next_block.fetch_add(1) * kBlock;
+            if (b >= total) break;
+            for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
+                all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
+        }
+    });
+    next.store(0);
+    run([&] {
+        for (;;) {
+            const std::size_t s = next.fetch_add(1);
+            if (s >= shards.size()) break;
+            SessionMap().swap(shards[s]);
+        }
+    });
     return all;
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 #include "cb/text.hpp"
 
@@ -81,14 +82,26 @@ bool parse_double_text(std::string_view s, double* out) {
     return true;
 }
 
+// Key comparison with a compile-time length: the compiler turns it into a few loads.
+template <std::size_t N>
+inline bool is(std::string_view k, const char (&lit)[N]) {
+    return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
 class FieldReader {
 public:
     explicit FieldReader(std::uint64_t* type_errors) : type_errors_(type_errors) {}
 
     simdjson::error_code str(od::value v, std::string_view* out) {
+        // Strings are the common case: try them first; a wrong type consumes nothing.
+        auto r = v.get_string();
+        if (!r.error()) {
+            *out = r.value_unsafe();
+            return simdjson::SUCCESS;
+        }
+        if (r.error() != simdjson::INCORRECT_TYPE) return r.error();
         od::json_type t;
         if (auto e = v.type().get(t)) return e;
-        if (t == od::json_type::string) return v.get_string().get(*out);
         if (t != od::json_type::null) ++*type_errors_;
         return simdjson::SUCCESS;
     }
@@ -222,78 +235,90 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     FieldReader rd(&type_errors_);
     std::string_view timestamp;
     bool have_ts = false;
-    for (auto field : obj) {
+    for (auto field_result : obj) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field)) return reject_from_error(e);
+        // Keys are read in place; only a key with an escape goes through simdjson's
+        // unescaping (a copy into its string buffer). Stage 1 has found the key's closing
+        // quote, so the scan stops inside the line.
         std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return reject_from_error(e);
-        od::value v;
-        if (auto e = field.value().get(v)) return reject_from_error(e);
+        {
+            const char* k0 = field.key().raw();
+            const char* k = k0;
+            while (*k != '"' && *k != '\\') ++k;
+            if (*k == '"')
+                key = std::string_view(k0, static_cast<std::size_t>(k - k0));
+            else if (auto e = field.unescaped_key().get(key))
+                return reject_from_error(e);
+        }
+        od::value v = std::move(field).value();
         simdjson::error_code e = simdjson::SUCCESS;
         if (key.empty()) continue;
         switch (key[0]) {
             case 'a':
-                if (key == "arch") e = rd.str(v, &ev->arch);
+                if (is(key, "arch")) e = rd.str(v, &ev->arch);
                 break;
             case 'd':
-                if (key == "dst_ip") e = rd.str(v, &ev->dst_ip);
-                else if (key == "dst_port") e = rd.integer(v, &ev->dst_port);
-                else if (key == "duration") { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
-                else if (key == "duration_ms") {
+                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
+                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
+                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
+                else if (is(key, "duration_ms")) {
                     std::int64_t ms = -1;
                     e = rd.integer(v, &ms);
                     if (ms >= 0) ev->duration_us = ms * 1000;
-                } else if (key == "destfile") e = rd.str(v, &ev->destfile);
-                else if (key == "duplicate") e = rd.boolean(v, &ev->duplicate);
+                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
+                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
                 break;
             case 'e':
-                if (key == "eventid") e = rd.str(v, &ev->eventid);
+                if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
                 break;
             case 'f':
-                if (key == "fingerprint") e = rd.str(v, &ev->fingerprint);
-                else if (key == "filename") e = rd.str(v, &ev->filename);
+                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
+                else if (is(key, "filename")) e = rd.str(v, &ev->filename);
                 break;
             case 'h':
-                if (key == "hassh") e = rd.str(v, &ev->hassh);
-                else if (key == "height") e = rd.integer(v, &ev->height);
+                if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
+                else if (is(key, "height")) e = rd.integer(v, &ev->height);
                 break;
             case 'i':
-                if (key == "input") e = rd.str(v, &ev->input);
+                if (is(key, "input")) e = rd.str(v, &ev->input);
                 break;
             case 'l':
-                if (key == "late") e = rd.boolean(v, &ev->late);
+                if (is(key, "late")) e = rd.boolean(v, &ev->late);
                 break;
             case 'o':
-                if (key == "outfile") e = rd.str(v, &ev->outfile);
-                else if (key == "orig_ip") e = rd.str(v, &ev->orig_ip);
-                else if (key == "orig_port") e = rd.integer(v, &ev->orig_port);
+                if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
+                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
+                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
                 break;
             case 'p':
-                if (key == "password") e = rd.str(v, &ev->password);
-                else if (key == "protocol") e = rd.str(v, &ev->protocol);
+                if (is(key, "password")) e = rd.str(v, &ev->password);
+                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
                 break;
             case 's':
-                if (key == "session") e = rd.str(v, &ev->session);
-                else if (key == "sensor") e = rd.str(v, &ev->sensor);
-                else if (key == "src_ip") e = rd.str(v, &ev->src_ip);
-                else if (key == "src_port") e = rd.integer(v, &ev->src_port);
-                else if (key == "shasum") e = rd.str(v, &ev->shasum);
-                else if (key == "size") e = rd.integer(v, &ev->size);
+                if (is(key, "session")) e = rd.str(v, &ev->session);
+                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
+                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
+                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
+                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
+                else if (is(key, "size")) e = rd.integer(v, &ev->size);
                 break;
             case 't':
-                if (key == "timestamp") {
+                if (is(key, "timestamp")) {
                     e = rd.str(v, &timestamp);
                     have_ts = true;
-                } else if (key == "ttylog") e = rd.str(v, &ev->ttylog);
-                else if (key == "type") e = rd.str(v, &ev->key_type);
+                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
+                else if (is(key, "type")) e = rd.str(v, &ev->key_type);
                 break;
             case 'u':
-                if (key == "username") e = rd.str(v, &ev->username);
-                else if (key == "url") e = rd.str(v, &ev->url);
+                if (is(key, "username")) e = rd.str(v, &ev->username);
+                else if (is(key, "url")) e = rd.str(v, &ev->url);
                 break;
             case 'v':
-                if (key == "version") e = rd.str(v, &ev->version);
+                if (is(key, "version")) e = rd.str(v, &ev->version);
                 break;
             case 'w':
-                if (key == "width") e = rd.integer(v, &ev->width);
+                if (is(key, "width")) e = rd.integer(v, &ev->width);
                 break;
             default:
                 break;
@@ -302,7 +327,7 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
     if (!have_ts) return Reject::BadTimestamp;
-    auto ts = parse_timestamp(timestamp);
+    auto ts = parse_timestamp(timestamp, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;
     ev->type = event_type_from_id(ev->eventid);

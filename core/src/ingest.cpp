@@ -42,6 +42,7 @@ public:
         report_ = report;
         lineno_ = 0;
         eventid_counts_.clear();
+        other_counts_.clear();
         type_counts_.fill(0);
         repairs_before_ = parser_.utf8_repairs();
         type_errors_before_ = parser_.type_errors();
@@ -51,6 +52,7 @@ public:
         auto& c = report_->counts;
         c.utf8_repairs += parser_.utf8_repairs() - repairs_before_;
         c.type_errors += parser_.type_errors() - type_errors_before_;
+        for (const auto& [k, v] : other_counts_) c.by_eventid[std::string(k)] += v;
         for (const auto& [k, v] : eventid_counts_) c.by_eventid[std::string(k)] += v;
         for (std::size_t i = 1; i < type_counts_.size(); ++i)
             if (type_counts_[i]) c.by_eventid[std::string(event_id_name(static_cast<EventType>(i)))] += type_counts_[i];
@@ -75,7 +77,7 @@ public:
             return;
         }
         ++c.lines;
-        Event ev;
+        Event& ev = ev_;
         Reject r = parser_.parse(std::string_view(p, n), capacity, &ev);
         if (r == Reject::InvalidJson && no_newline) r = Reject::TruncatedLine;
         if (r != Reject::None) {
@@ -84,22 +86,25 @@ public:
         }
         ++c.events;
         if (ev.type == EventType::Other)
-            ++eventid_counts_[pool_.intern(ev.eventid)];
+            ++count_other(ev.eventid);
         else
             ++type_counts_[static_cast<std::size_t>(ev.type)];
         if (ev.session.empty()) {
             ++c.sessionless_events;
             return;
         }
+        // One hash per event picks the shard and the slot. Session ids are unique per
+        // session, so they are stored, not interned (a hash-set entry each for nothing).
         const SessionKey probe{ev.sensor, ev.session};
-        auto& shard = shards_[SessionKeyHash{}(probe) % kShards];
-        auto it = shard.find(probe);
-        if (it == shard.end()) {
-            const SessionKey key{pool_.intern(ev.sensor), pool_.intern(ev.session)};
-            it = shard.emplace(key, SessionPartial{}).first;
-            it->second.key = key;
+        const std::uint64_t h = SessionKeyHash{}(probe);
+        SessionMap& shard = shards_[h % kShards];
+        SessionMap::value_type* e = shard.find_hashed(probe, h);
+        if (!e) {
+            const SessionKey key{pool_.intern(ev.sensor), pool_.store(ev.session)};
+            e = &shard.insert_new(key, h);
+            e->second.key = key;
         }
-        it->second.add(ev, pool_);
+        e->second.add(ev, pool_);
     }
 
     void reject(Reject r, std::string_view text) {
@@ -108,6 +113,15 @@ public:
         for (const auto& s : report_->samples) have += s.reason == r;
         if (have < samples_per_reason_)
             report_->samples.push_back({r, report_->file.path, lineno_, std::string(text.substr(0, 120))});
+    }
+
+    // Unmodelled event ids are few (telnet options, client vars): a short list scanned
+    // linearly, then a hash map for hostile inputs with many distinct ids.
+    std::uint64_t& count_other(std::string_view id) {
+        for (auto& [k, v] : other_counts_)
+            if (k == id) return v;
+        if (other_counts_.size() < 16) return other_counts_.emplace_back(pool_.intern(id), 0).second;
+        return eventid_counts_[pool_.intern(id)];
     }
 
     std::uint64_t lineno() const { return lineno_; }
@@ -121,7 +135,9 @@ private:
     FileReport* report_ = nullptr;
     std::uint64_t lineno_ = 0;
     std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
+    std::vector<std::pair<std::string_view, std::uint64_t>> other_counts_;
     std::unordered_map<std::string_view, std::uint64_t> eventid_counts_;
+    Event ev_;  // reused: parse() resets it
     std::array<std::uint64_t, kEventTypeCount> type_counts_{};
 };
 
@@ -134,10 +150,31 @@ struct Range {
     std::uint64_t stop_at = UINT64_MAX;  // no line starting at or after this source offset
 };
 
+// A worker's read buffer, reused for every file it reads: allocated without zero-filling
+// (only the padding is cleared once), so a task costs neither a memset nor fresh page faults.
+class ReadBuffer {
+public:
+    char* data() { return data_.get(); }
+    std::size_t capacity() const { return cap_; }  // usable bytes; SIMDJSON_PADDING more follow
+    // Ensures at least n usable bytes, keeping the first `keep` bytes.
+    void reserve(std::size_t n, std::size_t keep) {
+        if (n <= cap_ && data_) return;
+        std::unique_ptr<char[]> fresh(new char[n + simdjson::SIMDJSON_PADDING]);
+        if (keep) std::memcpy(fresh.get(), data_.get(), keep);
+        std::memset(fresh.get() + n, 0, simdjson::SIMDJSON_PADDING);
+        data_ = std::move(fresh);
+        cap_ = n;
+    }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t cap_ = 0;
+};
+
 void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atomic<std::uint64_t>* progress,
-                FileReport& report, Range range = {}) {
-    std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
-    std::size_t cap = kChunk;  // usable bytes (the rest is padding)
+                FileReport& report, ReadBuffer& buf, Range range = {}) {
+    buf.reserve(kChunk, 0);
+    std::size_t cap = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
     std::size_t have = 0;
     bool eof = false;
     bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
@@ -162,7 +199,7 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
         }
         std::size_t pos = 0;
         const char* base = buf.data();
-        const char* end_alloc = base + buf.size();
+        const char* end_alloc = base + buf.capacity() + simdjson::SIMDJSON_PADDING;
         while (pos < have) {
             if (!skipping && consumed + pos >= range.stop_at) {
                 done = true;
@@ -201,7 +238,7 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
                 continue;
             }
             cap *= 2;
-            buf.resize(cap + simdjson::SIMDJSON_PADDING);
+            buf.reserve(cap, have);
             continue;
         }
         std::memmove(buf.data(), buf.data() + pos, have - pos);
@@ -236,7 +273,8 @@ void ingest_buffer(std::string_view data, const std::string& name, EventParser& 
     report.file.path = name;
     LineSink sink(parser, pool, shards, samples_per_reason);
     sink.begin_file(&report);
-    read_lines(src, sink, std::size_t{1} << 30, nullptr, report);
+    ReadBuffer buf;
+    read_lines(src, sink, std::size_t{1} << 30, nullptr, report, buf);
     sink.end_file();
     for (auto& shard : shards)
         for (auto& [k, p] : shard) {
@@ -278,12 +316,14 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
     res.pools.resize(threads);
-    std::vector<std::vector<SessionMap>> worker_shards(threads, std::vector<SessionMap>(kShards));
+    std::vector<std::vector<SessionMap>> worker_shards(threads);
+    for (auto& w : worker_shards) w.resize(kShards);
     std::atomic<std::size_t> next{0};
 
     auto work = [&](unsigned w) {
         EventParser parser(opt.max_line_bytes);
         LineSink sink(parser, res.pools[w], worker_shards[w], opt.samples_per_reason);
+        ReadBuffer buf;
         for (;;) {
             const std::size_t n = next.fetch_add(1);
             if (n >= schedule.size()) break;
@@ -305,7 +345,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
                 continue;
             }
             sink.begin_file(&report);
-            read_lines(*src, sink, opt.max_line_bytes, opt.progress_bytes, report, range);
+            read_lines(*src, sink, opt.max_line_bytes, opt.progress_bytes, report, buf, range);
             sink.end_file();
             if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
         }

@@ -174,6 +174,9 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
     s.items = std::move(p.items);
     std::sort(s.items.begin(), s.items.end(), item_less);
 
+    std::size_t n_commands = 0;
+    for (const Item& it : s.items) n_commands += it.kind == ItemKind::Command;
+    s.cmd_failed.reserve(n_commands);
     bool logged_in = false;
     std::ptrdiff_t last_cmd = -1;
     for (const Item& it : s.items) {

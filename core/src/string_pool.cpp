@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "cb/fast_hash.hpp"
+
 namespace cb {
 
 namespace {
@@ -33,12 +35,35 @@ std::string_view StringPool::store(std::string_view s) {
     return {p, s.size()};
 }
 
+void StringPool::grow() {
+    std::vector<Slot> old = std::move(slots_);
+    const std::size_t cap = old.empty() ? 1024 : old.size() * 2;
+    slots_.assign(cap, Slot{});
+    const std::size_t mask = cap - 1;
+    for (const Slot& s : old) {
+        if (!s.p) continue;
+        std::size_t i = s.tag & mask;
+        while (slots_[i].p) i = (i + 1) & mask;
+        slots_[i] = s;
+    }
+}
+
 std::string_view StringPool::intern(std::string_view s) {
     if (s.empty()) return {};
-    auto it = set_.find(s);
-    if (it != set_.end()) return *it;
-    std::string_view v = store(s);
-    set_.insert(v);
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    const auto tag = static_cast<std::uint32_t>(fast_hash(s));
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = tag & mask;
+    for (;; i = (i + 1) & mask) {
+        const Slot& slot = slots_[i];
+        if (!slot.p) break;
+        if (slot.tag == tag && slot.len == s.size() && fast_equal(slot.p, s.data(), s.size()))
+            return {slot.p, slot.len};
+    }
+    if (s.size() > UINT32_MAX) return store(s);  // never deduplicated (lines are at most 1 GiB anyway)
+    const std::string_view v = store(s);
+    slots_[i] = Slot{v.data(), static_cast<std::uint32_t>(v.size()), tag};
+    ++count_;
     return v;
 }
 

@@ -50,16 +50,27 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 }  // namespace
 
-std::optional<Micros> parse_timestamp(std::string_view s) {
-    int y, mo, d, h, mi, sec;
-    if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
-        !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
+namespace {
+
+// Days since the epoch of a valid "YYYY-MM-DD" prefix (the caller checked s.size() >= 19).
+std::optional<std::int64_t> parse_date(std::string_view s) {
+    int y, mo, d;
+    if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
     static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > kDays[mo - 1] + (mo == 2 && leap)) return std::nullopt;
+    return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+}
+
+// Everything after the date, given its day number.
+std::optional<Micros> parse_time_of_day(std::string_view s, std::int64_t days) {
+    int h, mi, sec;
+    if ((s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) ||
+        s[16] != ':' || !digits(s, 17, 2, sec))
+        return std::nullopt;
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
     std::size_t pos = 19;
     std::int64_t frac = 0;
     if (pos < s.size() && s[pos] == '.') {
@@ -91,9 +102,29 @@ std::optional<Micros> parse_timestamp(std::string_view s) {
         }
     }
     if (pos != s.size()) return std::nullopt;
-    const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
     return secs * kMicrosPerSecond + frac;
+}
+
+}  // namespace
+
+std::optional<Micros> parse_timestamp(std::string_view s) {
+    if (s.size() < 19) return std::nullopt;
+    const auto days = parse_date(s);
+    if (!days) return std::nullopt;
+    return parse_time_of_day(s, *days);
+}
+
+std::optional<Micros> parse_timestamp(std::string_view s, TimestampCache& cache) {
+    if (s.size() < 19) return std::nullopt;
+    if (!cache.valid || std::memcmp(s.data(), cache.date, sizeof cache.date) != 0) {
+        const auto days = parse_date(s);
+        if (!days) return std::nullopt;
+        std::memcpy(cache.date, s.data(), sizeof cache.date);
+        cache.days = *days;
+        cache.valid = true;
+    }
+    return parse_time_of_day(s, cache.days);
 }
 
 std::int64_t day_number(Micros t) {

@@ -102,3 +102,54 @@ TEST(Session, JsonRecordHasTheContractKeys) {
                             "\"end_kind\":\"unknown\"", "\"last_command\":null", "\"secs_after_last_command\":null"})
         EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
 }
+
+TEST(SessionMap, FindInsertIterateAcrossGrowth) {
+    StringPool pool;
+    SessionMap m;
+    constexpr int kN = 100000;
+    for (int i = 0; i < kN; ++i) {
+        const std::string id = "s" + std::to_string(i);
+        const SessionKey k{pool.intern(i % 3 ? "a" : "b"), pool.store(id)};
+        const std::uint64_t h = SessionKeyHash{}(k);
+        ASSERT_EQ(m.find_hashed(k, h), nullptr);
+        m.insert_new(k, h).second.events = static_cast<std::uint32_t>(i);
+    }
+    ASSERT_EQ(m.size(), static_cast<std::size_t>(kN));
+    for (int i = 0; i < kN; i += 7) {
+        const std::string id = "s" + std::to_string(i);
+        auto it = m.find(SessionKey{i % 3 ? "a" : "b", id});
+        ASSERT_NE(it, m.end());
+        EXPECT_EQ(it->second.events, static_cast<std::uint32_t>(i));
+        EXPECT_EQ(m.find(SessionKey{i % 3 ? "b" : "a", id}), m.end());
+    }
+    auto [it, inserted] = m.try_emplace(SessionKey{"a", "s1"}, SessionPartial{});
+    EXPECT_FALSE(inserted);
+    EXPECT_EQ(it->second.events, 1u);
+    std::size_t n = 0;
+    std::uint64_t sum = 0;
+    for (const auto& [k, p] : m) {
+        ++n;
+        sum += p.events;
+    }
+    EXPECT_EQ(n, static_cast<std::size_t>(kN));
+    EXPECT_EQ(sum, std::uint64_t{kN} * (kN - 1) / 2);
+    SessionMap moved = std::move(m);
+    EXPECT_EQ(moved.size(), static_cast<std::size_t>(kN));
+    SessionMap().swap(moved);
+    EXPECT_TRUE(moved.empty());
+}
+
+TEST(StringPool, InternDeduplicatesAcrossGrowth) {
+    StringPool pool;
+    std::vector<std::string_view> first;
+    for (int i = 0; i < 50000; ++i) first.push_back(pool.intern("value-" + std::to_string(i)));
+    for (int i = 0; i < 50000; ++i) {
+        const std::string_view v = pool.intern("value-" + std::to_string(i));
+        EXPECT_EQ(v.data(), first[static_cast<std::size_t>(i)].data());
+        EXPECT_EQ(v, "value-" + std::to_string(i));
+    }
+    EXPECT_EQ(pool.distinct(), 50000u);
+    EXPECT_TRUE(pool.intern("").empty());
+    const std::string big(1 << 20, 'x');
+    EXPECT_EQ(pool.intern(big).data(), pool.intern(big).data());
+}

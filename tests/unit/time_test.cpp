@@ -34,3 +34,14 @@ TEST(Time, DaysAndWeeks) {
     EXPECT_EQ(format_iso_week(*parse_timestamp("2021-01-03T12:00:00Z")), "2020-W53");
     EXPECT_EQ(format_day(*parse_timestamp("1969-12-31T23:59:59Z")), "1969-12-31");
 }
+
+TEST(Time, CachedParseAgreesWithPlainParse) {
+    const char* cases[] = {"2017-02-11T10:50:44.693595Z", "2017-02-11T10:50:45Z", "2017-02-11T12:50:44.693595+0200",
+                           "2017-02-11 10:50:44.693595",  "2017-02-11T25:50:44Z", "2017-02-11T10:50:44Zjunk",
+                           "2017-02-11T10:50:44.",        "2024-02-30T00:00:03Z", "2024-02-29T00:00:03Z",
+                           "2024-02-29T00:00:03Z",        "2024-02-29",           "2024-02-29X00:00:03Z",
+                           "yesterday",                   "",                     "2017-02-11T10:50:44.1Z"};
+    TimestampCache cache;
+    for (int round = 0; round < 2; ++round)
+        for (const char* c : cases) EXPECT_EQ(parse_timestamp(c, cache), parse_timestamp(c)) << c;
+}

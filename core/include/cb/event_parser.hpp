@@ -44,6 +44,7 @@ private:
     simdjson::dom::parser validator_;  // only for lines already rejected: why were they?
     std::string repaired_;
     simdjson::padded_string repaired_padded_;
+    TimestampCache ts_cache_;
     std::size_t max_line_bytes_;
     std::uint64_t utf8_repairs_ = 0;
     std::uint64_t type_errors_ = 0;

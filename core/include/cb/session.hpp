@@ -8,11 +8,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <new>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cb/event.hpp"
+#include "cb/fast_hash.hpp"
 #include "cb/string_pool.hpp"
 #include "cb/time.hpp"
 
@@ -20,15 +26,14 @@ namespace cb {
 
 struct SessionKey {
     std::string_view sensor, session;
-    bool operator==(const SessionKey&) const = default;
+    bool operator==(const SessionKey& o) const {
+        return fast_equal(session, o.session) && fast_equal(sensor, o.sensor);
+    }
 };
 
+// In-memory only (see fast_hash.hpp): shard choice and table slots, never output order.
 struct SessionKeyHash {
-    std::size_t operator()(const SessionKey& k) const noexcept {
-        const std::size_t a = std::hash<std::string_view>{}(k.sensor);
-        const std::size_t b = std::hash<std::string_view>{}(k.session);
-        return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-    }
+    std::uint64_t operator()(const SessionKey& k) const noexcept { return fast_hash(k.session, fast_hash(k.sensor)); }
 };
 
 enum class ItemKind : std::uint8_t { Login, Command, CommandFailed, Download, DownloadFailed, Upload, Tcpip, TtyLog };
@@ -108,7 +113,151 @@ struct SessionPartial {
     void merge(SessionPartial&& other);
 };
 
-using SessionMap = std::unordered_map<SessionKey, SessionPartial, SessionKeyHash>;
+// SessionKey → SessionPartial: an open-addressing index (hash tag + entry number) over
+// entries stored in chunks that double in size, so entries never move once built and a
+// lookup whose hash is already known (the ingest computes it once per event for the
+// shard choice) hashes nothing. The subset of std::unordered_map's interface the code
+// uses; iteration is in insertion order.
+class SessionMap {
+public:
+    using value_type = std::pair<SessionKey, SessionPartial>;
+
+    template <bool Const>
+    class Iter {
+    public:
+        using Map = std::conditional_t<Const, const SessionMap, SessionMap>;
+        using reference = std::conditional_t<Const, const value_type&, value_type&>;
+        using pointer = std::conditional_t<Const, const value_type*, value_type*>;
+        Iter() = default;
+        Iter(Map* m, std::size_t i) : m_(m), i_(i) {}
+        reference operator*() const { return m_->at(i_); }
+        pointer operator->() const { return &m_->at(i_); }
+        Iter& operator++() {
+            ++i_;
+            return *this;
+        }
+        bool operator==(const Iter& o) const { return i_ == o.i_; }
+
+    private:
+        Map* m_ = nullptr;
+        std::size_t i_ = 0;
+    };
+    using iterator = Iter<false>;
+    using const_iterator = Iter<true>;
+
+    SessionMap() = default;
+    SessionMap(const SessionMap&) = delete;
+    SessionMap& operator=(const SessionMap&) = delete;
+    SessionMap(SessionMap&& o) noexcept { swap(o); }
+    SessionMap& operator=(SessionMap&& o) noexcept {
+        SessionMap tmp(std::move(o));
+        swap(tmp);
+        return *this;
+    }
+    ~SessionMap() { clear(); }
+
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    iterator begin() { return {this, 0}; }
+    iterator end() { return {this, size_}; }
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size_}; }
+
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    // Entry number of k, or npos; h must be SessionKeyHash{}(k).
+    std::size_t find_index(const SessionKey& k, std::uint64_t h) const {
+        if (slots_.empty()) return npos;
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+            const std::uint64_t s = slots_[i];
+            if (!s) return npos;
+            if (static_cast<std::uint32_t>(s >> 32) == tag) {
+                const std::size_t e = static_cast<std::uint32_t>(s) - 1;
+                if (at(e).first == k) return e;
+            }
+        }
+    }
+    value_type* find_hashed(const SessionKey& k, std::uint64_t h) {
+        const std::size_t e = find_index(k, h);
+        return e == npos ? nullptr : &at(e);
+    }
+    // Adds a key that is not in the map yet, with a default partial.
+    value_type& insert_new(const SessionKey& k, std::uint64_t h) {
+        if ((size_ + 1) * 2 > slots_.size()) grow_slots();
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = tag & mask;
+        while (slots_[i]) i = (i + 1) & mask;
+        slots_[i] = (std::uint64_t{tag} << 32) | (size_ + 1);
+        value_type* e = slot_for(size_);
+        ::new (static_cast<void*>(e)) value_type(std::piecewise_construct, std::forward_as_tuple(k), std::forward_as_tuple());
+        ++size_;
+        return *e;
+    }
+
+    iterator find(const SessionKey& k) {
+        const std::size_t e = find_index(k, SessionKeyHash{}(k));
+        return e == npos ? end() : iterator{this, e};
+    }
+    std::pair<iterator, bool> try_emplace(const SessionKey& k, SessionPartial&& p) {
+        const std::uint64_t h = SessionKeyHash{}(k);
+        if (const std::size_t e = find_index(k, h); e != npos) return {iterator{this, e}, false};
+        insert_new(k, h).second = std::move(p);
+        return {iterator{this, size_ - 1}, true};
+    }
+    std::pair<iterator, bool> try_emplace(const SessionKey& k) { return try_emplace(k, SessionPartial{}); }
+    SessionPartial& operator[](const SessionKey& k) { return try_emplace(k).first->second; }
+
+    void clear() {
+        for (std::size_t i = 0; i < size_; ++i) at(i).~value_type();
+        for (std::size_t c = 0; c < chunks_.size(); ++c)
+            ::operator delete(static_cast<void*>(chunks_[c]), std::align_val_t{alignof(value_type)});
+        chunks_.clear();
+        slots_.clear();
+        size_ = 0;
+    }
+    void swap(SessionMap& o) noexcept {
+        chunks_.swap(o.chunks_);
+        slots_.swap(o.slots_);
+        std::swap(size_, o.size_);
+    }
+
+    value_type& at(std::size_t i) {
+        const std::size_t c = chunk_of(i);
+        return chunks_[c][i + kFirst - (std::size_t{kFirst} << c)];
+    }
+    const value_type& at(std::size_t i) const { return const_cast<SessionMap*>(this)->at(i); }
+
+private:
+    static constexpr std::size_t kFirst = 16;  // entries in chunk 0; chunk c holds kFirst << c
+    static std::size_t chunk_of(std::size_t i) {
+        return static_cast<std::size_t>(63 - __builtin_clzll(i + kFirst)) - 4;  // log2(kFirst) == 4
+    }
+    value_type* slot_for(std::size_t i) {
+        const std::size_t c = chunk_of(i);
+        if (c >= chunks_.size())
+            chunks_.push_back(static_cast<value_type*>(
+                ::operator new(sizeof(value_type) * (kFirst << c), std::align_val_t{alignof(value_type)})));
+        return &chunks_[c][i + kFirst - (std::size_t{kFirst} << c)];
+    }
+    void grow_slots() {
+        const std::size_t cap = slots_.empty() ? 64 : slots_.size() * 2;
+        std::vector<std::uint64_t> fresh(cap, 0);
+        const std::size_t mask = cap - 1;
+        for (const std::uint64_t s : slots_) {
+            if (!s) continue;
+            std::size_t i = static_cast<std::uint32_t>(s >> 32) & mask;
+            while (fresh[i]) i = (i + 1) & mask;
+            fresh[i] = s;
+        }
+        slots_.swap(fresh);
+    }
+
+    std::vector<value_type*> chunks_;
+    std::vector<std::uint64_t> slots_;  // (tag << 32) | (entry number + 1); 0: empty
+    std::size_t size_ = 0;
+};
 
 enum class EndKind : std::uint8_t { Exit, Disconnect, Timeout, Unknown };
 std::string_view end_kind_name(EndKind k);

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string_view>
-#include <unordered_set>
+#include <cstdint>
 #include <vector>
 
 namespace cb {
@@ -27,14 +27,24 @@ public:
     // Copies s into the pool without deduplication (for one-off large values).
     std::string_view store(std::string_view s);
     std::size_t bytes_used() const { return bytes_; }
+    std::size_t distinct() const { return count_; }
 
 private:
+    // One slot of the open-addressing set: the low 32 bits of the hash pick the slot
+    // (the table never exceeds 2^31 slots) and filter compares.
+    struct Slot {
+        const char* p = nullptr;
+        std::uint32_t len = 0;
+        std::uint32_t tag = 0;
+    };
     char* allocate(std::size_t n);
+    void grow();
     std::vector<std::unique_ptr<char[]>> blocks_;
     char* cur_ = nullptr;
     std::size_t left_ = 0;
     std::size_t bytes_ = 0;
-    std::unordered_set<std::string_view> set_;
+    std::vector<Slot> slots_;  // size is 0 or a power of two; p == nullptr: empty
+    std::size_t count_ = 0;
 };
 
 }  // namespace cb

@@ -18,6 +18,15 @@ inline constexpr Micros kMicrosPerSecond = 1'000'000;
 // "...+0000", and a space instead of 'T'. Returns nullopt for anything else.
 std::optional<Micros> parse_timestamp(std::string_view s);
 
+// The same, remembering the last valid date ("YYYY-MM-DD"): events come in time order,
+// so most timestamps share their date with the previous one.
+struct TimestampCache {
+    char date[10] = {};
+    std::int64_t days = 0;
+    bool valid = false;
+};
+std::optional<Micros> parse_timestamp(std::string_view s, TimestampCache& cache);
+
 // "2024-04-05T12:00:01.123456Z"
 std::string format_timestamp(Micros t);
 // The same into a caller's buffer of kTimestampBufSize bytes (no allocation); returns the
