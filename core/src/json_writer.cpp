@@ -34,22 +34,6 @@ std::string format_number(double v, int decimals) {
     return s;
 }
 
-void JsonWriter::comma() {
-    if (after_key_) {
-        after_key_ = false;
-        return;
-    }
-    if (depth_ == 0) return;
-    if (depth_ <= 64) {
-        const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
-        if (!(first_bits_ & bit)) out_.push_back(',');
-        first_bits_ &= ~bit;
-    } else {
-        if (!deep_first_.back()) out_.push_back(',');
-        deep_first_.back() = false;
-    }
-}
-
 void JsonWriter::open(char c) {
     comma();
     out_.push_back(c);

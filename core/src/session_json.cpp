@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "cb/json_writer.hpp"
@@ -12,16 +13,17 @@ namespace cb {
 
 namespace {
 
-void opt_str(JsonWriter& w, std::string_view k, std::string_view v) {
-    w.key(k);
+// k: a trusted key literal (no escaping)
+void opt_str(JsonWriter& w, const char* k, std::string_view v) {
+    w.literal_key(k, std::strlen(k));
     if (v.empty())
         w.null();
     else
         w.value(v);
 }
 
-void opt_int(JsonWriter& w, std::string_view k, std::int64_t v) {
-    w.key(k);
+void opt_int(JsonWriter& w, const char* k, std::int64_t v) {
+    w.literal_key(k, std::strlen(k));
     if (v < 0)
         w.null();
     else
@@ -166,18 +168,23 @@ std::string write_sessions_jsonl(const std::string& path, const std::vector<Sess
     const std::size_t blocks = (sessions.size() + kBlock - 1) / kBlock;
     threads = std::max(1u, threads);
     bool ok = true;
+    std::vector<std::string> bufs;  // reused from block to block: no regrowing
     for (std::size_t base = 0; base < blocks; base += threads) {
         const std::size_t n = std::min<std::size_t>(threads, blocks - base);
-        std::vector<std::string> bufs(n);
-        std::vector<std::thread> pool;
-        for (std::size_t k = 0; k < n; ++k) {
-            pool.emplace_back([&, k] {
-                const std::size_t b = base + k;
-                const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
-                for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs[k], sessions[i]);
-            });
+        bufs.resize(n);
+        auto format = [&](std::size_t k) {
+            const std::size_t b = base + k;
+            const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
+            bufs[k].clear();
+            for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs[k], sessions[i]);
+        };
+        if (n == 1) {
+            format(0);  // on the calling thread: no thread per block
+        } else {
+            std::vector<std::thread> pool;
+            for (std::size_t k = 0; k < n; ++k) pool.emplace_back(format, k);
+            for (auto& t : pool) t.join();
         }
-        for (auto& t : pool) t.join();
         for (const auto& b : bufs) ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
     }
     if (std::fclose(f) != 0 || !ok) return "cannot write " + tmp;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -71,21 +72,30 @@ constexpr auto kJsonSpecial = [] {
 // of mostly plain text.
 std::size_t next_json_special(const unsigned char* p, std::size_t i, std::size_t n) {
 #if defined(__SSE2__)
-    const __m128i below = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                  del = _mm_set1_epi8(0x7F), slash = _mm_set1_epi8('/'), e2 = _mm_set1_epi8(static_cast<char>(0xE2));
-    for (; i + 16 <= n; i += 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, below), x);  // x <= 0x1F
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, quote));
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, bslash));
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, del));
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, slash));
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, e2));
-        if (const int m = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    const auto special_mask = [](__m128i x) {
+        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);  // x <= 0x1F
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(0xE2))));
+        return static_cast<unsigned>(_mm_movemask_epi8(hit));
+    };
+    for (; i + 16 <= n; i += 16)
+        if (const unsigned m = special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))))
+            return i + static_cast<std::size_t>(__builtin_ctz(m));
+    if (i < n) {  // the last 1..15 bytes (most strings are shorter than 16): padded with a plain byte
+        alignas(16) unsigned char tail[16];
+        std::memset(tail, 'a', sizeof tail);
+        std::memcpy(tail, p + i, n - i);
+        const unsigned m = special_mask(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)));
+        return m ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
     }
-#endif
+    return n;
+#else
     while (i < n && !kJsonSpecial[p[i]]) ++i;
     return i;
+#endif
 }
 
 }  // namespace

@@ -10,6 +10,43 @@ TEST(Text, JsonStringEscapesControlAndScriptBreakers) {
     EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001<\\/script>\\u2028\"");
 }
 
+// The escaper scans 16 bytes at a time with a padded tail: compare it with a byte-by-byte
+// reference on every length and every position of each special byte.
+std::string reference_json_string(std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"') out += "\\\"";
+        else if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7F) out += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+        else if (c == '/' && i > 0 && s[i - 1] == '<') out += "\\/";
+        else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                 (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+            out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+            i += 2;
+        } else out += static_cast<char>(c);
+    }
+    return out + "\"";
+}
+
+TEST(Text, JsonStringMatchesByteByByteReferenceAtEveryPosition) {
+    const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "</", "/", "\xE2\x80\xA8",
+                                    "\xE2\x80\xA9", "\xE2\x80", "\xE2", "\x80", "\xff", " ", "\x20"};
+    for (std::size_t len = 0; len <= 40; ++len)
+        for (std::size_t pos = 0; pos <= len; ++pos)
+            for (const auto& sp : specials) {
+                std::string s(len, 'x');
+                s.insert(pos, sp);
+                std::string out;
+                append_json_string(out, s);
+                ASSERT_EQ(out, reference_json_string(s)) << "len " << len << " pos " << pos;
+            }
+}
+
 TEST(Text, CsvQuotesAndNeutralisesFormulas) {
     std::string out;
     append_csv_cell(out, "plain");

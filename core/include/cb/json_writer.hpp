@@ -16,6 +16,20 @@ public:
     JsonWriter& begin_array();
     JsonWriter& end_array();
     JsonWriter& key(std::string_view k);
+    // A key written in the source as a string literal is trusted and copied without
+    // escaping (sessions.jsonl alone writes ~40 keys per session record).
+    template <std::size_t N>
+    JsonWriter& key(const char (&k)[N]) {
+        return literal_key(k, std::char_traits<char>::length(k));
+    }
+    JsonWriter& literal_key(const char* k, std::size_t n) {
+        comma();
+        out_.push_back('"');
+        out_.append(k, n);
+        out_.append("\":", 2);
+        after_key_ = true;
+        return *this;
+    }
     JsonWriter& value(std::string_view s);
     JsonWriter& value(const char* s) { return value(std::string_view(s)); }
     JsonWriter& value(std::int64_t v);
@@ -33,9 +47,25 @@ public:
         key(k);
         return value(v);
     }
+    template <std::size_t N, typename T>
+    JsonWriter& field(const char (&k)[N], const T& v) {
+        literal_key(k, std::char_traits<char>::length(k));
+        return value(v);
+    }
 
 private:
-    void comma();
+    void comma() {
+        if (after_key_) {
+            after_key_ = false;
+        } else if (depth_ > 0 && depth_ <= 64) {
+            const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+            if (!(first_bits_ & bit)) out_.push_back(',');
+            first_bits_ &= ~bit;
+        } else if (depth_ > 64) {
+            if (!deep_first_.back()) out_.push_back(',');
+            deep_first_.back() = false;
+        }
+    }
     void open(char c);
     void close(char c);
     std::string& out_;
