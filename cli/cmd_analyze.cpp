@@ -118,7 +118,7 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         ->check(CLI::Range(1, 3650));
     cmd->add_flag("--no-analyses", args->no_analyses,
                   "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
-    cmd->add_flag("--stats", args->stats, "Print the time of each phase to stderr (lines start with #)");
+    cmd->add_flag("--stats", args->stats, "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });
 }

@@ -109,7 +109,7 @@ public:
     void add(const SessionFacts& f) override {
         const Session& s = *f.s;
         ++sessions_;
-        sensors_.emplace(s.sensor);
+        if (sensors_.find(s.sensor) == sensors_.end()) sensors_.emplace(s.sensor);
         if (s.client_version == kOldBanner) {
             ++old_banner_;
             keep_smallest(old_banner_examples_, f.id);
@@ -119,7 +119,8 @@ public:
             if (it.kind != ItemKind::Login || !it.c.empty()) continue;
             if (it.a == "root") {
                 if (it.flag) {
-                    if (root_passwords_.size() < 100000) root_passwords_.emplace(it.b);
+                    if (root_passwords_.size() < 100000 && root_passwords_.find(it.b) == root_passwords_.end())
+                        root_passwords_.emplace(it.b);
                     root_ok = true;
                 } else if (it.b == "root" || it.b == "123456") {
                     ++root_default_rejects_;
@@ -129,7 +130,7 @@ public:
                 ++default_user_logins_;
                 keep_smallest(default_user_examples_, f.id);
             }
-            if (it.flag && users_ok_.size() < 100000) users_ok_.emplace(it.a);
+            if (it.flag && users_ok_.size() < 100000 && users_ok_.find(it.a) == users_ok_.end()) users_ok_.emplace(it.a);
         }
         if (root_ok) keep_smallest(root_examples_, f.id);
         if (f.commands.empty()) return;
@@ -497,7 +498,8 @@ private:
 
     std::uint64_t sessions_ = 0, with_commands_ = 0, exec_sessions_ = 0, exec_single_ = 0, old_banner_ = 0;
     std::uint64_t root_default_rejects_ = 0, default_user_logins_ = 0;
-    std::set<std::string> sensors_, root_passwords_, users_ok_;
+    // Transparent comparator: look up by string_view, allocate only for a new value.
+    std::set<std::string, std::less<>> sensors_, root_passwords_, users_ok_;
     std::vector<std::string> old_banner_examples_, root_examples_, default_user_examples_;
     std::vector<ProbeStat> probes_;
 };
