@@ -108,6 +108,7 @@ say "warming the page cache"
 for d in "$PLAIN" "$GZ" ${BIG:+"$BIG"}; do
   find "$d/data" -type f -print0 | xargs -0 cat > /dev/null
 done
+sync  # a freshly built corpus is not written back while the tools run
 
 # ------------------------------------------------------------------ measuring
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -121,6 +122,7 @@ measure() {
   ORDER+=("$name"); DESC[$name]=$desc; INPUT[$name]=$label; INBYTES[$name]=$bytes
   for ((i = 1; i <= REPEAT; i++)); do
     [ -n "${PRE_RUN:-}" ] && eval "$PRE_RUN"
+    sync  # the previous run's outputs (~600 MB for analyze) are not written back during this one
     say "run $name ($i/$REPEAT): $*"
     local t0 t1 w r
     t0=$(date +%s.%N)

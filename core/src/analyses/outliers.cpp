@@ -148,12 +148,20 @@ struct Stat {
 
     void build(std::vector<std::int64_t>&& v) {
         if (v.empty()) return;
-        std::sort(v.begin(), v.end());
         const std::size_t n = v.size();
+        // Order statistics by selection (linear), not a sort: ten features of every session.
+        auto kth = [&](std::size_t k) {
+            std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+            return v[k];
+        };
+        const std::int64_t q99_value = kth((99 * n + 99) / 100 - 1);
+        const std::int64_t upper = kth(n / 2);
+        // (n - 1) / 2 is n / 2 or, for even n, the largest value below position n / 2.
+        const std::int64_t lower = n % 2 ? upper : *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2));
         // Doubled units keep medians of even counts integral.
-        const std::int64_t med2 = v[(n - 1) / 2] + v[n / 2];
+        const std::int64_t med2 = lower + upper;
         median = static_cast<double>(med2) / 2;
-        const double q99 = static_cast<double>(v[(99 * n + 99) / 100 - 1]);
+        const double q99 = static_cast<double>(q99_value);
         std::vector<std::int64_t> dev(n);
         for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
         const auto mid = dev.begin() + static_cast<std::ptrdiff_t>(n / 2);
@@ -161,7 +169,10 @@ struct Stat {
         double mad = static_cast<double>(*mid) / 2;
         if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
         scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
-        if (scale <= 0) sorted = std::move(v);
+        if (scale <= 0) {
+            std::sort(v.begin(), v.end());
+            sorted = std::move(v);
+        }
     }
 
     // Positive deviations only: sessions that did more, or rarer things, than their peers.
