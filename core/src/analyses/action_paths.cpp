@@ -15,7 +15,7 @@ constexpr std::size_t kMaxRows = 1000;
 
 struct SeqStat {
     std::uint64_t sessions = 0;
-    std::set<std::string> src_ips, sensors;
+    std::set<std::string, std::less<>> src_ips, sensors;  // looked up by string_view
     Micros first = INT64_MAX, last = INT64_MIN;
     std::string example;  // smallest session id
     std::uint32_t length = 0;
@@ -53,45 +53,57 @@ public:
     void add(const SessionFacts& f) override {
         if (f.templates.empty()) return;
         ++sessions_with_commands_;
-        std::string seq;
+        key_.clear();
         for (std::size_t i = 0; i < f.templates.size(); ++i) {
-            if (i) seq.append(kArrow);
-            seq.append(f.templates[i]);
+            if (i) key_.append(kArrow);
+            key_.append(f.templates[i]);
         }
-        SeqStat& st = seqs_[seq];
+        auto sit = seqs_.find(key_);
+        if (sit == seqs_.end()) sit = seqs_.emplace(key_, SeqStat{}).first;
+        SeqStat& st = sit->second;
         ++st.sessions;
         st.length = static_cast<std::uint32_t>(f.templates.size());
-        if (!f.s->src_ip.empty()) st.src_ips.emplace(f.s->src_ip);
-        st.sensors.emplace(f.s->sensor);
+        const auto put = [](std::set<std::string, std::less<>>& set, std::string_view v) {
+            if (set.find(v) == set.end()) set.emplace(v);
+        };
+        if (!f.s->src_ip.empty()) put(st.src_ips, f.s->src_ip);
+        put(st.sensors, f.s->sensor);
         st.first = std::min(st.first, f.s->start);
         st.last = std::max(st.last, f.s->start);
         if (st.example.empty() || f.id < st.example) st.example = f.id;
 
         // Transitions with ^ (start) and $ (end) pseudo-steps; n-grams of 2 and 3 steps.
-        std::set<std::string> seen_edges, seen_grams;
+        // Each is counted per occurrence and once per session (map nodes never move, so the
+        // session's distinct ones are found by sorting their addresses).
+        seen_.clear();
+        auto bump = [&](std::map<std::string, CountStat>& m) {
+            auto it = m.find(key_);
+            if (it == m.end()) it = m.emplace(key_, CountStat{}).first;
+            ++it->second.count;
+            seen_.push_back(&it->second);
+        };
         auto edge = [&](std::string_view a, std::string_view b) {
-            std::string k(a);
-            k.push_back('\n');
-            k.append(b);
-            auto& c = edges_[k];
-            ++c.count;
-            if (seen_edges.insert(k).second) ++c.sessions;
+            key_.assign(a);
+            key_.push_back('\n');
+            key_.append(b);
+            bump(edges_);
         };
         edge("^", f.templates.front());
         for (std::size_t i = 0; i + 1 < f.templates.size(); ++i) edge(f.templates[i], f.templates[i + 1]);
         edge(f.templates.back(), "$");
         for (std::size_t n = 2; n <= 3; ++n) {
             for (std::size_t i = 0; i + n <= f.templates.size(); ++i) {
-                std::string k = std::to_string(n);
+                key_.assign(n == 2 ? "2" : "3");
                 for (std::size_t j = 0; j < n; ++j) {
-                    k.append(j ? kArrow : std::string_view("\n"));
-                    k.append(f.templates[i + j]);
+                    key_.append(j ? kArrow : std::string_view("\n"));
+                    key_.append(f.templates[i + j]);
                 }
-                auto& c = grams_[k];
-                ++c.count;
-                if (seen_grams.insert(k).second) ++c.sessions;
+                bump(grams_);
             }
         }
+        std::sort(seen_.begin(), seen_.end());
+        seen_.erase(std::unique(seen_.begin(), seen_.end()), seen_.end());
+        for (CountStat* c : seen_) ++c->sessions;
     }
 
     void merge(Analysis&& other) override {
@@ -178,6 +190,8 @@ private:
     std::uint64_t sessions_with_commands_ = 0;
     std::map<std::string, SeqStat> seqs_;
     std::map<std::string, CountStat> edges_, grams_;
+    std::string key_;                // scratch key of add()
+    std::vector<CountStat*> seen_;   // scratch of add(): this session's transitions and n-grams
 };
 
 }  // namespace

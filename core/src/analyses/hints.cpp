@@ -16,7 +16,7 @@ namespace {
 struct Probe {
     const char* id;
     const char* what;
-    std::vector<const char*> needles;  // substrings of the raw command line
+    std::vector<std::string_view> needles;  // substrings of the raw command line
     const char* recommendation;
 };
 
@@ -140,10 +140,11 @@ public:
             exec_single_ += f.commands.size() == 1 && s.closed;
         }
         const std::size_t last = f.commands.size() - 1;
+        const auto& catalogue = probes();
         for (std::size_t p = 0; p < probes_.size(); ++p) {
             bool ran = false, ran_last = false;
             for (std::size_t i = 0; i < f.commands.size(); ++i) {
-                for (const char* n : probes()[p].needles) {
+                for (const std::string_view n : catalogue[p].needles) {
                     if (f.commands[i].find(n) != std::string_view::npos) {
                         ran = true;
                         ran_last = ran_last || i == last;
