@@ -28,7 +28,9 @@ bool read_cowrie_cfg(const std::string& path, std::map<std::string, std::string>
     std::string line, section, last_key;
     while (std::getline(in, line)) {
         if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !last_key.empty() && !trim(line).empty()) {
-            (*out)[last_key] += "\n" + trim(line);  // continuation line
+            std::string& value = (*out)[last_key];  // continuation line
+            value.push_back('\n');
+            value.append(trim(line));
             continue;
         }
         const std::string t = trim(line);

@@ -20,7 +20,9 @@ std::vector<Session> run(const std::vector<std::string>& files, StringPool& pool
     SessionMap merged;
     for (std::size_t i = 0; i < files.size(); ++i) {
         FileReport rep;
-        ingest_buffer(files[i], "f" + std::to_string(i), parser, pool, merged, rep);
+        std::string name = "f";
+        name.append(std::to_string(i));
+        ingest_buffer(files[i], name, parser, pool, merged, rep);
     }
     std::vector<SessionMap> shards(1);
     shards[0] = std::move(merged);
@@ -108,7 +110,7 @@ TEST(SessionMap, FindInsertIterateAcrossGrowth) {
     SessionMap m;
     constexpr int kN = 100000;
     for (int i = 0; i < kN; ++i) {
-        const std::string id = "s" + std::to_string(i);
+        const std::string id = std::to_string(i).insert(0, 1, 's');
         const SessionKey k{pool.intern(i % 3 ? "a" : "b"), pool.store(id)};
         const std::uint64_t h = SessionKeyHash{}(k);
         ASSERT_EQ(m.find_hashed(k, h), nullptr);
@@ -116,7 +118,7 @@ TEST(SessionMap, FindInsertIterateAcrossGrowth) {
     }
     ASSERT_EQ(m.size(), static_cast<std::size_t>(kN));
     for (int i = 0; i < kN; i += 7) {
-        const std::string id = "s" + std::to_string(i);
+        const std::string id = std::to_string(i).insert(0, 1, 's');
         auto it = m.find(SessionKey{i % 3 ? "a" : "b", id});
         ASSERT_NE(it, m.end());
         EXPECT_EQ(it->second.events, static_cast<std::uint32_t>(i));
