@@ -347,34 +347,16 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             Micros first = INT64_MAX, last = INT64_MIN;
         };
         std::map<std::pair<std::string_view, std::int64_t>, FwdAgg> fwd;
-        std::uint64_t attempts = 0, successes = 0, commands = 0, failed = 0, downloads = 0, dl_failed = 0, uploads = 0,
-                      tcpip = 0, closed = 0, ttylogs = 0;
-        std::map<std::string_view, std::uint64_t> end_kinds, channels, protocols;
-        std::map<std::pair<std::string_view, std::string_view>, std::uint64_t> end_by_channel;
-        Micros first = INT64_MAX, last = INT64_MIN;
+        // The run-wide counts come from run.totals (shared with summary.json); this pass
+        // builds what only the report shows: per sensor, per address, per forwarding target.
         std::set<std::pair<std::string_view, std::int64_t>> seen_targets;
-        std::uint64_t end_channel_n[4][3] = {};  // by enum while counting, maps by name after
         for (const Session& s : sessions) {
             ++sensor_sessions[s.sensor];
-            attempts += s.login_attempts;
-            successes += s.login_successes;
-            commands += s.commands;
-            failed += s.failed_commands;
-            closed += s.closed;
-            first = std::min(first, s.start);
-            last = std::max(last, s.end);
-            ++end_channel_n[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
-            ++protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
             std::uint64_t dl = 0;
             seen_targets.clear();
             for (const Item& it : s.items) {
                 dl += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
-                downloads += it.kind == ItemKind::Download;
-                dl_failed += it.kind == ItemKind::DownloadFailed;
-                uploads += it.kind == ItemKind::Upload;
-                ttylogs += it.kind == ItemKind::TtyLog;
                 if (it.kind == ItemKind::Tcpip) {
-                    ++tcpip;
                     FwdAgg& f = fwd[{it.a, it.num}];
                     f.host = it.a;
                     f.port = it.num;
@@ -398,15 +380,14 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                 a.last = std::max(a.last, s.end);
             }
         }
+        const SessionTotals& tot = run.totals;
+        // (end kind, channel) by name, in name order
+        std::map<std::pair<std::string_view, std::string_view>, std::uint64_t> end_by_channel;
         for (int k = 0; k < 4; ++k)
-            for (int c = 0; c < 3; ++c) {
-                const std::uint64_t v = end_channel_n[k][c];
-                if (!v) continue;
-                const auto kn = end_kind_name(static_cast<EndKind>(k)), cn = channel_name(static_cast<Channel>(c));
-                end_kinds[kn] += v;
-                channels[cn] += v;
-                end_by_channel[{kn, cn}] = v;
-            }
+            for (int c = 0; c < 3; ++c)
+                if (tot.end_by_channel[k][c])
+                    end_by_channel[{end_kind_name(static_cast<EndKind>(k)), channel_name(static_cast<Channel>(c))}] =
+                        tot.end_by_channel[k][c];
 
         JsonWriter w(overview);
         w.begin_object();
@@ -437,25 +418,25 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         w.end_array();
         w.field("problems_total", static_cast<std::uint64_t>(problems));
         w.end_object();  // inputs
-        w.field("sessions", static_cast<std::uint64_t>(n)).field("sessions_closed", closed);
-        w.field("sensors", static_cast<std::uint64_t>(sensor_sessions.size()));
-        w.field("src_ips", static_cast<std::uint64_t>(ips.size()));
+        w.field("sessions", static_cast<std::uint64_t>(n)).field("sessions_closed", tot.closed);
+        w.field("sensors", tot.sensors);
+        w.field("src_ips", tot.src_ips);
         w.key("first_event");
-        if (n) w.value(to_ms(first)); else w.null();
+        if (n) w.value(to_ms(tot.first)); else w.null();
         w.key("last_event");
-        if (n) w.value(to_ms(last)); else w.null();
-        w.key("logins").begin_object().field("attempts", attempts).field("success", successes).end_object();
-        w.field("commands", commands).field("failed_commands", failed);
-        w.field("downloads", downloads).field("downloads_failed", dl_failed).field("uploads", uploads);
-        w.field("tcpip_requests", tcpip).field("ttylogs", ttylogs);
+        if (n) w.value(to_ms(tot.last)); else w.null();
+        w.key("logins").begin_object().field("attempts", tot.login_attempts).field("success", tot.login_successes).end_object();
+        w.field("commands", tot.commands).field("failed_commands", tot.failed_commands);
+        w.field("downloads", tot.downloads).field("downloads_failed", tot.downloads_failed).field("uploads", tot.uploads);
+        w.field("tcpip_requests", tot.tcpip_requests).field("ttylogs", tot.ttylogs);
         auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
             w.key(k).begin_object();
             for (const auto& [name, v] : m) w.field(name, v);
             w.end_object();
         };
-        counts("protocols", protocols);
-        counts("end_kinds", end_kinds);
-        counts("channels", channels);
+        counts("protocols", tot.protocols);
+        counts("end_kinds", tot.end_kinds());
+        counts("channels", tot.channels());
         w.key("end_by_channel").begin_array();
         for (const auto& [k, v] : end_by_channel) w.begin_array().value(k.first).value(k.second).value(v).end_array();
         w.end_array();

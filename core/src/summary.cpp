@@ -33,6 +33,51 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
     w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);
 }
 
+SessionTotals session_totals(const std::vector<Session>& sessions) {
+    SessionTotals t;
+    std::unordered_set<std::string_view> sensors, ips;
+    t.sessions = sessions.size();
+    for (const Session& s : sessions) {
+        sensors.insert(s.sensor);
+        if (!s.src_ip.empty()) ips.insert(s.src_ip);
+        t.login_attempts += s.login_attempts;
+        t.login_successes += s.login_successes;
+        t.commands += s.commands;
+        t.failed_commands += s.failed_commands;
+        t.closed += s.closed;
+        t.first = std::min(t.first, s.start);
+        t.last = std::max(t.last, s.end);
+        ++t.end_by_channel[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
+        ++t.protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
+        for (const Item& it : s.items) {
+            t.downloads += it.kind == ItemKind::Download;
+            t.downloads_failed += it.kind == ItemKind::DownloadFailed;
+            t.uploads += it.kind == ItemKind::Upload;
+            t.tcpip_requests += it.kind == ItemKind::Tcpip;
+            t.ttylogs += it.kind == ItemKind::TtyLog;
+        }
+    }
+    t.sensors = sensors.size();
+    t.src_ips = ips.size();
+    return t;
+}
+
+std::map<std::string_view, std::uint64_t> SessionTotals::end_kinds() const {
+    std::map<std::string_view, std::uint64_t> m;
+    for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (end_by_channel[k][c]) m[end_kind_name(static_cast<EndKind>(k))] += end_by_channel[k][c];
+    return m;
+}
+
+std::map<std::string_view, std::uint64_t> SessionTotals::channels() const {
+    std::map<std::string_view, std::uint64_t> m;
+    for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (end_by_channel[k][c]) m[channel_name(static_cast<Channel>(c))] += end_by_channel[k][c];
+    return m;
+}
+
 std::string summary_json(const RunData& run) {
     const IngestCounts& c = run.ingest.totals;
     std::string out;
@@ -78,56 +123,27 @@ std::string summary_json(const RunData& run) {
     w.end_object();
     w.end_object();  // inputs
 
-    std::unordered_set<std::string_view> sensors, ips;
-    std::uint64_t attempts = 0, successes = 0, commands = 0, failed = 0, downloads = 0, dl_failed = 0, uploads = 0,
-                  tcpip = 0, closed = 0;
-    std::map<std::string_view, std::uint64_t> end_kinds, channels, protocols;
-    std::uint64_t end_n[4] = {}, channel_n[3] = {};  // by enum while counting: two map lookups less per session
-    Micros first = INT64_MAX, last = INT64_MIN;
-    for (const Session& s : run.sessions) {
-        sensors.insert(s.sensor);
-        if (!s.src_ip.empty()) ips.insert(s.src_ip);
-        attempts += s.login_attempts;
-        successes += s.login_successes;
-        commands += s.commands;
-        failed += s.failed_commands;
-        closed += s.closed;
-        first = std::min(first, s.start);
-        last = std::max(last, s.end);
-        ++end_n[static_cast<int>(s.end_kind)];
-        ++channel_n[static_cast<int>(s.channel)];
-        ++protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
-        for (const Item& it : s.items) {
-            downloads += it.kind == ItemKind::Download;
-            dl_failed += it.kind == ItemKind::DownloadFailed;
-            uploads += it.kind == ItemKind::Upload;
-            tcpip += it.kind == ItemKind::Tcpip;
-        }
-    }
-    for (int k = 0; k < 4; ++k)
-        if (end_n[k]) end_kinds[end_kind_name(static_cast<EndKind>(k))] = end_n[k];
-    for (int c = 0; c < 3; ++c)
-        if (channel_n[c]) channels[channel_name(static_cast<Channel>(c))] = channel_n[c];
-    w.field("sessions", static_cast<std::uint64_t>(run.sessions.size()));
-    w.field("sessions_closed", closed);
-    w.field("sensors", static_cast<std::uint64_t>(sensors.size()));
-    w.field("src_ips", static_cast<std::uint64_t>(ips.size()));
+    const SessionTotals& t = run.totals;
+    w.field("sessions", t.sessions);
+    w.field("sessions_closed", t.closed);
+    w.field("sensors", t.sensors);
+    w.field("src_ips", t.src_ips);
     w.key("first_event");
-    if (run.sessions.empty()) w.null(); else w.value(std::string_view(format_timestamp(first)));
+    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.first)));
     w.key("last_event");
-    if (run.sessions.empty()) w.null(); else w.value(std::string_view(format_timestamp(last)));
-    w.key("logins").begin_object().field("attempts", attempts).field("success", successes).end_object();
-    w.field("commands", commands).field("failed_commands", failed);
-    w.field("downloads", downloads).field("downloads_failed", dl_failed).field("uploads", uploads);
-    w.field("tcpip_requests", tcpip);
+    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.last)));
+    w.key("logins").begin_object().field("attempts", t.login_attempts).field("success", t.login_successes).end_object();
+    w.field("commands", t.commands).field("failed_commands", t.failed_commands);
+    w.field("downloads", t.downloads).field("downloads_failed", t.downloads_failed).field("uploads", t.uploads);
+    w.field("tcpip_requests", t.tcpip_requests);
     auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
         w.key(k).begin_object();
         for (const auto& [name, n] : m) w.field(name, n);
         w.end_object();
     };
-    counts("protocols", protocols);
-    counts("end_kinds", end_kinds);
-    counts("channels", channels);
+    counts("protocols", t.protocols);
+    counts("end_kinds", t.end_kinds());
+    counts("channels", t.channels());
     w.key("eventids").begin_object();
     for (const auto& [id, n] : c.by_eventid) w.field(id, n);
     w.end_object();

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cb/analysis.hpp"
@@ -15,6 +17,20 @@
 
 namespace cb {
 
+// Run-wide session counts that summary.json and report.html both show.
+struct SessionTotals {
+    std::uint64_t sessions = 0, closed = 0, sensors = 0, src_ips = 0, login_attempts = 0, login_successes = 0,
+                  commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0,
+                  tcpip_requests = 0, ttylogs = 0;
+    Micros first = INT64_MAX, last = INT64_MIN;  // earliest start, latest end
+    std::uint64_t end_by_channel[4][3] = {};     // [EndKind][Channel]
+    std::map<std::string_view, std::uint64_t> protocols;  // "unknown" when not logged
+    // By name, only the kinds that occur.
+    std::map<std::string_view, std::uint64_t> end_kinds() const;
+    std::map<std::string_view, std::uint64_t> channels() const;
+};
+SessionTotals session_totals(const std::vector<Session>& sessions);
+
 // Everything one run knows; the outputs are views of it.
 struct RunData {
     InputSet inputs;
@@ -23,6 +39,7 @@ struct RunData {
     std::vector<Table> tables;        // basic tables, then every analysis table
     Findings findings;                // what the analyses published (hints, campaigns)
     SessionOptions session_options;
+    SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
 };
 
 void append_session_json(std::string& out, const Session& s);
