@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -320,6 +321,25 @@ private:
 };
 
 }  // namespace
+
+std::unique_ptr<ByteSource> open_memory(std::string_view bytes) {
+    class MemSource : public ByteSource {
+    public:
+        explicit MemSource(std::string_view b) : b_(b) {}
+        std::size_t read(char* buf, std::size_t n) override {
+            const std::size_t k = std::min(n, b_.size() - pos_);
+            std::memcpy(buf, b_.data() + pos_, k);
+            pos_ += k;
+            raw_bytes_ = pos_;
+            return k;
+        }
+
+    private:
+        std::string_view b_;
+        std::size_t pos_ = 0;
+    };
+    return std::make_unique<MemSource>(bytes);
+}
 
 std::unique_ptr<ByteSource> open_plain_at(const std::string& path, std::uint64_t offset, std::string* error) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -254,27 +254,13 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
 
 void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,
                    SessionMap& sessions, FileReport& report, std::size_t samples_per_reason) {
-    class MemSource : public ByteSource {
-    public:
-        explicit MemSource(std::string_view d) : d_(d) {}
-        std::size_t read(char* buf, std::size_t n) override {
-            const std::size_t k = std::min(n, d_.size() - pos_);
-            std::memcpy(buf, d_.data() + pos_, k);
-            pos_ += k;
-            raw_bytes_ = pos_;
-            return k;
-        }
-
-    private:
-        std::string_view d_;
-        std::size_t pos_ = 0;
-    } src(data);
+    const auto src = open_memory(data);
     std::vector<SessionMap> shards(kShards);
     report.file.path = name;
     LineSink sink(parser, pool, shards, samples_per_reason);
     sink.begin_file(&report);
     ReadBuffer buf;
-    read_lines(src, sink, std::size_t{1} << 30, nullptr, report, buf);
+    read_lines(*src, sink, std::size_t{1} << 30, nullptr, report, buf);
     sink.end_file();
     for (auto& shard : shards)
         for (auto& [k, p] : shard) {

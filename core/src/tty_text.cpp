@@ -726,10 +726,7 @@ void AsciicastWriter::encode(std::string_view bytes, Stream& s, std::string& tex
     }
 }
 
-void AsciicastWriter::output(double t, std::string_view bytes, int stream, std::string& out) {
-    Stream& s = streams_[stream < 0 || stream > 3 ? 0 : stream];
-    std::string text;
-    encode(bytes, s, text, false);
+void AsciicastWriter::event(double t, const std::string& text, std::string& out) {
     if (text.empty()) return;
     if (!(t >= last_t_)) t = last_t_;
     last_t_ = t;
@@ -740,6 +737,13 @@ void AsciicastWriter::output(double t, std::string_view bytes, int stream, std::
     out.append("\"]\n");
 }
 
+void AsciicastWriter::output(double t, std::string_view bytes, int stream, std::string& out) {
+    Stream& s = streams_[stream < 0 || stream > 3 ? 0 : stream];
+    std::string text;
+    encode(bytes, s, text, false);
+    event(t, text, out);
+}
+
 void AsciicastWriter::finish(double t, std::string& out) {
     for (auto& s : streams_) {
         if (s.carry.empty()) continue;
@@ -747,14 +751,7 @@ void AsciicastWriter::finish(double t, std::string& out) {
         std::string rest = std::move(s.carry);
         s.carry.clear();
         encode(rest, s, text, true);
-        if (text.empty()) continue;
-        if (!(t >= last_t_)) t = last_t_;
-        last_t_ = t;
-        out.push_back('[');
-        out.append(format_seconds(t));
-        out.append(", \"o\", \"");
-        out.append(text);
-        out.append("\"]\n");
+        event(t, text, out);
     }
 }
 

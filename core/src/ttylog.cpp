@@ -65,23 +65,6 @@ namespace {
 constexpr std::size_t kHeader = 24;
 constexpr std::size_t kReadChunk = std::size_t{64} << 10;
 
-// A view of bytes in memory as a ByteSource.
-class MemSource : public ByteSource {
-public:
-    explicit MemSource(std::string_view b) : b_(b) {}
-    std::size_t read(char* buf, std::size_t n) override {
-        const std::size_t k = std::min(n, b_.size() - pos_);
-        std::memcpy(buf, b_.data() + pos_, k);
-        pos_ += k;
-        raw_bytes_ += k;
-        return k;
-    }
-
-private:
-    std::string_view b_;
-    std::size_t pos_ = 0;
-};
-
 // A source that failed to open: reads nothing, reports the reason.
 class FailedSource : public ByteSource {
 public:
@@ -113,7 +96,7 @@ TtyReader::TtyReader(std::unique_ptr<ByteSource> src, std::size_t max_piece)
 }
 
 TtyReader TtyReader::from_bytes(std::string_view bytes, std::size_t max_piece) {
-    return TtyReader(std::make_unique<MemSource>(bytes), max_piece);
+    return TtyReader(open_memory(bytes), max_piece);
 }
 
 TtyReader::TtyReader(TtyReader&&) noexcept = default;

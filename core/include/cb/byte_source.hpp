@@ -36,6 +36,9 @@ protected:
 // Opens an uncompressed regular file at byte `offset` (no decompression, no magic check).
 std::unique_ptr<ByteSource> open_plain_at(const std::string& path, std::uint64_t offset, std::string* error);
 
+// Bytes already in memory as a source (not copied: `bytes` must outlive it).
+std::unique_ptr<ByteSource> open_memory(std::string_view bytes);
+
 // Opens path ("-" for stdin) and wraps it in the right decompressor.
 // On failure returns nullptr and sets *error.
 std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* error,

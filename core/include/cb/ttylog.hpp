@@ -225,6 +225,8 @@ private:
         bool last_cr = false;    // the previous byte was CR
     };
     void encode(std::string_view bytes, Stream& s, std::string& text, bool final);
+    // Appends one "o" event of already encoded text (nothing when empty).
+    void event(double t, const std::string& text, std::string& out);
     Stream streams_[4];
     double last_t_ = 0;
 };
