@@ -1,31 +1,19 @@
 #include "cb/basic_tables.hpp"
 
+#include "analyses/compact.hpp"
+
 #include <algorithm>
 #include <map>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace cb {
 
 namespace {
 
-// Dense ids for the distinct source addresses (and sensors) of a run: one hash lookup per
-// session, then each tally keeps 4-byte ids instead of a hash set of strings per key.
-class Ids {
-public:
-    std::uint32_t id(std::string_view v) { return map_.try_emplace(v, static_cast<std::uint32_t>(map_.size())).first->second; }
-
-private:
-    std::unordered_map<std::string_view, std::uint32_t> map_;
-};
+using analyses::IdBag;
+using analyses::Interner;
 constexpr std::uint32_t kNoIp = UINT32_MAX;
-
-// Distinct values among ids appended in any order (sorts in place).
-std::int64_t count_distinct(std::vector<std::uint32_t>& v) {
-    std::sort(v.begin(), v.end());
-    return std::unique(v.begin(), v.end()) - v.begin();
-}
 
 // Counts for one key: events, distinct sessions, distinct source addresses, time span.
 struct Tally {
@@ -33,7 +21,7 @@ struct Tally {
     std::int64_t extra = 0;  // successes, failures, ... (table-specific)
     std::int64_t sessions = 0;
     const Session* last_session = nullptr;
-    std::vector<std::uint32_t> ips;  // source address ids, one per session that hit the key
+    IdBag ips;  // source address ids (Interner over the run's addresses)
     Micros first = INT64_MAX, last = INT64_MIN;
 
     void hit(const Session& s, std::uint32_t ip, Micros t) {
@@ -41,12 +29,12 @@ struct Tally {
         if (last_session != &s) {
             ++sessions;
             last_session = &s;
-            if (ip != kNoIp) ips.push_back(ip);
+            if (ip != kNoIp) ips.insert(ip);
         }
         first = std::min(first, t);
         last = std::max(last, t);
     }
-    std::int64_t src_ips() { return count_distinct(ips); }
+    std::int64_t src_ips() { return static_cast<std::int64_t>(ips.count()); }
 };
 
 struct PairHash {
@@ -90,7 +78,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
     struct Daily {
         std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
-        std::vector<std::uint32_t> sensors;  // sensor ids
+        IdBag sensors;  // sensor ids
     };
     struct DayIpHash {
         std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
@@ -99,7 +87,9 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     };
     // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
     std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash> daily;
-    Ids ip_ids, sensor_ids;
+    // Dense ids for the run's addresses and sensors: one hash lookup per session, then each
+    // tally keeps 4-byte ids instead of a hash set of strings per key.
+    Interner ip_ids, sensor_ids;
 
     for (const Session& s : sessions) {
         const std::uint32_t ip = s.src_ip.empty() ? kNoIp : ip_ids.id(s.src_ip);
@@ -111,8 +101,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         sensors[s.sensor].hit(s, ip, s.start);
         Daily& d = daily[{s.start == kNoTime ? INT64_MIN : day_number(s.start), s.src_ip}];
         ++d.sessions;
-        const std::uint32_t sensor = sensor_ids.id(s.sensor);
-        if (d.sensors.empty() || d.sensors.back() != sensor) d.sensors.push_back(sensor);
+        d.sensors.insert(sensor_ids.id(s.sensor));
         d.attempts += s.login_attempts;
         d.successes += s.login_successes;
         d.commands += s.commands;
@@ -222,7 +211,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         for (auto& [k, d] : days)
             t.rows.push_back({text(k.first == INT64_MIN ? std::string() : format_day(k.first * 86400 * kMicrosPerSecond)),
                               text(k.second), num(d->sessions), num(d->attempts), num(d->successes), num(d->commands),
-                              num(count_distinct(d->sensors))});
+                              num(static_cast<std::int64_t>(d->sensors.count()))});
         out.push_back(std::move(t));
     }
     return out;

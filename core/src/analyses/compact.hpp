@@ -1,6 +1,7 @@
 // Compact building blocks for analysis state that grows with millions of distinct values
 // (credentials, source addresses): dense string ids per instance, small id sets without a
-// heap allocation for one or two members, and per-day counters. Private to core/src/analyses.
+// heap allocation for one or two members, and per-day counters. Private to core/src (the
+// analyses and basic_tables.cpp).
 #pragma once
 
 #include <algorithm>
