@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "compact.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -63,11 +64,8 @@ public:
         SeqStat& st = sit->second;
         ++st.sessions;
         st.length = static_cast<std::uint32_t>(f.templates.size());
-        const auto put = [](std::set<std::string, std::less<>>& set, std::string_view v) {
-            if (set.find(v) == set.end()) set.emplace(v);
-        };
-        if (!f.s->src_ip.empty()) put(st.src_ips, f.s->src_ip);
-        put(st.sensors, f.s->sensor);
+        if (!f.s->src_ip.empty()) insert_absent(st.src_ips, f.s->src_ip);
+        insert_absent(st.sensors, f.s->sensor);
         st.first = std::min(st.first, f.s->start);
         st.last = std::max(st.last, f.s->start);
         if (st.example.empty() || f.id < st.example) st.example = f.id;

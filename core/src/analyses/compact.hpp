@@ -33,6 +33,13 @@ struct SvEq {
 template <typename V>
 using StrMap = std::unordered_map<std::string, V, SvHash, SvEq>;
 
+// Adds v to a set of strings with a transparent comparator (std::set<std::string,
+// std::less<>>) unless it is there: a repeat builds no node and copies no string.
+template <typename Set>
+void insert_absent(Set& set, std::string_view v) {
+    if (set.find(v) == set.end()) set.emplace(v);
+}
+
 // Strings to dense ids, per analysis instance (so per thread). Ids differ between
 // instances: merge() translates the other instance's ids with absorb().
 class Interner {

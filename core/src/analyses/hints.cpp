@@ -6,6 +6,7 @@
 
 #include "cb/json_writer.hpp"
 #include "cb/text.hpp"
+#include "compact.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -109,7 +110,7 @@ public:
     void add(const SessionFacts& f) override {
         const Session& s = *f.s;
         ++sessions_;
-        if (sensors_.find(s.sensor) == sensors_.end()) sensors_.emplace(s.sensor);
+        insert_absent(sensors_, s.sensor);
         if (s.client_version == kOldBanner) {
             ++old_banner_;
             keep_smallest(old_banner_examples_, f.id);
@@ -119,8 +120,7 @@ public:
             if (it.kind != ItemKind::Login || !it.c.empty()) continue;
             if (it.a == "root") {
                 if (it.flag) {
-                    if (root_passwords_.size() < 100000 && root_passwords_.find(it.b) == root_passwords_.end())
-                        root_passwords_.emplace(it.b);
+                    if (root_passwords_.size() < 100000) insert_absent(root_passwords_, it.b);
                     root_ok = true;
                 } else if (it.b == "root" || it.b == "123456") {
                     ++root_default_rejects_;
@@ -130,7 +130,7 @@ public:
                 ++default_user_logins_;
                 keep_smallest(default_user_examples_, f.id);
             }
-            if (it.flag && users_ok_.size() < 100000 && users_ok_.find(it.a) == users_ok_.end()) users_ok_.emplace(it.a);
+            if (it.flag && users_ok_.size() < 100000) insert_absent(users_ok_, it.a);
         }
         if (root_ok) keep_smallest(root_examples_, f.id);
         if (f.commands.empty()) return;
