@@ -152,7 +152,6 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     }
     // The writers that need only the sessions start at once, beside the analyses:
     // SQLite's relational part is the longest single task of a run.
-    run.totals = session_totals(run.sessions);  // once, for summary.json and report.html
     SqliteStore sqlite(out_dir + "/cowrie.sqlite");
     std::string sqlite_err, jsonl_err;
     double sqlite_cpu = 0, jsonl_cpu = 0;
@@ -166,6 +165,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
         jsonl_cpu = thread_cpu_seconds();
     });
     pthread_setname_np(jsonl_thread.native_handle(), "cb-jsonl");
+    run.totals = session_totals(run.sessions);  // once, for summary.json and report.html
     make_tables(run);
     clock.lap("tables+analyses");
     for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),
