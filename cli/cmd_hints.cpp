@@ -29,6 +29,11 @@ std::string value_text(dom::element v) {
             for (dom::element e : dom::array(v)) out += (out.empty() ? "" : ", ") + value_text(e);
             return out;
         }
+        case dom::element_type::OBJECT: {  // e.g. one sensor's figures: "(sensor x, accepted 3)"
+            std::string out;
+            for (auto [k, e] : dom::object(v)) out += (out.empty() ? "" : ", ") + std::string(k) + " " + value_text(e);
+            return "(" + out + ")";
+        }
         default: return "-";
     }
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "cb/archive.hpp"
 #include "cb/streaming.hpp"
 #include "exit_codes.hpp"
 
@@ -18,14 +19,19 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     auto a = std::make_shared<Args>();
     static const std::map<std::string, StreamStep> kSteps = {
         {"map-sessions", StreamStep::MapSessions},         {"combine-sessions", StreamStep::CombineSessions},
-        {"reduce-sessions", StreamStep::ReduceSessions},   {"map-analyses", StreamStep::MapAnalyses},
+        {"reduce-sessions", StreamStep::ReduceSessions},   {"map-markers", StreamStep::MapMarkers},
+        {"combine-markers", StreamStep::CombineMarkers},   {"reduce-markers", StreamStep::ReduceMarkers},
+        {"map-analyses", StreamStep::MapAnalyses},
         {"combine-analyses", StreamStep::CombineAnalyses}, {"reduce-analyses", StreamStep::ReduceAnalyses},
     };
     CLI::App* cmd = app.add_subcommand("mr", "One Hadoop Streaming step: mapper, combiner or reducer (stdin to stdout)");
     cmd->footer(
         "Used by `cowrie-batch hadoop` and by hand-written `mapred streaming` jobs (docs/HADOOP.md).\n"
         "Job 1: map-sessions | combine-sessions | reduce-sessions  (log lines -> merged session partials)\n"
-        "Job 2: map-analyses | combine-analyses | reduce-analyses  (partials -> merged analysis states)\n"
+        "Job markers: map-markers | combine-markers | reduce-markers  (partials -> marker statistics and set;\n"
+        "             one reducer)\n"
+        "Job 2: map-analyses | combine-analyses | reduce-analyses  (partials -> merged analysis states;\n"
+        "       the marker set from reduce-markers in $CB_MARKERS, base64)\n"
         "stdout carries only key<TAB>value lines; counters go to stderr. Bad records are counted, never fatal.\n"
         "Exit codes: 0 done; 1 stdout could not be written; 2 usage error.");
     cmd->add_option("step", a->step, "The step")->required()->check(CLI::IsMember([] {
@@ -45,6 +51,15 @@ void add_mr_command(CLI::App& app, int* exit_code) {
                 opt.input_name = v;
                 break;
             }
+        if (const char* m = std::getenv("CB_MARKERS")) {
+            std::string text;
+            if (!base64_decode(m, &text)) {
+                std::fprintf(stderr, "cowrie-batch mr: CB_MARKERS is not base64\n");
+                *exit_code = kExitUsage;
+                return;
+            }
+            opt.markers = MarkerSet::decode(text);
+        }
         *exit_code = run_streaming_step(kSteps.at(a->step), opt, stdin, stdout, stderr) == 0 ? kExitClean : kExitSkipped;
     });
 }

@@ -53,6 +53,15 @@ void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size
     if (v.size() > limit) v.pop_back();
 }
 
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out.append(sep);
+        out.append(v[i]);
+    }
+    return out;
+}
+
 std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit) {
     std::vector<std::pair<std::string_view, std::uint64_t>> v(m.begin(), m.end());
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -66,7 +75,23 @@ std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_
     return out;
 }
 
-void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f) {
+namespace {
+
+// The command line an unknown command came from: the latest line so far that contains it
+// (a few lines back at most), else the latest line.
+std::size_t failed_owner(const std::vector<std::string_view>& lines, std::string_view failed) {
+    if (lines.empty()) return 0;
+    const std::string_view needle = failed.substr(0, failed.find_first_of(" \t"));
+    for (std::size_t back = 0; back < lines.size() && back < 8; ++back) {
+        const std::size_t i = lines.size() - 1 - back;
+        if (!needle.empty() && lines[i].find(needle) != std::string_view::npos) return i;
+    }
+    return lines.size() - 1;
+}
+
+}  // namespace
+
+void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f) {
     f.s = &s;
     f.commands.clear();
     f.templates.clear();
@@ -76,7 +101,7 @@ void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f
     f.id.assign(s.sensor);
     f.id.push_back('/');
     f.id.append(s.session);
-    f.left = s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect;
+    f.left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
     std::size_t ci = 0;
     for (const Item& it : s.items) {
         if (it.kind == ItemKind::Command) {
@@ -84,15 +109,22 @@ void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f
             f.failed.push_back(s.cmd_failed[ci++] != 0);
         } else if (it.kind == ItemKind::CommandFailed) {
             f.failed_inputs.push_back(it.a);
-            f.failed_owner.push_back(ci == 0 ? 0 : ci - 1);
+            f.failed_owner.push_back(failed_owner(f.commands, it.a));
         }
     }
     // Templates after the loop: the cache may rehash while we insert.
     for (auto c : f.commands) f.templates.push_back(cache.get(c));
+    session_steps(s, markers, cache, f.steps);
+    f.step_templates.clear();
+    f.step_failed.clear();
+    for (std::size_t i = 0; i < f.steps.text.size(); ++i) {
+        f.step_templates.push_back(cache.get(f.steps.text[i]));
+        f.step_failed.push_back(f.failed[f.steps.line[i]]);
+    }
 }
 
-Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads,
-                      Findings seed) {
+Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
+                      unsigned threads, Findings seed) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
     std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
     auto work = [&](unsigned w) {
@@ -101,7 +133,7 @@ Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig
         SessionFacts f;
         const std::size_t lo = sessions.size() * w / threads, hi = sessions.size() * (w + 1) / threads;
         for (std::size_t i = lo; i < hi; ++i) {
-            build_session_facts(sessions[i], cache, f);
+            build_session_facts(sessions[i], markers, cache, f);
             for (auto& a : parts[w]) a->add(f);
         }
     };

@@ -203,6 +203,10 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
     link_recordings(run.sessions, run.inputs, run.ingest.pools.front());
     lap("sessions");
+    const MarkerStats marker_stats = collect_markers(run.sessions, threads);
+    run.markers = marker_stats.finish();
+    assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
+    lap("markers and steps");
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
     write_outputs(run, opt.out_dir, res, [&](RunData& r) {
@@ -211,7 +215,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
         Findings seed;
         timed_step(res, "recording findings", [&] { recording_findings(r.sessions, seed, threads); });
         timed_step(res, "analyses (main thread's share)",
-                   [&] { r.findings = run_analyses(r.sessions, acfg, threads, std::move(seed)); });
+                   [&] { r.findings = run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed)); });
+        r.tables.push_back(marker_stats.table(r.markers));
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();
     });

@@ -26,6 +26,27 @@ std::vector<std::string> part_files(const std::string& dir) {
     return out;
 }
 
+// The job "markers": its merged statistics (one reducer, so one record in all its parts).
+MarkerStats read_marker_stats(const std::string& workdir, std::vector<std::string>& errors) {
+    MarkerStats stats;
+    std::string raw;
+    for (const auto& path : part_files(workdir + "/markers")) {
+        std::ifstream in(path, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto tab = line.find('\t');
+            if (tab == std::string::npos || line.substr(0, tab) != kMarkerStatsKey) continue;
+            MarkerStats part;
+            if (!base64_decode(std::string_view(line).substr(tab + 1), &raw) || !part.load(raw)) {
+                errors.push_back("damaged record in " + path);
+                continue;
+            }
+            stats.merge(std::move(part));
+        }
+    }
+    return stats;
+}
+
 }  // namespace
 
 AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt) {
@@ -93,6 +114,9 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     run.ingest.samples = std::move(ingest.samples);
     run.sessions = build_sessions(shards, opt.session, threads);
     link_recordings(run.sessions, run.inputs, pool);
+    const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
+    run.markers = marker_stats.finish();
+    assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
 
     // Job 2: one merged state per analysis; finish them in the local engine's order.
     std::map<std::string, std::string> states;
@@ -120,6 +144,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
                 res.errors.push_back("damaged state for analysis " + std::string(a->name()));
         }
         recording_findings(r.sessions, r.findings, threads);
+        r.tables.push_back(marker_stats.table(r.markers));
         for (auto& a : analyses) a->finish(acfg, r.findings);
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
         r.findings.tables.clear();

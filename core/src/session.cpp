@@ -64,7 +64,10 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
             term_width.offer(t, ev.width);
             term_height.offer(t, ev.height);
             break;
-        case EventType::SessionParams: arch.offer(t, ev.arch, pool); break;
+        case EventType::SessionParams:
+            arch.offer(t, ev.arch, pool);
+            ++channels;
+            break;
         case EventType::LoginSuccess:
         case EventType::LoginFailed:
             push(ItemKind::Login, ev.username, ev.password, ev.fingerprint, -1, ev.type == EventType::LoginSuccess);
@@ -111,6 +114,7 @@ void SessionPartial::merge(SessionPartial&& o) {
     events += o.events;
     late_events += o.late_events;
     tcpip_data += o.tcpip_data;
+    channels += o.channels;
     if (items.empty())
         items = std::move(o.items);
     else
@@ -146,6 +150,17 @@ std::string_view infer_protocol(const SessionPartial& p) {
     }
 }
 
+// Telnet and pty sessions are shells. Over SSH without a pty, bots either open a channel per
+// command (exec requests: several session.params or TTY logs) or feed lines to one shell
+// channel. 1.x logs no session.params: two or more lines make a shell there.
+Channel command_channel(const Session& s) {
+    if (s.protocol == "telnet" || s.term_width >= 0) return Channel::Shell;
+    std::uint32_t ttylogs = 0;
+    for (const Item& it : s.items) ttylogs += it.kind == ItemKind::TtyLog;
+    if (std::max(s.channels, ttylogs) >= 2 || s.commands < 2) return Channel::Exec;
+    return Channel::Shell;
+}
+
 }  // namespace
 
 Session finalize(SessionPartial&& p, const SessionOptions& opt) {
@@ -165,6 +180,7 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
     s.events = p.events;
     s.late_events = p.late_events;
     s.tcpip_data = p.tcpip_data;
+    s.channels = p.channels;
     s.closed = p.close_ts != INT64_MIN;
     s.has_connect = p.connect_ts != INT64_MAX;
     s.start = s.has_connect ? p.connect_ts : p.first_ts;
@@ -205,7 +221,7 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
     }
     s.commands = static_cast<std::uint32_t>(s.cmd_failed.size());
     if (s.commands > 0) {
-        s.channel = (s.protocol == "telnet" || s.term_width >= 0) ? Channel::Shell : Channel::Exec;
+        s.channel = command_channel(s);
         s.secs_after_last_command = static_cast<double>(s.end - s.last_command_ts) / 1e6;
     }
     if (s.closed) {

@@ -6,7 +6,7 @@ namespace cb {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;  // 2: channels
 
 void put_sv(OutArchive& ar, std::string_view s) { ar(std::string(s)); }
 
@@ -37,7 +37,7 @@ void encode_partial(const SessionPartial& p, std::string& out) {
     for (const Tagged* t : {&p.protocol, &p.src_ip, &p.dst_ip, &p.client_version, &p.hassh, &p.arch}) put_tagged(ar, *t);
     for (const TaggedInt* t : {&p.src_port, &p.dst_port, &p.term_width, &p.term_height}) ar(t->ts, t->value);
     ar(p.first_ts, p.last_ts, p.last_activity, p.connect_ts, p.close_ts, p.close_duration_us, p.events, p.late_events,
-       p.tcpip_data);
+       p.tcpip_data, p.channels);
     ar.varint(p.items.size());
     for (const Item& it : p.items) {
         ar(it.ts, it.num, it.kind, it.flag);
@@ -57,7 +57,7 @@ bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p) {
         if (!get_tagged(ar, pool, t)) return false;
     for (TaggedInt* t : {&p->src_port, &p->dst_port, &p->term_width, &p->term_height}) ar(t->ts, t->value);
     ar(p->first_ts, p->last_ts, p->last_activity, p->connect_ts, p->close_ts, p->close_duration_us, p->events,
-       p->late_events, p->tcpip_data);
+       p->late_events, p->tcpip_data, p->channels);
     const std::uint64_t n = ar.varint();
     if (ar.failed() || n > in.size()) return false;
     p->items.clear();

@@ -142,6 +142,7 @@ void append_session_json(std::string& out, const Session& s) {
         w.value(s.secs_after_last_command, 3);
     else
         w.null();
+    opt_str(w, "last_step", s.last_step);
     w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
     w.field("failed_commands", s.failed_commands);
     w.field("events", s.events).field("late_events", s.late_events);

@@ -101,7 +101,7 @@ CREATE TABLE sessions(
   sensor TEXT NOT NULL, session TEXT NOT NULL, protocol TEXT, src_ip TEXT, src_port INTEGER,
   dst_ip TEXT, dst_port INTEGER, start TEXT, "end" TEXT, duration_s REAL, client_version TEXT, hassh TEXT,
   arch TEXT, closed INTEGER, end_kind TEXT, channel TEXT, login_attempts INTEGER, login_successes INTEGER,
-  commands INTEGER, failed_commands INTEGER, last_command TEXT, secs_after_last_command REAL,
+  commands INTEGER, failed_commands INTEGER, last_command TEXT, secs_after_last_command REAL, last_step TEXT,
   events INTEGER, late_events INTEGER, sid INTEGER PRIMARY KEY);
 CREATE TABLE logins_rows(sid INTEGER, seq INTEGER, time TEXT, username TEXT, password TEXT, fingerprint TEXT, success INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE commands_rows(sid INTEGER, seq INTEGER, time TEXT, input TEXT, failed INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
@@ -147,6 +147,8 @@ const DocRow kDocs[] = {
                              "timeout inferred from the gap before the close), unknown (no close seen)"},
     {"sessions", "channel", "shell (pty or telnet), exec (command without pty), none (no commands)"},
     {"sessions", "secs_after_last_command", "seconds from the last command to the end of the session"},
+    {"sessions", "last_step", "the last step: the last command line without markers (commands bots repeat "
+                              "between steps, markers.csv), exit and empty lines; null when none is left"},
     {"logins", "", "cowrie.login.success/failed; fingerprint set for public-key attempts"},
     {"commands", "", "cowrie.command.input, seq = order within the session; failed = Cowrie reported part of it "
                      "as not found (cowrie.command.failed)"},
@@ -275,9 +277,10 @@ void bind_session(sqlite3_stmt* st, int f, const SessionRow& r, char (*times)[kT
         sqlite3_bind_null(st, f + 20);
         sqlite3_bind_null(st, f + 21);
     }
-    sqlite3_bind_int64(st, f + 22, s.events);
-    sqlite3_bind_int64(st, f + 23, s.late_events);
-    sqlite3_bind_int64(st, f + 24, r.sid);
+    bind_opt_text(st, f + 22, s.last_step);
+    sqlite3_bind_int64(st, f + 23, s.events);
+    sqlite3_bind_int64(st, f + 24, s.late_events);
+    sqlite3_bind_int64(st, f + 25, r.sid);
 }
 
 // The columns every part table starts with: sid, seq, time.
@@ -333,7 +336,7 @@ void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimes
 std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
     Db& db_ = *this->db_;
     {
-        BatchInsert<SessionRow> ses(db_, "sessions", 25, bind_session);
+        BatchInsert<SessionRow> ses(db_, "sessions", 26, bind_session);
         BatchInsert<PartRow> lg(db_, "logins_rows", 7, bind_login);
         BatchInsert<PartRow> cm(db_, "commands_rows", 5, bind_command);
         BatchInsert<PartRow> dl(db_, "downloads_rows", 8, bind_download);

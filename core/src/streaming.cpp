@@ -181,13 +181,12 @@ std::unique_ptr<Analysis> analysis_by_name(std::string_view name) {
     return nullptr;
 }
 
-int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
+// Calls each(session) for every merged partial on `in` (job 1's output); counts bad records.
+template <class F>
+std::uint64_t for_each_session(const StreamingOptions& opt, std::FILE* in, F&& each) {
     LineReader reader(in);
     std::string_view line;
-    auto analyses = make_analyses();
-    TemplateCache cache;
-    SessionFacts facts;
-    std::uint64_t bad = 0, sessions = 0;
+    std::uint64_t bad = 0;
     std::string raw;
     while (reader.next(&line)) {
         auto [key, value] = split_kv(line);
@@ -198,11 +197,55 @@ int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
             ++bad;
             continue;
         }
-        const Session s = finalize(std::move(p), opt.session);
-        build_session_facts(s, cache, facts);
+        each(finalize(std::move(p), opt.session));
+    }
+    return bad;
+}
+
+int map_markers(const StreamingOptions& opt, std::FILE* in, Out& out) {
+    MarkerStats stats;
+    TemplateCache cache;
+    const std::uint64_t bad = for_each_session(opt, in, [&](const Session& s) { stats.add(s, cache); });
+    std::string bin;
+    stats.save(bin);
+    out.emit(kMarkerStatsKey, base64_encode(bin));
+    out.counter("bad_records", bad);
+    return out.finish();
+}
+
+int merge_markers(std::FILE* in, Out& out, bool emit_set) {
+    LineReader reader(in);
+    std::string_view line;
+    MarkerStats merged;
+    std::uint64_t bad = 0;
+    std::string raw;
+    while (reader.next(&line)) {
+        auto [key, value] = split_kv(line);
+        MarkerStats part;
+        if (key != kMarkerStatsKey || !base64_decode(value, &raw) || !part.load(raw)) {
+            ++bad;
+            continue;
+        }
+        merged.merge(std::move(part));
+    }
+    std::string bin;
+    merged.save(bin);
+    out.emit(kMarkerStatsKey, base64_encode(bin));
+    if (emit_set) out.emit(kMarkerSetKey, base64_encode(merged.finish().encode()));
+    out.counter("bad_records", bad);
+    return out.finish();
+}
+
+int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
+    auto analyses = make_analyses();
+    TemplateCache cache;
+    SessionFacts facts;
+    std::uint64_t sessions = 0;
+    const std::uint64_t bad = for_each_session(opt, in, [&](const Session& s) {
+        build_session_facts(s, opt.markers, cache, facts);
         for (auto& a : analyses) a->add(facts);
         ++sessions;
-    }
+    });
     std::string bin;
     for (auto& a : analyses) {
         bin.clear();
@@ -271,6 +314,9 @@ int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* 
         case StreamStep::MapSessions: return map_sessions(opt, in, o);
         case StreamStep::CombineSessions:
         case StreamStep::ReduceSessions: return merge_sessions(in, o);
+        case StreamStep::MapMarkers: return map_markers(opt, in, o);
+        case StreamStep::CombineMarkers: return merge_markers(in, o, false);
+        case StreamStep::ReduceMarkers: return merge_markers(in, o, true);
         case StreamStep::MapAnalyses: return map_analyses(opt, in, o);
         case StreamStep::CombineAnalyses:
         case StreamStep::ReduceAnalyses: return merge_analyses(in, o);

@@ -73,8 +73,9 @@ inline std::vector<cb::Session> ingest(const std::string& ndjson, cb::StringPool
 }
 
 // SessionFacts exactly as run_analyses() builds them.
-inline void facts_of(const cb::Session& s, cb::TemplateCache& cache, cb::SessionFacts& f) {
-    cb::build_session_facts(s, cache, f);
+inline void facts_of(const cb::Session& s, cb::TemplateCache& cache, cb::SessionFacts& f,
+                     const cb::MarkerSet& markers = {}) {
+    cb::build_session_facts(s, markers, cache, f);
 }
 
 inline std::unique_ptr<cb::Analysis> analysis_named(std::string_view name) {

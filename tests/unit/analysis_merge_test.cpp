@@ -19,9 +19,10 @@ std::string samples_dir() { return std::string(CB_SOURCE_DIR) + "/../shared/samp
 std::vector<std::unique_ptr<Analysis>> analyse(const std::vector<Session>& sessions, const std::vector<std::size_t>& idx) {
     auto a = make_analyses();
     TemplateCache cache;
+    const MarkerSet markers = collect_markers(sessions, 1).finish();
     for (std::size_t i : idx) {
         SessionFacts f;
-        build_session_facts(sessions[i], cache, f);
+        build_session_facts(sessions[i], markers, cache, f);
         for (auto& x : a) x->add(f);
     }
     return a;

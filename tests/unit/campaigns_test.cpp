@@ -207,8 +207,8 @@ TEST(Campaigns, SavedStateLoadsAndDamagedStateIsRefused) {
 TEST(Campaigns, ThroughRunAnalysesWithThreads) {
     Corpus c = build(families(4200, 11));
     cb::AnalysisConfig cfg;
-    const cb::Findings one = cb::run_analyses(c.sessions, cfg, 1);
-    const cb::Findings four = cb::run_analyses(c.sessions, cfg, 4);
+    const cb::Findings one = cb::run_analyses(c.sessions, {}, cfg, 1);
+    const cb::Findings four = cb::run_analyses(c.sessions, {}, cfg, 4);
     ASSERT_NE(one.table("campaigns"), nullptr);
     EXPECT_EQ(cb::to_csv(*one.table("campaigns")), cb::to_csv(*four.table("campaigns")));
     EXPECT_EQ(cb::to_csv(*one.table("session_campaigns")), cb::to_csv(*four.table("session_campaigns")));

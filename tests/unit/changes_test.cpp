@@ -246,8 +246,8 @@ TEST(ChangeScore, PrecisionRecallOnSyntheticInjections) {
 
 namespace {
 
-// 2026-03-01 .. 2026-03-30 without 03-10 (no data that day). Ten sessions a day run "uname -a"
-// after a failed root/123456; two of them close (disconnect), the others never log a close.
+// 2026-03-01 .. 2026-03-30 without 03-10 (no data that day). Ten shell sessions (a pty) a day run
+// "uname -a" after a failed root/123456; two of them close (disconnect), the others never log a close.
 // 03-20: all ten close. 03-25: forty sessions (eight close).
 std::string changes_corpus() {
     std::string d;
@@ -264,6 +264,7 @@ std::string changes_corpus() {
             const std::string ip = "10.1." + std::to_string(day) + "." + std::to_string(i);
             d += ev("s1", sid, ip, "cowrie.session.connect", ts);
             d += ev("s1", sid, ip, "cowrie.login.failed", ts, R"("username":"root","password":"123456")");
+            d += ev("s1", sid, ip, "cowrie.client.size", ts, R"("width":80,"height":24)");
             d += ev("s1", sid, ip, "cowrie.command.input", ts2, R"("input":"uname -a")");
             if (i < closing) d += ev("s1", sid, ip, "cowrie.session.closed", ts3);
         }

@@ -53,9 +53,28 @@ TEST(Session, SplitAcrossMidnightFilesInAnyOrder) {
         EXPECT_EQ(s.last_command, "cat /proc/cpuinfo");
         EXPECT_DOUBLE_EQ(s.secs_after_last_command, 2.0);
         EXPECT_TRUE(s.closed);
-        EXPECT_EQ(s.end_kind, EndKind::Exit);  // no pty: an exec channel that ended
-        EXPECT_EQ(s.channel, Channel::Exec);
+        // No pty and no session.params (as in 1.x): two lines on one connection are a shell fed lines.
+        EXPECT_EQ(s.end_kind, EndKind::Disconnect);
+        EXPECT_EQ(s.channel, Channel::Shell);
     }
+}
+
+// One channel (session.params, or a TTY log) per command line: exec requests, which close by design.
+TEST(Session, ChannelFromChannelCount) {
+    auto session = [](const std::string& extra_per_command) {
+        std::string log = ev("cowrie.session.connect", "2026-11-26T10:00:00Z", R"("protocol":"ssh")") +
+                          ev("cowrie.login.success", "2026-11-26T10:00:01Z", R"("username":"root","password":"x")");
+        for (int i = 0; i < 2; ++i) {
+            if (!extra_per_command.empty()) log += ev(extra_per_command, "2026-11-26T10:00:0" + std::to_string(2 + 2 * i) + "Z", R"("arch":"linux-x64-lsb")");
+            log += ev("cowrie.command.input", "2026-11-26T10:00:0" + std::to_string(3 + 2 * i) + "Z", R"("input":"uname -a")");
+        }
+        log += ev("cowrie.session.closed", "2026-11-26T10:00:09Z", R"("duration":9.0)");
+        StringPool pool;
+        auto v = run({log}, pool);
+        return std::make_pair(v.at(0).channel, v.at(0).end_kind);
+    };
+    EXPECT_EQ(session("cowrie.session.params"), std::make_pair(Channel::Exec, EndKind::Exit));
+    EXPECT_EQ(session(""), std::make_pair(Channel::Shell, EndKind::Disconnect));
 }
 
 TEST(Session, IdleTimeoutInferredFromGap) {

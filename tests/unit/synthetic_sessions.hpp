@@ -96,26 +96,13 @@ inline Corpus build(const std::vector<Spec>& specs) {
     return c;
 }
 
-// SessionFacts the way run_analyses builds them.
+// SessionFacts the way run_analyses builds them (no markers unless given).
 struct FactsBuilder {
     cb::TemplateCache cache;
+    cb::MarkerSet markers;
     cb::SessionFacts f;
     const cb::SessionFacts& operator()(const cb::Session& s) {
-        f = {};
-        f.s = &s;
-        f.id = std::string(s.sensor) + "/" + std::string(s.session);
-        f.left = s.end_kind == cb::EndKind::Exit || s.end_kind == cb::EndKind::Disconnect;
-        std::size_t ci = 0;
-        for (const cb::Item& it : s.items) {
-            if (it.kind == cb::ItemKind::Command) {
-                f.commands.push_back(it.a);
-                f.failed.push_back(s.cmd_failed[ci++] != 0);
-            } else if (it.kind == cb::ItemKind::CommandFailed) {
-                f.failed_inputs.push_back(it.a);
-                f.failed_owner.push_back(ci == 0 ? 0 : ci - 1);
-            }
-        }
-        for (auto c : f.commands) f.templates.push_back(cache.get(c));
+        cb::build_session_facts(s, markers, cache, f);
         return f;
     }
 };

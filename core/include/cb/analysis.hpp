@@ -19,6 +19,7 @@
 
 #include "cb/archive.hpp"
 #include "cb/session.hpp"
+#include "cb/steps.hpp"
 #include "cb/table.hpp"
 
 namespace cb {
@@ -32,7 +33,13 @@ struct SessionFacts {
     std::vector<std::string_view> failed_inputs;  // cowrie.command.failed inputs (the unknown commands)
     std::vector<std::size_t> failed_owner;        // per failed input: index of the command line it belongs to
     std::string id;                           // "sensor/session"
-    bool left = false;  // closed by the attacker's side: end_kind exit or disconnect (not timeout/unknown)
+    // Steps (steps.hpp): command lines without markers, exit and empty lines.
+    Steps steps;
+    std::vector<std::string_view> step_templates;  // command_template() of each step
+    std::vector<bool> step_failed;                 // per step: its line had a command Cowrie did not know
+    // Left: a shell session closed by the attacker's side (exit or disconnect, not timeout or
+    // unknown). Exec channels close after their command by design: they never "leave".
+    bool left = false;
 };
 
 struct AnalysisConfig {
@@ -95,12 +102,12 @@ std::string template_set_key(const SessionFacts& f);
 
 class TemplateCache;
 // Fills f for session s (templates come from, and point into, cache).
-void build_session_facts(const Session& s, TemplateCache& cache, SessionFacts& f);
+void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f);
 
 // Builds SessionFacts for every session and runs all analyses (parallel map, merge, finish).
 // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
-Findings run_analyses(const std::vector<Session>& sessions, const AnalysisConfig& cfg, unsigned threads,
-                      Findings seed = {});
+Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
+                      unsigned threads, Findings seed = {});
 
 // Helpers shared by analyses.
 struct Interval {
@@ -111,6 +118,9 @@ Interval wilson(std::uint64_t k, std::uint64_t n);
 // Keeps the `limit` smallest distinct ids in v (sorted): deterministic examples whatever the
 // order in which sessions arrive or partial states merge.
 void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size_t limit);
+
+// The strings joined by sep.
+std::string join(const std::vector<std::string>& v, std::string_view sep);
 
 // "a:3;b:1" from counts, highest first (ties by key), at most `limit` entries.
 std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit);

@@ -40,6 +40,8 @@ struct RunData {
     Findings findings;                // what the analyses published (hints, campaigns)
     SessionOptions session_options;
     SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
+    MarkerSet markers;                 // markers found in the sessions (steps.hpp)
+    std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
 };
 
 void append_session_json(std::string& out, const Session& s);

@@ -105,6 +105,7 @@ struct SessionPartial {
     std::uint32_t events = 0;
     std::uint32_t late_events = 0;
     std::uint32_t tcpip_data = 0;
+    std::uint32_t channels = 0;  // session.params events: one per shell or exec channel (1.3+)
     std::vector<Item> items;
 
     // Adds one parsed event; strings are interned into pool.
@@ -280,11 +281,12 @@ struct Session {
     bool has_connect = false;
     EndKind end_kind = EndKind::Unknown;
     Channel channel = Channel::None;
-    std::uint32_t events = 0, late_events = 0, tcpip_data = 0;
+    std::uint32_t events = 0, late_events = 0, tcpip_data = 0, channels = 0;
     std::uint32_t login_attempts = 0, login_successes = 0, commands = 0, failed_commands = 0;
     std::vector<Item> items;              // every item, sorted by item_less
     std::vector<std::uint8_t> cmd_failed; // per Command item (in order): 1 when a command.failed belongs to it
     std::string_view last_command;        // empty when the session ran none
+    std::string_view last_step;           // the last step (steps.hpp): no marker, exit or empty line
     Micros last_command_ts = kNoTime;
     double secs_after_last_command = -1;  // close (or last event) minus last command; -1 without commands
 };

@@ -174,12 +174,13 @@ public:
             tmpl_.assign(f.templates.begin(), f.templates.end());
             std::sort(tmpl_.begin(), tmpl_.end());
             tmpl_.erase(std::unique(tmpl_.begin(), tmpl_.end()), tmpl_.end());
-            const std::string_view last = f.templates.back();
+            // Leaving is attributed to the last step (no marker or exit), as in predisconnect.
+            const std::string_view last = f.step_templates.empty() ? std::string_view() : f.step_templates.back();
             for (std::string_view t : tmpl_) {
                 auto it = templates_.find(t);
                 if (it == templates_.end()) it = templates_.emplace(std::string(t), TemplateDays{}).first;
                 it->second.sessions.add(day);
-                if (f.left && t == last) it->second.left_after.add(day);
+                if (f.left && !last.empty() && t == last) it->second.left_after.add(day);
             }
         }
 

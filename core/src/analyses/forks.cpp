@@ -43,29 +43,31 @@ public:
     }
     std::string_view name() const override { return "forks"; }
 
+    // Shell sessions only, on steps (steps.hpp): exec channels close after their command by
+    // design, and markers or exit are never the step a script was cut short after.
     void add(const SessionFacts& f) override {
-        if (f.templates.empty()) return;
-        max_depth_seen_ = std::max<std::size_t>(max_depth_seen_, f.templates.size());
+        const auto& steps = f.step_templates;
+        if (steps.empty() || f.s->channel != Channel::Shell) return;
+        max_depth_seen_ = std::max<std::size_t>(max_depth_seen_, steps.size());
         const std::string_view channel = channel_name(f.s->channel);
         const std::uint64_t set_hash = stable_hash64(template_set_key(f));
         NodeKey key{stable_hash64(channel, 1), stable_hash64(channel, 2)};
         Node* node = &touch(key, {0, 0}, channel, 0, set_hash);
-        const std::size_t depth = std::min<std::size_t>(f.templates.size(), kDepthLimit);
+        const std::size_t depth = std::min<std::size_t>(steps.size(), kDepthLimit);
         for (std::size_t i = 0; i < depth; ++i) {
-            ++node->next[std::string(f.templates[i])];
-            const NodeKey child{stable_hash64(f.templates[i], key.first), stable_hash64(f.templates[i], key.second ^ 0x5bd1e995)};
-            node = &touch(child, key, f.templates[i], static_cast<std::uint32_t>(i + 1), set_hash);
+            ++node->next[std::string(steps[i])];
+            const NodeKey child{stable_hash64(steps[i], key.first), stable_hash64(steps[i], key.second ^ 0x5bd1e995)};
+            node = &touch(child, key, steps[i], static_cast<std::uint32_t>(i + 1), set_hash);
             key = child;
         }
-        if (f.templates.size() > kDepthLimit) return;  // longer scripts do not end in the tree
-        switch (f.s->end_kind) {
-            case EndKind::Exit:
-            case EndKind::Disconnect:
-                ++node->left_here;
-                keep_smallest(node->examples, f.id);
-                break;
-            case EndKind::Timeout: ++node->timeout_here; break;
-            case EndKind::Unknown: ++node->unknown_here; break;
+        if (steps.size() > kDepthLimit) return;  // longer scripts do not end in the tree
+        if (f.left) {
+            ++node->left_here;
+            keep_smallest(node->examples, f.id);
+        } else if (f.s->end_kind == EndKind::Timeout) {
+            ++node->timeout_here;
+        } else {
+            ++node->unknown_here;
         }
     }
 
@@ -92,9 +94,9 @@ public:
 
         Table t{"forks", "prefixes of command sequences where some sessions leave and others go on", {}, {}};
         t.columns = {
-            {"channel", ColumnType::Text, "shell or exec (separate trees)"},
-            {"depth", ColumnType::Integer, "steps in the prefix"},
-            {"prefix", ColumnType::Text, "the steps so far, joined by \" → \""},
+            {"channel", ColumnType::Text, "shell (exec channels close after their command by design: not counted)"},
+            {"depth", ColumnType::Integer, "steps in the prefix (steps: command lines without markers and exit)"},
+            {"prefix", ColumnType::Text, "the step templates so far, joined by \" → \""},
             {"command", ColumnType::Text, "its last step"},
             {"reached", ColumnType::Integer, "sessions whose sequence starts with the prefix"},
             {"stopped", ColumnType::Integer, "sessions that left (exit or disconnect) right after it"},
@@ -152,8 +154,7 @@ public:
                 auto it = campaign_of_hash.find(h);
                 camps[it == campaign_of_hash.end() ? "none" : it->second] += c;
             }
-            std::string examples;
-            for (const auto& e : n.examples) examples += (examples.empty() ? "" : ";") + e;
+            const std::string examples = join(n.examples, ";");
             const Interval ci = wilson(r.stopped, r.stopped + r.continued);
             const double rate = static_cast<double>(r.stopped) / static_cast<double>(r.stopped + r.continued);
             t.rows.push_back({channel, static_cast<std::int64_t>(n.depth), prefix, n.step,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "cb/command_names.hpp"
 #include "cb/json_writer.hpp"
 #include "cb/text.hpp"
 #include "compact.hpp"
@@ -60,14 +61,32 @@ const std::vector<Probe>& probes() {
 
 constexpr std::size_t kExamples = 5;
 
+// A probe counted on steps: shell sessions that left right after it against those that went on.
 struct ProbeStat {
-    std::uint64_t sessions = 0, left_right_after = 0;
-    std::vector<std::string> examples;  // smallest ids of sessions that left right after
+    std::uint64_t sessions = 0;          // sessions that ran it (any channel, markers included)
+    std::uint64_t exec_sessions = 0;     // ... on exec channels (closing after it is by design)
+    std::uint64_t left_right_after = 0;  // shell sessions whose last step runs it and that left
+    std::uint64_t went_on = 0;           // shell sessions that ran another step after it
+    std::vector<std::string> examples;   // smallest ids of sessions that left right after, else that ran it
+    std::vector<std::string> ran_examples;
     template <class Ar>
     void io(Ar& ar) {
-        ar(sessions, left_right_after, examples);
+        ar(sessions, exec_sessions, left_right_after, went_on, examples, ran_examples);
     }
 };
+
+// Root logins on one sensor: the default userdb accepts any root password but root and 123456.
+struct RootPolicy {
+    std::set<std::string, std::less<>> passwords;  // distinct accepted root passwords (capped)
+    std::uint64_t default_rejects = 0;             // root/root or root/123456 rejected
+    std::vector<std::string> examples;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(passwords, default_rejects, examples);
+    }
+};
+
+constexpr std::size_t kMaxKept = 100000;
 
 void keep_smallest(std::vector<std::string>& v, const std::string& id) { cb::keep_smallest(v, id, kExamples); }
 
@@ -90,6 +109,58 @@ double num_of(const Cell& c) {
     return NAN;
 }
 
+// What an unknown command name is (failed_commands.csv's first word).
+enum class CommandKind : std::uint8_t { Command, ShellConstruct, DeviceCli, Dropped, Other };
+
+CommandKind classify_command(std::string_view name) {
+    static const std::set<std::string_view> kShellWords = {"while", "for", "if", "until", "case", "do", "done", "then",
+                                                           "fi", "else", "elif", "esac", "function", "select",
+                                                           "break", "continue", "{", "}", "[[", "]]"};
+    // Router and device CLIs (Cisco/Huawei/ZTE shells, MikroTik RouterOS paths): Mirai-family
+    // bots try them on every target.
+    static const std::set<std::string_view> kDeviceWords = {"enable", "system", "shell", "linuxshell", "start",
+                                                            "config", "configure", "terminal", "show", "display",
+                                                            "cli", "development", "cmd", "exit_shell", "ping_shell"};
+    if (kShellWords.count(name)) return CommandKind::ShellConstruct;
+    if (kDeviceWords.count(name)) return CommandKind::DeviceCli;
+    if (name.size() > 1 && name[0] == '/' && name.find('/', 1) == std::string_view::npos && !is_known_command(name.substr(1)))
+        return CommandKind::DeviceCli;  // /ip, /system: RouterOS
+    if (name.rfind("./", 0) == 0) return CommandKind::Dropped;  // runs a file the attacker dropped
+    const auto slash = name.rfind('/');
+    const std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+    return is_known_command(base) ? CommandKind::Command : CommandKind::Other;
+}
+
+std::vector<std::string> split_ids(const std::string& ids) {
+    std::vector<std::string> v;
+    for (std::size_t p = 0; p < ids.size();) {
+        auto e = ids.find(';', p);
+        if (e == std::string::npos) e = ids.size();
+        if (e > p) v.push_back(ids.substr(p, e - p));
+        p = e + 1;
+    }
+    return v;
+}
+
+// Shell sessions that left right after a step against those that went on: counts, the share
+// and its 95 % interval, as evidence fields.
+std::string leave_evidence(double left, double went_on) {
+    const auto l = static_cast<std::uint64_t>(left), o = static_cast<std::uint64_t>(went_on);
+    const Interval ci = wilson(l, l + o);
+    return ",\"left_right_after\":" + format_number(left, 0) + ",\"went_on\":" + format_number(went_on, 0) +
+           ",\"left_rate\":" + (l + o ? format_number(left / (left + went_on), 3) : std::string("null")) +
+           ",\"left_rate_low\":" + format_number(ci.low, 3) + ",\"left_rate_high\":" + format_number(ci.high, 3);
+}
+
+// high: at least 10 left and the lower bound of the leaving share is 0.3 or more;
+// medium: at least 5 left and a lower bound of 0.1; else `otherwise` (low or medium).
+std::string leave_severity(double left, double went_on, const std::string& otherwise) {
+    const Interval ci = wilson(static_cast<std::uint64_t>(left), static_cast<std::uint64_t>(left + went_on));
+    if (left >= 10 && ci.low >= 0.3) return "high";
+    if (left >= 5 && ci.low >= 0.1) return "medium";
+    return otherwise;
+}
+
 struct Hint {
     std::string id, severity, title, recommendation, caveat;
     std::string evidence_json;  // an object
@@ -101,9 +172,9 @@ public:
     Hints() : probes_(probes().size()) {}
     template <class Ar>
     void io(Ar& ar) {
-        ar(sessions_, with_commands_, exec_sessions_, exec_single_, old_banner_, root_default_rejects_,
-           default_user_logins_, sensors_, root_passwords_, users_ok_, old_banner_examples_, root_examples_,
-           default_user_examples_, probes_);
+        ar(sessions_, with_commands_, exec_sessions_, exec_single_, old_banner_, default_user_logins_, sensors_,
+           root_policy_, users_ok_, old_banner_examples_, default_user_examples_, svr04_examples_, probes_,
+           shell_steps_, shell_left_);
     }
     std::string_view name() const override { return "hints"; }
 
@@ -111,53 +182,23 @@ public:
         const Session& s = *f.s;
         ++sessions_;
         insert_absent(sensors_, s.sensor);
+        if (s.sensor == "svr04") keep_smallest(svr04_examples_, f.id);
         if (s.client_version == kOldBanner) {
             ++old_banner_;
             keep_smallest(old_banner_examples_, f.id);
         }
-        bool root_ok = false;
-        for (const Item& it : s.items) {
-            if (it.kind != ItemKind::Login || !it.c.empty()) continue;
-            if (it.a == "root") {
-                if (it.flag) {
-                    if (root_passwords_.size() < 100000) insert_absent(root_passwords_, it.b);
-                    root_ok = true;
-                } else if (it.b == "root" || it.b == "123456") {
-                    ++root_default_rejects_;
-                }
-            }
-            if (it.flag && (it.a == "phil" || it.a == "richard")) {
-                ++default_user_logins_;
-                keep_smallest(default_user_examples_, f.id);
-            }
-            if (it.flag && users_ok_.size() < 100000) insert_absent(users_ok_, it.a);
-        }
-        if (root_ok) keep_smallest(root_examples_, f.id);
+        add_logins(f);
         if (f.commands.empty()) return;
         ++with_commands_;
         if (s.channel == Channel::Exec) {
             ++exec_sessions_;
             exec_single_ += f.commands.size() == 1 && s.closed;
         }
-        const std::size_t last = f.commands.size() - 1;
-        const auto& catalogue = probes();
-        for (std::size_t p = 0; p < probes_.size(); ++p) {
-            bool ran = false, ran_last = false;
-            for (std::size_t i = 0; i < f.commands.size(); ++i) {
-                for (const std::string_view n : catalogue[p].needles) {
-                    if (f.commands[i].find(n) != std::string_view::npos) {
-                        ran = true;
-                        ran_last = ran_last || i == last;
-                    }
-                }
-            }
-            if (!ran) continue;
-            ++probes_[p].sessions;
-            if (ran_last && f.left) {
-                ++probes_[p].left_right_after;
-                keep_smallest(probes_[p].examples, f.id);
-            }
+        if (s.channel == Channel::Shell && (f.left || !f.steps.text.empty())) {
+            shell_steps_ += f.steps.text.size();
+            shell_left_ += f.left && !f.steps.text.empty();
         }
+        for (std::size_t p = 0; p < probes_.size(); ++p) add_probe(f, probes()[p], probes_[p]);
     }
 
     void merge(Analysis&& other) override {
@@ -167,20 +208,31 @@ public:
         exec_sessions_ += o.exec_sessions_;
         exec_single_ += o.exec_single_;
         old_banner_ += o.old_banner_;
-        root_default_rejects_ += o.root_default_rejects_;
         default_user_logins_ += o.default_user_logins_;
+        shell_steps_ += o.shell_steps_;
+        shell_left_ += o.shell_left_;
         sensors_.merge(o.sensors_);
-        for (auto& p : o.root_passwords_)
-            if (root_passwords_.size() < 100000) root_passwords_.insert(p);
+        for (auto& [sensor, pol] : o.root_policy_) {
+            RootPolicy& mine = root_policy_[sensor];
+            for (auto& p : pol.passwords)
+                if (mine.passwords.size() < kMaxKept) mine.passwords.insert(p);
+            mine.default_rejects += pol.default_rejects;
+            for (auto& e : pol.examples) keep_smallest(mine.examples, e);
+        }
         for (auto& u : o.users_ok_)
-            if (users_ok_.size() < 100000) users_ok_.insert(u);
+            if (users_ok_.size() < kMaxKept) users_ok_.insert(u);
         for (auto& e : o.old_banner_examples_) keep_smallest(old_banner_examples_, e);
-        for (auto& e : o.root_examples_) keep_smallest(root_examples_, e);
         for (auto& e : o.default_user_examples_) keep_smallest(default_user_examples_, e);
+        for (auto& e : o.svr04_examples_) keep_smallest(svr04_examples_, e);
         for (std::size_t p = 0; p < probes_.size(); ++p) {
-            probes_[p].sessions += o.probes_[p].sessions;
-            probes_[p].left_right_after += o.probes_[p].left_right_after;
-            for (auto& e : o.probes_[p].examples) keep_smallest(probes_[p].examples, e);
+            ProbeStat& a = probes_[p];
+            ProbeStat& b = o.probes_[p];
+            a.sessions += b.sessions;
+            a.exec_sessions += b.exec_sessions;
+            a.left_right_after += b.left_right_after;
+            a.went_on += b.went_on;
+            for (auto& e : b.examples) keep_smallest(a.examples, e);
+            for (auto& e : b.ran_examples) keep_smallest(a.ran_examples, e);
         }
     }
 
@@ -227,6 +279,56 @@ public:
     }
 
 private:
+    void add_logins(const SessionFacts& f) {
+        const Session& s = *f.s;
+        bool root_ok = false;
+        for (const Item& it : s.items) {
+            if (it.kind != ItemKind::Login || !it.c.empty()) continue;
+            if (it.a == "root") {
+                if (it.flag || it.b == "root" || it.b == "123456") {
+                    auto pit = root_policy_.find(s.sensor);
+                    if (pit == root_policy_.end()) pit = root_policy_.emplace(std::string(s.sensor), RootPolicy{}).first;
+                    RootPolicy& pol = pit->second;
+                    if (it.flag && pol.passwords.size() < kMaxKept) insert_absent(pol.passwords, it.b);
+                    if (!it.flag) ++pol.default_rejects;
+                    if (it.flag && !root_ok) keep_smallest(pol.examples, f.id);
+                    root_ok = root_ok || it.flag;
+                }
+            }
+            if (it.flag && (it.a == "phil" || it.a == "richard")) {
+                ++default_user_logins_;
+                keep_smallest(default_user_examples_, f.id);
+            }
+            if (it.flag && users_ok_.size() < kMaxKept) insert_absent(users_ok_, it.a);
+        }
+    }
+
+    // A probe "ran" when any command line matches (markers included: a busybox marker is a
+    // probe too); leaving is judged on steps of shell sessions only.
+    static void add_probe(const SessionFacts& f, const Probe& probe, ProbeStat& st) {
+        auto matches = [&](std::string_view line) {
+            for (const std::string_view n : probe.needles)
+                if (line.find(n) != std::string_view::npos) return true;
+            return false;
+        };
+        if (std::none_of(f.commands.begin(), f.commands.end(), matches)) return;
+        ++st.sessions;
+        keep_smallest(st.ran_examples, f.id);
+        if (f.s->channel == Channel::Exec) ++st.exec_sessions;
+        if (f.s->channel != Channel::Shell) return;
+        const auto& steps = f.steps.text;
+        std::size_t last_match = SIZE_MAX;
+        for (std::size_t i = 0; i < steps.size(); ++i)
+            if (matches(steps[i])) last_match = i;
+        if (last_match == SIZE_MAX) return;
+        if (last_match + 1 < steps.size()) {
+            ++st.went_on;
+        } else if (f.left) {
+            ++st.left_right_after;
+            keep_smallest(st.examples, f.id);
+        }
+    }
+
     static std::string examples_json(const std::vector<std::string>& ids) {
         std::string o = "[";
         for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -241,153 +343,211 @@ private:
         return o;
     }
 
+    // Unknown commands grouped by what they are: real commands Cowrie lacks, shell constructs
+    // its parser does not run, router CLI words, and lines that are no command at all.
     void failed_command_hints(const Findings& out, std::vector<Hint>& hints) const {
         const Table* t = out.table("failed_commands");
         if (!t) return;
-        const int c_name = col(*t, "name"), c_cmd = col(*t, "command"), c_s = col(*t, "sessions"),
-                  c_rate = col(*t, "disconnect_after_rate"), c_ips = col(*t, "src_ips");
-        // Group by command name: "implement X" is per command, not per argument list.
-        std::map<std::string, std::pair<double, double>> by_name;  // sessions, leaving sessions
-        std::map<std::string, std::string> example_cmd;
-        std::map<std::string, double> ips;
+        const int c_cmd = col(*t, "command"), c_s = col(*t, "sessions"), c_ips = col(*t, "src_ips"),
+                  c_left = col(*t, "left_after"), c_on = col(*t, "went_on"), c_ex = col(*t, "example_sessions");
+        struct Group {
+            double sessions = 0, left = 0, went_on = 0, ips = 0;
+            std::string example_command;
+            std::vector<std::string> examples;
+        };
+        std::map<std::pair<CommandKind, std::string>, Group> groups;
         for (const auto& r : t->rows) {
-            const std::string name = text_of(r[c_name]);
-            // "./x" runs a file the attacker dropped: nothing to implement.
-            if (name.empty() || name.rfind("./", 0) == 0) continue;
-            const double n = num_of(r[c_s]);
-            by_name[name].first += n;
-            by_name[name].second += n * num_of(r[c_rate]);
-            ips[name] = std::max(ips[name], num_of(r[c_ips]));
-            if (!example_cmd.count(name)) example_cmd[name] = text_of(r[c_cmd]);
+            const std::string cmd = text_of(r[c_cmd]);
+            const std::string name = cmd.substr(0, cmd.find_first_of(" \t"));
+            const CommandKind kind = classify_command(name);
+            if (kind == CommandKind::Dropped) continue;
+            Group& g = groups[{kind, kind == CommandKind::Other || kind == CommandKind::DeviceCli ? std::string() : name}];
+            g.sessions += num_of(r[c_s]);
+            g.left += num_of(r[c_left]);
+            g.went_on += num_of(r[c_on]);
+            g.ips = std::max(g.ips, num_of(r[c_ips]));
+            if (g.example_command.empty()) g.example_command = cmd;
+            for (const auto& id : split_ids(text_of(r[c_ex]))) keep_smallest(g.examples, id);
         }
-        std::vector<std::pair<std::string, std::pair<double, double>>> v(by_name.begin(), by_name.end());
-        std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
-        for (std::size_t i = 0; i < v.size() && i < 10; ++i) {
-            const auto& [name, st] = v[i];
-            if (st.first < 3) break;
-            const double rate = st.second / st.first;
-            const std::string sev = st.first >= 20 && rate >= 0.3 ? "high" : st.first >= 10 ? "medium" : "low";
-            static const std::set<std::string> kShellWords = {"while", "for", "if", "until", "case", "do",
-                                                                "done", "then", "fi", "function", "select"};
-            const bool shell_word = kShellWords.count(name) > 0;
-            hints.push_back({"implement-" + name, sev,
-                             shell_word ? "Support the shell construct " + name : "Implement the command " + name,
-                             shell_word ? "Cowrie's shell reported '" + name +
-                                              "' as an unknown command: its shell parser does not run this "
-                                              "construct. Bots use it to read files they dropped; extend the "
-                                              "shell (src/cowrie/shell/honeypot.py) or provide the command's "
-                                              "expected output."
-                                        : "Cowrie answered 'command not found' for " + name +
-                                              ". Add its output as a text command (txtcmds_path, one file per "
-                                              "command) or write a command plugin under src/cowrie/commands/; "
-                                              "implement what attackers run, not more.",
-                             name.find('/') != std::string::npos || name.size() > 40
-                                 ? "This may be a path or a payload fragment rather than a command."
-                                 : "",
-                             "{\"sessions\":" + format_number(st.first, 0) + ",\"src_ips\":" + format_number(ips.at(name), 0) +
-                                 ",\"disconnect_after_rate\":" + format_number(rate, 3) +
-                                 ",\"example_command\":" + q(example_cmd[name]) + "}"});
+        std::vector<std::pair<std::pair<CommandKind, std::string>, Group>> v(groups.begin(), groups.end());
+        std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second.sessions > b.second.sessions; });
+        std::size_t implement = 0;
+        for (const auto& [key, g] : v) {
+            const auto& [kind, name] = key;
+            const std::string evidence = "{\"sessions\":" + format_number(g.sessions, 0) +
+                                         ",\"src_ips\":" + format_number(g.ips, 0) + leave_evidence(g.left, g.went_on) +
+                                         ",\"example_command\":" + q(g.example_command) +
+                                         ",\"example_sessions\":" + examples_json(g.examples) + "}";
+            if (kind == CommandKind::DeviceCli) {
+                hints.push_back({"device-cli", "info", "Bots type router and device CLI words",
+                                 "Words such as enable, system, shell or RouterOS paths (/ip) are tried on every "
+                                 "target; they fail on a real Linux host too. Nothing to implement unless the sensor "
+                                 "imitates a router.",
+                                 "", evidence});
+                continue;
+            }
+            if (kind == CommandKind::Other) {
+                hints.push_back({"not-commands", "info", "Lines that are no command reached the shell",
+                                 "Prompt text, payload fragments and random probe names (one address, or a name no "
+                                 "system has) failed as commands. They are not worth implementing.",
+                                 "", evidence});
+                continue;
+            }
+            if (implement >= 10 || g.sessions < 3) continue;
+            ++implement;
+            const bool construct = kind == CommandKind::ShellConstruct;
+            hints.push_back({(construct ? "shell-construct-" : "implement-") + name,
+                             leave_severity(g.left, g.went_on, g.sessions >= 20 ? "medium" : "low"),
+                             construct ? "Support the shell construct " + name : "Implement the command " + name,
+                             construct ? "Cowrie's shell reported '" + name +
+                                             "' as an unknown command: its shell parser does not run this "
+                                             "construct. Bots use it to read files they dropped; extend the "
+                                             "shell (src/cowrie/shell/honeypot.py) or provide the command's "
+                                             "expected output."
+                                       : "Cowrie answered 'command not found' for " + name +
+                                             ", a real command on Linux or busybox. Add its output as a text command "
+                                             "(txtcmds_path, one file per command) or write a command plugin under "
+                                             "src/cowrie/commands/; implement what attackers run, not more.",
+                             "Severity comes from shell sessions that left right after it against those that went on.",
+                             evidence});
         }
     }
 
+    // Steps after which sessions of the same script (the same steps so far, on shell channels)
+    // split: some leave, others go on. The only rule that can say `high`.
     void fork_hints(const Findings& out, std::vector<Hint>& hints) const {
         const Table* t = out.table("forks");
         if (!t) return;
         const int c_cmd = col(*t, "command"), c_prefix = col(*t, "prefix"), c_reached = col(*t, "reached"),
                   c_stop = col(*t, "stopped"), c_cont = col(*t, "continued"), c_rate = col(*t, "stop_rate"),
-                  c_low = col(*t, "stop_rate_low"), c_ex = col(*t, "example_sessions"), c_ch = col(*t, "channel");
+                  c_low = col(*t, "stop_rate_low"), c_high = col(*t, "stop_rate_high"), c_ex = col(*t, "example_sessions"),
+                  c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
+                  c_camp = col(*t, "campaigns");
         std::size_t n = 0;
         for (const auto& r : t->rows) {
             if (n >= 5) break;
-            const double stopped = num_of(r[c_stop]), low = num_of(r[c_low]);
+            const double stopped = num_of(r[c_stop]), cont = num_of(r[c_cont]), low = num_of(r[c_low]),
+                         rate = num_of(r[c_rate]), depth = num_of(r[c_depth]);
             // Both sides must be real: a script's normal end (nearly all stop) is no fork.
-            if (stopped < 5 || low < 0.05 || num_of(r[c_cont]) < 3 || num_of(r[c_rate]) > 0.9) continue;
+            if (stopped < 5 || low < 0.05 || cont < 3 || rate > 0.9) continue;
             ++n;
+            // One step in is not yet a script: many scripts share a first step.
+            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= 0.2;
             const std::string cmd = text_of(r[c_cmd]);
-            std::string ex = "[";
-            const std::string ids = text_of(r[c_ex]);
-            for (std::size_t p = 0; p < ids.size();) {
-                auto e = ids.find(';', p);
-                if (e == std::string::npos) e = ids.size();
-                if (ex.size() > 1) ex += ',';
-                ex += q(ids.substr(p, e - p));
-                p = e + 1;
-            }
-            ex += "]";
-            hints.push_back({"fork-" + std::to_string(n), stopped >= 20 && low >= 0.2 ? "high" : "medium",
+            const std::string ex = examples_json(split_ids(text_of(r[c_ex])));
+            hints.push_back({"fork-" + std::to_string(n), strong ? "high" : "medium",
                              "Scripts are cut short after: " + cmd,
                              "Sessions of the same script split here: some leave, the others go on. Look at what the "
-                             "honeypot printed for this step (replay the sessions' TTY logs) and compare with a real "
-                             "system; the step is a likely honeypot test.",
+                             "honeypot printed for this step (replay the example sessions' TTY logs, last_output.csv) "
+                             "and compare with a real system; the step is a likely honeypot test.",
                              "Leaving can also be the script's own branch (e.g. nothing to do on this architecture).",
-                             "{\"channel\":" + q(text_of(r[c_ch])) + ",\"prefix\":" + q(text_of(r[c_prefix])) +
-                                 ",\"reached\":" + text_of(r[c_reached]) + ",\"stopped\":" + text_of(r[c_stop]) +
-                                 ",\"continued\":" + text_of(r[c_cont]) + ",\"stop_rate\":" + text_of(r[c_rate]) +
-                                 ",\"stop_rate_low\":" + text_of(r[c_low]) + ",\"example_sessions\":" + ex + "}"});
+                             "{\"channel\":" + q(text_of(r[c_ch])) + ",\"depth\":" + text_of(r[c_depth]) +
+                                 ",\"prefix\":" + q(text_of(r[c_prefix])) + ",\"reached\":" + text_of(r[c_reached]) +
+                                 ",\"stopped\":" + text_of(r[c_stop]) + ",\"continued\":" + text_of(r[c_cont]) +
+                                 ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
+                                 ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
+                                 ",\"campaigns\":" + q(text_of(r[c_camp])) + ",\"example_sessions\":" + ex + "}"});
         }
     }
 
+    // Steps that end leaving sessions more often than chance. Lift compares with all
+    // sessions, not with the same script, so it is never `high`; a step that every session
+    // running it ends with is a script's end, not evidence.
     void lift_hints(const Findings& out, std::vector<Hint>& hints) const {
         const Table* t = out.table("predisconnect");
         if (!t) return;
         const int c_kind = col(*t, "kind"), c_cmd = col(*t, "command"), c_left = col(*t, "left_last"),
                   c_with = col(*t, "sessions_with"), c_lift = col(*t, "lift"), c_low = col(*t, "lift_low"),
-                  c_exec = col(*t, "last_exec"), c_last = col(*t, "sessions_last");
+                  c_last = col(*t, "sessions_last"), c_ex = col(*t, "example_sessions");
         std::size_t n = 0;
         for (const auto& r : t->rows) {
             if (n >= 5) break;
             if (text_of(r[c_kind]) != "template") continue;
-            // Ending with exit or logout is how sessions end, not a reaction to the honeypot.
-            const std::string cmd = text_of(r[c_cmd]);
-            const auto tail = cmd.substr(cmd.find_last_of(";&|") == std::string::npos ? 0 : cmd.find_last_of(";&|") + 1);
-            if (tail.find("exit") != std::string::npos || tail.find("logout") != std::string::npos) continue;
             const double left = num_of(r[c_left]), low = num_of(r[c_low]);
-            // Exec channels close after their command by protocol: that is no signal.
-            if (left < 5 || !(low > 1.5) || num_of(r[c_exec]) > 0.5 * num_of(r[c_last])) continue;
+            const double went_on = num_of(r[c_with]) - num_of(r[c_last]);
+            if (left < 5 || !(low > 2) || went_on < 3) continue;
             ++n;
-            hints.push_back({"lift-" + std::to_string(n), low > 3 ? "high" : "medium",
+            hints.push_back({"lift-" + std::to_string(n), leave_severity(left, went_on, "low") == "high" ? "medium" : "low",
                              "Attackers leave after: " + text_of(r[c_cmd]),
-                             "This command is last in leaving sessions " + format_number(num_of(r[c_lift]), 1) +
+                             "This step is last in leaving shell sessions " + format_number(num_of(r[c_lift]), 1) +
                                  " times as often as chance predicts. Check what the honeypot prints for it "
                                  "(TTY logs) against a real host.",
-                             "Bots also end on their payload step; compare with forks.csv, where the same script "
-                             "continues in other sessions.",
+                             "Lift compares with all sessions, not with the same script: see forks.csv for steps "
+                             "where sessions of one script split.",
                              "{\"command\":" + q(text_of(r[c_cmd])) + ",\"sessions_with\":" + text_of(r[c_with]) +
-                                 ",\"left_last\":" + text_of(r[c_left]) + ",\"lift\":" + text_of(r[c_lift]) +
-                                 ",\"lift_low\":" + text_of(r[c_low]) + "}"});
+                                 ",\"left_last\":" + text_of(r[c_left]) + ",\"went_on\":" + format_number(went_on, 0) +
+                                 ",\"lift\":" + text_of(r[c_lift]) + ",\"lift_low\":" + text_of(r[c_low]) +
+                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
         }
+    }
+
+    // Baseline: the chance that a random step of a shell session is the one it left after.
+    double step_hazard() const {
+        return shell_steps_ ? static_cast<double>(shell_left_) / static_cast<double>(shell_steps_) : 0;
     }
 
     void probe_hints(std::vector<Hint>& hints) const {
+        const double h = step_hazard();
         for (std::size_t p = 0; p < probes_.size(); ++p) {
             const ProbeStat& st = probes_[p];
             if (st.sessions == 0) continue;
-            const double rate = static_cast<double>(st.left_right_after) / static_cast<double>(st.sessions);
-            const std::string sev = st.sessions >= 10 && rate >= 0.3 ? "high" : st.sessions >= 3 ? "medium" : "low";
+            const double left = static_cast<double>(st.left_right_after), on = static_cast<double>(st.went_on);
+            const Interval ci = wilson(st.left_right_after, st.left_right_after + st.went_on);
+            std::string sev = "info";  // a check nobody leaves after is no finding
+            if (st.left_right_after >= 10 && ci.low >= std::max(0.3, 2 * h))
+                sev = "high";
+            else if (st.left_right_after >= 5 && ci.low > h)
+                sev = "medium";
+            else if (st.left_right_after > 0)
+                sev = "low";
             hints.push_back({probes()[p].id, sev, std::string("Attackers check ") + probes()[p].what,
                              probes()[p].recommendation,
-                             "Running a check is not proof of detection; the share that left right after it is the "
-                             "signal.",
+                             "Running a check is not proof of detection; shell sessions that left right after it, "
+                             "against those that went on and against the leaving rate of any step, are the signal. "
+                             "Exec channels close after their command by design and do not count.",
                              "{\"sessions\":" + std::to_string(st.sessions) +
-                                 ",\"left_right_after\":" + std::to_string(st.left_right_after) +
-                                 ",\"left_rate\":" + format_number(rate, 3) +
-                                 ",\"example_sessions\":" + examples_json(st.examples) + "}"});
+                                 ",\"exec_sessions\":" + std::to_string(st.exec_sessions) + leave_evidence(left, on) +
+                                 ",\"any_step_left_rate\":" + format_number(h, 3) + ",\"example_sessions\":" +
+                                 examples_json(st.examples.empty() ? st.ran_examples : st.examples) + "}"});
         }
     }
 
+    // Per sensor: sensors of one fleet can run different user databases.
     void login_hints(std::vector<Hint>& hints) const {
-        if (root_passwords_.size() >= 3) {
-            hints.push_back({"default-userdb", root_default_rejects_ > 0 ? "high" : "medium",
-                             "root logs in with almost any password",
+        std::string per_sensor;
+        std::vector<std::string> examples;
+        bool tell = false;
+        std::size_t flagged = 0;
+        for (const auto& [sensor, pol] : root_policy_) {
+            if (pol.passwords.size() < 3) continue;
+            ++flagged;
+            tell = tell || pol.default_rejects > 0;
+            for (const auto& e : pol.examples) keep_smallest(examples, e);
+            if (!per_sensor.empty()) per_sensor += ',';
+            per_sensor += "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
+                          std::to_string(pol.passwords.size()) +
+                          ",\"root_root_or_123456_rejected\":" + std::to_string(pol.default_rejects) +
+                          ",\"example_sessions\":" + examples_json(pol.examples) + "}";
+        }
+        if (flagged > 0) {
+            std::string others;
+            for (const auto& [sensor, pol] : root_policy_) {
+                if (pol.passwords.size() >= 3) continue;
+                if (!others.empty()) others += ',';
+                others += "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
+                          std::to_string(pol.passwords.size()) + "}";
+            }
+            hints.push_back({"default-userdb", tell ? "high" : "medium",
+                             flagged == root_policy_.size() ? "root logs in with almost any password"
+                                                            : "root logs in with almost any password on some sensors",
                              "Cowrie's default user database accepts root with any password except root and 123456 "
                              "(and v3's userdb.example accepts any user). Write etc/userdb.txt with a few plausible "
                              "credentials, or use AuthRandom ([honeypot] auth_class) so acceptance is not universal.",
                              "A permissive policy collects more sessions; the tell is that many different passwords "
-                             "succeed for one user while root/root fails.",
-                             "{\"distinct_root_passwords_accepted\":" + std::to_string(root_passwords_.size()) +
-                                 ",\"root_root_or_123456_rejected\":" + std::to_string(root_default_rejects_) +
-                                 ",\"distinct_users_accepted\":" + std::to_string(users_ok_.size()) +
-                                 ",\"example_sessions\":" + examples_json(root_examples_) + "}"});
+                             "succeed for one user while root/root fails. Judged per sensor.",
+                             "{\"sensors\":[" + per_sensor + "],\"other_sensors\":[" + others +
+                                 "],\"distinct_users_accepted\":" + std::to_string(users_ok_.size()) +
+                                 ",\"example_sessions\":" + examples_json(examples) + "}"});
         }
         if (default_user_logins_ > 0) {
             hints.push_back({"default-users", "medium", "Logins succeed for Cowrie's default users phil or richard",
@@ -411,7 +571,7 @@ private:
         if (sensors_.count("svr04")) {
             hints.push_back({"sensor-svr04", "high", "A sensor is named svr04, Cowrie's default host name",
                              "Set [honeypot] hostname (and sensor_name) to a name that fits the network.", "",
-                             "{\"sensor\":\"svr04\"}"});
+                             "{\"sensor\":\"svr04\",\"example_sessions\":" + examples_json(svr04_examples_) + "}"});
         }
     }
 
@@ -498,10 +658,12 @@ private:
     }
 
     std::uint64_t sessions_ = 0, with_commands_ = 0, exec_sessions_ = 0, exec_single_ = 0, old_banner_ = 0;
-    std::uint64_t root_default_rejects_ = 0, default_user_logins_ = 0;
+    std::uint64_t default_user_logins_ = 0;
+    std::uint64_t shell_steps_ = 0, shell_left_ = 0;  // steps of shell sessions, and those that left
     // Transparent comparator: look up by string_view, allocate only for a new value.
-    std::set<std::string, std::less<>> sensors_, root_passwords_, users_ok_;
-    std::vector<std::string> old_banner_examples_, root_examples_, default_user_examples_;
+    std::set<std::string, std::less<>> sensors_, users_ok_;
+    std::map<std::string, RootPolicy, std::less<>> root_policy_;  // by sensor
+    std::vector<std::string> old_banner_examples_, default_user_examples_, svr04_examples_;
     std::vector<ProbeStat> probes_;
 };
 

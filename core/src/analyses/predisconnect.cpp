@@ -17,6 +17,7 @@ namespace {
 // Expected-last contributions are summed in fixed point so that any merge order gives the
 // same bits (floating-point sums depend on order).
 constexpr double kFixed = 1e9;
+constexpr std::size_t kExamples = 3;
 
 struct Stat {
     std::uint64_t sessions_with = 0;   // sessions that ran it
@@ -28,10 +29,11 @@ struct Stat {
     std::uint64_t end_kind[4] = {0, 0, 0, 0};  // of sessions_last, by EndKind
     std::uint64_t last_shell = 0, last_exec = 0;
     std::map<std::int64_t, std::uint64_t> close_ds;  // seconds to close of sessions_last, in tenths
+    std::vector<std::string> examples;               // smallest ids of sessions that left right after it
     template <class Ar>
     void io(Ar& ar) {
         ar(sessions_with, runs, failed_runs, sessions_last, left_with, left_last, expected_left, end_kind, last_shell,
-           last_exec, close_ds);
+           last_exec, close_ds, examples);
     }
 };
 
@@ -47,6 +49,7 @@ void merge_stat(Stat& a, Stat& b) {
     a.last_shell += b.last_shell;
     a.last_exec += b.last_exec;
     for (auto& [k, v] : b.close_ds) a.close_ds[k] += v;
+    for (auto& e : b.examples) keep_smallest(a.examples, e, kExamples);
 }
 
 double median_seconds(const std::map<std::int64_t, std::uint64_t>& h) {
@@ -86,17 +89,18 @@ public:
     }
     std::string_view name() const override { return "predisconnect"; }
 
+    // On steps (steps.hpp): a marker or an exit is never what a session left after.
     void add(const SessionFacts& f) override {
-        if (f.commands.empty()) return;
+        if (f.steps.text.empty()) return;
         const Session& s = *f.s;
         const std::string week = format_iso_week(s.start);
         for (int kind = 0; kind < 2; ++kind) {
-            const auto& cmds = kind == 0 ? f.commands : f.templates;
+            const auto& cmds = kind == 0 ? f.steps.text : f.step_templates;
             std::unordered_map<std::string_view, std::pair<std::uint64_t, std::uint64_t>> runs;  // runs, failed
             for (std::size_t i = 0; i < cmds.size(); ++i) {
                 auto& r = runs[cmds[i]];
                 ++r.first;
-                r.second += f.failed[i];
+                r.second += f.step_failed[i];
             }
             const std::string_view last = cmds.back();
             const double n = static_cast<double>(cmds.size());
@@ -116,6 +120,7 @@ public:
                 if (cmd == last) {
                     ++st.sessions_last;
                     st.left_last += f.left;
+                    if (f.left) keep_smallest(st.examples, f.id, kExamples);
                     ++st.end_kind[static_cast<int>(s.end_kind)];
                     st.last_shell += s.channel == Channel::Shell;
                     st.last_exec += s.channel == Channel::Exec;
@@ -156,12 +161,13 @@ public:
     void finish(const AnalysisConfig&, Findings& out) override {
         Table t{"predisconnect", "after which commands attackers leave, compared with how often the commands run", {}, {}};
         t.columns = {
-            {"kind", ColumnType::Text, "raw (the input line) or template"},
-            {"command", ColumnType::Text, "the command line or its template"},
+            {"kind", ColumnType::Text, "raw (the step) or template"},
+            {"command", ColumnType::Text, "the step (a command line without markers and exit) or its template"},
             {"sessions_with", ColumnType::Integer, "sessions that ran it"},
             {"sessions_last", ColumnType::Integer, "sessions whose last command it is (any end)"},
             {"share_last", ColumnType::Real, "sessions_last / sessions_with"},
-            {"left_last", ColumnType::Integer, "sessions that left (exit or disconnect, not timeout) right after it"},
+            {"left_last", ColumnType::Integer,
+             "shell sessions that left (exit or disconnect, not timeout) right after it; exec channels never count"},
             {"expected_left_last", ColumnType::Real,
              "left_last expected if the last command of each leaving session were a random one of its commands"},
             {"lift", ColumnType::Real, "left_last / expected_left_last: >1 means attackers leave after it more than chance"},
@@ -172,6 +178,7 @@ public:
             {"end_kinds", ColumnType::Text, "how sessions_last ended: exit, disconnect, timeout, unknown"},
             {"last_shell", ColumnType::Integer, "sessions_last on an interactive shell"},
             {"last_exec", ColumnType::Integer, "sessions_last on an exec channel (closes by protocol after the command)"},
+            {"example_sessions", ColumnType::Text, "shell sessions that left right after it (sensor/session)"},
         };
         std::vector<std::pair<const Key*, const Stat*>> v;
         // Hash maps while adding; sorted here, so the output does not depend on them.
@@ -198,7 +205,8 @@ public:
                               static_cast<std::int64_t>(s->left_last), expected, real(lift), real(ci.low * scale),
                               real(ci.high * scale), real(median_seconds(s->close_ds)),
                               s->runs ? Cell{static_cast<double>(s->failed_runs) / static_cast<double>(s->runs)} : Cell{},
-                              kinds, static_cast<std::int64_t>(s->last_shell), static_cast<std::int64_t>(s->last_exec)});
+                              kinds, static_cast<std::int64_t>(s->last_shell), static_cast<std::int64_t>(s->last_exec),
+                              join(s->examples, ";")});
             if (k->first == "template" && s->left_last >= 3 && std::isfinite(lift) && ci.low * scale > 1.0) {
                 if (top_json.size() > 1) top_json += ',';
                 top_json += "{\"command\":" + json_quote(k->second) + ",\"left_last\":" + std::to_string(s->left_last) +

@@ -105,12 +105,12 @@ if [ -e "$fx/zst/cowrie.json.2026-01-03.zst" ]; then
   grep -q "cowrie.json.2026-01-03.zst (zstd) -> .*zst/cowrie.json.2026-01-03$" "$T/run1.err" && ok "zstd decompressed before upload" || fail "zstd not reported"
 fi
 grep -q "plain/cowrie.json.gz (plain) -> .*cowrie.json.gz.txt" "$T/run1.err" && ok "plain file called .gz renamed .txt" || fail "plain .gz not renamed"
-python3 - "$T/work/counters.json" <<'PY' && ok "counters.json: both jobs, combiner ran, reducers saw sorted keys" || fail "counters.json checks"
+python3 - "$T/work/counters.json" <<'PY' && ok "counters.json: all three jobs, combiner ran, reducers saw sorted keys" || fail "counters.json checks"
 import json, sys
 c = json.load(open(sys.argv[1]))
 assert c["succeeded"] is True, c["succeeded"]
 j = {x["name"]: x for x in c["jobs"]}
-assert set(j) == {"sessions", "analyses"}, set(j)
+assert set(j) == {"sessions", "markers", "analyses"}, set(j)
 s = j["sessions"]["counters"]
 tc = s["org.apache.hadoop.mapreduce.TaskCounter"]
 cb = s["cowrie-batch"]

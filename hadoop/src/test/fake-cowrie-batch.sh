@@ -9,6 +9,8 @@
 #   map-sessions      JSON event -> "<sensor>\x1f<session>\t<the line>"; other lines are counted, dropped
 #   combine-sessions  identity (counts records)
 #   reduce-sessions   identity; checks that keys arrive sorted (counter 'reduce_unsorted' must stay 0)
+#   map-markers       "markers\t1" per line; combine-markers sums; reduce-markers sums and adds
+#                     "marker-set\tbWFya2Vy" (base64 of "marker"), which job 2 gets as CB_MARKERS
 #   map-analyses      "count\t1" per line
 #   combine-analyses  sums values per key
 #   reduce-analyses   sums values per key
@@ -73,6 +75,14 @@ elif sub in ("combine-sessions", "reduce-sessions"):
     if sub == "reduce-sessions":
         counter("reduce_unsorted", unsorted)
         counter("reduce_tasks", 1)
+elif sub == "map-markers":
+    n = sum(1 for _ in inp)
+    out.write(b"markers\t%d\n" % n)
+elif sub in ("combine-markers", "reduce-markers"):
+    total = sum(int(raw.rstrip(b"\n").partition(b"\t")[2] or 0) for raw in inp)
+    out.write(b"markers\t%d\n" % total)
+    if sub == "reduce-markers":
+        out.write(b"marker-set\tbWFya2Vy\n")
 elif sub == "map-analyses":
     n = 0
     for raw in inp:

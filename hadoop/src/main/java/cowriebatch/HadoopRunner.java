@@ -29,7 +29,9 @@ import org.apache.hadoop.util.ToolRunner;
  *
  * <pre>
  *   job 1 "sessions":  input logs  -> mr map-sessions  | combine-sessions  | reduce-sessions  -> sessions/
+ *   job "markers":     sessions/   -> mr map-markers   | combine-markers   | reduce-markers   -> markers/ (1 reducer)
  *   job 2 "analyses":  sessions/   -> mr map-analyses  | combine-analyses  | reduce-analyses  -> analyses/
+ *                      (with the marker set from markers/ in CB_MARKERS)
  * </pre>
  *
  * <p>{@code --cluster local} (default) starts an in-process MiniDFSCluster (real NameNode + DataNode,
@@ -224,7 +226,7 @@ public final class HadoopRunner {
       t.printStackTrace(ERR);
       rc = EXIT_SETUP;
     }
-    log(rc == 0 ? "done: both jobs succeeded" : "FAILED with exit code " + rc);
+    log(rc == 0 ? "done: all jobs succeeded" : "FAILED with exit code " + rc);
     // Hadoop leaves non-daemon threads (IPC, metrics) behind; exit explicitly.
     System.exit(rc);
   }
@@ -377,6 +379,7 @@ public final class HadoopRunner {
     org.apache.hadoop.fs.Path inputDir = new org.apache.hadoop.fs.Path(root, "input");
     org.apache.hadoop.fs.Path sessionsDir = new org.apache.hadoop.fs.Path(root, "sessions");
     org.apache.hadoop.fs.Path analysesDir = new org.apache.hadoop.fs.Path(root, "analyses");
+    org.apache.hadoop.fs.Path markersDir = new org.apache.hadoop.fs.Path(root, "markers");
     if (fs.exists(root)) throw new SetupException(root + " already exists (pick another --run-id)", null);
     log("run " + o.runId + ": HDFS folder " + root);
 
@@ -418,20 +421,30 @@ public final class HadoopRunner {
     int rc = EXIT_OK;
     try {
       JobResult j1 = runJob(conf, "sessions", generic, jobInputs, sessionsDir, program,
-          "map-sessions", "combine-sessions", "reduce-sessions");
+          "map-sessions", "combine-sessions", "reduce-sessions", o.reducers, List.of());
       results.add(j1);
-      if (!j1.succeeded) {
+      JobResult jm = null;
+      if (j1.succeeded) {
+        // Markers are decided over all sessions at once: one reducer, one record.
+        jm = runJob(conf, "markers", generic, List.of(sessionsDir.toString()), markersDir, program,
+            "map-markers", "combine-markers", "reduce-markers", 1, List.of());
+        results.add(jm);
+      }
+      if (jm == null || !jm.succeeded) {
         rc = EXIT_JOB_FAILED;
       } else {
+        String markerSet = readRecord(fs, markersDir, "marker-set");
         JobResult j2 = runJob(conf, "analyses", generic, List.of(sessionsDir.toString()), analysesDir, program,
-            "map-analyses", "combine-analyses", "reduce-analyses");
+            "map-analyses", "combine-analyses", "reduce-analyses", o.reducers,
+            markerSet.isEmpty() ? List.of() : List.of("CB_MARKERS=" + markerSet));
         results.add(j2);
         if (!j2.succeeded) rc = EXIT_JOB_FAILED;
       }
       if (rc == EXIT_OK) {
         try {
           copyBack(fs, sessionsDir, work.resolve("sessions"), results.get(0));
-          copyBack(fs, analysesDir, work.resolve("analyses"), results.get(1));
+          copyBack(fs, markersDir, work.resolve("markers"), results.get(1));
+          copyBack(fs, analysesDir, work.resolve("analyses"), results.get(2));
         } catch (IOException e) {
           throw new SetupException("copying results to " + work + " failed: " + e, e);
         }
@@ -447,22 +460,39 @@ public final class HadoopRunner {
     }
     if (rc == EXIT_OK) {
       log("results: " + work.resolve("sessions") + "/ (" + results.get(0).localParts.size() + " parts), "
-          + work.resolve("analyses") + "/ (" + results.get(1).localParts.size() + " parts), "
+          + work.resolve("markers") + "/, "
+          + work.resolve("analyses") + "/ (" + results.get(2).localParts.size() + " parts), "
           + work.resolve("counters.json"));
     }
     return rc;
   }
 
+  // The value of the first `key<TAB>value` line with this key in the job output's parts, or "".
+  private static String readRecord(FileSystem fs, org.apache.hadoop.fs.Path out, String key) throws IOException {
+    FileStatus[] parts = fs.globStatus(new org.apache.hadoop.fs.Path(out, "part-*"));
+    if (parts == null) return "";
+    for (FileStatus st : parts) {
+      try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(st.getPath()),
+          java.nio.charset.StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          int tab = line.indexOf('\t');
+          if (tab > 0 && line.substring(0, tab).equals(key)) return line.substring(tab + 1);
+        }
+      }
+    }
+    return "";
+  }
+
   private JobResult runJob(Configuration conf, String name, List<String> generic, List<String> inputs,
-      org.apache.hadoop.fs.Path output, String program, String map, String combine, String reduce)
-      throws Exception {
+      org.apache.hadoop.fs.Path output, String program, String map, String combine, String reduce, int reducers,
+      List<String> env) throws Exception {
     JobResult r = new JobResult(name);
     r.output = output.toString();
     r.inputs.addAll(inputs);
     List<String> a = new ArrayList<>();
     // Generic options first (ToolRunner/GenericOptionsParser), then streaming options.
     d(a, "mapreduce.job.name", "cowrie-batch " + name + " " + o.runId);
-    d(a, "mapreduce.job.reduces", Integer.toString(o.reducers));
+    d(a, "mapreduce.job.reduces", Integer.toString(reducers));
     d(a, "stream.non.zero.exit.is.failure", "true");
     // Key = text before the first TAB of each output line (streaming's default, stated explicitly).
     d(a, "stream.num.map.output.key.fields", "1");
@@ -476,6 +506,7 @@ public final class HadoopRunner {
     for (String in : inputs) { a.add("-input"); a.add(in); }
     a.add("-output"); a.add(output.toString());
     for (String kv : o.cmdenv) { a.add("-cmdenv"); a.add(kv); }
+    for (String kv : env) { a.add("-cmdenv"); a.add(kv); }
     a.add("-inputformat"); a.add("org.apache.hadoop.mapred.TextInputFormat");
     a.add("-outputformat"); a.add("org.apache.hadoop.mapred.TextOutputFormat");
     a.add("-mapper"); a.add(command(program, map, o.mrArgs));
