@@ -123,8 +123,8 @@ CommandKind classify_command(std::string_view name) {
                                                             "cli", "development", "cmd", "exit_shell", "ping_shell"};
     if (kShellWords.count(name)) return CommandKind::ShellConstruct;
     if (kDeviceWords.count(name)) return CommandKind::DeviceCli;
-    if (name.size() > 1 && name[0] == '/' && name.find('/', 1) == std::string_view::npos && !is_known_command(name.substr(1)))
-        return CommandKind::DeviceCli;  // /ip, /system: RouterOS
+    // /ip, /system: RouterOS paths (no Linux command lives in /)
+    if (name.size() > 1 && name[0] == '/' && name.find('/', 1) == std::string_view::npos) return CommandKind::DeviceCli;
     if (name.rfind("./", 0) == 0) return CommandKind::Dropped;  // runs a file the attacker dropped
     const auto slash = name.rfind('/');
     const std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
@@ -425,7 +425,7 @@ private:
                   c_camp = col(*t, "campaigns");
         std::size_t n = 0;
         for (const auto& r : t->rows) {
-            if (n >= 5) break;
+            if (n >= 10) break;
             const double stopped = num_of(r[c_stop]), cont = num_of(r[c_cont]), low = num_of(r[c_low]),
                          rate = num_of(r[c_rate]), depth = num_of(r[c_depth]);
             // Both sides must be real: a script's normal end (nearly all stop) is no fork.
