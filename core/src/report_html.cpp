@@ -181,8 +181,9 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     const std::size_t max_bytes = opt.max_string_bytes;
     std::string cut;  // scratch for clip()
 
-    // ---------------------------------------------------------------- templates per session
-    // The forks and pre-disconnect drill-downs need each session's command templates.
+    // ---------------------------------------------------------------- steps per session
+    // The forks and pre-disconnect drill-downs need each session's step templates (steps.hpp),
+    // exactly as the analyses counted them.
     TemplateCache cache;
     const Table* forks = find_table(run, "forks");
     const Table* pre = find_table(run, "predisconnect");
@@ -207,17 +208,18 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     std::vector<std::vector<std::size_t>> pre_examples(pre_rows);
     const std::size_t pre_keep = std::max<std::size_t>(1, opt.drill_examples / 2);
     std::vector<std::string_view> tpl;
+    Steps steps;
     std::string key;
     // Sessions are sorted by start: walking backwards keeps the most recent examples.
     for (std::size_t i = n; i-- > 0;) {
         const Session& s = sessions[i];
         if (s.commands == 0) continue;
         tpl.clear();
-        for (const Item& it : s.items)
-            if (it.kind == ItemKind::Command) tpl.push_back(cache.get(it.a));
+        session_steps(s, run.markers, cache, steps);
+        for (const auto step : steps.text) tpl.push_back(cache.get(step));
         if (tpl.empty()) continue;
         last_template[i] = tpl.back();
-        const bool left = s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect;
+        const bool left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
         if (!left) continue;
         if (!fork_row.empty() && tpl.size() <= max_fork_depth) {
             key.assign(channel_name(s.channel));
@@ -231,7 +233,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                 fork_examples[it->second].push_back(i);
         }
         if (!pre_row.empty()) {
-            for (auto k : {std::make_pair(std::string_view("raw"), s.last_command),
+            for (auto k : {std::make_pair(std::string_view("raw"), s.last_step),
                            std::make_pair(std::string_view("template"), tpl.back())}) {
                 auto it = pre_row.find(k);
                 if (it != pre_row.end() && pre_examples[it->second].size() < pre_keep) pre_examples[it->second].push_back(i);
@@ -666,7 +668,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             w.value(strs.get(end_kind_name(s.end_kind))).value(strs.get(channel_name(s.channel)));
             w.value(strs.get(campaign_of[k]));
             w.value(s.login_attempts).value(s.login_successes).value(s.commands).value(s.failed_commands);
-            w.value(strs.get(last_template[i]));
+            w.value(strs.get(last_template[i])).value(strs.get(s.last_step));
             w.value(static_cast<std::uint64_t>(s.items.size())).value(referenced[i] ? 1 : 0);
             w.begin_array();
             std::size_t ci = 0, written = 0;
@@ -704,7 +706,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         w.key("fields").begin_array();
         for (const char* f : {"sensor", "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "start", "end",
                               "duration_s", "client_version", "hassh", "end_kind", "channel", "campaign", "login_attempts",
-                              "login_successes", "commands", "failed_commands", "last_template", "items_total",
+                              "login_successes", "commands", "failed_commands", "last_template", "last_step", "items_total",
                               "referenced", "items"})
             w.value(f);
         w.end_array();

@@ -126,8 +126,8 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
             const Session& s = *todo[i];
             SessionView& v = views[i];
             v.id = std::string(s.sensor) + "/" + std::string(s.session);
-            v.left = s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect;
-            if (s.commands) v.last_template = command_template(s.last_command);
+            v.left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
+            if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
             // Tells: anywhere in any recording's output; last lines: from the last recording.
             const Item* last = nullptr;
             for (const Item& it : s.items) {
@@ -153,7 +153,7 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
     work();
     for (auto& t : pool) t.join();
 
-    // last_output.csv: per last command (template) of sessions that left.
+    // last_output.csv: per last step (template) of shell sessions that left.
     struct Agg {
         std::uint64_t sessions = 0;
         std::map<std::string, std::uint64_t> outputs;
@@ -176,7 +176,7 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
         if (a.example.empty() || v.id < a.example) a.example = v.id;
     }
     Table t{"last_output", "what attackers saw last (TTY recordings), per last command of sessions that left", {}, {}};
-    t.columns = {{"command", ColumnType::Text, "template of the last command"},
+    t.columns = {{"command", ColumnType::Text, "template of the last step (steps.hpp) of shell sessions that left"},
                  {"sessions", ColumnType::Integer, "sessions that left after it, with a recording"},
                  {"last_lines", ColumnType::Text, "the most common last 3 lines of output (escapes removed)"},
                  {"share", ColumnType::Real, "share of those sessions that saw exactly these lines"},

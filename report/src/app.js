@@ -75,7 +75,7 @@ const hasFailed = (c) => (s) => s.items.some((it) => it[1] === K.command_failed 
 const hasFailedName = (name) => (s) => s.items.some((it) => it[1] === K.command_failed && it[2].split(/\s+/)[0] === name);
 const hasUrl = (u) => (s) => s.items.some((it) => (it[1] === K.download || it[1] === K.download_failed) && it[2] === u);
 const hasShasum = (x) => (s) => s.items.some((it) => (it[1] === K.download || it[1] === K.upload) && it[3] === x);
-const lastIs = (kind, cmd) => (s) => s.left && (kind === 'raw' ? s.last_command === cmd : s.last_template === cmd);
+const lastIs = (kind, cmd) => (s) => s.left && (kind === 'raw' ? s.last_step === cmd : s.last_template === cmd);
 
 // ---------------------------------------------------------------- overview
 
@@ -284,7 +284,7 @@ function buildLeave() {
           share_last: { type: 'pct' }, failed_rate: { type: 'pct' }, expected_left_last: { digits: 1 },
         }).concat([{ label: 'sessions', sortable: false, get: () => null, render: (r) => {
           const ex = D.drill.predisconnect[pre.rows.indexOf(r)] || [];
-          return drillButton(`last command (${kind}) ${plain(r[p.command], 120)}, left`, (s) => lastIs(kind, r[p.command])(s) || ex.includes(s.id), 'examples');
+          return drillButton(`last step (${kind}) ${plain(r[p.command], 120)}, left`, (s) => lastIs(kind, r[p.command])(s) || ex.includes(s.id), 'examples');
         } }]),
       }).el);
     };

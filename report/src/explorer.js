@@ -132,6 +132,7 @@ export function initExplorer(c, sec) {
       { label: 'end', type: 'text', get: (s) => s.end_kind, render: (s) => h('span', { class: 'nowrap', text: `${s.end_kind}${s.channel !== 'none' ? ' · ' + s.channel : ''}` }) },
       { label: 'campaign', type: 'text', get: (s) => s.campaign, render: (s) => s.campaign ? vis(s.campaign, 20) : null },
       { label: 'last command', type: 'text', wide: true, minWidth: '13em', get: (s) => s.last_command, render: (s) => s.last_command ? vis(s.last_command, 80) : null },
+      { label: 'last step', type: 'text', wide: true, minWidth: '13em', get: (s) => s.last_step || '', render: (s) => s.last_step ? vis(s.last_step, 80) : null },
     ],
   });
   table.el.id = 'x-results';
