@@ -152,10 +152,14 @@ std::string leave_evidence(double left, double went_on) {
            ",\"left_rate_low\":" + format_number(ci.low, 3) + ",\"left_rate_high\":" + format_number(ci.high, 3);
 }
 
-// high: at least 10 left and the lower bound of the leaving share is 0.3 or more;
-// medium: at least 5 left and a lower bound of 0.1; else `otherwise` (low or medium).
+// Leaving is a reaction only against sessions of the same kind that went on: with fewer than
+// three, a step everybody ends with is a script's end. Then high: at least 10 left and the
+// lower bound of the leaving share is 0.3 or more; medium: at least 5 left and a lower bound
+// of 0.1; else `otherwise` (low or medium).
+constexpr double kMinWentOn = 3;
 std::string leave_severity(double left, double went_on, const std::string& otherwise) {
     const Interval ci = wilson(static_cast<std::uint64_t>(left), static_cast<std::uint64_t>(left + went_on));
+    if (went_on < kMinWentOn) return otherwise;
     if (left >= 10 && ci.low >= 0.3) return "high";
     if (left >= 5 && ci.low >= 0.1) return "medium";
     return otherwise;
@@ -465,7 +469,7 @@ private:
             if (text_of(r[c_kind]) != "template") continue;
             const double left = num_of(r[c_left]), low = num_of(r[c_low]);
             const double went_on = num_of(r[c_with]) - num_of(r[c_last]);
-            if (left < 5 || !(low > 2) || went_on < 3) continue;
+            if (left < 5 || !(low > 2) || went_on < kMinWentOn) continue;
             ++n;
             hints.push_back({"lift-" + std::to_string(n), leave_severity(left, went_on, "low") == "high" ? "medium" : "low",
                              "Attackers leave after: " + text_of(r[c_cmd]),
@@ -493,10 +497,11 @@ private:
             if (st.sessions == 0) continue;
             const double left = static_cast<double>(st.left_right_after), on = static_cast<double>(st.went_on);
             const Interval ci = wilson(st.left_right_after, st.left_right_after + st.went_on);
-            std::string sev = "info";  // a check nobody leaves after is no finding
-            if (st.left_right_after >= 10 && ci.low >= std::max(0.3, 2 * h))
+            // A check nobody leaves after is no finding; one everybody ends with is a script's end.
+            std::string sev = "info";
+            if (st.left_right_after >= 10 && st.went_on >= kMinWentOn && ci.low >= std::max(0.3, 2 * h))
                 sev = "high";
-            else if (st.left_right_after >= 5 && ci.low > h)
+            else if (st.left_right_after >= 5 && st.went_on >= kMinWentOn && ci.low > h)
                 sev = "medium";
             else if (st.left_right_after > 0)
                 sev = "low";
