@@ -68,8 +68,14 @@ def exec_session(sid, ip, t0, command):
             ev("cowrie.session.closed", t0 + timedelta(seconds=1.5), sid, src_ip=ip, duration=1.5)]
 
 
-def marker(rng):
-    return "/bin/busybox " + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(5))
+ECHO_MARKER = "echo -e '\\x6f\\x6b'"
+
+
+def marker(rng, style):
+    """Three marker families seen in the wild: a random busybox applet (new per session), the
+    same guarded, and a constant echo of hex escapes."""
+    word = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(5))
+    return [f"/bin/busybox {word}", f"(/bin/busybox {word} || :)", ECHO_MARKER][style % 3]
 
 
 def script_lines(steps, m, tail_style):
@@ -83,8 +89,9 @@ def script_lines(steps, m, tail_style):
     return lines
 
 
-def inject(seed: int):
-    """Events to inject and the truth: detect steps, and what must never be blamed."""
+def inject(seed: int, sessions=SESSIONS_PER_SCRIPT, leave_share=0.5):
+    """Events to inject and the truth: detect steps, and what must never be blamed. In each
+    reacting script, leave_share of the sessions leave right after the detect step."""
     rng = random.Random(seed)
     t0 = datetime(2026, 1, 15, 8, 0, tzinfo=timezone.utc)
     events, detect = [], []
@@ -100,9 +107,9 @@ def inject(seed: int):
             detect.append(steps[d])
         else:
             quiet_end = steps[-1]
-        for i in range(SESSIONS_PER_SCRIPT):
-            m = marker(rng)
-            leaves = reacts and i % 2 == 0
+        for i in range(sessions):
+            m = marker(rng, k)
+            leaves = reacts and i < round(leave_share * sessions)
             lines = ["enable", "system", "shell", "sh"] + script_lines(steps[: d + 1] if leaves else steps, m, k % 2 == 0)
             if not leaves:
                 lines.append("rm -f .s; exit")
@@ -139,7 +146,7 @@ def judge(hints, detect, quiet_end):
         text = blamed_text(h)
         if text in detect:
             named.add(text)
-        elif "busybox" in text or text.startswith("exit") or text in ("uname -a", "cat /proc/cpuinfo") or text == quiet_end \
+        elif "busybox" in text or "\\x6f" in text or text.startswith("exit") or text in ("uname -a", "cat /proc/cpuinfo") or text == quiet_end \
                 or text.startswith("rm -f .s"):
             artefacts.append(f"{h['id']}: {text}")
     return named, artefacts
@@ -172,7 +179,9 @@ def test_right_step_named_and_no_artefact(cb_bin, base, tmp_path):
     # The markers were found from the data, and no session's last step is a marker.
     markers = (res.out / "tables" / "markers.csv").read_text()
     assert "/bin/busybox <RAND>,1," in markers, markers[:500]
+    assert "echo -e '<HEX>',1," in markers, markers[:500]
     for line in (res.out / "sessions.jsonl").read_text().splitlines():
         s = json.loads(line)
         if s["sensor"] == SENSOR and s["last_step"] is not None:
-            assert "busybox" not in s["last_step"] and not s["last_step"].startswith("exit"), s["last_step"]
+            step = s["last_step"]
+            assert "busybox" not in step and "\\x6f" not in step and not step.startswith("exit"), step
