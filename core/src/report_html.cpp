@@ -252,6 +252,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     want_column("action_paths", "example_session", opt.max_table_rows);
     want_column("last_output", "example_session", opt.max_table_rows);
     want_column("tty_tells", "example_session", opt.max_table_rows);
+    want_column("outliers", "example_sessions", 100);
     if (const Table* t = find_table(run, "outliers")) {
         const int cs = column(t, "sensor"), ci = column(t, "session");
         for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)

@@ -743,14 +743,16 @@ function transitionGraph(tr) {
 function buildOutliers() {
   const F = D.facts || {};
   const sec = section('sec-outliers', 'Outliers',
-    `Sessions that did more, longer or rarer things than their peers (no login / login only / commands), with the features that made them odd. ${F['outliers.scored'] !== undefined ? fmtInt(F['outliers.scored']) + ' sessions scored.' : ''}`);
+    `Behaviours that did more, longer or rarer things than their peers (no login / login only / commands), with the features that made them odd. Near-identical sessions (same address or same commands, same binned features) are one row; downloads, uploads, new commands and long interactive work weigh more than login attempts. ${F['outliers.scored'] !== undefined ? fmtInt(F['outliers.scored']) + ' sessions scored.' : ''}`);
   const t = tableOf(D, 'outliers');
   if (!t) return sec.appendChild(missingTable('outliers')) && sec;
   const o = t.idx;
-  sec.append(tableBlock(t, ['score', 'session', 'src_ip', 'start', 'peer_group', 'top_features', 'commands', 'login_attempts'], {
+  sec.append(tableBlock(t, ['score', 'session', 'sessions', 'src_ip', 'start', 'peer_group', 'top_features', 'commands', 'downloads', 'login_attempts'], {
     session: { render: (r) => sessionLink(`${r[o.sensor]}/${r[o.session]}`) },
     score: { digits: 2 }, top_features: { render: (r) => String(r[o.top_features] || '').split(';').join(', ') },
-  }, { pageSize: 15, detail: detailOf(t, ['duration_s', 'commands', 'distinct_templates', 'template_rarity', 'tty_bytes', 'downloads', 'uploads', 'client_version', 'client_version_rarity', 'login_attempts', 'distinct_passwords', 'login_success']) }));
+  }, { pageSize: 15, detail: detailOf(t, ['src_ips', 'example_sessions', 'duration_s', 'commands', 'distinct_templates', 'template_rarity', 'tty_bytes', 'downloads', 'uploads', 'client_version', 'client_version_rarity', 'login_attempts', 'distinct_passwords', 'login_success'], {
+    example_sessions: (r) => idLinks(r[o.example_sessions]),
+  }) }));
   return sec;
 }
 
