@@ -13,7 +13,8 @@ namespace cb {
 void append_json_string(std::string& out, std::string_view s);
 
 // Appends one RFC 4180 CSV cell. Cells starting with = + - @ (or TAB/CR, which
-// spreadsheets also treat as formula starts) are prefixed with a single quote.
+// spreadsheets also treat as formula starts) are prefixed with a single quote. Control
+// bytes except LF (0x00-0x1F, 0x7F) are written as the four characters \xNN.
 void append_csv_cell(std::string& out, std::string_view s);
 
 // For console output: drops C0/C1 control characters and ESC sequences, replaces
