@@ -212,6 +212,18 @@ std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf
     return buf;
 }
 
+std::string clip_middle_utf8(std::string_view s, std::size_t max) {
+    static constexpr std::string_view kMark = "\xE2\x80\xA6";
+    if (s.size() <= max) return std::string(s);
+    if (max < kMark.size()) return std::string(kMark);
+    auto continuation = [&](std::size_t i) { return (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80; };
+    const std::size_t keep = max - kMark.size();
+    std::size_t head = keep / 2, tail = s.size() - (keep - keep / 2);
+    while (head > 0 && continuation(head)) --head;
+    while (tail < s.size() && continuation(tail)) ++tail;
+    return std::string(s.substr(0, head)) + std::string(kMark) + std::string(s.substr(tail));
+}
+
 bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const std::size_t n = utf8_seq_len(s, i);

@@ -83,6 +83,23 @@ TEST(Text, CsvEscapesControlBytes) {
     }
 }
 
+TEST(Text, ClipMiddleKeepsBothEnds) {
+    EXPECT_EQ(clip_middle_utf8("short", 10), "short");
+    const std::string path = "/var/log/" + std::string(100, 'd') + "/cowrie.json.2024-04-05";
+    const std::string cut = clip_middle_utf8(path, 40);
+    EXPECT_LE(cut.size(), 40u);
+    EXPECT_EQ(cut.rfind("/var/log/", 0), 0u) << cut;
+    EXPECT_NE(cut.find("\xE2\x80\xA6"), std::string::npos) << cut;
+    EXPECT_EQ(cut.substr(cut.size() - 15), "json.2024-04-05") << cut;
+    // Never inside a UTF-8 sequence, at any length.
+    const std::string wide = "/\xC3\xA9t\xC3\xA9/" + std::string(30, 'x') + "\xE2\x82\xAC\xE2\x82\xAC.json";
+    for (std::size_t max = 3; max < wide.size(); ++max) {
+        const std::string c = clip_middle_utf8(wide, max);
+        EXPECT_LE(c.size(), max);
+        EXPECT_TRUE(is_valid_utf8(c)) << max;
+    }
+}
+
 TEST(Text, TerminalSanitizerDropsEscapes) {
     EXPECT_EQ(sanitize_for_terminal("ls\x1b[2J\x1b]0;pwned\x07"), "ls\\x1b[2J\\x1b]0;pwned\\x07");
     EXPECT_EQ(sanitize_for_terminal("abc\xE2\x80\xAE" "cba"), "abc\xEF\xBF\xBD" "cba");  // RLO override

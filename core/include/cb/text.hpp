@@ -25,6 +25,10 @@ std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars = 20
 // mark; the cut copy lives in buf. Returns s itself when it fits.
 std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf);
 
+// s cut in its middle to at most max bytes, "…" in place of the middle, at UTF-8 boundaries:
+// for paths, whose start and end (the file name) both matter.
+std::string clip_middle_utf8(std::string_view s, std::size_t max);
+
 // True if s is valid UTF-8.
 bool is_valid_utf8(std::string_view s);
 
