@@ -830,7 +830,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     std::string facts = "{";
     for (const char* k : {"novelty.recent_counts", "novelty.total_counts", "novelty.recent_top", "novelty.window_days",
                           "novelty.has_history", "novelty.reference_time", "changes.flagged_count", "campaigns.count",
-                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons"}) {
+                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons",
+                          "tty.sessions_with_recordings"}) {
         auto it = run.findings.facts.find(k);
         if (it == run.findings.facts.end() || it->second.empty()) continue;
         if (facts.size() > 1) facts.push_back(',');
