@@ -39,8 +39,8 @@ int run_analyze(const AnalyzeArgs& a) {
     if (logs == 0) {
         for (const auto& p : inputs.problems)
             std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
-        std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs (%zu files looked at)\n",
-                     inputs.files.size());
+        std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs (%s looked at)\n",
+                     counted(inputs.files.size(), "file", "files").c_str());
         return kExitUsage;
     }
     AnalyzeOptions opt;

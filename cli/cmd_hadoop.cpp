@@ -106,8 +106,8 @@ int run_hadoop(const HadoopArgs& a) {
                                  std::to_string(a.auth_timeout)})
         argv.insert(argv.end(), {"--mr-arg", m});
     if (!a.quiet && a.collect.empty())
-        std::fprintf(stderr, "cowrie-batch: running %s on %zu log files (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
-                     logs, launcher.c_str());
+        std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
+                     counted(logs, "log file", "log files").c_str(), launcher.c_str());
     const int rc = a.collect.empty() ? run_child(argv) : 0;
     if (rc != 0) {
         std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,

@@ -118,9 +118,59 @@ private:
 
 struct Selection {
     bool output = true, input = false;  // INTERACT is always shown
+    bool mark_input = false;            // input as "[input] " lines (--both, stdout not a terminal)
     bool shows(TtyDir d) const {
         return d == TtyDir::Interact || (d == TtyDir::Output && output) || (d == TtyDir::Input && input);
     }
+};
+
+// --both to a pipe: typed input arrives a character at a time between Cowrie's echoes ("llss").
+// Input is gathered into lines and written as "[input] line" on a line of its own, output as is.
+class InputLines {
+public:
+    // Filtered input bytes; complete lines are appended to out.
+    void feed(std::string_view in, char last_out, std::string& out) {
+        for (char c : in) {
+            if (c == '\n' && after_cr_) {  // CR LF is one Enter
+                after_cr_ = false;
+                continue;
+            }
+            after_cr_ = c == '\r';
+            if (c == '\r' || c == '\n') {
+                emit(last_out, out);
+                last_out = '\n';
+            } else {
+                line_.push_back(c);
+                open_ = true;
+            }
+        }
+    }
+    // Filtered output: as is, minus the line break that ends the echo of a line already shown
+    // (emit() ended that line itself).
+    void output(std::string_view in, std::string& out) {
+        if (owe_ && !in.empty()) {
+            owe_ = false;
+            if (in.substr(0, 2) == "\r\n") in.remove_prefix(2);
+            else if (in[0] == '\n' || in[0] == '\r') in.remove_prefix(1);
+        }
+        out.append(in);
+    }
+    // What was typed without a final Enter.
+    void finish(char last_out, std::string& out) {
+        if (open_) emit(last_out, out);
+    }
+
+private:
+    void emit(char last_out, std::string& out) {
+        const char before = out.empty() ? last_out : out.back();
+        owe_ = before != '\n';
+        if (owe_) out.push_back('\n');
+        out.append("[input] ").append(line_).push_back('\n');
+        line_.clear();
+        open_ = false;
+    }
+    std::string line_;
+    bool open_ = false, after_cr_ = false, owe_ = false;
 };
 
 struct PlayResult {
@@ -133,6 +183,9 @@ struct PlayResult {
 // Plays one recording to stdout.
 PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& sel, EscapePolicy policy, bool delays,
                 bool colour, Output& out) {
+    const bool mark_input = sel.mark_input;
+    InputLines typed;
+    std::string piece;
     PlayResult res;
     TtyReader reader(path);
     TermFilter filters[4] = {TermFilter(policy), TermFilter(policy), TermFilter(policy), TermFilter(policy)};
@@ -163,7 +216,14 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
         if (!want_colour && coloured != TtyDir::None) buf.append("\x1b[0m");
         coloured = want_colour ? r.dir : TtyDir::None;
         TermFilter& f = filters[static_cast<int>(r.dir)];
-        f.feed(r.data, buf);
+        if (mark_input && r.dir != TtyDir::Interact) {
+            piece.clear();
+            f.feed(r.data, piece);
+            if (r.dir == TtyDir::Input) typed.feed(piece, out.last(), buf);
+            else typed.output(piece, buf);
+        } else {
+            f.feed(r.data, buf);
+        }
         // The exec command has no newline of its own; the output follows on the next line.
         if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) f.feed("\n", buf);
         if (!out.write(buf)) break;
@@ -172,6 +232,7 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
     buf.clear();
     if (coloured != TtyDir::None) buf.append("\x1b[0m");
     for (auto& f : filters) f.finish(buf);
+    if (mark_input) typed.finish(out.last(), buf);
     out.write(buf);
     res.status = reader.status();
     res.message = reader.message();
@@ -344,6 +405,7 @@ int run_replay(const ReplayArgs& a) {
     }
 
     const bool tty = ::isatty(1);
+    sel.mark_input = sel.input && sel.output && !tty;
     const EscapePolicy policy = a.escapes == "safe"    ? EscapePolicy::Safe
                                 : a.escapes == "strip" ? EscapePolicy::Strip
                                 : tty                  ? EscapePolicy::Safe

@@ -37,6 +37,10 @@ std::string human_bytes(std::uint64_t b) {
 
 }  // namespace
 
+std::string counted(std::uint64_t n, const char* one, const char* many) {
+    return with_commas(n) + " " + (n == 1 ? one : many);
+}
+
 Progress::Progress(std::uint64_t total_bytes, bool enabled)
     : total_(std::max<std::uint64_t>(1, total_bytes)), enabled_(enabled && ::isatty(2)) {
     if (!enabled_) return;
@@ -87,8 +91,8 @@ bool report_problems(const RunData& run) {
                                std::string(reject_reason_name(static_cast<Reject>(i))) + " " +
                                with_commas(f.counts.rejected[i]);
             const std::string first = f.samples.empty() ? "" : ", first at line " + std::to_string(f.samples[0].line);
-            msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + with_commas(rej) + " line" +
-                   (rej == 1 ? "" : "s") + " (" + reasons + ")" + first;
+            msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + counted(rej, "line", "lines") + " (" + reasons + ")" +
+                   first;
         }
         if (msg.empty()) continue;
         std::fprintf(stderr, "cowrie-batch: %s: %s\n", sanitize_for_terminal(f.file.path).c_str(), msg.c_str());
@@ -111,9 +115,10 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         sensors[s.sensor];
         ips[s.src_ip];
     }
-    std::printf("cowrie-batch %s: %zu log files (%s) -> %s events in %s sessions from %s addresses on %zu sensors\n",
-                kVersion, run.ingest.files.size(), human_bytes(c.bytes).c_str(), with_commas(c.events).c_str(),
-                with_commas(run.sessions.size()).c_str(), with_commas(ips.size()).c_str(), sensors.size());
+    std::printf("cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
+                counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
+                counted(c.events, "event", "events").c_str(), counted(run.sessions.size(), "session", "sessions").c_str(),
+                counted(ips.size(), "address", "addresses").c_str(), counted(sensors.size(), "sensor", "sensors").c_str());
     if (!run.sessions.empty()) {
         Micros first = INT64_MAX, last = INT64_MIN;
         for (const auto& s : run.sessions) {
@@ -123,8 +128,8 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(first).substr(0, 19).c_str(),
                     format_timestamp(last).substr(0, 19).c_str());
     }
-    std::printf("  logins      %s attempts, %s successful\n", with_commas(attempts).c_str(), with_commas(ok).c_str());
-    std::printf("  commands    %s lines, %s with a command Cowrie does not know\n", with_commas(commands).c_str(),
+    std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(), with_commas(ok).c_str());
+    std::printf("  commands    %s, %s with a command Cowrie does not know\n", counted(commands, "line", "lines").c_str(),
                 with_commas(failed).c_str());
     std::printf("  downloads   %s\n", with_commas(downloads).c_str());
     for (const auto& t : run.tables) {
@@ -141,12 +146,13 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
             if (c.rejected[i])
                 reasons += (reasons.empty() ? "" : ", ") + std::string(reject_reason_name(static_cast<Reject>(i))) +
                            " " + with_commas(c.rejected[i]);
-        std::printf("  rejected    %s lines (%s); samples in summary.json\n", with_commas(rej).c_str(),
-                    reasons.c_str());
+        std::printf("  rejected    %s (%s); samples in summary.json\n", counted(rej, "line", "lines").c_str(), reasons.c_str());
     }
     std::size_t others = 0;
     for (const auto& f : run.inputs.files) others += f.kind != FileKind::JsonLog;
-    if (others) std::printf("  not event logs: %zu files (text logs, TTY recordings, downloads...), listed in summary.json\n", others);
+    if (others)
+        std::printf("  not event logs: %s (text logs, TTY recordings, downloads...), listed in summary.json\n",
+                    counted(others, "file", "files").c_str());
     for (const auto& t : run.tables) {
         if (t.name != "hints") continue;
         std::map<std::string, int> by;

@@ -25,6 +25,9 @@ private:
     std::thread thread_;
 };
 
+// "1 file", "2 files", "1,000 files": n with commas and the noun in the right number.
+std::string counted(std::uint64_t n, const char* one, const char* many);
+
 // One stderr line per problem file; returns true when anything was skipped or rejected.
 bool report_problems(const RunData& run);
 // The short human summary (stdout).

@@ -254,6 +254,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     want_column("action_paths", "example_session", opt.max_table_rows);
     want_column("last_output", "example_session", opt.max_table_rows);
     want_column("tty_tells", "example_session", opt.max_table_rows);
+    want_column("outliers", "example_sessions", 100);
     if (const Table* t = find_table(run, "outliers")) {
         const int cs = column(t, "sensor"), ci = column(t, "session");
         for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)
@@ -831,7 +832,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     std::string facts = "{";
     for (const char* k : {"novelty.recent_counts", "novelty.total_counts", "novelty.recent_top", "novelty.window_days",
                           "novelty.has_history", "novelty.reference_time", "changes.flagged_count", "campaigns.count",
-                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons"}) {
+                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons",
+                          "tty.sessions_with_recordings"}) {
         auto it = run.findings.facts.find(k);
         if (it == run.findings.facts.end() || it->second.empty()) continue;
         if (facts.size() > 1) facts.push_back(',');

@@ -22,12 +22,15 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
     w.end_object();
     w.field("rejected_total", c.rejected_total());
     w.key("reject_samples").begin_array();
-    for (const auto& s : run.ingest.samples)
+    for (const auto& s : run.ingest.samples) {
+        // A long path is cut in its middle, never the ":line" at its end.
+        const std::string line = ":" + std::to_string(s.line);
         w.begin_object()
             .field("reason", reject_reason_name(s.reason))
-            .field("where", clip_utf8(s.path + ":" + std::to_string(s.line), max_string, cut))
+            .field("where", clip_middle_utf8(s.path, max_string > line.size() ? max_string - line.size() : 0) + line)
             .field("excerpt", clip_utf8(s.excerpt, max_string, cut))
             .end_object();
+    }
     w.end_array();
     w.field("utf8_repairs", c.utf8_repairs).field("type_errors", c.type_errors);
     w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);

@@ -141,27 +141,32 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+// Control bytes other than LF (0x00-0x1F, 0x7F) are written as the text \xNN, so a CSV
+// stays text to grep and inert in a terminal; LF stays (quoted), as multi-value cells use it.
 void append_csv_cell(std::string& out, std::string_view s) {
     const bool formula = !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
                                         s[0] == '\t' || s[0] == '\r');
     bool quote = formula;
     for (char c : s) {
-        if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+        if (c == ',' || c == '"' || c == '\n') {
             quote = true;
             break;
         }
     }
-    if (!quote) {
-        out.append(s);
-        return;
-    }
-    out.push_back('"');
+    if (quote) out.push_back('"');
     if (formula) out.push_back('\'');
     for (char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && c != '\n') || b == 0x7F) {
+            out.append("\\x");
+            out.push_back(kHex[b >> 4]);
+            out.push_back(kHex[b & 15]);
+            continue;
+        }
         if (c == '"') out.push_back('"');
         out.push_back(c);
     }
-    out.push_back('"');
+    if (quote) out.push_back('"');
 }
 
 std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars) {
@@ -205,6 +210,18 @@ std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf
     buf.assign(s.substr(0, n));
     buf += "\xE2\x80\xA6 [cut: " + std::to_string(s.size()) + " bytes in all]";
     return buf;
+}
+
+std::string clip_middle_utf8(std::string_view s, std::size_t max) {
+    static constexpr std::string_view kMark = "\xE2\x80\xA6";
+    if (s.size() <= max) return std::string(s);
+    if (max < kMark.size()) return std::string(kMark);
+    auto continuation = [&](std::size_t i) { return (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80; };
+    const std::size_t keep = max - kMark.size();
+    std::size_t head = keep / 2, tail = s.size() - (keep - keep / 2);
+    while (head > 0 && continuation(head)) --head;
+    while (tail < s.size() && continuation(tail)) ++tail;
+    return std::string(s.substr(0, head)) + std::string(kMark) + std::string(s.substr(tail));
 }
 
 bool is_valid_utf8(std::string_view s) {

@@ -1,6 +1,6 @@
 // cowrie-batch report: reads the JSON data block and draws every section. Vanilla JS; every
 // attacker string goes through dom.js (text nodes only).
-import { h, clear, vis, plain, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
+import { h, clear, vis, midCut, plain, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
 import { DataTable, columnsOf, capNote } from './table.js';
 import { chart, base, axisStyle, tip, redrawAll, chartCount, drawPending } from './charts.js';
 import { loadData, decodeSessions, tableOf, K } from './data.js';
@@ -114,6 +114,9 @@ function buildOverview() {
   let metric = 2;
   const metricNames = { 2: 'sessions', 3: 'login attempts', 4: 'successful logins' };
   const el = h('div', { class: 'chart', id: 'chart-timeline', role: 'img', 'aria-label': 'Sessions and logins over time per sensor' });
+  // Long empty spans (logs from 2017 and from 2024) are cut out of the axis by default: each
+  // becomes one marked slot, so activity is not squeezed into slivers.
+  let gaps = 'cut';
   const build = (c) => {
     const pts = T[bucket] || [];
     // ECharts stacks bars by data index: every sensor gets a value (0 if none) at every bucket.
@@ -121,16 +124,25 @@ function buildOverview() {
     const at = new Map(xs.map((x, i) => [x, i]));
     const cols = T.sensors.map(() => new Array(xs.length).fill(0));
     for (const p of pts) cols[p[1]][at.get(p[0])] = p[metric];
+    const slots = timelineSlots(xs, gaps === 'cut' ? gapLimit(bucket) : Infinity);
+    const cut = slots.length > xs.length;
+    el.dataset.cutSpans = String(slots.length - xs.length);  // for the tests
+    const slotOf = new Map(slots.flatMap((s, k) => (s.gap ? [] : [[s.t, k]])));
     const series = T.sensors.map((name, i) => ({
       name: plain(name, 40), type: 'bar', stack: 'all', barMaxWidth: 28, large: xs.length > 3000,
       emphasis: { focus: 'series' },
-      data: xs.map((x, k) => [x, cols[i][k]]),
+      data: xs.map((x, k) => [cut ? slotOf.get(x) : x, cols[i][k]]),
     }));
+    const when = (v) => (cut ? slots[v].t : v);
+    const xAxis = cut
+      ? { type: 'category', ...axisStyle(c), splitLine: { show: false },
+        data: slots.map((s) => (s.gap ? `⋯ ${fmtSpan(s.gap)} without data ⋯` : bucket === 'hour' ? fmtTime(s.t).slice(0, 13) : fmtDay(s.t))) }
+      : { type: 'time', ...axisStyle(c), splitLine: { show: false } };
     return {
       ...base(c),
       legend: { type: 'scroll', top: 0, textStyle: { color: c.muted } },
       grid: { left: 56, right: 24, top: 44, bottom: 64 },
-      xAxis: { type: 'time', ...axisStyle(c), splitLine: { show: false } },
+      xAxis,
       yAxis: { type: 'value', ...axisStyle(c) },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8, borderColor: c.border, textStyle: { color: c.muted } }],
       tooltip: {
@@ -138,7 +150,7 @@ function buildOverview() {
         formatter: (ps) => {
           const list = (Array.isArray(ps) ? ps : [ps]).filter((p) => p.value && p.value[1]);
           if (!list.length) return null;
-          const t = list[0].value[0];
+          const t = when(list[0].value[0]);
           const total = list.reduce((a, p) => a + p.value[1], 0);
           const when = bucket === 'day' ? fmtDay(t) : bucket === 'week' ? `week of ${fmtDay(t)}` : fmtTime(t).slice(0, 16);
           return tip(`${when} UTC: ${fmtInt(total)} ${metricNames[metric]}`,
@@ -162,7 +174,8 @@ function buildOverview() {
   sec.append(...sub('Sessions and logins over time', 'Sessions count at their start, logins at their own time; one bar per UTC week (from Monday), day or hour, stacked by sensor (the largest sensors by name, the rest together). Zoom with the slider or the mouse wheel.'),
     h('div', { class: 'toolbar no-print' },
       seg([[2, 'Sessions'], [3, 'Login attempts'], [4, 'Successful logins']], () => metric, (v) => { metric = v; }),
-      seg([['week', 'Per week'], ['day', 'Per day'], ['hour', 'Per hour', !T.hour]], () => bucket, (v) => { bucket = v; }), hourNote),
+      seg([['week', 'Per week'], ['day', 'Per day'], ['hour', 'Per hour', !T.hour]], () => bucket, (v) => { bucket = v; }),
+      seg([['cut', 'Empty spans cut'], ['full', 'True time scale']], () => gaps, (v) => { gaps = v; }), hourNote),
     h('div', { class: 'chart-box' }, el));
 
   // inputs
@@ -183,7 +196,7 @@ function buildOverview() {
   if (I.reject_samples && I.reject_samples.length) {
     left.append(h('h4', { text: 'Rejected line samples' }), new DataTable({
       rows: I.reject_samples, pageSize: 10, filter: false,
-      columns: [{ label: 'reason', get: (r) => r.reason }, { label: 'where', get: (r) => r.where, max: 80 }, { label: 'excerpt', get: (r) => r.excerpt, wide: true, max: 120 }],
+      columns: [{ label: 'reason', get: (r) => r.reason }, { label: 'where', get: (r) => r.where, render: (r) => h('span', { title: r.where }, vis(midCut(r.where, 80), 0)) }, { label: 'excerpt', get: (r) => r.excerpt, wide: true, max: 120 }],
     }).el);
   }
   if (I.problems && I.problems.length) {
@@ -210,6 +223,30 @@ function buildOverview() {
 }
 
 // ---------------------------------------------------------------- why attackers leave
+
+/** Bucket starts in order, with a {gap: ms} slot in place of every empty span longer than limit. */
+function timelineSlots(xs, limit) {
+  const slots = [];
+  for (let k = 0; k < xs.length; k++) {
+    if (k > 0 && xs[k] - xs[k - 1] > limit) slots.push({ gap: xs[k] - xs[k - 1] });
+    slots.push({ t: xs[k] });
+  }
+  return slots;
+}
+
+/** The longest empty span the timeline shows to scale: 8 weeks, 30 days or 2 days of buckets. */
+function gapLimit(bucket) {
+  const DAY = 86400000;
+  return bucket === 'week' ? 56 * DAY : bucket === 'day' ? 30 * DAY : 2 * DAY;
+}
+
+/** "1 y 3 mo", "5 mo", "12 d": the length of a span, roughly. */
+function fmtSpan(ms) {
+  const d = Math.round(ms / 86400000);
+  const y = Math.floor(d / 365), mo = Math.floor((d % 365) / 30);
+  if (y) return mo ? `${y} y ${mo} mo` : `${y} y`;
+  return mo ? `${mo} mo` : `${d} d`;
+}
 
 function buildLeave() {
   const O = D.overview;
@@ -350,7 +387,8 @@ function buildLeave() {
   const lo = tableOf(D, 'last_output');
   const tells = tableOf(D, 'tty_tells');
   const nrec = D.facts && D.facts['tty.sessions_with_recordings'];
-  if (!lo && !tells) sec.append(h('p', { class: 'empty', id: 'tty-none', text: 'No TTY recordings were given to analyze (pass the tty directory with the logs).' }));
+  // No table, or tables from no recording at all: say so, not "no session left".
+  if ((!lo && !tells) || !(Number(nrec) > 0)) sec.append(h('p', { class: 'empty', id: 'tty-none', text: 'No TTY recording of these sessions was given to analyze (pass the tty directory with the logs).' }));
   else {
     if (nrec !== undefined) sec.append(h('p', { class: 'cap-note', id: 'tty-count', text: `${fmtInt(Number(nrec))} sessions have a recording.` }));
     sec.append(h('div', { id: 'tbl-last-output' }, tableBlock(lo, ['command', 'sessions', 'last_lines', 'share', 'variants', 'example_session'], {
@@ -743,14 +781,16 @@ function transitionGraph(tr) {
 function buildOutliers() {
   const F = D.facts || {};
   const sec = section('sec-outliers', 'Outliers',
-    `Sessions that did more, longer or rarer things than their peers (no login / login only / commands), with the features that made them odd. ${F['outliers.scored'] !== undefined ? fmtInt(F['outliers.scored']) + ' sessions scored.' : ''}`);
+    `Behaviours that did more, longer or rarer things than their peers (no login / login only / commands), with the features that made them odd. Near-identical sessions (same address or same commands, same binned features) are one row; downloads, uploads, new commands and long interactive work weigh more than login attempts. ${F['outliers.scored'] !== undefined ? fmtInt(F['outliers.scored']) + ' sessions scored.' : ''}`);
   const t = tableOf(D, 'outliers');
   if (!t) return sec.appendChild(missingTable('outliers')) && sec;
   const o = t.idx;
-  sec.append(tableBlock(t, ['score', 'session', 'src_ip', 'start', 'peer_group', 'top_features', 'commands', 'login_attempts'], {
+  sec.append(tableBlock(t, ['score', 'session', 'sessions', 'src_ip', 'start', 'peer_group', 'top_features', 'commands', 'downloads', 'login_attempts'], {
     session: { render: (r) => sessionLink(`${r[o.sensor]}/${r[o.session]}`) },
     score: { digits: 2 }, top_features: { render: (r) => String(r[o.top_features] || '').split(';').join(', ') },
-  }, { pageSize: 15, detail: detailOf(t, ['duration_s', 'commands', 'distinct_templates', 'template_rarity', 'tty_bytes', 'downloads', 'uploads', 'client_version', 'client_version_rarity', 'login_attempts', 'distinct_passwords', 'login_success']) }));
+  }, { pageSize: 15, detail: detailOf(t, ['src_ips', 'example_sessions', 'duration_s', 'commands', 'distinct_templates', 'template_rarity', 'tty_bytes', 'downloads', 'uploads', 'client_version', 'client_version_rarity', 'login_attempts', 'distinct_passwords', 'login_success'], {
+    example_sessions: (r) => idLinks(r[o.example_sessions]),
+  }) }));
   return sec;
 }
 

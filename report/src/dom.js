@@ -62,6 +62,15 @@ export function plain(s, max = 0) {
   return t;
 }
 
+/** s cut in its middle to at most max characters ("…" in place of the middle): for paths, whose
+ *  start and end (file name, ":line") both matter. */
+export function midCut(s, max) {
+  const t = Array.from(String(s ?? ''));
+  if (t.length <= max) return t.join('');
+  const head = Math.floor((max - 1) / 2);
+  return t.slice(0, head).join('') + '…' + t.slice(t.length - (max - 1 - head)).join('');
+}
+
 /** An attacker string as a node: monospace, bidi-isolated, special characters as highlighted
  *  escapes. max: characters shown before a "more" button (0: all). */
 export function vis(s, max = 200) {

@@ -214,7 +214,8 @@ export function columnsOf(t, names, overrides = {}) {
 export function capNote(t, file) {
   const shown = t.rows.length;
   const where = file || `tables/${t.name}.csv`;
-  if (t.note) return `Rows shown: ${t.note}; ${fmtInt(shown)} of ${fmtInt(t.total)} rows. All rows: ${where} and cowrie.sqlite.`;
-  if (shown < t.total) return `The first ${fmtInt(shown)} of ${fmtInt(t.total)} rows (in the file's order). All rows: ${where} and cowrie.sqlite.`;
+  const all = where.includes('cowrie.sqlite') ? where : `${where} and cowrie.sqlite`;  // named once
+  if (t.note) return `Rows shown: ${t.note}; ${fmtInt(shown)} of ${fmtInt(t.total)} rows. All rows: ${all}.`;
+  if (shown < t.total) return `The first ${fmtInt(shown)} of ${fmtInt(t.total)} rows (in the file's order). All rows: ${all}.`;
   return `${fmtInt(t.total)} rows, as in ${where}.`;
 }

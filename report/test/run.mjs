@@ -122,6 +122,22 @@ await test('static: same input, same bytes (1 thread and 2 threads)', () => {
   for (const d of ['det-1', 'det-2', 'det-3']) rmSync(join(OUT, d), { recursive: true, force: true });
 });
 
+await test('static: a capped table names cowrie.sqlite once in its caption', async () => {
+  const { capNote } = await import('../src/table.js');
+  const t = { rows: [1], total: 5, name: 'tcpip' };
+  for (const note of [capNote(t, 'sessions.jsonl (tcpip) and cowrie.sqlite (table tcpip)'), capNote(t), capNote({ ...t, note: 'x' })])
+    assert(note.split('cowrie.sqlite').length === 2, `caption repeats or lacks cowrie.sqlite: ${note}`);
+});
+
+// A log given without its TTY recordings, in a folder with a long path, with one rejected line.
+const longDir = join(OUT, 'no-tty-in', 'x'.repeat(60), 'y'.repeat(60), 'sensor-logs');
+rmSync(join(OUT, 'no-tty-in'), { recursive: true, force: true });
+mkdirSync(longDir, { recursive: true });
+const noTtyLog = readFileSync(join(repo, 'examples', 'logs', 'cowrie.json'), 'utf8') + '{"eventid": broken\n';
+writeFileSync(join(longDir, 'cowrie.json'), noTtyLog);
+const badLine = noTtyLog.split('\n').length - 1;
+const noTtyReport = analyze([join(longDir, 'cowrie.json')], join(OUT, 'no-tty'));
+
 // ---------------------------------------------------------------- browser
 
 let chromium;
@@ -228,6 +244,20 @@ await test('browser: charts are drawn', async () => {
   await shot(real.page, 'light-paths', '#sec-paths');
 });
 
+await test('browser: the timeline cuts long empty spans, and shows the true scale on request', async () => {
+  const cutSpans = () => real.page.evaluate(() => Number(document.getElementById('chart-timeline').dataset.cutSpans));
+  if (sampleReport) assert(await cutSpans() >= 1, 'the 2017-2026 samples timeline cuts no empty span');
+  await real.page.click('#sec-overview button:text("True time scale")');
+  await real.page.waitForTimeout(300);
+  assert(await cutSpans() === 0, 'the true time scale still cuts spans');
+  assert(await pixelsDrawn(real.page, '#chart-timeline') > 2000, 'the true-scale timeline is empty');
+  await real.page.click('#sec-overview button:text("Empty spans cut")');
+  await real.page.waitForTimeout(300);
+  if (sampleReport) assert(await cutSpans() >= 1, 'cutting spans again did not work');
+  assert(await pixelsDrawn(real.page, '#chart-timeline') > 2000, 'the cut timeline is empty');
+  await shot(real.page, 'timeline-cut', '#chart-timeline');
+});
+
 await test(`browser: the explorer finds ${known.id} by address and by command`, async () => {
   const byIp = await searchExplorer(real.page, '#x-ip', known.src_ip);
   assert(byIp.includes(known.id), `address ${known.src_ip}: got ${byIp.slice(0, 5).join(', ') || 'nothing'}`);
@@ -300,6 +330,20 @@ await test('browser: the session player replays a recording of examples/logs (ro
   await page.screenshot({ path: join(SHOTS, 'tty-player.png') });
   assert(log.errors.length === 0, `console errors:\n${log.errors.join('\n')}`);
   assert(log.requests.length === 0, `requests: ${log.requests.join(', ')}`);
+  await context.close();
+});
+
+await test('browser: without recordings the report says none were given; a long reject path keeps its :line', async () => {
+  const { page, log, context } = await open(noTtyReport);
+  await page.evaluate(() => document.getElementById('sec-leave').scrollIntoView());
+  await page.waitForSelector('#tty-none', { timeout: 10000 });
+  const none = await page.textContent('#tty-none');
+  assert(none && none.includes('No TTY recording'), `no "no recordings" note: ${none}`);
+  assert(!(await page.textContent('#sec-leave')).includes('No session with a recording left'), 'says no session left, though no recording was given');
+  const cells = await page.$$eval('td', (tds) => tds.map((td) => td.textContent));
+  const where = cells.find((c) => c.includes('sensor-logs') || c.includes('xxxxxx'));
+  assert(where && where.endsWith(`cowrie.json:${badLine}`) && where.includes('…'), `reject sample cut at its end: ${where}`);
+  assert(log.errors.length === 0, `console errors:\n${log.errors.join('\n')}`);
   await context.close();
 });
 

@@ -137,6 +137,21 @@ def test_unwritable_output_is_exit_3(cb_bin, tmp_path):
     assert "a-file" in res.err
 
 
+def test_unwritable_output_names_the_folder_and_reason(cb_bin, tmp_path):
+    write(tmp_path / "cowrie.json", dumps(BASE))
+    res = analyze(cb_bin, tmp_path / "cowrie.json", "/proc/cb-no-such-dir")
+    assert res.rc == 3, res.explain()
+    assert "cannot create the output folder /proc/cb-no-such-dir: " in res.err, res.err
+    assert "/tables" not in res.err, res.err
+
+
+def test_console_summary_singular(cb_bin, tmp_path):
+    write(tmp_path / "cowrie.json", dumps(clean_log(1)))
+    text = analyze(cb_bin, tmp_path / "cowrie.json", tmp_path / "out", quiet=False).stdout.decode()
+    assert "1 log file (" in text and "in 1 session from 1 address on 1 sensor\n" in text, text
+    assert " 1 files" not in text and " 1 sensors" not in text and " 1 addresses" not in text, text
+
+
 def test_quiet_and_console_summary(cb_bin, tmp_path):
     write(tmp_path / "cowrie.json", dumps(BASE))
     quiet = analyze(cb_bin, tmp_path / "cowrie.json", tmp_path / "out1")

@@ -112,7 +112,22 @@ def test_csv_formula_cells_are_neutralised(hostile, table):
         assert quoted.encode() in raw
     for v in OTHERS:
         if not v.startswith(FORMULA_STARTS):
-            assert v in values, f"{v!r} must be kept unchanged in {table}.csv"
+            assert csv_text(v) in values, f"{v!r} must be kept (controls as \\xNN) in {table}.csv"
+
+
+def csv_text(v: str) -> str:
+    """What a CSV cell holds for v: control bytes other than LF as the text \\xNN."""
+    return "".join(f"\\x{ord(c):02x}" if (ord(c) < 0x20 and c != "\n") or c == "\x7f" else c for c in v)
+
+
+@pytest.mark.parametrize("table", ["commands", "credentials", "client_versions", "downloads"])
+def test_csv_has_no_raw_control_bytes(hostile, table):
+    raw, rows = read_csv(hostile, table)
+    body = raw.replace(b"\r\n", b"").replace(b"\n", b"")  # line ends; LF inside quoted cells
+    assert not [b for b in body if b < 0x20 or b == 0x7F], f"{table}.csv has raw control bytes"
+    values = {c for row in rows[1:] for c in row}
+    for v in ESCAPES:
+        assert csv_text(v) in values or "'" + csv_text(v) in values, f"{v!r} should appear escaped in {table}.csv"
 
 
 def test_csv_credentials_both_columns(hostile):

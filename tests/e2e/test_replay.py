@@ -125,6 +125,23 @@ def test_input_and_both(cb_bin, run3):
     assert b"Linux svr04" in p.stdout
 
 
+def test_both_to_a_pipe_does_not_interleave_typing_and_echo(cb_bin, tmp_path):
+    path = tmp_path / "typed"
+    path.write_bytes(recording([
+        (0.1, OUTPUT, b"$ "),
+        (0.2, INPUT, b"l"), (0.21, OUTPUT, b"l"),
+        (0.3, INPUT, b"s"), (0.31, OUTPUT, b"s"),
+        (0.4, INPUT, b"\r"), (0.41, OUTPUT, b"\r\nfile\r\n$ "),
+        (0.5, INPUT, b"pwd"),  # no Enter before the end
+    ]))
+    p = replay(cb_bin, path, "--both")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().replace("\r", "")
+    assert "llss" not in out
+    assert out == "$ ls\n[input] ls\nfile\n$ \n[input] pwd\n", out
+    assert replay(cb_bin, path).stdout.decode().replace("\r", "") == "$ ls\nfile\n$ "  # output only: as before
+
+
 def test_exec_recording_shows_the_command(cb_bin, run3):
     p = replay(cb_bin, run3 / "tty" / EXEC_REC)
     assert p.returncode == 0, p.stderr

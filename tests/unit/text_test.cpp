@@ -63,6 +63,43 @@ TEST(Text, CsvQuotesAndNeutralisesFormulas) {
     EXPECT_EQ(out, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'=HYPERLINK(\"\"http://x\"\")\"|\"'-1+1\"|\"'@SUM(A1)\"");
 }
 
+TEST(Text, CsvEscapesControlBytes) {
+    auto cell = [](std::string_view s) {
+        std::string out;
+        append_csv_cell(out, s);
+        return out;
+    };
+    // SSH-2.0-\e[31mred\e[0m, a NUL, DEL, TAB and CR: each becomes \xNN text; LF stays (quoted).
+    EXPECT_EQ(cell("SSH-2.0-\x1b[31mred\x1b[0m"), "SSH-2.0-\\x1b[31mred\\x1b[0m");
+    EXPECT_EQ(cell(std::string_view("a\0b\x7f" "c\td\re", 9)), "a\\x00b\\x7fc\\x09d\\x0de");
+    EXPECT_EQ(cell("one\ntwo"), "\"one\ntwo\"");
+    // Formula starts are still neutralised, escaped or not.
+    EXPECT_EQ(cell("\t=1+1"), "\"'\\x09=1+1\"");
+    EXPECT_EQ(cell("=1,\x1b"), "\"'=1,\\x1b\"");
+    // No raw control byte but LF is left in any cell.
+    for (int b = 0; b < 0x80; ++b) {
+        const std::string out = cell(std::string(1, static_cast<char>(b)) + "x");
+        for (unsigned char c : out) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c != 0x7F)) << b;
+    }
+}
+
+TEST(Text, ClipMiddleKeepsBothEnds) {
+    EXPECT_EQ(clip_middle_utf8("short", 10), "short");
+    const std::string path = "/var/log/" + std::string(100, 'd') + "/cowrie.json.2024-04-05";
+    const std::string cut = clip_middle_utf8(path, 40);
+    EXPECT_LE(cut.size(), 40u);
+    EXPECT_EQ(cut.rfind("/var/log/", 0), 0u) << cut;
+    EXPECT_NE(cut.find("\xE2\x80\xA6"), std::string::npos) << cut;
+    EXPECT_EQ(cut.substr(cut.size() - 15), "json.2024-04-05") << cut;
+    // Never inside a UTF-8 sequence, at any length.
+    const std::string wide = "/\xC3\xA9t\xC3\xA9/" + std::string(30, 'x') + "\xE2\x82\xAC\xE2\x82\xAC.json";
+    for (std::size_t max = 3; max < wide.size(); ++max) {
+        const std::string c = clip_middle_utf8(wide, max);
+        EXPECT_LE(c.size(), max);
+        EXPECT_TRUE(is_valid_utf8(c)) << max;
+    }
+}
+
 TEST(Text, TerminalSanitizerDropsEscapes) {
     EXPECT_EQ(sanitize_for_terminal("ls\x1b[2J\x1b]0;pwned\x07"), "ls\\x1b[2J\\x1b]0;pwned\\x07");
     EXPECT_EQ(sanitize_for_terminal("abc\xE2\x80\xAE" "cba"), "abc\xEF\xBF\xBD" "cba");  // RLO override

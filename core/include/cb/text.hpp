@@ -13,7 +13,8 @@ namespace cb {
 void append_json_string(std::string& out, std::string_view s);
 
 // Appends one RFC 4180 CSV cell. Cells starting with = + - @ (or TAB/CR, which
-// spreadsheets also treat as formula starts) are prefixed with a single quote.
+// spreadsheets also treat as formula starts) are prefixed with a single quote. Control
+// bytes except LF (0x00-0x1F, 0x7F) are written as the four characters \xNN.
 void append_csv_cell(std::string& out, std::string_view s);
 
 // For console output: drops C0/C1 control characters and ESC sequences, replaces
@@ -23,6 +24,10 @@ std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars = 20
 // s cut to at most max bytes at a UTF-8 boundary, with a visible "… [cut: N bytes in all]"
 // mark; the cut copy lives in buf. Returns s itself when it fits.
 std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf);
+
+// s cut in its middle to at most max bytes, "…" in place of the middle, at UTF-8 boundaries:
+// for paths, whose start and end (the file name) both matter.
+std::string clip_middle_utf8(std::string_view s, std::size_t max);
 
 // True if s is valid UTF-8.
 bool is_valid_utf8(std::string_view s);

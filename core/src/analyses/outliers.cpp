@@ -16,13 +16,14 @@
 
 #include "cb/command_template.hpp"
 #include "cb/json_writer.hpp"
+#include "compact.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
 
 namespace {
 
-constexpr std::size_t kTopK = 500;           // rows written
+constexpr std::size_t kTopK = 500;           // rows (behaviours) written
 constexpr std::size_t kTopFeatures = 3;      // features named per row
 constexpr double kQuant = 1024.0;            // transformed values are kept as round(v * kQuant)
 
@@ -46,6 +47,11 @@ constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
 // Features that measure nearly the same thing (commands and distinct templates; attempts and
 // distinct passwords) form one family: the score counts the larger of the two, not both.
 constexpr std::array<std::uint8_t, kFeatureCount> kFamily = {0, 1, 1, 2, 3, 4, 5, 6, 7, 7};
+
+// What an analyst looks for weighs more than volume: new commands, payloads, uploads and long
+// interactive work count fully; command and login counts and the client's rarity count less.
+constexpr std::array<double, kFeatureCount> kWeight = {1.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.35, 0.35};
+constexpr std::size_t kExamples = 3;  // example session ids per row
 
 // Peer groups: a session is compared with sessions that did the same kind of thing.
 enum Group : std::uint8_t { kNoLogin, kLoginOnly, kWithCommands, kGroupCount };
@@ -186,12 +192,51 @@ struct Stat {
     }
 };
 
-// Heterogeneous lookup: find a string_view without building a std::string.
-struct SvHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+Group group_of(const Rec& r) {
+    if (r.commands > 0) return kWithCommands;
+    return (r.flags & kFlagSuccess) ? kLoginOnly : kNoLogin;
+}
+
+// floor(log2(1 + x)) / per: the bin of a count or a duration in a behaviour's shape.
+std::uint64_t log_bin(double x, int per) {
+    return static_cast<std::uint64_t>(std::min(63.0, std::floor(std::log2(1 + std::max(0.0, x)) / per)));
+}
+
+// The binned feature vector of a session: sessions of one behaviour agree on it.
+std::uint64_t shape_of(const Rec& r) {
+    const double v[] = {r.duration, static_cast<double>(r.tty_bytes)};  // log4 bins: these jitter most
+    const std::uint32_t c[] = {r.commands, r.templates, r.downloads, r.uploads, r.attempts, r.passwords};
+    std::uint64_t s = group_of(r);
+    for (double x : v) s = (s << 6) | log_bin(x, 2);
+    for (std::uint32_t x : c) s = (s << 6) | log_bin(x, 1);
+    return s;
+}
+
+// Everything finish() derives from the merged records.
+struct Scores {
+    std::vector<double> score2;  // squared score per record
+    std::vector<std::array<float, kTopFeatures>> z;
+    std::vector<std::array<std::uint8_t, kTopFeatures>> f;
 };
-using NameIndex = std::unordered_map<std::string, std::uint32_t, SvHash, std::equal_to<>>;
+
+// Keeps the kTopFeatures largest weighted z of a record, largest first (ties keep the earlier feature).
+void keep_top(std::array<float, kTopFeatures>& tz, std::array<std::uint8_t, kTopFeatures>& tf, std::array<float, kTopFeatures>& tw,
+              double z, double w, int f) {
+    for (std::size_t k = 0; k < kTopFeatures; ++k) {
+        if (static_cast<float>(w) <= tw[k]) continue;
+        for (std::size_t m = kTopFeatures - 1; m > k; --m) {
+            tz[m] = tz[m - 1];
+            tf[m] = tf[m - 1];
+            tw[m] = tw[m - 1];
+        }
+        tz[k] = static_cast<float>(z);
+        tf[k] = static_cast<std::uint8_t>(f);
+        tw[k] = static_cast<float>(w);
+        return;
+    }
+}
+
+using NameIndex = StrMap<std::uint32_t>;
 
 class Outliers : public ArchivedAnalysis<Outliers> {
 public:
@@ -301,6 +346,18 @@ public:
     void finish(const AnalysisConfig& cfg, Findings& out) override;
 
 private:
+    struct Behaviour;
+    double raw(const Rec& r, int f) const;
+    void count_frequencies();
+    Scores score() const;
+    std::uint64_t who_of(const Rec& r) const;
+    std::string id_of(const Rec& r) const;
+    std::vector<Behaviour> collapse(const Scores& sc) const;
+    static std::string features_text(const Scores& sc, std::uint32_t i);
+    static double score_of(const Scores& sc, std::uint32_t i);
+    std::string top_json(const Scores& sc, const std::vector<Behaviour>& bs) const;
+    Table table(const Scores& sc, const std::vector<Behaviour>& bs) const;
+
     static std::uint32_t intern(NameIndex& idx, std::vector<std::string>& names, std::string_view s) {
         auto it = idx.find(s);
         if (it != idx.end()) return it->second;
@@ -356,59 +413,60 @@ private:
     NameIndex sensor_idx_, client_idx_;
     std::vector<std::string_view> pw_;
     std::vector<std::uint64_t> th_;
+    // Set by count_frequencies() in finish(): sessions per template hash and per client.
+    std::unordered_map<std::uint64_t, std::uint32_t> df_;
+    std::uint64_t with_commands_ = 0;
+    std::vector<std::uint64_t> client_n_;
 };
 
-Group group_of(const Rec& r) {
-    if (r.commands > 0) return kWithCommands;
-    return (r.flags & kFlagSuccess) ? kLoginOnly : kNoLogin;
+}  // namespace
+
+// Raw feature values (before the log transform); rarities are in bits.
+double Outliers::raw(const Rec& r, int f) const {
+    switch (f) {
+        case kDuration: return r.duration;
+        case kCommands: return r.commands;
+        case kTemplates: return r.templates;
+        case kTemplateRarity: {
+            if (r.templates == 0) return 0;
+            double sum = 0;
+            for (std::uint32_t k = 0; k < r.templates; ++k)
+                sum += std::log2(static_cast<double>(with_commands_) / static_cast<double>(df_.at(tmpl_[r.tmpl_off + k])));
+            return sum / r.templates;
+        }
+        case kTtyBytes: return r.tty_bytes;
+        case kDownloads: return r.downloads;
+        case kUploads: return r.uploads;
+        case kClientRarity:
+            return std::log2(static_cast<double>(recs_.size()) / static_cast<double>(client_n_[r.client]));
+        case kAttempts: return r.attempts;
+        case kPasswords: return r.passwords;
+    }
+    return 0;
 }
 
-void Outliers::finish(const AnalysisConfig&, Findings& out) {
-    const std::size_t n = recs_.size();
-    // Global frequencies: template -> sessions with commands that ran it; client -> sessions.
-    std::unordered_map<std::uint64_t, std::uint32_t> df;
-    std::uint64_t with_commands = 0;
+void Outliers::count_frequencies() {
+    df_.clear();
+    with_commands_ = 0;
     for (const Rec& r : recs_) {
         if (r.templates == 0) continue;
-        ++with_commands;
-        for (std::uint32_t k = 0; k < r.templates; ++k) ++df[tmpl_[r.tmpl_off + k]];
+        ++with_commands_;
+        for (std::uint32_t k = 0; k < r.templates; ++k) ++df_[tmpl_[r.tmpl_off + k]];
     }
-    std::vector<std::uint64_t> client_n(clients_.size(), 0);
-    for (const Rec& r : recs_) ++client_n[r.client];
+    client_n_.assign(clients_.size(), 0);
+    for (const Rec& r : recs_) ++client_n_[r.client];
+}
 
-    // Raw feature values (before the log transform); rarities are in bits.
-    auto raw = [&](const Rec& r, int f) -> double {
-        switch (f) {
-            case kDuration: return r.duration;
-            case kCommands: return r.commands;
-            case kTemplates: return r.templates;
-            case kTemplateRarity: {
-                if (r.templates == 0) return 0;
-                double sum = 0;
-                for (std::uint32_t k = 0; k < r.templates; ++k)
-                    sum += std::log2(static_cast<double>(with_commands) / static_cast<double>(df[tmpl_[r.tmpl_off + k]]));
-                return sum / r.templates;
-            }
-            case kTtyBytes: return r.tty_bytes;
-            case kDownloads: return r.downloads;
-            case kUploads: return r.uploads;
-            case kClientRarity: return std::log2(static_cast<double>(n) / static_cast<double>(client_n[r.client]));
-            case kAttempts: return r.attempts;
-            case kPasswords: return r.passwords;
-        }
-        return 0;
-    };
-    auto quantise = [&](int f, double v) -> std::int64_t {
-        const double t = (f == kTemplateRarity || f == kClientRarity) ? v : std::log1p(v);
-        return std::llround(t * kQuant);
-    };
-
-    struct Top {
-        std::array<float, kTopFeatures> z{};
-        std::array<std::uint8_t, kTopFeatures> f{};
-    };
-    std::vector<double> score2(n, 0), family(n, 0);
-    std::vector<Top> tops(n);
+// Per feature and peer group: robust z of every record; the score sums the squared weighted z,
+// the larger one per family.
+Scores Outliers::score() const {
+    const std::size_t n = recs_.size();
+    Scores sc;
+    sc.score2.assign(n, 0);
+    sc.z.assign(n, {});
+    sc.f.assign(n, {});
+    std::vector<std::array<float, kTopFeatures>> tw(n);
+    std::vector<double> family(n, 0);
     std::vector<std::int64_t> q(n);
     std::vector<std::uint8_t> grp(n);
     std::array<std::uint64_t, kGroupCount> group_n{};
@@ -416,13 +474,14 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
     for (int f = 0; f < kFeatureCount; ++f) {
         if (f > 0 && kFamily[f] != kFamily[f - 1])
             for (std::size_t i = 0; i < n; ++i) {
-                score2[i] += family[i] * family[i];
+                sc.score2[i] += family[i] * family[i];
                 family[i] = 0;
             }
         std::array<std::vector<std::int64_t>, kGroupCount> vals;
         for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
         for (std::size_t i = 0; i < n; ++i) {
-            q[i] = quantise(f, raw(recs_[i], f));
+            const double v = raw(recs_[i], f);
+            q[i] = std::llround((f == kTemplateRarity || f == kClientRarity ? v : std::log1p(v)) * kQuant);
             vals[grp[i]].push_back(q[i]);
         }
         std::array<Stat, kGroupCount> st;
@@ -430,56 +489,130 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
         for (std::size_t i = 0; i < n; ++i) {
             const double z = st[grp[i]].z(q[i]);
             if (z <= 0) continue;
-            family[i] = std::max(family[i], z);
-            Top& t = tops[i];
-            // Insert into the top features (strictly greater: ties keep the earlier feature).
-            for (std::size_t k = 0; k < kTopFeatures; ++k) {
-                if (static_cast<float>(z) > t.z[k]) {
-                    for (std::size_t m = kTopFeatures - 1; m > k; --m) {
-                        t.z[m] = t.z[m - 1];
-                        t.f[m] = t.f[m - 1];
-                    }
-                    t.z[k] = static_cast<float>(z);
-                    t.f[k] = static_cast<std::uint8_t>(f);
-                    break;
-                }
-            }
+            family[i] = std::max(family[i], kWeight[f] * z);
+            keep_top(sc.z[i], sc.f[i], tw[i], z, kWeight[f] * z, f);
         }
     }
+    for (std::size_t i = 0; i < n; ++i) sc.score2[i] += family[i] * family[i];
+    return sc;
+}
 
-    for (std::size_t i = 0; i < n; ++i) score2[i] += family[i] * family[i];
+// Sessions of one behaviour: the same binned shape and client, and the same source address
+// (sessions without commands) or the same set of command templates (the same script).
+struct Outliers::Behaviour {
+    std::uint32_t best = 0;              // the highest-scoring member (ties: smallest sensor/session)
+    std::uint32_t sessions = 0;
+    std::vector<std::string> examples;   // the smallest sensor/session ids, sorted
+    std::vector<std::string> ips;        // distinct addresses, sorted
+};
 
-    // Top K by score; ties by sensor, then session.
-    std::vector<std::uint32_t> order;
-    order.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i)
-        if (score2[i] > 0) order.push_back(i);
-    auto less = [&](std::uint32_t a, std::uint32_t b) {
-        if (score2[a] != score2[b]) return score2[a] > score2[b];
-        const Rec &ra = recs_[a], &rb = recs_[b];
-        if (ra.sensor != rb.sensor) {
-            const int c = sensors_[ra.sensor].compare(sensors_[rb.sensor]);
-            if (c != 0) return c < 0;
-        }
+std::uint64_t Outliers::who_of(const Rec& r) const {
+    if (r.templates == 0) return stable_hash64(ip_of(r), 1);
+    const std::string_view bytes(reinterpret_cast<const char*>(&tmpl_[r.tmpl_off]), r.templates * sizeof(std::uint64_t));
+    return stable_hash64(bytes, 2);
+}
+
+std::string Outliers::id_of(const Rec& r) const { return sensors_[r.sensor] + "/" + session_of(r); }
+
+std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
+    struct Key {
+        std::uint64_t who, shape, client;
+        bool operator==(const Key& o) const { return who == o.who && shape == o.shape && client == o.client; }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const { return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1); }
+    };
+    std::unordered_map<Key, std::uint32_t, KeyHash> index;
+    std::vector<Behaviour> out;
+    for (std::uint32_t i = 0; i < recs_.size(); ++i) {
+        if (sc.score2[i] <= 0) continue;
+        const Rec& r = recs_[i];
+        const Key key{who_of(r), shape_of(r), stable_hash64(clients_[r.client])};
+        const auto [it, fresh] = index.emplace(key, static_cast<std::uint32_t>(out.size()));
+        if (fresh) out.push_back({i, 0, {}, {}});
+        Behaviour& b = out[it->second];
+        ++b.sessions;
+        std::string id = id_of(r);
+        if (!fresh && (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best]))))
+            b.best = i;
+        b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), std::move(id));
+        if (b.examples.size() > kExamples) b.examples.pop_back();
+        std::string ip = ip_of(r);
+        if (const auto at = std::lower_bound(b.ips.begin(), b.ips.end(), ip); at == b.ips.end() || *at != ip)
+            b.ips.insert(at, std::move(ip));
+    }
+    return out;
+}
+
+void Outliers::finish(const AnalysisConfig&, Findings& out) {
+    count_frequencies();
+    const Scores sc = score();
+    std::vector<Behaviour> bs = collapse(sc);
+    // Top K behaviours by the score of their best session; ties by sensor, then session.
+    auto less = [&](const Behaviour& a, const Behaviour& b) {
+        if (sc.score2[a.best] != sc.score2[b.best]) return sc.score2[a.best] > sc.score2[b.best];
+        const Rec &ra = recs_[a.best], &rb = recs_[b.best];
+        if (const int c = sensors_[ra.sensor].compare(sensors_[rb.sensor]); c != 0) return c < 0;
         return session_of(ra) < session_of(rb);
     };
-    const std::size_t k = std::min(kTopK, order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), less);
-    order.resize(k);
+    const std::size_t k = std::min(kTopK, bs.size());
+    std::partial_sort(bs.begin(), bs.begin() + static_cast<std::ptrdiff_t>(k), bs.end(), less);
+    bs.resize(k);
+    out.tables.push_back(table(sc, bs));
+    out.facts["outliers.top"] = top_json(sc, bs);
+    out.facts["outliers.scored"] = std::to_string(recs_.size());
+}
 
+std::string Outliers::features_text(const Scores& sc, std::uint32_t i) {
+    std::string feats;
+    for (std::size_t m = 0; m < kTopFeatures && sc.z[i][m] > 0; ++m) {
+        if (!feats.empty()) feats.push_back(';');
+        feats.append(kFeatureNames[sc.f[i][m]]);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "=+%.1f", static_cast<double>(sc.z[i][m]));
+        feats.append(buf);
+    }
+    return feats;
+}
+
+double Outliers::score_of(const Scores& sc, std::uint32_t i) { return std::round(std::sqrt(sc.score2[i]) * 1000) / 1000; }
+
+std::string Outliers::top_json(const Scores& sc, const std::vector<Behaviour>& bs) const {
+    std::string facts;
+    JsonWriter jw(facts);
+    jw.begin_array();
+    for (std::size_t rank = 0; rank < std::min<std::size_t>(10, bs.size()); ++rank) {
+        const Rec& r = recs_[bs[rank].best];
+        jw.begin_object()
+            .field("sensor", sensors_[r.sensor])
+            .field("session", session_of(r))
+            .field("sessions", static_cast<std::int64_t>(bs[rank].sessions))
+            .field("score", score_of(sc, bs[rank].best))
+            .field("top_features", features_text(sc, bs[rank].best))
+            .end_object();
+    }
+    jw.end_array();
+    return facts;
+}
+
+Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const {
     Table t{"outliers",
-            "sessions scored on robust z-scores of their features against their peer group, highest first",
+            "behaviours (near-identical sessions collapsed) scored on weighted robust z-scores of their features against "
+            "their peer group, highest first",
             {},
             {}};
     t.columns = {
-        {"sensor", ColumnType::Text, ""},
+        {"sensor", ColumnType::Text, "of the row's session: the behaviour's highest-scoring session"},
         {"session", ColumnType::Text, ""},
         {"src_ip", ColumnType::Text, ""},
         {"start", ColumnType::Text, "UTC"},
         {"score", ColumnType::Real,
-         "root of the summed squares of the positive feature z-scores (the larger one of commands and "
+         "root of the summed squares of the weighted positive feature z-scores (the larger one of commands and "
          "distinct_templates, and of login_attempts and distinct_passwords)"},
-        {"top_features", ColumnType::Text, "the features that made it odd, as feature=+z, largest first (at most 3)"},
+        {"sessions", ColumnType::Integer, "sessions of this behaviour (same binned features and client, same address or same command set)"},
+        {"src_ips", ColumnType::Integer, "distinct source addresses among them"},
+        {"example_sessions", ColumnType::Text, "the three smallest sensor/session ids of the behaviour, one per line"},
+        {"top_features", ColumnType::Text, "the features that weigh most in the score, as feature=+z, largest first (at most 3)"},
         {"peer_group", ColumnType::Text, "compared with: no_login, login_only (logged in, no commands), commands"},
         {"duration_s", ColumnType::Real, "session duration"},
         {"commands", ColumnType::Integer, "command lines"},
@@ -496,44 +629,24 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
         {"login_success", ColumnType::Integer, "1 when a login succeeded"},
     };
     auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
-    std::string facts;
-    JsonWriter jw(facts);
-    jw.begin_array();
-    for (std::size_t rank = 0; rank < order.size(); ++rank) {
-        const std::uint32_t i = order[rank];
-        const Rec& r = recs_[i];
-        std::string feats;
-        for (std::size_t m = 0; m < kTopFeatures && tops[i].z[m] > 0; ++m) {
-            if (!feats.empty()) feats.push_back(';');
-            feats.append(kFeatureNames[tops[i].f[m]]);
-            feats.append("=+");
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(tops[i].z[m]));
-            feats.append(buf);
-        }
-        const double score = r3(std::sqrt(score2[i]));
-        if (rank < 10)
-            jw.begin_object()
-                .field("sensor", sensors_[r.sensor])
-                .field("session", session_of(r))
-                .field("score", score)
-                .field("top_features", feats)
-                .end_object();
-        t.rows.push_back({sensors_[r.sensor], session_of(r), ip_of(r), format_timestamp(r.start), score, std::move(feats),
-                          std::string(kGroupNames[grp[i]]), r3(r.duration), static_cast<std::int64_t>(r.commands),
-                          static_cast<std::int64_t>(r.templates), r3(raw(r, kTemplateRarity)),
-                          static_cast<std::int64_t>(r.tty_bytes), static_cast<std::int64_t>(r.downloads),
-                          static_cast<std::int64_t>(r.uploads), clients_[r.client], r3(raw(r, kClientRarity)),
-                          static_cast<std::int64_t>(r.attempts), static_cast<std::int64_t>(r.passwords),
-                          static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
+    auto lines = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : "\n") + x;
+        return s;
+    };
+    for (const Behaviour& b : bs) {
+        const Rec& r = recs_[b.best];
+        t.rows.push_back({sensors_[r.sensor], session_of(r), ip_of(r), format_timestamp(r.start), score_of(sc, b.best),
+                          static_cast<std::int64_t>(b.sessions), static_cast<std::int64_t>(b.ips.size()), lines(b.examples),
+                          features_text(sc, b.best), std::string(kGroupNames[group_of(r)]), r3(r.duration),
+                          static_cast<std::int64_t>(r.commands), static_cast<std::int64_t>(r.templates),
+                          r3(raw(r, kTemplateRarity)), static_cast<std::int64_t>(r.tty_bytes),
+                          static_cast<std::int64_t>(r.downloads), static_cast<std::int64_t>(r.uploads), clients_[r.client],
+                          r3(raw(r, kClientRarity)), static_cast<std::int64_t>(r.attempts),
+                          static_cast<std::int64_t>(r.passwords), static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
     }
-    jw.end_array();
-    out.facts["outliers.top"] = std::move(facts);
-    out.facts["outliers.scored"] = std::to_string(n);
-    out.tables.push_back(std::move(t));
+    return t;
 }
-
-}  // namespace
 
 std::unique_ptr<Analysis> make_outliers() { return std::make_unique<Outliers>(); }
 
