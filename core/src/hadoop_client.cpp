@@ -26,24 +26,35 @@ std::vector<std::string> part_files(const std::string& dir) {
     return out;
 }
 
-// The job "markers": its merged statistics (one reducer, so one record in all its parts).
-MarkerStats read_marker_stats(const std::string& workdir, std::vector<std::string>& errors) {
-    MarkerStats stats;
+// Calls each(path, key, decoded value) for every `key<TAB>base64` record in the part files of
+// dir; bad(path) for a line without a TAB or with a value that is not base64.
+template <class Each, class Bad>
+void for_each_record(const std::string& dir, Each&& each, Bad&& bad) {
     std::string raw;
-    for (const auto& path : part_files(workdir + "/markers")) {
+    for (const auto& path : part_files(dir)) {
         std::ifstream in(path, std::ios::binary);
         std::string line;
         while (std::getline(in, line)) {
             const auto tab = line.find('\t');
-            if (tab == std::string::npos || line.substr(0, tab) != kMarkerStatsKey) continue;
-            MarkerStats part;
-            if (!base64_decode(std::string_view(line).substr(tab + 1), &raw) || !part.load(raw)) {
-                errors.push_back("damaged record in " + path);
+            if (tab == std::string::npos || !base64_decode(std::string_view(line).substr(tab + 1), &raw)) {
+                bad(path);
                 continue;
             }
-            stats.merge(std::move(part));
+            each(path, std::string_view(line.data(), tab), std::string_view(raw));
         }
     }
+}
+
+// The job "markers": its merged statistics (one reducer, so one record in all its parts).
+MarkerStats read_marker_stats(const std::string& workdir, std::vector<std::string>& errors) {
+    MarkerStats stats;
+    auto damaged = [&](const std::string& path) { errors.push_back("damaged record in " + path); };
+    for_each_record(workdir + "/markers", [&](const std::string& path, std::string_view key, std::string_view value) {
+        if (key != kMarkerStatsKey) return;
+        MarkerStats part;
+        if (!part.load(value)) return damaged(path);
+        stats.merge(std::move(part));
+    }, damaged);
     return stats;
 }
 
@@ -71,42 +82,21 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     std::vector<SessionMap> shards(64);
     IngestState ingest;
     std::uint64_t bad = 0;
-    std::string raw;
-    for (const auto& path : part_files(workdir + "/sessions")) {
-        std::ifstream in(path, std::ios::binary);
-        std::string line;
-        while (std::getline(in, line)) {
-            const auto tab = line.find('\t');
-            if (tab == std::string::npos) {
-                ++bad;
-                continue;
-            }
-            const std::string_view key(line.data(), tab), value(line.data() + tab + 1, line.size() - tab - 1);
-            if (!base64_decode(value, &raw)) {
-                ++bad;
-                continue;
-            }
-            if (key == kIngestKey) {
-                IngestState st;
-                InArchive ar(raw);
-                st.io(ar);
-                if (!ar.ok()) {
-                    ++bad;
-                    continue;
-                }
-                ingest.merge(st);
-                continue;
-            }
-            SessionPartial p;
-            if (!decode_partial(raw, pool, &p)) {
-                ++bad;
-                continue;
-            }
-            auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
-            auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
-            if (!inserted) it->second.merge(std::move(p));
+    auto count_bad = [&](const std::string&) { ++bad; };
+    for_each_record(workdir + "/sessions", [&](const std::string&, std::string_view key, std::string_view raw) {
+        if (key == kIngestKey) {
+            IngestState st;
+            InArchive ar(raw);
+            st.io(ar);
+            if (!ar.ok()) return void(++bad);
+            return ingest.merge(st);
         }
-    }
+        SessionPartial p;
+        if (!decode_partial(raw, pool, &p)) return void(++bad);
+        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+        if (!inserted) it->second.merge(std::move(p));
+    }, count_bad);
     if (bad) res.errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
     const std::uint64_t disk_bytes = run.ingest.totals.bytes;
     run.ingest.totals = ingest.counts;
@@ -120,18 +110,10 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
 
     // Job 2: one merged state per analysis; finish them in the local engine's order.
     std::map<std::string, std::string> states;
-    for (const auto& path : part_files(workdir + "/analyses")) {
-        std::ifstream in(path, std::ios::binary);
-        std::string line;
-        while (std::getline(in, line)) {
-            const auto tab = line.find('\t');
-            if (tab == std::string::npos || !base64_decode(std::string_view(line).substr(tab + 1), &raw)) {
-                res.errors.push_back("damaged record in " + path);
-                continue;
-            }
-            states[line.substr(0, tab)] = raw;
-        }
-    }
+    for_each_record(
+        workdir + "/analyses",
+        [&](const std::string&, std::string_view key, std::string_view value) { states[std::string(key)] = value; },
+        [&](const std::string& path) { res.errors.push_back("damaged record in " + path); });
     AnalysisConfig acfg = opt.analysis;
     acfg.idle_timeout_s = opt.session.idle_timeout_s;
     write_outputs(run, opt.out_dir, res, [&](RunData& r) {
