@@ -28,7 +28,7 @@ bool item_less(const Item& x, const Item& y) {
     return std::tie(x.ts, x.kind, x.a, x.b, x.c, x.num, x.flag) < std::tie(y.ts, y.kind, y.a, y.b, y.c, y.num, y.flag);
 }
 
-bool is_url_fetch(std::string_view url) {
+bool has_url_scheme(std::string_view url) {
     const auto colon = url.find("://");
     if (colon == std::string_view::npos || colon == 0) return false;
     for (const char c : url.substr(0, colon))
@@ -36,6 +36,10 @@ bool is_url_fetch(std::string_view url) {
               c == '.'))
             return false;
     return true;
+}
+
+bool is_file_write(std::string_view url, bool has_destfile) {
+    return url.empty() || (has_destfile && !has_url_scheme(url));
 }
 
 namespace {
@@ -116,7 +120,7 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
         case EventType::CommandInput: push(ItemKind::Command, ev.input); break;
         case EventType::CommandFailed: push(ItemKind::CommandFailed, ev.input); break;
         case EventType::FileDownload:
-            if (is_url_fetch(ev.url))
+            if (!is_file_write(ev.url, ev.destfile.data() != nullptr))  // destfile "" is present (stdin)
                 push(ItemKind::Download, ev.url, ev.shasum, ev.destfile.empty() ? ev.outfile : ev.destfile, -1,
                      ev.duplicate);
             else  // a redirect names its target in destfile; a stdin capture has destfile ""

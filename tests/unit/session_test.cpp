@@ -115,7 +115,7 @@ TEST(Session, RedirectAndStdinCapturesAreWritesNotDownloads) {
                      R"("destfile":"/root/.ssh/authorized_keys","shasum":"cc","outfile":"dl/cc","duplicate":true)") +
                   ev("cowrie.session.file_download", "2026-01-01T00:00:04Z", R"("destfile":"","shasum":"dd","outfile":"dl/dd")") +
                   ev("cowrie.session.file_download", "2026-01-01T00:00:05Z",
-                     R"("url":"/etc/rc.local","shasum":"ee","outfile":"dl/ee")")},
+                     R"("url":"/etc/rc.local","destfile":"/etc/rc.local","shasum":"ee","outfile":"dl/ee")")},
                  pool);
     ASSERT_EQ(s.size(), 1u);
     std::vector<std::pair<ItemKind, std::string_view>> got;
@@ -123,7 +123,7 @@ TEST(Session, RedirectAndStdinCapturesAreWritesNotDownloads) {
     const std::vector<std::pair<ItemKind, std::string_view>> want = {
         {ItemKind::Download, "http://1.2.3.4/x.sh"}, {ItemKind::Download, "tftp://1.2.3.4/y"},
         {ItemKind::FileWrite, "/root/.ssh/authorized_keys"}, {ItemKind::FileWrite, ""},
-        {ItemKind::FileWrite, "/etc/rc.local"}};  // a URL without a scheme is a path
+        {ItemKind::FileWrite, "/etc/rc.local"}};  // a URL without a scheme beside a destfile is a path
     EXPECT_EQ(got, want);
     std::string line;
     append_session_json(line, s[0]);
@@ -146,10 +146,14 @@ TEST(Session, PersistencePaths) {
     EXPECT_EQ(persistence_kind("/dev/null"), "");
     EXPECT_EQ(persistence_kind("/tmp/up.txt"), "");
     EXPECT_EQ(persistence_kind(""), "");
-    EXPECT_TRUE(is_url_fetch("ftp://h/x"));
-    EXPECT_FALSE(is_url_fetch("/etc/rc.local"));
-    EXPECT_FALSE(is_url_fetch("://x"));
-    EXPECT_FALSE(is_url_fetch(""));
+    EXPECT_TRUE(has_url_scheme("ftp://h/x"));
+    EXPECT_FALSE(has_url_scheme("/etc/rc.local"));
+    EXPECT_FALSE(has_url_scheme("://x"));
+    EXPECT_FALSE(has_url_scheme(""));
+    EXPECT_TRUE(is_file_write("", false));
+    EXPECT_TRUE(is_file_write("/etc/rc.local", true));
+    EXPECT_FALSE(is_file_write("/etc/rc.local", false));  // a URL Cowrie logged as given: still a fetch
+    EXPECT_FALSE(is_file_write("tftp://h/x", true));
 }
 
 TEST(Session, KeyOfferAnsweredByLoginEventCountsOnce) {

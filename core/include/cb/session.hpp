@@ -65,9 +65,11 @@ inline constexpr std::int64_t kKeyOffer = 1;
 
 bool item_less(const Item& x, const Item& y);
 
-// A cowrie.session.file_download is a download when its url has a scheme (wget, curl, tftp,
-// ftpget: "http://", "tftp://", ...); otherwise it is a file write (redirect or stdin capture).
-bool is_url_fetch(std::string_view url);
+// A cowrie.session.file_download is a file write (a `> file` redirect or a stdin capture) when it
+// has no url, or a url without a scheme ("http://", "tftp://", ...) beside a destfile; otherwise
+// it is a download (wget, curl, tftp, ftpget).
+bool has_url_scheme(std::string_view url);
+bool is_file_write(std::string_view url, bool has_destfile);
 // Where a write makes itself permanent: "ssh_key", "cron", "init", "shell_profile"; empty if none.
 std::string_view persistence_kind(std::string_view path);
 
