@@ -103,7 +103,7 @@ bool report_problems(const RunData& run) {
 
 void print_summary(const RunData& run, const std::string& out_dir, double seconds) {
     const auto& c = run.ingest.totals;
-    std::uint64_t attempts = 0, ok = 0, commands = 0, failed = 0, downloads = 0;
+    std::uint64_t attempts = 0, ok = 0, commands = 0, failed = 0;
     std::map<std::string_view, int> sensors;
     std::map<std::string_view, int> ips;
     for (const auto& s : run.sessions) {
@@ -111,7 +111,6 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         ok += s.login_successes;
         commands += s.commands;
         failed += s.failed_commands;
-        for (const auto& it : s.items) downloads += it.kind == ItemKind::Download;
         sensors[s.sensor];
         ips[s.src_ip];
     }
@@ -131,13 +130,18 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
     std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(), with_commas(ok).c_str());
     std::printf("  commands    %s, %s with a command Cowrie does not know\n", counted(commands, "line", "lines").c_str(),
                 with_commas(failed).c_str());
-    std::printf("  downloads   %s\n", with_commas(downloads).c_str());
+    std::printf("  downloads   %s\n", with_commas(run.totals.downloads).c_str());
+    if (run.totals.file_writes)
+        std::printf("  file writes %s (%s to persistence paths: authorized_keys, cron, init, shell profiles)\n",
+                    with_commas(run.totals.file_writes).c_str(), with_commas(run.totals.persistence_writes).c_str());
     for (const auto& t : run.tables) {
         if (t.name != "commands" || t.rows.empty()) continue;
         std::printf("  top commands:\n");
-        for (std::size_t i = 0; i < std::min<std::size_t>(5, t.rows.size()); ++i)
+        for (std::size_t i = 0; i < std::min<std::size_t>(5, t.rows.size()); ++i) {
+            const std::string& line = std::get<std::string>(t.rows[i][0]);
             std::printf("    %8lld  %s\n", static_cast<long long>(std::get<std::int64_t>(t.rows[i][1])),
-                        sanitize_for_terminal(std::get<std::string>(t.rows[i][0]), 90).c_str());
+                        line.empty() ? "(empty line)" : sanitize_for_terminal(line, 90).c_str());
+        }
     }
     const std::uint64_t rej = c.rejected_total();
     if (rej) {

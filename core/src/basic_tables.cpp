@@ -68,11 +68,55 @@ const Column kLast = col("last_seen", ColumnType::Text, "latest time (UTC, ISO 8
 const Column kSessions = col("sessions", ColumnType::Integer, "distinct sessions");
 const Column kSrcIps = col("src_ips", ColumnType::Integer, "distinct source addresses");
 
+using CredMap = std::unordered_map<std::pair<std::string_view, std::string_view>, Tally, PairHash>;
+
+// credentials and key_fingerprints: the same counts, keyed by (username, password or fingerprint).
+Table login_table(CredMap& m, Table t, Column secret) {
+    t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"), std::move(secret),
+                 col("attempts", ColumnType::Integer, "login attempts"),
+                 col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(m))
+        t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
+                          num(v.src_ips()), when(v.first), when(v.last)});
+    return t;
+}
+
+// file_writes: one row per write, by time, then sensor, session and path.
+Table file_writes_table(const std::vector<Session>& sessions) {
+    struct Row {
+        const Session* s;
+        const Item* it;
+    };
+    std::vector<Row> rows;
+    for (const Session& s : sessions)
+        for (const Item& it : s.items)
+            if (it.kind == ItemKind::FileWrite) rows.push_back({&s, &it});
+    std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
+        return std::tie(x.it->ts, x.s->sensor, x.s->session, x.it->a, x.it->b) <
+               std::tie(y.it->ts, y.s->sensor, y.s->session, y.it->a, y.it->b);
+    });
+    Table t{"file_writes", "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
+                           "without a URL), one row per write",
+            {}, {}};
+    t.columns = {col("time", ColumnType::Text, "UTC, ISO 8601"), col("sensor", ColumnType::Text, "sensor"),
+                 col("session", ColumnType::Text, "session id"), col("src_ip", ColumnType::Text, "source address"),
+                 col("path", ColumnType::Text, "the file written (destfile); empty for a stdin capture"),
+                 col("shasum", ColumnType::Text, "SHA-256 of the content"),
+                 col("size", ColumnType::Integer, "bytes, when Cowrie logged a size"),
+                 col("duplicate", ColumnType::Integer, "1 when Cowrie had captured the same content before"),
+                 col("persistence", ColumnType::Text, "ssh_key, cron, init or shell_profile; empty otherwise")};
+    for (const Row& r : rows)
+        t.rows.push_back({when(r.it->ts), text(r.s->sensor), text(r.s->session), text(r.s->src_ip), text(r.it->a),
+                          text(r.it->b), r.it->num < 0 ? Cell{} : num(r.it->num), num(r.it->flag),
+                          text(persistence_kind(r.it->a))});
+    return t;
+}
+
 }  // namespace
 
 std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     using SV = std::string_view;
-    std::unordered_map<std::pair<SV, SV>, Tally, PairHash> creds;
+    CredMap creds, keys;
     std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
@@ -109,7 +153,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         for (const Item& it : s.items) {
             switch (it.kind) {
                 case ItemKind::Login: {
-                    Tally& t = creds[{it.a, it.b}];
+                    Tally& t = it.c.empty() ? creds[{it.a, it.b}] : keys[{it.a, it.c}];
                     t.hit(s, ip, it.ts);
                     t.extra += it.flag;
                     break;
@@ -128,17 +172,13 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     }
 
     std::vector<Table> out;
-    {
-        Table t{"credentials", "login attempts per username and password", {}, {}};
-        t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"),
-                     col("password", ColumnType::Text, "as logged; empty for public-key attempts"),
-                     col("attempts", ColumnType::Integer, "login events"),
-                     col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(creds))
-            t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
-                              num(v.src_ips()), when(v.first), when(v.last)});
-        out.push_back(std::move(t));
-    }
+    out.push_back(login_table(creds, {"credentials", "password login attempts per username and password", {}, {}},
+                              col("password", ColumnType::Text, "as logged; '' is an empty password")));
+    out.push_back(login_table(keys,
+                              {"key_fingerprints", "public-key login attempts per username and key "
+                                                   "(cowrie.client.fingerprint and the login events that answer it)",
+                               {}, {}},
+                              col("fingerprint", ColumnType::Text, "MD5 fingerprint of the key, as Cowrie logged it")));
     {
         Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
         t.columns = {col("command", ColumnType::Text, "the whole input line"),
@@ -177,8 +217,8 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         out.push_back(std::move(t));
     }
     {
-        Table t{"downloads", "files fetched by attackers (wget, curl, tftp, ftpget, stdin captures)", {}, {}};
-        t.columns = {col("url", ColumnType::Text, "empty for stdin and redirect captures"),
+        Table t{"downloads", "files fetched by URL (wget, curl, tftp, ftpget); writes are in file_writes", {}, {}};
+        t.columns = {col("url", ColumnType::Text, "the URL, with its scheme"),
                      col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
                      col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
                      kSessions, kSrcIps, kFirst, kLast};
@@ -188,6 +228,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                               when(v.first), when(v.last)});
         out.push_back(std::move(t));
     }
+    out.push_back(file_writes_table(sessions));
     {
         Table t{"sensors", "sessions per sensor", {}, {}};
         t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,

@@ -431,6 +431,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         w.key("logins").begin_object().field("attempts", tot.login_attempts).field("success", tot.login_successes).end_object();
         w.field("commands", tot.commands).field("failed_commands", tot.failed_commands);
         w.field("downloads", tot.downloads).field("downloads_failed", tot.downloads_failed).field("uploads", tot.uploads);
+        w.field("file_writes", tot.file_writes).field("persistence_writes", tot.persistence_writes);
         w.field("tcpip_requests", tot.tcpip_requests).field("ttylogs", tot.ttylogs);
         auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
             w.key(k).begin_object();
@@ -605,7 +606,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     };
     for (std::size_t i = 0; i < computed.size(); ++i)
         add_table(computed[i], first_rows(computed[i], opt.max_table_rows), {}, computed_total[i]);
-    for (const char* name : {"sensors", "credentials", "commands", "client_versions", "hassh", "downloads",
+    for (const char* name : {"sensors", "credentials", "key_fingerprints", "commands", "client_versions", "hassh",
+                             "downloads", "file_writes",
                              "failed_commands", "forks", "predisconnect", "action_paths", "transitions", "ngrams",
                              "campaigns", "novelty_recent", "outliers", "weird_strings", "last_output", "tty_tells"}) {
         if (const Table* t = find_table(run, name)) add_table(*t, first_rows(*t, opt.max_table_rows));
@@ -682,7 +684,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                     .value(static_cast<int>(it.kind))
                     .value(strs.get(it.a))
                     .value(strs.get(it.b))
-                    .value(strs.get(it.c))
+                    .value(strs.get(it.kind == ItemKind::FileWrite ? persistence_kind(it.a) : it.c))  // data.js
                     .value(it.num)
                     .value((it.kind == ItemKind::Command ? failed : it.flag) ? 1 : 0)
                     .end_array();

@@ -28,6 +28,51 @@ bool item_less(const Item& x, const Item& y) {
     return std::tie(x.ts, x.kind, x.a, x.b, x.c, x.num, x.flag) < std::tie(y.ts, y.kind, y.a, y.b, y.c, y.num, y.flag);
 }
 
+bool has_url_scheme(std::string_view url) {
+    const auto colon = url.find("://");
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (const char c : url.substr(0, colon))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+              c == '.'))
+            return false;
+    return true;
+}
+
+bool is_file_write(std::string_view url, bool has_destfile) {
+    return url.empty() || (has_destfile && !has_url_scheme(url));
+}
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+std::string_view base_name(std::string_view path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string_view persistence_kind(std::string_view path) {
+    const std::string_view base = base_name(path);
+    if (base == "authorized_keys" || base == "authorized_keys2") return "ssh_key";
+    if (starts_with(path, "/etc/cron") || starts_with(path, "/var/spool/cron/") || base == "crontab" ||
+        starts_with(path, "/etc/anacrontab"))
+        return "cron";
+    for (std::string_view dir : {"/etc/init.d/", "/etc/rc.d/", "/etc/systemd/", "/lib/systemd/system/",
+                                 "/usr/lib/systemd/system/", "/etc/init/", "/etc/xdg/autostart/"})
+        if (starts_with(path, dir)) return "init";
+    if (base == "rc.local" || (starts_with(path, "/etc/rc") && path.find(".d/") != std::string_view::npos) ||
+        path.find("/.config/systemd/") != std::string_view::npos || path.find("/.config/autostart/") != std::string_view::npos)
+        return "init";
+    for (std::string_view f : {".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zprofile",
+                               ".cshrc", ".tcshrc", "bash.bashrc"})
+        if (base == f) return "shell_profile";
+    if (path == "/etc/profile" || starts_with(path, "/etc/profile.d/") || path == "/etc/environment" ||
+        path == "/etc/ld.so.preload")
+        return "shell_profile";
+    return {};
+}
+
 void SessionPartial::add(const Event& ev, StringPool& pool) {
     const Micros t = ev.ts;
     ++events;
@@ -68,6 +113,9 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
             arch.offer(t, ev.arch, pool);
             ++channels;
             break;
+        case EventType::ClientFingerprint:
+            push(ItemKind::Login, ev.username, {}, ev.fingerprint, kKeyOffer, false);
+            break;
         case EventType::LoginSuccess:
         case EventType::LoginFailed:
             push(ItemKind::Login, ev.username, ev.password, ev.fingerprint, -1, ev.type == EventType::LoginSuccess);
@@ -75,8 +123,12 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
         case EventType::CommandInput: push(ItemKind::Command, ev.input); break;
         case EventType::CommandFailed: push(ItemKind::CommandFailed, ev.input); break;
         case EventType::FileDownload:
-            push(ItemKind::Download, ev.url, ev.shasum, ev.destfile.empty() ? ev.outfile : ev.destfile, -1,
-                 ev.duplicate);
+            if (!is_file_write(ev.url, ev.destfile.data() != nullptr))  // destfile "" is present (stdin)
+                push(ItemKind::Download, ev.url, ev.shasum, ev.destfile.empty() ? ev.outfile : ev.destfile, -1,
+                     ev.duplicate);
+            else  // a redirect names its target in destfile; a stdin capture has destfile ""
+                push(ItemKind::FileWrite, ev.destfile.data() ? ev.destfile : ev.url, ev.shasum, ev.outfile, ev.size,
+                     ev.duplicate);
             break;
         case EventType::FileDownloadFailed: push(ItemKind::DownloadFailed, ev.url); break;
         case EventType::FileUpload:
@@ -161,6 +213,29 @@ Channel command_channel(const Session& s) {
     return Channel::Shell;
 }
 
+// A key offer (cowrie.client.fingerprint) and the login event that gives its verdict (same
+// username and fingerprint) are one attempt: the offer goes. Each verdict answers the earliest
+// offer not answered yet (items are sorted by time; at the same microsecond the verdict sorts first).
+void drop_answered_key_offers(std::vector<Item>& items) {
+    std::vector<std::size_t> offers;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (items[i].kind == ItemKind::Login && items[i].num == kKeyOffer) offers.push_back(i);
+    if (offers.empty()) return;
+    std::vector<bool> drop(items.size(), false);
+    for (const Item& it : items) {
+        if (it.kind != ItemKind::Login || it.c.empty() || it.num == kKeyOffer) continue;
+        for (const std::size_t o : offers)
+            if (!drop[o] && items[o].a == it.a && items[o].c == it.c) {
+                drop[o] = true;
+                break;
+            }
+    }
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (!drop[i]) items[k++] = items[i];
+    items.resize(k);
+}
+
 }  // namespace
 
 Session finalize(SessionPartial&& p, const SessionOptions& opt) {
@@ -189,6 +264,7 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
                                             : static_cast<double>(s.end - s.start) / 1e6;
     s.items = std::move(p.items);
     std::sort(s.items.begin(), s.items.end(), item_less);
+    drop_answered_key_offers(s.items);
 
     std::size_t n_commands = 0;
     for (const Item& it : s.items) n_commands += it.kind == ItemKind::Command;

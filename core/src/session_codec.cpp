@@ -66,7 +66,7 @@ bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p) {
         Item it;
         ar(it.ts, it.num, it.kind, it.flag);
         if (!get_sv(ar, pool, &it.a) || !get_sv(ar, pool, &it.b) || !get_sv(ar, pool, &it.c)) return false;
-        if (static_cast<unsigned>(it.kind) > static_cast<unsigned>(ItemKind::TtyLog)) return false;
+        if (static_cast<unsigned>(it.kind) > static_cast<unsigned>(kLastItemKind)) return false;
         p->items.push_back(it);
     }
     return ar.ok();

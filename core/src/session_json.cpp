@@ -97,6 +97,19 @@ void append_session_json(std::string& out, const Session& s) {
     }
     w.end_array();
 
+    w.key("file_writes").begin_array();
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::FileWrite) continue;
+        w.begin_object().key("time").timestamp(it.ts);
+        opt_str(w, "path", it.a);
+        opt_str(w, "shasum", it.b);
+        opt_int(w, "size", it.num);
+        w.field("duplicate", it.flag);
+        opt_str(w, "persistence", persistence_kind(it.a));
+        w.end_object();
+    }
+    w.end_array();
+
     w.key("uploads").begin_array();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Upload) continue;
@@ -136,12 +149,14 @@ void append_session_json(std::string& out, const Session& s) {
     w.field("closed", s.closed);
     w.field("end_kind", end_kind_name(s.end_kind));
     w.field("channel", channel_name(s.channel));
-    opt_str(w, "last_command", s.commands ? s.last_command : std::string_view{});
-    w.key("secs_after_last_command");
-    if (s.commands)
-        w.value(s.secs_after_last_command, 3);
-    else
-        w.null();
+    // An empty last line is a value (""), not a missing one: both are null without commands only.
+    if (s.commands) {
+        w.key("last_command").value(s.last_command);
+        w.key("secs_after_last_command").value(s.secs_after_last_command, 3);
+    } else {
+        w.key("last_command").null();
+        w.key("secs_after_last_command").null();
+    }
     opt_str(w, "last_step", s.last_step);
     w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
     w.field("failed_commands", s.failed_commands);

@@ -60,12 +60,10 @@ private:
 namespace {
 
 // Bound text must stay alive until the statement steps (SQLITE_STATIC: no copy); every
-// caller binds strings that outlive the step.
+// caller binds strings that outlive the step. An empty string is '' (a value: an empty
+// command line, an empty password), whatever its pointer: interned "" has none.
 void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
-    if (s.data() == nullptr)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
 }
 void bind_opt_text(sqlite3_stmt* st, int i, std::string_view s) {
     if (s.empty())
@@ -91,6 +89,10 @@ std::string sql_table_name(const Table& t) {
     return t.name;
 }
 
+// file_writes.csv is one row per write: the same rows as the view file_writes, so it is
+// not stored a second time.
+bool stored_as_view(const Table& t) { return t.name == "file_writes"; }
+
 // The parts of a session live in WITHOUT ROWID tables keyed by (sid, seq): rows are
 // inserted in sid order, so each is an append to its B-tree and the key is the index by
 // session that queries need (no separate sid index to sort). The tables under their
@@ -108,6 +110,7 @@ CREATE TABLE commands_rows(sid INTEGER, seq INTEGER, time TEXT, input TEXT, fail
 CREATE TABLE downloads_rows(sid INTEGER, seq INTEGER, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE uploads_rows(sid INTEGER, seq INTEGER, time TEXT, filename TEXT, shasum TEXT, destination TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE tcpip_rows(sid INTEGER, seq INTEGER, time TEXT, dst_ip TEXT, dst_port INTEGER, orig_ip TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
+CREATE TABLE file_writes_rows(sid INTEGER, seq INTEGER, time TEXT, path TEXT, shasum TEXT, size INTEGER, outfile TEXT, duplicate INTEGER, persistence TEXT, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE ttylogs_rows(sid INTEGER, seq INTEGER, time TEXT, path TEXT, shasum TEXT, size INTEGER, duplicate INTEGER, found INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE VIEW logins AS SELECT s.sensor, s.session, r.time, r.username, r.password, r.fingerprint, r.success, r.sid
   FROM logins_rows r JOIN sessions s ON s.sid = r.sid;
@@ -119,6 +122,8 @@ CREATE VIEW uploads AS SELECT s.sensor, s.session, r.time, r.filename, r.shasum,
   FROM uploads_rows r JOIN sessions s ON s.sid = r.sid;
 CREATE VIEW tcpip AS SELECT s.sensor, s.session, r.time, r.dst_ip, r.dst_port, r.orig_ip, r.sid
   FROM tcpip_rows r JOIN sessions s ON s.sid = r.sid;
+CREATE VIEW file_writes AS SELECT s.sensor, s.session, r.time, r.path, r.shasum, r.size, r.outfile, r.duplicate, r.persistence, r.sid
+  FROM file_writes_rows r JOIN sessions s ON s.sid = r.sid;
 CREATE VIEW ttylogs AS SELECT s.sensor, s.session, r.time, r.path, r.shasum, r.size, r.duplicate, r.found, r.sid
   FROM ttylogs_rows r JOIN sessions s ON s.sid = r.sid;
 )SQL";
@@ -149,10 +154,18 @@ const DocRow kDocs[] = {
     {"sessions", "secs_after_last_command", "seconds from the last command to the end of the session"},
     {"sessions", "last_step", "the last step: the last command line without markers (commands bots repeat "
                               "between steps, markers.csv), exit and empty lines; null when none is left"},
-    {"logins", "", "cowrie.login.success/failed; fingerprint set for public-key attempts"},
+    {"logins", "", "cowrie.login.success/failed and cowrie.client.fingerprint (a public key offered; counted once "
+                   "with the login event that answers it, else as a failed attempt); fingerprint set and password "
+                   "NULL for public-key attempts, '' for an empty password"},
     {"commands", "", "cowrie.command.input, seq = order within the session; failed = Cowrie reported part of it "
                      "as not found (cowrie.command.failed)"},
-    {"downloads", "", "cowrie.session.file_download (status ok) and .failed (status failed)"},
+    {"downloads", "", "URL fetches (wget, curl, tftp, ftpget): cowrie.session.file_download with a URL that has a "
+                      "scheme (status ok), and .failed (status failed)"},
+    {"file_writes", "", "cowrie.session.file_download without such a URL: a `> file` redirect Cowrie captured (path "
+                        "= destfile) or a stdin capture (path NULL)"},
+    {"file_writes", "persistence", "ssh_key, cron, init or shell_profile when the path is one that survives a "
+                                   "reboot or a login; NULL otherwise"},
+    {"file_writes", "size", "bytes, when Cowrie logged a size (it usually does not)"},
     {"uploads", "", "cowrie.session.file_upload (SFTP and SCP)"},
     {"tcpip", "", "cowrie.direct-tcpip.request: forwarding targets"},
     {"ttylogs", "", "cowrie.log.closed: TTY recordings, named by the SHA-256 of the attacker's input"},
@@ -162,6 +175,7 @@ const DocRow kDocs[] = {
     {"downloads_rows", "", "storage of the view downloads: its rows without sensor and session, keyed by (sid, seq)"},
     {"uploads_rows", "", "storage of the view uploads: its rows without sensor and session, keyed by (sid, seq)"},
     {"tcpip_rows", "", "storage of the view tcpip: its rows without sensor and session, keyed by (sid, seq)"},
+    {"file_writes_rows", "", "storage of the view file_writes: its rows without sensor and session, keyed by (sid, seq)"},
     {"ttylogs_rows", "", "storage of the view ttylogs: its rows without sensor and session, keyed by (sid, seq)"},
     {"logins_rows", "seq", "order of the row among its session's rows of this table, from 0 (likewise in the "
                            "other *_rows tables)"},
@@ -292,7 +306,10 @@ void bind_part_key(sqlite3_stmt* st, int f, const PartRow& r, char* buf) {
 void bind_login(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
     bind_part_key(st, f, r, times[0]);
     bind_text(st, f + 3, r.it->a);
-    bind_text(st, f + 4, r.it->b);
+    if (r.it->c.empty())
+        bind_text(st, f + 4, r.it->b);
+    else
+        sqlite3_bind_null(st, f + 4);  // a public key: no password at all
     bind_opt_text(st, f + 5, r.it->c);
     sqlite3_bind_int(st, f + 6, r.it->flag);
 }
@@ -322,6 +339,15 @@ void bind_tcpip(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimest
     bind_opt_int(st, f + 4, r.it->num);
     bind_opt_text(st, f + 5, r.it->b);
 }
+void bind_file_write(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    bind_part_key(st, f, r, times[0]);
+    bind_opt_text(st, f + 3, r.it->a);
+    bind_opt_text(st, f + 4, r.it->b);
+    bind_opt_int(st, f + 5, r.it->num);
+    bind_opt_text(st, f + 6, r.it->c);
+    sqlite3_bind_int(st, f + 7, r.it->flag);
+    bind_opt_text(st, f + 8, persistence_kind(r.it->a));
+}
 void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
     bind_part_key(st, f, r, times[0]);
     bind_opt_text(st, f + 3, r.it->a);
@@ -343,13 +369,14 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
         BatchInsert<PartRow> up(db_, "uploads_rows", 7, bind_upload);
         BatchInsert<PartRow> tc(db_, "tcpip_rows", 6, bind_tcpip);
         BatchInsert<PartRow> tt(db_, "ttylogs_rows", 8, bind_ttylog);
+        BatchInsert<PartRow> fw(db_, "file_writes_rows", 9, bind_file_write);
         if (!db_.ok()) return db_.error();
         std::int64_t sid = 0;
         for (const Session& s : sessions) {
             ++sid;  // sessions are sorted by start: sid order is time order
             ses.add({&s, sid});
             // items are sorted, so seq counts each table's rows in the session's order
-            std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0;
+            std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
             for (const Item& it : s.items) {
                 switch (it.kind) {
                     case ItemKind::Login: lg.add({&s, &it, sid, n_lg++}); break;
@@ -359,21 +386,26 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
                     case ItemKind::Upload: up.add({&s, &it, sid, n_up++}); break;
                     case ItemKind::Tcpip: tc.add({&s, &it, sid, n_tc++}); break;
                     case ItemKind::TtyLog: tt.add({&s, &it, sid, n_tt++}); break;
+                    case ItemKind::FileWrite: fw.add({&s, &it, sid, n_fw++}); break;
                     default: break;
                 }
             }
             if (!db_.ok()) break;
         }
-        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt}) b->flush();
+        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw}) b->flush();
         ses.flush();
     }
     db_.exec(kIndexes);
     return db_.ok() ? std::string() : db_.error();
 }
 
-std::string SqliteStore::write_tables(const std::vector<Table>& tables) {
+std::string SqliteStore::write_tables(const std::vector<Table>& all) {
     Db& db_ = *this->db_;
-    for (const Table& t : tables) {
+    std::vector<const Table*> tables;
+    for (const Table& t : all)
+        if (!stored_as_view(t)) tables.push_back(&t);
+    for (const Table* tp : tables) {
+        const Table& t = *tp;
         std::string sql = "CREATE TABLE " + quote_ident(sql_table_name(t)) + "(";
         for (std::size_t i = 0; i < t.columns.size(); ++i) {
             if (i) sql += ", ";
@@ -392,7 +424,8 @@ std::string SqliteStore::write_tables(const std::vector<Table>& tables) {
         bind_text(doc, 3, d.text);
         db_.step(doc);
     }
-    for (const Table& t : tables) {
+    for (const Table* tp : tables) {
+        const Table& t = *tp;
         const std::string tname = sql_table_name(t);
         bind_text(doc, 1, tname);
         bind_text(doc, 2, "");
@@ -407,7 +440,8 @@ std::string SqliteStore::write_tables(const std::vector<Table>& tables) {
     }
     sqlite3_finalize(doc);
 
-    for (const Table& t : tables) {
+    for (const Table* tp : tables) {
+        const Table& t = *tp;
         std::string sql = "INSERT INTO " + quote_ident(sql_table_name(t)) + " VALUES(";
         for (std::size_t i = 0; i < t.columns.size(); ++i) sql += i ? ",?" : "?";
         sqlite3_stmt* st = db_.prepare(sql + ")");

@@ -56,6 +56,10 @@ SessionTotals session_totals(const std::vector<Session>& sessions) {
             t.downloads += it.kind == ItemKind::Download;
             t.downloads_failed += it.kind == ItemKind::DownloadFailed;
             t.uploads += it.kind == ItemKind::Upload;
+            if (it.kind == ItemKind::FileWrite) {
+                ++t.file_writes;
+                t.persistence_writes += !persistence_kind(it.a).empty();
+            }
             t.tcpip_requests += it.kind == ItemKind::Tcpip;
             t.ttylogs += it.kind == ItemKind::TtyLog;
         }
@@ -138,6 +142,7 @@ std::string summary_json(const RunData& run) {
     w.key("logins").begin_object().field("attempts", t.login_attempts).field("success", t.login_successes).end_object();
     w.field("commands", t.commands).field("failed_commands", t.failed_commands);
     w.field("downloads", t.downloads).field("downloads_failed", t.downloads_failed).field("uploads", t.uploads);
+    w.field("file_writes", t.file_writes).field("persistence_writes", t.persistence_writes);
     w.field("tcpip_requests", t.tcpip_requests);
     auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
         w.key(k).begin_object();

@@ -1,6 +1,6 @@
 // cowrie-batch report: reads the JSON data block and draws every section. Vanilla JS; every
 // attacker string goes through dom.js (text nodes only).
-import { h, clear, vis, midCut, plain, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
+import { h, clear, vis, midCut, lineText, plain, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
 import { DataTable, columnsOf, capNote } from './table.js';
 import { chart, base, axisStyle, tip, redrawAll, chartCount, drawPending } from './charts.js';
 import { loadData, decodeSessions, tableOf, K } from './data.js';
@@ -69,7 +69,8 @@ function detailOf(t, names, render = {}) {
   };
 }
 
-const hasLogin = (u, p) => (s) => s.items.some((it) => it[1] === K.login && it[2] === u && it[3] === p);
+const hasLogin = (u, p) => (s) => s.items.some((it) => it[1] === K.login && it[2] === u && it[3] === p && !it[4]);
+const hasKey = (u, fp) => (s) => s.items.some((it) => it[1] === K.login && it[2] === u && it[4] === fp);
 const hasCommand = (c) => (s) => s.items.some((it) => it[1] === K.command && it[2] === c);
 const hasFailed = (c) => (s) => s.items.some((it) => it[1] === K.command_failed && it[2] === c);
 const hasFailedName = (name) => (s) => s.items.some((it) => it[1] === K.command_failed && it[2].split(/\s+/)[0] === name);
@@ -93,6 +94,7 @@ function buildOverview() {
     kpi('login attempts', fmtInt(O.logins.attempts), `${fmtInt(O.logins.success)} successful`),
     kpi('command lines', fmtInt(O.commands), `${fmtInt(O.failed_commands)} with an unknown command`),
     kpi('downloads', fmtInt(O.downloads), `${fmtInt(O.downloads_failed)} failed, ${fmtInt(O.uploads)} uploads`),
+    kpi('file writes', fmtInt(O.file_writes), `${fmtInt(O.persistence_writes)} to persistence paths`),
     kpi('forwarding requests', fmtInt(O.tcpip_requests)),
     kpi('input files', fmtInt(I.files), `${fmtBytes(I.bytes)} read`)));
 
@@ -551,7 +553,7 @@ function buildChanged() {
   const rc = F['novelty.recent_counts'] || {};
   const tc = F['novelty.total_counts'] || {};
   const kinds = [...new Set([...Object.keys(tc), ...Object.keys(rc)])];
-  const kindName = { credential: 'credentials', command_template: 'command templates', url: 'URLs', download_hash: 'file hashes', client_version: 'client versions', hassh: 'HASSHs' };
+  const kindName = { credential: 'credentials', key_fingerprint: 'public keys', command_template: 'command templates', url: 'URLs', download_hash: 'file hashes', client_version: 'client versions', hassh: 'HASSHs' };
   sec.append(h('div', { class: 'kpis' }, kinds.map((k) => kpi(`new ${kindName[k] || k}`, fmtInt(rc[k] || 0), `of ${fmtInt(tc[k] || 0)} distinct`))));
   const nov = tableOf(D, 'novelty_recent');
   if (nov) {
@@ -690,7 +692,7 @@ function buildPaths() {
   const ng = tableOf(D, 'ngrams');
   if (ng) sec.append(h('details', null, h('summary', { text: 'Runs of 2 and 3 commands (n-grams)' }), tableBlock(ng, ['n', 'ngram', 'count', 'sessions'], { ngram: { wide: true, max: 240 } })));
   const cmds = tableOf(D, 'commands');
-  sec.append(...sub('Command lines'), tableBlock(cmds, ['command', 'count', 'sessions', 'src_ips', 'failed', 'first_seen', 'last_seen'], { command: { wide: true, max: 200 } },
+  sec.append(...sub('Command lines'), tableBlock(cmds, ['command', 'count', 'sessions', 'src_ips', 'failed', 'first_seen', 'last_seen'], { command: { wide: true, max: 200, render: (r) => lineText(r[cmds.idx.command], 200) } },
     { label: 'commands', extra: cmds ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`command ${plain(r[0], 80)}`, hasCommand(r[0])) }] : [] }));
   return sec;
 }
@@ -819,10 +821,14 @@ function buildWeird() {
 }
 
 function buildCredentials() {
-  const sec = section('sec-creds', 'Credentials', 'Username and password pairs tried, most attempts first. Public-key logins have an empty password.');
+  const sec = section('sec-creds', 'Credentials', 'Username and password pairs tried, most attempts first; an empty password is a value of its own. Public keys offered are in the second table.');
   const t = tableOf(D, 'credentials');
   sec.append(tableBlock(t, ['username', 'password', 'attempts', 'successes', 'sessions', 'src_ips', 'first_seen', 'last_seen'], { username: { max: 80 }, password: { max: 80 } },
     { label: 'credentials', extra: t ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`credential ${plain(r[0], 40)} / ${plain(r[1], 40)}`, hasLogin(r[0], r[1])) }] : [] }));
+  const k = tableOf(D, 'key_fingerprints');
+  sec.append(...sub('Public keys', 'Keys offered for public-key login (cowrie.client.fingerprint), per username and key fingerprint; an offer and the login event that answers it count as one attempt.'),
+    tableBlock(k, ['username', 'fingerprint', 'attempts', 'successes', 'sessions', 'src_ips', 'first_seen', 'last_seen'], { username: { max: 80 }, fingerprint: { max: 80 } },
+      { label: 'key_fingerprints', empty: 'No public keys offered.', extra: k ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`key ${plain(r[0], 40)} / ${plain(r[1], 60)}`, hasKey(r[0], r[1])) }] : [] }));
   return sec;
 }
 
@@ -838,10 +844,22 @@ function buildClients() {
 }
 
 function buildDownloads() {
-  const sec = section('sec-downloads', 'Downloads and URLs', 'Files fetched by attackers (wget/curl/tftp as Cowrie emulated them), with the SHA-256 of what arrived. URLs are shown as text, never as links.');
+  const sec = section('sec-downloads', 'Downloads and URLs', 'Files fetched by URL (wget/curl/tftp/ftpget as Cowrie emulated them), with the SHA-256 of what arrived. URLs are shown as text, never as links. Redirect and stdin captures are under File writes.');
   const t = tableOf(D, 'downloads');
   sec.append(tableBlock(t, ['url', 'shasum', 'status', 'count', 'sessions', 'src_ips', 'first_seen', 'last_seen'], { url: { wide: true, max: 200 }, shasum: { render: (r) => (r[1] ? hashNode(r[1]) : null) } },
     { label: 'downloads', extra: t ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`download ${plain(r[0] || r[1], 80)}`, r[0] ? hasUrl(r[0]) : hasShasum(r[1])) }] : [] }));
+  return sec;
+}
+
+function buildFileWrites() {
+  const sec = section('sec-writes', 'File writes', 'Files written by `> file` redirects or captured from stdin (Cowrie logs them as file_download without a URL), one row per write. Writes to authorized_keys, cron, init scripts or shell profiles are marked as persistence.');
+  const t = tableOf(D, 'file_writes');
+  sec.append(tableBlock(t, ['time', 'path', 'persistence', 'shasum', 'src_ip', 'session'], {
+    path: { wide: true, max: 200, render: (r) => (r[t.idx.path] ? vis(r[t.idx.path], 200) : '(stdin)') },
+    persistence: { render: (r) => (r[t.idx.persistence] ? h('span', { class: 'badge bad', text: r[t.idx.persistence] }) : null) },
+    shasum: { render: (r) => (r[t.idx.shasum] ? hashNode(r[t.idx.shasum]) : null) },
+    session: { render: (r) => sessionLink(`${r[t.idx.sensor]}/${r[t.idx.session]}`) },
+  }, { label: 'file_writes', empty: 'No file writes.' }));
   return sec;
 }
 
@@ -888,6 +906,7 @@ const SECTIONS = [
   ['sec-creds', 'Credentials', null, buildCredentials],
   ['sec-clients', 'Clients & HASSH', null, buildClients],
   ['sec-downloads', 'Downloads & URLs', null, buildDownloads],
+  ['sec-writes', 'File writes', null, buildFileWrites],
   ['sec-forwarding', 'Forwarding targets', null, buildForwarding],
   ['sec-explorer', 'Session explorer', 'Sessions', buildExplorer],
   ['sec-about', 'About', null, buildAbout],

@@ -1,6 +1,6 @@
 // The embedded data (written by core/src/report_html.cpp) and its decoding.
 
-export const ITEM = ['login', 'command', 'command_failed', 'download', 'download_failed', 'upload', 'tcpip', 'ttylog'];
+export const ITEM = ['login', 'command', 'command_failed', 'download', 'download_failed', 'upload', 'tcpip', 'ttylog', 'file_write'];
 export const K = Object.fromEntries(ITEM.map((k, i) => [k, i]));
 
 export function loadData() {
@@ -9,7 +9,8 @@ export function loadData() {
 }
 
 /** Sessions as objects; items stay as arrays [ms_after_start, kind, a, b, c, num, flag] with
- *  a, b, c resolved to strings. */
+ *  a, b, c resolved to strings (as in session.hpp's Item, except that c of a file_write is its
+ *  persistence kind, not the outfile). */
 export function decodeSessions(D) {
   const S = D.strings;
   const f = Object.fromEntries(D.sessions.fields.map((n, i) => [n, i]));

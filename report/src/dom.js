@@ -71,6 +71,11 @@ export function midCut(s, max) {
   return t.slice(0, head).join('') + '…' + t.slice(t.length - (max - 1 - head)).join('');
 }
 
+/** A command line as a node: vis(), and "(empty line)" for a line that was empty (a value, not a gap). */
+export function lineText(s, max = 200) {
+  return s === '' ? h('span', { class: 'empty-line', text: '(empty line)' }) : vis(s, max);
+}
+
 /** An attacker string as a node: monospace, bidi-isolated, special characters as highlighted
  *  escapes. max: characters shown before a "more" button (0: all). */
 export function vis(s, max = 200) {

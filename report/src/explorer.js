@@ -1,5 +1,5 @@
 // The session explorer: search and filter the embedded sessions, open one to see its timeline.
-import { h, clear, vis, plain, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
+import { h, clear, vis, lineText, plain, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
 import { DataTable } from './table.js';
 import { K, haystack } from './data.js';
 import { ttyBlock } from './player.js';
@@ -66,7 +66,7 @@ function matches(s) {
   }
   if (f.hasCommands.checked && !s.commands) return false;
   if (f.hasLogin.checked && !s.login_successes) return false;
-  if (f.hasDownload.checked && !s.items.some((it) => it[1] === K.download || it[1] === K.download_failed || it[1] === K.upload)) return false;
+  if (f.hasDownload.checked && !s.items.some((it) => it[1] === K.download || it[1] === K.download_failed || it[1] === K.upload || it[1] === K.file_write)) return false;
   if (drillFilter && !drillFilter.test(s)) return false;
   return true;
 }
@@ -131,7 +131,7 @@ export function initExplorer(c, sec) {
       { label: 'commands', type: 'int', get: (s) => s.commands },
       { label: 'end', type: 'text', get: (s) => s.end_kind, render: (s) => h('span', { class: 'nowrap', text: `${s.end_kind}${s.channel !== 'none' ? ' · ' + s.channel : ''}` }) },
       { label: 'campaign', type: 'text', get: (s) => s.campaign, render: (s) => s.campaign ? vis(s.campaign, 20) : null },
-      { label: 'last command', type: 'text', wide: true, minWidth: '13em', get: (s) => s.last_command, render: (s) => s.last_command ? vis(s.last_command, 80) : null },
+      { label: 'last command', type: 'text', wide: true, minWidth: '13em', get: (s) => s.last_command, render: (s) => s.commands ? lineText(s.last_command, 80) : null },
       { label: 'last step', type: 'text', wide: true, minWidth: '13em', get: (s) => s.last_step || '', render: (s) => s.last_step ? vis(s.last_step, 80) : null },
     ],
   });
@@ -166,7 +166,7 @@ export function setFilter(name, value) {
 
 // ---------------------------------------------------------------- the session dialog
 
-const KIND_LABEL = ['login', 'command', 'unknown command', 'download', 'download failed', 'upload', 'port forwarding', 'TTY log'];
+const KIND_LABEL = ['login', 'command', 'unknown command', 'download', 'download failed', 'upload', 'port forwarding', 'TTY log', 'file write'];
 
 function eventRow(s, it) {
   const [dt, kind, a, b, c, num, flag] = it;
@@ -181,7 +181,7 @@ function eventRow(s, it) {
       break;
     case K.command:
       cls = flag ? 'command bad' : 'command';
-      what.push(h('span', { class: 'badge kind', text: 'command' }), ' ', vis(a, 2000));
+      what.push(h('span', { class: 'badge kind', text: 'command' }), ' ', lineText(a, 2000));
       if (flag) what.push(' ', h('span', { class: 'badge bad', text: 'not found', title: 'Cowrie reported (part of) this line as an unknown command' }));
       break;
     case K.command_failed:
@@ -198,6 +198,12 @@ function eventRow(s, it) {
       cls = 'file';
       what.push(h('span', { class: 'badge ok', text: 'upload' }), ' ', vis(a || '(no name)', 300));
       if (b || c) what.push(h('div', { class: 'cap-note' }, b ? h('span', null, 'sha256 ', vis(b, 80)) : null, c ? h('span', null, ' → ', vis(c, 200)) : null));
+      break;
+    case K.file_write:
+      cls = c ? 'file bad' : 'file';
+      what.push(h('span', { class: 'badge kind', text: 'file write' }), ' ', a ? vis(a, 300) : '(stdin)');
+      if (c) what.push(' ', h('span', { class: 'badge bad', text: `persistence: ${c}`, title: 'a path that survives a reboot or a login' }));
+      if (b) what.push(h('div', { class: 'cap-note' }, 'sha256 ', vis(b, 80), flag ? ' (duplicate)' : ''));
       break;
     case K.tcpip:
       what.push(h('span', { class: 'badge kind', text: 'forward' }), ' ', vis(`${a}:${num >= 0 ? num : '?'}`, 200), b ? h('span', { class: 'cap-note' }, ' claimed origin ', vis(b, 80)) : null);

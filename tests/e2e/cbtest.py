@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import os
 import sqlite3
 import subprocess
@@ -194,16 +195,35 @@ def is_event_log(data: bytes) -> bool:
     return False
 
 
+URL_WITH_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_file_write(e: dict) -> bool:
+    """A cowrie.session.file_download that is a redirect or stdin capture, not a URL fetch: no url,
+    or a url without a scheme beside a destfile."""
+    url = e.get("url")
+    return not url or ("destfile" in e and not URL_WITH_SCHEME.match(url))
+
+
 @dataclass
 class RefSession:
     events: int = 0
-    logins: int = 0
+    login_events: int = 0
     login_ok: int = 0
+    key_offers: Counter = field(default_factory=Counter)  # (username, fingerprint) of client.fingerprint
+    key_verdicts: Counter = field(default_factory=Counter)  # the same of login.* events with a fingerprint
     commands: list = field(default_factory=list)
     downloads: int = 0
     downloads_failed: int = 0
+    file_writes: int = 0
     closed: bool = False
     first: datetime | None = None
+
+    @property
+    def logins(self) -> int:
+        """Login attempts: login events, plus key offers that no login event of the same key answered."""
+        unanswered = sum(max(0, n - self.key_verdicts[k]) for k, n in self.key_offers.items())
+        return self.login_events + unanswered
 
 
 @dataclass
@@ -252,10 +272,16 @@ class Reference:
         t = parse_time(e["timestamp"])
         s.first = t if s.first is None else min(s.first, t)
         if eid in ("cowrie.login.success", "cowrie.login.failed"):
-            s.logins += 1
+            s.login_events += 1
             s.login_ok += eid == "cowrie.login.success"
+            if e.get("fingerprint"):
+                s.key_verdicts[(e.get("username"), e["fingerprint"])] += 1
+        elif eid == "cowrie.client.fingerprint":
+            s.key_offers[(e.get("username"), e.get("fingerprint"))] += 1
         elif eid == "cowrie.command.input":
             s.commands.append((t, e["input"]))
+        elif eid == "cowrie.session.file_download" and is_file_write(e):
+            s.file_writes += 1
         elif eid == "cowrie.session.file_download":
             s.downloads += 1
         elif eid == "cowrie.session.file_download.failed":
@@ -282,6 +308,7 @@ class Reference:
             "commands": sum(len(s.commands) for s in ss),
             "downloads": sum(s.downloads for s in ss),
             "downloads_failed": sum(s.downloads_failed for s in ss),
+            "file_writes": sum(s.file_writes for s in ss),
             "uploads": self.eventids["cowrie.session.file_upload"],
             "tcpip_requests": self.eventids["cowrie.direct-tcpip.request"],
         }
@@ -300,6 +327,7 @@ def summary_totals(s: dict) -> dict:
         "commands": s["commands"],
         "downloads": s["downloads"],
         "downloads_failed": s["downloads_failed"],
+        "file_writes": s["file_writes"],
         "uploads": s["uploads"],
         "tcpip_requests": s["tcpip_requests"],
     }

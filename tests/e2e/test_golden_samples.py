@@ -56,9 +56,10 @@ def test_folder_sessions_match_reference(folder, folder_runs):
         ok_dl = sum(d["status"] == "ok" for d in r["downloads"])
         failed_dl = sum(d["status"] == "failed" for d in r["downloads"])
         have = (r["events"], r["login_attempts"], r["login_successes"], len(r["logins"]),
-                [c["input"] for c in r["commands"]], ok_dl, failed_dl, r["closed"])
+                [c["input"] for c in r["commands"]], ok_dl, failed_dl, len(r["file_writes"]), r["closed"])
         expect = (want.events, want.logins, want.login_ok, want.logins,
-                  [c for _, c in sorted(want.commands)], want.downloads, want.downloads_failed, want.closed)
+                  [c for _, c in sorted(want.commands)], want.downloads, want.downloads_failed, want.file_writes,
+                  want.closed)
         if have != expect:
             mismatches.append((key, have, expect))
     assert not mismatches, f"{len(mismatches)} sessions differ, first: {mismatches[0]}"
@@ -130,15 +131,19 @@ def test_axiom_session_with_downloads_75e4080a2b8e(all_samples_run):
     assert s["commands"][0]["input"] == "enable"
     assert s["commands"][1] == {"time": "2022-05-07T23:32:07.175473Z", "input": "system", "failed": True}
     assert [(d["status"], d.get("shasum")) for d in s["downloads"]] == [
-        ("ok", sha_sh), ("ok", sha_sh), ("failed", None), ("ok", sha_gay)]
-    assert [d["url"] for d in s["downloads"][:3]] == ["http://185.28.39.119/sh"] * 3
-    assert s["downloads"][3]["outfile"] == "/var/gay"  # destfile wins over outfile
+        ("ok", sha_sh), ("ok", sha_sh), ("failed", None)]
+    assert [d["url"] for d in s["downloads"]] == ["http://185.28.39.119/sh"] * 3
+    # the redirect is a file write, not a download
+    assert s["file_writes"] == [{"time": "2022-05-07T23:33:25.590334Z", "path": "/var/gay", "shasum": sha_gay,
+                                 "size": None, "duplicate": False, "persistence": None}]
     assert math.isclose(s["duration_s"], 79.3487, abs_tol=0.001)
 
     rows = all_samples_run.query(
         "SELECT url, shasum, status FROM downloads WHERE sensor='b2f3c359ab34' AND session='75e4080a2b8e' ORDER BY time")
     assert rows == [("http://185.28.39.119/sh", sha_sh, "ok"), ("http://185.28.39.119/sh", sha_sh, "ok"),
-                    ("http://185.28.39.119/sh", None, "failed"), (None, sha_gay, "ok")]
+                    ("http://185.28.39.119/sh", None, "failed")]
+    assert all_samples_run.query("SELECT path, shasum, persistence FROM file_writes WHERE session='75e4080a2b8e'") == [
+        ("/var/gay", sha_gay, None)]
     cmds = all_samples_run.query(
         "SELECT seq, input, failed FROM commands WHERE session='75e4080a2b8e' ORDER BY seq")
     assert len(cmds) == 72 and cmds[0] == (0, "enable", 0) and cmds[1] == (1, "system", 1)

@@ -82,6 +82,10 @@ TEST(SessionCodec, PartialRoundTripIsExact) {
         "\n"
         R"({"eventid":"cowrie.command.input","timestamp":"2026-01-01T00:00:02Z","session":"s1","sensor":"a","input":"uname -a"})"
         "\n"
+        R"({"eventid":"cowrie.session.file_download","timestamp":"2026-01-01T00:00:02.5Z","session":"s1","sensor":"a","destfile":"/root/.ssh/authorized_keys","shasum":"ab","outfile":"dl/ab","size":7})"
+        "\n"
+        R"({"eventid":"cowrie.client.fingerprint","timestamp":"2026-01-01T00:00:00.5Z","session":"s1","sensor":"a","username":"root","fingerprint":"0c:9e","type":"ssh-rsa"})"
+        "\n"
         R"({"eventid":"cowrie.session.closed","timestamp":"2026-01-01T00:00:03Z","session":"s1","sensor":"a","duration":3.0})"
         "\n";
     StringPool pool;
@@ -99,7 +103,13 @@ TEST(SessionCodec, PartialRoundTripIsExact) {
     std::string bin2;
     encode_partial(q, bin2);
     EXPECT_EQ(bin, bin2);
-    EXPECT_EQ(q.items.size(), 2u);
+    ASSERT_EQ(q.items.size(), 4u);  // login, command, file write, key offer: the new kinds round-trip
+    EXPECT_EQ(q.items[2].kind, ItemKind::FileWrite);
+    EXPECT_EQ(q.items[2].a, "/root/.ssh/authorized_keys");
+    EXPECT_EQ(q.items[2].num, 7);
+    EXPECT_EQ(q.items[3].kind, ItemKind::Login);
+    EXPECT_EQ(q.items[3].num, kKeyOffer);
+    EXPECT_EQ(q.items[3].c, "0c:9e");
     EXPECT_EQ(q.key.session, "s1");
     EXPECT_EQ(q.close_duration_us, 3000000);
     SessionPartial r;

@@ -120,7 +120,7 @@ TEST(Novelty, FirstSeenCountsAndWindow) {
     for (const auto& r : recent) EXPECT_EQ(r.is_new, 1);
 
     EXPECT_EQ(f.facts.at("novelty.recent_counts"),
-              R"({"credential":1,"command_template":1,"url":1,"download_hash":0,"client_version":1,"hassh":0})");
+              R"({"credential":1,"key_fingerprint":0,"command_template":1,"url":1,"download_hash":0,"client_version":1,"hassh":0})");
     EXPECT_EQ(f.facts.at("novelty.reference_time"), "\"2026-01-20T12:00:30.000000Z\"");
     EXPECT_EQ(f.facts.at("novelty.has_history"), "true");
 }

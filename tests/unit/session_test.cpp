@@ -124,6 +124,88 @@ TEST(Session, JsonRecordHasTheContractKeys) {
         EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
 }
 
+TEST(Session, RedirectAndStdinCapturesAreWritesNotDownloads) {
+    StringPool pool;
+    auto s = run({ev("cowrie.session.file_download", "2026-01-01T00:00:01Z",
+                     R"("url":"http://1.2.3.4/x.sh","shasum":"aa","outfile":"dl/aa")") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:02Z",
+                     R"("url":"tftp://1.2.3.4/y","destfile":"y","shasum":"bb","outfile":"dl/bb")") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:03Z",
+                     R"("destfile":"/root/.ssh/authorized_keys","shasum":"cc","outfile":"dl/cc","duplicate":true)") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:04Z", R"("destfile":"","shasum":"dd","outfile":"dl/dd")") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:05Z",
+                     R"("url":"/etc/rc.local","destfile":"/etc/rc.local","shasum":"ee","outfile":"dl/ee")")},
+                 pool);
+    ASSERT_EQ(s.size(), 1u);
+    std::vector<std::pair<ItemKind, std::string_view>> got;
+    for (const Item& it : s[0].items) got.emplace_back(it.kind, it.a);
+    const std::vector<std::pair<ItemKind, std::string_view>> want = {
+        {ItemKind::Download, "http://1.2.3.4/x.sh"}, {ItemKind::Download, "tftp://1.2.3.4/y"},
+        {ItemKind::FileWrite, "/root/.ssh/authorized_keys"}, {ItemKind::FileWrite, ""},
+        {ItemKind::FileWrite, "/etc/rc.local"}};  // a URL without a scheme beside a destfile is a path
+    EXPECT_EQ(got, want);
+    std::string line;
+    append_session_json(line, s[0]);
+    EXPECT_NE(line.find(R"("file_writes":[{"time":"2026-01-01T00:00:03.000000Z","path":"/root/.ssh/authorized_keys","shasum":"cc","size":null,"duplicate":true,"persistence":"ssh_key"})"),
+              std::string::npos) << line;
+    EXPECT_NE(line.find(R"("path":null,"shasum":"dd")"), std::string::npos) << line;
+}
+
+TEST(Session, PersistencePaths) {
+    EXPECT_EQ(persistence_kind("/root/.ssh/authorized_keys"), "ssh_key");
+    EXPECT_EQ(persistence_kind("/home/a/.ssh/authorized_keys2"), "ssh_key");
+    EXPECT_EQ(persistence_kind("/etc/crontab"), "cron");
+    EXPECT_EQ(persistence_kind("/etc/cron.d/x"), "cron");
+    EXPECT_EQ(persistence_kind("/var/spool/cron/crontabs/root"), "cron");
+    EXPECT_EQ(persistence_kind("/etc/rc.local"), "init");
+    EXPECT_EQ(persistence_kind("/etc/init.d/S99x"), "init");
+    EXPECT_EQ(persistence_kind("/etc/systemd/system/x.service"), "init");
+    EXPECT_EQ(persistence_kind("/root/.bashrc"), "shell_profile");
+    EXPECT_EQ(persistence_kind("/home/u/.profile"), "shell_profile");
+    EXPECT_EQ(persistence_kind("/dev/null"), "");
+    EXPECT_EQ(persistence_kind("/tmp/up.txt"), "");
+    EXPECT_EQ(persistence_kind(""), "");
+    EXPECT_TRUE(has_url_scheme("ftp://h/x"));
+    EXPECT_FALSE(has_url_scheme("/etc/rc.local"));
+    EXPECT_FALSE(has_url_scheme("://x"));
+    EXPECT_FALSE(has_url_scheme(""));
+    EXPECT_TRUE(is_file_write("", false));
+    EXPECT_TRUE(is_file_write("/etc/rc.local", true));
+    EXPECT_FALSE(is_file_write("/etc/rc.local", false));  // a URL Cowrie logged as given: still a fetch
+    EXPECT_FALSE(is_file_write("tftp://h/x", true));
+}
+
+TEST(Session, KeyOfferAnsweredByLoginEventCountsOnce) {
+    StringPool pool;
+    const std::string fp = R"("username":"root","fingerprint":"aa:bb","key":"ssh-rsa AAAA","type":"ssh-rsa")";
+    auto s = run({ev("cowrie.client.fingerprint", "2026-01-01T00:00:01Z", fp) +
+                  ev("cowrie.login.failed", "2026-01-01T00:00:01.1Z", R"("username":"root","fingerprint":"aa:bb")") +
+                  ev("cowrie.client.fingerprint", "2026-01-01T00:00:02Z", fp) +  // not answered: one failed attempt
+                  ev("cowrie.login.success", "2026-01-01T00:00:03Z", R"("username":"root","password":"")")},
+                 pool);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].login_attempts, 3u);
+    EXPECT_EQ(s[0].login_successes, 1u);
+    std::string line;
+    append_session_json(line, s[0]);
+    EXPECT_NE(line.find(R"("logins":[{"time":"2026-01-01T00:00:01.100000Z","username":"root","fingerprint":"aa:bb","success":false},)"
+                        R"({"time":"2026-01-01T00:00:02.000000Z","username":"root","fingerprint":"aa:bb","success":false},)"
+                        R"({"time":"2026-01-01T00:00:03.000000Z","username":"root","password":"","success":true}])"),
+              std::string::npos) << line;
+}
+
+TEST(Session, EmptyLastCommandIsAValue) {
+    StringPool pool;
+    auto s = run({ev("cowrie.command.input", "2026-01-01T00:00:01Z", R"("input":"uname")") +
+                  ev("cowrie.command.input", "2026-01-01T00:00:02Z", R"("input":"")") +
+                  ev("cowrie.session.closed", "2026-01-01T00:00:05Z", R"("duration":5.0)")},
+                 pool);
+    std::string line;
+    append_session_json(line, s[0]);
+    EXPECT_NE(line.find(R"("last_command":"","secs_after_last_command":3,)"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"({"time":"2026-01-01T00:00:02.000000Z","input":"","failed":false})"), std::string::npos) << line;
+}
+
 TEST(SessionMap, FindInsertIterateAcrossGrowth) {
     StringPool pool;
     SessionMap m;

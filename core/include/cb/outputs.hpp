@@ -21,7 +21,7 @@ namespace cb {
 struct SessionTotals {
     std::uint64_t sessions = 0, closed = 0, sensors = 0, src_ips = 0, login_attempts = 0, login_successes = 0,
                   commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0,
-                  tcpip_requests = 0, ttylogs = 0;
+                  file_writes = 0, persistence_writes = 0, tcpip_requests = 0, ttylogs = 0;
     Micros first = INT64_MAX, last = INT64_MIN;  // earliest start, latest end
     std::uint64_t end_by_channel[4][3] = {};     // [EndKind][Channel]
     std::map<std::string_view, std::uint64_t> protocols;  // "unknown" when not logged

@@ -36,14 +36,20 @@ struct SessionKeyHash {
     std::uint64_t operator()(const SessionKey& k) const noexcept { return fast_hash(k.session, fast_hash(k.sensor)); }
 };
 
-enum class ItemKind : std::uint8_t { Login, Command, CommandFailed, Download, DownloadFailed, Upload, Tcpip, TtyLog };
+// New kinds go at the end: the number is stored in partials (session_codec) and the report.
+enum class ItemKind : std::uint8_t { Login, Command, CommandFailed, Download, DownloadFailed, Upload, Tcpip, TtyLog, FileWrite };
+inline constexpr ItemKind kLastItemKind = ItemKind::FileWrite;
 
 // One timestamped thing that happened in a session. Field use by kind:
-//   Login:          a=username b=password c=key fingerprint, flag=success
+//   Login:          a=username b=password c=key fingerprint, flag=success; num=kKeyOffer for a
+//                   cowrie.client.fingerprint (a key offered; finalize() drops it when a login
+//                   event with the same username and fingerprint gives the verdict)
 //   Command:        a=input
 //   CommandFailed:  a=input (the unknown command and its arguments)
-//   Download:       a=url b=shasum c=outfile/destfile, flag=duplicate
+//   Download:       a=url (with a scheme) b=shasum c=outfile/destfile, flag=duplicate
 //   DownloadFailed: a=url
+//   FileWrite:      a=destination path (empty for a stdin capture) b=shasum c=outfile, num=size,
+//                   flag=duplicate (a file_download without a URL: `> file` redirects, stdin)
 //   Upload:         a=filename b=shasum c=destination, flag=duplicate
 //   Tcpip:          a=target host b=claimed originator, num=target port
 //   TtyLog:         a=ttylog path b=shasum, num=output size, flag=duplicate
@@ -55,7 +61,17 @@ struct Item {
     std::string_view a, b, c;
 };
 
+inline constexpr std::int64_t kKeyOffer = 1;
+
 bool item_less(const Item& x, const Item& y);
+
+// A cowrie.session.file_download is a file write (a `> file` redirect or a stdin capture) when it
+// has no url, or a url without a scheme ("http://", "tftp://", ...) beside a destfile; otherwise
+// it is a download (wget, curl, tftp, ftpget).
+bool has_url_scheme(std::string_view url);
+bool is_file_write(std::string_view url, bool has_destfile);
+// Where a write makes itself permanent: "ssh_key", "cron", "init", "shell_profile"; empty if none.
+std::string_view persistence_kind(std::string_view path);
 
 // A string value that came with a time: on merge the earliest wins (ties: smaller text).
 struct Tagged {

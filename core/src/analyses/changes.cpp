@@ -188,7 +188,7 @@ public:
             keybuf_.clear();
             creds_seen_.clear();
             for (const Item& it : s.items) {
-                if (it.kind != ItemKind::Login) continue;
+                if (it.kind != ItemKind::Login || !it.c.empty()) continue;  // password logins only
                 credential_key(key_, it.a, it.b);
                 creds_seen_.emplace_back(keybuf_.size(), key_.size());
                 keybuf_.append(key_);

@@ -16,9 +16,9 @@ namespace cb::analyses {
 
 namespace {
 
-enum Kind : std::uint8_t { kCredential, kTemplate, kUrl, kHash, kClientVersion, kHassh, kKinds };
-constexpr std::array<std::string_view, kKinds> kKindNames = {"credential", "command_template", "url",
-                                                             "download_hash", "client_version", "hassh"};
+enum Kind : std::uint8_t { kCredential, kKey, kTemplate, kUrl, kHash, kClientVersion, kHassh, kKinds };
+constexpr std::array<std::string_view, kKinds> kKindNames = {
+    "credential", "key_fingerprint", "command_template", "url", "download_hash", "client_version", "hassh"};
 
 struct Stat {
     Micros first = INT64_MAX, last = INT64_MIN;
@@ -85,7 +85,10 @@ public:
         for (const Item& it : s.items) {
             switch (it.kind) {
                 case ItemKind::Login: {
-                    if (it.a.empty() && it.b.empty()) break;
+                    if (!it.c.empty()) {  // a public key: the key is the value, whatever the user
+                        put(kKey, it.c, it.ts);
+                        break;
+                    }
                     const std::size_t off = buf_.size();
                     buf_.push_back(static_cast<char>(kCredential));
                     append_varint(buf_, it.a.size());
@@ -103,7 +106,8 @@ public:
                     put(kHash, it.b, it.ts);
                     break;
                 case ItemKind::DownloadFailed: put(kUrl, it.a, it.ts); break;
-                case ItemKind::Upload: put(kHash, it.b, it.ts); break;
+                case ItemKind::Upload:
+                case ItemKind::FileWrite: put(kHash, it.b, it.ts); break;
                 default: break;
             }
         }
@@ -183,9 +187,10 @@ public:
         auto columns = [&] {
             return std::vector<Column>{
                 {"kind", ColumnType::Text,
-                 "credential, command_template, url, download_hash, client_version or hassh"},
+                 "credential, key_fingerprint, command_template, url, download_hash, client_version or hassh"},
                 {"value", ColumnType::Text,
-                 "the value as logged; a credential is the JSON array [\"username\",\"password\"]"},
+                 "the value as logged; a credential is the JSON array [\"username\",\"password\"], a "
+                 "key_fingerprint the key's fingerprint"},
                 {"first_seen", ColumnType::Text, "earliest time it was seen (UTC)"},
                 {"last_seen", ColumnType::Text, "latest time it was seen (UTC)"},
                 {"sensors", ColumnType::Integer, "distinct sensors"},
