@@ -417,6 +417,20 @@ private:
         }
     }
 
+    // What the honeypot printed last to the shell sessions that left after a step (template), from
+    // the TTY recordings given to analyze (last_output.csv): `,"honeypot_printed":...` or "".
+    static std::string printed_evidence(const Findings& out, const std::string& step) {
+        const Table* t = out.table("last_output");
+        if (!t) return {};
+        const int c_cmd = col(*t, "command"), c_lines = col(*t, "last_lines"), c_n = col(*t, "sessions"),
+                  c_share = col(*t, "share");
+        for (const auto& r : t->rows)
+            if (text_of(r[c_cmd]) == step)
+                return ",\"honeypot_printed\":{\"last_lines\":" + q(text_of(r[c_lines])) +
+                       ",\"sessions_with_recording\":" + text_of(r[c_n]) + ",\"share\":" + text_of(r[c_share]) + "}";
+        return {};
+    }
+
     // Steps after which sessions of the same script (the same steps so far, on shell channels)
     // split: some leave, others go on. The only rule that can say `high`.
     void fork_hints(const Findings& out, std::vector<Hint>& hints) const {
@@ -450,7 +464,8 @@ private:
                                  ",\"stopped\":" + text_of(r[c_stop]) + ",\"continued\":" + text_of(r[c_cont]) +
                                  ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
                                  ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
-                                 ",\"campaigns\":" + q(text_of(r[c_camp])) + ",\"example_sessions\":" + ex + "}"});
+                                 ",\"campaigns\":" + q(text_of(r[c_camp])) + printed_evidence(out, cmd) +
+                                 ",\"example_sessions\":" + ex + "}"});
         }
     }
 
@@ -481,6 +496,7 @@ private:
                              "{\"command\":" + q(text_of(r[c_cmd])) + ",\"sessions_with\":" + text_of(r[c_with]) +
                                  ",\"left_last\":" + text_of(r[c_left]) + ",\"went_on\":" + format_number(went_on, 0) +
                                  ",\"lift\":" + text_of(r[c_lift]) + ",\"lift_low\":" + text_of(r[c_low]) +
+                                 printed_evidence(out, text_of(r[c_cmd])) +
                                  ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
         }
     }
