@@ -286,7 +286,7 @@ function buildLeave() {
   // forks
   const forks = tableOf(D, 'forks');
   sec.append(...sub('Forks: where scripts are cut short',
-    'The prefix tree of command templates (per channel), with the steps where sessions of the same script split: some leave, the others go on. The bar is the stop rate, stopped / (stopped + continued), with its 95 % interval: red, scripts stop there; green, they go on. A step where scripts reliably stop is a likely honeypot tell.'));
+    'The prefix tree of step templates of shell sessions (steps: command lines without the markers bots print between steps, markers.csv, and without exit; exec channels close by design and are left out), with the steps where sessions of the same script split: some leave, the others go on. The bar is the stop rate, stopped / (stopped + continued), with its 95 % interval: red, scripts stop there; green, they go on. A step where scripts reliably stop is a likely honeypot tell.'));
   if (!forks || !forks.rows.length) sec.append(h('p', { class: 'empty', text: 'No forks: no prefix was reached by enough sessions that both left and went on.' }));
   else {
     sec.append(forkTree(forks));
@@ -305,7 +305,7 @@ function buildLeave() {
   // predisconnect
   const pre = tableOf(D, 'predisconnect');
   sec.append(...sub('Commands before a disconnect (lift)',
-    'For each command (as typed, and as a template): how often it is the last command of a session the attacker ended (exit or disconnect), against how often chance predicts given how often it runs. A lift well above 1, with its 95 % interval above 1, marks a command after which attackers leave.'));
+    'For each step (as typed without markers and exit, and as a template): how often it is the last step of a shell session the attacker ended (exit or disconnect), against how often chance predicts given how often it runs. A lift well above 1, with its 95 % interval above 1, marks a step after which attackers leave; unlike the forks it does not compare with the same script. Exec channels close after their command by design and never count as leaving (last_exec).'));
   if (!pre) sec.append(missingTable('predisconnect'));
   else {
     const p = pre.idx;
@@ -341,7 +341,7 @@ function buildLeave() {
 
   // per week
   const wk = tableOf(D, 'predisconnect_weekly');
-  sec.append(...sub('Per week', 'Share of the sessions running a command in which it was the last command, per ISO week (sessions of all sensors together), for the commands that were last most often. A change in the share after a honeypot change shows its effect.'));
+  sec.append(...sub('Per week', 'Share of the sessions running a step in which it was the last step, per ISO week (sessions of all sensors together), for the commands that were last most often. A change in the share after a honeypot change shows its effect.'));
   if (!wk || !wk.rows.length) sec.append(h('p', { class: 'empty', text: 'No weekly rows.' }));
   else {
     const w = wk.idx;
@@ -385,7 +385,7 @@ function buildLeave() {
 
   // what they saw (TTY recordings)
   sec.append(...sub('What they saw before leaving',
-    'From the TTY recordings given to analyze: for each last command of the sessions that left, the last lines of output the attacker saw (escape sequences removed), and the Cowrie defaults that showed in the output. Open an example session to replay its recording.'));
+    'From the TTY recordings given to analyze: for each last step of the shell sessions that left, the last lines of output the attacker saw (escape sequences removed), and the Cowrie defaults that showed in the output. Open an example session to replay its recording.'));
   const lo = tableOf(D, 'last_output');
   const tells = tableOf(D, 'tty_tells');
   const nrec = D.facts && D.facts['tty.sessions_with_recordings'];
@@ -465,7 +465,7 @@ function forkTree(forks) {
 
 function buildMissing() {
   const sec = section('sec-missing', 'What is missing: failed commands',
-    "Input lines for which Cowrie reported an unknown command: what attackers expected the system to have. 'disconnect_after_rate' is the share of sessions that left right after it.");
+    "Input lines for which Cowrie reported an unknown command: what attackers expected the system to have. 'disconnect_after_rate' is the share of sessions whose next step was leaving (no step after its line, and a shell session that the attacker ended); 'went_on' counts those that ran another step.");
   const t = tableOf(D, 'failed_commands');
   sec.append(tableBlock(t, ['command', 'name', 'sessions', 'events', 'src_ips', 'disconnect_after_rate', 'first_seen', 'last_seen'], {
     command: { wide: true, max: 200 }, disconnect_after_rate: { type: 'pct' },
@@ -515,7 +515,7 @@ function buildHints() {
         if (row >= 0 && (D.drill.forks[row] || []).length) links.append(drillButton(`stopped after ${plain(ev.prefix, 120)}`, D.drill.forks[row], `${fmtInt(D.drill.forks[row].length)} sessions that stopped here`));
       }
       if (typeof ev.command === 'string' && pre) {
-        links.append(drillButton(`last command ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
+        links.append(drillButton(`last step ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
       }
       if (typeof ev.example_command === 'string') {
         const name = x.id.startsWith('implement-') ? x.id.slice('implement-'.length) : ev.example_command.split(/\s+/)[0];
