@@ -185,3 +185,27 @@ def test_right_step_named_and_no_artefact(cb_bin, base, tmp_path):
         if s["sensor"] == SENSOR and s["last_step"] is not None:
             step = s["last_step"]
             assert "busybox" not in step and "\\x6f" not in step and not step.startswith("exit"), step
+
+
+def test_two_ways_to_end_is_not_high(cb_bin, tmp_path):
+    """Half the sessions leave after a step, the other half only clean up (`rm .s`) and exit:
+    two ways for a loader to end, not a script cut short. At most medium."""
+    rng = random.Random(5)
+    t0 = datetime(2026, 1, 16, 8, 0, tzinfo=timezone.utc)
+    steps = ["cat /proc/mounts", "cd /dev/shm", "cat .s || cp /bin/echo .s", "dd bs=52 count=1 if=.s || cat .s"]
+    events = []
+    for i in range(40):
+        m = marker(rng, 0)
+        lines = ["enable", "system", "shell", "sh"] + script_lines(steps, m, True)
+        if i % 2:
+            lines.append("rm .s; exit")
+        events += shell_session(f"te{i:010x}", f"198.51.100.{i + 1}", t0 + timedelta(seconds=30 * i), lines)
+    logs = tmp_path / "logs"
+    shutil.copytree(cbtest.REPO / "examples" / "logs", logs)
+    events.sort(key=lambda e: e["timestamp"])
+    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
+    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
+    hints = json.loads((res.out / "hints.json").read_text())["hints"]
+    fork = next(h for h in hints if h["id"].startswith("fork-") and "dd bs=" in h["title"])
+    assert fork["evidence"]["stopped"] == 20 and fork["evidence"]["continued"] == 20, fork
+    assert fork["evidence"]["went_further"] == 0 and fork["severity"] == "medium", fork

@@ -56,7 +56,7 @@ public:
         const std::size_t depth = std::min<std::size_t>(steps.size(), kDepthLimit);
         for (std::size_t i = 0; i < depth; ++i) {
             ++node->next[std::string(steps[i])];
-            const NodeKey child{stable_hash64(steps[i], key.first), stable_hash64(steps[i], key.second ^ 0x5bd1e995)};
+            const NodeKey child = child_key(key, steps[i]);
             node = &touch(child, key, steps[i], static_cast<std::uint32_t>(i + 1), set_hash);
             key = child;
         }
@@ -100,7 +100,9 @@ public:
             {"command", ColumnType::Text, "its last step"},
             {"reached", ColumnType::Integer, "sessions whose sequence starts with the prefix"},
             {"stopped", ColumnType::Integer, "sessions that left (exit or disconnect) right after it"},
-            {"continued", ColumnType::Integer, "sessions that ran another command"},
+            {"continued", ColumnType::Integer, "sessions that ran another step"},
+            {"went_further", ColumnType::Integer,
+             "of those, sessions that ran at least two more steps (not just another way to end)"},
             {"timed_out", ColumnType::Integer, "sessions that ended here by idle timeout (not counted as stopping)"},
             {"stop_rate", ColumnType::Real, "stopped / (stopped + continued)"},
             {"stop_rate_low", ColumnType::Real, "95% Wilson interval"},
@@ -159,7 +161,8 @@ public:
             const double rate = static_cast<double>(r.stopped) / static_cast<double>(r.stopped + r.continued);
             t.rows.push_back({channel, static_cast<std::int64_t>(n.depth), prefix, n.step,
                               static_cast<std::int64_t>(n.reached), static_cast<std::int64_t>(r.stopped),
-                              static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(n.timeout_here), rate,
+                              static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(went_further(*r.key, n)),
+                              static_cast<std::int64_t>(n.timeout_here), rate,
                               ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples});
             if (i < 20) {
                 std::string q;
@@ -179,6 +182,21 @@ public:
 
 private:
     static constexpr std::size_t kDepthLimit = 30;
+
+    static NodeKey child_key(const NodeKey& key, std::string_view step) {
+        return {stable_hash64(step, key.first), stable_hash64(step, key.second ^ 0x5bd1e995)};
+    }
+
+    // Sessions that ran at least two steps after the node: what its children's sessions ran next.
+    std::uint64_t went_further(const NodeKey& key, const Node& n) const {
+        std::uint64_t sum = 0;
+        for (const auto& [step, _] : n.next) {
+            auto it = nodes_.find(child_key(key, step));
+            if (it == nodes_.end()) continue;
+            for (const auto& [__, c] : it->second.next) sum += c;
+        }
+        return sum;
+    }
 
     Node& touch(const NodeKey& key, const NodeKey& parent, std::string_view step, std::uint32_t depth,
                 std::uint64_t set_hash) {

@@ -142,6 +142,19 @@ std::vector<std::string> split_ids(const std::string& ids) {
     return v;
 }
 
+// True when every next step in forks.csv's next_commands ("template:count;...") only cleans up
+// (rm, history -c, unset, kill): a script's other way to end, not a way to go on.
+bool only_cleanup(const std::string& next_commands) {
+    bool any = false;
+    for (const auto& entry : split_ids(next_commands)) {
+        const std::string step = entry.substr(0, entry.rfind(':'));
+        const std::string word = step.substr(0, step.find(' '));
+        if (word != "rm" && word != "history" && word != "unset" && word != "kill" && word != "pkill") return false;
+        any = true;
+    }
+    return any;
+}
+
 // Shell sessions that left right after a step against those that went on: counts, the share
 // and its 95 % interval, as evidence fields.
 std::string leave_evidence(double left, double went_on) {
@@ -308,7 +321,10 @@ private:
     }
 
     // A probe "ran" when any command line matches (markers included: a busybox marker is a
-    // probe too); leaving is judged on steps of shell sessions only.
+    // probe too); leaving is judged on steps of shell sessions only. A bot sees the output of a
+    // whole line before it reacts, so a step is the check only when the check leads it: its
+    // first part other than cd matches, or it has at most two such parts. A payload line that
+    // ends in `echo -e '\x..'` is the payload, not an echo check.
     static void add_probe(const SessionFacts& f, const Probe& probe, ProbeStat& st) {
         auto matches = [&](std::string_view line) {
             for (const std::string_view n : probe.needles)
@@ -322,8 +338,9 @@ private:
         if (f.s->channel != Channel::Shell) return;
         const auto& steps = f.steps.text;
         std::size_t last_match = SIZE_MAX;
+        std::vector<Segment> segs;
         for (std::size_t i = 0; i < steps.size(); ++i)
-            if (matches(steps[i])) last_match = i;
+            if (matches(steps[i]) && check_leads(steps[i], matches, segs)) last_match = i;
         if (last_match == SIZE_MAX) return;
         if (last_match + 1 < steps.size()) {
             ++st.went_on;
@@ -331,6 +348,18 @@ private:
             ++st.left_right_after;
             keep_smallest(st.examples, f.id);
         }
+    }
+
+    template <class Match>
+    static bool check_leads(std::string_view step, const Match& matches, std::vector<Segment>& segs) {
+        split_segments(step, segs);
+        std::size_t parts = 0;
+        bool first_matches = false;
+        for (const Segment& g : segs) {
+            if (g.text.empty() || g.text.substr(0, 3) == "cd " || g.text == "cd") continue;
+            if (parts++ == 0) first_matches = matches(g.text);
+        }
+        return first_matches || parts <= 2;
     }
 
     static std::string examples_json(const std::vector<std::string>& ids) {
@@ -440,7 +469,7 @@ private:
                   c_stop = col(*t, "stopped"), c_cont = col(*t, "continued"), c_rate = col(*t, "stop_rate"),
                   c_low = col(*t, "stop_rate_low"), c_high = col(*t, "stop_rate_high"), c_ex = col(*t, "example_sessions"),
                   c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
-                  c_camp = col(*t, "campaigns");
+                  c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further");
         std::size_t n = 0;
         for (const auto& r : t->rows) {
             if (n >= 10) break;
@@ -449,8 +478,10 @@ private:
             // Both sides must be real: a script's normal end (nearly all stop) is no fork.
             if (stopped < 5 || low < 0.05 || cont < 3 || rate > 0.9) continue;
             ++n;
-            // One step in is not yet a script: many scripts share a first step.
-            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= 0.2;
+            // One step in is not yet a script: many scripts share a first step. And the others must
+            // really go on, not just end another way (a cleanup such as `rm .s`, then gone).
+            const bool other_end = num_of(r[c_far]) < 5 && only_cleanup(text_of(r[c_next]));
+            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= 0.2 && !other_end;
             const std::string cmd = text_of(r[c_cmd]);
             const std::string ex = examples_json(split_ids(text_of(r[c_ex])));
             hints.push_back({"fork-" + std::to_string(n), strong ? "high" : "medium",
@@ -462,6 +493,7 @@ private:
                              "{\"channel\":" + q(text_of(r[c_ch])) + ",\"depth\":" + text_of(r[c_depth]) +
                                  ",\"prefix\":" + q(text_of(r[c_prefix])) + ",\"reached\":" + text_of(r[c_reached]) +
                                  ",\"stopped\":" + text_of(r[c_stop]) + ",\"continued\":" + text_of(r[c_cont]) +
+                                 ",\"went_further\":" + text_of(r[c_far]) +
                                  ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
                                  ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
                                  ",\"campaigns\":" + q(text_of(r[c_camp])) + printed_evidence(out, cmd) +
