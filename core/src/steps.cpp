@@ -193,9 +193,15 @@ void MarkerStats::merge(MarkerStats&& o) {
 }
 
 MarkerSet MarkerStats::finish() const {
-    MarkerSet m;
+    std::vector<std::pair<const std::string*, const Stat*>> found;
     for (const auto& [k, st] : stats_)
-        if (st.went_on >= kMinSessions && 2 * st.repeated > st.went_on) m.insert(k);
+        if (st.went_on >= kMinSessions && 2 * st.repeated > st.went_on) found.emplace_back(&k, &st);
+    // The most used first, then by key: a bounded set (it travels in an environment variable on
+    // Hadoop) that does not depend on the order of merges.
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
+    if (found.size() > kMaxMarkers) found.resize(kMaxMarkers);
+    MarkerSet m;
+    for (const auto& [k, _] : found) m.insert(*k);
     return m;
 }
 

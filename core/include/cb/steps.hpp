@@ -58,6 +58,7 @@ private:
 class MarkerStats {
 public:
     static constexpr std::uint64_t kMinSessions = 3;  // sessions that go on past the key
+    static constexpr std::size_t kMaxMarkers = 100;    // keys of at most 400 bytes: under 53 KB in base64
     struct Stat {
         std::uint64_t sessions = 0;     // sessions that run it
         std::uint64_t went_on = 0;      // ... and run another step after its first run
