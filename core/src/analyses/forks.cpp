@@ -27,9 +27,10 @@ struct Node {
     std::map<std::string, std::uint64_t> next;
     std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
     std::vector<std::string> examples;             // smallest ids of sessions that left here
+    std::map<std::string, std::uint64_t> left_sensors;  // sessions that left here, by sensor
     template <class Ar>
     void io(Ar& ar) {
-        ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples);
+        ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples, left_sensors);
     }
 };
 
@@ -63,6 +64,7 @@ public:
         if (steps.size() > kDepthLimit) return;  // longer scripts do not end in the tree
         if (f.left) {
             ++node->left_here;
+            ++node->left_sensors[std::string(f.s->sensor)];
             keep_smallest(node->examples, f.id);
         } else if (f.s->end_kind == EndKind::Timeout) {
             ++node->timeout_here;
@@ -85,6 +87,7 @@ public:
             for (auto& [t, c] : n.next) a.next[t] += c;
             for (auto& [h, c] : n.sets) a.sets[h] += c;
             for (auto& e : n.examples) keep_smallest(a.examples, e);
+            for (auto& [k, c] : n.left_sensors) a.left_sensors[k] += c;
         }
     }
 
@@ -110,6 +113,7 @@ public:
             {"next_commands", ColumnType::Text, "what the others ran next (template:sessions)"},
             {"campaigns", ColumnType::Text, "campaigns of the sessions reaching it (id:sessions)"},
             {"example_sessions", ColumnType::Text, "sessions that stopped here (sensor/session)"},
+            {"stopped_by_sensor", ColumnType::Text, "sensors of the sessions that stopped (sensor:sessions, top 5)"},
         };
         struct Row {
             const NodeKey* key;
@@ -163,7 +167,8 @@ public:
                               static_cast<std::int64_t>(n.reached), static_cast<std::int64_t>(r.stopped),
                               static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(went_further(*r.key, n)),
                               static_cast<std::int64_t>(n.timeout_here), rate,
-                              ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples});
+                              ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples,
+                              top_counts(n.left_sensors, 5)});
             if (i < 20) {
                 std::string q;
                 append_json_string(q, n.step);

@@ -469,7 +469,8 @@ private:
                   c_stop = col(*t, "stopped"), c_cont = col(*t, "continued"), c_rate = col(*t, "stop_rate"),
                   c_low = col(*t, "stop_rate_low"), c_high = col(*t, "stop_rate_high"), c_ex = col(*t, "example_sessions"),
                   c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
-                  c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further");
+                  c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further"),
+                  c_sens = col(*t, "stopped_by_sensor");
         std::size_t n = 0;
         for (const auto& r : t->rows) {
             if (n >= 10) break;
@@ -496,7 +497,8 @@ private:
                                  ",\"went_further\":" + text_of(r[c_far]) +
                                  ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
                                  ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
-                                 ",\"campaigns\":" + q(text_of(r[c_camp])) + printed_evidence(out, cmd) +
+                                 ",\"campaigns\":" + q(text_of(r[c_camp])) +
+                                 ",\"stopped_by_sensor\":" + q(text_of(r[c_sens])) + printed_evidence(out, cmd) +
                                  ",\"example_sessions\":" + ex + "}"});
         }
     }
