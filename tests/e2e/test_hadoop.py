@@ -4,7 +4,9 @@
 plus the MapReduce local runner, from Maven Central) with the same binary as mapper,
 combiner and reducer. Its OUTDIR must equal `cowrie-batch analyze`'s: sessions.jsonl as a set
 of lines, every tables/*.csv byte for byte, hints.json, and the counts in summary.json.
-Input: plain and gzipped real logs from several sensors, and a session split across two files.
+Input: plain and gzipped real logs from several sensors, a session split across two files, and
+the marker-delimited bot scripts of test_leave_ground_truth (so the job "markers" has markers to
+find and job 2 gets them through CB_MARKERS).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import cbtest
+import test_leave_ground_truth
 
 
 def have_java_and_maven() -> bool:
@@ -43,6 +46,10 @@ def inputs(samples, tmp_path_factory) -> Path:
     with gzip.open(root / "gen" / "cowrie.json.1", "wb") as f:  # gzip without a .gz name
         f.write(b"".join(mine[half:]))
     (root.parent / "split-session.txt").write_text(f"{sid} {len(mine)}")
+    events, _, _ = test_leave_ground_truth.inject(seed=3)
+    events.sort(key=lambda e: e["timestamp"])
+    (root / "bots").mkdir()
+    (root / "bots" / "cowrie.json").write_text("".join(json.dumps(e) + "\n" for e in events))
     return root
 
 
@@ -75,6 +82,17 @@ def test_every_table_is_identical(both):
     for n in names:
         assert (local / "tables" / n).read_bytes() == (hadoop / "tables" / n).read_bytes(), n
     assert (local / "hints.json").read_bytes() == (hadoop / "hints.json").read_bytes()
+
+
+def test_markers_and_steps_are_the_same(both):
+    local, hadoop = both
+    markers = (hadoop / "tables" / "markers.csv").read_text()
+    assert "/bin/busybox <RAND>,1," in markers and "echo -e '<HEX>',1," in markers, markers[:400]
+    assert markers == (local / "tables" / "markers.csv").read_text()
+    steps = lambda d: sorted((r["sensor"], r["session"], r["last_step"]) for r in map(json.loads, (d / "sessions.jsonl").read_text().splitlines()))
+    a, b = steps(local), steps(hadoop)
+    assert a == b
+    assert sum(1 for _, sid, st in a if sid.startswith("gt") and st) >= 200
 
 
 def test_summary_counts_are_identical(both):
