@@ -37,13 +37,11 @@ def inputs(tmp_path_factory) -> Path:
         gz = samples / "wild" / "istec-iuc__tpet" / "history" / "510ac0b3861c" / "cowrie" / "log" / "cowrie.json.2.gz"
         (root / "tpot").mkdir()
         shutil.copy(gz, root / "tpot" / "cowrie.json.2.gz")
-        generated = samples / "generated" / "cowrie-v3.0.12-93-g1b51ef96-run3" / "cowrie.json"
+        lines = (samples / "generated" / "cowrie-v3.0.12-93-g1b51ef96-run3" / "cowrie.json").read_bytes().splitlines(True)
     else:
-        with gzip.open(root / "cowrie.json.2026-11-26.gz", "wb") as f:
-            f.write((cbtest.REPO / "examples" / "logs" / "cowrie.json.2026-11-26").read_bytes())
-        generated = cbtest.REPO / "examples" / "logs" / "cowrie.json"
+        ex = cbtest.REPO / "examples" / "logs"
+        lines = [l for f in ("cowrie.json.2026-11-26", "cowrie.json") for l in (ex / f).read_bytes().splitlines(True)]
     # a real session split across the midnight rotation: first half in one file, rest in another
-    lines = generated.read_bytes().splitlines(True)
     sid = next(json.loads(l)["session"] for l in lines
                if sum(1 for m in lines if json.loads(m).get("session") == json.loads(l)["session"]) >= 4)
     mine = [l for l in lines if json.loads(l).get("session") == sid]
