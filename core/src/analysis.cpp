@@ -101,7 +101,7 @@ void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCac
     f.id.assign(s.sensor);
     f.id.push_back('/');
     f.id.append(s.session);
-    f.left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
+    f.left = session_left(s);
     std::size_t ci = 0;
     for (const Item& it : s.items) {
         if (it.kind == ItemKind::Command) {

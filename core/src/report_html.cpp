@@ -219,7 +219,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         for (const auto step : steps.text) tpl.push_back(cache.get(step));
         if (tpl.empty()) continue;
         last_template[i] = tpl.back();
-        const bool left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
+        const bool left = session_left(s);
         if (!left) continue;
         if (!fork_row.empty() && tpl.size() <= max_fork_depth) {
             key.assign(channel_name(s.channel));
@@ -671,7 +671,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
             w.value(strs.get(end_kind_name(s.end_kind))).value(strs.get(channel_name(s.channel)));
             w.value(strs.get(campaign_of[k]));
             w.value(s.login_attempts).value(s.login_successes).value(s.commands).value(s.failed_commands);
-            w.value(strs.get(last_template[i])).value(strs.get(s.last_step));
+            w.value(strs.get(last_template[i])).value(strs.get(s.last_step)).value(session_left(s) ? 1 : 0);
             w.value(static_cast<std::uint64_t>(s.items.size())).value(referenced[i] ? 1 : 0);
             w.begin_array();
             std::size_t ci = 0, written = 0;
@@ -709,7 +709,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         w.key("fields").begin_array();
         for (const char* f : {"sensor", "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "start", "end",
                               "duration_s", "client_version", "hassh", "end_kind", "channel", "campaign", "login_attempts",
-                              "login_successes", "commands", "failed_commands", "last_template", "last_step", "items_total",
+                              "login_successes", "commands", "failed_commands", "last_template", "last_step", "left", "items_total",
                               "referenced", "items"})
             w.value(f);
         w.end_array();

@@ -73,6 +73,20 @@ std::string_view persistence_kind(std::string_view path) {
     return {};
 }
 
+bool is_subcommand(const Item& prev, const Item& cmd) {
+    if (cmd.ts - prev.ts > 50000 || cmd.ts < prev.ts) return false;
+    std::string_view first = cmd.a;
+    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+    first = first.substr(0, first.find_first_of(" \t;|&)"));
+    if (first.empty()) return false;
+    for (std::size_t p = prev.a.find(first); p != std::string_view::npos; p = prev.a.find(first, p + 1)) {
+        std::size_t q = p;
+        while (q > 0 && prev.a[q - 1] == ' ') --q;
+        if (q > 0 && (prev.a[q - 1] == '(' || prev.a[q - 1] == '`')) return true;
+    }
+    return false;
+}
+
 void SessionPartial::add(const Event& ev, StringPool& pool) {
     const Micros t = ev.ts;
     ++events;
@@ -204,12 +218,19 @@ std::string_view infer_protocol(const SessionPartial& p) {
 
 // Telnet and pty sessions are shells. Over SSH without a pty, bots either open a channel per
 // command (exec requests: several session.params or TTY logs) or feed lines to one shell
-// channel. 1.x logs no session.params: two or more lines make a shell there.
+// channel. 1.x logs no session.params: two or more lines make a shell there. Lines are what
+// the attacker sent: sub-commands Cowrie logs for `$( )` do not count.
 Channel command_channel(const Session& s) {
     if (s.protocol == "telnet" || s.term_width >= 0) return Channel::Shell;
-    std::uint32_t ttylogs = 0;
-    for (const Item& it : s.items) ttylogs += it.kind == ItemKind::TtyLog;
-    if (std::max(s.channels, ttylogs) >= 2 || s.commands < 2) return Channel::Exec;
+    std::uint32_t ttylogs = 0, lines = 0;
+    const Item* prev = nullptr;
+    for (const Item& it : s.items) {
+        ttylogs += it.kind == ItemKind::TtyLog;
+        if (it.kind != ItemKind::Command) continue;
+        lines += !(prev && is_subcommand(*prev, it));
+        prev = &it;
+    }
+    if (std::max(s.channels, ttylogs) >= 2 || lines < 2) return Channel::Exec;
     return Channel::Shell;
 }
 
@@ -312,6 +333,11 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
             s.end_kind = EndKind::Disconnect;
     }
     return s;
+}
+
+bool session_left(const Session& s) {
+    return s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect) &&
+           s.secs_after_last_command <= kLeaveWithinSeconds;
 }
 
 bool session_less(const Session& a, const Session& b) {

@@ -126,7 +126,7 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
             const Session& s = *todo[i];
             SessionView& v = views[i];
             v.id = std::string(s.sensor) + "/" + std::string(s.session);
-            v.left = s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect);
+            v.left = session_left(s);
             if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
             // Tells: anywhere in any recording's output; last lines: from the last recording.
             const Item* last = nullptr;

@@ -38,13 +38,12 @@ export function decodeSessions(D) {
       failed_commands: r[f.failed_commands],
       last_template: S[r[f.last_template]],
       last_step: S[r[f.last_step]],
+      left: r[f.left] === 1,
       items_total: r[f.items_total],
       referenced: r[f.referenced] === 1,
       items: r[f.items].map((it) => [it[0], it[1], S[it[2]], S[it[3]], S[it[4]], it[5], it[6]]),
     };
     s.id = `${s.sensor}/${s.session}`;
-    // Left: a shell session closed by the attacker's side (exec channels close by design).
-    s.left = s.channel === 'shell' && (s.end_kind === 'exit' || s.end_kind === 'disconnect');
     let last = '';
     for (const it of s.items) if (it[1] === K.command) last = it[2];
     s.last_command = last;

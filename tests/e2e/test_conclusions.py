@@ -117,23 +117,35 @@ def test_failed_command_rate_counts_leaving_next(runs, source):
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_login_policy_is_per_sensor(runs, source):
+    """default-userdb names exactly the sensors whose root logins look like Cowrie's default list
+    (3+ passwords accepted, root/root and root/123456 never accepted, hardly any other refused);
+    sensors that accept many passwords but refuse others (AuthRandom, custom lists) are apart."""
     _, sessions, hints = runs(source)
-    accepted_by_sensor = {}
+    pol = {}
     for s in sessions.values():
         for l in s["logins"]:
-            if l["username"] == "root" and l["success"]:
-                accepted_by_sensor.setdefault(s["sensor"], set()).add(l["password"])
-    many = {k for k, v in accepted_by_sensor.items() if len(v) >= 3}
-    h = next((h for h in hints if h["id"] == "default-userdb"), None)
-    if h is None:
-        assert not many, many  # no sensor accepts root with three or more passwords
-        return
-    assert {row["sensor"] for row in h["evidence"]["sensors"]} == many
-    for row in h["evidence"]["sensors"]:
-        accepted = {l["password"] for s in sessions.values() if s["sensor"] == row["sensor"]
-                    for l in s["logins"] if l["username"] == "root" and l["success"]}
-        assert row["distinct_root_passwords_accepted"] == len(accepted), row
-        assert all(x.startswith(row["sensor"] + "/") for x in row["example_sessions"])
+            if l["username"] != "root" or l.get("fingerprint"):
+                continue
+            p = pol.setdefault(s["sensor"], {"ok": set(), "ok_n": 0, "excluded_ok": 0, "other_no": 0})
+            excluded = l["password"] in ("root", "123456")
+            if l["success"]:
+                p["ok"].add(l["password"])
+                p["ok_n"] += 1
+                p["excluded_ok"] += excluded
+            elif not excluded:
+                p["other_no"] += 1
+    default = {k for k, p in pol.items()
+               if len(p["ok"]) >= 3 and p["excluded_ok"] == 0 and p["other_no"] <= max(2, p["ok_n"] // 50)}
+    permissive = {k for k, p in pol.items() if len(p["ok"]) >= 3} - default
+    by_id = {h["id"]: h for h in hints}
+    named = {r["sensor"] for r in by_id["default-userdb"]["evidence"]["sensors"]} if "default-userdb" in by_id else set()
+    assert named == default
+    named = {r["sensor"] for r in by_id["permissive-logins"]["evidence"]["sensors"]} if "permissive-logins" in by_id else set()
+    assert named == permissive
+    for h in (by_id.get("default-userdb"), by_id.get("permissive-logins")):
+        for row in (h["evidence"]["sensors"] if h else []):
+            assert row["distinct_root_passwords_accepted"] == len(pol[row["sensor"]]["ok"]), row
+            assert all(x.startswith(row["sensor"] + "/") for x in row["example_sessions"])
 
 
 def test_failed_last_line_counts_as_leaving_next(cb_bin, tmp_path):

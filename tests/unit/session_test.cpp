@@ -256,3 +256,31 @@ TEST(StringPool, InternDeduplicatesAcrossGrowth) {
     const std::string big(1 << 20, 'x');
     EXPECT_EQ(pool.intern(big).data(), pool.intern(big).data());
 }
+
+// Cowrie logs the inner command of `$( )` as a line of its own a millisecond later: one exec
+// request, not a shell fed two lines. Real lines sent 10 ms apart stay lines.
+TEST(Session, SubcommandsOfOneExecLineAreNoShell) {
+    const std::string log =
+        ev("cowrie.session.connect", "2026-11-26T10:00:00Z", R"("protocol":"ssh")") +
+        ev("cowrie.login.success", "2026-11-26T10:00:01Z", R"("username":"root","password":"x")") +
+        ev("cowrie.command.input", "2026-11-26T10:00:02.833893Z", R"x("input":"echo $(echo -n XSUCCESX && uname -a)")x") +
+        ev("cowrie.command.input", "2026-11-26T10:00:02.834900Z", R"("input":"echo -n XSUCCESX && uname -a")") +
+        ev("cowrie.session.closed", "2026-11-26T10:00:03Z", R"("duration":3.0)");
+    StringPool pool;
+    auto v = run({log}, pool);
+    EXPECT_EQ(v.at(0).commands, 2u);  // both lines stay in the record
+    EXPECT_EQ(v.at(0).channel, Channel::Exec);
+    Item prev{}, sub{};
+    prev.a = "nproc 2>/dev/null || (grep -c '^processor' /proc/cpuinfo 2>/dev/null) || echo 0";
+    sub.a = "grep -c ^processor /proc/cpuinfo 2 > /dev/null";
+    prev.ts = 1000000;
+    sub.ts = 1000500;
+    EXPECT_TRUE(is_subcommand(prev, sub));
+    Item line{};
+    line.a = "sh";
+    line.ts = 1010000;
+    prev.a = "enable";
+    EXPECT_FALSE(is_subcommand(prev, line));  // a burst of real lines
+    sub.ts = 2000000;
+    EXPECT_FALSE(is_subcommand(prev, sub));  // a second later: a line of its own
+}

@@ -37,9 +37,7 @@ struct SessionFacts {
     Steps steps;
     std::vector<std::string_view> step_templates;  // command_template() of each step
     std::vector<bool> step_failed;                 // per step: its line had a command Cowrie did not know
-    // Left: a shell session closed by the attacker's side (exit or disconnect, not timeout or
-    // unknown). Exec channels close after their command by design: they never "leave".
-    bool left = false;
+    bool left = false;  // session_left(): a shell session the attacker closed right after its last step
 };
 
 struct AnalysisConfig {

@@ -65,6 +65,13 @@ inline constexpr std::int64_t kKeyOffer = 1;
 
 bool item_less(const Item& x, const Item& y);
 
+// Cowrie logs the inner command of `$( )`, `( )` or backticks as a command.input of its own,
+// a moment after the line that holds it. True when `cmd` (a Command item) is such an inner
+// command of `prev`, the Command item before it: logged within 50 ms, and its first word
+// follows a "(" or "`" in prev. Sub-commands are no lines the attacker sent: they make no
+// shell channel and no step.
+bool is_subcommand(const Item& prev, const Item& cmd);
+
 // A cowrie.session.file_download is a file write (a `> file` redirect or a stdin capture) when it
 // has no url, or a url without a scheme ("http://", "tftp://", ...) beside a destfile; otherwise
 // it is a download (wget, curl, tftp, ftpget).
@@ -308,6 +315,13 @@ struct Session {
 };
 
 Session finalize(SessionPartial&& p, const SessionOptions& opt);
+
+// Left after its last step: a shell session closed by the attacker's side (exit or disconnect,
+// not a timeout or no close) within kLeaveWithinSeconds of its last command. Exec channels
+// close by design; a longer silence before the close is a stall, not a reaction. Every
+// leave-type analysis, last_output.csv and the report use this one definition.
+inline constexpr double kLeaveWithinSeconds = 60;
+bool session_left(const Session& s);
 
 // Deterministic output order: start time, then sensor, then session id.
 bool session_less(const Session& a, const Session& b);

@@ -20,7 +20,19 @@ struct Probe {
     const char* what;
     std::vector<std::string_view> needles;  // substrings of the raw command line
     const char* recommendation;
+    bool random_applet = false;  // matches `busybox <a name no busybox has>` instead of needles
 };
+
+// `busybox WORD` (any path) where WORD is no real applet or command: Mirai's applet check.
+bool runs_random_applet(std::string_view line) {
+    for (std::size_t p = line.find("busybox "); p != std::string_view::npos; p = line.find("busybox ", p + 8)) {
+        std::string_view rest = line.substr(p + 8);
+        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+        const std::string_view word = rest.substr(0, rest.find_first_of(" ;|&)'\"\n"));
+        if (!word.empty() && !is_known_command(word)) return true;
+    }
+    return false;
+}
 
 const std::vector<Probe>& probes() {
     static const std::vector<Probe> p = {
@@ -41,9 +53,10 @@ const std::vector<Probe>& probes() {
         {"probe-echo-escape", "echo -e / echo -ne with \\x escapes", {"echo -e", "echo -ne", "echo -en"},
          "Check that Cowrie's echo prints escape sequences exactly as busybox/bash do (e.g. echo -ne '\\x45\\x4c\\x46' "
          "prints ELF); Hajime- and Mirai-like bots test this before sending a payload."},
-        {"probe-busybox", "busybox with a random applet name", {"busybox "},
+        {"probe-busybox", "busybox with a random applet name", {},
          "Check the answer to unknown busybox applets (Mirai expects '<APPLET>: applet not found') and that busybox "
-         "lists applets a real device would have."},
+         "lists applets a real device would have.",
+         true},
         {"probe-ssh-v", "ssh -V", {"ssh -V"},
          "Make [shell] ssh_version agree with the SSH banner [ssh] version: Cowrie's default prints OpenSSH_7.9p1 "
          "while announcing OpenSSH_9.2p1."},
@@ -76,15 +89,46 @@ struct ProbeStat {
 };
 
 // Root logins on one sensor: the default userdb accepts any root password but root and 123456.
+// Cowrie's default list is deterministic: any other root password always succeeds, so a sensor
+// that also rejects other root passwords, or accepts root/root, runs another policy. AuthRandom
+// (T-Pot's default) accepts after a few tries per client, so one password is both accepted
+// and rejected; a custom list rejects others consistently.
 struct RootPolicy {
     std::set<std::string, std::less<>> passwords;  // distinct accepted root passwords (capped)
+    std::set<std::string, std::less<>> rejected;   // distinct rejected root passwords (capped)
+    std::uint64_t accepted = 0;                    // accepted root logins
     std::uint64_t default_rejects = 0;             // root/root or root/123456 rejected
+    std::uint64_t excluded_accepted = 0;           // root/root or root/123456 accepted
+    std::uint64_t other_rejects = 0;               // any other root password rejected
     std::vector<std::string> examples;
     template <class Ar>
     void io(Ar& ar) {
-        ar(passwords, default_rejects, examples);
+        ar(passwords, rejected, accepted, default_rejects, excluded_accepted, other_rejects, examples);
     }
+    void merge(RootPolicy& o) {
+        for (auto& p : o.passwords)
+            if (passwords.size() < kMaxKeptPasswords) passwords.insert(p);
+        for (auto& p : o.rejected)
+            if (rejected.size() < kMaxKeptPasswords) rejected.insert(p);
+        accepted += o.accepted;
+        default_rejects += o.default_rejects;
+        excluded_accepted += o.excluded_accepted;
+        other_rejects += o.other_rejects;
+        for (auto& e : o.examples) cb::keep_smallest(examples, e, 5);
+    }
+    std::size_t both_ways() const {  // passwords accepted for one login and rejected for another
+        std::size_t n = 0;
+        for (const auto& p : passwords) n += rejected.count(p);
+        return n;
+    }
+    // The default list, give or take a few rejections Cowrie makes for /honeypot/i passwords.
+    bool is_default_list() const {
+        return passwords.size() >= 3 && excluded_accepted == 0 && other_rejects <= std::max<std::uint64_t>(2, accepted / 50);
+    }
+    static constexpr std::size_t kMaxKeptPasswords = 100000;
 };
+
+bool excluded_by_default(std::string_view password) { return password == "root" || password == "123456"; }
 
 constexpr std::size_t kMaxKept = 100000;
 
@@ -166,15 +210,16 @@ std::string leave_evidence(double left, double went_on) {
 }
 
 // Leaving is a reaction only against sessions of the same kind that went on: with fewer than
-// three, a step everybody ends with is a script's end. Then high: at least 10 left and the
-// lower bound of the leaving share is 0.3 or more; medium: at least 5 left and a lower bound
-// of 0.1; else `otherwise` (low or medium).
+// three, a step everybody ends with is a script's end. Then, with `any_step` the share of
+// shell sessions' steps that were the last before leaving: high, at least 10 left and the lower
+// bound of the leaving share is at least max(0.3, 2 x any_step); medium, at least 5 left and a
+// lower bound of at least 0.1 and above any_step; else `otherwise`.
 constexpr double kMinWentOn = 3;
-std::string leave_severity(double left, double went_on, const std::string& otherwise) {
+std::string leave_severity(double left, double went_on, const std::string& otherwise, double any_step) {
     const Interval ci = wilson(static_cast<std::uint64_t>(left), static_cast<std::uint64_t>(left + went_on));
     if (went_on < kMinWentOn) return otherwise;
-    if (left >= 10 && ci.low >= 0.3) return "high";
-    if (left >= 5 && ci.low >= 0.1) return "medium";
+    if (left >= 10 && ci.low >= std::max(0.3, 2 * any_step)) return "high";
+    if (left >= 5 && ci.low >= 0.1 && ci.low > any_step) return "medium";
     return otherwise;
 }
 
@@ -229,13 +274,7 @@ public:
         shell_steps_ += o.shell_steps_;
         shell_left_ += o.shell_left_;
         sensors_.merge(o.sensors_);
-        for (auto& [sensor, pol] : o.root_policy_) {
-            RootPolicy& mine = root_policy_[sensor];
-            for (auto& p : pol.passwords)
-                if (mine.passwords.size() < kMaxKept) mine.passwords.insert(p);
-            mine.default_rejects += pol.default_rejects;
-            for (auto& e : pol.examples) keep_smallest(mine.examples, e);
-        }
+        for (auto& [sensor, pol] : o.root_policy_) root_policy_[sensor].merge(pol);
         for (auto& u : o.users_ok_)
             if (users_ok_.size() < kMaxKept) users_ok_.insert(u);
         for (auto& e : o.old_banner_examples_) keep_smallest(old_banner_examples_, e);
@@ -302,14 +341,17 @@ private:
         for (const Item& it : s.items) {
             if (it.kind != ItemKind::Login || !it.c.empty()) continue;
             if (it.a == "root") {
-                if (it.flag || it.b == "root" || it.b == "123456") {
-                    auto pit = root_policy_.find(s.sensor);
-                    if (pit == root_policy_.end()) pit = root_policy_.emplace(std::string(s.sensor), RootPolicy{}).first;
-                    RootPolicy& pol = pit->second;
-                    if (it.flag && pol.passwords.size() < kMaxKept) insert_absent(pol.passwords, it.b);
-                    if (!it.flag) ++pol.default_rejects;
-                    if (it.flag && !root_ok) keep_smallest(pol.examples, f.id);
-                    root_ok = root_ok || it.flag;
+                RootPolicy& pol = policy_of(s.sensor);
+                const bool excluded = excluded_by_default(it.b);
+                if (it.flag) {
+                    ++pol.accepted;
+                    pol.excluded_accepted += excluded;
+                    if (pol.passwords.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.passwords, it.b);
+                    if (!root_ok) keep_smallest(pol.examples, f.id);
+                    root_ok = true;
+                } else {
+                    ++(excluded ? pol.default_rejects : pol.other_rejects);
+                    if (pol.rejected.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.rejected, it.b);
                 }
             }
             if (it.flag && (it.a == "phil" || it.a == "richard")) {
@@ -320,6 +362,12 @@ private:
         }
     }
 
+    RootPolicy& policy_of(std::string_view sensor) {
+        auto it = root_policy_.find(sensor);
+        if (it == root_policy_.end()) it = root_policy_.emplace(std::string(sensor), RootPolicy{}).first;
+        return it->second;
+    }
+
     // A probe "ran" when any command line matches (markers included: a busybox marker is a
     // probe too); leaving is judged on steps of shell sessions only. A bot sees the output of a
     // whole line before it reacts, so a step is the check only when the check leads it: its
@@ -327,6 +375,7 @@ private:
     // ends in `echo -e '\x..'` is the payload, not an echo check.
     static void add_probe(const SessionFacts& f, const Probe& probe, ProbeStat& st) {
         auto matches = [&](std::string_view line) {
+            if (probe.random_applet) return runs_random_applet(line);
             for (const std::string_view n : probe.needles)
                 if (line.find(n) != std::string_view::npos) return true;
             return false;
@@ -430,7 +479,7 @@ private:
             ++implement;
             const bool construct = kind == CommandKind::ShellConstruct;
             hints.push_back({(construct ? "shell-construct-" : "implement-") + name,
-                             leave_severity(g.left, g.went_on, g.sessions >= 20 ? "medium" : "low"),
+                             leave_severity(g.left, g.went_on, "low", step_hazard()),
                              construct ? "Support the shell construct " + name : "Implement the command " + name,
                              construct ? "Cowrie's shell reported '" + name +
                                              "' as an unknown command: its shell parser does not run this "
@@ -471,18 +520,20 @@ private:
                   c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
                   c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further"),
                   c_sens = col(*t, "stopped_by_sensor");
+        const double h = step_hazard();
         std::size_t n = 0;
         for (const auto& r : t->rows) {
             if (n >= 10) break;
             const double stopped = num_of(r[c_stop]), cont = num_of(r[c_cont]), low = num_of(r[c_low]),
                          rate = num_of(r[c_rate]), depth = num_of(r[c_depth]);
-            // Both sides must be real: a script's normal end (nearly all stop) is no fork.
-            if (stopped < 5 || low < 0.05 || cont < 3 || rate > 0.9) continue;
+            // Both sides must be real: a script's normal end (nearly all stop) is no fork. And
+            // leaving there must beat leaving after any step (the any-step rate).
+            if (stopped < 5 || low < 0.05 || low <= h || cont < 3 || rate > 0.9) continue;
             ++n;
             // One step in is not yet a script: many scripts share a first step. And the others must
             // really go on, not just end another way (a cleanup such as `rm .s`, then gone).
             const bool other_end = num_of(r[c_far]) < 5 && only_cleanup(text_of(r[c_next]));
-            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= 0.2 && !other_end;
+            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= std::max(0.2, 2 * h) && !other_end;
             const std::string cmd = text_of(r[c_cmd]);
             const std::string ex = examples_json(split_ids(text_of(r[c_ex])));
             hints.push_back({"fork-" + std::to_string(n), strong ? "high" : "medium",
@@ -520,7 +571,7 @@ private:
             const double went_on = num_of(r[c_with]) - num_of(r[c_last]);
             if (left < 5 || !(low > 2) || went_on < kMinWentOn) continue;
             ++n;
-            hints.push_back({"lift-" + std::to_string(n), leave_severity(left, went_on, "low") == "high" ? "medium" : "low",
+            hints.push_back({"lift-" + std::to_string(n), leave_severity(left, went_on, "low", step_hazard()) == "low" ? "low" : "medium",
                              "Attackers leave after: " + text_of(r[c_cmd]),
                              "This step is last in leaving shell sessions " + format_number(num_of(r[c_lift]), 1) +
                                  " times as often as chance predicts. Check what the honeypot prints for it "
@@ -553,7 +604,7 @@ private:
                 sev = "high";
             else if (st.left_right_after >= 5 && st.went_on >= kMinWentOn && ci.low > h)
                 sev = "medium";
-            else if (st.left_right_after > 0)
+            else if (st.left_right_after > 0 && left / (left + on) > h)
                 sev = "low";
             hints.push_back({probes()[p].id, sev, std::string("Attackers check ") + probes()[p].what,
                              probes()[p].recommendation,
@@ -568,41 +619,58 @@ private:
     }
 
     // Per sensor: sensors of one fleet can run different user databases.
+    static std::string policy_json(const std::string& sensor, const RootPolicy& pol) {
+        return "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
+               std::to_string(pol.passwords.size()) + ",\"root_logins_accepted\":" + std::to_string(pol.accepted) +
+               ",\"root_root_or_123456_rejected\":" + std::to_string(pol.default_rejects) +
+               ",\"root_root_or_123456_accepted\":" + std::to_string(pol.excluded_accepted) +
+               ",\"other_root_passwords_rejected\":" + std::to_string(pol.other_rejects) +
+               ",\"passwords_accepted_and_rejected\":" + std::to_string(pol.both_ways()) +
+               ",\"example_sessions\":" + examples_json(pol.examples) + "}";
+    }
+
+    // Per sensor: sensors of one fleet can run different user databases. The default list is
+    // a tell (any root password but two); a random or custom policy that lets many passwords in
+    // is only worth a note.
     void login_hints(std::vector<Hint>& hints) const {
-        std::string per_sensor;
-        std::vector<std::string> examples;
+        std::string defaults, permissive, others;
+        std::vector<std::string> default_examples, permissive_examples;
+        std::size_t n_default = 0;
         bool tell = false;
-        std::size_t flagged = 0;
         for (const auto& [sensor, pol] : root_policy_) {
-            if (pol.passwords.size() < 3) continue;
-            ++flagged;
-            tell = tell || pol.default_rejects > 0;
-            for (const auto& e : pol.examples) keep_smallest(examples, e);
-            if (!per_sensor.empty()) per_sensor += ',';
-            per_sensor += "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
-                          std::to_string(pol.passwords.size()) +
-                          ",\"root_root_or_123456_rejected\":" + std::to_string(pol.default_rejects) +
-                          ",\"example_sessions\":" + examples_json(pol.examples) + "}";
-        }
-        if (flagged > 0) {
-            std::string others;
-            for (const auto& [sensor, pol] : root_policy_) {
-                if (pol.passwords.size() >= 3) continue;
-                if (!others.empty()) others += ',';
-                others += "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
-                          std::to_string(pol.passwords.size()) + "}";
+            std::string& list = pol.is_default_list() ? defaults : pol.passwords.size() >= 3 ? permissive : others;
+            if (!list.empty()) list += ',';
+            list += policy_json(sensor, pol);
+            if (pol.is_default_list()) {
+                ++n_default;
+                tell = tell || pol.default_rejects > 0;
+                for (const auto& e : pol.examples) keep_smallest(default_examples, e);
+            } else if (pol.passwords.size() >= 3) {
+                for (const auto& e : pol.examples) keep_smallest(permissive_examples, e);
             }
+        }
+        if (n_default > 0) {
             hints.push_back({"default-userdb", tell ? "high" : "medium",
-                             flagged == root_policy_.size() ? "root logs in with almost any password"
-                                                            : "root logs in with almost any password on some sensors",
+                             n_default == root_policy_.size() ? "root logs in with almost any password"
+                                                              : "root logs in with almost any password on some sensors",
                              "Cowrie's default user database accepts root with any password except root and 123456 "
                              "(and v3's userdb.example accepts any user). Write etc/userdb.txt with a few plausible "
                              "credentials, or use AuthRandom ([honeypot] auth_class) so acceptance is not universal.",
-                             "A permissive policy collects more sessions; the tell is that many different passwords "
-                             "succeed for one user while root/root fails. Judged per sensor.",
-                             "{\"sensors\":[" + per_sensor + "],\"other_sensors\":[" + others +
+                             "The tell is that many different passwords succeed for root, none other is refused, and "
+                             "root/root fails. Judged per sensor; sensors with another policy are listed apart.",
+                             "{\"sensors\":[" + defaults + "],\"other_sensors\":[" + permissive +
+                                 (permissive.empty() || others.empty() ? "" : ",") + others +
                                  "],\"distinct_users_accepted\":" + std::to_string(users_ok_.size()) +
-                                 ",\"example_sessions\":" + examples_json(examples) + "}"});
+                                 ",\"example_sessions\":" + examples_json(default_examples) + "}"});
+        }
+        if (!permissive.empty()) {
+            hints.push_back({"permissive-logins", "low", "root logs in with many passwords, but not Cowrie's default list",
+                             "Many different root passwords succeed while others fail: a random policy (AuthRandom, "
+                             "T-Pot's default, accepts a client after a few tries; then a password is both accepted "
+                             "and rejected) or a custom list. Bots that retry a credential that worked, or that "
+                             "expect a first try to fail, can see it; keep the policy consistent per client.",
+                             "", "{\"sensors\":[" + permissive + "],\"example_sessions\":" +
+                                     examples_json(permissive_examples) + "}"});
         }
         if (default_user_logins_ > 0) {
             hints.push_back({"default-users", "medium", "Logins succeed for Cowrie's default users phil or richard",
@@ -614,7 +682,7 @@ private:
 
     void banner_and_sensor_hints(std::vector<Hint>& hints) const {
         if (old_banner_ > 0) {
-            hints.push_back({"old-default-banner", "medium",
+            hints.push_back({"old-default-banner", "low",
                              "Bots announce Cowrie's old default SSH banner as their own",
                              "Clients sent " + kOldBanner +
                                  ", Cowrie's default server banner from 2014 to 2025: it is on every detection list. "
