@@ -46,14 +46,16 @@ def ev(eventid, t, sid, **kw):
     return d
 
 
-def shell_session(sid, ip, t0, lines, end="disconnect"):
-    """A telnet shell session: connect, login, the lines one second apart, then a close."""
+def shell_session(sid, ip, t0, lines, wait=0):
+    """A telnet shell session: connect, login, the lines one second apart, then a close (after
+    `wait` more seconds of silence: 180 is Cowrie's idle timeout)."""
     out = [ev("cowrie.session.connect", t0, sid, src_ip=ip, src_port=40000, dst_port=23, protocol="telnet"),
            ev("cowrie.login.success", t0 + timedelta(seconds=1), sid, src_ip=ip, username="root", password="xc3511")]
     t = t0 + timedelta(seconds=2)
     for line in lines:
         out.append(ev("cowrie.command.input", t, sid, src_ip=ip, input=line))
         t += timedelta(seconds=1)
+    t += timedelta(seconds=wait)
     out.append(ev("cowrie.session.closed", t, sid, src_ip=ip, duration=(t - t0).total_seconds()))
     return out
 
@@ -209,3 +211,32 @@ def test_two_ways_to_end_is_not_high(cb_bin, tmp_path):
     fork = next(h for h in hints if h["id"].startswith("fork-") and "dd bs=" in h["title"])
     assert fork["evidence"]["stopped"] == 20 and fork["evidence"]["continued"] == 20, fork
     assert fork["evidence"]["went_further"] == 0 and fork["severity"] == "medium", fork
+
+
+def test_stall_after_a_step_is_named_not_as_leaving(cb_bin, tmp_path):
+    """A third of the sessions send the step and its marker, then wait until Cowrie's idle timeout
+    closes them: a stall ("wait in vain"), named with the marker they waited on; it is no leaving."""
+    rng = random.Random(11)
+    t0 = datetime(2026, 1, 17, 8, 0, tzinfo=timezone.utc)
+    steps = ["cat /proc/mounts", "cd /dev/shm", "cat /etc/issue", "uname -m", "ps x"]
+    events = []
+    for i in range(45):
+        m = marker(rng, 0)
+        stalls = i % 3 == 0
+        lines = ["enable", "system", "shell", "sh"] + script_lines(steps[:3] if stalls else steps, m, False)
+        if not stalls:
+            lines.append("rm -f .s; exit")
+        events += shell_session(f"st{i:010x}", f"198.51.100.{i + 1}", t0 + timedelta(seconds=300 * i), lines,
+                                wait=185 if stalls else 0)
+    logs = tmp_path / "logs"
+    shutil.copytree(cbtest.REPO / "examples" / "logs", logs)
+    events.sort(key=lambda e: e["timestamp"])
+    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
+    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
+    hints = json.loads((res.out / "hints.json").read_text())["hints"]
+    stall = next(h for h in hints if h["id"].startswith("stall-"))
+    assert stall["title"].endswith("cat /etc/issue") and stall["severity"] == "medium", stall
+    e = stall["evidence"]
+    assert e["stalled"] == 15 and e["continued"] == 30 and e["stalled_after"].startswith("/bin/busybox <RAND>:15"), e
+    assert all(x.split("/")[1].startswith("st") for x in e["example_sessions"])
+    assert not any(h["id"].startswith("fork-") and "cat /etc/issue" in h["title"] for h in hints)

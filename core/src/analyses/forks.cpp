@@ -28,9 +28,13 @@ struct Node {
     std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
     std::vector<std::string> examples;             // smallest ids of sessions that left here
     std::map<std::string, std::uint64_t> left_sensors;  // sessions that left here, by sensor
+    std::uint64_t stalled_here = 0;                     // went silent here (see add())
+    std::map<std::string, std::uint64_t> stalled_last;  // their last command line (template)
+    std::vector<std::string> stalled_examples;
     template <class Ar>
     void io(Ar& ar) {
-        ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples, left_sensors);
+        ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples, left_sensors,
+           stalled_here, stalled_last, stalled_examples);
     }
 };
 
@@ -71,6 +75,16 @@ public:
         } else {
             ++node->unknown_here;
         }
+        // Stalled: the client sent nothing more and waited (Cowrie's idle timeout, or its own
+        // close after more than kLeaveWithinSeconds): a bot waiting for an answer it expected.
+        // The last line (often a marker) is what it waited on.
+        const bool closed_late = (f.s->end_kind == EndKind::Exit || f.s->end_kind == EndKind::Disconnect) &&
+                                 f.s->secs_after_last_command > kLeaveWithinSeconds;
+        if (f.s->end_kind == EndKind::Timeout || closed_late) {
+            ++node->stalled_here;
+            ++node->stalled_last[std::string(f.templates.back())];
+            keep_smallest(node->stalled_examples, f.id);
+        }
     }
 
     void merge(Analysis&& other) override {
@@ -88,6 +102,9 @@ public:
             for (auto& [h, c] : n.sets) a.sets[h] += c;
             for (auto& e : n.examples) keep_smallest(a.examples, e);
             for (auto& [k, c] : n.left_sensors) a.left_sensors[k] += c;
+            a.stalled_here += n.stalled_here;
+            for (auto& [k, c] : n.stalled_last) a.stalled_last[k] += c;
+            for (auto& e : n.stalled_examples) keep_smallest(a.stalled_examples, e);
         }
     }
 
@@ -114,6 +131,10 @@ public:
             {"campaigns", ColumnType::Text, "campaigns of the sessions reaching it (id:sessions)"},
             {"example_sessions", ColumnType::Text, "sessions that stopped here (sensor/session)"},
             {"stopped_by_sensor", ColumnType::Text, "sensors of the sessions that stopped (sensor:sessions, top 5)"},
+            {"stalled", ColumnType::Integer,
+             "sessions that went silent after it: Cowrie's idle timeout, or a close after more than 60 s without input"},
+            {"stalled_after", ColumnType::Text, "the last command line they sent (template:sessions; often a marker)"},
+            {"stalled_examples", ColumnType::Text, "sessions that stalled here (sensor/session)"},
         };
         struct Row {
             const NodeKey* key;
@@ -125,7 +146,8 @@ public:
             if (n.depth == 0) continue;
             std::uint64_t continued = 0;
             for (const auto& [_, c] : n.next) continued += c;
-            if (n.reached < static_cast<std::uint64_t>(cfg.min_fork_sessions) || n.left_here == 0 || continued == 0)
+            if (n.reached < static_cast<std::uint64_t>(cfg.min_fork_sessions) || continued == 0 ||
+                (n.left_here == 0 && n.stalled_here == 0))
                 continue;
             rows.push_back({&k, &n, n.left_here, continued});
         }
@@ -168,7 +190,8 @@ public:
                               static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(went_further(*r.key, n)),
                               static_cast<std::int64_t>(n.timeout_here), rate,
                               ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples,
-                              top_counts(n.left_sensors, 5)});
+                              top_counts(n.left_sensors, 5), static_cast<std::int64_t>(n.stalled_here),
+                              top_counts(n.stalled_last, 3), join(n.stalled_examples, ";")});
             if (i < 20) {
                 std::string q;
                 append_json_string(q, n.step);

@@ -296,6 +296,7 @@ public:
         std::vector<Hint> hints;
         failed_command_hints(out, hints);
         fork_hints(out, hints);
+        stall_hints(out, hints);
         lift_hints(out, hints);
         probe_hints(hints);
         login_hints(hints);
@@ -551,6 +552,38 @@ private:
                                  ",\"campaigns\":" + q(text_of(r[c_camp])) +
                                  ",\"stopped_by_sensor\":" + q(text_of(r[c_sens])) + printed_evidence(out, cmd) +
                                  ",\"example_sessions\":" + ex + "}"});
+        }
+    }
+
+    // Steps after which sessions of one script wait in vain (idle timeout, or a late close) while
+    // others of it go on: the bot expected an answer it did not get, often to the marker it
+    // sent after the step. Never high: a slow network stalls too.
+    void stall_hints(const Findings& out, std::vector<Hint>& hints) const {
+        const Table* t = out.table("forks");
+        if (!t) return;
+        const int c_cmd = col(*t, "command"), c_prefix = col(*t, "prefix"), c_cont = col(*t, "continued"),
+                  c_st = col(*t, "stalled"), c_after = col(*t, "stalled_after"), c_ex = col(*t, "stalled_examples"),
+                  c_depth = col(*t, "depth"), c_reached = col(*t, "reached");
+        std::size_t n = 0;
+        for (const auto& r : t->rows) {
+            if (n >= 5) break;
+            const double stalled = num_of(r[c_st]), cont = num_of(r[c_cont]);
+            const Interval ci = wilson(static_cast<std::uint64_t>(stalled), static_cast<std::uint64_t>(stalled + cont));
+            if (stalled < 5 || cont < kMinWentOn || ci.low < 0.1) continue;
+            ++n;
+            hints.push_back({"stall-" + std::to_string(n), num_of(r[c_depth]) >= 2 ? "medium" : "low",
+                             "Bots wait in vain after: " + text_of(r[c_cmd]),
+                             "Sessions of the same script sent nothing more after this step and waited until they "
+                             "were closed, while others went on. The bot expected an answer it did not get: compare "
+                             "what Cowrie prints for the step and for the line sent after it (stalled_after, often "
+                             "a marker such as /bin/busybox NAME, whose answer must be 'NAME: applet not found') "
+                             "with a real system.",
+                             "A slow or broken connection stalls too.",
+                             "{\"prefix\":" + q(text_of(r[c_prefix])) + ",\"reached\":" + text_of(r[c_reached]) +
+                                 ",\"stalled\":" + text_of(r[c_st]) + ",\"continued\":" + text_of(r[c_cont]) +
+                                 ",\"stall_rate_low\":" + format_number(ci.low, 3) +
+                                 ",\"stalled_after\":" + q(text_of(r[c_after])) +
+                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
         }
     }
 
