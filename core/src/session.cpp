@@ -73,16 +73,18 @@ std::string_view persistence_kind(std::string_view path) {
     return {};
 }
 
-bool is_subcommand(const Item& prev, const Item& cmd) {
-    if (cmd.ts - prev.ts > 50000 || cmd.ts < prev.ts) return false;
+bool is_subcommand(const Item& line, Micros prev_ts, const Item& cmd) {
+    if (cmd.ts - prev_ts > 50000 || cmd.ts < prev_ts) return false;
     std::string_view first = cmd.a;
     while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
     first = first.substr(0, first.find_first_of(" \t;|&)"));
     if (first.empty()) return false;
-    for (std::size_t p = prev.a.find(first); p != std::string_view::npos; p = prev.a.find(first, p + 1)) {
+    const std::string_view l = line.a;
+    for (std::size_t p = l.find(first); p != std::string_view::npos; p = l.find(first, p + 1)) {
         std::size_t q = p;
-        while (q > 0 && prev.a[q - 1] == ' ') --q;
-        if (q > 0 && (prev.a[q - 1] == '(' || prev.a[q - 1] == '`')) return true;
+        while (q > 0 && (l[q - 1] == ' ' || l[q - 1] == '\'' || l[q - 1] == '"')) --q;
+        if (q > 0 && (l[q - 1] == '(' || l[q - 1] == '`')) return true;
+        if (q >= 2 && l.substr(q - 2, 2) == "-c") return true;
     }
     return false;
 }
@@ -223,12 +225,10 @@ std::string_view infer_protocol(const SessionPartial& p) {
 Channel command_channel(const Session& s) {
     if (s.protocol == "telnet" || s.term_width >= 0) return Channel::Shell;
     std::uint32_t ttylogs = 0, lines = 0;
-    const Item* prev = nullptr;
+    SentLines sent;
     for (const Item& it : s.items) {
         ttylogs += it.kind == ItemKind::TtyLog;
-        if (it.kind != ItemKind::Command) continue;
-        lines += !(prev && is_subcommand(*prev, it));
-        prev = &it;
+        if (it.kind == ItemKind::Command) lines += sent.is_line(it);
     }
     if (std::max(s.channels, ttylogs) >= 2 || lines < 2) return Channel::Exec;
     return Channel::Shell;

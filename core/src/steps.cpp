@@ -46,12 +46,10 @@ void segment_keys(const Session& s, TemplateCache& cache, std::vector<std::strin
     keys.clear();
     raws.clear();
     std::vector<Segment> segs;
-    const Item* prev = nullptr;
+    SentLines sent;
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Command) continue;
-        const bool sub = prev && is_subcommand(*prev, it);
-        prev = &it;
-        if (sub) continue;  // Cowrie's copy of a `$( )` part of the line before
+        if (!sent.is_line(it)) continue;  // Cowrie's copy of a `$( )` part of the line before
         split_segments(it.a, segs);
         for (const Segment& g : segs) {
             if (keys.size() >= kMaxSegments) return;
@@ -244,12 +242,10 @@ void session_steps(const Session& s, const MarkerSet& markers, TemplateCache& ca
     std::vector<Segment> segs;
     std::vector<bool> keep;
     std::size_t line = 0;
-    const Item* prev = nullptr;
+    SentLines sent;
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Command) continue;
-        const bool sub = prev && is_subcommand(*prev, it);
-        prev = &it;
-        if (sub) {  // part of the line before: no step of its own
+        if (!sent.is_line(it)) {  // part of the line before: no step of its own
             ++line;
             continue;
         }

@@ -132,7 +132,7 @@ def test_login_policy_is_per_sensor(runs, source):
                 p["ok"].add(l["password"])
                 p["ok_n"] += 1
                 p["excluded_ok"] += excluded
-            elif not excluded:
+            elif not excluded and "honeypot" not in (l["password"] or "").lower():
                 p["other_no"] += 1
     default = {k for k, p in pol.items()
                if len(p["ok"]) >= 3 and p["excluded_ok"] == 0 and p["other_no"] <= max(2, p["ok_n"] // 50)}

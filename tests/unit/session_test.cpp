@@ -275,12 +275,26 @@ TEST(Session, SubcommandsOfOneExecLineAreNoShell) {
     sub.a = "grep -c ^processor /proc/cpuinfo 2 > /dev/null";
     prev.ts = 1000000;
     sub.ts = 1000500;
-    EXPECT_TRUE(is_subcommand(prev, sub));
+    EXPECT_TRUE(is_subcommand(prev, prev.ts, sub));
+    Item second{};  // the second inner command, 1 ms after the first: still part of the line
+    second.a = "echo 0";
+    second.ts = 1001500;
+    EXPECT_FALSE(is_subcommand(prev, sub.ts, second));  // "echo" follows no "(" in the line
+    prev.a = "x=$(uname -m); y=$(nproc)";
+    second.a = "nproc";
+    sub.a = "uname -m";
+    EXPECT_TRUE(is_subcommand(prev, prev.ts, sub));
+    EXPECT_TRUE(is_subcommand(prev, sub.ts, second));
+    Item shc{};
+    shc.a = "./x86";
+    shc.ts = prev.ts + 2000;
+    prev.a = "bash -c './x86'";
+    EXPECT_TRUE(is_subcommand(prev, prev.ts, shc));
     Item line{};
     line.a = "sh";
     line.ts = 1010000;
     prev.a = "enable";
-    EXPECT_FALSE(is_subcommand(prev, line));  // a burst of real lines
+    EXPECT_FALSE(is_subcommand(prev, prev.ts, line));  // a burst of real lines
     sub.ts = 2000000;
-    EXPECT_FALSE(is_subcommand(prev, sub));  // a second later: a line of its own
+    EXPECT_FALSE(is_subcommand(prev, prev.ts, sub));  // a second later: a line of its own
 }

@@ -65,12 +65,28 @@ inline constexpr std::int64_t kKeyOffer = 1;
 
 bool item_less(const Item& x, const Item& y);
 
-// Cowrie logs the inner command of `$( )`, `( )` or backticks as a command.input of its own,
-// a moment after the line that holds it. True when `cmd` (a Command item) is such an inner
-// command of `prev`, the Command item before it: logged within 50 ms, and its first word
-// follows a "(" or "`" in prev. Sub-commands are no lines the attacker sent: they make no
-// shell channel and no step.
-bool is_subcommand(const Item& prev, const Item& cmd);
+// Cowrie logs the inner commands of `$( )`, `( )`, backticks and `sh -c '...'` as
+// command.input events of their own, a moment after the line that holds them. True when `cmd`
+// (a Command item) is such an inner command of `line`, the last line the attacker sent: logged
+// within 50 ms of `prev_ts` (the command item before it, the line or an earlier inner command),
+// and its first word follows a "(", a backtick or "-c " (quotes allowed) in line. Inner commands
+// are no lines the attacker sent: they make no shell channel and no step.
+bool is_subcommand(const Item& line, Micros prev_ts, const Item& cmd);
+
+// Walks a session's Command items in order and tells lines the attacker sent from inner commands.
+class SentLines {
+public:
+    bool is_line(const Item& cmd) {
+        const bool sub = line_ && is_subcommand(*line_, prev_ts_, cmd);
+        prev_ts_ = cmd.ts;
+        if (!sub) line_ = &cmd;
+        return !sub;
+    }
+
+private:
+    const Item* line_ = nullptr;
+    Micros prev_ts_ = 0;
+};
 
 // A cowrie.session.file_download is a file write (a `> file` redirect or a stdin capture) when it
 // has no url, or a url without a scheme ("http://", "tftp://", ...) beside a destfile; otherwise

@@ -28,13 +28,14 @@ struct Node {
     std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
     std::vector<std::string> examples;             // smallest ids of sessions that left here
     std::map<std::string, std::uint64_t> left_sensors;  // sessions that left here, by sensor
+    std::map<std::string, std::uint64_t> on_sensors;    // sessions that ran another step, by sensor
     std::uint64_t stalled_here = 0;                     // went silent here (see add())
     std::map<std::string, std::uint64_t> stalled_last;  // their last command line (template)
     std::vector<std::string> stalled_examples;
     template <class Ar>
     void io(Ar& ar) {
         ar(parent, step, depth, reached, left_here, timeout_here, unknown_here, next, sets, examples, left_sensors,
-           stalled_here, stalled_last, stalled_examples);
+           on_sensors, stalled_here, stalled_last, stalled_examples);
     }
 };
 
@@ -61,6 +62,7 @@ public:
         const std::size_t depth = std::min<std::size_t>(steps.size(), kDepthLimit);
         for (std::size_t i = 0; i < depth; ++i) {
             ++node->next[std::string(steps[i])];
+            if (i > 0) ++node->on_sensors[std::string(f.s->sensor)];
             const NodeKey child = child_key(key, steps[i]);
             node = &touch(child, key, steps[i], static_cast<std::uint32_t>(i + 1), set_hash);
             key = child;
@@ -102,6 +104,7 @@ public:
             for (auto& [h, c] : n.sets) a.sets[h] += c;
             for (auto& e : n.examples) keep_smallest(a.examples, e);
             for (auto& [k, c] : n.left_sensors) a.left_sensors[k] += c;
+            for (auto& [k, c] : n.on_sensors) a.on_sensors[k] += c;
             a.stalled_here += n.stalled_here;
             for (auto& [k, c] : n.stalled_last) a.stalled_last[k] += c;
             for (auto& e : n.stalled_examples) keep_smallest(a.stalled_examples, e);
@@ -131,6 +134,9 @@ public:
             {"campaigns", ColumnType::Text, "campaigns of the sessions reaching it (id:sessions)"},
             {"example_sessions", ColumnType::Text, "sessions that stopped here (sensor/session)"},
             {"stopped_by_sensor", ColumnType::Text, "sensors of the sessions that stopped (sensor:sessions, top 5)"},
+            {"continued_by_sensor", ColumnType::Text, "sensors of the sessions that went on (sensor:sessions, top 5)"},
+            {"stopped_where_others_went_on", ColumnType::Integer,
+             "sum over sensors of min(stopped, continued): a split within sensors, not between them"},
             {"stalled", ColumnType::Integer,
              "sessions that went silent after it: Cowrie's idle timeout, or a close after more than 60 s without input"},
             {"stalled_after", ColumnType::Text, "the last command line they sent (template:sessions; often a marker)"},
@@ -190,7 +196,8 @@ public:
                               static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(went_further(*r.key, n)),
                               static_cast<std::int64_t>(n.timeout_here), rate,
                               ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples,
-                              top_counts(n.left_sensors, 5), static_cast<std::int64_t>(n.stalled_here),
+                              top_counts(n.left_sensors, 5), top_counts(n.on_sensors, 5),
+                              static_cast<std::int64_t>(split_within_sensors(n)), static_cast<std::int64_t>(n.stalled_here),
                               top_counts(n.stalled_last, 3), join(n.stalled_examples, ";")});
             if (i < 20) {
                 std::string q;
@@ -210,6 +217,17 @@ public:
 
 private:
     static constexpr std::size_t kDepthLimit = 30;
+
+    // Sessions that stopped on sensors where others of the script went on: a fork between
+    // sensors (another Cowrie version or configuration) is no split of one script.
+    static std::uint64_t split_within_sensors(const Node& n) {
+        std::uint64_t sum = 0;
+        for (const auto& [sensor, stopped] : n.left_sensors) {
+            auto it = n.on_sensors.find(sensor);
+            if (it != n.on_sensors.end()) sum += std::min(stopped, it->second);
+        }
+        return sum;
+    }
 
     static NodeKey child_key(const NodeKey& key, std::string_view step) {
         return {stable_hash64(step, key.first), stable_hash64(step, key.second ^ 0x5bd1e995)};

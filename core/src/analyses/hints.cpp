@@ -1,6 +1,7 @@
 // hints.json: a catalogue of rules that turn evidence in the logs (and the sensor's cowrie.cfg,
 // when given) into concrete changes to the honeypot. Each hint carries its evidence.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -98,12 +99,13 @@ struct RootPolicy {
     std::set<std::string, std::less<>> rejected;   // distinct rejected root passwords (capped)
     std::uint64_t accepted = 0;                    // accepted root logins
     std::uint64_t default_rejects = 0;             // root/root or root/123456 rejected
+    std::uint64_t honeypot_rejects = 0;            // a /honeypot/i password rejected (the default list does)
     std::uint64_t excluded_accepted = 0;           // root/root or root/123456 accepted
     std::uint64_t other_rejects = 0;               // any other root password rejected
     std::vector<std::string> examples;
     template <class Ar>
     void io(Ar& ar) {
-        ar(passwords, rejected, accepted, default_rejects, excluded_accepted, other_rejects, examples);
+        ar(passwords, rejected, accepted, default_rejects, honeypot_rejects, excluded_accepted, other_rejects, examples);
     }
     void merge(RootPolicy& o) {
         for (auto& p : o.passwords)
@@ -112,6 +114,7 @@ struct RootPolicy {
             if (rejected.size() < kMaxKeptPasswords) rejected.insert(p);
         accepted += o.accepted;
         default_rejects += o.default_rejects;
+        honeypot_rejects += o.honeypot_rejects;
         excluded_accepted += o.excluded_accepted;
         other_rejects += o.other_rejects;
         for (auto& e : o.examples) cb::keep_smallest(examples, e, 5);
@@ -121,7 +124,7 @@ struct RootPolicy {
         for (const auto& p : passwords) n += rejected.count(p);
         return n;
     }
-    // The default list, give or take a few rejections Cowrie makes for /honeypot/i passwords.
+    // The default list: nothing refused but root, 123456 and /honeypot/i, give or take a little noise.
     bool is_default_list() const {
         return passwords.size() >= 3 && excluded_accepted == 0 && other_rejects <= std::max<std::uint64_t>(2, accepted / 50);
     }
@@ -129,6 +132,13 @@ struct RootPolicy {
 };
 
 bool excluded_by_default(std::string_view password) { return password == "root" || password == "123456"; }
+
+// Cowrie's default list also refuses passwords matching /honeypot/i.
+bool refused_by_default(std::string_view password) {
+    std::string lower(password);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return excluded_by_default(password) || lower.find("honeypot") != std::string::npos;
+}
 
 constexpr std::size_t kMaxKept = 100000;
 
@@ -350,8 +360,11 @@ private:
                     if (pol.passwords.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.passwords, it.b);
                     if (!root_ok) keep_smallest(pol.examples, f.id);
                     root_ok = true;
+                } else if (excluded || refused_by_default(it.b)) {
+                    ++(excluded ? pol.default_rejects : pol.honeypot_rejects);
+                    if (pol.rejected.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.rejected, it.b);
                 } else {
-                    ++(excluded ? pol.default_rejects : pol.other_rejects);
+                    ++pol.other_rejects;
                     if (pol.rejected.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.rejected, it.b);
                 }
             }
@@ -520,7 +533,8 @@ private:
                   c_low = col(*t, "stop_rate_low"), c_high = col(*t, "stop_rate_high"), c_ex = col(*t, "example_sessions"),
                   c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
                   c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further"),
-                  c_sens = col(*t, "stopped_by_sensor");
+                  c_sens = col(*t, "stopped_by_sensor"), c_on_sens = col(*t, "continued_by_sensor"),
+                  c_within = col(*t, "stopped_where_others_went_on");
         const double h = step_hazard();
         std::size_t n = 0;
         for (const auto& r : t->rows) {
@@ -535,10 +549,14 @@ private:
             // really go on, not just end another way (a cleanup such as `rm .s`, then gone).
             const bool other_end = num_of(r[c_far]) < 5 && only_cleanup(text_of(r[c_next]));
             const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= std::max(0.2, 2 * h) && !other_end;
+            // Stops on some sensors, goes on on others: another Cowrie version or configuration
+            // there (or the honeypot closing), not one script reacting.
+            const bool between_sensors = num_of(r[c_within]) < 5;
             const std::string cmd = text_of(r[c_cmd]);
             const std::string ex = examples_json(split_ids(text_of(r[c_ex])));
-            hints.push_back({"fork-" + std::to_string(n), strong ? "high" : "medium",
-                             "Scripts are cut short after: " + cmd,
+            hints.push_back({"fork-" + std::to_string(n), between_sensors ? "low" : strong ? "high" : "medium",
+                             between_sensors ? "Scripts end after this step on some sensors and go on on others: " + cmd
+                                             : "Scripts are cut short after: " + cmd,
                              "Sessions of the same script split here: some leave, the others go on. Look at what the "
                              "honeypot printed for this step (replay the example sessions' TTY logs, last_output.csv) "
                              "and compare with a real system; the step is a likely honeypot test.",
@@ -550,7 +568,9 @@ private:
                                  ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
                                  ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
                                  ",\"campaigns\":" + q(text_of(r[c_camp])) +
-                                 ",\"stopped_by_sensor\":" + q(text_of(r[c_sens])) + printed_evidence(out, cmd) +
+                                 ",\"stopped_by_sensor\":" + q(text_of(r[c_sens])) +
+                                 ",\"continued_by_sensor\":" + q(text_of(r[c_on_sens])) +
+                                 ",\"stopped_where_others_went_on\":" + text_of(r[c_within]) + printed_evidence(out, cmd) +
                                  ",\"example_sessions\":" + ex + "}"});
         }
     }
@@ -604,7 +624,8 @@ private:
             const double went_on = num_of(r[c_with]) - num_of(r[c_last]);
             if (left < 5 || !(low > 2) || went_on < kMinWentOn) continue;
             ++n;
-            hints.push_back({"lift-" + std::to_string(n), leave_severity(left, went_on, "low", step_hazard()) == "low" ? "low" : "medium",
+            // Lift compares with all sessions, never with the same script on the same sensor: low.
+            hints.push_back({"lift-" + std::to_string(n), "low",
                              "Attackers leave after: " + text_of(r[c_cmd]),
                              "This step is last in leaving shell sessions " + format_number(num_of(r[c_lift]), 1) +
                                  " times as often as chance predicts. Check what the honeypot prints for it "
@@ -656,6 +677,7 @@ private:
         return "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
                std::to_string(pol.passwords.size()) + ",\"root_logins_accepted\":" + std::to_string(pol.accepted) +
                ",\"root_root_or_123456_rejected\":" + std::to_string(pol.default_rejects) +
+               ",\"honeypot_passwords_rejected\":" + std::to_string(pol.honeypot_rejects) +
                ",\"root_root_or_123456_accepted\":" + std::to_string(pol.excluded_accepted) +
                ",\"other_root_passwords_rejected\":" + std::to_string(pol.other_rejects) +
                ",\"passwords_accepted_and_rejected\":" + std::to_string(pol.both_ways()) +
