@@ -105,6 +105,23 @@ def test_implement_only_real_commands(runs, source):
 
 
 @pytest.mark.parametrize("source", SOURCES)
+def test_failed_command_names_count_each_session_once(runs, source):
+    """A session that ran two variants of one command counts once for the name: the name's
+    sessions lie between the largest variant and the sum of its variants."""
+    res, sessions, hints = runs(source)
+    variants = {}
+    for r in table(res, "failed_commands"):
+        variants.setdefault(r["name"], []).append(int(r["sessions"]))
+    names = {r["name"]: int(r["sessions"]) for r in table(res, "failed_command_names")}
+    assert set(names) == set(variants)
+    for name, n in names.items():
+        assert max(variants[name]) <= n <= sum(variants[name]), (name, n, variants[name])
+    for h in hints:
+        if h["id"].startswith("implement-"):
+            assert h["evidence"]["sessions"] == names[h["id"][len("implement-"):]], h
+
+
+@pytest.mark.parametrize("source", SOURCES)
 def test_failed_command_rate_counts_leaving_next(runs, source):
     res, sessions, _ = runs(source)
     for r in table(res, "failed_commands"):

@@ -442,58 +442,29 @@ private:
     // Unknown commands grouped by what they are: real commands Cowrie lacks, shell constructs
     // its parser does not run, router CLI words, and lines that are no command at all.
     void failed_command_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("failed_commands");
+        const Table* t = out.table("failed_command_names");
         if (!t) return;
-        const int c_cmd = col(*t, "command"), c_s = col(*t, "sessions"), c_ips = col(*t, "src_ips"),
+        const int c_name = col(*t, "name"), c_s = col(*t, "sessions"), c_ips = col(*t, "src_ips"),
                   c_left = col(*t, "left_after"), c_on = col(*t, "went_on"), c_ex = col(*t, "example_sessions");
-        struct Group {
-            double sessions = 0, left = 0, went_on = 0, ips = 0;
-            std::string example_command;
-            std::vector<std::string> examples;
-        };
-        std::map<std::pair<CommandKind, std::string>, Group> groups;
-        for (const auto& r : t->rows) {
-            const std::string cmd = text_of(r[c_cmd]);
-            const std::string name = cmd.substr(0, cmd.find_first_of(" \t"));
+        // Names that are no command to implement, gathered into one info hint per kind.
+        std::map<CommandKind, std::pair<std::map<std::string, std::uint64_t>, std::vector<std::string>>> gathered;
+        std::size_t implement = 0;
+        for (const auto& r : t->rows) {  // most sessions first
+            const std::string name = text_of(r[c_name]);
             const CommandKind kind = classify_command(name);
             if (kind == CommandKind::Dropped) continue;
-            Group& g = groups[{kind, kind == CommandKind::Other || kind == CommandKind::DeviceCli ? std::string() : name}];
-            g.sessions += num_of(r[c_s]);
-            g.left += num_of(r[c_left]);
-            g.went_on += num_of(r[c_on]);
-            g.ips = std::max(g.ips, num_of(r[c_ips]));
-            if (g.example_command.empty()) g.example_command = cmd;
-            for (const auto& id : split_ids(text_of(r[c_ex]))) keep_smallest(g.examples, id);
-        }
-        std::vector<std::pair<std::pair<CommandKind, std::string>, Group>> v(groups.begin(), groups.end());
-        std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second.sessions > b.second.sessions; });
-        std::size_t implement = 0;
-        for (const auto& [key, g] : v) {
-            const auto& [kind, name] = key;
-            const std::string evidence = "{\"sessions\":" + format_number(g.sessions, 0) +
-                                         ",\"src_ips\":" + format_number(g.ips, 0) + leave_evidence(g.left, g.went_on) +
-                                         ",\"example_command\":" + q(g.example_command) +
-                                         ",\"example_sessions\":" + examples_json(g.examples) + "}";
-            if (kind == CommandKind::DeviceCli) {
-                hints.push_back({"device-cli", "info", "Bots type router and device CLI words",
-                                 "Words such as enable, system, shell or RouterOS paths (/ip) are tried on every "
-                                 "target; they fail on a real Linux host too. Nothing to implement unless the sensor "
-                                 "imitates a router.",
-                                 "", evidence});
+            if (kind == CommandKind::DeviceCli || kind == CommandKind::Other) {
+                auto& [counts, examples] = gathered[kind];
+                counts[name] = static_cast<std::uint64_t>(num_of(r[c_s]));
+                for (const auto& id : split_ids(text_of(r[c_ex]))) keep_smallest(examples, id);
                 continue;
             }
-            if (kind == CommandKind::Other) {
-                hints.push_back({"not-commands", "info", "Lines that are no command reached the shell",
-                                 "Prompt text, payload fragments and random probe names (one address, or a name no "
-                                 "system has) failed as commands. They are not worth implementing.",
-                                 "", evidence});
-                continue;
-            }
-            if (implement >= 10 || g.sessions < 3) continue;
+            const double sessions = num_of(r[c_s]), left = num_of(r[c_left]), on = num_of(r[c_on]);
+            if (implement >= 10 || sessions < 3) continue;
             ++implement;
             const bool construct = kind == CommandKind::ShellConstruct;
             hints.push_back({(construct ? "shell-construct-" : "implement-") + name,
-                             leave_severity(g.left, g.went_on, "low", step_hazard()),
+                             leave_severity(left, on, "low", step_hazard()),
                              construct ? "Support the shell construct " + name : "Implement the command " + name,
                              construct ? "Cowrie's shell reported '" + name +
                                              "' as an unknown command: its shell parser does not run this "
@@ -505,7 +476,24 @@ private:
                                              "(txtcmds_path, one file per command) or write a command plugin under "
                                              "src/cowrie/commands/; implement what attackers run, not more.",
                              "Severity comes from shell sessions that left right after it against those that went on.",
-                             evidence});
+                             "{\"sessions\":" + format_number(sessions, 0) + ",\"src_ips\":" +
+                                 format_number(num_of(r[c_ips]), 0) + leave_evidence(left, on) +
+                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
+        }
+        for (const auto& [kind, g] : gathered) {
+            const std::string evidence = "{\"sessions_by_name\":" + q(top_counts(g.first, 10)) +
+                                         ",\"example_sessions\":" + examples_json(g.second) + "}";
+            if (kind == CommandKind::DeviceCli)
+                hints.push_back({"device-cli", "info", "Bots type router and device CLI words",
+                                 "Words such as enable, system, shell or RouterOS paths (/ip) are tried on every "
+                                 "target; they fail on a real Linux host too. Nothing to implement unless the sensor "
+                                 "imitates a router.",
+                                 "", evidence});
+            else
+                hints.push_back({"not-commands", "info", "Lines that are no command reached the shell",
+                                 "Prompt text, payload fragments and random probe names (one address, or a name no "
+                                 "system has) failed as commands. They are not worth implementing.",
+                                 "", evidence});
         }
     }
 
