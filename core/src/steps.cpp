@@ -39,23 +39,27 @@ std::string_view unwrap(std::string_view s) {
     return s;
 }
 
-// Segment keys in order (closers and empty segments left out) with the raw text of each.
+// Segment keys in order (closers and empty segments left out) with the raw text of each, and
+// whether it starts a line that has more segments.
 void segment_keys(const Session& s, TemplateCache& cache, std::vector<std::string>& keys,
-                  std::vector<std::string_view>& raws) {
+                  std::vector<std::string_view>& raws, std::vector<bool>& leads) {
     constexpr std::size_t kMaxSegments = 400;  // long sessions: the start decides
     keys.clear();
     raws.clear();
+    leads.clear();
     std::vector<Segment> segs;
     SentLines sent;
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Command) continue;
         if (!sent.is_line(it)) continue;  // Cowrie's copy of a `$( )` part of the line before
         split_segments(it.a, segs);
-        for (const Segment& g : segs) {
+        for (std::size_t k = 0; k < segs.size(); ++k) {
+            const Segment& g = segs[k];
             if (keys.size() >= kMaxSegments) return;
             if (g.text.empty() || is_closer(g.text)) continue;
             keys.push_back(marker_key(g.text, cache));
             raws.push_back(unwrap(g.text));
+            leads.push_back(k == 0 && segs.size() > 1);
         }
     }
 }
@@ -164,7 +168,8 @@ MarkerSet MarkerSet::decode(std::string_view text) {
 void MarkerStats::add(const Session& s, TemplateCache& cache) {
     if (s.commands == 0) return;
     std::vector<std::string_view> raws;
-    segment_keys(s, cache, keys_, raws);
+    std::vector<bool> leads;
+    segment_keys(s, cache, keys_, raws, leads);
     std::unordered_map<std::string_view, std::uint32_t> count;
     for (auto r : raws) ++count[r];
     std::vector<std::string_view> seen;
@@ -176,6 +181,13 @@ void MarkerStats::add(const Session& s, TemplateCache& cache) {
         if (it == stats_.end()) it = stats_.emplace(std::string(key), Stat{}).first;
         Stat& st = it->second;
         ++st.sessions;
+        std::size_t runs = 0, leading = 0;
+        for (std::size_t k = i; k < keys_.size(); ++k)
+            if (keys_[k] == key) {
+                ++runs;
+                leading += leads[k];
+            }
+        st.leading += 2 * leading >= runs;
         // Went on: another step (a segment of another key) after its first run.
         bool went_on = false;
         for (std::size_t k = i + 1; k < keys_.size() && !went_on; ++k) went_on = keys_[k] != key;
@@ -191,13 +203,15 @@ void MarkerStats::merge(MarkerStats&& o) {
         st.sessions += v.sessions;
         st.went_on += v.went_on;
         st.repeated += v.repeated;
+        st.leading += v.leading;
     }
 }
 
 MarkerSet MarkerStats::finish() const {
     std::vector<std::pair<const std::string*, const Stat*>> found;
     for (const auto& [k, st] : stats_)
-        if (st.went_on >= kMinSessions && 2 * st.repeated > st.went_on) found.emplace_back(&k, &st);
+        if (st.went_on >= kMinSessions && 2 * st.repeated > st.went_on && 2 * st.leading <= st.sessions)
+            found.emplace_back(&k, &st);
     // The most used first, then by key: a bounded set (it travels in an environment variable on
     // Hadoop) that does not depend on the order of merges.
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
@@ -214,7 +228,8 @@ Table MarkerStats::table(const MarkerSet& set) const {
                  {"sessions", ColumnType::Integer, "sessions that run it"},
                  {"went_on", ColumnType::Integer, "sessions that ran another step after it"},
                  {"repeated", ColumnType::Integer, "of those, sessions that ran it again between other steps"},
-                 {"repeated_share", ColumnType::Real, "repeated / went_on"}};
+                 {"repeated_share", ColumnType::Real, "repeated / went_on"},
+                 {"leading", ColumnType::Integer, "sessions where at least half its runs start a longer line (a prefix such as cd ~: no marker)"}};
     std::vector<std::pair<const std::string*, const Stat*>> rows;
     for (const auto& [k, st] : stats_)
         if (st.repeated > 0) rows.emplace_back(&k, &st);
@@ -222,7 +237,8 @@ Table MarkerStats::table(const MarkerSet& set) const {
     for (const auto& [k, st] : rows)
         t.rows.push_back({*k, static_cast<std::int64_t>(set.contains(*k)), static_cast<std::int64_t>(st->sessions),
                           static_cast<std::int64_t>(st->went_on), static_cast<std::int64_t>(st->repeated),
-                          static_cast<double>(st->repeated) / static_cast<double>(std::max<std::uint64_t>(1, st->went_on))});
+                          static_cast<double>(st->repeated) / static_cast<double>(std::max<std::uint64_t>(1, st->went_on)),
+                          static_cast<std::int64_t>(st->leading)});
     return t;
 }
 

@@ -9,7 +9,8 @@
 // (MarkerStats, a mergeable aggregate like the analyses): a segment key is a marker when, in
 // most sessions that run it and go on past it, it is repeated between other steps. The keys
 // are command templates of the segments of a line, with an unknown busybox applet written
-// <APPLET> (random applet names differ in every session) and `(x || :)` unwrapped.
+// <RAND> (random applet names differ in every session) and `(x || :)` unwrapped. A segment that
+// mostly starts a longer line (`cd ~; ...` on every exec channel) is a prefix, not a marker.
 #pragma once
 
 #include <cstdint>
@@ -63,9 +64,10 @@ public:
         std::uint64_t sessions = 0;     // sessions that run it
         std::uint64_t went_on = 0;      // ... and run another step after its first run
         std::uint64_t repeated = 0;     // ... and run it again between other steps
+        std::uint64_t leading = 0;      // sessions where half its runs or more start a longer line (`cd ~; x`)
         template <class Ar>
         void io(Ar& ar) {
-            ar(sessions, went_on, repeated);
+            ar(sessions, went_on, repeated, leading);
         }
     };
     void add(const Session& s, TemplateCache& cache);
