@@ -115,3 +115,19 @@ TEST(Steps, AlternatingPairIsNoMarker) {
     auto sessions = cbtest::ingest(log, pool);
     EXPECT_TRUE(collect_markers(sessions, 1).finish().keys().empty());
 }
+
+// A prefix a bot puts before every line (`cd ~; ...`) repeats between steps too, but it starts
+// the lines it is in: no marker.
+TEST(Steps, LinePrefixIsNoMarker) {
+    std::string log;
+    for (int i = 0; i < 6; ++i)
+        log += session_log("c" + std::to_string(i), {"cd ~; chattr -ia .ssh; lockr -ia .ssh",
+                                                     "cd ~ && rm -rf .ssh && mkdir .ssh", "cd ~; uname -a"});
+    StringPool pool;
+    auto sessions = cbtest::ingest(log, pool);
+    const MarkerStats stats = collect_markers(sessions, 1);
+    EXPECT_TRUE(stats.finish().keys().empty());
+    const Table t = stats.table(stats.finish());
+    ASSERT_FALSE(t.rows.empty());
+    EXPECT_EQ(std::get<std::string>(t.rows[0][0]), "cd ~");
+}
