@@ -686,7 +686,8 @@ private:
             list += policy_json(sensor, pol);
             if (pol.is_default_list()) {
                 ++n_default;
-                tell = tell || pol.default_rejects > 0;
+                // The tell needs both sides: root/root refused, and enough other passwords let in.
+                tell = tell || (pol.default_rejects > 0 && pol.passwords.size() >= 10);
                 for (const auto& e : pol.examples) keep_smallest(default_examples, e);
             } else if (pol.passwords.size() >= 3) {
                 for (const auto& e : pol.examples) keep_smallest(permissive_examples, e);
