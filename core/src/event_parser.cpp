@@ -1,6 +1,8 @@
 #include "cb/event_parser.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,6 +25,26 @@ std::string_view reject_reason_name(Reject r) {
         case Reject::kCount: break;
     }
     return "unknown";
+}
+
+namespace {
+constexpr std::string_view kFieldNames[] = {
+    "other", "arch", "destfile", "dst_ip", "dst_port", "duplicate", "duration", "duration_ms", "eventid", "filename",
+    "fingerprint", "hassh", "height", "input", "late", "orig_ip", "orig_port", "outfile", "password", "protocol",
+    "sensor", "session", "shasum", "size", "src_ip", "src_port", "timestamp", "ttylog", "type", "url", "username",
+    "version", "width"};
+static_assert(std::size(kFieldNames) == static_cast<std::size_t>(Field::kCount));
+constexpr std::string_view kFieldErrorNames[] = {"null", "wrong_type", "coerced", "out_of_range", "too_long",
+                                                 "lone_surrogate"};
+static_assert(std::size(kFieldErrorNames) == static_cast<std::size_t>(FieldError::kCount));
+}  // namespace
+
+std::string_view field_name(Field f) { return kFieldNames[static_cast<std::size_t>(f)]; }
+std::string_view field_error_name(FieldError e) { return kFieldErrorNames[static_cast<std::size_t>(e)]; }
+Field field_from_key(std::string_view key) {
+    for (std::size_t i = 1; i < std::size(kFieldNames); ++i)
+        if (kFieldNames[i] == key) return static_cast<Field>(i);
+    return Field::Other;
 }
 
 namespace {
@@ -88,81 +110,192 @@ inline bool is(std::string_view k, const char (&lit)[N]) {
     return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
 
+// Reads one field's value into the event. A value the field cannot hold is noted (counted
+// once the line is an event) and leaves the field absent; only syntax errors are returned.
 class FieldReader {
 public:
-    explicit FieldReader(std::uint64_t* type_errors) : type_errors_(type_errors) {}
+    explicit FieldReader(EventParser* p) : p_(p) {}
 
-    simdjson::error_code str(od::value v, std::string_view* out) {
+    // Text. `cap`: identifiers longer than it are not used. `coerce`: a number becomes its text.
+    simdjson::error_code str(od::value v, std::string_view* out, Field f, std::size_t cap = SIZE_MAX,
+                             bool coerce = false) {
         // Strings are the common case: try them first; a wrong type consumes nothing.
         auto r = v.get_string();
         if (!r.error()) {
-            *out = r.value_unsafe();
+            const std::string_view s = r.value_unsafe();
+            if (s.size() > cap) [[unlikely]]
+                p_->note(f, FieldError::TooLong);
+            else
+                *out = s;
             return simdjson::SUCCESS;
         }
         if (r.error() != simdjson::INCORRECT_TYPE) return r.error();
         od::json_type t;
         if (auto e = v.type().get(t)) return e;
-        if (t != od::json_type::null) ++*type_errors_;
+        if (t == od::json_type::null) {
+            p_->note(f, FieldError::Null);
+        } else if (t == od::json_type::number && coerce) {
+            std::string_view raw = v.raw_json_token();
+            while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
+                raw.remove_suffix(1);
+            if (raw.size() > cap) {
+                p_->note(f, FieldError::TooLong);
+            } else {
+                *out = p_->keep(raw);
+                p_->note(f, FieldError::Coerced);
+            }
+        } else {
+            p_->note(f, FieldError::WrongType);
+        }
         return simdjson::SUCCESS;
     }
 
+    // A number (or numeric text, as 1.x logs have) in [lo, hi]; fractions are cut.
     template <typename Int>
-    simdjson::error_code integer(od::value v, Int* out) {
-        od::json_type t;
-        if (auto e = v.type().get(t)) return e;
-        if (t == od::json_type::number) {
-            double d;
-            if (auto e = v.get_double().get(d)) return e;
+    simdjson::error_code integer(od::value v, Int* out, Field f, double lo, double hi) {
+        double d;
+        if (!number(v, &d, f)) return err_;
+        if (std::isnan(d) || d < lo || d > hi)
+            p_->note(f, FieldError::OutOfRange);
+        else
             *out = static_cast<Int>(d);
-        } else if (t == od::json_type::string) {
-            std::string_view s;
-            if (auto e = v.get_string().get(s)) return e;
-            double d;
-            if (parse_double_text(s, &d))
-                *out = static_cast<Int>(d);
-            else
-                ++*type_errors_;
-        } else if (t != od::json_type::null) {
-            ++*type_errors_;
-        }
         return simdjson::SUCCESS;
     }
 
     // Seconds as a number or a numeric string → microseconds.
-    simdjson::error_code seconds(od::value v, std::int64_t* out_us) {
-        double d = -1;
-        od::json_type t;
-        if (auto e = v.type().get(t)) return e;
-        if (t == od::json_type::number) {
-            if (auto e = v.get_double().get(d)) return e;
-        } else if (t == od::json_type::string) {
-            std::string_view s;
-            if (auto e = v.get_string().get(s)) return e;
-            if (!parse_double_text(s, &d)) ++*type_errors_;
-        } else {
-            ++*type_errors_;
-        }
-        if (d >= 0) *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
+    simdjson::error_code seconds(od::value v, std::int64_t* out_us, Field f) {
+        double d;
+        if (!number(v, &d, f)) return err_;
+        if (std::isnan(d) || d < 0 || d > 1e12)
+            p_->note(f, FieldError::OutOfRange);
+        else
+            *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
         return simdjson::SUCCESS;
     }
 
-    simdjson::error_code boolean(od::value v, bool* out) {
+    simdjson::error_code boolean(od::value v, bool* out, Field f) {
         od::json_type t;
         if (auto e = v.type().get(t)) return e;
         if (t == od::json_type::boolean) return v.get_bool().get(*out);
         if (t == od::json_type::number) {
             double d;
-            if (auto e = v.get_double().get(d)) return e;
-            *out = d != 0;
-        } else if (t != od::json_type::null) {
-            ++*type_errors_;
+            if (v.get_double().get(d))
+                p_->note(f, FieldError::OutOfRange);
+            else
+                *out = d != 0;
+        } else {
+            p_->note(f, t == od::json_type::null ? FieldError::Null : FieldError::WrongType);
         }
         return simdjson::SUCCESS;
     }
 
 private:
-    std::uint64_t* type_errors_;
+    // True with *d set when the value is a usable number; false with err_ set on a syntax
+    // error, or err_ clear when the field is to be ignored (noted).
+    bool number(od::value v, double* d, Field f) {
+        err_ = simdjson::SUCCESS;
+        od::json_type t;
+        if (auto e = v.type().get(t)) {
+            err_ = e;
+            return false;
+        }
+        if (t == od::json_type::number) {
+            // A number simdjson cannot hold as a double (1e400) is a field error, not a bad line.
+            if (v.get_double().get(*d)) {
+                p_->note(f, FieldError::OutOfRange);
+                return false;
+            }
+            return true;
+        }
+        if (t == od::json_type::string) {
+            std::string_view s;
+            if (auto e = v.get_string().get(s)) {
+                err_ = e;
+                return false;
+            }
+            if (parse_double_text(s, d)) return true;
+        }
+        p_->note(f, t == od::json_type::null ? FieldError::Null : FieldError::WrongType);
+        return false;
+    }
+
+    EventParser* p_;
+    simdjson::error_code err_ = simdjson::SUCCESS;
 };
+
+// Rewrites every lone surrogate escape (\uD800-\uDFFF without its pair) inside the strings
+// of a JSON line as \uFFFD, noting the field whose value (or key) held it. Returns false
+// when there was none.
+bool repair_surrogates(std::string_view line, std::string* out, std::vector<EventParser::SurrogateHit>* hits) {
+    auto hex4 = [&](std::size_t i, unsigned* v) {
+        if (i + 4 > line.size()) return false;
+        unsigned x = 0;
+        for (std::size_t k = i; k < i + 4; ++k) {
+            const char c = line[k];
+            x <<= 4;
+            if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
+            else return false;
+        }
+        *v = x;
+        return true;
+    };
+    out->clear();
+    out->reserve(line.size());
+    bool any = false;
+    std::string_view last_key;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        const char c = line[i];
+        if (c != '"') {
+            out->push_back(c);
+            ++i;
+            continue;
+        }
+        // A string: copy it, fixing lone surrogates.
+        const std::size_t start = i + 1;
+        out->push_back('"');
+        ++i;
+        std::size_t fixed = 0;
+        while (i < line.size() && line[i] != '"') {
+            if (line[i] != '\\' || i + 1 >= line.size()) {
+                out->push_back(line[i++]);
+                continue;
+            }
+            unsigned u = 0;
+            if (line[i + 1] == 'u' && hex4(i + 2, &u) && u >= 0xD800 && u <= 0xDFFF) {
+                unsigned lo = 0;
+                if (u <= 0xDBFF && i + 7 < line.size() && line[i + 6] == '\\' && line[i + 7] == 'u' &&
+                    hex4(i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    out->append(line.data() + i, 12);  // a proper pair
+                    i += 12;
+                } else {
+                    out->append("\\ufffd");
+                    i += 6;
+                    ++fixed;
+                }
+                continue;
+            }
+            out->append(line.data() + i, 2);
+            i += 2;
+        }
+        const std::string_view text = line.substr(start, i - start);
+        if (i < line.size()) {
+            out->push_back('"');
+            ++i;
+        }
+        std::size_t j = i;
+        while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
+        const bool is_key = j < line.size() && line[j] == ':';
+        if (fixed) {
+            any = true;
+            hits->push_back({is_key ? Field::Other : field_from_key(last_key), fixed});
+        }
+        if (is_key) last_key = text;
+    }
+    return any;
+}
 
 Reject reject_from_error(simdjson::error_code e) {
     if (e == simdjson::DEPTH_ERROR) return Reject::TooDeep;
@@ -177,16 +310,60 @@ EventParser::EventParser(std::size_t max_line_bytes) : max_line_bytes_(max_line_
 
 Reject EventParser::parse(std::string_view line, std::size_t capacity, Event* ev) {
     if (line.size() > max_line_bytes_) return Reject::TooLarge;
+    kept_n_ = 0;
     Reject r = parse_padded(simdjson::padded_string_view(line.data(), line.size(), capacity), ev);
-    if (r == Reject::InvalidJson && !is_valid_utf8(line)) {
+    if (r == Reject::None) [[likely]] {
+        if (pending_n_) commit_pending();
+        return r;
+    }
+    if (r != Reject::InvalidJson) return classify_rejected(line, r);
+    // The slow paths: the line is kept after a lossless repair, or rejected.
+    std::string_view text = line;
+    bool utf8_fixed = false;
+    if (!is_valid_utf8(line)) {
         // Raw non-UTF-8 bytes inside strings: keep the event, escape the bytes as \xNN text.
         repaired_ = repair_utf8_json(line);
         repaired_padded_ = simdjson::padded_string(repaired_);
+        kept_n_ = 0;
         r = parse_padded(repaired_padded_, ev);
-        if (r == Reject::None) ++utf8_repairs_;
+        text = repaired_;
+        utf8_fixed = true;
     }
-    if (r != Reject::None) r = classify_rejected(line, r);
-    return r;
+    surrogate_hits_.clear();
+    if (r == Reject::InvalidJson && repair_surrogates(text, &surrogate_fixed_, &surrogate_hits_)) {
+        // Lone surrogate escapes (Python's json writes them for undecodable bytes): U+FFFD.
+        repaired_padded_ = simdjson::padded_string(surrogate_fixed_);
+        kept_n_ = 0;
+        r = parse_padded(repaired_padded_, ev);
+        if (r == Reject::None) {
+            ++surrogate_repairs_;
+            for (const auto& h : surrogate_hits_)
+                field_errors_[static_cast<std::size_t>(h.field)][static_cast<std::size_t>(FieldError::LoneSurrogate)] +=
+                    h.count;
+        }
+    }
+    if (r == Reject::None) {
+        if (utf8_fixed) ++utf8_repairs_;
+        commit_pending();
+        return r;
+    }
+    return classify_rejected(line, r);
+}
+
+void EventParser::commit_pending() {
+    for (std::size_t i = 0; i < pending_n_; ++i) {
+        const auto& p = pending_[i];
+        ++field_errors_[static_cast<std::size_t>(p.field)][static_cast<std::size_t>(p.error)];
+        type_errors_ += p.error == FieldError::WrongType;
+    }
+    pending_n_ = 0;
+}
+
+std::string_view EventParser::keep(std::string_view s) {
+    if (kept_n_ == kept_.size()) kept_.emplace_back();
+    std::string& k = kept_[kept_n_++];
+    k.assign(s);
+    return k;
 }
 
 namespace {
@@ -225,6 +402,7 @@ Reject EventParser::classify_rejected(std::string_view line, Reject r) {
 
 Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     *ev = Event{};
+    pending_n_ = 0;
     // On-Demand stops at the object's closing brace; anything after it makes the line invalid.
     if (view.empty() || view.back() != '}') return view.empty() || view.front() == '{' ? Reject::InvalidJson
                                                                                        : Reject::NotAnObject;
@@ -232,7 +410,8 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     if (auto e = parser_.iterate(view).get(doc)) return reject_from_error(e);
     od::object obj;
     if (auto e = doc.get_object().get(obj)) return reject_from_error(e);
-    FieldReader rd(&type_errors_);
+    FieldReader rd(this);
+    constexpr std::size_t kId = kMaxIdentifierBytes;
     std::string_view timestamp;
     bool have_ts = false;
     for (auto field_result : obj) {
@@ -256,69 +435,69 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
         if (key.empty()) continue;
         switch (key[0]) {
             case 'a':
-                if (is(key, "arch")) e = rd.str(v, &ev->arch);
+                if (is(key, "arch")) e = rd.str(v, &ev->arch, Field::Arch, kId);
                 break;
             case 'd':
-                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
-                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
-                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
+                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip, Field::DstIp, kId);
+                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port, Field::DstPort, 0, 65535);
+                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us, Field::Duration); }
                 else if (is(key, "duration_ms")) {
                     std::int64_t ms = -1;
-                    e = rd.integer(v, &ms);
+                    e = rd.integer(v, &ms, Field::DurationMs, 0, 1e15);
                     if (ms >= 0) ev->duration_us = ms * 1000;
-                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
-                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
+                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile, Field::Destfile);
+                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate, Field::Duplicate);
                 break;
             case 'e':
-                if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
+                if (is(key, "eventid")) e = rd.str(v, &ev->eventid, Field::EventId);
                 break;
             case 'f':
-                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
-                else if (is(key, "filename")) e = rd.str(v, &ev->filename);
+                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint, Field::Fingerprint, kId);
+                else if (is(key, "filename")) e = rd.str(v, &ev->filename, Field::Filename);
                 break;
             case 'h':
-                if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
-                else if (is(key, "height")) e = rd.integer(v, &ev->height);
+                if (is(key, "hassh")) e = rd.str(v, &ev->hassh, Field::Hassh, kId);
+                else if (is(key, "height")) e = rd.integer(v, &ev->height, Field::Height, 0, 2147483647.0);
                 break;
             case 'i':
-                if (is(key, "input")) e = rd.str(v, &ev->input);
+                if (is(key, "input")) e = rd.str(v, &ev->input, Field::Input, SIZE_MAX, true);
                 break;
             case 'l':
-                if (is(key, "late")) e = rd.boolean(v, &ev->late);
+                if (is(key, "late")) e = rd.boolean(v, &ev->late, Field::Late);
                 break;
             case 'o':
-                if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
-                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
-                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
+                if (is(key, "outfile")) e = rd.str(v, &ev->outfile, Field::Outfile);
+                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip, Field::OrigIp, kId);
+                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port, Field::OrigPort, 0, 65535);
                 break;
             case 'p':
-                if (is(key, "password")) e = rd.str(v, &ev->password);
-                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
+                if (is(key, "password")) e = rd.str(v, &ev->password, Field::Password, SIZE_MAX, true);
+                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol, Field::Protocol, kId);
                 break;
             case 's':
-                if (is(key, "session")) e = rd.str(v, &ev->session);
-                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
-                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
-                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
-                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
-                else if (is(key, "size")) e = rd.integer(v, &ev->size);
+                if (is(key, "session")) e = rd.str(v, &ev->session, Field::Session, kId, true);
+                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor, Field::Sensor, kId, true);
+                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip, Field::SrcIp, kId);
+                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port, Field::SrcPort, 0, 65535);
+                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum, Field::Shasum, kId);
+                else if (is(key, "size")) e = rd.integer(v, &ev->size, Field::Size, 0, 9e18);
                 break;
             case 't':
                 if (is(key, "timestamp")) {
-                    e = rd.str(v, &timestamp);
+                    e = rd.str(v, &timestamp, Field::Timestamp);
                     have_ts = true;
-                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
-                else if (is(key, "type")) e = rd.str(v, &ev->key_type);
+                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog, Field::Ttylog);
+                else if (is(key, "type")) e = rd.str(v, &ev->key_type, Field::Type, kId);
                 break;
             case 'u':
-                if (is(key, "username")) e = rd.str(v, &ev->username);
-                else if (is(key, "url")) e = rd.str(v, &ev->url);
+                if (is(key, "username")) e = rd.str(v, &ev->username, Field::Username, SIZE_MAX, true);
+                else if (is(key, "url")) e = rd.str(v, &ev->url, Field::Url);
                 break;
             case 'v':
-                if (is(key, "version")) e = rd.str(v, &ev->version);
+                if (is(key, "version")) e = rd.str(v, &ev->version, Field::Version, kId);
                 break;
             case 'w':
-                if (is(key, "width")) e = rd.integer(v, &ev->width);
+                if (is(key, "width")) e = rd.integer(v, &ev->width, Field::Width, 0, 2147483647.0);
                 break;
             default:
                 break;
