@@ -116,60 +116,51 @@ class FieldReader {
 public:
     explicit FieldReader(EventParser* p) : p_(p) {}
 
-    // Text. `cap`: identifiers longer than it are not used. `coerce`: a number becomes its text.
-    simdjson::error_code str(od::value v, std::string_view* out, Field f, std::size_t cap = SIZE_MAX,
-                             bool coerce = false) {
+    // Text. Cap: identifiers longer than it are not used. Coerce: a number becomes its text.
+    // Template parameters, so the common case (a string) costs what it did before field errors.
+    template <Field F, std::size_t Cap = SIZE_MAX, bool Coerce = false>
+    simdjson::error_code str(od::value v, std::string_view* out) {
         // Strings are the common case: try them first; a wrong type consumes nothing.
         auto r = v.get_string();
-        if (!r.error()) {
+        if (!r.error()) [[likely]] {
             const std::string_view s = r.value_unsafe();
-            if (s.size() > cap) [[unlikely]]
-                p_->note(f, FieldError::TooLong);
-            else
-                *out = s;
+            if constexpr (Cap != SIZE_MAX) {
+                if (s.size() > Cap) [[unlikely]] {
+                    p_->note(F, FieldError::TooLong);
+                    return simdjson::SUCCESS;
+                }
+            }
+            *out = s;
             return simdjson::SUCCESS;
         }
-        if (r.error() != simdjson::INCORRECT_TYPE) return r.error();
-        od::json_type t;
-        if (auto e = v.type().get(t)) return e;
-        if (t == od::json_type::null) {
-            p_->note(f, FieldError::Null);
-        } else if (t == od::json_type::number && coerce) {
-            std::string_view raw = v.raw_json_token();
-            while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
-                raw.remove_suffix(1);
-            if (raw.size() > cap) {
-                p_->note(f, FieldError::TooLong);
-            } else {
-                *out = p_->keep(raw);
-                p_->note(f, FieldError::Coerced);
-            }
-        } else {
-            p_->note(f, FieldError::WrongType);
-        }
-        return simdjson::SUCCESS;
+        return str_other(v, out, F, Cap, Coerce, r.error());
     }
 
     // A number (or numeric text, as 1.x logs have) in [lo, hi]; fractions are cut.
     template <typename Int>
     simdjson::error_code integer(od::value v, Int* out, Field f, double lo, double hi) {
+        // Numbers are the common case; a failed get_double consumes nothing.
         double d;
-        if (!number(v, &d, f)) return err_;
-        if (std::isnan(d) || d < lo || d > hi)
-            p_->note(f, FieldError::OutOfRange);
-        else
+        if (v.get_double().get(d)) [[unlikely]] {
+            if (!number(v, &d, f)) return err_;
+        }
+        if (d >= lo && d <= hi) [[likely]]  // false for NaN
             *out = static_cast<Int>(d);
+        else
+            p_->note(f, FieldError::OutOfRange);
         return simdjson::SUCCESS;
     }
 
     // Seconds as a number or a numeric string → microseconds.
     simdjson::error_code seconds(od::value v, std::int64_t* out_us, Field f) {
         double d;
-        if (!number(v, &d, f)) return err_;
-        if (std::isnan(d) || d < 0 || d > 1e12)
-            p_->note(f, FieldError::OutOfRange);
-        else
+        if (v.get_double().get(d)) {
+            if (!number(v, &d, f)) return err_;
+        }
+        if (d >= 0 && d <= 1e12)  // false for NaN
             *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
+        else
+            p_->note(f, FieldError::OutOfRange);
         return simdjson::SUCCESS;
     }
 
@@ -190,9 +181,33 @@ public:
     }
 
 private:
+    // Anything but a string where text is read.
+    [[gnu::noinline]] simdjson::error_code str_other(od::value v, std::string_view* out, Field f, std::size_t cap,
+                                                     bool coerce, simdjson::error_code err) {
+        if (err != simdjson::INCORRECT_TYPE) return err;
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        if (t == od::json_type::null) {
+            p_->note(f, FieldError::Null);
+        } else if (t == od::json_type::number && coerce) {
+            std::string_view raw = v.raw_json_token();
+            while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
+                raw.remove_suffix(1);
+            if (raw.size() > cap) {
+                p_->note(f, FieldError::TooLong);
+            } else {
+                *out = p_->keep(raw);
+                p_->note(f, FieldError::Coerced);
+            }
+        } else {
+            p_->note(f, FieldError::WrongType);
+        }
+        return simdjson::SUCCESS;
+    }
+
     // True with *d set when the value is a usable number; false with err_ set on a syntax
     // error, or err_ clear when the field is to be ignored (noted).
-    bool number(od::value v, double* d, Field f) {
+    [[gnu::noinline]] bool number(od::value v, double* d, Field f) {
         err_ = simdjson::SUCCESS;
         od::json_type t;
         if (auto e = v.type().get(t)) {
@@ -435,66 +450,66 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
         if (key.empty()) continue;
         switch (key[0]) {
             case 'a':
-                if (is(key, "arch")) e = rd.str(v, &ev->arch, Field::Arch, kId);
+                if (is(key, "arch")) e = rd.str<Field::Arch, kId>(v, &ev->arch);
                 break;
             case 'd':
-                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip, Field::DstIp, kId);
+                if (is(key, "dst_ip")) e = rd.str<Field::DstIp, kId>(v, &ev->dst_ip);
                 else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port, Field::DstPort, 0, 65535);
                 else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us, Field::Duration); }
                 else if (is(key, "duration_ms")) {
                     std::int64_t ms = -1;
                     e = rd.integer(v, &ms, Field::DurationMs, 0, 1e15);
                     if (ms >= 0) ev->duration_us = ms * 1000;
-                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile, Field::Destfile);
+                } else if (is(key, "destfile")) e = rd.str<Field::Destfile>(v, &ev->destfile);
                 else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate, Field::Duplicate);
                 break;
             case 'e':
-                if (is(key, "eventid")) e = rd.str(v, &ev->eventid, Field::EventId);
+                if (is(key, "eventid")) e = rd.str<Field::EventId>(v, &ev->eventid);
                 break;
             case 'f':
-                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint, Field::Fingerprint, kId);
-                else if (is(key, "filename")) e = rd.str(v, &ev->filename, Field::Filename);
+                if (is(key, "fingerprint")) e = rd.str<Field::Fingerprint, kId>(v, &ev->fingerprint);
+                else if (is(key, "filename")) e = rd.str<Field::Filename>(v, &ev->filename);
                 break;
             case 'h':
-                if (is(key, "hassh")) e = rd.str(v, &ev->hassh, Field::Hassh, kId);
+                if (is(key, "hassh")) e = rd.str<Field::Hassh, kId>(v, &ev->hassh);
                 else if (is(key, "height")) e = rd.integer(v, &ev->height, Field::Height, 0, 2147483647.0);
                 break;
             case 'i':
-                if (is(key, "input")) e = rd.str(v, &ev->input, Field::Input, SIZE_MAX, true);
+                if (is(key, "input")) e = rd.str<Field::Input, SIZE_MAX, true>(v, &ev->input);
                 break;
             case 'l':
                 if (is(key, "late")) e = rd.boolean(v, &ev->late, Field::Late);
                 break;
             case 'o':
-                if (is(key, "outfile")) e = rd.str(v, &ev->outfile, Field::Outfile);
-                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip, Field::OrigIp, kId);
+                if (is(key, "outfile")) e = rd.str<Field::Outfile>(v, &ev->outfile);
+                else if (is(key, "orig_ip")) e = rd.str<Field::OrigIp, kId>(v, &ev->orig_ip);
                 else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port, Field::OrigPort, 0, 65535);
                 break;
             case 'p':
-                if (is(key, "password")) e = rd.str(v, &ev->password, Field::Password, SIZE_MAX, true);
-                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol, Field::Protocol, kId);
+                if (is(key, "password")) e = rd.str<Field::Password, SIZE_MAX, true>(v, &ev->password);
+                else if (is(key, "protocol")) e = rd.str<Field::Protocol, kId>(v, &ev->protocol);
                 break;
             case 's':
-                if (is(key, "session")) e = rd.str(v, &ev->session, Field::Session, kId, true);
-                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor, Field::Sensor, kId, true);
-                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip, Field::SrcIp, kId);
+                if (is(key, "session")) e = rd.str<Field::Session, kId, true>(v, &ev->session);
+                else if (is(key, "sensor")) e = rd.str<Field::Sensor, kId, true>(v, &ev->sensor);
+                else if (is(key, "src_ip")) e = rd.str<Field::SrcIp, kId>(v, &ev->src_ip);
                 else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port, Field::SrcPort, 0, 65535);
-                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum, Field::Shasum, kId);
+                else if (is(key, "shasum")) e = rd.str<Field::Shasum, kId>(v, &ev->shasum);
                 else if (is(key, "size")) e = rd.integer(v, &ev->size, Field::Size, 0, 9e18);
                 break;
             case 't':
                 if (is(key, "timestamp")) {
-                    e = rd.str(v, &timestamp, Field::Timestamp);
+                    e = rd.str<Field::Timestamp>(v, &timestamp);
                     have_ts = true;
-                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog, Field::Ttylog);
-                else if (is(key, "type")) e = rd.str(v, &ev->key_type, Field::Type, kId);
+                } else if (is(key, "ttylog")) e = rd.str<Field::Ttylog>(v, &ev->ttylog);
+                else if (is(key, "type")) e = rd.str<Field::Type, kId>(v, &ev->key_type);
                 break;
             case 'u':
-                if (is(key, "username")) e = rd.str(v, &ev->username, Field::Username, SIZE_MAX, true);
-                else if (is(key, "url")) e = rd.str(v, &ev->url, Field::Url);
+                if (is(key, "username")) e = rd.str<Field::Username, SIZE_MAX, true>(v, &ev->username);
+                else if (is(key, "url")) e = rd.str<Field::Url>(v, &ev->url);
                 break;
             case 'v':
-                if (is(key, "version")) e = rd.str(v, &ev->version, Field::Version, kId);
+                if (is(key, "version")) e = rd.str<Field::Version, kId>(v, &ev->version);
                 break;
             case 'w':
                 if (is(key, "width")) e = rd.integer(v, &ev->width, Field::Width, 0, 2147483647.0);
