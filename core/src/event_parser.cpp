@@ -1,8 +1,10 @@
 #include "cb/event_parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <cstdlib>
 #include <cstring>
 
@@ -110,90 +112,155 @@ inline bool is(std::string_view k, const char (&lit)[N]) {
     return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
 
+// Which field of the event a destination is (slow paths only: errors are noted by the
+// address the value was meant for, so the common path passes no field id).
+Field field_of(const Event& ev, const void* p) {
+    struct At {
+        const void* at;
+        Field f;
+    };
+    const At table[] = {
+        {&ev.arch, Field::Arch}, {&ev.destfile, Field::Destfile}, {&ev.dst_ip, Field::DstIp},
+        {&ev.dst_port, Field::DstPort}, {&ev.duplicate, Field::Duplicate}, {&ev.duration_us, Field::Duration},
+        {&ev.eventid, Field::EventId}, {&ev.filename, Field::Filename}, {&ev.fingerprint, Field::Fingerprint},
+        {&ev.hassh, Field::Hassh}, {&ev.height, Field::Height}, {&ev.input, Field::Input}, {&ev.late, Field::Late},
+        {&ev.orig_ip, Field::OrigIp}, {&ev.orig_port, Field::OrigPort}, {&ev.outfile, Field::Outfile},
+        {&ev.password, Field::Password}, {&ev.protocol, Field::Protocol}, {&ev.sensor, Field::Sensor},
+        {&ev.session, Field::Session}, {&ev.shasum, Field::Shasum}, {&ev.size, Field::Size},
+        {&ev.src_ip, Field::SrcIp}, {&ev.src_port, Field::SrcPort}, {&ev.ttylog, Field::Ttylog},
+        {&ev.key_type, Field::Type}, {&ev.url, Field::Url}, {&ev.username, Field::Username},
+        {&ev.version, Field::Version}, {&ev.width, Field::Width},
+    };
+    for (const auto& t : table)
+        if (t.at == p) return t.f;
+    return Field::Other;
+}
+
+// Text fields where a number is safely taken as its JSON text.
+bool coercible(Field f) {
+    return f == Field::Sensor || f == Field::Session || f == Field::Username || f == Field::Password ||
+           f == Field::Input;
+}
+
+// Identifiers: text fields whose values are names, addresses or hashes, never free text.
+bool is_identifier(Field f) {
+    switch (f) {
+        case Field::Sensor: case Field::Session: case Field::SrcIp: case Field::DstIp: case Field::OrigIp:
+        case Field::Protocol: case Field::Hassh: case Field::Shasum: case Field::Version: case Field::Arch:
+        case Field::Fingerprint: case Field::Type:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // Reads one field's value into the event. A value the field cannot hold is noted (counted
 // once the line is an event) and leaves the field absent; only syntax errors are returned.
+// The common cases (a string under 4 KiB, a number in 0..65535) cost one compare more than
+// before field errors were counted: the reader is one pointer, as it was, and the field is
+// found from the destination's address only on the slow paths.
 class FieldReader {
 public:
     explicit FieldReader(EventParser* p) : p_(p) {}
 
-    // Text. Cap: identifiers longer than it are not used. Coerce: a number becomes its text.
-    // Template parameters, so the common case (a string) costs what it did before field errors.
-    template <Field F, std::size_t Cap = SIZE_MAX, bool Coerce = false>
+    // No od::value is ever passed to a function that is not inlined: simdjson's value then
+    // stays in registers (as a scalarized argument), which is most of the cost of a field.
     simdjson::error_code str(od::value v, std::string_view* out) {
         // Strings are the common case: try them first; a wrong type consumes nothing.
+        // Over-long identifiers are dropped after the line (drop_long_identifiers), which
+        // only lines over kMaxIdentifierBytes need.
         auto r = v.get_string();
         if (!r.error()) [[likely]] {
-            const std::string_view s = r.value_unsafe();
-            if constexpr (Cap != SIZE_MAX) {
-                if (s.size() > Cap) [[unlikely]] {
-                    p_->note(F, FieldError::TooLong);
-                    return simdjson::SUCCESS;
-                }
-            }
-            *out = s;
+            *out = r.value_unsafe();
             return simdjson::SUCCESS;
         }
-        return str_other(v, out, F, Cap, Coerce, r.error());
+        if (r.error() != simdjson::INCORRECT_TYPE) return r.error();
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        not_text(out, t, t == od::json_type::number ? v.raw_json_token() : std::string_view());
+        return simdjson::SUCCESS;
     }
 
-    // A number (or numeric text, as 1.x logs have) in [lo, hi]; fractions are cut.
+    // A number (or numeric text, as 1.x logs have), not negative; fractions are cut.
     template <typename Int>
-    simdjson::error_code integer(od::value v, Int* out, Field f, double lo, double hi) {
-        // Numbers are the common case; a failed get_double consumes nothing.
+    simdjson::error_code integer(od::value v, Int* out) {
         double d;
-        if (v.get_double().get(d)) [[unlikely]] {
-            if (!number(v, &d, f)) return err_;
+        if (v.get_double().get(d)) [[unlikely]] {  // a failed get_double consumes nothing
+            od::json_type t;
+            if (auto e = v.type().get(t)) return e;
+            std::string_view text;
+            if (t == od::json_type::string)
+                if (auto e = v.get_string().get(text)) return e;
+            if (!numeric_text(t, text, &d, out)) return simdjson::SUCCESS;
         }
-        if (d >= lo && d <= hi) [[likely]]  // false for NaN
+        if (d >= 0 && d <= 65535) [[likely]]  // false for NaN
             *out = static_cast<Int>(d);
         else
-            p_->note(f, FieldError::OutOfRange);
+            big_int(d, out);
         return simdjson::SUCCESS;
     }
 
     // Seconds as a number or a numeric string → microseconds.
-    simdjson::error_code seconds(od::value v, std::int64_t* out_us, Field f) {
+    simdjson::error_code seconds(od::value v, std::int64_t* out_us) {
         double d;
-        if (v.get_double().get(d)) {
-            if (!number(v, &d, f)) return err_;
+        if (v.get_double().get(d)) [[unlikely]] {  // a failed get_double consumes nothing
+            od::json_type t;
+            if (auto e = v.type().get(t)) return e;
+            std::string_view text;
+            if (t == od::json_type::string)
+                if (auto e = v.get_string().get(text)) return e;
+            if (!numeric_text(t, text, &d, out_us)) return simdjson::SUCCESS;
         }
         if (d >= 0 && d <= 1e12)  // false for NaN
             *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
         else
-            p_->note(f, FieldError::OutOfRange);
+            note(out_us, FieldError::OutOfRange);
         return simdjson::SUCCESS;
     }
 
-    simdjson::error_code boolean(od::value v, bool* out, Field f) {
+    simdjson::error_code boolean(od::value v, bool* out) {
         od::json_type t;
         if (auto e = v.type().get(t)) return e;
         if (t == od::json_type::boolean) return v.get_bool().get(*out);
         if (t == od::json_type::number) {
             double d;
             if (v.get_double().get(d))
-                p_->note(f, FieldError::OutOfRange);
+                note(out, FieldError::OutOfRange);
             else
                 *out = d != 0;
         } else {
-            p_->note(f, t == od::json_type::null ? FieldError::Null : FieldError::WrongType);
+            note(out, t == od::json_type::null ? FieldError::Null : FieldError::WrongType);
         }
         return simdjson::SUCCESS;
     }
 
+    [[gnu::noinline]] void note(const void* out, FieldError e) { p_->note(p_->field_at(out), e); }
+
 private:
-    // Anything but a string where text is read.
-    [[gnu::noinline]] simdjson::error_code str_other(od::value v, std::string_view* out, Field f, std::size_t cap,
-                                                     bool coerce, simdjson::error_code err) {
-        if (err != simdjson::INCORRECT_TYPE) return err;
-        od::json_type t;
-        if (auto e = v.type().get(t)) return e;
+    // A value that is not a double where a number is read: numeric text is one (1.x logs).
+    // True with *d set; otherwise the field error is noted.
+    [[gnu::noinline]] bool numeric_text(od::json_type t, std::string_view text, double* d, const void* out) {
+        if (t == od::json_type::string) {
+            if (parse_double_text(text, d)) return true;
+            note(out, FieldError::WrongType);
+        } else {
+            // A number simdjson cannot hold as a double (1e400) is a field error, not a bad line.
+            note(out, t == od::json_type::null     ? FieldError::Null
+                      : t == od::json_type::number ? FieldError::OutOfRange
+                                                   : FieldError::WrongType);
+        }
+        return false;
+    }
+
+    // Anything but a string where text is read; `raw`: a number's JSON text.
+    [[gnu::noinline]] void not_text(std::string_view* out, od::json_type t, std::string_view raw) {
+        const Field f = p_->field_at(out);
         if (t == od::json_type::null) {
             p_->note(f, FieldError::Null);
-        } else if (t == od::json_type::number && coerce) {
-            std::string_view raw = v.raw_json_token();
+        } else if (t == od::json_type::number && coercible(f)) {
             while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
                 raw.remove_suffix(1);
-            if (raw.size() > cap) {
+            if (raw.size() > kMaxIdentifierBytes && is_identifier(f)) {
                 p_->note(f, FieldError::TooLong);
             } else {
                 *out = p_->keep(raw);
@@ -202,41 +269,34 @@ private:
         } else {
             p_->note(f, FieldError::WrongType);
         }
-        return simdjson::SUCCESS;
     }
 
-    // True with *d set when the value is a usable number; false with err_ set on a syntax
-    // error, or err_ clear when the field is to be ignored (noted).
-    [[gnu::noinline]] bool number(od::value v, double* d, Field f) {
-        err_ = simdjson::SUCCESS;
-        od::json_type t;
-        if (auto e = v.type().get(t)) {
-            err_ = e;
-            return false;
-        }
-        if (t == od::json_type::number) {
-            // A number simdjson cannot hold as a double (1e400) is a field error, not a bad line.
-            if (v.get_double().get(*d)) {
-                p_->note(f, FieldError::OutOfRange);
-                return false;
-            }
-            return true;
-        }
-        if (t == od::json_type::string) {
-            std::string_view s;
-            if (auto e = v.get_string().get(s)) {
-                err_ = e;
-                return false;
-            }
-            if (parse_double_text(s, d)) return true;
-        }
-        p_->note(f, t == od::json_type::null ? FieldError::Null : FieldError::WrongType);
-        return false;
+    // Over 65535 (or negative, or NaN): ports cannot hold it, sizes and lengths can.
+    template <typename Int>
+    [[gnu::noinline]] void big_int(double d, Int* out) {
+        const Field f = p_->field_at(out);
+        const double max = f == Field::SrcPort || f == Field::DstPort || f == Field::OrigPort ? 65535
+                           : f == Field::DurationMs ? 1e15  // no overflow in microseconds
+                                                    : static_cast<double>(std::numeric_limits<Int>::max() / 2);
+        if (d >= 0 && d <= max)
+            *out = static_cast<Int>(d);
+        else
+            p_->note(f, FieldError::OutOfRange);
     }
 
     EventParser* p_;
-    simdjson::error_code err_ = simdjson::SUCCESS;
 };
+
+// Identifiers over kMaxIdentifierBytes are not identifiers: dropped, noted. Only lines longer
+// than that can hold one, so the common path never comes here.
+[[gnu::noinline]] void drop_long_identifiers(Event* ev, EventParser* p) {
+    for (std::string_view* s : {&ev->sensor, &ev->session, &ev->src_ip, &ev->dst_ip, &ev->orig_ip, &ev->protocol,
+                                &ev->hassh, &ev->shasum, &ev->version, &ev->arch, &ev->fingerprint, &ev->key_type})
+        if (s->size() > kMaxIdentifierBytes) {
+            p->note(p->field_at(s), FieldError::TooLong);
+            *s = {};
+        }
+}
 
 // Rewrites every lone surrogate escape (\uD800-\uDFFF without its pair) inside the strings
 // of a JSON line as \uFFFD, noting the field whose value (or key) held it. Returns false
@@ -328,6 +388,8 @@ Reject EventParser::parse(std::string_view line, std::size_t capacity, Event* ev
     kept_n_ = 0;
     Reject r = parse_padded(simdjson::padded_string_view(line.data(), line.size(), capacity), ev);
     if (r == Reject::None) [[likely]] {
+        if (line.size() > kMaxIdentifierBytes) [[unlikely]]
+            drop_long_identifiers(ev, this);
         if (pending_n_) commit_pending();
         return r;
     }
@@ -359,10 +421,17 @@ Reject EventParser::parse(std::string_view line, std::size_t capacity, Event* ev
     }
     if (r == Reject::None) {
         if (utf8_fixed) ++utf8_repairs_;
+        drop_long_identifiers(ev, this);
         commit_pending();
         return r;
     }
     return classify_rejected(line, r);
+}
+
+Field EventParser::field_at(const void* out) const {
+    if (out == &ts_text_) return Field::Timestamp;
+    if (out == &duration_ms_) return Field::DurationMs;
+    return field_of(*cur_ev_, out);
 }
 
 void EventParser::commit_pending() {
@@ -426,8 +495,9 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     od::object obj;
     if (auto e = doc.get_object().get(obj)) return reject_from_error(e);
     FieldReader rd(this);
-    constexpr std::size_t kId = kMaxIdentifierBytes;
-    std::string_view timestamp;
+    cur_ev_ = ev;
+    ts_text_ = {};
+    std::string_view& timestamp = ts_text_;
     bool have_ts = false;
     for (auto field_result : obj) {
         od::field field;
@@ -450,69 +520,69 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
         if (key.empty()) continue;
         switch (key[0]) {
             case 'a':
-                if (is(key, "arch")) e = rd.str<Field::Arch, kId>(v, &ev->arch);
+                if (is(key, "arch")) e = rd.str(v, &ev->arch);
                 break;
             case 'd':
-                if (is(key, "dst_ip")) e = rd.str<Field::DstIp, kId>(v, &ev->dst_ip);
-                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port, Field::DstPort, 0, 65535);
-                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us, Field::Duration); }
+                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
+                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
+                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
                 else if (is(key, "duration_ms")) {
-                    std::int64_t ms = -1;
-                    e = rd.integer(v, &ms, Field::DurationMs, 0, 1e15);
-                    if (ms >= 0) ev->duration_us = ms * 1000;
-                } else if (is(key, "destfile")) e = rd.str<Field::Destfile>(v, &ev->destfile);
-                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate, Field::Duplicate);
+                    duration_ms_ = -1;
+                    e = rd.integer(v, &duration_ms_);
+                    if (duration_ms_ >= 0) ev->duration_us = duration_ms_ * 1000;
+                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
+                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
                 break;
             case 'e':
-                if (is(key, "eventid")) e = rd.str<Field::EventId>(v, &ev->eventid);
+                if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
                 break;
             case 'f':
-                if (is(key, "fingerprint")) e = rd.str<Field::Fingerprint, kId>(v, &ev->fingerprint);
-                else if (is(key, "filename")) e = rd.str<Field::Filename>(v, &ev->filename);
+                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
+                else if (is(key, "filename")) e = rd.str(v, &ev->filename);
                 break;
             case 'h':
-                if (is(key, "hassh")) e = rd.str<Field::Hassh, kId>(v, &ev->hassh);
-                else if (is(key, "height")) e = rd.integer(v, &ev->height, Field::Height, 0, 2147483647.0);
+                if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
+                else if (is(key, "height")) e = rd.integer(v, &ev->height);
                 break;
             case 'i':
-                if (is(key, "input")) e = rd.str<Field::Input, SIZE_MAX, true>(v, &ev->input);
+                if (is(key, "input")) e = rd.str(v, &ev->input);
                 break;
             case 'l':
-                if (is(key, "late")) e = rd.boolean(v, &ev->late, Field::Late);
+                if (is(key, "late")) e = rd.boolean(v, &ev->late);
                 break;
             case 'o':
-                if (is(key, "outfile")) e = rd.str<Field::Outfile>(v, &ev->outfile);
-                else if (is(key, "orig_ip")) e = rd.str<Field::OrigIp, kId>(v, &ev->orig_ip);
-                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port, Field::OrigPort, 0, 65535);
+                if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
+                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
+                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
                 break;
             case 'p':
-                if (is(key, "password")) e = rd.str<Field::Password, SIZE_MAX, true>(v, &ev->password);
-                else if (is(key, "protocol")) e = rd.str<Field::Protocol, kId>(v, &ev->protocol);
+                if (is(key, "password")) e = rd.str(v, &ev->password);
+                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
                 break;
             case 's':
-                if (is(key, "session")) e = rd.str<Field::Session, kId, true>(v, &ev->session);
-                else if (is(key, "sensor")) e = rd.str<Field::Sensor, kId, true>(v, &ev->sensor);
-                else if (is(key, "src_ip")) e = rd.str<Field::SrcIp, kId>(v, &ev->src_ip);
-                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port, Field::SrcPort, 0, 65535);
-                else if (is(key, "shasum")) e = rd.str<Field::Shasum, kId>(v, &ev->shasum);
-                else if (is(key, "size")) e = rd.integer(v, &ev->size, Field::Size, 0, 9e18);
+                if (is(key, "session")) e = rd.str(v, &ev->session);
+                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
+                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
+                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
+                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
+                else if (is(key, "size")) e = rd.integer(v, &ev->size);
                 break;
             case 't':
                 if (is(key, "timestamp")) {
-                    e = rd.str<Field::Timestamp>(v, &timestamp);
+                    e = rd.str(v, &timestamp);
                     have_ts = true;
-                } else if (is(key, "ttylog")) e = rd.str<Field::Ttylog>(v, &ev->ttylog);
-                else if (is(key, "type")) e = rd.str<Field::Type, kId>(v, &ev->key_type);
+                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
+                else if (is(key, "type")) e = rd.str(v, &ev->key_type);
                 break;
             case 'u':
-                if (is(key, "username")) e = rd.str<Field::Username, SIZE_MAX, true>(v, &ev->username);
-                else if (is(key, "url")) e = rd.str<Field::Url>(v, &ev->url);
+                if (is(key, "username")) e = rd.str(v, &ev->username);
+                else if (is(key, "url")) e = rd.str(v, &ev->url);
                 break;
             case 'v':
-                if (is(key, "version")) e = rd.str<Field::Version, kId>(v, &ev->version);
+                if (is(key, "version")) e = rd.str(v, &ev->version);
                 break;
             case 'w':
-                if (is(key, "width")) e = rd.integer(v, &ev->width, Field::Width, 0, 2147483647.0);
+                if (is(key, "width")) e = rd.integer(v, &ev->width);
                 break;
             default:
                 break;
@@ -521,6 +591,7 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
     if (!have_ts) return Reject::BadTimestamp;
+
     auto ts = parse_timestamp(timestamp, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;

@@ -83,6 +83,8 @@ public:
     }
     // Keeps text made for the line being parsed (a coerced number); valid until the next line.
     std::string_view keep(std::string_view s);
+    // The field a destination of the line being parsed is (slow paths only).
+    Field field_at(const void* out) const;
 
     struct SurrogateHit {
         Field field;
@@ -105,6 +107,9 @@ private:
     std::deque<std::string> kept_;  // a deque: its strings never move
     std::size_t kept_n_ = 0;
     FieldErrorCounts field_errors_{};
+    const Event* cur_ev_ = nullptr;
+    std::string_view ts_text_;        // destinations outside the event
+    std::int64_t duration_ms_ = -1;
     std::uint64_t surrogate_repairs_ = 0;
     simdjson::ondemand::parser parser_;
     simdjson::dom::parser validator_;  // only for lines already rejected: why were they?
