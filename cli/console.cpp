@@ -152,6 +152,19 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
                            " " + with_commas(c.rejected[i]);
         std::printf("  rejected    %s (%s); samples in summary.json\n", counted(rej, "line", "lines").c_str(), reasons.c_str());
     }
+    if (!c.field_errors.empty()) {
+        // Fields of kept events that were unusable or repaired (issue #11): the events are kept.
+        std::uint64_t n = 0;
+        std::string fields;
+        for (const auto& [field, kinds] : c.field_errors) {
+            std::uint64_t k = 0;
+            for (const auto& [kind, m] : kinds) k += m;
+            n += k;
+            fields += (fields.empty() ? "" : ", ") + field + " " + with_commas(k);
+        }
+        std::printf("  fields      %s unusable or repaired, events kept (%s); see summary.json inputs.field_errors\n",
+                    with_commas(n).c_str(), fields.c_str());
+    }
     std::size_t others = 0;
     for (const auto& f : run.inputs.files) others += f.kind != FileKind::JsonLog;
     if (others)

@@ -19,6 +19,8 @@ void IngestCounts::add(const IngestCounts& o) {
     sessionless_events += o.sessionless_events;
     for (std::size_t i = 0; i < rejected.size(); ++i) rejected[i] += o.rejected[i];
     for (const auto& [k, v] : o.by_eventid) by_eventid[k] += v;
+    for (const auto& [f, m] : o.field_errors)
+        for (const auto& [k, v] : m) field_errors[f][k] += v;
 }
 
 std::uint64_t IngestCounts::rejected_total() const {
@@ -46,12 +48,19 @@ public:
         type_counts_.fill(0);
         repairs_before_ = parser_.utf8_repairs();
         type_errors_before_ = parser_.type_errors();
+        field_errors_before_ = parser_.field_errors();
     }
 
     void end_file() {
         auto& c = report_->counts;
         c.utf8_repairs += parser_.utf8_repairs() - repairs_before_;
         c.type_errors += parser_.type_errors() - type_errors_before_;
+        const FieldErrorCounts& fe = parser_.field_errors();
+        for (std::size_t f = 0; f < fe.size(); ++f)
+            for (std::size_t k = 0; k < fe[f].size(); ++k)
+                if (const std::uint64_t n = fe[f][k] - field_errors_before_[f][k])
+                    c.field_errors[std::string(field_name(static_cast<Field>(f)))]
+                                  [std::string(field_error_name(static_cast<FieldError>(k)))] += n;
         for (const auto& [k, v] : other_counts_) c.by_eventid[std::string(k)] += v;
         for (const auto& [k, v] : eventid_counts_) c.by_eventid[std::string(k)] += v;
         for (std::size_t i = 1; i < type_counts_.size(); ++i)
@@ -135,6 +144,7 @@ private:
     FileReport* report_ = nullptr;
     std::uint64_t lineno_ = 0;
     std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
+    FieldErrorCounts field_errors_before_{};
     std::vector<std::pair<std::string_view, std::uint64_t>> other_counts_;
     std::unordered_map<std::string_view, std::uint64_t> eventid_counts_;
     Event ev_;  // reused: parse() resets it

@@ -81,6 +81,22 @@ bool decode_state(std::string_view b64, IngestState* st) {
     return ar.ok();
 }
 
+// Appends a sensor or session id to a stream key. Keys are only compared for equality, so
+// any injective text does: TAB, LF, CR, the key separator and backslash (which would break
+// the key<TAB>value line or make two different keys equal) become \xNN.
+void append_key_part(std::string& key, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : s) {
+        if (c == '\t' || c == '\n' || c == '\r' || c == kKeySep || c == '\\') {
+            key.append("\\x");
+            key.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
+            key.push_back(kHex[static_cast<unsigned char>(c) & 15]);
+        } else {
+            key.push_back(c);
+        }
+    }
+}
+
 int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     std::string data;
     char buf[1 << 16];
@@ -98,9 +114,10 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     });
     std::string key, bin;
     for (const SessionPartial* p : order) {
-        key.assign(p->key.sensor);
+        key.clear();
+        append_key_part(key, p->key.sensor);
         key.push_back(kKeySep);
-        key.append(p->key.session);
+        append_key_part(key, p->key.session);
         bin.clear();
         encode_partial(*p, bin);
         out.emit(key, base64_encode(bin));

@@ -34,6 +34,13 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
     w.end_array();
     w.field("utf8_repairs", c.utf8_repairs).field("type_errors", c.type_errors);
     w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);
+    w.key("field_errors").begin_object();
+    for (const auto& [field, kinds] : c.field_errors) {
+        w.key(std::string_view(field)).begin_object();
+        for (const auto& [kind, n] : kinds) w.field(std::string_view(kind), n);
+        w.end_object();
+    }
+    w.end_object();
 }
 
 SessionTotals session_totals(const std::vector<Session>& sessions) {

@@ -1,6 +1,6 @@
 // cowrie-batch report: reads the JSON data block and draws every section. Vanilla JS; every
 // attacker string goes through dom.js (text nodes only).
-import { h, clear, vis, midCut, lineText, plain, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
+import { h, clear, vis, midCut, lineText, plain, sensorName, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
 import { DataTable, columnsOf, capNote } from './table.js';
 import { chart, base, axisStyle, tip, redrawAll, chartCount, drawPending } from './charts.js';
 import { loadData, decodeSessions, tableOf, K } from './data.js';
@@ -131,7 +131,7 @@ function buildOverview() {
     el.dataset.cutSpans = String(slots.length - xs.length);  // for the tests
     const slotOf = new Map(slots.flatMap((s, k) => (s.gap ? [] : [[s.t, k]])));
     const series = T.sensors.map((name, i) => ({
-      name: plain(name, 40), type: 'bar', stack: 'all', barMaxWidth: 28, large: xs.length > 3000,
+      name: plain(sensorName(name), 40), type: 'bar', stack: 'all', barMaxWidth: 28, large: xs.length > 3000,
       emphasis: { focus: 'series' },
       data: xs.map((x, k) => [cut ? slotOf.get(x) : x, cols[i][k]]),
     }));
@@ -210,8 +210,8 @@ function buildOverview() {
   const sensors = tableOf(D, 'sensors');
   const right = h('div', null, h('h3', { text: 'Sensors' }),
     tableBlock(sensors, ['sensor', 'sessions', 'src_ips', 'first_seen', 'last_seen'], {
-      sensor: { render: (r) => vis(r[sensors.idx.sensor], 60) },
-    }, { pageSize: 10, extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`sensor ${plain(r[sensors.idx.sensor], 60)}`, (s) => s.sensor === r[sensors.idx.sensor]) }] }));
+      sensor: { render: (r) => vis(sensorName(r[sensors.idx.sensor]), 60) },
+    }, { pageSize: 10, extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`sensor ${plain(sensorName(r[sensors.idx.sensor]), 60)}`, (s) => s.sensor === r[sensors.idx.sensor]) }] }));
   sec.append(h('div', { class: 'grid2' }, left, right));
 
   const ips = tableOf(D, 'src_ips');

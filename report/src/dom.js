@@ -55,6 +55,11 @@ function escapeOf(ch) {
   return '\\u' + c.toString(16).padStart(4, '0');
 }
 
+/** A sensor's name for display: logs without a sensor (or with an unusable one) give the empty sensor. */
+export function sensorName(s) {
+  return s === '' || s == null ? '(none)' : s;
+}
+
 /** A plain string with the special characters written as escapes (for canvas labels, titles). */
 export function plain(s, max = 0) {
   let t = String(s ?? '').replace(SPECIAL_G, escapeOf);

@@ -1,8 +1,10 @@
 // The session explorer: search and filter the embedded sessions, open one to see its timeline.
-import { h, clear, vis, lineText, plain, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
+import { h, clear, vis, lineText, plain, sensorName, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
 import { DataTable } from './table.js';
 import { K, haystack } from './data.js';
 import { ttyBlock } from './player.js';
+
+const NO_SENSOR = '\u0001(none)';  // the select's value for the empty sensor
 
 let ctx = null;
 let table = null;
@@ -39,7 +41,7 @@ function matches(s) {
   if (q && !haystack(s).includes(q)) return false;
   const ip = f.ip.value.trim();
   if (ip && !s.src_ip.startsWith(ip)) return false;
-  if (f.sensor.value && s.sensor !== f.sensor.value) return false;
+  if (f.sensor.value && s.sensor !== (f.sensor.value === NO_SENSOR ? '' : f.sensor.value)) return false;
   if (f.end.value && s.end_kind !== f.end.value) return false;
   if (f.channel.value && s.channel !== f.channel.value) return false;
   const camp = f.campaign.value.trim();
@@ -94,7 +96,8 @@ export function initExplorer(c, sec) {
   const field = (label, input, cls) => h('label', { class: 'field' + (cls ? ' ' + cls : '') }, label, input);
   f.q = h('input', { type: 'search', id: 'x-q', placeholder: 'address, session, credential, command, URL…' });
   f.ip = h('input', { type: 'search', id: 'x-ip', placeholder: 'e.g. 203.0.113.' });
-  f.sensor = h('select', { id: 'x-sensor' }, option('', 'any'), sensors.map((s) => option(s)));
+  // '' is 'any': the empty sensor gets a value of its own
+  f.sensor = h('select', { id: 'x-sensor' }, option('', 'any'), sensors.map((s) => (s === '' ? option(NO_SENSOR, sensorName(s)) : option(s))));
   f.cred = h('input', { type: 'search', id: 'x-cred', placeholder: 'user, password or user/password' });
   f.cmd = h('input', { type: 'search', id: 'x-cmd', placeholder: 'text in a command line' });
   f.campaign = h('input', { type: 'search', id: 'x-campaign', list: 'x-campaigns', placeholder: 'C…' });
@@ -234,7 +237,7 @@ export function openSession(id) {
       ? h('button', { class: 'link', type: 'button', onclick: () => { dlg.close(); drill(`campaign ${s.campaign}`, (x) => x.campaign === s.campaign); } }, vis(s.campaign, 30))
       : '—';
     body.append(h('dl', { class: 'kv' },
-      kv('sensor', vis(s.sensor, 200)),
+      kv('sensor', vis(sensorName(s.sensor), 200)),
       kv('from', h('span', null, vis(s.src_ip, 80), s.src_port >= 0 ? `:${s.src_port}` : '', ' → ', vis(s.dst_ip || '?', 80), s.dst_port >= 0 ? `:${s.dst_port}` : '', s.protocol ? ` (${s.protocol})` : '')),
       kv('time (UTC)', `${fmtTime(s.start, true)} → ${fmtTime(s.end, true)} (${fmtDuration(s.duration_s)})`),
       kv('client', s.client_version ? vis(s.client_version, 300) : '—'),

@@ -151,12 +151,15 @@ def test_wrong_types_keep_the_event(cb_bin, tmp_path):
     assert res.rc == 0, res.explain()
     check_rejects(res, {})
     assert res.summary["inputs"]["events"] == len(evs)
-    assert res.summary["inputs"]["type_errors"] >= 2  # "abc" duration and the numeric password
+    assert res.summary["inputs"]["type_errors"] == 1  # the "abc" duration
+    # the numeric password is taken as its text (issue #11)
+    assert res.summary["inputs"]["field_errors"] == {"duration": {"wrong_type": 1}, "password": {"coerced": 1}}
     s = res.session("0123456789ab")
     assert s["src_port"] == 40000 and s["dst_port"] == 2222  # numeric strings are accepted
     assert s["closed"] is True
     assert s["duration_s"] == pytest.approx(4.0)  # "abc" ignored: end - start
     assert s["login_attempts"] == 1 and s["commands"][0]["input"] == "uname -a"
+    assert s["logins"][0]["password"] == "123456"
 
 
 def test_invalid_utf8_inside_strings(cb_bin, tmp_path):

@@ -52,6 +52,19 @@ def inputs(tmp_path_factory) -> Path:
     with gzip.open(root / "gen" / "cowrie.json.1", "wb") as f:  # gzip without a .gz name
         f.write(b"".join(mine[half:]))
     (root.parent / "split-session.txt").write_text(f"{sid} {len(mine)}")
+    # damaged fields (issue #11): no sensor, a null, numeric or key-breaking sensor (TAB, LF, the
+    # key separator, backslash), a lone surrogate, fields of the wrong type; the events are kept
+    damage = [lambda e: e.pop("sensor", None), lambda e: e.update(sensor=None), lambda e: e.update(sensor=42),
+              lambda e: e.update(sensor="a\tb\nc\x1fd\\e"), lambda e: e.update(src_ip="\udcff"),
+              lambda e: e.update(src_port="x", input={"k": 1}, username=["u"])]
+    (root / "damaged").mkdir()
+    with open(root / "damaged" / "cowrie.json", "w") as f:
+        for i, l in enumerate(lines[:90]):
+            e = json.loads(l)
+            e["session"] += "-dmg"
+            if i % 3 == 0:
+                damage[(i // 3) % len(damage)](e)
+            f.write(json.dumps(e) + "\n")
     events, _, _ = test_leave_ground_truth.inject(seed=3)
     events.sort(key=lambda e: e["timestamp"])
     (root / "bots").mkdir()
@@ -109,8 +122,17 @@ def test_summary_counts_are_identical(both):
     for k in ("sessions", "sessions_closed", "sensors", "src_ips", "first_event", "last_event", "logins", "commands",
               "failed_commands", "downloads", "uploads", "tcpip_requests", "end_kinds", "channels", "eventids"):
         assert a[k] == b[k], k
-    for k in ("files", "bytes", "lines", "events", "rejected_total"):
+    for k in ("files", "bytes", "lines", "events", "rejected_total", "field_errors", "type_errors",
+              "sessionless_events"):
         assert a["inputs"][k] == b["inputs"][k], k
+    assert {"sensor", "src_ip", "src_port"} <= set(a["inputs"]["field_errors"])
+
+
+def test_damaged_sensors_are_sensors(both):
+    local, hadoop = both
+    for d in (local, hadoop):
+        sensors = {json.loads(l)["sensor"] for l in (d / "sessions.jsonl").read_text().splitlines()}
+        assert {"", "42", "a\tb\nc\x1fd\\e"} <= sensors, d
 
 
 def test_the_split_session_is_whole(both, inputs):

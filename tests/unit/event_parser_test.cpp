@@ -103,3 +103,95 @@ TEST(EventParser, V3DirectTcpipFields) {
     EXPECT_EQ(r.ev.orig_ip, "10.0.0.1");
     EXPECT_TRUE(r.ev.late);
 }
+
+namespace {
+std::uint64_t fe(const EventParser& p, Field f, FieldError e) {
+    return p.field_errors()[static_cast<std::size_t>(f)][static_cast<std::size_t>(e)];
+}
+const std::string kHead = R"({"eventid":"cowrie.session.connect","timestamp":"2024-01-01T00:00:00Z","session":"s1",)";
+}  // namespace
+
+// Issue #11: one field is never worth a line.
+TEST(EventParserFieldTolerance, UnusableFieldsAreAbsentAndCounted) {
+    EventParser p;
+    auto r = parse(p, kHead + R"("sensor":null,"src_ip":{"a":[1]},"protocol":["ssh"],"username":true,"src_port":70000,)"
+                              R"("dst_port":1e400,"size":-1,"duplicate":"yes","duration":"soon"})");
+    ASSERT_EQ(r.reject, Reject::None);
+    EXPECT_TRUE(r.ev.sensor.empty());
+    EXPECT_TRUE(r.ev.src_ip.empty());
+    EXPECT_TRUE(r.ev.protocol.empty());
+    EXPECT_TRUE(r.ev.username.empty());
+    EXPECT_EQ(r.ev.src_port, -1);
+    EXPECT_EQ(r.ev.dst_port, -1);
+    EXPECT_EQ(r.ev.size, -1);
+    EXPECT_EQ(r.ev.duration_us, -1);
+    EXPECT_EQ(fe(p, Field::Sensor, FieldError::Null), 1u);
+    EXPECT_EQ(fe(p, Field::SrcIp, FieldError::WrongType), 1u);
+    EXPECT_EQ(fe(p, Field::Protocol, FieldError::WrongType), 1u);
+    EXPECT_EQ(fe(p, Field::Username, FieldError::WrongType), 1u);
+    EXPECT_EQ(fe(p, Field::SrcPort, FieldError::OutOfRange), 1u);
+    EXPECT_EQ(fe(p, Field::DstPort, FieldError::OutOfRange), 1u);
+    EXPECT_EQ(fe(p, Field::Size, FieldError::OutOfRange), 1u);
+    EXPECT_EQ(fe(p, Field::Duplicate, FieldError::WrongType), 1u);
+    EXPECT_EQ(fe(p, Field::Duration, FieldError::WrongType), 1u);
+    EXPECT_EQ(p.type_errors(), 5u);
+}
+
+TEST(EventParserFieldTolerance, NumbersBecomeTextWhereSafe) {
+    EventParser p;
+    auto r = parse(p, kHead + R"("sensor":42,"password":1.50,"input":-7 ,"src_ip":12})");
+    ASSERT_EQ(r.reject, Reject::None);
+    EXPECT_EQ(r.ev.sensor, "42");
+    EXPECT_EQ(r.ev.password, "1.50");  // the JSON text, not a reformatted number
+    EXPECT_EQ(r.ev.input, "-7");
+    EXPECT_TRUE(r.ev.src_ip.empty());  // an address is never a bare number
+    EXPECT_EQ(fe(p, Field::Sensor, FieldError::Coerced), 1u);
+    EXPECT_EQ(fe(p, Field::Password, FieldError::Coerced), 1u);
+    EXPECT_EQ(fe(p, Field::Input, FieldError::Coerced), 1u);
+    EXPECT_EQ(fe(p, Field::SrcIp, FieldError::WrongType), 1u);
+    auto s = parse(p, R"({"eventid":"x","timestamp":"2024-01-01T00:00:00Z","session":123456})");
+    ASSERT_EQ(s.reject, Reject::None);
+    EXPECT_EQ(s.ev.session, "123456");
+}
+
+TEST(EventParserFieldTolerance, OverLongIdentifiersAreAbsentTextIsKept) {
+    EventParser p;
+    const std::string big(kMaxIdentifierBytes + 1, 'A');
+    auto r = parse(p, kHead + R"("sensor":")" + big + R"(","input":")" + big + R"("})");
+    ASSERT_EQ(r.reject, Reject::None);
+    EXPECT_TRUE(r.ev.sensor.empty());
+    EXPECT_EQ(r.ev.input.size(), big.size());
+    EXPECT_EQ(fe(p, Field::Sensor, FieldError::TooLong), 1u);
+    EXPECT_EQ(fe(p, Field::Input, FieldError::TooLong), 0u);
+}
+
+TEST(EventParserFieldTolerance, LoneSurrogatesBecomeReplacementCharacters) {
+    EventParser p;
+    auto r = parse(p, kHead + R"("sensor":"s","src_ip":"\udcff","input":"a\ud800b\ud83d\ude00\\udcff","uuid":"\udcff"})");
+    ASSERT_EQ(r.reject, Reject::None);
+    EXPECT_EQ(r.ev.src_ip, "\xEF\xBF\xBD");
+    // the lone high surrogate is replaced; the proper pair and the escaped backslash are kept
+    EXPECT_EQ(r.ev.input, "a\xEF\xBF\xBD" "b\xF0\x9F\x98\x80\\udcff");
+    EXPECT_EQ(fe(p, Field::SrcIp, FieldError::LoneSurrogate), 1u);
+    EXPECT_EQ(fe(p, Field::Input, FieldError::LoneSurrogate), 1u);
+    EXPECT_EQ(fe(p, Field::Other, FieldError::LoneSurrogate), 1u);  // uuid: not read, still repaired
+    EXPECT_EQ(p.surrogate_repairs(), 1u);
+    // with invalid UTF-8 on the same line: both repairs
+    auto u = parse(p, kHead + "\"input\":\"\xff\",\"password\":\"\\udc80\"}");
+    ASSERT_EQ(u.reject, Reject::None);
+    EXPECT_EQ(u.ev.input, "\\xff");
+    EXPECT_EQ(u.ev.password, "\xEF\xBF\xBD");
+    EXPECT_EQ(p.utf8_repairs(), 1u);
+}
+
+TEST(EventParserFieldTolerance, RejectedLinesCountNoFieldErrors) {
+    EventParser p;
+    EXPECT_EQ(parse(p, R"({"sensor":null,"eventid":null,"timestamp":"2024-01-01T00:00:00Z"})").reject,
+              Reject::MissingEventId);
+    EXPECT_EQ(parse(p, R"({"sensor":7,"eventid":"x","timestamp":17})").reject, Reject::BadTimestamp);
+    EXPECT_EQ(parse(p, R"({"sensor":"\udcff","eventid":"x","timestamp":"2024-01-01T00:00:00Z")").reject,
+              Reject::InvalidJson);
+    for (const auto& row : p.field_errors())
+        for (auto n : row) EXPECT_EQ(n, 0u);
+    EXPECT_EQ(p.type_errors(), 0u);
+}

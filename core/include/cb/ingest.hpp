@@ -40,13 +40,16 @@ struct IngestCounts {
     std::uint64_t sessionless_events = 0; // valid events without a session id
     std::array<std::uint64_t, static_cast<std::size_t>(Reject::kCount)> rejected{};
     std::map<std::string, std::uint64_t> by_eventid;
+    // Fields of kept events that were unusable or repaired: field -> kind -> count
+    // (field_name(), field_error_name()).
+    std::map<std::string, std::map<std::string, std::uint64_t>> field_errors;
 
     void add(const IngestCounts& o);
     std::uint64_t rejected_total() const;
     template <class Ar>
     void io(Ar& ar) {
         ar(bytes, decoded_bytes, lines, blank_lines, events, nul_bytes, utf8_repairs, type_errors, sessionless_events,
-           rejected, by_eventid);
+           rejected, by_eventid, field_errors);
     }
 };
 
