@@ -154,20 +154,25 @@ def judge(hints, detect, quiet_end):
     return named, artefacts
 
 
+def analyze_injected(cb_bin, tmp_path, base, events):
+    """A copy of the base logs plus the injected events as one more file, analysed: (result, hints)."""
+    logs = tmp_path / "logs"
+    shutil.copytree(base, logs)
+    events.sort(key=lambda e: e["timestamp"])
+    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
+    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
+    assert res.rc in (0, 1), res.explain()
+    return res, json.loads((res.out / "hints.json").read_text())["hints"]
+
+
 BASES = [pytest.param(cbtest.REPO / "examples" / "logs", id="examples")] + [
     pytest.param(f, id=f.name) for f in cbtest.sample_folders() if f.parent.name == "wild"]
 
 
 @pytest.mark.parametrize("base", BASES)
 def test_right_step_named_and_no_artefact(cb_bin, base, tmp_path):
-    logs = tmp_path / "logs"
-    shutil.copytree(base, logs)
     events, detect, quiet_end = inject(seed=len(base.name))
-    events.sort(key=lambda e: e["timestamp"])
-    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
-    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
-    assert res.rc in (0, 1), res.explain()
-    hints = json.loads((res.out / "hints.json").read_text())["hints"]
+    res, hints = analyze_injected(cb_bin, tmp_path, base, events)
     named, artefacts = judge(hints, detect, quiet_end)
     print(f"ground truth {base.name}: named {len(named)}/{len(detect)}, artefacts {artefacts}")
     assert not artefacts, artefacts
@@ -202,12 +207,7 @@ def test_two_ways_to_end_is_not_high(cb_bin, tmp_path):
         if i % 2:
             lines.append("rm .s; exit")
         events += shell_session(f"te{i:010x}", f"198.51.100.{i + 1}", t0 + timedelta(seconds=30 * i), lines)
-    logs = tmp_path / "logs"
-    shutil.copytree(cbtest.REPO / "examples" / "logs", logs)
-    events.sort(key=lambda e: e["timestamp"])
-    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
-    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
-    hints = json.loads((res.out / "hints.json").read_text())["hints"]
+    hints = analyze_injected(cb_bin, tmp_path, cbtest.REPO / "examples" / "logs", events)[1]
     fork = next(h for h in hints if h["id"].startswith("fork-") and "dd bs=" in h["title"])
     assert fork["evidence"]["stopped"] == 20 and fork["evidence"]["continued"] == 20, fork
     assert fork["evidence"]["went_further"] == 0 and fork["severity"] == "medium", fork
@@ -228,12 +228,7 @@ def test_stall_after_a_step_is_named_not_as_leaving(cb_bin, tmp_path):
             lines.append("rm -f .s; exit")
         events += shell_session(f"st{i:010x}", f"198.51.100.{i + 1}", t0 + timedelta(seconds=300 * i), lines,
                                 wait=185 if stalls else 0)
-    logs = tmp_path / "logs"
-    shutil.copytree(cbtest.REPO / "examples" / "logs", logs)
-    events.sort(key=lambda e: e["timestamp"])
-    (logs / "cowrie.json.injected").write_text("".join(json.dumps(e) + "\n" for e in events))
-    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
-    hints = json.loads((res.out / "hints.json").read_text())["hints"]
+    hints = analyze_injected(cb_bin, tmp_path, cbtest.REPO / "examples" / "logs", events)[1]
     stall = next(h for h in hints if h["id"].startswith("stall-"))
     assert stall["title"].endswith("cat /etc/issue") and stall["severity"] == "medium", stall
     e = stall["evidence"]
