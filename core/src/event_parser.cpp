@@ -181,18 +181,30 @@ public:
         return simdjson::SUCCESS;
     }
 
+    // The value as a double: a JSON number, or numeric text (as 1.x logs have). *ok is false,
+    // with the field noted by numeric_text(), when it is neither. Inlined like the callers, so
+    // the value stays in registers; the slow path runs only when get_double fails (which
+    // consumes nothing).
+    template <typename T>
+    [[gnu::always_inline]] simdjson::error_code number(od::value& v, double* d, T* out, bool* ok) {
+        *ok = true;
+        if (!v.get_double().get(*d)) [[likely]]
+            return simdjson::SUCCESS;
+        od::json_type t;
+        if (auto e = v.type().get(t)) return e;
+        std::string_view text;
+        if (t == od::json_type::string)
+            if (auto e = v.get_string().get(text)) return e;
+        *ok = numeric_text(t, text, d, out);
+        return simdjson::SUCCESS;
+    }
+
     // A number (or numeric text, as 1.x logs have), not negative; fractions are cut.
     template <typename Int>
     simdjson::error_code integer(od::value v, Int* out) {
         double d;
-        if (v.get_double().get(d)) [[unlikely]] {  // a failed get_double consumes nothing
-            od::json_type t;
-            if (auto e = v.type().get(t)) return e;
-            std::string_view text;
-            if (t == od::json_type::string)
-                if (auto e = v.get_string().get(text)) return e;
-            if (!numeric_text(t, text, &d, out)) return simdjson::SUCCESS;
-        }
+        bool ok;
+        if (auto e = number(v, &d, out, &ok); e || !ok) return e;
         if (d >= 0 && d <= 65535) [[likely]]  // false for NaN
             *out = static_cast<Int>(d);
         else
@@ -203,14 +215,8 @@ public:
     // Seconds as a number or a numeric string → microseconds.
     simdjson::error_code seconds(od::value v, std::int64_t* out_us) {
         double d;
-        if (v.get_double().get(d)) [[unlikely]] {  // a failed get_double consumes nothing
-            od::json_type t;
-            if (auto e = v.type().get(t)) return e;
-            std::string_view text;
-            if (t == od::json_type::string)
-                if (auto e = v.get_string().get(text)) return e;
-            if (!numeric_text(t, text, &d, out_us)) return simdjson::SUCCESS;
-        }
+        bool ok;
+        if (auto e = number(v, &d, out_us, &ok); e || !ok) return e;
         if (d >= 0 && d <= 1e12)  // false for NaN
             *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
         else
