@@ -11,9 +11,9 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config \
   libsimdjson-dev libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
   libisal-dev libdeflate-dev libgtest-dev libbenchmark-dev \
   sqlite3 jq python3 gzip bzip2 zstd time \
-  openjdk-17-jdk-headless maven
+  openjdk-17-jdk-headless maven clang libclang-rt-14-dev
 
-.PHONY: all deps build run test unit e2e e2e-cowrie bench clean report-deps report-test sanitize
+.PHONY: all deps build run test unit e2e e2e-cowrie bench clean report-deps report-test sanitize fuzz
 
 # report.html (report/): npm builds the page at compile time (esbuild + ECharts, pinned in
 # report/package-lock.json); its tests drive the Debian package chromium with playwright-core.
@@ -76,6 +76,18 @@ sanitize: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	$(call SANITIZER_ENV,1) ctest --test-dir $(ASAN_BUILD) --output-on-failure -L unit
 	$(call SANITIZER_ENV,0) tests/e2e/run_all.sh $(ASAN_BUILD)/cowrie-batch
+
+# libFuzzer (clang from Debian): every target of fuzz/targets.hpp for FUZZ_SECONDS each, JOBS at a
+# time, from seeds made of examples/logs plus the corpus kept in $(FUZZ_BUILD)/corpus. What a
+# target finds lands in tests/fuzz-regressions/<target>/ (replayed by the unit tests) and fails
+# the run. .ci/run runs it briefly; fuzz for longer with e.g. `make fuzz FUZZ_SECONDS=600`.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= event_parser pipeline decoders ttylog streaming cowrie_cfg
+fuzz: deps build
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCB_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS) $(BUILD)/cowrie-batch $(FUZZ_TARGETS)
 
 # A real Cowrie 3.1.4 (PyPI, venv in build/cowrie-venv) on 127.0.0.1, attacked by real
 # SSH/Telnet clients; cowrie-batch's analysis of the fresh recording ($(BUILD)/e2e-cowrie-logs)

@@ -34,6 +34,10 @@ Compression detect_compression(std::string_view h) {
     if (h.size() >= 4 && static_cast<unsigned char>(h[0]) == 0x28 && static_cast<unsigned char>(h[1]) == 0xb5 &&
         static_cast<unsigned char>(h[2]) == 0x2f && static_cast<unsigned char>(h[3]) == 0xfd)
         return Compression::Zstd;
+    // A zstd skippable frame (magic 0x184D2A5?): pzstd starts every file with one.
+    if (h.size() >= 4 && (static_cast<unsigned char>(h[0]) & 0xf0) == 0x50 && static_cast<unsigned char>(h[1]) == 0x2a &&
+        static_cast<unsigned char>(h[2]) == 0x4d && static_cast<unsigned char>(h[3]) == 0x18)
+        return Compression::Zstd;
     return Compression::None;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 
 namespace cb {
 
@@ -20,13 +21,24 @@ std::string lower(std::string s) {
 }  // namespace
 
 bool read_cowrie_cfg(const std::string& path, std::map<std::string, std::string>* out, std::string* error) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) {
         *error = "cannot read " + path;
         return false;
     }
-    std::string line, section, last_key;
-    while (std::getline(in, line)) {
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    parse_cowrie_cfg(text, out);
+    return true;
+}
+
+void parse_cowrie_cfg(std::string_view text, std::map<std::string, std::string>* out) {
+    std::string section, last_key;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        const std::string line(text.substr(pos, nl - pos));
+        pos = nl + 1;
         if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !last_key.empty() && !trim(line).empty()) {
             std::string& value = (*out)[last_key];  // continuation line
             value.push_back('\n');
@@ -45,7 +57,6 @@ bool read_cowrie_cfg(const std::string& path, std::map<std::string, std::string>
         last_key = section + "." + lower(trim(t.substr(0, eq)));
         (*out)[last_key] = trim(t.substr(eq + 1));
     }
-    return true;
 }
 
 }  // namespace cb
