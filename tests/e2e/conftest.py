@@ -8,6 +8,29 @@ import pytest
 import cbtest
 
 
+# Tests that read ../shared/samples ("wild" tests) run only with --wild (make test-wild), so that
+# make test on a lone clone runs everything it collects and skips nothing.
+WILD_FIXTURES = {"samples", "all_samples_run", "folder_runs", "run3"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--wild", action="store_true",
+                     help="run only the tests over ../shared/samples (they fail if it is missing)")
+
+
+def is_wild(item) -> bool:
+    return bool(WILD_FIXTURES & set(getattr(item, "fixturenames", ()))) or "no-samples" in item.name
+
+
+def pytest_collection_modifyitems(config, items):
+    wild = config.getoption("--wild")
+    if wild and not cbtest.SAMPLES.is_dir():
+        pytest.exit(cbtest.SAMPLES_MISSING, returncode=2)
+    keep = [i for i in items if is_wild(i) == wild]
+    config.hook.pytest_deselected(items=[i for i in items if is_wild(i) != wild])
+    items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def cb_bin() -> Path:
     path = Path(os.environ.get("CB_BIN") or cbtest.REPO / "build" / "cowrie-batch").resolve()

@@ -40,14 +40,16 @@ std::map<std::string, std::string> finish(std::vector<std::unique_ptr<Analysis>>
 
 }  // namespace
 
-TEST(AnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
-    if (!std::filesystem::is_directory(samples_dir())) GTEST_SKIP() << "no samples at " << samples_dir();
-    InputSet in = scan_inputs({samples_dir()});
+// Every analysis, fed the sessions of `dir` in three random parts and merged (once in memory,
+// once through save/load as on Hadoop), gives the tables of one pass over all of them.
+void check_random_splits_merge_exactly(const std::string& dir, std::size_t min_sessions) {
+    ASSERT_TRUE(std::filesystem::is_directory(dir)) << "no logs at " << dir;
+    InputSet in = scan_inputs({dir});
     IngestOptions io;
     io.threads = 2;
     IngestResult r = ingest(in.files, io);
     std::vector<Session> sessions = build_sessions(r.shards, SessionOptions{}, 2);
-    ASSERT_GT(sessions.size(), 10000u);
+    ASSERT_GT(sessions.size(), min_sessions);
 
     std::vector<std::size_t> all(sessions.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -80,4 +82,12 @@ TEST(AnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
         ASSERT_EQ(got.size(), expected.size());
         for (const auto& [name, text] : expected) EXPECT_EQ(got.at(name), text) << "table " << name << ", trial " << trial;
     }
+}
+
+TEST(AnalysisMerge, RandomSplitsOfExampleSessionsMergeExactly) {
+    check_random_splits_merge_exactly(std::string(CB_SOURCE_DIR) + "/examples/logs", 10);
+}
+
+TEST(WildAnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
+    check_random_splits_merge_exactly(samples_dir(), 10000);
 }

@@ -418,7 +418,6 @@ TEST(TtyReader, EveryRealRecordingReadsCleanly) {
         }
     }
     EXPECT_GE(files, 7);
-    if (!fs::is_directory(samples_dir())) GTEST_SKIP() << "only examples/logs checked; no samples at " << samples_dir();
 }
 
 // ===================================================================== TermFilter
@@ -584,9 +583,9 @@ TEST(LastOutput, SyntheticRecordingWithDamage) {
 
 // Checked by hand against a byte dump of the recording (generated run3, session
 // 4b09ac87026b: `uname -a`, then a wget that fails; the last line is the prompt).
-TEST(LastOutput, RealRecordingUnameAndWget) {
+TEST(WildLastOutput, RealRecordingUnameAndWget) {
     const std::string path = samples_dir() + kRun3 + "/tty/312df7a7e52e7630be27b635906c87dacf7c51fb4fd58b5d43e8350416382396";
-    if (!fs::exists(path)) GTEST_SKIP() << "no samples at " << samples_dir();
+    ASSERT_TRUE(fs::exists(path)) << "no samples at " << samples_dir();
     const LastOutput lo = last_output(path, 6);
     EXPECT_EQ(lo.status, TtyStatus::Ok) << lo.message;
     EXPECT_EQ(lo.lines, (Lines{
@@ -600,9 +599,9 @@ TEST(LastOutput, RealRecordingUnameAndWget) {
     EXPECT_EQ(lo.end_ts, 1795692609LL * 1000000 + 418481);  // the CLOSE record
 }
 
-TEST(LastOutput, RealExecAndHistoryRecall) {
+TEST(WildLastOutput, RealExecAndHistoryRecall) {
     const std::string dir = samples_dir() + kRun3 + "/tty/";
-    if (!fs::is_directory(dir)) GTEST_SKIP() << "no samples at " << samples_dir();
+    ASSERT_TRUE(fs::is_directory(dir)) << "no samples at " << samples_dir();
     // exec channel: `uname -a; cat /proc/cpuinfo | head -5; echo done`
     EXPECT_EQ(last_output(dir + "5e3c5f3ef2cba4d1e1726a51c7caa3ff6eed3165399066a7a278a81169d6992d", 2).lines,
               (Lines{"head: invalid option -- '5'", "done"}));
@@ -775,9 +774,9 @@ TEST(SessionLookup, SyntheticLogWithDuplicateAndCompressedLog) {
     EXPECT_EQ(missing.problems.size(), 1u);
 }
 
-TEST(SessionLookup, GeneratedRun3) {
+TEST(WildSessionLookup, GeneratedRun3) {
     const std::string dir = samples_dir() + kRun3;
-    if (!fs::is_directory(dir)) GTEST_SKIP() << "no samples at " << samples_dir();
+    ASSERT_TRUE(fs::is_directory(dir)) << "no samples at " << samples_dir();
     const SessionRecordings s = find_session_recordings({dir + "/cowrie.json"}, "4b09ac87026b");
     ASSERT_EQ(s.ttylogs.size(), 1u);
     EXPECT_EQ(s.width, 120);
