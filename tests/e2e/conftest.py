@@ -8,7 +8,8 @@ import pytest
 import cbtest
 
 
-# Tests that read ../shared/samples ("wild" tests) run only with --wild (make test-wild), so that
+# Tests that read ../shared/samples ("wild" tests: they use one of WILD_FIXTURES or are marked
+# @pytest.mark.wild) run only with --wild (make test-wild), so that
 # make test on a lone clone runs everything it collects and skips nothing.
 WILD_FIXTURES = {"samples", "all_samples_run", "folder_runs", "run3"}
 
@@ -19,7 +20,8 @@ def pytest_addoption(parser):
 
 
 def is_wild(item) -> bool:
-    return bool(WILD_FIXTURES & set(getattr(item, "fixturenames", ()))) or "no-samples" in item.name
+    return (bool(WILD_FIXTURES & set(getattr(item, "fixturenames", ()))) or "no-samples" in item.name
+            or item.get_closest_marker("wild") is not None)
 
 
 def pytest_collection_modifyitems(config, items):

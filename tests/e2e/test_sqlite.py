@@ -52,7 +52,7 @@ def synthetic_log() -> list:
     return evs
 
 
-@pytest.fixture(scope="module", params=["synthetic", "samples"])
+@pytest.fixture(scope="module", params=["synthetic", pytest.param("samples", marks=pytest.mark.wild)])
 def run(request, cb_bin, tmp_path_factory):
     if request.param == "samples":
         return request.getfixturevalue("all_samples_run")
