@@ -235,19 +235,27 @@ OutputDir::Status OutputDir::open(const std::string& out_dir, std::string* err) 
     fs::create_directories(path_.parent_path(), ec);
     if (!ec) remove_stale(path_);
     const fs::path temp = hidden_path(path_, "tmp", ::getpid());
-    if (!ec) fs::create_directory(temp, ec);
+    if (!ec) create_temp(temp, ec);
     if (ec) {
         *err = exists ? "cannot create the temporary folder " + temp.string() + " beside the output folder " + shown_ +
                             ": " + ec.message() + " (the folder that holds OUTDIR must be writable)"
                       : "cannot create the output folder " + shown_ + ": " + ec.message();
         return Status::Failed;
     }
-    std::lock_guard lock(g_mu);
     temp_ = temp.string();
-    g_doomed = temp;
-    install_handlers();
     open_ = true;
     return Status::Ok;
+}
+
+// The handlers come first: a signal as soon as the folder exists must find them.
+void OutputDir::create_temp(const fs::path& temp, std::error_code& ec) {
+    std::lock_guard lock(g_mu);
+    g_doomed = temp;
+    install_handlers();
+    fs::create_directory(temp, ec);
+    if (!ec) return;
+    g_doomed.clear();
+    restore_handlers();
 }
 
 std::string OutputDir::commit() {

@@ -37,6 +37,8 @@ public:
     std::string as_final(std::string msg) const;
 
 private:
+    void create_temp(const std::filesystem::path& temp, std::error_code& ec);
+
     std::string shown_;           // OUTDIR as the caller spelt it (no trailing '/')
     std::filesystem::path path_;  // OUTDIR, absolute, symlinks to it resolved
     std::string temp_;
