@@ -343,3 +343,21 @@ def test_read_only_outdir_is_exit_3_and_untouched(unprivileged):
     assert p.returncode == 3, err
     assert f"cannot write into the output folder {out}: Permission denied" in err, err
     assert tree(out) == before and leftovers(out) == []
+
+
+# ---- the hadoop command ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--collect", "--workdir"])
+def test_hadoop_work_folder_inside_outdir_is_refused(cb_bin, tmp_path, flag):
+    """The swap would delete a work folder inside OUTDIR (jobs submitted by hand, --keep-work)."""
+    out = tmp_path / "out"
+    previous(cb_bin, out)
+    work = out / ".hadoop-work"
+    (work / "sessions").mkdir(parents=True)
+    before = tree(out)
+    p = cbtest.run_cb(cb_bin, "hadoop", flag, work, SMALL, "-o", out, "--launcher", "/bin/false", "-q")
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 2, err
+    assert f"{work} is inside the output folder {out}" in err, err
+    assert_untouched(out, before)
