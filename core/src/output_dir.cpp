@@ -252,7 +252,8 @@ void OutputDir::create_temp(const fs::path& temp, std::error_code& ec) {
     std::lock_guard lock(g_mu);
     g_doomed = temp;
     install_handlers();
-    fs::create_directory(temp, ec);
+    // Made here or not used: a folder of that name someone else made (in /tmp) is refused.
+    if (!fs::create_directory(temp, ec) && !ec) ec = std::make_error_code(std::errc::file_exists);
     if (!ec) return;
     g_doomed.clear();
     restore_handlers();
