@@ -187,10 +187,14 @@ std::string refusal(const fs::path& p, const std::string& shown) {
 // Returns where the previous contents are now, or sets *err.
 fs::path swap_in(const fs::path& temp, const fs::path& out, std::string* err) {
     if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) return temp;
-    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-        *err = std::strerror(errno);
-        return {};
-    }
+    if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) return swap_by_renames(temp, out, err);
+    *err = std::strerror(errno);
+    return {};
+}
+
+}  // namespace
+
+fs::path swap_by_renames(const fs::path& temp, const fs::path& out, std::string* err) {
     const fs::path aside = hidden_path(out, "old", ::getpid());
     std::error_code ec;
     fs::rename(out, aside, ec);
@@ -203,8 +207,6 @@ fs::path swap_in(const fs::path& temp, const fs::path& out, std::string* err) {
     }
     return aside;
 }
-
-}  // namespace
 
 bool own_entry(const std::string& name, bool is_dir, bool in_tables) {
     if (in_tables) return !is_dir && (ends_with(name, ".csv") || ends_with(name, ".csv.tmp"));

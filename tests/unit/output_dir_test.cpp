@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "test_files.hpp"
@@ -121,6 +122,31 @@ TEST_F(OutputDirTest, SetAsideFolderComesBackWhenOutdirIsMissing) {
     d.discard();
     EXPECT_EQ(names(root_), std::set<std::string>{"out"});
     EXPECT_EQ(names(root_ / "out"), std::set<std::string>{"hints.json"});
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(OutputDirTest, SwapByRenamesForFileSystemsWithoutExchange) {
+    fs::create_directories(root_ / "out");
+    fs::create_directories(root_ / "new");
+    cb::test::write_file((root_ / "out" / "hints.json").string(), "old");
+    cb::test::write_file((root_ / "new" / "hints.json").string(), "new");
+    std::string err;
+    const fs::path previous = cb::swap_by_renames(root_ / "new", root_ / "out", &err);
+    EXPECT_EQ(err, "");
+    EXPECT_EQ(previous.filename().string(), ".out.old-" + std::to_string(::getpid()));
+    EXPECT_EQ(names(previous), std::set<std::string>{"hints.json"});
+    EXPECT_EQ(names(root_), (std::set<std::string>{"out", previous.filename().string()}));
+    std::ifstream in(root_ / "out" / "hints.json");
+    std::string text;
+    in >> text;
+    EXPECT_EQ(text, "new");
+    // A temporary folder that is gone: the previous OUTDIR goes back in place.
+    EXPECT_TRUE(cb::swap_by_renames(root_ / "missing", root_ / "out", &err).empty());
+    EXPECT_NE(err, "");
+    EXPECT_TRUE(fs::exists(root_ / "out" / "hints.json"));
 }
 
 }  // namespace

@@ -45,6 +45,13 @@ private:
     bool open_ = false;
 };
 
+// The swap of commit() where the file system has no RENAME_EXCHANGE (vfat, some network file
+// systems): OUTDIR is renamed to .NAME.old-PID, then the temporary folder to OUTDIR (a run
+// that dies in between is repaired by the next one). Returns where the previous contents are
+// now, or sets *err and leaves both as they were. Public for its unit test.
+std::filesystem::path swap_by_renames(const std::filesystem::path& temp, const std::filesystem::path& out,
+                                      std::string* err);
+
 // True when `name`, an entry of OUTDIR (or of OUTDIR/tables with in_tables), is something
 // cowrie-batch writes there: the safety rule of OutputDir::open().
 bool own_entry(const std::string& name, bool is_dir, bool in_tables);
