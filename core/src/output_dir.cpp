@@ -274,9 +274,10 @@ std::string OutputDir::commit() {
         std::lock_guard lock(g_mu);
         if (::rename(temp_.c_str(), path_.c_str()) == 0)
             g_doomed.clear();
-        else if (errno == EEXIST || errno == ENOTEMPTY)
-            g_doomed = swap_in(temp_, path_, &err);
-        else
+        else if (errno == EEXIST || errno == ENOTEMPTY) {
+            const fs::path previous = swap_in(temp_, path_, &err);
+            if (err.empty()) g_doomed = previous;
+        } else
             err = std::strerror(errno);
     }
     if (!err.empty()) {
