@@ -99,9 +99,10 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "Outputs in OUTDIR: report.html, summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
         "Show the hints with `cowrie-batch hints OUTDIR`.\n\n"
         "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
-        "(see stderr and summary.json); 2 usage error, no event log found, or OUTDIR holds files cowrie-batch did\n"
-        "not write; 3 outputs could not be written (OUTDIR is left as it was); 130/143 interrupted by SIGINT/SIGTERM\n"
-        "(OUTDIR is left as it was). The run writes into .OUTDIR.tmp-PID beside OUTDIR and swaps it into place.");
+        "(see stderr and summary.json); 2 usage error, no event log found, or OUTDIR holds files\n"
+        "cowrie-batch did not write; 3 outputs could not be written; 130/143 interrupted (SIGINT/SIGTERM).\n"
+        "OUTDIR is written as .NAME.tmp-PID beside it and swapped into place at the end: after 3, 130\n"
+        "or 143 it is as it was before the run.");
     cmd->add_option("inputs", args->inputs, "Log files, folders, globs or - for stdin")->required();
     cmd->add_option("-o,--out", args->out_dir, "Output folder (created if missing; replaced as a whole at the end of the run)")->capture_default_str();
     cmd->add_option("-t,--threads", args->threads, "Worker threads (default: all cores)")
