@@ -363,3 +363,24 @@ def test_hadoop_work_folder_inside_outdir_is_refused(cb_bin, tmp_path, flag):
     assert p.returncode == 2, err
     assert f"{work} is inside the output folder {out}" in err, err
     assert_untouched(out, before)
+
+
+# ---- replay --asciicast ---------------------------------------------------------------------
+
+
+def test_asciicast_is_whole_or_absent(cb_bin, tmp_path):
+    rec = max((EXAMPLES / "tty").iterdir(), key=lambda p: p.stat().st_size)
+    cast = tmp_path / "s.cast"
+    cast.write_text("previous")
+
+    def limit_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    p = subprocess.run([str(cb_bin), "replay", str(rec), "--asciicast", str(cast)], capture_output=True,
+                       preexec_fn=limit_files, timeout=cbtest.RUN_TIMEOUT)
+    assert p.returncode == 3, p.stderr
+    assert f"cannot write {cast}: File too large".encode() in p.stderr, p.stderr
+    assert cast.read_text() == "previous" and sorted(x.name for x in tmp_path.iterdir()) == ["s.cast"]
+    p = cbtest.run_cb(cb_bin, "replay", rec, "--asciicast", cast)
+    assert p.returncode == 0, p.stderr
+    assert cast.read_text().startswith('{"version": 2') and sorted(x.name for x in tmp_path.iterdir()) == ["s.cast"]
