@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -166,6 +167,17 @@ fs::path resolve(const std::string& out) {
     return p;
 }
 
+// A mount point cannot be renamed (EBUSY): found before the run, not after it.
+bool mount_point(const fs::path& p) {
+#ifdef STATX_ATTR_MOUNT_ROOT
+    struct statx sx {};
+    if (::statx(AT_FDCWD, p.c_str(), 0, STATX_BASIC_STATS, &sx) == 0 && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+#endif
+    struct stat a {}, b {};
+    return ::stat(p.c_str(), &a) == 0 && ::stat(p.parent_path().c_str(), &b) == 0 && a.st_dev != b.st_dev;
+}
+
 // Why OUTDIR must not be replaced (the safety rule), or "".
 std::string refusal(const fs::path& p, const std::string& shown) {
     std::error_code ec;
@@ -177,6 +189,9 @@ std::string refusal(const fs::path& p, const std::string& shown) {
         return "refusing to replace the output folder " + shown + ": it holds " + f +
                ", which cowrie-batch did not write (OUTDIR must be missing, empty, or an earlier run's "
                "output; see docs/OUTPUTS.md)";
+    if (mount_point(p))
+        return "the output folder " + shown + " is a mount point, which cannot be swapped by a rename; name a "
+               "folder inside it";
     const std::string cwd = fs::current_path(ec).string() + "/";
     if (cwd.compare(0, p.string().size() + 1, p.string() + "/") == 0)
         return "the output folder " + shown + " is the current folder or holds it; name a folder inside it";

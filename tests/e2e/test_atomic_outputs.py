@@ -182,8 +182,8 @@ def test_file_size_limit_is_exit_3_naming_the_file(cb_bin, big, tmp_path):
 
 
 FULL_DISK_SCRIPT = r"""
+mount -t tmpfs -o size=6m cb-full "$MNT" || exit 97
 set -e
-mount -t tmpfs -o size=6m cb-full "$MNT"
 "$CB" analyze "$SMALL" -o "$MNT/out" -q
 (cd "$MNT/out" && find . -type f -exec sha256sum {} + | sort) > "$WORK/before"
 set +e
@@ -194,23 +194,48 @@ ls -A "$MNT" > "$WORK/ls"
 """
 
 
+def in_mount_namespace(script: str, **env):
+    """Runs `script` in a mount namespace of its own (unshare -m; -r for a normal user): its
+    mounts disappear with it, whatever happens to the test."""
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    env = {**os.environ, **{k: str(v) for k, v in env.items()}}
+    p = subprocess.run([*ns, "sh", "-c", script], env=env, capture_output=True, timeout=cbtest.RUN_TIMEOUT)
+    if p.returncode == 97 or (p.returncode != 0 and b"unshare" in p.stderr):
+        # root here and in CI can; a container without CAP_SYS_ADMIN or user namespaces cannot
+        pytest.skip("cannot mount a tmpfs in a mount namespace here: " + p.stderr.decode(errors="replace")[-300:])
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+
+
 def test_full_disk_is_exit_3_naming_the_file(cb_bin, big, tmp_path):
-    """A 6 MB tmpfs, mounted in a mount namespace of its own (unshare -m; -r for a normal user):
-    the mount disappears with the namespace, whatever happens to the test."""
+    """A 6 MB tmpfs holds the previous OUTDIR and the new run's temporary folder."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
-    if os.geteuid() != 0 and subprocess.run([*ns, "true"], capture_output=True).returncode != 0:
-        pytest.skip("no root and no user namespaces for a tmpfs; test_file_size_limit_is_exit_3_naming_the_file covers the writers")
-    env = {**os.environ, "MNT": str(mnt), "CB": str(cb_bin), "SMALL": str(SMALL), "BIG": str(big), "WORK": str(tmp_path)}
-    p = subprocess.run([*ns, "sh", "-c", FULL_DISK_SCRIPT], env=env, capture_output=True, timeout=cbtest.RUN_TIMEOUT)
-    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    in_mount_namespace(FULL_DISK_SCRIPT, MNT=mnt, CB=cb_bin, SMALL=SMALL, BIG=big, WORK=tmp_path)
     err = (tmp_path / "err").read_text()
     assert (tmp_path / "rc").read_text().strip() == "3", err
     assert re.search(rf"cannot write {re.escape(str(mnt))}/out/[\w.]+: No space left on device", err), err
     assert (tmp_path / "after").read_text() == (tmp_path / "before").read_text()
     assert (tmp_path / "ls").read_text().split() == ["out"]
     assert list(mnt.iterdir()) == []  # the mount is gone with its namespace
+
+
+MOUNT_POINT_SCRIPT = r"""
+mount -t tmpfs cb-mnt "$OUT" || exit 97
+"$CB" analyze "$SMALL" -o "$OUT" -q 2> "$WORK/err"
+echo $? > "$WORK/rc"
+ls -A "$OUT" > "$WORK/ls"
+"""
+
+
+def test_mount_point_outdir_is_refused_before_the_run(cb_bin, tmp_path):
+    """A rename cannot move a mount point: said at the start, not after the run."""
+    out = tmp_path / "out"
+    out.mkdir()
+    in_mount_namespace(MOUNT_POINT_SCRIPT, OUT=out, CB=cb_bin, SMALL=SMALL, WORK=tmp_path)
+    err = (tmp_path / "err").read_text()
+    assert (tmp_path / "rc").read_text().strip() == "2", err
+    assert f"the output folder {out} is a mount point" in err, err
+    assert (tmp_path / "ls").read_text() == "" and leftovers(out) == []
 
 
 # ---- signals --------------------------------------------------------------------------------
