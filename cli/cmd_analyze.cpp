@@ -43,9 +43,11 @@ int run_analyze(const AnalyzeArgs& a) {
                      counted(inputs.files.size(), "file", "files").c_str());
         return kExitUsage;
     }
+    OutputDir out;
+    if (const int rc = open_output_dir(out, a.out_dir)) return rc;
     AnalyzeOptions opt;
     opt.inputs = a.inputs;
-    opt.out_dir = a.out_dir;
+    opt.out_dir = out.temp();
     opt.threads = a.threads;
     opt.session.idle_timeout_s = a.idle_timeout;
     opt.session.auth_timeout_s = a.auth_timeout;
@@ -79,8 +81,7 @@ int run_analyze(const AnalyzeArgs& a) {
         for (const auto& [name, cpu] : res.step_cpu_seconds) std::fprintf(stderr, "# %-30s %9.3f\n", name.c_str(), cpu);
     }
     const bool skipped = report_problems(res.run);
-    for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
-    if (!res.errors.empty()) return kExitFatal;
+    if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!a.quiet) print_summary(res.run, a.out_dir, secs);
     return skipped ? kExitSkipped : kExitClean;
@@ -98,9 +99,12 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "Outputs in OUTDIR: report.html, summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
         "Show the hints with `cowrie-batch hints OUTDIR`.\n\n"
         "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
-        "(see stderr and summary.json); 2 usage error or no event log found; 3 outputs could not be written.");
+        "(see stderr and summary.json); 2 usage error, no event log found, or OUTDIR holds files\n"
+        "cowrie-batch did not write; 3 outputs could not be written; 130/143 interrupted (SIGINT/SIGTERM).\n"
+        "OUTDIR is written as .NAME.tmp-PID beside it and swapped into place at the end: after 3, 130\n"
+        "or 143 it is as it was before the run.");
     cmd->add_option("inputs", args->inputs, "Log files, folders, globs or - for stdin")->required();
-    cmd->add_option("-o,--out", args->out_dir, "Output folder (created if missing)")->capture_default_str();
+    cmd->add_option("-o,--out", args->out_dir, "Output folder (created if missing; replaced as a whole at the end of the run)")->capture_default_str();
     cmd->add_option("-t,--threads", args->threads, "Worker threads (default: all cores)")
         ->check(CLI::Range(0u, 1024u));
     cmd->add_option("--idle-timeout", args->idle_timeout,

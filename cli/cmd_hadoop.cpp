@@ -3,7 +3,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -51,6 +54,17 @@ std::string find_launcher(const std::string& given) {
     return {};
 }
 
+// The launcher runs in a process group of its own, so an interrupted run can stop all of it
+// (bash, the JVM) before its work folder, inside OUTDIR's temporary folder, is removed.
+std::atomic<pid_t> g_launcher{0};
+
+void stop_launcher() {
+    const pid_t pid = g_launcher.load();
+    if (pid <= 0) return;
+    ::kill(-pid, SIGTERM);
+    for (int i = 0; i < 100 && ::waitpid(pid, nullptr, WNOHANG) == 0; ++i) ::usleep(100'000);  // 10 s at most
+}
+
 int run_child(const std::vector<std::string>& argv) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -58,14 +72,25 @@ int run_child(const std::vector<std::string>& argv) {
     const pid_t pid = ::fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        ::setpgid(0, 0);
         ::execvp(args[0], args.data());
         std::perror("cowrie-batch: cannot start the Hadoop launcher");
         ::_exit(127);
     }
+    ::setpgid(pid, pid);  // as the child does: whichever runs first
+    g_launcher.store(pid);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    g_launcher.store(0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// True when `dir` is `outer` or inside it (both resolved as far as they exist).
+bool inside(const std::string& dir, const std::string& outer) {
+    std::error_code ec;
+    const std::string d = fs::weakly_canonical(dir, ec).string() + "/", o = fs::weakly_canonical(outer, ec).string() + "/";
+    return d.compare(0, o.size(), o) == 0;
 }
 
 int run_hadoop(const HadoopArgs& a) {
@@ -94,7 +119,17 @@ int run_hadoop(const HadoopArgs& a) {
         std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs\n");
         return kExitUsage;
     }
-    const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? a.out_dir + "/.hadoop-work" : a.workdir;
+    for (const std::string& dir : {a.collect, a.workdir})
+        if (!dir.empty() && inside(dir, a.out_dir)) {
+            std::fprintf(stderr, "cowrie-batch: %s is inside the output folder %s, which the run replaces; move it out\n",
+                         dir.c_str(), a.out_dir.c_str());
+            return kExitUsage;
+        }
+    OutputDir out;
+    if (const int rc = open_output_dir(out, a.out_dir)) return rc;
+    say_interrupted(stop_launcher);
+    // The default work folder goes with the outputs: kept in OUTDIR with --keep-work.
+    const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? out.temp() + "/.hadoop-work" : a.workdir;
     std::error_code ec;
     if (a.collect.empty()) {
         fs::remove_all(workdir, ec);
@@ -110,21 +145,22 @@ int run_hadoop(const HadoopArgs& a) {
                      counted(logs, "log file", "log files").c_str(), launcher.c_str());
     const int rc = a.collect.empty() ? run_child(argv) : 0;
     if (rc != 0) {
+        if (a.workdir.empty()) out.keep();  // removed by the next run into OUTDIR
         std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,
                      workdir.c_str());
+        std::fprintf(stderr, "cowrie-batch: nothing was written; %s is as it was before the run\n", a.out_dir.c_str());
         return kExitFatal;
     }
     AnalyzeOptions opt;
-    opt.out_dir = a.out_dir;
+    opt.out_dir = out.temp();
     opt.threads = a.threads;
     opt.session.idle_timeout_s = a.idle_timeout;
     opt.session.auth_timeout_s = a.auth_timeout;
     auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
     const bool skipped = report_problems(res.run);
-    for (const auto& e : res.errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", e.c_str());
     if (!a.keep_work && a.collect.empty()) fs::remove_all(workdir, ec);
-    if (!res.errors.empty()) return kExitFatal;
+    if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!a.quiet) print_summary(res.run, a.out_dir, secs);
     return skipped ? kExitSkipped : kExitClean;
@@ -146,7 +182,7 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--conf", args->conf_dir, "A Hadoop configuration folder: submit to that cluster")
         ->check(CLI::ExistingDirectory);
     cmd->add_option("--reducers", args->reducers, "Reduce tasks per job")->capture_default_str()->check(CLI::Range(1u, 10000u));
-    cmd->add_option("--workdir", args->workdir, "Local work folder (default OUTDIR/.hadoop-work)");
+    cmd->add_option("--workdir", args->workdir, "Local work folder (default: .hadoop-work in OUTDIR's temporary folder)");
     cmd->add_option("--ship-binary", args->ship_binary,
                     "The cowrie-batch the tasks run (for a cluster: the static one from `make static`)")
         ->check(CLI::ExistingFile);

@@ -244,7 +244,8 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
 int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const Selection& sel, int width, int height,
                 const std::string& title, int* worst) {
     const bool to_stdout = a.asciicast == "-";
-    FILE* f = to_stdout ? stdout : std::fopen(a.asciicast.c_str(), "wb");
+    const std::string tmp = a.asciicast + ".tmp";  // renamed when complete: never a half-written cast
+    FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
     if (!f) {
         note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
         return kExitFatal;
@@ -265,9 +266,10 @@ int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const S
     h.idle_time_limit = a.max_delay;
     h.title = title;
     w.header(h, buf);
+    int err = 0;  // the first write error
     bool ok = true;
     auto flush = [&] {
-        if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false;
+        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false, err = errno;
         buf.clear();
     };
     const Micros base = start;  // event times count from the first record
@@ -296,9 +298,11 @@ int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const S
     }
     w.finish(t, buf);
     flush();
-    if (to_stdout ? std::fflush(f) != 0 : std::fclose(f) != 0) ok = false;
+    if ((to_stdout ? std::fflush(f) : std::fclose(f)) != 0 && ok) ok = false, err = errno;
+    if (ok && !to_stdout && std::rename(tmp.c_str(), a.asciicast.c_str()) != 0) ok = false, err = errno;
     if (!ok) {
-        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
+        if (!to_stdout) std::remove(tmp.c_str());
+        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(err ? err : EIO));
         return kExitFatal;
     }
     return kExitClean;

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "cb/text.hpp"
+#include "exit_codes.hpp"
 #include "cb/version.hpp"
 
 namespace cb::cli {
@@ -36,6 +39,40 @@ std::string human_bytes(std::uint64_t b) {
 }
 
 }  // namespace
+
+int open_output_dir(OutputDir& dir, const std::string& out_dir) {
+    std::string err;
+    const OutputDir::Status st = dir.open(out_dir, &err);
+    if (st == OutputDir::Status::Ok) return 0;
+    std::fprintf(stderr, "cowrie-batch: %s\n", err.c_str());
+    return st == OutputDir::Status::Refused ? kExitUsage : kExitFatal;
+}
+
+int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors) {
+    for (const auto& e : errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", dir.as_final(e).c_str());
+    if (errors.empty()) {
+        const std::string err = dir.commit();
+        if (err.empty()) return 0;
+        std::fprintf(stderr, "cowrie-batch: error: %s\n", err.c_str());
+    }
+    dir.discard();
+    std::fprintf(stderr, "cowrie-batch: nothing was written; %s is as it was before the run\n", out_dir.c_str());
+    return kExitFatal;
+}
+
+namespace {
+void (*g_stop)() = nullptr;
+void last_words(int sig) {
+    if (g_stop) g_stop();
+    std::fprintf(stderr, "\ncowrie-batch: interrupted (%s); the output folder is as it was before the run\n",
+                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig));
+}
+}  // namespace
+
+void say_interrupted(void (*stop)()) {
+    g_stop = stop;
+    on_interrupt(last_words);
+}
 
 std::string counted(std::uint64_t n, const char* one, const char* many) {
     return with_commas(n) + " " + (n == 1 ? one : many);

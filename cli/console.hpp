@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cb/analyze.hpp"
+#include "cb/output_dir.hpp"
 
 namespace cb::cli {
 
@@ -30,6 +31,15 @@ std::string counted(std::uint64_t n, const char* one, const char* many);
 
 // One stderr line per problem file; returns true when anything was skipped or rejected.
 bool report_problems(const RunData& run);
+// Opens OUTDIR's temporary folder; on failure prints why and returns the exit code
+// (kExitUsage when the safety rule refuses OUTDIR, kExitFatal when it cannot be written), else 0.
+int open_output_dir(OutputDir& dir, const std::string& out_dir);
+// Ends a run: with `errors`, prints them (naming OUTDIR's files), removes the temporary folder
+// and returns kExitFatal (OUTDIR stays as it was); else swaps the outputs into place, 0 or kExitFatal.
+int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors);
+// Installs the last words of an interrupted run (SIGINT, SIGTERM: exit 130, 143); `stop`, if
+// given, is called first (the hadoop command stops its launcher).
+void say_interrupted(void (*stop)() = nullptr);
 // The short human summary (stdout).
 void print_summary(const RunData& run, const std::string& out_dir, double seconds);
 

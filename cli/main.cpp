@@ -10,10 +10,13 @@
 #include "cmd_mr.hpp"
 #include "cmd_replay.hpp"
 #include "cmd_hadoop.hpp"
+#include "console.hpp"
 #include "exit_codes.hpp"
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a write error, handled where it happens
+    std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit (ulimit -f) too: EFBIG, a message naming the file, exit 3
+    cb::cli::say_interrupted();
     CLI::App app{"cowrie-batch: batch analysis of Cowrie SSH/Telnet honeypot logs", "cowrie-batch"};
     app.set_version_flag("-V,--version", std::string("cowrie-batch ") + cb::kVersion);
     app.require_subcommand(1);

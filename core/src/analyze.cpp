@@ -145,13 +145,12 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
                    const std::function<void(RunData&)>& make_tables) {
     PhaseClock clock(res);
     std::error_code ec;
-    // The folder the user named first, so a failure names it and the reason (-o /proc/x).
-    for (const std::string& dir : {out_dir, out_dir + "/tables"}) {
-        std::filesystem::create_directories(dir, ec);
-        if (ec) {
-            res.errors.push_back("cannot create the output folder " + dir + ": " + ec.message());
-            return;
-        }
+    // out_dir exists (OutputDir made it) and is never made here: a run interrupted while its
+    // temporary folder is being removed cannot bring it back.
+    std::filesystem::create_directory(out_dir + "/tables", ec);
+    if (ec) {
+        res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
+        return;
     }
     // The writers that need only the sessions start at once, beside the analyses:
     // SQLite's relational part is the longest single task of a run.

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -165,27 +166,42 @@ void append_session_json(std::string& out, const Session& s) {
     out.push_back('\n');
 }
 
+std::string write_error(const std::string& path, int err) {
+    return "cannot write " + path + ": " + std::strerror(err ? err : EIO);
+}
+
+namespace {
+
+// Closes `f` (its path + ".tmp") and renames it to `path`; `err` is an earlier write's errno.
+// Every failure names `path` and the reason (a full disk, a file-size limit).
+std::string close_and_rename(FILE* f, const std::string& path, int err) {
+    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    if (!err && std::rename((path + ".tmp").c_str(), path.c_str()) != 0) err = errno;
+    return err ? write_error(path, err) : std::string();
+}
+
+int fwrite_errno(FILE* f, std::string_view data) {
+    return std::fwrite(data.data(), 1, data.size(), f) == data.size() ? 0 : (errno ? errno : EIO);
+}
+
+}  // namespace
+
 std::string write_file_atomic(const std::string& path, std::string_view data) {
-    const std::string tmp = path + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return "cannot write " + tmp;
-    const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-    if (std::fclose(f) != 0 || !ok) return "cannot write " + tmp;
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
-    return {};
+    FILE* f = std::fopen((path + ".tmp").c_str(), "wb");
+    if (!f) return write_error(path, errno);
+    return close_and_rename(f, path, fwrite_errno(f, data));
 }
 
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {
-    const std::string tmp = path + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return "cannot write " + tmp;
+    FILE* f = std::fopen((path + ".tmp").c_str(), "wb");
+    if (!f) return write_error(path, errno);
     // Format blocks in parallel, write them in order.
     constexpr std::size_t kBlock = 4096;
     const std::size_t blocks = (sessions.size() + kBlock - 1) / kBlock;
     threads = std::max(1u, threads);
-    bool ok = true;
+    int err = 0;
     std::vector<std::string> bufs;  // reused from block to block: no regrowing
-    for (std::size_t base = 0; base < blocks; base += threads) {
+    for (std::size_t base = 0; base < blocks && !err; base += threads) {
         const std::size_t n = std::min<std::size_t>(threads, blocks - base);
         bufs.resize(n);
         auto format = [&](std::size_t k) {
@@ -201,11 +217,10 @@ std::string write_sessions_jsonl(const std::string& path, const std::vector<Sess
             for (std::size_t k = 0; k < n; ++k) pool.emplace_back(format, k);
             for (auto& t : pool) t.join();
         }
-        for (const auto& b : bufs) ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
+        for (const auto& b : bufs)
+            if (!err) err = fwrite_errno(f, b);
     }
-    if (std::fclose(f) != 0 || !ok) return "cannot write " + tmp;
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
-    return {};
+    return close_and_rename(f, path, err);
 }
 
 std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables) {

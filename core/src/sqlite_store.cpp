@@ -1,6 +1,9 @@
 // cowrie.sqlite: sessions and their parts as relational tables, plus every result table.
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
@@ -19,13 +22,14 @@ void configure_sqlite_once() {
 
 class Db {
 public:
-    explicit Db(const std::string& path) {
+    // `file` is written; `name` (the final path) is what messages show.
+    Db(const std::string& file, const std::string& name) : file_(file), name_(name) {
         configure_sqlite_once();
-        std::remove(path.c_str());
+        std::remove(file.c_str());
         // One connection on one thread: no SQLite mutexes needed.
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+        if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             nullptr) != SQLITE_OK)
-            err_ = "cannot create " + path;
+            err_ = write_error(name_, db_ ? sqlite3_system_errno(db_) : 0);
     }
     ~Db() {
         if (db_) sqlite3_close(db_);
@@ -36,23 +40,46 @@ public:
         if (!ok()) return;
         char* msg = nullptr;
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-            err_ = std::string("SQLite: ") + (msg ? msg : "error") + " in: " + sql.substr(0, 80);
+            fail(std::string(msg ? msg : "error") + " in: " + sql.substr(0, 80));
             sqlite3_free(msg);
         }
     }
     sqlite3_stmt* prepare(const std::string& sql) {
         sqlite3_stmt* st = nullptr;
-        if (ok() && sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-            err_ = std::string("SQLite: ") + sqlite3_errmsg(db_);
+        if (ok() && sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) fail(sqlite3_errmsg(db_));
         return st;
     }
     void step(sqlite3_stmt* st) {
         if (!ok() || !st) return;
-        if (sqlite3_step(st) != SQLITE_DONE) err_ = std::string("SQLite: ") + sqlite3_errmsg(db_);
+        if (sqlite3_step(st) != SQLITE_DONE) fail(sqlite3_errmsg(db_));
         sqlite3_reset(st);
     }
 
 private:
+    // A full disk or a file-size limit is said as for every other output file, naming it.
+    void fail(const std::string& detail) {
+        const int code = sqlite3_extended_errcode(db_) & 0xff;
+        if (code == SQLITE_FULL)
+            err_ = write_error(name_, ENOSPC) + " (SQLite: " + detail + ")";
+        else if (code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
+            err_ = write_error(name_, system_errno()) + " (SQLite: " + detail + ")";
+        else
+            err_ = "SQLite: " + detail;
+    }
+
+    // SQLite reads errno after its own cleanup, so a write cut short by a file-size limit
+    // (EFBIG) often shows as 0 or EIO: a file that reached RLIMIT_FSIZE tells it apart.
+    int system_errno() const {
+        const int e = sqlite3_system_errno(db_);
+        rlimit lim{};
+        struct stat st {};
+        if ((e == 0 || e == EIO) && ::getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+            ::stat(file_.c_str(), &st) == 0 && static_cast<rlim_t>(st.st_size) >= lim.rlim_cur)
+            return EFBIG;
+        return e;
+    }
+
+    std::string file_, name_;
     sqlite3* db_ = nullptr;
     std::string err_;
 };
@@ -183,7 +210,7 @@ const DocRow kDocs[] = {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_unique<Db>(path + ".tmp")) {
+SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
     db_->exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; "
               "PRAGMA threads=2;");
@@ -468,7 +495,7 @@ std::string SqliteStore::commit() {
     db_->exec("COMMIT");
     std::string err = db_->ok() ? std::string() : db_->error();
     db_.reset();
-    if (err.empty() && std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) err = "cannot rename " + path_ + ".tmp";
+    if (err.empty() && std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) err = write_error(path_, errno);
     return err;
 }
 

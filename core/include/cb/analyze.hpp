@@ -12,7 +12,7 @@ namespace cb {
 
 struct AnalyzeOptions {
     std::vector<std::string> inputs;
-    std::string out_dir;
+    std::string out_dir;  // an existing folder: the temporary one of an OutputDir (output_dir.hpp)
     unsigned threads = 0;  // 0: all cores
     SessionOptions session;
     AnalysisConfig analysis;

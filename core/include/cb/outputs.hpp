@@ -51,7 +51,10 @@ class JsonWriter;
 // strings longer than max_string are cut visibly.
 void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t max_string = SIZE_MAX);
 
-// Each returns an empty string on success, else a message naming the file.
+// Each returns an empty string on success, else a message naming the file and the reason
+// (write_error(): "cannot write PATH: No space left on device"). Each file is written as
+// PATH.tmp and renamed, inside a folder that is itself renamed into place (output_dir.hpp).
+std::string write_error(const std::string& path, int err);
 std::string write_file_atomic(const std::string& path, std::string_view data);
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
 std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables);
