@@ -298,7 +298,7 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
     report.counts.bytes = std::min<std::uint64_t>(src.raw_bytes(), range.stop_at);
     if (!src.error().empty())
         report.error = src.error();
-    if (cut) report.counts.files_cut = 1;
+    if (cut && range.stop_at == UINT64_MAX) report.counts.files_cut = 1;  // ranges: counted by ingest()
     if (src.error().empty() && cut)
         report.error = "stopped after " + std::to_string(budget) +
                        " decompressed bytes (the limit per file, --max-file-bytes); the rest was not read";

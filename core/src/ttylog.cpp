@@ -209,9 +209,13 @@ bool TtyReader::next(TtyRecord* r) {
     }
     // The payload, or its next piece.
     const std::uint64_t remaining = cur_.length - cur_.piece_offset;
-    // Up to the byte limit (the next call then ends with Limit); past it only when the
-    // check above found no more data, so the piece is read as usual (and found cut).
-    const std::uint64_t room = consumed_ < max_bytes_ ? max_bytes_ - consumed_ : remaining;
+    // Up to the byte limit; the next call then ends with Limit. Without more data past the
+    // limit the piece is read as usual (and found cut).
+    std::uint64_t room = remaining;
+    if (consumed_ < max_bytes_)
+        room = max_bytes_ - consumed_;
+    else if (ensure(1))
+        room = 0;
     const std::size_t want = static_cast<std::size_t>(std::min({remaining, std::uint64_t{max_piece_}, room}));
     const bool complete = ensure(want);
     const std::size_t got = complete ? want : end_ - pos_;

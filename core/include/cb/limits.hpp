@@ -13,11 +13,12 @@
 namespace cb {
 
 struct Limits {
-    // A longer line is rejected as `too_large` (counted, one sample kept) and skipped while
+    // A longer line is rejected as `too_large` (counted, samples kept) and skipped while
     // streaming: it is never held in memory. The longest line in the 40 MB of real logs in
-    // the samples is 541 KB (a pasted script in cowrie.command.input); 16 MiB is 30 times
-    // that, and bounds the memory of one worker thread to about 6 times the limit (read
-    // buffer, simdjson's 4-byte structural index per byte, its string buffer).
+    // the samples is 541 KB (a pasted script in cowrie.command.input); issue #2 asks that a
+    // 50 MB line be kept. 64 MiB keeps it; a line that long costs one worker about 6 times
+    // its size while it is parsed (read buffer, simdjson's 4-byte structural index per
+    // byte, its string buffer), and the run more as the text travels to the outputs.
     std::size_t max_line_bytes = kDefaultMaxLineBytes;
     // Decompressed bytes read from one file; 0: no limit. Memory does not depend on it
     // (files are streamed; leading NUL runs are skipped as they stream by), only time does.
@@ -27,7 +28,7 @@ struct Limits {
     // Cowrie writes a few KiB per record; the recordings in the samples are under 30 KB.
     std::uint64_t max_recording_bytes = kDefaultMaxRecordingBytes;
 
-    static constexpr std::size_t kDefaultMaxLineBytes = std::size_t{16} << 20;
+    static constexpr std::size_t kDefaultMaxLineBytes = std::size_t{64} << 20;
     static constexpr std::uint64_t kDefaultMaxRecordingBytes = std::uint64_t{256} << 20;
 };
 
