@@ -103,3 +103,36 @@ TEST(InputSet, FoldersRecurseAndSymlinkLoopsEnd) {
     EXPECT_TRUE(loop);
     EXPECT_TRUE(missing);
 }
+
+TEST(ByteSource, LeadingRunAtEveryLengthAndOffset) {
+    for (std::size_t n = 0; n < 40; ++n)
+        for (std::size_t run = 0; run <= n; ++run) {
+            std::string s(n, 'x');
+            for (std::size_t i = 0; i < run; ++i) s[i] = '\0';
+            EXPECT_EQ(leading_run(s.data(), s.size(), '\0'), run) << n << " " << run;
+        }
+}
+
+// Limits (issue #11): a NUL run longer than the old 64 MiB look-ahead no longer hides the lines
+// after it; a file of nothing but NULs is named from 1 MiB on; max_file_bytes ends the look.
+TEST(InputSet, LongNulRunsAreSkippedAndAllNulFilesNamed) {
+    const std::string dir = temp_path("nuls");
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+    write(dir + "/long.json.gz", gzip(std::string(std::size_t{70} << 20, '\0') + lines(2)));
+    write(dir + "/hole.json", std::string(1000, '\0'));
+    write(dir + "/zeros", std::string(std::size_t{2} << 20, '\0'));
+    InputSet s = expand_inputs({dir});
+    ASSERT_EQ(s.files.size(), 2u);
+    EXPECT_EQ(s.files[0].path, dir + "/hole.json");
+    EXPECT_EQ(s.files[0].kind, FileKind::Empty);
+    EXPECT_EQ(s.files[1].path, dir + "/long.json.gz");
+    EXPECT_EQ(s.files[1].kind, FileKind::JsonLog);
+    ASSERT_EQ(s.problems.size(), 1u);
+    EXPECT_EQ(s.problems[0].path, dir + "/zeros");
+    EXPECT_EQ(s.problems[0].reason, "2097152 bytes, all NUL: no line to read");
+
+    InputSet cut = expand_inputs({dir + "/long.json.gz"}, std::uint64_t{1} << 20);
+    EXPECT_TRUE(cut.files.empty());
+    ASSERT_EQ(cut.problems.size(), 1u);
+    EXPECT_NE(cut.problems[0].reason.find("--max-file-bytes"), std::string::npos) << cut.problems[0].reason;
+}
