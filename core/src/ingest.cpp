@@ -256,8 +256,20 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
                     continue;
                 }
             }
-            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', have - pos));
-            if (!nl) break;
+            std::size_t span = have - pos;
+            if (skipping && range.stop_at != UINT64_MAX) {
+                // A line that is not ours (it started before this range) or that was too
+                // long: a line after it is ours only if it starts before stop_at, so the
+                // search ends there. Each range then reads about its own bytes, even inside
+                // a line (or a sparse NUL hole) of many GiB, instead of all of it.
+                const std::uint64_t end = range.stop_at > consumed ? range.stop_at - consumed : 0;
+                span = end > pos ? static_cast<std::size_t>(std::min<std::uint64_t>(have, end)) - pos : 0;
+            }
+            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', span));
+            if (!nl) {
+                if (span < have - pos) done = true;  // the range ends inside the skipped line
+                break;
+            }
             const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
             if (skipping)
                 skipping = false;

@@ -157,19 +157,26 @@ private:
         std::size_t got = 0;
         std::uint64_t skipped = 0;
         const std::uint64_t budget = max_file_bytes_ ? max_file_bytes_ : UINT64_MAX;
-        while (got < head.size() && skipped < budget) {
-            const std::size_t want = got == 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(head.size(), budget - skipped))
-                                              : head.size() - got;
-            const std::size_t r = src->read(head.data() + got, want);
-            if (r == 0) break;
-            if (got == 0) {
-                const std::size_t k = leading_run(head.data(), r, '\0');
-                skipped += k;
-                if (k > 0) std::memmove(head.data(), head.data() + k, r - k);
-                got = r - k;
-            } else {
-                got += r;
+        std::string big;  // past the first 64 KiB, a NUL run is skipped 1 MiB per read
+        while (got == 0 && skipped < budget) {
+            char* buf = head.data();
+            std::size_t cap = head.size();
+            if (skipped >= head.size()) {
+                if (big.empty()) big.resize(std::size_t{1} << 20);
+                buf = big.data();
+                cap = big.size();
             }
+            const std::size_t r = src->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(cap, budget - skipped)));
+            if (r == 0) break;
+            const std::size_t k = leading_run(buf, r, '\0');
+            skipped += k;
+            got = std::min(r - k, head.size());
+            if (got > 0) std::memmove(head.data(), buf + k, got);
+        }
+        while (got > 0 && got < head.size()) {
+            const std::size_t r = src->read(head.data() + got, head.size() - got);
+            if (r == 0) break;
+            got += r;
         }
         head.resize(got);
         if (got == 0 && !src->error().empty()) {

@@ -306,6 +306,28 @@ def test_max_file_bytes_on_a_big_plain_file_read_in_ranges(cb_bin, tmp_path):
     assert cut.summary["inputs"]["events"] == len(evs)
 
 
+def test_sparse_nul_hole_in_a_plain_file_is_read_once(cb_bin, tmp_path):
+    """copytruncate leaves a sparse hole in a plain cowrie.json: 4 GiB of NULs on no disk space,
+    then the log. The file is read in 128 ranges; each stops at its own end (they each read to
+    the end of the hole before: 9.4 s for 2 GiB, growing with the square of the hole, and the
+    lines after a hole over 64 MiB were lost to an 'empty' classification before that)."""
+    bomb = bomb_bytes(cb_bin)
+    f = tmp_path / "in" / "cowrie.json"
+    f.parent.mkdir(parents=True)
+    with open(f, "wb") as w:
+        w.truncate(bomb)
+        w.seek(bomb)
+        w.write(dumps(BASE))
+    res = analyze(cb_bin, f, tmp_path / "out", "-t", "2")
+    assert res.rc == 0, res.explain()
+    inp = res.summary["inputs"]
+    assert inp["nul_bytes_skipped"] == bomb
+    assert inp["events"] == len(BASE) and inp["lines"] == len(BASE)
+    check_base_kept(res)
+    assert res.maxrss_kb < rss_bound_kb(cb_bin, 100), res.explain()
+    assert res.seconds < 30, res.explain()
+
+
 def test_nul_runs_inside_ranges_match_the_stream(cb_bin, tmp_path):
     """The same bytes give the same counts and sessions read as parallel ranges (plain file)
     and as one stream (gzip): NUL runs and empty-line runs across range boundaries."""

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "cb/byte_source.hpp"
 #include "cb/input_set.hpp"
@@ -135,4 +136,43 @@ TEST(InputSet, LongNulRunsAreSkippedAndAllNulFilesNamed) {
     EXPECT_TRUE(cut.files.empty());
     ASSERT_EQ(cut.problems.size(), 1u);
     EXPECT_NE(cut.problems[0].reason.find("--max-file-bytes"), std::string::npos) << cut.problems[0].reason;
+}
+
+// Sparse files (a logrotate copytruncate hole): holes are made as NULs without reading them;
+// every byte must come out as it is on disk, from any starting offset, in any read size.
+TEST(ByteSource, SparseFilesReadExactly) {
+    const std::string path = temp_path("sparse.json");
+    std::remove(path.c_str());
+    std::string expect;
+    {
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        auto put = [&](std::uint64_t at, const std::string& s) {
+            ASSERT_EQ(std::fseek(f, static_cast<long>(at), SEEK_SET), 0);
+            ASSERT_EQ(std::fwrite(s.data(), 1, s.size(), f), s.size());
+            if (expect.size() < at + s.size()) expect.resize(at + s.size(), '\0');
+            expect.replace(at, s.size(), s);
+        };
+        put(0, "{\"eventid\":\"a\"}\n");
+        put(std::uint64_t{3} << 20, std::string(5000, 'x') + "\n");
+        put((std::uint64_t{7} << 20) + 123, "tail\n");
+        std::fclose(f);
+        ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>((9u << 20) + 7)), 0);  // a hole at the end
+        expect.resize((9u << 20) + 7, '\0');
+    }
+    for (std::size_t chunk : {std::size_t{1000}, std::size_t{4096}, std::size_t{1} << 20}) {
+        for (std::uint64_t start : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{3} << 20, std::uint64_t{5} << 20,
+                                    (std::uint64_t{7} << 20) + 125, std::uint64_t{9} << 20}) {
+            std::string err;
+            auto src = start == 0 ? open_source(path, &err) : open_plain_at(path, start, &err);
+            ASSERT_TRUE(src) << err;
+            std::string got;
+            std::vector<char> buf(chunk);
+            for (std::size_t n; (n = src->read(buf.data(), buf.size())) > 0;) got.append(buf.data(), n);
+            EXPECT_TRUE(src->error().empty());
+            EXPECT_EQ(got.size(), expect.size() - start) << chunk << " " << start;
+            EXPECT_TRUE(got == expect.substr(start)) << chunk << " " << start;
+            EXPECT_EQ(src->raw_bytes(), expect.size() - start);
+        }
+    }
 }
