@@ -8,6 +8,7 @@
 #include "cb/cowrie_config.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
+#include "limit_options.hpp"
 
 namespace cb::cli {
 
@@ -24,11 +25,12 @@ struct AnalyzeArgs {
     std::string cowrie_cfg;
     int novelty_days = 7;
     bool no_analyses = false;
+    Limits limits;
 };
 
 int run_analyze(const AnalyzeArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
-    InputSet inputs = scan_inputs(a.inputs);
+    InputSet inputs = scan_inputs(a.inputs, a.limits);
     std::uint64_t total = 0;
     std::size_t logs = 0;
     for (const auto& f : inputs.files)
@@ -53,6 +55,7 @@ int run_analyze(const AnalyzeArgs& a) {
     opt.session.auth_timeout_s = a.auth_timeout;
     opt.analysis.novelty_days = a.novelty_days;
     opt.analyses = !a.no_analyses;
+    opt.limits = a.limits;
     if (!a.cowrie_cfg.empty()) {
         std::string err;
         if (!read_cowrie_cfg(a.cowrie_cfg, &opt.analysis.cowrie_cfg, &err)) {
@@ -122,6 +125,7 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         ->check(CLI::Range(1, 3650));
     cmd->add_flag("--no-analyses", args->no_analyses,
                   "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
+    add_limit_options(cmd, &args->limits);
     cmd->add_flag("--stats", args->stats, "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress bar and no summary; problems still go to stderr");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });

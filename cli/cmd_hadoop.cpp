@@ -14,6 +14,7 @@
 #include "cb/hadoop_client.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
+#include "limit_options.hpp"
 
 namespace cb::cli {
 
@@ -35,6 +36,7 @@ struct HadoopArgs {
     bool keep_work = false;
     bool quiet = false;
     std::string collect;  // only read this work folder (jobs submitted by hand)
+    Limits limits;
 };
 
 std::string self_path() {
@@ -100,7 +102,7 @@ int run_hadoop(const HadoopArgs& a) {
         std::fprintf(stderr, "cowrie-batch: hadoop/run.sh not found; set CB_HADOOP_LAUNCHER or --launcher\n");
         return kExitUsage;
     }
-    InputSet inputs = scan_inputs(a.inputs);
+    InputSet inputs = scan_inputs(a.inputs, a.limits);
     std::vector<std::string> argv = {"bash", launcher, "--binary",
                                      a.ship_binary.empty() ? self_path() : fs::absolute(a.ship_binary).string()};
     std::size_t logs = 0;
@@ -140,6 +142,7 @@ int run_hadoop(const HadoopArgs& a) {
     for (const std::string& m : {std::string("--idle-timeout"), std::to_string(a.idle_timeout), std::string("--auth-timeout"),
                                  std::to_string(a.auth_timeout)})
         argv.insert(argv.end(), {"--mr-arg", m});
+    for (const std::string& m : limit_mr_args(a.limits)) argv.insert(argv.end(), {"--mr-arg", m});
     if (!a.quiet && a.collect.empty())
         std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
                      counted(logs, "log file", "log files").c_str(), launcher.c_str());
@@ -156,6 +159,7 @@ int run_hadoop(const HadoopArgs& a) {
     opt.threads = a.threads;
     opt.session.idle_timeout_s = a.idle_timeout;
     opt.session.auth_timeout_s = a.auth_timeout;
+    opt.limits = a.limits;
     auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
     const bool skipped = report_problems(res.run);
@@ -193,6 +197,7 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--collect", args->collect,
                     "Run no job: read WORKDIR/sessions and WORKDIR/analyses from jobs submitted by hand")
         ->check(CLI::ExistingDirectory);
+    add_limit_options(cmd, &args->limits);
     cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary");
     cmd->callback([args, exit_code] { *exit_code = run_hadoop(*args); });

@@ -8,6 +8,7 @@
 #include "cb/archive.hpp"
 #include "cb/streaming.hpp"
 #include "exit_codes.hpp"
+#include "limit_options.hpp"
 
 namespace cb::cli {
 
@@ -15,6 +16,7 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     struct Args {
         std::string step;
         double idle_timeout = 180, auth_timeout = 120;
+        Limits limits;
     };
     auto a = std::make_shared<Args>();
     static const std::map<std::string, StreamStep> kSteps = {
@@ -41,8 +43,10 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     }()));
     cmd->add_option("--idle-timeout", a->idle_timeout, "As for analyze")->capture_default_str();
     cmd->add_option("--auth-timeout", a->auth_timeout, "As for analyze")->capture_default_str();
+    add_limit_options(cmd, &a->limits, kLineLimit | kFileLimit);  // map-sessions: per map input
     cmd->callback([a, exit_code] {
         StreamingOptions opt;
+        opt.limits = a->limits;
         opt.session.idle_timeout_s = a->idle_timeout;
         opt.session.auth_timeout_s = a->auth_timeout;
         opt.analysis.idle_timeout_s = a->idle_timeout;

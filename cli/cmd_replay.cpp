@@ -20,6 +20,7 @@
 #include "cb/time.hpp"
 #include "cb/ttylog.hpp"
 #include "exit_codes.hpp"
+#include "limit_options.hpp"
 
 namespace cb::cli {
 
@@ -41,6 +42,7 @@ struct ReplayArgs {
     bool both = false;
     std::string asciicast;
     std::string escapes = "auto";
+    Limits limits;  // max_recording_bytes
 };
 
 // One recording to play, in order.
@@ -188,6 +190,7 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
     std::string piece;
     PlayResult res;
     TtyReader reader(path);
+    reader.set_max_bytes(a.limits.max_recording_bytes);
     TermFilter filters[4] = {TermFilter(policy), TermFilter(policy), TermFilter(policy), TermFilter(policy)};
     std::string buf;
     Micros prev = kNoTime;
@@ -276,6 +279,7 @@ int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const S
     double t = 0;
     for (const auto& rec : recs) {
         TtyReader reader(rec.path);
+        reader.set_max_bytes(a.limits.max_recording_bytes);
         TtyRecord r;
         while (ok && reader.next(&r)) {
             if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
@@ -489,6 +493,7 @@ void add_replay_command(CLI::App& app, int* exit_code) {
                     "strip otherwise")
         ->check(CLI::IsMember({"auto", "safe", "strip"}))
         ->capture_default_str();
+    add_limit_options(cmd, &a->limits, kRecordingLimit);
     cmd->callback([a, speed, exit_code] {
         a->speed_given = speed->count() > 0;
         *exit_code = run_replay(*a);

@@ -38,6 +38,13 @@ std::string human_bytes(std::uint64_t b) {
     return buf;
 }
 
+// What a limit reason means, after its count: " (over --max-line-bytes 16,777,216)".
+std::string limit_note(const Limits& l, Reject r) {
+    if (r == Reject::TooLarge) return " [over --max-line-bytes " + with_commas(l.max_line_bytes) + "]";
+    if (r == Reject::TooDeep) return " [nested deeper than " + with_commas(kMaxNestingDepth) + "]";
+    return "";
+}
+
 }  // namespace
 
 int open_output_dir(OutputDir& dir, const std::string& out_dir) {
@@ -126,13 +133,27 @@ bool report_problems(const RunData& run) {
                 if (f.counts.rejected[i])
                     reasons += (reasons.empty() ? "" : ", ") +
                                std::string(reject_reason_name(static_cast<Reject>(i))) + " " +
-                               with_commas(f.counts.rejected[i]);
+                               with_commas(f.counts.rejected[i]) + limit_note(run.limits, static_cast<Reject>(i));
             const std::string first = f.samples.empty() ? "" : ", first at line " + std::to_string(f.samples[0].line);
             msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + counted(rej, "line", "lines") + " (" + reasons + ")" +
                    first;
         }
+        if (f.counts.nul_bytes >= kNulRunNotice)
+            // Not a skip of data: the lines around the NULs were read (the exit code stays).
+            std::fprintf(stderr, "cowrie-batch: %s: skipped %s of NUL bytes (%s bytes; a logrotate copytruncate hole, "
+                         "or zeros); the lines around them were read\n",
+                         sanitize_for_terminal(f.file.path).c_str(), human_bytes(f.counts.nul_bytes).c_str(),
+                         with_commas(f.counts.nul_bytes).c_str());
         if (msg.empty()) continue;
         std::fprintf(stderr, "cowrie-batch: %s: %s\n", sanitize_for_terminal(f.file.path).c_str(), msg.c_str());
+        any = true;
+    }
+    for (const auto& r : run.recordings_cut) {
+        std::fprintf(stderr,
+                     "cowrie-batch: %s: TTY recording read up to %s bytes only (--max-recording-bytes %s); its last "
+                     "lines are not in last_output.csv\n",
+                     sanitize_for_terminal(r.path).c_str(), with_commas(r.bytes_read).c_str(),
+                     with_commas(run.limits.max_recording_bytes).c_str());
         any = true;
     }
     return any;

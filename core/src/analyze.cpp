@@ -58,7 +58,9 @@ private:
 
 }  // namespace
 
-InputSet scan_inputs(const std::vector<std::string>& inputs) { return expand_inputs(inputs); }
+InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits) {
+    return expand_inputs(inputs, limits.max_file_bytes);
+}
 
 // Orders the partials first (by the same key as session_less, known before finalize),
 // then finalizes each one straight into its final slot, in parallel: every Session is
@@ -192,18 +194,20 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     RunData& run = res.run;
     run.inputs = std::move(inputs);
     run.session_options = opt.session;
+    run.limits = opt.limits;
     const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 
     PhaseClock clock(res);
     auto lap = [&](const char* name) { clock.lap(name); };
     IngestOptions io;
     io.threads = threads;
-    io.max_line_bytes = opt.max_line_bytes;
+    io.limits = opt.limits;
     io.progress_bytes = opt.progress_bytes;
     run.ingest = ingest(run.inputs.files, io);
     lap("ingest");
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
-    link_recordings(run.sessions, run.inputs, run.ingest.pools.front());
+    link_recordings(run.sessions, run.inputs, run.ingest.pools.front(), opt.limits.max_recording_bytes,
+                    &run.recordings_cut);
     lap("sessions");
     const MarkerStats marker_stats = collect_markers(run.sessions, threads);
     run.markers = marker_stats.finish();
@@ -215,7 +219,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
         timed_step(res, "basic tables", [&] { r.tables = basic_tables(r.sessions); });
         if (!opt.analyses) return;
         Findings seed;
-        timed_step(res, "recording findings", [&] { recording_findings(r.sessions, seed, threads); });
+        timed_step(res, "recording findings", [&] { recording_findings(r.sessions, seed, threads, opt.limits.max_recording_bytes); });
         timed_step(res, "analyses (main thread's share)",
                    [&] { r.findings = run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed)); });
         r.tables.push_back(marker_stats.table(r.markers));

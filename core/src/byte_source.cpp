@@ -2,6 +2,7 @@
 
 #include <bzlib.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #ifdef CB_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #else
@@ -58,6 +59,20 @@ public:
             raw_bytes_ += k;
             return k;
         }
+        if (!probed_) probe();
+        if (sparse_) {
+            if (off_ >= region_end_) find_region();
+            if (in_hole_) {
+                // A hole of a sparse file (logrotate copytruncate leaves one as long as the
+                // file was): its NULs are made here, not copied through the page cache.
+                const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, region_end_ - off_));
+                std::memset(buf, 0, k);
+                off_ += k;
+                raw_bytes_ += k;
+                return k;
+            }
+            n = static_cast<std::size_t>(std::min<std::uint64_t>(n, region_end_ - off_));
+        }
         for (;;) {
             const ssize_t r = ::read(fd_, buf, n);
             if (r < 0) {
@@ -66,15 +81,49 @@ public:
                 return 0;
             }
             raw_bytes_ += static_cast<std::size_t>(r);
+            off_ += static_cast<std::uint64_t>(r);
+            if (r == 0 && sparse_) region_end_ = UINT64_MAX;  // end of file (as it is now): plain reads
             return static_cast<std::size_t>(r);
         }
     }
 
 private:
+    // Regular files are read region by region (SEEK_DATA / SEEK_HOLE); pipes and devices as they come.
+    void probe() {
+        probed_ = true;
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+        const off_t cur = ::lseek(fd_, 0, SEEK_CUR);
+        if (cur < 0) return;
+        off_ = static_cast<std::uint64_t>(cur);
+        sparse_ = true;
+    }
+    // Finds whether off_ is in a hole or in data, and where that region ends.
+    void find_region() {
+        const off_t at = static_cast<off_t>(off_);
+        const off_t data = ::lseek(fd_, at, SEEK_DATA);
+        if (data > at) {
+            in_hole_ = true;
+            region_end_ = static_cast<std::uint64_t>(data);
+        } else {
+            // In data, or no data after off_ (ENXIO: at or past the end, or a hole to the end,
+            // which is read as it comes, so a file that grows meanwhile is read as before).
+            const off_t hole = data == at ? ::lseek(fd_, at, SEEK_HOLE) : -1;
+            in_hole_ = false;
+            region_end_ = hole > at ? static_cast<std::uint64_t>(hole) : UINT64_MAX;
+        }
+        if (::lseek(fd_, at, SEEK_SET) != at) {  // cannot happen on a regular file; read as it comes
+            sparse_ = in_hole_ = false;
+        }
+    }
+
     int fd_;
     bool owned_;
     std::string peeked_;
     std::size_t pos_ = 0;
+    bool probed_ = false, sparse_ = false, in_hole_ = false;
+    std::uint64_t off_ = 0;         // file offset of the next byte (regular files)
+    std::uint64_t region_end_ = 0;  // end of the hole or data region off_ is in
 };
 
 constexpr std::size_t kInBuf = 1 << 18;

@@ -65,6 +65,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     RunData& run = res.run;
     run.inputs = std::move(inputs);
     run.session_options = opt.session;
+    run.limits = opt.limits;
     const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
 
     for (const auto& f : run.inputs.files)
@@ -103,7 +104,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     run.ingest.totals.bytes = disk_bytes;  // on-disk sizes come from the local listing
     run.ingest.samples = std::move(ingest.samples);
     run.sessions = build_sessions(shards, opt.session, threads);
-    link_recordings(run.sessions, run.inputs, pool);
+    link_recordings(run.sessions, run.inputs, pool, opt.limits.max_recording_bytes, &run.recordings_cut);
     const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
     run.markers = marker_stats.finish();
     assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
@@ -125,7 +126,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
             if (it != states.end() && !a->load(it->second))
                 res.errors.push_back("damaged state for analysis " + std::string(a->name()));
         }
-        recording_findings(r.sessions, r.findings, threads);
+        recording_findings(r.sessions, r.findings, threads, opt.limits.max_recording_bytes);
         r.tables.push_back(marker_stats.table(r.markers));
         for (auto& a : analyses) a->finish(acfg, r.findings);
         for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));

@@ -17,6 +17,7 @@ void IngestCounts::add(const IngestCounts& o) {
     utf8_repairs += o.utf8_repairs;
     type_errors += o.type_errors;
     sessionless_events += o.sessionless_events;
+    files_cut += o.files_cut;
     for (std::size_t i = 0; i < rejected.size(); ++i) rejected[i] += o.rejected[i];
     for (const auto& [k, v] : o.by_eventid) by_eventid[k] += v;
     for (const auto& [f, m] : o.field_errors)
@@ -135,6 +136,10 @@ public:
 
     std::uint64_t lineno() const { return lineno_; }
     void count_line() { ++lineno_; }
+    void blank_lines(std::size_t n) {
+        lineno_ += n;
+        report_->counts.blank_lines += n;
+    }
 
 private:
     EventParser& parser_;
@@ -151,8 +156,6 @@ private:
     std::array<std::uint64_t, kEventTypeCount> type_counts_{};
 };
 
-// Reads one source line by line into the sink. Lines longer than max_line are rejected
-// without being held in memory.
 // A byte range of an uncompressed file. The source starts at `begin - 1` for ranges
 // after the first, so the range owns exactly the lines that start in [begin, end).
 struct Range {
@@ -181,20 +184,32 @@ private:
     std::size_t cap_ = 0;
 };
 
-void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atomic<std::uint64_t>* progress,
+// Reads one source line by line into the sink. Lines longer than limits.max_line_bytes are
+// rejected without being held in memory; reading stops after limits.max_file_bytes.
+void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
                 FileReport& report, ReadBuffer& buf, Range range = {}) {
+    const std::size_t max_line = limits.max_line_bytes;
+    const std::uint64_t budget = limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX;
     buf.reserve(kChunk, 0);
     std::size_t cap = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
     std::size_t have = 0;
     bool eof = false;
+    bool cut = false;          // stopped at limits.max_file_bytes with more data to come
     bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
-    bool first_partial = range.skip_partial_first;
+    bool in_nuls = false;      // inside the leading NUL run of a line that is ours
     std::size_t raw_seen = 0;
     std::uint64_t consumed = 0;  // source offset of buf[0]
     bool done = false;
     while (!eof && !done) {
         while (have < cap) {
-            const std::size_t r = src.read(buf.data() + have, cap - have);
+            const std::uint64_t left = budget - report.counts.decoded_bytes;
+            if (left == 0) {
+                char probe;
+                cut = src.read(&probe, 1) > 0;
+                eof = true;
+                break;
+            }
+            const std::size_t r = src.read(buf.data() + have, static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left)));
             if (r == 0) {
                 eof = true;
                 break;
@@ -211,24 +226,61 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
         const char* base = buf.data();
         const char* end_alloc = base + buf.capacity() + simdjson::SIMDJSON_PADDING;
         while (pos < have) {
-            if (!skipping && consumed + pos >= range.stop_at) {
+            if (!skipping && !in_nuls && consumed + pos >= range.stop_at) {
                 done = true;
                 break;
             }
-            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', have - pos));
-            if (!nl) break;
-            const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
-            if (skipping) {
-                skipping = false;
-                first_partial = false;
-            } else {
-                sink.line(base + pos, len, static_cast<std::size_t>(end_alloc - (base + pos)), false);
+            if (!skipping) {
+                // Leading NULs (logrotate copytruncate: as many as the file had bytes) are
+                // skipped as they stream by, so a run of any length costs no memory.
+                if (base[pos] == '\0') {
+                    const std::size_t k = leading_run(base + pos, have - pos, '\0');
+                    report.counts.nul_bytes += k;
+                    pos += k;
+                    if (pos == have) {
+                        in_nuls = true;
+                        break;
+                    }
+                }
+                in_nuls = false;
+                // A run of empty lines at once (4 GiB of newlines is 4 Gi lines).
+                if (base[pos] == '\n') {
+                    // The first newline ends a line that is ours; the others start lines,
+                    // which are ours only before stop_at.
+                    std::size_t k = leading_run(base + pos, have - pos, '\n');
+                    const std::uint64_t second = consumed + pos + 1;
+                    if (k > 1 && range.stop_at != UINT64_MAX)
+                        k = 1 + static_cast<std::size_t>(second >= range.stop_at ? 0 : std::min<std::uint64_t>(k - 1, range.stop_at - second));
+                    sink.blank_lines(k);
+                    pos += k;
+                    continue;
+                }
             }
+            std::size_t span = have - pos;
+            if (skipping && range.stop_at != UINT64_MAX) {
+                // A line that is not ours (it started before this range) or that was too
+                // long: a line after it is ours only if it starts before stop_at, so the
+                // search ends there. Each range then reads about its own bytes, even inside
+                // a line (or a sparse NUL hole) of many GiB, instead of all of it.
+                const std::uint64_t end = range.stop_at > consumed ? range.stop_at - consumed : 0;
+                span = end > pos ? static_cast<std::size_t>(std::min<std::uint64_t>(have, end)) - pos : 0;
+            }
+            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', span));
+            if (!nl) {
+                if (span < have - pos) done = true;  // the range ends inside the skipped line
+                break;
+            }
+            const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
+            if (skipping)
+                skipping = false;
+            else
+                sink.line(base + pos, len, static_cast<std::size_t>(end_alloc - (base + pos)), false);
             pos += len + 1;
         }
         if (done) break;
         if (eof) {
-            if (pos < have && !skipping && consumed + pos < range.stop_at)
+            // The last line has no newline (a line cut by max_file_bytes is not read).
+            if (!skipping && !cut && (in_nuls || (pos < have && consumed + pos < range.stop_at)))
                 sink.line(base + pos, have - pos, static_cast<std::size_t>(end_alloc - (base + pos)), true);
             break;
         }
@@ -239,7 +291,7 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
                 have = 0;
                 continue;
             }
-            if (cap * 2 > max_line + 1) {
+            if (cap > max_line) {
                 sink.count_line();
                 sink.reject(Reject::TooLarge, std::string_view(base, 120));
                 skipping = true;
@@ -247,7 +299,7 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
                 have = 0;
                 continue;
             }
-            cap *= 2;
+            cap = std::min(cap * 2, max_line + 1);
             buf.reserve(cap, have);
             continue;
         }
@@ -255,9 +307,13 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
         have -= pos;
         consumed += pos;
     }
-    (void)first_partial;
     report.counts.bytes = std::min<std::uint64_t>(src.raw_bytes(), range.stop_at);
-    if (!src.error().empty()) report.error = src.error();
+    if (!src.error().empty())
+        report.error = src.error();
+    if (cut && range.stop_at == UINT64_MAX) report.counts.files_cut = 1;  // ranges: counted by ingest()
+    if (src.error().empty() && cut)
+        report.error = "stopped after " + std::to_string(budget) +
+                       " decompressed bytes (the limit per file, --max-file-bytes); the rest was not read";
 }
 
 }  // namespace
@@ -265,12 +321,19 @@ void read_lines(ByteSource& src, LineSink& sink, std::size_t max_line, std::atom
 void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,
                    SessionMap& sessions, FileReport& report, std::size_t samples_per_reason) {
     const auto src = open_memory(data);
+    Limits limits;
+    limits.max_line_bytes = parser.max_line_bytes();
+    ingest_stream(*src, name, parser, pool, sessions, report, limits, samples_per_reason);
+}
+
+void ingest_stream(ByteSource& src, const std::string& name, EventParser& parser, StringPool& pool,
+                   SessionMap& sessions, FileReport& report, const Limits& limits, std::size_t samples_per_reason) {
     std::vector<SessionMap> shards(kShards);
     report.file.path = name;
     LineSink sink(parser, pool, shards, samples_per_reason);
     sink.begin_file(&report);
     ReadBuffer buf;
-    read_lines(*src, sink, std::size_t{1} << 30, nullptr, report, buf);
+    read_lines(src, sink, limits, nullptr, report, buf);
     sink.end_file();
     for (auto& shard : shards)
         for (auto& [k, p] : shard) {
@@ -294,9 +357,17 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     for (std::size_t i = 0; i < res.files.size(); ++i) {
         const InputFile& f = res.files[i].file;
         if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
-            const std::uint64_t n = (f.size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
+            // Ranges cover the first max_file_bytes (the line that starts before it is read whole).
+            std::uint64_t size = f.size;
+            if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
+                size = opt.limits.max_file_bytes;
+                res.files[i].counts.files_cut = 1;
+                res.files[i].error = "stopped after " + std::to_string(size) +
+                                     " bytes (the limit per file, --max-file-bytes); the rest was not read";
+            }
+            const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
             for (std::uint64_t k = 0; k < n; ++k)
-                tasks.push_back({i, f.size * k / n, f.size * (k + 1) / n, {}});
+                tasks.push_back({i, size * k / n, size * (k + 1) / n, {}});
         } else {
             tasks.push_back({i, 0, 0, {}});
         }
@@ -317,7 +388,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     std::atomic<std::size_t> next{0};
 
     auto work = [&](unsigned w) {
-        EventParser parser(opt.max_line_bytes);
+        EventParser parser(opt.limits.max_line_bytes);
         LineSink sink(parser, res.pools[w], worker_shards[w], opt.samples_per_reason);
         ReadBuffer buf;
         for (;;) {
@@ -341,7 +412,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
                 continue;
             }
             sink.begin_file(&report);
-            read_lines(*src, sink, opt.max_line_bytes, opt.progress_bytes, report, buf, range);
+            read_lines(*src, sink, opt.limits, opt.progress_bytes, report, buf, range);
             sink.end_file();
             if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
         }

@@ -1,5 +1,7 @@
 #include "cb/input_set.hpp"
 
+#include "cb/limits.hpp"
+
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -83,6 +85,7 @@ namespace {
 
 class Expander {
 public:
+    explicit Expander(std::uint64_t max_file_bytes) : max_file_bytes_(max_file_bytes) {}
     InputSet result;
 
     void add_path(const std::string& p, bool explicit_file) {
@@ -103,6 +106,7 @@ public:
     }
 
 private:
+    std::uint64_t max_file_bytes_;
     std::set<std::pair<dev_t, ino_t>> dirs_seen_;
     std::set<std::string> files_seen_;
 
@@ -147,26 +151,46 @@ private:
             return;
         }
         // Read 64 KiB of content, not counting a leading NUL run (logrotate copytruncate
-        // can leave hundreds of KiB of NULs before the first line).
+        // leaves as many NULs before the first line as the file had bytes: it can be GiBs,
+        // and the lines after it must not be lost).
         std::string head(65536, '\0');
-        std::size_t got = 0, skipped = 0;
-        while (got < head.size() && skipped < (std::size_t{64} << 20)) {
+        std::size_t got = 0;
+        std::uint64_t skipped = 0;
+        const std::uint64_t budget = max_file_bytes_ ? max_file_bytes_ : UINT64_MAX;
+        std::string big;  // past the first 64 KiB, a NUL run is skipped 1 MiB per read
+        while (got == 0 && skipped < budget) {
+            char* buf = head.data();
+            std::size_t cap = head.size();
+            if (skipped >= head.size()) {
+                if (big.empty()) big.resize(std::size_t{1} << 20);
+                buf = big.data();
+                cap = big.size();
+            }
+            const std::size_t r = src->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(cap, budget - skipped)));
+            if (r == 0) break;
+            const std::size_t k = leading_run(buf, r, '\0');
+            skipped += k;
+            got = std::min(r - k, head.size());
+            if (got > 0) std::memmove(head.data(), buf + k, got);
+        }
+        while (got > 0 && got < head.size()) {
             const std::size_t r = src->read(head.data() + got, head.size() - got);
             if (r == 0) break;
-            if (got == 0) {
-                std::size_t k = 0;
-                while (k < r && head[k] == '\0') ++k;
-                skipped += k;
-                if (k > 0) std::memmove(head.data(), head.data() + k, r - k);
-                got = r - k;
-            } else {
-                got += r;
-            }
+            got += r;
         }
         head.resize(got);
         if (got == 0 && !src->error().empty()) {
             // Compressed data that yields nothing: not an empty file but a damaged one.
             result.problems.push_back({p, src->error()});
+            return;
+        }
+        if (got == 0 && skipped >= kAllNulReport) {
+            // Zeros, not an empty file: a logrotate hole that never got lines, a damaged copy,
+            // or a decompression bomb. Named, so the bytes are not silently taken for nothing.
+            result.problems.push_back(
+                {p, skipped >= budget ? "the first " + std::to_string(skipped) +
+                                            " decompressed bytes are all NUL (the limit per file, --max-file-bytes); not read further"
+                                      : std::to_string(skipped) + " bytes, all NUL: no line to read"});
             return;
         }
         f.kind = classify_content(head);
@@ -178,8 +202,8 @@ bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std
 
 }  // namespace
 
-InputSet expand_inputs(const std::vector<std::string>& inputs) {
-    Expander ex;
+InputSet expand_inputs(const std::vector<std::string>& inputs, std::uint64_t max_file_bytes) {
+    Expander ex(max_file_bytes);
     bool want_stdin = false;
     for (const auto& in : inputs) {
         if (in == "-") {

@@ -758,6 +758,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
                     continue;
                 }
                 TtyReader reader{std::string(it->c)};
+                reader.set_max_bytes(run.limits.max_recording_bytes);
                 TtyRecord rec;
                 TermFilter filters[2] = {TermFilter(EscapePolicy::Strip), TermFilter(EscapePolicy::Strip)};
                 Micros t0 = kNoTime;

@@ -97,15 +97,29 @@ void append_key_part(std::string& key, std::string_view s) {
     }
 }
 
+// The mapper's stdin as it streams (never held whole: a gzip input is one map task).
+class StdioSource : public ByteSource {
+public:
+    explicit StdioSource(std::FILE* f) : f_(f) {}
+    std::size_t read(char* buf, std::size_t n) override {
+        const std::size_t r = std::fread(buf, 1, n, f_);
+        raw_bytes_ += r;
+        if (r == 0 && std::ferror(f_)) error_ = "read error on standard input";
+        return r;
+    }
+
+private:
+    std::FILE* f_;
+};
+
 int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
-    std::string data;
-    char buf[1 << 16];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) data.append(buf, n);
-    EventParser parser;
+    StdioSource src(in);
+    EventParser parser(opt.limits.max_line_bytes);
     StringPool pool;
     SessionMap sessions;
     FileReport report;
-    ingest_buffer(data, opt.input_name.empty() ? "-" : opt.input_name, parser, pool, sessions, report, kSamples);
+    ingest_stream(src, opt.input_name.empty() ? "-" : opt.input_name, parser, pool, sessions, report, opt.limits,
+                  kSamples);
     std::vector<const SessionPartial*> order;
     order.reserve(sessions.size());
     for (const auto& [k, p] : sessions) order.push_back(&p);
@@ -127,6 +141,7 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     out.counter("lines", report.counts.lines);
     out.counter("events", report.counts.events);
     out.counter("rejected_lines", report.counts.rejected_total());
+    out.counter("inputs_cut", report.counts.files_cut);
     out.counter("sessions_partial", sessions.size());
     return out.finish();
 }

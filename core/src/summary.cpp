@@ -135,6 +135,27 @@ std::string summary_json(const RunData& run) {
         w.end_array();
     }
     w.end_object();
+    // Resource bounds (limits.hpp): written only when one was hit, so a clean run's summary
+    // stays as it was. Lines over a limit are also in "rejected" (too_large, too_deep), cut
+    // files in "damaged_files" with the reason.
+    const bool limit_hit = c.rejected[static_cast<std::size_t>(Reject::TooLarge)] ||
+                           c.rejected[static_cast<std::size_t>(Reject::TooDeep)] || c.files_cut ||
+                           !run.recordings_cut.empty();
+    if (c.files_cut) w.field("files_cut", c.files_cut);
+    if (!run.recordings_cut.empty()) {
+        w.key("recordings_cut").begin_array();
+        for (const auto& r : run.recordings_cut)
+            w.begin_object().field("path", std::string_view(r.path)).field("bytes_read", r.bytes_read).end_object();
+        w.end_array();
+    }
+    if (limit_hit)
+        w.key("limits")
+            .begin_object()
+            .field("max_line_bytes", static_cast<std::uint64_t>(run.limits.max_line_bytes))
+            .field("max_file_bytes", run.limits.max_file_bytes)
+            .field("max_recording_bytes", run.limits.max_recording_bytes)
+            .field("max_nesting_depth", static_cast<std::uint64_t>(kMaxNestingDepth))
+            .end_object();
     w.end_object();  // inputs
 
     const SessionTotals& t = run.totals;

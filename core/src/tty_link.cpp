@@ -46,6 +46,7 @@ struct SessionView {
     std::string last_lines;  // joined by "\n"
     std::array<bool, kTellCount> tells{};
     bool read = false, left = false;
+    bool last_cut = false;  // the last recording is longer than the limit: its last lines are unknown
 };
 
 // Cowrie names a closed recording by the SHA-256 of its INPUT and INTERACT payloads; hashing
@@ -53,10 +54,12 @@ struct SessionView {
 struct Recording {
     std::string_view path;
     Micros first = kNoTime, last = kNoTime;  // times of its first and last record
+    std::uint64_t bytes = 0;                 // bytes read
 };
 
-std::string recording_hash(const std::string& path, Recording* out) {
+std::string recording_hash(const std::string& path, Recording* out, std::uint64_t max_bytes, bool* cut) {
     TtyReader reader(path);
+    reader.set_max_bytes(max_bytes);
     TtyRecord rec;
     Sha256 sha;
     while (reader.next(&rec)) {
@@ -64,6 +67,8 @@ std::string recording_hash(const std::string& path, Recording* out) {
         out->last = rec.ts;
         if (rec.op == TtyOp::Write && (rec.dir == TtyDir::Input || rec.dir == TtyDir::Interact)) sha.update(rec.data);
     }
+    *cut = reader.status() == TtyStatus::Limit;
+    out->bytes = reader.bytes();
     return sha.hex();
 }
 
@@ -77,7 +82,8 @@ Micros distance(const Recording& r, Micros t) {
 
 }  // namespace
 
-std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool) {
+std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
+                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
     // The same input typed on two sensors gives two recordings with one hash (and different
     // output): the recording whose time span is nearest to the session's log.closed event is
     // the session's own, so the choice depends on neither file names nor order.
@@ -86,7 +92,9 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
         if (f.kind == FileKind::TtyLog) {
             Recording r;
             r.path = pool.intern(f.path);
-            const std::string hash = recording_hash(f.path, &r);
+            bool cut = false;
+            const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
+            if (cut && cuts) cuts->push_back({f.path, r.bytes});
             by_hash[pool.intern(hash)].push_back(r);
             if (basename(f.path) != hash) by_hash[pool.intern(basename(f.path))].push_back(r);  // 1.x names
         }
@@ -109,7 +117,8 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
     return linked;
 }
 
-void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads) {
+void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
+                        std::uint64_t max_recording_bytes) {
     std::vector<const Session*> todo;
     for (const Session& s : sessions)
         for (const Item& it : s.items)
@@ -134,6 +143,7 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                 if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
                 last = &it;
                 TtyReader reader(std::string(it.c));
+                reader.set_max_bytes(max_recording_bytes);
                 TtyRecord rec;
                 while (reader.next(&rec)) {
                     if (rec.dir != TtyDir::Output) continue;
@@ -143,8 +153,11 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                 v.read = true;
             }
             if (last) {
-                const LastOutput lo = last_output(std::string(last->c), 3);
+                TtyReader reader(std::string(last->c));
+                reader.set_max_bytes(max_recording_bytes);
+                const LastOutput lo = last_output(reader, 3);
                 for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
+                v.last_cut = lo.status == TtyStatus::Limit;
             }
         }
     };
@@ -169,7 +182,7 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                 ++tell_sessions[k];
                 if (tell_example[k].empty() || v.id < tell_example[k]) tell_example[k] = v.id;
             }
-        if (!v.left || v.last_template.empty()) continue;
+        if (!v.left || v.last_template.empty() || v.last_cut) continue;
         Agg& a = by_cmd[v.last_template];
         ++a.sessions;
         ++a.outputs[v.last_lines];

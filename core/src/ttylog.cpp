@@ -14,6 +14,7 @@
 #include "cb/byte_source.hpp"
 #include "cb/event.hpp"
 #include "cb/event_parser.hpp"
+#include "cb/limits.hpp"
 
 namespace cb {
 
@@ -48,13 +49,14 @@ std::string_view tty_status_name(TtyStatus s) {
         case TtyStatus::NotTtyLog: return "not_a_tty_log";
         case TtyStatus::Empty: return "empty";
         case TtyStatus::ReadError: return "read_error";
+        case TtyStatus::Limit: return "limit";
     }
     return "?";
 }
 
 bool tty_status_damaged(TtyStatus s) {
     return s == TtyStatus::Truncated || s == TtyStatus::Garbage || s == TtyStatus::ReadError ||
-           s == TtyStatus::Empty;
+           s == TtyStatus::Empty || s == TtyStatus::Limit;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ std::unique_ptr<ByteSource> open_or_fail(const std::string& path) {
 TtyReader::TtyReader(const std::string& path, std::size_t max_piece) : TtyReader(open_or_fail(path), max_piece) {}
 
 TtyReader::TtyReader(std::unique_ptr<ByteSource> src, std::size_t max_piece)
-    : src_(std::move(src)), max_piece_(std::max<std::size_t>(max_piece, 1)) {
+    : src_(std::move(src)), max_piece_(std::max<std::size_t>(max_piece, 1)), max_bytes_(Limits::kDefaultMaxRecordingBytes) {
     buf_.resize(std::max(kReadChunk, max_piece_ + kHeader) + kReadChunk);
 }
 
@@ -135,6 +137,12 @@ void TtyReader::finish(TtyStatus s, std::string msg) {
 
 bool TtyReader::next(TtyRecord* r) {
     if (done_) return false;
+    if (consumed_ >= max_bytes_ && ensure(1)) {
+        finish(TtyStatus::Limit, "stopped after " + std::to_string(consumed_) +
+                                     " bytes (the limit per recording, --max-recording-bytes); " +
+                                     std::to_string(records_) + " records read");
+        return false;
+    }
     if (!in_payload_) {
         if (!ensure(kHeader)) {
             const std::size_t left = end_ - pos_;
@@ -201,7 +209,14 @@ bool TtyReader::next(TtyRecord* r) {
     }
     // The payload, or its next piece.
     const std::uint64_t remaining = cur_.length - cur_.piece_offset;
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, max_piece_));
+    // Up to the byte limit; the next call then ends with Limit. Without more data past the
+    // limit the piece is read as usual (and found cut).
+    std::uint64_t room = remaining;
+    if (consumed_ < max_bytes_)
+        room = max_bytes_ - consumed_;
+    else if (ensure(1))
+        room = 0;
+    const std::size_t want = static_cast<std::size_t>(std::min({remaining, std::uint64_t{max_piece_}, room}));
     const bool complete = ensure(want);
     const std::size_t got = complete ? want : end_ - pos_;
     *r = cur_;
@@ -228,7 +243,8 @@ bool TtyReader::next(TtyRecord* r) {
 namespace {
 
 // Calls fn(line) for every line of a (possibly compressed) file whose text contains one of
-// `needles`. Lines are bounded by the source; a line longer than 64 MiB is skipped.
+// `needles`. Lines are bounded by the source; a line longer than the default line limit
+// (Limits::kDefaultMaxLineBytes, as for analyze) is skipped.
 template <class Fn>
 bool scan_lines(const std::string& path, const std::vector<std::string>& needles, std::string* error, Fn&& fn) {
     std::string err;
@@ -237,7 +253,7 @@ bool scan_lines(const std::string& path, const std::vector<std::string>& needles
         *error = err;
         return false;
     }
-    constexpr std::size_t kMaxLine = std::size_t{64} << 20;
+    constexpr std::size_t kMaxLine = Limits::kDefaultMaxLineBytes;
     std::string buf;
     std::string carry;
     bool skipping = false;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "cb/byte_source.hpp"
 #include "cb/input_set.hpp"
@@ -102,4 +103,76 @@ TEST(InputSet, FoldersRecurseAndSymlinkLoopsEnd) {
     }
     EXPECT_TRUE(loop);
     EXPECT_TRUE(missing);
+}
+
+TEST(ByteSource, LeadingRunAtEveryLengthAndOffset) {
+    for (std::size_t n = 0; n < 40; ++n)
+        for (std::size_t run = 0; run <= n; ++run) {
+            std::string s(n, 'x');
+            for (std::size_t i = 0; i < run; ++i) s[i] = '\0';
+            EXPECT_EQ(leading_run(s.data(), s.size(), '\0'), run) << n << " " << run;
+        }
+}
+
+// Limits (issue #11): a NUL run longer than the old 64 MiB look-ahead no longer hides the lines
+// after it; a file of nothing but NULs is named from 1 MiB on; max_file_bytes ends the look.
+TEST(InputSet, LongNulRunsAreSkippedAndAllNulFilesNamed) {
+    const std::string dir = temp_path("nuls");
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+    write(dir + "/long.json.gz", gzip(std::string(std::size_t{70} << 20, '\0') + lines(2)));
+    write(dir + "/hole.json", std::string(1000, '\0'));
+    write(dir + "/zeros", std::string(std::size_t{2} << 20, '\0'));
+    InputSet s = expand_inputs({dir});
+    ASSERT_EQ(s.files.size(), 2u);
+    EXPECT_EQ(s.files[0].path, dir + "/hole.json");
+    EXPECT_EQ(s.files[0].kind, FileKind::Empty);
+    EXPECT_EQ(s.files[1].path, dir + "/long.json.gz");
+    EXPECT_EQ(s.files[1].kind, FileKind::JsonLog);
+    ASSERT_EQ(s.problems.size(), 1u);
+    EXPECT_EQ(s.problems[0].path, dir + "/zeros");
+    EXPECT_EQ(s.problems[0].reason, "2097152 bytes, all NUL: no line to read");
+
+    InputSet cut = expand_inputs({dir + "/long.json.gz"}, std::uint64_t{1} << 20);
+    EXPECT_TRUE(cut.files.empty());
+    ASSERT_EQ(cut.problems.size(), 1u);
+    EXPECT_NE(cut.problems[0].reason.find("--max-file-bytes"), std::string::npos) << cut.problems[0].reason;
+}
+
+// Sparse files (a logrotate copytruncate hole): holes are made as NULs without reading them;
+// every byte must come out as it is on disk, from any starting offset, in any read size.
+TEST(ByteSource, SparseFilesReadExactly) {
+    const std::string path = temp_path("sparse.json");
+    std::remove(path.c_str());
+    std::string expect;
+    {
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        auto put = [&](std::uint64_t at, const std::string& s) {
+            ASSERT_EQ(std::fseek(f, static_cast<long>(at), SEEK_SET), 0);
+            ASSERT_EQ(std::fwrite(s.data(), 1, s.size(), f), s.size());
+            if (expect.size() < at + s.size()) expect.resize(at + s.size(), '\0');
+            expect.replace(at, s.size(), s);
+        };
+        put(0, "{\"eventid\":\"a\"}\n");
+        put(std::uint64_t{3} << 20, std::string(5000, 'x') + "\n");
+        put((std::uint64_t{7} << 20) + 123, "tail\n");
+        std::fclose(f);
+        ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>((9u << 20) + 7)), 0);  // a hole at the end
+        expect.resize((9u << 20) + 7, '\0');
+    }
+    for (std::size_t chunk : {std::size_t{1000}, std::size_t{4096}, std::size_t{1} << 20}) {
+        for (std::uint64_t start : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{3} << 20, std::uint64_t{5} << 20,
+                                    (std::uint64_t{7} << 20) + 125, std::uint64_t{9} << 20}) {
+            std::string err;
+            auto src = start == 0 ? open_source(path, &err) : open_plain_at(path, start, &err);
+            ASSERT_TRUE(src) << err;
+            std::string got;
+            std::vector<char> buf(chunk);
+            for (std::size_t n; (n = src->read(buf.data(), buf.size())) > 0;) got.append(buf.data(), n);
+            EXPECT_TRUE(src->error().empty());
+            EXPECT_EQ(got.size(), expect.size() - start) << chunk << " " << start;
+            EXPECT_TRUE(got == expect.substr(start)) << chunk << " " << start;
+            EXPECT_EQ(src->raw_bytes(), expect.size() - start);
+        }
+    }
 }

@@ -281,6 +281,43 @@ TEST(TtyReader, LongPayloadComesInBoundedPieces) {
     EXPECT_LT(reader.buffer_capacity(), 512u << 10);  // never the whole payload
 }
 
+// Limits::max_recording_bytes: for every limit, the reader returns a prefix of what it reads
+// without one, stops with Limit at most one header past the limit when more data follows, and
+// reads to the end (same status as without a limit) when nothing follows.
+TEST(TtyReader, MaxBytesStopsAtTheLimitWithAPrefix) {
+    std::string data = open_rec();
+    for (int i = 0; i < 5; ++i) data += out_rec(std::string(37 * (i + 1), static_cast<char>('a' + i)), 1700000001 + i);
+    data += close_rec();
+    auto full_reader = TtyReader::from_bytes(data);
+    const Read full = read_all(full_reader);
+    ASSERT_EQ(full.status, TtyStatus::Ok);
+    for (std::size_t limit = 1; limit <= data.size() + 2; ++limit)
+        for (std::size_t piece : {std::size_t{7}, std::size_t{1} << 20}) {
+            auto reader = TtyReader::from_bytes(data, piece);
+            reader.set_max_bytes(limit);
+            const Read r = read_all(reader);
+            ASSERT_LE(r.recs.size(), full.recs.size());
+            for (std::size_t i = 0; i < r.recs.size(); ++i) {
+                EXPECT_EQ(r.datas[i], full.datas[i].substr(0, r.datas[i].size())) << limit;
+                EXPECT_TRUE(i + 1 == r.recs.size() || r.datas[i] == full.datas[i]) << limit;
+            }
+            if (r.status == TtyStatus::Limit) {
+                EXPECT_LT(limit, data.size());
+                EXPECT_GE(reader.bytes(), limit);
+                EXPECT_LE(reader.bytes(), limit + 24);
+                EXPECT_TRUE(tty_status_damaged(r.status));
+                EXPECT_NE(r.message.find("--max-recording-bytes"), std::string::npos) << r.message;
+            } else {
+                EXPECT_EQ(r.status, TtyStatus::Ok) << limit << " " << r.message;
+                EXPECT_EQ(r.datas, full.datas) << limit;
+                EXPECT_GE(limit + 24, data.size());
+            }
+        }
+    auto unlimited = TtyReader::from_bytes(data);
+    unlimited.set_max_bytes(0);
+    EXPECT_EQ(read_all(unlimited).status, TtyStatus::Ok);
+}
+
 TEST(TtyReader, HugeDeclaredLengthDoesNotAllocateIt) {
     // 200 MB declared, 10 bytes present: truncated, read with a small buffer.
     const std::string data = open_rec() + rec(3, 2, 1, 0, "0123456789", 0, 200 << 20);

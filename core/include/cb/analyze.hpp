@@ -17,7 +17,7 @@ struct AnalyzeOptions {
     SessionOptions session;
     AnalysisConfig analysis;
     bool analyses = true;  // false: sessions, basic tables and summary only (no hints.json content)
-    std::size_t max_line_bytes = std::size_t{1} << 30;
+    Limits limits;  // limits.hpp: lines, bytes per file, bytes per recording
     std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
 };
 
@@ -32,7 +32,7 @@ struct AnalyzeResult {
 };
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
-InputSet scan_inputs(const std::vector<std::string>& inputs);
+InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {});
 // Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,22 @@ enum class Compression { None, Gzip, Bzip2, Zstd };
 
 std::string_view compression_name(Compression c);
 Compression detect_compression(std::string_view head);
+
+// Length of the run of byte `c` at the start of p[0, n), eight bytes at a time (NUL runs
+// and runs of empty lines can be GiBs long).
+inline std::size_t leading_run(const char* p, std::size_t n, char c) {
+    std::size_t k = 0;
+    std::uint64_t pattern;
+    std::memset(&pattern, static_cast<unsigned char>(c), sizeof pattern);
+    while (k + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, p + k, 8);
+        if (w != pattern) break;
+        k += 8;
+    }
+    while (k < n && p[k] == c) ++k;
+    return k;
+}
 
 class ByteSource {
 public:

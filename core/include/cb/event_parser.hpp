@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "cb/event.hpp"
+#include "cb/limits.hpp"
 
 namespace cb {
 
@@ -61,7 +62,8 @@ using FieldErrorCounts =
 
 class EventParser {
 public:
-    explicit EventParser(std::size_t max_line_bytes = std::size_t{1} << 30);
+    explicit EventParser(std::size_t max_line_bytes = Limits::kDefaultMaxLineBytes);
+    std::size_t max_line_bytes() const { return max_line_bytes_; }
 
     // Parses one line (without its newline). `line` must be followed by at least
     // simdjson::SIMDJSON_PADDING readable bytes (capacity), as the chunk buffers are.

@@ -12,6 +12,7 @@
 
 #include "cb/event_parser.hpp"
 #include "cb/input_set.hpp"
+#include "cb/limits.hpp"
 #include "cb/session.hpp"
 
 namespace cb {
@@ -38,6 +39,7 @@ struct IngestCounts {
     std::uint64_t utf8_repairs = 0;       // events kept after escaping invalid UTF-8 bytes
     std::uint64_t type_errors = 0;        // fields with an unexpected JSON type (ignored)
     std::uint64_t sessionless_events = 0; // valid events without a session id
+    std::uint64_t files_cut = 0;          // files read only up to Limits::max_file_bytes
     std::array<std::uint64_t, static_cast<std::size_t>(Reject::kCount)> rejected{};
     std::map<std::string, std::uint64_t> by_eventid;
     // Fields of kept events that were unusable or repaired: field -> kind -> count
@@ -49,7 +51,7 @@ struct IngestCounts {
     template <class Ar>
     void io(Ar& ar) {
         ar(bytes, decoded_bytes, lines, blank_lines, events, nul_bytes, utf8_repairs, type_errors, sessionless_events,
-           rejected, by_eventid, field_errors);
+           rejected, by_eventid, field_errors, files_cut);
     }
 };
 
@@ -63,7 +65,7 @@ struct FileReport {
 
 struct IngestOptions {
     unsigned threads = 0;                       // 0: hardware concurrency
-    std::size_t max_line_bytes = std::size_t{1} << 30;
+    Limits limits;  // max_line_bytes, max_file_bytes (limits.hpp)
     std::size_t samples_per_reason = 5;
     // Uncompressed files larger than this are read as several ranges in parallel.
     std::uint64_t split_bytes = std::uint64_t{64} << 20;
@@ -83,8 +85,13 @@ struct IngestResult {
 // Reads the JSON logs among `files` (other kinds are ignored here).
 IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt);
 
-// Parses one buffer of NDJSON (for tests and for the Hadoop mapper). `data` needs no padding.
+// Parses one buffer of NDJSON (for tests). `data` needs no padding.
 void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,
                    SessionMap& sessions, FileReport& report, std::size_t samples_per_reason = 5);
+
+// Parses NDJSON from a source as it streams (the Hadoop mapper's stdin), within `limits`
+// (the parser should have been made with the same max_line_bytes).
+void ingest_stream(ByteSource& src, const std::string& name, EventParser& parser, StringPool& pool,
+                   SessionMap& sessions, FileReport& report, const Limits& limits, std::size_t samples_per_reason = 5);
 
 }  // namespace cb

@@ -36,7 +36,9 @@ FileKind classify_content(std::string_view head);
 
 // Expands and classifies. Folders are walked recursively (symlinks followed, loops
 // detected by device and inode). A pattern with * ? [ that names no existing path is
-// globbed. Stdin is always treated as a JSON event log.
-InputSet expand_inputs(const std::vector<std::string>& inputs);
+// globbed. Stdin is always treated as a JSON event log. A leading NUL run is skipped
+// whatever its length (up to max_file_bytes decompressed bytes when that is not 0); a file
+// of nothing but NULs is Empty, or a problem from limits.hpp's kAllNulReport bytes on.
+InputSet expand_inputs(const std::vector<std::string>& inputs, std::uint64_t max_file_bytes = 0);
 
 }  // namespace cb

@@ -12,6 +12,7 @@
 #include "cb/analysis.hpp"
 #include "cb/ingest.hpp"
 #include "cb/input_set.hpp"
+#include "cb/limits.hpp"
 #include "cb/session.hpp"
 #include "cb/table.hpp"
 
@@ -39,6 +40,8 @@ struct RunData {
     std::vector<Table> tables;        // basic tables, then every analysis table
     Findings findings;                // what the analyses published (hints, campaigns)
     SessionOptions session_options;
+    Limits limits;                          // the run's resource bounds (limits.hpp)
+    std::vector<RecordingCut> recordings_cut;  // TTY recordings longer than limits.max_recording_bytes
     SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
     MarkerSet markers;                 // markers found in the sessions (steps.hpp)
     std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts

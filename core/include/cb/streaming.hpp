@@ -31,6 +31,7 @@ struct StreamingOptions {
     AnalysisConfig analysis;
     std::string input_name;  // for reject samples: $mapreduce_map_input_file when set
     MarkerSet markers;       // for map-analyses: from $CB_MARKERS
+    Limits limits;           // for map-sessions: max_line_bytes, and max_file_bytes per map input
 };
 
 enum class StreamStep {

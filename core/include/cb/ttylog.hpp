@@ -51,9 +51,11 @@ enum class TtyStatus : std::uint8_t {
     NotTtyLog,  // the first 24 bytes are not a record
     Empty,      // zero bytes
     ReadError,  // cannot open or read, or a damaged compressed stream
+    Limit,      // stopped at the reader's max_bytes (Limits::max_recording_bytes); the rest is not read
 };
 std::string_view tty_status_name(TtyStatus s);
-// True when some of the recording is lost or unreadable (Truncated, Garbage, ReadError, Empty).
+// True when some of the recording is lost or unreadable (Truncated, Garbage, ReadError, Empty,
+// Limit).
 bool tty_status_damaged(TtyStatus s);
 
 // Pull reader. Memory is bounded by max_piece plus a small read buffer whatever the file
@@ -74,7 +76,12 @@ public:
     TtyReader& operator=(TtyReader&&) noexcept;
     ~TtyReader();
 
-    // Next record or piece; false at the end or at the first damage.
+    // Reads no more than about n decompressed bytes (one header more at most); 0: no limit.
+    // Hitting it ends the reading with status Limit. The default is
+    // Limits::kDefaultMaxRecordingBytes.
+    void set_max_bytes(std::uint64_t n) { max_bytes_ = n ? n : UINT64_MAX; }
+
+    // Next record or piece; false at the end, at the first damage or at the byte limit.
     bool next(TtyRecord* r);
 
     // Final once next() has returned false; before that, Ok while nothing went wrong.
@@ -96,6 +103,7 @@ private:
     std::string buf_;
     std::size_t pos_ = 0, end_ = 0;
     std::size_t max_piece_;
+    std::uint64_t max_bytes_;
     bool eof_ = false;
     bool done_ = false;
     bool in_payload_ = false;
