@@ -197,6 +197,9 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
     bool cut = false;          // stopped at limits.max_file_bytes with more data to come
     bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
     bool in_nuls = false;      // inside the leading NUL run of a line that is ours
+    // The bytes at pos continue a line that is ours: it was checked against stop_at where it
+    // started, before its leading NULs (which may reach past stop_at).
+    bool mid_line = false;
     std::size_t raw_seen = 0;
     std::uint64_t consumed = 0;  // source offset of buf[0]
     bool done = false;
@@ -226,7 +229,7 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
         const char* base = buf.data();
         const char* end_alloc = base + buf.capacity() + simdjson::SIMDJSON_PADDING;
         while (pos < have) {
-            if (!skipping && !in_nuls && consumed + pos >= range.stop_at) {
+            if (!skipping && !in_nuls && !mid_line && consumed + pos >= range.stop_at) {
                 done = true;
                 break;
             }
@@ -268,8 +271,10 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
             const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', span));
             if (!nl) {
                 if (span < have - pos) done = true;  // the range ends inside the skipped line
+                mid_line = !skipping;
                 break;
             }
+            mid_line = false;
             const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
             if (skipping)
                 skipping = false;
@@ -280,7 +285,7 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
         if (done) break;
         if (eof) {
             // The last line has no newline (a line cut by max_file_bytes is not read).
-            if (!skipping && !cut && (in_nuls || (pos < have && consumed + pos < range.stop_at)))
+            if (!skipping && !cut && (in_nuls || mid_line || (pos < have && consumed + pos < range.stop_at)))
                 sink.line(base + pos, have - pos, static_cast<std::size_t>(end_alloc - (base + pos)), true);
             break;
         }
@@ -295,6 +300,7 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
                 sink.count_line();
                 sink.reject(Reject::TooLarge, std::string_view(base, 120));
                 skipping = true;
+                mid_line = false;
                 consumed += have;
                 have = 0;
                 continue;
