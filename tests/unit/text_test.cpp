@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "cb/sha256.hpp"
 #include "cb/text.hpp"
 
 using namespace cb;
@@ -115,4 +116,21 @@ TEST(Text, Utf8RepairIsLossless) {
     EXPECT_TRUE(is_valid_utf8(fixed));
     EXPECT_TRUE(is_valid_utf8("\xd0\xbf\xd0\xb0"));  // Cyrillic
     EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+}
+
+// SHA-256 test vectors (FIPS 180-4 examples), fed whole and in pieces.
+TEST(Sha256, KnownVectorsWholeAndInPieces) {
+    const auto hash = [](std::string_view data, std::size_t piece) {
+        cb::Sha256 sha;
+        for (std::size_t i = 0; i < data.size(); i += piece) sha.update(data.substr(i, piece));
+        return sha.hex();
+    };
+    EXPECT_EQ(hash("", 1), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    const std::string million(1000000, 'a');
+    for (std::size_t piece : {1, 7, 64, 1000000}) {
+        EXPECT_EQ(hash("abc", piece), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        EXPECT_EQ(hash(two_blocks, piece), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        if (piece >= 64) EXPECT_EQ(hash(million, piece), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    }
 }

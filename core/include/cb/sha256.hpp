@@ -1,10 +1,12 @@
-// SHA-256 (FIPS 180-4), for matching TTY recordings by the hash Cowrie names them with.
+// SHA-256, for matching TTY recordings by the hash Cowrie names them with: OpenSSL's
+// libcrypto (EVP) behind a small streaming interface.
 #pragma once
 
-#include <array>
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
 
 namespace cb {
 
@@ -15,11 +17,10 @@ public:
     std::string hex();  // finishes the hash; lower-case hex
 
 private:
-    void block(const unsigned char* p);
-    std::array<std::uint32_t, 8> h_;
-    unsigned char buf_[64];
-    std::size_t used_ = 0;
-    std::uint64_t bits_ = 0;
+    struct Free {
+        void operator()(evp_md_ctx_st* ctx) const;
+    };
+    std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
 
 }  // namespace cb
