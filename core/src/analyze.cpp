@@ -11,6 +11,7 @@
 
 #include "cb/basic_tables.hpp"
 #include "cb/report_html.hpp"
+#include "cb/threads.hpp"
 #include "cb/tty_link.hpp"
 
 namespace cb {
@@ -195,7 +196,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     run.inputs = std::move(inputs);
     run.session_options = opt.session;
     run.limits = opt.limits;
-    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = worker_threads(opt.threads);
 
     PhaseClock clock(res);
     auto lap = [&](const char* name) { clock.lap(name); };

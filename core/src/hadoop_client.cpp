@@ -9,6 +9,7 @@
 #include "cb/archive.hpp"
 #include "cb/basic_tables.hpp"
 #include "cb/streaming.hpp"
+#include "cb/threads.hpp"
 #include "cb/tty_link.hpp"
 
 namespace cb {
@@ -66,7 +67,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     run.inputs = std::move(inputs);
     run.session_options = opt.session;
     run.limits = opt.limits;
-    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = worker_threads(opt.threads);
 
     for (const auto& f : run.inputs.files)
         if (f.kind == FileKind::JsonLog) {

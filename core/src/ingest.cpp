@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "cb/threads.hpp"
+
 namespace cb {
 
 void IngestCounts::add(const IngestCounts& o) {
@@ -386,7 +388,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     std::stable_sort(schedule.begin(), schedule.end(),
                      [&](std::size_t a, std::size_t b) { return task_size(a) > task_size(b); });
 
-    unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads = worker_threads(opt.threads);
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
     res.pools.resize(threads);
     std::vector<std::vector<SessionMap>> worker_shards(threads);
