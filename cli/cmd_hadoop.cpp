@@ -133,9 +133,20 @@ int run_hadoop(const HadoopArgs& a) {
     // The default work folder goes with the outputs: kept in OUTDIR with --keep-work.
     const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? out.temp() + "/.hadoop-work" : a.workdir;
     std::error_code ec;
+    // A work folder is removed only if this run created it: a --workdir that exists must be
+    // empty, and is left in place (with the jobs' outputs) at the end.
+    bool created_workdir = false;
     if (a.collect.empty()) {
-        fs::remove_all(workdir, ec);
-        fs::create_directories(workdir, ec);
+        if (fs::exists(workdir, ec)) {
+            if (!fs::is_directory(workdir, ec) || !fs::is_empty(workdir, ec)) {
+                std::fprintf(stderr, "cowrie-batch: --workdir %s exists and is not an empty folder; name a new or empty one\n",
+                             workdir.c_str());
+                return kExitUsage;
+            }
+        } else {
+            fs::create_directories(workdir, ec);
+            created_workdir = true;
+        }
     }
     argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
     if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
@@ -163,7 +174,7 @@ int run_hadoop(const HadoopArgs& a) {
     auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
     const bool skipped = report_problems(res.run);
-    if (!a.keep_work && a.collect.empty()) fs::remove_all(workdir, ec);
+    if (!a.keep_work && created_workdir) fs::remove_all(workdir, ec);
     if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!a.quiet) print_summary(res.run, a.out_dir, secs);

@@ -409,3 +409,23 @@ def test_asciicast_is_whole_or_absent(cb_bin, tmp_path):
     p = cbtest.run_cb(cb_bin, "replay", rec, "--asciicast", cast)
     assert p.returncode == 0, p.stderr
     assert cast.read_text().startswith('{"version": 2') and sorted(x.name for x in tmp_path.iterdir()) == ["s.cast"]
+
+
+def test_hadoop_workdir_is_removed_only_if_the_run_made_it(cb_bin, tmp_path):
+    """--workdir naming a folder with files is refused; an empty one is used and left in place."""
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    p = cbtest.run_cb(cb_bin, "hadoop", "--workdir", full, SMALL, "-o", tmp_path / "out1", "--launcher", "/bin/false", "-q")
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 2, err
+    assert f"--workdir {full} exists and is not an empty folder" in err, err
+    assert sorted(x.name for x in full.iterdir()) == ["notes.txt"] and (full / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "out1").exists()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    p = cbtest.run_cb(cb_bin, "hadoop", "--workdir", empty, SMALL, "-o", tmp_path / "out2", "--launcher", "/bin/false", "-q")
+    assert p.returncode == 3, p.stderr.decode(errors="replace")  # the launcher failed
+    assert empty.is_dir()
+    assert not (tmp_path / "out2").exists()
