@@ -4,6 +4,8 @@
 
 #include <new>
 
+#include "cb/text.hpp"
+
 namespace cb {
 
 void Sha256::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
@@ -18,12 +20,8 @@ std::string Sha256::hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx_.get(), digest, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(2 * n, '0');
-    for (unsigned int i = 0; i < n; ++i) {
-        out[2 * i] = kHex[digest[i] >> 4];
-        out[2 * i + 1] = kHex[digest[i] & 15];
-    }
+    std::string out;
+    append_hex(out, std::string_view(reinterpret_cast<const char*>(digest), n));
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include "cb/archive.hpp"
 #include "cb/command_template.hpp"
 #include "cb/ingest.hpp"
+#include "cb/text.hpp"
 
 namespace cb {
 
@@ -85,12 +86,10 @@ bool decode_state(std::string_view b64, IngestState* st) {
 // any injective text does: TAB, LF, CR, the key separator and backslash (which would break
 // the key<TAB>value line or make two different keys equal) become \xNN.
 void append_key_part(std::string& key, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
     for (const char c : s) {
         if (c == '\t' || c == '\n' || c == '\r' || c == kKeySep || c == '\\') {
             key.append("\\x");
-            key.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
-            key.push_back(kHex[static_cast<unsigned char>(c) & 15]);
+            append_hex(key, std::string_view(&c, 1));
         } else {
             key.push_back(c);
         }

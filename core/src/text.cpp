@@ -159,8 +159,7 @@ void append_csv_cell(std::string& out, std::string_view s) {
         const auto b = static_cast<unsigned char>(c);
         if ((b < 0x20 && c != '\n') || b == 0x7F) {
             out.append("\\x");
-            out.push_back(kHex[b >> 4]);
-            out.push_back(kHex[b & 15]);
+            append_hex(out, std::string_view(&c, 1));
             continue;
         }
         if (c == '"') out.push_back('"');
@@ -233,16 +232,22 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+void append_hex(std::string& out, std::string_view bytes) {
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out.push_back(kHex[b >> 4]);
+        out.push_back(kHex[b & 15]);
+    }
+}
+
 std::string repair_utf8_json(std::string_view line) {
     std::string out;
     out.reserve(line.size() + 16);
     for (std::size_t i = 0; i < line.size();) {
         const std::size_t n = utf8_seq_len(line, i);
         if (n == 0) {
-            const auto b = static_cast<unsigned char>(line[i]);
             out.append("\\\\x");
-            out.push_back(kHex[b >> 4]);
-            out.push_back(kHex[b & 15]);
+            append_hex(out, line.substr(i, 1));
             ++i;
         } else {
             out.append(line.data() + i, n);

@@ -131,6 +131,8 @@ TEST(Sha256, KnownVectorsWholeAndInPieces) {
     for (std::size_t piece : {1, 7, 64, 1000000}) {
         EXPECT_EQ(hash("abc", piece), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         EXPECT_EQ(hash(two_blocks, piece), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-        if (piece >= 64) EXPECT_EQ(hash(million, piece), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        if (piece >= 64) {
+            EXPECT_EQ(hash(million, piece), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        }
     }
 }

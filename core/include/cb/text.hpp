@@ -32,6 +32,9 @@ std::string clip_middle_utf8(std::string_view s, std::size_t max);
 // True if s is valid UTF-8.
 bool is_valid_utf8(std::string_view s);
 
+// Appends two lower-case hex digits per byte of `bytes` ("\x1f" -> "1f").
+void append_hex(std::string& out, std::string_view bytes);
+
 // Rewrites a JSON line whose bytes are not valid UTF-8: each invalid byte becomes the
 // six characters \\xNN (a JSON-escaped backslash, then xNN), which decodes to the four
 // characters \xNN that Cowrie itself uses for undecodable bytes. Lossless: the original
