@@ -186,6 +186,13 @@ private:
     std::size_t cap_ = 0;
 };
 
+// Why a file was read only in part (FileReport::error): `bytes` of it are read ("decompressed
+// bytes" when they came through a decompressor or a pipe).
+std::string file_cut_message(std::uint64_t bytes, std::string_view unit) {
+    return "stopped after " + std::to_string(bytes) + " " + std::string(unit) +
+           " (the limit per file, --max-file-bytes); the rest was not read";
+}
+
 // Reads one source line by line into the sink. Lines longer than limits.max_line_bytes are
 // rejected without being held in memory; reading stops after limits.max_file_bytes.
 void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
@@ -319,9 +326,7 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
     if (!src.error().empty())
         report.error = src.error();
     if (cut && range.stop_at == UINT64_MAX) report.counts.files_cut = 1;  // ranges: counted by ingest()
-    if (src.error().empty() && cut)
-        report.error = "stopped after " + std::to_string(budget) +
-                       " decompressed bytes (the limit per file, --max-file-bytes); the rest was not read";
+    if (src.error().empty() && cut) report.error = file_cut_message(budget, "decompressed bytes");
 }
 
 }  // namespace
@@ -370,8 +375,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
             if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
                 size = opt.limits.max_file_bytes;
                 res.files[i].counts.files_cut = 1;
-                res.files[i].error = "stopped after " + std::to_string(size) +
-                                     " bytes (the limit per file, --max-file-bytes); the rest was not read";
+                res.files[i].error = file_cut_message(size, "bytes");
             }
             const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
             for (std::uint64_t k = 0; k < n; ++k)
