@@ -80,10 +80,6 @@ void restore_handlers() {
 
 // ---- names and places -----------------------------------------------------------------------
 
-bool ends_with(std::string_view s, std::string_view tail) {
-    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
 // ".NAME.tmp-" or ".NAME.old-": the prefix of this OUTDIR's temporary and set-aside folders.
 std::string hidden_prefix(const fs::path& out, const char* kind) {
     std::string s(1, '.');
@@ -224,7 +220,7 @@ fs::path swap_by_renames(const fs::path& temp, const fs::path& out, std::string*
 }
 
 bool own_entry(const std::string& name, bool is_dir, bool in_tables) {
-    if (in_tables) return !is_dir && (ends_with(name, ".csv") || ends_with(name, ".csv.tmp"));
+    if (in_tables) return !is_dir && (name.ends_with(".csv") || name.ends_with(".csv.tmp"));
     static constexpr std::string_view kFiles[] = {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json",
                                                   "report.html"};
     for (std::string_view f : kFiles)
