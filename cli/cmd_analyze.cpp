@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "cb/analyze.hpp"
-#include "cb/cowrie_config.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/input/cowrie_config.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "cb/hadoop_client.hpp"
+#include "cb/engine/hadoop_client.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"

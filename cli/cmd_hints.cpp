@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "cb/json_writer.hpp"
-#include "cb/text.hpp"
+#include "cb/util/json_writer.hpp"
+#include "cb/util/text.hpp"
 #include "exit_codes.hpp"
 
 namespace cb::cli {

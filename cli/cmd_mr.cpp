@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 
-#include "cb/archive.hpp"
-#include "cb/streaming.hpp"
+#include "cb/util/archive.hpp"
+#include "cb/engine/streaming.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
 

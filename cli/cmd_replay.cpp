@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "cb/input_set.hpp"
-#include "cb/text.hpp"
-#include "cb/time.hpp"
-#include "cb/ttylog.hpp"
+#include "cb/input/input_set.hpp"
+#include "cb/util/text.hpp"
+#include "cb/util/time.hpp"
+#include "cb/tty/ttylog.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <map>
 
-#include "cb/text.hpp"
+#include "cb/util/text.hpp"
 #include "exit_codes.hpp"
 #include "cb/version.hpp"
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <thread>
 
-#include "cb/analyze.hpp"
-#include "cb/output_dir.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/output/output_dir.hpp"
 
 namespace cb::cli {
 

@@ -1,12 +1,12 @@
 #pragma once
-// The resource-limit flags (core/include/cb/limits.hpp, docs/CLI.md "Limits"), defined once
+// The resource-limit flags (core/include/cb/input/limits.hpp, docs/CLI.md "Limits"), defined once
 // for every command that reads logs or recordings.
 #include <CLI/CLI.hpp>
 
 #include <string>
 #include <vector>
 
-#include "cb/limits.hpp"
+#include "cb/input/limits.hpp"
 
 namespace cb::cli {
 

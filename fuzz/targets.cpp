@@ -14,19 +14,19 @@
 #include <string>
 #include <vector>
 
-#include "cb/analysis.hpp"
-#include "cb/analyze.hpp"
-#include "cb/basic_tables.hpp"
-#include "cb/byte_source.hpp"
-#include "cb/cowrie_config.hpp"
-#include "cb/event_parser.hpp"
-#include "cb/ingest.hpp"
-#include "cb/outputs.hpp"
-#include "cb/steps.hpp"
-#include "cb/streaming.hpp"
-#include "cb/table.hpp"
-#include "cb/text.hpp"
-#include "cb/ttylog.hpp"
+#include "cb/analysis/analysis.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/analysis/basic_tables.hpp"
+#include "cb/input/byte_source.hpp"
+#include "cb/input/cowrie_config.hpp"
+#include "cb/parse/event_parser.hpp"
+#include "cb/engine/ingest.hpp"
+#include "cb/output/outputs.hpp"
+#include "cb/session/steps.hpp"
+#include "cb/engine/streaming.hpp"
+#include "cb/analysis/table.hpp"
+#include "cb/util/text.hpp"
+#include "cb/tty/ttylog.hpp"
 
 // Aborts with the broken invariant: libFuzzer keeps the input as a crash.
 #define CB_FUZZ_CHECK(cond)                                                              \

@@ -1,4 +1,4 @@
-// The embedded data (written by core/src/report_html.cpp) and its decoding.
+// The embedded data (written by core/src/output/report_html.cpp) and its decoding.
 
 export const ITEM = ['login', 'command', 'command_failed', 'download', 'download_failed', 'upload', 'tcpip', 'ttylog', 'file_write'];
 export const K = Object.fromEntries(ITEM.map((k, i) => [k, i]));

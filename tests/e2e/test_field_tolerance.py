@@ -19,7 +19,7 @@ import pytest
 
 import cbtest
 
-# Every field the event model reads, with how it is read (core/src/event_parser.cpp):
+# Every field the event model reads, with how it is read (core/src/parse/event_parser.cpp):
 #   key      eventid, timestamp: unusable ones may reject the line; session: unusable is sessionless
 #   id       text identifiers: over 4 KiB is not an identifier (too_long)
 #   text     attacker text: kept at any length

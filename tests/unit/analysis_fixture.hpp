@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cb/analysis.hpp"
-#include "cb/analyze.hpp"
-#include "cb/command_template.hpp"
-#include "cb/ingest.hpp"
+#include "cb/analysis/analysis.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/parse/command_template.hpp"
+#include "cb/engine/ingest.hpp"
 
 namespace cbtest {
 

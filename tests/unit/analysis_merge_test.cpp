@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <random>
 
-#include "cb/analysis.hpp"
-#include "cb/analyze.hpp"
-#include "cb/command_template.hpp"
+#include "cb/analysis/analysis.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/parse/command_template.hpp"
 
 using namespace cb;
 

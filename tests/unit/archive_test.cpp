@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "cb/archive.hpp"
-#include "cb/ingest.hpp"
-#include "cb/session.hpp"
+#include "cb/util/archive.hpp"
+#include "cb/engine/ingest.hpp"
+#include "cb/session/session.hpp"
 
 using namespace cb;
 

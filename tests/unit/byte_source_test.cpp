@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cb/byte_source.hpp"
-#include "cb/input_set.hpp"
+#include "cb/input/byte_source.hpp"
+#include "cb/input/input_set.hpp"
 #include "test_files.hpp"
 
 using namespace cb;

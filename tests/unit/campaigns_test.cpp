@@ -5,7 +5,7 @@
 #include <numeric>
 #include <set>
 
-#include "../../core/src/analyses/factories.hpp"
+#include "../../core/src/analysis/factories.hpp"
 #include "synthetic_sessions.hpp"
 
 namespace cb::analyses {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "analysis_fixture.hpp"
-#include "cb/change_score.hpp"
+#include "cb/analysis/change_score.hpp"
 
 using namespace cb;
 using namespace cbtest;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "cb/command_template.hpp"
+#include "cb/parse/command_template.hpp"
 
 using namespace cb;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cb/event_parser.hpp"
+#include "cb/parse/event_parser.hpp"
 
 using namespace cb;
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "../../core/src/analyses/factories.hpp"
+#include "../../core/src/analysis/factories.hpp"
 #include "synthetic_sessions.hpp"
 
 using namespace cbtest;

@@ -1,5 +1,5 @@
 // OutputDir: the temporary folder beside OUTDIR, the swap, the safety rule, stale folders.
-#include "cb/output_dir.hpp"
+#include "cb/output/output_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "cb/analyze.hpp"
-#include "cb/ingest.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/engine/ingest.hpp"
 
 using namespace cb;
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "analysis_fixture.hpp"
-#include "cb/command_names.hpp"
-#include "cb/steps.hpp"
+#include "cb/parse/command_names.hpp"
+#include "cb/session/steps.hpp"
 
 using namespace cb;
 

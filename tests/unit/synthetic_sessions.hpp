@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "cb/analysis.hpp"
-#include "cb/analyze.hpp"
-#include "cb/command_template.hpp"
-#include "cb/ingest.hpp"
-#include "cb/text.hpp"
-#include "cb/time.hpp"
+#include "cb/analysis/analysis.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/parse/command_template.hpp"
+#include "cb/engine/ingest.hpp"
+#include "cb/util/text.hpp"
+#include "cb/util/time.hpp"
 
 namespace cbtest {
 

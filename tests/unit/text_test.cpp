@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "cb/sha256.hpp"
-#include "cb/text.hpp"
+#include "cb/util/sha256.hpp"
+#include "cb/util/text.hpp"
 
 using namespace cb;
 

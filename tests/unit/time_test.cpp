@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "cb/time.hpp"
+#include "cb/util/time.hpp"
 
 using namespace cb;
 

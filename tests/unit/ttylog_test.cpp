@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cb/ttylog.hpp"
+#include "cb/tty/ttylog.hpp"
 #include "test_files.hpp"
 
 using namespace cb;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "analysis_fixture.hpp"
-#include "cb/weird_string.hpp"
+#include "cb/analysis/weird_string.hpp"
 
 using namespace cb;
 using namespace cbtest;

@@ -1,0 +1,126 @@
+// Analyses as mergeable aggregates: map (add one session), combine (merge two partial
+// states of the same analysis), reduce (finish into tables and findings).
+//
+// Contract for every Analysis:
+//  - add() sees each finished session exactly once, in any order, on any thread.
+//  - merge(other) folds a partial state built from a disjoint set of sessions; for any split
+//    of the sessions, add-all-then-finish equals add-parts, merge, finish, byte for byte.
+//  - finish() runs once on the fully merged state, in the order of make_analyses(), and may
+//    read what earlier analyses published in Findings.
+//  - State keeps owned copies (std::string) of what it keeps: SessionFacts views die after add().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cb/util/archive.hpp"
+#include "cb/session/session.hpp"
+#include "cb/session/steps.hpp"
+#include "cb/analysis/table.hpp"
+
+namespace cb {
+
+// One session as analyses see it: the record plus per-command templates.
+struct SessionFacts {
+    const Session* s = nullptr;
+    std::vector<std::string_view> commands;   // raw input lines, in order
+    std::vector<std::string_view> templates;  // command_template() of each
+    std::vector<bool> failed;                 // per command: Cowrie reported part of it as not found
+    std::vector<std::string_view> failed_inputs;  // cowrie.command.failed inputs (the unknown commands)
+    std::vector<std::size_t> failed_owner;        // per failed input: index of the command line it belongs to
+    std::string id;                           // "sensor/session"
+    // Steps (steps.hpp): command lines without markers, exit and empty lines.
+    Steps steps;
+    std::vector<std::string_view> step_templates;  // command_template() of each step
+    std::vector<bool> step_failed;                 // per step: its line had a command Cowrie did not know
+    bool left = false;  // session_left(): a shell session the attacker closed right after its last step
+};
+
+struct AnalysisConfig {
+    int novelty_days = 7;              // "new in the last N days", counted back from the last event
+    double change_threshold = 4.0;     // robust score that flags a day in changes.csv
+    int change_window_days = 14;       // trailing baseline length
+    int min_fork_sessions = 5;         // a prefix must be reached by this many sessions to be a fork
+    int max_path_depth = 30;           // prefix-tree depth limit (commands)
+    int top_n = 20;                    // top templates/credentials followed over time, examples per row
+    double idle_timeout_s = 180;
+    // The sensor's cowrie.cfg ("section.key" -> value), when given with --cowrie-cfg.
+    std::map<std::string, std::string> cowrie_cfg;
+    bool have_cowrie_cfg = false;
+};
+
+// What finished analyses hand to later ones (hints, the report).
+struct Findings {
+    std::vector<Table> tables;
+    // Campaign id per session template set (key: template_set_key()).
+    std::map<std::string, std::string> campaign_of_set;
+    // Free-form facts for hints: name -> JSON value text.
+    std::map<std::string, std::string> facts;
+    const Table* table(std::string_view name) const;
+};
+
+class Analysis {
+public:
+    virtual ~Analysis() = default;
+    virtual std::string_view name() const = 0;
+    virtual void add(const SessionFacts& f) = 0;
+    virtual void merge(Analysis&& other) = 0;  // other has the same dynamic type
+    virtual void finish(const AnalysisConfig& cfg, Findings& out) = 0;
+    // The partial state as bytes, and back (for Hadoop Streaming). load() returns false on
+    // damaged input; a loaded state merges like any other.
+    virtual void save(std::string& out) = 0;
+    virtual bool load(std::string_view in) = 0;
+};
+
+
+// Implements save() and load() from one member template `template <class Ar> void io(Ar&)`.
+template <class Derived>
+class ArchivedAnalysis : public Analysis {
+public:
+    void save(std::string& out) override {
+        OutArchive ar(out);
+        static_cast<Derived*>(this)->io(ar);
+    }
+    bool load(std::string_view in) override {
+        InArchive ar(in);
+        static_cast<Derived*>(this)->io(ar);
+        return ar.ok();
+    }
+};
+
+// Every analysis, in finish order.
+std::vector<std::unique_ptr<Analysis>> make_analyses();
+
+// The sorted, de-duplicated template set of a session joined by '\n' (campaign key).
+std::string template_set_key(const SessionFacts& f);
+
+class TemplateCache;
+// Fills f for session s (templates come from, and point into, cache).
+void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f);
+
+// Builds SessionFacts for every session and runs all analyses (parallel map, merge, finish).
+// `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
+Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
+                      unsigned threads, Findings seed = {});
+
+// Helpers shared by analyses.
+struct Interval {
+    double low, high;
+};
+// Wilson score interval (95 %) for k successes in n trials.
+Interval wilson(std::uint64_t k, std::uint64_t n);
+// Keeps the `limit` smallest distinct ids in v (sorted): deterministic examples whatever the
+// order in which sessions arrive or partial states merge.
+void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size_t limit);
+
+// The strings joined by sep.
+std::string join(const std::vector<std::string>& v, std::string_view sep);
+
+// "a:3;b:1" from counts, highest first (ties by key), at most `limit` entries.
+std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit);
+
+}  // namespace cb

@@ -1,0 +1,53 @@
+// report.html: one self-contained HTML file (the web sources in report/src, the charting library
+// and the run's data), built at compile time from report/ and embedded into the binary.
+//
+// The data is one compact JSON document inside <script type="application/json">: every string
+// goes through append_json_string, and every '<', '>' and '&' is written as \u003c, \u003e,
+// \u0026, so no attacker string can end the block or open an HTML comment in it. The page renders
+// it with text APIs only (see report/src/dom.js). Same input, same bytes: nothing of the run's
+// own time or machine is written.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "cb/output/outputs.hpp"
+
+namespace cb {
+
+struct ReportOptions {
+    // The explorer's sessions: every session that another section links to, plus this many
+    // more, most relevant first (with commands, then with logins, then the rest; most recent
+    // first within each).
+    std::size_t max_sessions = 5000;
+    std::size_t max_table_rows = 500;        // rows per table (tables are sorted by their main count)
+    std::size_t max_items_per_session = 400; // logins, commands, downloads... of one session
+    std::size_t max_string_bytes = 2048;     // longer attacker strings of sessions are cut (marked with …)
+    std::size_t max_cell_bytes = 1024;       // the same for table cells (the CSVs have them whole)
+    // The explorer stops adding sessions (in relevance order) once their JSON and strings pass
+    // this size, so hostile logs (thousands of unique, long commands per session) stay small.
+    std::size_t max_session_bytes = std::size_t{8} << 20;
+    std::size_t max_hour_points = 40000;     // (hour, sensor) points of the timeline; above: days only
+    std::size_t timeline_sensors = 10;       // sensors drawn on their own; the rest are "other sensors"
+    std::size_t drill_examples = 10;         // example sessions per fork / pre-disconnect row
+    // TTY replays of the explorer's sessions (OUTPUT and INTERACT records as plain text, every
+    // escape sequence removed): at most this much text per recording, and in all (in the
+    // explorer's order; recordings past the total are listed without their text).
+    std::size_t max_tty_recording_bytes = std::size_t{64} << 10;
+    std::size_t max_tty_bytes = std::size_t{2} << 20;
+};
+
+// False when the binary was built with -DCB_REPORT=OFF (no web assets): no report is written.
+bool report_html_available();
+
+// The page's data (the JSON inside the data block), for tests and for other front ends.
+std::string report_data_json(const RunData& run, const ReportOptions& opt = {});
+
+// The whole page; empty when !report_html_available().
+std::string report_html(const RunData& run, const ReportOptions& opt = {});
+
+// Writes report.html atomically; returns an empty string on success (or when the build has no
+// report), else a message naming the file.
+std::string write_report_html(const std::string& path, const RunData& run, const ReportOptions& opt = {});
+
+}  // namespace cb

@@ -1,0 +1,34 @@
+// Links sessions to the TTY recordings found among the inputs, and reads what attackers saw:
+// the last lines before they left (tables/last_output.csv) and Cowrie's default tells in the
+// output (tables/tty_tells.csv, and facts that hints.json turns into recommendations).
+// Runs on the client in both engines: recordings are files beside the logs, not log lines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cb/analysis/analysis.hpp"
+#include "cb/input/input_set.hpp"
+#include "cb/input/limits.hpp"
+#include "cb/session/session.hpp"
+
+namespace cb {
+
+// Sets Item::c of every TtyLog item whose SHA-256 names a recording among `inputs` (Cowrie
+// names closed recordings by the hash of the attacker's input, so duplicates share a file).
+// Returns the number of items linked. Each recording is read up to max_recording_bytes
+// (0: no limit); one that is longer is still linked (by its file name) and is added to *cut
+// with the bytes read.
+std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
+                            std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
+                            std::vector<RecordingCut>* cut = nullptr);
+
+// Reads the linked recordings: adds tables last_output and tty_tells to out.tables and the
+// fact "tty.tells" (a JSON array) for the hints. Sessions without linked recordings are skipped.
+// A recording cut at max_recording_bytes counts for the tells in what was read, but not for
+// last_output (its last lines were not read).
+void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
+                        std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);
+
+}  // namespace cb

@@ -1,0 +1,151 @@
+#include "cb/analysis/analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "factories.hpp"
+#include "cb/parse/command_template.hpp"
+
+namespace cb {
+
+const Table* Findings::table(std::string_view name) const {
+    for (const auto& t : tables)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+std::vector<std::unique_ptr<Analysis>> make_analyses() {
+    using namespace analyses;
+    std::vector<std::unique_ptr<Analysis>> v;
+    for (auto make : {make_action_paths, make_predisconnect, make_failed_commands, make_campaigns, make_forks,
+                      make_novelty, make_changes, make_outliers, make_weird_strings, make_hints})
+        if (auto a = make()) v.push_back(std::move(a));
+    return v;
+}
+
+std::string template_set_key(const SessionFacts& f) {
+    std::vector<std::string_view> t(f.templates.begin(), f.templates.end());
+    std::sort(t.begin(), t.end());
+    t.erase(std::unique(t.begin(), t.end()), t.end());
+    std::string key;
+    for (auto x : t) {
+        if (!key.empty()) key.push_back('\n');
+        key.append(x);
+    }
+    return key;
+}
+
+Interval wilson(std::uint64_t k, std::uint64_t n) {
+    if (n == 0) return {0, 1};
+    const double z = 1.959963984540054;
+    const double p = static_cast<double>(k) / static_cast<double>(n);
+    const double nn = static_cast<double>(n);
+    const double denom = 1 + z * z / nn;
+    const double centre = (p + z * z / (2 * nn)) / denom;
+    const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+void keep_smallest(std::vector<std::string>& v, const std::string& id, std::size_t limit) {
+    if (std::find(v.begin(), v.end(), id) != v.end()) return;
+    v.insert(std::upper_bound(v.begin(), v.end(), id), id);
+    if (v.size() > limit) v.pop_back();
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out.append(sep);
+        out.append(v[i]);
+    }
+    return out;
+}
+
+std::string top_counts(const std::map<std::string, std::uint64_t>& m, std::size_t limit) {
+    std::vector<std::pair<std::string_view, std::uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
+        if (!out.empty()) out.push_back(';');
+        out.append(v[i].first);
+        out.push_back(':');
+        out.append(std::to_string(v[i].second));
+    }
+    return out;
+}
+
+namespace {
+
+// The command line an unknown command came from: the latest line so far that contains it
+// (a few lines back at most), else the latest line.
+std::size_t failed_owner(const std::vector<std::string_view>& lines, std::string_view failed) {
+    if (lines.empty()) return 0;
+    const std::string_view needle = failed.substr(0, failed.find_first_of(" \t"));
+    for (std::size_t back = 0; back < lines.size() && back < 8; ++back) {
+        const std::size_t i = lines.size() - 1 - back;
+        if (!needle.empty() && lines[i].find(needle) != std::string_view::npos) return i;
+    }
+    return lines.size() - 1;
+}
+
+}  // namespace
+
+void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f) {
+    f.s = &s;
+    f.commands.clear();
+    f.templates.clear();
+    f.failed.clear();
+    f.failed_inputs.clear();
+    f.failed_owner.clear();
+    f.id.assign(s.sensor);
+    f.id.push_back('/');
+    f.id.append(s.session);
+    f.left = session_left(s);
+    std::size_t ci = 0;
+    for (const Item& it : s.items) {
+        if (it.kind == ItemKind::Command) {
+            f.commands.push_back(it.a);
+            f.failed.push_back(s.cmd_failed[ci++] != 0);
+        } else if (it.kind == ItemKind::CommandFailed) {
+            f.failed_inputs.push_back(it.a);
+            f.failed_owner.push_back(failed_owner(f.commands, it.a));
+        }
+    }
+    // Templates after the loop: the cache may rehash while we insert.
+    for (auto c : f.commands) f.templates.push_back(cache.get(c));
+    session_steps(s, markers, cache, f.steps);
+    f.step_templates.clear();
+    f.step_failed.clear();
+    for (std::size_t i = 0; i < f.steps.text.size(); ++i) {
+        f.step_templates.push_back(cache.get(f.steps.text[i]));
+        f.step_failed.push_back(f.failed[f.steps.line[i]]);
+    }
+}
+
+Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
+                      unsigned threads, Findings seed) {
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
+    std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
+    auto work = [&](unsigned w) {
+        parts[w] = make_analyses();
+        TemplateCache cache;
+        SessionFacts f;
+        const std::size_t lo = sessions.size() * w / threads, hi = sessions.size() * (w + 1) / threads;
+        for (std::size_t i = lo; i < hi; ++i) {
+            build_session_facts(sessions[i], markers, cache, f);
+            for (auto& a : parts[w]) a->add(f);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+    work(0);
+    for (auto& t : pool) t.join();
+    for (unsigned w = 1; w < threads; ++w)
+        for (std::size_t k = 0; k < parts[0].size(); ++k) parts[0][k]->merge(std::move(*parts[w][k]));
+    Findings out = std::move(seed);
+    for (auto& a : parts[0]) a->finish(cfg, out);
+    return out;
+}
+
+}  // namespace cb

@@ -1,0 +1,261 @@
+#include "cb/analysis/basic_tables.hpp"
+
+#include "compact.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+namespace cb {
+
+namespace {
+
+using analyses::IdBag;
+using analyses::Interner;
+constexpr std::uint32_t kNoIp = UINT32_MAX;
+
+// Counts for one key: events, distinct sessions, distinct source addresses, time span.
+struct Tally {
+    std::int64_t count = 0;
+    std::int64_t extra = 0;  // successes, failures, ... (table-specific)
+    std::int64_t sessions = 0;
+    const Session* last_session = nullptr;
+    IdBag ips;  // source address ids (Interner over the run's addresses)
+    Micros first = INT64_MAX, last = INT64_MIN;
+
+    void hit(const Session& s, std::uint32_t ip, Micros t) {
+        ++count;
+        if (last_session != &s) {
+            ++sessions;
+            last_session = &s;
+            if (ip != kNoIp) ips.insert(ip);
+        }
+        first = std::min(first, t);
+        last = std::max(last, t);
+    }
+    std::int64_t src_ips() { return static_cast<std::int64_t>(ips.count()); }
+};
+
+struct PairHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const noexcept {
+        const std::size_t a = std::hash<std::string_view>{}(p.first);
+        return a ^ (std::hash<std::string_view>{}(p.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+    }
+};
+
+Cell text(std::string_view s) { return Cell{std::string(s)}; }
+Cell num(std::int64_t v) { return Cell{v}; }
+Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
+
+// Most frequent first, ties by key: hash maps while counting, one sort at the end.
+template <typename Map>
+auto sorted_by_count(Map& m) {
+    using Key = typename Map::key_type;
+    std::vector<std::pair<Key, Tally>> v;
+    v.reserve(m.size());
+    for (auto& kv : m) v.emplace_back(kv.first, std::move(kv.second));
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        return a.second.count != b.second.count ? a.second.count > b.second.count : a.first < b.first;
+    });
+    return v;
+}
+
+Column col(std::string name, ColumnType t, std::string doc) { return Column{std::move(name), t, std::move(doc)}; }
+
+const Column kFirst = col("first_seen", ColumnType::Text, "earliest time (UTC, ISO 8601)");
+const Column kLast = col("last_seen", ColumnType::Text, "latest time (UTC, ISO 8601)");
+const Column kSessions = col("sessions", ColumnType::Integer, "distinct sessions");
+const Column kSrcIps = col("src_ips", ColumnType::Integer, "distinct source addresses");
+
+using CredMap = std::unordered_map<std::pair<std::string_view, std::string_view>, Tally, PairHash>;
+
+// credentials and key_fingerprints: the same counts, keyed by (username, password or fingerprint).
+Table login_table(CredMap& m, Table t, Column secret) {
+    t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"), std::move(secret),
+                 col("attempts", ColumnType::Integer, "login attempts"),
+                 col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(m))
+        t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
+                          num(v.src_ips()), when(v.first), when(v.last)});
+    return t;
+}
+
+// file_writes: one row per write, by time, then sensor, session and path.
+Table file_writes_table(const std::vector<Session>& sessions) {
+    struct Row {
+        const Session* s;
+        const Item* it;
+    };
+    std::vector<Row> rows;
+    for (const Session& s : sessions)
+        for (const Item& it : s.items)
+            if (it.kind == ItemKind::FileWrite) rows.push_back({&s, &it});
+    std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
+        return std::tie(x.it->ts, x.s->sensor, x.s->session, x.it->a, x.it->b) <
+               std::tie(y.it->ts, y.s->sensor, y.s->session, y.it->a, y.it->b);
+    });
+    Table t{"file_writes", "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
+                           "without a URL), one row per write",
+            {}, {}};
+    t.columns = {col("time", ColumnType::Text, "UTC, ISO 8601"), col("sensor", ColumnType::Text, "sensor"),
+                 col("session", ColumnType::Text, "session id"), col("src_ip", ColumnType::Text, "source address"),
+                 col("path", ColumnType::Text, "the file written (destfile); empty for a stdin capture"),
+                 col("shasum", ColumnType::Text, "SHA-256 of the content"),
+                 col("size", ColumnType::Integer, "bytes, when Cowrie logged a size"),
+                 col("duplicate", ColumnType::Integer, "1 when Cowrie had captured the same content before"),
+                 col("persistence", ColumnType::Text, "ssh_key, cron, init or shell_profile; empty otherwise")};
+    for (const Row& r : rows)
+        t.rows.push_back({when(r.it->ts), text(r.s->sensor), text(r.s->session), text(r.s->src_ip), text(r.it->a),
+                          text(r.it->b), r.it->num < 0 ? Cell{} : num(r.it->num), num(r.it->flag),
+                          text(persistence_kind(r.it->a))});
+    return t;
+}
+
+}  // namespace
+
+std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
+    using SV = std::string_view;
+    CredMap creds, keys;
+    std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
+    std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
+    std::map<std::tuple<SV, SV, bool>, Tally> downloads;
+    struct Daily {
+        std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
+        IdBag sensors;  // sensor ids
+    };
+    struct DayIpHash {
+        std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
+            return std::hash<SV>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+        }
+    };
+    // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
+    std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash> daily;
+    // Dense ids for the run's addresses and sensors: one hash lookup per session, then each
+    // tally keeps 4-byte ids instead of a hash set of strings per key.
+    Interner ip_ids, sensor_ids;
+
+    for (const Session& s : sessions) {
+        const std::uint32_t ip = s.src_ip.empty() ? kNoIp : ip_ids.id(s.src_ip);
+        if (!s.client_version.empty()) versions[s.client_version].hit(s, ip, s.start);
+        if (!s.hassh.empty()) {
+            hasshes[s.hassh].hit(s, ip, s.start);
+            if (!s.client_version.empty()) ++hassh_versions[s.hassh][s.client_version];
+        }
+        sensors[s.sensor].hit(s, ip, s.start);
+        Daily& d = daily[{s.start == kNoTime ? INT64_MIN : day_number(s.start), s.src_ip}];
+        ++d.sessions;
+        d.sensors.insert(sensor_ids.id(s.sensor));
+        d.attempts += s.login_attempts;
+        d.successes += s.login_successes;
+        d.commands += s.commands;
+        std::size_t ci = 0;
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login: {
+                    Tally& t = it.c.empty() ? creds[{it.a, it.b}] : keys[{it.a, it.c}];
+                    t.hit(s, ip, it.ts);
+                    t.extra += it.flag;
+                    break;
+                }
+                case ItemKind::Command: {
+                    Tally& t = commands[it.a];
+                    t.hit(s, ip, it.ts);
+                    t.extra += s.cmd_failed[ci++];
+                    break;
+                }
+                case ItemKind::Download: downloads[{it.a, it.b, true}].hit(s, ip, it.ts); break;
+                case ItemKind::DownloadFailed: downloads[{it.a, SV{}, false}].hit(s, ip, it.ts); break;
+                default: break;
+            }
+        }
+    }
+
+    std::vector<Table> out;
+    out.push_back(login_table(creds, {"credentials", "password login attempts per username and password", {}, {}},
+                              col("password", ColumnType::Text, "as logged; '' is an empty password")));
+    out.push_back(login_table(keys,
+                              {"key_fingerprints", "public-key login attempts per username and key "
+                                                   "(cowrie.client.fingerprint and the login events that answer it)",
+                               {}, {}},
+                              col("fingerprint", ColumnType::Text, "MD5 fingerprint of the key, as Cowrie logged it")));
+    {
+        Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
+        t.columns = {col("command", ColumnType::Text, "the whole input line"),
+                     col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
+                     col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(commands))
+            t.rows.push_back({text(k), num(v.count), num(v.sessions), num(v.src_ips()),
+                              num(v.extra), when(v.first), when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"client_versions", "SSH client identification strings", {}, {}};
+        t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(versions))
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
+                              when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
+        t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"), kSessions,
+                     kSrcIps, col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
+                     col("top_client_version", ColumnType::Text, "the client version seen most with it"), kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(hasshes)) {
+            const auto& cv = hassh_versions[k];
+            std::string_view top;
+            std::int64_t best = -1;
+            for (const auto& [ver, n] : cv)
+                if (n > best) {
+                    best = n;
+                    top = ver;
+                }
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()),
+                              num(static_cast<std::int64_t>(cv.size())), text(top), when(v.first), when(v.last)});
+        }
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"downloads", "files fetched by URL (wget, curl, tftp, ftpget); writes are in file_writes", {}, {}};
+        t.columns = {col("url", ColumnType::Text, "the URL, with its scheme"),
+                     col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
+                     col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
+                     kSessions, kSrcIps, kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(downloads))
+            t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
+                              num(v.count), num(v.sessions), num(v.src_ips()),
+                              when(v.first), when(v.last)});
+        out.push_back(std::move(t));
+    }
+    out.push_back(file_writes_table(sessions));
+    {
+        Table t{"sensors", "sessions per sensor", {}, {}};
+        t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
+                     kFirst, kLast};
+        for (auto& [k, v] : sorted_by_count(sensors))
+            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
+                              when(v.last)});
+        out.push_back(std::move(t));
+    }
+    {
+        Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
+        t.columns = {col("day", ColumnType::Text, "UTC date"), col("src_ip", ColumnType::Text, "source address"),
+                     kSessions, col("login_attempts", ColumnType::Integer, "login events"),
+                     col("login_successes", ColumnType::Integer, "login.success events"),
+                     col("commands", ColumnType::Integer, "command lines"),
+                     col("sensors", ColumnType::Integer, "distinct sensors")};
+        std::vector<std::pair<std::pair<std::int64_t, SV>, Daily*>> days;
+        days.reserve(daily.size());
+        for (auto& [k, d] : daily) days.emplace_back(k, &d);
+        std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto& [k, d] : days)
+            t.rows.push_back({text(k.first == INT64_MIN ? std::string() : format_day(k.first * 86400 * kMicrosPerSecond)),
+                              text(k.second), num(d->sessions), num(d->attempts), num(d->successes), num(d->commands),
+                              num(static_cast<std::int64_t>(d->sensors.count()))});
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+}  // namespace cb

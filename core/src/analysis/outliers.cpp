@@ -1,0 +1,653 @@
+// outliers.csv: sessions that did more, longer or rarer things than their peers, scored on
+// robust per-feature z-scores, with the features that made each one odd.
+//
+// Scoring needs global distributions (medians, MADs, template and client frequencies), so
+// add() keeps one compact record per session (56 bytes, plus 8 bytes per distinct template
+// for sessions with commands) and finish() computes everything from the merged records.
+// All statistics are taken over quantised values (integers), so they do not depend on the
+// order in which records were merged. See docs/ARCHITECTURE.md, "Why robust z-scores against
+// peer groups for outliers.csv?".
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#include "cb/parse/command_template.hpp"
+#include "cb/util/json_writer.hpp"
+#include "compact.hpp"
+#include "factories.hpp"
+
+namespace cb::analyses {
+
+namespace {
+
+constexpr std::size_t kTopK = 500;           // rows (behaviours) written
+constexpr std::size_t kTopFeatures = 3;      // features named per row
+constexpr double kQuant = 1024.0;            // transformed values are kept as round(v * kQuant)
+
+enum Feature : std::uint8_t {
+    kDuration,
+    kCommands,
+    kTemplates,
+    kTemplateRarity,
+    kTtyBytes,
+    kDownloads,
+    kUploads,
+    kClientRarity,
+    kAttempts,
+    kPasswords,
+    kFeatureCount
+};
+constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
+    "duration", "commands", "distinct_templates", "template_rarity", "tty_bytes", "downloads", "uploads",
+    "client_version_rarity", "login_attempts", "distinct_passwords"};
+
+// Features that measure nearly the same thing (commands and distinct templates; attempts and
+// distinct passwords) form one family: the score counts the larger of the two, not both.
+constexpr std::array<std::uint8_t, kFeatureCount> kFamily = {0, 1, 1, 2, 3, 4, 5, 6, 7, 7};
+
+// What an analyst looks for weighs more than volume: new commands, payloads, uploads and long
+// interactive work count fully; command and login counts and the client's rarity count less.
+constexpr std::array<double, kFeatureCount> kWeight = {1.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.35, 0.35};
+constexpr std::size_t kExamples = 3;  // example session ids per row
+
+// Peer groups: a session is compared with sessions that did the same kind of thing.
+enum Group : std::uint8_t { kNoLogin, kLoginOnly, kWithCommands, kGroupCount };
+constexpr std::array<const char*, kGroupCount> kGroupNames = {"no_login", "login_only", "commands"};
+
+constexpr std::uint8_t kFlagSuccess = 1, kFlagIpv4 = 2;
+constexpr std::uint8_t kSessionInArena = 0xFF;
+
+struct Rec {
+    Micros start;
+    std::uint64_t session;   // up to 16 lowercase hex digits packed, or an arena offset
+    std::uint32_t ip;        // IPv4 address, or an arena offset
+    std::uint32_t tmpl_off;  // first template hash in tmpl_
+    std::uint32_t sensor;    // index into sensors_
+    std::uint32_t client;    // index into clients_
+    float duration;
+    std::uint32_t tty_bytes;  // saturates at 4 GiB
+    std::uint32_t commands;
+    std::uint16_t templates, downloads, uploads, attempts, passwords;
+    std::uint8_t session_len;  // hex digits, or kSessionInArena
+    std::uint8_t flags;
+
+    template <class Ar>
+    void io(Ar& ar) {
+        std::uint32_t d = 0;
+        std::memcpy(&d, &duration, sizeof d);
+        ar(start, session, ip, tmpl_off, sensor, client, d, tty_bytes, commands, templates, downloads, uploads, attempts,
+           passwords, session_len, flags);
+        std::memcpy(&duration, &d, sizeof d);
+    }
+};
+static_assert(sizeof(Rec) == 56);
+
+std::uint16_t sat16(std::size_t v) { return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xFFFF)); }
+
+bool parse_ipv4(std::string_view s, std::uint32_t& out) {
+    std::uint32_t v = 0;
+    int parts = 0;
+    std::size_t i = 0;
+    while (parts < 4) {
+        if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+        const std::size_t begin = i;
+        std::uint32_t octet = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - begin < 4) octet = octet * 10 + static_cast<std::uint32_t>(s[i++] - '0');
+        if (octet > 255 || i - begin > 3 || (i - begin > 1 && s[begin] == '0')) return false;  // round trip exact
+        v = (v << 8) | octet;
+        if (++parts < 4) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+    }
+    if (i != s.size()) return false;
+    out = v;
+    return true;
+}
+
+std::string format_ipv4(std::uint32_t v) {
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) + "." +
+           std::to_string(v & 255);
+}
+
+// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
+double probit(double p) {
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                               1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615962015410583e+02, -1.556989798598866e+02,
+                               6.680131188771972e+01,  -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                               -2.549671010229420e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    const double lo = 0.02425;
+    if (p <= 0) return -40;
+    if (p >= 1) return 40;
+    if (p < lo) {
+        const double q = std::sqrt(-2 * std::log(p));
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    if (p > 1 - lo) {
+        const double q = std::sqrt(-2 * std::log(1 - p));
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    const double q = p - 0.5, r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+// One feature in one peer group, over quantised values. z = (x - median) / scale with
+//   scale = max(1.4826 MAD, (Q99 - median) / 2.326),
+// the larger of the MAD scale and the scale that puts the 99th percentile at z = 2.326, as it
+// would be for a normal distribution. The second term keeps common modes of multi-modal
+// features (Cowrie's 120 s auth timeout, 3 % of the no-login sessions) from scoring as extreme
+// when the MAD of the main mode is tight. When both are 0 (more than 99 % of the group share
+// one value, e.g. uploads = 0), z is the normal quantile of the empirical upper tail P(X >= x).
+struct Stat {
+    std::vector<std::int64_t> sorted;  // kept only when scale is 0
+    double median = 0, scale = 0;
+
+    void build(std::vector<std::int64_t>&& v) {
+        if (v.empty()) return;
+        const std::size_t n = v.size();
+        // Order statistics by selection (linear), not a sort: ten features of every session.
+        auto kth = [&](std::size_t k) {
+            std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+            return v[k];
+        };
+        const std::int64_t q99_value = kth((99 * n + 99) / 100 - 1);
+        const std::int64_t upper = kth(n / 2);
+        // (n - 1) / 2 is n / 2 or, for even n, the largest value below position n / 2.
+        const std::int64_t lower = n % 2 ? upper : *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2));
+        // Doubled units keep medians of even counts integral.
+        const std::int64_t med2 = lower + upper;
+        median = static_cast<double>(med2) / 2;
+        const double q99 = static_cast<double>(q99_value);
+        std::vector<std::int64_t> dev(n);
+        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
+        const auto mid = dev.begin() + static_cast<std::ptrdiff_t>(n / 2);
+        std::nth_element(dev.begin(), mid, dev.end());
+        double mad = static_cast<double>(*mid) / 2;
+        if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
+        scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
+        if (scale <= 0) {
+            std::sort(v.begin(), v.end());
+            sorted = std::move(v);
+        }
+    }
+
+    // Positive deviations only: sessions that did more, or rarer things, than their peers.
+    double z(std::int64_t q) const {
+        if (static_cast<double>(q) <= median) return 0;
+        if (scale > 0) return (static_cast<double>(q) - median) / scale;
+        if (sorted.empty()) return 0;
+        const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
+        const double p = static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
+        return std::max(0.0, -probit(p));
+    }
+};
+
+Group group_of(const Rec& r) {
+    if (r.commands > 0) return kWithCommands;
+    return (r.flags & kFlagSuccess) ? kLoginOnly : kNoLogin;
+}
+
+// floor(log2(1 + x)) / per: the bin of a count or a duration in a behaviour's shape.
+std::uint64_t log_bin(double x, int per) {
+    return static_cast<std::uint64_t>(std::min(63.0, std::floor(std::log2(1 + std::max(0.0, x)) / per)));
+}
+
+// The binned feature vector of a session: sessions of one behaviour agree on it.
+std::uint64_t shape_of(const Rec& r) {
+    const double v[] = {r.duration, static_cast<double>(r.tty_bytes)};  // log4 bins: these jitter most
+    const std::uint32_t c[] = {r.commands, r.templates, r.downloads, r.uploads, r.attempts, r.passwords};
+    std::uint64_t s = group_of(r);
+    for (double x : v) s = (s << 6) | log_bin(x, 2);
+    for (std::uint32_t x : c) s = (s << 6) | log_bin(x, 1);
+    return s;
+}
+
+// Everything finish() derives from the merged records.
+struct Scores {
+    std::vector<double> score2;  // squared score per record
+    std::vector<std::array<float, kTopFeatures>> z;
+    std::vector<std::array<std::uint8_t, kTopFeatures>> f;
+};
+
+// Keeps the kTopFeatures largest weighted z of a record, largest first (ties keep the earlier feature).
+void keep_top(std::array<float, kTopFeatures>& tz, std::array<std::uint8_t, kTopFeatures>& tf, std::array<float, kTopFeatures>& tw,
+              double z, double w, int f) {
+    for (std::size_t k = 0; k < kTopFeatures; ++k) {
+        if (static_cast<float>(w) <= tw[k]) continue;
+        for (std::size_t m = kTopFeatures - 1; m > k; --m) {
+            tz[m] = tz[m - 1];
+            tf[m] = tf[m - 1];
+            tw[m] = tw[m - 1];
+        }
+        tz[k] = static_cast<float>(z);
+        tf[k] = static_cast<std::uint8_t>(f);
+        tw[k] = static_cast<float>(w);
+        return;
+    }
+}
+
+using NameIndex = StrMap<std::uint32_t>;
+
+class Outliers : public ArchivedAnalysis<Outliers> {
+public:
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(recs_, tmpl_, arena_, sensors_, clients_);
+    }
+    bool load(std::string_view in) override {
+        const bool ok = ArchivedAnalysis<Outliers>::load(in) && valid();
+        sensor_idx_.clear();
+        client_idx_.clear();
+        if (!ok) {
+            recs_.clear();
+            tmpl_.clear();
+            arena_.clear();
+            sensors_.clear();
+            clients_.clear();
+            return false;
+        }
+        for (std::uint32_t i = 0; i < sensors_.size(); ++i) sensor_idx_.emplace(sensors_[i], i);
+        for (std::uint32_t i = 0; i < clients_.size(); ++i) client_idx_.emplace(clients_[i], i);
+        return sensor_idx_.size() == sensors_.size() && client_idx_.size() == clients_.size();
+    }
+    std::string_view name() const override { return "outliers"; }
+
+    void add(const SessionFacts& f) override {
+        const Session& s = *f.s;
+        Rec r{};
+        r.start = s.start;
+        r.sensor = intern(sensor_idx_, sensors_, s.sensor);
+        r.client = intern(client_idx_, clients_, s.client_version);
+        if (s.session.size() <= 16 && !s.session.empty() &&
+            std::all_of(s.session.begin(), s.session.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+            std::uint64_t v = 0;
+            for (char c : s.session) v = (v << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+            r.session = v;
+            r.session_len = static_cast<std::uint8_t>(s.session.size());
+        } else {
+            r.session = arena_put(s.session);
+            r.session_len = kSessionInArena;
+        }
+        std::uint32_t v4 = 0;
+        if (parse_ipv4(s.src_ip, v4)) {
+            r.ip = v4;
+            r.flags |= kFlagIpv4;
+        } else {
+            r.ip = static_cast<std::uint32_t>(arena_put(s.src_ip));
+        }
+        r.duration = static_cast<float>(std::max(0.0, s.duration_s));
+        r.commands = static_cast<std::uint32_t>(f.commands.size());
+        r.attempts = sat16(s.login_attempts);
+        if (s.login_successes > 0) r.flags |= kFlagSuccess;
+        double tty = 0;
+        std::size_t downloads = 0, uploads = 0;
+        pw_.clear();
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login:
+                    if (!it.b.empty() || it.c.empty()) pw_.push_back(it.b);
+                    break;
+                case ItemKind::Download: ++downloads; break;
+                case ItemKind::Upload: ++uploads; break;
+                case ItemKind::TtyLog:
+                    if (it.num > 0) tty += static_cast<double>(it.num);
+                    break;
+                default: break;
+            }
+        }
+        std::sort(pw_.begin(), pw_.end());
+        r.passwords = sat16(static_cast<std::size_t>(std::unique(pw_.begin(), pw_.end()) - pw_.begin()));
+        r.downloads = sat16(downloads);
+        r.uploads = sat16(uploads);
+        r.tty_bytes = static_cast<std::uint32_t>(std::min(tty, 4294967295.0));
+        r.tmpl_off = static_cast<std::uint32_t>(tmpl_.size());
+        if (!f.templates.empty()) {
+            th_.clear();
+            for (auto t : f.templates) th_.push_back(stable_hash64(t));
+            std::sort(th_.begin(), th_.end());
+            th_.erase(std::unique(th_.begin(), th_.end()), th_.end());
+            if (th_.size() > 0xFFFF) th_.resize(0xFFFF);
+            tmpl_.insert(tmpl_.end(), th_.begin(), th_.end());
+            r.templates = static_cast<std::uint16_t>(th_.size());
+        }
+        recs_.push_back(r);
+    }
+
+    void merge(Analysis&& other) override {
+        auto& o = static_cast<Outliers&>(other);
+        std::vector<std::uint32_t> smap(o.sensors_.size()), cmap(o.clients_.size());
+        for (std::size_t i = 0; i < o.sensors_.size(); ++i) smap[i] = intern(sensor_idx_, sensors_, o.sensors_[i]);
+        for (std::size_t i = 0; i < o.clients_.size(); ++i) cmap[i] = intern(client_idx_, clients_, o.clients_[i]);
+        const std::uint64_t arena_shift = arena_.size();
+        const std::uint32_t tmpl_shift = static_cast<std::uint32_t>(tmpl_.size());
+        arena_.append(o.arena_);
+        tmpl_.insert(tmpl_.end(), o.tmpl_.begin(), o.tmpl_.end());
+        recs_.reserve(recs_.size() + o.recs_.size());
+        for (Rec r : o.recs_) {
+            r.sensor = smap[r.sensor];
+            r.client = cmap[r.client];
+            if (r.session_len == kSessionInArena) r.session += arena_shift;
+            if (!(r.flags & kFlagIpv4)) r.ip = static_cast<std::uint32_t>(r.ip + arena_shift);
+            r.tmpl_off += tmpl_shift;
+            recs_.push_back(r);
+        }
+    }
+
+    void finish(const AnalysisConfig& cfg, Findings& out) override;
+
+private:
+    struct Behaviour;
+    double raw(const Rec& r, int f) const;
+    void count_frequencies();
+    Scores score() const;
+    std::uint64_t who_of(const Rec& r) const;
+    std::string id_of(const Rec& r) const;
+    std::vector<Behaviour> collapse(const Scores& sc) const;
+    static std::string features_text(const Scores& sc, std::uint32_t i);
+    static double score_of(const Scores& sc, std::uint32_t i);
+    std::string top_json(const Scores& sc, const std::vector<Behaviour>& bs) const;
+    Table table(const Scores& sc, const std::vector<Behaviour>& bs) const;
+
+    static std::uint32_t intern(NameIndex& idx, std::vector<std::string>& names, std::string_view s) {
+        auto it = idx.find(s);
+        if (it != idx.end()) return it->second;
+        const auto i = static_cast<std::uint32_t>(names.size());
+        names.emplace_back(s);
+        idx.emplace(names.back(), i);
+        return i;
+    }
+    // (u16 length, bytes) in arena_; returns the offset.
+    std::uint64_t arena_put(std::string_view s) {
+        s = s.substr(0, 0xFFFF);
+        const std::uint64_t off = arena_.size();
+        arena_.push_back(static_cast<char>(s.size() & 0xFF));
+        arena_.push_back(static_cast<char>(s.size() >> 8));
+        arena_.append(s);
+        return off;
+    }
+    bool arena_ok(std::uint64_t off) const {
+        if (off > arena_.size() || arena_.size() - off < 2) return false;
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        return n <= arena_.size() - off - 2;
+    }
+    // After a load: indexes and offsets point inside the loaded tables.
+    bool valid() const {
+        for (const Rec& r : recs_) {
+            if (r.sensor >= sensors_.size() || r.client >= clients_.size()) return false;
+            if (r.tmpl_off > tmpl_.size() || tmpl_.size() - r.tmpl_off < r.templates) return false;
+            if (r.session_len == kSessionInArena ? !arena_ok(r.session) : (r.session_len == 0 || r.session_len > 16))
+                return false;
+            if (!(r.flags & kFlagIpv4) && !arena_ok(r.ip)) return false;
+        }
+        return true;
+    }
+    std::string_view arena_get(std::uint64_t off) const {
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        return std::string_view(arena_).substr(off + 2, n);
+    }
+    std::string session_of(const Rec& r) const {
+        if (r.session_len == kSessionInArena) return std::string(arena_get(r.session));
+        std::string s(r.session_len, '0');
+        std::uint64_t v = r.session;
+        for (int i = r.session_len - 1; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 15];
+        return s;
+    }
+    std::string ip_of(const Rec& r) const {
+        return (r.flags & kFlagIpv4) ? format_ipv4(r.ip) : std::string(arena_get(r.ip));
+    }
+
+    std::vector<Rec> recs_;
+    std::vector<std::uint64_t> tmpl_;  // per record with commands: its distinct template hashes, sorted
+    std::string arena_;                // session ids and addresses that do not pack
+    std::vector<std::string> sensors_, clients_;
+    NameIndex sensor_idx_, client_idx_;
+    std::vector<std::string_view> pw_;
+    std::vector<std::uint64_t> th_;
+    // Set by count_frequencies() in finish(): sessions per template hash and per client.
+    std::unordered_map<std::uint64_t, std::uint32_t> df_;
+    std::uint64_t with_commands_ = 0;
+    std::vector<std::uint64_t> client_n_;
+};
+
+}  // namespace
+
+// Raw feature values (before the log transform); rarities are in bits.
+double Outliers::raw(const Rec& r, int f) const {
+    switch (f) {
+        case kDuration: return r.duration;
+        case kCommands: return r.commands;
+        case kTemplates: return r.templates;
+        case kTemplateRarity: {
+            if (r.templates == 0) return 0;
+            double sum = 0;
+            for (std::uint32_t k = 0; k < r.templates; ++k)
+                sum += std::log2(static_cast<double>(with_commands_) / static_cast<double>(df_.at(tmpl_[r.tmpl_off + k])));
+            return sum / r.templates;
+        }
+        case kTtyBytes: return r.tty_bytes;
+        case kDownloads: return r.downloads;
+        case kUploads: return r.uploads;
+        case kClientRarity:
+            return std::log2(static_cast<double>(recs_.size()) / static_cast<double>(client_n_[r.client]));
+        case kAttempts: return r.attempts;
+        case kPasswords: return r.passwords;
+    }
+    return 0;
+}
+
+void Outliers::count_frequencies() {
+    df_.clear();
+    with_commands_ = 0;
+    for (const Rec& r : recs_) {
+        if (r.templates == 0) continue;
+        ++with_commands_;
+        for (std::uint32_t k = 0; k < r.templates; ++k) ++df_[tmpl_[r.tmpl_off + k]];
+    }
+    client_n_.assign(clients_.size(), 0);
+    for (const Rec& r : recs_) ++client_n_[r.client];
+}
+
+// Per feature and peer group: robust z of every record; the score sums the squared weighted z,
+// the larger one per family.
+Scores Outliers::score() const {
+    const std::size_t n = recs_.size();
+    Scores sc;
+    sc.score2.assign(n, 0);
+    sc.z.assign(n, {});
+    sc.f.assign(n, {});
+    std::vector<std::array<float, kTopFeatures>> tw(n);
+    std::vector<double> family(n, 0);
+    std::vector<std::int64_t> q(n);
+    std::vector<std::uint8_t> grp(n);
+    std::array<std::uint64_t, kGroupCount> group_n{};
+    for (std::size_t i = 0; i < n; ++i) ++group_n[grp[i] = group_of(recs_[i])];
+    for (int f = 0; f < kFeatureCount; ++f) {
+        if (f > 0 && kFamily[f] != kFamily[f - 1])
+            for (std::size_t i = 0; i < n; ++i) {
+                sc.score2[i] += family[i] * family[i];
+                family[i] = 0;
+            }
+        std::array<std::vector<std::int64_t>, kGroupCount> vals;
+        for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = raw(recs_[i], f);
+            q[i] = std::llround((f == kTemplateRarity || f == kClientRarity ? v : std::log1p(v)) * kQuant);
+            vals[grp[i]].push_back(q[i]);
+        }
+        std::array<Stat, kGroupCount> st;
+        for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
+        for (std::size_t i = 0; i < n; ++i) {
+            const double z = st[grp[i]].z(q[i]);
+            if (z <= 0) continue;
+            family[i] = std::max(family[i], kWeight[f] * z);
+            keep_top(sc.z[i], sc.f[i], tw[i], z, kWeight[f] * z, f);
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) sc.score2[i] += family[i] * family[i];
+    return sc;
+}
+
+// Sessions of one behaviour: the same binned shape and client, and the same source address
+// (sessions without commands) or the same set of command templates (the same script).
+struct Outliers::Behaviour {
+    std::uint32_t best = 0;              // the highest-scoring member (ties: smallest sensor/session)
+    std::uint32_t sessions = 0;
+    std::vector<std::string> examples;   // the smallest sensor/session ids, sorted
+    std::vector<std::string> ips;        // distinct addresses, sorted
+};
+
+std::uint64_t Outliers::who_of(const Rec& r) const {
+    if (r.templates == 0) return stable_hash64(ip_of(r), 1);
+    const std::string_view bytes(reinterpret_cast<const char*>(&tmpl_[r.tmpl_off]), r.templates * sizeof(std::uint64_t));
+    return stable_hash64(bytes, 2);
+}
+
+std::string Outliers::id_of(const Rec& r) const { return sensors_[r.sensor] + "/" + session_of(r); }
+
+std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
+    struct Key {
+        std::uint64_t who, shape, client;
+        bool operator==(const Key& o) const { return who == o.who && shape == o.shape && client == o.client; }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const { return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1); }
+    };
+    std::unordered_map<Key, std::uint32_t, KeyHash> index;
+    std::vector<Behaviour> out;
+    for (std::uint32_t i = 0; i < recs_.size(); ++i) {
+        if (sc.score2[i] <= 0) continue;
+        const Rec& r = recs_[i];
+        const Key key{who_of(r), shape_of(r), stable_hash64(clients_[r.client])};
+        const auto [it, fresh] = index.emplace(key, static_cast<std::uint32_t>(out.size()));
+        if (fresh) out.push_back({i, 0, {}, {}});
+        Behaviour& b = out[it->second];
+        ++b.sessions;
+        std::string id = id_of(r);
+        if (!fresh && (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best]))))
+            b.best = i;
+        b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), std::move(id));
+        if (b.examples.size() > kExamples) b.examples.pop_back();
+        std::string ip = ip_of(r);
+        if (const auto at = std::lower_bound(b.ips.begin(), b.ips.end(), ip); at == b.ips.end() || *at != ip)
+            b.ips.insert(at, std::move(ip));
+    }
+    return out;
+}
+
+void Outliers::finish(const AnalysisConfig&, Findings& out) {
+    count_frequencies();
+    const Scores sc = score();
+    std::vector<Behaviour> bs = collapse(sc);
+    // Top K behaviours by the score of their best session; ties by sensor, then session.
+    auto less = [&](const Behaviour& a, const Behaviour& b) {
+        if (sc.score2[a.best] != sc.score2[b.best]) return sc.score2[a.best] > sc.score2[b.best];
+        const Rec &ra = recs_[a.best], &rb = recs_[b.best];
+        if (const int c = sensors_[ra.sensor].compare(sensors_[rb.sensor]); c != 0) return c < 0;
+        return session_of(ra) < session_of(rb);
+    };
+    const std::size_t k = std::min(kTopK, bs.size());
+    std::partial_sort(bs.begin(), bs.begin() + static_cast<std::ptrdiff_t>(k), bs.end(), less);
+    bs.resize(k);
+    out.tables.push_back(table(sc, bs));
+    out.facts["outliers.top"] = top_json(sc, bs);
+    out.facts["outliers.scored"] = std::to_string(recs_.size());
+}
+
+std::string Outliers::features_text(const Scores& sc, std::uint32_t i) {
+    std::string feats;
+    for (std::size_t m = 0; m < kTopFeatures && sc.z[i][m] > 0; ++m) {
+        if (!feats.empty()) feats.push_back(';');
+        feats.append(kFeatureNames[sc.f[i][m]]);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "=+%.1f", static_cast<double>(sc.z[i][m]));
+        feats.append(buf);
+    }
+    return feats;
+}
+
+double Outliers::score_of(const Scores& sc, std::uint32_t i) { return std::round(std::sqrt(sc.score2[i]) * 1000) / 1000; }
+
+std::string Outliers::top_json(const Scores& sc, const std::vector<Behaviour>& bs) const {
+    std::string facts;
+    JsonWriter jw(facts);
+    jw.begin_array();
+    for (std::size_t rank = 0; rank < std::min<std::size_t>(10, bs.size()); ++rank) {
+        const Rec& r = recs_[bs[rank].best];
+        jw.begin_object()
+            .field("sensor", sensors_[r.sensor])
+            .field("session", session_of(r))
+            .field("sessions", static_cast<std::int64_t>(bs[rank].sessions))
+            .field("score", score_of(sc, bs[rank].best))
+            .field("top_features", features_text(sc, bs[rank].best))
+            .end_object();
+    }
+    jw.end_array();
+    return facts;
+}
+
+Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const {
+    Table t{"outliers",
+            "behaviours (near-identical sessions collapsed) scored on weighted robust z-scores of their features against "
+            "their peer group, highest first",
+            {},
+            {}};
+    t.columns = {
+        {"sensor", ColumnType::Text, "of the row's session: the behaviour's highest-scoring session"},
+        {"session", ColumnType::Text, ""},
+        {"src_ip", ColumnType::Text, ""},
+        {"start", ColumnType::Text, "UTC"},
+        {"score", ColumnType::Real,
+         "root of the summed squares of the weighted positive feature z-scores (the larger one of commands and "
+         "distinct_templates, and of login_attempts and distinct_passwords)"},
+        {"sessions", ColumnType::Integer, "sessions of this behaviour (same binned features and client, same address or same command set)"},
+        {"src_ips", ColumnType::Integer, "distinct source addresses among them"},
+        {"example_sessions", ColumnType::Text, "the three smallest sensor/session ids of the behaviour, one per line"},
+        {"top_features", ColumnType::Text, "the features that weigh most in the score, as feature=+z, largest first (at most 3)"},
+        {"peer_group", ColumnType::Text, "compared with: no_login, login_only (logged in, no commands), commands"},
+        {"duration_s", ColumnType::Real, "session duration"},
+        {"commands", ColumnType::Integer, "command lines"},
+        {"distinct_templates", ColumnType::Integer, "distinct command templates"},
+        {"template_rarity", ColumnType::Real,
+         "mean over its distinct templates of log2(sessions with commands / sessions that ran the template)"},
+        {"tty_bytes", ColumnType::Integer, "TTY log output size, summed (the byte count Cowrie logs)"},
+        {"downloads", ColumnType::Integer, "file downloads"},
+        {"uploads", ColumnType::Integer, "file uploads (SFTP/SCP)"},
+        {"client_version", ColumnType::Text, ""},
+        {"client_version_rarity", ColumnType::Real, "log2(sessions / sessions with this client version)"},
+        {"login_attempts", ColumnType::Integer, ""},
+        {"distinct_passwords", ColumnType::Integer, ""},
+        {"login_success", ColumnType::Integer, "1 when a login succeeded"},
+    };
+    auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
+    auto lines = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : "\n") + x;
+        return s;
+    };
+    for (const Behaviour& b : bs) {
+        const Rec& r = recs_[b.best];
+        t.rows.push_back({sensors_[r.sensor], session_of(r), ip_of(r), format_timestamp(r.start), score_of(sc, b.best),
+                          static_cast<std::int64_t>(b.sessions), static_cast<std::int64_t>(b.ips.size()), lines(b.examples),
+                          features_text(sc, b.best), std::string(kGroupNames[group_of(r)]), r3(r.duration),
+                          static_cast<std::int64_t>(r.commands), static_cast<std::int64_t>(r.templates),
+                          r3(raw(r, kTemplateRarity)), static_cast<std::int64_t>(r.tty_bytes),
+                          static_cast<std::int64_t>(r.downloads), static_cast<std::int64_t>(r.uploads), clients_[r.client],
+                          r3(raw(r, kClientRarity)), static_cast<std::int64_t>(r.attempts),
+                          static_cast<std::int64_t>(r.passwords), static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
+    }
+    return t;
+}
+
+std::unique_ptr<Analysis> make_outliers() { return std::make_unique<Outliers>(); }
+
+}  // namespace cb::analyses

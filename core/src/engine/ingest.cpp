@@ -1,0 +1,494 @@
+#include "cb/engine/ingest.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "cb/util/threads.hpp"
+
+namespace cb {
+
+void IngestCounts::add(const IngestCounts& o) {
+    bytes += o.bytes;
+    decoded_bytes += o.decoded_bytes;
+    lines += o.lines;
+    blank_lines += o.blank_lines;
+    events += o.events;
+    nul_bytes += o.nul_bytes;
+    utf8_repairs += o.utf8_repairs;
+    type_errors += o.type_errors;
+    sessionless_events += o.sessionless_events;
+    files_cut += o.files_cut;
+    for (std::size_t i = 0; i < rejected.size(); ++i) rejected[i] += o.rejected[i];
+    for (const auto& [k, v] : o.by_eventid) by_eventid[k] += v;
+    for (const auto& [f, m] : o.field_errors)
+        for (const auto& [k, v] : m) field_errors[f][k] += v;
+}
+
+std::uint64_t IngestCounts::rejected_total() const {
+    std::uint64_t n = 0;
+    for (auto v : rejected) n += v;
+    return n;
+}
+
+namespace {
+
+constexpr std::size_t kShards = 64;
+constexpr std::size_t kChunk = std::size_t{4} << 20;
+
+// Parses lines and folds them into the worker's session shards.
+class LineSink {
+public:
+    LineSink(EventParser& parser, StringPool& pool, std::vector<SessionMap>& shards, std::size_t samples_per_reason)
+        : parser_(parser), pool_(pool), shards_(shards), samples_per_reason_(samples_per_reason) {}
+
+    void begin_file(FileReport* report) {
+        report_ = report;
+        lineno_ = 0;
+        eventid_counts_.clear();
+        other_counts_.clear();
+        type_counts_.fill(0);
+        repairs_before_ = parser_.utf8_repairs();
+        type_errors_before_ = parser_.type_errors();
+        field_errors_before_ = parser_.field_errors();
+    }
+
+    void end_file() {
+        auto& c = report_->counts;
+        c.utf8_repairs += parser_.utf8_repairs() - repairs_before_;
+        c.type_errors += parser_.type_errors() - type_errors_before_;
+        const FieldErrorCounts& fe = parser_.field_errors();
+        for (std::size_t f = 0; f < fe.size(); ++f)
+            for (std::size_t k = 0; k < fe[f].size(); ++k)
+                if (const std::uint64_t n = fe[f][k] - field_errors_before_[f][k])
+                    c.field_errors[std::string(field_name(static_cast<Field>(f)))]
+                                  [std::string(field_error_name(static_cast<FieldError>(k)))] += n;
+        for (const auto& [k, v] : other_counts_) c.by_eventid[std::string(k)] += v;
+        for (const auto& [k, v] : eventid_counts_) c.by_eventid[std::string(k)] += v;
+        for (std::size_t i = 1; i < type_counts_.size(); ++i)
+            if (type_counts_[i]) c.by_eventid[std::string(event_id_name(static_cast<EventType>(i)))] += type_counts_[i];
+        report_->physical_lines = lineno_;
+    }
+
+    // `line` excludes the newline; `capacity` counts readable bytes from line.data().
+    void line(const char* p, std::size_t n, std::size_t capacity, bool no_newline) {
+        ++lineno_;
+        auto& c = report_->counts;
+        std::size_t k = 0;
+        while (k < n && p[k] == '\0') ++k;
+        c.nul_bytes += k;
+        p += k;
+        n -= k;
+        capacity -= k;
+        while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) --n;
+        std::size_t lead = 0;
+        while (lead < n && (p[lead] == ' ' || p[lead] == '\t')) ++lead;
+        if (lead == n) {
+            ++c.blank_lines;
+            return;
+        }
+        ++c.lines;
+        Event& ev = ev_;
+        Reject r = parser_.parse(std::string_view(p, n), capacity, &ev);
+        if (r == Reject::InvalidJson && no_newline) r = Reject::TruncatedLine;
+        if (r != Reject::None) {
+            reject(r, std::string_view(p, n));
+            return;
+        }
+        ++c.events;
+        if (ev.type == EventType::Other)
+            ++count_other(ev.eventid);
+        else
+            ++type_counts_[static_cast<std::size_t>(ev.type)];
+        if (ev.session.empty()) {
+            ++c.sessionless_events;
+            return;
+        }
+        // One hash per event picks the shard and the slot. Session ids are unique per
+        // session, so they are stored, not interned (a hash-set entry each for nothing).
+        const SessionKey probe{ev.sensor, ev.session};
+        const std::uint64_t h = SessionKeyHash{}(probe);
+        SessionMap& shard = shards_[h % kShards];
+        SessionMap::value_type* e = shard.find_hashed(probe, h);
+        if (!e) {
+            const SessionKey key{pool_.intern(ev.sensor), pool_.store(ev.session)};
+            e = &shard.insert_new(key, h);
+            e->second.key = key;
+        }
+        e->second.add(ev, pool_);
+    }
+
+    void reject(Reject r, std::string_view text) {
+        ++report_->counts.rejected[static_cast<std::size_t>(r)];
+        std::size_t have = 0;
+        for (const auto& s : report_->samples) have += s.reason == r;
+        if (have < samples_per_reason_)
+            report_->samples.push_back({r, report_->file.path, lineno_, std::string(text.substr(0, 120))});
+    }
+
+    // Unmodelled event ids are few (telnet options, client vars): a short list scanned
+    // linearly, then a hash map for hostile inputs with many distinct ids.
+    std::uint64_t& count_other(std::string_view id) {
+        for (auto& [k, v] : other_counts_)
+            if (k == id) return v;
+        if (other_counts_.size() < 16) return other_counts_.emplace_back(pool_.intern(id), 0).second;
+        return eventid_counts_[pool_.intern(id)];
+    }
+
+    std::uint64_t lineno() const { return lineno_; }
+    void count_line() { ++lineno_; }
+    void blank_lines(std::size_t n) {
+        lineno_ += n;
+        report_->counts.blank_lines += n;
+    }
+
+private:
+    EventParser& parser_;
+    StringPool& pool_;
+    std::vector<SessionMap>& shards_;
+    std::size_t samples_per_reason_;
+    FileReport* report_ = nullptr;
+    std::uint64_t lineno_ = 0;
+    std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
+    FieldErrorCounts field_errors_before_{};
+    std::vector<std::pair<std::string_view, std::uint64_t>> other_counts_;
+    std::unordered_map<std::string_view, std::uint64_t> eventid_counts_;
+    Event ev_;  // reused: parse() resets it
+    std::array<std::uint64_t, kEventTypeCount> type_counts_{};
+};
+
+// A byte range of an uncompressed file. The source starts at `begin - 1` for ranges
+// after the first, so the range owns exactly the lines that start in [begin, end).
+struct Range {
+    bool skip_partial_first = false;  // drop bytes up to and including the first newline
+    std::uint64_t stop_at = UINT64_MAX;  // no line starting at or after this source offset
+};
+
+// A worker's read buffer, reused for every file it reads: allocated without zero-filling
+// (only the padding is cleared once), so a task costs neither a memset nor fresh page faults.
+class ReadBuffer {
+public:
+    char* data() { return data_.get(); }
+    std::size_t capacity() const { return cap_; }  // usable bytes; SIMDJSON_PADDING more follow
+    // Ensures at least n usable bytes, keeping the first `keep` bytes.
+    void reserve(std::size_t n, std::size_t keep) {
+        if (n <= cap_ && data_) return;
+        std::unique_ptr<char[]> fresh(new char[n + simdjson::SIMDJSON_PADDING]);
+        if (keep) std::memcpy(fresh.get(), data_.get(), keep);
+        std::memset(fresh.get() + n, 0, simdjson::SIMDJSON_PADDING);
+        data_ = std::move(fresh);
+        cap_ = n;
+    }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t cap_ = 0;
+};
+
+// Why a file was read only in part (FileReport::error): `bytes` of it are read ("decompressed
+// bytes" when they came through a decompressor or a pipe).
+std::string file_cut_message(std::uint64_t bytes, std::string_view unit) {
+    return "stopped after " + std::to_string(bytes) + " " + std::string(unit) +
+           " (the limit per file, --max-file-bytes); the rest was not read";
+}
+
+// Reads one source line by line into the sink. Lines longer than limits.max_line_bytes are
+// rejected without being held in memory; reading stops after limits.max_file_bytes.
+void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
+                FileReport& report, ReadBuffer& buf, Range range = {}) {
+    const std::size_t max_line = limits.max_line_bytes;
+    const std::uint64_t budget = limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX;
+    buf.reserve(kChunk, 0);
+    std::size_t cap = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
+    std::size_t have = 0;
+    bool eof = false;
+    bool cut = false;          // stopped at limits.max_file_bytes with more data to come
+    bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
+    bool in_nuls = false;      // inside the leading NUL run of a line that is ours
+    // The bytes at pos continue a line that is ours: it was checked against stop_at where it
+    // started, before its leading NULs (which may reach past stop_at).
+    bool mid_line = false;
+    std::size_t raw_seen = 0;
+    std::uint64_t consumed = 0;  // source offset of buf[0]
+    bool done = false;
+    while (!eof && !done) {
+        while (have < cap) {
+            const std::uint64_t left = budget - report.counts.decoded_bytes;
+            if (left == 0) {
+                char probe;
+                cut = src.read(&probe, 1) > 0;
+                eof = true;
+                break;
+            }
+            const std::size_t r = src.read(buf.data() + have, static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left)));
+            if (r == 0) {
+                eof = true;
+                break;
+            }
+            report.counts.decoded_bytes += r;
+            have += r;
+        }
+        if (progress) {
+            const std::size_t raw = src.raw_bytes();
+            progress->fetch_add(raw - raw_seen, std::memory_order_relaxed);
+            raw_seen = raw;
+        }
+        std::size_t pos = 0;
+        const char* base = buf.data();
+        const char* end_alloc = base + buf.capacity() + simdjson::SIMDJSON_PADDING;
+        while (pos < have) {
+            if (!skipping && !in_nuls && !mid_line && consumed + pos >= range.stop_at) {
+                done = true;
+                break;
+            }
+            if (!skipping) {
+                // Leading NULs (logrotate copytruncate: as many as the file had bytes) are
+                // skipped as they stream by, so a run of any length costs no memory.
+                if (base[pos] == '\0') {
+                    const std::size_t k = leading_run(base + pos, have - pos, '\0');
+                    report.counts.nul_bytes += k;
+                    pos += k;
+                    if (pos == have) {
+                        in_nuls = true;
+                        break;
+                    }
+                }
+                in_nuls = false;
+                // A run of empty lines at once (4 GiB of newlines is 4 Gi lines).
+                if (base[pos] == '\n') {
+                    // The first newline ends a line that is ours; the others start lines,
+                    // which are ours only before stop_at.
+                    std::size_t k = leading_run(base + pos, have - pos, '\n');
+                    const std::uint64_t second = consumed + pos + 1;
+                    if (k > 1 && range.stop_at != UINT64_MAX)
+                        k = 1 + static_cast<std::size_t>(second >= range.stop_at ? 0 : std::min<std::uint64_t>(k - 1, range.stop_at - second));
+                    sink.blank_lines(k);
+                    pos += k;
+                    continue;
+                }
+            }
+            std::size_t span = have - pos;
+            if (skipping && range.stop_at != UINT64_MAX) {
+                // A line that is not ours (it started before this range) or that was too
+                // long: a line after it is ours only if it starts before stop_at, so the
+                // search ends there. Each range then reads about its own bytes, even inside
+                // a line (or a sparse NUL hole) of many GiB, instead of all of it.
+                const std::uint64_t end = range.stop_at > consumed ? range.stop_at - consumed : 0;
+                span = end > pos ? static_cast<std::size_t>(std::min<std::uint64_t>(have, end)) - pos : 0;
+            }
+            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', span));
+            if (!nl) {
+                if (span < have - pos) done = true;  // the range ends inside the skipped line
+                mid_line = !skipping;
+                break;
+            }
+            mid_line = false;
+            const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
+            if (skipping)
+                skipping = false;
+            else
+                sink.line(base + pos, len, static_cast<std::size_t>(end_alloc - (base + pos)), false);
+            pos += len + 1;
+        }
+        if (done) break;
+        if (eof) {
+            // The last line has no newline (a line cut by max_file_bytes is not read).
+            if (!skipping && !cut && (in_nuls || mid_line || (pos < have && consumed + pos < range.stop_at)))
+                sink.line(base + pos, have - pos, static_cast<std::size_t>(end_alloc - (base + pos)), true);
+            break;
+        }
+        if (pos == 0 && have == cap) {
+            // One line fills the buffer: grow it, or give up on this line if it is too long.
+            if (skipping) {
+                consumed += have;
+                have = 0;
+                continue;
+            }
+            if (cap > max_line) {
+                sink.count_line();
+                sink.reject(Reject::TooLarge, std::string_view(base, 120));
+                skipping = true;
+                mid_line = false;
+                consumed += have;
+                have = 0;
+                continue;
+            }
+            cap = std::min(cap * 2, max_line + 1);
+            buf.reserve(cap, have);
+            continue;
+        }
+        std::memmove(buf.data(), buf.data() + pos, have - pos);
+        have -= pos;
+        consumed += pos;
+    }
+    report.counts.bytes = std::min<std::uint64_t>(src.raw_bytes(), range.stop_at);
+    if (!src.error().empty())
+        report.error = src.error();
+    if (cut && range.stop_at == UINT64_MAX) report.counts.files_cut = 1;  // ranges: counted by ingest()
+    if (src.error().empty() && cut) report.error = file_cut_message(budget, "decompressed bytes");
+}
+
+}  // namespace
+
+void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,
+                   SessionMap& sessions, FileReport& report, std::size_t samples_per_reason) {
+    const auto src = open_memory(data);
+    Limits limits;
+    limits.max_line_bytes = parser.max_line_bytes();
+    ingest_stream(*src, name, parser, pool, sessions, report, limits, samples_per_reason);
+}
+
+void ingest_stream(ByteSource& src, const std::string& name, EventParser& parser, StringPool& pool,
+                   SessionMap& sessions, FileReport& report, const Limits& limits, std::size_t samples_per_reason) {
+    std::vector<SessionMap> shards(kShards);
+    report.file.path = name;
+    LineSink sink(parser, pool, shards, samples_per_reason);
+    sink.begin_file(&report);
+    ReadBuffer buf;
+    read_lines(src, sink, limits, nullptr, report, buf);
+    sink.end_file();
+    for (auto& shard : shards)
+        for (auto& [k, p] : shard) {
+            auto [it, inserted] = sessions.try_emplace(k, std::move(p));
+            if (!inserted) it->second.merge(std::move(p));
+        }
+}
+
+IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt) {
+    IngestResult res;
+    for (const auto& f : files)
+        if (f.kind == FileKind::JsonLog) res.files.push_back(FileReport{f, {}, 0, {}, {}});
+
+    // Tasks: whole files, or byte ranges of big uncompressed files.
+    struct Task {
+        std::size_t file;
+        std::uint64_t begin, end;  // end == 0: the whole stream
+        FileReport report;
+    };
+    std::vector<Task> tasks;
+    for (std::size_t i = 0; i < res.files.size(); ++i) {
+        const InputFile& f = res.files[i].file;
+        if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
+            // Ranges cover the first max_file_bytes (the line that starts before it is read whole).
+            std::uint64_t size = f.size;
+            if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
+                size = opt.limits.max_file_bytes;
+                res.files[i].counts.files_cut = 1;
+                res.files[i].error = file_cut_message(size, "bytes");
+            }
+            const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
+            for (std::uint64_t k = 0; k < n; ++k)
+                tasks.push_back({i, size * k / n, size * (k + 1) / n, {}});
+        } else {
+            tasks.push_back({i, 0, 0, {}});
+        }
+    }
+    for (auto& t : tasks) t.report.file = res.files[t.file].file;
+    // Largest first keeps the threads evenly loaded at the end.
+    std::vector<std::size_t> schedule(tasks.size());
+    for (std::size_t j = 0; j < schedule.size(); ++j) schedule[j] = j;
+    auto task_size = [&](std::size_t j) { return tasks[j].end ? tasks[j].end - tasks[j].begin : tasks[j].report.file.size; };
+    std::stable_sort(schedule.begin(), schedule.end(),
+                     [&](std::size_t a, std::size_t b) { return task_size(a) > task_size(b); });
+
+    unsigned threads = worker_threads(opt.threads);
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
+    res.pools.resize(threads);
+    std::vector<std::vector<SessionMap>> worker_shards(threads);
+    for (auto& w : worker_shards) w.resize(kShards);
+    std::atomic<std::size_t> next{0};
+
+    auto work = [&](unsigned w) {
+        EventParser parser(opt.limits.max_line_bytes);
+        LineSink sink(parser, res.pools[w], worker_shards[w], opt.samples_per_reason);
+        ReadBuffer buf;
+        for (;;) {
+            const std::size_t n = next.fetch_add(1);
+            if (n >= schedule.size()) break;
+            Task& task = tasks[schedule[n]];
+            FileReport& report = task.report;
+            std::string err;
+            Range range;
+            std::unique_ptr<ByteSource> src;
+            if (task.end == 0) {
+                src = open_source(report.file.path, &err, &report.file.compression);
+            } else {
+                const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
+                src = open_plain_at(report.file.path, start, &err);
+                range.skip_partial_first = task.begin > 0;
+                range.stop_at = task.end - start;
+            }
+            if (!src) {
+                report.error = err;
+                continue;
+            }
+            sink.begin_file(&report);
+            read_lines(*src, sink, opt.limits, opt.progress_bytes, report, buf, range);
+            sink.end_file();
+            if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+    work(0);
+    for (auto& t : pool) t.join();
+
+    // Fold the tasks of each file, in file order, fixing up line numbers of later ranges.
+    for (auto& t : tasks) {
+        FileReport& f = res.files[t.file];
+        for (auto& s : t.report.samples) {
+            s.line += f.physical_lines;
+            f.samples.push_back(std::move(s));
+        }
+        f.counts.add(t.report.counts);
+        f.file.compression = t.report.file.compression;
+        f.physical_lines += t.report.physical_lines;
+        if (f.error.empty()) f.error = t.report.error;
+    }
+    for (auto& f : res.files) {
+        // Keep the first samples per reason of the whole file.
+        std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
+        std::vector<RejectSample> kept;
+        for (auto& s : f.samples)
+            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) kept.push_back(std::move(s));
+        f.samples = std::move(kept);
+    }
+
+    // Combine: shard s of every worker into one map, shards in parallel.
+    res.shards.resize(kShards);
+    std::atomic<std::size_t> next_shard{0};
+    auto combine = [&] {
+        for (;;) {
+            const std::size_t s = next_shard.fetch_add(1);
+            if (s >= kShards) break;
+            unsigned biggest = 0;
+            for (unsigned w = 1; w < threads; ++w)
+                if (worker_shards[w][s].size() > worker_shards[biggest][s].size()) biggest = w;
+            SessionMap merged = std::move(worker_shards[biggest][s]);
+            for (unsigned w = 0; w < threads; ++w) {
+                if (w == biggest) continue;
+                for (auto& [k, p] : worker_shards[w][s]) {
+                    auto [it, inserted] = merged.try_emplace(k, std::move(p));
+                    if (!inserted) it->second.merge(std::move(p));
+                }
+                SessionMap().swap(worker_shards[w][s]);
+            }
+            res.shards[s] = std::move(merged);
+        }
+    };
+    pool.clear();
+    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(combine);
+    combine();
+    for (auto& t : pool) t.join();
+
+    for (const auto& f : res.files) res.totals.add(f.counts);
+    // Samples in path and line order, the first few per reason.
+    std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
+    for (const auto& f : res.files)
+        for (const auto& s : f.samples)
+            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) res.samples.push_back(s);
+    return res;
+}
+
+}  // namespace cb

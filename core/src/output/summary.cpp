@@ -1,0 +1,196 @@
+// summary.json: what was read, what was rejected and why, and the headline counts.
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "cb/util/json_writer.hpp"
+#include "cb/util/text.hpp"
+#include "cb/output/outputs.hpp"
+#include "cb/version.hpp"
+
+namespace cb {
+
+void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t max_string) {
+    const IngestCounts& c = run.ingest.totals;
+    std::string cut;
+    w.field("files", static_cast<std::uint64_t>(run.ingest.files.size()));
+    w.field("bytes", c.bytes).field("decoded_bytes", c.decoded_bytes);
+    w.field("lines", c.lines).field("blank_lines", c.blank_lines).field("events", c.events);
+    w.key("rejected").begin_object();
+    for (std::size_t i = 1; i < c.rejected.size(); ++i)
+        if (c.rejected[i]) w.field(reject_reason_name(static_cast<Reject>(i)), c.rejected[i]);
+    w.end_object();
+    w.field("rejected_total", c.rejected_total());
+    w.key("reject_samples").begin_array();
+    for (const auto& s : run.ingest.samples) {
+        // A long path is cut in its middle, never the ":line" at its end.
+        const std::string line = ":" + std::to_string(s.line);
+        w.begin_object()
+            .field("reason", reject_reason_name(s.reason))
+            .field("where", clip_middle_utf8(s.path, max_string > line.size() ? max_string - line.size() : 0) + line)
+            .field("excerpt", clip_utf8(s.excerpt, max_string, cut))
+            .end_object();
+    }
+    w.end_array();
+    w.field("utf8_repairs", c.utf8_repairs).field("type_errors", c.type_errors);
+    w.field("nul_bytes_skipped", c.nul_bytes).field("sessionless_events", c.sessionless_events);
+    w.key("field_errors").begin_object();
+    for (const auto& [field, kinds] : c.field_errors) {
+        w.key(std::string_view(field)).begin_object();
+        for (const auto& [kind, n] : kinds) w.field(std::string_view(kind), n);
+        w.end_object();
+    }
+    w.end_object();
+}
+
+SessionTotals session_totals(const std::vector<Session>& sessions) {
+    SessionTotals t;
+    std::unordered_set<std::string_view> sensors, ips;
+    t.sessions = sessions.size();
+    for (const Session& s : sessions) {
+        sensors.insert(s.sensor);
+        if (!s.src_ip.empty()) ips.insert(s.src_ip);
+        t.login_attempts += s.login_attempts;
+        t.login_successes += s.login_successes;
+        t.commands += s.commands;
+        t.failed_commands += s.failed_commands;
+        t.closed += s.closed;
+        t.first = std::min(t.first, s.start);
+        t.last = std::max(t.last, s.end);
+        ++t.end_by_channel[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
+        ++t.protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
+        for (const Item& it : s.items) {
+            t.downloads += it.kind == ItemKind::Download;
+            t.downloads_failed += it.kind == ItemKind::DownloadFailed;
+            t.uploads += it.kind == ItemKind::Upload;
+            if (it.kind == ItemKind::FileWrite) {
+                ++t.file_writes;
+                t.persistence_writes += !persistence_kind(it.a).empty();
+            }
+            t.tcpip_requests += it.kind == ItemKind::Tcpip;
+            t.ttylogs += it.kind == ItemKind::TtyLog;
+        }
+    }
+    t.sensors = sensors.size();
+    t.src_ips = ips.size();
+    return t;
+}
+
+std::map<std::string_view, std::uint64_t> SessionTotals::end_kinds() const {
+    std::map<std::string_view, std::uint64_t> m;
+    for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (end_by_channel[k][c]) m[end_kind_name(static_cast<EndKind>(k))] += end_by_channel[k][c];
+    return m;
+}
+
+std::map<std::string_view, std::uint64_t> SessionTotals::channels() const {
+    std::map<std::string_view, std::uint64_t> m;
+    for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (end_by_channel[k][c]) m[channel_name(static_cast<Channel>(c))] += end_by_channel[k][c];
+    return m;
+}
+
+std::string summary_json(const RunData& run) {
+    const IngestCounts& c = run.ingest.totals;
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("tool").begin_object().field("name", "cowrie-batch").field("version", kVersion).end_object();
+
+    w.key("inputs").begin_object();
+    append_ingest_counts_json(w, run);
+    w.key("skipped_files").begin_array();
+    for (const auto& p : run.inputs.problems)
+        w.begin_object().field("path", std::string_view(p.path)).field("reason", std::string_view(p.reason)).end_object();
+    for (const auto& f : run.ingest.files)
+        if (!f.error.empty() && f.counts.bytes == 0)
+            w.begin_object()
+                .field("path", std::string_view(f.file.path))
+                .field("reason", std::string_view(f.error))
+                .end_object();
+    w.end_array();
+    w.key("damaged_files").begin_array();
+    for (const auto& f : run.ingest.files)
+        if (!f.error.empty() && f.counts.bytes > 0)
+            w.begin_object()
+                .field("path", std::string_view(f.file.path))
+                .field("error", std::string_view(f.error))
+                .field("events_kept", f.counts.events)
+                .end_object();
+    w.end_array();
+    std::map<std::string_view, std::vector<std::string_view>> others;
+    std::map<std::string_view, std::uint64_t> compressed;
+    for (const auto& f : run.inputs.files)
+        if (f.kind != FileKind::JsonLog) others[file_kind_name(f.kind)].push_back(f.path);
+    for (const auto& f : run.ingest.files) ++compressed[compression_name(f.file.compression)];
+    w.key("compression").begin_object();
+    for (const auto& [k, n] : compressed) w.field(k, n);
+    w.end_object();
+    w.key("other_files").begin_object();
+    for (const auto& [kind, paths] : others) {
+        w.key(kind).begin_array();
+        for (auto p : paths) w.value(p);
+        w.end_array();
+    }
+    w.end_object();
+    // Resource bounds (limits.hpp): written only when one was hit, so a clean run's summary
+    // stays as it was. Lines over a limit are also in "rejected" (too_large, too_deep), cut
+    // files in "damaged_files" with the reason.
+    const bool limit_hit = c.rejected[static_cast<std::size_t>(Reject::TooLarge)] ||
+                           c.rejected[static_cast<std::size_t>(Reject::TooDeep)] || c.files_cut ||
+                           !run.recordings_cut.empty();
+    if (c.files_cut) w.field("files_cut", c.files_cut);
+    if (!run.recordings_cut.empty()) {
+        w.key("recordings_cut").begin_array();
+        for (const auto& r : run.recordings_cut)
+            w.begin_object().field("path", std::string_view(r.path)).field("bytes_read", r.bytes_read).end_object();
+        w.end_array();
+    }
+    if (limit_hit)
+        w.key("limits")
+            .begin_object()
+            .field("max_line_bytes", static_cast<std::uint64_t>(run.limits.max_line_bytes))
+            .field("max_file_bytes", run.limits.max_file_bytes)
+            .field("max_recording_bytes", run.limits.max_recording_bytes)
+            .field("max_nesting_depth", static_cast<std::uint64_t>(kMaxNestingDepth))
+            .end_object();
+    w.end_object();  // inputs
+
+    const SessionTotals& t = run.totals;
+    w.field("sessions", t.sessions);
+    w.field("sessions_closed", t.closed);
+    w.field("sensors", t.sensors);
+    w.field("src_ips", t.src_ips);
+    w.key("first_event");
+    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.first)));
+    w.key("last_event");
+    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.last)));
+    w.key("logins").begin_object().field("attempts", t.login_attempts).field("success", t.login_successes).end_object();
+    w.field("commands", t.commands).field("failed_commands", t.failed_commands);
+    w.field("downloads", t.downloads).field("downloads_failed", t.downloads_failed).field("uploads", t.uploads);
+    w.field("file_writes", t.file_writes).field("persistence_writes", t.persistence_writes);
+    w.field("tcpip_requests", t.tcpip_requests);
+    auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
+        w.key(k).begin_object();
+        for (const auto& [name, n] : m) w.field(name, n);
+        w.end_object();
+    };
+    counts("protocols", t.protocols);
+    counts("end_kinds", t.end_kinds());
+    counts("channels", t.channels());
+    w.key("eventids").begin_object();
+    for (const auto& [id, n] : c.by_eventid) w.field(id, n);
+    w.end_object();
+    w.key("options")
+        .begin_object()
+        .field("idle_timeout_s", run.session_options.idle_timeout_s)
+        .field("auth_timeout_s", run.session_options.auth_timeout_s)
+        .end_object();
+    w.end_object();
+    out.push_back('\n');
+    return out;
+}
+
+}  // namespace cb

@@ -1,0 +1,231 @@
+#include "cb/tty/tty_link.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "cb/parse/command_template.hpp"
+#include "cb/util/sha256.hpp"
+#include "cb/util/text.hpp"
+#include "cb/tty/ttylog.hpp"
+
+namespace cb {
+
+namespace {
+
+std::string_view basename(std::string_view p) {
+    const auto slash = p.find_last_of('/');
+    return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+// Cowrie defaults that show in what the attacker saw (docs: cowrie-log-format.md §7).
+struct Tell {
+    const char* id;
+    const char* needle;
+    const char* what;
+};
+constexpr Tell kTells[] = {
+    {"hostname-svr04", "svr04", "the default host name svr04 (prompt, uname -n, hostname)"},
+    {"kernel-3.2.0-4", "3.2.0-4-amd64", "the pre-v3 default kernel 3.2.0-4-amd64 (uname -a, /proc/version)"},
+    {"kernel-6.1.0-21", "6.1.0-21-amd64", "the v3 default kernel 6.1.0-21-amd64"},
+    {"cpu-core2-e8200", "E8200", "the old default /proc/cpuinfo (Intel Core2 Duo E8200)"},
+    {"cpu-xeon-e5-2680", "E5-2680 v4", "the v3 default /proc/cpuinfo (Xeon E5-2680 v4)"},
+    {"ssh-v-7.9p1", "OpenSSH_7.9p1", "the default ssh -V answer OpenSSH_7.9p1 (the banner says otherwise)"},
+    {"ping-29.89.32.244", "29.89.32.244", "the fake ping address 29.89.32.244"},
+    {"user-phil", "phil", "the default user phil"},
+    {"memtotal-4054744", "4054744", "the default MemTotal 4054744 kB"},
+};
+constexpr std::size_t kTellCount = sizeof(kTells) / sizeof(kTells[0]);
+
+struct SessionView {
+    std::string last_template;
+    std::string id;
+    std::string last_lines;  // joined by "\n"
+    std::array<bool, kTellCount> tells{};
+    bool read = false, left = false;
+    bool last_cut = false;  // the last recording is longer than the limit: its last lines are unknown
+};
+
+// Cowrie names a closed recording by the SHA-256 of its INPUT and INTERACT payloads; hashing
+// the content finds recordings whatever they are called now (renamed, copied, archived).
+struct Recording {
+    std::string_view path;
+    Micros first = kNoTime, last = kNoTime;  // times of its first and last record
+    std::uint64_t bytes = 0;                 // bytes read
+};
+
+std::string recording_hash(const std::string& path, Recording* out, std::uint64_t max_bytes, bool* cut) {
+    TtyReader reader(path);
+    reader.set_max_bytes(max_bytes);
+    TtyRecord rec;
+    Sha256 sha;
+    while (reader.next(&rec)) {
+        if (out->first == kNoTime) out->first = rec.ts;
+        out->last = rec.ts;
+        if (rec.op == TtyOp::Write && (rec.dir == TtyDir::Input || rec.dir == TtyDir::Interact)) sha.update(rec.data);
+    }
+    *cut = reader.status() == TtyStatus::Limit;
+    out->bytes = reader.bytes();
+    return sha.hex();
+}
+
+// Distance from a log.closed time to a recording's time span (0 inside it).
+Micros distance(const Recording& r, Micros t) {
+    if (r.first == kNoTime) return INT64_MAX;
+    if (t < r.first) return r.first - t;
+    if (t > r.last) return t - r.last;
+    return 0;
+}
+
+}  // namespace
+
+std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
+                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
+    // The same input typed on two sensors gives two recordings with one hash (and different
+    // output): the recording whose time span is nearest to the session's log.closed event is
+    // the session's own, so the choice depends on neither file names nor order.
+    std::unordered_map<std::string_view, std::vector<Recording>> by_hash;
+    for (const auto& f : inputs.files)
+        if (f.kind == FileKind::TtyLog) {
+            Recording r;
+            r.path = pool.intern(f.path);
+            bool cut = false;
+            const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
+            if (cut && cuts) cuts->push_back({f.path, r.bytes});
+            by_hash[pool.intern(hash)].push_back(r);
+            if (basename(f.path) != hash) by_hash[pool.intern(basename(f.path))].push_back(r);  // 1.x names
+        }
+    if (by_hash.empty()) return 0;
+    std::size_t linked = 0;
+    for (Session& s : sessions)
+        for (Item& it : s.items) {
+            if (it.kind != ItemKind::TtyLog) continue;
+            auto found = by_hash.find(it.b.empty() ? basename(it.a) : it.b);
+            if (found == by_hash.end()) found = by_hash.find(basename(it.a));
+            if (found == by_hash.end()) continue;
+            const Recording* best = nullptr;
+            for (const Recording& r : found->second)
+                if (!best || std::make_tuple(distance(r, it.ts), r.first, r.last) <
+                                 std::make_tuple(distance(*best, it.ts), best->first, best->last))
+                    best = &r;
+            it.c = best->path;
+            ++linked;
+        }
+    return linked;
+}
+
+void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
+                        std::uint64_t max_recording_bytes) {
+    std::vector<const Session*> todo;
+    for (const Session& s : sessions)
+        for (const Item& it : s.items)
+            if (it.kind == ItemKind::TtyLog && !it.c.empty()) {
+                todo.push_back(&s);
+                break;
+            }
+    std::vector<SessionView> views(todo.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t i = next.fetch_add(1);
+            if (i >= todo.size()) break;
+            const Session& s = *todo[i];
+            SessionView& v = views[i];
+            v.id = std::string(s.sensor) + "/" + std::string(s.session);
+            v.left = session_left(s);
+            if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
+            // Tells: anywhere in any recording's output; last lines: from the last recording.
+            const Item* last = nullptr;
+            for (const Item& it : s.items) {
+                if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
+                last = &it;
+                TtyReader reader(std::string(it.c));
+                reader.set_max_bytes(max_recording_bytes);
+                TtyRecord rec;
+                while (reader.next(&rec)) {
+                    if (rec.dir != TtyDir::Output) continue;
+                    for (std::size_t k = 0; k < kTellCount; ++k)
+                        if (!v.tells[k] && rec.data.find(kTells[k].needle) != std::string_view::npos) v.tells[k] = true;
+                }
+                v.read = true;
+            }
+            if (last) {
+                TtyReader reader(std::string(last->c));
+                reader.set_max_bytes(max_recording_bytes);
+                const LastOutput lo = last_output(reader, 3);
+                for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
+                v.last_cut = lo.status == TtyStatus::Limit;
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+
+    // last_output.csv: per last step (template) of shell sessions that left.
+    struct Agg {
+        std::uint64_t sessions = 0;
+        std::map<std::string, std::uint64_t> outputs;
+        std::string example;
+    };
+    std::map<std::string, Agg> by_cmd;
+    std::array<std::uint64_t, kTellCount> tell_sessions{};
+    std::array<std::string, kTellCount> tell_example{};
+    for (const SessionView& v : views) {
+        if (!v.read) continue;
+        for (std::size_t k = 0; k < kTellCount; ++k)
+            if (v.tells[k]) {
+                ++tell_sessions[k];
+                if (tell_example[k].empty() || v.id < tell_example[k]) tell_example[k] = v.id;
+            }
+        if (!v.left || v.last_template.empty() || v.last_cut) continue;
+        Agg& a = by_cmd[v.last_template];
+        ++a.sessions;
+        ++a.outputs[v.last_lines];
+        if (a.example.empty() || v.id < a.example) a.example = v.id;
+    }
+    Table t{"last_output", "what attackers saw last (TTY recordings), per last command of sessions that left", {}, {}};
+    t.columns = {{"command", ColumnType::Text, "template of the last step (steps.hpp) of shell sessions that left"},
+                 {"sessions", ColumnType::Integer, "sessions that left after it, with a recording"},
+                 {"last_lines", ColumnType::Text, "the most common last 3 lines of output (escapes removed)"},
+                 {"share", ColumnType::Real, "share of those sessions that saw exactly these lines"},
+                 {"variants", ColumnType::Integer, "distinct last-line texts"},
+                 {"example_session", ColumnType::Text, "sensor/session"}};
+    std::vector<std::pair<const std::string*, const Agg*>> rows;
+    for (const auto& [k, a] : by_cmd) rows.emplace_back(&k, &a);
+    std::stable_sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
+    for (const auto& [k, a] : rows) {
+        const auto top = std::max_element(a->outputs.begin(), a->outputs.end(),
+                                          [](auto& x, auto& y) { return x.second < y.second; });
+        t.rows.push_back({*k, static_cast<std::int64_t>(a->sessions), top->first,
+                          static_cast<double>(top->second) / static_cast<double>(a->sessions),
+                          static_cast<std::int64_t>(a->outputs.size()), a->example});
+    }
+    out.tables.push_back(std::move(t));
+
+    Table tells{"tty_tells", "Cowrie defaults that attackers saw in the output (TTY recordings)", {}, {}};
+    tells.columns = {{"tell", ColumnType::Text, ""}, {"what", ColumnType::Text, ""},
+                     {"sessions", ColumnType::Integer, "sessions whose output showed it"},
+                     {"example_session", ColumnType::Text, ""}};
+    std::string fact = "[";
+    for (std::size_t k = 0; k < kTellCount; ++k) {
+        if (!tell_sessions[k]) continue;
+        tells.rows.push_back({std::string(kTells[k].id), std::string(kTells[k].what),
+                              static_cast<std::int64_t>(tell_sessions[k]), tell_example[k]});
+        if (fact.size() > 1) fact += ',';
+        fact += "{\"tell\":\"" + std::string(kTells[k].id) + "\",\"what\":";
+        append_json_string(fact, kTells[k].what);
+        fact += ",\"sessions\":" + std::to_string(tell_sessions[k]) + ",\"example_session\":";
+        append_json_string(fact, tell_example[k]);
+        fact += "}";
+    }
+    out.tables.push_back(std::move(tells));
+    out.facts["tty.tells"] = fact + "]";
+    out.facts["tty.sessions_with_recordings"] = std::to_string(views.size());
+}
+
+}  // namespace cb

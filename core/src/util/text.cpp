@@ -1,0 +1,260 @@
+#include "cb/util/text.hpp"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace cb {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
+std::size_t utf8_seq_len(std::string_view s, std::size_t i) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) return 1;
+    std::size_t n;
+    std::uint32_t cp;
+    if ((b0 & 0xE0) == 0xC0) {
+        n = 2;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        n = 3;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        n = 4;
+        cp = b0 & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+std::uint32_t decode_at(std::string_view s, std::size_t i, std::size_t n) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = n == 1 ? b0 : n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    return cp;
+}
+
+bool is_bidi_control(std::uint32_t cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+           cp == 0x061C;
+}
+
+}  // namespace
+
+namespace {
+// Bytes that may need escaping in JSON output: controls, '"', '\\', DEL, '/' (for "</"),
+// and 0xE2 (the lead byte of U+2028/U+2029).
+constexpr auto kJsonSpecial = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = true;
+    t['"'] = t['\\'] = t[0x7F] = t['/'] = t[0xE2] = true;
+    return t;
+}();
+// Index of the first byte at or after i that kJsonSpecial marks, or n. Sixteen bytes at a
+// time with SSE2 (part of every x86-64): sessions.jsonl and report.html are hundreds of MB
+// of mostly plain text.
+std::size_t next_json_special(const unsigned char* p, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+    const auto special_mask = [](__m128i x) {
+        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);  // x <= 0x1F
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(0xE2))));
+        return static_cast<unsigned>(_mm_movemask_epi8(hit));
+    };
+    for (; i + 16 <= n; i += 16)
+        if (const unsigned m = special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))))
+            return i + static_cast<std::size_t>(__builtin_ctz(m));
+    if (i < n) {  // the last 1..15 bytes (most strings are shorter than 16): padded with a plain byte
+        alignas(16) unsigned char tail[16];
+        std::memset(tail, 'a', sizeof tail);
+        std::memcpy(tail, p + i, n - i);
+        const unsigned m = special_mask(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)));
+        return m ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
+    }
+    return n;
+#else
+    while (i < n && !kJsonSpecial[p[i]]) ++i;
+    return i;
+#endif
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    for (std::size_t i = next_json_special(p, 0, s.size()); i < s.size(); i = next_json_special(p, i + 1, s.size())) {
+        const unsigned char c = p[i];
+        const char* esc = nullptr;
+        char buf[8];
+        if (c == '"') {
+            esc = "\\\"";
+        } else if (c == '\\') {
+            esc = "\\\\";
+        } else if (c < 0x20 || c == 0x7F) {
+            switch (c) {
+                case '\n': esc = "\\n"; break;
+                case '\r': esc = "\\r"; break;
+                case '\t': esc = "\\t"; break;
+                default:
+                    buf[0] = '\\'; buf[1] = 'u'; buf[2] = '0'; buf[3] = '0';
+                    buf[4] = kHex[c >> 4]; buf[5] = kHex[c & 15]; buf[6] = 0;
+                    esc = buf;
+            }
+        } else if (c == '/') {
+            if (i == 0 || s[i - 1] != '<') continue;
+            esc = "\\/";
+        } else {  // 0xE2: escape U+2028 and U+2029, which end lines in JavaScript
+            if (!(i + 2 < s.size() && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9))) continue;
+            out.append(s.data() + run, i - run);
+            out.append(p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+            i += 2;
+            run = i + 1;
+            continue;
+        }
+        out.append(s.data() + run, i - run);
+        out.append(esc);
+        run = i + 1;
+    }
+    out.append(s.data() + run, s.size() - run);
+    out.push_back('"');
+}
+
+// Control bytes other than LF (0x00-0x1F, 0x7F) are written as the text \xNN, so a CSV
+// stays text to grep and inert in a terminal; LF stays (quoted), as multi-value cells use it.
+void append_csv_cell(std::string& out, std::string_view s) {
+    const bool formula = !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                                        s[0] == '\t' || s[0] == '\r');
+    bool quote = formula;
+    for (char c : s) {
+        if (c == ',' || c == '"' || c == '\n') {
+            quote = true;
+            break;
+        }
+    }
+    if (quote) out.push_back('"');
+    if (formula) out.push_back('\'');
+    for (char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && c != '\n') || b == 0x7F) {
+            out.append("\\x");
+            append_hex(out, std::string_view(&c, 1));
+            continue;
+        }
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    if (quote) out.push_back('"');
+}
+
+std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars) {
+    std::string out;
+    out.reserve(s.size() < max_chars ? s.size() : max_chars);
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        if (chars >= max_chars) {
+            out.append("\xE2\x80\xA6");
+            break;
+        }
+        const std::size_t n = utf8_seq_len(s, i);
+        if (n == 0) {
+            out.append("\xEF\xBF\xBD");
+            ++i;
+            ++chars;
+            continue;
+        }
+        const std::uint32_t cp = decode_at(s, i, n);
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+            // Control character: show it as a visible escape instead of sending it.
+            char buf[8];
+            static constexpr char hex[] = "0123456789abcdef";
+            buf[0] = '\\'; buf[1] = 'x'; buf[2] = hex[(cp >> 4) & 15]; buf[3] = hex[cp & 15]; buf[4] = 0;
+            out.append(buf);
+        } else if (is_bidi_control(cp)) {
+            out.append("\xEF\xBF\xBD");
+        } else {
+            out.append(s.data() + i, n);
+        }
+        i += n;
+        ++chars;
+    }
+    return out;
+}
+
+std::string_view clip_utf8(std::string_view s, std::size_t max, std::string& buf) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    buf.assign(s.substr(0, n));
+    buf += "\xE2\x80\xA6 [cut: " + std::to_string(s.size()) + " bytes in all]";
+    return buf;
+}
+
+std::string clip_middle_utf8(std::string_view s, std::size_t max) {
+    static constexpr std::string_view kMark = "\xE2\x80\xA6";
+    if (s.size() <= max) return std::string(s);
+    if (max < kMark.size()) return std::string(kMark);
+    auto continuation = [&](std::size_t i) { return (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80; };
+    const std::size_t keep = max - kMark.size();
+    std::size_t head = keep / 2, tail = s.size() - (keep - keep / 2);
+    while (head > 0 && continuation(head)) --head;
+    while (tail < s.size() && continuation(tail)) ++tail;
+    return std::string(s.substr(0, head)) + std::string(kMark) + std::string(s.substr(tail));
+}
+
+bool is_valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = utf8_seq_len(s, i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+void append_hex(std::string& out, std::string_view bytes) {
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out.push_back(kHex[b >> 4]);
+        out.push_back(kHex[b & 15]);
+    }
+}
+
+std::string repair_utf8_json(std::string_view line) {
+    std::string out;
+    out.reserve(line.size() + 16);
+    for (std::size_t i = 0; i < line.size();) {
+        const std::size_t n = utf8_seq_len(line, i);
+        if (n == 0) {
+            out.append("\\\\x");
+            append_hex(out, line.substr(i, 1));
+            ++i;
+        } else {
+            out.append(line.data() + i, n);
+            i += n;
+        }
+    }
+    return out;
+}
+
+}  // namespace cb
