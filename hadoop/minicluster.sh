@@ -36,17 +36,27 @@ usage() { sed -n '7,15p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # cluster die with the command and give the host name "localhost".
 pick_unshare_flags() {
   [ "${CB_MINICLUSTER_NO_NETNS:-0}" = 1 ] && return 0
-  command -v unshare >/dev/null && command -v ip >/dev/null || return 0
+  command -v unshare >/dev/null || return 0
   local flags
   for flags in "-rn --pid --fork --mount-proc --uts" "-rn --fork"; do
     # shellcheck disable=SC2086
-    if unshare $flags sh -c 'ip link set lo up' >/dev/null 2>&1; then echo "$flags"; return 0; fi
+    if unshare $flags bash -c "$(declare -f loopback_up); loopback_up" >/dev/null 2>&1; then echo "$flags"; return 0; fi
   done
+}
+
+# A new network namespace has only "lo", and it is down. Without iproute2, the same ioctl from Python
+# (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP).
+loopback_up() {
+  if command -v ip >/dev/null; then ip link set lo up; return; fi
+  python3 -c 'import fcntl, socket, struct
+s = socket.socket()
+flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b""))[:18])[1]
+fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))'
 }
 
 # Inside the namespace: bring up loopback, and make the host name resolve to 127.0.0.1.
 set_up_namespace() {
-  ip link set lo up
+  loopback_up
   if [ "${CB_MINICLUSTER_UTS:-0}" = 1 ]; then hostname localhost; fi
 }
 
