@@ -32,13 +32,14 @@ usage() { sed -n '7,15p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---- isolation -------------------------------------------------------------------------------
 
-# The unshare flags that work here, or nothing. Tried richest first: PID + UTS namespaces let the
-# cluster die with the command and give the host name "localhost".
+# The unshare flags that work here, or nothing. Tried richest first: a PID namespace makes every
+# process in it (task JVMs too) die with it, --kill-child takes it down when unshare itself is
+# killed, and a UTS namespace gives the host name "localhost".
 pick_unshare_flags() {
   [ "${CB_MINICLUSTER_NO_NETNS:-0}" = 1 ] && return 0
   command -v unshare >/dev/null || return 0
   local flags
-  for flags in "-rn --pid --fork --mount-proc --uts" "-rn --fork"; do
+  for flags in "-rn --pid --fork --kill-child=TERM --mount-proc --uts" "-rn --fork --kill-child=TERM" "-rn --fork"; do
     # shellcheck disable=SC2086
     if unshare $flags bash -c "$(declare -f loopback_up); loopback_up" >/dev/null 2>&1; then echo "$flags"; return 0; fi
   done
@@ -176,6 +177,10 @@ stop_cluster() {
   say "cluster stopped"
 }
 
+stop_command() {
+  if [ -n "${command_pid:-}" ]; then kill -TERM "$command_pid" 2>/dev/null || true; fi
+}
+
 # ---- commands -------------------------------------------------------------------------------
 
 # Runs in the namespace (or, as the fallback, in the host's): cluster up, COMMAND, cluster down.
@@ -186,14 +191,19 @@ inside() {
   mkdir -p "$dir/conf" "$dir/cluster"
   write_conf "$dir/conf" "$dir/cluster"
   cluster_dir="$dir/cluster"  # global: the EXIT trap runs after this function has returned
-  trap 'stop_cluster "$cluster_dir"' EXIT
+  trap 'stop_command; stop_cluster "$cluster_dir"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   start_cluster "$dir/conf" "$dir/cluster"
   wait_until_up "$dir/cluster"
   export HADOOP_CONF_DIR="$dir/conf"
   local rc=0
-  "$@" || rc=$?
+  # In the background with `wait`, so that a TERM (unshare --kill-child) or INT is handled at once:
+  # bash runs traps only after a foreground command ends. Explicit stdin keeps `-- bash` usable.
+  "$@" <&0 &
+  command_pid=$!
+  wait "$command_pid" || rc=$?
+  command_pid=""
   [ "$rc" = 0 ] || say "the command failed (exit $rc); cluster log: $dir/cluster/minicluster.log; YARN container logs under $dir/cluster/data/"
   return "$rc"
 }
