@@ -73,7 +73,7 @@ test-wild: deps build
 
 # `cowrie-batch hadoop --conf` on a real YARN + HDFS cluster (Apache Hadoop's MiniHadoopClusterManager
 # in its own JVM, 127.0.0.1 only, inside a private network namespace where unshare allows; see
-# docs/HADOOP.md) must write what `analyze` writes. About 3-6 min; .ci/run runs it after make test.
+# docs/HADOOP.md) must write what `analyze` writes. About 2-3 min; .ci/run runs it after make test.
 test-yarn: deps build
 	tests/yarn/test-yarn.sh $(BUILD)/cowrie-batch
 
