@@ -9,6 +9,7 @@
 
 #include "cb/engine/streaming.hpp"
 #include "cb/util/threads.hpp"
+#include "run_clock.hpp"
 
 namespace cb {
 
@@ -170,11 +171,15 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     begin_run(res, std::move(inputs), opt);
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
+    PhaseClock clock(res);  // the phases of this process, for --stats (the jobs' are in counters.json)
     std::vector<SessionMap> shards = read_sessions(workdir, run, res.errors);
+    clock.lap("read job 1");
     run.sessions = build_sessions(shards, opt.session, threads);
+    clock.lap("sessions");
     const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
     complete_sessions(run, marker_stats, run.ingest.pools[0], threads);
     const auto states = read_analysis_states(workdir, res.errors);
+    clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
     write_outputs(run, opt.out_dir, res, [&](RunData& r) {
         make_run_tables(r, marker_stats, opt, [&](Findings seed) {
