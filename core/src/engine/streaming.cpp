@@ -48,7 +48,6 @@ std::string encode_state(IngestState& st) {
     return base64_encode(bin);
 }
 
-
 // Appends a sensor or session id to a stream key. Keys are only compared for equality, so
 // any injective text does: TAB, LF, CR, the key separator and backslash (which would break
 // the key<TAB>value line or make two different keys equal) become \xNN.
@@ -84,7 +83,8 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     StringPool pool;
     SessionMap sessions;
     FileReport report;
-    ingest_stream(src, opt.input_name.empty() ? "-" : opt.input_name, parser, pool, sessions, report, opt.limits,
+    const std::string name = opt.input_name.empty() ? "-" : opt.input_name;
+    ingest_stream(src, name, parser, pool, sessions, report, opt.limits,
                   kSamples);
     std::vector<const SessionPartial*> order;
     order.reserve(sessions.size());
@@ -102,7 +102,6 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
         encode_partial(*p, bin);
         out.emit(key, base64_encode(bin));
     }
-    const std::string name = opt.input_name.empty() ? "-" : opt.input_name;
     IngestState st{report.counts, report.samples, 0, {InputReport{name, report.counts, report.error}}};
     out.emit(kIngestKey, encode_state(st));
     out.counter("lines", report.counts.lines);
