@@ -1,4 +1,6 @@
 // The whole local run: inputs -> ingest (map, combine) -> sessions -> tables -> outputs.
+// Also the steps the Hadoop client (hadoop_client.hpp) shares with it: build_sessions(),
+// make_run_tables() and write_outputs().
 #pragma once
 
 #include <atomic>
@@ -6,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cb/output/outputs.hpp"
+#include "cb/engine/run_data.hpp"
 
 namespace cb {
 
@@ -36,14 +38,37 @@ InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limit
 // Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
 
-// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a run
-// whose sessions are built (both engines end here). make_tables(run) fills run.tables and
-// run.findings; it runs on the calling thread while the session writers already work.
-// Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
-                   const std::function<void(RunData&)>& make_tables);
+// Starts res.run from the scanned inputs and the options (both engines begin so).
+void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);
 
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);
+
+// Once the sessions are built (both engines): links the TTY recordings (their strings go to
+// `pool`), finishes the marker set from the run's marker statistics and gives every session
+// its last step.
+void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads);
+
+// Finishes the analyses: the local engine runs them over the sessions (run_analyses), the
+// Hadoop client finishes the states job 2 merged. `seed` holds what was found outside the
+// analyses (recording findings); the result holds it too.
+using FinishAnalyses = std::function<Findings(Findings seed)>;
+
+// Fills run.tables and run.findings the same way for both engines: the basic tables; then,
+// unless opt.analyses is false, the recording findings, the analyses (finish), markers.csv
+// and every analysis table, in this order. Step CPU times go to res for --stats.
+void make_run_tables(RunData& run, const MarkerStats& marker_stats, const AnalyzeOptions& opt,
+                     const FinishAnalyses& finish, AnalyzeResult& res);
+
+// The analyses' configuration for a run: opt.analysis with the session options it needs.
+AnalysisConfig analysis_config(const AnalyzeOptions& opt);
+
+// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a run
+// whose sessions are built (both engines end here). make_tables(run) fills run.tables and
+// run.findings; it runs on the calling thread while the session writers already work.
+// Problems go to res.errors, timings to res.phase_seconds. Defined in write_outputs.cpp, the
+// one engine file that calls the writers of output/.
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
+                   const std::function<void(RunData&)>& make_tables);
 
 }  // namespace cb
