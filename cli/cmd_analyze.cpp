@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cb/engine/analyze.hpp"
+#include "cb/output/outputs.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "run_options.hpp"
@@ -30,7 +31,7 @@ int run_analyze(const RunFlags& a) {
     {
         Progress progress(logs.bytes, !a.quiet);
         opt.progress_bytes = progress.counter();
-        res = analyze(std::move(inputs), opt);
+        res = analyze(std::move(inputs), opt, writer_into(opt.out_dir));
     }
     if (a.stats) print_stats(res);
     const bool skipped = report_problems(res.run);

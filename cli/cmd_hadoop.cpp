@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cb/engine/hadoop_client.hpp"
+#include "cb/output/outputs.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
@@ -215,7 +216,7 @@ int run_hadoop(const HadoopArgs& a) {
         if (const int rc = launch(a, launcher, inputs, workdir, out)) return rc;
     }
     opt.out_dir = out.temp();
-    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
+    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
     if (a.run.stats) print_stats(res);
     const bool skipped = report_problems(res.run);

@@ -7,7 +7,7 @@
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/tty/tty_link.hpp"
 #include "cb/util/threads.hpp"
-#include "run_clock.hpp"
+#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
@@ -138,7 +138,7 @@ void make_run_tables(RunData& run, const MarkerStats& marker_stats, const Analyz
     run.findings.tables.clear();
 }
 
-AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
+AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write) {
     AnalyzeResult res;
     begin_run(res, std::move(inputs), opt);
     RunData& run = res.run;
@@ -156,7 +156,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt) {
     complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
     clock.lap("markers and steps");
     const AnalysisConfig acfg = analysis_config(opt);
-    write_outputs(run, opt.out_dir, res, [&](RunData& r) {
+    write(run, res, [&](RunData& r) {
         make_run_tables(r, marker_stats, opt, [&](Findings seed) {
             return run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed));
         }, res);

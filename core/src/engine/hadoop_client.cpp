@@ -9,7 +9,7 @@
 
 #include "cb/engine/streaming.hpp"
 #include "cb/util/threads.hpp"
-#include "run_clock.hpp"
+#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
@@ -166,7 +166,8 @@ std::optional<std::size_t> staged_input_index(std::string_view hdfs_name) {
     return i;
 }
 
-AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt) {
+AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt,
+                                        const WriteOutputs& write) {
     AnalyzeResult res;
     begin_run(res, std::move(inputs), opt);
     RunData& run = res.run;
@@ -181,7 +182,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     const auto states = read_analysis_states(workdir, res.errors);
     clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
-    write_outputs(run, opt.out_dir, res, [&](RunData& r) {
+    write(run, res, [&](RunData& r) {
         make_run_tables(r, marker_stats, opt, [&](Findings seed) {
             return finish_states(states, acfg, std::move(seed), res.errors);
         }, res);

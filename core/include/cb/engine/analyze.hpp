@@ -1,6 +1,6 @@
 // The whole local run: inputs -> ingest (map, combine) -> sessions -> tables -> outputs.
 // Also the steps the Hadoop client (hadoop_client.hpp) shares with it: build_sessions(),
-// make_run_tables() and write_outputs().
+// make_run_tables().
 #pragma once
 
 #include <atomic>
@@ -35,8 +35,15 @@ struct AnalyzeResult {
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
 InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {});
-// Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
-AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
+// Fills run.tables and run.findings (make_run_tables() with the engine's analyses).
+using MakeTables = std::function<void(RunData&)>;
+// The last step of a run: writes the outputs of `run`, calling make_tables(run) while the session
+// writers already work. The engines take it as a parameter so that they do not depend on the
+// output layer (output/outputs.hpp: write_outputs(); tests pass their own).
+using WriteOutputs = std::function<void(RunData& run, AnalyzeResult& res, const MakeTables& make_tables)>;
+
+// Steps 2-4 on already scanned inputs, ending with write(run, res, make_tables).
+AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write);
 
 // Starts res.run from the scanned inputs and the options (both engines begin so).
 void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);
@@ -63,12 +70,5 @@ void make_run_tables(RunData& run, const MarkerStats& marker_stats, const Analyz
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);
 
-// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a run
-// whose sessions are built (both engines end here). make_tables(run) fills run.tables and
-// run.findings; it runs on the calling thread while the session writers already work.
-// Problems go to res.errors, timings to res.phase_seconds. Defined in write_outputs.cpp, the
-// one engine file that calls the writers of output/.
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
-                   const std::function<void(RunData&)>& make_tables);
 
 }  // namespace cb

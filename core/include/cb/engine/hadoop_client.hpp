@@ -23,6 +23,7 @@ std::optional<std::size_t> staged_input_index(std::string_view hdfs_name);
 
 // workdir holds sessions/part-* and analyses/part-* as brought back from HDFS. `inputs` is
 // the local listing of what was uploaded (for file counts and sizes in summary.json).
-AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt);
+AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt,
+                                        const WriteOutputs& write);
 
 }  // namespace cb

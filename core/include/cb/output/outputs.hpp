@@ -10,10 +10,18 @@
 #include <vector>
 
 #include "cb/analysis/table.hpp"
-#include "cb/engine/run_data.hpp"  // what the writers write: a run's data (outputs depend on the engines' results)
+#include "cb/engine/analyze.hpp"  // what the writers write: a run's data (outputs depend on the engines' results)
 #include "cb/session/session.hpp"
 
 namespace cb {
+
+// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv, report.html and cowrie.sqlite
+// into out_dir for a run whose sessions are built (both engines end here, as their WriteOutputs).
+// make_tables(run) fills run.tables and run.findings; it runs on the calling thread while the
+// session writers already work. Problems go to res.errors, timings to res.phase_seconds.
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables);
+// The WriteOutputs for an engine: write_outputs() into out_dir.
+WriteOutputs writer_into(const std::string& out_dir);
 
 void append_session_json(std::string& out, const Session& s);
 std::string summary_json(const RunData& run);

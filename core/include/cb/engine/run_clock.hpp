@@ -1,5 +1,5 @@
 // Wall and CPU time of a run's phases and steps, for --stats (AnalyzeResult's timing fields).
-// Private to the engine sources.
+// Used by the engines and by the writers (output/write_outputs.cpp), which time their own phases.
 #pragma once
 
 #include <pthread.h>

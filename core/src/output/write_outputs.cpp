@@ -1,20 +1,18 @@
-// The last step of a run, shared by both engines: hand the RunData to the writers of output/.
-// This is the one engine file that includes output/ headers. The call is orchestrated here,
-// not in output/, because it overlaps writing with computing: the session writers (SQLite,
-// sessions.jsonl) start while make_tables (the engine's analyses) still runs on this thread,
-// and only the engine knows which part of RunData is ready when.
+// The last step of a run, shared by both engines: the writers of OUTDIR. The engines call it
+// through the WriteOutputs they are given (engine/analyze.hpp), so they do not depend on this
+// layer. It overlaps writing with computing: the session writers (SQLite, sessions.jsonl) start
+// while make_tables (the engine's analyses) still runs on this thread.
 #include <filesystem>
 #include <thread>
 
-#include "cb/engine/analyze.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/output/report_html.hpp"
-#include "run_clock.hpp"
+#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
 void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
-                   const std::function<void(RunData&)>& make_tables) {
+                   const MakeTables& make_tables) {
     PhaseClock clock(res);
     std::error_code ec;
     // out_dir exists (OutputDir made it) and is never made here: a run interrupted while its
@@ -57,6 +55,12 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     for (auto err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     clock.lap("sqlite tables");
+}
+
+WriteOutputs writer_into(const std::string& out_dir) {
+    return [out_dir](RunData& run, AnalyzeResult& res, const MakeTables& make_tables) {
+        write_outputs(run, out_dir, res, make_tables);
+    };
 }
 
 }  // namespace cb
