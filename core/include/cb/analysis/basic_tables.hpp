@@ -1,5 +1,6 @@
 // The basic count tables of issue 2: credentials, commands, client versions, HASSH,
-// downloads, sensors and source addresses per day.
+// downloads, sensors and source addresses per day; since issue 12 also source addresses
+// (src_ips) and port-forwarding targets (forwarding), which report.html used to count itself.
 #pragma once
 
 #include <vector>
@@ -11,5 +12,10 @@ namespace cb {
 
 // Sessions must be finalized; the result is independent of their order.
 std::vector<Table> basic_tables(const std::vector<Session>& sessions);
+
+// src_ips: per source address, most sessions first (source_tables.cpp).
+Table src_ips_table(const std::vector<Session>& sessions);
+// forwarding: per direct-tcpip target (host, port), most sessions first (source_tables.cpp).
+Table forwarding_table(const std::vector<Session>& sessions);
 
 }  // namespace cb

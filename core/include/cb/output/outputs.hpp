@@ -15,6 +15,7 @@
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
 #include "cb/analysis/table.hpp"
+#include "cb/tty/tty_replay.hpp"
 
 namespace cb {
 
@@ -45,6 +46,9 @@ struct RunData {
     SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
     MarkerSet markers;                 // markers found in the sessions (steps.hpp)
     std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
+    // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
+    // read by the engine before the page is written; the report only writes them out.
+    std::vector<SessionReplays> tty_replays;
 };
 
 void append_session_json(std::string& out, const Session& s);
