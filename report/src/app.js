@@ -338,6 +338,54 @@ function buildMissing() {
 
 // ---------------------------------------------------------------- hints
 
+/** The evidence of a hint as a key/value list (its example sessions are links instead). */
+function hintEvidence(ev) {
+  const dl = h('dl', { class: 'kv' });
+  for (const [k, v] of Object.entries(ev)) {
+    if (k === 'example_sessions') continue;
+    let val;
+    if (typeof v === 'number') val = Number.isInteger(v) ? fmtInt(v) : fmtNum(v, 4);
+    else if (typeof v === 'string') val = vis(v, 300);
+    else val = vis(JSON.stringify(v), 300);
+    dl.append(h('dt', { text: k }), h('dd', null, val));
+  }
+  return dl;
+}
+
+/** Links from a hint to its sessions: examples, the fork or last step it names, its unknown command. */
+function hintLinks(x, ev) {
+  const forks = tableOf(D, 'forks');
+  const pre = tableOf(D, 'predisconnect');
+  const links = h('div', { class: 'links' });
+  if (Array.isArray(ev.example_sessions) && ev.example_sessions.length) {
+    links.append(h('span', { class: 'cap-note', text: 'example sessions:' }), ...ev.example_sessions.map((id) => sessionLink(String(id))),
+      drillButton(`hint ${plain(x.id, 60)}: example sessions`, ev.example_sessions.map(String), 'show all in explorer'));
+  }
+  if (typeof ev.prefix === 'string' && forks) {
+    const row = forks.rows.findIndex((r) => r[forks.idx.prefix] === ev.prefix && (!ev.channel || r[forks.idx.channel] === ev.channel));
+    if (row >= 0 && (D.drill.forks[row] || []).length) links.append(drillButton(`stopped after ${plain(ev.prefix, 120)}`, D.drill.forks[row], `${fmtInt(D.drill.forks[row].length)} sessions that stopped here`));
+  }
+  if (typeof ev.command === 'string' && pre) {
+    links.append(drillButton(`last step ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
+  }
+  if (typeof ev.example_command === 'string') {
+    const name = x.id.startsWith('implement-') ? x.id.slice('implement-'.length) : ev.example_command.split(/\s+/)[0];
+    links.append(drillButton(`unknown command ${plain(name, 60)}`, hasFailedName(name), 'sessions with this unknown command'));
+  }
+  return links;
+}
+
+function hintCard(x) {
+  const ev = x.evidence || {};
+  const links = hintLinks(x, ev);
+  return h('article', { class: `hint ${x.severity}`, id: 'hint-' + String(x.id).replace(/[^A-Za-z0-9_-]/g, '_') },
+    h('h3', null, h('span', { class: `badge ${x.severity}`, text: x.severity }), h('span', { text: plain(x.title) })),
+    h('div', { class: 'cap-note' }, 'id ', h('code', { text: x.id })),
+    h('p', { class: 'rec', text: plain(x.recommendation || '') }),
+    x.caveat ? h('p', { class: 'caveat', text: 'Caveat: ' + plain(x.caveat) }) : null,
+    hintEvidence(ev), links.childNodes.length ? links : null);
+}
+
 function buildHints() {
   const sec = section('sec-hints', 'Hints: what to change in the honeypot',
     'The hints.json catalogue, most severe first: each hint with the evidence behind it and links to the sessions it is based on.');
@@ -352,45 +400,9 @@ function buildHints() {
   for (const x of list) counts[x.severity] = (counts[x.severity] || 0) + 1;
   let shown = new Set(Object.keys(counts));
   const box = h('div', { id: 'hints-list' });
-  const forks = tableOf(D, 'forks');
-  const pre = tableOf(D, 'predisconnect');
   const draw = () => {
     clear(box);
-    for (const x of list) {
-      if (!shown.has(x.severity)) continue;
-      const ev = x.evidence || {};
-      const dl = h('dl', { class: 'kv' });
-      for (const [k, v] of Object.entries(ev)) {
-        if (k === 'example_sessions') continue;
-        let val;
-        if (typeof v === 'number') val = Number.isInteger(v) ? fmtInt(v) : fmtNum(v, 4);
-        else if (typeof v === 'string') val = vis(v, 300);
-        else val = vis(JSON.stringify(v), 300);
-        dl.append(h('dt', { text: k }), h('dd', null, val));
-      }
-      const links = h('div', { class: 'links' });
-      if (Array.isArray(ev.example_sessions) && ev.example_sessions.length) {
-        links.append(h('span', { class: 'cap-note', text: 'example sessions:' }), ...ev.example_sessions.map((id) => sessionLink(String(id))),
-          drillButton(`hint ${plain(x.id, 60)}: example sessions`, ev.example_sessions.map(String), 'show all in explorer'));
-      }
-      if (typeof ev.prefix === 'string' && forks) {
-        const row = forks.rows.findIndex((r) => r[forks.idx.prefix] === ev.prefix && (!ev.channel || r[forks.idx.channel] === ev.channel));
-        if (row >= 0 && (D.drill.forks[row] || []).length) links.append(drillButton(`stopped after ${plain(ev.prefix, 120)}`, D.drill.forks[row], `${fmtInt(D.drill.forks[row].length)} sessions that stopped here`));
-      }
-      if (typeof ev.command === 'string' && pre) {
-        links.append(drillButton(`last step ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
-      }
-      if (typeof ev.example_command === 'string') {
-        const name = x.id.startsWith('implement-') ? x.id.slice('implement-'.length) : ev.example_command.split(/\s+/)[0];
-        links.append(drillButton(`unknown command ${plain(name, 60)}`, hasFailedName(name), 'sessions with this unknown command'));
-      }
-      box.append(h('article', { class: `hint ${x.severity}`, id: 'hint-' + String(x.id).replace(/[^A-Za-z0-9_-]/g, '_') },
-        h('h3', null, h('span', { class: `badge ${x.severity}`, text: x.severity }), h('span', { text: plain(x.title) })),
-        h('div', { class: 'cap-note' }, 'id ', h('code', { text: x.id })),
-        h('p', { class: 'rec', text: plain(x.recommendation || '') }),
-        x.caveat ? h('p', { class: 'caveat', text: 'Caveat: ' + plain(x.caveat) }) : null,
-        dl, links.childNodes.length ? links : null));
-    }
+    for (const x of list) if (shown.has(x.severity)) box.append(hintCard(x));
   };
   const filt = h('div', { class: 'chips severity-filter no-print' });
   for (const sev of Object.keys(order)) {
@@ -571,9 +583,8 @@ function buildPaths() {
   return sec;
 }
 
-/** The command transition graph, laid out in layers: a template's row is its shortest distance
- *  (in the drawn edges) from the session start; rows are ordered to keep arrows short. */
-function transitionGraph(tr) {
+/** The 40 most frequent transitions (self-loops left out) with node weights and adjacency. */
+function graphEdges(tr) {
   const t = tr.idx;
   const edges = tr.rows.filter((r) => r[t.from] !== r[t.to]).slice(0, 40);
   const weight = new Map();
@@ -586,7 +597,11 @@ function transitionGraph(tr) {
     if (!inc.has(r[t.to])) inc.set(r[t.to], []);
     inc.get(r[t.to]).push(r[t.from]);
   }
-  const names = [...weight.keys()];
+  return { edges, weight, out, inc, names: [...weight.keys()] };
+}
+
+/** Each node's layer: its distance from the start (^) along the drawn edges; the end ($) last. */
+function graphDepths({ names, out, inc, weight }) {
   const depth = new Map([['^', 0]]);
   const queue = ['^'];
   while (queue.length) {
@@ -605,6 +620,11 @@ function transitionGraph(tr) {
   }
   const maxD = Math.max(0, ...[...depth.values()]);
   if (weight.has('$')) depth.set('$', maxD + 1);
+  return depth;
+}
+
+/** Nodes per layer, ordered by the mean position of their predecessors, and [x, layer] per node. */
+function graphRows({ names, inc, weight }, depth) {
   const rows = [];
   for (const n of names) (rows[depth.get(n)] ||= []).push(n);
   const pos = new Map();
@@ -617,6 +637,17 @@ function transitionGraph(tr) {
     row.sort((a, b) => bary(a) - bary(b) || weight.get(b) - weight.get(a) || (a < b ? -1 : 1));
     row.forEach((n, i) => pos.set(n, [(i + 1) / (row.length + 1), d]));
   });
+  return { rows, pos };
+}
+
+/** The command transition graph, laid out in layers: a template's row is its shortest distance
+ *  (in the drawn edges) from the session start; rows are ordered to keep arrows short. */
+function transitionGraph(tr) {
+  const t = tr.idx;
+  const g = graphEdges(tr);
+  const { edges, weight, names } = g;
+  const depth = graphDepths(g);
+  const { rows, pos } = graphRows(g, depth);
   const maxW = Math.max(...weight.values());
   const maxE = Math.max(...edges.map((r) => r[t.sessions]));
   const layers = rows.length;
