@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "cb/parse/command_template.hpp"
 #include "cb/util/json_writer.hpp"
 
 namespace cb::report {
@@ -67,7 +66,8 @@ void add_predisconnect_example(const Session& s, std::size_t i, std::string_view
 // Each session's step templates (steps.hpp), exactly as the forks and predisconnect analyses
 // counted them: the last one is shown per session, and sessions that left are examples of
 // the rows they match. Sessions are sorted by start: walking backwards keeps the most recent.
-DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, std::vector<std::string_view>& last_template) {
+DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, TemplateCache& cache,
+                             std::vector<std::string_view>& last_template) {
     const Table* forks = find_table(run, "forks");
     const Table* pre = find_table(run, "predisconnect");
     const ForkRows fork = fork_rows(forks, opt.max_table_rows);
@@ -77,7 +77,6 @@ DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, std::
     d.forks.resize(fork.row.empty() ? 0 : forks->rows.size());
     d.predisconnect.resize(pre_count);
     const std::size_t pre_keep = std::max<std::size_t>(1, opt.drill_examples / 2);
-    TemplateCache cache;
     Steps steps;
     std::vector<std::string_view> tpl;
     for (std::size_t i = run.sessions.size(); i-- > 0;) {
@@ -189,7 +188,8 @@ std::vector<std::string_view> campaigns_of(const RunData& run, const std::vector
 Explorer plan_explorer(const RunData& run, const ReportOptions& opt) {
     Explorer ex;
     ex.last_template.resize(run.sessions.size());
-    ex.drill = drill_examples(run, opt, ex.last_template);
+    ex.templates = std::make_unique<TemplateCache>();
+    ex.drill = drill_examples(run, opt, *ex.templates, ex.last_template);
     ex.referenced = referenced_sessions(run, opt, ex.drill);
     ex.order = explorer_order(run.sessions, ex.referenced, opt.max_sessions, ex.referenced_count);
     ex.campaign = campaigns_of(run, ex.order);

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cb/output/report_html.hpp"
+#include "cb/parse/command_template.hpp"
 
 namespace cb::report {
 
@@ -41,7 +43,8 @@ struct Explorer {
     std::vector<std::size_t> order;
     std::size_t referenced_count = 0;        // the first part of order
     std::vector<std::uint8_t> referenced;    // per session of the run
-    std::vector<std::string_view> last_template;  // per session: its last step as a template
+    std::vector<std::string_view> last_template;  // per session: its last step as a template (in templates)
+    std::unique_ptr<TemplateCache> templates;     // owns the last_template texts
     std::vector<std::string_view> campaign;  // per position in order: its campaign, if any
     DrillExamples drill;
 };
