@@ -772,7 +772,7 @@ function buildForwarding() {
   const sec = section('sec-forwarding', 'Forwarding targets', 'Where attackers asked the honeypot to open TCP connections for them (SSH direct-tcpip): spam relays, proxies, scans. Cowrie does not connect them.');
   const t = tableOf(D, 'forwarding');
   sec.append(tableBlock(t, ['dst_ip', 'dst_port', 'requests', 'sessions', 'src_ips', 'first_seen', 'last_seen'], { dst_ip: { max: 100 } }, {
-    file: 'sessions.jsonl (tcpip) and cowrie.sqlite (table tcpip)', empty: 'No forwarding requests.',
+    empty: 'No forwarding requests.',
     extra: t ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`forwarding to ${plain(r[0], 60)}:${r[1]}`, (s) => s.items.some((it) => it[1] === K.tcpip && it[2] === r[0] && it[5] === r[1])) }] : [],
   }));
   return sec;
