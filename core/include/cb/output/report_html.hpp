@@ -47,7 +47,8 @@ bool report_html_available();
 // before it writes the page; the page writes the replays of the sessions it embeds.
 std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt = {});
 
-// The page's data (the JSON inside the data block), for tests and for other front ends.
+// The page's data (the JSON inside the data block), for tests and for other front ends. It only
+// writes what the run holds: the TTY player's text is run.tty_replays (none when not filled).
 std::string report_data_json(const RunData& run, const ReportOptions& opt = {});
 
 // The whole page; empty when !report_html_available().
