@@ -134,7 +134,6 @@ function endKindsBlock(sec) {
   });
   sec.append(...sub('How sessions end', 'End kinds by channel (shell: a terminal; exec: commands without one; none: no commands). Click a bar for its sessions.'),
     h('div', { class: 'grid2' }, h('div', { class: 'chart-box' }, el), endTable.el));
-
 }
 
 /** Forks: the prefix tree, and its rows as a table. */
@@ -156,7 +155,6 @@ function forksBlock(sec) {
       return h('span', null, drillButton(`stopped after ${plain(r[f.prefix], 120)}`, ex.length ? ex : ids(r[f.example_sessions]), `${fmtInt(ex.length)} examples`));
     } }] })));
   }
-
 }
 
 /** Commands before a disconnect, as templates or as typed. */
@@ -196,7 +194,6 @@ function predisconnectBlock(sec) {
     draw();
     sec.append(h('div', { class: 'toolbar' }, segBox), holder);
   }
-
 }
 
 /** The predisconnect shares per ISO week. */
@@ -243,7 +240,6 @@ function weeklyBlock(sec) {
       }, { extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`week ${r[w.week]}, sensor ${plain(r[w.sensor], 40)}, last ${plain(r[w.command], 80)}`,
         (s) => s.sensor === r[w.sensor] && isoWeek(s.start) === r[w.week] && s.left && s.last_template === r[w.command]) }] })));
   }
-
 }
 
 /** What they saw before leaving (tables from the TTY recordings). */
@@ -458,7 +454,6 @@ function noveltyBlock(sec, F) {
       extra: [{ label: '', sortable: false, get: () => null, render: (r) => { const t = test(r); return t ? drillButton(`new ${r[n.kind]} ${plain(r[n.value], 80)}`, t) : null; } }],
     }));
   }
-
 }
 
 /** Flagged changes: one series with its baseline, and the flagged days. */
