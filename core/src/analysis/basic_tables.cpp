@@ -257,6 +257,7 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     }
     out.push_back(src_ips_table(sessions));
     out.push_back(forwarding_table(sessions));
+    out.push_back(sensors_hourly_table(sessions));
     return out;
 }
 

@@ -1,5 +1,6 @@
-// Two basic tables that report.html showed before they were tables (issue 12): per source
-// address (src_ips) and per port-forwarding target (forwarding). See basic_tables.hpp.
+// Three basic tables that report.html counted itself before they were tables (issue 12): per
+// source address (src_ips), per port-forwarding target (forwarding) and per sensor and UTC hour
+// (sensors_hourly, the report's timeline). See basic_tables.hpp.
 #include "compact.hpp"
 
 #include <algorithm>
@@ -115,6 +116,60 @@ Table forwarding_table(const std::vector<Session>& sessions) {
     for (const auto& [k, f] : v)
         t.rows.push_back({Cell{std::string(k.first)}, Cell{k.second}, num(f->requests), num(f->sessions),
                           num(f->src_ips.count()), when(f->first), when(f->last)});
+    return t;
+}
+
+namespace {
+
+struct HourCounts {
+    std::int64_t sessions = 0, attempts = 0, successes = 0;
+};
+using SensorHour = std::pair<Micros, std::string_view>;  // (start of the UTC hour, sensor)
+struct SensorHourHash {
+    std::size_t operator()(const SensorHour& k) const noexcept {
+        return std::hash<std::string_view>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+    }
+};
+using HourMap = std::unordered_map<SensorHour, HourCounts, SensorHourHash>;
+
+constexpr Micros kHour = 3600 * kMicrosPerSecond;
+Micros hour_start(Micros t) { return (t >= 0 ? t / kHour : (t - kHour + 1) / kHour) * kHour; }
+
+void count_hours(const Session& s, HourMap& hours) {
+    if (s.start != kNoTime) ++hours[{hour_start(s.start), s.sensor}].sessions;
+    // A session's logins mostly fall in one hour: look it up again only when the hour changes
+    // (map nodes never move, so the pointer stays valid).
+    Micros cached = kNoTime;
+    HourCounts* h = nullptr;
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::Login || it.ts == kNoTime) continue;
+        if (const Micros hs = hour_start(it.ts); hs != cached || !h) {
+            cached = hs;
+            h = &hours[{hs, s.sensor}];
+        }
+        ++h->attempts;
+        h->successes += it.flag;
+    }
+}
+
+}  // namespace
+
+Table sensors_hourly_table(const std::vector<Session>& sessions) {
+    HourMap hours;
+    for (const Session& s : sessions) count_hours(s, hours);
+    std::vector<std::pair<SensorHour, const HourCounts*>> v;
+    v.reserve(hours.size());
+    for (const auto& [k, c] : hours) v.emplace_back(k, &c);
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    Table t{"sensors_hourly", "activity per sensor and UTC hour: sessions by their start, logins by their own time", {}, {}};
+    t.columns = {col("hour", ColumnType::Text, "start of the UTC hour (ISO 8601)"),
+                 col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"),
+                 col("sessions", ColumnType::Integer, "sessions that started in the hour"),
+                 col("login_attempts", ColumnType::Integer, "login events in the hour, whenever their session started"),
+                 col("login_successes", ColumnType::Integer, "login.success events in the hour")};
+    for (const auto& [k, c] : v)
+        t.rows.push_back({Cell{format_timestamp(k.first)}, Cell{std::string(k.second)}, Cell{c->sessions}, Cell{c->attempts},
+                          Cell{c->successes}});
     return t;
 }
 

@@ -1,6 +1,7 @@
 // The basic count tables of issue 2: credentials, commands, client versions, HASSH,
 // downloads, sensors and source addresses per day; since issue 12 also source addresses
-// (src_ips) and port-forwarding targets (forwarding), which report.html used to count itself.
+// (src_ips), port-forwarding targets (forwarding) and activity per sensor and hour
+// (sensors_hourly), which report.html used to count itself.
 #pragma once
 
 #include <vector>
@@ -17,5 +18,8 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions);
 Table src_ips_table(const std::vector<Session>& sessions);
 // forwarding: per direct-tcpip target (host, port), most sessions first (source_tables.cpp).
 Table forwarding_table(const std::vector<Session>& sessions);
+// sensors_hourly: sessions (by start) and logins (by their own time) per UTC hour and sensor,
+// in hour order (source_tables.cpp).
+Table sensors_hourly_table(const std::vector<Session>& sessions);
 
 }  // namespace cb

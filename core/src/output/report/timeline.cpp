@@ -1,5 +1,6 @@
 // The timeline section: sessions (by start) and logins (by their own time) per UTC day and
-// hour, per sensor (the busiest timeline_sensors drawn on their own, the rest as one series).
+// hour, per sensor (the busiest timeline_sensors drawn on their own, the rest as one series),
+// from the tables sensors_hourly (the counts) and sensors (the sensors, busiest first).
 #include <algorithm>
 #include <map>
 #include <unordered_map>
@@ -16,55 +17,47 @@ struct Counts3 {
     std::uint64_t sessions = 0, attempts = 0, successes = 0;
 };
 using Bucket = std::pair<std::int64_t, std::uint32_t>;  // (start of the day or hour in ms, sensor index)
-struct BucketHash {
-    std::size_t operator()(const Bucket& k) const noexcept { return std::hash<std::int64_t>{}(k.first * 1024 + k.second); }
-};
-// Hash maps while counting (one lookup per session and login), sorted once at the end.
-using BucketMap = std::unordered_map<Bucket, Counts3, BucketHash>;
+using BucketMap = std::map<Bucket, Counts3>;
 
-constexpr Micros kHour = 3600LL * 1000000, kDay = 24 * kHour;
-std::int64_t bucket(Micros t, Micros size) { return (t >= 0 ? t / size : (t - size + 1) / size) * (size / 1000); }
+constexpr std::int64_t kDayMs = 86400000;
+std::int64_t day_of(std::int64_t ms) { return (ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs) * kDayMs; }
 
-// Sensors by sessions (most first, then by name).
-std::vector<std::pair<std::string_view, std::uint64_t>> ranked_sensors(const std::vector<Session>& sessions) {
-    std::unordered_map<std::string_view, std::uint64_t> n;
-    for (const Session& s : sessions) ++n[s.sensor];
-    std::vector<std::pair<std::string_view, std::uint64_t>> ranked(n.begin(), n.end());
-    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-        if (a.second != b.second) return a.second > b.second;
-        return a.first < b.first;
-    });
+// The sensors by sessions, most first (the order of the sensors table).
+std::vector<std::string_view> ranked_sensors(const RunData& run) {
+    std::vector<std::string_view> ranked;
+    const Table* t = find_table(run, "sensors");
+    const int c = column(t, "sensor");
+    if (c >= 0)
+        for (const auto& row : t->rows) ranked.push_back(text_at(row, c));
     return ranked;
 }
 
-void count_session(const Session& s, std::uint32_t si, BucketMap& days, BucketMap& hours) {
-    if (s.start != kNoTime) {
-        ++days[{bucket(s.start, kDay), si}].sessions;
-        ++hours[{bucket(s.start, kHour), si}].sessions;
-    }
-    // A session's logins mostly fall in one hour: look the buckets up again only when the
-    // hour changes (map nodes never move, so the pointers stay valid).
-    std::int64_t cached_hour = INT64_MIN;
-    Counts3 *d = nullptr, *h = nullptr;
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Login || it.ts == kNoTime) continue;
-        if (const std::int64_t hb = bucket(it.ts, kHour); hb != cached_hour) {
-            cached_hour = hb;
-            d = &days[{bucket(it.ts, kDay), si}];
-            h = &hours[{hb, si}];
+// sensors_hourly summed per (hour, sensor index) and per (day, sensor index).
+void count_buckets(const RunData& run, const std::unordered_map<std::string_view, std::uint32_t>& sensor_index,
+                   BucketMap& days, BucketMap& hours) {
+    const Table* t = find_table(run, "sensors_hourly");
+    if (!t) return;
+    const int ch = column(t, "hour"), cs = column(t, "sensor"), cn = column(t, "sessions"), ca = column(t, "login_attempts"),
+              cw = column(t, "login_successes");
+    TimestampCache cache;
+    for (const auto& row : t->rows) {
+        const auto start = parse_timestamp(text_at(row, ch), cache);
+        if (!start) continue;
+        const auto it = sensor_index.find(text_at(row, cs));
+        const std::uint32_t si = it == sensor_index.end() ? 0 : it->second;
+        const std::int64_t ms = *start / 1000;
+        for (Counts3* c : {&hours[{ms, si}], &days[{day_of(ms), si}]}) {
+            c->sessions += static_cast<std::uint64_t>(number_at(row, cn));
+            c->attempts += static_cast<std::uint64_t>(number_at(row, ca));
+            c->successes += static_cast<std::uint64_t>(number_at(row, cw));
         }
-        ++d->attempts;
-        ++h->attempts;
-        d->successes += it.flag;
-        h->successes += it.flag;
     }
 }
 
 // [bucket ms, sensor index, sessions, login attempts, login successes], in bucket order.
 void points(JsonWriter& w, const BucketMap& m) {
-    const std::map<Bucket, Counts3> sorted(m.begin(), m.end());
     w.begin_array();
-    for (const auto& [b, v] : sorted)
+    for (const auto& [b, v] : m)
         w.begin_array().value(b.first).value(b.second).value(v.sessions).value(v.attempts).value(v.successes).end_array();
     w.end_array();
 }
@@ -72,17 +65,17 @@ void points(JsonWriter& w, const BucketMap& m) {
 }  // namespace
 
 std::string timeline_json(const RunData& run, const ReportOptions& opt) {
-    const auto ranked = ranked_sensors(run.sessions);
+    const std::vector<std::string_view> ranked = ranked_sensors(run);
     const std::size_t shown = std::min(ranked.size(), opt.timeline_sensors);
     std::unordered_map<std::string_view, std::uint32_t> sensor_index;
-    for (std::size_t i = 0; i < ranked.size(); ++i) sensor_index[ranked[i].first] = static_cast<std::uint32_t>(std::min(i, shown));
+    for (std::size_t i = 0; i < ranked.size(); ++i) sensor_index[ranked[i]] = static_cast<std::uint32_t>(std::min(i, shown));
     BucketMap days, hours;
-    for (const Session& s : run.sessions) count_session(s, sensor_index[s.sensor], days, hours);
+    count_buckets(run, sensor_index, days, hours);
 
     std::string out, cut;
     JsonWriter w(out);
     w.begin_object().key("sensors").begin_array();
-    for (std::size_t i = 0; i < shown; ++i) w.value(clip_utf8(ranked[i].first, 200, cut));
+    for (std::size_t i = 0; i < shown; ++i) w.value(clip_utf8(ranked[i], 200, cut));
     if (ranked.size() > shown) w.value(std::string_view("other sensors (" + std::to_string(ranked.size() - shown) + ")"));
     w.end_array();
     w.key("day");
