@@ -255,6 +255,9 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
                               num(static_cast<std::int64_t>(d->sensors.count()))});
         out.push_back(std::move(t));
     }
+    out.push_back(src_ips_table(sessions));
+    out.push_back(forwarding_table(sessions));
+    out.push_back(sensors_hourly_table(sessions));
     return out;
 }
 

@@ -47,6 +47,11 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     jsonl_thread.join();
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);
     clock.lap("csv+summary+jsonl");
+    if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
+        const ReportOptions ropt;
+        run.tty_replays = read_tty_replays(run.sessions, report_explorer_order(run, ropt),
+                                           {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
+    }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
     sqlite_thread.join();
