@@ -13,7 +13,6 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
-#include "cb/util/json_writer.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -484,10 +483,6 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
         {"shasums", ColumnType::Text, "SHA-256 of downloaded and uploaded files:sessions, most first"},
         {"example_sessions", ColumnType::Text, "the smallest sensor/session ids, one per line"},
     };
-    std::string facts;
-    JsonWriter jw(facts);
-    jw.begin_array();
-    std::size_t rank = 0;
     for (const Row& r : rows) {
         const auto& members = comps[r.comp];
         Counts ips, sensors, creds, urls, shas;
@@ -528,20 +523,6 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
             cmds.append(c);
         }
         const std::string& id = ids[r.comp];
-        if (rank++ < 10) {
-            jw.begin_object()
-                .field("campaign", id)
-                .field("sessions", r.sessions)
-                .field("src_ips", static_cast<std::uint64_t>(ips.size()))
-                .field("sensors", static_cast<std::uint64_t>(sensors.size()))
-                .field("template_sets", static_cast<std::uint64_t>(members.size()))
-                .field("first_seen", format_timestamp(r.first))
-                .field("last_seen", format_timestamp(r.last))
-                .field("example_command",
-                       sets[r.rep].second->example_commands.empty() ? std::string()
-                                                                    : sets[r.rep].second->example_commands[0])
-                .end_object();
-        }
         t.rows.push_back({id, static_cast<std::int64_t>(r.sessions), static_cast<std::int64_t>(ips.size()),
                           static_cast<std::int64_t>(sensors.size()), format_timestamp(r.first), format_timestamp(r.last),
                           top_of(creds, top), top_of(urls, top), std::move(cmds),
@@ -549,9 +530,7 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
                           std::round(cohesion * 1e4) / 1e4, top_of(ips, top), top_of(sensors, top), top_of(shas, top),
                           std::move(examples)});
     }
-    jw.end_array();
-    out.facts["campaigns.top"] = std::move(facts);
-    out.facts["campaigns.count"] = std::to_string(comps.size());
+    out.campaign_count = comps.size();
 
     // sessions -> campaign, sorted by sensor then session.
     Table sc{"session_campaigns", "the campaign of every session with commands", {}, {}};

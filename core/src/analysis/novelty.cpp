@@ -162,31 +162,44 @@ public:
             have_data ? last_event_ - static_cast<Micros>(days) * 86400 * kMicrosPerSecond : INT64_MAX;
         // Without data before the window, everything would be "new": nothing is flagged then.
         const bool has_history = have_data && first_event_ < window_start;
+        const std::vector<Row> all = rows(has_history, window_start);
+        add_tables(all, out);
+        NoveltyFacts facts = counts(all);
+        facts.window_days = days;
+        facts.has_history = has_history;
+        if (have_data) facts.reference_time = format_timestamp(last_event_);
+        out.novelty = std::move(facts);
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
+    }
 
-        struct Row {
-            Kind kind;
-            std::string value;
-            Stat* st;
-            bool is_new;
-        };
+private:
+    struct Row {
+        Kind kind;
+        std::string value;
+        Stat* st;  // IdBag::count() is not const
+        bool is_new;
+    };
+
+    // Every value, by kind, then first seen, then value.
+    std::vector<Row> rows(bool has_history, Micros window_start) {
         std::vector<Row> rows;
         rows.reserve(map_.size());
         for (auto& [k, st] : map_) {
             const Kind kind = static_cast<Kind>(k[0]);
             std::string_view body = std::string_view(k).substr(1);
-            Row r{kind, kind == kCredential ? credential_text(body) : std::string(body), &st,
-                  has_history && st.first >= window_start};
-            rows.push_back(std::move(r));
+            rows.push_back({kind, kind == kCredential ? credential_text(body) : std::string(body), &st,
+                            has_history && st.first >= window_start});
         }
         std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
             if (a.kind != b.kind) return a.kind < b.kind;
             if (a.st->first != b.st->first) return a.st->first < b.st->first;
             return a.value < b.value;
         });
+        return rows;
+    }
 
-        auto columns = [&] {
-            return std::vector<Column>{
-                {"kind", ColumnType::Text,
+    static std::vector<Column> columns() {
+        return {{"kind", ColumnType::Text,
                  "credential, key_fingerprint, command_template, url, download_hash, client_version or hassh"},
                 {"value", ColumnType::Text,
                  "the value as logged; a credential is the JSON array [\"username\",\"password\"], a "
@@ -198,16 +211,16 @@ public:
                 {"src_ips", ColumnType::Integer, "distinct source addresses"},
                 {"new_in_window", ColumnType::Integer,
                  "1 when first_seen is within the last novelty_days before the data's last event"}};
-        };
+    }
+
+    // novelty.csv (every value) and novelty_recent.csv (the new ones).
+    static void add_tables(const std::vector<Row>& rows, Findings& out) {
         Table all{"novelty", "when each credential, command template, URL, download hash, client version and HASSH "
                              "was first seen, and whether it is new in the last N days",
                   columns(), {}};
         Table recent{"novelty_recent", "only the values first seen in the last N days (novelty rows with new_in_window = 1)",
                      columns(), {}};
-        std::array<std::uint64_t, kKinds> total{}, fresh{};
-        // Per kind, the new values with the most sessions (for hints).
-        std::array<std::vector<const Row*>, kKinds> top;
-        for (Row& r : rows) {
+        for (const Row& r : rows) {
             Stat& st = *r.st;
             std::vector<Cell> cells{std::string(kKindNames[r.kind]),
                                     r.value,
@@ -217,60 +230,37 @@ public:
                                     static_cast<std::int64_t>(st.sessions),
                                     static_cast<std::int64_t>(st.src_ips.count()),
                                     static_cast<std::int64_t>(r.is_new ? 1 : 0)};
-            ++total[r.kind];
-            if (r.is_new) {
-                ++fresh[r.kind];
-                top[r.kind].push_back(&r);
-                recent.rows.push_back(cells);
-            }
+            if (r.is_new) recent.rows.push_back(cells);
             all.rows.push_back(std::move(cells));
         }
         out.tables.push_back(std::move(all));
         out.tables.push_back(std::move(recent));
-
-        std::string j;
-        JsonWriter w(j);
-        w.begin_object();
-        for (int k = 0; k < kKinds; ++k) w.field(kKindNames[k], fresh[k]);
-        w.end_object();
-        out.facts["novelty.recent_counts"] = j;
-        j.clear();
-        JsonWriter wt(j);
-        wt.begin_object();
-        for (int k = 0; k < kKinds; ++k) wt.field(kKindNames[k], total[k]);
-        wt.end_object();
-        out.facts["novelty.total_counts"] = j;
-        j.clear();
-        JsonWriter wx(j);
-        wx.begin_object();
-        for (int k = 0; k < kKinds; ++k) {
-            auto& v = top[k];
-            std::stable_sort(v.begin(), v.end(), [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
-            wx.key(kKindNames[k]).begin_array();
-            for (std::size_t i = 0; i < v.size() && i < 5; ++i) {
-                wx.begin_object()
-                    .field("value", std::string_view(v[i]->value))
-                    .field("first_seen", std::string_view(format_timestamp(v[i]->st->first)))
-                    .field("sessions", static_cast<std::uint64_t>(v[i]->st->sessions))
-                    .end_object();
-            }
-            wx.end_array();
-        }
-        wx.end_object();
-        out.facts["novelty.recent_top"] = j;
-        out.facts["novelty.window_days"] = std::to_string(days);
-        out.facts["novelty.has_history"] = has_history ? "true" : "false";
-        j.clear();
-        if (have_data)
-            append_json_string(j, format_timestamp(last_event_));
-        else
-            j = "null";
-        out.facts["novelty.reference_time"] = j;
-        rows.clear();
-        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
     }
 
-private:
+    // Per kind: new and all values, and the new values with the most sessions.
+    static NoveltyFacts counts(const std::vector<Row>& rows) {
+        std::array<std::uint64_t, kKinds> total{}, fresh{};
+        std::array<std::vector<const Row*>, kKinds> top;
+        for (const Row& r : rows) {
+            ++total[r.kind];
+            if (!r.is_new) continue;
+            ++fresh[r.kind];
+            top[r.kind].push_back(&r);
+        }
+        NoveltyFacts f;
+        for (int k = 0; k < kKinds; ++k) {
+            const std::string kind(kKindNames[k]);
+            f.recent_counts.emplace_back(kind, fresh[k]);
+            f.total_counts.emplace_back(kind, total[k]);
+            auto& v = top[k];
+            std::stable_sort(v.begin(), v.end(), [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
+            auto& values = f.recent_top.emplace_back(kind, std::vector<NoveltyFacts::NewValue>{}).second;
+            for (std::size_t i = 0; i < v.size() && i < 5; ++i)
+                values.push_back({v[i]->value, format_timestamp(v[i]->st->first), v[i]->st->sessions});
+        }
+        return f;
+    }
+
     struct KeyRef {
         std::size_t off, len;
         Micros ts;

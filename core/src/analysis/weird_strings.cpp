@@ -366,20 +366,10 @@ public:
                               format_timestamp(st.first), format_timestamp(st.last)});
         }
         out.tables.push_back(std::move(t));
-        std::string j = "{";
-        for (int k = 0; k < kKinds; ++k) {
-            if (k) j.push_back(',');
-            j += "\"" + std::string(kKindNames[k]) + "\":" + std::to_string(per_kind[k]);
-        }
-        j += "}";
-        out.facts["weird_strings.counts"] = j;
-        j = "{";
-        for (const auto& [reason, n] : per_reason) {
-            if (j.size() > 1) j.push_back(',');
-            j += "\"" + reason + "\":" + std::to_string(n);
-        }
-        j += "}";
-        out.facts["weird_strings.reasons"] = j;
+        WeirdStringFacts facts;
+        for (int k = 0; k < kKinds; ++k) facts.counts.emplace_back(kKindNames[k], per_kind[k]);
+        facts.reasons.assign(per_reason.begin(), per_reason.end());
+        out.weird_strings = std::move(facts);
         StrMap<Stat>().swap(map_);  // release the state before later analyses finish
     }
 

@@ -260,12 +260,13 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)
             wanted.insert(std::string(text_at(t->rows[r], cs)) + "/" + std::string(text_at(t->rows[r], ci)));
     }
+    const std::string hints_text = cb::hints_json(run.findings);
     const std::string* hints_json = nullptr;
-    if (auto it = run.findings.facts.find("hints.json"); it != run.findings.facts.end() && !it->second.empty()) {
-        hints_json = &it->second;
+    if (!hints_text.empty()) {
+        hints_json = &hints_text;
         simdjson::dom::parser parser;
         simdjson::dom::element doc;
-        if (!parser.parse(it->second).get(doc)) {
+        if (!parser.parse(hints_text).get(doc)) {
             simdjson::dom::array hints;
             if (!doc["hints"].get_array().get(hints))
                 for (auto h : hints) {
@@ -831,20 +832,8 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
         w.end_object();
     }
 
-    // Facts the page shows as they are (JSON text written by the analyses).
-    std::string facts = "{";
-    for (const char* k : {"novelty.recent_counts", "novelty.total_counts", "novelty.recent_top", "novelty.window_days",
-                          "novelty.has_history", "novelty.reference_time", "changes.flagged_count", "campaigns.count",
-                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons",
-                          "tty.sessions_with_recordings"}) {
-        auto it = run.findings.facts.find(k);
-        if (it == run.findings.facts.end() || it->second.empty()) continue;
-        if (facts.size() > 1) facts.push_back(',');
-        append_json_string(facts, k);
-        facts.push_back(':');
-        facts += it->second;
-    }
-    facts.push_back('}');
+    // Facts the page shows as they are (the analyses' summary figures).
+    const std::string facts = report_facts_json(run.findings);
 
     std::string meta;
     {
