@@ -4,7 +4,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {

@@ -9,7 +9,7 @@
 
 #include "cb/analysis/change_score.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb {

@@ -15,7 +15,7 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {

@@ -7,7 +7,7 @@
 
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
