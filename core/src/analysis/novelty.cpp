@@ -71,7 +71,49 @@ public:
         if (s.start != kNoTime) first_event_ = std::min(first_event_, s.start);
         if (s.end != kNoTime) last_event_ = std::max(last_event_, s.end);
         if (s.start != kNoTime) last_event_ = std::max(last_event_, s.start);
+        collect_keys(f);
+        if (!keys_.empty()) count_keys(s);
+    }
 
+    void merge(Analysis&& other) override {
+        auto& o = static_cast<Novelty&>(other);
+        first_event_ = std::min(first_event_, o.first_event_);
+        last_event_ = std::max(last_event_, o.last_event_);
+        const auto ip_map = ips_.absorb(o.ips_);
+        const auto sensor_map = sensors_.absorb(o.sensors_);
+        for (auto& [k, ost] : o.map_) {
+            Stat& st = map_[k];
+            st.sessions += ost.sessions;
+            st.first = std::min(st.first, ost.first);
+            st.last = std::max(st.last, ost.last);
+            st.src_ips.merge(ost.src_ips, ip_map);
+            st.sensors.merge(ost.sensors, sensor_map);
+        }
+        o.map_.clear();
+    }
+
+    void finish(const AnalysisConfig& cfg, Findings& out) override {
+        const int days = std::max(0, cfg.novelty_days);
+        const bool have_data = last_event_ != INT64_MIN;
+        const Micros window_start =
+            have_data ? last_event_ - static_cast<Micros>(days) * 86400 * kMicrosPerSecond : INT64_MAX;
+        // Without data before the window, everything would be "new": nothing is flagged then.
+        const bool has_history = have_data && first_event_ < window_start;
+        const std::vector<Row> all = rows(has_history, window_start);
+        add_tables(all, out);
+        NoveltyFacts facts = counts(all);
+        facts.window_days = days;
+        facts.has_history = has_history;
+        if (have_data) facts.reference_time = format_timestamp(last_event_);
+        out.novelty = std::move(facts);
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
+    }
+
+private:
+    // The session's values as keys (kind byte, then the value) back to back in buf_, each
+    // with its time.
+    void collect_keys(const SessionFacts& f) {
+        const Session& s = *f.s;
         buf_.clear();
         keys_.clear();
         auto put = [&](Kind k, std::string_view v, Micros ts) {
@@ -113,8 +155,10 @@ public:
         }
         put(kClientVersion, s.client_version, s.start);
         put(kHassh, s.hassh, s.start);
-        if (keys_.empty()) return;
+    }
 
+    // Each distinct key once for the session: its first and last time, address and sensor.
+    void count_keys(const Session& s) {
         auto view = [&](const KeyRef& k) { return std::string_view(buf_).substr(k.off, k.len); };
         std::sort(keys_.begin(), keys_.end(), [&](const KeyRef& a, const KeyRef& b) {
             const auto va = view(a), vb = view(b);
@@ -138,41 +182,6 @@ public:
         }
     }
 
-    void merge(Analysis&& other) override {
-        auto& o = static_cast<Novelty&>(other);
-        first_event_ = std::min(first_event_, o.first_event_);
-        last_event_ = std::max(last_event_, o.last_event_);
-        const auto ip_map = ips_.absorb(o.ips_);
-        const auto sensor_map = sensors_.absorb(o.sensors_);
-        for (auto& [k, ost] : o.map_) {
-            Stat& st = map_[k];
-            st.sessions += ost.sessions;
-            st.first = std::min(st.first, ost.first);
-            st.last = std::max(st.last, ost.last);
-            st.src_ips.merge(ost.src_ips, ip_map);
-            st.sensors.merge(ost.sensors, sensor_map);
-        }
-        o.map_.clear();
-    }
-
-    void finish(const AnalysisConfig& cfg, Findings& out) override {
-        const int days = std::max(0, cfg.novelty_days);
-        const bool have_data = last_event_ != INT64_MIN;
-        const Micros window_start =
-            have_data ? last_event_ - static_cast<Micros>(days) * 86400 * kMicrosPerSecond : INT64_MAX;
-        // Without data before the window, everything would be "new": nothing is flagged then.
-        const bool has_history = have_data && first_event_ < window_start;
-        const std::vector<Row> all = rows(has_history, window_start);
-        add_tables(all, out);
-        NoveltyFacts facts = counts(all);
-        facts.window_days = days;
-        facts.has_history = has_history;
-        if (have_data) facts.reference_time = format_timestamp(last_event_);
-        out.novelty = std::move(facts);
-        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
-    }
-
-private:
     struct Row {
         Kind kind;
         std::string value;

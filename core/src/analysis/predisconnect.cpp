@@ -101,26 +101,11 @@ public:
             for (const auto& [cmd, r] : runs) {
                 key_.assign(kind == 0 ? "r" : "t");
                 key_.append(cmd);
-                auto it = map_.find(std::string_view(key_));
-                if (it == map_.end()) it = map_.emplace(key_, Stat{}).first;
-                Stat& st = it->second;
-                ++st.sessions_with;
+                Stat& st = stat(map_);
                 st.runs += r.first;
                 st.failed_runs += r.second;
-                if (f.left) {
-                    ++st.left_with;
-                    st.expected_left += std::llround(kFixed * static_cast<double>(r.first) / n);
-                }
-                if (cmd == last) {
-                    ++st.sessions_last;
-                    st.left_last += f.left;
-                    if (f.left) keep_smallest(st.examples, f.id, kExamples);
-                    ++st.end_kind[static_cast<int>(s.end_kind)];
-                    st.last_shell += s.channel == Channel::Shell;
-                    st.last_exec += s.channel == Channel::Exec;
-                    if (s.secs_after_last_command >= 0)
-                        ++st.close_ds[std::llround(s.secs_after_last_command * 10)];
-                }
+                count(st, f, static_cast<double>(r.first), n, cmd == last);
+                if (cmd == last) count_last(st, f);
                 if (kind == 1) {
                     // the 8-byte ISO week, the sensor's length and the sensor, then the template:
                     // unambiguous whatever bytes the strings hold
@@ -129,18 +114,7 @@ public:
                     key_.push_back(':');
                     key_.append(s.sensor);
                     key_.append(cmd);
-                    auto wit = weekly_.find(std::string_view(key_));
-                    if (wit == weekly_.end()) wit = weekly_.emplace(key_, Stat{}).first;
-                    Stat& w = wit->second;
-                    ++w.sessions_with;
-                    if (f.left) {
-                        ++w.left_with;
-                        w.expected_left += std::llround(kFixed * static_cast<double>(r.first) / n);
-                    }
-                    if (cmd == last) {
-                        ++w.sessions_last;
-                        w.left_last += f.left;
-                    }
+                    count(stat(weekly_), f, static_cast<double>(r.first), n, cmd == last);
                 }
             }
         }
@@ -159,6 +133,37 @@ public:
     }
 
 private:
+    // The Stat of key_ in m.
+    Stat& stat(StrMap<Stat>& m) {
+        auto it = m.find(std::string_view(key_));
+        if (it == m.end()) it = m.emplace(key_, Stat{}).first;
+        return it->second;
+    }
+
+    // One session that ran the command `runs` times in `steps` steps (runs / steps: the
+    // chance that it is the last one, were the last step a random one); `last`: it was.
+    static void count(Stat& st, const SessionFacts& f, double runs, double steps, bool last) {
+        ++st.sessions_with;
+        if (f.left) {
+            ++st.left_with;
+            st.expected_left += std::llround(kFixed * runs / steps);
+        }
+        if (last) {
+            ++st.sessions_last;
+            st.left_last += f.left;
+        }
+    }
+
+    // What only the per-command rows keep about sessions that ended with it.
+    static void count_last(Stat& st, const SessionFacts& f) {
+        const Session& s = *f.s;
+        if (f.left) keep_smallest(st.examples, f.id, kExamples);
+        ++st.end_kind[static_cast<int>(s.end_kind)];
+        st.last_shell += s.channel == Channel::Shell;
+        st.last_exec += s.channel == Channel::Exec;
+        if (s.secs_after_last_command >= 0) ++st.close_ds[std::llround(s.secs_after_last_command * 10)];
+    }
+
     // Commands run by at least two sessions: template rows first, then raw; each by sessions
     // that left right after it, most first (ties by command).
     std::vector<PredisconnectRow> rows() const {
