@@ -76,6 +76,14 @@ TEST(FailedCommands, CountsSessionsThatLeftOrWentOnPerLineAndName) {
     ASSERT_EQ(n->rows.size(), 1u);
     EXPECT_EQ(text(n->rows[0][col(*n, "example_sessions")]), "s1/a1;s1/a2;s1/a3");
     expect_mergeable("failed_commands", sessions, {});
+
+    // All analyses together: hints read the published rows ("foo" is no command: a note).
+    const cb::Findings all = cb::run_analyses(sessions, cb::MarkerSet{}, cb::AnalysisConfig{}, 1);
+    ASSERT_TRUE(all.hints);
+    bool noted = false;
+    for (const auto& h : *all.hints)
+        if (h.id == "not-commands") noted = h.evidence_json.find(R"("sessions_by_name":"foo:6")") != std::string::npos;
+    EXPECT_TRUE(noted);
 }
 
 TEST(FailedCommands, NothingWithoutFailedCommands) {
