@@ -34,7 +34,8 @@ std::map<std::string, std::string> finish(std::vector<std::unique_ptr<Analysis>>
     for (auto& x : a) x->finish(cfg, out);
     std::map<std::string, std::string> csv;
     for (const auto& t : out.tables) csv[t.name] = to_csv(t);
-    for (const auto& [k, v] : out.facts) csv["fact:" + k] = v;
+    csv["facts"] = report_facts_json(out);
+    csv["hints.json"] = hints_json(out);
     return csv;
 }
 

@@ -335,7 +335,7 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
     Corpus c = build(specs);
     std::vector<const cb::Session*> ptrs;
     for (const auto& s : c.sessions) ptrs.push_back(&s);
-    auto dump = [](const cb::Findings& f) { return cb::to_csv(*f.table("outliers")) + f.facts.at("outliers.top"); };
+    auto dump = [](const cb::Findings& f) { return cb::to_csv(*f.table("outliers")) + cb::report_facts_json(f); };
     const std::string whole = dump(run_split(cb::analyses::make_outliers, ptrs, {}, 1));
     // Every row round-trips its identifiers.
     Rng q(17);

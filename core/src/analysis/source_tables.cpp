@@ -1,7 +1,7 @@
 // Three basic tables that report.html counted itself before they were tables (issue 12): per
 // source address (src_ips), per port-forwarding target (forwarding) and per sensor and UTC hour
 // (sensors_hourly, the report's timeline). See basic_tables.hpp.
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 
 #include <algorithm>
 #include <map>
@@ -14,8 +14,6 @@ namespace cb {
 
 namespace {
 
-using analyses::IdBag;
-using analyses::Interner;
 
 Cell num(std::uint64_t v) { return Cell{static_cast<std::int64_t>(v)}; }
 // No time (a session or request without a timestamp) is an empty cell, as in the other tables.

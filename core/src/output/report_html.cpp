@@ -43,23 +43,6 @@ std::string meta_json(const ReportOptions& opt) {
     return out;
 }
 
-// Facts the page shows as they are (JSON text written by the analyses).
-std::string facts_json(const RunData& run) {
-    std::string out = "{";
-    for (const char* k : {"novelty.recent_counts", "novelty.total_counts", "novelty.recent_top", "novelty.window_days",
-                          "novelty.has_history", "novelty.reference_time", "changes.flagged_count", "campaigns.count",
-                          "outliers.scored", "behaviours", "weird_strings.counts", "weird_strings.reasons",
-                          "tty.sessions_with_recordings"}) {
-        auto it = run.findings.facts.find(k);
-        if (it == run.findings.facts.end() || it->second.empty()) continue;
-        if (out.size() > 1) out.push_back(',');
-        append_json_string(out, k);
-        out.push_back(':');
-        out += it->second;
-    }
-    out.push_back('}');
-    return out;
-}
 
 // '<', '>' and '&' occur only inside JSON strings: escaping them all keeps "</script",
 // "<!--" and friends out of the HTML data block whatever the analyses wrote.
@@ -88,7 +71,7 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     out += ",\"overview\":" + report::overview_json(run, opt);
     out += ",\"timeline\":" + report::timeline_json(run, opt);
     out += ",\"hints\":" + report::hints_json(report::read_hints(run));
-    out += ",\"facts\":" + facts_json(run);
+    out += ",\"facts\":" + report_facts_json(run.findings);
     out += ",\"tables\":" + report::tables_json(run, opt);
     out += ",\"drill\":" + report::drill_json(run, ex.drill);
     out += ",\"strings\":" + sessions.strings;

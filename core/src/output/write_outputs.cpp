@@ -42,7 +42,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     clock.lap("tables+analyses");
     for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),
                      write_file_atomic(out_dir + "/summary.json", summary_json(run)),
-                     write_file_atomic(out_dir + "/hints.json", run.findings.facts["hints.json"])})
+                     write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
     jsonl_thread.join();
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);

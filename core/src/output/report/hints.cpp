@@ -1,5 +1,5 @@
-// The hints section: hints.json as the hints analysis wrote it, and the sessions it cites
-// (the explorer embeds them). The only place the report reads hints.
+// The hints section: the typed hints of the hints analysis (Findings::hints) as hints.json
+// writes them, and the sessions their evidence cites (the explorer embeds them).
 #include <simdjson.h>
 
 #include "report_parts.hpp"
@@ -8,18 +8,14 @@ namespace cb::report {
 
 Hints read_hints(const RunData& run) {
     Hints h;
-    auto it = run.findings.facts.find("hints.json");
-    if (it == run.findings.facts.end() || it->second.empty()) return h;
+    if (!run.findings.hints) return h;
+    h.json = cb::hints_json(run.findings);  // the text of hints.json, from the typed hints
+    while (!h.json.empty() && (h.json.back() == '\n' || h.json.back() == ' ')) h.json.pop_back();
     simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    if (parser.parse(it->second).get(doc)) return h;  // not JSON: leave it out rather than break the page
-    h.json = it->second;
-    while (!h.json.empty() && (h.json.back() == '\n' || h.json.back() == ' ')) h.json.remove_suffix(1);
-    simdjson::dom::array hints;
-    if (doc["hints"].get_array().get(hints)) return h;
-    for (auto hint : hints) {
+    for (const Hint& hint : *run.findings.hints) {  // each hint's evidence object, as the analysis wrote it
+        simdjson::dom::element evidence;
         simdjson::dom::array ex;
-        if (hint["evidence"]["example_sessions"].get_array().get(ex)) continue;
+        if (parser.parse(hint.evidence_json).get(evidence) || evidence["example_sessions"].get_array().get(ex)) continue;
         for (auto e : ex) {
             std::string_view id;
             if (!e.get_string().get(id)) h.example_sessions.emplace_back(id);
@@ -28,6 +24,6 @@ Hints read_hints(const RunData& run) {
     return h;
 }
 
-std::string hints_json(const Hints& hints) { return hints.json.empty() ? "null" : std::string(hints.json); }
+std::string hints_json(const Hints& hints) { return hints.json.empty() ? "null" : hints.json; }
 
 }  // namespace cb::report

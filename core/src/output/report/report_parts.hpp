@@ -53,7 +53,7 @@ Explorer plan_explorer(const RunData& run, const ReportOptions& opt);
 // ---------------------------------------------------------------- the sections
 // hints.cpp: hints.json as the analyses wrote it (not re-encoded), and the sessions it cites.
 struct Hints {
-    std::string_view json;  // trailing newline removed; empty when missing or not JSON
+    std::string json;  // hints.json's text, trailing newline removed; empty when the hints did not run
     std::vector<std::string> example_sessions;  // "sensor/session"
 };
 Hints read_hints(const RunData& run);
