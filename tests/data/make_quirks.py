@@ -105,12 +105,12 @@ def cut_gzip(events):
     return {"cut-gzip/cowrie.json.2026-12-04.gz": data[: len(data) * 2 // 3]}
 
 
-def bzip2_rotated(events):
+def bzip2(events):
     """A rotated file compressed with bzip2 and a name that does not say so."""
     return {"bzip2/cowrie.json.1": bz2.compress(joined(lines_of(events)), 9)}
 
 
-QUIRKS = [nul_prefix, truncated_tail, crlf, garbage_lines, shuffled, cut_gzip, bzip2_rotated]
+QUIRKS = [nul_prefix, truncated_tail, crlf, garbage_lines, shuffled, cut_gzip, bzip2]
 
 
 def quirk_files() -> dict[str, bytes]:
