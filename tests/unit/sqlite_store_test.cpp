@@ -116,7 +116,9 @@ TEST_F(SqliteStoreTest, SchemaHasTablesViewsAndIndexes) {
         EXPECT_TRUE(indexes.count(ix)) << ix;
     // every basic table is a SQLite table of its own, except file_writes (a view of the rows)
     for (const cb::Table& t : tables_)
-        if (t.name != "file_writes") EXPECT_TRUE(tables.count(sql_name(t))) << t.name;
+        if (t.name != "file_writes") {
+            EXPECT_TRUE(tables.count(sql_name(t))) << t.name;
+        }
     EXPECT_EQ(db.count("SELECT count(*) FROM pragma_index_list('sessions') WHERE \"unique\" = 1 AND name = 'sessions_key'"),
               1);
 }
@@ -133,9 +135,10 @@ TEST_F(SqliteStoreTest, RowCountsMatchTheSessions) {
     EXPECT_EQ(db.count("SELECT count(*) FROM tcpip"), 0);
     EXPECT_EQ(db.count("SELECT count(DISTINCT sensor) FROM sessions"), 2);
     for (const cb::Table& t : tables_)
-        if (t.name != "file_writes")
+        if (t.name != "file_writes") {
             EXPECT_EQ(db.count("SELECT count(*) FROM \"" + sql_name(t) + "\""), static_cast<long long>(t.rows.size()))
                 << t.name;
+        }
 }
 
 TEST_F(SqliteStoreTest, SidFollowsStartTimeAndPartsKeepTheirOrder) {
