@@ -89,6 +89,12 @@ TEST(AnalysisMerge, RandomSplitsOfExampleSessionsMergeExactly) {
     check_random_splits_merge_exactly(std::string(CB_SOURCE_DIR) + "/examples/logs", 10);
 }
 
+// Two recorded sensors, a rotated half gzipped (tests/data/multi-sensor), and the damaged
+// variants of tests/data/quirks: the same promise on the project's own data.
+TEST(AnalysisMerge, RandomSplitsOfMultiSensorAndQuirkSessionsMergeExactly) {
+    check_random_splits_merge_exactly(std::string(CB_SOURCE_DIR) + "/tests/data", 100);
+}
+
 TEST(WildAnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {
     check_random_splits_merge_exactly(samples_dir(), 10000);
 }
