@@ -7,6 +7,7 @@
 
 #include "analysis_fixture.hpp"
 #include "cb/parse/command_names.hpp"
+#include "cb/analysis/basic_tables.hpp"
 #include "cb/session/steps.hpp"
 
 using namespace cb;
@@ -127,7 +128,7 @@ TEST(Steps, LinePrefixIsNoMarker) {
     auto sessions = cbtest::ingest(log, pool);
     const MarkerStats stats = collect_markers(sessions, 1);
     EXPECT_TRUE(stats.finish().keys().empty());
-    const Table t = stats.table(stats.finish());
+    const Table t = markers_table(stats, stats.finish());
     ASSERT_FALSE(t.rows.empty());
     EXPECT_EQ(std::get<std::string>(t.rows[0][0]), "cd ~");
 }

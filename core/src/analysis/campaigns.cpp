@@ -568,8 +568,8 @@ std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std
 // sessions -> campaign, sorted by sensor then session.
 Table session_campaigns_table(const Clustering& c) {
     Table sc{"session_campaigns", "the campaign of every session with commands", {}, {}};
-    sc.columns = {{"sensor", ColumnType::Text, ""},
-                  {"session", ColumnType::Text, ""},
+    sc.columns = {{"sensor", ColumnType::Text, "the session's sensor"},
+                  {"session", ColumnType::Text, "Cowrie's session id"},
                   {"campaign", ColumnType::Text, "campaigns.campaign"},
                   {"template_set", ColumnType::Text, "16 hex: stable hash of the session's template set (its variant)"}};
     struct Member {

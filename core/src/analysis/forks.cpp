@@ -223,7 +223,7 @@ private:
             {"timed_out", ColumnType::Integer, "sessions that ended here by idle timeout (not counted as stopping)"},
             {"stop_rate", ColumnType::Real, "stopped / (stopped + continued)"},
             {"stop_rate_low", ColumnType::Real, "95% Wilson interval"},
-            {"stop_rate_high", ColumnType::Real, ""},
+            {"stop_rate_high", ColumnType::Real, "upper end of that interval"},
             {"next_commands", ColumnType::Text, "what the others ran next (template:sessions)"},
             {"campaigns", ColumnType::Text, "campaigns of the sessions reaching it (id:sessions)"},
             {"example_sessions", ColumnType::Text, "sessions that stopped here (sensor/session)"},

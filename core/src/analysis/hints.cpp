@@ -316,8 +316,8 @@ private:
 
     static Table table(const std::vector<Hint>& hints) {
         Table t{"hints", "concrete changes to the honeypot, most severe first (details in hints.json)", {}, {}};
-        t.columns = {{"id", ColumnType::Text, ""}, {"severity", ColumnType::Text, "high, medium, low, info"},
-                     {"title", ColumnType::Text, ""}, {"recommendation", ColumnType::Text, ""},
+        t.columns = {{"id", ColumnType::Text, "stable name of the hint (its rule, and its subject when there are several)"}, {"severity", ColumnType::Text, "high, medium, low, info"},
+                     {"title", ColumnType::Text, "one line: what was seen"}, {"recommendation", ColumnType::Text, "what to change on the honeypot"},
                      {"evidence", ColumnType::Text, "JSON"}};
         for (const Hint& h : hints) t.rows.push_back({h.id, h.severity, h.title, h.recommendation, h.evidence_json});
         return t;

@@ -582,8 +582,8 @@ Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const 
             {}};
     t.columns = {
         {"sensor", ColumnType::Text, "of the row's session: the behaviour's highest-scoring session"},
-        {"session", ColumnType::Text, ""},
-        {"src_ip", ColumnType::Text, ""},
+        {"session", ColumnType::Text, "Cowrie's session id of that session"},
+        {"src_ip", ColumnType::Text, "its source address"},
         {"start", ColumnType::Text, "UTC"},
         {"score", ColumnType::Real,
          "root of the summed squares of the weighted positive feature z-scores (the larger one of commands and "
@@ -601,10 +601,10 @@ Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const 
         {"tty_bytes", ColumnType::Integer, "TTY log output size, summed (the byte count Cowrie logs)"},
         {"downloads", ColumnType::Integer, "file downloads"},
         {"uploads", ColumnType::Integer, "file uploads (SFTP/SCP)"},
-        {"client_version", ColumnType::Text, ""},
+        {"client_version", ColumnType::Text, "SSH client identification string (empty for telnet)"},
         {"client_version_rarity", ColumnType::Real, "log2(sessions / sessions with this client version)"},
-        {"login_attempts", ColumnType::Integer, ""},
-        {"distinct_passwords", ColumnType::Integer, ""},
+        {"login_attempts", ColumnType::Integer, "login events (password and public key)"},
+        {"distinct_passwords", ColumnType::Integer, "distinct passwords tried"},
         {"login_success", ColumnType::Integer, "1 when a login succeeded"},
     };
     auto r3 = [](double v) { return std::round(v * 1000) / 1000; };

@@ -222,7 +222,7 @@ private:
              "left_last expected if the last command of each leaving session were a random one of its commands"},
             {"lift", ColumnType::Real, "left_last / expected_left_last: >1 means attackers leave after it more than chance"},
             {"lift_low", ColumnType::Real, "95% interval of lift (Wilson interval of left_last / left_with, rescaled)"},
-            {"lift_high", ColumnType::Real, ""},
+            {"lift_high", ColumnType::Real, "upper end of that interval"},
             {"median_secs_to_close", ColumnType::Real, "median seconds from it to the end, when last"},
             {"failed_rate", ColumnType::Real, "share of its runs in which Cowrie reported a command as not found"},
             {"end_kinds", ColumnType::Text, "how sessions_last ended: exit, disconnect, timeout, unknown"},
@@ -244,13 +244,13 @@ private:
     Table weekly_table() const {
         Table w{"predisconnect_weekly", "the template view of predisconnect per sensor and ISO week", {}, {}};
         w.columns = {{"week", ColumnType::Text, "ISO week of the session start"},
-                     {"sensor", ColumnType::Text, ""},
+                     {"sensor", ColumnType::Text, "the sensor the sessions ran on"},
                      {"command", ColumnType::Text, "template"},
-                     {"sessions_with", ColumnType::Integer, ""},
-                     {"sessions_last", ColumnType::Integer, ""},
-                     {"left_last", ColumnType::Integer, ""},
-                     {"share_last", ColumnType::Real, ""},
-                     {"lift", ColumnType::Real, ""}};
+                     {"sessions_with", ColumnType::Integer, "sessions that ran it that week on that sensor"},
+                     {"sessions_last", ColumnType::Integer, "of those, sessions whose last command it is"},
+                     {"left_last", ColumnType::Integer, "of those, shell sessions that left right after it"},
+                     {"share_last", ColumnType::Real, "sessions_last / sessions_with"},
+                     {"lift", ColumnType::Real, "as in predisconnect, within the week and sensor"}};
         std::map<std::tuple<std::string, std::string, std::string>, const Stat*> weekly_sorted;
         for (const auto& [k, st] : weekly_) {
             const auto colon = k.find(':', 8);

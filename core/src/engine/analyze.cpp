@@ -133,7 +133,7 @@ void make_run_tables(RunData& run, const MarkerStats& marker_stats, const Analyz
         recording_findings(run.sessions, seed, worker_threads(opt.threads), run.limits.max_recording_bytes);
     });
     timed_step(res, "analyses (main thread's share)", [&] { run.findings = finish(std::move(seed)); });
-    run.tables.push_back(marker_stats.table(run.markers));
+    run.tables.push_back(markers_table(marker_stats, run.markers));
     for (auto& t : run.findings.tables) run.tables.push_back(std::move(t));
     run.findings.tables.clear();
 }

@@ -221,27 +221,6 @@ MarkerSet MarkerStats::finish() const {
     return m;
 }
 
-Table MarkerStats::table(const MarkerSet& set) const {
-    Table t{"markers", "segments that bots repeat between steps; markers are left out of steps (docs/ANALYSES.md)", {}, {}};
-    t.columns = {{"key", ColumnType::Text, "the segment's template (<RAND> for an unknown busybox applet)"},
-                 {"marker", ColumnType::Integer, "1 when treated as a marker"},
-                 {"sessions", ColumnType::Integer, "sessions that run it"},
-                 {"went_on", ColumnType::Integer, "sessions that ran another step after it"},
-                 {"repeated", ColumnType::Integer, "of those, sessions that ran it again between other steps"},
-                 {"repeated_share", ColumnType::Real, "repeated / went_on"},
-                 {"leading", ColumnType::Integer, "sessions where at least half its runs start a longer line (a prefix such as cd ~: no marker)"}};
-    std::vector<std::pair<const std::string*, const Stat*>> rows;
-    for (const auto& [k, st] : stats_)
-        if (st.repeated > 0) rows.emplace_back(&k, &st);
-    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
-    for (const auto& [k, st] : rows)
-        t.rows.push_back({*k, static_cast<std::int64_t>(set.contains(*k)), static_cast<std::int64_t>(st->sessions),
-                          static_cast<std::int64_t>(st->went_on), static_cast<std::int64_t>(st->repeated),
-                          static_cast<double>(st->repeated) / static_cast<double>(std::max<std::uint64_t>(1, st->went_on)),
-                          static_cast<std::int64_t>(st->leading)});
-    return t;
-}
-
 void MarkerStats::save(std::string& out) {
     OutArchive ar(out);
     ar(stats_);

@@ -232,9 +232,9 @@ Table last_output_table(const std::vector<LastOutputRow>& rows) {
 
 Table tells_table(const std::vector<TtyTellRow>& rows) {
     Table t{"tty_tells", "Cowrie defaults that attackers saw in the output (TTY recordings)", {}, {}};
-    t.columns = {{"tell", ColumnType::Text, ""}, {"what", ColumnType::Text, ""},
+    t.columns = {{"tell", ColumnType::Text, "stable name of the default that showed (hostname-svr04, kernel-3.2.0-4, ...)"}, {"what", ColumnType::Text, "what it is and where attackers saw it"},
                  {"sessions", ColumnType::Integer, "sessions whose output showed it"},
-                 {"example_session", ColumnType::Text, ""}};
+                 {"example_session", ColumnType::Text, "a session that saw it (sensor/session)"}};
     for (const auto& r : rows)
         t.rows.push_back({r.tell, r.what, static_cast<std::int64_t>(r.sessions), r.example_session});
     return t;

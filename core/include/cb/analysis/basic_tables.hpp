@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cb/session/session.hpp"
+#include "cb/session/steps.hpp"
 #include "cb/analysis/table.hpp"
 
 namespace cb {
@@ -21,5 +22,9 @@ Table forwarding_table(const std::vector<Session>& sessions);
 // sensors_hourly: sessions (by start) and logins (by their own time) per UTC hour and sensor,
 // in hour order (source_tables.cpp).
 Table sensors_hourly_table(const std::vector<Session>& sessions);
+
+// markers.csv: every segment key that repeats in at least one session, with its decision
+// (in `set`: treated as a marker).
+Table markers_table(const MarkerStats& stats, const MarkerSet& set);
 
 }  // namespace cb

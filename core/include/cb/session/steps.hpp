@@ -24,7 +24,6 @@
 #include "cb/parse/command_template.hpp"
 #include "cb/session/session.hpp"
 #include "cb/util/string_pool.hpp"
-#include "cb/analysis/table.hpp"
 
 namespace cb {
 
@@ -73,8 +72,8 @@ public:
     void add(const Session& s, TemplateCache& cache);
     void merge(MarkerStats&& o);
     MarkerSet finish() const;
-    // markers.csv: every key that repeats in at least one session, with its decision.
-    Table table(const MarkerSet& set) const;
+    // Per key (segment template), what the sessions did with it (markers.csv: analysis/basic_tables.hpp).
+    const std::map<std::string, Stat, std::less<>>& stats() const { return stats_; }
     void save(std::string& out);
     bool load(std::string_view in);
 
