@@ -11,7 +11,7 @@
 
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/output/report_html.hpp"
-#include "cb/util/threads.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/tty/tty_link.hpp"
 
 namespace cb {
@@ -76,29 +76,18 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
         if (a.start != b.start) return a.start < b.start;
         return std::tie(a.sensor, a.session) < std::tie(b.sensor, b.session);
     };
-    auto run = [&](auto&& work) {
-        std::vector<std::thread> pool;
-        for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-        work();
-        for (auto& t : pool) t.join();
-    };
     std::vector<std::vector<Ref>> refs(shards.size());
-    std::atomic<std::size_t> next{0};
-    run([&] {
-        for (;;) {
-            const std::size_t s = next.fetch_add(1);
-            if (s >= shards.size()) break;
-            std::vector<Ref>& r = refs[s];
-            r.reserve(shards[s].size());
-            for (std::size_t i = 0; i < shards[s].size(); ++i) {
-                const SessionPartial& p = shards[s].at(i).second;
-                // finalize(): start is the connect time, or the first event's without one.
-                const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
-                r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
-                             static_cast<std::uint32_t>(i)});
-            }
-            std::sort(r.begin(), r.end(), ref_less);
+    parallel_for(shards.size(), threads, [&](std::size_t s) {
+        std::vector<Ref>& r = refs[s];
+        r.reserve(shards[s].size());
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            const SessionPartial& p = shards[s].at(i).second;
+            // finalize(): start is the connect time, or the first event's without one.
+            const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
+            r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
+                         static_cast<std::uint32_t>(i)});
         }
+        std::sort(r.begin(), r.end(), ref_less);
     });
     // k-way merge of the sorted reference lists (small records, each moved once).
     std::size_t total = 0;
@@ -124,23 +113,12 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
     refs.shrink_to_fit();
     std::vector<Session> all(total);
     constexpr std::size_t kBlock = 4096;
-    std::atomic<std::size_t> next_block{0};
-    run([&] {
-        for (;;) {
-            const std::size_t b = next_block.fetch_add(1) * kBlock;
-            if (b >= total) break;
-            for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
-                all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
-        }
+    parallel_for((total + kBlock - 1) / kBlock, threads, [&](std::size_t block) {
+        const std::size_t b = block * kBlock;
+        for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
+            all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
     });
-    next.store(0);
-    run([&] {
-        for (;;) {
-            const std::size_t s = next.fetch_add(1);
-            if (s >= shards.size()) break;
-            SessionMap().swap(shards[s]);
-        }
-    });
+    parallel_for(shards.size(), threads, [&](std::size_t s) { SessionMap().swap(shards[s]); });
     return all;
 }
 

@@ -1,13 +1,12 @@
 #include "cb/tty/tty_link.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/util/sha256.hpp"
 #include "cb/util/text.hpp"
 #include "cb/tty/ttylog.hpp"
@@ -127,44 +126,35 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                 break;
             }
     std::vector<SessionView> views(todo.size());
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (;;) {
-            const std::size_t i = next.fetch_add(1);
-            if (i >= todo.size()) break;
-            const Session& s = *todo[i];
-            SessionView& v = views[i];
-            v.id = std::string(s.sensor) + "/" + std::string(s.session);
-            v.left = session_left(s);
-            if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
-            // Tells: anywhere in any recording's output; last lines: from the last recording.
-            const Item* last = nullptr;
-            for (const Item& it : s.items) {
-                if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
-                last = &it;
-                TtyReader reader(std::string(it.c));
-                reader.set_max_bytes(max_recording_bytes);
-                TtyRecord rec;
-                while (reader.next(&rec)) {
-                    if (rec.dir != TtyDir::Output) continue;
-                    for (std::size_t k = 0; k < kTellCount; ++k)
-                        if (!v.tells[k] && rec.data.find(kTells[k].needle) != std::string_view::npos) v.tells[k] = true;
-                }
-                v.read = true;
+    parallel_for(todo.size(), std::max(1u, threads), [&](std::size_t i) {
+        const Session& s = *todo[i];
+        SessionView& v = views[i];
+        v.id = std::string(s.sensor) + "/" + std::string(s.session);
+        v.left = session_left(s);
+        if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
+        // Tells: anywhere in any recording's output; last lines: from the last recording.
+        const Item* last = nullptr;
+        for (const Item& it : s.items) {
+            if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
+            last = &it;
+            TtyReader reader(std::string(it.c));
+            reader.set_max_bytes(max_recording_bytes);
+            TtyRecord rec;
+            while (reader.next(&rec)) {
+                if (rec.dir != TtyDir::Output) continue;
+                for (std::size_t k = 0; k < kTellCount; ++k)
+                    if (!v.tells[k] && rec.data.find(kTells[k].needle) != std::string_view::npos) v.tells[k] = true;
             }
-            if (last) {
-                TtyReader reader(std::string(last->c));
-                reader.set_max_bytes(max_recording_bytes);
-                const LastOutput lo = last_output(reader, 3);
-                for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
-                v.last_cut = lo.status == TtyStatus::Limit;
-            }
+            v.read = true;
         }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
+        if (last) {
+            TtyReader reader(std::string(last->c));
+            reader.set_max_bytes(max_recording_bytes);
+            const LastOutput lo = last_output(reader, 3);
+            for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
+            v.last_cut = lo.status == TtyStatus::Limit;
+        }
+    });
 
     // last_output.csv: per last step (template) of shell sessions that left.
     struct Agg {
