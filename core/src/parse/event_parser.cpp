@@ -490,6 +490,109 @@ Reject EventParser::classify_rejected(std::string_view line, Reject r) {
     return r;
 }
 
+namespace {
+
+// A field's key, read in place; only a key with an escape goes through simdjson's unescaping
+// (a copy into its string buffer). Stage 1 has found the key's closing quote, so the scan
+// stops inside the line.
+[[gnu::always_inline]] inline simdjson::error_code read_key(od::field& field, std::string_view* key) {
+    const char* k0 = field.key().raw();
+    const char* k = k0;
+    while (*k != '"' && *k != '\\') ++k;
+    if (*k == '"') {
+        *key = std::string_view(k0, static_cast<std::size_t>(k - k0));
+        return simdjson::SUCCESS;
+    }
+    return field.unescaped_key().get(*key);
+}
+
+// Where the fields that are not the event's own go (the parser's members: FieldReader finds
+// a field by its destination's address).
+struct OtherFields {
+    std::string_view* timestamp;
+    bool* have_ts;
+    std::int64_t* duration_ms;
+};
+
+// Reads the value of the field named `key` into the event; keys it does not know are
+// skipped. Always inlined, like FieldReader, so that the value stays in registers.
+[[gnu::always_inline]] inline simdjson::error_code read_field(std::string_view key, od::value& v, FieldReader& rd,
+                                                              Event* ev, const OtherFields& out) {
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (key[0]) {  // the first letter, then whole keys: most keys cost one compare
+        case 'a':
+            if (is(key, "arch")) e = rd.str(v, &ev->arch);
+            break;
+        case 'd':
+            if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
+            else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
+            else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
+            else if (is(key, "duration_ms")) {
+                *out.duration_ms = -1;
+                e = rd.integer(v, out.duration_ms);
+                if (*out.duration_ms >= 0) ev->duration_us = *out.duration_ms * 1000;
+            } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
+            else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
+            break;
+        case 'e':
+            if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
+            break;
+        case 'f':
+            if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
+            else if (is(key, "filename")) e = rd.str(v, &ev->filename);
+            break;
+        case 'h':
+            if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
+            else if (is(key, "height")) e = rd.integer(v, &ev->height);
+            break;
+        case 'i':
+            if (is(key, "input")) e = rd.str(v, &ev->input);
+            break;
+        case 'l':
+            if (is(key, "late")) e = rd.boolean(v, &ev->late);
+            break;
+        case 'o':
+            if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
+            else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
+            else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
+            break;
+        case 'p':
+            if (is(key, "password")) e = rd.str(v, &ev->password);
+            else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
+            break;
+        case 's':
+            if (is(key, "session")) e = rd.str(v, &ev->session);
+            else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
+            else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
+            else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
+            else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
+            else if (is(key, "size")) e = rd.integer(v, &ev->size);
+            break;
+        case 't':
+            if (is(key, "timestamp")) {
+                e = rd.str(v, out.timestamp);
+                *out.have_ts = true;
+            } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
+            else if (is(key, "type")) e = rd.str(v, &ev->key_type);
+            break;
+        case 'u':
+            if (is(key, "username")) e = rd.str(v, &ev->username);
+            else if (is(key, "url")) e = rd.str(v, &ev->url);
+            break;
+        case 'v':
+            if (is(key, "version")) e = rd.str(v, &ev->version);
+            break;
+        case 'w':
+            if (is(key, "width")) e = rd.integer(v, &ev->width);
+            break;
+        default:
+            break;
+    }
+    return e;
+}
+
+}  // namespace
+
 Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     *ev = Event{};
     pending_n_ = 0;
@@ -503,106 +606,24 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     FieldReader rd(this);
     cur_ev_ = ev;
     ts_text_ = {};
-    std::string_view& timestamp = ts_text_;
     bool have_ts = false;
+    const OtherFields other{&ts_text_, &have_ts, &duration_ms_};
     for (auto field_result : obj) {
         od::field field;
         if (auto e = std::move(field_result).get(field)) return reject_from_error(e);
-        // Keys are read in place; only a key with an escape goes through simdjson's
-        // unescaping (a copy into its string buffer). Stage 1 has found the key's closing
-        // quote, so the scan stops inside the line.
         std::string_view key;
-        {
-            const char* k0 = field.key().raw();
-            const char* k = k0;
-            while (*k != '"' && *k != '\\') ++k;
-            if (*k == '"')
-                key = std::string_view(k0, static_cast<std::size_t>(k - k0));
-            else if (auto e = field.unescaped_key().get(key))
-                return reject_from_error(e);
-        }
+        if (auto e = read_key(field, &key)) return reject_from_error(e);
         od::value v = std::move(field).value();
-        simdjson::error_code e = simdjson::SUCCESS;
         if (key.empty()) continue;
-        switch (key[0]) {
-            case 'a':
-                if (is(key, "arch")) e = rd.str(v, &ev->arch);
-                break;
-            case 'd':
-                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
-                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
-                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
-                else if (is(key, "duration_ms")) {
-                    duration_ms_ = -1;
-                    e = rd.integer(v, &duration_ms_);
-                    if (duration_ms_ >= 0) ev->duration_us = duration_ms_ * 1000;
-                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
-                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
-                break;
-            case 'e':
-                if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
-                break;
-            case 'f':
-                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
-                else if (is(key, "filename")) e = rd.str(v, &ev->filename);
-                break;
-            case 'h':
-                if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
-                else if (is(key, "height")) e = rd.integer(v, &ev->height);
-                break;
-            case 'i':
-                if (is(key, "input")) e = rd.str(v, &ev->input);
-                break;
-            case 'l':
-                if (is(key, "late")) e = rd.boolean(v, &ev->late);
-                break;
-            case 'o':
-                if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
-                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
-                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
-                break;
-            case 'p':
-                if (is(key, "password")) e = rd.str(v, &ev->password);
-                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
-                break;
-            case 's':
-                if (is(key, "session")) e = rd.str(v, &ev->session);
-                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
-                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
-                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
-                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
-                else if (is(key, "size")) e = rd.integer(v, &ev->size);
-                break;
-            case 't':
-                if (is(key, "timestamp")) {
-                    e = rd.str(v, &timestamp);
-                    have_ts = true;
-                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
-                else if (is(key, "type")) e = rd.str(v, &ev->key_type);
-                break;
-            case 'u':
-                if (is(key, "username")) e = rd.str(v, &ev->username);
-                else if (is(key, "url")) e = rd.str(v, &ev->url);
-                break;
-            case 'v':
-                if (is(key, "version")) e = rd.str(v, &ev->version);
-                break;
-            case 'w':
-                if (is(key, "width")) e = rd.integer(v, &ev->width);
-                break;
-            default:
-                break;
-        }
-        if (e) return reject_from_error(e);
+        if (auto e = read_field(key, v, rd, ev, other)) return reject_from_error(e);
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
     if (!have_ts) return Reject::BadTimestamp;
 
-    auto ts = parse_timestamp(timestamp, ts_cache_);
+    auto ts = parse_timestamp(ts_text_, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;
     ev->type = event_type_from_id(ev->eventid);
     return Reject::None;
 }
-
 }  // namespace cb
