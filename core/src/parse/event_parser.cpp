@@ -307,21 +307,53 @@ private:
 // Rewrites every lone surrogate escape (\uD800-\uDFFF without its pair) inside the strings
 // of a JSON line as \uFFFD, noting the field whose value (or key) held it. Returns false
 // when there was none.
-bool repair_surrogates(std::string_view line, std::string* out, std::vector<EventParser::SurrogateHit>* hits) {
-    auto hex4 = [&](std::size_t i, unsigned* v) {
-        if (i + 4 > line.size()) return false;
-        unsigned x = 0;
-        for (std::size_t k = i; k < i + 4; ++k) {
-            const char c = line[k];
-            x <<= 4;
-            if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
-            else return false;
+// The four hex digits at line[i] as a number, or false.
+bool hex4(std::string_view line, std::size_t i, unsigned* v) {
+    if (i + 4 > line.size()) return false;
+    unsigned x = 0;
+    for (std::size_t k = i; k < i + 4; ++k) {
+        const char c = line[k];
+        x <<= 4;
+        if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
+        else return false;
+    }
+    *v = x;
+    return true;
+}
+
+// Copies the body of the JSON string at line[i] (just after its opening quote) up to its
+// closing quote, each lone surrogate escape written as \ufffd; i ends on the closing quote (or
+// the line's end). Returns how many were fixed.
+std::size_t copy_string_fixing_surrogates(std::string_view line, std::size_t& i, std::string* out) {
+    std::size_t fixed = 0;
+    while (i < line.size() && line[i] != '"') {
+        if (line[i] != '\\' || i + 1 >= line.size()) {
+            out->push_back(line[i++]);
+            continue;
         }
-        *v = x;
-        return true;
-    };
+        unsigned u = 0;
+        if (line[i + 1] == 'u' && hex4(line, i + 2, &u) && u >= 0xD800 && u <= 0xDFFF) {
+            unsigned lo = 0;
+            if (u <= 0xDBFF && i + 7 < line.size() && line[i + 6] == '\\' && line[i + 7] == 'u' &&
+                hex4(line, i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                out->append(line.data() + i, 12);  // a proper pair
+                i += 12;
+            } else {
+                out->append("\\ufffd");
+                i += 6;
+                ++fixed;
+            }
+            continue;
+        }
+        out->append(line.data() + i, 2);
+        i += 2;
+    }
+    return fixed;
+}
+
+bool repair_surrogates(std::string_view line, std::string* out, std::vector<EventParser::SurrogateHit>* hits) {
     out->clear();
     out->reserve(line.size());
     bool any = false;
@@ -334,33 +366,11 @@ bool repair_surrogates(std::string_view line, std::string* out, std::vector<Even
             ++i;
             continue;
         }
-        // A string: copy it, fixing lone surrogates.
+        // A string: copy it, fixing lone surrogates, and count them for the field it belongs to.
         const std::size_t start = i + 1;
         out->push_back('"');
         ++i;
-        std::size_t fixed = 0;
-        while (i < line.size() && line[i] != '"') {
-            if (line[i] != '\\' || i + 1 >= line.size()) {
-                out->push_back(line[i++]);
-                continue;
-            }
-            unsigned u = 0;
-            if (line[i + 1] == 'u' && hex4(i + 2, &u) && u >= 0xD800 && u <= 0xDFFF) {
-                unsigned lo = 0;
-                if (u <= 0xDBFF && i + 7 < line.size() && line[i + 6] == '\\' && line[i + 7] == 'u' &&
-                    hex4(i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    out->append(line.data() + i, 12);  // a proper pair
-                    i += 12;
-                } else {
-                    out->append("\\ufffd");
-                    i += 6;
-                    ++fixed;
-                }
-                continue;
-            }
-            out->append(line.data() + i, 2);
-            i += 2;
-        }
+        const std::size_t fixed = copy_string_fixing_surrogates(line, i, out);
         const std::string_view text = line.substr(start, i - start);
         if (i < line.size()) {
             out->push_back('"');
@@ -492,32 +502,13 @@ Reject EventParser::classify_rejected(std::string_view line, Reject r) {
 
 namespace {
 
-// A field's key, read in place; only a key with an escape goes through simdjson's unescaping
-// (a copy into its string buffer). Stage 1 has found the key's closing quote, so the scan
-// stops inside the line.
-[[gnu::always_inline]] inline simdjson::error_code read_key(od::field& field, std::string_view* key) {
-    const char* k0 = field.key().raw();
-    const char* k = k0;
-    while (*k != '"' && *k != '\\') ++k;
-    if (*k == '"') {
-        *key = std::string_view(k0, static_cast<std::size_t>(k - k0));
-        return simdjson::SUCCESS;
-    }
-    return field.unescaped_key().get(*key);
-}
-
-// Where the fields that are not the event's own go (the parser's members: FieldReader finds
-// a field by its destination's address).
-struct OtherFields {
-    std::string_view* timestamp;
-    bool* have_ts;
-    std::int64_t* duration_ms;
-};
-
 // Reads the value of the field named `key` into the event; keys it does not know are
-// skipped. Always inlined, like FieldReader, so that the value stays in registers.
+// skipped. The timestamp's text and duration_ms go to the parser's members (FieldReader finds
+// a field by its destination's address). Always inlined, like FieldReader, so that the value
+// stays in registers.
 [[gnu::always_inline]] inline simdjson::error_code read_field(std::string_view key, od::value& v, FieldReader& rd,
-                                                              Event* ev, const OtherFields& out) {
+                                                              Event* ev, std::string_view* timestamp,
+                                                              std::int64_t* duration_ms) {
     simdjson::error_code e = simdjson::SUCCESS;
     switch (key[0]) {  // the first letter, then whole keys: most keys cost one compare
         case 'a':
@@ -528,9 +519,9 @@ struct OtherFields {
             else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
             else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
             else if (is(key, "duration_ms")) {
-                *out.duration_ms = -1;
-                e = rd.integer(v, out.duration_ms);
-                if (*out.duration_ms >= 0) ev->duration_us = *out.duration_ms * 1000;
+                *duration_ms = -1;
+                e = rd.integer(v, duration_ms);
+                if (*duration_ms >= 0) ev->duration_us = *duration_ms * 1000;
             } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
             else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
             break;
@@ -569,10 +560,8 @@ struct OtherFields {
             else if (is(key, "size")) e = rd.integer(v, &ev->size);
             break;
         case 't':
-            if (is(key, "timestamp")) {
-                e = rd.str(v, out.timestamp);
-                *out.have_ts = true;
-            } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
+            if (is(key, "timestamp")) e = rd.str(v, timestamp);
+            else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
             else if (is(key, "type")) e = rd.str(v, &ev->key_type);
             break;
         case 'u':
@@ -606,20 +595,28 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     FieldReader rd(this);
     cur_ev_ = ev;
     ts_text_ = {};
-    bool have_ts = false;
-    const OtherFields other{&ts_text_, &have_ts, &duration_ms_};
     for (auto field_result : obj) {
         od::field field;
         if (auto e = std::move(field_result).get(field)) return reject_from_error(e);
+        // Keys are read in place; only a key with an escape goes through simdjson's
+        // unescaping (a copy into its string buffer). Stage 1 has found the key's closing
+        // quote, so the scan stops inside the line.
         std::string_view key;
-        if (auto e = read_key(field, &key)) return reject_from_error(e);
+        {
+            const char* k0 = field.key().raw();
+            const char* k = k0;
+            while (*k != '"' && *k != '\\') ++k;
+            if (*k == '"')
+                key = std::string_view(k0, static_cast<std::size_t>(k - k0));
+            else if (auto e = field.unescaped_key().get(key))
+                return reject_from_error(e);
+        }
         od::value v = std::move(field).value();
         if (key.empty()) continue;
-        if (auto e = read_field(key, v, rd, ev, other)) return reject_from_error(e);
+        if (auto e = read_field(key, v, rd, ev, &ts_text_, &duration_ms_)) return reject_from_error(e);
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
-    if (!have_ts) return Reject::BadTimestamp;
-
+    // No timestamp, or one that is not text, leaves ts_text_ empty: BadTimestamp below.
     auto ts = parse_timestamp(ts_text_, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;
