@@ -244,6 +244,56 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
 }
 
 // Exports the recordings as one asciicast v2 file.
+// The cast's start: the first record of the earliest recording (0 when none has one).
+Micros first_record_time(const std::vector<Recording>& recs) {
+    Micros start = kNoTime;
+    for (const auto& rec : recs) {
+        TtyReader probe(rec.path, 4096);
+        TtyRecord r;
+        if (probe.next(&r) && (start == kNoTime || r.ts < start)) start = r.ts;
+    }
+    return start == kNoTime ? 0 : start;
+}
+
+// The cast's text on its way to the file, written a MiB at a time; remembers the first error.
+struct CastOut {
+    FILE* f;
+    std::string buf;
+    bool ok = true;
+    int err = 0;
+    void flush() {
+        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false, err = errno;
+        buf.clear();
+    }
+};
+
+// One recording's selected records as "o" events, times counted from `base`; `t` is the time of
+// the last event written. Damaged recordings are reported and raise *worst.
+void cast_recording(const Recording& rec, const ReplayArgs& a, const Selection& sel, Micros base,
+                    AsciicastWriter& w, CastOut& out, double& t, int* worst) {
+    TtyReader reader(rec.path);
+    reader.set_max_bytes(a.limits.max_recording_bytes);
+    TtyRecord r;
+    while (out.ok && reader.next(&r)) {
+        if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
+        t = static_cast<double>(r.ts - base) / 1e6;
+        if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) {
+            std::string line(r.data);  // the exec command, then a new line for its output
+            line.push_back('\n');
+            w.output(t, line, static_cast<int>(r.dir), out.buf);
+        } else {
+            w.output(t, r.data, static_cast<int>(r.dir), out.buf);
+        }
+        if (out.buf.size() > (std::size_t{1} << 20)) out.flush();
+    }
+    if (tty_status_damaged(reader.status()) || reader.status() == TtyStatus::NotTtyLog) {
+        note(shown(rec.path) + ": " + shown(reader.message()));
+        *worst = std::max(*worst, reader.status() == TtyStatus::NotTtyLog ? int(kExitUsage) : int(kExitSkipped));
+    } else if (reader.status() == TtyStatus::NoClose) {
+        note(shown(rec.path) + ": " + shown(reader.message()));
+    }
+}
+
 int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const Selection& sel, int width, int height,
                 const std::string& title, int* worst) {
     const bool to_stdout = a.asciicast == "-";
@@ -253,60 +303,25 @@ int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const S
         note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
         return kExitFatal;
     }
-    Micros start = kNoTime;
-    for (const auto& rec : recs) {  // the start: the first record of the earliest recording
-        TtyReader probe(rec.path, 4096);
-        TtyRecord r;
-        if (probe.next(&r) && (start == kNoTime || r.ts < start)) start = r.ts;
-    }
-    if (start == kNoTime) start = 0;
+    const Micros start = first_record_time(recs);  // event times count from it
     AsciicastWriter w;
-    std::string buf;
+    CastOut out{f, {}};
     AsciicastHeader h;
     h.width = width > 0 ? width : 80;
     h.height = height > 0 ? height : 24;
     h.timestamp = start / kMicrosPerSecond;
     h.idle_time_limit = a.max_delay;
     h.title = title;
-    w.header(h, buf);
-    int err = 0;  // the first write error
-    bool ok = true;
-    auto flush = [&] {
-        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false, err = errno;
-        buf.clear();
-    };
-    const Micros base = start;  // event times count from the first record
+    w.header(h, out.buf);
     double t = 0;
-    for (const auto& rec : recs) {
-        TtyReader reader(rec.path);
-        reader.set_max_bytes(a.limits.max_recording_bytes);
-        TtyRecord r;
-        while (ok && reader.next(&r)) {
-            if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
-            t = static_cast<double>(r.ts - base) / 1e6;
-            if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) {
-                std::string line(r.data);  // the exec command, then a new line for its output
-                line.push_back('\n');
-                w.output(t, line, static_cast<int>(r.dir), buf);
-            } else {
-                w.output(t, r.data, static_cast<int>(r.dir), buf);
-            }
-            if (buf.size() > (std::size_t{1} << 20)) flush();
-        }
-        if (tty_status_damaged(reader.status()) || reader.status() == TtyStatus::NotTtyLog) {
-            note(shown(rec.path) + ": " + shown(reader.message()));
-            *worst = std::max(*worst, reader.status() == TtyStatus::NotTtyLog ? int(kExitUsage) : int(kExitSkipped));
-        } else if (reader.status() == TtyStatus::NoClose) {
-            note(shown(rec.path) + ": " + shown(reader.message()));
-        }
-    }
-    w.finish(t, buf);
-    flush();
-    if ((to_stdout ? std::fflush(f) : std::fclose(f)) != 0 && ok) ok = false, err = errno;
-    if (ok && !to_stdout && std::rename(tmp.c_str(), a.asciicast.c_str()) != 0) ok = false, err = errno;
-    if (!ok) {
+    for (const auto& rec : recs) cast_recording(rec, a, sel, start, w, out, t, worst);
+    w.finish(t, out.buf);
+    out.flush();
+    if ((to_stdout ? std::fflush(f) : std::fclose(f)) != 0 && out.ok) out.ok = false, out.err = errno;
+    if (out.ok && !to_stdout && std::rename(tmp.c_str(), a.asciicast.c_str()) != 0) out.ok = false, out.err = errno;
+    if (!out.ok) {
         if (!to_stdout) std::remove(tmp.c_str());
-        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(err ? err : EIO));
+        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(out.err ? out.err : EIO));
         return kExitFatal;
     }
     return kExitClean;
