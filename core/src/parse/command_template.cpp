@@ -150,13 +150,14 @@ Token next_token(std::string_view s, std::size_t i) {
     const bool word_start = i == 0 || !is_word_char(s[i - 1]);
     if (word_start)
         if (const std::size_t n = url_len(s, i)) return {n, "<URL>"};
-    if (const std::size_t n = hex_escapes_len(s, i)) return {n, "<HEX>"};
+    if (c == '\\')
+        if (const std::size_t n = hex_escapes_len(s, i)) return {n, "<HEX>"};
     if (word_start && is_digit(c))
         if (const std::size_t n = ipv4_len(s, i)) return {n, "<IP>"};
     if (word_start && is_b64_char(c))
         if (const Token t = encoded_token(s, i); t.len) return t;
     if (word_start && is_word_char(c)) return word_token(s, i);
-    return {1, s.substr(i, 1)};  // punctuation
+    return {1, std::string_view(s.data() + i, 1)};  // punctuation
 }
 
 }  // namespace
