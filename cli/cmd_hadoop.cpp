@@ -12,9 +12,11 @@
 #include <memory>
 
 #include "cb/engine/hadoop_client.hpp"
+#include "cb/output/outputs.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
+#include "run_options.hpp"
 
 namespace cb::cli {
 
@@ -22,21 +24,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// `hadoop` takes every option of `analyze` (run) and these, which only the Hadoop engine has.
 struct HadoopArgs {
-    std::vector<std::string> inputs;
-    std::string out_dir = "cowrie-batch-out";
+    RunFlags run;
     std::string cluster = "local";
     std::string conf_dir;
     std::string workdir;
     std::string launcher;
     std::string ship_binary;  // the binary the tasks run (default: this one)
     unsigned reducers = 2;
-    unsigned threads = 0;
-    double idle_timeout = 180, auth_timeout = 120;
     bool keep_work = false;
-    bool quiet = false;
     std::string collect;  // only read this work folder (jobs submitted by hand)
-    Limits limits;
 };
 
 std::string self_path() {
@@ -95,6 +93,107 @@ bool inside(const std::string& dir, const std::string& outer) {
     return d.compare(0, o.size(), o) == 0;
 }
 
+// The number of JSON event logs among the inputs, or 0 after saying why there is nothing to
+// run (no log, or stdin, which Hadoop cannot read).
+std::size_t count_launcher_inputs(const InputSet& inputs) {
+    std::size_t logs = 0;
+    for (const auto& f : inputs.files) {
+        if (f.kind != FileKind::JsonLog) continue;
+        if (f.path == "-") {
+            std::fprintf(stderr, "cowrie-batch: hadoop reads files, not stdin\n");
+            return 0;
+        }
+        ++logs;
+    }
+    if (logs == 0) say_no_logs(inputs);
+    return logs;
+}
+
+// Links the JSON event logs into dir/kStagedInputsFolder, named by position, and gives that
+// folder to the launcher (see kStagedInputsFolder: the mappers' file names then lead back to
+// the local files). False after saying why the links could not be made.
+bool stage_inputs(const InputSet& inputs, const std::string& dir, std::vector<std::string>& argv) {
+    const fs::path folder = fs::path(dir) / std::string(kStagedInputsFolder);
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    std::size_t i = 0;
+    for (const auto& f : inputs.files)
+        if (!ec && f.kind == FileKind::JsonLog) fs::create_symlink(fs::absolute(f.path), folder / std::to_string(i++), ec);
+    if (ec) {
+        std::fprintf(stderr, "cowrie-batch: cannot link the inputs into %s: %s\n", folder.c_str(), ec.message().c_str());
+        return false;
+    }
+    argv.insert(argv.end(), {"--input", folder.string()});
+    return true;
+}
+
+// --collect and --workdir must stay outside OUTDIR, which the run replaces as a whole.
+bool work_folders_outside_outdir(const HadoopArgs& a) {
+    for (const std::string& dir : {a.collect, a.workdir})
+        if (!dir.empty() && inside(dir, a.run.out_dir)) {
+            std::fprintf(stderr, "cowrie-batch: %s is inside the output folder %s, which the run replaces; move it out\n",
+                         dir.c_str(), a.run.out_dir.c_str());
+            return false;
+        }
+    return true;
+}
+
+// A work folder is removed only if this run created it: a --workdir that exists must be
+// empty, and is left in place (with the jobs' outputs) at the end. Returns false after
+// saying why the folder cannot be used.
+bool prepare_workdir(const std::string& workdir, bool* created) {
+    std::error_code ec;
+    *created = false;
+    if (!fs::exists(workdir, ec)) {
+        fs::create_directories(workdir, ec);
+        *created = true;
+        return true;
+    }
+    if (fs::is_directory(workdir, ec) && fs::is_empty(workdir, ec)) return true;
+    std::fprintf(stderr, "cowrie-batch: --workdir %s exists and is not an empty folder; name a new or empty one\n",
+                 workdir.c_str());
+    return false;
+}
+
+// The rest of the launcher's command line. Only the options that change what a task computes
+// go to the tasks (`mr`): the session and input limits. The analysis options (--cowrie-cfg,
+// --novelty-days, --no-analyses) act where the analyses are finished, in this process.
+void add_launcher_options(const HadoopArgs& a, const std::string& workdir, std::vector<std::string>& argv) {
+    argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
+    if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
+    std::vector<std::string> mr_args = session_mr_args(a.run.session);
+    for (std::string& m : limit_mr_args(a.run.limits)) mr_args.push_back(std::move(m));
+    for (const std::string& m : mr_args) argv.insert(argv.end(), {"--mr-arg", m});
+}
+
+// Runs the launcher (all the jobs); false after saying that they failed.
+bool run_jobs(const HadoopArgs& a, const std::vector<std::string>& argv, const std::string& workdir, OutputDir& out) {
+    const int rc = run_child(argv);
+    if (rc == 0) return true;
+    if (a.workdir.empty()) out.keep();  // removed by the next run into OUTDIR
+    std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,
+                 workdir.c_str());
+    std::fprintf(stderr, "cowrie-batch: nothing was written; %s is as it was before the run\n", a.run.out_dir.c_str());
+    return false;
+}
+
+// Runs the jobs on the staged inputs into workdir; 0, or the exit code after saying why not.
+int launch(const HadoopArgs& a, const std::string& launcher, const InputSet& inputs, const std::string& workdir,
+           OutputDir& out) {
+    std::vector<std::string> argv = {"bash", launcher, "--binary",
+                                     a.ship_binary.empty() ? self_path() : fs::absolute(a.ship_binary).string()};
+    const std::string staged = out.temp() + "/.hadoop-inputs";
+    if (!stage_inputs(inputs, staged, argv)) return kExitFatal;
+    add_launcher_options(a, workdir, argv);
+    if (!a.run.quiet)
+        std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
+                     counted(count_logs(inputs).files, "log file", "log files").c_str(), launcher.c_str());
+    const bool ok = run_jobs(a, argv, workdir, out);
+    std::error_code ec;
+    fs::remove_all(staged, ec);  // links only: OUTDIR gets the outputs alone
+    return ok ? kExitClean : kExitFatal;
+}
+
 int run_hadoop(const HadoopArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::string launcher = find_launcher(a.launcher);
@@ -102,82 +201,30 @@ int run_hadoop(const HadoopArgs& a) {
         std::fprintf(stderr, "cowrie-batch: hadoop/run.sh not found; set CB_HADOOP_LAUNCHER or --launcher\n");
         return kExitUsage;
     }
-    InputSet inputs = scan_inputs(a.inputs, a.limits);
-    std::vector<std::string> argv = {"bash", launcher, "--binary",
-                                     a.ship_binary.empty() ? self_path() : fs::absolute(a.ship_binary).string()};
-    std::size_t logs = 0;
-    for (const auto& f : inputs.files) {
-        if (f.kind != FileKind::JsonLog) continue;
-        if (f.path == "-") {
-            std::fprintf(stderr, "cowrie-batch: hadoop reads files, not stdin\n");
-            return kExitUsage;
-        }
-        argv.push_back("--input");
-        argv.push_back(fs::absolute(f.path).string());
-        ++logs;
-    }
-    if (logs == 0) {
-        for (const auto& p : inputs.problems) std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
-        std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs\n");
-        return kExitUsage;
-    }
-    for (const std::string& dir : {a.collect, a.workdir})
-        if (!dir.empty() && inside(dir, a.out_dir)) {
-            std::fprintf(stderr, "cowrie-batch: %s is inside the output folder %s, which the run replaces; move it out\n",
-                         dir.c_str(), a.out_dir.c_str());
-            return kExitUsage;
-        }
+    InputSet inputs = scan_inputs(a.run.inputs, a.run.limits);
+    if (count_launcher_inputs(inputs) == 0 || !work_folders_outside_outdir(a)) return kExitUsage;
+    AnalyzeOptions opt;  // checked (--cowrie-cfg read) before any job runs
+    if (const int rc = make_analyze_options(a.run, &opt)) return rc;
     OutputDir out;
-    if (const int rc = open_output_dir(out, a.out_dir)) return rc;
+    if (const int rc = open_output_dir(out, a.run.out_dir)) return rc;
     say_interrupted(stop_launcher);
     // The default work folder goes with the outputs: kept in OUTDIR with --keep-work.
     const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? out.temp() + "/.hadoop-work" : a.workdir;
-    std::error_code ec;
-    // A work folder is removed only if this run created it: a --workdir that exists must be
-    // empty, and is left in place (with the jobs' outputs) at the end.
     bool created_workdir = false;
     if (a.collect.empty()) {
-        if (fs::exists(workdir, ec)) {
-            if (!fs::is_directory(workdir, ec) || !fs::is_empty(workdir, ec)) {
-                std::fprintf(stderr, "cowrie-batch: --workdir %s exists and is not an empty folder; name a new or empty one\n",
-                             workdir.c_str());
-                return kExitUsage;
-            }
-        } else {
-            fs::create_directories(workdir, ec);
-            created_workdir = true;
-        }
+        if (!prepare_workdir(workdir, &created_workdir)) return kExitUsage;
+        if (const int rc = launch(a, launcher, inputs, workdir, out)) return rc;
     }
-    argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
-    if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
-    for (const std::string& m : {std::string("--idle-timeout"), std::to_string(a.idle_timeout), std::string("--auth-timeout"),
-                                 std::to_string(a.auth_timeout)})
-        argv.insert(argv.end(), {"--mr-arg", m});
-    for (const std::string& m : limit_mr_args(a.limits)) argv.insert(argv.end(), {"--mr-arg", m});
-    if (!a.quiet && a.collect.empty())
-        std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
-                     counted(logs, "log file", "log files").c_str(), launcher.c_str());
-    const int rc = a.collect.empty() ? run_child(argv) : 0;
-    if (rc != 0) {
-        if (a.workdir.empty()) out.keep();  // removed by the next run into OUTDIR
-        std::fprintf(stderr, "cowrie-batch: the Hadoop jobs failed (launcher exit %d); see the log above and %s\n", rc,
-                     workdir.c_str());
-        std::fprintf(stderr, "cowrie-batch: nothing was written; %s is as it was before the run\n", a.out_dir.c_str());
-        return kExitFatal;
-    }
-    AnalyzeOptions opt;
     opt.out_dir = out.temp();
-    opt.threads = a.threads;
-    opt.session.idle_timeout_s = a.idle_timeout;
-    opt.session.auth_timeout_s = a.auth_timeout;
-    opt.limits = a.limits;
-    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt));  // see cmd_analyze.cpp
+    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
+    if (a.run.stats) print_stats(res);
     const bool skipped = report_problems(res.run);
+    std::error_code ec;
     if (!a.keep_work && created_workdir) fs::remove_all(workdir, ec);
-    if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
+    if (const int rc = finish_output_dir(out, a.run.out_dir, res.errors)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!a.quiet) print_summary(res.run, a.out_dir, secs);
+    if (!a.run.quiet) print_summary(res.run, a.run.out_dir, secs);
     return skipped ? kExitSkipped : kExitClean;
 }
 
@@ -189,28 +236,32 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
     cmd->footer(
         "--cluster local (the default) starts a real HDFS (NameNode + DataNode) and the MapReduce local runner inside\n"
         "one JVM, copies the inputs in, runs both jobs and writes the same OUTDIR as `analyze`. --conf DIR submits to\n"
-        "the cluster that DIR's *-site.xml files describe. Needs a JDK and Maven (see docs/HADOOP.md).\n\n"
+        "the cluster that DIR's *-site.xml files describe. Needs a JDK and Maven (see docs/HADOOP.md).\n"
+        "Every option of `analyze` is taken, with the same effect on OUTDIR (inputs: files, not stdin).\n\n"
         "Exit codes: as for analyze; 3 also when a Hadoop job failed.");
-    cmd->add_option("inputs", args->inputs, "Log files, folders or globs")->required();
-    cmd->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
-    cmd->add_option("--cluster", args->cluster, "local: an in-process Hadoop")->check(CLI::IsMember({"local"}));
+    add_run_options(cmd, &args->run);
+    // Only the Hadoop engine has these.
+    const char* const kGroup = "Hadoop engine";
+    cmd->add_option("--cluster", args->cluster, "local: an in-process Hadoop")->check(CLI::IsMember({"local"}))->group(kGroup);
     cmd->add_option("--conf", args->conf_dir, "A Hadoop configuration folder: submit to that cluster")
-        ->check(CLI::ExistingDirectory);
-    cmd->add_option("--reducers", args->reducers, "Reduce tasks per job")->capture_default_str()->check(CLI::Range(1u, 10000u));
-    cmd->add_option("--workdir", args->workdir, "Local work folder (default: .hadoop-work in OUTDIR's temporary folder)");
+        ->check(CLI::ExistingDirectory)
+        ->group(kGroup);
+    cmd->add_option("--reducers", args->reducers, "Reduce tasks per job")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 10000u))
+        ->group(kGroup);
+    cmd->add_option("--workdir", args->workdir, "Local work folder (default: .hadoop-work in OUTDIR's temporary folder)")
+        ->group(kGroup);
     cmd->add_option("--ship-binary", args->ship_binary,
                     "The cowrie-batch the tasks run (for a cluster: the static one from `make static`)")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)");
-    cmd->add_option("-t,--threads", args->threads, "Threads for the final merge and the outputs");
-    cmd->add_option("--idle-timeout", args->idle_timeout, "As for analyze")->capture_default_str();
-    cmd->add_option("--auth-timeout", args->auth_timeout, "As for analyze")->capture_default_str();
+        ->check(CLI::ExistingFile)
+        ->group(kGroup);
+    cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)")->group(kGroup);
     cmd->add_option("--collect", args->collect,
                     "Run no job: read WORKDIR/sessions and WORKDIR/analyses from jobs submitted by hand")
-        ->check(CLI::ExistingDirectory);
-    add_limit_options(cmd, &args->limits);
-    cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)");
-    cmd->add_flag("-q,--quiet", args->quiet, "No summary");
+        ->check(CLI::ExistingDirectory)
+        ->group(kGroup);
+    cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)")->group(kGroup);
     cmd->callback([args, exit_code] { *exit_code = run_hadoop(*args); });
 }
 

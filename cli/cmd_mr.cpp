@@ -9,13 +9,14 @@
 #include "cb/engine/streaming.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
+#include "run_options.hpp"
 
 namespace cb::cli {
 
 void add_mr_command(CLI::App& app, int* exit_code) {
     struct Args {
         std::string step;
-        double idle_timeout = 180, auth_timeout = 120;
+        SessionFlags session;
         Limits limits;
     };
     auto a = std::make_shared<Args>();
@@ -41,15 +42,13 @@ void add_mr_command(CLI::App& app, int* exit_code) {
         for (const auto& [k, _] : kSteps) names.push_back(k);
         return names;
     }()));
-    cmd->add_option("--idle-timeout", a->idle_timeout, "As for analyze")->capture_default_str();
-    cmd->add_option("--auth-timeout", a->auth_timeout, "As for analyze")->capture_default_str();
+    add_session_options(cmd, &a->session);
     add_limit_options(cmd, &a->limits, kLineLimit | kFileLimit);  // map-sessions: per map input
     cmd->callback([a, exit_code] {
         StreamingOptions opt;
         opt.limits = a->limits;
-        opt.session.idle_timeout_s = a->idle_timeout;
-        opt.session.auth_timeout_s = a->auth_timeout;
-        opt.analysis.idle_timeout_s = a->idle_timeout;
+        opt.session = session_options(a->session);
+        opt.analysis.idle_timeout_s = a->session.idle_timeout;
         for (const char* var : {"mapreduce_map_input_file", "map_input_file"})
             if (const char* v = std::getenv(var)) {
                 opt.input_name = v;

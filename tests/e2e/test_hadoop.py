@@ -3,7 +3,7 @@
 `cowrie-batch hadoop` runs the real Apache Hadoop (an in-process HDFS NameNode and DataNode
 plus the MapReduce local runner, from Maven Central) with the same binary as mapper,
 combiner and reducer. Its OUTDIR must equal `cowrie-batch analyze`'s: sessions.jsonl as a set
-of lines, every tables/*.csv byte for byte, hints.json, and the counts in summary.json.
+of lines, every tables/*.csv, hints.json, summary.json and report.html byte for byte.
 Input: plain and gzipped real logs from several sensors, a session split across two files, and
 the marker-delimited bot scripts of test_leave_ground_truth (so the job "markers" has markers to
 find and job 2 gets them through CB_MARKERS).
@@ -126,6 +126,14 @@ def test_summary_counts_are_identical(both):
               "sessionless_events"):
         assert a["inputs"][k] == b["inputs"][k], k
     assert {"sensor", "src_ip", "src_port"} <= set(a["inputs"]["field_errors"])
+
+
+def test_summary_and_report_are_byte_identical(both):
+    """The mappers' file names lead back to the local files (cowrie-batch-inputs/N), so the
+    per-file reports, reject samples and damaged files read as the local engine's."""
+    local, hadoop = both
+    for name in ("summary.json", "report.html"):
+        assert (local / name).read_bytes() == (hadoop / name).read_bytes(), name
 
 
 def test_damaged_sensors_are_sensors(both):

@@ -4,6 +4,7 @@
 
 #include "cb/engine/analyze.hpp"
 #include "cb/engine/ingest.hpp"
+#include "cb/output/outputs.hpp"  // append_session_json
 
 using namespace cb;
 

@@ -1,16 +1,15 @@
 #include "cb/engine/hadoop_client.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <thread>
+#include <memory>
 
-#include "cb/util/archive.hpp"
-#include "cb/analysis/basic_tables.hpp"
 #include "cb/engine/streaming.hpp"
 #include "cb/util/threads.hpp"
-#include "cb/tty/tty_link.hpp"
+#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
@@ -27,23 +26,92 @@ std::vector<std::string> part_files(const std::string& dir) {
     return out;
 }
 
-// Calls each(path, key, decoded value) for every `key<TAB>base64` record in the part files of
-// dir; bad(path) for a line without a TAB or with a value that is not base64.
+// Calls each(path, key, value) for every `key<TAB>value` record in the part files of dir,
+// read as the steps read their input (StreamRecordReader); bad(path) for a line without a TAB.
+// The values are still base64: `each` decodes them with the steps' decoders (streaming.hpp).
 template <class Each, class Bad>
 void for_each_record(const std::string& dir, Each&& each, Bad&& bad) {
-    std::string raw;
     for (const auto& path : part_files(dir)) {
-        std::ifstream in(path, std::ios::binary);
-        std::string line;
-        while (std::getline(in, line)) {
-            const auto tab = line.find('\t');
-            if (tab == std::string::npos || !base64_decode(std::string_view(line).substr(tab + 1), &raw)) {
+        const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
+        if (!in) {
+            bad(path);
+            continue;
+        }
+        StreamRecordReader reader(in.get());
+        std::string_view key, value;
+        bool has_tab = false;
+        while (reader.next(&key, &value, &has_tab)) {
+            if (has_tab)
+                each(path, key, value);
+            else
                 bad(path);
-                continue;
-            }
-            each(path, std::string_view(line.data(), tab), std::string_view(raw));
         }
     }
+}
+
+// The local file of a name a mapper reported, if it is one of the staged inputs.
+FileReport* report_of(RunData& run, std::string_view hdfs_name) {
+    const auto i = staged_input_index(hdfs_name);
+    return i && *i < run.ingest.files.size() ? &run.ingest.files[*i] : nullptr;
+}
+
+// One report per JSON log, as the local engine makes them: the local listing gives the file and
+// its size on disk, the mappers its counts and read problem (added up over the splits of a file).
+void fill_file_reports(RunData& run, std::vector<InputReport>& inputs) {
+    for (const auto& f : run.inputs.files)
+        if (f.kind == FileKind::JsonLog) {
+            FileReport r;
+            r.file = f;
+            run.ingest.files.push_back(std::move(r));
+        }
+    for (InputReport& in : inputs)
+        if (FileReport* r = report_of(run, in.name)) {
+            r->counts.add(in.counts);
+            if (r->error.empty()) r->error = std::move(in.error);
+        }
+    for (FileReport& r : run.ingest.files) {
+        // The mappers read what Hadoop decompressed; bytes is the size on disk, or for a plain
+        // file cut by --max-file-bytes the bytes read, as the local engine counts them.
+        const bool cut_plain = r.counts.files_cut && r.file.compression == Compression::None;
+        if (!cut_plain) r.counts.bytes = r.file.size;
+    }
+}
+
+// The ingest side of summary.json: the counts and reject samples the mappers sent under
+// kIngestKey, the per-file reports and bytes from the local listing.
+void fill_ingest(RunData& run, IngestState& ingest) {
+    fill_file_reports(run, ingest.inputs);
+    run.ingest.totals = ingest.counts;
+    run.ingest.totals.bytes = 0;
+    for (const FileReport& r : run.ingest.files) run.ingest.totals.bytes += r.counts.bytes;
+    run.ingest.samples = std::move(ingest.samples);
+    for (RejectSample& s : run.ingest.samples)
+        if (const FileReport* r = report_of(run, s.path)) s.path = r->file.path;
+}
+
+// Job 1: one merged partial per session key (each key is in exactly one reducer's output),
+// and the ingest counts; returns the sessions' shards for build_sessions().
+std::vector<SessionMap> read_sessions(const std::string& workdir, RunData& run, std::vector<std::string>& errors) {
+    run.ingest.pools.resize(1);
+    StringPool& pool = run.ingest.pools[0];
+    std::vector<SessionMap> shards(64);
+    IngestState ingest;
+    std::uint64_t bad = 0;
+    for_each_record(workdir + "/sessions", [&](const std::string&, std::string_view key, std::string_view value) {
+        if (key == kIngestKey) {
+            IngestState st;
+            if (!decode_ingest_state(value, &st)) return void(++bad);
+            return ingest.merge(st);
+        }
+        SessionPartial p;
+        if (!decode_session_value(value, pool, &p)) return void(++bad);
+        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+        if (!inserted) it->second.merge(std::move(p));
+    }, [&](const std::string&) { ++bad; });
+    if (bad) errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
+    fill_ingest(run, ingest);
+    return shards;
 }
 
 // The job "markers": its merged statistics (one reducer, so one record in all its parts).
@@ -53,85 +121,71 @@ MarkerStats read_marker_stats(const std::string& workdir, std::vector<std::strin
     for_each_record(workdir + "/markers", [&](const std::string& path, std::string_view key, std::string_view value) {
         if (key != kMarkerStatsKey) return;
         MarkerStats part;
-        if (!part.load(value)) return damaged(path);
+        if (!decode_marker_stats(value, &part)) return damaged(path);
         stats.merge(std::move(part));
     }, damaged);
     return stats;
 }
 
-}  // namespace
-
-AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt) {
-    AnalyzeResult res;
-    RunData& run = res.run;
-    run.inputs = std::move(inputs);
-    run.session_options = opt.session;
-    run.limits = opt.limits;
-    const unsigned threads = worker_threads(opt.threads);
-
-    for (const auto& f : run.inputs.files)
-        if (f.kind == FileKind::JsonLog) {
-            FileReport r;
-            r.file = f;
-            r.counts.bytes = f.size;
-            run.ingest.files.push_back(std::move(r));
-            run.ingest.totals.bytes += f.size;
-        }
-
-    // Job 1: one merged partial per session key (each key is in exactly one reducer's output).
-    run.ingest.pools.resize(1);
-    StringPool& pool = run.ingest.pools[0];
-    std::vector<SessionMap> shards(64);
-    IngestState ingest;
-    std::uint64_t bad = 0;
-    auto count_bad = [&](const std::string&) { ++bad; };
-    for_each_record(workdir + "/sessions", [&](const std::string&, std::string_view key, std::string_view raw) {
-        if (key == kIngestKey) {
-            IngestState st;
-            InArchive ar(raw);
-            st.io(ar);
-            if (!ar.ok()) return void(++bad);
-            return ingest.merge(st);
-        }
-        SessionPartial p;
-        if (!decode_partial(raw, pool, &p)) return void(++bad);
-        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
-        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
-        if (!inserted) it->second.merge(std::move(p));
-    }, count_bad);
-    if (bad) res.errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
-    const std::uint64_t disk_bytes = run.ingest.totals.bytes;
-    run.ingest.totals = ingest.counts;
-    run.ingest.totals.bytes = disk_bytes;  // on-disk sizes come from the local listing
-    run.ingest.samples = std::move(ingest.samples);
-    run.sessions = build_sessions(shards, opt.session, threads);
-    link_recordings(run.sessions, run.inputs, pool, opt.limits.max_recording_bytes, &run.recordings_cut);
-    const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
-    run.markers = marker_stats.finish();
-    assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
-
-    // Job 2: one merged state per analysis; finish them in the local engine's order.
-    std::map<std::string, std::string> states;
+// Job 2: one merged state per analysis (still base64), by analysis name.
+std::map<std::string, std::string, std::less<>> read_analysis_states(const std::string& workdir,
+                                                                      std::vector<std::string>& errors) {
+    std::map<std::string, std::string, std::less<>> states;
     for_each_record(
         workdir + "/analyses",
         [&](const std::string&, std::string_view key, std::string_view value) { states[std::string(key)] = value; },
-        [&](const std::string& path) { res.errors.push_back("damaged record in " + path); });
-    AnalysisConfig acfg = opt.analysis;
-    acfg.idle_timeout_s = opt.session.idle_timeout_s;
-    write_outputs(run, opt.out_dir, res, [&](RunData& r) {
-        r.tables = basic_tables(r.sessions);
-        auto analyses = make_analyses();
-        for (auto& a : analyses) {
-            auto it = states.find(std::string(a->name()));
-            // No state: job 2 saw no sessions at all; the fresh analysis is the right empty one.
-            if (it != states.end() && !a->load(it->second))
-                res.errors.push_back("damaged state for analysis " + std::string(a->name()));
-        }
-        recording_findings(r.sessions, r.findings, threads, opt.limits.max_recording_bytes);
-        r.tables.push_back(marker_stats.table(r.markers));
-        for (auto& a : analyses) a->finish(acfg, r.findings);
-        for (auto& t : r.findings.tables) r.tables.push_back(std::move(t));
-        r.findings.tables.clear();
+        [&](const std::string& path) { errors.push_back("damaged record in " + path); });
+    return states;
+}
+
+// The analyses' findings from job 2's states, finished in the local engine's order.
+Findings finish_states(const std::map<std::string, std::string, std::less<>>& states, const AnalysisConfig& acfg,
+                       Findings seed, std::vector<std::string>& errors) {
+    auto analyses = make_analyses();
+    for (auto& a : analyses) {
+        auto it = states.find(a->name());
+        // No state: job 2 saw no sessions at all; the fresh analysis is the right empty one.
+        if (it != states.end() && !decode_analysis_state(it->second, *a))
+            errors.push_back("damaged state for analysis " + std::string(a->name()));
+    }
+    for (auto& a : analyses) a->finish(acfg, seed);
+    return seed;
+}
+
+}  // namespace
+
+std::optional<std::size_t> staged_input_index(std::string_view hdfs_name) {
+    const auto slash = hdfs_name.rfind('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string_view folder = hdfs_name.substr(0, slash), file = hdfs_name.substr(slash + 1);
+    if (!folder.ends_with(std::string("/") + std::string(kStagedInputsFolder))) return std::nullopt;
+    const std::string_view digits = file.substr(0, file.find('.'));
+    std::size_t i = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) return std::nullopt;
+    return i;
+}
+
+AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& workdir, const AnalyzeOptions& opt,
+                                        const WriteOutputs& write) {
+    AnalyzeResult res;
+    begin_run(res, std::move(inputs), opt);
+    RunData& run = res.run;
+    const unsigned threads = worker_threads(opt.threads);
+    PhaseClock clock(res);  // the phases of this process, for --stats (the jobs' are in counters.json)
+    std::vector<SessionMap> shards = read_sessions(workdir, run, res.errors);
+    clock.lap("read job 1");
+    run.sessions = build_sessions(shards, opt.session, threads);
+    clock.lap("sessions");
+    const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
+    complete_sessions(run, marker_stats, run.ingest.pools[0], threads);
+    const auto states = read_analysis_states(workdir, res.errors);
+    clock.lap("markers, steps, job 2");
+    const AnalysisConfig acfg = analysis_config(opt);
+    write(run, res, [&](RunData& r) {
+        make_run_tables(r, marker_stats, opt, [&](Findings seed) {
+            return finish_states(states, acfg, std::move(seed), res.errors);
+        }, res);
     });
     return res;
 }

@@ -18,32 +18,6 @@ constexpr std::size_t kSamples = 5;
 
 namespace {
 
-// Reads `key<TAB>value` lines; a line without a TAB has an empty value.
-class LineReader {
-public:
-    explicit LineReader(std::FILE* in) : in_(in) {}
-    ~LineReader() { std::free(buf_); }
-    bool next(std::string_view* line) {
-        const ssize_t n = ::getline(&buf_, &cap_, in_);
-        if (n < 0) return false;
-        std::size_t len = static_cast<std::size_t>(n);
-        while (len > 0 && (buf_[len - 1] == '\n' || buf_[len - 1] == '\r')) --len;
-        *line = std::string_view(buf_, len);
-        return true;
-    }
-
-private:
-    std::FILE* in_;
-    char* buf_ = nullptr;
-    std::size_t cap_ = 0;
-};
-
-std::pair<std::string_view, std::string_view> split_kv(std::string_view line) {
-    const auto tab = line.find('\t');
-    if (tab == std::string_view::npos) return {line, {}};
-    return {line.substr(0, tab), line.substr(tab + 1)};
-}
-
 class Out {
 public:
     Out(std::FILE* out, std::FILE* err) : out_(out), err_(err) {}
@@ -72,14 +46,6 @@ std::string encode_state(IngestState& st) {
     OutArchive ar(bin);
     st.io(ar);
     return base64_encode(bin);
-}
-
-bool decode_state(std::string_view b64, IngestState* st) {
-    std::string bin;
-    if (!base64_decode(b64, &bin)) return false;
-    InArchive ar(bin);
-    st->io(ar);
-    return ar.ok();
 }
 
 // Appends a sensor or session id to a stream key. Keys are only compared for equality, so
@@ -117,7 +83,8 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     StringPool pool;
     SessionMap sessions;
     FileReport report;
-    ingest_stream(src, opt.input_name.empty() ? "-" : opt.input_name, parser, pool, sessions, report, opt.limits,
+    const std::string name = opt.input_name.empty() ? "-" : opt.input_name;
+    ingest_stream(src, name, parser, pool, sessions, report, opt.limits,
                   kSamples);
     std::vector<const SessionPartial*> order;
     order.reserve(sessions.size());
@@ -135,7 +102,7 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
         encode_partial(*p, bin);
         out.emit(key, base64_encode(bin));
     }
-    IngestState st{report.counts, report.samples, 0};
+    IngestState st{report.counts, report.samples, 0, {InputReport{name, report.counts, report.error}}};
     out.emit(kIngestKey, encode_state(st));
     out.counter("lines", report.counts.lines);
     out.counter("events", report.counts.events);
@@ -147,8 +114,8 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
 
 // Merges runs of equal keys; values are session partials or, for "#ingest", IngestState.
 int merge_sessions(std::FILE* in, Out& out) {
-    LineReader reader(in);
-    std::string_view line;
+    StreamRecordReader reader(in);
+    std::string_view key, value;
     std::string cur_key;
     bool have = false;
     StringPool pool;
@@ -167,11 +134,10 @@ int merge_sessions(std::FILE* in, Out& out) {
         merged = SessionPartial{};
         pool = StringPool{};
     };
-    while (reader.next(&line)) {
-        auto [key, value] = split_kv(line);
+    while (reader.next(&key, &value)) {
         if (key == kIngestKey) {
             IngestState st;
-            if (!decode_state(value, &st)) {
+            if (!decode_ingest_state(value, &st)) {
                 ++bad;
                 continue;
             }
@@ -186,9 +152,8 @@ int merge_sessions(std::FILE* in, Out& out) {
             flush();
             cur_key.assign(key);
         }
-        std::string raw;
         SessionPartial p;
-        if (!base64_decode(value, &raw) || !decode_partial(raw, pool, &p)) {
+        if (!decode_session_value(value, pool, &p)) {
             ++bad;
             continue;
         }
@@ -215,16 +180,14 @@ std::unique_ptr<Analysis> analysis_by_name(std::string_view name) {
 // Calls each(session) for every merged partial on `in` (job 1's output); counts bad records.
 template <class F>
 std::uint64_t for_each_session(const StreamingOptions& opt, std::FILE* in, F&& each) {
-    LineReader reader(in);
-    std::string_view line;
+    StreamRecordReader reader(in);
+    std::string_view key, value;
     std::uint64_t bad = 0;
-    std::string raw;
-    while (reader.next(&line)) {
-        auto [key, value] = split_kv(line);
+    while (reader.next(&key, &value)) {
         if (key == kIngestKey || key.empty()) continue;
         StringPool pool;
         SessionPartial p;
-        if (!base64_decode(value, &raw) || !decode_partial(raw, pool, &p)) {
+        if (!decode_session_value(value, pool, &p)) {
             ++bad;
             continue;
         }
@@ -245,15 +208,13 @@ int map_markers(const StreamingOptions& opt, std::FILE* in, Out& out) {
 }
 
 int merge_markers(std::FILE* in, Out& out, bool emit_set) {
-    LineReader reader(in);
-    std::string_view line;
+    StreamRecordReader reader(in);
+    std::string_view key, value;
     MarkerStats merged;
     std::uint64_t bad = 0;
-    std::string raw;
-    while (reader.next(&line)) {
-        auto [key, value] = split_kv(line);
+    while (reader.next(&key, &value)) {
         MarkerStats part;
-        if (key != kMarkerStatsKey || !base64_decode(value, &raw) || !part.load(raw)) {
+        if (key != kMarkerStatsKey || !decode_marker_stats(value, &part)) {
             ++bad;
             continue;
         }
@@ -289,12 +250,12 @@ int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
 }
 
 int merge_analyses(std::FILE* in, Out& out) {
-    LineReader reader(in);
-    std::string_view line;
+    StreamRecordReader reader(in);
+    std::string_view key, value;
     std::string cur;
     std::unique_ptr<Analysis> merged;
     std::uint64_t bad = 0;
-    std::string raw, bin;
+    std::string bin;
     auto flush = [&] {
         if (!merged) return;
         bin.clear();
@@ -302,14 +263,13 @@ int merge_analyses(std::FILE* in, Out& out) {
         out.emit(cur, base64_encode(bin));
         merged.reset();
     };
-    while (reader.next(&line)) {
-        auto [key, value] = split_kv(line);
+    while (reader.next(&key, &value)) {
         if (!merged || key != cur) {
             flush();
             cur.assign(key);
         }
         auto part = analysis_by_name(key);
-        if (!part || !base64_decode(value, &raw) || !part->load(raw)) {
+        if (!part || !decode_analysis_state(value, *part)) {
             ++bad;
             continue;
         }
@@ -325,9 +285,56 @@ int merge_analyses(std::FILE* in, Out& out) {
 
 }  // namespace
 
+namespace {
+// The decoded bytes of a value; one buffer per thread, reused from record to record.
+std::string* decoded(std::string_view value) {
+    thread_local std::string raw;
+    return base64_decode(value, &raw) ? &raw : nullptr;
+}
+}  // namespace
+
+bool decode_ingest_state(std::string_view value, IngestState* st) {
+    const std::string* raw = decoded(value);
+    if (!raw) return false;
+    InArchive ar(*raw);
+    st->io(ar);
+    return ar.ok();
+}
+
+bool decode_session_value(std::string_view value, StringPool& pool, SessionPartial* p) {
+    const std::string* raw = decoded(value);
+    return raw && decode_partial(*raw, pool, p);
+}
+
+bool decode_marker_stats(std::string_view value, MarkerStats* stats) {
+    const std::string* raw = decoded(value);
+    return raw && stats->load(*raw);
+}
+
+bool decode_analysis_state(std::string_view value, Analysis& analysis) {
+    const std::string* raw = decoded(value);
+    return raw && analysis.load(*raw);
+}
+
+StreamRecordReader::~StreamRecordReader() { std::free(buf_); }
+
+bool StreamRecordReader::next(std::string_view* key, std::string_view* value, bool* has_tab) {
+    const ssize_t n = ::getline(&buf_, &cap_, in_);
+    if (n < 0) return false;
+    std::size_t len = static_cast<std::size_t>(n);
+    while (len > 0 && (buf_[len - 1] == '\n' || buf_[len - 1] == '\r')) --len;
+    const std::string_view line(buf_, len);
+    const auto tab = line.find('\t');
+    if (has_tab) *has_tab = tab != std::string_view::npos;
+    *key = line.substr(0, tab);
+    *value = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
+    return true;
+}
+
 void IngestState::merge(IngestState& o) {
     counts.add(o.counts);
     files += o.files;
+    for (auto& in : o.inputs) inputs.push_back(std::move(in));
     samples.insert(samples.end(), o.samples.begin(), o.samples.end());
     std::sort(samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
         return std::tie(a.path, a.line, a.reason) < std::tie(b.path, b.line, b.reason);

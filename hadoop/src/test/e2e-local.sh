@@ -5,7 +5,7 @@
 #      plain file called .gz, hidden file), compared with a shell imitation of streaming
 #      (map | LC_ALL=C sort | reduce) run on the same files;
 #   2. a failing reducer: exit code 1, counters.json says so, the minicluster is gone.
-# usage: hadoop/src/test/e2e-local.sh [INPUT...]   (default: /work/shared/samples/wild)
+# usage: hadoop/src/test/e2e-local.sh [INPUT...]   (default: ../shared/samples/wild beside the clone)
 # Prints "N passed, N failed" and exits non-zero on any failure. Scratch data goes to a mktemp dir.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +15,7 @@ run="$hadoop_dir/run.sh"
 T="$(mktemp -d /tmp/cowrie-batch-hadoop-e2e.XXXXXX)"
 keep="${KEEP_E2E_TMP:-0}"
 trap '[ "$keep" = 1 ] || rm -rf "$T"' EXIT
-if [ $# -gt 0 ]; then inputs=("$@"); else inputs=(/work/shared/samples/wild); fi
+if [ $# -gt 0 ]; then inputs=("$@"); else inputs=("$(cd "$(dirname "$0")/../../.." && pwd)/../shared/samples/wild"); fi
 passed=0 failed=0
 ok()   { echo "PASS: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }

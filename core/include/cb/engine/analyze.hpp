@@ -1,4 +1,6 @@
 // The whole local run: inputs -> ingest (map, combine) -> sessions -> tables -> outputs.
+// Also the steps the Hadoop client (hadoop_client.hpp) shares with it: build_sessions(),
+// make_run_tables().
 #pragma once
 
 #include <atomic>
@@ -6,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cb/output/outputs.hpp"
+#include "cb/engine/run_data.hpp"
 
 namespace cb {
 
@@ -33,17 +35,40 @@ struct AnalyzeResult {
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
 InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {});
-// Steps 2-4 on already scanned inputs; writes every output into opt.out_dir.
-AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt);
+// Fills run.tables and run.findings (make_run_tables() with the engine's analyses).
+using MakeTables = std::function<void(RunData&)>;
+// The last step of a run: writes the outputs of `run`, calling make_tables(run) while the session
+// writers already work. The engines take it as a parameter so that they do not depend on the
+// output layer (output/outputs.hpp: write_outputs(); tests pass their own).
+using WriteOutputs = std::function<void(RunData& run, AnalyzeResult& res, const MakeTables& make_tables)>;
 
-// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv and cowrie.sqlite for a run
-// whose sessions are built (both engines end here). make_tables(run) fills run.tables and
-// run.findings; it runs on the calling thread while the session writers already work.
-// Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
-                   const std::function<void(RunData&)>& make_tables);
+// Steps 2-4 on already scanned inputs, ending with write(run, res, make_tables).
+AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write);
+
+// Starts res.run from the scanned inputs and the options (both engines begin so).
+void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);
 
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);
+
+// Once the sessions are built (both engines): links the TTY recordings (their strings go to
+// `pool`), finishes the marker set from the run's marker statistics and gives every session
+// its last step.
+void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads);
+
+// Finishes the analyses: the local engine runs them over the sessions (run_analyses), the
+// Hadoop client finishes the states job 2 merged. `seed` holds what was found outside the
+// analyses (recording findings); the result holds it too.
+using FinishAnalyses = std::function<Findings(Findings seed)>;
+
+// Fills run.tables and run.findings the same way for both engines: the basic tables; then,
+// unless opt.analyses is false, the recording findings, the analyses (finish), markers.csv
+// and every analysis table, in this order. Step CPU times go to res for --stats.
+void make_run_tables(RunData& run, const MarkerStats& marker_stats, const AnalyzeOptions& opt,
+                     const FinishAnalyses& finish, AnalyzeResult& res);
+
+// The analyses' configuration for a run: opt.analysis with the session options it needs.
+AnalysisConfig analysis_config(const AnalyzeOptions& opt);
+
 
 }  // namespace cb

@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "cb/analysis/analysis.hpp"
 #include "cb/engine/ingest.hpp"
@@ -43,17 +44,55 @@ enum class StreamStep {
 // Runs one step from `in` to `out`. Returns 0 unless writing failed.
 int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err);
 
+// What one map input (a file, or a split of one) gave: the name Hadoop gave it
+// ($mapreduce_map_input_file), its counts and its read problem (a cut, a damaged stream).
+// The client maps the name back to the local file (hadoop_client.hpp).
+struct InputReport {
+    std::string name;
+    IngestCounts counts;
+    std::string error;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(name, counts, error);
+    }
+};
+
 // Ingest counts and the first reject samples, as they travel under kIngestKey.
 struct IngestState {
     IngestCounts counts;
     std::vector<RejectSample> samples;
     std::uint64_t files = 0;
+    std::vector<InputReport> inputs;  // one per map input, for the per-file reports
     template <class Ar>
     void io(Ar& ar) {
-        ar(counts, samples, files);
+        ar(counts, samples, files, inputs);
     }
     // Adds o; keeps the first few samples per reason in (path, line) order.
     void merge(IngestState& o);
+};
+
+// Decoders of the values the steps emit (base64 of an archive), for the steps and the Hadoop
+// client alike; each returns false on a damaged value.
+bool decode_ingest_state(std::string_view value, IngestState* st);
+bool decode_session_value(std::string_view value, StringPool& pool, SessionPartial* p);
+bool decode_marker_stats(std::string_view value, MarkerStats* stats);
+bool decode_analysis_state(std::string_view value, Analysis& analysis);
+
+// Reads the `key<TAB>value` records of a step's input or of a job's part file, a line at a
+// time (trailing CR and LF dropped). Used by the steps and by the Hadoop client.
+class StreamRecordReader {
+public:
+    explicit StreamRecordReader(std::FILE* in) : in_(in) {}
+    ~StreamRecordReader();
+    StreamRecordReader(const StreamRecordReader&) = delete;
+    StreamRecordReader& operator=(const StreamRecordReader&) = delete;
+    // The next record; a line without a TAB is all key, with an empty value and has_tab false.
+    bool next(std::string_view* key, std::string_view* value, bool* has_tab = nullptr);
+
+private:
+    std::FILE* in_;
+    char* buf_ = nullptr;
+    std::size_t cap_ = 0;
 };
 
 inline constexpr char kKeySep = '\x1f';

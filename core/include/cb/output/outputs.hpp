@@ -9,43 +9,19 @@
 #include <string_view>
 #include <vector>
 
-#include "cb/analysis/analysis.hpp"
-#include "cb/engine/ingest.hpp"
-#include "cb/input/input_set.hpp"
-#include "cb/input/limits.hpp"
-#include "cb/session/session.hpp"
 #include "cb/analysis/table.hpp"
+#include "cb/engine/analyze.hpp"  // what the writers write: a run's data (outputs depend on the engines' results)
+#include "cb/session/session.hpp"
 
 namespace cb {
 
-// Run-wide session counts that summary.json and report.html both show.
-struct SessionTotals {
-    std::uint64_t sessions = 0, closed = 0, sensors = 0, src_ips = 0, login_attempts = 0, login_successes = 0,
-                  commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0,
-                  file_writes = 0, persistence_writes = 0, tcpip_requests = 0, ttylogs = 0;
-    Micros first = INT64_MAX, last = INT64_MIN;  // earliest start, latest end
-    std::uint64_t end_by_channel[4][3] = {};     // [EndKind][Channel]
-    std::map<std::string_view, std::uint64_t> protocols;  // "unknown" when not logged
-    // By name, only the kinds that occur.
-    std::map<std::string_view, std::uint64_t> end_kinds() const;
-    std::map<std::string_view, std::uint64_t> channels() const;
-};
-SessionTotals session_totals(const std::vector<Session>& sessions);
-
-// Everything one run knows; the outputs are views of it.
-struct RunData {
-    InputSet inputs;
-    IngestResult ingest;
-    std::vector<Session> sessions;  // sorted by session_less
-    std::vector<Table> tables;        // basic tables, then every analysis table
-    Findings findings;                // what the analyses published (hints, campaigns)
-    SessionOptions session_options;
-    Limits limits;                          // the run's resource bounds (limits.hpp)
-    std::vector<RecordingCut> recordings_cut;  // TTY recordings longer than limits.max_recording_bytes
-    SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
-    MarkerSet markers;                 // markers found in the sessions (steps.hpp)
-    std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
-};
+// Writes summary.json, sessions.jsonl, hints.json, tables/*.csv, report.html and cowrie.sqlite
+// into out_dir for a run whose sessions are built (both engines end here, as their WriteOutputs).
+// make_tables(run) fills run.tables and run.findings; it runs on the calling thread while the
+// session writers already work. Problems go to res.errors, timings to res.phase_seconds.
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables);
+// The WriteOutputs for an engine: write_outputs() into out_dir.
+WriteOutputs writer_into(const std::string& out_dir);
 
 void append_session_json(std::string& out, const Session& s);
 std::string summary_json(const RunData& run);

@@ -1,0 +1,113 @@
+#include "run_options.hpp"
+
+#include <cstdio>
+
+#include "cb/input/cowrie_config.hpp"
+#include "console.hpp"
+#include "exit_codes.hpp"
+#include "limit_options.hpp"
+
+namespace cb::cli {
+
+namespace {
+
+// A number as `mr` reads it back: every digit that matters, so the tasks cut sessions exactly
+// as the client would.
+std::string exact(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+}  // namespace
+
+void add_session_options(CLI::App* cmd, SessionFlags* flags) {
+    cmd->add_option("--idle-timeout", flags->idle_timeout,
+                    "Cowrie's [honeypot] idle_timeout in seconds, used to tell idle timeouts from disconnects")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--auth-timeout", flags->auth_timeout,
+                    "Cowrie's [honeypot] authentication_timeout in seconds (sessions without a successful login)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+}
+
+std::vector<std::string> session_mr_args(const SessionFlags& flags) {
+    return {"--idle-timeout", exact(flags.idle_timeout), "--auth-timeout", exact(flags.auth_timeout)};
+}
+
+SessionOptions session_options(const SessionFlags& flags) {
+    SessionOptions s;
+    s.idle_timeout_s = flags.idle_timeout;
+    s.auth_timeout_s = flags.auth_timeout;
+    return s;
+}
+
+void add_run_options(CLI::App* cmd, RunFlags* flags) {
+    cmd->add_option("inputs", flags->inputs, "Log files, folders, globs or - for stdin (analyze only)")->required();
+    cmd->add_option("-o,--out", flags->out_dir,
+                    "Output folder (created if missing; replaced as a whole at the end of the run)")
+        ->capture_default_str();
+    cmd->add_option("-t,--threads", flags->threads,
+                    "Worker threads on this machine (default: all cores; hadoop: for the final merge and the outputs)")
+        ->check(CLI::Range(0u, 1024u));
+    add_session_options(cmd, &flags->session);
+    cmd->add_option("--cowrie-cfg", flags->cowrie_cfg,
+                    "The sensor's cowrie.cfg: hints then also check which identity settings are still defaults");
+    cmd->add_option("--novelty-days", flags->novelty_days, "Window of novelty_recent.csv: new in the last N days")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3650));
+    cmd->add_flag("--no-analyses", flags->no_analyses,
+                  "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
+    add_limit_options(cmd, &flags->limits);
+    cmd->add_flag("--stats", flags->stats,
+                  "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
+    cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar and no summary; problems still go to stderr");
+}
+
+int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
+    opt->inputs = flags.inputs;
+    opt->threads = flags.threads;
+    opt->session = session_options(flags.session);
+    opt->analysis.novelty_days = flags.novelty_days;
+    opt->analyses = !flags.no_analyses;
+    opt->limits = flags.limits;
+    if (flags.cowrie_cfg.empty()) return kExitClean;
+    std::string err;
+    if (!read_cowrie_cfg(flags.cowrie_cfg, &opt->analysis.cowrie_cfg, &err)) {
+        std::fprintf(stderr, "cowrie-batch: --cowrie-cfg: %s\n", err.c_str());
+        return kExitUsage;
+    }
+    opt->analysis.have_cowrie_cfg = true;
+    return kExitClean;
+}
+
+void print_stats(const AnalyzeResult& res) {
+    std::fprintf(stderr, "# %-20s %9s %9s\n", "phase", "wall s", "cpu s");
+    for (std::size_t i = 0; i < res.phase_seconds.size(); ++i) {
+        const auto& [name, secs] = res.phase_seconds[i];
+        const double cpu = i < res.phase_cpu_seconds.size() ? res.phase_cpu_seconds[i].second : 0;
+        std::fprintf(stderr, "# %-20s %9.3f %9.3f\n", name.c_str(), secs, cpu);
+    }
+    std::fprintf(stderr, "# %-30s %9s\n", "step (one thread)", "cpu s");
+    for (const auto& [name, cpu] : res.step_cpu_seconds) std::fprintf(stderr, "# %-30s %9.3f\n", name.c_str(), cpu);
+}
+
+LogCount count_logs(const InputSet& inputs) {
+    LogCount n;
+    for (const auto& f : inputs.files)
+        if (f.kind == FileKind::JsonLog) {
+            n.bytes += f.size;
+            ++n.files;
+        }
+    return n;
+}
+
+int say_no_logs(const InputSet& inputs) {
+    for (const auto& p : inputs.problems) std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
+    std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs (%s looked at)\n",
+                 counted(inputs.files.size(), "file", "files").c_str());
+    return kExitUsage;
+}
+
+}  // namespace cb::cli

@@ -1,0 +1,62 @@
+#pragma once
+// The options of a run, defined once: `analyze` and `hadoop` take the same analysis and output
+// options (add_run_options), and `mr` takes the session options too (add_session_options), so a
+// flag added here reaches every engine with one definition and one help text. Options that make
+// sense to one engine only stay with that command (hadoop: --conf, --workdir, --reducers, ...).
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "cb/engine/analyze.hpp"
+#include "cb/input/limits.hpp"
+
+namespace cb::cli {
+
+// How sessions are cut and closed: needed by the local engine and by every Hadoop task.
+struct SessionFlags {
+    double idle_timeout = 180;
+    double auth_timeout = 120;
+};
+
+// Adds --idle-timeout and --auth-timeout to cmd, stored in *flags.
+void add_session_options(CLI::App* cmd, SessionFlags* flags);
+// The session options as arguments of `cowrie-batch mr` (for the Hadoop tasks).
+std::vector<std::string> session_mr_args(const SessionFlags& flags);
+// The session options of the engines.
+SessionOptions session_options(const SessionFlags& flags);
+
+// Every option of a run that both engines take, with the same meaning.
+struct RunFlags {
+    std::vector<std::string> inputs;
+    std::string out_dir = "cowrie-batch-out";
+    unsigned threads = 0;
+    SessionFlags session;
+    std::string cowrie_cfg;
+    int novelty_days = 7;
+    bool no_analyses = false;
+    Limits limits;
+    bool stats = false;
+    bool quiet = false;
+};
+
+// Adds the inputs and every RunFlags option to cmd (analyze and hadoop), stored in *flags.
+void add_run_options(CLI::App* cmd, RunFlags* flags);
+
+// The engine options for flags (opt->out_dir and progress are the caller's). Reads
+// --cowrie-cfg; when it cannot be read, prints why and returns kExitUsage, else 0.
+int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt);
+
+// --stats: the phases' wall and CPU time and the steps' CPU time, on stderr as # lines.
+void print_stats(const AnalyzeResult& res);
+
+// The JSON event logs among the scanned inputs and their bytes on disk.
+struct LogCount {
+    std::size_t files = 0;
+    std::uint64_t bytes = 0;
+};
+LogCount count_logs(const InputSet& inputs);
+// When no JSON event log was found: prints the problems and why, returns kExitUsage.
+int say_no_logs(const InputSet& inputs);
+
+}  // namespace cb::cli
