@@ -13,7 +13,7 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config \
   sqlite3 jq python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven clang libclang-rt-14-dev
 
-.PHONY: all deps build run test test-wild test-yarn unit e2e e2e-cowrie bench clean report-deps report-test sanitize fuzz
+.PHONY: all deps build run test test-wild test-yarn unit e2e e2e-cowrie e2e-shipped golden approve bench clean report-deps report-test sanitize fuzz
 
 # report.html (report/): npm builds the page at compile time (esbuild + ECharts, pinned in
 # report/package-lock.json); its tests drive the Debian package chromium with playwright-core.
@@ -58,9 +58,12 @@ unit: build
 e2e: build
 	tests/e2e/run_all.sh $(BUILD)/cowrie-batch
 
+# make test needs nothing beside the clone: the e2e tests (golden outputs of tests/golden/
+# included) run on examples/logs and on the recordings and quirk files in tests/data/.
 test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -LE wild
 	tests/e2e/run_all.sh $(BUILD)/cowrie-batch
+	$(MAKE) --no-print-directory e2e-shipped
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory e2e-cowrie
 
@@ -108,6 +111,23 @@ fuzz: deps build
 # is checked against what the clients did (tests/e2e-cowrie/). Skips if Cowrie cannot be installed.
 e2e-cowrie: build
 	E2E_COWRIE_OUT=$(abspath $(BUILD))/e2e-cowrie-logs tests/e2e-cowrie/run_e2e.sh $(BUILD)/cowrie-batch
+
+# test_real_cowrie.py's checks on the recordings the repository ships (examples/logs and
+# tests/data/multi-sensor/*), each against its driver-facts.json; no Cowrie needed.
+e2e-shipped: build
+	tests/e2e-cowrie/check_shipped.sh $(BUILD)/cowrie-batch
+
+# Golden outputs keyed by command line (tests/golden/<case>/cmd and the expected files beside
+# it). `make golden` compares (make test does too, in tests/e2e/test_golden_outputs.py);
+# `make approve` overwrites every expected file with what the binary writes now. Run approve
+# only after reviewing why the outputs changed, and review `git diff tests/golden/` before
+# committing it (after a merge that adds tables, approve adds their golden copies).
+golden: build
+	tests/golden/golden.py $(BUILD)/cowrie-batch
+
+approve: build
+	tests/golden/golden.py $(BUILD)/cowrie-batch --approve
+	@git status --short -- tests/golden/ || true
 
 # Static checks and headless-Chromium tests of report.html; screenshots in $(BUILD)/report-test/.
 report-test: build $(REPORT_NPM_STAMP)

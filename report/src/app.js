@@ -1,6 +1,8 @@
 // cowrie-batch report: reads the JSON data block and draws every section. Vanilla JS; every
 // attacker string goes through dom.js (text nodes only).
 import { h, clear, vis, midCut, lineText, plain, sensorName, fmtInt, fmtNum, fmtPct, fmtBytes, fmtTime, fmtDay, fmtIso, isoToMs, isoWeek, hashNode } from './dom.js';
+import { ARROW, section, sub, kpi, ids, idLinks, missingTable, tableBlock, detailOf, hasLogin, hasKey, hasCommand, hasFailed, hasFailedName, hasUrl, hasShasum, lastIs } from './blocks.js';
+import { timelineBlock } from './timeline.js';
 import { DataTable, columnsOf, capNote } from './table.js';
 import { chart, base, axisStyle, tip, redrawAll, chartCount, drawPending } from './charts.js';
 import { loadData, decodeSessions, tableOf, K } from './data.js';
@@ -9,85 +11,25 @@ import { initExplorer, openSession, drill, drillButton, sessionLink } from './ex
 const D = loadData();
 const sessions = decodeSessions(D);
 const ctx = { D, sessions, byId: new Map(sessions.map((s) => [s.id, s])) };
-const ARROW = ' \u2192 ';
-
-// ---------------------------------------------------------------- small helpers
-
-function section(id, title, lead) {
-  const sec = h('section', { class: 'sec', id, 'aria-labelledby': id + '-h' }, h('h2', { id: id + '-h', text: title }));
-  if (lead) sec.appendChild(h('p', { class: 'lead', text: lead }));
-  return sec;
-}
-
-function sub(title, lead) {
-  return lead ? [h('h3', { text: title }), h('p', { class: 'lead', text: lead })] : [h('h3', { text: title })];
-}
-
-function kpi(label, value, extra) {
-  return h('div', { class: 'kpi' }, h('div', { class: 'v', text: value }), h('div', { class: 'k', text: label }),
-    extra ? h('div', { class: 'kpi-sub', text: extra }) : null);
-}
-
-function ids(text) {
-  return String(text || '').split(/[;\n]/).filter(Boolean);
-}
-
-function idLinks(text) {
-  const list = ids(text);
-  if (!list.length) return null;
-  return h('span', { class: 'chips' }, list.map((id) => sessionLink(id)));
-}
-
-function missingTable(name) {
-  return h('p', { class: 'empty', text: `No ${name} table in this run.` });
-}
-
-function tableBlock(t, names, overrides = {}, opts = {}) {
-  if (!t) return missingTable(opts.label || 'such');
-  const cols = columnsOf(t, names, overrides);
-  if (opts.extra) cols.push(...opts.extra);
-  return new DataTable({ rows: t.rows, columns: cols, note: capNote(t, opts.file), pageSize: opts.pageSize || 15, sort: opts.sort, empty: opts.empty, detail: opts.detail }).el;
-}
-
-/** A detail panel: the named columns of a row as a key/value list. */
-function detailOf(t, names, render = {}) {
-  return (r) => {
-    const dl = h('dl', { class: 'kv' });
-    for (const n of names) {
-      if (!(n in t.idx)) continue;
-      const v = r[t.idx[n]];
-      const doc = t.columns[t.idx[n]].doc;
-      let node;
-      if (render[n]) node = render[n](r);
-      else if (v === null || v === undefined || v === '') node = '—';
-      else if (typeof v === 'number') node = Number.isInteger(v) ? fmtInt(v) : fmtNum(v, 4);
-      else if (/[;\n]/.test(v) && /:\d+($|[;\n])/.test(v)) node = h('div', null, String(v).split(/[;\n]/).map((x) => h('div', null, vis(x, 200))));
-      else node = vis(v, 600);
-      dl.append(h('dt', { text: n, title: doc || null }), h('dd', null, node));
-    }
-    return dl;
-  };
-}
-
-const hasLogin = (u, p) => (s) => s.items.some((it) => it[1] === K.login && it[2] === u && it[3] === p && !it[4]);
-const hasKey = (u, fp) => (s) => s.items.some((it) => it[1] === K.login && it[2] === u && it[4] === fp);
-const hasCommand = (c) => (s) => s.items.some((it) => it[1] === K.command && it[2] === c);
-const hasFailed = (c) => (s) => s.items.some((it) => it[1] === K.command_failed && it[2] === c);
-const hasFailedName = (name) => (s) => s.items.some((it) => it[1] === K.command_failed && it[2].split(/\s+/)[0] === name);
-const hasUrl = (u) => (s) => s.items.some((it) => (it[1] === K.download || it[1] === K.download_failed) && it[2] === u);
-const hasShasum = (x) => (s) => s.items.some((it) => (it[1] === K.download || it[1] === K.upload) && it[3] === x);
-const lastIs = (kind, cmd) => (s) => s.left && (kind === 'raw' ? s.last_step === cmd : s.last_template === cmd);
 
 // ---------------------------------------------------------------- overview
 
 function buildOverview() {
   const O = D.overview;
-  const I = O.inputs;
   const sec = section('sec-overview', 'Overview');
   sec.append(h('p', { class: 'lead', text: O.first_event !== null
     ? `Time range ${fmtTime(O.first_event)} → ${fmtTime(O.last_event)} UTC. All times in this report are UTC.`
     : 'No sessions in the input. All times in this report are UTC.' }));
-  sec.append(h('div', { class: 'kpis' },
+  sec.append(overviewKpis(O));
+  sec.append(...timelineBlock(D.timeline, O));
+  sec.append(h('div', { class: 'grid2' }, inputsBlock(O), sensorsBlock()));
+  sec.append(...addressesBlock());
+  return sec;
+}
+
+function overviewKpis(O) {
+  const I = O.inputs;
+  return h('div', { class: 'kpis' },
     kpi('sessions', fmtInt(O.sessions), `${fmtInt(O.sessions_closed)} closed`),
     kpi('source addresses', fmtInt(O.src_ips)),
     kpi('sensors', fmtInt(O.sensors)),
@@ -96,91 +38,12 @@ function buildOverview() {
     kpi('downloads', fmtInt(O.downloads), `${fmtInt(O.downloads_failed)} failed, ${fmtInt(O.uploads)} uploads`),
     kpi('file writes', fmtInt(O.file_writes), `${fmtInt(O.persistence_writes)} to persistence paths`),
     kpi('forwarding requests', fmtInt(O.tcpip_requests)),
-    kpi('input files', fmtInt(I.files), `${fmtBytes(I.bytes)} read`)));
+    kpi('input files', fmtInt(I.files), `${fmtBytes(I.bytes)} read`));
+}
 
-  // timeline
-  const T = D.timeline;
-  // Weeks (Monday 00:00 UTC) are summed from the days; long spans start with them.
-  const DAY = 86400000;
-  const weekOf = (ms) => ms - ((Math.floor(ms / DAY) + 3) % 7) * DAY;
-  const weekly = new Map();
-  for (const p of T.day || []) {
-    const k = `${weekOf(p[0])}/${p[1]}`;
-    const e = weekly.get(k) || [weekOf(p[0]), p[1], 0, 0, 0];
-    for (let i = 2; i < 5; i++) e[i] += p[i];
-    weekly.set(k, e);
-  }
-  T.week = [...weekly.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const span = O.first_event !== null ? O.last_event - O.first_event : 0;
-  let bucket = span > 120 * DAY ? 'week' : 'day';
-  let metric = 2;
-  const metricNames = { 2: 'sessions', 3: 'login attempts', 4: 'successful logins' };
-  const el = h('div', { class: 'chart', id: 'chart-timeline', role: 'img', 'aria-label': 'Sessions and logins over time per sensor' });
-  // Long empty spans (logs from 2017 and from 2024) are cut out of the axis by default: each
-  // becomes one marked slot, so activity is not squeezed into slivers.
-  let gaps = 'cut';
-  const build = (c) => {
-    const pts = T[bucket] || [];
-    // ECharts stacks bars by data index: every sensor gets a value (0 if none) at every bucket.
-    const xs = [...new Set(pts.map((p) => p[0]))].sort((a, b) => a - b);
-    const at = new Map(xs.map((x, i) => [x, i]));
-    const cols = T.sensors.map(() => new Array(xs.length).fill(0));
-    for (const p of pts) cols[p[1]][at.get(p[0])] = p[metric];
-    const slots = timelineSlots(xs, gaps === 'cut' ? gapLimit(bucket) : Infinity);
-    const cut = slots.length > xs.length;
-    el.dataset.cutSpans = String(slots.length - xs.length);  // for the tests
-    const slotOf = new Map(slots.flatMap((s, k) => (s.gap ? [] : [[s.t, k]])));
-    const series = T.sensors.map((name, i) => ({
-      name: plain(sensorName(name), 40), type: 'bar', stack: 'all', barMaxWidth: 28, large: xs.length > 3000,
-      emphasis: { focus: 'series' },
-      data: xs.map((x, k) => [cut ? slotOf.get(x) : x, cols[i][k]]),
-    }));
-    const when = (v) => (cut ? slots[v].t : v);
-    const xAxis = cut
-      ? { type: 'category', ...axisStyle(c), splitLine: { show: false },
-        data: slots.map((s) => (s.gap ? `⋯ ${fmtSpan(s.gap)} without data ⋯` : bucket === 'hour' ? fmtTime(s.t).slice(0, 13) : fmtDay(s.t))) }
-      : { type: 'time', ...axisStyle(c), splitLine: { show: false } };
-    return {
-      ...base(c),
-      legend: { type: 'scroll', top: 0, textStyle: { color: c.muted } },
-      grid: { left: 56, right: 24, top: 44, bottom: 64 },
-      xAxis,
-      yAxis: { type: 'value', ...axisStyle(c) },
-      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8, borderColor: c.border, textStyle: { color: c.muted } }],
-      tooltip: {
-        ...base(c).tooltip, trigger: 'axis', axisPointer: { type: 'shadow' },
-        formatter: (ps) => {
-          const list = (Array.isArray(ps) ? ps : [ps]).filter((p) => p.value && p.value[1]);
-          if (!list.length) return null;
-          const t = when(list[0].value[0]);
-          const total = list.reduce((a, p) => a + p.value[1], 0);
-          const when = bucket === 'day' ? fmtDay(t) : bucket === 'week' ? `week of ${fmtDay(t)}` : fmtTime(t).slice(0, 16);
-          return tip(`${when} UTC: ${fmtInt(total)} ${metricNames[metric]}`,
-            list.sort((a, b) => b.value[1] - a.value[1]).slice(0, 12).map((p) => [p.seriesName, fmtInt(p.value[1])]));
-        },
-      },
-      series,
-    };
-  };
-  const ch = chart(el, build);
-  const seg = (items, get, set) => {
-    const box = h('div', { class: 'seg', role: 'group' });
-    for (const [v, label, disabled] of items) {
-      const b = h('button', { type: 'button', text: label, 'aria-pressed': String(get() === v), disabled: disabled || null,
-        onclick: () => { set(v); [...box.children].forEach((x) => x.setAttribute('aria-pressed', String(x === b))); ch.update(build); } });
-      box.appendChild(b);
-    }
-    return box;
-  };
-  const hourNote = T.hour ? null : h('span', { class: 'cap-note', text: `Hourly view left out: ${fmtInt(T.hour_points)} (hour, sensor) points, more than ${fmtInt(T.max_hour_points)}.` });
-  sec.append(...sub('Sessions and logins over time', 'Sessions count at their start, logins at their own time; one bar per UTC week (from Monday), day or hour, stacked by sensor (the largest sensors by name, the rest together). Zoom with the slider or the mouse wheel.'),
-    h('div', { class: 'toolbar no-print' },
-      seg([[2, 'Sessions'], [3, 'Login attempts'], [4, 'Successful logins']], () => metric, (v) => { metric = v; }),
-      seg([['week', 'Per week'], ['day', 'Per day'], ['hour', 'Per hour', !T.hour]], () => bucket, (v) => { bucket = v; }),
-      seg([['cut', 'Empty spans cut'], ['full', 'True time scale']], () => gaps, (v) => { gaps = v; }), hourNote),
-    h('div', { class: 'chart-box' }, el));
-
-  // inputs
+/** What was read: counts, rejected line samples, files skipped or damaged. */
+function inputsBlock(O) {
+  const I = O.inputs;
   const rej = Object.entries(I.rejected || {});
   const kv = (k, v) => [h('dt', { text: k }), h('dd', null, v)];
   const inputs = h('dl', { class: 'kv' },
@@ -207,55 +70,44 @@ function buildOverview() {
       columns: [{ label: 'path', get: (r) => r.path, max: 100 }, { label: 'problem', get: (r) => r.reason }, { label: 'events kept', type: 'int', get: (r) => r.events_kept }],
     }).el);
   }
+  return left;
+}
+
+function sensorsBlock() {
   const sensors = tableOf(D, 'sensors');
-  const right = h('div', null, h('h3', { text: 'Sensors' }),
+  return h('div', null, h('h3', { text: 'Sensors' }),
     tableBlock(sensors, ['sensor', 'sessions', 'src_ips', 'first_seen', 'last_seen'], {
       sensor: { render: (r) => vis(sensorName(r[sensors.idx.sensor]), 60) },
     }, { pageSize: 10, extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`sensor ${plain(sensorName(r[sensors.idx.sensor]), 60)}`, (s) => s.sensor === r[sensors.idx.sensor]) }] }));
-  sec.append(h('div', { class: 'grid2' }, left, right));
+}
 
+/** Source addresses (tables/src_ips.csv) and the files read. */
+function addressesBlock() {
   const ips = tableOf(D, 'src_ips');
   const files = tableOf(D, 'files');
-  sec.append(...sub('Source addresses', ips ? ips.doc : ''),
+  return [...sub('Source addresses', ips ? ips.doc : ''),
     tableBlock(ips, ['src_ip', 'sessions', 'login_attempts', 'login_successes', 'commands', 'downloads', 'sensors', 'first_seen', 'last_seen'], {},
-      { file: 'sessions.jsonl (per day: tables/src_ips_daily.csv)', extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`address ${r[0]}`, (s) => s.src_ip === r[0]) }] }),
+      { extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`address ${r[0]}`, (s) => s.src_ip === r[0]) }] }),
     h('details', null, h('summary', { text: `Files read (${fmtInt(files ? files.total : 0)})` }),
-      tableBlock(files, ['path', 'compression', 'bytes', 'decoded_bytes', 'lines', 'events', 'rejected', 'error'], { path: { max: 120 } }, { file: 'summary.json' })));
-  return sec;
+      tableBlock(files, ['path', 'compression', 'bytes', 'decoded_bytes', 'lines', 'events', 'rejected', 'error'], { path: { max: 120 } }, { file: 'summary.json' }))];
 }
 
 // ---------------------------------------------------------------- why attackers leave
 
-/** Bucket starts in order, with a {gap: ms} slot in place of every empty span longer than limit. */
-function timelineSlots(xs, limit) {
-  const slots = [];
-  for (let k = 0; k < xs.length; k++) {
-    if (k > 0 && xs[k] - xs[k - 1] > limit) slots.push({ gap: xs[k] - xs[k - 1] });
-    slots.push({ t: xs[k] });
-  }
-  return slots;
-}
-
-/** The longest empty span the timeline shows to scale: 8 weeks, 30 days or 2 days of buckets. */
-function gapLimit(bucket) {
-  const DAY = 86400000;
-  return bucket === 'week' ? 56 * DAY : bucket === 'day' ? 30 * DAY : 2 * DAY;
-}
-
-/** "1 y 3 mo", "5 mo", "12 d": the length of a span, roughly. */
-function fmtSpan(ms) {
-  const d = Math.round(ms / 86400000);
-  const y = Math.floor(d / 365), mo = Math.floor((d % 365) / 30);
-  if (y) return mo ? `${y} y ${mo} mo` : `${y} y`;
-  return mo ? `${mo} mo` : `${d} d`;
-}
-
 function buildLeave() {
-  const O = D.overview;
   const sec = section('sec-leave', 'Why attackers leave',
     'Cowrie logs no reason for a disconnect. cowrie-batch infers how each session ended (exit, disconnect, idle timeout, unknown) and looks for the steps after which scripts stop: forks, where some sessions of one script leave and others go on; commands that are last in leaving sessions more often than chance (lift); and both per week.');
+  endKindsBlock(sec);
+  forksBlock(sec);
+  predisconnectBlock(sec);
+  weeklyBlock(sec);
+  lastSeenBlock(sec);
+  return sec;
+}
 
-  // end kinds x channels
+/** End kinds by channel: a chart and a table. */
+function endKindsBlock(sec) {
+  const O = D.overview;
   const kinds = ['exit', 'disconnect', 'timeout', 'unknown'];
   const chans = ['shell', 'exec', 'none'];
   const cell = (k, c) => (O.end_by_channel.find((x) => x[0] === k && x[1] === c) || [0, 0, 0])[2];
@@ -282,8 +134,10 @@ function buildLeave() {
   });
   sec.append(...sub('How sessions end', 'End kinds by channel (shell: a terminal; exec: commands without one; none: no commands). Click a bar for its sessions.'),
     h('div', { class: 'grid2' }, h('div', { class: 'chart-box' }, el), endTable.el));
+}
 
-  // forks
+/** Forks: the prefix tree, and its rows as a table. */
+function forksBlock(sec) {
   const forks = tableOf(D, 'forks');
   sec.append(...sub('Forks: where scripts are cut short',
     'The prefix tree of step templates of shell sessions (steps: command lines without the markers bots print between steps, markers.csv, and without exit; exec channels close by design and are left out), with the steps where sessions of the same script split: some leave, the others go on. The bar is the stop rate, stopped / (stopped + continued), with its 95 % interval: red, scripts stop there; green, they go on. A step where scripts reliably stop is a likely honeypot tell.'));
@@ -301,8 +155,10 @@ function buildLeave() {
       return h('span', null, drillButton(`stopped after ${plain(r[f.prefix], 120)}`, ex.length ? ex : ids(r[f.example_sessions]), `${fmtInt(ex.length)} examples`));
     } }] })));
   }
+}
 
-  // predisconnect
+/** Commands before a disconnect, as templates or as typed. */
+function predisconnectBlock(sec) {
   const pre = tableOf(D, 'predisconnect');
   sec.append(...sub('Commands before a disconnect (lift)',
     'For each step (as typed without markers and exit, and as a template): how often it is the last step of a shell session the attacker ended (exit or disconnect), against how often chance predicts given how often it runs. A lift well above 1, with its 95 % interval above 1, marks a step after which attackers leave; unlike the forks it does not compare with the same script. Exec channels close after their command by design and never count as leaving (last_exec).'));
@@ -338,8 +194,10 @@ function buildLeave() {
     draw();
     sec.append(h('div', { class: 'toolbar' }, segBox), holder);
   }
+}
 
-  // per week
+/** The predisconnect shares per ISO week. */
+function weeklyBlock(sec) {
   const wk = tableOf(D, 'predisconnect_weekly');
   sec.append(...sub('Per week', 'Share of the sessions running a step in which it was the last step, per ISO week (sessions of all sensors together), for the commands that were last most often. A change in the share after a honeypot change shows its effect.'));
   if (!wk || !wk.rows.length) sec.append(h('p', { class: 'empty', text: 'No weekly rows.' }));
@@ -382,8 +240,10 @@ function buildLeave() {
       }, { extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`week ${r[w.week]}, sensor ${plain(r[w.sensor], 40)}, last ${plain(r[w.command], 80)}`,
         (s) => s.sensor === r[w.sensor] && isoWeek(s.start) === r[w.week] && s.left && s.last_template === r[w.command]) }] })));
   }
+}
 
-  // what they saw (TTY recordings)
+/** What they saw before leaving (tables from the TTY recordings). */
+function lastSeenBlock(sec) {
   sec.append(...sub('What they saw before leaving',
     'From the TTY recordings given to analyze: for each last step of the shell sessions that left, the last lines of output the attacker saw (escape sequences removed), and the Cowrie defaults that showed in the output. Open an example session to replay its recording.'));
   const lo = tableOf(D, 'last_output');
@@ -404,7 +264,6 @@ function buildLeave() {
       example_session: { render: (r) => r[tells.idx.example_session] ? sessionLink(r[tells.idx.example_session]) : null },
     }, { label: 'tty_tells', empty: 'No Cowrie default showed in the recorded output.' })));
   }
-  return sec;
 }
 
 /** The prefix tree of the fork rows as an outline: chains of plain steps are joined, each fork
@@ -475,6 +334,54 @@ function buildMissing() {
 
 // ---------------------------------------------------------------- hints
 
+/** The evidence of a hint as a key/value list (its example sessions are links instead). */
+function hintEvidence(ev) {
+  const dl = h('dl', { class: 'kv' });
+  for (const [k, v] of Object.entries(ev)) {
+    if (k === 'example_sessions') continue;
+    let val;
+    if (typeof v === 'number') val = Number.isInteger(v) ? fmtInt(v) : fmtNum(v, 4);
+    else if (typeof v === 'string') val = vis(v, 300);
+    else val = vis(JSON.stringify(v), 300);
+    dl.append(h('dt', { text: k }), h('dd', null, val));
+  }
+  return dl;
+}
+
+/** Links from a hint to its sessions: examples, the fork or last step it names, its unknown command. */
+function hintLinks(x, ev) {
+  const forks = tableOf(D, 'forks');
+  const pre = tableOf(D, 'predisconnect');
+  const links = h('div', { class: 'links' });
+  if (Array.isArray(ev.example_sessions) && ev.example_sessions.length) {
+    links.append(h('span', { class: 'cap-note', text: 'example sessions:' }), ...ev.example_sessions.map((id) => sessionLink(String(id))),
+      drillButton(`hint ${plain(x.id, 60)}: example sessions`, ev.example_sessions.map(String), 'show all in explorer'));
+  }
+  if (typeof ev.prefix === 'string' && forks) {
+    const row = forks.rows.findIndex((r) => r[forks.idx.prefix] === ev.prefix && (!ev.channel || r[forks.idx.channel] === ev.channel));
+    if (row >= 0 && (D.drill.forks[row] || []).length) links.append(drillButton(`stopped after ${plain(ev.prefix, 120)}`, D.drill.forks[row], `${fmtInt(D.drill.forks[row].length)} sessions that stopped here`));
+  }
+  if (typeof ev.command === 'string' && pre) {
+    links.append(drillButton(`last step ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
+  }
+  if (typeof ev.example_command === 'string') {
+    const name = x.id.startsWith('implement-') ? x.id.slice('implement-'.length) : ev.example_command.split(/\s+/)[0];
+    links.append(drillButton(`unknown command ${plain(name, 60)}`, hasFailedName(name), 'sessions with this unknown command'));
+  }
+  return links;
+}
+
+function hintCard(x) {
+  const ev = x.evidence || {};
+  const links = hintLinks(x, ev);
+  return h('article', { class: `hint ${x.severity}`, id: 'hint-' + String(x.id).replace(/[^A-Za-z0-9_-]/g, '_') },
+    h('h3', null, h('span', { class: `badge ${x.severity}`, text: x.severity }), h('span', { text: plain(x.title) })),
+    h('div', { class: 'cap-note' }, 'id ', h('code', { text: x.id })),
+    h('p', { class: 'rec', text: plain(x.recommendation || '') }),
+    x.caveat ? h('p', { class: 'caveat', text: 'Caveat: ' + plain(x.caveat) }) : null,
+    hintEvidence(ev), links.childNodes.length ? links : null);
+}
+
 function buildHints() {
   const sec = section('sec-hints', 'Hints: what to change in the honeypot',
     'The hints.json catalogue, most severe first: each hint with the evidence behind it and links to the sessions it is based on.');
@@ -489,45 +396,9 @@ function buildHints() {
   for (const x of list) counts[x.severity] = (counts[x.severity] || 0) + 1;
   let shown = new Set(Object.keys(counts));
   const box = h('div', { id: 'hints-list' });
-  const forks = tableOf(D, 'forks');
-  const pre = tableOf(D, 'predisconnect');
   const draw = () => {
     clear(box);
-    for (const x of list) {
-      if (!shown.has(x.severity)) continue;
-      const ev = x.evidence || {};
-      const dl = h('dl', { class: 'kv' });
-      for (const [k, v] of Object.entries(ev)) {
-        if (k === 'example_sessions') continue;
-        let val;
-        if (typeof v === 'number') val = Number.isInteger(v) ? fmtInt(v) : fmtNum(v, 4);
-        else if (typeof v === 'string') val = vis(v, 300);
-        else val = vis(JSON.stringify(v), 300);
-        dl.append(h('dt', { text: k }), h('dd', null, val));
-      }
-      const links = h('div', { class: 'links' });
-      if (Array.isArray(ev.example_sessions) && ev.example_sessions.length) {
-        links.append(h('span', { class: 'cap-note', text: 'example sessions:' }), ...ev.example_sessions.map((id) => sessionLink(String(id))),
-          drillButton(`hint ${plain(x.id, 60)}: example sessions`, ev.example_sessions.map(String), 'show all in explorer'));
-      }
-      if (typeof ev.prefix === 'string' && forks) {
-        const row = forks.rows.findIndex((r) => r[forks.idx.prefix] === ev.prefix && (!ev.channel || r[forks.idx.channel] === ev.channel));
-        if (row >= 0 && (D.drill.forks[row] || []).length) links.append(drillButton(`stopped after ${plain(ev.prefix, 120)}`, D.drill.forks[row], `${fmtInt(D.drill.forks[row].length)} sessions that stopped here`));
-      }
-      if (typeof ev.command === 'string' && pre) {
-        links.append(drillButton(`last step ${plain(ev.command, 120)}, left`, lastIs('template', ev.command), 'sessions that left after it'));
-      }
-      if (typeof ev.example_command === 'string') {
-        const name = x.id.startsWith('implement-') ? x.id.slice('implement-'.length) : ev.example_command.split(/\s+/)[0];
-        links.append(drillButton(`unknown command ${plain(name, 60)}`, hasFailedName(name), 'sessions with this unknown command'));
-      }
-      box.append(h('article', { class: `hint ${x.severity}`, id: 'hint-' + String(x.id).replace(/[^A-Za-z0-9_-]/g, '_') },
-        h('h3', null, h('span', { class: `badge ${x.severity}`, text: x.severity }), h('span', { text: plain(x.title) })),
-        h('div', { class: 'cap-note' }, 'id ', h('code', { text: x.id })),
-        h('p', { class: 'rec', text: plain(x.recommendation || '') }),
-        x.caveat ? h('p', { class: 'caveat', text: 'Caveat: ' + plain(x.caveat) }) : null,
-        dl, links.childNodes.length ? links : null));
-    }
+    for (const x of list) if (shown.has(x.severity)) box.append(hintCard(x));
   };
   const filt = h('div', { class: 'chips severity-filter no-print' });
   for (const sev of Object.keys(order)) {
@@ -546,6 +417,13 @@ function buildChanged() {
   const F = D.facts || {};
   const sec = section('sec-changed', 'What changed',
     'Values first seen in the last days of the data, and days on which a series was unusual for itself (a robust score against the median of the 14 days with data before it).');
+  noveltyBlock(sec, F);
+  changesBlock(sec, F);
+  return sec;
+}
+
+/** New in the last days (novelty_recent). */
+function noveltyBlock(sec, F) {
   const days = F['novelty.window_days'];
   const ref = F['novelty.reference_time'];
   sec.append(...sub(`New in the last ${days ?? 'N'} days`, `Counted back from the data's own last event${ref ? ` (${fmtIso(ref)} UTC)` : ''}, not from today.`));
@@ -576,13 +454,15 @@ function buildChanged() {
       extra: [{ label: '', sortable: false, get: () => null, render: (r) => { const t = test(r); return t ? drillButton(`new ${r[n.kind]} ${plain(r[n.value], 80)}`, t) : null; } }],
     }));
   }
+}
 
-  // flagged changes
+/** Flagged changes: one series with its baseline, and the flagged days. */
+function changesBlock(sec, F) {
   const ch = tableOf(D, 'changes');
   sec.append(...sub('Flagged changes', `Days where |score| ≥ 4 and the difference is large enough (see docs/OUTPUTS.md). ${F['changes.flagged_count'] !== undefined ? fmtInt(F['changes.flagged_count']) + ' flagged days in all.' : ''} Pick a series to see it with its baseline; flagged days are red.`));
   if (!ch || !ch.rows.length) {
     sec.append(h('p', { class: 'empty', text: 'No daily series.' }));
-    return sec;
+    return;
   }
   const c = ch.idx;
   const series = new Map();
@@ -600,42 +480,7 @@ function buildChanged() {
   }
   select.value = current;
   const el = h('div', { class: 'chart', id: 'chart-changes' });
-  const build = (col) => {
-    const rows = series.get(current) || [];
-    // Days without any session are collection gaps, not zeros: the lines break there.
-    const line = (col2) => {
-      const out = [];
-      let prev = null;
-      for (const r of rows) {
-        const t = isoToMs(r[c.day] + 'T00:00:00Z');
-        if (prev !== null && t - prev > 86400000) out.push([prev + 43200000, null]);
-        out.push([t, r[col2]]);
-        prev = t;
-      }
-      return out;
-    };
-    return {
-      ...base(col),
-      legend: { top: 0, textStyle: { color: col.muted } },
-      grid: { left: 56, right: 24, top: 40, bottom: 60 },
-      xAxis: { type: 'time', ...axisStyle(col), splitLine: { show: false } },
-      yAxis: { type: 'value', ...axisStyle(col) },
-      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8, borderColor: col.border }],
-      tooltip: { ...base(col).tooltip, trigger: 'axis', formatter: (ps) => {
-        const p = Array.isArray(ps) ? ps[0] : ps;
-        const day = fmtDay(p.value[0]);
-        const r = rows.find((x) => x[c.day] === day);
-        if (!r) return null;
-        return tip(`${plain(current, 120)} · ${r[c.day]}`, [['value', fmtNum(r[c.value], 3)], ['baseline', r[c.baseline] === null ? '—' : fmtNum(r[c.baseline], 3)],
-          ['score', r[c.score] === null ? '—' : fmtNum(r[c.score], 2)], r[c.flag] ? ['flag', 'flagged'] : null]);
-      } },
-      series: [
-        { name: 'value', type: 'line', showSymbol: rows.length < 120, symbolSize: 4, data: line(c.value), lineStyle: { width: 1.5 }, connectNulls: false },
-        { name: 'baseline (median)', type: 'line', showSymbol: false, data: line(c.baseline), lineStyle: { type: 'dashed', width: 1.2 }, connectNulls: false },
-        { name: 'flagged', type: 'scatter', symbolSize: 11, itemStyle: { color: col.high }, data: rows.filter((r) => r[c.flag] === 1).map((r) => [isoToMs(r[c.day] + 'T00:00:00Z'), r[c.value]]) },
-      ],
-    };
-  };
+  const build = (col) => changesOption(col, series.get(current) || [], c, current);
   const ch2 = chart(el, build);
   select.addEventListener('change', () => { current = select.value; ch2.update(build); });
   sec.append(h('div', { class: 'toolbar no-print' }, h('label', { class: 'field' }, 'Series', select)), h('div', { class: 'chart-box' }, el));
@@ -652,7 +497,43 @@ function buildChanged() {
     ],
   });
   sec.append(flagTable.el);
-  return sec;
+}
+
+/** The chart of one series of the changes table (rows of one series, c its column indexes). */
+function changesOption(col, rows, c, current) {
+  // Days without any session are collection gaps, not zeros: the lines break there.
+  const line = (col2) => {
+    const out = [];
+    let prev = null;
+    for (const r of rows) {
+      const t = isoToMs(r[c.day] + 'T00:00:00Z');
+      if (prev !== null && t - prev > 86400000) out.push([prev + 43200000, null]);
+      out.push([t, r[col2]]);
+      prev = t;
+    }
+    return out;
+  };
+  return {
+    ...base(col),
+    legend: { top: 0, textStyle: { color: col.muted } },
+    grid: { left: 56, right: 24, top: 40, bottom: 60 },
+    xAxis: { type: 'time', ...axisStyle(col), splitLine: { show: false } },
+    yAxis: { type: 'value', ...axisStyle(col) },
+    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8, borderColor: col.border }],
+    tooltip: { ...base(col).tooltip, trigger: 'axis', formatter: (ps) => {
+      const p = Array.isArray(ps) ? ps[0] : ps;
+      const day = fmtDay(p.value[0]);
+      const r = rows.find((x) => x[c.day] === day);
+      if (!r) return null;
+      return tip(`${plain(current, 120)} · ${r[c.day]}`, [['value', fmtNum(r[c.value], 3)], ['baseline', r[c.baseline] === null ? '—' : fmtNum(r[c.baseline], 3)],
+        ['score', r[c.score] === null ? '—' : fmtNum(r[c.score], 2)], r[c.flag] ? ['flag', 'flagged'] : null]);
+    } },
+    series: [
+      { name: 'value', type: 'line', showSymbol: rows.length < 120, symbolSize: 4, data: line(c.value), lineStyle: { width: 1.5 }, connectNulls: false },
+      { name: 'baseline (median)', type: 'line', showSymbol: false, data: line(c.baseline), lineStyle: { type: 'dashed', width: 1.2 }, connectNulls: false },
+      { name: 'flagged', type: 'scatter', symbolSize: 11, itemStyle: { color: col.high }, data: rows.filter((r) => r[c.flag] === 1).map((r) => [isoToMs(r[c.day] + 'T00:00:00Z'), r[c.value]]) },
+    ],
+  };
 }
 
 // ---------------------------------------------------------------- campaigns, paths, outliers, strings, ...
@@ -697,9 +578,8 @@ function buildPaths() {
   return sec;
 }
 
-/** The command transition graph, laid out in layers: a template's row is its shortest distance
- *  (in the drawn edges) from the session start; rows are ordered to keep arrows short. */
-function transitionGraph(tr) {
+/** The 40 most frequent transitions (self-loops left out) with node weights and adjacency. */
+function graphEdges(tr) {
   const t = tr.idx;
   const edges = tr.rows.filter((r) => r[t.from] !== r[t.to]).slice(0, 40);
   const weight = new Map();
@@ -712,7 +592,11 @@ function transitionGraph(tr) {
     if (!inc.has(r[t.to])) inc.set(r[t.to], []);
     inc.get(r[t.to]).push(r[t.from]);
   }
-  const names = [...weight.keys()];
+  return { edges, weight, out, inc, names: [...weight.keys()] };
+}
+
+/** Each node's layer: its distance from the start (^) along the drawn edges; the end ($) last. */
+function graphDepths({ names, out, inc, weight }) {
   const depth = new Map([['^', 0]]);
   const queue = ['^'];
   while (queue.length) {
@@ -731,6 +615,11 @@ function transitionGraph(tr) {
   }
   const maxD = Math.max(0, ...[...depth.values()]);
   if (weight.has('$')) depth.set('$', maxD + 1);
+  return depth;
+}
+
+/** Nodes per layer, ordered by the mean position of their predecessors, and [x, layer] per node. */
+function graphRows({ names, inc, weight }, depth) {
   const rows = [];
   for (const n of names) (rows[depth.get(n)] ||= []).push(n);
   const pos = new Map();
@@ -743,6 +632,17 @@ function transitionGraph(tr) {
     row.sort((a, b) => bary(a) - bary(b) || weight.get(b) - weight.get(a) || (a < b ? -1 : 1));
     row.forEach((n, i) => pos.set(n, [(i + 1) / (row.length + 1), d]));
   });
+  return { rows, pos };
+}
+
+/** The command transition graph, laid out in layers: a template's row is its shortest distance
+ *  (in the drawn edges) from the session start; rows are ordered to keep arrows short. */
+function transitionGraph(tr) {
+  const t = tr.idx;
+  const g = graphEdges(tr);
+  const { edges, weight, names } = g;
+  const depth = graphDepths(g);
+  const { rows, pos } = graphRows(g, depth);
   const maxW = Math.max(...weight.values());
   const maxE = Math.max(...edges.map((r) => r[t.sessions]));
   const layers = rows.length;
@@ -867,7 +767,7 @@ function buildForwarding() {
   const sec = section('sec-forwarding', 'Forwarding targets', 'Where attackers asked the honeypot to open TCP connections for them (SSH direct-tcpip): spam relays, proxies, scans. Cowrie does not connect them.');
   const t = tableOf(D, 'forwarding');
   sec.append(tableBlock(t, ['dst_ip', 'dst_port', 'requests', 'sessions', 'src_ips', 'first_seen', 'last_seen'], { dst_ip: { max: 100 } }, {
-    file: 'sessions.jsonl (tcpip) and cowrie.sqlite (table tcpip)', empty: 'No forwarding requests.',
+    empty: 'No forwarding requests.',
     extra: t ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`forwarding to ${plain(r[0], 60)}:${r[1]}`, (s) => s.items.some((it) => it[1] === K.tcpip && it[2] === r[0] && it[5] === r[1])) }] : [],
   }));
   return sec;

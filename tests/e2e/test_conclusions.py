@@ -16,8 +16,10 @@ import pytest
 
 import cbtest
 
-SOURCES = [pytest.param(cbtest.REPO / "examples" / "logs", id="examples")] + [
-    pytest.param(f, id=f.name) for f in cbtest.sample_folders() if f.parent.name == "wild"]
+# The project's recordings run in make test; the wild samples only with --wild (make test-wild).
+SOURCES = [pytest.param(cbtest.REPO / "examples" / "logs", id="examples"),
+         pytest.param(cbtest.REPO / "tests" / "data" / "multi-sensor", id="multi-sensor")] + [
+    pytest.param(f, id=f.name, marks=pytest.mark.wild) for f in cbtest.sample_folders() if f.parent.name == "wild"]
 LEAVE_TYPES = ("fork-", "lift-")
 NOT_COMMANDS = {"enable", "system", "shell", "linuxshell", "start", "config", "Enter", "lockr", "while", "do", "done"}
 

@@ -82,9 +82,11 @@ def expected_reasons(field: str, kind: str) -> set:
 
 
 def sources() -> list:
-    out = [cbtest.REPO / "examples" / "logs"]
-    if cbtest.SAMPLES.is_dir():  # no skip on a lone clone: the examples always run
-        out.append(cbtest.SAMPLES)
+    """The project's recordings (make test); the samples only with --wild (make test-wild), so
+    make test checks the same on a lone clone as beside ../shared."""
+    out = [cbtest.REPO / "examples" / "logs", cbtest.REPO / "tests" / "data" / "multi-sensor"]
+    if cbtest.SAMPLES.is_dir():
+        out.append(pytest.param(cbtest.SAMPLES, marks=pytest.mark.wild))
     return out
 
 
@@ -142,7 +144,7 @@ def damaged_file(field: str, kind: str, base: list) -> tuple[bytes, list]:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=sources(), ids=lambda p: p.name)
+@pytest.fixture(scope="module", params=sources(), ids=lambda p: Path(p).name)
 def source_groups(request):
     return request.param, real_sessions(request.param)
 

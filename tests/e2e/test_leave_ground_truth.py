@@ -165,8 +165,10 @@ def analyze_injected(cb_bin, tmp_path, base, events):
     return res, json.loads((res.out / "hints.json").read_text())["hints"]
 
 
-BASES = [pytest.param(cbtest.REPO / "examples" / "logs", id="examples")] + [
-    pytest.param(f, id=f.name) for f in cbtest.sample_folders() if f.parent.name == "wild"]
+# The project's recordings run in make test; the wild samples only with --wild (make test-wild).
+BASES = [pytest.param(cbtest.REPO / "examples" / "logs", id="examples"),
+         pytest.param(cbtest.REPO / "tests" / "data" / "multi-sensor", id="multi-sensor")] + [
+    pytest.param(f, id=f.name, marks=pytest.mark.wild) for f in cbtest.sample_folders() if f.parent.name == "wild"]
 
 
 @pytest.mark.parametrize("base", BASES)

@@ -477,3 +477,129 @@ def test_terminal_replay_can_be_interrupted(cb_bin, tmp_path):
     assert b"after" not in out
     assert out.rstrip(b"\r\n").endswith(b"\x1b[0m")  # colour reset on the way out
     assert b"interrupted" in err
+
+
+# --------------------------------------------------------------------------------------------
+# The same checks on the real recordings the repository ships (examples/logs and the two
+# sensors of tests/data/multi-sensor, whose rotated half is gzipped in honeypot-east). Every
+# expectation comes from driver-facts.json (what the clients typed) and the log itself.
+
+SHIPPED = ["examples/logs", "tests/data/multi-sensor/honeypot-east", "tests/data/multi-sensor/honeypot-west"]
+
+
+class Shipped:
+    """One shipped recording folder: the driver's scenarios, each with its session id and
+    TTY recordings, found by (protocol port, client source port) as test_real_cowrie.py does."""
+
+    def __init__(self, folder):
+        self.dir = folder
+        self.facts = json.loads((folder / "driver-facts.json").read_text("utf-8"))
+        events = []
+        for f in sorted(folder.glob("cowrie.json*")):
+            events += [json.loads(x) for x in cbtest.decompress(f.read_bytes()).splitlines() if x.strip()]
+        sid_of = {(e["dst_port"], e["src_port"]): e["session"] for e in events
+                  if e["eventid"] == "cowrie.session.connect"}
+        self.tty = {}
+        for e in events:
+            if e["eventid"] == "cowrie.log.closed":
+                self.tty.setdefault(e["session"], []).append(e["shasum"])
+        ports = self.facts["honeypot"]
+        self.sid = {id(s): sid_of[(ports[s["protocol"] + "_port"], s["src_port"])] for s in self.facts["scenarios"]}
+
+    def scenario(self, name):
+        scn = next(s for s in self.facts["scenarios"] if s["name"] == name)
+        return scn, self.sid[id(scn)]
+
+    def recording(self, name):
+        scn, sid = self.scenario(name)
+        assert len(self.tty.get(sid, [])) == 1, (name, self.tty.get(sid))
+        return scn, sid, self.dir / "tty" / self.tty[sid][0]
+
+
+@pytest.fixture(scope="module", params=SHIPPED, ids=[p.rsplit("/", 1)[-1] for p in SHIPPED])
+def shipped(request):
+    return Shipped(cbtest.REPO / request.param)
+
+
+def test_shipped_shell_recording(cb_bin, shipped):
+    scn, _sid, path = shipped.recording("bot_commands_shell")
+    p = replay(cb_bin, path, "--no-delay")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode("utf-8")
+    for cmd in scn["commands"]:
+        assert f"root@svr04:~# {cmd}\n" in out, cmd
+    assert "-bash: nvidia-smi: command not found\n" in out
+    assert b"\x1b" not in p.stdout
+    assert_terminal_safe(p.stdout, allow_csi=False)
+
+
+def test_shipped_input_and_both(cb_bin, shipped):
+    scn, _sid, path = shipped.recording("bot_commands_shell")
+    p = replay(cb_bin, path, "--input")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == "".join(c + "\n" for c in scn["commands"])
+    p = replay(cb_bin, path, "--both")
+    assert p.returncode == 0
+    assert p.stdout.count(b"free -m\n") == 2  # typed, then echoed by Cowrie
+
+
+def test_shipped_exec_recording_shows_the_command(cb_bin, shipped):
+    scn, _sid, path = shipped.recording("exec_uname_openssh")
+    p = replay(cb_bin, path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == "uname -a\n" + scn["stdout"].replace("\r\n", "\n")
+
+
+def test_shipped_asciicast_export(cb_bin, shipped, tmp_path):
+    _scn, _sid, path = shipped.recording("bot_commands_shell")
+    cast = tmp_path / "shell.cast"
+    p = replay(cb_bin, path, "--asciicast", cast)
+    assert p.returncode == 0, p.stderr
+    header, events = read_cast(cast)
+    assert (header["version"], header["width"], header["height"]) == (2, 80, 24)  # bare file
+    recs = list(parse_recording(path.read_bytes()))
+    assert header["timestamp"] == int(recs[0][2])
+    times = [e[0] for e in events]
+    assert times == sorted(times) and times[0] >= 0
+    text = "".join(e[2] for e in events)
+    assert "root@svr04:~# free -m\r\n" in text
+    assert re.search(r"(?<!\r)\n", text) is None, "bare LF in a cast (players need CR LF)"
+    last_output = max(t for op, d, t, _ in recs if d == OUTPUT)
+    assert times[-1] == pytest.approx(last_output - recs[0][2], abs=1e-5)
+
+
+def test_shipped_session_lookup(cb_bin, shipped, tmp_path):
+    """By session id through the log file, the log folder (its rotated half gzipped in
+    honeypot-east) and the tty folder; the pty size comes from the log."""
+    scn, sid, path = shipped.recording("spans_utc_midnight")
+    for how in (["--log", shipped.dir / "cowrie.json"], ["--log", shipped.dir], ["--tty-dir", shipped.dir / "tty"]):
+        p = replay(cb_bin, sid, *how, "--input")
+        assert p.returncode == 0, (how, p.stderr)
+        assert p.stdout.decode() == "".join(c + "\n" for c in scn["commands"]), how
+        assert path.name.encode() in p.stderr
+    cast = tmp_path / "s.cast"
+    assert replay(cb_bin, sid, "--log", shipped.dir, "--asciicast", cast).returncode == 0
+    header, _events = read_cast(cast)
+    assert (header["width"], header["height"]) == (120, 40)  # drive.py's pty size
+    assert sid in header.get("title", "")
+    p = replay(cb_bin, path.name, "--tty-dir", shipped.dir / "tty")  # a shasum
+    assert p.returncode == 0 and b"root@svr04:~# uptime" in p.stdout, p.stderr
+
+
+def test_shipped_unknown_session_and_session_without_recording(cb_bin, shipped):
+    p = replay(cb_bin, "deadbeef0000", "--log", shipped.dir)
+    assert p.returncode == 2 and b"not found" in p.stderr
+    _scn, sid = shipped.scenario("bruteforce_failed_openssh")
+    p = replay(cb_bin, sid, "--log", shipped.dir)
+    assert p.returncode == 2 and b"no TTY recording" in p.stderr, p.stderr
+
+
+def test_shipped_truncated_recording_replays_partly(cb_bin, shipped, tmp_path):
+    _scn, _sid, path = shipped.recording("exec_uname_openssh")
+    data = path.read_bytes()
+    cut = tmp_path / "cut"
+    cut.write_bytes(data[:data.index(b"(2024-05-03) x86_64")])  # inside the `uname -a` output
+    p = replay(cb_bin, cut)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.startswith(b"uname -a\nLinux svr04 6.1.0-21-amd64")
+    assert b"x86_64" not in p.stdout and b"truncated" in p.stderr

@@ -4,6 +4,10 @@ A real sample file is cut at the time of one session's middle command: the earli
 to `cowrie.json.<day>` (the rotated file), the later ones to `cowrie.json`. The session must
 come out as one record with the right start, end and commands, identical to the record from
 the uncut file, whatever the order in which the files are given or named.
+
+The logs cut: two of the project's own real recordings (examples/logs and
+tests/data/multi-sensor/honeypot-west; make test) and two sample files of ../shared/samples
+(make test-wild).
 """
 
 import gzip
@@ -11,12 +15,18 @@ import json
 
 import pytest
 
+import cbtest
 from cbtest import analyze, parse_time
 
-# (sample file relative to samples/, session id or None = the closed session with most commands)
+# (log file, session id or None = the closed session with most commands). "own:" paths are
+# relative to the repository, the others to ../shared/samples.
 SOURCES = [
-    ("generated/cowrie-v3.0.12-93-g1b51ef96-run3/cowrie.json", None),
-    ("wild/AxiomInfinite__HoneyPotLogs/history/722024d1a0b1/cowrie/log/cowrie.json.2022-05-07", "75e4080a2b8e"),
+    pytest.param("own:examples/logs/cowrie.json", None, id="own-examples"),
+    pytest.param("own:tests/data/multi-sensor/honeypot-west/cowrie.json", None, id="own-multi-sensor"),
+    pytest.param("generated/cowrie-v3.0.12-93-g1b51ef96-run3/cowrie.json", None, id="generated-v3",
+                 marks=pytest.mark.wild),
+    pytest.param("wild/AxiomInfinite__HoneyPotLogs/history/722024d1a0b1/cowrie/log/cowrie.json.2022-05-07",
+                 "75e4080a2b8e", id="wild-axiom", marks=pytest.mark.wild),
 ]
 
 
@@ -36,10 +46,16 @@ def pick_session(events):
     return sid
 
 
-@pytest.fixture(params=SOURCES, ids=["generated-v3", "wild-axiom"])
-def split_case(request, samples, tmp_path, cb_bin):
+def source_file(request, rel):
+    if rel.startswith("own:"):
+        return cbtest.REPO / rel[len("own:"):]
+    return request.getfixturevalue("samples") / rel
+
+
+@pytest.fixture
+def split_case(request, tmp_path, cb_bin):
     rel, sid = request.param
-    src = samples / rel
+    src = source_file(request, rel)
     if not src.is_file():
         pytest.skip(f"sample file missing: {src}")
     lines, events = load(src)
@@ -60,6 +76,12 @@ def split_case(request, samples, tmp_path, cb_bin):
     day = cut_time.strftime("%Y-%m-%d")
     return dict(sid=sid, early=early, late=late, whole=whole, expect=expect, day=day, n_cmds=len(cmds),
                 cmds_early=sum(t < cut_time for t, _ in cmds))
+
+
+def pytest_generate_tests(metafunc):
+    if "split_case" in metafunc.fixturenames:
+        metafunc.parametrize("split_case", [pytest.param((p.values[0], p.values[1]), id=p.id, marks=p.marks)
+                                            for p in SOURCES], indirect=True)
 
 
 def write_lines(path, lines):

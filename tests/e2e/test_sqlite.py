@@ -1,8 +1,12 @@
 """cowrie.sqlite: the tables exist with their indexes and a schema_doc table, and the row
-counts agree with summary.json, sessions.jsonl and the CSV tables."""
+counts agree with summary.json, sessions.jsonl and the CSV tables. Three runs: a small
+synthetic log, the project's own data (examples/logs, the recorded sensors of
+tests/data/multi-sensor and the damaged files of tests/data/quirks; both make test) and all of
+../shared/samples (make test-wild)."""
 
 import pytest
 
+import cbtest
 from cbtest import analyze, clean_log, dumps, session_events, ts
 
 MAIN_TABLES = {
@@ -52,10 +56,18 @@ def synthetic_log() -> list:
     return evs
 
 
-@pytest.fixture(scope="module", params=["synthetic", pytest.param("samples", marks=pytest.mark.wild)])
+OWN_DATA = ["examples/logs", "tests/data/multi-sensor", "tests/data/quirks"]
+
+
+@pytest.fixture(scope="module", params=["synthetic", "own", pytest.param("samples", marks=pytest.mark.wild)])
 def run(request, cb_bin, tmp_path_factory):
     if request.param == "samples":
         return request.getfixturevalue("all_samples_run")
+    if request.param == "own":
+        res = analyze(cb_bin, [cbtest.REPO / d for d in OWN_DATA], tmp_path_factory.mktemp("sqlite-own") / "out")
+        assert res.rc == 1, res.explain()  # the quirk files have lines that are not events
+        assert res.summary["sensors"] == 1 + 2 + 7 and res.summary["eventids"]["cowrie.log.closed"] > 0
+        return res
     d = tmp_path_factory.mktemp("sqlite-synthetic")
     (d / "cowrie.json").write_bytes(dumps(synthetic_log()))
     res = analyze(cb_bin, d / "cowrie.json", d / "out")

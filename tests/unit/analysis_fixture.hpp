@@ -105,11 +105,12 @@ inline cb::Findings run_one(std::string_view name, const std::vector<cb::Session
     return out;
 }
 
-// Every table as CSV plus every fact, as one text.
+// Every table as CSV plus the published facts and hints, as one text (the typed rows of
+// Findings are the tables' rows).
 inline std::string dump(const cb::Findings& f) {
     std::string o;
     for (const auto& t : f.tables) o += "## " + t.name + "\n" + cb::to_csv(t);
-    for (const auto& [k, v] : f.facts) o += "# " + k + " = " + v + "\n";
+    o += "# facts = " + cb::report_facts_json(f) + "\n# hints = " + cb::hints_json(f);
     return o;
 }
 

@@ -34,7 +34,8 @@ std::map<std::string, std::string> finish(std::vector<std::unique_ptr<Analysis>>
     for (auto& x : a) x->finish(cfg, out);
     std::map<std::string, std::string> csv;
     for (const auto& t : out.tables) csv[t.name] = to_csv(t);
-    for (const auto& [k, v] : out.facts) csv["fact:" + k] = v;
+    csv["facts"] = report_facts_json(out);
+    csv["hints.json"] = hints_json(out);
     return csv;
 }
 
@@ -86,6 +87,12 @@ void check_random_splits_merge_exactly(const std::string& dir, std::size_t min_s
 
 TEST(AnalysisMerge, RandomSplitsOfExampleSessionsMergeExactly) {
     check_random_splits_merge_exactly(std::string(CB_SOURCE_DIR) + "/examples/logs", 10);
+}
+
+// Two recorded sensors, a rotated half gzipped (tests/data/multi-sensor), and the damaged
+// variants of tests/data/quirks: the same promise on the project's own data.
+TEST(AnalysisMerge, RandomSplitsOfMultiSensorAndQuirkSessionsMergeExactly) {
+    check_random_splits_merge_exactly(std::string(CB_SOURCE_DIR) + "/tests/data", 100);
 }
 
 TEST(WildAnalysisMerge, RandomSplitsOfRealSessionsMergeExactly) {

@@ -119,10 +119,17 @@ TEST(Novelty, FirstSeenCountsAndWindow) {
     EXPECT_EQ(recent.size(), 4u);  // admin/admin, uname -a, the failed URL, libssh
     for (const auto& r : recent) EXPECT_EQ(r.is_new, 1);
 
-    EXPECT_EQ(f.facts.at("novelty.recent_counts"),
-              R"({"credential":1,"key_fingerprint":0,"command_template":1,"url":1,"download_hash":0,"client_version":1,"hassh":0})");
-    EXPECT_EQ(f.facts.at("novelty.reference_time"), "\"2026-01-20T12:00:30.000000Z\"");
-    EXPECT_EQ(f.facts.at("novelty.has_history"), "true");
+    ASSERT_TRUE(f.novelty);
+    EXPECT_EQ(f.novelty->recent_counts, (cb::NamedCounts{{"credential", 1}, {"key_fingerprint", 0}, {"command_template", 1},
+                                                        {"url", 1}, {"download_hash", 0}, {"client_version", 1},
+                                                        {"hassh", 0}}));
+    EXPECT_EQ(f.novelty->reference_time.value_or(""), "2026-01-20T12:00:30.000000Z");
+    EXPECT_TRUE(f.novelty->has_history);
+    // The report shows them as one JSON object.
+    const std::string facts = cb::report_facts_json(f);
+    EXPECT_NE(facts.find(R"("novelty.has_history":true,"novelty.reference_time":"2026-01-20T12:00:30.000000Z"})"),
+              std::string::npos)
+        << facts;
 }
 
 TEST(Novelty, WindowIsConfigurable) {

@@ -335,7 +335,7 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
     Corpus c = build(specs);
     std::vector<const cb::Session*> ptrs;
     for (const auto& s : c.sessions) ptrs.push_back(&s);
-    auto dump = [](const cb::Findings& f) { return cb::to_csv(*f.table("outliers")) + f.facts.at("outliers.top"); };
+    auto dump = [](const cb::Findings& f) { return cb::to_csv(*f.table("outliers")) + cb::report_facts_json(f); };
     const std::string whole = dump(run_split(cb::analyses::make_outliers, ptrs, {}, 1));
     // Every row round-trips its identifiers.
     Rng q(17);
@@ -371,17 +371,15 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
     }
 }
 
-// Injects the same 20 sessions into the real sample logs (skipped when they are absent).
-TEST(Outliers, FindsInjectedSessionsAmongRealSamples) {
-    const char* env = std::getenv("CB_SAMPLES");
-    const std::string dir = env ? env : "/work/shared/samples";
-    if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no samples at " << dir;
-    cb::InputSet in = cb::scan_inputs({dir});
+// Injects the same 20 sessions into real logs read from `dirs`; the mean recall over 5 seeds.
+void check_injected_among_real_sessions(const std::vector<std::string>& dirs, std::size_t min_sessions) {
+    for (const auto& d : dirs) ASSERT_TRUE(std::filesystem::is_directory(d)) << "no logs at " << d;
+    cb::InputSet in = cb::scan_inputs(dirs);
     cb::IngestOptions io;
     io.threads = 2;
     cb::IngestResult res = cb::ingest(in.files, io);
     std::vector<cb::Session> real = cb::build_sessions(res.shards, cb::SessionOptions{}, 2);
-    ASSERT_GT(real.size(), 1000u);
+    ASSERT_GT(real.size(), min_sessions);
     Eval sum;
     const int seeds = 5;
     for (int seed = 1; seed <= seeds; ++seed) {
@@ -401,4 +399,17 @@ TEST(Outliers, FindsInjectedSessionsAmongRealSamples) {
     }
     print("real samples mean of 5 seeds", sum);
     EXPECT_GE(sum.recall_at_k, 0.9);
+}
+
+// The project's own recordings (examples/logs and tests/data: real Cowrie sessions, two
+// sensors, damaged variants), so make test checks this without ../shared.
+TEST(Outliers, FindsInjectedSessionsAmongRecordedOnes) {
+    check_injected_among_real_sessions(
+        {std::string(CB_SOURCE_DIR) + "/examples/logs", std::string(CB_SOURCE_DIR) + "/tests/data"}, 100);
+}
+
+// The public samples: run by make test-wild (fails when they are absent, like every Wild test).
+TEST(WildOutliers, FindsInjectedSessionsAmongRealSamples) {
+    const char* env = std::getenv("CB_SAMPLES");
+    check_injected_among_real_sessions({env ? env : std::string(CB_SOURCE_DIR) + "/../shared/samples"}, 1000);
 }

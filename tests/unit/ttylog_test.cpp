@@ -436,7 +436,9 @@ TEST(TtyReader, FuzzRandomBytes) {
 }
 
 TEST(TtyReader, EveryRealRecordingReadsCleanly) {
-    std::vector<std::string> dirs = {std::string(CB_SOURCE_DIR) + "/examples/logs/tty"};
+    std::vector<std::string> dirs = {std::string(CB_SOURCE_DIR) + "/examples/logs/tty",
+                                     std::string(CB_SOURCE_DIR) + "/tests/data/multi-sensor/honeypot-east/tty",
+                                     std::string(CB_SOURCE_DIR) + "/tests/data/multi-sensor/honeypot-west/tty"};
     if (fs::is_directory(samples_dir())) {
         for (const auto& e : fs::directory_iterator(samples_dir() + "/generated")) dirs.push_back(e.path() / "tty");
         dirs.push_back(samples_dir() +

@@ -147,7 +147,8 @@ TEST(WeirdStrings, Table) {
     EXPECT_EQ(reasons_of("url", "http://1.2.3.4/\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07"), "hex_escapes;nonprintable");
     EXPECT_EQ(reasons_of("command", "uname -a"), "(missing)");
     EXPECT_EQ(reasons_of("password", "root"), "(missing)");
-    EXPECT_EQ(f.facts.at("weird_strings.counts"), R"({"command":3,"username":1,"password":1,"url":1})");
+    ASSERT_TRUE(f.weird_strings);
+    EXPECT_EQ(f.weird_strings->counts, (cb::NamedCounts{{"command", 3}, {"username", 1}, {"password", 1}, {"url", 1}}));
 }
 
 TEST(WeirdStrings, MergeEqualsOnePass) {

@@ -4,7 +4,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -173,8 +173,7 @@ public:
             }
             out.tables.push_back(std::move(t));
         }
-        out.facts["behaviours"] = "{\"sessions_with_commands\":" + std::to_string(sessions_with_commands_) +
-                                  ",\"unique_behaviours\":" + std::to_string(seqs_.size()) + "}";
+        out.behaviours = BehaviourFacts{sessions_with_commands_, seqs_.size()};
     }
 
 private:

@@ -9,12 +9,6 @@
 
 namespace cb {
 
-const Table* Findings::table(std::string_view name) const {
-    for (const auto& t : tables)
-        if (t.name == name) return &t;
-    return nullptr;
-}
-
 std::vector<std::unique_ptr<Analysis>> make_analyses() {
     using namespace analyses;
     std::vector<std::unique_ptr<Analysis>> v;

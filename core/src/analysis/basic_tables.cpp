@@ -1,18 +1,16 @@
 #include "cb/analysis/basic_tables.hpp"
 
-#include "compact.hpp"
-
 #include <algorithm>
 #include <map>
 #include <tuple>
 #include <unordered_map>
 
+#include "cb/analysis/compact_state.hpp"
+
 namespace cb {
 
 namespace {
 
-using analyses::IdBag;
-using analyses::Interner;
 constexpr std::uint32_t kNoIp = UINT32_MAX;
 
 // Counts for one key: events, distinct sessions, distinct source addresses, time span.
@@ -112,30 +110,32 @@ Table file_writes_table(const std::vector<Session>& sessions) {
     return t;
 }
 
-}  // namespace
+using SV = std::string_view;
 
-std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
-    using SV = std::string_view;
+// Activity of one source address on one day.
+struct Daily {
+    std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
+    IdBag sensors;  // sensor ids
+};
+struct DayIpHash {
+    std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
+        return std::hash<SV>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+    }
+};
+
+// Every count of the basic tables, filled in one pass over the sessions.
+struct BasicCounts {
     CredMap creds, keys;
     std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
-    struct Daily {
-        std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
-        IdBag sensors;  // sensor ids
-    };
-    struct DayIpHash {
-        std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
-            return std::hash<SV>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
-        }
-    };
     // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
     std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash> daily;
     // Dense ids for the run's addresses and sensors: one hash lookup per session, then each
     // tally keeps 4-byte ids instead of a hash set of strings per key.
     Interner ip_ids, sensor_ids;
 
-    for (const Session& s : sessions) {
+    void add(const Session& s) {
         const std::uint32_t ip = s.src_ip.empty() ? kNoIp : ip_ids.id(s.src_ip);
         if (!s.client_version.empty()) versions[s.client_version].hit(s, ip, s.start);
         if (!s.hassh.empty()) {
@@ -149,6 +149,11 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
         d.attempts += s.login_attempts;
         d.successes += s.login_successes;
         d.commands += s.commands;
+        add_items(s, ip);
+    }
+
+    // Logins, command lines and downloads.
+    void add_items(const Session& s, std::uint32_t ip) {
         std::size_t ci = 0;
         for (const Item& it : s.items) {
             switch (it.kind) {
@@ -170,91 +175,110 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
             }
         }
     }
+};
 
+Table commands_table(std::unordered_map<SV, Tally>& commands) {
+    Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
+    t.columns = {col("command", ColumnType::Text, "the whole input line"),
+                 col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
+                 col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(commands))
+        t.rows.push_back({text(k), num(v.count), num(v.sessions), num(v.src_ips()), num(v.extra), when(v.first),
+                          when(v.last)});
+    return t;
+}
+
+Table client_versions_table(std::unordered_map<SV, Tally>& versions) {
+    Table t{"client_versions", "SSH client identification strings", {}, {}};
+    t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(versions))
+        t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first), when(v.last)});
+    return t;
+}
+
+Table hassh_table(std::unordered_map<SV, Tally>& hasshes, std::map<SV, std::map<SV, std::int64_t>>& hassh_versions) {
+    Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
+    t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"), kSessions,
+                 kSrcIps, col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
+                 col("top_client_version", ColumnType::Text, "the client version seen most with it"), kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(hasshes)) {
+        const auto& cv = hassh_versions[k];
+        std::string_view top;  // the first of the most common (versions in key order)
+        std::int64_t best = -1;
+        for (const auto& [ver, n] : cv)
+            if (n > best) {
+                best = n;
+                top = ver;
+            }
+        t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), num(static_cast<std::int64_t>(cv.size())),
+                          text(top), when(v.first), when(v.last)});
+    }
+    return t;
+}
+
+Table downloads_table(std::map<std::tuple<SV, SV, bool>, Tally>& downloads) {
+    Table t{"downloads", "files fetched by URL (wget, curl, tftp, ftpget); writes are in file_writes", {}, {}};
+    t.columns = {col("url", ColumnType::Text, "the URL, with its scheme"),
+                 col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
+                 col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
+                 kSessions, kSrcIps, kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(downloads))
+        t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
+                          num(v.count), num(v.sessions), num(v.src_ips()), when(v.first), when(v.last)});
+    return t;
+}
+
+Table sensors_table(std::unordered_map<SV, Tally>& sensors) {
+    Table t{"sensors", "sessions per sensor", {}, {}};
+    t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
+                 kFirst, kLast};
+    for (auto& [k, v] : sorted_by_count(sensors))
+        t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first), when(v.last)});
+    return t;
+}
+
+// By day, then address.
+Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash>& daily) {
+    Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
+    t.columns = {col("day", ColumnType::Text, "UTC date"), col("src_ip", ColumnType::Text, "source address"),
+                 kSessions, col("login_attempts", ColumnType::Integer, "login events"),
+                 col("login_successes", ColumnType::Integer, "login.success events"),
+                 col("commands", ColumnType::Integer, "command lines"),
+                 col("sensors", ColumnType::Integer, "distinct sensors")};
+    std::vector<std::pair<std::pair<std::int64_t, SV>, Daily*>> days;
+    days.reserve(daily.size());
+    for (auto& [k, d] : daily) days.emplace_back(k, &d);
+    std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [k, d] : days)
+        t.rows.push_back({text(k.first == INT64_MIN ? std::string() : format_day(k.first * 86400 * kMicrosPerSecond)),
+                          text(k.second), num(d->sessions), num(d->attempts), num(d->successes), num(d->commands),
+                          num(static_cast<std::int64_t>(d->sensors.count()))});
+    return t;
+}
+
+}  // namespace
+
+std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
+    BasicCounts c;
+    for (const Session& s : sessions) c.add(s);
     std::vector<Table> out;
-    out.push_back(login_table(creds, {"credentials", "password login attempts per username and password", {}, {}},
+    out.push_back(login_table(c.creds, {"credentials", "password login attempts per username and password", {}, {}},
                               col("password", ColumnType::Text, "as logged; '' is an empty password")));
-    out.push_back(login_table(keys,
+    out.push_back(login_table(c.keys,
                               {"key_fingerprints", "public-key login attempts per username and key "
                                                    "(cowrie.client.fingerprint and the login events that answer it)",
                                {}, {}},
                               col("fingerprint", ColumnType::Text, "MD5 fingerprint of the key, as Cowrie logged it")));
-    {
-        Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
-        t.columns = {col("command", ColumnType::Text, "the whole input line"),
-                     col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
-                     col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(commands))
-            t.rows.push_back({text(k), num(v.count), num(v.sessions), num(v.src_ips()),
-                              num(v.extra), when(v.first), when(v.last)});
-        out.push_back(std::move(t));
-    }
-    {
-        Table t{"client_versions", "SSH client identification strings", {}, {}};
-        t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(versions))
-            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
-                              when(v.last)});
-        out.push_back(std::move(t));
-    }
-    {
-        Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
-        t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"), kSessions,
-                     kSrcIps, col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
-                     col("top_client_version", ColumnType::Text, "the client version seen most with it"), kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(hasshes)) {
-            const auto& cv = hassh_versions[k];
-            std::string_view top;
-            std::int64_t best = -1;
-            for (const auto& [ver, n] : cv)
-                if (n > best) {
-                    best = n;
-                    top = ver;
-                }
-            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()),
-                              num(static_cast<std::int64_t>(cv.size())), text(top), when(v.first), when(v.last)});
-        }
-        out.push_back(std::move(t));
-    }
-    {
-        Table t{"downloads", "files fetched by URL (wget, curl, tftp, ftpget); writes are in file_writes", {}, {}};
-        t.columns = {col("url", ColumnType::Text, "the URL, with its scheme"),
-                     col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
-                     col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
-                     kSessions, kSrcIps, kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(downloads))
-            t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
-                              num(v.count), num(v.sessions), num(v.src_ips()),
-                              when(v.first), when(v.last)});
-        out.push_back(std::move(t));
-    }
+    out.push_back(commands_table(c.commands));
+    out.push_back(client_versions_table(c.versions));
+    out.push_back(hassh_table(c.hasshes, c.hassh_versions));
+    out.push_back(downloads_table(c.downloads));
     out.push_back(file_writes_table(sessions));
-    {
-        Table t{"sensors", "sessions per sensor", {}, {}};
-        t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
-                     kFirst, kLast};
-        for (auto& [k, v] : sorted_by_count(sensors))
-            t.rows.push_back({text(k), num(v.sessions), num(v.src_ips()), when(v.first),
-                              when(v.last)});
-        out.push_back(std::move(t));
-    }
-    {
-        Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
-        t.columns = {col("day", ColumnType::Text, "UTC date"), col("src_ip", ColumnType::Text, "source address"),
-                     kSessions, col("login_attempts", ColumnType::Integer, "login events"),
-                     col("login_successes", ColumnType::Integer, "login.success events"),
-                     col("commands", ColumnType::Integer, "command lines"),
-                     col("sensors", ColumnType::Integer, "distinct sensors")};
-        std::vector<std::pair<std::pair<std::int64_t, SV>, Daily*>> days;
-        days.reserve(daily.size());
-        for (auto& [k, d] : daily) days.emplace_back(k, &d);
-        std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (auto& [k, d] : days)
-            t.rows.push_back({text(k.first == INT64_MIN ? std::string() : format_day(k.first * 86400 * kMicrosPerSecond)),
-                              text(k.second), num(d->sessions), num(d->attempts), num(d->successes), num(d->commands),
-                              num(static_cast<std::int64_t>(d->sensors.count()))});
-        out.push_back(std::move(t));
-    }
+    out.push_back(sensors_table(c.sensors));
+    out.push_back(src_ips_daily_table(c.daily));
+    out.push_back(src_ips_table(sessions));
+    out.push_back(forwarding_table(sessions));
+    out.push_back(sensors_hourly_table(sessions));
     return out;
 }
 

@@ -13,7 +13,6 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
-#include "cb/util/json_writer.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -190,16 +189,14 @@ std::size_t min_overlap(std::size_t n) { return static_cast<std::size_t>((kNum *
 
 }  // namespace
 
-// Links every pair of template sets with Jaccard >= 1/2 and >= 2 shared templates; returns the
-// component root (smallest index) of each set. `sets` holds each set's templates as sorted ids.
-// Exposed for tests through campaign_components() below.
-std::vector<std::uint32_t> campaign_components(const std::vector<std::vector<std::uint32_t>>& sets_in) {
-    const std::size_t n = sets_in.size();
-    Dsu dsu(n);
-    if (n == 0) return {};
-    // Global token order: rarest first (ties by id), so prefixes hold rare templates and the
-    // inverted lists probed stay short.
-    std::uint32_t ntok = 0;
+namespace {
+
+// Each set's templates renumbered by one global order, rarest first (ties by id), and sorted:
+// prefixes then hold rare templates and the inverted lists probed stay short. `ntok`: the
+// number of distinct ids.
+std::vector<std::vector<std::uint32_t>> by_rarity(const std::vector<std::vector<std::uint32_t>>& sets_in,
+                                                  std::uint32_t& ntok) {
+    ntok = 0;
     for (const auto& s : sets_in)
         for (auto t : s) ntok = std::max(ntok, t + 1);
     std::vector<std::uint32_t> df(ntok, 0);
@@ -209,78 +206,104 @@ std::vector<std::uint32_t> campaign_components(const std::vector<std::vector<std
     std::iota(order.begin(), order.end(), 0u);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return df[a] != df[b] ? df[a] < df[b] : a < b; });
     for (std::uint32_t r = 0; r < ntok; ++r) rank[order[r]] = r;
-    std::vector<std::vector<std::uint32_t>> sets(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::vector<std::uint32_t>> sets(sets_in.size());
+    for (std::size_t i = 0; i < sets_in.size(); ++i) {
         for (auto t : sets_in[i]) sets[i].push_back(rank[t]);
         std::sort(sets[i].begin(), sets[i].end());
     }
-    // Process by size (then index): every indexed set is no larger than the probing one.
-    std::vector<std::uint32_t> proc(n);
-    std::iota(proc.begin(), proc.end(), 0u);
-    std::stable_sort(proc.begin(), proc.end(), [&](auto a, auto b) { return sets[a].size() < sets[b].size(); });
+    return sets;
+}
 
-    // Inverted lists of prefix tokens. Each list holds groups of sets already known to be in
-    // one component, so a big family of near-identical sets costs one check per list, not
-    // one per member (without this a 10^5-variant bot family would be quadratic).
+// Inverted lists of prefix tokens. Each list holds groups of sets already known to be in one
+// component, so a big family of near-identical sets costs one check per list, not one per
+// member (without this a 10^5-variant bot family would be quadratic).
+class PrefixIndex {
+public:
     struct Group {
         std::vector<std::uint32_t> members;
     };
-    std::vector<std::vector<Group>> index(ntok);
-    std::vector<std::uint64_t> stamp(n, 0);
-    std::vector<std::uint32_t> slot(n, 0);
-    std::uint64_t pass = 0;
-    auto compact = [&](std::vector<Group>& list) {
-        ++pass;
+    PrefixIndex(std::size_t ntok, std::size_t nsets, Dsu& dsu) : lists_(ntok), stamp_(nsets, 0), slot_(nsets, 0), dsu_(dsu) {}
+
+    // The groups of token t, those of one component merged first (unions since the last look).
+    std::vector<Group>& groups(std::uint32_t t) {
+        compact(lists_[t]);
+        return lists_[t];
+    }
+
+    // Lists set x under token t: in the group of its component, or as a new group.
+    void add(std::uint32_t t, std::uint32_t x) {
+        auto& list = lists_[t];
+        const std::uint32_t rx = dsu_.find(x);
+        for (auto& g : list)
+            if (dsu_.find(g.members[0]) == rx) {
+                g.members.push_back(x);
+                return;
+            }
+        list.push_back(Group{{x}});
+    }
+
+private:
+    void compact(std::vector<Group>& list) {
+        ++pass_;
         std::size_t w = 0;
         for (std::size_t i = 0; i < list.size(); ++i) {
-            const std::uint32_t r = dsu.find(list[i].members[0]);
-            if (stamp[r] == pass) {
-                auto& dst = list[slot[r]].members;
+            const std::uint32_t r = dsu_.find(list[i].members[0]);
+            if (stamp_[r] == pass_) {
+                auto& dst = list[slot_[r]].members;
                 auto& src = list[i].members;
                 if (dst.size() < src.size()) std::swap(dst, src);
                 dst.insert(dst.end(), src.begin(), src.end());
                 continue;
             }
-            stamp[r] = pass;
-            slot[r] = static_cast<std::uint32_t>(w);
+            stamp_[r] = pass_;
+            slot_[r] = static_cast<std::uint32_t>(w);
             if (w != i) list[w] = std::move(list[i]);
             ++w;
         }
         list.resize(w);
-    };
+    }
 
+    std::vector<std::vector<Group>> lists_;
+    std::vector<std::uint64_t> stamp_;  // per root: the compact() pass that saw it
+    std::vector<std::uint32_t> slot_;   // per root: its group in the list being compacted
+    std::uint64_t pass_ = 0;
+    Dsu& dsu_;
+};
+
+}  // namespace
+
+// Links every pair of template sets with Jaccard >= 1/2 and >= 2 shared templates; returns the
+// component root (smallest index) of each set. `sets` holds each set's templates as sorted ids.
+// Exposed for tests through campaign_components() below. Prefix filtering: two similar sets
+// share a token among the first |x| - min_overlap(|x|) + 1 of the larger one.
+std::vector<std::uint32_t> campaign_components(const std::vector<std::vector<std::uint32_t>>& sets_in) {
+    const std::size_t n = sets_in.size();
+    Dsu dsu(n);
+    if (n == 0) return {};
+    std::uint32_t ntok = 0;
+    const std::vector<std::vector<std::uint32_t>> sets = by_rarity(sets_in, ntok);
+    // Process by size (then index): every indexed set is no larger than the probing one.
+    std::vector<std::uint32_t> proc(n);
+    std::iota(proc.begin(), proc.end(), 0u);
+    std::stable_sort(proc.begin(), proc.end(), [&](auto a, auto b) { return sets[a].size() < sets[b].size(); });
+    PrefixIndex index(ntok, n, dsu);
     for (const std::uint32_t x : proc) {
         const auto& sx = sets[x];
         if (sx.size() < kMinShared) continue;
         const std::size_t prefix = sx.size() - min_overlap(sx.size()) + 1;
         const std::size_t min_size = min_overlap(sx.size());  // |y| >= t |x|
-        for (std::size_t k = 0; k < prefix; ++k) {
-            auto& list = index[sx[k]];
-            compact(list);
-            for (auto& g : list) {
+        for (std::size_t k = 0; k < prefix; ++k)
+            for (auto& g : index.groups(sx[k])) {
                 if (dsu.find(g.members[0]) == dsu.find(x)) continue;
                 for (const std::uint32_t y : g.members) {
                     const auto& sy = sets[y];
-                    if (sy.size() < min_size) continue;
-                    if (similar(overlap(sx, sy), sx.size(), sy.size())) {
+                    if (sy.size() >= min_size && similar(overlap(sx, sy), sx.size(), sy.size())) {
                         dsu.unite(x, y);
                         break;
                     }
                 }
             }
-        }
-        for (std::size_t k = 0; k < prefix; ++k) {
-            auto& list = index[sx[k]];
-            const std::uint32_t rx = dsu.find(x);
-            bool placed = false;
-            for (auto& g : list)
-                if (dsu.find(g.members[0]) == rx) {
-                    g.members.push_back(x);
-                    placed = true;
-                    break;
-                }
-            if (!placed) list.push_back(Group{{x}});
-        }
+        for (std::size_t k = 0; k < prefix; ++k) index.add(sx[k], x);
     }
     std::vector<std::uint32_t> root(n);
     for (std::uint32_t i = 0; i < n; ++i) root[i] = dsu.find(i);
@@ -383,19 +406,28 @@ private:
     std::string cred_;
 };
 
-void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
-    const std::size_t top = static_cast<std::size_t>(std::max(1, cfg.top_n));
-    // Sets in key order: indices, and so ids, do not depend on input order or threads.
-    std::vector<std::pair<const std::string*, SetStat*>> sets;
-    sets.reserve(sets_.size());
-    for (auto& [k, v] : sets_) sets.emplace_back(&k, &v);
-    std::sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
-    const std::size_t n = sets.size();
+// The template sets clustered into campaigns.
+struct Clustering {
+    std::vector<std::pair<const std::string*, SetStat*>> sets;  // in key order
+    std::vector<std::vector<std::uint32_t>> toks;                // per set: its sorted template ids
+    std::vector<std::vector<std::uint32_t>> comps;               // per campaign: its sets, in key order
+    std::vector<std::uint32_t> comp_of;                          // per set: its campaign
+    std::vector<std::string> ids;                                // per campaign
+};
 
-    // Templates -> ids, each set as its sorted template ids.
+// One campaign's totals, for its row and the order of rows.
+struct CampaignTotals {
+    std::size_t comp;
+    std::uint64_t sessions = 0;
+    Micros first = INT64_MAX, last = INT64_MIN;
+    std::size_t rep = 0;  // the set with most sessions (ties: smallest key)
+};
+
+// Each set as its sorted, distinct template ids (templates numbered in order of appearance).
+std::vector<std::vector<std::uint32_t>> template_ids(const std::vector<std::pair<const std::string*, SetStat*>>& sets) {
     std::unordered_map<std::string_view, std::uint32_t> tid;
-    std::vector<std::vector<std::uint32_t>> toks(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::vector<std::uint32_t>> toks(sets.size());
+    for (std::size_t i = 0; i < sets.size(); ++i) {
         std::string_view key = *sets[i].first;
         std::size_t pos = 0;
         while (true) {
@@ -409,61 +441,62 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
         std::sort(toks[i].begin(), toks[i].end());
         toks[i].erase(std::unique(toks[i].begin(), toks[i].end()), toks[i].end());
     }
-    const std::vector<std::uint32_t> root = campaign_components(toks);
+    return toks;
+}
 
-    // Components, each listed in key order; root = smallest key index.
-    std::vector<std::vector<std::uint32_t>> comps;
-    std::vector<std::uint32_t> comp_of(n);
-    {
-        std::unordered_map<std::uint32_t, std::uint32_t> idx;
-        for (std::uint32_t i = 0; i < n; ++i) {
-            auto [it, fresh] = idx.emplace(root[i], static_cast<std::uint32_t>(comps.size()));
-            if (fresh) comps.emplace_back();
-            comps[it->second].push_back(i);
-            comp_of[i] = it->second;
-        }
+// Sets in key order (so indices, and ids, depend on neither input order nor threads), then
+// campaigns as components, each listed in key order, with their ids: "C" + 8 hex of the hash
+// of the smallest set key; on a (rare) collision, 16 hex.
+Clustering cluster(std::unordered_map<std::string, SetStat>& by_key) {
+    Clustering c;
+    c.sets.reserve(by_key.size());
+    for (auto& [k, v] : by_key) c.sets.emplace_back(&k, &v);
+    std::sort(c.sets.begin(), c.sets.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    const std::size_t n = c.sets.size();
+    c.toks = template_ids(c.sets);
+    const std::vector<std::uint32_t> root = campaign_components(c.toks);
+    c.comp_of.resize(n);
+    std::unordered_map<std::uint32_t, std::uint32_t> idx;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        auto [it, fresh] = idx.emplace(root[i], static_cast<std::uint32_t>(c.comps.size()));
+        if (fresh) c.comps.emplace_back();
+        c.comps[it->second].push_back(i);
+        c.comp_of[i] = it->second;
     }
-    // Ids: "C" + 8 hex of the hash of the smallest set key; on a (rare) collision, 16 hex.
-    std::vector<std::string> ids(comps.size());
-    {
-        std::unordered_map<std::string, std::uint32_t> used;
-        for (std::size_t c = 0; c < comps.size(); ++c) {
-            ids[c] = "C" + hex(stable_hash64(*sets[comps[c][0]].first) >> 32, 8);
-            ++used[ids[c]];
-        }
-        for (std::size_t c = 0; c < comps.size(); ++c)
-            if (used[ids[c]] > 1) ids[c] = "C" + hex(stable_hash64(*sets[comps[c][0]].first), 16);
+    c.ids.resize(c.comps.size());
+    std::unordered_map<std::string, std::uint32_t> used;
+    for (std::size_t k = 0; k < c.comps.size(); ++k) {
+        c.ids[k] = "C" + hex(stable_hash64(*c.sets[c.comps[k][0]].first) >> 32, 8);
+        ++used[c.ids[k]];
     }
+    for (std::size_t k = 0; k < c.comps.size(); ++k)
+        if (used[c.ids[k]] > 1) c.ids[k] = "C" + hex(stable_hash64(*c.sets[c.comps[k][0]].first), 16);
+    return c;
+}
 
-    struct Row {
-        std::size_t comp;
-        std::uint64_t sessions = 0;
-        Micros first = INT64_MAX, last = INT64_MIN;
-        std::size_t rep = 0;  // the set with most sessions (ties: smallest key)
-    };
-    std::vector<Row> rows(comps.size());
-    for (std::size_t c = 0; c < comps.size(); ++c) {
-        Row& r = rows[c];
-        r.comp = c;
-        r.rep = comps[c][0];
-        for (auto i : comps[c]) {
-            const SetStat& st = *sets[i].second;
+// Per campaign: sessions, time span and its most common set; most sessions first (ties by id).
+std::vector<CampaignTotals> totals(const Clustering& c) {
+    std::vector<CampaignTotals> rows(c.comps.size());
+    for (std::size_t k = 0; k < c.comps.size(); ++k) {
+        CampaignTotals& r = rows[k];
+        r.comp = k;
+        r.rep = c.comps[k][0];
+        for (auto i : c.comps[k]) {
+            const SetStat& st = *c.sets[i].second;
             r.sessions += st.sessions;
             r.first = std::min(r.first, st.first);
             r.last = std::max(r.last, st.last);
-            if (st.sessions > sets[r.rep].second->sessions) r.rep = i;
+            if (st.sessions > c.sets[r.rep].second->sessions) r.rep = i;
         }
     }
-    std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
-        return a.sessions != b.sessions ? a.sessions > b.sessions : ids[a.comp] < ids[b.comp];
+    std::sort(rows.begin(), rows.end(), [&](const CampaignTotals& a, const CampaignTotals& b) {
+        return a.sessions != b.sessions ? a.sessions > b.sessions : c.ids[a.comp] < c.ids[b.comp];
     });
+    return rows;
+}
 
-    Table t{"campaigns",
-            "sessions clustered by their command template sets (Jaccard >= 0.5 and >= 2 shared templates, "
-            "single linkage, exact), across sensors",
-            {},
-            {}};
-    t.columns = {
+std::vector<Column> campaign_columns() {
+    return {
         {"campaign", ColumnType::Text, "id: C + 8 hex of a stable hash of the campaign's smallest template set"},
         {"sessions", ColumnType::Integer, "sessions with commands in the campaign"},
         {"src_ips", ColumnType::Integer, "distinct source addresses"},
@@ -484,76 +517,56 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
         {"shasums", ColumnType::Text, "SHA-256 of downloaded and uploaded files:sessions, most first"},
         {"example_sessions", ColumnType::Text, "the smallest sensor/session ids, one per line"},
     };
-    std::string facts;
-    JsonWriter jw(facts);
-    jw.begin_array();
-    std::size_t rank = 0;
-    for (const Row& r : rows) {
-        const auto& members = comps[r.comp];
-        Counts ips, sensors, creds, urls, shas;
-        std::vector<std::string> ex;
-        std::size_t ntemplates = 0;
-        double cohesion = 0;
-        {
-            std::vector<std::uint32_t> all;
-            const auto& rt = toks[r.rep];
-            for (auto i : members) {
-                SetStat& st = *sets[i].second;
-                // Moving out is fine: each set belongs to exactly one campaign.
-                merge_counts(ips, st.src_ips);
-                merge_counts(sensors, st.sensors);
-                merge_counts(creds, st.credentials);
-                merge_counts(urls, st.urls);
-                merge_counts(shas, st.shasums);
-                ex.insert(ex.end(), st.example_ids.begin(), st.example_ids.end());
-                all.insert(all.end(), toks[i].begin(), toks[i].end());
-                const std::size_t o = overlap(toks[i], rt);
-                cohesion += static_cast<double>(st.sessions) * static_cast<double>(o) /
-                            static_cast<double>(toks[i].size() + rt.size() - o);
-            }
-            std::sort(all.begin(), all.end());
-            ntemplates = static_cast<std::size_t>(std::unique(all.begin(), all.end()) - all.begin());
-            cohesion /= static_cast<double>(r.sessions);
-        }
-        std::sort(ex.begin(), ex.end());
-        ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
-        if (ex.size() > kExampleSessions) ex.resize(kExampleSessions);
-        std::string examples, cmds;
-        for (const auto& e : ex) {
-            if (!examples.empty()) examples.push_back('\n');
-            examples.append(e);
-        }
-        for (const auto& c : sets[r.rep].second->example_commands) {
-            if (!cmds.empty()) cmds.push_back('\n');
-            cmds.append(c);
-        }
-        const std::string& id = ids[r.comp];
-        if (rank++ < 10) {
-            jw.begin_object()
-                .field("campaign", id)
-                .field("sessions", r.sessions)
-                .field("src_ips", static_cast<std::uint64_t>(ips.size()))
-                .field("sensors", static_cast<std::uint64_t>(sensors.size()))
-                .field("template_sets", static_cast<std::uint64_t>(members.size()))
-                .field("first_seen", format_timestamp(r.first))
-                .field("last_seen", format_timestamp(r.last))
-                .field("example_command",
-                       sets[r.rep].second->example_commands.empty() ? std::string()
-                                                                    : sets[r.rep].second->example_commands[0])
-                .end_object();
-        }
-        t.rows.push_back({id, static_cast<std::int64_t>(r.sessions), static_cast<std::int64_t>(ips.size()),
-                          static_cast<std::int64_t>(sensors.size()), format_timestamp(r.first), format_timestamp(r.last),
-                          top_of(creds, top), top_of(urls, top), std::move(cmds),
-                          static_cast<std::int64_t>(members.size()), static_cast<std::int64_t>(ntemplates),
-                          std::round(cohesion * 1e4) / 1e4, top_of(ips, top), top_of(sensors, top), top_of(shas, top),
-                          std::move(examples)});
-    }
-    jw.end_array();
-    out.facts["campaigns.top"] = std::move(facts);
-    out.facts["campaigns.count"] = std::to_string(comps.size());
+}
 
-    // sessions -> campaign, sorted by sensor then session.
+// Commands one per line. Empty commands before the first non-empty one leave no empty line
+// (the cell has always been written so).
+std::string command_lines(const std::vector<std::string>& commands) {
+    std::string cmds;
+    for (const auto& c : commands) {
+        if (!cmds.empty()) cmds.push_back('\n');
+        cmds.append(c);
+    }
+    return cmds;
+}
+
+// One campaign's row. Moves the counts out of its sets: each set belongs to exactly one campaign.
+std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std::size_t top) {
+    const auto& members = c.comps[r.comp];
+    Counts ips, sensors, creds, urls, shas;
+    std::vector<std::string> ex;
+    std::vector<std::uint32_t> all;
+    double cohesion = 0;
+    const auto& rt = c.toks[r.rep];
+    for (auto i : members) {
+        SetStat& st = *c.sets[i].second;
+        merge_counts(ips, st.src_ips);
+        merge_counts(sensors, st.sensors);
+        merge_counts(creds, st.credentials);
+        merge_counts(urls, st.urls);
+        merge_counts(shas, st.shasums);
+        ex.insert(ex.end(), st.example_ids.begin(), st.example_ids.end());
+        all.insert(all.end(), c.toks[i].begin(), c.toks[i].end());
+        const std::size_t o = overlap(c.toks[i], rt);
+        cohesion += static_cast<double>(st.sessions) * static_cast<double>(o) /
+                    static_cast<double>(c.toks[i].size() + rt.size() - o);
+    }
+    std::sort(all.begin(), all.end());
+    const auto ntemplates = static_cast<std::size_t>(std::unique(all.begin(), all.end()) - all.begin());
+    cohesion /= static_cast<double>(r.sessions);
+    std::sort(ex.begin(), ex.end());
+    ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
+    if (ex.size() > kExampleSessions) ex.resize(kExampleSessions);
+    return {c.ids[r.comp], static_cast<std::int64_t>(r.sessions), static_cast<std::int64_t>(ips.size()),
+            static_cast<std::int64_t>(sensors.size()), format_timestamp(r.first), format_timestamp(r.last),
+            top_of(creds, top), top_of(urls, top), command_lines(c.sets[r.rep].second->example_commands),
+            static_cast<std::int64_t>(members.size()), static_cast<std::int64_t>(ntemplates),
+            std::round(cohesion * 1e4) / 1e4, top_of(ips, top), top_of(sensors, top), top_of(shas, top),
+            join(ex, "\n")};
+}
+
+// sessions -> campaign, sorted by sensor then session.
+Table session_campaigns_table(const Clustering& c) {
     Table sc{"session_campaigns", "the campaign of every session with commands", {}, {}};
     sc.columns = {{"sensor", ColumnType::Text, ""},
                   {"session", ColumnType::Text, ""},
@@ -564,8 +577,8 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
         std::uint32_t set;
     };
     std::vector<Member> mem;
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const std::string& m = sets[i].second->members;
+    for (std::uint32_t i = 0; i < c.sets.size(); ++i) {
+        const std::string& m = c.sets[i].second->members;
         std::size_t pos = 0;
         while (pos < m.size()) {
             std::size_t len = get_u16(m, pos);
@@ -580,15 +593,27 @@ void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
     std::sort(mem.begin(), mem.end(), [](const Member& a, const Member& b) {
         return a.sensor != b.sensor ? a.sensor < b.sensor : a.session != b.session ? a.session < b.session : a.set < b.set;
     });
-    std::vector<std::string> set_hash(n);
-    for (std::size_t i = 0; i < n; ++i) set_hash[i] = hex(stable_hash64(*sets[i].first), 16);
+    std::vector<std::string> set_hash(c.sets.size());
+    for (std::size_t i = 0; i < c.sets.size(); ++i) set_hash[i] = hex(stable_hash64(*c.sets[i].first), 16);
     sc.rows.reserve(mem.size());
     for (const Member& m : mem)
-        sc.rows.push_back({std::string(m.sensor), std::string(m.session), ids[comp_of[m.set]], set_hash[m.set]});
+        sc.rows.push_back({std::string(m.sensor), std::string(m.session), c.ids[c.comp_of[m.set]], set_hash[m.set]});
+    return sc;
+}
 
-    for (std::size_t i = 0; i < n; ++i) out.campaign_of_set.emplace(*sets[i].first, ids[comp_of[i]]);
+void Campaigns::finish(const AnalysisConfig& cfg, Findings& out) {
+    const std::size_t top = static_cast<std::size_t>(std::max(1, cfg.top_n));
+    const Clustering c = cluster(sets_);
+    Table t{"campaigns",
+            "sessions clustered by their command template sets (Jaccard >= 0.5 and >= 2 shared templates, "
+            "single linkage, exact), across sensors",
+            campaign_columns(),
+            {}};
+    for (const CampaignTotals& r : totals(c)) t.rows.push_back(campaign_row(c, r, top));
+    out.campaign_count = c.comps.size();
+    for (std::size_t i = 0; i < c.sets.size(); ++i) out.campaign_of_set.emplace(*c.sets[i].first, c.ids[c.comp_of[i]]);
     out.tables.push_back(std::move(t));
-    out.tables.push_back(std::move(sc));
+    out.tables.push_back(session_campaigns_table(c));
 }
 
 }  // namespace

@@ -8,9 +8,8 @@
 #include <tuple>
 
 #include "cb/analysis/change_score.hpp"
-#include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb {
@@ -233,17 +232,63 @@ public:
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override {
+        const std::vector<Series> all = series(cfg);
+        std::uint64_t flagged = 0;
+        for (const Series& s : all)
+            for (const ScoredDay& d : s.days) flagged += d.flag;
+        out.tables.push_back(table(all));
+        out.changes_flagged = flagged;
+        StrMap<TemplateDays>().swap(templates_);  // release the state before later analyses finish
+        StrMap<DayCounts>().swap(creds_);
+    }
+
+private:
+    struct Series {
+        std::string name;
+        std::vector<ScoredDay> days;
+        bool rate;
+    };
+
+    // Every series scored on the day axis, in table order: sessions, logins, successful
+    // logins, the top templates, the top credentials, the disconnect-after rate of the top
+    // templates. The day axis holds every day with at least one session: a day without any is
+    // a gap in collection (a sensor down, a missing log file), not a day of zero attacks.
+    std::vector<Series> series(const AnalysisConfig& cfg) const {
         ChangeParams p;
         p.window_days = std::max(1, cfg.change_window_days);
         p.min_history = std::min(7, p.window_days);
         p.lookback_days = 4 * p.window_days;
         p.threshold = cfg.change_threshold;
-
-        // The day axis: every day with at least one session. A day without any session is a gap
-        // in collection (a sensor down, a missing log file), not a day of zero attacks.
         std::vector<std::int64_t> days;
         for (const auto& e : sessions_) days.push_back(e.day);
+        auto counts_of = [&](const DayCounts& c) {
+            std::vector<double> v(days.size());
+            for (std::size_t i = 0; i < days.size(); ++i) v[i] = c.at(static_cast<std::int32_t>(days[i]));
+            return v;
+        };
+        std::vector<Series> all;
+        all.push_back({"sessions", score_counts(days, counts_of(sessions_), p), false});
+        all.push_back({"logins", score_counts(days, counts_of(logins_), p), false});
+        all.push_back({"logins_success", score_counts(days, counts_of(successes_), p), false});
+        const std::size_t top_n = static_cast<std::size_t>(std::max(0, cfg.top_n));
+        const auto top_t = top_keys(templates_, top_n, [](const TemplateDays& v) { return v.sessions.total(); });
+        for (const auto& [k, v] : top_t)
+            all.push_back({"template:" + *k, score_counts(days, counts_of(v->sessions), p), false});
+        const auto top_c = top_keys(creds_, top_n, [](const DayCounts& v) { return v.total(); });
+        for (const auto& [k, v] : top_c)
+            all.push_back({"credential:" + credential_label(*k), score_counts(days, counts_of(*v), p), false});
+        for (const auto& [k, v] : top_t) {
+            std::vector<std::uint64_t> kk(days.size()), nn(days.size());
+            for (std::size_t i = 0; i < days.size(); ++i) {
+                kk[i] = v->left_after.at(static_cast<std::int32_t>(days[i]));
+                nn[i] = v->sessions.at(static_cast<std::int32_t>(days[i]));
+            }
+            all.push_back({"disconnect_after:" + *k, score_rates(days, kk, nn, p), true});
+        }
+        return all;
+    }
 
+    static Table table(const std::vector<Series>& all) {
         Table t{"changes",
                 "daily series with a robust change score (median/MAD of a trailing window): sessions, logins, "
                 "successful logins, top templates and credentials, disconnect-after rates",
@@ -262,82 +307,25 @@ public:
                      {"n", ColumnType::Integer, "rates: sessions that ran the template that day (the denominator)"},
                      {"history", ColumnType::Integer, "days in the trailing window"},
                      {"scale", ColumnType::Real, "the score's denominator: max(1.4826*MAD, quartile spread on the value's side, Poisson/binomial floor)"}};
-
-        struct Flagged {
-            std::string series;
-            ScoredDay d;
-            bool rate;
-        };
-        std::vector<Flagged> flagged;
-        auto emit = [&](const std::string& series, const std::vector<ScoredDay>& sd, bool rate) {
-            for (const ScoredDay& d : sd) {
+        for (const Series& s : all)
+            for (const ScoredDay& d : s.days) {
                 std::vector<Cell> row;
                 row.reserve(10);
-                row.emplace_back(series);
+                row.emplace_back(s.name);
                 row.emplace_back(format_day(static_cast<Micros>(d.day) * 86400 * kMicrosPerSecond));
                 row.emplace_back(d.has_value ? Cell{d.value} : Cell{});
                 row.emplace_back(d.has_baseline ? Cell{d.baseline} : Cell{});
                 row.emplace_back(d.has_baseline ? Cell{d.score} : Cell{});
                 row.emplace_back(static_cast<std::int64_t>(d.flag ? 1 : 0));
-                row.emplace_back(std::string(rate ? "rate" : "count"));
-                row.emplace_back(rate ? Cell{static_cast<std::int64_t>(d.n)} : Cell{});
+                row.emplace_back(std::string(s.rate ? "rate" : "count"));
+                row.emplace_back(s.rate ? Cell{static_cast<std::int64_t>(d.n)} : Cell{});
                 row.emplace_back(static_cast<std::int64_t>(d.history));
                 row.emplace_back(d.has_baseline ? Cell{d.scale} : Cell{});
                 t.rows.push_back(std::move(row));
-                if (d.flag) flagged.push_back({series, d, rate});
             }
-        };
-        auto counts_of = [&](const DayCounts& c) {
-            std::vector<double> v(days.size());
-            for (std::size_t i = 0; i < days.size(); ++i) v[i] = c.at(static_cast<std::int32_t>(days[i]));
-            return v;
-        };
-
-        emit("sessions", score_counts(days, counts_of(sessions_), p), false);
-        emit("logins", score_counts(days, counts_of(logins_), p), false);
-        emit("logins_success", score_counts(days, counts_of(successes_), p), false);
-        const std::size_t top_n = static_cast<std::size_t>(std::max(0, cfg.top_n));
-        const auto top_t = top_keys(templates_, top_n, [](const TemplateDays& v) { return v.sessions.total(); });
-        for (const auto& [k, v] : top_t) emit("template:" + *k, score_counts(days, counts_of(v->sessions), p), false);
-        const auto top_c = top_keys(creds_, top_n, [](const DayCounts& v) { return v.total(); });
-        for (const auto& [k, v] : top_c)
-            emit("credential:" + credential_label(*k), score_counts(days, counts_of(*v), p), false);
-        for (const auto& [k, v] : top_t) {
-            std::vector<std::uint64_t> kk(days.size()), nn(days.size());
-            for (std::size_t i = 0; i < days.size(); ++i) {
-                kk[i] = v->left_after.at(static_cast<std::int32_t>(days[i]));
-                nn[i] = v->sessions.at(static_cast<std::int32_t>(days[i]));
-            }
-            emit("disconnect_after:" + *k, score_rates(days, kk, nn, p), true);
-        }
-        out.tables.push_back(std::move(t));
-
-        // For hints: the flagged days, strongest first.
-        std::stable_sort(flagged.begin(), flagged.end(), [](const Flagged& a, const Flagged& b) {
-            return std::fabs(a.d.score) > std::fabs(b.d.score);
-        });
-        std::string j;
-        JsonWriter w(j);
-        w.begin_array();
-        for (std::size_t i = 0; i < flagged.size() && i < 100; ++i) {
-            const Flagged& f = flagged[i];
-            w.begin_object()
-                .field("series", std::string_view(f.series))
-                .field("day", std::string_view(format_day(static_cast<Micros>(f.d.day) * 86400 * kMicrosPerSecond)))
-                .field("kind", f.rate ? "rate" : "count");
-            w.key("value").value(f.d.value, 4);
-            w.key("baseline").value(f.d.baseline, 4);
-            w.key("score").value(f.d.score, 2);
-            w.field("direction", f.d.score > 0 ? "up" : "down").end_object();
-        }
-        w.end_array();
-        out.facts["changes.flagged"] = j;
-        out.facts["changes.flagged_count"] = std::to_string(flagged.size());
-        StrMap<TemplateDays>().swap(templates_);  // release the state before later analyses finish
-        StrMap<DayCounts>().swap(creds_);
+        return t;
     }
 
-private:
     DayCounts sessions_, logins_, successes_;
     StrMap<TemplateDays> templates_;
     StrMap<DayCounts> creds_;  // key: credential_key()

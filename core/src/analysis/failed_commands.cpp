@@ -88,33 +88,37 @@ public:
     }
 
     void finish(const AnalysisConfig&, Findings& out) override {
+        const std::vector<FailedCommandRow> lines = rows(map_);
+        out.failed_command_names = rows(names_);
+
         Table t{"failed_commands", "commands Cowrie did not know (cowrie.command.failed), with how often attackers left right after", {}, {}};
         t.columns = {{"command", ColumnType::Text, "the unknown command and its arguments, as logged"},
                      {"name", ColumnType::Text, "its first word: what to implement"}};
         add_stat_columns(t);
-        for (const auto& [k, v] : by_sessions(map_)) {
-            t.rows.push_back({*k, std::string(first_word(*k))});
-            add_stat_cells(t.rows.back(), *v);
+        for (const auto& r : lines) {
+            t.rows.push_back({r.name, std::string(first_word(r.name))});
+            add_stat_cells(t.rows.back(), r);
         }
         out.tables.push_back(std::move(t));
 
         Table n{"failed_command_names", "unknown commands per name (first word), each session counted once", {}, {}};
         n.columns = {{"name", ColumnType::Text, "the command's first word"}};
         add_stat_columns(n);
-        for (const auto& [k, v] : by_sessions(names_)) {
-            n.rows.push_back({*k});
-            add_stat_cells(n.rows.back(), *v);
+        for (const auto& r : out.failed_command_names) {
+            n.rows.push_back({r.name});
+            add_stat_cells(n.rows.back(), r);
         }
         out.tables.push_back(std::move(n));
     }
 
 private:
-    static std::vector<std::pair<const std::string*, const Stat*>> by_sessions(const std::map<std::string, Stat>& m) {
-        std::vector<std::pair<const std::string*, const Stat*>> rows;
-        for (const auto& [k, v] : m) rows.emplace_back(&k, &v);
-        std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-            return a.second->sessions > b.second->sessions;
-        });
+    // One row per key, most sessions first (ties by key).
+    static std::vector<FailedCommandRow> rows(const std::map<std::string, Stat>& m) {
+        std::vector<FailedCommandRow> rows;
+        for (const auto& [k, v] : m)
+            rows.push_back({k, v.sessions, v.events, v.src_ips.size(), v.left_after, v.went_on,
+                            v.left_examples.empty() ? v.examples : v.left_examples, v.first, v.last});
+        std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.sessions > b.sessions; });
         return rows;
     }
     static void add_stat_columns(Table& t) {
@@ -132,13 +136,12 @@ private:
             {"first_seen", ColumnType::Text, "UTC"},
             {"last_seen", ColumnType::Text, "UTC"}});
     }
-    static void add_stat_cells(std::vector<Cell>& row, const Stat& v) {
+    static void add_stat_cells(std::vector<Cell>& row, const FailedCommandRow& v) {
         row.insert(row.end(), {static_cast<std::int64_t>(v.sessions), static_cast<std::int64_t>(v.events),
-                               static_cast<std::int64_t>(v.src_ips.size()),
+                               static_cast<std::int64_t>(v.src_ips),
                                static_cast<double>(v.left_after) / static_cast<double>(v.sessions),
                                static_cast<std::int64_t>(v.left_after), static_cast<std::int64_t>(v.went_on),
-                               join(v.left_examples.empty() ? v.examples : v.left_examples, ";"),
-                               format_timestamp(v.first), format_timestamp(v.last)});
+                               join(v.examples, ";"), format_timestamp(v.first), format_timestamp(v.last)});
     }
 
     std::map<std::string, Stat> map_;    // per command line as logged

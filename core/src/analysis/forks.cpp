@@ -3,9 +3,9 @@
 // step after which a bot decided "honeypot".
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "cb/parse/command_template.hpp"
-#include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
 #include "factories.hpp"
 
@@ -112,9 +112,103 @@ public:
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override {
-        std::map<std::uint64_t, std::string> campaign_of_hash;
+        std::map<std::uint64_t, std::string> campaign_of_hash;  // Node::sets holds hashes of template sets
         for (const auto& [set, id] : out.campaign_of_set) campaign_of_hash[stable_hash64(set)] = id;
+        std::vector<ForkRow> rows;
+        for (const Candidate& c : candidates(cfg)) {
+            if (rows.size() >= kMaxRows) break;
+            rows.push_back(row(c, campaign_of_hash));
+        }
+        out.tables.push_back(table(rows));
+        out.forks = std::move(rows);
+    }
 
+private:
+    struct Candidate {
+        const NodeKey* key;
+        const Node* node;
+        std::uint64_t stopped, continued;
+    };
+
+    // Prefixes reached by enough sessions where some stopped (or stalled) and others went on.
+    // A real fork has sessions on both sides: ranked by the smaller side, so a script's normal
+    // end (almost all stop) or a pass-through step (almost all go on) ranks low.
+    std::vector<Candidate> candidates(const AnalysisConfig& cfg) const {
+        std::vector<Candidate> rows;
+        for (const auto& [k, n] : nodes_) {
+            if (n.depth == 0) continue;
+            std::uint64_t continued = 0;
+            for (const auto& [_, c] : n.next) continued += c;
+            if (n.reached < static_cast<std::uint64_t>(cfg.min_fork_sessions) || continued == 0 ||
+                (n.left_here == 0 && n.stalled_here == 0))
+                continue;
+            rows.push_back({&k, &n, n.left_here, continued});
+        }
+        std::stable_sort(rows.begin(), rows.end(), [](const Candidate& a, const Candidate& b) {
+            const std::uint64_t ma = std::min(a.stopped, a.continued), mb = std::min(b.stopped, b.continued);
+            if (ma != mb) return ma > mb;
+            return a.node->reached > b.node->reached;
+        });
+        return rows;
+    }
+
+    ForkRow row(const Candidate& c, const std::map<std::uint64_t, std::string>& campaign_of_hash) const {
+        const Node& n = *c.node;
+        ForkRow r;
+        std::tie(r.channel, r.prefix) = prefix_of(n);
+        r.depth = n.depth;
+        r.command = n.step;
+        r.reached = n.reached;
+        r.stopped = c.stopped;
+        r.continued = c.continued;
+        r.went_further = went_further(*c.key, n);
+        r.timed_out = n.timeout_here;
+        const Interval ci = wilson(c.stopped, c.stopped + c.continued);
+        r.stop_rate = static_cast<double>(c.stopped) / static_cast<double>(c.stopped + c.continued);
+        r.stop_rate_low = ci.low;
+        r.stop_rate_high = ci.high;
+        r.next_commands = top_counts(n.next, 5);
+        r.campaigns = top_counts(campaigns_of(n, campaign_of_hash), 3);
+        r.examples = n.examples;
+        r.stopped_by_sensor = top_counts(n.left_sensors, 5);
+        r.continued_by_sensor = top_counts(n.on_sensors, 5);
+        r.stopped_where_others_went_on = split_within_sensors(n);
+        r.stalled = n.stalled_here;
+        r.stalled_after = top_counts(n.stalled_last, 3);
+        r.stalled_examples = n.stalled_examples;
+        return r;
+    }
+
+    // The channel and the prefix text, rebuilt from the parent chain; the chain ends at the
+    // root, whose step is the channel.
+    std::pair<std::string, std::string> prefix_of(const Node& n) const {
+        std::vector<const Node*> chain;
+        const Node* p = &n;
+        while (p && p->depth > 0) {
+            chain.push_back(p);
+            auto it = nodes_.find(p->parent);
+            p = it == nodes_.end() ? nullptr : &it->second;
+        }
+        std::string prefix;
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            if (!prefix.empty()) prefix.append(kArrow);
+            prefix.append((*it)->step);
+        }
+        return {p ? p->step : std::string(), prefix};
+    }
+
+    // Sessions reaching the node per campaign ("none" for a set without one).
+    static std::map<std::string, std::uint64_t> campaigns_of(
+        const Node& n, const std::map<std::uint64_t, std::string>& campaign_of_hash) {
+        std::map<std::string, std::uint64_t> camps;
+        for (const auto& [h, c] : n.sets) {
+            auto it = campaign_of_hash.find(h);
+            camps[it == campaign_of_hash.end() ? "none" : it->second] += c;
+        }
+        return camps;
+    }
+
+    static Table table(const std::vector<ForkRow>& rows) {
         Table t{"forks", "prefixes of command sequences where some sessions leave and others go on", {}, {}};
         t.columns = {
             {"channel", ColumnType::Text, "shell (exec channels close after their command by design: not counted)"},
@@ -142,80 +236,16 @@ public:
             {"stalled_after", ColumnType::Text, "the last command line they sent (template:sessions; often a marker)"},
             {"stalled_examples", ColumnType::Text, "sessions that stalled here (sensor/session)"},
         };
-        struct Row {
-            const NodeKey* key;
-            const Node* node;
-            std::uint64_t stopped, continued;
-        };
-        std::vector<Row> rows;
-        for (const auto& [k, n] : nodes_) {
-            if (n.depth == 0) continue;
-            std::uint64_t continued = 0;
-            for (const auto& [_, c] : n.next) continued += c;
-            if (n.reached < static_cast<std::uint64_t>(cfg.min_fork_sessions) || continued == 0 ||
-                (n.left_here == 0 && n.stalled_here == 0))
-                continue;
-            rows.push_back({&k, &n, n.left_here, continued});
-        }
-        // A real fork has sessions on both sides: rank by the smaller side, so a script's
-        // normal end (almost all stop) or a pass-through step (almost all go on) ranks low.
-        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-            const std::uint64_t ma = std::min(a.stopped, a.continued), mb = std::min(b.stopped, b.continued);
-            if (ma != mb) return ma > mb;
-            return a.node->reached > b.node->reached;
-        });
-        std::string facts = "[";
-        for (std::size_t i = 0; i < rows.size() && i < kMaxRows; ++i) {
-            const Row& r = rows[i];
-            const Node& n = *r.node;
-            // Rebuild the prefix text from the parent chain; the chain ends at the root,
-            // whose step is the channel.
-            std::vector<const Node*> chain;
-            const Node* p = &n;
-            while (p && p->depth > 0) {
-                chain.push_back(p);
-                auto it = nodes_.find(p->parent);
-                p = it == nodes_.end() ? nullptr : &it->second;
-            }
-            const std::string channel = p ? p->step : std::string();
-            std::string prefix;
-            for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-                if (!prefix.empty()) prefix.append(kArrow);
-                prefix.append((*it)->step);
-            }
-            std::map<std::string, std::uint64_t> camps;
-            for (const auto& [h, c] : n.sets) {
-                auto it = campaign_of_hash.find(h);
-                camps[it == campaign_of_hash.end() ? "none" : it->second] += c;
-            }
-            const std::string examples = join(n.examples, ";");
-            const Interval ci = wilson(r.stopped, r.stopped + r.continued);
-            const double rate = static_cast<double>(r.stopped) / static_cast<double>(r.stopped + r.continued);
-            t.rows.push_back({channel, static_cast<std::int64_t>(n.depth), prefix, n.step,
-                              static_cast<std::int64_t>(n.reached), static_cast<std::int64_t>(r.stopped),
-                              static_cast<std::int64_t>(r.continued), static_cast<std::int64_t>(went_further(*r.key, n)),
-                              static_cast<std::int64_t>(n.timeout_here), rate,
-                              ci.low, ci.high, top_counts(n.next, 5), top_counts(camps, 3), examples,
-                              top_counts(n.left_sensors, 5), top_counts(n.on_sensors, 5),
-                              static_cast<std::int64_t>(split_within_sensors(n)), static_cast<std::int64_t>(n.stalled_here),
-                              top_counts(n.stalled_last, 3), join(n.stalled_examples, ";")});
-            if (i < 20) {
-                std::string q;
-                append_json_string(q, n.step);
-                std::string pq;
-                append_json_string(pq, prefix);
-                if (facts.size() > 1) facts += ',';
-                facts += "{\"command\":" + q + ",\"prefix\":" + pq + ",\"reached\":" + std::to_string(n.reached) +
-                         ",\"stopped\":" + std::to_string(r.stopped) + ",\"continued\":" + std::to_string(r.continued) +
-                         ",\"stop_rate\":" + format_number(rate, 4) + ",\"stop_rate_low\":" + format_number(ci.low, 4) +
-                         ",\"examples\":\"" + examples + "\"}";
-            }
-        }
-        out.facts["forks.top"] = facts + "]";
-        out.tables.push_back(std::move(t));
+        auto n = [](std::uint64_t v) { return Cell{static_cast<std::int64_t>(v)}; };
+        for (const ForkRow& r : rows)
+            t.rows.push_back({r.channel, n(r.depth), r.prefix, r.command, n(r.reached), n(r.stopped), n(r.continued),
+                              n(r.went_further), n(r.timed_out), r.stop_rate, r.stop_rate_low, r.stop_rate_high,
+                              r.next_commands, r.campaigns, join(r.examples, ";"), r.stopped_by_sensor,
+                              r.continued_by_sensor, n(r.stopped_where_others_went_on), n(r.stalled), r.stalled_after,
+                              join(r.stalled_examples, ";")});
+        return t;
     }
 
-private:
     static constexpr std::size_t kDepthLimit = 30;
 
     // Sessions that stopped on sensors where others of the script went on: a fork between

@@ -8,7 +8,7 @@
 #include "cb/parse/command_names.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -146,22 +146,9 @@ void keep_smallest(std::vector<std::string>& v, const std::string& id) { cb::kee
 
 const std::string kOldBanner = "SSH-2.0-OpenSSH_6.0p1 Debian-4+deb7u2";
 
-int col(const Table& t, std::string_view name) {
-    for (std::size_t i = 0; i < t.columns.size(); ++i)
-        if (t.columns[i].name == name) return static_cast<int>(i);
-    return -1;
-}
-std::string text_of(const Cell& c) {
-    if (auto s = std::get_if<std::string>(&c)) return *s;
-    if (auto i = std::get_if<std::int64_t>(&c)) return std::to_string(*i);
-    if (auto d = std::get_if<double>(&c)) return format_number(*d, 4);
-    return {};
-}
-double num_of(const Cell& c) {
-    if (auto i = std::get_if<std::int64_t>(&c)) return static_cast<double>(*i);
-    if (auto d = std::get_if<double>(&c)) return *d;
-    return NAN;
-}
+// A count or a real as the tables write it (reals with 4 decimals), for evidence fields.
+std::string num(std::uint64_t n) { return std::to_string(n); }
+std::string num(double x) { return format_number(x, 4); }
 
 // What an unknown command name is (failed_commands.csv's first word).
 enum class CommandKind : std::uint8_t { Command, ShellConstruct, DeviceCli, Dropped, Other };
@@ -233,12 +220,6 @@ std::string leave_severity(double left, double went_on, const std::string& other
     return otherwise;
 }
 
-struct Hint {
-    std::string id, severity, title, recommendation, caveat;
-    std::string evidence_json;  // an object
-    int rank() const { return severity == "high" ? 0 : severity == "medium" ? 1 : severity == "low" ? 2 : 3; }
-};
-
 class Hints : public ArchivedAnalysis<Hints> {
 public:
     Hints() : probes_(probes().size()) {}
@@ -303,6 +284,15 @@ public:
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override {
+        std::vector<Hint> hints = collect(cfg, out);
+        std::stable_sort(hints.begin(), hints.end(), [](const Hint& a, const Hint& b) { return a.rank() < b.rank(); });
+        out.tables.push_back(table(hints));
+        out.hints = std::move(hints);
+    }
+
+private:
+    // Every rule, in catalogue order (the sort by severity keeps it within a severity).
+    std::vector<Hint> collect(const AnalysisConfig& cfg, const Findings& out) const {
         std::vector<Hint> hints;
         failed_command_hints(out, hints);
         fork_hints(out, hints);
@@ -321,31 +311,18 @@ public:
                          "honeydet, Metasploit's ssh_honeypot module).",
                          "Hints here come only from what attackers did after connecting.",
                          "{\"sessions\":" + std::to_string(sessions_) + "}"});
-        std::stable_sort(hints.begin(), hints.end(), [](const Hint& a, const Hint& b) { return a.rank() < b.rank(); });
+        return hints;
+    }
 
-        std::string json;
-        JsonWriter w(json);
-        w.begin_object().field("hints_version", 1).key("hints").begin_array();
+    static Table table(const std::vector<Hint>& hints) {
         Table t{"hints", "concrete changes to the honeypot, most severe first (details in hints.json)", {}, {}};
         t.columns = {{"id", ColumnType::Text, ""}, {"severity", ColumnType::Text, "high, medium, low, info"},
                      {"title", ColumnType::Text, ""}, {"recommendation", ColumnType::Text, ""},
                      {"evidence", ColumnType::Text, "JSON"}};
-        for (const Hint& h : hints) {
-            w.begin_object().field("id", h.id).field("severity", h.severity).field("title", h.title);
-            json.append(",\"evidence\":");
-            json.append(h.evidence_json);
-            w.field("recommendation", h.recommendation);
-            if (!h.caveat.empty()) w.field("caveat", h.caveat);
-            w.end_object();
-            t.rows.push_back({h.id, h.severity, h.title, h.recommendation, h.evidence_json});
-        }
-        w.end_array().end_object();
-        json.push_back('\n');
-        out.facts["hints.json"] = json;
-        out.tables.push_back(std::move(t));
+        for (const Hint& h : hints) t.rows.push_back({h.id, h.severity, h.title, h.recommendation, h.evidence_json});
+        return t;
     }
 
-private:
     void add_logins(const SessionFacts& f) {
         const Session& s = *f.s;
         bool root_ok = false;
@@ -442,24 +419,21 @@ private:
     // Unknown commands grouped by what they are: real commands Cowrie lacks, shell constructs
     // its parser does not run, router CLI words, and lines that are no command at all.
     void failed_command_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("failed_command_names");
-        if (!t) return;
-        const int c_name = col(*t, "name"), c_s = col(*t, "sessions"), c_ips = col(*t, "src_ips"),
-                  c_left = col(*t, "left_after"), c_on = col(*t, "went_on"), c_ex = col(*t, "example_sessions");
         // Names that are no command to implement, gathered into one info hint per kind.
         std::map<CommandKind, std::pair<std::map<std::string, std::uint64_t>, std::vector<std::string>>> gathered;
         std::size_t implement = 0;
-        for (const auto& r : t->rows) {  // most sessions first
-            const std::string name = text_of(r[c_name]);
+        for (const FailedCommandRow& r : out.failed_command_names) {  // most sessions first
+            const std::string& name = r.name;
             const CommandKind kind = classify_command(name);
             if (kind == CommandKind::Dropped) continue;
             if (kind == CommandKind::DeviceCli || kind == CommandKind::Other) {
                 auto& [counts, examples] = gathered[kind];
-                counts[name] = static_cast<std::uint64_t>(num_of(r[c_s]));
-                for (const auto& id : split_ids(text_of(r[c_ex]))) keep_smallest(examples, id);
+                counts[name] = r.sessions;
+                for (const auto& id : r.examples) keep_smallest(examples, id);
                 continue;
             }
-            const double sessions = num_of(r[c_s]), left = num_of(r[c_left]), on = num_of(r[c_on]);
+            const auto sessions = static_cast<double>(r.sessions), left = static_cast<double>(r.left_after),
+                       on = static_cast<double>(r.went_on);
             if (implement >= 10 || sessions < 3) continue;
             ++implement;
             const bool construct = kind == CommandKind::ShellConstruct;
@@ -477,8 +451,8 @@ private:
                                              "src/cowrie/commands/; implement what attackers run, not more.",
                              "Severity comes from shell sessions that left right after it against those that went on.",
                              "{\"sessions\":" + format_number(sessions, 0) + ",\"src_ips\":" +
-                                 format_number(num_of(r[c_ips]), 0) + leave_evidence(left, on) +
-                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
+                                 num(r.src_ips) + leave_evidence(left, on) +
+                                 ",\"example_sessions\":" + examples_json(r.examples) + "}"});
         }
         for (const auto& [kind, g] : gathered) {
             const std::string evidence = "{\"sessions_by_name\":" + q(top_counts(g.first, 10)) +
@@ -500,98 +474,80 @@ private:
     // What the honeypot printed last to the shell sessions that left after a step (template), from
     // the TTY recordings given to analyze (last_output.csv): `,"honeypot_printed":...` or "".
     static std::string printed_evidence(const Findings& out, const std::string& step) {
-        const Table* t = out.table("last_output");
-        if (!t) return {};
-        const int c_cmd = col(*t, "command"), c_lines = col(*t, "last_lines"), c_n = col(*t, "sessions"),
-                  c_share = col(*t, "share");
-        for (const auto& r : t->rows)
-            if (text_of(r[c_cmd]) == step)
-                return ",\"honeypot_printed\":{\"last_lines\":" + q(text_of(r[c_lines])) +
-                       ",\"sessions_with_recording\":" + text_of(r[c_n]) + ",\"share\":" + text_of(r[c_share]) + "}";
+        for (const LastOutputRow& r : out.last_output)
+            if (r.command == step)
+                return ",\"honeypot_printed\":{\"last_lines\":" + q(r.last_lines) +
+                       ",\"sessions_with_recording\":" + num(r.sessions) + ",\"share\":" + num(r.share) + "}";
         return {};
     }
 
     // Steps after which sessions of the same script (the same steps so far, on shell channels)
     // split: some leave, others go on. The only rule that can say `high`.
     void fork_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("forks");
-        if (!t) return;
-        const int c_cmd = col(*t, "command"), c_prefix = col(*t, "prefix"), c_reached = col(*t, "reached"),
-                  c_stop = col(*t, "stopped"), c_cont = col(*t, "continued"), c_rate = col(*t, "stop_rate"),
-                  c_low = col(*t, "stop_rate_low"), c_high = col(*t, "stop_rate_high"), c_ex = col(*t, "example_sessions"),
-                  c_ch = col(*t, "channel"), c_depth = col(*t, "depth"), c_next = col(*t, "next_commands"),
-                  c_camp = col(*t, "campaigns"), c_far = col(*t, "went_further"),
-                  c_sens = col(*t, "stopped_by_sensor"), c_on_sens = col(*t, "continued_by_sensor"),
-                  c_within = col(*t, "stopped_where_others_went_on");
         const double h = step_hazard();
         std::size_t n = 0;
-        for (const auto& r : t->rows) {
+        for (const ForkRow& r : out.forks) {
             if (n >= 10) break;
-            const double stopped = num_of(r[c_stop]), cont = num_of(r[c_cont]), low = num_of(r[c_low]),
-                         rate = num_of(r[c_rate]), depth = num_of(r[c_depth]);
+            const auto stopped = static_cast<double>(r.stopped), cont = static_cast<double>(r.continued);
+            const double low = r.stop_rate_low;
             // Both sides must be real: a script's normal end (nearly all stop) is no fork. And
             // leaving there must beat leaving after any step (the any-step rate).
-            if (stopped < 5 || low < 0.05 || low <= h || cont < 3 || rate > 0.9) continue;
+            if (stopped < 5 || low < 0.05 || low <= h || cont < 3 || r.stop_rate > 0.9) continue;
             ++n;
             // One step in is not yet a script: many scripts share a first step. And the others must
             // really go on, not just end another way (a cleanup such as `rm .s`, then gone).
-            const bool other_end = num_of(r[c_far]) < 5 && only_cleanup(text_of(r[c_next]));
-            const bool strong = depth >= 2 && stopped >= 10 && cont >= 5 && low >= std::max(0.2, 2 * h) && !other_end;
+            const bool other_end = r.went_further < 5 && only_cleanup(r.next_commands);
+            const bool strong = r.depth >= 2 && stopped >= 10 && cont >= 5 && low >= std::max(0.2, 2 * h) && !other_end;
             // Stops on some sensors, goes on on others: another Cowrie version or configuration
             // there (or the honeypot closing), not one script reacting.
-            const bool between_sensors = num_of(r[c_within]) < 5;
-            const std::string cmd = text_of(r[c_cmd]);
-            const std::string ex = examples_json(split_ids(text_of(r[c_ex])));
+            const bool between_sensors = r.stopped_where_others_went_on < 5;
             hints.push_back({"fork-" + std::to_string(n), between_sensors ? "low" : strong ? "high" : "medium",
-                             between_sensors ? "Scripts end after this step on some sensors and go on on others: " + cmd
-                                             : "Scripts are cut short after: " + cmd,
+                             between_sensors ? "Scripts end after this step on some sensors and go on on others: " + r.command
+                                             : "Scripts are cut short after: " + r.command,
                              "Sessions of the same script split here: some leave, the others go on. Look at what the "
                              "honeypot printed for this step (replay the example sessions' TTY logs, last_output.csv) "
                              "and compare with a real system; the step is a likely honeypot test.",
                              "Leaving can also be the script's own branch (e.g. nothing to do on this architecture).",
-                             "{\"channel\":" + q(text_of(r[c_ch])) + ",\"depth\":" + text_of(r[c_depth]) +
-                                 ",\"prefix\":" + q(text_of(r[c_prefix])) + ",\"reached\":" + text_of(r[c_reached]) +
-                                 ",\"stopped\":" + text_of(r[c_stop]) + ",\"continued\":" + text_of(r[c_cont]) +
-                                 ",\"went_further\":" + text_of(r[c_far]) +
-                                 ",\"stop_rate\":" + text_of(r[c_rate]) + ",\"stop_rate_low\":" + text_of(r[c_low]) +
-                                 ",\"stop_rate_high\":" + text_of(r[c_high]) + ",\"next_steps\":" + q(text_of(r[c_next])) +
-                                 ",\"campaigns\":" + q(text_of(r[c_camp])) +
-                                 ",\"stopped_by_sensor\":" + q(text_of(r[c_sens])) +
-                                 ",\"continued_by_sensor\":" + q(text_of(r[c_on_sens])) +
-                                 ",\"stopped_where_others_went_on\":" + text_of(r[c_within]) + printed_evidence(out, cmd) +
-                                 ",\"example_sessions\":" + ex + "}"});
+                             fork_evidence(out, r)});
         }
+    }
+
+    static std::string fork_evidence(const Findings& out, const ForkRow& r) {
+        return "{\"channel\":" + q(r.channel) + ",\"depth\":" + num(r.depth) + ",\"prefix\":" + q(r.prefix) +
+               ",\"reached\":" + num(r.reached) + ",\"stopped\":" + num(r.stopped) +
+               ",\"continued\":" + num(r.continued) + ",\"went_further\":" + num(r.went_further) +
+               ",\"stop_rate\":" + num(r.stop_rate) + ",\"stop_rate_low\":" + num(r.stop_rate_low) +
+               ",\"stop_rate_high\":" + num(r.stop_rate_high) + ",\"next_steps\":" + q(r.next_commands) +
+               ",\"campaigns\":" + q(r.campaigns) + ",\"stopped_by_sensor\":" + q(r.stopped_by_sensor) +
+               ",\"continued_by_sensor\":" + q(r.continued_by_sensor) +
+               ",\"stopped_where_others_went_on\":" + num(r.stopped_where_others_went_on) +
+               printed_evidence(out, r.command) + ",\"example_sessions\":" + examples_json(r.examples) + "}";
     }
 
     // Steps after which sessions of one script wait in vain (idle timeout, or a late close) while
     // others of it go on: the bot expected an answer it did not get, often to the marker it
     // sent after the step. Never high: a slow network stalls too.
     void stall_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("forks");
-        if (!t) return;
-        const int c_cmd = col(*t, "command"), c_prefix = col(*t, "prefix"), c_cont = col(*t, "continued"),
-                  c_st = col(*t, "stalled"), c_after = col(*t, "stalled_after"), c_ex = col(*t, "stalled_examples"),
-                  c_depth = col(*t, "depth"), c_reached = col(*t, "reached");
         std::size_t n = 0;
-        for (const auto& r : t->rows) {
+        for (const ForkRow& r : out.forks) {
             if (n >= 5) break;
-            const double stalled = num_of(r[c_st]), cont = num_of(r[c_cont]);
-            const Interval ci = wilson(static_cast<std::uint64_t>(stalled), static_cast<std::uint64_t>(stalled + cont));
+            const auto stalled = static_cast<double>(r.stalled), cont = static_cast<double>(r.continued);
+            const Interval ci = wilson(r.stalled, r.stalled + r.continued);
             if (stalled < 5 || cont < kMinWentOn || ci.low < 0.1) continue;
             ++n;
-            hints.push_back({"stall-" + std::to_string(n), num_of(r[c_depth]) >= 2 ? "medium" : "low",
-                             "Bots wait in vain after: " + text_of(r[c_cmd]),
+            hints.push_back({"stall-" + std::to_string(n), r.depth >= 2 ? "medium" : "low",
+                             "Bots wait in vain after: " + r.command,
                              "Sessions of the same script sent nothing more after this step and waited until they "
                              "were closed, while others went on. The bot expected an answer it did not get: compare "
                              "what Cowrie prints for the step and for the line sent after it (stalled_after, often "
                              "a marker such as /bin/busybox NAME, whose answer must be 'NAME: applet not found') "
                              "with a real system.",
                              "A slow or broken connection stalls too.",
-                             "{\"prefix\":" + q(text_of(r[c_prefix])) + ",\"reached\":" + text_of(r[c_reached]) +
-                                 ",\"stalled\":" + text_of(r[c_st]) + ",\"continued\":" + text_of(r[c_cont]) +
+                             "{\"prefix\":" + q(r.prefix) + ",\"reached\":" + num(r.reached) +
+                                 ",\"stalled\":" + num(r.stalled) + ",\"continued\":" + num(r.continued) +
                                  ",\"stall_rate_low\":" + format_number(ci.low, 3) +
-                                 ",\"stalled_after\":" + q(text_of(r[c_after])) +
-                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
+                                 ",\"stalled_after\":" + q(r.stalled_after) +
+                                 ",\"example_sessions\":" + examples_json(r.stalled_examples) + "}"});
         }
     }
 
@@ -599,32 +555,27 @@ private:
     // sessions, not with the same script, so it is never `high`; a step that every session
     // running it ends with is a script's end, not evidence.
     void lift_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("predisconnect");
-        if (!t) return;
-        const int c_kind = col(*t, "kind"), c_cmd = col(*t, "command"), c_left = col(*t, "left_last"),
-                  c_with = col(*t, "sessions_with"), c_lift = col(*t, "lift"), c_low = col(*t, "lift_low"),
-                  c_last = col(*t, "sessions_last"), c_ex = col(*t, "example_sessions");
         std::size_t n = 0;
-        for (const auto& r : t->rows) {
+        for (const PredisconnectRow& r : out.predisconnect) {
             if (n >= 5) break;
-            if (text_of(r[c_kind]) != "template") continue;
-            const double left = num_of(r[c_left]), low = num_of(r[c_low]);
-            const double went_on = num_of(r[c_with]) - num_of(r[c_last]);
-            if (left < 5 || !(low > 2) || went_on < kMinWentOn) continue;
+            if (!r.is_template) continue;
+            const auto left = static_cast<double>(r.left_last);
+            const double went_on = static_cast<double>(r.sessions_with) - static_cast<double>(r.sessions_last);
+            if (left < 5 || !(r.lift_low > 2) || went_on < kMinWentOn) continue;
             ++n;
             // Lift compares with all sessions, never with the same script on the same sensor: low.
             hints.push_back({"lift-" + std::to_string(n), "low",
-                             "Attackers leave after: " + text_of(r[c_cmd]),
-                             "This step is last in leaving shell sessions " + format_number(num_of(r[c_lift]), 1) +
+                             "Attackers leave after: " + r.command,
+                             "This step is last in leaving shell sessions " + format_number(r.lift, 1) +
                                  " times as often as chance predicts. Check what the honeypot prints for it "
                                  "(TTY logs) against a real host.",
                              "Lift compares with all sessions, not with the same script: see forks.csv for steps "
                              "where sessions of one script split.",
-                             "{\"command\":" + q(text_of(r[c_cmd])) + ",\"sessions_with\":" + text_of(r[c_with]) +
-                                 ",\"left_last\":" + text_of(r[c_left]) + ",\"went_on\":" + format_number(went_on, 0) +
-                                 ",\"lift\":" + text_of(r[c_lift]) + ",\"lift_low\":" + text_of(r[c_low]) +
-                                 printed_evidence(out, text_of(r[c_cmd])) +
-                                 ",\"example_sessions\":" + examples_json(split_ids(text_of(r[c_ex]))) + "}"});
+                             "{\"command\":" + q(r.command) + ",\"sessions_with\":" + num(r.sessions_with) +
+                                 ",\"left_last\":" + num(r.left_last) + ",\"went_on\":" + format_number(went_on, 0) +
+                                 ",\"lift\":" + num(r.lift) + ",\"lift_low\":" + num(r.lift_low) +
+                                 printed_evidence(out, r.command) +
+                                 ",\"example_sessions\":" + examples_json(r.examples) + "}"});
         }
     }
 
@@ -789,8 +740,6 @@ private:
 
     // From the TTY recordings: Cowrie defaults that attackers actually saw.
     void output_hints(const Findings& out, std::vector<Hint>& hints) const {
-        const Table* t = out.table("tty_tells");
-        if (!t) return;
         static const std::map<std::string, std::string> kFix = {
             {"hostname-svr04", "Set [honeypot] hostname in cowrie.cfg (the prompt shows root@svr04)."},
             {"kernel-3.2.0-4", "Set [shell] kernel_version and kernel_build_string to a current kernel."},
@@ -802,15 +751,12 @@ private:
             {"user-phil", "Remove the user phil from etc/passwd and /home in the honeyfs."},
             {"memtotal-4054744", "Change MemTotal in /proc/meminfo (and free's output)."},
         };
-        const int c_tell = col(*t, "tell"), c_what = col(*t, "what"), c_s = col(*t, "sessions"),
-                  c_ex = col(*t, "example_session");
-        for (const auto& r : t->rows) {
-            const std::string tell = text_of(r[c_tell]);
-            auto fix = kFix.find(tell);
-            hints.push_back({"seen-" + tell, "high", "Attackers saw " + text_of(r[c_what]),
+        for (const TtyTellRow& r : out.tty_tells) {
+            auto fix = kFix.find(r.tell);
+            hints.push_back({"seen-" + r.tell, "high", "Attackers saw " + r.what,
                              fix == kFix.end() ? "Change this default." : fix->second,
                              "Found in the output of TTY recordings given to analyze.",
-                             "{\"sessions\":" + text_of(r[c_s]) + ",\"example_sessions\":[" + q(text_of(r[c_ex])) + "]}"});
+                             "{\"sessions\":" + num(r.sessions) + ",\"example_sessions\":[" + q(r.example_session) + "]}"});
         }
     }
 

@@ -9,7 +9,7 @@
 
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -71,7 +71,49 @@ public:
         if (s.start != kNoTime) first_event_ = std::min(first_event_, s.start);
         if (s.end != kNoTime) last_event_ = std::max(last_event_, s.end);
         if (s.start != kNoTime) last_event_ = std::max(last_event_, s.start);
+        collect_keys(f);
+        if (!keys_.empty()) count_keys(s);
+    }
 
+    void merge(Analysis&& other) override {
+        auto& o = static_cast<Novelty&>(other);
+        first_event_ = std::min(first_event_, o.first_event_);
+        last_event_ = std::max(last_event_, o.last_event_);
+        const auto ip_map = ips_.absorb(o.ips_);
+        const auto sensor_map = sensors_.absorb(o.sensors_);
+        for (auto& [k, ost] : o.map_) {
+            Stat& st = map_[k];
+            st.sessions += ost.sessions;
+            st.first = std::min(st.first, ost.first);
+            st.last = std::max(st.last, ost.last);
+            st.src_ips.merge(ost.src_ips, ip_map);
+            st.sensors.merge(ost.sensors, sensor_map);
+        }
+        o.map_.clear();
+    }
+
+    void finish(const AnalysisConfig& cfg, Findings& out) override {
+        const int days = std::max(0, cfg.novelty_days);
+        const bool have_data = last_event_ != INT64_MIN;
+        const Micros window_start =
+            have_data ? last_event_ - static_cast<Micros>(days) * 86400 * kMicrosPerSecond : INT64_MAX;
+        // Without data before the window, everything would be "new": nothing is flagged then.
+        const bool has_history = have_data && first_event_ < window_start;
+        const std::vector<Row> all = rows(has_history, window_start);
+        add_tables(all, out);
+        NoveltyFacts facts = counts(all);
+        facts.window_days = days;
+        facts.has_history = has_history;
+        if (have_data) facts.reference_time = format_timestamp(last_event_);
+        out.novelty = std::move(facts);
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
+    }
+
+private:
+    // The session's values as keys (kind byte, then the value) back to back in buf_, each
+    // with its time.
+    void collect_keys(const SessionFacts& f) {
+        const Session& s = *f.s;
         buf_.clear();
         keys_.clear();
         auto put = [&](Kind k, std::string_view v, Micros ts) {
@@ -113,8 +155,10 @@ public:
         }
         put(kClientVersion, s.client_version, s.start);
         put(kHassh, s.hassh, s.start);
-        if (keys_.empty()) return;
+    }
 
+    // Each distinct key once for the session: its first and last time, address and sensor.
+    void count_keys(const Session& s) {
         auto view = [&](const KeyRef& k) { return std::string_view(buf_).substr(k.off, k.len); };
         std::sort(keys_.begin(), keys_.end(), [&](const KeyRef& a, const KeyRef& b) {
             const auto va = view(a), vb = view(b);
@@ -138,55 +182,33 @@ public:
         }
     }
 
-    void merge(Analysis&& other) override {
-        auto& o = static_cast<Novelty&>(other);
-        first_event_ = std::min(first_event_, o.first_event_);
-        last_event_ = std::max(last_event_, o.last_event_);
-        const auto ip_map = ips_.absorb(o.ips_);
-        const auto sensor_map = sensors_.absorb(o.sensors_);
-        for (auto& [k, ost] : o.map_) {
-            Stat& st = map_[k];
-            st.sessions += ost.sessions;
-            st.first = std::min(st.first, ost.first);
-            st.last = std::max(st.last, ost.last);
-            st.src_ips.merge(ost.src_ips, ip_map);
-            st.sensors.merge(ost.sensors, sensor_map);
-        }
-        o.map_.clear();
-    }
+    struct Row {
+        Kind kind;
+        std::string value;
+        Stat* st;  // IdBag::count() is not const
+        bool is_new;
+    };
 
-    void finish(const AnalysisConfig& cfg, Findings& out) override {
-        const int days = std::max(0, cfg.novelty_days);
-        const bool have_data = last_event_ != INT64_MIN;
-        const Micros window_start =
-            have_data ? last_event_ - static_cast<Micros>(days) * 86400 * kMicrosPerSecond : INT64_MAX;
-        // Without data before the window, everything would be "new": nothing is flagged then.
-        const bool has_history = have_data && first_event_ < window_start;
-
-        struct Row {
-            Kind kind;
-            std::string value;
-            Stat* st;
-            bool is_new;
-        };
+    // Every value, by kind, then first seen, then value.
+    std::vector<Row> rows(bool has_history, Micros window_start) {
         std::vector<Row> rows;
         rows.reserve(map_.size());
         for (auto& [k, st] : map_) {
             const Kind kind = static_cast<Kind>(k[0]);
             std::string_view body = std::string_view(k).substr(1);
-            Row r{kind, kind == kCredential ? credential_text(body) : std::string(body), &st,
-                  has_history && st.first >= window_start};
-            rows.push_back(std::move(r));
+            rows.push_back({kind, kind == kCredential ? credential_text(body) : std::string(body), &st,
+                            has_history && st.first >= window_start});
         }
         std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
             if (a.kind != b.kind) return a.kind < b.kind;
             if (a.st->first != b.st->first) return a.st->first < b.st->first;
             return a.value < b.value;
         });
+        return rows;
+    }
 
-        auto columns = [&] {
-            return std::vector<Column>{
-                {"kind", ColumnType::Text,
+    static std::vector<Column> columns() {
+        return {{"kind", ColumnType::Text,
                  "credential, key_fingerprint, command_template, url, download_hash, client_version or hassh"},
                 {"value", ColumnType::Text,
                  "the value as logged; a credential is the JSON array [\"username\",\"password\"], a "
@@ -198,16 +220,16 @@ public:
                 {"src_ips", ColumnType::Integer, "distinct source addresses"},
                 {"new_in_window", ColumnType::Integer,
                  "1 when first_seen is within the last novelty_days before the data's last event"}};
-        };
+    }
+
+    // novelty.csv (every value) and novelty_recent.csv (the new ones).
+    static void add_tables(const std::vector<Row>& rows, Findings& out) {
         Table all{"novelty", "when each credential, command template, URL, download hash, client version and HASSH "
                              "was first seen, and whether it is new in the last N days",
                   columns(), {}};
         Table recent{"novelty_recent", "only the values first seen in the last N days (novelty rows with new_in_window = 1)",
                      columns(), {}};
-        std::array<std::uint64_t, kKinds> total{}, fresh{};
-        // Per kind, the new values with the most sessions (for hints).
-        std::array<std::vector<const Row*>, kKinds> top;
-        for (Row& r : rows) {
+        for (const Row& r : rows) {
             Stat& st = *r.st;
             std::vector<Cell> cells{std::string(kKindNames[r.kind]),
                                     r.value,
@@ -217,60 +239,37 @@ public:
                                     static_cast<std::int64_t>(st.sessions),
                                     static_cast<std::int64_t>(st.src_ips.count()),
                                     static_cast<std::int64_t>(r.is_new ? 1 : 0)};
-            ++total[r.kind];
-            if (r.is_new) {
-                ++fresh[r.kind];
-                top[r.kind].push_back(&r);
-                recent.rows.push_back(cells);
-            }
+            if (r.is_new) recent.rows.push_back(cells);
             all.rows.push_back(std::move(cells));
         }
         out.tables.push_back(std::move(all));
         out.tables.push_back(std::move(recent));
-
-        std::string j;
-        JsonWriter w(j);
-        w.begin_object();
-        for (int k = 0; k < kKinds; ++k) w.field(kKindNames[k], fresh[k]);
-        w.end_object();
-        out.facts["novelty.recent_counts"] = j;
-        j.clear();
-        JsonWriter wt(j);
-        wt.begin_object();
-        for (int k = 0; k < kKinds; ++k) wt.field(kKindNames[k], total[k]);
-        wt.end_object();
-        out.facts["novelty.total_counts"] = j;
-        j.clear();
-        JsonWriter wx(j);
-        wx.begin_object();
-        for (int k = 0; k < kKinds; ++k) {
-            auto& v = top[k];
-            std::stable_sort(v.begin(), v.end(), [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
-            wx.key(kKindNames[k]).begin_array();
-            for (std::size_t i = 0; i < v.size() && i < 5; ++i) {
-                wx.begin_object()
-                    .field("value", std::string_view(v[i]->value))
-                    .field("first_seen", std::string_view(format_timestamp(v[i]->st->first)))
-                    .field("sessions", static_cast<std::uint64_t>(v[i]->st->sessions))
-                    .end_object();
-            }
-            wx.end_array();
-        }
-        wx.end_object();
-        out.facts["novelty.recent_top"] = j;
-        out.facts["novelty.window_days"] = std::to_string(days);
-        out.facts["novelty.has_history"] = has_history ? "true" : "false";
-        j.clear();
-        if (have_data)
-            append_json_string(j, format_timestamp(last_event_));
-        else
-            j = "null";
-        out.facts["novelty.reference_time"] = j;
-        rows.clear();
-        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
     }
 
-private:
+    // Per kind: new and all values, and the new values with the most sessions.
+    static NoveltyFacts counts(const std::vector<Row>& rows) {
+        std::array<std::uint64_t, kKinds> total{}, fresh{};
+        std::array<std::vector<const Row*>, kKinds> top;
+        for (const Row& r : rows) {
+            ++total[r.kind];
+            if (!r.is_new) continue;
+            ++fresh[r.kind];
+            top[r.kind].push_back(&r);
+        }
+        NoveltyFacts f;
+        for (int k = 0; k < kKinds; ++k) {
+            const std::string kind(kKindNames[k]);
+            f.recent_counts.emplace_back(kind, fresh[k]);
+            f.total_counts.emplace_back(kind, total[k]);
+            auto& v = top[k];
+            std::stable_sort(v.begin(), v.end(), [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
+            auto& values = f.recent_top.emplace_back(kind, std::vector<NoveltyFacts::NewValue>{}).second;
+            for (std::size_t i = 0; i < v.size() && i < 5; ++i)
+                values.push_back({v[i]->value, format_timestamp(v[i]->st->first), v[i]->st->sessions});
+        }
+        return f;
+    }
+
     struct KeyRef {
         std::size_t off, len;
         Micros ts;

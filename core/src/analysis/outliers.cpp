@@ -15,8 +15,7 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
-#include "cb/util/json_writer.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -355,7 +354,6 @@ private:
     std::vector<Behaviour> collapse(const Scores& sc) const;
     static std::string features_text(const Scores& sc, std::uint32_t i);
     static double score_of(const Scores& sc, std::uint32_t i);
-    std::string top_json(const Scores& sc, const std::vector<Behaviour>& bs) const;
     Table table(const Scores& sc, const std::vector<Behaviour>& bs) const;
 
     static std::uint32_t intern(NameIndex& idx, std::vector<std::string>& names, std::string_view s) {
@@ -559,8 +557,7 @@ void Outliers::finish(const AnalysisConfig&, Findings& out) {
     std::partial_sort(bs.begin(), bs.begin() + static_cast<std::ptrdiff_t>(k), bs.end(), less);
     bs.resize(k);
     out.tables.push_back(table(sc, bs));
-    out.facts["outliers.top"] = top_json(sc, bs);
-    out.facts["outliers.scored"] = std::to_string(recs_.size());
+    out.outliers_scored = recs_.size();
 }
 
 std::string Outliers::features_text(const Scores& sc, std::uint32_t i) {
@@ -576,24 +573,6 @@ std::string Outliers::features_text(const Scores& sc, std::uint32_t i) {
 }
 
 double Outliers::score_of(const Scores& sc, std::uint32_t i) { return std::round(std::sqrt(sc.score2[i]) * 1000) / 1000; }
-
-std::string Outliers::top_json(const Scores& sc, const std::vector<Behaviour>& bs) const {
-    std::string facts;
-    JsonWriter jw(facts);
-    jw.begin_array();
-    for (std::size_t rank = 0; rank < std::min<std::size_t>(10, bs.size()); ++rank) {
-        const Rec& r = recs_[bs[rank].best];
-        jw.begin_object()
-            .field("sensor", sensors_[r.sensor])
-            .field("session", session_of(r))
-            .field("sessions", static_cast<std::int64_t>(bs[rank].sessions))
-            .field("score", score_of(sc, bs[rank].best))
-            .field("top_features", features_text(sc, bs[rank].best))
-            .end_object();
-    }
-    jw.end_array();
-    return facts;
-}
 
 Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const {
     Table t{"outliers",

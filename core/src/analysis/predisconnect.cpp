@@ -7,7 +7,7 @@
 
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -75,12 +75,6 @@ double median_seconds(const std::map<std::int64_t, std::uint64_t>& h) {
 
 using Key = std::pair<std::string, std::string>;  // (kind, command)
 
-std::string json_quote(std::string_view s) {
-    std::string o;
-    append_json_string(o, s);
-    return o;
-}
-
 class Predisconnect : public ArchivedAnalysis<Predisconnect> {
 public:
     template <class Ar>
@@ -107,26 +101,11 @@ public:
             for (const auto& [cmd, r] : runs) {
                 key_.assign(kind == 0 ? "r" : "t");
                 key_.append(cmd);
-                auto it = map_.find(std::string_view(key_));
-                if (it == map_.end()) it = map_.emplace(key_, Stat{}).first;
-                Stat& st = it->second;
-                ++st.sessions_with;
+                Stat& st = stat(map_);
                 st.runs += r.first;
                 st.failed_runs += r.second;
-                if (f.left) {
-                    ++st.left_with;
-                    st.expected_left += std::llround(kFixed * static_cast<double>(r.first) / n);
-                }
-                if (cmd == last) {
-                    ++st.sessions_last;
-                    st.left_last += f.left;
-                    if (f.left) keep_smallest(st.examples, f.id, kExamples);
-                    ++st.end_kind[static_cast<int>(s.end_kind)];
-                    st.last_shell += s.channel == Channel::Shell;
-                    st.last_exec += s.channel == Channel::Exec;
-                    if (s.secs_after_last_command >= 0)
-                        ++st.close_ds[std::llround(s.secs_after_last_command * 10)];
-                }
+                count(st, f, static_cast<double>(r.first), n, cmd == last);
+                if (cmd == last) count_last(st, f);
                 if (kind == 1) {
                     // the 8-byte ISO week, the sensor's length and the sensor, then the template:
                     // unambiguous whatever bytes the strings hold
@@ -135,18 +114,7 @@ public:
                     key_.push_back(':');
                     key_.append(s.sensor);
                     key_.append(cmd);
-                    auto wit = weekly_.find(std::string_view(key_));
-                    if (wit == weekly_.end()) wit = weekly_.emplace(key_, Stat{}).first;
-                    Stat& w = wit->second;
-                    ++w.sessions_with;
-                    if (f.left) {
-                        ++w.left_with;
-                        w.expected_left += std::llround(kFixed * static_cast<double>(r.first) / n);
-                    }
-                    if (cmd == last) {
-                        ++w.sessions_last;
-                        w.left_last += f.left;
-                    }
+                    count(stat(weekly_), f, static_cast<double>(r.first), n, cmd == last);
                 }
             }
         }
@@ -159,6 +127,88 @@ public:
     }
 
     void finish(const AnalysisConfig&, Findings& out) override {
+        out.predisconnect = rows();
+        out.tables.push_back(table(out.predisconnect));
+        out.tables.push_back(weekly_table());
+    }
+
+private:
+    // The Stat of key_ in m.
+    Stat& stat(StrMap<Stat>& m) {
+        auto it = m.find(std::string_view(key_));
+        if (it == m.end()) it = m.emplace(key_, Stat{}).first;
+        return it->second;
+    }
+
+    // One session that ran the command `runs` times in `steps` steps (runs / steps: the
+    // chance that it is the last one, were the last step a random one); `last`: it was.
+    static void count(Stat& st, const SessionFacts& f, double runs, double steps, bool last) {
+        ++st.sessions_with;
+        if (f.left) {
+            ++st.left_with;
+            st.expected_left += std::llround(kFixed * runs / steps);
+        }
+        if (last) {
+            ++st.sessions_last;
+            st.left_last += f.left;
+        }
+    }
+
+    // What only the per-command rows keep about sessions that ended with it.
+    static void count_last(Stat& st, const SessionFacts& f) {
+        const Session& s = *f.s;
+        if (f.left) keep_smallest(st.examples, f.id, kExamples);
+        ++st.end_kind[static_cast<int>(s.end_kind)];
+        st.last_shell += s.channel == Channel::Shell;
+        st.last_exec += s.channel == Channel::Exec;
+        if (s.secs_after_last_command >= 0) ++st.close_ds[std::llround(s.secs_after_last_command * 10)];
+    }
+
+    // Commands run by at least two sessions: template rows first, then raw; each by sessions
+    // that left right after it, most first (ties by command).
+    std::vector<PredisconnectRow> rows() const {
+        std::vector<std::pair<const Key*, const Stat*>> v;
+        // Hash maps while adding; sorted here, so the output does not depend on them.
+        std::map<Key, const Stat*> sorted;
+        for (const auto& [k, s] : map_)
+            if (s.sessions_with >= 2) sorted.emplace(Key(k[0] == 'r' ? "raw" : "template", k.substr(1)), &s);
+        for (const auto& [k, s] : sorted) v.emplace_back(&k, s);
+        std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) {
+            if (a.first->first != b.first->first) return a.first->first > b.first->first;  // template rows first
+            return a.second->left_last > b.second->left_last;
+        });
+        std::vector<PredisconnectRow> rows;
+        rows.reserve(v.size());
+        for (const auto& [k, s] : v) rows.push_back(row(k->first == "template", k->second, *s));
+        return rows;
+    }
+
+    static PredisconnectRow row(bool is_template, const std::string& command, const Stat& s) {
+        PredisconnectRow r;
+        r.is_template = is_template;
+        r.command = command;
+        r.sessions_with = s.sessions_with;
+        r.sessions_last = s.sessions_last;
+        r.left_last = s.left_last;
+        r.share_last = static_cast<double>(s.sessions_last) / static_cast<double>(s.sessions_with);
+        r.expected_left_last = static_cast<double>(s.expected_left) / kFixed;
+        const double expected = r.expected_left_last;
+        r.lift = expected > 0 ? static_cast<double>(s.left_last) / expected : NAN;
+        const Interval ci = wilson(s.left_last, s.left_with);
+        const double scale = s.left_with > 0 && expected > 0 ? static_cast<double>(s.left_with) / expected : NAN;
+        r.lift_low = ci.low * scale;
+        r.lift_high = ci.high * scale;
+        r.median_secs_to_close = median_seconds(s.close_ds);
+        r.failed_rate = s.runs ? static_cast<double>(s.failed_runs) / static_cast<double>(s.runs) : NAN;
+        r.end_kinds = "exit:" + std::to_string(s.end_kind[0]) + ";disconnect:" + std::to_string(s.end_kind[1]) +
+                      ";timeout:" + std::to_string(s.end_kind[2]) + ";unknown:" + std::to_string(s.end_kind[3]);
+        r.last_shell = s.last_shell;
+        r.last_exec = s.last_exec;
+        r.examples = s.examples;
+        return r;
+    }
+
+    static Table table(const std::vector<PredisconnectRow>& rows) {
         Table t{"predisconnect", "after which commands attackers leave, compared with how often the commands run", {}, {}};
         t.columns = {
             {"kind", ColumnType::Text, "raw (the step) or template"},
@@ -180,43 +230,18 @@ public:
             {"last_exec", ColumnType::Integer, "sessions_last on an exec channel (closes by protocol after the command)"},
             {"example_sessions", ColumnType::Text, "shell sessions that left right after it (sensor/session)"},
         };
-        std::vector<std::pair<const Key*, const Stat*>> v;
-        // Hash maps while adding; sorted here, so the output does not depend on them.
-        std::map<Key, const Stat*> sorted;
-        for (const auto& [k, s] : map_)
-            if (s.sessions_with >= 2) sorted.emplace(Key(k[0] == 'r' ? "raw" : "template", k.substr(1)), &s);
-        for (const auto& [k, s] : sorted) v.emplace_back(&k, s);
-        std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) {
-            if (a.first->first != b.first->first) return a.first->first > b.first->first;  // template rows first
-            return a.second->left_last > b.second->left_last;
-        });
-        std::string top_json = "[";
-        for (const auto& [k, s] : v) {
-            const double expected = static_cast<double>(s->expected_left) / kFixed;
-            const double lift = expected > 0 ? static_cast<double>(s->left_last) / expected : NAN;
-            const Interval ci = wilson(s->left_last, s->left_with);
-            const double scale = s->left_with > 0 && expected > 0 ? static_cast<double>(s->left_with) / expected : NAN;
-            std::string kinds = "exit:" + std::to_string(s->end_kind[0]) + ";disconnect:" + std::to_string(s->end_kind[1]) +
-                                ";timeout:" + std::to_string(s->end_kind[2]) + ";unknown:" + std::to_string(s->end_kind[3]);
-            auto real = [](double x) { return std::isfinite(x) ? Cell{x} : Cell{}; };
-            t.rows.push_back({k->first, k->second, static_cast<std::int64_t>(s->sessions_with),
-                              static_cast<std::int64_t>(s->sessions_last),
-                              static_cast<double>(s->sessions_last) / static_cast<double>(s->sessions_with),
-                              static_cast<std::int64_t>(s->left_last), expected, real(lift), real(ci.low * scale),
-                              real(ci.high * scale), real(median_seconds(s->close_ds)),
-                              s->runs ? Cell{static_cast<double>(s->failed_runs) / static_cast<double>(s->runs)} : Cell{},
-                              kinds, static_cast<std::int64_t>(s->last_shell), static_cast<std::int64_t>(s->last_exec),
-                              join(s->examples, ";")});
-            if (k->first == "template" && s->left_last >= 3 && std::isfinite(lift) && ci.low * scale > 1.0) {
-                if (top_json.size() > 1) top_json += ',';
-                top_json += "{\"command\":" + json_quote(k->second) + ",\"left_last\":" + std::to_string(s->left_last) +
-                            ",\"sessions_with\":" + std::to_string(s->sessions_with) +
-                            ",\"lift\":" + format_number(lift, 4) + ",\"lift_low\":" + format_number(ci.low * scale, 4) + "}";
-            }
-        }
-        out.facts["predisconnect.high_lift"] = top_json + "]";
-        out.tables.push_back(std::move(t));
+        auto real = [](double x) { return std::isfinite(x) ? Cell{x} : Cell{}; };
+        for (const auto& r : rows)
+            t.rows.push_back({std::string(r.is_template ? "template" : "raw"), r.command,
+                              static_cast<std::int64_t>(r.sessions_with), static_cast<std::int64_t>(r.sessions_last),
+                              r.share_last, static_cast<std::int64_t>(r.left_last), r.expected_left_last, real(r.lift),
+                              real(r.lift_low), real(r.lift_high), real(r.median_secs_to_close), real(r.failed_rate),
+                              r.end_kinds, static_cast<std::int64_t>(r.last_shell), static_cast<std::int64_t>(r.last_exec),
+                              join(r.examples, ";")});
+        return t;
+    }
 
+    Table weekly_table() const {
         Table w{"predisconnect_weekly", "the template view of predisconnect per sensor and ISO week", {}, {}};
         w.columns = {{"week", ColumnType::Text, "ISO week of the session start"},
                      {"sensor", ColumnType::Text, ""},
@@ -241,10 +266,9 @@ public:
                               static_cast<double>(s.sessions_last) / static_cast<double>(s.sessions_with),
                               expected > 0 ? Cell{static_cast<double>(s.left_last) / expected} : Cell{}});
         }
-        out.tables.push_back(std::move(w));
+        return w;
     }
 
-private:
     StrMap<Stat> map_;     // key: 'r' (raw) or 't' (template), then the command
     StrMap<Stat> weekly_;  // key: ISO week (8 bytes), len(sensor) ':' sensor, template
     std::string key_;      // scratch

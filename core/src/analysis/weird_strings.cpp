@@ -9,7 +9,7 @@
 
 #include "cb/parse/command_template.hpp"
 #include "cb/analysis/weird_string.hpp"
-#include "compact.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb {
@@ -83,124 +83,164 @@ std::string weird_reasons_text(unsigned r) {
     return out;
 }
 
-WeirdCheck check_weird_string(std::string_view s) {
-    WeirdCheck r;
+namespace {
+
+// Too short for the entropy and run rules, and nothing else that could matter: only bytes
+// outside printable ASCII, a backslash, "ELF" or a bytes repr can flag a short string. The
+// fast path for the common case (most usernames and passwords).
+bool plain_short(std::string_view s) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();
-    if (n < kMinEntropyLen) {
-        // Fast path for the common short string (most usernames and passwords): too short for the
-        // entropy and run rules, so only bytes outside printable ASCII, a backslash, "ELF" or a
-        // bytes repr can matter.
-        bool plain = true;
-        for (std::size_t i = 0; i < n && plain; ++i) plain = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
-        if (plain && s.find("ELF") == std::string_view::npos && !(n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"')))
-            return r;
-    }
-    std::size_t tok = 0;       // start of the current token
-    std::uint8_t tok_cls = 0;  // classes seen in it
-    std::size_t b64 = SIZE_MAX, b64_slash = 0;
-    std::uint8_t b64_cls = 0;
-    std::size_t hex = SIZE_MAX;
-    std::uint8_t hex_cls = 0;
-    std::size_t esc_end = SIZE_MAX, esc_run = 0;  // the run of \xNN escapes ending at esc_end
+    if (n >= kMinEntropyLen) return false;
+    bool plain = true;
+    for (std::size_t i = 0; i < n && plain; ++i) plain = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
+    return plain && s.find("ELF") == std::string_view::npos && !(n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"'));
+}
 
-    auto end_token = [&](std::size_t i) {
-        const std::size_t len = i - tok;
-        if (len >= kMinEntropyLen && __builtin_popcount(tok_cls) >= 3) {
-            const double h = entropy_bytes(p + tok, len);
-            r.token_entropy = std::max(r.token_entropy, h);
-            if (h >= kMinEntropy) r.reasons |= kWeirdEntropy;
+// One pass over the bytes, no regex: tokens (the entropy rule), base64 and hex runs, and the
+// bytes that are neither letters nor digits (escapes, control bytes, ELF headers).
+class WeirdScan {
+public:
+    explicit WeirdScan(std::string_view s)
+        : s_(s), p_(reinterpret_cast<const unsigned char*>(s.data())), n_(s.size()) {}
+
+    WeirdCheck run() {
+        for (std::size_t i = 0; i < n_; ++i) {
+            const unsigned char c = p_[i];
+            const std::uint8_t cl = kT.cls[c];
+            track_token(i, c, cl);
+            track_runs(i, c, cl);
+            if (cl == kOther) other_byte(i, c);  // letters and digits need nothing more
         }
-    };
-    auto end_b64 = [&](std::size_t i) {
-        const std::size_t len = i - b64;
-        if (len >= kMinBase64Run && (b64_cls & (kUpper | kLower | kDigit)) == (kUpper | kLower | kDigit) &&
-            b64_slash * 10 <= len)
-            r.reasons |= kWeirdBase64Run;
-        b64 = SIZE_MAX;
-    };
-    auto end_hex = [&](std::size_t i) {
-        if (i - hex >= kMinHexRun && (hex_cls & kDigit) && (hex_cls & (kUpper | kLower))) r.reasons |= kWeirdHexRun;
-        hex = SIZE_MAX;
-    };
+        glued_elf();
+        end_token(n_);
+        if (b64_ != SIZE_MAX) end_b64(n_);
+        if (hex_ != SIZE_MAX) end_hex(n_);
+        if (n_ >= 3 && p_[0] == 'b' && (p_[1] == '\'' || p_[1] == '"') && p_[n_ - 1] == p_[1] &&
+            s_.find("\\x") != std::string_view::npos)
+            r_.reasons |= kWeirdBytesRepr;
+        return r_;
+    }
 
-    for (std::size_t i = 0; i < n; ++i) {
-        const unsigned char c = p[i];
-        const std::uint8_t cl = kT.cls[c];
+private:
+    void track_token(std::size_t i, unsigned char c, std::uint8_t cl) {
         if (kT.sep[c]) {
             end_token(i);
-            tok = i + 1;
-            tok_cls = 0;
-        } else if (c == '\\' && i + 1 < n && (p[i + 1] == 'n' || p[i + 1] == 't' || p[i + 1] == 'r')) {
+            tok_ = i + 1;
+            tok_cls_ = 0;
+        } else if (c == '\\' && i + 1 < n_ && (p_[i + 1] == 'n' || p_[i + 1] == 't' || p_[i + 1] == 'r')) {
             // \n \t \r are blanks to echo -e and printf: "old\nNEW\nNEW"|passwd is three words.
             end_token(i);
-            tok = i + 2;
-            tok_cls = 0;
-        } else if (i >= tok) {
-            tok_cls |= cl;
+            tok_ = i + 2;
+            tok_cls_ = 0;
+        } else if (i >= tok_) {
+            tok_cls_ |= cl;
         }
+    }
+
+    void track_runs(std::size_t i, unsigned char c, std::uint8_t cl) {
         if (kT.b64[c]) {
-            if (b64 == SIZE_MAX) b64 = i, b64_slash = 0, b64_cls = 0;
-            b64_cls |= cl;
-            b64_slash += c == '/';
-        } else if (b64 != SIZE_MAX) {
+            if (b64_ == SIZE_MAX) b64_ = i, b64_slash_ = 0, b64_cls_ = 0;
+            b64_cls_ |= cl;
+            b64_slash_ += c == '/';
+        } else if (b64_ != SIZE_MAX) {
             end_b64(i);
         }
         if (kT.hex[c]) {
-            if (hex == SIZE_MAX) hex = i, hex_cls = 0;
-            hex_cls |= cl;
-        } else if (hex != SIZE_MAX) {
+            if (hex_ == SIZE_MAX) hex_ = i, hex_cls_ = 0;
+            hex_cls_ |= cl;
+        } else if (hex_ != SIZE_MAX) {
             end_hex(i);
         }
-        if (cl != kOther) continue;  // letters and digits need nothing more
+    }
 
-        if (c == '\\' && i + 3 < n && (p[i + 1] == 'x' || p[i + 1] == 'X')) {
-            const int hi = hexval(p[i + 2]), lo = hexval(p[i + 3]);
-            if (hi >= 0 && lo >= 0) {
-                const int v = hi * 16 + lo;
-                if (nonprintable_byte(v)) r.reasons |= kWeirdNonPrintable;
-                esc_run = esc_end == i ? esc_run + 1 : 1;
-                esc_end = i + 4;
-                if (esc_run >= kMinEscapeRun) r.reasons |= kWeirdHexEscapes;
-                if (v == 0x7f && (elf_at(p, n, i + 4) || starts_with_at(p, n, i + 4, "\\x45\\x4c\\x46") ||
-                                  starts_with_at(p, n, i + 4, "\\x45\\x4C\\x46")))
-                    r.reasons |= kWeirdElf;
-                if (v == 0x45 && i + 12 <= n && p[i + 4] == '\\' && (p[i + 5] | 0x20) == 'x' && p[i + 6] == '4' &&
-                    (p[i + 7] | 0x20) == 'c' && p[i + 8] == '\\' && (p[i + 9] | 0x20) == 'x' && p[i + 10] == '4' &&
-                    p[i + 11] == '6')
-                    r.reasons |= kWeirdElf;  // Mirai's echo -ne '\x45\x4c\x46' probe
-            }
-        } else if (c == '\\' && starts_with_at(p, n, i + 1, "177ELF")) {
-            r.reasons |= kWeirdElf;
+    void other_byte(std::size_t i, unsigned char c) {
+        if (c == '\\' && i + 3 < n_ && (p_[i + 1] == 'x' || p_[i + 1] == 'X')) {
+            escape(i);
+        } else if (c == '\\' && starts_with_at(p_, n_, i + 1, "177ELF")) {
+            r_.reasons |= kWeirdElf;
         } else if (c < 0x20) {
             // TAB is whitespace; a raw CR is a line-ending artifact (CRLF wordlists, telnet), not binary.
-            if (c != '\t' && c != '\r') r.reasons |= kWeirdNonPrintable;
+            if (c != '\t' && c != '\r') r_.reasons |= kWeirdNonPrintable;
         } else if (c == 0x7f) {
-            r.reasons |= kWeirdNonPrintable;
-            if (elf_at(p, n, i + 1)) r.reasons |= kWeirdElf;
-        } else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
-            r.reasons |= kWeirdNonPrintable;  // C1 control
-        } else if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && p[i + 2] == 0xBD) {
-            r.reasons |= kWeirdNonPrintable;  // U+FFFD: bytes lost in decoding
+            r_.reasons |= kWeirdNonPrintable;
+            if (elf_at(p_, n_, i + 1)) r_.reasons |= kWeirdElf;
+        } else if (c == 0xC2 && i + 1 < n_ && p_[i + 1] >= 0x80 && p_[i + 1] <= 0x9f) {
+            r_.reasons |= kWeirdNonPrintable;  // C1 control
+        } else if (c == 0xEF && i + 2 < n_ && p_[i + 1] == 0xBF && p_[i + 2] == 0xBD) {
+            r_.reasons |= kWeirdNonPrintable;  // U+FFFD: bytes lost in decoding
         }
     }
+
+    // A \xNN escape at i (as typed, or Cowrie's escape of a byte).
+    void escape(std::size_t i) {
+        const int hi = hexval(p_[i + 2]), lo = hexval(p_[i + 3]);
+        if (hi < 0 || lo < 0) return;
+        const int v = hi * 16 + lo;
+        if (nonprintable_byte(v)) r_.reasons |= kWeirdNonPrintable;
+        esc_run_ = esc_end_ == i ? esc_run_ + 1 : 1;
+        esc_end_ = i + 4;
+        if (esc_run_ >= kMinEscapeRun) r_.reasons |= kWeirdHexEscapes;
+        if (v == 0x7f && (elf_at(p_, n_, i + 4) || starts_with_at(p_, n_, i + 4, "\\x45\\x4c\\x46") ||
+                          starts_with_at(p_, n_, i + 4, "\\x45\\x4C\\x46")))
+            r_.reasons |= kWeirdElf;
+        if (v == 0x45 && i + 12 <= n_ && p_[i + 4] == '\\' && (p_[i + 5] | 0x20) == 'x' && p_[i + 6] == '4' &&
+            (p_[i + 7] | 0x20) == 'c' && p_[i + 8] == '\\' && (p_[i + 9] | 0x20) == 'x' && p_[i + 10] == '4' &&
+            p_[i + 11] == '6')
+            r_.reasons |= kWeirdElf;  // Mirai's echo -ne '\x45\x4c\x46' probe
+    }
+
     // "ELF" glued to binary junk: Cowrie drops the 0x7f and the other control bytes of an ELF header
     // typed on stdin (">?A@/X'8ELFX@L"). Not after a letter (SELF, \x7fELF is handled above), a blank
     // or a quote (grep 'ELF'), and not before a lowercase letter (ELFes).
-    for (std::size_t i = s.find("ELF", 1); i != std::string_view::npos; i = s.find("ELF", i + 1)) {
-        const unsigned char prev = p[i - 1];
-        if (kT.sep[prev] || kT.cls[prev] == kUpper || kT.cls[prev] == kLower || prev == '\\') continue;
-        if (i + 3 < n && p[i + 3] >= 'a' && p[i + 3] <= 'z') continue;
-        r.reasons |= kWeirdElf;
-        break;
+    void glued_elf() {
+        for (std::size_t i = s_.find("ELF", 1); i != std::string_view::npos; i = s_.find("ELF", i + 1)) {
+            const unsigned char prev = p_[i - 1];
+            if (kT.sep[prev] || kT.cls[prev] == kUpper || kT.cls[prev] == kLower || prev == '\\') continue;
+            if (i + 3 < n_ && p_[i + 3] >= 'a' && p_[i + 3] <= 'z') continue;
+            r_.reasons |= kWeirdElf;
+            break;
+        }
     }
-    end_token(n);
-    if (b64 != SIZE_MAX) end_b64(n);
-    if (hex != SIZE_MAX) end_hex(n);
-    if (n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"') && p[n - 1] == p[1] &&
-        s.find("\\x") != std::string_view::npos)
-        r.reasons |= kWeirdBytesRepr;
-    return r;
+
+    void end_token(std::size_t i) {
+        const std::size_t len = i - tok_;
+        if (len >= kMinEntropyLen && __builtin_popcount(tok_cls_) >= 3) {
+            const double h = entropy_bytes(p_ + tok_, len);
+            r_.token_entropy = std::max(r_.token_entropy, h);
+            if (h >= kMinEntropy) r_.reasons |= kWeirdEntropy;
+        }
+    }
+    void end_b64(std::size_t i) {
+        const std::size_t len = i - b64_;
+        if (len >= kMinBase64Run && (b64_cls_ & (kUpper | kLower | kDigit)) == (kUpper | kLower | kDigit) &&
+            b64_slash_ * 10 <= len)
+            r_.reasons |= kWeirdBase64Run;
+        b64_ = SIZE_MAX;
+    }
+    void end_hex(std::size_t i) {
+        if (i - hex_ >= kMinHexRun && (hex_cls_ & kDigit) && (hex_cls_ & (kUpper | kLower))) r_.reasons |= kWeirdHexRun;
+        hex_ = SIZE_MAX;
+    }
+
+    std::string_view s_;
+    const unsigned char* p_;
+    std::size_t n_;
+    WeirdCheck r_;
+    std::size_t tok_ = 0;       // start of the current token
+    std::uint8_t tok_cls_ = 0;  // classes seen in it
+    std::size_t b64_ = SIZE_MAX, b64_slash_ = 0;  // start of the current base64 run, its '/'s
+    std::uint8_t b64_cls_ = 0;
+    std::size_t hex_ = SIZE_MAX;  // start of the current hex run
+    std::uint8_t hex_cls_ = 0;
+    std::size_t esc_end_ = SIZE_MAX, esc_run_ = 0;  // the run of \xNN escapes ending at esc_end_
+};
+
+}  // namespace
+
+WeirdCheck check_weird_string(std::string_view s) {
+    if (plain_short(s)) return {};
+    return WeirdScan(s).run();
 }
 
 namespace analyses {
@@ -307,6 +347,43 @@ public:
     }
 
     void finish(const AnalysisConfig&, Findings& out) override {
+        const std::vector<Row> all = rows();
+        out.tables.push_back(table(all));
+        out.weird_strings = counts(all);
+        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
+    }
+
+private:
+    struct Row {
+        Kind kind;
+        std::string_view value;
+        bool truncated;
+        Stat* st;  // IdBag::count() is not const
+        std::string_view key;
+    };
+
+    // Most sessions first, then by kind, value and key.
+    std::vector<Row> rows() {
+        std::vector<Row> rows;
+        rows.reserve(map_.size());
+        for (auto& [k, st] : map_) {
+            // key: kind byte, then the shown value, then (when cut) '\0' + 8-byte hash of the whole value
+            const Kind kind = static_cast<Kind>(k[0]);
+            const bool cut = st.length > kMaxValue;
+            std::string_view v = std::string_view(k).substr(1);
+            if (cut) v = v.substr(0, v.size() - 9);
+            rows.push_back({kind, v, cut, &st, k});
+        }
+        std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+            if (a.st->sessions != b.st->sessions) return a.st->sessions > b.st->sessions;
+            if (a.kind != b.kind) return a.kind < b.kind;
+            if (a.value != b.value) return a.value < b.value;
+            return a.key < b.key;
+        });
+        return rows;
+    }
+
+    static Table table(const std::vector<Row>& rows) {
         Table t{"weird_strings",
                 "commands, usernames, passwords and URLs flagged for high entropy, long base64/hex runs, \\xNN escape "
                 "runs, non-printable bytes, bytes reprs or ELF headers",
@@ -325,65 +402,36 @@ public:
                      {"src_ips", ColumnType::Integer, "distinct source addresses"},
                      {"first_seen", ColumnType::Text, "UTC"},
                      {"last_seen", ColumnType::Text, "UTC"}};
-        struct Row {
-            Kind kind;
-            std::string_view value;
-            bool truncated;
-            Stat* st;
-            std::string_view key;
-        };
-        std::vector<Row> rows;
-        rows.reserve(map_.size());
-        for (auto& [k, st] : map_) {
-            // key: kind byte, then the shown value, then (when cut) '\0' + 8-byte hash of the whole value
-            const Kind kind = static_cast<Kind>(k[0]);
-            const bool cut = st.length > kMaxValue;
-            std::string_view v = std::string_view(k).substr(1);
-            if (cut) v = v.substr(0, v.size() - 9);
-            rows.push_back({kind, v, cut, &st, k});
-        }
-        std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-            if (a.st->sessions != b.st->sessions) return a.st->sessions > b.st->sessions;
-            if (a.kind != b.kind) return a.kind < b.kind;
-            if (a.value != b.value) return a.value < b.value;
-            return a.key < b.key;
-        });
-        std::array<std::uint64_t, kKinds> per_kind{};
-        std::map<std::string, std::uint64_t> per_reason;
         for (const Row& r : rows) {
             Stat& st = *r.st;
-            const std::string reasons = weird_reasons_text(st.reasons);
-            ++per_kind[r.kind];
-            for (std::size_t a = 0; a <= reasons.size();) {
-                const std::size_t b = std::min(reasons.find(';', a), reasons.size());
-                per_reason[reasons.substr(a, b - a)] += 1;
-                a = b + 1;
-            }
-            t.rows.push_back({std::string(kKindNames[r.kind]), std::string(r.value), reasons,
+            t.rows.push_back({std::string(kKindNames[r.kind]), std::string(r.value), weird_reasons_text(st.reasons),
                               shannon_entropy(r.value), st.token_entropy, static_cast<std::int64_t>(st.length),
                               static_cast<std::int64_t>(r.truncated ? 1 : 0), static_cast<std::int64_t>(st.count),
                               static_cast<std::int64_t>(st.sessions), static_cast<std::int64_t>(st.src_ips.count()),
                               format_timestamp(st.first), format_timestamp(st.last)});
         }
-        out.tables.push_back(std::move(t));
-        std::string j = "{";
-        for (int k = 0; k < kKinds; ++k) {
-            if (k) j.push_back(',');
-            j += "\"" + std::string(kKindNames[k]) + "\":" + std::to_string(per_kind[k]);
-        }
-        j += "}";
-        out.facts["weird_strings.counts"] = j;
-        j = "{";
-        for (const auto& [reason, n] : per_reason) {
-            if (j.size() > 1) j.push_back(',');
-            j += "\"" + reason + "\":" + std::to_string(n);
-        }
-        j += "}";
-        out.facts["weird_strings.reasons"] = j;
-        StrMap<Stat>().swap(map_);  // release the state before later analyses finish
+        return t;
     }
 
-private:
+    // Rows per kind (every kind, in kind order) and per reason (by name).
+    static WeirdStringFacts counts(const std::vector<Row>& rows) {
+        std::array<std::uint64_t, kKinds> per_kind{};
+        std::map<std::string, std::uint64_t> per_reason;
+        for (const Row& r : rows) {
+            ++per_kind[r.kind];
+            const std::string reasons = weird_reasons_text(r.st->reasons);
+            for (std::size_t a = 0; a <= reasons.size();) {
+                const std::size_t b = std::min(reasons.find(';', a), reasons.size());
+                per_reason[reasons.substr(a, b - a)] += 1;
+                a = b + 1;
+            }
+        }
+        WeirdStringFacts facts;
+        for (int k = 0; k < kKinds; ++k) facts.counts.emplace_back(kKindNames[k], per_kind[k]);
+        facts.reasons.assign(per_reason.begin(), per_reason.end());
+        return facts;
+    }
+
     struct Hit {
         std::size_t off, len;
         Micros ts;

@@ -335,6 +335,12 @@ void IngestState::merge(IngestState& o) {
     counts.add(o.counts);
     files += o.files;
     for (auto& in : o.inputs) inputs.push_back(std::move(in));
+    // In a total order, so that a reducer's output does not depend on the order its values came
+    // in (pieces of one file carry the same name; their counts tell them apart).
+    std::sort(inputs.begin(), inputs.end(), [](const InputReport& a, const InputReport& b) {
+        return std::tie(a.name, a.error, a.counts.bytes, a.counts.decoded_bytes, a.counts.lines, a.counts.events) <
+               std::tie(b.name, b.error, b.counts.bytes, b.counts.decoded_bytes, b.counts.lines, b.counts.events);
+    });
     samples.insert(samples.end(), o.samples.begin(), o.samples.end());
     std::sort(samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
         return std::tie(a.path, a.line, a.reason) < std::tie(b.path, b.line, b.reason);

@@ -92,15 +92,16 @@ std::map<std::string_view, std::uint64_t> SessionTotals::channels() const {
     return m;
 }
 
-std::string summary_json(const RunData& run) {
-    const IngestCounts& c = run.ingest.totals;
-    std::string out;
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("tool").begin_object().field("name", "cowrie-batch").field("version", kVersion).end_object();
+namespace {
 
-    w.key("inputs").begin_object();
-    append_ingest_counts_json(w, run);
+void counts(JsonWriter& w, std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
+    w.key(k).begin_object();
+    for (const auto& [name, n] : m) w.field(name, n);
+    w.end_object();
+}
+
+// Files not read at all (skipped_files) and files read up to an error (damaged_files).
+void file_problems(JsonWriter& w, const RunData& run) {
     w.key("skipped_files").begin_array();
     for (const auto& p : run.inputs.problems)
         w.begin_object().field("path", std::string_view(p.path)).field("reason", std::string_view(p.reason)).end_object();
@@ -120,14 +121,16 @@ std::string summary_json(const RunData& run) {
                 .field("events_kept", f.counts.events)
                 .end_object();
     w.end_array();
+}
+
+// Logs per compression, and the other files found (TTY recordings, configs...) per kind.
+void file_kinds(JsonWriter& w, const RunData& run) {
     std::map<std::string_view, std::vector<std::string_view>> others;
     std::map<std::string_view, std::uint64_t> compressed;
     for (const auto& f : run.inputs.files)
         if (f.kind != FileKind::JsonLog) others[file_kind_name(f.kind)].push_back(f.path);
     for (const auto& f : run.ingest.files) ++compressed[compression_name(f.file.compression)];
-    w.key("compression").begin_object();
-    for (const auto& [k, n] : compressed) w.field(k, n);
-    w.end_object();
+    counts(w, "compression", compressed);
     w.key("other_files").begin_object();
     for (const auto& [kind, paths] : others) {
         w.key(kind).begin_array();
@@ -135,9 +138,13 @@ std::string summary_json(const RunData& run) {
         w.end_array();
     }
     w.end_object();
-    // Resource bounds (limits.hpp): written only when one was hit, so a clean run's summary
-    // stays as it was. Lines over a limit are also in "rejected" (too_large, too_deep), cut
-    // files in "damaged_files" with the reason.
+}
+
+// Resource bounds (limits.hpp): written only when one was hit, so a clean run's summary
+// stays as it was. Lines over a limit are also in "rejected" (too_large, too_deep), cut
+// files in "damaged_files" with the reason.
+void limits_hit(JsonWriter& w, const RunData& run) {
+    const IngestCounts& c = run.ingest.totals;
     const bool limit_hit = c.rejected[static_cast<std::size_t>(Reject::TooLarge)] ||
                            c.rejected[static_cast<std::size_t>(Reject::TooDeep)] || c.files_cut ||
                            !run.recordings_cut.empty();
@@ -156,9 +163,19 @@ std::string summary_json(const RunData& run) {
             .field("max_recording_bytes", run.limits.max_recording_bytes)
             .field("max_nesting_depth", static_cast<std::uint64_t>(kMaxNestingDepth))
             .end_object();
-    w.end_object();  // inputs
+}
 
-    const SessionTotals& t = run.totals;
+void inputs(JsonWriter& w, const RunData& run) {
+    w.key("inputs").begin_object();
+    append_ingest_counts_json(w, run);
+    file_problems(w, run);
+    file_kinds(w, run);
+    limits_hit(w, run);
+    w.end_object();
+}
+
+// The headline counts of the sessions (run.totals, shared with report.html).
+void session_counts(JsonWriter& w, const SessionTotals& t) {
     w.field("sessions", t.sessions);
     w.field("sessions_closed", t.closed);
     w.field("sensors", t.sensors);
@@ -172,16 +189,22 @@ std::string summary_json(const RunData& run) {
     w.field("downloads", t.downloads).field("downloads_failed", t.downloads_failed).field("uploads", t.uploads);
     w.field("file_writes", t.file_writes).field("persistence_writes", t.persistence_writes);
     w.field("tcpip_requests", t.tcpip_requests);
-    auto counts = [&](std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
-        w.key(k).begin_object();
-        for (const auto& [name, n] : m) w.field(name, n);
-        w.end_object();
-    };
-    counts("protocols", t.protocols);
-    counts("end_kinds", t.end_kinds());
-    counts("channels", t.channels());
+    counts(w, "protocols", t.protocols);
+    counts(w, "end_kinds", t.end_kinds());
+    counts(w, "channels", t.channels());
+}
+
+}  // namespace
+
+std::string summary_json(const RunData& run) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("tool").begin_object().field("name", "cowrie-batch").field("version", kVersion).end_object();
+    inputs(w, run);
+    session_counts(w, run.totals);
     w.key("eventids").begin_object();
-    for (const auto& [id, n] : c.by_eventid) w.field(id, n);
+    for (const auto& [id, n] : run.ingest.totals.by_eventid) w.field(id, n);
     w.end_object();
     w.key("options")
         .begin_object()

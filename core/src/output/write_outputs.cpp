@@ -42,11 +42,16 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     clock.lap("tables+analyses");
     for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),
                      write_file_atomic(out_dir + "/summary.json", summary_json(run)),
-                     write_file_atomic(out_dir + "/hints.json", run.findings.facts["hints.json"])})
+                     write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
     jsonl_thread.join();
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);
     clock.lap("csv+summary+jsonl");
+    if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
+        const ReportOptions ropt;
+        run.tty_replays = read_tty_replays(run.sessions, report_explorer_order(run, ropt),
+                                           {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
+    }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
     sqlite_thread.join();

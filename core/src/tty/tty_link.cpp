@@ -116,8 +116,42 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
     return linked;
 }
 
-void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
-                        std::uint64_t max_recording_bytes) {
+namespace {
+
+// What one session's recordings showed: the tells anywhere in the output, the last lines
+// of its last recording.
+SessionView read_session(const Session& s, std::uint64_t max_recording_bytes) {
+    SessionView v;
+    v.id = std::string(s.sensor) + "/" + std::string(s.session);
+    v.left = session_left(s);
+    if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
+    const Item* last = nullptr;
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
+        last = &it;
+        TtyReader reader(std::string(it.c));
+        reader.set_max_bytes(max_recording_bytes);
+        TtyRecord rec;
+        while (reader.next(&rec)) {
+            if (rec.dir != TtyDir::Output) continue;
+            for (std::size_t k = 0; k < kTellCount; ++k)
+                if (!v.tells[k] && rec.data.find(kTells[k].needle) != std::string_view::npos) v.tells[k] = true;
+        }
+        v.read = true;
+    }
+    if (last) {
+        TtyReader reader(std::string(last->c));
+        reader.set_max_bytes(max_recording_bytes);
+        const LastOutput lo = last_output(reader, 3);
+        for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
+        v.last_cut = lo.status == TtyStatus::Limit;
+    }
+    return v;
+}
+
+// Every session with a linked recording, read on `threads` threads (in session order).
+std::vector<SessionView> read_sessions(const std::vector<Session>& sessions, unsigned threads,
+                                       std::uint64_t max_recording_bytes) {
     std::vector<const Session*> todo;
     for (const Session& s : sessions)
         for (const Item& it : s.items)
@@ -126,58 +160,56 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                 break;
             }
     std::vector<SessionView> views(todo.size());
-    parallel_for(todo.size(), std::max(1u, threads), [&](std::size_t i) {
-        const Session& s = *todo[i];
-        SessionView& v = views[i];
-        v.id = std::string(s.sensor) + "/" + std::string(s.session);
-        v.left = session_left(s);
-        if (!s.last_step.empty()) v.last_template = command_template(s.last_step);
-        // Tells: anywhere in any recording's output; last lines: from the last recording.
-        const Item* last = nullptr;
-        for (const Item& it : s.items) {
-            if (it.kind != ItemKind::TtyLog || it.c.empty()) continue;
-            last = &it;
-            TtyReader reader(std::string(it.c));
-            reader.set_max_bytes(max_recording_bytes);
-            TtyRecord rec;
-            while (reader.next(&rec)) {
-                if (rec.dir != TtyDir::Output) continue;
-                for (std::size_t k = 0; k < kTellCount; ++k)
-                    if (!v.tells[k] && rec.data.find(kTells[k].needle) != std::string_view::npos) v.tells[k] = true;
-            }
-            v.read = true;
-        }
-        if (last) {
-            TtyReader reader(std::string(last->c));
-            reader.set_max_bytes(max_recording_bytes);
-            const LastOutput lo = last_output(reader, 3);
-            for (const auto& l : lo.lines) v.last_lines += (v.last_lines.empty() ? "" : "\n") + l;
-            v.last_cut = lo.status == TtyStatus::Limit;
-        }
-    });
+    parallel_for(todo.size(), std::max(1u, threads),
+                 [&](std::size_t i) { views[i] = read_session(*todo[i], max_recording_bytes); });
+    return views;
+}
 
-    // last_output.csv: per last step (template) of shell sessions that left.
+// Per last step (template) of shell sessions that left, with a recording read to its end:
+// the most common last lines. Most sessions first.
+std::vector<LastOutputRow> last_output_rows(const std::vector<SessionView>& views) {
     struct Agg {
         std::uint64_t sessions = 0;
         std::map<std::string, std::uint64_t> outputs;
         std::string example;
     };
     std::map<std::string, Agg> by_cmd;
-    std::array<std::uint64_t, kTellCount> tell_sessions{};
-    std::array<std::string, kTellCount> tell_example{};
     for (const SessionView& v : views) {
-        if (!v.read) continue;
-        for (std::size_t k = 0; k < kTellCount; ++k)
-            if (v.tells[k]) {
-                ++tell_sessions[k];
-                if (tell_example[k].empty() || v.id < tell_example[k]) tell_example[k] = v.id;
-            }
-        if (!v.left || v.last_template.empty() || v.last_cut) continue;
+        if (!v.read || !v.left || v.last_template.empty() || v.last_cut) continue;
         Agg& a = by_cmd[v.last_template];
         ++a.sessions;
         ++a.outputs[v.last_lines];
         if (a.example.empty() || v.id < a.example) a.example = v.id;
     }
+    std::vector<std::pair<const std::string*, const Agg*>> sorted;
+    for (const auto& [k, a] : by_cmd) sorted.emplace_back(&k, &a);
+    std::stable_sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
+    std::vector<LastOutputRow> rows;
+    for (const auto& [k, a] : sorted) {
+        const auto top = std::max_element(a->outputs.begin(), a->outputs.end(),
+                                          [](auto& x, auto& y) { return x.second < y.second; });
+        rows.push_back({*k, a->sessions, top->first, static_cast<double>(top->second) / static_cast<double>(a->sessions),
+                        a->outputs.size(), a->example});
+    }
+    return rows;
+}
+
+// Per tell seen by at least one session: how many sessions saw it, and the smallest id.
+std::vector<TtyTellRow> tell_rows(const std::vector<SessionView>& views) {
+    std::vector<TtyTellRow> rows;
+    for (std::size_t k = 0; k < kTellCount; ++k) {
+        TtyTellRow r{kTells[k].id, kTells[k].what, 0, {}};
+        for (const SessionView& v : views)
+            if (v.read && v.tells[k]) {
+                ++r.sessions;
+                if (r.example_session.empty() || v.id < r.example_session) r.example_session = v.id;
+            }
+        if (r.sessions) rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+Table last_output_table(const std::vector<LastOutputRow>& rows) {
     Table t{"last_output", "what attackers saw last (TTY recordings), per last command of sessions that left", {}, {}};
     t.columns = {{"command", ColumnType::Text, "template of the last step (steps.hpp) of shell sessions that left"},
                  {"sessions", ColumnType::Integer, "sessions that left after it, with a recording"},
@@ -185,37 +217,32 @@ void recording_findings(const std::vector<Session>& sessions, Findings& out, uns
                  {"share", ColumnType::Real, "share of those sessions that saw exactly these lines"},
                  {"variants", ColumnType::Integer, "distinct last-line texts"},
                  {"example_session", ColumnType::Text, "sensor/session"}};
-    std::vector<std::pair<const std::string*, const Agg*>> rows;
-    for (const auto& [k, a] : by_cmd) rows.emplace_back(&k, &a);
-    std::stable_sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
-    for (const auto& [k, a] : rows) {
-        const auto top = std::max_element(a->outputs.begin(), a->outputs.end(),
-                                          [](auto& x, auto& y) { return x.second < y.second; });
-        t.rows.push_back({*k, static_cast<std::int64_t>(a->sessions), top->first,
-                          static_cast<double>(top->second) / static_cast<double>(a->sessions),
-                          static_cast<std::int64_t>(a->outputs.size()), a->example});
-    }
-    out.tables.push_back(std::move(t));
+    for (const auto& r : rows)
+        t.rows.push_back({r.command, static_cast<std::int64_t>(r.sessions), r.last_lines, r.share,
+                          static_cast<std::int64_t>(r.variants), r.example_session});
+    return t;
+}
 
-    Table tells{"tty_tells", "Cowrie defaults that attackers saw in the output (TTY recordings)", {}, {}};
-    tells.columns = {{"tell", ColumnType::Text, ""}, {"what", ColumnType::Text, ""},
-                     {"sessions", ColumnType::Integer, "sessions whose output showed it"},
-                     {"example_session", ColumnType::Text, ""}};
-    std::string fact = "[";
-    for (std::size_t k = 0; k < kTellCount; ++k) {
-        if (!tell_sessions[k]) continue;
-        tells.rows.push_back({std::string(kTells[k].id), std::string(kTells[k].what),
-                              static_cast<std::int64_t>(tell_sessions[k]), tell_example[k]});
-        if (fact.size() > 1) fact += ',';
-        fact += "{\"tell\":\"" + std::string(kTells[k].id) + "\",\"what\":";
-        append_json_string(fact, kTells[k].what);
-        fact += ",\"sessions\":" + std::to_string(tell_sessions[k]) + ",\"example_session\":";
-        append_json_string(fact, tell_example[k]);
-        fact += "}";
-    }
-    out.tables.push_back(std::move(tells));
-    out.facts["tty.tells"] = fact + "]";
-    out.facts["tty.sessions_with_recordings"] = std::to_string(views.size());
+Table tells_table(const std::vector<TtyTellRow>& rows) {
+    Table t{"tty_tells", "Cowrie defaults that attackers saw in the output (TTY recordings)", {}, {}};
+    t.columns = {{"tell", ColumnType::Text, ""}, {"what", ColumnType::Text, ""},
+                 {"sessions", ColumnType::Integer, "sessions whose output showed it"},
+                 {"example_session", ColumnType::Text, ""}};
+    for (const auto& r : rows)
+        t.rows.push_back({r.tell, r.what, static_cast<std::int64_t>(r.sessions), r.example_session});
+    return t;
+}
+
+}  // namespace
+
+void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
+                        std::uint64_t max_recording_bytes) {
+    const std::vector<SessionView> views = read_sessions(sessions, threads, max_recording_bytes);
+    out.last_output = last_output_rows(views);
+    out.tty_tells = tell_rows(views);
+    out.tables.push_back(last_output_table(out.last_output));
+    out.tables.push_back(tells_table(out.tty_tells));
+    out.sessions_with_recordings = views.size();
 }
 
 }  // namespace cb

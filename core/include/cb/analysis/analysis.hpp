@@ -20,6 +20,7 @@
 #include "cb/util/archive.hpp"
 #include "cb/session/session.hpp"
 #include "cb/session/steps.hpp"
+#include "cb/analysis/findings.hpp"
 #include "cb/analysis/table.hpp"
 
 namespace cb {
@@ -51,16 +52,6 @@ struct AnalysisConfig {
     // The sensor's cowrie.cfg ("section.key" -> value), when given with --cowrie-cfg.
     std::map<std::string, std::string> cowrie_cfg;
     bool have_cowrie_cfg = false;
-};
-
-// What finished analyses hand to later ones (hints, the report).
-struct Findings {
-    std::vector<Table> tables;
-    // Campaign id per session template set (key: template_set_key()).
-    std::map<std::string, std::string> campaign_of_set;
-    // Free-form facts for hints: name -> JSON value text.
-    std::map<std::string, std::string> facts;
-    const Table* table(std::string_view name) const;
 };
 
 class Analysis {

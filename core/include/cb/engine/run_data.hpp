@@ -15,6 +15,7 @@
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
+#include "cb/tty/tty_replay.hpp"
 #include "cb/session/steps.hpp"
 
 namespace cb {
@@ -47,6 +48,9 @@ struct RunData {
     SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
     MarkerSet markers;                 // markers found in the sessions (steps.hpp)
     std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
+    // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
+    // read by write_outputs() before the page is written; the report only writes them out.
+    std::vector<SessionReplays> tty_replays;
 };
 
 }  // namespace cb

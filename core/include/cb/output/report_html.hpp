@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "cb/output/outputs.hpp"
 
@@ -40,7 +41,14 @@ struct ReportOptions {
 // False when the binary was built with -DCB_REPORT=OFF (no web assets): no report is written.
 bool report_html_available();
 
-// The page's data (the JSON inside the data block), for tests and for other front ends.
+// The explorer's candidate sessions (indexes into run.sessions) in the order they claim the
+// page's budgets: the sessions other sections link to, then the most relevant others. The
+// engine reads their TTY recordings (read_tty_replays) into run.tty_replays in this order
+// before it writes the page; the page writes the replays of the sessions it embeds.
+std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt = {});
+
+// The page's data (the JSON inside the data block), for tests and for other front ends. It only
+// writes what the run holds: the TTY player's text is run.tty_replays (none when not filled).
 std::string report_data_json(const RunData& run, const ReportOptions& opt = {});
 
 // The whole page; empty when !report_html_available().

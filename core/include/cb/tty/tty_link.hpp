@@ -1,6 +1,6 @@
 // Links sessions to the TTY recordings found among the inputs, and reads what attackers saw:
 // the last lines before they left (tables/last_output.csv) and Cowrie's default tells in the
-// output (tables/tty_tells.csv, and facts that hints.json turns into recommendations).
+// output (tables/tty_tells.csv, whose rows hints.json turns into recommendations).
 // Runs on the client in both engines: recordings are files beside the logs, not log lines.
 #pragma once
 
@@ -24,8 +24,8 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
                             std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
                             std::vector<RecordingCut>* cut = nullptr);
 
-// Reads the linked recordings: adds tables last_output and tty_tells to out.tables and the
-// fact "tty.tells" (a JSON array) for the hints. Sessions without linked recordings are skipped.
+// Reads the linked recordings: adds tables last_output and tty_tells to out.tables, their rows
+// to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked recordings are skipped.
 // A recording cut at max_recording_bytes counts for the tells in what was read, but not for
 // last_output (its last lines were not read).
 void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,

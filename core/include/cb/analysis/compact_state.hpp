@@ -1,7 +1,8 @@
-// Compact building blocks for analysis state that grows with millions of distinct values
-// (credentials, source addresses): dense string ids per instance, small id sets without a
-// heap allocation for one or two members, and per-day counters. Private to core/src (the
-// analyses and basic_tables.cpp).
+// Compact containers for counting state that grows with millions of distinct values
+// (credentials, source addresses, templates): string maps probed by string_view, dense string
+// ids per instance, small id sets without a heap allocation for one or two members, and
+// per-day counters. Shared by the analyses and the basic count tables (basic_tables.hpp),
+// which count distinct sessions, addresses and sensors per key the same way.
 #pragma once
 
 #include <algorithm>
@@ -18,7 +19,7 @@
 
 #include "cb/util/archive.hpp"
 
-namespace cb::analyses {
+namespace cb {
 
 // Transparent hashing so maps keyed by std::string can be probed with a string_view
 // (no temporary std::string per lookup).
@@ -278,4 +279,4 @@ private:
     } u_{};
 };
 
-}  // namespace cb::analyses
+}  // namespace cb

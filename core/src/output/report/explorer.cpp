@@ -1,0 +1,226 @@
+// Which sessions the explorer embeds, in which order, and the drill-down examples of the
+// forks and predisconnect tables (report_parts.hpp).
+#include "report_parts.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "cb/util/json_writer.hpp"
+
+namespace cb::report {
+
+namespace {
+
+// forks rows by "channel \n prefix" (the prefix's templates joined by " → "), and the
+// deepest prefix, so longer sessions are not looked up.
+struct ForkRows {
+    std::unordered_map<std::string, std::size_t> row;
+    std::size_t max_depth = 0;
+};
+
+ForkRows fork_rows(const Table* forks, std::size_t max_rows) {
+    ForkRows f;
+    if (!forks) return f;
+    const int cc = column(forks, "channel"), cp = column(forks, "prefix"), cd = column(forks, "depth");
+    for (std::size_t r = 0; r < std::min(forks->rows.size(), max_rows); ++r) {
+        const auto& row = forks->rows[r];
+        f.row.emplace(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp)), r);
+        f.max_depth = std::max<std::size_t>(f.max_depth, static_cast<std::size_t>(number_at(row, cd)));
+    }
+    return f;
+}
+
+// predisconnect rows by (kind, command).
+using PreRows = std::map<std::pair<std::string_view, std::string_view>, std::size_t>;
+
+PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
+    PreRows p;
+    const int ck = column(pre, "kind"), cc = column(pre, "command");
+    for (std::size_t r = 0; r < rows; ++r) p.emplace(std::make_pair(text_at(pre->rows[r], ck), text_at(pre->rows[r], cc)), r);
+    return p;
+}
+
+void add_fork_example(const Session& s, std::size_t i, const std::vector<std::string_view>& tpl, const ForkRows& forks,
+                      std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
+    if (forks.row.empty() || tpl.size() > forks.max_depth) return;
+    std::string key(channel_name(s.channel));
+    key.push_back('\n');
+    for (std::size_t k = 0; k < tpl.size(); ++k) {
+        if (k) key.append(" \xE2\x86\x92 ");
+        key.append(tpl[k]);
+    }
+    auto it = forks.row.find(key);
+    if (it != forks.row.end() && out[it->second].size() < keep) out[it->second].push_back(i);
+}
+
+void add_predisconnect_example(const Session& s, std::size_t i, std::string_view last_template, const PreRows& pre,
+                               std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
+    for (auto k : {std::make_pair(std::string_view("raw"), s.last_step), std::make_pair(std::string_view("template"), last_template)}) {
+        auto it = pre.find(k);
+        if (it != pre.end() && out[it->second].size() < keep) out[it->second].push_back(i);
+    }
+}
+
+// Each session's step templates (steps.hpp), exactly as the forks and predisconnect analyses
+// counted them: the last one is shown per session, and sessions that left are examples of
+// the rows they match. Sessions are sorted by start: walking backwards keeps the most recent.
+DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, TemplateCache& cache,
+                             std::vector<std::string_view>& last_template) {
+    const Table* forks = find_table(run, "forks");
+    const Table* pre = find_table(run, "predisconnect");
+    const ForkRows fork = fork_rows(forks, opt.max_table_rows);
+    const std::size_t pre_count = pre ? std::min(pre->rows.size(), opt.max_table_rows) : 0;
+    const PreRows pre_row = predisconnect_rows(pre, pre_count);
+    DrillExamples d;
+    d.forks.resize(fork.row.empty() ? 0 : forks->rows.size());
+    d.predisconnect.resize(pre_count);
+    const std::size_t pre_keep = std::max<std::size_t>(1, opt.drill_examples / 2);
+    Steps steps;
+    std::vector<std::string_view> tpl;
+    for (std::size_t i = run.sessions.size(); i-- > 0;) {
+        const Session& s = run.sessions[i];
+        if (s.commands == 0) continue;
+        tpl.clear();
+        session_steps(s, run.markers, cache, steps);
+        for (const auto step : steps.text) tpl.push_back(cache.get(step));
+        if (tpl.empty()) continue;
+        last_template[i] = tpl.back();
+        if (!session_left(s)) continue;
+        add_fork_example(s, i, tpl, fork, opt.drill_examples, d.forks);
+        if (!pre_row.empty()) add_predisconnect_example(s, i, tpl.back(), pre_row, pre_keep, d.predisconnect);
+    }
+    return d;
+}
+
+// Splits "a;b;c" or "a\nb" lists of session ids.
+void split_ids(std::string_view s, std::unordered_set<std::string>& out) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t j = s.find_first_of(";\n", i);
+        if (j == std::string_view::npos) j = s.size();
+        if (j > i) out.emplace(s.substr(i, j - i));
+        i = j + 1;
+    }
+}
+
+// The session ids other sections link to: example columns of tables, the outliers, the hints.
+std::unordered_set<std::string> linked_ids(const RunData& run, const ReportOptions& opt) {
+    std::unordered_set<std::string> ids;
+    auto from_column = [&](const char* table, const char* col, std::size_t rows) {
+        const Table* t = find_table(run, table);
+        const int c = column(t, col);
+        if (c < 0) return;
+        for (std::size_t r = 0; r < std::min(rows, t->rows.size()); ++r) split_ids(text_at(t->rows[r], c), ids);
+    };
+    from_column("forks", "example_sessions", opt.max_table_rows);
+    from_column("campaigns", "example_sessions", 200);
+    from_column("action_paths", "example_session", opt.max_table_rows);
+    from_column("last_output", "example_session", opt.max_table_rows);
+    from_column("tty_tells", "example_session", opt.max_table_rows);
+    from_column("outliers", "example_sessions", 100);
+    if (const Table* t = find_table(run, "outliers")) {
+        const int cs = column(t, "sensor"), ci = column(t, "session");
+        for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)
+            ids.insert(std::string(text_at(t->rows[r], cs)) + "/" + std::string(text_at(t->rows[r], ci)));
+    }
+    for (auto& id : read_hints(run).example_sessions) ids.insert(std::move(id));
+    return ids;
+}
+
+std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOptions& opt, const DrillExamples& drill) {
+    std::vector<std::uint8_t> referenced(run.sessions.size(), 0);
+    for (const auto* lists : {&drill.forks, &drill.predisconnect})
+        for (const auto& v : *lists)
+            for (auto i : v) referenced[i] = 1;
+    const std::unordered_set<std::string> ids = linked_ids(run, opt);
+    if (ids.empty()) return referenced;
+    for (std::size_t i = 0; i < run.sessions.size(); ++i)
+        if (!referenced[i] && ids.count(session_id(run.sessions[i]))) referenced[i] = 1;
+    return referenced;
+}
+
+// Referenced sessions first (they have the first claim on the size budget), then the most
+// relevant others: with commands, then with logins, then the rest; most recent first within
+// each. The page sorts for display.
+std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions, const std::vector<std::uint8_t>& referenced,
+                                        std::size_t max_others, std::size_t& referenced_count) {
+    auto tier = [&](std::size_t i) { return sessions[i].commands ? 0 : sessions[i].login_attempts ? 1 : 2; };
+    auto more_relevant = [&](std::size_t a, std::size_t b) {
+        const int ta = tier(a), tb = tier(b);
+        if (ta != tb) return ta < tb;
+        return a > b;  // sorted by start: a higher index is more recent
+    };
+    std::vector<std::size_t> order, rest;
+    for (std::size_t i = 0; i < sessions.size(); ++i) (referenced[i] ? order : rest).push_back(i);
+    referenced_count = order.size();
+    if (rest.size() > max_others) {
+        std::nth_element(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(max_others), rest.end(), more_relevant);
+        rest.resize(max_others);
+    }
+    std::sort(order.begin(), order.end(), more_relevant);
+    std::sort(rest.begin(), rest.end(), more_relevant);
+    order.insert(order.end(), rest.begin(), rest.end());
+    return order;
+}
+
+// The campaign of each session in order (session_campaigns), by position.
+std::vector<std::string_view> campaigns_of(const RunData& run, const std::vector<std::size_t>& order) {
+    std::vector<std::string_view> campaign(order.size());
+    const Table* sc = find_table(run, "session_campaigns");
+    if (!sc) return campaign;
+    std::unordered_map<std::string, std::size_t> pos;
+    for (std::size_t k = 0; k < order.size(); ++k) pos.emplace(session_id(run.sessions[order[k]]), k);
+    const int cs = column(sc, "sensor"), ci = column(sc, "session"), cc = column(sc, "campaign");
+    std::string id;
+    for (const auto& row : sc->rows) {
+        id.assign(text_at(row, cs));
+        id.push_back('/');
+        id.append(text_at(row, ci));
+        if (auto it = pos.find(id); it != pos.end()) campaign[it->second] = text_at(row, cc);
+    }
+    return campaign;
+}
+
+}  // namespace
+
+Explorer plan_explorer(const RunData& run, const ReportOptions& opt) {
+    Explorer ex;
+    ex.last_template.resize(run.sessions.size());
+    ex.templates = std::make_unique<TemplateCache>();
+    ex.drill = drill_examples(run, opt, *ex.templates, ex.last_template);
+    ex.referenced = referenced_sessions(run, opt, ex.drill);
+    ex.order = explorer_order(run.sessions, ex.referenced, opt.max_sessions, ex.referenced_count);
+    ex.campaign = campaigns_of(run, ex.order);
+    return ex;
+}
+
+std::string drill_json(const RunData& run, const DrillExamples& drill) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    auto lists = [&](std::string_view k, const std::vector<std::vector<std::size_t>>& v) {
+        w.key(k).begin_array();
+        for (const auto& l : v) {
+            w.begin_array();
+            for (auto i : l) w.value(std::string_view(session_id(run.sessions[i])));
+            w.end_array();
+        }
+        w.end_array();
+    };
+    lists("forks", drill.forks);
+    lists("predisconnect", drill.predisconnect);
+    w.end_object();
+    return out;
+}
+
+}  // namespace cb::report
+
+namespace cb {
+
+std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt) {
+    return report::plan_explorer(run, opt).order;
+}
+
+}  // namespace cb

