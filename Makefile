@@ -8,8 +8,8 @@ OUT ?= out
 # Debian packages: compilers and build tools, the libraries found by find_package,
 # and the command-line tools the tests use.
 APT_PACKAGES := g++ cmake ninja-build pkg-config \
-  libsimdjson-dev libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
-  libisal-dev libdeflate-dev libssl-dev libgtest-dev libbenchmark-dev \
+  libsimdjson-dev libcli11-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
+  libisal-dev libssl-dev libgtest-dev \
   sqlite3 jq python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven clang libclang-rt-14-dev clang-format clang-tidy
 

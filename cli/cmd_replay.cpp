@@ -244,6 +244,56 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
 }
 
 // Exports the recordings as one asciicast v2 file.
+// The cast's start: the first record of the earliest recording (0 when none has one).
+Micros first_record_time(const std::vector<Recording>& recs) {
+    Micros start = kNoTime;
+    for (const auto& rec : recs) {
+        TtyReader probe(rec.path, 4096);
+        TtyRecord r;
+        if (probe.next(&r) && (start == kNoTime || r.ts < start)) start = r.ts;
+    }
+    return start == kNoTime ? 0 : start;
+}
+
+// The cast's text on its way to the file, written a MiB at a time; remembers the first error.
+struct CastOut {
+    FILE* f;
+    std::string buf;
+    bool ok = true;
+    int err = 0;
+    void flush() {
+        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false, err = errno;
+        buf.clear();
+    }
+};
+
+// One recording's selected records as "o" events, times counted from `base`; `t` is the time of
+// the last event written. Damaged recordings are reported and raise *worst.
+void cast_recording(const Recording& rec, const ReplayArgs& a, const Selection& sel, Micros base,
+                    AsciicastWriter& w, CastOut& out, double& t, int* worst) {
+    TtyReader reader(rec.path);
+    reader.set_max_bytes(a.limits.max_recording_bytes);
+    TtyRecord r;
+    while (out.ok && reader.next(&r)) {
+        if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
+        t = static_cast<double>(r.ts - base) / 1e6;
+        if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) {
+            std::string line(r.data);  // the exec command, then a new line for its output
+            line.push_back('\n');
+            w.output(t, line, static_cast<int>(r.dir), out.buf);
+        } else {
+            w.output(t, r.data, static_cast<int>(r.dir), out.buf);
+        }
+        if (out.buf.size() > (std::size_t{1} << 20)) out.flush();
+    }
+    if (tty_status_damaged(reader.status()) || reader.status() == TtyStatus::NotTtyLog) {
+        note(shown(rec.path) + ": " + shown(reader.message()));
+        *worst = std::max(*worst, reader.status() == TtyStatus::NotTtyLog ? int(kExitUsage) : int(kExitSkipped));
+    } else if (reader.status() == TtyStatus::NoClose) {
+        note(shown(rec.path) + ": " + shown(reader.message()));
+    }
+}
+
 int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const Selection& sel, int width, int height,
                 const std::string& title, int* worst) {
     const bool to_stdout = a.asciicast == "-";
@@ -253,82 +303,120 @@ int export_cast(const std::vector<Recording>& recs, const ReplayArgs& a, const S
         note("cannot write " + shown(a.asciicast) + ": " + std::strerror(errno));
         return kExitFatal;
     }
-    Micros start = kNoTime;
-    for (const auto& rec : recs) {  // the start: the first record of the earliest recording
-        TtyReader probe(rec.path, 4096);
-        TtyRecord r;
-        if (probe.next(&r) && (start == kNoTime || r.ts < start)) start = r.ts;
-    }
-    if (start == kNoTime) start = 0;
+    const Micros start = first_record_time(recs);  // event times count from it
     AsciicastWriter w;
-    std::string buf;
+    CastOut out{f, {}};
     AsciicastHeader h;
     h.width = width > 0 ? width : 80;
     h.height = height > 0 ? height : 24;
     h.timestamp = start / kMicrosPerSecond;
     h.idle_time_limit = a.max_delay;
     h.title = title;
-    w.header(h, buf);
-    int err = 0;  // the first write error
-    bool ok = true;
-    auto flush = [&] {
-        if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) ok = false, err = errno;
-        buf.clear();
-    };
-    const Micros base = start;  // event times count from the first record
+    w.header(h, out.buf);
     double t = 0;
-    for (const auto& rec : recs) {
-        TtyReader reader(rec.path);
-        reader.set_max_bytes(a.limits.max_recording_bytes);
-        TtyRecord r;
-        while (ok && reader.next(&r)) {
-            if (r.op != TtyOp::Write || !sel.shows(r.dir)) continue;
-            t = static_cast<double>(r.ts - base) / 1e6;
-            if (r.dir == TtyDir::Interact && r.last_piece && (r.data.empty() || r.data.back() != '\n')) {
-                std::string line(r.data);  // the exec command, then a new line for its output
-                line.push_back('\n');
-                w.output(t, line, static_cast<int>(r.dir), buf);
-            } else {
-                w.output(t, r.data, static_cast<int>(r.dir), buf);
-            }
-            if (buf.size() > (std::size_t{1} << 20)) flush();
-        }
-        if (tty_status_damaged(reader.status()) || reader.status() == TtyStatus::NotTtyLog) {
-            note(shown(rec.path) + ": " + shown(reader.message()));
-            *worst = std::max(*worst, reader.status() == TtyStatus::NotTtyLog ? int(kExitUsage) : int(kExitSkipped));
-        } else if (reader.status() == TtyStatus::NoClose) {
-            note(shown(rec.path) + ": " + shown(reader.message()));
-        }
-    }
-    w.finish(t, buf);
-    flush();
-    if ((to_stdout ? std::fflush(f) : std::fclose(f)) != 0 && ok) ok = false, err = errno;
-    if (ok && !to_stdout && std::rename(tmp.c_str(), a.asciicast.c_str()) != 0) ok = false, err = errno;
-    if (!ok) {
+    for (const auto& rec : recs) cast_recording(rec, a, sel, start, w, out, t, worst);
+    w.finish(t, out.buf);
+    out.flush();
+    if ((to_stdout ? std::fflush(f) : std::fclose(f)) != 0 && out.ok) out.ok = false, out.err = errno;
+    if (out.ok && !to_stdout && std::rename(tmp.c_str(), a.asciicast.c_str()) != 0) out.ok = false, out.err = errno;
+    if (!out.ok) {
         if (!to_stdout) std::remove(tmp.c_str());
-        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(err ? err : EIO));
+        note("cannot write " + shown(a.asciicast) + ": " + std::strerror(out.err ? out.err : EIO));
         return kExitFatal;
     }
     return kExitClean;
 }
 
-int run_replay(const ReplayArgs& a) {
-    if (a.input && a.both) {
-        note("replay: --input and --both exclude each other");
-        return kExitUsage;
-    }
-    if (!(a.speed > 0) || !(a.max_delay >= 0)) {
-        note("replay: --speed must be > 0 and --max-delay >= 0");
-        return kExitUsage;
-    }
+// What to replay: the recordings, and what the session's log says about them.
+struct ReplayPlan {
     std::vector<Recording> recs;
     int width = -1, height = -1;
     std::string title;
-    int worst = kExitClean;
-    std::error_code ec;
+    int worst = kExitClean;  // the worst exit code so far (recordings not found)
+};
 
+// The JSON logs to look a session id up in (--log, or the folder above --tty-dir or the
+// current one); `where` names them for messages.
+std::vector<std::string> logs_to_search(const ReplayArgs& a, std::string* where) {
+    std::vector<std::string> logs;
+    if (!a.log.empty()) {
+        *where = a.log;
+        InputSet set = expand_inputs({a.log});
+        for (const auto& p : set.problems) note("replay: " + shown(p.path) + ": " + shown(p.reason));
+        for (const auto& f : set.files)
+            if (f.kind == FileKind::JsonLog) logs.push_back(f.path);
+        return logs;
+    }
+    fs::path dir = a.tty_dir.empty() ? fs::path(".") : clean_dir(a.tty_dir).parent_path();
+    if (dir.empty()) dir = ".";
+    *where = dir.string();
+    logs = json_logs_in(dir);
+    // Cowrie's own layout: var/lib/cowrie/tty beside var/log/cowrie.
+    if (logs.empty() && dir.filename() == "cowrie" && dir.parent_path().filename() == "lib") {
+        const fs::path alt = dir.parent_path().parent_path() / "log" / "cowrie";
+        logs = json_logs_in(alt);
+        if (!logs.empty()) *where = alt.string();
+    }
+    return logs;
+}
+
+// Each recording the log names, found on disk (or reported missing).
+void add_found_recordings(const ReplayArgs& a, const SessionRecordings& found, ReplayPlan& plan) {
+    const std::string tty_dir = a.tty_dir.empty() ? "" : clean_dir(a.tty_dir).string();
+    for (const auto& ref : found.ttylogs) {
+        const std::string path = locate_recording(ref, tty_dir);
+        if (ref.duplicate)
+            note("replay: " + shown(ref.ttylog) + " is a duplicate: Cowrie kept only the first recording of this input" +
+                 (ref.first_session.empty() ? std::string() : " (session " + shown(ref.first_session) + ")") +
+                 ", so timing and output are that session's");
+        if (path.empty()) {
+            std::string looked;
+            for (const auto& c : recording_candidates(ref, tty_dir)) looked += (looked.empty() ? "" : ", ") + c;
+            note("replay: recording " + shown(ref.ttylog) + " of session " + shown(a.target) +
+                 " not found (looked at " + shown(looked) + "); give --tty-dir");
+            plan.worst = std::max(plan.worst, int(kExitSkipped));
+            continue;
+        }
+        plan.recs.push_back({path, ref, true});
+    }
+}
+
+// A session id: its cowrie.log.closed events name the recordings. kExitClean or kExitUsage.
+int plan_session(const ReplayArgs& a, ReplayPlan& plan) {
+    std::string where;
+    const std::vector<std::string> logs = logs_to_search(a, &where);
+    if (logs.empty()) {
+        note("replay: " + shown(a.target) + " is not a file, and no Cowrie JSON log (cowrie.json*) was found in " +
+             shown(where) + " to look it up as a session id; give --log DIR-or-file or --tty-dir DIR");
+        return kExitUsage;
+    }
+    const SessionRecordings found = find_session_recordings(logs, a.target);
+    for (const auto& p : found.problems) note("replay: " + shown(p));
+    if (!found.session_seen) {
+        note("replay: session " + shown(a.target) + " not found in " + std::to_string(logs.size()) +
+             " JSON log(s) under " + shown(where));
+        return kExitUsage;
+    }
+    if (found.ttylogs.empty()) {
+        note("replay: session " + shown(a.target) +
+             " has no TTY recording (no cowrie.log.closed event: no shell or exec channel, or ttylog disabled)");
+        return kExitUsage;
+    }
+    if (found.sensors.size() > 1)
+        note("replay: session id " + shown(a.target) + " occurs on " + std::to_string(found.sensors.size()) +
+             " sensors; replaying the recordings of all of them");
+    plan.width = found.width;
+    plan.height = found.height;
+    plan.title = "cowrie session " + a.target;
+    add_found_recordings(a, found, plan);
+    return plan.recs.empty() ? kExitUsage : kExitClean;
+}
+
+// The target is a recording file, a shasum under --tty-dir, or a session id.
+int plan_replay(const ReplayArgs& a, ReplayPlan& plan) {
+    std::error_code ec;
     if (fs::is_regular_file(a.target, ec)) {
-        recs.push_back({a.target, {}, false});
+        plan.recs.push_back({a.target, {}, false});
     } else if (fs::is_directory(a.target, ec)) {
         note("replay: " + shown(a.target) + " is a folder; give a recording file, or a session id with --tty-dir");
         return kExitUsage;
@@ -336,82 +424,30 @@ int run_replay(const ReplayArgs& a) {
         note("replay: " + shown(a.target) + ": no such recording file");
         return kExitUsage;
     } else if (!a.tty_dir.empty() && fs::is_regular_file(clean_dir(a.tty_dir) / a.target, ec)) {
-        recs.push_back({(clean_dir(a.tty_dir) / a.target).string(), {}, false});  // a shasum
+        plan.recs.push_back({(clean_dir(a.tty_dir) / a.target).string(), {}, false});  // a shasum
     } else {
-        // A session id: its cowrie.log.closed events name the recordings.
-        std::vector<std::string> logs;
-        std::string where;
-        if (!a.log.empty()) {
-            where = a.log;
-            InputSet set = expand_inputs({a.log});
-            for (const auto& p : set.problems) note("replay: " + shown(p.path) + ": " + shown(p.reason));
-            for (const auto& f : set.files)
-                if (f.kind == FileKind::JsonLog) logs.push_back(f.path);
-        } else {
-            fs::path dir = a.tty_dir.empty() ? fs::path(".") : clean_dir(a.tty_dir).parent_path();
-            if (dir.empty()) dir = ".";
-            where = dir.string();
-            logs = json_logs_in(dir);
-            // Cowrie's own layout: var/lib/cowrie/tty beside var/log/cowrie.
-            if (logs.empty() && dir.filename() == "cowrie" && dir.parent_path().filename() == "lib") {
-                const fs::path alt = dir.parent_path().parent_path() / "log" / "cowrie";
-                logs = json_logs_in(alt);
-                if (!logs.empty()) where = alt.string();
-            }
-        }
-        if (logs.empty()) {
-            note("replay: " + shown(a.target) + " is not a file, and no Cowrie JSON log (cowrie.json*) was found in " +
-                 shown(where) + " to look it up as a session id; give --log DIR-or-file or --tty-dir DIR");
-            return kExitUsage;
-        }
-        SessionRecordings found = find_session_recordings(logs, a.target);
-        for (const auto& p : found.problems) note("replay: " + shown(p));
-        if (!found.session_seen) {
-            note("replay: session " + shown(a.target) + " not found in " + std::to_string(logs.size()) +
-                 " JSON log(s) under " + shown(where));
-            return kExitUsage;
-        }
-        if (found.ttylogs.empty()) {
-            note("replay: session " + shown(a.target) +
-                 " has no TTY recording (no cowrie.log.closed event: no shell or exec channel, or ttylog disabled)");
-            return kExitUsage;
-        }
-        if (found.sensors.size() > 1)
-            note("replay: session id " + shown(a.target) + " occurs on " + std::to_string(found.sensors.size()) +
-                 " sensors; replaying the recordings of all of them");
-        width = found.width;
-        height = found.height;
-        title = "cowrie session " + a.target;
-        for (const auto& ref : found.ttylogs) {
-            const std::string path = locate_recording(ref, a.tty_dir.empty() ? "" : clean_dir(a.tty_dir).string());
-            if (ref.duplicate)
-                note("replay: " + shown(ref.ttylog) +
-                     " is a duplicate: Cowrie kept only the first recording of this input" +
-                     (ref.first_session.empty() ? std::string() : " (session " + shown(ref.first_session) + ")") +
-                     ", so timing and output are that session's");
-            if (path.empty()) {
-                std::string looked;
-                for (const auto& c : recording_candidates(ref, a.tty_dir.empty() ? "" : clean_dir(a.tty_dir).string()))
-                    looked += (looked.empty() ? "" : ", ") + c;
-                note("replay: recording " + shown(ref.ttylog) + " of session " + shown(a.target) +
-                     " not found (looked at " + shown(looked) + "); give --tty-dir");
-                worst = std::max(worst, int(kExitSkipped));
-                continue;
-            }
-            recs.push_back({path, ref, true});
-        }
-        if (recs.empty()) return kExitUsage;
+        return plan_session(a, plan);
     }
+    return kExitClean;
+}
 
-    Selection sel;
-    if (a.input) sel = {false, true};
-    if (a.both) sel = {true, true};
-
-    if (!a.asciicast.empty()) {
-        const int rc = export_cast(recs, a, sel, width, height, title, &worst);
-        return rc != kExitClean ? rc : worst;
+// How a recording's end status counts: the exit code it asks for (kExitClean when fine).
+int report_status(const Recording& rec, const PlayResult& res) {
+    switch (res.status) {
+        case TtyStatus::Ok: return kExitClean;
+        case TtyStatus::NoClose: note(shown(rec.path) + ": " + shown(res.message)); return kExitClean;
+        case TtyStatus::NotTtyLog: note(shown(rec.path) + ": " + shown(res.message)); return kExitUsage;
+        default:
+            note(shown(rec.path) + ": " + std::string(tty_status_name(res.status)) + ": " + shown(res.message) +
+                 "; replayed up to there");
+            return kExitSkipped;
     }
+}
 
+// Plays the recordings one after the other to stdout; returns the worst exit code.
+int play_all(const ReplayPlan& plan, const ReplayArgs& a, Selection sel) {
+    const auto& recs = plan.recs;
+    int worst = plan.worst;
     const bool tty = ::isatty(1);
     sel.mark_input = sel.input && sel.output && !tty;
     const EscapePolicy policy = a.escapes == "safe"    ? EscapePolicy::Safe
@@ -436,32 +472,38 @@ int run_replay(const ReplayArgs& a) {
         const PlayResult res = play(rec.path, a, sel, policy, delays, colour, out);
         if (tty && out.last() != '\n') out.write("\n");  // leave the prompt on a line of its own
         out.flush();
-        if (res.interrupted) {
+        if (res.interrupted || res.write_failed) {
             std::signal(SIGINT, old_handler);
-            note("replay: interrupted");
-            return kExitInterrupted;
-        }
-        if (res.write_failed) {
-            std::signal(SIGINT, old_handler);
-            note("replay: cannot write to stdout: " + std::string(std::strerror(errno)));
-            return kExitFatal;
+            note(res.interrupted ? std::string("replay: interrupted")
+                                 : "replay: cannot write to stdout: " + std::string(std::strerror(errno)));
+            return res.interrupted ? kExitInterrupted : kExitFatal;
         }
         if (out.broken_pipe()) break;
-        switch (res.status) {
-            case TtyStatus::Ok: break;
-            case TtyStatus::NoClose: note(shown(rec.path) + ": " + shown(res.message)); break;
-            case TtyStatus::NotTtyLog:
-                note(shown(rec.path) + ": " + shown(res.message));
-                worst = std::max(worst, int(kExitUsage));
-                break;
-            default:
-                note(shown(rec.path) + ": " + std::string(tty_status_name(res.status)) + ": " + shown(res.message) +
-                     "; replayed up to there");
-                worst = std::max(worst, int(kExitSkipped));
-        }
+        worst = std::max(worst, report_status(rec, res));
     }
     std::signal(SIGINT, old_handler);
     return worst;
+}
+
+int run_replay(const ReplayArgs& a) {
+    if (a.input && a.both) {
+        note("replay: --input and --both exclude each other");
+        return kExitUsage;
+    }
+    if (!(a.speed > 0) || !(a.max_delay >= 0)) {
+        note("replay: --speed must be > 0 and --max-delay >= 0");
+        return kExitUsage;
+    }
+    ReplayPlan plan;
+    if (const int rc = plan_replay(a, plan); rc != kExitClean) return rc;
+    Selection sel;
+    if (a.input) sel = {false, true};
+    if (a.both) sel = {true, true};
+    if (!a.asciicast.empty()) {
+        const int rc = export_cast(plan.recs, a, sel, plan.width, plan.height, plan.title, &plan.worst);
+        return rc != kExitClean ? rc : plan.worst;
+    }
+    return play_all(plan, a, sel);
 }
 
 }  // namespace

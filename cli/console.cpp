@@ -159,11 +159,15 @@ bool report_problems(const RunData& run) {
     return any;
 }
 
-void print_summary(const RunData& run, const std::string& out_dir, double seconds) {
+namespace {
+
+// The headline and what the attackers did: sessions, time range, logins, commands, files.
+void print_activity(const RunData& run) {
     const auto& c = run.ingest.totals;
     std::uint64_t attempts = 0, ok = 0, commands = 0, failed = 0;
     std::map<std::string_view, int> sensors;
     std::map<std::string_view, int> ips;
+    Micros first = INT64_MAX, last = INT64_MIN;
     for (const auto& s : run.sessions) {
         attempts += s.login_attempts;
         ok += s.login_successes;
@@ -171,20 +175,16 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         failed += s.failed_commands;
         sensors[s.sensor];
         ips[s.src_ip];
+        first = std::min(first, s.start);
+        last = std::max(last, s.end);
     }
     std::printf("cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
                 counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
                 counted(c.events, "event", "events").c_str(), counted(run.sessions.size(), "session", "sessions").c_str(),
                 counted(ips.size(), "address", "addresses").c_str(), counted(sensors.size(), "sensor", "sensors").c_str());
-    if (!run.sessions.empty()) {
-        Micros first = INT64_MAX, last = INT64_MIN;
-        for (const auto& s : run.sessions) {
-            first = std::min(first, s.start);
-            last = std::max(last, s.end);
-        }
+    if (!run.sessions.empty())
         std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(first).substr(0, 19).c_str(),
                     format_timestamp(last).substr(0, 19).c_str());
-    }
     std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(), with_commas(ok).c_str());
     std::printf("  commands    %s, %s with a command Cowrie does not know\n", counted(commands, "line", "lines").c_str(),
                 with_commas(failed).c_str());
@@ -201,8 +201,12 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
                         line.empty() ? "(empty line)" : sanitize_for_terminal(line, 90).c_str());
         }
     }
-    const std::uint64_t rej = c.rejected_total();
-    if (rej) {
+}
+
+// What was not read as it stood: rejected lines, unusable fields, files that are not event logs.
+void print_input_problems(const RunData& run) {
+    const auto& c = run.ingest.totals;
+    if (const std::uint64_t rej = c.rejected_total()) {
         std::string reasons;
         for (std::size_t i = 1; i < c.rejected.size(); ++i)
             if (c.rejected[i])
@@ -228,6 +232,13 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
     if (others)
         std::printf("  not event logs: %s (text logs, TTY recordings, downloads...), listed in summary.json\n",
                     counted(others, "file", "files").c_str());
+}
+
+}  // namespace
+
+void print_summary(const RunData& run, const std::string& out_dir, double seconds) {
+    print_activity(run);
+    print_input_problems(run);
     for (const auto& t : run.tables) {
         if (t.name != "hints") continue;
         std::map<std::string, int> by;

@@ -136,3 +136,22 @@ TEST(Sha256, KnownVectorsWholeAndInPieces) {
         }
     }
 }
+
+// Streaming in odd-sized pieces (primes, crossing the 64-byte block boundary anywhere) gives
+// the one-shot digest, for arbitrary bytes.
+TEST(Sha256, OddPiecesEqualOneShot) {
+    std::string data;
+    for (std::size_t i = 0; i < 10007; ++i) data.push_back(static_cast<char>((i * 131 + i / 7) & 0xFF));
+    cb::Sha256 whole;
+    whole.update(data);
+    const std::string expected = whole.hex();
+    for (std::size_t piece : {3, 13, 63, 65, 127, 4099}) {
+        cb::Sha256 sha;
+        for (std::size_t i = 0; i < data.size(); i += piece) sha.update(std::string_view(data).substr(i, piece));
+        EXPECT_EQ(sha.hex(), expected) << "piece " << piece;
+    }
+    const std::string million(1000000, 'a');
+    cb::Sha256 sha;
+    for (std::size_t i = 0; i < million.size(); i += 999) sha.update(std::string_view(million).substr(i, 999));
+    EXPECT_EQ(sha.hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}

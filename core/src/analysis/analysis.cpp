@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 #include "factories.hpp"
 #include "cb/parse/command_template.hpp"
+#include "cb/util/parallel.hpp"
 
 namespace cb {
 
@@ -121,7 +121,7 @@ Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& mar
                       unsigned threads, Findings seed) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
     std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
-    auto work = [&](unsigned w) {
+    auto work = [&](std::size_t w) {
         parts[w] = make_analyses();
         TemplateCache cache;
         SessionFacts f;
@@ -131,10 +131,7 @@ Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& mar
             for (auto& a : parts[w]) a->add(f);
         }
     };
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
-    work(0);
-    for (auto& t : pool) t.join();
+    parallel_for(threads, threads, work);  // one item per worker: each has its own analyses
     for (unsigned w = 1; w < threads; ++w)
         for (std::size_t k = 0; k < parts[0].size(); ++k) parts[0][k]->merge(std::move(*parts[w][k]));
     Findings out = std::move(seed);

@@ -1,12 +1,11 @@
 #include "cb/engine/analyze.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <tuple>
 
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/tty/tty_link.hpp"
-#include "cb/util/threads.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/engine/run_clock.hpp"
 
 namespace cb {
@@ -25,32 +24,20 @@ bool ref_less(const PartialRef& a, const PartialRef& b) {
     return std::tie(a.sensor, a.session) < std::tie(b.sensor, b.session);
 }
 
-// Runs work() on `threads` threads (this one included); work takes its items from a shared counter.
-template <class Work>
-void on_threads(unsigned threads, Work&& work) {
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-}
-
 // One sorted reference list per shard (sorted in parallel, a shard at a time).
 std::vector<std::vector<PartialRef>> sorted_refs(const std::vector<SessionMap>& shards, unsigned threads) {
     std::vector<std::vector<PartialRef>> refs(shards.size());
-    std::atomic<std::size_t> next{0};
-    on_threads(threads, [&] {
-        for (std::size_t s; (s = next.fetch_add(1)) < shards.size();) {
-            std::vector<PartialRef>& r = refs[s];
-            r.reserve(shards[s].size());
-            for (std::size_t i = 0; i < shards[s].size(); ++i) {
-                const SessionPartial& p = shards[s].at(i).second;
-                // finalize(): start is the connect time, or the first event's without one.
-                const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
-                r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
-                             static_cast<std::uint32_t>(i)});
-            }
-            std::sort(r.begin(), r.end(), ref_less);
+    parallel_for(shards.size(), threads, [&](std::size_t s) {
+        std::vector<PartialRef>& r = refs[s];
+        r.reserve(shards[s].size());
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            const SessionPartial& p = shards[s].at(i).second;
+            // finalize(): start is the connect time, or the first event's without one.
+            const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
+            r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
+                         static_cast<std::uint32_t>(i)});
         }
+        std::sort(r.begin(), r.end(), ref_less);
     });
     return refs;
 }
@@ -93,16 +80,12 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
     const std::size_t total = order.size();
     std::vector<Session> all(total);
     constexpr std::size_t kBlock = 4096;
-    std::atomic<std::size_t> next_block{0};
-    on_threads(threads, [&] {
-        for (std::size_t b; (b = next_block.fetch_add(1) * kBlock) < total;)
-            for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
-                all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
+    parallel_for((total + kBlock - 1) / kBlock, threads, [&](std::size_t block) {
+        const std::size_t b = block * kBlock;
+        for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
+            all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
     });
-    std::atomic<std::size_t> next{0};
-    on_threads(threads, [&] {  // freeing the emptied maps is work too
-        for (std::size_t s; (s = next.fetch_add(1)) < shards.size();) SessionMap().swap(shards[s]);
-    });
+    parallel_for(shards.size(), threads, [&](std::size_t s) { SessionMap().swap(shards[s]); });
     return all;
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
-#include <thread>
+#include <memory>
+#include <tuple>
 
-#include "cb/util/threads.hpp"
+#include "cb/util/parallel.hpp"
 
 namespace cb {
 
@@ -193,140 +193,325 @@ std::string file_cut_message(std::uint64_t bytes, std::string_view unit) {
            " (the limit per file, --max-file-bytes); the rest was not read";
 }
 
-// Reads one source line by line into the sink. Lines longer than limits.max_line_bytes are
-// rejected without being held in memory; reading stops after limits.max_file_bytes.
-void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
-                FileReport& report, ReadBuffer& buf, Range range = {}) {
-    const std::size_t max_line = limits.max_line_bytes;
-    const std::uint64_t budget = limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX;
-    buf.reserve(kChunk, 0);
-    std::size_t cap = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
-    std::size_t have = 0;
-    bool eof = false;
-    bool cut = false;          // stopped at limits.max_file_bytes with more data to come
-    bool skipping = range.skip_partial_first;  // inside a line that is not ours (or over-long)
-    bool in_nuls = false;      // inside the leading NUL run of a line that is ours
-    // The bytes at pos continue a line that is ours: it was checked against stop_at where it
-    // started, before its leading NULs (which may reach past stop_at).
-    bool mid_line = false;
-    std::size_t raw_seen = 0;
-    std::uint64_t consumed = 0;  // source offset of buf[0]
-    bool done = false;
-    while (!eof && !done) {
-        while (have < cap) {
-            const std::uint64_t left = budget - report.counts.decoded_bytes;
+// Reads one source line by line into a LineSink. Lines longer than limits.max_line_bytes are
+// rejected without being held in memory; reading stops after limits.max_file_bytes. The
+// window buf[0, have) holds source bytes from offset `consumed`; each round fills it, hands
+// its complete lines to the sink, then keeps the unfinished last line for the next round.
+class LineReader {
+public:
+    LineReader(ByteSource& src, LineSink& sink, const Limits& limits, FileReport& report, ReadBuffer& buf,
+               Range range)
+        : src_(src), sink_(sink), report_(report), buf_(buf), range_(range),
+          max_line_(limits.max_line_bytes),
+          budget_(limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX),
+          skipping_(range.skip_partial_first) {}
+
+    void run(std::atomic<std::uint64_t>* progress) {
+        buf_.reserve(kChunk, 0);
+        while (!eof_ && !done_) {
+            fill();
+            count_progress(progress);
+            scan_window();
+            if (done_) break;
+            if (eof_) {
+                last_line();
+                break;
+            }
+            if (pos_ == 0 && have_ == cap_)
+                grow_or_skip_long_line();
+            else
+                keep_unfinished_line();
+        }
+        finish_report();
+    }
+
+private:
+    // Reads until the window is full, the source ends or the byte budget is spent.
+    void fill() {
+        while (have_ < cap_) {
+            const std::uint64_t left = budget_ - report_.counts.decoded_bytes;
             if (left == 0) {
                 char probe;
-                cut = src.read(&probe, 1) > 0;
-                eof = true;
-                break;
+                cut_ = src_.read(&probe, 1) > 0;
+                eof_ = true;
+                return;
             }
-            const std::size_t r = src.read(buf.data() + have, static_cast<std::size_t>(std::min<std::uint64_t>(cap - have, left)));
+            const std::size_t r =
+                src_.read(buf_.data() + have_, static_cast<std::size_t>(std::min<std::uint64_t>(cap_ - have_, left)));
             if (r == 0) {
-                eof = true;
-                break;
+                eof_ = true;
+                return;
             }
-            report.counts.decoded_bytes += r;
-            have += r;
+            report_.counts.decoded_bytes += r;
+            have_ += r;
         }
-        if (progress) {
-            const std::size_t raw = src.raw_bytes();
-            progress->fetch_add(raw - raw_seen, std::memory_order_relaxed);
-            raw_seen = raw;
-        }
-        std::size_t pos = 0;
-        const char* base = buf.data();
-        const char* end_alloc = base + buf.capacity() + simdjson::SIMDJSON_PADDING;
-        while (pos < have) {
-            if (!skipping && !in_nuls && !mid_line && consumed + pos >= range.stop_at) {
-                done = true;
-                break;
+    }
+
+    void count_progress(std::atomic<std::uint64_t>* progress) {
+        if (!progress) return;
+        const std::size_t raw = src_.raw_bytes();
+        progress->fetch_add(raw - raw_seen_, std::memory_order_relaxed);
+        raw_seen_ = raw;
+    }
+
+    // Hands every complete line of the window to the sink; pos_ ends at the first byte not
+    // handed over. Sets done_ when the range's lines are all read.
+    void scan_window() {
+        pos_ = 0;
+        while (pos_ < have_) {
+            if (!skipping_ && !in_nuls_ && !mid_line_ && consumed_ + pos_ >= range_.stop_at) {
+                done_ = true;
+                return;
             }
-            if (!skipping) {
-                // Leading NULs (logrotate copytruncate: as many as the file had bytes) are
-                // skipped as they stream by, so a run of any length costs no memory.
-                if (base[pos] == '\0') {
-                    const std::size_t k = leading_run(base + pos, have - pos, '\0');
-                    report.counts.nul_bytes += k;
-                    pos += k;
-                    if (pos == have) {
-                        in_nuls = true;
-                        break;
-                    }
-                }
-                in_nuls = false;
-                // A run of empty lines at once (4 GiB of newlines is 4 Gi lines).
-                if (base[pos] == '\n') {
-                    // The first newline ends a line that is ours; the others start lines,
-                    // which are ours only before stop_at.
-                    std::size_t k = leading_run(base + pos, have - pos, '\n');
-                    const std::uint64_t second = consumed + pos + 1;
-                    if (k > 1 && range.stop_at != UINT64_MAX)
-                        k = 1 + static_cast<std::size_t>(second >= range.stop_at ? 0 : std::min<std::uint64_t>(k - 1, range.stop_at - second));
-                    sink.blank_lines(k);
-                    pos += k;
+            if (!skipping_) {
+                if (!skip_leading_nuls()) return;
+                if (buf_.data()[pos_] == '\n') {
+                    blank_lines();
                     continue;
                 }
             }
-            std::size_t span = have - pos;
-            if (skipping && range.stop_at != UINT64_MAX) {
-                // A line that is not ours (it started before this range) or that was too
-                // long: a line after it is ours only if it starts before stop_at, so the
-                // search ends there. Each range then reads about its own bytes, even inside
-                // a line (or a sparse NUL hole) of many GiB, instead of all of it.
-                const std::uint64_t end = range.stop_at > consumed ? range.stop_at - consumed : 0;
-                span = end > pos ? static_cast<std::size_t>(std::min<std::uint64_t>(have, end)) - pos : 0;
-            }
-            const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', span));
-            if (!nl) {
-                if (span < have - pos) done = true;  // the range ends inside the skipped line
-                mid_line = !skipping;
-                break;
-            }
-            mid_line = false;
-            const std::size_t len = static_cast<std::size_t>(nl - (base + pos));
-            if (skipping)
-                skipping = false;
-            else
-                sink.line(base + pos, len, static_cast<std::size_t>(end_alloc - (base + pos)), false);
-            pos += len + 1;
+            if (!next_line()) return;
         }
-        if (done) break;
-        if (eof) {
-            // The last line has no newline (a line cut by max_file_bytes is not read).
-            if (!skipping && !cut && (in_nuls || mid_line || (pos < have && consumed + pos < range.stop_at)))
-                sink.line(base + pos, have - pos, static_cast<std::size_t>(end_alloc - (base + pos)), true);
-            break;
-        }
-        if (pos == 0 && have == cap) {
-            // One line fills the buffer: grow it, or give up on this line if it is too long.
-            if (skipping) {
-                consumed += have;
-                have = 0;
-                continue;
-            }
-            if (cap > max_line) {
-                sink.count_line();
-                sink.reject(Reject::TooLarge, std::string_view(base, 120));
-                skipping = true;
-                mid_line = false;
-                consumed += have;
-                have = 0;
-                continue;
-            }
-            cap = std::min(cap * 2, max_line + 1);
-            buf.reserve(cap, have);
-            continue;
-        }
-        std::memmove(buf.data(), buf.data() + pos, have - pos);
-        have -= pos;
-        consumed += pos;
     }
-    report.counts.bytes = std::min<std::uint64_t>(src.raw_bytes(), range.stop_at);
-    if (!src.error().empty())
-        report.error = src.error();
-    if (cut && range.stop_at == UINT64_MAX) report.counts.files_cut = 1;  // ranges: counted by ingest()
-    if (src.error().empty() && cut) report.error = file_cut_message(budget, "decompressed bytes");
+
+    // Leading NULs (logrotate copytruncate: as many as the file had bytes) are skipped as they
+    // stream by, so a run of any length costs no memory. False when they fill the window.
+    bool skip_leading_nuls() {
+        const char* base = buf_.data();
+        if (base[pos_] == '\0') {
+            const std::size_t k = leading_run(base + pos_, have_ - pos_, '\0');
+            report_.counts.nul_bytes += k;
+            pos_ += k;
+            if (pos_ == have_) {
+                in_nuls_ = true;
+                return false;
+            }
+        }
+        in_nuls_ = false;
+        return true;
+    }
+
+    // A run of empty lines at once (4 GiB of newlines is 4 Gi lines). The first newline ends a
+    // line that is ours; the others start lines, which are ours only before stop_at.
+    void blank_lines() {
+        std::size_t k = leading_run(buf_.data() + pos_, have_ - pos_, '\n');
+        const std::uint64_t second = consumed_ + pos_ + 1;
+        if (k > 1 && range_.stop_at != UINT64_MAX)
+            k = 1 + static_cast<std::size_t>(
+                        second >= range_.stop_at ? 0 : std::min<std::uint64_t>(k - 1, range_.stop_at - second));
+        sink_.blank_lines(k);
+        pos_ += k;
+    }
+
+    // The line at pos_ up to its newline, to the sink (or skipped); false when the window
+    // holds no newline for it.
+    bool next_line() {
+        const char* base = buf_.data();
+        std::size_t span = have_ - pos_;
+        if (skipping_ && range_.stop_at != UINT64_MAX) {
+            // A line that is not ours (it started before this range) or that was too long: a
+            // line after it is ours only if it starts before stop_at, so the search ends there.
+            // Each range then reads about its own bytes, even inside a line (or a sparse NUL
+            // hole) of many GiB, instead of all of it.
+            const std::uint64_t end = range_.stop_at > consumed_ ? range_.stop_at - consumed_ : 0;
+            span = end > pos_ ? static_cast<std::size_t>(std::min<std::uint64_t>(have_, end)) - pos_ : 0;
+        }
+        const char* nl = static_cast<const char*>(std::memchr(base + pos_, '\n', span));
+        if (!nl) {
+            if (span < have_ - pos_) done_ = true;  // the range ends inside the skipped line
+            mid_line_ = !skipping_;
+            return false;
+        }
+        mid_line_ = false;
+        const std::size_t len = static_cast<std::size_t>(nl - (base + pos_));
+        if (skipping_)
+            skipping_ = false;
+        else
+            sink_.line(base + pos_, len, readable_from(pos_), false);
+        pos_ += len + 1;
+        return true;
+    }
+
+    // Bytes readable from buf[at], padding included (simdjson reads past the line's end).
+    std::size_t readable_from(std::size_t at) const { return buf_.capacity() + simdjson::SIMDJSON_PADDING - at; }
+
+    // The last line has no newline (a line cut by max_file_bytes is not read).
+    void last_line() {
+        if (!skipping_ && !cut_ && (in_nuls_ || mid_line_ || (pos_ < have_ && consumed_ + pos_ < range_.stop_at)))
+            sink_.line(buf_.data() + pos_, have_ - pos_, readable_from(pos_), true);
+    }
+
+    // One line fills the window: grow it, or give up on this line if it is too long.
+    void grow_or_skip_long_line() {
+        if (skipping_) {
+            consumed_ += have_;
+            have_ = 0;
+            return;
+        }
+        if (cap_ > max_line_) {
+            sink_.count_line();
+            sink_.reject(Reject::TooLarge, std::string_view(buf_.data(), 120));
+            skipping_ = true;
+            mid_line_ = false;
+            consumed_ += have_;
+            have_ = 0;
+            return;
+        }
+        cap_ = std::min(cap_ * 2, max_line_ + 1);
+        buf_.reserve(cap_, have_);
+    }
+
+    void keep_unfinished_line() {
+        std::memmove(buf_.data(), buf_.data() + pos_, have_ - pos_);
+        have_ -= pos_;
+        consumed_ += pos_;
+    }
+
+    void finish_report() {
+        report_.counts.bytes = std::min<std::uint64_t>(src_.raw_bytes(), range_.stop_at);
+        if (!src_.error().empty()) report_.error = src_.error();
+        if (cut_ && range_.stop_at == UINT64_MAX) report_.counts.files_cut = 1;  // ranges: counted by ingest()
+        if (src_.error().empty() && cut_) report_.error = file_cut_message(budget_, "decompressed bytes");
+    }
+
+    ByteSource& src_;
+    LineSink& sink_;
+    FileReport& report_;
+    ReadBuffer& buf_;
+    const Range range_;
+    const std::size_t max_line_;
+    const std::uint64_t budget_;
+    std::size_t cap_ = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
+    std::size_t have_ = 0;      // bytes in the window
+    std::size_t pos_ = 0;       // first byte of the window not yet handed to the sink
+    std::uint64_t consumed_ = 0;  // source offset of buf[0]
+    std::size_t raw_seen_ = 0;    // raw bytes already counted in progress
+    bool eof_ = false;
+    bool done_ = false;
+    bool cut_ = false;        // stopped at limits.max_file_bytes with more data to come
+    bool skipping_;           // inside a line that is not ours (or over-long)
+    bool in_nuls_ = false;    // inside the leading NUL run of a line that is ours
+    // The bytes at pos_ continue a line that is ours: it was checked against stop_at where it
+    // started, before its leading NULs (which may reach past stop_at).
+    bool mid_line_ = false;
+};
+
+void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
+                FileReport& report, ReadBuffer& buf, Range range = {}) {
+    LineReader(src, sink, limits, report, buf, range).run(progress);
+}
+
+// A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
+struct Task {
+    std::size_t file;
+    std::uint64_t begin, end;  // end == 0: the whole stream
+    FileReport report;
+    std::uint64_t size() const { return end ? end - begin : report.file.size; }
+};
+
+// Big uncompressed files are cut into ranges of about split_bytes / 2; the ranges cover the
+// first max_file_bytes (the line that starts before it is read whole).
+std::vector<Task> plan_tasks(std::vector<FileReport>& files, const IngestOptions& opt) {
+    std::vector<Task> tasks;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const InputFile& f = files[i].file;
+        if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
+            std::uint64_t size = f.size;
+            if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
+                size = opt.limits.max_file_bytes;
+                files[i].counts.files_cut = 1;
+                files[i].error = file_cut_message(size, "bytes");
+            }
+            const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
+            for (std::uint64_t k = 0; k < n; ++k) tasks.push_back({i, size * k / n, size * (k + 1) / n, {}});
+        } else {
+            tasks.push_back({i, 0, 0, {}});
+        }
+    }
+    for (auto& t : tasks) t.report.file = files[t.file].file;
+    // Largest first keeps the threads evenly loaded at the end.
+    std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) { return a.size() > b.size(); });
+    return tasks;
+}
+
+// What one ingest thread keeps from task to task: its parser, sink and read buffer.
+struct IngestWorker {
+    IngestWorker(const IngestOptions& opt, StringPool& pool, std::vector<SessionMap>& shards)
+        : parser(opt.limits.max_line_bytes), sink(parser, pool, shards, opt.samples_per_reason) {}
+    EventParser parser;
+    LineSink sink;
+    ReadBuffer buf;
+};
+
+void read_task(Task& task, IngestWorker& w, const IngestOptions& opt) {
+    FileReport& report = task.report;
+    std::string err;
+    Range range;
+    std::unique_ptr<ByteSource> src;
+    if (task.end == 0) {
+        src = open_source(report.file.path, &err, &report.file.compression);
+    } else {
+        const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
+        src = open_plain_at(report.file.path, start, &err);
+        range.skip_partial_first = task.begin > 0;
+        range.stop_at = task.end - start;
+    }
+    if (!src) {
+        report.error = err;
+        return;
+    }
+    w.sink.begin_file(&report);
+    read_lines(*src, w.sink, opt.limits, opt.progress_bytes, report, w.buf, range);
+    w.sink.end_file();
+    if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
+}
+
+// Folds the tasks of each file, in file order, fixing up line numbers of later ranges, and
+// keeps the first samples per reason of each whole file.
+void fold_task_reports(std::vector<Task>& tasks, std::vector<FileReport>& files, std::size_t samples_per_reason) {
+    std::stable_sort(tasks.begin(), tasks.end(),
+                     [](const Task& a, const Task& b) { return std::tie(a.file, a.begin) < std::tie(b.file, b.begin); });
+    for (auto& t : tasks) {
+        FileReport& f = files[t.file];
+        for (auto& s : t.report.samples) {
+            s.line += f.physical_lines;
+            f.samples.push_back(std::move(s));
+        }
+        f.counts.add(t.report.counts);
+        f.file.compression = t.report.file.compression;
+        f.physical_lines += t.report.physical_lines;
+        if (f.error.empty()) f.error = t.report.error;
+    }
+    for (auto& f : files) {
+        std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
+        std::vector<RejectSample> kept;
+        for (auto& s : f.samples)
+            if (taken[static_cast<std::size_t>(s.reason)]++ < samples_per_reason) kept.push_back(std::move(s));
+        f.samples = std::move(kept);
+    }
+}
+
+// Shard s of every worker into one map (the biggest one, moved, takes the others), shards in
+// parallel.
+std::vector<SessionMap> combine_shards(std::vector<std::vector<SessionMap>>& worker_shards, unsigned threads) {
+    std::vector<SessionMap> out(kShards);
+    const std::size_t workers = worker_shards.size();
+    parallel_for(kShards, threads, [&](std::size_t s) {
+        std::size_t biggest = 0;
+        for (std::size_t w = 1; w < workers; ++w)
+            if (worker_shards[w][s].size() > worker_shards[biggest][s].size()) biggest = w;
+        SessionMap merged = std::move(worker_shards[biggest][s]);
+        for (std::size_t w = 0; w < workers; ++w) {
+            if (w == biggest) continue;
+            for (auto& [k, p] : worker_shards[w][s]) {
+                auto [it, inserted] = merged.try_emplace(k, std::move(p));
+                if (!inserted) it->second.merge(std::move(p));
+            }
+            SessionMap().swap(worker_shards[w][s]);
+        }
+        out[s] = std::move(merged);
+    });
+    return out;
 }
 
 }  // namespace
@@ -359,129 +544,22 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     IngestResult res;
     for (const auto& f : files)
         if (f.kind == FileKind::JsonLog) res.files.push_back(FileReport{f, {}, 0, {}, {}});
+    std::vector<Task> tasks = plan_tasks(res.files, opt);
 
-    // Tasks: whole files, or byte ranges of big uncompressed files.
-    struct Task {
-        std::size_t file;
-        std::uint64_t begin, end;  // end == 0: the whole stream
-        FileReport report;
-    };
-    std::vector<Task> tasks;
-    for (std::size_t i = 0; i < res.files.size(); ++i) {
-        const InputFile& f = res.files[i].file;
-        if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
-            // Ranges cover the first max_file_bytes (the line that starts before it is read whole).
-            std::uint64_t size = f.size;
-            if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
-                size = opt.limits.max_file_bytes;
-                res.files[i].counts.files_cut = 1;
-                res.files[i].error = file_cut_message(size, "bytes");
-            }
-            const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
-            for (std::uint64_t k = 0; k < n; ++k)
-                tasks.push_back({i, size * k / n, size * (k + 1) / n, {}});
-        } else {
-            tasks.push_back({i, 0, 0, {}});
-        }
-    }
-    for (auto& t : tasks) t.report.file = res.files[t.file].file;
-    // Largest first keeps the threads evenly loaded at the end.
-    std::vector<std::size_t> schedule(tasks.size());
-    for (std::size_t j = 0; j < schedule.size(); ++j) schedule[j] = j;
-    auto task_size = [&](std::size_t j) { return tasks[j].end ? tasks[j].end - tasks[j].begin : tasks[j].report.file.size; };
-    std::stable_sort(schedule.begin(), schedule.end(),
-                     [&](std::size_t a, std::size_t b) { return task_size(a) > task_size(b); });
-
-    unsigned threads = worker_threads(opt.threads);
-    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, tasks.size()))));
+    // Each thread folds its tasks into its own string pool and session shards.
+    const unsigned threads = parallel_width(tasks.size(), opt.threads);
     res.pools.resize(threads);
     std::vector<std::vector<SessionMap>> worker_shards(threads);
     for (auto& w : worker_shards) w.resize(kShards);
-    std::atomic<std::size_t> next{0};
+    std::vector<std::unique_ptr<IngestWorker>> workers(threads);
+    parallel_for(tasks.size(), threads, [&](std::size_t i, unsigned w) {
+        if (!workers[w]) workers[w] = std::make_unique<IngestWorker>(opt, res.pools[w], worker_shards[w]);
+        read_task(tasks[i], *workers[w], opt);
+    });
+    workers.clear();
 
-    auto work = [&](unsigned w) {
-        EventParser parser(opt.limits.max_line_bytes);
-        LineSink sink(parser, res.pools[w], worker_shards[w], opt.samples_per_reason);
-        ReadBuffer buf;
-        for (;;) {
-            const std::size_t n = next.fetch_add(1);
-            if (n >= schedule.size()) break;
-            Task& task = tasks[schedule[n]];
-            FileReport& report = task.report;
-            std::string err;
-            Range range;
-            std::unique_ptr<ByteSource> src;
-            if (task.end == 0) {
-                src = open_source(report.file.path, &err, &report.file.compression);
-            } else {
-                const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
-                src = open_plain_at(report.file.path, start, &err);
-                range.skip_partial_first = task.begin > 0;
-                range.stop_at = task.end - start;
-            }
-            if (!src) {
-                report.error = err;
-                continue;
-            }
-            sink.begin_file(&report);
-            read_lines(*src, sink, opt.limits, opt.progress_bytes, report, buf, range);
-            sink.end_file();
-            if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
-    work(0);
-    for (auto& t : pool) t.join();
-
-    // Fold the tasks of each file, in file order, fixing up line numbers of later ranges.
-    for (auto& t : tasks) {
-        FileReport& f = res.files[t.file];
-        for (auto& s : t.report.samples) {
-            s.line += f.physical_lines;
-            f.samples.push_back(std::move(s));
-        }
-        f.counts.add(t.report.counts);
-        f.file.compression = t.report.file.compression;
-        f.physical_lines += t.report.physical_lines;
-        if (f.error.empty()) f.error = t.report.error;
-    }
-    for (auto& f : res.files) {
-        // Keep the first samples per reason of the whole file.
-        std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
-        std::vector<RejectSample> kept;
-        for (auto& s : f.samples)
-            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) kept.push_back(std::move(s));
-        f.samples = std::move(kept);
-    }
-
-    // Combine: shard s of every worker into one map, shards in parallel.
-    res.shards.resize(kShards);
-    std::atomic<std::size_t> next_shard{0};
-    auto combine = [&] {
-        for (;;) {
-            const std::size_t s = next_shard.fetch_add(1);
-            if (s >= kShards) break;
-            unsigned biggest = 0;
-            for (unsigned w = 1; w < threads; ++w)
-                if (worker_shards[w][s].size() > worker_shards[biggest][s].size()) biggest = w;
-            SessionMap merged = std::move(worker_shards[biggest][s]);
-            for (unsigned w = 0; w < threads; ++w) {
-                if (w == biggest) continue;
-                for (auto& [k, p] : worker_shards[w][s]) {
-                    auto [it, inserted] = merged.try_emplace(k, std::move(p));
-                    if (!inserted) it->second.merge(std::move(p));
-                }
-                SessionMap().swap(worker_shards[w][s]);
-            }
-            res.shards[s] = std::move(merged);
-        }
-    };
-    pool.clear();
-    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(combine);
-    combine();
-    for (auto& t : pool) t.join();
-
+    fold_task_reports(tasks, res.files, opt.samples_per_reason);
+    res.shards = combine_shards(worker_shards, threads);
     for (const auto& f : res.files) res.totals.add(f.counts);
     // Samples in path and line order, the first few per reason.
     std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};

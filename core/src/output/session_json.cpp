@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <thread>
+#include <algorithm>
+#include <initializer_list>
 
 #include "cb/util/json_writer.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/output/outputs.hpp"
 
 namespace cb {
@@ -31,11 +33,8 @@ void opt_int(JsonWriter& w, const char* k, std::int64_t v) {
         w.value(v);
 }
 
-}  // namespace
-
-void append_session_json(std::string& out, const Session& s) {
-    JsonWriter w(out);
-    w.begin_object();
+// The connection: who, from where, when, with which client and terminal.
+void connection_fields(JsonWriter& w, const Session& s) {
     w.field("sensor", s.sensor).field("session", s.session);
     opt_str(w, "protocol", s.protocol);
     opt_str(w, "src_ip", s.src_ip);
@@ -57,35 +56,37 @@ void append_session_json(std::string& out, const Session& s) {
     } else {
         w.null();
     }
+}
 
-    w.key("logins").begin_array();
+// Writes key: [ one object per item of `kind` ], each object opened with its "time" and
+// filled in by item_fields(item).
+template <class Fields>
+void item_array(JsonWriter& w, const char* key, const Session& s, std::initializer_list<ItemKind> kinds,
+                Fields&& item_fields) {
+    w.literal_key(key, std::strlen(key)).begin_array();
     for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Login) continue;
-        w.begin_object().key("time").timestamp(it.ts).field("username", it.a);
+        if (std::find(kinds.begin(), kinds.end(), it.kind) == kinds.end()) continue;
+        w.begin_object().key("time").timestamp(it.ts);
+        item_fields(it);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+// What happened in the session: logins, commands, transfers, tunnels and recordings.
+void item_arrays(JsonWriter& w, const Session& s) {
+    item_array(w, "logins", s, {ItemKind::Login}, [&](const Item& it) {
+        w.field("username", it.a);
         if (!it.c.empty())
             w.field("fingerprint", it.c);
         else
             w.field("password", it.b);
-        w.field("success", it.flag).end_object();
-    }
-    w.end_array();
-
-    w.key("commands").begin_array();
+        w.field("success", it.flag);
+    });
     std::size_t ci = 0;
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Command) continue;
-        w.begin_object()
-            .key("time").timestamp(it.ts)
-            .field("input", it.a)
-            .field("failed", s.cmd_failed[ci++] != 0)
-            .end_object();
-    }
-    w.end_array();
-
-    w.key("downloads").begin_array();
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Download && it.kind != ItemKind::DownloadFailed) continue;
-        w.begin_object().key("time").timestamp(it.ts);
+    item_array(w, "commands", s, {ItemKind::Command},
+               [&](const Item& it) { w.field("input", it.a).field("failed", s.cmd_failed[ci++] != 0); });
+    item_array(w, "downloads", s, {ItemKind::Download, ItemKind::DownloadFailed}, [&](const Item& it) {
         opt_str(w, "url", it.a);
         if (it.kind == ItemKind::Download) {
             opt_str(w, "shasum", it.b);
@@ -94,59 +95,37 @@ void append_session_json(std::string& out, const Session& s) {
         } else {
             w.field("status", "failed");
         }
-        w.end_object();
-    }
-    w.end_array();
-
-    w.key("file_writes").begin_array();
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::FileWrite) continue;
-        w.begin_object().key("time").timestamp(it.ts);
+    });
+    item_array(w, "file_writes", s, {ItemKind::FileWrite}, [&](const Item& it) {
         opt_str(w, "path", it.a);
         opt_str(w, "shasum", it.b);
         opt_int(w, "size", it.num);
         w.field("duplicate", it.flag);
         opt_str(w, "persistence", persistence_kind(it.a));
-        w.end_object();
-    }
-    w.end_array();
-
-    w.key("uploads").begin_array();
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Upload) continue;
-        w.begin_object().key("time").timestamp(it.ts);
+    });
+    item_array(w, "uploads", s, {ItemKind::Upload}, [&](const Item& it) {
         opt_str(w, "filename", it.a);
         opt_str(w, "shasum", it.b);
         opt_str(w, "destination", it.c);
-        w.field("duplicate", it.flag).end_object();
-    }
-    w.end_array();
-
-    w.key("tcpip").begin_array();
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::Tcpip) continue;
-        w.begin_object().key("time").timestamp(it.ts);
+        w.field("duplicate", it.flag);
+    });
+    item_array(w, "tcpip", s, {ItemKind::Tcpip}, [&](const Item& it) {
         opt_str(w, "dst_ip", it.a);
         opt_int(w, "dst_port", it.num);
         opt_str(w, "orig_ip", it.b);
-        w.end_object();
-    }
-    w.end_array();
+    });
     w.field("tcpip_data_events", s.tcpip_data);
-
-    w.key("ttylog").begin_array();
-    for (const Item& it : s.items) {
-        if (it.kind != ItemKind::TtyLog) continue;
-        w.begin_object().key("time").timestamp(it.ts);
+    item_array(w, "ttylog", s, {ItemKind::TtyLog}, [&](const Item& it) {
         opt_str(w, "path", it.a);
         opt_str(w, "shasum", it.b);
         opt_int(w, "size", it.num);
         w.field("duplicate", it.flag);
         w.field("found", !it.c.empty());  // the recording is among the inputs (matched by content hash)
-        w.end_object();
-    }
-    w.end_array();
+    });
+}
 
+// How it ended, and the counts.
+void outcome_fields(JsonWriter& w, const Session& s) {
     w.field("closed", s.closed);
     w.field("end_kind", end_kind_name(s.end_kind));
     w.field("channel", channel_name(s.channel));
@@ -162,6 +141,16 @@ void append_session_json(std::string& out, const Session& s) {
     w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
     w.field("failed_commands", s.failed_commands);
     w.field("events", s.events).field("late_events", s.late_events);
+}
+
+}  // namespace
+
+void append_session_json(std::string& out, const Session& s) {
+    JsonWriter w(out);
+    w.begin_object();
+    connection_fields(w, s);
+    item_arrays(w, s);
+    outcome_fields(w, s);
     w.end_object();
     out.push_back('\n');
 }
@@ -202,21 +191,13 @@ std::string write_sessions_jsonl(const std::string& path, const std::vector<Sess
     int err = 0;
     std::vector<std::string> bufs;  // reused from block to block: no regrowing
     for (std::size_t base = 0; base < blocks && !err; base += threads) {
-        const std::size_t n = std::min<std::size_t>(threads, blocks - base);
-        bufs.resize(n);
-        auto format = [&](std::size_t k) {
+        bufs.resize(std::min<std::size_t>(threads, blocks - base));
+        parallel_for(bufs.size(), threads, [&](std::size_t k) {
             const std::size_t b = base + k;
             const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
             bufs[k].clear();
             for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs[k], sessions[i]);
-        };
-        if (n == 1) {
-            format(0);  // on the calling thread: no thread per block
-        } else {
-            std::vector<std::thread> pool;
-            for (std::size_t k = 0; k < n; ++k) pool.emplace_back(format, k);
-            for (auto& t : pool) t.join();
-        }
+        });
         for (const auto& b : bufs)
             if (!err) err = fwrite_errno(f, b);
     }

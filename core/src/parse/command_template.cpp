@@ -83,101 +83,102 @@ bool after_busybox(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+namespace {
+
+// One token of a command line and what it becomes in the template.
+struct Token {
+    std::size_t len;        // bytes of the command line it covers
+    std::string_view text;  // a placeholder such as "<URL>", or the token itself
+};
+
+// Bytes of the URL at s[i] (0 if none): its scheme, then up to a blank, a quote or a shell
+// separator.
+std::size_t url_len(std::string_view s, std::size_t i) {
+    for (std::string_view scheme : {"http://", "https://", "ftp://", "tftp://"}) {
+        if (s.substr(i, scheme.size()) != scheme) continue;
+        std::size_t p = i + scheme.size();
+        while (p < s.size() && !std::isspace(static_cast<unsigned char>(s[p])) && s[p] != ';' && s[p] != '|' &&
+               s[p] != '&' && s[p] != '"' && s[p] != '\'' && s[p] != ')')
+            ++p;
+        return p - i;
+    }
+    return 0;
+}
+
+// Bytes of the run of \xNN escapes at s[i] (echo -e '\x45\x4c\x46'), 0 if none.
+std::size_t hex_escapes_len(std::string_view s, std::size_t i) {
+    std::size_t p = i;
+    while (p + 3 < s.size() && s[p] == '\\' && s[p + 1] == 'x' && is_hex(s[p + 2]) && is_hex(s[p + 3])) p += 4;
+    return p - i;
+}
+
+// A hash (32+ hex digits) or base64 blob (40+ characters) starting a word at s[i]; len 0 if
+// it is neither.
+Token encoded_token(std::string_view s, std::size_t i) {
+    std::size_t p = i;
+    bool hex_only = true;
+    while (p < s.size() && is_b64_char(s[p])) {
+        hex_only = hex_only && is_hex(s[p]);
+        ++p;
+    }
+    const std::size_t n = p - i;
+    const bool bounded = p == s.size() || !is_word_char(s[p]);
+    if (bounded && hex_only && n >= 32) return {n, "<HASH>"};
+    if (bounded && n >= 40) return {n, "<B64>"};
+    return {0, {}};
+}
+
+// The word at s[i]: numbers, ./dropped-binary names and random-looking names are replaced.
+Token word_token(std::string_view s, std::size_t i) {
+    std::size_t p = i;
+    while (p < s.size() && is_word_char(s[p])) ++p;
+    const std::string_view w = s.substr(i, p - i);
+    bool all_digits = true;
+    for (char d : w) all_digits = all_digits && is_digit(d);
+    if (all_digits) return {w.size(), "<N>"};
+    if (i >= 2 && s[i - 1] == '/' && s[i - 2] == '.' &&
+        (i < 3 || std::string_view(" \t;|&(`").find(s[i - 3]) != std::string_view::npos))
+        return {w.size(), "<FILE>"};  // ./dropped-binary
+    if (after_busybox(s, i) && all_upper(w)) return {w.size(), "<RAND>"};  // Mirai-style probe: busybox with a random applet name
+    if (looks_random(w)) return {w.size(), "<RAND>"};
+    return {w.size(), w};
+}
+
+// The token at s[i], which is not blank.
+Token next_token(std::string_view s, std::size_t i) {
+    const char c = s[i];
+    const bool word_start = i == 0 || !is_word_char(s[i - 1]);
+    if (word_start)
+        if (const std::size_t n = url_len(s, i)) return {n, "<URL>"};
+    if (c == '\\')
+        if (const std::size_t n = hex_escapes_len(s, i)) return {n, "<HEX>"};
+    if (word_start && is_digit(c))
+        if (const std::size_t n = ipv4_len(s, i)) return {n, "<IP>"};
+    if (word_start && is_b64_char(c))
+        if (const Token t = encoded_token(s, i); t.len) return t;
+    if (word_start && is_word_char(c)) return word_token(s, i);
+    return {1, std::string_view(s.data() + i, 1)};  // punctuation
+}
+
+}  // namespace
+
 std::string command_template(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     bool space = false;
-    std::size_t i = 0;
-    auto emit = [&](std::string_view t) {
-        if (space && !out.empty()) out.push_back(' ');
-        space = false;
-        out.append(t);
-    };
-    while (i < s.size() && out.size() < 400) {
+    for (std::size_t i = 0; i < s.size() && out.size() < 400;) {
         const char c = s[i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
             space = true;
             ++i;
             continue;
         }
-        const bool word_start = i == 0 || !is_word_char(s[i - 1]);
-        // URL
-        if (word_start) {
-            for (std::string_view scheme : {"http://", "https://", "ftp://", "tftp://"}) {
-                if (s.substr(i, scheme.size()) == scheme) {
-                    std::size_t p = i + scheme.size();
-                    while (p < s.size() && !std::isspace(static_cast<unsigned char>(s[p])) && s[p] != ';' &&
-                           s[p] != '|' && s[p] != '&' && s[p] != '"' && s[p] != '\'' && s[p] != ')')
-                        ++p;
-                    emit("<URL>");
-                    i = p;
-                    goto next;
-                }
-            }
-        }
-        // \xNN escape runs (echo -e '\x45\x4c\x46')
-        if (c == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && is_hex(s[i + 2]) && is_hex(s[i + 3])) {
-            std::size_t p = i;
-            while (p + 3 < s.size() && s[p] == '\\' && s[p + 1] == 'x' && is_hex(s[p + 2]) && is_hex(s[p + 3])) p += 4;
-            emit("<HEX>");
-            i = p;
-            continue;
-        }
-        if (word_start && is_digit(c)) {
-            if (const std::size_t n = ipv4_len(s, i)) {
-                emit("<IP>");
-                i += n;
-                continue;
-            }
-        }
-        if (word_start && is_b64_char(c)) {
-            std::size_t p = i;
-            bool hex_only = true;
-            while (p < s.size() && is_b64_char(s[p])) {
-                hex_only = hex_only && is_hex(s[p]);
-                ++p;
-            }
-            const std::size_t n = p - i;
-            const bool bounded = p == s.size() || !is_word_char(s[p]);
-            if (bounded && hex_only && n >= 32) {
-                emit("<HASH>");
-                i = p;
-                continue;
-            }
-            if (bounded && n >= 40) {
-                emit("<B64>");
-                i = p;
-                continue;
-            }
-        }
-        if (word_start && (is_word_char(c))) {
-            std::size_t p = i;
-            while (p < s.size() && is_word_char(s[p])) ++p;
-            std::string_view w = s.substr(i, p - i);
-            bool all_digits = true;
-            for (char d : w) all_digits = all_digits && is_digit(d);
-            if (all_digits) {
-                emit("<N>");
-            } else if (i >= 2 && s[i - 1] == '/' && s[i - 2] == '.' &&
-                       (i < 3 || std::string_view(" \t;|&(`").find(s[i - 3]) != std::string_view::npos)) {
-                emit("<FILE>");  // ./dropped-binary
-            } else if (after_busybox(s, i) && all_upper(w)) {
-                emit("<RAND>");  // Mirai-style probe: busybox with a random applet name
-            } else if (looks_random(w)) {
-                emit("<RAND>");
-            } else {
-                emit(w);
-            }
-            i = p;
-            continue;
-        }
-        {
-            // Punctuation: attach without a space to what came before unless the input had one.
-            char buf[1] = {c};
-            emit(std::string_view(buf, 1));
-            ++i;
-        }
-    next:;
+        const Token t = next_token(s, i);
+        // Tokens are separated by one space where the input had blanks; punctuation attaches.
+        if (space && !out.empty()) out.push_back(' ');
+        space = false;
+        out.append(t.text);
+        i += t.len;
     }
     if (out.size() > 400) out.resize(400);
     return out;

@@ -307,21 +307,53 @@ private:
 // Rewrites every lone surrogate escape (\uD800-\uDFFF without its pair) inside the strings
 // of a JSON line as \uFFFD, noting the field whose value (or key) held it. Returns false
 // when there was none.
-bool repair_surrogates(std::string_view line, std::string* out, std::vector<EventParser::SurrogateHit>* hits) {
-    auto hex4 = [&](std::size_t i, unsigned* v) {
-        if (i + 4 > line.size()) return false;
-        unsigned x = 0;
-        for (std::size_t k = i; k < i + 4; ++k) {
-            const char c = line[k];
-            x <<= 4;
-            if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
-            else return false;
+// The four hex digits at line[i] as a number, or false.
+bool hex4(std::string_view line, std::size_t i, unsigned* v) {
+    if (i + 4 > line.size()) return false;
+    unsigned x = 0;
+    for (std::size_t k = i; k < i + 4; ++k) {
+        const char c = line[k];
+        x <<= 4;
+        if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
+        else return false;
+    }
+    *v = x;
+    return true;
+}
+
+// Copies the body of the JSON string at line[i] (just after its opening quote) up to its
+// closing quote, each lone surrogate escape written as \ufffd; i ends on the closing quote (or
+// the line's end). Returns how many were fixed.
+std::size_t copy_string_fixing_surrogates(std::string_view line, std::size_t& i, std::string* out) {
+    std::size_t fixed = 0;
+    while (i < line.size() && line[i] != '"') {
+        if (line[i] != '\\' || i + 1 >= line.size()) {
+            out->push_back(line[i++]);
+            continue;
         }
-        *v = x;
-        return true;
-    };
+        unsigned u = 0;
+        if (line[i + 1] == 'u' && hex4(line, i + 2, &u) && u >= 0xD800 && u <= 0xDFFF) {
+            unsigned lo = 0;
+            if (u <= 0xDBFF && i + 7 < line.size() && line[i + 6] == '\\' && line[i + 7] == 'u' &&
+                hex4(line, i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                out->append(line.data() + i, 12);  // a proper pair
+                i += 12;
+            } else {
+                out->append("\\ufffd");
+                i += 6;
+                ++fixed;
+            }
+            continue;
+        }
+        out->append(line.data() + i, 2);
+        i += 2;
+    }
+    return fixed;
+}
+
+bool repair_surrogates(std::string_view line, std::string* out, std::vector<EventParser::SurrogateHit>* hits) {
     out->clear();
     out->reserve(line.size());
     bool any = false;
@@ -334,33 +366,11 @@ bool repair_surrogates(std::string_view line, std::string* out, std::vector<Even
             ++i;
             continue;
         }
-        // A string: copy it, fixing lone surrogates.
+        // A string: copy it, fixing lone surrogates, and count them for the field it belongs to.
         const std::size_t start = i + 1;
         out->push_back('"');
         ++i;
-        std::size_t fixed = 0;
-        while (i < line.size() && line[i] != '"') {
-            if (line[i] != '\\' || i + 1 >= line.size()) {
-                out->push_back(line[i++]);
-                continue;
-            }
-            unsigned u = 0;
-            if (line[i + 1] == 'u' && hex4(i + 2, &u) && u >= 0xD800 && u <= 0xDFFF) {
-                unsigned lo = 0;
-                if (u <= 0xDBFF && i + 7 < line.size() && line[i + 6] == '\\' && line[i + 7] == 'u' &&
-                    hex4(i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    out->append(line.data() + i, 12);  // a proper pair
-                    i += 12;
-                } else {
-                    out->append("\\ufffd");
-                    i += 6;
-                    ++fixed;
-                }
-                continue;
-            }
-            out->append(line.data() + i, 2);
-            i += 2;
-        }
+        const std::size_t fixed = copy_string_fixing_surrogates(line, i, out);
         const std::string_view text = line.substr(start, i - start);
         if (i < line.size()) {
             out->push_back('"');
@@ -490,6 +500,88 @@ Reject EventParser::classify_rejected(std::string_view line, Reject r) {
     return r;
 }
 
+namespace {
+
+// Reads the value of the field named `key` into the event; keys it does not know are
+// skipped. The timestamp's text and duration_ms go to the parser's members (FieldReader finds
+// a field by its destination's address). Always inlined, like FieldReader, so that the value
+// stays in registers.
+[[gnu::always_inline]] inline simdjson::error_code read_field(std::string_view key, od::value& v, FieldReader& rd,
+                                                              Event* ev, std::string_view* timestamp,
+                                                              std::int64_t* duration_ms) {
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (key[0]) {  // the first letter, then whole keys: most keys cost one compare
+        case 'a':
+            if (is(key, "arch")) e = rd.str(v, &ev->arch);
+            break;
+        case 'd':
+            if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
+            else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
+            else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
+            else if (is(key, "duration_ms")) {
+                *duration_ms = -1;
+                e = rd.integer(v, duration_ms);
+                if (*duration_ms >= 0) ev->duration_us = *duration_ms * 1000;
+            } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
+            else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
+            break;
+        case 'e':
+            if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
+            break;
+        case 'f':
+            if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
+            else if (is(key, "filename")) e = rd.str(v, &ev->filename);
+            break;
+        case 'h':
+            if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
+            else if (is(key, "height")) e = rd.integer(v, &ev->height);
+            break;
+        case 'i':
+            if (is(key, "input")) e = rd.str(v, &ev->input);
+            break;
+        case 'l':
+            if (is(key, "late")) e = rd.boolean(v, &ev->late);
+            break;
+        case 'o':
+            if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
+            else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
+            else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
+            break;
+        case 'p':
+            if (is(key, "password")) e = rd.str(v, &ev->password);
+            else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
+            break;
+        case 's':
+            if (is(key, "session")) e = rd.str(v, &ev->session);
+            else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
+            else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
+            else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
+            else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
+            else if (is(key, "size")) e = rd.integer(v, &ev->size);
+            break;
+        case 't':
+            if (is(key, "timestamp")) e = rd.str(v, timestamp);
+            else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
+            else if (is(key, "type")) e = rd.str(v, &ev->key_type);
+            break;
+        case 'u':
+            if (is(key, "username")) e = rd.str(v, &ev->username);
+            else if (is(key, "url")) e = rd.str(v, &ev->url);
+            break;
+        case 'v':
+            if (is(key, "version")) e = rd.str(v, &ev->version);
+            break;
+        case 'w':
+            if (is(key, "width")) e = rd.integer(v, &ev->width);
+            break;
+        default:
+            break;
+    }
+    return e;
+}
+
+}  // namespace
+
 Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     *ev = Event{};
     pending_n_ = 0;
@@ -503,8 +595,6 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     FieldReader rd(this);
     cur_ev_ = ev;
     ts_text_ = {};
-    std::string_view& timestamp = ts_text_;
-    bool have_ts = false;
     for (auto field_result : obj) {
         od::field field;
         if (auto e = std::move(field_result).get(field)) return reject_from_error(e);
@@ -522,87 +612,15 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
                 return reject_from_error(e);
         }
         od::value v = std::move(field).value();
-        simdjson::error_code e = simdjson::SUCCESS;
         if (key.empty()) continue;
-        switch (key[0]) {
-            case 'a':
-                if (is(key, "arch")) e = rd.str(v, &ev->arch);
-                break;
-            case 'd':
-                if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
-                else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
-                else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
-                else if (is(key, "duration_ms")) {
-                    duration_ms_ = -1;
-                    e = rd.integer(v, &duration_ms_);
-                    if (duration_ms_ >= 0) ev->duration_us = duration_ms_ * 1000;
-                } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
-                else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
-                break;
-            case 'e':
-                if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
-                break;
-            case 'f':
-                if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
-                else if (is(key, "filename")) e = rd.str(v, &ev->filename);
-                break;
-            case 'h':
-                if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
-                else if (is(key, "height")) e = rd.integer(v, &ev->height);
-                break;
-            case 'i':
-                if (is(key, "input")) e = rd.str(v, &ev->input);
-                break;
-            case 'l':
-                if (is(key, "late")) e = rd.boolean(v, &ev->late);
-                break;
-            case 'o':
-                if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
-                else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
-                else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
-                break;
-            case 'p':
-                if (is(key, "password")) e = rd.str(v, &ev->password);
-                else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
-                break;
-            case 's':
-                if (is(key, "session")) e = rd.str(v, &ev->session);
-                else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
-                else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
-                else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
-                else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
-                else if (is(key, "size")) e = rd.integer(v, &ev->size);
-                break;
-            case 't':
-                if (is(key, "timestamp")) {
-                    e = rd.str(v, &timestamp);
-                    have_ts = true;
-                } else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
-                else if (is(key, "type")) e = rd.str(v, &ev->key_type);
-                break;
-            case 'u':
-                if (is(key, "username")) e = rd.str(v, &ev->username);
-                else if (is(key, "url")) e = rd.str(v, &ev->url);
-                break;
-            case 'v':
-                if (is(key, "version")) e = rd.str(v, &ev->version);
-                break;
-            case 'w':
-                if (is(key, "width")) e = rd.integer(v, &ev->width);
-                break;
-            default:
-                break;
-        }
-        if (e) return reject_from_error(e);
+        if (auto e = read_field(key, v, rd, ev, &ts_text_, &duration_ms_)) return reject_from_error(e);
     }
     if (ev->eventid.empty()) return Reject::MissingEventId;
-    if (!have_ts) return Reject::BadTimestamp;
-
-    auto ts = parse_timestamp(timestamp, ts_cache_);
+    // No timestamp, or one that is not text, leaves ts_text_ empty: BadTimestamp below.
+    auto ts = parse_timestamp(ts_text_, ts_cache_);
     if (!ts) return Reject::BadTimestamp;
     ev->ts = *ts;
     ev->type = event_type_from_id(ev->eventid);
     return Reject::None;
 }
-
 }  // namespace cb

@@ -259,8 +259,10 @@ void drop_answered_key_offers(std::vector<Item>& items) {
 
 }  // namespace
 
-Session finalize(SessionPartial&& p, const SessionOptions& opt) {
-    Session s;
+namespace {
+
+// The connection's scalars, times and counters, as the partial settled them.
+void take_scalars(const SessionPartial& p, Session& s) {
     s.sensor = p.key.sensor;
     s.session = p.key.session;
     s.protocol = infer_protocol(p);
@@ -283,10 +285,11 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
     s.end = s.closed ? p.close_ts : p.last_ts;
     s.duration_s = p.close_duration_us >= 0 ? static_cast<double>(p.close_duration_us) / 1e6
                                             : static_cast<double>(s.end - s.start) / 1e6;
-    s.items = std::move(p.items);
-    std::sort(s.items.begin(), s.items.end(), item_less);
-    drop_answered_key_offers(s.items);
+}
 
+// Logins and commands from the sorted items: counts, which commands failed, the last command.
+// Returns whether a login succeeded.
+bool count_logins_and_commands(Session& s) {
     std::size_t n_commands = 0;
     for (const Item& it : s.items) n_commands += it.kind == ItemKind::Command;
     s.cmd_failed.reserve(n_commands);
@@ -317,21 +320,34 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
         }
     }
     s.commands = static_cast<std::uint32_t>(s.cmd_failed.size());
+    return logged_in;
+}
+
+// How a closed session ended: a server timeout (closed after about the timeout of silence),
+// the attacker's exit, or a disconnect.
+EndKind closed_end_kind(const SessionPartial& p, const Session& s, const SessionOptions& opt, bool logged_in) {
+    const Micros last = p.last_activity == INT64_MIN ? s.start : p.last_activity;
+    const double gap = static_cast<double>(p.close_ts - last) / 1e6;
+    const double limit = logged_in ? opt.idle_timeout_s : opt.auth_timeout_s;
+    if (gap >= 0.95 * limit) return EndKind::Timeout;
+    if ((s.commands > 0 && is_exit_command(s.last_command)) || s.channel == Channel::Exec) return EndKind::Exit;
+    return EndKind::Disconnect;
+}
+
+}  // namespace
+
+Session finalize(SessionPartial&& p, const SessionOptions& opt) {
+    Session s;
+    take_scalars(p, s);
+    s.items = std::move(p.items);
+    std::sort(s.items.begin(), s.items.end(), item_less);
+    drop_answered_key_offers(s.items);
+    const bool logged_in = count_logins_and_commands(s);
     if (s.commands > 0) {
         s.channel = command_channel(s);
         s.secs_after_last_command = static_cast<double>(s.end - s.last_command_ts) / 1e6;
     }
-    if (s.closed) {
-        const Micros last = p.last_activity == INT64_MIN ? s.start : p.last_activity;
-        const double gap = static_cast<double>(p.close_ts - last) / 1e6;
-        const double limit = logged_in ? opt.idle_timeout_s : opt.auth_timeout_s;
-        if (gap >= 0.95 * limit)
-            s.end_kind = EndKind::Timeout;
-        else if ((s.commands > 0 && is_exit_command(s.last_command)) || s.channel == Channel::Exec)
-            s.end_kind = EndKind::Exit;
-        else
-            s.end_kind = EndKind::Disconnect;
-    }
+    if (s.closed) s.end_kind = closed_end_kind(p, s, opt, logged_in);
     return s;
 }
 

@@ -1,10 +1,10 @@
 #include "cb/session/steps.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <unordered_map>
 
 #include "cb/parse/command_names.hpp"
+#include "cb/util/parallel.hpp"
 
 namespace cb {
 
@@ -278,10 +278,9 @@ namespace {
 template <class F>
 unsigned for_slices(std::size_t n, unsigned threads, F&& work) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, n / 1000))));
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w, n * w / threads, n * (w + 1) / threads);
-    work(0u, std::size_t{0}, n / threads);
-    for (auto& t : pool) t.join();
+    parallel_for(threads, threads, [&](std::size_t w) {
+        work(static_cast<unsigned>(w), n * w / threads, n * (w + 1) / threads);
+    });
     return threads;
 }
 

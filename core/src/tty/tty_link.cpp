@@ -1,13 +1,12 @@
 #include "cb/tty/tty_link.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/util/sha256.hpp"
 #include "cb/util/text.hpp"
 #include "cb/tty/ttylog.hpp"
@@ -161,14 +160,8 @@ std::vector<SessionView> read_sessions(const std::vector<Session>& sessions, uns
                 break;
             }
     std::vector<SessionView> views(todo.size());
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < todo.size();) views[i] = read_session(*todo[i], max_recording_bytes);
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
+    parallel_for(todo.size(), std::max(1u, threads),
+                 [&](std::size_t i) { views[i] = read_session(*todo[i], max_recording_bytes); });
     return views;
 }
 

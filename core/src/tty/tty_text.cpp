@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cb/tty/ttylog.hpp"
+#include "cb/util/text.hpp"
 
 namespace cb {
 
@@ -14,11 +15,6 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::size_t kMaxCsiParams = 32;                  // longer parameter strings are dropped
 constexpr std::size_t kMaxCsiInter = 4;
 constexpr std::size_t kMaxString = 8192;                   // OSC/DCS/... bodies longer than this end
-
-bool is_bidi_control(std::uint32_t cp) {
-    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
-           cp == 0x061C;
-}
 
 struct Csi {
     std::string params;  // parameter bytes 0x30-0x3F
@@ -46,168 +42,171 @@ public:
         const auto* p = reinterpret_cast<const unsigned char*>(in.data());
         const std::size_t n = in.size();
         std::size_t i = 0;
-        // Inside ESC, ESC-intermediate and CSI sequences: ESC starts a new sequence, CAN and
-        // SUB cancel, and a byte >= 0x80 ends the sequence and is read again as text. Other
-        // bytes (C0 controls) are ignored there.
-        auto interrupt = [&](unsigned char b) {
-            if (b == 0x1B) {
-                sink.dropped();
-                st_ = St::Esc;
-            } else if (b == 0x18 || b == 0x1A) {
-                sink.dropped();
-                st_ = St::Ground;
-            } else if (b >= 0x80) {
-                sink.dropped();
-                st_ = St::Ground;
-                --i;
-            }
-        };
         while (i < n) {
+            // Each state's step returns whether it consumed the byte (false: read it again).
             const unsigned char b = p[i];
+            bool used = true;
             switch (st_) {
                 case St::Ground:
-                    if (u8_need_ > 0) {
-                        if (continuation_ok(b)) {
-                            u8_[u8_len_++] = b;
-                            ++i;
-                            if (--u8_need_ == 0) code_point(sink);
-                        } else {  // cut sequence: U+FFFD for it, then the byte on its own
-                            u8_need_ = u8_len_ = 0;
-                            sink.text(kReplacement);
-                            sink.replaced();
-                        }
-                        break;
-                    }
-                    if (b >= 0x20 && b < 0x7F) {
+                    if (b >= 0x20 && b < 0x7F && u8_len_ == 0) {  // a run of printable ASCII at once
                         std::size_t j = i + 1;
                         while (j < n && p[j] >= 0x20 && p[j] < 0x7F) ++j;
                         sink.text(in.substr(i, j - i));
                         i = j;
-                        break;
+                        continue;
                     }
-                    ++i;
-                    if (b == 0x1B) {
-                        st_ = St::Esc;
-                    } else if (b < 0x80) {
-                        sink.control(b);
-                    } else if (b >= 0xC2 && b <= 0xF4) {
-                        u8_[0] = b;
-                        u8_len_ = 1;
-                        u8_need_ = b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3;
-                    } else {  // a stray continuation byte, C0/C1 overlong lead, or F5..FF
-                        sink.text(kReplacement);
-                        sink.replaced();
-                    }
+                    used = ground(b, sink);
                     break;
-                case St::Esc:
-                    ++i;
-                    if (b == '[') {
-                        start_csi(false);
-                    } else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
-                        start_string();
-                    } else if (b >= 0x20 && b <= 0x2F) {
-                        st_ = St::EscInter;
-                    } else if (b >= 0x30 && b <= 0x7E) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else {
-                        interrupt(b);  // a second ESC drops the first and starts anew
-                    }
-                    break;
-                case St::EscInter:
-                    ++i;
-                    if (b >= 0x30 && b <= 0x7E) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else {
-                        interrupt(b);
-                    }
-                    break;
-                case St::Csi:
-                    ++i;
-                    if (b >= 0x30 && b <= 0x3F) {
-                        if (!csi_.inter.empty() || csi_.params.size() >= kMaxCsiParams)
-                            csi_.bad = true;
-                        else
-                            csi_.params.push_back(static_cast<char>(b));
-                    } else if (b >= 0x20 && b <= 0x2F) {
-                        if (csi_.inter.size() >= kMaxCsiInter)
-                            csi_.bad = true;
-                        else
-                            csi_.inter.push_back(static_cast<char>(b));
-                    } else if (b >= 0x40 && b <= 0x7E) {
-                        csi_.final = static_cast<char>(b);
-                        st_ = St::Ground;
-                        sink.csi(csi_);
-                    } else {
-                        interrupt(b);
-                    }
-                    break;
-                case St::Str:
-                    ++i;
-                    ++str_len_;
-                    if (b == 0x07 || b == 0x18 || b == 0x1A || (str_c2_ && b == 0x9C)) {
-                        sink.dropped();
-                        st_ = St::Ground;
-                    } else if (b == 0x1B) {
-                        st_ = St::StrEsc;
-                    } else if (str_len_ > kMaxString) {
-                        sink.dropped();  // unterminated: the rest is shown as text
-                        st_ = St::Ground;
-                    }
-                    str_c2_ = b == 0xC2;
-                    break;
-                case St::StrEsc:
-                    sink.dropped();
-                    if (b == '\\') {
-                        ++i;
-                        st_ = St::Ground;
-                    } else {
-                        st_ = St::Esc;  // ESC ends the string and starts a new sequence
-                    }
-                    break;
+                case St::Esc: used = esc(b, sink); break;
+                case St::EscInter: used = esc_inter(b, sink); break;
+                case St::Csi: used = csi(b, sink); break;
+                case St::Str: used = str(b, sink); break;
+                case St::StrEsc: used = str_esc(b, sink); break;
             }
+            if (used) ++i;
         }
     }
 
     void finish(Sink& sink) {
-        if (st_ == St::Ground && u8_need_ > 0) {
+        if (st_ == St::Ground && u8_len_ > 0) {
             sink.text(kReplacement);
             sink.replaced();
         } else if (st_ != St::Ground) {
             sink.dropped();
         }
         st_ = St::Ground;
-        u8_need_ = u8_len_ = 0;
+        u8_len_ = 0;
     }
 
 private:
     enum class St : std::uint8_t { Ground, Esc, EscInter, Csi, Str, StrEsc };
 
-    bool continuation_ok(unsigned char b) const {
-        if ((b & 0xC0) != 0x80) return false;
-        if (u8_len_ == 1) {  // second byte: no overlongs, no surrogates, nothing above U+10FFFF
-            switch (u8_[0]) {
-                case 0xE0: return b >= 0xA0;
-                case 0xED: return b <= 0x9F;
-                case 0xF0: return b >= 0x90;
-                case 0xF4: return b <= 0x8F;
-                default: break;
-            }
+    // Text and C0 controls; multi-byte UTF-8 is gathered in u8_ (it may span feeds).
+    bool ground(unsigned char b, Sink& sink) {
+        if (u8_len_ > 0) return continue_utf8(b, sink);
+        if (b == 0x1B) {
+            st_ = St::Esc;
+        } else if (b < 0x80) {
+            sink.control(b);
+        } else if (decode_utf8(&b, 1).kind == Utf8Step::Truncated) {  // a lead byte
+            u8_[0] = b;
+            u8_len_ = 1;
+        } else {  // a stray continuation byte, C0/C1 overlong lead, or F5..FF
+            sink.text(kReplacement);
+            sink.replaced();
         }
         return true;
     }
 
-    void code_point(Sink& sink) {
-        std::uint32_t cp;
-        if (u8_len_ == 2)
-            cp = (u8_[0] & 0x1Fu) << 6 | (u8_[1] & 0x3Fu);
-        else if (u8_len_ == 3)
-            cp = (u8_[0] & 0x0Fu) << 12 | (u8_[1] & 0x3Fu) << 6 | (u8_[2] & 0x3Fu);
-        else
-            cp = (u8_[0] & 0x07u) << 18 | (u8_[1] & 0x3Fu) << 12 | (u8_[2] & 0x3Fu) << 6 | (u8_[3] & 0x3Fu);
-        const std::size_t len = static_cast<std::size_t>(u8_len_);
-        u8_len_ = 0;
+    bool continue_utf8(unsigned char b, Sink& sink) {
+        u8_[u8_len_] = b;
+        const Utf8Step u = decode_utf8(u8_, static_cast<std::size_t>(u8_len_) + 1);
+        if (u.kind == Utf8Step::Invalid) {  // cut sequence: U+FFFD for it, then the byte on its own
+            u8_len_ = 0;
+            sink.text(kReplacement);
+            sink.replaced();
+            return false;
+        }
+        if (u.kind == Utf8Step::Truncated) {
+            ++u8_len_;
+        } else {
+            u8_len_ = 0;
+            code_point(u.cp, u.len, sink);
+        }
+        return true;
+    }
+
+    bool esc(unsigned char b, Sink& sink) {
+        if (b == '[') {
+            start_csi(false);
+        } else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
+            start_string();
+        } else if (b >= 0x20 && b <= 0x2F) {
+            st_ = St::EscInter;
+        } else if (b >= 0x30 && b <= 0x7E) {
+            sink.dropped();
+            st_ = St::Ground;
+        } else {
+            return interrupt(b, sink);  // a second ESC drops the first and starts anew
+        }
+        return true;
+    }
+
+    bool esc_inter(unsigned char b, Sink& sink) {
+        if (b >= 0x30 && b <= 0x7E) {
+            sink.dropped();
+            st_ = St::Ground;
+            return true;
+        }
+        return interrupt(b, sink);
+    }
+
+    bool csi(unsigned char b, Sink& sink) {
+        if (b >= 0x30 && b <= 0x3F) {
+            if (!csi_.inter.empty() || csi_.params.size() >= kMaxCsiParams)
+                csi_.bad = true;
+            else
+                csi_.params.push_back(static_cast<char>(b));
+        } else if (b >= 0x20 && b <= 0x2F) {
+            if (csi_.inter.size() >= kMaxCsiInter)
+                csi_.bad = true;
+            else
+                csi_.inter.push_back(static_cast<char>(b));
+        } else if (b >= 0x40 && b <= 0x7E) {
+            csi_.final = static_cast<char>(b);
+            st_ = St::Ground;
+            sink.csi(csi_);
+        } else {
+            return interrupt(b, sink);
+        }
+        return true;
+    }
+
+    // OSC, DCS, SOS, PM, APC bodies: dropped up to BEL, ST (ESC \ or C1 ST), CAN or SUB.
+    bool str(unsigned char b, Sink& sink) {
+        ++str_len_;
+        if (b == 0x07 || b == 0x18 || b == 0x1A || (str_c2_ && b == 0x9C)) {
+            sink.dropped();
+            st_ = St::Ground;
+        } else if (b == 0x1B) {
+            st_ = St::StrEsc;
+        } else if (str_len_ > kMaxString) {
+            sink.dropped();  // unterminated: the rest is shown as text
+            st_ = St::Ground;
+        }
+        str_c2_ = b == 0xC2;
+        return true;
+    }
+
+    bool str_esc(unsigned char b, Sink& sink) {
+        sink.dropped();
+        if (b == '\\') {
+            st_ = St::Ground;
+            return true;
+        }
+        st_ = St::Esc;  // ESC ends the string and starts a new sequence
+        return false;
+    }
+
+    // Inside ESC, ESC-intermediate and CSI sequences: ESC starts a new sequence, CAN and SUB
+    // cancel, and a byte >= 0x80 ends the sequence and is read again as text (returns false).
+    // Other bytes (C0 controls) are ignored there.
+    bool interrupt(unsigned char b, Sink& sink) {
+        if (b == 0x1B) {
+            sink.dropped();
+            st_ = St::Esc;
+        } else if (b == 0x18 || b == 0x1A) {
+            sink.dropped();
+            st_ = St::Ground;
+        } else if (b >= 0x80) {
+            sink.dropped();
+            st_ = St::Ground;
+            return false;
+        }
+        return true;
+    }
+
+    void code_point(char32_t cp, std::size_t len, Sink& sink) {
         if (cp >= 0x80 && cp <= 0x9F) {  // C1 control, UTF-8 encoded
             if (cp == 0x9B)
                 start_csi(true);
@@ -238,8 +237,8 @@ private:
     }
 
     St st_ = St::Ground;
-    unsigned char u8_[4] = {};
-    int u8_len_ = 0, u8_need_ = 0;
+    unsigned char u8_[4] = {};  // the UTF-8 sequence being gathered
+    int u8_len_ = 0;            // its bytes so far (0: none)
     Csi csi_;
     std::size_t str_len_ = 0;
     bool str_c2_ = false;
@@ -459,23 +458,10 @@ struct LastLines::Impl final : Sink {
     }
 
     void text(std::string_view s) override {
-        const auto* p = reinterpret_cast<const unsigned char*>(s.data());
         for (std::size_t i = 0; i < s.size();) {  // valid UTF-8 (the parser checked it)
-            const unsigned char b = p[i];
-            char32_t cp;
-            std::size_t len;
-            if (b < 0x80) {
-                cp = b, len = 1;
-            } else if (b < 0xE0) {
-                cp = (b & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu), len = 2;
-            } else if (b < 0xF0) {
-                cp = (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu), len = 3;
-            } else {
-                cp = (b & 0x07u) << 18 | (p[i + 1] & 0x3Fu) << 12 | (p[i + 2] & 0x3Fu) << 6 | (p[i + 3] & 0x3Fu),
-                len = 4;
-            }
-            put(cp);
-            i += len;
+            const Utf8Step u = decode_utf8(s, i);
+            put(u.cp);
+            i += u.len;
         }
     }
     void control(unsigned char c) override {
@@ -539,23 +525,7 @@ struct LastLines::Impl final : Sink {
 
     static std::string utf8(const std::u32string& s) {
         std::string out;
-        for (char32_t c : s) {
-            if (c < 0x80) {
-                out.push_back(static_cast<char>(c));
-            } else if (c < 0x800) {
-                out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-                out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-            } else if (c < 0x10000) {
-                out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-                out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-                out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-            } else {
-                out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-                out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-                out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-                out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-            }
-        }
+        for (char32_t c : s) append_utf8(out, c);
         return out;
     }
 };
@@ -614,18 +584,6 @@ void append_u_escape(std::string& out, std::uint32_t cp) {
     out.append(buf);
 }
 
-void append_json_text(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"') out.append("\\\"");
-        else if (c == '\\') out.append("\\\\");
-        else if (c < 0x20 || c == 0x7F) append_u_escape(out, c);
-        else out.push_back(ch);
-    }
-    out.push_back('"');
-}
-
 std::string format_seconds(double t) {
     if (!(t >= 0) || t > 1e12) t = 0;
     char buf[40];
@@ -651,11 +609,34 @@ void AsciicastWriter::header(const AsciicastHeader& h, std::string& out) {
     }
     if (!h.title.empty()) {
         out.append(", \"title\": ");
-        append_json_text(out, filter_terminal_text(h.title, EscapePolicy::Strip));
+        append_json_string(out, filter_terminal_text(h.title, EscapePolicy::Strip));
     }
     out.append("}\n");
     last_t_ = 0;
 }
+
+namespace {
+
+// One character of terminal output as asciicast JSON text. Controls, C1, bidi controls and
+// the JavaScript line ends are \u escapes; bytes that are not UTF-8 (`utf8` empty) are U+FFFD.
+void append_cast_char(std::string& text, char32_t cp, std::string_view utf8) {
+    switch (cp) {
+        case '"': text.append("\\\""); return;
+        case '\\': text.append("\\\\"); return;
+        case '\n': text.append("\\n"); return;
+        case '\r': text.append("\\r"); return;
+        case '\t': text.append("\\t"); return;
+        default: break;
+    }
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029)
+        append_u_escape(text, cp);
+    else if (utf8.empty())
+        text.append(kReplacement);
+    else
+        text.append(utf8);
+}
+
+}  // namespace
 
 void AsciicastWriter::encode(std::string_view bytes, Stream& s, std::string& text, bool final) {
     std::string joined;
@@ -665,64 +646,19 @@ void AsciicastWriter::encode(std::string_view bytes, Stream& s, std::string& tex
         bytes = joined;
         s.carry.clear();
     }
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    const std::size_t n = bytes.size();
-    for (std::size_t i = 0; i < n;) {
-        const unsigned char b = p[i];
-        std::uint32_t cp = 0xFFFD;
-        std::size_t len = 1;
-        bool valid = false;
-        if (b < 0x80) {
-            valid = true;
-            cp = b;
-        } else if (b >= 0xC2 && b <= 0xF4) {
-            const std::size_t need = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-            std::size_t k = 1;
-            for (; k < need && i + k < n; ++k) {
-                const unsigned char c = p[i + k];
-                bool ok = (c & 0xC0) == 0x80;
-                if (k == 1 && ok) {
-                    if (b == 0xE0) ok = c >= 0xA0;
-                    else if (b == 0xED) ok = c <= 0x9F;
-                    else if (b == 0xF0) ok = c >= 0x90;
-                    else if (b == 0xF4) ok = c <= 0x8F;
-                }
-                if (!ok) break;
-            }
-            if (k == need) {
-                valid = true;
-                len = need;
-                cp = need == 2 ? (b & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu)
-                     : need == 3 ? (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu)
-                                 : (b & 0x07u) << 18 | (p[i + 1] & 0x3Fu) << 12 | (p[i + 2] & 0x3Fu) << 6 |
-                                       (p[i + 3] & 0x3Fu);
-            } else if (i + k == n && !final) {  // valid so far, cut by the record boundary
-                s.carry.assign(bytes.substr(i));
-                break;
-            } else {
-                len = k;  // U+FFFD for the maximal valid prefix
-            }
+    for (std::size_t i = 0; i < bytes.size();) {
+        const Utf8Step u = decode_utf8(bytes, i);
+        if (u.kind == Utf8Step::Truncated && !final) {  // valid so far, cut by the record boundary
+            s.carry.assign(bytes.substr(i));
+            break;
         }
-        i += len;
+        // Invalid or truncated at the end: one U+FFFD for the longest valid prefix.
+        const bool ok = u.kind == Utf8Step::Ok;
+        const char32_t cp = ok ? u.cp : 0xFFFD;
         if (cp == '\n' && !s.last_cr) text.append("\\r");
         s.last_cr = cp == '\r';
-        if (cp == '"') {
-            text.append("\\\"");
-        } else if (cp == '\\') {
-            text.append("\\\\");
-        } else if (cp == '\n') {
-            text.append("\\n");
-        } else if (cp == '\r') {
-            text.append("\\r");
-        } else if (cp == '\t') {
-            text.append("\\t");
-        } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029) {
-            append_u_escape(text, cp);
-        } else if (!valid) {
-            text.append(kReplacement);
-        } else {
-            text.append(bytes.substr(i - len, len));
-        }
+        append_cast_char(text, cp, ok ? bytes.substr(i, u.len) : std::string_view());
+        i += u.len;
     }
 }
 

@@ -143,71 +143,85 @@ bool TtyReader::next(TtyRecord* r) {
                                      std::to_string(records_) + " records read");
         return false;
     }
-    if (!in_payload_) {
-        if (!ensure(kHeader)) {
-            const std::size_t left = end_ - pos_;
-            if (left == 0) {
-                if (records_ == 0)
-                    finish(src_->error().empty() ? TtyStatus::Empty : TtyStatus::ReadError,
-                           src_->error().empty() ? "empty file (0 bytes)" : src_->error());
-                else if (last_was_close_)
-                    finish(TtyStatus::Ok, "");
-                else
-                    finish(TtyStatus::NoClose, "no CLOSE record at the end (Cowrie stopped, or the session was still open)");
-            } else {
-                // A short first header is a cut recording when what is there can start one.
-                const bool plausible = records_ > 0 || (static_cast<unsigned char>(buf_[pos_]) >= 1 &&
-                                                        static_cast<unsigned char>(buf_[pos_]) <= 4 &&
-                                                        std::all_of(buf_.data() + pos_ + 1,
-                                                                    buf_.data() + pos_ + std::min<std::size_t>(left, 4),
-                                                                    [](char c) { return c == 0; }));
-                finish(plausible ? TtyStatus::Truncated : TtyStatus::NotTtyLog,
-                       "the file ends inside a record header at byte " + std::to_string(consumed_) + " (" +
-                           std::to_string(left) + " of 24 bytes)");
-            }
-            return false;
-        }
-        const char* h = buf_.data() + pos_;
-        const std::int32_t op = static_cast<std::int32_t>(le32(h));
-        const std::uint32_t tty = le32(h + 4);
-        const std::int32_t length = static_cast<std::int32_t>(le32(h + 8));
-        const std::int32_t dir = static_cast<std::int32_t>(le32(h + 12));
-        const std::uint32_t sec = le32(h + 16);
-        const std::uint32_t usec = le32(h + 20);
-        const char* why = nullptr;
-        if (op < 1 || op > 4)
-            why = "unknown op";
-        else if (dir < 0 || dir > 3 || (op == 3 && dir == 0))
-            why = "unknown direction";
-        else if (length < 0 || static_cast<std::uint32_t>(length) > kMaxRecordLength)
-            why = "impossible length";
-        else if (usec >= 1000000)
-            why = "microseconds out of range";
-        if (why) {
-            if (records_ == 0)
-                finish(TtyStatus::NotTtyLog, std::string("not a Cowrie TTY recording (first record: ") + why + ")");
-            else
-                finish(TtyStatus::Garbage, std::string("bytes at offset ") + std::to_string(consumed_) +
-                                               " are not a TTY record (" + why + "); " + std::to_string(records_) +
-                                               " records before them were read");
-            return false;
-        }
-        cur_ = TtyRecord{};
-        cur_.op = static_cast<TtyOp>(op);
-        cur_.dir = static_cast<TtyDir>(dir);
-        cur_.tty = tty;
-        cur_.ts = static_cast<Micros>(sec) * kMicrosPerSecond + usec;
-        cur_.offset = consumed_;
-        cur_.length = static_cast<std::uint32_t>(length);
-        pos_ += kHeader;
-        consumed_ += kHeader;
-        ++records_;
-        if (first_ts_ == kNoTime) first_ts_ = cur_.ts;
-        last_ts_ = cur_.ts;
-        last_was_close_ = cur_.op == TtyOp::Close;
-        in_payload_ = true;
+    if (!in_payload_ && !read_header()) return false;
+    read_piece(r);
+    return true;
+}
+
+namespace {
+
+// Why a 24-byte header cannot be a TTY record's, or nullptr.
+const char* header_problem(std::int32_t op, std::int32_t dir, std::int32_t length, std::uint32_t usec) {
+    if (op < 1 || op > 4) return "unknown op";
+    if (dir < 0 || dir > 3 || (op == 3 && dir == 0)) return "unknown direction";
+    if (length < 0 || static_cast<std::uint32_t>(length) > TtyReader::kMaxRecordLength) return "impossible length";
+    if (usec >= 1000000) return "microseconds out of range";
+    return nullptr;
+}
+
+}  // namespace
+
+bool TtyReader::read_header() {
+    if (!ensure(kHeader)) {
+        finish_without_header();
+        return false;
     }
-    // The payload, or its next piece.
+    const char* h = buf_.data() + pos_;
+    const std::int32_t op = static_cast<std::int32_t>(le32(h));
+    const std::uint32_t tty = le32(h + 4);
+    const std::int32_t length = static_cast<std::int32_t>(le32(h + 8));
+    const std::int32_t dir = static_cast<std::int32_t>(le32(h + 12));
+    const std::uint32_t sec = le32(h + 16);
+    const std::uint32_t usec = le32(h + 20);
+    if (const char* why = header_problem(op, dir, length, usec)) {
+        if (records_ == 0)
+            finish(TtyStatus::NotTtyLog, std::string("not a Cowrie TTY recording (first record: ") + why + ")");
+        else
+            finish(TtyStatus::Garbage, std::string("bytes at offset ") + std::to_string(consumed_) +
+                                           " are not a TTY record (" + why + "); " + std::to_string(records_) +
+                                           " records before them were read");
+        return false;
+    }
+    cur_ = TtyRecord{};
+    cur_.op = static_cast<TtyOp>(op);
+    cur_.dir = static_cast<TtyDir>(dir);
+    cur_.tty = tty;
+    cur_.ts = static_cast<Micros>(sec) * kMicrosPerSecond + usec;
+    cur_.offset = consumed_;
+    cur_.length = static_cast<std::uint32_t>(length);
+    pos_ += kHeader;
+    consumed_ += kHeader;
+    ++records_;
+    if (first_ts_ == kNoTime) first_ts_ = cur_.ts;
+    last_ts_ = cur_.ts;
+    last_was_close_ = cur_.op == TtyOp::Close;
+    in_payload_ = true;
+    return true;
+}
+
+void TtyReader::finish_without_header() {
+    const std::size_t left = end_ - pos_;
+    if (left == 0) {
+        if (records_ == 0)
+            finish(src_->error().empty() ? TtyStatus::Empty : TtyStatus::ReadError,
+                   src_->error().empty() ? "empty file (0 bytes)" : src_->error());
+        else if (last_was_close_)
+            finish(TtyStatus::Ok, "");
+        else
+            finish(TtyStatus::NoClose, "no CLOSE record at the end (Cowrie stopped, or the session was still open)");
+        return;
+    }
+    // A short first header is a cut recording when what is there can start one.
+    const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+    const bool plausible =
+        records_ > 0 || (p[0] >= 1 && p[0] <= 4 &&
+                         std::all_of(p + 1, p + std::min<std::size_t>(left, 4), [](unsigned char c) { return c == 0; }));
+    finish(plausible ? TtyStatus::Truncated : TtyStatus::NotTtyLog,
+           "the file ends inside a record header at byte " + std::to_string(consumed_) + " (" + std::to_string(left) +
+               " of 24 bytes)");
+}
+
+void TtyReader::read_piece(TtyRecord* r) {
     const std::uint64_t remaining = cur_.length - cur_.piece_offset;
     // Up to the byte limit; the next call then ends with Limit. Without more data past the
     // limit the piece is read as usual (and found cut).
@@ -234,7 +248,6 @@ bool TtyReader::next(TtyRecord* r) {
                                          " bytes present)");
         last_was_close_ = false;
     }
-    return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,16 +320,25 @@ std::string basename_of(std::string_view p) {
 
 }  // namespace
 
-SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id) {
-    SessionRecordings out;
-    if (session_id.empty()) return out;
-    EventParser parser;
-    std::string padded;
-    auto parse = [&](std::string_view line, Event* ev) {
-        padded.assign(line);
-        padded.resize(line.size() + simdjson::SIMDJSON_PADDING, '\0');
-        return parser.parse(std::string_view(padded.data(), line.size()), padded.size(), ev) == Reject::None;
-    };
+namespace {
+
+// Parses one line of a log read by scan_lines (which gives no padding) into an Event.
+class LineParser {
+public:
+    bool parse(std::string_view line, Event* ev) {
+        padded_.assign(line);
+        padded_.resize(line.size() + simdjson::SIMDJSON_PADDING, '\0');
+        return parser_.parse(std::string_view(padded_.data(), line.size()), padded_.size(), ev) == Reject::None;
+    }
+
+private:
+    EventParser parser_;
+    std::string padded_;
+};
+
+// What the session's own events say: its sensors, start, first terminal size and recordings.
+void scan_session_events(const std::vector<std::string>& json_logs, std::string_view session_id, LineParser& parser,
+                         SessionRecordings& out) {
     std::set<std::string> sensors;
     const std::vector<std::string> needles = {"\"" + std::string(session_id) + "\""};
     Micros size_ts = INT64_MAX;
@@ -324,7 +346,7 @@ SessionRecordings find_session_recordings(const std::vector<std::string>& json_l
         std::string error;
         const bool opened = scan_lines(path, needles, &error, [&](std::string_view line) {
             Event ev;
-            if (!parse(line, &ev) || ev.session != session_id) return;
+            if (!parser.parse(line, &ev) || ev.session != session_id) return;
             out.session_seen = true;
             sensors.insert(std::string(ev.sensor));
             if (out.start == kNoTime || ev.ts < out.start) out.start = ev.ts;
@@ -348,46 +370,62 @@ SessionRecordings find_session_recordings(const std::vector<std::string>& json_l
         });
         if (!error.empty()) out.problems.push_back(path + ": " + (opened ? error : "cannot open: " + error));
     }
-    // The same event can be in two copies of a log (cowrie.json.1 and cowrie.json.1.gz).
-    std::sort(out.ttylogs.begin(), out.ttylogs.end(), [](const TtyLogRef& a, const TtyLogRef& b) {
+    out.sensors.assign(sensors.begin(), sensors.end());
+}
+
+// The same event can be in two copies of a log (cowrie.json.1 and cowrie.json.1.gz).
+void drop_repeated_recordings(std::vector<TtyLogRef>& refs) {
+    std::sort(refs.begin(), refs.end(), [](const TtyLogRef& a, const TtyLogRef& b) {
         return std::tie(a.ts, a.ttylog, a.sensor, a.log_file) < std::tie(b.ts, b.ttylog, b.sensor, b.log_file);
     });
-    out.ttylogs.erase(std::unique(out.ttylogs.begin(), out.ttylogs.end(),
-                                  [](const TtyLogRef& a, const TtyLogRef& b) {
-                                      return a.ts == b.ts && a.ttylog == b.ttylog && a.sensor == b.sensor;
-                                  }),
-                      out.ttylogs.end());
-    out.sensors.assign(sensors.begin(), sensors.end());
+    refs.erase(std::unique(refs.begin(), refs.end(),
+                           [](const TtyLogRef& a, const TtyLogRef& b) {
+                               return a.ts == b.ts && a.ttylog == b.ttylog && a.sensor == b.sensor;
+                           }),
+               refs.end());
+}
 
-    // Duplicates: which earlier session recorded the same input (and owns the file)?
+// Duplicates: which earlier session recorded the same input (and owns the file)?
+void find_first_sessions(const std::vector<std::string>& json_logs, LineParser& parser, std::vector<TtyLogRef>& refs) {
     std::vector<std::string> dup_sums;
-    for (const auto& r : out.ttylogs)
+    for (const auto& r : refs)
         if (r.duplicate && !r.shasum.empty()) dup_sums.push_back("\"" + r.shasum + "\"");
-    if (!dup_sums.empty()) {
-        std::vector<std::pair<Micros, TtyLogRef>> owners;
-        for (const auto& path : json_logs) {
-            std::string error;
-            scan_lines(path, dup_sums, &error, [&](std::string_view line) {
-                Event ev;
-                if (!parse(line, &ev) || ev.type != EventType::LogClosed || ev.duplicate) return;
-                TtyLogRef r;
-                r.session = ev.session;
-                r.sensor = ev.sensor;
-                r.shasum = ev.shasum;
-                owners.emplace_back(ev.ts, std::move(r));
-            });
-        }
-        std::sort(owners.begin(), owners.end(),
-                  [](const auto& a, const auto& b) { return std::tie(a.first, a.second.session) < std::tie(b.first, b.second.session); });
-        for (auto& r : out.ttylogs) {
-            if (!r.duplicate) continue;
-            for (const auto& [t, o] : owners)
-                if (o.shasum == r.shasum && o.sensor == r.sensor && o.session != r.session) {
-                    r.first_session = o.session;
-                    break;
-                }
-        }
+    if (dup_sums.empty()) return;
+    std::vector<std::pair<Micros, TtyLogRef>> owners;
+    for (const auto& path : json_logs) {
+        std::string error;
+        scan_lines(path, dup_sums, &error, [&](std::string_view line) {
+            Event ev;
+            if (!parser.parse(line, &ev) || ev.type != EventType::LogClosed || ev.duplicate) return;
+            TtyLogRef r;
+            r.session = ev.session;
+            r.sensor = ev.sensor;
+            r.shasum = ev.shasum;
+            owners.emplace_back(ev.ts, std::move(r));
+        });
     }
+    std::sort(owners.begin(), owners.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.first, a.second.session) < std::tie(b.first, b.second.session);
+    });
+    for (auto& r : refs) {
+        if (!r.duplicate) continue;
+        for (const auto& [t, o] : owners)
+            if (o.shasum == r.shasum && o.sensor == r.sensor && o.session != r.session) {
+                r.first_session = o.session;
+                break;
+            }
+    }
+}
+
+}  // namespace
+
+SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id) {
+    SessionRecordings out;
+    if (session_id.empty()) return out;
+    LineParser parser;
+    scan_session_events(json_logs, session_id, parser, out);
+    drop_repeated_recordings(out.ttylogs);
+    find_first_sessions(json_logs, parser, out.ttylogs);
     return out;
 }
 

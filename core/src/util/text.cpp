@@ -14,51 +14,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
-std::size_t utf8_seq_len(std::string_view s, std::size_t i) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) return 1;
-    std::size_t n;
-    std::uint32_t cp;
-    if ((b0 & 0xE0) == 0xC0) {
-        n = 2;
-        cp = b0 & 0x1F;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        n = 3;
-        cp = b0 & 0x0F;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        n = 4;
-        cp = b0 & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-std::uint32_t decode_at(std::string_view s, std::size_t i, std::size_t n) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = n == 1 ? b0 : n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    return cp;
-}
-
-bool is_bidi_control(std::uint32_t cp) {
-    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
-           cp == 0x061C;
-}
-
-}  // namespace
-
-namespace {
 // Bytes that may need escaping in JSON output: controls, '"', '\\', DEL, '/' (for "</"),
 // and 0xE2 (the lead byte of U+2028/U+2029).
 constexpr auto kJsonSpecial = [] {
@@ -177,20 +132,20 @@ std::string sanitize_for_terminal(std::string_view s, std::size_t max_chars) {
             out.append("\xE2\x80\xA6");
             break;
         }
-        const std::size_t n = utf8_seq_len(s, i);
-        if (n == 0) {
+        const Utf8Step u = decode_utf8(s, i);
+        if (u.kind != Utf8Step::Ok) {
             out.append("\xEF\xBF\xBD");
             ++i;
             ++chars;
             continue;
         }
-        const std::uint32_t cp = decode_at(s, i, n);
+        const std::size_t n = u.len;
+        const char32_t cp = u.cp;
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
             // Control character: show it as a visible escape instead of sending it.
-            char buf[8];
-            static constexpr char hex[] = "0123456789abcdef";
-            buf[0] = '\\'; buf[1] = 'x'; buf[2] = hex[(cp >> 4) & 15]; buf[3] = hex[cp & 15]; buf[4] = 0;
-            out.append(buf);
+            out.append("\\x");
+            out.push_back(kHex[(cp >> 4) & 15]);
+            out.push_back(kHex[cp & 15]);
         } else if (is_bidi_control(cp)) {
             out.append("\xEF\xBF\xBD");
         } else {
@@ -224,12 +179,40 @@ std::string clip_middle_utf8(std::string_view s, std::size_t max) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
-        const std::size_t n = utf8_seq_len(s, i);
-        if (n == 0) return false;
-        i += n;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        if (i + 8 <= n) {  // plain ASCII eight bytes at a time: almost all of a log line is
+            std::uint64_t word;
+            std::memcpy(&word, p + i, 8);
+            if ((word & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        const Utf8Step u = decode_utf8(p + i, n - i);
+        if (u.kind != Utf8Step::Ok) return false;
+        i += u.len;
     }
     return true;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+    if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
 }
 
 void append_hex(std::string& out, std::string_view bytes) {
@@ -244,14 +227,14 @@ std::string repair_utf8_json(std::string_view line) {
     std::string out;
     out.reserve(line.size() + 16);
     for (std::size_t i = 0; i < line.size();) {
-        const std::size_t n = utf8_seq_len(line, i);
-        if (n == 0) {
+        const Utf8Step u = decode_utf8(line, i);
+        if (u.kind != Utf8Step::Ok) {
             out.append("\\\\x");
             append_hex(out, line.substr(i, 1));
             ++i;
         } else {
-            out.append(line.data() + i, n);
-            i += n;
+            out.append(line.data() + i, u.len);
+            i += u.len;
         }
     }
     return out;

@@ -1,6 +1,7 @@
 #include "cb/util/time.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -8,32 +9,26 @@ namespace cb {
 
 namespace {
 
-// Howard Hinnant's days_from_civil.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+namespace chr = std::chrono;
 
+// A day's calendar date, from std::chrono's calendar. Its year type holds +-32767 years only,
+// so far-off days (not from a parsed timestamp, but any Micros can be formatted) are first
+// brought into range by whole 400-year cycles, which the Gregorian calendar repeats exactly.
 struct Civil {
     std::int64_t y;
     unsigned m, d;
+    std::int64_t day_of_year;  // 0 for January 1
 };
 
-Civil civil_from_days(std::int64_t z) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    return {y + (m <= 2), m, d};
+Civil civil_from_days(std::int64_t days) {
+    constexpr std::int64_t kCycleDays = 146097, kCycleYears = 400;
+    std::int64_t cycles = days / kCycleDays;
+    if (days % kCycleDays < 0) --cycles;
+    const chr::sys_days day{chr::days{days - cycles * kCycleDays}};
+    const chr::year_month_day ymd{day};
+    const chr::sys_days jan1{ymd.year() / chr::January / 1};
+    return {static_cast<int>(ymd.year()) + cycles * kCycleYears, static_cast<unsigned>(ymd.month()),
+            static_cast<unsigned>(ymd.day()), (day - jan1).count()};
 }
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
@@ -57,11 +52,9 @@ std::optional<std::int64_t> parse_date(std::string_view s) {
     int y, mo, d;
     if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
-    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > kDays[mo - 1] + (mo == 2 && leap)) return std::nullopt;
-    return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    const chr::year_month_day ymd{chr::year{y}, chr::month{static_cast<unsigned>(mo)}, chr::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;  // month 0 or 13, February 30, ...
+    return chr::sys_days{ymd}.time_since_epoch().count();
 }
 
 // Everything after the date, given its day number.
@@ -221,8 +214,7 @@ std::string format_iso_week(Micros t) {
     const int wd = static_cast<int>(((days % 7) + 7 + 3) % 7) + 1;
     const std::int64_t thursday = days - wd + 4;  // the Thursday of this ISO week decides the year
     const Civil tc = civil_from_days(thursday);
-    const std::int64_t jan1 = days_from_civil(tc.y, 1, 1);
-    const int week = static_cast<int>((thursday - jan1) / 7) + 1;
+    const int week = static_cast<int>(tc.day_of_year / 7) + 1;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%04lld-W%02d", static_cast<long long>(tc.y), week);
     return buf;

@@ -98,6 +98,9 @@ private:
     TtyReader(std::unique_ptr<ByteSource> src, std::size_t max_piece);
     bool ensure(std::size_t n);  // buffers n bytes if the input has them
     void finish(TtyStatus s, std::string msg);
+    bool read_header();            // the next record's header into cur_; false when reading ends
+    void finish_without_header();  // the input ends before a whole header
+    void read_piece(TtyRecord* r);  // the current record's payload, or its next piece
 
     std::unique_ptr<ByteSource> src_;
     std::string buf_;
