@@ -40,7 +40,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     run.totals = session_totals(run.sessions);  // once, for summary.json and report.html
     make_tables(run);
     clock.lap("tables+analyses");
-    for (auto err : {write_tables_csv(out_dir + "/tables", run.tables),
+    for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                      write_file_atomic(out_dir + "/summary.json", summary_json(run)),
                      write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
@@ -57,7 +57,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     sqlite_thread.join();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", sqlite_cpu);
     clock.lap("wait for sqlite");
-    for (auto err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
+    for (const auto& err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     clock.lap("sqlite tables");
 }

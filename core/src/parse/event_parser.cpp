@@ -218,7 +218,7 @@ public:
         bool ok;
         if (auto e = number(v, &d, out_us, &ok); e || !ok) return e;
         if (d >= 0 && d <= 1e12)  // false for NaN
-            *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);
+            *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);  // NOLINT(bugprone-incorrect-roundings): d >= 0
         else
             note(out_us, FieldError::OutOfRange);
         return simdjson::SUCCESS;
@@ -283,6 +283,8 @@ private:
         const Field f = p_->field_at(out);
         const double max = f == Field::SrcPort || f == Field::DstPort || f == Field::OrigPort ? 65535
                            : f == Field::DurationMs ? 1e15  // no overflow in microseconds
+                                                    // half the type's range, as an integer first:
+                                                    // NOLINTNEXTLINE(bugprone-integer-division)
                                                     : static_cast<double>(std::numeric_limits<Int>::max() / 2);
         if (d >= 0 && d <= max)
             *out = static_cast<Int>(d);

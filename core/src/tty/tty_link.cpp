@@ -110,6 +110,7 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
                 if (!best || std::make_tuple(distance(r, it.ts), r.first, r.last) <
                                  std::make_tuple(distance(*best, it.ts), best->first, best->last))
                     best = &r;
+            if (!best) continue;  // no recording under that hash (the index keeps none empty today)
             it.c = best->path;
             ++linked;
         }
