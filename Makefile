@@ -115,7 +115,7 @@ CXX_SOURCES = $(filter-out core/src/parse/command_names.cpp,$(shell git ls-files
 format:
 	clang-format -i $(CXX_SOURCES)
 format-check:
-	clang-format --dry-run --Werror $(CXX_SOURCES)
+	@clang-format --dry-run --Werror $(CXX_SOURCES) && echo "format-check: $(words $(CXX_SOURCES)) files as .clang-format lays them out"
 tidy: deps build
 	run-clang-tidy -p $(BUILD) -j $(JOBS) -quiet '$(CURDIR)/(core|cli)/.*\.cpp$$' > $(BUILD)/tidy.log 2>&1 \
 	  || { grep -E 'error:|warning:' $(BUILD)/tidy.log | sort -u; echo "tidy: findings above (whole log: $(BUILD)/tidy.log)"; exit 1; }

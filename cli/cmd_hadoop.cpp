@@ -48,8 +48,8 @@ std::string find_launcher(const std::string& given) {
     if (!given.empty()) return given;
     if (const char* env = std::getenv("CB_HADOOP_LAUNCHER")) return env;
     const fs::path exe = self_path();
-    for (const fs::path& p : {exe.parent_path().parent_path() / "hadoop" / "run.sh",
-                              fs::path(CB_SOURCE_DIR) / "hadoop" / "run.sh"})
+    for (const fs::path& p :
+         {exe.parent_path().parent_path() / "hadoop" / "run.sh", fs::path(CB_SOURCE_DIR) / "hadoop" / "run.sh"})
         if (fs::exists(p)) return p.string();
     return {};
 }
@@ -80,8 +80,7 @@ int run_child(const std::vector<std::string>& argv) {
     ::setpgid(pid, pid);  // as the child does: whichever runs first
     g_launcher.store(pid);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     g_launcher.store(0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -89,7 +88,8 @@ int run_child(const std::vector<std::string>& argv) {
 // True when `dir` is `outer` or inside it (both resolved as far as they exist).
 bool inside(const std::string& dir, const std::string& outer) {
     std::error_code ec;
-    const std::string d = fs::weakly_canonical(dir, ec).string() + "/", o = fs::weakly_canonical(outer, ec).string() + "/";
+    const std::string d = fs::weakly_canonical(dir, ec).string() + "/",
+                      o = fs::weakly_canonical(outer, ec).string() + "/";
     return d.compare(0, o.size(), o) == 0;
 }
 
@@ -118,9 +118,11 @@ bool stage_inputs(const InputSet& inputs, const std::string& dir, std::vector<st
     fs::create_directories(folder, ec);
     std::size_t i = 0;
     for (const auto& f : inputs.files)
-        if (!ec && f.kind == FileKind::JsonLog) fs::create_symlink(fs::absolute(f.path), folder / std::to_string(i++), ec);
+        if (!ec && f.kind == FileKind::JsonLog)
+            fs::create_symlink(fs::absolute(f.path), folder / std::to_string(i++), ec);
     if (ec) {
-        std::fprintf(stderr, "cowrie-batch: cannot link the inputs into %s: %s\n", folder.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "cowrie-batch: cannot link the inputs into %s: %s\n", folder.c_str(),
+                     ec.message().c_str());
         return false;
     }
     argv.insert(argv.end(), {"--input", folder.string()});
@@ -131,7 +133,8 @@ bool stage_inputs(const InputSet& inputs, const std::string& dir, std::vector<st
 bool work_folders_outside_outdir(const HadoopArgs& a) {
     for (const std::string& dir : {a.collect, a.workdir})
         if (!dir.empty() && inside(dir, a.run.out_dir)) {
-            std::fprintf(stderr, "cowrie-batch: %s is inside the output folder %s, which the run replaces; move it out\n",
+            std::fprintf(stderr,
+                         "cowrie-batch: %s is inside the output folder %s, which the run replaces; move it out\n",
                          dir.c_str(), a.run.out_dir.c_str());
             return false;
         }
@@ -186,7 +189,8 @@ int launch(const HadoopArgs& a, const std::string& launcher, const InputSet& inp
     if (!stage_inputs(inputs, staged, argv)) return kExitFatal;
     add_launcher_options(a, workdir, argv);
     if (!a.run.quiet)
-        std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n", a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
+        std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n",
+                     a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
                      counted(count_logs(inputs).files, "log file", "log files").c_str(), launcher.c_str());
     const bool ok = run_jobs(a, argv, workdir, out);
     std::error_code ec;
@@ -209,14 +213,17 @@ int run_hadoop(const HadoopArgs& a) {
     if (const int rc = open_output_dir(out, a.run.out_dir)) return rc;
     say_interrupted(stop_launcher);
     // The default work folder goes with the outputs: kept in OUTDIR with --keep-work.
-    const std::string workdir = !a.collect.empty() ? a.collect : a.workdir.empty() ? out.temp() + "/.hadoop-work" : a.workdir;
+    const std::string workdir = !a.collect.empty()  ? a.collect
+                                : a.workdir.empty() ? out.temp() + "/.hadoop-work"
+                                                    : a.workdir;
     bool created_workdir = false;
     if (a.collect.empty()) {
         if (!prepare_workdir(workdir, &created_workdir)) return kExitUsage;
         if (const int rc = launch(a, launcher, inputs, workdir, out)) return rc;
     }
     opt.out_dir = out.temp();
-    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
+    auto* leaked = new AnalyzeResult(
+        collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
     if (a.run.stats) print_stats(res);
     const bool skipped = report_problems(res.run);
@@ -232,7 +239,8 @@ int run_hadoop(const HadoopArgs& a) {
 
 void add_hadoop_command(CLI::App& app, int* exit_code) {
     auto args = std::make_shared<HadoopArgs>();
-    CLI::App* cmd = app.add_subcommand("hadoop", "Run the same analysis as Hadoop Streaming jobs (in-process or on a cluster)");
+    CLI::App* cmd =
+        app.add_subcommand("hadoop", "Run the same analysis as Hadoop Streaming jobs (in-process or on a cluster)");
     cmd->footer(
         "--cluster local (the default) starts a real HDFS (NameNode + DataNode) and the MapReduce local runner inside\n"
         "one JVM, copies the inputs in, runs both jobs and writes the same OUTDIR as `analyze`. --conf DIR submits to\n"
@@ -242,7 +250,9 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
     add_run_options(cmd, &args->run);
     // Only the Hadoop engine has these.
     const char* const kGroup = "Hadoop engine";
-    cmd->add_option("--cluster", args->cluster, "local: an in-process Hadoop")->check(CLI::IsMember({"local"}))->group(kGroup);
+    cmd->add_option("--cluster", args->cluster, "local: an in-process Hadoop")
+        ->check(CLI::IsMember({"local"}))
+        ->group(kGroup);
     cmd->add_option("--conf", args->conf_dir, "A Hadoop configuration folder: submit to that cluster")
         ->check(CLI::ExistingDirectory)
         ->group(kGroup);
@@ -250,18 +260,21 @@ void add_hadoop_command(CLI::App& app, int* exit_code) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 10000u))
         ->group(kGroup);
-    cmd->add_option("--workdir", args->workdir, "Local work folder (default: .hadoop-work in OUTDIR's temporary folder)")
+    cmd->add_option("--workdir", args->workdir,
+                    "Local work folder (default: .hadoop-work in OUTDIR's temporary folder)")
         ->group(kGroup);
     cmd->add_option("--ship-binary", args->ship_binary,
                     "The cowrie-batch the tasks run (for a cluster: the static one from `make static`)")
         ->check(CLI::ExistingFile)
         ->group(kGroup);
-    cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)")->group(kGroup);
+    cmd->add_option("--launcher", args->launcher, "Path of hadoop/run.sh (default: found next to the build)")
+        ->group(kGroup);
     cmd->add_option("--collect", args->collect,
                     "Run no job: read WORKDIR/sessions and WORKDIR/analyses from jobs submitted by hand")
         ->check(CLI::ExistingDirectory)
         ->group(kGroup);
-    cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)")->group(kGroup);
+    cmd->add_flag("--keep-work", args->keep_work, "Keep the work folder (job outputs, counters.json, logs)")
+        ->group(kGroup);
     cmd->callback([args, exit_code] { *exit_code = run_hadoop(*args); });
 }
 

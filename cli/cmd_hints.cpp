@@ -19,11 +19,16 @@ namespace dom = simdjson::dom;
 
 std::string value_text(dom::element v) {
     switch (v.type()) {
-        case dom::element_type::STRING: return std::string(std::string_view(v));
-        case dom::element_type::INT64: return std::to_string(int64_t(v));
-        case dom::element_type::UINT64: return std::to_string(uint64_t(v));
-        case dom::element_type::DOUBLE: return format_number(double(v), 3);
-        case dom::element_type::BOOL: return bool(v) ? "true" : "false";
+        case dom::element_type::STRING:
+            return std::string(std::string_view(v));
+        case dom::element_type::INT64:
+            return std::to_string(int64_t(v));
+        case dom::element_type::UINT64:
+            return std::to_string(uint64_t(v));
+        case dom::element_type::DOUBLE:
+            return format_number(double(v), 3);
+        case dom::element_type::BOOL:
+            return bool(v) ? "true" : "false";
         case dom::element_type::ARRAY: {
             std::string out;
             for (dom::element e : dom::array(v)) out += (out.empty() ? "" : ", ") + value_text(e);
@@ -34,7 +39,8 @@ std::string value_text(dom::element v) {
             for (auto [k, e] : dom::object(v)) out += (out.empty() ? "" : ", ") + std::string(k) + " " + value_text(e);
             return "(" + out + ")";
         }
-        default: return "-";
+        default:
+            return "-";
     }
 }
 
@@ -44,7 +50,8 @@ int run_hints(const std::string& dir, const std::string& min_severity) {
     dom::element doc;
     if (auto err = parser.load(path).get(doc)) {
         std::fprintf(stderr, "cowrie-batch: cannot read %s: %s (run `cowrie-batch analyze ... -o %s` first)\n",
-                     sanitize_for_terminal(path).c_str(), simdjson::error_message(err), sanitize_for_terminal(dir).c_str());
+                     sanitize_for_terminal(path).c_str(), simdjson::error_message(err),
+                     sanitize_for_terminal(dir).c_str());
         return kExitUsage;
     }
     const bool color = ::isatty(1) && !std::getenv("NO_COLOR");
@@ -58,10 +65,10 @@ int run_hints(const std::string& dir, const std::string& min_severity) {
     }
     for (dom::element h : hints) {
         std::string_view sev = "info", title, rec, caveat;
-        if (h["severity"].get(sev)) {}  // absent: keep the default
-        if (h["title"].get(title)) {}  // absent: keep the default
+        if (h["severity"].get(sev)) {}        // absent: keep the default
+        if (h["title"].get(title)) {}         // absent: keep the default
         if (h["recommendation"].get(rec)) {}  // absent: keep the default
-        if (h["caveat"].get(caveat)) {}  // absent: keep the default
+        if (h["caveat"].get(caveat)) {}       // absent: keep the default
         if (rank(sev) > limit) continue;
         ++shown;
         const char* on = !color ? "" : sev == "high" ? "\033[1;31m" : sev == "medium" ? "\033[33m" : "\033[2m";
@@ -91,8 +98,9 @@ void add_hints_command(CLI::App& app, int* exit_code) {
     auto dir = std::make_shared<std::string>();
     auto sev = std::make_shared<std::string>("info");
     CLI::App* cmd = app.add_subcommand("hints", "Print the honeypot hints of an analyze run, most severe first");
-    cmd->footer("Reads OUTDIR/hints.json written by `cowrie-batch analyze`. Colours only on a terminal (NO_COLOR "
-                "disables them). Exit codes: 0 printed; 2 no hints.json in OUTDIR.");
+    cmd->footer(
+        "Reads OUTDIR/hints.json written by `cowrie-batch analyze`. Colours only on a terminal (NO_COLOR "
+        "disables them). Exit codes: 0 printed; 2 no hints.json in OUTDIR.");
     cmd->add_option("outdir", *dir, "The analyze output folder")->required();
     cmd->add_option("--min-severity", *sev, "Show only hints at this severity or above")
         ->check(CLI::IsMember({"high", "medium", "low", "info"}))

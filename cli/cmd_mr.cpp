@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 
-#include "cb/util/archive.hpp"
 #include "cb/engine/streaming.hpp"
+#include "cb/util/archive.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
 #include "run_options.hpp"
@@ -21,13 +21,14 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     };
     auto a = std::make_shared<Args>();
     static const std::map<std::string, StreamStep> kSteps = {
-        {"map-sessions", StreamStep::MapSessions},         {"combine-sessions", StreamStep::CombineSessions},
-        {"reduce-sessions", StreamStep::ReduceSessions},   {"map-markers", StreamStep::MapMarkers},
-        {"combine-markers", StreamStep::CombineMarkers},   {"reduce-markers", StreamStep::ReduceMarkers},
-        {"map-analyses", StreamStep::MapAnalyses},
-        {"combine-analyses", StreamStep::CombineAnalyses}, {"reduce-analyses", StreamStep::ReduceAnalyses},
+        {"map-sessions", StreamStep::MapSessions},       {"combine-sessions", StreamStep::CombineSessions},
+        {"reduce-sessions", StreamStep::ReduceSessions}, {"map-markers", StreamStep::MapMarkers},
+        {"combine-markers", StreamStep::CombineMarkers}, {"reduce-markers", StreamStep::ReduceMarkers},
+        {"map-analyses", StreamStep::MapAnalyses},       {"combine-analyses", StreamStep::CombineAnalyses},
+        {"reduce-analyses", StreamStep::ReduceAnalyses},
     };
-    CLI::App* cmd = app.add_subcommand("mr", "One Hadoop Streaming step: mapper, combiner or reducer (stdin to stdout)");
+    CLI::App* cmd =
+        app.add_subcommand("mr", "One Hadoop Streaming step: mapper, combiner or reducer (stdin to stdout)");
     cmd->footer(
         "Used by `cowrie-batch hadoop` and by hand-written `mapred streaming` jobs (docs/HADOOP.md).\n"
         "Job 1: map-sessions | combine-sessions | reduce-sessions  (log lines -> merged session partials)\n"
@@ -63,7 +64,8 @@ void add_mr_command(CLI::App& app, int* exit_code) {
             }
             opt.markers = MarkerSet::decode(text);
         }
-        *exit_code = run_streaming_step(kSteps.at(a->step), opt, stdin, stdout, stderr) == 0 ? kExitClean : kExitSkipped;
+        *exit_code =
+            run_streaming_step(kSteps.at(a->step), opt, stdin, stdout, stderr) == 0 ? kExitClean : kExitSkipped;
     });
 }
 

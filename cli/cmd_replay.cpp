@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "cb/input/input_set.hpp"
+#include "cb/tty/ttylog.hpp"
 #include "cb/util/text.hpp"
 #include "cb/util/time.hpp"
-#include "cb/tty/ttylog.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
 
@@ -48,7 +48,7 @@ struct ReplayArgs {
 // One recording to play, in order.
 struct Recording {
     std::string path;
-    TtyLogRef ref;        // empty for a FILE argument
+    TtyLogRef ref;  // empty for a FILE argument
     bool from_log = false;
 };
 
@@ -96,8 +96,10 @@ public:
     // False after a write error; a closed pipe (EPIPE) ends the replay quietly.
     bool write(std::string_view s) {
         if (failed_ || s.empty()) return !failed_;
-        if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) fail();
-        else last_ = s.back();
+        if (std::fwrite(s.data(), 1, s.size(), f_) != s.size())
+            fail();
+        else
+            last_ = s.back();
         return !failed_;
     }
     bool flush() {
@@ -152,8 +154,10 @@ public:
     void output(std::string_view in, std::string& out) {
         if (owe_ && !in.empty()) {
             owe_ = false;
-            if (in.substr(0, 2) == "\r\n") in.remove_prefix(2);
-            else if (in[0] == '\n' || in[0] == '\r') in.remove_prefix(1);
+            if (in.substr(0, 2) == "\r\n")
+                in.remove_prefix(2);
+            else if (in[0] == '\n' || in[0] == '\r')
+                in.remove_prefix(1);
         }
         out.append(in);
     }
@@ -222,8 +226,10 @@ PlayResult play(const std::string& path, const ReplayArgs& a, const Selection& s
         if (mark_input && r.dir != TtyDir::Interact) {
             piece.clear();
             f.feed(r.data, piece);
-            if (r.dir == TtyDir::Input) typed.feed(piece, out.last(), buf);
-            else typed.output(piece, buf);
+            if (r.dir == TtyDir::Input)
+                typed.feed(piece, out.last(), buf);
+            else
+                typed.output(piece, buf);
         } else {
             f.feed(r.data, buf);
         }
@@ -269,8 +275,8 @@ struct CastOut {
 
 // One recording's selected records as "o" events, times counted from `base`; `t` is the time of
 // the last event written. Damaged recordings are reported and raise *worst.
-void cast_recording(const Recording& rec, const ReplayArgs& a, const Selection& sel, Micros base,
-                    AsciicastWriter& w, CastOut& out, double& t, int* worst) {
+void cast_recording(const Recording& rec, const ReplayArgs& a, const Selection& sel, Micros base, AsciicastWriter& w,
+                    CastOut& out, double& t, int* worst) {
     TtyReader reader(rec.path);
     reader.set_max_bytes(a.limits.max_recording_bytes);
     TtyRecord r;
@@ -366,7 +372,8 @@ void add_found_recordings(const ReplayArgs& a, const SessionRecordings& found, R
     for (const auto& ref : found.ttylogs) {
         const std::string path = locate_recording(ref, tty_dir);
         if (ref.duplicate)
-            note("replay: " + shown(ref.ttylog) + " is a duplicate: Cowrie kept only the first recording of this input" +
+            note("replay: " + shown(ref.ttylog) +
+                 " is a duplicate: Cowrie kept only the first recording of this input" +
                  (ref.first_session.empty() ? std::string() : " (session " + shown(ref.first_session) + ")") +
                  ", so timing and output are that session's");
         if (path.empty()) {
@@ -434,9 +441,14 @@ int plan_replay(const ReplayArgs& a, ReplayPlan& plan) {
 // How a recording's end status counts: the exit code it asks for (kExitClean when fine).
 int report_status(const Recording& rec, const PlayResult& res) {
     switch (res.status) {
-        case TtyStatus::Ok: return kExitClean;
-        case TtyStatus::NoClose: note(shown(rec.path) + ": " + shown(res.message)); return kExitClean;
-        case TtyStatus::NotTtyLog: note(shown(rec.path) + ": " + shown(res.message)); return kExitUsage;
+        case TtyStatus::Ok:
+            return kExitClean;
+        case TtyStatus::NoClose:
+            note(shown(rec.path) + ": " + shown(res.message));
+            return kExitClean;
+        case TtyStatus::NotTtyLog:
+            note(shown(rec.path) + ": " + shown(res.message));
+            return kExitUsage;
         default:
             note(shown(rec.path) + ": " + std::string(tty_status_name(res.status)) + ": " + shown(res.message) +
                  "; replayed up to there");
@@ -462,8 +474,8 @@ int play_all(const ReplayPlan& plan, const ReplayArgs& a, Selection sel) {
     for (std::size_t i = 0; i < recs.size(); ++i) {
         const auto& rec = recs[i];
         if (recs.size() > 1 || rec.from_log) {
-            std::string what = "recording " + std::to_string(i + 1) + " of " + std::to_string(recs.size()) + ": " +
-                               shown(rec.path);
+            std::string what =
+                "recording " + std::to_string(i + 1) + " of " + std::to_string(recs.size()) + ": " + shown(rec.path);
             if (rec.from_log) what += " (closed " + format_timestamp(rec.ref.ts) + ")";
             if (tty && out.last() != '\n') out.write("\n");
             out.flush();

@@ -10,8 +10,8 @@
 #include <map>
 
 #include "cb/util/text.hpp"
-#include "exit_codes.hpp"
 #include "cb/version.hpp"
+#include "exit_codes.hpp"
 
 namespace cb::cli {
 
@@ -72,7 +72,9 @@ void (*g_stop)() = nullptr;
 void last_words(int sig) {
     if (g_stop) g_stop();
     std::fprintf(stderr, "\ncowrie-batch: interrupted (%s); the output folder is as it was before the run\n",
-                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig));
+                 sig == SIGINT    ? "SIGINT"
+                 : sig == SIGTERM ? "SIGTERM"
+                                  : strsignal(sig));
 }
 }  // namespace
 
@@ -93,8 +95,7 @@ Progress::Progress(std::uint64_t total_bytes, bool enabled)
         while (!stop_.load()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(150));
             const std::uint64_t d = std::min(done_.load(), total_);
-            const double secs =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const int width = 30;
             const int fill = static_cast<int>(static_cast<double>(d) / static_cast<double>(total_) * width);
             std::string bar(static_cast<std::size_t>(fill), '#');
@@ -117,30 +118,28 @@ Progress::~Progress() {
 bool report_problems(const RunData& run) {
     bool any = false;
     for (const auto& p : run.inputs.problems) {
-        std::fprintf(stderr, "cowrie-batch: skipped %s: %s\n", sanitize_for_terminal(p.path).c_str(),
-                     p.reason.c_str());
+        std::fprintf(stderr, "cowrie-batch: skipped %s: %s\n", sanitize_for_terminal(p.path).c_str(), p.reason.c_str());
         any = true;
     }
     for (const auto& f : run.ingest.files) {
         // One line per problem file: damage first, then rejected lines.
         std::string msg;
-        if (!f.error.empty())
-            msg = f.error + " (kept " + with_commas(f.counts.events) + " events read before it)";
+        if (!f.error.empty()) msg = f.error + " (kept " + with_commas(f.counts.events) + " events read before it)";
         const std::uint64_t rej = f.counts.rejected_total();
         if (rej) {
             std::string reasons;
             for (std::size_t i = 1; i < f.counts.rejected.size(); ++i)
                 if (f.counts.rejected[i])
-                    reasons += (reasons.empty() ? "" : ", ") +
-                               std::string(reject_reason_name(static_cast<Reject>(i))) + " " +
-                               with_commas(f.counts.rejected[i]) + limit_note(run.limits, static_cast<Reject>(i));
+                    reasons += (reasons.empty() ? "" : ", ") + std::string(reject_reason_name(static_cast<Reject>(i))) +
+                               " " + with_commas(f.counts.rejected[i]) + limit_note(run.limits, static_cast<Reject>(i));
             const std::string first = f.samples.empty() ? "" : ", first at line " + std::to_string(f.samples[0].line);
-            msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + counted(rej, "line", "lines") + " (" + reasons + ")" +
-                   first;
+            msg += (msg.empty() ? "" : "; ") + std::string("rejected ") + counted(rej, "line", "lines") + " (" +
+                   reasons + ")" + first;
         }
         if (f.counts.nul_bytes >= kNulRunNotice)
             // Not a skip of data: the lines around the NULs were read (the exit code stays).
-            std::fprintf(stderr, "cowrie-batch: %s: skipped %s of NUL bytes (%s bytes; a logrotate copytruncate hole, "
+            std::fprintf(stderr,
+                         "cowrie-batch: %s: skipped %s of NUL bytes (%s bytes; a logrotate copytruncate hole, "
                          "or zeros); the lines around them were read\n",
                          sanitize_for_terminal(f.file.path).c_str(), human_bytes(f.counts.nul_bytes).c_str(),
                          with_commas(f.counts.nul_bytes).c_str());
@@ -178,16 +177,18 @@ void print_activity(const RunData& run) {
         first = std::min(first, s.start);
         last = std::max(last, s.end);
     }
-    std::printf("cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
-                counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
-                counted(c.events, "event", "events").c_str(), counted(run.sessions.size(), "session", "sessions").c_str(),
-                counted(ips.size(), "address", "addresses").c_str(), counted(sensors.size(), "sensor", "sensors").c_str());
+    std::printf(
+        "cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
+        counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
+        counted(c.events, "event", "events").c_str(), counted(run.sessions.size(), "session", "sessions").c_str(),
+        counted(ips.size(), "address", "addresses").c_str(), counted(sensors.size(), "sensor", "sensors").c_str());
     if (!run.sessions.empty())
         std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(first).substr(0, 19).c_str(),
                     format_timestamp(last).substr(0, 19).c_str());
-    std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(), with_commas(ok).c_str());
-    std::printf("  commands    %s, %s with a command Cowrie does not know\n", counted(commands, "line", "lines").c_str(),
-                with_commas(failed).c_str());
+    std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(),
+                with_commas(ok).c_str());
+    std::printf("  commands    %s, %s with a command Cowrie does not know\n",
+                counted(commands, "line", "lines").c_str(), with_commas(failed).c_str());
     std::printf("  downloads   %s\n", with_commas(run.totals.downloads).c_str());
     if (run.totals.file_writes)
         std::printf("  file writes %s (%s to persistence paths: authorized_keys, cron, init, shell profiles)\n",
@@ -212,7 +213,8 @@ void print_input_problems(const RunData& run) {
             if (c.rejected[i])
                 reasons += (reasons.empty() ? "" : ", ") + std::string(reject_reason_name(static_cast<Reject>(i))) +
                            " " + with_commas(c.rejected[i]);
-        std::printf("  rejected    %s (%s); samples in summary.json\n", counted(rej, "line", "lines").c_str(), reasons.c_str());
+        std::printf("  rejected    %s (%s); samples in summary.json\n", counted(rej, "line", "lines").c_str(),
+                    reasons.c_str());
     }
     if (!c.field_errors.empty()) {
         // Fields of kept events that were unusable or repaired (issue #11): the events are kept.
@@ -246,8 +248,9 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         std::printf("  hints       %zu (%d high, %d medium): cowrie-batch hints %s\n", t.rows.size(), by["high"],
                     by["medium"], sanitize_for_terminal(out_dir).c_str());
     }
-    std::printf("  wrote %s/{report.html, summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
-                sanitize_for_terminal(out_dir).c_str(), seconds);
+    std::printf(
+        "  wrote %s/{report.html, summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+        sanitize_for_terminal(out_dir).c_str(), seconds);
 }
 
 }  // namespace cb::cli

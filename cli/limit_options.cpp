@@ -5,7 +5,10 @@ namespace cb::cli {
 void add_limit_options(CLI::App* cmd, Limits* limits, unsigned which) {
     // A size flag: K, M, G are 1024-based, like KiB, MiB, GiB.
     const auto add_size = [cmd](const char* name, auto* value, const char* help) {
-        return cmd->add_option(name, *value, help)->transform(CLI::AsSizeValue(false))->capture_default_str()->group("Limits");
+        return cmd->add_option(name, *value, help)
+            ->transform(CLI::AsSizeValue(false))
+            ->capture_default_str()
+            ->group("Limits");
     };
     if (which & kLineLimit)
         add_size("--max-line-bytes", &limits->max_line_bytes,

@@ -6,10 +6,10 @@
 
 #include "cb/version.hpp"
 #include "cmd_analyze.hpp"
+#include "cmd_hadoop.hpp"
 #include "cmd_hints.hpp"
 #include "cmd_mr.hpp"
 #include "cmd_replay.hpp"
-#include "cmd_hadoop.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 

@@ -57,8 +57,9 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
     cmd->add_option("--novelty-days", flags->novelty_days, "Window of novelty_recent.csv: new in the last N days")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));
-    cmd->add_flag("--no-analyses", flags->no_analyses,
-                  "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
+    cmd->add_flag(
+        "--no-analyses", flags->no_analyses,
+        "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
     add_limit_options(cmd, &flags->limits);
     cmd->add_flag("--stats", flags->stats,
                   "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
@@ -104,7 +105,8 @@ LogCount count_logs(const InputSet& inputs) {
 }
 
 int say_no_logs(const InputSet& inputs) {
-    for (const auto& p : inputs.problems) std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
+    for (const auto& p : inputs.problems)
+        std::fprintf(stderr, "cowrie-batch: %s: %s\n", p.path.c_str(), p.reason.c_str());
     std::fprintf(stderr, "cowrie-batch: no Cowrie JSON event log among the inputs (%s looked at)\n",
                  counted(inputs.files.size(), "file", "files").c_str());
     return kExitUsage;

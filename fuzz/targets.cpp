@@ -15,26 +15,26 @@
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
-#include "cb/engine/analyze.hpp"
 #include "cb/analysis/basic_tables.hpp"
+#include "cb/analysis/table.hpp"
+#include "cb/engine/analyze.hpp"
+#include "cb/engine/ingest.hpp"
+#include "cb/engine/streaming.hpp"
 #include "cb/input/byte_source.hpp"
 #include "cb/input/cowrie_config.hpp"
-#include "cb/parse/event_parser.hpp"
-#include "cb/engine/ingest.hpp"
 #include "cb/output/outputs.hpp"
+#include "cb/parse/event_parser.hpp"
 #include "cb/session/steps.hpp"
-#include "cb/engine/streaming.hpp"
-#include "cb/analysis/table.hpp"
-#include "cb/util/text.hpp"
 #include "cb/tty/ttylog.hpp"
+#include "cb/util/text.hpp"
 
 // Aborts with the broken invariant: libFuzzer keeps the input as a crash.
-#define CB_FUZZ_CHECK(cond)                                                              \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
+#define CB_FUZZ_CHECK(cond)                                                                         \
+    do {                                                                                            \
+        if (!(cond)) {                                                                              \
             std::fprintf(stderr, "fuzz invariant broken: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                                \
-        }                                                                                \
+            std::abort();                                                                           \
+        }                                                                                           \
     } while (0)
 
 namespace cb::fuzz {
@@ -74,9 +74,10 @@ private:
 };
 
 void check_event_text(const Event& ev) {
-    for (std::string_view s : {ev.eventid, ev.sensor, ev.session, ev.src_ip, ev.dst_ip, ev.protocol, ev.username,
-                               ev.password, ev.fingerprint, ev.key_type, ev.input, ev.version, ev.hassh, ev.url,
-                               ev.shasum, ev.outfile, ev.destfile, ev.filename, ev.ttylog, ev.orig_ip, ev.arch})
+    for (std::string_view s :
+         {ev.eventid,  ev.sensor,      ev.session,  ev.src_ip,   ev.dst_ip,  ev.protocol, ev.username,
+          ev.password, ev.fingerprint, ev.key_type, ev.input,    ev.version, ev.hassh,    ev.url,
+          ev.shasum,   ev.outfile,     ev.destfile, ev.filename, ev.ttylog,  ev.orig_ip,  ev.arch})
         CB_FUZZ_CHECK(is_valid_utf8(s));
 }
 
@@ -140,7 +141,8 @@ int decoders(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
     const std::uint64_t split = std::max<std::uint64_t>(2, 2 * size / (1 + data[0] % 32));
     const MemFile file(as_text(data + 1, size - 1));
-    InputFile in{file.path(), size - 1, FileKind::JsonLog, detect_compression(as_text(data + 1, std::min<std::size_t>(size - 1, 4)))};
+    InputFile in{file.path(), size - 1, FileKind::JsonLog,
+                 detect_compression(as_text(data + 1, std::min<std::size_t>(size - 1, 4)))};
     const IngestResult whole = ingest_file(in, 0);
     if (in.compression != Compression::None) return 0;
     const IngestResult ranges = ingest_file(in, split);
@@ -177,7 +179,8 @@ int ttylog(const std::uint8_t* data, std::size_t size) {
     CB_FUZZ_CHECK(strip_out == filter_terminal_text(shown, EscapePolicy::Strip));
     CB_FUZZ_CHECK(safe_out == filter_terminal_text(shown, EscapePolicy::Safe));
     CB_FUZZ_CHECK(is_valid_utf8(strip_out) && is_valid_utf8(safe_out));
-    for (unsigned char c : strip_out) CB_FUZZ_CHECK(c >= 0x20 ? c != 0x7f : (c == '\t' || c == '\n' || c == '\r' || c == '\b'));
+    for (unsigned char c : strip_out)
+        CB_FUZZ_CHECK(c >= 0x20 ? c != 0x7f : (c == '\t' || c == '\n' || c == '\r' || c == '\b'));
     for (const std::string& l : last.lines()) {
         CB_FUZZ_CHECK(is_valid_utf8(l));
         for (unsigned char c : l) CB_FUZZ_CHECK(c >= 0x20 && c != 0x7f);
@@ -195,9 +198,9 @@ int ttylog(const std::uint8_t* data, std::size_t size) {
 int streaming(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
     static constexpr StreamStep kSteps[] = {
-        StreamStep::MapSessions,    StreamStep::CombineSessions, StreamStep::ReduceSessions,
-        StreamStep::MapMarkers,     StreamStep::CombineMarkers,  StreamStep::ReduceMarkers,
-        StreamStep::MapAnalyses,    StreamStep::CombineAnalyses, StreamStep::ReduceAnalyses};
+        StreamStep::MapSessions, StreamStep::CombineSessions, StreamStep::ReduceSessions,
+        StreamStep::MapMarkers,  StreamStep::CombineMarkers,  StreamStep::ReduceMarkers,
+        StreamStep::MapAnalyses, StreamStep::CombineAnalyses, StreamStep::ReduceAnalyses};
     const StreamStep step = kSteps[data[0] % std::size(kSteps)];
     std::string input(as_text(data + 1, size - 1));
     std::FILE* in = ::fmemopen(input.data(), input.size(), "r");

@@ -36,8 +36,8 @@ int streaming(const std::uint8_t* data, std::size_t size);
 int cowrie_cfg(const std::uint8_t* data, std::size_t size);
 
 inline constexpr NamedTarget kTargets[] = {
-    {"event_parser", event_parser}, {"pipeline", pipeline},   {"decoders", decoders},
-    {"ttylog", ttylog},             {"streaming", streaming}, {"cowrie_cfg", cowrie_cfg},
+    {"event_parser", event_parser}, {"pipeline", pipeline},     {"decoders", decoders}, {"ttylog", ttylog},
+    {"streaming", streaming},       {"cowrie_cfg", cowrie_cfg},
 };
 
 }  // namespace cb::fuzz

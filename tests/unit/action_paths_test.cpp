@@ -11,7 +11,8 @@ std::string session(const std::string& id, const std::string& ip, const std::vec
     std::string d = ev("s1", id, ip, "cowrie.session.connect", "2026-03-01T10:00:00Z", R"("protocol":"ssh")");
     d += ev("s1", id, ip, "cowrie.login.success", "2026-03-01T10:00:01Z", R"("username":"root","password":"x")");
     int sec = 2;
-    for (const auto& l : lines) d += ev("s1", id, ip, "cowrie.command.input", cat("2026-03-01T10:00:0", sec++, "Z"), cat(R"("input":)", js(l)));
+    for (const auto& l : lines)
+        d += ev("s1", id, ip, "cowrie.command.input", cat("2026-03-01T10:00:0", sec++, "Z"), cat(R"("input":)", js(l)));
     d += ev("s1", id, ip, "cowrie.session.closed", "2026-03-01T10:00:09Z");
     return d;
 }

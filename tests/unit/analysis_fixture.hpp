@@ -12,8 +12,8 @@
 
 #include "cb/analysis/analysis.hpp"
 #include "cb/engine/analyze.hpp"
-#include "cb/parse/command_template.hpp"
 #include "cb/engine/ingest.hpp"
+#include "cb/parse/command_template.hpp"
 
 namespace cbtest {
 
@@ -30,8 +30,8 @@ std::string cat(const T&... parts) {
 }
 
 // One Cowrie event line. extra: more JSON members, without braces.
-inline std::string ev(std::string_view sensor, std::string_view session, std::string_view src_ip, std::string_view eventid,
-                      std::string_view ts, std::string_view extra = "") {
+inline std::string ev(std::string_view sensor, std::string_view session, std::string_view src_ip,
+                      std::string_view eventid, std::string_view ts, std::string_view extra = "") {
     std::string s = "{\"eventid\":\"";
     s.append(eventid).append("\",\"timestamp\":\"").append(ts).append("\",\"session\":\"").append(session);
     s.append("\",\"sensor\":\"").append(sensor).append("\",\"src_ip\":\"").append(src_ip).append("\"");
@@ -135,7 +135,8 @@ inline std::string text(const cb::Cell& c) {
 }
 
 // Rows of t whose column `key` equals value.
-inline std::vector<const std::vector<cb::Cell>*> rows_where(const cb::Table& t, std::string_view key, std::string_view value) {
+inline std::vector<const std::vector<cb::Cell>*> rows_where(const cb::Table& t, std::string_view key,
+                                                            std::string_view value) {
     std::vector<const std::vector<cb::Cell>*> out;
     const std::size_t k = col(t, key);
     for (const auto& r : t.rows)
@@ -145,8 +146,8 @@ inline std::vector<const std::vector<cb::Cell>*> rows_where(const cb::Table& t, 
 
 // The merge property: for random splits of the sessions into two parts (in shuffled order),
 // add-parts, merge, finish gives the same tables and facts, byte for byte, as one instance fed all.
-inline void expect_mergeable(std::string_view name, const std::vector<cb::Session>& sessions, const cb::AnalysisConfig& cfg,
-                             int rounds = 5) {
+inline void expect_mergeable(std::string_view name, const std::vector<cb::Session>& sessions,
+                             const cb::AnalysisConfig& cfg, int rounds = 5) {
     const std::string whole = dump(run_one(name, sessions, cfg));
     std::mt19937_64 rng(12345);
     for (int round = 0; round < rounds; ++round) {
@@ -165,8 +166,8 @@ inline void expect_mergeable(std::string_view name, const std::vector<cb::Sessio
         }
         cb::Findings out;
         a->finish(cfg, out);
-        EXPECT_EQ(dump(out), whole) << name << ": split round " << round << " (" << a_part.size() << "+" << b_part.size()
-                                    << " sessions)";
+        EXPECT_EQ(dump(out), whole) << name << ": split round " << round << " (" << a_part.size() << "+"
+                                    << b_part.size() << " sessions)";
     }
 }
 

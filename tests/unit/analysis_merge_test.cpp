@@ -16,7 +16,8 @@ namespace {
 std::string samples_dir() { return std::string(CB_SOURCE_DIR) + "/../shared/samples"; }
 
 // Feeds sessions[idx] to fresh analyses.
-std::vector<std::unique_ptr<Analysis>> analyse(const std::vector<Session>& sessions, const std::vector<std::size_t>& idx) {
+std::vector<std::unique_ptr<Analysis>> analyse(const std::vector<Session>& sessions,
+                                               const std::vector<std::size_t>& idx) {
     auto a = make_analyses();
     TemplateCache cache;
     const MarkerSet markers = collect_markers(sessions, 1).finish();
@@ -81,7 +82,8 @@ void check_random_splits_merge_exactly(const std::string& dir, std::size_t min_s
         }
         const auto got = finish(merged);
         ASSERT_EQ(got.size(), expected.size());
-        for (const auto& [name, text] : expected) EXPECT_EQ(got.at(name), text) << "table " << name << ", trial " << trial;
+        for (const auto& [name, text] : expected)
+            EXPECT_EQ(got.at(name), text) << "table " << name << ", trial " << trial;
     }
 }
 

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "cb/util/archive.hpp"
 #include "cb/engine/ingest.hpp"
 #include "cb/session/session.hpp"
+#include "cb/util/archive.hpp"
 
 using namespace cb;
 
@@ -63,7 +63,8 @@ TEST(Archive, DamagedInputFailsCleanly) {
 }
 
 TEST(Archive, Base64) {
-    for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+    for (std::string s :
+         std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
         std::string back;
         ASSERT_TRUE(base64_decode(base64_encode(s), &back));
         EXPECT_EQ(back, s);

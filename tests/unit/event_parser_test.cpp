@@ -40,7 +40,8 @@ TEST(EventParser, Cowrie1xSpacedJsonWithoutProtocol) {
 
 TEST(EventParser, DurationEveryGeneration) {
     EventParser p;
-    const std::string head = R"({"eventid":"cowrie.session.closed","timestamp":"2026-03-20T00:19:33.238873Z","session":"5ad191cb742d",)";
+    const std::string head =
+        R"({"eventid":"cowrie.session.closed","timestamp":"2026-03-20T00:19:33.238873Z","session":"5ad191cb742d",)";
     EXPECT_EQ(parse(p, head + R"("duration":"2.0"})").ev.duration_us, 2000000);
     EXPECT_EQ(parse(p, head + R"("duration":12.25})").ev.duration_us, 12250000);
     EXPECT_EQ(parse(p, head + R"("duration_ms":11184})").ev.duration_us, 11184000);
@@ -60,8 +61,9 @@ TEST(EventParser, KeepsEscapedBytesAsWritten) {
 
 TEST(EventParser, RepairsInvalidUtf8Losslessly) {
     EventParser p;
-    auto r = parse(p, "{\"eventid\":\"cowrie.command.input\",\"timestamp\":\"2022-05-29T01:00:00Z\","
-                      "\"session\":\"a\",\"input\":\"echo \xff\xfe\"}");
+    auto r = parse(p,
+                   "{\"eventid\":\"cowrie.command.input\",\"timestamp\":\"2022-05-29T01:00:00Z\","
+                   "\"session\":\"a\",\"input\":\"echo \xff\xfe\"}");
     ASSERT_EQ(r.reject, Reject::None);
     EXPECT_EQ(r.ev.input, "echo \\xff\\xfe");
     EXPECT_EQ(p.utf8_repairs(), 1u);
@@ -75,8 +77,7 @@ TEST(EventParser, RejectReasons) {
     EXPECT_EQ(parse(p, R"({"timestamp":"2017-02-11T10:50:44Z"})").reject, Reject::MissingEventId);
     EXPECT_EQ(parse(p, R"({"eventid":"x"})").reject, Reject::BadTimestamp);
     EXPECT_EQ(parse(p, R"({"eventid":"x","timestamp":"never"})").reject, Reject::BadTimestamp);
-    EXPECT_EQ(parse(p, R"({"eventid":"x","timestamp":"2017-02-11T10:50:44Z"} trailing)").reject,
-              Reject::InvalidJson);
+    EXPECT_EQ(parse(p, R"({"eventid":"x","timestamp":"2017-02-11T10:50:44Z"} trailing)").reject, Reject::InvalidJson);
     const std::string deep = R"({"eventid":"x","timestamp":"2017-02-11T10:50:44Z","n":)" + std::string(200000, '[') +
                              std::string(200000, ']') + "}";
     // A deep value under a key we do not read is skipped, not parsed: the event survives.
@@ -167,11 +168,14 @@ TEST(EventParserFieldTolerance, OverLongIdentifiersAreAbsentTextIsKept) {
 
 TEST(EventParserFieldTolerance, LoneSurrogatesBecomeReplacementCharacters) {
     EventParser p;
-    auto r = parse(p, kHead + R"("sensor":"s","src_ip":"\udcff","input":"a\ud800b\ud83d\ude00\\udcff","uuid":"\udcff"})");
+    auto r =
+        parse(p, kHead + R"("sensor":"s","src_ip":"\udcff","input":"a\ud800b\ud83d\ude00\\udcff","uuid":"\udcff"})");
     ASSERT_EQ(r.reject, Reject::None);
     EXPECT_EQ(r.ev.src_ip, "\xEF\xBF\xBD");
     // the lone high surrogate is replaced; the proper pair and the escaped backslash are kept
-    EXPECT_EQ(r.ev.input, "a\xEF\xBF\xBD" "b\xF0\x9F\x98\x80\\udcff");
+    EXPECT_EQ(r.ev.input,
+              "a\xEF\xBF\xBD"
+              "b\xF0\x9F\x98\x80\\udcff");
     EXPECT_EQ(fe(p, Field::SrcIp, FieldError::LoneSurrogate), 1u);
     EXPECT_EQ(fe(p, Field::Input, FieldError::LoneSurrogate), 1u);
     EXPECT_EQ(fe(p, Field::Other, FieldError::LoneSurrogate), 1u);  // uuid: not read, still repaired

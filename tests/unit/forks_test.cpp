@@ -9,7 +9,8 @@ using namespace cbtest;
 
 namespace {
 
-const std::vector<std::string> kScript = {"uname -a", "cat /proc/cpuinfo", "w", "id", "ls", "ps", "df", "who", "last", "free"};
+const std::vector<std::string> kScript = {"uname -a", "cat /proc/cpuinfo", "w", "id", "ls", "ps", "df", "who", "last",
+                                          "free"};
 
 // A shell session of the script: `steps` steps, then it leaves at once (or, with
 // wait_for_timeout, waits until Cowrie's idle timeout closes it).
@@ -29,7 +30,8 @@ Spec scripted(const std::string& id, std::size_t steps, bool wait_for_timeout, c
 Corpus fork_corpus(std::size_t stop, std::size_t go_on, const std::string& stop_sensor = "s1",
                    bool stoppers_wait = false) {
     std::vector<Spec> specs;
-    for (std::size_t i = 0; i < stop; ++i) specs.push_back(scripted("stop" + std::to_string(100 + i), 2, stoppers_wait, stop_sensor));
+    for (std::size_t i = 0; i < stop; ++i)
+        specs.push_back(scripted("stop" + std::to_string(100 + i), 2, stoppers_wait, stop_sensor));
     for (std::size_t i = 0; i < go_on; ++i) specs.push_back(scripted("on" + std::to_string(100 + i), 10, true));
     return build(specs);
 }
@@ -87,7 +89,8 @@ TEST(Forks, StrongSplitWithinASensorIsAHighHint) {
     ASSERT_NE(h, nullptr);
     EXPECT_EQ(h->severity, "high");
     EXPECT_EQ(h->title, "Scripts are cut short after: cat /proc/cpuinfo");
-    EXPECT_NE(h->evidence_json.find(R"("depth":2,"prefix":"uname -a → cat /proc/cpuinfo","reached":30,"stopped":20,"continued":10,)"),
+    EXPECT_NE(h->evidence_json.find(
+                  R"("depth":2,"prefix":"uname -a → cat /proc/cpuinfo","reached":30,"stopped":20,"continued":10,)"),
               std::string::npos)
         << h->evidence_json;
     EXPECT_EQ(f.hints->front().id, "fork-1");  // most severe first

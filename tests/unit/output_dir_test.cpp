@@ -63,7 +63,8 @@ TEST_F(OutputDirTest, DiscardLeavesTheOldFolder) {
         std::string err;
         ASSERT_EQ(d.open((root_ / "out").string(), &err), cb::OutputDir::Status::Ok) << err;
         cb::test::write_file(d.temp() + "/hints.json", "new");
-        EXPECT_EQ(d.as_final("cannot write " + d.temp() + "/hints.json"), "cannot write " + (root_ / "out").string() + "/hints.json");
+        EXPECT_EQ(d.as_final("cannot write " + d.temp() + "/hints.json"),
+                  "cannot write " + (root_ / "out").string() + "/hints.json");
     }  // the destructor discards
     EXPECT_EQ(names(root_), std::set<std::string>{"out"});
     EXPECT_EQ(names(root_ / "out"), std::set<std::string>{"hints.json"});
@@ -88,7 +89,8 @@ TEST_F(OutputDirTest, ForeignFilesAreRefused) {
 }
 
 TEST_F(OutputDirTest, OwnNames) {
-    for (const char* f : {"summary.json", "sessions.jsonl", "cowrie.sqlite", "cowrie.sqlite.tmp", "hints.json", "report.html"})
+    for (const char* f :
+         {"summary.json", "sessions.jsonl", "cowrie.sqlite", "cowrie.sqlite.tmp", "hints.json", "report.html"})
         EXPECT_TRUE(cb::own_entry(f, false, false)) << f;
     EXPECT_TRUE(cb::own_entry("tables", true, false));
     EXPECT_TRUE(cb::own_entry(".hadoop-work", true, false));
@@ -110,7 +112,8 @@ TEST_F(OutputDirTest, StaleFoldersOfDeadRunsAreRemoved) {
     cb::OutputDir d;
     std::string err;
     ASSERT_EQ(d.open((root_ / "out").string(), &err), cb::OutputDir::Status::Ok) << err;
-    EXPECT_EQ(names(root_), (std::set<std::string>{".out.tmp-1", ".other.tmp-999999999", fs::path(d.temp()).filename().string()}));
+    EXPECT_EQ(names(root_),
+              (std::set<std::string>{".out.tmp-1", ".other.tmp-999999999", fs::path(d.temp()).filename().string()}));
 }
 
 TEST_F(OutputDirTest, SetAsideFolderComesBackWhenOutdirIsMissing) {

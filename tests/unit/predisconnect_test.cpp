@@ -100,7 +100,8 @@ TEST(Predisconnect, HighLiftWithSessionsThatWentOnIsALiftHint) {
     ASSERT_NE(lift, nullptr);
     EXPECT_EQ(lift->severity, "low");  // lift compares with all sessions: never more
     EXPECT_EQ(lift->title, "Attackers leave after: cat /proc/mounts");
-    EXPECT_NE(lift->evidence_json.find(R"({"command":"cat /proc/mounts","sessions_with":12,"left_last":8,"went_on":4,"lift":9,)"),
+    EXPECT_NE(lift->evidence_json.find(
+                  R"({"command":"cat /proc/mounts","sessions_with":12,"left_last":8,"went_on":4,"lift":9,)"),
               std::string::npos)
         << lift->evidence_json;
 }

@@ -11,8 +11,9 @@ using namespace cb;
 namespace {
 
 std::string ev(const std::string& id, const std::string& ts, const std::string& extra = "") {
-    return R"({"eventid":")" + id + R"(","timestamp":")" + ts + R"(","session":"abc123abc123","sensor":"s1","src_ip":"1.2.3.4")" +
-           (extra.empty() ? "" : "," + extra) + "}\n";
+    return R"({"eventid":")" + id + R"(","timestamp":")" + ts +
+           R"(","session":"abc123abc123","sensor":"s1","src_ip":"1.2.3.4")" + (extra.empty() ? "" : "," + extra) +
+           "}\n";
 }
 
 // Ingests several buffers (as separate files) and returns the finalized sessions.
@@ -33,9 +34,10 @@ std::vector<Session> run(const std::vector<std::string>& files, StringPool& pool
 }  // namespace
 
 TEST(Session, SplitAcrossMidnightFilesInAnyOrder) {
-    const std::string day1 = ev("cowrie.session.connect", "2026-11-26T23:59:50Z", R"("protocol":"ssh","src_port":4000,"dst_port":22)") +
-                             ev("cowrie.login.success", "2026-11-26T23:59:52Z", R"("username":"root","password":"x")") +
-                             ev("cowrie.command.input", "2026-11-26T23:59:55Z", R"("input":"uname -a")");
+    const std::string day1 =
+        ev("cowrie.session.connect", "2026-11-26T23:59:50Z", R"("protocol":"ssh","src_port":4000,"dst_port":22)") +
+        ev("cowrie.login.success", "2026-11-26T23:59:52Z", R"("username":"root","password":"x")") +
+        ev("cowrie.command.input", "2026-11-26T23:59:55Z", R"("input":"uname -a")");
     const std::string day2 = ev("cowrie.command.input", "2026-11-27T00:00:03Z", R"("input":"cat /proc/cpuinfo")") +
                              ev("cowrie.command.failed", "2026-11-27T00:00:03.1Z", R"("input":"lscpu")") +
                              ev("cowrie.session.closed", "2026-11-27T00:00:05Z", R"("duration":15.0)");
@@ -66,8 +68,11 @@ TEST(Session, ChannelFromChannelCount) {
         std::string log = ev("cowrie.session.connect", "2026-11-26T10:00:00Z", R"("protocol":"ssh")") +
                           ev("cowrie.login.success", "2026-11-26T10:00:01Z", R"("username":"root","password":"x")");
         for (int i = 0; i < 2; ++i) {
-            if (!extra_per_command.empty()) log += ev(extra_per_command, "2026-11-26T10:00:0" + std::to_string(2 + 2 * i) + "Z", R"("arch":"linux-x64-lsb")");
-            log += ev("cowrie.command.input", "2026-11-26T10:00:0" + std::to_string(3 + 2 * i) + "Z", R"("input":"uname -a")");
+            if (!extra_per_command.empty())
+                log += ev(extra_per_command, "2026-11-26T10:00:0" + std::to_string(2 + 2 * i) + "Z",
+                          R"("arch":"linux-x64-lsb")");
+            log += ev("cowrie.command.input", "2026-11-26T10:00:0" + std::to_string(3 + 2 * i) + "Z",
+                      R"("input":"uname -a")");
         }
         log += ev("cowrie.session.closed", "2026-11-26T10:00:09Z", R"("duration":9.0)");
         StringPool pool;
@@ -117,11 +122,28 @@ TEST(Session, JsonRecordHasTheContractKeys) {
                  pool);
     std::string line;
     append_session_json(line, s[0]);
-    for (const char* key : {"\"sensor\":", "\"session\":", "\"protocol\":\"telnet\"", "\"src_ip\":", "\"src_port\":",
-                            "\"dst_ip\":", "\"dst_port\":", "\"start\":", "\"end\":", "\"duration_s\":",
-                            "\"client_version\":", "\"hassh\":", "\"logins\":", "\"commands\":", "\"downloads\":[{",
-                            "\"uploads\":", "\"tcpip\":", "\"ttylog\":", "\"closed\":false",
-                            "\"end_kind\":\"unknown\"", "\"last_command\":null", "\"secs_after_last_command\":null"})
+    for (const char* key : {"\"sensor\":",
+                            "\"session\":",
+                            "\"protocol\":\"telnet\"",
+                            "\"src_ip\":",
+                            "\"src_port\":",
+                            "\"dst_ip\":",
+                            "\"dst_port\":",
+                            "\"start\":",
+                            "\"end\":",
+                            "\"duration_s\":",
+                            "\"client_version\":",
+                            "\"hassh\":",
+                            "\"logins\":",
+                            "\"commands\":",
+                            "\"downloads\":[{",
+                            "\"uploads\":",
+                            "\"tcpip\":",
+                            "\"ttylog\":",
+                            "\"closed\":false",
+                            "\"end_kind\":\"unknown\"",
+                            "\"last_command\":null",
+                            "\"secs_after_last_command\":null"})
         EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
 }
 
@@ -133,7 +155,8 @@ TEST(Session, RedirectAndStdinCapturesAreWritesNotDownloads) {
                      R"("url":"tftp://1.2.3.4/y","destfile":"y","shasum":"bb","outfile":"dl/bb")") +
                   ev("cowrie.session.file_download", "2026-01-01T00:00:03Z",
                      R"("destfile":"/root/.ssh/authorized_keys","shasum":"cc","outfile":"dl/cc","duplicate":true)") +
-                  ev("cowrie.session.file_download", "2026-01-01T00:00:04Z", R"("destfile":"","shasum":"dd","outfile":"dl/dd")") +
+                  ev("cowrie.session.file_download", "2026-01-01T00:00:04Z",
+                     R"("destfile":"","shasum":"dd","outfile":"dl/dd")") +
                   ev("cowrie.session.file_download", "2026-01-01T00:00:05Z",
                      R"("url":"/etc/rc.local","destfile":"/etc/rc.local","shasum":"ee","outfile":"dl/ee")")},
                  pool);
@@ -141,14 +164,19 @@ TEST(Session, RedirectAndStdinCapturesAreWritesNotDownloads) {
     std::vector<std::pair<ItemKind, std::string_view>> got;
     for (const Item& it : s[0].items) got.emplace_back(it.kind, it.a);
     const std::vector<std::pair<ItemKind, std::string_view>> want = {
-        {ItemKind::Download, "http://1.2.3.4/x.sh"}, {ItemKind::Download, "tftp://1.2.3.4/y"},
-        {ItemKind::FileWrite, "/root/.ssh/authorized_keys"}, {ItemKind::FileWrite, ""},
+        {ItemKind::Download, "http://1.2.3.4/x.sh"},
+        {ItemKind::Download, "tftp://1.2.3.4/y"},
+        {ItemKind::FileWrite, "/root/.ssh/authorized_keys"},
+        {ItemKind::FileWrite, ""},
         {ItemKind::FileWrite, "/etc/rc.local"}};  // a URL without a scheme beside a destfile is a path
     EXPECT_EQ(got, want);
     std::string line;
     append_session_json(line, s[0]);
-    EXPECT_NE(line.find(R"("file_writes":[{"time":"2026-01-01T00:00:03.000000Z","path":"/root/.ssh/authorized_keys","shasum":"cc","size":null,"duplicate":true,"persistence":"ssh_key"})"),
-              std::string::npos) << line;
+    EXPECT_NE(
+        line.find(
+            R"("file_writes":[{"time":"2026-01-01T00:00:03.000000Z","path":"/root/.ssh/authorized_keys","shasum":"cc","size":null,"duplicate":true,"persistence":"ssh_key"})"),
+        std::string::npos)
+        << line;
     EXPECT_NE(line.find(R"("path":null,"shasum":"dd")"), std::string::npos) << line;
 }
 
@@ -189,10 +217,13 @@ TEST(Session, KeyOfferAnsweredByLoginEventCountsOnce) {
     EXPECT_EQ(s[0].login_successes, 1u);
     std::string line;
     append_session_json(line, s[0]);
-    EXPECT_NE(line.find(R"("logins":[{"time":"2026-01-01T00:00:01.100000Z","username":"root","fingerprint":"aa:bb","success":false},)"
-                        R"({"time":"2026-01-01T00:00:02.000000Z","username":"root","fingerprint":"aa:bb","success":false},)"
-                        R"({"time":"2026-01-01T00:00:03.000000Z","username":"root","password":"","success":true}])"),
-              std::string::npos) << line;
+    EXPECT_NE(
+        line.find(
+            R"("logins":[{"time":"2026-01-01T00:00:01.100000Z","username":"root","fingerprint":"aa:bb","success":false},)"
+            R"({"time":"2026-01-01T00:00:02.000000Z","username":"root","fingerprint":"aa:bb","success":false},)"
+            R"({"time":"2026-01-01T00:00:03.000000Z","username":"root","password":"","success":true}])"),
+        std::string::npos)
+        << line;
 }
 
 TEST(Session, EmptyLastCommandIsAValue) {
@@ -204,7 +235,8 @@ TEST(Session, EmptyLastCommandIsAValue) {
     std::string line;
     append_session_json(line, s[0]);
     EXPECT_NE(line.find(R"("last_command":"","secs_after_last_command":3,)"), std::string::npos) << line;
-    EXPECT_NE(line.find(R"({"time":"2026-01-01T00:00:02.000000Z","input":"","failed":false})"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"({"time":"2026-01-01T00:00:02.000000Z","input":"","failed":false})"), std::string::npos)
+        << line;
 }
 
 TEST(SessionMap, FindInsertIterateAcrossGrowth) {
@@ -264,7 +296,8 @@ TEST(Session, SubcommandsOfOneExecLineAreNoShell) {
     const std::string log =
         ev("cowrie.session.connect", "2026-11-26T10:00:00Z", R"("protocol":"ssh")") +
         ev("cowrie.login.success", "2026-11-26T10:00:01Z", R"("username":"root","password":"x")") +
-        ev("cowrie.command.input", "2026-11-26T10:00:02.833893Z", R"x("input":"echo $(echo -n XSUCCESX && uname -a)")x") +
+        ev("cowrie.command.input", "2026-11-26T10:00:02.833893Z",
+           R"x("input":"echo $(echo -n XSUCCESX && uname -a)")x") +
         ev("cowrie.command.input", "2026-11-26T10:00:02.834900Z", R"("input":"echo -n XSUCCESX && uname -a")") +
         ev("cowrie.session.closed", "2026-11-26T10:00:03Z", R"("duration":3.0)");
     StringPool pool;

@@ -25,7 +25,8 @@ public:
     std::vector<std::string> column(const std::string& sql) const {
         std::vector<std::string> out;
         sqlite3_stmt* st = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+        EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+            << sql << ": " << sqlite3_errmsg(db_);
         while (st && sqlite3_step(st) == SQLITE_ROW) {
             const unsigned char* t = sqlite3_column_text(st, 0);
             out.emplace_back(t ? reinterpret_cast<const char*>(t) : "NULL");
@@ -44,7 +45,8 @@ private:
 
 // The SQLite name of a result table: a name the relational part already uses gets _summary.
 std::string sql_name(const cb::Table& t) {
-    for (const char* taken : {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
+    for (const char* taken :
+         {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
         if (t.name == taken) return t.name + "_summary";
     return t.name;
 }
@@ -119,8 +121,9 @@ TEST_F(SqliteStoreTest, SchemaHasTablesViewsAndIndexes) {
         if (t.name != "file_writes") {
             EXPECT_TRUE(tables.count(sql_name(t))) << t.name;
         }
-    EXPECT_EQ(db.count("SELECT count(*) FROM pragma_index_list('sessions') WHERE \"unique\" = 1 AND name = 'sessions_key'"),
-              1);
+    EXPECT_EQ(
+        db.count("SELECT count(*) FROM pragma_index_list('sessions') WHERE \"unique\" = 1 AND name = 'sessions_key'"),
+        1);
 }
 
 TEST_F(SqliteStoreTest, RowCountsMatchTheSessions) {
@@ -155,7 +158,8 @@ TEST_F(SqliteStoreTest, SchemaDocDescribesTablesThatExist) {
     const ReadDb db(path_);
     EXPECT_GE(db.count("SELECT count(*) FROM schema_doc WHERE column_name = '' AND description <> ''"), 8);
     // a documented column that is not in its table (or view) would be a drifted doc
-    for (const std::string& row : db.column("SELECT table_name || '.' || column_name FROM schema_doc WHERE column_name <> ''")) {
+    for (const std::string& row :
+         db.column("SELECT table_name || '.' || column_name FROM schema_doc WHERE column_name <> ''")) {
         const auto dot = row.find('.');
         const std::string table = row.substr(0, dot), column = row.substr(dot + 1);
         EXPECT_EQ(db.count("SELECT count(*) FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'"), 1)

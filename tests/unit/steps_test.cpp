@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "analysis_fixture.hpp"
-#include "cb/parse/command_names.hpp"
 #include "cb/analysis/basic_tables.hpp"
+#include "cb/parse/command_names.hpp"
 #include "cb/session/steps.hpp"
 
 using namespace cb;
@@ -51,7 +51,8 @@ TEST(Steps, SplitsAtTopLevelSeparatorsOnly) {
     EXPECT_EQ(texts("cd /tmp || cd /var && wget x;echo 'a;b' ; (/bin/busybox X || :)"),
               (std::vector<std::string>{"cd /tmp", "cd /var", "wget x", "echo 'a;b'", "(/bin/busybox X || :)"}));
     EXPECT_EQ(texts("cat x | grep y &"), (std::vector<std::string>{"cat x | grep y &"}));
-    EXPECT_EQ(texts("while read i; do echo $i; done"), (std::vector<std::string>{"while read i", "do echo $i", "done"}));
+    EXPECT_EQ(texts("while read i; do echo $i; done"),
+              (std::vector<std::string>{"while read i", "do echo $i", "done"}));
 }
 
 TEST(Steps, MarkerKeysAlignRandomApplets) {
@@ -81,8 +82,8 @@ TEST(Steps, MarkersFromDataAndLastStep) {
     }
     // A loop over architectures repeats a template, never the same text: no marker.
     for (int i = 0; i < 5; ++i)
-        log += session_log("d" + std::to_string(i), {"cd /tmp", "wget http://h/x86", "chmod +x x86", "wget http://h/arm",
-                                                     "chmod +x arm", "wget http://h/mips"});
+        log += session_log("d" + std::to_string(i), {"cd /tmp", "wget http://h/x86", "chmod +x x86",
+                                                     "wget http://h/arm", "chmod +x arm", "wget http://h/mips"});
     StringPool pool;
     auto sessions = cbtest::ingest(log, pool);
     const MarkerStats stats = collect_markers(sessions, 2);
@@ -96,10 +97,14 @@ TEST(Steps, MarkersFromDataAndLastStep) {
     std::vector<StringPool> pools;
     assign_last_steps(sessions, markers, 2, pools);
     for (const Session& s : sessions) {
-        const bool cut = s.session[0] == 's' && (s.session == "s0" || s.session == "s3" || s.session == "s6" || s.session == "s9");
-        if (s.session[0] == 'd') EXPECT_EQ(s.last_step, "wget http://h/mips");
-        else if (cut) EXPECT_EQ(s.last_step, "cd /dev/shm") << s.session;
-        else EXPECT_EQ(s.last_step, "rm .s") << s.session;  // the marker line and exit are no steps
+        const bool cut =
+            s.session[0] == 's' && (s.session == "s0" || s.session == "s3" || s.session == "s6" || s.session == "s9");
+        if (s.session[0] == 'd')
+            EXPECT_EQ(s.last_step, "wget http://h/mips");
+        else if (cut)
+            EXPECT_EQ(s.last_step, "cd /dev/shm") << s.session;
+        else
+            EXPECT_EQ(s.last_step, "rm .s") << s.session;  // the marker line and exit are no steps
     }
     Steps st;
     session_steps(sessions.front(), markers, cache, st);

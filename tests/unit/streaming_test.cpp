@@ -48,7 +48,8 @@ StepResult run(StreamStep step, const std::string& input, const cb::StreamingOpt
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> v;
     std::size_t at = 0;
-    for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) v.push_back(text.substr(at, nl - at));
+    for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+        v.push_back(text.substr(at, nl - at));
     return v;
 }
 
@@ -108,7 +109,8 @@ TEST(StreamingMapSessions, OneRecordPerSessionPlusIngestCounts) {
     EXPECT_EQ(r.rc, 0);
     std::vector<std::string> keys;
     for (const auto& l : lines_of(r.out)) keys.push_back(key_of(l));
-    EXPECT_EQ(keys, (std::vector<std::string>{"s1\x1fsplit0000001", "s1\x1fthird0000001", "s2\x1fother0000001", "#ingest"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"s1\x1fsplit0000001", "s1\x1fthird0000001", "s2\x1fother0000001", "#ingest"}));
     EXPECT_EQ(counter(r, "rejected_lines"), 1);
     EXPECT_EQ(counter(r, "sessions_partial"), 3);
     EXPECT_EQ(counter(r, "events"), static_cast<long long>(lines_of(first + second).size()));
@@ -154,21 +156,25 @@ TEST(StreamingReduceSessions, OrderOfValuesDoesNotMatter) {
     ASSERT_EQ(a.rc, 0);
     EXPECT_EQ(lines_of(a.out).size(), 4u);  // three sessions and #ingest
     EXPECT_EQ(finalized_sessions(a.out), finalized_sessions(b.out));
-    EXPECT_NE(finalized_sessions(a.out).find("\"last_command\":\"./x\""), std::string::npos) << finalized_sessions(a.out);
+    EXPECT_NE(finalized_sessions(a.out).find("\"last_command\":\"./x\""), std::string::npos)
+        << finalized_sessions(a.out);
 }
 
 TEST(StreamingReduceSessions, DamagedRecordsAreCountedNotFatal) {
     const std::string good = shuffle(mapped_sessions());
-    const std::string bad = "s1\x1fsplit0000001\tnot base64!\n"  // in the middle of a key's values
-                            "s1\x1fzzzz\t" + cb::base64_encode("not an archive") + "\n"
-                            "a line without a tab\n"
-                            "#ingest\tAAAA\n";
+    const std::string bad =
+        "s1\x1fsplit0000001\tnot base64!\n"  // in the middle of a key's values
+        "s1\x1fzzzz\t" +
+        cb::base64_encode("not an archive") +
+        "\n"
+        "a line without a tab\n"
+        "#ingest\tAAAA\n";
     const StepResult clean = run(StreamStep::ReduceSessions, good);
     const StepResult damaged = run(StreamStep::ReduceSessions, shuffle(good + bad));
     EXPECT_EQ(damaged.rc, 0);
     EXPECT_EQ(counter(damaged, "bad_records"), 4);
     EXPECT_EQ(counter(clean, "bad_records"), -1);  // counters of zero are not written
-    EXPECT_EQ(damaged.out, clean.out);  // the good records give what they give alone
+    EXPECT_EQ(damaged.out, clean.out);             // the good records give what they give alone
 }
 
 TEST(StreamingMarkers, CombineTwiceEqualsOnceAndReduceEmitsTheSet) {
@@ -227,8 +233,9 @@ TEST(StreamingAnalyses, ReducerOutputDoesNotDependOnOrderOrOnCombining) {
     EXPECT_EQ(finished_tables(run(StreamStep::ReduceAnalyses, shuffle(mapped, true)).out), want);
     const std::string combined = run(StreamStep::CombineAnalyses, shuffle(mapped)).out;
     EXPECT_EQ(finished_tables(run(StreamStep::ReduceAnalyses, shuffle(combined)).out), want);
-    EXPECT_EQ(finished_tables(run(StreamStep::ReduceAnalyses, shuffle(run(StreamStep::CombineAnalyses, combined).out)).out),
-              want);
+    EXPECT_EQ(
+        finished_tables(run(StreamStep::ReduceAnalyses, shuffle(run(StreamStep::CombineAnalyses, combined).out)).out),
+        want);
     const StepResult damaged = run(StreamStep::ReduceAnalyses, shuffle(mapped + "no-such-analysis\tAAAA\nforks\t!!\n"));
     EXPECT_EQ(damaged.rc, 0);
     EXPECT_EQ(counter(damaged, "bad_records"), 2);

@@ -12,8 +12,8 @@
 
 #include "cb/analysis/analysis.hpp"
 #include "cb/engine/analyze.hpp"
-#include "cb/parse/command_template.hpp"
 #include "cb/engine/ingest.hpp"
+#include "cb/parse/command_template.hpp"
 #include "cb/util/text.hpp"
 #include "cb/util/time.hpp"
 
@@ -57,20 +57,25 @@ inline std::string to_ndjson(const Spec& sp) {
     // Events spread evenly between connect and close.
     auto ev = [&](const std::string& id, const std::string& extra, bool last = false) {
         const cb::Micros t = last ? t1 : t0 + (t1 - t0) * static_cast<cb::Micros>(k++) / static_cast<cb::Micros>(steps);
-        out += R"({"eventid":")" + id + R"(","timestamp":")" + cb::format_timestamp(t) + R"(","session":)" + js(sp.session) +
-               R"(,"sensor":)" + js(sp.sensor) + R"(,"src_ip":)" + js(sp.src_ip) + (extra.empty() ? "" : "," + extra) + "}\n";
+        out += R"({"eventid":")" + id + R"(","timestamp":")" + cb::format_timestamp(t) + R"(","session":)" +
+               js(sp.session) + R"(,"sensor":)" + js(sp.sensor) + R"(,"src_ip":)" + js(sp.src_ip) +
+               (extra.empty() ? "" : "," + extra) + "}\n";
     };
-    ev("cowrie.session.connect", R"("protocol":")" + sp.protocol + R"(","src_port":40000,"dst_ip":"192.0.2.1","dst_port":22)");
+    ev("cowrie.session.connect",
+       R"("protocol":")" + sp.protocol + R"(","src_port":40000,"dst_ip":"192.0.2.1","dst_port":22)");
     if (!sp.client.empty()) ev("cowrie.client.version", R"("version":)" + js(sp.client));
     for (const auto& l : sp.logins)
-        ev(l.ok ? "cowrie.login.success" : "cowrie.login.failed", R"("username":)" + js(l.user) + R"(,"password":)" + js(l.pass));
+        ev(l.ok ? "cowrie.login.success" : "cowrie.login.failed",
+           R"("username":)" + js(l.user) + R"(,"password":)" + js(l.pass));
     for (const auto& c : sp.commands) ev("cowrie.command.input", R"("input":)" + js(c));
     for (const auto& [u, h] : sp.downloads)
-        ev("cowrie.session.file_download", R"("url":)" + js(u) + R"(,"shasum":)" + js(h) + R"(,"outfile":"var/lib/cowrie/downloads/)" + h + "\"");
-    for (const auto& [f, h] : sp.uploads) ev("cowrie.session.file_upload", R"("filename":)" + js(f) + R"(,"shasum":)" + js(h));
+        ev("cowrie.session.file_download",
+           R"("url":)" + js(u) + R"(,"shasum":)" + js(h) + R"(,"outfile":"var/lib/cowrie/downloads/)" + h + "\"");
+    for (const auto& [f, h] : sp.uploads)
+        ev("cowrie.session.file_upload", R"("filename":)" + js(f) + R"(,"shasum":)" + js(h));
     if (sp.tty_bytes >= 0)
-        ev("cowrie.log.closed", R"("ttylog":"var/lib/cowrie/tty/)" + sp.session + R"(","size":)" + std::to_string(sp.tty_bytes) +
-                                    R"(,"shasum":"00")");
+        ev("cowrie.log.closed", R"("ttylog":"var/lib/cowrie/tty/)" + sp.session + R"(","size":)" +
+                                    std::to_string(sp.tty_bytes) + R"(,"shasum":"00")");
     ev("cowrie.session.closed", R"("duration":)" + std::to_string(sp.duration_s), true);
     return out;
 }
@@ -157,8 +162,8 @@ struct Rng {
         return o;
     }
     std::string ip() {
-        return std::to_string(1 + below(222)) + "." + std::to_string(below(256)) + "." + std::to_string(below(256)) + "." +
-               std::to_string(1 + below(254));
+        return std::to_string(1 + below(222)) + "." + std::to_string(below(256)) + "." + std::to_string(below(256)) +
+               "." + std::to_string(1 + below(254));
     }
 };
 

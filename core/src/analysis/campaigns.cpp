@@ -82,7 +82,8 @@ void put_u16(std::string& out, std::size_t n) {
 }
 
 std::size_t get_u16(const std::string& in, std::size_t& pos) {
-    const std::size_t n = static_cast<unsigned char>(in[pos]) | (static_cast<std::size_t>(static_cast<unsigned char>(in[pos + 1])) << 8);
+    const std::size_t n =
+        static_cast<unsigned char>(in[pos]) | (static_cast<std::size_t>(static_cast<unsigned char>(in[pos + 1])) << 8);
     pos += 2;
     return n;
 }
@@ -91,9 +92,9 @@ struct SetStat {
     std::uint64_t sessions = 0;
     Counts src_ips, sensors, credentials, urls, shasums;  // sessions per value
     Micros first = INT64_MAX, last = INT64_MIN;
-    std::string example_id;                    // smallest "sensor/session" of the set
-    std::vector<std::string> example_commands; // that session's raw commands (clipped)
-    std::vector<std::string> example_ids;      // the kExampleSessions smallest ids, sorted
+    std::string example_id;                     // smallest "sensor/session" of the set
+    std::vector<std::string> example_commands;  // that session's raw commands (clipped)
+    std::vector<std::string> example_ids;       // the kExampleSessions smallest ids, sorted
     // Every member session as (u16 length, sensor, u16 length, session), for session_campaigns.
     std::string members;
 
@@ -107,8 +108,8 @@ struct SetStat {
 
     template <class Ar>
     void io(Ar& ar) {
-        ar(sessions, src_ips, sensors, credentials, urls, shasums, first, last, example_id, example_commands, example_ids,
-           members);
+        ar(sessions, src_ips, sensors, credentials, urls, shasums, first, last, example_id, example_commands,
+           example_ids, members);
     }
 
     // After a load: every member record must be complete.
@@ -222,7 +223,8 @@ public:
     struct Group {
         std::vector<std::uint32_t> members;
     };
-    PrefixIndex(std::size_t ntok, std::size_t nsets, Dsu& dsu) : lists_(ntok), stamp_(nsets, 0), slot_(nsets, 0), dsu_(dsu) {}
+    PrefixIndex(std::size_t ntok, std::size_t nsets, Dsu& dsu)
+        : lists_(ntok), stamp_(nsets, 0), slot_(nsets, 0), dsu_(dsu) {}
 
     // The groups of token t, those of one component merged first (unions since the last look).
     std::vector<Group>& groups(std::uint32_t t) {
@@ -409,10 +411,10 @@ private:
 // The template sets clustered into campaigns.
 struct Clustering {
     std::vector<std::pair<const std::string*, SetStat*>> sets;  // in key order
-    std::vector<std::vector<std::uint32_t>> toks;                // per set: its sorted template ids
-    std::vector<std::vector<std::uint32_t>> comps;               // per campaign: its sets, in key order
-    std::vector<std::uint32_t> comp_of;                          // per set: its campaign
-    std::vector<std::string> ids;                                // per campaign
+    std::vector<std::vector<std::uint32_t>> toks;               // per set: its sorted template ids
+    std::vector<std::vector<std::uint32_t>> comps;              // per campaign: its sets, in key order
+    std::vector<std::uint32_t> comp_of;                         // per set: its campaign
+    std::vector<std::string> ids;                               // per campaign
 };
 
 // One campaign's totals, for its row and the order of rows.
@@ -432,7 +434,8 @@ std::vector<std::vector<std::uint32_t>> template_ids(const std::vector<std::pair
         std::size_t pos = 0;
         while (true) {
             const std::size_t nl = key.find('\n', pos);
-            const std::string_view t = key.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+            const std::string_view t =
+                key.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
             auto [it, fresh] = tid.emplace(t, static_cast<std::uint32_t>(tid.size()));
             toks[i].push_back(it->second);
             if (nl == std::string_view::npos) break;
@@ -557,21 +560,32 @@ std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std
     std::sort(ex.begin(), ex.end());
     ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
     if (ex.size() > kExampleSessions) ex.resize(kExampleSessions);
-    return {c.ids[r.comp], static_cast<std::int64_t>(r.sessions), static_cast<std::int64_t>(ips.size()),
-            static_cast<std::int64_t>(sensors.size()), format_timestamp(r.first), format_timestamp(r.last),
-            top_of(creds, top), top_of(urls, top), command_lines(c.sets[r.rep].second->example_commands),
-            static_cast<std::int64_t>(members.size()), static_cast<std::int64_t>(ntemplates),
-            std::round(cohesion * 1e4) / 1e4, top_of(ips, top), top_of(sensors, top), top_of(shas, top),
+    return {c.ids[r.comp],
+            static_cast<std::int64_t>(r.sessions),
+            static_cast<std::int64_t>(ips.size()),
+            static_cast<std::int64_t>(sensors.size()),
+            format_timestamp(r.first),
+            format_timestamp(r.last),
+            top_of(creds, top),
+            top_of(urls, top),
+            command_lines(c.sets[r.rep].second->example_commands),
+            static_cast<std::int64_t>(members.size()),
+            static_cast<std::int64_t>(ntemplates),
+            std::round(cohesion * 1e4) / 1e4,
+            top_of(ips, top),
+            top_of(sensors, top),
+            top_of(shas, top),
             join(ex, "\n")};
 }
 
 // sessions -> campaign, sorted by sensor then session.
 Table session_campaigns_table(const Clustering& c) {
     Table sc{"session_campaigns", "the campaign of every session with commands", {}, {}};
-    sc.columns = {{"sensor", ColumnType::Text, "the session's sensor"},
-                  {"session", ColumnType::Text, "Cowrie's session id"},
-                  {"campaign", ColumnType::Text, "campaigns.campaign"},
-                  {"template_set", ColumnType::Text, "16 hex: stable hash of the session's template set (its variant)"}};
+    sc.columns = {
+        {"sensor", ColumnType::Text, "the session's sensor"},
+        {"session", ColumnType::Text, "Cowrie's session id"},
+        {"campaign", ColumnType::Text, "campaigns.campaign"},
+        {"template_set", ColumnType::Text, "16 hex: stable hash of the session's template set (its variant)"}};
     struct Member {
         std::string_view sensor, session;
         std::uint32_t set;
@@ -591,7 +605,9 @@ Table session_campaigns_table(const Clustering& c) {
         }
     }
     std::sort(mem.begin(), mem.end(), [](const Member& a, const Member& b) {
-        return a.sensor != b.sensor ? a.sensor < b.sensor : a.session != b.session ? a.session < b.session : a.set < b.set;
+        return a.sensor != b.sensor     ? a.sensor < b.sensor
+               : a.session != b.session ? a.session < b.session
+                                        : a.set < b.set;
     });
     std::vector<std::string> set_hash(c.sets.size());
     for (std::size_t i = 0; i < c.sets.size(); ++i) set_hash[i] = hex(stable_hash64(*c.sets[i].first), 16);

@@ -8,15 +8,15 @@
 #include <tuple>
 
 #include "cb/analysis/change_score.hpp"
-#include "cb/util/text.hpp"
 #include "cb/analysis/compact_state.hpp"
+#include "cb/util/text.hpp"
 #include "factories.hpp"
 
 namespace cb {
 
 namespace {
 
-constexpr double kMadToSigma = 1.4826;      // MAD -> standard deviation for normal data
+constexpr double kMadToSigma = 1.4826;       // MAD -> standard deviation for normal data
 constexpr double kQuartileToSigma = 0.6745;  // (Q3 - median) of a normal distribution, in sd
 
 // Quantile of sorted values, linear interpolation between order statistics (R's type 7).
@@ -29,11 +29,11 @@ double quantile(const std::vector<double>& sorted, double q) {
 
 // Baseline of day i from the last `window` usable days before it (no older than lookback_days):
 // the median, and the robust spread on the side of today's value: max(1.4826 * MAD,
-// (Q3 - median) / 0.6745 above the median, (median - Q1) / 0.6745 below it). The side spread matters for bursty (right-skewed) series, where
-// MAD alone underestimates how far up a quiet day can go. The caller applies its floor.
+// (Q3 - median) / 0.6745 above the median, (median - Q1) / 0.6745 below it). The side spread matters for bursty
+// (right-skewed) series, where MAD alone underestimates how far up a quiet day can go. The caller applies its floor.
 template <typename Usable>
-void baseline_at(const std::vector<std::int64_t>& days, std::size_t i, const std::vector<double>& values,
-                 Usable usable, const ChangeParams& p, ScoredDay& out, std::vector<double>& scratch) {
+void baseline_at(const std::vector<std::int64_t>& days, std::size_t i, const std::vector<double>& values, Usable usable,
+                 const ChangeParams& p, ScoredDay& out, std::vector<double>& scratch) {
     scratch.clear();
     const auto window = static_cast<std::size_t>(std::max(1, p.window_days));
     for (std::size_t j = i; j-- > 0 && scratch.size() < window;) {
@@ -64,7 +64,8 @@ std::vector<ScoredDay> score_counts(const std::vector<std::int64_t>& days, const
         d.day = days[i];
         d.has_value = true;
         d.value = values[i];
-        baseline_at(days, i, values, [](std::size_t) { return true; }, p, d, scratch);
+        baseline_at(
+            days, i, values, [](std::size_t) { return true; }, p, d, scratch);
         if (!d.has_baseline) continue;
         d.scale = std::max({d.scale, std::sqrt(std::max(0.0, d.baseline)), 1.0});
         d.score = (d.value - d.baseline) / d.scale;
@@ -87,7 +88,8 @@ std::vector<ScoredDay> score_rates(const std::vector<std::int64_t>& days, const 
         d.has_value = n[i] > 0;
         d.value = values[i];
         if (n[i] < min_n) continue;
-        baseline_at(days, i, values, [&](std::size_t j) { return n[j] >= min_n; }, p, d, scratch);
+        baseline_at(
+            days, i, values, [&](std::size_t j) { return n[j] >= min_n; }, p, d, scratch);
         if (!d.has_baseline) continue;
         const double b = d.baseline;
         d.scale = std::max({d.scale, std::sqrt(b * (1 - b) / static_cast<double>(n[i])), 0.05});
@@ -195,7 +197,8 @@ public:
             auto view = [&](const std::pair<std::size_t, std::size_t>& r) {
                 return std::string_view(keybuf_).substr(r.first, r.second);
             };
-            std::sort(creds_seen_.begin(), creds_seen_.end(), [&](const auto& a, const auto& b) { return view(a) < view(b); });
+            std::sort(creds_seen_.begin(), creds_seen_.end(),
+                      [&](const auto& a, const auto& b) { return view(a) < view(b); });
             for (std::size_t i = 0; i < creds_seen_.size(); ++i) {
                 const std::string_view k = view(creds_seen_[i]);
                 if (i > 0 && view(creds_seen_[i - 1]) == k) continue;
@@ -292,21 +295,24 @@ private:
         Table t{"changes",
                 "daily series with a robust change score (median/MAD of a trailing window): sessions, logins, "
                 "successful logins, top templates and credentials, disconnect-after rates",
-                {}, {}};
-        t.columns = {{"series", ColumnType::Text,
-                      "sessions, logins, logins_success, template:<t>, credential:<user>/<password>, disconnect_after:<t>"},
-                     {"day", ColumnType::Text, "UTC day (session start); only days with at least one session"},
-                     {"value", ColumnType::Real,
-                      "count that day (sessions; login events for logins*), or the rate for disconnect_after"},
-                     {"baseline", ColumnType::Real,
-                      "median of the trailing window (the last change_window_days days with data, within 4 times as many "
-                      "calendar days); empty with fewer than 7 such days"},
-                     {"score", ColumnType::Real, "(value - baseline) / scale; empty without enough history"},
-                     {"flag", ColumnType::Integer, "1 when |score| >= change_threshold and the difference is large enough"},
-                     {"kind", ColumnType::Text, "count or rate"},
-                     {"n", ColumnType::Integer, "rates: sessions that ran the template that day (the denominator)"},
-                     {"history", ColumnType::Integer, "days in the trailing window"},
-                     {"scale", ColumnType::Real, "the score's denominator: max(1.4826*MAD, quartile spread on the value's side, Poisson/binomial floor)"}};
+                {},
+                {}};
+        t.columns = {
+            {"series", ColumnType::Text,
+             "sessions, logins, logins_success, template:<t>, credential:<user>/<password>, disconnect_after:<t>"},
+            {"day", ColumnType::Text, "UTC day (session start); only days with at least one session"},
+            {"value", ColumnType::Real,
+             "count that day (sessions; login events for logins*), or the rate for disconnect_after"},
+            {"baseline", ColumnType::Real,
+             "median of the trailing window (the last change_window_days days with data, within 4 times as many "
+             "calendar days); empty with fewer than 7 such days"},
+            {"score", ColumnType::Real, "(value - baseline) / scale; empty without enough history"},
+            {"flag", ColumnType::Integer, "1 when |score| >= change_threshold and the difference is large enough"},
+            {"kind", ColumnType::Text, "count or rate"},
+            {"n", ColumnType::Integer, "rates: sessions that ran the template that day (the denominator)"},
+            {"history", ColumnType::Integer, "days in the trailing window"},
+            {"scale", ColumnType::Real,
+             "the score's denominator: max(1.4826*MAD, quartile spread on the value's side, Poisson/binomial floor)"}};
         for (const Series& s : all)
             for (const ScoredDay& d : s.days) {
                 std::vector<Cell> row;

@@ -91,7 +91,10 @@ public:
         const std::vector<FailedCommandRow> lines = rows(map_);
         out.failed_command_names = rows(names_);
 
-        Table t{"failed_commands", "commands Cowrie did not know (cowrie.command.failed), with how often attackers left right after", {}, {}};
+        Table t{"failed_commands",
+                "commands Cowrie did not know (cowrie.command.failed), with how often attackers left right after",
+                {},
+                {}};
         t.columns = {{"command", ColumnType::Text, "the unknown command and its arguments, as logged"},
                      {"name", ColumnType::Text, "its first word: what to implement"}};
         add_stat_columns(t);
@@ -118,23 +121,25 @@ private:
         for (const auto& [k, v] : m)
             rows.push_back({k, v.sessions, v.events, v.src_ips.size(), v.left_after, v.went_on,
                             v.left_examples.empty() ? v.examples : v.left_examples, v.first, v.last});
-        std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.sessions > b.sessions; });
+        std::stable_sort(rows.begin(), rows.end(),
+                         [](const auto& a, const auto& b) { return a.sessions > b.sessions; });
         return rows;
     }
     static void add_stat_columns(Table& t) {
-        t.columns.insert(t.columns.end(), {
-            {"sessions", ColumnType::Integer, "sessions that ran it"},
-            {"events", ColumnType::Integer, "cowrie.command.failed events"},
-            {"src_ips", ColumnType::Integer, "distinct source addresses"},
-            {"disconnect_after_rate", ColumnType::Real,
-             "share of those sessions whose next step was leaving: no step after its line (markers and exit do not "
-             "count), and a shell session ended by exit or disconnect within 60 s (not timeout; exec channels "
-             "never count)"},
-            {"left_after", ColumnType::Integer, "sessions whose next step was leaving"},
-            {"went_on", ColumnType::Integer, "sessions that ran another step after it"},
-            {"example_sessions", ColumnType::Text, "sessions that left right after it, else any (sensor/session)"},
-            {"first_seen", ColumnType::Text, "UTC"},
-            {"last_seen", ColumnType::Text, "UTC"}});
+        t.columns.insert(
+            t.columns.end(),
+            {{"sessions", ColumnType::Integer, "sessions that ran it"},
+             {"events", ColumnType::Integer, "cowrie.command.failed events"},
+             {"src_ips", ColumnType::Integer, "distinct source addresses"},
+             {"disconnect_after_rate", ColumnType::Real,
+              "share of those sessions whose next step was leaving: no step after its line (markers and exit do not "
+              "count), and a shell session ended by exit or disconnect within 60 s (not timeout; exec channels "
+              "never count)"},
+             {"left_after", ColumnType::Integer, "sessions whose next step was leaving"},
+             {"went_on", ColumnType::Integer, "sessions that ran another step after it"},
+             {"example_sessions", ColumnType::Text, "sessions that left right after it, else any (sensor/session)"},
+             {"first_seen", ColumnType::Text, "UTC"},
+             {"last_seen", ColumnType::Text, "UTC"}});
     }
     static void add_stat_cells(std::vector<Cell>& row, const FailedCommandRow& v) {
         row.insert(row.end(), {static_cast<std::int64_t>(v.sessions), static_cast<std::int64_t>(v.events),

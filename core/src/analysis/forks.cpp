@@ -25,8 +25,8 @@ struct Node {
     std::uint32_t depth = 0;
     std::uint64_t reached = 0, left_here = 0, timeout_here = 0, unknown_here = 0;
     std::map<std::string, std::uint64_t> next;
-    std::map<std::uint64_t, std::uint64_t> sets;  // stable_hash64(template set) of sessions reaching it
-    std::vector<std::string> examples;             // smallest ids of sessions that left here
+    std::map<std::uint64_t, std::uint64_t> sets;        // stable_hash64(template set) of sessions reaching it
+    std::vector<std::string> examples;                  // smallest ids of sessions that left here
     std::map<std::string, std::uint64_t> left_sensors;  // sessions that left here, by sensor
     std::map<std::string, std::uint64_t> on_sensors;    // sessions that ran another step, by sensor
     std::uint64_t stalled_here = 0;                     // went silent here (see add())
@@ -232,16 +232,33 @@ private:
             {"stopped_where_others_went_on", ColumnType::Integer,
              "sum over sensors of min(stopped, continued): a split within sensors, not between them"},
             {"stalled", ColumnType::Integer,
-             "sessions that went silent after it: Cowrie's idle timeout, or a close after more than 60 s without input"},
+             "sessions that went silent after it: Cowrie's idle timeout, or a close after more than 60 s without "
+             "input"},
             {"stalled_after", ColumnType::Text, "the last command line they sent (template:sessions; often a marker)"},
             {"stalled_examples", ColumnType::Text, "sessions that stalled here (sensor/session)"},
         };
         auto n = [](std::uint64_t v) { return Cell{static_cast<std::int64_t>(v)}; };
         for (const ForkRow& r : rows)
-            t.rows.push_back({r.channel, n(r.depth), r.prefix, r.command, n(r.reached), n(r.stopped), n(r.continued),
-                              n(r.went_further), n(r.timed_out), r.stop_rate, r.stop_rate_low, r.stop_rate_high,
-                              r.next_commands, r.campaigns, join(r.examples, ";"), r.stopped_by_sensor,
-                              r.continued_by_sensor, n(r.stopped_where_others_went_on), n(r.stalled), r.stalled_after,
+            t.rows.push_back({r.channel,
+                              n(r.depth),
+                              r.prefix,
+                              r.command,
+                              n(r.reached),
+                              n(r.stopped),
+                              n(r.continued),
+                              n(r.went_further),
+                              n(r.timed_out),
+                              r.stop_rate,
+                              r.stop_rate_low,
+                              r.stop_rate_high,
+                              r.next_commands,
+                              r.campaigns,
+                              join(r.examples, ";"),
+                              r.stopped_by_sensor,
+                              r.continued_by_sensor,
+                              n(r.stopped_where_others_went_on),
+                              n(r.stalled),
+                              r.stalled_after,
                               join(r.stalled_examples, ";")});
         return t;
     }

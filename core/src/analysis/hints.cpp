@@ -5,10 +5,10 @@
 #include <cmath>
 #include <set>
 
+#include "cb/analysis/compact_state.hpp"
 #include "cb/parse/command_names.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -37,37 +37,57 @@ bool runs_random_applet(std::string_view line) {
 
 const std::vector<Probe>& probes() {
     static const std::vector<Probe> p = {
-        {"probe-uname", "uname (kernel and host name)", {"uname"},
+        {"probe-uname",
+         "uname (kernel and host name)",
+         {"uname"},
          "Set [shell] kernel_version, kernel_build_string, hardware_platform and operating_system in cowrie.cfg to a "
          "current kernel of the distribution you imitate (defaults: 3.2.0-4-amd64 before v3.0, 6.1.0-21-amd64 since), "
          "and [honeypot] hostname (default svr04)."},
-        {"probe-cpuinfo", "/proc/cpuinfo, lscpu, nproc", {"/proc/cpuinfo", "lscpu", "nproc"},
+        {"probe-cpuinfo",
+         "/proc/cpuinfo, lscpu, nproc",
+         {"/proc/cpuinfo", "lscpu", "nproc"},
          "Replace /proc/cpuinfo in the honeypot file system (honeyfs, or data/fs.pickle since v3.0): the old default "
          "Intel Core2 Duo E8200 @ 2.66GHz with cpu MHz 2133.304 is on public detection lists; keep lscpu and nproc "
          "(txtcmds) consistent with it."},
-        {"probe-home", "ls /home (looking for richard and phil)", {"ls /home", "/home/richard", "richard", "phil"},
+        {"probe-home",
+         "ls /home (looking for richard and phil)",
+         {"ls /home", "/home/richard", "richard", "phil"},
          "Remove the default users phil (/etc/passwd, /home/phil) and richard (1.x) from the honeypot file system; "
          "botnets such as ZHtrap compare ls /home against them."},
-        {"probe-mounts", "/proc/mounts", {"/proc/mounts"},
+        {"probe-mounts",
+         "/proc/mounts",
+         {"/proc/mounts"},
          "Make /proc/mounts in the honeyfs show the writable tmpfs mounts (/dev/shm, /run, /tmp) of a real host; bots "
          "read it to pick a writable folder and leave when none fits."},
-        {"probe-echo-escape", "echo -e / echo -ne with \\x escapes", {"echo -e", "echo -ne", "echo -en"},
+        {"probe-echo-escape",
+         "echo -e / echo -ne with \\x escapes",
+         {"echo -e", "echo -ne", "echo -en"},
          "Check that Cowrie's echo prints escape sequences exactly as busybox/bash do (e.g. echo -ne '\\x45\\x4c\\x46' "
          "prints ELF); Hajime- and Mirai-like bots test this before sending a payload."},
-        {"probe-busybox", "busybox with a random applet name", {},
+        {"probe-busybox",
+         "busybox with a random applet name",
+         {},
          "Check the answer to unknown busybox applets (Mirai expects '<APPLET>: applet not found') and that busybox "
          "lists applets a real device would have.",
          true},
-        {"probe-ssh-v", "ssh -V", {"ssh -V"},
+        {"probe-ssh-v",
+         "ssh -V",
+         {"ssh -V"},
          "Make [shell] ssh_version agree with the SSH banner [ssh] version: Cowrie's default prints OpenSSH_7.9p1 "
          "while announcing OpenSSH_9.2p1."},
-        {"probe-ping", "ping", {"ping "},
+        {"probe-ping",
+         "ping",
+         {"ping "},
          "Cowrie's ping answers names from the fixed address 29.89.32.244; consider making ping fail like a host "
          "without ICMP egress."},
-        {"probe-ifconfig", "ifconfig, ip addr", {"ifconfig", "ip a"},
+        {"probe-ifconfig",
+         "ifconfig, ip addr",
+         {"ifconfig", "ip a"},
          "Set [honeypot] internet_facing_ip so ifconfig shows a plausible address; the net-tools output with fixed "
          "counters is dated."},
-        {"probe-meminfo", "free, /proc/meminfo", {"free -", "/proc/meminfo"},
+        {"probe-meminfo",
+         "free, /proc/meminfo",
+         {"free -", "/proc/meminfo"},
          "Change /proc/meminfo (MemTotal 4054744 kB has been the default for years) in the honeyfs."},
     };
     return p;
@@ -105,7 +125,8 @@ struct RootPolicy {
     std::vector<std::string> examples;
     template <class Ar>
     void io(Ar& ar) {
-        ar(passwords, rejected, accepted, default_rejects, honeypot_rejects, excluded_accepted, other_rejects, examples);
+        ar(passwords, rejected, accepted, default_rejects, honeypot_rejects, excluded_accepted, other_rejects,
+           examples);
     }
     void merge(RootPolicy& o) {
         for (auto& p : o.passwords)
@@ -126,7 +147,8 @@ struct RootPolicy {
     }
     // The default list: nothing refused but root, 123456 and /honeypot/i, give or take a little noise.
     bool is_default_list() const {
-        return passwords.size() >= 3 && excluded_accepted == 0 && other_rejects <= std::max<std::uint64_t>(2, accepted / 50);
+        return passwords.size() >= 3 && excluded_accepted == 0 &&
+               other_rejects <= std::max<std::uint64_t>(2, accepted / 50);
     }
     static constexpr std::size_t kMaxKeptPasswords = 100000;
 };
@@ -154,14 +176,14 @@ std::string num(double x) { return format_number(x, 4); }
 enum class CommandKind : std::uint8_t { Command, ShellConstruct, DeviceCli, Dropped, Other };
 
 CommandKind classify_command(std::string_view name) {
-    static const std::set<std::string_view> kShellWords = {"while", "for", "if", "until", "case", "do", "done", "then",
-                                                           "fi", "else", "elif", "esac", "function", "select",
-                                                           "break", "continue", "{", "}", "[[", "]]"};
+    static const std::set<std::string_view> kShellWords = {
+        "while", "for",  "if",       "until",  "case",  "do",       "done", "then", "fi", "else",
+        "elif",  "esac", "function", "select", "break", "continue", "{",    "}",    "[[", "]]"};
     // Router and device CLIs (Cisco/Huawei/ZTE shells, MikroTik RouterOS paths): Mirai-family
     // bots try them on every target.
-    static const std::set<std::string_view> kDeviceWords = {"enable", "system", "shell", "linuxshell", "start",
-                                                            "config", "configure", "terminal", "show", "display",
-                                                            "cli", "development", "cmd", "exit_shell", "ping_shell"};
+    static const std::set<std::string_view> kDeviceWords = {
+        "enable", "system",  "shell", "linuxshell",  "start", "config",     "configure", "terminal",
+        "show",   "display", "cli",   "development", "cmd",   "exit_shell", "ping_shell"};
     if (kShellWords.count(name)) return CommandKind::ShellConstruct;
     if (kDeviceWords.count(name)) return CommandKind::DeviceCli;
     // /ip, /system: RouterOS paths (no Linux command lives in /)
@@ -316,9 +338,12 @@ private:
 
     static Table table(const std::vector<Hint>& hints) {
         Table t{"hints", "concrete changes to the honeypot, most severe first (details in hints.json)", {}, {}};
-        t.columns = {{"id", ColumnType::Text, "stable name of the hint (its rule, and its subject when there are several)"}, {"severity", ColumnType::Text, "high, medium, low, info"},
-                     {"title", ColumnType::Text, "one line: what was seen"}, {"recommendation", ColumnType::Text, "what to change on the honeypot"},
-                     {"evidence", ColumnType::Text, "JSON"}};
+        t.columns = {
+            {"id", ColumnType::Text, "stable name of the hint (its rule, and its subject when there are several)"},
+            {"severity", ColumnType::Text, "high, medium, low, info"},
+            {"title", ColumnType::Text, "one line: what was seen"},
+            {"recommendation", ColumnType::Text, "what to change on the honeypot"},
+            {"evidence", ColumnType::Text, "JSON"}};
         for (const Hint& h : hints) t.rows.push_back({h.id, h.severity, h.title, h.recommendation, h.evidence_json});
         return t;
     }
@@ -437,22 +462,21 @@ private:
             if (implement >= 10 || sessions < 3) continue;
             ++implement;
             const bool construct = kind == CommandKind::ShellConstruct;
-            hints.push_back({(construct ? "shell-construct-" : "implement-") + name,
-                             leave_severity(left, on, "low", step_hazard()),
-                             construct ? "Support the shell construct " + name : "Implement the command " + name,
-                             construct ? "Cowrie's shell reported '" + name +
-                                             "' as an unknown command: its shell parser does not run this "
-                                             "construct. Bots use it to read files they dropped; extend the "
-                                             "shell (src/cowrie/shell/honeypot.py) or provide the command's "
-                                             "expected output."
-                                       : "Cowrie answered 'command not found' for " + name +
-                                             ", a real command on Linux or busybox. Add its output as a text command "
-                                             "(txtcmds_path, one file per command) or write a command plugin under "
-                                             "src/cowrie/commands/; implement what attackers run, not more.",
-                             "Severity comes from shell sessions that left right after it against those that went on.",
-                             "{\"sessions\":" + format_number(sessions, 0) + ",\"src_ips\":" +
-                                 num(r.src_ips) + leave_evidence(left, on) +
-                                 ",\"example_sessions\":" + examples_json(r.examples) + "}"});
+            hints.push_back(
+                {(construct ? "shell-construct-" : "implement-") + name, leave_severity(left, on, "low", step_hazard()),
+                 construct ? "Support the shell construct " + name : "Implement the command " + name,
+                 construct ? "Cowrie's shell reported '" + name +
+                                 "' as an unknown command: its shell parser does not run this "
+                                 "construct. Bots use it to read files they dropped; extend the "
+                                 "shell (src/cowrie/shell/honeypot.py) or provide the command's "
+                                 "expected output."
+                           : "Cowrie answered 'command not found' for " + name +
+                                 ", a real command on Linux or busybox. Add its output as a text command "
+                                 "(txtcmds_path, one file per command) or write a command plugin under "
+                                 "src/cowrie/commands/; implement what attackers run, not more.",
+                 "Severity comes from shell sessions that left right after it against those that went on.",
+                 "{\"sessions\":" + format_number(sessions, 0) + ",\"src_ips\":" + num(r.src_ips) +
+                     leave_evidence(left, on) + ",\"example_sessions\":" + examples_json(r.examples) + "}"});
         }
         for (const auto& [kind, g] : gathered) {
             const std::string evidence = "{\"sessions_by_name\":" + q(top_counts(g.first, 10)) +
@@ -501,9 +525,13 @@ private:
             // Stops on some sensors, goes on on others: another Cowrie version or configuration
             // there (or the honeypot closing), not one script reacting.
             const bool between_sensors = r.stopped_where_others_went_on < 5;
-            hints.push_back({"fork-" + std::to_string(n), between_sensors ? "low" : strong ? "high" : "medium",
-                             between_sensors ? "Scripts end after this step on some sensors and go on on others: " + r.command
-                                             : "Scripts are cut short after: " + r.command,
+            hints.push_back({"fork-" + std::to_string(n),
+                             between_sensors ? "low"
+                             : strong        ? "high"
+                                             : "medium",
+                             between_sensors
+                                 ? "Scripts end after this step on some sensors and go on on others: " + r.command
+                                 : "Scripts are cut short after: " + r.command,
                              "Sessions of the same script split here: some leave, the others go on. Look at what the "
                              "honeypot printed for this step (replay the example sessions' TTY logs, last_output.csv) "
                              "and compare with a real system; the step is a likely honeypot test.",
@@ -535,19 +563,18 @@ private:
             const Interval ci = wilson(r.stalled, r.stalled + r.continued);
             if (stalled < 5 || cont < kMinWentOn || ci.low < 0.1) continue;
             ++n;
-            hints.push_back({"stall-" + std::to_string(n), r.depth >= 2 ? "medium" : "low",
-                             "Bots wait in vain after: " + r.command,
-                             "Sessions of the same script sent nothing more after this step and waited until they "
-                             "were closed, while others went on. The bot expected an answer it did not get: compare "
-                             "what Cowrie prints for the step and for the line sent after it (stalled_after, often "
-                             "a marker such as /bin/busybox NAME, whose answer must be 'NAME: applet not found') "
-                             "with a real system.",
-                             "A slow or broken connection stalls too.",
-                             "{\"prefix\":" + q(r.prefix) + ",\"reached\":" + num(r.reached) +
-                                 ",\"stalled\":" + num(r.stalled) + ",\"continued\":" + num(r.continued) +
-                                 ",\"stall_rate_low\":" + format_number(ci.low, 3) +
-                                 ",\"stalled_after\":" + q(r.stalled_after) +
-                                 ",\"example_sessions\":" + examples_json(r.stalled_examples) + "}"});
+            hints.push_back(
+                {"stall-" + std::to_string(n), r.depth >= 2 ? "medium" : "low", "Bots wait in vain after: " + r.command,
+                 "Sessions of the same script sent nothing more after this step and waited until they "
+                 "were closed, while others went on. The bot expected an answer it did not get: compare "
+                 "what Cowrie prints for the step and for the line sent after it (stalled_after, often "
+                 "a marker such as /bin/busybox NAME, whose answer must be 'NAME: applet not found') "
+                 "with a real system.",
+                 "A slow or broken connection stalls too.",
+                 "{\"prefix\":" + q(r.prefix) + ",\"reached\":" + num(r.reached) + ",\"stalled\":" + num(r.stalled) +
+                     ",\"continued\":" + num(r.continued) + ",\"stall_rate_low\":" + format_number(ci.low, 3) +
+                     ",\"stalled_after\":" + q(r.stalled_after) +
+                     ",\"example_sessions\":" + examples_json(r.stalled_examples) + "}"});
         }
     }
 
@@ -564,8 +591,7 @@ private:
             if (left < 5 || !(r.lift_low > 2) || went_on < kMinWentOn) continue;
             ++n;
             // Lift compares with all sessions, never with the same script on the same sensor: low.
-            hints.push_back({"lift-" + std::to_string(n), "low",
-                             "Attackers leave after: " + r.command,
+            hints.push_back({"lift-" + std::to_string(n), "low", "Attackers leave after: " + r.command,
                              "This step is last in leaving shell sessions " + format_number(r.lift, 1) +
                                  " times as often as chance predicts. Check what the honeypot prints for it "
                                  "(TTY logs) against a real host.",
@@ -613,8 +639,9 @@ private:
 
     // Per sensor: sensors of one fleet can run different user databases.
     static std::string policy_json(const std::string& sensor, const RootPolicy& pol) {
-        return "{\"sensor\":" + q(sensor) + ",\"distinct_root_passwords_accepted\":" +
-               std::to_string(pol.passwords.size()) + ",\"root_logins_accepted\":" + std::to_string(pol.accepted) +
+        return "{\"sensor\":" + q(sensor) +
+               ",\"distinct_root_passwords_accepted\":" + std::to_string(pol.passwords.size()) +
+               ",\"root_logins_accepted\":" + std::to_string(pol.accepted) +
                ",\"root_root_or_123456_rejected\":" + std::to_string(pol.default_rejects) +
                ",\"honeypot_passwords_rejected\":" + std::to_string(pol.honeypot_rejects) +
                ",\"root_root_or_123456_accepted\":" + std::to_string(pol.excluded_accepted) +
@@ -659,32 +686,34 @@ private:
                                  ",\"example_sessions\":" + examples_json(default_examples) + "}"});
         }
         if (!permissive.empty()) {
-            hints.push_back({"permissive-logins", "low", "root logs in with many passwords, but not Cowrie's default list",
-                             "Many different root passwords succeed while others fail: a random policy (AuthRandom, "
-                             "T-Pot's default, accepts a client after a few tries; then a password is both accepted "
-                             "and rejected) or a custom list. Bots that retry a credential that worked, or that "
-                             "expect a first try to fail, can see it; keep the policy consistent per client.",
-                             "", "{\"sensors\":[" + permissive + "],\"example_sessions\":" +
-                                     examples_json(permissive_examples) + "}"});
+            hints.push_back(
+                {"permissive-logins", "low", "root logs in with many passwords, but not Cowrie's default list",
+                 "Many different root passwords succeed while others fail: a random policy (AuthRandom, "
+                 "T-Pot's default, accepts a client after a few tries; then a password is both accepted "
+                 "and rejected) or a custom list. Bots that retry a credential that worked, or that "
+                 "expect a first try to fail, can see it; keep the policy consistent per client.",
+                 "",
+                 "{\"sensors\":[" + permissive + "],\"example_sessions\":" + examples_json(permissive_examples) + "}"});
         }
         if (default_user_logins_ > 0) {
             hints.push_back({"default-users", "medium", "Logins succeed for Cowrie's default users phil or richard",
                              "Remove phil (v2+) and richard (1.x) from the user database and the honeypot file system.",
-                             "", "{\"logins\":" + std::to_string(default_user_logins_) +
-                                     ",\"example_sessions\":" + examples_json(default_user_examples_) + "}"});
+                             "",
+                             "{\"logins\":" + std::to_string(default_user_logins_) +
+                                 ",\"example_sessions\":" + examples_json(default_user_examples_) + "}"});
         }
     }
 
     void banner_and_sensor_hints(std::vector<Hint>& hints) const {
         if (old_banner_ > 0) {
-            hints.push_back({"old-default-banner", "low",
-                             "Bots announce Cowrie's old default SSH banner as their own",
-                             "Clients sent " + kOldBanner +
-                                 ", Cowrie's default server banner from 2014 to 2025: it is on every detection list. "
-                                 "Make sure [ssh] version on your sensors is not this string (nor the current default).",
-                             "Seeing it as a client version does not prove your sensor uses it.",
-                             "{\"sessions\":" + std::to_string(old_banner_) +
-                                 ",\"example_sessions\":" + examples_json(old_banner_examples_) + "}"});
+            hints.push_back(
+                {"old-default-banner", "low", "Bots announce Cowrie's old default SSH banner as their own",
+                 "Clients sent " + kOldBanner +
+                     ", Cowrie's default server banner from 2014 to 2025: it is on every detection list. "
+                     "Make sure [ssh] version on your sensors is not this string (nor the current default).",
+                 "Seeing it as a client version does not prove your sensor uses it.",
+                 "{\"sessions\":" + std::to_string(old_banner_) +
+                     ",\"example_sessions\":" + examples_json(old_banner_examples_) + "}"});
         }
         if (sensors_.count("svr04")) {
             hints.push_back({"sensor-svr04", "high", "A sensor is named svr04, Cowrie's default host name",
@@ -707,11 +736,17 @@ private:
         };
         const Check checks[] = {
             {"honeypot.hostname", {"svr04"}, "cfg-hostname", "The host name is Cowrie's default svr04"},
-            {"shell.kernel_version", {"3.2.0-4-amd64", "6.1.0-21-amd64"}, "cfg-kernel", "The kernel version is a Cowrie default"},
+            {"shell.kernel_version",
+             {"3.2.0-4-amd64", "6.1.0-21-amd64"},
+             "cfg-kernel",
+             "The kernel version is a Cowrie default"},
             {"ssh.version",
              {"SSH-2.0-OpenSSH_6.0p1 Debian-4+deb7u2", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"},
-             "cfg-banner", "The SSH banner is a Cowrie default"},
-            {"shell.ssh_version", {"OpenSSH_7.9p1, OpenSSL 1.1.1a  20 Nov 2018"}, "cfg-ssh-version",
+             "cfg-banner",
+             "The SSH banner is a Cowrie default"},
+            {"shell.ssh_version",
+             {"OpenSSH_7.9p1, OpenSSL 1.1.1a  20 Nov 2018"},
+             "cfg-ssh-version",
              "ssh -V prints Cowrie's default, which does not match the banner"},
         };
         for (const auto& c : checks) {
@@ -722,8 +757,9 @@ private:
             const std::string dot = c.key;
             const std::string section = dot.substr(0, dot.find('.')), key = dot.substr(dot.find('.') + 1);
             hints.push_back({c.id, "high", c.title,
-                             "Set [" + section + "] " + key + " in cowrie.cfg to a value of a real system of the kind "
-                             "you imitate.",
+                             "Set [" + section + "] " + key +
+                                 " in cowrie.cfg to a value of a real system of the kind "
+                                 "you imitate.",
                              "", "{\"key\":" + q(c.key) + ",\"value\":" + (v.empty() ? "null" : q(v)) + "}"});
         }
         const std::string banner = get("ssh.version"), sshv = get("shell.ssh_version");
@@ -753,10 +789,11 @@ private:
         };
         for (const TtyTellRow& r : out.tty_tells) {
             auto fix = kFix.find(r.tell);
-            hints.push_back({"seen-" + r.tell, "high", "Attackers saw " + r.what,
-                             fix == kFix.end() ? "Change this default." : fix->second,
-                             "Found in the output of TTY recordings given to analyze.",
-                             "{\"sessions\":" + num(r.sessions) + ",\"example_sessions\":[" + q(r.example_session) + "]}"});
+            hints.push_back(
+                {"seen-" + r.tell, "high", "Attackers saw " + r.what,
+                 fix == kFix.end() ? "Change this default." : fix->second,
+                 "Found in the output of TTY recordings given to analyze.",
+                 "{\"sessions\":" + num(r.sessions) + ",\"example_sessions\":[" + q(r.example_session) + "]}"});
         }
     }
 
@@ -766,8 +803,9 @@ private:
                          "Cowrie ends an exec channel after its command, as OpenSSH does; bots that open several "
                          "channels on one connection see the difference. Nothing to configure; treat the last "
                          "command of exec sessions as no disconnect signal (predisconnect.csv separates them).",
-                         "", "{\"exec_sessions\":" + std::to_string(exec_sessions_) +
-                                 ",\"closed_after_one_command\":" + std::to_string(exec_single_) + "}"});
+                         "",
+                         "{\"exec_sessions\":" + std::to_string(exec_sessions_) +
+                             ",\"closed_after_one_command\":" + std::to_string(exec_single_) + "}"});
     }
 
     std::uint64_t sessions_ = 0, with_commands_ = 0, exec_sessions_ = 0, exec_single_ = 0, old_banner_ = 0;

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <array>
 
+#include "cb/analysis/compact_state.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -147,10 +147,15 @@ private:
                     put(kUrl, it.a, it.ts);
                     put(kHash, it.b, it.ts);
                     break;
-                case ItemKind::DownloadFailed: put(kUrl, it.a, it.ts); break;
+                case ItemKind::DownloadFailed:
+                    put(kUrl, it.a, it.ts);
+                    break;
                 case ItemKind::Upload:
-                case ItemKind::FileWrite: put(kHash, it.b, it.ts); break;
-                default: break;
+                case ItemKind::FileWrite:
+                    put(kHash, it.b, it.ts);
+                    break;
+                default:
+                    break;
             }
         }
         put(kClientVersion, s.client_version, s.start);
@@ -224,11 +229,15 @@ private:
 
     // novelty.csv (every value) and novelty_recent.csv (the new ones).
     static void add_tables(const std::vector<Row>& rows, Findings& out) {
-        Table all{"novelty", "when each credential, command template, URL, download hash, client version and HASSH "
-                             "was first seen, and whether it is new in the last N days",
-                  columns(), {}};
-        Table recent{"novelty_recent", "only the values first seen in the last N days (novelty rows with new_in_window = 1)",
-                     columns(), {}};
+        Table all{"novelty",
+                  "when each credential, command template, URL, download hash, client version and HASSH "
+                  "was first seen, and whether it is new in the last N days",
+                  columns(),
+                  {}};
+        Table recent{"novelty_recent",
+                     "only the values first seen in the last N days (novelty rows with new_in_window = 1)",
+                     columns(),
+                     {}};
         for (const Row& r : rows) {
             Stat& st = *r.st;
             std::vector<Cell> cells{std::string(kKindNames[r.kind]),
@@ -262,7 +271,8 @@ private:
             f.recent_counts.emplace_back(kind, fresh[k]);
             f.total_counts.emplace_back(kind, total[k]);
             auto& v = top[k];
-            std::stable_sort(v.begin(), v.end(), [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
+            std::stable_sort(v.begin(), v.end(),
+                             [](const Row* a, const Row* b) { return a->st->sessions > b->st->sessions; });
             auto& values = f.recent_top.emplace_back(kind, std::vector<NoveltyFacts::NewValue>{}).second;
             for (std::size_t i = 0; i < v.size() && i < 5; ++i)
                 values.push_back({v[i]->value, format_timestamp(v[i]->st->first), v[i]->st->sessions});

@@ -14,17 +14,17 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "cb/parse/command_template.hpp"
 #include "cb/analysis/compact_state.hpp"
+#include "cb/parse/command_template.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
 
 namespace {
 
-constexpr std::size_t kTopK = 500;           // rows (behaviours) written
-constexpr std::size_t kTopFeatures = 3;      // features named per row
-constexpr double kQuant = 1024.0;            // transformed values are kept as round(v * kQuant)
+constexpr std::size_t kTopK = 500;       // rows (behaviours) written
+constexpr std::size_t kTopFeatures = 3;  // features named per row
+constexpr double kQuant = 1024.0;        // transformed values are kept as round(v * kQuant)
 
 enum Feature : std::uint8_t {
     kDuration,
@@ -40,8 +40,8 @@ enum Feature : std::uint8_t {
     kFeatureCount
 };
 constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
-    "duration", "commands", "distinct_templates", "template_rarity", "tty_bytes", "downloads", "uploads",
-    "client_version_rarity", "login_attempts", "distinct_passwords"};
+    "duration",  "commands", "distinct_templates",    "template_rarity", "tty_bytes",
+    "downloads", "uploads",  "client_version_rarity", "login_attempts",  "distinct_passwords"};
 
 // Features that measure nearly the same thing (commands and distinct templates; attempts and
 // distinct passwords) form one family: the score counts the larger of the two, not both.
@@ -77,8 +77,8 @@ struct Rec {
     void io(Ar& ar) {
         std::uint32_t d = 0;
         std::memcpy(&d, &duration, sizeof d);
-        ar(start, session, ip, tmpl_off, sensor, client, d, tty_bytes, commands, templates, downloads, uploads, attempts,
-           passwords, session_len, flags);
+        ar(start, session, ip, tmpl_off, sensor, client, d, tty_bytes, commands, templates, downloads, uploads,
+           attempts, passwords, session_len, flags);
         std::memcpy(&duration, &d, sizeof d);
     }
 };
@@ -94,7 +94,8 @@ bool parse_ipv4(std::string_view s, std::uint32_t& out) {
         if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
         const std::size_t begin = i;
         std::uint32_t octet = 0;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - begin < 4) octet = octet * 10 + static_cast<std::uint32_t>(s[i++] - '0');
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - begin < 4)
+            octet = octet * 10 + static_cast<std::uint32_t>(s[i++] - '0');
         if (octet > 255 || i - begin > 3 || (i - begin > 1 && s[begin] == '0')) return false;  // round trip exact
         v = (v << 8) | octet;
         if (++parts < 4) {
@@ -108,16 +109,16 @@ bool parse_ipv4(std::string_view s, std::uint32_t& out) {
 }
 
 std::string format_ipv4(std::uint32_t v) {
-    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) + "." +
-           std::to_string(v & 255);
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) +
+           "." + std::to_string(v & 255);
 }
 
 // Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
 double probit(double p) {
-    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                                1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
     static const double b[] = {-5.447609879822406e+01, 1.615962015410583e+02, -1.556989798598866e+02,
-                               6.680131188771972e+01,  -1.328068155288572e+01};
+                               6.680131188771972e+01, -1.328068155288572e+01};
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                                -2.549671010229420e+00, 4.374664141464968e+00,  2.938163982698783e+00};
     static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
@@ -162,7 +163,8 @@ struct Stat {
         const std::int64_t q99_value = kth((99 * n + 99) / 100 - 1);
         const std::int64_t upper = kth(n / 2);
         // (n - 1) / 2 is n / 2 or, for even n, the largest value below position n / 2.
-        const std::int64_t lower = n % 2 ? upper : *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2));
+        const std::int64_t lower =
+            n % 2 ? upper : *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2));
         // Doubled units keep medians of even counts integral.
         const std::int64_t med2 = lower + upper;
         median = static_cast<double>(med2) / 2;
@@ -219,8 +221,8 @@ struct Scores {
 };
 
 // Keeps the kTopFeatures largest weighted z of a record, largest first (ties keep the earlier feature).
-void keep_top(std::array<float, kTopFeatures>& tz, std::array<std::uint8_t, kTopFeatures>& tf, std::array<float, kTopFeatures>& tw,
-              double z, double w, int f) {
+void keep_top(std::array<float, kTopFeatures>& tz, std::array<std::uint8_t, kTopFeatures>& tf,
+              std::array<float, kTopFeatures>& tw, double z, double w, int f) {
     for (std::size_t k = 0; k < kTopFeatures; ++k) {
         if (static_cast<float>(w) <= tw[k]) continue;
         for (std::size_t m = kTopFeatures - 1; m > k; --m) {
@@ -267,8 +269,9 @@ public:
         r.start = s.start;
         r.sensor = intern(sensor_idx_, sensors_, s.sensor);
         r.client = intern(client_idx_, clients_, s.client_version);
-        if (s.session.size() <= 16 && !s.session.empty() &&
-            std::all_of(s.session.begin(), s.session.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+        if (s.session.size() <= 16 && !s.session.empty() && std::all_of(s.session.begin(), s.session.end(), [](char c) {
+                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            })) {
             std::uint64_t v = 0;
             for (char c : s.session) v = (v << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
             r.session = v;
@@ -296,12 +299,17 @@ public:
                 case ItemKind::Login:
                     if (!it.b.empty() || it.c.empty()) pw_.push_back(it.b);
                     break;
-                case ItemKind::Download: ++downloads; break;
-                case ItemKind::Upload: ++uploads; break;
+                case ItemKind::Download:
+                    ++downloads;
+                    break;
+                case ItemKind::Upload:
+                    ++uploads;
+                    break;
                 case ItemKind::TtyLog:
                     if (it.num > 0) tty += static_cast<double>(it.num);
                     break;
-                default: break;
+                default:
+                    break;
             }
         }
         std::sort(pw_.begin(), pw_.end());
@@ -375,7 +383,8 @@ private:
     }
     bool arena_ok(std::uint64_t off) const {
         if (off > arena_.size() || arena_.size() - off < 2) return false;
-        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) |
+                              (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
         return n <= arena_.size() - off - 2;
     }
     // After a load: indexes and offsets point inside the loaded tables.
@@ -390,14 +399,16 @@ private:
         return true;
     }
     std::string_view arena_get(std::uint64_t off) const {
-        const std::size_t n = static_cast<unsigned char>(arena_[off]) | (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
+        const std::size_t n = static_cast<unsigned char>(arena_[off]) |
+                              (static_cast<std::size_t>(static_cast<unsigned char>(arena_[off + 1])) << 8);
         return std::string_view(arena_).substr(off + 2, n);
     }
     std::string session_of(const Rec& r) const {
         if (r.session_len == kSessionInArena) return std::string(arena_get(r.session));
         std::string s(r.session_len, '0');
         std::uint64_t v = r.session;
-        for (int i = r.session_len - 1; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 15];
+        for (int i = r.session_len - 1; i >= 0; --i, v >>= 4)
+            s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 15];
         return s;
     }
     std::string ip_of(const Rec& r) const {
@@ -422,23 +433,32 @@ private:
 // Raw feature values (before the log transform); rarities are in bits.
 double Outliers::raw(const Rec& r, int f) const {
     switch (f) {
-        case kDuration: return r.duration;
-        case kCommands: return r.commands;
-        case kTemplates: return r.templates;
+        case kDuration:
+            return r.duration;
+        case kCommands:
+            return r.commands;
+        case kTemplates:
+            return r.templates;
         case kTemplateRarity: {
             if (r.templates == 0) return 0;
             double sum = 0;
             for (std::uint32_t k = 0; k < r.templates; ++k)
-                sum += std::log2(static_cast<double>(with_commands_) / static_cast<double>(df_.at(tmpl_[r.tmpl_off + k])));
+                sum +=
+                    std::log2(static_cast<double>(with_commands_) / static_cast<double>(df_.at(tmpl_[r.tmpl_off + k])));
             return sum / r.templates;
         }
-        case kTtyBytes: return r.tty_bytes;
-        case kDownloads: return r.downloads;
-        case kUploads: return r.uploads;
+        case kTtyBytes:
+            return r.tty_bytes;
+        case kDownloads:
+            return r.downloads;
+        case kUploads:
+            return r.uploads;
         case kClientRarity:
             return std::log2(static_cast<double>(recs_.size()) / static_cast<double>(client_n_[r.client]));
-        case kAttempts: return r.attempts;
-        case kPasswords: return r.passwords;
+        case kAttempts:
+            return r.attempts;
+        case kPasswords:
+            return r.passwords;
     }
     return 0;
 }
@@ -498,15 +518,16 @@ Scores Outliers::score() const {
 // Sessions of one behaviour: the same binned shape and client, and the same source address
 // (sessions without commands) or the same set of command templates (the same script).
 struct Outliers::Behaviour {
-    std::uint32_t best = 0;              // the highest-scoring member (ties: smallest sensor/session)
+    std::uint32_t best = 0;  // the highest-scoring member (ties: smallest sensor/session)
     std::uint32_t sessions = 0;
-    std::vector<std::string> examples;   // the smallest sensor/session ids, sorted
-    std::vector<std::string> ips;        // distinct addresses, sorted
+    std::vector<std::string> examples;  // the smallest sensor/session ids, sorted
+    std::vector<std::string> ips;       // distinct addresses, sorted
 };
 
 std::uint64_t Outliers::who_of(const Rec& r) const {
     if (r.templates == 0) return stable_hash64(ip_of(r), 1);
-    const std::string_view bytes(reinterpret_cast<const char*>(&tmpl_[r.tmpl_off]), r.templates * sizeof(std::uint64_t));
+    const std::string_view bytes(reinterpret_cast<const char*>(&tmpl_[r.tmpl_off]),
+                                 r.templates * sizeof(std::uint64_t));
     return stable_hash64(bytes, 2);
 }
 
@@ -518,7 +539,9 @@ std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
         bool operator==(const Key& o) const { return who == o.who && shape == o.shape && client == o.client; }
     };
     struct KeyHash {
-        std::size_t operator()(const Key& k) const { return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1); }
+        std::size_t operator()(const Key& k) const {
+            return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1);
+        }
     };
     std::unordered_map<Key, std::uint32_t, KeyHash> index;
     std::vector<Behaviour> out;
@@ -531,7 +554,8 @@ std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
         Behaviour& b = out[it->second];
         ++b.sessions;
         std::string id = id_of(r);
-        if (!fresh && (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best]))))
+        if (!fresh &&
+            (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best]))))
             b.best = i;
         b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), std::move(id));
         if (b.examples.size() > kExamples) b.examples.pop_back();
@@ -572,14 +596,17 @@ std::string Outliers::features_text(const Scores& sc, std::uint32_t i) {
     return feats;
 }
 
-double Outliers::score_of(const Scores& sc, std::uint32_t i) { return std::round(std::sqrt(sc.score2[i]) * 1000) / 1000; }
+double Outliers::score_of(const Scores& sc, std::uint32_t i) {
+    return std::round(std::sqrt(sc.score2[i]) * 1000) / 1000;
+}
 
 Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const {
-    Table t{"outliers",
-            "behaviours (near-identical sessions collapsed) scored on weighted robust z-scores of their features against "
-            "their peer group, highest first",
-            {},
-            {}};
+    Table t{
+        "outliers",
+        "behaviours (near-identical sessions collapsed) scored on weighted robust z-scores of their features against "
+        "their peer group, highest first",
+        {},
+        {}};
     t.columns = {
         {"sensor", ColumnType::Text, "of the row's session: the behaviour's highest-scoring session"},
         {"session", ColumnType::Text, "Cowrie's session id of that session"},
@@ -588,10 +615,12 @@ Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const 
         {"score", ColumnType::Real,
          "root of the summed squares of the weighted positive feature z-scores (the larger one of commands and "
          "distinct_templates, and of login_attempts and distinct_passwords)"},
-        {"sessions", ColumnType::Integer, "sessions of this behaviour (same binned features and client, same address or same command set)"},
+        {"sessions", ColumnType::Integer,
+         "sessions of this behaviour (same binned features and client, same address or same command set)"},
         {"src_ips", ColumnType::Integer, "distinct source addresses among them"},
         {"example_sessions", ColumnType::Text, "the three smallest sensor/session ids of the behaviour, one per line"},
-        {"top_features", ColumnType::Text, "the features that weigh most in the score, as feature=+z, largest first (at most 3)"},
+        {"top_features", ColumnType::Text,
+         "the features that weigh most in the score, as feature=+z, largest first (at most 3)"},
         {"peer_group", ColumnType::Text, "compared with: no_login, login_only (logged in, no commands), commands"},
         {"duration_s", ColumnType::Real, "session duration"},
         {"commands", ColumnType::Integer, "command lines"},
@@ -615,14 +644,28 @@ Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const 
     };
     for (const Behaviour& b : bs) {
         const Rec& r = recs_[b.best];
-        t.rows.push_back({sensors_[r.sensor], session_of(r), ip_of(r), format_timestamp(r.start), score_of(sc, b.best),
-                          static_cast<std::int64_t>(b.sessions), static_cast<std::int64_t>(b.ips.size()), lines(b.examples),
-                          features_text(sc, b.best), std::string(kGroupNames[group_of(r)]), r3(r.duration),
-                          static_cast<std::int64_t>(r.commands), static_cast<std::int64_t>(r.templates),
-                          r3(raw(r, kTemplateRarity)), static_cast<std::int64_t>(r.tty_bytes),
-                          static_cast<std::int64_t>(r.downloads), static_cast<std::int64_t>(r.uploads), clients_[r.client],
-                          r3(raw(r, kClientRarity)), static_cast<std::int64_t>(r.attempts),
-                          static_cast<std::int64_t>(r.passwords), static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
+        t.rows.push_back({sensors_[r.sensor],
+                          session_of(r),
+                          ip_of(r),
+                          format_timestamp(r.start),
+                          score_of(sc, b.best),
+                          static_cast<std::int64_t>(b.sessions),
+                          static_cast<std::int64_t>(b.ips.size()),
+                          lines(b.examples),
+                          features_text(sc, b.best),
+                          std::string(kGroupNames[group_of(r)]),
+                          r3(r.duration),
+                          static_cast<std::int64_t>(r.commands),
+                          static_cast<std::int64_t>(r.templates),
+                          r3(raw(r, kTemplateRarity)),
+                          static_cast<std::int64_t>(r.tty_bytes),
+                          static_cast<std::int64_t>(r.downloads),
+                          static_cast<std::int64_t>(r.uploads),
+                          clients_[r.client],
+                          r3(raw(r, kClientRarity)),
+                          static_cast<std::int64_t>(r.attempts),
+                          static_cast<std::int64_t>(r.passwords),
+                          static_cast<std::int64_t>((r.flags & kFlagSuccess) ? 1 : 0)});
     }
     return t;
 }

@@ -5,9 +5,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "cb/analysis/compact_state.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "cb/analysis/compact_state.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -20,12 +20,12 @@ constexpr double kFixed = 1e9;
 constexpr std::size_t kExamples = 3;
 
 struct Stat {
-    std::uint64_t sessions_with = 0;   // sessions that ran it
+    std::uint64_t sessions_with = 0;  // sessions that ran it
     std::uint64_t runs = 0, failed_runs = 0;
-    std::uint64_t sessions_last = 0;   // sessions whose last command it is
-    std::uint64_t left_with = 0;       // sessions that ran it and then left (exit/disconnect)
-    std::uint64_t left_last = 0;       // ... whose last command it is
-    std::int64_t expected_left = 0;    // fixed point: sum over left sessions of (runs in session / commands)
+    std::uint64_t sessions_last = 0;           // sessions whose last command it is
+    std::uint64_t left_with = 0;               // sessions that ran it and then left (exit/disconnect)
+    std::uint64_t left_last = 0;               // ... whose last command it is
+    std::int64_t expected_left = 0;            // fixed point: sum over left sessions of (runs in session / commands)
     std::uint64_t end_kind[4] = {0, 0, 0, 0};  // of sessions_last, by EndKind
     std::uint64_t last_shell = 0, last_exec = 0;
     std::map<std::int64_t, std::uint64_t> close_ds;  // seconds to close of sessions_last, in tenths
@@ -209,7 +209,8 @@ private:
     }
 
     static Table table(const std::vector<PredisconnectRow>& rows) {
-        Table t{"predisconnect", "after which commands attackers leave, compared with how often the commands run", {}, {}};
+        Table t{
+            "predisconnect", "after which commands attackers leave, compared with how often the commands run", {}, {}};
         t.columns = {
             {"kind", ColumnType::Text, "raw (the step) or template"},
             {"command", ColumnType::Text, "the step (a command line without markers and exit) or its template"},
@@ -220,14 +221,16 @@ private:
              "shell sessions that left (exit or disconnect, not timeout) right after it; exec channels never count"},
             {"expected_left_last", ColumnType::Real,
              "left_last expected if the last command of each leaving session were a random one of its commands"},
-            {"lift", ColumnType::Real, "left_last / expected_left_last: >1 means attackers leave after it more than chance"},
+            {"lift", ColumnType::Real,
+             "left_last / expected_left_last: >1 means attackers leave after it more than chance"},
             {"lift_low", ColumnType::Real, "95% interval of lift (Wilson interval of left_last / left_with, rescaled)"},
             {"lift_high", ColumnType::Real, "upper end of that interval"},
             {"median_secs_to_close", ColumnType::Real, "median seconds from it to the end, when last"},
             {"failed_rate", ColumnType::Real, "share of its runs in which Cowrie reported a command as not found"},
             {"end_kinds", ColumnType::Text, "how sessions_last ended: exit, disconnect, timeout, unknown"},
             {"last_shell", ColumnType::Integer, "sessions_last on an interactive shell"},
-            {"last_exec", ColumnType::Integer, "sessions_last on an exec channel (closes by protocol after the command)"},
+            {"last_exec", ColumnType::Integer,
+             "sessions_last on an exec channel (closes by protocol after the command)"},
             {"example_sessions", ColumnType::Text, "shell sessions that left right after it (sensor/session)"},
         };
         auto real = [](double x) { return std::isfinite(x) ? Cell{x} : Cell{}; };
@@ -236,8 +239,8 @@ private:
                               static_cast<std::int64_t>(r.sessions_with), static_cast<std::int64_t>(r.sessions_last),
                               r.share_last, static_cast<std::int64_t>(r.left_last), r.expected_left_last, real(r.lift),
                               real(r.lift_low), real(r.lift_high), real(r.median_secs_to_close), real(r.failed_rate),
-                              r.end_kinds, static_cast<std::int64_t>(r.last_shell), static_cast<std::int64_t>(r.last_exec),
-                              join(r.examples, ";")});
+                              r.end_kinds, static_cast<std::int64_t>(r.last_shell),
+                              static_cast<std::int64_t>(r.last_exec), join(r.examples, ";")});
         return t;
     }
 
@@ -255,14 +258,16 @@ private:
         for (const auto& [k, st] : weekly_) {
             const auto colon = k.find(':', 8);
             const std::size_t len = std::stoul(k.substr(8, colon - 8));
-            weekly_sorted.emplace(std::make_tuple(k.substr(0, 8), k.substr(colon + 1, len), k.substr(colon + 1 + len)), &st);
+            weekly_sorted.emplace(std::make_tuple(k.substr(0, 8), k.substr(colon + 1, len), k.substr(colon + 1 + len)),
+                                  &st);
         }
         for (const auto& [k, sp] : weekly_sorted) {
             const Stat& s = *sp;
             if (s.sessions_with < 3) continue;
             const double expected = static_cast<double>(s.expected_left) / kFixed;
-            w.rows.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<std::int64_t>(s.sessions_with),
-                              static_cast<std::int64_t>(s.sessions_last), static_cast<std::int64_t>(s.left_last),
+            w.rows.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k),
+                              static_cast<std::int64_t>(s.sessions_with), static_cast<std::int64_t>(s.sessions_last),
+                              static_cast<std::int64_t>(s.left_last),
                               static_cast<double>(s.sessions_last) / static_cast<double>(s.sessions_with),
                               expected > 0 ? Cell{static_cast<double>(s.left_last) / expected} : Cell{}});
         }

@@ -14,7 +14,6 @@ namespace cb {
 
 namespace {
 
-
 Cell num(std::uint64_t v) { return Cell{static_cast<std::int64_t>(v)}; }
 // No time (a session or request without a timestamp) is an empty cell, as in the other tables.
 Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
@@ -87,8 +86,8 @@ Table src_ips_table(const std::vector<Session>& sessions) {
                  col("first_seen", ColumnType::Text, "earliest session start (UTC, ISO 8601)"),
                  col("last_seen", ColumnType::Text, "latest session end (UTC, ISO 8601)")};
     for (const auto& [ip, a] : v)
-        t.rows.push_back({Cell{std::string(ip)}, num(a->sessions), num(a->attempts), num(a->successes), num(a->commands),
-                          num(a->downloads), num(a->sensors.count()), when(a->first), when(a->last)});
+        t.rows.push_back({Cell{std::string(ip)}, num(a->sessions), num(a->attempts), num(a->successes),
+                          num(a->commands), num(a->downloads), num(a->sensors.count()), when(a->first), when(a->last)});
     return t;
 }
 
@@ -159,15 +158,18 @@ Table sensors_hourly_table(const std::vector<Session>& sessions) {
     v.reserve(hours.size());
     for (const auto& [k, c] : hours) v.emplace_back(k, &c);
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    Table t{"sensors_hourly", "activity per sensor and UTC hour: sessions by their start, logins by their own time", {}, {}};
+    Table t{"sensors_hourly",
+            "activity per sensor and UTC hour: sessions by their start, logins by their own time",
+            {},
+            {}};
     t.columns = {col("hour", ColumnType::Text, "start of the UTC hour (ISO 8601)"),
                  col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"),
                  col("sessions", ColumnType::Integer, "sessions that started in the hour"),
                  col("login_attempts", ColumnType::Integer, "login events in the hour, whenever their session started"),
                  col("login_successes", ColumnType::Integer, "login.success events in the hour")};
     for (const auto& [k, c] : v)
-        t.rows.push_back({Cell{format_timestamp(k.first)}, Cell{std::string(k.second)}, Cell{c->sessions}, Cell{c->attempts},
-                          Cell{c->successes}});
+        t.rows.push_back({Cell{format_timestamp(k.first)}, Cell{std::string(k.second)}, Cell{c->sessions},
+                          Cell{c->attempts}, Cell{c->successes}});
     return t;
 }
 

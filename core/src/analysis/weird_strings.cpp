@@ -7,9 +7,9 @@
 #include <cstring>
 #include <map>
 
-#include "cb/parse/command_template.hpp"
-#include "cb/analysis/weird_string.hpp"
 #include "cb/analysis/compact_state.hpp"
+#include "cb/analysis/weird_string.hpp"
+#include "cb/parse/command_template.hpp"
 #include "factories.hpp"
 
 namespace cb {
@@ -28,7 +28,10 @@ struct Tables {
     std::array<std::uint8_t, 256> cls{}, sep{}, b64{}, hex{};
     constexpr Tables() {
         for (int c = 0; c < 256; ++c) {
-            cls[c] = c >= 'A' && c <= 'Z' ? kUpper : c >= 'a' && c <= 'z' ? kLower : c >= '0' && c <= '9' ? kDigit : kOther;
+            cls[c] = c >= 'A' && c <= 'Z'   ? kUpper
+                     : c >= 'a' && c <= 'z' ? kLower
+                     : c >= '0' && c <= '9' ? kDigit
+                                            : kOther;
             b64[c] = cls[c] != kOther || c == '+' || c == '/';
             hex[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
         }
@@ -70,10 +73,13 @@ double shannon_entropy(std::string_view s) {
 }
 
 std::string weird_reasons_text(unsigned r) {
-    static constexpr std::pair<unsigned, std::string_view> names[] = {
-        {kWeirdEntropy, "entropy"},         {kWeirdBase64Run, "base64_run"},     {kWeirdHexRun, "hex_run"},
-        {kWeirdHexEscapes, "hex_escapes"},  {kWeirdNonPrintable, "nonprintable"}, {kWeirdBytesRepr, "bytes_repr"},
-        {kWeirdElf, "elf"}};
+    static constexpr std::pair<unsigned, std::string_view> names[] = {{kWeirdEntropy, "entropy"},
+                                                                      {kWeirdBase64Run, "base64_run"},
+                                                                      {kWeirdHexRun, "hex_run"},
+                                                                      {kWeirdHexEscapes, "hex_escapes"},
+                                                                      {kWeirdNonPrintable, "nonprintable"},
+                                                                      {kWeirdBytesRepr, "bytes_repr"},
+                                                                      {kWeirdElf, "elf"}};
     std::string out;
     for (const auto& [bit, name] : names)
         if (r & bit) {
@@ -94,7 +100,8 @@ bool plain_short(std::string_view s) {
     if (n >= kMinEntropyLen) return false;
     bool plain = true;
     for (std::size_t i = 0; i < n && plain; ++i) plain = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
-    return plain && s.find("ELF") == std::string_view::npos && !(n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"'));
+    return plain && s.find("ELF") == std::string_view::npos &&
+           !(n >= 3 && p[0] == 'b' && (p[1] == '\'' || p[1] == '"'));
 }
 
 // One pass over the bytes, no regex: tokens (the entropy rule), base64 and hex runs, and the
@@ -227,8 +234,8 @@ private:
     const unsigned char* p_;
     std::size_t n_;
     WeirdCheck r_;
-    std::size_t tok_ = 0;       // start of the current token
-    std::uint8_t tok_cls_ = 0;  // classes seen in it
+    std::size_t tok_ = 0;                         // start of the current token
+    std::uint8_t tok_cls_ = 0;                    // classes seen in it
     std::size_t b64_ = SIZE_MAX, b64_slash_ = 0;  // start of the current base64 run, its '/'s
     std::uint8_t b64_cls_ = 0;
     std::size_t hex_ = SIZE_MAX;  // start of the current hex run
@@ -286,14 +293,19 @@ public:
         buf_.clear();
         for (const Item& it : s.items) {
             switch (it.kind) {
-                case ItemKind::Command: check(kCommand, it.a, it.ts); break;
+                case ItemKind::Command:
+                    check(kCommand, it.a, it.ts);
+                    break;
                 case ItemKind::Login:
                     check(kUsername, it.a, it.ts);
                     check(kPassword, it.b, it.ts);
                     break;
                 case ItemKind::Download:
-                case ItemKind::DownloadFailed: check(kUrl, it.a, it.ts); break;
-                default: break;
+                case ItemKind::DownloadFailed:
+                    check(kUrl, it.a, it.ts);
+                    break;
+                default:
+                    break;
             }
         }
         if (hits_.empty()) return;
@@ -387,21 +399,23 @@ private:
         Table t{"weird_strings",
                 "commands, usernames, passwords and URLs flagged for high entropy, long base64/hex runs, \\xNN escape "
                 "runs, non-printable bytes, bytes reprs or ELF headers",
-                {}, {}};
-        t.columns = {{"kind", ColumnType::Text, "command, username, password or url"},
-                     {"value", ColumnType::Text, "the string as logged, cut to its first 500 bytes (see truncated)"},
-                     {"reasons", ColumnType::Text,
-                      "';'-separated: entropy, base64_run, hex_run, hex_escapes, nonprintable, bytes_repr, elf"},
-                     {"entropy", ColumnType::Real, "Shannon entropy of the whole string, bits per byte"},
-                     {"token_entropy", ColumnType::Real,
-                      "highest entropy of a token of 20+ bytes with 3+ character classes (the entropy rule); 0 if none"},
-                     {"length", ColumnType::Integer, "length of the whole string in bytes"},
-                     {"truncated", ColumnType::Integer, "1 when value is only the first 500 bytes"},
-                     {"count", ColumnType::Integer, "times seen"},
-                     {"sessions", ColumnType::Integer, "distinct sessions"},
-                     {"src_ips", ColumnType::Integer, "distinct source addresses"},
-                     {"first_seen", ColumnType::Text, "UTC"},
-                     {"last_seen", ColumnType::Text, "UTC"}};
+                {},
+                {}};
+        t.columns = {
+            {"kind", ColumnType::Text, "command, username, password or url"},
+            {"value", ColumnType::Text, "the string as logged, cut to its first 500 bytes (see truncated)"},
+            {"reasons", ColumnType::Text,
+             "';'-separated: entropy, base64_run, hex_run, hex_escapes, nonprintable, bytes_repr, elf"},
+            {"entropy", ColumnType::Real, "Shannon entropy of the whole string, bits per byte"},
+            {"token_entropy", ColumnType::Real,
+             "highest entropy of a token of 20+ bytes with 3+ character classes (the entropy rule); 0 if none"},
+            {"length", ColumnType::Integer, "length of the whole string in bytes"},
+            {"truncated", ColumnType::Integer, "1 when value is only the first 500 bytes"},
+            {"count", ColumnType::Integer, "times seen"},
+            {"sessions", ColumnType::Integer, "distinct sessions"},
+            {"src_ips", ColumnType::Integer, "distinct source addresses"},
+            {"first_seen", ColumnType::Text, "UTC"},
+            {"last_seen", ColumnType::Text, "UTC"}};
         for (const Row& r : rows) {
             Stat& st = *r.st;
             t.rows.push_back({std::string(kKindNames[r.kind]), std::string(r.value), weird_reasons_text(st.reasons),

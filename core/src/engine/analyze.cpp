@@ -4,9 +4,9 @@
 #include <tuple>
 
 #include "cb/analysis/basic_tables.hpp"
+#include "cb/engine/run_clock.hpp"
 #include "cb/tty/tty_link.hpp"
 #include "cb/util/parallel.hpp"
-#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
@@ -34,8 +34,8 @@ std::vector<std::vector<PartialRef>> sorted_refs(const std::vector<SessionMap>& 
             const SessionPartial& p = shards[s].at(i).second;
             // finalize(): start is the connect time, or the first event's without one.
             const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
-            r.push_back({start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s),
-                         static_cast<std::uint32_t>(i)});
+            r.push_back(
+                {start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)});
         }
         std::sort(r.begin(), r.end(), ref_less);
     });
@@ -140,9 +140,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     clock.lap("markers and steps");
     const AnalysisConfig acfg = analysis_config(opt);
     write(run, res, [&](RunData& r) {
-        make_run_tables(r, marker_stats, opt, [&](Findings seed) {
-            return run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed));
-        }, res);
+        make_run_tables(
+            r, marker_stats, opt,
+            [&](Findings seed) { return run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed)); }, res);
     });
     return res;
 }

@@ -7,9 +7,9 @@
 #include <map>
 #include <memory>
 
+#include "cb/engine/run_clock.hpp"
 #include "cb/engine/streaming.hpp"
 #include "cb/util/threads.hpp"
-#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
@@ -97,18 +97,21 @@ std::vector<SessionMap> read_sessions(const std::string& workdir, RunData& run, 
     std::vector<SessionMap> shards(64);
     IngestState ingest;
     std::uint64_t bad = 0;
-    for_each_record(workdir + "/sessions", [&](const std::string&, std::string_view key, std::string_view value) {
-        if (key == kIngestKey) {
-            IngestState st;
-            if (!decode_ingest_state(value, &st)) return void(++bad);
-            return ingest.merge(st);
-        }
-        SessionPartial p;
-        if (!decode_session_value(value, pool, &p)) return void(++bad);
-        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
-        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
-        if (!inserted) it->second.merge(std::move(p));
-    }, [&](const std::string&) { ++bad; });
+    for_each_record(
+        workdir + "/sessions",
+        [&](const std::string&, std::string_view key, std::string_view value) {
+            if (key == kIngestKey) {
+                IngestState st;
+                if (!decode_ingest_state(value, &st)) return void(++bad);
+                return ingest.merge(st);
+            }
+            SessionPartial p;
+            if (!decode_session_value(value, pool, &p)) return void(++bad);
+            auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+            auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+            if (!inserted) it->second.merge(std::move(p));
+        },
+        [&](const std::string&) { ++bad; });
     if (bad) errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
     fill_ingest(run, ingest);
     return shards;
@@ -118,18 +121,21 @@ std::vector<SessionMap> read_sessions(const std::string& workdir, RunData& run, 
 MarkerStats read_marker_stats(const std::string& workdir, std::vector<std::string>& errors) {
     MarkerStats stats;
     auto damaged = [&](const std::string& path) { errors.push_back("damaged record in " + path); };
-    for_each_record(workdir + "/markers", [&](const std::string& path, std::string_view key, std::string_view value) {
-        if (key != kMarkerStatsKey) return;
-        MarkerStats part;
-        if (!decode_marker_stats(value, &part)) return damaged(path);
-        stats.merge(std::move(part));
-    }, damaged);
+    for_each_record(
+        workdir + "/markers",
+        [&](const std::string& path, std::string_view key, std::string_view value) {
+            if (key != kMarkerStatsKey) return;
+            MarkerStats part;
+            if (!decode_marker_stats(value, &part)) return damaged(path);
+            stats.merge(std::move(part));
+        },
+        damaged);
     return stats;
 }
 
 // Job 2: one merged state per analysis (still base64), by analysis name.
 std::map<std::string, std::string, std::less<>> read_analysis_states(const std::string& workdir,
-                                                                      std::vector<std::string>& errors) {
+                                                                     std::vector<std::string>& errors) {
     std::map<std::string, std::string, std::less<>> states;
     for_each_record(
         workdir + "/analyses",
@@ -183,9 +189,9 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
     write(run, res, [&](RunData& r) {
-        make_run_tables(r, marker_stats, opt, [&](Findings seed) {
-            return finish_states(states, acfg, std::move(seed), res.errors);
-        }, res);
+        make_run_tables(
+            r, marker_stats, opt,
+            [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }, res);
     });
     return res;
 }

@@ -161,7 +161,7 @@ private:
 // A byte range of an uncompressed file. The source starts at `begin - 1` for ranges
 // after the first, so the range owns exactly the lines that start in [begin, end).
 struct Range {
-    bool skip_partial_first = false;  // drop bytes up to and including the first newline
+    bool skip_partial_first = false;     // drop bytes up to and including the first newline
     std::uint64_t stop_at = UINT64_MAX;  // no line starting at or after this source offset
 };
 
@@ -199,9 +199,12 @@ std::string file_cut_message(std::uint64_t bytes, std::string_view unit) {
 // its complete lines to the sink, then keeps the unfinished last line for the next round.
 class LineReader {
 public:
-    LineReader(ByteSource& src, LineSink& sink, const Limits& limits, FileReport& report, ReadBuffer& buf,
-               Range range)
-        : src_(src), sink_(sink), report_(report), buf_(buf), range_(range),
+    LineReader(ByteSource& src, LineSink& sink, const Limits& limits, FileReport& report, ReadBuffer& buf, Range range)
+        : src_(src),
+          sink_(sink),
+          report_(report),
+          buf_(buf),
+          range_(range),
           max_line_(limits.max_line_bytes),
           budget_(limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX),
           skipping_(range.skip_partial_first) {}
@@ -381,16 +384,16 @@ private:
     const Range range_;
     const std::size_t max_line_;
     const std::uint64_t budget_;
-    std::size_t cap_ = kChunk;  // usable bytes of this file's window (buf may be bigger from an earlier file)
-    std::size_t have_ = 0;      // bytes in the window
-    std::size_t pos_ = 0;       // first byte of the window not yet handed to the sink
+    std::size_t cap_ = kChunk;    // usable bytes of this file's window (buf may be bigger from an earlier file)
+    std::size_t have_ = 0;        // bytes in the window
+    std::size_t pos_ = 0;         // first byte of the window not yet handed to the sink
     std::uint64_t consumed_ = 0;  // source offset of buf[0]
     std::size_t raw_seen_ = 0;    // raw bytes already counted in progress
     bool eof_ = false;
     bool done_ = false;
-    bool cut_ = false;        // stopped at limits.max_file_bytes with more data to come
-    bool skipping_;           // inside a line that is not ours (or over-long)
-    bool in_nuls_ = false;    // inside the leading NUL run of a line that is ours
+    bool cut_ = false;      // stopped at limits.max_file_bytes with more data to come
+    bool skipping_;         // inside a line that is not ours (or over-long)
+    bool in_nuls_ = false;  // inside the leading NUL run of a line that is ours
     // The bytes at pos_ continue a line that is ours: it was checked against stop_at where it
     // started, before its leading NULs (which may reach past stop_at).
     bool mid_line_ = false;
@@ -469,8 +472,9 @@ void read_task(Task& task, IngestWorker& w, const IngestOptions& opt) {
 // Folds the tasks of each file, in file order, fixing up line numbers of later ranges, and
 // keeps the first samples per reason of each whole file.
 void fold_task_reports(std::vector<Task>& tasks, std::vector<FileReport>& files, std::size_t samples_per_reason) {
-    std::stable_sort(tasks.begin(), tasks.end(),
-                     [](const Task& a, const Task& b) { return std::tie(a.file, a.begin) < std::tie(b.file, b.begin); });
+    std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) {
+        return std::tie(a.file, a.begin) < std::tie(b.file, b.begin);
+    });
     for (auto& t : tasks) {
         FileReport& f = files[t.file];
         for (auto& s : t.report.samples) {

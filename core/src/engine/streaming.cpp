@@ -5,9 +5,9 @@
 #include <map>
 #include <vector>
 
-#include "cb/util/archive.hpp"
-#include "cb/parse/command_template.hpp"
 #include "cb/engine/ingest.hpp"
+#include "cb/parse/command_template.hpp"
+#include "cb/util/archive.hpp"
 #include "cb/util/text.hpp"
 
 namespace cb {
@@ -26,8 +26,9 @@ public:
               std::fwrite(value.data(), 1, value.size(), out_) == value.size() && std::fputc('\n', out_) != EOF;
     }
     void counter(std::string_view name, std::uint64_t n) {
-        if (n) std::fprintf(err_, "reporter:counter:cowrie-batch,%.*s,%llu\n", static_cast<int>(name.size()), name.data(),
-                            static_cast<unsigned long long>(n));
+        if (n)
+            std::fprintf(err_, "reporter:counter:cowrie-batch,%.*s,%llu\n", static_cast<int>(name.size()), name.data(),
+                         static_cast<unsigned long long>(n));
     }
     void status(const std::string& s) { std::fprintf(err_, "reporter:status:%s\n", s.c_str()); }
     int finish() {
@@ -84,8 +85,7 @@ int map_sessions(const StreamingOptions& opt, std::FILE* in, Out& out) {
     SessionMap sessions;
     FileReport report;
     const std::string name = opt.input_name.empty() ? "-" : opt.input_name;
-    ingest_stream(src, name, parser, pool, sessions, report, opt.limits,
-                  kSamples);
+    ingest_stream(src, name, parser, pool, sessions, report, opt.limits, kSamples);
     std::vector<const SessionPartial*> order;
     order.reserve(sessions.size());
     for (const auto& [k, p] : sessions) order.push_back(&p);
@@ -355,15 +355,22 @@ void IngestState::merge(IngestState& o) {
 int run_streaming_step(StreamStep step, const StreamingOptions& opt, std::FILE* in, std::FILE* out, std::FILE* err) {
     Out o(out, err);
     switch (step) {
-        case StreamStep::MapSessions: return map_sessions(opt, in, o);
+        case StreamStep::MapSessions:
+            return map_sessions(opt, in, o);
         case StreamStep::CombineSessions:
-        case StreamStep::ReduceSessions: return merge_sessions(in, o);
-        case StreamStep::MapMarkers: return map_markers(opt, in, o);
-        case StreamStep::CombineMarkers: return merge_markers(in, o, false);
-        case StreamStep::ReduceMarkers: return merge_markers(in, o, true);
-        case StreamStep::MapAnalyses: return map_analyses(opt, in, o);
+        case StreamStep::ReduceSessions:
+            return merge_sessions(in, o);
+        case StreamStep::MapMarkers:
+            return map_markers(opt, in, o);
+        case StreamStep::CombineMarkers:
+            return merge_markers(in, o, false);
+        case StreamStep::ReduceMarkers:
+            return merge_markers(in, o, true);
+        case StreamStep::MapAnalyses:
+            return map_analyses(opt, in, o);
         case StreamStep::CombineAnalyses:
-        case StreamStep::ReduceAnalyses: return merge_analyses(in, o);
+        case StreamStep::ReduceAnalyses:
+            return merge_analyses(in, o);
     }
     return 2;
 }

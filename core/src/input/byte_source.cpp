@@ -20,10 +20,14 @@ namespace cb {
 
 std::string_view compression_name(Compression c) {
     switch (c) {
-        case Compression::Gzip: return "gzip";
-        case Compression::Bzip2: return "bzip2";
-        case Compression::Zstd: return "zstd";
-        case Compression::None: break;
+        case Compression::Gzip:
+            return "gzip";
+        case Compression::Bzip2:
+            return "bzip2";
+        case Compression::Zstd:
+            return "zstd";
+        case Compression::None:
+            break;
     }
     return "none";
 }
@@ -36,8 +40,9 @@ Compression detect_compression(std::string_view h) {
         static_cast<unsigned char>(h[2]) == 0x2f && static_cast<unsigned char>(h[3]) == 0xfd)
         return Compression::Zstd;
     // A zstd skippable frame (magic 0x184D2A5?): pzstd starts every file with one.
-    if (h.size() >= 4 && (static_cast<unsigned char>(h[0]) & 0xf0) == 0x50 && static_cast<unsigned char>(h[1]) == 0x2a &&
-        static_cast<unsigned char>(h[2]) == 0x4d && static_cast<unsigned char>(h[3]) == 0x18)
+    if (h.size() >= 4 && (static_cast<unsigned char>(h[0]) & 0xf0) == 0x50 &&
+        static_cast<unsigned char>(h[1]) == 0x2a && static_cast<unsigned char>(h[2]) == 0x4d &&
+        static_cast<unsigned char>(h[3]) == 0x18)
         return Compression::Zstd;
     return Compression::None;
 }
@@ -200,8 +205,8 @@ public:
             const int rc = isal_inflate(&st_);
             produced = n - produced - st_.avail_out + produced;
             if (rc < 0) {
-                error_ = "gzip data is corrupt after " + std::to_string(out_total_ + produced) + " bytes (isa-l error " +
-                         std::to_string(rc) + ")";
+                error_ = "gzip data is corrupt after " + std::to_string(out_total_ + produced) +
+                         " bytes (isa-l error " + std::to_string(rc) + ")";
                 done_ = true;
             }
             if (st_.block_state == ISAL_BLOCK_FINISH && st_.avail_in > 0) {
@@ -296,7 +301,8 @@ public:
         while (produced == 0 && !done_) {
             if (st_.avail_in == 0) {
                 if (!fill()) {
-                    if (error_.empty()) error_ = "bzip2 stream is truncated after " + std::to_string(out_total_) + " bytes";
+                    if (error_.empty())
+                        error_ = "bzip2 stream is truncated after " + std::to_string(out_total_) + " bytes";
                     done_ = true;
                     break;
                 }
@@ -432,10 +438,14 @@ std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* er
     if (detected) *detected = c;
     std::unique_ptr<ByteSource> raw = std::make_unique<FdSource>(fd, !is_stdin, std::move(head));
     switch (c) {
-        case Compression::Gzip: return std::make_unique<GzipSource>(std::move(raw));
-        case Compression::Bzip2: return std::make_unique<Bzip2Source>(std::move(raw));
-        case Compression::Zstd: return std::make_unique<ZstdSource>(std::move(raw));
-        case Compression::None: break;
+        case Compression::Gzip:
+            return std::make_unique<GzipSource>(std::move(raw));
+        case Compression::Bzip2:
+            return std::make_unique<Bzip2Source>(std::move(raw));
+        case Compression::Zstd:
+            return std::make_unique<ZstdSource>(std::move(raw));
+        case Compression::None:
+            break;
     }
     return raw;
 }

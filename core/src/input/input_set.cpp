@@ -17,11 +17,16 @@ namespace fs = std::filesystem;
 
 std::string_view file_kind_name(FileKind k) {
     switch (k) {
-        case FileKind::JsonLog: return "json_log";
-        case FileKind::TextLog: return "text_log";
-        case FileKind::TtyLog: return "tty_log";
-        case FileKind::Empty: return "empty";
-        case FileKind::Other: break;
+        case FileKind::JsonLog:
+            return "json_log";
+        case FileKind::TextLog:
+            return "text_log";
+        case FileKind::TtyLog:
+            return "tty_log";
+        case FileKind::Empty:
+            return "empty";
+        case FileKind::Other:
+            break;
     }
     return "other";
 }
@@ -166,7 +171,8 @@ private:
                 buf = big.data();
                 cap = big.size();
             }
-            const std::size_t r = src->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(cap, budget - skipped)));
+            const std::size_t r =
+                src->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(cap, budget - skipped)));
             if (r == 0) break;
             const std::size_t k = leading_run(buf, r, '\0');
             skipped += k;
@@ -188,9 +194,10 @@ private:
             // Zeros, not an empty file: a logrotate hole that never got lines, a damaged copy,
             // or a decompression bomb. Named, so the bytes are not silently taken for nothing.
             result.problems.push_back(
-                {p, skipped >= budget ? "the first " + std::to_string(skipped) +
-                                            " decompressed bytes are all NUL (the limit per file, --max-file-bytes); not read further"
-                                      : std::to_string(skipped) + " bytes, all NUL: no line to read"});
+                {p, skipped >= budget
+                        ? "the first " + std::to_string(skipped) +
+                              " decompressed bytes are all NUL (the limit per file, --max-file-bytes); not read further"
+                        : std::to_string(skipped) + " bytes, all NUL: no line to read"});
             return;
         }
         f.kind = classify_content(head);

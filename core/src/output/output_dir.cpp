@@ -22,8 +22,8 @@ namespace {
 // ---- the signal watcher -------------------------------------------------------------------
 // A handler may only do async-signal-safe things, so it writes the signal number to a pipe; a
 // thread reads it and does the cleanup with ordinary code.
-std::mutex g_mu;          // held while a folder is swapped; the watcher takes it and never gives it back
-fs::path g_doomed;        // removed on a signal: the temporary folder, or the old contents after the swap
+std::mutex g_mu;    // held while a folder is swapped; the watcher takes it and never gives it back
+fs::path g_doomed;  // removed on a signal: the temporary folder, or the old contents after the swap
 void (*g_last_words)(int) = nullptr;
 int g_pipe[2] = {-1, -1};
 bool g_installed = false;
@@ -34,14 +34,14 @@ void remove_tree(const fs::path& p) {
     std::error_code ec;
     // Writers may still add a file while the tree goes; a few rounds catch them (they cannot
     // recreate the folder itself: nothing creates it but open()).
-    for (int round = 0; round < 50 && !p.empty() && fs::symlink_status(p, ec).type() != fs::file_type::not_found; ++round)
+    for (int round = 0; round < 50 && !p.empty() && fs::symlink_status(p, ec).type() != fs::file_type::not_found;
+         ++round)
         fs::remove_all(p, ec);
 }
 
 void watch() {
     unsigned char sig = 0;
-    while (::read(g_pipe[0], &sig, 1) != 1) {
-    }
+    while (::read(g_pipe[0], &sig, 1) != 1) {}
     g_mu.lock();  // never unlocked: a commit in progress finishes first, none starts after
     if (g_last_words) g_last_words(sig);
     remove_tree(g_doomed);
@@ -167,10 +167,12 @@ fs::path resolve(const std::string& out) {
 bool mount_point(const fs::path& p) {
 #ifdef STATX_ATTR_MOUNT_ROOT
     struct statx sx {};
-    if (::statx(AT_FDCWD, p.c_str(), 0, STATX_BASIC_STATS, &sx) == 0 && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+    if (::statx(AT_FDCWD, p.c_str(), 0, STATX_BASIC_STATS, &sx) == 0 &&
+        (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
         return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 #endif
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     return ::stat(p.c_str(), &a) == 0 && ::stat(p.parent_path().c_str(), &b) == 0 && a.st_dev != b.st_dev;
 }
 
@@ -186,7 +188,8 @@ std::string refusal(const fs::path& p, const std::string& shown) {
                ", which cowrie-batch did not write (OUTDIR must be missing, empty, or an earlier run's "
                "output; see docs/OUTPUTS.md)";
     if (mount_point(p))
-        return "the output folder " + shown + " is a mount point, which cannot be swapped by a rename; name a "
+        return "the output folder " + shown +
+               " is a mount point, which cannot be swapped by a rename; name a "
                "folder inside it";
     const std::string cwd = fs::current_path(ec).string() + "/";
     if (cwd.compare(0, p.string().size() + 1, p.string() + "/") == 0)

@@ -43,7 +43,6 @@ std::string meta_json(const ReportOptions& opt) {
     return out;
 }
 
-
 // '<', '>' and '&' occur only inside JSON strings: escaping them all keeps "</script",
 // "<!--" and friends out of the HTML data block whatever the analyses wrote.
 std::string html_safe(const std::string& json) {
@@ -51,10 +50,17 @@ std::string html_safe(const std::string& json) {
     safe.reserve(json.size() + json.size() / 64);
     for (char ch : json) {
         switch (ch) {
-            case '<': safe += "\\u003c"; break;
-            case '>': safe += "\\u003e"; break;
-            case '&': safe += "\\u0026"; break;
-            default: safe.push_back(ch);
+            case '<':
+                safe += "\\u003c";
+                break;
+            case '>':
+                safe += "\\u003e";
+                break;
+            case '&':
+                safe += "\\u0026";
+                break;
+            default:
+                safe.push_back(ch);
         }
     }
     return safe;

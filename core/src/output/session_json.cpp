@@ -2,15 +2,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <initializer_list>
 
+#include "cb/output/outputs.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/parallel.hpp"
-#include "cb/output/outputs.hpp"
 
 namespace cb {
 

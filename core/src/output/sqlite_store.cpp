@@ -110,7 +110,8 @@ std::string quote_ident(const std::string& s) { return "\"" + s + "\""; }
 // Result tables share the file with the relational tables; where a name is taken
 // (commands, downloads) the result table gets the suffix _summary.
 std::string sql_table_name(const Table& t) {
-    for (const char* taken : {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
+    for (const char* taken :
+         {"sessions", "logins", "commands", "downloads", "uploads", "tcpip", "ttylogs", "schema_doc"})
         if (t.name == taken) return t.name + "_summary";
     // The parts' tables (logins_rows, ...) are not result-table names; none ends in _rows.
     return t.name;
@@ -175,23 +176,30 @@ const DocRow kDocs[] = {
     {"sessions", "sid", "row id, in order of start time; the other tables refer to sessions by sid"},
     {"sessions", "start", "session.connect time, or the first event seen (UTC ISO 8601)"},
     {"sessions", "end", "session.closed time, or the last event seen"},
-    {"sessions", "end_kind", "exit (logout or exec channel done), disconnect (client dropped), timeout (idle/auth "
-                             "timeout inferred from the gap before the close), unknown (no close seen)"},
+    {"sessions", "end_kind",
+     "exit (logout or exec channel done), disconnect (client dropped), timeout (idle/auth "
+     "timeout inferred from the gap before the close), unknown (no close seen)"},
     {"sessions", "channel", "shell (pty or telnet), exec (command without pty), none (no commands)"},
     {"sessions", "secs_after_last_command", "seconds from the last command to the end of the session"},
-    {"sessions", "last_step", "the last step: the last command line without markers (commands bots repeat "
-                              "between steps, markers.csv), exit and empty lines; null when none is left"},
-    {"logins", "", "cowrie.login.success/failed and cowrie.client.fingerprint (a public key offered; counted once "
-                   "with the login event that answers it, else as a failed attempt); fingerprint set and password "
-                   "NULL for public-key attempts, '' for an empty password"},
-    {"commands", "", "cowrie.command.input, seq = order within the session; failed = Cowrie reported part of it "
-                     "as not found (cowrie.command.failed)"},
-    {"downloads", "", "URL fetches (wget, curl, tftp, ftpget): cowrie.session.file_download with a URL that has a "
-                      "scheme (status ok), and .failed (status failed)"},
-    {"file_writes", "", "cowrie.session.file_download without such a URL: a `> file` redirect Cowrie captured (path "
-                        "= destfile) or a stdin capture (path NULL)"},
-    {"file_writes", "persistence", "ssh_key, cron, init or shell_profile when the path is one that survives a "
-                                   "reboot or a login; NULL otherwise"},
+    {"sessions", "last_step",
+     "the last step: the last command line without markers (commands bots repeat "
+     "between steps, markers.csv), exit and empty lines; null when none is left"},
+    {"logins", "",
+     "cowrie.login.success/failed and cowrie.client.fingerprint (a public key offered; counted once "
+     "with the login event that answers it, else as a failed attempt); fingerprint set and password "
+     "NULL for public-key attempts, '' for an empty password"},
+    {"commands", "",
+     "cowrie.command.input, seq = order within the session; failed = Cowrie reported part of it "
+     "as not found (cowrie.command.failed)"},
+    {"downloads", "",
+     "URL fetches (wget, curl, tftp, ftpget): cowrie.session.file_download with a URL that has a "
+     "scheme (status ok), and .failed (status failed)"},
+    {"file_writes", "",
+     "cowrie.session.file_download without such a URL: a `> file` redirect Cowrie captured (path "
+     "= destfile) or a stdin capture (path NULL)"},
+    {"file_writes", "persistence",
+     "ssh_key, cron, init or shell_profile when the path is one that survives a "
+     "reboot or a login; NULL otherwise"},
     {"file_writes", "size", "bytes, when Cowrie logged a size (it usually does not)"},
     {"uploads", "", "cowrie.session.file_upload (SFTP and SCP)"},
     {"tcpip", "", "cowrie.direct-tcpip.request: forwarding targets"},
@@ -202,18 +210,21 @@ const DocRow kDocs[] = {
     {"downloads_rows", "", "storage of the view downloads: its rows without sensor and session, keyed by (sid, seq)"},
     {"uploads_rows", "", "storage of the view uploads: its rows without sensor and session, keyed by (sid, seq)"},
     {"tcpip_rows", "", "storage of the view tcpip: its rows without sensor and session, keyed by (sid, seq)"},
-    {"file_writes_rows", "", "storage of the view file_writes: its rows without sensor and session, keyed by (sid, seq)"},
+    {"file_writes_rows", "",
+     "storage of the view file_writes: its rows without sensor and session, keyed by (sid, seq)"},
     {"ttylogs_rows", "", "storage of the view ttylogs: its rows without sensor and session, keyed by (sid, seq)"},
-    {"logins_rows", "seq", "order of the row among its session's rows of this table, from 0 (likewise in the "
-                           "other *_rows tables)"},
+    {"logins_rows", "seq",
+     "order of the row among its session's rows of this table, from 0 (likewise in the "
+     "other *_rows tables)"},
 };
 
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
-    db_->exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
-              "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; "
-              "PRAGMA threads=2;");
+    db_->exec(
+        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
+        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; "
+        "PRAGMA threads=2;");
     db_->exec("BEGIN");
     db_->exec(kSchema);
 }
@@ -259,8 +270,7 @@ public:
         if (rows_.empty() || !db_.ok()) return;
         const bool full = rows_.size() == kRowsPerInsert;
         sqlite3_stmt* st = full ? full_ : db_.prepare(sql(static_cast<int>(rows_.size())));
-        for (std::size_t i = 0; i < rows_.size(); ++i)
-            bind_(st, static_cast<int>(i) * cols_ + 1, rows_[i], times_[i]);
+        for (std::size_t i = 0; i < rows_.size(); ++i) bind_(st, static_cast<int>(i) * cols_ + 1, rows_[i], times_[i]);
         db_.step(st);
         if (!full) sqlite3_finalize(st);
         rows_.clear();
@@ -406,15 +416,30 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
             std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
             for (const Item& it : s.items) {
                 switch (it.kind) {
-                    case ItemKind::Login: lg.add({&s, &it, sid, n_lg++}); break;
-                    case ItemKind::Command: cm.add({&s, &it, sid, n_cm++}); break;
+                    case ItemKind::Login:
+                        lg.add({&s, &it, sid, n_lg++});
+                        break;
+                    case ItemKind::Command:
+                        cm.add({&s, &it, sid, n_cm++});
+                        break;
                     case ItemKind::Download:
-                    case ItemKind::DownloadFailed: dl.add({&s, &it, sid, n_dl++}); break;
-                    case ItemKind::Upload: up.add({&s, &it, sid, n_up++}); break;
-                    case ItemKind::Tcpip: tc.add({&s, &it, sid, n_tc++}); break;
-                    case ItemKind::TtyLog: tt.add({&s, &it, sid, n_tt++}); break;
-                    case ItemKind::FileWrite: fw.add({&s, &it, sid, n_fw++}); break;
-                    default: break;
+                    case ItemKind::DownloadFailed:
+                        dl.add({&s, &it, sid, n_dl++});
+                        break;
+                    case ItemKind::Upload:
+                        up.add({&s, &it, sid, n_up++});
+                        break;
+                    case ItemKind::Tcpip:
+                        tc.add({&s, &it, sid, n_tc++});
+                        break;
+                    case ItemKind::TtyLog:
+                        tt.add({&s, &it, sid, n_tt++});
+                        break;
+                    case ItemKind::FileWrite:
+                        fw.add({&s, &it, sid, n_fw++});
+                        break;
+                    default:
+                        break;
                 }
             }
             if (!db_.ok()) break;

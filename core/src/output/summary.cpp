@@ -3,9 +3,9 @@
 #include <set>
 #include <unordered_set>
 
+#include "cb/output/outputs.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
-#include "cb/output/outputs.hpp"
 #include "cb/version.hpp"
 
 namespace cb {
@@ -104,7 +104,10 @@ void counts(JsonWriter& w, std::string_view k, const std::map<std::string_view, 
 void file_problems(JsonWriter& w, const RunData& run) {
     w.key("skipped_files").begin_array();
     for (const auto& p : run.inputs.problems)
-        w.begin_object().field("path", std::string_view(p.path)).field("reason", std::string_view(p.reason)).end_object();
+        w.begin_object()
+            .field("path", std::string_view(p.path))
+            .field("reason", std::string_view(p.reason))
+            .end_object();
     for (const auto& f : run.ingest.files)
         if (!f.error.empty() && f.counts.bytes == 0)
             w.begin_object()
@@ -181,9 +184,15 @@ void session_counts(JsonWriter& w, const SessionTotals& t) {
     w.field("sensors", t.sensors);
     w.field("src_ips", t.src_ips);
     w.key("first_event");
-    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.first)));
+    if (!t.sessions)
+        w.null();
+    else
+        w.value(std::string_view(format_timestamp(t.first)));
     w.key("last_event");
-    if (!t.sessions) w.null(); else w.value(std::string_view(format_timestamp(t.last)));
+    if (!t.sessions)
+        w.null();
+    else
+        w.value(std::string_view(format_timestamp(t.last)));
     w.key("logins").begin_object().field("attempts", t.login_attempts).field("success", t.login_successes).end_object();
     w.field("commands", t.commands).field("failed_commands", t.failed_commands);
     w.field("downloads", t.downloads).field("downloads_failed", t.downloads_failed).field("uploads", t.uploads);

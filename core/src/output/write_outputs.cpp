@@ -5,14 +5,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "cb/engine/run_clock.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/output/report_html.hpp"
-#include "cb/engine/run_clock.hpp"
 
 namespace cb {
 
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
-                   const MakeTables& make_tables) {
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables) {
     PhaseClock clock(res);
     std::error_code ec;
     // out_dir exists (OutputDir made it) and is never made here: a run interrupted while its
@@ -41,16 +40,17 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     make_tables(run);
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
-                     write_file_atomic(out_dir + "/summary.json", summary_json(run)),
-                     write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
+                            write_file_atomic(out_dir + "/summary.json", summary_json(run)),
+                            write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
     jsonl_thread.join();
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
-        run.tty_replays = read_tty_replays(run.sessions, report_explorer_order(run, ropt),
-                                           {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
+        run.tty_replays =
+            read_tty_replays(run.sessions, report_explorer_order(run, ropt),
+                             {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
     }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");

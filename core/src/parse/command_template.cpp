@@ -20,9 +20,7 @@ std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed) {
 
 namespace {
 
-bool is_word_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-}
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; }
 bool is_b64_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='; }
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -52,10 +50,14 @@ bool looks_random(std::string_view w) {
     if (w.size() < 6 || w.size() > 64) return false;
     int digits = 0, lower = 0, upper = 0, other = 0;
     for (char c : w) {
-        if (is_digit(c)) ++digits;
-        else if (std::islower(static_cast<unsigned char>(c))) ++lower;
-        else if (std::isupper(static_cast<unsigned char>(c))) ++upper;
-        else ++other;
+        if (is_digit(c))
+            ++digits;
+        else if (std::islower(static_cast<unsigned char>(c)))
+            ++lower;
+        else if (std::isupper(static_cast<unsigned char>(c)))
+            ++upper;
+        else
+            ++other;
     }
     if (other > 0) return false;
     const int letters = lower + upper;
@@ -63,7 +65,8 @@ bool looks_random(std::string_view w) {
     // Irregular case (xKfjQaZp), not CamelCase or a device name (ttyGSM): many case switches.
     int switches = 0;
     for (std::size_t k = 1; k < w.size(); ++k)
-        switches += (std::isupper(static_cast<unsigned char>(w[k])) != 0) != (std::isupper(static_cast<unsigned char>(w[k - 1])) != 0);
+        switches += (std::isupper(static_cast<unsigned char>(w[k])) != 0) !=
+                    (std::isupper(static_cast<unsigned char>(w[k - 1])) != 0);
     return w.size() >= 8 && switches >= 4;
 }
 
@@ -139,7 +142,8 @@ Token word_token(std::string_view s, std::size_t i) {
     if (i >= 2 && s[i - 1] == '/' && s[i - 2] == '.' &&
         (i < 3 || std::string_view(" \t;|&(`").find(s[i - 3]) != std::string_view::npos))
         return {w.size(), "<FILE>"};  // ./dropped-binary
-    if (after_busybox(s, i) && all_upper(w)) return {w.size(), "<RAND>"};  // Mirai-style probe: busybox with a random applet name
+    if (after_busybox(s, i) && all_upper(w))
+        return {w.size(), "<RAND>"};  // Mirai-style probe: busybox with a random applet name
     if (looks_random(w)) return {w.size(), "<RAND>"};
     return {w.size(), w};
 }

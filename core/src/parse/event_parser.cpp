@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <iterator>
-#include <limits>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <limits>
 
 #include "cb/util/text.hpp"
 
@@ -16,28 +16,37 @@ namespace od = simdjson::ondemand;
 
 std::string_view reject_reason_name(Reject r) {
     switch (r) {
-        case Reject::None: return "none";
-        case Reject::InvalidJson: return "invalid_json";
-        case Reject::TruncatedLine: return "truncated_line";
-        case Reject::NotAnObject: return "not_an_object";
-        case Reject::TooDeep: return "too_deep";
-        case Reject::MissingEventId: return "missing_eventid";
-        case Reject::BadTimestamp: return "bad_timestamp";
-        case Reject::TooLarge: return "too_large";
-        case Reject::kCount: break;
+        case Reject::None:
+            return "none";
+        case Reject::InvalidJson:
+            return "invalid_json";
+        case Reject::TruncatedLine:
+            return "truncated_line";
+        case Reject::NotAnObject:
+            return "not_an_object";
+        case Reject::TooDeep:
+            return "too_deep";
+        case Reject::MissingEventId:
+            return "missing_eventid";
+        case Reject::BadTimestamp:
+            return "bad_timestamp";
+        case Reject::TooLarge:
+            return "too_large";
+        case Reject::kCount:
+            break;
     }
     return "unknown";
 }
 
 namespace {
 constexpr std::string_view kFieldNames[] = {
-    "other", "arch", "destfile", "dst_ip", "dst_port", "duplicate", "duration", "duration_ms", "eventid", "filename",
-    "fingerprint", "hassh", "height", "input", "late", "orig_ip", "orig_port", "outfile", "password", "protocol",
-    "sensor", "session", "shasum", "size", "src_ip", "src_port", "timestamp", "ttylog", "type", "url", "username",
-    "version", "width"};
+    "other",    "arch",        "destfile", "dst_ip",   "dst_port", "duplicate", "duration", "duration_ms", "eventid",
+    "filename", "fingerprint", "hassh",    "height",   "input",    "late",      "orig_ip",  "orig_port",   "outfile",
+    "password", "protocol",    "sensor",   "session",  "shasum",   "size",      "src_ip",   "src_port",    "timestamp",
+    "ttylog",   "type",        "url",      "username", "version",  "width"};
 static_assert(std::size(kFieldNames) == static_cast<std::size_t>(Field::kCount));
-constexpr std::string_view kFieldErrorNames[] = {"null", "wrong_type", "coerced", "out_of_range", "too_long",
-                                                 "lone_surrogate"};
+constexpr std::string_view kFieldErrorNames[] = {"null",         "wrong_type", "coerced",
+                                                 "out_of_range", "too_long",   "lone_surrogate"};
 static_assert(std::size(kFieldErrorNames) == static_cast<std::size_t>(FieldError::kCount));
 }  // namespace
 
@@ -120,16 +129,16 @@ Field field_of(const Event& ev, const void* p) {
         Field f;
     };
     const At table[] = {
-        {&ev.arch, Field::Arch}, {&ev.destfile, Field::Destfile}, {&ev.dst_ip, Field::DstIp},
-        {&ev.dst_port, Field::DstPort}, {&ev.duplicate, Field::Duplicate}, {&ev.duration_us, Field::Duration},
-        {&ev.eventid, Field::EventId}, {&ev.filename, Field::Filename}, {&ev.fingerprint, Field::Fingerprint},
-        {&ev.hassh, Field::Hassh}, {&ev.height, Field::Height}, {&ev.input, Field::Input}, {&ev.late, Field::Late},
-        {&ev.orig_ip, Field::OrigIp}, {&ev.orig_port, Field::OrigPort}, {&ev.outfile, Field::Outfile},
-        {&ev.password, Field::Password}, {&ev.protocol, Field::Protocol}, {&ev.sensor, Field::Sensor},
-        {&ev.session, Field::Session}, {&ev.shasum, Field::Shasum}, {&ev.size, Field::Size},
-        {&ev.src_ip, Field::SrcIp}, {&ev.src_port, Field::SrcPort}, {&ev.ttylog, Field::Ttylog},
-        {&ev.key_type, Field::Type}, {&ev.url, Field::Url}, {&ev.username, Field::Username},
-        {&ev.version, Field::Version}, {&ev.width, Field::Width},
+        {&ev.arch, Field::Arch},         {&ev.destfile, Field::Destfile},   {&ev.dst_ip, Field::DstIp},
+        {&ev.dst_port, Field::DstPort},  {&ev.duplicate, Field::Duplicate}, {&ev.duration_us, Field::Duration},
+        {&ev.eventid, Field::EventId},   {&ev.filename, Field::Filename},   {&ev.fingerprint, Field::Fingerprint},
+        {&ev.hassh, Field::Hassh},       {&ev.height, Field::Height},       {&ev.input, Field::Input},
+        {&ev.late, Field::Late},         {&ev.orig_ip, Field::OrigIp},      {&ev.orig_port, Field::OrigPort},
+        {&ev.outfile, Field::Outfile},   {&ev.password, Field::Password},   {&ev.protocol, Field::Protocol},
+        {&ev.sensor, Field::Sensor},     {&ev.session, Field::Session},     {&ev.shasum, Field::Shasum},
+        {&ev.size, Field::Size},         {&ev.src_ip, Field::SrcIp},        {&ev.src_port, Field::SrcPort},
+        {&ev.ttylog, Field::Ttylog},     {&ev.key_type, Field::Type},       {&ev.url, Field::Url},
+        {&ev.username, Field::Username}, {&ev.version, Field::Version},     {&ev.width, Field::Width},
     };
     for (const auto& t : table)
         if (t.at == p) return t.f;
@@ -145,9 +154,18 @@ bool coercible(Field f) {
 // Identifiers: text fields whose values are names, addresses or hashes, never free text.
 bool is_identifier(Field f) {
     switch (f) {
-        case Field::Sensor: case Field::Session: case Field::SrcIp: case Field::DstIp: case Field::OrigIp:
-        case Field::Protocol: case Field::Hassh: case Field::Shasum: case Field::Version: case Field::Arch:
-        case Field::Fingerprint: case Field::Type:
+        case Field::Sensor:
+        case Field::Session:
+        case Field::SrcIp:
+        case Field::DstIp:
+        case Field::OrigIp:
+        case Field::Protocol:
+        case Field::Hassh:
+        case Field::Shasum:
+        case Field::Version:
+        case Field::Arch:
+        case Field::Fingerprint:
+        case Field::Type:
             return true;
         default:
             return false;
@@ -217,7 +235,7 @@ public:
         double d;
         bool ok;
         if (auto e = number(v, &d, out_us, &ok); e || !ok) return e;
-        if (d >= 0 && d <= 1e12)  // false for NaN
+        if (d >= 0 && d <= 1e12)                                 // false for NaN
             *out_us = static_cast<std::int64_t>(d * 1e6 + 0.5);  // NOLINT(bugprone-incorrect-roundings): d >= 0
         else
             note(out_us, FieldError::OutOfRange);
@@ -264,7 +282,8 @@ private:
         if (t == od::json_type::null) {
             p_->note(f, FieldError::Null);
         } else if (t == od::json_type::number && coercible(f)) {
-            while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
+            while (!raw.empty() &&
+                   (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
                 raw.remove_suffix(1);
             if (raw.size() > kMaxIdentifierBytes && is_identifier(f)) {
                 p_->note(f, FieldError::TooLong);
@@ -283,8 +302,8 @@ private:
         const Field f = p_->field_at(out);
         const double max = f == Field::SrcPort || f == Field::DstPort || f == Field::OrigPort ? 65535
                            : f == Field::DurationMs ? 1e15  // no overflow in microseconds
-                                                    // half the type's range, as an integer first:
-                                                    // NOLINTNEXTLINE(bugprone-integer-division)
+                                                            // half the type's range, as an integer first:
+                                                            // NOLINTNEXTLINE(bugprone-integer-division)
                                                     : static_cast<double>(std::numeric_limits<Int>::max() / 2);
         if (d >= 0 && d <= max)
             *out = static_cast<Int>(d);
@@ -316,10 +335,14 @@ bool hex4(std::string_view line, std::size_t i, unsigned* v) {
     for (std::size_t k = i; k < i + 4; ++k) {
         const char c = line[k];
         x <<= 4;
-        if (c >= '0' && c <= '9') x |= static_cast<unsigned>(c - '0');
-        else if (c >= 'a' && c <= 'f') x |= static_cast<unsigned>(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') x |= static_cast<unsigned>(c - 'A' + 10);
-        else return false;
+        if (c >= '0' && c <= '9')
+            x |= static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            x |= static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            x |= static_cast<unsigned>(c - 'A' + 10);
+        else
+            return false;
     }
     *v = x;
     return true;
@@ -476,8 +499,10 @@ std::size_t nesting_depth(std::string_view s, std::size_t limit) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
@@ -517,26 +542,35 @@ namespace {
             if (is(key, "arch")) e = rd.str(v, &ev->arch);
             break;
         case 'd':
-            if (is(key, "dst_ip")) e = rd.str(v, &ev->dst_ip);
-            else if (is(key, "dst_port")) e = rd.integer(v, &ev->dst_port);
-            else if (is(key, "duration")) { if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us); }
-            else if (is(key, "duration_ms")) {
+            if (is(key, "dst_ip"))
+                e = rd.str(v, &ev->dst_ip);
+            else if (is(key, "dst_port"))
+                e = rd.integer(v, &ev->dst_port);
+            else if (is(key, "duration")) {
+                if (ev->duration_us < 0) e = rd.seconds(v, &ev->duration_us);
+            } else if (is(key, "duration_ms")) {
                 *duration_ms = -1;
                 e = rd.integer(v, duration_ms);
                 if (*duration_ms >= 0) ev->duration_us = *duration_ms * 1000;
-            } else if (is(key, "destfile")) e = rd.str(v, &ev->destfile);
-            else if (is(key, "duplicate")) e = rd.boolean(v, &ev->duplicate);
+            } else if (is(key, "destfile"))
+                e = rd.str(v, &ev->destfile);
+            else if (is(key, "duplicate"))
+                e = rd.boolean(v, &ev->duplicate);
             break;
         case 'e':
             if (is(key, "eventid")) e = rd.str(v, &ev->eventid);
             break;
         case 'f':
-            if (is(key, "fingerprint")) e = rd.str(v, &ev->fingerprint);
-            else if (is(key, "filename")) e = rd.str(v, &ev->filename);
+            if (is(key, "fingerprint"))
+                e = rd.str(v, &ev->fingerprint);
+            else if (is(key, "filename"))
+                e = rd.str(v, &ev->filename);
             break;
         case 'h':
-            if (is(key, "hassh")) e = rd.str(v, &ev->hassh);
-            else if (is(key, "height")) e = rd.integer(v, &ev->height);
+            if (is(key, "hassh"))
+                e = rd.str(v, &ev->hassh);
+            else if (is(key, "height"))
+                e = rd.integer(v, &ev->height);
             break;
         case 'i':
             if (is(key, "input")) e = rd.str(v, &ev->input);
@@ -545,30 +579,46 @@ namespace {
             if (is(key, "late")) e = rd.boolean(v, &ev->late);
             break;
         case 'o':
-            if (is(key, "outfile")) e = rd.str(v, &ev->outfile);
-            else if (is(key, "orig_ip")) e = rd.str(v, &ev->orig_ip);
-            else if (is(key, "orig_port")) e = rd.integer(v, &ev->orig_port);
+            if (is(key, "outfile"))
+                e = rd.str(v, &ev->outfile);
+            else if (is(key, "orig_ip"))
+                e = rd.str(v, &ev->orig_ip);
+            else if (is(key, "orig_port"))
+                e = rd.integer(v, &ev->orig_port);
             break;
         case 'p':
-            if (is(key, "password")) e = rd.str(v, &ev->password);
-            else if (is(key, "protocol")) e = rd.str(v, &ev->protocol);
+            if (is(key, "password"))
+                e = rd.str(v, &ev->password);
+            else if (is(key, "protocol"))
+                e = rd.str(v, &ev->protocol);
             break;
         case 's':
-            if (is(key, "session")) e = rd.str(v, &ev->session);
-            else if (is(key, "sensor")) e = rd.str(v, &ev->sensor);
-            else if (is(key, "src_ip")) e = rd.str(v, &ev->src_ip);
-            else if (is(key, "src_port")) e = rd.integer(v, &ev->src_port);
-            else if (is(key, "shasum")) e = rd.str(v, &ev->shasum);
-            else if (is(key, "size")) e = rd.integer(v, &ev->size);
+            if (is(key, "session"))
+                e = rd.str(v, &ev->session);
+            else if (is(key, "sensor"))
+                e = rd.str(v, &ev->sensor);
+            else if (is(key, "src_ip"))
+                e = rd.str(v, &ev->src_ip);
+            else if (is(key, "src_port"))
+                e = rd.integer(v, &ev->src_port);
+            else if (is(key, "shasum"))
+                e = rd.str(v, &ev->shasum);
+            else if (is(key, "size"))
+                e = rd.integer(v, &ev->size);
             break;
         case 't':
-            if (is(key, "timestamp")) e = rd.str(v, timestamp);
-            else if (is(key, "ttylog")) e = rd.str(v, &ev->ttylog);
-            else if (is(key, "type")) e = rd.str(v, &ev->key_type);
+            if (is(key, "timestamp"))
+                e = rd.str(v, timestamp);
+            else if (is(key, "ttylog"))
+                e = rd.str(v, &ev->ttylog);
+            else if (is(key, "type"))
+                e = rd.str(v, &ev->key_type);
             break;
         case 'u':
-            if (is(key, "username")) e = rd.str(v, &ev->username);
-            else if (is(key, "url")) e = rd.str(v, &ev->url);
+            if (is(key, "username"))
+                e = rd.str(v, &ev->username);
+            else if (is(key, "url"))
+                e = rd.str(v, &ev->url);
             break;
         case 'v':
             if (is(key, "version")) e = rd.str(v, &ev->version);
@@ -588,8 +638,8 @@ Reject EventParser::parse_padded(simdjson::padded_string_view view, Event* ev) {
     *ev = Event{};
     pending_n_ = 0;
     // On-Demand stops at the object's closing brace; anything after it makes the line invalid.
-    if (view.empty() || view.back() != '}') return view.empty() || view.front() == '{' ? Reject::InvalidJson
-                                                                                       : Reject::NotAnObject;
+    if (view.empty() || view.back() != '}')
+        return view.empty() || view.front() == '{' ? Reject::InvalidJson : Reject::NotAnObject;
     od::document doc;
     if (auto e = parser_.iterate(view).get(doc)) return reject_from_error(e);
     od::object obj;

@@ -7,19 +7,26 @@ namespace cb {
 
 std::string_view end_kind_name(EndKind k) {
     switch (k) {
-        case EndKind::Exit: return "exit";
-        case EndKind::Disconnect: return "disconnect";
-        case EndKind::Timeout: return "timeout";
-        case EndKind::Unknown: break;
+        case EndKind::Exit:
+            return "exit";
+        case EndKind::Disconnect:
+            return "disconnect";
+        case EndKind::Timeout:
+            return "timeout";
+        case EndKind::Unknown:
+            break;
     }
     return "unknown";
 }
 
 std::string_view channel_name(Channel c) {
     switch (c) {
-        case Channel::Shell: return "shell";
-        case Channel::Exec: return "exec";
-        case Channel::None: break;
+        case Channel::Shell:
+            return "shell";
+        case Channel::Exec:
+            return "exec";
+        case Channel::None:
+            break;
     }
     return "none";
 }
@@ -62,10 +69,11 @@ std::string_view persistence_kind(std::string_view path) {
                                  "/usr/lib/systemd/system/", "/etc/init/", "/etc/xdg/autostart/"})
         if (starts_with(path, dir)) return "init";
     if (base == "rc.local" || (starts_with(path, "/etc/rc") && path.find(".d/") != std::string_view::npos) ||
-        path.find("/.config/systemd/") != std::string_view::npos || path.find("/.config/autostart/") != std::string_view::npos)
+        path.find("/.config/systemd/") != std::string_view::npos ||
+        path.find("/.config/autostart/") != std::string_view::npos)
         return "init";
-    for (std::string_view f : {".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zprofile",
-                               ".cshrc", ".tcshrc", "bash.bashrc"})
+    for (std::string_view f : {".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc",
+                               ".zprofile", ".cshrc", ".tcshrc", "bash.bashrc"})
         if (base == f) return "shell_profile";
     if (path == "/etc/profile" || starts_with(path, "/etc/profile.d/") || path == "/etc/environment" ||
         path == "/etc/ld.so.preload")
@@ -119,8 +127,12 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
                 close_duration_us = ev.duration_us;
             }
             break;
-        case EventType::ClientVersion: client_version.offer(t, ev.version, pool); break;
-        case EventType::ClientKex: hassh.offer(t, ev.hassh, pool); break;
+        case EventType::ClientVersion:
+            client_version.offer(t, ev.version, pool);
+            break;
+        case EventType::ClientKex:
+            hassh.offer(t, ev.hassh, pool);
+            break;
         case EventType::ClientSize:
             term_width.offer(t, ev.width);
             term_height.offer(t, ev.height);
@@ -136,8 +148,12 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
         case EventType::LoginFailed:
             push(ItemKind::Login, ev.username, ev.password, ev.fingerprint, -1, ev.type == EventType::LoginSuccess);
             break;
-        case EventType::CommandInput: push(ItemKind::Command, ev.input); break;
-        case EventType::CommandFailed: push(ItemKind::CommandFailed, ev.input); break;
+        case EventType::CommandInput:
+            push(ItemKind::Command, ev.input);
+            break;
+        case EventType::CommandFailed:
+            push(ItemKind::CommandFailed, ev.input);
+            break;
         case EventType::FileDownload:
             if (!is_file_write(ev.url, ev.destfile.data() != nullptr))  // destfile "" is present (stdin)
                 push(ItemKind::Download, ev.url, ev.shasum, ev.destfile.empty() ? ev.outfile : ev.destfile, -1,
@@ -146,17 +162,24 @@ void SessionPartial::add(const Event& ev, StringPool& pool) {
                 push(ItemKind::FileWrite, ev.destfile.data() ? ev.destfile : ev.url, ev.shasum, ev.outfile, ev.size,
                      ev.duplicate);
             break;
-        case EventType::FileDownloadFailed: push(ItemKind::DownloadFailed, ev.url); break;
+        case EventType::FileDownloadFailed:
+            push(ItemKind::DownloadFailed, ev.url);
+            break;
         case EventType::FileUpload:
             push(ItemKind::Upload, ev.filename, ev.shasum, ev.destfile.empty() ? ev.url : ev.destfile, -1,
                  ev.duplicate);
             break;
-        case EventType::LogClosed: push(ItemKind::TtyLog, ev.ttylog, ev.shasum, {}, ev.size, ev.duplicate); break;
+        case EventType::LogClosed:
+            push(ItemKind::TtyLog, ev.ttylog, ev.shasum, {}, ev.size, ev.duplicate);
+            break;
         case EventType::TcpipRequest:
             push(ItemKind::Tcpip, ev.dst_ip, ev.orig_ip, {}, ev.dst_port);
             break;
-        case EventType::TcpipData: ++tcpip_data; break;
-        default: break;
+        case EventType::TcpipData:
+            ++tcpip_data;
+            break;
+        default:
+            break;
     }
 }
 
@@ -194,8 +217,8 @@ namespace {
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
         s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n' ||
-                          s.back() == ';'))
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n' || s.back() == ';'))
         s.remove_suffix(1);
     return s;
 }
@@ -212,9 +235,14 @@ std::string_view infer_protocol(const SessionPartial& p) {
     if (!p.protocol.value.empty()) return p.protocol.value;
     if (!p.client_version.value.empty() || !p.hassh.value.empty()) return "ssh";
     switch (p.dst_port.value) {
-        case 22: case 2222: return "ssh";
-        case 23: case 2223: return "telnet";
-        default: return {};
+        case 22:
+        case 2222:
+            return "ssh";
+        case 23:
+        case 2223:
+            return "telnet";
+        default:
+            return {};
     }
 }
 
@@ -316,7 +344,8 @@ bool count_logins_and_commands(Session& s) {
                     ++s.failed_commands;
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
     }
     s.commands = static_cast<std::uint32_t>(s.cmd_failed.size());

@@ -1,6 +1,6 @@
 // Binary encoding of SessionPartial, for partials that cross process boundaries.
-#include "cb/util/archive.hpp"
 #include "cb/session/session.hpp"
+#include "cb/util/archive.hpp"
 
 namespace cb {
 
@@ -34,7 +34,8 @@ void encode_partial(const SessionPartial& p, std::string& out) {
     ar(kVersion);
     put_sv(ar, p.key.sensor);
     put_sv(ar, p.key.session);
-    for (const Tagged* t : {&p.protocol, &p.src_ip, &p.dst_ip, &p.client_version, &p.hassh, &p.arch}) put_tagged(ar, *t);
+    for (const Tagged* t : {&p.protocol, &p.src_ip, &p.dst_ip, &p.client_version, &p.hassh, &p.arch})
+        put_tagged(ar, *t);
     for (const TaggedInt* t : {&p.src_port, &p.dst_port, &p.term_width, &p.term_height}) ar(t->ts, t->value);
     ar(p.first_ts, p.last_ts, p.last_activity, p.connect_ts, p.close_ts, p.close_duration_us, p.events, p.late_events,
        p.tcpip_data, p.channels);

@@ -35,7 +35,8 @@ std::string_view unwrap(std::string_view s) {
     s = trim(s);
     if (s.size() >= 2 && s.front() == '(' && s.back() == ')') s = trim(s.substr(1, s.size() - 2));
     for (std::string_view tail : {"|| :", "||:", "|| true"})
-        if (s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail) return trim(s.substr(0, s.size() - tail.size()));
+        if (s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail)
+            return trim(s.substr(0, s.size() - tail.size()));
     return s;
 }
 
@@ -99,25 +100,42 @@ void split_segments(std::string_view line, std::vector<Segment>& out) {
     for (std::size_t i = 0; i < line.size(); ++i) {
         const char c = line[i];
         if (quote) {
-            if (c == '\\' && quote == '"') ++i;
-            else if (c == quote) quote = 0;
+            if (c == '\\' && quote == '"')
+                ++i;
+            else if (c == quote)
+                quote = 0;
             continue;
         }
         switch (c) {
-            case '\\': ++i; break;
-            case '\'': case '"': case '`': quote = c; break;
-            case '(': case '{': ++depth; break;
-            case ')': case '}': depth -= depth > 0; break;
-            case ';': case '\n':
+            case '\\':
+                ++i;
+                break;
+            case '\'':
+            case '"':
+            case '`':
+                quote = c;
+                break;
+            case '(':
+            case '{':
+                ++depth;
+                break;
+            case ')':
+            case '}':
+                depth -= depth > 0;
+                break;
+            case ';':
+            case '\n':
                 if (depth == 0) cut(i, 1);
                 break;
-            case '&': case '|':
+            case '&':
+            case '|':
                 if (depth == 0 && i + 1 < line.size() && line[i + 1] == c) {
                     cut(i, 2);
                     ++i;
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
     }
     cut(line.size(), 0);
@@ -214,7 +232,8 @@ MarkerSet MarkerStats::finish() const {
             found.emplace_back(&k, &st);
     // The most used first, then by key: a bounded set (it travels in an environment variable on
     // Hadoop) that does not depend on the order of merges.
-    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& a, const auto& b) { return a.second->sessions > b.second->sessions; });
     if (found.size() > kMaxMarkers) found.resize(kMaxMarkers);
     MarkerSet m;
     for (const auto& [k, _] : found) m.insert(*k);
@@ -249,7 +268,8 @@ void session_steps(const Session& s, const MarkerSet& markers, TemplateCache& ca
         std::size_t kept = 0;
         for (std::size_t g = 0; g < segs.size(); ++g) {
             const std::string_view t = segs[g].text;
-            keep[g] = !t.empty() && !is_closer(t) && (markers.keys().empty() || !markers.contains(marker_key(t, cache)));
+            keep[g] =
+                !t.empty() && !is_closer(t) && (markers.keys().empty() || !markers.contains(marker_key(t, cache)));
             kept += keep[g];
         }
         if (kept == segs.size()) {
@@ -278,9 +298,8 @@ namespace {
 template <class F>
 unsigned for_slices(std::size_t n, unsigned threads, F&& work) {
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, n / 1000))));
-    parallel_for(threads, threads, [&](std::size_t w) {
-        work(static_cast<unsigned>(w), n * w / threads, n * (w + 1) / threads);
-    });
+    parallel_for(threads, threads,
+                 [&](std::size_t w) { work(static_cast<unsigned>(w), n * w / threads, n * (w + 1) / threads); });
     return threads;
 }
 

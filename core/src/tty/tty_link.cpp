@@ -6,10 +6,10 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
+#include "cb/tty/ttylog.hpp"
 #include "cb/util/parallel.hpp"
 #include "cb/util/sha256.hpp"
 #include "cb/util/text.hpp"
-#include "cb/tty/ttylog.hpp"
 
 namespace cb {
 
@@ -184,13 +184,15 @@ std::vector<LastOutputRow> last_output_rows(const std::vector<SessionView>& view
     }
     std::vector<std::pair<const std::string*, const Agg*>> sorted;
     for (const auto& [k, a] : by_cmd) sorted.emplace_back(&k, &a);
-    std::stable_sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
     std::vector<LastOutputRow> rows;
     for (const auto& [k, a] : sorted) {
         const auto top = std::max_element(a->outputs.begin(), a->outputs.end(),
                                           [](auto& x, auto& y) { return x.second < y.second; });
-        rows.push_back({*k, a->sessions, top->first, static_cast<double>(top->second) / static_cast<double>(a->sessions),
-                        a->outputs.size(), a->example});
+        rows.push_back({*k, a->sessions, top->first,
+                        static_cast<double>(top->second) / static_cast<double>(a->sessions), a->outputs.size(),
+                        a->example});
     }
     return rows;
 }
@@ -226,9 +228,11 @@ Table last_output_table(const std::vector<LastOutputRow>& rows) {
 
 Table tells_table(const std::vector<TtyTellRow>& rows) {
     Table t{"tty_tells", "Cowrie defaults that attackers saw in the output (TTY recordings)", {}, {}};
-    t.columns = {{"tell", ColumnType::Text, "stable name of the default that showed (hostname-svr04, kernel-3.2.0-4, ...)"}, {"what", ColumnType::Text, "what it is and where attackers saw it"},
-                 {"sessions", ColumnType::Integer, "sessions whose output showed it"},
-                 {"example_session", ColumnType::Text, "a session that saw it (sensor/session)"}};
+    t.columns = {
+        {"tell", ColumnType::Text, "stable name of the default that showed (hostname-svr04, kernel-3.2.0-4, ...)"},
+        {"what", ColumnType::Text, "what it is and where attackers saw it"},
+        {"sessions", ColumnType::Integer, "sessions whose output showed it"},
+        {"example_session", ColumnType::Text, "a session that saw it (sensor/session)"}};
     for (const auto& r : rows)
         t.rows.push_back({r.tell, r.what, static_cast<std::int64_t>(r.sessions), r.example_session});
     return t;

@@ -57,13 +57,14 @@ void read_one(std::string_view file, const TtyReplayCaps& caps, TtyReplay& r) {
     // A cut text leaves an empty event behind when nothing of the last piece fit.
     if (!r.events.empty() && r.events.back().text.empty()) r.events.pop_back();
     r.status = r.cut ? TtyStatus::Ok : reader.status();
-    r.duration_s = t0 == kNoTime || reader.last_ts() == kNoTime ? 0.0 : static_cast<double>(reader.last_ts() - t0) / 1e6;
+    r.duration_s =
+        t0 == kNoTime || reader.last_ts() == kNoTime ? 0.0 : static_cast<double>(reader.last_ts() - t0) / 1e6;
 }
 
 }  // namespace
 
-std::vector<SessionReplays> read_tty_replays(const std::vector<Session>& sessions, const std::vector<std::size_t>& order,
-                                             const TtyReplayCaps& caps) {
+std::vector<SessionReplays> read_tty_replays(const std::vector<Session>& sessions,
+                                             const std::vector<std::size_t>& order, const TtyReplayCaps& caps) {
     std::vector<SessionReplays> out;
     std::size_t total = 0;
     for (const std::size_t i : order) {

@@ -14,14 +14,14 @@ namespace {
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::size_t kMaxCsiParams = 32;                  // longer parameter strings are dropped
 constexpr std::size_t kMaxCsiInter = 4;
-constexpr std::size_t kMaxString = 8192;                   // OSC/DCS/... bodies longer than this end
+constexpr std::size_t kMaxString = 8192;  // OSC/DCS/... bodies longer than this end
 
 struct Csi {
     std::string params;  // parameter bytes 0x30-0x3F
     std::string inter;   // intermediate bytes 0x20-0x2F
     char final = 0;
-    bool c1 = false;     // introduced by U+009B rather than ESC [
-    bool bad = false;    // too long, or a parameter byte after an intermediate
+    bool c1 = false;   // introduced by U+009B rather than ESC [
+    bool bad = false;  // too long, or a parameter byte after an intermediate
 };
 
 // What the parser finds, in order.
@@ -57,11 +57,21 @@ public:
                     }
                     used = ground(b, sink);
                     break;
-                case St::Esc: used = esc(b, sink); break;
-                case St::EscInter: used = esc_inter(b, sink); break;
-                case St::Csi: used = csi(b, sink); break;
-                case St::Str: used = str(b, sink); break;
-                case St::StrEsc: used = str_esc(b, sink); break;
+                case St::Esc:
+                    used = esc(b, sink);
+                    break;
+                case St::EscInter:
+                    used = esc_inter(b, sink);
+                    break;
+                case St::Csi:
+                    used = csi(b, sink);
+                    break;
+                case St::Str:
+                    used = str(b, sink);
+                    break;
+                case St::StrEsc:
+                    used = str_esc(b, sink);
+                    break;
             }
             if (used) ++i;
         }
@@ -316,17 +326,23 @@ struct TermFilter::Impl final : Sink {
         }
         const auto tokens = split_params(s.params);
         switch (s.final) {
-            case 'A': case 'B': case 'C': case 'D':
+            case 'A':
+            case 'B':
+            case 'C':
+            case 'D':
                 if (tokens.size() > 1) return false;
                 break;
             case 'H':
                 if (tokens.size() > 2) return false;
                 break;
-            case 'J': case 'K':
+            case 'J':
+            case 'K':
                 if (!(s.params.empty() || s.params == "0" || s.params == "1" || s.params == "2")) return false;
                 break;
-            case 'm': return keep_sgr(tokens, s.params.empty());
-            default: return false;
+            case 'm':
+                return keep_sgr(tokens, s.params.empty());
+            default:
+                return false;
         }
         out->append("\x1b[");
         out->append(s.params);
@@ -466,11 +482,20 @@ struct LastLines::Impl final : Sink {
     }
     void control(unsigned char c) override {
         switch (c) {
-            case '\r': col = 0; break;
-            case '\n': commit(); break;  // recordings hold bare LF; the pty added the CR
-            case '\b': if (col > 0) --col; break;
-            case '\t': col = std::min((col / 8 + 1) * 8, max_chars); break;
-            default: break;
+            case '\r':
+                col = 0;
+                break;
+            case '\n':
+                commit();
+                break;  // recordings hold bare LF; the pty added the CR
+            case '\b':
+                if (col > 0) --col;
+                break;
+            case '\t':
+                col = std::min((col / 8 + 1) * 8, max_chars);
+                break;
+            default:
+                break;
         }
     }
     void dropped() override {}
@@ -483,9 +508,15 @@ struct LastLines::Impl final : Sink {
         const long p0 = tokens.empty() ? -1 : param_value(tokens[0], -1);
         const std::size_t count = static_cast<std::size_t>(std::max(1L, p0));
         switch (s.final) {
-            case 'C': col = std::min(col + count, max_chars); break;
-            case 'D': col -= std::min(col, count); break;
-            case 'G': col = std::min(count - 1, max_chars); break;
+            case 'C':
+                col = std::min(col + count, max_chars);
+                break;
+            case 'D':
+                col -= std::min(col, count);
+                break;
+            case 'G':
+                col = std::min(count - 1, max_chars);
+                break;
             case 'K':
                 if (p0 <= 0) {
                     if (col < cur.size()) cur.resize(col);
@@ -516,10 +547,12 @@ struct LastLines::Impl final : Sink {
                     cur.resize(col);
                 }
                 break;
-            case 'h': case 'l':
+            case 'h':
+            case 'l':
                 if (s.params == "4") insert = s.final == 'h';
                 break;
-            default: break;
+            default:
+                break;
         }
     }
 
@@ -621,12 +654,23 @@ namespace {
 // the JavaScript line ends are \u escapes; bytes that are not UTF-8 (`utf8` empty) are U+FFFD.
 void append_cast_char(std::string& text, char32_t cp, std::string_view utf8) {
     switch (cp) {
-        case '"': text.append("\\\""); return;
-        case '\\': text.append("\\\\"); return;
-        case '\n': text.append("\\n"); return;
-        case '\r': text.append("\\r"); return;
-        case '\t': text.append("\\t"); return;
-        default: break;
+        case '"':
+            text.append("\\\"");
+            return;
+        case '\\':
+            text.append("\\\\");
+            return;
+        case '\n':
+            text.append("\\n");
+            return;
+        case '\r':
+            text.append("\\r");
+            return;
+        case '\t':
+            text.append("\\t");
+            return;
+        default:
+            break;
     }
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029)
         append_u_escape(text, cp);

@@ -12,9 +12,9 @@
 #include <tuple>
 
 #include "cb/input/byte_source.hpp"
+#include "cb/input/limits.hpp"
 #include "cb/parse/event.hpp"
 #include "cb/parse/event_parser.hpp"
-#include "cb/input/limits.hpp"
 
 namespace cb {
 
@@ -22,41 +22,57 @@ namespace fs = std::filesystem;
 
 std::string_view tty_op_name(TtyOp op) {
     switch (op) {
-        case TtyOp::Open: return "open";
-        case TtyOp::Close: return "close";
-        case TtyOp::Write: return "write";
-        case TtyOp::Exec: return "exec";
+        case TtyOp::Open:
+            return "open";
+        case TtyOp::Close:
+            return "close";
+        case TtyOp::Write:
+            return "write";
+        case TtyOp::Exec:
+            return "exec";
     }
     return "?";
 }
 
 std::string_view tty_dir_name(TtyDir d) {
     switch (d) {
-        case TtyDir::Input: return "input";
-        case TtyDir::Output: return "output";
-        case TtyDir::Interact: return "interact";
-        case TtyDir::None: break;
+        case TtyDir::Input:
+            return "input";
+        case TtyDir::Output:
+            return "output";
+        case TtyDir::Interact:
+            return "interact";
+        case TtyDir::None:
+            break;
     }
     return "none";
 }
 
 std::string_view tty_status_name(TtyStatus s) {
     switch (s) {
-        case TtyStatus::Ok: return "ok";
-        case TtyStatus::NoClose: return "no_close";
-        case TtyStatus::Truncated: return "truncated";
-        case TtyStatus::Garbage: return "garbage";
-        case TtyStatus::NotTtyLog: return "not_a_tty_log";
-        case TtyStatus::Empty: return "empty";
-        case TtyStatus::ReadError: return "read_error";
-        case TtyStatus::Limit: return "limit";
+        case TtyStatus::Ok:
+            return "ok";
+        case TtyStatus::NoClose:
+            return "no_close";
+        case TtyStatus::Truncated:
+            return "truncated";
+        case TtyStatus::Garbage:
+            return "garbage";
+        case TtyStatus::NotTtyLog:
+            return "not_a_tty_log";
+        case TtyStatus::Empty:
+            return "empty";
+        case TtyStatus::ReadError:
+            return "read_error";
+        case TtyStatus::Limit:
+            return "limit";
     }
     return "?";
 }
 
 bool tty_status_damaged(TtyStatus s) {
-    return s == TtyStatus::Truncated || s == TtyStatus::Garbage || s == TtyStatus::ReadError ||
-           s == TtyStatus::Empty || s == TtyStatus::Limit;
+    return s == TtyStatus::Truncated || s == TtyStatus::Garbage || s == TtyStatus::ReadError || s == TtyStatus::Empty ||
+           s == TtyStatus::Limit;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -93,7 +109,9 @@ std::unique_ptr<ByteSource> open_or_fail(const std::string& path) {
 TtyReader::TtyReader(const std::string& path, std::size_t max_piece) : TtyReader(open_or_fail(path), max_piece) {}
 
 TtyReader::TtyReader(std::unique_ptr<ByteSource> src, std::size_t max_piece)
-    : src_(std::move(src)), max_piece_(std::max<std::size_t>(max_piece, 1)), max_bytes_(Limits::kDefaultMaxRecordingBytes) {
+    : src_(std::move(src)),
+      max_piece_(std::max<std::size_t>(max_piece, 1)),
+      max_bytes_(Limits::kDefaultMaxRecordingBytes) {
     buf_.resize(std::max(kReadChunk, max_piece_ + kHeader) + kReadChunk);
 }
 
@@ -213,12 +231,12 @@ void TtyReader::finish_without_header() {
     }
     // A short first header is a cut recording when what is there can start one.
     const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
-    const bool plausible =
-        records_ > 0 || (p[0] >= 1 && p[0] <= 4 &&
-                         std::all_of(p + 1, p + std::min<std::size_t>(left, 4), [](unsigned char c) { return c == 0; }));
-    finish(plausible ? TtyStatus::Truncated : TtyStatus::NotTtyLog,
-           "the file ends inside a record header at byte " + std::to_string(consumed_) + " (" + std::to_string(left) +
-               " of 24 bytes)");
+    const bool plausible = records_ > 0 || (p[0] >= 1 && p[0] <= 4 &&
+                                            std::all_of(p + 1, p + std::min<std::size_t>(left, 4),
+                                                        [](unsigned char c) { return c == 0; }));
+    finish(plausible ? TtyStatus::Truncated : TtyStatus::NotTtyLog, "the file ends inside a record header at byte " +
+                                                                        std::to_string(consumed_) + " (" +
+                                                                        std::to_string(left) + " of 24 bytes)");
 }
 
 void TtyReader::read_piece(TtyRecord* r) {
@@ -243,9 +261,8 @@ void TtyReader::read_piece(TtyRecord* r) {
     if (r->last_piece) in_payload_ = false;
     if (!complete) {
         finish(TtyStatus::Truncated, "the file ends inside the payload of the record at byte " +
-                                         std::to_string(cur_.offset) + " (" +
-                                         std::to_string(cur_.piece_offset) + " of " + std::to_string(cur_.length) +
-                                         " bytes present)");
+                                         std::to_string(cur_.offset) + " (" + std::to_string(cur_.piece_offset) +
+                                         " of " + std::to_string(cur_.length) + " bytes present)");
         last_was_close_ = false;
     }
 }
@@ -433,8 +450,8 @@ std::vector<std::string> recording_candidates(const TtyLogRef& ref, const std::s
     std::vector<std::string> c;
     const std::string name = basename_of(ref.ttylog);
     const bool safe_name = !name.empty() && name != "." && name != "..";
-    const bool safe_sum = !ref.shasum.empty() && ref.shasum.find('/') == std::string::npos && ref.shasum != "." &&
-                          ref.shasum != "..";
+    const bool safe_sum =
+        !ref.shasum.empty() && ref.shasum.find('/') == std::string::npos && ref.shasum != "." && ref.shasum != "..";
     const fs::path log_dir = fs::path(ref.log_file).parent_path();
     if (!tty_dir.empty()) {
         if (safe_name) c.push_back((fs::path(tty_dir) / name).string());

@@ -11,8 +11,8 @@ std::string base64_encode(std::string_view in) {
     out.reserve((in.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
-        const std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                                static_cast<unsigned char>(in[i + 2]);
+        const std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
+                                (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
         out.push_back(kB64[v >> 18]);
         out.push_back(kB64[(v >> 12) & 63]);
         out.push_back(kB64[(v >> 6) & 63]);

@@ -69,12 +69,23 @@ void append_json_string(std::string& out, std::string_view s) {
             esc = "\\\\";
         } else if (c < 0x20 || c == 0x7F) {
             switch (c) {
-                case '\n': esc = "\\n"; break;
-                case '\r': esc = "\\r"; break;
-                case '\t': esc = "\\t"; break;
+                case '\n':
+                    esc = "\\n";
+                    break;
+                case '\r':
+                    esc = "\\r";
+                    break;
+                case '\t':
+                    esc = "\\t";
+                    break;
                 default:
-                    buf[0] = '\\'; buf[1] = 'u'; buf[2] = '0'; buf[3] = '0';
-                    buf[4] = kHex[c >> 4]; buf[5] = kHex[c & 15]; buf[6] = 0;
+                    buf[0] = '\\';
+                    buf[1] = 'u';
+                    buf[2] = '0';
+                    buf[3] = '0';
+                    buf[4] = kHex[c >> 4];
+                    buf[5] = kHex[c & 15];
+                    buf[6] = 0;
                     esc = buf;
             }
         } else if (c == '/') {
@@ -99,8 +110,8 @@ void append_json_string(std::string& out, std::string_view s) {
 // Control bytes other than LF (0x00-0x1F, 0x7F) are written as the text \xNN, so a CSV
 // stays text to grep and inert in a terminal; LF stays (quoted), as multi-value cells use it.
 void append_csv_cell(std::string& out, std::string_view s) {
-    const bool formula = !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                                        s[0] == '\t' || s[0] == '\r');
+    const bool formula =
+        !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
     bool quote = formula;
     for (char c : s) {
         if (c == ',' || c == '"' || c == '\n') {

@@ -52,7 +52,8 @@ std::optional<std::int64_t> parse_date(std::string_view s) {
     int y, mo, d;
     if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d))
         return std::nullopt;
-    const chr::year_month_day ymd{chr::year{y}, chr::month{static_cast<unsigned>(mo)}, chr::day{static_cast<unsigned>(d)}};
+    const chr::year_month_day ymd{chr::year{y}, chr::month{static_cast<unsigned>(mo)},
+                                  chr::day{static_cast<unsigned>(d)}};
     if (!ymd.ok()) return std::nullopt;  // month 0 or 13, February 30, ...
     return chr::sys_days{ymd}.time_since_epoch().count();
 }

@@ -17,23 +17,23 @@
 #include <string_view>
 #include <vector>
 
-#include "cb/util/archive.hpp"
-#include "cb/session/session.hpp"
-#include "cb/session/steps.hpp"
 #include "cb/analysis/findings.hpp"
 #include "cb/analysis/table.hpp"
+#include "cb/session/session.hpp"
+#include "cb/session/steps.hpp"
+#include "cb/util/archive.hpp"
 
 namespace cb {
 
 // One session as analyses see it: the record plus per-command templates.
 struct SessionFacts {
     const Session* s = nullptr;
-    std::vector<std::string_view> commands;   // raw input lines, in order
-    std::vector<std::string_view> templates;  // command_template() of each
-    std::vector<bool> failed;                 // per command: Cowrie reported part of it as not found
+    std::vector<std::string_view> commands;       // raw input lines, in order
+    std::vector<std::string_view> templates;      // command_template() of each
+    std::vector<bool> failed;                     // per command: Cowrie reported part of it as not found
     std::vector<std::string_view> failed_inputs;  // cowrie.command.failed inputs (the unknown commands)
     std::vector<std::size_t> failed_owner;        // per failed input: index of the command line it belongs to
-    std::string id;                           // "sensor/session"
+    std::string id;                               // "sensor/session"
     // Steps (steps.hpp): command lines without markers, exit and empty lines.
     Steps steps;
     std::vector<std::string_view> step_templates;  // command_template() of each step
@@ -42,12 +42,12 @@ struct SessionFacts {
 };
 
 struct AnalysisConfig {
-    int novelty_days = 7;              // "new in the last N days", counted back from the last event
-    double change_threshold = 4.0;     // robust score that flags a day in changes.csv
-    int change_window_days = 14;       // trailing baseline length
-    int min_fork_sessions = 5;         // a prefix must be reached by this many sessions to be a fork
-    int max_path_depth = 30;           // prefix-tree depth limit (commands)
-    int top_n = 20;                    // top templates/credentials followed over time, examples per row
+    int novelty_days = 7;           // "new in the last N days", counted back from the last event
+    double change_threshold = 4.0;  // robust score that flags a day in changes.csv
+    int change_window_days = 14;    // trailing baseline length
+    int min_fork_sessions = 5;      // a prefix must be reached by this many sessions to be a fork
+    int max_path_depth = 30;        // prefix-tree depth limit (commands)
+    int top_n = 20;                 // top templates/credentials followed over time, examples per row
     double idle_timeout_s = 180;
     // The sensor's cowrie.cfg ("section.key" -> value), when given with --cowrie-cfg.
     std::map<std::string, std::string> cowrie_cfg;
@@ -66,7 +66,6 @@ public:
     virtual void save(std::string& out) = 0;
     virtual bool load(std::string_view in) = 0;
 };
-
 
 // Implements save() and load() from one member template `template <class Ar> void io(Ar&)`.
 template <class Derived>

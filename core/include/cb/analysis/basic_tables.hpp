@@ -6,9 +6,9 @@
 
 #include <vector>
 
+#include "cb/analysis/table.hpp"
 #include "cb/session/session.hpp"
 #include "cb/session/steps.hpp"
-#include "cb/analysis/table.hpp"
 
 namespace cb {
 

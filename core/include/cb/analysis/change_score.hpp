@@ -12,18 +12,18 @@
 namespace cb {
 
 struct ChangeParams {
-    int window_days = 14;        // trailing baseline: the last window_days days before d (in `days`) ...
-    int lookback_days = 56;      // ... that are at most this many calendar days before d
-    int min_history = 7;         // days needed in that window to score day d
-    double threshold = 4.0;      // |score| that flags a day
-    double min_abs_count = 5;    // and |value - baseline| of at least this many events (counts)
-    double min_abs_rate = 0.2;   // or this much (rates)
+    int window_days = 14;          // trailing baseline: the last window_days days before d (in `days`) ...
+    int lookback_days = 56;        // ... that are at most this many calendar days before d
+    int min_history = 7;           // days needed in that window to score day d
+    double threshold = 4.0;        // |score| that flags a day
+    double min_abs_count = 5;      // and |value - baseline| of at least this many events (counts)
+    double min_abs_rate = 0.2;     // or this much (rates)
     std::uint64_t min_rate_n = 5;  // a rate is scored (and used as history) only with this many trials
 };
 
 struct ScoredDay {
-    std::int64_t day = 0;       // days since 1970-01-01
-    bool has_value = false;     // rates: false on days without trials
+    std::int64_t day = 0;    // days since 1970-01-01
+    bool has_value = false;  // rates: false on days without trials
     double value = 0;
     std::uint64_t n = 0;        // rates: trials that day
     int history = 0;            // days in the baseline window

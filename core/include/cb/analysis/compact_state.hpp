@@ -10,11 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <new>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <new>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "cb/util/archive.hpp"

@@ -28,8 +28,8 @@ struct ForkRow {
     std::string prefix, command;
     std::uint64_t reached = 0, stopped = 0, continued = 0, went_further = 0, timed_out = 0;
     double stop_rate = 0, stop_rate_low = 0, stop_rate_high = 0;
-    std::string next_commands;  // "template:sessions;..." (top_counts)
-    std::string campaigns;      // "id:sessions;..."
+    std::string next_commands;          // "template:sessions;..." (top_counts)
+    std::string campaigns;              // "id:sessions;..."
     std::vector<std::string> examples;  // sessions that stopped here
     std::string stopped_by_sensor, continued_by_sensor;
     std::uint64_t stopped_where_others_went_on = 0;
@@ -111,19 +111,19 @@ struct Findings {
     std::map<std::string, std::string> campaign_of_set;
 
     // Publishers, in make_analyses() order (recording_findings runs before them all).
-    std::vector<LastOutputRow> last_output;             // recording_findings
-    std::vector<TtyTellRow> tty_tells;                  // recording_findings
+    std::vector<LastOutputRow> last_output;                 // recording_findings
+    std::vector<TtyTellRow> tty_tells;                      // recording_findings
     std::optional<std::uint64_t> sessions_with_recordings;  // recording_findings
-    std::optional<BehaviourFacts> behaviours;           // action_paths
-    std::vector<PredisconnectRow> predisconnect;        // predisconnect
-    std::vector<FailedCommandRow> failed_command_names; // failed_commands, most sessions first
-    std::optional<std::uint64_t> campaign_count;        // campaigns
-    std::vector<ForkRow> forks;                         // forks, strongest first
-    std::optional<NoveltyFacts> novelty;                // novelty
-    std::optional<std::uint64_t> changes_flagged;       // changes: flagged days
-    std::optional<std::uint64_t> outliers_scored;       // outliers: sessions scored
-    std::optional<WeirdStringFacts> weird_strings;      // weird_strings
-    std::optional<std::vector<Hint>> hints;             // hints, most severe first
+    std::optional<BehaviourFacts> behaviours;               // action_paths
+    std::vector<PredisconnectRow> predisconnect;            // predisconnect
+    std::vector<FailedCommandRow> failed_command_names;     // failed_commands, most sessions first
+    std::optional<std::uint64_t> campaign_count;            // campaigns
+    std::vector<ForkRow> forks;                             // forks, strongest first
+    std::optional<NoveltyFacts> novelty;                    // novelty
+    std::optional<std::uint64_t> changes_flagged;           // changes: flagged days
+    std::optional<std::uint64_t> outliers_scored;           // outliers: sessions scored
+    std::optional<WeirdStringFacts> weird_strings;          // weird_strings
+    std::optional<std::vector<Hint>> hints;                 // hints, most severe first
 
     const Table* table(std::string_view name) const;
 };

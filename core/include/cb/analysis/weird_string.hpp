@@ -7,14 +7,15 @@
 namespace cb {
 
 enum WeirdReason : unsigned {
-    kWeirdEntropy = 1u << 0,       // a token of >= 20 bytes, >= 3 character classes, Shannon entropy >= 4.5 bits/byte
-    kWeirdBase64Run = 1u << 1,     // >= 40 base64 characters in a row, with upper, lower and digits, few '/'
-    kWeirdHexRun = 1u << 2,        // >= 32 hex digits in a row, with letters and digits
-    kWeirdHexEscapes = 1u << 3,    // >= 8 \xNN escapes in a row (as typed, or Cowrie's escapes)
-    kWeirdNonPrintable = 1u << 4,  // raw control bytes (not TAB or CR), C1 controls, U+FFFD, or \xNN escapes of such bytes
-    kWeirdBytesRepr = 1u << 5,     // a Python bytes repr b'...' holding \x escapes (Cowrie's undecodable input)
-    kWeirdElf = 1u << 6,           // an ELF header: raw \x7fELF, \x7fELF or \177ELF as text, \x45\x4c\x46, or
-                                   // "ELF" glued to binary junk (ELF bytes typed on stdin, control bytes stripped)
+    kWeirdEntropy = 1u << 0,     // a token of >= 20 bytes, >= 3 character classes, Shannon entropy >= 4.5 bits/byte
+    kWeirdBase64Run = 1u << 1,   // >= 40 base64 characters in a row, with upper, lower and digits, few '/'
+    kWeirdHexRun = 1u << 2,      // >= 32 hex digits in a row, with letters and digits
+    kWeirdHexEscapes = 1u << 3,  // >= 8 \xNN escapes in a row (as typed, or Cowrie's escapes)
+    kWeirdNonPrintable =
+        1u << 4,                // raw control bytes (not TAB or CR), C1 controls, U+FFFD, or \xNN escapes of such bytes
+    kWeirdBytesRepr = 1u << 5,  // a Python bytes repr b'...' holding \x escapes (Cowrie's undecodable input)
+    kWeirdElf = 1u << 6,        // an ELF header: raw \x7fELF, \x7fELF or \177ELF as text, \x45\x4c\x46, or
+                                // "ELF" glued to binary junk (ELF bytes typed on stdin, control bytes stripped)
 };
 
 struct WeirdCheck {

@@ -14,12 +14,12 @@ namespace cb {
 
 struct AnalyzeOptions {
     std::vector<std::string> inputs;
-    std::string out_dir;  // an existing folder: the temporary one of an OutputDir (output_dir.hpp)
+    std::string out_dir;   // an existing folder: the temporary one of an OutputDir (output_dir.hpp)
     unsigned threads = 0;  // 0: all cores
     SessionOptions session;
     AnalysisConfig analysis;
     bool analyses = true;  // false: sessions, basic tables and summary only (no hints.json content)
-    Limits limits;  // limits.hpp: lines, bytes per file, bytes per recording
+    Limits limits;         // limits.hpp: lines, bytes per file, bytes per recording
     std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
 };
 
@@ -69,6 +69,5 @@ void make_run_tables(RunData& run, const MarkerStats& marker_stats, const Analyz
 
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);
-
 
 }  // namespace cb

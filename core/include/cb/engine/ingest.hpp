@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cb/parse/event_parser.hpp"
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
+#include "cb/parse/event_parser.hpp"
 #include "cb/session/session.hpp"
 
 namespace cb {
@@ -30,16 +30,16 @@ struct RejectSample {
 
 // Counts that merge by addition (one per file, one per worker, one per run).
 struct IngestCounts {
-    std::uint64_t bytes = 0;              // bytes read from disk (compressed size)
-    std::uint64_t decoded_bytes = 0;      // bytes after decompression
-    std::uint64_t lines = 0;              // non-blank lines
+    std::uint64_t bytes = 0;          // bytes read from disk (compressed size)
+    std::uint64_t decoded_bytes = 0;  // bytes after decompression
+    std::uint64_t lines = 0;          // non-blank lines
     std::uint64_t blank_lines = 0;
-    std::uint64_t events = 0;             // lines that became events
-    std::uint64_t nul_bytes = 0;          // leading NUL bytes skipped (logrotate copytruncate)
-    std::uint64_t utf8_repairs = 0;       // events kept after escaping invalid UTF-8 bytes
-    std::uint64_t type_errors = 0;        // fields with an unexpected JSON type (ignored)
-    std::uint64_t sessionless_events = 0; // valid events without a session id
-    std::uint64_t files_cut = 0;          // files read only up to Limits::max_file_bytes
+    std::uint64_t events = 0;              // lines that became events
+    std::uint64_t nul_bytes = 0;           // leading NUL bytes skipped (logrotate copytruncate)
+    std::uint64_t utf8_repairs = 0;        // events kept after escaping invalid UTF-8 bytes
+    std::uint64_t type_errors = 0;         // fields with an unexpected JSON type (ignored)
+    std::uint64_t sessionless_events = 0;  // valid events without a session id
+    std::uint64_t files_cut = 0;           // files read only up to Limits::max_file_bytes
     std::array<std::uint64_t, static_cast<std::size_t>(Reject::kCount)> rejected{};
     std::map<std::string, std::uint64_t> by_eventid;
     // Fields of kept events that were unusable or repaired: field -> kind -> count
@@ -59,13 +59,13 @@ struct FileReport {
     InputFile file;
     IngestCounts counts;
     std::uint64_t physical_lines = 0;  // every line including blank ones (for line numbers)
-    std::string error;  // a read or decompression problem; lines before it were kept
+    std::string error;                 // a read or decompression problem; lines before it were kept
     std::vector<RejectSample> samples;
 };
 
 struct IngestOptions {
-    unsigned threads = 0;                       // 0: hardware concurrency
-    Limits limits;  // max_line_bytes, max_file_bytes (limits.hpp)
+    unsigned threads = 0;  // 0: hardware concurrency
+    Limits limits;         // max_line_bytes, max_file_bytes (limits.hpp)
     std::size_t samples_per_reason = 5;
     // Uncompressed files larger than this are read as several ranges in parallel.
     std::uint64_t split_bytes = std::uint64_t{64} << 20;
@@ -75,11 +75,11 @@ struct IngestOptions {
 };
 
 struct IngestResult {
-    std::vector<FileReport> files;        // every JSON log, in path order
+    std::vector<FileReport> files;  // every JSON log, in path order
     IngestCounts totals;
-    std::vector<RejectSample> samples;    // first samples_per_reason per reason, in path/line order
-    std::vector<SessionMap> shards;       // merged partials; every key is in exactly one shard
-    std::vector<StringPool> pools;        // own the strings the partials point to
+    std::vector<RejectSample> samples;  // first samples_per_reason per reason, in path/line order
+    std::vector<SessionMap> shards;     // merged partials; every key is in exactly one shard
+    std::vector<StringPool> pools;      // own the strings the partials point to
 };
 
 // Reads the JSON logs among `files` (other kinds are ignored here).

@@ -34,7 +34,8 @@ void timed_step(AnalyzeResult& res, const char* name, F&& f) {
 // Records wall and process CPU time per phase (CPU time stays meaningful on a busy machine).
 class PhaseClock {
 public:
-    explicit PhaseClock(AnalyzeResult& res) : res_(res), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_seconds()) {}
+    explicit PhaseClock(AnalyzeResult& res)
+        : res_(res), wall_(std::chrono::steady_clock::now()), cpu_(process_cpu_seconds()) {}
     void lap(const char* name) {
         const auto now = std::chrono::steady_clock::now();
         const double cpu = process_cpu_seconds();

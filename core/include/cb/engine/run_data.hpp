@@ -15,18 +15,18 @@
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
-#include "cb/tty/tty_replay.hpp"
 #include "cb/session/steps.hpp"
+#include "cb/tty/tty_replay.hpp"
 
 namespace cb {
 
 // Run-wide session counts that summary.json and report.html both show.
 struct SessionTotals {
     std::uint64_t sessions = 0, closed = 0, sensors = 0, src_ips = 0, login_attempts = 0, login_successes = 0,
-                  commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0,
-                  file_writes = 0, persistence_writes = 0, tcpip_requests = 0, ttylogs = 0;
-    Micros first = INT64_MAX, last = INT64_MIN;  // earliest start, latest end
-    std::uint64_t end_by_channel[4][3] = {};     // [EndKind][Channel]
+                  commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0, file_writes = 0,
+                  persistence_writes = 0, tcpip_requests = 0, ttylogs = 0;
+    Micros first = INT64_MAX, last = INT64_MIN;           // earliest start, latest end
+    std::uint64_t end_by_channel[4][3] = {};              // [EndKind][Channel]
     std::map<std::string_view, std::uint64_t> protocols;  // "unknown" when not logged
     // By name, only the kinds that occur.
     std::map<std::string_view, std::uint64_t> end_kinds() const;
@@ -40,14 +40,14 @@ struct RunData {
     InputSet inputs;
     IngestResult ingest;
     std::vector<Session> sessions;  // sorted by session_less
-    std::vector<Table> tables;        // basic tables, then every analysis table
-    Findings findings;                // what the analyses published (hints, campaigns)
+    std::vector<Table> tables;      // basic tables, then every analysis table
+    Findings findings;              // what the analyses published (hints, campaigns)
     SessionOptions session_options;
-    Limits limits;                          // the run's resource bounds (limits.hpp)
+    Limits limits;                             // the run's resource bounds (limits.hpp)
     std::vector<RecordingCut> recordings_cut;  // TTY recordings longer than limits.max_recording_bytes
-    SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
-    MarkerSet markers;                 // markers found in the sessions (steps.hpp)
-    std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
+    SessionTotals totals;                      // of `sessions`; filled by write_outputs() for the writers
+    MarkerSet markers;                         // markers found in the sessions (steps.hpp)
+    std::vector<StringPool> step_pools;        // owns rebuilt Session::last_step texts
     // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
     // read by write_outputs() before the page is written; the report only writes them out.
     std::vector<SessionReplays> tty_replays;

@@ -36,9 +36,15 @@ struct StreamingOptions {
 };
 
 enum class StreamStep {
-    MapSessions, CombineSessions, ReduceSessions,
-    MapMarkers, CombineMarkers, ReduceMarkers,
-    MapAnalyses, CombineAnalyses, ReduceAnalyses
+    MapSessions,
+    CombineSessions,
+    ReduceSessions,
+    MapMarkers,
+    CombineMarkers,
+    ReduceMarkers,
+    MapAnalyses,
+    CombineAnalyses,
+    ReduceAnalyses
 };
 
 // Runs one step from `in` to `out`. Returns 0 unless writing failed.

@@ -58,7 +58,6 @@ std::unique_ptr<ByteSource> open_memory(std::string_view bytes);
 
 // Opens path ("-" for stdin) and wraps it in the right decompressor.
 // On failure returns nullptr and sets *error.
-std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* error,
-                                        Compression* detected = nullptr);
+std::unique_ptr<ByteSource> open_source(const std::string& path, std::string* error, Compression* detected = nullptr);
 
 }  // namespace cb

@@ -26,8 +26,8 @@ struct InputProblem {
 };
 
 struct InputSet {
-    std::vector<InputFile> files;          // sorted by path, deduplicated (stdin last)
-    std::vector<InputProblem> problems;    // missing paths, unreadable folders, symlink loops
+    std::vector<InputFile> files;        // sorted by path, deduplicated (stdin last)
+    std::vector<InputProblem> problems;  // missing paths, unreadable folders, symlink loops
 };
 
 // Classifies by content: decompresses the first 64 KiB, skips NUL runs, and looks for

@@ -21,16 +21,16 @@ struct ReportOptions {
     // more, most relevant first (with commands, then with logins, then the rest; most recent
     // first within each).
     std::size_t max_sessions = 5000;
-    std::size_t max_table_rows = 500;        // rows per table (tables are sorted by their main count)
-    std::size_t max_items_per_session = 400; // logins, commands, downloads... of one session
-    std::size_t max_string_bytes = 2048;     // longer attacker strings of sessions are cut (marked with …)
-    std::size_t max_cell_bytes = 1024;       // the same for table cells (the CSVs have them whole)
+    std::size_t max_table_rows = 500;         // rows per table (tables are sorted by their main count)
+    std::size_t max_items_per_session = 400;  // logins, commands, downloads... of one session
+    std::size_t max_string_bytes = 2048;      // longer attacker strings of sessions are cut (marked with …)
+    std::size_t max_cell_bytes = 1024;        // the same for table cells (the CSVs have them whole)
     // The explorer stops adding sessions (in relevance order) once their JSON and strings pass
     // this size, so hostile logs (thousands of unique, long commands per session) stay small.
     std::size_t max_session_bytes = std::size_t{8} << 20;
-    std::size_t max_hour_points = 40000;     // (hour, sensor) points of the timeline; above: days only
-    std::size_t timeline_sensors = 10;       // sensors drawn on their own; the rest are "other sensors"
-    std::size_t drill_examples = 10;         // example sessions per fork / pre-disconnect row
+    std::size_t max_hour_points = 40000;  // (hour, sensor) points of the timeline; above: days only
+    std::size_t timeline_sensors = 10;    // sensors drawn on their own; the rest are "other sensors"
+    std::size_t drill_examples = 10;      // example sessions per fork / pre-disconnect row
     // TTY replays of the explorer's sessions (OUTPUT and INTERACT records as plain text, every
     // escape sequence removed): at most this much text per recording, and in all (in the
     // explorer's order; recordings past the total are listed without their text).

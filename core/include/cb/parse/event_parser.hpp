@@ -7,24 +7,24 @@
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
-#include "cb/parse/event.hpp"
 #include "cb/input/limits.hpp"
+#include "cb/parse/event.hpp"
 
 namespace cb {
 
 // Why a line was rejected. Stable names (reject_reason_name) appear in summary.json.
 enum class Reject : std::uint8_t {
     None,
-    InvalidJson,      // syntax error, including a cut line
-    TruncatedLine,    // the last line of a file had no newline and did not parse
-    NotAnObject,      // valid JSON, but not an object (array, number, ...)
-    TooDeep,          // nesting beyond simdjson's depth limit
-    MissingEventId,   // no "eventid" string
-    BadTimestamp,     // no "timestamp" or one we cannot read
-    TooLarge,         // longer than the configured line limit
+    InvalidJson,     // syntax error, including a cut line
+    TruncatedLine,   // the last line of a file had no newline and did not parse
+    NotAnObject,     // valid JSON, but not an object (array, number, ...)
+    TooDeep,         // nesting beyond simdjson's depth limit
+    MissingEventId,  // no "eventid" string
+    BadTimestamp,    // no "timestamp" or one we cannot read
+    TooLarge,        // longer than the configured line limit
     kCount
 };
 std::string_view reject_reason_name(Reject r);
@@ -33,9 +33,40 @@ std::string_view reject_reason_name(Reject r);
 // (inputs.field_errors). Other: a key the model does not read (only lone surrogates in
 // such keys' values or in key names are counted, under "other").
 enum class Field : std::uint8_t {
-    Other, Arch, Destfile, DstIp, DstPort, Duplicate, Duration, DurationMs, EventId, Filename, Fingerprint,
-    Hassh, Height, Input, Late, OrigIp, OrigPort, Outfile, Password, Protocol, Sensor, Session, Shasum, Size,
-    SrcIp, SrcPort, Timestamp, Ttylog, Type, Url, Username, Version, Width, kCount
+    Other,
+    Arch,
+    Destfile,
+    DstIp,
+    DstPort,
+    Duplicate,
+    Duration,
+    DurationMs,
+    EventId,
+    Filename,
+    Fingerprint,
+    Hassh,
+    Height,
+    Input,
+    Late,
+    OrigIp,
+    OrigPort,
+    Outfile,
+    Password,
+    Protocol,
+    Sensor,
+    Session,
+    Shasum,
+    Size,
+    SrcIp,
+    SrcPort,
+    Timestamp,
+    Ttylog,
+    Type,
+    Url,
+    Username,
+    Version,
+    Width,
+    kCount
 };
 std::string_view field_name(Field f);  // the JSON key ("src_ip"), "other" for Other
 Field field_from_key(std::string_view key);
@@ -57,8 +88,8 @@ std::string_view field_error_name(FieldError e);
 // Identifiers longer than this are not identifiers (free text is kept at any length).
 inline constexpr std::size_t kMaxIdentifierBytes = 4096;
 
-using FieldErrorCounts =
-    std::array<std::array<std::uint64_t, static_cast<std::size_t>(FieldError::kCount)>, static_cast<std::size_t>(Field::kCount)>;
+using FieldErrorCounts = std::array<std::array<std::uint64_t, static_cast<std::size_t>(FieldError::kCount)>,
+                                    static_cast<std::size_t>(Field::kCount)>;
 
 class EventParser {
 public:
@@ -110,7 +141,7 @@ private:
     std::size_t kept_n_ = 0;
     FieldErrorCounts field_errors_{};
     const Event* cur_ev_ = nullptr;
-    std::string_view ts_text_;        // destinations outside the event
+    std::string_view ts_text_;  // destinations outside the event
     std::int64_t duration_ms_ = -1;
     std::uint64_t surrogate_repairs_ = 0;
     simdjson::ondemand::parser parser_;

@@ -37,7 +37,17 @@ struct SessionKeyHash {
 };
 
 // New kinds go at the end: the number is stored in partials (session_codec) and the report.
-enum class ItemKind : std::uint8_t { Login, Command, CommandFailed, Download, DownloadFailed, Upload, Tcpip, TtyLog, FileWrite };
+enum class ItemKind : std::uint8_t {
+    Login,
+    Command,
+    CommandFailed,
+    Download,
+    DownloadFailed,
+    Upload,
+    Tcpip,
+    TtyLog,
+    FileWrite
+};
 inline constexpr ItemKind kLastItemKind = ItemKind::FileWrite;
 
 // One timestamped thing that happened in a session. Field use by kind:
@@ -135,11 +145,11 @@ struct SessionPartial {
     SessionKey key;
     Tagged protocol, src_ip, dst_ip, client_version, hassh, arch;
     TaggedInt src_port, dst_port, term_width, term_height;
-    Micros first_ts = INT64_MAX;      // earliest event of any kind
-    Micros last_ts = INT64_MIN;       // latest event of any kind
-    Micros last_activity = INT64_MIN; // latest non-late event other than closes
-    Micros connect_ts = INT64_MAX;    // earliest session.connect
-    Micros close_ts = INT64_MIN;      // latest session.closed
+    Micros first_ts = INT64_MAX;       // earliest event of any kind
+    Micros last_ts = INT64_MIN;        // latest event of any kind
+    Micros last_activity = INT64_MIN;  // latest non-late event other than closes
+    Micros connect_ts = INT64_MAX;     // earliest session.connect
+    Micros close_ts = INT64_MIN;       // latest session.closed
     std::int64_t close_duration_us = -1;
     std::uint32_t events = 0;
     std::uint32_t late_events = 0;
@@ -231,7 +241,8 @@ public:
         while (slots_[i]) i = (i + 1) & mask;
         slots_[i] = (std::uint64_t{tag} << 32) | (size_ + 1);
         value_type* e = slot_for(size_);
-        ::new (static_cast<void*>(e)) value_type(std::piecewise_construct, std::forward_as_tuple(k), std::forward_as_tuple());
+        ::new (static_cast<void*>(e))
+            value_type(std::piecewise_construct, std::forward_as_tuple(k), std::forward_as_tuple());
         ++size_;
         return *e;
     }
@@ -252,7 +263,7 @@ public:
     void clear() {
         for (std::size_t i = 0; i < size_; ++i) at(i).~value_type();
         for (std::size_t c = 0; c < chunks_.size(); ++c)
-            ::operator delete(static_cast<void*>(chunks_[c]), std::align_val_t{alignof(value_type)});
+            ::operator delete (static_cast<void*>(chunks_[c]), std::align_val_t{alignof(value_type)});
         chunks_.clear();
         slots_.clear();
         size_ = 0;
@@ -278,7 +289,7 @@ private:
         const std::size_t c = chunk_of(i);
         if (c >= chunks_.size())
             chunks_.push_back(static_cast<value_type*>(
-                ::operator new(sizeof(value_type) * (kFirst << c), std::align_val_t{alignof(value_type)})));
+                ::operator new (sizeof(value_type) * (kFirst << c), std::align_val_t{alignof(value_type)})));
         return &chunks_[c][i + kFirst - (std::size_t{kFirst} << c)];
     }
     void grow_slots() {
@@ -322,10 +333,10 @@ struct Session {
     Channel channel = Channel::None;
     std::uint32_t events = 0, late_events = 0, tcpip_data = 0, channels = 0;
     std::uint32_t login_attempts = 0, login_successes = 0, commands = 0, failed_commands = 0;
-    std::vector<Item> items;              // every item, sorted by item_less
-    std::vector<std::uint8_t> cmd_failed; // per Command item (in order): 1 when a command.failed belongs to it
-    std::string_view last_command;        // empty when the session ran none
-    std::string_view last_step;           // the last step (steps.hpp): no marker, exit or empty line
+    std::vector<Item> items;               // every item, sorted by item_less
+    std::vector<std::uint8_t> cmd_failed;  // per Command item (in order): 1 when a command.failed belongs to it
+    std::string_view last_command;         // empty when the session ran none
+    std::string_view last_step;            // the last step (steps.hpp): no marker, exit or empty line
     Micros last_command_ts = kNoTime;
     double secs_after_last_command = -1;  // close (or last event) minus last command; -1 without commands
 };

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cb/util/archive.hpp"
 #include "cb/parse/command_template.hpp"
 #include "cb/session/session.hpp"
+#include "cb/util/archive.hpp"
 #include "cb/util/string_pool.hpp"
 
 namespace cb {
@@ -58,12 +58,12 @@ private:
 class MarkerStats {
 public:
     static constexpr std::uint64_t kMinSessions = 3;  // sessions that go on past the key
-    static constexpr std::size_t kMaxMarkers = 100;    // keys of at most 400 bytes: under 53 KB in base64
+    static constexpr std::size_t kMaxMarkers = 100;   // keys of at most 400 bytes: under 53 KB in base64
     struct Stat {
-        std::uint64_t sessions = 0;     // sessions that run it
-        std::uint64_t went_on = 0;      // ... and run another step after its first run
-        std::uint64_t repeated = 0;     // ... and run it again between other steps
-        std::uint64_t leading = 0;      // sessions where half its runs or more start a longer line (`cd ~; x`)
+        std::uint64_t sessions = 0;  // sessions that run it
+        std::uint64_t went_on = 0;   // ... and run another step after its first run
+        std::uint64_t repeated = 0;  // ... and run it again between other steps
+        std::uint64_t leading = 0;   // sessions where half its runs or more start a longer line (`cd ~; x`)
         template <class Ar>
         void io(Ar& ar) {
             ar(sessions, went_on, repeated, leading);

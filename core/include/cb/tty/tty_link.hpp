@@ -25,8 +25,8 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
                             std::vector<RecordingCut>* cut = nullptr);
 
 // Reads the linked recordings: adds tables last_output and tty_tells to out.tables, their rows
-// to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked recordings are skipped.
-// A recording cut at max_recording_bytes counts for the tells in what was read, but not for
+// to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked
+// recordings are skipped. A recording cut at max_recording_bytes counts for the tells in what was read, but not for
 // last_output (its last lines were not read).
 void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
                         std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);

@@ -24,27 +24,27 @@ struct TtyReplay {
     std::string name;  // the file name, without its folder
     bool omitted = false;
     std::vector<TtyReplayEvent> events;
-    std::size_t bytes = 0;  // text bytes in events
-    bool cut = false;       // the text stopped at max_text_bytes
+    std::size_t bytes = 0;             // text bytes in events
+    bool cut = false;                  // the text stopped at max_text_bytes
     TtyStatus status = TtyStatus::Ok;  // Ok when cut: the reader was stopped on purpose
-    double duration_s = 0;  // first to last record; 0 without timestamps
+    double duration_s = 0;             // first to last record; 0 without timestamps
 };
 
 struct SessionReplays {
-    std::size_t session = 0;  // index into the sessions given
+    std::size_t session = 0;            // index into the sessions given
     std::vector<TtyReplay> recordings;  // one per distinct linked file, in item order
 };
 
 struct TtyReplayCaps {
     std::size_t max_text_bytes = std::size_t{64} << 10;  // per recording (cut at a UTF-8 boundary)
     std::size_t max_total_bytes = std::size_t{2} << 20;  // in all, in the order given
-    std::uint64_t max_recording_bytes = 0;  // bytes read of each file (Limits; 0: no limit)
+    std::uint64_t max_recording_bytes = 0;               // bytes read of each file (Limits; 0: no limit)
 };
 
 // The linked recordings (TtyLog items with Item::c, see tty_link.hpp) of sessions[order[0]],
 // sessions[order[1]], ...: sessions without one are left out. Once max_total_bytes of text
 // are read, the later recordings are omitted.
-std::vector<SessionReplays> read_tty_replays(const std::vector<Session>& sessions, const std::vector<std::size_t>& order,
-                                             const TtyReplayCaps& caps);
+std::vector<SessionReplays> read_tty_replays(const std::vector<Session>& sessions,
+                                             const std::vector<std::size_t>& order, const TtyReplayCaps& caps);
 
 }  // namespace cb

@@ -34,13 +34,13 @@ struct TtyRecord {
     TtyOp op = TtyOp::Write;
     TtyDir dir = TtyDir::None;
     std::uint32_t tty = 0;
-    Micros ts = 0;                  // sec * 1e6 + usec
-    std::uint64_t offset = 0;       // offset of the record's header (in decompressed bytes)
-    std::uint32_t length = 0;       // payload length declared in the header
-    std::uint64_t piece_offset = 0; // where `data` starts inside the payload
-    std::string_view data;          // payload piece; valid until the next call to next()
-    bool last_piece = true;         // false when more pieces of the same payload follow
-    bool cut = false;               // the file ends inside this payload (data is what is left)
+    Micros ts = 0;                   // sec * 1e6 + usec
+    std::uint64_t offset = 0;        // offset of the record's header (in decompressed bytes)
+    std::uint32_t length = 0;        // payload length declared in the header
+    std::uint64_t piece_offset = 0;  // where `data` starts inside the payload
+    std::string_view data;           // payload piece; valid until the next call to next()
+    bool last_piece = true;          // false when more pieces of the same payload follow
+    bool cut = false;                // the file ends inside this payload (data is what is left)
 };
 
 enum class TtyStatus : std::uint8_t {
@@ -98,8 +98,8 @@ private:
     TtyReader(std::unique_ptr<ByteSource> src, std::size_t max_piece);
     bool ensure(std::size_t n);  // buffers n bytes if the input has them
     void finish(TtyStatus s, std::string msg);
-    bool read_header();            // the next record's header into cur_; false when reading ends
-    void finish_without_header();  // the input ends before a whole header
+    bool read_header();             // the next record's header into cur_; false when reading ends
+    void finish_without_header();   // the input ends before a whole header
     void read_piece(TtyRecord* r);  // the current record's payload, or its next piece
 
     std::unique_ptr<ByteSource> src_;
@@ -194,8 +194,8 @@ private:
 struct LastOutput {
     std::vector<std::string> lines;  // oldest first
     TtyStatus status = TtyStatus::Ok;
-    std::string message;             // reader's message when status is not Ok
-    Micros end_ts = kNoTime;         // time of the last record read
+    std::string message;      // reader's message when status is not Ok
+    Micros end_ts = kNoTime;  // time of the last record read
     std::uint64_t output_bytes = 0;
 };
 
@@ -210,9 +210,9 @@ LastOutput last_output(TtyReader& reader, std::size_t n);
 
 struct AsciicastHeader {
     int width = 80, height = 24;
-    std::int64_t timestamp = 0;      // Unix seconds of the start
-    double idle_time_limit = 0;      // written when > 0 (players cap pauses to it)
-    std::string title;               // written when not empty
+    std::int64_t timestamp = 0;  // Unix seconds of the start
+    double idle_time_limit = 0;  // written when > 0 (players cap pauses to it)
+    std::string title;           // written when not empty
 };
 
 // Builds a cast in memory piece by piece (the caller writes `out` wherever it likes and
@@ -232,8 +232,8 @@ public:
 
 private:
     struct Stream {
-        std::string carry;       // an incomplete UTF-8 sequence from the previous call
-        bool last_cr = false;    // the previous byte was CR
+        std::string carry;     // an incomplete UTF-8 sequence from the previous call
+        bool last_cr = false;  // the previous byte was CR
     };
     void encode(std::string_view bytes, Stream& s, std::string& text, bool final);
     // Appends one "o" event of already encoded text (nothing when empty).
@@ -249,11 +249,11 @@ private:
 struct TtyLogRef {
     std::string sensor, session;
     Micros ts = kNoTime;
-    std::string ttylog;      // path as logged (var/lib/cowrie/tty/<sha256>, or 1.x log/tty/...log)
-    std::string shasum;      // SHA-256 of the attacker's input (empty in 1.x)
-    std::int64_t size = -1;  // OUTPUT bytes
-    bool duplicate = false;  // Cowrie deleted this copy: the file is the first session's
-    std::string log_file;    // the JSON log the event came from
+    std::string ttylog;         // path as logged (var/lib/cowrie/tty/<sha256>, or 1.x log/tty/...log)
+    std::string shasum;         // SHA-256 of the attacker's input (empty in 1.x)
+    std::int64_t size = -1;     // OUTPUT bytes
+    bool duplicate = false;     // Cowrie deleted this copy: the file is the first session's
+    std::string log_file;       // the JSON log the event came from
     std::string first_session;  // for duplicates: a session that logged the same shasum without duplicate
 };
 

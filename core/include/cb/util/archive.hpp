@@ -236,13 +236,21 @@ private:
         get(k);
     }
     template <typename K, typename V, typename Cm, typename Al>
-    void get_container(std::map<K, V, Cm, Al>& m) { get_assoc(m); }
+    void get_container(std::map<K, V, Cm, Al>& m) {
+        get_assoc(m);
+    }
     template <typename K, typename Cm, typename Al>
-    void get_container(std::set<K, Cm, Al>& s) { get_assoc(s); }
+    void get_container(std::set<K, Cm, Al>& s) {
+        get_assoc(s);
+    }
     template <typename K, typename V, typename H, typename E, typename Al>
-    void get_container(std::unordered_map<K, V, H, E, Al>& m) { get_assoc(m); }
+    void get_container(std::unordered_map<K, V, H, E, Al>& m) {
+        get_assoc(m);
+    }
     template <typename K, typename H, typename E, typename Al>
-    void get_container(std::unordered_set<K, H, E, Al>& s) { get_assoc(s); }
+    void get_container(std::unordered_set<K, H, E, Al>& s) {
+        get_assoc(s);
+    }
 
     std::string_view in_;
     std::size_t pos_ = 0;

@@ -7,9 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
-#include <cstdint>
 #include <vector>
 
 namespace cb {

@@ -47,9 +47,12 @@ namespace {
 
 std::string_view type_name(ColumnType t) {
     switch (t) {
-        case ColumnType::Integer: return "int";
-        case ColumnType::Real: return "real";
-        default: return "text";
+        case ColumnType::Integer:
+            return "int";
+        case ColumnType::Real:
+            return "real";
+        default:
+            return "text";
     }
 }
 
@@ -66,8 +69,8 @@ void write_cell(JsonWriter& w, const Cell& c, std::size_t max_bytes, std::string
 
 }  // namespace
 
-std::string table_json(const Table& t, const std::vector<std::size_t>& rows, std::size_t max_bytes, std::string_view note,
-                       std::uint64_t total) {
+std::string table_json(const Table& t, const std::vector<std::size_t>& rows, std::size_t max_bytes,
+                       std::string_view note, std::uint64_t total) {
     std::string out, buf;
     JsonWriter w(out);
     w.begin_object().field("name", std::string_view(t.name)).field("doc", std::string_view(t.doc));

@@ -38,7 +38,8 @@ using PreRows = std::map<std::pair<std::string_view, std::string_view>, std::siz
 PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
     PreRows p;
     const int ck = column(pre, "kind"), cc = column(pre, "command");
-    for (std::size_t r = 0; r < rows; ++r) p.emplace(std::make_pair(text_at(pre->rows[r], ck), text_at(pre->rows[r], cc)), r);
+    for (std::size_t r = 0; r < rows; ++r)
+        p.emplace(std::make_pair(text_at(pre->rows[r], ck), text_at(pre->rows[r], cc)), r);
     return p;
 }
 
@@ -57,7 +58,8 @@ void add_fork_example(const Session& s, std::size_t i, const std::vector<std::st
 
 void add_predisconnect_example(const Session& s, std::size_t i, std::string_view last_template, const PreRows& pre,
                                std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
-    for (auto k : {std::make_pair(std::string_view("raw"), s.last_step), std::make_pair(std::string_view("template"), last_template)}) {
+    for (auto k : {std::make_pair(std::string_view("raw"), s.last_step),
+                   std::make_pair(std::string_view("template"), last_template)}) {
         auto it = pre.find(k);
         if (it != pre.end() && out[it->second].size() < keep) out[it->second].push_back(i);
     }
@@ -129,7 +131,8 @@ std::unordered_set<std::string> linked_ids(const RunData& run, const ReportOptio
     return ids;
 }
 
-std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOptions& opt, const DrillExamples& drill) {
+std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOptions& opt,
+                                              const DrillExamples& drill) {
     std::vector<std::uint8_t> referenced(run.sessions.size(), 0);
     for (const auto* lists : {&drill.forks, &drill.predisconnect})
         for (const auto& v : *lists)
@@ -144,8 +147,9 @@ std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOp
 // Referenced sessions first (they have the first claim on the size budget), then the most
 // relevant others: with commands, then with logins, then the rest; most recent first within
 // each. The page sorts for display.
-std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions, const std::vector<std::uint8_t>& referenced,
-                                        std::size_t max_others, std::size_t& referenced_count) {
+std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions,
+                                        const std::vector<std::uint8_t>& referenced, std::size_t max_others,
+                                        std::size_t& referenced_count) {
     auto tier = [&](std::size_t i) { return sessions[i].commands ? 0 : sessions[i].login_attempts ? 1 : 2; };
     auto more_relevant = [&](std::size_t a, std::size_t b) {
         const int ta = tier(a), tb = tier(b);
@@ -156,7 +160,8 @@ std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions, co
     for (std::size_t i = 0; i < sessions.size(); ++i) (referenced[i] ? order : rest).push_back(i);
     referenced_count = order.size();
     if (rest.size() > max_others) {
-        std::nth_element(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(max_others), rest.end(), more_relevant);
+        std::nth_element(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(max_others), rest.end(),
+                         more_relevant);
         rest.resize(max_others);
     }
     std::sort(order.begin(), order.end(), more_relevant);

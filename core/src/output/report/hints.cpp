@@ -15,7 +15,8 @@ Hints read_hints(const RunData& run) {
     for (const Hint& hint : *run.findings.hints) {  // each hint's evidence object, as the analysis wrote it
         simdjson::dom::element evidence;
         simdjson::dom::array ex;
-        if (parser.parse(hint.evidence_json).get(evidence) || evidence["example_sessions"].get_array().get(ex)) continue;
+        if (parser.parse(hint.evidence_json).get(evidence) || evidence["example_sessions"].get_array().get(ex))
+            continue;
         for (auto e : ex) {
             std::string_view id;
             if (!e.get_string().get(id)) h.example_sessions.emplace_back(id);

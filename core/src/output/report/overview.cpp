@@ -2,9 +2,9 @@
 // shared with summary.json).
 #include <map>
 
-#include "report_parts.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
+#include "report_parts.hpp"
 
 namespace cb::report {
 
@@ -23,7 +23,10 @@ void problems(JsonWriter& w, const RunData& run, std::size_t max_bytes) {
     w.key("problems").begin_array();
     for (const auto& p : run.inputs.problems)
         if (n++ < 100)
-            w.begin_object().field("path", clip_utf8(p.path, max_bytes, cut)).field("reason", std::string_view(p.reason)).end_object();
+            w.begin_object()
+                .field("path", clip_utf8(p.path, max_bytes, cut))
+                .field("reason", std::string_view(p.reason))
+                .end_object();
     for (const auto& f : run.ingest.files)
         if (!f.error.empty() && n++ < 100)
             w.begin_object()
@@ -54,7 +57,8 @@ void end_by_channel(JsonWriter& w, const SessionTotals& tot) {
     for (int k = 0; k < 4; ++k)
         for (int c = 0; c < 3; ++c)
             if (tot.end_by_channel[k][c])
-                m[{end_kind_name(static_cast<EndKind>(k)), channel_name(static_cast<Channel>(c))}] = tot.end_by_channel[k][c];
+                m[{end_kind_name(static_cast<EndKind>(k)), channel_name(static_cast<Channel>(c))}] =
+                    tot.end_by_channel[k][c];
     w.key("end_by_channel").begin_array();
     for (const auto& [k, v] : m) w.begin_array().value(k.first).value(k.second).value(v).end_array();
     w.end_array();
@@ -67,10 +71,20 @@ void session_counts(JsonWriter& w, const RunData& run) {
     w.field("sensors", tot.sensors);
     w.field("src_ips", tot.src_ips);
     w.key("first_event");
-    if (any) w.value(to_ms(tot.first)); else w.null();
+    if (any)
+        w.value(to_ms(tot.first));
+    else
+        w.null();
     w.key("last_event");
-    if (any) w.value(to_ms(tot.last)); else w.null();
-    w.key("logins").begin_object().field("attempts", tot.login_attempts).field("success", tot.login_successes).end_object();
+    if (any)
+        w.value(to_ms(tot.last));
+    else
+        w.null();
+    w.key("logins")
+        .begin_object()
+        .field("attempts", tot.login_attempts)
+        .field("success", tot.login_successes)
+        .end_object();
     w.field("commands", tot.commands).field("failed_commands", tot.failed_commands);
     w.field("downloads", tot.downloads).field("downloads_failed", tot.downloads_failed).field("uploads", tot.uploads);
     w.field("file_writes", tot.file_writes).field("persistence_writes", tot.persistence_writes);

@@ -17,13 +17,13 @@
 namespace cb::report {
 
 // ---------------------------------------------------------------- shared helpers (common.cpp)
-std::int64_t to_ms(Micros t);  // 0 for kNoTime
+std::int64_t to_ms(Micros t);              // 0 for kNoTime
 std::string session_id(const Session& s);  // "sensor/session", as the tables write it
 // A table of run.tables or of the analyses' findings; nullptr when the run has none.
 const Table* find_table(const RunData& run, std::string_view name);
-int column(const Table* t, std::string_view name);  // -1 when absent
+int column(const Table* t, std::string_view name);              // -1 when absent
 std::string_view text_at(const std::vector<Cell>& row, int c);  // "" unless a text cell
-double number_at(const std::vector<Cell>& row, int c);        // 0 unless a number cell
+double number_at(const std::vector<Cell>& row, int c);          // 0 unless a number cell
 // A table as {name, doc, columns, total, [note], rows}: the rows given (indexes into t.rows),
 // strings cut at max_bytes; total defaults to all of t's rows.
 std::string table_json(const Table& t, const std::vector<std::size_t>& rows, std::size_t max_bytes,
@@ -41,11 +41,11 @@ struct Explorer {
     // Candidates in the order they claim the size budget: sessions another section links
     // to, then at most max_sessions others; each part most relevant first.
     std::vector<std::size_t> order;
-    std::size_t referenced_count = 0;        // the first part of order
-    std::vector<std::uint8_t> referenced;    // per session of the run
+    std::size_t referenced_count = 0;             // the first part of order
+    std::vector<std::uint8_t> referenced;         // per session of the run
     std::vector<std::string_view> last_template;  // per session: its last step as a template (in templates)
     std::unique_ptr<TemplateCache> templates;     // owns the last_template texts
-    std::vector<std::string_view> campaign;  // per position in order: its campaign, if any
+    std::vector<std::string_view> campaign;       // per position in order: its campaign, if any
     DrillExamples drill;
 };
 Explorer plan_explorer(const RunData& run, const ReportOptions& opt);

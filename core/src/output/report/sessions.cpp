@@ -3,9 +3,9 @@
 #include <deque>
 #include <unordered_map>
 
-#include "report_parts.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
+#include "report_parts.hpp"
 
 namespace cb::report {
 
@@ -47,10 +47,31 @@ private:
     std::unordered_map<std::string_view, std::uint64_t> index_;
 };
 
-constexpr const char* kFields[] = {"sensor", "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "start", "end",
-                                   "duration_s", "client_version", "hassh", "end_kind", "channel", "campaign",
-                                   "login_attempts", "login_successes", "commands", "failed_commands", "last_template",
-                                   "last_step", "left", "items_total", "referenced", "items"};
+constexpr const char* kFields[] = {"sensor",
+                                   "session",
+                                   "src_ip",
+                                   "src_port",
+                                   "dst_ip",
+                                   "dst_port",
+                                   "protocol",
+                                   "start",
+                                   "end",
+                                   "duration_s",
+                                   "client_version",
+                                   "hassh",
+                                   "end_kind",
+                                   "channel",
+                                   "campaign",
+                                   "login_attempts",
+                                   "login_successes",
+                                   "commands",
+                                   "failed_commands",
+                                   "last_template",
+                                   "last_step",
+                                   "left",
+                                   "items_total",
+                                   "referenced",
+                                   "items"};
 constexpr const char* kItemFields[] = {"ms_after_start", "kind", "a", "b", "c", "num", "flag"};
 
 // The session's first max_items items: [ms_after_start, kind, a, b, c, num, flag].
@@ -75,7 +96,8 @@ void items(JsonWriter& w, const Session& s, std::int64_t start, std::size_t max_
 }
 
 // One row, in the order of kFields.
-void row(JsonWriter& w, const Explorer& ex, const Session& s, std::size_t i, std::size_t k, std::size_t max_items, Strings& strs) {
+void row(JsonWriter& w, const Explorer& ex, const Session& s, std::size_t i, std::size_t k, std::size_t max_items,
+         Strings& strs) {
     const std::int64_t start = to_ms(s.start);
     w.begin_array();
     w.value(strs.get(s.sensor)).value(strs.get(s.session)).value(strs.get(s.src_ip)).value(s.src_port);

@@ -5,18 +5,19 @@
 #include <map>
 #include <set>
 
-#include "report_parts.hpp"
 #include "cb/util/text.hpp"
+#include "report_parts.hpp"
 
 namespace cb::report {
 
 namespace {
 
 // The tables shown as they are, in page order.
-constexpr const char* kTables[] = {"src_ips", "forwarding", "sensors", "credentials", "key_fingerprints", "commands",
-                                   "client_versions", "hassh", "downloads", "file_writes", "failed_commands", "forks",
-                                   "predisconnect", "action_paths", "transitions", "ngrams", "campaigns",
-                                   "novelty_recent", "outliers", "weird_strings", "last_output", "tty_tells"};
+constexpr const char* kTables[] = {
+    "src_ips",         "forwarding",    "sensors",     "credentials", "key_fingerprints", "commands",
+    "client_versions", "hassh",         "downloads",   "file_writes", "failed_commands",  "forks",
+    "predisconnect",   "action_paths",  "transitions", "ngrams",      "campaigns",        "novelty_recent",
+    "outliers",        "weird_strings", "last_output", "tty_tells"};
 
 // The JSON event logs read (run.ingest), one row per file.
 Table files_table(const RunData& run, std::size_t max_rows) {
@@ -49,7 +50,8 @@ std::set<std::string_view> strongest(const std::map<std::string_view, double>& v
 }
 
 // Rows whose column c is one of keep, at most max_rows.
-std::vector<std::size_t> rows_with(const Table& t, int c, const std::set<std::string_view>& keep, std::size_t max_rows) {
+std::vector<std::size_t> rows_with(const Table& t, int c, const std::set<std::string_view>& keep,
+                                   std::size_t max_rows) {
     std::vector<std::size_t> rows;
     for (std::size_t r = 0; r < t.rows.size() && rows.size() < max_rows; ++r)
         if (keep.count(text_at(t.rows[r], c))) rows.push_back(r);
@@ -68,9 +70,10 @@ std::string changes_json(const Table& t, std::size_t max_cell_bytes) {
         }
     std::set<std::string_view> keep = strongest(strength, 40);
     keep.insert({"sessions", "logins", "logins_success"});
-    const std::string note = "the series sessions, logins and logins_success and every series with a flagged day (the " +
-                             std::to_string(std::min<std::size_t>(40, strength.size())) + " strongest of " +
-                             std::to_string(strength.size()) + ")";
+    const std::string note =
+        "the series sessions, logins and logins_success and every series with a flagged day (the " +
+        std::to_string(std::min<std::size_t>(40, strength.size())) + " strongest of " +
+        std::to_string(strength.size()) + ")";
     return table_json(t, rows_with(t, cs, keep, 40000), max_cell_bytes, note);
 }
 
@@ -95,11 +98,14 @@ void add(std::string& out, std::string_view name, const std::string& json) {
 std::string tables_json(const RunData& run, const ReportOptions& opt) {
     std::string out = "{";
     const Table files = files_table(run, opt.max_table_rows);
-    add(out, files.name, table_json(files, first_rows(files, opt.max_table_rows), opt.max_cell_bytes, {}, run.ingest.files.size()));
+    add(out, files.name,
+        table_json(files, first_rows(files, opt.max_table_rows), opt.max_cell_bytes, {}, run.ingest.files.size()));
     for (const char* name : kTables)
-        if (const Table* t = find_table(run, name)) add(out, t->name, table_json(*t, first_rows(*t, opt.max_table_rows), opt.max_cell_bytes));
+        if (const Table* t = find_table(run, name))
+            add(out, t->name, table_json(*t, first_rows(*t, opt.max_table_rows), opt.max_cell_bytes));
     if (const Table* t = find_table(run, "changes")) add(out, t->name, changes_json(*t, opt.max_cell_bytes));
-    if (const Table* t = find_table(run, "predisconnect_weekly")) add(out, t->name, predisconnect_weekly_json(*t, opt.max_cell_bytes));
+    if (const Table* t = find_table(run, "predisconnect_weekly"))
+        add(out, t->name, predisconnect_weekly_json(*t, opt.max_cell_bytes));
     out.push_back('}');
     return out;
 }

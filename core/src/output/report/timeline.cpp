@@ -5,9 +5,9 @@
 #include <map>
 #include <unordered_map>
 
-#include "report_parts.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
+#include "report_parts.hpp"
 
 namespace cb::report {
 
@@ -37,8 +37,8 @@ void count_buckets(const RunData& run, const std::unordered_map<std::string_view
                    BucketMap& days, BucketMap& hours) {
     const Table* t = find_table(run, "sensors_hourly");
     if (!t) return;
-    const int ch = column(t, "hour"), cs = column(t, "sensor"), cn = column(t, "sessions"), ca = column(t, "login_attempts"),
-              cw = column(t, "login_successes");
+    const int ch = column(t, "hour"), cs = column(t, "sensor"), cn = column(t, "sessions"),
+              ca = column(t, "login_attempts"), cw = column(t, "login_successes");
     TimestampCache cache;
     for (const auto& row : t->rows) {
         const auto start = parse_timestamp(text_at(row, ch), cache);
@@ -58,7 +58,13 @@ void count_buckets(const RunData& run, const std::unordered_map<std::string_view
 void points(JsonWriter& w, const BucketMap& m) {
     w.begin_array();
     for (const auto& [b, v] : m)
-        w.begin_array().value(b.first).value(b.second).value(v.sessions).value(v.attempts).value(v.successes).end_array();
+        w.begin_array()
+            .value(b.first)
+            .value(b.second)
+            .value(v.sessions)
+            .value(v.attempts)
+            .value(v.successes)
+            .end_array();
     w.end_array();
 }
 
@@ -68,7 +74,8 @@ std::string timeline_json(const RunData& run, const ReportOptions& opt) {
     const std::vector<std::string_view> ranked = ranked_sensors(run);
     const std::size_t shown = std::min(ranked.size(), opt.timeline_sensors);
     std::unordered_map<std::string_view, std::uint32_t> sensor_index;
-    for (std::size_t i = 0; i < ranked.size(); ++i) sensor_index[ranked[i]] = static_cast<std::uint32_t>(std::min(i, shown));
+    for (std::size_t i = 0; i < ranked.size(); ++i)
+        sensor_index[ranked[i]] = static_cast<std::uint32_t>(std::min(i, shown));
     BucketMap days, hours;
     count_buckets(run, sensor_index, days, hours);
 
@@ -76,12 +83,16 @@ std::string timeline_json(const RunData& run, const ReportOptions& opt) {
     JsonWriter w(out);
     w.begin_object().key("sensors").begin_array();
     for (std::size_t i = 0; i < shown; ++i) w.value(clip_utf8(ranked[i], 200, cut));
-    if (ranked.size() > shown) w.value(std::string_view("other sensors (" + std::to_string(ranked.size() - shown) + ")"));
+    if (ranked.size() > shown)
+        w.value(std::string_view("other sensors (" + std::to_string(ranked.size() - shown) + ")"));
     w.end_array();
     w.key("day");
     points(w, days);
     w.key("hour");  // too many points for the page: days only
-    if (hours.size() > opt.max_hour_points) w.null(); else points(w, hours);
+    if (hours.size() > opt.max_hour_points)
+        w.null();
+    else
+        points(w, hours);
     w.field("hour_points", static_cast<std::uint64_t>(hours.size()));
     w.field("max_hour_points", static_cast<std::uint64_t>(opt.max_hour_points));
     w.end_object();

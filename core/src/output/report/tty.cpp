@@ -1,7 +1,7 @@
 // The tty section: the player's text of the embedded sessions' recordings, as the engine
 // read them into run.tty_replays (tty_replay.hpp); nothing is read here.
-#include "report_parts.hpp"
 #include "cb/util/json_writer.hpp"
+#include "report_parts.hpp"
 
 namespace cb::report {
 
