@@ -69,7 +69,7 @@ def check_it_was_yarn(counters: Path, apps: Path, hdfs_inputs: Path) -> None:
     names = [l.split()[-1] for l in hdfs_inputs.read_text().splitlines() if l.strip()]
     gz = [n for n in names if n.endswith(".gz")]
     check(len(names) == 6 and len(gz) == 3,
-          f"hdfs dfs -ls: the 6 JSON logs in HDFS, the 3 gzipped ones named .gz (one renamed): {len(names)}, {len(gz)}")
+          f"hdfs dfs -ls: the 6 JSON logs in HDFS (staged by position), the 3 gzipped ones named .gz: {len(names)}, {len(gz)}")
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ step "the jobs took $((SECONDS - t0))s"
 
 step "Hadoop's own tools with the conf folder: yarn application -list, hdfs dfs -ls"
 tool application -list -appStates FINISHED 2>/dev/null | tee "$T/apps.txt" | grep -E 'application_' >&2 || true
-tool fs -ls -R /cowrie-batch 2>/dev/null | grep -E 'input/.*cowrie\.json' > "$T/hdfs-inputs.txt" || true
+tool fs -ls -R /cowrie-batch 2>/dev/null | grep -E 'input/.*(cowrie\.json|cowrie-batch-inputs/[0-9]+(\.[a-z0-9]+)?$)' > "$T/hdfs-inputs.txt" || true
 sed 's/^/  /' "$T/hdfs-inputs.txt" >&2
 
 python3 "$here/compare_outdirs.py" "$T/local" "$T/yarn" "$T/work/counters.json" "$T/apps.txt" "$T/hdfs-inputs.txt"

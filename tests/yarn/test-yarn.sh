@@ -8,7 +8,8 @@
 # Inputs, made here from examples/logs: sensor "cowrie-batch-e2e" as is (plain, with its TTY
 # recordings and text logs); sensor "yarn-gz" with both JSON logs gzipped and named .gz; sensor
 # "yarn-rotated" with cowrie.json plain and the rotated file gzipped under its plain name (the
-# launcher must add .gz, since Hadoop picks the codec by name). The cluster, analyze, the hadoop
+# staged name must end in .gz, since Hadoop picks the codec by name: inputs are staged by position,
+# cowrie-batch-inputs/N or N.gz). The cluster, analyze, the hadoop
 # client and the checks (tests/yarn/on-cluster.sh) all run inside hadoop/minicluster.sh's private
 # network namespace. Exits non-zero on any failure; CB_KEEP_TMP=1 keeps the scratch folder.
 set -euo pipefail
