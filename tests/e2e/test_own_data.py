@@ -92,11 +92,12 @@ def test_undamaged_quirks_give_the_sessions_of_the_source(quirks, multi):
         assert got == want, q
 
 
-@pytest.mark.xfail(strict=True, reason="summary.json copies a rejected line's bytes as they are: a line that is "
-                                       "not UTF-8 makes summary.json invalid UTF-8 (reject_samples excerpt)")
 def test_summary_is_utf8_when_a_rejected_line_is_not(cb_bin, tmp_path):
+    """A rejected line can be any bytes; its excerpt in summary.json shows the invalid ones as \\xNN."""
     log = tmp_path / "cowrie.json"
     log.write_bytes(cbtest.dumps(cbtest.clean_log(1)) + b"\xff\xfe not json \xc3\n")
     res = analyze(cb_bin, log, tmp_path / "out")
     assert res.rc == 1, res.explain()
     (res.out / "summary.json").read_bytes().decode("utf-8")
+    excerpts = [s["excerpt"] for s in res.summary["inputs"]["reject_samples"]]
+    assert "\\xff\\xfe not json \\xc3" in excerpts, excerpts

@@ -25,10 +25,13 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
     for (const auto& s : run.ingest.samples) {
         // A long path is cut in its middle, never the ":line" at its end.
         const std::string line = ":" + std::to_string(s.line);
+        const std::string excerpt = escape_invalid_utf8(s.excerpt);  // a rejected line can be any bytes
         w.begin_object()
             .field("reason", reject_reason_name(s.reason))
-            .field("where", clip_middle_utf8(s.path, max_string > line.size() ? max_string - line.size() : 0) + line)
-            .field("excerpt", clip_utf8(s.excerpt, max_string, cut))
+            .field("where", clip_middle_utf8(escape_invalid_utf8(s.path),
+                                             max_string > line.size() ? max_string - line.size() : 0) +
+                                line)
+            .field("excerpt", clip_utf8(excerpt, max_string, cut))
             .end_object();
     }
     w.end_array();

@@ -234,21 +234,32 @@ void append_hex(std::string& out, std::string_view bytes) {
     }
 }
 
-std::string repair_utf8_json(std::string_view line) {
+namespace {
+
+// s with each byte that is not part of valid UTF-8 written as `escape` and two hex digits.
+std::string replace_invalid_bytes(std::string_view s, std::string_view escape) {
     std::string out;
-    out.reserve(line.size() + 16);
-    for (std::size_t i = 0; i < line.size();) {
-        const Utf8Step u = decode_utf8(line, i);
+    out.reserve(s.size() + 16);
+    for (std::size_t i = 0; i < s.size();) {
+        const Utf8Step u = decode_utf8(s, i);
         if (u.kind != Utf8Step::Ok) {
-            out.append("\\\\x");
-            append_hex(out, line.substr(i, 1));
+            out.append(escape);
+            append_hex(out, s.substr(i, 1));
             ++i;
         } else {
-            out.append(line.data() + i, u.len);
+            out.append(s.data() + i, u.len);
             i += u.len;
         }
     }
     return out;
+}
+
+}  // namespace
+
+std::string repair_utf8_json(std::string_view line) { return replace_invalid_bytes(line, "\\\\x"); }
+
+std::string escape_invalid_utf8(std::string_view s) {
+    return is_valid_utf8(s) ? std::string(s) : replace_invalid_bytes(s, "\\x");
 }
 
 }  // namespace cb

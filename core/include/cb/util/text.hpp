@@ -92,4 +92,8 @@ void append_hex(std::string& out, std::string_view bytes);
 // byte can be recovered from the text.
 std::string repair_utf8_json(std::string_view line);
 
+// s as valid UTF-8 text: each invalid byte becomes the four characters \xNN (Cowrie's own
+// notation), as for raw bytes that reach an output as text (reject samples of summary.json).
+std::string escape_invalid_utf8(std::string_view s);
+
 }  // namespace cb
