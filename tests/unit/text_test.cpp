@@ -134,6 +134,15 @@ TEST(Text, Utf8RepairIsLossless) {
     EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
 }
 
+TEST(Text, EscapeInvalidUtf8KeepsValidTextAndShowsBadBytes) {
+    EXPECT_EQ(escape_invalid_utf8("root \xd0\xbf"), "root \xd0\xbf");  // valid: unchanged
+    EXPECT_EQ(escape_invalid_utf8("\xff\xfe not json \xc3"), "\\xff\\xfe not json \\xc3");
+    EXPECT_EQ(escape_invalid_utf8("a\xed\xa0\x80"
+                                  "b"),
+              "a\\xed\\xa0\\x80b");  // a surrogate, byte by byte
+    EXPECT_TRUE(is_valid_utf8(escape_invalid_utf8("\x80\xc0\xf5\xe2\x82")));
+}
+
 // SHA-256 test vectors (FIPS 180-4 examples), fed whole and in pieces.
 TEST(Sha256, KnownVectorsWholeAndInPieces) {
     const auto hash = [](std::string_view data, std::size_t piece) {
