@@ -23,8 +23,13 @@ END = "<!-- END GENERATED -->"
 
 
 def run_examples(binary: Path, out: Path) -> None:
+    # Under make sanitize the binary's deliberate exit-time leak (cli/cmd_analyze.cpp) is not a
+    # finding: leak checks are for the unit tests; every other sanitizer check stays on.
+    env = dict(os.environ)
+    if "ASAN_OPTIONS" in env:
+        env["ASAN_OPTIONS"] += ":detect_leaks=0"
     subprocess.run([str(binary), "analyze", "examples/logs", "-o", str(out), "--threads", "1"],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 def read_schema(db: Path):
