@@ -6,10 +6,16 @@
 #include <unordered_map>
 
 #include "cb/analysis/compact_state.hpp"
+#include "table_cells.hpp"
 
 namespace cb {
 
 namespace {
+
+using table_cells::col;
+using table_cells::num;
+using table_cells::text;
+using table_cells::when;
 
 constexpr std::uint32_t kNoIp = UINT32_MAX;
 
@@ -42,10 +48,6 @@ struct PairHash {
     }
 };
 
-Cell text(std::string_view s) { return Cell{std::string(s)}; }
-Cell num(std::int64_t v) { return Cell{v}; }
-Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
-
 // Most frequent first, ties by key: hash maps while counting, one sort at the end.
 template <typename Map>
 auto sorted_by_count(Map& m) {
@@ -58,8 +60,6 @@ auto sorted_by_count(Map& m) {
     });
     return v;
 }
-
-Column col(std::string name, ColumnType t, std::string doc) { return Column{std::move(name), t, std::move(doc)}; }
 
 const Column kFirst = col("first_seen", ColumnType::Text, "earliest time (UTC, ISO 8601)");
 const Column kLast = col("last_seen", ColumnType::Text, "latest time (UTC, ISO 8601)");

@@ -9,15 +9,15 @@
 #include <unordered_map>
 
 #include "cb/analysis/basic_tables.hpp"
+#include "table_cells.hpp"
 
 namespace cb {
 
 namespace {
 
-Cell num(std::uint64_t v) { return Cell{static_cast<std::int64_t>(v)}; }
-// No time (a session or request without a timestamp) is an empty cell, as in the other tables.
-Cell when(Micros t) { return t == INT64_MAX || t == INT64_MIN ? Cell{} : Cell{format_timestamp(t)}; }
-Column col(std::string name, ColumnType t, std::string doc) { return Column{std::move(name), t, std::move(doc)}; }
+using table_cells::col;
+using table_cells::when;
+Cell num(std::uint64_t v) { return table_cells::count(v); }
 
 struct AddressTally {
     std::uint64_t sessions = 0, attempts = 0, successes = 0, commands = 0, downloads = 0;
