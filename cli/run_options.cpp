@@ -61,6 +61,15 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
         "--no-analyses", flags->no_analyses,
         "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
     add_limit_options(cmd, &flags->limits);
+    cmd->add_option("--memory-limit", flags->memory_limit,
+                    "Memory the sessions may take before they spill to disk: 512M, 4G (default: half of "
+                    "the physical memory or of the cgroup limit; --stats prints it)")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::uint64_t{64} << 10, UINT64_MAX))
+        ->group("Limits");
+    cmd->add_option("--tmp-dir", flags->tmp_dir,
+                    "Folder for spill files (default: the folder that holds OUTDIR); removed at the end")
+        ->group("Limits");
     cmd->add_flag("--stats", flags->stats,
                   "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar and no summary; problems still go to stderr");
@@ -73,6 +82,8 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
     opt->analysis.novelty_days = flags.novelty_days;
     opt->analyses = !flags.no_analyses;
     opt->limits = flags.limits;
+    opt->memory_limit = flags.memory_limit;
+    opt->tmp_dir = flags.tmp_dir;
     if (flags.cowrie_cfg.empty()) return kExitClean;
     std::string err;
     if (!read_cowrie_cfg(flags.cowrie_cfg, &opt->analysis.cowrie_cfg, &err)) {
@@ -84,6 +95,11 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
 }
 
 void print_stats(const AnalyzeResult& res) {
+    const SpillStats& sp = res.spill;
+    std::fprintf(stderr, "# memory limit %.1f MiB; spilled: %llu key runs (%.1f MiB), %llu order runs (%.1f MiB)\n",
+                 static_cast<double>(res.memory_limit) / (1 << 20), static_cast<unsigned long long>(sp.key_runs),
+                 static_cast<double>(sp.key_run_bytes) / (1 << 20), static_cast<unsigned long long>(sp.order_runs),
+                 static_cast<double>(sp.order_run_bytes) / (1 << 20));
     std::fprintf(stderr, "# %-20s %9s %9s\n", "phase", "wall s", "cpu s");
     for (std::size_t i = 0; i < res.phase_seconds.size(); ++i) {
         const auto& [name, secs] = res.phase_seconds[i];

@@ -36,6 +36,8 @@ struct RunFlags {
     int novelty_days = 7;
     bool no_analyses = false;
     Limits limits;
+    std::uint64_t memory_limit = 0;  // 0: default_memory_limit()
+    std::string tmp_dir;
     bool stats = false;
     bool quiet = false;
 };

@@ -1,6 +1,10 @@
 #include "cb/engine/analyze.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "cb/analysis/basic_tables.hpp"
@@ -66,7 +70,42 @@ std::vector<PartialRef> merge_refs(const std::vector<std::vector<PartialRef>>& r
     return order;
 }
 
+// How a run's memory limit is shared out when it spills (spill.hpp). Worker partials are the
+// estimate of LineSink::partial_bytes(); batches and chunks count encoded bytes, which a
+// finished Session takes about twice of in memory.
+struct SpillPlan {
+    std::uint64_t worker_budget, batch_bytes, chunk_bytes;
+};
+
+SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
+    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
+}
+
+std::string spill_parent(const AnalyzeOptions& opt) {
+    if (!opt.tmp_dir.empty()) return opt.tmp_dir;
+    const std::string parent = std::filesystem::path(opt.out_dir).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
+
+// The cgroup (v2, then v1) memory limit of this process, or 0.
+std::uint64_t cgroup_memory_limit() {
+    for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+        std::ifstream in(path);
+        std::uint64_t v = 0;
+        if (in >> v && v > 0) return v;  // "max" fails to parse: no limit
+    }
+    return 0;
+}
+
 }  // namespace
+
+std::uint64_t default_memory_limit() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    std::uint64_t total = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+                                                : std::uint64_t{4} << 30;
+    if (const std::uint64_t cg = cgroup_memory_limit(); cg && cg < total) total = cg;
+    return total / 2;
+}
 
 InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits) {
     return expand_inputs(inputs, limits.max_file_bytes);
@@ -121,21 +160,64 @@ void make_run_tables(RunData& run, const MarkerStats& marker_stats, const Analyz
     run.findings.tables.clear();
 }
 
+namespace {
+
+// Steps 2 and 3 of a spilled run (spill.hpp): the key runs merged into order runs, then every
+// session read back in output order. The marker statistics come from step 2.
+std::string sessions_from_runs(RunData& run, const PartialSpill& spill, SpillDir& dir, const AnalyzeOptions& opt,
+                               const SpillPlan& plan, MarkerStats& markers, SpillStats& stats,
+                               std::unique_ptr<SpilledSessions>& source) {
+    stats = spill.stats();
+    OrderRuns order = merge_key_runs(spill.files(), dir, opt.session, plan.batch_bytes);
+    if (!order.error.empty()) return order.error;
+    stats.order_runs = order.files.size();
+    stats.order_run_bytes = order.bytes;
+    markers = std::move(order.markers);
+    source = std::make_unique<SpilledSessions>(std::move(order.files), opt.session, UINT64_MAX);
+    std::vector<Session> chunk;
+    while (source->next_chunk(chunk)) {
+        ++stats.chunks;
+        for (auto& s : chunk) run.sessions.push_back(std::move(s));
+    }
+    return source->error();
+}
+
+}  // namespace
+
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write) {
     AnalyzeResult res;
     begin_run(res, std::move(inputs), opt);
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
     PhaseClock clock(res);
+    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    const SpillPlan plan = plan_spill(res.memory_limit, threads);
+    SpillDir dir(spill_parent(opt));
+    PartialSpill spill(dir, plan.worker_budget);
     IngestOptions io;
     io.threads = threads;
     io.limits = opt.limits;
     io.progress_bytes = opt.progress_bytes;
+    io.spill = &spill;
     run.ingest = ingest(run.inputs.files, io);
     clock.lap("ingest");
-    run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
-    clock.lap("sessions");
-    const MarkerStats marker_stats = collect_markers(run.sessions, threads);
+    if (auto err = spill.error(); !err.empty()) {
+        res.errors.push_back(err);
+        return res;
+    }
+    MarkerStats marker_stats;
+    std::unique_ptr<SpilledSessions> spilled;
+    if (spill.files().empty()) {
+        run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+        clock.lap("sessions");
+        marker_stats = collect_markers(run.sessions, threads);
+    } else if (auto err = sessions_from_runs(run, spill, dir, opt, plan, marker_stats, res.spill, spilled);
+               !err.empty()) {
+        res.errors.push_back(err);
+        return res;
+    } else {
+        clock.lap("sessions (merged from disk)");
+    }
     complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
     clock.lap("markers and steps");
     const AnalysisConfig acfg = analysis_config(opt);

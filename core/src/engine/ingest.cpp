@@ -1,4 +1,5 @@
 #include "cb/engine/ingest.hpp"
+#include "cb/engine/spill.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -40,8 +41,9 @@ constexpr std::size_t kChunk = std::size_t{4} << 20;
 // Parses lines and folds them into the worker's session shards.
 class LineSink {
 public:
-    LineSink(EventParser& parser, StringPool& pool, std::vector<SessionMap>& shards, std::size_t samples_per_reason)
-        : parser_(parser), pool_(pool), shards_(shards), samples_per_reason_(samples_per_reason) {}
+    LineSink(EventParser& parser, StringPool& pool, std::vector<SessionMap>& shards, std::size_t samples_per_reason,
+             PartialSpill* spill = nullptr)
+        : parser_(parser), pool_(pool), shards_(shards), samples_per_reason_(samples_per_reason), spill_(spill) {}
 
     void begin_file(FileReport* report) {
         report_ = report;
@@ -115,8 +117,27 @@ public:
             const SessionKey key{pool_.intern(ev.sensor), pool_.store(ev.session)};
             e = &shard.insert_new(key, h);
             e->second.key = key;
+            ++partials_;
         }
         e->second.add(ev, pool_);
+        if (spill_ && ++events_ % 64 == 0) spill_if_over_budget();
+    }
+
+    // What the worker's partials take, estimated from what it added: strings, records, items.
+    std::uint64_t partial_bytes() const {
+        constexpr std::uint64_t kPerPartial = sizeof(SessionMap::value_type) + 32, kPerEvent = sizeof(Item);
+        return pool_.bytes_used() + pool_.distinct() * 16 + partials_ * kPerPartial + events_ * kPerEvent;
+    }
+
+    void spill_if_over_budget() {
+        if (partial_bytes() >= spill_->worker_budget()) spill_now();
+    }
+
+    // Writes the worker's partials out (a key run) and starts afresh.
+    void spill_now() {
+        spill_->spill(shards_);
+        pool_ = StringPool();
+        partials_ = events_ = 0;
     }
 
     void reject(Reject r, std::string_view text) {
@@ -132,8 +153,8 @@ public:
     std::uint64_t& count_other(std::string_view id) {
         for (auto& [k, v] : other_counts_)
             if (k == id) return v;
-        if (other_counts_.size() < 16) return other_counts_.emplace_back(pool_.intern(id), 0).second;
-        return eventid_counts_[pool_.intern(id)];
+        if (other_counts_.size() < 16) return other_counts_.emplace_back(names_.intern(id), 0).second;
+        return eventid_counts_[names_.intern(id)];
     }
 
     std::uint64_t lineno() const { return lineno_; }
@@ -145,9 +166,12 @@ public:
 
 private:
     EventParser& parser_;
-    StringPool& pool_;
+    StringPool& pool_;  // the partials' strings (emptied when they are spilled)
+    StringPool names_;  // event ids counted per file
     std::vector<SessionMap>& shards_;
     std::size_t samples_per_reason_;
+    PartialSpill* spill_;
+    std::uint64_t partials_ = 0, events_ = 0;
     FileReport* report_ = nullptr;
     std::uint64_t lineno_ = 0;
     std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
@@ -440,7 +464,7 @@ std::vector<Task> plan_tasks(std::vector<FileReport>& files, const IngestOptions
 // What one ingest thread keeps from task to task: its parser, sink and read buffer.
 struct IngestWorker {
     IngestWorker(const IngestOptions& opt, StringPool& pool, std::vector<SessionMap>& shards)
-        : parser(opt.limits.max_line_bytes), sink(parser, pool, shards, opt.samples_per_reason) {}
+        : parser(opt.limits.max_line_bytes), sink(parser, pool, shards, opt.samples_per_reason, opt.spill) {}
     EventParser parser;
     LineSink sink;
     ReadBuffer buf;
@@ -560,6 +584,11 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
         if (!workers[w]) workers[w] = std::make_unique<IngestWorker>(opt, res.pools[w], worker_shards[w]);
         read_task(tasks[i], *workers[w], opt);
     });
+    // Once one worker spilled, the rest go to key runs too: the merge reads only runs.
+    if (opt.spill && !opt.spill->files().empty())
+        parallel_for(threads, threads, [&](std::size_t w) {
+            if (workers[w]) workers[w]->sink.spill_now();
+        });
     workers.clear();
 
     fold_task_reports(tasks, res.files, opt.samples_per_reason);

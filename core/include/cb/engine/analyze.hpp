@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cb/engine/run_data.hpp"
+#include "cb/engine/spill.hpp"
 
 namespace cb {
 
@@ -21,7 +22,14 @@ struct AnalyzeOptions {
     bool analyses = true;  // false: sessions, basic tables and summary only (no hints.json content)
     Limits limits;         // limits.hpp: lines, bytes per file, bytes per recording
     std::atomic<std::uint64_t>* progress_bytes = nullptr;  // see IngestOptions
+    // Bytes the run's session state may take before it spills to disk (spill.hpp); 0: half
+    // of the physical memory (or of the cgroup's limit), default_memory_limit().
+    std::uint64_t memory_limit = 0;
+    std::string tmp_dir;  // where spill files go; "": the folder that holds out_dir
 };
+
+// Half of the memory this process may use: physical memory, or the cgroup's limit if lower.
+std::uint64_t default_memory_limit();
 
 struct AnalyzeResult {
     RunData run;
@@ -31,6 +39,8 @@ struct AnalyzeResult {
     // threads, the steps on the main thread during "tables+analyses"), for --stats.
     std::vector<std::pair<std::string, double>> step_cpu_seconds;
     std::vector<std::string> errors;  // output problems (fatal)
+    std::uint64_t memory_limit = 0;   // the limit the run kept to (--stats)
+    SpillStats spill;                 // what went to disk (all zero when the run fit in memory)
 };
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).

@@ -17,6 +17,8 @@
 
 namespace cb {
 
+class PartialSpill;  // spill.hpp
+
 struct RejectSample {
     Reject reason = Reject::None;
     std::string path;
@@ -72,6 +74,10 @@ struct IngestOptions {
     // When set, workers add the bytes they have read (on-disk size) as they go, so a
     // caller's thread can draw progress.
     std::atomic<std::uint64_t>* progress_bytes = nullptr;
+    // When set, a worker whose partials pass spill->worker_budget() writes them out and goes on
+    // afresh; if any worker did, every worker's partials end in key runs and
+    // IngestResult::shards is empty (spill.hpp).
+    PartialSpill* spill = nullptr;
 };
 
 struct IngestResult {

@@ -1,0 +1,111 @@
+// Bounded memory for the local engine: the same map -> combine -> reduce as the Hadoop
+// engine, on one machine with disk (issue 13).
+//
+//  1. Ingest (map, combine): when a worker's session partials pass its share of the memory
+//     limit, they are sorted by key (sensor, session) and written as a *key run*
+//     (PartialSpill::spill), and the worker starts afresh.
+//  2. Reduce by key (merge_key_runs): a k-way merge of the key runs rebuilds every session's
+//     whole partial; each one is counted for the marker statistics and written, in memory-sized
+//     batches sorted by output order (start, sensor, session), as *order runs*.
+//  3. Output order (SpilledSessions): a k-way merge of the order runs yields the finished
+//     sessions in session_less order, a chunk at a time, for the analyses and writers.
+//
+// Run files are `u32 length + record` sequences in a private temporary folder (SpillDir) that
+// is removed when the run ends. A record is encode_partial()'s form (session_codec.cpp),
+// preceded in order runs by the session's start time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cb/session/session.hpp"
+#include "cb/session/steps.hpp"
+#include "cb/util/string_pool.hpp"
+
+namespace cb {
+
+// A private folder for run files under `parent`, made when the first file is asked for (a run
+// that fits in memory makes none) and removed with everything in it on destruction.
+class SpillDir {
+public:
+    explicit SpillDir(std::string parent) : parent_(parent.empty() ? "." : std::move(parent)) {}
+    ~SpillDir();
+    SpillDir(const SpillDir&) = delete;
+    SpillDir& operator=(const SpillDir&) = delete;
+    // A fresh file path in the folder (thread-safe); "" with error() set when the folder
+    // cannot be made.
+    std::string next_file(const char* prefix);
+    std::string error() const;
+    std::string path() const;
+
+private:
+    std::string parent_, path_, error_;
+    mutable std::mutex mu_;
+    std::uint64_t files_ = 0;
+};
+
+// What spilling did, for --stats and the tests.
+struct SpillStats {
+    std::uint64_t key_runs = 0, key_run_bytes = 0;      // step 1
+    std::uint64_t order_runs = 0, order_run_bytes = 0;  // step 2
+    std::uint64_t chunks = 0;                           // step 3
+};
+
+// Step 1's sink, shared by the ingest workers. Thread-safe.
+class PartialSpill {
+public:
+    PartialSpill(SpillDir& dir, std::uint64_t worker_budget) : dir_(dir), worker_budget_(worker_budget) {}
+    // Bytes of partials (estimated) above which a worker spills.
+    std::uint64_t worker_budget() const { return worker_budget_; }
+    // Writes every partial of `shards` as one key run and empties the shards.
+    void spill(std::vector<SessionMap>& shards);
+    std::vector<std::string> files() const;
+    std::string error() const;  // the first write problem, naming the file
+    SpillStats stats() const;
+
+private:
+    SpillDir& dir_;
+    std::uint64_t worker_budget_;
+    mutable std::mutex mu_;
+    std::vector<std::string> files_;
+    std::string error_;
+    std::uint64_t bytes_ = 0;
+};
+
+// Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
+// marker statistics of every session on the way. Errors name the file.
+struct OrderRuns {
+    std::vector<std::string> files;
+    MarkerStats markers;
+    std::uint64_t sessions = 0, bytes = 0;
+    std::string error;
+};
+OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
+                         std::uint64_t batch_bytes);
+
+// Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
+// A chunk's strings live until the next call of next_chunk() or rewind().
+class SpilledSessions {
+public:
+    SpilledSessions(std::vector<std::string> order_runs, const SessionOptions& opt, std::uint64_t chunk_bytes);
+    ~SpilledSessions();
+    // Fills `out` with the next sessions (finalized, not yet linked to recordings); false at the end.
+    bool next_chunk(std::vector<Session>& out);
+    // Starts again from the first session (the report reads the sessions it shows a second time).
+    void rewind();
+    const std::string& error() const { return error_; }
+
+private:
+    struct Merge;
+    std::vector<std::string> files_;
+    SessionOptions opt_;
+    std::uint64_t chunk_bytes_;
+    std::unique_ptr<Merge> merge_;
+    std::string error_;
+};
+
+}  // namespace cb

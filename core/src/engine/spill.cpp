@@ -1,0 +1,416 @@
+#include "cb/engine/spill.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <tuple>
+
+namespace cb {
+
+namespace {
+
+std::string io_error(const char* what, const std::string& path, int err) {
+    return std::string("cannot ") + what + " the spill file " + path + ": " + std::strerror(err);
+}
+
+// Writes `u32 length + bytes` records to a file through a large buffer.
+class RunWriter {
+public:
+    explicit RunWriter(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
+        if (!f_) error_ = io_error("create", path_, errno);
+    }
+    ~RunWriter() {
+        if (f_) std::fclose(f_);
+    }
+    void record(std::string_view rec) {
+        const auto n = static_cast<std::uint32_t>(rec.size());
+        buf_.append(reinterpret_cast<const char*>(&n), sizeof n);
+        buf_.append(rec);
+        if (buf_.size() >= (std::size_t{1} << 20)) flush();
+    }
+    // Flushes and closes; returns the first problem or "".
+    std::string close() {
+        flush();
+        if (f_ && std::fclose(f_) != 0 && error_.empty()) error_ = io_error("write", path_, errno);
+        f_ = nullptr;
+        return error_;
+    }
+    std::uint64_t bytes() const { return written_; }
+
+private:
+    void flush() {
+        if (f_ && error_.empty() && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
+            error_ = io_error("write", path_, errno);
+        written_ += buf_.size();
+        buf_.clear();
+    }
+    std::string path_;
+    std::FILE* f_;
+    std::string buf_, error_;
+    std::uint64_t written_ = 0;
+};
+
+// Reads the records of one run file in order.
+class RunReader {
+public:
+    explicit RunReader(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "rb")) {
+        if (!f_)
+            error_ = io_error("open", path, errno);
+        else
+            std::setvbuf(f_, nullptr, _IOFBF, std::size_t{256} << 10);
+    }
+    ~RunReader() {
+        if (f_) std::fclose(f_);
+    }
+    RunReader(const RunReader&) = delete;
+    RunReader& operator=(const RunReader&) = delete;
+    // The next record, valid until the next call; false at the end or on a problem (error()).
+    bool next(std::string_view* rec) {
+        std::uint32_t n = 0;
+        if (!f_ || std::fread(&n, sizeof n, 1, f_) != 1) return false;
+        buf_.resize(n);
+        if (std::fread(buf_.data(), 1, n, f_) != n) {
+            error_ = "the spill file " + path_ + " ends inside a record";
+            return false;
+        }
+        *rec = buf_;
+        return true;
+    }
+    const std::string& error() const { return error_; }
+
+private:
+    std::string path_;
+    std::FILE* f_;
+    std::string buf_, error_;
+};
+
+// A record: start time (0 in key runs), sensor and session (each u32 length + bytes), then
+// encode_partial()'s bytes. The key is written apart so that a merge compares records without
+// decoding them.
+void append_record_head(std::string& out, Micros start, const SessionKey& key) {
+    out.append(reinterpret_cast<const char*>(&start), sizeof start);
+    for (std::string_view s : {key.sensor, key.session}) {
+        const auto n = static_cast<std::uint32_t>(s.size());
+        out.append(reinterpret_cast<const char*>(&n), sizeof n);
+        out.append(s);
+    }
+}
+
+struct RecordView {
+    Micros start = 0;
+    std::string_view sensor, session, partial;
+};
+
+bool parse_record(std::string_view rec, RecordView* v) {
+    if (rec.size() < sizeof v->start) return false;
+    std::memcpy(&v->start, rec.data(), sizeof v->start);
+    rec.remove_prefix(sizeof v->start);
+    for (std::string_view* s : {&v->sensor, &v->session}) {
+        std::uint32_t n = 0;
+        if (rec.size() < sizeof n) return false;
+        std::memcpy(&n, rec.data(), sizeof n);
+        rec.remove_prefix(sizeof n);
+        if (rec.size() < n) return false;
+        *s = rec.substr(0, n);
+        rec.remove_prefix(n);
+    }
+    v->partial = rec;
+    return true;
+}
+
+Micros start_of(const SessionPartial& p) { return p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts; }
+
+// A run reader that keeps its next record (raw bytes, key parsed) for the merge to compare.
+struct Cursor {
+    explicit Cursor(const std::string& path) : reader(path) {}
+    RunReader reader;
+    bool live = false;
+    RecordView head;
+    std::string error;
+
+    bool advance() {
+        std::string_view rec;
+        live = reader.next(&rec);
+        if (live && !parse_record(rec, &head)) {
+            live = false;
+            error = "a damaged record in a spill file";
+        } else if (!live) {
+            error = reader.error();
+        }
+        return live;
+    }
+};
+
+bool key_less(const RecordView& a, const RecordView& b) {
+    return std::tie(a.sensor, a.session) < std::tie(b.sensor, b.session);
+}
+bool order_less(const RecordView& a, const RecordView& b) {
+    return std::tie(a.start, a.sensor, a.session) < std::tie(b.start, b.sensor, b.session);
+}
+
+// A k-way merge of run files by `less` over their head records.
+class RunMerge {
+public:
+    using Less = bool (*)(const RecordView&, const RecordView&);
+    RunMerge(const std::vector<std::string>& files, Less less) : less_(less) {
+        for (const auto& f : files) {
+            cursors_.push_back(std::make_unique<Cursor>(f));
+            push_if_live(cursors_.size() - 1);
+        }
+    }
+    bool empty() const { return heap_.empty(); }
+    const RecordView& top() const { return cursors_[heap_.front()]->head; }
+    // Removes the top record, after `use(record)` has read it.
+    template <class Fn>
+    void pop(Fn&& use) {
+        std::pop_heap(heap_.begin(), heap_.end(), later());
+        const std::size_t i = heap_.back();
+        heap_.pop_back();
+        use(cursors_[i]->head);
+        push_if_live(i);
+    }
+    std::string error() const {
+        for (const auto& c : cursors_)
+            if (!c->error.empty()) return c->error;
+        return {};
+    }
+
+private:
+    auto later() const {
+        return [this](std::size_t a, std::size_t b) { return less_(cursors_[b]->head, cursors_[a]->head); };
+    }
+    void push_if_live(std::size_t i) {
+        if (!cursors_[i]->advance()) return;
+        heap_.push_back(i);
+        std::push_heap(heap_.begin(), heap_.end(), later());
+    }
+    Less less_;
+    std::vector<std::unique_ptr<Cursor>> cursors_;
+    std::vector<std::size_t> heap_;
+};
+
+// Order runs: whole partials, batched in memory and written sorted by output order.
+class OrderBatch {
+public:
+    OrderBatch(SpillDir& dir, OrderRuns& out, std::uint64_t batch_bytes)
+        : dir_(dir), out_(out), batch_bytes_(batch_bytes) {}
+    void add(const SessionPartial& p) {
+        const std::size_t off = bytes_.size();
+        append_record_head(bytes_, start_of(p), p.key);
+        encode_partial(p, bytes_);
+        entries_.push_back({off, bytes_.size() - off});
+        if (bytes_.size() >= batch_bytes_) write();
+    }
+    void write() {
+        if (entries_.empty()) return;
+        std::vector<RecordView> views(entries_.size());
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+            parse_record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second), &views[i]);
+        std::vector<std::size_t> order(entries_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return order_less(views[a], views[b]); });
+        out_.files.push_back(dir_.next_file("order"));
+        RunWriter w(out_.files.back());
+        for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
+        if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
+        out_.bytes += w.bytes();
+        entries_.clear();
+        bytes_.clear();
+    }
+
+private:
+    SpillDir& dir_;
+    OrderRuns& out_;
+    std::uint64_t batch_bytes_;
+    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // offset, length in bytes_
+    std::string bytes_;
+};
+
+constexpr std::size_t kPoolResetBytes = std::size_t{4} << 20;
+
+}  // namespace
+
+// ---- SpillDir
+
+SpillDir::~SpillDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string SpillDir::next_file(const char* prefix) {
+    std::lock_guard lock(mu_);
+    if (path_.empty() && error_.empty()) {
+        std::string tmpl = parent_ + "/cowrie-batch-spill.XXXXXX";
+        if (char* p = ::mkdtemp(tmpl.data()))
+            path_ = p;
+        else
+            error_ = "cannot create a spill folder in " + parent_ + " (--tmp-dir): " + std::strerror(errno);
+    }
+    if (path_.empty()) return {};
+    char name[64];
+    std::snprintf(name, sizeof name, "/%s-%06llu", prefix, static_cast<unsigned long long>(files_++));
+    return path_ + name;
+}
+
+std::string SpillDir::error() const {
+    std::lock_guard lock(mu_);
+    return error_;
+}
+
+std::string SpillDir::path() const {
+    std::lock_guard lock(mu_);
+    return path_;
+}
+
+// ---- step 1
+
+void PartialSpill::spill(std::vector<SessionMap>& shards) {
+    std::vector<SessionMap::value_type*> all;
+    for (auto& shard : shards)
+        for (auto& e : shard) all.push_back(&e);
+    if (all.empty()) return;
+    std::sort(all.begin(), all.end(), [](auto* a, auto* b) {
+        return std::tie(a->first.sensor, a->first.session) < std::tie(b->first.sensor, b->first.session);
+    });
+    const std::string name = dir_.next_file("keys");
+    if (name.empty()) {
+        for (auto& shard : shards) SessionMap().swap(shard);
+        std::lock_guard lock(mu_);
+        if (error_.empty()) error_ = dir_.error();
+        return;
+    }
+    RunWriter w(name);
+    std::string rec;
+    for (auto* e : all) {
+        rec.clear();
+        append_record_head(rec, 0, e->first);
+        encode_partial(e->second, rec);
+        w.record(rec);
+    }
+    const std::string err = w.close();
+    for (auto& shard : shards) SessionMap().swap(shard);
+    std::lock_guard lock(mu_);
+    files_.push_back(name);
+    bytes_ += w.bytes();
+    if (!err.empty() && error_.empty()) error_ = err;
+}
+
+std::vector<std::string> PartialSpill::files() const {
+    std::lock_guard lock(mu_);
+    return files_;
+}
+
+std::string PartialSpill::error() const {
+    std::lock_guard lock(mu_);
+    return error_;
+}
+
+SpillStats PartialSpill::stats() const {
+    std::lock_guard lock(mu_);
+    SpillStats s;
+    s.key_runs = files_.size();
+    s.key_run_bytes = bytes_;
+    return s;
+}
+
+}  // namespace cb
+
+namespace cb {
+
+// ---- step 2
+
+namespace {
+
+// Decodes the partials of one key (the merge's top records) into one.
+bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
+    bool ok = true, first = true;
+    const RecordView key = m.top();
+    const std::string sensor(key.sensor), session(key.session);
+    while (!m.empty() && m.top().sensor == sensor && m.top().session == session) {
+        m.pop([&](const RecordView& r) {
+            SessionPartial p;
+            if (!decode_partial(r.partial, pool, &p)) {
+                ok = false;
+                return;
+            }
+            if (first)
+                acc = std::move(p);
+            else
+                acc.merge(std::move(p));
+            first = false;
+        });
+    }
+    return ok && !first;
+}
+
+}  // namespace
+
+OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
+                         std::uint64_t batch_bytes) {
+    OrderRuns out;
+    RunMerge merge(key_runs, key_less);
+    OrderBatch batch(dir, out, batch_bytes);
+    TemplateCache cache;
+    StringPool pool;
+    while (!merge.empty()) {
+        if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
+        SessionPartial acc;
+        if (!merge_top_key(merge, pool, acc)) {
+            if (out.error.empty()) out.error = "a damaged record in a spill file in " + dir.path();
+            continue;
+        }
+        batch.add(acc);
+        out.markers.add(finalize(std::move(acc), opt), cache);
+        ++out.sessions;
+    }
+    batch.write();
+    if (auto err = merge.error(); !err.empty() && out.error.empty()) out.error = err;
+    return out;
+}
+
+// ---- step 3
+
+struct SpilledSessions::Merge {
+    Merge(const std::vector<std::string>& files) : runs(files, order_less) {}
+    RunMerge runs;
+    StringPool pool;  // the current chunk's strings
+};
+
+SpilledSessions::SpilledSessions(std::vector<std::string> order_runs, const SessionOptions& opt,
+                                 std::uint64_t chunk_bytes)
+    : files_(std::move(order_runs)), opt_(opt), chunk_bytes_(chunk_bytes) {
+    rewind();
+}
+
+SpilledSessions::~SpilledSessions() = default;
+
+void SpilledSessions::rewind() { merge_ = std::make_unique<Merge>(files_); }
+
+bool SpilledSessions::next_chunk(std::vector<Session>& out) {
+    out.clear();
+    if (merge_->runs.empty()) {
+        if (auto err = merge_->runs.error(); !err.empty() && error_.empty()) error_ = err;
+        return false;
+    }
+    merge_->pool = StringPool();
+    std::uint64_t bytes = 0;
+    while (!merge_->runs.empty() && bytes < chunk_bytes_) {
+        merge_->runs.pop([&](const RecordView& r) {
+            bytes += r.partial.size();
+            SessionPartial p;
+            if (decode_partial(r.partial, merge_->pool, &p))
+                out.push_back(finalize(std::move(p), opt_));
+            else if (error_.empty())
+                error_ = "a damaged record in a spill file";
+        });
+    }
+    return true;
+}
+
+}  // namespace cb

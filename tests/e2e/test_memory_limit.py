@@ -1,0 +1,85 @@
+"""--memory-limit: a run that spills its sessions to disk writes the same bytes as one in memory.
+
+The limit is set so low that the project's own data spills (it is tens of KiB of sessions); the
+run must say it spilled (--stats), so a test cannot pass by never spilling. Every output file is
+compared byte for byte with the unlimited run, for one and two threads. The spill folder goes to
+--tmp-dir and is gone after the run; a spill folder that cannot be made fails the run (exit 3)
+and leaves OUTDIR as it was.
+"""
+
+import filecmp
+import re
+from pathlib import Path
+
+import pytest
+
+import cbtest
+from cbtest import analyze
+
+OWN_DATA = [cbtest.REPO / d for d in ("examples/logs", "tests/data/multi-sensor", "tests/data/quirks")]
+SPILLED = re.compile(r"spilled: (\d+) key runs .*, (\d+) order runs")
+
+
+def tree(root: Path) -> dict:
+    return {p.relative_to(root): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(a: Path, b: Path):
+    ta, tb = tree(a), tree(b)
+    assert ta.keys() == tb.keys()
+    different = [str(k) for k in ta if not filecmp.cmp(ta[k], tb[k], shallow=False)]
+    assert not different, f"files differ between {a} and {b}: {different}"
+
+
+def spill_counts(res: cbtest.Result) -> tuple[int, int]:
+    m = SPILLED.search(res.err)
+    assert m, res.explain()
+    return int(m.group(1)), int(m.group(2))
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(OWN_DATA, id="own"),
+    pytest.param(None, id="samples", marks=pytest.mark.wild),
+])
+def corpus(request):
+    return request.param if request.param is not None else [request.getfixturevalue("samples")]
+
+
+@pytest.fixture(scope="module")
+def in_memory(cb_bin, corpus, tmp_path_factory):
+    res = analyze(cb_bin, corpus, tmp_path_factory.mktemp("mem") / "out", "--threads", "2", "--stats")
+    assert res.rc in (0, 1), res.explain()
+    assert spill_counts(res) == (0, 0), "the default limit must not spill this corpus"
+    return res
+
+
+@pytest.mark.parametrize("limit,threads", [("64K", "1"), ("64K", "2"), ("1M", "2")])
+def test_spilled_run_writes_the_same_bytes(cb_bin, corpus, in_memory, tmp_path, limit, threads):
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    res = analyze(cb_bin, corpus, tmp_path / "out", "--threads", threads, "--memory-limit", limit, "--tmp-dir",
+                  spill_dir, "--stats")
+    assert res.rc == in_memory.rc, res.explain()
+    key_runs, order_runs = spill_counts(res)
+    if limit == "64K" or corpus != OWN_DATA:
+        assert key_runs >= 2 and order_runs >= 1, f"expected the run to spill:\n{res.err}"
+    assert_same_tree(in_memory.out, res.out)
+    assert not any(spill_dir.iterdir()), "the spill folder must be removed at the end"
+
+
+def test_spill_folder_that_cannot_be_made_fails_cleanly(cb_bin, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")  # a previous run's outputs
+    missing = tmp_path / "no" / "such" / "folder"
+    res = analyze(cb_bin, OWN_DATA, out, "--memory-limit", "64K", "--tmp-dir", missing)
+    assert res.rc == 3, res.explain()
+    assert str(missing) in res.err and "--tmp-dir" in res.err
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert (out / "summary.json").read_text() == "{}"
+
+
+def test_memory_limit_is_a_size(cb_bin, tmp_path):
+    res = cbtest.run_cb(cb_bin, "analyze", *OWN_DATA, "-o", tmp_path / "out", "--memory-limit", "lots")
+    assert res.returncode == 2
+    assert b"--memory-limit" in res.stderr
