@@ -84,6 +84,7 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
     opt->limits = flags.limits;
     opt->memory_limit = flags.memory_limit;
     opt->tmp_dir = flags.tmp_dir;
+    opt->state_dir = flags.state_dir;
     if (flags.cowrie_cfg.empty()) return kExitClean;
     std::string err;
     if (!read_cowrie_cfg(flags.cowrie_cfg, &opt->analysis.cowrie_cfg, &err)) {

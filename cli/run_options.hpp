@@ -38,6 +38,7 @@ struct RunFlags {
     Limits limits;
     std::uint64_t memory_limit = 0;  // 0: default_memory_limit()
     std::string tmp_dir;
+    std::string state_dir;  // analyze only (--state)
     bool stats = false;
     bool quiet = false;
 };

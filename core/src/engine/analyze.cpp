@@ -9,6 +9,8 @@
 
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/engine/run_clock.hpp"
+#include "cb/engine/session_source.hpp"
+#include "cb/engine/state.hpp"
 #include "cb/tty/tty_link.hpp"
 #include "cb/util/parallel.hpp"
 
@@ -146,40 +148,109 @@ AnalysisConfig analysis_config(const AnalyzeOptions& opt) {
     return acfg;
 }
 
-void make_run_tables(RunData& run, const MarkerStats& marker_stats, const AnalyzeOptions& opt,
-                     const FinishAnalyses& finish, AnalyzeResult& res) {
-    timed_step(res, "basic tables", [&] { run.tables = basic_tables(run.sessions); });
-    if (!opt.analyses) return;
+struct RunTables::Impl {
+    Impl(const MarkerStats& ms, const AnalyzeOptions& o, Analyses a, AnalyzeResult& r)
+        : marker_stats(ms),
+          opt(o),
+          analyses(std::move(a)),
+          res(r),
+          recordings(worker_threads(o.threads), r.run.limits.max_recording_bytes) {}
+    const MarkerStats& marker_stats;
+    const AnalyzeOptions& opt;
+    Analyses analyses;
+    AnalyzeResult& res;
+    BasicTableBuilder basic;
+    RecordingFindingsBuilder recordings;
+    double basic_cpu = 0, recordings_cpu = 0, analyses_cpu = 0;  // this thread's, over every chunk
+};
+
+RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses,
+                     AnalyzeResult& res)
+    : impl_(std::make_unique<Impl>(marker_stats, opt, std::move(analyses), res)) {}
+
+RunTables::~RunTables() = default;
+
+namespace {
+
+// Runs f and adds the calling thread's CPU time for it to *cpu.
+template <typename F>
+void add_cpu(double* cpu, F&& f) {
+    const double t0 = thread_cpu_seconds();
+    f();
+    *cpu += thread_cpu_seconds() - t0;
+}
+
+}  // namespace
+
+void RunTables::add(const std::vector<Session>& chunk) {
+    Impl& m = *impl_;
+    add_cpu(&m.basic_cpu, [&] { m.basic.add(chunk); });
+    if (!m.opt.analyses) return;
+    add_cpu(&m.recordings_cpu, [&] { m.recordings.add(chunk); });
+    if (m.analyses.add) add_cpu(&m.analyses_cpu, [&] { m.analyses.add(chunk); });
+}
+
+void RunTables::finish(RunData& run) {
+    Impl& m = *impl_;
+    add_cpu(&m.basic_cpu, [&] { run.tables = m.basic.finish(); });
+    m.res.step_cpu_seconds.emplace_back("basic tables", m.basic_cpu);
+    if (!m.opt.analyses) return;
     Findings seed;
-    timed_step(res, "recording findings", [&] {
-        recording_findings(run.sessions, seed, worker_threads(opt.threads), run.limits.max_recording_bytes);
-    });
-    timed_step(res, "analyses (main thread's share)", [&] { run.findings = finish(std::move(seed)); });
-    run.tables.push_back(markers_table(marker_stats, run.markers));
+    add_cpu(&m.recordings_cpu, [&] { m.recordings.finish(seed); });
+    m.res.step_cpu_seconds.emplace_back("recording findings", m.recordings_cpu);
+    add_cpu(&m.analyses_cpu, [&] { run.findings = m.analyses.finish(std::move(seed)); });
+    m.res.step_cpu_seconds.emplace_back("analyses (main thread's share)", m.analyses_cpu);
+    run.tables.push_back(markers_table(m.marker_stats, run.markers));
     for (auto& t : run.findings.tables) run.tables.push_back(std::move(t));
     run.findings.tables.clear();
 }
 
 namespace {
 
-// Steps 2 and 3 of a spilled run (spill.hpp): the key runs merged into order runs, then every
-// session read back in output order. The marker statistics come from step 2.
-std::string sessions_from_runs(RunData& run, const PartialSpill& spill, SpillDir& dir, const AnalyzeOptions& opt,
-                               const SpillPlan& plan, MarkerStats& markers, SpillStats& stats,
-                               std::unique_ptr<SpilledSessions>& source) {
-    stats = spill.stats();
-    OrderRuns order = merge_key_runs(spill.files(), dir, opt.session, plan.batch_bytes);
+// Step 2 of a spilled run (spill.hpp): the key runs merged into order runs, with the marker
+// statistics; the sessions are then read back chunk by chunk (DiskSessions).
+std::string merge_spilled(const std::vector<std::string>& key_runs, SpillDir& dir, const AnalyzeOptions& opt,
+                          const SpillPlan& plan, const std::string& merged_key_run, MarkerStats& markers,
+                          SpillStats& stats, std::vector<std::string>& order_runs) {
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run);
     if (!order.error.empty()) return order.error;
     stats.order_runs = order.files.size();
     stats.order_run_bytes = order.bytes;
     markers = std::move(order.markers);
-    source = std::make_unique<SpilledSessions>(std::move(order.files), opt.session, UINT64_MAX);
-    std::vector<Session> chunk;
-    while (source->next_chunk(chunk)) {
-        ++stats.chunks;
-        for (auto& s : chunk) run.sessions.push_back(std::move(s));
-    }
-    return source->error();
+    order_runs = std::move(order.files);
+    return {};
+}
+
+// Steps 2 and 3 of a run that fit in memory: sessions built, completed and handed out whole.
+std::unique_ptr<SessionSource> sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned threads,
+                                                  MarkerStats& marker_stats, PhaseClock& clock) {
+    run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+    clock.lap("sessions");
+    marker_stats = collect_markers(run.sessions, threads);
+    complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
+    return std::make_unique<MemorySessions>(run.sessions);
+}
+
+// The key runs of a spilled or incremental run: what ingest spilled (with, for --state, the
+// partials it kept in memory), and the state's sessions.
+std::vector<std::string> key_runs_of(RunData& run, PartialSpill& spill, const Incremental* inc) {
+    if (inc) spill.spill(run.ingest.shards);
+    std::vector<std::string> runs = spill.files();
+    if (inc && !inc->state_sessions().empty()) runs.push_back(inc->state_sessions());
+    return runs;
+}
+
+// Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
+void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
+                 const Incremental* inc) {
+    IngestOptions io;
+    io.threads = threads;
+    io.limits = opt.limits;
+    io.progress_bytes = opt.progress_bytes;
+    io.spill = &spill;
+    if (inc) io.plans = &inc->plans();
+    res.run.ingest = ingest(res.run.inputs.files, io);
+    res.logs_read = res.run.ingest.files.size();
 }
 
 }  // namespace
@@ -194,38 +265,48 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     const SpillPlan plan = plan_spill(res.memory_limit, threads);
     SpillDir dir(spill_parent(opt));
     PartialSpill spill(dir, plan.worker_budget);
-    IngestOptions io;
-    io.threads = threads;
-    io.limits = opt.limits;
-    io.progress_bytes = opt.progress_bytes;
-    io.spill = &spill;
-    run.ingest = ingest(run.inputs.files, io);
+    std::unique_ptr<Incremental> inc;
+    if (!opt.state_dir.empty()) {
+        inc = std::make_unique<Incremental>(opt.state_dir, opt.limits, run.inputs.files, &res.notes, &res.errors);
+        if (!inc->ok()) return res;
+    }
+    read_inputs(res, opt, threads, spill, inc.get());
     clock.lap("ingest");
+    MarkerStats marker_stats;
+    std::unique_ptr<SessionSource> source;
+    if (spill.files().empty() && !inc) {
+        source = sessions_in_memory(run, opt, threads, marker_stats, clock);
+    } else {
+        const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
+        res.spill = spill.stats();
+        std::vector<std::string> order_runs;
+        if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);
+        if (auto err = merge_spilled(key_runs, dir, opt, plan, inc ? inc->new_sessions() : std::string(),
+                                     marker_stats, res.spill, order_runs);
+            !err.empty())
+            res.errors.push_back(err);
+        if (!res.errors.empty()) return res;
+        if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+        clock.lap("sessions (merged on disk)");
+        run.markers = marker_stats.finish();
+        source = std::make_unique<DiskSessions>(
+            std::make_unique<SpilledSessions>(std::move(order_runs), opt.session, plan.chunk_bytes), run, threads);
+    }
     if (auto err = spill.error(); !err.empty()) {
         res.errors.push_back(err);
         return res;
     }
-    MarkerStats marker_stats;
-    std::unique_ptr<SpilledSessions> spilled;
-    if (spill.files().empty()) {
-        run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
-        clock.lap("sessions");
-        marker_stats = collect_markers(run.sessions, threads);
-    } else if (auto err = sessions_from_runs(run, spill, dir, opt, plan, marker_stats, res.spill, spilled);
-               !err.empty()) {
-        res.errors.push_back(err);
-        return res;
-    } else {
-        clock.lap("sessions (merged from disk)");
-    }
-    complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
     clock.lap("markers and steps");
     const AnalysisConfig acfg = analysis_config(opt);
-    write(run, res, [&](RunData& r) {
-        make_run_tables(
-            r, marker_stats, opt,
-            [&](Findings seed) { return run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed)); }, res);
-    });
+    AnalysisRunner runner(run.markers, acfg, threads);
+    RunTables tables(marker_stats, opt,
+                     {[&](const std::vector<Session>& chunk) { runner.add(chunk); },
+                      [&](Findings seed) { return runner.finish(std::move(seed)); }},
+                     res);
+    write(run, res, *source, tables);
+    if (auto err = source->error(); !err.empty()) res.errors.push_back(err);
+    if (inc && res.errors.empty())
+        if (auto err = inc->commit(run.totals.sessions > 0); !err.empty()) res.errors.push_back(err);
     return res;
 }
 

@@ -1,4 +1,5 @@
 #include "cb/engine/hadoop_client.hpp"
+#include "cb/engine/session_source.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -188,11 +189,11 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     const auto states = read_analysis_states(workdir, res.errors);
     clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
-    write(run, res, [&](RunData& r) {
-        make_run_tables(
-            r, marker_stats, opt,
-            [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }, res);
-    });
+    MemorySessions sessions(run.sessions);
+    RunTables tables(marker_stats, opt,
+                     {nullptr, [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }},
+                     res);
+    write(run, res, sessions, tables);
     return res;
 }
 

@@ -593,13 +593,19 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
 
     fold_task_reports(tasks, res.files, opt.samples_per_reason);
     res.shards = combine_shards(worker_shards, threads);
+    finish_ingest_totals(res, opt.samples_per_reason);
+    return res;
+}
+
+void finish_ingest_totals(IngestResult& res, std::size_t samples_per_reason) {
+    res.totals = IngestCounts();
+    res.samples.clear();
     for (const auto& f : res.files) res.totals.add(f.counts);
     // Samples in path and line order, the first few per reason.
     std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
     for (const auto& f : res.files)
         for (const auto& s : f.samples)
-            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) res.samples.push_back(s);
-    return res;
+            if (taken[static_cast<std::size_t>(s.reason)]++ < samples_per_reason) res.samples.push_back(s);
 }
 
 }  // namespace cb

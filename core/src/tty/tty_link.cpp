@@ -81,12 +81,12 @@ Micros distance(const Recording& r, Micros t) {
 
 }  // namespace
 
-std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
-                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
-    // The same input typed on two sensors gives two recordings with one hash (and different
-    // output): the recording whose time span is nearest to the session's log.closed event is
-    // the session's own, so the choice depends on neither file names nor order.
-    std::unordered_map<std::string_view, std::vector<Recording>> by_hash;
+struct RecordingIndex::Entry {
+    Recording r;
+};
+
+RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::uint64_t max_recording_bytes,
+                               std::vector<RecordingCut>* cuts) {
     for (const auto& f : inputs.files)
         if (f.kind == FileKind::TtyLog) {
             Recording r;
@@ -94,27 +94,40 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
             bool cut = false;
             const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
             if (cut && cuts) cuts->push_back({f.path, r.bytes});
-            by_hash[pool.intern(hash)].push_back(r);
-            if (basename(f.path) != hash) by_hash[pool.intern(basename(f.path))].push_back(r);  // 1.x names
+            by_hash_[pool.intern(hash)].push_back({r});
+            if (basename(f.path) != hash) by_hash_[pool.intern(basename(f.path))].push_back({r});  // 1.x names
         }
-    if (by_hash.empty()) return 0;
+}
+
+RecordingIndex::~RecordingIndex() = default;
+
+// The same input typed on two sensors gives two recordings with one hash (and different
+// output): the recording whose time span is nearest to the session's log.closed event is
+// the session's own, so the choice depends on neither file names nor order.
+std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
+    if (by_hash_.empty()) return 0;
     std::size_t linked = 0;
     for (Session& s : sessions)
         for (Item& it : s.items) {
             if (it.kind != ItemKind::TtyLog) continue;
-            auto found = by_hash.find(it.b.empty() ? basename(it.a) : it.b);
-            if (found == by_hash.end()) found = by_hash.find(basename(it.a));
-            if (found == by_hash.end()) continue;
+            auto found = by_hash_.find(it.b.empty() ? basename(it.a) : it.b);
+            if (found == by_hash_.end()) found = by_hash_.find(basename(it.a));
+            if (found == by_hash_.end()) continue;
             const Recording* best = nullptr;
-            for (const Recording& r : found->second)
-                if (!best || std::make_tuple(distance(r, it.ts), r.first, r.last) <
+            for (const Entry& e : found->second)
+                if (!best || std::make_tuple(distance(e.r, it.ts), e.r.first, e.r.last) <
                                  std::make_tuple(distance(*best, it.ts), best->first, best->last))
-                    best = &r;
+                    best = &e.r;
             if (!best) continue;  // no recording under that hash (the index keeps none empty today)
-            it.c = best->path;
+            it.c = best->path;  // lives in the pool the index was built with
             ++linked;
         }
     return linked;
+}
+
+std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
+                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
+    return RecordingIndex(inputs, pool, max_recording_bytes, cuts).link(sessions);
 }
 
 namespace {

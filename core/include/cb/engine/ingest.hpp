@@ -91,6 +91,10 @@ struct IngestResult {
 // Reads the JSON logs among `files` (other kinds are ignored here).
 IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt);
 
+// Sets res.totals and res.samples (the first samples_per_reason per reason, in path and line
+// order) from res.files.
+void finish_ingest_totals(IngestResult& res, std::size_t samples_per_reason);
+
 // Parses one buffer of NDJSON (for tests). `data` needs no padding.
 void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,
                    SessionMap& sessions, FileReport& report, std::size_t samples_per_reason = 5);

@@ -52,7 +52,6 @@ private:
 struct SpillStats {
     std::uint64_t key_runs = 0, key_run_bytes = 0;      // step 1
     std::uint64_t order_runs = 0, order_run_bytes = 0;  // step 2
-    std::uint64_t chunks = 0;                           // step 3
 };
 
 // Step 1's sink, shared by the ingest workers. Thread-safe.
@@ -77,7 +76,9 @@ private:
 };
 
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
-// marker statistics of every session on the way. Errors name the file.
+// marker statistics of every session on the way. When merged_key_run is given, every merged
+// partial also goes there, in key order, zstd-compressed: one key run holding every session (the
+// state folder's sessions, state.hpp). Errors name the file.
 struct OrderRuns {
     std::vector<std::string> files;
     MarkerStats markers;
@@ -85,7 +86,7 @@ struct OrderRuns {
     std::string error;
 };
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes);
+                         std::uint64_t batch_bytes, const std::string& merged_key_run = {});
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
 // A chunk's strings live until the next call of next_chunk() or rewind().

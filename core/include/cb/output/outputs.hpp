@@ -17,9 +17,12 @@ namespace cb {
 
 // Writes summary.json, sessions.jsonl, hints.json, tables/*.csv, report.html and cowrie.sqlite
 // into out_dir for a run whose sessions are built (both engines end here, as their WriteOutputs).
-// make_tables(run) fills run.tables and run.findings; it runs on the calling thread while the
-// session writers already work. Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables);
+// The sessions come from `sessions` (one chunk, or many when the run spilled); each chunk goes to
+// the session writers on their own threads and to `tables` on the calling thread, which then
+// fills run.tables and run.findings. Problems go to res.errors, timings to res.phase_seconds.
+class SessionSource;
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, SessionSource& sessions,
+                   RunTables& tables);
 // The WriteOutputs for an engine: write_outputs() into out_dir.
 WriteOutputs writer_into(const std::string& out_dir);
 

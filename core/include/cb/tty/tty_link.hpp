@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
@@ -20,6 +22,23 @@ namespace cb {
 // Returns the number of items linked. Each recording is read up to max_recording_bytes
 // (0: no limit); one that is longer is still linked (by its file name) and is added to *cut
 // with the bytes read.
+// The TTY recordings among `inputs` by the hash that names them, read once (each up to
+// max_recording_bytes; longer ones go to *cuts) and used for any number of session chunks.
+// Paths are interned into `pool`, which must outlive the linked sessions.
+class RecordingIndex {
+public:
+    RecordingIndex(const InputSet& inputs, StringPool& pool,
+                   std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
+                   std::vector<RecordingCut>* cuts = nullptr);
+    ~RecordingIndex();
+    // Links the TtyLog items of `sessions` (as link_recordings()); returns how many.
+    std::size_t link(std::vector<Session>& sessions) const;
+
+private:
+    struct Entry;
+    std::unordered_map<std::string_view, std::vector<Entry>> by_hash_;
+};
+
 std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
                             std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
                             std::vector<RecordingCut>* cut = nullptr);

@@ -66,8 +66,8 @@ void end_by_channel(JsonWriter& w, const SessionTotals& tot) {
 
 void session_counts(JsonWriter& w, const RunData& run) {
     const SessionTotals& tot = run.totals;
-    const bool any = !run.sessions.empty();
-    w.field("sessions", static_cast<std::uint64_t>(run.sessions.size())).field("sessions_closed", tot.closed);
+    const bool any = tot.sessions > 0;  // run.sessions holds only the explorer's when the run spilled
+    w.field("sessions", tot.sessions).field("sessions_closed", tot.closed);
     w.field("sensors", tot.sensors);
     w.field("src_ips", tot.src_ips);
     w.key("first_event");
