@@ -39,7 +39,7 @@ int run_analyze(const RunFlags& a) {
         res = analyze(std::move(inputs), opt, writer_into(opt.out_dir));
     }
     for (const auto& note : res.notes) std::fprintf(stderr, "cowrie-batch: %s\n", note.c_str());
-    if (!a.state_dir.empty() && !a.quiet)
+    if (!a.state_dir.empty() && (!a.quiet || a.stats))
         std::fprintf(stderr, "cowrie-batch: --state: read %llu of %zu logs; the others had nothing new\n",
                      static_cast<unsigned long long>(res.logs_read), logs.files);
     if (a.stats) print_stats(res);

@@ -43,6 +43,9 @@ struct RunFlags {
     bool quiet = false;
 };
 
+// Adds --memory-limit and --tmp-dir (analyze, hadoop, merge).
+void add_memory_options(CLI::App* cmd, RunFlags* flags);
+
 // Adds the inputs and every RunFlags option to cmd (analyze and hadoop), stored in *flags.
 void add_run_options(CLI::App* cmd, RunFlags* flags);
 

@@ -72,23 +72,6 @@ std::vector<PartialRef> merge_refs(const std::vector<std::vector<PartialRef>>& r
     return order;
 }
 
-// How a run's memory limit is shared out when it spills (spill.hpp). Worker partials are the
-// estimate of LineSink::partial_bytes(); batches and chunks count encoded bytes, which a
-// finished Session takes about twice of in memory.
-struct SpillPlan {
-    std::uint64_t worker_budget, batch_bytes, chunk_bytes;
-};
-
-SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
-    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
-}
-
-std::string spill_parent(const AnalyzeOptions& opt) {
-    if (!opt.tmp_dir.empty()) return opt.tmp_dir;
-    const std::string parent = std::filesystem::path(opt.out_dir).parent_path().string();
-    return parent.empty() ? "." : parent;
-}
-
 // The cgroup (v2, then v1) memory limit of this process, or 0.
 std::uint64_t cgroup_memory_limit() {
     for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
@@ -100,6 +83,16 @@ std::uint64_t cgroup_memory_limit() {
 }
 
 }  // namespace
+
+SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
+    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
+}
+
+std::string spill_parent(const AnalyzeOptions& opt) {
+    if (!opt.tmp_dir.empty()) return opt.tmp_dir;
+    const std::string parent = std::filesystem::path(opt.out_dir).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
 
 std::uint64_t default_memory_limit() {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
@@ -207,28 +200,53 @@ void RunTables::finish(RunData& run) {
 
 namespace {
 
-// Step 2 of a spilled run (spill.hpp): the key runs merged into order runs, with the marker
-// statistics; the sessions are then read back chunk by chunk (DiskSessions).
-std::string merge_spilled(const std::vector<std::string>& key_runs, SpillDir& dir, const AnalyzeOptions& opt,
-                          const SpillPlan& plan, const std::string& merged_key_run, MarkerStats& markers,
-                          SpillStats& stats, std::vector<std::string>& order_runs) {
-    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run);
-    if (!order.error.empty()) return order.error;
-    stats.order_runs = order.files.size();
-    stats.order_run_bytes = order.bytes;
-    markers = std::move(order.markers);
-    order_runs = std::move(order.files);
-    return {};
-}
+// What the last step of every run reads: its sessions and their marker statistics.
+struct RunSessions {
+    std::unique_ptr<SessionSource> source;
+    MarkerStats markers;
+};
 
 // Steps 2 and 3 of a run that fit in memory: sessions built, completed and handed out whole.
-std::unique_ptr<SessionSource> sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned threads,
-                                                  MarkerStats& marker_stats, PhaseClock& clock) {
+RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned threads, PhaseClock& clock) {
+    RunSessions s;
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
     clock.lap("sessions");
-    marker_stats = collect_markers(run.sessions, threads);
-    complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
-    return std::make_unique<MemorySessions>(run.sessions);
+    s.markers = collect_markers(run.sessions, threads);
+    complete_sessions(run, s.markers, run.ingest.pools.front(), threads);
+    s.source = std::make_unique<MemorySessions>(run.sessions);
+    return s;
+}
+
+// Steps 2 and 3 from key runs (spilled, incremental or merged states, spill.hpp): merged on
+// disk into order runs, with the marker statistics, then read back chunk by chunk.
+bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& key_runs, SpillDir& dir,
+                            const AnalyzeOptions& opt, const SpillPlan& plan, const std::string& merged_key_run,
+                            unsigned threads, RunSessions& out) {
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run);
+    if (!order.error.empty()) {
+        res.errors.push_back(order.error);
+        return false;
+    }
+    res.spill.order_runs = order.files.size();
+    res.spill.order_run_bytes = order.bytes;
+    out.markers = std::move(order.markers);
+    res.run.markers = out.markers.finish();
+    out.source = std::make_unique<DiskSessions>(
+        std::make_unique<SpilledSessions>(std::move(order.files), opt.session, plan.chunk_bytes), res.run, threads);
+    return true;
+}
+
+// Step 4: the writers, with the local analyses fed chunk by chunk.
+void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
+               const WriteOutputs& write) {
+    const AnalysisConfig acfg = analysis_config(opt);
+    AnalysisRunner runner(res.run.markers, acfg, threads);
+    RunTables tables(s.markers, opt,
+                     {[&](const std::vector<Session>& chunk) { runner.add(chunk); },
+                      [&](Findings seed) { return runner.finish(std::move(seed)); }},
+                     res);
+    write(res.run, res, *s.source, tables);
+    if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
 }
 
 // The key runs of a spilled or incremental run: what ingest spilled (with, for --state, the
@@ -272,41 +290,73 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     read_inputs(res, opt, threads, spill, inc.get());
     clock.lap("ingest");
-    MarkerStats marker_stats;
-    std::unique_ptr<SessionSource> source;
+    RunSessions sessions;
     if (spill.files().empty() && !inc) {
-        source = sessions_in_memory(run, opt, threads, marker_stats, clock);
+        sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
         const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
         res.spill = spill.stats();
-        std::vector<std::string> order_runs;
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);
-        if (auto err = merge_spilled(key_runs, dir, opt, plan, inc ? inc->new_sessions() : std::string(),
-                                     marker_stats, res.spill, order_runs);
-            !err.empty())
-            res.errors.push_back(err);
-        if (!res.errors.empty()) return res;
+        if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan,
+                                                           inc ? inc->new_sessions() : std::string(), threads, sessions))
+            return res;
         if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
         clock.lap("sessions (merged on disk)");
-        run.markers = marker_stats.finish();
-        source = std::make_unique<DiskSessions>(
-            std::make_unique<SpilledSessions>(std::move(order_runs), opt.session, plan.chunk_bytes), run, threads);
-    }
-    if (auto err = spill.error(); !err.empty()) {
-        res.errors.push_back(err);
-        return res;
     }
     clock.lap("markers and steps");
-    const AnalysisConfig acfg = analysis_config(opt);
-    AnalysisRunner runner(run.markers, acfg, threads);
-    RunTables tables(marker_stats, opt,
-                     {[&](const std::vector<Session>& chunk) { runner.add(chunk); },
-                      [&](Findings seed) { return runner.finish(std::move(seed)); }},
-                     res);
-    write(run, res, *source, tables);
-    if (auto err = source->error(); !err.empty()) res.errors.push_back(err);
+    write_run(res, opt, threads, sessions, write);
     if (inc && res.errors.empty())
         if (auto err = inc->commit(run.totals.sessions > 0); !err.empty()) res.errors.push_back(err);
+    return res;
+}
+
+namespace {
+
+// Adds the sessions file and reports of the state in dir; false with the reason in res.errors.
+bool add_state(const std::string& dir, const std::string& fingerprint, std::vector<std::string>& key_runs,
+               std::vector<FileReport>& reports, AnalyzeResult& res) {
+    RunState st;
+    std::string note, err;
+    if (!load_state(dir, fingerprint, &st, &note, &err)) {
+        res.errors.push_back(err);
+        return false;
+    }
+    if (!note.empty()) {
+        res.errors.push_back(note.substr(0, note.find(':')) + ": states merge only with the same version and limits");
+        return false;
+    }
+    if (st.ledger.entries().empty()) {
+        res.errors.push_back(dir + " holds no cowrie-batch state (made by analyze --state)");
+        return false;
+    }
+    if (!st.sessions.empty()) key_runs.push_back(st.sessions);
+    for (auto& r : report_list(st.reports)) reports.push_back(std::move(r));
+    return true;
+}
+
+}  // namespace
+
+AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOptions& opt, const WriteOutputs& write) {
+    AnalyzeResult res;
+    begin_run(res, {}, opt);
+    RunData& run = res.run;
+    const unsigned threads = worker_threads(opt.threads);
+    PhaseClock clock(res);
+    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    const SpillPlan plan = plan_spill(res.memory_limit, threads);
+    SpillDir dir(spill_parent(opt));
+    std::vector<std::string> key_runs;
+    std::vector<FileReport> reports;
+    const std::string fingerprint = state_fingerprint(opt.limits);
+    for (const auto& d : dirs)
+        if (!add_state(d, fingerprint, key_runs, reports, res)) return res;
+    reports_into_ingest(std::move(reports), run.ingest, IngestOptions().samples_per_reason);
+    for (const auto& f : run.ingest.files) run.inputs.files.push_back(f.file);
+    clock.lap("read states");
+    RunSessions sessions;
+    if (!sessions_from_key_runs(res, key_runs, dir, opt, plan, {}, threads, sessions)) return res;
+    clock.lap("sessions (merged on disk)");
+    write_run(res, opt, threads, sessions, write);
     return res;
 }
 

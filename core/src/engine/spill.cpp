@@ -236,44 +236,6 @@ private:
     std::vector<std::size_t> heap_;
 };
 
-// Order runs: whole partials, batched in memory and written sorted by output order.
-class OrderBatch {
-public:
-    OrderBatch(SpillDir& dir, OrderRuns& out, std::uint64_t batch_bytes)
-        : dir_(dir), out_(out), batch_bytes_(batch_bytes) {}
-    void add(const SessionPartial& p) {
-        const std::size_t off = bytes_.size();
-        append_record_head(bytes_, start_of(p), p.key);
-        encode_partial(p, bytes_);
-        entries_.push_back({off, bytes_.size() - off});
-        if (bytes_.size() >= batch_bytes_) write();
-    }
-    void write() {
-        if (entries_.empty()) return;
-        std::vector<RecordView> views(entries_.size());
-        for (std::size_t i = 0; i < entries_.size(); ++i)
-            parse_record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second), &views[i]);
-        std::vector<std::size_t> order(entries_.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t a, std::size_t b) { return order_less(views[a], views[b]); });
-        out_.files.push_back(dir_.next_file("order"));
-        RunWriter w(out_.files.back());
-        for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
-        if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
-        out_.bytes += w.bytes();
-        entries_.clear();
-        bytes_.clear();
-    }
-
-private:
-    SpillDir& dir_;
-    OrderRuns& out_;
-    std::uint64_t batch_bytes_;
-    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // offset, length in bytes_
-    std::string bytes_;
-};
-
 constexpr std::size_t kPoolResetBytes = std::size_t{4} << 20;
 
 }  // namespace
@@ -366,6 +328,42 @@ SpillStats PartialSpill::stats() const {
 
 namespace cb {
 
+// ---- order runs
+
+OrderRunWriter::OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes) : dir_(dir), batch_bytes_(batch_bytes) {}
+
+void OrderRunWriter::add(const SessionPartial& p) {
+    const std::size_t off = bytes_.size();
+    append_record_head(bytes_, start_of(p), p.key);
+    encode_partial(p, bytes_);
+    entries_.emplace_back(off, bytes_.size() - off);
+    ++out_.sessions;
+    if (bytes_.size() >= batch_bytes_) write_batch();
+}
+
+OrderRuns OrderRunWriter::finish() {
+    write_batch();
+    return std::move(out_);
+}
+
+// Sorts the batch by output order and writes it as one run.
+void OrderRunWriter::write_batch() {
+    if (entries_.empty()) return;
+    std::vector<RecordView> views(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+        parse_record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second), &views[i]);
+    std::vector<std::size_t> order(entries_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return order_less(views[a], views[b]); });
+    out_.files.push_back(dir_.next_file("order"));
+    RunWriter w(out_.files.back());
+    for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
+    if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
+    out_.bytes += w.bytes();
+    entries_.clear();
+    bytes_.clear();
+}
+
 // ---- step 2
 
 namespace {
@@ -396,9 +394,10 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
 
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, const std::string& merged_key_run) {
-    OrderRuns out;
     RunMerge merge(key_runs, key_less);
-    OrderBatch batch(dir, out, batch_bytes);
+    OrderRunWriter batch(dir, batch_bytes);
+    MarkerStats markers;
+    std::string error;
     std::unique_ptr<RunWriter> merged;
     if (!merged_key_run.empty()) merged = std::make_unique<RunWriter>(merged_key_run, true);
     TemplateCache cache;
@@ -408,7 +407,7 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
         if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
         SessionPartial acc;
         if (!merge_top_key(merge, pool, acc)) {
-            if (out.error.empty()) out.error = "a damaged record in a spill file in " + dir.path();
+            if (error.empty()) error = "a damaged record in a spill file in " + dir.path();
             continue;
         }
         batch.add(acc);
@@ -418,13 +417,12 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
             encode_partial(acc, rec);
             merged->record(rec);
         }
-        out.markers.add(finalize(std::move(acc), opt), cache);
-        ++out.sessions;
+        markers.add(finalize(std::move(acc), opt), cache);
     }
-    batch.write();
-    if (auto err = merge.error(); !err.empty() && out.error.empty()) out.error = err;
-    if (merged)
-        if (auto err = merged->close(); !err.empty() && out.error.empty()) out.error = err;
+    OrderRuns out = batch.finish();
+    out.markers = std::move(markers);
+    for (const std::string& err : {error, merge.error(), merged ? merged->close() : std::string()})
+        if (!err.empty() && out.error.empty()) out.error = err;
     return out;
 }
 

@@ -195,13 +195,17 @@ void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans&
     }
 }
 
-void reports_into_ingest(const std::map<std::uint64_t, FileReport>& reports, IngestResult& ingest,
-                         std::size_t samples_per_reason) {
-    ingest.files.clear();
-    for (const auto& [id, r] : reports) ingest.files.push_back(r);
-    std::sort(ingest.files.begin(), ingest.files.end(),
-              [](const FileReport& a, const FileReport& b) { return a.file.path < b.file.path; });
+void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason) {
+    std::stable_sort(reports.begin(), reports.end(),
+                     [](const FileReport& a, const FileReport& b) { return a.file.path < b.file.path; });
+    ingest.files = std::move(reports);
     finish_ingest_totals(ingest, samples_per_reason);
+}
+
+std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports) {
+    std::vector<FileReport> v;
+    for (const auto& [id, r] : reports) v.push_back(r);
+    return v;
 }
 
 namespace {
@@ -252,7 +256,7 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
     ledger_ = state_.ledger.updated(plans_, ingest.consumed);
     fold_reports(state_.reports, plans_, inputs, ledger_, std::move(ingest.files), samples_per_reason);
-    reports_into_ingest(state_.reports, ingest, samples_per_reason);
+    reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
 }
 
 std::string Incremental::commit(bool has_sessions) {

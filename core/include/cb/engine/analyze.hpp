@@ -35,6 +35,17 @@ struct AnalyzeOptions {
 // Half of the memory this process may use: physical memory, or the cgroup's limit if lower.
 std::uint64_t default_memory_limit();
 
+// How a run's memory limit is shared out when it spills (spill.hpp): half to the ingest
+// workers' partials (LineSink's estimate), a quarter to a batch of order runs, an eighth to a
+// chunk of sessions read back (batches and chunks count encoded bytes; a finished Session
+// takes about twice that in memory).
+struct SpillPlan {
+    std::uint64_t worker_budget, batch_bytes, chunk_bytes;
+};
+SpillPlan plan_spill(std::uint64_t limit, unsigned threads);
+// Where spill files go: --tmp-dir, else the folder that holds OUTDIR.
+std::string spill_parent(const AnalyzeOptions& opt);
+
 struct AnalyzeResult {
     RunData run;
     std::vector<std::pair<std::string, double>> phase_seconds;      // wall time per phase, for --stats
@@ -88,6 +99,12 @@ using WriteOutputs = std::function<void(RunData& run, AnalyzeResult& res, Sessio
 
 // Steps 2-4 on already scanned inputs, ending with write(run, res, sessions, tables).
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write);
+
+// `cowrie-batch merge STATE... -o OUTDIR`: the outputs of one run over the logs of every state
+// (analyze --state on each sensor; sessions never span sensors, so their partials merge
+// exactly). The states must come from the same version with the same read limits.
+AnalyzeResult merge_states(const std::vector<std::string>& state_dirs, const AnalyzeOptions& opt,
+                           const WriteOutputs& write);
 
 // Starts res.run from the scanned inputs and the options (both engines begin so).
 void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);

@@ -85,6 +85,24 @@ struct OrderRuns {
     std::uint64_t sessions = 0, bytes = 0;
     std::string error;
 };
+// Whole partials (each key once) into order runs, batch_bytes of records at a time: step 2's
+// output side, also used by the Hadoop client, whose job 1 merged every key already.
+class OrderRunWriter {
+public:
+    OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes);
+    void add(const SessionPartial& p);
+    // Writes the last batch; the result has no marker statistics.
+    OrderRuns finish();
+
+private:
+    void write_batch();
+    SpillDir& dir_;
+    std::uint64_t batch_bytes_;
+    OrderRuns out_;
+    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // offset, length in bytes_
+    std::string bytes_;
+};
+
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, const std::string& merged_key_run = {});
 

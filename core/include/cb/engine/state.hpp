@@ -66,9 +66,11 @@ void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans&
                   const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
                   std::size_t samples_per_reason);
 
-// The ingest files, totals and samples of a run from the state's reports (path order).
-void reports_into_ingest(const std::map<std::uint64_t, FileReport>& reports, IngestResult& ingest,
-                         std::size_t samples_per_reason);
+// The ingest files, totals and samples of a run from state reports (put in path order).
+void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason);
+
+// The reports of a state, as a list.
+std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports);
 
 // An incremental run's side of analyze() (--state DIR): loads the state and plans what to read
 // (a log that changed where it was read before makes the whole state be rebuilt), then folds
