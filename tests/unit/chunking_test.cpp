@@ -184,7 +184,8 @@ TEST_P(Chunking, BasicTablesAreTheSameForAnyChunking) {
     ASSERT_NE(whole.find("## sensors_hourly\n"), std::string::npos);
     check(whole, [&](const Cuts& cuts, std::size_t from) {
         cb::BasicTableBuilder b;
-        feed(sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
         return tables_text(b.finish());
     });
 }
@@ -194,7 +195,8 @@ TEST_P(Chunking, AnalysesAreTheSameForAnyChunking) {
     const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
     check(whole, [&](const Cuts& cuts, std::size_t from) {
         cb::AnalysisRunner r(run().markers, cfg, 2);
-        feed(sessions(), cuts, [&](const auto& chunk) { r.add(chunk); }, from);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { r.add(chunk); }, from);
         return cbtest::dump(r.finish());
     });
 }
@@ -209,7 +211,8 @@ TEST_P(Chunking, RecordingFindingsAreTheSameForAnyChunking) {
     ASSERT_GT(*all.sessions_with_recordings, 0u);  // both corpora have a tty/ folder of recordings
     check(whole, [&](const Cuts& cuts, std::size_t from) {
         cb::RecordingFindingsBuilder b(2);
-        feed(sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
         cb::Findings f;
         b.finish(f);
         return text(f);
@@ -237,7 +240,8 @@ TEST_P(Chunking, SessionTotalsAreTheSameForAnyChunking) {
     ASSERT_GT(all.src_ips, 0u);
     check(totals_text(all), [&](const Cuts& cuts, std::size_t from) {
         cb::SessionTotals t;
-        feed(sessions(), cuts, [&](const auto& chunk) { t.add(chunk); }, from);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { t.add(chunk); }, from);
         t.finish();
         return totals_text(t);
     });
@@ -251,7 +255,8 @@ std::string read_file(const std::string& path) {
 }
 
 // Every table, view and index of a database (sqlite_master) and every row of every table in
-// its stored order (rowid or primary key), with each value's type.
+// its stored order (rowid or primary key), with each value's type: what differs when the
+// file's bytes do.
 std::string sqlite_text(const std::string& path) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << path;
@@ -293,7 +298,7 @@ private:
 
 }  // namespace
 
-TEST_P(Chunking, SqliteRowsAreTheSameForAnyChunking) {
+TEST_P(Chunking, SqliteRowsAndBytesAreTheSameForAnyChunking) {
     TempDir dir;
     const std::vector<cb::Table> tables = cb::basic_tables(sessions());
     auto write = [&](const std::function<std::string(cb::SqliteStore&)>& sessions_part) {
@@ -302,7 +307,7 @@ TEST_P(Chunking, SqliteRowsAreTheSameForAnyChunking) {
         EXPECT_EQ(sessions_part(store), "");
         EXPECT_EQ(store.write_tables(tables), "");
         EXPECT_EQ(store.commit(), "");
-        return sqlite_text(path);
+        return sqlite_text(path) + "# file bytes: " + std::to_string(std::hash<std::string>{}(read_file(path)));
     };
     const std::string whole = write([&](cb::SqliteStore& s) { return s.write_sessions(sessions()); });
     ASSERT_NE(whole.find("## commands_rows\n"), std::string::npos);
@@ -325,7 +330,8 @@ TEST_P(Chunking, SessionsJsonlBytesAreTheSameForAnyChunking) {
     check(whole, [&](const Cuts& cuts, std::size_t from) {
         cb::SessionsJsonlWriter w;
         EXPECT_EQ(w.open(path), "");
-        feed(sessions(), cuts, [&](const auto& chunk) { EXPECT_EQ(w.append(chunk, 2), ""); }, from);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { EXPECT_EQ(w.append(chunk, 2), ""); }, from);
         EXPECT_EQ(w.close(), "");
         return read_file(path);
     });
@@ -335,7 +341,9 @@ INSTANTIATE_TEST_SUITE_P(ShippedLogs, Chunking,
                          ::testing::Values("examples/logs", "tests/data/multi-sensor", kReplicated),
                          [](const auto& info) {
                              const std::string p = info.param;
-                             return p == "examples/logs" ? "Examples" : p == kReplicated ? "ExamplesX160" : "MultiSensor";
+                             return p == "examples/logs" ? "Examples"
+                                    : p == kReplicated   ? "ExamplesX160"
+                                                         : "MultiSensor";
                          });
 
 TEST(SessionsJsonlWriter, AnUnwritableFileIsNamedInTheError) {

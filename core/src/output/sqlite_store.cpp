@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <mutex>
+#include <unordered_map>
 
 #include "cb/output/outputs.hpp"
 
@@ -264,6 +266,11 @@ public:
         rows_.push_back(r);
         if (rows_.size() == kRowsPerInsert) flush();
     }
+    // Calls fn(row) for each row not stepped yet.
+    template <class Fn>
+    void for_pending(Fn fn) {
+        for (Row& r : rows_) fn(r);
+    }
     void flush() {
         if (rows_.empty() || !db_.ok()) return;
         const bool full = rows_.size() == kRowsPerInsert;
@@ -392,6 +399,31 @@ void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimes
     sqlite3_bind_int(st, f + 7, !r.it->c.empty());
 }
 
+// Copies of the sessions that rows not yet stepped point to, with their strings.
+class KeptSessions {
+public:
+    const Session* keep(const Session* s) {
+        auto [it, fresh] = copies_.try_emplace(s, nullptr);
+        if (!fresh) return it->second;
+        Session& c = sessions_.emplace_back(*s);
+        for (std::string_view* v : {&c.sensor, &c.session, &c.protocol, &c.src_ip, &c.dst_ip, &c.client_version,
+                                    &c.hassh, &c.arch, &c.last_command, &c.last_step})
+            *v = copy(*v);
+        for (Item& item : c.items) {
+            item.a = copy(item.a);
+            item.b = copy(item.b);
+            item.c = copy(item.c);
+        }
+        return it->second = &c;
+    }
+
+private:
+    std::string_view copy(std::string_view v) { return v.empty() ? v : strings_.emplace_back(v); }
+    std::unordered_map<const Session*, const Session*> copies_;
+    std::deque<Session> sessions_;  // deques: elements never move
+    std::deque<std::string> strings_;
+};
+
 }  // namespace
 
 // The insert statements of the relational part, kept from chunk to chunk, and the last sid
@@ -442,7 +474,22 @@ public:
             }
         }
     }
-    // Steps every pending row: bound strings are the chunk's, which die after the chunk.
+    // At the end of a chunk, the rows not stepped yet (fewer than a batch per table) point into
+    // the chunk, whose strings die: they are pointed to copies of their sessions instead. So rows
+    // go into the file in the same batches for any chunking, and the file's bytes do not depend
+    // on it (a flush per chunk would interleave the tables' pages differently).
+    void detach() {
+        KeptSessions fresh;  // copies from the chunk or from the copies before
+        ses.for_pending([&](SessionRow& r) { r.s = fresh.keep(r.s); });
+        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw})
+            b->for_pending([&](PartRow& r) {
+                const Session* c = fresh.keep(r.s);
+                r.it = &c->items[static_cast<std::size_t>(r.it - r.s->items.data())];
+                r.s = c;
+            });
+        kept_ = std::move(fresh);
+    }
+    // Steps every pending row (the end of the sessions).
     void flush() {
         for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw}) b->flush();
         ses.flush();
@@ -452,6 +499,7 @@ private:
     BatchInsert<SessionRow> ses;
     BatchInsert<PartRow> lg, cm, dl, up, tc, tt, fw;
     std::int64_t sid = 0;
+    KeptSessions kept_;  // what the pending rows point to, once their chunk is gone
 };
 
 SqliteStore::~SqliteStore() = default;
@@ -469,11 +517,12 @@ std::string SqliteStore::append_sessions(const std::vector<Session>& chunk) {
         inserts_->add(s);
         if (!db_->ok()) break;
     }
-    inserts_->flush();
+    inserts_->detach();
     return db_->ok() ? std::string() : db_->error();
 }
 
 std::string SqliteStore::end_sessions() {
+    if (inserts_) inserts_->flush();
     inserts_.reset();
     db_->exec(kIndexes);
     return db_->ok() ? std::string() : db_->error();

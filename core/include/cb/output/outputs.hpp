@@ -66,8 +66,8 @@ std::string write_tables_csv(const std::string& dir, const std::vector<Table>& t
 // write_tables() (every result table and the schema doc), then commit() (renames *.tmp).
 // The sessions go in chunk by chunk (issue 13): begin_sessions(), append_sessions() for each
 // consecutive chunk of the run's sessions in session_less order (a chunk's strings need to
-// live only until its append returns), end_sessions() (builds the indexes). Rows, sids and
-// their order are the same for any chunking; write_sessions(all) is the three in one.
+// live only until its append returns), end_sessions() (builds the indexes). Rows, sids, their
+// order and the file's bytes are the same for any chunking; write_sessions(all) is the three.
 // Not thread-safe; one thread at a time. Each returns an empty string or an error message.
 class Db;
 class SessionInserts;
