@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,6 +48,28 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
 // to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked
 // recordings are skipped. A recording cut at max_recording_bytes counts for the tells in what was read, but not for
 // last_output (its last lines were not read).
+//
+// Chunk by chunk (issue 13): add() the run's sessions in consecutive chunks of any size (each
+// chunk's recordings are read on `threads` threads; its strings need to live only until add()
+// returns), then finish(out) once. The findings are the same for any chunking.
+class RecordingFindingsBuilder {
+public:
+    explicit RecordingFindingsBuilder(unsigned threads,
+                                      std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);
+    ~RecordingFindingsBuilder();
+    RecordingFindingsBuilder(const RecordingFindingsBuilder&) = delete;
+    RecordingFindingsBuilder& operator=(const RecordingFindingsBuilder&) = delete;
+    void add(const std::vector<Session>& chunk);
+    void finish(Findings& out);
+
+private:
+    struct State;
+    unsigned threads_;
+    std::uint64_t max_recording_bytes_;
+    std::unique_ptr<State> state_;
+};
+
+// All sessions in one chunk.
 void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
                         std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);
 

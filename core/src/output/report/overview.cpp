@@ -10,7 +10,8 @@ namespace cb::report {
 
 namespace {
 
-void counts(JsonWriter& w, std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
+template <class CountMap>  // name -> count, in name order
+void counts(JsonWriter& w, std::string_view k, const CountMap& m) {
     w.key(k).begin_object();
     for (const auto& [name, v] : m) w.field(name, v);
     w.end_object();
