@@ -157,8 +157,7 @@ struct RunTables::Impl {
     double basic_cpu = 0, recordings_cpu = 0, analyses_cpu = 0;  // this thread's, over every chunk
 };
 
-RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses,
-                     AnalyzeResult& res)
+RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res)
     : impl_(std::make_unique<Impl>(marker_stats, opt, std::move(analyses), res)) {}
 
 RunTables::~RunTables() = default;
@@ -290,15 +289,20 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     read_inputs(res, opt, threads, spill, inc.get());
     clock.lap("ingest");
+    if (auto err = spill.error(); !err.empty()) {
+        res.errors.push_back(err);  // partials that could not be spilled are lost: no outputs
+        return res;
+    }
     RunSessions sessions;
     if (spill.files().empty() && !inc) {
         sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
         const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
         res.spill = spill.stats();
-        if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);
-        if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan,
-                                                           inc ? inc->new_sessions() : std::string(), threads, sessions))
+        if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
+        if (!res.errors.empty() ||
+            !sessions_from_key_runs(res, key_runs, dir, opt, plan, inc ? inc->new_sessions() : std::string(), threads,
+                                    sessions))
             return res;
         if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
         clock.lap("sessions (merged on disk)");

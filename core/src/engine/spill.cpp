@@ -57,8 +57,10 @@ public:
 private:
     void flush(bool last) {
         written_ += buf_.size();
-        if (zstd_) compress(last);
-        else put(buf_);
+        if (zstd_)
+            compress(last);
+        else
+            put(buf_);
         buf_.clear();
     }
     void compress(bool last) {
@@ -67,7 +69,8 @@ private:
         for (;;) {
             ZSTD_outBuffer o{out.data(), out.size(), 0};
             const std::size_t left = ZSTD_compressStream2(zstd_, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
-            if (ZSTD_isError(left) && error_.empty()) error_ = "cannot compress " + path_ + ": " + ZSTD_getErrorName(left);
+            if (ZSTD_isError(left) && error_.empty())
+                error_ = "cannot compress " + path_ + ": " + ZSTD_getErrorName(left);
             put(std::string_view(out.data(), o.pos));
             if (ZSTD_isError(left) || (last ? left == 0 : in.pos == in.size)) break;
         }

@@ -116,8 +116,11 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         return false;
     }
     if (manifest.substr(kManifestMagic.size()) != fingerprint) {
-        *note = "the state in " + dir + " was made by " + manifest.substr(kManifestMagic.size(), manifest.find('\n', kManifestMagic.size()) - kManifestMagic.size()) +
-                "; this run is " + fingerprint.substr(0, fingerprint.size() - 1) + ": reading every log again to rebuild it";
+        *note =
+            "the state in " + dir + " was made by " +
+            manifest.substr(kManifestMagic.size(), manifest.find('\n', kManifestMagic.size()) - kManifestMagic.size()) +
+            "; this run is " + fingerprint.substr(0, fingerprint.size() - 1) +
+            ": reading every log again to rebuild it";
         return true;
     }
     if (!FileLedger::load(dir + "/ledger", &out->ledger, error)) return false;
@@ -172,14 +175,15 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
 }
 
 void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
-                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
-                  std::size_t samples_per_reason) {
+                  const std::vector<Consumed>& consumed, const std::vector<InputFile>& current,
+                  const FileLedger& ledger, std::vector<FileReport> read, std::size_t samples_per_reason) {
     std::map<std::string, FileReport*> by_path;
     for (auto& r : read) by_path[r.file.path] = &r;
     std::map<std::string, std::uint64_t> id_of_path;  // entries of files present now
     for (const auto& e : ledger.entries())
         if (!e.missing) id_of_path[e.path] = e.id;
-    for (const ReadPlan& p : plans.reads) {
+    for (std::size_t k = 0; k < plans.reads.size(); ++k) {
+        const ReadPlan& p = plans.reads[k];
         const InputFile& f = current[p.file_index];
         auto id = id_of_path.find(f.path);
         if (id == id_of_path.end()) continue;  // stdin, or not trackable: read, never stored
@@ -191,6 +195,11 @@ void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans&
             stored = std::move(*got->second);
         stored.file = f;  // its name, size and compression now
         if (!stored.counts.files_cut) stored.counts.bytes = f.size;
+        // What a whole read would count: every decoded byte, the last line without its newline
+        // too (the ledger reads it only once it is whole).
+        if (p.action != ReadPlan::Action::Skip && k < consumed.size())
+            if (const LedgerEntry* e = ledger.find(id->second))
+                stored.counts.decoded_bytes = e->bytes + consumed[k].held_tail;
         for (auto& s : stored.samples) s.path = f.path;
     }
 }
@@ -221,7 +230,7 @@ void say_plans(const ReadPlans& plans, std::vector<std::string>* notes) {
 bool needs_rebuild(const ReadPlans& plans, std::string* why) {
     for (const ReadPlan& p : plans.reads)
         if (p.action == ReadPlan::Action::Reread) {
-            *why = p.reason;
+            *why = p.path + ": " + p.reason;
             return true;
         }
     return false;
@@ -244,8 +253,7 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
     if (!note.empty()) notes->push_back(note);
     plans_ = plan_reads(state_.ledger, inputs);
     if (std::string why; needs_rebuild(plans_, &why)) {
-        notes->push_back(why + ": the sessions taken from it before cannot be trusted; reading every log again to "
-                               "rebuild the state in " + dir);
+        notes->push_back(why + " (so every log is read again, to rebuild the state in " + dir + ")");
         state_ = RunState();
         plans_ = plan_reads(state_.ledger, inputs);
     }
@@ -255,7 +263,7 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
 
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
     ledger_ = state_.ledger.updated(plans_, ingest.consumed);
-    fold_reports(state_.reports, plans_, inputs, ledger_, std::move(ingest.files), samples_per_reason);
+    fold_reports(state_.reports, plans_, ingest.consumed, inputs, ledger_, std::move(ingest.files), samples_per_reason);
     reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
 }
 

@@ -86,7 +86,8 @@ std::uint64_t check_prefixes(const std::string& path, std::vector<PrefixCheck>& 
     std::uint64_t crc = 0;
     for (auto& c : checks) {
         while (in.pos() < c.len) {
-            const std::string block = in.read(static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, c.len - in.pos())));
+            const std::string block =
+                in.read(static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, c.len - in.pos())));
             if (block.empty()) break;
             crc = crc64(crc, block);
         }
@@ -248,10 +249,32 @@ void match_changed(std::vector<Seen>& seen, const std::vector<LedgerEntry>& entr
             taken[c.entry] = s.matched = true;
             s.plan.action = ReadPlan::Action::Reread;
             s.plan.entry_id = e.id;
-            s.plan.reason = s.decoded_seen < e.bytes
-                                ? "shrank: " + bytes_text(e.bytes) + " were read, it has " +
-                                      std::to_string(s.decoded_seen) + " now"
-                                : "changed: the first " + bytes_text(e.bytes) + " are not those read before";
+            s.plan.reason =
+                s.decoded_seen < e.bytes
+                    ? "shrank: " + bytes_text(e.bytes) + " were read, it has " + std::to_string(s.decoded_seen) + " now"
+                    : "changed: the first " + bytes_text(e.bytes) + " are not those read before";
+            if (e.path != s.plan.path) s.plan.reason += " (as " + e.path + ")";
+            s.plan.reason += "; read again whole, the data taken from it before is void";
+            break;
+        }
+    }
+}
+
+// A file that is the one an entry was read from (same device and inode) but no longer starts as
+// it did, while no other file continues that entry: it was edited in place, not rotated (a
+// copytruncate's copy would have taken the entry by content, and a log begun anew at the same
+// path is another inode). Read again whole; the data taken from it before is void.
+void match_rewritten(std::vector<Seen>& seen, const std::vector<LedgerEntry>& entries, std::vector<bool>& taken) {
+    for (auto& s : seen) {
+        if (s.matched || !s.plan.tracked) continue;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const LedgerEntry& e = entries[i];
+            if (taken[i] || e.missing || e.bytes == 0) continue;
+            if (!e.stat.same_file(s.plan.stat)) continue;
+            taken[i] = s.matched = true;
+            s.plan.action = ReadPlan::Action::Reread;
+            s.plan.entry_id = e.id;
+            s.plan.reason = "changed: it does not start as it did when it was read";
             if (e.path != s.plan.path) s.plan.reason += " (as " + e.path + ")";
             s.plan.reason += "; read again whole, the data taken from it before is void";
             break;
@@ -274,6 +297,7 @@ ReadPlans plan_reads(const FileLedger& previous, const std::vector<InputFile>& c
         if (s.plan.tracked && !s.matched) find_candidates(s, entries, taken, heads, out);
     match_verified(seen, entries, taken);
     match_changed(seen, entries, taken);
+    match_rewritten(seen, entries, taken);
     for (auto& s : seen) out.reads.push_back(std::move(s.plan));
     for (std::size_t i = 0; i < entries.size(); ++i)
         if (!taken[i] && !entries[i].missing && entries[i].bytes > 0) out.gone.push_back(entries[i]);

@@ -222,11 +222,17 @@ const DocRow kDocs[] = {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
+SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget)
+    : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
+    // The page cache takes up to 256 MiB or the budget; index sorts stay in memory only when the
+    // budget is large (they take about the size of the biggest index). Neither changes the file.
+    const std::uint64_t cache_kib =
+        std::min<std::uint64_t>(256 << 10, std::max<std::uint64_t>(memory_budget >> 10, 4096));
+    const bool sort_in_memory = memory_budget >= (std::uint64_t{1} << 30);
     db_->exec(
         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
-        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; "
-        "PRAGMA threads=2;");
+        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
+        std::to_string(cache_kib) + "; PRAGMA temp_store=" + (sort_in_memory ? "MEMORY;" : "FILE;"));
     db_->exec("BEGIN");
     db_->exec(kSchema);
 }

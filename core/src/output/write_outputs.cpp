@@ -81,7 +81,8 @@ void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptio
     std::size_t next = 0;
     source.rewind();
     while (next < picked.size())
-        if (auto* chunk = source.next(); !chunk) break;
+        if (auto* chunk = source.next(); !chunk)
+            break;
         else
             for (const Session& s : *chunk)
                 if (next < picked.size() && picked[next] == index++) {
@@ -103,7 +104,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
         res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
         return;
     }
-    SqliteStore sqlite(out_dir + "/cowrie.sqlite");
+    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 4 : UINT64_MAX);
     SessionsJsonlWriter jsonl;
     SessionWriters writers(sqlite, jsonl);
     writers.sqlite_err = sqlite.begin_sessions();
@@ -134,8 +135,8 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
     clock.lap("wait for sqlite");
-    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.end_sessions(), sqlite.write_tables(run.tables),
-                            sqlite.commit()})
+    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.end_sessions(),
+                            sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     clock.lap("sqlite tables");
 }

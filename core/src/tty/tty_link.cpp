@@ -120,7 +120,7 @@ std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
                                  std::make_tuple(distance(*best, it.ts), best->first, best->last))
                     best = &e.r;
             if (!best) continue;  // no recording under that hash (the index keeps none empty today)
-            it.c = best->path;  // lives in the pool the index was built with
+            it.c = best->path;    // lives in the pool the index was built with
             ++linked;
         }
     return linked;

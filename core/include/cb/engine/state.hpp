@@ -63,8 +63,8 @@ private:
 // the ledger entry it continued (plans), new files under their entry of `ledger` (the updated
 // one), and every report of a file present now given its current path, size and compression.
 void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
-                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
-                  std::size_t samples_per_reason);
+                  const std::vector<Consumed>& consumed, const std::vector<InputFile>& current,
+                  const FileLedger& ledger, std::vector<FileReport> read, std::size_t samples_per_reason);
 
 // The ingest files, totals and samples of a run from state reports (put in path order).
 void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason);

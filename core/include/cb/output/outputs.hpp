@@ -76,7 +76,8 @@ class Db;
 class SessionInserts;
 class SqliteStore {
 public:
-    explicit SqliteStore(const std::string& path);
+    // memory_budget: bytes SQLite's page cache and sorts may take (UINT64_MAX: as much as helps).
+    explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX);
     ~SqliteStore();
     std::string begin_sessions();
     std::string append_sessions(const std::vector<Session>& chunk);

@@ -288,7 +288,7 @@ ReportSessionPicker::~ReportSessionPicker() = default;
 void ReportSessionPicker::offer(const Session& s, std::size_t index) {
     Impl& m = *impl_;
     m.drill.offer(s, index, nullptr);
-    if (!m.linked.empty() && m.linked.count(session_id(s))) {
+    if (!m.linked.empty() && m.linked.count(report::session_id(s))) {
         m.linked_at.push_back(index);
         return;
     }
