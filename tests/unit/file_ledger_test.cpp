@@ -41,7 +41,9 @@ std::string first_lines(const std::string& text, std::size_t n) {
     return text.substr(0, pos);
 }
 
-std::uint64_t count_lines(std::string_view s) { return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n')); }
+std::uint64_t count_lines(std::string_view s) {
+    return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // A run's plans and what ingest read per them.
 struct Pass {
@@ -286,7 +288,8 @@ TEST_F(FileLedgerTest, ShrunkFileIsReadAgainWholeAndSaysWhy) {
     EXPECT_EQ(p.entry_id, 1u);  // the data taken from entry 1 is void
     EXPECT_EQ(p.start_decoded_byte, 0u);
     EXPECT_EQ(p.reason, "shrank: " + std::to_string(kLive.size()) + " decoded bytes were read, it has " +
-                            std::to_string(kept.size()) + " now; read again whole, the data taken from it before is void");
+                            std::to_string(kept.size()) +
+                            " now; read again whole, the data taken from it before is void");
     EXPECT_EQ(second.ingest.totals.lines, 30u);
     expect_entry_matches(1, kept, kept.size());
 }
@@ -314,6 +317,22 @@ TEST_F(FileLedgerTest, AByteChangedInTheMiddleIsReadAgainWhole) {
     expect_entry_matches(1, changed, changed.size());
 }
 
+TEST_F(FileLedgerTest, RewrittenUnderTheSamePathWithTheSameStartIsReadAgainWhole) {
+    write("cowrie.json", kLive);
+    run();
+    std::string edited = kLive;
+    edited.erase(first_lines(kLive, 50).size(), first_lines(kLive, 51).size() - first_lines(kLive, 50).size());
+    fs::remove(at("cowrie.json"));  // an editor writes a new file (a new inode) under the name
+    write("cowrie.json", edited);
+    const Pass second = run();
+    const ReadPlan& p = second.plan("cowrie.json");
+    EXPECT_EQ(p.action, Action::Reread) << p.reason;
+    EXPECT_EQ(p.entry_id, 1u);
+    EXPECT_EQ(second.ingest.totals.lines, 109u);
+    EXPECT_TRUE(second.plans.gone.empty());
+    expect_entry_matches(1, edited, edited.size());
+}
+
 TEST_F(FileLedgerTest, DeletedFileIsReportedGoneOnceAndNotReadAgainIfItReturns) {
     write("cowrie.json", kLive);
     write("cowrie.json.2026-11-26", kRotated);
@@ -334,7 +353,7 @@ TEST_F(FileLedgerTest, DeletedFileIsReportedGoneOnceAndNotReadAgainIfItReturns) 
 
 TEST_F(FileLedgerTest, RangesReadInParallelJoinIntoOneFingerprint) {
     std::string big;
-    while (big.size() < 200000) big += kLive;  // with ranges of 8 KB: many
+    while (big.size() < 200000) big += kLive;                   // with ranges of 8 KB: many
     write("cowrie.json", big.substr(0, big.size() / 3 + 100));  // ends inside a line
     const Pass first = run(16384);
     const Consumed& c = first.consumed("cowrie.json");

@@ -86,7 +86,8 @@ std::uint64_t check_prefixes(const std::string& path, std::vector<PrefixCheck>& 
     std::uint64_t crc = 0;
     for (auto& c : checks) {
         while (in.pos() < c.len) {
-            const std::string block = in.read(static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, c.len - in.pos())));
+            const std::string block =
+                in.read(static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, c.len - in.pos())));
             if (block.empty()) break;
             crc = crc64(crc, block);
         }
@@ -248,10 +249,10 @@ void match_changed(std::vector<Seen>& seen, const std::vector<LedgerEntry>& entr
             taken[c.entry] = s.matched = true;
             s.plan.action = ReadPlan::Action::Reread;
             s.plan.entry_id = e.id;
-            s.plan.reason = s.decoded_seen < e.bytes
-                                ? "shrank: " + bytes_text(e.bytes) + " were read, it has " +
-                                      std::to_string(s.decoded_seen) + " now"
-                                : "changed: the first " + bytes_text(e.bytes) + " are not those read before";
+            s.plan.reason =
+                s.decoded_seen < e.bytes
+                    ? "shrank: " + bytes_text(e.bytes) + " were read, it has " + std::to_string(s.decoded_seen) + " now"
+                    : "changed: the first " + bytes_text(e.bytes) + " are not those read before";
             if (e.path != s.plan.path) s.plan.reason += " (as " + e.path + ")";
             s.plan.reason += "; read again whole, the data taken from it before is void";
             break;
@@ -334,6 +335,8 @@ FileLedger FileLedger::updated(const ReadPlans& plans, const std::vector<Consume
     }
     for (auto& e : next.entries_)
         if (!present.count(e.id)) e.missing = true;
+    // A missing file of which nothing was taken (it held no complete line) need not be remembered.
+    std::erase_if(next.entries_, [](const LedgerEntry& e) { return e.missing && e.bytes == 0; });
     return next;
 }
 

@@ -130,6 +130,9 @@ private:
     std::uint64_t next_id_ = 1;
 };
 
+// The ledger's name in the state folder of `analyze --state DIR`.
+inline constexpr std::string_view kFileLedgerName = "files.ledger";
+
 // Compares the JSON logs among `current` (other kinds get no plan) with `previous`. Stats every
 // file; reads the first KiB of those not untouched since they were read; reads again the bytes
 // read before of those that may continue an entry (same file grown, renamed and grown,
