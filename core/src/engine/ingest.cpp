@@ -178,6 +178,9 @@ struct Piece {
     std::uint64_t len = 0, crc = 0;              // all the bytes
     std::uint64_t lines_len = 0, lines_crc = 0;  // up to and including the last newline among them
     bool tail_read = false;                      // an unterminated last line went to the sink
+    // The file's last range stopped inside a line that goes on past the file's planned end (it
+    // grew during the run): where that line ends, and what read it, is unknown here.
+    bool ends_inside_line = false;
 };
 
 // A worker's read buffer, reused for every file it reads: allocated without zero-filling
@@ -343,6 +346,7 @@ private:
             if (span < have_ - pos_) {  // the range ends inside the skipped line
                 done_ = true;
                 owned_end_ = range_.stop_at;
+                piece_.ends_inside_line = range_.hash_to == UINT64_MAX;
             }
             mid_line_ = !skipping_;
             return false;
@@ -622,7 +626,7 @@ public:
     explicit PieceJoin(std::uint64_t start) : start_(start) {}
     void add(const Task& t) {
         if (t.opened) opened_ = true;
-        if (!t.opened || t.begin != start_ + len_) joined_ = false;
+        if (!t.opened || t.begin != start_ + len_ || t.piece.ends_inside_line) joined_ = false;
         const Piece& p = t.piece;
         if (p.lines_len > 0) {
             lines_crc_ = crc64_combine(crc_, p.lines_crc, p.lines_len);
