@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cb/engine/ingest.hpp"
+#include "cb/input/byte_source.hpp"
 #include "cb/input/file_ledger.hpp"
 #include "cb/input/input_set.hpp"
 #include "cb/util/crc64.hpp"
@@ -245,6 +246,33 @@ TEST_F(FileLedgerTest, GzipOfAFileReadBeforeIsNotReadAgain) {
     EXPECT_EQ(ledger_.find(1)->compression, Compression::Gzip);
     const Pass third = run();  // the compressed file by device and inode now
     EXPECT_EQ(third.plan("cowrie.json.2026-11-26.gz").reason, "unchanged since it was read");
+    expect_runs_equal_whole_read();
+}
+
+TEST_F(FileLedgerTest, ShippedGzipOfARotatedLogMatchesItsPlainFileReadBefore) {
+    // multi-sensor's east sensor: a day's log gzipped by the gzip tool, read first as it was
+    // before logrotate compressed it.
+    const std::string gz = shipped("tests/data/multi-sensor/honeypot-east/cowrie.json.2026-12-04.gz");
+    std::string plain, err;
+    test::write_file(at("decode.gz").string(), gz);
+    {
+        auto src = open_source(at("decode.gz").string(), &err);
+        ASSERT_TRUE(src) << err;
+        char buf[4096];
+        for (std::size_t n; (n = src->read(buf, sizeof buf)) > 0;) plain.append(buf, n);
+    }
+    fs::remove(at("decode.gz"));
+    write("cowrie.json.2026-12-04", plain);
+    run();
+    fs::remove(at("cowrie.json.2026-12-04"));
+    write("cowrie.json.2026-12-04.gz", gz);
+    const Pass second = run();
+    const ReadPlan& p = second.plan("cowrie.json.2026-12-04.gz");
+    EXPECT_EQ(p.action, Action::Skip) << p.reason;
+    EXPECT_EQ(p.entry_id, 1u);
+    EXPECT_EQ(second.plans.bytes_verified, 21358u);
+    EXPECT_TRUE(second.plans.gone.empty());
+    expect_entry_matches(1, plain, plain.size());
     expect_runs_equal_whole_read();
 }
 
