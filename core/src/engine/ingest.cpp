@@ -171,9 +171,10 @@ struct Range {
     bool hold_tail = false;
 };
 
-// The CRC-64 of the decoded bytes a task owns, for the ledger: a whole stream from where it
-// starts, or of a range the bytes from its begin to its end (the last range: to where its last
-// line ends). Pieces join into the file's Consumed in file order (crc64_combine).
+// The CRC-64 of the decoded bytes a task owns, for the ledger: of a whole stream, all it read;
+// of a range, the bytes from its begin to its end (the last range: to where its last line
+// ends), whatever lines they belong to, so the ranges' pieces are contiguous and join into the
+// file's Consumed in file order (crc64_combine).
 struct Piece {
     std::uint64_t len = 0, crc = 0;              // all the bytes
     std::uint64_t lines_len = 0, lines_crc = 0;  // up to and including the last newline among them
@@ -460,7 +461,6 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
     LineReader(src, sink, limits, report, buf, range, piece ? *piece : unused).run(progress);
 }
 
-// A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
 // Where ingest starts in a file: 0, or where an earlier run stopped (IngestOptions::plans).
 struct FileStart {
     std::uint64_t byte = 0;  // decoded bytes to pass over; a line starts there
@@ -468,6 +468,7 @@ struct FileStart {
     std::size_t plan = 0;    // index in plans->reads
 };
 
+// A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
 struct Task {
     std::size_t file;
     std::uint64_t begin, end;  // end == 0: the whole stream, from decoded byte `begin` on
