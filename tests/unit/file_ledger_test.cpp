@@ -50,6 +50,7 @@ std::uint64_t count_lines(std::string_view s) {
 struct Pass {
     ReadPlans plans;
     IngestResult ingest;
+    std::vector<std::uint64_t> ids;  // the ledger entry of each plan after the run
     const ReadPlan& plan(const std::string& name) const {
         for (const auto& p : plans.reads)
             if (fs::path(p.path).filename() == name) return p;
@@ -87,7 +88,7 @@ protected:
         opt.plans = &r.plans;
         opt.split_bytes = split_bytes;
         r.ingest = ingest(in.files, opt);
-        ledger_ = ledger_.updated(r.plans, r.ingest.consumed);
+        ledger_ = ledger_.updated(r.plans, r.ingest.consumed, &r.ids);
         over_runs_.add(r.ingest.totals);
         return r;
     }
@@ -210,6 +211,7 @@ TEST_F(FileLedgerTest, RenamedAtRotationAndANewLiveFile) {
     EXPECT_EQ(renamed.reason, "unchanged since it was read as " + at("cowrie.json").string());
     EXPECT_EQ(second.plan("cowrie.json").action, Action::ReadWhole);
     EXPECT_EQ(second.plan("cowrie.json").entry_id, 0u);
+    EXPECT_EQ(second.ids, (std::vector<std::uint64_t>{2, 1}));  // the new live file got a new entry
     EXPECT_EQ(second.plans.files_verified, 0u);  // the renamed file by device and inode; the new one by its head
     EXPECT_TRUE(second.plans.gone.empty());
     EXPECT_EQ(ledger_.find(id)->path, at("cowrie.json.2026-12-03").string());
