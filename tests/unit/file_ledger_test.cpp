@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cb/engine/ingest.hpp"
+#include "cb/input/byte_source.hpp"
 #include "cb/input/file_ledger.hpp"
 #include "cb/input/input_set.hpp"
 #include "cb/util/crc64.hpp"
@@ -41,12 +42,15 @@ std::string first_lines(const std::string& text, std::size_t n) {
     return text.substr(0, pos);
 }
 
-std::uint64_t count_lines(std::string_view s) { return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n')); }
+std::uint64_t count_lines(std::string_view s) {
+    return static_cast<std::uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // A run's plans and what ingest read per them.
 struct Pass {
     ReadPlans plans;
     IngestResult ingest;
+    std::vector<std::uint64_t> ids;  // the ledger entry of each plan after the run
     const ReadPlan& plan(const std::string& name) const {
         for (const auto& p : plans.reads)
             if (fs::path(p.path).filename() == name) return p;
@@ -84,7 +88,7 @@ protected:
         opt.plans = &r.plans;
         opt.split_bytes = split_bytes;
         r.ingest = ingest(in.files, opt);
-        ledger_ = ledger_.updated(r.plans, r.ingest.consumed);
+        ledger_ = ledger_.updated(r.plans, r.ingest.consumed, &r.ids);
         over_runs_.add(r.ingest.totals);
         return r;
     }
@@ -207,6 +211,7 @@ TEST_F(FileLedgerTest, RenamedAtRotationAndANewLiveFile) {
     EXPECT_EQ(renamed.reason, "unchanged since it was read as " + at("cowrie.json").string());
     EXPECT_EQ(second.plan("cowrie.json").action, Action::ReadWhole);
     EXPECT_EQ(second.plan("cowrie.json").entry_id, 0u);
+    EXPECT_EQ(second.ids, (std::vector<std::uint64_t>{2, 1}));  // the new live file got a new entry
     EXPECT_EQ(second.plans.files_verified, 0u);  // the renamed file by device and inode; the new one by its head
     EXPECT_TRUE(second.plans.gone.empty());
     EXPECT_EQ(ledger_.find(id)->path, at("cowrie.json.2026-12-03").string());
@@ -243,6 +248,33 @@ TEST_F(FileLedgerTest, GzipOfAFileReadBeforeIsNotReadAgain) {
     EXPECT_EQ(ledger_.find(1)->compression, Compression::Gzip);
     const Pass third = run();  // the compressed file by device and inode now
     EXPECT_EQ(third.plan("cowrie.json.2026-11-26.gz").reason, "unchanged since it was read");
+    expect_runs_equal_whole_read();
+}
+
+TEST_F(FileLedgerTest, ShippedGzipOfARotatedLogMatchesItsPlainFileReadBefore) {
+    // multi-sensor's east sensor: a day's log gzipped by the gzip tool, read first as it was
+    // before logrotate compressed it.
+    const std::string gz = shipped("tests/data/multi-sensor/honeypot-east/cowrie.json.2026-12-04.gz");
+    std::string plain, err;
+    test::write_file(at("decode.gz").string(), gz);
+    {
+        auto src = open_source(at("decode.gz").string(), &err);
+        ASSERT_TRUE(src) << err;
+        char buf[4096];
+        for (std::size_t n; (n = src->read(buf, sizeof buf)) > 0;) plain.append(buf, n);
+    }
+    fs::remove(at("decode.gz"));
+    write("cowrie.json.2026-12-04", plain);
+    run();
+    fs::remove(at("cowrie.json.2026-12-04"));
+    write("cowrie.json.2026-12-04.gz", gz);
+    const Pass second = run();
+    const ReadPlan& p = second.plan("cowrie.json.2026-12-04.gz");
+    EXPECT_EQ(p.action, Action::Skip) << p.reason;
+    EXPECT_EQ(p.entry_id, 1u);
+    EXPECT_EQ(second.plans.bytes_verified, 21358u);
+    EXPECT_TRUE(second.plans.gone.empty());
+    expect_entry_matches(1, plain, plain.size());
     expect_runs_equal_whole_read();
 }
 
@@ -286,7 +318,8 @@ TEST_F(FileLedgerTest, ShrunkFileIsReadAgainWholeAndSaysWhy) {
     EXPECT_EQ(p.entry_id, 1u);  // the data taken from entry 1 is void
     EXPECT_EQ(p.start_decoded_byte, 0u);
     EXPECT_EQ(p.reason, "shrank: " + std::to_string(kLive.size()) + " decoded bytes were read, it has " +
-                            std::to_string(kept.size()) + " now; read again whole, the data taken from it before is void");
+                            std::to_string(kept.size()) +
+                            " now; read again whole, the data taken from it before is void");
     EXPECT_EQ(second.ingest.totals.lines, 30u);
     expect_entry_matches(1, kept, kept.size());
 }
@@ -314,6 +347,22 @@ TEST_F(FileLedgerTest, AByteChangedInTheMiddleIsReadAgainWhole) {
     expect_entry_matches(1, changed, changed.size());
 }
 
+TEST_F(FileLedgerTest, RewrittenUnderTheSamePathWithTheSameStartIsReadAgainWhole) {
+    write("cowrie.json", kLive);
+    run();
+    std::string edited = kLive;
+    edited.erase(first_lines(kLive, 50).size(), first_lines(kLive, 51).size() - first_lines(kLive, 50).size());
+    fs::remove(at("cowrie.json"));  // an editor writes a new file (a new inode) under the name
+    write("cowrie.json", edited);
+    const Pass second = run();
+    const ReadPlan& p = second.plan("cowrie.json");
+    EXPECT_EQ(p.action, Action::Reread) << p.reason;
+    EXPECT_EQ(p.entry_id, 1u);
+    EXPECT_EQ(second.ingest.totals.lines, 109u);
+    EXPECT_TRUE(second.plans.gone.empty());
+    expect_entry_matches(1, edited, edited.size());
+}
+
 TEST_F(FileLedgerTest, DeletedFileIsReportedGoneOnceAndNotReadAgainIfItReturns) {
     write("cowrie.json", kLive);
     write("cowrie.json.2026-11-26", kRotated);
@@ -334,7 +383,7 @@ TEST_F(FileLedgerTest, DeletedFileIsReportedGoneOnceAndNotReadAgainIfItReturns) 
 
 TEST_F(FileLedgerTest, RangesReadInParallelJoinIntoOneFingerprint) {
     std::string big;
-    while (big.size() < 200000) big += kLive;  // with ranges of 8 KB: many
+    while (big.size() < 200000) big += kLive;                   // with ranges of 8 KB: many
     write("cowrie.json", big.substr(0, big.size() / 3 + 100));  // ends inside a line
     const Pass first = run(16384);
     const Consumed& c = first.consumed("cowrie.json");

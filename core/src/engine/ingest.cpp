@@ -195,13 +195,17 @@ struct Range {
     bool hold_tail = false;
 };
 
-// The CRC-64 of the decoded bytes a task owns, for the ledger: a whole stream from where it
-// starts, or of a range the bytes from its begin to its end (the last range: to where its last
-// line ends). Pieces join into the file's Consumed in file order (crc64_combine).
+// The CRC-64 of the decoded bytes a task owns, for the ledger: of a whole stream, all it read;
+// of a range, the bytes from its begin to its end (the last range: to where its last line
+// ends), whatever lines they belong to, so the ranges' pieces are contiguous and join into the
+// file's Consumed in file order (crc64_combine).
 struct Piece {
     std::uint64_t len = 0, crc = 0;              // all the bytes
     std::uint64_t lines_len = 0, lines_crc = 0;  // up to and including the last newline among them
     bool tail_read = false;                      // an unterminated last line went to the sink
+    // The file's last range stopped inside a line that goes on past the file's planned end (it
+    // grew during the run): where that line ends, and what read it, is unknown here.
+    bool ends_inside_line = false;
 };
 
 // A worker's read buffer, reused for every file it reads: allocated without zero-filling
@@ -367,6 +371,7 @@ private:
             if (span < have_ - pos_) {  // the range ends inside the skipped line
                 done_ = true;
                 owned_end_ = range_.stop_at;
+                piece_.ends_inside_line = range_.hash_to == UINT64_MAX;
             }
             mid_line_ = !skipping_;
             return false;
@@ -480,7 +485,6 @@ void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atom
     LineReader(src, sink, limits, report, buf, range, piece ? *piece : unused).run(progress);
 }
 
-// A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
 // Where ingest starts in a file: 0, or where an earlier run stopped (IngestOptions::plans).
 struct FileStart {
     std::uint64_t byte = 0;  // decoded bytes to pass over; a line starts there
@@ -488,6 +492,7 @@ struct FileStart {
     std::size_t plan = 0;    // index in plans->reads
 };
 
+// A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
 struct Task {
     std::size_t file;
     std::uint64_t begin, end;  // end == 0: the whole stream, from decoded byte `begin` on
@@ -646,7 +651,7 @@ public:
     explicit PieceJoin(std::uint64_t start) : start_(start) {}
     void add(const Task& t) {
         if (t.opened) opened_ = true;
-        if (!t.opened || t.begin != start_ + len_) joined_ = false;
+        if (!t.opened || t.begin != start_ + len_ || t.piece.ends_inside_line) joined_ = false;
         const Piece& p = t.piece;
         if (p.lines_len > 0) {
             lines_crc_ = crc64_combine(crc_, p.lines_crc, p.lines_len);

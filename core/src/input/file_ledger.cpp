@@ -338,14 +338,17 @@ void record_read(LedgerEntry& e, const ReadPlan& p, const Consumed& c) {
 
 }  // namespace
 
-FileLedger FileLedger::updated(const ReadPlans& plans, const std::vector<Consumed>& consumed) const {
+FileLedger FileLedger::updated(const ReadPlans& plans, const std::vector<Consumed>& consumed,
+                               std::vector<std::uint64_t>* ids) const {
     FileLedger next = *this;
     std::set<std::uint64_t> present;
+    if (ids) ids->assign(plans.reads.size(), 0);
     for (std::size_t i = 0; i < plans.reads.size(); ++i) {
         const ReadPlan& p = plans.reads[i];
         const bool read = p.action != ReadPlan::Action::Skip;
         if (!p.tracked || (read && (i >= consumed.size() || !consumed[i].opened))) {
             if (p.entry_id) present.insert(p.entry_id);  // not read this time: as it was
+            if (ids && p.tracked) (*ids)[i] = p.entry_id;
             continue;
         }
         LedgerEntry* e = p.entry_id ? next.find_mutable(p.entry_id) : nullptr;
@@ -355,9 +358,12 @@ FileLedger FileLedger::updated(const ReadPlans& plans, const std::vector<Consume
         }
         record_read(*e, p, read ? consumed[i] : Consumed{});
         present.insert(e->id);
+        if (ids) (*ids)[i] = e->id;
     }
     for (auto& e : next.entries_)
         if (!present.count(e.id)) e.missing = true;
+    // A missing file of which nothing was taken (it held no complete line) need not be remembered.
+    std::erase_if(next.entries_, [](const LedgerEntry& e) { return e.missing && e.bytes == 0; });
     return next;
 }
 

@@ -113,8 +113,11 @@ public:
     const LedgerEntry* find(std::uint64_t id) const;
 
     // The ledger after a run: the reads of `plans` folded in, `consumed[i]` being what ingest
-    // read for plans.reads[i] (IngestResult::consumed; ignored for Skip).
-    FileLedger updated(const ReadPlans& plans, const std::vector<Consumed>& consumed) const;
+    // read for plans.reads[i] (IngestResult::consumed; ignored for Skip). When `ids` is given, it
+    // gets the entry id of each plans.reads[i] (a new id for a file read for the first time; 0
+    // when untracked, or when a new file could not be opened).
+    FileLedger updated(const ReadPlans& plans, const std::vector<Consumed>& consumed,
+                       std::vector<std::uint64_t>* ids = nullptr) const;
 
     // Binary (cb/util/archive.hpp) behind a magic line and a format version. load() of a path
     // that does not exist gives an empty ledger (a first run); a file that is not a ledger or of
@@ -129,6 +132,9 @@ private:
     std::vector<LedgerEntry> entries_;
     std::uint64_t next_id_ = 1;
 };
+
+// The ledger's name in the state folder of `analyze --state DIR`.
+inline constexpr std::string_view kFileLedgerName = "files.ledger";
 
 // Compares the JSON logs among `current` (other kinds get no plan) with `previous`. Stats every
 // file; reads the first KiB of those not untouched since they were read; reads again the bytes
