@@ -64,6 +64,7 @@ std::unique_ptr<Corpus> replicated(const std::string& dir, int copies) {
     std::sort(c->sessions.begin(), c->sessions.end(), cb::session_less);
     return c;
 }
+const char* const kReplicated = "examples/logs x160";
 
 // Sessions [lo, hi) of `all`, every string copied into storage of the chunk's own, which is
 // overwritten with '#' when the chunk goes.
@@ -127,8 +128,6 @@ std::vector<Cuts> chunkings(std::size_t n) {
     out.push_back({std::min<std::size_t>(2, n), n});
     return out;
 }
-
-const char* const kReplicated = "examples/logs x160";
 
 // Calls take(chunk) for each chunk of `cuts` in order; a chunk is scribbled over after its call.
 void feed(const std::vector<cb::Session>& all, const Cuts& cuts,

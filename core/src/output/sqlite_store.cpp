@@ -493,7 +493,7 @@ public:
                 r.it = &c->items[static_cast<std::size_t>(r.it - r.s->items.data())];
                 r.s = c;
             });
-        kept_ = std::move(fresh);
+        kept = std::move(fresh);
     }
     // Steps every pending row (the end of the sessions).
     void flush() {
@@ -505,7 +505,7 @@ private:
     BatchInsert<SessionRow> ses;
     BatchInsert<PartRow> lg, cm, dl, up, tc, tt, fw;
     std::int64_t sid = 0;
-    KeptSessions kept_;  // what the pending rows point to, once their chunk is gone
+    KeptSessions kept;  // what the pending rows point to, once their chunk is gone
 };
 
 SqliteStore::~SqliteStore() = default;
