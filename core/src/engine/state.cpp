@@ -175,19 +175,16 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
 }
 
 void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
-                  const std::vector<Consumed>& consumed, const std::vector<InputFile>& current,
-                  const FileLedger& ledger, std::vector<FileReport> read, std::size_t samples_per_reason) {
+                  const std::vector<Consumed>& consumed, const std::vector<std::uint64_t>& ids,
+                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
+                  std::size_t samples_per_reason) {
     std::map<std::string, FileReport*> by_path;
     for (auto& r : read) by_path[r.file.path] = &r;
-    std::map<std::string, std::uint64_t> id_of_path;  // entries of files present now
-    for (const auto& e : ledger.entries())
-        if (!e.missing) id_of_path[e.path] = e.id;
-    for (std::size_t k = 0; k < plans.reads.size(); ++k) {
+    for (std::size_t k = 0; k < plans.reads.size() && k < ids.size(); ++k) {
         const ReadPlan& p = plans.reads[k];
         const InputFile& f = current[p.file_index];
-        auto id = id_of_path.find(f.path);
-        if (id == id_of_path.end()) continue;  // stdin, or not trackable: read, never stored
-        FileReport& stored = reports[id->second];
+        if (ids[k] == 0) continue;  // stdin, or not trackable: read, never stored
+        FileReport& stored = reports[ids[k]];
         auto got = by_path.find(f.path);
         if (p.action == ReadPlan::Action::ReadFrom && got != by_path.end())
             continue_report(stored, std::move(*got->second), samples_per_reason);
@@ -198,7 +195,7 @@ void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans&
         // What a whole read would count: every decoded byte, the last line without its newline
         // too (the ledger reads it only once it is whole).
         if (p.action != ReadPlan::Action::Skip && k < consumed.size())
-            if (const LedgerEntry* e = ledger.find(id->second))
+            if (const LedgerEntry* e = ledger.find(ids[k]))
                 stored.counts.decoded_bytes = e->bytes + consumed[k].held_tail;
         for (auto& s : stored.samples) s.path = f.path;
     }
@@ -262,8 +259,10 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
 }
 
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
-    ledger_ = state_.ledger.updated(plans_, ingest.consumed);
-    fold_reports(state_.reports, plans_, ingest.consumed, inputs, ledger_, std::move(ingest.files), samples_per_reason);
+    std::vector<std::uint64_t> ids;
+    ledger_ = state_.ledger.updated(plans_, ingest.consumed, &ids);
+    fold_reports(state_.reports, plans_, ingest.consumed, ids, inputs, ledger_, std::move(ingest.files),
+                 samples_per_reason);
     reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
 }
 

@@ -59,12 +59,13 @@ private:
     bool committed_ = false;
 };
 
-// The state's reports after this run: each file read (ingest.files) folded into the report of
-// the ledger entry it continued (plans), new files under their entry of `ledger` (the updated
-// one), and every report of a file present now given its current path, size and compression.
+// The state's reports after this run: each file read (`read`, ingest.files) folded into the
+// report of its ledger entry (`ids`, from FileLedger::updated(), which gave `ledger`), and every
+// report of a file present now given its current path, size and compression.
 void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
-                  const std::vector<Consumed>& consumed, const std::vector<InputFile>& current,
-                  const FileLedger& ledger, std::vector<FileReport> read, std::size_t samples_per_reason);
+                  const std::vector<Consumed>& consumed, const std::vector<std::uint64_t>& ids,
+                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
+                  std::size_t samples_per_reason);
 
 // The ingest files, totals and samples of a run from state reports (put in path order).
 void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason);
