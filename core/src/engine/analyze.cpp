@@ -257,6 +257,27 @@ std::vector<std::string> key_runs_of(RunData& run, PartialSpill& spill, const In
     return runs;
 }
 
+// Whether the state's sessions, with what this run read, fit in the memory limit: their
+// compressed run, decoded, takes about twenty times its size in memory.
+bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads) {
+    constexpr std::uint64_t kDecodedPerCompressed = 24;
+    std::error_code ec;
+    const std::uint64_t compressed =
+        inc.state_sessions().empty() ? 0 : std::filesystem::file_size(inc.state_sessions(), ec);
+    return !ec && compressed * kDecodedPerCompressed < plan.worker_budget * threads;
+}
+
+// An incremental run that fits in memory: the state's partials join this run's in the ingest
+// shards, and the new state's sessions are written from them before they become sessions.
+std::string state_into_memory(const Incremental& inc, RunData& run) {
+    run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
+    if (run.ingest.pools.empty()) run.ingest.pools.resize(1);
+    if (!inc.state_sessions().empty())
+        if (auto err = load_key_run(inc.state_sessions(), run.ingest.shards, run.ingest.pools.front()); !err.empty())
+            return err;
+    return write_key_run(inc.new_sessions(), run.ingest.shards, true);
+}
+
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
 void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
                  const Incremental* inc) {
@@ -294,7 +315,15 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         return res;
     }
     RunSessions sessions;
-    if (spill.files().empty() && !inc) {
+    if (spill.files().empty() && (!inc || state_fits(*inc, plan, threads))) {
+        if (inc) {
+            if (auto err = state_into_memory(*inc, run); !err.empty()) {
+                res.errors.push_back(err);
+                return res;
+            }
+            inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+            clock.lap("state");
+        }
         sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
         const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());

@@ -278,34 +278,65 @@ std::string SpillDir::path() const {
 
 // ---- step 1
 
-void PartialSpill::spill(std::vector<SessionMap>& shards) {
-    std::vector<SessionMap::value_type*> all;
-    for (auto& shard : shards)
-        for (auto& e : shard) all.push_back(&e);
-    if (all.empty()) return;
+namespace {
+
+bool has_partials(const std::vector<SessionMap>& shards) {
+    for (const auto& shard : shards)
+        if (shard.size()) return true;
+    return false;
+}
+
+}  // namespace
+
+std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,
+                          std::uint64_t* bytes) {
+    std::vector<const SessionMap::value_type*> all;
+    for (const auto& shard : shards)
+        for (const auto& e : shard) all.push_back(&e);
     std::sort(all.begin(), all.end(), [](auto* a, auto* b) {
         return std::tie(a->first.sensor, a->first.session) < std::tie(b->first.sensor, b->first.session);
     });
-    const std::string name = dir_.next_file("keys");
-    if (name.empty()) {
-        for (auto& shard : shards) SessionMap().swap(shard);
-        std::lock_guard lock(mu_);
-        if (error_.empty()) error_ = dir_.error();
-        return;
-    }
-    RunWriter w(name);
+    RunWriter w(path, compress);
     std::string rec;
-    for (auto* e : all) {
+    for (const auto* e : all) {
         rec.clear();
         append_record_head(rec, 0, e->first);
         encode_partial(e->second, rec);
         w.record(rec);
     }
-    const std::string err = w.close();
+    std::string err = w.close();
+    if (bytes) *bytes = w.bytes();
+    return err;
+}
+
+std::string load_key_run(const std::string& path, std::vector<SessionMap>& shards, StringPool& pool) {
+    RunReader reader(path);
+    std::string_view rec;
+    RecordView v;
+    while (reader.next(&rec)) {
+        SessionPartial p;
+        if (!parse_record(rec, &v) || !decode_partial(v.partial, pool, &p)) return "a damaged record in " + path;
+        const std::uint64_t h = SessionKeyHash{}(p.key);
+        SessionMap& shard = shards[h % shards.size()];
+        if (auto* e = shard.find_hashed(p.key, h)) {
+            e->second.merge(std::move(p));
+        } else {
+            const SessionKey key = p.key;
+            shard.insert_new(key, h).second = std::move(p);
+        }
+    }
+    return reader.error();
+}
+
+void PartialSpill::spill(std::vector<SessionMap>& shards) {
+    if (!has_partials(shards)) return;
+    const std::string name = dir_.next_file("keys");
+    std::uint64_t bytes = 0;
+    const std::string err = name.empty() ? dir_.error() : write_key_run(name, shards, false, &bytes);
     for (auto& shard : shards) SessionMap().swap(shard);
     std::lock_guard lock(mu_);
-    files_.push_back(name);
-    bytes_ += w.bytes();
+    if (!name.empty()) files_.push_back(name);
+    bytes_ += bytes;
     if (!err.empty() && error_.empty()) error_ = err;
 }
 

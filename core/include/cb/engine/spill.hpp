@@ -75,6 +75,14 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
+// Writes every partial of `shards` as one key run at path (sorted by key; zstd when `compress`);
+// *bytes gets the record bytes before compression. Returns "" or the problem, naming the file.
+std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,
+                          std::uint64_t* bytes = nullptr);
+// Merges every partial of the key run at path into `shards` (by SessionKeyHash, modulo their
+// number), strings into pool. Returns "" or the problem.
+std::string load_key_run(const std::string& path, std::vector<SessionMap>& shards, StringPool& pool);
+
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
 // marker statistics of every session on the way. When merged_key_run is given, every merged
 // partial also goes there, in key order, zstd-compressed: one key run holding every session (the
