@@ -258,7 +258,11 @@ same_outputs() {  # same_outputs DIR_A DIR_B -> "identical" or "DIFFER: <what>"
   else echo "DIFFER: $(sed -e "s|$1/\?||g; s|$2/\?||g" <<<"$d" | head -n 5 | paste -sd ';')"; fi
 }
 spill_note() {  # spill_note NAME -> the run's "memory limit ...; spilled: ..." line from --stats
-  sed -n 's/^# \(memory limit .*\)/\1/p' "$TMP/$1.err" | head -n 1
+  local line
+  line=$(sed -n 's/^# \(memory limit .*\)/\1/p' "$TMP/$1.err" | head -n 1)
+  # a run that did not spill says nothing about spilling (small corpora stay under the limit)
+  [[ $line == *"spilled: 0 key runs"* ]] && line+=" (DID NOT SPILL: the sessions fit under the limit)"
+  printf '%s' "${line:-no --stats memory line}"
 }
 has_state_option() { "$CB_BIN" analyze --help 2>/dev/null | grep -qE -- '(^|[[:space:]])--state([[:space:],=]|$)'; }
 LIMIT_SAME="" STATE_SAME="" DAILY_BYTES=0
