@@ -510,7 +510,7 @@ memory_targets() {  # issue 13: bounded memory and incremental state
   echo "- corpus: $(mib "$BYTES") MiB uncompressed, $(meta "$PLAIN" .files) files, $(meta "$PLAIN" .replicas) replicas of \`$(meta "$PLAIN" .params.src)\`, $(meta "$PLAIN" .lines) lines, $(meta "$PLAIN" .sessions) sessions, $EXPECTED_ROWS with commands;${GZ_DISK:+ gzip -6 copy: $(mib "$GZ_DISK") MiB on disk;} seed $SEED"
   [ -n "$BIG" ] && echo "- large corpus (RSS growth): $(mib "$(meta "$BIG" .bytes)") MiB, $(meta "$BIG" .files) files"
   [ -n "$HUGE" ] && echo "- bounded-memory corpus: $(mib "$(meta "$HUGE" .bytes)") MiB, $(meta "$HUGE" .files) files, $(meta "$HUGE" .sessions) sessions"
-  echo "- cowrie-batch: \`$CB_BIN\` ($("$CB_BIN" --version 2>/dev/null || echo 'not built')), source tree $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+  echo "- cowrie-batch: \`$CB_BIN\` ($("$CB_BIN" --version 2>/dev/null || echo 'not built')), source tree $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown) (main at $(git -C "$ROOT" merge-base HEAD main 2>/dev/null | cut -c1-7 || echo unknown))"
   tools=""
   want duckdb && tools+="DuckDB $(jq -r '.tool.duckdb_version // empty' "$RAW" | head -n 1) (@duckdb/node-api), node $(node --version), "
   want jq && tools+="$(jq --version), "
