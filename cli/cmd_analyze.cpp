@@ -1,5 +1,6 @@
 #include "cmd_analyze.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -21,6 +22,10 @@ int run_analyze(const RunFlags& a) {
     if (logs.files == 0) return say_no_logs(inputs);
     AnalyzeOptions opt;
     if (const int rc = make_analyze_options(a, &opt)) return rc;
+    if (!a.state_dir.empty() && std::find(a.inputs.begin(), a.inputs.end(), "-") != a.inputs.end()) {
+        std::fprintf(stderr, "cowrie-batch: --state: stdin (-) cannot be read incrementally; give files or folders\n");
+        return kExitUsage;
+    }
     OutputDir out;
     if (const int rc = open_output_dir(out, a.out_dir)) return rc;
     opt.out_dir = out.temp();
@@ -33,6 +38,10 @@ int run_analyze(const RunFlags& a) {
         opt.progress_bytes = progress.counter();
         res = analyze(std::move(inputs), opt, writer_into(opt.out_dir));
     }
+    for (const auto& note : res.notes) std::fprintf(stderr, "cowrie-batch: %s\n", note.c_str());
+    if (!a.state_dir.empty() && (!a.quiet || a.stats))
+        std::fprintf(stderr, "cowrie-batch: --state: read %llu of %zu logs; the others had nothing new\n",
+                     static_cast<unsigned long long>(res.logs_read), logs.files);
     if (a.stats) print_stats(res);
     const bool skipped = report_problems(res.run);
     if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
@@ -58,6 +67,10 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "OUTDIR is written as .NAME.tmp-PID beside it and swapped into place at the end: after 3, 130\n"
         "or 143 it is as it was before the run.");
     add_run_options(cmd, args.get());
+    cmd->add_option("--state", args->state_dir,
+                    "Incremental runs: keep what was read in this folder; a later run reads only what is new "
+                    "(new files, grown or rotated logs) and writes the outputs of one run over everything")
+        ->group("Incremental");
     cmd->callback([args, exit_code] { *exit_code = run_analyze(*args); });
 }
 

@@ -8,6 +8,7 @@
 #include "cmd_analyze.hpp"
 #include "cmd_hadoop.hpp"
 #include "cmd_hints.hpp"
+#include "cmd_merge.hpp"
 #include "cmd_mr.hpp"
 #include "cmd_replay.hpp"
 #include "console.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     cb::cli::add_mr_command(app, &exit_code);
     cb::cli::add_replay_command(app, &exit_code);
     cb::cli::add_hadoop_command(app, &exit_code);
+    cb::cli::add_merge_command(app, &exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -43,6 +43,18 @@ SessionOptions session_options(const SessionFlags& flags) {
     return s;
 }
 
+void add_memory_options(CLI::App* cmd, RunFlags* flags) {
+    cmd->add_option("--memory-limit", flags->memory_limit,
+                    "Memory the sessions may take before they spill to disk: 512M, 4G (default: half of "
+                    "the physical memory or of the cgroup limit; --stats prints it)")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::uint64_t{64} << 10, UINT64_MAX))
+        ->group("Limits");
+    cmd->add_option("--tmp-dir", flags->tmp_dir,
+                    "Folder for spill files (default: the folder that holds OUTDIR); removed at the end")
+        ->group("Limits");
+}
+
 void add_run_options(CLI::App* cmd, RunFlags* flags) {
     cmd->add_option("inputs", flags->inputs, "Log files, folders, globs or - for stdin (analyze only)")->required();
     cmd->add_option("-o,--out", flags->out_dir,
@@ -61,15 +73,7 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
         "--no-analyses", flags->no_analyses,
         "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
     add_limit_options(cmd, &flags->limits);
-    cmd->add_option("--memory-limit", flags->memory_limit,
-                    "Memory the sessions may take before they spill to disk: 512M, 4G (default: half of "
-                    "the physical memory or of the cgroup limit; --stats prints it)")
-        ->transform(CLI::AsSizeValue(false))
-        ->check(CLI::Range(std::uint64_t{64} << 10, UINT64_MAX))
-        ->group("Limits");
-    cmd->add_option("--tmp-dir", flags->tmp_dir,
-                    "Folder for spill files (default: the folder that holds OUTDIR); removed at the end")
-        ->group("Limits");
+    add_memory_options(cmd, flags);
     cmd->add_flag("--stats", flags->stats,
                   "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar and no summary; problems still go to stderr");
@@ -84,6 +88,7 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
     opt->limits = flags.limits;
     opt->memory_limit = flags.memory_limit;
     opt->tmp_dir = flags.tmp_dir;
+    opt->state_dir = flags.state_dir;
     if (flags.cowrie_cfg.empty()) return kExitClean;
     std::string err;
     if (!read_cowrie_cfg(flags.cowrie_cfg, &opt->analysis.cowrie_cfg, &err)) {

@@ -38,9 +38,13 @@ struct RunFlags {
     Limits limits;
     std::uint64_t memory_limit = 0;  // 0: default_memory_limit()
     std::string tmp_dir;
+    std::string state_dir;  // analyze only (--state)
     bool stats = false;
     bool quiet = false;
 };
+
+// Adds --memory-limit and --tmp-dir (analyze, hadoop, merge).
+void add_memory_options(CLI::App* cmd, RunFlags* flags);
 
 // Adds the inputs and every RunFlags option to cmd (analyze and hadoop), stored in *flags.
 void add_run_options(CLI::App* cmd, RunFlags* flags);

@@ -41,6 +41,13 @@ OPTION_VALUES = {
     "--max-recording-bytes": ["4000"],  # two recordings are longer
     "--stats": [],
     "--quiet": [],
+    "--memory-limit": ["64K"],  # both engines spill: the sessions reach the writers from disk
+    "--tmp-dir": ["{spill}"],
+}
+
+# Options of analyze that hadoop does not take, and why (docs/CLI.md says the same).
+ANALYZE_ONLY = {
+    "--state": "incremental runs keep a state on one machine; a cluster re-reads its inputs",
 }
 
 # The runs: every option is in at least one ("--out" is in each).
@@ -67,12 +74,16 @@ def help_options(cb_bin, command: str) -> dict:
 def test_every_analyze_option_has_a_value_and_is_taken_by_hadoop(cb_bin):
     analyze = help_options(cb_bin, "analyze")
     assert {"--out", "--idle-timeout", "--no-analyses", "--max-line-bytes"} <= set(analyze), analyze
+    for opt in ANALYZE_ONLY:
+        assert opt in analyze, f"{opt} is no analyze option: remove it from ANALYZE_ONLY"
+        analyze.pop(opt)
     missing = sorted(set(analyze) - set(OPTION_VALUES))
     assert not missing, f"add these analyze options to OPTION_VALUES (a non-default value): {missing}"
     assert not sorted(set(OPTION_VALUES) - set(analyze)), "OPTION_VALUES names options analyze no longer has"
     assert set(OPTION_VALUES) == {o for opts in RUNS.values() for o in opts}
     hadoop = help_options(cb_bin, "hadoop")
     assert not sorted(set(analyze) - set(hadoop)), f"hadoop lacks {sorted(set(analyze) - set(hadoop))}"
+    assert not set(ANALYZE_ONLY) & set(hadoop), "hadoop takes an option listed as analyze-only"
     for opt, default in analyze.items():
         assert hadoop[opt] == default, f"{opt}: default {default} for analyze, {hadoop[opt]} for hadoop"
         if default is not None and OPTION_VALUES[opt]:
@@ -80,14 +91,16 @@ def test_every_analyze_option_has_a_value_and_is_taken_by_hadoop(cb_bin):
 
 
 def args_of(run: str, out: Path, cfg: Path) -> list:
+    spill = out.parent / f"{out.name}-spill"
+    spill.mkdir(exist_ok=True)
     args = []
     for opt in RUNS[run]:
-        args += [opt, *(v.format(out=out, cfg=cfg) for v in OPTION_VALUES[opt])]
+        args += [opt, *(v.format(out=out, cfg=cfg, spill=spill) for v in OPTION_VALUES[opt])]
     return args
 
 
 # The options that only change how a run is made, not what it writes (checked otherwise).
-NO_OUTPUT_EFFECT = {"--out", "--threads", "--stats", "--quiet"}
+NO_OUTPUT_EFFECT = {"--out", "--threads", "--stats", "--quiet", "--memory-limit", "--tmp-dir"}
 
 
 

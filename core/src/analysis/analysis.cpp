@@ -117,27 +117,55 @@ void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCac
     }
 }
 
-Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
-                      unsigned threads, Findings seed) {
-    threads = std::max(
-        1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, sessions.size() / 1000))));
-    std::vector<std::vector<std::unique_ptr<Analysis>>> parts(threads);
+// One worker's analyses and scratch, kept from chunk to chunk.
+struct AnalysisRunner::Worker {
+    std::vector<std::unique_ptr<Analysis>> analyses = make_analyses();
+    TemplateCache cache;
+    SessionFacts facts;
+};
+
+AnalysisRunner::AnalysisRunner(const MarkerSet& markers, const AnalysisConfig& cfg, unsigned threads)
+    : markers_(markers), cfg_(cfg), threads_(threads) {}
+
+AnalysisRunner::~AnalysisRunner() = default;
+
+AnalysisRunner::Worker& AnalysisRunner::worker(std::size_t w) {
+    if (workers_.size() <= w) workers_.resize(w + 1);
+    if (!workers_[w]) workers_[w] = std::make_unique<Worker>();
+    return *workers_[w];
+}
+
+void AnalysisRunner::add(const std::vector<Session>& chunk) {
+    const unsigned width = std::max(
+        1u, std::min<unsigned>(threads_, static_cast<unsigned>(std::max<std::size_t>(1, chunk.size() / 1000))));
+    for (unsigned w = 0; w < width; ++w) worker(w);  // before the threads start: no resizing under them
     auto work = [&](std::size_t w) {
-        parts[w] = make_analyses();
-        TemplateCache cache;
-        SessionFacts f;
-        const std::size_t lo = sessions.size() * w / threads, hi = sessions.size() * (w + 1) / threads;
+        Worker& k = *workers_[w];
+        const std::size_t lo = chunk.size() * w / width, hi = chunk.size() * (w + 1) / width;
         for (std::size_t i = lo; i < hi; ++i) {
-            build_session_facts(sessions[i], markers, cache, f);
-            for (auto& a : parts[w]) a->add(f);
+            build_session_facts(chunk[i], markers_, k.cache, k.facts);
+            for (auto& a : k.analyses) a->add(k.facts);
         }
     };
-    parallel_for(threads, threads, work);  // one item per worker: each has its own analyses
-    for (unsigned w = 1; w < threads; ++w)
-        for (std::size_t k = 0; k < parts[0].size(); ++k) parts[0][k]->merge(std::move(*parts[w][k]));
+    parallel_for(width, width, work);  // one item per worker: each has its own analyses
+}
+
+Findings AnalysisRunner::finish(Findings seed) {
+    auto& first = worker(0).analyses;
+    for (std::size_t w = 1; w < workers_.size(); ++w)
+        if (workers_[w])
+            for (std::size_t k = 0; k < first.size(); ++k) first[k]->merge(std::move(*workers_[w]->analyses[k]));
     Findings out = std::move(seed);
-    for (auto& a : parts[0]) a->finish(cfg, out);
+    for (auto& a : first) a->finish(cfg_, out);
+    workers_.clear();
     return out;
+}
+
+Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
+                      unsigned threads, Findings seed) {
+    AnalysisRunner runner(markers, cfg, threads);
+    runner.add(sessions);
+    return runner.finish(std::move(seed));
 }
 
 }  // namespace cb

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cb/analysis/compact_state.hpp"
+#include "source_tables.hpp"
 #include "table_cells.hpp"
 
 namespace cb {
@@ -24,15 +25,16 @@ struct Tally {
     std::int64_t count = 0;
     std::int64_t extra = 0;  // successes, failures, ... (table-specific)
     std::int64_t sessions = 0;
-    const Session* last_session = nullptr;
-    IdBag ips;  // source address ids (Interner over the run's addresses)
+    std::uint64_t last_session = 0;  // serial number of the last session counted (from 1)
+    IdBag ips;                       // source address ids (Interner over the run's addresses)
     Micros first = INT64_MAX, last = INT64_MIN;
 
-    void hit(const Session& s, std::uint32_t ip, Micros t) {
+    // `serial` numbers the session in the run: a Session's address is reused from chunk to chunk.
+    void hit(std::uint64_t serial, std::uint32_t ip, Micros t) {
         ++count;
-        if (last_session != &s) {
+        if (last_session != serial) {
             ++sessions;
-            last_session = &s;
+            last_session = serial;
             if (ip != kNoIp) ips.insert(ip);
         }
         first = std::min(first, t);
@@ -84,19 +86,27 @@ Table login_table(CredMap& m, Table t, Column secret) {
     return t;
 }
 
-// file_writes: one row per write, by time, then sensor, session and path.
-Table file_writes_table(const std::vector<Session>& sessions) {
-    struct Row {
-        const Session* s;
-        const Item* it;
-    };
-    std::vector<Row> rows;
-    for (const Session& s : sessions)
-        for (const Item& it : s.items)
-            if (it.kind == ItemKind::FileWrite) rows.push_back({&s, &it});
-    std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
-        return std::tie(x.it->ts, x.s->sensor, x.s->session, x.it->a, x.it->b) <
-               std::tie(y.it->ts, y.s->sensor, y.s->session, y.it->a, y.it->b);
+// One file write, its strings owned by the builder's pool.
+struct FileWriteRow {
+    Micros ts;
+    std::string_view sensor, session, src_ip, path, shasum;
+    std::int64_t size;
+    bool duplicate;
+};
+
+void add_file_writes(const Session& s, StringPool& pool, std::vector<FileWriteRow>& rows) {
+    for (const Item& it : s.items)
+        if (it.kind == ItemKind::FileWrite)
+            rows.push_back({it.ts, pool.intern(s.sensor), pool.intern(s.session), pool.intern(s.src_ip),
+                            pool.intern(it.a), pool.intern(it.b), it.num, it.flag});
+}
+
+// file_writes: one row per write, by time, then sensor, session and path. Rows arrive in
+// session order whatever the chunks, so ties sort the same way every time.
+Table file_writes_table(std::vector<FileWriteRow>& rows) {
+    std::sort(rows.begin(), rows.end(), [](const FileWriteRow& x, const FileWriteRow& y) {
+        return std::tie(x.ts, x.sensor, x.session, x.path, x.shasum) <
+               std::tie(y.ts, y.sensor, y.session, y.path, y.shasum);
     });
     Table t{"file_writes",
             "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
@@ -112,10 +122,9 @@ Table file_writes_table(const std::vector<Session>& sessions) {
                  col("size", ColumnType::Integer, "bytes, when Cowrie logged a size"),
                  col("duplicate", ColumnType::Integer, "1 when Cowrie had captured the same content before"),
                  col("persistence", ColumnType::Text, "ssh_key, cron, init or shell_profile; empty otherwise")};
-    for (const Row& r : rows)
-        t.rows.push_back({when(r.it->ts), text(r.s->sensor), text(r.s->session), text(r.s->src_ip), text(r.it->a),
-                          text(r.it->b), r.it->num < 0 ? Cell{} : num(r.it->num), num(r.it->flag),
-                          text(persistence_kind(r.it->a))});
+    for (const FileWriteRow& r : rows)
+        t.rows.push_back({when(r.ts), text(r.sensor), text(r.session), text(r.src_ip), text(r.path), text(r.shasum),
+                          r.size < 0 ? Cell{} : num(r.size), num(r.duplicate), text(persistence_kind(r.path))});
     return t;
 }
 
@@ -132,8 +141,11 @@ struct DayIpHash {
     }
 };
 
-// Every count of the basic tables, filled in one pass over the sessions.
+// Every count of the basic tables but file_writes and the source tables, filled session by
+// session. Keys are copied into `strings` on first sight (owned_slot): chunks' strings die after add().
 struct BasicCounts {
+    explicit BasicCounts(StringPool& pool) : strings(pool) {}
+    StringPool& strings;
     CredMap creds, keys;
     std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
@@ -144,45 +156,48 @@ struct BasicCounts {
     // tally keeps 4-byte ids instead of a hash set of strings per key.
     Interner ip_ids, sensor_ids;
 
-    void add(const Session& s) {
+    // `serial`: the session's number in the run, from 1 (Tally::hit).
+    void add(const Session& s, std::uint64_t serial) {
         const std::uint32_t ip = s.src_ip.empty() ? kNoIp : ip_ids.id(s.src_ip);
-        if (!s.client_version.empty()) versions[s.client_version].hit(s, ip, s.start);
+        if (!s.client_version.empty()) owned_slot(versions, s.client_version, strings).hit(serial, ip, s.start);
         if (!s.hassh.empty()) {
-            hasshes[s.hassh].hit(s, ip, s.start);
-            if (!s.client_version.empty()) ++hassh_versions[s.hassh][s.client_version];
+            owned_slot(hasshes, s.hassh, strings).hit(serial, ip, s.start);
+            if (!s.client_version.empty())
+                ++owned_slot(owned_slot(hassh_versions, s.hassh, strings), s.client_version, strings);
         }
-        sensors[s.sensor].hit(s, ip, s.start);
-        Daily& d = daily[{s.start == kNoTime ? INT64_MIN : day_number(s.start), s.src_ip}];
+        owned_slot(sensors, s.sensor, strings).hit(serial, ip, s.start);
+        Daily& d = owned_slot(daily, {s.start == kNoTime ? INT64_MIN : day_number(s.start), s.src_ip}, strings);
         ++d.sessions;
         d.sensors.insert(sensor_ids.id(s.sensor));
         d.attempts += s.login_attempts;
         d.successes += s.login_successes;
         d.commands += s.commands;
-        add_items(s, ip);
+        add_items(s, serial, ip);
     }
 
     // Logins, command lines and downloads.
-    void add_items(const Session& s, std::uint32_t ip) {
+    void add_items(const Session& s, std::uint64_t serial, std::uint32_t ip) {
         std::size_t ci = 0;
         for (const Item& it : s.items) {
             switch (it.kind) {
                 case ItemKind::Login: {
-                    Tally& t = it.c.empty() ? creds[{it.a, it.b}] : keys[{it.a, it.c}];
-                    t.hit(s, ip, it.ts);
+                    Tally& t = it.c.empty() ? owned_slot(creds, {it.a, it.b}, strings)
+                                            : owned_slot(keys, {it.a, it.c}, strings);
+                    t.hit(serial, ip, it.ts);
                     t.extra += it.flag;
                     break;
                 }
                 case ItemKind::Command: {
-                    Tally& t = commands[it.a];
-                    t.hit(s, ip, it.ts);
+                    Tally& t = owned_slot(commands, it.a, strings);
+                    t.hit(serial, ip, it.ts);
                     t.extra += s.cmd_failed[ci++];
                     break;
                 }
                 case ItemKind::Download:
-                    downloads[{it.a, it.b, true}].hit(s, ip, it.ts);
+                    owned_slot(downloads, {it.a, it.b, true}, strings).hit(serial, ip, it.ts);
                     break;
                 case ItemKind::DownloadFailed:
-                    downloads[{it.a, SV{}, false}].hit(s, ip, it.ts);
+                    owned_slot(downloads, {it.a, SV{}, false}, strings).hit(serial, ip, it.ts);
                     break;
                 default:
                     break;
@@ -286,9 +301,31 @@ Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily,
 
 }  // namespace
 
-std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
-    BasicCounts c;
-    for (const Session& s : sessions) c.add(s);
+// Everything the builder keeps between chunks; every string in it lives in `strings`.
+struct BasicTableBuilder::State {
+    StringPool strings;
+    BasicCounts counts{strings};
+    std::vector<FileWriteRow> file_writes;
+    SourceCounts sources{strings};
+    std::uint64_t sessions = 0;  // so far: the serial number of the last session added
+};
+
+BasicTableBuilder::BasicTableBuilder() : state_(std::make_unique<State>()) {}
+BasicTableBuilder::~BasicTableBuilder() = default;
+BasicTableBuilder::BasicTableBuilder(BasicTableBuilder&&) noexcept = default;
+BasicTableBuilder& BasicTableBuilder::operator=(BasicTableBuilder&&) noexcept = default;
+
+void BasicTableBuilder::add(const std::vector<Session>& chunk) {
+    State& st = *state_;
+    for (const Session& s : chunk) {
+        st.counts.add(s, ++st.sessions);
+        add_file_writes(s, st.strings, st.file_writes);
+        st.sources.add(s);
+    }
+}
+
+std::vector<Table> BasicTableBuilder::finish() {
+    BasicCounts& c = state_->counts;
     std::vector<Table> out;
     out.push_back(login_table(c.creds, {"credentials", "password login attempts per username and password", {}, {}},
                               col("password", ColumnType::Text, "as logged; '' is an empty password")));
@@ -303,13 +340,17 @@ std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
     out.push_back(client_versions_table(c.versions));
     out.push_back(hassh_table(c.hasshes, c.hassh_versions));
     out.push_back(downloads_table(c.downloads));
-    out.push_back(file_writes_table(sessions));
+    out.push_back(file_writes_table(state_->file_writes));
     out.push_back(sensors_table(c.sensors));
     out.push_back(src_ips_daily_table(c.daily));
-    out.push_back(src_ips_table(sessions));
-    out.push_back(forwarding_table(sessions));
-    out.push_back(sensors_hourly_table(sessions));
+    state_->sources.append_tables(out);
     return out;
+}
+
+std::vector<Table> basic_tables(const std::vector<Session>& sessions) {
+    BasicTableBuilder b;
+    b.add(sessions);
+    return b.finish();
 }
 
 Table markers_table(const MarkerStats& stats, const MarkerSet& set) {

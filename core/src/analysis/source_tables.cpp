@@ -1,14 +1,14 @@
 // Three basic tables that report.html counted itself before they were tables (issue 12): per
 // source address (src_ips), per port-forwarding target (forwarding) and per sensor and UTC hour
-// (sensors_hourly, the report's timeline). See basic_tables.hpp.
-#include "cb/analysis/compact_state.hpp"
+// (sensors_hourly, the report's timeline), counted session by session (source_tables.hpp).
+#include "source_tables.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
 
-#include "cb/analysis/basic_tables.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "table_cells.hpp"
 
 namespace cb {
@@ -39,11 +39,12 @@ struct TargetTally {
 using Target = std::pair<std::string_view, std::int64_t>;  // (host as requested, port)
 
 // One session's direct-tcpip requests: every request counts, the session once per target.
-void count_targets(const Session& s, Interner& ip_ids, std::map<Target, TargetTally>& out, std::set<Target>& seen) {
+void count_targets(const Session& s, Interner& ip_ids, std::map<Target, TargetTally>& out, std::set<Target>& seen,
+                   StringPool& strings) {
     seen.clear();
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::Tcpip) continue;
-        TargetTally& t = out[{it.a, it.num}];
+        TargetTally& t = owned_slot(out, {it.a, it.num}, strings);
         ++t.requests;
         if (seen.insert({it.a, it.num}).second) ++t.sessions;
         if (!s.src_ip.empty()) t.src_ips.insert(ip_ids.id(s.src_ip));
@@ -52,23 +53,22 @@ void count_targets(const Session& s, Interner& ip_ids, std::map<Target, TargetTa
     }
 }
 
-}  // namespace
+using AddressMap = std::unordered_map<std::string_view, AddressTally>;
 
-Table src_ips_table(const std::vector<Session>& sessions) {
-    Interner sensor_ids;
-    std::unordered_map<std::string_view, AddressTally> by_ip;
-    for (const Session& s : sessions) {
-        if (s.src_ip.empty()) continue;
-        AddressTally& a = by_ip[s.src_ip];
-        ++a.sessions;
-        a.attempts += s.login_attempts;
-        a.successes += s.login_successes;
-        a.commands += s.commands;
-        a.downloads += downloads_of(s);
-        a.sensors.insert(sensor_ids.id(s.sensor));
-        a.first = std::min(a.first, s.start);
-        a.last = std::max(a.last, s.end);
-    }
+void count_address(const Session& s, Interner& sensor_ids, AddressMap& by_ip, StringPool& strings) {
+    if (s.src_ip.empty()) return;
+    AddressTally& a = owned_slot(by_ip, s.src_ip, strings);
+    ++a.sessions;
+    a.attempts += s.login_attempts;
+    a.successes += s.login_successes;
+    a.commands += s.commands;
+    a.downloads += downloads_of(s);
+    a.sensors.insert(sensor_ids.id(s.sensor));
+    a.first = std::min(a.first, s.start);
+    a.last = std::max(a.last, s.end);
+}
+
+Table src_ips_table(AddressMap& by_ip) {
     std::vector<std::pair<std::string_view, AddressTally*>> v;
     v.reserve(by_ip.size());
     for (auto& [ip, a] : by_ip) v.emplace_back(ip, &a);
@@ -91,11 +91,7 @@ Table src_ips_table(const std::vector<Session>& sessions) {
     return t;
 }
 
-Table forwarding_table(const std::vector<Session>& sessions) {
-    Interner ip_ids;
-    std::map<Target, TargetTally> targets;  // map: ties below keep (host, port) order
-    std::set<Target> seen;
-    for (const Session& s : sessions) count_targets(s, ip_ids, targets, seen);
+Table forwarding_table(std::map<Target, TargetTally>& targets) {
     std::vector<std::pair<Target, TargetTally*>> v;
     for (auto& [k, f] : targets) v.emplace_back(k, &f);
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
@@ -116,8 +112,6 @@ Table forwarding_table(const std::vector<Session>& sessions) {
     return t;
 }
 
-namespace {
-
 struct HourCounts {
     std::int64_t sessions = 0, attempts = 0, successes = 0;
 };
@@ -132,8 +126,8 @@ using HourMap = std::unordered_map<SensorHour, HourCounts, SensorHourHash>;
 constexpr Micros kHour = 3600 * kMicrosPerSecond;
 Micros hour_start(Micros t) { return (t >= 0 ? t / kHour : (t - kHour + 1) / kHour) * kHour; }
 
-void count_hours(const Session& s, HourMap& hours) {
-    if (s.start != kNoTime) ++hours[{hour_start(s.start), s.sensor}].sessions;
+void count_hours(const Session& s, HourMap& hours, StringPool& strings) {
+    if (s.start != kNoTime) ++owned_slot(hours, {hour_start(s.start), s.sensor}, strings).sessions;
     // A session's logins mostly fall in one hour: look it up again only when the hour changes
     // (map nodes never move, so the pointer stays valid).
     Micros cached = kNoTime;
@@ -142,18 +136,14 @@ void count_hours(const Session& s, HourMap& hours) {
         if (it.kind != ItemKind::Login || it.ts == kNoTime) continue;
         if (const Micros hs = hour_start(it.ts); hs != cached || !h) {
             cached = hs;
-            h = &hours[{hs, s.sensor}];
+            h = &owned_slot(hours, {hs, s.sensor}, strings);
         }
         ++h->attempts;
         h->successes += it.flag;
     }
 }
 
-}  // namespace
-
-Table sensors_hourly_table(const std::vector<Session>& sessions) {
-    HourMap hours;
-    for (const Session& s : sessions) count_hours(s, hours);
+Table sensors_hourly_table(const HourMap& hours) {
     std::vector<std::pair<SensorHour, const HourCounts*>> v;
     v.reserve(hours.size());
     for (const auto& [k, c] : hours) v.emplace_back(k, &c);
@@ -171,6 +161,34 @@ Table sensors_hourly_table(const std::vector<Session>& sessions) {
         t.rows.push_back({Cell{format_timestamp(k.first)}, Cell{std::string(k.second)}, Cell{c->sessions},
                           Cell{c->attempts}, Cell{c->successes}});
     return t;
+}
+
+}  // namespace
+
+struct SourceCounts::State {
+    explicit State(StringPool& pool) : strings(pool) {}
+    StringPool& strings;
+    Interner sensor_ids, ip_ids;
+    AddressMap by_ip;
+    std::map<Target, TargetTally> targets;  // map: ties in forwarding keep (host, port) order
+    std::set<Target> seen;                  // scratch of count_targets()
+    HourMap hours;
+};
+
+SourceCounts::SourceCounts(StringPool& strings) : state_(std::make_unique<State>(strings)) {}
+SourceCounts::~SourceCounts() = default;
+
+void SourceCounts::add(const Session& s) {
+    State& st = *state_;
+    count_address(s, st.sensor_ids, st.by_ip, st.strings);
+    count_targets(s, st.ip_ids, st.targets, st.seen, st.strings);
+    count_hours(s, st.hours, st.strings);
+}
+
+void SourceCounts::append_tables(std::vector<Table>& out) {
+    out.push_back(src_ips_table(state_->by_ip));
+    out.push_back(forwarding_table(state_->targets));
+    out.push_back(sensors_hourly_table(state_->hours));
 }
 
 }  // namespace cb

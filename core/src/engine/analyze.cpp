@@ -9,6 +9,8 @@
 
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/engine/run_clock.hpp"
+#include "cb/engine/session_source.hpp"
+#include "cb/engine/state.hpp"
 #include "cb/tty/tty_link.hpp"
 #include "cb/util/parallel.hpp"
 
@@ -70,23 +72,6 @@ std::vector<PartialRef> merge_refs(const std::vector<std::vector<PartialRef>>& r
     return order;
 }
 
-// How a run's memory limit is shared out when it spills (spill.hpp). Worker partials are the
-// estimate of LineSink::partial_bytes(); batches and chunks count encoded bytes, which a
-// finished Session takes about twice of in memory.
-struct SpillPlan {
-    std::uint64_t worker_budget, batch_bytes, chunk_bytes;
-};
-
-SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
-    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
-}
-
-std::string spill_parent(const AnalyzeOptions& opt) {
-    if (!opt.tmp_dir.empty()) return opt.tmp_dir;
-    const std::string parent = std::filesystem::path(opt.out_dir).parent_path().string();
-    return parent.empty() ? "." : parent;
-}
-
 // The cgroup (v2, then v1) memory limit of this process, or 0.
 std::uint64_t cgroup_memory_limit() {
     for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
@@ -98,6 +83,16 @@ std::uint64_t cgroup_memory_limit() {
 }
 
 }  // namespace
+
+SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
+    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
+}
+
+std::string spill_parent(const AnalyzeOptions& opt) {
+    if (!opt.tmp_dir.empty()) return opt.tmp_dir;
+    const std::string parent = std::filesystem::path(opt.out_dir).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
 
 std::uint64_t default_memory_limit() {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
@@ -146,40 +141,133 @@ AnalysisConfig analysis_config(const AnalyzeOptions& opt) {
     return acfg;
 }
 
-void make_run_tables(RunData& run, const MarkerStats& marker_stats, const AnalyzeOptions& opt,
-                     const FinishAnalyses& finish, AnalyzeResult& res) {
-    timed_step(res, "basic tables", [&] { run.tables = basic_tables(run.sessions); });
-    if (!opt.analyses) return;
+struct RunTables::Impl {
+    Impl(const MarkerStats& ms, const AnalyzeOptions& o, Analyses a, AnalyzeResult& r)
+        : marker_stats(ms),
+          opt(o),
+          analyses(std::move(a)),
+          res(r),
+          recordings(worker_threads(o.threads), r.run.limits.max_recording_bytes) {}
+    const MarkerStats& marker_stats;
+    const AnalyzeOptions& opt;
+    Analyses analyses;
+    AnalyzeResult& res;
+    BasicTableBuilder basic;
+    RecordingFindingsBuilder recordings;
+    double basic_cpu = 0, recordings_cpu = 0, analyses_cpu = 0;  // this thread's, over every chunk
+};
+
+RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res)
+    : impl_(std::make_unique<Impl>(marker_stats, opt, std::move(analyses), res)) {}
+
+RunTables::~RunTables() = default;
+
+namespace {
+
+// Runs f and adds the calling thread's CPU time for it to *cpu.
+template <typename F>
+void add_cpu(double* cpu, F&& f) {
+    const double t0 = thread_cpu_seconds();
+    f();
+    *cpu += thread_cpu_seconds() - t0;
+}
+
+}  // namespace
+
+void RunTables::add(const std::vector<Session>& chunk) {
+    Impl& m = *impl_;
+    add_cpu(&m.basic_cpu, [&] { m.basic.add(chunk); });
+    if (!m.opt.analyses) return;
+    add_cpu(&m.recordings_cpu, [&] { m.recordings.add(chunk); });
+    if (m.analyses.add) add_cpu(&m.analyses_cpu, [&] { m.analyses.add(chunk); });
+}
+
+void RunTables::finish(RunData& run) {
+    Impl& m = *impl_;
+    add_cpu(&m.basic_cpu, [&] { run.tables = m.basic.finish(); });
+    m.res.step_cpu_seconds.emplace_back("basic tables", m.basic_cpu);
+    if (!m.opt.analyses) return;
     Findings seed;
-    timed_step(res, "recording findings", [&] {
-        recording_findings(run.sessions, seed, worker_threads(opt.threads), run.limits.max_recording_bytes);
-    });
-    timed_step(res, "analyses (main thread's share)", [&] { run.findings = finish(std::move(seed)); });
-    run.tables.push_back(markers_table(marker_stats, run.markers));
+    add_cpu(&m.recordings_cpu, [&] { m.recordings.finish(seed); });
+    m.res.step_cpu_seconds.emplace_back("recording findings", m.recordings_cpu);
+    add_cpu(&m.analyses_cpu, [&] { run.findings = m.analyses.finish(std::move(seed)); });
+    m.res.step_cpu_seconds.emplace_back("analyses (main thread's share)", m.analyses_cpu);
+    run.tables.push_back(markers_table(m.marker_stats, run.markers));
     for (auto& t : run.findings.tables) run.tables.push_back(std::move(t));
     run.findings.tables.clear();
 }
 
 namespace {
 
-// Steps 2 and 3 of a spilled run (spill.hpp): the key runs merged into order runs, then every
-// session read back in output order. The marker statistics come from step 2.
-std::string sessions_from_runs(RunData& run, const PartialSpill& spill, SpillDir& dir, const AnalyzeOptions& opt,
-                               const SpillPlan& plan, MarkerStats& markers, SpillStats& stats,
-                               std::unique_ptr<SpilledSessions>& source) {
-    stats = spill.stats();
-    OrderRuns order = merge_key_runs(spill.files(), dir, opt.session, plan.batch_bytes);
-    if (!order.error.empty()) return order.error;
-    stats.order_runs = order.files.size();
-    stats.order_run_bytes = order.bytes;
-    markers = std::move(order.markers);
-    source = std::make_unique<SpilledSessions>(std::move(order.files), opt.session, UINT64_MAX);
-    std::vector<Session> chunk;
-    while (source->next_chunk(chunk)) {
-        ++stats.chunks;
-        for (auto& s : chunk) run.sessions.push_back(std::move(s));
+// What the last step of every run reads: its sessions and their marker statistics.
+struct RunSessions {
+    std::unique_ptr<SessionSource> source;
+    MarkerStats markers;
+};
+
+// Steps 2 and 3 of a run that fit in memory: sessions built, completed and handed out whole.
+RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned threads, PhaseClock& clock) {
+    RunSessions s;
+    run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
+    clock.lap("sessions");
+    s.markers = collect_markers(run.sessions, threads);
+    complete_sessions(run, s.markers, run.ingest.pools.front(), threads);
+    s.source = std::make_unique<MemorySessions>(run.sessions);
+    return s;
+}
+
+// Steps 2 and 3 from key runs (spilled, incremental or merged states, spill.hpp): merged on
+// disk into order runs, with the marker statistics, then read back chunk by chunk.
+bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& key_runs, SpillDir& dir,
+                            const AnalyzeOptions& opt, const SpillPlan& plan, const std::string& merged_key_run,
+                            unsigned threads, RunSessions& out) {
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run);
+    if (!order.error.empty()) {
+        res.errors.push_back(order.error);
+        return false;
     }
-    return source->error();
+    res.spill.order_runs = order.files.size();
+    res.spill.order_run_bytes = order.bytes;
+    out.markers = std::move(order.markers);
+    res.run.markers = out.markers.finish();
+    out.source = std::make_unique<DiskSessions>(
+        std::make_unique<SpilledSessions>(std::move(order.files), opt.session, plan.chunk_bytes), res.run, threads);
+    return true;
+}
+
+// Step 4: the writers, with the local analyses fed chunk by chunk.
+void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
+               const WriteOutputs& write) {
+    const AnalysisConfig acfg = analysis_config(opt);
+    AnalysisRunner runner(res.run.markers, acfg, threads);
+    RunTables tables(s.markers, opt,
+                     {[&](const std::vector<Session>& chunk) { runner.add(chunk); },
+                      [&](Findings seed) { return runner.finish(std::move(seed)); }},
+                     res);
+    write(res.run, res, *s.source, tables);
+    if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
+}
+
+// The key runs of a spilled or incremental run: what ingest spilled (with, for --state, the
+// partials it kept in memory), and the state's sessions.
+std::vector<std::string> key_runs_of(RunData& run, PartialSpill& spill, const Incremental* inc) {
+    if (inc) spill.spill(run.ingest.shards);
+    std::vector<std::string> runs = spill.files();
+    if (inc && !inc->state_sessions().empty()) runs.push_back(inc->state_sessions());
+    return runs;
+}
+
+// Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
+void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
+                 const Incremental* inc) {
+    IngestOptions io;
+    io.threads = threads;
+    io.limits = opt.limits;
+    io.progress_bytes = opt.progress_bytes;
+    io.spill = &spill;
+    if (inc) io.plans = &inc->plans();
+    res.run.ingest = ingest(res.run.inputs.files, io);
+    res.logs_read = res.run.ingest.files.size();
 }
 
 }  // namespace
@@ -194,38 +282,85 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     const SpillPlan plan = plan_spill(res.memory_limit, threads);
     SpillDir dir(spill_parent(opt));
     PartialSpill spill(dir, plan.worker_budget);
-    IngestOptions io;
-    io.threads = threads;
-    io.limits = opt.limits;
-    io.progress_bytes = opt.progress_bytes;
-    io.spill = &spill;
-    run.ingest = ingest(run.inputs.files, io);
+    std::unique_ptr<Incremental> inc;
+    if (!opt.state_dir.empty()) {
+        inc = std::make_unique<Incremental>(opt.state_dir, opt.limits, run.inputs.files, &res.notes, &res.errors);
+        if (!inc->ok()) return res;
+    }
+    read_inputs(res, opt, threads, spill, inc.get());
     clock.lap("ingest");
     if (auto err = spill.error(); !err.empty()) {
-        res.errors.push_back(err);
+        res.errors.push_back(err);  // partials that could not be spilled are lost: no outputs
         return res;
     }
-    MarkerStats marker_stats;
-    std::unique_ptr<SpilledSessions> spilled;
-    if (spill.files().empty()) {
-        run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
-        clock.lap("sessions");
-        marker_stats = collect_markers(run.sessions, threads);
-    } else if (auto err = sessions_from_runs(run, spill, dir, opt, plan, marker_stats, res.spill, spilled);
-               !err.empty()) {
-        res.errors.push_back(err);
-        return res;
+    RunSessions sessions;
+    if (spill.files().empty() && !inc) {
+        sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
-        clock.lap("sessions (merged from disk)");
+        const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
+        res.spill = spill.stats();
+        if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
+        if (!res.errors.empty() ||
+            !sessions_from_key_runs(res, key_runs, dir, opt, plan, inc ? inc->new_sessions() : std::string(), threads,
+                                    sessions))
+            return res;
+        if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+        clock.lap("sessions (merged on disk)");
     }
-    complete_sessions(run, marker_stats, run.ingest.pools.front(), threads);
     clock.lap("markers and steps");
-    const AnalysisConfig acfg = analysis_config(opt);
-    write(run, res, [&](RunData& r) {
-        make_run_tables(
-            r, marker_stats, opt,
-            [&](Findings seed) { return run_analyses(r.sessions, r.markers, acfg, threads, std::move(seed)); }, res);
-    });
+    write_run(res, opt, threads, sessions, write);
+    if (inc && res.errors.empty())
+        if (auto err = inc->commit(run.totals.sessions > 0); !err.empty()) res.errors.push_back(err);
+    return res;
+}
+
+namespace {
+
+// Adds the sessions file and reports of the state in dir; false with the reason in res.errors.
+bool add_state(const std::string& dir, const std::string& fingerprint, std::vector<std::string>& key_runs,
+               std::vector<FileReport>& reports, AnalyzeResult& res) {
+    RunState st;
+    std::string note, err;
+    if (!load_state(dir, fingerprint, &st, &note, &err)) {
+        res.errors.push_back(err);
+        return false;
+    }
+    if (!note.empty()) {
+        res.errors.push_back(note.substr(0, note.find(':')) + ": states merge only with the same version and limits");
+        return false;
+    }
+    if (st.ledger.entries().empty()) {
+        res.errors.push_back(dir + " holds no cowrie-batch state (made by analyze --state)");
+        return false;
+    }
+    if (!st.sessions.empty()) key_runs.push_back(st.sessions);
+    for (auto& r : report_list(st.reports)) reports.push_back(std::move(r));
+    return true;
+}
+
+}  // namespace
+
+AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOptions& opt, const WriteOutputs& write) {
+    AnalyzeResult res;
+    begin_run(res, {}, opt);
+    RunData& run = res.run;
+    const unsigned threads = worker_threads(opt.threads);
+    PhaseClock clock(res);
+    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    const SpillPlan plan = plan_spill(res.memory_limit, threads);
+    SpillDir dir(spill_parent(opt));
+    std::vector<std::string> key_runs;
+    std::vector<FileReport> reports;
+    const std::string fingerprint = state_fingerprint(opt.limits);
+    for (const auto& d : dirs)
+        if (!add_state(d, fingerprint, key_runs, reports, res)) return res;
+    reports_into_ingest(std::move(reports), run.ingest, IngestOptions().samples_per_reason);
+    for (const auto& f : run.ingest.files) run.inputs.files.push_back(f.file);
+    clock.lap("read states");
+    RunSessions sessions;
+    if (!sessions_from_key_runs(res, key_runs, dir, opt, plan, {}, threads, sessions)) return res;
+    clock.lap("sessions (merged on disk)");
+    write_run(res, opt, threads, sessions, write);
     return res;
 }
 

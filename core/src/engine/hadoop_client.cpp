@@ -1,4 +1,5 @@
 #include "cb/engine/hadoop_client.hpp"
+#include "cb/engine/session_source.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -89,12 +90,42 @@ void fill_ingest(RunData& run, IngestState& ingest) {
         if (const FileReport* r = report_of(run, s.path)) s.path = r->file.path;
 }
 
-// Job 1: one merged partial per session key (each key is in exactly one reducer's output),
-// and the ingest counts; returns the sessions' shards for build_sessions().
-std::vector<SessionMap> read_sessions(const std::string& workdir, RunData& run, std::vector<std::string>& errors) {
-    run.ingest.pools.resize(1);
+// Job 1's sessions as they are read: in memory, until they pass `budget`; then every one, those
+// read so far first, goes to order runs (each key is in exactly one reducer's output, so the
+// partials are whole and need no merge by key).
+class Job1Sessions {
+public:
+    Job1Sessions(StringPool& pool, SpillDir& dir, const SpillPlan& plan)
+        : shards(64), pool_(pool), budget_(plan.worker_budget), writer_(dir, plan.batch_bytes) {}
+    void add(SessionPartial&& p) {
+        if (spilled_) return writer_.add(p);
+        events_ += p.items.size();
+        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+        if (!inserted) it->second.merge(std::move(p));
+        if (pool_.bytes_used() + events_ * sizeof(Item) > budget_) spill();
+    }
+    bool spilled() const { return spilled_; }
+    OrderRuns finish() { return writer_.finish(); }
+    std::vector<SessionMap> shards;  // while not spilled
+
+private:
+    void spill() {
+        for (auto& shard : shards) {
+            for (auto& e : shard) writer_.add(e.second);
+            SessionMap().swap(shard);
+        }
+        spilled_ = true;
+    }
+    StringPool& pool_;
+    std::uint64_t budget_, events_ = 0;
+    OrderRunWriter writer_;
+    bool spilled_ = false;
+};
+
+// Job 1: one merged partial per session key, and the ingest counts, into `sessions`.
+void read_sessions(const std::string& workdir, RunData& run, Job1Sessions& sessions, std::vector<std::string>& errors) {
     StringPool& pool = run.ingest.pools[0];
-    std::vector<SessionMap> shards(64);
     IngestState ingest;
     std::uint64_t bad = 0;
     for_each_record(
@@ -107,14 +138,11 @@ std::vector<SessionMap> read_sessions(const std::string& workdir, RunData& run, 
             }
             SessionPartial p;
             if (!decode_session_value(value, pool, &p)) return void(++bad);
-            auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
-            auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
-            if (!inserted) it->second.merge(std::move(p));
+            sessions.add(std::move(p));
         },
         [&](const std::string&) { ++bad; });
     if (bad) errors.push_back(std::to_string(bad) + " damaged records in " + workdir + "/sessions");
     fill_ingest(run, ingest);
-    return shards;
 }
 
 // The job "markers": its merged statistics (one reducer, so one record in all its parts).
@@ -179,20 +207,37 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
     PhaseClock clock(res);  // the phases of this process, for --stats (the jobs' are in counters.json)
-    std::vector<SessionMap> shards = read_sessions(workdir, run, res.errors);
+    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    const SpillPlan plan = plan_spill(res.memory_limit, 1);
+    SpillDir dir(spill_parent(opt));
+    run.ingest.pools.resize(1);
+    Job1Sessions job1(run.ingest.pools[0], dir, plan);
+    read_sessions(workdir, run, job1, res.errors);
     clock.lap("read job 1");
-    run.sessions = build_sessions(shards, opt.session, threads);
-    clock.lap("sessions");
     const MarkerStats marker_stats = read_marker_stats(workdir, res.errors);
-    complete_sessions(run, marker_stats, run.ingest.pools[0], threads);
+    std::unique_ptr<SessionSource> sessions;
+    if (!job1.spilled()) {
+        run.sessions = build_sessions(job1.shards, opt.session, threads);
+        clock.lap("sessions");
+        complete_sessions(run, marker_stats, run.ingest.pools[0], threads);
+        sessions = std::make_unique<MemorySessions>(run.sessions);
+    } else {
+        OrderRuns order = job1.finish();
+        if (!order.error.empty()) res.errors.push_back(order.error);
+        res.spill.order_runs = order.files.size();
+        res.spill.order_run_bytes = order.bytes;
+        run.markers = marker_stats.finish();
+        sessions = std::make_unique<DiskSessions>(
+            std::make_unique<SpilledSessions>(std::move(order.files), opt.session, plan.chunk_bytes), run, threads);
+    }
     const auto states = read_analysis_states(workdir, res.errors);
     clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
-    write(run, res, [&](RunData& r) {
-        make_run_tables(
-            r, marker_stats, opt,
-            [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }, res);
-    });
+    RunTables tables(marker_stats, opt,
+                     {nullptr, [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }},
+                     res);
+    write(run, res, *sessions, tables);
+    if (auto err = sessions->error(); !err.empty()) res.errors.push_back(err);
     return res;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <tuple>
 
+#include "cb/util/crc64.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -187,6 +188,24 @@ private:
 struct Range {
     bool skip_partial_first = false;     // drop bytes up to and including the first newline
     std::uint64_t stop_at = UINT64_MAX;  // no line starting at or after this source offset
+    // For the file ledger (IngestOptions::plans): fingerprint the source bytes [hash_from,
+    // hash_to) that the range owns (Piece), and leave an unterminated last line unread.
+    bool fingerprint = false;
+    std::uint64_t hash_from = 0, hash_to = UINT64_MAX;
+    bool hold_tail = false;
+};
+
+// The CRC-64 of the decoded bytes a task owns, for the ledger: of a whole stream, all it read;
+// of a range, the bytes from its begin to its end (the last range: to where its last line
+// ends), whatever lines they belong to, so the ranges' pieces are contiguous and join into the
+// file's Consumed in file order (crc64_combine).
+struct Piece {
+    std::uint64_t len = 0, crc = 0;              // all the bytes
+    std::uint64_t lines_len = 0, lines_crc = 0;  // up to and including the last newline among them
+    bool tail_read = false;                      // an unterminated last line went to the sink
+    // The file's last range stopped inside a line that goes on past the file's planned end (it
+    // grew during the run): where that line ends, and what read it, is unknown here.
+    bool ends_inside_line = false;
 };
 
 // A worker's read buffer, reused for every file it reads: allocated without zero-filling
@@ -223,7 +242,8 @@ std::string file_cut_message(std::uint64_t bytes, std::string_view unit) {
 // its complete lines to the sink, then keeps the unfinished last line for the next round.
 class LineReader {
 public:
-    LineReader(ByteSource& src, LineSink& sink, const Limits& limits, FileReport& report, ReadBuffer& buf, Range range)
+    LineReader(ByteSource& src, LineSink& sink, const Limits& limits, FileReport& report, ReadBuffer& buf, Range range,
+               Piece& piece)
         : src_(src),
           sink_(sink),
           report_(report),
@@ -231,7 +251,9 @@ public:
           range_(range),
           max_line_(limits.max_line_bytes),
           budget_(limits.max_file_bytes ? limits.max_file_bytes : UINT64_MAX),
-          skipping_(range.skip_partial_first) {}
+          skipping_(range.skip_partial_first),
+          piece_(piece),
+          hashed_(range.hash_from) {}
 
     void run(std::atomic<std::uint64_t>* progress) {
         buf_.reserve(kChunk, 0);
@@ -288,6 +310,7 @@ private:
         while (pos_ < have_) {
             if (!skipping_ && !in_nuls_ && !mid_line_ && consumed_ + pos_ >= range_.stop_at) {
                 done_ = true;
+                owned_end_ = consumed_ + pos_;
                 return;
             }
             if (!skipping_) {
@@ -345,7 +368,11 @@ private:
         }
         const char* nl = static_cast<const char*>(std::memchr(base + pos_, '\n', span));
         if (!nl) {
-            if (span < have_ - pos_) done_ = true;  // the range ends inside the skipped line
+            if (span < have_ - pos_) {  // the range ends inside the skipped line
+                done_ = true;
+                owned_end_ = range_.stop_at;
+                piece_.ends_inside_line = range_.hash_to == UINT64_MAX;
+            }
             mid_line_ = !skipping_;
             return false;
         }
@@ -364,13 +391,36 @@ private:
 
     // The last line has no newline (a line cut by max_file_bytes is not read).
     void last_line() {
-        if (!skipping_ && !cut_ && (in_nuls_ || mid_line_ || (pos_ < have_ && consumed_ + pos_ < range_.stop_at)))
+        if (!skipping_ && !cut_ && !range_.hold_tail &&
+            (in_nuls_ || mid_line_ || (pos_ < have_ && consumed_ + pos_ < range_.stop_at))) {
             sink_.line(buf_.data() + pos_, have_ - pos_, readable_from(pos_), true);
+            piece_.tail_read = true;
+        }
+    }
+
+    // Fingerprints the source bytes up to `upto` (within the range's hash_to) not done yet; they
+    // are still in the window. Called before bytes leave the window, and at the end.
+    void fingerprint_through(std::uint64_t upto) {
+        upto = std::min(upto, range_.hash_to);
+        if (!range_.fingerprint || upto <= hashed_) return;
+        const char* p = buf_.data() + (hashed_ - consumed_);
+        const std::size_t n = static_cast<std::size_t>(upto - hashed_);
+        if (const void* nl = ::memrchr(p, '\n', n)) {
+            const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(nl) - p) + 1;
+            piece_.lines_crc = crc64(piece_.crc, p, k);
+            piece_.lines_len = piece_.len + k;
+            piece_.crc = crc64(piece_.lines_crc, p + k, n - k);
+        } else {
+            piece_.crc = crc64(piece_.crc, p, n);
+        }
+        piece_.len += n;
+        hashed_ = upto;
     }
 
     // One line fills the window: grow it, or give up on this line if it is too long.
     void grow_or_skip_long_line() {
         if (skipping_) {
+            fingerprint_through(consumed_ + have_);
             consumed_ += have_;
             have_ = 0;
             return;
@@ -380,6 +430,7 @@ private:
             sink_.reject(Reject::TooLarge, std::string_view(buf_.data(), 120));
             skipping_ = true;
             mid_line_ = false;
+            fingerprint_through(consumed_ + have_);
             consumed_ += have_;
             have_ = 0;
             return;
@@ -389,12 +440,14 @@ private:
     }
 
     void keep_unfinished_line() {
+        fingerprint_through(consumed_ + pos_);
         std::memmove(buf_.data(), buf_.data() + pos_, have_ - pos_);
         have_ -= pos_;
         consumed_ += pos_;
     }
 
     void finish_report() {
+        fingerprint_through(done_ ? owned_end_ : consumed_ + have_);
         report_.counts.bytes = std::min<std::uint64_t>(src_.raw_bytes(), range_.stop_at);
         if (!src_.error().empty()) report_.error = src_.error();
         if (cut_ && range_.stop_at == UINT64_MAX) report_.counts.files_cut = 1;  // ranges: counted by ingest()
@@ -421,38 +474,61 @@ private:
     // The bytes at pos_ continue a line that is ours: it was checked against stop_at where it
     // started, before its leading NULs (which may reach past stop_at).
     bool mid_line_ = false;
+    Piece& piece_;
+    std::uint64_t hashed_;                  // source bytes before this offset are fingerprinted
+    std::uint64_t owned_end_ = UINT64_MAX;  // when done_: where the range's last line ends
 };
 
 void read_lines(ByteSource& src, LineSink& sink, const Limits& limits, std::atomic<std::uint64_t>* progress,
-                FileReport& report, ReadBuffer& buf, Range range = {}) {
-    LineReader(src, sink, limits, report, buf, range).run(progress);
+                FileReport& report, ReadBuffer& buf, Range range = {}, Piece* piece = nullptr) {
+    Piece unused;
+    LineReader(src, sink, limits, report, buf, range, piece ? *piece : unused).run(progress);
 }
+
+// Where ingest starts in a file: 0, or where an earlier run stopped (IngestOptions::plans).
+struct FileStart {
+    std::uint64_t byte = 0;  // decoded bytes to pass over; a line starts there
+    std::uint64_t line = 0;  // physical lines in them
+    std::size_t plan = 0;    // index in plans->reads
+};
 
 // A piece of ingest's work: a whole file, or a byte range of a big uncompressed one.
 struct Task {
     std::size_t file;
-    std::uint64_t begin, end;  // end == 0: the whole stream
+    std::uint64_t begin, end;  // end == 0: the whole stream, from decoded byte `begin` on
+    std::uint64_t from = 0;    // the file's start this run: a range beginning there needs no line cut
+    bool last = true;          // the file's last task: owns the bytes up to where its last line ends
     FileReport report;
-    std::uint64_t size() const { return end ? end - begin : report.file.size; }
+    Piece piece;
+    bool opened = false;
+    std::uint64_t size() const {
+        if (end) return end - begin;
+        return report.file.compression == Compression::None ? report.file.size - std::min(begin, report.file.size)
+                                                            : report.file.size;
+    }
 };
 
 // Big uncompressed files are cut into ranges of about split_bytes / 2; the ranges cover the
-// first max_file_bytes (the line that starts before it is read whole).
-std::vector<Task> plan_tasks(std::vector<FileReport>& files, const IngestOptions& opt) {
+// first max_file_bytes from the file's start (the line that starts before it is read whole).
+std::vector<Task> plan_tasks(std::vector<FileReport>& files, const std::vector<FileStart>& starts,
+                             const IngestOptions& opt) {
     std::vector<Task> tasks;
     for (std::size_t i = 0; i < files.size(); ++i) {
         const InputFile& f = files[i].file;
-        if (f.compression == Compression::None && f.path != "-" && f.size > opt.split_bytes && opt.split_bytes > 0) {
-            std::uint64_t size = f.size;
+        const std::uint64_t from = starts[i].byte;
+        if (f.compression == Compression::None && f.path != "-" && f.size > from && f.size - from > opt.split_bytes &&
+            opt.split_bytes > 0) {
+            std::uint64_t size = f.size - from;
             if (opt.limits.max_file_bytes && size > opt.limits.max_file_bytes) {
                 size = opt.limits.max_file_bytes;
                 files[i].counts.files_cut = 1;
                 files[i].error = file_cut_message(size, "bytes");
             }
             const std::uint64_t n = (size + opt.split_bytes / 2 - 1) / (opt.split_bytes / 2);
-            for (std::uint64_t k = 0; k < n; ++k) tasks.push_back({i, size * k / n, size * (k + 1) / n, {}});
+            for (std::uint64_t k = 0; k < n; ++k)
+                tasks.push_back({i, from + size * k / n, from + size * (k + 1) / n, from, k + 1 == n, {}, {}, false});
         } else {
-            tasks.push_back({i, 0, 0, {}});
+            tasks.push_back({i, from, 0, from, true, {}, {}, false});
         }
     }
     for (auto& t : tasks) t.report.file = files[t.file].file;
@@ -470,25 +546,54 @@ struct IngestWorker {
     ReadBuffer buf;
 };
 
+// Drops the first n decoded bytes of a compressed file: what earlier runs read of it.
+bool pass_over(ByteSource& src, std::uint64_t n, ReadBuffer& buf, std::string* err) {
+    buf.reserve(kChunk, 0);
+    while (n > 0) {
+        const std::size_t r = src.read(buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(n, kChunk)));
+        if (r == 0) {
+            *err = src.error().empty() ? "has fewer decoded bytes than when the run was planned" : src.error();
+            return false;
+        }
+        n -= r;
+    }
+    return true;
+}
+
+// Opens what a whole-stream task reads: the file, decoded, from decoded byte task.begin on.
+std::unique_ptr<ByteSource> open_stream_task(Task& task, ReadBuffer& buf, std::string* err) {
+    InputFile& f = task.report.file;
+    if (task.begin == 0) return open_source(f.path, err, &f.compression);
+    if (f.compression == Compression::None) return open_plain_at(f.path, task.begin, err);
+    auto src = open_source(f.path, err, &f.compression);
+    if (src && !pass_over(*src, task.begin, buf, err)) src.reset();
+    return src;
+}
+
 void read_task(Task& task, IngestWorker& w, const IngestOptions& opt) {
     FileReport& report = task.report;
     std::string err;
     Range range;
     std::unique_ptr<ByteSource> src;
     if (task.end == 0) {
-        src = open_source(report.file.path, &err, &report.file.compression);
+        src = open_stream_task(task, w.buf, &err);
     } else {
-        const std::uint64_t start = task.begin == 0 ? 0 : task.begin - 1;
+        const std::uint64_t start = task.begin == task.from ? task.begin : task.begin - 1;
         src = open_plain_at(report.file.path, start, &err);
-        range.skip_partial_first = task.begin > 0;
+        range.skip_partial_first = task.begin > task.from;
         range.stop_at = task.end - start;
+        range.hash_from = task.begin - start;
+        if (!task.last) range.hash_to = range.stop_at;
     }
     if (!src) {
         report.error = err;
         return;
     }
+    task.opened = true;
+    range.fingerprint = opt.plans != nullptr;
+    range.hold_tail = range.fingerprint && report.file.compression == Compression::None && report.file.path != "-";
     w.sink.begin_file(&report);
-    read_lines(*src, w.sink, opt.limits, opt.progress_bytes, report, w.buf, range);
+    read_lines(*src, w.sink, opt.limits, opt.progress_bytes, report, w.buf, range, &task.piece);
     w.sink.end_file();
     if (task.end) report.counts.bytes = report.counts.decoded_bytes = task.end - task.begin;
 }
@@ -517,6 +622,71 @@ void fold_task_reports(std::vector<Task>& tasks, std::vector<FileReport>& files,
             if (taken[static_cast<std::size_t>(s.reason)]++ < samples_per_reason) kept.push_back(std::move(s));
         f.samples = std::move(kept);
     }
+}
+
+// The JSON logs to read, and where each starts (IngestOptions::plans): every one whole, or
+// those the plans do not skip, from where they say. Sample line numbers continue from the start.
+std::vector<FileStart> select_files(const std::vector<InputFile>& files, const IngestOptions& opt,
+                                    std::vector<FileReport>& out) {
+    std::vector<FileStart> starts;
+    if (!opt.plans) {
+        for (const auto& f : files)
+            if (f.kind == FileKind::JsonLog) out.push_back(FileReport{f, {}, 0, {}, {}});
+        starts.resize(out.size());
+        return starts;
+    }
+    for (std::size_t j = 0; j < opt.plans->reads.size(); ++j) {
+        const ReadPlan& p = opt.plans->reads[j];
+        if (p.action == ReadPlan::Action::Skip) continue;
+        const bool from = p.action == ReadPlan::Action::ReadFrom;
+        starts.push_back({from ? p.start_decoded_byte : 0, from ? p.start_line : 0, j});
+        out.push_back(FileReport{files.at(p.file_index), {}, starts.back().line, {}, {}});
+    }
+    return starts;
+}
+
+// One file's pieces, joined in file order: the fingerprint of what the run read of it.
+class PieceJoin {
+public:
+    explicit PieceJoin(std::uint64_t start) : start_(start) {}
+    void add(const Task& t) {
+        if (t.opened) opened_ = true;
+        if (!t.opened || t.begin != start_ + len_ || t.piece.ends_inside_line) joined_ = false;
+        const Piece& p = t.piece;
+        if (p.lines_len > 0) {
+            lines_crc_ = crc64_combine(crc_, p.lines_crc, p.lines_len);
+            lines_len_ = len_ + p.lines_len;
+        }
+        crc_ = crc64_combine(crc_, p.crc, p.len);
+        len_ += p.len;
+        tail_read_ = p.tail_read;
+    }
+    Consumed result(std::uint64_t lines) const {
+        Consumed c;
+        c.opened = opened_;
+        c.joined = joined_;
+        c.start = start_;
+        c.end = start_ + (tail_read_ ? len_ : lines_len_);
+        c.crc = tail_read_ ? crc_ : lines_crc_;
+        c.held_tail = tail_read_ ? 0 : len_ - lines_len_;
+        c.lines = lines;
+        return c;
+    }
+
+private:
+    std::uint64_t start_, len_ = 0, crc_ = 0, lines_len_ = 0, lines_crc_ = 0;
+    bool tail_read_ = false, opened_ = false, joined_ = true;
+};
+
+// What was read of each planned file, one per plans->reads entry (tasks in file order).
+std::vector<Consumed> join_pieces(const std::vector<Task>& tasks, const std::vector<FileReport>& files,
+                                  const std::vector<FileStart>& starts, const ReadPlans& plans) {
+    std::vector<PieceJoin> joins;
+    for (const auto& s : starts) joins.emplace_back(s.byte);
+    for (const auto& t : tasks) joins[t.file].add(t);
+    std::vector<Consumed> out(plans.reads.size());
+    for (std::size_t i = 0; i < files.size(); ++i) out[starts[i].plan] = joins[i].result(files[i].physical_lines);
+    return out;
 }
 
 // Shard s of every worker into one map (the biggest one, moved, takes the others), shards in
@@ -570,9 +740,8 @@ void ingest_stream(ByteSource& src, const std::string& name, EventParser& parser
 
 IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt) {
     IngestResult res;
-    for (const auto& f : files)
-        if (f.kind == FileKind::JsonLog) res.files.push_back(FileReport{f, {}, 0, {}, {}});
-    std::vector<Task> tasks = plan_tasks(res.files, opt);
+    const std::vector<FileStart> starts = select_files(files, opt, res.files);
+    std::vector<Task> tasks = plan_tasks(res.files, starts, opt);
 
     // Each thread folds its tasks into its own string pool and session shards.
     const unsigned threads = parallel_width(tasks.size(), opt.threads);
@@ -592,14 +761,21 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     workers.clear();
 
     fold_task_reports(tasks, res.files, opt.samples_per_reason);
+    if (opt.plans) res.consumed = join_pieces(tasks, res.files, starts, *opt.plans);
     res.shards = combine_shards(worker_shards, threads);
+    finish_ingest_totals(res, opt.samples_per_reason);
+    return res;
+}
+
+void finish_ingest_totals(IngestResult& res, std::size_t samples_per_reason) {
+    res.totals = IngestCounts();
+    res.samples.clear();
     for (const auto& f : res.files) res.totals.add(f.counts);
     // Samples in path and line order, the first few per reason.
     std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
     for (const auto& f : res.files)
         for (const auto& s : f.samples)
-            if (taken[static_cast<std::size_t>(s.reason)]++ < opt.samples_per_reason) res.samples.push_back(s);
-    return res;
+            if (taken[static_cast<std::size_t>(s.reason)]++ < samples_per_reason) res.samples.push_back(s);
 }
 
 }  // namespace cb

@@ -9,6 +9,10 @@
 #include <filesystem>
 #include <tuple>
 
+#include <zstd.h>
+
+#include "cb/input/byte_source.hpp"
+
 namespace cb {
 
 namespace {
@@ -17,75 +21,117 @@ std::string io_error(const char* what, const std::string& path, int err) {
     return std::string("cannot ") + what + " the spill file " + path + ": " + std::strerror(err);
 }
 
-// Writes `u32 length + bytes` records to a file through a large buffer.
+// Writes `u32 length + bytes` records to a file through a large buffer, zstd-compressed when
+// asked (the state folder's runs: read back by any reader, which detects it by magic bytes).
 class RunWriter {
 public:
-    explicit RunWriter(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
+    explicit RunWriter(std::string path, bool compress = false)
+        : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
         if (!f_) error_ = io_error("create", path_, errno);
+        if (compress) {
+            zstd_ = ZSTD_createCCtx();
+            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, 3);
+        }
     }
     ~RunWriter() {
         if (f_) std::fclose(f_);
+        ZSTD_freeCCtx(zstd_);
     }
+    RunWriter(const RunWriter&) = delete;
+    RunWriter& operator=(const RunWriter&) = delete;
     void record(std::string_view rec) {
         const auto n = static_cast<std::uint32_t>(rec.size());
         buf_.append(reinterpret_cast<const char*>(&n), sizeof n);
         buf_.append(rec);
-        if (buf_.size() >= (std::size_t{1} << 20)) flush();
+        if (buf_.size() >= (std::size_t{1} << 20)) flush(false);
     }
     // Flushes and closes; returns the first problem or "".
     std::string close() {
-        flush();
+        flush(true);
         if (f_ && std::fclose(f_) != 0 && error_.empty()) error_ = io_error("write", path_, errno);
         f_ = nullptr;
         return error_;
     }
-    std::uint64_t bytes() const { return written_; }
+    std::uint64_t bytes() const { return written_; }  // record bytes, before compression
 
 private:
-    void flush() {
-        if (f_ && error_.empty() && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
-            error_ = io_error("write", path_, errno);
+    void flush(bool last) {
         written_ += buf_.size();
+        if (zstd_)
+            compress(last);
+        else
+            put(buf_);
         buf_.clear();
+    }
+    void compress(bool last) {
+        ZSTD_inBuffer in{buf_.data(), buf_.size(), 0};
+        std::string out(ZSTD_CStreamOutSize(), '\0');
+        for (;;) {
+            ZSTD_outBuffer o{out.data(), out.size(), 0};
+            const std::size_t left = ZSTD_compressStream2(zstd_, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+            if (ZSTD_isError(left) && error_.empty())
+                error_ = "cannot compress " + path_ + ": " + ZSTD_getErrorName(left);
+            put(std::string_view(out.data(), o.pos));
+            if (ZSTD_isError(left) || (last ? left == 0 : in.pos == in.size)) break;
+        }
+    }
+    void put(std::string_view bytes) {
+        if (f_ && error_.empty() && !bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
+            error_ = io_error("write", path_, errno);
     }
     std::string path_;
     std::FILE* f_;
+    ZSTD_CCtx* zstd_ = nullptr;
     std::string buf_, error_;
     std::uint64_t written_ = 0;
 };
 
-// Reads the records of one run file in order.
+// Reads the records of one run file in order (compressed or not: open_source() decides).
 class RunReader {
 public:
-    explicit RunReader(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "rb")) {
-        if (!f_)
-            error_ = io_error("open", path, errno);
-        else
-            std::setvbuf(f_, nullptr, _IOFBF, std::size_t{256} << 10);
+    explicit RunReader(const std::string& path) : path_(path) {
+        std::string err;
+        src_ = open_source(path, &err);
+        if (!src_) error_ = "cannot open the spill file " + path + ": " + err;
     }
-    ~RunReader() {
-        if (f_) std::fclose(f_);
-    }
-    RunReader(const RunReader&) = delete;
-    RunReader& operator=(const RunReader&) = delete;
     // The next record, valid until the next call; false at the end or on a problem (error()).
     bool next(std::string_view* rec) {
         std::uint32_t n = 0;
-        if (!f_ || std::fread(&n, sizeof n, 1, f_) != 1) return false;
-        buf_.resize(n);
-        if (std::fread(buf_.data(), 1, n, f_) != n) {
+        if (!src_ || !fill(sizeof n)) return false;
+        std::memcpy(&n, buf_.data() + pos_, sizeof n);
+        pos_ += sizeof n;
+        if (!fill(n)) {
             error_ = "the spill file " + path_ + " ends inside a record";
             return false;
         }
-        *rec = buf_;
+        *rec = std::string_view(buf_).substr(pos_, n);
+        pos_ += n;
         return true;
     }
     const std::string& error() const { return error_; }
 
 private:
+    // Makes at least n unread bytes available at pos_; false at the end of the data.
+    bool fill(std::size_t n) {
+        if (buf_.size() - pos_ >= n) return true;
+        buf_.erase(0, pos_);
+        pos_ = 0;
+        while (buf_.size() < n) {
+            const std::size_t have = buf_.size(), want = std::max<std::size_t>(n - have, std::size_t{256} << 10);
+            buf_.resize(have + want);
+            const std::size_t got = src_->read(buf_.data() + have, want);
+            buf_.resize(have + got);
+            if (got == 0) {
+                if (!src_->error().empty() && error_.empty()) error_ = path_ + ": " + src_->error();
+                return false;
+            }
+        }
+        return true;
+    }
     std::string path_;
-    std::FILE* f_;
+    std::unique_ptr<ByteSource> src_;
     std::string buf_, error_;
+    std::size_t pos_ = 0;
 };
 
 // A record: start time (0 in key runs), sensor and session (each u32 length + bytes), then
@@ -193,44 +239,6 @@ private:
     std::vector<std::size_t> heap_;
 };
 
-// Order runs: whole partials, batched in memory and written sorted by output order.
-class OrderBatch {
-public:
-    OrderBatch(SpillDir& dir, OrderRuns& out, std::uint64_t batch_bytes)
-        : dir_(dir), out_(out), batch_bytes_(batch_bytes) {}
-    void add(const SessionPartial& p) {
-        const std::size_t off = bytes_.size();
-        append_record_head(bytes_, start_of(p), p.key);
-        encode_partial(p, bytes_);
-        entries_.push_back({off, bytes_.size() - off});
-        if (bytes_.size() >= batch_bytes_) write();
-    }
-    void write() {
-        if (entries_.empty()) return;
-        std::vector<RecordView> views(entries_.size());
-        for (std::size_t i = 0; i < entries_.size(); ++i)
-            parse_record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second), &views[i]);
-        std::vector<std::size_t> order(entries_.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t a, std::size_t b) { return order_less(views[a], views[b]); });
-        out_.files.push_back(dir_.next_file("order"));
-        RunWriter w(out_.files.back());
-        for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
-        if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
-        out_.bytes += w.bytes();
-        entries_.clear();
-        bytes_.clear();
-    }
-
-private:
-    SpillDir& dir_;
-    OrderRuns& out_;
-    std::uint64_t batch_bytes_;
-    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // offset, length in bytes_
-    std::string bytes_;
-};
-
 constexpr std::size_t kPoolResetBytes = std::size_t{4} << 20;
 
 }  // namespace
@@ -323,6 +331,42 @@ SpillStats PartialSpill::stats() const {
 
 namespace cb {
 
+// ---- order runs
+
+OrderRunWriter::OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes) : dir_(dir), batch_bytes_(batch_bytes) {}
+
+void OrderRunWriter::add(const SessionPartial& p) {
+    const std::size_t off = bytes_.size();
+    append_record_head(bytes_, start_of(p), p.key);
+    encode_partial(p, bytes_);
+    entries_.emplace_back(off, bytes_.size() - off);
+    ++out_.sessions;
+    if (bytes_.size() >= batch_bytes_) write_batch();
+}
+
+OrderRuns OrderRunWriter::finish() {
+    write_batch();
+    return std::move(out_);
+}
+
+// Sorts the batch by output order and writes it as one run.
+void OrderRunWriter::write_batch() {
+    if (entries_.empty()) return;
+    std::vector<RecordView> views(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+        parse_record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second), &views[i]);
+    std::vector<std::size_t> order(entries_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return order_less(views[a], views[b]); });
+    out_.files.push_back(dir_.next_file("order"));
+    RunWriter w(out_.files.back());
+    for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
+    if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
+    out_.bytes += w.bytes();
+    entries_.clear();
+    bytes_.clear();
+}
+
 // ---- step 2
 
 namespace {
@@ -352,25 +396,36 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
 }  // namespace
 
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes) {
-    OrderRuns out;
+                         std::uint64_t batch_bytes, const std::string& merged_key_run) {
     RunMerge merge(key_runs, key_less);
-    OrderBatch batch(dir, out, batch_bytes);
+    OrderRunWriter batch(dir, batch_bytes);
+    MarkerStats markers;
+    std::string error;
+    std::unique_ptr<RunWriter> merged;
+    if (!merged_key_run.empty()) merged = std::make_unique<RunWriter>(merged_key_run, true);
     TemplateCache cache;
     StringPool pool;
+    std::string rec;
     while (!merge.empty()) {
         if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
         SessionPartial acc;
         if (!merge_top_key(merge, pool, acc)) {
-            if (out.error.empty()) out.error = "a damaged record in a spill file in " + dir.path();
+            if (error.empty()) error = "a damaged record in a spill file in " + dir.path();
             continue;
         }
         batch.add(acc);
-        out.markers.add(finalize(std::move(acc), opt), cache);
-        ++out.sessions;
+        if (merged) {
+            rec.clear();
+            append_record_head(rec, 0, acc.key);
+            encode_partial(acc, rec);
+            merged->record(rec);
+        }
+        markers.add(finalize(std::move(acc), opt), cache);
     }
-    batch.write();
-    if (auto err = merge.error(); !err.empty() && out.error.empty()) out.error = err;
+    OrderRuns out = batch.finish();
+    out.markers = std::move(markers);
+    for (const std::string& err : {error, merge.error(), merged ? merged->close() : std::string()})
+        if (!err.empty() && out.error.empty()) out.error = err;
     return out;
 }
 

@@ -181,27 +181,54 @@ std::string write_file_atomic(const std::string& path, std::string_view data) {
     return close_and_rename(f, path, fwrite_errno(f, data));
 }
 
-std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {
-    FILE* f = std::fopen((path + ".tmp").c_str(), "wb");
-    if (!f) return write_error(path, errno);
+SessionsJsonlWriter::~SessionsJsonlWriter() {
+    if (!f_) return;
+    std::fclose(f_);  // never closed: no sessions.jsonl rather than part of one
+    std::remove((path_ + ".tmp").c_str());
+}
+
+std::string SessionsJsonlWriter::open(const std::string& path) {
+    path_ = path;
+    f_ = std::fopen((path + ".tmp").c_str(), "wb");
+    err_ = f_ ? 0 : errno;
+    return err_ ? write_error(path_, err_) : std::string();
+}
+
+std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads) {
+    if (!f_ && !err_) err_ = EBADF;  // not open
+    if (err_) return write_error(path_, err_);
     // Format blocks in parallel, write them in order.
     constexpr std::size_t kBlock = 4096;
     const std::size_t blocks = (sessions.size() + kBlock - 1) / kBlock;
     threads = std::max(1u, threads);
-    int err = 0;
-    std::vector<std::string> bufs;  // reused from block to block: no regrowing
-    for (std::size_t base = 0; base < blocks && !err; base += threads) {
-        bufs.resize(std::min<std::size_t>(threads, blocks - base));
-        parallel_for(bufs.size(), threads, [&](std::size_t k) {
+    for (std::size_t base = 0; base < blocks && !err_; base += threads) {
+        bufs_.resize(std::min<std::size_t>(threads, blocks - base));
+        parallel_for(bufs_.size(), threads, [&](std::size_t k) {
             const std::size_t b = base + k;
             const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
-            bufs[k].clear();
-            for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs[k], sessions[i]);
+            bufs_[k].clear();
+            for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs_[k], sessions[i]);
         });
-        for (const auto& b : bufs)
-            if (!err) err = fwrite_errno(f, b);
+        for (const auto& b : bufs_)
+            if (!err_) err_ = fwrite_errno(f_, b);
     }
-    return close_and_rename(f, path, err);
+    return err_ ? write_error(path_, err_) : std::string();
+}
+
+std::string SessionsJsonlWriter::close() {
+    if (!f_) return write_error(path_, err_ ? err_ : EBADF);
+    FILE* f = f_;
+    f_ = nullptr;
+    bufs_ = {};
+    return close_and_rename(f, path_, err_);
+}
+
+std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {
+    SessionsJsonlWriter w;
+    std::string err = w.open(path);
+    if (err.empty()) err = w.append(sessions, threads);
+    const std::string close_err = w.close();
+    return err.empty() ? close_err : err;
 }
 
 std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables) {

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <mutex>
+#include <unordered_map>
 
 #include "cb/output/outputs.hpp"
 
@@ -220,16 +222,20 @@ const DocRow kDocs[] = {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
+SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget)
+    : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
+    // The page cache takes up to 256 MiB or the budget; index sorts stay in memory only when the
+    // budget is large (they take about the size of the biggest index). Neither changes the file.
+    const std::uint64_t cache_kib =
+        std::min<std::uint64_t>(256 << 10, std::max<std::uint64_t>(memory_budget >> 10, 4096));
+    const bool sort_in_memory = memory_budget >= (std::uint64_t{1} << 30);
     db_->exec(
         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
-        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; "
-        "PRAGMA threads=2;");
+        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
+        std::to_string(cache_kib) + "; PRAGMA temp_store=" + (sort_in_memory ? "MEMORY;" : "FILE;"));
     db_->exec("BEGIN");
     db_->exec(kSchema);
 }
-
-SqliteStore::~SqliteStore() = default;
 
 namespace {
 
@@ -265,6 +271,11 @@ public:
     void add(const Row& r) {
         rows_.push_back(r);
         if (rows_.size() == kRowsPerInsert) flush();
+    }
+    // Calls fn(row) for each row not stepped yet.
+    template <class Fn>
+    void for_pending(Fn fn) {
+        for (Row& r : rows_) fn(r);
     }
     void flush() {
         if (rows_.empty() || !db_.ok()) return;
@@ -394,61 +405,140 @@ void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimes
     sqlite3_bind_int(st, f + 7, !r.it->c.empty());
 }
 
+// Copies of the sessions that rows not yet stepped point to, with their strings.
+class KeptSessions {
+public:
+    const Session* keep(const Session* s) {
+        auto [it, fresh] = copies_.try_emplace(s, nullptr);
+        if (!fresh) return it->second;
+        Session& c = sessions_.emplace_back(*s);
+        for (std::string_view* v : {&c.sensor, &c.session, &c.protocol, &c.src_ip, &c.dst_ip, &c.client_version,
+                                    &c.hassh, &c.arch, &c.last_command, &c.last_step})
+            *v = copy(*v);
+        for (Item& item : c.items) {
+            item.a = copy(item.a);
+            item.b = copy(item.b);
+            item.c = copy(item.c);
+        }
+        return it->second = &c;
+    }
+
+private:
+    std::string_view copy(std::string_view v) { return v.empty() ? v : strings_.emplace_back(v); }
+    std::unordered_map<const Session*, const Session*> copies_;
+    std::deque<Session> sessions_;  // deques: elements never move
+    std::deque<std::string> strings_;
+};
+
 }  // namespace
 
-std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
-    Db& db_ = *this->db_;
-    {
-        BatchInsert<SessionRow> ses(db_, "sessions", 26, bind_session);
-        BatchInsert<PartRow> lg(db_, "logins_rows", 7, bind_login);
-        BatchInsert<PartRow> cm(db_, "commands_rows", 5, bind_command);
-        BatchInsert<PartRow> dl(db_, "downloads_rows", 8, bind_download);
-        BatchInsert<PartRow> up(db_, "uploads_rows", 7, bind_upload);
-        BatchInsert<PartRow> tc(db_, "tcpip_rows", 6, bind_tcpip);
-        BatchInsert<PartRow> tt(db_, "ttylogs_rows", 8, bind_ttylog);
-        BatchInsert<PartRow> fw(db_, "file_writes_rows", 9, bind_file_write);
-        if (!db_.ok()) return db_.error();
-        std::int64_t sid = 0;
-        for (const Session& s : sessions) {
-            ++sid;  // sessions are sorted by start: sid order is time order
-            ses.add({&s, sid});
-            // items are sorted, so seq counts each table's rows in the session's order
-            std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
-            for (const Item& it : s.items) {
-                switch (it.kind) {
-                    case ItemKind::Login:
-                        lg.add({&s, &it, sid, n_lg++});
-                        break;
-                    case ItemKind::Command:
-                        cm.add({&s, &it, sid, n_cm++});
-                        break;
-                    case ItemKind::Download:
-                    case ItemKind::DownloadFailed:
-                        dl.add({&s, &it, sid, n_dl++});
-                        break;
-                    case ItemKind::Upload:
-                        up.add({&s, &it, sid, n_up++});
-                        break;
-                    case ItemKind::Tcpip:
-                        tc.add({&s, &it, sid, n_tc++});
-                        break;
-                    case ItemKind::TtyLog:
-                        tt.add({&s, &it, sid, n_tt++});
-                        break;
-                    case ItemKind::FileWrite:
-                        fw.add({&s, &it, sid, n_fw++});
-                        break;
-                    default:
-                        break;
-                }
+// The insert statements of the relational part, kept from chunk to chunk, and the last sid
+// given (sessions arrive in session_less order, chunk after chunk: sid order is time order).
+class SessionInserts {
+public:
+    explicit SessionInserts(Db& db)
+        : ses(db, "sessions", 26, bind_session),
+          lg(db, "logins_rows", 7, bind_login),
+          cm(db, "commands_rows", 5, bind_command),
+          dl(db, "downloads_rows", 8, bind_download),
+          up(db, "uploads_rows", 7, bind_upload),
+          tc(db, "tcpip_rows", 6, bind_tcpip),
+          tt(db, "ttylogs_rows", 8, bind_ttylog),
+          fw(db, "file_writes_rows", 9, bind_file_write) {}
+
+    void add(const Session& s) {
+        ++sid;
+        ses.add({&s, sid});
+        // items are sorted, so seq counts each table's rows in the session's order
+        std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login:
+                    lg.add({&s, &it, sid, n_lg++});
+                    break;
+                case ItemKind::Command:
+                    cm.add({&s, &it, sid, n_cm++});
+                    break;
+                case ItemKind::Download:
+                case ItemKind::DownloadFailed:
+                    dl.add({&s, &it, sid, n_dl++});
+                    break;
+                case ItemKind::Upload:
+                    up.add({&s, &it, sid, n_up++});
+                    break;
+                case ItemKind::Tcpip:
+                    tc.add({&s, &it, sid, n_tc++});
+                    break;
+                case ItemKind::TtyLog:
+                    tt.add({&s, &it, sid, n_tt++});
+                    break;
+                case ItemKind::FileWrite:
+                    fw.add({&s, &it, sid, n_fw++});
+                    break;
+                default:
+                    break;
             }
-            if (!db_.ok()) break;
         }
+    }
+    // At the end of a chunk, the rows not stepped yet (fewer than a batch per table) point into
+    // the chunk, whose strings die: they are pointed to copies of their sessions instead. So rows
+    // go into the file in the same batches for any chunking, and the file's bytes do not depend
+    // on it (a flush per chunk would interleave the tables' pages differently).
+    void detach() {
+        KeptSessions fresh;  // copies from the chunk or from the copies before
+        ses.for_pending([&](SessionRow& r) { r.s = fresh.keep(r.s); });
+        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw})
+            b->for_pending([&](PartRow& r) {
+                const Session* c = fresh.keep(r.s);
+                r.it = &c->items[static_cast<std::size_t>(r.it - r.s->items.data())];
+                r.s = c;
+            });
+        kept = std::move(fresh);
+    }
+    // Steps every pending row (the end of the sessions).
+    void flush() {
         for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw}) b->flush();
         ses.flush();
     }
-    db_.exec(kIndexes);
-    return db_.ok() ? std::string() : db_.error();
+
+private:
+    BatchInsert<SessionRow> ses;
+    BatchInsert<PartRow> lg, cm, dl, up, tc, tt, fw;
+    std::int64_t sid = 0;
+    KeptSessions kept;  // what the pending rows point to, once their chunk is gone
+};
+
+SqliteStore::~SqliteStore() = default;
+
+std::string SqliteStore::begin_sessions() {
+    if (!db_->ok()) return db_->error();
+    inserts_ = std::make_unique<SessionInserts>(*db_);
+    return db_->ok() ? std::string() : db_->error();
+}
+
+std::string SqliteStore::append_sessions(const std::vector<Session>& chunk) {
+    if (!db_->ok()) return db_->error();
+    if (!inserts_) return "SQLite: " + path_ + ": sessions appended before begin_sessions()";
+    for (const Session& s : chunk) {
+        inserts_->add(s);
+        if (!db_->ok()) break;
+    }
+    inserts_->detach();
+    return db_->ok() ? std::string() : db_->error();
+}
+
+std::string SqliteStore::end_sessions() {
+    if (inserts_) inserts_->flush();
+    inserts_.reset();
+    db_->exec(kIndexes);
+    return db_->ok() ? std::string() : db_->error();
+}
+
+std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
+    std::string err = begin_sessions();
+    if (err.empty()) err = append_sessions(sessions);
+    if (err.empty()) err = end_sessions();
+    return err;
 }
 
 std::string SqliteStore::write_tables(const std::vector<Table>& all) {
@@ -517,6 +607,7 @@ std::string SqliteStore::write_tables(const std::vector<Table>& all) {
 }
 
 std::string SqliteStore::commit() {
+    inserts_.reset();  // its statements go before the connection
     db_->exec("COMMIT");
     std::string err = db_->ok() ? std::string() : db_->error();
     db_.reset();

@@ -46,36 +46,51 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
     w.end_object();
 }
 
+void SessionTotals::add(const Session& s) {
+    ++sessions;
+    insert_absent(seen_sensors_, s.sensor);
+    if (!s.src_ip.empty()) insert_absent(seen_src_ips_, s.src_ip);
+    login_attempts += s.login_attempts;
+    login_successes += s.login_successes;
+    commands += s.commands;
+    failed_commands += s.failed_commands;
+    closed += s.closed;
+    first = std::min(first, s.start);
+    last = std::max(last, s.end);
+    ++end_by_channel[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
+    const std::string_view protocol = s.protocol.empty() ? std::string_view("unknown") : s.protocol;
+    if (auto it = protocols.find(protocol); it != protocols.end())
+        ++it->second;
+    else
+        protocols.emplace(protocol, 1);
+    for (const Item& it : s.items) {
+        downloads += it.kind == ItemKind::Download;
+        downloads_failed += it.kind == ItemKind::DownloadFailed;
+        uploads += it.kind == ItemKind::Upload;
+        if (it.kind == ItemKind::FileWrite) {
+            ++file_writes;
+            persistence_writes += !persistence_kind(it.a).empty();
+        }
+        tcpip_requests += it.kind == ItemKind::Tcpip;
+        ttylogs += it.kind == ItemKind::TtyLog;
+    }
+}
+
+void SessionTotals::add(const std::vector<Session>& chunk) {
+    for (const Session& s : chunk) add(s);
+}
+
+void SessionTotals::finish() {
+    sensors = seen_sensors_.size();
+    src_ips = seen_src_ips_.size();
+    decltype(seen_sensors_)().swap(seen_sensors_);
+    decltype(seen_src_ips_)().swap(seen_src_ips_);
+}
+
 SessionTotals session_totals(const std::vector<Session>& sessions) {
     SessionTotals t;
-    std::unordered_set<std::string_view> sensors, ips;
-    t.sessions = sessions.size();
-    for (const Session& s : sessions) {
-        sensors.insert(s.sensor);
-        if (!s.src_ip.empty()) ips.insert(s.src_ip);
-        t.login_attempts += s.login_attempts;
-        t.login_successes += s.login_successes;
-        t.commands += s.commands;
-        t.failed_commands += s.failed_commands;
-        t.closed += s.closed;
-        t.first = std::min(t.first, s.start);
-        t.last = std::max(t.last, s.end);
-        ++t.end_by_channel[static_cast<int>(s.end_kind)][static_cast<int>(s.channel)];
-        ++t.protocols[s.protocol.empty() ? std::string_view("unknown") : s.protocol];
-        for (const Item& it : s.items) {
-            t.downloads += it.kind == ItemKind::Download;
-            t.downloads_failed += it.kind == ItemKind::DownloadFailed;
-            t.uploads += it.kind == ItemKind::Upload;
-            if (it.kind == ItemKind::FileWrite) {
-                ++t.file_writes;
-                t.persistence_writes += !persistence_kind(it.a).empty();
-            }
-            t.tcpip_requests += it.kind == ItemKind::Tcpip;
-            t.ttylogs += it.kind == ItemKind::TtyLog;
-        }
-    }
-    t.sensors = sensors.size();
-    t.src_ips = ips.size();
+    t.add(sessions);
+    t.finish();
     return t;
 }
 
@@ -97,7 +112,8 @@ std::map<std::string_view, std::uint64_t> SessionTotals::channels() const {
 
 namespace {
 
-void counts(JsonWriter& w, std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
+template <class CountMap>  // name -> count, in name order
+void counts(JsonWriter& w, std::string_view k, const CountMap& m) {
     w.key(k).begin_object();
     for (const auto& [name, n] : m) w.field(name, n);
     w.end_object();

@@ -6,12 +6,95 @@
 #include <thread>
 
 #include "cb/engine/run_clock.hpp"
+#include "cb/engine/session_source.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/output/report_html.hpp"
 
 namespace cb {
 
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables) {
+namespace {
+
+// The two session writers (SQLite rows, sessions.jsonl), each on its own thread, a chunk at a
+// time: SQLite's relational part is the longest single task of a run, so both start while the
+// engine's tables and analyses work on the same chunk.
+class SessionWriters {
+public:
+    SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
+    ~SessionWriters() { wait(); }
+    void start(const std::vector<Session>& chunk) {
+        wait();
+        sqlite_thread_ = std::thread([this, &chunk] { keep(sqlite_err, sqlite_cpu, sqlite_.append_sessions(chunk)); });
+        pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");  // for profilers and top -H
+        jsonl_thread_ = std::thread([this, &chunk] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1)); });
+        pthread_setname_np(jsonl_thread_.native_handle(), "cb-jsonl");
+    }
+    void wait_jsonl() {
+        if (jsonl_thread_.joinable()) jsonl_thread_.join();
+    }
+    void wait_sqlite() {
+        if (sqlite_thread_.joinable()) sqlite_thread_.join();
+    }
+    void wait() {
+        wait_jsonl();
+        wait_sqlite();
+    }
+    std::string sqlite_err, jsonl_err;  // the first problem of each
+    double sqlite_cpu = 0, jsonl_cpu = 0;
+
+private:
+    static void keep(std::string& first, double& cpu, std::string err) {
+        if (first.empty()) first = std::move(err);
+        cpu += thread_cpu_seconds();  // the thread's whole life: one chunk
+    }
+    SqliteStore& sqlite_;
+    SessionsJsonlWriter& jsonl_;
+    std::thread sqlite_thread_, jsonl_thread_;
+};
+
+// Reads every session once: the writers and the engine's tables get each chunk. A source with
+// one chunk keeps its writers running while the caller goes on (they finish on wait()).
+void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writers, RunTables& tables) {
+    std::vector<Session>* chunk = source.next();
+    while (chunk) {
+        writers.start(*chunk);
+        run.totals.add(*chunk);
+        tables.add(*chunk);
+        if (source.whole()) break;
+        writers.wait();  // the next chunk replaces this one
+        chunk = source.next();
+    }
+    run.totals.finish();
+}
+
+// A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
+// ones report.html can show (ReportSessionPicker), read in a second and third pass.
+void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt) {
+    ReportSessionPicker picker(run, ropt);
+    std::size_t index = 0;
+    source.rewind();
+    while (auto* chunk = source.next())
+        for (const Session& s : *chunk) picker.offer(s, index++);
+    const std::vector<std::size_t> picked = picker.picked();
+    StringPool& pool = run.step_pools.emplace_back();
+    run.sessions.clear();
+    index = 0;
+    std::size_t next = 0;
+    source.rewind();
+    while (next < picked.size())
+        if (auto* chunk = source.next(); !chunk)
+            break;
+        else
+            for (const Session& s : *chunk)
+                if (next < picked.size() && picked[next] == index++) {
+                    run.sessions.push_back(copy_session(s, pool));
+                    ++next;
+                }
+}
+
+}  // namespace
+
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, SessionSource& source,
+                   RunTables& tables) {
     PhaseClock clock(res);
     std::error_code ec;
     // out_dir exists (OutputDir made it) and is never made here: a run interrupted while its
@@ -21,50 +104,46 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
         res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
         return;
     }
-    // The writers that need only the sessions start at once, beside the analyses:
-    // SQLite's relational part is the longest single task of a run.
-    SqliteStore sqlite(out_dir + "/cowrie.sqlite");
-    std::string sqlite_err, jsonl_err;
-    double sqlite_cpu = 0, jsonl_cpu = 0;
-    std::thread sqlite_thread([&] {
-        sqlite_err = sqlite.write_sessions(run.sessions);
-        sqlite_cpu = thread_cpu_seconds();
-    });
-    pthread_setname_np(sqlite_thread.native_handle(), "cb-sqlite");  // for profilers and top -H
-    std::thread jsonl_thread([&] {
-        jsonl_err = write_sessions_jsonl(out_dir + "/sessions.jsonl", run.sessions, 1);
-        jsonl_cpu = thread_cpu_seconds();
-    });
-    pthread_setname_np(jsonl_thread.native_handle(), "cb-jsonl");
-    run.totals = session_totals(run.sessions);  // once, for summary.json and report.html
-    make_tables(run);
+    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 4 : UINT64_MAX);
+    SessionsJsonlWriter jsonl;
+    SessionWriters writers(sqlite, jsonl);
+    writers.sqlite_err = sqlite.begin_sessions();
+    writers.jsonl_err = jsonl.open(out_dir + "/sessions.jsonl");
+    stream_sessions(run, source, writers, tables);  // run.totals: once, for summary.json and report.html
+    tables.finish(run);
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                             write_file_atomic(out_dir + "/summary.json", summary_json(run)),
                             write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
-    jsonl_thread.join();
-    res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", jsonl_cpu);
+    writers.wait_jsonl();
+    if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
+    res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", writers.jsonl_cpu);
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
+        if (!source.whole()) {
+            writers.wait();  // the passes below read the sessions again
+            keep_report_sessions(run, source, ropt);
+        }
         run.tty_replays =
             read_tty_replays(run.sessions, report_explorer_order(run, ropt),
                              {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
     }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
-    sqlite_thread.join();
-    res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", sqlite_cpu);
+    writers.wait_sqlite();
+    res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
     clock.lap("wait for sqlite");
-    for (const auto& err : {jsonl_err, sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
+    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.end_sessions(),
+                            sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     clock.lap("sqlite tables");
 }
 
 WriteOutputs writer_into(const std::string& out_dir) {
-    return [out_dir](RunData& run, AnalyzeResult& res, const MakeTables& make_tables) {
-        write_outputs(run, out_dir, res, make_tables);
+    return [out_dir](RunData& run, AnalyzeResult& res, SessionSource& sessions, RunTables& tables) {
+        write_outputs(run, out_dir, res, sessions, tables);
     };
 }
 

@@ -385,6 +385,16 @@ bool session_left(const Session& s) {
            s.secs_after_last_command <= kLeaveWithinSeconds;
 }
 
+Session copy_session(const Session& s, StringPool& pool) {
+    Session c = s;
+    for (std::string_view* v : {&c.sensor, &c.session, &c.protocol, &c.src_ip, &c.dst_ip, &c.client_version, &c.hassh,
+                                &c.arch, &c.last_command, &c.last_step})
+        *v = pool.intern(*v);
+    for (Item& it : c.items)
+        for (std::string_view* v : {&it.a, &it.b, &it.c}) *v = pool.intern(*v);
+    return c;
+}
+
 bool session_less(const Session& a, const Session& b) {
     return std::tie(a.start, a.sensor, a.session) < std::tie(b.start, b.sensor, b.session);
 }

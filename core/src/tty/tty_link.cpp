@@ -1,6 +1,7 @@
 #include "cb/tty/tty_link.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -81,12 +82,12 @@ Micros distance(const Recording& r, Micros t) {
 
 }  // namespace
 
-std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
-                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
-    // The same input typed on two sensors gives two recordings with one hash (and different
-    // output): the recording whose time span is nearest to the session's log.closed event is
-    // the session's own, so the choice depends on neither file names nor order.
-    std::unordered_map<std::string_view, std::vector<Recording>> by_hash;
+struct RecordingIndex::Entry {
+    Recording r;
+};
+
+RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::uint64_t max_recording_bytes,
+                               std::vector<RecordingCut>* cuts) {
     for (const auto& f : inputs.files)
         if (f.kind == FileKind::TtyLog) {
             Recording r;
@@ -94,27 +95,40 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
             bool cut = false;
             const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
             if (cut && cuts) cuts->push_back({f.path, r.bytes});
-            by_hash[pool.intern(hash)].push_back(r);
-            if (basename(f.path) != hash) by_hash[pool.intern(basename(f.path))].push_back(r);  // 1.x names
+            by_hash_[pool.intern(hash)].push_back({r});
+            if (basename(f.path) != hash) by_hash_[pool.intern(basename(f.path))].push_back({r});  // 1.x names
         }
-    if (by_hash.empty()) return 0;
+}
+
+RecordingIndex::~RecordingIndex() = default;
+
+// The same input typed on two sensors gives two recordings with one hash (and different
+// output): the recording whose time span is nearest to the session's log.closed event is
+// the session's own, so the choice depends on neither file names nor order.
+std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
+    if (by_hash_.empty()) return 0;
     std::size_t linked = 0;
     for (Session& s : sessions)
         for (Item& it : s.items) {
             if (it.kind != ItemKind::TtyLog) continue;
-            auto found = by_hash.find(it.b.empty() ? basename(it.a) : it.b);
-            if (found == by_hash.end()) found = by_hash.find(basename(it.a));
-            if (found == by_hash.end()) continue;
+            auto found = by_hash_.find(it.b.empty() ? basename(it.a) : it.b);
+            if (found == by_hash_.end()) found = by_hash_.find(basename(it.a));
+            if (found == by_hash_.end()) continue;
             const Recording* best = nullptr;
-            for (const Recording& r : found->second)
-                if (!best || std::make_tuple(distance(r, it.ts), r.first, r.last) <
+            for (const Entry& e : found->second)
+                if (!best || std::make_tuple(distance(e.r, it.ts), e.r.first, e.r.last) <
                                  std::make_tuple(distance(*best, it.ts), best->first, best->last))
-                    best = &r;
+                    best = &e.r;
             if (!best) continue;  // no recording under that hash (the index keeps none empty today)
-            it.c = best->path;
+            it.c = best->path;    // lives in the pool the index was built with
             ++linked;
         }
     return linked;
+}
+
+std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
+                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
+    return RecordingIndex(inputs, pool, max_recording_bytes, cuts).link(sessions);
 }
 
 namespace {
@@ -167,22 +181,25 @@ std::vector<SessionView> read_sessions(const std::vector<Session>& sessions, uns
 }
 
 // Per last step (template) of shell sessions that left, with a recording read to its end:
-// the most common last lines. Most sessions first.
-std::vector<LastOutputRow> last_output_rows(const std::vector<SessionView>& views) {
-    struct Agg {
-        std::uint64_t sessions = 0;
-        std::map<std::string, std::uint64_t> outputs;
-        std::string example;
-    };
-    std::map<std::string, Agg> by_cmd;
-    for (const SessionView& v : views) {
-        if (!v.read || !v.left || v.last_template.empty() || v.last_cut) continue;
-        Agg& a = by_cmd[v.last_template];
-        ++a.sessions;
-        ++a.outputs[v.last_lines];
-        if (a.example.empty() || v.id < a.example) a.example = v.id;
-    }
-    std::vector<std::pair<const std::string*, const Agg*>> sorted;
+// how many, their last lines and the smallest session id (the same whatever the order).
+struct LastOutputAgg {
+    std::uint64_t sessions = 0;
+    std::map<std::string, std::uint64_t> outputs;
+    std::string example;
+};
+using LastOutputMap = std::map<std::string, LastOutputAgg>;
+
+void count_last_output(const SessionView& v, LastOutputMap& by_cmd) {
+    if (!v.read || !v.left || v.last_template.empty() || v.last_cut) return;
+    LastOutputAgg& a = by_cmd[v.last_template];
+    ++a.sessions;
+    ++a.outputs[v.last_lines];
+    if (a.example.empty() || v.id < a.example) a.example = v.id;
+}
+
+// The most common last lines per last step; most sessions first.
+std::vector<LastOutputRow> last_output_rows(const LastOutputMap& by_cmd) {
+    std::vector<std::pair<const std::string*, const LastOutputAgg*>> sorted;
     for (const auto& [k, a] : by_cmd) sorted.emplace_back(&k, &a);
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](auto& x, auto& y) { return x.second->sessions > y.second->sessions; });
@@ -197,18 +214,27 @@ std::vector<LastOutputRow> last_output_rows(const std::vector<SessionView>& view
     return rows;
 }
 
-// Per tell seen by at least one session: how many sessions saw it, and the smallest id.
-std::vector<TtyTellRow> tell_rows(const std::vector<SessionView>& views) {
+// Per tell: how many sessions saw it, and the smallest id.
+struct TellCount {
+    std::uint64_t sessions = 0;
+    std::string example;
+};
+using TellCounts = std::array<TellCount, kTellCount>;
+
+void count_tells(const SessionView& v, TellCounts& tells) {
+    if (!v.read) return;
+    for (std::size_t k = 0; k < kTellCount; ++k)
+        if (v.tells[k]) {
+            ++tells[k].sessions;
+            if (tells[k].example.empty() || v.id < tells[k].example) tells[k].example = v.id;
+        }
+}
+
+// The tells seen by at least one session, in kTells order.
+std::vector<TtyTellRow> tell_rows(const TellCounts& tells) {
     std::vector<TtyTellRow> rows;
-    for (std::size_t k = 0; k < kTellCount; ++k) {
-        TtyTellRow r{kTells[k].id, kTells[k].what, 0, {}};
-        for (const SessionView& v : views)
-            if (v.read && v.tells[k]) {
-                ++r.sessions;
-                if (r.example_session.empty() || v.id < r.example_session) r.example_session = v.id;
-            }
-        if (r.sessions) rows.push_back(std::move(r));
-    }
+    for (std::size_t k = 0; k < kTellCount; ++k)
+        if (tells[k].sessions) rows.push_back({kTells[k].id, kTells[k].what, tells[k].sessions, tells[k].example});
     return rows;
 }
 
@@ -240,14 +266,38 @@ Table tells_table(const std::vector<TtyTellRow>& rows) {
 
 }  // namespace
 
-void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
-                        std::uint64_t max_recording_bytes) {
-    const std::vector<SessionView> views = read_sessions(sessions, threads, max_recording_bytes);
-    out.last_output = last_output_rows(views);
-    out.tty_tells = tell_rows(views);
+struct RecordingFindingsBuilder::State {
+    LastOutputMap last_output;
+    TellCounts tells;
+    std::uint64_t sessions_read = 0;  // sessions with a linked recording
+};
+
+RecordingFindingsBuilder::RecordingFindingsBuilder(unsigned threads, std::uint64_t max_recording_bytes)
+    : threads_(threads), max_recording_bytes_(max_recording_bytes), state_(std::make_unique<State>()) {}
+
+RecordingFindingsBuilder::~RecordingFindingsBuilder() = default;
+
+void RecordingFindingsBuilder::add(const std::vector<Session>& chunk) {
+    for (const SessionView& v : read_sessions(chunk, threads_, max_recording_bytes_)) {
+        count_last_output(v, state_->last_output);
+        count_tells(v, state_->tells);
+        ++state_->sessions_read;
+    }
+}
+
+void RecordingFindingsBuilder::finish(Findings& out) {
+    out.last_output = last_output_rows(state_->last_output);
+    out.tty_tells = tell_rows(state_->tells);
     out.tables.push_back(last_output_table(out.last_output));
     out.tables.push_back(tells_table(out.tty_tells));
-    out.sessions_with_recordings = views.size();
+    out.sessions_with_recordings = state_->sessions_read;
+}
+
+void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
+                        std::uint64_t max_recording_bytes) {
+    RecordingFindingsBuilder b(threads, max_recording_bytes);
+    b.add(sessions);
+    b.finish(out);
 }
 
 }  // namespace cb

@@ -92,8 +92,34 @@ class TemplateCache;
 // Fills f for session s (templates come from, and point into, cache).
 void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f);
 
-// Builds SessionFacts for every session and runs all analyses (parallel map, merge, finish).
-// `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
+// Runs every analysis over a run's sessions handed over in consecutive chunks of any size
+// (issue 13): add() builds SessionFacts and feeds each worker's own analyses (parallel map over
+// the chunk, up to `threads` workers, one per 1000 sessions of the chunk); the workers' states
+// live across chunks. finish() merges them and finishes every analysis in make_analyses() order,
+// once. A chunk's strings need to live only until its add() returns (analyses keep owned
+// copies; each worker's TemplateCache keeps the command lines it has seen). `markers` must
+// outlive the runner. The findings are the same for any chunking (the Analysis contract).
+class AnalysisRunner {
+public:
+    AnalysisRunner(const MarkerSet& markers, const AnalysisConfig& cfg, unsigned threads);
+    ~AnalysisRunner();
+    AnalysisRunner(const AnalysisRunner&) = delete;
+    AnalysisRunner& operator=(const AnalysisRunner&) = delete;
+    void add(const std::vector<Session>& chunk);
+    // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
+    Findings finish(Findings seed = {});
+
+private:
+    struct Worker;
+    Worker& worker(std::size_t w);  // made on first use
+
+    const MarkerSet& markers_;
+    AnalysisConfig cfg_;
+    unsigned threads_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// All sessions in one chunk: AnalysisRunner's add() then finish().
 Findings run_analyses(const std::vector<Session>& sessions, const MarkerSet& markers, const AnalysisConfig& cfg,
                       unsigned threads, Findings seed = {});
 

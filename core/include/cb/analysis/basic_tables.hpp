@@ -1,9 +1,10 @@
 // The basic count tables of issue 2: credentials, commands, client versions, HASSH,
 // downloads, sensors and source addresses per day; since issue 12 also source addresses
 // (src_ips), port-forwarding targets (forwarding) and activity per sensor and hour
-// (sensors_hourly), which report.html used to count itself.
+// (sensors_hourly, source_tables.cpp), which report.html used to count itself.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "cb/analysis/table.hpp"
@@ -12,16 +13,29 @@
 
 namespace cb {
 
-// Sessions must be finalized; the result is independent of their order.
-std::vector<Table> basic_tables(const std::vector<Session>& sessions);
+// The basic tables built chunk by chunk (issue 13): add() the run's sessions in consecutive
+// chunks of any size, then finish() once. Each chunk's strings need to live only until its
+// add() returns: the builder keeps copies of the keys it counts (docs/ARCHITECTURE.md lists
+// what grows with distinct values). The tables are the same for any chunking and any session
+// order; sessions must be finalized.
+class BasicTableBuilder {
+public:
+    BasicTableBuilder();
+    ~BasicTableBuilder();
+    BasicTableBuilder(BasicTableBuilder&&) noexcept;
+    BasicTableBuilder& operator=(BasicTableBuilder&&) noexcept;
+    void add(const std::vector<Session>& chunk);
+    // credentials, key_fingerprints, commands, client_versions, hassh, downloads, file_writes,
+    // sensors, src_ips_daily, src_ips, forwarding, sensors_hourly.
+    std::vector<Table> finish();
 
-// src_ips: per source address, most sessions first (source_tables.cpp).
-Table src_ips_table(const std::vector<Session>& sessions);
-// forwarding: per direct-tcpip target (host, port), most sessions first (source_tables.cpp).
-Table forwarding_table(const std::vector<Session>& sessions);
-// sensors_hourly: sessions (by start) and logins (by their own time) per UTC hour and sensor,
-// in hour order (source_tables.cpp).
-Table sensors_hourly_table(const std::vector<Session>& sessions);
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// All sessions in one chunk.
+std::vector<Table> basic_tables(const std::vector<Session>& sessions);
 
 // markers.csv: every segment key that repeats in at least one session, with its decision
 // (in `set`: treated as a marker).

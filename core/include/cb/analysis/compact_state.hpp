@@ -13,11 +13,14 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cb/util/archive.hpp"
+#include "cb/util/string_pool.hpp"
 
 namespace cb {
 
@@ -39,6 +42,32 @@ using StrMap = std::unordered_map<std::string, V, SvHash, SvEq>;
 template <typename Set>
 void insert_absent(Set& set, std::string_view v) {
     if (set.find(v) == set.end()) set.emplace(v);
+}
+
+// Keys whose text outlives the sessions it came from (sessions arrive in chunks whose strings
+// die after each chunk): own_key() copies a key's strings into a pool, and owned_slot() finds a
+// map's entry for a key, making it with an owned copy on first sight. A key seen before costs
+// one lookup, as with views into the sessions.
+using SvPair = std::pair<std::string_view, std::string_view>;
+inline std::string_view own_key(StringPool& pool, std::string_view k) { return pool.intern(k); }
+inline SvPair own_key(StringPool& pool, const SvPair& k) { return {pool.intern(k.first), pool.intern(k.second)}; }
+inline std::pair<std::int64_t, std::string_view> own_key(StringPool& pool,
+                                                         const std::pair<std::int64_t, std::string_view>& k) {
+    return {k.first, pool.intern(k.second)};
+}
+inline std::pair<std::string_view, std::int64_t> own_key(StringPool& pool,
+                                                         const std::pair<std::string_view, std::int64_t>& k) {
+    return {pool.intern(k.first), k.second};
+}
+inline std::tuple<std::string_view, std::string_view, bool> own_key(
+    StringPool& pool, const std::tuple<std::string_view, std::string_view, bool>& k) {
+    return {pool.intern(std::get<0>(k)), pool.intern(std::get<1>(k)), std::get<2>(k)};
+}
+template <class Map>
+typename Map::mapped_type& owned_slot(Map& m, const typename Map::key_type& k, StringPool& pool) {
+    auto it = m.find(k);
+    if (it == m.end()) it = m.emplace(own_key(pool, k), typename Map::mapped_type{}).first;
+    return it->second;
 }
 
 // Strings to dense ids, per analysis instance (so per thread). Ids differ between

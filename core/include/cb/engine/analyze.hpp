@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,24 @@ struct AnalyzeOptions {
     // of the physical memory (or of the cgroup's limit), default_memory_limit().
     std::uint64_t memory_limit = 0;
     std::string tmp_dir;  // where spill files go; "": the folder that holds out_dir
+    // Incremental runs: the state folder (state.hpp); "": none. Only what is new since the
+    // state was written is read; the outputs are those of one run over everything.
+    std::string state_dir;
 };
 
 // Half of the memory this process may use: physical memory, or the cgroup's limit if lower.
 std::uint64_t default_memory_limit();
+
+// How a run's memory limit is shared out when it spills (spill.hpp): half to the ingest
+// workers' partials (LineSink's estimate), a quarter to a batch of order runs, an eighth to a
+// chunk of sessions read back (batches and chunks count encoded bytes; a finished Session
+// takes about twice that in memory).
+struct SpillPlan {
+    std::uint64_t worker_budget, batch_bytes, chunk_bytes;
+};
+SpillPlan plan_spill(std::uint64_t limit, unsigned threads);
+// Where spill files go: --tmp-dir, else the folder that holds OUTDIR.
+std::string spill_parent(const AnalyzeOptions& opt);
 
 struct AnalyzeResult {
     RunData run;
@@ -41,19 +56,55 @@ struct AnalyzeResult {
     std::vector<std::string> errors;  // output problems (fatal)
     std::uint64_t memory_limit = 0;   // the limit the run kept to (--stats)
     SpillStats spill;                 // what went to disk (all zero when the run fit in memory)
+    std::vector<std::string> notes;   // for the user, not problems (a state rebuilt, and why)
+    std::uint64_t logs_read = 0;      // JSON logs read at all this run (--state skips those read before)
 };
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
 InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {});
-// Fills run.tables and run.findings (make_run_tables() with the engine's analyses).
-using MakeTables = std::function<void(RunData&)>;
-// The last step of a run: writes the outputs of `run`, calling make_tables(run) while the session
-// writers already work. The engines take it as a parameter so that they do not depend on the
-// output layer (output/outputs.hpp: write_outputs(); tests pass their own).
-using WriteOutputs = std::function<void(RunData& run, AnalyzeResult& res, const MakeTables& make_tables)>;
 
-// Steps 2-4 on already scanned inputs, ending with write(run, res, make_tables).
+// Finishes the analyses: the local engine runs them over the sessions (AnalysisRunner), the
+// Hadoop client finishes the states job 2 merged. `seed` holds what was found outside the
+// analyses (recording findings); the result holds it too.
+using FinishAnalyses = std::function<Findings(Findings seed)>;
+
+// The tables and findings of a run, made from its sessions chunk by chunk the same way for both
+// engines: the basic tables; then, unless opt.analyses is false, the recording findings, the
+// analyses, markers.csv and every analysis table, in this order. Step CPU times go to res for
+// --stats.
+class RunTables {
+public:
+    // The engine's analyses: add() maps a chunk (the Hadoop client's does nothing: job 2 did),
+    // finish() reduces.
+    struct Analyses {
+        std::function<void(const std::vector<Session>&)> add;
+        FinishAnalyses finish;
+    };
+    RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res);
+    ~RunTables();
+    void add(const std::vector<Session>& chunk);
+    // Fills run.tables and run.findings.
+    void finish(RunData& run);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+class SessionSource;  // session_source.hpp
+// The last step of a run: writes the outputs of `run`, reading its sessions from `sessions`
+// and feeding them to `tables` as it goes. The engines take it as a parameter so that they do
+// not depend on the output layer (output/outputs.hpp: write_outputs(); tests pass their own).
+using WriteOutputs = std::function<void(RunData& run, AnalyzeResult& res, SessionSource& sessions, RunTables& tables)>;
+
+// Steps 2-4 on already scanned inputs, ending with write(run, res, sessions, tables).
 AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOutputs& write);
+
+// `cowrie-batch merge STATE... -o OUTDIR`: the outputs of one run over the logs of every state
+// (analyze --state on each sensor; sessions never span sensors, so their partials merge
+// exactly). The states must come from the same version with the same read limits.
+AnalyzeResult merge_states(const std::vector<std::string>& state_dirs, const AnalyzeOptions& opt,
+                           const WriteOutputs& write);
 
 // Starts res.run from the scanned inputs and the options (both engines begin so).
 void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);
@@ -65,17 +116,6 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
 // `pool`), finishes the marker set from the run's marker statistics and gives every session
 // its last step.
 void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads);
-
-// Finishes the analyses: the local engine runs them over the sessions (run_analyses), the
-// Hadoop client finishes the states job 2 merged. `seed` holds what was found outside the
-// analyses (recording findings); the result holds it too.
-using FinishAnalyses = std::function<Findings(Findings seed)>;
-
-// Fills run.tables and run.findings the same way for both engines: the basic tables; then,
-// unless opt.analyses is false, the recording findings, the analyses (finish), markers.csv
-// and every analysis table, in this order. Step CPU times go to res for --stats.
-void make_run_tables(RunData& run, const MarkerStats& marker_stats, const AnalyzeOptions& opt,
-                     const FinishAnalyses& finish, AnalyzeResult& res);
 
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cb/input/file_ledger.hpp"
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/parse/event_parser.hpp"
@@ -60,8 +61,10 @@ struct IngestCounts {
 struct FileReport {
     InputFile file;
     IngestCounts counts;
-    std::uint64_t physical_lines = 0;  // every line including blank ones (for line numbers)
-    std::string error;                 // a read or decompression problem; lines before it were kept
+    // Every line including blank ones (for line numbers); with IngestOptions::plans, counted from
+    // the file's start (the lines earlier runs read included).
+    std::uint64_t physical_lines = 0;
+    std::string error;  // a read or decompression problem; lines before it were kept
     std::vector<RejectSample> samples;
 };
 
@@ -78,6 +81,14 @@ struct IngestOptions {
     // afresh; if any worker did, every worker's partials end in key runs and
     // IngestResult::shards is empty (spill.hpp).
     PartialSpill* spill = nullptr;
+    // Incremental runs (--state): what to read of each JSON log, from plan_reads() over the same
+    // `files` (cb/input/file_ledger.hpp). A file planned Skip is not read and gets no FileReport;
+    // ReadFrom starts at the planned decoded byte (compressed files are decoded from their start
+    // and the bytes before it dropped), and line numbers continue from the planned line. The
+    // decoded bytes of each file read are fingerprinted for the ledger (IngestResult::consumed),
+    // and an uncompressed file's last line without a newline is not read: Cowrie may be writing
+    // it (Consumed::held_tail). nullptr: every JSON log whole, nothing fingerprinted.
+    const ReadPlans* plans = nullptr;
 };
 
 struct IngestResult {
@@ -86,10 +97,17 @@ struct IngestResult {
     std::vector<RejectSample> samples;  // first samples_per_reason per reason, in path/line order
     std::vector<SessionMap> shards;     // merged partials; every key is in exactly one shard
     std::vector<StringPool> pools;      // own the strings the partials point to
+    // With IngestOptions::plans: what was read of each planned file, one per plans->reads entry
+    // (for FileLedger::updated()); empty without plans.
+    std::vector<Consumed> consumed;
 };
 
 // Reads the JSON logs among `files` (other kinds are ignored here).
 IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& opt);
+
+// Sets res.totals and res.samples (the first samples_per_reason per reason, in path and line
+// order) from res.files.
+void finish_ingest_totals(IngestResult& res, std::size_t samples_per_reason);
 
 // Parses one buffer of NDJSON (for tests). `data` needs no padding.
 void ingest_buffer(std::string_view data, const std::string& name, EventParser& parser, StringPool& pool,

@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
+#include "cb/analysis/compact_state.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/engine/ingest.hpp"
 #include "cb/input/input_set.hpp"
@@ -20,19 +23,31 @@
 
 namespace cb {
 
-// Run-wide session counts that summary.json and report.html both show.
+// Run-wide session counts that summary.json and report.html both show. Counted chunk by chunk
+// (issue 13): add() the run's sessions in consecutive chunks of any size, then finish() once;
+// the counts are the same for any chunking and order. A chunk's strings need to live only
+// until its add() returns: the distinct sensors and addresses are kept as owned copies until
+// finish() (docs/ARCHITECTURE.md), the protocol names as map keys.
 struct SessionTotals {
     std::uint64_t sessions = 0, closed = 0, sensors = 0, src_ips = 0, login_attempts = 0, login_successes = 0,
                   commands = 0, failed_commands = 0, downloads = 0, downloads_failed = 0, uploads = 0, file_writes = 0,
                   persistence_writes = 0, tcpip_requests = 0, ttylogs = 0;
-    Micros first = INT64_MAX, last = INT64_MIN;           // earliest start, latest end
-    std::uint64_t end_by_channel[4][3] = {};              // [EndKind][Channel]
-    std::map<std::string_view, std::uint64_t> protocols;  // "unknown" when not logged
+    Micros first = INT64_MAX, last = INT64_MIN;                   // earliest start, latest end
+    std::uint64_t end_by_channel[4][3] = {};                      // [EndKind][Channel]
+    std::map<std::string, std::uint64_t, std::less<>> protocols;  // "unknown" when not logged
     // By name, only the kinds that occur.
     std::map<std::string_view, std::uint64_t> end_kinds() const;
     std::map<std::string_view, std::uint64_t> channels() const;
+
+    void add(const std::vector<Session>& chunk);
+    // Sets sensors and src_ips and frees the distinct values behind them.
+    void finish();
+
+private:
+    void add(const Session& s);
+    std::unordered_set<std::string, SvHash, SvEq> seen_sensors_, seen_src_ips_;
 };
-// Defined with summary.json (core/src/output/summary.cpp), its first reader.
+// All sessions in one chunk. Defined with summary.json (core/src/output/summary.cpp), its first reader.
 SessionTotals session_totals(const std::vector<Session>& sessions);
 
 // Everything one run knows; the outputs are views of it.

@@ -52,7 +52,6 @@ private:
 struct SpillStats {
     std::uint64_t key_runs = 0, key_run_bytes = 0;      // step 1
     std::uint64_t order_runs = 0, order_run_bytes = 0;  // step 2
-    std::uint64_t chunks = 0;                           // step 3
 };
 
 // Step 1's sink, shared by the ingest workers. Thread-safe.
@@ -77,15 +76,35 @@ private:
 };
 
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
-// marker statistics of every session on the way. Errors name the file.
+// marker statistics of every session on the way. When merged_key_run is given, every merged
+// partial also goes there, in key order, zstd-compressed: one key run holding every session (the
+// state folder's sessions, state.hpp). Errors name the file.
 struct OrderRuns {
     std::vector<std::string> files;
     MarkerStats markers;
     std::uint64_t sessions = 0, bytes = 0;
     std::string error;
 };
+// Whole partials (each key once) into order runs, batch_bytes of records at a time: step 2's
+// output side, also used by the Hadoop client, whose job 1 merged every key already.
+class OrderRunWriter {
+public:
+    OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes);
+    void add(const SessionPartial& p);
+    // Writes the last batch; the result has no marker statistics.
+    OrderRuns finish();
+
+private:
+    void write_batch();
+    SpillDir& dir_;
+    std::uint64_t batch_bytes_;
+    OrderRuns out_;
+    std::vector<std::pair<std::size_t, std::size_t>> entries_;  // offset, length in bytes_
+    std::string bytes_;
+};
+
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes);
+                         std::uint64_t batch_bytes, const std::string& merged_key_run = {});
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
 // A chunk's strings live until the next call of next_chunk() or rewind().

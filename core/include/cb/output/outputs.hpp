@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,9 +18,12 @@ namespace cb {
 
 // Writes summary.json, sessions.jsonl, hints.json, tables/*.csv, report.html and cowrie.sqlite
 // into out_dir for a run whose sessions are built (both engines end here, as their WriteOutputs).
-// make_tables(run) fills run.tables and run.findings; it runs on the calling thread while the
-// session writers already work. Problems go to res.errors, timings to res.phase_seconds.
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, const MakeTables& make_tables);
+// The sessions come from `sessions` (one chunk, or many when the run spilled); each chunk goes to
+// the session writers on their own threads and to `tables` on the calling thread, which then
+// fills run.tables and run.findings. Problems go to res.errors, timings to res.phase_seconds.
+class SessionSource;
+void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, SessionSource& sessions,
+                   RunTables& tables);
 // The WriteOutputs for an engine: write_outputs() into out_dir.
 WriteOutputs writer_into(const std::string& out_dir);
 
@@ -35,18 +39,49 @@ void append_ingest_counts_json(JsonWriter& w, const RunData& run, std::size_t ma
 // PATH.tmp and renamed, inside a folder that is itself renamed into place (output_dir.hpp).
 std::string write_error(const std::string& path, int err);
 std::string write_file_atomic(const std::string& path, std::string_view data);
+// sessions.jsonl chunk by chunk (issue 13): open() starts PATH.tmp, append() writes each
+// consecutive chunk of the run's sessions (formatted in blocks on `threads` threads; a chunk's
+// strings need to live only until append() returns), close() renames it into place. The bytes
+// are the same for any chunking. After an error, append() writes nothing more and close()
+// returns the first error; a writer destroyed unclosed removes PATH.tmp.
+class SessionsJsonlWriter {
+public:
+    SessionsJsonlWriter() = default;
+    ~SessionsJsonlWriter();
+    SessionsJsonlWriter(const SessionsJsonlWriter&) = delete;
+    SessionsJsonlWriter& operator=(const SessionsJsonlWriter&) = delete;
+    std::string open(const std::string& path);
+    std::string append(const std::vector<Session>& chunk, unsigned threads);
+    std::string close();
+
+private:
+    std::string path_;
+    std::FILE* f_ = nullptr;
+    int err_ = 0;                    // errno of the first failure
+    std::vector<std::string> bufs_;  // reused from block to block: no regrowing
+};
+// All sessions in one chunk.
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
 std::string write_tables_csv(const std::string& dir, const std::vector<Table>& tables);
 
 // cowrie.sqlite in two phases, so the big relational part can start as soon as sessions
-// exist while the analyses still run: write_sessions() (schema, rows, indexes), then
+// exist while the analyses still run: the sessions (schema, rows, indexes), then
 // write_tables() (every result table and the schema doc), then commit() (renames *.tmp).
+// The sessions go in chunk by chunk (issue 13): begin_sessions(), append_sessions() for each
+// consecutive chunk of the run's sessions in session_less order (a chunk's strings need to
+// live only until its append returns), end_sessions() (builds the indexes). Rows, sids, their
+// order and the file's bytes are the same for any chunking; write_sessions(all) is the three.
 // Not thread-safe; one thread at a time. Each returns an empty string or an error message.
 class Db;
+class SessionInserts;
 class SqliteStore {
 public:
-    explicit SqliteStore(const std::string& path);
+    // memory_budget: bytes SQLite's page cache and sorts may take (UINT64_MAX: as much as helps).
+    explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX);
     ~SqliteStore();
+    std::string begin_sessions();
+    std::string append_sessions(const std::vector<Session>& chunk);
+    std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
     std::string commit();
@@ -54,6 +89,7 @@ public:
 private:
     std::string path_;
     std::unique_ptr<Db> db_;
+    std::unique_ptr<SessionInserts> inserts_;  // between begin_sessions() and end_sessions()
 };
 
 }  // namespace cb

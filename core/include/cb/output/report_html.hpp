@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,23 @@ bool report_html_available();
 // engine reads their TTY recordings (read_tty_replays) into run.tty_replays in this order
 // before it writes the page; the page writes the replays of the sessions it embeds.
 std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt = {});
+
+// For a run whose sessions are not all in memory (engine/session_source.hpp): offer() every
+// session in order, with its position in the whole run, once the tables and findings are made;
+// picked() then lists, ascending, the positions of every session the page could show (the
+// linked ones, the drill-down examples, the most relevant others). A page planned from only
+// those sessions, in their order, is the page planned from all of them.
+class ReportSessionPicker {
+public:
+    explicit ReportSessionPicker(const RunData& run, const ReportOptions& opt = {});
+    ~ReportSessionPicker();
+    void offer(const Session& s, std::size_t index);
+    std::vector<std::size_t> picked();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // The page's data (the JSON inside the data block), for tests and for other front ends. It only
 // writes what the run holds: the TTY player's text is run.tty_replays (none when not filled).

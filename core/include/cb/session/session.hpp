@@ -343,6 +343,9 @@ struct Session {
 
 Session finalize(SessionPartial&& p, const SessionOptions& opt);
 
+// s with every string copied into pool: a copy that outlives the pools s points into.
+Session copy_session(const Session& s, StringPool& pool);
+
 // Left after its last step: a shell session closed by the attacker's side (exit or disconnect,
 // not a timeout or no close) within kLeaveWithinSeconds of its last command. Exec channels
 // close by design; a longer silence before the close is a stall, not a reaction. Every

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
@@ -20,6 +23,23 @@ namespace cb {
 // Returns the number of items linked. Each recording is read up to max_recording_bytes
 // (0: no limit); one that is longer is still linked (by its file name) and is added to *cut
 // with the bytes read.
+// The TTY recordings among `inputs` by the hash that names them, read once (each up to
+// max_recording_bytes; longer ones go to *cuts) and used for any number of session chunks.
+// Paths are interned into `pool`, which must outlive the linked sessions.
+class RecordingIndex {
+public:
+    RecordingIndex(const InputSet& inputs, StringPool& pool,
+                   std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
+                   std::vector<RecordingCut>* cuts = nullptr);
+    ~RecordingIndex();
+    // Links the TtyLog items of `sessions` (as link_recordings()); returns how many.
+    std::size_t link(std::vector<Session>& sessions) const;
+
+private:
+    struct Entry;
+    std::unordered_map<std::string_view, std::vector<Entry>> by_hash_;
+};
+
 std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
                             std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
                             std::vector<RecordingCut>* cut = nullptr);
@@ -28,6 +48,28 @@ std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inpu
 // to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked
 // recordings are skipped. A recording cut at max_recording_bytes counts for the tells in what was read, but not for
 // last_output (its last lines were not read).
+//
+// Chunk by chunk (issue 13): add() the run's sessions in consecutive chunks of any size (each
+// chunk's recordings are read on `threads` threads; its strings need to live only until add()
+// returns), then finish(out) once. The findings are the same for any chunking.
+class RecordingFindingsBuilder {
+public:
+    explicit RecordingFindingsBuilder(unsigned threads,
+                                      std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);
+    ~RecordingFindingsBuilder();
+    RecordingFindingsBuilder(const RecordingFindingsBuilder&) = delete;
+    RecordingFindingsBuilder& operator=(const RecordingFindingsBuilder&) = delete;
+    void add(const std::vector<Session>& chunk);
+    void finish(Findings& out);
+
+private:
+    struct State;
+    unsigned threads_;
+    std::uint64_t max_recording_bytes_;
+    std::unique_ptr<State> state_;
+};
+
+// All sessions in one chunk.
 void recording_findings(const std::vector<Session>& sessions, Findings& out, unsigned threads,
                         std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes);
 

@@ -43,6 +43,16 @@ PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
     return p;
 }
 
+// Keeps the `keep` most recent (highest) session indexes in v, whatever order they come in.
+void keep_recent(std::vector<std::size_t>& v, std::size_t i, std::size_t keep) {
+    if (v.size() < keep) {
+        v.push_back(i);
+        return;
+    }
+    auto oldest = std::min_element(v.begin(), v.end());
+    if (oldest != v.end() && *oldest < i) *oldest = i;
+}
+
 void add_fork_example(const Session& s, std::size_t i, const std::vector<std::string_view>& tpl, const ForkRows& forks,
                       std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
     if (forks.row.empty() || tpl.size() > forks.max_depth) return;
@@ -53,7 +63,7 @@ void add_fork_example(const Session& s, std::size_t i, const std::vector<std::st
         key.append(tpl[k]);
     }
     auto it = forks.row.find(key);
-    if (it != forks.row.end() && out[it->second].size() < keep) out[it->second].push_back(i);
+    if (it != forks.row.end()) keep_recent(out[it->second], i, keep);
 }
 
 void add_predisconnect_example(const Session& s, std::size_t i, std::string_view last_template, const PreRows& pre,
@@ -61,39 +71,66 @@ void add_predisconnect_example(const Session& s, std::size_t i, std::string_view
     for (auto k : {std::make_pair(std::string_view("raw"), s.last_step),
                    std::make_pair(std::string_view("template"), last_template)}) {
         auto it = pre.find(k);
-        if (it != pre.end() && out[it->second].size() < keep) out[it->second].push_back(i);
+        if (it != pre.end()) keep_recent(out[it->second], i, keep);
     }
 }
 
 // Each session's step templates (steps.hpp), exactly as the forks and predisconnect analyses
 // counted them: the last one is shown per session, and sessions that left are examples of
-// the rows they match. Sessions are sorted by start: walking backwards keeps the most recent.
+// the rows they match, the most recent ones (sessions are sorted by start). Sessions may be
+// offered in any order: a spilled run offers them chunk by chunk (ReportSessionPicker).
+class DrillPicker {
+public:
+    DrillPicker(const RunData& run, const ReportOptions& opt, TemplateCache& cache)
+        : markers_(run.markers),
+          cache_(cache),
+          keep_(opt.drill_examples),
+          pre_keep_(std::max<std::size_t>(1, opt.drill_examples / 2)) {
+        const Table* forks = find_table(run, "forks");
+        const Table* pre = find_table(run, "predisconnect");
+        fork_ = fork_rows(forks, opt.max_table_rows);
+        const std::size_t pre_count = pre ? std::min(pre->rows.size(), opt.max_table_rows) : 0;
+        pre_row_ = predisconnect_rows(pre, pre_count);
+        d_.forks.resize(fork_.row.empty() ? 0 : forks->rows.size());
+        d_.predisconnect.resize(pre_count);
+    }
+    // The most sessions take() can return.
+    std::size_t capacity() const { return fork_.row.size() * keep_ + pre_row_.size() * pre_keep_; }
+    // Session s at index i; its last step template goes to *last_template when given.
+    void offer(const Session& s, std::size_t i, std::string_view* last_template) {
+        if (s.commands == 0) return;
+        tpl_.clear();
+        session_steps(s, markers_, cache_, steps_);
+        for (const auto step : steps_.text) tpl_.push_back(cache_.get(step));
+        if (tpl_.empty()) return;
+        if (last_template) *last_template = tpl_.back();
+        if (!session_left(s)) return;
+        add_fork_example(s, i, tpl_, fork_, keep_, d_.forks);
+        if (!pre_row_.empty()) add_predisconnect_example(s, i, tpl_.back(), pre_row_, pre_keep_, d_.predisconnect);
+    }
+    // Each row's examples, most recent first.
+    DrillExamples take() {
+        for (auto* lists : {&d_.forks, &d_.predisconnect})
+            for (auto& l : *lists) std::sort(l.rbegin(), l.rend());
+        return std::move(d_);
+    }
+
+private:
+    const MarkerSet& markers_;
+    TemplateCache& cache_;
+    std::size_t keep_, pre_keep_;
+    ForkRows fork_;
+    PreRows pre_row_;
+    DrillExamples d_;
+    Steps steps_;
+    std::vector<std::string_view> tpl_;
+};
+
 DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, TemplateCache& cache,
                              std::vector<std::string_view>& last_template) {
-    const Table* forks = find_table(run, "forks");
-    const Table* pre = find_table(run, "predisconnect");
-    const ForkRows fork = fork_rows(forks, opt.max_table_rows);
-    const std::size_t pre_count = pre ? std::min(pre->rows.size(), opt.max_table_rows) : 0;
-    const PreRows pre_row = predisconnect_rows(pre, pre_count);
-    DrillExamples d;
-    d.forks.resize(fork.row.empty() ? 0 : forks->rows.size());
-    d.predisconnect.resize(pre_count);
-    const std::size_t pre_keep = std::max<std::size_t>(1, opt.drill_examples / 2);
-    Steps steps;
-    std::vector<std::string_view> tpl;
-    for (std::size_t i = run.sessions.size(); i-- > 0;) {
-        const Session& s = run.sessions[i];
-        if (s.commands == 0) continue;
-        tpl.clear();
-        session_steps(s, run.markers, cache, steps);
-        for (const auto step : steps.text) tpl.push_back(cache.get(step));
-        if (tpl.empty()) continue;
-        last_template[i] = tpl.back();
-        if (!session_left(s)) continue;
-        add_fork_example(s, i, tpl, fork, opt.drill_examples, d.forks);
-        if (!pre_row.empty()) add_predisconnect_example(s, i, tpl.back(), pre_row, pre_keep, d.predisconnect);
-    }
-    return d;
+    DrillPicker picker(run, opt, cache);
+    for (std::size_t i = run.sessions.size(); i-- > 0;) picker.offer(run.sessions[i], i, &last_template[i]);
+    return picker.take();
 }
 
 // Splits "a;b;c" or "a\nb" lists of session ids.
@@ -147,25 +184,30 @@ std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOp
 // Referenced sessions first (they have the first claim on the size budget), then the most
 // relevant others: with commands, then with logins, then the rest; most recent first within
 // each. The page sorts for display.
+int relevance_tier(const Session& s) { return s.commands ? 0 : s.login_attempts ? 1 : 2; }
+
+// (tier, index) pairs: a lower tier first, then the more recent (sessions are sorted by start).
+bool more_relevant(std::pair<int, std::size_t> a, std::pair<int, std::size_t> b) {
+    if (a.first != b.first) return a.first < b.first;
+    return a.second > b.second;
+}
+
 std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions,
                                         const std::vector<std::uint8_t>& referenced, std::size_t max_others,
                                         std::size_t& referenced_count) {
-    auto tier = [&](std::size_t i) { return sessions[i].commands ? 0 : sessions[i].login_attempts ? 1 : 2; };
-    auto more_relevant = [&](std::size_t a, std::size_t b) {
-        const int ta = tier(a), tb = tier(b);
-        if (ta != tb) return ta < tb;
-        return a > b;  // sorted by start: a higher index is more recent
+    auto more_relevant_index = [&](std::size_t a, std::size_t b) {
+        return more_relevant({relevance_tier(sessions[a]), a}, {relevance_tier(sessions[b]), b});
     };
     std::vector<std::size_t> order, rest;
     for (std::size_t i = 0; i < sessions.size(); ++i) (referenced[i] ? order : rest).push_back(i);
     referenced_count = order.size();
     if (rest.size() > max_others) {
         std::nth_element(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(max_others), rest.end(),
-                         more_relevant);
+                         more_relevant_index);
         rest.resize(max_others);
     }
-    std::sort(order.begin(), order.end(), more_relevant);
-    std::sort(rest.begin(), rest.end(), more_relevant);
+    std::sort(order.begin(), order.end(), more_relevant_index);
+    std::sort(rest.begin(), rest.end(), more_relevant_index);
     order.insert(order.end(), rest.begin(), rest.end());
     return order;
 }
@@ -223,6 +265,53 @@ std::string drill_json(const RunData& run, const DrillExamples& drill) {
 }  // namespace cb::report
 
 namespace cb {
+
+// Everything plan_explorer() could pick from the whole run: the sessions other sections link to,
+// each drill row's most recent examples, and the most relevant others, enough of them that the
+// max_sessions best remain once the drill examples are taken out.
+struct ReportSessionPicker::Impl {
+    Impl(const RunData& run, const ReportOptions& opt)
+        : linked(report::linked_ids(run, opt)), drill(run, opt, cache), max_sessions(opt.max_sessions) {}
+    TemplateCache cache;
+    std::unordered_set<std::string> linked;
+    report::DrillPicker drill;
+    std::size_t max_sessions;
+    std::vector<std::size_t> linked_at;
+    std::vector<std::pair<int, std::size_t>> best;  // heap: the least relevant on top
+};
+
+ReportSessionPicker::ReportSessionPicker(const RunData& run, const ReportOptions& opt)
+    : impl_(std::make_unique<Impl>(run, opt)) {}
+
+ReportSessionPicker::~ReportSessionPicker() = default;
+
+void ReportSessionPicker::offer(const Session& s, std::size_t index) {
+    Impl& m = *impl_;
+    m.drill.offer(s, index, nullptr);
+    if (!m.linked.empty() && m.linked.count(report::session_id(s))) {
+        m.linked_at.push_back(index);
+        return;
+    }
+    const std::size_t cap = m.max_sessions + m.drill.capacity();
+    m.best.emplace_back(report::relevance_tier(s), index);
+    std::push_heap(m.best.begin(), m.best.end(), report::more_relevant);
+    if (m.best.size() > cap) {
+        std::pop_heap(m.best.begin(), m.best.end(), report::more_relevant);
+        m.best.pop_back();
+    }
+}
+
+std::vector<std::size_t> ReportSessionPicker::picked() {
+    Impl& m = *impl_;
+    std::vector<std::size_t> out = m.linked_at;
+    for (const auto& [tier, i] : m.best) out.push_back(i);
+    const report::DrillExamples d = m.drill.take();
+    for (const auto* lists : {&d.forks, &d.predisconnect})
+        for (const auto& l : *lists) out.insert(out.end(), l.begin(), l.end());
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
 
 std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt) {
     return report::plan_explorer(run, opt).order;

@@ -10,7 +10,8 @@ namespace cb::report {
 
 namespace {
 
-void counts(JsonWriter& w, std::string_view k, const std::map<std::string_view, std::uint64_t>& m) {
+template <class CountMap>  // name -> count, in name order
+void counts(JsonWriter& w, std::string_view k, const CountMap& m) {
     w.key(k).begin_object();
     for (const auto& [name, v] : m) w.field(name, v);
     w.end_object();
@@ -66,8 +67,8 @@ void end_by_channel(JsonWriter& w, const SessionTotals& tot) {
 
 void session_counts(JsonWriter& w, const RunData& run) {
     const SessionTotals& tot = run.totals;
-    const bool any = !run.sessions.empty();
-    w.field("sessions", static_cast<std::uint64_t>(run.sessions.size())).field("sessions_closed", tot.closed);
+    const bool any = tot.sessions > 0;  // run.sessions holds only the explorer's when the run spilled
+    w.field("sessions", tot.sessions).field("sessions_closed", tot.closed);
     w.field("sensors", tot.sensors);
     w.field("src_ips", tot.src_ips);
     w.key("first_event");

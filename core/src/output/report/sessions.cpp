@@ -133,7 +133,7 @@ SessionsPart sessions_json(const RunData& run, const Explorer& ex, const ReportO
 
     JsonWriter w(part.sessions);
     w.begin_object();
-    w.field("total", static_cast<std::uint64_t>(run.sessions.size()));
+    w.field("total", run.totals.sessions);  // run.sessions holds only the explorer's when the run spilled
     w.field("embedded", static_cast<std::uint64_t>(part.embedded));
     w.field("referenced", static_cast<std::uint64_t>(ex.referenced_count));
     w.field("cap", static_cast<std::uint64_t>(opt.max_sessions));

@@ -1,0 +1,62 @@
+// A run's finished sessions as the writers and analyses read them: in session_less order, a
+// chunk at a time, each session finalized, linked to its TTY recordings and given its last step.
+// A run that fit in memory has one chunk, RunData::sessions itself; a spilled run (spill.hpp)
+// reads its order runs back chunk by chunk, and again after rewind() (report.html picks the
+// sessions it embeds in a second pass).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cb/engine/run_data.hpp"
+#include "cb/engine/spill.hpp"
+#include "cb/tty/tty_link.hpp"
+
+namespace cb {
+
+class SessionSource {
+public:
+    virtual ~SessionSource() = default;
+    // The next chunk, valid until the next call or rewind(); nullptr at the end.
+    virtual std::vector<Session>* next() = 0;
+    virtual void rewind() = 0;
+    // True when the only chunk is RunData::sessions (every session is in memory at once).
+    virtual bool whole() const = 0;
+    virtual std::string error() const { return {}; }
+};
+
+// RunData::sessions, already completed (complete_sessions()), as one chunk.
+class MemorySessions : public SessionSource {
+public:
+    explicit MemorySessions(std::vector<Session>& sessions) : sessions_(sessions) {}
+    std::vector<Session>* next() override { return std::exchange(done_, true) ? nullptr : &sessions_; }
+    void rewind() override { done_ = false; }
+    bool whole() const override { return true; }
+
+private:
+    std::vector<Session>& sessions_;
+    bool done_ = false;
+};
+
+// The order runs of a spilled run, completed chunk by chunk with the run's marker set and
+// recordings. Recordings are hashed once, on the first pass; cut ones go to run.recordings_cut.
+class DiskSessions : public SessionSource {
+public:
+    DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads);
+    std::vector<Session>* next() override;
+    void rewind() override { spilled_->rewind(); }
+    bool whole() const override { return false; }
+    std::string error() const override { return spilled_->error(); }
+
+private:
+    std::unique_ptr<SpilledSessions> spilled_;
+    RunData& run_;
+    unsigned threads_;
+    StringPool index_pool_;
+    std::unique_ptr<RecordingIndex> recordings_;
+    std::vector<StringPool> step_pools_;  // the current chunk's last steps
+    std::vector<Session> chunk_;
+};
+
+}  // namespace cb

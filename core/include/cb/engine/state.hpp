@@ -1,0 +1,104 @@
+// The state folder of incremental runs (`analyze --state DIR`) and of fleet merges
+// (`cowrie-batch merge STATE...`), issue 13. docs/CLI.md, "Incremental runs", describes it.
+//
+//   manifest   what made it: format, tool version, the options that shape session partials
+//   ledger     what was read of which JSON log (input/file_ledger.hpp)
+//   reports    per log read: its counts and first rejected lines (FileReport), by ledger entry
+//   sessions   every session partial read so far, merged: one key run (spill.hpp), zstd-compressed
+//
+// Partials are what the logs say, before any option that cuts or closes sessions is applied,
+// so the analyses' and session options may change from run to run; only the tool version and
+// the read limits (--max-line-bytes, --max-file-bytes) make a state unusable. A run writes its
+// new state into a folder beside DIR and swaps it in at the end: an interrupted run leaves the
+// old state whole.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cb/engine/ingest.hpp"
+#include "cb/input/file_ledger.hpp"
+#include "cb/input/limits.hpp"
+
+namespace cb {
+
+struct RunState {
+    FileLedger ledger;
+    std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
+    std::string sessions;                         // the sessions file; "" when there is none
+};
+
+// What a state must have been made with to be used: the tool version and the read limits.
+std::string state_fingerprint(const Limits& limits);
+
+// Loads the state in dir. A folder that does not exist, or holds no state yet, is an empty
+// state. A state made by another version or with other limits is not used: *note says why and
+// the state is empty (the run rebuilds it). Returns false, with *error naming the file, when the
+// state is damaged or dir holds other files.
+bool load_state(const std::string& dir, const std::string& fingerprint, RunState* out, std::string* note,
+                std::string* error);
+
+// A new state being written beside dir (dir.new-PID); swapped in by commit(), removed if not.
+class StateWriter {
+public:
+    explicit StateWriter(std::string dir);
+    ~StateWriter();
+    StateWriter(const StateWriter&) = delete;
+    StateWriter& operator=(const StateWriter&) = delete;
+    const std::string& error() const { return error_; }
+    // Where the new sessions file goes (merge_key_runs() writes it).
+    std::string sessions_path() const { return tmp_ + "/sessions"; }
+    // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
+    std::string commit(const std::string& fingerprint, const FileLedger& ledger,
+                       const std::map<std::uint64_t, FileReport>& reports, bool has_sessions);
+
+private:
+    std::string dir_, tmp_, error_;
+    bool committed_ = false;
+};
+
+// The state's reports after this run: each file read (`read`, ingest.files) folded into the
+// report of its ledger entry (`ids`, from FileLedger::updated(), which gave `ledger`), and every
+// report of a file present now given its current path, size and compression.
+void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
+                  const std::vector<Consumed>& consumed, const std::vector<std::uint64_t>& ids,
+                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
+                  std::size_t samples_per_reason);
+
+// The ingest files, totals and samples of a run from state reports (put in path order).
+void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason);
+
+// The reports of a state, as a list.
+std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports);
+
+// An incremental run's side of analyze() (--state DIR): loads the state and plans what to read
+// (a log that changed where it was read before makes the whole state be rebuilt), then folds
+// what was read into the state's reports and writes the new state.
+class Incremental {
+public:
+    // Problems go to *errors, things the user should know (a rebuild and why) to *notes.
+    Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
+                std::vector<std::string>* notes, std::vector<std::string>* errors);
+    bool ok() const { return ok_; }
+    const ReadPlans& plans() const { return plans_; }
+    // The state's sessions file, "" when it has none.
+    const std::string& state_sessions() const { return state_.sessions; }
+    // Where the merged sessions of this run go (merge_key_runs()).
+    std::string new_sessions() const { return writer_.sessions_path(); }
+    // Puts the state's reports, with this run's reads folded in, into ingest.
+    void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
+    // Writes the new state in place of the old one; returns "" or a problem.
+    std::string commit(bool has_sessions);
+
+private:
+    std::string fingerprint_;
+    RunState state_;
+    ReadPlans plans_;
+    StateWriter writer_;
+    FileLedger ledger_;  // after this run (fold())
+    bool ok_ = false;
+};
+
+}  // namespace cb

@@ -1,0 +1,29 @@
+// The counts behind three basic tables (source_tables.cpp): per source address (src_ips), per
+// port-forwarding target (forwarding) and per sensor and UTC hour (sensors_hourly). Private to
+// core/src/analysis: BasicTableBuilder (basic_tables.hpp) feeds it.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "cb/analysis/table.hpp"
+#include "cb/session/session.hpp"
+#include "cb/util/string_pool.hpp"
+
+namespace cb {
+
+class SourceCounts {
+public:
+    // Keys are copied into `strings`, which must outlive this.
+    explicit SourceCounts(StringPool& strings);
+    ~SourceCounts();
+    void add(const Session& s);
+    // Appends src_ips, forwarding and sensors_hourly, in this order.
+    void append_tables(std::vector<Table>& out);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace cb

@@ -1,0 +1,273 @@
+#include "cb/engine/state.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cb/util/archive.hpp"
+#include "cb/version.hpp"
+
+namespace cb {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kManifestMagic = "cowrie-batch state 1\n";
+
+// A FileReport as the state keeps it.
+struct StoredReport {
+    std::uint64_t id = 0;
+    FileReport r;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(id, r.file.path, r.file.size, r.file.kind, r.file.compression, r.counts, r.physical_lines, r.error,
+           r.samples);
+    }
+};
+
+std::string read_whole(const std::string& path, bool* ok) {
+    std::ifstream in(path, std::ios::binary);
+    *ok = static_cast<bool>(in);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Writes path.tmp and renames it over path.
+std::string write_whole(const std::string& path, std::string_view data) {
+    const std::string tmp = path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    bool ok = f && std::fwrite(data.data(), 1, data.size(), f) == data.size();
+    if (f) ok = std::fclose(f) == 0 && ok;
+    if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+    return ok ? std::string() : "cannot write the state file " + path;
+}
+
+bool load_reports(const std::string& path, std::map<std::uint64_t, FileReport>* out) {
+    bool ok = false;
+    const std::string bytes = read_whole(path, &ok);
+    if (!ok) return false;
+    InArchive ar(bytes);
+    std::vector<StoredReport> v;
+    ar(v);
+    if (!ar.ok()) return false;
+    for (auto& s : v) (*out)[s.id] = std::move(s.r);
+    return true;
+}
+
+std::string save_reports(const std::string& path, const std::map<std::uint64_t, FileReport>& reports) {
+    std::vector<StoredReport> v;
+    for (const auto& [id, r] : reports) v.push_back({id, r});
+    std::string bytes;
+    OutArchive ar(bytes);
+    ar(v);
+    return write_whole(path, bytes);
+}
+
+// Keeps the first `keep` samples per reason, in the order given.
+void trim_samples(std::vector<RejectSample>& samples, std::size_t keep) {
+    std::array<std::size_t, static_cast<std::size_t>(Reject::kCount)> taken{};
+    std::vector<RejectSample> kept;
+    for (auto& s : samples)
+        if (taken[static_cast<std::size_t>(s.reason)]++ < keep) kept.push_back(std::move(s));
+    samples = std::move(kept);
+}
+
+// `more`, read this run from where `base` ended, folded into base.
+void continue_report(FileReport& base, FileReport&& more, std::size_t samples_per_reason) {
+    base.counts.add(more.counts);
+    base.physical_lines = more.physical_lines;  // counted from the file's start
+    if (!more.error.empty()) base.error = std::move(more.error);
+    for (auto& s : more.samples) base.samples.push_back(std::move(s));
+    trim_samples(base.samples, samples_per_reason);
+}
+
+}  // namespace
+
+std::string state_fingerprint(const Limits& limits) {
+    return std::string("cowrie-batch ") + kVersion + "; max-line-bytes " + std::to_string(limits.max_line_bytes) +
+           "; max-file-bytes " + std::to_string(limits.max_file_bytes) + "\n";
+}
+
+bool load_state(const std::string& dir, const std::string& fingerprint, RunState* out, std::string* note,
+                std::string* error) {
+    *out = RunState();
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) return true;
+    if (!fs::is_directory(dir, ec)) {
+        *error = dir + " is not a folder (--state)";
+        return false;
+    }
+    bool ok = false;
+    const std::string manifest = read_whole(dir + "/manifest", &ok);
+    if (!ok) {
+        if (fs::is_empty(dir, ec)) return true;
+        *error = dir + " holds files but no cowrie-batch state (no manifest): give an empty or new folder to --state";
+        return false;
+    }
+    if (manifest.rfind(kManifestMagic, 0) != 0) {
+        *error = dir + "/manifest is not a cowrie-batch state manifest";
+        return false;
+    }
+    if (manifest.substr(kManifestMagic.size()) != fingerprint) {
+        *note =
+            "the state in " + dir + " was made by " +
+            manifest.substr(kManifestMagic.size(), manifest.find('\n', kManifestMagic.size()) - kManifestMagic.size()) +
+            "; this run is " + fingerprint.substr(0, fingerprint.size() - 1) +
+            ": reading every log again to rebuild it";
+        return true;
+    }
+    if (!FileLedger::load(dir + "/ledger", &out->ledger, error)) return false;
+    if (!load_reports(dir + "/reports", &out->reports)) {
+        *error = "cannot read the state file " + dir + "/reports (damaged?)";
+        return false;
+    }
+    if (fs::exists(dir + "/sessions", ec)) out->sessions = dir + "/sessions";
+    return true;
+}
+
+StateWriter::StateWriter(std::string dir) : dir_(std::move(dir)) {
+    std::string base = dir_;
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    dir_ = base;
+    tmp_ = base + ".new-" + std::to_string(::getpid());
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+    if (!fs::create_directories(tmp_, ec)) error_ = "cannot create " + tmp_ + " for the new state: " + ec.message();
+}
+
+StateWriter::~StateWriter() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+}
+
+std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
+                                const std::map<std::uint64_t, FileReport>& reports, bool has_sessions) {
+    if (!error_.empty()) return error_;
+    std::string err;
+    if (!ledger.save(tmp_ + "/ledger", &err)) return err;
+    if (auto e = save_reports(tmp_ + "/reports", reports); !e.empty()) return e;
+    std::error_code ec;
+    if (!has_sessions) fs::remove(sessions_path(), ec);
+    if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint); !e.empty()) return e;
+    // Swap: the old state moves aside, the new one takes its name, the old one goes.
+    const std::string old = dir_ + ".old-" + std::to_string(::getpid());
+    const bool had = fs::exists(dir_, ec);
+    if (had) {
+        fs::rename(dir_, old, ec);
+        if (ec) return "cannot replace the state " + dir_ + ": " + ec.message();
+    }
+    fs::rename(tmp_, dir_, ec);
+    if (ec) {
+        if (had) fs::rename(old, dir_, ec);
+        return "cannot put the new state in place of " + dir_ + ": " + ec.message();
+    }
+    committed_ = true;
+    if (had) fs::remove_all(old, ec);
+    return {};
+}
+
+void fold_reports(std::map<std::uint64_t, FileReport>& reports, const ReadPlans& plans,
+                  const std::vector<Consumed>& consumed, const std::vector<std::uint64_t>& ids,
+                  const std::vector<InputFile>& current, const FileLedger& ledger, std::vector<FileReport> read,
+                  std::size_t samples_per_reason) {
+    std::map<std::string, FileReport*> by_path;
+    for (auto& r : read) by_path[r.file.path] = &r;
+    for (std::size_t k = 0; k < plans.reads.size() && k < ids.size(); ++k) {
+        const ReadPlan& p = plans.reads[k];
+        const InputFile& f = current[p.file_index];
+        if (ids[k] == 0) continue;  // stdin, or not trackable: read, never stored
+        FileReport& stored = reports[ids[k]];
+        auto got = by_path.find(f.path);
+        if (p.action == ReadPlan::Action::ReadFrom && got != by_path.end())
+            continue_report(stored, std::move(*got->second), samples_per_reason);
+        else if (got != by_path.end())
+            stored = std::move(*got->second);
+        stored.file = f;  // its name, size and compression now
+        if (!stored.counts.files_cut) stored.counts.bytes = f.size;
+        // What a whole read would count: every decoded byte, the last line without its newline
+        // too (the ledger reads it only once it is whole).
+        if (p.action != ReadPlan::Action::Skip && k < consumed.size())
+            if (const LedgerEntry* e = ledger.find(ids[k]))
+                stored.counts.decoded_bytes = e->bytes + consumed[k].held_tail;
+        for (auto& s : stored.samples) s.path = f.path;
+    }
+}
+
+void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, std::size_t samples_per_reason) {
+    std::stable_sort(reports.begin(), reports.end(),
+                     [](const FileReport& a, const FileReport& b) { return a.file.path < b.file.path; });
+    ingest.files = std::move(reports);
+    finish_ingest_totals(ingest, samples_per_reason);
+}
+
+std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports) {
+    std::vector<FileReport> v;
+    for (const auto& [id, r] : reports) v.push_back(r);
+    return v;
+}
+
+namespace {
+
+// Reads the planned reads' reasons for the console: one line per log read again, one for all
+// logs no longer among the inputs.
+void say_plans(const ReadPlans& plans, std::vector<std::string>* notes) {
+    if (!plans.gone.empty())
+        notes->push_back(std::to_string(plans.gone.size()) +
+                         " logs read by earlier runs are no longer among the inputs; their sessions stay in the state");
+}
+
+bool needs_rebuild(const ReadPlans& plans, std::string* why) {
+    for (const ReadPlan& p : plans.reads)
+        if (p.action == ReadPlan::Action::Reread) {
+            *why = p.path + ": " + p.reason;
+            return true;
+        }
+    return false;
+}
+
+}  // namespace
+
+Incremental::Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
+                         std::vector<std::string>* notes, std::vector<std::string>* errors)
+    : fingerprint_(state_fingerprint(limits)), writer_(dir) {
+    std::string note, error;
+    if (!load_state(dir, fingerprint_, &state_, &note, &error)) {
+        errors->push_back(error);
+        return;
+    }
+    if (!writer_.error().empty()) {
+        errors->push_back(writer_.error());
+        return;
+    }
+    if (!note.empty()) notes->push_back(note);
+    plans_ = plan_reads(state_.ledger, inputs);
+    if (std::string why; needs_rebuild(plans_, &why)) {
+        notes->push_back(why + " (so every log is read again, to rebuild the state in " + dir + ")");
+        state_ = RunState();
+        plans_ = plan_reads(state_.ledger, inputs);
+    }
+    say_plans(plans_, notes);
+    ok_ = true;
+}
+
+void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
+    std::vector<std::uint64_t> ids;
+    ledger_ = state_.ledger.updated(plans_, ingest.consumed, &ids);
+    fold_reports(state_.reports, plans_, ingest.consumed, ids, inputs, ledger_, std::move(ingest.files),
+                 samples_per_reason);
+    reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
+}
+
+std::string Incremental::commit(bool has_sessions) {
+    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions);
+}
+
+}  // namespace cb

@@ -1,0 +1,210 @@
+"""analyze --state: runs that read only what is new write what one full run writes.
+
+A sensor's log folder is played forward from the project's own recorded logs (examples/logs and
+the two sensors of tests/data/multi-sensor): the live cowrie.json grows (once ending in half a
+line, which must wait for its newline), is renamed at rotation while a new one begins, an old
+day is gzipped by "logrotate", another sensor's logs appear. After each step the incremental
+run's OUTDIR must be byte-identical to a full run (no state) over the folder as it is then;
+so must runs after a file changed in the middle (the state is rebuilt, and the run says so),
+after a log was deleted (its sessions stay), and with other read limits (rebuilt). `merge` of
+two sensors' states must equal one run over both sensors' logs.
+"""
+
+import filecmp
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cbtest
+from cbtest import analyze
+
+SOURCES = [
+    cbtest.REPO / "examples/logs/cowrie.json.2026-11-26",
+    cbtest.REPO / "examples/logs/cowrie.json",
+    cbtest.REPO / "tests/data/multi-sensor/honeypot-west/cowrie.json.2026-12-04",
+    cbtest.REPO / "tests/data/multi-sensor/honeypot-west/cowrie.json",
+]
+
+
+def event_lines() -> list:
+    """The recorded events of one sensor folder after another, each line with its newline."""
+    out = []
+    for p in SOURCES:
+        data = p.read_bytes()
+        out += [line + b"\n" for line in data.split(b"\n") if line.strip()]
+    return out
+
+
+def tree(root: Path) -> dict:
+    return {p.relative_to(root): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_outputs(a: Path, b: Path):
+    ta, tb = tree(a), tree(b)
+    assert ta.keys() == tb.keys()
+    different = [str(k) for k in ta if not filecmp.cmp(ta[k], tb[k], shallow=False)]
+    assert not different, f"{a} and {b} differ in {different}"
+
+
+class Sensor:
+    """A Cowrie log folder written as Cowrie and logrotate would, and the runs over it."""
+
+    def __init__(self, cb_bin, root: Path):
+        self.cb_bin, self.root = cb_bin, root
+        self.logs = root / "logs"
+        self.logs.mkdir(parents=True)
+        self.state = root / "state"
+        self.runs = 0
+
+    def append_live(self, data: bytes):
+        with open(self.logs / "cowrie.json", "ab") as f:
+            f.write(data)
+
+    def rotate(self, day: str):
+        os.rename(self.logs / "cowrie.json", self.logs / f"cowrie.json.{day}")
+        (self.logs / "cowrie.json").write_bytes(b"")
+
+    def gzip_old(self, day: str):
+        src = self.logs / f"cowrie.json.{day}"
+        with open(src, "rb") as f, gzip.open(str(src) + ".gz", "wb") as g:
+            shutil.copyfileobj(f, g)
+        src.unlink()
+
+    def incremental(self, *extra) -> cbtest.Result:
+        self.runs += 1
+        res = analyze(self.cb_bin, self.logs, self.root / f"inc{self.runs}", "--state", self.state, *extra)
+        assert res.rc in (0, 1), res.explain()
+        return res
+
+    def full(self, *extra) -> cbtest.Result:
+        res = analyze(self.cb_bin, self.logs, self.root / f"full{self.runs}", *extra)
+        assert res.rc in (0, 1), res.explain()
+        return res
+
+    def check(self, *extra) -> cbtest.Result:
+        """One incremental run, compared with a full run over the same files."""
+        inc = self.incremental(*extra)
+        full = self.full(*extra)
+        assert inc.rc == full.rc, inc.explain() + full.explain()
+        assert_same_outputs(full.out, inc.out)
+        return inc
+
+
+@pytest.fixture
+def lines():
+    ls = event_lines()
+    assert len(ls) > 200
+    return ls
+
+
+def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    n = len(lines)
+    day1, day2, day3 = lines[: n // 3], lines[n // 3: 2 * n // 3], lines[2 * n // 3:]
+    s.append_live(b"".join(day1[: len(day1) // 2]))
+    first = s.check()
+    assert first.summary["sessions"] > 0
+    # Cowrie is writing a line: the run must leave it for the next one.
+    rest = b"".join(day1[len(day1) // 2:])
+    s.append_live(rest[:50])
+    s.incremental()
+    s.append_live(rest[50:])
+    s.check()
+    s.rotate("2026-11-26")
+    s.append_live(b"".join(day2[:100]))
+    renamed = s.check("--stats")
+    assert "read 1 of 2 logs" in renamed.err, renamed.err  # the renamed file has nothing new
+    s.gzip_old("2026-11-26")
+    s.append_live(b"".join(day2[100:]))
+    s.check()
+    s.rotate("2026-11-27")
+    s.append_live(b"".join(day3))
+    s.check()
+    (s.logs / "east").mkdir()
+    shutil.copy(cbtest.REPO / "tests/data/multi-sensor/honeypot-east/cowrie.json.2026-12-04.gz", s.logs / "east")
+    last = s.check()
+    assert last.summary["sessions"] > first.summary["sessions"]
+
+
+def test_nothing_new_reads_nothing(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    s.append_live(b"".join(lines))
+    s.check()
+    again = s.check("--stats")
+    assert "read 0 of 1 logs" in again.err, again.err
+
+
+def test_a_change_in_the_middle_rebuilds_and_says_so(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]))
+    s.rotate("2026-11-26")
+    s.append_live(b"".join(lines[half:]))
+    s.check()
+    old = s.logs / "cowrie.json.2026-11-26"
+    data = bytearray(old.read_bytes())
+    i = data.index(b'"src_port":') + len(b'"src_port":')
+    data[i] = ord("9") if data[i] != ord("9") else ord("8")
+    old.write_bytes(bytes(data))
+    rebuilt = s.check()
+    assert "cowrie.json.2026-11-26" in rebuilt.err and "rebuild" in rebuilt.err, rebuilt.err
+
+
+def test_a_deleted_log_keeps_its_sessions(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]))
+    s.rotate("2026-11-26")
+    s.append_live(b"".join(lines[half:]))
+    before = s.check()
+    (s.logs / "cowrie.json.2026-11-26").unlink()
+    after = s.incremental()
+    assert "no longer among the inputs" in after.err, after.err
+    assert_same_outputs(before.out, after.out)
+
+
+def test_other_read_limits_rebuild_the_state(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    s.append_live(b"".join(lines))
+    s.check()
+    other = s.check("--max-line-bytes", "2000")
+    assert "rebuild" in other.err and "max-line-bytes 2000" in other.err, other.err
+
+
+def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path)
+    s.append_live(b"".join(lines))
+    s.check()
+    names = sorted(p.name for p in s.state.iterdir())
+    assert names == ["ledger", "manifest", "reports", "sessions"], names
+    state_bytes = sum(p.stat().st_size for p in s.state.iterdir())
+    log_bytes = sum(len(x) for x in lines)
+    assert state_bytes < log_bytes / 4, (state_bytes, log_bytes)
+    assert not list(tmp_path.glob("state.new-*")) and not list(tmp_path.glob("state.old-*"))
+    stranger = tmp_path / "not-a-state"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    res = analyze(cb_bin, s.logs, tmp_path / "o", "--state", stranger)
+    assert res.rc == 3 and "no manifest" in res.err, res.explain()
+    assert (stranger / "notes.txt").read_text() == "mine"
+
+
+def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):
+    east = cbtest.REPO / "tests/data/multi-sensor/honeypot-east"
+    west = cbtest.REPO / "tests/data/multi-sensor/honeypot-west"
+    logs = {d.name: sorted(p for p in d.iterdir() if p.name.startswith("cowrie.json")) for d in (east, west)}
+    states = []
+    for name, files in logs.items():
+        st = tmp_path / f"state-{name}"
+        r = analyze(cb_bin, files, tmp_path / f"out-{name}", "--state", st)
+        assert r.rc in (0, 1), r.explain()
+        states.append(st)
+    merged = cbtest.run_cb(cb_bin, "merge", *states, "-o", tmp_path / "merged", "--quiet")
+    assert merged.returncode in (0, 1), merged.stderr.decode()
+    full = analyze(cb_bin, logs["honeypot-east"] + logs["honeypot-west"], tmp_path / "full")
+    assert full.rc == merged.returncode
+    assert_same_outputs(full.out, tmp_path / "merged")
+    assert full.summary["sensors"] == 2

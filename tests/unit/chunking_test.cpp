@@ -1,0 +1,354 @@
+// Issue 13: every session consumer fed the run's sessions in chunks (consecutive slices, in
+// session order, any boundaries) gives byte for byte what it gives for the whole list at once:
+// the basic tables, the analyses, the recording findings, the session totals, cowrie.sqlite's
+// relational part and sessions.jsonl. Sessions are those of the shipped logs (examples/logs,
+// tests/data/multi-sensor), built as the engine builds them. Each chunk is a copy whose strings
+// are overwritten once the consumer has taken it, as the bounded-memory engine frees them, so
+// a consumer that kept a view into a chunk shows it here.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+
+#include "analysis_fixture.hpp"
+#include "cb/analysis/basic_tables.hpp"
+#include "cb/output/outputs.hpp"
+#include "cb/tty/tty_link.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A run's sessions as the engine hands them to the consumers: finalized, sorted, recordings
+// linked, last steps assigned (RunData and `pool` own their strings).
+struct Corpus {
+    cb::RunData run;
+    cb::StringPool pool;
+    std::vector<cb::Session> sessions;
+};
+
+std::unique_ptr<Corpus> load(const std::string& dir) {
+    auto c = std::make_unique<Corpus>();
+    cb::RunData& run = c->run;
+    run.inputs = cb::scan_inputs({dir});
+    cb::IngestOptions io;
+    io.threads = 2;
+    run.ingest = cb::ingest(run.inputs.files, io);
+    run.sessions = cb::build_sessions(run.ingest.shards, cb::SessionOptions{}, 2);
+    const cb::MarkerStats stats = cb::collect_markers(run.sessions, 2);
+    cb::complete_sessions(run, stats, run.ingest.pools.front(), 2);
+    c->sessions = run.sessions;
+    return c;
+}
+
+// The sessions of `dir` `copies` times over, each copy under session ids and source addresses
+// of its own, sorted: enough sessions (over 2000) for AnalysisRunner to split a chunk between
+// two workers, and many distinct addresses.
+std::unique_ptr<Corpus> replicated(const std::string& dir, int copies) {
+    auto c = load(dir);
+    const std::vector<cb::Session> one = std::move(c->sessions);
+    c->sessions.clear();
+    for (int r = 0; r < copies; ++r)
+        for (cb::Session s : one) {
+            const std::string n = std::to_string(r);
+            s.session = c->pool.intern(std::string(s.session) + "-" + n);
+            s.src_ip = c->pool.intern("10.13." + std::to_string(r / 250) + "." + std::to_string(r % 250 + 1));
+            c->sessions.push_back(std::move(s));
+        }
+    std::sort(c->sessions.begin(), c->sessions.end(), cb::session_less);
+    return c;
+}
+const char* const kReplicated = "examples/logs x160";
+
+// Sessions [lo, hi) of `all`, every string copied into storage of the chunk's own, which is
+// overwritten with '#' when the chunk goes.
+class Chunk {
+public:
+    Chunk(const std::vector<cb::Session>& all, std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+            cb::Session s = all[i];
+            for (std::string_view* v : {&s.sensor, &s.session, &s.protocol, &s.src_ip, &s.dst_ip, &s.client_version,
+                                        &s.hassh, &s.arch, &s.last_command, &s.last_step})
+                *v = copy(*v);
+            for (cb::Item& it : s.items) {
+                it.a = copy(it.a);
+                it.b = copy(it.b);
+                it.c = copy(it.c);
+            }
+            sessions_.push_back(std::move(s));
+        }
+    }
+    ~Chunk() {
+        for (std::string& s : store_) std::fill(s.begin(), s.end(), '#');
+    }
+    const std::vector<cb::Session>& sessions() const { return sessions_; }
+
+private:
+    std::string_view copy(std::string_view v) {
+        if (v.empty()) return v;
+        return store_.emplace_back(v);  // a deque: strings never move
+    }
+    std::deque<std::string> store_;
+    std::vector<cb::Session> sessions_;
+};
+
+// A chunking: the end of each chunk, the last one at the number of sessions.
+using Cuts = std::vector<std::size_t>;
+
+std::string describe(const Cuts& cuts) {
+    std::ostringstream o;
+    o << cuts.size() << " chunks, ends";
+    for (std::size_t i = 0; i < cuts.size() && i < 12; ++i) o << ' ' << cuts[i];
+    if (cuts.size() > 12) o << " ...";
+    return o.str();
+}
+
+// One chunk; one session a chunk; three random cuttings (a fixed seed, empty chunks allowed);
+// a small first chunk and a big rest.
+std::vector<Cuts> chunkings(std::size_t n) {
+    std::vector<Cuts> out;
+    out.push_back({n});
+    Cuts singles;
+    for (std::size_t i = 1; i <= n; ++i) singles.push_back(i);
+    out.push_back(singles);
+    std::mt19937 rng(1313);
+    for (int trial = 0; trial < 3; ++trial) {
+        Cuts c;
+        for (int k = 0; k < 4 + trial * 3; ++k) c.push_back(rng() % (n + 1));
+        c.push_back(n);
+        std::sort(c.begin(), c.end());
+        out.push_back(c);
+    }
+    out.push_back({std::min<std::size_t>(2, n), n});
+    return out;
+}
+
+// Calls take(chunk) for each chunk of `cuts` in order; a chunk is scribbled over after its call.
+void feed(const std::vector<cb::Session>& all, const Cuts& cuts,
+          const std::function<void(const std::vector<cb::Session>&)>& take, std::size_t from_chunk = 0) {
+    std::size_t lo = 0;
+    for (std::size_t k = 0; k < cuts.size(); ++k) {
+        if (k >= from_chunk) {
+            Chunk chunk(all, lo, cuts[k]);
+            take(chunk.sessions());
+        }
+        lo = cuts[k];
+    }
+}
+
+// The chunking that leaves out the first half of the sessions: what a consumer that kept
+// only its last chunks would see. Every check below must tell it from the whole.
+Cuts halves(std::size_t n) { return {n / 2, n}; }
+
+std::string tables_text(const std::vector<cb::Table>& tables) {
+    std::string o;
+    for (const auto& t : tables) o += "## " + t.name + "\n" + cb::to_csv(t);
+    return o;
+}
+
+class Chunking : public ::testing::TestWithParam<const char*> {
+protected:
+    static void SetUpTestSuite() {
+        for (const char* dir : {"examples/logs", "tests/data/multi-sensor"})
+            corpora_[dir] = load(std::string(CB_SOURCE_DIR) + "/" + dir);
+        corpora_[kReplicated] = replicated(std::string(CB_SOURCE_DIR) + "/examples/logs", 160);
+    }
+    static void TearDownTestSuite() { corpora_.clear(); }
+    const cb::RunData& run() const { return corpora_.at(GetParam())->run; }
+    const std::vector<cb::Session>& sessions() const { return corpora_.at(GetParam())->sessions; }
+
+    // Checks that chunked(cuts) == whole for every chunking, and that feeding only the second
+    // half differs (the test can fail).
+    void check(const std::string& whole, const std::function<std::string(const Cuts&, std::size_t)>& chunked) {
+        const std::size_t n = sessions().size();
+        ASSERT_GT(n, 10u);
+        for (const Cuts& cuts : chunkings(n)) EXPECT_EQ(chunked(cuts, 0), whole) << describe(cuts);
+        EXPECT_NE(chunked(halves(n), 1), whole) << "the second half alone gives the whole run's result";
+    }
+
+    static std::map<std::string, std::unique_ptr<Corpus>> corpora_;
+};
+std::map<std::string, std::unique_ptr<Corpus>> Chunking::corpora_;
+
+}  // namespace
+
+TEST_P(Chunking, BasicTablesAreTheSameForAnyChunking) {
+    const std::string whole = tables_text(cb::basic_tables(sessions()));
+    ASSERT_NE(whole.find("## sensors_hourly\n"), std::string::npos);
+    check(whole, [&](const Cuts& cuts, std::size_t from) {
+        cb::BasicTableBuilder b;
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
+        return tables_text(b.finish());
+    });
+}
+
+TEST_P(Chunking, AnalysesAreTheSameForAnyChunking) {
+    const cb::AnalysisConfig cfg;
+    const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
+    check(whole, [&](const Cuts& cuts, std::size_t from) {
+        cb::AnalysisRunner r(run().markers, cfg, 2);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { r.add(chunk); }, from);
+        return cbtest::dump(r.finish());
+    });
+}
+
+TEST_P(Chunking, RecordingFindingsAreTheSameForAnyChunking) {
+    auto text = [](const cb::Findings& f) {
+        return tables_text(f.tables) + "sessions_with_recordings=" + std::to_string(*f.sessions_with_recordings);
+    };
+    cb::Findings all;
+    cb::recording_findings(sessions(), all, 2);
+    const std::string whole = text(all);
+    ASSERT_GT(*all.sessions_with_recordings, 0u);  // both corpora have a tty/ folder of recordings
+    check(whole, [&](const Cuts& cuts, std::size_t from) {
+        cb::RecordingFindingsBuilder b(2);
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { b.add(chunk); }, from);
+        cb::Findings f;
+        b.finish(f);
+        return text(f);
+    });
+}
+
+namespace {
+
+std::string totals_text(const cb::SessionTotals& t) {
+    std::ostringstream o;
+    o << t.sessions << ' ' << t.closed << ' ' << t.sensors << ' ' << t.src_ips << ' ' << t.login_attempts << ' '
+      << t.login_successes << ' ' << t.commands << ' ' << t.failed_commands << ' ' << t.downloads << ' '
+      << t.downloads_failed << ' ' << t.uploads << ' ' << t.file_writes << ' ' << t.persistence_writes << ' '
+      << t.tcpip_requests << ' ' << t.ttylogs << ' ' << t.first << ' ' << t.last << '\n';
+    for (const auto& row : t.end_by_channel)
+        for (std::uint64_t n : row) o << n << ' ';
+    for (const auto& [p, n] : t.protocols) o << '\n' << p << '=' << n;
+    return o.str();
+}
+
+}  // namespace
+
+TEST_P(Chunking, SessionTotalsAreTheSameForAnyChunking) {
+    const cb::SessionTotals all = cb::session_totals(sessions());
+    ASSERT_GT(all.src_ips, 0u);
+    check(totals_text(all), [&](const Cuts& cuts, std::size_t from) {
+        cb::SessionTotals t;
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { t.add(chunk); }, from);
+        t.finish();
+        return totals_text(t);
+    });
+}
+
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every table, view and index of a database (sqlite_master) and every row of every table in
+// its stored order (rowid or primary key), with each value's type: what differs when the
+// file's bytes do.
+std::string sqlite_text(const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << path;
+    auto rows = [&](const std::string& sql) {
+        std::string o;
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+        while (st && sqlite3_step(st) == SQLITE_ROW) {
+            for (int i = 0; i < sqlite3_column_count(st); ++i) {
+                const unsigned char* v = sqlite3_column_text(st, i);
+                o += std::to_string(sqlite3_column_type(st, i)) + ":" + (v ? reinterpret_cast<const char*>(v) : "") +
+                     "|";
+            }
+            o += "\n";
+        }
+        sqlite3_finalize(st);
+        return o;
+    };
+    std::string o = rows("SELECT type, name, sql FROM sqlite_master ORDER BY name");
+    std::vector<std::string> tables;
+    std::istringstream names(rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"));
+    for (std::string line; std::getline(names, line);) tables.push_back(line.substr(2, line.size() - 3));
+    for (const auto& t : tables) o += "## " + t + "\n" + rows("SELECT * FROM \"" + t + "\"");
+    sqlite3_close(db);
+    return o;
+}
+
+class TempDir {
+public:
+    TempDir() : path_(fs::temp_directory_path() / ("cb-chunking-test-" + std::to_string(::getpid()))) {
+        fs::create_directories(path_);
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+}  // namespace
+
+TEST_P(Chunking, SqliteRowsAndBytesAreTheSameForAnyChunking) {
+    TempDir dir;
+    const std::vector<cb::Table> tables = cb::basic_tables(sessions());
+    auto write = [&](const std::function<std::string(cb::SqliteStore&)>& sessions_part) {
+        const std::string path = dir.file("cowrie.sqlite");
+        cb::SqliteStore store(path);
+        EXPECT_EQ(sessions_part(store), "");
+        EXPECT_EQ(store.write_tables(tables), "");
+        EXPECT_EQ(store.commit(), "");
+        return sqlite_text(path) + "# file bytes: " + std::to_string(std::hash<std::string>{}(read_file(path)));
+    };
+    const std::string whole = write([&](cb::SqliteStore& s) { return s.write_sessions(sessions()); });
+    ASSERT_NE(whole.find("## commands_rows\n"), std::string::npos);
+    check(whole, [&](const Cuts& cuts, std::size_t from) {
+        return write([&](cb::SqliteStore& s) {
+            std::string err = s.begin_sessions();
+            feed(
+                sessions(), cuts, [&](const auto& chunk) { err += s.append_sessions(chunk); }, from);
+            return err + s.end_sessions();
+        });
+    });
+}
+
+TEST_P(Chunking, SessionsJsonlBytesAreTheSameForAnyChunking) {
+    TempDir dir;
+    const std::string path = dir.file("sessions.jsonl");
+    ASSERT_EQ(cb::write_sessions_jsonl(path, sessions(), 2), "");
+    const std::string whole = read_file(path);
+    ASSERT_EQ(static_cast<std::size_t>(std::count(whole.begin(), whole.end(), '\n')), sessions().size());
+    check(whole, [&](const Cuts& cuts, std::size_t from) {
+        cb::SessionsJsonlWriter w;
+        EXPECT_EQ(w.open(path), "");
+        feed(
+            sessions(), cuts, [&](const auto& chunk) { EXPECT_EQ(w.append(chunk, 2), ""); }, from);
+        EXPECT_EQ(w.close(), "");
+        return read_file(path);
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(ShippedLogs, Chunking,
+                         ::testing::Values("examples/logs", "tests/data/multi-sensor", kReplicated),
+                         [](const auto& info) {
+                             const std::string p = info.param;
+                             return p == "examples/logs" ? "Examples"
+                                    : p == kReplicated   ? "ExamplesX160"
+                                                         : "MultiSensor";
+                         });
+
+TEST(SessionsJsonlWriter, AnUnwritableFileIsNamedInTheError) {
+    cb::SessionsJsonlWriter w;
+    const std::string path = "/nonexistent-dir-cb/sessions.jsonl";
+    EXPECT_NE(w.open(path).find(path), std::string::npos);
+    EXPECT_NE(w.append({}, 1).find(path), std::string::npos);
+    EXPECT_NE(w.close().find(path), std::string::npos);
+}

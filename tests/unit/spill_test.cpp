@@ -1,0 +1,128 @@
+// Spilling (engine/spill.hpp): sessions that went through key runs, the merge by key and the
+// order runs are the sessions built in memory, in the same order, with the same marker statistics.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cb/engine/analyze.hpp"
+#include "cb/engine/spill.hpp"
+#include "cb/output/outputs.hpp"
+
+using namespace cb;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> as_json(const std::vector<Session>& sessions) {
+    std::vector<std::string> out;
+    for (const Session& s : sessions) append_session_json(out.emplace_back(), s);
+    return out;
+}
+
+struct Spilled {
+    std::vector<std::string> key_runs;
+    SpillStats stats;
+};
+
+// Ingests dir with a worker budget small enough that every worker spills several times.
+Spilled spill_dir_logs(const std::string& dir, SpillDir& spill_dir, std::uint64_t budget) {
+    InputSet in = scan_inputs({dir});
+    PartialSpill spill(spill_dir, budget);
+    IngestOptions io;
+    io.threads = 2;
+    io.spill = &spill;
+    IngestResult r = ingest(in.files, io);
+    EXPECT_TRUE(spill.error().empty()) << spill.error();
+    for (const auto& shard : r.shards) EXPECT_EQ(shard.size(), 0u) << "a spilled ingest keeps nothing in memory";
+    return {spill.files(), spill.stats()};
+}
+
+std::vector<std::string> read_all(SpilledSessions& source, std::size_t* chunks) {
+    std::vector<std::string> out;
+    std::vector<Session> chunk;
+    *chunks = 0;
+    while (source.next_chunk(chunk)) {
+        ++*chunks;
+        for (auto& j : as_json(chunk)) out.push_back(std::move(j));
+    }
+    EXPECT_TRUE(source.error().empty()) << source.error();
+    return out;
+}
+
+struct InMemory {
+    std::vector<std::string> sessions;
+    std::string markers;
+};
+
+InMemory in_memory(const std::string& dir) {
+    InputSet in = scan_inputs({dir});
+    IngestOptions io;
+    io.threads = 2;
+    IngestResult r = ingest(in.files, io);
+    std::vector<Session> sessions = build_sessions(r.shards, SessionOptions{}, 2);
+    return {as_json(sessions), collect_markers(sessions, 2).finish().encode()};
+}
+
+const std::string kShipped = std::string(CB_SOURCE_DIR) + "/tests/data";
+
+}  // namespace
+
+TEST(Spill, SessionsThroughRunsEqualSessionsInMemory) {
+    const InMemory want = in_memory(kShipped);
+    ASSERT_GT(want.sessions.size(), 100u);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
+    EXPECT_GE(s.key_runs.size(), 4u);
+    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 10);
+    ASSERT_TRUE(order.error.empty()) << order.error;
+    EXPECT_GE(order.files.size(), 2u) << "the batches must have been cut";
+    EXPECT_EQ(order.sessions, want.sessions.size());
+    EXPECT_EQ(order.markers.finish().encode(), want.markers);
+    SpilledSessions source(order.files, SessionOptions{}, 8 << 10);
+    std::size_t chunks = 0;
+    EXPECT_EQ(read_all(source, &chunks), want.sessions);
+    EXPECT_GE(chunks, 3u);
+    source.rewind();
+    EXPECT_EQ(read_all(source, &chunks), want.sessions) << "a second pass reads the same sessions";
+}
+
+TEST(Spill, OneMergedKeyRunHoldsEverySession) {
+    const InMemory want = in_memory(kShipped);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-merged";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
+    const std::string merged = (tmp / "all-sessions").string();
+    ASSERT_TRUE(merge_key_runs(s.key_runs, dir, SessionOptions{}, 1 << 20, merged).error.empty());
+    // The merged run is compressed and is a key run like any other: merged again, alone or with
+    // nothing new, it gives the same sessions.
+    OrderRuns again = merge_key_runs({merged}, dir, SessionOptions{}, 1 << 20);
+    ASSERT_TRUE(again.error.empty()) << again.error;
+    SpilledSessions source(again.files, SessionOptions{}, 1 << 20);
+    std::size_t chunks = 0;
+    EXPECT_EQ(read_all(source, &chunks), want.sessions);
+    EXPECT_LT(fs::file_size(merged), s.stats.key_run_bytes / 2) << "zstd should at least halve it";
+    fs::remove(merged);
+}
+
+TEST(Spill, FolderIsMadeOnDemandAndRemoved) {
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-dir";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    std::string made;
+    {
+        SpillDir dir(tmp.string());
+        EXPECT_TRUE(fs::is_empty(tmp)) << "nothing is made before a file is asked for";
+        const std::string f = dir.next_file("keys");
+        ASSERT_FALSE(f.empty());
+        made = dir.path();
+        EXPECT_TRUE(fs::is_directory(made));
+    }
+    EXPECT_FALSE(fs::exists(made));
+    SpillDir bad((tmp / "missing" / "deeper").string());
+    EXPECT_TRUE(bad.next_file("keys").empty());
+    EXPECT_NE(bad.error().find("missing/deeper"), std::string::npos) << bad.error();
+    fs::remove_all(tmp);
+}
