@@ -4,8 +4,10 @@
 # Builds (or reuses) a replicated corpus of the real sample logs, then measures in one
 # run: `cowrie-batch analyze` (plain + gzip corpus), DuckDB read_json + "last command
 # of every session", the same question with jq, and the bare simdjson per-line parse
-# (the floor). Wall time and peak RSS come from GNU time (`/usr/bin/time -v`).
-# Prints a markdown table and writes it to $CB_BENCH_RESULTS.
+# (the floor); then bounded memory (--memory-limit on the corpus and on a 4x larger one)
+# and incremental state (--state plus one new daily file). Wall time and peak RSS come
+# from GNU time (`/usr/bin/time -v`). Prints a markdown table and writes it to
+# $CB_BENCH_RESULTS.
 #
 # Environment (defaults in brackets):
 #   CB_BENCH_MB          corpus size in MiB, uncompressed [1024]
@@ -20,6 +22,12 @@
 #   CB_BENCH_RESULTS     markdown output [build/bench-results.md] (+ .jsonl with raw records)
 #   CB_BENCH_ENFORCE     1 = exit 1 when a target is missed [0]
 #   CB_BENCH_HADOOP_MB   corpus for the Hadoop engine (in-process HDFS + local runner); 0 = skip [64]
+#   CB_BENCH_LIMIT       --memory-limit of the spilling run on the corpus [256M]
+#   CB_BENCH_HUGE_MB     corpus for the bounded-memory run at CB_BENCH_HUGE_LIMIT; 0 = skip [4*MB]
+#   CB_BENCH_HUGE_LIMIT  --memory-limit of that run [512M]
+#   CB_BENCH_DAILY_KB    size of the new daily file of the incremental-state row, KiB [1024]
+#   CB_BENCH_ONLY        comma-separated sections to run: analyze,memory,hadoop,duckdb,jq,floor
+#                        [all]; memory also runs the in-memory analyze row it compares with
 #   CB_BUILD_DIR         build directory [<repo>/build]
 set -euo pipefail
 shopt -s inherit_errexit
@@ -39,19 +47,36 @@ CORPUS_DIR=${CB_BENCH_CORPUS_DIR:-$BUILD/bench-corpus}
 CB_BIN=${CB_BENCH_BIN:-$BUILD/cowrie-batch}
 RESULTS=${CB_BENCH_RESULTS:-$BUILD/bench-results.md}
 ENFORCE=${CB_BENCH_ENFORCE:-0}
+HUGE_MB=${CB_BENCH_HUGE_MB:-$((MB * 4))}
+LIMIT=${CB_BENCH_LIMIT:-256M}
+HUGE_LIMIT=${CB_BENCH_HUGE_LIMIT:-512M}
+DAILY_KB=${CB_BENCH_DAILY_KB:-1024}
+ONLY=${CB_BENCH_ONLY:-}
 TARGET_RATIO=0.67
 TARGET_RSS_MIB=1024
+# issue 13: peak RSS of the spilling runs; what spilling may cost (the larger run's wall may be
+# at most HUGE/MB times the in-memory run's, plus 15 %: 4.6 for 4 GiB against 1 GiB); the
+# incremental run's share of a full run
+TARGET_LIMIT_RSS_MIB=400
+TARGET_HUGE_RSS_MIB=700
+TARGET_SPILL_COST=1.15
+TARGET_INCREMENTAL=0.15
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ prerequisites
-for v in MB BIG_MB SEED THREADS JQ_FRACTION REPEAT; do
+for v in MB BIG_MB SEED THREADS JQ_FRACTION REPEAT HUGE_MB DAILY_KB; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer (got '${!v}')"
 done
 [ "$MB" -gt 0 ] && [ "$THREADS" -gt 0 ] && [ "$JQ_FRACTION" -gt 0 ] && [ "$REPEAT" -gt 0 ] \
   || die "CB_BENCH_MB, CB_BENCH_THREADS, CB_BENCH_JQ_FRACTION, CB_BENCH_REPEAT must be > 0"
 [ -d "$SRC" ] || die "sample logs not found: $SRC (set CB_BENCH_SRC)"
+SECTIONS="analyze memory hadoop duckdb jq floor"
+for s in ${ONLY//,/ }; do
+  [[ " $SECTIONS " == *" $s "* ]] || die "CB_BENCH_ONLY: unknown section '$s' (known: ${SECTIONS// /, })"
+done
+want() { [ -z "$ONLY" ] || [[ ",${ONLY// /}," == *",$1,"* ]]; }
 for t in python3 node npm jq gzip cmake awk; do
   command -v "$t" >/dev/null || die "'$t' not found"
 done
@@ -65,7 +90,7 @@ RAW="${RESULTS%.md}.jsonl"
 : > "$RAW"
 
 # DuckDB node package
-if [ ! -d "$HERE/node_modules/@duckdb/node-api" ]; then
+if want duckdb && [ ! -d "$HERE/node_modules/@duckdb/node-api" ]; then
   say "installing @duckdb/node-api (npm ci in bench/)"
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
@@ -73,7 +98,9 @@ fi
 # simdjson floor: reuse the top-level target if the build has CB_BUILD_BENCH=ON,
 # else a standalone build of bench/CMakeLists.txt.
 FLOOR=""
-if [ -f "$BUILD/CMakeCache.txt" ] && grep -q '^CB_BUILD_BENCH:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+if ! want floor; then
+  :
+elif [ -f "$BUILD/CMakeCache.txt" ] && grep -q '^CB_BUILD_BENCH:BOOL=ON' "$BUILD/CMakeCache.txt"; then
   say "building simdjson_floor in $BUILD (CB_BUILD_BENCH=ON)"
   cmake --build "$BUILD" --target simdjson_floor >&2
   FLOOR="$BUILD/bench/simdjson_floor"
@@ -83,7 +110,7 @@ else
   cmake --build "$BUILD/bench-floor" >&2
   FLOOR="$BUILD/bench-floor/simdjson_floor"
 fi
-[ -x "$FLOOR" ] || die "simdjson_floor was not built"
+if want floor && [ ! -x "$FLOOR" ]; then die "simdjson_floor was not built"; fi
 
 # ------------------------------------------------------------------ corpora
 corpus() {  # corpus MB KIND(plain|gz) -> prints the directory
@@ -93,26 +120,52 @@ corpus() {  # corpus MB KIND(plain|gz) -> prints the directory
     --jobs "$(nproc)" "${extra[@]}" >&2 || return 1
   printf '%s' "$dir"
 }
+free_mib() { df -Pm "$1" | awk 'NR == 2 { print $4 }'; }
+# huge_corpus_skip -> prints why the HUGE_MB corpus and its run do not fit on disk (nothing when they do):
+# the corpus unless it is cached (~1.05 x its size), the run's outputs (~0.6 x) and spill files
+# (~0.35 x) in $BUILD, and 1 GiB to spare
+huge_corpus_skip() {
+  local cached=0 need_corpus need_run
+  [ -f "$CORPUS_DIR/mb$HUGE_MB-seed$SEED/plain/corpus.meta.json" ] && cached=1
+  need_corpus=$(( cached ? 0 : HUGE_MB * 105 / 100 ))
+  need_run=$(( HUGE_MB + 1024 ))
+  mkdir -p "$CORPUS_DIR"
+  if [ "$(stat -c %d "$CORPUS_DIR")" = "$(stat -c %d "$BUILD")" ]; then
+    need_run=$(( need_run + need_corpus )); need_corpus=0
+  fi
+  if [ "$(free_mib "$CORPUS_DIR")" -lt "$need_corpus" ] || [ "$(free_mib "$BUILD")" -lt "$need_run" ]; then
+    printf 'not enough disk: need ~%s MiB free (corpus %s, outputs and spill files %s), have %s MiB in %s' \
+      "$((need_corpus + need_run))" "$( ((cached)) && echo cached || echo "$((HUGE_MB * 105 / 100))")" \
+      "$((HUGE_MB + 1024))" "$(free_mib "$BUILD")" "$BUILD"
+  fi
+}
+
 say "corpus: ${MB} MiB (seed $SEED) from $SRC"
 PLAIN=$(corpus "$MB" plain)
-GZ=$(corpus "$MB" gz)
-BIG=""
-if [ "$BIG_MB" -gt 0 ]; then BIG=$(corpus "$BIG_MB" plain); fi
+GZ="" BIG="" HUGE="" HUGE_SKIP=""
+if want analyze || want duckdb || want jq || want floor; then GZ=$(corpus "$MB" gz); fi
+if want analyze && [ "$BIG_MB" -gt 0 ]; then BIG=$(corpus "$BIG_MB" plain); fi
+if want memory; then
+  if [ "$HUGE_MB" -eq 0 ]; then HUGE_SKIP="CB_BENCH_HUGE_MB=0"
+  else
+    HUGE_SKIP=$(huge_corpus_skip)
+    if [ -z "$HUGE_SKIP" ]; then HUGE=$(corpus "$HUGE_MB" plain); fi
+  fi
+fi
 
 meta() { jq -r "$2" "$1/corpus.meta.json"; }
 BYTES=$(meta "$PLAIN" .bytes)
 EXPECTED_ROWS=$(meta "$PLAIN" .sessions_with_commands)
-GZ_DISK=$(meta "$GZ" .disk_bytes)
+GZ_DISK=""; [ -n "$GZ" ] && GZ_DISK=$(meta "$GZ" .disk_bytes)
 
+warm() { find "$1/data" -type f -print0 | xargs -0 cat > /dev/null; }
 say "warming the page cache"
-for d in "$PLAIN" "$GZ" ${BIG:+"$BIG"}; do
-  find "$d/data" -type f -print0 | xargs -0 cat > /dev/null
-done
+for d in "$PLAIN" ${GZ:+"$GZ"} ${BIG:+"$BIG"}; do warm "$d"; done
 sync  # a freshly built corpus is not written back while the tools run
 
 # ------------------------------------------------------------------ measuring
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A WALL CPU TSEC RSS ROWS NOTE INBYTES INPUT STATUS DESC
+declare -A WALL CPU TSEC RSS ROWS NOTE INBYTES INPUT STATUS DESC LOAD
 ORDER=()
 
 # measure NAME DESCRIPTION INPUT_LABEL UNCOMPRESSED_BYTES -- CMD...
@@ -120,6 +173,7 @@ measure() {
   local name=$1 desc=$2 label=$3 bytes=$4; shift 5
   local best="" cpu="" tsec="" rss=0 i rc c ts
   ORDER+=("$name"); DESC[$name]=$desc; INPUT[$name]=$label; INBYTES[$name]=$bytes
+  LOAD[$name]=$(cut -d' ' -f1 /proc/loadavg)  # 1-minute load average as the first run starts
   for ((i = 1; i <= REPEAT; i++)); do
     [ -n "${PRE_RUN:-}" ] && eval "$PRE_RUN"
     sync  # the previous run's outputs (~600 MB for analyze) are not written back during this one
@@ -155,28 +209,34 @@ measure() {
     rec='null'
   fi
   jq -cn --arg name "$name" --arg desc "$desc" --argjson wall "$best" --argjson cpu "$cpu" --argjson rss_kb "$rss" \
-    --argjson bytes "$bytes" --argjson tool "$rec" \
-    '{name:$name, desc:$desc, wall_s:$wall, cpu_s:$cpu, peak_rss_kb:$rss_kb, input_bytes:$bytes, tool:$tool}' >> "$RAW"
+    --argjson bytes "$bytes" --argjson tool "$rec" --argjson load1 "${LOAD[$name]}" --arg cmd "$*" \
+    '{name:$name, desc:$desc, cmd:$cmd, wall_s:$wall, cpu_s:$cpu, peak_rss_kb:$rss_kb, input_bytes:$bytes, load1_at_start:$load1, tool:$tool}' >> "$RAW"
 }
 skip() {  # skip NAME DESCRIPTION REASON
   ORDER+=("$1"); DESC[$1]=$2; STATUS[$1]="skipped: $3"; INPUT[$1]=""; INBYTES[$1]=0
   say "skip $1: $3"
 }
+ok() { [ "${STATUS[$1]:-}" = ok ]; }
 
 # cowrie-batch
+output_note() {  # output_note OUTDIR -> the output files and their sizes
+  (cd "$1" 2>/dev/null \
+    && { find . -maxdepth 1 -type f -printf '%f %s\n' | sort | awk '{ printf "%s (%.0f MiB), ", $1, $2 / 1048576 }'
+         printf 'tables/: %s csv' "$(find tables -name '*.csv' 2>/dev/null | wc -l)"; })
+}
+add_note() { NOTE[$1]="${NOTE[$1]:+${NOTE[$1]}; }$2"; }
 if [ -x "$CB_BIN" ]; then
-  for kind in plain gz; do
+  kinds=()
+  if want analyze; then kinds=(plain gz); elif want memory; then kinds=(plain); fi
+  for kind in "${kinds[@]}"; do
     dir=$PLAIN; [ "$kind" = gz ] && dir=$GZ
     out="$TMP/cb-out-$kind"
     # exit 1 = outputs written but some input skipped (cli/exit_codes.hpp): still a run
     OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "cb_$kind" "cowrie-batch analyze (all outputs), --threads $THREADS" \
       "$kind ${MB} MiB" "$BYTES" -- "$CB_BIN" analyze "$dir/data" -o "$out" --threads "$THREADS" --quiet
-    if [ "${STATUS[cb_$kind]}" = ok ]; then
-      NOTE[cb_$kind]="${NOTE[cb_$kind]:+${NOTE[cb_$kind]}; }outputs: $(cd "$out" 2>/dev/null \
-        && { find . -maxdepth 1 -type f -printf '%f %s\n' | sort | awk '{ printf "%s (%.0f MiB), ", $1, $2 / 1048576 }'
-             printf 'tables/: %s csv' "$(find tables -name '*.csv' 2>/dev/null | wc -l)"; })"
-    fi
-    rm -rf "$out"
+    if [ "${STATUS[cb_$kind]}" = ok ]; then add_note "cb_$kind" "outputs: $(output_note "$out")"; fi
+    # the bounded-memory rows compare their outputs with this run's
+    want memory && [ "$kind" = plain ] || rm -rf "$out"
   done
   if [ -n "$BIG" ]; then
     out="$TMP/cb-out-big"
@@ -189,109 +249,273 @@ else
   [ -n "$BIG" ] && skip cb_big "cowrie-batch analyze, RSS growth" "$CB_BIN not found"
 fi
 
+# Bounded memory and incremental state (issue 13). The spilling runs print their spill counts
+# (--stats) and are compared byte for byte with the in-memory run of the same input path
+# (summary.json names the inputs as given).
+same_outputs() {  # same_outputs DIR_A DIR_B -> "identical" or "DIFFER: <what>"
+  local d
+  if d=$(diff -rq "$1" "$2" 2>&1); then echo identical
+  else echo "DIFFER: $(sed -e "s|$1/\?||g; s|$2/\?||g" <<<"$d" | head -n 5 | paste -sd ';')"; fi
+}
+spill_note() {  # spill_note NAME -> the run's "memory limit ...; spilled: ..." line from --stats
+  local line
+  line=$(sed -n 's/^# \(memory limit .*\)/\1/p' "$TMP/$1.err" | head -n 1)
+  # a run that did not spill says nothing about spilling (small corpora stay under the limit)
+  [[ $line == *"spilled: 0 key runs"* ]] && line+=" (DID NOT SPILL: the sessions fit under the limit)"
+  printf '%s' "${line:-no --stats memory line}"
+}
+has_state_option() { "$CB_BIN" analyze --help 2>/dev/null | grep -qE -- '(^|[[:space:]])--state([[:space:],=]|$)'; }
+LIMIT_SAME="" STATE_SAME="" DAILY_BYTES=0
+mem_limited() {  # mem_limited NAME DESC CORPUS SIZE_MB LIMIT: analyze CORPUS at --memory-limit LIMIT
+  local name=$1 desc=$2 corpus=$3 size=$4 limit=$5 out="$TMP/cb-out-$1" spill="$TMP/spill-$1"
+  mkdir -p "$spill"
+  OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "$name" "$desc" "plain $size MiB" "$(meta "$corpus" .bytes)" \
+    -- "$CB_BIN" analyze "$corpus/data" -o "$out" --threads "$THREADS" --quiet --memory-limit "$limit" \
+    --tmp-dir "$spill" --stats
+  ok "$name" || return 0
+  add_note "$name" "$(spill_note "$name"); load ${LOAD[$name]} at start"
+  if [ -n "$(ls -A "$spill")" ]; then add_note "$name" "SPILL FILES LEFT in --tmp-dir"; fi
+}
+incremental_rows() {  # --state on the corpus, then one new daily file: incremental vs full run
+  local state="$TMP/state" state0="$TMP/state.first" daily="$TMP/new-day" o1="$TMP/cb-out-state1"
+  local o2="$TMP/cb-out-incremental" o3="$TMP/cb-out-full" rec inbytes common
+  rec=$(python3 "$HERE/make_daily.py" "$PLAIN" "$daily" --size-kb "$DAILY_KB" --seed "$SEED")
+  DAILY_BYTES=$(jq -r .bytes <<<"$rec")
+  say "new daily file: $(jq -r '"\(.path): \(.bytes) bytes, \(.lines) lines, \(.sessions) sessions (from \(.source))"' <<<"$rec")"
+  inbytes=$((BYTES + DAILY_BYTES)) common=(--threads "$THREADS" --quiet)
+  OK_RC="0 1" PRE_RUN="rm -rf '$o1' '$state'" measure cb_state_first "analyze --state (first run: corpus read, state written)" \
+    "plain ${MB} MiB" "$BYTES" -- "$CB_BIN" analyze "$PLAIN/data" -o "$o1" "${common[@]}" --state "$state"
+  ok cb_state_first || return 0
+  rm -rf "$o1" "$state0"; cp -a "$state" "$state0"
+  add_note cb_state_first "state: $(du -sm "$state0" | cut -f1) MiB; load ${LOAD[cb_state_first]} at start"
+  # every repetition starts from the state the first run left (same path)
+  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'" measure cb_incremental \
+    "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
+    "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
+  OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
+    "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" "${common[@]}"
+  if ok cb_incremental && ok cb_full_daily; then
+    STATE_SAME=$(same_outputs "$o3" "$o2")
+    add_note cb_incremental "outputs $STATE_SAME to the full run; load ${LOAD[cb_incremental]} at start"
+    add_note cb_full_daily "load ${LOAD[cb_full_daily]} at start"
+  fi
+  rm -rf "$o2" "$o3" "$state" "$state0" "$daily"
+}
+if want memory; then
+  if [ ! -x "$CB_BIN" ] || ! ok cb_plain; then
+    skip cb_limit "analyze --memory-limit $LIMIT" "needs the in-memory analyze row (cb_plain)"
+  else
+    mem_limited cb_limit "cowrie-batch analyze --memory-limit $LIMIT (spills to --tmp-dir)" "$PLAIN" "$MB" "$LIMIT"
+    if ok cb_limit; then
+      LIMIT_SAME=$(same_outputs "$TMP/cb-out-plain" "$TMP/cb-out-cb_limit")
+      add_note cb_limit "outputs $LIMIT_SAME to the in-memory run"
+    fi
+    rm -rf "$TMP/cb-out-cb_limit"
+  fi
+  rm -rf "$TMP/cb-out-plain"
+  huge_desc="cowrie-batch analyze --memory-limit $HUGE_LIMIT, ${HUGE_MB} MiB corpus"
+  if [ -z "$HUGE" ]; then skip cb_huge "$huge_desc" "$HUGE_SKIP"
+  elif [ ! -x "$CB_BIN" ]; then skip cb_huge "$huge_desc" "$CB_BIN not found"
+  else
+    say "warming the page cache ($HUGE_MB MiB corpus)"; warm "$HUGE"
+    mem_limited cb_huge "$huge_desc" "$HUGE" "$HUGE_MB" "$HUGE_LIMIT"
+    ok cb_huge && add_note cb_huge "outputs: $(output_note "$TMP/cb-out-cb_huge")"
+    rm -rf "$TMP/cb-out-cb_huge"
+  fi
+  if [ ! -x "$CB_BIN" ]; then
+    skip cb_incremental "analyze --state, one new daily file" "$CB_BIN not found"
+  elif ! has_state_option; then
+    skip cb_incremental "analyze --state, one new daily file" \
+      "$CB_BIN analyze --help does not list --state (incremental state not implemented yet)"
+  else
+    incremental_rows
+  fi
+fi
+
 # Hadoop engine: the same binary as mapper/combiner/reducer on a real (in-process) Hadoop,
 # against analyze on the same corpus; and one mapper's throughput on a pipe.
 HADOOP_MB=${CB_BENCH_HADOOP_MB:-64}
-if [ -x "$CB_BIN" ] && [ "$HADOOP_MB" -gt 0 ] && command -v java >/dev/null && command -v mvn >/dev/null; then
-  HC=$(corpus "$HADOOP_MB" plain)
-  HB=$(meta "$HC" .bytes)
-  out="$TMP/cb-hadoop-local"
-  OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure cb_hadoop_analyze "cowrie-batch analyze (same corpus as Hadoop)" \
-    "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" analyze "$HC/data" -o "$out" --threads "$THREADS" --quiet
-  out2="$TMP/cb-hadoop-out"
-  OK_RC="0 1" PRE_RUN="rm -rf '$out2'" measure cb_hadoop "cowrie-batch hadoop (in-process HDFS + local runner, 2 reducers)" \
-    "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" hadoop "$HC/data" -o "$out2" --reducers 2 --quiet
-  if [ "${STATUS[cb_hadoop]}" = ok ] && [ "${STATUS[cb_hadoop_analyze]}" = ok ]; then
-    if cmp -s "$out/sessions.jsonl" "$out2/sessions.jsonl" && diff -rq "$out/tables" "$out2/tables" >/dev/null; then
-      NOTE[cb_hadoop]="outputs identical to analyze"
-    else
-      NOTE[cb_hadoop]="OUTPUTS DIFFER from analyze"
+if want hadoop; then
+  if [ -x "$CB_BIN" ] && [ "$HADOOP_MB" -gt 0 ] && command -v java >/dev/null && command -v mvn >/dev/null; then
+    HC=$(corpus "$HADOOP_MB" plain)
+    HB=$(meta "$HC" .bytes)
+    out="$TMP/cb-hadoop-local"
+    OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure cb_hadoop_analyze "cowrie-batch analyze (same corpus as Hadoop)" \
+      "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" analyze "$HC/data" -o "$out" --threads "$THREADS" --quiet
+    out2="$TMP/cb-hadoop-out"
+    OK_RC="0 1" PRE_RUN="rm -rf '$out2'" measure cb_hadoop "cowrie-batch hadoop (in-process HDFS + local runner, 2 reducers)" \
+      "plain ${HADOOP_MB} MiB" "$HB" -- "$CB_BIN" hadoop "$HC/data" -o "$out2" --reducers 2 --quiet
+    if [ "${STATUS[cb_hadoop]}" = ok ] && [ "${STATUS[cb_hadoop_analyze]}" = ok ]; then
+      if cmp -s "$out/sessions.jsonl" "$out2/sessions.jsonl" && diff -rq "$out/tables" "$out2/tables" >/dev/null; then
+        NOTE[cb_hadoop]="outputs identical to analyze"
+      else
+        NOTE[cb_hadoop]="OUTPUTS DIFFER from analyze"
+      fi
     fi
+    measure cb_mapper "one mapper: cat | cowrie-batch mr map-sessions (1 process)" "plain ${HADOOP_MB} MiB" "$HB" \
+      -- bash -c "find '$HC/data' -type f -print0 | xargs -0 cat | '$CB_BIN' mr map-sessions > /dev/null 2>&1"
+    rm -rf "$out" "$out2"
+  else
+    skip cb_hadoop "cowrie-batch hadoop" "needs the binary, java and mvn, and CB_BENCH_HADOOP_MB > 0"
   fi
-  measure cb_mapper "one mapper: cat | cowrie-batch mr map-sessions (1 process)" "plain ${HADOOP_MB} MiB" "$HB" \
-    -- bash -c "find '$HC/data' -type f -print0 | xargs -0 cat | '$CB_BIN' mr map-sessions > /dev/null 2>&1"
-  rm -rf "$out" "$out2"
-else
-  skip cb_hadoop "cowrie-batch hadoop" "needs the binary, java and mvn, and CB_BENCH_HADOOP_MB > 0"
 fi
 
 # DuckDB
-DUCK=(node "$HERE/duckdb_lastcmd.mjs" --threads "$THREADS")
-measure duck_plain "DuckDB read_json (explicit columns) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode columns "$PLAIN/data"
-measure duck_gz "DuckDB read_json (explicit columns) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode columns "$GZ/data"
-measure duck_plain_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode sniff "$PLAIN/data"
-measure duck_gz_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode sniff "$GZ/data"
-measure duck_plain_auto "DuckDB read_json_auto union_by_name + last cmd/session" "plain ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode auto "$PLAIN/data"
-measure duck_gz_auto "DuckDB read_json_auto union_by_name + last cmd/session" "gz ${MB} MiB" "$BYTES" \
-  -- "${DUCK[@]}" --mode auto "$GZ/data"
+if want duckdb; then
+  DUCK=(node "$HERE/duckdb_lastcmd.mjs" --threads "$THREADS")
+  measure duck_plain "DuckDB read_json (explicit columns) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode columns "$PLAIN/data"
+  measure duck_gz "DuckDB read_json (explicit columns) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode columns "$GZ/data"
+  measure duck_plain_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "plain ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode sniff "$PLAIN/data"
+  measure duck_gz_sniff "DuckDB read_json (schema sniffed from a sample) + last cmd/session" "gz ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode sniff "$GZ/data"
+  measure duck_plain_auto "DuckDB read_json_auto union_by_name + last cmd/session" "plain ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode auto "$PLAIN/data"
+  measure duck_gz_auto "DuckDB read_json_auto union_by_name + last cmd/session" "gz ${MB} MiB" "$BYTES" \
+    -- "${DUCK[@]}" --mode auto "$GZ/data"
+fi
 
 # jq (optionally on a slice of the replicas, extrapolated by bytes)
-jq_slice() {  # jq_slice CORPUS -> NUL-separated replica dirs of the slice on stdout
-  jq -j --argjson f "$JQ_FRACTION" \
-    '[.file_list[] | select(.replica % $f == 0) | .path | split("/")[0:2] | join("/")] | unique | .[] + "\u0000"' \
-    "$1/corpus.meta.json"
-}
-jq_slice_bytes() {
-  jq --argjson f "$JQ_FRACTION" '[.file_list[] | select(.replica % $f == 0) | .bytes] | add' "$1/corpus.meta.json"
-}
 JQ_NOTE=""
-for kind in plain gz; do
-  dir=$PLAIN; [ "$kind" = gz ] && dir=$GZ
-  if [ "$JQ_FRACTION" -gt 1 ]; then
-    mapfile -d '' slice < <(jq_slice "$dir")
-    slice=("${slice[@]/#/$dir/}")
-    sbytes=$(jq_slice_bytes "$dir")
-  else
-    slice=("$dir/data"); sbytes=$BYTES
-  fi
-  measure "jq_$kind" "jq -R 'fromjson?' | awk (every line parsed), $THREADS jobs" "$kind ${MB} MiB" "$sbytes" \
-    -- "$HERE/jq_lastcmd.sh" -j "$THREADS" "${slice[@]}"
-  if [ "$JQ_FRACTION" -gt 1 ] && [ "${STATUS[jq_$kind]}" = ok ]; then
-    # extrapolate linearly to the whole corpus
-    WALL[jq_$kind]=$(awk -v w="${WALL[jq_$kind]}" -v a="$BYTES" -v b="$sbytes" 'BEGIN { printf "%.3f", w * a / b }')
-    NOTE[jq_$kind]="measured on 1/$JQ_FRACTION of the replicas ($(awk -v b="$sbytes" 'BEGIN{printf "%.0f", b/1048576}') MiB), time extrapolated by bytes; rows are for the slice"
-    CPU[jq_$kind]=$(awk -v w="${CPU[jq_$kind]}" -v a="$BYTES" -v b="$sbytes" 'BEGIN { printf "%.2f", w * a / b }')
-    INBYTES[jq_$kind]=$BYTES
-    JQ_NOTE=" (jq extrapolated from a 1/$JQ_FRACTION slice)"
-  fi
-done
-measure jq_prefilter_plain "grep -F cowrie.command.input | jq | awk, $THREADS jobs" "plain ${MB} MiB" "$BYTES" \
-  -- "$HERE/jq_lastcmd.sh" -p -j "$THREADS" "$PLAIN/data"
+if want jq; then
+  jq_slice() {  # jq_slice CORPUS -> NUL-separated replica dirs of the slice on stdout
+    jq -j --argjson f "$JQ_FRACTION" \
+      '[.file_list[] | select(.replica % $f == 0) | .path | split("/")[0:2] | join("/")] | unique | .[] + "\u0000"' \
+      "$1/corpus.meta.json"
+  }
+  jq_slice_bytes() {
+    jq --argjson f "$JQ_FRACTION" '[.file_list[] | select(.replica % $f == 0) | .bytes] | add' "$1/corpus.meta.json"
+  }
+  for kind in plain gz; do
+    dir=$PLAIN; [ "$kind" = gz ] && dir=$GZ
+    if [ "$JQ_FRACTION" -gt 1 ]; then
+      mapfile -d '' slice < <(jq_slice "$dir")
+      slice=("${slice[@]/#/$dir/}")
+      sbytes=$(jq_slice_bytes "$dir")
+    else
+      slice=("$dir/data"); sbytes=$BYTES
+    fi
+    measure "jq_$kind" "jq -R 'fromjson?' | awk (every line parsed), $THREADS jobs" "$kind ${MB} MiB" "$sbytes" \
+      -- "$HERE/jq_lastcmd.sh" -j "$THREADS" "${slice[@]}"
+    if [ "$JQ_FRACTION" -gt 1 ] && [ "${STATUS[jq_$kind]}" = ok ]; then
+      # extrapolate linearly to the whole corpus
+      WALL[jq_$kind]=$(awk -v w="${WALL[jq_$kind]}" -v a="$BYTES" -v b="$sbytes" 'BEGIN { printf "%.3f", w * a / b }')
+      NOTE[jq_$kind]="measured on 1/$JQ_FRACTION of the replicas ($(awk -v b="$sbytes" 'BEGIN{printf "%.0f", b/1048576}') MiB), time extrapolated by bytes; rows are for the slice"
+      CPU[jq_$kind]=$(awk -v w="${CPU[jq_$kind]}" -v a="$BYTES" -v b="$sbytes" 'BEGIN { printf "%.2f", w * a / b }')
+      INBYTES[jq_$kind]=$BYTES
+      JQ_NOTE=" (jq extrapolated from a 1/$JQ_FRACTION slice)"
+    fi
+  done
+  measure jq_prefilter_plain "grep -F cowrie.command.input | jq | awk, $THREADS jobs" "plain ${MB} MiB" "$BYTES" \
+    -- "$HERE/jq_lastcmd.sh" -p -j "$THREADS" "$PLAIN/data"
+fi
 
 # simdjson floor
-measure floor_plain_1 "simdjson On-Demand per-line parse (floor), 1 thread" "plain ${MB} MiB" "$BYTES" \
-  -- "$FLOOR" --json --threads 1 "$PLAIN/data"
-measure floor_plain "simdjson On-Demand per-line parse (floor), $THREADS threads" "plain ${MB} MiB" "$BYTES" \
-  -- "$FLOOR" --json --threads "$THREADS" "$PLAIN/data"
-measure floor_gz_1 "zlib inflate + simdjson parse (floor), 1 thread" "gz ${MB} MiB" "$BYTES" \
-  -- "$FLOOR" --json --threads 1 "$GZ/data"
-measure floor_gz "zlib inflate + simdjson parse (floor), $THREADS threads" "gz ${MB} MiB" "$BYTES" \
-  -- "$FLOOR" --json --threads "$THREADS" "$GZ/data"
-for k in floor_plain_1 floor_plain floor_gz_1 floor_gz; do
-  [ "${STATUS[$k]}" = ok ] || continue
-  rec=$(tail -n 1 "$TMP/$k.out")
-  NOTE[$k]=$(jq -r '"kernel \(.implementation); thread-s: read \(.read_seconds), inflate \(.inflate_seconds), parse \(.parse_seconds); lines \(.lines), errors \(.errors)"' <<<"$rec")
-done
+if want floor; then
+  measure floor_plain_1 "simdjson On-Demand per-line parse (floor), 1 thread" "plain ${MB} MiB" "$BYTES" \
+    -- "$FLOOR" --json --threads 1 "$PLAIN/data"
+  measure floor_plain "simdjson On-Demand per-line parse (floor), $THREADS threads" "plain ${MB} MiB" "$BYTES" \
+    -- "$FLOOR" --json --threads "$THREADS" "$PLAIN/data"
+  measure floor_gz_1 "zlib inflate + simdjson parse (floor), 1 thread" "gz ${MB} MiB" "$BYTES" \
+    -- "$FLOOR" --json --threads 1 "$GZ/data"
+  measure floor_gz "zlib inflate + simdjson parse (floor), $THREADS threads" "gz ${MB} MiB" "$BYTES" \
+    -- "$FLOOR" --json --threads "$THREADS" "$GZ/data"
+  for k in floor_plain_1 floor_plain floor_gz_1 floor_gz; do
+    [ "${STATUS[$k]}" = ok ] || continue
+    rec=$(tail -n 1 "$TMP/$k.out")
+    NOTE[$k]=$(jq -r '"kernel \(.implementation); thread-s: read \(.read_seconds), inflate \(.inflate_seconds), parse \(.parse_seconds); lines \(.lines), errors \(.errors)"' <<<"$rec")
+  done
+fi
 
 # ------------------------------------------------------------------ report
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ok() { [ "${STATUS[$1]:-}" = ok ]; }
 ratio() { awk -v a="${WALL[$1]}" -v b="${WALL[$2]}" 'BEGIN { printf "%.3f", a / b }'; }
+cpu_ratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { printf "%.3f", a / b }'; }
 verdict() { awk -v x="$1" -v t="$2" 'BEGIN { print (x <= t) ? "PASS" : "FAIL" }'; }
+lt() { awk -v x="$1" -v t="$2" 'BEGIN { print (x < t) ? "PASS" : "FAIL" }'; }
 MISSED=0
+
+# target_row TEXT MEASURED VERDICT: one line of a targets table; a FAIL marks the run as missed
+target_row() {
+  [ "$3" = FAIL ] && MISSED=1
+  echo "| $1 | $2 | $3 |"
+}
+rss_target() {  # rss_target NAME TEXT TARGET_MIB
+  if ok "$1"; then
+    target_row "$2 < $3 MiB" "$(awk -v k="${RSS[$1]}" 'BEGIN { printf "%.0f", k / 1024 }') MiB" "$(lt "${RSS[$1]}" "$(($3 * 1024))")"
+  else
+    target_row "$2 < $3 MiB" n/a "not measured (${STATUS[$1]:-not run})"
+  fi
+}
+same_target() {  # same_target NAME TEXT RESULT_OF_same_outputs
+  if ok "$1" && [ -n "$3" ]; then
+    target_row "$2" "$3" "$([ "$3" = identical ] && echo PASS || echo FAIL)"
+  else
+    target_row "$2" n/a "not measured (${STATUS[$1]:-not run})"
+  fi
+}
+huge_rows() {  # the larger corpus at its memory limit: RSS, and wall against the in-memory run
+  local target r
+  target=$(awk -v h="$HUGE_MB" -v m="$MB" -v c="$TARGET_SPILL_COST" 'BEGIN { printf "%.2f", c * h / m }')
+  rss_target cb_huge "${HUGE_MB} MiB at --memory-limit $HUGE_LIMIT: peak RSS" "$TARGET_HUGE_RSS_MIB"
+  if ok cb_huge && ok cb_plain; then
+    r=$(ratio cb_huge cb_plain)
+    target_row "${HUGE_MB} MiB at --memory-limit $HUGE_LIMIT wall / ${MB} MiB in-memory wall ≤ $target" "$r" "$(verdict "$r" "$target")"
+    echo "| cost of spilling: the wall ratio / $(awk -v h="$HUGE_MB" -v m="$MB" 'BEGIN { printf "%g", h / m }') − 1, target ≤ $(awk -v c="$TARGET_SPILL_COST" 'BEGIN { printf "%.0f", (c - 1) * 100 }') % (info) | $(awk -v r="$r" -v h="$HUGE_MB" -v m="$MB" 'BEGIN { printf "%+.1f %%", (r * m / h - 1) * 100 }') | – |"
+    echo "| wall ratio above in CPU seconds (info; steadier than wall on a busy machine) | $(cpu_ratio cb_huge cb_plain) | – |"
+  else
+    target_row "${HUGE_MB} MiB at --memory-limit $HUGE_LIMIT wall / ${MB} MiB in-memory wall ≤ $target" n/a "not measured (${STATUS[cb_huge]:-not run})"
+  fi
+}
+incremental_targets() {  # state + one new daily file against a full run
+  local r
+  if ok cb_incremental && ok cb_full_daily; then
+    r=$(ratio cb_incremental cb_full_daily)
+    target_row "state of ${MB} MiB + one new daily file ($((DAILY_BYTES / 1024)) KiB): incremental wall / full wall ≤ $TARGET_INCREMENTAL" "$r" "$(verdict "$r" "$TARGET_INCREMENTAL")"
+    echo "| the same in CPU seconds (info) | $(cpu_ratio cb_incremental cb_full_daily) | – |"
+  else
+    target_row "state + one new daily file: incremental wall / full wall ≤ $TARGET_INCREMENTAL" n/a "not measured (${STATUS[cb_incremental]:-not run})"
+  fi
+  same_target cb_incremental "incremental run: outputs the same bytes as the full run" "$STATE_SAME"
+  if ok cb_state_first && ok cb_plain; then
+    echo "| first run with --state / in-memory run without (info) | $(ratio cb_state_first cb_plain) | – |"
+  fi
+}
+memory_targets() {  # issue 13: bounded memory and incremental state
+  want memory || return 0
+  echo
+  echo "## Bounded memory and incremental state (${THREADS} threads)"
+  echo
+  echo "| Target | Measured | Verdict |"
+  echo "|---|---:|---|"
+  rss_target cb_limit "${MB} MiB at --memory-limit $LIMIT: peak RSS" "$TARGET_LIMIT_RSS_MIB"
+  same_target cb_limit "${MB} MiB at --memory-limit $LIMIT: outputs the same bytes as the in-memory run" "$LIMIT_SAME"
+  if ok cb_limit && ok cb_plain; then
+    echo "| ${MB} MiB: wall at --memory-limit $LIMIT / in-memory wall (info) | $(ratio cb_limit cb_plain) | – |"
+  fi
+  if [ "$HUGE_MB" -eq 0 ]; then
+    echo "| larger corpus at --memory-limit $HUGE_LIMIT: peak RSS < $TARGET_HUGE_RSS_MIB MiB, wall against the in-memory run | n/a | skipped (CB_BENCH_HUGE_MB=0) |"
+  else
+    huge_rows
+  fi
+  incremental_targets
+}
 
 {
   echo "# cowrie-batch benchmark"
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- corpus: $(mib "$BYTES") MiB uncompressed, $(meta "$PLAIN" .files) files, $(meta "$PLAIN" .replicas) replicas of \`$(meta "$PLAIN" .params.src)\`, $(meta "$PLAIN" .lines) lines, $(meta "$PLAIN" .sessions) sessions, $EXPECTED_ROWS with commands; gzip -6 copy: $(mib "$GZ_DISK") MiB on disk; seed $SEED"
+  echo "- corpus: $(mib "$BYTES") MiB uncompressed, $(meta "$PLAIN" .files) files, $(meta "$PLAIN" .replicas) replicas of \`$(meta "$PLAIN" .params.src)\`, $(meta "$PLAIN" .lines) lines, $(meta "$PLAIN" .sessions) sessions, $EXPECTED_ROWS with commands;${GZ_DISK:+ gzip -6 copy: $(mib "$GZ_DISK") MiB on disk;} seed $SEED"
   [ -n "$BIG" ] && echo "- large corpus (RSS growth): $(mib "$(meta "$BIG" .bytes)") MiB, $(meta "$BIG" .files) files"
-  echo "- tools: DuckDB $(jq -r '.tool.duckdb_version // empty' "$RAW" | head -n 1) (@duckdb/node-api), $(jq --version), node $(node --version), simdjson $(jq -r 'select(.name|startswith("floor")) | .tool.simdjson + " (" + .tool.implementation + " kernel)"' "$RAW" | head -n 1); threads: $THREADS; best of $REPEAT run(s); page cache warm"
+  [ -n "$HUGE" ] && echo "- bounded-memory corpus: $(mib "$(meta "$HUGE" .bytes)") MiB, $(meta "$HUGE" .files) files, $(meta "$HUGE" .sessions) sessions"
+  echo "- cowrie-batch: \`$CB_BIN\` ($("$CB_BIN" --version 2>/dev/null || echo 'not built')), source tree $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown) (main at $(git -C "$ROOT" merge-base HEAD main 2>/dev/null | cut -c1-7 || echo unknown))"
+  tools=""
+  want duckdb && tools+="DuckDB $(jq -r '.tool.duckdb_version // empty' "$RAW" | head -n 1) (@duckdb/node-api), node $(node --version), "
+  want jq && tools+="$(jq --version), "
+  want floor && tools+="simdjson $(jq -r 'select(.name|startswith("floor")) | .tool.simdjson + " (" + .tool.implementation + " kernel)"' "$RAW" | head -n 1), "
+  echo "- ${tools:+tools: $tools}threads: $THREADS; best of $REPEAT run(s); page cache warm"
   echo "- Wall s = whole process (GNU time). Tool s = the tool's own timer: for DuckDB the query alone (read_json + aggregation, no node start-up), for jq the pipeline, for the floor its parse loop."
   echo "- MiB/s = uncompressed corpus MiB / wall seconds (also for .gz input). CPU s = user + system time of the process tree (less sensitive to a busy machine than wall). Peak RSS = largest single process (GNU time)."
   echo
@@ -321,6 +545,7 @@ MISSED=0
   echo "| Target | Measured | Verdict |"
   echo "|---|---:|---|"
   for kind in plain gz; do
+    want duckdb || break
     if ok "cb_$kind" && ok "duck_$kind"; then
       # strict: DuckDB's query time alone (the issue's "DuckDB's time for its single query")
       q=${TSEC[duck_$kind]:-${WALL[duck_$kind]}}
@@ -363,6 +588,7 @@ MISSED=0
   if ok duck_plain && ok floor_plain; then
     echo "| plain: DuckDB throughput / simdjson floor (info) | $(awk -v a="${WALL[floor_plain]}" -v b="${WALL[duck_plain]}" 'BEGIN { printf "%.1f%%", 100 * a / b }') | – |"
   fi
+  memory_targets
 } > "$TMP/report.md"
 
 cp "$TMP/report.md" "$RESULTS"
