@@ -22,6 +22,12 @@ int run_analyze(const RunFlags& a) {
     if (logs.files == 0) return say_no_logs(inputs);
     AnalyzeOptions opt;
     if (const int rc = make_analyze_options(a, &opt)) return rc;
+    if (!a.state_dir.empty() && a.limits.max_file_bytes) {
+        std::fprintf(stderr,
+                     "cowrie-batch: --state cannot be combined with --max-file-bytes: a log read in several runs "
+                     "would be cut elsewhere than when read whole\n");
+        return kExitUsage;
+    }
     if (!a.state_dir.empty() && std::find(a.inputs.begin(), a.inputs.end(), "-") != a.inputs.end()) {
         std::fprintf(stderr, "cowrie-batch: --state: stdin (-) cannot be read incrementally; give files or folders\n");
         return kExitUsage;

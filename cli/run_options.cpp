@@ -105,11 +105,12 @@ void print_stats(const AnalyzeResult& res) {
                  static_cast<double>(res.memory_limit) / (1 << 20), static_cast<unsigned long long>(sp.key_runs),
                  static_cast<double>(sp.key_run_bytes) / (1 << 20), static_cast<unsigned long long>(sp.order_runs),
                  static_cast<double>(sp.order_run_bytes) / (1 << 20));
-    std::fprintf(stderr, "# %-20s %9s %9s\n", "phase", "wall s", "cpu s");
+    std::fprintf(stderr, "# %-26s %9s %9s %14s\n", "phase", "wall s", "cpu s", "peak RSS MiB");
     for (std::size_t i = 0; i < res.phase_seconds.size(); ++i) {
         const auto& [name, secs] = res.phase_seconds[i];
         const double cpu = i < res.phase_cpu_seconds.size() ? res.phase_cpu_seconds[i].second : 0;
-        std::fprintf(stderr, "# %-20s %9.3f %9.3f\n", name.c_str(), secs, cpu);
+        const double rss = i < res.phase_peak_rss.size() ? static_cast<double>(res.phase_peak_rss[i].second) : 0;
+        std::fprintf(stderr, "# %-26s %9.3f %9.3f %14.1f\n", name.c_str(), secs, cpu, rss / (1 << 20));
     }
     std::fprintf(stderr, "# %-30s %9s\n", "step (one thread)", "cpu s");
     for (const auto& [name, cpu] : res.step_cpu_seconds) std::fprintf(stderr, "# %-30s %9.3f\n", name.c_str(), cpu);

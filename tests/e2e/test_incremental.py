@@ -208,3 +208,12 @@ def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):
     assert full.rc == merged.returncode
     assert_same_outputs(full.out, tmp_path / "merged")
     assert full.summary["sensors"] == 2
+
+
+@pytest.mark.parametrize("args,why", [(["-"], "stdin"), (["--max-file-bytes", "1000"], "--max-file-bytes")])
+def test_what_cannot_be_read_incrementally_is_refused(cb_bin, tmp_path, args, why):
+    logs = cbtest.REPO / "examples/logs"
+    res = cbtest.run_cb(cb_bin, "analyze", logs, *args, "-o", tmp_path / "out", "--state", tmp_path / "st")
+    assert res.returncode == 2, res.stderr
+    assert why.encode() in res.stderr
+    assert not (tmp_path / "st").exists() and not (tmp_path / "out").exists()

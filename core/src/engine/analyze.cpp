@@ -1,5 +1,6 @@
 #include "cb/engine/analyze.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,7 +86,7 @@ std::uint64_t cgroup_memory_limit() {
 }  // namespace
 
 SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
-    return {limit / 2 / std::max(1u, threads), limit / 4, limit / 8};
+    return {limit / 2 / std::max(1u, threads), limit / 8, limit / 16};
 }
 
 std::string spill_parent(const AnalyzeOptions& opt) {
@@ -327,6 +328,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
         const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
+        ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
         if (!res.errors.empty() ||
@@ -334,6 +336,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
                                     sessions))
             return res;
         if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+        ::malloc_trim(0);
         clock.lap("sessions (merged on disk)");
     }
     clock.lap("markers and steps");

@@ -2,6 +2,20 @@
 
 namespace cb {
 
+void MemorySessions::rewind(const std::vector<std::size_t>* only) {
+    done_ = false;
+    only_ = only;
+}
+
+std::vector<Session>* MemorySessions::next() {
+    if (std::exchange(done_, true)) return nullptr;
+    if (!only_) return &sessions_;
+    picked_.clear();
+    for (std::size_t i : *only_)
+        if (i < sessions_.size()) picked_.push_back(sessions_[i]);
+    return &picked_;
+}
+
 DiskSessions::DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads)
     : spilled_(std::move(spilled)),
       run_(run),

@@ -367,6 +367,7 @@ namespace cb {
 OrderRunWriter::OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes) : dir_(dir), batch_bytes_(batch_bytes) {}
 
 void OrderRunWriter::add(const SessionPartial& p) {
+    if (bytes_.capacity() < batch_bytes_) bytes_.reserve(batch_bytes_ + (std::size_t{1} << 20));  // no doubling
     const std::size_t off = bytes_.size();
     append_record_head(bytes_, start_of(p), p.key);
     encode_partial(p, bytes_);
@@ -465,7 +466,9 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
 struct SpilledSessions::Merge {
     Merge(const std::vector<std::string>& files) : runs(files, order_less) {}
     RunMerge runs;
-    StringPool pool;  // the current chunk's strings
+    StringPool pool;              // the current chunk's strings
+    std::size_t position = 0;     // of the next record, in output order
+    std::size_t next_wanted = 0;  // index into only_
 };
 
 SpilledSessions::SpilledSessions(std::vector<std::string> order_runs, const SessionOptions& opt,
@@ -476,21 +479,30 @@ SpilledSessions::SpilledSessions(std::vector<std::string> order_runs, const Sess
 
 SpilledSessions::~SpilledSessions() = default;
 
-void SpilledSessions::rewind() { merge_ = std::make_unique<Merge>(files_); }
+void SpilledSessions::rewind(const std::vector<std::size_t>* only) {
+    only_ = only;
+    merge_ = std::make_unique<Merge>(files_);
+}
 
 bool SpilledSessions::next_chunk(std::vector<Session>& out) {
     out.clear();
-    if (merge_->runs.empty()) {
-        if (auto err = merge_->runs.error(); !err.empty() && error_.empty()) error_ = err;
+    Merge& m = *merge_;
+    if (m.runs.empty() || (only_ && m.next_wanted >= only_->size())) {
+        if (auto err = m.runs.error(); !err.empty() && error_.empty()) error_ = err;
         return false;
     }
-    merge_->pool = StringPool();
+    m.pool = StringPool();
     std::uint64_t bytes = 0;
-    while (!merge_->runs.empty() && bytes < chunk_bytes_) {
-        merge_->runs.pop([&](const RecordView& r) {
+    while (!m.runs.empty() && bytes < chunk_bytes_ && !(only_ && m.next_wanted >= only_->size())) {
+        m.runs.pop([&](const RecordView& r) {
+            const std::size_t position = m.position++;
+            if (only_) {
+                if ((*only_)[m.next_wanted] != position) return;  // read past, not decoded
+                ++m.next_wanted;
+            }
             bytes += r.partial.size();
             SessionPartial p;
-            if (decode_partial(r.partial, merge_->pool, &p))
+            if (decode_partial(r.partial, m.pool, &p))
                 out.push_back(finalize(std::move(p), opt_));
             else if (error_.empty())
                 error_ = "a damaged record in a spill file";

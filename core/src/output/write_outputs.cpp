@@ -21,9 +21,14 @@ class SessionWriters {
 public:
     SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
     ~SessionWriters() { wait(); }
-    void start(const std::vector<Session>& chunk) {
+    // `last`: the chunk is the last one, and SQLite builds its indexes on its thread right after.
+    void start(const std::vector<Session>& chunk, bool last) {
         wait();
-        sqlite_thread_ = std::thread([this, &chunk] { keep(sqlite_err, sqlite_cpu, sqlite_.append_sessions(chunk)); });
+        sqlite_thread_ = std::thread([this, &chunk, last] {
+            std::string err = sqlite_.append_sessions(chunk);
+            if (last && err.empty()) err = sqlite_.end_sessions();
+            keep(sqlite_err, sqlite_cpu, std::move(err));
+        });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");  // for profilers and top -H
         jsonl_thread_ = std::thread([this, &chunk] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1)); });
         pthread_setname_np(jsonl_thread_.native_handle(), "cb-jsonl");
@@ -37,6 +42,12 @@ public:
     void wait() {
         wait_jsonl();
         wait_sqlite();
+    }
+    // SQLite's indexes on its thread, once every chunk has been appended (sources of many chunks).
+    void end_sqlite() {
+        wait_sqlite();
+        sqlite_thread_ = std::thread([this] { keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions()); });
+        pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
     }
     std::string sqlite_err, jsonl_err;  // the first problem of each
     double sqlite_cpu = 0, jsonl_cpu = 0;
@@ -56,13 +67,14 @@ private:
 void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writers, RunTables& tables) {
     std::vector<Session>* chunk = source.next();
     while (chunk) {
-        writers.start(*chunk);
+        writers.start(*chunk, source.whole());
         run.totals.add(*chunk);
         tables.add(*chunk);
         if (source.whole()) break;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
+    if (!source.whole()) writers.end_sqlite();
     run.totals.finish();
 }
 
@@ -77,18 +89,9 @@ void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptio
     const std::vector<std::size_t> picked = picker.picked();
     StringPool& pool = run.step_pools.emplace_back();
     run.sessions.clear();
-    index = 0;
-    std::size_t next = 0;
-    source.rewind();
-    while (next < picked.size())
-        if (auto* chunk = source.next(); !chunk)
-            break;
-        else
-            for (const Session& s : *chunk)
-                if (next < picked.size() && picked[next] == index++) {
-                    run.sessions.push_back(copy_session(s, pool));
-                    ++next;
-                }
+    source.rewind(&picked);  // only those are decoded
+    while (auto* chunk = source.next())
+        for (const Session& s : *chunk) run.sessions.push_back(copy_session(s, pool));
 }
 
 }  // namespace
@@ -104,7 +107,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
         res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
         return;
     }
-    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 4 : UINT64_MAX);
+    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 8 : UINT64_MAX);
     SessionsJsonlWriter jsonl;
     SessionWriters writers(sqlite, jsonl);
     writers.sqlite_err = sqlite.begin_sessions();
@@ -123,7 +126,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         if (!source.whole()) {
-            writers.wait();  // the passes below read the sessions again
+            // SQLite may still build its indexes: it holds no chunk (its last rows are copies).
             keep_report_sessions(run, source, ropt);
         }
         run.tty_replays =
@@ -135,8 +138,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
     clock.lap("wait for sqlite");
-    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.end_sessions(),
-                            sqlite.write_tables(run.tables), sqlite.commit()})
+    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     clock.lap("sqlite tables");
 }

@@ -36,9 +36,10 @@ struct AnalyzeOptions {
 std::uint64_t default_memory_limit();
 
 // How a run's memory limit is shared out when it spills (spill.hpp): half to the ingest
-// workers' partials (LineSink's estimate), a quarter to a batch of order runs, an eighth to a
+// workers' partials (LineSink's estimate), an eighth to a batch of order runs, a sixteenth to a
 // chunk of sessions read back (batches and chunks count encoded bytes; a finished Session
-// takes about twice that in memory).
+// takes two to three times that in memory). The rest is for what grows with distinct values
+// (the analyses) and SQLite's page cache (an eighth, write_outputs.cpp).
 struct SpillPlan {
     std::uint64_t worker_budget, batch_bytes, chunk_bytes;
 };
@@ -50,6 +51,7 @@ struct AnalyzeResult {
     RunData run;
     std::vector<std::pair<std::string, double>> phase_seconds;      // wall time per phase, for --stats
     std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time (all threads) per phase
+    std::vector<std::pair<std::string, std::uint64_t>> phase_peak_rss;  // peak RSS at each phase's end
     // CPU time of single threads and steps that overlap the phases above (the writer
     // threads, the steps on the main thread during "tables+analyses"), for --stats.
     std::vector<std::pair<std::string, double>> step_cpu_seconds;

@@ -5,6 +5,8 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 
 #include "cb/engine/analyze.hpp"
@@ -21,6 +23,18 @@ inline double thread_cpu_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// The process's peak resident memory so far (VmHWM), in bytes; 0 when /proc is not there.
+inline std::uint64_t peak_rss_bytes() {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) break;
+    std::fclose(f);
+    return static_cast<std::uint64_t>(kib) << 10;
 }
 
 // Runs f and adds the calling thread's CPU time for it to res.step_cpu_seconds.
@@ -41,6 +55,7 @@ public:
         const double cpu = process_cpu_seconds();
         res_.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - wall_).count());
         res_.phase_cpu_seconds.emplace_back(name, cpu - cpu_);
+        res_.phase_peak_rss.emplace_back(name, peak_rss_bytes());
         wall_ = now;
         cpu_ = cpu;
     }

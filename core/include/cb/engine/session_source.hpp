@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cb/engine/run_data.hpp"
@@ -20,7 +21,9 @@ public:
     virtual ~SessionSource() = default;
     // The next chunk, valid until the next call or rewind(); nullptr at the end.
     virtual std::vector<Session>* next() = 0;
-    virtual void rewind() = 0;
+    // Starts again; with `only` (ascending positions among all sessions, kept by the caller), the
+    // chunks then hold just those sessions.
+    virtual void rewind(const std::vector<std::size_t>* only = nullptr) = 0;
     // True when the only chunk is RunData::sessions (every session is in memory at once).
     virtual bool whole() const = 0;
     virtual std::string error() const { return {}; }
@@ -30,12 +33,14 @@ public:
 class MemorySessions : public SessionSource {
 public:
     explicit MemorySessions(std::vector<Session>& sessions) : sessions_(sessions) {}
-    std::vector<Session>* next() override { return std::exchange(done_, true) ? nullptr : &sessions_; }
-    void rewind() override { done_ = false; }
+    std::vector<Session>* next() override;
+    void rewind(const std::vector<std::size_t>* only = nullptr) override;
     bool whole() const override { return true; }
 
 private:
     std::vector<Session>& sessions_;
+    std::vector<Session> picked_;  // rewind(only): copies of those sessions
+    const std::vector<std::size_t>* only_ = nullptr;
     bool done_ = false;
 };
 
@@ -45,7 +50,7 @@ class DiskSessions : public SessionSource {
 public:
     DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads);
     std::vector<Session>* next() override;
-    void rewind() override { spilled_->rewind(); }
+    void rewind(const std::vector<std::size_t>* only = nullptr) override { spilled_->rewind(only); }
     bool whole() const override { return false; }
     std::string error() const override { return spilled_->error(); }
 

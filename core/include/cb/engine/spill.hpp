@@ -123,7 +123,9 @@ public:
     // Fills `out` with the next sessions (finalized, not yet linked to recordings); false at the end.
     bool next_chunk(std::vector<Session>& out);
     // Starts again from the first session (the report reads the sessions it shows a second time).
-    void rewind();
+    // With `only` (ascending positions in output order, kept by the caller), the chunks hold just
+    // those sessions: the others are read past without being decoded.
+    void rewind(const std::vector<std::size_t>* only = nullptr);
     const std::string& error() const { return error_; }
 
 private:
@@ -132,6 +134,7 @@ private:
     SessionOptions opt_;
     std::uint64_t chunk_bytes_;
     std::unique_ptr<Merge> merge_;
+    const std::vector<std::size_t>* only_ = nullptr;
     std::string error_;
 };
 
