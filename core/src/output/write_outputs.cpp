@@ -74,7 +74,6 @@ void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writer
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
-    if (!source.whole()) writers.end_sqlite();
     run.totals.finish();
 }
 
@@ -126,7 +125,7 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         if (!source.whole()) {
-            // SQLite may still build its indexes: it holds no chunk (its last rows are copies).
+            writers.wait();  // the passes below read the sessions again
             keep_report_sessions(run, source, ropt);
         }
         run.tty_replays =
@@ -135,6 +134,9 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
+    // A spilled run builds SQLite's indexes only now: their sorts and the report's passes would
+    // otherwise need memory at the same time.
+    if (!source.whole()) writers.end_sqlite();
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
     clock.lap("wait for sqlite");
