@@ -226,9 +226,14 @@ public:
     }
 
 private:
-    auto later() const {
-        return [this](std::size_t a, std::size_t b) { return less_(cursors_[b]->head, cursors_[a]->head); };
-    }
+    // The heap's order: the cursor whose head comes later sinks.
+    struct Later {
+        const RunMerge* m;
+        bool operator()(std::size_t a, std::size_t b) const {
+            return m->less_(m->cursors_[b]->head, m->cursors_[a]->head);
+        }
+    };
+    Later later() const { return Later{this}; }
     void push_if_live(std::size_t i) {
         if (!cursors_[i]->advance()) return;
         heap_.push_back(i);
