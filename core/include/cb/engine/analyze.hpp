@@ -49,8 +49,8 @@ std::string spill_parent(const AnalyzeOptions& opt);
 
 struct AnalyzeResult {
     RunData run;
-    std::vector<std::pair<std::string, double>> phase_seconds;      // wall time per phase, for --stats
-    std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time (all threads) per phase
+    std::vector<std::pair<std::string, double>> phase_seconds;          // wall time per phase, for --stats
+    std::vector<std::pair<std::string, double>> phase_cpu_seconds;      // CPU time (all threads) per phase
     std::vector<std::pair<std::string, std::uint64_t>> phase_peak_rss;  // peak RSS at each phase's end
     // CPU time of single threads and steps that overlap the phases above (the writer
     // threads, the steps on the main thread during "tables+analyses"), for --stats.
