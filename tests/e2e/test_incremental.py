@@ -217,3 +217,15 @@ def test_what_cannot_be_read_incrementally_is_refused(cb_bin, tmp_path, args, wh
     assert res.returncode == 2, res.stderr
     assert why.encode() in res.stderr
     assert not (tmp_path / "st").exists() and not (tmp_path / "out").exists()
+
+
+def test_merge_refuses_a_log_held_by_two_states(cb_bin, tmp_path):
+    west = sorted(p for p in (cbtest.REPO / "tests/data/multi-sensor/honeypot-west").iterdir()
+                  if p.name.startswith("cowrie.json"))
+    for name in ("a", "b"):  # the same sensor's logs, analysed twice
+        r = analyze(cb_bin, west, tmp_path / f"out-{name}", "--state", tmp_path / f"state-{name}")
+        assert r.rc in (0, 1), r.explain()
+    res = cbtest.run_cb(cb_bin, "merge", tmp_path / "state-a", tmp_path / "state-b", "-o", tmp_path / "merged")
+    assert res.returncode == 3, res.stderr
+    assert b"same log twice" in res.stderr and b"state-a" in res.stderr
+    assert not (tmp_path / "merged").exists()

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <tuple>
 
 #include "cb/analysis/basic_tables.hpp"
@@ -349,8 +350,25 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
 namespace {
 
 // Adds the sessions file and reports of the state in dir; false with the reason in res.errors.
+// Logs already merged from earlier states, by content (bytes read and their CRC-64): a log in two
+// states would count its sessions twice.
+using SeenLogs = std::map<std::pair<std::uint64_t, std::uint64_t>, std::string>;
+
+bool no_log_twice(const std::string& dir, const FileLedger& ledger, SeenLogs& seen, AnalyzeResult& res) {
+    for (const LedgerEntry& e : ledger.entries()) {
+        if (e.bytes == 0) continue;
+        auto [it, fresh] = seen.emplace(std::make_pair(e.bytes, e.crc), dir + "/" + e.path);
+        if (!fresh) {
+            res.errors.push_back("the states hold the same log twice (" + it->second + " and " + dir + ": " + e.path +
+                                 "): its sessions would be counted twice; give each sensor's state once");
+            return false;
+        }
+    }
+    return true;
+}
+
 bool add_state(const std::string& dir, const std::string& fingerprint, std::vector<std::string>& key_runs,
-               std::vector<FileReport>& reports, AnalyzeResult& res) {
+               std::vector<FileReport>& reports, SeenLogs& seen, AnalyzeResult& res) {
     RunState st;
     std::string note, err;
     if (!load_state(dir, fingerprint, &st, &note, &err)) {
@@ -365,6 +383,7 @@ bool add_state(const std::string& dir, const std::string& fingerprint, std::vect
         res.errors.push_back(dir + " holds no cowrie-batch state (made by analyze --state)");
         return false;
     }
+    if (!no_log_twice(dir, st.ledger, seen, res)) return false;
     if (!st.sessions.empty()) key_runs.push_back(st.sessions);
     for (auto& r : report_list(st.reports)) reports.push_back(std::move(r));
     return true;
@@ -384,8 +403,9 @@ AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOp
     std::vector<std::string> key_runs;
     std::vector<FileReport> reports;
     const std::string fingerprint = state_fingerprint(opt.limits);
+    SeenLogs seen;
     for (const auto& d : dirs)
-        if (!add_state(d, fingerprint, key_runs, reports, res)) return res;
+        if (!add_state(d, fingerprint, key_runs, reports, seen, res)) return res;
     reports_into_ingest(std::move(reports), run.ingest, IngestOptions().samples_per_reason);
     for (const auto& f : run.ingest.files) run.inputs.files.push_back(f.file);
     clock.lap("read states");
