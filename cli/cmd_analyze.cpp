@@ -48,12 +48,7 @@ int run_analyze(const RunFlags& a) {
     if (!a.state_dir.empty() && (!a.quiet || a.stats))
         std::fprintf(stderr, "cowrie-batch: --state: read %llu of %zu logs; the others had nothing new\n",
                      static_cast<unsigned long long>(res.logs_read), logs.files);
-    if (a.stats) print_stats(res);
-    const bool skipped = report_problems(res.run);
-    if (const int rc = finish_output_dir(out, a.out_dir, res.errors)) return rc;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!a.quiet) print_summary(res.run, a.out_dir, secs);
-    return skipped ? kExitSkipped : kExitClean;
+    return finish_run(res, out, a, t0);
 }
 
 }  // namespace

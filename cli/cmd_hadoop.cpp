@@ -225,14 +225,9 @@ int run_hadoop(const HadoopArgs& a) {
     auto* leaked = new AnalyzeResult(
         collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
     AnalyzeResult& res = *leaked;
-    if (a.run.stats) print_stats(res);
-    const bool skipped = report_problems(res.run);
     std::error_code ec;
     if (!a.keep_work && created_workdir) fs::remove_all(workdir, ec);
-    if (const int rc = finish_output_dir(out, a.run.out_dir, res.errors)) return rc;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!a.run.quiet) print_summary(res.run, a.run.out_dir, secs);
-    return skipped ? kExitSkipped : kExitClean;
+    return finish_run(res, out, a.run, t0);
 }
 
 }  // namespace

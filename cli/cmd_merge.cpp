@@ -30,12 +30,7 @@ int run_merge(const MergeFlags& m) {
     auto* leaked = new AnalyzeResult;  // never freed, as in analyze: the OS reclaims it faster
     AnalyzeResult& res = *leaked;
     res = merge_states(m.states, opt, writer_into(opt.out_dir));
-    if (m.run.stats) print_stats(res);
-    const bool skipped = report_problems(res.run);
-    if (const int rc = finish_output_dir(out, m.run.out_dir, res.errors)) return rc;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!m.run.quiet) print_summary(res.run, m.run.out_dir, secs);
-    return skipped ? kExitSkipped : kExitClean;
+    return finish_run(res, out, m.run, t0);
 }
 
 }  // namespace

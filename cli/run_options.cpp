@@ -116,6 +116,16 @@ void print_stats(const AnalyzeResult& res) {
     for (const auto& [name, cpu] : res.step_cpu_seconds) std::fprintf(stderr, "# %-30s %9.3f\n", name.c_str(), cpu);
 }
 
+int finish_run(const AnalyzeResult& res, OutputDir& out, const RunFlags& flags,
+               std::chrono::steady_clock::time_point started) {
+    if (flags.stats) print_stats(res);
+    const bool skipped = report_problems(res.run);
+    if (const int rc = finish_output_dir(out, flags.out_dir, res.errors)) return rc;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!flags.quiet) print_summary(res.run, flags.out_dir, secs);
+    return skipped ? kExitSkipped : kExitClean;
+}
+
 LogCount count_logs(const InputSet& inputs) {
     LogCount n;
     for (const auto& f : inputs.files)

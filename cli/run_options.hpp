@@ -5,11 +5,13 @@
 // sense to one engine only stay with that command (hadoop: --conf, --workdir, --reducers, ...).
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "cb/engine/analyze.hpp"
 #include "cb/input/limits.hpp"
+#include "cb/output/output_dir.hpp"
 
 namespace cb::cli {
 
@@ -52,6 +54,11 @@ void add_run_options(CLI::App* cmd, RunFlags* flags);
 // The engine options for flags (opt->out_dir and progress are the caller's). Reads
 // --cowrie-cfg; when it cannot be read, prints why and returns kExitUsage, else 0.
 int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt);
+
+// The end of every command that writes OUTDIR from a run (analyze, hadoop, merge): --stats, the
+// skipped inputs, OUTDIR swapped in (or not, on errors), the summary; returns the exit code.
+int finish_run(const AnalyzeResult& res, OutputDir& out, const RunFlags& flags,
+               std::chrono::steady_clock::time_point started);
 
 // --stats: the phases' wall and CPU time and the steps' CPU time, on stderr as # lines.
 void print_stats(const AnalyzeResult& res);

@@ -9,6 +9,7 @@ bytes, json.loads every non-blank line, group by (sensor, session).
 from __future__ import annotations
 
 import csv
+import filecmp
 import gzip
 import json
 import re
@@ -86,6 +87,19 @@ class Result:
 
     def explain(self) -> str:
         return f"cowrie-batch {' '.join(map(str, self.args))} -> rc={self.rc}\nstderr:\n{self.err[-3000:]}"
+
+
+def file_tree(root: Path) -> dict:
+    """Relative path -> path of every file under root."""
+    return {p.relative_to(root): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(a: Path, b: Path):
+    """The two folders hold the same files with the same bytes."""
+    ta, tb = file_tree(a), file_tree(b)
+    assert ta.keys() == tb.keys()
+    different = [str(k) for k in ta if not filecmp.cmp(ta[k], tb[k], shallow=False)]
+    assert not different, f"files differ between {a} and {b}: {different}"
 
 
 def run_cb(binary, *args, stdin: bytes | None = None, cwd=None, timeout=RUN_TIMEOUT) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ after a log was deleted (its sessions stay), and with other read limits (rebuilt
 two sensors' states must equal one run over both sensors' logs.
 """
 
-import filecmp
 import gzip
 import os
 import shutil
@@ -36,17 +35,6 @@ def event_lines() -> list:
         data = p.read_bytes()
         out += [line + b"\n" for line in data.split(b"\n") if line.strip()]
     return out
-
-
-def tree(root: Path) -> dict:
-    return {p.relative_to(root): p for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def assert_same_outputs(a: Path, b: Path):
-    ta, tb = tree(a), tree(b)
-    assert ta.keys() == tb.keys()
-    different = [str(k) for k in ta if not filecmp.cmp(ta[k], tb[k], shallow=False)]
-    assert not different, f"{a} and {b} differ in {different}"
 
 
 class Sensor:
@@ -89,7 +77,7 @@ class Sensor:
         inc = self.incremental(*extra)
         full = self.full(*extra)
         assert inc.rc == full.rc, inc.explain() + full.explain()
-        assert_same_outputs(full.out, inc.out)
+        cbtest.assert_same_tree(full.out, inc.out)
         return inc
 
 
@@ -163,7 +151,7 @@ def test_a_deleted_log_keeps_its_sessions(cb_bin, tmp_path, lines):
     (s.logs / "cowrie.json.2026-11-26").unlink()
     after = s.incremental()
     assert "no longer among the inputs" in after.err, after.err
-    assert_same_outputs(before.out, after.out)
+    cbtest.assert_same_tree(before.out, after.out)
 
 
 def test_other_read_limits_rebuild_the_state(cb_bin, tmp_path, lines):
@@ -206,7 +194,7 @@ def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):
     assert merged.returncode in (0, 1), merged.stderr.decode()
     full = analyze(cb_bin, logs["honeypot-east"] + logs["honeypot-west"], tmp_path / "full")
     assert full.rc == merged.returncode
-    assert_same_outputs(full.out, tmp_path / "merged")
+    cbtest.assert_same_tree(full.out, tmp_path / "merged")
     assert full.summary["sensors"] == 2
 
 

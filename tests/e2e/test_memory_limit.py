@@ -7,7 +7,6 @@ compared byte for byte with the unlimited run, for one and two threads. The spil
 and leaves OUTDIR as it was.
 """
 
-import filecmp
 import re
 from pathlib import Path
 
@@ -18,17 +17,6 @@ from cbtest import analyze
 
 OWN_DATA = [cbtest.REPO / d for d in ("examples/logs", "tests/data/multi-sensor", "tests/data/quirks")]
 SPILLED = re.compile(r"spilled: (\d+) key runs .*, (\d+) order runs")
-
-
-def tree(root: Path) -> dict:
-    return {p.relative_to(root): p for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def assert_same_tree(a: Path, b: Path):
-    ta, tb = tree(a), tree(b)
-    assert ta.keys() == tb.keys()
-    different = [str(k) for k in ta if not filecmp.cmp(ta[k], tb[k], shallow=False)]
-    assert not different, f"files differ between {a} and {b}: {different}"
 
 
 def spill_counts(res: cbtest.Result) -> tuple[int, int]:
@@ -63,7 +51,7 @@ def test_spilled_run_writes_the_same_bytes(cb_bin, corpus, in_memory, tmp_path, 
     key_runs, order_runs = spill_counts(res)
     if limit == "64K" or corpus != OWN_DATA:
         assert key_runs >= 2 and order_runs >= 1, f"expected the run to spill:\n{res.err}"
-    assert_same_tree(in_memory.out, res.out)
+    cbtest.assert_same_tree(in_memory.out, res.out)
     assert not any(spill_dir.iterdir()), "the spill folder must be removed at the end"
 
 

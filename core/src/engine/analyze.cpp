@@ -40,8 +40,7 @@ std::vector<std::vector<PartialRef>> sorted_refs(const std::vector<SessionMap>& 
         r.reserve(shards[s].size());
         for (std::size_t i = 0; i < shards[s].size(); ++i) {
             const SessionPartial& p = shards[s].at(i).second;
-            // finalize(): start is the connect time, or the first event's without one.
-            const Micros start = p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts;
+            const Micros start = session_start(p);
             r.push_back(
                 {start, p.key.sensor, p.key.session, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)});
         }
@@ -85,6 +84,10 @@ std::uint64_t cgroup_memory_limit() {
 }
 
 }  // namespace
+
+std::uint64_t memory_limit_of(const AnalyzeOptions& opt) {
+    return opt.memory_limit ? opt.memory_limit : default_memory_limit();
+}
 
 SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
     return {limit / 2 / std::max(1u, threads), limit / 8, limit / 16};
@@ -301,7 +304,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
     PhaseClock clock(res);
-    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    res.memory_limit = memory_limit_of(opt);
     const SpillPlan plan = plan_spill(res.memory_limit, threads);
     SpillDir dir(spill_parent(opt));
     PartialSpill spill(dir, plan.worker_budget);
@@ -397,7 +400,7 @@ AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOp
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
     PhaseClock clock(res);
-    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    res.memory_limit = memory_limit_of(opt);
     const SpillPlan plan = plan_spill(res.memory_limit, threads);
     SpillDir dir(spill_parent(opt));
     std::vector<std::string> key_runs;

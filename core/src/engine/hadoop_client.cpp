@@ -100,9 +100,7 @@ public:
     void add(SessionPartial&& p) {
         if (spilled_) return writer_.add(p);
         events_ += p.items.size();
-        auto& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
-        auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
-        if (!inserted) it->second.merge(std::move(p));
+        merge_into_shards(shards, std::move(p));
         if (pool_.bytes_used() + events_ * sizeof(Item) > budget_) spill();
     }
     bool spilled() const { return spilled_; }
@@ -207,7 +205,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     RunData& run = res.run;
     const unsigned threads = worker_threads(opt.threads);
     PhaseClock clock(res);  // the phases of this process, for --stats (the jobs' are in counters.json)
-    res.memory_limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    res.memory_limit = memory_limit_of(opt);
     const SpillPlan plan = plan_spill(res.memory_limit, 1);
     SpillDir dir(spill_parent(opt));
     run.ingest.pools.resize(1);

@@ -168,8 +168,6 @@ bool parse_record(std::string_view rec, RecordView* v) {
     return true;
 }
 
-Micros start_of(const SessionPartial& p) { return p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts; }
-
 // A run reader that keeps its next record (raw bytes, key parsed) for the merge to compare.
 struct Cursor {
     explicit Cursor(const std::string& path) : reader(path) {}
@@ -321,14 +319,7 @@ std::string load_key_run(const std::string& path, std::vector<SessionMap>& shard
     while (reader.next(&rec)) {
         SessionPartial p;
         if (!parse_record(rec, &v) || !decode_partial(v.partial, pool, &p)) return "a damaged record in " + path;
-        const std::uint64_t h = SessionKeyHash{}(p.key);
-        SessionMap& shard = shards[h % shards.size()];
-        if (auto* e = shard.find_hashed(p.key, h)) {
-            e->second.merge(std::move(p));
-        } else {
-            const SessionKey key = p.key;
-            shard.insert_new(key, h).second = std::move(p);
-        }
+        merge_into_shards(shards, std::move(p));
     }
     return reader.error();
 }
@@ -374,7 +365,7 @@ OrderRunWriter::OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes) : dir_(
 void OrderRunWriter::add(const SessionPartial& p) {
     if (bytes_.capacity() < batch_bytes_) bytes_.reserve(batch_bytes_ + (std::size_t{1} << 20));  // no doubling
     const std::size_t off = bytes_.size();
-    append_record_head(bytes_, start_of(p), p.key);
+    append_record_head(bytes_, session_start(p), p.key);
     encode_partial(p, bytes_);
     entries_.emplace_back(off, bytes_.size() - off);
     ++out_.sessions;

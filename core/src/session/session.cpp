@@ -309,7 +309,7 @@ void take_scalars(const SessionPartial& p, Session& s) {
     s.channels = p.channels;
     s.closed = p.close_ts != INT64_MIN;
     s.has_connect = p.connect_ts != INT64_MAX;
-    s.start = s.has_connect ? p.connect_ts : p.first_ts;
+    s.start = session_start(p);
     s.end = s.closed ? p.close_ts : p.last_ts;
     s.duration_s = p.close_duration_us >= 0 ? static_cast<double>(p.close_duration_us) / 1e6
                                             : static_cast<double>(s.end - s.start) / 1e6;
@@ -383,6 +383,14 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt) {
 bool session_left(const Session& s) {
     return s.channel == Channel::Shell && (s.end_kind == EndKind::Exit || s.end_kind == EndKind::Disconnect) &&
            s.secs_after_last_command <= kLeaveWithinSeconds;
+}
+
+Micros session_start(const SessionPartial& p) { return p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts; }
+
+void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p) {
+    SessionMap& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+    auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
+    if (!inserted) it->second.merge(std::move(p));
 }
 
 Session copy_session(const Session& s, StringPool& pool) {

@@ -34,6 +34,8 @@ struct AnalyzeOptions {
 
 // Half of the memory this process may use: physical memory, or the cgroup's limit if lower.
 std::uint64_t default_memory_limit();
+// The limit a run keeps to: opt.memory_limit, or default_memory_limit() when it is 0.
+std::uint64_t memory_limit_of(const AnalyzeOptions& opt);
 
 // How a run's memory limit is shared out when it spills (spill.hpp): half to the ingest
 // workers' partials (LineSink's estimate), an eighth to a batch of order runs, a sixteenth to a

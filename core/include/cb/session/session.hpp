@@ -343,6 +343,13 @@ struct Session {
 
 Session finalize(SessionPartial&& p, const SessionOptions& opt);
 
+// The session's start as finalize() sets it: the connect time, or the first event's without one.
+// Known before finalizing, so partials can be put in output order (engine/analyze, spill).
+Micros session_start(const SessionPartial& p);
+
+// Merges p into the shard of its key (SessionKeyHash modulo the number of shards).
+void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p);
+
 // s with every string copied into pool: a copy that outlives the pools s points into.
 Session copy_session(const Session& s, StringPool& pool);
 
