@@ -286,20 +286,21 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   OK_RC="0 1" PRE_RUN="rm -rf '$o1' '$state'" measure cb_state_first "analyze --state (first run: corpus read, state written)" \
     "plain ${MB} MiB" "$BYTES" -- "$CB_BIN" analyze "$PLAIN/data" -o "$o1" "${common[@]}" --state "$state"
   ok cb_state_first || return 0
-  rm -rf "$o1" "$state0"; cp -a "$state" "$state0"
+  rm -rf "$state0"; cp -a "$state" "$state0"
   add_note cb_state_first "state: $(du -sm "$state0" | cut -f1) MiB; load ${LOAD[cb_state_first]} at start"
-  # every repetition starts from the state the first run left (same path)
-  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'" measure cb_incremental \
+  # every repetition starts from the state and the OUTDIR the first run left, as a daily run does
+  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o2'" measure cb_incremental \
     "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
   OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
-    "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" "${common[@]}"
+    "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" "${common[@]}" \
+    --sessions day
   if ok cb_incremental && ok cb_full_daily; then
     STATE_SAME=$(same_outputs "$o3" "$o2")
     add_note cb_incremental "outputs $STATE_SAME to the full run; load ${LOAD[cb_incremental]} at start"
     add_note cb_full_daily "load ${LOAD[cb_full_daily]} at start"
   fi
-  rm -rf "$o2" "$o3" "$state" "$state0" "$daily"
+  rm -rf "$o1" "$o2" "$o3" "$state" "$state0" "$daily"
 }
 if want memory; then
   if [ ! -x "$CB_BIN" ] || ! ok cb_plain; then

@@ -42,9 +42,8 @@ int run_analyze(const RunFlags& a) {
     {
         Progress progress(logs.bytes, !a.quiet);
         opt.progress_bytes = progress.counter();
-        res = analyze(std::move(inputs), opt, writer_into(opt.out_dir));
+        res = analyze(std::move(inputs), opt, writer_into(opt.out_dir, output_layout(a, out)));
     }
-    for (const auto& note : res.notes) std::fprintf(stderr, "cowrie-batch: %s\n", note.c_str());
     if (!a.state_dir.empty() && (!a.quiet || a.stats))
         std::fprintf(stderr, "cowrie-batch: --state: read %llu of %zu logs; the others had nothing new\n",
                      static_cast<unsigned long long>(res.logs_read), logs.files);
@@ -60,7 +59,8 @@ void add_analyze_command(CLI::App& app, int* exit_code) {
         "INPUT is any mix of files, folders (searched recursively), glob patterns and - (stdin).\n"
         "Compression (gzip, bzip2, zstd) is detected from content. In folders only Cowrie JSON\n"
         "event logs are read; text logs, TTY recordings and downloads are listed in summary.json.\n\n"
-        "Outputs in OUTDIR: report.html, summary.json, sessions.jsonl, cowrie.sqlite, hints.json, tables/*.csv.\n"
+        "Outputs in OUTDIR: report.html, summary.json, sessions.jsonl (with --sessions day: sessions/day=*/),\n"
+        "cowrie.sqlite, hints.json, tables/*.csv.\n"
         "Show the hints with `cowrie-batch hints OUTDIR`. `cowrie-batch hadoop` takes every option above.\n\n"
         "Exit codes: 0 all input read; 1 outputs written but some files or lines were skipped\n"
         "(see stderr and summary.json); 2 usage error, no event log found, or OUTDIR holds files\n"

@@ -222,8 +222,8 @@ int run_hadoop(const HadoopArgs& a) {
         if (const int rc = launch(a, launcher, inputs, workdir, out)) return rc;
     }
     opt.out_dir = out.temp();
-    auto* leaked = new AnalyzeResult(
-        collect_streaming_results(std::move(inputs), workdir, opt, writer_into(opt.out_dir)));  // see cmd_analyze.cpp
+    auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt,
+                                                               writer_into(opt.out_dir, output_layout(a.run, out))));
     AnalyzeResult& res = *leaked;
     std::error_code ec;
     if (!a.keep_work && created_workdir) fs::remove_all(workdir, ec);

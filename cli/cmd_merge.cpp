@@ -29,7 +29,7 @@ int run_merge(const MergeFlags& m) {
     opt.out_dir = out.temp();
     auto* leaked = new AnalyzeResult;  // never freed, as in analyze: the OS reclaims it faster
     AnalyzeResult& res = *leaked;
-    res = merge_states(m.states, opt, writer_into(opt.out_dir));
+    res = merge_states(m.states, opt, writer_into(opt.out_dir, output_layout(m.run, out)));
     return finish_run(res, out, m.run, t0);
 }
 
@@ -59,6 +59,7 @@ void add_merge_command(CLI::App& app, int* exit_code) {
     cmd->add_flag("--no-analyses", m->run.no_analyses, "Only sessions, the basic count tables and the summary");
     add_limit_options(cmd, &m->run.limits, kLineLimit | kFileLimit);
     add_memory_options(cmd, &m->run);
+    add_output_options(cmd, &m->run);
     cmd->add_flag("--stats", m->run.stats, "Print wall and CPU time per phase to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", m->run.quiet, "No summary; problems still go to stderr");
     cmd->callback([m, exit_code] { *exit_code = run_merge(*m); });

@@ -238,7 +238,7 @@ void print_input_problems(const RunData& run) {
 
 }  // namespace
 
-void print_summary(const RunData& run, const std::string& out_dir, double seconds) {
+void print_summary(const RunData& run, const std::string& out_dir, SessionsLayout layout, double seconds) {
     print_activity(run);
     print_input_problems(run);
     for (const auto& t : run.tables) {
@@ -248,9 +248,9 @@ void print_summary(const RunData& run, const std::string& out_dir, double second
         std::printf("  hints       %zu (%d high, %d medium): cowrie-batch hints %s\n", t.rows.size(), by["high"],
                     by["medium"], sanitize_for_terminal(out_dir).c_str());
     }
-    std::printf(
-        "  wrote %s/{report.html, summary.json, sessions.jsonl, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
-        sanitize_for_terminal(out_dir).c_str(), seconds);
+    std::printf("  wrote %s/{report.html, summary.json, %s, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+                sanitize_for_terminal(out_dir).c_str(),
+                layout == SessionsLayout::Day ? "sessions/day=*/sessions.jsonl" : "sessions.jsonl", seconds);
 }
 
 }  // namespace cb::cli

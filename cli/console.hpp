@@ -8,6 +8,7 @@
 
 #include "cb/engine/analyze.hpp"
 #include "cb/output/output_dir.hpp"
+#include "cb/output/outputs.hpp"
 
 namespace cb::cli {
 
@@ -41,6 +42,6 @@ int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vec
 // given, is called first (the hadoop command stops its launcher).
 void say_interrupted(void (*stop)() = nullptr);
 // The short human summary (stdout).
-void print_summary(const RunData& run, const std::string& out_dir, double seconds);
+void print_summary(const RunData& run, const std::string& out_dir, SessionsLayout layout, double seconds);
 
 }  // namespace cb::cli

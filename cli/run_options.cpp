@@ -55,6 +55,23 @@ void add_memory_options(CLI::App* cmd, RunFlags* flags) {
         ->group("Limits");
 }
 
+void add_output_options(CLI::App* cmd, RunFlags* flags) {
+    cmd->add_option("--sessions", flags->sessions_layout,
+                    "How sessions are written: file (sessions.jsonl) or day (sessions/day=YYYY-MM-DD/sessions.jsonl, "
+                    "one folder per day, read as one table by DuckDB, Spark and Hive; a day that did not change "
+                    "keeps its file). Default: day with --state, else file")
+        ->check(CLI::IsMember({"file", "day"}));
+}
+
+SessionsLayout sessions_layout(const RunFlags& flags) {
+    if (flags.sessions_layout.empty()) return flags.state_dir.empty() ? SessionsLayout::File : SessionsLayout::Day;
+    return flags.sessions_layout == "day" ? SessionsLayout::Day : SessionsLayout::File;
+}
+
+OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
+    return {sessions_layout(flags), out.path().string()};
+}
+
 void add_run_options(CLI::App* cmd, RunFlags* flags) {
     cmd->add_option("inputs", flags->inputs, "Log files, folders, globs or - for stdin (analyze only)")->required();
     cmd->add_option("-o,--out", flags->out_dir,
@@ -74,6 +91,7 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
         "Only sessions, the basic count tables and the summary (faster; no predisconnect, forks, hints, ...)");
     add_limit_options(cmd, &flags->limits);
     add_memory_options(cmd, flags);
+    add_output_options(cmd, flags);
     cmd->add_flag("--stats", flags->stats,
                   "Print wall and CPU time per phase and per writer thread to stderr (lines start with #)");
     cmd->add_flag("-q,--quiet", flags->quiet, "No progress bar and no summary; problems still go to stderr");
@@ -118,11 +136,14 @@ void print_stats(const AnalyzeResult& res) {
 
 int finish_run(const AnalyzeResult& res, OutputDir& out, const RunFlags& flags,
                std::chrono::steady_clock::time_point started) {
+    for (const auto& note : res.notes) std::fprintf(stderr, "cowrie-batch: %s\n", note.c_str());
+    if (!flags.quiet || flags.stats)
+        for (const auto& line : res.info) std::fprintf(stderr, "cowrie-batch: %s\n", line.c_str());
     if (flags.stats) print_stats(res);
     const bool skipped = report_problems(res.run);
     if (const int rc = finish_output_dir(out, flags.out_dir, res.errors)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!flags.quiet) print_summary(res.run, flags.out_dir, secs);
+    if (!flags.quiet) print_summary(res.run, flags.out_dir, sessions_layout(flags), secs);
     return skipped ? kExitSkipped : kExitClean;
 }
 

@@ -12,6 +12,7 @@
 #include "cb/engine/analyze.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/output/output_dir.hpp"
+#include "cb/output/outputs.hpp"
 
 namespace cb::cli {
 
@@ -40,13 +41,21 @@ struct RunFlags {
     Limits limits;
     std::uint64_t memory_limit = 0;  // 0: default_memory_limit()
     std::string tmp_dir;
-    std::string state_dir;  // analyze only (--state)
+    std::string state_dir;        // analyze only (--state)
+    std::string sessions_layout;  // --sessions: "file", "day"; "": day with --state, else file
     bool stats = false;
     bool quiet = false;
 };
 
 // Adds --memory-limit and --tmp-dir (analyze, hadoop, merge).
 void add_memory_options(CLI::App* cmd, RunFlags* flags);
+
+// Adds --sessions (analyze, hadoop, merge).
+void add_output_options(CLI::App* cmd, RunFlags* flags);
+// The sessions layout flags ask for (--sessions, or its default).
+SessionsLayout sessions_layout(const RunFlags& flags);
+// How the writers lay out OUTDIR for flags; `out` is OUTDIR, open.
+OutputLayout output_layout(const RunFlags& flags, const OutputDir& out);
 
 // Adds the inputs and every RunFlags option to cmd (analyze and hadoop), stored in *flags.
 void add_run_options(CLI::App* cmd, RunFlags* flags);

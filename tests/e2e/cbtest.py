@@ -60,8 +60,7 @@ class Result:
     @property
     def sessions(self) -> list:
         if "sessions" not in self._cache:
-            with open(self.out / "sessions.jsonl", "rb") as f:
-                self._cache["sessions"] = [json.loads(line) for line in f if line.strip()]
+            self._cache["sessions"] = [json.loads(line) for line in sessions_jsonl(self.out).splitlines() if line.strip()]
         return self._cache["sessions"]
 
     def session(self, session_id: str, sensor: str | None = None) -> dict:
@@ -87,6 +86,13 @@ class Result:
 
     def explain(self) -> str:
         return f"cowrie-batch {' '.join(map(str, self.args))} -> rc={self.rc}\nstderr:\n{self.err[-3000:]}"
+
+
+def sessions_jsonl(out: Path) -> bytes:
+    """sessions.jsonl of OUTDIR, or its day files (--sessions day) joined in day order: the same bytes."""
+    if (out / "sessions.jsonl").exists():
+        return (out / "sessions.jsonl").read_bytes()
+    return b"".join(p.read_bytes() for p in sorted((out / "sessions").glob("day=*/sessions.jsonl")))
 
 
 def file_tree(root: Path) -> dict:

@@ -43,6 +43,7 @@ OPTION_VALUES = {
     "--quiet": [],
     "--memory-limit": ["64K"],  # both engines spill: the sessions reach the writers from disk
     "--tmp-dir": ["{spill}"],
+    "--sessions": ["day"],  # sessions/day=*/sessions.jsonl instead of sessions.jsonl
 }
 
 # Options of analyze that hadoop does not take, and why (docs/CLI.md says the same).
@@ -109,9 +110,10 @@ def assert_same_outputs(local: Path, hadoop: Path):
     assert names == sorted(p.name for p in (hadoop / "tables").glob("*.csv"))
     for n in names:
         assert (local / "tables" / n).read_bytes() == (hadoop / "tables" / n).read_bytes(), n
-    a = (local / "sessions.jsonl").read_bytes().splitlines()
-    b = (hadoop / "sessions.jsonl").read_bytes().splitlines()
-    assert sorted(a) == sorted(b)
+    a = cbtest.sessions_jsonl(local).splitlines()
+    b = cbtest.sessions_jsonl(hadoop).splitlines()
+    assert a and sorted(a) == sorted(b)
+    assert (local / "sessions").exists() == (hadoop / "sessions").exists()
     for name in ("hints.json", "summary.json", "report.html"):
         assert (local / name).read_bytes() == (hadoop / name).read_bytes(), name
 

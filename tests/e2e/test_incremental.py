@@ -68,7 +68,9 @@ class Sensor:
         return res
 
     def full(self, *extra) -> cbtest.Result:
-        res = analyze(self.cb_bin, self.logs, self.root / f"full{self.runs}", *extra)
+        # --state writes sessions by day unless told otherwise: the full run is told the same
+        layout = () if "--sessions" in extra else ("--sessions", "day")
+        res = analyze(self.cb_bin, self.logs, self.root / f"full{self.runs}", *layout, *extra)
         assert res.rc in (0, 1), res.explain()
         return res
 

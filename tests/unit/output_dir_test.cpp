@@ -91,15 +91,25 @@ TEST_F(OutputDirTest, ForeignFilesAreRefused) {
 TEST_F(OutputDirTest, OwnNames) {
     for (const char* f :
          {"summary.json", "sessions.jsonl", "cowrie.sqlite", "cowrie.sqlite.tmp", "hints.json", "report.html"})
-        EXPECT_TRUE(cb::own_entry(f, false, false)) << f;
-    EXPECT_TRUE(cb::own_entry("tables", true, false));
-    EXPECT_TRUE(cb::own_entry(".hadoop-work", true, false));
-    EXPECT_TRUE(cb::own_entry("sessions.csv", false, true));
-    EXPECT_FALSE(cb::own_entry("tables", false, false));
-    EXPECT_FALSE(cb::own_entry("summary.json", true, false));
-    EXPECT_FALSE(cb::own_entry("README", false, false));
-    EXPECT_FALSE(cb::own_entry("x.txt", false, true));
-    EXPECT_FALSE(cb::own_entry("sub", true, true));
+        EXPECT_TRUE(cb::own_entry(f, false, cb::OutFolder::Top)) << f;
+    using cb::OutFolder;
+    EXPECT_TRUE(cb::own_entry("tables", true, OutFolder::Top));
+    EXPECT_TRUE(cb::own_entry("sessions", true, OutFolder::Top));
+    EXPECT_TRUE(cb::own_entry(".hadoop-work", true, OutFolder::Top));
+    EXPECT_TRUE(cb::own_entry("sessions.csv", false, OutFolder::Tables));
+    EXPECT_TRUE(cb::own_entry("day=2024-04-05", true, OutFolder::Sessions));
+    EXPECT_TRUE(cb::own_entry("_partitions.json", false, OutFolder::Sessions));
+    EXPECT_TRUE(cb::own_entry("sessions.jsonl.tmp", false, OutFolder::Day));
+    EXPECT_FALSE(cb::own_entry("tables", false, OutFolder::Top));
+    EXPECT_FALSE(cb::own_entry("sessions", false, OutFolder::Top));
+    EXPECT_FALSE(cb::own_entry("summary.json", true, OutFolder::Top));
+    EXPECT_FALSE(cb::own_entry("README", false, OutFolder::Top));
+    EXPECT_FALSE(cb::own_entry("x.txt", false, OutFolder::Tables));
+    EXPECT_FALSE(cb::own_entry("sub", true, OutFolder::Tables));
+    EXPECT_FALSE(cb::own_entry("notes.txt", false, OutFolder::Sessions));
+    EXPECT_FALSE(cb::own_entry("day=2024-04-05", false, OutFolder::Sessions));
+    EXPECT_FALSE(cb::own_entry("sub", true, OutFolder::Day));
+    EXPECT_FALSE(cb::own_entry("other.jsonl", false, OutFolder::Day));
 }
 
 TEST_F(OutputDirTest, StaleFoldersOfDeadRunsAreRemoved) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -139,12 +140,21 @@ void remove_stale(const fs::path& out) {
 }
 
 // The first entry of `dir` that cowrie-batch did not write, as a path, or "".
-std::string foreign_entry(const fs::path& dir, bool in_tables) {
+// The folder an own folder `name` of `in` is.
+std::optional<OutFolder> inner_folder(const std::string& name, OutFolder in) {
+    if (in == OutFolder::Top && name == "tables") return OutFolder::Tables;
+    if (in == OutFolder::Top && name == "sessions") return OutFolder::Sessions;
+    if (in == OutFolder::Sessions) return OutFolder::Day;
+    return std::nullopt;  // .hadoop-work: the Hadoop client's, whatever it holds
+}
+
+std::string foreign_entry(const fs::path& dir, OutFolder in) {
     std::error_code ec;
     for (const Entry& e : list_dir(dir, ec)) {
-        if (!own_entry(e.name, e.is_dir, in_tables)) return (dir / e.name).string();
-        if (e.name == "tables" && !in_tables)
-            if (auto inner = foreign_entry(dir / e.name, true); !inner.empty()) return inner;
+        if (!own_entry(e.name, e.is_dir, in)) return (dir / e.name).string();
+        if (!e.is_dir) continue;
+        if (auto inner = inner_folder(e.name, in))
+            if (auto f = foreign_entry(dir / e.name, *inner); !f.empty()) return f;
     }
     return ec ? dir.string() + " (unreadable: " + ec.message() + ")" : std::string();
 }
@@ -183,7 +193,7 @@ std::string refusal(const fs::path& p, const std::string& shown) {
     const auto st = fs::status(p, ec);
     if (st.type() == fs::file_type::not_found && !fs::is_symlink(p, ec)) return {};
     if (st.type() != fs::file_type::directory) return "the output folder " + shown + " exists and is not a folder";
-    if (auto f = foreign_entry(p, false); !f.empty())
+    if (auto f = foreign_entry(p, OutFolder::Top); !f.empty())
         return "refusing to replace the output folder " + shown + ": it holds " + f +
                ", which cowrie-batch did not write (OUTDIR must be missing, empty, or an earlier run's "
                "output; see docs/OUTPUTS.md)";
@@ -222,13 +232,21 @@ fs::path swap_by_renames(const fs::path& temp, const fs::path& out, std::string*
     return aside;
 }
 
-bool own_entry(const std::string& name, bool is_dir, bool in_tables) {
-    if (in_tables) return !is_dir && (name.ends_with(".csv") || name.ends_with(".csv.tmp"));
-    static constexpr std::string_view kFiles[] = {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json",
-                                                  "report.html"};
-    for (std::string_view f : kFiles)
-        if (!is_dir && (name == f || name == std::string(f) + ".tmp")) return true;
-    return is_dir && (name == "tables" || name == ".hadoop-work");
+bool own_entry(const std::string& name, bool is_dir, OutFolder in) {
+    auto file = [&](std::string_view f) { return !is_dir && (name == f || name == std::string(f) + ".tmp"); };
+    switch (in) {
+        case OutFolder::Tables:
+            return !is_dir && (name.ends_with(".csv") || name.ends_with(".csv.tmp"));
+        case OutFolder::Sessions:
+            return (is_dir && name.starts_with("day=")) || file("_partitions.json");
+        case OutFolder::Day:
+            return file("sessions.jsonl");
+        case OutFolder::Top:
+            break;
+    }
+    for (std::string_view f : {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json", "report.html"})
+        if (file(f)) return true;
+    return is_dir && (name == "tables" || name == "sessions" || name == ".hadoop-work");
 }
 
 void on_interrupt(void (*last_words)(int sig)) { g_last_words = last_words; }

@@ -1,5 +1,6 @@
 // sessions.jsonl: one session record per line (see docs/OUTPUTS.md for the keys).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,10 +8,16 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
+#include <map>
+#include <optional>
+
+#include <simdjson.h>
 
 #include "cb/output/outputs.hpp"
+#include "cb/util/crc64.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/parallel.hpp"
+#include "cb/util/time.hpp"
 
 namespace cb {
 
@@ -181,6 +188,159 @@ std::string write_file_atomic(const std::string& path, std::string_view data) {
     return close_and_rename(f, path, fwrite_errno(f, data));
 }
 
+namespace {
+
+constexpr std::int64_t kNoDay = INT64_MIN;  // the day of a session without any timestamp
+
+std::int64_t session_day(const Session& s) { return s.start == kNoTime ? kNoDay : day_number(s.start); }
+
+}  // namespace
+
+// The day files of SessionsJsonlWriter::open_days(): days come in order, each one's records
+// appended until the next day starts.
+class DayPartitions {
+public:
+    DayPartitions(std::string dir, std::string previous) : dir_(std::move(dir)), previous_(std::move(previous)) {}
+    ~DayPartitions() {
+        if (!f_) return;
+        std::fclose(f_);  // never closed: no file rather than part of one
+        std::remove((path_ + ".tmp").c_str());
+    }
+    DayPartitions(const DayPartitions&) = delete;
+    DayPartitions& operator=(const DayPartitions&) = delete;
+
+    std::string open() {
+        if (::mkdir(dir_.c_str(), 0777) != 0 && errno != EEXIST) return write_error(dir_, errno);
+        if (!previous_.empty()) read_previous();
+        return {};
+    }
+    // Appends `bytes`, the records of `sessions` sessions that started on `day`.
+    std::string write(std::int64_t day, std::string_view bytes, std::size_t sessions) {
+        if (!f_ || day != day_) {
+            if (auto err = end_day(); !err.empty()) return err;
+            if (auto err = start_day(day); !err.empty()) return err;
+        }
+        if (int e = fwrite_errno(f_, bytes)) return write_error(path_, e);
+        now_.crc = crc64(now_.crc, bytes);
+        now_.bytes += bytes.size();
+        now_.sessions += sessions;
+        return {};
+    }
+    // Ends the last day and writes _partitions.json.
+    std::string close() {
+        if (auto err = end_day(); !err.empty()) return err;
+        std::string out = "{\"layout\":\"day\",\"partitions\":[";
+        for (std::size_t i = 0; i < done_.size(); ++i) {
+            const auto& [name, p] = done_[i];
+            out += i ? ",\n" : "\n";
+            JsonWriter w(out);
+            w.begin_object().field("path", name + "/sessions.jsonl").key("day");
+            if (name == kNoDayName)
+                w.null();
+            else
+                w.value(std::string_view(name).substr(4));
+            char crc[17];
+            std::snprintf(crc, sizeof crc, "%016llx", static_cast<unsigned long long>(p.crc));
+            w.field("sessions", p.sessions).field("bytes", p.bytes).field("crc64", std::string_view(crc));
+            w.end_object();
+        }
+        out += "\n]}\n";
+        return write_file_atomic(dir_ + "/_partitions.json", out);
+    }
+    std::size_t days() const { return done_.size(); }
+    std::size_t kept() const { return kept_; }
+
+private:
+    struct Partition {
+        std::uint64_t sessions = 0, bytes = 0, crc = 0;
+    };
+    // Hive's name for the partition of rows without a value: sessions with no timestamp at all.
+    static constexpr std::string_view kNoDayName = "day=__HIVE_DEFAULT_PARTITION__";
+
+    static std::string partition_name(std::int64_t day) {
+        if (day == kNoDay) return std::string(kNoDayName);
+        return "day=" + format_day(day * 86400 * kMicrosPerSecond);
+    }
+    std::string start_day(std::int64_t day) {
+        day_ = day;
+        name_ = partition_name(day);
+        now_ = {};
+        const std::string folder = dir_ + "/" + name_;
+        if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) return write_error(folder, errno);
+        path_ = folder + "/sessions.jsonl";
+        f_ = std::fopen((path_ + ".tmp").c_str(), "wb");
+        return f_ ? std::string() : write_error(path_, errno);
+    }
+    // Closes the day's file; the earlier run's file takes its place when the bytes are the same.
+    std::string end_day() {
+        if (!f_) return {};
+        FILE* f = f_;
+        f_ = nullptr;
+        if (std::fclose(f) != 0) return write_error(path_, errno ? errno : EIO);
+        if (keep_previous()) {
+            std::remove((path_ + ".tmp").c_str());
+            ++kept_;
+        } else if (std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) {
+            return write_error(path_, errno);
+        }
+        done_.emplace_back(name_, now_);
+        return {};
+    }
+    // The earlier run's file of this day, linked in its place, when _partitions.json says its
+    // bytes are the same and reading it shows they still are (reading costs less than writing).
+    bool keep_previous() const {
+        auto it = before_.find(name_);
+        if (it == before_.end() || it->second.bytes != now_.bytes || it->second.crc != now_.crc) return false;
+        const std::string old = previous_ + "/" + name_ + "/sessions.jsonl";
+        return file_crc(old, now_.bytes) == now_.crc && ::link(old.c_str(), path_.c_str()) == 0;
+    }
+    // The CRC-64 of the file at path when it holds `bytes` bytes, else nullopt.
+    static std::optional<std::uint64_t> file_crc(const std::string& path, std::uint64_t bytes) {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        if (!f) return std::nullopt;
+        std::vector<char> buf(1 << 20);
+        std::uint64_t crc = 0, n = 0;
+        for (std::size_t got; (got = std::fread(buf.data(), 1, buf.size(), f)) > 0; n += got)
+            crc = crc64(crc, buf.data(), got);
+        const bool ok = !std::ferror(f) && n == bytes;
+        std::fclose(f);
+        return ok ? std::optional(crc) : std::nullopt;
+    }
+    // The days of the earlier run's _partitions.json; none when it is missing or not ours.
+    void read_previous() {
+        simdjson::dom::parser parser;
+        simdjson::dom::array parts;
+        if (parser.load(previous_ + "/_partitions.json")["partitions"].get(parts)) return;
+        for (simdjson::dom::element e : parts) {
+            std::string_view path, crc;
+            std::uint64_t bytes = 0;
+            if (e["path"].get(path) || e["crc64"].get(crc) || e["bytes"].get(bytes) || crc.size() != 16) continue;
+            const std::size_t slash = path.find('/');
+            if (slash == std::string_view::npos) continue;
+            Partition p;
+            p.bytes = bytes;
+            p.crc = std::strtoull(std::string(crc).c_str(), nullptr, 16);
+            before_[std::string(path.substr(0, slash))] = p;
+        }
+    }
+
+    std::string dir_, previous_;
+    std::map<std::string, Partition> before_;  // by folder name
+    std::vector<std::pair<std::string, Partition>> done_;
+    std::size_t kept_ = 0;
+    std::FILE* f_ = nullptr;  // the day being written
+    std::int64_t day_ = 0;
+    std::string name_, path_;
+    Partition now_;
+};
+
+struct SessionsJsonlWriter::Segment {
+    std::int64_t day;
+    std::size_t end, sessions;  // where its records end in the block's buffer, how many
+};
+
+SessionsJsonlWriter::SessionsJsonlWriter() = default;
+
 SessionsJsonlWriter::~SessionsJsonlWriter() {
     if (!f_) return;
     std::fclose(f_);  // never closed: no sessions.jsonl rather than part of one
@@ -194,8 +354,16 @@ std::string SessionsJsonlWriter::open(const std::string& path) {
     return err_ ? write_error(path_, err_) : std::string();
 }
 
+std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::string& previous) {
+    path_ = dir;
+    parts_ = std::make_unique<DayPartitions>(dir, previous);
+    std::string err = parts_->open();
+    if (!err.empty()) err_ = EIO;
+    return err;
+}
+
 std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads) {
-    if (!f_ && !err_) err_ = EBADF;  // not open
+    if (!f_ && !parts_ && !err_) err_ = EBADF;  // not open
     if (err_) return write_error(path_, err_);
     // Format blocks in parallel, write them in order.
     constexpr std::size_t kBlock = 4096;
@@ -203,23 +371,56 @@ std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, un
     threads = std::max(1u, threads);
     for (std::size_t base = 0; base < blocks && !err_; base += threads) {
         bufs_.resize(std::min<std::size_t>(threads, blocks - base));
+        segments_.resize(bufs_.size());
         parallel_for(bufs_.size(), threads, [&](std::size_t k) {
             const std::size_t b = base + k;
             const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
             bufs_[k].clear();
-            for (std::size_t i = b * kBlock; i < hi; ++i) append_session_json(bufs_[k], sessions[i]);
+            segments_[k].clear();
+            for (std::size_t i = b * kBlock; i < hi; ++i) {
+                const std::int64_t day = parts_ ? session_day(sessions[i]) : 0;
+                if (segments_[k].empty() || segments_[k].back().day != day) segments_[k].push_back({day, 0, 0});
+                append_session_json(bufs_[k], sessions[i]);
+                segments_[k].back().end = bufs_[k].size();
+                ++segments_[k].back().sessions;
+            }
         });
-        for (const auto& b : bufs_)
-            if (!err_) err_ = fwrite_errno(f_, b);
+        for (std::size_t k = 0; k < bufs_.size(); ++k)
+            if (auto err = emit(bufs_[k], segments_[k]); !err.empty()) return err;
     }
     return err_ ? write_error(path_, err_) : std::string();
 }
 
+std::string SessionsJsonlWriter::emit(const std::string& buf, const std::vector<Segment>& segments) {
+    if (!parts_) {
+        if (!err_) err_ = fwrite_errno(f_, buf);
+        return err_ ? write_error(path_, err_) : std::string();
+    }
+    std::size_t begin = 0;
+    for (const Segment& seg : segments) {
+        if (auto err = parts_->write(seg.day, std::string_view(buf).substr(begin, seg.end - begin), seg.sessions);
+            !err.empty()) {
+            err_ = EIO;
+            return err;
+        }
+        begin = seg.end;
+    }
+    return {};
+}
+
 std::string SessionsJsonlWriter::close() {
+    bufs_ = {};
+    segments_ = {};
+    if (parts_) {
+        std::string err = err_ ? write_error(path_, err_) : parts_->close();
+        days_ = parts_->days();
+        days_kept_ = parts_->kept();
+        parts_.reset();
+        return err;
+    }
     if (!f_) return write_error(path_, err_ ? err_ : EBADF);
     FILE* f = f_;
     f_ = nullptr;
-    bufs_ = {};
     return close_and_rename(f, path_, err_);
 }
 

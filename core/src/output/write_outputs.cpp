@@ -95,8 +95,8 @@ void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptio
 
 }  // namespace
 
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, SessionSource& source,
-                   RunTables& tables) {
+void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
+                   SessionSource& source, RunTables& tables) {
     PhaseClock clock(res);
     std::error_code ec;
     // out_dir exists (OutputDir made it) and is never made here: a run interrupted while its
@@ -110,7 +110,11 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     SessionsJsonlWriter jsonl;
     SessionWriters writers(sqlite, jsonl);
     writers.sqlite_err = sqlite.begin_sessions();
-    writers.jsonl_err = jsonl.open(out_dir + "/sessions.jsonl");
+    const bool by_day = layout.sessions == SessionsLayout::Day;
+    writers.jsonl_err = by_day
+                            ? jsonl.open_days(out_dir + "/sessions",
+                                              layout.previous.empty() ? std::string() : layout.previous + "/sessions")
+                            : jsonl.open(out_dir + "/sessions.jsonl");
     stream_sessions(run, source, writers, tables);  // run.totals: once, for summary.json and report.html
     tables.finish(run);
     clock.lap("tables+analyses");
@@ -120,6 +124,10 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
         if (!err.empty()) res.errors.push_back(err);
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
+    if (by_day && jsonl.days_kept())
+        res.info.push_back("sessions/: " + std::to_string(jsonl.days()) + " days, " +
+                           std::to_string(jsonl.days() - jsonl.days_kept()) + " written, " +
+                           std::to_string(jsonl.days_kept()) + " unchanged (kept as they were)");
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", writers.jsonl_cpu);
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
@@ -145,9 +153,9 @@ void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res,
     clock.lap("sqlite tables");
 }
 
-WriteOutputs writer_into(const std::string& out_dir) {
-    return [out_dir](RunData& run, AnalyzeResult& res, SessionSource& sessions, RunTables& tables) {
-        write_outputs(run, out_dir, res, sessions, tables);
+WriteOutputs writer_into(const std::string& out_dir, OutputLayout layout) {
+    return [out_dir, layout](RunData& run, AnalyzeResult& res, SessionSource& sessions, RunTables& tables) {
+        write_outputs(run, out_dir, layout, res, sessions, tables);
     };
 }
 

@@ -61,6 +61,7 @@ struct AnalyzeResult {
     std::uint64_t memory_limit = 0;   // the limit the run kept to (--stats)
     SpillStats spill;                 // what went to disk (all zero when the run fit in memory)
     std::vector<std::string> notes;   // for the user, not problems (a state rebuilt, and why)
+    std::vector<std::string> info;    // for the summary, not printed with --quiet (days of sessions/ kept)
     std::uint64_t logs_read = 0;      // JSON logs read at all this run (--state skips those read before)
 };
 

@@ -23,6 +23,8 @@ public:
     // beside it, creates this run's, and removes it again on SIGINT or SIGTERM
     // (on_interrupt()). *err says why not, with OUTDIR as the caller spelt it.
     Status open(const std::string& out_dir, std::string* err);
+    // OUTDIR, absolute, symlinks to it resolved (what commit() replaces).
+    const std::filesystem::path& path() const { return path_; }
     // The folder the writers write into (absolute).
     const std::string& temp() const { return temp_; }
     // Puts the temporary folder in OUTDIR's place (renameat2 RENAME_EXCHANGE when OUTDIR
@@ -52,9 +54,16 @@ private:
 std::filesystem::path swap_by_renames(const std::filesystem::path& temp, const std::filesystem::path& out,
                                       std::string* err);
 
-// True when `name`, an entry of OUTDIR (or of OUTDIR/tables with in_tables), is something
-// cowrie-batch writes there: the safety rule of OutputDir::open().
-bool own_entry(const std::string& name, bool is_dir, bool in_tables);
+// The folders of OUTDIR that cowrie-batch writes, and what they hold.
+enum class OutFolder {
+    Top,       // OUTDIR
+    Tables,    // OUTDIR/tables: *.csv
+    Sessions,  // OUTDIR/sessions: day=*/ and _partitions.json
+    Day,       // OUTDIR/sessions/day=*: sessions.jsonl
+};
+// True when `name`, an entry of the folder `in`, is something cowrie-batch writes there: the
+// safety rule of OutputDir::open().
+bool own_entry(const std::string& name, bool is_dir, OutFolder in);
 
 // While an OutputDir is open, SIGINT and SIGTERM are taken by a watcher thread: it calls
 // `last_words(sig)` (the CLI prints a line and stops child processes), removes the temporary

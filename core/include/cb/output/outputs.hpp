@@ -22,10 +22,21 @@ namespace cb {
 // the session writers on their own threads and to `tables` on the calling thread, which then
 // fills run.tables and run.findings. Problems go to res.errors, timings to res.phase_seconds.
 class SessionSource;
-void write_outputs(RunData& run, const std::string& out_dir, AnalyzeResult& res, SessionSource& sessions,
-                   RunTables& tables);
+// How the sessions are laid out in OUTDIR (docs/OUTPUTS.md, "sessions/: one folder per day").
+enum class SessionsLayout {
+    File,  // sessions.jsonl
+    Day,   // sessions/day=YYYY-MM-DD/sessions.jsonl, by the day (UTC) each session started
+};
+struct OutputLayout {
+    SessionsLayout sessions = SessionsLayout::File;
+    // OUTDIR itself, whose contents the run replaces: a day's file with the same bytes as the
+    // one there is kept (hard-linked), not rewritten. "": none.
+    std::string previous;
+};
+void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
+                   SessionSource& sessions, RunTables& tables);
 // The WriteOutputs for an engine: write_outputs() into out_dir.
-WriteOutputs writer_into(const std::string& out_dir);
+WriteOutputs writer_into(const std::string& out_dir, OutputLayout layout = {});
 
 void append_session_json(std::string& out, const Session& s);
 std::string summary_json(const RunData& run);
@@ -44,21 +55,39 @@ std::string write_file_atomic(const std::string& path, std::string_view data);
 // strings need to live only until append() returns), close() renames it into place. The bytes
 // are the same for any chunking. After an error, append() writes nothing more and close()
 // returns the first error; a writer destroyed unclosed removes PATH.tmp.
+//
+// open_days() writes the same records into one file per day instead (SessionsLayout::Day):
+// DIR/day=YYYY-MM-DD/sessions.jsonl by the day each session started (UTC), in the same order,
+// so the files of the days in order, joined, are sessions.jsonl; and DIR/_partitions.json, the
+// list of days with their sessions, bytes and CRC-64. A day whose file has the same bytes as the
+// one in `previous` (an earlier run's DIR, by its _partitions.json) gets that file, hard-linked:
+// readers and copies of the folder see which days changed.
+class DayPartitions;
 class SessionsJsonlWriter {
 public:
-    SessionsJsonlWriter() = default;
+    SessionsJsonlWriter();
     ~SessionsJsonlWriter();
     SessionsJsonlWriter(const SessionsJsonlWriter&) = delete;
     SessionsJsonlWriter& operator=(const SessionsJsonlWriter&) = delete;
     std::string open(const std::string& path);
+    std::string open_days(const std::string& dir, const std::string& previous);
     std::string append(const std::vector<Session>& chunk, unsigned threads);
     std::string close();
+    // After close() of open_days(): the days written and, of them, those kept from `previous`.
+    std::size_t days() const { return days_; }
+    std::size_t days_kept() const { return days_kept_; }
 
 private:
+    struct Segment;  // a block's records of one day
+    std::string emit(const std::string& buf, const std::vector<Segment>& segments);
+
     std::string path_;
     std::FILE* f_ = nullptr;
-    int err_ = 0;                    // errno of the first failure
-    std::vector<std::string> bufs_;  // reused from block to block: no regrowing
+    int err_ = 0;                                 // errno of the first failure
+    std::vector<std::string> bufs_;               // reused from block to block: no regrowing
+    std::vector<std::vector<Segment>> segments_;  // per buffer, its days (open_days())
+    std::unique_ptr<DayPartitions> parts_;        // open_days()
+    std::size_t days_ = 0, days_kept_ = 0;
 };
 // All sessions in one chunk.
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
