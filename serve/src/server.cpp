@@ -1,0 +1,328 @@
+#include "cb/serve/server.hpp"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+#include "assets.hpp"
+#include "auth.hpp"
+#include "cb/util/json_writer.hpp"
+#include "session_db.hpp"
+
+namespace cb::serve {
+
+namespace {
+
+constexpr const char* kCookie = "cb_session";
+constexpr std::size_t kMaxBody = 16 * 1024;  // a login form; more is refused with 413
+constexpr std::int64_t kMaxLimit = 500;
+
+// Sent with every response: no script but our own file, no framing, no sniffing, no referrer.
+httplib::Headers security_headers() {
+    return {
+        {"Content-Security-Policy",
+         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-store"},
+        {"Cross-Origin-Opener-Policy", "same-origin"},
+        {"Cross-Origin-Resource-Policy", "same-origin"},
+    };
+}
+
+// The value of cookie `name` in the request's Cookie header, or "".
+std::string cookie(const httplib::Request& req, const std::string& name) {
+    const std::string all = req.get_header_value("Cookie");
+    std::size_t i = 0;
+    while (i < all.size()) {
+        std::size_t j = all.find(';', i);
+        if (j == std::string::npos) j = all.size();
+        std::size_t b = i;
+        while (b < j && all[b] == ' ') ++b;
+        if (all.compare(b, name.size() + 1, name + "=") == 0)
+            return all.substr(b + name.size() + 1, j - b - name.size() - 1);
+        i = j + 1;
+    }
+    return {};
+}
+
+std::string json_error(std::string_view message) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("error", message).end_object();
+    return out;
+}
+
+// A whole number from a query parameter within [lo, hi], or nullopt.
+std::optional<std::int64_t> number(const httplib::Request& req, const char* name, std::int64_t dflt, std::int64_t lo,
+                                   std::int64_t hi) {
+    if (!req.has_param(name)) return dflt;
+    const std::string v = req.get_param_value(name);
+    if (v.empty() || v.size() > 12) return std::nullopt;
+    std::int64_t n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + (c - '0');
+    }
+    if (n < lo || n > hi) return std::nullopt;
+    return n;
+}
+
+}  // namespace
+
+bool is_loopback(const std::string& host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+    in_addr a{};
+    return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+struct Server::Impl {
+    Impl(ServeOptions o, Users u)
+        : opt(std::move(o)),
+          users(std::move(u)),
+          sessions(opt.idle_expiry, opt.absolute_expiry),
+          limiter(opt.max_failures, opt.failure_window) {}
+
+    ServeOptions opt;
+    Users users;
+    SessionStore sessions;
+    LoginLimiter limiter;
+    std::mutex http_mu;  // http and stopping, between run() and stop() (a signal's thread)
+    std::unique_ptr<httplib::Server> http;
+    bool stopping = false;
+    std::mutex log_mu;
+
+    bool tls() const { return !opt.tls_cert.empty(); }
+
+    // One line per login, logout and failure on stderr; names that are not valid user names
+    // (anything typed into the form) are not printed.
+    void audit(const char* what, const std::string& user, const httplib::Request& req) {
+        std::lock_guard lock(log_mu);
+        std::fprintf(stderr, "cowrie-batch serve: %s user=%s addr=%s\n", what,
+                     valid_user_name(user) ? user.c_str() : "(not a user name)", req.remote_addr.c_str());
+        std::fflush(stderr);
+    }
+
+    // The request's login session, or nullopt.
+    std::optional<LoginSession> login_of(const httplib::Request& req) {
+        const std::string id = cookie(req, kCookie);
+        if (id.size() != 64) return std::nullopt;
+        return sessions.find(id);
+    }
+
+    // A state-changing request from another site is refused: browsers say where a request comes
+    // from in Sec-Fetch-Site, and in Origin (sent as "null" by a page under Referrer-Policy:
+    // no-referrer, like ours); clients that send neither (curl) are not browsers a site can drive.
+    static bool same_origin(const httplib::Request& req) {
+        const std::string site = req.get_header_value("Sec-Fetch-Site");
+        if (site == "cross-site" || site == "same-site") return false;
+        const std::string origin = req.get_header_value("Origin");
+        if (origin.empty() || (origin == "null" && site == "same-origin")) return true;
+        const std::string host = req.get_header_value("Host");
+        return origin == "http://" + host || origin == "https://" + host;
+    }
+
+    static void page(httplib::Response& res, std::string_view name, const char* type) {
+        res.set_content(std::string(asset(name)), type);
+    }
+
+    void login_page(httplib::Response& res, const char* message) {
+        std::string html(asset("login.html"));
+        if (message)
+            html.replace(html.find("<!--message-->"), 14, std::string("<p class=\"message\">") + message + "</p>");
+        res.set_content(html, "text/html; charset=utf-8");
+    }
+
+    void post_login(const httplib::Request& req, httplib::Response& res) {
+        const std::string user = req.get_param_value("username"), password = req.get_param_value("password");
+        if (!same_origin(req)) {
+            res.status = 403;
+            return;
+        }
+        if (const long wait = limiter.retry_after(req.remote_addr, user); wait > 0) {
+            audit("login refused (too many failures)", user, req);
+            res.status = 429;
+            res.set_header("Retry-After", std::to_string(wait));
+            login_page(res, "Too many failed logins: wait and try again.");
+            return;
+        }
+        if (!users.verify(user, password)) {
+            limiter.failed(req.remote_addr, user);
+            audit("login failed", user, req);
+            res.status = 401;
+            login_page(res, "Wrong user name or password.");
+            return;
+        }
+        const std::string id = sessions.create(user);
+        audit("login", user, req);
+        res.set_header("Set-Cookie", std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict" +
+                                         (tls() ? "; Secure" : ""));
+        res.set_redirect("/", 303);
+    }
+
+    void post_logout(const httplib::Request& req, httplib::Response& res, const LoginSession& s) {
+        const std::string token =
+            req.has_param("csrf") ? req.get_param_value("csrf") : req.get_header_value("X-CSRF-Token");
+        if (!same_origin(req) || !same_secret(token, s.csrf)) {
+            res.status = 403;
+            res.set_content(json_error("missing or wrong CSRF token"), "application/json");
+            return;
+        }
+        sessions.remove(cookie(req, kCookie));
+        audit("logout", s.user, req);
+        res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        res.set_redirect("/login", 303);
+    }
+
+    // Each request thread keeps its own read-only connection.
+    SessionDb* db(std::string* err) {
+        thread_local SessionDb conn;
+        thread_local bool opened = false;
+        if (!opened) opened = conn.open(opt.out_dir + "/cowrie.sqlite", err);
+        return opened ? &conn : nullptr;
+    }
+
+    void api_sessions(const httplib::Request& req, httplib::Response& res) {
+        const auto limit = number(req, "limit", 50, 1, kMaxLimit);
+        const auto offset = number(req, "offset", 0, 0, std::int64_t{1} << 40);
+        const std::string q = req.get_param_value("q");
+        if (!limit || !offset || q.size() > 4096 || q.find('\0') != std::string::npos) {
+            res.status = 400;
+            res.set_content(json_error("limit is 1 to 500, offset 0 or more, q at most 4096 bytes"),
+                            "application/json");
+            return;
+        }
+        std::string err;
+        SessionDb* d = db(&err);
+        if (!d) {
+            res.status = 503;
+            res.set_content(json_error("the database cannot be read"), "application/json");
+            return;
+        }
+        res.set_content(d->search(q, *limit, *offset), "application/json");
+    }
+
+    void api_session(const httplib::Request& req, httplib::Response& res) {
+        std::string err;
+        SessionDb* d = db(&err);
+        std::optional<std::string> rec = d ? d->session(req.matches[1], req.matches[2]) : std::nullopt;
+        if (!rec) {
+            res.status = 404;
+            res.set_content(json_error("no such session"), "application/json");
+            return;
+        }
+        res.set_content(*rec, "application/json");
+    }
+
+    void api_me(httplib::Response& res, const LoginSession& s) {
+        std::string out;
+        JsonWriter w(out);
+        w.begin_object().field("user", s.user).field("csrf", s.csrf).end_object();
+        res.set_content(out, "application/json");
+    }
+
+    // A route that needs the login session itself; gate() let the request through, but the
+    // session may have ended since (a logout on another connection).
+    template <class Fn>
+    void with_login(const httplib::Request& req, httplib::Response& res, Fn&& fn) {
+        if (const std::optional<LoginSession> s = login_of(req)) return fn(*s);
+        res.status = 401;
+        res.set_content(json_error("login required"), "application/json");
+    }
+
+    // Deny by default: only the login page, its form and its style sheet are open.
+    httplib::Server::HandlerResponse gate(const httplib::Request& req, httplib::Response& res) {
+        const bool open = req.path == "/login" || (req.method == "GET" && req.path == "/static/app.css");
+        if (open) return httplib::Server::HandlerResponse::Unhandled;
+        if (!login_of(req)) {
+            if (req.path.rfind("/api/", 0) == 0) {
+                res.status = 401;
+                res.set_content(json_error("login required"), "application/json");
+            } else {
+                res.set_redirect("/login", 303);
+            }
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;  // the routes below (bodies are read after this)
+    }
+
+    void routes(httplib::Server& svr) {
+        svr.set_default_headers(security_headers());
+        svr.set_payload_max_length(kMaxBody);
+        svr.set_read_timeout(10, 0);
+        svr.set_write_timeout(10, 0);
+        svr.set_keep_alive_timeout(5);
+        svr.set_keep_alive_max_count(100);
+        const unsigned n = std::max(2u, opt.threads);
+        svr.new_task_queue = [n] { return new httplib::ThreadPool(n); };
+        svr.set_pre_routing_handler([this](const auto& req, auto& res) { return gate(req, res); });
+        svr.set_exception_handler([](const auto&, auto& res, std::exception_ptr) {
+            res.status = 500;
+            res.set_content(json_error("internal error"), "application/json");
+        });
+        svr.Get("/login", [this](const auto&, auto& res) { login_page(res, nullptr); });
+        svr.Post("/login", [this](const auto& req, auto& res) { post_login(req, res); });
+        svr.Get("/", [](const auto&, auto& res) { page(res, "app.html", "text/html; charset=utf-8"); });
+        svr.Get("/static/app.js",
+                [](const auto&, auto& res) { page(res, "app.js", "text/javascript; charset=utf-8"); });
+        svr.Get("/static/app.css", [](const auto&, auto& res) { page(res, "app.css", "text/css; charset=utf-8"); });
+        svr.Post("/logout", [this](const auto& req, auto& res) {
+            with_login(req, res, [&](const LoginSession& s) { post_logout(req, res, s); });
+        });
+        svr.Get("/api/me", [this](const auto& req, auto& res) {
+            with_login(req, res, [&](const LoginSession& s) { api_me(res, s); });
+        });
+        svr.Get("/api/sessions", [this](const auto& req, auto& res) { api_sessions(req, res); });
+        svr.Get(R"(/api/sessions/([^/]+)/([^/]+))", [this](const auto& req, auto& res) { api_session(req, res); });
+    }
+};
+
+Server::Server(ServeOptions opt, Users users) : impl_(std::make_unique<Impl>(std::move(opt), std::move(users))) {}
+
+Server::~Server() = default;
+
+std::string Server::run(const std::function<void(int port)>& ready) {
+    Impl& m = *impl_;
+    std::string err;
+    {
+        SessionDb probe;  // a missing or foreign database is found before listening
+        if (!probe.open(m.opt.out_dir + "/cowrie.sqlite", &err)) return err;
+    }
+    std::unique_ptr<httplib::Server> http;
+    if (m.tls()) {
+        auto s = std::make_unique<httplib::SSLServer>(m.opt.tls_cert.c_str(), m.opt.tls_key.c_str());
+        if (!s->is_valid()) return "cannot use the TLS certificate " + m.opt.tls_cert + " with key " + m.opt.tls_key;
+        http = std::move(s);
+    } else {
+        http = std::make_unique<httplib::Server>();
+    }
+    m.routes(*http);
+    {
+        std::lock_guard lock(m.http_mu);
+        if (m.stopping) return {};
+        m.http = std::move(http);
+    }
+    int port = m.opt.port;
+    if (port == 0)
+        port = m.http->bind_to_any_port(m.opt.host);
+    else if (!m.http->bind_to_port(m.opt.host, port))
+        port = -1;
+    if (port < 0)
+        return "cannot listen on " + m.opt.host + ":" + std::to_string(m.opt.port) + " (in use, or no such address)";
+    ready(port);
+    m.http->listen_after_bind();
+    return {};
+}
+
+void Server::stop() {
+    std::lock_guard lock(impl_->http_mu);
+    impl_->stopping = true;
+    if (impl_->http) impl_->http->stop();
+}
+
+}  // namespace cb::serve

@@ -1,0 +1,126 @@
+// serve in a real browser: headless Chromium (the Debian package, driven by playwright-core from
+// report/node_modules; never a downloaded browser) logs in, searches an address and a command word,
+// opens a session, logs out. The OUTDIR holds the project's examples and report/test's hostile
+// log, so every attacker string the page shows is a payload: none may run a script, open a dialog
+// or fetch anything; every request must go to the server on 127.0.0.1.
+//
+//   node serve/test/browser.mjs     (make serve-test; CB_BIN, CHROMIUM, CB_SERVE_TEST_OUT)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const BIN = resolve(process.env.CB_BIN || join(repo, 'build', 'cowrie-batch'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = resolve(process.env.CB_SERVE_TEST_OUT || join(repo, 'build', 'serve-test'));
+const PASSWORD = 'a long and correct password';
+const { hostileLog, PAYLOADS } = await import(pathToFileURL(join(repo, 'report', 'test', 'hostile.mjs')).href);
+const { chromium } = await import(pathToFileURL(join(repo, 'report', 'node_modules', 'playwright-core', 'index.mjs')).href);
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+if (!existsSync(CHROMIUM)) {  // as report/test/run.mjs: make deps installs it
+  console.log(`serve browser test SKIPPED: no Chromium at ${CHROMIUM} (make deps installs the Debian package)`);
+  process.exit(process.env.CB_REPORT_TEST_REQUIRE === '1' ? 1 : 0);
+}
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const hostile = hostileLog();
+writeFileSync(join(OUT, 'hostile.json'), hostile.text);
+try {
+  execFileSync(BIN, ['analyze', join(repo, 'examples', 'logs'), join(OUT, 'hostile.json'), '-o', join(OUT, 'out'), '-q']);
+} catch (e) {
+  if (e.status !== 1) throw e;
+}
+execFileSync(BIN, ['user', 'add', 'alice', '--users', join(OUT, 'users')], { input: PASSWORD + '\n', stdio: ['pipe', 'ignore', 'ignore'] });
+
+const server = spawn(BIN, ['serve', join(OUT, 'out'), '--users', join(OUT, 'users'), '--listen', '127.0.0.1:0'],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+let serverLog = '';
+const port = await new Promise((ok, fail) => {
+  server.stderr.on('data', (d) => {
+    serverLog += d;
+    const m = /127\.0\.0\.1:(\d+)\//.exec(serverLog);
+    if (m) ok(Number(m[1]));
+  });
+  server.on('exit', (code) => fail(new Error(`serve exited ${code}: ${serverLog}`)));
+});
+const base = `http://127.0.0.1:${port}`;
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions'],
+});
+let failed = false;
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = { errors: [], dialogs: [], foreign: [] };
+  page.on('console', (m) => { if (m.type() === 'error') log.errors.push(m.text()); });
+  page.on('pageerror', (e) => log.errors.push(String(e)));
+  page.on('dialog', (d) => { log.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  await context.route((u) => !u.href.startsWith(base + '/'), (route) => { log.foreign.push(route.request().url()); route.abort(); });
+
+  await page.goto(base + '/');
+  assert(page.url() === base + '/login', `without a login / leads to /login, not ${page.url()}`);
+  await page.fill('input[name=username]', 'alice');
+  await page.fill('input[name=password]', 'wrong');
+  await page.click('button[type=submit]');
+  assert((await page.textContent('.message')).includes('Wrong'), 'a wrong password says so');
+  await page.fill('input[name=username]', 'alice');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#sessions tbody tr');
+  assert((await page.textContent('#user')) === 'alice', 'the page names the user');
+  log.errors.length = 0;  // the wrong password's 401 was logged as a failed load; nothing else may be
+
+  const victim = hostile.sessions[1];
+  await page.fill('#q', victim.src_ip);
+  await page.click('#search button');
+  await page.waitForFunction((ip) => document.querySelector('#total').textContent.includes(ip), victim.src_ip);
+  const rows = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  assert(rows.length === 1 && rows[0][3] === victim.src_ip, `one session from ${victim.src_ip}: ${JSON.stringify(rows)}`);
+  await page.click('#sessions tbody tr');
+  await page.waitForSelector('#detail:not([hidden])');
+  const timeline = await page.textContent('#timeline');
+  assert(timeline.includes(victim.payload), 'the payload is shown as text in the timeline');
+  assert(page.url().includes('s=') && page.url().includes('q='), `the state is in the address: ${page.url()}`);
+
+  // a shared link opens the same view
+  const shared = page.url();
+  const other = await context.newPage();
+  await other.goto(shared);
+  await other.waitForSelector('#detail:not([hidden])');
+  assert((await other.textContent('#timeline')) === timeline, 'a shared link shows the same session');
+  await other.close();
+
+  // a command word, and every hostile session's strings rendered
+  await page.fill('#q', 'uname');
+  await page.click('#search button');
+  await page.waitForFunction(() => document.querySelector('#total').textContent.includes('"uname"'));
+  const total = Number((await page.textContent('#total')).split(' ')[0]);
+  assert(total >= PAYLOADS.length, `uname is in every hostile session: ${total}`);
+  const pwned = await page.evaluate(() => window.__cb_pwned);
+  assert(pwned === undefined, `a payload ran: __cb_pwned=${pwned}`);
+  assert(log.dialogs.length === 0, `dialogs opened: ${log.dialogs}`);
+  assert(log.foreign.length === 0, `requests left the server: ${log.foreign}`);
+  assert(log.errors.length === 0, `console errors: ${log.errors}`);
+
+  await page.click('#logout button');
+  await page.waitForURL(base + '/login');
+  const after = await page.evaluate(async () => (await fetch('/api/me')).status);
+  assert(after === 401, `after logout /api/me answers ${after}`);
+  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, logout (port ${port})`);
+} catch (e) {
+  failed = true;
+  console.log(`FAIL serve in Chromium: ${e.stack || e}\nserver log:\n${serverLog}`);
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,89 @@
+// cowrie-batch serve: the search page. Every attacker string is set with textContent, never as
+// HTML; the page state (query, page, open session) lives in the URL's hash, so links can be shared.
+'use strict';
+
+const PAGE = 50;
+const $ = (id) => document.getElementById(id);
+
+function el(tag, text) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function state() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return { q: p.get('q') || '', offset: Math.max(0, parseInt(p.get('offset') || '0', 10) || 0), s: p.get('s') || '' };
+}
+
+function go(next) {
+  const p = new URLSearchParams();
+  if (next.q) p.set('q', next.q);
+  if (next.offset) p.set('offset', String(next.offset));
+  if (next.s) p.set('s', next.s);
+  location.hash = p.toString();
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { credentials: 'same-origin' });
+  if (r.status === 401) { location.href = '/login'; throw new Error('login required'); }
+  if (!r.ok) throw new Error(url + ': ' + r.status);
+  return r.json();
+}
+
+async function showResults(st) {
+  const data = await getJson('/api/sessions?' + new URLSearchParams({ q: st.q, limit: String(PAGE), offset: String(st.offset) }));
+  $('total').textContent = data.total + ' sessions' + (st.q ? ' matching ' + JSON.stringify(st.q) : '');
+  const body = document.querySelector('#sessions tbody');
+  body.replaceChildren();
+  for (const s of data.sessions) {
+    const tr = el('tr');
+    for (const v of [s.start, s.sensor, s.session, s.src_ip, s.channel, s.end_kind, s.login_attempts, s.commands, s.last_command]) tr.append(el('td', v));
+    tr.addEventListener('click', () => go({ ...st, s: s.sensor + '/' + s.session }));
+    body.append(tr);
+  }
+  $('prev').disabled = st.offset === 0;
+  $('next').disabled = st.offset + PAGE >= data.total;
+}
+
+async function showSession(id) {
+  const pane = $('detail');
+  if (!id) { pane.hidden = true; return; }
+  const slash = id.indexOf('/');
+  const rec = await getJson('/api/sessions/' + encodeURIComponent(id.slice(0, slash)) + '/' + encodeURIComponent(id.slice(slash + 1)));
+  const s = rec.session;
+  $('detail-title').textContent = s.sensor + ' / ' + s.session;
+  const facts = $('detail-facts');
+  facts.replaceChildren();
+  for (const k of ['src_ip', 'start', 'end', 'duration_s', 'protocol', 'client_version', 'hassh', 'channel', 'end_kind', 'last_step']) {
+    facts.append(el('dt', k), el('dd', s[k]));
+  }
+  const items = [];
+  for (const l of rec.logins) items.push([l.time, 'login ' + (l.success ? 'ok' : 'failed') + ': ' + l.username + ' / ' + (l.password ?? l.fingerprint ?? '')]);
+  for (const c of rec.commands) items.push([c.time, (c.failed ? '✗ ' : '$ ') + c.input]);
+  for (const d of rec.downloads) items.push([d.time, 'download ' + d.url + ' ' + (d.shasum || '')]);
+  for (const f of rec.file_writes) items.push([f.time, 'file write ' + (f.path ?? '(stdin)') + ' ' + (f.shasum || '')]);
+  for (const u of rec.uploads) items.push([u.time, 'upload ' + u.filename]);
+  for (const t of rec.tcpip) items.push([t.time, 'forward ' + t.dst_ip + ':' + t.dst_port]);
+  items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const ol = $('timeline');
+  ol.replaceChildren(...items.map(([t, text]) => el('li', t + '  ' + text)));
+  pane.hidden = false;
+}
+
+async function render() {
+  const st = state();
+  $('q').value = st.q;
+  await Promise.all([showResults(st), showSession(st.s)]);
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  const me = await getJson('/api/me');
+  $('user').textContent = me.user;
+  $('csrf').value = me.csrf;
+  $('search').addEventListener('submit', (e) => { e.preventDefault(); go({ q: $('q').value.trim(), offset: 0, s: '' }); });
+  $('prev').addEventListener('click', () => { const st = state(); go({ ...st, offset: Math.max(0, st.offset - PAGE) }); });
+  $('next').addEventListener('click', () => { const st = state(); go({ ...st, offset: st.offset + PAGE }); });
+  window.addEventListener('hashchange', render);
+  render();
+});

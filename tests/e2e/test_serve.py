@@ -1,0 +1,331 @@
+"""`cowrie-batch serve`: the web application over an OUTDIR, deny by default (issue 14).
+
+A real server on 127.0.0.1 (a free port) over the OUTDIR of the project's own recorded logs,
+with a users file made by `cowrie-batch user add`. Every route without a login answers 401 (API)
+or a redirect to /login, with no data; a login sets an HttpOnly, SameSite=Strict cookie; the
+search answers what an independent Python reading of sessions.jsonl says it must (address,
+CIDR, session id, user name, password, command text, URL, hash); SQL and LIKE metacharacters,
+NUL and 10 kB strings never give a 500 or more rows; paths that try to leave the routes are 404;
+oversized requests are refused; failed logins are rate-limited (429 with Retry-After); logout
+needs the CSRF token; an idle login expires; non-loopback addresses without TLS are refused; HTTPS
+works with a certificate made here; SIGTERM stops the server cleanly.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+import cbtest
+
+PASSWORD = "correct horse battery staple"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "script-src 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@pytest.fixture(scope="module")
+def outdir(cb_bin, tmp_path_factory) -> cbtest.Result:
+    root = tmp_path_factory.mktemp("serve")
+    res = cbtest.analyze(cb_bin, [cbtest.REPO / "examples/logs", cbtest.REPO / "tests/data/multi-sensor"], root / "out")
+    assert res.rc in (0, 1), res.explain()
+    return res
+
+
+def add_user(cb_bin, users: Path, name: str, password: str) -> subprocess.CompletedProcess:
+    return cbtest.run_cb(cb_bin, "user", "add", name, "--users", users, stdin=(password + "\n").encode())
+
+
+class Server:
+    def __init__(self, cb_bin, out: Path, users: Path, *extra, tls=None):
+        args = [str(cb_bin), "serve", str(out), "--users", str(users), "--listen", "127.0.0.1:0", *map(str, extra)]
+        if tls:
+            args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+        self.tls = bool(tls)
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        line = self.proc.stderr.readline()
+        assert "127.0.0.1:" in line, line + self.proc.stderr.read()
+        self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+        self.cookie = ""
+
+    def conn(self):
+        if self.tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def request(self, method, path, body=None, headers=None, cookie=True):
+        c = self.conn()
+        h = dict(headers or {})
+        if cookie and self.cookie:
+            h["Cookie"] = self.cookie
+        if isinstance(body, dict):
+            body = urllib.parse.urlencode(body)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r, data
+
+    def login(self, user="alice", password=PASSWORD):
+        r, _ = self.request("POST", "/login", {"username": user, "password": password}, cookie=False)
+        if r.status == 303:
+            self.cookie = r.getheader("Set-Cookie").split(";")[0]
+        return r
+
+    def get_json(self, path):
+        r, data = self.request("GET", path)
+        assert r.status == 200, (path, r.status, data[:200])
+        return json.loads(data)
+
+    def stop(self) -> tuple:
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=30)
+        return rc, self.proc.stderr.read()
+
+
+@pytest.fixture(scope="module")
+def users(cb_bin, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("users") / "users"
+    r = add_user(cb_bin, path, "alice", PASSWORD)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(cb_bin, outdir, users):
+    s = Server(cb_bin, outdir.out, users)
+    yield s
+    rc, err = s.stop()
+    assert rc == 0 and "stopped" in err, err
+
+
+def assert_secure_headers(r):
+    for name, part in SECURITY_HEADERS.items():
+        assert part in (r.getheader(name) or ""), (name, r.getheaders())
+
+
+def test_every_route_needs_a_login_and_gives_no_data(server):
+    for method, path in [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/api/sessions"), ("GET", "/api/me"),
+                         ("GET", "/api/sessions?q=127.0.0.1"), ("GET", "/api/sessions/a/b"), ("GET", "/nothing"),
+                         ("GET", "/../../etc/passwd"), ("POST", "/logout"), ("GET", "/api/sessions/%2e%2e/x")]:
+        r, data = server.request(method, path, cookie=False)
+        assert_secure_headers(r)
+        if path.startswith("/api/"):
+            assert r.status == 401 and json.loads(data) == {"error": "login required"}, (path, r.status, data)
+        else:
+            assert r.status == 303 and r.getheader("Location") == "/login", (path, r.status)
+            assert b"session" not in data
+    r, data = server.request("GET", "/login", cookie=False)
+    assert r.status == 200 and b'action="/login"' in data
+    assert b"<script" not in data  # the login page runs no script at all
+    r, _ = server.request("GET", "/api/sessions", headers={"Cookie": "cb_session=" + "0" * 64}, cookie=False)
+    assert r.status == 401  # a made-up session id is no login
+
+
+def expected_matches(sessions: list, q: str) -> set:
+    """The search's documented semantics, computed from sessions.jsonl."""
+    def hit(s):
+        if q in (s["src_ip"], s["session"], s["sensor"], s["hassh"]):
+            return True
+        if any(q in (l.get("username"), l.get("password"), l.get("fingerprint")) for l in s["logins"]):
+            return True
+        if any(q in c["input"] for c in s["commands"]):
+            return True
+        if any(q in (d.get("url") or "") or q == d.get("shasum") for d in s["downloads"]):
+            return True
+        return any(q == w.get("shasum") for w in s["file_writes"] + s["uploads"])
+    return {(s["sensor"], s["session"]) for s in sessions if hit(s)}
+
+
+def search_all(server, q) -> set:
+    found, offset = set(), 0
+    while True:
+        page = server.get_json("/api/sessions?" + urllib.parse.urlencode({"q": q, "limit": 7, "offset": offset}))
+        found |= {(s["sensor"], s["session"]) for s in page["sessions"]}
+        offset += 7
+        if offset >= page["total"]:
+            assert len(found) == page["total"]
+            return found
+
+
+def test_login_search_open_a_session_and_log_out(server, outdir):
+    r = server.login()
+    assert r.status == 303 and r.getheader("Location") == "/"
+    cookie = r.getheader("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and len(server.cookie.split("=")[1]) == 64
+    me = server.get_json("/api/me")
+    assert me["user"] == "alice" and len(me["csrf"]) == 64
+    sessions = outdir.sessions
+    with_commands = [s for s in sessions if s["commands"]]
+    assert with_commands
+    word = with_commands[0]["commands"][0]["input"].split()[0]
+    queries = [sessions[0]["src_ip"], "127.0.0.0/8", sessions[-1]["session"], word, "root",
+               with_commands[-1]["commands"][-1]["input"]]
+    downloads = [d for s in sessions for d in s["downloads"] if d.get("shasum")]
+    if downloads:
+        queries.append(downloads[0]["shasum"])
+    for q in queries:
+        want = expected_matches(sessions, q) if q != "127.0.0.0/8" else \
+            {(s["sensor"], s["session"]) for s in sessions if (s["src_ip"] or "").startswith("127.")}
+        assert want, q
+        assert search_all(server, q) == want, q
+    everything = server.get_json("/api/sessions?limit=500")
+    assert everything["total"] == len(sessions)
+    starts = [s["start"] for s in everything["sessions"]]
+    assert starts == sorted(starts, reverse=True)  # newest first
+    s = with_commands[0]
+    rec = server.get_json(f"/api/sessions/{urllib.parse.quote(s['sensor'])}/{urllib.parse.quote(s['session'])}")
+    assert rec["session"]["src_ip"] == s["src_ip"]
+    assert [c["input"] for c in rec["commands"]] == [c["input"] for c in s["commands"]]
+    assert len(rec["logins"]) == len(s["logins"])
+    r, _ = server.request("GET", "/api/sessions/nope/nope")
+    assert r.status == 404
+    r, data = server.request("GET", "/")
+    assert r.status == 200 and b'src="/static/app.js"' in data and b"<script>" not in data
+    r, _ = server.request("POST", "/logout", {"csrf": "0" * 64})
+    assert r.status == 403  # a wrong CSRF token logs nobody out
+    r, _ = server.request("POST", "/logout", {"csrf": me["csrf"]}, headers={"Origin": "http://evil.example"})
+    assert r.status == 403  # nor does another site's form
+    r, _ = server.request("POST", "/logout", {"csrf": me["csrf"]}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status == 403
+    r, _ = server.request("POST", "/logout", {"csrf": me["csrf"]},
+                          headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})  # our own page's form
+    assert r.status == 303 and r.getheader("Location") == "/login"
+    r, _ = server.request("GET", "/api/me")
+    assert r.status == 401  # the session is gone
+
+
+def test_hostile_parameters_never_fail_or_widen(server, outdir):
+    assert server.login().status == 303
+    total = len(outdir.sessions)
+    for q in ["'", '"', "*", "NEAR(", "%", "_", "' OR 1=1 --", '") OR ("1"="1', "\\", "a" * 4000, "\u202e", "%00"]:
+        r, data = server.request("GET", "/api/sessions?" + urllib.parse.urlencode({"q": q}))
+        assert r.status == 200, (q[:20], r.status)
+        got = json.loads(data)
+        assert got["total"] == len(expected_matches(outdir.sessions, q)) <= total, q[:20]
+    r, _ = server.request("GET", "/api/sessions?" + urllib.parse.urlencode({"q": "a" * 10_000}))
+    assert r.status == 414  # a request line over 8 KiB
+    r, _ = server.request("GET", "/api/sessions?q=a%00b")
+    assert r.status == 400  # NUL in a query
+    for bad in ["limit=-1", "limit=0", "limit=abc", "limit=100000", "offset=-5", "offset=1e3",
+                "q=" + "b" * 5000]:
+        r, data = server.request("GET", "/api/sessions?" + bad)
+        assert r.status == 400 and b"sessions" not in data, bad
+    for path in ["/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd",
+                 "/static/app.js/../../../etc/passwd", "/api/sessions/../../etc/passwd", "/static/",
+                 "/static/app.css%00.js", "/..%2f..%2fetc%2fpasswd"]:
+        r, data = server.request("GET", path)
+        assert r.status in (400, 404), (path, r.status)
+        assert b"root:" not in data
+
+
+def test_a_login_from_another_site_is_refused(server):
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "null", "Sec-Fetch-Site": "same-site"}):
+        r, _ = server.request("POST", "/login", {"username": "alice", "password": PASSWORD}, headers=headers,
+                              cookie=False)
+        assert r.status == 403 and r.getheader("Set-Cookie") is None, headers
+
+
+def test_oversized_requests_are_refused(server):
+    r, _ = server.request("POST", "/login", {"username": "alice", "password": "x" * 100_000}, cookie=False)
+    assert r.status == 413
+    r, _ = server.request("GET", "/login", headers={"X-Big": "y" * 100_000}, cookie=False)
+    assert r.status in (400, 413, 431)
+
+
+def test_failed_logins_are_rate_limited(cb_bin, outdir, users):
+    s = Server(cb_bin, outdir.out, users, "--max-failures", "3")
+    try:
+        for _ in range(3):
+            r = s.login(password="wrong")
+            assert r.status == 401 and r.getheader("Set-Cookie") is None
+        r = s.login(password="wrong")
+        assert r.status == 429 and int(r.getheader("Retry-After")) > 0
+        r = s.login()  # even the right password waits: the address is limited
+        assert r.status == 429 and r.getheader("Set-Cookie") is None
+    finally:
+        rc, err = s.stop()
+    assert rc == 0
+    assert err.count("login failed user=alice addr=127.0.0.1") == 3, err
+    assert "login refused (too many failures)" in err
+    assert PASSWORD not in err and "wrong" not in err  # passwords are never logged
+
+
+def test_an_idle_login_expires(cb_bin, outdir, users):
+    s = Server(cb_bin, outdir.out, users, "--idle-expiry", "1")
+    try:
+        assert s.login().status == 303
+        assert s.request("GET", "/api/me")[0].status == 200
+        time.sleep(2.2)
+        assert s.request("GET", "/api/me")[0].status == 401
+    finally:
+        s.stop()
+
+
+def test_https_with_a_certificate(cb_bin, outdir, users, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                           "-days", "1", "-subj", "/CN=127.0.0.1"], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    s = Server(cb_bin, outdir.out, users, tls=(cert, key))
+    try:
+        r = s.login()
+        assert r.status == 303 and "Secure" in r.getheader("Set-Cookie")
+        assert s.get_json("/api/sessions?limit=1")["total"] == len(outdir.sessions)
+    finally:
+        rc, _ = s.stop()
+    assert rc == 0
+
+
+def test_refusals_before_serving(cb_bin, outdir, users, tmp_path):
+    r = cbtest.run_cb(cb_bin, "serve", outdir.out, "--users", users, "--listen", "0.0.0.0:0")
+    assert r.returncode == 2 and b"without TLS" in r.stderr
+    empty = tmp_path / "empty-users"
+    empty.write_text("# nobody\n")
+    r = cbtest.run_cb(cb_bin, "serve", outdir.out, "--users", empty, "--listen", "127.0.0.1:0")
+    assert r.returncode == 2 and b"holds no user" in r.stderr
+    r = cbtest.run_cb(cb_bin, "serve", tmp_path, "--users", users, "--listen", "127.0.0.1:0")
+    assert r.returncode == 3 and b"cowrie.sqlite" in r.stderr
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    r = cbtest.run_cb(cb_bin, "serve", outdir.out, "--users", users, "--listen",
+                      f"127.0.0.1:{busy.getsockname()[1]}")
+    busy.close()
+    assert r.returncode == 3 and b"cannot listen" in r.stderr
+
+
+def test_users_file(cb_bin, tmp_path):
+    path = tmp_path / "users"
+    assert add_user(cb_bin, path, "bob", "s3cret!").returncode == 0
+    assert add_user(cb_bin, path, "carol", "another one").returncode == 0
+    text = path.read_text()
+    assert "s3cret" not in text and "another" not in text and text.count("$argon2id$") == 2
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    again = add_user(cb_bin, path, "bob", "x")
+    assert again.returncode == 2 and b"exists" in again.stderr
+    for bad_name in ["", "a b", "x:y", "../x", "a" * 65]:
+        assert add_user(cb_bin, path, bad_name, "pw").returncode == 2, bad_name
+    assert add_user(cb_bin, path, "dave", "").returncode == 2  # an empty password
+    listed = cbtest.run_cb(cb_bin, "user", "list", "--users", path)
+    assert listed.stdout.decode().split() == ["bob", "carol"]
+    assert cbtest.run_cb(cb_bin, "user", "del", "bob", "--users", path).returncode == 0
+    assert cbtest.run_cb(cb_bin, "user", "del", "bob", "--users", path).returncode == 2
+    assert cbtest.run_cb(cb_bin, "user", "list", "--users", path).stdout.decode().split() == ["carol"]
+    path.write_text("carol:plaintext\n")
+    r = cbtest.run_cb(cb_bin, "user", "list", "--users", path)
+    assert r.returncode == 2 and b":1:" in r.stderr
