@@ -27,7 +27,7 @@ namespace {
 struct ServeFlags {
     std::string out_dir, listen = "127.0.0.1:8080", users, tls_cert, tls_key;
     bool insecure_http = false;
-    unsigned threads = 16;
+    unsigned threads = 256;
     long idle_expiry = 30 * 60, absolute_expiry = 12 * 3600;
     int max_failures = 5;
 };
@@ -243,7 +243,7 @@ void add_serve_commands(CLI::App& app, int* exit_code) {
         ->check(CLI::Range(1, 1000));
     cmd->add_option("-t,--threads", f->threads, "Request worker threads")
         ->capture_default_str()
-        ->check(CLI::Range(2u, 256u));
+        ->check(CLI::Range(2u, 4096u));
     cmd->callback([f, exit_code] { *exit_code = run_serve(*f); });
 
     CLI::App* user = app.add_subcommand("user", "Add, remove or list the users of cowrie-batch serve");

@@ -254,7 +254,7 @@ struct Server::Impl {
     void routes(httplib::Server& svr) {
         svr.set_default_headers(security_headers());
         svr.set_payload_max_length(kMaxBody);
-        svr.set_read_timeout(10, 0);
+        svr.set_read_timeout(5, 0);
         svr.set_write_timeout(10, 0);
         svr.set_keep_alive_timeout(5);
         svr.set_keep_alive_max_count(100);

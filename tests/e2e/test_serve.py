@@ -240,6 +240,18 @@ def test_a_login_from_another_site_is_refused(server):
         assert r.status == 403 and r.getheader("Set-Cookie") is None, headers
 
 
+def test_idle_connections_do_not_stop_service(server):
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(200)]
+    try:
+        t0 = time.monotonic()
+        r, data = server.request("GET", "/login", cookie=False)
+        assert r.status == 200 and b"/login" in data
+        assert time.monotonic() - t0 < 2, "a request waited behind idle connections"
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_oversized_requests_are_refused(server):
     r, _ = server.request("POST", "/login", {"username": "alice", "password": "x" * 100_000}, cookie=False)
     assert r.status == 413

@@ -19,7 +19,7 @@ struct ServeOptions {
     int port = 8080;                // 0: any free port (printed)
     std::string tls_cert, tls_key;  // both or neither: HTTPS
     bool insecure_http = false;     // allow plain HTTP on an address other than loopback
-    unsigned threads = 16;          // request workers
+    unsigned threads = 256;         // request workers: each connection being served holds one
     std::chrono::seconds idle_expiry{30 * 60}, absolute_expiry{12 * 3600};
     int max_failures = 5;  // failed logins per address and per user within failure_window
     std::chrono::seconds failure_window{15 * 60};
