@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -25,7 +26,7 @@ namespace cb::cli {
 namespace {
 
 struct ServeFlags {
-    std::string out_dir, listen = "127.0.0.1:8080", users, tls_cert, tls_key;
+    std::string out_dir, listen = "127.0.0.1:8080", users, tls_cert, tls_key, tmp_dir;
     bool insecure_http = false;
     unsigned threads = 256;
     long idle_expiry = 30 * 60, absolute_expiry = 12 * 3600;
@@ -57,6 +58,8 @@ int run_serve(const ServeFlags& f) {
     serve::ServeOptions opt;
     opt.out_dir = f.out_dir;
     opt.threads = f.threads;
+    if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) opt.tmp_dir = tmp;
+    if (!f.tmp_dir.empty()) opt.tmp_dir = f.tmp_dir;
     opt.idle_expiry = std::chrono::seconds(f.idle_expiry);
     opt.absolute_expiry = std::chrono::seconds(f.absolute_expiry);
     opt.max_failures = f.max_failures;
@@ -231,6 +234,8 @@ void add_serve_commands(CLI::App& app, int* exit_code) {
     cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate (chain) for HTTPS");
     cmd->add_option("--tls-key", f->tls_key, "PEM private key for HTTPS");
     cmd->add_flag("--insecure-http", f->insecure_http, "Allow plain HTTP on an address other than loopback");
+    cmd->add_option("--tmp-dir", f->tmp_dir,
+                    "Where the search index is built at start, removed at the end (default: $TMPDIR or /tmp)");
     cmd->add_option("--idle-expiry", f->idle_expiry, "Seconds without a request after which a login ends")
         ->capture_default_str()
         ->check(CLI::Range(1L, 31L * 86400));

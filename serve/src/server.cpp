@@ -3,7 +3,11 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -96,6 +100,26 @@ struct Server::Impl {
     std::unique_ptr<httplib::Server> http;
     bool stopping = false;
     std::mutex log_mu;
+    std::string index_path;  // the search index built at start (session_db.hpp), removed at the end
+
+    ~Impl() {
+        if (!index_path.empty()) std::remove(index_path.c_str());
+    }
+
+    // Builds the search index in a private temporary file; "" or the problem.
+    std::string build_index() {
+        std::string tmpl = opt.tmp_dir + "/cowrie-batch-serve-index.XXXXXX";
+        const int fd = ::mkstemp(tmpl.data());
+        if (fd < 0) return "cannot create the search index in " + opt.tmp_dir + ": " + std::strerror(errno);
+        ::close(fd);
+        index_path = tmpl;
+        const auto t0 = Clock::now();
+        if (auto err = build_search_index(opt.out_dir + "/cowrie.sqlite", index_path); !err.empty()) return err;
+        std::lock_guard lock(log_mu);
+        std::fprintf(stderr, "cowrie-batch serve: search index built in %.2f s\n",
+                     std::chrono::duration<double>(Clock::now() - t0).count());
+        return {};
+    }
 
     bool tls() const { return !opt.tls_cert.empty(); }
 
@@ -183,7 +207,7 @@ struct Server::Impl {
     SessionDb* db(std::string* err) {
         thread_local SessionDb conn;
         thread_local bool opened = false;
-        if (!opened) opened = conn.open(opt.out_dir + "/cowrie.sqlite", err);
+        if (!opened) opened = conn.open(opt.out_dir + "/cowrie.sqlite", index_path, err);
         return opened ? &conn : nullptr;
     }
 
@@ -191,9 +215,21 @@ struct Server::Impl {
         const auto limit = number(req, "limit", 50, 1, kMaxLimit);
         const auto offset = number(req, "offset", 0, 0, std::int64_t{1} << 40);
         const std::string q = req.get_param_value("q");
-        if (!limit || !offset || q.size() > 4096 || q.find('\0') != std::string::npos) {
+        SearchFilters f;
+        bool filters_ok = true;
+        for (const auto& [name, value] : {std::pair{"sensor", &f.sensor},
+                                          {"from", &f.from},
+                                          {"to", &f.to},
+                                          {"channel", &f.channel},
+                                          {"end_kind", &f.end_kind},
+                                          {"campaign", &f.campaign}}) {
+            *value = req.get_param_value(name);
+            filters_ok = filters_ok && value->size() <= 4096 && value->find('\0') == std::string::npos;
+        }
+        if (!limit || !offset || !filters_ok || q.size() > 4096 || q.find('\0') != std::string::npos) {
             res.status = 400;
-            res.set_content(json_error("limit is 1 to 500, offset 0 or more, q at most 4096 bytes"),
+            res.set_content(json_error("limit is 1 to 500, offset 0 or more, q and the filters at most 4096 bytes "
+                                       "without NUL"),
                             "application/json");
             return;
         }
@@ -204,7 +240,13 @@ struct Server::Impl {
             res.set_content(json_error("the database cannot be read"), "application/json");
             return;
         }
-        res.set_content(d->search(q, *limit, *offset), "application/json");
+        if (!f.campaign.empty() && !d->has_campaigns()) {
+            res.status = 400;
+            res.set_content(json_error("this OUTDIR has no campaigns (analyze ran with --no-analyses)"),
+                            "application/json");
+            return;
+        }
+        res.set_content(d->search(q, f, *limit, *offset), "application/json");
     }
 
     void api_session(const httplib::Request& req, httplib::Response& res) {
@@ -291,8 +333,9 @@ std::string Server::run(const std::function<void(int port)>& ready) {
     std::string err;
     {
         SessionDb probe;  // a missing or foreign database is found before listening
-        if (!probe.open(m.opt.out_dir + "/cowrie.sqlite", &err)) return err;
+        if (!probe.open(m.opt.out_dir + "/cowrie.sqlite", "", &err)) return err;
     }
+    if (err = m.build_index(); !err.empty()) return err;
     std::unique_ptr<httplib::Server> http;
     if (m.tls()) {
         auto s = std::make_unique<httplib::SSLServer>(m.opt.tls_cert.c_str(), m.opt.tls_key.c_str());

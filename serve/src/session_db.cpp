@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "cb/util/json_writer.hpp"
@@ -66,7 +68,7 @@ void sql_ip4(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 // "a.b.c.d/n" as the range [lo, hi]; false when q is not an IPv4 CIDR.
-bool cidr(const std::string& q, std::int64_t* lo, std::int64_t* hi) {
+bool cidr(const std::string& q, std::int64_t* lo, std::int64_t* hi, int* bits_out) {
     const std::size_t slash = q.find('/');
     if (slash == std::string::npos || slash + 1 >= q.size() || q.size() - slash > 3) return false;
     int bits = 0;
@@ -79,61 +81,182 @@ bool cidr(const std::string& q, std::int64_t* lo, std::int64_t* hi) {
     const std::int64_t size = std::int64_t{1} << (32 - bits);
     *lo = base & ~(size - 1);
     *hi = *lo + size - 1;
+    *bits_out = bits;
     return true;
 }
 
-// The sids that match ?1 (or the CIDR [?2, ?3] of src_ip).
+// The text all addresses of a CIDR block start with ("10.1." for 10.1.0.0/16): the index range
+// [prefix, prefix with its last '.' made '/') holds them (and a few others, which cb_ip4 drops).
+std::string cidr_prefix(std::int64_t lo, int bits) {
+    std::string p;
+    for (int octet = 0; octet < bits / 8; ++octet) p += std::to_string((lo >> (24 - 8 * octet)) & 255) + ".";
+    return p;
+}
+
+// An FTS5 phrase of q's words: q quoted, its quotes doubled.
+std::string fts_phrase(const std::string& q) {
+    std::string p = "\"";
+    for (char c : q) p += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return p + "\"";
+}
+
+// Whether the FTS index answers q: it has an ASCII letter or digit (a word); other queries are
+// matched as text in the command lines.
+bool has_word(const std::string& q) {
+    return std::any_of(q.begin(), q.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+constexpr const char* kBuildIndex = R"(
+CREATE TABLE keys(value TEXT NOT NULL, sid INTEGER NOT NULL, ip INTEGER NOT NULL, PRIMARY KEY(value, sid, ip)) WITHOUT ROWID;
+INSERT OR IGNORE INTO keys SELECT * FROM (
+  SELECT src_ip, sid, 1 FROM src.sessions WHERE src_ip IS NOT NULL
+  UNION ALL SELECT session, sid, 0 FROM src.sessions
+  UNION ALL SELECT sensor, sid, 0 FROM src.sessions
+  UNION ALL SELECT hassh, sid, 0 FROM src.sessions WHERE hassh IS NOT NULL
+  UNION ALL SELECT username, sid, 0 FROM src.logins_rows WHERE username IS NOT NULL
+  UNION ALL SELECT password, sid, 0 FROM src.logins_rows WHERE password IS NOT NULL
+  UNION ALL SELECT fingerprint, sid, 0 FROM src.logins_rows WHERE fingerprint IS NOT NULL
+  UNION ALL SELECT shasum, sid, 0 FROM src.downloads_rows WHERE shasum IS NOT NULL
+  UNION ALL SELECT shasum, sid, 0 FROM src.file_writes_rows WHERE shasum IS NOT NULL
+  UNION ALL SELECT shasum, sid, 0 FROM src.uploads_rows WHERE shasum IS NOT NULL
+) ORDER BY 1, 2, 3;
+CREATE VIRTUAL TABLE commands_fts USING fts5(input, content='', columnsize=0);
+INSERT INTO commands_fts(rowid, input) SELECT sid, group_concat(input, char(10)) FROM src.commands_rows GROUP BY sid;
+CREATE TABLE starts(start TEXT NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY(start, sid)) WITHOUT ROWID;
+INSERT INTO starts SELECT start, sid FROM src.sessions WHERE start IS NOT NULL ORDER BY start, sid;
+)";
+
+// The sids that match :q, each branch an index lookup (or, for text without a word, a scan).
 constexpr const char* kHits = R"(WITH hits(sid) AS (
-  SELECT sid FROM sessions WHERE ?1 = '' OR src_ip = ?1 OR session = ?1 OR sensor = ?1 OR hassh = ?1
-    OR (?2 >= 0 AND cb_ip4(src_ip) BETWEEN ?2 AND ?3)
-  UNION SELECT sid FROM logins_rows WHERE username = ?1 OR password = ?1 OR fingerprint = ?1
-  UNION SELECT sid FROM commands_rows WHERE ?1 <> '' AND instr(input, ?1) > 0
-  UNION SELECT sid FROM downloads_rows WHERE (?1 <> '' AND instr(url, ?1) > 0) OR shasum = ?1
-  UNION SELECT sid FROM file_writes_rows WHERE shasum = ?1
-  UNION SELECT sid FROM uploads_rows WHERE shasum = ?1
+  SELECT sid FROM idx.keys WHERE value = :q
+  UNION SELECT sid FROM idx.keys WHERE :bits >= 0 AND ip = 1 AND value >= :prefix AND value < :prefix_end
+    AND cb_ip4(value) BETWEEN :lo AND :hi
+  UNION SELECT rowid FROM idx.commands_fts WHERE :fts <> '' AND commands_fts MATCH :fts
+  UNION SELECT sid FROM commands_rows WHERE :fts = '' AND instr(input, :q) > 0
+  UNION SELECT sid FROM downloads_rows WHERE instr(url, :q) > 0
 ) )";
+
+// The sessions that pass the filters: all of them, or (kFromHits) the hits of q, looked up by
+// sid (CROSS JOIN keeps SQLite from walking every session to test each against the hits).
+// sids are in start order.
+constexpr const char* kFromAll = "FROM sessions s WHERE 1";
+constexpr const char* kFromHits = "FROM hits CROSS JOIN sessions s ON s.sid = hits.sid WHERE 1";
+constexpr const char* kFiltered = R"(
+  AND (:sensor = '' OR s.sensor = :sensor)
+  AND s.sid BETWEEN :sid_lo AND :sid_hi
+  AND (:channel = '' OR s.channel = :channel)
+  AND (:end_kind = '' OR s.end_kind = :end_kind)
+  AND (:campaign = '' OR (s.sensor, s.session) IN (SELECT sensor, session FROM session_campaigns WHERE campaign = :campaign)))";
+
+void bind_named(sqlite3_stmt* st, const char* name, const std::string& v) {
+    if (const int i = sqlite3_bind_parameter_index(st, name))
+        sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_named(sqlite3_stmt* st, const char* name, std::int64_t v) {
+    if (const int i = sqlite3_bind_parameter_index(st, name)) sqlite3_bind_int64(st, i, v);
+}
+
+// ATTACHes the database at uri as `name`; false on failure.
+bool attach(sqlite3* db, const std::string& uri, const char* name) {
+    sqlite3_stmt* st = nullptr;
+    const std::string sql = std::string("ATTACH ?1 AS ") + name;
+    bool ok = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK;
+    if (ok) sqlite3_bind_text(st, 1, uri.c_str(), -1, SQLITE_TRANSIENT);
+    ok = ok && sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok;
+}
 
 }  // namespace
 
-bool SessionDb::open(const std::string& path, std::string* err) {
+std::string build_search_index(const std::string& db_path, const std::string& index_path) {
+    sqlite3* db = nullptr;
+    bool ok =
+        sqlite3_open_v2(index_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK &&
+        attach(db, "file:" + db_path + "?mode=ro", "src") &&
+        sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536; BEGIN;", nullptr,
+                     nullptr, nullptr) == SQLITE_OK &&
+        sqlite3_exec(db, kBuildIndex, nullptr, nullptr, nullptr) == SQLITE_OK &&
+        sqlite3_exec(db, "COMMIT; DETACH src;", nullptr, nullptr, nullptr) == SQLITE_OK;
+    std::string err;
+    if (!ok)
+        err = "cannot build the search index " + index_path + " of " + db_path + ": " +
+              (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return err;
+}
+
+bool SessionDb::open(const std::string& db_path, const std::string& index_path, std::string* err) {
     sqlite3_close(db_);  // an earlier open() that failed
     db_ = nullptr;
-    const std::string uri = "file:" + path + "?mode=ro";
-    if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) !=
-            SQLITE_OK ||
-        sqlite3_exec(db_, "PRAGMA query_only = 1; SELECT count(*) FROM sessions;", nullptr, nullptr, nullptr) !=
-            SQLITE_OK) {
-        *err = "cannot open " + path + " read-only: " + (db_ ? sqlite3_errmsg(db_) : "out of memory") +
+    const std::string uri = "file:" + db_path + "?mode=ro";
+    const bool ok = sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                    nullptr) == SQLITE_OK &&
+                    sqlite3_exec(db_, "SELECT count(*) FROM sessions", nullptr, nullptr, nullptr) == SQLITE_OK &&
+                    (index_path.empty() || attach(db_, "file:" + index_path + "?mode=ro", "idx")) &&
+                    sqlite3_exec(db_, "PRAGMA query_only = 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+    if (!ok) {
+        *err = "cannot open " + db_path + " read-only: " + (db_ ? sqlite3_errmsg(db_) : "out of memory") +
                " (is it the OUTDIR of cowrie-batch analyze?)";
         return false;
     }
     sqlite3_create_function(db_, "cb_ip4", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_ip4, nullptr, nullptr);
+    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session_campaigns'");
+    has_campaigns_ = t.ok() && t.step();
     return true;
 }
 
 SessionDb::~SessionDb() { sqlite3_close(db_); }
 
-std::string SessionDb::search(const std::string& q, std::int64_t limit, std::int64_t offset) {
-    std::int64_t lo = -1, hi = -1;
-    cidr(q, &lo, &hi);
-    auto bind = [&](Stmt& st) {
-        st.text(1, q);
-        st.integer(2, lo);
-        st.integer(3, hi);
+std::string SessionDb::search(const std::string& q, const SearchFilters& f, std::int64_t limit, std::int64_t offset) {
+    std::int64_t lo = 0, hi = -1;
+    int bits = -1;
+    cidr(q, &lo, &hi, &bits);
+    const std::string prefix = bits >= 0 ? cidr_prefix(lo, bits) : std::string();
+    std::string prefix_end = prefix.empty() ? std::string("~") : prefix;  // "~": past every address
+    if (!prefix.empty()) prefix_end.back() = '/';                         // '.' + 1
+    // from and to as a range of sids (they are in start order): a range the table is read in.
+    std::int64_t sid_lo = 0, sid_hi = INT64_MAX;
+    if (!f.from.empty()) {
+        Stmt b(db_, "SELECT coalesce(min(sid), 1 << 62) FROM idx.starts WHERE start >= ?1");
+        b.text(1, f.from);
+        if (b.ok() && b.step()) sid_lo = sqlite3_column_int64(b.get(), 0);
+    }
+    if (!f.to.empty()) {
+        Stmt b(db_, "SELECT coalesce(max(sid), -1) FROM idx.starts WHERE start < ?1");
+        b.text(1, f.to);
+        if (b.ok() && b.step()) sid_hi = sqlite3_column_int64(b.get(), 0);
+    }
+    auto bind = [&](sqlite3_stmt* s) {
+        bind_named(s, ":q", q);
+        bind_named(s, ":fts", has_word(q) ? fts_phrase(q) : std::string());
+        bind_named(s, ":bits", static_cast<std::int64_t>(bits));
+        bind_named(s, ":lo", lo);
+        bind_named(s, ":hi", hi);
+        bind_named(s, ":prefix", prefix);
+        bind_named(s, ":prefix_end", prefix_end);
+        bind_named(s, ":sensor", f.sensor);
+        bind_named(s, ":sid_lo", sid_lo);
+        bind_named(s, ":sid_hi", sid_hi);
+        bind_named(s, ":channel", f.channel);
+        bind_named(s, ":end_kind", f.end_kind);
+        bind_named(s, ":campaign", f.campaign);
     };
+    const std::string with = q.empty() ? "" : kHits;
+    const std::string from = std::string(q.empty() ? kFromAll : kFromHits) + kFiltered;
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("sessions").begin_array();
-    Stmt page(db_, (std::string(kHits) + "SELECT s.* FROM sessions s JOIN hits USING (sid) "
-                                         "ORDER BY s.start DESC, s.sid DESC LIMIT ?4 OFFSET ?5")
-                       .c_str());
-    bind(page);
-    page.integer(4, limit);
-    page.integer(5, offset);
+    Stmt page(db_, (with + "SELECT s.* " + from + " ORDER BY s.sid DESC LIMIT :limit OFFSET :offset").c_str());
+    if (page.ok()) {
+        bind(page.get());
+        bind_named(page.get(), ":limit", limit);
+        bind_named(page.get(), ":offset", offset);
+    }
     while (page.ok() && page.step()) row_json(w, page.get(), "sid");
     w.end_array();
-    Stmt count(db_, (std::string(kHits) + "SELECT count(*) FROM hits").c_str());
-    bind(count);
+    Stmt count(db_, (with + "SELECT count(*) " + from).c_str());
+    if (count.ok()) bind(count.get());
     w.field("total", static_cast<std::int64_t>(count.ok() && count.step() ? sqlite3_column_int64(count.get(), 0) : 0));
     w.end_object();
     return out;

@@ -1,9 +1,14 @@
 // Read-only queries over an OUTDIR's cowrie.sqlite for serve's API: the session search and one
 // session's whole record, as JSON. Every value is bound as a parameter, never spliced into SQL.
+//
+// The search uses an index file that serve builds when it starts (build_search_index()), so that
+// analyze does not pay for indexes only serve needs: every exact-match value of a session
+// (address, session id, sensor, HASSH, user name, password, key fingerprint, hashes) with its
+// sid, an FTS5 index of its command lines, and its start time. cowrie.sqlite's sids are in start
+// order, which gives "newest first" for free.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,20 +16,30 @@ struct sqlite3;
 
 namespace cb::serve {
 
+// Writes the search index of the cowrie.sqlite at db_path into index_path (a new file); "" or
+// the problem.
+std::string build_search_index(const std::string& db_path, const std::string& index_path);
+
+// The filters of a search; "" for none. `from` and `to` are UTC times as cowrie.sqlite writes
+// them ("2024-04-05", "2024-04-05T12:00"): start >= from, start < to.
+struct SearchFilters {
+    std::string sensor, from, to, channel, end_kind, campaign;
+};
+
 class SessionDb {
 public:
-    // Opens path read-only (mode=ro, PRAGMA query_only); false with *err naming it.
-    bool open(const std::string& path, std::string* err);
+    // Opens db_path read-only (mode=ro, query_only) with the index attached; false with *err.
+    bool open(const std::string& db_path, const std::string& index_path, std::string* err);
     ~SessionDb();
-    // {"sessions": [...], "total": N}: sessions whose address (or IPv4 CIDR), session id, sensor,
-    // HASSH, username, password, command text, download URL or hash match q, newest first; all
-    // sessions when q is empty.
-    std::string search(const std::string& q, std::int64_t limit, std::int64_t offset);
+    bool has_campaigns() const { return has_campaigns_; }
+    // {"sessions": [...], "total": N}, newest first: docs/SERVE.md says what matches q.
+    std::string search(const std::string& q, const SearchFilters& f, std::int64_t limit, std::int64_t offset);
     // The whole record of one session, or nullopt when there is none.
     std::optional<std::string> session(const std::string& sensor, const std::string& session);
 
 private:
     sqlite3* db_ = nullptr;
+    bool has_campaigns_ = false;
 };
 
 }  // namespace cb::serve

@@ -19,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import time
+import unicodedata
 import urllib.parse
 from pathlib import Path
 
@@ -53,8 +54,16 @@ class Server:
             args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
         self.tls = bool(tls)
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-        line = self.proc.stderr.readline()
-        assert "127.0.0.1:" in line, line + self.proc.stderr.read()
+        self.start_log = ""
+        while True:  # the search index is built first, then the address is printed
+            line = self.proc.stderr.readline()
+            self.start_log += line
+            if "127.0.0.1:" in line or not line:
+                break
+        if "127.0.0.1:" not in line:
+            self.proc.kill()
+            raise AssertionError("serve did not start: " + self.start_log + self.proc.stderr.read())
+        assert "search index built" in self.start_log, self.start_log
         self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
         self.cookie = ""
 
@@ -135,18 +144,37 @@ def test_every_route_needs_a_login_and_gives_no_data(server):
     assert r.status == 401  # a made-up session id is no login
 
 
+def fts_tokens(text: str) -> list:
+    """SQLite FTS5's unicode61 words: runs of letters, digits and private-use characters, folded."""
+    words, word = [], []
+    for ch in text + " ":
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co":
+            word.append(ch)
+        elif word:
+            folded = unicodedata.normalize("NFD", "".join(word).lower())
+            words.append("".join(c for c in folded if unicodedata.category(c) != "Mn"))
+            word = []
+    return words
+
+
+def has_phrase(words: list, phrase: list) -> bool:
+    return bool(phrase) and any(words[i:i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+
+
 def expected_matches(sessions: list, q: str) -> set:
-    """The search's documented semantics, computed from sessions.jsonl."""
+    """The search's documented semantics (docs/SERVE.md), computed from sessions.jsonl."""
     def hit(s):
-        if q in (s["src_ip"], s["session"], s["sensor"], s["hassh"]):
+        exact = [s["src_ip"], s["session"], s["sensor"], s["hassh"]]
+        exact += [l.get(k) for l in s["logins"] for k in ("username", "password", "fingerprint")]
+        exact += [x.get("shasum") for x in s["downloads"] + s["file_writes"] + s["uploads"]]
+        if q in exact:
             return True
-        if any(q in (l.get("username"), l.get("password"), l.get("fingerprint")) for l in s["logins"]):
+        if any(q in (d.get("url") or "") for d in s["downloads"]):
             return True
-        if any(q in c["input"] for c in s["commands"]):
-            return True
-        if any(q in (d.get("url") or "") or q == d.get("shasum") for d in s["downloads"]):
-            return True
-        return any(q == w.get("shasum") for w in s["file_writes"] + s["uploads"])
+        lines = [c["input"] for c in s["commands"]]
+        if any(ch.isascii() and ch.isalnum() for ch in q):  # words: FTS5 phrase
+            return has_phrase(fts_tokens("\n".join(lines)), fts_tokens(q))
+        return any(q in line for line in lines)
     return {(s["sensor"], s["session"]) for s in sessions if hit(s)}
 
 
@@ -172,8 +200,8 @@ def test_login_search_open_a_session_and_log_out(server, outdir):
     with_commands = [s for s in sessions if s["commands"]]
     assert with_commands
     word = with_commands[0]["commands"][0]["input"].split()[0]
-    queries = [sessions[0]["src_ip"], "127.0.0.0/8", sessions[-1]["session"], word, "root",
-               with_commands[-1]["commands"][-1]["input"]]
+    queries = [sessions[0]["src_ip"], "127.0.0.0/8", sessions[-1]["session"], word, word.upper(), "root",
+               with_commands[-1]["commands"][-1]["input"], "uname -a", "cat /proc", "honeypot-east"]
     downloads = [d for s in sessions for d in s["downloads"] if d.get("shasum")]
     if downloads:
         queries.append(downloads[0]["shasum"])
@@ -208,6 +236,33 @@ def test_login_search_open_a_session_and_log_out(server, outdir):
     assert r.status == 401  # the session is gone
 
 
+def test_filters(server, outdir):
+    assert server.login().status == 303
+    sessions = outdir.sessions
+    campaigns = {}
+    header, *rows = outdir.csv_rows("session_campaigns")
+    for row in (dict(zip(header, r)) for r in rows):
+        campaigns.setdefault(row["campaign"], set()).add((row["sensor"], row["session"]))
+    assert campaigns, "the test data has campaigns"
+    campaign, members = max(campaigns.items(), key=lambda kv: len(kv[1]))
+    days = sorted({s["start"][:10] for s in sessions})
+    assert len(days) >= 3
+    cases = [({"sensor": "honeypot-west"}, lambda s: s["sensor"] == "honeypot-west"),
+             ({"from": days[1]}, lambda s: s["start"] >= days[1]),
+             ({"to": days[1]}, lambda s: s["start"] < days[1]),
+             ({"from": days[1], "to": days[2]}, lambda s: days[1] <= s["start"] < days[2]),
+             ({"channel": "exec"}, lambda s: s["channel"] == "exec"),
+             ({"end_kind": "disconnect"}, lambda s: s["end_kind"] == "disconnect"),
+             ({"campaign": campaign}, lambda s: (s["sensor"], s["session"]) in members),
+             ({"q": "uname", "channel": "shell"},
+              lambda s: s["channel"] == "shell" and (s["sensor"], s["session"]) in expected_matches(sessions, "uname"))]
+    for params, keep in cases:
+        want = {(s["sensor"], s["session"]) for s in sessions if keep(s)}
+        got = server.get_json("/api/sessions?" + urllib.parse.urlencode({**params, "limit": 500}))
+        assert got["total"] == len(want) and {(x["sensor"], x["session"]) for x in got["sessions"]} == want, params
+        assert want, f"{params} selects nothing in the test data"
+
+
 def test_hostile_parameters_never_fail_or_widen(server, outdir):
     assert server.login().status == 303
     total = len(outdir.sessions)
@@ -220,8 +275,14 @@ def test_hostile_parameters_never_fail_or_widen(server, outdir):
     assert r.status == 414  # a request line over 8 KiB
     r, _ = server.request("GET", "/api/sessions?q=a%00b")
     assert r.status == 400  # NUL in a query
+    for params in [{"sensor": "'; DROP TABLE sessions; --"}, {"from": "' OR 1=1"}, {"campaign": "\" OR \"\"=\""},
+                   {"channel": "%"}, {"to": "\u202e"}]:
+        r, data = server.request("GET", "/api/sessions?" + urllib.parse.urlencode(params))
+        assert r.status == 200, params
+        got = json.loads(data)["total"]
+        assert got in (0, total), params  # a filter value is a value: all (to "\u202e" is after every date) or none
     for bad in ["limit=-1", "limit=0", "limit=abc", "limit=100000", "offset=-5", "offset=1e3",
-                "q=" + "b" * 5000]:
+                "q=" + "b" * 5000, "sensor=a%00b"]:
         r, data = server.request("GET", "/api/sessions?" + bad)
         assert r.status == 400 and b"sessions" not in data, bad
     for path in ["/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd",

@@ -14,7 +14,8 @@
 namespace cb::serve {
 
 struct ServeOptions {
-    std::string out_dir;  // an OUTDIR of analyze (its cowrie.sqlite is served)
+    std::string out_dir;           // an OUTDIR of analyze (its cowrie.sqlite is served)
+    std::string tmp_dir = "/tmp";  // where the search index is built (removed at the end)
     std::string host = "127.0.0.1";
     int port = 8080;                // 0: any free port (printed)
     std::string tls_cert, tls_key;  // both or neither: HTTPS
