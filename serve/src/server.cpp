@@ -261,6 +261,43 @@ struct Server::Impl {
         res.set_content(*rec, "application/json");
     }
 
+    void api_tables(httplib::Response& res) {
+        std::string err;
+        SessionDb* d = db(&err);
+        if (!d) {
+            res.status = 503;
+            res.set_content(json_error("the database cannot be read"), "application/json");
+            return;
+        }
+        res.set_content(d->tables(), "application/json");
+    }
+
+    void api_table(const httplib::Request& req, httplib::Response& res) {
+        const auto limit = number(req, "limit", 1000, 1, std::int64_t{1} << 40);
+        const auto offset = number(req, "offset", 0, 0, std::int64_t{1} << 40);
+        const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+        if (!limit || !offset || (format != "json" && format != "csv")) {
+            res.status = 400;
+            res.set_content(json_error("limit 1 or more, offset 0 or more, format json or csv"), "application/json");
+            return;
+        }
+        std::string err;
+        SessionDb* d = db(&err);
+        const std::string name = req.matches[1];
+        std::optional<std::string> body = d ? d->table(name, *limit, *offset, format == "csv") : std::nullopt;
+        if (!body) {
+            res.status = 404;
+            res.set_content(json_error("no such table"), "application/json");
+            return;
+        }
+        if (format == "csv") {
+            res.set_header("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
+            res.set_content(*body, "text/csv; charset=utf-8");
+        } else {
+            res.set_content(*body, "application/json");
+        }
+    }
+
     void api_me(httplib::Response& res, const LoginSession& s) {
         std::string out;
         JsonWriter w(out);
@@ -320,6 +357,8 @@ struct Server::Impl {
             with_login(req, res, [&](const LoginSession& s) { api_me(res, s); });
         });
         svr.Get("/api/sessions", [this](const auto& req, auto& res) { api_sessions(req, res); });
+        svr.Get("/api/tables", [this](const auto&, auto& res) { api_tables(res); });
+        svr.Get(R"(/api/tables/([a-z0-9_]{1,64}))", [this](const auto& req, auto& res) { api_table(req, res); });
         svr.Get(R"(/api/sessions/([^/]+)/([^/]+))", [this](const auto& req, auto& res) { api_session(req, res); });
     }
 };

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cb/util/json_writer.hpp"
+#include "cb/util/text.hpp"
 
 namespace cb::serve {
 
@@ -32,8 +33,8 @@ private:
     sqlite3_stmt* st_ = nullptr;
 };
 
-// The current row as a JSON object, every column by its name and type.
-void row_json(JsonWriter& w, sqlite3_stmt* st, const char* skip = nullptr) {
+// The current row as a JSON object, every column by its name and type (reals with `decimals`).
+void row_json(JsonWriter& w, sqlite3_stmt* st, const char* skip = nullptr, int decimals = 3) {
     w.begin_object();
     for (int c = 0; c < sqlite3_column_count(st); ++c) {
         const char* name = sqlite3_column_name(st, c);
@@ -44,7 +45,7 @@ void row_json(JsonWriter& w, sqlite3_stmt* st, const char* skip = nullptr) {
                 w.value(static_cast<std::int64_t>(sqlite3_column_int64(st, c)));
                 break;
             case SQLITE_FLOAT:
-                w.value(sqlite3_column_double(st, c), 3);
+                w.value(sqlite3_column_double(st, c), decimals);
                 break;
             case SQLITE_NULL:
                 w.null();
@@ -279,6 +280,85 @@ std::optional<std::string> SessionDb::session(const std::string& sensor, const s
         while (rows.ok() && rows.step()) row_json(w, rows.get(), "sid");
         w.end_array();
     }
+    w.end_object();
+    return out;
+}
+
+namespace {
+
+// The result tables: every table but the sessions, their parts and the schema notes.
+constexpr const char* kResultTables =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sessions', 'schema_doc') "
+    "AND name NOT LIKE '%\\_rows' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+
+void csv_row(std::string& out, sqlite3_stmt* st, bool header) {
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        if (c) out.push_back(',');
+        if (header) {
+            append_csv_cell(out, sqlite3_column_name(st, c));
+        } else if (const int type = sqlite3_column_type(st, c); type != SQLITE_NULL) {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+            const std::string_view v(text, static_cast<std::size_t>(sqlite3_column_bytes(st, c)));
+            if (type == SQLITE_TEXT)
+                append_csv_cell(out, v);
+            else if (type == SQLITE_FLOAT)
+                out.append(format_number(sqlite3_column_double(st, c), 6));  // as tables/*.csv writes it
+            else
+                out.append(v);
+        }
+    }
+    out.append("\r\n");
+}
+
+}  // namespace
+
+std::string SessionDb::tables() {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("tables").begin_array();
+    Stmt names(db_, kResultTables);
+    while (names.ok() && names.step()) {
+        const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(names.get(), 0));
+        Stmt count(db_, ("SELECT count(*) FROM \"" + name + "\"").c_str());
+        Stmt cols(db_, ("SELECT * FROM \"" + name + "\" LIMIT 0").c_str());
+        w.begin_object().field("name", name);
+        w.field("rows",
+                static_cast<std::int64_t>(count.ok() && count.step() ? sqlite3_column_int64(count.get(), 0) : 0));
+        w.key("columns").begin_array();
+        for (int c = 0; cols.ok() && c < sqlite3_column_count(cols.get()); ++c)
+            w.value(std::string_view(sqlite3_column_name(cols.get(), c)));
+        w.end_array().end_object();
+    }
+    w.end_array().end_object();
+    return out;
+}
+
+std::optional<std::string> SessionDb::table(const std::string& name, std::int64_t limit, std::int64_t offset,
+                                            bool csv) {
+    bool known = false;
+    Stmt names(db_, kResultTables);
+    while (!known && names.ok() && names.step())
+        known = name == reinterpret_cast<const char*>(sqlite3_column_text(names.get(), 0));
+    if (!known) return std::nullopt;  // the name is one of cowrie.sqlite's own, safe to quote
+    const std::string quoted = "\"" + name + "\"";
+    Stmt rows(db_, ("SELECT * FROM " + quoted + " LIMIT ?1 OFFSET ?2").c_str());
+    rows.integer(1, limit);
+    rows.integer(2, offset);
+    std::string out;
+    if (csv) {
+        csv_row(out, rows.get(), true);
+        while (rows.ok() && rows.step()) csv_row(out, rows.get(), false);
+        return out;
+    }
+    JsonWriter w(out);
+    w.begin_object().key("columns").begin_array();
+    for (int c = 0; rows.ok() && c < sqlite3_column_count(rows.get()); ++c)
+        w.value(std::string_view(sqlite3_column_name(rows.get(), c)));
+    w.end_array().key("rows").begin_array();
+    while (rows.ok() && rows.step()) row_json(w, rows.get(), nullptr, 6);
+    w.end_array();
+    Stmt count(db_, ("SELECT count(*) FROM " + quoted).c_str());
+    w.field("total", static_cast<std::int64_t>(count.ok() && count.step() ? sqlite3_column_int64(count.get(), 0) : 0));
     w.end_object();
     return out;
 }

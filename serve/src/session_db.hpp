@@ -37,6 +37,14 @@ public:
     // The whole record of one session, or nullopt when there is none.
     std::optional<std::string> session(const std::string& sensor, const std::string& session);
 
+    // The result tables (the report's and tables/*.csv's, as cowrie.sqlite names them):
+    // {"tables": [{"name", "rows", "columns"}]}.
+    std::string tables();
+    // Rows [offset, offset + limit) of result table `name` as {"columns", "rows", "total"}, or
+    // as CSV (header first; cells that a spreadsheet would run as a formula are quoted as text,
+    // as in tables/*.csv); nullopt when there is no such table.
+    std::optional<std::string> table(const std::string& name, std::int64_t limit, std::int64_t offset, bool csv);
+
 private:
     sqlite3* db_ = nullptr;
     bool has_campaigns_ = false;

@@ -128,6 +128,7 @@ def assert_secure_headers(r):
 
 def test_every_route_needs_a_login_and_gives_no_data(server):
     for method, path in [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/api/sessions"), ("GET", "/api/me"),
+                         ("GET", "/api/tables"), ("GET", "/api/tables/credentials?format=csv"),
                          ("GET", "/api/sessions?q=127.0.0.1"), ("GET", "/api/sessions/a/b"), ("GET", "/nothing"),
                          ("GET", "/../../etc/passwd"), ("POST", "/logout"), ("GET", "/api/sessions/%2e%2e/x")]:
         r, data = server.request(method, path, cookie=False)
@@ -234,6 +235,31 @@ def test_login_search_open_a_session_and_log_out(server, outdir):
     assert r.status == 303 and r.getheader("Location") == "/login"
     r, _ = server.request("GET", "/api/me")
     assert r.status == 401  # the session is gone
+
+
+def test_every_table_as_json_and_as_the_csv_of_outdir(server, outdir):
+    assert server.login().status == 303
+    listed = {t["name"]: t for t in server.get_json("/api/tables")["tables"]}
+    csvs = sorted(p for p in (outdir.out / "tables").glob("*.csv") if p.stem != "file_writes")  # a view
+    assert len(csvs) > 20
+    for path in csvs:
+        name = path.stem + ("_summary" if path.stem in ("commands", "downloads") else "")
+        assert name in listed, name
+        r, data = server.request("GET", f"/api/tables/{name}?format=csv&limit=100000000")
+        assert r.status == 200 and data == path.read_bytes(), name
+        assert r.getheader("Content-Disposition") == f'attachment; filename="{name}.csv"'
+        as_json = server.get_json(f"/api/tables/{name}?limit=100000000")
+        assert as_json["total"] == listed[name]["rows"] == len(as_json["rows"]) == data.count(b"\r\n") - 1, name
+        assert as_json["columns"] == listed[name]["columns"]
+    page = server.get_json("/api/tables/credentials?limit=2&offset=1")
+    assert len(page["rows"]) == 2 and page["rows"][0] == server.get_json("/api/tables/credentials")["rows"][1]
+    for name in ["sessions", "logins_rows", "schema_doc", "sqlite_master", "nope", "..", "credentials.csv"]:
+        r, _ = server.request("GET", f"/api/tables/{name}")
+        assert r.status == 404, name
+    r, _ = server.request("GET", "/api/tables/credentials?format=xml")
+    assert r.status == 400
+    r, _ = server.request("GET", "/api/tables/credentials", cookie=False)
+    assert r.status == 401
 
 
 def test_filters(server, outdir):
