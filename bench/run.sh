@@ -26,7 +26,9 @@
 #   CB_BENCH_HUGE_MB     corpus for the bounded-memory run at CB_BENCH_HUGE_LIMIT; 0 = skip [4*MB]
 #   CB_BENCH_HUGE_LIMIT  --memory-limit of that run [512M]
 #   CB_BENCH_DAILY_KB    size of the new daily file of the incremental-state row, KiB [1024]
-#   CB_BENCH_ONLY        comma-separated sections to run: analyze,memory,hadoop,duckdb,jq,floor
+#   CB_BENCH_SERVE_CLIENTS  concurrent clients of the serve rows (issue 14) [20], each making
+#   CB_BENCH_SERVE_REQUESTS searches by address, then as many by command word [100]
+#   CB_BENCH_ONLY        comma-separated sections to run: analyze,memory,hadoop,duckdb,jq,floor,serve
 #                        [all]; memory also runs the in-memory analyze row it compares with
 #   CB_BUILD_DIR         build directory [<repo>/build]
 set -euo pipefail
@@ -61,6 +63,13 @@ TARGET_LIMIT_RSS_MIB=400
 TARGET_HUGE_RSS_MIB=700
 TARGET_SPILL_COST=1.15
 TARGET_INCREMENTAL=0.15
+# issue 14: serve on the corpus's OUTDIR
+TARGET_SERVE_ADDRESS_P95_MS=100
+TARGET_SERVE_WORD_P95_MS=200
+TARGET_SERVE_RSS_MIB=500
+SERVE_CLIENTS=${CB_BENCH_SERVE_CLIENTS:-20}
+SERVE_REQUESTS=${CB_BENCH_SERVE_REQUESTS:-100}
+SERVE_JSON=""
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -72,7 +81,7 @@ done
 [ "$MB" -gt 0 ] && [ "$THREADS" -gt 0 ] && [ "$JQ_FRACTION" -gt 0 ] && [ "$REPEAT" -gt 0 ] \
   || die "CB_BENCH_MB, CB_BENCH_THREADS, CB_BENCH_JQ_FRACTION, CB_BENCH_REPEAT must be > 0"
 [ -d "$SRC" ] || die "sample logs not found: $SRC (set CB_BENCH_SRC)"
-SECTIONS="analyze memory hadoop duckdb jq floor"
+SECTIONS="analyze memory hadoop duckdb jq floor serve"
 for s in ${ONLY//,/ }; do
   [[ " $SECTIONS " == *" $s "* ]] || die "CB_BENCH_ONLY: unknown section '$s' (known: ${SECTIONS// /, })"
 done
@@ -430,6 +439,15 @@ if want floor; then
   done
 fi
 
+if want serve; then  # issue 14: the OUTDIR of the corpus, served to concurrent clients
+  say "serve: analyze the ${MB} MiB corpus, then $SERVE_CLIENTS clients x $SERVE_REQUESTS searches"
+  "$CB_BIN" analyze "$PLAIN/data" -o "$TMP/cb-out-serve" --quiet --threads "$THREADS" || [ $? = 1 ]
+  SERVE_JSON=$(python3 "$HERE/serve_bench.py" "$CB_BIN" "$TMP/cb-out-serve" --clients "$SERVE_CLIENTS" \
+    --requests "$SERVE_REQUESTS" --seed "$SEED") || SERVE_JSON=""
+  [ -n "$SERVE_JSON" ] && jq -c '{name: "serve"} + .' <<<"$SERVE_JSON" >> "$RAW"
+  rm -rf "$TMP/cb-out-serve"
+fi
+
 # ------------------------------------------------------------------ report
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 ratio() { awk -v a="${WALL[$1]}" -v b="${WALL[$2]}" 'BEGIN { printf "%.3f", a / b }'; }
@@ -484,6 +502,30 @@ incremental_targets() {  # state + one new daily file against a full run
     echo "| first run with --state / in-memory run without (info) | $(ratio cb_state_first cb_plain) | – |"
   fi
 }
+serve_targets() {  # issue 14: serve under concurrent searches
+  want serve || return 0
+  echo
+  echo "## serve: ${SERVE_CLIENTS} concurrent clients x ${SERVE_REQUESTS} searches on the ${MB} MiB corpus's OUTDIR"
+  echo
+  echo "| Target | Measured | Verdict |"
+  echo "|---|---:|---|"
+  if [ -z "$SERVE_JSON" ] || [ "$(jq -r '.error // empty' <<<"$SERVE_JSON")" != "" ]; then
+    echo "| serve | n/a | not measured ($(jq -r '.error // "serve_bench.py failed"' <<<"${SERVE_JSON:-{\}}")) |"
+    MISSED=1
+    return 0
+  fi
+  local kind p95 errors target v
+  for kind in address word; do
+    p95=$(jq -r ".$kind.p95_ms" <<<"$SERVE_JSON"); errors=$(jq -r ".$kind.errors" <<<"$SERVE_JSON")
+    target=$TARGET_SERVE_ADDRESS_P95_MS; [ "$kind" = word ] && target=$TARGET_SERVE_WORD_P95_MS
+    v=$(lt "$p95" "$target"); [ "$errors" = 0 ] || v=FAIL; [ "$v" = PASS ] || MISSED=1
+    echo "| search by $kind: p95 < $target ms, no errors | $p95 ms ($(jq -r ".$kind | \"p50 \(.p50_ms), p99 \(.p99_ms), max \(.max_ms) ms, \(.requests) requests\"" <<<"$SERVE_JSON"), $errors errors) | $v |"
+  done
+  local rss; rss=$(jq -r .peak_rss_mib <<<"$SERVE_JSON"); v=$(lt "$rss" "$TARGET_SERVE_RSS_MIB"); [ "$v" = PASS ] || MISSED=1
+  echo "| serve peak RSS < $TARGET_SERVE_RSS_MIB MiB | $rss MiB | $v |"
+  echo "| start-up, search index included (info) | $(jq -r '"\(.startup_s) s (index \(.index_s) s)"' <<<"$SERVE_JSON") | – |"
+}
+
 memory_targets() {  # issue 13: bounded memory and incremental state
   want memory || return 0
   echo
@@ -590,6 +632,7 @@ memory_targets() {  # issue 13: bounded memory and incremental state
     echo "| plain: DuckDB throughput / simdjson floor (info) | $(awk -v a="${WALL[floor_plain]}" -v b="${WALL[duck_plain]}" 'BEGIN { printf "%.1f%%", 100 * a / b }') | – |"
   fi
   memory_targets
+  serve_targets
 } > "$TMP/report.md"
 
 cp "$TMP/report.md" "$RESULTS"

@@ -5,11 +5,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <semaphore>
+#include <thread>
+#include <vector>
 
 #include "assets.hpp"
 #include "auth.hpp"
@@ -100,6 +105,7 @@ struct Server::Impl {
     std::unique_ptr<httplib::Server> http;
     bool stopping = false;
     std::mutex log_mu;
+    std::counting_semaphore<2> password_checks{2};
     std::string index_path;  // the search index built at start (session_db.hpp), removed at the end
 
     ~Impl() {
@@ -175,7 +181,15 @@ struct Server::Impl {
             login_page(res, "Too many failed logins: wait and try again.");
             return;
         }
-        if (!users.verify(user, password)) {
+        bool verified = false;
+        {
+            // Each Argon2id check takes 64 MiB for a moment: a few at a time bound serve's memory
+            // (20 logins at once would take 1.3 GiB) and the CPU a password guesser can take.
+            password_checks.acquire();
+            verified = users.verify(user, password);
+            password_checks.release();
+        }
+        if (!verified) {
             limiter.failed(req.remote_addr, user);
             audit("login failed", user, req);
             res.status = 401;
@@ -203,13 +217,62 @@ struct Server::Impl {
         res.set_redirect("/login", 303);
     }
 
-    // Each request thread keeps its own read-only connection.
-    SessionDb* db(std::string* err) {
-        thread_local SessionDb conn;
-        thread_local bool opened = false;
-        if (!opened) opened = conn.open(opt.out_dir + "/cowrie.sqlite", index_path, err);
-        return opened ? &conn : nullptr;
-    }
+    // A few read-only connections, lent to one request at a time: queries are CPU-bound, so more
+    // than a couple per core only add page caches (most of the workers wait on idle sockets).
+    class DbPool {
+    public:
+        class Lease {
+        public:
+            Lease(DbPool& pool, std::unique_ptr<SessionDb> db) : pool_(pool), db_(std::move(db)) {}
+            ~Lease() {
+                if (db_) pool_.give_back(std::move(db_));
+            }
+            Lease(const Lease&) = delete;
+            Lease& operator=(const Lease&) = delete;
+            SessionDb* get() const { return db_.get(); }
+
+        private:
+            DbPool& pool_;
+            std::unique_ptr<SessionDb> db_;
+        };
+        void configure(std::string db_path, std::string index_path, std::size_t size) {
+            db_path_ = std::move(db_path);
+            index_path_ = std::move(index_path);
+            size_ = size;
+        }
+        // A connection (nullptr in the lease when it cannot be opened).
+        Lease acquire() {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [&] { return !free_.empty() || made_ < size_; });
+            if (!free_.empty()) {
+                auto db = std::move(free_.back());
+                free_.pop_back();
+                return Lease(*this, std::move(db));
+            }
+            ++made_;
+            lock.unlock();
+            auto db = std::make_unique<SessionDb>();
+            std::string err;
+            if (db->open(db_path_, index_path_, &err)) return Lease(*this, std::move(db));
+            std::lock_guard again(mu_);
+            --made_;
+            cv_.notify_one();
+            return Lease(*this, nullptr);
+        }
+
+    private:
+        void give_back(std::unique_ptr<SessionDb> db) {
+            std::lock_guard lock(mu_);
+            free_.push_back(std::move(db));
+            cv_.notify_one();
+        }
+        std::string db_path_, index_path_;
+        std::size_t size_ = 1, made_ = 0;
+        std::mutex mu_;
+        std::condition_variable cv_;
+        std::vector<std::unique_ptr<SessionDb>> free_;
+    };
+    DbPool pool;
 
     void api_sessions(const httplib::Request& req, httplib::Response& res) {
         const auto limit = number(req, "limit", 50, 1, kMaxLimit);
@@ -233,8 +296,8 @@ struct Server::Impl {
                             "application/json");
             return;
         }
-        std::string err;
-        SessionDb* d = db(&err);
+        const DbPool::Lease lease = pool.acquire();
+        SessionDb* d = lease.get();
         if (!d) {
             res.status = 503;
             res.set_content(json_error("the database cannot be read"), "application/json");
@@ -250,8 +313,8 @@ struct Server::Impl {
     }
 
     void api_session(const httplib::Request& req, httplib::Response& res) {
-        std::string err;
-        SessionDb* d = db(&err);
+        const DbPool::Lease lease = pool.acquire();
+        SessionDb* d = lease.get();
         std::optional<std::string> rec = d ? d->session(req.matches[1], req.matches[2]) : std::nullopt;
         if (!rec) {
             res.status = 404;
@@ -262,8 +325,8 @@ struct Server::Impl {
     }
 
     void api_tables(httplib::Response& res) {
-        std::string err;
-        SessionDb* d = db(&err);
+        const DbPool::Lease lease = pool.acquire();
+        SessionDb* d = lease.get();
         if (!d) {
             res.status = 503;
             res.set_content(json_error("the database cannot be read"), "application/json");
@@ -281,8 +344,8 @@ struct Server::Impl {
             res.set_content(json_error("limit 1 or more, offset 0 or more, format json or csv"), "application/json");
             return;
         }
-        std::string err;
-        SessionDb* d = db(&err);
+        const DbPool::Lease lease = pool.acquire();
+        SessionDb* d = lease.get();
         const std::string name = req.matches[1];
         std::optional<std::string> body = d ? d->table(name, *limit, *offset, format == "csv") : std::nullopt;
         if (!body) {
@@ -336,6 +399,7 @@ struct Server::Impl {
         svr.set_read_timeout(5, 0);
         svr.set_write_timeout(10, 0);
         svr.set_keep_alive_timeout(5);
+        svr.set_tcp_nodelay(true);  // headers and body go out at once, not 40 ms apart (Nagle)
         svr.set_keep_alive_max_count(100);
         const unsigned n = std::max(2u, opt.threads);
         svr.new_task_queue = [n] { return new httplib::ThreadPool(n); };
@@ -375,6 +439,8 @@ std::string Server::run(const std::function<void(int port)>& ready) {
         if (!probe.open(m.opt.out_dir + "/cowrie.sqlite", "", &err)) return err;
     }
     if (err = m.build_index(); !err.empty()) return err;
+    m.pool.configure(m.opt.out_dir + "/cowrie.sqlite", m.index_path,
+                     std::clamp<std::size_t>(2 * std::thread::hardware_concurrency(), 2, 16));
     std::unique_ptr<httplib::Server> http;
     if (m.tls()) {
         auto s = std::make_unique<httplib::SSLServer>(m.opt.tls_cert.c_str(), m.opt.tls_key.c_str());

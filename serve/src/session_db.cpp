@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <vector>
 
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
@@ -127,15 +128,18 @@ CREATE TABLE starts(start TEXT NOT NULL, sid INTEGER NOT NULL, PRIMARY KEY(start
 INSERT INTO starts SELECT start, sid FROM src.sessions WHERE start IS NOT NULL ORDER BY start, sid;
 )";
 
-// The sids that match :q, each branch an index lookup (or, for text without a word, a scan).
-constexpr const char* kHits = R"(WITH hits(sid) AS (
-  SELECT sid FROM idx.keys WHERE value = :q
-  UNION SELECT sid FROM idx.keys WHERE :bits >= 0 AND ip = 1 AND value >= :prefix AND value < :prefix_end
-    AND cb_ip4(value) BETWEEN :lo AND :hi
-  UNION SELECT rowid FROM idx.commands_fts WHERE :fts <> '' AND commands_fts MATCH :fts
-  UNION SELECT sid FROM commands_rows WHERE :fts = '' AND instr(input, :q) > 0
-  UNION SELECT sid FROM downloads_rows WHERE instr(url, :q) > 0
-) )";
+// The sids that match :q, each branch an index lookup (or, for text without a word, a scan of the
+// command lines); only the branches q can match are in the query.
+std::string hits_sql(bool cidr_block, bool word) {
+    std::string sql = "WITH hits(sid) AS (SELECT sid FROM idx.keys WHERE value = :q";
+    if (cidr_block)
+        sql +=
+            " UNION SELECT sid FROM idx.keys WHERE ip = 1 AND value >= :prefix AND value < :prefix_end"
+            " AND cb_ip4(value) BETWEEN :lo AND :hi";
+    sql += word ? " UNION SELECT rowid FROM idx.commands_fts WHERE commands_fts MATCH :fts"
+                : " UNION SELECT sid FROM commands_rows WHERE instr(input, :q) > 0";
+    return sql + " UNION SELECT sid FROM downloads_rows WHERE instr(url, :q) > 0) ";
+}
 
 // The sessions that pass the filters: all of them, or (kFromHits) the hits of q, looked up by
 // sid (CROSS JOIN keeps SQLite from walking every session to test each against the hits).
@@ -195,7 +199,8 @@ bool SessionDb::open(const std::string& db_path, const std::string& index_path, 
                                     nullptr) == SQLITE_OK &&
                     sqlite3_exec(db_, "SELECT count(*) FROM sessions", nullptr, nullptr, nullptr) == SQLITE_OK &&
                     (index_path.empty() || attach(db_, "file:" + index_path + "?mode=ro", "idx")) &&
-                    sqlite3_exec(db_, "PRAGMA query_only = 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+                    sqlite3_exec(db_, "PRAGMA query_only = 1; PRAGMA temp_store = FILE; PRAGMA cache_size = -4096",
+                                 nullptr, nullptr, nullptr) == SQLITE_OK;
     if (!ok) {
         *err = "cannot open " + db_path + " read-only: " + (db_ ? sqlite3_errmsg(db_) : "out of memory") +
                " (is it the OUTDIR of cowrie-batch analyze?)";
@@ -230,8 +235,7 @@ std::string SessionDb::search(const std::string& q, const SearchFilters& f, std:
     }
     auto bind = [&](sqlite3_stmt* s) {
         bind_named(s, ":q", q);
-        bind_named(s, ":fts", has_word(q) ? fts_phrase(q) : std::string());
-        bind_named(s, ":bits", static_cast<std::int64_t>(bits));
+        bind_named(s, ":fts", fts_phrase(q));
         bind_named(s, ":lo", lo);
         bind_named(s, ":hi", hi);
         bind_named(s, ":prefix", prefix);
@@ -243,10 +247,31 @@ std::string SessionDb::search(const std::string& q, const SearchFilters& f, std:
         bind_named(s, ":end_kind", f.end_kind);
         bind_named(s, ":campaign", f.campaign);
     };
-    const std::string with = q.empty() ? "" : kHits;
-    const std::string from = std::string(q.empty() ? kFromAll : kFromHits) + kFiltered;
+    const std::string with = q.empty() ? "" : hits_sql(bits >= 0, has_word(q));
     std::string out;
     JsonWriter w(out);
+    if (!q.empty() && f.sensor.empty() && f.from.empty() && f.to.empty() && f.channel.empty() && f.end_kind.empty() &&
+        f.campaign.empty()) {
+        // No filter: the hits once, newest first, and the page's rows by sid.
+        std::vector<std::int64_t> sids;
+        Stmt hits(db_, (with + "SELECT sid FROM hits").c_str());
+        if (hits.ok()) bind(hits.get());
+        while (hits.ok() && hits.step()) sids.push_back(sqlite3_column_int64(hits.get(), 0));
+        std::sort(sids.rbegin(), sids.rend());
+        w.begin_object().key("sessions").begin_array();
+        Stmt row(db_, "SELECT * FROM sessions WHERE sid = ?1");
+        const auto first =
+            static_cast<std::size_t>(std::min<std::int64_t>(offset, static_cast<std::int64_t>(sids.size())));
+        const std::size_t last = std::min(sids.size(), first + static_cast<std::size_t>(limit));
+        for (std::size_t k = first; k < last && row.ok(); ++k) {
+            sqlite3_reset(row.get());
+            row.integer(1, sids[k]);
+            if (row.step()) row_json(w, row.get(), "sid");
+        }
+        w.end_array().field("total", static_cast<std::int64_t>(sids.size())).end_object();
+        return out;
+    }
+    const std::string from = std::string(q.empty() ? kFromAll : kFromHits) + kFiltered;
     w.begin_object().key("sessions").begin_array();
     Stmt page(db_, (with + "SELECT s.* " + from + " ORDER BY s.sid DESC LIMIT :limit OFFSET :offset").c_str());
     if (page.ok()) {
