@@ -111,11 +111,29 @@ try {
   assert(log.foreign.length === 0, `requests left the server: ${log.foreign}`);
   assert(log.errors.length === 0, `console errors: ${log.errors}`);
 
+  // the tables: every result table, its rows as text, its downloads
+  await page.click('#nav-tables');
+  await page.waitForSelector('#tables:not([hidden]) #table-rows tbody tr');
+  await page.selectOption('#table-name', 'credentials');
+  await page.waitForFunction(() => location.hash.includes('t=credentials'));
+  await page.waitForFunction(() => document.querySelector('#table-rows thead th')?.textContent === 'username');
+  const credRows = await page.$$eval('#table-rows tbody tr', (trs) => trs.map((tr) => tr.children[1].textContent));
+  assert(credRows.some((p) => p === PAYLOADS[0]), 'a hostile password is shown as text in the credentials table');
+  const csv = await page.evaluate(async () => {
+    const r = await fetch(document.querySelector('#table-csv').href);
+    return [r.status, r.headers.get('content-disposition'), (await r.text()).split('\r\n')[0]];
+  });
+  assert(csv[0] === 200 && csv[1].includes('credentials.csv') && csv[2].startsWith('username,password'), `CSV link: ${csv}`);
+  const pwnedTables = await page.evaluate(() => window.__cb_pwned);
+  assert(pwnedTables === undefined, `a payload ran in the tables: ${pwnedTables}`);
+  await page.click('#nav-sessions');
+  await page.waitForSelector('#results:not([hidden])');
+
   await page.click('#logout button');
   await page.waitForURL(base + '/login');
   const after = await page.evaluate(async () => (await fetch('/api/me')).status);
   assert(after === 401, `after logout /api/me answers ${after}`);
-  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, logout (port ${port})`);
+  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, tables, logout (port ${port})`);
 } catch (e) {
   failed = true;
   console.log(`FAIL serve in Chromium: ${e.stack || e}\nserver log:\n${serverLog}`);

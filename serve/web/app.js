@@ -13,15 +13,50 @@ function el(tag, text) {
 
 function state() {
   const p = new URLSearchParams(location.hash.slice(1));
-  return { q: p.get('q') || '', offset: Math.max(0, parseInt(p.get('offset') || '0', 10) || 0), s: p.get('s') || '' };
+  return {
+    view: p.get('view') || 'sessions', t: p.get('t') || '',
+    q: p.get('q') || '', offset: Math.max(0, parseInt(p.get('offset') || '0', 10) || 0), s: p.get('s') || '',
+  };
 }
 
 function go(next) {
   const p = new URLSearchParams();
+  if (next.view && next.view !== 'sessions') p.set('view', next.view);
+  if (next.t) p.set('t', next.t);
   if (next.q) p.set('q', next.q);
   if (next.offset) p.set('offset', String(next.offset));
   if (next.s) p.set('s', next.s);
   location.hash = p.toString();
+}
+
+const TABLE_ROWS = 200;
+let tableList = null;
+
+async function showTable(st) {
+  if (!tableList) {
+    tableList = (await getJson('/api/tables')).tables;
+    $('table-name').replaceChildren(...tableList.map((t) => {
+      const o = el('option', t.name + ' (' + t.rows + ')');
+      o.value = t.name;
+      return o;
+    }));
+  }
+  const name = st.t || (tableList[0] && tableList[0].name);
+  if (!name) return;
+  $('table-name').value = name;
+  const base = '/api/tables/' + encodeURIComponent(name);
+  $('table-csv').href = base + '?format=csv&limit=1000000000';
+  $('table-json').href = base + '?limit=1000000000';
+  const data = await getJson(base + '?limit=' + TABLE_ROWS);
+  $('table-total').textContent = data.total + ' rows' + (data.total > TABLE_ROWS ? ', the first ' + TABLE_ROWS + ' shown' : '');
+  const head = el('tr');
+  for (const c of data.columns) head.append(el('th', c));
+  document.querySelector('#table-rows thead').replaceChildren(head);
+  document.querySelector('#table-rows tbody').replaceChildren(...data.rows.map((r) => {
+    const tr = el('tr');
+    for (const c of data.columns) tr.append(el('td', r[c]));
+    return tr;
+  }));
 }
 
 async function getJson(url) {
@@ -73,6 +108,14 @@ async function showSession(id) {
 
 async function render() {
   const st = state();
+  const tables = st.view === 'tables';
+  $('results').hidden = tables;
+  $('tables').hidden = !tables;
+  if (tables) {
+    $('detail').hidden = true;
+    await showTable(st);
+    return;
+  }
   $('q').value = st.q;
   await Promise.all([showResults(st), showSession(st.s)]);
 }
@@ -82,6 +125,8 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('user').textContent = me.user;
   $('csrf').value = me.csrf;
   $('search').addEventListener('submit', (e) => { e.preventDefault(); go({ q: $('q').value.trim(), offset: 0, s: '' }); });
+  $('table-name').addEventListener('change', () => go({ view: 'tables', t: $('table-name').value }));
+  $('nav-sessions').addEventListener('click', (e) => { e.preventDefault(); go({}); });
   $('prev').addEventListener('click', () => { const st = state(); go({ ...st, offset: Math.max(0, st.offset - PAGE) }); });
   $('next').addEventListener('click', () => { const st = state(); go({ ...st, offset: st.offset + PAGE }); });
   window.addEventListener('hashchange', render);

@@ -408,6 +408,21 @@ def test_refusals_before_serving(cb_bin, outdir, users, tmp_path):
     assert r.returncode == 3 and b"cannot listen" in r.stderr
 
 
+def test_the_examples_of_serve_md(server, outdir, tmp_path):
+    text = (cbtest.REPO / "docs/SERVE.md").read_text()
+    block = text.split("tests/e2e/test_serve.py runs this block")[1].split("```sh\n")[1].split("```")[0]
+    env = {**os.environ, "BASE": f"http://127.0.0.1:{server.port}", "PASSWORD": PASSWORD}
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    local = [s for s in outdir.sessions if s["src_ip"].startswith("127.")]
+    assert lines[0] == "303" and lines[1] == str(len(local)), lines
+    assert lines[2] == "127.0.0.1", lines
+    assert lines[3] == "username,password,attempts,successes,sessions,src_ips,first_seen,last_seen", lines
+    assert len(lines) == 8 and lines[-1] == "401", lines
+
+
 def test_users_file(cb_bin, tmp_path):
     path = tmp_path / "users"
     assert add_user(cb_bin, path, "bob", "s3cret!").returncode == 0
