@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "exit_codes.hpp"
 
@@ -30,6 +31,7 @@ struct ServeFlags {
     bool insecure_http = false;
     unsigned threads = 256;
     long idle_expiry = 30 * 60, absolute_expiry = 12 * 3600;
+    std::vector<std::string> tty_dirs;
     int max_failures = 5;
 };
 
@@ -58,6 +60,7 @@ int run_serve(const ServeFlags& f) {
     serve::ServeOptions opt;
     opt.out_dir = f.out_dir;
     opt.threads = f.threads;
+    opt.tty_dirs = f.tty_dirs;
     if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) opt.tmp_dir = tmp;
     if (!f.tmp_dir.empty()) opt.tmp_dir = f.tmp_dir;
     opt.idle_expiry = std::chrono::seconds(f.idle_expiry);
@@ -234,6 +237,10 @@ void add_serve_commands(CLI::App& app, int* exit_code) {
     cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate (chain) for HTTPS");
     cmd->add_option("--tls-key", f->tls_key, "PEM private key for HTTPS");
     cmd->add_flag("--insecure-http", f->insecure_http, "Allow plain HTTP on an address other than loopback");
+    cmd->add_option("--tty-dir", f->tty_dirs,
+                    "Folder of TTY recordings (Cowrie's var/lib/cowrie/tty; repeat for several sensors): the "
+                    "session page plays them")
+        ->check(CLI::ExistingDirectory);
     cmd->add_option("--tmp-dir", f->tmp_dir,
                     "Where the search index is built at start, removed at the end (default: $TMPDIR or /tmp)");
     cmd->add_option("--idle-expiry", f->idle_expiry, "Seconds without a request after which a login ends")

@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -18,6 +20,7 @@
 
 #include "assets.hpp"
 #include "auth.hpp"
+#include "cb/tty/tty_replay.hpp"
 #include "cb/util/json_writer.hpp"
 #include "session_db.hpp"
 
@@ -361,6 +364,51 @@ struct Server::Impl {
         }
     }
 
+    // A recording's logged name, when it is a plain file name (no folder, no leading dot):
+    // only such names are looked up in --tty-dir, so a log cannot point serve elsewhere.
+    static bool plain_file_name(const std::string& n) {
+        return !n.empty() && n.size() <= 255 && n[0] != '.' && std::all_of(n.begin(), n.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        });
+    }
+
+    // GET /api/sessions/SENSOR/SESSION/tty: the session's recordings as the player shows them.
+    void api_tty(const httplib::Request& req, httplib::Response& res) {
+        const DbPool::Lease lease = pool.acquire();
+        std::vector<std::string> names =
+            lease.get() ? lease.get()->tty_names(req.matches[1], req.matches[2]) : std::vector<std::string>();
+        std::string out;
+        JsonWriter w(out);
+        w.begin_object().key("recordings").begin_array();
+        std::size_t found = 0;
+        for (const std::string& name : names) {
+            if (!plain_file_name(name)) continue;
+            for (const std::string& dir : opt.tty_dirs) {
+                const std::string file = dir + "/" + name;
+                struct stat st {};
+                if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+                TtyReplayCaps caps;
+                caps.max_recording_bytes = std::uint64_t{256} << 20;
+                const TtyReplay r = read_tty_replay(file, caps);
+                w.begin_object().field("name", r.name).field("duration_s", r.duration_s).field("cut", r.cut);
+                w.field("status", tty_status_name(r.status)).key("events").begin_array();
+                for (const TtyReplayEvent& e : r.events)
+                    w.begin_object().field("ms", e.ms).field("text", e.text).end_object();
+                w.end_array().end_object();
+                ++found;
+                break;
+            }
+        }
+        w.end_array().end_object();
+        if (found == 0) {
+            res.status = 404;
+            res.set_content(json_error(opt.tty_dirs.empty() ? "no --tty-dir given" : "no recording found"),
+                            "application/json");
+            return;
+        }
+        res.set_content(out, "application/json");
+    }
+
     void api_me(httplib::Response& res, const LoginSession& s) {
         std::string out;
         JsonWriter w(out);
@@ -423,6 +471,7 @@ struct Server::Impl {
         svr.Get("/api/sessions", [this](const auto& req, auto& res) { api_sessions(req, res); });
         svr.Get("/api/tables", [this](const auto&, auto& res) { api_tables(res); });
         svr.Get(R"(/api/tables/([a-z0-9_]{1,64}))", [this](const auto& req, auto& res) { api_table(req, res); });
+        svr.Get(R"(/api/sessions/([^/]+)/([^/]+)/tty)", [this](const auto& req, auto& res) { api_tty(req, res); });
         svr.Get(R"(/api/sessions/([^/]+)/([^/]+))", [this](const auto& req, auto& res) { api_session(req, res); });
     }
 };

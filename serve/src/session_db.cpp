@@ -388,4 +388,19 @@ std::optional<std::string> SessionDb::table(const std::string& name, std::int64_
     return out;
 }
 
+std::vector<std::string> SessionDb::tty_names(const std::string& sensor, const std::string& session) {
+    Stmt st(db_,
+            "SELECT t.path FROM ttylogs_rows t JOIN sessions s ON s.sid = t.sid "
+            "WHERE s.sensor = ?1 AND s.session = ?2 AND t.path IS NOT NULL ORDER BY t.seq");
+    st.text(1, sensor);
+    st.text(2, session);
+    std::vector<std::string> names;
+    while (st.ok() && st.step()) {
+        std::string path = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+        std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    }
+    return names;
+}
+
 }  // namespace cb::serve

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct sqlite3;
 
@@ -36,6 +37,8 @@ public:
     std::string search(const std::string& q, const SearchFilters& f, std::int64_t limit, std::int64_t offset);
     // The whole record of one session, or nullopt when there is none.
     std::optional<std::string> session(const std::string& sensor, const std::string& session);
+    // The file names (no folder) of the session's TTY recordings, in the order logged.
+    std::vector<std::string> tty_names(const std::string& sensor, const std::string& session);
 
     // The result tables (the report's and tables/*.csv's, as cowrie.sqlite names them):
     // {"tables": [{"name", "rows", "columns"}]}.

@@ -38,7 +38,8 @@ try {
 }
 execFileSync(BIN, ['user', 'add', 'alice', '--users', join(OUT, 'users')], { input: PASSWORD + '\n', stdio: ['pipe', 'ignore', 'ignore'] });
 
-const server = spawn(BIN, ['serve', join(OUT, 'out'), '--users', join(OUT, 'users'), '--listen', '127.0.0.1:0'],
+const server = spawn(BIN, ['serve', join(OUT, 'out'), '--users', join(OUT, 'users'), '--listen', '127.0.0.1:0',
+  '--tty-dir', join(repo, 'examples', 'logs', 'tty')],
   { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverLog = '';
 const port = await new Promise((ok, fail) => {
@@ -111,6 +112,23 @@ try {
   assert(log.foreign.length === 0, `requests left the server: ${log.foreign}`);
   assert(log.errors.length === 0, `console errors: ${log.errors}`);
 
+  // a session with a recording: the player writes what the attacker saw
+  await page.fill('#q', 'id');
+  await page.click('#search button');
+  await page.waitForFunction(() => document.querySelector('#total').textContent.includes('"id"'));
+  const ids = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => tr.children[1].textContent + '/' + tr.children[2].textContent));
+  let played = false;
+  for (const id of ids) {
+    await page.evaluate((s) => { location.hash = 'q=id&s=' + encodeURIComponent(s); }, id);
+    await page.waitForFunction((s) => document.querySelector('#detail-title').textContent === s.replace('/', ' / '), id);
+    if (await page.isHidden('#tty-box')) continue;
+    await page.click('#tty-play');
+    await page.waitForFunction(() => document.querySelector('#tty').textContent.includes('uid=0(root)'), null, { timeout: 30000 });
+    played = true;
+    break;
+  }
+  assert(played, `no session of "id" had a recording that plays: ${ids}`);
+
   // the tables: every result table, its rows as text, its downloads
   await page.click('#nav-tables');
   await page.waitForSelector('#tables:not([hidden]) #table-rows tbody tr');
@@ -133,7 +151,7 @@ try {
   await page.waitForURL(base + '/login');
   const after = await page.evaluate(async () => (await fetch('/api/me')).status);
   assert(after === 401, `after logout /api/me answers ${after}`);
-  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, tables, logout (port ${port})`);
+  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, recording, tables, logout (port ${port})`);
 } catch (e) {
   failed = true;
   console.log(`FAIL serve in Chromium: ${e.stack || e}\nserver log:\n${serverLog}`);

@@ -103,7 +103,36 @@ async function showSession(id) {
   items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const ol = $('timeline');
   ol.replaceChildren(...items.map(([t, text]) => el('li', t + '  ' + text)));
+  playing++;  // a recording still playing belongs to the session shown before
+  $('tty').textContent = '';
+  $('tty-note').textContent = '';
+  $('tty-box').hidden = rec.ttylogs.length === 0;
+  $('tty-play').onclick = () => playTty(id, false);
+  $('tty-all').onclick = () => playTty(id, true);
   pane.hidden = false;
+}
+
+// The TTY player: the recording's text (escapes already removed by serve) written out at the
+// pace it was typed, gaps capped at one second, or all at once.
+let playing = 0;
+async function playTty(id, all) {
+  const run = ++playing;
+  const slash = id.indexOf('/');
+  const data = await getJson('/api/sessions/' + encodeURIComponent(id.slice(0, slash)) + '/' +
+    encodeURIComponent(id.slice(slash + 1)) + '/tty');
+  const out = $('tty');
+  out.textContent = '';
+  const notes = data.recordings.map((r) => r.name + ' (' + r.duration_s.toFixed(1) + ' s' + (r.cut ? ', cut' : '') + ')');
+  $('tty-note').textContent = notes.join(', ');
+  for (const r of data.recordings) {
+    let last = 0;
+    for (const e of r.events) {
+      if (!all) await new Promise((ok) => setTimeout(ok, Math.min(1000, e.ms - last)));
+      if (run !== playing) return;
+      out.textContent += e.text;
+      last = e.ms;
+    }
+  }
 }
 
 async function render() {

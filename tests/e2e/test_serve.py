@@ -115,7 +115,8 @@ def users(cb_bin, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(cb_bin, outdir, users):
-    s = Server(cb_bin, outdir.out, users)
+    tty = [cbtest.REPO / "examples/logs/tty", *sorted((cbtest.REPO / "tests/data/multi-sensor").glob("*/tty"))]
+    s = Server(cb_bin, outdir.out, users, *[a for d in tty for a in ("--tty-dir", d)])
     yield s
     rc, err = s.stop()
     assert rc == 0 and "stopped" in err, err
@@ -421,6 +422,51 @@ def test_the_examples_of_serve_md(server, outdir, tmp_path):
     assert lines[2] == "127.0.0.1", lines
     assert lines[3] == "username,password,attempts,successes,sessions,src_ips,first_seen,last_seen", lines
     assert len(lines) == 8 and lines[-1] == "401", lines
+
+
+def test_recordings_play_from_the_tty_dir_only(server, outdir):
+    assert server.login().status == 303
+    with_tty = [s for s in outdir.sessions if s["ttylog"]]
+    without = [s for s in outdir.sessions if not s["ttylog"]]
+    assert with_tty and without
+    for s in with_tty:
+        got = server.get_json(f"/api/sessions/{s['sensor']}/{s['session']}/tty")
+        names = [Path(t["path"]).name for t in s["ttylog"]]
+        assert [r["name"] for r in got["recordings"]] == list(dict.fromkeys(names))
+        for r in got["recordings"]:
+            text = "".join(e["text"] for e in r["events"])
+            assert text and "\x1b" not in text and r["status"] == "ok", r["name"]
+            assert [e["ms"] for e in r["events"]] == sorted(e["ms"] for e in r["events"])
+    texts = ["".join(e["text"] for r in server.get_json(f"/api/sessions/{s['sensor']}/{s['session']}/tty")["recordings"]
+                     for e in r["events"]) for s in with_tty]
+    assert any("uid=0(root)" in t for t in texts), "the recorded `id` answered as root"
+    r, _ = server.request("GET", f"/api/sessions/{without[0]['sensor']}/{without[0]['session']}/tty")
+    assert r.status == 404
+
+
+def test_a_logged_recording_path_cannot_leave_the_tty_dir(cb_bin, users, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("TOP SECRET\n")
+    tty = tmp_path / "tty"
+    tty.mkdir()
+    session = "0000deadbeef"
+    lines = [{"eventid": "cowrie.session.connect", "src_ip": "127.0.0.9", "src_port": 4000, "dst_ip": "127.0.0.1",
+              "dst_port": 2222, "protocol": "ssh"},
+             {"eventid": "cowrie.log.closed", "ttylog": f"../../{secret}", "size": 10, "shasum": "ab" * 32},
+             {"eventid": "cowrie.log.closed", "ttylog": str(secret), "size": 10, "shasum": "cd" * 32},
+             {"eventid": "cowrie.session.closed", "duration": 1.0}]
+    log = tmp_path / "cowrie.json"
+    log.write_text("".join(json.dumps({**e, "session": session, "sensor": "s", "timestamp":
+                                       f"2026-01-01T00:00:0{i}.000000Z"}) + "\n" for i, e in enumerate(lines)))
+    res = cbtest.analyze(cb_bin, log, tmp_path / "out")
+    assert res.rc in (0, 1), res.explain()
+    s = Server(cb_bin, res.out, users, "--tty-dir", tty)
+    try:
+        assert s.login().status == 303
+        r, data = s.request("GET", f"/api/sessions/s/{session}/tty")
+        assert r.status == 404 and b"SECRET" not in data
+    finally:
+        s.stop()
 
 
 def test_users_file(cb_bin, tmp_path):

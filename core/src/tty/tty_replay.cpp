@@ -63,6 +63,13 @@ void read_one(std::string_view file, const TtyReplayCaps& caps, TtyReplay& r) {
 
 }  // namespace
 
+TtyReplay read_tty_replay(const std::string& file, const TtyReplayCaps& caps) {
+    TtyReplay r;
+    r.name = file_name(file);
+    read_one(file, caps, r);
+    return r;
+}
+
 std::vector<SessionReplays> read_tty_replays(const std::vector<Session>& sessions,
                                              const std::vector<std::size_t>& order, const TtyReplayCaps& caps) {
     std::vector<SessionReplays> out;

@@ -41,6 +41,9 @@ struct TtyReplayCaps {
     std::uint64_t max_recording_bytes = 0;               // bytes read of each file (Limits; 0: no limit)
 };
 
+// One recording file as the player shows it (caps.max_total_bytes is not used here).
+TtyReplay read_tty_replay(const std::string& file, const TtyReplayCaps& caps);
+
 // The linked recordings (TtyLog items with Item::c, see tty_link.hpp) of sessions[order[0]],
 // sessions[order[1]], ...: sessions without one are left out. Once max_total_bytes of text
 // are read, the later recordings are omitted.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cb/serve/users.hpp"
 
@@ -16,6 +17,9 @@ namespace cb::serve {
 struct ServeOptions {
     std::string out_dir;           // an OUTDIR of analyze (its cowrie.sqlite is served)
     std::string tmp_dir = "/tmp";  // where the search index is built (removed at the end)
+    // Folders holding the sensors' TTY recordings (Cowrie's var/lib/cowrie/tty): a session's
+    // recording is the file of its logged name in the first of them that has it.
+    std::vector<std::string> tty_dirs;
     std::string host = "127.0.0.1";
     int port = 8080;                // 0: any free port (printed)
     std::string tls_cert, tls_key;  // both or neither: HTTPS
