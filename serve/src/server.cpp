@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -409,6 +410,25 @@ struct Server::Impl {
         res.set_content(out, "application/json");
     }
 
+    // GET /report: OUTDIR's report.html, under the page's own Content-Security-Policy (its meta
+    // tag's: the hashes of its one inline script and style), plus frame-ancestors 'none'.
+    void report(httplib::Response& res) {
+        std::ifstream in(opt.out_dir + "/report.html", std::ios::binary);
+        std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string tag = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+        const std::size_t at = html.find(tag);
+        const std::size_t end = at == std::string::npos ? at : html.find('"', at + tag.size());
+        if (html.empty() || end == std::string::npos) {
+            res.status = 404;
+            res.set_content(json_error("this OUTDIR has no report.html"), "application/json");
+            return;
+        }
+        res.headers.erase("Content-Security-Policy");
+        res.set_header("Content-Security-Policy",
+                       html.substr(at + tag.size(), end - at - tag.size()) + "; frame-ancestors 'none'");
+        res.set_content(std::move(html), "text/html; charset=utf-8");
+    }
+
     void api_me(httplib::Response& res, const LoginSession& s) {
         std::string out;
         JsonWriter w(out);
@@ -469,6 +489,7 @@ struct Server::Impl {
             with_login(req, res, [&](const LoginSession& s) { api_me(res, s); });
         });
         svr.Get("/api/sessions", [this](const auto& req, auto& res) { api_sessions(req, res); });
+        svr.Get("/report", [this](const auto&, auto& res) { report(res); });
         svr.Get("/api/tables", [this](const auto&, auto& res) { api_tables(res); });
         svr.Get(R"(/api/tables/([a-z0-9_]{1,64}))", [this](const auto& req, auto& res) { api_table(req, res); });
         svr.Get(R"(/api/sessions/([^/]+)/([^/]+)/tty)", [this](const auto& req, auto& res) { api_tty(req, res); });

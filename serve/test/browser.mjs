@@ -147,11 +147,19 @@ try {
   await page.click('#nav-sessions');
   await page.waitForSelector('#results:not([hidden])');
 
+  // the report, served under its own policy: it must draw (no CSP violation, no error)
+  await page.click('#nav-report');
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 60000 });
+  assert(log.errors.length === 0, `the report logged errors: ${log.errors}`);
+  assert((await page.evaluate(() => window.__cb_pwned)) === undefined, 'a payload ran in the report');
+  await page.goBack();
+  await page.waitForSelector('#results:not([hidden])');
+
   await page.click('#logout button');
   await page.waitForURL(base + '/login');
   const after = await page.evaluate(async () => (await fetch('/api/me')).status);
   assert(after === 401, `after logout /api/me answers ${after}`);
-  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, recording, tables, logout (port ${port})`);
+  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, recording, tables, report, logout (port ${port})`);
 } catch (e) {
   failed = true;
   console.log(`FAIL serve in Chromium: ${e.stack || e}\nserver log:\n${serverLog}`);

@@ -129,7 +129,7 @@ def assert_secure_headers(r):
 
 def test_every_route_needs_a_login_and_gives_no_data(server):
     for method, path in [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/api/sessions"), ("GET", "/api/me"),
-                         ("GET", "/api/tables"), ("GET", "/api/tables/credentials?format=csv"),
+                         ("GET", "/api/tables"), ("GET", "/api/tables/credentials?format=csv"), ("GET", "/report"),
                          ("GET", "/api/sessions?q=127.0.0.1"), ("GET", "/api/sessions/a/b"), ("GET", "/nothing"),
                          ("GET", "/../../etc/passwd"), ("POST", "/logout"), ("GET", "/api/sessions/%2e%2e/x")]:
         r, data = server.request(method, path, cookie=False)
@@ -236,6 +236,16 @@ def test_login_search_open_a_session_and_log_out(server, outdir):
     assert r.status == 303 and r.getheader("Location") == "/login"
     r, _ = server.request("GET", "/api/me")
     assert r.status == 401  # the session is gone
+
+
+def test_the_report_under_its_own_policy(server, outdir):
+    assert server.login().status == 303
+    r, data = server.request("GET", "/report")
+    assert r.status == 200 and data == (outdir.out / "report.html").read_bytes()
+    csp = r.getheaders()
+    policies = [v for k, v in csp if k.lower() == "content-security-policy"]
+    assert len(policies) == 1 and "script-src 'sha256-" in policies[0] and "frame-ancestors 'none'" in policies[0]
+    assert "'unsafe-inline'" not in policies[0] and "'self'" not in policies[0]
 
 
 def test_every_table_as_json_and_as_the_csv_of_outdir(server, outdir):
