@@ -426,7 +426,7 @@ struct Server::Impl {
         res.headers.erase("Content-Security-Policy");
         res.set_header("Content-Security-Policy",
                        html.substr(at + tag.size(), end - at - tag.size()) + "; frame-ancestors 'none'");
-        res.set_content(std::move(html), "text/html; charset=utf-8");
+        res.set_content(html, "text/html; charset=utf-8");
     }
 
     void api_me(httplib::Response& res, const LoginSession& s) {
