@@ -10,7 +10,7 @@ OUT ?= out
 APT_PACKAGES := g++ cmake ninja-build pkg-config \
   libsimdjson-dev libcli11-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
   libisal-dev libssl-dev libgtest-dev libcpp-httplib-dev libsodium-dev \
-  sqlite3 jq curl python3 gzip bzip2 zstd time \
+  sqlite3 jq curl openssl python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven clang libclang-rt-14-dev clang-format clang-tidy
 
 .PHONY: all deps build run test test-wild test-yarn tidy format format-check unit e2e e2e-cowrie e2e-shipped golden approve bench clean report-deps report-test serve-test sanitize fuzz
