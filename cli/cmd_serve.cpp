@@ -146,13 +146,27 @@ bool read_password(const char* prompt, std::string* out) {
     return got;
 }
 
+// Reads the users file into *users; prints why not.
+bool load_users(const UserFlags& f, bool missing_ok, serve::Users* users) {
+    std::string err;
+    if (serve::Users::load(f.users, missing_ok, users, &err)) return true;
+    std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
+    return false;
+}
+
+// Writes the users file; the exit code.
+int save_users(const UserFlags& f, const serve::Users& users) {
+    if (const std::string err = users.save(f.users); !err.empty()) {
+        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
+        return kExitFatal;
+    }
+    return kExitClean;
+}
+
 int user_add(const UserFlags& f) {
     serve::Users users;
     std::string err;
-    if (!serve::Users::load(f.users, true, &users, &err)) {
-        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
-        return kExitUsage;
-    }
+    if (!load_users(f, true, &users)) return kExitUsage;
     std::string pw, again;
     if (!read_password("Password: ", &pw)) {
         std::fprintf(stderr, "cowrie-batch user: no password given (a line on stdin, or typed at the terminal)\n");
@@ -169,39 +183,24 @@ int user_add(const UserFlags& f) {
         std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
         return kExitUsage;
     }
-    if (err = users.save(f.users); !err.empty()) {
-        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
-        return kExitFatal;
-    }
+    if (const int rc = save_users(f, users)) return rc;
     std::fprintf(stderr, "cowrie-batch user: added %s to %s\n", f.name.c_str(), f.users.c_str());
     return kExitClean;
 }
 
 int user_del(const UserFlags& f) {
     serve::Users users;
-    std::string err;
-    if (!serve::Users::load(f.users, false, &users, &err)) {
-        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
-        return kExitUsage;
-    }
+    if (!load_users(f, false, &users)) return kExitUsage;
     if (!users.remove(f.name)) {
         std::fprintf(stderr, "cowrie-batch user: no user %s in %s\n", f.name.c_str(), f.users.c_str());
         return kExitUsage;
     }
-    if (err = users.save(f.users); !err.empty()) {
-        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
-        return kExitFatal;
-    }
-    return kExitClean;
+    return save_users(f, users);
 }
 
 int user_list(const UserFlags& f) {
     serve::Users users;
-    std::string err;
-    if (!serve::Users::load(f.users, false, &users, &err)) {
-        std::fprintf(stderr, "cowrie-batch user: %s\n", err.c_str());
-        return kExitUsage;
-    }
+    if (!load_users(f, false, &users)) return kExitUsage;
     for (const auto& n : users.names()) std::printf("%s\n", n.c_str());
     return kExitClean;
 }

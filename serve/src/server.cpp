@@ -71,6 +71,12 @@ std::string json_error(std::string_view message) {
     return out;
 }
 
+// Answers status with {"error": message}.
+void fail(httplib::Response& res, int status, std::string_view message) {
+    res.status = status;
+    res.set_content(json_error(message), "application/json");
+}
+
 // A whole number from a query parameter within [lo, hi], or nullopt.
 std::optional<std::int64_t> number(const httplib::Request& req, const char* name, std::int64_t dflt, std::int64_t lo,
                                    std::int64_t hi) {
@@ -211,8 +217,7 @@ struct Server::Impl {
         const std::string token =
             req.has_param("csrf") ? req.get_param_value("csrf") : req.get_header_value("X-CSRF-Token");
         if (!same_origin(req) || !same_secret(token, s.csrf)) {
-            res.status = 403;
-            res.set_content(json_error("missing or wrong CSRF token"), "application/json");
+            fail(res, 403, "missing or wrong CSRF token");
             return;
         }
         sessions.remove(cookie(req, kCookie));
@@ -294,23 +299,19 @@ struct Server::Impl {
             filters_ok = filters_ok && value->size() <= 4096 && value->find('\0') == std::string::npos;
         }
         if (!limit || !offset || !filters_ok || q.size() > 4096 || q.find('\0') != std::string::npos) {
-            res.status = 400;
-            res.set_content(json_error("limit is 1 to 500, offset 0 or more, q and the filters at most 4096 bytes "
-                                       "without NUL"),
-                            "application/json");
+            fail(res, 400,
+                 "limit is 1 to 500, offset 0 or more, q and the filters at most 4096 bytes "
+                 "without NUL");
             return;
         }
         const DbPool::Lease lease = pool.acquire();
         SessionDb* d = lease.get();
         if (!d) {
-            res.status = 503;
-            res.set_content(json_error("the database cannot be read"), "application/json");
+            fail(res, 503, "the database cannot be read");
             return;
         }
         if (!f.campaign.empty() && !d->has_campaigns()) {
-            res.status = 400;
-            res.set_content(json_error("this OUTDIR has no campaigns (analyze ran with --no-analyses)"),
-                            "application/json");
+            fail(res, 400, "this OUTDIR has no campaigns (analyze ran with --no-analyses)");
             return;
         }
         res.set_content(d->search(q, f, *limit, *offset), "application/json");
@@ -321,8 +322,7 @@ struct Server::Impl {
         SessionDb* d = lease.get();
         std::optional<std::string> rec = d ? d->session(req.matches[1], req.matches[2]) : std::nullopt;
         if (!rec) {
-            res.status = 404;
-            res.set_content(json_error("no such session"), "application/json");
+            fail(res, 404, "no such session");
             return;
         }
         res.set_content(*rec, "application/json");
@@ -332,8 +332,7 @@ struct Server::Impl {
         const DbPool::Lease lease = pool.acquire();
         SessionDb* d = lease.get();
         if (!d) {
-            res.status = 503;
-            res.set_content(json_error("the database cannot be read"), "application/json");
+            fail(res, 503, "the database cannot be read");
             return;
         }
         res.set_content(d->tables(), "application/json");
@@ -344,8 +343,7 @@ struct Server::Impl {
         const auto offset = number(req, "offset", 0, 0, std::int64_t{1} << 40);
         const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
         if (!limit || !offset || (format != "json" && format != "csv")) {
-            res.status = 400;
-            res.set_content(json_error("limit 1 or more, offset 0 or more, format json or csv"), "application/json");
+            fail(res, 400, "limit 1 or more, offset 0 or more, format json or csv");
             return;
         }
         const DbPool::Lease lease = pool.acquire();
@@ -353,8 +351,7 @@ struct Server::Impl {
         const std::string name = req.matches[1];
         std::optional<std::string> body = d ? d->table(name, *limit, *offset, format == "csv") : std::nullopt;
         if (!body) {
-            res.status = 404;
-            res.set_content(json_error("no such table"), "application/json");
+            fail(res, 404, "no such table");
             return;
         }
         if (format == "csv") {
@@ -402,9 +399,7 @@ struct Server::Impl {
         }
         w.end_array().end_object();
         if (found == 0) {
-            res.status = 404;
-            res.set_content(json_error(opt.tty_dirs.empty() ? "no --tty-dir given" : "no recording found"),
-                            "application/json");
+            fail(res, 404, opt.tty_dirs.empty() ? "no --tty-dir given" : "no recording found");
             return;
         }
         res.set_content(out, "application/json");
@@ -419,8 +414,7 @@ struct Server::Impl {
         const std::size_t at = html.find(tag);
         const std::size_t end = at == std::string::npos ? at : html.find('"', at + tag.size());
         if (html.empty() || end == std::string::npos) {
-            res.status = 404;
-            res.set_content(json_error("this OUTDIR has no report.html"), "application/json");
+            fail(res, 404, "this OUTDIR has no report.html");
             return;
         }
         res.headers.erase("Content-Security-Policy");
@@ -441,8 +435,7 @@ struct Server::Impl {
     template <class Fn>
     void with_login(const httplib::Request& req, httplib::Response& res, Fn&& fn) {
         if (const std::optional<LoginSession> s = login_of(req)) return fn(*s);
-        res.status = 401;
-        res.set_content(json_error("login required"), "application/json");
+        fail(res, 401, "login required");
     }
 
     // Deny by default: only the login page, its form and its style sheet are open.
@@ -451,8 +444,7 @@ struct Server::Impl {
         if (open) return httplib::Server::HandlerResponse::Unhandled;
         if (!login_of(req)) {
             if (req.path.rfind("/api/", 0) == 0) {
-                res.status = 401;
-                res.set_content(json_error("login required"), "application/json");
+                fail(res, 401, "login required");
             } else {
                 res.set_redirect("/login", 303);
             }
@@ -472,10 +464,7 @@ struct Server::Impl {
         const unsigned n = std::max(2u, opt.threads);
         svr.new_task_queue = [n] { return new httplib::ThreadPool(n); };
         svr.set_pre_routing_handler([this](const auto& req, auto& res) { return gate(req, res); });
-        svr.set_exception_handler([](const auto&, auto& res, std::exception_ptr) {
-            res.status = 500;
-            res.set_content(json_error("internal error"), "application/json");
-        });
+        svr.set_exception_handler([](const auto&, auto& res, std::exception_ptr) { fail(res, 500, "internal error"); });
         svr.Get("/login", [this](const auto&, auto& res) { login_page(res, nullptr); });
         svr.Post("/login", [this](const auto& req, auto& res) { post_login(req, res); });
         svr.Get("/", [](const auto&, auto& res) { page(res, "app.html", "text/html; charset=utf-8"); });
