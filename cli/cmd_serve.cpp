@@ -31,6 +31,7 @@ struct ServeFlags {
     bool insecure_http = false;
     unsigned threads = 256;
     long idle_expiry = 30 * 60, absolute_expiry = 12 * 3600;
+    double check_every = 10;
     std::vector<std::string> tty_dirs;
     int max_failures = 5;
 };
@@ -61,6 +62,7 @@ int run_serve(const ServeFlags& f) {
     opt.out_dir = f.out_dir;
     opt.threads = f.threads;
     opt.tty_dirs = f.tty_dirs;
+    opt.check_every = std::chrono::milliseconds(static_cast<long>(f.check_every * 1000));
     if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) opt.tmp_dir = tmp;
     if (!f.tmp_dir.empty()) opt.tmp_dir = f.tmp_dir;
     opt.idle_expiry = std::chrono::seconds(f.idle_expiry);
@@ -242,6 +244,10 @@ void add_serve_commands(CLI::App& app, int* exit_code) {
         ->check(CLI::ExistingDirectory);
     cmd->add_option("--tmp-dir", f->tmp_dir,
                     "Where the search index is built at start, removed at the end (default: $TMPDIR or /tmp)");
+    cmd->add_option("--check-every", f->check_every,
+                    "Seconds between looks at OUTDIR: when a new analyze has replaced it, serve moves to it")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 86400.0));
     cmd->add_option("--idle-expiry", f->idle_expiry, "Seconds without a request after which a login ends")
         ->capture_default_str()
         ->check(CLI::Range(1L, 31L * 86400));

@@ -23,6 +23,7 @@
 #include "auth.hpp"
 #include "cb/tty/tty_replay.hpp"
 #include "cb/util/json_writer.hpp"
+#include "generation.hpp"
 #include "session_db.hpp"
 
 namespace cb::serve {
@@ -116,25 +117,59 @@ struct Server::Impl {
     bool stopping = false;
     std::mutex log_mu;
     std::counting_semaphore<2> password_checks{2};
-    std::string index_path;  // the search index built at start (session_db.hpp), removed at the end
+    std::mutex gen_mu;                // gen, between requests and the watcher
+    std::shared_ptr<Generation> gen;  // the OUTDIR being served
+    std::mutex watch_mu;              // stop_watching, between stop() and the watcher
+    std::condition_variable watch_cv;
+    bool stop_watching = false;
 
-    ~Impl() {
-        if (!index_path.empty()) std::remove(index_path.c_str());
+    void say(const std::string& line) {
+        std::lock_guard lock(log_mu);
+        std::fprintf(stderr, "cowrie-batch serve: %s\n", line.c_str());
+        std::fflush(stderr);
     }
 
-    // Builds the search index in a private temporary file; "" or the problem.
-    std::string build_index() {
-        std::string tmpl = opt.tmp_dir + "/cowrie-batch-serve-index.XXXXXX";
-        const int fd = ::mkstemp(tmpl.data());
-        if (fd < 0) return "cannot create the search index in " + opt.tmp_dir + ": " + std::strerror(errno);
-        ::close(fd);
-        index_path = tmpl;
-        const auto t0 = Clock::now();
-        if (auto err = build_search_index(opt.out_dir + "/cowrie.sqlite", index_path); !err.empty()) return err;
-        std::lock_guard lock(log_mu);
-        std::fprintf(stderr, "cowrie-batch serve: search index built in %.2f s\n",
-                     std::chrono::duration<double>(Clock::now() - t0).count());
-        return {};
+    // Makes the generation of OUTDIR as it is now; nullptr with *err.
+    std::shared_ptr<Generation> make_generation(std::string* err) {
+        double secs = 0;
+        auto g = Generation::make(opt.out_dir, opt.tmp_dir,
+                                  std::clamp<std::size_t>(2 * std::thread::hardware_concurrency(), 2, 16), err, &secs);
+        if (g) say("search index built in " + format_number(secs, 2) + " s");
+        return g;
+    }
+
+    // A connection of the generation being served.
+    Generation::Lease acquire() {
+        std::shared_ptr<Generation> g;
+        {
+            std::lock_guard lock(gen_mu);
+            g = gen;
+        }
+        return g->acquire();
+    }
+
+    // Every opt.check_every, whether analyze swapped in a new OUTDIR; if so, serves it from then on.
+    void watch() {
+        std::unique_lock lock(watch_mu);
+        while (!watch_cv.wait_for(lock, opt.check_every, [&] { return stop_watching; })) {
+            lock.unlock();
+            std::shared_ptr<Generation> old;
+            {
+                std::lock_guard g(gen_mu);
+                old = gen;
+            }
+            if (old->replaced()) {
+                std::string err;
+                if (auto next = make_generation(&err)) {
+                    std::lock_guard g(gen_mu);
+                    gen = std::move(next);
+                    say("OUTDIR changed: serving the new outputs");
+                } else {
+                    say("OUTDIR changed but cannot be served (" + err + "); still serving the earlier outputs");
+                }
+            }
+            lock.lock();
+        }
     }
 
     bool tls() const { return !opt.tls_cert.empty(); }
@@ -142,10 +177,8 @@ struct Server::Impl {
     // One line per login, logout and failure on stderr; names that are not valid user names
     // (anything typed into the form) are not printed.
     void audit(const char* what, const std::string& user, const httplib::Request& req) {
-        std::lock_guard lock(log_mu);
-        std::fprintf(stderr, "cowrie-batch serve: %s user=%s addr=%s\n", what,
-                     valid_user_name(user) ? user.c_str() : "(not a user name)", req.remote_addr.c_str());
-        std::fflush(stderr);
+        say(std::string(what) + " user=" + (valid_user_name(user) ? user : "(not a user name)") +
+            " addr=" + req.remote_addr);
     }
 
     // The request's login session, or nullopt.
@@ -226,63 +259,6 @@ struct Server::Impl {
         res.set_redirect("/login", 303);
     }
 
-    // A few read-only connections, lent to one request at a time: queries are CPU-bound, so more
-    // than a couple per core only add page caches (most of the workers wait on idle sockets).
-    class DbPool {
-    public:
-        class Lease {
-        public:
-            Lease(DbPool& pool, std::unique_ptr<SessionDb> db) : pool_(pool), db_(std::move(db)) {}
-            ~Lease() {
-                if (db_) pool_.give_back(std::move(db_));
-            }
-            Lease(const Lease&) = delete;
-            Lease& operator=(const Lease&) = delete;
-            SessionDb* get() const { return db_.get(); }
-
-        private:
-            DbPool& pool_;
-            std::unique_ptr<SessionDb> db_;
-        };
-        void configure(std::string db_path, std::string index_path, std::size_t size) {
-            db_path_ = std::move(db_path);
-            index_path_ = std::move(index_path);
-            size_ = size;
-        }
-        // A connection (nullptr in the lease when it cannot be opened).
-        Lease acquire() {
-            std::unique_lock lock(mu_);
-            cv_.wait(lock, [&] { return !free_.empty() || made_ < size_; });
-            if (!free_.empty()) {
-                auto db = std::move(free_.back());
-                free_.pop_back();
-                return Lease(*this, std::move(db));
-            }
-            ++made_;
-            lock.unlock();
-            auto db = std::make_unique<SessionDb>();
-            std::string err;
-            if (db->open(db_path_, index_path_, &err)) return Lease(*this, std::move(db));
-            std::lock_guard again(mu_);
-            --made_;
-            cv_.notify_one();
-            return Lease(*this, nullptr);
-        }
-
-    private:
-        void give_back(std::unique_ptr<SessionDb> db) {
-            std::lock_guard lock(mu_);
-            free_.push_back(std::move(db));
-            cv_.notify_one();
-        }
-        std::string db_path_, index_path_;
-        std::size_t size_ = 1, made_ = 0;
-        std::mutex mu_;
-        std::condition_variable cv_;
-        std::vector<std::unique_ptr<SessionDb>> free_;
-    };
-    DbPool pool;
-
     void api_sessions(const httplib::Request& req, httplib::Response& res) {
         const auto limit = number(req, "limit", 50, 1, kMaxLimit);
         const auto offset = number(req, "offset", 0, 0, std::int64_t{1} << 40);
@@ -304,7 +280,7 @@ struct Server::Impl {
                  "without NUL");
             return;
         }
-        const DbPool::Lease lease = pool.acquire();
+        const Generation::Lease lease = acquire();
         SessionDb* d = lease.get();
         if (!d) {
             fail(res, 503, "the database cannot be read");
@@ -318,7 +294,7 @@ struct Server::Impl {
     }
 
     void api_session(const httplib::Request& req, httplib::Response& res) {
-        const DbPool::Lease lease = pool.acquire();
+        const Generation::Lease lease = acquire();
         SessionDb* d = lease.get();
         std::optional<std::string> rec = d ? d->session(req.matches[1], req.matches[2]) : std::nullopt;
         if (!rec) {
@@ -329,7 +305,7 @@ struct Server::Impl {
     }
 
     void api_tables(httplib::Response& res) {
-        const DbPool::Lease lease = pool.acquire();
+        const Generation::Lease lease = acquire();
         SessionDb* d = lease.get();
         if (!d) {
             fail(res, 503, "the database cannot be read");
@@ -346,7 +322,7 @@ struct Server::Impl {
             fail(res, 400, "limit 1 or more, offset 0 or more, format json or csv");
             return;
         }
-        const DbPool::Lease lease = pool.acquire();
+        const Generation::Lease lease = acquire();
         SessionDb* d = lease.get();
         const std::string name = req.matches[1];
         std::optional<std::string> body = d ? d->table(name, *limit, *offset, format == "csv") : std::nullopt;
@@ -372,7 +348,7 @@ struct Server::Impl {
 
     // GET /api/sessions/SENSOR/SESSION/tty: the session's recordings as the player shows them.
     void api_tty(const httplib::Request& req, httplib::Response& res) {
-        const DbPool::Lease lease = pool.acquire();
+        const Generation::Lease lease = acquire();
         std::vector<std::string> names =
             lease.get() ? lease.get()->tty_names(req.matches[1], req.matches[2]) : std::vector<std::string>();
         std::string out;
@@ -493,13 +469,7 @@ Server::~Server() = default;
 std::string Server::run(const std::function<void(int port)>& ready) {
     Impl& m = *impl_;
     std::string err;
-    {
-        SessionDb probe;  // a missing or foreign database is found before listening
-        if (!probe.open(m.opt.out_dir + "/cowrie.sqlite", "", &err)) return err;
-    }
-    if (err = m.build_index(); !err.empty()) return err;
-    m.pool.configure(m.opt.out_dir + "/cowrie.sqlite", m.index_path,
-                     std::clamp<std::size_t>(2 * std::thread::hardware_concurrency(), 2, 16));
+    if (m.gen = m.make_generation(&err); !m.gen) return err;
     std::unique_ptr<httplib::Server> http;
     if (m.tls()) {
         auto s = std::make_unique<httplib::SSLServer>(m.opt.tls_cert.c_str(), m.opt.tls_key.c_str());
@@ -522,7 +492,14 @@ std::string Server::run(const std::function<void(int port)>& ready) {
     if (port < 0)
         return "cannot listen on " + m.opt.host + ":" + std::to_string(m.opt.port) + " (in use, or no such address)";
     ready(port);
+    std::thread watcher([&m] { m.watch(); });
     m.http->listen_after_bind();
+    {
+        std::lock_guard lock(m.watch_mu);
+        m.stop_watching = true;
+    }
+    m.watch_cv.notify_all();
+    watcher.join();
     return {};
 }
 

@@ -479,6 +479,35 @@ def test_a_logged_recording_path_cannot_leave_the_tty_dir(cb_bin, users, tmp_pat
         s.stop()
 
 
+def test_a_new_analyze_into_outdir_is_served_without_a_restart(cb_bin, users, tmp_path):
+    out = tmp_path / "out"
+    first = cbtest.analyze(cb_bin, cbtest.REPO / "examples/logs", out)
+    assert first.rc in (0, 1), first.explain()
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    s = Server(cb_bin, out, users, "--check-every", "0.2", "--tmp-dir", index_dir)
+    try:
+        assert s.login().status == 303
+        before = s.get_json("/api/sessions?limit=1")["total"]
+        assert before == first.summary["sessions"]
+        second = cbtest.analyze(cb_bin, [cbtest.REPO / "examples/logs", cbtest.REPO / "tests/data/multi-sensor"], out)
+        assert second.rc in (0, 1), second.explain()
+        assert second.summary["sessions"] > before
+        deadline = time.monotonic() + 30
+        while s.get_json("/api/sessions?limit=1")["total"] != second.summary["sessions"]:
+            assert time.monotonic() < deadline, "serve still answers from the replaced OUTDIR"
+            time.sleep(0.2)
+        assert s.get_json("/api/sessions?q=honeypot-west&limit=1")["total"] > 0  # the new index too
+        deadline = time.monotonic() + 10
+        while len(list(index_dir.iterdir())) != 1:  # the old index goes with its last request
+            assert time.monotonic() < deadline, sorted(index_dir.iterdir())
+            time.sleep(0.2)
+    finally:
+        rc, err = s.stop()
+    assert rc == 0 and "OUTDIR changed: serving the new outputs" in err, err
+    assert not list(index_dir.iterdir()), "the index is removed when serve stops"
+
+
 def test_users_file(cb_bin, tmp_path):
     path = tmp_path / "users"
     assert add_user(cb_bin, path, "bob", "s3cret!").returncode == 0

@@ -26,6 +26,8 @@ struct ServeOptions {
     bool insecure_http = false;     // allow plain HTTP on an address other than loopback
     unsigned threads = 256;         // request workers: each connection being served holds one
     std::chrono::seconds idle_expiry{30 * 60}, absolute_expiry{12 * 3600};
+    // How often serve looks whether analyze swapped in a new OUTDIR (then it serves that).
+    std::chrono::milliseconds check_every{10'000};
     int max_failures = 5;  // failed logins per address and per user within failure_window
     std::chrono::seconds failure_window{15 * 60};
 };
