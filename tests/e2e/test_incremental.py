@@ -198,6 +198,12 @@ def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):
     assert full.rc == merged.returncode
     cbtest.assert_same_tree(full.out, tmp_path / "merged")
     assert full.summary["sensors"] == 2
+    # the fleet's outputs by day, as a central cron run would write them
+    by_day = cbtest.run_cb(cb_bin, "merge", *states, "-o", tmp_path / "merged-days", "--sessions", "day", "--quiet")
+    assert by_day.returncode == merged.returncode, by_day.stderr.decode()
+    full_days = analyze(cb_bin, logs["honeypot-east"] + logs["honeypot-west"], tmp_path / "full-days", "--sessions", "day")
+    cbtest.assert_same_tree(full_days.out, tmp_path / "merged-days")
+    assert list((tmp_path / "merged-days" / "sessions").glob("day=*/sessions.jsonl"))
 
 
 @pytest.mark.parametrize("args,why", [(["-"], "stdin"), (["--max-file-bytes", "1000"], "--max-file-bytes")])
