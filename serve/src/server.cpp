@@ -17,6 +17,7 @@
 #include <mutex>
 #include <semaphore>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "assets.hpp"
@@ -293,10 +294,18 @@ struct Server::Impl {
         res.set_content(d->search(q, f, *limit, *offset), "application/json");
     }
 
+    // The session a request names: SENSOR/SESSION in the path, or ?sensor=&session= for any
+    // strings (a sensor named with a '/' or empty).
+    static std::pair<std::string, std::string> session_key(const httplib::Request& req) {
+        if (req.matches.size() >= 3) return {req.matches[1], req.matches[2]};
+        return {req.get_param_value("sensor"), req.get_param_value("session")};
+    }
+
     void api_session(const httplib::Request& req, httplib::Response& res) {
         const Generation::Lease lease = acquire();
         SessionDb* d = lease.get();
-        std::optional<std::string> rec = d ? d->session(req.matches[1], req.matches[2]) : std::nullopt;
+        const auto [sensor, session] = session_key(req);
+        std::optional<std::string> rec = d ? d->session(sensor, session) : std::nullopt;
         if (!rec) {
             fail(res, 404, "no such session");
             return;
@@ -350,7 +359,8 @@ struct Server::Impl {
     void api_tty(const httplib::Request& req, httplib::Response& res) {
         const Generation::Lease lease = acquire();
         std::vector<std::string> names =
-            lease.get() ? lease.get()->tty_names(req.matches[1], req.matches[2]) : std::vector<std::string>();
+            lease.get() ? std::apply([&](const auto&... k) { return lease.get()->tty_names(k...); }, session_key(req))
+                        : std::vector<std::string>();
         std::string out;
         JsonWriter w(out);
         w.begin_object().key("recordings").begin_array();
@@ -458,6 +468,8 @@ struct Server::Impl {
         svr.Get("/api/tables", [this](const auto&, auto& res) { api_tables(res); });
         svr.Get(R"(/api/tables/([a-z0-9_]{1,64}))", [this](const auto& req, auto& res) { api_table(req, res); });
         svr.Get(R"(/api/sessions/([^/]+)/([^/]+)/tty)", [this](const auto& req, auto& res) { api_tty(req, res); });
+        svr.Get("/api/session/tty", [this](const auto& req, auto& res) { api_tty(req, res); });
+        svr.Get("/api/session", [this](const auto& req, auto& res) { api_session(req, res); });
         svr.Get(R"(/api/sessions/([^/]+)/([^/]+))", [this](const auto& req, auto& res) { api_session(req, res); });
     }
 };

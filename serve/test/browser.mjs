@@ -90,7 +90,7 @@ try {
   await page.waitForSelector('#detail:not([hidden])');
   const timeline = await page.textContent('#timeline');
   assert(timeline.includes(victim.payload), 'the payload is shown as text in the timeline');
-  assert(page.url().includes('s=') && page.url().includes('q='), `the state is in the address: ${page.url()}`);
+  assert(page.url().includes('session=') && page.url().includes('q='), `the state is in the address: ${page.url()}`);
 
   // a shared link opens the same view
   const shared = page.url();
@@ -99,6 +99,15 @@ try {
   await other.waitForSelector('#detail:not([hidden])');
   assert((await other.textContent('#timeline')) === timeline, 'a shared link shows the same session');
   await other.close();
+
+  // a sensor whose name holds a '/' (and markup) opens like any other
+  const odd = hostile.sessions[0];
+  await page.fill('#q', odd.src_ip);
+  await page.click('#search button');
+  await page.waitForFunction((ip) => document.querySelector('#total').textContent.includes(ip), odd.src_ip);
+  await page.click('#sessions tbody tr');
+  await page.waitForFunction((t) => document.querySelector('#detail-title').textContent === t, odd.id.replace(/\/([^/]*)$/, ' / $1'));
+  assert((await page.textContent('#timeline')).includes(odd.payload), 'the odd sensor\'s session shows its payload');
 
   // a command word, and every hostile session's strings rendered
   await page.fill('#q', 'uname');
@@ -116,11 +125,11 @@ try {
   await page.fill('#q', 'id');
   await page.click('#search button');
   await page.waitForFunction(() => document.querySelector('#total').textContent.includes('"id"'));
-  const ids = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => tr.children[1].textContent + '/' + tr.children[2].textContent));
+  const ids = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [tr.children[1].textContent, tr.children[2].textContent]));
   let played = false;
-  for (const id of ids) {
-    await page.evaluate((s) => { location.hash = 'q=id&s=' + encodeURIComponent(s); }, id);
-    await page.waitForFunction((s) => document.querySelector('#detail-title').textContent === s.replace('/', ' / '), id);
+  for (const [sensor, session] of ids) {
+    await page.evaluate(([a, b]) => { location.hash = new URLSearchParams({ q: 'id', sensor: a, session: b }).toString(); }, [sensor, session]);
+    await page.waitForFunction((t) => document.querySelector('#detail-title').textContent === t, sensor + ' / ' + session);
     if (await page.isHidden('#tty-box')) continue;
     await page.click('#tty-play');
     await page.waitForFunction(() => document.querySelector('#tty').textContent.includes('uid=0(root)'), null, { timeout: 30000 });

@@ -13,9 +13,10 @@ function el(tag, text) {
 
 function state() {
   const p = new URLSearchParams(location.hash.slice(1));
+  const s = p.has('session') ? { sensor: p.get('sensor') || '', session: p.get('session') } : null;
   return {
     view: p.get('view') || 'sessions', t: p.get('t') || '',
-    q: p.get('q') || '', offset: Math.max(0, parseInt(p.get('offset') || '0', 10) || 0), s: p.get('s') || '',
+    q: p.get('q') || '', offset: Math.max(0, parseInt(p.get('offset') || '0', 10) || 0), s,
   };
 }
 
@@ -25,7 +26,7 @@ function go(next) {
   if (next.t) p.set('t', next.t);
   if (next.q) p.set('q', next.q);
   if (next.offset) p.set('offset', String(next.offset));
-  if (next.s) p.set('s', next.s);
+  if (next.s) { p.set('sensor', next.s.sensor); p.set('session', next.s.session); }
   location.hash = p.toString();
 }
 
@@ -74,18 +75,20 @@ async function showResults(st) {
   for (const s of data.sessions) {
     const tr = el('tr');
     for (const v of [s.start, s.sensor, s.session, s.src_ip, s.channel, s.end_kind, s.login_attempts, s.commands, s.last_command]) tr.append(el('td', v));
-    tr.addEventListener('click', () => go({ ...st, s: s.sensor + '/' + s.session }));
+    tr.addEventListener('click', () => go({ ...st, s: { sensor: s.sensor, session: s.session } }));
     body.append(tr);
   }
   $('prev').disabled = st.offset === 0;
   $('next').disabled = st.offset + PAGE >= data.total;
 }
 
-async function showSession(id) {
+// The query naming one session: any sensor and session strings, '/' and empty ones included.
+const sessionQuery = (key) => new URLSearchParams({ sensor: key.sensor, session: key.session }).toString();
+
+async function showSession(key) {
   const pane = $('detail');
-  if (!id) { pane.hidden = true; return; }
-  const slash = id.indexOf('/');
-  const rec = await getJson('/api/sessions/' + encodeURIComponent(id.slice(0, slash)) + '/' + encodeURIComponent(id.slice(slash + 1)));
+  if (!key) { pane.hidden = true; return; }
+  const rec = await getJson('/api/session?' + sessionQuery(key));
   const s = rec.session;
   $('detail-title').textContent = s.sensor + ' / ' + s.session;
   const facts = $('detail-facts');
@@ -107,19 +110,17 @@ async function showSession(id) {
   $('tty').textContent = '';
   $('tty-note').textContent = '';
   $('tty-box').hidden = rec.ttylogs.length === 0;
-  $('tty-play').onclick = () => playTty(id, false);
-  $('tty-all').onclick = () => playTty(id, true);
+  $('tty-play').onclick = () => playTty(key, false);
+  $('tty-all').onclick = () => playTty(key, true);
   pane.hidden = false;
 }
 
 // The TTY player: the recording's text (escapes already removed by serve) written out at the
 // pace it was typed, gaps capped at one second, or all at once.
 let playing = 0;
-async function playTty(id, all) {
+async function playTty(key, all) {
   const run = ++playing;
-  const slash = id.indexOf('/');
-  const data = await getJson('/api/sessions/' + encodeURIComponent(id.slice(0, slash)) + '/' +
-    encodeURIComponent(id.slice(slash + 1)) + '/tty');
+  const data = await getJson('/api/session/tty?' + sessionQuery(key));
   const out = $('tty');
   out.textContent = '';
   const notes = data.recordings.map((r) => r.name + ' (' + r.duration_s.toFixed(1) + ' s' + (r.cut ? ', cut' : '') + ')');
@@ -153,7 +154,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   const me = await getJson('/api/me');
   $('user').textContent = me.user;
   $('csrf').value = me.csrf;
-  $('search').addEventListener('submit', (e) => { e.preventDefault(); go({ q: $('q').value.trim(), offset: 0, s: '' }); });
+  $('search').addEventListener('submit', (e) => { e.preventDefault(); go({ q: $('q').value.trim(), offset: 0, s: null }); });
   $('table-name').addEventListener('change', () => go({ view: 'tables', t: $('table-name').value }));
   $('nav-sessions').addEventListener('click', (e) => { e.preventDefault(); go({}); });
   $('prev').addEventListener('click', () => { const st = state(); go({ ...st, offset: Math.max(0, st.offset - PAGE) }); });

@@ -508,6 +508,33 @@ def test_a_new_analyze_into_outdir_is_served_without_a_restart(cb_bin, users, tm
     assert not list(index_dir.iterdir()), "the index is removed when serve stops"
 
 
+def test_any_sensor_name_can_be_opened(cb_bin, users, tmp_path):
+    log = tmp_path / "cowrie.json"
+    events = []
+    for i, sensor in enumerate(["a/b", None, "../x", "plain"]):
+        base = {"session": f"00000000000{i}", "src_ip": f"127.0.1.{i}", "timestamp": f"2026-01-01T00:00:0{i}.000000Z"}
+        if sensor is not None:
+            base["sensor"] = sensor
+        events += [{**base, "eventid": "cowrie.session.connect", "src_port": 1000, "dst_ip": "127.0.0.1", "dst_port": 22},
+                   {**base, "eventid": "cowrie.command.input", "input": f"echo {i}"},
+                   {**base, "eventid": "cowrie.session.closed", "duration": 1.0}]
+    log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    res = cbtest.analyze(cb_bin, log, tmp_path / "out")
+    assert res.rc in (0, 1), res.explain()
+    s = Server(cb_bin, res.out, users)
+    try:
+        assert s.login().status == 303
+        for rec in res.sessions:
+            got = s.get_json("/api/session?" + urllib.parse.urlencode({"sensor": rec["sensor"], "session": rec["session"]}))
+            assert (got["session"]["sensor"], got["session"]["session"]) == (rec["sensor"], rec["session"])
+            assert [c["input"] for c in got["commands"]] == [c["input"] for c in rec["commands"]]
+        assert {r["sensor"] for r in res.sessions} == {"a/b", "", "../x", "plain"}
+        r, _ = s.request("GET", "/api/session?sensor=nope&session=nope")
+        assert r.status == 404
+    finally:
+        s.stop()
+
+
 def test_users_file(cb_bin, tmp_path):
     path = tmp_path / "users"
     assert add_user(cb_bin, path, "bob", "s3cret!").returncode == 0
