@@ -12,8 +12,10 @@ works with a certificate made here; SIGTERM stops the server cleanly.
 """
 
 import http.client
+import ipaddress
 import json
 import os
+import random
 import signal
 import socket
 import ssl
@@ -348,6 +350,38 @@ def test_idle_connections_do_not_stop_service(server):
     finally:
         for s in idle:
             s.close()
+
+
+def test_generated_queries_answer_what_the_reference_says(server, outdir):
+    """300 queries built from FTS5 and SQL syntax, quotes, wildcards, unicode and real words."""
+    assert server.login().status == 303
+    words = sorted({w for s in outdir.sessions for c in s["commands"] for w in c["input"].split()[:2]})[:40]
+    parts = ['"', "'", "*", "^", "+", "-", ":", "(", ")", "NEAR(", " AND ", " OR ", " NOT ", "%", "_", "\\", "/",
+             "é", "‮", "😀", "127.0.0.", "/8", "/24", " ", "{", "}", "[", "]"] + words
+    rng = random.Random(14)
+    matched = 0
+    for _ in range(300):
+        q = "".join(rng.choice(parts) for _ in range(rng.randint(1, 4))).strip() or "x"
+        r, data = server.request("GET", "/api/sessions?" + urllib.parse.urlencode({"q": q, "limit": 500}))
+        assert r.status == 200, (q, r.status, data[:100])
+        got = json.loads(data)
+        want = expected_matches(outdir.sessions, q)
+        if "/" in q:  # a CIDR block: the reference's address part for it
+            want |= cidr_matches(outdir.sessions, q)
+        assert {(x["sensor"], x["session"]) for x in got["sessions"]} == want and got["total"] == len(want), q
+        matched += bool(want)
+    assert matched > 50, f"only {matched} of the generated queries match a session: the test would prove little"
+
+
+def cidr_matches(sessions: list, q: str) -> set:
+    try:
+        net = ipaddress.ip_network(q, strict=False)
+    except ValueError:
+        return set()
+    if net.version != 4 or not q.split("/")[0].count(".") == 3:
+        return set()
+    return {(s["sensor"], s["session"]) for s in sessions
+            if s["src_ip"] and ipaddress.ip_address(s["src_ip"]) in net}
 
 
 def test_oversized_requests_are_refused(server):
