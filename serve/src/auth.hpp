@@ -42,13 +42,20 @@ public:
     // Seconds to wait before trying again (0: go ahead).
     long retry_after(const std::string& addr, const std::string& user);
     void failed(const std::string& addr, const std::string& user);
+    // Addresses and user names with failures kept (for tests: it stays bounded).
+    std::size_t tracked();
+    static constexpr int kSweepEvery = 1024;  // failures between two sweeps of the expired
 
 private:
-    long wait_of(std::deque<Clock::time_point>& times, Clock::time_point now);
+    using Failures = std::map<std::string, std::deque<Clock::time_point>>;
+    long wait_of(std::deque<Clock::time_point>& times, Clock::time_point now) const;
+    long wait_in(Failures& by, const std::string& key, Clock::time_point now) const;
+    static std::string user_key(const std::string& user);
     int max_;
     std::chrono::seconds window_;
     std::mutex mu_;
-    std::map<std::string, std::deque<Clock::time_point>> by_addr_, by_user_;
+    Failures by_addr_, by_user_;
+    int since_sweep_ = 0;
 };
 
 // Random bytes as hex (libsodium's randombytes_buf).

@@ -111,6 +111,20 @@ TEST(ServeLoginLimiter, PerAddressAndPerUser) {
     EXPECT_EQ(limit.retry_after("10.0.0.1", "alice"), 0);  // the failures left the window
 }
 
+TEST(ServeLoginLimiter, StaysBoundedAndAsksNothingOfUnknowns) {
+    LoginLimiter limit(3, std::chrono::seconds(1));
+    for (int i = 0; i < 100; ++i)
+        EXPECT_EQ(limit.retry_after("10.0.0." + std::to_string(i), "u" + std::to_string(i)), 0);
+    EXPECT_EQ(limit.tracked(), 0u);  // asking keeps nothing
+    for (int i = 0; i < 300; ++i)
+        limit.failed("10.0.1." + std::to_string(i % 250), std::string(100, 'x') + std::to_string(i));
+    EXPECT_EQ(limit.tracked(), 250u + 1u);                              // names no user can have share one entry
+    EXPECT_GT(limit.retry_after("10.9.9.9", std::string(70, 'y')), 0);  // ... and its limit
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    for (int i = 0; i < LoginLimiter::kSweepEvery; ++i) limit.failed("10.0.2.1", "alice");
+    EXPECT_EQ(limit.tracked(), 2u);  // the sweep forgot everyone without a failure in the window
+}
+
 TEST(ServeSecrets, RandomAndCompared) {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) seen.insert(cb::serve::random_hex(32));
