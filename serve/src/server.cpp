@@ -17,11 +17,11 @@
 #include <mutex>
 #include <semaphore>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "assets.hpp"
 #include "auth.hpp"
+#include "cb/input/limits.hpp"
 #include "cb/tty/tty_replay.hpp"
 #include "cb/util/json_writer.hpp"
 #include "generation.hpp"
@@ -358,9 +358,9 @@ struct Server::Impl {
     // GET /api/sessions/SENSOR/SESSION/tty: the session's recordings as the player shows them.
     void api_tty(const httplib::Request& req, httplib::Response& res) {
         const Generation::Lease lease = acquire();
-        std::vector<std::string> names =
-            lease.get() ? std::apply([&](const auto&... k) { return lease.get()->tty_names(k...); }, session_key(req))
-                        : std::vector<std::string>();
+        const auto [sensor, session] = session_key(req);
+        const std::vector<std::string> names =
+            lease.get() ? lease.get()->tty_names(sensor, session) : std::vector<std::string>();
         std::string out;
         JsonWriter w(out);
         w.begin_object().key("recordings").begin_array();
@@ -372,7 +372,7 @@ struct Server::Impl {
                 struct stat st {};
                 if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
                 TtyReplayCaps caps;
-                caps.max_recording_bytes = std::uint64_t{256} << 20;
+                caps.max_recording_bytes = Limits::kDefaultMaxRecordingBytes;  // as analyze reads recordings
                 const TtyReplay r = read_tty_replay(file, caps);
                 w.begin_object().field("name", r.name).field("duration_s", r.duration_s).field("cut", r.cut);
                 w.field("status", tty_status_name(r.status)).key("events").begin_array();

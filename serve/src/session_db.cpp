@@ -214,6 +214,43 @@ bool SessionDb::open(const std::string& db_path, const std::string& index_path, 
 
 SessionDb::~SessionDb() { sqlite3_close(db_); }
 
+std::pair<std::int64_t, std::int64_t> SessionDb::sid_range(const SearchFilters& f) {
+    std::int64_t lo = 0, hi = INT64_MAX;
+    if (!f.from.empty()) {
+        Stmt b(db_, "SELECT coalesce(min(sid), 1 << 62) FROM idx.starts WHERE start >= ?1");
+        b.text(1, f.from);
+        if (b.ok() && b.step()) lo = sqlite3_column_int64(b.get(), 0);
+    }
+    if (!f.to.empty()) {
+        Stmt b(db_, "SELECT coalesce(max(sid), -1) FROM idx.starts WHERE start < ?1");
+        b.text(1, f.to);
+        if (b.ok() && b.step()) hi = sqlite3_column_int64(b.get(), 0);
+    }
+    return {lo, hi};
+}
+
+std::string SessionDb::page_of_hits(const std::string& hits, const std::function<void(sqlite3_stmt*)>& bind,
+                                    std::int64_t limit, std::int64_t offset) {
+    std::vector<std::int64_t> sids;
+    Stmt all(db_, (hits + "SELECT sid FROM hits").c_str());
+    if (all.ok()) bind(all.get());
+    while (all.ok() && all.step()) sids.push_back(sqlite3_column_int64(all.get(), 0));
+    std::sort(sids.rbegin(), sids.rend());
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("sessions").begin_array();
+    Stmt row(db_, "SELECT * FROM sessions WHERE sid = ?1");
+    const auto first = static_cast<std::size_t>(std::min<std::int64_t>(offset, static_cast<std::int64_t>(sids.size())));
+    const std::size_t last = std::min(sids.size(), first + static_cast<std::size_t>(limit));
+    for (std::size_t k = first; k < last && row.ok(); ++k) {
+        sqlite3_reset(row.get());
+        row.integer(1, sids[k]);
+        if (row.step()) row_json(w, row.get(), "sid");
+    }
+    w.end_array().field("total", static_cast<std::int64_t>(sids.size())).end_object();
+    return out;
+}
+
 std::string SessionDb::search(const std::string& q, const SearchFilters& f, std::int64_t limit, std::int64_t offset) {
     std::int64_t lo = 0, hi = -1;
     int bits = -1;
@@ -221,18 +258,7 @@ std::string SessionDb::search(const std::string& q, const SearchFilters& f, std:
     const std::string prefix = bits >= 0 ? cidr_prefix(lo, bits) : std::string();
     std::string prefix_end = prefix.empty() ? std::string("~") : prefix;  // "~": past every address
     if (!prefix.empty()) prefix_end.back() = '/';                         // '.' + 1
-    // from and to as a range of sids (they are in start order): a range the table is read in.
-    std::int64_t sid_lo = 0, sid_hi = INT64_MAX;
-    if (!f.from.empty()) {
-        Stmt b(db_, "SELECT coalesce(min(sid), 1 << 62) FROM idx.starts WHERE start >= ?1");
-        b.text(1, f.from);
-        if (b.ok() && b.step()) sid_lo = sqlite3_column_int64(b.get(), 0);
-    }
-    if (!f.to.empty()) {
-        Stmt b(db_, "SELECT coalesce(max(sid), -1) FROM idx.starts WHERE start < ?1");
-        b.text(1, f.to);
-        if (b.ok() && b.step()) sid_hi = sqlite3_column_int64(b.get(), 0);
-    }
+    const std::pair<std::int64_t, std::int64_t> sids = sid_range(f);      // no structured binding: the lambda takes it
     auto bind = [&](sqlite3_stmt* s) {
         bind_named(s, ":q", q);
         bind_named(s, ":fts", fts_phrase(q));
@@ -241,37 +267,17 @@ std::string SessionDb::search(const std::string& q, const SearchFilters& f, std:
         bind_named(s, ":prefix", prefix);
         bind_named(s, ":prefix_end", prefix_end);
         bind_named(s, ":sensor", f.sensor);
-        bind_named(s, ":sid_lo", sid_lo);
-        bind_named(s, ":sid_hi", sid_hi);
+        bind_named(s, ":sid_lo", sids.first);
+        bind_named(s, ":sid_hi", sids.second);
         bind_named(s, ":channel", f.channel);
         bind_named(s, ":end_kind", f.end_kind);
         bind_named(s, ":campaign", f.campaign);
     };
     const std::string with = q.empty() ? "" : hits_sql(bits >= 0, has_word(q));
+    if (!q.empty() && f.none()) return page_of_hits(with, bind, limit, offset);
+    const std::string from = std::string(q.empty() ? kFromAll : kFromHits) + kFiltered;
     std::string out;
     JsonWriter w(out);
-    if (!q.empty() && f.sensor.empty() && f.from.empty() && f.to.empty() && f.channel.empty() && f.end_kind.empty() &&
-        f.campaign.empty()) {
-        // No filter: the hits once, newest first, and the page's rows by sid.
-        std::vector<std::int64_t> sids;
-        Stmt hits(db_, (with + "SELECT sid FROM hits").c_str());
-        if (hits.ok()) bind(hits.get());
-        while (hits.ok() && hits.step()) sids.push_back(sqlite3_column_int64(hits.get(), 0));
-        std::sort(sids.rbegin(), sids.rend());
-        w.begin_object().key("sessions").begin_array();
-        Stmt row(db_, "SELECT * FROM sessions WHERE sid = ?1");
-        const auto first =
-            static_cast<std::size_t>(std::min<std::int64_t>(offset, static_cast<std::int64_t>(sids.size())));
-        const std::size_t last = std::min(sids.size(), first + static_cast<std::size_t>(limit));
-        for (std::size_t k = first; k < last && row.ok(); ++k) {
-            sqlite3_reset(row.get());
-            row.integer(1, sids[k]);
-            if (row.step()) row_json(w, row.get(), "sid");
-        }
-        w.end_array().field("total", static_cast<std::int64_t>(sids.size())).end_object();
-        return out;
-    }
-    const std::string from = std::string(q.empty() ? kFromAll : kFromHits) + kFiltered;
     w.begin_object().key("sessions").begin_array();
     Stmt page(db_, (with + "SELECT s.* " + from + " ORDER BY s.sid DESC LIMIT :limit OFFSET :offset").c_str());
     if (page.ok()) {
@@ -289,11 +295,11 @@ std::string SessionDb::search(const std::string& q, const SearchFilters& f, std:
 }
 
 std::optional<std::string> SessionDb::session(const std::string& sensor, const std::string& session) {
-    Stmt s(db_, "SELECT * FROM sessions WHERE sensor = ?1 AND session = ?2");
+    Stmt s(db_, "SELECT sid, * FROM sessions WHERE sensor = ?1 AND session = ?2");  // sid first, by name
     s.text(1, sensor);
     s.text(2, session);
     if (!s.ok() || !s.step()) return std::nullopt;
-    const std::int64_t sid = sqlite3_column_int64(s.get(), sqlite3_column_count(s.get()) - 1);
+    const std::int64_t sid = sqlite3_column_int64(s.get(), 0);
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("session");

@@ -9,11 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cb::serve {
 
@@ -25,6 +28,9 @@ std::string build_search_index(const std::string& db_path, const std::string& in
 // them ("2024-04-05", "2024-04-05T12:00"): start >= from, start < to.
 struct SearchFilters {
     std::string sensor, from, to, channel, end_kind, campaign;
+    bool none() const {
+        return sensor.empty() && from.empty() && to.empty() && channel.empty() && end_kind.empty() && campaign.empty();
+    }
 };
 
 class SessionDb {
@@ -49,6 +55,13 @@ public:
     std::optional<std::string> table(const std::string& name, std::int64_t limit, std::int64_t offset, bool csv);
 
 private:
+    // The sids of sessions that started in [f.from, f.to): sids are in start order.
+    std::pair<std::int64_t, std::int64_t> sid_range(const SearchFilters& f);
+    // One page of `hits` (a WITH clause), newest first, with their number: no filter to apply,
+    // so the hits are read once and the page's rows fetched by sid.
+    std::string page_of_hits(const std::string& hits, const std::function<void(sqlite3_stmt*)>& bind,
+                             std::int64_t limit, std::int64_t offset);
+
     sqlite3* db_ = nullptr;
     bool has_campaigns_ = false;
 };
