@@ -159,13 +159,18 @@ bool prepare_workdir(const std::string& workdir, bool* created) {
 }
 
 // The rest of the launcher's command line. Only the options that change what a task computes
-// go to the tasks (`mr`): the session and input limits. The analysis options (--cowrie-cfg,
-// --novelty-days, --no-analyses) act where the analyses are finished, in this process.
-void add_launcher_options(const HadoopArgs& a, const std::string& workdir, std::vector<std::string>& argv) {
+// go to the tasks (`mr`): the session and input limits, and --attack-rules (job 2 sets each
+// session's techniques; the rules' text goes in base64, so no file has to reach the nodes). The
+// other analysis options (--cowrie-cfg, --novelty-days, --no-analyses) act where the analyses are
+// finished, in this process.
+void add_launcher_options(const HadoopArgs& a, const AnalyzeOptions& opt, const std::string& workdir,
+                          std::vector<std::string>& argv) {
     argv.insert(argv.end(), {"--workdir", fs::absolute(workdir).string(), "--reducers", std::to_string(a.reducers)});
     if (!a.conf_dir.empty()) argv.insert(argv.end(), {"--conf", a.conf_dir});
     std::vector<std::string> mr_args = session_mr_args(a.run.session);
     for (std::string& m : limit_mr_args(a.run.limits)) mr_args.push_back(std::move(m));
+    if (!a.run.attack_rules.empty())
+        mr_args.push_back("--attack-rules-base64=" + base64_encode(opt.analysis.attack_rules->text()));
     for (const std::string& m : mr_args) argv.insert(argv.end(), {"--mr-arg", m});
 }
 
@@ -181,13 +186,13 @@ bool run_jobs(const HadoopArgs& a, const std::vector<std::string>& argv, const s
 }
 
 // Runs the jobs on the staged inputs into workdir; 0, or the exit code after saying why not.
-int launch(const HadoopArgs& a, const std::string& launcher, const InputSet& inputs, const std::string& workdir,
-           OutputDir& out) {
+int launch(const HadoopArgs& a, const AnalyzeOptions& opt, const std::string& launcher, const InputSet& inputs,
+           const std::string& workdir, OutputDir& out) {
     std::vector<std::string> argv = {"bash", launcher, "--binary",
                                      a.ship_binary.empty() ? self_path() : fs::absolute(a.ship_binary).string()};
     const std::string staged = out.temp() + "/.hadoop-inputs";
     if (!stage_inputs(inputs, staged, argv)) return kExitFatal;
-    add_launcher_options(a, workdir, argv);
+    add_launcher_options(a, opt, workdir, argv);
     if (!a.run.quiet)
         std::fprintf(stderr, "cowrie-batch: running %s on %s (%s)\n",
                      a.conf_dir.empty() ? "an in-process Hadoop" : "Hadoop",
@@ -219,7 +224,7 @@ int run_hadoop(const HadoopArgs& a) {
     bool created_workdir = false;
     if (a.collect.empty()) {
         if (!prepare_workdir(workdir, &created_workdir)) return kExitUsage;
-        if (const int rc = launch(a, launcher, inputs, workdir, out)) return rc;
+        if (const int rc = launch(a, opt, launcher, inputs, workdir, out)) return rc;
     }
     opt.out_dir = out.temp();
     auto* leaked = new AnalyzeResult(collect_streaming_results(std::move(inputs), workdir, opt,

@@ -18,6 +18,7 @@ void add_mr_command(CLI::App& app, int* exit_code) {
         std::string step;
         SessionFlags session;
         Limits limits;
+        std::string attack_rules_base64;
     };
     auto a = std::make_shared<Args>();
     static const std::map<std::string, StreamStep> kSteps = {
@@ -45,8 +46,21 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     }()));
     add_session_options(cmd, &a->session);
     add_limit_options(cmd, &a->limits, kLineLimit | kFileLimit);  // map-sessions: per map input
+    cmd->add_option("--attack-rules-base64", a->attack_rules_base64,
+                    "map-analyses: the ATT&CK rules (TOML, base64) of the hadoop command's --attack-rules");
     cmd->callback([a, exit_code] {
         StreamingOptions opt;
+        if (!a->attack_rules_base64.empty()) {
+            std::string text, err;
+            if (base64_decode(a->attack_rules_base64, &text))
+                opt.analysis.attack_rules = AttackRules::parse(text, "--attack-rules-base64", &err);
+            if (!opt.analysis.attack_rules) {
+                std::fprintf(stderr, "cowrie-batch mr: --attack-rules-base64: %s\n",
+                             err.empty() ? "not base64" : err.c_str());
+                *exit_code = kExitUsage;
+                return;
+            }
+        }
         opt.limits = a->limits;
         opt.session = session_options(a->session);
         opt.analysis.idle_timeout_s = a->session.idle_timeout;

@@ -11,6 +11,7 @@
 #include "cmd_merge.hpp"
 #include "cmd_mr.hpp"
 #include "cmd_replay.hpp"
+#include "cmd_rules.hpp"
 #include "cmd_serve.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
     cb::cli::add_replay_command(app, &exit_code);
     cb::cli::add_hadoop_command(app, &exit_code);
     cb::cli::add_merge_command(app, &exit_code);
+    cb::cli::add_rules_command(app, &exit_code);
     cb::cli::add_serve_commands(app, &exit_code);
     try {
         app.parse(argc, argv);

@@ -72,6 +72,12 @@ OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
     return {sessions_layout(flags), out.path().string()};
 }
 
+void add_attack_option(CLI::App* cmd, RunFlags* flags) {
+    cmd->add_option("--attack-rules", flags->attack_rules,
+                    "ATT&CK rules file (TOML) instead of the built-in rules; `cowrie-batch rules attack` prints "
+                    "those, to copy and edit (docs/ATTACK.md)");
+}
+
 void add_run_options(CLI::App* cmd, RunFlags* flags) {
     cmd->add_option("inputs", flags->inputs, "Log files, folders, globs or - for stdin (analyze only)")->required();
     cmd->add_option("-o,--out", flags->out_dir,
@@ -83,6 +89,7 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
     add_session_options(cmd, &flags->session);
     cmd->add_option("--cowrie-cfg", flags->cowrie_cfg,
                     "The sensor's cowrie.cfg: hints then also check which identity settings are still defaults");
+    add_attack_option(cmd, flags);
     cmd->add_option("--novelty-days", flags->novelty_days, "Window of novelty_recent.csv: new in the last N days")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));
@@ -107,8 +114,15 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
     opt->memory_limit = flags.memory_limit;
     opt->tmp_dir = flags.tmp_dir;
     opt->state_dir = flags.state_dir;
-    if (flags.cowrie_cfg.empty()) return kExitClean;
     std::string err;
+    if (!flags.attack_rules.empty()) {
+        opt->analysis.attack_rules = AttackRules::load(flags.attack_rules, &err);
+        if (!opt->analysis.attack_rules) {
+            std::fprintf(stderr, "cowrie-batch: --attack-rules: %s\n", err.c_str());
+            return kExitUsage;
+        }
+    }
+    if (flags.cowrie_cfg.empty()) return kExitClean;
     if (!read_cowrie_cfg(flags.cowrie_cfg, &opt->analysis.cowrie_cfg, &err)) {
         std::fprintf(stderr, "cowrie-batch: --cowrie-cfg: %s\n", err.c_str());
         return kExitUsage;

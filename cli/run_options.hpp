@@ -36,6 +36,7 @@ struct RunFlags {
     unsigned threads = 0;
     SessionFlags session;
     std::string cowrie_cfg;
+    std::string attack_rules;  // --attack-rules; "": the rules built in
     int novelty_days = 7;
     bool no_analyses = false;
     Limits limits;
@@ -50,6 +51,9 @@ struct RunFlags {
 // Adds --memory-limit and --tmp-dir (analyze, hadoop, merge).
 void add_memory_options(CLI::App* cmd, RunFlags* flags);
 
+// Adds --attack-rules (analyze, hadoop, merge).
+void add_attack_option(CLI::App* cmd, RunFlags* flags);
+
 // Adds --sessions (analyze, hadoop, merge).
 void add_output_options(CLI::App* cmd, RunFlags* flags);
 // The sessions layout flags ask for (--sessions, or its default).
@@ -61,7 +65,8 @@ OutputLayout output_layout(const RunFlags& flags, const OutputDir& out);
 void add_run_options(CLI::App* cmd, RunFlags* flags);
 
 // The engine options for flags (opt->out_dir and progress are the caller's). Reads
-// --cowrie-cfg; when it cannot be read, prints why and returns kExitUsage, else 0.
+// --cowrie-cfg and --attack-rules; when one cannot be read, prints why and returns kExitUsage,
+// else 0.
 int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt);
 
 // The end of every command that writes OUTDIR from a run (analyze, hadoop, merge): --stats, the

@@ -26,6 +26,22 @@ LOGS = cbtest.REPO / "examples" / "logs"
 # A cowrie.cfg that leaves the host name at Cowrie's default: hints.json gets cfg-* hints.
 COWRIE_CFG = "[honeypot]\nhostname = svr04\n[ssh]\nversion = SSH-2.0-OpenSSH_8.4p1 Debian-5\n"
 
+# ATT&CK rules other than the built-in ones (written beside the cowrie.cfg, "{rules}"): job 2's
+# tasks must get them too.
+ATTACK_RULES = """attack_version = "18.1"
+[[technique]]
+id = "T1059"
+name = "Command and Scripting Interpreter"
+tactics = ["execution"]
+[[technique.command]]
+programs = ["echo", "cat"]
+[[technique]]
+id = "T1110"
+name = "Brute Force"
+tactics = ["credential-access"]
+min_login_attempts = 2
+"""
+
 # Every option of `analyze --help` -> the arguments that give it a non-default value ("{cfg}"
 # is the cowrie.cfg above, "{out}" the run's output folder).
 OPTION_VALUES = {
@@ -34,6 +50,7 @@ OPTION_VALUES = {
     "--idle-timeout": ["0.5"],  # some sessions then end by idle timeout
     "--auth-timeout": ["1"],
     "--cowrie-cfg": ["{cfg}"],
+    "--attack-rules": ["{rules}"],
     "--novelty-days": ["1"],  # examples/logs has no history: only report.html's facts show it
     "--no-analyses": [],
     "--max-line-bytes": ["2000"],  # some lines of examples/logs are longer
@@ -96,7 +113,7 @@ def args_of(run: str, out: Path, cfg: Path) -> list:
     spill.mkdir(exist_ok=True)
     args = []
     for opt in RUNS[run]:
-        args += [opt, *(v.format(out=out, cfg=cfg, spill=spill) for v in OPTION_VALUES[opt])]
+        args += [opt, *(v.format(out=out, cfg=cfg, spill=spill, rules=rules_of(cfg)) for v in OPTION_VALUES[opt])]
     return args
 
 
@@ -128,7 +145,12 @@ def outputs(out: Path) -> dict:
 def cfg(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("cfg") / "cowrie.cfg"
     p.write_text(COWRIE_CFG)
+    rules_of(p).write_text(ATTACK_RULES)
     return p
+
+
+def rules_of(cfg: Path) -> Path:
+    return cfg.parent / "attack.toml"
 
 
 def test_each_value_changes_the_outputs(cb_bin, cfg, tmp_path):
@@ -137,7 +159,7 @@ def test_each_value_changes_the_outputs(cb_bin, cfg, tmp_path):
     for opt, values in OPTION_VALUES.items():
         if opt in NO_OUTPUT_EFFECT:
             continue
-        args = [v.format(cfg=cfg) for v in values]
+        args = [v.format(cfg=cfg, rules=rules_of(cfg)) for v in values]
         r = cbtest.analyze(cb_bin, LOGS, tmp_path / opt.strip("-"), opt, *args)
         assert r.rc in (0, 1), r.explain()
         assert outputs(r.out) != outputs(default.out), f"{opt} {args} changes nothing on examples/logs"
@@ -164,5 +186,7 @@ def test_hadoop_gives_analyze_outputs_with_every_option(cb_bin, cfg, tmp_path, r
     hints = (outs["hadoop"] / "hints.json").read_text()
     if run == "analyses":
         assert "cfg-hostname" in hints, "--cowrie-cfg reached the hints"
+        attack = (outs["hadoop"] / "tables" / "attack.csv").read_text()
+        assert "T1059" in attack and "T1082" not in attack, "--attack-rules reached job 2's tasks"
     else:
         assert not (outs["hadoop"] / "tables" / "forks.csv").exists(), "--no-analyses: no analysis tables"

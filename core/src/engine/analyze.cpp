@@ -132,12 +132,14 @@ void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt) {
     res.run.inputs = std::move(inputs);
     res.run.session_options = opt.session;
     res.run.limits = opt.limits;
+    if (opt.analysis.attack_rules) res.run.attack_rules = opt.analysis.attack_rules;
 }
 
 void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads) {
     link_recordings(run.sessions, run.inputs, pool, run.limits.max_recording_bytes, &run.recordings_cut);
     run.markers = marker_stats.finish();
     assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
+    assign_attack(run.sessions, *run.attack_rules, threads, run.step_pools);
 }
 
 AnalysisConfig analysis_config(const AnalyzeOptions& opt) {

@@ -28,6 +28,7 @@ std::vector<Session>* DiskSessions::next() {
     recordings_->link(chunk_);
     step_pools_.clear();
     assign_last_steps(chunk_, run_.markers, threads_, step_pools_);
+    assign_attack(chunk_, *run_.attack_rules, threads_, step_pools_);
     return &chunk_;
 }
 

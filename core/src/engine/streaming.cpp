@@ -191,7 +191,8 @@ std::uint64_t for_each_session(const StreamingOptions& opt, std::FILE* in, F&& e
             ++bad;
             continue;
         }
-        each(finalize(std::move(p), opt.session));
+        Session s = finalize(std::move(p), opt.session);
+        each(s);
     }
     return bad;
 }
@@ -233,7 +234,9 @@ int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
     TemplateCache cache;
     SessionFacts facts;
     std::uint64_t sessions = 0;
-    const std::uint64_t bad = for_each_session(opt, in, [&](const Session& s) {
+    const auto attack = opt.analysis.attack_rules->matcher();
+    const std::uint64_t bad = for_each_session(opt, in, [&](Session& s) {
+        s.attack = attack->match(s);  // as complete_sessions() sets it in the client
         build_session_facts(s, opt.markers, cache, facts);
         for (auto& a : analyses) a->add(facts);
         ++sessions;

@@ -244,7 +244,8 @@ bool own_entry(const std::string& name, bool is_dir, OutFolder in) {
         case OutFolder::Top:
             break;
     }
-    for (std::string_view f : {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json", "report.html"})
+    for (std::string_view f :
+         {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json", "report.html", "attack_layer.json"})
         if (file(f)) return true;
     return is_dir && (name == "tables" || name == "sessions" || name == ".hadoop-work");
 }

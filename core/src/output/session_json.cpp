@@ -145,6 +145,13 @@ void outcome_fields(JsonWriter& w, const Session& s) {
         w.key("secs_after_last_command").null();
     }
     opt_str(w, "last_step", s.last_step);
+    w.key("attack").begin_array();  // ATT&CK technique ids in order of first use (attack.hpp)
+    for (std::string_view ids = s.attack; !ids.empty();) {
+        const std::size_t comma = ids.find(',');
+        w.value(ids.substr(0, comma));
+        ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+    }
+    w.end_array();
     w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
     w.field("failed_commands", s.failed_commands);
     w.field("events", s.events).field("late_events", s.late_events);

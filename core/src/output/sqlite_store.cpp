@@ -134,7 +134,7 @@ CREATE TABLE sessions(
   dst_ip TEXT, dst_port INTEGER, start TEXT, "end" TEXT, duration_s REAL, client_version TEXT, hassh TEXT,
   arch TEXT, closed INTEGER, end_kind TEXT, channel TEXT, login_attempts INTEGER, login_successes INTEGER,
   commands INTEGER, failed_commands INTEGER, last_command TEXT, secs_after_last_command REAL, last_step TEXT,
-  events INTEGER, late_events INTEGER, sid INTEGER PRIMARY KEY);
+  events INTEGER, late_events INTEGER, attack TEXT, sid INTEGER PRIMARY KEY);
 CREATE TABLE logins_rows(sid INTEGER, seq INTEGER, time TEXT, username TEXT, password TEXT, fingerprint TEXT, success INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE commands_rows(sid INTEGER, seq INTEGER, time TEXT, input TEXT, failed INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE downloads_rows(sid INTEGER, seq INTEGER, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
@@ -186,6 +186,9 @@ const DocRow kDocs[] = {
     {"sessions", "last_step",
      "the last step: the last command line without markers (commands bots repeat "
      "between steps, markers.csv), exit and empty lines; null when none is left"},
+    {"sessions", "attack",
+     "ATT&CK technique ids the session showed, in order of first use, joined by ',' (rules/attack.toml "
+     "or --attack-rules; tables attack and attack_weekly count them); null when none"},
     {"logins", "",
      "cowrie.login.success/failed and cowrie.client.fingerprint (a public key offered; counted once "
      "with the login event that answers it, else as a failed attempt); fingerprint set and password "
@@ -342,7 +345,8 @@ void bind_session(sqlite3_stmt* st, int f, const SessionRow& r, char (*times)[kT
     bind_opt_text(st, f + 22, s.last_step);
     sqlite3_bind_int64(st, f + 23, s.events);
     sqlite3_bind_int64(st, f + 24, s.late_events);
-    sqlite3_bind_int64(st, f + 25, r.sid);
+    bind_opt_text(st, f + 25, s.attack);
+    sqlite3_bind_int64(st, f + 26, r.sid);
 }
 
 // The columns every part table starts with: sid, seq, time.
@@ -412,9 +416,7 @@ public:
         auto [it, fresh] = copies_.try_emplace(s, nullptr);
         if (!fresh) return it->second;
         Session& c = sessions_.emplace_back(*s);
-        for (std::string_view* v : {&c.sensor, &c.session, &c.protocol, &c.src_ip, &c.dst_ip, &c.client_version,
-                                    &c.hassh, &c.arch, &c.last_command, &c.last_step})
-            *v = copy(*v);
+        for (std::string_view* v : string_fields(c)) *v = copy(*v);
         for (Item& item : c.items) {
             item.a = copy(item.a);
             item.b = copy(item.b);
@@ -437,7 +439,7 @@ private:
 class SessionInserts {
 public:
     explicit SessionInserts(Db& db)
-        : ses(db, "sessions", 26, bind_session),
+        : ses(db, "sessions", 27, bind_session),
           lg(db, "logins_rows", 7, bind_login),
           cm(db, "commands_rows", 5, bind_command),
           dl(db, "downloads_rows", 8, bind_download),

@@ -122,6 +122,9 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
                             write_file_atomic(out_dir + "/summary.json", summary_json(run)),
                             write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
         if (!err.empty()) res.errors.push_back(err);
+    if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
+        if (auto err = write_file_atomic(out_dir + "/attack_layer.json", layer); !err.empty())
+            res.errors.push_back(err);
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
     if (by_day && jsonl.days_kept())

@@ -393,11 +393,14 @@ void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p) {
     if (!inserted) it->second.merge(std::move(p));
 }
 
+std::array<std::string_view*, 11> string_fields(Session& s) {
+    return {&s.sensor, &s.session, &s.protocol,     &s.src_ip,    &s.dst_ip, &s.client_version,
+            &s.hassh,  &s.arch,    &s.last_command, &s.last_step, &s.attack};
+}
+
 Session copy_session(const Session& s, StringPool& pool) {
     Session c = s;
-    for (std::string_view* v : {&c.sensor, &c.session, &c.protocol, &c.src_ip, &c.dst_ip, &c.client_version, &c.hassh,
-                                &c.arch, &c.last_command, &c.last_step})
-        *v = pool.intern(*v);
+    for (std::string_view* v : string_fields(c)) *v = pool.intern(*v);
     for (Item& it : c.items)
         for (std::string_view* v : {&it.a, &it.b, &it.c}) *v = pool.intern(*v);
     return c;

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cb/analysis/attack.hpp"
 #include "cb/analysis/findings.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/session/session.hpp"
@@ -52,6 +53,8 @@ struct AnalysisConfig {
     // The sensor's cowrie.cfg ("section.key" -> value), when given with --cowrie-cfg.
     std::map<std::string, std::string> cowrie_cfg;
     bool have_cowrie_cfg = false;
+    // The ATT&CK rules (attack.hpp): the ones built in, or --attack-rules.
+    std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();
 };
 
 class Analysis {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
+#include "cb/analysis/attack.hpp"
 #include "cb/analysis/compact_state.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/engine/ingest.hpp"
@@ -62,10 +63,18 @@ struct RunData {
     std::vector<RecordingCut> recordings_cut;  // TTY recordings longer than limits.max_recording_bytes
     SessionTotals totals;                      // of `sessions`; filled by write_outputs() for the writers
     MarkerSet markers;                         // markers found in the sessions (steps.hpp)
-    std::vector<StringPool> step_pools;        // owns rebuilt Session::last_step texts
+    std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();  // what sets Session::attack
+    std::vector<StringPool> step_pools;                                        // owns rebuilt Session::last_step texts
     // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
     // read by write_outputs() before the page is written; the report only writes them out.
     std::vector<SessionReplays> tty_replays;
+
+    // The result table of that name (in tables, or still in findings while they run), or null.
+    const Table* table(std::string_view name) const {
+        for (const auto& t : tables)
+            if (t.name == name) return &t;
+        return findings.table(name);
+    }
 };
 
 }  // namespace cb

@@ -6,6 +6,7 @@
 // finalize() turns the merged partial into the Session record that the outputs use.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -337,6 +338,7 @@ struct Session {
     std::vector<std::uint8_t> cmd_failed;  // per Command item (in order): 1 when a command.failed belongs to it
     std::string_view last_command;         // empty when the session ran none
     std::string_view last_step;            // the last step (steps.hpp): no marker, exit or empty line
+    std::string_view attack;               // ATT&CK technique ids in order of first use, ','-joined (attack.hpp)
     Micros last_command_ts = kNoTime;
     double secs_after_last_command = -1;  // close (or last event) minus last command; -1 without commands
 };
@@ -349,6 +351,9 @@ Micros session_start(const SessionPartial& p);
 
 // Merges p into the shard of its key (SessionKeyHash modulo the number of shards).
 void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p);
+
+// The string fields of s, items' strings aside (for copies that outlive s's pools).
+std::array<std::string_view*, 11> string_fields(Session& s);
 
 // s with every string copied into pool: a copy that outlives the pools s points into.
 Session copy_session(const Session& s, StringPool& pool);

@@ -17,12 +17,6 @@ std::string session_id(const Session& s) {
     return id;
 }
 
-const Table* find_table(const RunData& run, std::string_view name) {
-    for (const auto& t : run.tables)
-        if (t.name == name) return &t;
-    return run.findings.table(name);
-}
-
 int column(const Table* t, std::string_view name) {
     if (!t) return -1;
     for (std::size_t i = 0; i < t->columns.size(); ++i)

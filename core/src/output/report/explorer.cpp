@@ -86,8 +86,8 @@ public:
           cache_(cache),
           keep_(opt.drill_examples),
           pre_keep_(std::max<std::size_t>(1, opt.drill_examples / 2)) {
-        const Table* forks = find_table(run, "forks");
-        const Table* pre = find_table(run, "predisconnect");
+        const Table* forks = run.table("forks");
+        const Table* pre = run.table("predisconnect");
         fork_ = fork_rows(forks, opt.max_table_rows);
         const std::size_t pre_count = pre ? std::min(pre->rows.size(), opt.max_table_rows) : 0;
         pre_row_ = predisconnect_rows(pre, pre_count);
@@ -148,7 +148,7 @@ void split_ids(std::string_view s, std::unordered_set<std::string>& out) {
 std::unordered_set<std::string> linked_ids(const RunData& run, const ReportOptions& opt) {
     std::unordered_set<std::string> ids;
     auto from_column = [&](const char* table, const char* col, std::size_t rows) {
-        const Table* t = find_table(run, table);
+        const Table* t = run.table(table);
         const int c = column(t, col);
         if (c < 0) return;
         for (std::size_t r = 0; r < std::min(rows, t->rows.size()); ++r) split_ids(text_at(t->rows[r], c), ids);
@@ -159,7 +159,7 @@ std::unordered_set<std::string> linked_ids(const RunData& run, const ReportOptio
     from_column("last_output", "example_session", opt.max_table_rows);
     from_column("tty_tells", "example_session", opt.max_table_rows);
     from_column("outliers", "example_sessions", 100);
-    if (const Table* t = find_table(run, "outliers")) {
+    if (const Table* t = run.table("outliers")) {
         const int cs = column(t, "sensor"), ci = column(t, "session");
         for (std::size_t r = 0; r < std::min<std::size_t>(100, t->rows.size()); ++r)
             ids.insert(std::string(text_at(t->rows[r], cs)) + "/" + std::string(text_at(t->rows[r], ci)));
@@ -215,7 +215,7 @@ std::vector<std::size_t> explorer_order(const std::vector<Session>& sessions,
 // The campaign of each session in order (session_campaigns), by position.
 std::vector<std::string_view> campaigns_of(const RunData& run, const std::vector<std::size_t>& order) {
     std::vector<std::string_view> campaign(order.size());
-    const Table* sc = find_table(run, "session_campaigns");
+    const Table* sc = run.table("session_campaigns");
     if (!sc) return campaign;
     std::unordered_map<std::string, std::size_t> pos;
     for (std::size_t k = 0; k < order.size(); ++k) pos.emplace(session_id(run.sessions[order[k]]), k);

@@ -17,10 +17,8 @@
 namespace cb::report {
 
 // ---------------------------------------------------------------- shared helpers (common.cpp)
-std::int64_t to_ms(Micros t);              // 0 for kNoTime
-std::string session_id(const Session& s);  // "sensor/session", as the tables write it
-// A table of run.tables or of the analyses' findings; nullptr when the run has none.
-const Table* find_table(const RunData& run, std::string_view name);
+std::int64_t to_ms(Micros t);                                   // 0 for kNoTime
+std::string session_id(const Session& s);                       // "sensor/session", as the tables write it
 int column(const Table* t, std::string_view name);              // -1 when absent
 std::string_view text_at(const std::vector<Cell>& row, int c);  // "" unless a text cell
 double number_at(const std::vector<Cell>& row, int c);          // 0 unless a number cell

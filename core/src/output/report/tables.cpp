@@ -101,10 +101,10 @@ std::string tables_json(const RunData& run, const ReportOptions& opt) {
     add(out, files.name,
         table_json(files, first_rows(files, opt.max_table_rows), opt.max_cell_bytes, {}, run.ingest.files.size()));
     for (const char* name : kTables)
-        if (const Table* t = find_table(run, name))
+        if (const Table* t = run.table(name))
             add(out, t->name, table_json(*t, first_rows(*t, opt.max_table_rows), opt.max_cell_bytes));
-    if (const Table* t = find_table(run, "changes")) add(out, t->name, changes_json(*t, opt.max_cell_bytes));
-    if (const Table* t = find_table(run, "predisconnect_weekly"))
+    if (const Table* t = run.table("changes")) add(out, t->name, changes_json(*t, opt.max_cell_bytes));
+    if (const Table* t = run.table("predisconnect_weekly"))
         add(out, t->name, predisconnect_weekly_json(*t, opt.max_cell_bytes));
     out.push_back('}');
     return out;

@@ -25,7 +25,7 @@ std::int64_t day_of(std::int64_t ms) { return (ms >= 0 ? ms / kDayMs : (ms - kDa
 // The sensors by sessions, most first (the order of the sensors table).
 std::vector<std::string_view> ranked_sensors(const RunData& run) {
     std::vector<std::string_view> ranked;
-    const Table* t = find_table(run, "sensors");
+    const Table* t = run.table("sensors");
     const int c = column(t, "sensor");
     if (c >= 0)
         for (const auto& row : t->rows) ranked.push_back(text_at(row, c));
@@ -35,7 +35,7 @@ std::vector<std::string_view> ranked_sensors(const RunData& run) {
 // sensors_hourly summed per (hour, sensor index) and per (day, sensor index).
 void count_buckets(const RunData& run, const std::unordered_map<std::string_view, std::uint32_t>& sensor_index,
                    BucketMap& days, BucketMap& hours) {
-    const Table* t = find_table(run, "sensors_hourly");
+    const Table* t = run.table("sensors_hourly");
     if (!t) return;
     const int ch = column(t, "hour"), cs = column(t, "sensor"), cn = column(t, "sessions"),
               ca = column(t, "login_attempts"), cw = column(t, "login_successes");
