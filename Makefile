@@ -9,7 +9,7 @@ OUT ?= out
 # and the command-line tools the tests use.
 APT_PACKAGES := g++ cmake ninja-build pkg-config \
   libsimdjson-dev libcli11-dev libsqlite3-dev zlib1g-dev libbz2-dev libzstd-dev \
-  libisal-dev libssl-dev libgtest-dev libcpp-httplib-dev libsodium-dev libtomlplusplus-dev \
+  libisal-dev libssl-dev libgtest-dev libcpp-httplib-dev libsodium-dev libtomlplusplus-dev libmaxminddb-dev \
   sqlite3 jq curl openssl python3 gzip bzip2 zstd time \
   openjdk-17-jdk-headless maven clang libclang-rt-14-dev clang-format clang-tidy
 

@@ -159,8 +159,10 @@ bool prepare_workdir(const std::string& workdir, bool* created) {
 }
 
 // The rest of the launcher's command line. Only the options that change what a task computes
-// go to the tasks (`mr`): the session and input limits, and --attack-rules (job 2 sets each
-// session's techniques; the rules' text goes in base64, so no file has to reach the nodes). The
+// go to the tasks (`mr`): the session and input limits, --attack-rules (job 2 sets each
+// session's techniques; the rules' text goes in base64, so no file has to reach the nodes) and
+// --geoip (job 2 looks addresses up: the databases must be at the same absolute paths on every
+// node, and a task checks they are the same files by their type and build time). The
 // other analysis options (--cowrie-cfg, --novelty-days, --no-analyses) act where the analyses are
 // finished, in this process.
 void add_launcher_options(const HadoopArgs& a, const AnalyzeOptions& opt, const std::string& workdir,
@@ -171,6 +173,11 @@ void add_launcher_options(const HadoopArgs& a, const AnalyzeOptions& opt, const 
     for (std::string& m : limit_mr_args(a.run.limits)) mr_args.push_back(std::move(m));
     if (!a.run.attack_rules.empty())
         mr_args.push_back("--attack-rules-base64=" + base64_encode(opt.analysis.attack_rules->text()));
+    if (opt.analysis.geoip) {  // the same files must be at the same paths on every node
+        for (const auto& db : opt.analysis.geoip->databases())
+            mr_args.push_back("--geoip=" + fs::absolute(db.path).string());
+        mr_args.push_back("--geoip-fingerprint=" + opt.analysis.geoip->fingerprint());
+    }
     for (const std::string& m : mr_args) argv.insert(argv.end(), {"--mr-arg", m});
 }
 

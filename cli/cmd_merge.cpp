@@ -53,7 +53,7 @@ void add_merge_command(CLI::App& app, int* exit_code) {
     add_session_options(cmd, &m->run.session);
     cmd->add_option("--cowrie-cfg", m->run.cowrie_cfg,
                     "A sensor's cowrie.cfg: hints then also check which identity settings are still defaults");
-    add_attack_option(cmd, &m->run);
+    add_intel_options(cmd, &m->run);
     cmd->add_option("--novelty-days", m->run.novelty_days, "Window of novelty_recent.csv: new in the last N days")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));

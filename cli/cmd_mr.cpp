@@ -19,6 +19,8 @@ void add_mr_command(CLI::App& app, int* exit_code) {
         SessionFlags session;
         Limits limits;
         std::string attack_rules_base64;
+        std::vector<std::string> geoip;
+        std::string geoip_fingerprint;
     };
     auto a = std::make_shared<Args>();
     static const std::map<std::string, StreamStep> kSteps = {
@@ -48,8 +50,23 @@ void add_mr_command(CLI::App& app, int* exit_code) {
     add_limit_options(cmd, &a->limits, kLineLimit | kFileLimit);  // map-sessions: per map input
     cmd->add_option("--attack-rules-base64", a->attack_rules_base64,
                     "map-analyses: the ATT&CK rules (TOML, base64) of the hadoop command's --attack-rules");
+    cmd->add_option("--geoip", a->geoip, "map-analyses: the hadoop command's --geoip databases (absolute paths)");
+    cmd->add_option("--geoip-fingerprint", a->geoip_fingerprint,
+                    "map-analyses: the databases' type@build-epoch list as the launching machine saw them");
     cmd->callback([a, exit_code] {
         StreamingOptions opt;
+        if (!a->geoip.empty()) {
+            std::string err;
+            opt.analysis.geoip = GeoIp::open(a->geoip, &err);
+            if (opt.analysis.geoip && opt.analysis.geoip->fingerprint() != a->geoip_fingerprint)
+                err = "the databases on this node (" + opt.analysis.geoip->fingerprint() +
+                      ") are not those of the launching machine (" + a->geoip_fingerprint + ")";
+            if (!err.empty()) {
+                std::fprintf(stderr, "cowrie-batch mr: --geoip: %s\n", err.c_str());
+                *exit_code = kExitUsage;
+                return;
+            }
+        }
         if (!a->attack_rules_base64.empty()) {
             std::string text, err;
             if (base64_decode(a->attack_rules_base64, &text))

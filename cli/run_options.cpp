@@ -72,10 +72,15 @@ OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
     return {sessions_layout(flags), out.path().string()};
 }
 
-void add_attack_option(CLI::App* cmd, RunFlags* flags) {
+void add_intel_options(CLI::App* cmd, RunFlags* flags) {
     cmd->add_option("--attack-rules", flags->attack_rules,
                     "ATT&CK rules file (TOML) instead of the built-in rules; `cowrie-batch rules attack` prints "
                     "those, to copy and edit (docs/ATTACK.md)");
+    cmd->add_option("--geoip", flags->geoip,
+                    "MaxMind DB file (GeoLite2/GeoIP2 or DB-IP; Country, City or ASN), repeatable: sessions get "
+                    "country, asn and as_org, offline (docs/OUTPUTS.md)")
+        ->take_all()
+        ->allow_extra_args(false);
 }
 
 void add_run_options(CLI::App* cmd, RunFlags* flags) {
@@ -89,7 +94,7 @@ void add_run_options(CLI::App* cmd, RunFlags* flags) {
     add_session_options(cmd, &flags->session);
     cmd->add_option("--cowrie-cfg", flags->cowrie_cfg,
                     "The sensor's cowrie.cfg: hints then also check which identity settings are still defaults");
-    add_attack_option(cmd, flags);
+    add_intel_options(cmd, flags);
     cmd->add_option("--novelty-days", flags->novelty_days, "Window of novelty_recent.csv: new in the last N days")
         ->capture_default_str()
         ->check(CLI::Range(1, 3650));
@@ -119,6 +124,13 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
         opt->analysis.attack_rules = AttackRules::load(flags.attack_rules, &err);
         if (!opt->analysis.attack_rules) {
             std::fprintf(stderr, "cowrie-batch: --attack-rules: %s\n", err.c_str());
+            return kExitUsage;
+        }
+    }
+    if (!flags.geoip.empty()) {
+        opt->analysis.geoip = GeoIp::open(flags.geoip, &err);
+        if (!opt->analysis.geoip) {
+            std::fprintf(stderr, "cowrie-batch: --geoip: %s\n", err.c_str());
             return kExitUsage;
         }
     }

@@ -36,7 +36,8 @@ struct RunFlags {
     unsigned threads = 0;
     SessionFlags session;
     std::string cowrie_cfg;
-    std::string attack_rules;  // --attack-rules; "": the rules built in
+    std::string attack_rules;        // --attack-rules; "": the rules built in
+    std::vector<std::string> geoip;  // --geoip files
     int novelty_days = 7;
     bool no_analyses = false;
     Limits limits;
@@ -51,8 +52,8 @@ struct RunFlags {
 // Adds --memory-limit and --tmp-dir (analyze, hadoop, merge).
 void add_memory_options(CLI::App* cmd, RunFlags* flags);
 
-// Adds --attack-rules (analyze, hadoop, merge).
-void add_attack_option(CLI::App* cmd, RunFlags* flags);
+// Adds --attack-rules and --geoip (analyze, hadoop, merge).
+void add_intel_options(CLI::App* cmd, RunFlags* flags);
 
 // Adds --sessions (analyze, hadoop, merge).
 void add_output_options(CLI::App* cmd, RunFlags* flags);
@@ -65,8 +66,8 @@ OutputLayout output_layout(const RunFlags& flags, const OutputDir& out);
 void add_run_options(CLI::App* cmd, RunFlags* flags);
 
 // The engine options for flags (opt->out_dir and progress are the caller's). Reads
-// --cowrie-cfg and --attack-rules; when one cannot be read, prints why and returns kExitUsage,
-// else 0.
+// --cowrie-cfg, --attack-rules and the --geoip databases; when one cannot be read, prints why
+// and returns kExitUsage, else 0.
 int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt);
 
 // The end of every command that writes OUTDIR from a run (analyze, hadoop, merge): --stats, the

@@ -32,6 +32,11 @@ SAMPLES_MISSING = (
 RUN_TIMEOUT = 180  # seconds for one cowrie-batch run; a hang fails the test instead of blocking CI
 
 
+def tools_python() -> str:
+    """The Python of the e2e tools venv (tools-requirements.txt; run_all.sh makes it)."""
+    return os.environ.get("CB_TOOLS_PYTHON") or str(REPO / "build/e2e-tools-venv/bin/python")
+
+
 # --------------------------------------------------------------------------------------------
 # Running the binary
 

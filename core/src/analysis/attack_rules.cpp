@@ -48,12 +48,24 @@ bool is_wrapper(std::string_view program) {
     return false;
 }
 
+bool is_shell(std::string_view program) {
+    for (std::string_view w : {"sh", "bash", "ash", "dash", "zsh", "ksh", "$SHELL", "${SHELL}"})
+        if (program == w) return true;
+    return false;
+}
+
+constexpr int kMaxShellDepth = 3;  // sh -c "bash -c '...'" nests rarely deeper
+void split_line(std::string_view line, std::vector<SimpleCommand>& out, int depth);
+
 // words -> program and arguments: VAR=value words and wrappers (with their options) skipped.
-void add_command(std::vector<std::string>& words, std::vector<SimpleCommand>& out) {
+// `piped_from`: the program before a `|` that feeds this command. A shell given `-c SCRIPT` gets
+// the script's own simple commands after it (Cowrie does not always log them as lines).
+void add_command(std::vector<std::string>& words, std::string piped_from, std::vector<SimpleCommand>& out, int depth) {
     if (words.empty()) return;
     std::size_t i = 0;
     while (i < words.size() && is_assignment(words[i])) ++i;
     SimpleCommand c;
+    c.piped_from = std::move(piped_from);
     if (i == words.size()) {  // assignments only: no program, the assignments are the arguments
         c.args = std::move(words);
         out.push_back(std::move(c));
@@ -67,18 +79,24 @@ void add_command(std::vector<std::string>& words, std::vector<SimpleCommand>& ou
     }
     if (i >= words.size()) i = words.size() - 1;
     c.program = std::string(base_name_of(words[i]));
+    if (c.program == "$SHELL" || c.program == "${SHELL}") c.program = "sh";
     c.args.assign(std::make_move_iterator(words.begin() + static_cast<std::ptrdiff_t>(i) + 1),
                   std::make_move_iterator(words.end()));
-    out.push_back(std::move(c));
     words.clear();
+    std::string script;
+    if (is_shell(c.program) && depth < kMaxShellDepth)
+        for (std::size_t a = 0; a + 1 < c.args.size(); ++a)
+            if (c.args[a] == "-c") {
+                script = c.args[a + 1];
+                break;
+            }
+    out.push_back(std::move(c));
+    if (!script.empty()) split_line(script, out, depth + 1);
 }
 
-}  // namespace
-
-void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
-    out.clear();
+void split_line(std::string_view line, std::vector<SimpleCommand>& out, int depth) {
     std::vector<std::string> words;
-    std::string word;
+    std::string word, piped_from;
     bool in_word = false;
     char quote = 0;
     auto end_word = [&] {
@@ -86,9 +104,12 @@ void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
         word.clear();
         in_word = false;
     };
-    auto end_command = [&] {
+    // Ends the command; `pipe`: a single | feeds the next one.
+    auto end_command = [&](bool pipe = false) {
         end_word();
-        add_command(words, out);
+        const std::size_t before = out.size();
+        add_command(words, std::move(piped_from), out, depth);
+        piped_from = pipe && out.size() > before ? out[before].program : std::string();
     };
     for (std::size_t i = 0; i < line.size(); ++i) {
         const char c = line[i];
@@ -133,6 +154,10 @@ void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
                     if (next == '&') ++i;
                 }
                 break;
+            case '|':
+                end_command(next != '|');
+                if (next == '|') ++i;
+                break;
             case '$':
                 if (next == '(') {
                     end_command();
@@ -155,7 +180,6 @@ void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
                 break;
             case '\n':
             case ';':
-            case '|':
             case '(':
             case ')':
             case '`':
@@ -169,12 +193,19 @@ void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
     end_command();
 }
 
+}  // namespace
+
+void simple_commands(std::string_view line, std::vector<SimpleCommand>& out) {
+    out.clear();
+    split_line(line, out, 0);
+}
+
 namespace {
 
 // ---- Rules ----
 
 struct CommandRule {
-    std::vector<std::string> programs, not_programs, args, not_args;
+    std::vector<std::string> programs, not_programs, args, not_args, arg_is, piped_from;
     std::size_t min_args = 0;
     bool ignore_case = false;
 
@@ -191,6 +222,10 @@ struct CommandRule {
         if (!programs.empty() && !listed(programs, c.program)) return false;
         if (listed(not_programs, c.program)) return false;
         if (c.args.size() < min_args) return false;
+        if (!piped_from.empty() && !listed(piped_from, c.piped_from)) return false;
+        if (!arg_is.empty() &&
+            std::none_of(c.args.begin(), c.args.end(), [&](const auto& a) { return listed(arg_is, a); }))
+            return false;
         if (!args.empty() && !any_in(args, joined)) return false;
         return !any_in(not_args, joined);
     }
@@ -274,8 +309,10 @@ public:
 
     bool command(const toml::table& t, CommandRule& r) {
         std::uint64_t min_args = 0;
-        if (!only_keys(t, {"programs", "not_programs", "args", "not_args", "min_args", "ignore_case"}) ||
+        if (!only_keys(t, {"programs", "not_programs", "args", "not_args", "arg_is", "piped_from", "min_args",
+                           "ignore_case"}) ||
             !flag(t, "ignore_case", r.ignore_case) || !strings(t, "programs", r.programs) ||
+            !strings(t, "arg_is", r.arg_is) || !strings(t, "piped_from", r.piped_from) ||
             !strings(t, "not_programs", r.not_programs) || !strings(t, "args", r.args, r.ignore_case) ||
             !strings(t, "not_args", r.not_args, r.ignore_case) || !count(t, "min_args", min_args))
             return false;
@@ -526,8 +563,8 @@ std::unique_ptr<AttackRules::Matcher> AttackRules::matcher() const {
 
 void assign_attack(std::vector<Session>& sessions, const AttackRules& rules, unsigned threads,
                    std::vector<StringPool>& pools) {
-    const unsigned n = std::max(1u, std::min<unsigned>(worker_threads(threads),
-                                                       static_cast<unsigned>(sessions.size() / 1000)));
+    const unsigned n =
+        std::max(1u, std::min<unsigned>(worker_threads(threads), static_cast<unsigned>(sessions.size() / 1000)));
     const std::size_t first = pools.size();
     pools.resize(first + n);
     parallel_for(n, n, [&](std::size_t w) {
@@ -567,9 +604,8 @@ std::string attack_layer_json(const Table* attack, const AttackRules& rules) {
     w.field("navigator", "5.1.0").field("layer", "4.5");
     w.end_object();
     w.field("domain", "enterprise-attack");
-    w.field("description",
-            "Score: sessions that showed the technique (cowrie-batch rules, ATT&CK " + v +
-                "). Comment: first and last seen (UTC).");
+    w.field("description", "Score: sessions that showed the technique (cowrie-batch rules, ATT&CK " + v +
+                               "). Comment: first and last seen (UTC).");
     w.field("sorting", 3);
     w.key("gradient").begin_object();
     w.key("colors").begin_array().value("#ffffff").value("#ff6666").end_array();

@@ -98,9 +98,10 @@ private:
         for (const auto* e : rows) {
             const TechniqueStat& s = e->second;
             const AttackTechnique* tech = rules ? rules->find(e->first) : nullptr;
-            t.rows.push_back({e->first, tech ? tech->name : std::string(), tech ? join(tech->tactics, ";") : std::string(),
-                              count(s.sessions), count(s.with_commands), count(s.src_ips.size()), when(s.first),
-                              when(s.last), join(s.examples, " ")});
+            t.rows.push_back({e->first, tech ? tech->name : std::string(),
+                              tech ? join(tech->tactics, ";") : std::string(), count(s.sessions),
+                              count(s.with_commands), count(s.src_ips.size()), when(s.first), when(s.last),
+                              join(s.examples, " ")});
         }
         return t;
     }

@@ -91,6 +91,7 @@ std::size_t get_u16(const std::string& in, std::size_t& pos) {
 struct SetStat {
     std::uint64_t sessions = 0;
     Counts src_ips, sensors, credentials, urls, shasums;  // sessions per value
+    Counts countries, asns;                               // sessions per country and "AS<n> <org>" (--geoip)
     Micros first = INT64_MAX, last = INT64_MIN;
     std::string example_id;                     // smallest "sensor/session" of the set
     std::vector<std::string> example_commands;  // that session's raw commands (clipped)
@@ -108,8 +109,8 @@ struct SetStat {
 
     template <class Ar>
     void io(Ar& ar) {
-        ar(sessions, src_ips, sensors, credentials, urls, shasums, first, last, example_id, example_commands,
-           example_ids, members);
+        ar(sessions, src_ips, sensors, credentials, urls, shasums, countries, asns, first, last, example_id,
+           example_commands, example_ids, members);
     }
 
     // After a load: every member record must be complete.
@@ -132,6 +133,8 @@ struct SetStat {
         merge_counts(credentials, o.credentials);
         merge_counts(urls, o.urls);
         merge_counts(shasums, o.shasums);
+        merge_counts(countries, o.countries);
+        merge_counts(asns, o.asns);
         first = std::min(first, o.first);
         last = std::max(last, o.last);
         if (!o.example_id.empty() && (example_id.empty() || o.example_id < example_id)) {
@@ -335,6 +338,10 @@ public:
         ++st.sessions;
         bump(st.src_ips, s.src_ip);
         bump(st.sensors, s.sensor);
+        if (s.geo) {
+            bump(st.countries, s.country.empty() ? std::string_view("?") : s.country);
+            bump(st.asns, s.asn < 0 ? std::string("?") : "AS" + std::to_string(s.asn) + " " + std::string(s.as_org));
+        }
         if (s.start != kNoTime) st.first = std::min(st.first, s.start);
         if (s.end != kNoTime) st.last = std::max(st.last, s.end);
         seen_.clear();
@@ -519,6 +526,9 @@ std::vector<Column> campaign_columns() {
         {"top_sensors", ColumnType::Text, "sensor:sessions, most first"},
         {"shasums", ColumnType::Text, "SHA-256 of downloaded and uploaded files:sessions, most first"},
         {"example_sessions", ColumnType::Text, "the smallest sensor/session ids, one per line"},
+        {"top_countries", ColumnType::Text,
+         "country:sessions of the source addresses, most first (--geoip; ? unknown; empty without it)"},
+        {"top_asns", ColumnType::Text, "AS<number> <organisation>:sessions, most first (--geoip; ? unknown)"},
     };
 }
 
@@ -536,7 +546,7 @@ std::string command_lines(const std::vector<std::string>& commands) {
 // One campaign's row. Moves the counts out of its sets: each set belongs to exactly one campaign.
 std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std::size_t top) {
     const auto& members = c.comps[r.comp];
-    Counts ips, sensors, creds, urls, shas;
+    Counts ips, sensors, creds, urls, shas, countries, asns;
     std::vector<std::string> ex;
     std::vector<std::uint32_t> all;
     double cohesion = 0;
@@ -548,6 +558,8 @@ std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std
         merge_counts(creds, st.credentials);
         merge_counts(urls, st.urls);
         merge_counts(shas, st.shasums);
+        merge_counts(countries, st.countries);
+        merge_counts(asns, st.asns);
         ex.insert(ex.end(), st.example_ids.begin(), st.example_ids.end());
         all.insert(all.end(), c.toks[i].begin(), c.toks[i].end());
         const std::size_t o = overlap(c.toks[i], rt);
@@ -575,7 +587,9 @@ std::vector<Cell> campaign_row(const Clustering& c, const CampaignTotals& r, std
             top_of(ips, top),
             top_of(sensors, top),
             top_of(shas, top),
-            join(ex, "\n")};
+            join(ex, "\n"),
+            top_of(countries, top),
+            top_of(asns, top)};
 }
 
 // sessions -> campaign, sorted by sensor then session.

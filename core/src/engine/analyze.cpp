@@ -133,6 +133,7 @@ void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt) {
     res.run.session_options = opt.session;
     res.run.limits = opt.limits;
     if (opt.analysis.attack_rules) res.run.attack_rules = opt.analysis.attack_rules;
+    res.run.geoip = opt.analysis.geoip;
 }
 
 void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads) {
@@ -140,6 +141,7 @@ void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool
     run.markers = marker_stats.finish();
     assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
     assign_attack(run.sessions, *run.attack_rules, threads, run.step_pools);
+    if (run.geoip) assign_geo(run.sessions, *run.geoip, threads, run.step_pools);
 }
 
 AnalysisConfig analysis_config(const AnalyzeOptions& opt) {

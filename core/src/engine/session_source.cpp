@@ -29,6 +29,7 @@ std::vector<Session>* DiskSessions::next() {
     step_pools_.clear();
     assign_last_steps(chunk_, run_.markers, threads_, step_pools_);
     assign_attack(chunk_, *run_.attack_rules, threads_, step_pools_);
+    if (run_.geoip) assign_geo(chunk_, *run_.geoip, threads_, step_pools_);
     return &chunk_;
 }
 

@@ -235,8 +235,12 @@ int map_analyses(const StreamingOptions& opt, std::FILE* in, Out& out) {
     SessionFacts facts;
     std::uint64_t sessions = 0;
     const auto attack = opt.analysis.attack_rules->matcher();
+    StringPool geo_pool;  // the answers of the lookups, kept for the task's life (few addresses)
+    std::unique_ptr<GeoMatcher> geo;
+    if (opt.analysis.geoip) geo = std::make_unique<GeoMatcher>(*opt.analysis.geoip, geo_pool);
     const std::uint64_t bad = for_each_session(opt, in, [&](Session& s) {
-        s.attack = attack->match(s);  // as complete_sessions() sets it in the client
+        s.attack = attack->match(s);  // as complete_sessions() sets them in the client
+        if (geo) geo->assign(s);
         build_session_facts(s, opt.markers, cache, facts);
         for (auto& a : analyses) a->add(facts);
         ++sessions;

@@ -152,6 +152,11 @@ void outcome_fields(JsonWriter& w, const Session& s) {
         ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
     }
     w.end_array();
+    if (s.geo) {  // --geoip: unknown is null; without --geoip the keys are absent
+        opt_str(w, "country", s.country);
+        opt_int(w, "asn", s.asn);
+        opt_str(w, "as_org", s.as_org);
+    }
     w.field("login_attempts", s.login_attempts).field("login_successes", s.login_successes);
     w.field("failed_commands", s.failed_commands);
     w.field("events", s.events).field("late_events", s.late_events);

@@ -134,7 +134,7 @@ CREATE TABLE sessions(
   dst_ip TEXT, dst_port INTEGER, start TEXT, "end" TEXT, duration_s REAL, client_version TEXT, hassh TEXT,
   arch TEXT, closed INTEGER, end_kind TEXT, channel TEXT, login_attempts INTEGER, login_successes INTEGER,
   commands INTEGER, failed_commands INTEGER, last_command TEXT, secs_after_last_command REAL, last_step TEXT,
-  events INTEGER, late_events INTEGER, attack TEXT, sid INTEGER PRIMARY KEY);
+  events INTEGER, late_events INTEGER, attack TEXT, country TEXT, asn INTEGER, as_org TEXT, sid INTEGER PRIMARY KEY);
 CREATE TABLE logins_rows(sid INTEGER, seq INTEGER, time TEXT, username TEXT, password TEXT, fingerprint TEXT, success INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE commands_rows(sid INTEGER, seq INTEGER, time TEXT, input TEXT, failed INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
 CREATE TABLE downloads_rows(sid INTEGER, seq INTEGER, time TEXT, url TEXT, shasum TEXT, outfile TEXT, status TEXT, duplicate INTEGER, PRIMARY KEY(sid, seq)) WITHOUT ROWID;
@@ -189,6 +189,9 @@ const DocRow kDocs[] = {
     {"sessions", "attack",
      "ATT&CK technique ids the session showed, in order of first use, joined by ',' (rules/attack.toml "
      "or --attack-rules; tables attack and attack_weekly count them); null when none"},
+    {"sessions", "country", "ISO country code of src_ip from the --geoip databases; null without them or when unknown"},
+    {"sessions", "asn", "autonomous system number of src_ip from the --geoip databases; null when unknown"},
+    {"sessions", "as_org", "that autonomous system's organisation; null when unknown"},
     {"logins", "",
      "cowrie.login.success/failed and cowrie.client.fingerprint (a public key offered; counted once "
      "with the login event that answers it, else as a failed attempt); fingerprint set and password "
@@ -346,7 +349,10 @@ void bind_session(sqlite3_stmt* st, int f, const SessionRow& r, char (*times)[kT
     sqlite3_bind_int64(st, f + 23, s.events);
     sqlite3_bind_int64(st, f + 24, s.late_events);
     bind_opt_text(st, f + 25, s.attack);
-    sqlite3_bind_int64(st, f + 26, r.sid);
+    bind_opt_text(st, f + 26, s.country);
+    bind_opt_int(st, f + 27, s.asn);
+    bind_opt_text(st, f + 28, s.as_org);
+    sqlite3_bind_int64(st, f + 29, r.sid);
 }
 
 // The columns every part table starts with: sid, seq, time.
@@ -439,7 +445,7 @@ private:
 class SessionInserts {
 public:
     explicit SessionInserts(Db& db)
-        : ses(db, "sessions", 27, bind_session),
+        : ses(db, "sessions", 30, bind_session),
           lg(db, "logins_rows", 7, bind_login),
           cm(db, "commands_rows", 5, bind_command),
           dl(db, "downloads_rows", 8, bind_download),

@@ -237,8 +237,24 @@ std::string summary_json(const RunData& run) {
     w.key("options")
         .begin_object()
         .field("idle_timeout_s", run.session_options.idle_timeout_s)
-        .field("auth_timeout_s", run.session_options.auth_timeout_s)
+        .field("auth_timeout_s", run.session_options.auth_timeout_s);
+    w.key("attack_rules")
+        .begin_object()
+        .field("built_in", run.attack_rules == AttackRules::builtin())
+        .field("attack_version", run.attack_rules->attack_version())
+        .field("techniques", run.attack_rules->techniques().size())
         .end_object();
+    if (run.geoip) {  // absent without --geoip
+        w.key("geoip").begin_array();
+        for (const auto& db : run.geoip->databases())
+            w.begin_object()
+                .field("file", db.path)
+                .field("type", db.type)
+                .field("build_epoch", db.build_epoch)
+                .end_object();
+        w.end_array();
+    }
+    w.end_object();
     w.end_object();
     out.push_back('\n');
     return out;

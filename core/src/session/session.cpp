@@ -393,9 +393,9 @@ void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p) {
     if (!inserted) it->second.merge(std::move(p));
 }
 
-std::array<std::string_view*, 11> string_fields(Session& s) {
-    return {&s.sensor, &s.session, &s.protocol,     &s.src_ip,    &s.dst_ip, &s.client_version,
-            &s.hassh,  &s.arch,    &s.last_command, &s.last_step, &s.attack};
+std::array<std::string_view*, 13> string_fields(Session& s) {
+    return {&s.sensor, &s.session,      &s.protocol,  &s.src_ip, &s.dst_ip,  &s.client_version, &s.hassh,
+            &s.arch,   &s.last_command, &s.last_step, &s.attack, &s.country, &s.as_org};
 }
 
 Session copy_session(const Session& s, StringPool& pool) {

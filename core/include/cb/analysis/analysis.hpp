@@ -19,6 +19,7 @@
 
 #include "cb/analysis/attack.hpp"
 #include "cb/analysis/findings.hpp"
+#include "cb/analysis/geoip.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/session/session.hpp"
 #include "cb/session/steps.hpp"
@@ -55,6 +56,8 @@ struct AnalysisConfig {
     bool have_cowrie_cfg = false;
     // The ATT&CK rules (attack.hpp): the ones built in, or --attack-rules.
     std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();
+    // The --geoip databases (geoip.hpp), or null: no country or AS is looked up.
+    std::shared_ptr<const GeoIp> geoip;
 };
 
 class Analysis {

@@ -27,8 +27,10 @@ struct AttackTechnique {
 struct SimpleCommand {
     std::string program;
     std::vector<std::string> args;
+    std::string piped_from;  // the program whose output a | feeds into this one; "" if none
 };
-// The simple commands of a line: split at ; & && || | newlines ( ) { } ` and $( outside quotes.
+// The simple commands of a line: split at ; & && || | newlines ( ) { } ` and $( outside quotes;
+// a shell's `-c SCRIPT` (sh, bash, $SHELL, ...) adds the script's simple commands after it.
 void simple_commands(std::string_view line, std::vector<SimpleCommand>& out);
 
 class AttackRules {

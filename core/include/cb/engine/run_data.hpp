@@ -64,7 +64,8 @@ struct RunData {
     SessionTotals totals;                      // of `sessions`; filled by write_outputs() for the writers
     MarkerSet markers;                         // markers found in the sessions (steps.hpp)
     std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();  // what sets Session::attack
-    std::vector<StringPool> step_pools;                                        // owns rebuilt Session::last_step texts
+    std::shared_ptr<const GeoIp> geoip;  // --geoip: what sets Session::country, asn, as_org; or null
+    std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
     // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
     // read by write_outputs() before the page is written; the report only writes them out.
     std::vector<SessionReplays> tty_replays;

@@ -339,6 +339,9 @@ struct Session {
     std::string_view last_command;         // empty when the session ran none
     std::string_view last_step;            // the last step (steps.hpp): no marker, exit or empty line
     std::string_view attack;               // ATT&CK technique ids in order of first use, ','-joined (attack.hpp)
+    std::string_view country, as_org;      // of src_ip, with --geoip (geoip.hpp); empty when unknown
+    std::int64_t asn = -1;                 // of src_ip, with --geoip; -1 when unknown
+    bool geo = false;                      // looked up (--geoip given): the three fields are written
     Micros last_command_ts = kNoTime;
     double secs_after_last_command = -1;  // close (or last event) minus last command; -1 without commands
 };
@@ -353,7 +356,7 @@ Micros session_start(const SessionPartial& p);
 void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p);
 
 // The string fields of s, items' strings aside (for copies that outlive s's pools).
-std::array<std::string_view*, 11> string_fields(Session& s);
+std::array<std::string_view*, 13> string_fields(Session& s);
 
 // s with every string copied into pool: a copy that outlives the pools s points into.
 Session copy_session(const Session& s, StringPool& pool);
