@@ -37,6 +37,8 @@ ASN_DB = {"type": "GeoLite2-ASN", "networks": [
 ]}
 DBIP_DB = {"type": "DBIP-Country-Lite", "networks": [
     ["198.51.100.0/25", {"country": {"iso_code": "FR"}}],
+    ["192.0.2.128/25", {"country_code": "BR"}],  # ip-location-db's flat layout (npm @ip-location-db/*-mmdb)
+    ["100.0.0.0/24", {"country_code": "BR"}],
 ]}
 
 # src_ip -> (country, asn, as_org) with --geoip country.mmdb city.mmdb asn.mmdb dbip.mmdb (in that order).
@@ -48,6 +50,8 @@ TRUTH = {
     "192.0.2.9": ("PT", 64501, None),
     "198.51.100.130": ("NL", None, None),
     "198.51.100.3": ("FR", None, None),
+    "192.0.2.200": ("PT", 64501, None),  # CITY_DB's 192.0.2.0/24 comes first
+    "100.0.0.9": ("BR", None, None),
     "10.0.0.1": (None, None, None),
     "127.0.0.1": (None, None, None),
     "not-an-address": (None, None, None),

@@ -138,8 +138,11 @@ def assert_same_outputs(local: Path, hadoop: Path):
     b = cbtest.sessions_jsonl(hadoop).splitlines()
     assert a and sorted(a) == sorted(b)
     assert (local / "sessions").exists() == (hadoop / "sessions").exists()
-    for name in ("hints.json", "summary.json", "report.html"):
-        assert (local / name).read_bytes() == (hadoop / name).read_bytes(), name
+    for name in ("hints.json", "summary.json", "report.html", "attack_layer.json", "iocs/iocs.csv", "iocs/stix2.json",
+                 "iocs/misp.json"):
+        assert (local / name).exists() == (hadoop / name).exists(), name
+        if (local / name).exists():
+            assert (local / name).read_bytes() == (hadoop / name).read_bytes(), name
 
 
 def outputs(out: Path) -> dict:

@@ -100,6 +100,10 @@ TEST_F(OutputDirTest, OwnNames) {
     EXPECT_TRUE(cb::own_entry("day=2024-04-05", true, OutFolder::Sessions));
     EXPECT_TRUE(cb::own_entry("_partitions.json", false, OutFolder::Sessions));
     EXPECT_TRUE(cb::own_entry("sessions.jsonl.tmp", false, OutFolder::Day));
+    EXPECT_TRUE(cb::own_entry("iocs", true, OutFolder::Top));
+    for (const char* f : {"iocs.csv", "stix2.json", "misp.json.tmp"})
+        EXPECT_TRUE(cb::own_entry(f, false, OutFolder::Iocs)) << f;
+    EXPECT_FALSE(cb::own_entry("notes.txt", false, OutFolder::Iocs));
     EXPECT_FALSE(cb::own_entry("tables", false, OutFolder::Top));
     EXPECT_FALSE(cb::own_entry("sessions", false, OutFolder::Top));
     EXPECT_FALSE(cb::own_entry("summary.json", true, OutFolder::Top));

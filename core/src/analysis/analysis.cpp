@@ -14,7 +14,7 @@ std::vector<std::unique_ptr<Analysis>> make_analyses() {
     std::vector<std::unique_ptr<Analysis>> v;
     for (auto make :
          {make_action_paths, make_predisconnect, make_failed_commands, make_campaigns, make_forks, make_novelty,
-          make_changes, make_outliers, make_weird_strings, make_attack, make_sources_geo, make_hints})
+          make_changes, make_outliers, make_weird_strings, make_attack, make_sources_geo, make_iocs, make_hints})
         if (auto a = make()) v.push_back(std::move(a));
     return v;
 }

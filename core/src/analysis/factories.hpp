@@ -18,6 +18,7 @@ std::unique_ptr<Analysis> make_outliers();
 std::unique_ptr<Analysis> make_weird_strings();
 std::unique_ptr<Analysis> make_attack();
 std::unique_ptr<Analysis> make_sources_geo();
+std::unique_ptr<Analysis> make_iocs();
 std::unique_ptr<Analysis> make_hints();
 
 }  // namespace cb::analyses

@@ -56,7 +56,8 @@ namespace {
 // The entry's string at path (a null-terminated list of keys), or "".
 std::string string_at(MMDB_entry_s* entry, const char* const* path) {
     MMDB_entry_data_s data{};
-    if (MMDB_aget_value(entry, &data, path) != MMDB_SUCCESS || !data.has_data || data.type != MMDB_DATA_TYPE_UTF8_STRING)
+    if (MMDB_aget_value(entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
+        data.type != MMDB_DATA_TYPE_UTF8_STRING)
         return {};
     return std::string(data.utf8_string, data.data_size);
 }
@@ -86,6 +87,7 @@ GeoIp::Answer GeoIp::lookup(std::string_view address) const {
     const std::string ip(address);
     static const char* const kCountry[] = {"country", "iso_code", nullptr};
     static const char* const kRegistered[] = {"registered_country", "iso_code", nullptr};
+    static const char* const kCountryCode[] = {"country_code", nullptr};  // ip-location-db's layout
     static const char* const kAsn[] = {"autonomous_system_number", nullptr};
     static const char* const kAsOrg[] = {"autonomous_system_organization", nullptr};
     for (const auto& h : handles_) {
@@ -95,6 +97,7 @@ GeoIp::Answer GeoIp::lookup(std::string_view address) const {
         if (mmdb_error != MMDB_SUCCESS || !r.found_entry) continue;
         if (a.country.empty()) a.country = string_at(&r.entry, kCountry);
         if (a.country.empty()) a.country = string_at(&r.entry, kRegistered);
+        if (a.country.empty()) a.country = string_at(&r.entry, kCountryCode);
         if (a.asn < 0) a.asn = number_at(&r.entry, kAsn);
         if (a.as_org.empty()) a.as_org = string_at(&r.entry, kAsOrg);
     }
@@ -107,7 +110,8 @@ void GeoMatcher::assign(Session& s) {
     if (it == cache_.end()) {
         if (cache_.size() >= kMaxCached) cache_.clear();
         const GeoIp::Answer a = geo_.lookup(s.src_ip);
-        it = cache_.emplace(std::string(s.src_ip), Cached{pool_.intern(a.country), pool_.intern(a.as_org), a.asn}).first;
+        it =
+            cache_.emplace(std::string(s.src_ip), Cached{pool_.intern(a.country), pool_.intern(a.as_org), a.asn}).first;
     }
     s.country = it->second.country;
     s.as_org = it->second.as_org;
@@ -116,8 +120,8 @@ void GeoMatcher::assign(Session& s) {
 }
 
 void assign_geo(std::vector<Session>& sessions, const GeoIp& geo, unsigned threads, std::vector<StringPool>& pools) {
-    const unsigned n = std::max(1u, std::min<unsigned>(worker_threads(threads),
-                                                       static_cast<unsigned>(sessions.size() / 1000)));
+    const unsigned n =
+        std::max(1u, std::min<unsigned>(worker_threads(threads), static_cast<unsigned>(sessions.size() / 1000)));
     const std::size_t first = pools.size();
     pools.resize(first + n);
     parallel_for(n, n, [&](std::size_t w) {

@@ -28,7 +28,8 @@ struct SourceStat {
         ++sessions;
         login_successes += s.login_successes;
         commands += s.commands;
-        for (const Item& it : s.items) downloads += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
+        for (const Item& it : s.items)
+            downloads += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
         if (!s.src_ip.empty()) insert_absent(src_ips, s.src_ip);
         if (!s.as_org.empty() && (as_org.empty() || s.as_org < as_org)) as_org = std::string(s.as_org);
         first = std::min(first, s.start);
@@ -67,7 +68,8 @@ template <typename Map>
 std::vector<const typename Map::value_type*> by_sessions(const Map& m) {
     std::vector<const typename Map::value_type*> v;
     for (const auto& e : m) v.push_back(&e);
-    std::stable_sort(v.begin(), v.end(), [](const auto* a, const auto* b) { return a->second.sessions > b->second.sessions; });
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto* a, const auto* b) { return a->second.sessions > b->second.sessions; });
     return v;
 }
 

@@ -144,6 +144,7 @@ void remove_stale(const fs::path& out) {
 std::optional<OutFolder> inner_folder(const std::string& name, OutFolder in) {
     if (in == OutFolder::Top && name == "tables") return OutFolder::Tables;
     if (in == OutFolder::Top && name == "sessions") return OutFolder::Sessions;
+    if (in == OutFolder::Top && name == "iocs") return OutFolder::Iocs;
     if (in == OutFolder::Sessions) return OutFolder::Day;
     return std::nullopt;  // .hadoop-work: the Hadoop client's, whatever it holds
 }
@@ -241,13 +242,15 @@ bool own_entry(const std::string& name, bool is_dir, OutFolder in) {
             return (is_dir && name.starts_with("day=")) || file("_partitions.json");
         case OutFolder::Day:
             return file("sessions.jsonl");
+        case OutFolder::Iocs:
+            return file("iocs.csv") || file("stix2.json") || file("misp.json");
         case OutFolder::Top:
             break;
     }
     for (std::string_view f :
          {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json", "report.html", "attack_layer.json"})
         if (file(f)) return true;
-    return is_dir && (name == "tables" || name == "sessions" || name == ".hadoop-work");
+    return is_dir && (name == "tables" || name == "sessions" || name == "iocs" || name == ".hadoop-work");
 }
 
 void on_interrupt(void (*last_words)(int sig)) { g_last_words = last_words; }

@@ -93,6 +93,25 @@ void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptio
         for (const Session& s : *chunk) run.sessions.push_back(copy_session(s, pool));
 }
 
+// iocs/ when the analyses ran (Findings::iocs).
+void write_iocs(const RunData& run, const std::string& out_dir, AnalyzeResult& res) {
+    if (!run.findings.iocs) return;
+    const std::string dir = out_dir + "/iocs";
+    std::error_code ec;
+    std::filesystem::create_directory(dir, ec);
+    if (ec) {
+        res.errors.push_back("cannot create the output folder " + dir + ": " + ec.message());
+        return;
+    }
+    const auto& rows = *run.findings.iocs;
+    const AttackRules& rules = *run.attack_rules;
+    for (const auto& err :
+         {write_file_atomic(dir + "/iocs.csv", iocs_csv(rows)),
+          write_file_atomic(dir + "/stix2.json", iocs_stix2_json(rows, rules, run.totals.first)),
+          write_file_atomic(dir + "/misp.json", iocs_misp_json(rows, rules, run.totals.first, run.totals.last))})
+        if (!err.empty()) res.errors.push_back(err);
+}
+
 }  // namespace
 
 void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
@@ -125,6 +144,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
         if (auto err = write_file_atomic(out_dir + "/attack_layer.json", layer); !err.empty())
             res.errors.push_back(err);
+    write_iocs(run, out_dir, res);
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
     if (by_day && jsonl.days_kept())

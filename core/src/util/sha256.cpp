@@ -25,4 +25,18 @@ std::string Sha256::hex() {
     return out;
 }
 
+std::string uuid_v5(const unsigned char (&ns)[16], std::string_view name) {
+    std::string in(reinterpret_cast<const char*>(ns), 16);
+    in.append(name);
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(in.data(), in.size(), d, &n, EVP_sha1(), nullptr) != 1 || n < 16) throw std::bad_alloc();
+    d[6] = static_cast<unsigned char>((d[6] & 0x0F) | 0x50);  // version 5
+    d[8] = static_cast<unsigned char>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
+    std::string hex;
+    append_hex(hex, std::string_view(reinterpret_cast<const char*>(d), 16));
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20, 12);
+}
+
 }  // namespace cb

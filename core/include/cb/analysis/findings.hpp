@@ -59,6 +59,22 @@ struct FailedCommandRow {
     std::int64_t first = 0, last = 0;   // Micros
 };
 
+// One indicator of iocs/ (iocs.cpp; the files are written by output/ioc_exports.cpp).
+struct IocSighting {
+    std::string sensor;
+    std::uint64_t sessions = 0;
+    std::int64_t first = 0, last = 0;  // Micros
+};
+struct IocRow {
+    std::string type;  // url, sha256, src_ip, forward_target ("host:port", "[v6]:port")
+    std::string value;
+    std::int64_t first = 0, last = 0;  // Micros
+    std::uint64_t sessions = 0, src_ips = 0;
+    std::vector<IocSighting> sensors;     // by sensor name
+    std::vector<std::string> campaigns;   // campaign ids of its sessions with commands, sorted
+    std::vector<std::string> techniques;  // ATT&CK ids its sessions showed, sorted
+};
+
 // One row of last_output.csv (tty_link.cpp): what shell sessions that left after a step saw last.
 struct LastOutputRow {
     std::string command;  // template of the last step
@@ -123,6 +139,7 @@ struct Findings {
     std::optional<std::uint64_t> changes_flagged;           // changes: flagged days
     std::optional<std::uint64_t> outliers_scored;           // outliers: sessions scored
     std::optional<WeirdStringFacts> weird_strings;          // weird_strings
+    std::optional<std::vector<IocRow>> iocs;                // iocs: by type, then most sessions
     std::optional<std::vector<Hint>> hints;                 // hints, most severe first
 
     const Table* table(std::string_view name) const;

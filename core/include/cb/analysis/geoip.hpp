@@ -22,7 +22,7 @@ class GeoIp {
 public:
     // What the databases say about one address; empty country/as_org and asn -1 when nothing.
     struct Answer {
-        std::string country;  // ISO 3166-1 alpha-2 ("country", else "registered_country")
+        std::string country;  // ISO 3166-1 alpha-2: country.iso_code, registered_country.iso_code, country_code
         std::int64_t asn = -1;
         std::string as_org;
     };

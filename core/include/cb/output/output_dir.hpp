@@ -60,6 +60,7 @@ enum class OutFolder {
     Tables,    // OUTDIR/tables: *.csv
     Sessions,  // OUTDIR/sessions: day=*/ and _partitions.json
     Day,       // OUTDIR/sessions/day=*: sessions.jsonl
+    Iocs,      // OUTDIR/iocs: iocs.csv, stix2.json, misp.json
 };
 // True when `name`, an entry of the folder `in`, is something cowrie-batch writes there: the
 // safety rule of OutputDir::open().

@@ -39,6 +39,12 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
 WriteOutputs writer_into(const std::string& out_dir, OutputLayout layout = {});
 
 void append_session_json(std::string& out, const Session& s);
+
+// iocs/ (ioc_exports.cpp): the indicators as iocs.csv, a STIX 2.1 bundle and a MISP event. The
+// run's first and last event time the bundle and the event when there are no indicators.
+std::string iocs_csv(const std::vector<IocRow>& rows);
+std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& rules, Micros run_start);
+std::string iocs_misp_json(const std::vector<IocRow>& rows, const AttackRules& rules, Micros run_start, Micros run_end);
 std::string summary_json(const RunData& run);
 class JsonWriter;
 // The ingest counts and reject samples of summary.json's "inputs" (shared with report.html);

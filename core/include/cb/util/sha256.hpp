@@ -23,4 +23,8 @@ private:
     std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
 
+// A name-based UUID (RFC 4122 version 5: SHA-1 of the namespace's 16 bytes and the name), as
+// lower-case text: the same name always gives the same id (STIX ids of report objects).
+std::string uuid_v5(const unsigned char (&ns)[16], std::string_view name);
+
 }  // namespace cb
