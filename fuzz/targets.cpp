@@ -11,10 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cb/analysis/analysis.hpp"
+#include "cb/analysis/attack.hpp"
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/engine/analyze.hpp"
@@ -122,6 +124,17 @@ int pipeline(const std::uint8_t* data, std::size_t size) {
     const MarkerSet markers = stats.finish();
     std::vector<StringPool> step_pools;
     assign_last_steps(sessions, markers, 1, step_pools);
+    const auto rules = AttackRules::builtin();
+    assign_attack(sessions, *rules, 1, step_pools);
+    for (const Session& s : sessions) {  // every id is a technique of the rules, listed once
+        std::set<std::string_view> ids;
+        for (std::string_view rest = s.attack; !rest.empty();) {
+            const std::string_view id = rest.substr(0, rest.find(','));
+            CB_FUZZ_CHECK(rules->find(id) != nullptr);
+            CB_FUZZ_CHECK(ids.insert(id).second);
+            rest = rest.size() > id.size() ? rest.substr(id.size() + 1) : std::string_view();
+        }
+    }
     std::string line;
     for (const Session& s : sessions) {
         line.clear();
@@ -221,6 +234,21 @@ int cowrie_cfg(const std::uint8_t* data, std::size_t size) {
     std::map<std::string, std::string> cfg;
     parse_cowrie_cfg(as_text(data, size), &cfg);
     for (const auto& [key, value] : cfg) CB_FUZZ_CHECK(key.find('.') != std::string::npos);
+    return 0;
+}
+
+int attack_rules(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text = as_text(data, size);
+    std::string err;
+    if (const auto rules = AttackRules::parse(text, "fuzz.toml", &err)) {
+        CB_FUZZ_CHECK(!rules->techniques().empty());
+        for (const auto& t : rules->techniques()) CB_FUZZ_CHECK(t.id.size() == 5 || t.id.size() == 9);
+    } else {
+        CB_FUZZ_CHECK(err.starts_with("fuzz.toml"));
+    }
+    std::vector<SimpleCommand> cmds;
+    simple_commands(text.substr(0, 4096), cmds);
+    for (const auto& c : cmds) CB_FUZZ_CHECK(c.program.find('/') == std::string::npos);
     return 0;
 }
 

@@ -34,10 +34,13 @@ int ttylog(const std::uint8_t* data, std::size_t size);
 int streaming(const std::uint8_t* data, std::size_t size);
 // A cowrie.cfg through its reader.
 int cowrie_cfg(const std::uint8_t* data, std::size_t size);
+// An ATT&CK rules file (TOML) through its reader, and the same bytes as a command line through
+// the simple-command splitter the rules see.
+int attack_rules(const std::uint8_t* data, std::size_t size);
 
 inline constexpr NamedTarget kTargets[] = {
-    {"event_parser", event_parser}, {"pipeline", pipeline},     {"decoders", decoders}, {"ttylog", ttylog},
-    {"streaming", streaming},       {"cowrie_cfg", cowrie_cfg},
+    {"event_parser", event_parser}, {"pipeline", pipeline},     {"decoders", decoders},         {"ttylog", ttylog},
+    {"streaming", streaming},       {"cowrie_cfg", cowrie_cfg}, {"attack_rules", attack_rules},
 };
 
 }  // namespace cb::fuzz

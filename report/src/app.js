@@ -773,6 +773,55 @@ function buildForwarding() {
   return sec;
 }
 
+/** Weekly sessions of the 10 most common keys of a (week, key, sessions) table, as lines. */
+function weeklyLines(t, key, id, yName) {
+  const w = t.idx;
+  const weeks = [...new Set(t.rows.map((r) => r[w.week]))].sort();
+  const byKey = new Map();
+  for (const r of t.rows) {
+    const k = r[w[key]];
+    if (!byKey.has(k)) byKey.set(k, new Map());
+    byKey.get(k).set(r[w.week], r[w.sessions]);
+  }
+  const keys = [...byKey.keys()].sort((a, b) => [...byKey.get(b).values()].reduce((x, y) => x + y, 0) - [...byKey.get(a).values()].reduce((x, y) => x + y, 0));
+  const el = h('div', { class: 'chart', id });
+  chart(el, (c) => ({
+    ...base(c),
+    legend: { type: 'scroll', top: 0, textStyle: { color: c.muted }, formatter: (n) => plain(n, 40) },
+    grid: { left: 56, right: 24, top: 40, bottom: 60 },
+    xAxis: { type: 'category', data: weeks, ...axisStyle(c) },
+    yAxis: { type: 'value', min: 0, name: yName, ...axisStyle(c) },
+    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8, borderColor: c.border }],
+    tooltip: { ...base(c).tooltip, trigger: 'item', formatter: (p) => tip(plain(p.seriesName, 80), [['week', p.name], ['sessions', fmtInt(p.value[1] ?? p.value)]]) },
+    series: keys.map((k) => ({ name: plain(k || '(unknown)', 40), type: 'line', symbolSize: 6,
+      data: weeks.map((wn) => [wn, byKey.get(k).get(wn) ?? 0]) })),
+  }));
+  return h('div', { class: 'chart-box' }, el);
+}
+
+function buildIntel() {
+  const sec = section('sec-intel', 'Techniques and sources', 'What attackers did as MITRE ATT&CK techniques (rules/attack.toml; attack_layer.json opens in the ATT&CK Navigator), and where they came from by country and autonomous system (with --geoip, from offline databases). Indicators to share are in iocs/ (CSV, STIX 2.1, MISP).');
+  const at = tableOf(D, 'attack');
+  const aw = tableOf(D, 'attack_weekly');
+  sec.append(...sub('ATT&CK techniques', 'Sessions per technique, each session counted once per technique; the chart shows the ten most common per ISO week.'));
+  if (aw && aw.rows.length) sec.append(weeklyLines(aw, 'technique', 'chart-attack', 'sessions'));
+  sec.append(tableBlock(at, ['technique', 'name', 'tactics', 'sessions', 'sessions_with_commands', 'src_ips', 'first_seen', 'last_seen'], { name: { max: 80 } },
+    { label: 'attack', empty: 'No technique seen.', extra: at ? [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`technique ${plain(r[0], 20)}`, (s) => s.attack.includes(r[0])) }] : [] }));
+  const bc = tableOf(D, 'sources_by_country');
+  sec.append(...sub('Where from', 'Sessions per country and per autonomous system of their source address. An empty country or AS: no database knows the address (private, reserved or not covered).'));
+  if (!bc) {
+    sec.append(h('p', { class: 'empty', text: 'Run analyze with --geoip FILE (MaxMind GeoLite2/GeoIP2 or DB-IP databases, Country, City or ASN; read offline) to see countries and autonomous systems.' }));
+    return sec;
+  }
+  const cw = tableOf(D, 'sources_by_country_weekly');
+  if (cw && cw.rows.length) sec.append(weeklyLines(cw, 'country', 'chart-countries', 'sessions'));
+  sec.append(tableBlock(bc, ['country', 'sessions', 'src_ips', 'login_successes', 'commands', 'downloads', 'first_seen', 'last_seen'], {},
+    { label: 'sources_by_country', extra: [{ label: '', sortable: false, get: () => null, render: (r) => drillButton(`country ${plain(r[0] || '(unknown)', 20)}`, (s) => (s.country ?? '') === r[0]) }] }));
+  sec.append(tableBlock(tableOf(D, 'sources_by_asn'), ['asn', 'as_org', 'sessions', 'src_ips', 'login_successes', 'commands', 'downloads', 'first_seen', 'last_seen'], { as_org: { max: 80 } },
+    { label: 'sources_by_asn' }));
+  return sec;
+}
+
 function buildExplorer() {
   const sec = section('sec-explorer', 'Session explorer', 'Search and filter sessions; open one for its full timeline of events.');
   initExplorer(ctx, sec);
@@ -808,6 +857,7 @@ const SECTIONS = [
   ['sec-downloads', 'Downloads & URLs', null, buildDownloads],
   ['sec-writes', 'File writes', null, buildFileWrites],
   ['sec-forwarding', 'Forwarding targets', null, buildForwarding],
+  ['sec-intel', 'Techniques & sources', null, buildIntel],
   ['sec-explorer', 'Session explorer', 'Sessions', buildExplorer],
   ['sec-about', 'About', null, buildAbout],
 ];

@@ -41,6 +41,8 @@ export function decodeSessions(D) {
       left: r[f.left] === 1,
       items_total: r[f.items_total],
       referenced: r[f.referenced] === 1,
+      attack: f.attack === undefined || !S[r[f.attack]] ? [] : S[r[f.attack]].split(','),
+      country: f.country === undefined ? '' : S[r[f.country]],
       items: r[f.items].map((it) => [it[0], it[1], S[it[2]], S[it[3]], S[it[4]], it[5], it[6]]),
     };
     s.id = `${s.sensor}/${s.session}`;

@@ -235,6 +235,16 @@ TEST(AttackRules, ErrorsNameTheLineAndTheProblem) {
     EXPECT_EQ(rules_error("[[technique]\n"), "my.toml:1:13: Error while parsing table header: expected ']', saw '\\n'");
     EXPECT_EQ(rules_error("attack_version = \"18.1\"\n"), "my.toml: no [[technique]]");
     EXPECT_EQ(rules_error("technique = 1\n"), "my.toml:1:1: missing attack_version");
+    // Rules files are ASCII (toml++ 3.3.0 misreads some other characters): escapes in strings.
+    EXPECT_EQ(rules_error("attack_version = \"1\" # caf\xc3\xa9\n"),
+              "my.toml:1:27: a byte above 0x7F; rules files are ASCII (write other characters in strings as \\uXXXX)");
+    std::string err;
+    const auto escaped = cb::AttackRules::parse(
+        "attack_version = \"1\"\n[[technique]]\nid = \"T1082\"\nname = \"caf\\u00e9\"\ntactics = [\"d\"]\n"
+        "downloads = true\n",
+        "ok.toml", &err);
+    ASSERT_NE(escaped, nullptr) << err;
+    EXPECT_EQ(escaped->techniques()[0].name, "caf\xc3\xa9");
 }
 
 TEST(AttackRules, OwnRulesWithEveryKindOfCommandCondition) {

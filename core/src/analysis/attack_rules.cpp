@@ -249,6 +249,24 @@ std::string where(const toml::source_region& r, const std::string& source) {
     return source + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column) + ": ";
 }
 
+// The place of the first byte above 0x7F, as "LINE:COLUMN", or "". toml++ 3.3.0 reaches
+// __builtin_unreachable() (undefined behaviour) when it asks whether some such characters are
+// whitespace (found by fuzz/targets.cpp's attack_rules, with the character outside a string), and
+// which bytes its parser takes as outside a string on a broken file cannot be told beforehand. So
+// rules files are ASCII: other characters go into strings as \uXXXX escapes.
+std::string first_non_ascii(std::string_view s) {
+    std::size_t line = 1, col = 0;
+    for (char c : s) {
+        ++col;
+        if (static_cast<unsigned char>(c) > 0x7F) return std::to_string(line) + ":" + std::to_string(col);
+        if (c == '\n') {
+            ++line;
+            col = 0;
+        }
+    }
+    return {};
+}
+
 // Reads the TOML of one rules file; every problem names the place.
 class RulesReader {
 public:
@@ -397,6 +415,11 @@ std::shared_ptr<const AttackRules> AttackRules::builtin() {
 
 std::shared_ptr<const AttackRules> AttackRules::parse(std::string_view toml, const std::string& source,
                                                       std::string* error) {
+    if (const std::string at = first_non_ascii(toml); !at.empty()) {
+        *error = source + ":" + at +
+                 ": a byte above 0x7F; rules files are ASCII (write other characters in strings as \\uXXXX)";
+        return nullptr;
+    }
     toml::parse_result parsed = toml::parse(toml, source);
     if (!parsed) {
         const toml::parse_error& e = parsed.error();

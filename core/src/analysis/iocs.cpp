@@ -57,9 +57,8 @@ struct IocStat {
 };
 
 bool is_sha256(std::string_view v) {
-    return v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    return v.size() == 64 &&
+           std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // The host of a URL with a scheme ("http://user@host:port/x" -> "host"; "[v6]" -> "v6").
@@ -99,7 +98,8 @@ public:
                     [[fallthrough]];
                 case ItemKind::Upload:
                 case ItemKind::FileWrite:
-                    if (it.kind != ItemKind::DownloadFailed && is_sha256(it.b)) keys_.emplace("sha256", std::string(it.b));
+                    if (it.kind != ItemKind::DownloadFailed && is_sha256(it.b))
+                        keys_.emplace("sha256", std::string(it.b));
                     break;
                 case ItemKind::Tcpip:
                     if (!it.a.empty() && it.num >= 0 && !private_host(it.a))
@@ -157,7 +157,7 @@ public:
 
 private:
     std::map<std::pair<std::string, std::string>, IocStat> by_key_;  // (type, value)
-    std::set<std::pair<std::string, std::string>> keys_;              // one session's, counted once each
+    std::set<std::pair<std::string, std::string>> keys_;             // one session's, counted once each
 };
 
 }  // namespace

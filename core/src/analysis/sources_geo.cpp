@@ -77,7 +77,7 @@ class SourcesGeo : public ArchivedAnalysis<SourcesGeo> {
 public:
     template <class Ar>
     void io(Ar& ar) {
-        ar(by_country_, by_asn_);
+        ar(by_country_, by_asn_, weekly_);
     }
     std::string_view name() const override { return "sources_geo"; }
 
@@ -86,12 +86,14 @@ public:
         if (!s.geo) return;
         by_country_[std::string(s.country)].add(s);
         by_asn_[s.asn].add(s);
+        ++weekly_[{format_iso_week(s.start), std::string(s.country)}];
     }
 
     void merge(Analysis&& other) override {
         auto& o = static_cast<SourcesGeo&>(other);
         for (auto& [k, v] : o.by_country_) by_country_[k].merge(v);
         for (auto& [k, v] : o.by_asn_) by_asn_[k].merge(v);
+        for (auto& [k, v] : o.weekly_) weekly_[k] += v;
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override {
@@ -116,13 +118,22 @@ public:
             a.rows.push_back({e->first < 0 ? Cell{} : Cell{e->first}, e->second.as_org});
             add_stat_cells(a.rows.back(), e->second);
         }
+        Table w{"sources_by_country_weekly",
+                "sessions per ISO week and country of their source address (--geoip)",
+                {col("week", ColumnType::Text, "ISO week (2024-W14), by session start"),
+                 col("country", ColumnType::Text, "ISO 3166-1 alpha-2 code; empty when unknown"),
+                 col("sessions", ColumnType::Integer, "sessions started that week from addresses there")},
+                {}};
+        for (const auto& [k, n] : weekly_) w.rows.push_back({k.first, k.second, count(n)});
         out.tables.push_back(std::move(c));
         out.tables.push_back(std::move(a));
+        out.tables.push_back(std::move(w));
     }
 
 private:
     std::map<std::string, SourceStat> by_country_;
     std::map<std::int64_t, SourceStat> by_asn_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> weekly_;  // (week, country)
 };
 
 }  // namespace

@@ -113,8 +113,8 @@ Micros earliest(const std::vector<IocRow>& rows, Micros fallback) {
 
 std::string iocs_csv(const std::vector<IocRow>& rows) {
     Table t{"iocs", "", {}, {}};
-    for (const char* c : {"type", "value", "first_seen", "last_seen", "sessions", "src_ips", "sensors", "campaigns",
-                          "techniques"})
+    for (const char* c :
+         {"type", "value", "first_seen", "last_seen", "sessions", "src_ips", "sensors", "campaigns", "techniques"})
         t.columns.push_back({c, ColumnType::Text, ""});
     for (const auto& r : rows) {
         std::vector<std::string> sensors;
@@ -228,7 +228,9 @@ std::string iocs_misp_json(const std::vector<IocRow>& rows, const AttackRules& r
     w.key("Tag").begin_array();
     for (const auto& t : techniques)
         if (const AttackTechnique* a = rules.find(t))
-            w.begin_object().field("name", "misp-galaxy:mitre-attack-pattern=\"" + a->name + " - " + t + "\"").end_object();
+            w.begin_object()
+                .field("name", "misp-galaxy:mitre-attack-pattern=\"" + a->name + " - " + t + "\"")
+                .end_object();
     w.end_array();
     w.end_object().end_object();
     out.push_back('\n');

@@ -17,7 +17,8 @@ bool parse(std::string_view s, int family, void* out) {
 }
 
 bool shareable_v4(const unsigned char* a) {
-    const std::uint32_t v = (std::uint32_t{a[0]} << 24) | (std::uint32_t{a[1]} << 16) | (std::uint32_t{a[2]} << 8) | a[3];
+    const std::uint32_t v =
+        (std::uint32_t{a[0]} << 24) | (std::uint32_t{a[1]} << 16) | (std::uint32_t{a[2]} << 8) | a[3];
     struct Net {
         std::uint32_t base;
         int bits;
@@ -56,7 +57,7 @@ bool is_shareable_address(std::string_view s) {
     bool zero_prefix = true;  // :: and ::1
     for (int i = 0; i < 15; ++i) zero_prefix = zero_prefix && a[i] == 0;
     if (zero_prefix && a[15] <= 1) return false;
-    if ((a[0] & 0xFE) == 0xFC) return false;                 // fc00::/7 unique local
+    if ((a[0] & 0xFE) == 0xFC) return false;                  // fc00::/7 unique local
     if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
     if (a[0] == 0xFF) return false;                           // multicast
     return true;

@@ -47,31 +47,12 @@ private:
     std::unordered_map<std::string_view, std::uint64_t> index_;
 };
 
-constexpr const char* kFields[] = {"sensor",
-                                   "session",
-                                   "src_ip",
-                                   "src_port",
-                                   "dst_ip",
-                                   "dst_port",
-                                   "protocol",
-                                   "start",
-                                   "end",
-                                   "duration_s",
-                                   "client_version",
-                                   "hassh",
-                                   "end_kind",
-                                   "channel",
-                                   "campaign",
-                                   "login_attempts",
-                                   "login_successes",
-                                   "commands",
-                                   "failed_commands",
-                                   "last_template",
-                                   "last_step",
-                                   "left",
-                                   "items_total",
-                                   "referenced",
-                                   "items"};
+constexpr const char* kFields[] = {
+    "sensor",          "session",       "src_ip",    "src_port",       "dst_ip",          "dst_port",
+    "protocol",        "start",         "end",       "duration_s",     "client_version",  "hassh",
+    "end_kind",        "channel",       "campaign",  "login_attempts", "login_successes", "commands",
+    "failed_commands", "last_template", "last_step", "left",           "items_total",     "referenced",
+    "attack",          "country",       "items"};
 constexpr const char* kItemFields[] = {"ms_after_start", "kind", "a", "b", "c", "num", "flag"};
 
 // The session's first max_items items: [ms_after_start, kind, a, b, c, num, flag].
@@ -108,6 +89,7 @@ void row(JsonWriter& w, const Explorer& ex, const Session& s, std::size_t i, std
     w.value(s.login_attempts).value(s.login_successes).value(s.commands).value(s.failed_commands);
     w.value(strs.get(ex.last_template[i])).value(strs.get(s.last_step)).value(session_left(s) ? 1 : 0);
     w.value(static_cast<std::uint64_t>(s.items.size())).value(ex.referenced[i] ? 1 : 0);
+    w.value(strs.get(s.attack)).value(strs.get(s.country));
     items(w, s, start, max_items, strs);
     w.end_array();
 }

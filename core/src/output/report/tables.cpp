@@ -14,10 +14,11 @@ namespace {
 
 // The tables shown as they are, in page order.
 constexpr const char* kTables[] = {
-    "src_ips",         "forwarding",    "sensors",     "credentials", "key_fingerprints", "commands",
-    "client_versions", "hassh",         "downloads",   "file_writes", "failed_commands",  "forks",
-    "predisconnect",   "action_paths",  "transitions", "ngrams",      "campaigns",        "novelty_recent",
-    "outliers",        "weird_strings", "last_output", "tty_tells"};
+    "src_ips",         "forwarding",      "sensors",        "credentials",        "key_fingerprints",
+    "commands",        "client_versions", "hassh",          "downloads",          "file_writes",
+    "failed_commands", "forks",           "predisconnect",  "action_paths",       "transitions",
+    "ngrams",          "campaigns",       "novelty_recent", "outliers",           "weird_strings",
+    "last_output",     "tty_tells",       "attack",         "sources_by_country", "sources_by_asn"};
 
 // The JSON event logs read (run.ingest), one row per file.
 Table files_table(const RunData& run, std::size_t max_rows) {
@@ -86,6 +87,15 @@ std::string predisconnect_weekly_json(const Table& t, std::size_t max_cell_bytes
                       "the 20 commands that were last in most sessions");
 }
 
+// A (week, key, sessions) table for a chart: the rows of the 10 keys with most sessions.
+std::string weekly_top_json(const Table& t, const char* key, std::size_t max_cell_bytes) {
+    const int ck = column(&t, key), cs = column(&t, "sessions");
+    std::map<std::string_view, double> total;
+    for (const auto& row : t.rows) total[text_at(row, ck)] += number_at(row, cs);
+    return table_json(t, rows_with(t, ck, strongest(total, 10), 10000), max_cell_bytes,
+                      std::string("the 10 ") + key + " values with most sessions");
+}
+
 void add(std::string& out, std::string_view name, const std::string& json) {
     if (out.size() > 1) out.push_back(',');
     append_json_string(out, name);
@@ -106,6 +116,9 @@ std::string tables_json(const RunData& run, const ReportOptions& opt) {
     if (const Table* t = run.table("changes")) add(out, t->name, changes_json(*t, opt.max_cell_bytes));
     if (const Table* t = run.table("predisconnect_weekly"))
         add(out, t->name, predisconnect_weekly_json(*t, opt.max_cell_bytes));
+    for (const auto& [name, key] :
+         {std::pair{"attack_weekly", "technique"}, std::pair{"sources_by_country_weekly", "country"}})
+        if (const Table* t = run.table(name)) add(out, t->name, weekly_top_json(*t, key, opt.max_cell_bytes));
     out.push_back('}');
     return out;
 }
