@@ -333,3 +333,78 @@ TEST(AttackTable, CountsEachSessionOncePerTechniqueAndMerges) {
 }
 
 }  // namespace
+
+namespace {
+
+// Sessions from three addresses, two of them looked up (as assign_geo() would set them).
+std::vector<cb::Session> geo_sessions(cb::StringPool& pool) {
+    std::string log;
+    for (int i = 0; i < 9; ++i) {
+        const std::string id = cat("g", i), ip = cat("203.0.113.", i % 3);
+        log += ev("s", id, ip, "cowrie.session.connect", cat("2024-04-0", i + 1, "T10:00:00.000000Z"));
+        log += ev("s", id, ip, "cowrie.login.success", cat("2024-04-0", i + 1, "T10:00:01.000000Z"),
+                  "\"username\":\"root\",\"password\":\"x\"");
+    }
+    std::vector<cb::Session> s = cbtest::ingest(log, pool);
+    for (auto& x : s) {
+        x.geo = true;
+        if (x.src_ip.ends_with(".0")) x.country = "AU", x.asn = 64500, x.as_org = "Example";
+        if (x.src_ip.ends_with(".1")) x.country = "DE";
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST(SourcesGeo, CountsPerCountryAndAsAndMerges) {
+    cb::StringPool pool;
+    const std::vector<cb::Session> s = geo_sessions(pool);
+    const cb::Findings f = cbtest::run_one("sources_geo", s);
+    const cb::Table* c = cbtest::table(f, "sources_by_country");
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->rows.size(), 3u);  // AU, DE and unknown, 3 sessions each: by country code on ties
+    EXPECT_EQ(cbtest::text(c->rows[0][0]), "");
+    EXPECT_EQ(cbtest::text(c->rows[1][0]), "AU");
+    EXPECT_EQ(cbtest::text(c->rows[1][cbtest::col(*c, "login_successes")]), "3");
+    const cb::Table* a = cbtest::table(f, "sources_by_asn");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(cbtest::rows_where(*a, "asn", "64500").size(), 1u);
+    cbtest::expect_mergeable("sources_geo", s, cb::AnalysisConfig{});
+    // Not looked up (no --geoip): no table at all.
+    std::vector<cb::Session> plain = s;
+    for (auto& x : plain) x.geo = false;
+    EXPECT_EQ(cbtest::run_one("sources_geo", plain).table("sources_by_country"), nullptr);
+}
+
+TEST(Iocs, OnlyShareableSourcesThatLoggedInAndMerges) {
+    cb::StringPool pool;
+    std::string log;
+    const char* ips[] = {"203.0.113.7", "10.0.0.1", "127.0.0.1", "2001:db8::9"};
+    for (int i = 0; i < 4; ++i) {
+        const std::string id = cat("i", i);
+        log += ev("s", id, ips[i], "cowrie.session.connect", cat("2024-04-0", i + 1, "T10:00:00.000000Z"));
+        log += ev("s", id, ips[i], "cowrie.login.success", cat("2024-04-0", i + 1, "T10:00:01.000000Z"),
+                  "\"username\":\"root\",\"password\":\"x\"");
+        log += ev(
+            "s", id, ips[i], "cowrie.session.file_download", cat("2024-04-0", i + 1, "T10:00:02.000000Z"),
+            i % 2 ? "\"url\":\"http://192.168.0.9/x\",\"outfile\":\"o\",\"shasum\":\"zz\""
+                  : "\"url\":\"http://198.51.100.7/x\",\"outfile\":\"o\",\"shasum\":\"" + std::string(64, 'e') + "\"");
+    }
+    const std::vector<cb::Session> s = cbtest::ingest(log, pool);
+    const cb::Findings f = cbtest::run_one("iocs", s);
+    ASSERT_TRUE(f.iocs.has_value());
+    std::vector<std::string> got;
+    for (const auto& r : *f.iocs) got.push_back(r.type + " " + r.value + " " + std::to_string(r.sessions));
+    EXPECT_EQ(got, (std::vector<std::string>{"sha256 " + std::string(64, 'e') + " 2", "src_ip 2001:db8::9 1",
+                                             "src_ip 203.0.113.7 1", "url http://198.51.100.7/x 2"}));
+    // Split and merged (expect_mergeable compares tables, and the rows are no table).
+    auto a = cbtest::analysis_named("iocs"), b = cbtest::analysis_named("iocs");
+    cbtest::feed(*a, {&s[0], &s[3]});
+    cbtest::feed(*b, {&s[1], &s[2]});
+    b->merge(std::move(*a));
+    cb::Findings merged;
+    b->finish(cb::AnalysisConfig{}, merged);
+    std::vector<std::string> again;
+    for (const auto& r : *merged.iocs) again.push_back(r.type + " " + r.value + " " + std::to_string(r.sessions));
+    EXPECT_EQ(again, got);
+}

@@ -96,8 +96,8 @@ public:
         for (auto& [k, v] : o.weekly_) weekly_[k] += v;
     }
 
-    void finish(const AnalysisConfig& cfg, Findings& out) override {
-        if (!cfg.geoip) return;  // without --geoip there is nothing to count, and no table
+    void finish(const AnalysisConfig&, Findings& out) override {
+        if (by_country_.empty()) return;  // without --geoip no session was looked up: no table
         Table c{"sources_by_country",
                 "sessions per country of their source address (--geoip), most sessions first; an empty country: "
                 "the address is in none of the databases (private, reserved, or not covered)",
