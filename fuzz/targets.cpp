@@ -128,12 +128,10 @@ int pipeline(const std::uint8_t* data, std::size_t size) {
     assign_attack(sessions, *rules, 1, step_pools);
     for (const Session& s : sessions) {  // every id is a technique of the rules, listed once
         std::set<std::string_view> ids;
-        for (std::string_view rest = s.attack; !rest.empty();) {
-            const std::string_view id = rest.substr(0, rest.find(','));
+        for_each_attack_id(s.attack, [&](std::string_view id) {
             CB_FUZZ_CHECK(rules->find(id) != nullptr);
             CB_FUZZ_CHECK(ids.insert(id).second);
-            rest = rest.size() > id.size() ? rest.substr(id.size() + 1) : std::string_view();
-        }
+        });
     }
     std::string line;
     for (const Session& s : sessions) {

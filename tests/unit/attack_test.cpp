@@ -70,12 +70,7 @@ std::vector<std::string> techniques_of_lines(const std::vector<std::string>& lin
     std::vector<cb::StringPool> pools;
     cb::assign_attack(s, *cb::AttackRules::builtin(), 1, pools);
     std::vector<std::string> out;
-    std::string_view ids = s.at(0).attack;
-    while (!ids.empty()) {
-        const std::size_t c = ids.find(',');
-        out.emplace_back(ids.substr(0, c));
-        ids = c == std::string_view::npos ? std::string_view() : ids.substr(c + 1);
-    }
+    cb::for_each_attack_id(s.at(0).attack, [&](std::string_view id) { out.emplace_back(id); });
     return out;
 }
 

@@ -45,13 +45,10 @@ public:
 
     void add(const SessionFacts& f) override {
         const Session& s = *f.s;
-        std::string_view ids = s.attack;
-        if (ids.empty()) return;
+        if (s.attack.empty()) return;
         const std::string week = format_iso_week(s.start);
-        while (!ids.empty()) {
-            const std::size_t comma = ids.find(',');
-            const std::string id(ids.substr(0, comma));
-            ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+        for_each_attack_id(s.attack, [&](std::string_view id_view) {
+            const std::string id(id_view);
             TechniqueStat& t = by_id_[id];
             ++t.sessions;
             t.with_commands += s.commands > 0;
@@ -60,7 +57,7 @@ public:
             t.last = std::max(t.last, s.start);
             keep_smallest(t.examples, f.id, 3);
             ++weekly_[{week, id}];
-        }
+        });
     }
 
     void merge(Analysis&& other) override {

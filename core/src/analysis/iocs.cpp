@@ -121,11 +121,7 @@ public:
             if (!s.src_ip.empty()) insert_absent(st.src_ips, s.src_ip);
             st.sensors[std::string(s.sensor)].add(s.start, end);
             if (set) st.template_sets.insert(set);
-            for (std::string_view ids = s.attack; !ids.empty();) {
-                const std::size_t comma = ids.find(',');
-                insert_absent(st.techniques, ids.substr(0, comma));
-                ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
-            }
+            for_each_attack_id(s.attack, [&](std::string_view id) { insert_absent(st.techniques, id); });
         }
     }
 

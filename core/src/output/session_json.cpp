@@ -146,11 +146,7 @@ void outcome_fields(JsonWriter& w, const Session& s) {
     }
     opt_str(w, "last_step", s.last_step);
     w.key("attack").begin_array();  // ATT&CK technique ids in order of first use (attack.hpp)
-    for (std::string_view ids = s.attack; !ids.empty();) {
-        const std::size_t comma = ids.find(',');
-        w.value(ids.substr(0, comma));
-        ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
-    }
+    for_each_attack_id(s.attack, [&](std::string_view id) { w.value(id); });
     w.end_array();
     if (s.geo) {  // --geoip: unknown is null; without --geoip the keys are absent
         opt_str(w, "country", s.country);

@@ -73,6 +73,16 @@ public:
     virtual std::string_view match(const Session& s) = 0;
 };
 
+// Calls f(id) for each technique id of a Session::attack text, in order.
+template <typename F>
+void for_each_attack_id(std::string_view ids, F&& f) {
+    while (!ids.empty()) {
+        const std::size_t comma = ids.find(',');
+        f(ids.substr(0, comma));
+        ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+    }
+}
+
 // Sets Session::attack of every session, on up to `threads` threads; the texts go into new
 // pools appended to `pools`.
 void assign_attack(std::vector<Session>& sessions, const AttackRules& rules, unsigned threads,
