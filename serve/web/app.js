@@ -93,7 +93,8 @@ async function showSession(key) {
   $('detail-title').textContent = s.sensor + ' / ' + s.session;
   const facts = $('detail-facts');
   facts.replaceChildren();
-  for (const k of ['src_ip', 'start', 'end', 'duration_s', 'protocol', 'client_version', 'hassh', 'channel', 'end_kind', 'last_step']) {
+  for (const k of ['src_ip', 'country', 'asn', 'as_org', 'start', 'end', 'duration_s', 'protocol', 'client_version', 'hassh', 'channel', 'end_kind', 'last_step', 'attack']) {
+    if (['country', 'asn', 'as_org'].includes(k) && s[k] == null) continue;  // without --geoip
     facts.append(el('dt', k), el('dd', s[k]));
   }
   const items = [];
