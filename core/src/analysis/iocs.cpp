@@ -1,8 +1,8 @@
 // Indicators to share (iocs/: iocs.csv, stix2.json, misp.json, written by output/ioc_exports.cpp):
 // download URLs, SHA-256 of downloaded, uploaded and written files, source addresses that logged
-// in, and forwarding targets, each with when, how often, from where and by which campaigns. Private
-// and loopback addresses are never indicators (util/address.hpp): not as a source, not as a URL's
-// host, not as a forwarding target.
+// in, forwarding targets and c2 targets (/dev/tcp/HOST/PORT in a command line), each with when, how often, from where
+// and by which campaigns. Private and loopback addresses are never indicators (util/address.hpp): not as a source, not
+// as a URL's host, not as a forwarding target.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -78,6 +78,33 @@ bool private_host(std::string_view host) {
     return address_family(host) != 0 && !is_shareable_address(host);
 }
 
+// "host:port" ("[v6]:port") of a target.
+std::string target(std::string_view host, std::string_view port) {
+    return (address_family(host) == 6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::string(port);
+}
+
+// Where a command line tells the shell to connect: bash's /dev/tcp/HOST/PORT and /dev/udp/HOST/PORT
+// (reverse shells, `exec 6<>/dev/tcp/...` downloaders), as c2 targets.
+void c2_targets(std::string_view line, std::set<std::pair<std::string, std::string>>& keys) {
+    for (std::string_view dev : {"/dev/tcp/", "/dev/udp/"})
+        for (std::size_t p = line.find(dev); p != std::string_view::npos; p = line.find(dev, p + 1)) {
+            const std::string_view rest = line.substr(p + dev.size());
+            const std::size_t slash = rest.find('/');
+            if (slash == 0 || slash == std::string_view::npos || slash > 253) continue;
+            const std::string_view host = rest.substr(0, slash);
+            std::size_t n = slash + 1;
+            while (n < rest.size() && n - slash <= 5 && rest[n] >= '0' && rest[n] <= '9') ++n;
+            const std::string_view port = rest.substr(slash + 1, n - slash - 1);
+            const bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
+                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+                       c == '-' || c == ':';
+            });
+            if (port.empty() || std::stoul(std::string(port)) > 65535 || !host_ok || private_host(host)) continue;
+            if (host.find(':') != std::string_view::npos && address_family(host) != 6) continue;
+            keys.emplace("c2", target(host, port));
+        }
+}
+
 class Iocs : public ArchivedAnalysis<Iocs> {
 public:
     template <class Ar>
@@ -103,9 +130,10 @@ public:
                     break;
                 case ItemKind::Tcpip:
                     if (!it.a.empty() && it.num >= 0 && !private_host(it.a))
-                        keys_.emplace("forward_target",
-                                      (address_family(it.a) == 6 ? "[" + std::string(it.a) + "]" : std::string(it.a)) +
-                                          ":" + std::to_string(it.num));
+                        keys_.emplace("forward_target", target(it.a, std::to_string(it.num)));
+                    break;
+                case ItemKind::Command:
+                    c2_targets(it.a, keys_);
                     break;
                 default:
                     break;

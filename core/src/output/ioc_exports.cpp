@@ -203,7 +203,7 @@ std::string iocs_misp_json(const std::vector<IocRow>& rows, const AttackRules& r
             category = "Payload delivery";
         } else if (r.type == "src_ip") {
             type = "ip-src";
-        } else if (r.type == "forward_target") {
+        } else if (r.type == "forward_target" || r.type == "c2") {
             const auto [host, port] = host_port(r.value);
             type = address_family(host) ? "ip-dst|port" : "hostname|port";
             value = host + "|" + port;

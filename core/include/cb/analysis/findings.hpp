@@ -66,7 +66,7 @@ struct IocSighting {
     std::int64_t first = 0, last = 0;  // Micros
 };
 struct IocRow {
-    std::string type;  // url, sha256, src_ip, forward_target ("host:port", "[v6]:port")
+    std::string type;  // url, sha256, src_ip, forward_target and c2 ("host:port", "[v6]:port")
     std::string value;
     std::int64_t first = 0, last = 0;  // Micros
     std::uint64_t sessions = 0, src_ips = 0;
