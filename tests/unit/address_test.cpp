@@ -40,8 +40,23 @@ TEST(Address, PrivateLoopbackAndSpecialRangesAreNeverShared) {
                           ""})
         EXPECT_FALSE(cb::is_shareable_address(s)) << s;
     for (const char* s : {"203.0.113.9", "8.8.8.8", "172.15.255.255", "172.32.0.0", "100.63.255.255", "100.128.0.0",
-                          "11.0.0.1", "2001:db8::1", "2a00:1450::1", "fec0::1", "::2", "::ffff:8.8.8.8"})
+                          "11.0.0.1", "2001:db8::1", "2a00:1450::1", "fec0::1", "::8.8.8.8", "::ffff:8.8.8.8"})
         EXPECT_TRUE(cb::is_shareable_address(s)) << s;
+}
+
+TEST(Address, HostsInEveryFormAResolverTakes) {
+    for (const char* h : {"localhost", "LOCALHOST", "a.localhost", "127.0.0.1.", "2130706433", "0x7f000001", "0x7f.1",
+                          "0177.0.0.1", "127.1", "[::1]", "fe80::1%eth0", "[fe80::1%25eth0]", "::127.0.0.1",
+                          "64:ff9b::7f00:1", "2002:7f00:1::", "2002:c0a8:101::", "10.1", ""})
+        EXPECT_FALSE(cb::is_shareable_host(h)) << h;
+    for (const char* h : {"evil.example", "Mail.Example.ORG.", "198.51.100.7", "[2001:db8::1]",
+                          "2002:0808:0808::", "add.bed", "8.8.8.8"})
+        EXPECT_TRUE(cb::is_shareable_host(h)) << h;
+    EXPECT_EQ(cb::canonical_host("[FE80::1%eth0]"), "fe80::1");
+    EXPECT_EQ(cb::canonical_host("Mail.Example.ORG."), "mail.example.org");
+    EXPECT_TRUE(cb::is_host_name("mail.example.org"));
+    EXPECT_TRUE(cb::is_host_name("2001:db8::1"));
+    for (const char* h : {"a|b.example", "evil.example/x", "a b", "a:b", ""}) EXPECT_FALSE(cb::is_host_name(h)) << h;
 }
 
 TEST(Uuid, Version5IsStableAndWellFormed) {

@@ -98,11 +98,13 @@ void split_line(std::string_view line, std::vector<SimpleCommand>& out, int dept
     std::vector<std::string> words;
     std::string word, piped_from;
     bool in_word = false;
+    bool var_brace = false;  // the word holds a ${ (its } stay in the word)
     char quote = 0;
     auto end_word = [&] {
         if (in_word) words.push_back(std::move(word));
         word.clear();
         in_word = false;
+        var_brace = false;
     };
     // Ends the command; `pipe`: a single | feeds the next one.
     auto end_command = [&](bool pipe = false) {
@@ -172,7 +174,8 @@ void split_line(std::string_view line, std::vector<SimpleCommand>& out, int dept
                 if (c == '{' && i > 0 && line[i - 1] == '$') {
                     word.push_back(c);
                     in_word = true;
-                } else if (c == '}' && in_word && word.find("${") != std::string::npos) {
+                    var_brace = true;
+                } else if (c == '}' && in_word && var_brace) {
                     word.push_back(c);
                 } else {
                     end_command();
@@ -545,7 +548,7 @@ private:
 
     // The techniques a command line shows, in rules order (cached: bots repeat lines).
     const std::vector<std::uint16_t>& line_techniques(std::string_view line) {
-        constexpr std::size_t kMaxCached = 1 << 16;
+        constexpr std::size_t kMaxCached = 1 << 16, kMaxCachedLine = 4096;  // at most 256 MiB of lines
         if (auto it = cache_.find(line); it != cache_.end()) return it->second;
         if (cache_.size() >= kMaxCached) cache_.clear();
         std::vector<std::uint16_t> found;
@@ -566,6 +569,10 @@ private:
         }
         std::sort(found.begin(), found.end());
         found.erase(std::unique(found.begin(), found.end()), found.end());
+        if (line.size() > kMaxCachedLine) {  // long lines are rarely repeated: not kept
+            uncached_ = std::move(found);
+            return uncached_;
+        }
         return cache_.emplace(std::string(line), std::move(found)).first->second;
     }
 
@@ -576,6 +583,7 @@ private:
     std::string text_, joined_;
     std::vector<SimpleCommand> commands_;
     std::unordered_map<std::string, std::vector<std::uint16_t>, SvHash, SvEq> cache_;
+    std::vector<std::uint16_t> uncached_;  // the techniques of the last long line
 };
 
 }  // namespace

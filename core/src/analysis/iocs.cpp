@@ -72,15 +72,13 @@ std::string_view url_host(std::string_view url) {
     return rest.substr(0, rest.find(':'));
 }
 
-// A host that must not be shared: a private or loopback address literal, or localhost.
-bool private_host(std::string_view host) {
-    if (host == "localhost" || host.ends_with(".localhost")) return true;
-    return address_family(host) != 0 && !is_shareable_address(host);
-}
-
-// "host:port" ("[v6]:port") of a target.
-std::string target(std::string_view host, std::string_view port) {
-    return (address_family(host) == 6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::string(port);
+// "host:port" ("[v6]:port") of a connection target, with the host in canonical form, or "" for a
+// target that is not to be shared (private, loopback, localhost) or names no host, or a port
+// outside 1-65535.
+std::string target(std::string_view raw_host, std::int64_t port) {
+    const std::string host = canonical_host(raw_host);
+    if (port < 1 || port > 65535 || !is_host_name(host) || !is_shareable_host(host)) return {};
+    return (address_family(host) == 6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 // Where a command line tells the shell to connect: bash's /dev/tcp/HOST/PORT and /dev/udp/HOST/PORT
@@ -93,15 +91,11 @@ void c2_targets(std::string_view line, std::set<std::pair<std::string, std::stri
             if (slash == 0 || slash == std::string_view::npos || slash > 253) continue;
             const std::string_view host = rest.substr(0, slash);
             std::size_t n = slash + 1;
-            while (n < rest.size() && n - slash <= 5 && rest[n] >= '0' && rest[n] <= '9') ++n;
-            const std::string_view port = rest.substr(slash + 1, n - slash - 1);
-            const bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
-                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-                       c == '-' || c == ':';
-            });
-            if (port.empty() || std::stoul(std::string(port)) > 65535 || !host_ok || private_host(host)) continue;
-            if (host.find(':') != std::string_view::npos && address_family(host) != 6) continue;
-            keys.emplace("c2", target(host, port));
+            while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+            const std::string_view digits = rest.substr(slash + 1, n - slash - 1);
+            if (digits.empty() || digits.size() > 5) continue;  // no port, or none a shell would take
+            if (std::string t = target(host, std::stol(std::string(digits))); !t.empty())
+                keys.emplace("c2", std::move(t));
         }
 }
 
@@ -120,7 +114,8 @@ public:
         for (const Item& it : s.items) switch (it.kind) {
                 case ItemKind::Download:
                 case ItemKind::DownloadFailed:
-                    if (!it.a.empty() && !url_host(it.a).empty() && !private_host(url_host(it.a)))
+                    if (!it.a.empty() && is_host_name(canonical_host(url_host(it.a))) &&
+                        is_shareable_host(url_host(it.a)))
                         keys_.emplace("url", std::string(it.a));
                     [[fallthrough]];
                 case ItemKind::Upload:
@@ -129,8 +124,7 @@ public:
                         keys_.emplace("sha256", std::string(it.b));
                     break;
                 case ItemKind::Tcpip:
-                    if (!it.a.empty() && it.num >= 0 && !private_host(it.a))
-                        keys_.emplace("forward_target", target(it.a, std::to_string(it.num)));
+                    if (std::string t = target(it.a, it.num); !t.empty()) keys_.emplace("forward_target", std::move(t));
                     break;
                 case ItemKind::Command:
                     c2_targets(it.a, keys_);

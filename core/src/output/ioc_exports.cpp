@@ -1,6 +1,8 @@
 // iocs/: the indicators of the iocs analysis (Findings::iocs) as CSV, as a STIX 2.1 bundle and as a
 // MISP event (docs/OUTPUTS.md, "iocs/"). Every id is a name-based UUID (version 5) of what the
-// object stands for and every time comes from the logs, so the same input gives the same bytes.
+// object stands for (an indicator: its type, value and first sighting; the bundle and the event:
+// all their indicators and counts) and every time comes from the logs, so the same input gives
+// the same bytes.
 #include <set>
 
 #include "cb/analysis/attack.hpp"
@@ -103,6 +105,18 @@ void indicator(JsonWriter& w, const IocRow& r, const std::string& id, const std:
     w.end_object();
 }
 
+// What an indicator's objects are named by: its type, value and first sighting. STIX keeps
+// `created` fixed for an id, so an older log that moves the first sighting makes a new object.
+std::string indicator_key(const IocRow& r) { return r.type + "|" + r.value + "|" + std::to_string(r.first); }
+
+// What an export is named by (the bundle, the MISP event): every indicator with its counts.
+std::string export_key(const std::vector<IocRow>& rows, Micros t0) {
+    std::string k = std::to_string(t0);
+    for (const auto& r : rows)
+        k += "\n" + indicator_key(r) + "|" + std::to_string(r.last) + "|" + std::to_string(r.sessions);
+    return k;
+}
+
 Micros earliest(const std::vector<IocRow>& rows, Micros fallback) {
     Micros t = INT64_MAX;
     for (const auto& r : rows) t = std::min(t, r.first);
@@ -138,7 +152,7 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
     std::string out;
     JsonWriter w(out);
     w.begin_object().field("type", "bundle");
-    w.field("id", stix_id("bundle", "cowrie-batch|" + std::to_string(t0) + "|" + std::to_string(rows.size())));
+    w.field("id", stix_id("bundle", export_key(rows, t0)));
     w.key("objects").begin_array();
     w.begin_object();
     stix_head(w, "identity", producer, "", t0, t0);
@@ -151,12 +165,11 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
     }
     for (const auto& t : techniques) attack_pattern(w, *rules.find(t), producer, t0);
     for (const auto& r : rows) {
-        const std::string id = stix_id("indicator", r.type + "|" + r.value);
+        const std::string key = indicator_key(r), id = stix_id("indicator", key);
         indicator(w, r, id, producer);
         for (const auto& s : r.sensors) {
             w.begin_object();
-            stix_head(w, "sighting", stix_id("sighting", r.type + "|" + r.value + "|" + s.sensor), producer, s.first,
-                      s.last);
+            stix_head(w, "sighting", stix_id("sighting", key + "|" + s.sensor), producer, s.first, s.last);
             w.field("first_seen", stix_time(s.first)).field("last_seen", stix_time(s.last));
             w.field("count", std::min<std::uint64_t>(s.sessions, 999999999));
             w.field("sighting_of_ref", id);
@@ -166,8 +179,7 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
         for (const auto& t : r.techniques) {
             if (!techniques.count(t)) continue;
             w.begin_object();
-            stix_head(w, "relationship", stix_id("relationship", r.type + "|" + r.value + "|" + t), producer, r.first,
-                      r.last);
+            stix_head(w, "relationship", stix_id("relationship", key + "|" + t), producer, r.first, r.last);
             w.field("relationship_type", "indicates").field("source_ref", id);
             w.field("target_ref", stix_id("attack-pattern", t)).end_object();
         }
@@ -191,7 +203,7 @@ std::string iocs_misp_json(const std::vector<IocRow>& rows, const AttackRules& r
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("Event").begin_object();
-    w.field("uuid", uuid_v5(kNamespace, "misp-event|" + std::to_string(t0) + "|" + std::to_string(rows.size())));
+    w.field("uuid", uuid_v5(kNamespace, "misp-event|" + export_key(rows, t0)));
     w.field("info", "cowrie-batch: indicators from " + std::to_string(sensors.size()) + " Cowrie honeypot sensors, " +
                         format_timestamp(t0) + " .. " + format_timestamp(t1));
     w.field("date", format_day(t1)).field("timestamp", epoch(t1));
@@ -209,7 +221,7 @@ std::string iocs_misp_json(const std::vector<IocRow>& rows, const AttackRules& r
             value = host + "|" + port;
         }
         w.begin_object();
-        w.field("uuid", uuid_v5(kNamespace, "misp-attribute|" + r.type + "|" + r.value));
+        w.field("uuid", uuid_v5(kNamespace, "misp-attribute|" + indicator_key(r)));
         w.field("type", type).field("category", category).field("value", value).field("to_ids", true);
         w.field("distribution", "5").field("comment", description(r));
         w.field("first_seen", format_timestamp(r.first)).field("last_seen", format_timestamp(r.last));

@@ -53,13 +53,50 @@ bool is_shareable_address(std::string_view s) {
     if (parse(s, AF_INET, a)) return shareable_v4(a);
     if (!parse(s, AF_INET6, a)) return false;
     static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::memcmp(a, kMapped, 12) == 0) return shareable_v4(a + 12);
+    static const unsigned char kCompatible[12] = {};
+    static const unsigned char kNat64[12] = {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
     bool zero_prefix = true;  // :: and ::1
     for (int i = 0; i < 15; ++i) zero_prefix = zero_prefix && a[i] == 0;
     if (zero_prefix && a[15] <= 1) return false;
-    if ((a[0] & 0xFE) == 0xFC) return false;                  // fc00::/7 unique local
-    if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return false;  // fe80::/10 link-local
-    if (a[0] == 0xFF) return false;                           // multicast
+    if (std::memcmp(a, kMapped, 12) == 0 || std::memcmp(a, kCompatible, 12) == 0 || std::memcmp(a, kNat64, 12) == 0)
+        return shareable_v4(a + 12);
+    if (a[0] == 0x20 && a[1] == 0x02) return shareable_v4(a + 2);  // 6to4
+    if ((a[0] & 0xFE) == 0xFC) return false;                       // fc00::/7 unique local
+    if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return false;       // fe80::/10 link-local
+    if (a[0] == 0xFF) return false;                                // multicast
+    return true;
+}
+
+std::string canonical_host(std::string_view host) {
+    std::string h(host);
+    for (char& c : h)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    if (const std::size_t zone = h.find('%'); zone != std::string::npos) h.resize(zone);
+    if (h.size() > 1 && h.back() == '.') h.pop_back();
+    return h;
+}
+
+bool is_shareable_host(std::string_view raw) {
+    const std::string host = canonical_host(raw);
+    if (host.empty() || host == "localhost" || host.ends_with(".localhost")) return false;
+    if (address_family(host)) return is_shareable_address(host);
+    const bool numeric = host.find_first_not_of("0123456789abcdefx.") == std::string::npos;
+    in_addr a{};
+    if (numeric && ::inet_aton(host.c_str(), &a) == 1) {  // what a client's resolver makes of it
+        char dotted[INET_ADDRSTRLEN];
+        return ::inet_ntop(AF_INET, &a, dotted, sizeof dotted) && is_shareable_address(dotted);
+    }
+    return true;
+}
+
+bool is_host_name(std::string_view host) {
+    if (address_family(host)) return true;
+    if (host.empty() || host.size() > 253) return false;
+    for (char c : host)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_'))
+            return false;
     return true;
 }
 
