@@ -594,14 +594,11 @@ std::unique_ptr<AttackRules::Matcher> AttackRules::matcher() const {
 
 void assign_attack(std::vector<Session>& sessions, const AttackRules& rules, unsigned threads,
                    std::vector<StringPool>& pools) {
-    const unsigned n =
-        std::max(1u, std::min<unsigned>(worker_threads(threads), static_cast<unsigned>(sessions.size() / 1000)));
     const std::size_t first = pools.size();
-    pools.resize(first + n);
-    parallel_for(n, n, [&](std::size_t w) {
+    pools.resize(first + std::max(1u, worker_threads(threads)));
+    for_slices(sessions.size(), worker_threads(threads), [&](unsigned w, std::size_t lo, std::size_t hi) {
         auto m = rules.matcher();
         StringPool& pool = pools[first + w];
-        const std::size_t lo = sessions.size() * w / n, hi = sessions.size() * (w + 1) / n;
         for (std::size_t i = lo; i < hi; ++i) {
             const std::string_view ids = m->match(sessions[i]);
             sessions[i].attack = ids.empty() ? std::string_view() : pool.intern(ids);

@@ -25,12 +25,6 @@ struct AddressTally {
     Micros first = INT64_MAX, last = INT64_MIN;
 };
 
-std::uint64_t downloads_of(const Session& s) {
-    std::uint64_t n = 0;
-    for (const Item& it : s.items) n += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
-    return n;
-}
-
 struct TargetTally {
     std::uint64_t requests = 0, sessions = 0;
     IdBag src_ips;  // address ids
@@ -164,6 +158,12 @@ Table sensors_hourly_table(const HourMap& hours) {
 }
 
 }  // namespace
+
+std::uint64_t downloads_of(const Session& s) {
+    std::uint64_t n = 0;
+    for (const Item& it : s.items) n += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
+    return n;
+}
 
 struct SourceCounts::State {
     explicit State(StringPool& pool) : strings(pool) {}

@@ -12,6 +12,9 @@
 
 namespace cb {
 
+// A session's URL fetches, failed ones included (src_ips.csv and sources_by_*.csv count them).
+std::uint64_t downloads_of(const Session& s);
+
 class SourceCounts {
 public:
     // Keys are copied into `strings`, which must outlive this.

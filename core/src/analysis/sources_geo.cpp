@@ -5,6 +5,7 @@
 #include <set>
 
 #include "factories.hpp"
+#include "source_tables.hpp"
 #include "table_cells.hpp"
 
 namespace cb::analyses {
@@ -28,8 +29,7 @@ struct SourceStat {
         ++sessions;
         login_successes += s.login_successes;
         commands += s.commands;
-        for (const Item& it : s.items)
-            downloads += it.kind == ItemKind::Download || it.kind == ItemKind::DownloadFailed;
+        downloads += downloads_of(s);
         if (!s.src_ip.empty()) insert_absent(src_ips, s.src_ip);
         if (!s.as_org.empty() && (as_org.empty() || s.as_org < as_org)) as_org = std::string(s.as_org);
         first = std::min(first, s.start);

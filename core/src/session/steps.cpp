@@ -292,18 +292,7 @@ void session_steps(const Session& s, const MarkerSet& markers, TemplateCache& ca
         if (t.data() == nullptr) t = out.store[k++];
 }
 
-namespace {
-
-// Runs work(w, lo, hi) over `threads` contiguous slices of n items, slice 0 on this thread.
-template <class F>
-unsigned for_slices(std::size_t n, unsigned threads, F&& work) {
-    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, n / 1000))));
-    parallel_for(threads, threads,
-                 [&](std::size_t w) { work(static_cast<unsigned>(w), n * w / threads, n * (w + 1) / threads); });
-    return threads;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 MarkerStats collect_markers(const std::vector<Session>& sessions, unsigned threads) {
     std::vector<MarkerStats> parts(std::max(1u, threads));

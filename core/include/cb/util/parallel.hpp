@@ -45,4 +45,15 @@ void parallel_for(std::size_t n, unsigned requested, Fn&& fn) {
     for (auto& t : pool) t.join();
 }
 
+// Runs work(w, lo, hi) over up to `threads` contiguous slices of n items (one per 1000 items at
+// least), slice 0 on this thread; returns how many slices ran. For per-session steps whose
+// per-thread state (a cache, a string pool) lives for the whole slice.
+template <class F>
+unsigned for_slices(std::size_t n, unsigned threads, F&& work) {
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, n / 1000))));
+    parallel_for(threads, threads,
+                 [&](std::size_t w) { work(static_cast<unsigned>(w), n * w / threads, n * (w + 1) / threads); });
+    return threads;
+}
+
 }  // namespace cb
