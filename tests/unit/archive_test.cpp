@@ -45,6 +45,28 @@ TEST(Archive, RoundTripsNestedContainers) {
     EXPECT_EQ(nested2, nested);
 }
 
+TEST(Archive, StringViewsAreStringsOnTheWire) {
+    const std::string text("a\0b\xff", 4);
+    std::string as_string, as_view;
+    OutArchive to_string(as_string), to_view(as_view);
+    to_string(text);
+    to_view(std::string_view(text));
+    EXPECT_EQ(as_view, as_string);
+    std::string_view back;
+    InArchive in(as_string);
+    in(back);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(back, text);
+    EXPECT_GE(back.data(), as_string.data()) << "a view into the input, not a copy";
+    EXPECT_LE(back.data() + back.size(), as_string.data() + as_string.size());
+    for (std::size_t cut = 0; cut < as_string.size(); ++cut) {
+        std::string_view v;
+        InArchive damaged(std::string_view(as_string).substr(0, cut));
+        damaged(v);
+        EXPECT_FALSE(damaged.ok()) << cut;
+    }
+}
+
 TEST(Archive, DamagedInputFailsCleanly) {
     std::string buf;
     OutArchive out(buf);

@@ -88,6 +88,24 @@ TEST(Spill, SessionsThroughRunsEqualSessionsInMemory) {
     EXPECT_EQ(read_all(source, &chunks), want.sessions) << "a second pass reads the same sessions";
 }
 
+TEST(Spill, PartitionedMergesEqualOneMerge) {
+    const InMemory want = in_memory(kShipped);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-parts";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
+    for (unsigned threads : {2u, 3u}) {
+        OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 10, {}, threads);
+        ASSERT_TRUE(order.error.empty()) << order.error;
+        EXPECT_GE(order.files.size(), threads) << "each partition writes its own order runs";
+        EXPECT_EQ(order.sessions, want.sessions.size());
+        EXPECT_EQ(order.markers.finish().encode(), want.markers) << threads << " partitions";
+        SpilledSessions source(order.files, SessionOptions{}, 8 << 10);
+        std::size_t chunks = 0;
+        EXPECT_EQ(read_all(source, &chunks), want.sessions) << threads << " partitions";
+    }
+}
+
 TEST(Spill, OneMergedKeyRunHoldsEverySession) {
     const InMemory want = in_memory(kShipped);
     const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-merged";

@@ -1,5 +1,7 @@
 #include "cb/analysis/analysis.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -152,13 +154,22 @@ void AnalysisRunner::add(const std::vector<Session>& chunk) {
 }
 
 Findings AnalysisRunner::finish(Findings seed) {
-    auto& first = worker(0).analyses;
-    for (std::size_t w = 1; w < workers_.size(); ++w)
-        if (workers_[w])
-            for (std::size_t k = 0; k < first.size(); ++k) first[k]->merge(std::move(*workers_[w]->analyses[k]));
+    std::vector<std::unique_ptr<Analysis>> all = std::move(worker(0).analyses);
+    for (std::size_t w = 1; w < workers_.size(); ++w) {
+        if (!workers_[w]) continue;
+        for (std::size_t k = 0; k < all.size(); ++k) {
+            all[k]->merge(std::move(*workers_[w]->analyses[k]));
+            workers_[w]->analyses[k].reset();  // its memory serves the next merge
+        }
+        workers_[w].reset();
+    }
+    workers_.clear();  // the template caches too: the states hold owned copies
     Findings out = std::move(seed);
-    for (auto& a : first) a->finish(cfg_, out);
-    workers_.clear();
+    for (auto& a : all) {
+        ::malloc_trim(0);  // freed states back to the system before the next finish allocates
+        a->finish(cfg_, out);
+        a.reset();  // what it found is in `out`: its state goes before the next one finishes
+    }
     return out;
 }
 

@@ -230,7 +230,7 @@ RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned
 bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& key_runs, SpillDir& dir,
                             const AnalyzeOptions& opt, const SpillPlan& plan, const std::string& merged_key_run,
                             unsigned threads, RunSessions& out) {
-    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run);
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run, threads);
     if (!order.error.empty()) {
         res.errors.push_back(order.error);
         return false;

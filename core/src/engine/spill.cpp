@@ -12,6 +12,8 @@
 #include <zstd.h>
 
 #include "cb/input/byte_source.hpp"
+#include "cb/util/fast_hash.hpp"
+#include "cb/util/parallel.hpp"
 
 namespace cb {
 
@@ -168,24 +170,38 @@ bool parse_record(std::string_view rec, RecordView* v) {
     return true;
 }
 
+// Which of `parts` partitions of step 2 a session key falls in.
+unsigned partition_of(const RecordView& r, unsigned parts) {
+    return parts < 2 ? 0 : static_cast<unsigned>(fast_hash(r.session, fast_hash(r.sensor)) % parts);
+}
+
+// The keys one merge reads: all of them, or one partition (the others are read past, not decoded).
+struct KeyFilter {
+    unsigned part = 0, parts = 1;
+    bool accepts(const RecordView& r) const { return parts < 2 || partition_of(r, parts) == part; }
+};
+
 // A run reader that keeps its next record (raw bytes, key parsed) for the merge to compare.
 struct Cursor {
-    explicit Cursor(const std::string& path) : reader(path) {}
+    Cursor(const std::string& path, KeyFilter f) : reader(path), filter(f) {}
     RunReader reader;
+    KeyFilter filter;
     bool live = false;
     RecordView head;
     std::string error;
 
     bool advance() {
         std::string_view rec;
-        live = reader.next(&rec);
-        if (live && !parse_record(rec, &head)) {
-            live = false;
-            error = "a damaged record in a spill file";
-        } else if (!live) {
-            error = reader.error();
+        while ((live = reader.next(&rec))) {
+            if (!parse_record(rec, &head)) {
+                live = false;
+                error = "a damaged record in a spill file";
+                return false;
+            }
+            if (filter.accepts(head)) return true;
         }
-        return live;
+        error = reader.error();
+        return false;
     }
 };
 
@@ -200,9 +216,9 @@ bool order_less(const RecordView& a, const RecordView& b) {
 class RunMerge {
 public:
     using Less = bool (*)(const RecordView&, const RecordView&);
-    RunMerge(const std::vector<std::string>& files, Less less) : less_(less) {
+    RunMerge(const std::vector<std::string>& files, Less less, KeyFilter filter = {}) : less_(less) {
         for (const auto& f : files) {
-            cursors_.push_back(std::make_unique<Cursor>(f));
+            cursors_.push_back(std::make_unique<Cursor>(f, filter));
             push_if_live(cursors_.size() - 1);
         }
     }
@@ -423,14 +439,15 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
 
 }  // namespace
 
-OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, const std::string& merged_key_run) {
-    RunMerge merge(key_runs, key_less);
+namespace {
+
+// Step 2 over the keys `filter` accepts: their order runs and marker statistics.
+OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
+                     std::uint64_t batch_bytes, KeyFilter filter, RunWriter* merged) {
+    RunMerge merge(key_runs, key_less, filter);
     OrderRunWriter batch(dir, batch_bytes);
     MarkerStats markers;
     std::string error;
-    std::unique_ptr<RunWriter> merged;
-    if (!merged_key_run.empty()) merged = std::make_unique<RunWriter>(merged_key_run, true);
     TemplateCache cache;
     StringPool pool;
     std::string rec;
@@ -452,8 +469,35 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
     }
     OrderRuns out = batch.finish();
     out.markers = std::move(markers);
-    for (const std::string& err : {error, merge.error(), merged ? merged->close() : std::string()})
+    for (const std::string& err : {error, merge.error()})
         if (!err.empty() && out.error.empty()) out.error = err;
+    return out;
+}
+
+}  // namespace
+
+OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
+                         std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
+    if (!merged_key_run.empty()) {  // one file in key order: one merge
+        RunWriter merged(merged_key_run, true);
+        OrderRuns out = merge_part(key_runs, dir, opt, batch_bytes, {}, &merged);
+        if (auto err = merged.close(); !err.empty() && out.error.empty()) out.error = err;
+        return out;
+    }
+    const unsigned parts = std::max(1u, threads);
+    std::vector<OrderRuns> part(parts);
+    parallel_for(parts, parts, [&](std::size_t p) {
+        part[p] = merge_part(key_runs, dir, opt, std::max<std::uint64_t>(1, batch_bytes / parts),
+                             {static_cast<unsigned>(p), parts}, nullptr);
+    });
+    OrderRuns out = std::move(part[0]);
+    for (unsigned p = 1; p < parts; ++p) {
+        out.files.insert(out.files.end(), part[p].files.begin(), part[p].files.end());
+        out.sessions += part[p].sessions;
+        out.bytes += part[p].bytes;
+        out.markers.merge(std::move(part[p].markers));
+        if (out.error.empty()) out.error = std::move(part[p].error);
+    }
     return out;
 }
 

@@ -43,10 +43,13 @@ public:
         wait_jsonl();
         wait_sqlite();
     }
-    // SQLite's indexes on its thread, once every chunk has been appended (sources of many chunks).
+    // SQLite's indexes on its own thread, once every chunk has been appended (sources of many
+    // chunks): a new thread that waits for the last chunk's, so the caller goes on at once.
     void end_sqlite() {
-        wait_sqlite();
-        sqlite_thread_ = std::thread([this] { keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions()); });
+        sqlite_thread_ = std::thread([this, last = std::move(sqlite_thread_)]() mutable {
+            if (last.joinable()) last.join();
+            keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions());
+        });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
     }
     std::string sqlite_err, jsonl_err;  // the first problem of each
@@ -74,6 +77,7 @@ void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writer
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
+    if (!source.whole()) writers.end_sqlite();  // while the analyses finish and the report is made
     run.totals.finish();
 }
 
@@ -156,7 +160,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         if (!source.whole()) {
-            writers.wait();  // the passes below read the sessions again
+            writers.wait_jsonl();  // the passes below read the sessions again
             keep_report_sessions(run, source, ropt);
         }
         run.tty_replays =
@@ -165,9 +169,6 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     }
     if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
-    // A spilled run builds SQLite's indexes only now: their sorts and the report's passes would
-    // otherwise need memory at the same time.
-    if (!source.whole()) writers.end_sqlite();
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
     clock.lap("wait for sqlite");

@@ -8,10 +8,10 @@ namespace {
 
 constexpr std::uint8_t kVersion = 2;  // 2: channels
 
-void put_sv(OutArchive& ar, std::string_view s) { ar(std::string(s)); }
+void put_sv(OutArchive& ar, std::string_view s) { ar(s); }
 
 bool get_sv(InArchive& ar, StringPool& pool, std::string_view* out) {
-    std::string s;
+    std::string_view s;
     ar(s);
     if (ar.failed()) return false;
     *out = pool.intern(s);

@@ -86,7 +86,9 @@ std::string load_key_run(const std::string& path, std::vector<SessionMap>& shard
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
 // marker statistics of every session on the way. When merged_key_run is given, every merged
 // partial also goes there, in key order, zstd-compressed: one key run holding every session (the
-// state folder's sessions, state.hpp). Errors name the file.
+// state folder's sessions, state.hpp). Otherwise `threads` merges run at once, each over the
+// keys of one hash partition (every one reads all key runs, and decodes only its own keys),
+// with batch_bytes / threads each. Errors name the file.
 struct OrderRuns {
     std::vector<std::string> files;
     MarkerStats markers;
@@ -112,7 +114,7 @@ private:
 };
 
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, const std::string& merged_key_run = {});
+                         std::uint64_t batch_bytes, const std::string& merged_key_run = {}, unsigned threads = 1);
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
 // A chunk's strings live until the next call of next_chunk() or rewind().

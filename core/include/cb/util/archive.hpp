@@ -4,7 +4,8 @@
 //     template <class Ar> void io(Ar& ar) { ar(count_, by_key_, first_seen_); }
 //
 // OutArchive appends the fields; InArchive reads them back in the same order. Supported:
-// integers, double, bool, std::string, pairs, tuples, arrays, vectors, maps, sets, and any
+// integers, double, bool, std::string, std::string_view (read as a view into the input, valid
+// while it is), pairs, tuples, arrays, vectors, maps, sets, and any
 // type with such an io() member. Integers are varints (zig-zag for signed ones).
 #pragma once
 
@@ -62,7 +63,7 @@ private:
             char b[8];
             std::memcpy(b, &v, 8);
             out_.append(b, 8);
-        } else if constexpr (std::is_same_v<T, std::string>) {
+        } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
             varint(v.size());
             out_.append(v);
         } else if constexpr (has_io<T, OutArchive>::value) {
@@ -158,6 +159,14 @@ private:
                 return;
             }
             v.assign(in_.data() + pos_, n);
+            pos_ += n;
+        } else if constexpr (std::is_same_v<T, std::string_view>) {  // a view into the input: no copy
+            const std::uint64_t n = varint();
+            if (!ok_ || n > in_.size() - pos_) {
+                ok_ = false;
+                return;
+            }
+            v = in_.substr(pos_, n);
             pos_ += n;
         } else if constexpr (has_io<T, InArchive>::value) {
             v.io(*this);
