@@ -2,7 +2,7 @@
 
 namespace cb {
 
-void MemorySessions::rewind(const std::vector<std::size_t>* only) {
+void MemorySessions::rewind(const std::vector<std::size_t>* only, bool /*complete*/) {
     done_ = false;
     only_ = only;
 }
@@ -25,6 +25,7 @@ DiskSessions::DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& ru
 
 std::vector<Session>* DiskSessions::next() {
     if (!spilled_->next_chunk(chunk_)) return nullptr;
+    if (!complete_) return &chunk_;
     recordings_->link(chunk_);
     step_pools_.clear();
     assign_last_steps(chunk_, run_.markers, threads_, step_pools_);

@@ -86,7 +86,7 @@ void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writer
 void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt) {
     ReportSessionPicker picker(run, ropt);
     std::size_t index = 0;
-    source.rewind();
+    source.rewind(nullptr, false);  // the picker reads what finalize() sets
     while (auto* chunk = source.next())
         for (const Session& s : *chunk) picker.offer(s, index++);
     const std::vector<std::size_t> picked = picker.picked();

@@ -22,8 +22,10 @@ public:
     // The next chunk, valid until the next call or rewind(); nullptr at the end.
     virtual std::vector<Session>* next() = 0;
     // Starts again; with `only` (ascending positions among all sessions, kept by the caller), the
-    // chunks then hold just those sessions.
-    virtual void rewind(const std::vector<std::size_t>* only = nullptr) = 0;
+    // chunks then hold just those sessions. With `complete` false the sessions may come as
+    // finalize() made them, without recordings, last steps, techniques or places (a pass that
+    // reads only what finalize() sets is then cheaper).
+    virtual void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) = 0;
     // True when the only chunk is RunData::sessions (every session is in memory at once).
     virtual bool whole() const = 0;
     virtual std::string error() const { return {}; }
@@ -34,7 +36,7 @@ class MemorySessions : public SessionSource {
 public:
     explicit MemorySessions(std::vector<Session>& sessions) : sessions_(sessions) {}
     std::vector<Session>* next() override;
-    void rewind(const std::vector<std::size_t>* only = nullptr) override;
+    void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) override;
     bool whole() const override { return true; }
 
 private:
@@ -50,7 +52,10 @@ class DiskSessions : public SessionSource {
 public:
     DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads);
     std::vector<Session>* next() override;
-    void rewind(const std::vector<std::size_t>* only = nullptr) override { spilled_->rewind(only); }
+    void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) override {
+        spilled_->rewind(only);
+        complete_ = complete;
+    }
     bool whole() const override { return false; }
     std::string error() const override { return spilled_->error(); }
 
@@ -62,6 +67,7 @@ private:
     std::unique_ptr<RecordingIndex> recordings_;
     std::vector<StringPool> step_pools_;  // the current chunk's last steps
     std::vector<Session> chunk_;
+    bool complete_ = true;
 };
 
 }  // namespace cb

@@ -66,9 +66,9 @@ void add_fork_example(const Session& s, std::size_t i, const std::vector<std::st
     if (it != forks.row.end()) keep_recent(out[it->second], i, keep);
 }
 
-void add_predisconnect_example(const Session& s, std::size_t i, std::string_view last_template, const PreRows& pre,
-                               std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
-    for (auto k : {std::make_pair(std::string_view("raw"), s.last_step),
+void add_predisconnect_example(std::size_t i, std::string_view last_step, std::string_view last_template,
+                               const PreRows& pre, std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
+    for (auto k : {std::make_pair(std::string_view("raw"), last_step),
                    std::make_pair(std::string_view("template"), last_template)}) {
         auto it = pre.find(k);
         if (it != pre.end()) keep_recent(out[it->second], i, keep);
@@ -106,7 +106,10 @@ public:
         if (last_template) *last_template = tpl_.back();
         if (!session_left(s)) return;
         add_fork_example(s, i, tpl_, fork_, keep_, d_.forks);
-        if (!pre_row_.empty()) add_predisconnect_example(s, i, tpl_.back(), pre_row_, pre_keep_, d_.predisconnect);
+        // The session's last step (assign_last_steps() sets s.last_step to the same text, but a
+        // spilled run's picker reads sessions before that step: SessionSource::rewind()).
+        if (!pre_row_.empty())
+            add_predisconnect_example(i, steps_.text.back(), tpl_.back(), pre_row_, pre_keep_, d_.predisconnect);
     }
     // Each row's examples, most recent first.
     DrillExamples take() {
