@@ -1,5 +1,5 @@
 // The session explorer: search and filter the embedded sessions, open one to see its timeline.
-import { h, clear, vis, lineText, plain, sensorName, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode } from './dom.js';
+import { h, clear, vis, lineText, plain, sensorName, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode, servedByServe, servedSessionLink } from './dom.js';
 import { DataTable } from './table.js';
 import { K, haystack } from './data.js';
 import { ttyBlock } from './player.js';
@@ -226,7 +226,11 @@ export function openSession(id) {
   const title = document.getElementById('session-title');
   const s = ctx.byId.get(id);
   clear(title).append('Session ', vis(id, 100));
-  if (!s) {
+  if (!s && servedByServe()) {
+    body.append(h('p', { class: 'notice', text:
+      'This session is not embedded in the report (the explorer holds a capped selection); the server has every session: ' }),
+    h('p', null, servedSessionLink(id, 'open it from the database')));
+  } else if (!s) {
     body.append(h('p', { class: 'notice', text:
       'This session is not embedded in the report (the explorer holds a capped selection). ' +
       'Find it in sessions.jsonl or cowrie.sqlite beside this file:' }),

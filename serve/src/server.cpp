@@ -406,6 +406,9 @@ struct Server::Impl {
         res.headers.erase("Content-Security-Policy");
         res.set_header("Content-Security-Policy",
                        html.substr(at + tag.size(), end - at - tag.size()) + "; frame-ancestors 'none'");
+        // The page then links a session it does not embed to serve's page of it.
+        if (const std::size_t close = html.find('>', end); close != std::string::npos)
+            html.insert(close + 1, "\n<meta name=\"cb-serve\" content=\"1\">");
         res.set_content(html, "text/html; charset=utf-8");
     }
 

@@ -31,8 +31,22 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const hostile = hostileLog();
 writeFileSync(join(OUT, 'hostile.json'), hostile.text);
+// 6,000 sessions without a login, older than every other: more than report.html embeds, so the
+// oldest are left out of it, and the report served links them to serve's page of each
+const FILLER = 6000;
+const fillerId = (i) => 'f' + i.toString(16).padStart(11, '0');
+const filler = [];
+for (let i = 0; i < FILLER; i++) {
+  const t = Date.UTC(2015, 0, 1) + i * 60000;
+  const common = { session: fillerId(i), sensor: 'filler', src_ip: `127.0.${9 + (i >> 8)}.${i & 255}` };
+  filler.push(JSON.stringify({ eventid: 'cowrie.session.connect', timestamp: new Date(t).toISOString(), src_port: 40000,
+    dst_ip: '127.0.0.1', dst_port: 2222, protocol: 'ssh', ...common }));
+  filler.push(JSON.stringify({ eventid: 'cowrie.session.closed', timestamp: new Date(t + 5000).toISOString(), duration: 5.0, ...common }));
+}
+writeFileSync(join(OUT, 'filler.json'), filler.join('\n') + '\n');
 try {
-  execFileSync(BIN, ['analyze', join(repo, 'examples', 'logs'), join(OUT, 'hostile.json'), '-o', join(OUT, 'out'), '-q']);
+  execFileSync(BIN, ['analyze', join(repo, 'examples', 'logs'), join(OUT, 'hostile.json'), join(OUT, 'filler.json'),
+    '-o', join(OUT, 'out'), '-q']);
 } catch (e) {
   if (e.status !== 1) throw e;
 }
@@ -161,14 +175,23 @@ try {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 60000 });
   assert(log.errors.length === 0, `the report logged errors: ${log.errors}`);
   assert((await page.evaluate(() => window.__cb_pwned)) === undefined, 'a payload ran in the report');
-  await page.goBack();
+  // a session the report does not embed: its dialog links to serve's page of it, live from the database
+  const unembedded = fillerId(500);
+  await page.goto(`${base}/report#session=filler/${unembedded}`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 60000 });
+  await page.waitForSelector('#session-body a[href^="/#"]');
+  assert((await page.textContent('#session-body')).includes('not embedded'), 'the report says the session is not embedded');
+  await page.click('#session-body a[href^="/#"]');
+  await page.waitForFunction((t) => document.querySelector('#detail-title')?.textContent === t, `filler / ${unembedded}`);
+  assert((await page.textContent('#detail')).includes('127.0.10.244'), 'serve shows the session the report left out');
+  await page.click('#nav-sessions');
   await page.waitForSelector('#results:not([hidden])');
 
   await page.click('#logout button');
   await page.waitForURL(base + '/login');
   const after = await page.evaluate(async () => (await fetch('/api/me')).status);
   assert(after === 401, `after logout /api/me answers ${after}`);
-  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, recording, tables, report, logout (port ${port})`);
+  console.log(`ok   serve in Chromium: login, search by address and command, session, shared link, recording, tables, report, a session the report leaves out, logout (port ${port})`);
 } catch (e) {
   failed = true;
   console.log(`FAIL serve in Chromium: ${e.stack || e}\nserver log:\n${serverLog}`);
