@@ -1,6 +1,6 @@
 // DOM helpers. Every string from the data is attacker-controlled: it reaches the page only as
 // text (textContent, createTextNode, attribute values), never as markup. Links are in-page
-// ('#...') only, but for servedSessionLink(); there is no innerHTML anywhere in this code.
+// ('#...') only, but for servedHref()'s; there is no innerHTML anywhere in this code.
 
 /** Creates an element. props: class, text, title, href ('#...' only), on<event>, css (object of
  *  style properties, set through CSSOM, which the CSP allows), any other attribute as text. */
@@ -31,14 +31,17 @@ export function servedByServe() {
   return document.querySelector('meta[name="cb-serve"]') !== null;
 }
 
-/** Under serve, a link to its page of one session ("/#sensor=S&session=ID", the parameters
- *  encoded by URLSearchParams, so the address is always that same-origin page). */
+/** Under serve, points link `a` at serve's own page with `params` in its address ("/#q=TEXT",
+ *  "/#sensor=S&session=ID"): encoded by URLSearchParams, so it is always that same-origin page. */
+export function servedHref(a, params) {
+  a.setAttribute('href', '/#' + new URLSearchParams(params).toString());
+  return a;
+}
+
+/** Under serve, a link to its page of one session. */
 export function servedSessionLink(id, text) {
   const cut = id.lastIndexOf('/');  // ids are "sensor/session"; Cowrie's session ids have no '/'
-  const q = new URLSearchParams({ sensor: id.slice(0, cut), session: id.slice(cut + 1) });
-  const a = h('a', { text });
-  a.setAttribute('href', '/#' + q.toString());
-  return a;
+  return servedHref(h('a', { text }), { sensor: id.slice(0, cut), session: id.slice(cut + 1) });
 }
 
 export function append(el, children) {

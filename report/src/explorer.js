@@ -1,5 +1,5 @@
 // The session explorer: search and filter the embedded sessions, open one to see its timeline.
-import { h, clear, vis, lineText, plain, sensorName, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode, servedByServe, servedSessionLink } from './dom.js';
+import { h, clear, vis, lineText, plain, sensorName, fmtInt, fmtNum, fmtTime, fmtDuration, debounce, timeNode, servedByServe, servedHref, servedSessionLink } from './dom.js';
 import { DataTable } from './table.js';
 import { K, haystack } from './data.js';
 import { ttyBlock } from './player.js';
@@ -146,8 +146,14 @@ export function initExplorer(c, sec) {
       'Every session is in sessions.jsonl and cowrie.sqlite.' +
       (S.budget_hit ? ` The selection stopped early, at ${fmtInt(S.embedded)} sessions, when their events and strings reached the report's size budget (${fmtInt(S.budget_bytes / 1048576)} MB); links to sessions left out say so.` : '')
     : `All ${fmtInt(S.total)} sessions of the run are embedded.`;
+  // Under serve, the sessions left out are a search away: its page searches every one.
+  const everyLink = servedByServe() && S.embedded < S.total
+    ? h('p', { class: 'no-print' }, servedHref(h('a', { id: 'x-serve-search', text: `Search all ${fmtInt(S.total)} sessions on the server` }), {}))
+    : null;
+  if (everyLink) f.q.addEventListener('input', () => servedHref(everyLink.firstChild, f.q.value ? { q: f.q.value } : {}));
   sec.append(
     h('p', { class: 'notice', id: 'x-cap', text: capText }),
+    everyLink,
     h('div', { class: 'filters no-print' },
       field('Search everything', f.q, 'wide'), field('Source address (prefix)', f.ip), field('Sensor', f.sensor),
       field('Credential', f.cred), field('Command text', f.cmd, 'wide'), field('Campaign', f.campaign), campList,

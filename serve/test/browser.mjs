@@ -184,6 +184,15 @@ try {
   await page.click('#session-body a[href^="/#"]');
   await page.waitForFunction((t) => document.querySelector('#detail-title')?.textContent === t, `filler / ${unembedded}`);
   assert((await page.textContent('#detail')).includes('127.0.10.244'), 'serve shows the session the report left out');
+  // the explorer's search, carried to serve's search of every session
+  await page.goto(`${base}/report`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 60000 });
+  await page.fill('#x-q', '127.0.10.244');
+  assert((await page.getAttribute('#x-serve-search', 'href')) === '/#q=127.0.10.244', 'the link carries the search');
+  await page.click('#x-serve-search');
+  await page.waitForFunction(() => document.querySelector('#total')?.textContent.includes('127.0.10.244'));
+  const found = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => tr.children[3].textContent));
+  assert(found.length === 1 && found[0] === '127.0.10.244', `serve finds the left-out session: ${found}`);
   await page.click('#nav-sessions');
   await page.waitForSelector('#results:not([hidden])');
 
