@@ -516,9 +516,12 @@ def test_a_logged_recording_path_cannot_leave_the_tty_dir(cb_bin, users, tmp_pat
         s.stop()
 
 
-def test_a_new_analyze_into_outdir_is_served_without_a_restart(cb_bin, users, tmp_path):
+@pytest.mark.parametrize("incremental", [False, True], ids=["full", "state"])
+def test_a_new_analyze_into_outdir_is_served_without_a_restart(cb_bin, users, tmp_path, incremental):
     out = tmp_path / "out"
-    first = cbtest.analyze(cb_bin, cbtest.REPO / "examples/logs", out)
+    # with --state, the second run is a daily cron run: it reads only the new logs
+    state = ["--state", tmp_path / "state"] if incremental else []
+    first = cbtest.analyze(cb_bin, cbtest.REPO / "examples/logs", out, *state)
     assert first.rc in (0, 1), first.explain()
     index_dir = tmp_path / "index"
     index_dir.mkdir()
@@ -527,7 +530,8 @@ def test_a_new_analyze_into_outdir_is_served_without_a_restart(cb_bin, users, tm
         assert s.login().status == 303
         before = s.get_json("/api/sessions?limit=1")["total"]
         assert before == first.summary["sessions"]
-        second = cbtest.analyze(cb_bin, [cbtest.REPO / "examples/logs", cbtest.REPO / "tests/data/multi-sensor"], out)
+        second = cbtest.analyze(cb_bin, [cbtest.REPO / "examples/logs", cbtest.REPO / "tests/data/multi-sensor"], out,
+                                *state)
         assert second.rc in (0, 1), second.explain()
         assert second.summary["sessions"] > before
         deadline = time.monotonic() + 30
