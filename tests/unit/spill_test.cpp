@@ -1,5 +1,7 @@
 // Spilling (engine/spill.hpp): sessions that went through key runs, the merge by key and the
 // order runs are the sessions built in memory, in the same order, with the same marker statistics.
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -103,6 +105,19 @@ TEST(Spill, PartitionedMergesEqualOneMerge) {
         SpilledSessions source(order.files, SessionOptions{}, 8 << 10);
         std::size_t chunks = 0;
         EXPECT_EQ(read_all(source, &chunks), want.sessions) << threads << " partitions";
+    }
+}
+
+TEST(Spill, PartitionsStayWithinOpenFilesAndReadBuffers) {
+    EXPECT_EQ(merge_partitions(12, 2, 64 << 20), 2u) << "the 4 GiB benchmark at 512M";
+    EXPECT_EQ(merge_partitions(0, 4, 64 << 20), 4u);
+    EXPECT_EQ(merge_partitions(12, 8, 1 << 20), 1u) << "16 read buffers of 256 KiB at most: not 2 x 12";
+    EXPECT_EQ(merge_partitions(5, 8, 1 << 20), 3u);
+    rlimit files{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+    if (files.rlim_cur != RLIM_INFINITY) {
+        const std::size_t runs = files.rlim_cur / 8 + 1;  // two partitions would hold over a quarter
+        EXPECT_EQ(merge_partitions(runs, 8, std::uint64_t{1} << 40), 1u);
     }
 }
 

@@ -1,5 +1,6 @@
 #include "cb/engine/spill.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,6 +89,9 @@ private:
     std::uint64_t written_ = 0;
 };
 
+// What a run reader reads at a time (its buffer holds at least this much).
+constexpr std::size_t kReadBufferBytes = std::size_t{256} << 10;
+
 // Reads the records of one run file in order (compressed or not: open_source() decides).
 class RunReader {
 public:
@@ -119,7 +123,7 @@ private:
         buf_.erase(0, pos_);
         pos_ = 0;
         while (buf_.size() < n) {
-            const std::size_t have = buf_.size(), want = std::max<std::size_t>(n - have, std::size_t{256} << 10);
+            const std::size_t have = buf_.size(), want = std::max<std::size_t>(n - have, kReadBufferBytes);
             buf_.resize(have + want);
             const std::size_t got = src_->read(buf_.data() + have, want);
             buf_.resize(have + got);
@@ -378,11 +382,14 @@ namespace cb {
 
 OrderRunWriter::OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes) : dir_(dir), batch_bytes_(batch_bytes) {}
 
-void OrderRunWriter::add(const SessionPartial& p) {
+void OrderRunWriter::add(const SessionPartial& p, std::string_view encoded) {
     if (bytes_.capacity() < batch_bytes_) bytes_.reserve(batch_bytes_ + (std::size_t{1} << 20));  // no doubling
     const std::size_t off = bytes_.size();
     append_record_head(bytes_, session_start(p), p.key);
-    encode_partial(p, bytes_);
+    if (encoded.empty())
+        encode_partial(p, bytes_);
+    else
+        bytes_.append(encoded);
     entries_.emplace_back(off, bytes_.size() - off);
     ++out_.sessions;
     if (bytes_.size() >= batch_bytes_) write_batch();
@@ -416,7 +423,9 @@ void OrderRunWriter::write_batch() {
 namespace {
 
 // Decodes the partials of one key (the merge's top records) into one.
-bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
+// *encoded gets the key's one record's encode_partial() bytes, or is emptied when the key had
+// several (acc must then be encoded again).
+bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::string* encoded) {
     bool ok = true, first = true;
     const RecordView key = m.top();
     const std::string sensor(key.sensor), session(key.session);
@@ -427,10 +436,13 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc) {
                 ok = false;
                 return;
             }
-            if (first)
+            if (first) {
                 acc = std::move(p);
-            else
+                encoded->assign(r.partial);
+            } else {
                 acc.merge(std::move(p));
+                encoded->clear();
+            }
             first = false;
         });
     }
@@ -450,19 +462,22 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
     std::string error;
     TemplateCache cache;
     StringPool pool;
-    std::string rec;
+    std::string rec, encoded;
     while (!merge.empty()) {
         if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
         SessionPartial acc;
-        if (!merge_top_key(merge, pool, acc)) {
+        if (!merge_top_key(merge, pool, acc, &encoded)) {
             if (error.empty()) error = "a damaged record in a spill file in " + dir.path();
             continue;
         }
-        batch.add(acc);
+        batch.add(acc, encoded);
         if (merged) {
             rec.clear();
             append_record_head(rec, 0, acc.key);
-            encode_partial(acc, rec);
+            if (encoded.empty())
+                encode_partial(acc, rec);
+            else
+                rec.append(encoded);
             merged->record(rec);
         }
         markers.add(finalize(std::move(acc), opt), cache);
@@ -476,6 +491,17 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
 
 }  // namespace
 
+unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes) {
+    rlimit files{};
+    const std::uint64_t open_max =
+        ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? files.rlim_cur : 1024;
+    const std::uint64_t file_budget = std::max<std::uint64_t>(open_max / 4, 16);
+    const std::uint64_t buffer_budget = std::max<std::uint64_t>(batch_bytes / kReadBufferBytes, 16);
+    unsigned parts = std::max(1u, threads);
+    while (parts > 1 && parts * std::max<std::size_t>(key_runs, 1) > std::min(file_budget, buffer_budget)) --parts;
+    return parts;
+}
+
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
     if (!merged_key_run.empty()) {  // one file in key order: one merge
@@ -484,7 +510,7 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
         if (auto err = merged.close(); !err.empty() && out.error.empty()) out.error = err;
         return out;
     }
-    const unsigned parts = std::max(1u, threads);
+    const unsigned parts = merge_partitions(key_runs.size(), threads, batch_bytes);
     std::vector<OrderRuns> part(parts);
     parallel_for(parts, parts, [&](std::size_t p) {
         part[p] = merge_part(key_runs, dir, opt, std::max<std::uint64_t>(1, batch_bytes / parts),

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cb/session/session.hpp"
@@ -86,9 +87,9 @@ std::string load_key_run(const std::string& path, std::vector<SessionMap>& shard
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
 // marker statistics of every session on the way. When merged_key_run is given, every merged
 // partial also goes there, in key order, zstd-compressed: one key run holding every session (the
-// state folder's sessions, state.hpp). Otherwise `threads` merges run at once, each over the
-// keys of one hash partition (every one reads all key runs, and decodes only its own keys),
-// with batch_bytes / threads each. Errors name the file.
+// state folder's sessions, state.hpp). Otherwise merge_partitions() merges run at once, each over
+// the keys of one hash partition (every one reads all key runs, and decodes only its own keys),
+// with batch_bytes / partitions each. Errors name the file.
 struct OrderRuns {
     std::vector<std::string> files;
     MarkerStats markers;
@@ -100,7 +101,8 @@ struct OrderRuns {
 class OrderRunWriter {
 public:
     OrderRunWriter(SpillDir& dir, std::uint64_t batch_bytes);
-    void add(const SessionPartial& p);
+    // `encoded`, when given, is encode_partial(p) already made (a partial read from a run whole).
+    void add(const SessionPartial& p, std::string_view encoded = {});
     // Writes the last batch; the result has no marker statistics.
     OrderRuns finish();
 
@@ -113,6 +115,9 @@ private:
     std::string bytes_;
 };
 
+// How many partitions merge_key_runs() runs for `threads`: fewer when every one reading every key
+// run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
+unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, const std::string& merged_key_run = {}, unsigned threads = 1);
 
