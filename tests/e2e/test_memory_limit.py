@@ -7,7 +7,10 @@ compared byte for byte with the unlimited run, for one and two threads. The spil
 and leaves OUTDIR as it was.
 """
 
+import os
 import re
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,6 +55,30 @@ def test_spilled_run_writes_the_same_bytes(cb_bin, corpus, in_memory, tmp_path, 
     if limit == "64K" or corpus != OWN_DATA:
         assert key_runs >= 2 and order_runs >= 1, f"expected the run to spill:\n{res.err}"
     cbtest.assert_same_tree(in_memory.out, res.out)
+    assert not any(spill_dir.iterdir()), "the spill folder must be removed at the end"
+
+
+OPEN_FILES = 24  # RLIMIT_NOFILE of the run below: a merge reads at most 16 runs at once
+
+
+def test_more_runs_than_open_files_are_merged_in_a_tree(cb_bin, corpus, in_memory, tmp_path):
+    """A year of logs at a small limit makes more spill files than a process may hold open: they
+    are merged in groups first (a merge tree), and no output byte changes."""
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+
+    def few_open_files():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    args = [cb_bin, "analyze", *corpus, "-o", tmp_path / "out", "--threads", "2", "--memory-limit", "64K",
+            "--tmp-dir", spill_dir, "--stats", "--quiet"]
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, preexec_fn=few_open_files,
+                       stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C", "TZ": "UTC"},
+                       timeout=cbtest.RUN_TIMEOUT)
+    assert p.returncode == in_memory.rc, p.stderr[-3000:]
+    m = SPILLED.search(p.stderr)
+    assert m and int(m.group(1)) > 16, f"more key runs than one merge reads at once:\n{p.stderr[-3000:]}"
+    cbtest.assert_same_tree(in_memory.out, tmp_path / "out")
     assert not any(spill_dir.iterdir()), "the spill folder must be removed at the end"
 
 

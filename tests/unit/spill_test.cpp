@@ -121,6 +121,30 @@ TEST(Spill, PartitionsStayWithinOpenFilesAndReadBuffers) {
     }
 }
 
+TEST(Spill, RunsFoldedIntoATreeGiveTheSameSessions) {
+    const InMemory want = in_memory(kShipped);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-fold";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 4 << 10);
+    ASSERT_GE(s.key_runs.size(), 9u);
+    std::string error;
+    const std::vector<std::string> keys = fold_runs(s.key_runs, dir, 3, true, &error);
+    ASSERT_TRUE(error.empty()) << error;
+    EXPECT_LE(keys.size(), 3u);
+    for (const auto& f : s.key_runs) EXPECT_FALSE(fs::exists(f)) << "merged spill files are removed";
+    OrderRuns order = merge_key_runs(keys, dir, SessionOptions{}, 4 << 10, {}, 2);
+    ASSERT_TRUE(order.error.empty()) << order.error;
+    EXPECT_EQ(order.markers.finish().encode(), want.markers);
+    ASSERT_GE(order.files.size(), 9u);
+    const std::vector<std::string> ordered = fold_runs(order.files, dir, 2, false, &error);
+    ASSERT_TRUE(error.empty()) << error;
+    EXPECT_LE(ordered.size(), 2u);
+    SpilledSessions source(ordered, SessionOptions{}, 8 << 10);
+    std::size_t chunks = 0;
+    EXPECT_EQ(read_all(source, &chunks), want.sessions);
+}
+
 TEST(Spill, OneMergedKeyRunHoldsEverySession) {
     const InMemory want = in_memory(kShipped);
     const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-merged";

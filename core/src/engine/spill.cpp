@@ -491,19 +491,92 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
 
 }  // namespace
 
-unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes) {
+namespace {
+
+// One run from a group of runs: by key, each key's partials merged into one record (like
+// step 2); by order, the records copied in output order.
+std::string merge_group(const std::vector<std::string>& group, const std::string& path, bool by_key) {
+    RunMerge merge(group, by_key ? key_less : order_less);
+    RunWriter out(path);
+    StringPool pool;
+    SessionPartial acc;
+    std::string rec, encoded, error;
+    while (!merge.empty()) {
+        rec.clear();
+        if (!by_key) {
+            merge.pop([&](const RecordView& r) {
+                append_record_head(rec, r.start, SessionKey{r.sensor, r.session});
+                rec.append(r.partial);
+            });
+            out.record(rec);
+            continue;
+        }
+        if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
+        if (!merge_top_key(merge, pool, acc, &encoded)) {
+            if (error.empty()) error = "a damaged record in a spill file";
+            continue;
+        }
+        append_record_head(rec, 0, acc.key);
+        if (encoded.empty())
+            encode_partial(acc, rec);
+        else
+            rec.append(encoded);
+        out.record(rec);
+    }
+    for (const std::string& err : {merge.error(), out.close()})
+        if (!err.empty() && error.empty()) error = err;
+    return error;
+}
+
+}  // namespace
+
+std::size_t merge_fan_in() {
     rlimit files{};
     const std::uint64_t open_max =
         ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? files.rlim_cur : 1024;
-    const std::uint64_t file_budget = std::max<std::uint64_t>(open_max / 4, 16);
+    return std::max<std::uint64_t>(open_max / 4, 16);
+}
+
+std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir, std::size_t fan_in, bool by_key,
+                                   std::string* error) {
+    fan_in = std::max<std::size_t>(fan_in, 2);
+    while (runs.size() > fan_in) {
+        std::vector<std::string> next;
+        for (std::size_t i = 0; i < runs.size(); i += fan_in) {
+            const std::vector<std::string> group(
+                runs.begin() + static_cast<std::ptrdiff_t>(i),
+                runs.begin() + static_cast<std::ptrdiff_t>(std::min(runs.size(), i + fan_in)));
+            if (group.size() == 1) {
+                next.push_back(group.front());
+                continue;
+            }
+            next.push_back(dir.next_file(by_key ? "keys" : "order"));
+            if (next.back().empty()) {
+                if (error->empty()) *error = dir.error();
+                return runs;
+            }
+            if (auto err = merge_group(group, next.back(), by_key); !err.empty() && error->empty()) *error = err;
+            for (const std::string& f : group)  // spill files only: a state's sessions stay
+                if (f.rfind(dir.path() + "/", 0) == 0) std::remove(f.c_str());
+        }
+        runs = std::move(next);
+    }
+    return runs;
+}
+
+unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes) {
+    const std::uint64_t file_budget = merge_fan_in();
     const std::uint64_t buffer_budget = std::max<std::uint64_t>(batch_bytes / kReadBufferBytes, 16);
     unsigned parts = std::max(1u, threads);
     while (parts > 1 && parts * std::max<std::size_t>(key_runs, 1) > std::min(file_budget, buffer_budget)) --parts;
     return parts;
 }
 
-OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
+namespace {
+
+// merge_key_runs() once the key runs are few enough to be open at once.
+OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
+                                std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
     if (!merged_key_run.empty()) {  // one file in key order: one merge
         RunWriter merged(merged_key_run, true);
         OrderRuns out = merge_part(key_runs, dir, opt, batch_bytes, {}, &merged);
@@ -524,6 +597,18 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
         out.markers.merge(std::move(part[p].markers));
         if (out.error.empty()) out.error = std::move(part[p].error);
     }
+    return out;
+}
+
+}  // namespace
+
+OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir& dir, const SessionOptions& opt,
+                         std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
+    std::string fold_error;
+    const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, merge_fan_in(), true, &fold_error);
+    OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, merged_key_run, threads);
+    out.files = fold_runs(std::move(out.files), dir, merge_fan_in(), false, &fold_error);
+    if (out.error.empty()) out.error = fold_error;
     return out;
 }
 

@@ -115,6 +115,16 @@ private:
     std::string bytes_;
 };
 
+// The most run files one merge reads at once: a quarter of the open-file limit (RLIMIT_NOFILE;
+// the rest is for inputs, outputs and SQLite), at least 16.
+std::size_t merge_fan_in();
+// Merges groups of fan_in runs into one run each, again until at most fan_in are left (a merge
+// tree, as external sorts do when their runs outnumber the files a process may hold open). Key
+// runs (by_key): each key's partials become one record; order runs: records are copied in
+// output order. Merged spill files are removed; other runs (a state's sessions) are kept. The
+// first problem goes to *error. merge_key_runs() folds its key runs and its order runs so.
+std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir, std::size_t fan_in, bool by_key,
+                                   std::string* error);
 // How many partitions merge_key_runs() runs for `threads`: fewer when every one reading every key
 // run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);
