@@ -152,6 +152,15 @@ void append_record_head(std::string& out, Micros start, const SessionKey& key) {
     }
 }
 
+// Appends encode_partial(p), or `encoded` when it holds those bytes already (a partial read
+// from a run as a whole, not merged with another).
+void append_partial(std::string& out, const SessionPartial& p, std::string_view encoded) {
+    if (encoded.empty())
+        encode_partial(p, out);
+    else
+        out.append(encoded);
+}
+
 struct RecordView {
     Micros start = 0;
     std::string_view sensor, session, partial;
@@ -386,10 +395,7 @@ void OrderRunWriter::add(const SessionPartial& p, std::string_view encoded) {
     if (bytes_.capacity() < batch_bytes_) bytes_.reserve(batch_bytes_ + (std::size_t{1} << 20));  // no doubling
     const std::size_t off = bytes_.size();
     append_record_head(bytes_, session_start(p), p.key);
-    if (encoded.empty())
-        encode_partial(p, bytes_);
-    else
-        bytes_.append(encoded);
+    append_partial(bytes_, p, encoded);
     entries_.emplace_back(off, bytes_.size() - off);
     ++out_.sessions;
     if (bytes_.size() >= batch_bytes_) write_batch();
@@ -449,10 +455,6 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::stri
     return ok && !first;
 }
 
-}  // namespace
-
-namespace {
-
 // Step 2 over the keys `filter` accepts: their order runs and marker statistics.
 OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
                      std::uint64_t batch_bytes, KeyFilter filter, RunWriter* merged) {
@@ -474,10 +476,7 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
         if (merged) {
             rec.clear();
             append_record_head(rec, 0, acc.key);
-            if (encoded.empty())
-                encode_partial(acc, rec);
-            else
-                rec.append(encoded);
+            append_partial(rec, acc, encoded);
             merged->record(rec);
         }
         markers.add(finalize(std::move(acc), opt), cache);
@@ -488,10 +487,6 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
         if (!err.empty() && out.error.empty()) out.error = err;
     return out;
 }
-
-}  // namespace
-
-namespace {
 
 // One run from a group of runs: by key, each key's partials merged into one record (like
 // step 2); by order, the records copied in output order.
@@ -517,10 +512,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
             continue;
         }
         append_record_head(rec, 0, acc.key);
-        if (encoded.empty())
-            encode_partial(acc, rec);
-        else
-            rec.append(encoded);
+        append_partial(rec, acc, encoded);
         out.record(rec);
     }
     for (const std::string& err : {merge.error(), out.close()})
@@ -604,10 +596,11 @@ OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillD
 
 OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
+    const std::size_t fan_in = merge_fan_in();
     std::string fold_error;
-    const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, merge_fan_in(), true, &fold_error);
+    const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, fan_in, true, &fold_error);
     OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, merged_key_run, threads);
-    out.files = fold_runs(std::move(out.files), dir, merge_fan_in(), false, &fold_error);
+    out.files = fold_runs(std::move(out.files), dir, fan_in, false, &fold_error);
     if (out.error.empty()) out.error = fold_error;
     return out;
 }

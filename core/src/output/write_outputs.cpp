@@ -43,13 +43,10 @@ public:
         wait_jsonl();
         wait_sqlite();
     }
-    // SQLite's indexes on its own thread, once every chunk has been appended (sources of many
-    // chunks): a new thread that waits for the last chunk's, so the caller goes on at once.
+    // SQLite's indexes on its thread, once every chunk has been appended (sources of many chunks).
     void end_sqlite() {
-        sqlite_thread_ = std::thread([this, last = std::move(sqlite_thread_)]() mutable {
-            if (last.joinable()) last.join();
-            keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions());
-        });
+        wait_sqlite();
+        sqlite_thread_ = std::thread([this] { keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions()); });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
     }
     std::string sqlite_err, jsonl_err;  // the first problem of each
@@ -159,10 +156,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
-        if (!source.whole()) {
-            writers.wait_jsonl();  // the passes below read the sessions again
-            keep_report_sessions(run, source, ropt);
-        }
+        if (!source.whole()) keep_report_sessions(run, source, ropt);  // the writers are done with the chunks
         run.tty_replays =
             read_tty_replays(run.sessions, report_explorer_order(run, ropt),
                              {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
