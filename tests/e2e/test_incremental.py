@@ -119,6 +119,29 @@ def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp
     assert last.summary["sessions"] > first.summary["sessions"]
 
 
+def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, lines):
+    """A run that fits in memory adds its partials as sessions.N and keeps the older files as they
+    were (hard links of the same bytes); every 16 files the run merges them into one again."""
+    s = Sensor(cb_bin, tmp_path)
+    per_run = max(1, len(lines) // 20)
+    s.append_live(b"".join(lines[:per_run]))
+    s.incremental()
+    base = (s.state / "sessions").read_bytes()
+    for k in range(1, 16):
+        s.append_live(b"".join(lines[k * per_run:(k + 1) * per_run]))
+        s.check() if k == 8 else s.incremental()  # outputs from 9 files equal a full run's
+        names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
+        assert names == ["sessions"] + sorted(f"sessions.{i}" for i in range(1, k + 1)), names
+        assert (s.state / "sessions").read_bytes() == base
+    full = s.check()  # the 16th file: all merged into one
+    names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
+    assert names == ["sessions"], names
+    assert full.summary["sessions"] > 0
+    s.append_live(b"".join(lines[16 * per_run:]))
+    s.check()
+    assert (s.state / "sessions.1").exists()
+
+
 def test_nothing_new_reads_nothing(cb_bin, tmp_path, lines):
     s = Sensor(cb_bin, tmp_path)
     s.append_live(b"".join(lines))

@@ -262,29 +262,39 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
 std::vector<std::string> key_runs_of(RunData& run, PartialSpill& spill, const Incremental* inc) {
     if (inc) spill.spill(run.ingest.shards);
     std::vector<std::string> runs = spill.files();
-    if (inc && !inc->state_sessions().empty()) runs.push_back(inc->state_sessions());
+    if (inc) runs.insert(runs.end(), inc->state_sessions().begin(), inc->state_sessions().end());
     return runs;
 }
 
 // Whether the state's sessions, with what this run read, fit in the memory limit: their
-// compressed run, decoded, takes about twenty times its size in memory.
+// compressed runs, decoded, take about twenty times their size in memory.
 bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads) {
     constexpr std::uint64_t kDecodedPerCompressed = 24;
-    std::error_code ec;
-    const std::uint64_t compressed =
-        inc.state_sessions().empty() ? 0 : std::filesystem::file_size(inc.state_sessions(), ec);
-    return !ec && compressed * kDecodedPerCompressed < plan.worker_budget * threads;
+    std::uint64_t compressed = 0;
+    for (const auto& f : inc.state_sessions()) {
+        std::error_code ec;
+        compressed += std::filesystem::file_size(f, ec);
+        if (ec) return false;
+    }
+    return compressed * kDecodedPerCompressed < plan.worker_budget * threads;
 }
 
 // An incremental run that fits in memory: the state's partials join this run's in the ingest
-// shards, and the new state's sessions are written from them before they become sessions.
-std::string state_into_memory(const Incremental& inc, RunData& run) {
+// shards. The new state keeps the old sessions files and adds this run's partials as one more
+// (written before the old ones join them), or, every kMaxStateSegments runs, gets all of
+// them merged into one file.
+std::string state_into_memory(Incremental& inc, RunData& run) {
     run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
     if (run.ingest.pools.empty()) run.ingest.pools.resize(1);
-    if (!inc.state_sessions().empty())
-        if (auto err = load_key_run(inc.state_sessions(), run.ingest.shards, run.ingest.pools.front()); !err.empty())
-            return err;
-    return write_key_run(inc.new_sessions(), run.ingest.shards, true);
+    const bool add = inc.adds_segment();
+    if (add) {
+        if (has_partials(run.ingest.shards))
+            if (auto err = write_key_run(inc.new_segment(), run.ingest.shards, true); !err.empty()) return err;
+        if (auto err = inc.keep_segments(); !err.empty()) return err;
+    }
+    for (const auto& f : inc.state_sessions())
+        if (auto err = load_key_run(f, run.ingest.shards, run.ingest.pools.front()); !err.empty()) return err;
+    return add ? std::string() : write_key_run(inc.new_sessions(), run.ingest.shards, true);
 }
 
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
@@ -391,7 +401,7 @@ bool add_state(const std::string& dir, const std::string& fingerprint, std::vect
         return false;
     }
     if (!no_log_twice(dir, st.ledger, seen, res)) return false;
-    if (!st.sessions.empty()) key_runs.push_back(st.sessions);
+    key_runs.insert(key_runs.end(), st.sessions.begin(), st.sessions.end());
     for (auto& r : report_list(st.reports)) reports.push_back(std::move(r));
     return true;
 }

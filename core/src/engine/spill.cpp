@@ -310,15 +310,11 @@ std::string SpillDir::path() const {
 
 // ---- step 1
 
-namespace {
-
 bool has_partials(const std::vector<SessionMap>& shards) {
     for (const auto& shard : shards)
         if (shard.size()) return true;
     return false;
 }
-
-}  // namespace
 
 std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,
                           std::uint64_t* bytes) {

@@ -88,6 +88,33 @@ void continue_report(FileReport& base, FileReport&& more, std::size_t samples_pe
     trim_samples(base.samples, samples_per_reason);
 }
 
+// N of a file named sessions.N (N > 0, digits only), 0 for `sessions`, -1 for anything else.
+long segment_number(const std::string& name) {
+    if (name == "sessions") return 0;
+    constexpr std::string_view kPrefix = "sessions.";
+    if (name.rfind(kPrefix, 0) != 0 || name.size() == kPrefix.size() || name.size() > kPrefix.size() + 9) return -1;
+    long n = 0;
+    for (char c : name.substr(kPrefix.size())) {
+        if (c < '0' || c > '9') return -1;
+        n = n * 10 + (c - '0');
+    }
+    return n > 0 ? n : -1;
+}
+
+// The sessions files in dir, `sessions` first, then sessions.N by N.
+std::vector<std::string> sessions_files(const std::string& dir) {
+    std::vector<std::pair<long, std::string>> found;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (const long n = segment_number(name); n >= 0) found.emplace_back(n, it->path().string());
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> out;
+    for (auto& f : found) out.push_back(std::move(f.second));
+    return out;
+}
+
 }  // namespace
 
 std::string state_fingerprint(const Limits& limits) {
@@ -128,7 +155,7 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         *error = "cannot read the state file " + dir + "/reports (damaged?)";
         return false;
     }
-    if (fs::exists(dir + "/sessions", ec)) out->sessions = dir + "/sessions";
+    out->sessions = sessions_files(dir);
     return true;
 }
 
@@ -140,6 +167,23 @@ StateWriter::StateWriter(std::string dir) : dir_(std::move(dir)) {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
     if (!fs::create_directories(tmp_, ec)) error_ = "cannot create " + tmp_ + " for the new state: " + ec.message();
+}
+
+std::string StateWriter::segment_path(const std::vector<std::string>& kept) const {
+    long last = 0;
+    for (const auto& f : kept) last = std::max(last, segment_number(fs::path(f).filename().string()));
+    return tmp_ + "/sessions." + std::to_string(last + 1);
+}
+
+std::string StateWriter::keep(const std::vector<std::string>& files) {
+    for (const auto& f : files) {
+        const std::string to = tmp_ + "/" + fs::path(f).filename().string();
+        std::error_code ec;
+        fs::create_hard_link(f, to, ec);  // the old state stays whole until commit()
+        if (ec) fs::copy_file(f, to, ec);
+        if (ec) return "cannot take " + f + " into the new state: " + ec.message();
+    }
+    return {};
 }
 
 StateWriter::~StateWriter() {

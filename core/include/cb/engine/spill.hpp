@@ -76,6 +76,9 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
+// Whether any shard holds a partial.
+bool has_partials(const std::vector<SessionMap>& shards);
+
 // Writes every partial of `shards` as one key run at path (sorted by key; zstd when `compress`);
 // *bytes gets the record bytes before compression. Returns "" or the problem, naming the file.
 std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,

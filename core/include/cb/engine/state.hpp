@@ -4,7 +4,11 @@
 //   manifest   what made it: format, tool version, the options that shape session partials
 //   ledger     what was read of which JSON log (input/file_ledger.hpp)
 //   reports    per log read: its counts and first rejected lines (FileReport), by ledger entry
-//   sessions   every session partial read so far, merged: one key run (spill.hpp), zstd-compressed
+//   sessions   session partials read so far, merged: one key run (spill.hpp), zstd-compressed
+//   sessions.N the partials that later runs read (N = 1, 2, ...), a key run each; a run that
+//              fits in memory adds one, and every kMaxStateSegments runs (or a spilled run)
+//              merges them all into `sessions` again. A session's partials may be in several
+//              of them: they merge like partials from two files.
 //
 // Partials are what the logs say, before any option that cuts or closes sessions is applied,
 // so the analyses' and session options may change from run to run; only the tool version and
@@ -27,8 +31,11 @@ namespace cb {
 struct RunState {
     FileLedger ledger;
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
-    std::string sessions;                         // the sessions file; "" when there is none
+    std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
 };
+
+// How many sessions files a state may have before a run merges them into one.
+inline constexpr std::size_t kMaxStateSegments = 16;
 
 // What a state must have been made with to be used: the tool version and the read limits.
 std::string state_fingerprint(const Limits& limits);
@@ -50,6 +57,11 @@ public:
     const std::string& error() const { return error_; }
     // Where the new sessions file goes (merge_key_runs() writes it).
     std::string sessions_path() const { return tmp_ + "/sessions"; }
+    // Where a new file of partials goes that joins `kept` (the old state's sessions files, taken
+    // over as they are, by keep()).
+    std::string segment_path(const std::vector<std::string>& kept) const;
+    // Links (or copies) the old state's sessions files into the new state; returns "" or a problem.
+    std::string keep(const std::vector<std::string>& files);
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports, bool has_sessions);
@@ -83,10 +95,16 @@ public:
                 std::vector<std::string>* notes, std::vector<std::string>* errors);
     bool ok() const { return ok_; }
     const ReadPlans& plans() const { return plans_; }
-    // The state's sessions file, "" when it has none.
-    const std::string& state_sessions() const { return state_.sessions; }
+    // The state's sessions files, none when it has none.
+    const std::vector<std::string>& state_sessions() const { return state_.sessions; }
     // Where the merged sessions of this run go (merge_key_runs()).
     std::string new_sessions() const { return writer_.sessions_path(); }
+    // Whether this run adds its partials to the state as one more file (the others kept as
+    // they are) rather than writing them all, merged, into one.
+    bool adds_segment() const { return !state_.sessions.empty() && state_.sessions.size() < kMaxStateSegments; }
+    // The file of this run's partials when adds_segment(); the old files are kept.
+    std::string new_segment() const { return writer_.segment_path(state_.sessions); }
+    std::string keep_segments() { return writer_.keep(state_.sessions); }
     // Puts the state's reports, with this run's reads folded in, into ingest.
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
     // Writes the new state in place of the old one; returns "" or a problem.
