@@ -113,6 +113,24 @@ def assert_same_tree(a: Path, b: Path):
     assert not different, f"files differ between {a} and {b}: {different}"
 
 
+def assert_same_outputs(full: Path, updated: Path):
+    """An OUTDIR updated by an incremental run holds what the full run wrote: the same files with
+    the same bytes, except cowrie.sqlite, updated in place, which holds the same schema and rows
+    (the same dump) and passes SQLite's integrity check."""
+    ta, tb = file_tree(full), file_tree(updated)
+    assert ta.keys() == tb.keys()
+    db = Path("cowrie.sqlite")
+    different = [str(k) for k in ta if k != db and not filecmp.cmp(ta[k], tb[k], shallow=False)]
+    assert not different, f"files differ between {full} and {updated}: {different}"
+    if db in ta:
+        assert sqlite_dump(ta[db]) == sqlite_dump(tb[db]), f"{updated / db} holds other rows than {full / db}"
+        con = sqlite3.connect(f"file:{tb[db]}?mode=ro", uri=True)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            con.close()
+
+
 def run_cb(binary, *args, stdin: bytes | None = None, cwd=None, timeout=RUN_TIMEOUT) -> subprocess.CompletedProcess:
     """Runs the binary with raw arguments (for --help, bad flags...)."""
     return subprocess.run(

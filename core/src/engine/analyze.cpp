@@ -358,9 +358,13 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         clock.lap("sessions (merged on disk)");
     }
     clock.lap("markers and steps");
+    if (inc) run.sqlite_rows_before = inc->sqlite_rows();
     write_run(res, opt, threads, sessions, write);
     if (inc && res.errors.empty())
-        if (auto err = inc->commit(run.totals.sessions > 0); !err.empty()) res.errors.push_back(err);
+        if (auto err =
+                inc->commit(run.totals.sessions > 0, run.sqlite_rows_written ? &*run.sqlite_rows_written : nullptr);
+            !err.empty())
+            res.errors.push_back(err);
     return res;
 }
 

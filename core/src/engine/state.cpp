@@ -88,6 +88,15 @@ void continue_report(FileReport& base, FileReport&& more, std::size_t samples_pe
     trim_samples(base.samples, samples_per_reason);
 }
 
+void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
+    bool ok = false;
+    const std::string bytes = read_whole(path, &ok);
+    if (!ok) return;
+    InArchive ar(bytes);
+    ar(*out);
+    if (!ar.ok()) *out = SqliteRowHashes();
+}
+
 // N of a file named sessions.N (N > 0, digits only), 0 for `sessions`, -1 for anything else.
 long segment_number(const std::string& name) {
     if (name == "sessions") return 0;
@@ -156,6 +165,7 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         return false;
     }
     out->sessions = sessions_files(dir);
+    load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
     return true;
 }
 
@@ -193,11 +203,18 @@ StateWriter::~StateWriter() {
 }
 
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
-                                const std::map<std::uint64_t, FileReport>& reports, bool has_sessions) {
+                                const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
+                                const SqliteRowHashes* sqlite_rows) {
     if (!error_.empty()) return error_;
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
     if (auto e = save_reports(tmp_ + "/reports", reports); !e.empty()) return e;
+    if (sqlite_rows && !sqlite_rows->file_stamp.empty()) {
+        std::string bytes;
+        OutArchive ar(bytes);
+        ar(*sqlite_rows);
+        if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;
+    }
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
     if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint); !e.empty()) return e;
@@ -310,8 +327,8 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
     reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
 }
 
-std::string Incremental::commit(bool has_sessions) {
-    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions);
+std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
+    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows);
 }
 
 }  // namespace cb

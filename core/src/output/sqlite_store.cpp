@@ -1,11 +1,17 @@
 // cowrie.sqlite: sessions and their parts as relational tables, plus every result table.
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sqlite3.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -25,9 +31,10 @@ void configure_sqlite_once() {
 class Db {
 public:
     // `file` is written; `name` (the final path) is what messages show.
-    Db(const std::string& file, const std::string& name) : file_(file), name_(name) {
+    // `keep`: the file is opened as it is (a copy of an earlier run's), else made anew.
+    Db(const std::string& file, const std::string& name, bool keep = false) : file_(file), name_(name) {
         configure_sqlite_once();
-        std::remove(file.c_str());
+        if (!keep) std::remove(file.c_str());
         // One connection on one thread: no SQLite mutexes needed.
         if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             nullptr) != SQLITE_OK)
@@ -94,17 +101,54 @@ namespace {
 void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
     sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
 }
-void bind_opt_text(sqlite3_stmt* st, int i, std::string_view s) {
-    if (s.empty())
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+
+// What a row's values go to: a statement (put_*(sqlite3_stmt*, ...) binds them) or a RowHasher
+// (put_*(RowHasher*, ...) hashes them, with their column and type), so that one definition of
+// each row serves both: the rows' hashes (SqliteRowHashes) cover exactly what is stored.
+class RowHasher {
+public:
+    void add(int col, int type, std::uint64_t v) {
+        h_ = mix(h_ ^ (static_cast<std::uint64_t>(col) << 8 | static_cast<std::uint64_t>(type)));
+        h_ = mix(h_ ^ v);
+    }
+    void add_text(int col, std::string_view s) { add(col, 3, std::hash<std::string_view>()(s) ^ s.size()); }
+    std::uint64_t value() const { return h_; }
+
+private:
+    static std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 31);
+    }
+    std::uint64_t h_ = 0x9e3779b97f4a7c15ULL;
+};
+
+void put_null(sqlite3_stmt* st, int i) { sqlite3_bind_null(st, i); }
+void put_null(RowHasher* h, int i) { h->add(i, 0, 0); }
+void put_int(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
+void put_int(RowHasher* h, int i, std::int64_t v) { h->add(i, 1, static_cast<std::uint64_t>(v)); }
+void put_real(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
+void put_real(RowHasher* h, int i, double v) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    h->add(i, 2, bits);
 }
-void bind_opt_int(sqlite3_stmt* st, int i, std::int64_t v) {
-    if (v < 0)
-        sqlite3_bind_null(st, i);
+void put_text(sqlite3_stmt* st, int i, std::string_view s) { bind_text(st, i, s); }
+void put_text(RowHasher* h, int i, std::string_view s) { h->add_text(i, s); }
+
+template <class Out>
+void put_opt_text(Out out, int i, std::string_view s) {
+    if (s.empty())
+        put_null(out, i);
     else
-        sqlite3_bind_int64(st, i, v);
+        put_text(out, i, s);
+}
+template <class Out>
+void put_opt_int(Out out, int i, std::int64_t v) {
+    if (v < 0)
+        put_null(out, i);
+    else
+        put_int(out, i, v);
 }
 
 std::string quote_ident(const std::string& s) { return "\"" + s + "\""; }
@@ -228,8 +272,52 @@ const DocRow kDocs[] = {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget)
-    : path_(path), db_(std::make_unique<Db>(path + ".tmp", path)) {
+namespace {
+
+// A file's version as rsync's quick check sees it: size and modification time (ns), which a
+// rename or `cp -a` keeps and a write changes. "" when missing.
+std::string file_stamp(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+}
+
+// Copies `from` to `to`: a reflink where the file system shares blocks (Btrfs, XFS), else
+// copy_file_range (the kernel copies, without passing the bytes through this process).
+bool copy_file_fast(const std::string& from, const std::string& to) {
+    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return false;
+    const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = out >= 0;
+    if (ok && ::ioctl(out, FICLONE, in) != 0) {
+        struct stat st {};
+        ok = ::fstat(in, &st) == 0;
+        for (off_t left = ok ? st.st_size : 0; ok && left > 0;) {
+            const ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, static_cast<std::size_t>(left), 0);
+            ok = n > 0;
+            left -= n;
+        }
+    }
+    if (out >= 0) ok = ::close(out) == 0 && ok;
+    ::close(in);
+    if (!ok) std::remove(to.c_str());
+    return ok;
+}
+
+// Starts from a copy of `from` when `before` describes it (same file stamp).
+bool reuse_file(const SqliteReuse& reuse, const std::string& tmp) {
+    return reuse.before && !reuse.file.empty() && !reuse.before->file_stamp.empty() &&
+           file_stamp(reuse.file) == reuse.before->file_stamp && copy_file_fast(reuse.file, tmp);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget, SqliteReuse reuse)
+    : path_(path), hash_rows_(reuse.hash_rows) {
+    reused_ = reuse_file(reuse, path + ".tmp");
+    if (reused_) before_ = &reuse.before->rows;
+    db_ = std::make_unique<Db>(path + ".tmp", path, reused_);
     // The page cache takes up to 256 MiB or the budget; index sorts stay in memory only when the
     // budget is large (they take about the size of the biggest index). Neither changes the file.
     const std::uint64_t cache_kib =
@@ -240,7 +328,7 @@ SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget)
         "PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
         std::to_string(cache_kib) + "; PRAGMA temp_store=" + (sort_in_memory ? "MEMORY;" : "FILE;"));
     db_->exec("BEGIN");
-    db_->exec(kSchema);
+    if (!reused_) db_->exec(kSchema);
 }
 
 namespace {
@@ -263,11 +351,10 @@ struct SessionRow {
 // timestamps are formatted into a buffer per row of the batch). Rows keep their order.
 constexpr int kRowsPerInsert = 32;
 
-template <class Row>
+template <class Row, class Bind>
 class BatchInsert {
 public:
-    using BindFn = void (*)(sqlite3_stmt*, int first, const Row&, char (*times)[kTimestampBufSize]);
-    BatchInsert(Db& db, std::string table, int cols, BindFn bind)
+    BatchInsert(Db& db, std::string table, int cols, Bind bind)
         : db_(db), table_(std::move(table)), cols_(cols), bind_(bind), full_(db.prepare(sql(kRowsPerInsert))) {
         rows_.reserve(kRowsPerInsert);
     }
@@ -277,6 +364,11 @@ public:
     void add(const Row& r) {
         rows_.push_back(r);
         if (rows_.size() == kRowsPerInsert) flush();
+    }
+    // The row's values into h, as they would be bound.
+    void hash(const Row& r, RowHasher& h) const {
+        char times[2][kTimestampBufSize];
+        bind_(&h, 1, r, times);
     }
     // Calls fn(row) for each row not stepped yet.
     template <class Fn>
@@ -305,115 +397,117 @@ private:
     Db& db_;
     std::string table_;
     int cols_;
-    BindFn bind_;
+    Bind bind_;
     sqlite3_stmt* full_;
     std::vector<Row> rows_;
     char times_[kRowsPerInsert][2][kTimestampBufSize];
 };
 
 // Timestamps are bound as text, "" for no time (as sessions.jsonl has no null there either).
-void bind_time(sqlite3_stmt* st, int i, Micros t, char* buf) {
-    sqlite3_bind_text(st, i, buf, static_cast<int>(format_timestamp(t, buf)), SQLITE_STATIC);
+template <class Out>
+void put_time(Out out, int i, Micros t, char* buf) {
+    put_text(out, i, std::string_view(buf, format_timestamp(t, buf)));
 }
 
-void bind_session(sqlite3_stmt* st, int f, const SessionRow& r, char (*times)[kTimestampBufSize]) {
+constexpr auto bind_session = [](auto st, int f, const SessionRow& r, char (*times)[kTimestampBufSize]) {
     const Session& s = *r.s;
-    bind_text(st, f + 0, s.sensor);
-    bind_text(st, f + 1, s.session);
-    bind_opt_text(st, f + 2, s.protocol);
-    bind_opt_text(st, f + 3, s.src_ip);
-    bind_opt_int(st, f + 4, s.src_port);
-    bind_opt_text(st, f + 5, s.dst_ip);
-    bind_opt_int(st, f + 6, s.dst_port);
-    bind_time(st, f + 7, s.start, times[0]);
-    bind_time(st, f + 8, s.end, times[1]);
-    sqlite3_bind_double(st, f + 9, std::round(s.duration_s * 1000) / 1000);  // as in sessions.jsonl
-    bind_opt_text(st, f + 10, s.client_version);
-    bind_opt_text(st, f + 11, s.hassh);
-    bind_opt_text(st, f + 12, s.arch);
-    sqlite3_bind_int(st, f + 13, s.closed);
-    bind_text(st, f + 14, end_kind_name(s.end_kind));
-    bind_text(st, f + 15, channel_name(s.channel));
-    sqlite3_bind_int64(st, f + 16, s.login_attempts);
-    sqlite3_bind_int64(st, f + 17, s.login_successes);
-    sqlite3_bind_int64(st, f + 18, s.commands);
-    sqlite3_bind_int64(st, f + 19, s.failed_commands);
+    put_text(st, f + 0, s.sensor);
+    put_text(st, f + 1, s.session);
+    put_opt_text(st, f + 2, s.protocol);
+    put_opt_text(st, f + 3, s.src_ip);
+    put_opt_int(st, f + 4, s.src_port);
+    put_opt_text(st, f + 5, s.dst_ip);
+    put_opt_int(st, f + 6, s.dst_port);
+    put_time(st, f + 7, s.start, times[0]);
+    put_time(st, f + 8, s.end, times[1]);
+    put_real(st, f + 9, std::round(s.duration_s * 1000) / 1000);  // as in sessions.jsonl
+    put_opt_text(st, f + 10, s.client_version);
+    put_opt_text(st, f + 11, s.hassh);
+    put_opt_text(st, f + 12, s.arch);
+    put_int(st, f + 13, s.closed);
+    put_text(st, f + 14, end_kind_name(s.end_kind));
+    put_text(st, f + 15, channel_name(s.channel));
+    put_int(st, f + 16, s.login_attempts);
+    put_int(st, f + 17, s.login_successes);
+    put_int(st, f + 18, s.commands);
+    put_int(st, f + 19, s.failed_commands);
     if (s.commands) {
-        bind_text(st, f + 20, s.last_command);
-        sqlite3_bind_double(st, f + 21, s.secs_after_last_command);
+        put_text(st, f + 20, s.last_command);
+        put_real(st, f + 21, s.secs_after_last_command);
     } else {
-        sqlite3_bind_null(st, f + 20);
-        sqlite3_bind_null(st, f + 21);
+        put_null(st, f + 20);
+        put_null(st, f + 21);
     }
-    bind_opt_text(st, f + 22, s.last_step);
-    sqlite3_bind_int64(st, f + 23, s.events);
-    sqlite3_bind_int64(st, f + 24, s.late_events);
-    bind_opt_text(st, f + 25, s.attack);
-    bind_opt_text(st, f + 26, s.country);
-    bind_opt_int(st, f + 27, s.asn);
-    bind_opt_text(st, f + 28, s.as_org);
-    sqlite3_bind_int64(st, f + 29, r.sid);
-}
+    put_opt_text(st, f + 22, s.last_step);
+    put_int(st, f + 23, s.events);
+    put_int(st, f + 24, s.late_events);
+    put_opt_text(st, f + 25, s.attack);
+    put_opt_text(st, f + 26, s.country);
+    put_opt_int(st, f + 27, s.asn);
+    put_opt_text(st, f + 28, s.as_org);
+    put_int(st, f + 29, r.sid);
+};
 
 // The columns every part table starts with: sid, seq, time.
-void bind_part_key(sqlite3_stmt* st, int f, const PartRow& r, char* buf) {
-    sqlite3_bind_int64(st, f, r.sid);
-    sqlite3_bind_int64(st, f + 1, r.seq);
-    bind_time(st, f + 2, r.it->ts, buf);
+template <class Out>
+void put_part_key(Out st, int f, const PartRow& r, char* buf) {
+    put_int(st, f, r.sid);
+    put_int(st, f + 1, r.seq);
+    put_time(st, f + 2, r.it->ts, buf);
 }
-void bind_login(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_text(st, f + 3, r.it->a);
+constexpr auto bind_login = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_text(st, f + 3, r.it->a);
     if (r.it->c.empty())
-        bind_text(st, f + 4, r.it->b);
+        put_text(st, f + 4, r.it->b);
     else
-        sqlite3_bind_null(st, f + 4);  // a public key: no password at all
-    bind_opt_text(st, f + 5, r.it->c);
-    sqlite3_bind_int(st, f + 6, r.it->flag);
-}
-void bind_command(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_text(st, f + 3, r.it->a);
-    sqlite3_bind_int(st, f + 4, r.s->cmd_failed[static_cast<std::size_t>(r.seq)]);
-}
-void bind_download(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_opt_text(st, f + 3, r.it->a);
-    bind_opt_text(st, f + 4, r.it->b);
-    bind_opt_text(st, f + 5, r.it->c);
-    bind_text(st, f + 6, r.it->kind == ItemKind::Download ? "ok" : "failed");
-    sqlite3_bind_int(st, f + 7, r.it->flag);
-}
-void bind_upload(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_opt_text(st, f + 3, r.it->a);
-    bind_opt_text(st, f + 4, r.it->b);
-    bind_opt_text(st, f + 5, r.it->c);
-    sqlite3_bind_int(st, f + 6, r.it->flag);
-}
-void bind_tcpip(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_opt_text(st, f + 3, r.it->a);
-    bind_opt_int(st, f + 4, r.it->num);
-    bind_opt_text(st, f + 5, r.it->b);
-}
-void bind_file_write(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_opt_text(st, f + 3, r.it->a);
-    bind_opt_text(st, f + 4, r.it->b);
-    bind_opt_int(st, f + 5, r.it->num);
-    bind_opt_text(st, f + 6, r.it->c);
-    sqlite3_bind_int(st, f + 7, r.it->flag);
-    bind_opt_text(st, f + 8, persistence_kind(r.it->a));
-}
-void bind_ttylog(sqlite3_stmt* st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
-    bind_part_key(st, f, r, times[0]);
-    bind_opt_text(st, f + 3, r.it->a);
-    bind_opt_text(st, f + 4, r.it->b);
-    bind_opt_int(st, f + 5, r.it->num);
-    sqlite3_bind_int(st, f + 6, r.it->flag);
-    sqlite3_bind_int(st, f + 7, !r.it->c.empty());
-}
+        put_null(st, f + 4);  // a public key: no password at all
+    put_opt_text(st, f + 5, r.it->c);
+    put_int(st, f + 6, r.it->flag);
+};
+constexpr auto bind_command = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_text(st, f + 3, r.it->a);
+    put_int(st, f + 4, r.s->cmd_failed[static_cast<std::size_t>(r.seq)]);
+};
+constexpr auto bind_download = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_opt_text(st, f + 3, r.it->a);
+    put_opt_text(st, f + 4, r.it->b);
+    put_opt_text(st, f + 5, r.it->c);
+    put_text(st, f + 6, r.it->kind == ItemKind::Download ? "ok" : "failed");
+    put_int(st, f + 7, r.it->flag);
+};
+constexpr auto bind_upload = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_opt_text(st, f + 3, r.it->a);
+    put_opt_text(st, f + 4, r.it->b);
+    put_opt_text(st, f + 5, r.it->c);
+    put_int(st, f + 6, r.it->flag);
+};
+constexpr auto bind_tcpip = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_opt_text(st, f + 3, r.it->a);
+    put_opt_int(st, f + 4, r.it->num);
+    put_opt_text(st, f + 5, r.it->b);
+};
+constexpr auto bind_file_write = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_opt_text(st, f + 3, r.it->a);
+    put_opt_text(st, f + 4, r.it->b);
+    put_opt_int(st, f + 5, r.it->num);
+    put_opt_text(st, f + 6, r.it->c);
+    put_int(st, f + 7, r.it->flag);
+    put_opt_text(st, f + 8, persistence_kind(r.it->a));
+};
+constexpr auto bind_ttylog = [](auto st, int f, const PartRow& r, char (*times)[kTimestampBufSize]) {
+    put_part_key(st, f, r, times[0]);
+    put_opt_text(st, f + 3, r.it->a);
+    put_opt_text(st, f + 4, r.it->b);
+    put_opt_int(st, f + 5, r.it->num);
+    put_int(st, f + 6, r.it->flag);
+    put_int(st, f + 7, !r.it->c.empty());
+};
 
 // Copies of the sessions that rows not yet stepped point to, with their strings.
 class KeptSessions {
@@ -440,12 +534,23 @@ private:
 
 }  // namespace
 
+// The tables that hold sessions, each with a sid column.
+constexpr const char* kSessionTables[] = {"sessions",     "logins_rows", "commands_rows", "downloads_rows",
+                                          "uploads_rows", "tcpip_rows",  "ttylogs_rows",  "file_writes_rows"};
+
 // The insert statements of the relational part, kept from chunk to chunk, and the last sid
 // given (sessions arrive in session_less order, chunk after chunk: sid order is time order).
+// With `before` (the row hashes of the file this one was copied from), a session whose rows
+// hash the same as the file's at its sid is left as it is, until the first that differs: from
+// there on, every row of that sid and later is deleted and inserted again. With `written`, the
+// hash of every session's rows goes there.
 class SessionInserts {
 public:
-    explicit SessionInserts(Db& db)
-        : ses(db, "sessions", 30, bind_session),
+    SessionInserts(Db& db, const std::vector<std::uint64_t>* before, std::vector<std::uint64_t>* written)
+        : db_(db),
+          before_(before),
+          written_(written),
+          ses(db, "sessions", 30, bind_session),
           lg(db, "logins_rows", 7, bind_login),
           cm(db, "commands_rows", 5, bind_command),
           dl(db, "downloads_rows", 8, bind_download),
@@ -456,37 +561,18 @@ public:
 
     void add(const Session& s) {
         ++sid;
-        ses.add({&s, sid});
-        // items are sorted, so seq counts each table's rows in the session's order
-        std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
-        for (const Item& it : s.items) {
-            switch (it.kind) {
-                case ItemKind::Login:
-                    lg.add({&s, &it, sid, n_lg++});
-                    break;
-                case ItemKind::Command:
-                    cm.add({&s, &it, sid, n_cm++});
-                    break;
-                case ItemKind::Download:
-                case ItemKind::DownloadFailed:
-                    dl.add({&s, &it, sid, n_dl++});
-                    break;
-                case ItemKind::Upload:
-                    up.add({&s, &it, sid, n_up++});
-                    break;
-                case ItemKind::Tcpip:
-                    tc.add({&s, &it, sid, n_tc++});
-                    break;
-                case ItemKind::TtyLog:
-                    tt.add({&s, &it, sid, n_tt++});
-                    break;
-                case ItemKind::FileWrite:
-                    fw.add({&s, &it, sid, n_fw++});
-                    break;
-                default:
-                    break;
+        if (!before_ && !written_) return rows(s, [](auto& table, const auto& row) { table.add(row); });
+        RowHasher h;
+        rows(s, [&](const auto& table, const auto& row) { table.hash(row, h); });
+        if (written_) written_->push_back(h.value());
+        if (before_ && !differs_) {
+            if (static_cast<std::size_t>(sid) <= before_->size() && (*before_)[sid - 1] == h.value()) {
+                ++unchanged;
+                return;
             }
+            delete_from(sid);
         }
+        rows(s, [](auto& table, const auto& row) { table.add(row); });
     }
     // At the end of a chunk, the rows not stepped yet (fewer than a batch per table) point into
     // the chunk, whose strings die: they are pointed to copies of their sessions instead. So rows
@@ -495,23 +581,84 @@ public:
     void detach() {
         KeptSessions fresh;  // copies from the chunk or from the copies before
         ses.for_pending([&](SessionRow& r) { r.s = fresh.keep(r.s); });
-        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw})
-            b->for_pending([&](PartRow& r) {
+        parts([&](auto& b) {
+            b.for_pending([&](PartRow& r) {
                 const Session* c = fresh.keep(r.s);
                 r.it = &c->items[static_cast<std::size_t>(r.it - r.s->items.data())];
                 r.s = c;
             });
+        });
         kept = std::move(fresh);
     }
-    // Steps every pending row (the end of the sessions).
+    // Steps every pending row (the end of the sessions); a copied file's sessions beyond the
+    // last one go.
+    std::uint64_t unchanged = 0;  // sessions left as they were in the copied file
+
     void flush() {
-        for (auto* b : {&lg, &cm, &dl, &up, &tc, &tt, &fw}) b->flush();
+        if (before_ && !differs_ && before_->size() > static_cast<std::size_t>(sid)) delete_from(sid + 1);
+        parts([](auto& b) { b.flush(); });
         ses.flush();
     }
 
 private:
-    BatchInsert<SessionRow> ses;
-    BatchInsert<PartRow> lg, cm, dl, up, tc, tt, fw;
+    // Calls f(table, row) for the session's row and each of its rows in the parts tables.
+    template <class F>
+    void rows(const Session& s, F&& f) {
+        f(ses, SessionRow{&s, sid});
+        // items are sorted, so seq counts each table's rows in the session's order
+        std::int64_t n_lg = 0, n_cm = 0, n_dl = 0, n_up = 0, n_tc = 0, n_tt = 0, n_fw = 0;
+        for (const Item& it : s.items) {
+            switch (it.kind) {
+                case ItemKind::Login:
+                    f(lg, PartRow{&s, &it, sid, n_lg++});
+                    break;
+                case ItemKind::Command:
+                    f(cm, PartRow{&s, &it, sid, n_cm++});
+                    break;
+                case ItemKind::Download:
+                case ItemKind::DownloadFailed:
+                    f(dl, PartRow{&s, &it, sid, n_dl++});
+                    break;
+                case ItemKind::Upload:
+                    f(up, PartRow{&s, &it, sid, n_up++});
+                    break;
+                case ItemKind::Tcpip:
+                    f(tc, PartRow{&s, &it, sid, n_tc++});
+                    break;
+                case ItemKind::TtyLog:
+                    f(tt, PartRow{&s, &it, sid, n_tt++});
+                    break;
+                case ItemKind::FileWrite:
+                    f(fw, PartRow{&s, &it, sid, n_fw++});
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+    template <class F>
+    void parts(F&& f) {
+        f(lg), f(cm), f(dl), f(up), f(tc), f(tt), f(fw);
+    }
+    // The copied file's rows of sid `from` and later go: this run's differ from there on.
+    void delete_from(std::int64_t from) {
+        differs_ = true;
+        for (const char* table : kSessionTables)
+            db_.exec(std::string("DELETE FROM ") + table + " WHERE sid >= " + std::to_string(from));
+    }
+
+    Db& db_;
+    const std::vector<std::uint64_t>* before_;
+    std::vector<std::uint64_t>* written_;
+    bool differs_ = false;
+    BatchInsert<SessionRow, decltype(bind_session)> ses;
+    BatchInsert<PartRow, decltype(bind_login)> lg;
+    BatchInsert<PartRow, decltype(bind_command)> cm;
+    BatchInsert<PartRow, decltype(bind_download)> dl;
+    BatchInsert<PartRow, decltype(bind_upload)> up;
+    BatchInsert<PartRow, decltype(bind_tcpip)> tc;
+    BatchInsert<PartRow, decltype(bind_ttylog)> tt;
+    BatchInsert<PartRow, decltype(bind_file_write)> fw;
     std::int64_t sid = 0;
     KeptSessions kept;  // what the pending rows point to, once their chunk is gone
 };
@@ -520,7 +667,7 @@ SqliteStore::~SqliteStore() = default;
 
 std::string SqliteStore::begin_sessions() {
     if (!db_->ok()) return db_->error();
-    inserts_ = std::make_unique<SessionInserts>(*db_);
+    inserts_ = std::make_unique<SessionInserts>(*db_, before_, hash_rows_ ? &written_.rows : nullptr);
     return db_->ok() ? std::string() : db_->error();
 }
 
@@ -537,8 +684,9 @@ std::string SqliteStore::append_sessions(const std::vector<Session>& chunk) {
 
 std::string SqliteStore::end_sessions() {
     if (inserts_) inserts_->flush();
+    if (inserts_) unchanged_ = inserts_->unchanged;
     inserts_.reset();
-    db_->exec(kIndexes);
+    if (!reused_) db_->exec(kIndexes);  // a copied file has them, kept up to date
     return db_->ok() ? std::string() : db_->error();
 }
 
@@ -549,8 +697,24 @@ std::string SqliteStore::write_sessions(const std::vector<Session>& sessions) {
     return err;
 }
 
+// A copied file's result tables and their documentation go: write_tables() writes this run's.
+void drop_result_tables(Db& db) {
+    std::vector<std::string> names;
+    sqlite3_stmt* q = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'");
+    while (q && sqlite3_step(q) == SQLITE_ROW)
+        names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    sqlite3_finalize(q);
+    for (const auto& name : names)
+        if (std::none_of(std::begin(kSessionTables), std::end(kSessionTables),
+                         [&](const char* t) { return name == t; }) &&
+            name != "schema_doc")
+            db.exec("DROP TABLE " + quote_ident(name));
+    db.exec("DELETE FROM schema_doc");
+}
+
 std::string SqliteStore::write_tables(const std::vector<Table>& all) {
     Db& db_ = *this->db_;
+    if (reused_) drop_result_tables(db_);
     std::vector<const Table*> tables;
     for (const Table& t : all)
         if (!stored_as_view(t)) tables.push_back(&t);
@@ -620,6 +784,7 @@ std::string SqliteStore::commit() {
     std::string err = db_->ok() ? std::string() : db_->error();
     db_.reset();
     if (err.empty() && std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) err = write_error(path_, errno);
+    if (err.empty() && hash_rows_) written_.file_stamp = file_stamp(path_);
     return err;
 }
 

@@ -126,7 +126,12 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
         return;
     }
-    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 8 : UINT64_MAX);
+    SqliteReuse reuse;
+    if (run.sqlite_rows_before) {  // --state: the rows' hashes are kept, and the last file reused
+        reuse = {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
+                 true};
+    }
+    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 8 : UINT64_MAX, reuse);
     SessionsJsonlWriter jsonl;
     SessionWriters writers(sqlite, jsonl);
     writers.sqlite_err = sqlite.begin_sessions();
@@ -168,6 +173,11 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     clock.lap("wait for sqlite");
     for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
+    if (sqlite.reused())
+        res.info.push_back("cowrie.sqlite: updated in place; the rows of " +
+                           std::to_string(sqlite.unchanged_sessions()) + " of " + std::to_string(run.totals.sessions) +
+                           " sessions were unchanged");
+    if (reuse.hash_rows) run.sqlite_rows_written = std::move(sqlite.row_hashes());
     clock.lap("sqlite tables");
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -51,6 +52,20 @@ private:
 // All sessions in one chunk. Defined with summary.json (core/src/output/summary.cpp), its first reader.
 SessionTotals session_totals(const std::vector<Session>& sessions);
 
+// cowrie.sqlite's session rows as hashes, one per session in sid order (each over the session's
+// row and its rows in the parts tables), and the file they describe (its size and modification
+// time). An incremental run keeps them in its state, so that the next run into the
+// same OUTDIR starts from a copy of that file and rewrites only from the first session whose rows
+// differ (sqlite_store.cpp).
+struct SqliteRowHashes {
+    std::string file_stamp;
+    std::vector<std::uint64_t> rows;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(file_stamp, rows);
+    }
+};
+
 // Everything one run knows; the outputs are views of it.
 struct RunData {
     InputSet inputs;
@@ -69,6 +84,9 @@ struct RunData {
     // The TTY recordings report.html replays (its explorer's sessions, report_explorer_order()),
     // read by write_outputs() before the page is written; the report only writes them out.
     std::vector<SessionReplays> tty_replays;
+    // --state: the row hashes of the last run's cowrie.sqlite (none when the state has none),
+    // and, filled by write_outputs(), those of the file this run writes.
+    std::optional<SqliteRowHashes> sqlite_rows_before, sqlite_rows_written;
 
     // The result table of that name (in tables, or still in findings while they run), or null.
     const Table* table(std::string_view name) const {

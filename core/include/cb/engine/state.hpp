@@ -4,6 +4,8 @@
 //   manifest   what made it: format, tool version, the options that shape session partials
 //   ledger     what was read of which JSON log (input/file_ledger.hpp)
 //   reports    per log read: its counts and first rejected lines (FileReport), by ledger entry
+//   sqlite_rows the row hashes of the cowrie.sqlite the last run wrote (SqliteRowHashes), so
+//              that the next run into the same OUTDIR updates a copy of it in place
 //   sessions   session partials read so far, merged: one key run (spill.hpp), zstd-compressed
 //   sessions.N the partials that later runs read (N = 1, 2, ...), a key run each; a run that
 //              fits in memory adds one, and every kMaxStateSegments runs (or a spilled run)
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "cb/engine/ingest.hpp"
+#include "cb/engine/run_data.hpp"
 #include "cb/input/file_ledger.hpp"
 #include "cb/input/limits.hpp"
 
@@ -32,6 +35,7 @@ struct RunState {
     FileLedger ledger;
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
+    SqliteRowHashes sqlite_rows;                  // none when the state has none
 };
 
 // How many sessions files a state may have before a run merges them into one.
@@ -64,7 +68,8 @@ public:
     std::string keep(const std::vector<std::string>& files);
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
-                       const std::map<std::uint64_t, FileReport>& reports, bool has_sessions);
+                       const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
+                       const SqliteRowHashes* sqlite_rows);
 
 private:
     std::string dir_, tmp_, error_;
@@ -107,8 +112,11 @@ public:
     std::string keep_segments() { return writer_.keep(state_.sessions); }
     // Puts the state's reports, with this run's reads folded in, into ingest.
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
-    // Writes the new state in place of the old one; returns "" or a problem.
-    std::string commit(bool has_sessions);
+    // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown).
+    const SqliteRowHashes& sqlite_rows() const { return state_.sqlite_rows; }
+    // Writes the new state in place of the old one, with the row hashes of this run's
+    // cowrie.sqlite when it wrote one; returns "" or a problem.
+    std::string commit(bool has_sessions, const SqliteRowHashes* sqlite_rows);
 
 private:
     std::string fingerprint_;

@@ -109,10 +109,19 @@ std::string write_tables_csv(const std::string& dir, const std::vector<Table>& t
 // Not thread-safe; one thread at a time. Each returns an empty string or an error message.
 class Db;
 class SessionInserts;
+// Where a SqliteStore may start from: `file`, an earlier run's cowrie.sqlite, is copied and
+// updated when `before` describes it (RunData::sqlite_rows_before); with hash_rows, the store
+// hashes the rows it holds for the next run (SqliteStore::row_hashes()).
+struct SqliteReuse {
+    std::string file;
+    const SqliteRowHashes* before = nullptr;
+    bool hash_rows = false;
+};
+
 class SqliteStore {
 public:
     // memory_budget: bytes SQLite's page cache and sorts may take (UINT64_MAX: as much as helps).
-    explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX);
+    explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX, SqliteReuse reuse = {});
     ~SqliteStore();
     std::string begin_sessions();
     std::string append_sessions(const std::vector<Session>& chunk);
@@ -120,9 +129,19 @@ public:
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
     std::string commit();
+    // Whether the file began as a copy of SqliteReuse::file.
+    bool reused() const { return reused_; }
+    // Of a reused file: the sessions whose rows were left as they were (after end_sessions()).
+    std::uint64_t unchanged_sessions() const { return unchanged_; }
+    // After commit(), with hash_rows: the rows' hashes and the committed file's stamp.
+    SqliteRowHashes& row_hashes() { return written_; }
 
 private:
     std::string path_;
+    bool hash_rows_ = false, reused_ = false;
+    const std::vector<std::uint64_t>* before_ = nullptr;
+    std::uint64_t unchanged_ = 0;
+    SqliteRowHashes written_;
     std::unique_ptr<Db> db_;
     std::unique_ptr<SessionInserts> inserts_;  // between begin_sessions() and end_sessions()
 };
