@@ -42,8 +42,9 @@ Spilled spill_dir_logs(const std::string& dir, SpillDir& spill_dir, std::uint64_
 std::vector<std::string> read_all(SpilledSessions& source, std::size_t* chunks) {
     std::vector<std::string> out;
     std::vector<Session> chunk;
+    StringPool pool;
     *chunks = 0;
-    while (source.next_chunk(chunk)) {
+    while (source.next_chunk(chunk, pool)) {
         ++*chunks;
         for (auto& j : as_json(chunk)) out.push_back(std::move(j));
     }

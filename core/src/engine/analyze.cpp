@@ -90,7 +90,7 @@ std::uint64_t memory_limit_of(const AnalyzeOptions& opt) {
 }
 
 SpillPlan plan_spill(std::uint64_t limit, unsigned threads) {
-    return {limit / 2 / std::max(1u, threads), limit / 8, limit / 16};
+    return {limit / 2 / std::max(1u, threads), limit / 8, limit / 32};
 }
 
 std::string spill_parent(const AnalyzeOptions& opt) {

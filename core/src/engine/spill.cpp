@@ -606,7 +606,6 @@ OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir&
 struct SpilledSessions::Merge {
     Merge(const std::vector<std::string>& files) : runs(files, order_less) {}
     RunMerge runs;
-    StringPool pool;              // the current chunk's strings
     std::size_t position = 0;     // of the next record, in output order
     std::size_t next_wanted = 0;  // index into only_
 };
@@ -624,14 +623,14 @@ void SpilledSessions::rewind(const std::vector<std::size_t>* only) {
     merge_ = std::make_unique<Merge>(files_);
 }
 
-bool SpilledSessions::next_chunk(std::vector<Session>& out) {
+bool SpilledSessions::next_chunk(std::vector<Session>& out, StringPool& pool) {
     out.clear();
     Merge& m = *merge_;
     if (m.runs.empty() || (only_ && m.next_wanted >= only_->size())) {
         if (auto err = m.runs.error(); !err.empty() && error_.empty()) error_ = err;
         return false;
     }
-    m.pool = StringPool();
+    pool = StringPool();
     std::uint64_t bytes = 0;
     while (!m.runs.empty() && bytes < chunk_bytes_ && !(only_ && m.next_wanted >= only_->size())) {
         m.runs.pop([&](const RecordView& r) {
@@ -642,7 +641,7 @@ bool SpilledSessions::next_chunk(std::vector<Session>& out) {
             }
             bytes += r.partial.size();
             SessionPartial p;
-            if (decode_partial(r.partial, m.pool, &p))
+            if (decode_partial(r.partial, pool, &p))
                 out.push_back(finalize(std::move(p), opt_));
             else if (error_.empty())
                 error_ = "a damaged record in a spill file";

@@ -38,8 +38,9 @@ std::uint64_t default_memory_limit();
 std::uint64_t memory_limit_of(const AnalyzeOptions& opt);
 
 // How a run's memory limit is shared out when it spills (spill.hpp): half to the ingest
-// workers' partials (LineSink's estimate), an eighth to a batch of order runs, a sixteenth to a
-// chunk of sessions read back (batches and chunks count encoded bytes; a finished Session
+// workers' partials (LineSink's estimate), an eighth to a batch of order runs, a 32nd to each of
+// the two chunks of sessions read back (DiskSessions reads one ahead; batches and chunks count
+// encoded bytes; a finished Session
 // takes two to three times that in memory). The rest is for what grows with distinct values
 // (the analyses) and SQLite's page cache (an eighth, write_outputs.cpp).
 struct SpillPlan {

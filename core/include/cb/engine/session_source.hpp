@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -48,25 +49,37 @@ private:
 
 // The order runs of a spilled run, completed chunk by chunk with the run's marker set and
 // recordings. Recordings are hashed once, on the first pass; cut ones go to run.recordings_cut.
+// While the caller works on one chunk, the next is read and completed on a thread of its own
+// (two chunks in memory, each of half the chunk bytes a run would otherwise read at once).
 class DiskSessions : public SessionSource {
 public:
     DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads);
+    ~DiskSessions() override;
     std::vector<Session>* next() override;
-    void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) override {
-        spilled_->rewind(only);
-        complete_ = complete;
-    }
+    void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) override;
     bool whole() const override { return false; }
-    std::string error() const override { return spilled_->error(); }
+    std::string error() const override;
 
 private:
+    // A chunk with what its strings live in.
+    struct Slot {
+        std::vector<Session> sessions;
+        StringPool pool;
+        std::vector<StringPool> step_pools;  // its last steps
+        bool filled = false;
+    };
+    void fill(Slot& slot);
+    void wait_ahead();
+
     std::unique_ptr<SpilledSessions> spilled_;
     RunData& run_;
     unsigned threads_;
     StringPool index_pool_;
     std::unique_ptr<RecordingIndex> recordings_;
-    std::vector<StringPool> step_pools_;  // the current chunk's last steps
-    std::vector<Session> chunk_;
+    Slot slots_[2];
+    int next_ = 0;          // the slot next() returns
+    bool started_ = false;  // whether slots_[next_] is being (or was) filled
+    std::thread ahead_;     // fills slots_[next_]
     bool complete_ = true;
 };
 

@@ -135,13 +135,14 @@ OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir
                          std::uint64_t batch_bytes, const std::string& merged_key_run = {}, unsigned threads = 1);
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
-// A chunk's strings live until the next call of next_chunk() or rewind().
+// A chunk's strings live in the pool given with it, until it is given again.
 class SpilledSessions {
 public:
     SpilledSessions(std::vector<std::string> order_runs, const SessionOptions& opt, std::uint64_t chunk_bytes);
     ~SpilledSessions();
-    // Fills `out` with the next sessions (finalized, not yet linked to recordings); false at the end.
-    bool next_chunk(std::vector<Session>& out);
+    // Fills `out` with the next sessions (finalized, not yet linked to recordings), their strings
+    // in `pool` (emptied first); false at the end.
+    bool next_chunk(std::vector<Session>& out, StringPool& pool);
     // Starts again from the first session (the report reads the sessions it shows a second time).
     // With `only` (ascending positions in output order, kept by the caller), the chunks hold just
     // those sessions: the others are read past without being decoded.
