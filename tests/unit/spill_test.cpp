@@ -165,6 +165,32 @@ TEST(Spill, OneMergedKeyRunHoldsEverySession) {
     fs::remove(merged);
 }
 
+TEST(Spill, KeyRunsLoadedOnSeveralDecodersGiveTheSameSessions) {
+    const InMemory want = in_memory(kShipped);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-load";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
+    ASSERT_GE(s.key_runs.size(), 4u) << "a session's partials must be in several runs";
+    for (std::size_t decoders : {1u, 3u}) {
+        std::vector<SessionMap> shards(64);
+        std::vector<StringPool> pools(decoders);
+        std::vector<StringPool*> ptrs;
+        for (auto& p : pools) ptrs.push_back(&p);
+        ASSERT_EQ(load_key_runs(s.key_runs, shards, ptrs), "");
+        EXPECT_EQ(as_json(build_sessions(shards, SessionOptions{}, 2)), want.sessions) << decoders << " decoders";
+    }
+    std::vector<SessionMap> shards(8);
+    StringPool pool;
+    const std::string damaged = (tmp / "damaged").string();
+    std::FILE* f = std::fopen(damaged.c_str(), "wb");
+    const char bytes[] = {5, 0, 0, 0, 'x', 'y', 'z', 'w', 'v'};  // one record, too short to hold a key
+    std::fwrite(bytes, 1, sizeof bytes, f);
+    std::fclose(f);
+    EXPECT_NE(load_key_runs({damaged}, shards, {&pool}).find("damaged record"), std::string::npos);
+    fs::remove(damaged);
+}
+
 TEST(Spill, FolderIsMadeOnDemandAndRemoved) {
     const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-dir";
     fs::remove_all(tmp);

@@ -283,17 +283,19 @@ bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads)
 // shards. The new state keeps the old sessions files and adds this run's partials as one more
 // (written before the old ones join them), or, every kMaxStateSegments runs, gets all of
 // them merged into one file.
-std::string state_into_memory(Incremental& inc, RunData& run) {
+std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads) {
     run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
-    if (run.ingest.pools.empty()) run.ingest.pools.resize(1);
     const bool add = inc.adds_segment();
     if (add) {
         if (has_partials(run.ingest.shards))
             if (auto err = write_key_run(inc.new_segment(), run.ingest.shards, true); !err.empty()) return err;
         if (auto err = inc.keep_segments(); !err.empty()) return err;
     }
-    for (const auto& f : inc.state_sessions())
-        if (auto err = load_key_run(f, run.ingest.shards, run.ingest.pools.front()); !err.empty()) return err;
+    const std::size_t first = run.ingest.pools.size();
+    run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
+    std::vector<StringPool*> pools;
+    for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
+    if (auto err = load_key_runs(inc.state_sessions(), run.ingest.shards, pools); !err.empty()) return err;
     return add ? std::string() : write_key_run(inc.new_sessions(), run.ingest.shards, true);
 }
 
@@ -336,7 +338,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     RunSessions sessions;
     if (spill.files().empty() && (!inc || state_fits(*inc, plan, threads))) {
         if (inc) {
-            if (auto err = state_into_memory(*inc, run); !err.empty()) {
+            if (auto err = state_into_memory(*inc, run, threads); !err.empty()) {
                 res.errors.push_back(err);
                 return res;
             }

@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <tuple>
 
 #include <zstd.h>
@@ -337,16 +341,100 @@ std::string write_key_run(const std::string& path, const std::vector<SessionMap>
     return err;
 }
 
-std::string load_key_run(const std::string& path, std::vector<SessionMap>& shards, StringPool& pool) {
-    RunReader reader(path);
-    std::string_view rec;
-    RecordView v;
-    while (reader.next(&rec)) {
-        SessionPartial p;
-        if (!parse_record(rec, &v) || !decode_partial(v.partial, pool, &p)) return "a damaged record in " + path;
-        merge_into_shards(shards, std::move(p));
+namespace {
+
+// Records on their way from load_key_runs()' reader to one of its decoders: length-prefixed,
+// about 1 MiB a batch, at most kQueued batches waiting (the reader waits for room).
+class RecordQueue {
+public:
+    static constexpr std::size_t kBatch = 1 << 20, kQueued = 8;
+    void add(std::string_view rec) {
+        const auto n = static_cast<std::uint32_t>(rec.size());
+        filling_.append(reinterpret_cast<const char*>(&n), sizeof n).append(rec);
+        if (filling_.size() >= kBatch) push();
     }
-    return reader.error();
+    // The last batch, and no more.
+    void close() {
+        push();
+        std::lock_guard lock(mu_);
+        closed_ = true;
+        cv_.notify_all();
+    }
+    // The next batch into *out; false once closed and empty.
+    bool pop(std::string* out) {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !ready_.empty() || closed_; });
+        if (ready_.empty()) return false;
+        *out = std::move(ready_.front());
+        ready_.pop_front();
+        cv_.notify_all();
+        return true;
+    }
+
+private:
+    void push() {
+        if (filling_.empty()) return;
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return ready_.size() < kQueued; });
+        ready_.push_back(std::move(filling_));
+        filling_.clear();
+        cv_.notify_all();
+    }
+    std::string filling_;
+    std::deque<std::string> ready_;
+    bool closed_ = false;
+    std::mutex mu_;
+    std::condition_variable cv_;
+};
+
+// Decodes the records of q's batches into shards (only those of this decoder: see
+// load_key_runs()); the first problem goes to *error.
+void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool& pool, std::string* error) {
+    std::string batch;
+    RecordView v;
+    while (q.pop(&batch)) {
+        for (std::size_t at = 0; at + sizeof(std::uint32_t) <= batch.size();) {
+            std::uint32_t n = 0;
+            std::memcpy(&n, batch.data() + at, sizeof n);
+            const std::string_view rec(batch.data() + at + sizeof n, n);
+            at += sizeof n + n;
+            SessionPartial p;
+            if (parse_record(rec, &v) && decode_partial(v.partial, pool, &p))
+                merge_into_shards(shards, std::move(p));
+            else if (error->empty())
+                *error = "a damaged record";
+        }
+    }
+}
+
+}  // namespace
+
+std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
+                          const std::vector<StringPool*>& pools) {
+    const std::size_t decoders = std::max<std::size_t>(1, pools.size());
+    std::vector<RecordQueue> queues(decoders);
+    std::vector<std::string> errors(decoders);
+    std::vector<std::thread> threads;
+    for (std::size_t d = 0; d < decoders; ++d)
+        threads.emplace_back([&, d] { decode_batches(queues[d], shards, *pools[d], &errors[d]); });
+    std::string error;
+    RecordView v;
+    for (const auto& path : paths) {
+        RunReader reader(path);
+        std::string_view rec;
+        while (reader.next(&rec)) {
+            // A key's shard belongs to one decoder, so each key's partials merge in file order.
+            const std::size_t shard =
+                parse_record(rec, &v) ? SessionKeyHash{}(SessionKey{v.sensor, v.session}) % shards.size() : 0;
+            queues[shard % decoders].add(rec);
+        }
+        if (error.empty()) error = reader.error();
+    }
+    for (auto& q : queues) q.close();
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors)
+        if (error.empty() && !e.empty()) error = e + " in " + (paths.size() == 1 ? paths[0] : "the state's sessions");
+    return error;
 }
 
 void PartialSpill::spill(std::vector<SessionMap>& shards) {

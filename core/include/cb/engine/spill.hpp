@@ -83,9 +83,13 @@ bool has_partials(const std::vector<SessionMap>& shards);
 // *bytes gets the record bytes before compression. Returns "" or the problem, naming the file.
 std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,
                           std::uint64_t* bytes = nullptr);
-// Merges every partial of the key run at path into `shards` (by SessionKeyHash, modulo their
-// number), strings into pool. Returns "" or the problem.
-std::string load_key_run(const std::string& path, std::vector<SessionMap>& shards, StringPool& pool);
+// Merges every partial of the key runs at paths into `shards` (by SessionKeyHash, modulo their
+// number). The files are read in turn on this thread and decoded on one thread per pool, strings
+// into that pool; each decoder merges into its own shards (those whose index modulo the pools is
+// its own), so each key's partials merge in the order of the files and of their records.
+// Returns "" or the problem.
+std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
+                          const std::vector<StringPool*>& pools);
 
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
 // marker statistics of every session on the way. When merged_key_run is given, every merged
