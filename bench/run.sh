@@ -266,6 +266,21 @@ same_outputs() {  # same_outputs DIR_A DIR_B -> "identical" or "DIFFER: <what>"
   if d=$(diff -rq "$1" "$2" 2>&1); then echo identical
   else echo "DIFFER: $(sed -e "s|$1/\?||g; s|$2/\?||g" <<<"$d" | head -n 5 | paste -sd ';')"; fi
 }
+same_rows() {  # same_rows DB_A DB_B: the same schema and rows (SQLite's dump), and B passes integrity_check
+  python3 - "$1" "$2" <<'PY'
+import sqlite3, sys
+a, b = (sqlite3.connect(f"file:{p}?mode=ro", uri=True) for p in sys.argv[1:3])
+ok = list(a.iterdump()) == list(b.iterdump()) and b.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+sys.exit(0 if ok else 1)
+PY
+}
+same_updated_outputs() {  # like same_outputs, but cowrie.sqlite (updated in place) compared by its rows
+  local d
+  d=$(same_outputs "$1" "$2")
+  [ "$d" = "DIFFER: Files cowrie.sqlite and cowrie.sqlite differ" ] || { echo "$d"; return; }
+  if same_rows "$1/cowrie.sqlite" "$2/cowrie.sqlite"; then echo "identical"
+  else echo "DIFFER: cowrie.sqlite holds other rows"; fi
+}
 spill_note() {  # spill_note NAME -> the run's "memory limit ...; spilled: ..." line from --stats
   local line
   line=$(sed -n 's/^# \(memory limit .*\)/\1/p' "$TMP/$1.err" | head -n 1)
@@ -274,7 +289,7 @@ spill_note() {  # spill_note NAME -> the run's "memory limit ...; spilled: ..." 
   printf '%s' "${line:-no --stats memory line}"
 }
 has_state_option() { "$CB_BIN" analyze --help 2>/dev/null | grep -qE -- '(^|[[:space:]])--state([[:space:],=]|$)'; }
-LIMIT_SAME="" STATE_SAME="" DAILY_BYTES=0
+LIMIT_SAME="" STATE_SAME="" HUGE_SAME="" DAILY_BYTES=0
 mem_limited() {  # mem_limited NAME DESC CORPUS SIZE_MB LIMIT: analyze CORPUS at --memory-limit LIMIT
   local name=$1 desc=$2 corpus=$3 size=$4 limit=$5 out="$TMP/cb-out-$1" spill="$TMP/spill-$1"
   mkdir -p "$spill"
@@ -305,7 +320,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" "${common[@]}" \
     --sessions day
   if ok cb_incremental && ok cb_full_daily; then
-    STATE_SAME=$(same_outputs "$o3" "$o2")
+    STATE_SAME=$(same_updated_outputs "$o3" "$o2")
     add_note cb_incremental "outputs $STATE_SAME to the full run; load ${LOAD[cb_incremental]} at start"
     add_note cb_full_daily "load ${LOAD[cb_full_daily]} at start"
   fi
@@ -330,7 +345,15 @@ if want memory; then
     say "warming the page cache ($HUGE_MB MiB corpus)"; warm "$HUGE"
     mem_limited cb_huge "$huge_desc" "$HUGE" "$HUGE_MB" "$HUGE_LIMIT"
     ok cb_huge && add_note cb_huge "outputs: $(output_note "$TMP/cb-out-cb_huge")"
-    rm -rf "$TMP/cb-out-cb_huge"
+    # the same corpus in memory: what spilling itself costs, apart from how the run scales
+    OK_RC="0 1" PRE_RUN="rm -rf '$TMP/cb-out-cb_huge_mem'" measure cb_huge_mem \
+      "cowrie-batch analyze in memory (no limit), ${HUGE_MB} MiB corpus" "plain $HUGE_MB MiB" "$(meta "$HUGE" .bytes)" \
+      -- "$CB_BIN" analyze "$HUGE/data" -o "$TMP/cb-out-cb_huge_mem" --threads "$THREADS" --quiet
+    if ok cb_huge && ok cb_huge_mem; then
+      HUGE_SAME=$(same_outputs "$TMP/cb-out-cb_huge_mem" "$TMP/cb-out-cb_huge")
+      add_note cb_huge "outputs $HUGE_SAME to the in-memory run"
+    fi
+    rm -rf "$TMP/cb-out-cb_huge" "$TMP/cb-out-cb_huge_mem"
   fi
   if [ ! -x "$CB_BIN" ]; then
     skip cb_incremental "analyze --state, one new daily file" "$CB_BIN not found"
@@ -484,6 +507,11 @@ huge_rows() {  # the larger corpus at its memory limit: RSS, and wall against th
     target_row "${HUGE_MB} MiB at --memory-limit $HUGE_LIMIT wall / ${MB} MiB in-memory wall ≤ $target" "$r" "$(verdict "$r" "$target")"
     echo "| cost of spilling: the wall ratio / $(awk -v h="$HUGE_MB" -v m="$MB" 'BEGIN { printf "%g", h / m }') − 1, target ≤ $(awk -v c="$TARGET_SPILL_COST" 'BEGIN { printf "%.0f", (c - 1) * 100 }') % (info) | $(awk -v r="$r" -v h="$HUGE_MB" -v m="$MB" 'BEGIN { printf "%+.1f %%", (r * m / h - 1) * 100 }') | – |"
     echo "| wall ratio above in CPU seconds (info; steadier than wall on a busy machine) | $(cpu_ratio cb_huge cb_plain) | – |"
+    if ok cb_huge_mem; then
+      echo "| spilling measured directly: ${HUGE_MB} MiB at $HUGE_LIMIT wall / the same in memory (info) | $(ratio cb_huge cb_huge_mem) | – |"
+      echo "| how the in-memory run scales: ${HUGE_MB} MiB / ${MB} MiB in-memory wall (info) | $(ratio cb_huge_mem cb_plain) | – |"
+      same_target cb_huge "${HUGE_MB} MiB at $HUGE_LIMIT: same bytes as in memory" "$HUGE_SAME"
+    fi
   else
     target_row "${HUGE_MB} MiB at --memory-limit $HUGE_LIMIT wall / ${MB} MiB in-memory wall ≤ $target" n/a "not measured (${STATUS[cb_huge]:-not run})"
   fi

@@ -128,20 +128,30 @@ def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, l
     """A run that fits in memory adds its partials as sessions.N and keeps the older files as they
     were (hard links of the same bytes); every 16 files the run merges them into one again."""
     s = Sensor(cb_bin, tmp_path)
+    central = tmp_path / "central"  # the state copied after each run over the last copy (rsync -a)
     per_run = max(1, len(lines) // 20)
     s.append_live(b"".join(lines[:per_run]))
     s.incremental()
+    shutil.copytree(s.state, central, dirs_exist_ok=True)
     base = (s.state / "sessions").read_bytes()
     for k in range(1, 16):
         s.append_live(b"".join(lines[k * per_run:(k + 1) * per_run]))
         s.check() if k == 8 else s.incremental()  # outputs from 9 files equal a full run's
+        shutil.copytree(s.state, central, dirs_exist_ok=True)
         names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
         assert names == ["sessions"] + sorted(f"sessions.{i}" for i in range(1, k + 1)), names
         assert (s.state / "sessions").read_bytes() == base
     full = s.check()  # the 16th file: all merged into one
+    shutil.copytree(s.state, central, dirs_exist_ok=True)
     names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
     assert names == ["sessions"], names
     assert full.summary["sessions"] > 0
+    # the copy still holds sessions.1 to .15, merged into its `sessions`: the manifest says
+    # which files make the state, and only those are read
+    assert (central / "sessions.15").exists()
+    merged = cbtest.run_cb(cb_bin, "merge", central, "-o", tmp_path / "merged", "--sessions", "day", "--quiet")
+    assert merged.returncode == full.rc, merged.stderr.decode()
+    cbtest.assert_same_tree(full.out.parent / f"full{s.runs}", tmp_path / "merged")
     s.append_live(b"".join(lines[16 * per_run:]))
     s.check()
     assert (s.state / "sessions.1").exists()
@@ -175,6 +185,27 @@ def test_a_daily_run_into_the_same_outdir_updates_cowrie_sqlite_in_place(cb_bin,
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 1_000_000_000))
     touched = s.check("--stats")
     assert "updated in place" not in touched.err, touched.err
+
+
+def test_a_run_stopped_between_the_state_swaps_renames_loses_nothing(cb_bin, tmp_path, lines):
+    """Killed after moving the old state aside and before renaming the new one into place, a
+    run leaves DIR.old-PID and a whole DIR.new-PID: the next run puts the new one in place, so
+    the sessions of a log deleted since are not lost."""
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]))
+    s.rotate("2026-11-26")
+    s.incremental()
+    shutil.copytree(s.state, tmp_path / "old-state")
+    s.append_live(b"".join(lines[half:]))
+    before = s.check()
+    os.rename(s.state, tmp_path / "state.new-4242")  # as the kill leaves them
+    os.rename(tmp_path / "old-state", tmp_path / "state.old-4242")
+    (s.logs / "cowrie.json.2026-11-26").unlink()
+    after = s.incremental()
+    assert after.summary["sessions"] == before.summary["sessions"], after.err
+    cbtest.assert_same_tree(before.out, after.out)
+    assert not (tmp_path / "state.new-4242").exists() and not (tmp_path / "state.old-4242").exists()
 
 
 def test_nothing_new_reads_nothing(cb_bin, tmp_path, lines):

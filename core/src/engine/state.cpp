@@ -124,6 +124,31 @@ std::vector<std::string> sessions_files(const std::string& dir) {
     return out;
 }
 
+constexpr std::string_view kFilesLine = "sessions-files";
+
+// The manifest's line naming the state's sessions files, from those in dir.
+std::string files_line(const std::string& dir) {
+    std::string line(kFilesLine);
+    for (const auto& f : sessions_files(dir)) line += " " + fs::path(f).filename().string();
+    return line + "\n";
+}
+
+// The sessions files the manifest lists (`rest`: its lines after the fingerprint). Only those:
+// a copy of the state made over an older copy (rsync without --delete) may hold files that a
+// later run merged into `sessions`, and reading them too would count their sessions twice.
+std::vector<std::string> listed_sessions_files(const std::string& dir, std::string_view rest) {
+    std::vector<std::string> out;
+    if (rest.rfind(kFilesLine, 0) != 0) return out;
+    std::string_view names = rest.substr(kFilesLine.size(), rest.find('\n') - kFilesLine.size());
+    while (!names.empty()) {
+        names.remove_prefix(std::min(names.find_first_not_of(' '), names.size()));
+        const std::string name(names.substr(0, names.find(' ')));
+        names.remove_prefix(name.size());
+        if (segment_number(name) >= 0) out.push_back(dir + "/" + name);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string state_fingerprint(const Limits& limits) {
@@ -131,10 +156,38 @@ std::string state_fingerprint(const Limits& limits) {
            "; max-file-bytes " + std::to_string(limits.max_file_bytes) + "\n";
 }
 
+namespace {
+
+// A run stopped between the two renames of StateWriter::commit() leaves no DIR, the old state as
+// DIR.old-PID and the new one, whole (its manifest is written last), as DIR.new-PID: the new one
+// is put in place. Without the .old- folder the .new- one is not trusted (a first run stopped
+// before its only rename, or a state the user removed on purpose).
+void finish_interrupted_swap(const std::string& dir) {
+    std::string base = dir;
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    const fs::path parent = fs::path(base).parent_path().empty() ? fs::path(".") : fs::path(base).parent_path();
+    const std::string name = fs::path(base).filename().string();
+    std::error_code ec;
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string entry = it->path().filename().string();
+        if (entry.rfind(name + ".new-", 0) != 0) continue;
+        const std::string pid = entry.substr(name.size() + 5);
+        const fs::path old = parent / (name + ".old-" + pid);
+        std::error_code e2;
+        if (!fs::exists(it->path() / "manifest", e2) || !fs::exists(old, e2)) continue;
+        fs::rename(it->path(), base, e2);
+        if (!e2) fs::remove_all(old, e2);
+        return;
+    }
+}
+
+}  // namespace
+
 bool load_state(const std::string& dir, const std::string& fingerprint, RunState* out, std::string* note,
                 std::string* error) {
     *out = RunState();
     std::error_code ec;
+    if (!fs::exists(dir, ec)) finish_interrupted_swap(dir);
     if (!fs::exists(dir, ec)) return true;
     if (!fs::is_directory(dir, ec)) {
         *error = dir + " is not a folder (--state)";
@@ -151,7 +204,9 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         *error = dir + "/manifest is not a cowrie-batch state manifest";
         return false;
     }
-    if (manifest.substr(kManifestMagic.size()) != fingerprint) {
+    const std::size_t fingerprint_end = manifest.find('\n', kManifestMagic.size());
+    if (fingerprint_end == std::string::npos ||
+        manifest.compare(kManifestMagic.size(), fingerprint_end + 1 - kManifestMagic.size(), fingerprint) != 0) {
         *note =
             "the state in " + dir + " was made by " +
             manifest.substr(kManifestMagic.size(), manifest.find('\n', kManifestMagic.size()) - kManifestMagic.size()) +
@@ -164,7 +219,7 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         *error = "cannot read the state file " + dir + "/reports (damaged?)";
         return false;
     }
-    out->sessions = sessions_files(dir);
+    out->sessions = listed_sessions_files(dir, manifest.substr(fingerprint_end + 1));
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
     return true;
 }
@@ -175,6 +230,7 @@ StateWriter::StateWriter(std::string dir) : dir_(std::move(dir)) {
     dir_ = base;
     tmp_ = base + ".new-" + std::to_string(::getpid());
     std::error_code ec;
+    if (!fs::exists(dir_, ec)) finish_interrupted_swap(dir_);  // before a folder of this PID's name goes
     fs::remove_all(tmp_, ec);
     if (!fs::create_directories(tmp_, ec)) error_ = "cannot create " + tmp_ + " for the new state: " + ec.message();
 }
@@ -217,7 +273,9 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
     }
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
-    if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint); !e.empty()) return e;
+    if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint + files_line(tmp_));
+        !e.empty())
+        return e;
     // Swap: the old state moves aside, the new one takes its name, the old one goes.
     const std::string old = dir_ + ".old-" + std::to_string(::getpid());
     const bool had = fs::exists(dir_, ec);

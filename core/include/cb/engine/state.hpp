@@ -1,7 +1,8 @@
 // The state folder of incremental runs (`analyze --state DIR`) and of fleet merges
 // (`cowrie-batch merge STATE...`), issue 13. docs/CLI.md, "Incremental runs", describes it.
 //
-//   manifest   what made it: format, tool version, the options that shape session partials
+//   manifest   what made it: format, tool version, the options that shape session partials;
+//              and the sessions files that make up the state (no others are read)
 //   ledger     what was read of which JSON log (input/file_ledger.hpp)
 //   reports    per log read: its counts and first rejected lines (FileReport), by ledger entry
 //   sqlite_rows the row hashes of the cowrie.sqlite the last run wrote (SqliteRowHashes), so
