@@ -381,6 +381,36 @@ TEST_F(FileLedgerTest, DeletedFileIsReportedGoneOnceAndNotReadAgainIfItReturns) 
     EXPECT_FALSE(ledger_.find(second.plans.gone[0].id)->missing);
 }
 
+TEST(FileStat, AnInodeNumberGivenToANewFileIsAnotherFile) {
+    FileStat read{.device = 1, .inode = 7, .size = 10, .mtime_ns = 5, .btime_ns = 100};
+    FileStat now = read;
+    EXPECT_TRUE(now.same_file(read));
+    now.btime_ns = 200;  // the file read before was deleted and its inode number reused
+    EXPECT_FALSE(now.same_file(read));
+    now.btime_ns = 0;  // a file system that keeps no birth time: the number is all there is
+    EXPECT_TRUE(now.same_file(read));
+}
+
+// Retention deletes an old day and a new day's file gets its inode number (ext4 hands freed
+// numbers out again): the new file is new, and the old one gone (its sessions stay), not a file
+// "changed" in place that would void the state.
+TEST_F(FileLedgerTest, ANewFileOnADeletedOnesInodeIsNewAndTheOldOneGone) {
+    write("cowrie.json.2026-11-26", kRotated);
+    write("cowrie.json", kLive);
+    run();
+    FileStat old{};
+    ASSERT_TRUE(stat_file(at("cowrie.json.2026-11-26").string(), &old));
+    fs::remove(at("cowrie.json.2026-11-26"));
+    write("cowrie.json.2026-12-04", kOtherLive);
+    FileStat fresh{};
+    ASSERT_TRUE(stat_file(at("cowrie.json.2026-12-04").string(), &fresh));
+    const Pass second = run();
+    const ReadPlan& p = second.plan("cowrie.json.2026-12-04");
+    EXPECT_EQ(p.action, Action::ReadWhole) << p.reason << (fresh.inode == old.inode ? " (inode reused)" : "");
+    ASSERT_EQ(second.plans.gone.size(), 1u);
+    EXPECT_EQ(second.plans.gone[0].path, at("cowrie.json.2026-11-26").string());
+}
+
 TEST_F(FileLedgerTest, RangesReadInParallelJoinIntoOneFingerprint) {
     std::string big;
     while (big.size() < 200000) big += kLive;                   // with ranges of 8 KB: many

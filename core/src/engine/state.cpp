@@ -152,8 +152,9 @@ std::vector<std::string> listed_sessions_files(const std::string& dir, std::stri
 }  // namespace
 
 std::string state_fingerprint(const Limits& limits) {
-    return std::string("cowrie-batch ") + kVersion + "; max-line-bytes " + std::to_string(limits.max_line_bytes) +
-           "; max-file-bytes " + std::to_string(limits.max_file_bytes) + "\n";
+    return std::string("cowrie-batch ") + kVersion + "; ledger format " + std::to_string(FileLedger::kFormatVersion) +
+           "; max-line-bytes " + std::to_string(limits.max_line_bytes) + "; max-file-bytes " +
+           std::to_string(limits.max_file_bytes) + "\n";
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "cb/input/file_ledger.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,12 +21,14 @@
 namespace cb {
 
 bool stat_file(const std::string& path, FileStat* out) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return false;
-    out->device = static_cast<std::uint64_t>(st.st_dev);
-    out->inode = static_cast<std::uint64_t>(st.st_ino);
-    out->size = static_cast<std::uint64_t>(st.st_size);
-    out->mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    struct statx st {};
+    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return false;
+    auto ns = [](const statx_timestamp& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+    out->device = (static_cast<std::uint64_t>(st.stx_dev_major) << 32) | st.stx_dev_minor;
+    out->inode = st.stx_ino;
+    out->size = st.stx_size;
+    out->mtime_ns = ns(st.stx_mtime);
+    out->btime_ns = (st.stx_mask & STATX_BTIME) ? ns(st.stx_btime) : 0;
     return true;
 }
 
@@ -216,7 +219,7 @@ void match_untouched(std::vector<Seen>& seen, const std::vector<LedgerEntry>& en
         if (!s.plan.tracked) continue;
         const FileStat& st = s.plan.stat;
         const auto it = by_stat.find(std::tuple(st.device, st.inode, st.size, st.mtime_ns));
-        if (it == by_stat.end() || taken[it->second]) continue;
+        if (it == by_stat.end() || taken[it->second] || !entries[it->second].stat.same_file(st)) continue;
         taken[it->second] = s.matched = true;
         plan_continue(s.plan, entries[it->second], Untouched, false);
     }

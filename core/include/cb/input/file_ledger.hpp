@@ -1,6 +1,7 @@
 // Which bytes of each JSON event log are new since the last run (issue 13, `analyze --state`).
 //
-// The ledger remembers, per log read, where it was (path, device and inode, size, mtime), how
+// The ledger remembers, per log read, where it was (path, device, inode and its birth time, size,
+// mtime), how
 // it was compressed, and how far it was read: the decoded bytes up to the end of the last line
 // read, the physical lines in them, a CRC-64 of the first KiB of them (to find the file again
 // after a rename or a compression) and one of all of them (to check that they are all still
@@ -20,16 +21,20 @@
 
 namespace cb {
 
-// A file as stat() sees it: enough to tell "untouched" and "renamed" without reading it.
+// A file as statx() sees it: enough to tell "untouched" and "renamed" without reading it.
 struct FileStat {
     std::uint64_t device = 0, inode = 0;
     std::uint64_t size = 0;     // on disk
     std::int64_t mtime_ns = 0;  // nanoseconds since the epoch
-    bool same_file(const FileStat& o) const { return device == o.device && inode == o.inode; }
+    std::int64_t btime_ns = 0;  // when the inode was made; 0 where the file system does not say
+    // The same inode, not another file that got a deleted one's number (their birth times differ).
+    bool same_file(const FileStat& o) const {
+        return device == o.device && inode == o.inode && (btime_ns == 0 || o.btime_ns == 0 || btime_ns == o.btime_ns);
+    }
     bool operator==(const FileStat&) const = default;
     template <class Ar>
     void io(Ar& ar) {
-        ar(device, inode, size, mtime_ns);
+        ar(device, inode, size, mtime_ns, btime_ns);
     }
 };
 
@@ -125,7 +130,7 @@ public:
     static bool load(const std::string& path, FileLedger* out, std::string* error);
     bool save(const std::string& path, std::string* error) const;
 
-    static constexpr std::uint64_t kFormatVersion = 1;
+    static constexpr std::uint64_t kFormatVersion = 2;
 
 private:
     LedgerEntry* find_mutable(std::uint64_t id);
