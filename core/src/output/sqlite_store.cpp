@@ -275,10 +275,12 @@ const DocRow kDocs[] = {
 namespace {
 
 // A file's version as rsync's quick check sees it: size and modification time (ns), which a
-// rename or `cp -a` keeps and a write changes. "" when missing.
+// rename or `cp -a` keeps and a write changes. "" when missing, and when the file system keeps
+// whole seconds (no nanoseconds): two runs' files of the same size written in the same second
+// would look the same there, so such a file is never reused.
 std::string file_stamp(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return {};
+    if (::stat(path.c_str(), &st) != 0 || st.st_mtim.tv_nsec == 0) return {};
     return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
            std::to_string(st.st_mtim.tv_nsec);
 }
