@@ -360,7 +360,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         clock.lap("sessions (merged on disk)");
     }
     clock.lap("markers and steps");
-    if (inc) run.sqlite_rows_before = inc->sqlite_rows();
+    if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
     write_run(res, opt, threads, sessions, write);
     if (inc && res.errors.empty())
         if (auto err =

@@ -165,6 +165,14 @@ void append_partial(std::string& out, const SessionPartial& p, std::string_view 
         out.append(encoded);
 }
 
+// Sets rec to p's record in a key run (no start: key runs are in key order), its partial's
+// bytes as append_partial() gives them.
+void key_record(std::string& rec, const SessionPartial& p, std::string_view encoded = {}) {
+    rec.clear();
+    append_record_head(rec, 0, p.key);
+    append_partial(rec, p, encoded);
+}
+
 struct RecordView {
     Micros start = 0;
     std::string_view sensor, session, partial;
@@ -331,9 +339,7 @@ std::string write_key_run(const std::string& path, const std::vector<SessionMap>
     RunWriter w(path, compress);
     std::string rec;
     for (const auto* e : all) {
-        rec.clear();
-        append_record_head(rec, 0, e->first);
-        encode_partial(e->second, rec);
+        key_record(rec, e->second);
         w.record(rec);
     }
     std::string err = w.close();
@@ -424,8 +430,7 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
         std::string_view rec;
         while (reader.next(&rec)) {
             // A key's shard belongs to one decoder, so each key's partials merge in file order.
-            const std::size_t shard =
-                parse_record(rec, &v) ? SessionKeyHash{}(SessionKey{v.sensor, v.session}) % shards.size() : 0;
+            const std::size_t shard = parse_record(rec, &v) ? shard_of({v.sensor, v.session}, shards.size()) : 0;
             queues[shard % decoders].add(rec);
         }
         if (error.empty()) error = reader.error();
@@ -558,9 +563,7 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
         }
         batch.add(acc, encoded);
         if (merged) {
-            rec.clear();
-            append_record_head(rec, 0, acc.key);
-            append_partial(rec, acc, encoded);
+            key_record(rec, acc, encoded);
             merged->record(rec);
         }
         markers.add(finalize(std::move(acc), opt), cache);
@@ -581,9 +584,9 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
     SessionPartial acc;
     std::string rec, encoded, error;
     while (!merge.empty()) {
-        rec.clear();
         if (!by_key) {
             merge.pop([&](const RecordView& r) {
+                rec.clear();
                 append_record_head(rec, r.start, SessionKey{r.sensor, r.session});
                 rec.append(r.partial);
             });
@@ -595,8 +598,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
             if (error.empty()) error = "a damaged record in a spill file";
             continue;
         }
-        append_record_head(rec, 0, acc.key);
-        append_partial(rec, acc, encoded);
+        key_record(rec, acc, encoded);
         out.record(rec);
     }
     for (const std::string& err : {merge.error(), out.close()})

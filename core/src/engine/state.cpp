@@ -159,13 +159,18 @@ std::string state_fingerprint(const Limits& limits) {
 
 namespace {
 
+// "state/" names the folder "state": the .new-/.old- folders go beside it, not inside.
+std::string without_trailing_slashes(std::string dir) {
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return dir;
+}
+
 // A run stopped between the two renames of StateWriter::commit() leaves no DIR, the old state as
 // DIR.old-PID and the new one, whole (its manifest is written last), as DIR.new-PID: the new one
 // is put in place. Without the .old- folder the .new- one is not trusted (a first run stopped
 // before its only rename, or a state the user removed on purpose).
 void finish_interrupted_swap(const std::string& dir) {
-    std::string base = dir;
-    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    const std::string base = without_trailing_slashes(dir);
     const fs::path parent = fs::path(base).parent_path().empty() ? fs::path(".") : fs::path(base).parent_path();
     const std::string name = fs::path(base).filename().string();
     std::error_code ec;
@@ -208,11 +213,9 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     const std::size_t fingerprint_end = manifest.find('\n', kManifestMagic.size());
     if (fingerprint_end == std::string::npos ||
         manifest.compare(kManifestMagic.size(), fingerprint_end + 1 - kManifestMagic.size(), fingerprint) != 0) {
-        *note =
-            "the state in " + dir + " was made by " +
-            manifest.substr(kManifestMagic.size(), manifest.find('\n', kManifestMagic.size()) - kManifestMagic.size()) +
-            "; this run is " + fingerprint.substr(0, fingerprint.size() - 1) +
-            ": reading every log again to rebuild it";
+        *note = "the state in " + dir + " was made by " +
+                manifest.substr(kManifestMagic.size(), fingerprint_end - kManifestMagic.size()) + "; this run is " +
+                fingerprint.substr(0, fingerprint.size() - 1) + ": reading every log again to rebuild it";
         return true;
     }
     if (!FileLedger::load(dir + "/ledger", &out->ledger, error)) return false;
@@ -225,11 +228,8 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     return true;
 }
 
-StateWriter::StateWriter(std::string dir) : dir_(std::move(dir)) {
-    std::string base = dir_;
-    while (base.size() > 1 && base.back() == '/') base.pop_back();
-    dir_ = base;
-    tmp_ = base + ".new-" + std::to_string(::getpid());
+StateWriter::StateWriter(std::string dir) : dir_(without_trailing_slashes(std::move(dir))) {
+    tmp_ = dir_ + ".new-" + std::to_string(::getpid());
     std::error_code ec;
     if (!fs::exists(dir_, ec)) finish_interrupted_swap(dir_);  // before a folder of this PID's name goes
     fs::remove_all(tmp_, ec);

@@ -388,7 +388,7 @@ bool session_left(const Session& s) {
 Micros session_start(const SessionPartial& p) { return p.connect_ts != INT64_MAX ? p.connect_ts : p.first_ts; }
 
 void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p) {
-    SessionMap& shard = shards[SessionKeyHash{}(p.key) % shards.size()];
+    SessionMap& shard = shards[shard_of(p.key, shards.size())];
     auto [it, inserted] = shard.try_emplace(p.key, std::move(p));
     if (!inserted) it->second.merge(std::move(p));
 }

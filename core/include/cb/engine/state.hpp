@@ -113,8 +113,9 @@ public:
     std::string keep_segments() { return writer_.keep(state_.sessions); }
     // Puts the state's reports, with this run's reads folded in, into ingest.
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
-    // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown).
-    const SqliteRowHashes& sqlite_rows() const { return state_.sqlite_rows; }
+    // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown), handed over
+    // (8 bytes a session: not copied).
+    SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
     // Writes the new state in place of the old one, with the row hashes of this run's
     // cowrie.sqlite when it wrote one; returns "" or a problem.
     std::string commit(bool has_sessions, const SqliteRowHashes* sqlite_rows);

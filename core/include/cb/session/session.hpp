@@ -352,7 +352,10 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt);
 // Known before finalizing, so partials can be put in output order (engine/analyze, spill).
 Micros session_start(const SessionPartial& p);
 
-// Merges p into the shard of its key (SessionKeyHash modulo the number of shards).
+// The shard of a key among `shards`: SessionKeyHash modulo their number.
+inline std::size_t shard_of(const SessionKey& k, std::size_t shards) { return SessionKeyHash{}(k) % shards; }
+
+// Merges p into the shard of its key (shard_of()).
 void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p);
 
 // The string fields of s, items' strings aside (for copies that outlive s's pools).
