@@ -258,7 +258,7 @@ def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
     s.append_live(b"".join(lines))
     s.check()
     names = sorted(p.name for p in s.state.iterdir())
-    assert names == ["ledger", "manifest", "reports", "sessions", "sqlite_rows"], names
+    assert names == ["checkpoint", "ledger", "manifest", "reports", "sessions", "sqlite_rows"], names
     state_bytes = sum(p.stat().st_size for p in s.state.iterdir())
     log_bytes = sum(len(x) for x in lines)
     assert state_bytes < log_bytes / 4, (state_bytes, log_bytes)
@@ -269,6 +269,82 @@ def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
     res = analyze(cb_bin, s.logs, tmp_path / "o", "--state", stranger)
     assert res.rc == 3 and "no manifest" in res.err, res.explain()
     assert (stranger / "notes.txt").read_text() == "mine"
+
+
+TAKEN = "closed sessions taken from the state"
+
+
+def test_a_daily_run_counts_only_what_the_checkpoint_does_not_hold(cb_bin, tmp_path, lines):
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    n = len(lines)
+    s.append_live(b"".join(lines[: n // 2]))
+    first = s.check("--stats")
+    assert "tables and analyses" not in first.err, first.err  # nothing to start from yet
+    s.rotate("2026-11-26")
+    s.append_live(b"".join(lines[n // 2:]))
+    daily = s.check("--stats")
+    assert TAKEN in daily.err, daily.err
+    taken = int(daily.err.split(TAKEN)[0].split()[-1])
+    assert 0 < taken < daily.summary["sessions"], daily.err
+    # days whose sessions all come from the checkpoint keep their file without being written
+    assert "unchanged (kept as they were)" in daily.err, daily.err
+    again = s.check("--stats")  # nothing new: every closed session comes from the checkpoint
+    assert f"{daily.summary['sessions_closed']} {TAKEN}" in again.err, again.err
+
+
+def closed_session(lines) -> dict:
+    """The first session of `lines` that has a cowrie.session.closed event, as that event."""
+    import json
+    for line in lines:
+        e = json.loads(line)
+        if e.get("eventid") == "cowrie.session.closed":
+            return e
+    raise AssertionError("no closed session")
+
+
+def marker_sessions(n: int) -> bytes:
+    """n sessions of one bot that prints the same marker between its steps."""
+    evs = []
+    for i in range(n):
+        evs += cbtest.session_events(f"mk{i:010x}", 5000.0 * i, sensor="sensor-m", ip=f"198.51.100.{i + 1}",
+                                     commands=("echo 7x7x7", "uname -a", "echo 7x7x7", "cat /proc/cpuinfo",
+                                               "echo 7x7x7", "free -m", "echo 7x7x7"))
+    return cbtest.dumps(evs)
+
+
+@pytest.mark.parametrize("change, why", [
+    ("options", "the options differ"),
+    ("late event", "new events of a session that had closed"),
+    ("markers", "the marker set changed"),
+    ("recordings", "the TTY recordings linked to earlier sessions changed"),
+    ("damaged", None),
+])
+def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, change, why):
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    s.append_live(b"".join(lines))
+    s.check()
+    extra = ()
+    if change == "options":
+        extra = ("--idle-timeout", "300")
+    elif change == "late event":
+        import json
+        e = closed_session(lines)
+        late = {"eventid": "cowrie.log.closed", "session": e["session"], "sensor": e.get("sensor", ""),
+                "src_ip": e.get("src_ip", ""), "timestamp": e["timestamp"], "ttylog": "var/lib/cowrie/tty/x",
+                "size": 10, "shasum": "0" * 64}
+        s.append_live(json.dumps(late).encode() + b"\n")
+    elif change == "markers":
+        s.append_live(marker_sessions(4))
+    elif change == "recordings":
+        shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
+    else:
+        (s.state / "checkpoint").write_bytes(b"\x28\xb5\x2f\xfd not zstd")
+    res = s.check("--stats", *extra)
+    assert TAKEN not in res.err, res.err
+    if why:
+        assert f"every session counted ({why}" in res.err, res.err
+    after = s.check("--stats", *extra)  # the new checkpoint serves the next run
+    assert TAKEN in after.err, after.err
 
 
 def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):

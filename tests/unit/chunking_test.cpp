@@ -336,6 +336,111 @@ TEST_P(Chunking, SessionsJsonlBytesAreTheSameForAnyChunking) {
     });
 }
 
+namespace {
+
+// An incremental run's checkpoint (engine/state.hpp): a consumer given some of the sessions,
+// saved, and loaded into a new one that is given the others, must give what one consumer given
+// all of them gives. `settled` picks the sessions of the first part (scattered through the run,
+// as closed sessions are); the first part's strings are scribbled over once it is saved.
+// `second_only` feeds the second part alone (the test can fail).
+std::string saved_then_loaded(const std::vector<cb::Session>& all, const std::function<bool(std::size_t)>& settled,
+                              const std::function<void(const cb::SessionRefs&)>& add, const std::function<void()>& save,
+                              const std::function<void()>& load, bool second_only = false) {
+    cb::SessionRefs first, second;
+    {
+        Chunk copy(all, 0, all.size());
+        for (std::size_t i = 0; i < all.size(); ++i) (settled(i) ? first : second).push_back(&copy.sessions()[i]);
+        if (!second_only) add(first);
+        save();
+        load();
+        add(second);
+    }
+    return {};
+}
+
+bool every_third(std::size_t i) { return i % 3 != 1; }
+
+}  // namespace
+
+TEST_P(Chunking, BasicTablesSavedAndLoadedAreTheSame) {
+    const std::string whole = tables_text(cb::basic_tables(sessions()));
+    for (bool second_only : {false, true}) {
+        cb::BasicTableBuilder a, b;
+        std::string bytes;
+        saved_then_loaded(
+            sessions(), every_third, [&](const cb::SessionRefs& r) { (bytes.empty() ? a : b).add(r); },
+            [&] { a.save(bytes); }, [&] { ASSERT_TRUE(b.load(bytes)); }, second_only);
+        if (second_only)
+            EXPECT_NE(tables_text(b.finish()), whole);
+        else
+            EXPECT_EQ(tables_text(b.finish()), whole);
+    }
+    cb::BasicTableBuilder damaged;
+    EXPECT_FALSE(damaged.load("\x05garbage"));
+}
+
+TEST_P(Chunking, AnalysesSavedAndLoadedAreTheSame) {
+    const cb::AnalysisConfig cfg;
+    const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
+    for (bool second_only : {false, true}) {
+        cb::AnalysisRunner a(run().markers, cfg, 2), b(run().markers, cfg, 2);
+        std::vector<std::string> states;
+        bool saved = false;
+        saved_then_loaded(
+            sessions(), every_third, [&](const cb::SessionRefs& r) { (saved ? b : a).add(r); },
+            [&] {
+                states = a.save();
+                saved = true;
+            },
+            [&] { ASSERT_TRUE(b.load(states)); }, second_only);
+        if (second_only)
+            EXPECT_NE(cbtest::dump(b.finish()), whole);
+        else
+            EXPECT_EQ(cbtest::dump(b.finish()), whole);
+    }
+    cb::AnalysisRunner r(run().markers, cfg, 2);
+    EXPECT_FALSE(r.load({"x"}));
+}
+
+TEST_P(Chunking, RecordingFindingsAndTotalsSavedAndLoadedAreTheSame) {
+    cb::Findings all;
+    cb::recording_findings(sessions(), all, 2);
+    const std::string whole = tables_text(all.tables) + totals_text(cb::session_totals(sessions()));
+    ASSERT_GT(*all.sessions_with_recordings, 0u);
+    for (bool second_only : {false, true}) {
+        cb::RecordingFindingsBuilder a(2), b(2);
+        cb::SessionTotals ta, tb;
+        std::string bytes, totals;
+        bool saved = false;
+        saved_then_loaded(
+            sessions(), every_third,
+            [&](const cb::SessionRefs& r) {
+                (saved ? b : a).add(r);
+                (saved ? tb : ta).add(r);
+            },
+            [&] {
+                a.save(bytes);
+                cb::OutArchive ar(totals);
+                ta.io(ar);
+                saved = true;
+            },
+            [&] {
+                ASSERT_TRUE(b.load(bytes));
+                cb::InArchive ar(totals);
+                tb.io(ar);
+                ASSERT_TRUE(ar.ok());
+            },
+            second_only);
+        cb::Findings f;
+        b.finish(f);
+        tb.finish();
+        if (second_only)
+            EXPECT_NE(tables_text(f.tables) + totals_text(tb), whole);
+        else
+            EXPECT_EQ(tables_text(f.tables) + totals_text(tb), whole);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(ShippedLogs, Chunking,
                          ::testing::Values("examples/logs", "tests/data/multi-sensor", kReplicated),
                          [](const auto& info) {

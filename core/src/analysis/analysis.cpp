@@ -138,7 +138,9 @@ AnalysisRunner::Worker& AnalysisRunner::worker(std::size_t w) {
     return *workers_[w];
 }
 
-void AnalysisRunner::add(const std::vector<Session>& chunk) {
+void AnalysisRunner::add(const std::vector<Session>& chunk) { add(session_refs(chunk)); }
+
+void AnalysisRunner::add(const SessionRefs& chunk) {
     const unsigned width = std::max(
         1u, std::min<unsigned>(threads_, static_cast<unsigned>(std::max<std::size_t>(1, chunk.size() / 1000))));
     for (unsigned w = 0; w < width; ++w) worker(w);  // before the threads start: no resizing under them
@@ -146,11 +148,37 @@ void AnalysisRunner::add(const std::vector<Session>& chunk) {
         Worker& k = *workers_[w];
         const std::size_t lo = chunk.size() * w / width, hi = chunk.size() * (w + 1) / width;
         for (std::size_t i = lo; i < hi; ++i) {
-            build_session_facts(chunk[i], markers_, k.cache, k.facts);
+            build_session_facts(*chunk[i], markers_, k.cache, k.facts);
             for (auto& a : k.analyses) a->add(k.facts);
         }
     };
     parallel_for(width, width, work);  // one item per worker: each has its own analyses
+}
+
+void AnalysisRunner::merge_workers() {
+    Worker& first = worker(0);
+    for (std::size_t w = 1; w < workers_.size(); ++w) {
+        if (!workers_[w]) continue;
+        for (std::size_t k = 0; k < first.analyses.size(); ++k)
+            first.analyses[k]->merge(std::move(*workers_[w]->analyses[k]));
+        workers_[w].reset();
+    }
+}
+
+std::vector<std::string> AnalysisRunner::save() {
+    merge_workers();
+    std::vector<std::string> out;
+    for (auto& a : worker(0).analyses) a->save(out.emplace_back());
+    return out;
+}
+
+bool AnalysisRunner::load(const std::vector<std::string>& states) {
+    workers_.clear();
+    Worker& w = worker(0);
+    bool ok = states.size() == w.analyses.size();
+    for (std::size_t k = 0; ok && k < states.size(); ++k) ok = w.analyses[k]->load(states[k]);
+    if (!ok) workers_.clear();
+    return ok;
 }
 
 Findings AnalysisRunner::finish(Findings seed) {

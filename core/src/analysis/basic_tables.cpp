@@ -41,6 +41,10 @@ struct Tally {
         last = std::max(last, t);
     }
     std::int64_t src_ips() { return static_cast<std::int64_t>(ips.count()); }
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(count, extra, sessions, last_session, ips, first, last);
+    }
 };
 
 struct PairHash {
@@ -92,6 +96,10 @@ struct FileWriteRow {
     std::string_view sensor, session, src_ip, path, shasum;
     std::int64_t size;
     bool duplicate;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(ts, sensor, session, src_ip, path, shasum, size, duplicate);
+    }
 };
 
 void add_file_writes(const Session& s, StringPool& pool, std::vector<FileWriteRow>& rows) {
@@ -101,12 +109,13 @@ void add_file_writes(const Session& s, StringPool& pool, std::vector<FileWriteRo
                             pool.intern(it.a), pool.intern(it.b), it.num, it.flag});
 }
 
-// file_writes: one row per write, by time, then sensor, session and path. Rows arrive in
-// session order whatever the chunks, so ties sort the same way every time.
+// file_writes: one row per write, by time, then sensor, session and path. Every field is in
+// the order, so rows that tie are equal and the table does not depend on the order in which
+// sessions came (an incremental run adds its sessions to those of a checkpoint).
 Table file_writes_table(std::vector<FileWriteRow>& rows) {
     std::sort(rows.begin(), rows.end(), [](const FileWriteRow& x, const FileWriteRow& y) {
-        return std::tie(x.ts, x.sensor, x.session, x.path, x.shasum) <
-               std::tie(y.ts, y.sensor, y.session, y.path, y.shasum);
+        return std::tie(x.ts, x.sensor, x.session, x.path, x.shasum, x.src_ip, x.size, x.duplicate) <
+               std::tie(y.ts, y.sensor, y.session, y.path, y.shasum, y.src_ip, y.size, y.duplicate);
     });
     Table t{"file_writes",
             "files written by `> file` redirects and stdin captures (cowrie.session.file_download "
@@ -134,6 +143,10 @@ using SV = std::string_view;
 struct Daily {
     std::int64_t sessions = 0, attempts = 0, successes = 0, commands = 0;
     IdBag sensors;  // sensor ids
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, attempts, successes, commands, sensors);
+    }
 };
 struct DayIpHash {
     std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
@@ -155,6 +168,12 @@ struct BasicCounts {
     // Dense ids for the run's addresses and sensors: one hash lookup per session, then each
     // tally keeps 4-byte ids instead of a hash set of strings per key.
     Interner ip_ids, sensor_ids;
+
+    // The keys, read back, are views into the archive's bytes (BasicTableBuilder::load keeps them).
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(creds, keys, commands, versions, hasshes, sensors, hassh_versions, downloads, daily, ip_ids, sensor_ids);
+    }
 
     // `serial`: the session's number in the run, from 1 (Tally::hit).
     void add(const Session& s, std::uint64_t serial) {
@@ -301,8 +320,10 @@ Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily,
 
 }  // namespace
 
-// Everything the builder keeps between chunks; every string in it lives in `strings`.
+// Everything the builder keeps between chunks; every string in it lives in `strings`, or in
+// `loaded` when it came from load().
 struct BasicTableBuilder::State {
+    std::string loaded;
     StringPool strings;
     BasicCounts counts{strings};
     std::vector<FileWriteRow> file_writes;
@@ -315,13 +336,36 @@ BasicTableBuilder::~BasicTableBuilder() = default;
 BasicTableBuilder::BasicTableBuilder(BasicTableBuilder&&) noexcept = default;
 BasicTableBuilder& BasicTableBuilder::operator=(BasicTableBuilder&&) noexcept = default;
 
-void BasicTableBuilder::add(const std::vector<Session>& chunk) {
+void BasicTableBuilder::add(const std::vector<Session>& chunk) { add(session_refs(chunk)); }
+
+void BasicTableBuilder::add(const SessionRefs& sessions) {
     State& st = *state_;
-    for (const Session& s : chunk) {
-        st.counts.add(s, ++st.sessions);
-        add_file_writes(s, st.strings, st.file_writes);
-        st.sources.add(s);
+    for (const Session* s : sessions) {
+        st.counts.add(*s, ++st.sessions);
+        add_file_writes(*s, st.strings, st.file_writes);
+        st.sources.add(*s);
     }
+}
+
+void BasicTableBuilder::save(std::string& out) {
+    State& st = *state_;
+    OutArchive ar(out);
+    st.counts.io(ar);
+    ar(st.file_writes, st.sessions);
+    st.sources.save(ar);
+}
+
+bool BasicTableBuilder::load(std::string_view in) {
+    state_ = std::make_unique<State>();
+    State& st = *state_;
+    st.loaded.assign(in);
+    InArchive ar(st.loaded);
+    st.counts.io(ar);
+    ar(st.file_writes, st.sessions);
+    st.sources.load(ar);
+    if (ar.ok()) return true;
+    state_ = std::make_unique<State>();
+    return false;
 }
 
 std::vector<Table> BasicTableBuilder::finish() {

@@ -23,12 +23,20 @@ struct AddressTally {
     std::uint64_t sessions = 0, attempts = 0, successes = 0, commands = 0, downloads = 0;
     IdBag sensors;  // sensor ids
     Micros first = INT64_MAX, last = INT64_MIN;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, attempts, successes, commands, downloads, sensors, first, last);
+    }
 };
 
 struct TargetTally {
     std::uint64_t requests = 0, sessions = 0;
     IdBag src_ips;  // address ids
     Micros first = INT64_MAX, last = INT64_MIN;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(requests, sessions, src_ips, first, last);
+    }
 };
 using Target = std::pair<std::string_view, std::int64_t>;  // (host as requested, port)
 
@@ -108,6 +116,10 @@ Table forwarding_table(std::map<Target, TargetTally>& targets) {
 
 struct HourCounts {
     std::int64_t sessions = 0, attempts = 0, successes = 0;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, attempts, successes);
+    }
 };
 using SensorHour = std::pair<Micros, std::string_view>;  // (start of the UTC hour, sensor)
 struct SensorHourHash {
@@ -183,6 +195,16 @@ void SourceCounts::add(const Session& s) {
     count_address(s, st.sensor_ids, st.by_ip, st.strings);
     count_targets(s, st.ip_ids, st.targets, st.seen, st.strings);
     count_hours(s, st.hours, st.strings);
+}
+
+void SourceCounts::save(OutArchive& ar) {
+    State& st = *state_;
+    ar(st.sensor_ids, st.ip_ids, st.by_ip, st.targets, st.hours);
+}
+
+void SourceCounts::load(InArchive& ar) {
+    State& st = *state_;
+    ar(st.sensor_ids, st.ip_ids, st.by_ip, st.targets, st.hours);
 }
 
 void SourceCounts::append_tables(std::vector<Table>& out) {

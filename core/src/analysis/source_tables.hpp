@@ -8,6 +8,7 @@
 
 #include "cb/analysis/table.hpp"
 #include "cb/session/session.hpp"
+#include "cb/util/archive.hpp"
 #include "cb/util/string_pool.hpp"
 
 namespace cb {
@@ -21,6 +22,10 @@ public:
     explicit SourceCounts(StringPool& strings);
     ~SourceCounts();
     void add(const Session& s);
+    // The counts as bytes, and back (BasicTableBuilder::save and load): the keys read back are
+    // views into the archive's bytes, which must outlive this.
+    void save(OutArchive& ar);
+    void load(InArchive& ar);
     // Appends src_ips, forwarding and sensors_hourly, in this order.
     void append_tables(std::vector<Table>& out);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -150,6 +151,51 @@ AnalysisConfig analysis_config(const AnalyzeOptions& opt) {
     return acfg;
 }
 
+std::string checkpoint_options(const AnalyzeOptions& opt) {
+    const AnalysisConfig& a = opt.analysis;
+    std::string out;
+    auto put = [&](std::string_view name, auto value) {
+        out.append(name).append("=");
+        if constexpr (std::is_floating_point_v<decltype(value)>) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%a", value);  // exact
+            out.append(buf);
+        } else if constexpr (std::is_arithmetic_v<decltype(value)>) {
+            out.append(std::to_string(value));
+        } else {
+            out.append(std::to_string(value.size())).append(":").append(value);
+        }
+        out.append(";");
+    };
+    put("idle_timeout", opt.session.idle_timeout_s);
+    put("auth_timeout", opt.session.auth_timeout_s);
+    put("analyses", static_cast<int>(opt.analyses));
+    put("max_recording_bytes", opt.limits.max_recording_bytes);
+    put("novelty_days", a.novelty_days);
+    put("change_threshold", a.change_threshold);
+    put("change_window_days", a.change_window_days);
+    put("min_fork_sessions", a.min_fork_sessions);
+    put("max_path_depth", a.max_path_depth);
+    put("top_n", a.top_n);
+    put("cowrie_cfg", static_cast<int>(a.have_cowrie_cfg));
+    for (const auto& [k, v] : a.cowrie_cfg) put(k, v);
+    put("attack_rules", a.attack_rules ? a.attack_rules->text() : std::string());
+    put("geoip", a.geoip ? a.geoip->fingerprint() : std::string());
+    return out;
+}
+
+namespace {
+
+// Runs f and adds the calling thread's CPU time for it to *cpu.
+template <typename F>
+void add_cpu(double* cpu, F&& f) {
+    const double t0 = thread_cpu_seconds();
+    f();
+    *cpu += thread_cpu_seconds() - t0;
+}
+
+}  // namespace
+
 struct RunTables::Impl {
     Impl(const MarkerStats& ms, const AnalyzeOptions& o, Analyses a, AnalyzeResult& r)
         : marker_stats(ms),
@@ -164,35 +210,109 @@ struct RunTables::Impl {
     BasicTableBuilder basic;
     RecordingFindingsBuilder recordings;
     double basic_cpu = 0, recordings_cpu = 0, analyses_cpu = 0;  // this thread's, over every chunk
+    // --state: the checkpoint started from and the one being made (state.hpp); the key hashes
+    // of this run's settled and other sessions; the others, held (copied) until the settled
+    // ones are saved.
+    CheckpointUse checkpoint;
+    std::vector<std::uint64_t> settled, unsettled;
+    std::uint64_t recording_links = 0;
+    StringPool held_strings;
+    std::vector<Session> held;
+
+    void feed(const SessionRefs& sessions);
+    void save_checkpoint();
 };
+
+void RunTables::Impl::feed(const SessionRefs& sessions) {
+    res.run.totals.add(sessions);
+    add_cpu(&basic_cpu, [&] { basic.add(sessions); });
+    if (!opt.analyses) return;
+    add_cpu(&recordings_cpu, [&] { recordings.add(sessions); });
+    if (analyses.add) add_cpu(&analyses_cpu, [&] { analyses.add(sessions); });
+}
+
+// The states of every settled session (the checkpoint's and this run's), before the held
+// sessions join them. None is made when two sessions' key hashes collide.
+void RunTables::Impl::save_checkpoint() {
+    Checkpoint& to = *checkpoint.to;
+    to = Checkpoint();
+    if (checkpoint.from) {
+        settled.insert(settled.end(), checkpoint.from->settled.begin(), checkpoint.from->settled.end());
+        recording_links += checkpoint.from->recordings;
+    }
+    std::sort(settled.begin(), settled.end());
+    std::vector<std::uint64_t> all = settled;
+    all.insert(all.end(), unsettled.begin(), unsettled.end());
+    std::sort(all.begin(), all.end());
+    if (std::adjacent_find(all.begin(), all.end()) != all.end()) return;
+    if (opt.analyses && !analyses.save) return;
+    to.settled = std::move(settled);
+    to.recordings = recording_links;
+    basic.save(to.basic);
+    OutArchive totals(to.totals);
+    res.run.totals.io(totals);
+    if (opt.analyses) {
+        recordings.save(to.recording_findings);
+        to.analyses = analyses.save();
+    }
+    to.markers = res.run.markers.encode();
+    to.options = checkpoint_options(opt);  // last: a checkpoint without options is not kept
+}
 
 RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res)
     : impl_(std::make_unique<Impl>(marker_stats, opt, std::move(analyses), res)) {}
 
 RunTables::~RunTables() = default;
 
-namespace {
-
-// Runs f and adds the calling thread's CPU time for it to *cpu.
-template <typename F>
-void add_cpu(double* cpu, F&& f) {
-    const double t0 = thread_cpu_seconds();
-    f();
-    *cpu += thread_cpu_seconds() - t0;
+bool RunTables::use_checkpoint(CheckpointUse use) {
+    Impl& m = *impl_;
+    m.checkpoint = use;
+    const Checkpoint* from = use.from;
+    if (!from) return true;
+    bool ok = m.basic.load(from->basic);
+    InArchive totals(from->totals);
+    m.res.run.totals.io(totals);
+    ok = ok && totals.ok();
+    if (m.opt.analyses)
+        ok = ok && m.recordings.load(from->recording_findings) && m.analyses.load && m.analyses.load(from->analyses);
+    if (ok) return true;
+    m.checkpoint.from = nullptr;  // everything is counted from the start
+    m.basic = BasicTableBuilder();
+    m.res.run.totals = SessionTotals();
+    m.recordings.load({});
+    if (m.analyses.load) m.analyses.load({});
+    return false;
 }
-
-}  // namespace
 
 void RunTables::add(const std::vector<Session>& chunk) {
     Impl& m = *impl_;
-    add_cpu(&m.basic_cpu, [&] { m.basic.add(chunk); });
-    if (!m.opt.analyses) return;
-    add_cpu(&m.recordings_cpu, [&] { m.recordings.add(chunk); });
-    if (m.analyses.add) add_cpu(&m.analyses_cpu, [&] { m.analyses.add(chunk); });
+    if (!m.checkpoint.from && !m.checkpoint.to) return m.feed(session_refs(chunk));
+    const Checkpoint* from = m.checkpoint.from;
+    const std::vector<std::uint8_t>& unchanged = m.res.run.unchanged;  // `from`'s sessions, when one chunk
+    const bool whole = unchanged.size() == chunk.size();
+    SessionRefs settled;
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        const Session& s = chunk[i];
+        const std::uint64_t key = session_key_hash(s.sensor, s.session);
+        if (from && (whole ? unchanged[i] != 0 : std::binary_search(from->settled.begin(), from->settled.end(), key)))
+            continue;
+        if (s.closed) {
+            settled.push_back(&s);
+            m.settled.push_back(key);
+            m.recording_links += recording_links_hash(s, key);
+        } else {
+            m.unsettled.push_back(key);
+            m.held.push_back(copy_session(s, m.held_strings));
+        }
+    }
+    m.feed(settled);
 }
 
 void RunTables::finish(RunData& run) {
     Impl& m = *impl_;
+    if (m.checkpoint.to) m.save_checkpoint();
+    if (!m.held.empty()) m.feed(session_refs(m.held));
+    run.totals.finish();
     add_cpu(&m.basic_cpu, [&] { run.tables = m.basic.finish(); });
     m.res.step_cpu_seconds.emplace_back("basic tables", m.basic_cpu);
     if (!m.opt.analyses) return;
@@ -244,15 +364,18 @@ bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& 
     return true;
 }
 
-// Step 4: the writers, with the local analyses fed chunk by chunk.
+// Step 4: the writers, with the local analyses fed chunk by chunk (--state: from the checkpoint).
 void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
-               const WriteOutputs& write) {
+               const WriteOutputs& write, CheckpointUse checkpoint = {}) {
     const AnalysisConfig acfg = analysis_config(opt);
     AnalysisRunner runner(res.run.markers, acfg, threads);
     RunTables tables(s.markers, opt,
-                     {[&](const std::vector<Session>& chunk) { runner.add(chunk); },
-                      [&](Findings seed) { return runner.finish(std::move(seed)); }},
+                     {[&](const SessionRefs& chunk) { runner.add(chunk); },
+                      [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
+                      [&](const std::vector<std::string>& states) { return runner.load(states); }},
                      res);
+    if (!tables.use_checkpoint(checkpoint))
+        res.notes.push_back("--state: the checkpoint in the state is damaged: every session is counted again");
     write(res.run, res, *s.source, tables);
     if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
 }
@@ -299,6 +422,68 @@ std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads) 
     return add ? std::string() : write_key_run(inc.new_sessions(), run.ingest.shards, true);
 }
 
+// The key hashes of the sessions this run read events of (before the state's join them), sorted.
+std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
+    std::vector<std::uint64_t> keys;
+    for (const SessionMap& shard : shards)
+        for (std::size_t i = 0; i < shard.size(); ++i) {
+            const SessionKey& k = shard.at(i).second.key;
+            keys.push_back(session_key_hash(k.sensor, k.session));
+        }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key) {
+    return std::binary_search(sorted.begin(), sorted.end(), key);
+}
+
+// Why this run (every session built in memory) cannot start its tables from the state's
+// checkpoint, or "" when it can: its settled sessions must have the records they had. Sets
+// run.unchanged to the sessions the checkpoint holds.
+std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::vector<std::uint64_t>& read,
+                                const AnalyzeOptions& opt) {
+    if (cp.options != checkpoint_options(opt)) return "the options differ from the last run's";
+    if (cp.markers != run.markers.encode()) return "the marker set changed";
+    for (std::uint64_t key : read)
+        if (has_key(cp.settled, key)) return "new events of a session that had closed";
+    std::vector<std::uint8_t>& unchanged = run.unchanged;
+    unchanged.assign(run.sessions.size(), 0);
+    std::uint64_t found = 0, links = 0;
+    for (std::size_t i = 0; i < run.sessions.size(); ++i) {
+        const Session& s = run.sessions[i];
+        const std::uint64_t key = session_key_hash(s.sensor, s.session);
+        if (!has_key(cp.settled, key)) continue;
+        unchanged[i] = 1;
+        ++found;
+        links += recording_links_hash(s, key);
+    }
+    std::string why;
+    if (found != cp.settled.size()) why = "the state's sessions are not those it counted";
+    if (links != cp.recordings) why = "the TTY recordings linked to earlier sessions changed";
+    if (!why.empty()) unchanged.clear();
+    return why;
+}
+
+// The checkpoint this run starts from (when it can: the run is in memory), and makes.
+CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& read, bool in_memory,
+                             const AnalyzeOptions& opt, AnalyzeResult& res) {
+    CheckpointUse use{nullptr, inc.new_checkpoint()};
+    const Checkpoint* cp = inc.checkpoint();
+    if (!cp) return use;
+    const std::string why =
+        in_memory ? checkpoint_unusable(*cp, run, read, opt) : std::string("the run does not fit in memory");
+    if (why.empty()) {
+        use.from = cp;
+        run.partitions_before = cp->partitions;
+        res.info.push_back("tables and analyses: " + std::to_string(cp->settled.size()) +
+                           " closed sessions taken from the state, the others counted");
+    } else {
+        res.info.push_back("tables and analyses: every session counted (" + why + ")");
+    }
+    return use;
+}
+
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
 void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
                  const Incremental* inc) {
@@ -336,8 +521,11 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         return res;
     }
     RunSessions sessions;
-    if (spill.files().empty() && (!inc || state_fits(*inc, plan, threads))) {
+    std::vector<std::uint64_t> read;  // --state: the sessions this run read events of
+    const bool in_memory = spill.files().empty() && (!inc || state_fits(*inc, plan, threads));
+    if (in_memory) {
         if (inc) {
+            read = keys_read(run.ingest.shards);
             if (auto err = state_into_memory(*inc, run, threads); !err.empty()) {
                 res.errors.push_back(err);
                 return res;
@@ -360,8 +548,13 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         clock.lap("sessions (merged on disk)");
     }
     clock.lap("markers and steps");
-    if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
-    write_run(res, opt, threads, sessions, write);
+    CheckpointUse checkpoint;
+    if (inc) {
+        run.sqlite_rows_before = inc->take_sqlite_rows();
+        checkpoint = checkpoint_use(*inc, run, read, in_memory, opt, res);
+    }
+    write_run(res, opt, threads, sessions, write, checkpoint);
+    if (inc) inc->new_checkpoint()->partitions = run.partitions_written;
     if (inc && res.errors.empty())
         if (auto err =
                 inc->commit(run.totals.sessions > 0, run.sqlite_rows_written ? &*run.sqlite_rows_written : nullptr);

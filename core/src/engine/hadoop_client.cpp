@@ -235,7 +235,8 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     clock.lap("markers, steps, job 2");
     const AnalysisConfig acfg = analysis_config(opt);
     RunTables tables(marker_stats, opt,
-                     {nullptr, [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); }},
+                     {nullptr, [&](Findings seed) { return finish_states(states, acfg, std::move(seed), res.errors); },
+                      nullptr, nullptr},
                      res);
     write(run, res, *sessions, tables);
     if (auto err = sessions->error(); !err.empty()) res.errors.push_back(err);

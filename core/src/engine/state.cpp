@@ -9,6 +9,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <zstd.h>
+
+#include "cb/parse/command_template.hpp"
 #include "cb/util/archive.hpp"
 #include "cb/version.hpp"
 
@@ -96,6 +99,43 @@ void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
     ar(*out);
     if (!ar.ok()) *out = SqliteRowHashes();
 }
+
+// The checkpoint file: the archive, zstd-compressed.
+void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
+    bool ok = false;
+    const std::string packed = read_whole(path, &ok);
+    if (!ok) return;
+    const unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (std::uint64_t{1} << 36)) return;
+    std::string bytes(size, '\0');
+    if (ZSTD_decompress(bytes.data(), bytes.size(), packed.data(), packed.size()) != size) return;
+    InArchive ar(bytes);
+    Checkpoint cp;
+    ar(cp);
+    if (ar.ok()) *out = std::move(cp);
+}
+
+std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
+    std::string bytes;
+    OutArchive ar(bytes);
+    ar(cp);
+    std::string packed(ZSTD_compressBound(bytes.size()), '\0');
+    const std::size_t n = ZSTD_compress(packed.data(), packed.size(), bytes.data(), bytes.size(), 1);
+    if (ZSTD_isError(n)) return "cannot compress the state file " + path;
+    packed.resize(n);
+    return write_whole(path, packed);
+}
+
+}  // namespace
+
+std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {
+    std::uint64_t h = 0;
+    for (const Item& it : s.items)
+        if (it.kind == ItemKind::TtyLog) h = stable_hash64(it.c, h ^ key_hash) + 1;
+    return h;
+}
+
+namespace {
 
 // N of a file named sessions.N (N > 0, digits only), 0 for `sessions`, -1 for anything else.
 long segment_number(const std::string& name) {
@@ -225,6 +265,7 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     }
     out->sessions = listed_sessions_files(dir, manifest.substr(fingerprint_end + 1));
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
+    load_checkpoint(dir + "/checkpoint", &out->checkpoint);     // the same
     return true;
 }
 
@@ -261,7 +302,7 @@ StateWriter::~StateWriter() {
 
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
                                 const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
-                                const SqliteRowHashes* sqlite_rows) {
+                                const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint) {
     if (!error_.empty()) return error_;
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
@@ -272,6 +313,8 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
         ar(*sqlite_rows);
         if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;
     }
+    if (checkpoint && !checkpoint->options.empty())
+        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint); !e.empty()) return e;
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
     if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint + files_line(tmp_));
@@ -387,7 +430,7 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
 }
 
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
-    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows);
+    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows, &checkpoint_);
 }
 
 }  // namespace cb

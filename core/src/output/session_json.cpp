@@ -208,7 +208,8 @@ std::int64_t session_day(const Session& s) { return s.start == kNoTime ? kNoDay 
 // appended until the next day starts.
 class DayPartitions {
 public:
-    DayPartitions(std::string dir, std::string previous) : dir_(std::move(dir)), previous_(std::move(previous)) {}
+    DayPartitions(std::string dir, std::string previous, std::uint64_t trusted)
+        : dir_(std::move(dir)), previous_(std::move(previous)), trusted_(trusted) {}
     ~DayPartitions() {
         if (!f_) return;
         std::fclose(f_);  // never closed: no file rather than part of one
@@ -234,6 +235,28 @@ public:
         now_.sessions += sessions;
         return {};
     }
+    // Takes the earlier run's file of `day` as it is, without the day's records: when its
+    // _partitions.json is the one `trusted` names (written with this run's options and marker
+    // set), lists the day with `sessions` sessions and the file still has its bytes. False when
+    // it cannot, and the day's records must be written.
+    bool adopt(std::int64_t day, std::size_t sessions, std::string* err) {
+        if (!trusted_ || previous_hash_ != trusted_) return false;
+        const std::string name = partition_name(day);
+        auto it = before_.find(name);
+        if (it == before_.end() || it->second.sessions != sessions) return false;
+        const std::string old = previous_ + "/" + name + "/sessions.jsonl";
+        if (file_crc(old, it->second.bytes) != it->second.crc) return false;
+        if (auto e = end_day(); !e.empty()) {
+            *err = std::move(e);
+            return false;
+        }
+        const std::string folder = dir_ + "/" + name;
+        if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) return false;
+        if (::link(old.c_str(), (folder + "/sessions.jsonl").c_str()) != 0) return false;
+        done_.emplace_back(name, it->second);
+        ++kept_;
+        return true;
+    }
     // Ends the last day and writes _partitions.json.
     std::string close() {
         if (auto err = end_day(); !err.empty()) return err;
@@ -253,9 +276,11 @@ public:
             w.end_object();
         }
         out += "\n]}\n";
+        written_hash_ = crc64(0, out) | 1;
         return write_file_atomic(dir_ + "/_partitions.json", out);
     }
     std::size_t days() const { return done_.size(); }
+    std::uint64_t written_hash() const { return written_hash_; }
     std::size_t kept() const { return kept_; }
 
 private:
@@ -316,16 +341,22 @@ private:
     }
     // The days of the earlier run's _partitions.json; none when it is missing or not ours.
     void read_previous() {
+        simdjson::padded_string json;
+        if (simdjson::padded_string::load(previous_ + "/_partitions.json").get(json)) return;
+        previous_hash_ = crc64(0, std::string_view(json)) | 1;
         simdjson::dom::parser parser;
         simdjson::dom::array parts;
-        if (parser.load(previous_ + "/_partitions.json")["partitions"].get(parts)) return;
+        if (parser.parse(json)["partitions"].get(parts)) return;
         for (simdjson::dom::element e : parts) {
             std::string_view path, crc;
-            std::uint64_t bytes = 0;
-            if (e["path"].get(path) || e["crc64"].get(crc) || e["bytes"].get(bytes) || crc.size() != 16) continue;
+            std::uint64_t bytes = 0, sessions = 0;
+            if (e["path"].get(path) || e["crc64"].get(crc) || e["bytes"].get(bytes) || e["sessions"].get(sessions) ||
+                crc.size() != 16)
+                continue;
             const std::size_t slash = path.find('/');
             if (slash == std::string_view::npos) continue;
             Partition p;
+            p.sessions = sessions;
             p.bytes = bytes;
             p.crc = std::strtoull(std::string(crc).c_str(), nullptr, 16);
             before_[std::string(path.substr(0, slash))] = p;
@@ -333,6 +364,7 @@ private:
     }
 
     std::string dir_, previous_;
+    std::uint64_t trusted_ = 0, previous_hash_ = 0, written_hash_ = 0;
     std::map<std::string, Partition> before_;  // by folder name
     std::vector<std::pair<std::string, Partition>> done_;
     std::size_t kept_ = 0;
@@ -362,30 +394,54 @@ std::string SessionsJsonlWriter::open(const std::string& path) {
     return err_ ? write_error(path_, err_) : std::string();
 }
 
-std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::string& previous) {
+std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::string& previous, std::uint64_t trusted) {
     path_ = dir;
-    parts_ = std::make_unique<DayPartitions>(dir, previous);
+    parts_ = std::make_unique<DayPartitions>(dir, previous, trusted);
     std::string err = parts_->open();
     if (!err.empty()) err_ = EIO;
     return err;
 }
 
-std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads) {
+std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads,
+                                        const std::uint8_t* unchanged) {
     if (!f_ && !parts_ && !err_) err_ = EBADF;  // not open
+    if (err_) return write_error(path_, err_);
+    if (!unchanged || !parts_) return format(sessions, 0, sessions.size(), threads);
+    // Days of unchanged sessions keep the earlier run's file; the others are written.
+    std::size_t from = 0;  // the first session not written or kept yet
+    for (std::size_t lo = 0, hi; lo < sessions.size() && !err_; lo = hi) {
+        const std::int64_t day = session_day(sessions[lo]);
+        bool all = true;
+        for (hi = lo; hi < sessions.size() && session_day(sessions[hi]) == day; ++hi) all = all && unchanged[hi];
+        if (!all) continue;
+        if (auto err = format(sessions, from, lo, threads); !err.empty()) return err;
+        std::string err;
+        if (parts_->adopt(day, hi - lo, &err))
+            from = hi;
+        else if (!err.empty())
+            return err;
+        else
+            from = lo;
+    }
+    return format(sessions, from, sessions.size(), threads);
+}
+
+std::string SessionsJsonlWriter::format(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi,
+                                        unsigned threads) {
     if (err_) return write_error(path_, err_);
     // Format blocks in parallel, write them in order.
     constexpr std::size_t kBlock = 4096;
-    const std::size_t blocks = (sessions.size() + kBlock - 1) / kBlock;
+    const std::size_t blocks = (hi - lo + kBlock - 1) / kBlock;
     threads = std::max(1u, threads);
     for (std::size_t base = 0; base < blocks && !err_; base += threads) {
         bufs_.resize(std::min<std::size_t>(threads, blocks - base));
         segments_.resize(bufs_.size());
         parallel_for(bufs_.size(), threads, [&](std::size_t k) {
             const std::size_t b = base + k;
-            const std::size_t hi = std::min(sessions.size(), (b + 1) * kBlock);
+            const std::size_t end = std::min(hi, lo + (b + 1) * kBlock);
             bufs_[k].clear();
             segments_[k].clear();
-            for (std::size_t i = b * kBlock; i < hi; ++i) {
+            for (std::size_t i = lo + b * kBlock; i < end; ++i) {
                 const std::int64_t day = parts_ ? session_day(sessions[i]) : 0;
                 if (segments_[k].empty() || segments_[k].back().day != day) segments_[k].push_back({day, 0, 0});
                 append_session_json(bufs_[k], sessions[i]);
@@ -423,6 +479,7 @@ std::string SessionsJsonlWriter::close() {
         std::string err = err_ ? write_error(path_, err_) : parts_->close();
         days_ = parts_->days();
         days_kept_ = parts_->kept();
+        partitions_hash_ = parts_->written_hash();
         parts_.reset();
         return err;
     }

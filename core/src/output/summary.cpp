@@ -80,6 +80,10 @@ void SessionTotals::add(const std::vector<Session>& chunk) {
     for (const Session& s : chunk) add(s);
 }
 
+void SessionTotals::add(const SessionRefs& sessions) {
+    for (const Session* s : sessions) add(*s);
+}
+
 void SessionTotals::finish() {
     sensors = seen_sensors_.size();
     src_ips = seen_src_ips_.size();

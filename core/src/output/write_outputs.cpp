@@ -22,15 +22,17 @@ public:
     SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
     ~SessionWriters() { wait(); }
     // `last`: the chunk is the last one, and SQLite builds its indexes on its thread right after.
-    void start(const std::vector<Session>& chunk, bool last) {
+    // `unchanged`: RunData::unchanged for a chunk of every session, or null.
+    void start(const std::vector<Session>& chunk, bool last, const std::uint8_t* unchanged) {
         wait();
-        sqlite_thread_ = std::thread([this, &chunk, last] {
-            std::string err = sqlite_.append_sessions(chunk);
+        sqlite_thread_ = std::thread([this, &chunk, last, unchanged] {
+            std::string err = sqlite_.append_sessions(chunk, unchanged);
             if (last && err.empty()) err = sqlite_.end_sessions();
             keep(sqlite_err, sqlite_cpu, std::move(err));
         });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");  // for profilers and top -H
-        jsonl_thread_ = std::thread([this, &chunk] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1)); });
+        jsonl_thread_ =
+            std::thread([this, &chunk, unchanged] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1, unchanged)); });
         pthread_setname_np(jsonl_thread_.native_handle(), "cb-jsonl");
     }
     void wait_jsonl() {
@@ -62,20 +64,19 @@ private:
     std::thread sqlite_thread_, jsonl_thread_;
 };
 
-// Reads every session once: the writers and the engine's tables get each chunk. A source with
+// Reads every session once: the writers and the engine's tables (and run.totals) get each chunk. A source with
 // one chunk keeps its writers running while the caller goes on (they finish on wait()).
-void stream_sessions(RunData& run, SessionSource& source, SessionWriters& writers, RunTables& tables) {
+void stream_sessions(const RunData& run, SessionSource& source, SessionWriters& writers, RunTables& tables) {
     std::vector<Session>* chunk = source.next();
     while (chunk) {
-        writers.start(*chunk, source.whole());
-        run.totals.add(*chunk);
+        const bool all = source.whole() && run.unchanged.size() == chunk->size();
+        writers.start(*chunk, source.whole(), all ? run.unchanged.data() : nullptr);
         tables.add(*chunk);
         if (source.whole()) break;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
     if (!source.whole()) writers.end_sqlite();  // while the analyses finish and the report is made
-    run.totals.finish();
 }
 
 // A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
@@ -138,10 +139,11 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     const bool by_day = layout.sessions == SessionsLayout::Day;
     writers.jsonl_err = by_day
                             ? jsonl.open_days(out_dir + "/sessions",
-                                              layout.previous.empty() ? std::string() : layout.previous + "/sessions")
+                                              layout.previous.empty() ? std::string() : layout.previous + "/sessions",
+                                              run.partitions_before)
                             : jsonl.open(out_dir + "/sessions.jsonl");
-    stream_sessions(run, source, writers, tables);  // run.totals: once, for summary.json and report.html
-    tables.finish(run);
+    stream_sessions(run, source, writers, tables);
+    tables.finish(run);  // run.totals too: once, for summary.json and report.html
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                             write_file_atomic(out_dir + "/summary.json", summary_json(run)),
@@ -153,6 +155,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     write_iocs(run, out_dir, res);
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
+    run.partitions_written = jsonl.partitions_hash();
     if (by_day && jsonl.days_kept())
         res.info.push_back("sessions/: " + std::to_string(jsonl.days()) + " days, " +
                            std::to_string(jsonl.days() - jsonl.days_kept()) + " written, " +

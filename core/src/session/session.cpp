@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "cb/parse/command_template.hpp"
+
 namespace cb {
 
 std::string_view end_kind_name(EndKind k) {
@@ -396,6 +398,17 @@ void merge_into_shards(std::vector<SessionMap>& shards, SessionPartial&& p) {
 std::array<std::string_view*, 13> string_fields(Session& s) {
     return {&s.sensor, &s.session,      &s.protocol,  &s.src_ip, &s.dst_ip,  &s.client_version, &s.hassh,
             &s.arch,   &s.last_command, &s.last_step, &s.attack, &s.country, &s.as_org};
+}
+
+SessionRefs session_refs(const std::vector<Session>& chunk) {
+    SessionRefs refs;
+    refs.reserve(chunk.size());
+    for (const Session& s : chunk) refs.push_back(&s);
+    return refs;
+}
+
+std::uint64_t session_key_hash(std::string_view sensor, std::string_view session) {
+    return stable_hash64(session, stable_hash64(sensor) ^ sensor.size());
 }
 
 Session copy_session(const Session& s, StringPool& pool) {

@@ -165,13 +165,13 @@ SessionView read_session(const Session& s, std::uint64_t max_recording_bytes) {
 }
 
 // Every session with a linked recording, read on `threads` threads (in session order).
-std::vector<SessionView> read_sessions(const std::vector<Session>& sessions, unsigned threads,
+std::vector<SessionView> read_sessions(const SessionRefs& sessions, unsigned threads,
                                        std::uint64_t max_recording_bytes) {
     std::vector<const Session*> todo;
-    for (const Session& s : sessions)
-        for (const Item& it : s.items)
+    for (const Session* s : sessions)
+        for (const Item& it : s->items)
             if (it.kind == ItemKind::TtyLog && !it.c.empty()) {
-                todo.push_back(&s);
+                todo.push_back(s);
                 break;
             }
     std::vector<SessionView> views(todo.size());
@@ -186,6 +186,10 @@ struct LastOutputAgg {
     std::uint64_t sessions = 0;
     std::map<std::string, std::uint64_t> outputs;
     std::string example;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, outputs, example);
+    }
 };
 using LastOutputMap = std::map<std::string, LastOutputAgg>;
 
@@ -218,6 +222,10 @@ std::vector<LastOutputRow> last_output_rows(const LastOutputMap& by_cmd) {
 struct TellCount {
     std::uint64_t sessions = 0;
     std::string example;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, example);
+    }
 };
 using TellCounts = std::array<TellCount, kTellCount>;
 
@@ -270,6 +278,10 @@ struct RecordingFindingsBuilder::State {
     LastOutputMap last_output;
     TellCounts tells;
     std::uint64_t sessions_read = 0;  // sessions with a linked recording
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(last_output, tells, sessions_read);
+    }
 };
 
 RecordingFindingsBuilder::RecordingFindingsBuilder(unsigned threads, std::uint64_t max_recording_bytes)
@@ -277,8 +289,24 @@ RecordingFindingsBuilder::RecordingFindingsBuilder(unsigned threads, std::uint64
 
 RecordingFindingsBuilder::~RecordingFindingsBuilder() = default;
 
-void RecordingFindingsBuilder::add(const std::vector<Session>& chunk) {
-    for (const SessionView& v : read_sessions(chunk, threads_, max_recording_bytes_)) {
+void RecordingFindingsBuilder::add(const std::vector<Session>& chunk) { add(session_refs(chunk)); }
+
+void RecordingFindingsBuilder::save(std::string& out) {
+    OutArchive ar(out);
+    state_->io(ar);
+}
+
+bool RecordingFindingsBuilder::load(std::string_view in) {
+    state_ = std::make_unique<State>();
+    InArchive ar(in);
+    state_->io(ar);
+    if (ar.ok()) return true;
+    state_ = std::make_unique<State>();
+    return false;
+}
+
+void RecordingFindingsBuilder::add(const SessionRefs& sessions) {
+    for (const SessionView& v : read_sessions(sessions, threads_, max_recording_bytes_)) {
         count_last_output(v, state_->last_output);
         count_tells(v, state_->tells);
         ++state_->sessions_read;

@@ -112,12 +112,20 @@ public:
     AnalysisRunner(const AnalysisRunner&) = delete;
     AnalysisRunner& operator=(const AnalysisRunner&) = delete;
     void add(const std::vector<Session>& chunk);
+    void add(const SessionRefs& chunk);
+    // The analyses' states so far, one per analysis in make_analyses() order (the workers'
+    // states merged first), and back: load() replaces every state and returns false, leaving
+    // none, on damaged input or another list of analyses. An incremental run's checkpoint
+    // (engine/state.hpp) keeps them; sessions added after a load merge like any others.
+    std::vector<std::string> save();
+    bool load(const std::vector<std::string>& states);
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
 
 private:
     struct Worker;
     Worker& worker(std::size_t w);  // made on first use
+    void merge_workers();           // every worker's states into worker 0's
 
     const MarkerSet& markers_;
     AnalysisConfig cfg_;

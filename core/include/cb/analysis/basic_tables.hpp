@@ -25,6 +25,11 @@ public:
     BasicTableBuilder(BasicTableBuilder&&) noexcept;
     BasicTableBuilder& operator=(BasicTableBuilder&&) noexcept;
     void add(const std::vector<Session>& chunk);
+    void add(const SessionRefs& sessions);
+    // The state as bytes, and back (an incremental run's checkpoint, engine/state.hpp); load()
+    // replaces the state and returns false, leaving it empty, on damaged input.
+    void save(std::string& out);
+    bool load(std::string_view in);
     // credentials, key_fingerprints, commands, client_versions, hassh, downloads, file_writes,
     // sensors, src_ips_daily, src_ips, forwarding, sensors_hourly.
     std::vector<Table> finish();

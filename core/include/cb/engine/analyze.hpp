@@ -11,6 +11,7 @@
 
 #include "cb/engine/run_data.hpp"
 #include "cb/engine/spill.hpp"
+#include "cb/engine/state.hpp"
 
 namespace cb {
 
@@ -75,21 +76,28 @@ InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limit
 using FinishAnalyses = std::function<Findings(Findings seed)>;
 
 // The tables and findings of a run, made from its sessions chunk by chunk the same way for both
-// engines: the basic tables; then, unless opt.analyses is false, the recording findings, the
-// analyses, markers.csv and every analysis table, in this order. Step CPU times go to res for
-// --stats.
+// engines: the run's totals (run.totals) and the basic tables; then, unless opt.analyses is
+// false, the recording findings, the analyses, markers.csv and every analysis table, in this
+// order. Step CPU times go to res for --stats.
 class RunTables {
 public:
     // The engine's analyses: add() maps a chunk (the Hadoop client's does nothing: job 2 did),
-    // finish() reduces.
+    // finish() reduces; save() and load() (the local engine's) give and take their states for
+    // an incremental run's checkpoint, or are empty.
     struct Analyses {
-        std::function<void(const std::vector<Session>&)> add;
+        std::function<void(const SessionRefs&)> add;
         FinishAnalyses finish;
+        std::function<std::vector<std::string>()> save;
+        std::function<bool(const std::vector<std::string>&)> load;
     };
     RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res);
     ~RunTables();
+    // --state (state.hpp): start from `use.from`'s states and skip its sessions; put the states
+    // of this run's settled sessions into `use.to`. Before the first add(); false, with nothing
+    // started from, when a state in `from` cannot be read.
+    bool use_checkpoint(CheckpointUse use);
     void add(const std::vector<Session>& chunk);
-    // Fills run.tables and run.findings.
+    // Fills run.tables and run.findings, and finishes run.totals.
     void finish(RunData& run);
 
 private:
@@ -125,5 +133,9 @@ void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool
 
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);
+
+// Every option that shapes a session's record or the analyses' states, as text: a checkpoint
+// (state.hpp) made with other options is not used.
+std::string checkpoint_options(const AnalyzeOptions& opt);
 
 }  // namespace cb

@@ -42,8 +42,17 @@ struct SessionTotals {
     std::map<std::string_view, std::uint64_t> channels() const;
 
     void add(const std::vector<Session>& chunk);
+    void add(const SessionRefs& sessions);
     // Sets sensors and src_ips and frees the distinct values behind them.
     void finish();
+    // The counts before finish(), with the distinct values, as bytes and back (an incremental
+    // run's checkpoint, state.hpp).
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(sessions, closed, login_attempts, login_successes, commands, failed_commands, downloads, downloads_failed,
+           uploads, file_writes, persistence_writes, tcpip_requests, ttylogs, first, last, end_by_channel, protocols,
+           seen_sensors_, seen_src_ips_);
+    }
 
 private:
     void add(const Session& s);
@@ -87,6 +96,12 @@ struct RunData {
     // --state: the row hashes of the last run's cowrie.sqlite (none when the state has none),
     // and, filled by write_outputs(), those of the file this run writes.
     std::optional<SqliteRowHashes> sqlite_rows_before, sqlite_rows_written;
+    // --state, a run in memory that starts from the state's checkpoint (state.hpp): per session
+    // of `sessions`, 1 when its record is the one the run that made the checkpoint wrote (empty
+    // otherwise); the hash of the sessions/_partitions.json that run wrote (0: none), and,
+    // filled by write_outputs(), of the one this run writes.
+    std::vector<std::uint8_t> unchanged;
+    std::uint64_t partitions_before = 0, partitions_written = 0;
 
     // The result table of that name (in tables, or still in findings while they run), or null.
     const Table* table(std::string_view name) const {

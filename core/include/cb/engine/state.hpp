@@ -5,6 +5,8 @@
 //              and the sessions files that make up the state (no others are read)
 //   ledger     what was read of which JSON log (input/file_ledger.hpp)
 //   reports    per log read: its counts and first rejected lines (FileReport), by ledger entry
+//   checkpoint what the tables and analyses made of the settled sessions (Checkpoint), so that
+//              the next run adds only the others to them; zstd-compressed
 //   sqlite_rows the row hashes of the cowrie.sqlite the last run wrote (SqliteRowHashes), so
 //              that the next run into the same OUTDIR updates a copy of it in place
 //   sessions   session partials read so far, merged: one key run (spill.hpp), zstd-compressed
@@ -22,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,11 +35,46 @@
 
 namespace cb {
 
+// What the basic tables, the run's totals, the recording findings and the analyses made of the
+// state's settled sessions (closed ones: Cowrie logs nothing more of a session after it
+// closed but late events, and a late event for a settled session only costs a full count),
+// saved by one run for the next. That run skips these sessions and starts its tables from
+// these states, when everything the sessions' records and the states depend on is as it was:
+// the options, the marker set, the TTY recordings linked to them, and no new event for one of
+// them (analyze.cpp, checkpoint_unusable()). Otherwise it counts every session, as a run
+// without state does. The outputs are the same either way: the states merge exactly (the
+// Analysis contract), which the incremental tests check against full runs.
+struct Checkpoint {
+    std::string options;                 // checkpoint_options(): what shapes the records and the states
+    std::string markers;                 // MarkerSet::encode() of the set the records were made with
+    std::vector<std::uint64_t> settled;  // session_key_hash() of every settled session, sorted
+    std::uint64_t recordings = 0;        // the sum of recording_links_hash() over them
+    std::uint64_t partitions = 0;        // the hash of the sessions/_partitions.json its run wrote (0: none)
+    std::string basic, totals, recording_findings;
+    std::vector<std::string> analyses;  // AnalysisRunner::save()
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(options, markers, settled, recordings, partitions, basic, totals, recording_findings, analyses);
+    }
+};
+
+// The checkpoint of a --state run: what RunTables starts from and skips (`from`, null for none),
+// and where it puts the one of this run (`to`, null when none is kept).
+struct CheckpointUse {
+    const Checkpoint* from = nullptr;
+    Checkpoint* to = nullptr;
+};
+
+// A hash of the TTY recordings linked to s (zero when none): the recording findings of a
+// settled session hold only while its links are the same.
+std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash);
+
 struct RunState {
     FileLedger ledger;
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
     SqliteRowHashes sqlite_rows;                  // none when the state has none
+    std::optional<Checkpoint> checkpoint;         // none when the state has none (or it is damaged)
 };
 
 // How many sessions files a state may have before a run merges them into one.
@@ -70,7 +108,7 @@ public:
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
-                       const SqliteRowHashes* sqlite_rows);
+                       const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint);
 
 private:
     std::string dir_, tmp_, error_;
@@ -116,8 +154,12 @@ public:
     // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown), handed over
     // (8 bytes a session: not copied).
     SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
+    // The state's checkpoint (null when it has none), and the place for this run's.
+    const Checkpoint* checkpoint() const { return state_.checkpoint ? &*state_.checkpoint : nullptr; }
+    Checkpoint* new_checkpoint() { return &checkpoint_; }
     // Writes the new state in place of the old one, with the row hashes of this run's
-    // cowrie.sqlite when it wrote one; returns "" or a problem.
+    // cowrie.sqlite when it wrote one and the new checkpoint when it has options (a run that
+    // could not make one leaves them empty); returns "" or a problem.
     std::string commit(bool has_sessions, const SqliteRowHashes* sqlite_rows);
 
 private:
@@ -126,6 +168,7 @@ private:
     ReadPlans plans_;
     StateWriter writer_;
     FileLedger ledger_;  // after this run (fold())
+    Checkpoint checkpoint_;
     bool ok_ = false;
 };
 

@@ -76,15 +76,24 @@ public:
     SessionsJsonlWriter(const SessionsJsonlWriter&) = delete;
     SessionsJsonlWriter& operator=(const SessionsJsonlWriter&) = delete;
     std::string open(const std::string& path);
-    std::string open_days(const std::string& dir, const std::string& previous);
-    std::string append(const std::vector<Session>& chunk, unsigned threads);
+    // `trusted`: the hash of the _partitions.json that the run which made an incremental run's
+    // checkpoint wrote (0: none); append() keeps the days of `previous` that it lists.
+    std::string open_days(const std::string& dir, const std::string& previous, std::uint64_t trusted = 0);
+    // `unchanged` (one flag per session of the chunk, or null): the session's record is the one
+    // the `trusted` run wrote. A day of such sessions only keeps that run's file when open_days()
+    // trusts it, and lists the day with as many sessions, and the file still has its bytes; no
+    // record of it is formatted.
+    std::string append(const std::vector<Session>& chunk, unsigned threads, const std::uint8_t* unchanged = nullptr);
     std::string close();
-    // After close() of open_days(): the days written and, of them, those kept from `previous`.
+    // After close() of open_days(): the days written and, of them, those kept from `previous`,
+    // and the hash of the _partitions.json written.
     std::size_t days() const { return days_; }
     std::size_t days_kept() const { return days_kept_; }
+    std::uint64_t partitions_hash() const { return partitions_hash_; }
 
 private:
     struct Segment;  // a block's records of one day
+    std::string format(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi, unsigned threads);
     std::string emit(const std::string& buf, const std::vector<Segment>& segments);
 
     std::string path_;
@@ -94,6 +103,7 @@ private:
     std::vector<std::vector<Segment>> segments_;  // per buffer, its days (open_days())
     std::unique_ptr<DayPartitions> parts_;        // open_days()
     std::size_t days_ = 0, days_kept_ = 0;
+    std::uint64_t partitions_hash_ = 0;
 };
 // All sessions in one chunk.
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
@@ -124,7 +134,9 @@ public:
     explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX, SqliteReuse reuse = {});
     ~SqliteStore();
     std::string begin_sessions();
-    std::string append_sessions(const std::vector<Session>& chunk);
+    // `unchanged` (one flag per session of the chunk, or null): the session's rows are those
+    // the run that wrote the copied file wrote (SessionsJsonlWriter::append says when).
+    std::string append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged = nullptr);
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);

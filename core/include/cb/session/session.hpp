@@ -374,6 +374,14 @@ bool session_left(const Session& s);
 // Deterministic output order: start time, then sensor, then session id.
 bool session_less(const Session& a, const Session& b);
 
+// Some sessions of a chunk, by address (the consumers of sessions take either).
+using SessionRefs = std::vector<const Session*>;
+SessionRefs session_refs(const std::vector<Session>& chunk);
+
+// A 64-bit hash of (sensor, session) that does not depend on the platform or the run: what
+// an incremental state's checkpoint remembers its sessions by (engine/state.hpp).
+std::uint64_t session_key_hash(std::string_view sensor, std::string_view session);
+
 }  // namespace cb
 
 namespace cb {

@@ -60,6 +60,11 @@ public:
     RecordingFindingsBuilder(const RecordingFindingsBuilder&) = delete;
     RecordingFindingsBuilder& operator=(const RecordingFindingsBuilder&) = delete;
     void add(const std::vector<Session>& chunk);
+    void add(const SessionRefs& sessions);
+    // The state as bytes, and back (an incremental run's checkpoint, engine/state.hpp); load()
+    // replaces the state and returns false, leaving it empty, on damaged input.
+    void save(std::string& out);
+    bool load(std::string_view in);
     void finish(Findings& out);
 
 private:
