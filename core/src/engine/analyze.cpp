@@ -186,6 +186,11 @@ std::string checkpoint_options(const AnalyzeOptions& opt) {
 
 namespace {
 
+// Whether `key` is in `sorted`.
+bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key) {
+    return std::binary_search(sorted.begin(), sorted.end(), key);
+}
+
 // Runs f and adds the calling thread's CPU time for it to *cpu.
 template <typename F>
 void add_cpu(double* cpu, F&& f) {
@@ -210,6 +215,7 @@ struct RunTables::Impl {
     BasicTableBuilder basic;
     RecordingFindingsBuilder recordings;
     double basic_cpu = 0, recordings_cpu = 0, analyses_cpu = 0;  // this thread's, over every chunk
+    double checkpoint_cpu = 0;                                   // loading and saving the states
     // --state: the checkpoint started from and the one being made (state.hpp); the key hashes
     // of this run's settled and other sessions; the others, held (copied) until the settled
     // ones are saved.
@@ -236,15 +242,18 @@ void RunTables::Impl::feed(const SessionRefs& sessions) {
 void RunTables::Impl::save_checkpoint() {
     Checkpoint& to = *checkpoint.to;
     to = Checkpoint();
-    if (checkpoint.from) {
+    std::sort(settled.begin(), settled.end());
+    if (checkpoint.from) {  // both sorted
+        const auto mid = static_cast<std::ptrdiff_t>(settled.size());
         settled.insert(settled.end(), checkpoint.from->settled.begin(), checkpoint.from->settled.end());
+        std::inplace_merge(settled.begin(), settled.begin() + mid, settled.end());
         recording_links += checkpoint.from->recordings;
     }
-    std::sort(settled.begin(), settled.end());
-    std::vector<std::uint64_t> all = settled;
-    all.insert(all.end(), unsettled.begin(), unsettled.end());
-    std::sort(all.begin(), all.end());
-    if (std::adjacent_find(all.begin(), all.end()) != all.end()) return;
+    std::sort(unsettled.begin(), unsettled.end());
+    if (std::adjacent_find(settled.begin(), settled.end()) != settled.end() ||
+        std::adjacent_find(unsettled.begin(), unsettled.end()) != unsettled.end() ||
+        std::any_of(unsettled.begin(), unsettled.end(), [&](std::uint64_t k) { return has_key(settled, k); }))
+        return;
     if (opt.analyses && !analyses.save) return;
     to.settled = std::move(settled);
     to.recordings = recording_links;
@@ -269,12 +278,14 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     m.checkpoint = use;
     const Checkpoint* from = use.from;
     if (!from) return true;
+    const double t0 = thread_cpu_seconds();
     bool ok = m.basic.load(from->basic);
     InArchive totals(from->totals);
     m.res.run.totals.io(totals);
     ok = ok && totals.ok();
     if (m.opt.analyses)
         ok = ok && m.recordings.load(from->recording_findings) && m.analyses.load && m.analyses.load(from->analyses);
+    m.checkpoint_cpu += thread_cpu_seconds() - t0;
     if (ok) return true;
     m.checkpoint.from = nullptr;  // everything is counted from the start
     m.basic = BasicTableBuilder();
@@ -292,10 +303,10 @@ void RunTables::add(const std::vector<Session>& chunk) {
     const bool whole = unchanged.size() == chunk.size();
     SessionRefs settled;
     for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (from && whole && unchanged[i]) continue;
         const Session& s = chunk[i];
         const std::uint64_t key = session_key_hash(s.sensor, s.session);
-        if (from && (whole ? unchanged[i] != 0 : std::binary_search(from->settled.begin(), from->settled.end(), key)))
-            continue;
+        if (from && !whole && has_key(from->settled, key)) continue;
         if (s.closed) {
             settled.push_back(&s);
             m.settled.push_back(key);
@@ -310,7 +321,9 @@ void RunTables::add(const std::vector<Session>& chunk) {
 
 void RunTables::finish(RunData& run) {
     Impl& m = *impl_;
-    if (m.checkpoint.to) m.save_checkpoint();
+    if (m.checkpoint.to) add_cpu(&m.checkpoint_cpu, [&] { m.save_checkpoint(); });
+    if (m.checkpoint.from || m.checkpoint.to)
+        m.res.step_cpu_seconds.emplace_back("checkpoint states (load, save)", m.checkpoint_cpu);
     if (!m.held.empty()) m.feed(session_refs(m.held));
     run.totals.finish();
     add_cpu(&m.basic_cpu, [&] { run.tables = m.basic.finish(); });
@@ -434,10 +447,6 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
     return keys;
 }
 
-bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key) {
-    return std::binary_search(sorted.begin(), sorted.end(), key);
-}
-
 // Why this run (every session built in memory) cannot start its tables from the state's
 // checkpoint, or "" when it can: its settled sessions must have the records they had. Sets
 // run.unchanged to the sessions the checkpoint holds.
@@ -449,15 +458,21 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
         if (has_key(cp.settled, key)) return "new events of a session that had closed";
     std::vector<std::uint8_t>& unchanged = run.unchanged;
     unchanged.assign(run.sessions.size(), 0);
+    constexpr std::size_t kBlock = 16384;
+    const std::size_t blocks = (run.sessions.size() + kBlock - 1) / kBlock;
+    std::vector<std::uint64_t> found_in(blocks, 0), links_in(blocks, 0);
+    parallel_for(blocks, worker_threads(opt.threads), [&](std::size_t b) {
+        for (std::size_t i = b * kBlock; i < std::min(run.sessions.size(), (b + 1) * kBlock); ++i) {
+            const Session& s = run.sessions[i];
+            const std::uint64_t key = session_key_hash(s.sensor, s.session);
+            if (!has_key(cp.settled, key)) continue;
+            unchanged[i] = 1;
+            ++found_in[b];
+            links_in[b] += recording_links_hash(s, key);
+        }
+    });
     std::uint64_t found = 0, links = 0;
-    for (std::size_t i = 0; i < run.sessions.size(); ++i) {
-        const Session& s = run.sessions[i];
-        const std::uint64_t key = session_key_hash(s.sensor, s.session);
-        if (!has_key(cp.settled, key)) continue;
-        unchanged[i] = 1;
-        ++found;
-        links += recording_links_hash(s, key);
-    }
+    for (std::size_t b = 0; b < blocks; ++b) found += found_in[b], links += links_in[b];
     std::string why;
     if (found != cp.settled.size()) why = "the state's sessions are not those it counted";
     if (links != cp.recordings) why = "the TTY recordings linked to earlier sessions changed";
