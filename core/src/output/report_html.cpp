@@ -70,8 +70,8 @@ std::string html_safe(const std::string& json) {
 
 bool report_html_available() { return report_assets::kTemplateSize > 0; }
 
-std::string report_data_json(const RunData& run, const ReportOptions& opt) {
-    const report::Explorer ex = report::plan_explorer(run, opt);
+std::string report_data_json(const RunData& run, const ReportPlan& plan, const ReportOptions& opt) {
+    const report::Explorer& ex = plan.explorer();
     const report::SessionsPart sessions = report::sessions_json(run, ex, opt);
     std::string out = "{\"meta\":" + meta_json(opt);
     out += ",\"overview\":" + report::overview_json(run, opt);
@@ -87,12 +87,12 @@ std::string report_data_json(const RunData& run, const ReportOptions& opt) {
     return html_safe(out);
 }
 
-std::string report_html(const RunData& run, const ReportOptions& opt) {
+std::string report_html(const RunData& run, const ReportPlan& plan, const ReportOptions& opt) {
     if (!report_html_available()) return {};
     const std::string_view tpl(report_assets::kTemplate, report_assets::kTemplateSize);
     const std::size_t at = tpl.find(kMarker);
     if (at == std::string_view::npos) return {};
-    const std::string data = report_data_json(run, opt);
+    const std::string data = report_data_json(run, plan, opt);
     std::string out;
     out.reserve(tpl.size() + data.size());
     out.append(tpl.substr(0, at));
@@ -101,9 +101,10 @@ std::string report_html(const RunData& run, const ReportOptions& opt) {
     return out;
 }
 
-std::string write_report_html(const std::string& path, const RunData& run, const ReportOptions& opt) {
+std::string write_report_html(const std::string& path, const RunData& run, const ReportPlan& plan,
+                              const ReportOptions& opt) {
     if (!report_html_available()) return {};
-    return write_file_atomic(path, report_html(run, opt));
+    return write_file_atomic(path, report_html(run, plan, opt));
 }
 
 }  // namespace cb

@@ -165,11 +165,13 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         if (!source.whole()) keep_report_sessions(run, source, ropt);  // the writers are done with the chunks
+        const ReportPlan plan(run, ropt);
         run.tty_replays =
-            read_tty_replays(run.sessions, report_explorer_order(run, ropt),
+            read_tty_replays(run.sessions, plan.explorer_order(),
                              {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
+        if (auto err = write_report_html(out_dir + "/report.html", run, plan, ropt); !err.empty())
+            res.errors.push_back(err);
     }
-    if (auto err = write_report_html(out_dir + "/report.html", run); !err.empty()) res.errors.push_back(err);
     clock.lap("report.html");
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);

@@ -42,11 +42,28 @@ struct ReportOptions {
 // False when the binary was built with -DCB_REPORT=OFF (no web assets): no report is written.
 bool report_html_available();
 
-// The explorer's candidate sessions (indexes into run.sessions) in the order they claim the
-// page's budgets: the sessions other sections link to, then the most relevant others. The
-// engine reads their TTY recordings (read_tty_replays) into run.tty_replays in this order
-// before it writes the page; the page writes the replays of the sessions it embeds.
-std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt = {});
+namespace report {
+struct Explorer;
+}
+
+// What the page's explorer shows, planned once from the run's sessions, tables and findings (the
+// engine reads the TTY recordings in its order, then the page is written from it).
+class ReportPlan {
+public:
+    explicit ReportPlan(const RunData& run, const ReportOptions& opt = {});
+    ~ReportPlan();
+    ReportPlan(const ReportPlan&) = delete;
+    ReportPlan& operator=(const ReportPlan&) = delete;
+    // The explorer's candidate sessions (indexes into run.sessions) in the order they claim the
+    // page's budgets: the sessions other sections link to, then the most relevant others. The
+    // engine reads their TTY recordings (read_tty_replays) into run.tty_replays in this order
+    // before it writes the page; the page writes the replays of the sessions it embeds.
+    const std::vector<std::size_t>& explorer_order() const;
+    const report::Explorer& explorer() const { return *explorer_; }
+
+private:
+    std::unique_ptr<report::Explorer> explorer_;
+};
 
 // For a run whose sessions are not all in memory (engine/session_source.hpp): offer() every
 // session in order, with its position in the whole run, once the tables and findings are made;
@@ -67,13 +84,15 @@ private:
 
 // The page's data (the JSON inside the data block), for tests and for other front ends. It only
 // writes what the run holds: the TTY player's text is run.tty_replays (none when not filled).
-std::string report_data_json(const RunData& run, const ReportOptions& opt = {});
+// `plan` must be the run's, made with the same options.
+std::string report_data_json(const RunData& run, const ReportPlan& plan, const ReportOptions& opt = {});
 
 // The whole page; empty when !report_html_available().
-std::string report_html(const RunData& run, const ReportOptions& opt = {});
+std::string report_html(const RunData& run, const ReportPlan& plan, const ReportOptions& opt = {});
 
 // Writes report.html atomically; returns an empty string on success (or when the build has no
 // report), else a message naming the file.
-std::string write_report_html(const std::string& path, const RunData& run, const ReportOptions& opt = {});
+std::string write_report_html(const std::string& path, const RunData& run, const ReportPlan& plan,
+                              const ReportOptions& opt = {});
 
 }  // namespace cb

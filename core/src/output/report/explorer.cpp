@@ -316,8 +316,11 @@ std::vector<std::size_t> ReportSessionPicker::picked() {
     return out;
 }
 
-std::vector<std::size_t> report_explorer_order(const RunData& run, const ReportOptions& opt) {
-    return report::plan_explorer(run, opt).order;
-}
+ReportPlan::ReportPlan(const RunData& run, const ReportOptions& opt)
+    : explorer_(std::make_unique<report::Explorer>(report::plan_explorer(run, opt))) {}
+
+ReportPlan::~ReportPlan() = default;
+
+const std::vector<std::size_t>& ReportPlan::explorer_order() const { return explorer_->order; }
 
 }  // namespace cb
