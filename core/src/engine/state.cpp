@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include <zstd.h>
@@ -265,7 +266,6 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     }
     out->sessions = listed_sessions_files(dir, manifest.substr(fingerprint_end + 1));
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
-    load_checkpoint(dir + "/checkpoint", &out->checkpoint);     // the same
     return true;
 }
 
@@ -418,7 +418,20 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
         plans_ = plan_reads(state_.ledger, inputs);
     }
     say_plans(plans_, notes);
+    if (!state_.ledger.entries().empty())  // read while the logs are: a run needs it only once they are
+        checkpoint_loading_ = std::async(std::launch::async, [path = without_trailing_slashes(dir) + "/checkpoint"] {
+            std::optional<Checkpoint> cp;
+            load_checkpoint(path, &cp);
+            return cp;
+        });
     ok_ = true;
+}
+
+Incremental::~Incremental() = default;
+
+const Checkpoint* Incremental::checkpoint() {
+    if (checkpoint_loading_.valid()) checkpoint_ = checkpoint_loading_.get();
+    return checkpoint_ ? &*checkpoint_ : nullptr;
 }
 
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
@@ -430,7 +443,8 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
 }
 
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
-    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows, &checkpoint_);
+    if (checkpoint_loading_.valid()) checkpoint_loading_.wait();  // no read of the old state as it is swapped
+    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows, &new_checkpoint_);
 }
 
 }  // namespace cb

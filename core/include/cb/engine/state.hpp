@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,7 +75,6 @@ struct RunState {
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
     SqliteRowHashes sqlite_rows;                  // none when the state has none
-    std::optional<Checkpoint> checkpoint;         // none when the state has none (or it is damaged)
 };
 
 // How many sessions files a state may have before a run merges them into one.
@@ -154,9 +154,11 @@ public:
     // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown), handed over
     // (8 bytes a session: not copied).
     SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
-    // The state's checkpoint (null when it has none), and the place for this run's.
-    const Checkpoint* checkpoint() const { return state_.checkpoint ? &*state_.checkpoint : nullptr; }
-    Checkpoint* new_checkpoint() { return &checkpoint_; }
+    ~Incremental();
+    // The state's checkpoint (null when it has none, or it is damaged; read on a thread of its
+    // own from the constructor on), and the place for this run's.
+    const Checkpoint* checkpoint();
+    Checkpoint* new_checkpoint() { return &new_checkpoint_; }
     // Writes the new state in place of the old one, with the row hashes of this run's
     // cowrie.sqlite when it wrote one and the new checkpoint when it has options (a run that
     // could not make one leaves them empty); returns "" or a problem.
@@ -168,7 +170,9 @@ private:
     ReadPlans plans_;
     StateWriter writer_;
     FileLedger ledger_;  // after this run (fold())
-    Checkpoint checkpoint_;
+    std::future<std::optional<Checkpoint>> checkpoint_loading_;
+    std::optional<Checkpoint> checkpoint_;
+    Checkpoint new_checkpoint_;
     bool ok_ = false;
 };
 
