@@ -318,6 +318,7 @@ def marker_sessions(n: int) -> bytes:
     ("markers", "the marker set changed"),
     ("recordings", "the TTY recordings linked to earlier sessions changed"),
     ("damaged", None),
+    ("bit flip", None),
 ])
 def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, change, why):
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
@@ -337,14 +338,120 @@ def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, 
         s.append_live(marker_sessions(4))
     elif change == "recordings":
         shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
-    else:
+    elif change == "damaged":
         (s.state / "checkpoint").write_bytes(b"\x28\xb5\x2f\xfd not zstd")
+    else:  # one bit of the compressed data: zstd's checksum must catch it
+        cp = bytearray((s.state / "checkpoint").read_bytes())
+        cp[len(cp) // 2] ^= 0x10
+        (s.state / "checkpoint").write_bytes(bytes(cp))
     res = s.check("--stats", *extra)
     assert TAKEN not in res.err, res.err
     if why:
         assert f"every session counted ({why}" in res.err, res.err
     after = s.check("--stats", *extra)  # the new checkpoint serves the next run
     assert TAKEN in after.err, after.err
+
+
+def test_a_session_whose_start_moves_later_is_rewritten_in_cowrie_sqlite(cb_bin, tmp_path):
+    """A session is placed by its connect event when it has one: a connect logged in a later file,
+    after the session's first event, moves it after sessions it came before."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    early = [e for e in cbtest.session_events("u00000000001", 0.0) if e["eventid"] == "cowrie.login.success"]
+    s.append_live(cbtest.dumps(early + cbtest.session_events("c00000000001", 10.0)))
+    s.check()
+    s.rotate("2026-11-26")
+    late = cbtest.session_events("u00000000001", 30.0)
+    s.append_live(cbtest.dumps([e for e in late if e["eventid"] in ("cowrie.session.connect", "cowrie.session.closed")]))
+    res = s.check()
+    assert [x["session"] for x in res.sessions] == ["c00000000001", "u00000000001"], res.sessions
+
+
+def test_a_recording_changed_in_place_is_read_again(cb_bin, tmp_path):
+    """Cowrie names a recording by its content's hash, but a copy synced in pieces is linked by its
+    name before it is whole: its findings must follow the bytes."""
+    import struct
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    for p in SOURCES[:2]:
+        shutil.copy(p, s.logs / p.name)
+    shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
+    s.check()
+    rec = sorted((s.logs / "tty").iterdir())[0]
+    data, out, i, head = rec.read_bytes(), b"", 0, struct.Struct("<iLiiLL")
+    while i + head.size <= len(data):  # one more output record after the first: a kernel banner
+        op, tty, n, d, sec, usec = head.unpack_from(data, i)
+        body = data[i + head.size:i + head.size + n]
+        i += head.size + n
+        out += head.pack(op, tty, n, d, sec, usec) + body
+        if op == 3 and d == 2 and b"svr04" not in out:
+            extra = b"\r\nLinux svr04 3.2.0-4-amd64\r\n"
+            out += head.pack(op, tty, len(extra), d, sec, usec) + extra
+    rec.write_bytes(out)
+    res = s.check("--stats")
+    assert "every session counted (the TTY recordings linked to earlier sessions changed" in res.err, res.err
+
+
+def many_root_passwords(first: int, sessions: int, t0: float) -> list:
+    """`sessions` sessions of 1000 accepted root logins each, with distinct passwords."""
+    evs = []
+    for j in range(sessions):
+        base = {"session": f"p{first + j:011d}", "sensor": "s1", "src_ip": "203.0.113.9"}
+        evs.append(dict(base, eventid="cowrie.session.connect", timestamp=cbtest.ts(t0 + 10 * j), src_port=1,
+                        dst_ip="10.0.0.5", dst_port=22, protocol="ssh"))
+        evs += [dict(base, eventid="cowrie.login.success", timestamp=cbtest.ts(t0 + 10 * j + 0.001 * (k + 1)),
+                     username="root", password=f"pw{(first + j) * 1000 + k:07d}") for k in range(1000)]
+        evs.append(dict(base, eventid="cowrie.session.closed", timestamp=cbtest.ts(t0 + 10 * j + 5), duration=5.0))
+    return evs
+
+
+def test_capped_value_sets_do_not_depend_on_the_order_sessions_come_in(cb_bin, tmp_path):
+    """The hints keep at most 100,000 distinct root passwords per sensor: the same ones whatever
+    the order (a checkpoint's sessions are counted before older sessions read later)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    s.append_live(cbtest.dumps(many_root_passwords(60, 51, 100000.0)))
+    s.check()
+    s.rotate("2026-11-26")
+    # the last thousand passwords accepted in the first run, rejected in a session of the second
+    rejected = [dict(e, session="r00000000110", eventid="cowrie.login.failed" if e["eventid"] ==
+                     "cowrie.login.success" else e["eventid"]) for e in many_root_passwords(110, 1, 50000.0)]
+    s.append_live(cbtest.dumps(many_root_passwords(0, 51, 0.0) + rejected))
+    res = s.check("--stats")
+    assert TAKEN in res.err, res.err
+
+
+def test_another_geoip_database_of_the_same_build_time_is_noticed(cb_bin, tmp_path):
+    import json
+    import subprocess
+    spec = {name: {"type": "GeoLite2-Country", "epoch": 1700000000,
+                   "networks": [["203.0.113.0/24", {"country": {"iso_code": cc}}]]}
+            for name, cc in (("a.mmdb", "AU"), ("b.mmdb", "NZ"))}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    subprocess.run([cbtest.tools_python(), str(cbtest.REPO / "tests/e2e/tools/make_test_mmdb.py"), str(tmp_path),
+                    str(tmp_path / "spec.json")], check=True)
+    geo = tmp_path / "geo.mmdb"
+    shutil.copy(tmp_path / "a.mmdb", geo)
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    s.append_live(cbtest.dumps(cbtest.clean_log(3)))
+    s.check("--geoip", geo)
+    shutil.copy(tmp_path / "b.mmdb", geo)
+    s.rotate("2026-11-26")
+    s.append_live(cbtest.dumps(cbtest.clean_log(2, t0=1000.0, prefix="b")))
+    res = s.check("--geoip", geo, "--stats")
+    assert "every session counted (the options differ" in res.err, res.err
+    assert {x["country"] for x in res.sessions} == {"NZ"}, res.sessions
+
+
+def test_too_many_open_sessions_to_hold_back_make_no_checkpoint(cb_bin, tmp_path):
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    open_sessions = [e for i in range(40) for e in cbtest.session_events(f"o{i:011d}", 100.0 * i)
+                     if e["eventid"] != "cowrie.session.closed"]
+    s.append_live(cbtest.dumps(open_sessions + cbtest.clean_log(3, t0=9000.0)))
+    s.check("--memory-limit", "64K")
+    assert not (s.state / "checkpoint").exists()
+    s.append_live(cbtest.dumps(cbtest.clean_log(2, t0=20000.0, prefix="n")))
+    res = s.check("--memory-limit", "64K", "--stats")
+    assert TAKEN not in res.err, res.err
+    s.check("--stats")  # with room to hold them back, a checkpoint is made again
+    assert (s.state / "checkpoint").exists()
 
 
 def test_merge_of_two_sensors_states_equals_one_run(cb_bin, tmp_path):

@@ -109,14 +109,25 @@ struct ProbeStat {
     }
 };
 
+// Adds v to a set that keeps only its `cap` smallest values: the same set whatever the order in
+// which values come and states merge (the Analysis contract; an incremental run counts its new
+// sessions after the checkpoint's old ones).
+template <class Set>
+void keep_smallest_values(Set& set, std::string_view v, std::size_t cap) {
+    if (set.size() >= cap && !(v < std::string_view(*set.rbegin()))) return;
+    if (set.find(v) != set.end()) return;
+    set.emplace(v);
+    if (set.size() > cap) set.erase(std::prev(set.end()));
+}
+
 // Root logins on one sensor: the default userdb accepts any root password but root and 123456.
 // Cowrie's default list is deterministic: any other root password always succeeds, so a sensor
 // that also rejects other root passwords, or accepts root/root, runs another policy. AuthRandom
 // (T-Pot's default) accepts after a few tries per client, so one password is both accepted
 // and rejected; a custom list rejects others consistently.
 struct RootPolicy {
-    std::set<std::string, std::less<>> passwords;  // distinct accepted root passwords (capped)
-    std::set<std::string, std::less<>> rejected;   // distinct rejected root passwords (capped)
+    std::set<std::string, std::less<>> passwords;  // distinct accepted root passwords (the smallest, capped)
+    std::set<std::string, std::less<>> rejected;   // distinct rejected root passwords (the smallest, capped)
     std::uint64_t accepted = 0;                    // accepted root logins
     std::uint64_t default_rejects = 0;             // root/root or root/123456 rejected
     std::uint64_t honeypot_rejects = 0;            // a /honeypot/i password rejected (the default list does)
@@ -129,10 +140,8 @@ struct RootPolicy {
            examples);
     }
     void merge(RootPolicy& o) {
-        for (auto& p : o.passwords)
-            if (passwords.size() < kMaxKeptPasswords) passwords.insert(p);
-        for (auto& p : o.rejected)
-            if (rejected.size() < kMaxKeptPasswords) rejected.insert(p);
+        for (auto& p : o.passwords) keep_smallest_values(passwords, p, kMaxKeptPasswords);
+        for (auto& p : o.rejected) keep_smallest_values(rejected, p, kMaxKeptPasswords);
         accepted += o.accepted;
         default_rejects += o.default_rejects;
         honeypot_rejects += o.honeypot_rejects;
@@ -288,8 +297,7 @@ public:
         shell_left_ += o.shell_left_;
         sensors_.merge(o.sensors_);
         for (auto& [sensor, pol] : o.root_policy_) root_policy_[sensor].merge(pol);
-        for (auto& u : o.users_ok_)
-            if (users_ok_.size() < kMaxKept) users_ok_.insert(u);
+        for (auto& u : o.users_ok_) keep_smallest_values(users_ok_, u, kMaxKept);
         for (auto& e : o.old_banner_examples_) keep_smallest(old_banner_examples_, e);
         for (auto& e : o.default_user_examples_) keep_smallest(default_user_examples_, e);
         for (auto& e : o.svr04_examples_) keep_smallest(svr04_examples_, e);
@@ -359,22 +367,22 @@ private:
                 if (it.flag) {
                     ++pol.accepted;
                     pol.excluded_accepted += excluded;
-                    if (pol.passwords.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.passwords, it.b);
+                    keep_smallest_values(pol.passwords, it.b, RootPolicy::kMaxKeptPasswords);
                     if (!root_ok) keep_smallest(pol.examples, f.id);
                     root_ok = true;
                 } else if (excluded || refused_by_default(it.b)) {
                     ++(excluded ? pol.default_rejects : pol.honeypot_rejects);
-                    if (pol.rejected.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.rejected, it.b);
+                    keep_smallest_values(pol.rejected, it.b, RootPolicy::kMaxKeptPasswords);
                 } else {
                     ++pol.other_rejects;
-                    if (pol.rejected.size() < RootPolicy::kMaxKeptPasswords) insert_absent(pol.rejected, it.b);
+                    keep_smallest_values(pol.rejected, it.b, RootPolicy::kMaxKeptPasswords);
                 }
             }
             if (it.flag && (it.a == "phil" || it.a == "richard")) {
                 ++default_user_logins_;
                 keep_smallest(default_user_examples_, f.id);
             }
-            if (it.flag && users_ok_.size() < kMaxKept) insert_absent(users_ok_, it.a);
+            if (it.flag) keep_smallest_values(users_ok_, it.a, kMaxKept);
         }
     }
 

@@ -15,6 +15,7 @@
 #include "cb/engine/session_source.hpp"
 #include "cb/engine/state.hpp"
 #include "cb/tty/tty_link.hpp"
+#include "cb/util/crc64.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -151,6 +152,23 @@ AnalysisConfig analysis_config(const AnalyzeOptions& opt) {
     return acfg;
 }
 
+namespace {
+
+// "SIZE:CRC" of the file at path (CRC-64 of its bytes), or "unreadable".
+std::string file_digest(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return "unreadable";
+    std::vector<char> buf(1 << 20);
+    std::uint64_t crc = 0, n = 0;
+    for (std::size_t got; (got = std::fread(buf.data(), 1, buf.size(), f)) > 0; n += got)
+        crc = crc64(crc, buf.data(), got);
+    const bool ok = !std::ferror(f);
+    std::fclose(f);
+    return ok ? std::to_string(n) + ":" + std::to_string(crc) : "unreadable";
+}
+
+}  // namespace
+
 std::string checkpoint_options(const AnalyzeOptions& opt) {
     const AnalysisConfig& a = opt.analysis;
     std::string out;
@@ -181,6 +199,8 @@ std::string checkpoint_options(const AnalyzeOptions& opt) {
     for (const auto& [k, v] : a.cowrie_cfg) put(k, v);
     put("attack_rules", a.attack_rules ? a.attack_rules->text() : std::string());
     put("geoip", a.geoip ? a.geoip->fingerprint() : std::string());
+    if (a.geoip)  // the databases' bytes: two builds of one type may carry the same build time
+        for (const auto& db : a.geoip->databases()) put("geoip_db", file_digest(db.path));
     return out;
 }
 
@@ -224,6 +244,12 @@ struct RunTables::Impl {
     std::uint64_t recording_links = 0;
     StringPool held_strings;
     std::vector<Session> held;
+    // What the held sessions may take (a 16th of the memory limit): past it, the run makes no
+    // checkpoint and counts them as they come.
+    std::uint64_t held_meta = 0, max_held_bytes = 0;
+
+    // Holds a copy of s back; false when that would pass max_held_bytes.
+    bool hold(const Session& s, std::uint64_t key);
 
     void feed(const SessionRefs& sessions);
     void save_checkpoint();
@@ -276,6 +302,7 @@ RunTables::~RunTables() = default;
 bool RunTables::use_checkpoint(CheckpointUse use) {
     Impl& m = *impl_;
     m.checkpoint = use;
+    m.max_held_bytes = memory_limit_of(m.opt) / 16;
     const Checkpoint* from = use.from;
     if (!from) return true;
     const double t0 = thread_cpu_seconds();
@@ -301,22 +328,36 @@ void RunTables::add(const std::vector<Session>& chunk) {
     const Checkpoint* from = m.checkpoint.from;
     const std::vector<std::uint8_t>& unchanged = m.res.run.unchanged;  // `from`'s sessions, when one chunk
     const bool whole = unchanged.size() == chunk.size();
-    SessionRefs settled;
+    SessionRefs now;  // the sessions counted now (the held ones wait for the checkpoint's states)
     for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (from && whole && unchanged[i]) continue;
         const Session& s = chunk[i];
         const std::uint64_t key = session_key_hash(s.sensor, s.session);
         if (from && !whole && has_key(from->settled, key)) continue;
-        if (s.closed) {
-            settled.push_back(&s);
+        if (!m.checkpoint.to) {
+            now.push_back(&s);
+        } else if (s.closed) {
+            now.push_back(&s);
             m.settled.push_back(key);
             m.recording_links += recording_links_hash(s, key);
-        } else {
-            m.unsettled.push_back(key);
-            m.held.push_back(copy_session(s, m.held_strings));
+        } else if (m.hold(s, key)) {
+            continue;
+        } else {  // too many open sessions to hold back: no checkpoint this run
+            m.checkpoint.to = nullptr;
+            m.feed(session_refs(m.held));
+            m.held = {};
+            now.push_back(&s);
         }
     }
-    m.feed(settled);
+    m.feed(now);
+}
+
+bool RunTables::Impl::hold(const Session& s, std::uint64_t key) {
+    held_meta += sizeof(Session) + s.items.size() * sizeof(Item) + s.cmd_failed.size();
+    if (held_meta + held_strings.bytes_used() > max_held_bytes) return false;
+    unsettled.push_back(key);
+    held.push_back(copy_session(s, held_strings));
+    return true;
 }
 
 void RunTables::finish(RunData& run) {

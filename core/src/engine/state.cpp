@@ -1,5 +1,6 @@
 #include "cb/engine/state.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,7 +102,8 @@ void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
     if (!ar.ok()) *out = SqliteRowHashes();
 }
 
-// The checkpoint file: the archive, zstd-compressed.
+// The checkpoint file: the archive, zstd-compressed with a checksum (a file damaged on disk is
+// not used: its states would carry into every later checkpoint).
 void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
     bool ok = false;
     const std::string packed = read_whole(path, &ok);
@@ -121,8 +123,12 @@ std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
     OutArchive ar(bytes);
     ar(cp);
     std::string packed(ZSTD_compressBound(bytes.size()), '\0');
-    const std::size_t n = ZSTD_compress(packed.data(), packed.size(), bytes.data(), bytes.size(), 1);
-    if (ZSTD_isError(n)) return "cannot compress the state file " + path;
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();  // with zstd's checksum: a damaged file is not used
+    const bool checksum = !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
+                          !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
+    const std::size_t n = checksum ? ZSTD_compress2(cctx, packed.data(), packed.size(), bytes.data(), bytes.size()) : 0;
+    ZSTD_freeCCtx(cctx);
+    if (!checksum || ZSTD_isError(n)) return "cannot compress the state file " + path;
     packed.resize(n);
     return write_whole(path, packed);
 }
@@ -131,8 +137,17 @@ std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
 
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {
     std::uint64_t h = 0;
-    for (const Item& it : s.items)
-        if (it.kind == ItemKind::TtyLog) h = stable_hash64(it.c, h ^ key_hash) + 1;
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::TtyLog) continue;
+        h = stable_hash64(it.c, h ^ key_hash) + 1;
+        struct stat st {};
+        if (it.c.empty() || ::stat(std::string(it.c).c_str(), &st) != 0) continue;
+        // the file at that path, as it is now: a recording completed or changed in place is
+        // read again (what was read of it is in the checkpoint's recording findings)
+        const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
+                                       static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+        h = (h ^ static_cast<std::uint64_t>(st.st_size)) * 0x9E3779B97F4A7C15ULL + mtime_ns + st.st_ino;
+    }
     return h;
 }
 

@@ -561,16 +561,9 @@ public:
           tt(db, "ttylogs_rows", 8, bind_ttylog),
           fw(db, "file_writes_rows", 9, bind_file_write) {}
 
-    // `unchanged`: the session's rows are the ones the copied file's run wrote (an incremental
-    // run's checkpoint says so), so while every earlier sid is unchanged its hash is known.
-    void add(const Session& s, bool unchanged_record = false) {
+    void add(const Session& s) {
         ++sid;
         if (!before_ && !written_) return rows(s, [](auto& table, const auto& row) { table.add(row); });
-        if (unchanged_record && before_ && !differs_ && static_cast<std::size_t>(sid) <= before_->size()) {
-            if (written_) written_->push_back((*before_)[sid - 1]);
-            ++unchanged;
-            return;
-        }
         RowHasher h;
         rows(s, [&](const auto& table, const auto& row) { table.hash(row, h); });
         if (written_) written_->push_back(h.value());
@@ -680,11 +673,11 @@ std::string SqliteStore::begin_sessions() {
     return db_->ok() ? std::string() : db_->error();
 }
 
-std::string SqliteStore::append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged) {
+std::string SqliteStore::append_sessions(const std::vector<Session>& chunk) {
     if (!db_->ok()) return db_->error();
     if (!inserts_) return "SQLite: " + path_ + ": sessions appended before begin_sessions()";
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-        inserts_->add(chunk[i], unchanged && unchanged[i]);
+    for (const Session& s : chunk) {
+        inserts_->add(s);
         if (!db_->ok()) break;
     }
     inserts_->detach();

@@ -134,9 +134,7 @@ public:
     explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX, SqliteReuse reuse = {});
     ~SqliteStore();
     std::string begin_sessions();
-    // `unchanged` (one flag per session of the chunk, or null): the session's rows are those
-    // the run that wrote the copied file wrote (SessionsJsonlWriter::append says when).
-    std::string append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged = nullptr);
+    std::string append_sessions(const std::vector<Session>& chunk);
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
