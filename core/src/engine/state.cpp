@@ -146,7 +146,7 @@ std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {
         // read again (what was read of it is in the checkpoint's recording findings)
         const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
                                        static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-        h = (h ^ static_cast<std::uint64_t>(st.st_size)) * 0x9E3779B97F4A7C15ULL + mtime_ns + st.st_ino;
+        h = (h ^ static_cast<std::uint64_t>(st.st_size)) * 0x9E3779B97F4A7C15ULL + mtime_ns;
     }
     return h;
 }
