@@ -115,7 +115,7 @@ void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
     InArchive ar(bytes);
     Checkpoint cp;
     ar(cp);
-    if (ar.ok()) *out = std::move(cp);
+    if (ar.ok() && cp.format == Checkpoint::kFormat) *out = std::move(cp);  // ok(): every byte read
 }
 
 std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {

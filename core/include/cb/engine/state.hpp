@@ -46,6 +46,8 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
+    static constexpr std::uint32_t kFormat = 1;  // a checkpoint of another format is not read
+    std::uint32_t format = kFormat;
     std::string options;                 // checkpoint_options(): what shapes the records and the states
     std::string markers;                 // MarkerSet::encode() of the set the records were made with
     std::vector<std::uint64_t> settled;  // session_key_hash() of every settled session, sorted
@@ -55,6 +57,8 @@ struct Checkpoint {
     std::vector<std::string> analyses;  // AnalysisRunner::save()
     template <class Ar>
     void io(Ar& ar) {
+        ar(format);
+        if (format != kFormat) return;
         ar(options, markers, settled, recordings, partitions, basic, totals, recording_findings, analyses);
     }
 };
