@@ -536,6 +536,7 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
                            " closed sessions taken from the state, the others counted");
     } else {
         res.info.push_back("tables and analyses: every session counted (" + why + ")");
+        inc.drop_checkpoint();  // its states can be large: they grow with the sessions (outliers)
     }
     return use;
 }

@@ -162,6 +162,8 @@ public:
     // The state's checkpoint (null when it has none, or it is damaged; read on a thread of its
     // own from the constructor on), and the place for this run's.
     const Checkpoint* checkpoint();
+    // Frees the state's checkpoint once the run knows it will not use it.
+    void drop_checkpoint() { checkpoint_.reset(); }
     Checkpoint* new_checkpoint() { return &new_checkpoint_; }
     // Writes the new state in place of the old one, with the row hashes of this run's
     // cowrie.sqlite when it wrote one and the new checkpoint when it has options (a run that
