@@ -318,7 +318,7 @@ bool reuse_file(const SqliteReuse& reuse, const std::string& tmp) {
 SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget, SqliteReuse reuse)
     : path_(path), hash_rows_(reuse.hash_rows) {
     reused_ = reuse_file(reuse, path + ".tmp");
-    if (reused_) before_ = &reuse.before->rows;
+    if (reused_) before_ = reuse.before;
     db_ = std::make_unique<Db>(path + ".tmp", path, reused_);
     // The page cache takes up to 256 MiB or the budget; index sorts stay in memory only when the
     // budget is large (they take about the size of the biggest index). Neither changes the file.
@@ -548,7 +548,7 @@ constexpr const char* kSessionTables[] = {"sessions",     "logins_rows", "comman
 // hash of every session's rows goes there.
 class SessionInserts {
 public:
-    SessionInserts(Db& db, const std::vector<std::uint64_t>* before, std::vector<std::uint64_t>* written)
+    SessionInserts(Db& db, const SqliteRowHashes* before, SqliteRowHashes* written)
         : db_(db),
           before_(before),
           written_(written),
@@ -561,14 +561,31 @@ public:
           tt(db, "ttylogs_rows", 8, bind_ttylog),
           fw(db, "file_writes_rows", 9, bind_file_write) {}
 
-    void add(const Session& s) {
+    // `same_record`: s is the record the copied file's run wrote (an incremental run's checkpoint
+    // says so); then, while no earlier sid differed and the file holds s at this sid, its rows
+    // are those of the file and are not hashed again. (A session's sid can change between runs:
+    // a connect logged later moves its start.)
+    void add(const Session& s, bool same_record = false) {
         ++sid;
         if (!before_ && !written_) return rows(s, [](auto& table, const auto& row) { table.add(row); });
-        RowHasher h;
-        rows(s, [&](const auto& table, const auto& row) { table.hash(row, h); });
-        if (written_) written_->push_back(h.value());
+        const std::uint64_t key = session_key_hash(s.sensor, s.session);
+        const auto at = static_cast<std::size_t>(sid - 1);
+        const bool same_sid =
+            before_ && !differs_ && at < before_->rows.size() && at < before_->keys.size() && before_->keys[at] == key;
+        std::uint64_t hash = 0;
+        if (same_record && same_sid) {
+            hash = before_->rows[at];
+        } else {
+            RowHasher h;
+            rows(s, [&](const auto& table, const auto& row) { table.hash(row, h); });
+            hash = h.value();
+        }
+        if (written_) {
+            written_->rows.push_back(hash);
+            written_->keys.push_back(key);
+        }
         if (before_ && !differs_) {
-            if (static_cast<std::size_t>(sid) <= before_->size() && (*before_)[sid - 1] == h.value()) {
+            if (same_sid && before_->rows[at] == hash) {
                 ++unchanged;
                 return;
             }
@@ -597,7 +614,7 @@ public:
     std::uint64_t unchanged = 0;  // sessions left as they were in the copied file
 
     void flush() {
-        if (before_ && !differs_ && before_->size() > static_cast<std::size_t>(sid)) delete_from(sid + 1);
+        if (before_ && !differs_ && before_->rows.size() > static_cast<std::size_t>(sid)) delete_from(sid + 1);
         parts([](auto& b) { b.flush(); });
         ses.flush();
     }
@@ -650,8 +667,8 @@ private:
     }
 
     Db& db_;
-    const std::vector<std::uint64_t>* before_;
-    std::vector<std::uint64_t>* written_;
+    const SqliteRowHashes* before_;
+    SqliteRowHashes* written_;
     bool differs_ = false;
     BatchInsert<SessionRow, decltype(bind_session)> ses;
     BatchInsert<PartRow, decltype(bind_login)> lg;
@@ -669,15 +686,15 @@ SqliteStore::~SqliteStore() = default;
 
 std::string SqliteStore::begin_sessions() {
     if (!db_->ok()) return db_->error();
-    inserts_ = std::make_unique<SessionInserts>(*db_, before_, hash_rows_ ? &written_.rows : nullptr);
+    inserts_ = std::make_unique<SessionInserts>(*db_, before_, hash_rows_ ? &written_ : nullptr);
     return db_->ok() ? std::string() : db_->error();
 }
 
-std::string SqliteStore::append_sessions(const std::vector<Session>& chunk) {
+std::string SqliteStore::append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged) {
     if (!db_->ok()) return db_->error();
     if (!inserts_) return "SQLite: " + path_ + ": sessions appended before begin_sessions()";
-    for (const Session& s : chunk) {
-        inserts_->add(s);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        inserts_->add(chunk[i], unchanged && unchanged[i]);
         if (!db_->ok()) break;
     }
     inserts_->detach();

@@ -23,12 +23,12 @@ public:
     ~SessionWriters() { wait(); }
     // `last`: the chunk is the last one, and SQLite builds its indexes on its thread right after.
     // `unchanged`: RunData::unchanged for a chunk of every session, or null (sessions.jsonl
-    // keeps the days of such sessions without formatting them; SQLite hashes every session's
-    // rows, because a session's place can move when a later event changes its start).
+    // keeps the days of such sessions without formatting them; SQLite does not hash their rows
+    // again where the copied file holds them at the same sid).
     void start(const std::vector<Session>& chunk, bool last, const std::uint8_t* unchanged) {
         wait();
-        sqlite_thread_ = std::thread([this, &chunk, last] {
-            std::string err = sqlite_.append_sessions(chunk);
+        sqlite_thread_ = std::thread([this, &chunk, last, unchanged] {
+            std::string err = sqlite_.append_sessions(chunk, unchanged);
             if (last && err.empty()) err = sqlite_.end_sessions();
             keep(sqlite_err, sqlite_cpu, std::move(err));
         });

@@ -62,16 +62,16 @@ private:
 SessionTotals session_totals(const std::vector<Session>& sessions);
 
 // cowrie.sqlite's session rows as hashes, one per session in sid order (each over the session's
-// row and its rows in the parts tables), and the file they describe (its size and modification
-// time). An incremental run keeps them in its state, so that the next run into the
-// same OUTDIR starts from a copy of that file and rewrites only from the first session whose rows
-// differ (sqlite_store.cpp).
+// row and its rows in the parts tables), which session each sid holds, and the file they describe (its size and
+// modification time). An incremental run keeps them in its state, so that the next run into the same OUTDIR starts from
+// a copy of that file and rewrites only from the first session whose rows differ (sqlite_store.cpp).
 struct SqliteRowHashes {
     std::string file_stamp;
     std::vector<std::uint64_t> rows;
+    std::vector<std::uint64_t> keys;  // session_key_hash() of the session at each sid
     template <class Ar>
     void io(Ar& ar) {
-        ar(file_stamp, rows);
+        ar(file_stamp, rows, keys);
     }
 };
 

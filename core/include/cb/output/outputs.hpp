@@ -134,7 +134,10 @@ public:
     explicit SqliteStore(const std::string& path, std::uint64_t memory_budget = UINT64_MAX, SqliteReuse reuse = {});
     ~SqliteStore();
     std::string begin_sessions();
-    std::string append_sessions(const std::vector<Session>& chunk);
+    // `unchanged` (one flag per session of the chunk, or null): the session's record is the one
+    // the run that wrote the copied file wrote (RunData::unchanged); its rows are not hashed
+    // again when the file holds it at the same sid.
+    std::string append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged = nullptr);
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
@@ -149,7 +152,7 @@ public:
 private:
     std::string path_;
     bool hash_rows_ = false, reused_ = false;
-    const std::vector<std::uint64_t>* before_ = nullptr;
+    const SqliteRowHashes* before_ = nullptr;
     std::uint64_t unchanged_ = 0;
     SqliteRowHashes written_;
     std::unique_ptr<Db> db_;
