@@ -159,8 +159,10 @@ void AnalysisRunner::merge_workers() {
     Worker& first = worker(0);
     for (std::size_t w = 1; w < workers_.size(); ++w) {
         if (!workers_[w]) continue;
-        for (std::size_t k = 0; k < first.analyses.size(); ++k)
+        for (std::size_t k = 0; k < first.analyses.size(); ++k) {
             first.analyses[k]->merge(std::move(*workers_[w]->analyses[k]));
+            workers_[w]->analyses[k].reset();  // its memory serves the next merge
+        }
         workers_[w].reset();
     }
 }
@@ -182,15 +184,8 @@ bool AnalysisRunner::load(const std::vector<std::string>& states) {
 }
 
 Findings AnalysisRunner::finish(Findings seed) {
+    merge_workers();
     std::vector<std::unique_ptr<Analysis>> all = std::move(worker(0).analyses);
-    for (std::size_t w = 1; w < workers_.size(); ++w) {
-        if (!workers_[w]) continue;
-        for (std::size_t k = 0; k < all.size(); ++k) {
-            all[k]->merge(std::move(*workers_[w]->analyses[k]));
-            workers_[w]->analyses[k].reset();  // its memory serves the next merge
-        }
-        workers_[w].reset();
-    }
     workers_.clear();  // the template caches too: the states hold owned copies
     Findings out = std::move(seed);
     for (auto& a : all) {

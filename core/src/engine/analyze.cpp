@@ -156,15 +156,8 @@ namespace {
 
 // "SIZE:CRC" of the file at path (CRC-64 of its bytes), or "unreadable".
 std::string file_digest(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return "unreadable";
-    std::vector<char> buf(1 << 20);
-    std::uint64_t crc = 0, n = 0;
-    for (std::size_t got; (got = std::fread(buf.data(), 1, buf.size(), f)) > 0; n += got)
-        crc = crc64(crc, buf.data(), got);
-    const bool ok = !std::ferror(f);
-    std::fclose(f);
-    return ok ? std::to_string(n) + ":" + std::to_string(crc) : "unreadable";
+    const std::optional<FileCrc> f = file_crc64(path);
+    return f ? std::to_string(f->bytes) + ":" + std::to_string(f->crc) : "unreadable";
 }
 
 }  // namespace
@@ -291,7 +284,7 @@ void RunTables::Impl::save_checkpoint() {
         to.analyses = analyses.save();
     }
     to.markers = res.run.markers.encode();
-    to.options = checkpoint_options(opt);  // last: a checkpoint without options is not kept
+    to.options = checkpoint.options;  // last: a checkpoint without options is not kept
 }
 
 RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res)
@@ -301,9 +294,9 @@ RunTables::~RunTables() = default;
 
 bool RunTables::use_checkpoint(CheckpointUse use) {
     Impl& m = *impl_;
-    m.checkpoint = use;
-    m.max_held_bytes = memory_limit_of(m.opt) / 16;
     const Checkpoint* from = use.from;
+    m.checkpoint = std::move(use);
+    m.max_held_bytes = memory_limit_of(m.opt) / 16;
     if (!from) return true;
     const double t0 = thread_cpu_seconds();
     bool ok = m.basic.load(from->basic);
@@ -428,7 +421,7 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
                       [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
                       [&](const std::vector<std::string>& states) { return runner.load(states); }},
                      res);
-    if (!tables.use_checkpoint(checkpoint))
+    if (!tables.use_checkpoint(std::move(checkpoint)))
         res.notes.push_back("--state: the checkpoint in the state is damaged: every session is counted again");
     write(res.run, res, *s.source, tables);
     if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
@@ -492,8 +485,8 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
 // checkpoint, or "" when it can: its settled sessions must have the records they had. Sets
 // run.unchanged to the sessions the checkpoint holds.
 std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::vector<std::uint64_t>& read,
-                                const AnalyzeOptions& opt) {
-    if (cp.options != checkpoint_options(opt)) return "the options differ from the last run's";
+                                const std::string& options, unsigned threads) {
+    if (cp.options != options) return "the options differ from the last run's";
     if (cp.markers != run.markers.encode()) return "the marker set changed";
     for (std::uint64_t key : read)
         if (has_key(cp.settled, key)) return "new events of a session that had closed";
@@ -502,7 +495,7 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
     constexpr std::size_t kBlock = 16384;
     const std::size_t blocks = (run.sessions.size() + kBlock - 1) / kBlock;
     std::vector<std::uint64_t> found_in(blocks, 0), links_in(blocks, 0);
-    parallel_for(blocks, worker_threads(opt.threads), [&](std::size_t b) {
+    parallel_for(blocks, threads, [&](std::size_t b) {
         for (std::size_t i = b * kBlock; i < std::min(run.sessions.size(), (b + 1) * kBlock); ++i) {
             const Session& s = run.sessions[i];
             const std::uint64_t key = session_key_hash(s.sensor, s.session);
@@ -524,11 +517,11 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
 // The checkpoint this run starts from (when it can: the run is in memory), and makes.
 CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& read, bool in_memory,
                              const AnalyzeOptions& opt, AnalyzeResult& res) {
-    CheckpointUse use{nullptr, inc.new_checkpoint()};
+    CheckpointUse use{nullptr, inc.new_checkpoint(), checkpoint_options(opt)};
     const Checkpoint* cp = inc.checkpoint();
     if (!cp) return use;
-    const std::string why =
-        in_memory ? checkpoint_unusable(*cp, run, read, opt) : std::string("the run does not fit in memory");
+    const std::string why = in_memory ? checkpoint_unusable(*cp, run, read, use.options, worker_threads(opt.threads))
+                                      : std::string("the run does not fit in memory");
     if (why.empty()) {
         use.from = cp;
         run.partitions_before = cp->partitions;
@@ -610,7 +603,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         run.sqlite_rows_before = inc->take_sqlite_rows();
         checkpoint = checkpoint_use(*inc, run, read, in_memory, opt, res);
     }
-    write_run(res, opt, threads, sessions, write, checkpoint);
+    write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) inc->new_checkpoint()->partitions = run.partitions_written;
     if (inc && res.errors.empty())
         if (auto err =

@@ -442,8 +442,6 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
     ok_ = true;
 }
 
-Incremental::~Incremental() = default;
-
 const Checkpoint* Incremental::checkpoint() {
     if (checkpoint_loading_.valid()) checkpoint_ = checkpoint_loading_.get();
     return checkpoint_ ? &*checkpoint_ : nullptr;

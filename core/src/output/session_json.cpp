@@ -244,8 +244,8 @@ public:
         const std::string name = partition_name(day);
         auto it = before_.find(name);
         if (it == before_.end() || it->second.sessions != sessions) return false;
-        const std::string old = previous_ + "/" + name + "/sessions.jsonl";
-        if (file_crc(old, it->second.bytes) != it->second.crc) return false;
+        const std::string old = previous_file(name);
+        if (!still_has(old, it->second)) return false;
         if (auto e = end_day(); !e.empty()) {
             *err = std::move(e);
             return false;
@@ -276,7 +276,7 @@ public:
             w.end_object();
         }
         out += "\n]}\n";
-        written_hash_ = crc64(0, out) | 1;
+        written_hash_ = listing_hash(out);
         return write_file_atomic(dir_ + "/_partitions.json", out);
     }
     std::size_t days() const { return done_.size(); }
@@ -324,26 +324,22 @@ private:
     bool keep_previous() const {
         auto it = before_.find(name_);
         if (it == before_.end() || it->second.bytes != now_.bytes || it->second.crc != now_.crc) return false;
-        const std::string old = previous_ + "/" + name_ + "/sessions.jsonl";
-        return file_crc(old, now_.bytes) == now_.crc && ::link(old.c_str(), path_.c_str()) == 0;
+        const std::string old = previous_file(name_);
+        return still_has(old, now_) && ::link(old.c_str(), path_.c_str()) == 0;
     }
-    // The CRC-64 of the file at path when it holds `bytes` bytes, else nullopt.
-    static std::optional<std::uint64_t> file_crc(const std::string& path, std::uint64_t bytes) {
-        std::FILE* f = std::fopen(path.c_str(), "rb");
-        if (!f) return std::nullopt;
-        std::vector<char> buf(1 << 20);
-        std::uint64_t crc = 0, n = 0;
-        for (std::size_t got; (got = std::fread(buf.data(), 1, buf.size(), f)) > 0; n += got)
-            crc = crc64(crc, buf.data(), got);
-        const bool ok = !std::ferror(f) && n == bytes;
-        std::fclose(f);
-        return ok ? std::optional(crc) : std::nullopt;
+    std::string previous_file(const std::string& name) const { return previous_ + "/" + name + "/sessions.jsonl"; }
+    // Whether the file at path holds the bytes that p lists (its length and CRC-64).
+    static bool still_has(const std::string& path, const Partition& p) {
+        const std::optional<FileCrc> f = file_crc64(path);
+        return f && f->bytes == p.bytes && f->crc == p.crc;
     }
+    // What a later run compares to know that a _partitions.json is the one a run wrote.
+    static std::uint64_t listing_hash(std::string_view json) { return crc64(0, json) | 1; }  // 0: none
     // The days of the earlier run's _partitions.json; none when it is missing or not ours.
     void read_previous() {
         simdjson::padded_string json;
         if (simdjson::padded_string::load(previous_ + "/_partitions.json").get(json)) return;
-        previous_hash_ = crc64(0, std::string_view(json)) | 1;
+        previous_hash_ = listing_hash(std::string_view(json));
         simdjson::dom::parser parser;
         simdjson::dom::array parts;
         if (parser.parse(json)["partitions"].get(parts)) return;

@@ -1,7 +1,9 @@
 #include "cb/util/crc64.hpp"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
+#include <vector>
 
 #ifdef CB_HAVE_ISAL
 #include <isa-l/crc64.h>
@@ -94,6 +96,18 @@ std::uint64_t crc64(std::uint64_t crc, const void* data, std::size_t n) {
 
 std::uint64_t crc64_combine(std::uint64_t crc_a, std::uint64_t crc_b, std::uint64_t len_b) {
     return multiply_mod_p(x_pow_8n(len_b), crc_a) ^ crc_b;
+}
+
+std::optional<FileCrc> file_crc64(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return std::nullopt;
+    std::vector<char> buf(1 << 20);
+    FileCrc out;
+    for (std::size_t got; (got = std::fread(buf.data(), 1, buf.size(), f)) > 0; out.bytes += got)
+        out.crc = crc64(out.crc, buf.data(), got);
+    const bool ok = !std::ferror(f);
+    std::fclose(f);
+    return ok ? std::optional(out) : std::nullopt;
 }
 
 }  // namespace cb

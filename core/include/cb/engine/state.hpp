@@ -68,6 +68,7 @@ struct Checkpoint {
 struct CheckpointUse {
     const Checkpoint* from = nullptr;
     Checkpoint* to = nullptr;
+    std::string options;  // this run's checkpoint_options() (analyze.hpp), once: it reads the GeoIP files
 };
 
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
@@ -158,7 +159,6 @@ public:
     // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown), handed over
     // (8 bytes a session: not copied).
     SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
-    ~Incremental();
     // The state's checkpoint (null when it has none, or it is damaged; read on a thread of its
     // own from the constructor on), and the place for this run's.
     const Checkpoint* checkpoint();

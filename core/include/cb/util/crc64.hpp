@@ -15,6 +15,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cb {
@@ -26,6 +28,13 @@ inline std::uint64_t crc64(std::uint64_t crc, std::string_view s) { return crc64
 // The CRC of a + b from the CRC of a, the CRC of b and the length of b (zlib's crc32_combine
 // for this polynomial: about 64 multiplications mod p per call, whatever the lengths).
 std::uint64_t crc64_combine(std::uint64_t crc_a, std::uint64_t crc_b, std::uint64_t len_b);
+
+// A whole file's length and CRC, read from the start (what an output's list says of a file it
+// wrote, what a run remembers of a GeoIP database); nullopt when it cannot be read.
+struct FileCrc {
+    std::uint64_t bytes = 0, crc = 0;
+};
+std::optional<FileCrc> file_crc64(const std::string& path);
 
 // The table implementation, what builds without ISA-L use; public for the test that checks
 // that both give the same values.
