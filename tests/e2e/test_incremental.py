@@ -272,23 +272,36 @@ def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
 
 
 TAKEN = "closed sessions taken from the state"
+# A run in memory checks the checkpoint's sessions before it starts; a spilled one (the state
+# does not fit in the limit) skips them on trust and checks them as they stream by.
+IN_MEMORY, SPILLED = (), ("--memory-limit", "128K")
 
 
-def test_a_daily_run_counts_only_what_the_checkpoint_does_not_hold(cb_bin, tmp_path, lines):
+def spilled(res: cbtest.Result) -> bool:
+    """Whether the run (with --stats) merged its sessions on disk."""
+    import re
+    m = re.search(r"(\d+) order runs", res.err)
+    assert m, res.err
+    return int(m.group(1)) > 0
+
+
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
+def test_a_daily_run_counts_only_what_the_checkpoint_does_not_hold(cb_bin, tmp_path, lines, memory):
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     n = len(lines)
     s.append_live(b"".join(lines[: n // 2]))
-    first = s.check("--stats")
+    first = s.check("--stats", *memory)
     assert "tables and analyses" not in first.err, first.err  # nothing to start from yet
     s.rotate("2026-11-26")
     s.append_live(b"".join(lines[n // 2:]))
-    daily = s.check("--stats")
+    daily = s.check("--stats", *memory)
+    assert spilled(daily) == (memory == SPILLED), daily.err
     assert TAKEN in daily.err, daily.err
     taken = int(daily.err.split(TAKEN)[0].split()[-1])
     assert 0 < taken < daily.summary["sessions"], daily.err
-    # days whose sessions all come from the checkpoint keep their file without being written
-    assert "unchanged (kept as they were)" in daily.err, daily.err
-    again = s.check("--stats")  # nothing new: every closed session comes from the checkpoint
+    if memory == IN_MEMORY:  # days whose sessions all come from the checkpoint keep their file unwritten
+        assert "unchanged (kept as they were)" in daily.err, daily.err
+    again = s.check("--stats", *memory)  # nothing new: every closed session comes from the checkpoint
     assert f"{daily.summary['sessions_closed']} {TAKEN}" in again.err, again.err
 
 
@@ -312,6 +325,7 @@ def marker_sessions(n: int) -> bytes:
     return cbtest.dumps(evs)
 
 
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
 @pytest.mark.parametrize("change, why", [
     ("options", "the options differ"),
     ("late event", "new events of a session that had closed"),
@@ -320,13 +334,13 @@ def marker_sessions(n: int) -> bytes:
     ("damaged", None),
     ("bit flip", None),
 ])
-def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, change, why):
+def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, change, why, memory):
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     s.append_live(b"".join(lines))
-    s.check()
-    extra = ()
+    s.check(*memory)
+    extra = memory
     if change == "options":
-        extra = ("--idle-timeout", "300")
+        extra += ("--idle-timeout", "300")
     elif change == "late event":
         import json
         e = closed_session(lines)
@@ -345,6 +359,7 @@ def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, 
         cp[len(cp) // 2] ^= 0x10
         (s.state / "checkpoint").write_bytes(bytes(cp))
     res = s.check("--stats", *extra)
+    assert spilled(res) == (memory == SPILLED), res.err
     assert TAKEN not in res.err, res.err
     if why:
         assert f"every session counted ({why}" in res.err, res.err

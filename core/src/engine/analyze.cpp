@@ -212,6 +212,14 @@ void add_cpu(double* cpu, F&& f) {
     *cpu += thread_cpu_seconds() - t0;
 }
 
+// What --state says of the checkpoint: used (with the sessions taken from it), or why not.
+std::string checkpoint_outcome(const std::string& why_not, std::size_t settled) {
+    if (why_not.empty())
+        return "tables and analyses: " + std::to_string(settled) +
+               " closed sessions taken from the state, the others counted";
+    return "tables and analyses: every session counted (" + why_not + ")";
+}
+
 }  // namespace
 
 struct RunTables::Impl {
@@ -235,6 +243,9 @@ struct RunTables::Impl {
     CheckpointUse checkpoint;
     std::vector<std::uint64_t> settled, unsettled;
     std::uint64_t recording_links = 0;
+    // `from`'s sessions skipped chunk by chunk (not known beforehand): how many, and the hash
+    // of their recording links, checked against `from` at the end.
+    std::uint64_t skipped = 0, skipped_links = 0;
     StringPool held_strings;
     std::vector<Session> held;
     // What the held sessions may take (a 16th of the memory limit): past it, the run makes no
@@ -246,6 +257,10 @@ struct RunTables::Impl {
 
     void feed(const SessionRefs& sessions);
     void save_checkpoint();
+    // Why the sessions skipped chunk by chunk are not `from`'s, or "".
+    std::string skipped_mismatch() const;
+    // Forgets the checkpoint started from and everything counted, keeping `to`.
+    void restart();
 };
 
 void RunTables::Impl::feed(const SessionRefs& sessions) {
@@ -326,7 +341,11 @@ void RunTables::add(const std::vector<Session>& chunk) {
         if (from && whole && unchanged[i]) continue;
         const Session& s = chunk[i];
         const std::uint64_t key = session_key_hash(s.sensor, s.session);
-        if (from && !whole && has_key(from->settled, key)) continue;
+        if (from && !whole && has_key(from->settled, key)) {
+            ++m.skipped;
+            m.skipped_links += recording_links_hash(s, key);
+            continue;
+        }
         if (!m.checkpoint.to) {
             now.push_back(&s);
         } else if (s.closed) {
@@ -353,8 +372,36 @@ bool RunTables::Impl::hold(const Session& s, std::uint64_t key) {
     return true;
 }
 
-void RunTables::finish(RunData& run) {
+std::string RunTables::Impl::skipped_mismatch() const {
+    if (skipped != checkpoint.from->settled.size()) return "the state's sessions are not those it counted";
+    if (skipped_links != checkpoint.from->recordings) return "the TTY recordings linked to earlier sessions changed";
+    return {};
+}
+
+void RunTables::Impl::restart() {
+    checkpoint.from = nullptr;
+    basic = BasicTableBuilder();
+    res.run.totals = SessionTotals();
+    recordings.load({});
+    if (analyses.load) analyses.load({});
+    settled.clear();
+    unsettled.clear();
+    held.clear();
+    held_strings = StringPool();
+    held_meta = recording_links = skipped = skipped_links = 0;
+}
+
+void RunTables::finish(RunData& run, SessionSource& source) {
     Impl& m = *impl_;
+    if (m.checkpoint.from && !m.checkpoint.checked) {
+        const std::string why = m.skipped_mismatch();
+        m.res.info.push_back(checkpoint_outcome(why, m.checkpoint.from->settled.size()));
+        if (!why.empty()) {
+            m.restart();
+            source.rewind();
+            while (const std::vector<Session>* chunk = source.next()) add(*chunk);
+        }
+    }
     if (m.checkpoint.to) add_cpu(&m.checkpoint_cpu, [&] { m.save_checkpoint(); });
     if (m.checkpoint.from || m.checkpoint.to)
         m.res.step_cpu_seconds.emplace_back("checkpoint states (load, save)", m.checkpoint_cpu);
@@ -481,15 +528,23 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
     return keys;
 }
 
+// What every run with --state checks before it starts from the checkpoint: the options, the
+// marker set and no new event of a session it counted. Returns why not, or "".
+std::string checkpoint_mismatch(const Checkpoint& cp, const RunData& run, const std::vector<std::uint64_t>& read,
+                                const std::string& options) {
+    if (cp.options != options) return "the options differ from the last run's";
+    if (cp.markers != run.markers.encode()) return "the marker set changed";
+    for (std::uint64_t key : read)
+        if (has_key(cp.settled, key)) return "new events of a session that had closed";
+    return {};
+}
+
 // Why this run (every session built in memory) cannot start its tables from the state's
 // checkpoint, or "" when it can: its settled sessions must have the records they had. Sets
 // run.unchanged to the sessions the checkpoint holds.
 std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::vector<std::uint64_t>& read,
                                 const std::string& options, unsigned threads) {
-    if (cp.options != options) return "the options differ from the last run's";
-    if (cp.markers != run.markers.encode()) return "the marker set changed";
-    for (std::uint64_t key : read)
-        if (has_key(cp.settled, key)) return "new events of a session that had closed";
+    if (std::string why = checkpoint_mismatch(cp, run, read, options); !why.empty()) return why;
     std::vector<std::uint8_t>& unchanged = run.unchanged;
     unchanged.assign(run.sessions.size(), 0);
     constexpr std::size_t kBlock = 16384;
@@ -514,21 +569,24 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
     return why;
 }
 
-// The checkpoint this run starts from (when it can: the run is in memory), and makes.
+// The checkpoint this run starts from (when it can), and makes. A run in memory checks every
+// session here; a spilled one checks the sessions it skips as they stream by (RunTables::finish).
 CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& read, bool in_memory,
                              const AnalyzeOptions& opt, AnalyzeResult& res) {
     CheckpointUse use{nullptr, inc.new_checkpoint(), checkpoint_options(opt)};
     const Checkpoint* cp = inc.checkpoint();
     if (!cp) return use;
     const std::string why = in_memory ? checkpoint_unusable(*cp, run, read, use.options, worker_threads(opt.threads))
-                                      : std::string("the run does not fit in memory");
+                                      : checkpoint_mismatch(*cp, run, read, use.options);
     if (why.empty()) {
         use.from = cp;
-        run.partitions_before = cp->partitions;
-        res.info.push_back("tables and analyses: " + std::to_string(cp->settled.size()) +
-                           " closed sessions taken from the state, the others counted");
+        use.checked = in_memory;
+        if (in_memory) {
+            run.partitions_before = cp->partitions;
+            res.info.push_back(checkpoint_outcome(why, cp->settled.size()));
+        }
     } else {
-        res.info.push_back("tables and analyses: every session counted (" + why + ")");
+        res.info.push_back(checkpoint_outcome(why, 0));
         inc.drop_checkpoint();  // its states can be large: they grow with the sessions (outliers)
     }
     return use;
@@ -586,6 +644,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
         const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
+        if (inc && inc->checkpoint())  // spill's files are this run's partials only
+            if (auto err = key_run_hashes(spill.files(), &read); !err.empty()) res.errors.push_back(err);
         ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state

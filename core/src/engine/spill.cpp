@@ -442,6 +442,20 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
     return error;
 }
 
+std::string key_run_hashes(const std::vector<std::string>& paths, std::vector<std::uint64_t>* keys) {
+    RecordView v;
+    for (const auto& path : paths) {
+        RunReader reader(path);
+        std::string_view rec;
+        while (reader.next(&rec)) {
+            if (!parse_record(rec, &v)) return "a damaged record in " + path;
+            keys->push_back(session_key_hash(v.sensor, v.session));
+        }
+        if (!reader.error().empty()) return reader.error();
+    }
+    return {};
+}
+
 void PartialSpill::spill(std::vector<SessionMap>& shards) {
     if (!has_partials(shards)) return;
     const std::string name = dir_.next_file("keys");

@@ -145,7 +145,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
                                               run.partitions_before)
                             : jsonl.open(out_dir + "/sessions.jsonl");
     stream_sessions(run, source, writers, tables);
-    tables.finish(run);  // run.totals too: once, for summary.json and report.html
+    tables.finish(run, source);  // run.totals too: once, for summary.json and report.html
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                             write_file_atomic(out_dir + "/summary.json", summary_json(run)),

@@ -79,6 +79,8 @@ using FinishAnalyses = std::function<Findings(Findings seed)>;
 // engines: the run's totals (run.totals) and the basic tables; then, unless opt.analyses is
 // false, the recording findings, the analyses, markers.csv and every analysis table, in this
 // order. Step CPU times go to res for --stats.
+class SessionSource;  // session_source.hpp
+
 class RunTables {
 public:
     // The engine's analyses: add() maps a chunk (the Hadoop client's does nothing: job 2 did),
@@ -97,15 +99,17 @@ public:
     // started from, when a state in `from` cannot be read.
     bool use_checkpoint(CheckpointUse use);
     void add(const std::vector<Session>& chunk);
-    // Fills run.tables and run.findings, and finishes run.totals.
-    void finish(RunData& run);
+    // Fills run.tables and run.findings, and finishes run.totals. A run of many chunks skips
+    // `from`'s sessions on trust and checks them as they come (each one found once, with the
+    // recordings it had): when that check fails, every session is counted again from `source`,
+    // rewound, and the new checkpoint is made from them alone.
+    void finish(RunData& run, SessionSource& source);
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 
-class SessionSource;  // session_source.hpp
 // The last step of a run: writes the outputs of `run`, reading its sessions from `sessions`
 // and feeding them to `tables` as it goes. The engines take it as a parameter so that they do
 // not depend on the output layer (output/outputs.hpp: write_outputs(); tests pass their own).

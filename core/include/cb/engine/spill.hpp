@@ -91,6 +91,10 @@ std::string write_key_run(const std::string& path, const std::vector<SessionMap>
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
                           const std::vector<StringPool*>& pools);
 
+// Appends to *keys the session_key_hash() of every record in the key runs at paths (none
+// decoded). Returns "" or the problem, naming the file.
+std::string key_run_hashes(const std::vector<std::string>& paths, std::vector<std::uint64_t>* keys);
+
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
 // marker statistics of every session on the way. When merged_key_run is given, every merged
 // partial also goes there, in key order, zstd-compressed: one key run holding every session (the

@@ -69,6 +69,9 @@ struct CheckpointUse {
     const Checkpoint* from = nullptr;
     Checkpoint* to = nullptr;
     std::string options;  // this run's checkpoint_options() (analyze.hpp), once: it reads the GeoIP files
+    // Whether `from`'s sessions were checked before the first chunk (a run in memory); else
+    // RunTables checks those it skips as they come.
+    bool checked = false;
 };
 
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
