@@ -95,6 +95,19 @@ def lines():
     return ls
 
 
+# The memory of a run: in memory, or spilled (the state does not fit the limit: its sessions are
+# merged on disk, and a checkpoint's are skipped as they stream by, then checked).
+IN_MEMORY, SPILLED = (), ("--memory-limit", "128K")
+
+
+def spilled(res: cbtest.Result) -> bool:
+    """Whether the run (with --stats) merged its sessions on disk."""
+    import re
+    m = re.search(r"(\d+) order runs", res.err)
+    assert m, res.err
+    return int(m.group(1)) > 0
+
+
 def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp_path, lines):
     s = Sensor(cb_bin, tmp_path)
     n = len(lines)
@@ -124,24 +137,29 @@ def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp
     assert last.summary["sessions"] > first.summary["sessions"]
 
 
-def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, lines):
-    """A run that fits in memory adds its partials as sessions.N and keeps the older files as they
-    were (hard links of the same bytes); every 16 files the run merges them into one again."""
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
+def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, lines, memory):
+    """A run adds its partials as sessions.N (a spilled run merges its spill files into it) and
+    keeps the older files as they were (hard links of the same bytes); every 16 files the run
+    merges them into one again."""
     s = Sensor(cb_bin, tmp_path)
     central = tmp_path / "central"  # the state copied after each run over the last copy (rsync -a)
     per_run = max(1, len(lines) // 20)
     s.append_live(b"".join(lines[:per_run]))
-    s.incremental()
+    s.incremental(*memory)
     shutil.copytree(s.state, central, dirs_exist_ok=True)
     base = (s.state / "sessions").read_bytes()
     for k in range(1, 16):
         s.append_live(b"".join(lines[k * per_run:(k + 1) * per_run]))
-        s.check() if k == 8 else s.incremental()  # outputs from 9 files equal a full run's
+        if k == 8:  # outputs from 9 files equal a full run's
+            assert spilled(s.check("--stats", *memory)) == (memory == SPILLED)
+        else:
+            s.incremental(*memory)
         shutil.copytree(s.state, central, dirs_exist_ok=True)
         names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
         assert names == ["sessions"] + sorted(f"sessions.{i}" for i in range(1, k + 1)), names
         assert (s.state / "sessions").read_bytes() == base
-    full = s.check()  # the 16th file: all merged into one
+    full = s.check(*memory)  # the 16th file: all merged into one
     shutil.copytree(s.state, central, dirs_exist_ok=True)
     names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
     assert names == ["sessions"], names
@@ -153,7 +171,7 @@ def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, l
     assert merged.returncode == full.rc, merged.stderr.decode()
     cbtest.assert_same_tree(full.out.parent / f"full{s.runs}", tmp_path / "merged")
     s.append_live(b"".join(lines[16 * per_run:]))
-    s.check()
+    s.check(*memory)
     assert (s.state / "sessions.1").exists()
 
 
@@ -272,19 +290,6 @@ def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
 
 
 TAKEN = "closed sessions taken from the state"
-# A run in memory checks the checkpoint's sessions before it starts; a spilled one (the state
-# does not fit in the limit) skips them on trust and checks them as they stream by.
-IN_MEMORY, SPILLED = (), ("--memory-limit", "128K")
-
-
-def spilled(res: cbtest.Result) -> bool:
-    """Whether the run (with --stats) merged its sessions on disk."""
-    import re
-    m = re.search(r"(\d+) order runs", res.err)
-    assert m, res.err
-    return int(m.group(1)) > 0
-
-
 @pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
 def test_a_daily_run_counts_only_what_the_checkpoint_does_not_hold(cb_bin, tmp_path, lines, memory):
     s = Sensor(cb_bin, tmp_path, one_outdir=True)

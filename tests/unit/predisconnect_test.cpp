@@ -85,9 +85,11 @@ TEST(Predisconnect, CountsLeavingAfterAStepAgainstRunningIt) {
     const cb::Table* t = f.table("predisconnect");
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->rows.size(), f.predisconnect.size());
-    for (std::size_t i = 0; i < t->rows.size(); ++i)
-        if (f.predisconnect[i].command == "uname")  // no lift: an empty cell
+    for (std::size_t i = 0; i < t->rows.size(); ++i) {
+        if (f.predisconnect[i].command == "uname") {  // no lift: an empty cell
             EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[i][col(*t, "lift")]));
+        }
+    }
 }
 
 TEST(Predisconnect, HighLiftWithSessionsThatWentOnIsALiftHint) {

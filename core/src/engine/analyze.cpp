@@ -474,13 +474,20 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
     if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
 }
 
-// The key runs of a spilled or incremental run: what ingest spilled (with, for --state, the
-// partials it kept in memory), and the state's sessions.
-std::vector<std::string> key_runs_of(RunData& run, PartialSpill& spill, const Incremental* inc) {
-    if (inc) spill.spill(run.ingest.shards);
-    std::vector<std::string> runs = spill.files();
-    if (inc) runs.insert(runs.end(), inc->state_sessions().begin(), inc->state_sessions().end());
-    return runs;
+// The key runs of a spilled --state run: this run's (key_runs, spilled), then the state's. This
+// run's partials become one more of the state's sessions files when the state adds one
+// (Incremental::adds_segment()); otherwise merge_key_runs() writes every session, merged, into
+// one (`merged` names it), which makes it merge on one thread.
+std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs, std::string& merged) {
+    if (inc.adds_segment()) {
+        if (!key_runs.empty())
+            if (auto err = write_segment(&key_runs, dir, inc.new_segment()); !err.empty()) return err;
+        if (auto err = inc.keep_segments(); !err.empty()) return err;
+    } else {
+        merged = inc.new_sessions();
+    }
+    key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
+    return {};
 }
 
 // Whether the state's sessions, with what this run read, fit in the memory limit: their
@@ -643,15 +650,18 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         }
         sessions = sessions_in_memory(run, opt, threads, clock);
     } else {
-        const std::vector<std::string> key_runs = key_runs_of(run, spill, inc.get());
-        if (inc && inc->checkpoint())  // spill's files are this run's partials only
-            if (auto err = key_run_hashes(spill.files(), &read); !err.empty()) res.errors.push_back(err);
+        if (inc) spill.spill(run.ingest.shards);  // --state: this run's partials are then all in spill's files
         ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
+        std::vector<std::string> key_runs = spill.files();
+        std::string merged_state;  // where merge_key_runs() writes the state's sessions, when it does
+        if (inc && inc->checkpoint() && res.errors.empty())
+            if (auto err = key_run_hashes(key_runs, &read); !err.empty()) res.errors.push_back(err);
+        if (inc && res.errors.empty())
+            if (auto err = state_key_runs(*inc, dir, key_runs, merged_state); !err.empty()) res.errors.push_back(err);
         if (!res.errors.empty() ||
-            !sessions_from_key_runs(res, key_runs, dir, opt, plan, inc ? inc->new_sessions() : std::string(), threads,
-                                    sessions))
+            !sessions_from_key_runs(res, key_runs, dir, opt, plan, merged_state, threads, sessions))
             return res;
         if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
         ::malloc_trim(0);

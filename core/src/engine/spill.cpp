@@ -591,9 +591,11 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
 
 // One run from a group of runs: by key, each key's partials merged into one record (like
 // step 2); by order, the records copied in output order.
-std::string merge_group(const std::vector<std::string>& group, const std::string& path, bool by_key) {
+// `compress`: zstd, for a state's sessions file.
+std::string merge_group(const std::vector<std::string>& group, const std::string& path, bool by_key,
+                        bool compress = false) {
     RunMerge merge(group, by_key ? key_less : order_less);
-    RunWriter out(path);
+    RunWriter out(path, compress);
     StringPool pool;
     SessionPartial acc;
     std::string rec, encoded, error;
@@ -654,6 +656,13 @@ std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir,
         runs = std::move(next);
     }
     return runs;
+}
+
+std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path) {
+    std::string error;
+    *key_runs = fold_runs(std::move(*key_runs), dir, merge_fan_in(), true, &error);
+    if (!error.empty()) return error;
+    return merge_group(*key_runs, path, true, true);
 }
 
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes) {

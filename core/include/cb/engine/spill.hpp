@@ -136,6 +136,11 @@ std::size_t merge_fan_in();
 // first problem goes to *error. merge_key_runs() folds its key runs and its order runs so.
 std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir, std::size_t fan_in, bool by_key,
                                    std::string* error);
+// Writes the partials of `key_runs` (spill files), each key's merged into one record, as one
+// zstd-compressed key run at path: a spilled --state run's own partials as one more of the
+// state's sessions files. The runs are folded first when they outnumber merge_fan_in();
+// *key_runs becomes the folded runs, which hold the same partials. Returns "" or the problem.
+std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path);
 // How many partitions merge_key_runs() runs for `threads`: fewer when every one reading every key
 // run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);

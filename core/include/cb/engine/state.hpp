@@ -10,10 +10,10 @@
 //   sqlite_rows the row hashes of the cowrie.sqlite the last run wrote (SqliteRowHashes), so
 //              that the next run into the same OUTDIR updates a copy of it in place
 //   sessions   session partials read so far, merged: one key run (spill.hpp), zstd-compressed
-//   sessions.N the partials that later runs read (N = 1, 2, ...), a key run each; a run that
-//              fits in memory adds one, and every kMaxStateSegments runs (or a spilled run)
-//              merges them all into `sessions` again. A session's partials may be in several
-//              of them: they merge like partials from two files.
+//   sessions.N the partials that later runs read (N = 1, 2, ...), a key run each; a run adds
+//              one (a spilled run merges its own spill files into it), and every
+//              kMaxStateSegments runs merges them all into `sessions` again. A session's
+//              partials may be in several of them: they merge like partials from two files.
 //
 // Partials are what the logs say, before any option that cuts or closes sessions is applied,
 // so the analyses' and session options may change from run to run; only the tool version and
