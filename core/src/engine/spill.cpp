@@ -28,6 +28,13 @@ std::string io_error(const char* what, const std::string& path, int err) {
     return std::string("cannot ") + what + " the spill file " + path + ": " + std::strerror(err);
 }
 
+// Appends `u32 length + rec` to out: a run file's record.
+void append_length_prefixed(std::string& out, std::string_view rec) {
+    const auto n = static_cast<std::uint32_t>(rec.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(rec);
+}
+
 // Writes `u32 length + bytes` records to a file through a large buffer, zstd-compressed when
 // asked (the state folder's runs: read back by any reader, which detects it by magic bytes).
 class RunWriter {
@@ -38,6 +45,9 @@ public:
         if (compress) {
             zstd_ = ZSTD_createCCtx();
             ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, 3);
+            // zstd's own threads compress while this one encodes records (ignored by a
+            // single-threaded libzstd): a state's whole sessions file is one such write
+            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_nbWorkers, 2);
         }
     }
     ~RunWriter() {
@@ -47,9 +57,7 @@ public:
     RunWriter(const RunWriter&) = delete;
     RunWriter& operator=(const RunWriter&) = delete;
     void record(std::string_view rec) {
-        const auto n = static_cast<std::uint32_t>(rec.size());
-        buf_.append(reinterpret_cast<const char*>(&n), sizeof n);
-        buf_.append(rec);
+        append_length_prefixed(buf_, rec);
         if (buf_.size() >= (std::size_t{1} << 20)) flush(false);
     }
     // Flushes and closes; returns the first problem or "".
@@ -355,8 +363,7 @@ class RecordQueue {
 public:
     static constexpr std::size_t kBatch = 1 << 20, kQueued = 8;
     void add(std::string_view rec) {
-        const auto n = static_cast<std::uint32_t>(rec.size());
-        filling_.append(reinterpret_cast<const char*>(&n), sizeof n).append(rec);
+        append_length_prefixed(filling_, rec);
         if (filling_.size() >= kBatch) push();
     }
     // The last batch, and no more.
