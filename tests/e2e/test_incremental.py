@@ -115,10 +115,10 @@ def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp
     s.append_live(b"".join(day1[: len(day1) // 2]))
     first = s.check()
     assert first.summary["sessions"] > 0
-    # Cowrie is writing a line: the run must leave it for the next one.
+    # Cowrie is writing a line: the run leaves it for the next one, but counts it as a full run does
     rest = b"".join(day1[len(day1) // 2:])
     s.append_live(rest[:50])
-    s.incremental()
+    s.check()
     s.append_live(rest[50:])
     s.check()
     s.rotate("2026-11-26")
@@ -173,6 +173,34 @@ def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, l
     s.append_live(b"".join(lines[16 * per_run:]))
     s.check(*memory)
     assert (s.state / "sessions.1").exists()
+
+
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
+def test_a_last_line_without_its_newline_counts_as_a_full_run_counts_it(cb_bin, tmp_path, lines, memory):
+    """A log's last line without its newline (Cowrie writing it, a log cut by a crash, a file saved
+    without one) waits in the ledger for its newline, but every run counts it as one run over the
+    whole log does: a whole event is kept (a log that never gets its newline keeps it), a cut line
+    is a truncated_line, and the line is read for good once it is whole."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    n = len(lines)
+    s.append_live(b"".join(lines[: n // 2])[:-1])  # the last event whole, without its newline
+    first = s.check("--stats", *memory)
+    assert (s.state / "tails").exists()
+    merged = cbtest.run_cb(cb_bin, "merge", s.state, "-o", tmp_path / "merged", "--sessions", "day", "--quiet")
+    assert merged.returncode == first.rc, merged.stderr.decode()
+    cbtest.assert_same_tree(tmp_path / f"full{s.runs}", tmp_path / "merged")  # merge counts it too
+    again = s.check("--stats", *memory)  # nothing new: the held line still counts
+    assert TAKEN in again.err, again.err
+    s.append_live(b"\n" + b"".join(lines[n // 2: n // 2 + 20]))  # the newline comes
+    s.check(*memory)
+    assert not (s.state / "tails").exists()
+    cut = lines[n // 2 + 20]
+    s.append_live(cut[: len(cut) // 2])  # a line half written when Cowrie stopped, then rotation
+    s.rotate("2026-11-26")
+    s.append_live(b"".join(lines[n // 2 + 21:]))
+    res = s.check("--stats", *memory)
+    assert res.summary["inputs"]["rejected"] == {"truncated_line": 1}, res.summary["inputs"]
+    assert spilled(res) == (memory == SPILLED), res.err
 
 
 def test_a_daily_run_into_the_same_outdir_updates_cowrie_sqlite_in_place(cb_bin, tmp_path, lines):

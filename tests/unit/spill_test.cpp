@@ -98,7 +98,7 @@ TEST(Spill, PartitionedMergesEqualOneMerge) {
     SpillDir dir(tmp.string());
     const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
     for (unsigned threads : {2u, 3u}) {
-        OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 10, {}, threads);
+        OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 10, threads);
         ASSERT_TRUE(order.error.empty()) << order.error;
         EXPECT_GE(order.files.size(), threads) << "each partition writes its own order runs";
         EXPECT_EQ(order.sessions, want.sessions.size());
@@ -134,7 +134,7 @@ TEST(Spill, RunsFoldedIntoATreeGiveTheSameSessions) {
     ASSERT_TRUE(error.empty()) << error;
     EXPECT_LE(keys.size(), 3u);
     for (const auto& f : s.key_runs) EXPECT_FALSE(fs::exists(f)) << "merged spill files are removed";
-    OrderRuns order = merge_key_runs(keys, dir, SessionOptions{}, 4 << 10, {}, 2);
+    OrderRuns order = merge_key_runs(keys, dir, SessionOptions{}, 4 << 10, 2);
     ASSERT_TRUE(order.error.empty()) << order.error;
     EXPECT_EQ(order.markers.finish().encode(), want.markers);
     ASSERT_GE(order.files.size(), 9u);
@@ -146,15 +146,16 @@ TEST(Spill, RunsFoldedIntoATreeGiveTheSameSessions) {
     EXPECT_EQ(read_all(source, &chunks), want.sessions);
 }
 
-TEST(Spill, OneMergedKeyRunHoldsEverySession) {
+TEST(Spill, OneSegmentHoldsEverySession) {
     const InMemory want = in_memory(kShipped);
     const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-merged";
     fs::create_directories(tmp);
     SpillDir dir(tmp.string());
     const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
     const std::string merged = (tmp / "all-sessions").string();
-    ASSERT_TRUE(merge_key_runs(s.key_runs, dir, SessionOptions{}, 1 << 20, merged).error.empty());
-    // The merged run is compressed and is a key run like any other: merged again, alone or with
+    std::vector<std::string> runs = s.key_runs;
+    ASSERT_EQ(write_segment(&runs, dir, merged), "");
+    // The segment is compressed and is a key run like any other: merged again, alone or with
     // nothing new, it gives the same sessions.
     OrderRuns again = merge_key_runs({merged}, dir, SessionOptions{}, 1 << 20);
     ASSERT_TRUE(again.error.empty()) << again.error;

@@ -348,7 +348,7 @@ void RunTables::add(const std::vector<Session>& chunk) {
         }
         if (!m.checkpoint.to) {
             now.push_back(&s);
-        } else if (s.closed) {
+        } else if (s.closed && !has_key(m.checkpoint.provisional, key)) {
             now.push_back(&s);
             m.settled.push_back(key);
             m.recording_links += recording_links_hash(s, key);
@@ -442,9 +442,8 @@ RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned
 // Steps 2 and 3 from key runs (spilled, incremental or merged states, spill.hpp): merged on
 // disk into order runs, with the marker statistics, then read back chunk by chunk.
 bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& key_runs, SpillDir& dir,
-                            const AnalyzeOptions& opt, const SpillPlan& plan, const std::string& merged_key_run,
-                            unsigned threads, RunSessions& out) {
-    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, merged_key_run, threads);
+                            const AnalyzeOptions& opt, const SpillPlan& plan, unsigned threads, RunSessions& out) {
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, threads);
     if (!order.error.empty()) {
         res.errors.push_back(order.error);
         return false;
@@ -476,18 +475,26 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
 
 // The key runs of a spilled --state run: this run's (key_runs, spilled), then the state's. This
 // run's partials become one more of the state's sessions files when the state adds one
-// (Incremental::adds_segment()); otherwise merge_key_runs() writes every session, merged, into
-// one (`merged` names it), which makes it merge on one thread.
-std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs, std::string& merged) {
-    if (inc.adds_segment()) {
-        if (!key_runs.empty())
-            if (auto err = write_segment(&key_runs, dir, inc.new_segment()); !err.empty()) return err;
-        if (auto err = inc.keep_segments(); !err.empty()) return err;
-    } else {
-        merged = inc.new_sessions();
-    }
+// (Incremental::adds_segment()); otherwise every session is merged into one file again.
+std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs) {
+    const bool add = inc.adds_segment();
+    if (!add) key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
+    if (!key_runs.empty())
+        if (auto err = write_segment(&key_runs, dir, add ? inc.new_segment() : inc.new_sessions()); !err.empty())
+            return err;
+    if (!add) return {};
+    if (auto err = inc.keep_segments(); !err.empty()) return err;
     key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
     return {};
+}
+
+// The events of held last lines as one more key run (not the state's: they are read again).
+std::string held_key_run(HeldEvents& held, SpillDir& dir, std::vector<std::string>& key_runs) {
+    if (held.empty()) return {};
+    const std::string path = dir.next_file("keys");
+    if (path.empty()) return dir.error();
+    key_runs.push_back(path);
+    return write_key_run(path, held.shards, false);
 }
 
 // Whether the state's sessions, with what this run read, fit in the memory limit: their
@@ -637,6 +644,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     RunSessions sessions;
     std::vector<std::uint64_t> read;  // --state: the sessions this run read events of
+    // --state: the sessions with an event of a held last line (HeldTail): never settled, as that
+    // line is read again once it is whole
+    std::vector<std::uint64_t> provisional;
     const bool in_memory = spill.files().empty() && (!inc || state_fits(*inc, plan, threads));
     if (in_memory) {
         if (inc) {
@@ -646,6 +656,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
                 return res;
             }
             inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+            provisional = keys_read(inc->held_events().shards);
+            for (auto& [key, partial] : inc->held_events().shards.front())
+                merge_into_shards(run.ingest.shards, std::move(partial));
             clock.lap("state");
         }
         sessions = sessions_in_memory(run, opt, threads, clock);
@@ -655,15 +668,17 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
         std::vector<std::string> key_runs = spill.files();
-        std::string merged_state;  // where merge_key_runs() writes the state's sessions, when it does
         if (inc && inc->checkpoint() && res.errors.empty())
             if (auto err = key_run_hashes(key_runs, &read); !err.empty()) res.errors.push_back(err);
         if (inc && res.errors.empty())
-            if (auto err = state_key_runs(*inc, dir, key_runs, merged_state); !err.empty()) res.errors.push_back(err);
-        if (!res.errors.empty() ||
-            !sessions_from_key_runs(res, key_runs, dir, opt, plan, merged_state, threads, sessions))
+            if (auto err = state_key_runs(*inc, dir, key_runs); !err.empty()) res.errors.push_back(err);
+        if (inc && res.errors.empty()) {
+            inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+            provisional = keys_read(inc->held_events().shards);
+            if (auto err = held_key_run(inc->held_events(), dir, key_runs); !err.empty()) res.errors.push_back(err);
+        }
+        if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan, threads, sessions))
             return res;
-        if (inc) inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
         ::malloc_trim(0);
         clock.lap("sessions (merged on disk)");
     }
@@ -671,7 +686,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     CheckpointUse checkpoint;
     if (inc) {
         run.sqlite_rows_before = inc->take_sqlite_rows();
+        read.insert(read.end(), provisional.begin(), provisional.end());
         checkpoint = checkpoint_use(*inc, run, read, in_memory, opt, res);
+        checkpoint.provisional = std::move(provisional);
     }
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) inc->new_checkpoint()->partitions = run.partitions_written;
@@ -703,8 +720,9 @@ bool no_log_twice(const std::string& dir, const FileLedger& ledger, SeenLogs& se
     return true;
 }
 
-bool add_state(const std::string& dir, const std::string& fingerprint, std::vector<std::string>& key_runs,
+bool add_state(const std::string& dir, const Limits& limits, SpillDir& spill_dir, std::vector<std::string>& key_runs,
                std::vector<FileReport>& reports, SeenLogs& seen, AnalyzeResult& res) {
+    const std::string fingerprint = state_fingerprint(limits);
     RunState st;
     std::string note, err;
     if (!load_state(dir, fingerprint, &st, &note, &err)) {
@@ -721,6 +739,11 @@ bool add_state(const std::string& dir, const std::string& fingerprint, std::vect
     }
     if (!no_log_twice(dir, st.ledger, seen, res)) return false;
     key_runs.insert(key_runs.end(), st.sessions.begin(), st.sessions.end());
+    HeldEvents held = read_held_tails(st.tails, st.reports, limits.max_line_bytes, IngestOptions().samples_per_reason);
+    if (auto err = held_key_run(held, spill_dir, key_runs); !err.empty()) {
+        res.errors.push_back(err);
+        return false;
+    }
     for (auto& r : report_list(st.reports)) reports.push_back(std::move(r));
     return true;
 }
@@ -738,15 +761,14 @@ AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOp
     SpillDir dir(spill_parent(opt));
     std::vector<std::string> key_runs;
     std::vector<FileReport> reports;
-    const std::string fingerprint = state_fingerprint(opt.limits);
     SeenLogs seen;
     for (const auto& d : dirs)
-        if (!add_state(d, fingerprint, key_runs, reports, seen, res)) return res;
+        if (!add_state(d, opt.limits, dir, key_runs, reports, seen, res)) return res;
     reports_into_ingest(std::move(reports), run.ingest, IngestOptions().samples_per_reason);
     for (const auto& f : run.ingest.files) run.inputs.files.push_back(f.file);
     clock.lap("read states");
     RunSessions sessions;
-    if (!sessions_from_key_runs(res, key_runs, dir, opt, plan, {}, threads, sessions)) return res;
+    if (!sessions_from_key_runs(res, key_runs, dir, opt, plan, threads, sessions)) return res;
     clock.lap("sessions (merged on disk)");
     write_run(res, opt, threads, sessions, write);
     return res;

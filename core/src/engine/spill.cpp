@@ -567,7 +567,7 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::stri
 
 // Step 2 over the keys `filter` accepts: their order runs and marker statistics.
 OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                     std::uint64_t batch_bytes, KeyFilter filter, RunWriter* merged) {
+                     std::uint64_t batch_bytes, KeyFilter filter) {
     RunMerge merge(key_runs, key_less, filter);
     OrderRunWriter batch(dir, batch_bytes);
     MarkerStats markers;
@@ -583,10 +583,6 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
             continue;
         }
         batch.add(acc, encoded);
-        if (merged) {
-            key_record(rec, acc, encoded);
-            merged->record(rec);
-        }
         markers.add(finalize(std::move(acc), opt), cache);
     }
     OrderRuns out = batch.finish();
@@ -684,18 +680,12 @@ namespace {
 
 // merge_key_runs() once the key runs are few enough to be open at once.
 OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                                std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
-    if (!merged_key_run.empty()) {  // one file in key order: one merge
-        RunWriter merged(merged_key_run, true);
-        OrderRuns out = merge_part(key_runs, dir, opt, batch_bytes, {}, &merged);
-        if (auto err = merged.close(); !err.empty() && out.error.empty()) out.error = err;
-        return out;
-    }
+                                std::uint64_t batch_bytes, unsigned threads) {
     const unsigned parts = merge_partitions(key_runs.size(), threads, batch_bytes);
     std::vector<OrderRuns> part(parts);
     parallel_for(parts, parts, [&](std::size_t p) {
         part[p] = merge_part(key_runs, dir, opt, std::max<std::uint64_t>(1, batch_bytes / parts),
-                             {static_cast<unsigned>(p), parts}, nullptr);
+                             {static_cast<unsigned>(p), parts});
     });
     OrderRuns out = std::move(part[0]);
     for (unsigned p = 1; p < parts; ++p) {
@@ -711,11 +701,11 @@ OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillD
 }  // namespace
 
 OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, const std::string& merged_key_run, unsigned threads) {
+                         std::uint64_t batch_bytes, unsigned threads) {
     const std::size_t fan_in = merge_fan_in();
     std::string fold_error;
     const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, fan_in, true, &fold_error);
-    OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, merged_key_run, threads);
+    OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, threads);
     out.files = fold_runs(std::move(out.files), dir, fan_in, false, &fold_error);
     if (out.error.empty()) out.error = fold_error;
     return out;

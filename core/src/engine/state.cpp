@@ -93,6 +93,16 @@ void continue_report(FileReport& base, FileReport&& more, std::size_t samples_pe
     trim_samples(base.samples, samples_per_reason);
 }
 
+// The held last lines (HeldTail): a missing file holds none.
+bool load_tails(const std::string& path, std::map<std::uint64_t, HeldTail>* out) {
+    bool ok = false;
+    const std::string bytes = read_whole(path, &ok);
+    if (!ok) return !std::filesystem::exists(path);
+    InArchive ar(bytes);
+    ar(*out);
+    return ar.ok();
+}
+
 void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
     bool ok = false;
     const std::string bytes = read_whole(path, &ok);
@@ -279,6 +289,10 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         *error = "cannot read the state file " + dir + "/reports (damaged?)";
         return false;
     }
+    if (!load_tails(dir + "/tails", &out->tails)) {
+        *error = "cannot read the state file " + dir + "/tails (damaged?)";
+        return false;
+    }
     out->sessions = listed_sessions_files(dir, manifest.substr(fingerprint_end + 1));
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
     return true;
@@ -316,12 +330,19 @@ StateWriter::~StateWriter() {
 }
 
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
-                                const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
+                                const std::map<std::uint64_t, FileReport>& reports,
+                                const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
                                 const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint) {
     if (!error_.empty()) return error_;
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
     if (auto e = save_reports(tmp_ + "/reports", reports); !e.empty()) return e;
+    if (!tails.empty()) {
+        std::string bytes;
+        OutArchive ar(bytes);
+        ar(tails);
+        if (auto e = write_whole(tmp_ + "/tails", bytes); !e.empty()) return e;
+    }
     if (sqlite_rows && !sqlite_rows->file_stamp.empty()) {
         std::string bytes;
         OutArchive ar(bytes);
@@ -386,6 +407,54 @@ void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, 
     finish_ingest_totals(ingest, samples_per_reason);
 }
 
+namespace {
+
+// The bytes [offset, offset + n) of the file at path, or nullopt.
+std::optional<std::string> read_range(const std::string& path, std::uint64_t offset, std::uint64_t n) {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes(n, '\0');
+    if (!in.seekg(static_cast<std::streamoff>(offset)) || !in.read(bytes.data(), static_cast<std::streamsize>(n)))
+        return std::nullopt;
+    return bytes;
+}
+
+// Each log read this run: its held last line now (HeldTail), if it has one that a whole read
+// would read (longer ones were counted as too long already). Skipped logs keep theirs.
+void fold_tails(std::map<std::uint64_t, HeldTail>& tails, const ReadPlans& plans, const std::vector<Consumed>& consumed,
+                const std::vector<std::uint64_t>& ids, const std::vector<InputFile>& current,
+                std::size_t max_line_bytes) {
+    for (std::size_t k = 0; k < plans.reads.size() && k < ids.size() && k < consumed.size(); ++k) {
+        const ReadPlan& p = plans.reads[k];
+        if (ids[k] == 0 || p.action == ReadPlan::Action::Skip) continue;
+        tails.erase(ids[k]);
+        const Consumed& c = consumed[k];
+        if (c.held_tail == 0 || c.held_tail > max_line_bytes) continue;
+        // Cowrie only appends: the bytes are those the run saw, even if the log grew since.
+        if (auto bytes = read_range(current[p.file_index].path, c.end, c.held_tail))
+            tails[ids[k]] = HeldTail{std::move(*bytes), c.lines};
+    }
+}
+
+}  // namespace
+
+HeldEvents read_held_tails(const std::map<std::uint64_t, HeldTail>& tails, std::map<std::uint64_t, FileReport>& reports,
+                           std::size_t max_line_bytes, std::size_t samples_per_reason) {
+    HeldEvents out;
+    EventParser parser(max_line_bytes);
+    for (const auto& [id, tail] : tails) {
+        const auto it = reports.find(id);
+        if (it == reports.end()) continue;
+        FileReport line;
+        line.file = it->second.file;
+        ingest_buffer(tail.bytes, line.file.path, parser, out.pool, out.shards.front(), line, samples_per_reason);
+        line.counts.bytes = line.counts.decoded_bytes = 0;  // the report counts the file's bytes already
+        for (auto& s : line.samples) s.line += tail.line;
+        line.physical_lines += tail.line;
+        continue_report(it->second, std::move(line), samples_per_reason);
+    }
+    return out;
+}
+
 std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports) {
     std::vector<FileReport> v;
     for (const auto& [id, r] : reports) v.push_back(r);
@@ -415,7 +484,7 @@ bool needs_rebuild(const ReadPlans& plans, std::string* why) {
 
 Incremental::Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
                          std::vector<std::string>* notes, std::vector<std::string>* errors)
-    : fingerprint_(state_fingerprint(limits)), writer_(dir) {
+    : fingerprint_(state_fingerprint(limits)), writer_(dir), max_line_bytes_(limits.max_line_bytes) {
     std::string note, error;
     if (!load_state(dir, fingerprint_, &state_, &note, &error)) {
         errors->push_back(error);
@@ -452,12 +521,16 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
     ledger_ = state_.ledger.updated(plans_, ingest.consumed, &ids);
     fold_reports(state_.reports, plans_, ingest.consumed, ids, inputs, ledger_, std::move(ingest.files),
                  samples_per_reason);
-    reports_into_ingest(report_list(state_.reports), ingest, samples_per_reason);
+    fold_tails(state_.tails, plans_, ingest.consumed, ids, inputs, max_line_bytes_);
+    std::map<std::uint64_t, FileReport> reports = state_.reports;  // with the held lines: for this run only
+    held_events_ = read_held_tails(state_.tails, reports, max_line_bytes_, samples_per_reason);
+    reports_into_ingest(report_list(reports), ingest, samples_per_reason);
 }
 
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();  // no read of the old state as it is swapped
-    return writer_.commit(fingerprint_, ledger_, state_.reports, has_sessions, sqlite_rows, &new_checkpoint_);
+    return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
+                          &new_checkpoint_);
 }
 
 }  // namespace cb

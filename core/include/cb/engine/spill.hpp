@@ -96,9 +96,7 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
 std::string key_run_hashes(const std::vector<std::string>& paths, std::vector<std::uint64_t>* keys);
 
 // Step 2. Merges the key runs into order runs of about batch_bytes each, and collects the
-// marker statistics of every session on the way. When merged_key_run is given, every merged
-// partial also goes there, in key order, zstd-compressed: one key run holding every session (the
-// state folder's sessions, state.hpp). Otherwise merge_partitions() merges run at once, each over
+// marker statistics of every session on the way. merge_partitions() merges run at once, each over
 // the keys of one hash partition (every one reads all key runs, and decodes only its own keys),
 // with batch_bytes / partitions each. Errors name the file.
 struct OrderRuns {
@@ -145,7 +143,7 @@ std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, con
 // run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, const std::string& merged_key_run = {}, unsigned threads = 1);
+                         std::uint64_t batch_bytes, unsigned threads = 1);
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
 // A chunk's strings live in the pool given with it, until it is given again.

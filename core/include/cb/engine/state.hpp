@@ -72,15 +72,40 @@ struct CheckpointUse {
     // Whether `from`'s sessions were checked before the first chunk (a run in memory); else
     // RunTables checks those it skips as they come.
     bool checked = false;
+    // Sessions with an event of a held last line (HeldTail), sorted: never settled.
+    std::vector<std::uint64_t> provisional;
 };
 
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
 // settled session hold only while its links are the same.
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash);
 
+// The last line of a log when it has no newline yet: the ledger leaves it for a later run (Cowrie
+// may be writing it), but every run counts it as one read of the whole log would, from these
+// bytes, until the log is read past it (a log that never gets its newline keeps its last event).
+struct HeldTail {
+    std::string bytes;
+    std::uint64_t line = 0;  // physical lines before it
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(bytes, line);
+    }
+};
+
+// What a state's held last lines add to a run: their counts, folded into `reports`, and the
+// partials of their events (never stored in the state: the lines are read again once whole).
+struct HeldEvents {
+    std::vector<SessionMap> shards = std::vector<SessionMap>(1);
+    StringPool pool;
+    bool empty() const { return shards.front().size() == 0; }
+};
+HeldEvents read_held_tails(const std::map<std::uint64_t, HeldTail>& tails, std::map<std::uint64_t, FileReport>& reports,
+                           std::size_t max_line_bytes, std::size_t samples_per_reason);
+
 struct RunState {
     FileLedger ledger;
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
+    std::map<std::uint64_t, HeldTail> tails;      // by LedgerEntry::id: logs whose last line has no newline
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
     SqliteRowHashes sqlite_rows;                  // none when the state has none
 };
@@ -115,7 +140,8 @@ public:
     std::string keep(const std::vector<std::string>& files);
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
-                       const std::map<std::uint64_t, FileReport>& reports, bool has_sessions,
+                       const std::map<std::uint64_t, FileReport>& reports,
+                       const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
                        const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint);
 
 private:
@@ -157,8 +183,10 @@ public:
     // The file of this run's partials when adds_segment(); the old files are kept.
     std::string new_segment() const { return writer_.segment_path(state_.sessions); }
     std::string keep_segments() { return writer_.keep(state_.sessions); }
-    // Puts the state's reports, with this run's reads folded in, into ingest.
+    // Puts the state's reports, with this run's reads folded in, into ingest; with the held last
+    // lines (HeldTail) counted, their events in held_events().
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
+    HeldEvents& held_events() { return held_events_; }
     // The row hashes of the cowrie.sqlite the last run wrote (empty when unknown), handed over
     // (8 bytes a session: not copied).
     SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
@@ -179,6 +207,8 @@ private:
     ReadPlans plans_;
     StateWriter writer_;
     FileLedger ledger_;  // after this run (fold())
+    std::size_t max_line_bytes_;
+    HeldEvents held_events_;
     std::future<std::optional<Checkpoint>> checkpoint_loading_;
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
