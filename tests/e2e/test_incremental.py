@@ -203,6 +203,31 @@ def test_a_last_line_without_its_newline_counts_as_a_full_run_counts_it(cb_bin, 
     assert spilled(res) == (memory == SPILLED), res.err
 
 
+@pytest.mark.parametrize("case", ["only line", "cut back", "too long", "nul bytes"])
+def test_held_last_lines_in_odd_places_count_once(cb_bin, tmp_path, lines, case):
+    """A log of one unterminated line, read again as a new log once it grows; a log cut back to
+    the lines read (its held line gone); a held line longer than --max-line-bytes (a full run
+    calls it too_large); NUL bytes before a held line (counted once, also once it is whole)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    extra = ("--max-line-bytes", "1K") if case == "too long" else ()
+    if case == "only line":
+        s.append_live(lines[0][:-1])
+        s.check()
+        s.append_live(b"\n" + b"".join(lines[1:100]))
+    else:
+        s.append_live(b"".join(lines[:100]))
+        held = {"cut back": lines[100][:-1], "too long": b'{"eventid":"x","pad":"' + b"a" * 3000,
+                "nul bytes": b"\0" * 50 + lines[100][:-1]}[case]
+        s.append_live(held)
+        s.check(*extra)
+        if case == "cut back":
+            os.truncate(s.logs / "cowrie.json", len(b"".join(lines[:100])))
+        else:
+            s.append_live(b"\n" + b"".join(lines[101:120]))
+    s.check(*extra)
+    s.check(*extra)  # nothing new
+
+
 def test_a_daily_run_into_the_same_outdir_updates_cowrie_sqlite_in_place(cb_bin, tmp_path, lines):
     """Runs into one OUTDIR start from a copy of the last cowrie.sqlite and rewrite only from the
     first session whose rows changed: the rows equal a full run's at every step, whether the new

@@ -203,6 +203,7 @@ struct Piece {
     std::uint64_t len = 0, crc = 0;              // all the bytes
     std::uint64_t lines_len = 0, lines_crc = 0;  // up to and including the last newline among them
     bool tail_read = false;                      // an unterminated last line went to the sink
+    HeldTail held;                               // or was held back (Range::hold_tail): its bytes
     // The file's last range stopped inside a line that goes on past the file's planned end (it
     // grew during the run): where that line ends, and what read it, is unknown here.
     bool ends_inside_line = false;
@@ -328,9 +329,11 @@ private:
     // stream by, so a run of any length costs no memory. False when they fill the window.
     bool skip_leading_nuls() {
         const char* base = buf_.data();
+        if (!in_nuls_ && !mid_line_) line_nuls_ = 0;  // a line starts here
         if (base[pos_] == '\0') {
             const std::size_t k = leading_run(base + pos_, have_ - pos_, '\0');
             report_.counts.nul_bytes += k;
+            line_nuls_ += k;
             pos_ += k;
             if (pos_ == have_) {
                 in_nuls_ = true;
@@ -389,13 +392,20 @@ private:
     // Bytes readable from buf[at], padding included (simdjson reads past the line's end).
     std::size_t readable_from(std::size_t at) const { return buf_.capacity() + simdjson::SIMDJSON_PADDING - at; }
 
-    // The last line has no newline (a line cut by max_file_bytes is not read).
+    // The last line has no newline (a line cut by max_file_bytes is not read). With hold_tail
+    // it is held back for a later run, uncounted, its bytes in the piece (a line too long to
+    // hold was counted as it streamed by).
     void last_line() {
-        if (!skipping_ && !cut_ && !range_.hold_tail &&
-            (in_nuls_ || mid_line_ || (pos_ < have_ && consumed_ + pos_ < range_.stop_at))) {
-            sink_.line(buf_.data() + pos_, have_ - pos_, readable_from(pos_), true);
-            piece_.tail_read = true;
+        if (skipping_ || cut_ || !(in_nuls_ || mid_line_ || (pos_ < have_ && consumed_ + pos_ < range_.stop_at)))
+            return;
+        if (range_.hold_tail) {
+            report_.counts.nul_bytes -= line_nuls_;
+            piece_.held.nuls = line_nuls_;
+            piece_.held.bytes.assign(buf_.data() + pos_, have_ - pos_);
+            return;
         }
+        sink_.line(buf_.data() + pos_, have_ - pos_, readable_from(pos_), true);
+        piece_.tail_read = true;
     }
 
     // Fingerprints the source bytes up to `upto` (within the range's hash_to) not done yet; they
@@ -468,9 +478,10 @@ private:
     std::size_t raw_seen_ = 0;    // raw bytes already counted in progress
     bool eof_ = false;
     bool done_ = false;
-    bool cut_ = false;      // stopped at limits.max_file_bytes with more data to come
-    bool skipping_;         // inside a line that is not ours (or over-long)
-    bool in_nuls_ = false;  // inside the leading NUL run of a line that is ours
+    bool cut_ = false;             // stopped at limits.max_file_bytes with more data to come
+    bool skipping_;                // inside a line that is not ours (or over-long)
+    bool in_nuls_ = false;         // inside the leading NUL run of a line that is ours
+    std::uint64_t line_nuls_ = 0;  // the leading NULs of the line at pos_, counted
     // The bytes at pos_ continue a line that is ours: it was checked against stop_at where it
     // started, before its leading NULs (which may reach past stop_at).
     bool mid_line_ = false;
@@ -660,7 +671,9 @@ public:
         crc_ = crc64_combine(crc_, p.crc, p.len);
         len_ += p.len;
         tail_read_ = p.tail_read;
+        held_ = p.held;
     }
+    const HeldTail& held() const { return held_; }
     Consumed result(std::uint64_t lines) const {
         Consumed c;
         c.opened = opened_;
@@ -676,16 +689,24 @@ public:
 private:
     std::uint64_t start_, len_ = 0, crc_ = 0, lines_len_ = 0, lines_crc_ = 0;
     bool tail_read_ = false, opened_ = false, joined_ = true;
+    HeldTail held_;
 };
 
 // What was read of each planned file, one per plans->reads entry (tasks in file order).
+// *tails gets the line each planned file held back (HeldTail), if any.
 std::vector<Consumed> join_pieces(const std::vector<Task>& tasks, const std::vector<FileReport>& files,
-                                  const std::vector<FileStart>& starts, const ReadPlans& plans) {
+                                  const std::vector<FileStart>& starts, const ReadPlans& plans,
+                                  std::vector<HeldTail>* tails) {
     std::vector<PieceJoin> joins;
     for (const auto& s : starts) joins.emplace_back(s.byte);
     for (const auto& t : tasks) joins[t.file].add(t);
     std::vector<Consumed> out(plans.reads.size());
-    for (std::size_t i = 0; i < files.size(); ++i) out[starts[i].plan] = joins[i].result(files[i].physical_lines);
+    tails->assign(plans.reads.size(), {});
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        out[starts[i].plan] = joins[i].result(files[i].physical_lines);
+        HeldTail& t = (*tails)[starts[i].plan] = joins[i].held();
+        t.line = files[i].physical_lines;
+    }
     return out;
 }
 
@@ -761,7 +782,7 @@ IngestResult ingest(const std::vector<InputFile>& files, const IngestOptions& op
     workers.clear();
 
     fold_task_reports(tasks, res.files, opt.samples_per_reason);
-    if (opt.plans) res.consumed = join_pieces(tasks, res.files, starts, *opt.plans);
+    if (opt.plans) res.consumed = join_pieces(tasks, res.files, starts, *opt.plans, &res.tails);
     res.shards = combine_shards(worker_shards, threads);
     finish_ingest_totals(res, opt.samples_per_reason);
     return res;

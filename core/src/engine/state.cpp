@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <sstream>
 
 #include <zstd.h>
@@ -409,30 +410,37 @@ void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, 
 
 namespace {
 
-// The bytes [offset, offset + n) of the file at path, or nullopt.
-std::optional<std::string> read_range(const std::string& path, std::uint64_t offset, std::uint64_t n) {
-    std::ifstream in(path, std::ios::binary);
-    std::string bytes(n, '\0');
-    if (!in.seekg(static_cast<std::streamoff>(offset)) || !in.read(bytes.data(), static_cast<std::streamsize>(n)))
-        return std::nullopt;
-    return bytes;
+// Each log read this run: the line it held back now (HeldTail), if any. A skipped log keeps its
+// own while it still ends with it: not when it was cut back to the lines read (nothing follows
+// them, so the plan skips it).
+void fold_tails(std::map<std::uint64_t, HeldTail>& tails, std::map<std::uint64_t, FileReport>& reports,
+                const ReadPlans& plans, std::vector<HeldTail>& held, const std::vector<std::uint64_t>& ids,
+                const std::vector<InputFile>& current, const FileLedger& ledger) {
+    for (std::size_t k = 0; k < plans.reads.size() && k < ids.size(); ++k) {
+        const ReadPlan& p = plans.reads[k];
+        if (ids[k] == 0) continue;
+        if (p.action != ReadPlan::Action::Skip) {
+            tails.erase(ids[k]);
+            if (k < held.size() && held[k].held()) tails[ids[k]] = std::move(held[k]);
+            continue;
+        }
+        const auto t = tails.find(ids[k]);
+        const LedgerEntry* e = ledger.find(ids[k]);
+        if (t == tails.end() || !e || current[p.file_index].size == e->bytes + t->second.nuls + t->second.bytes.size())
+            continue;
+        tails.erase(t);
+        reports[ids[k]].counts.decoded_bytes = e->bytes;
+    }
 }
 
-// Each log read this run: its held last line now (HeldTail), if it has one that a whole read
-// would read (longer ones were counted as too long already). Skipped logs keep theirs.
-void fold_tails(std::map<std::uint64_t, HeldTail>& tails, const ReadPlans& plans, const std::vector<Consumed>& consumed,
-                const std::vector<std::uint64_t>& ids, const std::vector<InputFile>& current,
-                std::size_t max_line_bytes) {
-    for (std::size_t k = 0; k < plans.reads.size() && k < ids.size() && k < consumed.size(); ++k) {
-        const ReadPlan& p = plans.reads[k];
-        if (ids[k] == 0 || p.action == ReadPlan::Action::Skip) continue;
-        tails.erase(ids[k]);
-        const Consumed& c = consumed[k];
-        if (c.held_tail == 0 || c.held_tail > max_line_bytes) continue;
-        // Cowrie only appends: the bytes are those the run saw, even if the log grew since.
-        if (auto bytes = read_range(current[p.file_index].path, c.end, c.held_tail))
-            tails[ids[k]] = HeldTail{std::move(*bytes), c.lines};
-    }
+// The reports and held lines of logs the ledger no longer remembers: nothing was read of them (a
+// log of one unterminated line that grew is read as a new log, and the old one is forgotten).
+void drop_forgotten(std::map<std::uint64_t, FileReport>& reports, std::map<std::uint64_t, HeldTail>& tails,
+                    const FileLedger& ledger) {
+    std::set<std::uint64_t> remembered;
+    for (const LedgerEntry& e : ledger.entries()) remembered.insert(e.id);
+    std::erase_if(tails, [&](const auto& t) { return !remembered.count(t.first); });
+    std::erase_if(reports, [&](const auto& r) { return !remembered.count(r.first); });
 }
 
 }  // namespace
@@ -446,7 +454,12 @@ HeldEvents read_held_tails(const std::map<std::uint64_t, HeldTail>& tails, std::
         if (it == reports.end()) continue;
         FileReport line;
         line.file = it->second.file;
-        ingest_buffer(tail.bytes, line.file.path, parser, out.pool, out.shards.front(), line, samples_per_reason);
+        if (tail.bytes.empty()) {  // NULs alone: a line with nothing after them
+            line.counts.blank_lines = line.physical_lines = 1;
+        } else {
+            ingest_buffer(tail.bytes, line.file.path, parser, out.pool, out.shards.front(), line, samples_per_reason);
+        }
+        line.counts.nul_bytes += tail.nuls;
         line.counts.bytes = line.counts.decoded_bytes = 0;  // the report counts the file's bytes already
         for (auto& s : line.samples) s.line += tail.line;
         line.physical_lines += tail.line;
@@ -521,7 +534,8 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
     ledger_ = state_.ledger.updated(plans_, ingest.consumed, &ids);
     fold_reports(state_.reports, plans_, ingest.consumed, ids, inputs, ledger_, std::move(ingest.files),
                  samples_per_reason);
-    fold_tails(state_.tails, plans_, ingest.consumed, ids, inputs, max_line_bytes_);
+    fold_tails(state_.tails, state_.reports, plans_, ingest.tails, ids, inputs, ledger_);
+    drop_forgotten(state_.reports, state_.tails, ledger_);
     std::map<std::uint64_t, FileReport> reports = state_.reports;  // with the held lines: for this run only
     held_events_ = read_held_tails(state_.tails, reports, max_line_bytes_, samples_per_reason);
     reports_into_ingest(report_list(reports), ingest, samples_per_reason);

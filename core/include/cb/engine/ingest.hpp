@@ -91,6 +91,20 @@ struct IngestOptions {
     const ReadPlans* plans = nullptr;
 };
 
+// The last line of a log when it has no newline yet (IngestOptions::plans): the ledger leaves it
+// for a later run (Cowrie may be writing it), but every run counts it as one read of the whole
+// log would, from what is kept here, until the log is read past it.
+struct HeldTail {
+    std::uint64_t nuls = 0;  // its leading NUL bytes (a copytruncate hole may be long)
+    std::string bytes;       // the rest
+    std::uint64_t line = 0;  // physical lines before it
+    bool held() const { return nuls || !bytes.empty(); }
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(nuls, bytes, line);
+    }
+};
+
 struct IngestResult {
     std::vector<FileReport> files;  // every JSON log, in path order
     IngestCounts totals;
@@ -100,6 +114,7 @@ struct IngestResult {
     // With IngestOptions::plans: what was read of each planned file, one per plans->reads entry
     // (for FileLedger::updated()); empty without plans.
     std::vector<Consumed> consumed;
+    std::vector<HeldTail> tails;  // with plans: the line each planned file held back, one per entry
 };
 
 // Reads the JSON logs among `files` (other kinds are ignored here).

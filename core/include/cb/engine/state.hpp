@@ -80,18 +80,6 @@ struct CheckpointUse {
 // settled session hold only while its links are the same.
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash);
 
-// The last line of a log when it has no newline yet: the ledger leaves it for a later run (Cowrie
-// may be writing it), but every run counts it as one read of the whole log would, from these
-// bytes, until the log is read past it (a log that never gets its newline keeps its last event).
-struct HeldTail {
-    std::string bytes;
-    std::uint64_t line = 0;  // physical lines before it
-    template <class Ar>
-    void io(Ar& ar) {
-        ar(bytes, line);
-    }
-};
-
 // What a state's held last lines add to a run: their counts, folded into `reports`, and the
 // partials of their events (never stored in the state: the lines are read again once whole).
 struct HeldEvents {
