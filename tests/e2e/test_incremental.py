@@ -203,11 +203,13 @@ def test_a_last_line_without_its_newline_counts_as_a_full_run_counts_it(cb_bin, 
     assert spilled(res) == (memory == SPILLED), res.err
 
 
-@pytest.mark.parametrize("case", ["only line", "cut back", "too long", "nul bytes"])
+@pytest.mark.parametrize("case", ["only line", "cut back", "too long", "nul bytes", "hole over ranges"])
 def test_held_last_lines_in_odd_places_count_once(cb_bin, tmp_path, lines, case):
     """A log of one unterminated line, read again as a new log once it grows; a log cut back to
     the lines read (its held line gone); a held line longer than --max-line-bytes (a full run
-    calls it too_large); NUL bytes before a held line (counted once, also once it is whole)."""
+    calls it too_large); NUL bytes before a held line (counted once, also once it is whole); a
+    copytruncate hole of 70 MB before a held line, so that the log is read in ranges and the
+    line starts in one before the last."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     extra = ("--max-line-bytes", "1K") if case == "too long" else ()
     if case == "only line":
@@ -217,7 +219,9 @@ def test_held_last_lines_in_odd_places_count_once(cb_bin, tmp_path, lines, case)
     else:
         s.append_live(b"".join(lines[:100]))
         held = {"cut back": lines[100][:-1], "too long": b'{"eventid":"x","pad":"' + b"a" * 3000,
-                "nul bytes": b"\0" * 50 + lines[100][:-1]}[case]
+                "nul bytes": b"\0" * 50 + lines[100][:-1], "hole over ranges": lines[100][:-1]}[case]
+        if case == "hole over ranges":  # sparse: NULs on reading, no disk
+            os.truncate(s.logs / "cowrie.json", 70 << 20)
         s.append_live(held)
         s.check(*extra)
         if case == "cut back":

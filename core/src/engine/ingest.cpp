@@ -671,7 +671,9 @@ public:
         crc_ = crc64_combine(crc_, p.crc, p.len);
         len_ += p.len;
         tail_read_ = p.tail_read;
-        held_ = p.held;
+        // The range a held line starts in holds it: not always the last range, which may begin
+        // inside that line (a copytruncate hole of NULs before it) and then holds nothing.
+        if (p.held.held()) held_ = p.held;
     }
     const HeldTail& held() const { return held_; }
     Consumed result(std::uint64_t lines) const {
