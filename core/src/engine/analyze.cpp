@@ -542,6 +542,13 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
     return keys;
 }
 
+// Folds this run's reads into the state's reports (Incremental::fold()); returns the sessions
+// that events of held last lines belong to (Incremental::held_events()), sorted.
+std::vector<std::uint64_t> fold_into_state(Incremental& inc, RunData& run) {
+    inc.fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
+    return keys_read(inc.held_events().shards);
+}
+
 // What every run with --state checks before it starts from the checkpoint: the options, the
 // marker set and no new event of a session it counted. Returns why not, or "".
 std::string checkpoint_mismatch(const Checkpoint& cp, const RunData& run, const std::vector<std::uint64_t>& read,
@@ -655,8 +662,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
                 res.errors.push_back(err);
                 return res;
             }
-            inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
-            provisional = keys_read(inc->held_events().shards);
+            provisional = fold_into_state(*inc, run);
             for (auto& [key, partial] : inc->held_events().shards.front())
                 merge_into_shards(run.ingest.shards, std::move(partial));
             clock.lap("state");
@@ -668,14 +674,15 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
         std::vector<std::string> key_runs = spill.files();
-        if (inc && inc->checkpoint() && res.errors.empty())
-            if (auto err = key_run_hashes(key_runs, &read); !err.empty()) res.errors.push_back(err);
-        if (inc && res.errors.empty())
-            if (auto err = state_key_runs(*inc, dir, key_runs); !err.empty()) res.errors.push_back(err);
         if (inc && res.errors.empty()) {
-            inc->fold(run.inputs.files, run.ingest, IngestOptions().samples_per_reason);
-            provisional = keys_read(inc->held_events().shards);
-            if (auto err = held_key_run(inc->held_events(), dir, key_runs); !err.empty()) res.errors.push_back(err);
+            std::string err;
+            if (inc->checkpoint()) err = key_run_hashes(key_runs, &read);  // spill's files: this run's partials
+            if (err.empty()) err = state_key_runs(*inc, dir, key_runs);
+            if (err.empty()) {
+                provisional = fold_into_state(*inc, run);
+                err = held_key_run(inc->held_events(), dir, key_runs);
+            }
+            if (!err.empty()) res.errors.push_back(err);
         }
         if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan, threads, sessions))
             return res;

@@ -425,9 +425,9 @@ void fold_tails(std::map<std::uint64_t, HeldTail>& tails, std::map<std::uint64_t
             continue;
         }
         const auto t = tails.find(ids[k]);
-        const LedgerEntry* e = ledger.find(ids[k]);
-        if (t == tails.end() || !e || current[p.file_index].size == e->bytes + t->second.nuls + t->second.bytes.size())
-            continue;
+        if (t == tails.end()) continue;
+        const LedgerEntry* e = ledger.find(ids[k]);  // a scan of the ledger: only for logs holding a line
+        if (!e || current[p.file_index].size == e->bytes + t->second.nuls + t->second.bytes.size()) continue;
         tails.erase(t);
         reports[ids[k]].counts.decoded_bytes = e->bytes;
     }
