@@ -367,6 +367,31 @@ def test_a_daily_run_counts_only_what_the_checkpoint_does_not_hold(cb_bin, tmp_p
     assert f"{daily.summary['sessions_closed']} {TAKEN}" in again.err, again.err
 
 
+def day_of_sessions(t0: float, n: int, prefix: str) -> bytes:
+    """n short sessions two minutes apart from t0, on one sensor."""
+    return b"".join(cbtest.dumps(cbtest.session_events(f"{prefix}{i:06x}", t0 + 120.0 * i, sensor="sensor-d",
+                                                       ip=f"198.51.100.{i % 200 + 1}", commands=(f"echo {i}",)))
+                    for i in range(n))
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_day_that_gains_a_session_among_kept_ones_is_written_whole(cb_bin, tmp_path, where):
+    """A spilled daily run keeps the last run's file of each day whose sessions all come from the
+    checkpoint, without formatting them. Here a day of 300 sessions (many chunks at this limit)
+    gains one among them: the others' records come from that file, the other day keeps its file."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    day1, day2 = 1764547200.0, 1764633600.0  # 2025-12-01 and -02, 00:00 UTC
+    s.append_live(day_of_sessions(day1 + 60, 300, "a") + day_of_sessions(day2 + 60, 20, "b"))
+    s.check(*SPILLED)
+    at = {"first": day1 + 1, "middle": day1 + 60 + 120 * 150 + 30, "last": day1 + 60 + 120 * 300}[where]
+    s.rotate("2025-12-02")
+    s.append_live(cbtest.dumps(cbtest.session_events("new0", at, sensor="sensor-d", commands=("id",))))
+    res = s.check("--stats", *SPILLED)
+    assert spilled(res), res.err
+    assert "300 closed sessions taken from the state" not in res.err and "320 " + TAKEN in res.err, res.err
+    assert "sessions/: 2 days, 1 written, 1 unchanged" in res.err, res.err
+
+
 def closed_session(lines) -> dict:
     """The first session of `lines` that has a cowrie.session.closed event, as that event."""
     import json

@@ -338,6 +338,98 @@ TEST_P(Chunking, SessionsJsonlBytesAreTheSameForAnyChunking) {
 
 namespace {
 
+std::int64_t day_of(const cb::Session& s) { return s.start == cb::kNoTime ? INT64_MIN : cb::day_number(s.start); }
+
+// Every file under dir, by path, with its bytes.
+std::string tree_text(const std::string& dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = read_file(e.path().string());
+    std::string out;
+    for (const auto& [path, bytes] : files) out += "## " + path + "\n" + bytes;
+    return out;
+}
+
+// sessions/ by day from `sessions` (those `fresh` flags are new since `previous`, whose
+// _partitions.json hash is `trusted`; chunks follow each other as `cuts` says); the days it kept.
+std::size_t write_days(const std::string& dir, const std::vector<cb::Session>& sessions, const Cuts& cuts,
+                       const std::string& previous = {}, std::uint64_t trusted = 0,
+                       const std::vector<std::uint8_t>* fresh = nullptr, std::uint64_t* listing = nullptr) {
+    fs::remove_all(dir);
+    cb::SessionsJsonlWriter w;
+    EXPECT_EQ(w.open_days(dir, previous, trusted), "");
+    std::size_t lo = 0;
+    std::vector<std::uint8_t> unchanged;
+    for (std::size_t hi : cuts) {
+        Chunk chunk(sessions, lo, hi);
+        unchanged.clear();
+        for (std::size_t i = lo; i < hi; ++i) unchanged.push_back(fresh ? !(*fresh)[i] : 0);
+        EXPECT_EQ(w.append(chunk.sessions(), 2, fresh ? unchanged.data() : nullptr, hi < sessions.size()), "");
+        lo = hi;
+    }
+    EXPECT_EQ(w.close(), "");
+    if (listing) *listing = w.partitions_hash();
+    return w.days_kept();
+}
+
+}  // namespace
+
+// An incremental run's sessions/ (issue 13): the days whose sessions all come from the
+// checkpoint keep the last run's file without formatting them; a day that gained sessions
+// among them, in any chunking, gets the others' records from that file. The new sessions are
+// the first of each day, or every fifth, or the last of each day; with the first ones, one
+// chunking ends a chunk right after each of them (the rest of its day then has as many
+// sessions as the day had in the last run).
+TEST_P(Chunking, SessionDaysKeptFromTheLastRunAreTheSameForAnyChunking) {
+    TempDir dir;
+    const std::vector<cb::Session>& all = sessions();
+    const std::size_t n = all.size();
+    auto first_of_day = [&](std::size_t i) { return i == 0 || day_of(all[i]) != day_of(all[i - 1]); };
+    const std::vector<std::function<bool(std::size_t)>> news = {
+        first_of_day, [](std::size_t i) { return i % 5 == 3; },
+        [&](std::size_t i) { return i + 1 == n || first_of_day(i + 1); }};
+    Cuts after_firsts;
+    for (std::size_t i = 1; i < n; ++i)
+        if (first_of_day(i - 1)) after_firsts.push_back(i);
+    after_firsts.push_back(n);
+    write_days(dir.file("whole"), all, {n});
+    const std::string whole = tree_text(dir.file("whole"));
+    for (std::size_t k = 0; k < news.size(); ++k) {
+        std::vector<std::uint8_t> fresh(n);
+        std::vector<cb::Session> before;  // the last run's sessions: the same records, less the new ones
+        for (std::size_t i = 0; i < n; ++i)
+            if (!(fresh[i] = news[k](i))) before.push_back(all[i]);
+        std::uint64_t trusted = 0;
+        write_days(dir.file("previous"), before, {before.size()}, {}, 0, nullptr, &trusted);
+        ASSERT_NE(trusted, 0u);
+        std::vector<Cuts> cutss = chunkings(n);
+        cutss.push_back(after_firsts);
+        for (const Cuts& cuts : cutss) {
+            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), trusted, &fresh);
+            EXPECT_EQ(tree_text(dir.file("chunked")), whole) << "new sessions " << k << ", " << describe(cuts);
+        }
+        if (k != 1) continue;
+        // A listing the checkpoint does not name: nothing is kept, every record is formatted.
+        for (const Cuts& cuts : cutss) {
+            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), trusted ^ 2, &fresh);
+            EXPECT_EQ(tree_text(dir.file("chunked")), whole) << "untrusted, " << describe(cuts);
+        }
+        // Nothing new: every day is kept, in any chunking.
+        std::size_t days_before = 0;
+        for (std::size_t i = 0; i < before.size(); ++i)
+            days_before += i == 0 || day_of(before[i]) != day_of(before[i - 1]);
+        const std::vector<std::uint8_t> none(before.size(), 0);
+        write_days(dir.file("whole-before"), before, {before.size()});
+        for (const Cuts& cuts : chunkings(before.size())) {
+            const std::size_t kept = write_days(dir.file("again"), before, cuts, dir.file("previous"), trusted, &none);
+            EXPECT_EQ(tree_text(dir.file("again")), tree_text(dir.file("whole-before"))) << describe(cuts);
+            EXPECT_EQ(kept, days_before) << describe(cuts);
+        }
+    }
+}
+
+namespace {
+
 // An incremental run's checkpoint (engine/state.hpp): a consumer given some of the sessions,
 // saved, and loaded into a new one that is given the others, must give what one consumer given
 // all of them gives. `settled` picks the sessions of the first part (scattered through the run,

@@ -246,6 +246,11 @@ struct RunTables::Impl {
     // `from`'s sessions skipped chunk by chunk (not known beforehand): how many, and the hash
     // of their recording links, checked against `from` at the end.
     std::uint64_t skipped = 0, skipped_links = 0;
+    // unchanged()'s flags for the chunk it was last given; the writers trusted them unless the
+    // sessions were checked beforehand (trust_failed: that check failed at the end).
+    const std::vector<Session>* flagged = nullptr;
+    const std::uint8_t* flags = nullptr;
+    bool trust_failed = false;
     StringPool held_strings;
     std::vector<Session> held;
     // What the held sessions may take (a 16th of the memory limit): past it, the run makes no
@@ -330,6 +335,23 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     return false;
 }
 
+const std::uint8_t* RunTables::unchanged(const std::vector<Session>& chunk, std::vector<std::uint8_t>& flags) {
+    Impl& m = *impl_;
+    m.flagged = nullptr;
+    const Checkpoint* from = m.checkpoint.from;
+    if (!from) return nullptr;
+    if (m.checkpoint.checked) {
+        const std::vector<std::uint8_t>& u = m.res.run.unchanged;
+        return u.size() == chunk.size() ? u.data() : nullptr;
+    }
+    flags.resize(chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+        flags[i] = has_key(from->settled, session_key_hash(chunk[i].sensor, chunk[i].session));
+    m.flagged = &chunk;
+    m.flags = flags.data();
+    return m.flags;
+}
+
 void RunTables::add(const std::vector<Session>& chunk) {
     Impl& m = *impl_;
     if (!m.checkpoint.from && !m.checkpoint.to) return m.feed(session_refs(chunk));
@@ -341,7 +363,7 @@ void RunTables::add(const std::vector<Session>& chunk) {
         if (from && whole && unchanged[i]) continue;
         const Session& s = chunk[i];
         const std::uint64_t key = session_key_hash(s.sensor, s.session);
-        if (from && !whole && has_key(from->settled, key)) {
+        if (from && !whole && (m.flagged == &chunk ? m.flags[i] != 0 : has_key(from->settled, key))) {
             ++m.skipped;
             m.skipped_links += recording_links_hash(s, key);
             continue;
@@ -391,12 +413,15 @@ void RunTables::Impl::restart() {
     held_meta = recording_links = skipped = skipped_links = 0;
 }
 
+bool RunTables::trust_failed() const { return impl_->trust_failed; }
+
 void RunTables::finish(RunData& run, SessionSource& source) {
     Impl& m = *impl_;
     if (m.checkpoint.from && !m.checkpoint.checked) {
         const std::string why = m.skipped_mismatch();
         m.res.info.push_back(checkpoint_outcome(why, m.checkpoint.from->settled.size()));
         if (!why.empty()) {
+            m.trust_failed = true;
             m.restart();
             source.rewind();
             while (const std::vector<Session>* chunk = source.next()) add(*chunk);
@@ -602,10 +627,8 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
     if (why.empty()) {
         use.from = cp;
         use.checked = in_memory;
-        if (in_memory) {
-            run.partitions_before = cp->partitions;
-            res.info.push_back(checkpoint_outcome(why, cp->settled.size()));
-        }
+        run.partitions_before = cp->partitions;
+        if (in_memory) res.info.push_back(checkpoint_outcome(why, cp->settled.size()));
     } else {
         res.info.push_back(checkpoint_outcome(why, 0));
         inc.drop_checkpoint();  // its states can be large: they grow with the sessions (outliers)

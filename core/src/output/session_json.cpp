@@ -240,22 +240,58 @@ public:
     // set), lists the day with `sessions` sessions and the file still has its bytes. False when
     // it cannot, and the day's records must be written.
     bool adopt(std::int64_t day, std::size_t sessions, std::string* err) {
-        if (!trusted_ || previous_hash_ != trusted_) return false;
+        if (!can_keep(day)) return false;
         const std::string name = partition_name(day);
-        auto it = before_.find(name);
-        if (it == before_.end() || it->second.sessions != sessions) return false;
-        const std::string old = previous_file(name);
-        if (!still_has(old, it->second)) return false;
+        const Partition& before = before_.at(name);
+        if (before.sessions != sessions) return false;
         if (auto e = end_day(); !e.empty()) {
             *err = std::move(e);
             return false;
         }
         const std::string folder = dir_ + "/" + name;
         if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) return false;
-        if (::link(old.c_str(), (folder + "/sessions.jsonl").c_str()) != 0) return false;
-        done_.emplace_back(name, it->second);
+        if (::link(previous_file(name).c_str(), (folder + "/sessions.jsonl").c_str()) != 0) return false;
+        done_.emplace_back(name, before);
         ++kept_;
         return true;
+    }
+    // Whether adopt() may take the earlier run's file of `day`: it is trusted, lists the day,
+    // the file still has its bytes, and none of the day is written yet.
+    bool can_keep(std::int64_t day) {
+        if (!trusted_ || previous_hash_ != trusted_ || (f_ && day == day_)) return false;
+        const std::string name = partition_name(day);
+        auto it = before_.find(name);
+        if (it == before_.end()) return false;
+        if (!it->second.checked) {
+            it->second.checked = true;
+            it->second.intact = still_has(previous_file(name), it->second);
+        }
+        return it->second.intact;
+    }
+    // Appends the records of `keys` (session_key_hash(), in order) from the earlier run's file of
+    // `day`, which can_keep() found intact: sessions it held then, whose records are the same.
+    std::string copy_previous(std::int64_t day, const std::vector<std::uint64_t>& keys) {
+        const std::string old = previous_file(partition_name(day));
+        std::FILE* in = std::fopen(old.c_str(), "rb");
+        if (!in) return write_error(old, errno);
+        simdjson::dom::parser parser;
+        std::string line;
+        std::size_t next = 0;
+        std::string err;
+        while (next < keys.size() && err.empty() && read_line(in, line)) {
+            simdjson::dom::object o;
+            std::string_view sensor, session;
+            if (parser.parse(line).get(o) || o["sensor"].get(sensor) || o["session"].get(session) ||
+                session_key_hash(sensor, session) != keys[next])
+                continue;
+            ++next;
+            line.push_back('\n');
+            err = write(day, line, 1);
+        }
+        std::fclose(in);
+        if (err.empty() && next < keys.size())
+            err = old + ": " + std::to_string(keys.size() - next) + " sessions of the last run are not in it any more";
+        return err;
     }
     // Ends the last day and writes _partitions.json.
     std::string close() {
@@ -286,7 +322,17 @@ public:
 private:
     struct Partition {
         std::uint64_t sessions = 0, bytes = 0, crc = 0;
+        bool checked = false, intact = false;  // an earlier run's: whether the file still has its bytes
     };
+    // The next line of `in` into `line`, without its newline; false at the end.
+    static bool read_line(std::FILE* in, std::string& line) {
+        char* buf = nullptr;
+        std::size_t cap = 0;
+        const ssize_t n = ::getline(&buf, &cap, in);
+        if (n > 0) line.assign(buf, static_cast<std::size_t>(n) - (buf[n - 1] == '\n' ? 1 : 0));
+        std::free(buf);
+        return n > 0;
+    }
     // Hive's name for the partition of rows without a value: sessions with no timestamp at all.
     static constexpr std::string_view kNoDayName = "day=__HIVE_DEFAULT_PARTITION__";
 
@@ -399,27 +445,69 @@ std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::st
 }
 
 std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads,
-                                        const std::uint8_t* unchanged) {
+                                        const std::uint8_t* unchanged, bool more) {
     if (!f_ && !parts_ && !err_) err_ = EBADF;  // not open
     if (err_) return write_error(path_, err_);
-    if (!unchanged || !parts_) return format(sessions, 0, sessions.size(), threads);
-    // Days of unchanged sessions keep the earlier run's file; the others are written.
-    std::size_t from = 0;  // the first session not written or kept yet
+    if (!unchanged || !parts_) {
+        if (auto err = settle_held(); !err.empty()) return err;
+        return format(sessions, 0, sessions.size(), threads);
+    }
+    // Days of unchanged sessions keep the earlier run's file; the others are written. A day of
+    // them that reaches the end of a chunk may go on in the next one: held_ keeps its records
+    // until that is known.
+    std::size_t from = 0;  // the first session not written, kept or held yet
     for (std::size_t lo = 0, hi; lo < sessions.size() && !err_; lo = hi) {
         const std::int64_t day = session_day(sessions[lo]);
         bool all = true;
         for (hi = lo; hi < sessions.size() && session_day(sessions[hi]) == day; ++hi) all = all && unchanged[hi];
-        if (!all) continue;
+        const bool goes_on = lo == 0 && held_ && held_->day == day;  // the held day's next sessions
+        if (held_ && !goes_on)
+            if (auto err = settle_held(); !err.empty()) return err;
+        if (!all) {
+            if (auto err = write_held(); !err.empty()) return err;  // held records come first
+            continue;
+        }
         if (auto err = format(sessions, from, lo, threads); !err.empty()) return err;
+        from = hi;
+        if (hi == sessions.size() && more) {
+            if (parts_->can_keep(day))
+                hold(sessions, lo, hi, day);
+            else
+                from = lo;
+            continue;
+        }
+        const std::size_t before = held_ ? held_->keys.size() : 0;
         std::string err;
-        if (parts_->adopt(day, hi - lo, &err))
-            from = hi;
-        else if (!err.empty())
-            return err;
-        else
-            from = lo;
+        if (parts_->adopt(day, before + hi - lo, &err)) {
+            held_.reset();
+            continue;
+        }
+        if (!err.empty()) return err;
+        if (auto e = write_held(); !e.empty()) return e;
+        from = lo;
     }
     return format(sessions, from, sessions.size(), threads);
+}
+
+void SessionsJsonlWriter::hold(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi, std::int64_t day) {
+    if (!held_) held_ = std::make_unique<Held>(Held{day, {}});
+    for (std::size_t i = lo; i < hi; ++i)
+        held_->keys.push_back(session_key_hash(sessions[i].sensor, sessions[i].session));
+}
+
+std::string SessionsJsonlWriter::settle_held() {
+    if (!held_) return {};
+    std::string err;
+    if (parts_->adopt(held_->day, held_->keys.size(), &err)) held_.reset();
+    return err.empty() ? write_held() : err;
+}
+
+std::string SessionsJsonlWriter::write_held() {
+    if (!held_) return {};
+    const std::unique_ptr<Held> h = std::move(held_);
+    std::string err = parts_->copy_previous(h->day, h->keys);
+    if (!err.empty()) err_ = EIO;
+    return err;
 }
 
 std::string SessionsJsonlWriter::format(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi,
@@ -472,7 +560,8 @@ std::string SessionsJsonlWriter::close() {
     bufs_ = {};
     segments_ = {};
     if (parts_) {
-        std::string err = err_ ? write_error(path_, err_) : parts_->close();
+        std::string err = err_ ? write_error(path_, err_) : settle_held();
+        if (err.empty()) err = parts_->close();
         days_ = parts_->days();
         days_kept_ = parts_->kept();
         partitions_hash_ = parts_->written_hash();

@@ -22,9 +22,9 @@ public:
     SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
     ~SessionWriters() { wait(); }
     // `last`: the chunk is the last one, and SQLite builds its indexes on its thread right after.
-    // `unchanged`: RunData::unchanged for a chunk of every session, or null (sessions.jsonl
-    // keeps the days of such sessions without formatting them; SQLite does not hash their rows
-    // again where the copied file holds them at the same sid).
+    // `unchanged`: which sessions of the chunk are the checkpoint's (RunTables::unchanged()), or
+    // null: sessions.jsonl keeps the days of such sessions without formatting them; SQLite does
+    // not hash their rows again where the copied file holds them at the same sid.
     void start(const std::vector<Session>& chunk, bool last, const std::uint8_t* unchanged) {
         wait();
         sqlite_thread_ = std::thread([this, &chunk, last, unchanged] {
@@ -33,8 +33,8 @@ public:
             keep(sqlite_err, sqlite_cpu, std::move(err));
         });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");  // for profilers and top -H
-        jsonl_thread_ =
-            std::thread([this, &chunk, unchanged] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1, unchanged)); });
+        jsonl_thread_ = std::thread(
+            [this, &chunk, last, unchanged] { keep(jsonl_err, jsonl_cpu, jsonl_.append(chunk, 1, unchanged, !last)); });
         pthread_setname_np(jsonl_thread_.native_handle(), "cb-jsonl");
     }
     void wait_jsonl() {
@@ -66,20 +66,43 @@ private:
     std::thread sqlite_thread_, jsonl_thread_;
 };
 
-// Reads every session once: the writers and the engine's tables (and run.totals) get each chunk. A source with
-// one chunk keeps its writers running while the caller goes on (they finish on wait()).
-void stream_sessions(const RunData& run, SessionSource& source, SessionWriters& writers, RunTables& tables) {
+// Reads every session once: the writers and the engine's tables (and run.totals), when given, get each
+// chunk. A source with one chunk keeps its writers running while the caller goes on (they finish on wait()).
+void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables) {
+    std::vector<std::uint8_t> flags;  // read by the writers until their wait()
     std::vector<Session>* chunk = source.next();
     while (chunk) {
-        const bool all = source.whole() && run.unchanged.size() == chunk->size();
-        writers.start(*chunk, source.whole(), all ? run.unchanged.data() : nullptr);
-        tables.add(*chunk);
+        writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk, flags) : nullptr);
+        if (tables) tables->add(*chunk);
         if (source.whole()) break;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
     if (!source.whole()) writers.end_sqlite();  // while the analyses finish and the report is made
 }
+
+// The session writers of one pass over the sessions: cowrie.sqlite (--state: from a copy of the
+// last run's file) and sessions.jsonl or sessions/ (--state: keeping the last run's days).
+struct SessionOutputs {
+    SessionOutputs(const RunData& run, const std::string& out_dir, const OutputLayout& layout,
+                   std::uint64_t memory_limit)
+        : sqlite(out_dir + "/cowrie.sqlite", memory_limit ? memory_limit / 8 : UINT64_MAX, sqlite_reuse(run, layout)) {
+        writers.sqlite_err = sqlite.begin_sessions();
+        const std::string previous = layout.previous.empty() ? std::string() : layout.previous + "/sessions";
+        writers.jsonl_err = layout.sessions == SessionsLayout::Day
+                                ? jsonl.open_days(out_dir + "/sessions", previous, run.partitions_before)
+                                : jsonl.open(out_dir + "/sessions.jsonl");
+    }
+    // --state: the rows' hashes are kept, and the last file reused
+    static SqliteReuse sqlite_reuse(const RunData& run, const OutputLayout& layout) {
+        if (!run.sqlite_rows_before) return {};
+        return {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
+                true};
+    }
+    SqliteStore sqlite;
+    SessionsJsonlWriter jsonl;
+    SessionWriters writers{sqlite, jsonl};
+};
 
 // A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
 // ones report.html can show (ReportSessionPicker), read in a second and third pass.
@@ -129,23 +152,19 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         res.errors.push_back("cannot create the output folder " + out_dir + "/tables: " + ec.message());
         return;
     }
-    SqliteReuse reuse;
-    if (run.sqlite_rows_before) {  // --state: the rows' hashes are kept, and the last file reused
-        reuse = {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
-                 true};
+    auto outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
+    stream_sessions(source, outs->writers, &tables);
+    tables.finish(run, source);   // run.totals too: once, for summary.json and report.html
+    if (tables.trust_failed()) {  // the writers kept sessions that changed: they start again
+        outs.reset();
+        std::filesystem::remove_all(out_dir + "/sessions", ec);
+        outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
+        source.rewind();
+        stream_sessions(source, outs->writers, nullptr);
     }
-    SqliteStore sqlite(out_dir + "/cowrie.sqlite", res.memory_limit ? res.memory_limit / 8 : UINT64_MAX, reuse);
-    SessionsJsonlWriter jsonl;
-    SessionWriters writers(sqlite, jsonl);
-    writers.sqlite_err = sqlite.begin_sessions();
-    const bool by_day = layout.sessions == SessionsLayout::Day;
-    writers.jsonl_err = by_day
-                            ? jsonl.open_days(out_dir + "/sessions",
-                                              layout.previous.empty() ? std::string() : layout.previous + "/sessions",
-                                              run.partitions_before)
-                            : jsonl.open(out_dir + "/sessions.jsonl");
-    stream_sessions(run, source, writers, tables);
-    tables.finish(run, source);  // run.totals too: once, for summary.json and report.html
+    SqliteStore& sqlite = outs->sqlite;
+    SessionsJsonlWriter& jsonl = outs->jsonl;
+    SessionWriters& writers = outs->writers;
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                             write_file_atomic(out_dir + "/summary.json", summary_json(run)),
@@ -158,7 +177,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
     run.partitions_written = jsonl.partitions_hash();
-    if (by_day && jsonl.days_kept())
+    if (layout.sessions == SessionsLayout::Day && jsonl.days_kept())
         res.info.push_back("sessions/: " + std::to_string(jsonl.days()) + " days, " +
                            std::to_string(jsonl.days() - jsonl.days_kept()) + " written, " +
                            std::to_string(jsonl.days_kept()) + " unchanged (kept as they were)");
@@ -184,7 +203,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         res.info.push_back("cowrie.sqlite: updated in place; the rows of " +
                            std::to_string(sqlite.unchanged_sessions()) + " of " + std::to_string(run.totals.sessions) +
                            " sessions were unchanged");
-    if (reuse.hash_rows) run.sqlite_rows_written = std::move(sqlite.row_hashes());
+    if (run.sqlite_rows_before) run.sqlite_rows_written = std::move(sqlite.row_hashes());
     clock.lap("sqlite tables");
 }
 

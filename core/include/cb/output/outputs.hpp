@@ -82,8 +82,11 @@ public:
     // `unchanged` (one flag per session of the chunk, or null): the session's record is the one
     // the `trusted` run wrote. A day of such sessions only keeps that run's file when open_days()
     // trusts it, and lists the day with as many sessions, and the file still has its bytes; no
-    // record of it is formatted.
-    std::string append(const std::vector<Session>& chunk, unsigned threads, const std::uint8_t* unchanged = nullptr);
+    // record of it is formatted. `more`: chunks follow (a day of unchanged sessions at the end
+    // of this one may go on with changed ones in the next: their records are then copied from
+    // the earlier run's file).
+    std::string append(const std::vector<Session>& chunk, unsigned threads, const std::uint8_t* unchanged = nullptr,
+                       bool more = false);
     std::string close();
     // After close() of open_days(): the days written and, of them, those kept from `previous`,
     // and the hash of the _partitions.json written.
@@ -93,6 +96,18 @@ public:
 
 private:
     struct Segment;  // a block's records of one day
+    // The unchanged sessions at the end of the last chunk, of one day that the earlier run's file
+    // may be kept for: if the day goes on with changed sessions in the next chunk, their records
+    // are copied from that file; else the file is kept. Their session_key_hash()es, in order.
+    struct Held {
+        std::int64_t day;
+        std::vector<std::uint64_t> keys;
+    };
+    void hold(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi, std::int64_t day);
+    // The held day, complete: kept from the earlier run when it can be, else written.
+    std::string settle_held();
+    // The held sessions' records written (the day goes on, or cannot be kept); none held after either.
+    std::string write_held();
     std::string format(const std::vector<Session>& sessions, std::size_t lo, std::size_t hi, unsigned threads);
     std::string emit(const std::string& buf, const std::vector<Segment>& segments);
 
@@ -102,6 +117,7 @@ private:
     std::vector<std::string> bufs_;               // reused from block to block: no regrowing
     std::vector<std::vector<Segment>> segments_;  // per buffer, its days (open_days())
     std::unique_ptr<DayPartitions> parts_;        // open_days()
+    std::unique_ptr<Held> held_;
     std::size_t days_ = 0, days_kept_ = 0;
     std::uint64_t partitions_hash_ = 0;
 };
