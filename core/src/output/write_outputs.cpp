@@ -2,6 +2,9 @@
 // through the WriteOutputs they are given (engine/analyze.hpp), so they do not depend on this
 // layer. It overlaps writing with computing: the session writers (SQLite, sessions.jsonl) start
 // while make_tables (the engine's analyses) still runs on this thread.
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -66,14 +69,60 @@ private:
     std::thread sqlite_thread_, jsonl_thread_;
 };
 
+// A spilled run's ReportPicks, one per session in order, made as the sessions stream by and kept
+// in a file beside the outputs (unlinked at once: it goes with the process): the report's choice
+// of sessions then reads them instead of every session again.
+class PickFile {
+public:
+    PickFile(std::string path, const MarkerSet& markers) : path_(std::move(path)), picks_(markers, cache_) {
+        f_ = std::fopen(path_.c_str(), "w+b");
+        if (f_) ::unlink(path_.c_str());
+        err_ = f_ ? 0 : errno;
+    }
+    ~PickFile() {
+        if (f_) std::fclose(f_);
+    }
+    PickFile(const PickFile&) = delete;
+    PickFile& operator=(const PickFile&) = delete;
+    void add(const std::vector<Session>& chunk) {
+        buf_.clear();
+        for (const Session& s : chunk) buf_.push_back(picks_.of(s));
+        if (!err_ && std::fwrite(buf_.data(), sizeof(ReportPick), buf_.size(), f_) != buf_.size()) err_ = errno;
+    }
+    // Offers every pick, in order; the error when they could not all be written and read back.
+    std::string offer_all(ReportSessionPicker& picker) {
+        if (!err_ && (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0)) err_ = errno;
+        std::size_t index = 0;
+        buf_.resize(4096);
+        while (!err_)
+            if (const std::size_t n = std::fread(buf_.data(), sizeof(ReportPick), buf_.size(), f_)) {
+                for (std::size_t k = 0; k < n; ++k) picker.offer(buf_[k], index++);
+            } else {
+                if (std::ferror(f_)) err_ = errno ? errno : EIO;
+                break;
+            }
+        return err_ ? write_error(path_, err_) : std::string();
+    }
+
+private:
+    std::string path_;
+    TemplateCache cache_;
+    ReportPicks picks_;
+    std::FILE* f_ = nullptr;
+    int err_ = 0;
+    std::vector<ReportPick> buf_;
+};
+
 // Reads every session once: the writers and the engine's tables (and run.totals), when given, get each
-// chunk. A source with one chunk keeps its writers running while the caller goes on (they finish on wait()).
-void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables) {
+// chunk, and so do the report's picks. A source with one chunk keeps its writers running while the caller
+// goes on (they finish on wait()).
+void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables, PickFile* picks = nullptr) {
     std::vector<std::uint8_t> flags;  // read by the writers until their wait()
     std::vector<Session>* chunk = source.next();
     while (chunk) {
         writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk, flags) : nullptr);
         if (tables) tables->add(*chunk);
+        if (picks) picks->add(*chunk);
         if (source.whole()) break;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
@@ -105,19 +154,17 @@ struct SessionOutputs {
 };
 
 // A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
-// ones report.html can show (ReportSessionPicker), read in a second and third pass.
-void keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt) {
+// ones report.html can show (ReportSessionPicker), chosen from their picks, then read again.
+std::string keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt, PickFile& picks) {
     ReportSessionPicker picker(run, ropt);
-    std::size_t index = 0;
-    source.rewind(nullptr, false);  // the picker reads what finalize() sets
-    while (auto* chunk = source.next())
-        for (const Session& s : *chunk) picker.offer(s, index++);
+    if (auto err = picks.offer_all(picker); !err.empty()) return err;
     const std::vector<std::size_t> picked = picker.picked();
     StringPool& pool = run.step_pools.emplace_back();
     run.sessions.clear();
     source.rewind(&picked);  // only those are decoded
     while (auto* chunk = source.next())
         for (const Session& s : *chunk) run.sessions.push_back(copy_session(s, pool));
+    return {};
 }
 
 // iocs/ when the analyses ran (Findings::iocs).
@@ -153,7 +200,10 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         return;
     }
     auto outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
-    stream_sessions(source, outs->writers, &tables);
+    std::unique_ptr<PickFile> picks;
+    if (!source.whole() && report_html_available())
+        picks = std::make_unique<PickFile>(out_dir + "/.report-picks", run.markers);
+    stream_sessions(source, outs->writers, &tables, picks.get());
     tables.finish(run, source);   // run.totals too: once, for summary.json and report.html
     if (tables.trust_failed()) {  // the writers kept sessions that changed: they start again
         outs.reset();
@@ -185,13 +235,16 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
-        if (!source.whole()) keep_report_sessions(run, source, ropt);  // the writers are done with the chunks
-        const ReportPlan plan(run, ropt);
-        run.tty_replays =
-            read_tty_replays(run.sessions, plan.explorer_order(),
-                             {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
-        if (auto err = write_report_html(out_dir + "/report.html", run, plan, ropt); !err.empty())
-            res.errors.push_back(err);
+        // the writers are done with the chunks
+        std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, *picks);
+        if (err.empty()) {
+            const ReportPlan plan(run, ropt);
+            run.tty_replays =
+                read_tty_replays(run.sessions, plan.explorer_order(),
+                                 {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});
+            err = write_report_html(out_dir + "/report.html", run, plan, ropt);
+        }
+        if (!err.empty()) res.errors.push_back(err);
     }
     clock.lap("report.html");
     writers.wait_sqlite();

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "cb/output/outputs.hpp"
+#include "cb/parse/command_template.hpp"
+#include "cb/session/steps.hpp"
 
 namespace cb {
 
@@ -65,8 +67,34 @@ private:
     std::unique_ptr<report::Explorer> explorer_;
 };
 
+// What the report's choice of sessions reads of one session (ReportSessionPicker): how relevant
+// it is (0: commands, 1: logins, 2: neither), whether it left, and hashes of its id
+// ("sensor/session"), of its step templates as a forks row key, and of its last step, raw and
+// as a template (depth 0: no steps, so no drill-down example). Small and fixed-size: a spilled
+// run keeps one per session in a file instead of reading every session again.
+struct ReportPick {
+    std::uint64_t id = 0, fork_key = 0, last_step = 0, last_template = 0;
+    std::uint32_t depth = 0;
+    std::uint8_t tier = 2;
+    bool left = false;
+};
+
+// Makes ReportPicks with the run's marker set (its steps are those the analyses counted); one
+// per thread. The texts of last_template (of()) live in `cache`.
+class ReportPicks {
+public:
+    ReportPicks(const MarkerSet& markers, TemplateCache& cache);
+    ReportPick of(const Session& s, std::string_view* last_template = nullptr);
+
+private:
+    const MarkerSet& markers_;
+    TemplateCache& cache_;
+    Steps steps_;
+    std::string id_, key_;
+};
+
 // For a run whose sessions are not all in memory (engine/session_source.hpp): offer() every
-// session in order, with its position in the whole run, once the tables and findings are made;
+// session's ReportPick, with its position in the whole run, once the tables and findings are made;
 // picked() then lists, ascending, the positions of every session the page could show (the
 // linked ones, the drill-down examples, the most relevant others). A page planned from only
 // those sessions, in their order, is the page planned from all of them.
@@ -74,7 +102,7 @@ class ReportSessionPicker {
 public:
     explicit ReportSessionPicker(const RunData& run, const ReportOptions& opt = {});
     ~ReportSessionPicker();
-    void offer(const Session& s, std::size_t index);
+    void offer(const ReportPick& p, std::size_t index);
     std::vector<std::size_t> picked();
 
 private:

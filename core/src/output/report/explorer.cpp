@@ -13,10 +13,11 @@ namespace cb::report {
 
 namespace {
 
-// forks rows by "channel \n prefix" (the prefix's templates joined by " → "), and the
-// deepest prefix, so longer sessions are not looked up.
+// forks rows by the hash of "channel \n prefix" (the prefix's templates joined by " → ", as
+// ReportPicks::of() hashes a session's), and the deepest prefix, so longer sessions are not
+// looked up.
 struct ForkRows {
-    std::unordered_map<std::string, std::size_t> row;
+    std::unordered_map<std::uint64_t, std::size_t> row;
     std::size_t max_depth = 0;
 };
 
@@ -26,20 +27,26 @@ ForkRows fork_rows(const Table* forks, std::size_t max_rows) {
     const int cc = column(forks, "channel"), cp = column(forks, "prefix"), cd = column(forks, "depth");
     for (std::size_t r = 0; r < std::min(forks->rows.size(), max_rows); ++r) {
         const auto& row = forks->rows[r];
-        f.row.emplace(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp)), r);
+        f.row.emplace(stable_hash64(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp))), r);
         f.max_depth = std::max<std::size_t>(f.max_depth, static_cast<std::size_t>(number_at(row, cd)));
     }
     return f;
 }
 
-// predisconnect rows by (kind, command).
-using PreRows = std::map<std::pair<std::string_view, std::string_view>, std::size_t>;
+// predisconnect rows of kind "raw" and of kind "template", by the hash of their command.
+struct PreRows {
+    std::unordered_map<std::uint64_t, std::size_t> raw, templated;
+    std::size_t size() const { return raw.size() + templated.size(); }
+};
 
 PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
     PreRows p;
     const int ck = column(pre, "kind"), cc = column(pre, "command");
-    for (std::size_t r = 0; r < rows; ++r)
-        p.emplace(std::make_pair(text_at(pre->rows[r], ck), text_at(pre->rows[r], cc)), r);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::string_view kind = text_at(pre->rows[r], ck);
+        if (kind == "raw" || kind == "template")
+            (kind == "raw" ? p.raw : p.templated).emplace(stable_hash64(text_at(pre->rows[r], cc)), r);
+    }
     return p;
 }
 
@@ -53,39 +60,18 @@ void keep_recent(std::vector<std::size_t>& v, std::size_t i, std::size_t keep) {
     if (oldest != v.end() && *oldest < i) *oldest = i;
 }
 
-void add_fork_example(const Session& s, std::size_t i, const std::vector<std::string_view>& tpl, const ForkRows& forks,
-                      std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
-    if (forks.row.empty() || tpl.size() > forks.max_depth) return;
-    std::string key(channel_name(s.channel));
-    key.push_back('\n');
-    for (std::size_t k = 0; k < tpl.size(); ++k) {
-        if (k) key.append(" \xE2\x86\x92 ");
-        key.append(tpl[k]);
-    }
-    auto it = forks.row.find(key);
-    if (it != forks.row.end()) keep_recent(out[it->second], i, keep);
+void keep_if_row(const std::unordered_map<std::uint64_t, std::size_t>& rows, std::uint64_t key, std::size_t i,
+                 std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
+    if (auto it = rows.find(key); it != rows.end()) keep_recent(out[it->second], i, keep);
 }
 
-void add_predisconnect_example(std::size_t i, std::string_view last_step, std::string_view last_template,
-                               const PreRows& pre, std::size_t keep, std::vector<std::vector<std::size_t>>& out) {
-    for (auto k : {std::make_pair(std::string_view("raw"), last_step),
-                   std::make_pair(std::string_view("template"), last_template)}) {
-        auto it = pre.find(k);
-        if (it != pre.end()) keep_recent(out[it->second], i, keep);
-    }
-}
-
-// Each session's step templates (steps.hpp), exactly as the forks and predisconnect analyses
-// counted them: the last one is shown per session, and sessions that left are examples of
-// the rows they match, the most recent ones (sessions are sorted by start). Sessions may be
-// offered in any order: a spilled run offers them chunk by chunk (ReportSessionPicker).
+// Sessions that left are examples of the forks and predisconnect rows their steps match (as the
+// analyses counted them, ReportPicks), the most recent ones (sessions are sorted by start).
+// Sessions may be offered in any order: a spilled run offers them as they streamed by.
 class DrillPicker {
 public:
-    DrillPicker(const RunData& run, const ReportOptions& opt, TemplateCache& cache)
-        : markers_(run.markers),
-          cache_(cache),
-          keep_(opt.drill_examples),
-          pre_keep_(std::max<std::size_t>(1, opt.drill_examples / 2)) {
+    DrillPicker(const RunData& run, const ReportOptions& opt)
+        : keep_(opt.drill_examples), pre_keep_(std::max<std::size_t>(1, opt.drill_examples / 2)) {
         const Table* forks = run.table("forks");
         const Table* pre = run.table("predisconnect");
         fork_ = fork_rows(forks, opt.max_table_rows);
@@ -96,20 +82,12 @@ public:
     }
     // The most sessions take() can return.
     std::size_t capacity() const { return fork_.row.size() * keep_ + pre_row_.size() * pre_keep_; }
-    // Session s at index i; its last step template goes to *last_template when given.
-    void offer(const Session& s, std::size_t i, std::string_view* last_template) {
-        if (s.commands == 0) return;
-        tpl_.clear();
-        session_steps(s, markers_, cache_, steps_);
-        for (const auto step : steps_.text) tpl_.push_back(cache_.get(step));
-        if (tpl_.empty()) return;
-        if (last_template) *last_template = tpl_.back();
-        if (!session_left(s)) return;
-        add_fork_example(s, i, tpl_, fork_, keep_, d_.forks);
-        // The session's last step (assign_last_steps() sets s.last_step to the same text, but a
-        // spilled run's picker reads sessions before that step: SessionSource::rewind()).
-        if (!pre_row_.empty())
-            add_predisconnect_example(i, steps_.text.back(), tpl_.back(), pre_row_, pre_keep_, d_.predisconnect);
+    // The session at index i.
+    void offer(const ReportPick& p, std::size_t i) {
+        if (p.depth == 0 || !p.left) return;
+        if (!fork_.row.empty() && p.depth <= fork_.max_depth) keep_if_row(fork_.row, p.fork_key, i, keep_, d_.forks);
+        keep_if_row(pre_row_.raw, p.last_step, i, pre_keep_, d_.predisconnect);
+        keep_if_row(pre_row_.templated, p.last_template, i, pre_keep_, d_.predisconnect);
     }
     // Each row's examples, most recent first.
     DrillExamples take() {
@@ -119,20 +97,17 @@ public:
     }
 
 private:
-    const MarkerSet& markers_;
-    TemplateCache& cache_;
     std::size_t keep_, pre_keep_;
     ForkRows fork_;
     PreRows pre_row_;
     DrillExamples d_;
-    Steps steps_;
-    std::vector<std::string_view> tpl_;
 };
 
 DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, TemplateCache& cache,
                              std::vector<std::string_view>& last_template) {
-    DrillPicker picker(run, opt, cache);
-    for (std::size_t i = run.sessions.size(); i-- > 0;) picker.offer(run.sessions[i], i, &last_template[i]);
+    DrillPicker picker(run, opt);
+    ReportPicks picks(run.markers, cache);
+    for (std::size_t i = run.sessions.size(); i-- > 0;) picker.offer(picks.of(run.sessions[i], &last_template[i]), i);
     return picker.take();
 }
 
@@ -269,14 +244,41 @@ std::string drill_json(const RunData& run, const DrillExamples& drill) {
 
 namespace cb {
 
+ReportPicks::ReportPicks(const MarkerSet& markers, TemplateCache& cache) : markers_(markers), cache_(cache) {}
+
+ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
+    ReportPick p;
+    id_.assign(s.sensor).append("/").append(s.session);  // report::session_id()
+    p.id = stable_hash64(id_);
+    p.tier = static_cast<std::uint8_t>(report::relevance_tier(s));
+    p.left = session_left(s);
+    if (s.commands == 0) return p;
+    session_steps(s, markers_, cache_, steps_);
+    if (steps_.text.empty()) return p;
+    key_.assign(channel_name(s.channel)).push_back('\n');
+    std::string_view tpl;
+    for (std::size_t k = 0; k < steps_.text.size(); ++k) {
+        tpl = cache_.get(steps_.text[k]);
+        if (k) key_.append(" \xE2\x86\x92 ");
+        key_.append(tpl);
+    }
+    if (last_template) *last_template = tpl;
+    p.depth = static_cast<std::uint32_t>(steps_.text.size());
+    p.fork_key = stable_hash64(key_);
+    p.last_step = stable_hash64(steps_.text.back());
+    p.last_template = stable_hash64(tpl);
+    return p;
+}
+
 // Everything plan_explorer() could pick from the whole run: the sessions other sections link to,
 // each drill row's most recent examples, and the most relevant others, enough of them that the
-// max_sessions best remain once the drill examples are taken out.
+// max_sessions best remain once the drill examples are taken out. Picks match by hashes: a
+// collision only adds a session, as plan_explorer() then plans the page from the picked ones.
 struct ReportSessionPicker::Impl {
-    Impl(const RunData& run, const ReportOptions& opt)
-        : linked(report::linked_ids(run, opt)), drill(run, opt, cache), max_sessions(opt.max_sessions) {}
-    TemplateCache cache;
-    std::unordered_set<std::string> linked;
+    Impl(const RunData& run, const ReportOptions& opt) : drill(run, opt), max_sessions(opt.max_sessions) {
+        for (const std::string& id : report::linked_ids(run, opt)) linked.insert(stable_hash64(id));
+    }
+    std::unordered_set<std::uint64_t> linked;
     report::DrillPicker drill;
     std::size_t max_sessions;
     std::vector<std::size_t> linked_at;
@@ -288,15 +290,15 @@ ReportSessionPicker::ReportSessionPicker(const RunData& run, const ReportOptions
 
 ReportSessionPicker::~ReportSessionPicker() = default;
 
-void ReportSessionPicker::offer(const Session& s, std::size_t index) {
+void ReportSessionPicker::offer(const ReportPick& p, std::size_t index) {
     Impl& m = *impl_;
-    m.drill.offer(s, index, nullptr);
-    if (!m.linked.empty() && m.linked.count(report::session_id(s))) {
+    m.drill.offer(p, index);
+    if (m.linked.count(p.id)) {
         m.linked_at.push_back(index);
         return;
     }
     const std::size_t cap = m.max_sessions + m.drill.capacity();
-    m.best.emplace_back(report::relevance_tier(s), index);
+    m.best.emplace_back(p.tier, index);
     std::push_heap(m.best.begin(), m.best.end(), report::more_relevant);
     if (m.best.size() > cap) {
         std::pop_heap(m.best.begin(), m.best.end(), report::more_relevant);
