@@ -272,8 +272,8 @@ ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
 
 // Everything plan_explorer() could pick from the whole run: the sessions other sections link to,
 // each drill row's most recent examples, and the most relevant others, enough of them that the
-// max_sessions best remain once the drill examples are taken out. Picks match by hashes: a
-// collision only adds a session, as plan_explorer() then plans the page from the picked ones.
+// max_sessions best remain once the drill examples are taken out. plan_explorer() matches rows
+// by the same hashes (DrillPicker), so the page planned from the picked sessions is the same.
 struct ReportSessionPicker::Impl {
     Impl(const RunData& run, const ReportOptions& opt) : drill(run, opt), max_sessions(opt.max_sessions) {
         for (const std::string& id : report::linked_ids(run, opt)) linked.insert(stable_hash64(id));
