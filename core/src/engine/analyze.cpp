@@ -411,6 +411,7 @@ void RunTables::Impl::restart() {
     held.clear();
     held_strings = StringPool();
     held_meta = recording_links = skipped = skipped_links = 0;
+    flagged = nullptr;  // a source may hand out its chunks in the same vector
 }
 
 bool RunTables::trust_failed() const { return impl_->trust_failed; }
