@@ -98,3 +98,47 @@ def test_memory_limit_is_a_size(cb_bin, tmp_path):
     res = cbtest.run_cb(cb_bin, "analyze", *OWN_DATA, "-o", tmp_path / "out", "--memory-limit", "lots")
     assert res.returncode == 2
     assert b"--memory-limit" in res.stderr
+
+
+def collision_log(n=12) -> tuple[bytes, tuple[str, str]]:
+    """n shell sessions that run `uname -a`, then one of two commands whose stable_hash64 (FNV-1a
+    with a murmur finaliser, found by a collision search) is the same, then `exit`."""
+    pair = ("echo 4169972a22542846", "echo 2226a717992669b5")
+    evs = []
+    for i in range(n):
+        sid, t0 = f"c{i:011d}", 1709251200.0 + 100.0 * i
+        for e in cbtest.session_events(sid, t0, commands=("uname -a", pair[i % 2], "exit")):
+            evs.append(e)
+            if e["eventid"] == "cowrie.client.version":  # a shell, as a terminal size says
+                evs.append(dict(e, eventid="cowrie.client.size", width=80, height=24))
+                del evs[-1]["version"]
+    return cbtest.dumps(evs), pair
+
+
+def drill_examples(out, command: str) -> list:
+    """The predisconnect drill-down examples report.html lists for the `raw` row of command."""
+    import csv
+    import json
+    html = (out / "report.html").read_text("utf-8")
+    start = html.index('id="cb-data">') + len('id="cb-data">')
+    data = json.loads(html[start:html.index("</script>", start)])
+    with open(out / "tables" / "predisconnect.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    row = next(k for k, r in enumerate(rows) if r["kind"] == "raw" and r["command"] == command)
+    return data["drill"]["predisconnect"][row]
+
+
+@pytest.mark.parametrize("memory", [(), ("--memory-limit", "64K")], ids=["in-memory", "spilled"])
+def test_crafted_hash_collisions_do_not_mix_drill_down_rows(cb_bin, tmp_path, memory):
+    """The report matches predisconnect and forks rows by hashes of attacker-chosen commands: they
+    are keyed (keyed_hash64), so two commands crafted to collide keep their own examples."""
+    log, pair = collision_log()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "cowrie.json").write_bytes(log)
+    res = analyze(cb_bin, tmp_path / "logs", tmp_path / "out", "--threads", "2", "--stats", *memory)
+    assert res.rc == 0, res.explain()
+    assert (spill_counts(res)[1] > 0) == bool(memory), res.err
+    for k, command in enumerate(pair):
+        examples = drill_examples(res.out, command)
+        assert examples, f"no examples for {command}"
+        assert all(int(e.split("/c")[1]) % 2 == k for e in examples), (command, examples)

@@ -246,10 +246,11 @@ struct RunTables::Impl {
     // `from`'s sessions skipped chunk by chunk (not known beforehand): how many, and the hash
     // of their recording links, checked against `from` at the end.
     std::uint64_t skipped = 0, skipped_links = 0;
-    // unchanged()'s flags for the chunk it was last given; the writers trusted them unless the
-    // sessions were checked beforehand (trust_failed: that check failed at the end).
+    // unchanged()'s flags for the chunk it was last given (the writers read them until the next
+    // chunk); they were trusted unless the sessions were checked beforehand (trust_failed: that
+    // check failed at the end).
     const std::vector<Session>* flagged = nullptr;
-    const std::uint8_t* flags = nullptr;
+    std::vector<std::uint8_t> flags;
     bool trust_failed = false;
     StringPool held_strings;
     std::vector<Session> held;
@@ -335,7 +336,7 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     return false;
 }
 
-const std::uint8_t* RunTables::unchanged(const std::vector<Session>& chunk, std::vector<std::uint8_t>& flags) {
+const std::uint8_t* RunTables::unchanged(const std::vector<Session>& chunk) {
     Impl& m = *impl_;
     m.flagged = nullptr;
     const Checkpoint* from = m.checkpoint.from;
@@ -344,12 +345,11 @@ const std::uint8_t* RunTables::unchanged(const std::vector<Session>& chunk, std:
         const std::vector<std::uint8_t>& u = m.res.run.unchanged;
         return u.size() == chunk.size() ? u.data() : nullptr;
     }
-    flags.resize(chunk.size());
+    m.flags.resize(chunk.size());
     for (std::size_t i = 0; i < chunk.size(); ++i)
-        flags[i] = has_key(from->settled, session_key_hash(chunk[i].sensor, chunk[i].session));
+        m.flags[i] = has_key(from->settled, session_key_hash(chunk[i].sensor, chunk[i].session));
     m.flagged = &chunk;
-    m.flags = flags.data();
-    return m.flags;
+    return m.flags.data();
 }
 
 void RunTables::add(const std::vector<Session>& chunk) {
@@ -620,7 +620,9 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
 // session here; a spilled one checks the sessions it skips as they stream by (RunTables::finish).
 CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& read, bool in_memory,
                              const AnalyzeOptions& opt, AnalyzeResult& res) {
-    CheckpointUse use{nullptr, inc.new_checkpoint(), checkpoint_options(opt)};
+    CheckpointUse use;
+    use.to = inc.new_checkpoint();
+    use.options = checkpoint_options(opt);
     const Checkpoint* cp = inc.checkpoint();
     if (!cp) return use;
     const std::string why = in_memory ? checkpoint_unusable(*cp, run, read, use.options, worker_threads(opt.threads))

@@ -470,10 +470,12 @@ std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, un
         if (auto err = format(sessions, from, lo, threads); !err.empty()) return err;
         from = hi;
         if (hi == sessions.size() && more) {
-            if (parts_->can_keep(day))
+            if (parts_->can_keep(day)) {
                 hold(sessions, lo, hi, day);
-            else
+            } else {
+                if (auto err = write_held(); !err.empty()) return err;  // (none: a held day stays keepable)
                 from = lo;
+            }
             continue;
         }
         const std::size_t before = held_ ? held_->keys.size() : 0;
@@ -499,7 +501,10 @@ std::string SessionsJsonlWriter::settle_held() {
     if (!held_) return {};
     std::string err;
     if (parts_->adopt(held_->day, held_->keys.size(), &err)) held_.reset();
-    return err.empty() ? write_held() : err;
+    if (err.empty()) return write_held();
+    held_.reset();
+    err_ = EIO;
+    return err;
 }
 
 std::string SessionsJsonlWriter::write_held() {

@@ -71,10 +71,12 @@ private:
 
 // A spilled run's ReportPicks, one per session in order, made as the sessions stream by and kept
 // in a file beside the outputs (unlinked at once: it goes with the process): the report's choice
-// of sessions then reads them instead of every session again.
+// of sessions then reads them instead of every session again. add() each chunk, then
+// offer_all() once.
 class PickFile {
 public:
-    PickFile(std::string path, const MarkerSet& markers) : path_(std::move(path)), picks_(markers, cache_) {
+    PickFile(std::string path, const MarkerSet& markers)
+        : path_(std::move(path)), cache_(std::make_unique<TemplateCache>()), picks_(markers, *cache_) {
         f_ = std::fopen(path_.c_str(), "w+b");
         if (f_) ::unlink(path_.c_str());
         err_ = f_ ? 0 : errno;
@@ -87,29 +89,33 @@ public:
     void add(const std::vector<Session>& chunk) {
         buf_.clear();
         for (const Session& s : chunk) buf_.push_back(picks_.of(s));
-        if (!err_ && std::fwrite(buf_.data(), sizeof(ReportPick), buf_.size(), f_) != buf_.size()) err_ = errno;
+        if (!err_ && std::fwrite(buf_.data(), sizeof(ReportPick), buf_.size(), f_) != buf_.size())
+            err_ = errno ? errno : EIO;
+        written_ += buf_.size();
     }
     // Offers every pick, in order; the error when they could not all be written and read back.
+    // The step templates seen while the picks were made are freed first.
     std::string offer_all(ReportSessionPicker& picker) {
-        if (!err_ && (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0)) err_ = errno;
+        cache_.reset();
+        if (!err_ && (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0)) err_ = errno ? errno : EIO;
         std::size_t index = 0;
         buf_.resize(4096);
-        while (!err_)
-            if (const std::size_t n = std::fread(buf_.data(), sizeof(ReportPick), buf_.size(), f_)) {
-                for (std::size_t k = 0; k < n; ++k) picker.offer(buf_[k], index++);
-            } else {
-                if (std::ferror(f_)) err_ = errno ? errno : EIO;
-                break;
-            }
+        while (!err_) {
+            const std::size_t n = std::fread(buf_.data(), sizeof(ReportPick), buf_.size(), f_);
+            for (std::size_t k = 0; k < n; ++k) picker.offer(buf_[k], index++);
+            if (n < buf_.size()) break;
+        }
+        if (!err_ && (std::ferror(f_) || index != written_)) err_ = errno ? errno : EIO;
         return err_ ? write_error(path_, err_) : std::string();
     }
 
 private:
     std::string path_;
-    TemplateCache cache_;
+    std::unique_ptr<TemplateCache> cache_;
     ReportPicks picks_;
     std::FILE* f_ = nullptr;
     int err_ = 0;
+    std::size_t written_ = 0;
     std::vector<ReportPick> buf_;
 };
 
@@ -117,10 +123,9 @@ private:
 // chunk, and so do the report's picks. A source with one chunk keeps its writers running while the caller
 // goes on (they finish on wait()).
 void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables, PickFile* picks = nullptr) {
-    std::vector<std::uint8_t> flags;  // read by the writers until their wait()
     std::vector<Session>* chunk = source.next();
     while (chunk) {
-        writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk, flags) : nullptr);
+        writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk) : nullptr);
         if (tables) tables->add(*chunk);
         if (picks) picks->add(*chunk);
         if (source.whole()) break;

@@ -98,10 +98,10 @@ public:
     // of this run's settled sessions into `use.to`. Before the first add(); false, with nothing
     // started from, when a state in `from` cannot be read.
     bool use_checkpoint(CheckpointUse use);
-    // Which sessions of `chunk` (one flag each, in `flags` or RunData::unchanged) are the
-    // checkpoint's, whose records the writers may take from the last run's outputs; null without
-    // one. Call before add() of the same chunk, which then reads them too.
-    const std::uint8_t* unchanged(const std::vector<Session>& chunk, std::vector<std::uint8_t>& flags);
+    // Which sessions of `chunk` (one flag each, valid until the next call) are the checkpoint's,
+    // whose records the writers may take from the last run's outputs; null without one. Call
+    // before add() of the same chunk, which then reads them too.
+    const std::uint8_t* unchanged(const std::vector<Session>& chunk);
     void add(const std::vector<Session>& chunk);
     // Fills run.tables and run.findings, and finishes run.totals. A run of many chunks skips
     // `from`'s sessions on trust and checks them as they come (each one found once, with the

@@ -68,16 +68,19 @@ private:
 };
 
 // What the report's choice of sessions reads of one session (ReportSessionPicker): how relevant
-// it is (0: commands, 1: logins, 2: neither), whether it left, and hashes of its id
-// ("sensor/session"), of its step templates as a forks row key, and of its last step, raw and
-// as a template (depth 0: no steps, so no drill-down example). Small and fixed-size: a spilled
-// run keeps one per session in a file instead of reading every session again.
+// it is (0: commands, 1: logins, 2: neither), whether it left, and keyed hashes (keyed_hash64(),
+// so that logs cannot be crafted to make two keys collide) of its id ("sensor/session"), of its
+// step templates as a forks row key, and of its last step, raw and as a template (depth 0: no
+// steps, so no drill-down example). Small and fixed-size, without padding: a spilled run keeps
+// one per session in a file of its own instead of reading every session again.
 struct ReportPick {
     std::uint64_t id = 0, fork_key = 0, last_step = 0, last_template = 0;
     std::uint32_t depth = 0;
     std::uint8_t tier = 2;
     bool left = false;
+    std::uint16_t unused = 0;
 };
+static_assert(sizeof(ReportPick) == 40);
 
 // Makes ReportPicks with the run's marker set (its steps are those the analyses counted); one
 // per thread. The texts of last_template (of()) live in `cache`.

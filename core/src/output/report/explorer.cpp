@@ -8,13 +8,14 @@
 #include <unordered_set>
 
 #include "cb/util/json_writer.hpp"
+#include "cb/util/keyed_hash.hpp"
 
 namespace cb::report {
 
 namespace {
 
-// forks rows by the hash of "channel \n prefix" (the prefix's templates joined by " → ", as
-// ReportPicks::of() hashes a session's), and the deepest prefix, so longer sessions are not
+// forks rows by the keyed hash of "channel \n prefix" (the prefix's templates joined by " → ",
+// as ReportPicks::of() hashes a session's), and the deepest prefix, so longer sessions are not
 // looked up.
 struct ForkRows {
     std::unordered_map<std::uint64_t, std::size_t> row;
@@ -27,7 +28,7 @@ ForkRows fork_rows(const Table* forks, std::size_t max_rows) {
     const int cc = column(forks, "channel"), cp = column(forks, "prefix"), cd = column(forks, "depth");
     for (std::size_t r = 0; r < std::min(forks->rows.size(), max_rows); ++r) {
         const auto& row = forks->rows[r];
-        f.row.emplace(stable_hash64(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp))), r);
+        f.row.emplace(keyed_hash64(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp))), r);
         f.max_depth = std::max<std::size_t>(f.max_depth, static_cast<std::size_t>(number_at(row, cd)));
     }
     return f;
@@ -45,7 +46,7 @@ PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
     for (std::size_t r = 0; r < rows; ++r) {
         const std::string_view kind = text_at(pre->rows[r], ck);
         if (kind == "raw" || kind == "template")
-            (kind == "raw" ? p.raw : p.templated).emplace(stable_hash64(text_at(pre->rows[r], cc)), r);
+            (kind == "raw" ? p.raw : p.templated).emplace(keyed_hash64(text_at(pre->rows[r], cc)), r);
     }
     return p;
 }
@@ -249,7 +250,7 @@ ReportPicks::ReportPicks(const MarkerSet& markers, TemplateCache& cache) : marke
 ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
     ReportPick p;
     id_.assign(s.sensor).append("/").append(s.session);  // report::session_id()
-    p.id = stable_hash64(id_);
+    p.id = keyed_hash64(id_);
     p.tier = static_cast<std::uint8_t>(report::relevance_tier(s));
     p.left = session_left(s);
     if (s.commands == 0) return p;
@@ -264,9 +265,9 @@ ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
     }
     if (last_template) *last_template = tpl;
     p.depth = static_cast<std::uint32_t>(steps_.text.size());
-    p.fork_key = stable_hash64(key_);
-    p.last_step = stable_hash64(steps_.text.back());
-    p.last_template = stable_hash64(tpl);
+    p.fork_key = keyed_hash64(key_);
+    p.last_step = keyed_hash64(steps_.text.back());
+    p.last_template = keyed_hash64(tpl);
     return p;
 }
 
@@ -276,7 +277,7 @@ ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
 // by the same hashes (DrillPicker), so the page planned from the picked sessions is the same.
 struct ReportSessionPicker::Impl {
     Impl(const RunData& run, const ReportOptions& opt) : drill(run, opt), max_sessions(opt.max_sessions) {
-        for (const std::string& id : report::linked_ids(run, opt)) linked.insert(stable_hash64(id));
+        for (const std::string& id : report::linked_ids(run, opt)) linked.insert(keyed_hash64(id));
     }
     std::unordered_set<std::uint64_t> linked;
     report::DrillPicker drill;
