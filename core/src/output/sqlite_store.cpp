@@ -58,6 +58,13 @@ public:
         if (ok() && sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) fail(sqlite3_errmsg(db_));
         return st;
     }
+    // Writes the transaction's dirty pages to the file now (it stays open): the thread that calls
+    // this pays for the writes instead of the one that commits.
+    void flush_cache() {
+        if (!ok()) return;
+        const int rc = sqlite3_db_cacheflush(db_);  // its error is not the connection's errcode
+        if (rc != SQLITE_OK) fail(sqlite3_errstr(rc), rc);
+    }
     void step(sqlite3_stmt* st) {
         if (!ok() || !st) return;
         if (sqlite3_step(st) != SQLITE_DONE) fail(sqlite3_errmsg(db_));
@@ -66,8 +73,8 @@ public:
 
 private:
     // A full disk or a file-size limit is said as for every other output file, naming it.
-    void fail(const std::string& detail) {
-        const int code = sqlite3_extended_errcode(db_) & 0xff;
+    void fail(const std::string& detail, int rc = -1) {
+        const int code = (rc < 0 ? sqlite3_extended_errcode(db_) : rc) & 0xff;
         if (code == SQLITE_FULL)
             err_ = write_error(name_, ENOSPC) + " (SQLite: " + detail + ")";
         else if (code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
@@ -706,6 +713,7 @@ std::string SqliteStore::end_sessions() {
     if (inserts_) unchanged_ = inserts_->unchanged;
     inserts_.reset();
     if (!reused_) db_->exec(kIndexes);  // a copied file has them, kept up to date
+    db_->flush_cache();                 // on the sessions' thread, while the run goes on: commit() has little left
     return db_->ok() ? std::string() : db_->error();
 }
 
