@@ -313,7 +313,8 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   rm -rf "$state0"; cp -a "$state" "$state0"
   add_note cb_state_first "state: $(du -sm "$state0" | cut -f1) MiB; load ${LOAD[cb_state_first]} at start"
   # every repetition starts from the state and the OUTDIR the first run left, as a daily run does
-  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o2'" measure cb_incremental \
+  # (written to disk: yesterday's OUTDIR is not 650 MB of dirty pages whose writeback slows the run)
+  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o2'; sync" measure cb_incremental \
     "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
   OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
@@ -328,7 +329,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # sessions are merged on disk, the checkpoint's skipped as they stream by
   local o4="$TMP/cb-out-incremental-limit" spill="$TMP/spill-incremental"
   mkdir -p "$spill"
-  OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o4'" measure cb_incremental_limit \
+  OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o4'; sync" measure cb_incremental_limit \
     "analyze --state --memory-limit $LIMIT: the same daily run, spilled" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o4" "${common[@]}" --state "$state" \
     --memory-limit "$LIMIT" --tmp-dir "$spill" --stats
