@@ -69,7 +69,7 @@ SessionsLayout sessions_layout(const RunFlags& flags) {
 }
 
 OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
-    return {sessions_layout(flags), out.path().string()};
+    return {sessions_layout(flags), out.path().string(), flags.tmp_dir};
 }
 
 void add_intel_options(CLI::App* cmd, RunFlags* flags) {

@@ -70,7 +70,7 @@ private:
 };
 
 // A spilled run's ReportPicks, one per session in order, made as the sessions stream by and kept
-// in a file beside the outputs (unlinked at once: it goes with the process): the report's choice
+// in a file in --tmp-dir or beside the outputs (unlinked at once: it goes with the process): the report's choice
 // of sessions then reads them instead of every session again. add() each chunk, then
 // offer_all() once.
 class PickFile {
@@ -207,7 +207,9 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     auto outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
     std::unique_ptr<PickFile> picks;
     if (!source.whole() && report_html_available())
-        picks = std::make_unique<PickFile>(out_dir + "/.report-picks", run.markers);
+        picks = std::make_unique<PickFile>(
+            (layout.scratch.empty() ? out_dir : layout.scratch) + "/.cowrie-batch-picks-" + std::to_string(::getpid()),
+            run.markers);
     stream_sessions(source, outs->writers, &tables, picks.get());
     tables.finish(run, source);   // run.totals too: once, for summary.json and report.html
     if (tables.trust_failed()) {  // the writers kept sessions that changed: they start again

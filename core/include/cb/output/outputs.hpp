@@ -32,6 +32,8 @@ struct OutputLayout {
     // OUTDIR itself, whose contents the run replaces: a day's file with the same bytes as the
     // one there is kept (hard-linked), not rewritten. "": none.
     std::string previous;
+    // --tmp-dir: the folder for the writers' scratch files ("": beside the outputs).
+    std::string scratch;
 };
 void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
                    SessionSource& sessions, RunTables& tables);
