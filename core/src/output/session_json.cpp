@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -272,13 +273,13 @@ public:
     // `day`, which can_keep() found intact: sessions it held then, whose records are the same.
     std::string copy_previous(std::int64_t day, const std::vector<std::uint64_t>& keys) {
         const std::string old = previous_file(partition_name(day));
-        std::FILE* in = std::fopen(old.c_str(), "rb");
+        std::ifstream in(old, std::ios::binary);
         if (!in) return write_error(old, errno);
         simdjson::dom::parser parser;
         std::string line;
         std::size_t next = 0;
         std::string err;
-        while (next < keys.size() && err.empty() && read_line(in, line)) {
+        while (next < keys.size() && err.empty() && std::getline(in, line)) {
             simdjson::dom::object o;
             std::string_view sensor, session;
             if (parser.parse(line).get(o) || o["sensor"].get(sensor) || o["session"].get(session) ||
@@ -288,7 +289,6 @@ public:
             line.push_back('\n');
             err = write(day, line, 1);
         }
-        std::fclose(in);
         if (err.empty() && next < keys.size())
             err = old + ": " + std::to_string(keys.size() - next) + " sessions of the last run are not in it any more";
         return err;
@@ -324,15 +324,6 @@ private:
         std::uint64_t sessions = 0, bytes = 0, crc = 0;
         bool checked = false, intact = false;  // an earlier run's: whether the file still has its bytes
     };
-    // The next line of `in` into `line`, without its newline; false at the end.
-    static bool read_line(std::FILE* in, std::string& line) {
-        char* buf = nullptr;
-        std::size_t cap = 0;
-        const ssize_t n = ::getline(&buf, &cap, in);
-        if (n > 0) line.assign(buf, static_cast<std::size_t>(n) - (buf[n - 1] == '\n' ? 1 : 0));
-        std::free(buf);
-        return n > 0;
-    }
     // Hive's name for the partition of rows without a value: sessions with no timestamp at all.
     static constexpr std::string_view kNoDayName = "day=__HIVE_DEFAULT_PARTITION__";
 

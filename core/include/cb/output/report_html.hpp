@@ -93,7 +93,7 @@ private:
     const MarkerSet& markers_;
     TemplateCache& cache_;
     Steps steps_;
-    std::string id_, key_;
+    std::string key_;
 };
 
 // For a run whose sessions are not all in memory (engine/session_source.hpp): offer() every

@@ -249,8 +249,7 @@ ReportPicks::ReportPicks(const MarkerSet& markers, TemplateCache& cache) : marke
 
 ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
     ReportPick p;
-    id_.assign(s.sensor).append("/").append(s.session);  // report::session_id()
-    p.id = keyed_hash64(id_);
+    p.id = keyed_hash64(report::session_id(s));
     p.tier = static_cast<std::uint8_t>(report::relevance_tier(s));
     p.left = session_left(s);
     if (s.commands == 0) return p;
