@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "cb/engine/analyze.hpp"
 #include "cb/engine/spill.hpp"
@@ -209,5 +211,41 @@ TEST(Spill, FolderIsMadeOnDemandAndRemoved) {
     SpillDir bad((tmp / "missing" / "deeper").string());
     EXPECT_TRUE(bad.next_file("keys").empty());
     EXPECT_NE(bad.error().find("missing/deeper"), std::string::npos) << bad.error();
+    fs::remove_all(tmp);
+}
+
+// Once merged, key runs are not read again: the ones merge_key_runs() folded itself are removed
+// by it, the caller's by SpillDir::remove_own() (as the engine does before the writers start),
+// so the folder holds the order runs alone; files outside it (a state's sessions) stay.
+TEST(Spill, MergedKeyRunsLeaveOnlyTheOrderRuns) {
+    rlimit files{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+    rlimit low = files;
+    low.rlim_cur = 64;  // merge_fan_in() 16: more key runs than that are folded first
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-remove";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 1 << 10);
+    const fs::path outside = tmp / "state-sessions";
+    { std::ofstream(outside) << "kept"; }
+    ASSERT_GT(s.key_runs.size(), merge_fan_in()) << "too few key runs to fold";
+    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 64 << 10, 2);
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    ASSERT_TRUE(order.error.empty()) << order.error;
+    std::vector<std::string> runs = s.key_runs;
+    runs.push_back(outside.string());
+    dir.remove_own(runs);
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().string());
+    std::sort(left.begin(), left.end());
+    std::vector<std::string> want = order.files;
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(left, want);
+    EXPECT_TRUE(fs::exists(outside));
+    SpilledSessions source(order.files, SessionOptions{}, 8 << 10);
+    std::size_t chunks = 0;
+    EXPECT_EQ(read_all(source, &chunks), in_memory(kShipped).sessions);
     fs::remove_all(tmp);
 }

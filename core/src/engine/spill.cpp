@@ -328,6 +328,13 @@ std::string SpillDir::path() const {
     return path_;
 }
 
+void SpillDir::remove_own(const std::vector<std::string>& files) const {
+    const std::string prefix = path() + "/";
+    if (prefix.size() < 2) return;  // no folder made: none of them is ours
+    for (const std::string& f : files)
+        if (f.rfind(prefix, 0) == 0) std::remove(f.c_str());
+}
+
 // ---- step 1
 
 bool has_partials(const std::vector<SessionMap>& shards) {
@@ -653,8 +660,7 @@ std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir,
                 return runs;
             }
             if (auto err = merge_group(group, next.back(), by_key); !err.empty() && error->empty()) *error = err;
-            for (const std::string& f : group)  // spill files only: a state's sessions stay
-                if (f.rfind(dir.path() + "/", 0) == 0) std::remove(f.c_str());
+            dir.remove_own(group);
         }
         runs = std::move(next);
     }
@@ -706,6 +712,10 @@ OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir&
     std::string fold_error;
     const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, fan_in, true, &fold_error);
     OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, threads);
+    std::vector<std::string> folded;  // made above, read for good: the caller's own runs stay
+    for (const std::string& f : key_runs)
+        if (std::find(all_key_runs.begin(), all_key_runs.end(), f) == all_key_runs.end()) folded.push_back(f);
+    dir.remove_own(folded);
     out.files = fold_runs(std::move(out.files), dir, fan_in, false, &fold_error);
     if (out.error.empty()) out.error = fold_error;
     return out;

@@ -42,6 +42,9 @@ public:
     std::string next_file(const char* prefix);
     std::string error() const;
     std::string path() const;
+    // Removes those of `files` that are in the folder (spill files once read for good); other
+    // files, such as a state's sessions, are kept.
+    void remove_own(const std::vector<std::string>& files) const;
 
 private:
     std::string parent_, path_, error_;
