@@ -174,6 +174,20 @@ sync  # a freshly built corpus is not written back while the tools run
 
 # ------------------------------------------------------------------ measuring
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# Kernel seconds to write 1 GiB into a new file, then again right after removing it: where the
+# host takes back freed memory (a VM's free page reporting), the first costs several times the
+# second, and every run that writes more than it just freed pays the difference
+# (bench/README.md, "Memory the host gives back").
+page_fill_probe() {
+  local f="$TMP/page-probe" first again
+  first=$( { /usr/bin/time -f %S dd if=/dev/zero of="$f" bs=1M count=1024 status=none; } 2>&1 | tail -n 1)
+  rm -f "$f"
+  again=$( { /usr/bin/time -f %S dd if=/dev/zero of="$f" bs=1M count=1024 status=none; } 2>&1 | tail -n 1)
+  rm -f "$f"
+  printf 'first %s s, again right after removing it %s s' "$first" "$again"
+}
+PAGE_FILL=""
+want memory && PAGE_FILL=$(page_fill_probe)
 declare -A WALL CPU TSEC RSS ROWS NOTE INBYTES INPUT STATUS DESC LOAD
 ORDER=()
 
@@ -599,6 +613,7 @@ memory_targets() {  # issue 13: bounded memory and incremental state
   echo "- corpus: $(mib "$BYTES") MiB uncompressed, $(meta "$PLAIN" .files) files, $(meta "$PLAIN" .replicas) replicas of \`$(meta "$PLAIN" .params.src)\`, $(meta "$PLAIN" .lines) lines, $(meta "$PLAIN" .sessions) sessions, $EXPECTED_ROWS with commands;${GZ_DISK:+ gzip -6 copy: $(mib "$GZ_DISK") MiB on disk;} seed $SEED"
   [ -n "$BIG" ] && echo "- large corpus (RSS growth): $(mib "$(meta "$BIG" .bytes)") MiB, $(meta "$BIG" .files) files"
   [ -n "$HUGE" ] && echo "- bounded-memory corpus: $(mib "$(meta "$HUGE" .bytes)") MiB, $(meta "$HUGE" .files) files, $(meta "$HUGE" .sessions) sessions"
+  [ -n "$PAGE_FILL" ] && echo "- host page fill, 1 GiB written into a new file (kernel CPU): $PAGE_FILL (bench/README.md, \"Memory the host gives back\")"
   echo "- cowrie-batch: \`$CB_BIN\` ($("$CB_BIN" --version 2>/dev/null || echo 'not built')), source tree $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown) (main at $(git -C "$ROOT" merge-base HEAD main 2>/dev/null | cut -c1-7 || echo unknown))"
   tools=""
   want duckdb && tools+="DuckDB $(jq -r '.tool.duckdb_version // empty' "$RAW" | head -n 1) (@duckdb/node-api), node $(node --version), "
