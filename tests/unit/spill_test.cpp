@@ -1,6 +1,9 @@
 // Spilling (engine/spill.hpp): sessions that went through key runs, the merge by key and the
 // order runs are the sessions built in memory, in the same order, with the same marker statistics.
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -214,38 +217,70 @@ TEST(Spill, FolderIsMadeOnDemandAndRemoved) {
     fs::remove_all(tmp);
 }
 
-// Once merged, key runs are not read again: the ones merge_key_runs() folded itself are removed
-// by it, the caller's by SpillDir::remove_own() (as the engine does before the writers start),
-// so the folder holds the order runs alone; files outside it (a state's sessions) stay.
-TEST(Spill, MergedKeyRunsLeaveOnlyTheOrderRuns) {
+// Whether the folder's file system can punch holes (ext4, XFS, Btrfs and tmpfs can).
+bool can_punch(const fs::path& dir) {
+    const fs::path f = dir / "punch-probe";
+    { std::ofstream(f) << std::string(1 << 16, 'x'); }
+    const int fd = ::open(f.c_str(), O_WRONLY);
+    const bool ok = fd >= 0 && ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1 << 16) == 0;
+    if (fd >= 0) ::close(fd);
+    fs::remove(f);
+    return ok;
+}
+
+std::uint64_t blocks_of(const fs::path& f) {
+    struct stat st {};
+    return ::stat(f.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) : 0;
+}
+
+// A merge that consumes its key runs frees their bytes as every partition passes them (seen
+// through hard links, which share the file's blocks) and removes them; a run from another folder
+// (a state's sessions file) is read whole and kept. The folder then holds the order runs alone,
+// and they give the sessions built in memory. `fold`: more key runs than one merge may open, so
+// that they are first merged in groups (fold_runs), which consumes them the same way.
+void check_consuming_merge(bool fold) {
     rlimit files{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
     rlimit low = files;
-    low.rlim_cur = 64;  // merge_fan_in() 16: more key runs than that are folded first
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
-    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-remove";
+    low.rlim_cur = 64;  // merge_fan_in() 16
+    if (fold) ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    const fs::path tmp = fs::temp_directory_path() / (fold ? "cb-spill-test-consume-fold" : "cb-spill-test-consume");
     fs::remove_all(tmp);
-    fs::create_directories(tmp);
+    fs::create_directories(tmp / "links");
     SpillDir dir(tmp.string());
-    const Spilled s = spill_dir_logs(kShipped, dir, 1 << 10);
-    const fs::path outside = tmp / "state-sessions";
-    { std::ofstream(outside) << "kept"; }
-    ASSERT_GT(s.key_runs.size(), merge_fan_in()) << "too few key runs to fold";
-    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 64 << 10, 2);
+    Spilled s = spill_dir_logs(kShipped, dir, fold ? 1 << 10 : 16 << 10);
+    if (fold)
+        ASSERT_GT(s.key_runs.size(), merge_fan_in()) << "too few key runs to fold";
+    else
+        ASSERT_LE(s.key_runs.size(), merge_fan_in()) << "key runs that would be folded";
+    const fs::path state_file = tmp / "state-sessions";  // outside the spill's folder
+    fs::rename(s.key_runs.back(), state_file);
+    s.key_runs.back() = state_file.string();
+    const std::uint64_t state_blocks = blocks_of(state_file);
+    std::vector<fs::path> links;
+    for (std::size_t i = 0; i + 1 < s.key_runs.size(); ++i)
+        fs::create_hard_link(s.key_runs[i], links.emplace_back(tmp / "links" / std::to_string(i)));
+    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 64 << 10, 2, true);
     ::setrlimit(RLIMIT_NOFILE, &files);
     ASSERT_TRUE(order.error.empty()) << order.error;
-    std::vector<std::string> runs = s.key_runs;
-    runs.push_back(outside.string());
-    dir.remove_own(runs);
+    const bool punch = can_punch(tmp);
+    for (const fs::path& l : links) {
+        EXPECT_GT(fs::file_size(l), 0u) << "a punched file keeps its size";
+        if (punch) EXPECT_EQ(blocks_of(l), 0u) << l << ": its bytes were not freed";
+    }
+    EXPECT_TRUE(fs::exists(state_file));
+    EXPECT_EQ(blocks_of(state_file), state_blocks) << "a file of another folder is only read";
     std::vector<std::string> left;
     for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().string());
     std::sort(left.begin(), left.end());
     std::vector<std::string> want = order.files;
     std::sort(want.begin(), want.end());
     EXPECT_EQ(left, want);
-    EXPECT_TRUE(fs::exists(outside));
     SpilledSessions source(order.files, SessionOptions{}, 8 << 10);
     std::size_t chunks = 0;
     EXPECT_EQ(read_all(source, &chunks), in_memory(kShipped).sessions);
     fs::remove_all(tmp);
 }
+
+TEST(Spill, ConsumedKeyRunsAreFreedAndRemovedOthersKept) { check_consuming_merge(false); }
+TEST(Spill, ConsumedKeyRunsFoldedFirstAreFreedAndRemovedOthersKept) { check_consuming_merge(true); }

@@ -469,11 +469,9 @@ RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned
 // disk into order runs, with the marker statistics, then read back chunk by chunk.
 bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& key_runs, SpillDir& dir,
                             const AnalyzeOptions& opt, const SpillPlan& plan, unsigned threads, RunSessions& out) {
-    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, threads);
-    // Every session is in the order runs now: the spill's key runs go before the writers start,
-    // so the disk and the page cache hold one copy of the sessions, not two, while the outputs
-    // are written (the state's sessions files stay).
-    dir.remove_own(key_runs);
+    // The spill's key runs are freed as they are merged (the state's sessions files stay): the
+    // disk and the page cache hold about one copy of the sessions, not two, before the outputs.
+    OrderRuns order = merge_key_runs(key_runs, dir, opt.session, plan.batch_bytes, threads, true);
     if (!order.error.empty()) {
         res.errors.push_back(order.error);
         return false;

@@ -1,6 +1,8 @@
 #include "cb/engine/spill.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,10 +106,71 @@ private:
 // What a run reader reads at a time (its buffer holds at least this much).
 constexpr std::size_t kReadBufferBytes = std::size_t{256} << 10;
 
+// Spill files that a merge reads for the last time, by several readers at once (one per
+// partition): the bytes every reader has passed are punched out of the file (fallocate
+// PUNCH_HOLE), so that the disk and the page cache let go of them while the merge writes its
+// own runs. Where the file system cannot punch holes, the file stays whole until it is removed.
+class RunConsumption {
+public:
+    // `last[i]`: files[i] may be punched (else its readers' reports are ignored).
+    RunConsumption(const std::vector<std::string>& files, const std::vector<bool>& last, unsigned readers)
+        : files_(files.size()) {
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            File& f = files_[i];
+            f.at.assign(readers, 0);
+            struct stat st {};
+            if (!last[i] || ::stat(files[i].c_str(), &st) != 0) continue;
+            f.path = files[i];
+            // An eighth of the file at a time (a few calls per file), between a block and 8 MiB.
+            f.step = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(st.st_size) / 8, kPunchAlign, kPunchMaxStep);
+        }
+    }
+    // Reader `reader` of file `file` holds or has used its first `raw` bytes; `end`: all of them.
+    void passed(std::size_t file, unsigned reader, std::uint64_t raw, bool end) {
+        std::lock_guard lock(mu_);
+        File& f = files_[file];
+        f.at[reader] = end ? UINT64_MAX : raw;
+        if (f.path.empty()) return;
+        const std::uint64_t low = *std::min_element(f.at.begin(), f.at.end());
+        // Whole blocks only (a partial one is zeroed, not freed); at the end, the last one too.
+        const std::uint64_t upto =
+            low == UINT64_MAX ? (raw + kPunchAlign - 1) & ~(kPunchAlign - 1) : low & ~(kPunchAlign - 1);
+        if (upto < f.punched + (low == UINT64_MAX ? 1 : f.step)) return;
+        // Opened for each punch, not held: a merge may hold a quarter of the open-file limit in
+        // readers, and no more (merge_fan_in()). Without a descriptor now, the next one punches.
+        const int fd = ::open(f.path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(f.punched),
+                        static_cast<off_t>(upto - f.punched)) == 0)
+            f.punched = upto;
+        else
+            f.path.clear();  // not supported here: left whole until it is removed
+        ::close(fd);
+    }
+
+private:
+    static constexpr std::uint64_t kPunchAlign = 4096, kPunchMaxStep = std::uint64_t{8} << 20;
+    struct File {
+        std::string path;                    // "" when not punched
+        std::uint64_t step = kPunchMaxStep;  // bytes passed before the next punch
+        std::vector<std::uint64_t> at;       // per reader; UINT64_MAX once it has read to the end
+        std::uint64_t punched = 0;           // bytes [0, punched) are a hole
+    };
+    std::mutex mu_;
+    std::vector<File> files_;
+};
+
+// Where a run reader reports what it has read (no consumption: nothing reported).
+struct ReadReport {
+    RunConsumption* consumption = nullptr;
+    std::size_t file = 0;
+    unsigned reader = 0;
+};
+
 // Reads the records of one run file in order (compressed or not: open_source() decides).
 class RunReader {
 public:
-    explicit RunReader(const std::string& path) : path_(path) {
+    explicit RunReader(const std::string& path, ReadReport report = {}) : path_(path), report_(report) {
         std::string err;
         src_ = open_source(path, &err);
         if (!src_) error_ = "cannot open the spill file " + path + ": " + err;
@@ -139,6 +202,8 @@ private:
             buf_.resize(have + want);
             const std::size_t got = src_->read(buf_.data() + have, want);
             buf_.resize(have + got);
+            const bool end = got == 0 && src_->error().empty();
+            if (report_.consumption) report_.consumption->passed(report_.file, report_.reader, src_->raw_bytes(), end);
             if (got == 0) {
                 if (!src_->error().empty() && error_.empty()) error_ = path_ + ": " + src_->error();
                 return false;
@@ -147,6 +212,7 @@ private:
         return true;
     }
     std::string path_;
+    ReadReport report_;
     std::unique_ptr<ByteSource> src_;
     std::string buf_, error_;
     std::size_t pos_ = 0;
@@ -216,7 +282,7 @@ struct KeyFilter {
 
 // A run reader that keeps its next record (raw bytes, key parsed) for the merge to compare.
 struct Cursor {
-    Cursor(const std::string& path, KeyFilter f) : reader(path), filter(f) {}
+    Cursor(const std::string& path, KeyFilter f, ReadReport report) : reader(path, report), filter(f) {}
     RunReader reader;
     KeyFilter filter;
     bool live = false;
@@ -249,9 +315,12 @@ bool order_less(const RecordView& a, const RecordView& b) {
 class RunMerge {
 public:
     using Less = bool (*)(const RecordView&, const RecordView&);
-    RunMerge(const std::vector<std::string>& files, Less less, KeyFilter filter = {}) : less_(less) {
-        for (const auto& f : files) {
-            cursors_.push_back(std::make_unique<Cursor>(f, filter));
+    // `consumption`: the files are read for the last time (this merge is reader filter.part of them).
+    RunMerge(const std::vector<std::string>& files, Less less, KeyFilter filter = {},
+             RunConsumption* consumption = nullptr)
+        : less_(less) {
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            cursors_.push_back(std::make_unique<Cursor>(files[i], filter, ReadReport{consumption, i, filter.part}));
             push_if_live(cursors_.size() - 1);
         }
     }
@@ -328,11 +397,14 @@ std::string SpillDir::path() const {
     return path_;
 }
 
+bool SpillDir::owns(const std::string& file) const {
+    const std::string folder = path();
+    return !folder.empty() && file.size() > folder.size() + 1 && file.rfind(folder + "/", 0) == 0;
+}
+
 void SpillDir::remove_own(const std::vector<std::string>& files) const {
-    const std::string prefix = path() + "/";
-    if (prefix.size() < 2) return;  // no folder made: none of them is ours
     for (const std::string& f : files)
-        if (f.rfind(prefix, 0) == 0) std::remove(f.c_str());
+        if (owns(f)) std::remove(f.c_str());
 }
 
 // ---- step 1
@@ -574,8 +646,8 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::stri
 
 // Step 2 over the keys `filter` accepts: their order runs and marker statistics.
 OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                     std::uint64_t batch_bytes, KeyFilter filter) {
-    RunMerge merge(key_runs, key_less, filter);
+                     std::uint64_t batch_bytes, KeyFilter filter, RunConsumption* consumption) {
+    RunMerge merge(key_runs, key_less, filter, consumption);
     OrderRunWriter batch(dir, batch_bytes);
     MarkerStats markers;
     std::string error;
@@ -602,9 +674,13 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
 // One run from a group of runs: by key, each key's partials merged into one record (like
 // step 2); by order, the records copied in output order.
 // `compress`: zstd, for a state's sessions file.
+// `consumed`: the group's files in that folder are read for the last time (freed as they are read).
 std::string merge_group(const std::vector<std::string>& group, const std::string& path, bool by_key,
-                        bool compress = false) {
-    RunMerge merge(group, by_key ? key_less : order_less);
+                        bool compress = false, const SpillDir* consumed = nullptr) {
+    std::vector<bool> last(group.size());
+    for (std::size_t i = 0; i < group.size(); ++i) last[i] = consumed && consumed->owns(group[i]);
+    RunConsumption consumption(group, last, 1);
+    RunMerge merge(group, by_key ? key_less : order_less, {}, &consumption);
     RunWriter out(path, compress);
     StringPool pool;
     SessionPartial acc;
@@ -659,7 +735,8 @@ std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir,
                 if (error->empty()) *error = dir.error();
                 return runs;
             }
-            if (auto err = merge_group(group, next.back(), by_key); !err.empty() && error->empty()) *error = err;
+            if (auto err = merge_group(group, next.back(), by_key, false, &dir); !err.empty() && error->empty())
+                *error = err;
             dir.remove_own(group);
         }
         runs = std::move(next);
@@ -685,13 +762,15 @@ unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t 
 namespace {
 
 // merge_key_runs() once the key runs are few enough to be open at once.
-OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                                std::uint64_t batch_bytes, unsigned threads) {
+// `last[i]`: key_runs[i] is read for the last time (its bytes are freed as the merge passes them).
+OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, const std::vector<bool>& last, SpillDir& dir,
+                                const SessionOptions& opt, std::uint64_t batch_bytes, unsigned threads) {
     const unsigned parts = merge_partitions(key_runs.size(), threads, batch_bytes);
+    RunConsumption consumption(key_runs, last, parts);
     std::vector<OrderRuns> part(parts);
     parallel_for(parts, parts, [&](std::size_t p) {
         part[p] = merge_part(key_runs, dir, opt, std::max<std::uint64_t>(1, batch_bytes / parts),
-                             {static_cast<unsigned>(p), parts});
+                             {static_cast<unsigned>(p), parts}, &consumption);
     });
     OrderRuns out = std::move(part[0]);
     for (unsigned p = 1; p < parts; ++p) {
@@ -707,15 +786,27 @@ OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, SpillD
 }  // namespace
 
 OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, unsigned threads) {
+                         std::uint64_t batch_bytes, unsigned threads, bool consume) {
     const std::size_t fan_in = merge_fan_in();
     std::string fold_error;
     const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, fan_in, true, &fold_error);
-    OrderRuns out = merge_key_runs_folded(key_runs, dir, opt, batch_bytes, threads);
-    std::vector<std::string> folded;  // made above, read for good: the caller's own runs stay
-    for (const std::string& f : key_runs)
-        if (std::find(all_key_runs.begin(), all_key_runs.end(), f) == all_key_runs.end()) folded.push_back(f);
-    dir.remove_own(folded);
+    if (!fold_error.empty()) {  // the first problem, not what a merge of the runs left says of it
+        OrderRuns failed;
+        failed.error = std::move(fold_error);
+        return failed;
+    }
+    // Read for the last time: the spill's files that fold_runs() made, and with `consume` the
+    // caller's; never a file of another folder (a state's sessions).
+    std::vector<bool> last(key_runs.size());
+    std::vector<std::string> done;
+    for (std::size_t i = 0; i < key_runs.size(); ++i) {
+        const bool folded = std::find(all_key_runs.begin(), all_key_runs.end(), key_runs[i]) == all_key_runs.end();
+        last[i] = dir.owns(key_runs[i]) && (consume || folded);
+        if (last[i]) done.push_back(key_runs[i]);
+    }
+    OrderRuns out = merge_key_runs_folded(key_runs, last, dir, opt, batch_bytes, threads);
+    dir.remove_own(done);
+    if (consume) dir.remove_own(all_key_runs);  // those folded away are gone already
     out.files = fold_runs(std::move(out.files), dir, fan_in, false, &fold_error);
     if (out.error.empty()) out.error = fold_error;
     return out;

@@ -42,6 +42,8 @@ public:
     std::string next_file(const char* prefix);
     std::string error() const;
     std::string path() const;
+    // Whether `file` is in the folder: a spill file, not a state's sessions file.
+    bool owns(const std::string& file) const;
     // Removes those of `files` that are in the folder (spill files once read for good); other
     // files, such as a state's sessions, are kept.
     void remove_own(const std::vector<std::string>& files) const;
@@ -145,8 +147,12 @@ std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, con
 // How many partitions merge_key_runs() runs for `threads`: fewer when every one reading every key
 // run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);
+// `consume`: the key runs that are spill files are read for the last time: their bytes are freed
+// (punched out of the file) as every partition's merge passes them, and the files are removed at
+// the end, so that the disk holds about one copy of the sessions, not two. Runs of other folders
+// (a state's sessions) are only read.
 OrderRuns merge_key_runs(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                         std::uint64_t batch_bytes, unsigned threads = 1);
+                         std::uint64_t batch_bytes, unsigned threads = 1, bool consume = false);
 
 // Step 3: the finished sessions in session_less order, `chunk_bytes` of records at a time.
 // A chunk's strings live in the pool given with it, until it is given again.
