@@ -143,9 +143,9 @@ public:
         if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(f.punched),
                         static_cast<off_t>(upto - f.punched)) == 0)
             f.punched = upto;
-        else
+        else if (errno == EOPNOTSUPP || errno == ENOSYS)
             f.path.clear();  // not supported here: left whole until it is removed
-        ::close(fd);
+        ::close(fd);         // any other failure: the next punch tries again
     }
 
 private:
