@@ -145,10 +145,14 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
 
 void print_stats(const AnalyzeResult& res) {
     const SpillStats& sp = res.spill;
-    std::fprintf(stderr, "# memory limit %.1f MiB; spilled: %llu key runs (%.1f MiB), %llu order runs (%.1f MiB)\n",
+    std::fprintf(stderr, "# memory limit %.1f MiB; spilled: %llu key runs (%.1f MiB), %llu order runs (%.1f MiB)",
                  static_cast<double>(res.memory_limit) / (1 << 20), static_cast<unsigned long long>(sp.key_runs),
                  static_cast<double>(sp.key_run_bytes) / (1 << 20), static_cast<unsigned long long>(sp.order_runs),
                  static_cast<double>(sp.order_run_bytes) / (1 << 20));
+    if (sp.peak_disk_bytes)
+        std::fprintf(stderr, "; the spill folder took at most about %.1f MiB at once",
+                     static_cast<double>(sp.peak_disk_bytes) / (1 << 20));
+    std::fputc('\n', stderr);
     std::fprintf(stderr, "# %-26s %9s %9s %14s\n", "phase", "wall s", "cpu s", "peak RSS MiB");
     for (std::size_t i = 0; i < res.phase_seconds.size(); ++i) {
         const auto& [name, secs] = res.phase_seconds[i];

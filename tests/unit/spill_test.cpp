@@ -258,12 +258,22 @@ void check_consuming_merge(bool fold) {
     s.key_runs.back() = state_file.string();
     const std::uint64_t state_blocks = blocks_of(state_file);
     std::vector<fs::path> links;
-    for (std::size_t i = 0; i + 1 < s.key_runs.size(); ++i)
+    std::uint64_t key_bytes = 0;  // what the spill's key runs take on disk, as dir counted them
+    for (std::size_t i = 0; i + 1 < s.key_runs.size(); ++i) {
+        key_bytes += blocks_of(s.key_runs[i]) * 512;
         fs::create_hard_link(s.key_runs[i], links.emplace_back(tmp / "links" / std::to_string(i)));
+    }
+    EXPECT_GE(dir.peak_bytes(), key_bytes) << "every key run counts from its close";
     OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 64 << 10, 2, true);
     ::setrlimit(RLIMIT_NOFILE, &files);
     ASSERT_TRUE(order.error.empty()) << order.error;
     const bool punch = can_punch(tmp);
+    std::uint64_t order_bytes = 0;
+    for (const std::string& f : order.files) order_bytes += blocks_of(f) * 512;
+    // The folder's peak: the key runs (and the folded ones), and with punching less than all of
+    // them with every order run beside them.
+    EXPECT_GE(dir.peak_bytes(), std::max(key_bytes, order_bytes));
+    if (punch) EXPECT_LT(dir.peak_bytes(), key_bytes + order_bytes);
     for (const fs::path& l : links) {
         EXPECT_GT(fs::file_size(l), 0u) << "a punched file keeps its size";
         if (punch) EXPECT_EQ(blocks_of(l), 0u) << l << ": its bytes were not freed";

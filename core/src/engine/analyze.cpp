@@ -478,6 +478,7 @@ bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& 
     }
     res.spill.order_runs = order.files.size();
     res.spill.order_run_bytes = order.bytes;
+    res.spill.peak_disk_bytes = dir.peak_bytes();  // nothing is added after the order runs
     out.markers = std::move(order.markers);
     res.run.markers = out.markers.finish();
     out.source = std::make_unique<DiskSessions>(
@@ -522,7 +523,9 @@ std::string held_key_run(HeldEvents& held, SpillDir& dir, std::vector<std::strin
     const std::string path = dir.next_file("keys");
     if (path.empty()) return dir.error();
     key_runs.push_back(path);
-    return write_key_run(path, held.shards, false);
+    std::string err = write_key_run(path, held.shards, false);
+    dir.written(path);
+    return err;
 }
 
 // Whether the state's sessions, with what this run read, fit in the memory limit: their

@@ -30,6 +30,17 @@ std::string io_error(const char* what, const std::string& path, int err) {
     return std::string("cannot ") + what + " the spill file " + path + ": " + std::strerror(err);
 }
 
+// Bytes of disk a file takes (its allocated blocks; a hole takes none); 0 when it cannot be stat'ed.
+std::uint64_t allocated_bytes(const struct stat& st) { return static_cast<std::uint64_t>(st.st_blocks) * 512; }
+std::uint64_t allocated_bytes(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? allocated_bytes(st) : 0;
+}
+std::uint64_t allocated_bytes(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? allocated_bytes(st) : 0;
+}
+
 // Appends `u32 length + rec` to out: a run file's record.
 void append_length_prefixed(std::string& out, std::string_view rec) {
     const auto n = static_cast<std::uint32_t>(rec.size());
@@ -113,8 +124,9 @@ constexpr std::size_t kReadBufferBytes = std::size_t{256} << 10;
 class RunConsumption {
 public:
     // `last[i]`: files[i] may be punched (else its readers' reports are ignored).
-    RunConsumption(const std::vector<std::string>& files, const std::vector<bool>& last, unsigned readers)
-        : files_(files.size()) {
+    RunConsumption(const std::vector<std::string>& files, const std::vector<bool>& last, unsigned readers,
+                   const SpillDir* dir)
+        : dir_(dir), files_(files.size()) {
         for (std::size_t i = 0; i < files.size(); ++i) {
             File& f = files_[i];
             f.at.assign(readers, 0);
@@ -140,10 +152,12 @@ public:
         // readers, and no more (merge_fan_in()). Without a descriptor now, the next one punches.
         const int fd = ::open(f.path.c_str(), O_WRONLY | O_CLOEXEC);
         if (fd < 0) return;
+        const std::uint64_t before = allocated_bytes(fd);
         if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(f.punched),
-                        static_cast<off_t>(upto - f.punched)) == 0)
+                        static_cast<off_t>(upto - f.punched)) == 0) {
             f.punched = upto;
-        else if (errno == EOPNOTSUPP || errno == ENOSYS)
+            if (dir_) dir_->shrank(before - std::min(before, allocated_bytes(fd)));
+        } else if (errno == EOPNOTSUPP || errno == ENOSYS)
             f.path.clear();  // not supported here: left whole until it is removed
         ::close(fd);         // any other failure: the next punch tries again
     }
@@ -156,6 +170,7 @@ private:
         std::vector<std::uint64_t> at;       // per reader; UINT64_MAX once it has read to the end
         std::uint64_t punched = 0;           // bytes [0, punched) are a hole
     };
+    const SpillDir* dir_;
     std::mutex mu_;
     std::vector<File> files_;
 };
@@ -403,8 +418,28 @@ bool SpillDir::owns(const std::string& file) const {
 }
 
 void SpillDir::remove_own(const std::vector<std::string>& files) const {
-    for (const std::string& f : files)
-        if (owns(f)) std::remove(f.c_str());
+    for (const std::string& f : files) {
+        if (!owns(f)) continue;
+        const std::uint64_t bytes = allocated_bytes(f);
+        if (std::remove(f.c_str()) == 0) shrank(bytes);
+    }
+}
+
+void SpillDir::written(const std::string& file) const {
+    const std::uint64_t bytes = allocated_bytes(file);
+    std::lock_guard lock(mu_);
+    on_disk_ += bytes;
+    peak_ = std::max(peak_, on_disk_);
+}
+
+void SpillDir::shrank(std::uint64_t bytes) const {
+    std::lock_guard lock(mu_);
+    on_disk_ -= std::min(on_disk_, bytes);
+}
+
+std::uint64_t SpillDir::peak_bytes() const {
+    std::lock_guard lock(mu_);
+    return peak_;
 }
 
 // ---- step 1
@@ -547,6 +582,7 @@ void PartialSpill::spill(std::vector<SessionMap>& shards) {
     const std::string name = dir_.next_file("keys");
     std::uint64_t bytes = 0;
     const std::string err = name.empty() ? dir_.error() : write_key_run(name, shards, false, &bytes);
+    if (!name.empty()) dir_.written(name);
     for (auto& shard : shards) SessionMap().swap(shard);
     std::lock_guard lock(mu_);
     if (!name.empty()) files_.push_back(name);
@@ -608,6 +644,7 @@ void OrderRunWriter::write_batch() {
     RunWriter w(out_.files.back());
     for (std::size_t i : order) w.record(std::string_view(bytes_).substr(entries_[i].first, entries_[i].second));
     if (auto err = w.close(); !err.empty() && out_.error.empty()) out_.error = err;
+    dir_.written(out_.files.back());
     out_.bytes += w.bytes();
     entries_.clear();
     bytes_.clear();
@@ -679,7 +716,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
                         bool compress = false, const SpillDir* consumed = nullptr) {
     std::vector<bool> last(group.size());
     for (std::size_t i = 0; i < group.size(); ++i) last[i] = consumed && consumed->owns(group[i]);
-    RunConsumption consumption(group, last, 1);
+    RunConsumption consumption(group, last, 1, consumed);
     RunMerge merge(group, by_key ? key_less : order_less, {}, &consumption);
     RunWriter out(path, compress);
     StringPool pool;
@@ -705,6 +742,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
     }
     for (const std::string& err : {merge.error(), out.close()})
         if (!err.empty() && error.empty()) error = err;
+    if (consumed && consumed->owns(path)) consumed->written(path);
     return error;
 }
 
@@ -766,7 +804,7 @@ namespace {
 OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, const std::vector<bool>& last, SpillDir& dir,
                                 const SessionOptions& opt, std::uint64_t batch_bytes, unsigned threads) {
     const unsigned parts = merge_partitions(key_runs.size(), threads, batch_bytes);
-    RunConsumption consumption(key_runs, last, parts);
+    RunConsumption consumption(key_runs, last, parts, &dir);
     std::vector<OrderRuns> part(parts);
     parallel_for(parts, parts, [&](std::size_t p) {
         part[p] = merge_part(key_runs, dir, opt, std::max<std::uint64_t>(1, batch_bytes / parts),

@@ -47,17 +47,25 @@ public:
     // Removes those of `files` that are in the folder (spill files once read for good); other
     // files, such as a state's sessions, are kept.
     void remove_own(const std::vector<std::string>& files) const;
+    // What the folder takes on disk, counted in allocated blocks as files are closed, punched
+    // and removed: written(f) once f is complete; shrank(bytes) for what a punch freed. The most
+    // it took at once is peak_bytes() (a file counts from its close: about, not exactly).
+    void written(const std::string& file) const;
+    void shrank(std::uint64_t bytes) const;
+    std::uint64_t peak_bytes() const;
 
 private:
     std::string parent_, path_, error_;
     mutable std::mutex mu_;
     std::uint64_t files_ = 0;
+    mutable std::uint64_t on_disk_ = 0, peak_ = 0;
 };
 
 // What spilling did, for --stats and the tests.
 struct SpillStats {
     std::uint64_t key_runs = 0, key_run_bytes = 0;      // step 1
     std::uint64_t order_runs = 0, order_run_bytes = 0;  // step 2
+    std::uint64_t peak_disk_bytes = 0;                  // the spill folder at its largest (about)
 };
 
 // Step 1's sink, shared by the ingest workers. Thread-safe.
