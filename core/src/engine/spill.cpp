@@ -717,7 +717,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
     std::vector<bool> last(group.size());
     for (std::size_t i = 0; i < group.size(); ++i) last[i] = consumed && consumed->owns(group[i]);
     RunConsumption consumption(group, last, 1, consumed);
-    RunMerge merge(group, by_key ? key_less : order_less, {}, &consumption);
+    RunMerge merge(group, by_key ? key_less : order_less, {}, consumed ? &consumption : nullptr);
     RunWriter out(path, compress);
     StringPool pool;
     SessionPartial acc;
@@ -843,8 +843,7 @@ OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir&
         if (last[i]) done.push_back(key_runs[i]);
     }
     OrderRuns out = merge_key_runs_folded(key_runs, last, dir, opt, batch_bytes, threads);
-    dir.remove_own(done);
-    if (consume) dir.remove_own(all_key_runs);  // those folded away are gone already
+    dir.remove_own(done);  // with `consume`, the caller's too: fold_runs() removed those it folded away
     out.files = fold_runs(std::move(out.files), dir, fan_in, false, &fold_error);
     if (out.error.empty()) out.error = fold_error;
     return out;
