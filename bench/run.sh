@@ -326,9 +326,10 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   ok cb_state_first || return 0
   rm -rf "$state0"; cp -a "$state" "$state0"
   add_note cb_state_first "state: $(du -sm "$state0" | cut -f1) MiB; load ${LOAD[cb_state_first]} at start"
-  # every repetition starts from the state and the OUTDIR the first run left, as a daily run does
-  # (written to disk: yesterday's OUTDIR is not 650 MB of dirty pages whose writeback slows the run)
-  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o2'; sync" measure cb_incremental \
+  # every repetition starts from the state and the OUTDIR the first run left, as a daily run does:
+  # the OUTDIR hard-linked, so its files keep the inodes and mtimes that the state knows the kept
+  # days by (a run never writes an OUTDIR file in place; a copy would make it read every day)
+  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o2'; sync" measure cb_incremental \
     "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
   OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
@@ -343,7 +344,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # sessions are merged on disk, the checkpoint's skipped as they stream by
   local o4="$TMP/cb-out-incremental-limit" spill="$TMP/spill-incremental"
   mkdir -p "$spill"
-  OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -a '$o1' '$o4'; sync" measure cb_incremental_limit \
+  OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o4'; sync" measure cb_incremental_limit \
     "analyze --state --memory-limit $LIMIT: the same daily run, spilled" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o4" "${common[@]}" --state "$state" \
     --memory-limit "$LIMIT" --tmp-dir "$spill" --stats

@@ -392,6 +392,30 @@ def test_a_day_that_gains_a_session_among_kept_ones_is_written_whole(cb_bin, tmp
     assert "sessions/: 2 days, 1 written, 1 unchanged" in res.err, res.err
 
 
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
+def test_a_kept_day_edited_since_is_written_again(cb_bin, tmp_path, memory):
+    """A daily run takes a day file whose stat is the one the state kept as holding its listed
+    bytes, without reading it; a file edited since (same size, other bytes) has another mtime,
+    is read, and its day is written again."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    day1, day2, day3 = 0.0, 86400.0, 172800.0  # after cbtest.ts()'s base: 2024-03-01, -02, -03
+    s.append_live(day_of_sessions(day1 + 60, 30, "a") + day_of_sessions(day2 + 60, 30, "b"))
+    s.check(*memory)
+    days = sorted((s.root / "out" / "sessions").glob("day=*/sessions.jsonl"))
+    assert [d.parent.name for d in days] == ["day=2024-03-01", "day=2024-03-02"]
+    edited, untouched = days
+    good = edited.read_bytes()
+    os.chmod(edited, 0o644)
+    edited.write_bytes(good.replace(b'"session"', b'"sessioN"', 1))  # same size, same inode
+    ino = untouched.stat().st_ino
+    s.rotate("2024-03-02")
+    s.append_live(day_of_sessions(day3 + 60, 5, "c"))
+    res = s.check("--stats", *memory)  # the edited day is the full run's again
+    assert edited.read_bytes() == good
+    assert untouched.stat().st_ino == ino, "the untouched day was not kept"
+    assert "sessions/: 3 days, 2 written, 1 unchanged" in res.err, res.err
+
+
 def closed_session(lines) -> dict:
     """The first session of `lines` that has a cowrie.session.closed event, as that event."""
     import json

@@ -350,11 +350,11 @@ std::string tree_text(const std::string& dir) {
     return out;
 }
 
-// sessions/ by day from `sessions` (those `fresh` flags are new since `previous`, whose
-// _partitions.json hash is `trusted`; chunks follow each other as `cuts` says); the days it kept.
+// sessions/ by day from `sessions` (those `fresh` flags are new since `previous`, which `trusted`
+// lists; chunks follow each other as `cuts` says); the days it kept.
 std::size_t write_days(const std::string& dir, const std::vector<cb::Session>& sessions, const Cuts& cuts,
-                       const std::string& previous = {}, std::uint64_t trusted = 0,
-                       const std::vector<std::uint8_t>* fresh = nullptr, std::uint64_t* listing = nullptr) {
+                       const std::string& previous = {}, const cb::SessionsListing* trusted = nullptr,
+                       const std::vector<std::uint8_t>* fresh = nullptr, cb::SessionsListing* listing = nullptr) {
     fs::remove_all(dir);
     cb::SessionsJsonlWriter w;
     EXPECT_EQ(w.open_days(dir, previous, trusted), "");
@@ -368,7 +368,7 @@ std::size_t write_days(const std::string& dir, const std::vector<cb::Session>& s
         lo = hi;
     }
     EXPECT_EQ(w.close(), "");
-    if (listing) *listing = w.partitions_hash();
+    if (listing) *listing = w.listing();
     return w.days_kept();
 }
 
@@ -399,19 +399,22 @@ TEST_P(Chunking, SessionDaysKeptFromTheLastRunAreTheSameForAnyChunking) {
         std::vector<cb::Session> before;  // the last run's sessions: the same records, less the new ones
         for (std::size_t i = 0; i < n; ++i)
             if (!(fresh[i] = news[k](i))) before.push_back(all[i]);
-        std::uint64_t trusted = 0;
-        write_days(dir.file("previous"), before, {before.size()}, {}, 0, nullptr, &trusted);
-        ASSERT_NE(trusted, 0u);
+        cb::SessionsListing trusted;
+        write_days(dir.file("previous"), before, {before.size()}, {}, nullptr, nullptr, &trusted);
+        ASSERT_NE(trusted.hash, 0u);
+        ASSERT_FALSE(trusted.files.empty());
         std::vector<Cuts> cutss = chunkings(n);
         cutss.push_back(after_firsts);
         for (const Cuts& cuts : cutss) {
-            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), trusted, &fresh);
+            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), &trusted, &fresh);
             EXPECT_EQ(tree_text(dir.file("chunked")), whole) << "new sessions " << k << ", " << describe(cuts);
         }
         if (k != 1) continue;
         // A listing the checkpoint does not name: nothing is kept, every record is formatted.
+        cb::SessionsListing other = trusted;
+        other.hash ^= 2;
         for (const Cuts& cuts : cutss) {
-            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), trusted ^ 2, &fresh);
+            write_days(dir.file("chunked"), all, cuts, dir.file("previous"), &other, &fresh);
             EXPECT_EQ(tree_text(dir.file("chunked")), whole) << "untrusted, " << describe(cuts);
         }
         // Nothing new: every day is kept, in any chunking.
@@ -421,10 +424,45 @@ TEST_P(Chunking, SessionDaysKeptFromTheLastRunAreTheSameForAnyChunking) {
         const std::vector<std::uint8_t> none(before.size(), 0);
         write_days(dir.file("whole-before"), before, {before.size()});
         for (const Cuts& cuts : chunkings(before.size())) {
-            const std::size_t kept = write_days(dir.file("again"), before, cuts, dir.file("previous"), trusted, &none);
+            const std::size_t kept = write_days(dir.file("again"), before, cuts, dir.file("previous"), &trusted, &none);
             EXPECT_EQ(tree_text(dir.file("again")), tree_text(dir.file("whole-before"))) << describe(cuts);
             EXPECT_EQ(kept, days_before) << describe(cuts);
         }
+    }
+}
+
+// A day file that the trusted listing names with the stat it still has is kept without being
+// read (a daily run reads no day it does not write): an edit that keeps the size, the inode and
+// the mtime goes unseen, which shows the file was not read. The same edit with its mtime
+// changed is seen, and the day is written again.
+TEST_P(Chunking, SessionDaysWithTheirListedStatAreKeptUnread) {
+    TempDir dir;
+    const std::vector<cb::Session>& all = sessions();
+    cb::SessionsListing listing;
+    write_days(dir.file("previous"), all, {all.size()}, {}, nullptr, nullptr, &listing);
+    ASSERT_FALSE(listing.files.empty());
+    const std::string name = listing.files.begin()->first;
+    const std::string day = dir.file("previous") + "/" + name + "/sessions.jsonl";
+    const std::string good = read_file(day);
+    ASSERT_GT(good.size(), 2u);
+    const std::vector<std::uint8_t> none(all.size(), 0);
+    for (bool keep_mtime : {true, false}) {
+        const auto mtime = fs::last_write_time(day);
+        {
+            std::fstream f(day, std::ios::in | std::ios::out | std::ios::binary);  // in place: same inode
+            f.seekp(1);
+            f.put(good[1] == 'x' ? 'y' : 'x');
+        }
+        // an edit made later has a later mtime (set here: one made at once may share the tick)
+        fs::last_write_time(day, keep_mtime ? mtime : mtime + std::chrono::seconds(1));
+        write_days(dir.file("again"), all, {all.size()}, dir.file("previous"), &listing, &none);
+        const std::string again = read_file(dir.file("again") + "/" + name + "/sessions.jsonl");
+        if (keep_mtime)
+            EXPECT_NE(again, good) << "the listed stat was not trusted";
+        else
+            EXPECT_EQ(again, good) << "an edited day was kept";
+        std::ofstream(day, std::ios::binary | std::ios::trunc) << good;
+        write_days(dir.file("previous"), all, {all.size()}, {}, nullptr, nullptr, &listing);
     }
 }
 

@@ -209,8 +209,8 @@ std::int64_t session_day(const Session& s) { return s.start == kNoTime ? kNoDay 
 // appended until the next day starts.
 class DayPartitions {
 public:
-    DayPartitions(std::string dir, std::string previous, std::uint64_t trusted)
-        : dir_(std::move(dir)), previous_(std::move(previous)), trusted_(trusted) {}
+    DayPartitions(std::string dir, std::string previous, const SessionsListing* trusted)
+        : dir_(std::move(dir)), previous_(std::move(previous)), trusted_(trusted ? *trusted : SessionsListing()) {}
     ~DayPartitions() {
         if (!f_) return;
         std::fclose(f_);  // never closed: no file rather than part of one
@@ -237,7 +237,7 @@ public:
         return {};
     }
     // Takes the earlier run's file of `day` as it is, without the day's records: when its
-    // _partitions.json is the one `trusted` names (written with this run's options and marker
+    // _partitions.json is the one `trusted` lists (written with this run's options and marker
     // set), lists the day with `sessions` sessions and the file still has its bytes. False when
     // it cannot, and the day's records must be written.
     bool adopt(std::int64_t day, std::size_t sessions, std::string* err) {
@@ -259,13 +259,13 @@ public:
     // Whether adopt() may take the earlier run's file of `day`: it is trusted, lists the day,
     // the file still has its bytes, and none of the day is written yet.
     bool can_keep(std::int64_t day) {
-        if (!trusted_ || previous_hash_ != trusted_ || (f_ && day == day_)) return false;
+        if (!trusted() || (f_ && day == day_)) return false;
         const std::string name = partition_name(day);
         auto it = before_.find(name);
         if (it == before_.end()) return false;
         if (!it->second.checked) {
             it->second.checked = true;
-            it->second.intact = still_has(previous_file(name), it->second);
+            it->second.intact = previous_intact(name, it->second);
         }
         return it->second.intact;
     }
@@ -296,6 +296,8 @@ public:
     // Ends the last day and writes _partitions.json.
     std::string close() {
         if (auto err = end_day(); !err.empty()) return err;
+        for (const auto& [name, p] : done_)  // where they are now; renames keep their stat
+            if (FileStat st; stat_file(dir_ + "/" + name + "/sessions.jsonl", &st)) written_.files.emplace(name, st);
         std::string out = "{\"layout\":\"day\",\"partitions\":[";
         for (std::size_t i = 0; i < done_.size(); ++i) {
             const auto& [name, p] = done_[i];
@@ -312,11 +314,11 @@ public:
             w.end_object();
         }
         out += "\n]}\n";
-        written_hash_ = listing_hash(out);
+        written_.hash = listing_hash(out);
         return write_file_atomic(dir_ + "/_partitions.json", out);
     }
     std::size_t days() const { return done_.size(); }
-    std::uint64_t written_hash() const { return written_hash_; }
+    const SessionsListing& written() const { return written_; }
     std::size_t kept() const { return kept_; }
 
 private:
@@ -357,14 +359,25 @@ private:
         return {};
     }
     // The earlier run's file of this day, linked in its place, when _partitions.json says its
-    // bytes are the same and reading it shows they still are (reading costs less than writing).
+    // bytes are the same and they still are (reading costs less than writing).
     bool keep_previous() const {
         auto it = before_.find(name_);
         if (it == before_.end() || it->second.bytes != now_.bytes || it->second.crc != now_.crc) return false;
-        const std::string old = previous_file(name_);
-        return still_has(old, now_) && ::link(old.c_str(), path_.c_str()) == 0;
+        return previous_intact(name_, it->second) && ::link(previous_file(name_).c_str(), path_.c_str()) == 0;
     }
     std::string previous_file(const std::string& name) const { return previous_ + "/" + name + "/sessions.jsonl"; }
+    // Whether the earlier run's _partitions.json is the one `trusted` lists.
+    bool trusted() const { return trusted_.hash && previous_hash_ == trusted_.hash; }
+    // Whether the earlier run's file of the day `name` still has the bytes that p lists: it has
+    // the stat it had when the trusted run left it, or reading it shows them.
+    bool previous_intact(const std::string& name, const Partition& p) const {
+        const std::string path = previous_file(name);
+        if (auto it = trusted_.files.find(name); trusted() && it != trusted_.files.end()) {
+            FileStat st;
+            if (stat_file(path, &st) && st == it->second && st.size == p.bytes) return true;
+        }
+        return still_has(path, p);
+    }
     // Whether the file at path holds the bytes that p lists (its length and CRC-64).
     static bool still_has(const std::string& path, const Partition& p) {
         const std::optional<FileCrc> f = file_crc64(path);
@@ -397,7 +410,8 @@ private:
     }
 
     std::string dir_, previous_;
-    std::uint64_t trusted_ = 0, previous_hash_ = 0, written_hash_ = 0;
+    SessionsListing trusted_, written_;
+    std::uint64_t previous_hash_ = 0;
     std::map<std::string, Partition> before_;  // by folder name
     std::vector<std::pair<std::string, Partition>> done_;
     std::size_t kept_ = 0;
@@ -427,7 +441,8 @@ std::string SessionsJsonlWriter::open(const std::string& path) {
     return err_ ? write_error(path_, err_) : std::string();
 }
 
-std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::string& previous, std::uint64_t trusted) {
+std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::string& previous,
+                                           const SessionsListing* trusted) {
     path_ = dir;
     parts_ = std::make_unique<DayPartitions>(dir, previous, trusted);
     std::string err = parts_->open();
@@ -560,7 +575,7 @@ std::string SessionsJsonlWriter::close() {
         if (err.empty()) err = parts_->close();
         days_ = parts_->days();
         days_kept_ = parts_->kept();
-        partitions_hash_ = parts_->written_hash();
+        listing_ = parts_->written();
         parts_.reset();
         return err;
     }

@@ -144,7 +144,7 @@ struct SessionOutputs {
         writers.sqlite_err = sqlite.begin_sessions();
         const std::string previous = layout.previous.empty() ? std::string() : layout.previous + "/sessions";
         writers.jsonl_err = layout.sessions == SessionsLayout::Day
-                                ? jsonl.open_days(out_dir + "/sessions", previous, run.partitions_before)
+                                ? jsonl.open_days(out_dir + "/sessions", previous, &run.partitions_before)
                                 : jsonl.open(out_dir + "/sessions.jsonl");
     }
     // --state: the rows' hashes are kept, and the last file reused
@@ -233,7 +233,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     write_iocs(run, out_dir, res);
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
-    run.partitions_written = jsonl.partitions_hash();
+    run.partitions_written = jsonl.listing();
     if (layout.sessions == SessionsLayout::Day && jsonl.days_kept())
         res.info.push_back("sessions/: " + std::to_string(jsonl.days()) + " days, " +
                            std::to_string(jsonl.days() - jsonl.days_kept()) + " written, " +

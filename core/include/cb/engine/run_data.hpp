@@ -17,6 +17,7 @@
 #include "cb/analysis/compact_state.hpp"
 #include "cb/analysis/table.hpp"
 #include "cb/engine/ingest.hpp"
+#include "cb/input/file_ledger.hpp"
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
@@ -75,6 +76,19 @@ struct SqliteRowHashes {
     }
 };
 
+// What a run wrote in sessions/ (--sessions day): the hash of its _partitions.json (0: none), and
+// each day file's stat as the run left it, by folder name. A later --state run takes a day file
+// whose stat is still that one as holding the bytes the listing gives, without reading it (a
+// file edited, replaced or copied has another mtime or inode, and is read).
+struct SessionsListing {
+    std::uint64_t hash = 0;
+    std::map<std::string, FileStat> files;
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(hash, files);
+    }
+};
+
 // Everything one run knows; the outputs are views of it.
 struct RunData {
     InputSet inputs;
@@ -98,10 +112,10 @@ struct RunData {
     std::optional<SqliteRowHashes> sqlite_rows_before, sqlite_rows_written;
     // --state, a run in memory that starts from the state's checkpoint (state.hpp): per session
     // of `sessions`, 1 when its record is the one the run that made the checkpoint wrote (empty
-    // otherwise); the hash of the sessions/_partitions.json that run wrote (0: none), and,
-    // filled by write_outputs(), of the one this run writes.
+    // otherwise); what that run wrote in sessions/ (SessionsListing) and, filled by
+    // write_outputs(), what this run writes.
     std::vector<std::uint8_t> unchanged;
-    std::uint64_t partitions_before = 0, partitions_written = 0;
+    SessionsListing partitions_before, partitions_written;
 
     // The result table of that name (in tables, or still in findings while they run), or null.
     const Table* table(std::string_view name) const {

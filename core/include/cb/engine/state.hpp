@@ -46,13 +46,13 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 1;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 2;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                 // checkpoint_options(): what shapes the records and the states
     std::string markers;                 // MarkerSet::encode() of the set the records were made with
     std::vector<std::uint64_t> settled;  // session_key_hash() of every settled session, sorted
     std::uint64_t recordings = 0;        // the sum of recording_links_hash() over them
-    std::uint64_t partitions = 0;        // the hash of the sessions/_partitions.json its run wrote (0: none)
+    SessionsListing partitions;          // what its run wrote in sessions/ (none: no days)
     std::string basic, totals, recording_findings;
     std::vector<std::string> analyses;  // AnalysisRunner::save()
     template <class Ar>

@@ -78,9 +78,10 @@ public:
     SessionsJsonlWriter(const SessionsJsonlWriter&) = delete;
     SessionsJsonlWriter& operator=(const SessionsJsonlWriter&) = delete;
     std::string open(const std::string& path);
-    // `trusted`: the hash of the _partitions.json that the run which made an incremental run's
-    // checkpoint wrote (0: none); append() keeps the days of `previous` that it lists.
-    std::string open_days(const std::string& dir, const std::string& previous, std::uint64_t trusted = 0);
+    // `trusted`: what the run which made an incremental run's checkpoint wrote in sessions/
+    // (null: none); append() keeps the days of `previous` that it lists.
+    std::string open_days(const std::string& dir, const std::string& previous,
+                          const SessionsListing* trusted = nullptr);
     // `unchanged` (one flag per session of the chunk, or null): the session's record is the one
     // the `trusted` run wrote. A day of such sessions only keeps that run's file when open_days()
     // trusts it, and lists the day with as many sessions, and the file still has its bytes; no
@@ -91,10 +92,10 @@ public:
                        bool more = false);
     std::string close();
     // After close() of open_days(): the days written and, of them, those kept from `previous`,
-    // and the hash of the _partitions.json written.
+    // and what was written (for the next --state run).
     std::size_t days() const { return days_; }
     std::size_t days_kept() const { return days_kept_; }
-    std::uint64_t partitions_hash() const { return partitions_hash_; }
+    const SessionsListing& listing() const { return listing_; }
 
 private:
     struct Segment;  // a block's records of one day
@@ -121,7 +122,7 @@ private:
     std::unique_ptr<DayPartitions> parts_;        // open_days()
     std::unique_ptr<Held> held_;
     std::size_t days_ = 0, days_kept_ = 0;
-    std::uint64_t partitions_hash_ = 0;
+    SessionsListing listing_;
 };
 // All sessions in one chunk.
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads);
