@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/sha256.hpp"
+#include "cb/util/string_pool.hpp"
 #include "cb/util/text.hpp"
 
 using namespace cb;
@@ -179,4 +185,34 @@ TEST(Sha256, OddPiecesEqualOneShot) {
     cb::Sha256 sha;
     for (std::size_t i = 0; i < million.size(); i += 999) sha.update(std::string_view(million).substr(i, 999));
     EXPECT_EQ(sha.hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// Hash flooding: strings crafted offline to share the low 16 bits of the unseeded hash (what
+// an attacker could do against a fixed seed) fill one slot of a table of 2^16; with the
+// process's seed they spread over the table like any strings, and the pool still interns
+// each once.
+TEST(FastHash, CraftedCollisionsOfTheUnseededHashSpreadWithTheProcessSeed) {
+    constexpr std::uint64_t kMask = 0xffff;
+    std::vector<std::string> crafted;
+    for (std::uint64_t i = 0; crafted.size() < 64; ++i) {
+        std::string s = "wget http://x/" + std::to_string(i);
+        if ((fast_hash(s) & kMask) == 0x1234) crafted.push_back(std::move(s));
+    }
+    std::set<std::uint64_t> unseeded, seeded;
+    for (const std::string& s : crafted) {
+        unseeded.insert(fast_hash(s) & kMask);
+        seeded.insert(StringHash{}(s)&kMask);
+    }
+    EXPECT_EQ(unseeded.size(), 1u);
+    EXPECT_GE(seeded.size(), 60u);  // 64 random slots of 65,536: a repeat or two at most, almost always
+    StringPool pool;
+    std::set<const char*> views;
+    for (const std::string& s : crafted) {
+        const std::string_view v = pool.intern(s);
+        EXPECT_EQ(v, s);
+        EXPECT_EQ(pool.intern(std::string(s)).data(), v.data());
+        views.insert(v.data());
+    }
+    EXPECT_EQ(views.size(), crafted.size());
+    EXPECT_NE(fast_hash_seed(), draw_fast_hash_seed());  // drawn from the system's random source
 }

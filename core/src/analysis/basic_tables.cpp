@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cb/analysis/compact_state.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "source_tables.hpp"
 #include "table_cells.hpp"
 
@@ -49,8 +50,7 @@ struct Tally {
 
 struct PairHash {
     std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const noexcept {
-        const std::size_t a = std::hash<std::string_view>{}(p.first);
-        return a ^ (std::hash<std::string_view>{}(p.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+        return fast_hash(p.second, fast_hash(p.first, fast_hash_seed()));
     }
 };
 
@@ -150,7 +150,7 @@ struct Daily {
 };
 struct DayIpHash {
     std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
-        return std::hash<SV>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+        return fast_hash(k.second, fast_hash_seed() ^ static_cast<std::uint64_t>(k.first));
     }
 };
 
@@ -160,7 +160,7 @@ struct BasicCounts {
     explicit BasicCounts(StringPool& pool) : strings(pool) {}
     StringPool& strings;
     CredMap creds, keys;
-    std::unordered_map<SV, Tally> commands, versions, hasshes, sensors;
+    std::unordered_map<SV, Tally, StringHash> commands, versions, hasshes, sensors;
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
     // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
@@ -225,7 +225,7 @@ struct BasicCounts {
     }
 };
 
-Table commands_table(std::unordered_map<SV, Tally>& commands) {
+Table commands_table(std::unordered_map<SV, Tally, StringHash>& commands) {
     Table t{"commands", "command lines as typed (cowrie.command.input)", {}, {}};
     t.columns = {col("command", ColumnType::Text, "the whole input line"),
                  col("count", ColumnType::Integer, "times entered"),
@@ -240,7 +240,7 @@ Table commands_table(std::unordered_map<SV, Tally>& commands) {
     return t;
 }
 
-Table client_versions_table(std::unordered_map<SV, Tally>& versions) {
+Table client_versions_table(std::unordered_map<SV, Tally, StringHash>& versions) {
     Table t{"client_versions", "SSH client identification strings", {}, {}};
     t.columns = {col("client_version", ColumnType::Text, "as logged"), kSessions, kSrcIps, kFirst, kLast};
     for (auto& [k, v] : sorted_by_count(versions))
@@ -248,7 +248,8 @@ Table client_versions_table(std::unordered_map<SV, Tally>& versions) {
     return t;
 }
 
-Table hassh_table(std::unordered_map<SV, Tally>& hasshes, std::map<SV, std::map<SV, std::int64_t>>& hassh_versions) {
+Table hassh_table(std::unordered_map<SV, Tally, StringHash>& hasshes,
+                  std::map<SV, std::map<SV, std::int64_t>>& hassh_versions) {
     Table t{"hassh", "HASSH client fingerprints (cowrie.client.kex)", {}, {}};
     t.columns = {col("hassh", ColumnType::Text, "MD5 of the client's key-exchange algorithm lists"),
                  kSessions,
@@ -288,7 +289,7 @@ Table downloads_table(std::map<std::tuple<SV, SV, bool>, Tally>& downloads) {
     return t;
 }
 
-Table sensors_table(std::unordered_map<SV, Tally>& sensors) {
+Table sensors_table(std::unordered_map<SV, Tally, StringHash>& sensors) {
     Table t{"sensors", "sessions per sensor", {}, {}};
     t.columns = {col("sensor", ColumnType::Text, "Cowrie [honeypot] sensor_name or host name"), kSessions, kSrcIps,
                  kFirst, kLast};

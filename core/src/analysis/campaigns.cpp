@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "cb/parse/command_template.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -410,7 +411,7 @@ private:
         bump(m, k);
     }
 
-    std::unordered_map<std::string, SetStat> sets_;
+    std::unordered_map<std::string, SetStat, StringHash> sets_;
     std::vector<std::pair<const Counts*, std::string>> seen_;
     std::string cred_;
 };
@@ -434,7 +435,7 @@ struct CampaignTotals {
 
 // Each set as its sorted, distinct template ids (templates numbered in order of appearance).
 std::vector<std::vector<std::uint32_t>> template_ids(const std::vector<std::pair<const std::string*, SetStat*>>& sets) {
-    std::unordered_map<std::string_view, std::uint32_t> tid;
+    std::unordered_map<std::string_view, std::uint32_t, StringHash> tid;
     std::vector<std::vector<std::uint32_t>> toks(sets.size());
     for (std::size_t i = 0; i < sets.size(); ++i) {
         std::string_view key = *sets[i].first;
@@ -457,7 +458,7 @@ std::vector<std::vector<std::uint32_t>> template_ids(const std::vector<std::pair
 // Sets in key order (so indices, and ids, depend on neither input order nor threads), then
 // campaigns as components, each listed in key order, with their ids: "C" + 8 hex of the hash
 // of the smallest set key; on a (rare) collision, 16 hex.
-Clustering cluster(std::unordered_map<std::string, SetStat>& by_key) {
+Clustering cluster(std::unordered_map<std::string, SetStat, StringHash>& by_key) {
     Clustering c;
     c.sets.reserve(by_key.size());
     for (auto& [k, v] : by_key) c.sets.emplace_back(&k, &v);
@@ -474,7 +475,7 @@ Clustering cluster(std::unordered_map<std::string, SetStat>& by_key) {
         c.comp_of[i] = it->second;
     }
     c.ids.resize(c.comps.size());
-    std::unordered_map<std::string, std::uint32_t> used;
+    std::unordered_map<std::string, std::uint32_t, StringHash> used;
     for (std::size_t k = 0; k < c.comps.size(); ++k) {
         c.ids[k] = "C" + hex(stable_hash64(*c.sets[c.comps[k][0]].first) >> 32, 8);
         ++used[c.ids[k]];

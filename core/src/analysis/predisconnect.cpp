@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cb/analysis/compact_state.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
 #include "factories.hpp"
@@ -90,7 +91,8 @@ public:
         const std::string week = format_iso_week(s.start);
         for (int kind = 0; kind < 2; ++kind) {
             const auto& cmds = kind == 0 ? f.steps.text : f.step_templates;
-            std::unordered_map<std::string_view, std::pair<std::uint64_t, std::uint64_t>> runs;  // runs, failed
+            std::unordered_map<std::string_view, std::pair<std::uint64_t, std::uint64_t>, StringHash>
+                runs;  // runs, failed
             for (std::size_t i = 0; i < cmds.size(); ++i) {
                 auto& r = runs[cmds[i]];
                 ++r.first;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "cb/analysis/compact_state.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "table_cells.hpp"
 
 namespace cb {
@@ -55,7 +56,7 @@ void count_targets(const Session& s, Interner& ip_ids, std::map<Target, TargetTa
     }
 }
 
-using AddressMap = std::unordered_map<std::string_view, AddressTally>;
+using AddressMap = std::unordered_map<std::string_view, AddressTally, StringHash>;
 
 void count_address(const Session& s, Interner& sensor_ids, AddressMap& by_ip, StringPool& strings) {
     if (s.src_ip.empty()) return;
@@ -124,7 +125,7 @@ struct HourCounts {
 using SensorHour = std::pair<Micros, std::string_view>;  // (start of the UTC hour, sensor)
 struct SensorHourHash {
     std::size_t operator()(const SensorHour& k) const noexcept {
-        return std::hash<std::string_view>{}(k.second) ^ static_cast<std::size_t>(k.first * 0x9e3779b97f4a7c15ULL);
+        return fast_hash(k.second, fast_hash_seed() ^ static_cast<std::uint64_t>(k.first));
     }
 };
 using HourMap = std::unordered_map<SensorHour, HourCounts, SensorHourHash>;

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "cb/util/crc64.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -178,7 +179,7 @@ private:
     std::uint64_t repairs_before_ = 0, type_errors_before_ = 0;
     FieldErrorCounts field_errors_before_{};
     std::vector<std::pair<std::string_view, std::uint64_t>> other_counts_;
-    std::unordered_map<std::string_view, std::uint64_t> eventid_counts_;
+    std::unordered_map<std::string_view, std::uint64_t, StringHash> eventid_counts_;
     Event ev_;  // reused: parse() resets it
     std::array<std::uint64_t, kEventTypeCount> type_counts_{};
 };

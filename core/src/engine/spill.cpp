@@ -286,7 +286,7 @@ bool parse_record(std::string_view rec, RecordView* v) {
 
 // Which of `parts` partitions of step 2 a session key falls in.
 unsigned partition_of(const RecordView& r, unsigned parts) {
-    return parts < 2 ? 0 : static_cast<unsigned>(fast_hash(r.session, fast_hash(r.sensor)) % parts);
+    return parts < 2 ? 0 : static_cast<unsigned>(fast_hash(r.session, fast_hash(r.sensor, fast_hash_seed())) % parts);
 }
 
 // The keys one merge reads: all of them, or one partition (the others are read past, not decoded).

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "cb/parse/command_names.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -68,7 +69,7 @@ void segment_keys(const Session& s, TemplateCache& cache, std::vector<std::strin
 // True when raw text v runs twice with other steps between, each of which runs fewer times
 // in the session than v: a delimiter, not a loop over a few commands.
 bool repeated_between(const std::vector<std::string_view>& raws, std::string_view v,
-                      const std::unordered_map<std::string_view, std::uint32_t>& count) {
+                      const std::unordered_map<std::string_view, std::uint32_t, StringHash>& count) {
     const std::uint32_t n = count.at(v);
     if (n < 2) return false;
     std::size_t prev = SIZE_MAX;
@@ -188,7 +189,7 @@ void MarkerStats::add(const Session& s, TemplateCache& cache) {
     std::vector<std::string_view> raws;
     std::vector<bool> leads;
     segment_keys(s, cache, keys_, raws, leads);
-    std::unordered_map<std::string_view, std::uint32_t> count;
+    std::unordered_map<std::string_view, std::uint32_t, StringHash> count;
     for (auto r : raws) ++count[r];
     std::vector<std::string_view> seen;
     for (std::size_t i = 0; i < keys_.size(); ++i) {

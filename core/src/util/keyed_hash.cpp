@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "cb/util/fast_hash.hpp"
+
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +20,13 @@ std::array<unsigned char, crypto_shorthash_KEYBYTES> make_key() {
 }
 
 }  // namespace
+
+std::uint64_t draw_fast_hash_seed() {
+    if (sodium_init() < 0) std::abort();
+    std::uint64_t seed = 0;
+    randombytes_buf(&seed, sizeof seed);
+    return seed;
+}
 
 std::uint64_t keyed_hash64(std::string_view s) {
     static const std::array<unsigned char, crypto_shorthash_KEYBYTES> key = make_key();

@@ -51,7 +51,7 @@ void StringPool::grow() {
 std::string_view StringPool::intern(std::string_view s) {
     if (s.empty()) return {};
     if ((count_ + 1) * 2 > slots_.size()) grow();
-    const auto tag = static_cast<std::uint32_t>(fast_hash(s));
+    const auto tag = static_cast<std::uint32_t>(fast_hash(s, fast_hash_seed()));
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = tag & mask;
     for (;; i = (i + 1) & mask) {

@@ -20,16 +20,14 @@
 #include <vector>
 
 #include "cb/util/archive.hpp"
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/string_pool.hpp"
 
 namespace cb {
 
 // Transparent hashing so maps keyed by std::string can be probed with a string_view
-// (no temporary std::string per lookup).
-struct SvHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
+// (no temporary std::string per lookup), seeded per process (fast_hash.hpp).
+using SvHash = StringHash;
 struct SvEq {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
@@ -106,7 +104,7 @@ public:
 
 private:
     std::deque<std::string> strs_;  // deque: elements never move, so the views in map_ stay valid
-    std::unordered_map<std::string_view, std::uint32_t> map_;
+    std::unordered_map<std::string_view, std::uint32_t, StringHash> map_;
 };
 
 // A set of ids, exact, in 24 bytes when it holds at most two ids. Inserts append (skipping a

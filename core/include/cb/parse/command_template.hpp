@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cb/util/fast_hash.hpp"
+
 namespace cb {
 
 // Placeholders: <URL> <IP> <HASH> <B64> <HEX> <N> <RAND>, and ./<FILE> for a dropped file run
@@ -21,7 +23,7 @@ public:
     std::string_view get(std::string_view command);
 
 private:
-    std::unordered_map<std::string, std::string> map_;
+    std::unordered_map<std::string, std::string, StringHash> map_;
 };
 
 // A stable 64-bit hash (FNV-1a then a murmur finaliser): the same on every machine,

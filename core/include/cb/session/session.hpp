@@ -32,9 +32,12 @@ struct SessionKey {
     }
 };
 
-// In-memory only (see fast_hash.hpp): shard choice and table slots, never output order.
+// In-memory only (see fast_hash.hpp): shard choice and table slots, never output order;
+// seeded per process.
 struct SessionKeyHash {
-    std::uint64_t operator()(const SessionKey& k) const noexcept { return fast_hash(k.session, fast_hash(k.sensor)); }
+    std::uint64_t operator()(const SessionKey& k) const noexcept {
+        return fast_hash(k.session, fast_hash(k.sensor, fast_hash_seed()));
+    }
 };
 
 // New kinds go at the end: the number is stored in partials (session_codec) and the report.

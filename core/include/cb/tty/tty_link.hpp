@@ -15,6 +15,7 @@
 #include "cb/input/input_set.hpp"
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
+#include "cb/util/fast_hash.hpp"
 
 namespace cb {
 
@@ -37,7 +38,7 @@ public:
 
 private:
     struct Entry;
-    std::unordered_map<std::string_view, std::vector<Entry>> by_hash_;
+    std::unordered_map<std::string_view, std::vector<Entry>, StringHash> by_hash_;
 };
 
 std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,

@@ -1,7 +1,11 @@
 // A fast, non-cryptographic 64-bit hash for the ingest hot path (wyhash-style multiply-mix).
 //
 // Used only for in-memory tables (string pool, session maps, shard choice): nothing that
-// reaches an output depends on its values, so it may differ between builds or platforms.
+// reaches an output depends on its values, so it may differ between builds, platforms and
+// processes. Those tables hash strings from the logs, which attackers choose (commands,
+// passwords) and anyone can craft (a shared log): with a known seed, strings that all fall in
+// a few slots of a linear-probing table could be found offline and would make every insertion
+// probe them all (hash flooding). So they hash with fast_hash_seed(), random per process.
 #pragma once
 
 #include <cstddef>
@@ -74,6 +78,22 @@ inline bool fast_equal(const char* a, const char* b, std::size_t n) {
         if (a[i] != b[i]) return false;
     return true;
 }
+
+// The seed of the in-memory tables' hashes: drawn once per process from the system's random
+// source (keyed_hash.cpp), so their slots cannot be predicted from the logs.
+std::uint64_t draw_fast_hash_seed();
+inline std::uint64_t fast_hash_seed() {
+    static const std::uint64_t seed = draw_fast_hash_seed();
+    return seed;
+}
+
+// The Hash of the unordered containers keyed by strings from the logs: fast_hash with the
+// process's seed (std::hash's is fixed, so it floods like an unseeded one). Transparent: a
+// string_view finds a std::string key where the container's equality is transparent too.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return fast_hash(s, fast_hash_seed()); }
+};
 
 inline bool fast_equal(std::string_view a, std::string_view b) {
     return a.size() == b.size() && fast_equal(a.data(), b.data(), a.size());

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/keyed_hash.hpp"
 
@@ -113,7 +114,7 @@ DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, Templ
 }
 
 // Splits "a;b;c" or "a\nb" lists of session ids.
-void split_ids(std::string_view s, std::unordered_set<std::string>& out) {
+void split_ids(std::string_view s, std::unordered_set<std::string, StringHash>& out) {
     std::size_t i = 0;
     while (i < s.size()) {
         std::size_t j = s.find_first_of(";\n", i);
@@ -124,8 +125,8 @@ void split_ids(std::string_view s, std::unordered_set<std::string>& out) {
 }
 
 // The session ids other sections link to: example columns of tables, the outliers, the hints.
-std::unordered_set<std::string> linked_ids(const RunData& run, const ReportOptions& opt) {
-    std::unordered_set<std::string> ids;
+std::unordered_set<std::string, StringHash> linked_ids(const RunData& run, const ReportOptions& opt) {
+    std::unordered_set<std::string, StringHash> ids;
     auto from_column = [&](const char* table, const char* col, std::size_t rows) {
         const Table* t = run.table(table);
         const int c = column(t, col);
@@ -153,7 +154,7 @@ std::vector<std::uint8_t> referenced_sessions(const RunData& run, const ReportOp
     for (const auto* lists : {&drill.forks, &drill.predisconnect})
         for (const auto& v : *lists)
             for (auto i : v) referenced[i] = 1;
-    const std::unordered_set<std::string> ids = linked_ids(run, opt);
+    const std::unordered_set<std::string, StringHash> ids = linked_ids(run, opt);
     if (ids.empty()) return referenced;
     for (std::size_t i = 0; i < run.sessions.size(); ++i)
         if (!referenced[i] && ids.count(session_id(run.sessions[i]))) referenced[i] = 1;
@@ -196,7 +197,7 @@ std::vector<std::string_view> campaigns_of(const RunData& run, const std::vector
     std::vector<std::string_view> campaign(order.size());
     const Table* sc = run.table("session_campaigns");
     if (!sc) return campaign;
-    std::unordered_map<std::string, std::size_t> pos;
+    std::unordered_map<std::string, std::size_t, StringHash> pos;
     for (std::size_t k = 0; k < order.size(); ++k) pos.emplace(session_id(run.sessions[order[k]]), k);
     const int cs = column(sc, "sensor"), ci = column(sc, "session"), cc = column(sc, "campaign");
     std::string id;

@@ -3,6 +3,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
 #include "report_parts.hpp"
@@ -44,7 +45,7 @@ private:
     std::size_t bytes_ = 0;
     std::deque<std::string> owned_;
     std::vector<std::string_view> list_;
-    std::unordered_map<std::string_view, std::uint64_t> index_;
+    std::unordered_map<std::string_view, std::uint64_t, StringHash> index_;
 };
 
 constexpr const char* kFields[] = {

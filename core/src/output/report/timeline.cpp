@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "cb/util/fast_hash.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/text.hpp"
 #include "report_parts.hpp"
@@ -33,8 +34,9 @@ std::vector<std::string_view> ranked_sensors(const RunData& run) {
 }
 
 // sensors_hourly summed per (hour, sensor index) and per (day, sensor index).
-void count_buckets(const RunData& run, const std::unordered_map<std::string_view, std::uint32_t>& sensor_index,
-                   BucketMap& days, BucketMap& hours) {
+void count_buckets(const RunData& run,
+                   const std::unordered_map<std::string_view, std::uint32_t, StringHash>& sensor_index, BucketMap& days,
+                   BucketMap& hours) {
     const Table* t = run.table("sensors_hourly");
     if (!t) return;
     const int ch = column(t, "hour"), cs = column(t, "sensor"), cn = column(t, "sessions"),
@@ -73,7 +75,7 @@ void points(JsonWriter& w, const BucketMap& m) {
 std::string timeline_json(const RunData& run, const ReportOptions& opt) {
     const std::vector<std::string_view> ranked = ranked_sensors(run);
     const std::size_t shown = std::min(ranked.size(), opt.timeline_sensors);
-    std::unordered_map<std::string_view, std::uint32_t> sensor_index;
+    std::unordered_map<std::string_view, std::uint32_t, StringHash> sensor_index;
     for (std::size_t i = 0; i < ranked.size(); ++i)
         sensor_index[ranked[i]] = static_cast<std::uint32_t>(std::min(i, shown));
     BucketMap days, hours;
