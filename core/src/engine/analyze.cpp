@@ -730,11 +730,14 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) inc->new_checkpoint()->partitions = run.partitions_written;
-    if (inc && res.errors.empty())
+    if (inc && res.errors.empty()) {
+        clock.restart();  // the writers timed their phases
         if (auto err =
                 inc->commit(run.totals.sessions > 0, run.sqlite_rows_written ? &*run.sqlite_rows_written : nullptr);
             !err.empty())
             res.errors.push_back(err);
+        clock.lap("state saved");
+    }
     return res;
 }
 
