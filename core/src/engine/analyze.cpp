@@ -247,10 +247,12 @@ struct RunTables::Impl {
     // of their recording links, checked against `from` at the end.
     std::uint64_t skipped = 0, skipped_links = 0;
     // unchanged()'s flags for the chunk it was last given (the writers read them until the next
-    // chunk); they were trusted unless the sessions were checked beforehand (trust_failed: that
-    // check failed at the end).
+    // chunk), and the sessions' key hashes it computed for them (add() reuses them); the flags
+    // were trusted unless the sessions were checked beforehand (trust_failed: that check failed
+    // at the end).
     const std::vector<Session>* flagged = nullptr;
     std::vector<std::uint8_t> flags;
+    std::vector<std::uint64_t> flag_keys;
     bool trust_failed = false;
     StringPool held_strings;
     std::vector<Session> held;
@@ -346,8 +348,11 @@ const std::uint8_t* RunTables::unchanged(const std::vector<Session>& chunk) {
         return u.size() == chunk.size() ? u.data() : nullptr;
     }
     m.flags.resize(chunk.size());
-    for (std::size_t i = 0; i < chunk.size(); ++i)
-        m.flags[i] = has_key(from->settled, session_key_hash(chunk[i].sensor, chunk[i].session));
+    m.flag_keys.resize(chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        m.flag_keys[i] = session_key_hash(chunk[i].sensor, chunk[i].session);
+        m.flags[i] = has_key(from->settled, m.flag_keys[i]);
+    }
     m.flagged = &chunk;
     return m.flags.data();
 }
@@ -359,11 +364,12 @@ void RunTables::add(const std::vector<Session>& chunk) {
     const std::vector<std::uint8_t>& unchanged = m.res.run.unchanged;  // `from`'s sessions, when one chunk
     const bool whole = unchanged.size() == chunk.size();
     SessionRefs now;  // the sessions counted now (the held ones wait for the checkpoint's states)
+    const bool flagged = m.flagged == &chunk;
     for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (from && whole && unchanged[i]) continue;
         const Session& s = chunk[i];
-        const std::uint64_t key = session_key_hash(s.sensor, s.session);
-        if (from && !whole && (m.flagged == &chunk ? m.flags[i] != 0 : has_key(from->settled, key))) {
+        const std::uint64_t key = flagged ? m.flag_keys[i] : session_key_hash(s.sensor, s.session);
+        if (from && !whole && (flagged ? m.flags[i] != 0 : has_key(from->settled, key))) {
             ++m.skipped;
             m.skipped_links += recording_links_hash(s, key);
             continue;
