@@ -1,8 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
 #include "cb/engine/ingest.hpp"
 #include "cb/session/session.hpp"
 #include "cb/util/archive.hpp"
+#include "cb/util/fast_hash.hpp"
 
 using namespace cb;
 
@@ -43,6 +50,36 @@ TEST(Archive, RoundTripsNestedContainers) {
     EXPECT_EQ(neg2, neg);
     EXPECT_EQ(d2, d);
     EXPECT_EQ(nested2, nested);
+}
+
+// Unordered containers go on the wire in key order, as a map or set of the same entries would:
+// their own order follows the hash, seeded per process, and an archive must be the same bytes
+// in every process (a state's checkpoint, a Hadoop task's records).
+TEST(Archive, UnorderedContainersAreWrittenInKeyOrder) {
+    std::unordered_map<std::string, std::uint64_t, StringHash> um;
+    std::map<std::string, std::uint64_t> m;
+    std::unordered_set<std::string, StringHash> us;
+    std::set<std::string> s;
+    for (std::uint64_t i = 0; i < 500; ++i) {
+        const std::string k = "cmd " + std::to_string(i * 7919 % 1000);
+        um[k] = m[k] = i;
+        us.insert(k);
+        s.insert(k);
+    }
+    auto bytes = [](const auto& c) {
+        std::string out;
+        OutArchive ar(out);
+        ar(c);
+        return out;
+    };
+    EXPECT_EQ(bytes(um), bytes(m));
+    EXPECT_EQ(bytes(us), bytes(s));
+    std::unordered_map<std::string, std::uint64_t, StringHash> back;
+    const std::string wire = bytes(um);
+    InArchive in(wire);
+    in(back);
+    EXPECT_TRUE(in.ok());
+    EXPECT_EQ(back, um);
 }
 
 TEST(Archive, StringViewsAreStringsOnTheWire) {

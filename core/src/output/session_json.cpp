@@ -262,12 +262,7 @@ public:
         if (!trusted() || (f_ && day == day_)) return false;
         const std::string name = partition_name(day);
         auto it = before_.find(name);
-        if (it == before_.end()) return false;
-        if (!it->second.checked) {
-            it->second.checked = true;
-            it->second.intact = previous_intact(name, it->second);
-        }
-        return it->second.intact;
+        return it != before_.end() && previous_intact(name, it->second);
     }
     // Appends the records of `keys` (session_key_hash(), in order) from the earlier run's file of
     // `day`, which can_keep() found intact: sessions it held then, whose records are the same.
@@ -360,7 +355,7 @@ private:
     }
     // The earlier run's file of this day, linked in its place, when _partitions.json says its
     // bytes are the same and they still are (reading costs less than writing).
-    bool keep_previous() const {
+    bool keep_previous() {
         auto it = before_.find(name_);
         if (it == before_.end() || it->second.bytes != now_.bytes || it->second.crc != now_.crc) return false;
         return previous_intact(name_, it->second) && ::link(previous_file(name_).c_str(), path_.c_str()) == 0;
@@ -369,14 +364,16 @@ private:
     // Whether the earlier run's _partitions.json is the one `trusted` lists.
     bool trusted() const { return trusted_.hash && previous_hash_ == trusted_.hash; }
     // Whether the earlier run's file of the day `name` still has the bytes that p lists: it has
-    // the stat it had when the trusted run left it, or reading it shows them.
-    bool previous_intact(const std::string& name, const Partition& p) const {
+    // the stat it had when the trusted run left it, or reading it shows them (once per day).
+    bool previous_intact(const std::string& name, Partition& p) const {
+        if (p.checked) return p.intact;
+        p.checked = true;
         const std::string path = previous_file(name);
         if (auto it = trusted_.files.find(name); trusted() && it != trusted_.files.end()) {
             FileStat st;
-            if (stat_file(path, &st) && st == it->second && st.size == p.bytes) return true;
+            if (stat_file(path, &st) && st == it->second && st.size == p.bytes) return p.intact = true;
         }
-        return still_has(path, p);
+        return p.intact = still_has(path, p);
     }
     // Whether the file at path holds the bytes that p lists (its length and CRC-64).
     static bool still_has(const std::string& path, const Partition& p) {

@@ -9,6 +9,7 @@
 // type with such an io() member. Integers are varints (zig-zag for signed ones).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -90,8 +91,19 @@ private:
     void put_container(const A (&a)[N]) {
         for (const auto& x : a) put(x);
     }
+    // Unordered containers are written in key order: their own order follows the hash, which
+    // is seeded per process (fast_hash.hpp), and an archive's bytes must not depend on it (a
+    // state's checkpoint, a Hadoop task's records: the same input gives the same bytes).
+    template <typename K, typename V, typename H, typename E, typename Al>
+    void put_container(const std::unordered_map<K, V, H, E, Al>& m) {
+        put_sorted(m, [](const auto* a, const auto* b) { return a->first < b->first; });
+    }
+    template <typename K, typename H, typename E, typename Al>
+    void put_container(const std::unordered_set<K, H, E, Al>& s) {
+        put_sorted(s, [](const auto* a, const auto* b) { return *a < *b; });
+    }
     template <typename C>
-    void put_container(const C& c) {  // vector, map, set, unordered_*
+    void put_container(const C& c) {  // vector, map, set
         varint(c.size());
         for (const auto& x : c) {
             if constexpr (std::is_same_v<C, std::vector<bool>>)
@@ -99,6 +111,15 @@ private:
             else
                 put(x);
         }
+    }
+    template <typename C, typename Less>
+    void put_sorted(const C& c, Less less) {
+        std::vector<const typename C::value_type*> order;
+        order.reserve(c.size());
+        for (const auto& x : c) order.push_back(&x);
+        std::sort(order.begin(), order.end(), less);
+        varint(c.size());
+        for (const auto* x : order) put(*x);
     }
 
     std::string& out_;

@@ -1,7 +1,8 @@
 // A fast, non-cryptographic 64-bit hash for the ingest hot path (wyhash-style multiply-mix).
 //
 // Used only for in-memory tables (string pool, session maps, shard choice): nothing that
-// reaches an output depends on its values, so it may differ between builds, platforms and
+// reaches an output or a file depends on its values or on those tables' order (OutArchive
+// writes unordered containers in key order), so it may differ between builds, platforms and
 // processes. Those tables hash strings from the logs, which attackers choose (commands,
 // passwords) and anyone can craft (a shared log): with a known seed, strings that all fall in
 // a few slots of a linear-probing table could be found offline and would make every insertion
