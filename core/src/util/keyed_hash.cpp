@@ -2,11 +2,11 @@
 
 #include <sodium.h>
 
-#include "cb/util/fast_hash.hpp"
-
 #include <array>
 #include <cstdlib>
 #include <cstring>
+
+#include "cb/util/fast_hash.hpp"
 
 namespace cb {
 
