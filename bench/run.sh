@@ -375,6 +375,9 @@ if want memory; then
     say "warming the page cache ($HUGE_MB MiB corpus)"; warm "$HUGE"
     mem_limited cb_huge "$huge_desc" "$HUGE" "$HUGE_MB" "$HUGE_LIMIT"
     ok cb_huge && add_note cb_huge "outputs: $(output_note "$TMP/cb-out-cb_huge")"
+    # the host's cost for new memory moves this row most: measured right after it (before it, the
+    # probe's freed gigabyte would be what the run reuses)
+    ok cb_huge && add_note cb_huge "host page fill right after it: $(page_fill_probe)"
     # the same corpus in memory: what spilling itself costs, apart from how the run scales
     OK_RC="0 1" PRE_RUN="rm -rf '$TMP/cb-out-cb_huge_mem'" measure cb_huge_mem \
       "cowrie-batch analyze in memory (no limit), ${HUGE_MB} MiB corpus" "plain $HUGE_MB MiB" "$(meta "$HUGE" .bytes)" \
