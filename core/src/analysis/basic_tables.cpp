@@ -148,11 +148,6 @@ struct Daily {
         ar(sessions, attempts, successes, commands, sensors);
     }
 };
-struct DayIpHash {
-    std::size_t operator()(const std::pair<std::int64_t, SV>& k) const noexcept {
-        return fast_hash(k.second, fast_hash_seed() ^ static_cast<std::uint64_t>(k.first));
-    }
-};
 
 // Every count of the basic tables but file_writes and the source tables, filled session by
 // session. Keys are copied into `strings` on first sight (owned_slot): chunks' strings die after add().
@@ -164,7 +159,7 @@ struct BasicCounts {
     std::map<SV, std::map<SV, std::int64_t>> hassh_versions;
     std::map<std::tuple<SV, SV, bool>, Tally> downloads;
     // Keyed by day number (INT64_MIN without a start), which sorts like the "YYYY-MM-DD" text.
-    std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash> daily;
+    std::unordered_map<std::pair<std::int64_t, SV>, Daily, NumberStringHash> daily;
     // Dense ids for the run's addresses and sensors: one hash lookup per session, then each
     // tally keeps 4-byte ids instead of a hash set of strings per key.
     Interner ip_ids, sensor_ids;
@@ -299,7 +294,7 @@ Table sensors_table(std::unordered_map<SV, Tally, StringHash>& sensors) {
 }
 
 // By day, then address.
-Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily, DayIpHash>& daily) {
+Table src_ips_daily_table(std::unordered_map<std::pair<std::int64_t, SV>, Daily, NumberStringHash>& daily) {
     Table t{"src_ips_daily", "activity per source address and UTC day (by session start)", {}, {}};
     t.columns = {col("day", ColumnType::Text, "UTC date"),
                  col("src_ip", ColumnType::Text, "source address"),

@@ -123,12 +123,7 @@ struct HourCounts {
     }
 };
 using SensorHour = std::pair<Micros, std::string_view>;  // (start of the UTC hour, sensor)
-struct SensorHourHash {
-    std::size_t operator()(const SensorHour& k) const noexcept {
-        return fast_hash(k.second, fast_hash_seed() ^ static_cast<std::uint64_t>(k.first));
-    }
-};
-using HourMap = std::unordered_map<SensorHour, HourCounts, SensorHourHash>;
+using HourMap = std::unordered_map<SensorHour, HourCounts, NumberStringHash>;
 
 constexpr Micros kHour = 3600 * kMicrosPerSecond;
 Micros hour_start(Micros t) { return (t >= 0 ? t / kHour : (t - kHour + 1) / kHour) * kHour; }

@@ -19,7 +19,6 @@
 #include <zstd.h>
 
 #include "cb/input/byte_source.hpp"
-#include "cb/util/fast_hash.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -286,7 +285,7 @@ bool parse_record(std::string_view rec, RecordView* v) {
 
 // Which of `parts` partitions of step 2 a session key falls in.
 unsigned partition_of(const RecordView& r, unsigned parts) {
-    return parts < 2 ? 0 : static_cast<unsigned>(fast_hash(r.session, fast_hash(r.sensor, fast_hash_seed())) % parts);
+    return parts < 2 ? 0 : static_cast<unsigned>(SessionKeyHash{}(SessionKey{r.sensor, r.session}) % parts);
 }
 
 // The keys one merge reads: all of them, or one partition (the others are read past, not decoded).

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace cb {
 
@@ -94,6 +95,13 @@ inline std::uint64_t fast_hash_seed() {
 struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return fast_hash(s, fast_hash_seed()); }
+};
+
+// The same for keys of a number and a string (a day or an hour, and an address or a sensor).
+struct NumberStringHash {
+    std::size_t operator()(const std::pair<std::int64_t, std::string_view>& k) const noexcept {
+        return fast_hash(k.second, fast_hash_seed() ^ static_cast<std::uint64_t>(k.first));
+    }
 };
 
 inline bool fast_equal(std::string_view a, std::string_view b) {
