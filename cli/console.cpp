@@ -163,32 +163,18 @@ namespace {
 // The headline and what the attackers did: sessions, time range, logins, commands, files.
 void print_activity(const RunData& run) {
     const auto& c = run.ingest.totals;
-    std::uint64_t attempts = 0, ok = 0, commands = 0, failed = 0;
-    std::map<std::string_view, int> sensors;
-    std::map<std::string_view, int> ips;
-    Micros first = INT64_MAX, last = INT64_MIN;
-    for (const auto& s : run.sessions) {
-        attempts += s.login_attempts;
-        ok += s.login_successes;
-        commands += s.commands;
-        failed += s.failed_commands;
-        sensors[s.sensor];
-        ips[s.src_ip];
-        first = std::min(first, s.start);
-        last = std::max(last, s.end);
-    }
-    std::printf(
-        "cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
-        counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
-        counted(c.events, "event", "events").c_str(), counted(run.sessions.size(), "session", "sessions").c_str(),
-        counted(ips.size(), "address", "addresses").c_str(), counted(sensors.size(), "sensor", "sensors").c_str());
-    if (!run.sessions.empty())
-        std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(first).substr(0, 19).c_str(),
-                    format_timestamp(last).substr(0, 19).c_str());
-    std::printf("  logins      %s, %s successful\n", counted(attempts, "attempt", "attempts").c_str(),
-                with_commas(ok).c_str());
+    const SessionTotals& t = run.totals;  // run.sessions holds only the report's when the run spilled
+    std::printf("cowrie-batch %s: %s (%s) -> %s in %s from %s on %s\n", kVersion,
+                counted(run.ingest.files.size(), "log file", "log files").c_str(), human_bytes(c.bytes).c_str(),
+                counted(c.events, "event", "events").c_str(), counted(t.sessions, "session", "sessions").c_str(),
+                counted(t.src_ips, "address", "addresses").c_str(), counted(t.sensors, "sensor", "sensors").c_str());
+    if (t.sessions > 0)
+        std::printf("  time range  %s .. %s (UTC)\n", format_timestamp(t.first).substr(0, 19).c_str(),
+                    format_timestamp(t.last).substr(0, 19).c_str());
+    std::printf("  logins      %s, %s successful\n", counted(t.login_attempts, "attempt", "attempts").c_str(),
+                with_commas(t.login_successes).c_str());
     std::printf("  commands    %s, %s with a command Cowrie does not know\n",
-                counted(commands, "line", "lines").c_str(), with_commas(failed).c_str());
+                counted(t.commands, "line", "lines").c_str(), with_commas(t.failed_commands).c_str());
     std::printf("  downloads   %s\n", with_commas(run.totals.downloads).c_str());
     if (run.totals.file_writes)
         std::printf("  file writes %s (%s to persistence paths: authorized_keys, cron, init, shell profiles)\n",

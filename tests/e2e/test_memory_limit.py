@@ -87,6 +87,29 @@ def test_more_runs_than_open_files_are_merged_in_a_tree(cb_bin, corpus, in_memor
     assert not any(spill_dir.iterdir()), "the spill folder must be removed at the end"
 
 
+def headline(res: cbtest.Result) -> list:
+    """The console summary of a run, without the lines that name OUTDIR or time the run."""
+    text = res.stdout.decode("utf-8", "replace")
+    return [line for line in text.splitlines() if str(res.out) not in line and not line.lstrip().startswith("wrote ")]
+
+
+def test_spilled_run_prints_the_same_console_summary(cb_bin, tmp_path):
+    """The console summary counts every session, not the ones a spilled run keeps for report.html
+    (at most 5,000): 6,000 sessions on 3 sensors from 60 addresses."""
+    evs = []
+    for i in range(6000):
+        evs += cbtest.session_events(f"s{i:011x}", 60.0 * i, sensor=f"sensor-{i % 3}", ip=f"198.51.100.{i % 60}",
+                                     success=i % 2 == 0, commands=("uname -a",) if i % 2 == 0 else ())
+    log = tmp_path / "cowrie.json"
+    log.write_bytes(cbtest.dumps(evs))
+    mem = analyze(cb_bin, log, tmp_path / "mem", quiet=False)
+    spilled = analyze(cb_bin, log, tmp_path / "spilled", "--memory-limit", "64K", quiet=False)
+    assert mem.rc == 0 and spilled.rc == 0, spilled.explain()
+    assert "in 6,000 sessions from 60 addresses on 3 sensors" in headline(mem)[0], headline(mem)
+    assert "logins      6,000 attempts, 3,000 successful" in headline(mem)[2]
+    assert headline(spilled) == headline(mem)
+
+
 def test_spill_folder_that_cannot_be_made_fails_cleanly(cb_bin, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
