@@ -17,7 +17,7 @@ namespace {
 
 int run_analyze(const RunFlags& a) {
     const auto t0 = std::chrono::steady_clock::now();
-    InputSet inputs = scan_inputs(a.inputs, a.limits);
+    InputSet inputs = scan_inputs(a.inputs, a.limits, a.state_dir);
     const LogCount logs = count_logs(inputs);
     if (logs.files == 0) return say_no_logs(inputs);
     AnalyzeOptions opt;

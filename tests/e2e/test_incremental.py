@@ -291,6 +291,28 @@ def test_nothing_new_reads_nothing(cb_bin, tmp_path, lines):
     assert "read 0 of 1 logs" in again.err, again.err
 
 
+def test_logs_read_before_are_known_by_their_stat_unread(cb_bin, tmp_path, lines):
+    """A log the state read that has the stat it had then is taken for the log it was without a
+    look at its content (before, every run read 64 KiB of every old log to tell what it is). Its
+    bytes overwritten in place with NULs, size and mtime restored, it is still the log it was:
+    nothing of it is read, and its sessions stay (the blind spot the ledger has too)."""
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]))
+    s.rotate("2026-11-26")
+    first = s.incremental()
+    old = s.logs / "cowrie.json.2026-11-26"
+    st = old.stat()
+    with open(old, "r+b") as f:
+        f.write(b"\0" * st.st_size)  # a log of NULs only would not be a log to a look at it
+    os.utime(old, ns=(st.st_atime_ns, st.st_mtime_ns))
+    s.append_live(b"".join(lines[half:]))
+    res = s.incremental("--stats")
+    assert "read 1 of 2 logs" in res.err, res.err
+    assert res.summary["sessions"] >= first.summary["sessions"] > 0
+    assert res.summary["inputs"]["events"] == len(lines), res.summary["inputs"]
+
+
 def test_a_change_in_the_middle_rebuilds_and_says_so(cb_bin, tmp_path, lines):
     s = Sensor(cb_bin, tmp_path)
     half = len(lines) // 2

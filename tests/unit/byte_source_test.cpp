@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -103,6 +105,35 @@ TEST(InputSet, FoldersRecurseAndSymlinkLoopsEnd) {
     }
     EXPECT_TRUE(loop);
     EXPECT_TRUE(missing);
+}
+
+// analyze --state: a file with the stat an earlier run saw is taken to be what it was then,
+// unread (a daily run over a year of logs would otherwise read 64 KiB of each); any other stat
+// (a touch, another size, another inode) is looked at again.
+TEST(InputSet, KnownFilesAsTheyWereAreClassifiedUnread) {
+    const std::string dir = temp_path("known");
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+    write(dir + "/cowrie.json", lines(3));
+    write(dir + "/notes.txt", "hello\n");
+    FileStat log, notes;
+    ASSERT_TRUE(stat_file(dir + "/cowrie.json", &log));
+    ASSERT_TRUE(stat_file(dir + "/notes.txt", &notes));
+    // what a read would contradict: the log taken as gzip, the text file as a JSON log
+    KnownFiles known{{{log.device, log.inode}, {log, FileKind::JsonLog, Compression::Gzip}},
+                     {{notes.device, notes.inode}, {notes, FileKind::JsonLog, Compression::None}}};
+    InputSet s = expand_inputs({dir}, 0, &known);
+    ASSERT_EQ(s.files.size(), 2u);
+    EXPECT_EQ(s.files[0].compression, Compression::Gzip);
+    EXPECT_EQ(s.files[1].kind, FileKind::JsonLog);
+
+    const timespec later[2] = {{0, UTIME_OMIT}, {notes.mtime_ns / 1000000000 + 1, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir + "/notes.txt").c_str(), later, 0), 0);
+    known.at({log.device, log.inode}).stat.size += 1;  // another size
+    s = expand_inputs({dir}, 0, &known);
+    ASSERT_EQ(s.files.size(), 2u);
+    EXPECT_EQ(s.files[0].compression, Compression::None);
+    EXPECT_EQ(s.files[0].kind, FileKind::JsonLog);
+    EXPECT_EQ(s.files[1].kind, FileKind::Other);
 }
 
 TEST(ByteSource, LeadingRunAtEveryLengthAndOffset) {

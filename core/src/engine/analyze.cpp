@@ -109,8 +109,9 @@ std::uint64_t default_memory_limit() {
     return total / 2;
 }
 
-InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits) {
-    return expand_inputs(inputs, limits.max_file_bytes);
+InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits, const std::string& state_dir) {
+    const KnownFiles known = state_dir.empty() ? KnownFiles() : known_logs(state_dir, limits);
+    return expand_inputs(inputs, limits.max_file_bytes, &known);
 }
 
 // Orders the partials first (by the same key as session_less, known before finalize),

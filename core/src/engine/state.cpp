@@ -256,6 +256,22 @@ void finish_interrupted_swap(const std::string& dir) {
 
 }  // namespace
 
+KnownFiles known_logs(const std::string& dir, const Limits& limits) {
+    bool ok = false;
+    const std::string manifest = read_whole(dir + "/manifest", &ok);
+    const std::string fingerprint = state_fingerprint(limits);
+    KnownFiles known;
+    FileLedger ledger;
+    std::string error;
+    if (!ok || manifest.compare(0, kManifestMagic.size(), kManifestMagic) != 0 ||
+        manifest.compare(kManifestMagic.size(), fingerprint.size(), fingerprint) != 0 ||
+        !FileLedger::load(dir + "/ledger", &ledger, &error))
+        return known;
+    for (const LedgerEntry& e : ledger.entries())
+        if (e.stat.inode != 0) known[{e.stat.device, e.stat.inode}] = {e.stat, FileKind::JsonLog, e.compression};
+    return known;
+}
+
 bool load_state(const std::string& dir, const std::string& fingerprint, RunState* out, std::string* note,
                 std::string* error) {
     *out = RunState();

@@ -20,18 +20,6 @@
 
 namespace cb {
 
-bool stat_file(const std::string& path, FileStat* out) {
-    struct statx st {};
-    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return false;
-    auto ns = [](const statx_timestamp& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
-    out->device = (static_cast<std::uint64_t>(st.stx_dev_major) << 32) | st.stx_dev_minor;
-    out->inode = st.stx_ino;
-    out->size = st.stx_size;
-    out->mtime_ns = ns(st.stx_mtime);
-    out->btime_ns = (st.stx_mask & STATX_BTIME) ? ns(st.stx_btime) : 0;
-    return true;
-}
-
 std::string_view read_action_name(ReadPlan::Action a) {
     switch (a) {
         case ReadPlan::Action::Skip:

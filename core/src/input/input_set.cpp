@@ -2,6 +2,7 @@
 
 #include "cb/input/limits.hpp"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,18 @@ std::string_view file_kind_name(FileKind k) {
             break;
     }
     return "other";
+}
+
+bool stat_file(const std::string& path, FileStat* out) {
+    struct statx st {};
+    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return false;
+    auto ns = [](const statx_timestamp& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+    out->device = (static_cast<std::uint64_t>(st.stx_dev_major) << 32) | st.stx_dev_minor;
+    out->inode = st.stx_ino;
+    out->size = st.stx_size;
+    out->mtime_ns = ns(st.stx_mtime);
+    out->btime_ns = (st.stx_mask & STATX_BTIME) ? ns(st.stx_btime) : 0;
+    return true;
 }
 
 namespace {
@@ -90,7 +103,7 @@ namespace {
 
 class Expander {
 public:
-    explicit Expander(std::uint64_t max_file_bytes) : max_file_bytes_(max_file_bytes) {}
+    Expander(std::uint64_t max_file_bytes, const KnownFiles* known) : max_file_bytes_(max_file_bytes), known_(known) {}
     InputSet result;
 
     void add_path(const std::string& p, bool explicit_file) {
@@ -112,8 +125,20 @@ public:
 
 private:
     std::uint64_t max_file_bytes_;
+    const KnownFiles* known_;
     std::set<std::pair<dev_t, ino_t>> dirs_seen_;
     std::set<std::string> files_seen_;
+
+    // Whether f is a file of known_ as it was then; if so, f has its kind and compression.
+    bool known(InputFile& f) const {
+        FileStat now;
+        if (!known_ || known_->empty() || !stat_file(f.path, &now)) return false;
+        const auto it = known_->find({now.device, now.inode});
+        if (it == known_->end() || !(it->second.stat == now)) return false;
+        f.kind = it->second.kind;
+        f.compression = it->second.compression;
+        return true;
+    }
 
     void walk(const std::string& dir, const struct stat& st) {
         if (!dirs_seen_.insert({st.st_dev, st.st_ino}).second) {
@@ -149,6 +174,10 @@ private:
         InputFile f;
         f.path = p;
         f.size = size;
+        if (known(f)) {
+            result.files.push_back(std::move(f));
+            return;
+        }
         std::string err;
         auto src = open_source(p, &err, &f.compression);
         if (!src) {
@@ -209,8 +238,8 @@ bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std
 
 }  // namespace
 
-InputSet expand_inputs(const std::vector<std::string>& inputs, std::uint64_t max_file_bytes) {
-    Expander ex(max_file_bytes);
+InputSet expand_inputs(const std::vector<std::string>& inputs, std::uint64_t max_file_bytes, const KnownFiles* known) {
+    Expander ex(max_file_bytes, known);
     bool want_stdin = false;
     for (const auto& in : inputs) {
         if (in == "-") {

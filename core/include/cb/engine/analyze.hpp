@@ -67,8 +67,10 @@ struct AnalyzeResult {
     std::uint64_t logs_read = 0;      // JSON logs read at all this run (--state skips those read before)
 };
 
-// Step 1: expand and classify inputs (cheap; lets a caller size a progress bar).
-InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {});
+// Step 1: expand and classify inputs (cheap; lets a caller size a progress bar). With the
+// --state folder of the run, the logs it read before that are as they were are not opened.
+InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limits = {},
+                     const std::string& state_dir = {});
 
 // Finishes the analyses: the local engine runs them over the sessions (AnalysisRunner), the
 // Hadoop client finishes the states job 2 merged. `seed` holds what was found outside the

@@ -104,6 +104,10 @@ inline constexpr std::size_t kMaxStateSegments = 16;
 // What a state must have been made with to be used: the tool version and the read limits.
 std::string state_fingerprint(const Limits& limits);
 
+// The logs of the state in dir, as its ledger last saw them (input_set.hpp); none when dir holds
+// no state made with these limits by this version. Reads the manifest and the ledger only.
+KnownFiles known_logs(const std::string& dir, const Limits& limits);
+
 // Loads the state in dir. A folder that does not exist, or holds no state yet, is an empty
 // state. A state made by another version or with other limits is not used: *note says why and
 // the state is empty (the run rebuilds it). Returns false, with *error naming the file, when the

@@ -21,26 +21,6 @@
 
 namespace cb {
 
-// A file as statx() sees it: enough to tell "untouched" and "renamed" without reading it.
-struct FileStat {
-    std::uint64_t device = 0, inode = 0;
-    std::uint64_t size = 0;     // on disk
-    std::int64_t mtime_ns = 0;  // nanoseconds since the epoch
-    std::int64_t btime_ns = 0;  // when the inode was made; 0 where the file system does not say
-    // The same inode, not another file that got a deleted one's number (their birth times differ).
-    bool same_file(const FileStat& o) const {
-        return device == o.device && inode == o.inode && (btime_ns == 0 || o.btime_ns == 0 || btime_ns == o.btime_ns);
-    }
-    bool operator==(const FileStat&) const = default;
-    template <class Ar>
-    void io(Ar& ar) {
-        ar(device, inode, size, mtime_ns, btime_ns);
-    }
-};
-
-// False when `path` cannot be stat'ed.
-bool stat_file(const std::string& path, FileStat* out);
-
 // The ledger's fingerprint of a file's start: the CRC-64 of its first kHeadBytes decoded bytes
 // (fewer when fewer were read). Several Cowrie lines, each with its own timestamp.
 inline constexpr std::size_t kLedgerHeadBytes = 1024;
