@@ -103,7 +103,9 @@ TEST(Spill, PartitionedMergesEqualOneMerge) {
     SpillDir dir(tmp.string());
     const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
     for (unsigned threads : {2u, 3u}) {
-        OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 10, threads);
+        // 32 MiB: read buffers for every partition's key runs (a smaller batch folds them first,
+        // which removes them)
+        OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 32 << 20, threads);
         ASSERT_TRUE(order.error.empty()) << order.error;
         EXPECT_GE(order.files.size(), threads) << "each partition writes its own order runs";
         EXPECT_EQ(order.sessions, want.sessions.size());
@@ -118,13 +120,30 @@ TEST(Spill, PartitionsStayWithinOpenFilesAndReadBuffers) {
     EXPECT_EQ(merge_partitions(12, 2, 64 << 20), 2u) << "the 4 GiB benchmark at 512M";
     EXPECT_EQ(merge_partitions(0, 4, 64 << 20), 4u);
     EXPECT_EQ(merge_partitions(12, 8, 1 << 20), 1u) << "16 read buffers of 256 KiB at most: not 2 x 12";
-    EXPECT_EQ(merge_partitions(5, 8, 1 << 20), 3u);
+    EXPECT_EQ(merge_partitions(5, 8, 1 << 20), 1u) << "8 read buffers (kMinFanIn): not 2 x 5";
+    EXPECT_EQ(merge_partitions(5, 8, 8 << 20), 6u) << "32 read buffers";
     rlimit files{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
     if (files.rlim_cur != RLIM_INFINITY) {
         const std::size_t runs = files.rlim_cur / 8 + 1;  // two partitions would hold over a quarter
         EXPECT_EQ(merge_partitions(runs, 8, std::uint64_t{1} << 40), 1u);
     }
+}
+
+// A lower --memory-limit opens fewer spill files at once, not more: each holds a 256 KiB read
+// buffer (a run at 1M merged 40,639 key runs 5,000 at a time, 1.3 GiB, when the open-file limit
+// alone bounded them).
+TEST(Spill, FanInFollowsTheMemoryForReadBuffers) {
+    EXPECT_EQ(merge_fan_in(0), kMinFanIn);
+    EXPECT_EQ(merge_fan_in(1 << 20), kMinFanIn);
+    rlimit files{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+    rlimit low = files;
+    low.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    EXPECT_EQ(merge_fan_in(16 << 20), 64u);
+    EXPECT_EQ(merge_fan_in(std::uint64_t{1} << 40), 1024u);
+    ::setrlimit(RLIMIT_NOFILE, &files);
 }
 
 TEST(Spill, RunsFoldedIntoATreeGiveTheSameSessions) {
@@ -142,7 +161,7 @@ TEST(Spill, RunsFoldedIntoATreeGiveTheSameSessions) {
     OrderRuns order = merge_key_runs(keys, dir, SessionOptions{}, 4 << 10, 2);
     ASSERT_TRUE(order.error.empty()) << order.error;
     EXPECT_EQ(order.markers.finish().encode(), want.markers);
-    ASSERT_GE(order.files.size(), 9u);
+    ASSERT_GE(order.files.size(), 3u);  // at most kMinFanIn: folded in merge_key_runs() already
     const std::vector<std::string> ordered = fold_runs(order.files, dir, 2, false, &error);
     ASSERT_TRUE(error.empty()) << error;
     EXPECT_LE(ordered.size(), 2u);
@@ -159,7 +178,7 @@ TEST(Spill, OneSegmentHoldsEverySession) {
     const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
     const std::string merged = (tmp / "all-sessions").string();
     std::vector<std::string> runs = s.key_runs;
-    ASSERT_EQ(write_segment(&runs, dir, merged), "");
+    ASSERT_EQ(write_segment(&runs, dir, merged, 1 << 20), "");
     // The segment is compressed and is a key run like any other: merged again, alone or with
     // nothing new, it gives the same sessions.
     OrderRuns again = merge_key_runs({merged}, dir, SessionOptions{}, 1 << 20);
@@ -239,10 +258,11 @@ std::uint64_t blocks_of(const fs::path& f) {
 // and they give the sessions built in memory. `fold`: more key runs than one merge may open, so
 // that they are first merged in groups (fold_runs), which consumes them the same way.
 void check_consuming_merge(bool fold) {
+    constexpr std::uint64_t kBatch = 8 << 20;
     rlimit files{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
     rlimit low = files;
-    low.rlim_cur = 64;  // merge_fan_in() 16
+    low.rlim_cur = 64;  // merge_fan_in() 16: the open files bound it, not the buffers of batch_bytes (8 MiB)
     if (fold) ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
     const fs::path tmp = fs::temp_directory_path() / (fold ? "cb-spill-test-consume-fold" : "cb-spill-test-consume");
     fs::remove_all(tmp);
@@ -250,9 +270,9 @@ void check_consuming_merge(bool fold) {
     SpillDir dir(tmp.string());
     Spilled s = spill_dir_logs(kShipped, dir, fold ? 1 << 10 : 16 << 10);
     if (fold)
-        ASSERT_GT(s.key_runs.size(), merge_fan_in()) << "too few key runs to fold";
+        ASSERT_GT(s.key_runs.size(), merge_fan_in(kBatch)) << "too few key runs to fold";
     else
-        ASSERT_LE(s.key_runs.size(), merge_fan_in()) << "key runs that would be folded";
+        ASSERT_LE(s.key_runs.size(), merge_fan_in(kBatch)) << "key runs that would be folded";
     const fs::path state_file = tmp / "state-sessions";  // outside the spill's folder
     fs::rename(s.key_runs.back(), state_file);
     s.key_runs.back() = state_file.string();
@@ -264,7 +284,7 @@ void check_consuming_merge(bool fold) {
         fs::create_hard_link(s.key_runs[i], links.emplace_back(tmp / "links" / std::to_string(i)));
     }
     EXPECT_GE(dir.peak_bytes(), key_bytes) << "every key run counts from its close";
-    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, 64 << 10, 2, true);
+    OrderRuns order = merge_key_runs(s.key_runs, dir, SessionOptions{}, kBatch, 2, true);
     ::setrlimit(RLIMIT_NOFILE, &files);
     ASSERT_TRUE(order.error.empty()) << order.error;
     const bool punch = can_punch(tmp);

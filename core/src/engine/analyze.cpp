@@ -512,11 +512,13 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
 // The key runs of a spilled --state run: this run's (key_runs, spilled), then the state's. This
 // run's partials become one more of the state's sessions files when the state adds one
 // (Incremental::adds_segment()); otherwise every session is merged into one file again.
-std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs) {
+std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs,
+                           std::uint64_t batch_bytes) {
     const bool add = inc.adds_segment();
     if (!add) key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
     if (!key_runs.empty())
-        if (auto err = write_segment(&key_runs, dir, add ? inc.new_segment() : inc.new_sessions()); !err.empty())
+        if (auto err = write_segment(&key_runs, dir, add ? inc.new_segment() : inc.new_sessions(), batch_bytes);
+            !err.empty())
             return err;
     if (!add) return {};
     if (auto err = inc.keep_segments(); !err.empty()) return err;
@@ -715,7 +717,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         if (inc && res.errors.empty()) {
             std::string err;
             if (inc->checkpoint()) err = key_run_hashes(key_runs, &read);  // spill's files: this run's partials
-            if (err.empty()) err = state_key_runs(*inc, dir, key_runs);
+            if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes);
             if (err.empty()) {
                 provisional = fold_into_state(*inc, run);
                 err = held_key_run(inc->held_events(), dir, key_runs);

@@ -223,7 +223,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
         OrderRuns order = job1.finish();
         if (!order.error.empty()) res.errors.push_back(order.error);
         std::string fold_error;  // more order runs than files may be open at once: merged in a tree
-        order.files = fold_runs(std::move(order.files), dir, merge_fan_in(), false, &fold_error);
+        order.files = fold_runs(std::move(order.files), dir, merge_fan_in(plan.batch_bytes), false, &fold_error);
         if (!fold_error.empty()) res.errors.push_back(fold_error);
         res.spill.order_runs = order.files.size();
         res.spill.order_run_bytes = order.bytes;

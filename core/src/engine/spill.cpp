@@ -747,11 +747,11 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
 
 }  // namespace
 
-std::size_t merge_fan_in() {
+std::size_t merge_fan_in(std::uint64_t buffer_bytes) {
     rlimit files{};
     const std::uint64_t open_max =
         ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? files.rlim_cur : 1024;
-    return std::max<std::uint64_t>(open_max / 4, 16);
+    return std::max<std::uint64_t>(std::min(open_max / 4, buffer_bytes / kReadBufferBytes), kMinFanIn);
 }
 
 std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir, std::size_t fan_in, bool by_key,
@@ -781,18 +781,18 @@ std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir,
     return runs;
 }
 
-std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path) {
+std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path,
+                          std::uint64_t buffer_bytes) {
     std::string error;
-    *key_runs = fold_runs(std::move(*key_runs), dir, merge_fan_in(), true, &error);
+    *key_runs = fold_runs(std::move(*key_runs), dir, merge_fan_in(buffer_bytes), true, &error);
     if (!error.empty()) return error;
     return merge_group(*key_runs, path, true, true);
 }
 
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes) {
-    const std::uint64_t file_budget = merge_fan_in();
-    const std::uint64_t buffer_budget = std::max<std::uint64_t>(batch_bytes / kReadBufferBytes, 16);
+    const std::uint64_t budget = merge_fan_in(batch_bytes);
     unsigned parts = std::max(1u, threads);
-    while (parts > 1 && parts * std::max<std::size_t>(key_runs, 1) > std::min(file_budget, buffer_budget)) --parts;
+    while (parts > 1 && parts * std::max<std::size_t>(key_runs, 1) > budget) --parts;
     return parts;
 }
 
@@ -824,7 +824,7 @@ OrderRuns merge_key_runs_folded(const std::vector<std::string>& key_runs, const 
 
 OrderRuns merge_key_runs(const std::vector<std::string>& all_key_runs, SpillDir& dir, const SessionOptions& opt,
                          std::uint64_t batch_bytes, unsigned threads, bool consume) {
-    const std::size_t fan_in = merge_fan_in();
+    const std::size_t fan_in = merge_fan_in(batch_bytes);
     std::string fold_error;
     const std::vector<std::string> key_runs = fold_runs(all_key_runs, dir, fan_in, true, &fold_error);
     if (!fold_error.empty()) {  // the first problem, not what a merge of the runs left says of it

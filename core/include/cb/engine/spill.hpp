@@ -138,8 +138,11 @@ private:
 };
 
 // The most run files one merge reads at once: a quarter of the open-file limit (RLIMIT_NOFILE;
-// the rest is for inputs, outputs and SQLite), at least 16.
-std::size_t merge_fan_in();
+// the rest is for inputs, outputs and SQLite), and no more than `buffer_bytes` holds of their
+// read buffers (256 KiB each: a lower --memory-limit must not let more files be open at once);
+// at least kMinFanIn.
+inline constexpr std::size_t kMinFanIn = 8;
+std::size_t merge_fan_in(std::uint64_t buffer_bytes);
 // Merges groups of fan_in runs into one run each, again until at most fan_in are left (a merge
 // tree, as external sorts do when their runs outnumber the files a process may hold open). Key
 // runs (by_key): each key's partials become one record; order runs: records are copied in
@@ -149,9 +152,11 @@ std::vector<std::string> fold_runs(std::vector<std::string> runs, SpillDir& dir,
                                    std::string* error);
 // Writes the partials of `key_runs` (spill files), each key's merged into one record, as one
 // zstd-compressed key run at path: a spilled --state run's own partials as one more of the
-// state's sessions files. The runs are folded first when they outnumber merge_fan_in();
-// *key_runs becomes the folded runs, which hold the same partials. Returns "" or the problem.
-std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path);
+// state's sessions files. The runs are folded first when they outnumber
+// merge_fan_in(buffer_bytes); *key_runs becomes the folded runs, which hold the same partials.
+// Returns "" or the problem.
+std::string write_segment(std::vector<std::string>* key_runs, SpillDir& dir, const std::string& path,
+                          std::uint64_t buffer_bytes);
 // How many partitions merge_key_runs() runs for `threads`: fewer when every one reading every key
 // run would hold more than a quarter of the open-file limit, or more read buffers than batch_bytes.
 unsigned merge_partitions(std::size_t key_runs, unsigned threads, std::uint64_t batch_bytes);
