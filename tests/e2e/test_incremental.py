@@ -645,3 +645,21 @@ def test_merge_refuses_a_log_held_by_two_states(cb_bin, tmp_path):
     assert res.returncode == 3, res.stderr
     assert b"same log twice" in res.stderr and b"state-a" in res.stderr
     assert not (tmp_path / "merged").exists()
+
+
+def test_merge_refuses_an_older_copy_of_a_state_beside_the_newer(cb_bin, tmp_path, lines):
+    """A state copied before the sensor's live log grew holds less of that log than the state
+    now: the two read different bytes of it, and the merge still knows it by its first KiB."""
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]))
+    s.incremental()
+    older = tmp_path / "state-yesterday"
+    shutil.copytree(s.state, older)
+    s.append_live(b"".join(lines[half:]))
+    s.incremental()
+    res = cbtest.run_cb(cb_bin, "merge", older, s.state, "-o", tmp_path / "merged")
+    assert res.returncode == 3, res.stderr
+    err = res.stderr.decode()
+    assert "same log twice" in err and f"{older}: " in err and f"{s.state}: " in err, err
+    assert not (tmp_path / "merged").exists()

@@ -752,17 +752,23 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
 
 namespace {
 
-// Adds the sessions file and reports of the state in dir; false with the reason in res.errors.
-// Logs already merged from earlier states, by content (bytes read and their CRC-64): a log in two
-// states would count its sessions twice.
-using SeenLogs = std::map<std::pair<std::uint64_t, std::uint64_t>, std::string>;
+// Logs already merged from earlier states, by the ledger's fingerprint of their first KiB (its
+// length and CRC-64), with the state and path they came from: a log in two states would count its
+// sessions twice, also when one state read more of it than the other (a copy of a sensor's state
+// taken a day earlier). Two logs of one state may share it (copies a run over the sensor's files
+// would count twice too).
+struct SeenLog {
+    std::string dir, path;
+};
+using SeenLogs = std::map<std::pair<std::uint64_t, std::uint64_t>, SeenLog>;
 
 bool no_log_twice(const std::string& dir, const FileLedger& ledger, SeenLogs& seen, AnalyzeResult& res) {
     for (const LedgerEntry& e : ledger.entries()) {
         if (e.bytes == 0) continue;
-        auto [it, fresh] = seen.emplace(std::make_pair(e.bytes, e.crc), dir + "/" + e.path);
-        if (!fresh) {
-            res.errors.push_back("the states hold the same log twice (" + it->second + " and " + dir + ": " + e.path +
+        auto [it, fresh] = seen.emplace(std::make_pair(e.head_len, e.head_crc), SeenLog{dir, e.path});
+        if (!fresh && it->second.dir != dir) {
+            res.errors.push_back("the states hold the same log twice (" + it->second.dir + ": " + it->second.path +
+                                 " and " + dir + ": " + e.path +
                                  "): its sessions would be counted twice; give each sensor's state once");
             return false;
         }
@@ -770,6 +776,7 @@ bool no_log_twice(const std::string& dir, const FileLedger& ledger, SeenLogs& se
     return true;
 }
 
+// Adds the sessions file and reports of the state in dir; false with the reason in res.errors.
 bool add_state(const std::string& dir, const Limits& limits, SpillDir& spill_dir, std::vector<std::string>& key_runs,
                std::vector<FileReport>& reports, SeenLogs& seen, AnalyzeResult& res) {
     const std::string fingerprint = state_fingerprint(limits);
