@@ -48,6 +48,22 @@ def test_renamed_recordings_are_found_by_content(cb_bin, tmp_path):
     assert found >= 5
 
 
+def test_a_recording_of_another_time_is_not_the_sessions(cb_bin, tmp_path):
+    """Cowrie names a recording by the SHA-256 of what the attacker typed, so a bot that types the
+    same thing on every sensor for years makes recordings of one name everywhere: the same logs
+    two years later (every timestamp moved) have sessions whose recordings are not these files."""
+    import re
+    import shutil
+    shutil.copytree(EXAMPLES, tmp_path / "logs")
+    for log in (tmp_path / "logs").glob("cowrie.json*"):
+        log.write_text(re.sub(r'"timestamp":"2026-', '"timestamp":"2028-', log.read_text("utf-8")), "utf-8")
+    res = cbtest.analyze(cb_bin, tmp_path / "logs", tmp_path / "out")
+    assert res.rc == 0, res.explain()
+    recs = [t for s in res.sessions for t in s["ttylog"]]
+    assert len(recs) >= 5 and not any(t["found"] for t in recs), recs
+    assert rows(res, "last_output") == []
+
+
 def test_last_output_shows_what_uname_printed(run):
     r = [x for x in rows(run, "last_output") if x["command"] == "uname -a"]
     assert len(r) == 1

@@ -104,7 +104,11 @@ RecordingIndex::~RecordingIndex() = default;
 
 // The same input typed on two sensors gives two recordings with one hash (and different
 // output): the recording whose time span is nearest to the session's log.closed event is
-// the session's own, so the choice depends on neither file names nor order.
+// the session's own, so the choice depends on neither file names nor order. One further than
+// kMaxRecordingGap from it is another session's: a bot that types the same thing on every
+// sensor for years makes recordings of that hash everywhere (an independent review found 224
+// sessions of 2024 linked to two recordings of 2026 from another sensor).
+constexpr Micros kMaxRecordingGap = Micros{3600} * 1000000;
 std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
     if (by_hash_.empty()) return 0;
     std::size_t linked = 0;
@@ -119,8 +123,9 @@ std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
                 if (!best || std::make_tuple(distance(e.r, it.ts), e.r.first, e.r.last) <
                                  std::make_tuple(distance(*best, it.ts), best->first, best->last))
                     best = &e.r;
-            if (!best) continue;  // no recording under that hash (the index keeps none empty today)
-            it.c = best->path;    // lives in the pool the index was built with
+            // none under that hash (the index keeps none empty today), or none of this session
+            if (!best || (it.ts != kNoTime && distance(*best, it.ts) > kMaxRecordingGap)) continue;
+            it.c = best->path;  // lives in the pool the index was built with
             ++linked;
         }
     return linked;
