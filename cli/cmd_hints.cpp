@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -49,9 +50,16 @@ int run_hints(const std::string& dir, const std::string& min_severity) {
     dom::parser parser;
     dom::element doc;
     if (auto err = parser.load(path).get(doc)) {
-        std::fprintf(stderr, "cowrie-batch: cannot read %s: %s (run `cowrie-batch analyze ... -o %s` first)\n",
-                     sanitize_for_terminal(path).c_str(), simdjson::error_message(err),
-                     sanitize_for_terminal(dir).c_str());
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec) && std::filesystem::exists(dir + "/summary.json", ec))
+            std::fprintf(stderr,
+                         "cowrie-batch: %s was written with --no-analyses: it has no hints.json (run `cowrie-batch "
+                         "analyze` without --no-analyses)\n",
+                         sanitize_for_terminal(dir).c_str());
+        else
+            std::fprintf(stderr, "cowrie-batch: cannot read %s: %s (run `cowrie-batch analyze ... -o %s` first)\n",
+                         sanitize_for_terminal(path).c_str(), simdjson::error_message(err),
+                         sanitize_for_terminal(dir).c_str());
         return kExitUsage;
     }
     const bool color = ::isatty(1) && !std::getenv("NO_COLOR");

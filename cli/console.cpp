@@ -234,9 +234,10 @@ void print_summary(const RunData& run, const std::string& out_dir, SessionsLayou
         std::printf("  hints       %zu (%d high, %d medium): cowrie-batch hints %s\n", t.rows.size(), by["high"],
                     by["medium"], sanitize_for_terminal(out_dir).c_str());
     }
-    std::printf("  wrote %s/{report.html, summary.json, %s, hints.json, cowrie.sqlite, tables/*.csv} in %.2f s\n",
+    std::printf("  wrote %s/{report.html, summary.json, %s, %scowrie.sqlite, tables/*.csv} in %.2f s\n",
                 sanitize_for_terminal(out_dir).c_str(),
-                layout == SessionsLayout::Day ? "sessions/day=*/sessions.jsonl" : "sessions.jsonl", seconds);
+                layout == SessionsLayout::Day ? "sessions/day=*/sessions.jsonl" : "sessions.jsonl",
+                run.findings.hints ? "hints.json, " : "", seconds);
 }
 
 }  // namespace cb::cli

@@ -87,6 +87,11 @@ def test_rerun_replaces_the_whole_folder(cb_bin, tmp_path):
     assert res.rc == 0, res.explain()
     assert not (out / "tables" / "forks.csv").exists(), "a table of the earlier run survived the swap"
     assert len(res.sessions) > earlier
+    # no hints were made: no hints.json (an empty one would say there is nothing to fix), and
+    # `hints` says why
+    assert not (out / "hints.json").exists()
+    hints = cbtest.run_cb(cb_bin, "hints", out)
+    assert hints.returncode == 2 and b"--no-analyses" in hints.stderr, hints.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

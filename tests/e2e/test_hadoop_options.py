@@ -200,8 +200,8 @@ def test_hadoop_gives_analyze_outputs_with_every_option(cb_bin, cfg, tmp_path, r
     summary = json.loads((outs["hadoop"] / "summary.json").read_text())
     assert summary["inputs"]["limits"]["max_file_bytes"] == 40000
     assert summary["options"]["idle_timeout_s"] == 0.5
-    hints = (outs["hadoop"] / "hints.json").read_text()
     if run == "analyses":
+        hints = (outs["hadoop"] / "hints.json").read_text()
         assert "cfg-hostname" in hints, "--cowrie-cfg reached the hints"
         attack = (outs["hadoop"] / "tables" / "attack.csv").read_text()
         assert "T1059" in attack and "T1082" not in attack, "--attack-rules reached job 2's tasks"
@@ -209,3 +209,4 @@ def test_hadoop_gives_analyze_outputs_with_every_option(cb_bin, cfg, tmp_path, r
         assert "AQ:" in campaigns and "AS64512 loopback:" in campaigns, "--geoip reached job 2's tasks"
     else:
         assert not (outs["hadoop"] / "tables" / "forks.csv").exists(), "--no-analyses: no analysis tables"
+        assert not (outs["hadoop"] / "hints.json").exists(), "--no-analyses: no hints"

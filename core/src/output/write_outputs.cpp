@@ -224,9 +224,11 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     SessionWriters& writers = outs->writers;
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
-                            write_file_atomic(out_dir + "/summary.json", summary_json(run)),
-                            write_file_atomic(out_dir + "/hints.json", hints_json(run.findings))})
+                            write_file_atomic(out_dir + "/summary.json", summary_json(run))})
         if (!err.empty()) res.errors.push_back(err);
+    if (run.findings.hints)  // none with --no-analyses: no hints.json (an empty list would say "no hints")
+        if (auto err = write_file_atomic(out_dir + "/hints.json", hints_json(run.findings)); !err.empty())
+            res.errors.push_back(err);
     if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
         if (auto err = write_file_atomic(out_dir + "/attack_layer.json", layer); !err.empty())
             res.errors.push_back(err);
