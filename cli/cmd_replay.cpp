@@ -388,8 +388,9 @@ void add_found_recordings(const ReplayArgs& a, const SessionRecordings& found, R
     }
 }
 
-// A session id: its cowrie.log.closed events name the recordings. kExitClean or kExitUsage.
-int plan_session(const ReplayArgs& a, ReplayPlan& plan) {
+// A session id (of `sensor` only, when given): its cowrie.log.closed events name the recordings.
+// kExitClean or kExitUsage.
+int plan_session(const ReplayArgs& a, ReplayPlan& plan, const std::string& session, const std::string& sensor = {}) {
     std::string where;
     const std::vector<std::string> logs = logs_to_search(a, &where);
     if (logs.empty()) {
@@ -397,11 +398,11 @@ int plan_session(const ReplayArgs& a, ReplayPlan& plan) {
              shown(where) + " to look it up as a session id; give --log DIR-or-file or --tty-dir DIR");
         return kExitUsage;
     }
-    const SessionRecordings found = find_session_recordings(logs, a.target);
+    const SessionRecordings found = find_session_recordings(logs, session, sensor);
     for (const auto& p : found.problems) note("replay: " + shown(p));
     if (!found.session_seen) {
-        note("replay: session " + shown(a.target) + " not found in " + std::to_string(logs.size()) +
-             " JSON log(s) under " + shown(where));
+        note("replay: " + std::string(sensor.empty() ? "session " : "no such recording file, and session ") +
+             shown(a.target) + " not found in " + std::to_string(logs.size()) + " JSON log(s) under " + shown(where));
         return kExitUsage;
     }
     if (found.ttylogs.empty()) {
@@ -419,7 +420,8 @@ int plan_session(const ReplayArgs& a, ReplayPlan& plan) {
     return plan.recs.empty() ? kExitUsage : kExitClean;
 }
 
-// The target is a recording file, a shasum under --tty-dir, or a session id.
+// The target is a recording file, a shasum under --tty-dir, or a session id (SESSION or
+// SENSOR/SESSION).
 int plan_replay(const ReplayArgs& a, ReplayPlan& plan) {
     std::error_code ec;
     if (fs::is_regular_file(a.target, ec)) {
@@ -427,13 +429,17 @@ int plan_replay(const ReplayArgs& a, ReplayPlan& plan) {
     } else if (fs::is_directory(a.target, ec)) {
         note("replay: " + shown(a.target) + " is a folder; give a recording file, or a session id with --tty-dir");
         return kExitUsage;
+    } else if (const auto slash = a.target.rfind('/');
+               slash != std::string::npos && slash > 0 && slash + 1 < a.target.size() && !fs::exists(a.target, ec)) {
+        // SENSOR/SESSION, as hints.json, the report and sessions.jsonl name sessions
+        return plan_session(a, plan, a.target.substr(slash + 1), a.target.substr(0, slash));
     } else if (a.target.find('/') != std::string::npos || fs::exists(a.target, ec)) {
         note("replay: " + shown(a.target) + ": no such recording file");
         return kExitUsage;
     } else if (!a.tty_dir.empty() && fs::is_regular_file(clean_dir(a.tty_dir) / a.target, ec)) {
         plan.recs.push_back({(clean_dir(a.tty_dir) / a.target).string(), {}, false});  // a shasum
     } else {
-        return plan_session(a, plan);
+        return plan_session(a, plan, a.target);
     }
     return kExitClean;
 }
@@ -524,12 +530,14 @@ void add_replay_command(CLI::App& app, int* exit_code) {
     auto a = std::make_shared<ReplayArgs>();
     CLI::App* cmd = app.add_subcommand("replay", "Replay a Cowrie TTY recording (a file, or a session id) safely");
     cmd->footer(
-        "FILE is a recording (var/lib/cowrie/tty/<sha256>); SESSION is a session id, looked up in the JSON log "
+        "FILE is a recording (var/lib/cowrie/tty/<sha256>); SESSION is a session id or SENSOR/SESSION (as "
+        "hints.json and the report name sessions), looked up in the JSON log "
         "(--log, default: cowrie.json* in the parent of --tty-dir, else the current folder). Terminal escapes "
         "from the recording are filtered: only text, CR/LF/TAB/BS, colours and simple cursor moves reach the "
         "terminal (docs/CLI.md). Exit codes: 0 replayed; 1 recording damaged or missing, replayed partly; "
         "2 usage error, not a recording, or session not found; 3 cannot write; 130 Ctrl-C.");
-    cmd->add_option("target", a->target, "Recording file, its SHA-256 name (with --tty-dir), or a session id")
+    cmd->add_option("target", a->target,
+                    "Recording file, its SHA-256 name (with --tty-dir), or a session id (SESSION or SENSOR/SESSION)")
         ->required();
     cmd->add_option("--tty-dir", a->tty_dir, "Folder of the recordings (default: tty/ next to the JSON log)");
     cmd->add_option("--log", a->log, "JSON log file or folder to look the session up in");

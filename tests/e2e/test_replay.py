@@ -231,6 +231,22 @@ def test_unknown_session_and_session_without_recording(cb_bin, run3):
     assert b"no TTY recording" in p.stderr
 
 
+def test_session_as_sensor_slash_session(cb_bin):
+    """hints.json, report.html and sessions.jsonl name a session SENSOR/SESSION: replay takes that
+    form too, and the sensor must match."""
+    logs = cbtest.REPO / "examples" / "logs"
+    ev = next(e for e in map(json.loads, (logs / "cowrie.json").read_text("utf-8").splitlines())
+              if e["eventid"] == "cowrie.log.closed")
+    whole = f"{ev['sensor']}/{ev['session']}"
+    p = replay(cb_bin, whole, "--log", logs, "--asciicast", "-")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.splitlines()[0])["title"] == f"cowrie session {whole}"
+    assert p.stdout == replay(cb_bin, ev["session"], "--log", logs, "--asciicast", "-").stdout.replace(
+        ev["session"].encode(), whole.encode(), 1)
+    p = replay(cb_bin, f"another-sensor/{ev['session']}", "--log", logs)
+    assert p.returncode == 2 and b"not found" in p.stderr, p.stderr
+
+
 def write_log(folder, events):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "cowrie.json").write_bytes(cbtest.dumps(events))

@@ -354,8 +354,8 @@ private:
 };
 
 // What the session's own events say: its sensors, start, first terminal size and recordings.
-void scan_session_events(const std::vector<std::string>& json_logs, std::string_view session_id, LineParser& parser,
-                         SessionRecordings& out) {
+void scan_session_events(const std::vector<std::string>& json_logs, std::string_view session_id,
+                         std::string_view sensor, LineParser& parser, SessionRecordings& out) {
     std::set<std::string> sensors;
     const std::vector<std::string> needles = {"\"" + std::string(session_id) + "\""};
     Micros size_ts = INT64_MAX;
@@ -363,7 +363,8 @@ void scan_session_events(const std::vector<std::string>& json_logs, std::string_
         std::string error;
         const bool opened = scan_lines(path, needles, &error, [&](std::string_view line) {
             Event ev;
-            if (!parser.parse(line, &ev) || ev.session != session_id) return;
+            if (!parser.parse(line, &ev) || ev.session != session_id || (!sensor.empty() && ev.sensor != sensor))
+                return;
             out.session_seen = true;
             sensors.insert(std::string(ev.sensor));
             if (out.start == kNoTime || ev.ts < out.start) out.start = ev.ts;
@@ -436,11 +437,12 @@ void find_first_sessions(const std::vector<std::string>& json_logs, LineParser& 
 
 }  // namespace
 
-SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id) {
+SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id,
+                                          std::string_view sensor) {
     SessionRecordings out;
     if (session_id.empty()) return out;
     LineParser parser;
-    scan_session_events(json_logs, session_id, parser, out);
+    scan_session_events(json_logs, session_id, sensor, parser, out);
     drop_repeated_recordings(out.ttylogs);
     find_first_sessions(json_logs, parser, out.ttylogs);
     return out;

@@ -266,8 +266,10 @@ struct SessionRecordings {
     std::vector<std::string> problems;  // unreadable logs ("path: reason")
 };
 
-// Scans the JSON logs (plain or compressed) for events of session `session_id`.
-SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id);
+// Scans the JSON logs (plain or compressed) for events of session `session_id` (of `sensor`
+// only, when given).
+SessionRecordings find_session_recordings(const std::vector<std::string>& json_logs, std::string_view session_id,
+                                          std::string_view sensor = {});
 
 // Candidate locations of a recording, most likely first: tty_dir/<name> and tty_dir/<shasum>
 // (when tty_dir is set), <log dir>/tty/<name>, the logged path as is, and Cowrie's own
