@@ -352,7 +352,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" \
     "${common[@]}" --sessions day --memory-limit "$LIMIT" --tmp-dir "$spill"
   if ok cb_incremental_limit && ok cb_full_daily_limit; then
-    add_note cb_incremental_limit "$(spill_note cb_incremental_limit); outputs $(same_updated_outputs "$o3" "$o4") to the full run; $(grep -o '[0-9]* closed sessions taken from the state' "$TMP/cb_incremental_limit.err" || echo 'NO SESSIONS TAKEN FROM THE CHECKPOINT')"
+    add_note cb_incremental_limit "$(spill_note cb_incremental_limit); outputs $(same_updated_outputs "$o3" "$o4") to the full run; $(grep -o '[0-9,]* closed sessions taken from the state' "$TMP/cb_incremental_limit.err" || echo 'NO SESSIONS TAKEN FROM THE CHECKPOINT')"
   fi
   rm -rf "$o1" "$o2" "$o3" "$o4" "$state" "$state0" "$daily" "$spill"
 }

@@ -45,8 +45,9 @@ int run_analyze(const RunFlags& a) {
         res = analyze(std::move(inputs), opt, writer_into(opt.out_dir, output_layout(a, out)));
     }
     if (!a.state_dir.empty() && (!a.quiet || a.stats))
-        std::fprintf(stderr, "cowrie-batch: --state: read %llu of %zu logs; the others had nothing new\n",
-                     static_cast<unsigned long long>(res.logs_read), logs.files);
+        std::fprintf(stderr, "cowrie-batch: --state: read %s of %s%s\n", with_commas(res.logs_read).c_str(),
+                     counted(logs.files, "log", "logs").c_str(),
+                     res.logs_read < logs.files ? "; the others had nothing new" : "");
     return finish_run(res, out, a, t0);
 }
 

@@ -17,16 +17,6 @@ namespace cb::cli {
 
 namespace {
 
-std::string with_commas(std::uint64_t v) {
-    const std::string digits = std::to_string(v);
-    std::string s;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i && (digits.size() - i) % 3 == 0) s.push_back(',');
-        s.push_back(digits[i]);
-    }
-    return s;
-}
-
 std::string human_bytes(std::uint64_t b) {
     char buf[32];
     if (b >= (1ull << 30))
@@ -81,10 +71,6 @@ void last_words(int sig) {
 void say_interrupted(void (*stop)()) {
     g_stop = stop;
     on_interrupt(last_words);
-}
-
-std::string counted(std::uint64_t n, const char* one, const char* many) {
-    return with_commas(n) + " " + (n == 1 ? one : many);
 }
 
 Progress::Progress(std::uint64_t total_bytes, bool enabled)

@@ -9,6 +9,7 @@
 #include "cb/engine/analyze.hpp"
 #include "cb/output/output_dir.hpp"
 #include "cb/output/outputs.hpp"
+#include "cb/util/text.hpp"
 
 namespace cb::cli {
 
@@ -26,9 +27,6 @@ private:
     bool enabled_;
     std::thread thread_;
 };
-
-// "1 file", "2 files", "1,000 files": n with commas and the noun in the right number.
-std::string counted(std::uint64_t n, const char* one, const char* many);
 
 // One stderr line per problem file; returns true when anything was skipped or rejected.
 bool report_problems(const RunData& run);

@@ -17,6 +17,7 @@
 #include "cb/tty/tty_link.hpp"
 #include "cb/util/crc64.hpp"
 #include "cb/util/parallel.hpp"
+#include "cb/util/text.hpp"
 
 namespace cb {
 
@@ -216,8 +217,8 @@ void add_cpu(double* cpu, F&& f) {
 // What --state says of the checkpoint: used (with the sessions taken from it), or why not.
 std::string checkpoint_outcome(const std::string& why_not, std::size_t settled) {
     if (why_not.empty())
-        return "tables and analyses: " + std::to_string(settled) +
-               " closed sessions taken from the state, the others counted";
+        return "tables and analyses: " + counted(settled, "closed session", "closed sessions") +
+               " taken from the state, the others counted";
     return "tables and analyses: every session counted (" + why_not + ")";
 }
 

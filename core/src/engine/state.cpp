@@ -16,6 +16,7 @@
 
 #include "cb/parse/command_template.hpp"
 #include "cb/util/archive.hpp"
+#include "cb/util/text.hpp"
 #include "cb/version.hpp"
 
 namespace cb {
@@ -492,12 +493,12 @@ std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& r
 
 namespace {
 
-// Reads the planned reads' reasons for the console: one line per log read again, one for all
-// logs no longer among the inputs.
+// Reads the planned reads' reasons for the console: one line for the logs that left the inputs
+// since the last run (not again on later runs).
 void say_plans(const ReadPlans& plans, std::vector<std::string>* notes) {
     if (!plans.gone.empty())
-        notes->push_back(std::to_string(plans.gone.size()) +
-                         " logs read by earlier runs are no longer among the inputs; their sessions stay in the state");
+        notes->push_back(counted(plans.gone.size(), "log", "logs") +
+                         " read by earlier runs left the inputs since the last run; their sessions stay in the state");
 }
 
 bool needs_rebuild(const ReadPlans& plans, std::string* why) {

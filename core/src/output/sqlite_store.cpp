@@ -262,8 +262,12 @@ const DocRow kDocs[] = {
     {"file_writes", "size", "bytes, when Cowrie logged a size (it usually does not)"},
     {"uploads", "", "cowrie.session.file_upload (SFTP and SCP)"},
     {"tcpip", "", "cowrie.direct-tcpip.request: forwarding targets"},
-    {"ttylogs", "", "cowrie.log.closed: TTY recordings, named by the SHA-256 of the attacker's input"},
-    {"ttylogs", "found", "1 when the recording is among the inputs (matched by the SHA-256 of its content)"},
+    {"ttylogs", "", "cowrie.log.closed: TTY recordings, which Cowrie names by the SHA-256 of the attacker's input"},
+    {"ttylogs", "found",
+     "1 when the recording is among the inputs: a recording file whose attacker input has that SHA-256 (whatever "
+     "it is called now), and whose records span the time of the session's `cowrie.log.closed` to within an hour "
+     "(the same input typed on another sensor or day is another session's recording); of several, the nearest in "
+     "time"},
     {"logins_rows", "", "storage of the view logins: its rows without sensor and session, keyed by (sid, seq)"},
     {"commands_rows", "", "storage of the view commands: its rows without sensor and session, keyed by (sid, seq)"},
     {"downloads_rows", "", "storage of the view downloads: its rows without sensor and session, keyed by (sid, seq)"},

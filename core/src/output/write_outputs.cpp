@@ -12,6 +12,7 @@
 #include "cb/engine/session_source.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/output/report_html.hpp"
+#include "cb/util/text.hpp"
 
 namespace cb {
 
@@ -237,9 +238,9 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
     run.partitions_written = jsonl.listing();
     if (layout.sessions == SessionsLayout::Day && jsonl.days_kept())
-        res.info.push_back("sessions/: " + std::to_string(jsonl.days()) + " days, " +
-                           std::to_string(jsonl.days() - jsonl.days_kept()) + " written, " +
-                           std::to_string(jsonl.days_kept()) + " unchanged (kept as they were)");
+        res.info.push_back("sessions/: " + counted(jsonl.days(), "day", "days") + ", " +
+                           with_commas(jsonl.days() - jsonl.days_kept()) + " written, " +
+                           with_commas(jsonl.days_kept()) + " unchanged (kept as they were)");
     res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", writers.jsonl_cpu);
     clock.lap("csv+summary+jsonl");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
@@ -262,9 +263,10 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
         if (!err.empty()) res.errors.push_back(err);
     if (sqlite.reused())
-        res.info.push_back("cowrie.sqlite: updated in place; the rows of " +
-                           std::to_string(sqlite.unchanged_sessions()) + " of " + std::to_string(run.totals.sessions) +
-                           " sessions were unchanged");
+        res.info.push_back("cowrie.sqlite: updated in place; the rows of the first " +
+                           with_commas(sqlite.unchanged_sessions()) + " of " +
+                           counted(run.totals.sessions, "session", "sessions") +
+                           " (in start order, up to the first that changed) kept, the others written again");
     if (run.sqlite_rows_before) run.sqlite_rows_written = std::move(sqlite.row_hashes());
     clock.lap("sqlite tables");
 }

@@ -262,4 +262,18 @@ std::string escape_invalid_utf8(std::string_view s) {
     return is_valid_utf8(s) ? std::string(s) : replace_invalid_bytes(s, "\\x");
 }
 
+std::string with_commas(std::uint64_t v) {
+    const std::string digits = std::to_string(v);
+    std::string s;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) s.push_back(',');
+        s.push_back(digits[i]);
+    }
+    return s;
+}
+
+std::string counted(std::uint64_t n, const char* one, const char* many) {
+    return with_commas(n) + " " + (n == 1 ? one : many);
+}
+
 }  // namespace cb

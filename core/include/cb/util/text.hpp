@@ -96,4 +96,8 @@ std::string repair_utf8_json(std::string_view line);
 // notation), as for raw bytes that reach an output as text (reject samples of summary.json).
 std::string escape_invalid_utf8(std::string_view s);
 
+// Numbers for people: 1,234,567; and "1 log" / "2 logs".
+std::string with_commas(std::uint64_t v);
+std::string counted(std::uint64_t n, const char* one, const char* many);
+
 }  // namespace cb
