@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -55,7 +56,10 @@ public:
         const double cpu = process_cpu_seconds();
         res_.phase_seconds.emplace_back(name, std::chrono::duration<double>(now - wall_).count());
         res_.phase_cpu_seconds.emplace_back(name, cpu - cpu_);
-        res_.phase_peak_rss.emplace_back(name, peak_rss_bytes());
+        // the kernel's VmHWM can read lower than an earlier read (its high-water mark is updated
+        // lazily, when a mapping shrinks): the peak so far is never shown going down
+        const std::uint64_t before = res_.phase_peak_rss.empty() ? 0 : res_.phase_peak_rss.back().second;
+        res_.phase_peak_rss.emplace_back(name, std::max(before, peak_rss_bytes()));
         wall_ = now;
         cpu_ = cpu;
     }
