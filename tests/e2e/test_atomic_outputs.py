@@ -305,6 +305,52 @@ def test_killed_run_is_cleaned_up_by_the_next_one(cb_bin, big, tmp_path):
     assert leftovers(out) == []
 
 
+@pytest.mark.parametrize("sig,rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_leaves_no_spill_folder_and_no_new_state(cb_bin, big, tmp_path, sig, rc):
+    """A spilled --state run stopped by a signal removes its spill folder and the new state it was
+    writing, not only the temporary OUTDIR (they stayed, one more each time, in a month of cron runs
+    with interruptions)."""
+    out, spill, state = tmp_path / "out", tmp_path / "spill", tmp_path / "state"
+    spill.mkdir()
+    proc = subprocess.Popen([str(cb_bin), "analyze", str(big), "-o", str(out), "-q", "-t", "2", "--state", str(state),
+                             "--memory-limit", "16M", "--tmp-dir", str(spill)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: any(spill.iterdir()) and (tmp_path / f"state.new-{proc.pid}").exists(), proc,
+             "the spill folder and the new state appeared")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == rc, err.decode(errors="replace")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spill"], sorted(tmp_path.iterdir())
+    assert not any(spill.iterdir()), [(str(p), sorted(p.iterdir()) if p.is_dir() else "") for p in spill.iterdir()]
+
+
+def test_folders_of_killed_runs_are_removed_by_a_later_run(cb_bin, tmp_path):
+    """What SIGKILL leaves (a new or set-aside state, a spill folder) a later run removes: a state's
+    when its process is gone; a spill folder when its process is gone and it was left untouched for
+    an hour (--tmp-dir may be shared with runs of another PID namespace, which this one cannot
+    see)."""
+    out, spill, state = tmp_path / "out", tmp_path / "spill", tmp_path / "state"
+    spill.mkdir()
+    assert cbtest.analyze(cb_bin, SMALL, out, "--state", state).rc == 0
+    gone = 4194305  # above any pid_max: no process has it
+    for name in (f"state.new-{gone}", f"state.old-{gone + 1}", f"state.new-{os.getpid()}", "state.new-x"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest").write_text("left\n")
+    hour_ago = time.time() - 3700
+    for name, old in ((f"cowrie-batch-spill-{gone}.aaaaaa", True), (f"cowrie-batch-spill-{gone}.bbbbbb", False),
+                      (f"cowrie-batch-spill-{os.getpid()}.cccccc", True)):
+        (spill / name).mkdir()
+        (spill / name / "keys-000000").write_bytes(b"x")
+        if old:
+            os.utime(spill / name, (hour_ago, hour_ago))
+    res = cbtest.analyze(cb_bin, EXAMPLES, out, "--state", state, "--tmp-dir", spill)
+    assert res.rc == 0, res.explain()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["out", "spill", "state", f"state.new-{os.getpid()}", "state.new-x"])
+    assert sorted(p.name for p in spill.iterdir()) == sorted([f"cowrie-batch-spill-{gone}.bbbbbb",
+                                                               f"cowrie-batch-spill-{os.getpid()}.cccccc"])
+
+
 def test_signal_outside_a_run_keeps_its_usual_action(cb_bin, tmp_path):
     """Only a run writing OUTDIR takes SIGINT; `mr` reading stdin dies of it as before."""
     proc = subprocess.Popen([str(cb_bin), "mr", "map-sessions"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

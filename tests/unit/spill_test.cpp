@@ -14,6 +14,7 @@
 #include "cb/engine/analyze.hpp"
 #include "cb/engine/spill.hpp"
 #include "cb/output/outputs.hpp"
+#include "cb/util/interrupt_cleanup.hpp"
 
 using namespace cb;
 namespace fs = std::filesystem;
@@ -314,3 +315,17 @@ void check_consuming_merge(bool fold) {
 
 TEST(Spill, ConsumedKeyRunsAreFreedAndRemovedOthersKept) { check_consuming_merge(false); }
 TEST(Spill, ConsumedKeyRunsFoldedFirstAreFreedAndRemovedOthersKept) { check_consuming_merge(true); }
+
+// What a later run removes of the folders killed runs left: only names of this prefix whose
+// process id no process has (not this one, not a live one, not a name that is not an id).
+TEST(InterruptCleanup, OnlyFoldersOfProcessesThatAreGone) {
+    const std::string me = std::to_string(::getpid());
+    EXPECT_TRUE(left_by_a_dead_process("state.new-4194305", "state.new-"));  // above any pid_max
+    EXPECT_TRUE(left_by_a_dead_process("cowrie-batch-spill-4194305.Ab3xYz", "cowrie-batch-spill-"));
+    EXPECT_FALSE(left_by_a_dead_process("state.new-" + me, "state.new-"));
+    EXPECT_FALSE(left_by_a_dead_process("state.new-1", "state.new-")) << "init runs";
+    EXPECT_FALSE(left_by_a_dead_process("state.new-", "state.new-"));
+    EXPECT_FALSE(left_by_a_dead_process("state.new-12x", "state.new-"));
+    EXPECT_FALSE(left_by_a_dead_process("state.new--5", "state.new-"));
+    EXPECT_FALSE(left_by_a_dead_process("other.new-4194305", "state.new-"));
+}

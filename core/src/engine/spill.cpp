@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <zstd.h>
 
 #include "cb/input/byte_source.hpp"
+#include "cb/util/interrupt_cleanup.hpp"
 #include "cb/util/parallel.hpp"
 
 namespace cb {
@@ -380,19 +382,45 @@ constexpr std::size_t kPoolResetBytes = std::size_t{4} << 20;
 
 // ---- SpillDir
 
+namespace {
+
+constexpr const char* kSpillPrefix = "cowrie-batch-spill-";
+
+// The spill folders in parent that runs killed before they could clean up left (SIGKILL, a
+// crash: SIGINT and SIGTERM remove them), untouched for an hour: --tmp-dir may be shared with
+// runs this process cannot see (another PID namespace), whose folders change as they work.
+void remove_left_spill_folders(const std::string& parent) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    std::vector<fs::path> left;
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code e2;
+        if (left_by_a_dead_process(it->path().filename().string(), kSpillPrefix) && it->is_directory(e2) &&
+            fs::last_write_time(it->path(), e2) < hour_ago && !e2)
+            left.push_back(it->path());
+    }
+    for (const fs::path& p : left) fs::remove_all(p, ec);
+}
+
+}  // namespace
+
+SpillDir::SpillDir(std::string parent) : parent_(parent.empty() ? "." : std::move(parent)) {
+    remove_left_spill_folders(parent_);
+}
+
 SpillDir::~SpillDir() {
     if (path_.empty()) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+    keep_on_interrupt(path_);
 }
 
 std::string SpillDir::next_file(const char* prefix) {
     std::lock_guard lock(mu_);
     if (path_.empty() && error_.empty()) {
-        std::string tmpl = parent_ + "/cowrie-batch-spill.XXXXXX";
-        if (char* p = ::mkdtemp(tmpl.data()))
-            path_ = p;
-        else
+        path_ = make_folder_removed_on_interrupt(parent_ + "/" + kSpillPrefix + std::to_string(::getpid()) + ".XXXXXX");
+        if (path_.empty())
             error_ = "cannot create a spill folder in " + parent_ + " (--tmp-dir): " + std::strerror(errno);
     }
     if (path_.empty()) return {};

@@ -16,6 +16,7 @@
 
 #include "cb/parse/command_template.hpp"
 #include "cb/util/archive.hpp"
+#include "cb/util/interrupt_cleanup.hpp"
 #include "cb/util/text.hpp"
 #include "cb/version.hpp"
 
@@ -316,11 +317,34 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     return true;
 }
 
+namespace {
+
+// The new and old states that runs killed before they could clean up left beside dir (SIGKILL,
+// a crash, a power cut: SIGINT and SIGTERM remove them). Only while dir holds the state: without
+// it, a folder left by a swap may be the state itself (finish_interrupted_swap()).
+void remove_left_states(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;
+    const fs::path parent = fs::path(dir).parent_path().empty() ? fs::path(".") : fs::path(dir).parent_path();
+    const std::string name = fs::path(dir).filename().string();
+    std::vector<fs::path> left;
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string entry = it->path().filename().string();
+        if (left_by_a_dead_process(entry, name + ".new-") || left_by_a_dead_process(entry, name + ".old-"))
+            left.push_back(it->path());
+    }
+    for (const fs::path& p : left) fs::remove_all(p, ec);
+}
+
+}  // namespace
+
 StateWriter::StateWriter(std::string dir) : dir_(without_trailing_slashes(std::move(dir))) {
     tmp_ = dir_ + ".new-" + std::to_string(::getpid());
     std::error_code ec;
     if (!fs::exists(dir_, ec)) finish_interrupted_swap(dir_);  // before a folder of this PID's name goes
+    remove_left_states(dir_);
     fs::remove_all(tmp_, ec);
+    remove_on_interrupt(tmp_);
     if (!fs::create_directories(tmp_, ec)) error_ = "cannot create " + tmp_ + " for the new state: " + ec.message();
 }
 
@@ -345,6 +369,7 @@ StateWriter::~StateWriter() {
     if (committed_) return;
     std::error_code ec;
     fs::remove_all(tmp_, ec);
+    keep_on_interrupt(tmp_);
 }
 
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
@@ -374,7 +399,9 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
     if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint + files_line(tmp_));
         !e.empty())
         return e;
-    // Swap: the old state moves aside, the new one takes its name, the old one goes.
+    // Swap: the old state moves aside, the new one takes its name, the old one goes. An
+    // interruption from here on leaves the new state whole (finish_interrupted_swap()).
+    keep_on_interrupt(tmp_);
     const std::string old = dir_ + ".old-" + std::to_string(::getpid());
     const bool had = fs::exists(dir_, ec);
     if (had) {

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "cb/util/interrupt_cleanup.hpp"
+
 namespace cb {
 
 namespace fs = std::filesystem;
@@ -31,20 +33,12 @@ bool g_installed = false;
 struct sigaction g_old[2];
 constexpr int kSignals[2] = {SIGINT, SIGTERM};
 
-void remove_tree(const fs::path& p) {
-    std::error_code ec;
-    // Writers may still add a file while the tree goes; a few rounds catch them (they cannot
-    // recreate the folder itself: nothing creates it but open()).
-    for (int round = 0; round < 50 && !p.empty() && fs::symlink_status(p, ec).type() != fs::file_type::not_found;
-         ++round)
-        fs::remove_all(p, ec);
-}
-
 void watch() {
     unsigned char sig = 0;
     while (::read(g_pipe[0], &sig, 1) != 1) {}
     g_mu.lock();  // never unlocked: a commit in progress finishes first, none starts after
     if (g_last_words) g_last_words(sig);
+    remove_interrupted_folders();  // a spill folder, a new state (util/interrupt_cleanup.hpp)
     remove_tree(g_doomed);
     ::_exit(128 + sig);
 }

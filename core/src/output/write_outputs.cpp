@@ -2,6 +2,7 @@
 // through the WriteOutputs they are given (engine/analyze.hpp), so they do not depend on this
 // layer. It overlaps writing with computing: the session writers (SQLite, sessions.jsonl) start
 // while make_tables (the engine's analyses) still runs on this thread.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -71,15 +72,23 @@ private:
 };
 
 // A spilled run's ReportPicks, one per session in order, made as the sessions stream by and kept
-// in a file in --tmp-dir or beside the outputs (unlinked at once: it goes with the process): the report's choice
-// of sessions then reads them instead of every session again. add() each chunk, then
+// in a file without a name in `dir` (--tmp-dir or the new OUTDIR: O_TMPFILE, or a file unlinked
+// at once where the file system has no O_TMPFILE; either goes with the process): the report's
+// choice of sessions then reads them instead of every session again. add() each chunk, then
 // offer_all() once.
 class PickFile {
 public:
-    PickFile(std::string path, const MarkerSet& markers)
-        : path_(std::move(path)), cache_(std::make_unique<TemplateCache>()), picks_(markers, *cache_) {
-        f_ = std::fopen(path_.c_str(), "w+b");
-        if (f_) ::unlink(path_.c_str());
+    PickFile(const std::string& dir, const MarkerSet& markers)
+        : path_(dir + "/.cowrie-batch-picks-" + std::to_string(::getpid())),
+          cache_(std::make_unique<TemplateCache>()),
+          picks_(markers, *cache_) {
+        const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        f_ = fd >= 0 ? ::fdopen(fd, "w+b") : nullptr;
+        if (fd >= 0 && !f_) ::close(fd);
+        if (!f_) {
+            f_ = std::fopen(path_.c_str(), "w+b");
+            if (f_) ::unlink(path_.c_str());
+        }
         err_ = f_ ? 0 : errno;
     }
     ~PickFile() {
@@ -208,9 +217,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     auto outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
     std::unique_ptr<PickFile> picks;
     if (!source.whole() && report_html_available())
-        picks = std::make_unique<PickFile>(
-            (layout.scratch.empty() ? out_dir : layout.scratch) + "/.cowrie-batch-picks-" + std::to_string(::getpid()),
-            run.markers);
+        picks = std::make_unique<PickFile>(layout.scratch.empty() ? out_dir : layout.scratch, run.markers);
     stream_sessions(source, outs->writers, &tables, picks.get());
     tables.finish(run, source);   // run.totals too: once, for summary.json and report.html
     if (tables.trust_failed()) {  // the writers kept sessions that changed: they start again

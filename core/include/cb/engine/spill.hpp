@@ -33,7 +33,9 @@ namespace cb {
 // that fits in memory makes none) and removed with everything in it on destruction.
 class SpillDir {
 public:
-    explicit SpillDir(std::string parent) : parent_(parent.empty() ? "." : std::move(parent)) {}
+    // Removes the spill folders that killed runs left in parent (SIGINT and SIGTERM remove a
+    // run's own; an hour untouched and their process gone: util/interrupt_cleanup.hpp).
+    explicit SpillDir(std::string parent);
     ~SpillDir();
     SpillDir(const SpillDir&) = delete;
     SpillDir& operator=(const SpillDir&) = delete;

@@ -1,0 +1,31 @@
+// Folders that a run makes beside the user's files and must not leave behind: the spill folder
+// and the new state being written. SIGINT and SIGTERM remove them (the signal watcher of
+// output/output_dir.cpp calls remove_interrupted_folders() before the process exits); what a
+// SIGKILL leaves, a later run removes (stale_folder()).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace cb {
+
+// Removes the folder p, in a few rounds when other threads still write files into it.
+void remove_tree(const std::filesystem::path& p);
+
+// mkdtemp(tmpl), the folder made removed on interrupt at once (no signal falls between the
+// two); "" with errno set when it could not be made.
+std::string make_folder_removed_on_interrupt(std::string tmpl);
+// Removes path (a folder) if the process is interrupted before keep_on_interrupt(path).
+void remove_on_interrupt(const std::string& path);
+void keep_on_interrupt(const std::string& path);
+// For the signal watcher: removes every folder registered, and keeps the registry locked until
+// the process exits (a state swap waiting in keep_on_interrupt() never starts).
+void remove_interrupted_folders();
+
+// Whether the folder `name` (a file name "PREFIX" followed by a process id and, optionally, a
+// '.' and more) was left by a process that no longer runs: its id parses, is not this process,
+// and no process has it. A process of another PID namespace is not seen: a caller with a
+// shared folder also asks that the folder be old.
+bool left_by_a_dead_process(const std::string& name, const std::string& prefix);
+
+}  // namespace cb
