@@ -590,15 +590,34 @@ def test_another_geoip_database_of_the_same_build_time_is_noticed(cb_bin, tmp_pa
 
 
 def test_too_many_open_sessions_to_hold_back_make_no_checkpoint(cb_bin, tmp_path):
+    """Sessions still open at the end are held back from the checkpoint, up to a 16th of the limit
+    and at least 4 MiB (under 16M, one open session used to cost the checkpoint): 40 sessions of
+    120 KB each (distinct: strings are pooled), open in the last minute of the logs (earlier ones
+    are closed by the idle timeout), pass it. The run says it keeps no checkpoint, and the next one
+    says why it counts every session."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
-    open_sessions = [e for i in range(40) for e in cbtest.session_events(f"o{i:011d}", 100.0 * i)
+    open_sessions = [e for i in range(40)
+                     for e in cbtest.session_events(f"o{i:011d}", 9500.0 + i, commands=(f"echo {i} " + "x" * 120000,))
                      if e["eventid"] != "cowrie.session.closed"]
-    s.append_live(cbtest.dumps(open_sessions + cbtest.clean_log(3, t0=9000.0)))
-    s.check("--memory-limit", "64K")
+    s.append_live(cbtest.dumps(cbtest.clean_log(3, t0=9000.0) + open_sessions))
+    first = s.check("--memory-limit", "64K", "--stats")
+    assert "no checkpoint kept for the next run (the sessions still open would take more than 4 MiB" in first.err
     assert not (s.state / "checkpoint").exists()
     s.append_live(cbtest.dumps(cbtest.clean_log(2, t0=20000.0, prefix="n")))
     res = s.check("--memory-limit", "64K", "--stats")
     assert TAKEN not in res.err, res.err
+    assert "every session counted (the state holds no usable checkpoint)" in res.err, res.err
+
+
+def test_a_few_open_sessions_at_a_tiny_limit_keep_the_checkpoint(cb_bin, tmp_path):
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    """20 open sessions of 4 KB at --memory-limit 64K (a 16th of it: 4 KB) still leave a checkpoint."""
+    still_open = [e for i in range(20)
+                  for e in cbtest.session_events(f"o{i:011d}", 9500.0 + i, commands=("echo " + "x" * 4000,))
+                  if e["eventid"] != "cowrie.session.closed"]
+    s.append_live(cbtest.dumps(cbtest.clean_log(3) + still_open))
+    s.check("--memory-limit", "64K")
+    assert (s.state / "checkpoint").exists()
     s.check("--stats")  # with room to hold them back, a checkpoint is made again
     assert (s.state / "checkpoint").exists()
 

@@ -296,8 +296,12 @@ void RunTables::Impl::save_checkpoint() {
     std::sort(unsettled.begin(), unsettled.end());
     if (std::adjacent_find(settled.begin(), settled.end()) != settled.end() ||
         std::adjacent_find(unsettled.begin(), unsettled.end()) != unsettled.end() ||
-        std::any_of(unsettled.begin(), unsettled.end(), [&](std::uint64_t k) { return has_key(settled, k); }))
+        std::any_of(unsettled.begin(), unsettled.end(), [&](std::uint64_t k) { return has_key(settled, k); })) {
+        res.info.push_back(
+            "tables and analyses: no checkpoint kept for the next run (two sessions' key hashes "
+            "collide): it will count every session again");
         return;
+    }
     if (opt.analyses && !analyses.save) return;
     to.settled = std::move(settled);
     to.recordings = recording_links;
@@ -321,7 +325,9 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     Impl& m = *impl_;
     const Checkpoint* from = use.from;
     m.checkpoint = std::move(use);
-    m.max_held_bytes = memory_limit_of(m.opt) / 16;
+    // a 16th of the limit, and at least 4 MiB: the copies' string pool counts its 1 MiB blocks, so
+    // under 16M one session still open at the end of the logs cost the checkpoint
+    m.max_held_bytes = std::max<std::uint64_t>(memory_limit_of(m.opt) / 16, std::uint64_t{4} << 20);
     if (!from) return true;
     const double t0 = thread_cpu_seconds();
     bool ok = m.basic.load(from->basic);
@@ -386,6 +392,11 @@ void RunTables::add(const std::vector<Session>& chunk) {
             continue;
         } else {  // too many open sessions to hold back: no checkpoint this run
             m.checkpoint.to = nullptr;
+            m.res.info.push_back(
+                "tables and analyses: no checkpoint kept for the next run (the sessions still open "
+                "would take more than " +
+                std::to_string(m.max_held_bytes >> 20) +
+                " MiB, a 16th of --memory-limit): it will count every session again");
             m.feed(session_refs(m.held));
             m.held = {};
             now.push_back(&s);
@@ -639,7 +650,11 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
     use.to = inc.new_checkpoint();
     use.options = checkpoint_options(opt);
     const Checkpoint* cp = inc.checkpoint();
-    if (!cp) return use;
+    if (!cp) {
+        if (!inc.state_sessions().empty())
+            res.info.push_back("tables and analyses: every session counted (the state holds no usable checkpoint)");
+        return use;
+    }
     const std::string why = in_memory ? checkpoint_unusable(*cp, run, read, use.options, worker_threads(opt.threads))
                                       : checkpoint_mismatch(*cp, run, read, use.options);
     if (why.empty()) {
