@@ -130,7 +130,9 @@ bool report_problems(const RunData& run) {
                          sanitize_for_terminal(f.file.path).c_str(), human_bytes(f.counts.nul_bytes).c_str(),
                          with_commas(f.counts.nul_bytes).c_str());
         if (msg.empty()) continue;
-        std::fprintf(stderr, "cowrie-batch: %s: %s\n", sanitize_for_terminal(f.file.path).c_str(), msg.c_str());
+        std::fprintf(stderr, "cowrie-batch: %s%s: %s\n", sanitize_for_terminal(f.file.path).c_str(),
+                     f.gone ? " (read by an earlier run; no longer among the inputs, last seen at this path)" : "",
+                     msg.c_str());
         any = true;
     }
     for (const auto& r : run.recordings_cut) {

@@ -329,6 +329,25 @@ def test_a_change_in_the_middle_rebuilds_and_says_so(cb_bin, tmp_path, lines):
     assert "cowrie.json.2026-11-26" in rebuilt.err and "rebuild" in rebuilt.err, rebuilt.err
 
 
+def test_a_log_gone_with_rejected_lines_is_not_blamed_on_the_file_now_at_its_path(cb_bin, tmp_path, lines):
+    """Numbered rotation: the log with a bad line was cowrie.json.1, retention deleted it, and the
+    next log took its name. The bad line's report names the path where its log was last seen and
+    says that log is gone, not that the file there now has a bad line."""
+    s = Sensor(cb_bin, tmp_path)
+    half = len(lines) // 2
+    s.append_live(b"".join(lines[:half]) + b"this is not an event\n")
+    os.rename(s.logs / "cowrie.json", s.logs / "cowrie.json.1")
+    s.append_live(b"".join(lines[half:]))
+    assert s.incremental().rc == 1
+    os.remove(s.logs / "cowrie.json.1")  # retention
+    os.rename(s.logs / "cowrie.json", s.logs / "cowrie.json.1")
+    (s.logs / "cowrie.json").write_bytes(b"")
+    res = analyze(cb_bin, s.logs, tmp_path / "after", "--state", s.state, quiet=False)
+    assert res.rc == 1, res.explain()
+    blamed = [line for line in res.err.splitlines() if "rejected 1 line" in line]
+    assert len(blamed) == 1 and "cowrie.json.1 (read by an earlier run; no longer among the inputs" in blamed[0], res.err
+
+
 def test_a_deleted_log_keeps_its_sessions(cb_bin, tmp_path, lines):
     s = Sensor(cb_bin, tmp_path)
     half = len(lines) // 2

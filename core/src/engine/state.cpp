@@ -581,6 +581,9 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
     fold_tails(state_.tails, state_.reports, plans_, ingest.tails, ids, inputs, ledger_);
     drop_forgotten(state_.reports, state_.tails, ledger_);
     std::map<std::uint64_t, FileReport> reports = state_.reports;  // with the held lines: for this run only
+    for (const LedgerEntry& e : ledger_.entries())
+        if (e.missing)
+            if (auto r = reports.find(e.id); r != reports.end()) r->second.gone = true;
     held_events_ = read_held_tails(state_.tails, reports, max_line_bytes_, samples_per_reason);
     reports_into_ingest(report_list(reports), ingest, samples_per_reason);
 }

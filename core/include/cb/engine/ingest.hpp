@@ -66,6 +66,10 @@ struct FileReport {
     std::uint64_t physical_lines = 0;
     std::string error;  // a read or decompression problem; lines before it were kept
     std::vector<RejectSample> samples;
+    // --state: a log that earlier runs read and that is not among this run's inputs (deleted by
+    // retention, or not given): file.path is where it was last seen, which may now name another
+    // file (numbered rotation). Not kept in the state: set by each run.
+    bool gone = false;
 };
 
 struct IngestOptions {

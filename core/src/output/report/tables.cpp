@@ -23,7 +23,9 @@ constexpr const char* kTables[] = {
 // The JSON event logs read (run.ingest), one row per file.
 Table files_table(const RunData& run, std::size_t max_rows) {
     Table t{"files", "JSON event logs read, in path order", {}, {}};
-    t.columns = {{"path", ColumnType::Text, "as given or found"},
+    t.columns = {{"path", ColumnType::Text,
+                  "as given or found; \"(gone)\" after it: a log an earlier run read (--state) that is not among "
+                  "the inputs now, last seen at that path"},
                  {"compression", ColumnType::Text, "by magic bytes"},
                  {"bytes", ColumnType::Integer, "on disk"},
                  {"decoded_bytes", ColumnType::Integer, "after decompression"},
@@ -33,9 +35,10 @@ Table files_table(const RunData& run, std::size_t max_rows) {
                  {"error", ColumnType::Text, "a read or decompression problem; the lines before it were kept"}};
     for (std::size_t i = 0; i < std::min(run.ingest.files.size(), max_rows); ++i) {
         const FileReport& f = run.ingest.files[i];
-        t.rows.push_back({f.file.path, std::string(compression_name(f.file.compression)),
-                          static_cast<std::int64_t>(f.counts.bytes), static_cast<std::int64_t>(f.counts.decoded_bytes),
-                          static_cast<std::int64_t>(f.counts.lines), static_cast<std::int64_t>(f.counts.events),
+        t.rows.push_back({f.gone ? f.file.path + " (gone)" : f.file.path,
+                          std::string(compression_name(f.file.compression)), static_cast<std::int64_t>(f.counts.bytes),
+                          static_cast<std::int64_t>(f.counts.decoded_bytes), static_cast<std::int64_t>(f.counts.lines),
+                          static_cast<std::int64_t>(f.counts.events),
                           static_cast<std::int64_t>(f.counts.rejected_total()), f.error});
     }
     return t;
