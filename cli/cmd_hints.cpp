@@ -53,8 +53,8 @@ int run_hints(const std::string& dir, const std::string& min_severity) {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec) && std::filesystem::exists(dir + "/summary.json", ec))
             std::fprintf(stderr,
-                         "cowrie-batch: %s was written with --no-analyses: it has no hints.json (run `cowrie-batch "
-                         "analyze` without --no-analyses)\n",
+                         "cowrie-batch: %s has no hints.json: it was written with --no-analyses, or the file was "
+                         "removed since (run `cowrie-batch analyze` without --no-analyses)\n",
                          sanitize_for_terminal(dir).c_str());
         else
             std::fprintf(stderr, "cowrie-batch: cannot read %s: %s (run `cowrie-batch analyze ... -o %s` first)\n",

@@ -324,31 +324,64 @@ def test_signal_leaves_no_spill_folder_and_no_new_state(cb_bin, big, tmp_path, s
     assert not any(spill.iterdir()), [(str(p), sorted(p.iterdir()) if p.is_dir() else "") for p in spill.iterdir()]
 
 
+def dead_pids(n: int) -> list:
+    """n process ids that no process has now (below any pid_max)."""
+    found = []
+    for pid in range(30000, 2, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            found.append(pid)
+            if len(found) == n:
+                return found
+        except PermissionError:
+            pass
+    raise AssertionError("no free process ids")
+
+
 def test_folders_of_killed_runs_are_removed_by_a_later_run(cb_bin, tmp_path):
     """What SIGKILL leaves (a new or set-aside state, a spill folder) a later run removes: a state's
-    when its process is gone; a spill folder when its process is gone and it was left untouched for
-    an hour (--tmp-dir may be shared with runs of another PID namespace, which this one cannot
-    see)."""
+    folder of state files when its process is gone and it is not half of a stopped swap; a spill
+    folder when its process is gone and it was left untouched for 12 hours (--tmp-dir may be shared
+    with runs of another PID namespace, which this one cannot see). A user's copies are kept: a
+    date for a number, a suffix, a file of theirs inside."""
     out, spill, state = tmp_path / "out", tmp_path / "spill", tmp_path / "state"
     spill.mkdir()
     assert cbtest.analyze(cb_bin, SMALL, out, "--state", state).rc == 0
-    gone = 4194305  # above any pid_max: no process has it
-    for name in (f"state.new-{gone}", f"state.old-{gone + 1}", f"state.new-{os.getpid()}", "state.new-x"):
+    a, b, c, d, e = dead_pids(5)
+    removed = [f"state.new-{a}", f"state.old-{b}"]
+    kept = [f"state.new-{c}", f"state.old-{c}",  # one process's pair: a swap stopped between its renames
+            f"state.old-20240101", f"state.new-{d}.bak", f"state.old-{e}", f"state.new-{os.getppid()}", "state.new-x"]
+    for name in removed + kept:
         (tmp_path / name).mkdir()
         (tmp_path / name / "manifest").write_text("left\n")
-    hour_ago = time.time() - 3700
-    for name, old in ((f"cowrie-batch-spill-{gone}.aaaaaa", True), (f"cowrie-batch-spill-{gone}.bbbbbb", False),
-                      (f"cowrie-batch-spill-{os.getpid()}.cccccc", True)):
+    (tmp_path / f"state.old-{e}" / "notes.txt").write_text("mine\n")
+    long_ago, hours_ago = time.time() - 13 * 3600, time.time() - 2 * 3600
+    spills = {f"cowrie-batch-spill-{a}.aaaaaa": long_ago, f"cowrie-batch-spill-{a}.bbbbbb": hours_ago,
+              f"cowrie-batch-spill-{os.getppid()}.cccccc": long_ago}
+    for name, when in spills.items():
         (spill / name).mkdir()
         (spill / name / "keys-000000").write_bytes(b"x")
-        if old:
-            os.utime(spill / name, (hour_ago, hour_ago))
+        os.utime(spill / name, (when, when))
     res = cbtest.analyze(cb_bin, EXAMPLES, out, "--state", state, "--tmp-dir", spill)
     assert res.rc == 0, res.explain()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["out", "spill", "state", f"state.new-{os.getpid()}", "state.new-x"])
-    assert sorted(p.name for p in spill.iterdir()) == sorted([f"cowrie-batch-spill-{gone}.bbbbbb",
-                                                               f"cowrie-batch-spill-{os.getpid()}.cccccc"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", "spill", "state"] + kept)
+    assert sorted(p.name for p in spill.iterdir()) == sorted(list(spills)[1:])
+
+
+def test_a_swap_stopped_then_the_state_folder_made_again_is_finished(cb_bin, tmp_path):
+    """Killed between the state's two renames, then `mkdir -p STATE` by a wrapper: the empty
+    folder does not hide the whole new state beside it; the next run puts it in place."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    first = cbtest.analyze(cb_bin, SMALL, out, "--state", state)
+    assert first.rc == 0
+    shutil.copytree(state, tmp_path / "state.old-4242")  # as the kill leaves them
+    os.rename(state, tmp_path / "state.new-4242")
+    state.mkdir()
+    again = cbtest.analyze(cb_bin, SMALL, tmp_path / "again", "--state", state, "--stats")
+    assert again.rc == 0, again.explain()
+    assert "read 0 of 1 log" in again.err, again.err
+    assert not (tmp_path / "state.new-4242").exists() and not (tmp_path / "state.old-4242").exists()
 
 
 def test_signal_outside_a_run_keeps_its_usual_action(cb_bin, tmp_path):

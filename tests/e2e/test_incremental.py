@@ -11,6 +11,7 @@ two sensors' states must equal one run over both sensors' logs.
 """
 
 import gzip
+import json
 import os
 import shutil
 from pathlib import Path
@@ -631,7 +632,7 @@ def test_too_many_open_sessions_to_hold_back_make_no_checkpoint(cb_bin, tmp_path
                      if e["eventid"] != "cowrie.session.closed"]
     s.append_live(cbtest.dumps(cbtest.clean_log(3, t0=9000.0) + open_sessions))
     first = s.check("--memory-limit", "64K", "--stats")
-    assert "no checkpoint kept for the next run (the sessions still open would take more than 4 MiB" in first.err
+    assert "no checkpoint kept for the next run (the sessions still open would take more than 4.0 MiB, a 16th of --memory-limit and at least 4 MiB)" in first.err
     assert not (s.state / "checkpoint").exists()
     s.append_live(cbtest.dumps(cbtest.clean_log(2, t0=20000.0, prefix="n")))
     res = s.check("--memory-limit", "64K", "--stats")
@@ -713,3 +714,29 @@ def test_merge_refuses_an_older_copy_of_a_state_beside_the_newer(cb_bin, tmp_pat
     err = res.stderr.decode()
     assert "same log twice" in err and f"{older}: " in err and f"{s.state}: " in err, err
     assert not (tmp_path / "merged").exists()
+
+
+def test_merge_refuses_a_state_given_twice(cb_bin, tmp_path):
+    r = analyze(cb_bin, cbtest.REPO / "examples/logs", tmp_path / "out", "--state", tmp_path / "st")
+    assert r.rc in (0, 1), r.explain()
+    res = cbtest.run_cb(cb_bin, "merge", tmp_path / "st", f"{tmp_path}/st/", "-o", tmp_path / "merged")
+    assert res.returncode == 3 and b"given twice" in res.stderr, res.stderr
+    assert not (tmp_path / "merged").exists()
+
+
+def test_merge_of_sensors_whose_logs_start_with_a_copytruncate_hole(cb_bin, tmp_path):
+    """Two sensors' logs that each start with the NULs logrotate's copytruncate leaves share their
+    first KiB; that is no sign of one log in two states: the merge equals one run over both."""
+    logs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        log = tmp_path / name / "cowrie.json"
+        log.write_bytes(b"\0" * 2000 + cbtest.dumps(cbtest.clean_log(3, prefix=name)))
+        r = analyze(cb_bin, log, tmp_path / f"out-{name}", "--state", tmp_path / f"state-{name}")
+        assert r.rc in (0, 1), r.explain()
+        logs.append(log)
+    merged = cbtest.run_cb(cb_bin, "merge", tmp_path / "state-a", tmp_path / "state-b", "-o", tmp_path / "merged")
+    assert merged.returncode in (0, 1), merged.stderr.decode()
+    full = analyze(cb_bin, logs, tmp_path / "full")
+    assert full.rc == merged.returncode
+    assert json.loads((tmp_path / "merged" / "summary.json").read_text())["sessions"] == full.summary["sessions"] == 6

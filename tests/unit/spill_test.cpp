@@ -1,6 +1,7 @@
 // Spilling (engine/spill.hpp): sessions that went through key runs, the merge by key and the
 // order runs are the sessions built in memory, in the same order, with the same marker statistics.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -317,15 +318,23 @@ TEST(Spill, ConsumedKeyRunsAreFreedAndRemovedOthersKept) { check_consuming_merge
 TEST(Spill, ConsumedKeyRunsFoldedFirstAreFreedAndRemovedOthersKept) { check_consuming_merge(true); }
 
 // What a later run removes of the folders killed runs left: only names of this prefix whose
-// process id no process has (not this one, not a live one, not a name that is not an id).
+// process id is a possible one that no other process has (this process's own counts as gone: a
+// container's runs all have the same one), with nothing after it but what the caller allows.
 TEST(InterruptCleanup, OnlyFoldersOfProcessesThatAreGone) {
-    const std::string me = std::to_string(::getpid());
-    EXPECT_TRUE(left_by_a_dead_process("state.new-4194305", "state.new-"));  // above any pid_max
-    EXPECT_TRUE(left_by_a_dead_process("cowrie-batch-spill-4194305.Ab3xYz", "cowrie-batch-spill-"));
-    EXPECT_FALSE(left_by_a_dead_process("state.new-" + me, "state.new-"));
+    long dead = 0;
+    for (long pid = 30000; pid > 2 && !dead; --pid)
+        if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead = pid;
+    ASSERT_GT(dead, 0);
+    const std::string gone = std::to_string(dead), me = std::to_string(::getpid());
+    EXPECT_TRUE(left_by_a_dead_process("state.new-" + gone, "state.new-"));
+    EXPECT_TRUE(left_by_a_dead_process("state.new-" + me, "state.new-"));
+    EXPECT_TRUE(left_by_a_dead_process("cowrie-batch-spill-" + gone + ".Ab3xYz", "cowrie-batch-spill-", '.'));
+    EXPECT_FALSE(left_by_a_dead_process("cowrie-batch-spill-" + gone + ".Ab3xYz", "cowrie-batch-spill-"));
+    EXPECT_FALSE(left_by_a_dead_process("state.new-" + gone + ".bak", "state.new-")) << "a user's copy";
+    EXPECT_FALSE(left_by_a_dead_process("state.old-20240101", "state.old-")) << "a date, above any pid_max";
     EXPECT_FALSE(left_by_a_dead_process("state.new-1", "state.new-")) << "init runs";
     EXPECT_FALSE(left_by_a_dead_process("state.new-", "state.new-"));
     EXPECT_FALSE(left_by_a_dead_process("state.new-12x", "state.new-"));
     EXPECT_FALSE(left_by_a_dead_process("state.new--5", "state.new-"));
-    EXPECT_FALSE(left_by_a_dead_process("other.new-4194305", "state.new-"));
+    EXPECT_FALSE(left_by_a_dead_process("other.new-" + gone, "state.new-"));
 }

@@ -392,11 +392,12 @@ void RunTables::add(const std::vector<Session>& chunk) {
             continue;
         } else {  // too many open sessions to hold back: no checkpoint this run
             m.checkpoint.to = nullptr;
-            m.res.info.push_back(
-                "tables and analyses: no checkpoint kept for the next run (the sessions still open "
-                "would take more than " +
-                std::to_string(m.max_held_bytes >> 20) +
-                " MiB, a 16th of --memory-limit): it will count every session again");
+            char held[32];
+            std::snprintf(held, sizeof held, "%.1f MiB", static_cast<double>(m.max_held_bytes) / (1 << 20));
+            m.res.info.push_back(std::string("tables and analyses: no checkpoint kept for the next run (the sessions "
+                                             "still open would take more than ") +
+                                 held +
+                                 ", a 16th of --memory-limit and at least 4 MiB): it will count every session again");
             m.feed(session_refs(m.held));
             m.held = {};
             now.push_back(&s);
@@ -772,16 +773,24 @@ namespace {
 // length and CRC-64), with the state and path they came from: a log in two states would count its
 // sessions twice, also when one state read more of it than the other (a copy of a sensor's state
 // taken a day earlier). Two logs of one state may share it (copies a run over the sensor's files
-// would count twice too).
+// would count twice too). A first KiB of NULs only (a copytruncate hole) tells nothing: such a log
+// is known by all the bytes read and their CRC-64.
 struct SeenLog {
     std::string dir, path;
 };
-using SeenLogs = std::map<std::pair<std::uint64_t, std::uint64_t>, SeenLog>;
+using SeenLogs = std::map<std::tuple<bool, std::uint64_t, std::uint64_t>, SeenLog>;
+
+bool nul_head(const LedgerEntry& e) {
+    static const std::string kNuls(kLedgerHeadBytes, '\0');
+    return e.head_crc == crc64(0, kNuls.data(), std::min<std::uint64_t>(e.head_len, kNuls.size()));
+}
 
 bool no_log_twice(const std::string& dir, const FileLedger& ledger, SeenLogs& seen, AnalyzeResult& res) {
     for (const LedgerEntry& e : ledger.entries()) {
         if (e.bytes == 0) continue;
-        auto [it, fresh] = seen.emplace(std::make_pair(e.head_len, e.head_crc), SeenLog{dir, e.path});
+        const auto key =
+            nul_head(e) ? std::make_tuple(true, e.bytes, e.crc) : std::make_tuple(false, e.head_len, e.head_crc);
+        auto [it, fresh] = seen.emplace(key, SeenLog{dir, e.path});
         if (!fresh && it->second.dir != dir) {
             res.errors.push_back("the states hold the same log twice (" + it->second.dir + ": " + it->second.path +
                                  " and " + dir + ": " + e.path +
@@ -834,6 +843,17 @@ AnalyzeResult merge_states(const std::vector<std::string>& dirs, const AnalyzeOp
     SpillDir dir(spill_parent(opt));
     std::vector<std::string> key_runs;
     std::vector<FileReport> reports;
+    std::map<std::string, std::string> given;  // by the folder's canonical path
+    for (const auto& d : dirs) {
+        std::error_code ec;
+        const std::filesystem::path canonical = std::filesystem::weakly_canonical(d, ec);
+        auto [it, fresh] = given.emplace(ec ? d : canonical.string(), d);
+        if (!fresh) {
+            res.errors.push_back("the state " + d + " is given twice (" + it->second + " and " + d +
+                                 "): its sessions would be counted twice; give each sensor's state once");
+            return res;
+        }
+    }
     SeenLogs seen;
     for (const auto& d : dirs)
         if (!add_state(d, opt.limits, dir, key_runs, reports, seen, res)) return res;

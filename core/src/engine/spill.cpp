@@ -387,17 +387,19 @@ namespace {
 constexpr const char* kSpillPrefix = "cowrie-batch-spill-";
 
 // The spill folders in parent that runs killed before they could clean up left (SIGKILL, a
-// crash: SIGINT and SIGTERM remove them), untouched for an hour: --tmp-dir may be shared with
-// runs this process cannot see (another PID namespace), whose folders change as they work.
+// crash: SIGINT and SIGTERM remove them), untouched for 12 hours: --tmp-dir may be shared with
+// runs this process cannot see (another PID namespace), which add files to theirs as they merge
+// (a run that makes none for 12 hours is not one this tool makes). Not this process's own.
 void remove_left_spill_folders(const std::string& parent) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const auto hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    const auto long_ago = fs::file_time_type::clock::now() - std::chrono::hours(12);
     std::vector<fs::path> left;
     for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code e2;
-        if (left_by_a_dead_process(it->path().filename().string(), kSpillPrefix) && it->is_directory(e2) &&
-            fs::last_write_time(it->path(), e2) < hour_ago && !e2)
+        if (left_by_a_dead_process(it->path().filename().string(), kSpillPrefix, '.') &&
+            fs::is_directory(fs::symlink_status(it->path(), e2)) && fs::last_write_time(it->path(), e2) < long_ago &&
+            !e2 && !removed_on_interrupt(it->path().string()))
             left.push_back(it->path());
     }
     for (const fs::path& p : left) fs::remove_all(p, ec);

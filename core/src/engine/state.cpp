@@ -256,6 +256,13 @@ void finish_interrupted_swap(const std::string& dir) {
     }
 }
 
+// Whether dir needs finish_interrupted_swap(): it is missing, or an empty folder (made again by
+// a wrapper's mkdir -p after the swap was stopped).
+bool swap_may_be_unfinished(const std::string& dir) {
+    std::error_code ec;
+    return !fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec));
+}
+
 }  // namespace
 
 KnownFiles known_logs(const std::string& dir, const Limits& limits) {
@@ -278,7 +285,7 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
                 std::string* error) {
     *out = RunState();
     std::error_code ec;
-    if (!fs::exists(dir, ec)) finish_interrupted_swap(dir);
+    if (swap_may_be_unfinished(dir)) finish_interrupted_swap(dir);
     if (!fs::exists(dir, ec)) return true;
     if (!fs::is_directory(dir, ec)) {
         *error = dir + " is not a folder (--state)";
@@ -319,19 +326,40 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
 
 namespace {
 
+// Whether the folder p holds nothing but files a state has (a user's notes or archive in it keep
+// it from being taken for a left-over state).
+bool holds_only_state_files(const fs::path& p) {
+    static const std::set<std::string, std::less<>> kNames = {"manifest", "ledger",     "reports",
+                                                              "tails",    "checkpoint", "sqlite_rows"};
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(p, ec)) || ec) return false;
+    for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string n = it->path().filename().string();
+        if (!kNames.count(n) && segment_number(n) < 0) return false;
+    }
+    return !ec;
+}
+
 // The new and old states that runs killed before they could clean up left beside dir (SIGKILL,
-// a crash, a power cut: SIGINT and SIGTERM remove them). Only while dir holds the state: without
-// it, a folder left by a swap may be the state itself (finish_interrupted_swap()).
+// a crash, a power cut: SIGINT and SIGTERM remove them): DIR.new-PID and DIR.old-PID exactly,
+// folders of state files only, of a process that is gone. Only while dir holds the state, and
+// never a pair of one process (a swap stopped between its renames: finish_interrupted_swap()
+// puts the new one in place when dir is missing or empty).
 void remove_left_states(const std::string& dir) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return;
     const fs::path parent = fs::path(dir).parent_path().empty() ? fs::path(".") : fs::path(dir).parent_path();
     const std::string name = fs::path(dir).filename().string();
+    const std::string new_prefix = name + ".new-", old_prefix = name + ".old-";
     std::vector<fs::path> left;
     for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string entry = it->path().filename().string();
-        if (left_by_a_dead_process(entry, name + ".new-") || left_by_a_dead_process(entry, name + ".old-"))
-            left.push_back(it->path());
+        const bool is_new = left_by_a_dead_process(entry, new_prefix);
+        if (!is_new && !left_by_a_dead_process(entry, old_prefix)) continue;
+        const std::string pid = entry.substr((is_new ? new_prefix : old_prefix).size());
+        std::error_code e2;
+        if (fs::exists(parent / ((is_new ? old_prefix : new_prefix) + pid), e2)) continue;  // a stopped swap
+        if (holds_only_state_files(it->path())) left.push_back(it->path());
     }
     for (const fs::path& p : left) fs::remove_all(p, ec);
 }
@@ -341,11 +369,10 @@ void remove_left_states(const std::string& dir) {
 StateWriter::StateWriter(std::string dir) : dir_(without_trailing_slashes(std::move(dir))) {
     tmp_ = dir_ + ".new-" + std::to_string(::getpid());
     std::error_code ec;
-    if (!fs::exists(dir_, ec)) finish_interrupted_swap(dir_);  // before a folder of this PID's name goes
+    if (swap_may_be_unfinished(dir_)) finish_interrupted_swap(dir_);  // before a folder of this PID's name goes
     remove_left_states(dir_);
     fs::remove_all(tmp_, ec);
-    remove_on_interrupt(tmp_);
-    if (!fs::create_directories(tmp_, ec)) error_ = "cannot create " + tmp_ + " for the new state: " + ec.message();
+    if (!make_dir_removed_on_interrupt(tmp_)) error_ = "cannot create " + tmp_ + " for the new state";
 }
 
 std::string StateWriter::segment_path(const std::vector<std::string>& kept) const {
@@ -403,6 +430,7 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
     // interruption from here on leaves the new state whole (finish_interrupted_swap()).
     keep_on_interrupt(tmp_);
     const std::string old = dir_ + ".old-" + std::to_string(::getpid());
+    fs::remove_all(old, ec);  // left by an earlier process with this number (a container's runs share it)
     const bool had = fs::exists(dir_, ec);
     if (had) {
         fs::rename(dir_, old, ec);

@@ -55,6 +55,7 @@ struct Recording {
     std::string_view path;
     Micros first = kNoTime, last = kNoTime;  // times of its first and last record
     std::uint64_t bytes = 0;                 // bytes read
+    bool cut = false;                        // read up to --max-recording-bytes: it may go on long after `last`
 };
 
 std::string recording_hash(const std::string& path, Recording* out, std::uint64_t max_bytes, bool* cut) {
@@ -72,11 +73,12 @@ std::string recording_hash(const std::string& path, Recording* out, std::uint64_
     return sha.hex();
 }
 
-// Distance from a log.closed time to a recording's time span (0 inside it).
+// Distance from a log.closed time to a recording's time span (0 inside it; a cut recording's
+// span has no known end).
 Micros distance(const Recording& r, Micros t) {
     if (r.first == kNoTime) return INT64_MAX;
     if (t < r.first) return r.first - t;
-    if (t > r.last) return t - r.last;
+    if (t > r.last && !r.cut) return t - r.last;
     return 0;
 }
 
@@ -94,6 +96,7 @@ RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::ui
             r.path = pool.intern(f.path);
             bool cut = false;
             const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
+            r.cut = cut;
             if (cut && cuts) cuts->push_back({f.path, r.bytes});
             by_hash_[pool.intern(hash)].push_back({r});
             if (basename(f.path) != hash) by_hash_[pool.intern(basename(f.path))].push_back({r});  // 1.x names

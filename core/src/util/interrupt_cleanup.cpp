@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -33,6 +34,19 @@ std::string make_folder_removed_on_interrupt(std::string tmpl) {
     return tmpl;
 }
 
+bool make_dir_removed_on_interrupt(const std::string& path) {
+    std::lock_guard lock(g_mu);
+    std::error_code ec;
+    if (!std::filesystem::create_directories(path, ec)) return false;
+    registered().insert(path);
+    return true;
+}
+
+bool removed_on_interrupt(const std::string& path) {
+    std::lock_guard lock(g_mu);
+    return registered().count(path) > 0;
+}
+
 void keep_on_interrupt(const std::string& path) {
     std::lock_guard lock(g_mu);
     registered().erase(path);
@@ -53,15 +67,32 @@ void remove_interrupted_folders() {
     for (const std::string& f : registered()) remove_tree(f);
 }
 
-bool left_by_a_dead_process(const std::string& name, const std::string& prefix) {
+namespace {
+
+// The kernel's largest process id (/proc/sys/kernel/pid_max; 4,194,304 at most on 64-bit Linux).
+long pid_max() {
+    static const long max = [] {
+        long v = 4194304;
+        if (std::FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r")) {
+            if (std::fscanf(f, "%ld", &v) != 1) v = 4194304;
+            std::fclose(f);
+        }
+        return v;
+    }();
+    return max;
+}
+
+}  // namespace
+
+bool left_by_a_dead_process(const std::string& name, const std::string& prefix, char rest_after) {
     if (name.compare(0, prefix.size(), prefix) != 0) return false;
     const char* first = name.data() + prefix.size();
     const char* last = name.data() + name.size();
     long pid = 0;
     const auto [end, ec] = std::from_chars(first, last, pid);
-    if (ec != std::errc() || end == first || (end != last && *end != '.') || pid <= 0 || pid == ::getpid())
-        return false;
-    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    if (ec != std::errc() || end == first || pid <= 0 || pid > pid_max()) return false;
+    if (end != last && (rest_after == '\0' || *end != rest_after)) return false;
+    return pid == ::getpid() || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
 }
 
 }  // namespace cb

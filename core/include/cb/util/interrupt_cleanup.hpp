@@ -15,6 +15,11 @@ void remove_tree(const std::filesystem::path& p);
 // mkdtemp(tmpl), the folder made removed on interrupt at once (no signal falls between the
 // two); "" with errno set when it could not be made.
 std::string make_folder_removed_on_interrupt(std::string tmpl);
+// create_directories(path), the folder removed on interrupt at once; false when it could not be
+// made.
+bool make_dir_removed_on_interrupt(const std::string& path);
+// Whether path is a folder this process registered (and has not kept).
+bool removed_on_interrupt(const std::string& path);
 // Removes path (a folder) if the process is interrupted before keep_on_interrupt(path).
 void remove_on_interrupt(const std::string& path);
 void keep_on_interrupt(const std::string& path);
@@ -22,10 +27,12 @@ void keep_on_interrupt(const std::string& path);
 // the process exits (a state swap waiting in keep_on_interrupt() never starts).
 void remove_interrupted_folders();
 
-// Whether the folder `name` (a file name "PREFIX" followed by a process id and, optionally, a
-// '.' and more) was left by a process that no longer runs: its id parses, is not this process,
-// and no process has it. A process of another PID namespace is not seen: a caller with a
-// shared folder also asks that the folder be old.
-bool left_by_a_dead_process(const std::string& name, const std::string& prefix);
+// Whether the folder `name` ("PREFIX" then a process id, then nothing or `rest_after` and more)
+// was left by a process that no longer runs: the id is a possible one (1 to the kernel's
+// pid_max: not a date such as 20240101) and no other process has it (this process's own number
+// counts as gone: a container's runs all have the same one; the caller skips its own folders).
+// A process of another PID namespace is not seen: a caller with a shared folder also asks that
+// the folder be old.
+bool left_by_a_dead_process(const std::string& name, const std::string& prefix, char rest_after = '\0');
 
 }  // namespace cb
