@@ -64,6 +64,37 @@ def test_a_recording_of_another_time_is_not_the_sessions(cb_bin, tmp_path):
     assert rows(res, "last_output") == []
 
 
+def test_a_duplicate_sessions_recording_is_the_earlier_sessions_file(cb_bin, tmp_path):
+    """Cowrie deletes the recording of a session that typed what an earlier one did and logs
+    `duplicate: true`: the file it kept, hours before, is that session's recording too. A session
+    without the flag two hours later is not linked to it (another session's, by time)."""
+    import struct
+    sha, base = "ab" * 32, 1709251200  # cbtest.ts(0)
+
+    def rec(op, direction, t, data=b""):
+        return struct.pack("<iLiiLL", op, 0, len(data), direction, int(t), 0) + data
+
+    logs = tmp_path / "logs"
+    (logs / "tty").mkdir(parents=True)
+    (logs / "tty" / sha).write_bytes(rec(1, 0, base + 1) + rec(3, 1, base + 2, b"id\n") +
+                                     rec(3, 2, base + 2, b"uid=0(root)\n") + rec(2, 0, base + 3))
+    events = []
+    for sid, t0, duplicate in (("aaaa00000001", 0, False), ("bbbb00000002", 7200, True),
+                               ("cccc00000003", 7300, False)):
+        events += [e for e in cbtest.session_events(sid, t0, commands=("id",))
+                   if e["eventid"] != "cowrie.session.closed"]
+        events.append({"eventid": "cowrie.log.closed", "session": sid, "sensor": "sensor-a", "src_ip": "203.0.113.7",
+                       "timestamp": cbtest.ts(t0 + 4), "ttylog": f"var/lib/cowrie/tty/{sha}", "shasum": sha, "size": 40,
+                       "duplicate": duplicate})
+        events.append({"eventid": "cowrie.session.closed", "session": sid, "sensor": "sensor-a",
+                       "src_ip": "203.0.113.7", "timestamp": cbtest.ts(t0 + 5), "duration": 5.0})
+    (logs / "cowrie.json").write_bytes(cbtest.dumps(events))
+    res = cbtest.analyze(cb_bin, logs, tmp_path / "out")
+    assert res.rc == 0, res.explain()
+    found = {s["session"]: [t["found"] for t in s["ttylog"]] for s in res.sessions}
+    assert found == {"aaaa00000001": [True], "bbbb00000002": [True], "cccc00000003": [False]}, found
+
+
 def test_last_output_shows_what_uname_printed(run):
     r = [x for x in rows(run, "last_output") if x["command"] == "uname -a"]
     assert len(r) == 1

@@ -267,7 +267,8 @@ const DocRow kDocs[] = {
      "1 when the recording is among the inputs: a recording file whose attacker input has that SHA-256 (whatever "
      "it is called now), and whose records span the time of the session's `cowrie.log.closed` to within an hour "
      "(the same input typed on another sensor or day is another session's recording); of several, the nearest in "
-     "time"},
+     "time. A `duplicate` session (Cowrie deleted its copy: an earlier session typed the same) has the latest such "
+     "file begun before it, however long before"},
     {"logins_rows", "", "storage of the view logins: its rows without sensor and session, keyed by (sid, seq)"},
     {"commands_rows", "", "storage of the view commands: its rows without sensor and session, keyed by (sid, seq)"},
     {"downloads_rows", "", "storage of the view downloads: its rows without sensor and session, keyed by (sid, seq)"},

@@ -105,13 +105,45 @@ RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::ui
 
 RecordingIndex::~RecordingIndex() = default;
 
+namespace {
+
+// A recording further than this from a session's log.closed event is another session's.
+constexpr Micros kMaxRecordingGap = Micros{3600} * 1000000;
+
+// The recording nearest in time to the log.closed event at t, if within kMaxRecordingGap.
+// (Entries: RecordingIndex's, each with its Recording r.)
+template <class Entries>
+const Recording* nearest_recording(const Entries& found, Micros t) {
+    const Recording* best = nullptr;
+    for (const auto& e : found)
+        if (!best || std::make_tuple(distance(e.r, t), e.r.first, e.r.last) <
+                         std::make_tuple(distance(*best, t), best->first, best->last))
+            best = &e.r;
+    return best && (t == kNoTime || distance(*best, t) <= kMaxRecordingGap) ? best : nullptr;
+}
+
+// A session whose log.closed says `duplicate`: Cowrie deleted its recording, as an earlier
+// session typed the same input, whose file it kept. That is the latest recording of the hash
+// that began before t, however long before.
+template <class Entries>
+const Recording* earlier_session_recording(const Entries& found, Micros t) {
+    const Recording* best = nullptr;
+    for (const auto& e : found)
+        if (e.r.first != kNoTime && (t == kNoTime || e.r.first <= t) &&
+            (!best || std::make_tuple(e.r.first, e.r.last) > std::make_tuple(best->first, best->last)))
+            best = &e.r;
+    return best;
+}
+
+}  // namespace
+
 // The same input typed on two sensors gives two recordings with one hash (and different
 // output): the recording whose time span is nearest to the session's log.closed event is
 // the session's own, so the choice depends on neither file names nor order. One further than
 // kMaxRecordingGap from it is another session's: a bot that types the same thing on every
 // sensor for years makes recordings of that hash everywhere (an independent review found 224
-// sessions of 2024 linked to two recordings of 2026 from another sensor).
-constexpr Micros kMaxRecordingGap = Micros{3600} * 1000000;
+// sessions of 2024 linked to two recordings of 2026 from another sensor). A `duplicate`
+// session's is the earlier session's file, however long before.
 std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
     if (by_hash_.empty()) return 0;
     std::size_t linked = 0;
@@ -121,14 +153,10 @@ std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
             auto found = by_hash_.find(it.b.empty() ? basename(it.a) : it.b);
             if (found == by_hash_.end()) found = by_hash_.find(basename(it.a));
             if (found == by_hash_.end()) continue;
-            const Recording* best = nullptr;
-            for (const Entry& e : found->second)
-                if (!best || std::make_tuple(distance(e.r, it.ts), e.r.first, e.r.last) <
-                                 std::make_tuple(distance(*best, it.ts), best->first, best->last))
-                    best = &e.r;
-            // none under that hash (the index keeps none empty today), or none of this session
-            if (!best || (it.ts != kNoTime && distance(*best, it.ts) > kMaxRecordingGap)) continue;
-            it.c = best->path;  // lives in the pool the index was built with
+            const Recording* best =
+                it.flag ? earlier_session_recording(found->second, it.ts) : nearest_recording(found->second, it.ts);
+            if (!best) continue;  // none under that hash (the index keeps none empty today), or none of this session
+            it.c = best->path;    // lives in the pool the index was built with
             ++linked;
         }
     return linked;
