@@ -22,11 +22,6 @@ std::set<std::string>& registered() {
 
 }  // namespace
 
-void remove_on_interrupt(const std::string& path) {
-    std::lock_guard lock(g_mu);
-    registered().insert(path);
-}
-
 std::string make_folder_removed_on_interrupt(std::string tmpl) {
     std::lock_guard lock(g_mu);
     if (!::mkdtemp(tmpl.data())) return {};

@@ -34,7 +34,7 @@ namespace cb {
 class SpillDir {
 public:
     // Removes the spill folders that killed runs left in parent (SIGINT and SIGTERM remove a
-    // run's own; an hour untouched and their process gone: util/interrupt_cleanup.hpp).
+    // run's own; 12 hours untouched and their process gone: util/interrupt_cleanup.hpp).
     explicit SpillDir(std::string parent);
     ~SpillDir();
     SpillDir(const SpillDir&) = delete;
