@@ -13,7 +13,9 @@ two sensors' states must equal one run over both sensors' logs.
 import gzip
 import json
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -740,3 +742,162 @@ def test_merge_of_sensors_whose_logs_start_with_a_copytruncate_hole(cb_bin, tmp_
     full = analyze(cb_bin, logs, tmp_path / "full")
     assert full.rc == merged.returncode
     assert json.loads((tmp_path / "merged" / "summary.json").read_text())["sessions"] == full.summary["sessions"] == 6
+
+
+KEPT = re.compile(r"the last run's first ([\d,]+) \(its days before (\S+)\) kept as they were, ([\d,]+) sessions? built")
+
+
+def sessions_before_day(outdir: Path, day: str) -> int:
+    """The sessions an OUTDIR's sessions/ holds on days before `day` (its _partitions.json)."""
+    listing = json.loads((outdir / "sessions" / "_partitions.json").read_text())
+    return sum(p["sessions"] for p in listing["partitions"]
+               if p["path"].startswith("day=2") and p["path"][4:14] < day)
+
+
+def renamed_sessions(path: Path, suffix: bytes) -> bytes:
+    """A log's events as those of other sessions (each session id with `suffix`): a log of the
+    same days that a run had not seen."""
+    out = []
+    for line in path.read_bytes().splitlines(keepends=True):
+        ev = json.loads(line)
+        if "session" in ev:
+            ev["session"] += suffix.decode()
+        out.append(json.dumps(ev).encode() + b"\n")
+    return b"".join(out)
+
+
+def test_a_daily_run_builds_only_the_sessions_from_the_first_day_that_changed(cb_bin, tmp_path):
+    """A daily run into the same OUTDIR builds only the sessions from the first day any session it
+    read events of starts on (its tail): the last run's sessions before that day keep their days,
+    rows and report picks without being built. The outputs equal a full run's after each step: a
+    new sensor's day after every other, its live log that continues an open session of that day,
+    an old log of the first days found late (new sessions among the kept ones' days), nothing new.
+    The sessions kept are the last run's on the days before the tail, as its sessions/ lists."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    west = cbtest.REPO / "tests/data/multi-sensor/honeypot-west"
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    first = s.check("--stats")
+    assert "kept as they were" not in first.err, first.err  # the first run builds everything
+    steps = [
+        (lambda: shutil.copy(west / "cowrie.json.2026-12-04", s.logs / "west.json.2026-12-04"), "2026-12-04"),
+        (lambda: shutil.copy(west / "cowrie.json", s.logs / "west.json"), "2026-12-04"),  # continues an open one
+        (lambda: (s.logs / "late.json.2026-11-27").write_bytes(renamed_sessions(SOURCES[1], b"late")), "2026-11-27"),
+    ]
+    for add, tail_day in steps:
+        previous = s.root / "out-before"
+        shutil.rmtree(previous, ignore_errors=True)
+        shutil.copytree(s.root / "out", previous)
+        add()
+        res = s.check("--stats")
+        m = KEPT.search(res.err)
+        assert m, res.err
+        assert m.group(2) == tail_day, res.err
+        kept = int(m.group(1).replace(",", ""))
+        assert kept == sessions_before_day(previous, tail_day) > 0, res.err
+        built = int(m.group(3).replace(",", ""))
+        assert kept + built == res.summary["sessions"], res.err
+    again = s.check("--stats")  # nothing new: every session kept
+    assert f"the last run's {res.summary['sessions']} kept as they were" in again.err, again.err
+
+
+def test_a_tail_run_into_another_outdir_writes_the_days_it_does_not_build(cb_bin, tmp_path):
+    """When the writers cannot keep the last run's days and rows (a new OUTDIR, or a day's file
+    edited since), the sessions before the tail are built for them after all: the outputs still
+    equal a full run's."""
+    s = Sensor(cb_bin, tmp_path)  # a new OUTDIR each run
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    s.check("--stats")
+    shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
+    res = s.check("--stats")
+    assert KEPT.search(res.err), res.err
+
+
+def test_recordings_or_a_spilled_last_run_build_every_session_and_say_why(cb_bin, tmp_path):
+    """Sessions linked to TTY recordings, or a last run that kept no report picks (it spilled),
+    make the daily run build every session, and it says why; the outputs equal a full run's."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
+    s.check("--stats")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    res = s.check("--stats")
+    assert "sessions: every session built (" in res.err and "TTY recordings" in res.err, res.err
+    shutil.rmtree(s.logs / "tty")
+    s.check("--stats", *SPILLED)
+    shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
+    res = s.check("--stats")
+    assert "sessions: every session built (the checkpoint holds no report picks" in res.err, res.err
+
+
+def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_again(cb_bin, tmp_path):
+    """A session still open at the end of the last run and linked to a TTY recording changes when
+    that recording leaves the inputs (its record says the file is not found now): the daily run
+    builds every session rather than keep its record (an independent review found it kept)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    data = b"".join(line for p in SOURCES[:2] for line in p.read_bytes().splitlines(keepends=True)
+                    if not (b'"cowrie.session.closed"' in line and b'"ce455275380c"' in line))
+    (s.logs / "cowrie.json").write_bytes(data)
+    (s.logs / "tty").mkdir()
+    recording = "1e00e153426a5c598d96bab7c6c8cd65e99863ff50b3ba877c683b73620d69a0"  # ce455275380c's
+    shutil.copy(cbtest.REPO / "examples/logs/tty" / recording, s.logs / "tty")
+    first = s.check("--stats")
+    assert any(s["session"] == "ce455275380c" and not s.get("closed", True) for s in first.sessions), first.err
+    shutil.rmtree(s.logs / "tty")
+    shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
+    res = s.check("--stats")
+    assert "sessions: every session built (earlier sessions are linked to TTY recordings)" in res.err, res.err
+
+
+def checkpoint_without_basic_tables(path: Path):
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 3:
+    varints and length-prefixed strings), keeping the file well formed: the damage only its load
+    sees."""
+    raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
+
+    def varint(i):
+        v = shift = 0
+        while True:
+            c = raw[i]
+            i += 1
+            v |= (c & 0x7F) << shift
+            shift += 7
+            if c < 0x80:
+                return v, i
+
+    def string(i):
+        n, i = varint(i)
+        return i + n
+
+    fmt, i = varint(0)
+    assert fmt == 3, fmt
+    i = string(string(i))  # options, markers
+    n, i = varint(i)
+    for _ in range(n):  # settled
+        _, i = varint(i)
+    for _ in range(3):  # recordings, linked, the listing's hash
+        _, i = varint(i)
+    files, i = varint(i)
+    for _ in range(files):
+        i = string(i)
+        for _ in range(5):
+            _, i = varint(i)
+    plain = path.with_name("checkpoint.plain")  # from a file: the frame then says its size, as the tool's do
+    plain.write_bytes(raw[:i] + b"\0" + raw[string(i):])
+    subprocess.run(["zstd", "-q", "--check", "-f", str(plain), "-o", str(path)], check=True)
+    plain.unlink()
+
+
+def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, tmp_path):
+    """A checkpoint whose states do not load (damage inside it) makes a tail run count the
+    sessions before the tail too, not only the tail's (an independent review found the tables
+    counting the tail alone)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    s.check("--stats")
+    checkpoint_without_basic_tables(s.state / "checkpoint")
+    shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
+    res = s.check("--stats")
+    assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err

@@ -466,6 +466,115 @@ TEST_P(Chunking, SessionDaysWithTheirListedStatAreKeptUnread) {
     }
 }
 
+// A daily run that builds only the sessions from the first day that changed (a tail): the
+// days before it are kept from the last run as they are, and the tail is written after them
+// as usual, in any chunking; the result is the whole run's. Each tail day also gains a new
+// session among kept ones (every fifth). A day before the tail that was edited since cannot
+// be kept, and says so before anything is written.
+TEST_P(Chunking, SessionDaysBeforeATailAreKeptWithoutTheirSessions) {
+    TempDir dir;
+    const std::vector<cb::Session>& all = sessions();
+    const std::size_t n = all.size();
+    write_days(dir.file("whole"), all, {n});
+    const std::string whole = tree_text(dir.file("whole"));
+    std::size_t first = n / 2;  // the tail: from the first session of the day of the middle one
+    while (first > 0 && day_of(all[first - 1]) == day_of(all[first])) --first;
+    ASSERT_GT(first, 0u) << "the sessions need days before the middle one's";
+    const std::int64_t tail_day = day_of(all[first]);
+    std::vector<cb::Session> before;
+    std::vector<std::uint8_t> unchanged;  // the tail's
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool fresh = i >= first && i % 5 == 3;
+        if (!fresh) before.push_back(all[i]);
+        if (i >= first) unchanged.push_back(!fresh);
+    }
+    cb::SessionsListing trusted;
+    write_days(dir.file("previous"), before, {before.size()}, {}, nullptr, nullptr, &trusted);
+    const std::vector<cb::Session> tail(all.begin() + static_cast<std::ptrdiff_t>(first), all.end());
+    bool blocked = false;  // once, a file where the first kept day's link goes: it is copied instead
+    for (const Cuts& cuts : chunkings(tail.size())) {
+        fs::remove_all(dir.file("tail"));
+        if (!std::exchange(blocked, true)) {
+            fs::create_directories(dir.file("tail") + "/" + trusted.files.begin()->first);
+            std::ofstream(dir.file("tail") + "/" + trusted.files.begin()->first + "/sessions.jsonl") << "in the way\n";
+        }
+        cb::SessionsJsonlWriter w;
+        ASSERT_EQ(w.open_days(dir.file("tail"), dir.file("previous"), &trusted), "");
+        ASSERT_EQ(w.sessions_before(tail_day), std::optional<std::uint64_t>(first));
+        ASSERT_EQ(w.keep_days_before(tail_day), "");
+        std::size_t lo = 0;
+        for (std::size_t hi : cuts) {
+            Chunk chunk(tail, lo, hi);
+            EXPECT_EQ(w.append(chunk.sessions(), 2, unchanged.data() + lo, hi < tail.size()), "");
+            lo = hi;
+        }
+        EXPECT_EQ(w.close(), "");
+        EXPECT_EQ(tree_text(dir.file("tail")), whole) << describe(cuts);
+    }
+    // a day before the tail edited since (same size, another mtime): nothing can be kept
+    const std::string day = dir.file("previous") + "/" + trusted.files.begin()->first + "/sessions.jsonl";
+    std::string bytes = read_file(day);
+    bytes[1] = bytes[1] == 'x' ? 'y' : 'x';
+    std::ofstream(day, std::ios::binary | std::ios::trunc) << bytes;
+    fs::last_write_time(day, fs::last_write_time(day) + std::chrono::seconds(1));
+    fs::remove_all(dir.file("tail"));
+    cb::SessionsJsonlWriter w;
+    ASSERT_EQ(w.open_days(dir.file("tail"), dir.file("previous"), &trusted), "");
+    EXPECT_EQ(w.sessions_before(tail_day), std::nullopt);
+    EXPECT_NE(w.keep_days_before(tail_day), "");
+}
+
+// cowrie.sqlite of a tail run: the first sessions are the copied file's and are kept without
+// their records; the tail's rows follow (a new session among kept ones moves every later
+// sid). The rows are the whole run's; a file that holds fewer sessions is refused.
+TEST_P(Chunking, SqliteRowsBeforeATailAreKeptWithoutTheirSessions) {
+    TempDir dir;
+    const std::vector<cb::Session>& all = sessions();
+    const std::size_t n = all.size(), first = n / 2;
+    const std::vector<cb::Table> tables = cb::basic_tables(all);
+    {
+        cb::SqliteStore whole(dir.file("whole.sqlite"));
+        ASSERT_EQ(whole.write_sessions(all), "");
+        ASSERT_EQ(whole.write_tables(tables), "");
+        ASSERT_EQ(whole.commit(), "");
+    }
+    std::vector<cb::Session> before;
+    for (std::size_t i = 0; i < n; ++i)
+        if (i < first || i % 4 != 1) before.push_back(all[i]);
+    cb::SqliteRowHashes hashes;
+    {
+        cb::SqliteStore last(dir.file("last.sqlite"), UINT64_MAX, {{}, nullptr, true});
+        ASSERT_EQ(last.write_sessions(before), "");
+        ASSERT_EQ(last.write_tables(cb::basic_tables(before)), "");
+        ASSERT_EQ(last.commit(), "");
+        hashes = last.row_hashes();
+    }
+    ASSERT_EQ(hashes.rows.size(), before.size());
+    const std::vector<cb::Session> tail(all.begin() + static_cast<std::ptrdiff_t>(first), all.end());
+    for (const Cuts& cuts : chunkings(tail.size())) {
+        fs::remove(dir.file("tail.sqlite"));
+        cb::SqliteStore store(dir.file("tail.sqlite"), UINT64_MAX, {dir.file("last.sqlite"), &hashes, true});
+        ASSERT_TRUE(store.reused());
+        ASSERT_EQ(store.begin_sessions(), "");
+        ASSERT_EQ(store.keep_first(first), "");
+        std::size_t lo = 0;
+        for (std::size_t hi : cuts) {
+            Chunk chunk(tail, lo, hi);
+            EXPECT_EQ(store.append_sessions(chunk.sessions()), "");
+            lo = hi;
+        }
+        ASSERT_EQ(store.end_sessions(), "");
+        ASSERT_EQ(store.write_tables(tables), "");
+        ASSERT_EQ(store.commit(), "");
+        EXPECT_EQ(sqlite_text(dir.file("tail.sqlite")), sqlite_text(dir.file("whole.sqlite"))) << describe(cuts);
+        EXPECT_GE(store.unchanged_sessions(), first);
+        EXPECT_EQ(store.row_hashes().rows.size(), n);
+    }
+    cb::SqliteStore store(dir.file("tail.sqlite"), UINT64_MAX, {dir.file("last.sqlite"), &hashes, true});
+    ASSERT_EQ(store.begin_sessions(), "");
+    EXPECT_NE(store.keep_first(before.size() + 1), "");
+}
+
 namespace {
 
 // An incremental run's checkpoint (engine/state.hpp): a consumer given some of the sessions,

@@ -137,3 +137,26 @@ TEST(Steps, LinePrefixIsNoMarker) {
     ASSERT_FALSE(t.rows.empty());
     EXPECT_EQ(std::get<std::string>(t.rows[0][0]), "cd ~");
 }
+
+// The stats of all sessions less those of some are the stats of the others, to the byte: a
+// checkpoint keeps its settled sessions' this way (all of a run's, less the ones held open).
+TEST(Steps, SubtractedStatsAreThoseOfTheOthers) {
+    std::string log;
+    for (int i = 0; i < 8; ++i) {
+        const std::string m = "echo M" + std::to_string(i % 2);
+        log += session_log("s" + std::to_string(i), {"cd /tmp", m, "uname -a", m, i % 3 ? "w" : "id"});
+    }
+    StringPool pool;
+    auto sessions = cbtest::ingest(log, pool);
+    ASSERT_EQ(sessions.size(), 8u);
+    const std::vector<Session> some(sessions.begin(), sessions.begin() + 3),
+        others(sessions.begin() + 3, sessions.end());
+    MarkerStats all = collect_markers(sessions, 2);
+    all.subtract(collect_markers(some, 1));
+    std::string got, want;
+    all.save(got);
+    collect_markers(others, 1).save(want);
+    EXPECT_EQ(got, want);
+    all.subtract(collect_markers(others, 1));
+    EXPECT_TRUE(all.stats().empty());
+}

@@ -35,13 +35,19 @@ bool ref_less(const PartialRef& a, const PartialRef& b) {
     return std::tie(a.sensor, a.session) < std::tie(b.sensor, b.session);
 }
 
-// One sorted reference list per shard (sorted in parallel, a shard at a time).
-std::vector<std::vector<PartialRef>> sorted_refs(const std::vector<SessionMap>& shards, unsigned threads) {
+// Which partials of each shard a build takes (per shard, one flag per partial).
+using PartialFilter = std::vector<std::vector<std::uint8_t>>;
+
+// One sorted reference list per shard (sorted in parallel, a shard at a time), of the partials
+// `take` flags (null: all).
+std::vector<std::vector<PartialRef>> sorted_refs(const std::vector<SessionMap>& shards, unsigned threads,
+                                                 const PartialFilter* take = nullptr) {
     std::vector<std::vector<PartialRef>> refs(shards.size());
     parallel_for(shards.size(), threads, [&](std::size_t s) {
         std::vector<PartialRef>& r = refs[s];
         r.reserve(shards[s].size());
         for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            if (take && !(*take)[s][i]) continue;
             const SessionPartial& p = shards[s].at(i).second;
             const Micros start = session_start(p);
             r.push_back(
@@ -74,6 +80,23 @@ std::vector<PartialRef> merge_refs(const std::vector<std::vector<PartialRef>>& r
             heap.pop_back();
     }
     return order;
+}
+
+// The partials at `order`, finalized in parallel into their slots: moved out of the shards, or
+// copied (they stay).
+std::vector<Session> finalize_in_order(std::vector<SessionMap>& shards, const std::vector<PartialRef>& order,
+                                       const SessionOptions& opt, unsigned threads, bool copy) {
+    const std::size_t total = order.size();
+    std::vector<Session> all(total);
+    constexpr std::size_t kBlock = 4096;
+    parallel_for((total + kBlock - 1) / kBlock, threads, [&](std::size_t block) {
+        const std::size_t b = block * kBlock;
+        for (std::size_t k = b; k < std::min(total, b + kBlock); ++k) {
+            SessionPartial& p = shards[order[k].shard].at(order[k].idx).second;
+            all[k] = copy ? finalize(SessionPartial(p), opt) : finalize(std::move(p), opt);
+        }
+    });
+    return all;
 }
 
 // The cgroup (v2, then v1) memory limit of this process, or 0.
@@ -119,15 +142,7 @@ InputSet scan_inputs(const std::vector<std::string>& inputs, const Limits& limit
 // then finalizes each one straight into its final slot, in parallel: every Session is
 // written once instead of being sorted and moved through a k-way merge.
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads) {
-    const std::vector<PartialRef> order = merge_refs(sorted_refs(shards, threads));
-    const std::size_t total = order.size();
-    std::vector<Session> all(total);
-    constexpr std::size_t kBlock = 4096;
-    parallel_for((total + kBlock - 1) / kBlock, threads, [&](std::size_t block) {
-        const std::size_t b = block * kBlock;
-        for (std::size_t k = b; k < std::min(total, b + kBlock); ++k)
-            all[k] = finalize(std::move(shards[order[k].shard].at(order[k].idx).second), opt);
-    });
+    std::vector<Session> all = finalize_in_order(shards, merge_refs(sorted_refs(shards, threads)), opt, threads, false);
     parallel_for(shards.size(), threads, [&](std::size_t s) { SessionMap().swap(shards[s]); });
     return all;
 }
@@ -138,14 +153,20 @@ void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt) {
     res.run.limits = opt.limits;
     if (opt.analysis.attack_rules) res.run.attack_rules = opt.analysis.attack_rules;
     res.run.geoip = opt.analysis.geoip;
+    res.run.threads = worker_threads(opt.threads);
 }
 
 void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads) {
-    link_recordings(run.sessions, run.inputs, pool, run.limits.max_recording_bytes, &run.recordings_cut);
     run.markers = marker_stats.finish();
-    assign_last_steps(run.sessions, run.markers, threads, run.step_pools);
-    assign_attack(run.sessions, *run.attack_rules, threads, run.step_pools);
-    if (run.geoip) assign_geo(run.sessions, *run.geoip, threads, run.step_pools);
+    complete_these(run, run.sessions, pool, run.step_pools, threads);
+}
+
+void complete_these(RunData& run, std::vector<Session>& sessions, StringPool& pool, std::vector<StringPool>& step_pools,
+                    unsigned threads) {
+    link_recordings(sessions, run.inputs, pool, run.limits.max_recording_bytes, &run.recordings_cut);
+    assign_last_steps(sessions, run.markers, threads, step_pools);
+    assign_attack(sessions, *run.attack_rules, threads, step_pools);
+    if (run.geoip) assign_geo(sessions, *run.geoip, threads, step_pools);
 }
 
 AnalysisConfig analysis_config(const AnalyzeOptions& opt) {
@@ -264,6 +285,8 @@ struct RunTables::Impl {
 
     // Holds a copy of s back; false when that would pass max_held_bytes.
     bool hold(const Session& s, std::uint64_t key);
+    // A session not from `from`: counted now (added to `now`) and settled when closed, else held.
+    void count(const Session& s, std::uint64_t key, SessionRefs& now);
 
     void feed(const SessionRefs& sessions);
     void save_checkpoint();
@@ -304,6 +327,7 @@ void RunTables::Impl::save_checkpoint() {
     }
     if (opt.analyses && !analyses.save) return;
     to.settled = std::move(settled);
+    to.provisional = checkpoint.provisional;
     to.recordings = recording_links;
     basic.save(to.basic);
     OutArchive totals(to.totals);
@@ -313,6 +337,11 @@ void RunTables::Impl::save_checkpoint() {
         to.analyses = analyses.save();
     }
     to.markers = res.run.markers.encode();
+    MarkerStats settled_markers = marker_stats, held_markers;  // every session's, less the held ones'
+    TemplateCache cache;
+    for (const Session& s : held) held_markers.add(s, cache);
+    settled_markers.subtract(held_markers);
+    settled_markers.save(to.settled_markers);
     to.options = checkpoint.options;  // last: a checkpoint without options is not kept
 }
 
@@ -382,28 +411,36 @@ void RunTables::add(const std::vector<Session>& chunk) {
             m.skipped_links += recording_links_hash(s, key);
             continue;
         }
-        if (!m.checkpoint.to) {
-            now.push_back(&s);
-        } else if (s.closed && !has_key(m.checkpoint.provisional, key)) {
-            now.push_back(&s);
-            m.settled.push_back(key);
-            m.recording_links += recording_links_hash(s, key);
-        } else if (m.hold(s, key)) {
-            continue;
-        } else {  // too many open sessions to hold back: no checkpoint this run
-            m.checkpoint.to = nullptr;
-            char held[32];
-            std::snprintf(held, sizeof held, "%.1f MiB", static_cast<double>(m.max_held_bytes) / (1 << 20));
-            m.res.info.push_back(std::string("tables and analyses: no checkpoint kept for the next run (the sessions "
-                                             "still open would take more than ") +
-                                 held +
-                                 ", a 16th of --memory-limit and at least 4 MiB): it will count every session again");
-            m.feed(session_refs(m.held));
-            m.held = {};
-            now.push_back(&s);
-        }
+        m.count(s, key, now);
     }
     m.feed(now);
+}
+
+void RunTables::add_counted(const std::vector<Session>& sessions) {
+    Impl& m = *impl_;
+    SessionRefs now;
+    for (const Session& s : sessions) m.count(s, session_key_hash(s.sensor, s.session), now);
+    m.feed(now);
+}
+
+void RunTables::Impl::count(const Session& s, std::uint64_t key, SessionRefs& now) {
+    if (!checkpoint.to) {
+        now.push_back(&s);
+    } else if (s.closed && !has_key(checkpoint.provisional, key)) {
+        now.push_back(&s);
+        settled.push_back(key);
+        recording_links += recording_links_hash(s, key);
+    } else if (!hold(s, key)) {  // too many open sessions to hold back: no checkpoint this run
+        checkpoint.to = nullptr;
+        char bound[32];
+        std::snprintf(bound, sizeof bound, "%.1f MiB", static_cast<double>(max_held_bytes) / (1 << 20));
+        res.info.push_back(std::string("tables and analyses: no checkpoint kept for the next run (the sessions "
+                                       "still open would take more than ") +
+                           bound + ", a 16th of --memory-limit and at least 4 MiB): it will count every session again");
+        feed(session_refs(held));
+        held = {};
+        now.push_back(&s);
+    }
 }
 
 bool RunTables::Impl::hold(const Session& s, std::uint64_t key) {
@@ -516,8 +553,16 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
                       [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
                       [&](const std::vector<std::string>& states) { return runner.load(states); }},
                      res);
-    if (!tables.use_checkpoint(std::move(checkpoint)))
+    const std::vector<Session>* counted_first = checkpoint.counted_first;
+    const std::size_t settled = checkpoint.from ? checkpoint.from->settled.size() : 0;
+    const bool from_checkpoint = tables.use_checkpoint(std::move(checkpoint));
+    if (!from_checkpoint)
         res.notes.push_back("--state: the checkpoint in the state is damaged: every session is counted again");
+    if (counted_first) {  // a tail run: the sessions before the tail that the tables count
+        const std::vector<Session>* before = from_checkpoint ? counted_first : s.source->before_tail();
+        if (before) tables.add_counted(*before);
+        if (from_checkpoint) res.info.push_back(checkpoint_outcome({}, settled));
+    }
     write(res.run, res, *s.source, tables);
     if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
 }
@@ -646,10 +691,10 @@ std::string checkpoint_unusable(const Checkpoint& cp, RunData& run, const std::v
 // The checkpoint this run starts from (when it can), and makes. A run in memory checks every
 // session here; a spilled one checks the sessions it skips as they stream by (RunTables::finish).
 CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& read, bool in_memory,
-                             const AnalyzeOptions& opt, AnalyzeResult& res) {
+                             std::string options, const AnalyzeOptions& opt, AnalyzeResult& res) {
     CheckpointUse use;
     use.to = inc.new_checkpoint();
-    use.options = checkpoint_options(opt);
+    use.options = std::move(options);
     const Checkpoint* cp = inc.checkpoint();
     if (!cp) {
         if (!inc.state_sessions().empty())
@@ -668,6 +713,220 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
         inc.drop_checkpoint();  // its states can be large: they grow with the sessions (outliers)
     }
     return use;
+}
+
+// A daily --state run in memory whose new events all belong to sessions that start on or after
+// one day, the tail's first: the last run's sessions before that day are not built. Their
+// records, rows, days and report picks are the last run's (OUTDIR and the checkpoint hold them),
+// their tables' states are the checkpoint's; only those still open are built, to be counted
+// (RunTables::add_counted()). The tail's sessions go to the writers after them, as a source of
+// one chunk; report.html picks from the checkpoint's picks and this run's, and builds the picked
+// sessions before the tail on demand (rewind()).
+class TailSessions : public SessionSource {
+public:
+    // `before`: where each of the last run's sessions before the tail is (shard, index), in order.
+    TailSessions(RunData& run, std::vector<SessionMap>& shards,
+                 std::vector<std::pair<std::uint32_t, std::uint32_t>> before, std::vector<Session> tail,
+                 std::vector<Session> open_before, std::vector<std::size_t> open_at, const SessionOptions& opt,
+                 unsigned threads)
+        : run_(run),
+          shards_(shards),
+          before_(std::move(before)),
+          tail_(std::move(tail)),
+          open_before_(std::move(open_before)),
+          open_at_(std::move(open_at)),
+          opt_(opt),
+          threads_(threads) {}
+    std::vector<Session>* next() override {
+        if (std::exchange(done_, true)) return nullptr;
+        if (!only_) return &tail_;
+        picked_ = sessions_at(*only_);
+        return &picked_;
+    }
+    void rewind(const std::vector<std::size_t>* only, bool /*complete*/) override {
+        done_ = false;
+        only_ = only;
+    }
+    bool whole() const override { return false; }
+    std::vector<Session>* before_tail() override {
+        std::vector<std::size_t> all(before_.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        picked_ = sessions_at(all);
+        return &picked_;
+    }
+    const std::vector<Session>& tail() const { return tail_; }
+    const std::vector<Session>& open_before() const { return open_before_; }
+
+private:
+    // The sessions at positions `at` (ascending, among all of the run's), completed: those before
+    // the tail built from their partials (copies: they may be asked for again), or the open ones
+    // already built; the tail's copied.
+    std::vector<Session> sessions_at(const std::vector<std::size_t>& at) {
+        std::vector<PartialRef> refs;
+        for (std::size_t i : at) {
+            if (i >= before_.size() || std::binary_search(open_at_.begin(), open_at_.end(), i)) continue;
+            refs.push_back({0, {}, {}, before_[i].first, before_[i].second});
+        }
+        std::vector<Session> built = finalize_in_order(shards_, refs, opt_, threads_, true);
+        // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
+        complete_these(run_, built, run_.ingest.pools.front(), step_pools_, threads_);
+        std::vector<Session> out;
+        out.reserve(at.size());
+        std::size_t b = 0;
+        for (std::size_t i : at) {
+            if (i >= before_.size()) {
+                if (i - before_.size() < tail_.size()) out.push_back(tail_[i - before_.size()]);
+            } else if (auto o = std::lower_bound(open_at_.begin(), open_at_.end(), i); o != open_at_.end() && *o == i) {
+                out.push_back(open_before_[static_cast<std::size_t>(o - open_at_.begin())]);
+            } else {
+                out.push_back(std::move(built[b++]));
+            }
+        }
+        return out;
+    }
+
+    RunData& run_;
+    std::vector<SessionMap>& shards_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> before_;
+    std::vector<Session> tail_, open_before_, picked_;
+    std::vector<StringPool> step_pools_;  // the built sessions' last steps and techniques
+    std::vector<std::size_t> open_at_;
+    const SessionOptions& opt_;
+    unsigned threads_;
+    const std::vector<std::size_t>* only_ = nullptr;
+    bool done_ = false;
+};
+
+// Where the last run's sessions before a tail run's first day are, or why there is no tail run.
+struct TailPlan {
+    std::string why_not;
+    std::int64_t day = INT64_MAX;                                 // the tail's first
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> before;  // shard, index
+    PartialFilter in_tail;
+};
+
+// The tail of a run whose `changed` sessions (this run read events of them) start on or after
+// its first day; every session before that day is one of the last run's first ones (its
+// cowrie.sqlite's order, RunData::sqlite_rows_before), with the records it had.
+TailPlan plan_tail(const Checkpoint& cp, const RunData& run, const std::vector<std::uint64_t>& changed) {
+    TailPlan t;
+    const std::vector<SessionMap>& shards = run.ingest.shards;
+    if (!run.sqlite_rows_before || run.sqlite_rows_before->keys.empty())
+        return {"the last run left no cowrie.sqlite rows"};
+    const std::vector<std::uint64_t>& keys = run.sqlite_rows_before->keys;
+    if (cp.picks.size() != keys.size() * kReportPickBytes)
+        return {"the checkpoint holds no report picks of the last run"};
+    if (cp.linked != 0) return {"earlier sessions are linked to TTY recordings"};
+    for (const InputFile& f : run.inputs.files)
+        if (f.kind == FileKind::TtyLog) return {"TTY recordings are among the inputs"};
+    std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> at;
+    std::size_t total = 0;
+    for (const SessionMap& shard : shards) total += shard.size();
+    at.reserve(total);
+    t.in_tail.resize(shards.size());
+    for (std::size_t s = 0; s < shards.size(); ++s) {
+        t.in_tail[s].assign(shards[s].size(), 1);
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            const SessionKey& k = shards[s].at(i).second.key;
+            if (!at.emplace(session_key_hash(k.sensor, k.session),
+                            std::make_pair(static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)))
+                     .second)
+                return {"two sessions' key hashes collide"};
+        }
+    }
+    auto day_at = [&](const std::pair<std::uint32_t, std::uint32_t>& p) {
+        return start_day(session_start(shards[p.first].at(p.second).second));
+    };
+    for (std::uint64_t key : changed) {
+        auto it = at.find(key);
+        if (it == at.end()) return {"a session read is not among the partials"};
+        t.day = std::min(t.day, day_at(it->second));
+    }
+    for (std::uint64_t key : keys) {
+        auto it = at.find(key);
+        if (it == at.end()) return {"a session of the last run is not in the state"};
+        if (day_at(it->second) >= t.day) break;
+        t.before.push_back(it->second);
+        t.in_tail[it->second.first][it->second.second] = 0;
+    }
+    return t;
+}
+
+// A tail run, when this one can be (plan_tail() and the checkpoint's marker set and sessions
+// hold): the sessions source, with run's fields set for the writers and `use` for the tables;
+// else null, and nothing of run changed but the step pools.
+std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& changed,
+                                       const std::string& options, const AnalyzeOptions& opt, unsigned threads,
+                                       MarkerStats& markers, std::string* why_not) {
+    const Checkpoint* cp = inc.checkpoint();
+    if (!cp) return nullptr;
+    if (cp->options != options) return nullptr;  // checkpoint_use() says so
+    for (std::uint64_t key : changed)
+        if (has_key(cp->settled, key)) return nullptr;
+    std::vector<std::uint64_t> all_changed = changed;  // and the sessions the last run held lines of
+    all_changed.insert(all_changed.end(), cp->provisional.begin(), cp->provisional.end());
+    TailPlan plan = plan_tail(*cp, run, all_changed);
+    if (!plan.why_not.empty()) {
+        *why_not = plan.why_not;
+        return nullptr;
+    }
+    std::vector<Session> tail =
+        finalize_in_order(run.ingest.shards, merge_refs(sorted_refs(run.ingest.shards, threads, &plan.in_tail)),
+                          opt.session, threads, true);
+    if (!tail.empty() && start_day(tail.front().start) < plan.day) {
+        *why_not = "a session the last run did not have starts before the tail";
+        return nullptr;
+    }
+    // the ones still open before the tail, and the markers of every session the checkpoint lacks
+    const std::vector<std::uint64_t>& keys = run.sqlite_rows_before->keys;
+    std::vector<PartialRef> open_refs;
+    std::vector<std::size_t> open_at;
+    std::uint64_t settled = 0;
+    for (std::size_t i = 0; i < plan.before.size(); ++i) {
+        if (has_key(cp->settled, keys[i])) {
+            ++settled;
+            continue;
+        }
+        open_at.push_back(i);
+        open_refs.push_back({0, {}, {}, plan.before[i].first, plan.before[i].second});
+    }
+    std::vector<Session> open_before = finalize_in_order(run.ingest.shards, open_refs, opt.session, threads, true);
+    std::vector<std::uint8_t> unchanged(tail.size());
+    for (std::size_t i = 0; i < tail.size(); ++i) {
+        unchanged[i] = has_key(cp->settled, session_key_hash(tail[i].sensor, tail[i].session));
+        settled += unchanged[i];
+    }
+    if (settled != cp->settled.size()) {
+        *why_not = "the state's sessions are not those the checkpoint counted";
+        return nullptr;
+    }
+    MarkerStats stats;
+    if (!stats.load(cp->settled_markers)) {
+        *why_not = "the checkpoint's marker statistics are damaged";
+        return nullptr;
+    }
+    {
+        TemplateCache cache;
+        for (std::size_t i = 0; i < tail.size(); ++i)
+            if (!unchanged[i]) stats.add(tail[i], cache);
+        for (const Session& s : open_before) stats.add(s, cache);
+    }
+    if (stats.finish().encode() != cp->markers) {
+        *why_not = "the marker set changed";
+        return nullptr;
+    }
+    markers = std::move(stats);
+    run.markers = markers.finish();
+    complete_these(run, tail, run.ingest.pools.front(), run.step_pools, threads);
+    complete_these(run, open_before, run.ingest.pools.front(), run.step_pools, threads);
+    run.unchanged = std::move(unchanged);
+    run.sessions_before = plan.before.size();
+    run.tail_day = plan.day;
+    run.keep_picks = true;
+    run.picks = cp->picks.substr(0, plan.before.size() * kReportPickBytes);
+    run.partitions_before = cp->partitions;
+    return std::make_unique<TailSessions>(run, run.ingest.shards, std::move(plan.before), std::move(tail),
+                                          std::move(open_before), std::move(open_at), opt.session, threads);
 }
 
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
@@ -712,6 +971,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     // line is read again once it is whole
     std::vector<std::uint64_t> provisional;
     const bool in_memory = spill.files().empty() && (!inc || state_fits(*inc, plan, threads));
+    if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
+    const std::string options = inc ? checkpoint_options(opt) : std::string();  // reads the GeoIP files
+    TailSessions* tail = nullptr;
     if (in_memory) {
         if (inc) {
             read = keys_read(run.ingest.shards);
@@ -723,8 +985,29 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             for (auto& [key, partial] : inc->held_events().shards.front())
                 merge_into_shards(run.ingest.shards, std::move(partial));
             clock.lap("state");
+            if (const Checkpoint* cp = inc->checkpoint(); cp && cp->pick_key.size() == run.pick_key.size())
+                std::copy(cp->pick_key.begin(), cp->pick_key.end(), run.pick_key.begin());  // its picks' hashes
+            std::vector<std::uint64_t> changed = read;
+            changed.insert(changed.end(), provisional.begin(), provisional.end());
+            std::string why_not;
+            if (auto t = tail_run(*inc, run, changed, options, opt, threads, sessions.markers, &why_not)) {
+                tail = t.get();
+                res.info.push_back(
+                    t->tail().empty()
+                        ? "sessions: the last run's " + with_commas(run.sessions_before) + " kept as they were"
+                        : "sessions: the last run's first " + with_commas(run.sessions_before) + " (its days before " +
+                              format_day(run.tail_day * 86400 * kMicrosPerSecond) + ") kept as they were, " +
+                              counted(t->tail().size(), "session", "sessions") + " built from there on");
+                sessions.source = std::move(t);
+                clock.lap("sessions (from the tail's first day)");
+            } else if (!why_not.empty()) {
+                res.info.push_back("sessions: every session built (" + why_not + ")");
+            }
         }
-        sessions = sessions_in_memory(run, opt, threads, clock);
+        if (!tail) {
+            sessions = sessions_in_memory(run, opt, threads, clock);
+            run.keep_picks = inc != nullptr;
+        }
     } else {
         if (inc) spill.spill(run.ingest.shards);  // --state: this run's partials are then all in spill's files
         ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
@@ -748,14 +1031,32 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     clock.lap("markers and steps");
     CheckpointUse checkpoint;
-    if (inc) {
-        run.sqlite_rows_before = inc->take_sqlite_rows();
+    if (tail) {
+        checkpoint.to = inc->new_checkpoint();
+        checkpoint.options = options;
+        checkpoint.from = inc->checkpoint();
+        checkpoint.checked = true;
+        checkpoint.counted_first = &tail->open_before();
+    } else if (inc) {
         read.insert(read.end(), provisional.begin(), provisional.end());
-        checkpoint = checkpoint_use(*inc, run, read, in_memory, opt, res);
-        checkpoint.provisional = std::move(provisional);
+        checkpoint = checkpoint_use(*inc, run, read, in_memory, options, opt, res);
     }
+    checkpoint.provisional = std::move(provisional);
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
-    if (inc) inc->new_checkpoint()->partitions = run.partitions_written;
+    if (inc) {
+        Checkpoint& made = *inc->new_checkpoint();
+        made.partitions = run.partitions_written;
+        if (run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes) {
+            made.picks = std::move(run.picks);
+            made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
+            // a tail run's sessions before the tail had none (tail_run())
+            const std::vector<Session>& built = tail ? tail->tail() : run.sessions;
+            made.linked = static_cast<std::uint64_t>(std::count_if(built.begin(), built.end(), has_linked_recording));
+            if (tail)
+                made.linked +=
+                    std::count_if(tail->open_before().begin(), tail->open_before().end(), has_linked_recording);
+        }
+    }
     if (inc && res.errors.empty()) {
         clock.restart();  // the writers timed their phases
         if (auto err =

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
@@ -199,9 +200,7 @@ std::string write_file_atomic(const std::string& path, std::string_view data) {
 
 namespace {
 
-constexpr std::int64_t kNoDay = INT64_MIN;  // the day of a session without any timestamp
-
-std::int64_t session_day(const Session& s) { return s.start == kNoTime ? kNoDay : day_number(s.start); }
+std::int64_t session_day(const Session& s) { return start_day(s.start); }
 
 }  // namespace
 
@@ -251,10 +250,43 @@ public:
         }
         const std::string folder = dir_ + "/" + name;
         if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) return false;
-        if (::link(previous_file(name).c_str(), (folder + "/sessions.jsonl").c_str()) != 0) return false;
+        const std::string file = folder + "/sessions.jsonl";
+        if (::link(previous_file(name).c_str(), file.c_str()) != 0) {  // a file system without hard links
+            std::error_code ec;
+            if (!std::filesystem::copy_file(previous_file(name), file,
+                                            std::filesystem::copy_options::overwrite_existing, ec))
+                return false;
+        }
         done_.emplace_back(name, before);
         ++kept_;
         return true;
+    }
+    // The trusted run's days before `day`, in session order (the day of sessions without a
+    // timestamp first), each with its name; nullopt when one cannot be kept as it is (or its
+    // name is not one this writer makes), or some day is written already.
+    std::optional<std::vector<std::pair<std::int64_t, std::string>>> days_before(std::int64_t day) {
+        if (!trusted() || f_ || !done_.empty()) return std::nullopt;
+        std::vector<std::pair<std::int64_t, std::string>> out;
+        for (auto& [name, p] : before_) {
+            std::int64_t d = kNoDay;
+            if (name != kNoDayName) {
+                const std::optional<Micros> t =
+                    name.size() > 4 ? parse_timestamp(name.substr(4) + "T00:00:00Z") : std::nullopt;
+                if (!t) return std::nullopt;
+                d = day_number(*t);
+            }
+            if (partition_name(d) != name) return std::nullopt;
+            if (d >= day) continue;
+            if (!previous_intact(name, p)) return std::nullopt;
+            out.emplace_back(d, name);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    // The sessions the trusted run's file of the day `name` holds (as its listing says).
+    std::uint64_t listed_sessions(const std::string& name) const {
+        auto it = before_.find(name);
+        return it == before_.end() ? 0 : it->second.sessions;
     }
     // Whether adopt() may take the earlier run's file of `day`: it is trusted, lists the day,
     // the file still has its bytes, and none of the day is written yet.
@@ -445,6 +477,30 @@ std::string SessionsJsonlWriter::open_days(const std::string& dir, const std::st
     std::string err = parts_->open();
     if (!err.empty()) err_ = EIO;
     return err;
+}
+
+std::optional<std::uint64_t> SessionsJsonlWriter::sessions_before(std::int64_t day) {
+    if (!parts_ || err_ || held_) return std::nullopt;
+    const auto days = parts_->days_before(day);
+    if (!days) return std::nullopt;
+    std::uint64_t n = 0;
+    for (const auto& d : *days) n += parts_->listed_sessions(d.second);
+    return n;
+}
+
+std::string SessionsJsonlWriter::keep_days_before(std::int64_t day) {
+    const auto days = parts_ && !err_ && !held_ ? parts_->days_before(day) : std::nullopt;
+    if (!days)
+        return path_ + ": the last run's days before " + format_day(day * 86400 * kMicrosPerSecond) +
+               " cannot be kept as they are";
+    for (const auto& [d, name] : *days) {
+        std::string err;
+        if (!parts_->adopt(d, parts_->listed_sessions(name), &err)) {
+            err_ = EIO;
+            return err.empty() ? path_ + "/" + name + ": the last run's file cannot be kept" : err;
+        }
+    }
+    return {};
 }
 
 std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads,

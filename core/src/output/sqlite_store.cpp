@@ -605,6 +605,19 @@ public:
         }
         rows(s, [](auto& table, const auto& row) { table.add(row); });
     }
+    // The first n sessions are the copied file's first n, as they were (the caller knows it
+    // without their records: an incremental run that builds only the sessions after them); false
+    // when the file does not hold that many or some earlier session differed.
+    bool keep_first(std::uint64_t n) {
+        if (!before_ || differs_ || sid != 0 || n > before_->rows.size() || n > before_->keys.size()) return false;
+        sid = static_cast<std::int64_t>(n);
+        unchanged += n;
+        if (written_) {
+            written_->rows.assign(before_->rows.begin(), before_->rows.begin() + static_cast<std::ptrdiff_t>(n));
+            written_->keys.assign(before_->keys.begin(), before_->keys.begin() + static_cast<std::ptrdiff_t>(n));
+        }
+        return true;
+    }
     // At the end of a chunk, the rows not stepped yet (fewer than a batch per table) point into
     // the chunk, whose strings die: they are pointed to copies of their sessions instead. So rows
     // go into the file in the same batches for any chunking, and the file's bytes do not depend
@@ -700,6 +713,17 @@ std::string SqliteStore::begin_sessions() {
     if (!db_->ok()) return db_->error();
     inserts_ = std::make_unique<SessionInserts>(*db_, before_, hash_rows_ ? &written_ : nullptr);
     return db_->ok() ? std::string() : db_->error();
+}
+
+bool SqliteStore::holds_first(std::uint64_t n) const {
+    return reused_ && before_ && n <= before_->rows.size() && n <= before_->keys.size();
+}
+
+std::string SqliteStore::keep_first(std::uint64_t n) {
+    if (!inserts_) return "SQLite: " + path_ + ": sessions kept before begin_sessions()";
+    if (!reused_ || !inserts_->keep_first(n))
+        return "SQLite: " + path_ + ": the last run's file does not hold the first " + std::to_string(n) + " sessions";
+    return {};
 }
 
 std::string SqliteStore::append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged) {

@@ -13,6 +13,7 @@
 #include "cb/engine/session_source.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/output/report_html.hpp"
+#include "cb/util/parallel.hpp"
 #include "cb/util/text.hpp"
 
 namespace cb {
@@ -78,10 +79,10 @@ private:
 // offer_all() once.
 class PickFile {
 public:
-    PickFile(const std::string& dir, const MarkerSet& markers)
+    PickFile(const std::string& dir, const MarkerSet& markers, const HashKey& key)
         : path_(dir + "/.cowrie-batch-picks-" + std::to_string(::getpid())),
           cache_(std::make_unique<TemplateCache>()),
-          picks_(markers, *cache_) {
+          picks_(markers, *cache_, key) {
         const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         f_ = fd >= 0 ? ::fdopen(fd, "w+b") : nullptr;
         if (fd >= 0 && !f_) ::close(fd);
@@ -129,15 +130,29 @@ private:
     std::vector<ReportPick> buf_;
 };
 
+// The ReportPicks of a chunk's sessions appended to run.picks as bytes (RunData::keep_picks),
+// made on `threads` threads.
+void keep_picks(RunData& run, const std::vector<Session>& chunk, unsigned threads) {
+    std::vector<ReportPick> picks(chunk.size());
+    for_slices(chunk.size(), threads, [&](unsigned, std::size_t lo, std::size_t hi) {
+        TemplateCache cache;
+        ReportPicks maker(run.markers, cache, run.pick_key);
+        for (std::size_t i = lo; i < hi; ++i) picks[i] = maker.of(chunk[i]);
+    });
+    run.picks.append(reinterpret_cast<const char*>(picks.data()), picks.size() * sizeof(ReportPick));
+}
+
 // Reads every session once: the writers and the engine's tables (and run.totals), when given, get each
 // chunk, and so do the report's picks. A source with one chunk keeps its writers running while the caller
 // goes on (they finish on wait()).
-void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables, PickFile* picks = nullptr) {
+void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables, PickFile* picks = nullptr,
+                     RunData* kept_picks = nullptr) {
     std::vector<Session>* chunk = source.next();
     while (chunk) {
         writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk) : nullptr);
         if (tables) tables->add(*chunk);
         if (picks) picks->add(*chunk);
+        if (kept_picks) keep_picks(*kept_picks, *chunk, kept_picks->threads);
         if (source.whole()) break;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
@@ -157,6 +172,28 @@ struct SessionOutputs {
                                 ? jsonl.open_days(out_dir + "/sessions", previous, &run.partitions_before)
                                 : jsonl.open(out_dir + "/sessions.jsonl");
     }
+    // A tail run (RunData::sessions_before): the last run's rows and days before the tail are
+    // kept as they are when both writers can, else the sessions before the tail are written
+    // too (SessionSource::before_tail()), all unchanged, before the tail streams by.
+    // False when they were written.
+    bool keep_before_tail(const RunData& run, SessionSource& source) {
+        if (!run.sessions_before || !writers.sqlite_err.empty() || !writers.jsonl_err.empty()) return true;
+        if (jsonl.sessions_before(run.tail_day) == std::optional<std::uint64_t>(run.sessions_before) &&
+            sqlite.holds_first(run.sessions_before)) {
+            writers.jsonl_err = jsonl.keep_days_before(run.tail_day);
+            writers.sqlite_err = sqlite.keep_first(run.sessions_before);
+            return true;
+        }
+        std::vector<Session>* before = source.before_tail();
+        if (!before) {
+            writers.sqlite_err = "the sessions before the tail cannot be built again";
+            return false;
+        }
+        const std::vector<std::uint8_t> unchanged(before->size(), 1);
+        writers.start(*before, false, unchanged.data());
+        writers.wait();
+        return false;
+    }
     // --state: the rows' hashes are kept, and the last file reused
     static SqliteReuse sqlite_reuse(const RunData& run, const OutputLayout& layout) {
         if (!run.sqlite_rows_before) return {};
@@ -170,9 +207,14 @@ struct SessionOutputs {
 
 // A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
 // ones report.html can show (ReportSessionPicker), chosen from their picks, then read again.
-std::string keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt, PickFile& picks) {
+std::string keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt, PickFile* picks) {
     ReportSessionPicker picker(run, ropt);
-    if (auto err = picks.offer_all(picker); !err.empty()) return err;
+    if (picks) {
+        if (auto err = picks->offer_all(picker); !err.empty()) return err;
+    } else {  // RunData::keep_picks
+        const auto* p = reinterpret_cast<const ReportPick*>(run.picks.data());
+        for (std::size_t i = 0; i < run.picks.size() / sizeof(ReportPick); ++i) picker.offer(p[i], i);
+    }
     const std::vector<std::size_t> picked = picker.picked();
     StringPool& pool = run.step_pools.emplace_back();
     run.sessions.clear();
@@ -215,15 +257,21 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         return;
     }
     auto outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
+    if (!outs->keep_before_tail(run, source))
+        res.info.push_back(
+            "sessions: the last run's rows and days before the tail are not in OUTDIR as it left them: "
+            "those sessions were built and written too");
     std::unique_ptr<PickFile> picks;
-    if (!source.whole() && report_html_available())
-        picks = std::make_unique<PickFile>(layout.scratch.empty() ? out_dir : layout.scratch, run.markers);
-    stream_sessions(source, outs->writers, &tables, picks.get());
+    if (!source.whole() && !run.keep_picks && report_html_available())
+        picks =
+            std::make_unique<PickFile>(layout.scratch.empty() ? out_dir : layout.scratch, run.markers, run.pick_key);
+    stream_sessions(source, outs->writers, &tables, picks.get(), run.keep_picks ? &run : nullptr);
     tables.finish(run, source);   // run.totals too: once, for summary.json and report.html
     if (tables.trust_failed()) {  // the writers kept sessions that changed: they start again
         outs.reset();
         std::filesystem::remove_all(out_dir + "/sessions", ec);
         outs = std::make_unique<SessionOutputs>(run, out_dir, layout, res.memory_limit);
+        outs->keep_before_tail(run, source);
         source.rewind();
         stream_sessions(source, outs->writers, nullptr);
     }
@@ -253,7 +301,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         // the writers are done with the chunks
-        std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, *picks);
+        std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, picks.get());
         if (err.empty()) {
             const ReportPlan plan(run, ropt);
             run.tty_replays =

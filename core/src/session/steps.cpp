@@ -226,6 +226,19 @@ void MarkerStats::merge(MarkerStats&& o) {
     }
 }
 
+void MarkerStats::subtract(const MarkerStats& o) {
+    for (const auto& [k, v] : o.stats_) {
+        auto it = stats_.find(k);
+        if (it == stats_.end()) continue;
+        Stat& st = it->second;
+        st.sessions -= std::min(st.sessions, v.sessions);
+        st.went_on -= std::min(st.went_on, v.went_on);
+        st.repeated -= std::min(st.repeated, v.repeated);
+        st.leading -= std::min(st.leading, v.leading);
+        if (st.sessions == 0) stats_.erase(it);  // no session has the key: as if never counted
+    }
+}
+
 MarkerSet MarkerStats::finish() const {
     std::vector<std::pair<const std::string*, const Stat*>> found;
     for (const auto& [k, st] : stats_)

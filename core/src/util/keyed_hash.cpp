@@ -10,17 +10,6 @@
 
 namespace cb {
 
-namespace {
-
-std::array<unsigned char, crypto_shorthash_KEYBYTES> make_key() {
-    std::array<unsigned char, crypto_shorthash_KEYBYTES> key{};
-    if (sodium_init() < 0) std::abort();  // no random source: nothing safe to do
-    randombytes_buf(key.data(), key.size());
-    return key;
-}
-
-}  // namespace
-
 std::uint64_t draw_fast_hash_seed() {
     if (sodium_init() < 0) std::abort();
     std::uint64_t seed = 0;
@@ -28,8 +17,16 @@ std::uint64_t draw_fast_hash_seed() {
     return seed;
 }
 
-std::uint64_t keyed_hash64(std::string_view s) {
-    static const std::array<unsigned char, crypto_shorthash_KEYBYTES> key = make_key();
+static_assert(std::tuple_size_v<HashKey> == crypto_shorthash_KEYBYTES);
+
+HashKey random_hash_key() {
+    HashKey key{};
+    if (sodium_init() < 0) std::abort();  // no random source: nothing safe to do
+    randombytes_buf(key.data(), key.size());
+    return key;
+}
+
+std::uint64_t keyed_hash64(std::string_view s, const HashKey& key) {
     unsigned char out[crypto_shorthash_BYTES];
     crypto_shorthash(out, reinterpret_cast<const unsigned char*>(s.data()), s.size(), key.data());
     std::uint64_t h;

@@ -105,6 +105,10 @@ public:
     // before add() of the same chunk, which then reads them too.
     const std::uint8_t* unchanged(const std::vector<Session>& chunk);
     void add(const std::vector<Session>& chunk);
+    // Sessions none of the chunks hold that the tables count all the same (a tail run's open
+    // sessions before its tail: the writers keep the last run's records of them); none of them
+    // is `from`'s. Call before the first chunk.
+    void add_counted(const std::vector<Session>& sessions);
     // Fills run.tables and run.findings, and finishes run.totals. A run of many chunks skips
     // `from`'s sessions on trust and checks them as they come (each one found once, with the
     // recordings it had): when that check fails, every session is counted again from `source`,
@@ -143,6 +147,10 @@ std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const Sessi
 // `pool`), finishes the marker set from the run's marker statistics and gives every session
 // its last step.
 void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads);
+// The same for some of the run's sessions, with run.markers already finished; their last steps
+// and techniques go to step_pools.
+void complete_these(RunData& run, std::vector<Session>& sessions, StringPool& pool, std::vector<StringPool>& step_pools,
+                    unsigned threads);
 
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);

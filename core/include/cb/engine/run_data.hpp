@@ -23,6 +23,7 @@
 #include "cb/session/session.hpp"
 #include "cb/session/steps.hpp"
 #include "cb/tty/tty_replay.hpp"
+#include "cb/util/keyed_hash.hpp"
 
 namespace cb {
 
@@ -90,6 +91,9 @@ struct SessionsListing {
 };
 
 // Everything one run knows; the outputs are views of it.
+// The size of one ReportPick (output/report_html.hpp, which checks it) in RunData::picks.
+inline constexpr std::size_t kReportPickBytes = 40;
+
 struct RunData {
     InputSet inputs;
     IngestResult ingest;
@@ -116,6 +120,17 @@ struct RunData {
     // write_outputs(), what this run writes.
     std::vector<std::uint8_t> unchanged;
     SessionsListing partitions_before, partitions_written;
+    // --state, a run in memory: the writers keep the ReportPicks (output/report_html.hpp) of
+    // every session, as bytes in session order, in `picks` for the next run's checkpoint.
+    bool keep_picks = false;
+    std::string picks;                     // kReportPickBytes a session
+    HashKey pick_key = random_hash_key();  // of the picks' hashes: the state's when it keeps them
+    // A tail run (analyze.cpp, TailSessions): the first `sessions_before` sessions, every one of
+    // the last run's days before `tail_day`, are not built; the writers keep their rows and days
+    // as the last run left them, and `picks` starts with theirs (the checkpoint's).
+    std::uint64_t sessions_before = 0;
+    std::int64_t tail_day = 0;
+    unsigned threads = 1;  // what the run's parallel steps may use (worker_threads(--threads))
 
     // The result table of that name (in tables, or still in findings while they run), or null.
     const Table* table(std::string_view name) const {

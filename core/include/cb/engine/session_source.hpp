@@ -30,6 +30,9 @@ public:
     // True when the only chunk is RunData::sessions (every session is in memory at once).
     virtual bool whole() const = 0;
     virtual std::string error() const { return {}; }
+    // A tail run's source (RunData::sessions_before): the sessions before the tail, completed,
+    // for writers that cannot keep the last run's rows and days of them; null for others.
+    virtual std::vector<Session>* before_tail() { return nullptr; }
 };
 
 // RunData::sessions, already completed (complete_sessions()), as one chunk.

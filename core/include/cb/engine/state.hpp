@@ -46,20 +46,32 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 2;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 3;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                 // checkpoint_options(): what shapes the records and the states
     std::string markers;                 // MarkerSet::encode() of the set the records were made with
     std::vector<std::uint64_t> settled;  // session_key_hash() of every settled session, sorted
     std::uint64_t recordings = 0;        // the sum of recording_links_hash() over them
-    SessionsListing partitions;          // what its run wrote in sessions/ (none: no days)
+    // How many sessions of its run (settled or not) are linked to a TTY recording: their records
+    // change when the recordings do (kept with `picks` only).
+    std::uint64_t linked = 0;
+    SessionsListing partitions;  // what its run wrote in sessions/ (none: no days)
     std::string basic, totals, recording_findings;
     std::vector<std::string> analyses;  // AnalysisRunner::save()
+    std::string settled_markers;        // MarkerStats::save() of the settled sessions
+    // The ReportPicks (output/report_html.hpp) of every session of its run, settled or not, in
+    // session order, as bytes (40 a session); none when its run did not keep them (a spilled one).
+    std::string picks;
+    std::string pick_key;  // the HashKey (util/keyed_hash.hpp) their hashes were made with
+    // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
+    // their records may change without a new event (the line gone, or read whole).
+    std::vector<std::uint64_t> provisional;
     template <class Ar>
     void io(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
-        ar(options, markers, settled, recordings, partitions, basic, totals, recording_findings, analyses);
+        ar(options, markers, settled, recordings, linked, partitions, basic, totals, recording_findings, analyses,
+           settled_markers, picks, pick_key, provisional);
     }
 };
 
@@ -74,11 +86,15 @@ struct CheckpointUse {
     bool checked = false;
     // Sessions with an event of a held last line (HeldTail), sorted: never settled.
     std::vector<std::uint64_t> provisional;
+    // A tail run's open sessions before its tail (RunTables::add_counted()), or null.
+    const std::vector<Session>* counted_first = nullptr;
 };
 
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
 // settled session hold only while its links are the same.
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash);
+// Whether s is linked to a TTY recording (link_recordings() found one of its ttylog events' file).
+bool has_linked_recording(const Session& s);
 
 // What a state's held last lines add to a run: their counts, folded into `reports`, and the
 // partials of their events (never stored in the state: the lines are read again once whole).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,11 @@ public:
     // the earlier run's file).
     std::string append(const std::vector<Session>& chunk, unsigned threads, const std::uint8_t* unchanged = nullptr,
                        bool more = false);
+    // Of open_days(), before the first append(): how many sessions the trusted run's days before
+    // `day` hold when every one of them can be kept as it is, else nullopt; keep_days_before()
+    // then keeps them (an incremental run that builds only the sessions from `day` on).
+    std::optional<std::uint64_t> sessions_before(std::int64_t day);
+    std::string keep_days_before(std::int64_t day);
     std::string close();
     // After close() of open_days(): the days written and, of them, those kept from `previous`,
     // and what was written (for the next --state run).
@@ -157,6 +163,12 @@ public:
     // the run that wrote the copied file wrote (RunData::unchanged); its rows are not hashed
     // again when the file holds it at the same sid.
     std::string append_sessions(const std::vector<Session>& chunk, const std::uint8_t* unchanged = nullptr);
+    // Before the first append_sessions(): the first n sessions are those the copied file holds
+    // (SqliteReuse::before), unchanged, and are left as they are; an error when it does not hold
+    // them (not reused, or fewer sessions).
+    std::string keep_first(std::uint64_t n);
+    // Whether keep_first(n) can keep them.
+    bool holds_first(std::uint64_t n) const;
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);

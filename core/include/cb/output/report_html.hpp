@@ -68,8 +68,8 @@ private:
 };
 
 // What the report's choice of sessions reads of one session (ReportSessionPicker): how relevant
-// it is (0: commands, 1: logins, 2: neither), whether it left, and keyed hashes (keyed_hash64(),
-// so that logs cannot be crafted to make two keys collide) of its id ("sensor/session"), of its
+// it is (0: commands, 1: logins, 2: neither), whether it left, and keyed hashes (keyed_hash64()
+// with RunData::pick_key, so that logs cannot be crafted to make two keys collide) of its id ("sensor/session"), of its
 // step templates as a forks row key, and of its last step, raw and as a template (depth 0: no
 // steps, so no drill-down example). Small and fixed-size, without padding: a spilled run keeps
 // one per session in a file of its own instead of reading every session again.
@@ -80,18 +80,19 @@ struct ReportPick {
     bool left = false;
     std::uint16_t unused = 0;
 };
-static_assert(sizeof(ReportPick) == 40);
+static_assert(sizeof(ReportPick) == kReportPickBytes);
 
 // Makes ReportPicks with the run's marker set (its steps are those the analyses counted); one
 // per thread. The texts of last_template (of()) live in `cache`.
 class ReportPicks {
 public:
-    ReportPicks(const MarkerSet& markers, TemplateCache& cache);
+    ReportPicks(const MarkerSet& markers, TemplateCache& cache, const HashKey& key);
     ReportPick of(const Session& s, std::string_view* last_template = nullptr);
 
 private:
     const MarkerSet& markers_;
     TemplateCache& cache_;
+    const HashKey& key_hash_;
     Steps steps_;
     std::string key_;
 };

@@ -355,6 +355,11 @@ Session finalize(SessionPartial&& p, const SessionOptions& opt);
 // Known before finalizing, so partials can be put in output order (engine/analyze, spill).
 Micros session_start(const SessionPartial& p);
 
+// The UTC day a session started on (day_number() of its start), kNoDay for one without any
+// timestamp: sessions/ has a folder per day, and a daily run rebuilds whole days.
+inline constexpr std::int64_t kNoDay = INT64_MIN;
+inline std::int64_t start_day(Micros start) { return start == kNoTime ? kNoDay : day_number(start); }
+
 // The shard of a key among `shards`: SessionKeyHash modulo their number.
 inline std::size_t shard_of(const SessionKey& k, std::size_t shards) { return SessionKeyHash{}(k) % shards; }
 

@@ -71,6 +71,9 @@ public:
     };
     void add(const Session& s, TemplateCache& cache);
     void merge(MarkerStats&& o);
+    // Takes away what o counted of sessions this one counted too (counts only add up, so the
+    // stats of a run's sessions less some of them are those of the others, key for key).
+    void subtract(const MarkerStats& o);
     MarkerSet finish() const;
     // Per key (segment template), what the sessions did with it (markers.csv: analysis/basic_tables.hpp).
     const std::map<std::string, Stat, std::less<>>& stats() const { return stats_; }

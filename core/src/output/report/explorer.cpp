@@ -23,13 +23,13 @@ struct ForkRows {
     std::size_t max_depth = 0;
 };
 
-ForkRows fork_rows(const Table* forks, std::size_t max_rows) {
+ForkRows fork_rows(const Table* forks, std::size_t max_rows, const HashKey& key) {
     ForkRows f;
     if (!forks) return f;
     const int cc = column(forks, "channel"), cp = column(forks, "prefix"), cd = column(forks, "depth");
     for (std::size_t r = 0; r < std::min(forks->rows.size(), max_rows); ++r) {
         const auto& row = forks->rows[r];
-        f.row.emplace(keyed_hash64(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp))), r);
+        f.row.emplace(keyed_hash64(std::string(text_at(row, cc)) + "\n" + std::string(text_at(row, cp)), key), r);
         f.max_depth = std::max<std::size_t>(f.max_depth, static_cast<std::size_t>(number_at(row, cd)));
     }
     return f;
@@ -41,13 +41,13 @@ struct PreRows {
     std::size_t size() const { return raw.size() + templated.size(); }
 };
 
-PreRows predisconnect_rows(const Table* pre, std::size_t rows) {
+PreRows predisconnect_rows(const Table* pre, std::size_t rows, const HashKey& key) {
     PreRows p;
     const int ck = column(pre, "kind"), cc = column(pre, "command");
     for (std::size_t r = 0; r < rows; ++r) {
         const std::string_view kind = text_at(pre->rows[r], ck);
         if (kind == "raw" || kind == "template")
-            (kind == "raw" ? p.raw : p.templated).emplace(keyed_hash64(text_at(pre->rows[r], cc)), r);
+            (kind == "raw" ? p.raw : p.templated).emplace(keyed_hash64(text_at(pre->rows[r], cc), key), r);
     }
     return p;
 }
@@ -76,9 +76,9 @@ public:
         : keep_(opt.drill_examples), pre_keep_(std::max<std::size_t>(1, opt.drill_examples / 2)) {
         const Table* forks = run.table("forks");
         const Table* pre = run.table("predisconnect");
-        fork_ = fork_rows(forks, opt.max_table_rows);
+        fork_ = fork_rows(forks, opt.max_table_rows, run.pick_key);
         const std::size_t pre_count = pre ? std::min(pre->rows.size(), opt.max_table_rows) : 0;
-        pre_row_ = predisconnect_rows(pre, pre_count);
+        pre_row_ = predisconnect_rows(pre, pre_count, run.pick_key);
         d_.forks.resize(fork_.row.empty() ? 0 : forks->rows.size());
         d_.predisconnect.resize(pre_count);
     }
@@ -108,7 +108,7 @@ private:
 DrillExamples drill_examples(const RunData& run, const ReportOptions& opt, TemplateCache& cache,
                              std::vector<std::string_view>& last_template) {
     DrillPicker picker(run, opt);
-    ReportPicks picks(run.markers, cache);
+    ReportPicks picks(run.markers, cache, run.pick_key);
     for (std::size_t i = run.sessions.size(); i-- > 0;) picker.offer(picks.of(run.sessions[i], &last_template[i]), i);
     return picker.take();
 }
@@ -246,11 +246,12 @@ std::string drill_json(const RunData& run, const DrillExamples& drill) {
 
 namespace cb {
 
-ReportPicks::ReportPicks(const MarkerSet& markers, TemplateCache& cache) : markers_(markers), cache_(cache) {}
+ReportPicks::ReportPicks(const MarkerSet& markers, TemplateCache& cache, const HashKey& key)
+    : markers_(markers), cache_(cache), key_hash_(key) {}
 
 ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
     ReportPick p;
-    p.id = keyed_hash64(report::session_id(s));
+    p.id = keyed_hash64(report::session_id(s), key_hash_);
     p.tier = static_cast<std::uint8_t>(report::relevance_tier(s));
     p.left = session_left(s);
     if (s.commands == 0) return p;
@@ -265,9 +266,9 @@ ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
     }
     if (last_template) *last_template = tpl;
     p.depth = static_cast<std::uint32_t>(steps_.text.size());
-    p.fork_key = keyed_hash64(key_);
-    p.last_step = keyed_hash64(steps_.text.back());
-    p.last_template = keyed_hash64(tpl);
+    p.fork_key = keyed_hash64(key_, key_hash_);
+    p.last_step = keyed_hash64(steps_.text.back(), key_hash_);
+    p.last_template = keyed_hash64(tpl, key_hash_);
     return p;
 }
 
@@ -277,7 +278,7 @@ ReportPick ReportPicks::of(const Session& s, std::string_view* last_template) {
 // by the same hashes (DrillPicker), so the page planned from the picked sessions is the same.
 struct ReportSessionPicker::Impl {
     Impl(const RunData& run, const ReportOptions& opt) : drill(run, opt), max_sessions(opt.max_sessions) {
-        for (const std::string& id : report::linked_ids(run, opt)) linked.insert(keyed_hash64(id));
+        for (const std::string& id : report::linked_ids(run, opt)) linked.insert(keyed_hash64(id, run.pick_key));
     }
     std::unordered_set<std::uint64_t> linked;
     report::DrillPicker drill;
