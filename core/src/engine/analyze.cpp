@@ -725,10 +725,9 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
 class TailSessions : public SessionSource {
 public:
     // `before`: where each of the last run's sessions before the tail is (shard, index), in order.
-    TailSessions(RunData& run, std::vector<SessionMap>& shards,
-                 std::vector<std::pair<std::uint32_t, std::uint32_t>> before, std::vector<Session> tail,
-                 std::vector<Session> open_before, std::vector<std::size_t> open_at, const SessionOptions& opt,
-                 unsigned threads)
+    TailSessions(RunData& run, std::vector<SessionMap>& shards, std::vector<PartialRef> before,
+                 std::vector<Session> tail, std::vector<Session> open_before, std::vector<std::size_t> open_at,
+                 const SessionOptions& opt, unsigned threads)
         : run_(run),
           shards_(shards),
           before_(std::move(before)),
@@ -765,7 +764,7 @@ private:
         std::vector<PartialRef> refs;
         for (std::size_t i : at) {
             if (i >= before_.size() || std::binary_search(open_at_.begin(), open_at_.end(), i)) continue;
-            refs.push_back({0, {}, {}, before_[i].first, before_[i].second});
+            refs.push_back(before_[i]);
         }
         std::vector<Session> built = finalize_in_order(shards_, refs, opt_, threads_, true);
         // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
@@ -787,7 +786,7 @@ private:
 
     RunData& run_;
     std::vector<SessionMap>& shards_;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> before_;
+    std::vector<PartialRef> before_;
     std::vector<Session> tail_, open_before_, picked_;
     std::vector<StringPool> step_pools_;  // the built sessions' last steps and techniques
     std::vector<std::size_t> open_at_;
@@ -800,8 +799,8 @@ private:
 // Where the last run's sessions before a tail run's first day are, or why there is no tail run.
 struct TailPlan {
     std::string why_not;
-    std::int64_t day = INT64_MAX;                                 // the tail's first
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> before;  // shard, index
+    std::int64_t day = INT64_MAX;    // the tail's first
+    std::vector<PartialRef> before;  // where they are (shard, index; the other fields unset)
     PartialFilter in_tail;
 };
 
@@ -819,7 +818,7 @@ TailPlan plan_tail(const Checkpoint& cp, const RunData& run, const std::vector<s
     if (cp.linked != 0) return {"earlier sessions are linked to TTY recordings"};
     for (const InputFile& f : run.inputs.files)
         if (f.kind == FileKind::TtyLog) return {"TTY recordings are among the inputs"};
-    std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> at;
+    std::unordered_map<std::uint64_t, PartialRef> at;
     std::size_t total = 0;
     for (const SessionMap& shard : shards) total += shard.size();
     at.reserve(total);
@@ -828,15 +827,12 @@ TailPlan plan_tail(const Checkpoint& cp, const RunData& run, const std::vector<s
         t.in_tail[s].assign(shards[s].size(), 1);
         for (std::size_t i = 0; i < shards[s].size(); ++i) {
             const SessionKey& k = shards[s].at(i).second.key;
-            if (!at.emplace(session_key_hash(k.sensor, k.session),
-                            std::make_pair(static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)))
-                     .second)
+            const PartialRef ref{0, {}, {}, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)};
+            if (!at.emplace(session_key_hash(k.sensor, k.session), ref).second)
                 return {"two sessions' key hashes collide"};
         }
     }
-    auto day_at = [&](const std::pair<std::uint32_t, std::uint32_t>& p) {
-        return start_day(session_start(shards[p.first].at(p.second).second));
-    };
+    auto day_at = [&](const PartialRef& p) { return start_day(session_start(shards[p.shard].at(p.idx).second)); };
     for (std::uint64_t key : changed) {
         auto it = at.find(key);
         if (it == at.end()) return {"a session read is not among the partials"};
@@ -847,14 +843,14 @@ TailPlan plan_tail(const Checkpoint& cp, const RunData& run, const std::vector<s
         if (it == at.end()) return {"a session of the last run is not in the state"};
         if (day_at(it->second) >= t.day) break;
         t.before.push_back(it->second);
-        t.in_tail[it->second.first][it->second.second] = 0;
+        t.in_tail[it->second.shard][it->second.idx] = 0;
     }
     return t;
 }
 
 // A tail run, when this one can be (plan_tail() and the checkpoint's marker set and sessions
-// hold): the sessions source, with run's fields set for the writers and `use` for the tables;
-// else null, and nothing of run changed but the step pools.
+// hold): the sessions source, with run's fields set for the writers and `markers` for the
+// tables; else null (with *why_not, unless checkpoint_use() will say why), and run unchanged.
 std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& changed,
                                        const std::string& options, const AnalyzeOptions& opt, unsigned threads,
                                        MarkerStats& markers, std::string* why_not) {
@@ -888,7 +884,7 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std
             continue;
         }
         open_at.push_back(i);
-        open_refs.push_back({0, {}, {}, plan.before[i].first, plan.before[i].second});
+        open_refs.push_back(plan.before[i]);
     }
     std::vector<Session> open_before = finalize_in_order(run.ingest.shards, open_refs, opt.session, threads, true);
     std::vector<std::uint8_t> unchanged(tail.size());
@@ -911,12 +907,13 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std
             if (!unchanged[i]) stats.add(tail[i], cache);
         for (const Session& s : open_before) stats.add(s, cache);
     }
-    if (stats.finish().encode() != cp->markers) {
+    MarkerSet set = stats.finish();
+    if (set.encode() != cp->markers) {
         *why_not = "the marker set changed";
         return nullptr;
     }
     markers = std::move(stats);
-    run.markers = markers.finish();
+    run.markers = std::move(set);
     complete_these(run, tail, run.ingest.pools.front(), run.step_pools, threads);
     complete_these(run, open_before, run.ingest.pools.front(), run.step_pools, threads);
     run.unchanged = std::move(unchanged);

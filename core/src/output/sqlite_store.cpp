@@ -721,7 +721,7 @@ bool SqliteStore::holds_first(std::uint64_t n) const {
 
 std::string SqliteStore::keep_first(std::uint64_t n) {
     if (!inserts_) return "SQLite: " + path_ + ": sessions kept before begin_sessions()";
-    if (!reused_ || !inserts_->keep_first(n))
+    if (!holds_first(n) || !inserts_->keep_first(n))
         return "SQLite: " + path_ + ": the last run's file does not hold the first " + std::to_string(n) + " sessions";
     return {};
 }
