@@ -851,7 +851,7 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 3:
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 4:
     varints and length-prefixed strings), keeping the file well formed: the damage only its load
     sees."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
@@ -871,11 +871,12 @@ def checkpoint_without_basic_tables(path: Path):
         return i + n
 
     fmt, i = varint(0)
-    assert fmt == 3, fmt
+    assert fmt == 4, fmt
     i = string(string(i))  # options, markers
-    n, i = varint(i)
-    for _ in range(n):  # settled
-        _, i = varint(i)
+    for _ in range(2):  # settled, unsettled
+        n, i = varint(i)
+        for _ in range(n):
+            _, i = varint(i)
     for _ in range(3):  # recordings, linked, the listing's hash
         _, i = varint(i)
     files, i = varint(i)

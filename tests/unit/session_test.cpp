@@ -332,3 +332,16 @@ TEST(Session, SubcommandsOfOneExecLineAreNoShell) {
     sub.ts = 2000000;
     EXPECT_FALSE(is_subcommand(prev, prev.ts, sub));  // a second later: a line of its own
 }
+
+TEST(DayRuns, CountSessionsByStartDayInOrder) {
+    DayRuns runs;
+    for (std::int64_t day : {kNoDay, std::int64_t{19000}, std::int64_t{19000}, std::int64_t{19002}}) add_day(runs, day);
+    ASSERT_EQ(runs, (DayRuns{{kNoDay, 1}, {19000, 2}, {19002, 1}}));
+    EXPECT_EQ(sessions_in(runs), 4u);
+    EXPECT_EQ(sessions_before(runs, 19000), 1u);  // the session without a time comes first
+    EXPECT_EQ(sessions_before(runs, 19001), 3u);
+    EXPECT_EQ(sessions_before(runs, INT64_MAX), 4u);
+    EXPECT_EQ(first_sessions(runs, 2), (DayRuns{{kNoDay, 1}, {19000, 1}}));
+    EXPECT_EQ(first_sessions(runs, 9), runs);
+    EXPECT_TRUE(first_sessions(runs, 0).empty());
+}

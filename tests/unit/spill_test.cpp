@@ -207,6 +207,25 @@ TEST(Spill, KeyRunsLoadedOnSeveralDecodersGiveTheSameSessions) {
         ASSERT_EQ(load_key_runs(s.key_runs, shards, ptrs), "");
         EXPECT_EQ(as_json(build_sessions(shards, SessionOptions{}, 2)), want.sessions) << decoders << " decoders";
     }
+    // A filtered load decodes the partials of the keys asked for only (every one of their
+    // partials, from every run); the others, loaded after, complete the same sessions.
+    std::vector<std::uint64_t> all;
+    ASSERT_EQ(key_run_hashes(s.key_runs, &all), "");
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::vector<std::uint64_t> half;
+    for (std::size_t i = 0; i < all.size(); i += 2) half.push_back(all[i]);
+    std::vector<SessionMap> parts(64);
+    std::vector<StringPool> part_pools(2);
+    ASSERT_EQ(load_key_runs(s.key_runs, parts, {&part_pools[0]}, {&half}), "");
+    std::vector<std::uint64_t> loaded;
+    for (const SessionMap& shard : parts)
+        for (std::size_t i = 0; i < shard.size(); ++i)
+            loaded.push_back(session_key_hash(shard.at(i).second.key.sensor, shard.at(i).second.key.session));
+    std::sort(loaded.begin(), loaded.end());
+    EXPECT_EQ(loaded, half);
+    ASSERT_EQ(load_key_runs(s.key_runs, parts, {&part_pools[1]}, {&half, true}), "");
+    EXPECT_EQ(as_json(build_sessions(parts, SessionOptions{}, 2)), want.sessions);
     std::vector<SessionMap> shards(8);
     StringPool pool;
     const std::string damaged = (tmp / "damaged").string();

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include "cb/analysis/basic_tables.hpp"
 #include "cb/engine/run_clock.hpp"
@@ -222,11 +224,6 @@ std::string checkpoint_options(const AnalyzeOptions& opt) {
 
 namespace {
 
-// Whether `key` is in `sorted`.
-bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key) {
-    return std::binary_search(sorted.begin(), sorted.end(), key);
-}
-
 // Runs f and adds the calling thread's CPU time for it to *cpu.
 template <typename F>
 void add_cpu(double* cpu, F&& f) {
@@ -327,6 +324,7 @@ void RunTables::Impl::save_checkpoint() {
     }
     if (opt.analyses && !analyses.save) return;
     to.settled = std::move(settled);
+    to.unsettled = unsettled;
     to.provisional = checkpoint.provisional;
     to.recordings = recording_links;
     basic.save(to.basic);
@@ -608,11 +606,21 @@ bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads)
     return compressed * kDecodedPerCompressed < plan.worker_budget * threads;
 }
 
+// The state's partials that `filter` takes, merged into the ingest shards (after this run's).
+std::string load_state_partials(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter) {
+    const std::size_t first = run.ingest.pools.size();
+    run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
+    std::vector<StringPool*> pools;
+    for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
+    return load_key_runs(inc.state_sessions(), run.ingest.shards, pools, filter);
+}
+
 // An incremental run that fits in memory: the state's partials join this run's in the ingest
-// shards. The new state keeps the old sessions files and adds this run's partials as one more
-// (written before the old ones join them), or, every kMaxStateSegments runs, gets all of
-// them merged into one file.
-std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads) {
+// shards (with `filter`, only those it takes: a tail run's). The new state keeps the old
+// sessions files and adds this run's partials as one more (written before the old ones join
+// them), or, every kMaxStateSegments runs, gets all of them merged into one file (the filter is
+// then not used).
+std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter) {
     run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
     const bool add = inc.adds_segment();
     if (add) {
@@ -620,11 +628,7 @@ std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads) 
             if (auto err = write_key_run(inc.new_segment(), run.ingest.shards, true); !err.empty()) return err;
         if (auto err = inc.keep_segments(); !err.empty()) return err;
     }
-    const std::size_t first = run.ingest.pools.size();
-    run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
-    std::vector<StringPool*> pools;
-    for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
-    if (auto err = load_key_runs(inc.state_sessions(), run.ingest.shards, pools); !err.empty()) return err;
+    if (auto err = load_state_partials(inc, run, threads, add ? filter : KeyFilter{}); !err.empty()) return err;
     return add ? std::string() : write_key_run(inc.new_sessions(), run.ingest.shards, true);
 }
 
@@ -716,20 +720,22 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
 }
 
 // A daily --state run in memory whose new events all belong to sessions that start on or after
-// one day, the tail's first: the last run's sessions before that day are not built. Their
-// records, rows, days and report picks are the last run's (OUTDIR and the checkpoint hold them),
-// their tables' states are the checkpoint's; only those still open are built, to be counted
-// (RunTables::add_counted()). The tail's sessions go to the writers after them, as a source of
-// one chunk; report.html picks from the checkpoint's picks and this run's, and builds the picked
-// sessions before the tail on demand (rewind()).
+// one day, the tail's first: the last run's sessions before that day are neither read from the
+// state nor built. Their records, rows, days and report picks are the last run's (OUTDIR and the
+// checkpoint hold them), their tables' states are the checkpoint's; only those still open are
+// read and built, to be counted (RunTables::add_counted()). The tail's sessions go to the
+// writers after them, as a source of one chunk; report.html picks from the checkpoint's picks and
+// this run's, and the picked sessions before the tail are read from the state on demand
+// (rewind()), as are all of them for writers that cannot keep the last run's (before_tail()).
 class TailSessions : public SessionSource {
 public:
-    // `before`: where each of the last run's sessions before the tail is (shard, index), in order.
-    TailSessions(RunData& run, std::vector<SessionMap>& shards, std::vector<PartialRef> before,
+    // `before`: the key hashes of the last run's sessions before the tail, in order; `open_at`:
+    // the positions among them of `open_before`; `state`: the state's sessions files.
+    TailSessions(RunData& run, std::vector<std::string> state, std::vector<std::uint64_t> before,
                  std::vector<Session> tail, std::vector<Session> open_before, std::vector<std::size_t> open_at,
                  const SessionOptions& opt, unsigned threads)
         : run_(run),
-          shards_(shards),
+          state_(std::move(state)),
           before_(std::move(before)),
           tail_(std::move(tail)),
           open_before_(std::move(open_before)),
@@ -747,6 +753,7 @@ public:
         only_ = only;
     }
     bool whole() const override { return false; }
+    std::string error() const override { return error_; }
     std::vector<Session>* before_tail() override {
         std::vector<std::size_t> all(before_.size());
         for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -757,150 +764,211 @@ public:
     const std::vector<Session>& open_before() const { return open_before_; }
 
 private:
+    bool is_open(std::size_t i) const { return std::binary_search(open_at_.begin(), open_at_.end(), i); }
+
     // The sessions at positions `at` (ascending, among all of the run's), completed: those before
-    // the tail built from their partials (copies: they may be asked for again), or the open ones
-    // already built; the tail's copied.
+    // the tail read from the state and built, or the open ones already built; the tail's copied.
     std::vector<Session> sessions_at(const std::vector<std::size_t>& at) {
-        std::vector<PartialRef> refs;
-        for (std::size_t i : at) {
-            if (i >= before_.size() || std::binary_search(open_at_.begin(), open_at_.end(), i)) continue;
-            refs.push_back(before_[i]);
-        }
-        std::vector<Session> built = finalize_in_order(shards_, refs, opt_, threads_, true);
-        // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
-        complete_these(run_, built, run_.ingest.pools.front(), step_pools_, threads_);
+        std::vector<std::uint64_t> keys;
+        for (std::size_t i : at)
+            if (i < before_.size() && !is_open(i)) keys.push_back(before_[i]);
+        std::vector<Session> built = read_sessions(keys);
         std::vector<Session> out;
         out.reserve(at.size());
         std::size_t b = 0;
         for (std::size_t i : at) {
             if (i >= before_.size()) {
                 if (i - before_.size() < tail_.size()) out.push_back(tail_[i - before_.size()]);
-            } else if (auto o = std::lower_bound(open_at_.begin(), open_at_.end(), i); o != open_at_.end() && *o == i) {
+            } else if (is_open(i)) {
+                const auto o = std::lower_bound(open_at_.begin(), open_at_.end(), i);
                 out.push_back(open_before_[static_cast<std::size_t>(o - open_at_.begin())]);
-            } else {
+            } else if (b < built.size()) {
                 out.push_back(std::move(built[b++]));
             }
         }
         return out;
     }
 
+    // The sessions of `keys` (in that order) read from the state, built and completed; none, with
+    // error_ set, when the state lacks one.
+    std::vector<Session> read_sessions(const std::vector<std::uint64_t>& keys) {
+        if (keys.empty()) return {};
+        std::vector<std::uint64_t> wanted = keys;
+        std::sort(wanted.begin(), wanted.end());
+        std::vector<SessionMap> shards(64);
+        std::vector<StringPool*> pools;
+        for (unsigned t = 0; t < threads_; ++t) pools.push_back(&pools_.emplace_back());
+        if (auto err = load_key_runs(state_, shards, pools, {&wanted}); !err.empty()) return fail(err);
+        std::unordered_map<std::uint64_t, PartialRef> where;
+        for (std::size_t sh = 0; sh < shards.size(); ++sh)
+            for (std::size_t i = 0; i < shards[sh].size(); ++i) {
+                const SessionKey& k = shards[sh].at(i).second.key;
+                where[session_key_hash(k.sensor, k.session)] = {
+                    0, {}, {}, static_cast<std::uint32_t>(sh), static_cast<std::uint32_t>(i)};
+            }
+        std::vector<PartialRef> refs;
+        for (std::uint64_t key : keys) {
+            auto it = where.find(key);
+            if (it == where.end()) return fail("the state's sessions lack one of the last run's");
+            refs.push_back(it->second);
+        }
+        std::vector<Session> built = finalize_in_order(shards, refs, opt_, threads_, false);
+        // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
+        complete_these(run_, built, run_.ingest.pools.front(), step_pools_, threads_);
+        return built;
+    }
+    std::vector<Session> fail(const std::string& err) {
+        if (error_.empty()) error_ = err;
+        return {};
+    }
+
     RunData& run_;
-    std::vector<SessionMap>& shards_;
-    std::vector<PartialRef> before_;
+    std::vector<std::string> state_;
+    std::vector<std::uint64_t> before_;
     std::vector<Session> tail_, open_before_, picked_;
-    std::vector<StringPool> step_pools_;  // the built sessions' last steps and techniques
+    std::deque<StringPool> pools_;        // the strings of the sessions read from the state
+    std::vector<StringPool> step_pools_;  // their last steps and techniques
     std::vector<std::size_t> open_at_;
     const SessionOptions& opt_;
     unsigned threads_;
     const std::vector<std::size_t>* only_ = nullptr;
     bool done_ = false;
+    std::string error_;
 };
 
-// Where the last run's sessions before a tail run's first day are, or why there is no tail run.
+// A daily run's tail, found before the state's partials are read (from the checkpoint's start
+// days and this run's partials): its first day, the last run's sessions before it, and the
+// sessions whose partials the run reads from the state; or why there is no tail run.
 struct TailPlan {
-    std::string why_not;
-    std::int64_t day = INT64_MAX;    // the tail's first
-    std::vector<PartialRef> before;  // where they are (shard, index; the other fields unset)
-    PartialFilter in_tail;
+    bool ok = false;
+    std::string why_not;                 // when !ok: empty when checkpoint_use() says why
+    std::int64_t day = INT64_MAX;        // the tail's first
+    std::vector<std::uint64_t> before;   // the key hashes of the last run's sessions before it, in order
+    std::vector<std::size_t> open_at;    // the positions among them of those not settled (still open)
+    std::vector<std::uint64_t> load;     // the sessions to read from the state: the others, sorted
+    std::vector<std::uint64_t> changed;  // the sessions this run read events of, or held lines of, sorted
 };
 
-// The tail of a run whose `changed` sessions (this run read events of them) start on or after
-// its first day; every session before that day is one of the last run's first ones (its
-// cowrie.sqlite's order, RunData::sqlite_rows_before), with the records it had.
-TailPlan plan_tail(const Checkpoint& cp, const RunData& run, const std::vector<std::uint64_t>& changed) {
+// The day of the first of the last run's sessions (`keys`, in its order) that is among `changed`
+// (sorted), or INT64_MAX: sessions are in start order, so no later one starts before it.
+std::int64_t first_changed_day(const DayRuns& days, const std::vector<std::uint64_t>& keys,
+                               const std::vector<std::uint64_t>& changed) {
+    std::uint64_t pos = 0;
+    for (const auto& [day, n] : days)
+        for (const std::uint64_t end = pos + n; pos < end; ++pos)
+            if (has_key(changed, keys[pos])) return day;
+    return INT64_MAX;
+}
+
+// The first day a session starts on among this run's partials (shards and held events).
+std::int64_t first_day_read(const std::vector<SessionMap>& shards, const HeldEvents& held) {
+    std::int64_t day = INT64_MAX;
+    auto take = [&](const SessionMap& shard) {
+        for (std::size_t i = 0; i < shard.size(); ++i)
+            day = std::min(day, start_day(session_start(shard.at(i).second)));
+    };
+    for (const SessionMap& shard : shards) take(shard);
+    for (const SessionMap& shard : held.shards) take(shard);
+    return day;
+}
+
+// The tail of a run whose `changed` sessions (this run read events of them, or the last run
+// held lines of them) start on or after its first day. A changed session starts on its old day
+// or on its new partials' first (session_start() is the connect time, else the first event's),
+// so the tail's first day is the earlier of the first changed session's day in the last run and
+// the first day among this run's partials; every session before that day is one of the last
+// run's first ones (its cowrie.sqlite's order, RunData::sqlite_rows_before), as it was.
+TailPlan plan_tail(Incremental& inc, const RunData& run, std::vector<std::uint64_t> changed,
+                   const std::string& options) {
     TailPlan t;
-    const std::vector<SessionMap>& shards = run.ingest.shards;
+    const Checkpoint* cp = inc.checkpoint();
+    if (!cp || cp->options != options) return t;                                    // checkpoint_use() says why
+    changed.insert(changed.end(), cp->provisional.begin(), cp->provisional.end());  // the last run's held lines
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    for (std::uint64_t key : changed)
+        if (has_key(cp->settled, key)) return t;  // checkpoint_use() says so
+    auto no = [&](std::string why) {
+        t.why_not = std::move(why);
+        return std::move(t);
+    };
     if (!run.sqlite_rows_before || run.sqlite_rows_before->keys.empty())
-        return {"the last run left no cowrie.sqlite rows"};
+        return no("the last run left no cowrie.sqlite rows");
     const std::vector<std::uint64_t>& keys = run.sqlite_rows_before->keys;
-    if (cp.picks.size() != keys.size() * kReportPickBytes)
-        return {"the checkpoint holds no report picks of the last run"};
-    if (cp.linked != 0) return {"earlier sessions are linked to TTY recordings"};
+    if (cp->picks.size() != keys.size() * kReportPickBytes || sessions_in(cp->days) != keys.size())
+        return no("the checkpoint holds no report picks of the last run");
+    if (cp->settled.size() + cp->unsettled.size() != keys.size())
+        return no("the state's sessions are not those the checkpoint counted");
+    if (cp->linked != 0) return no("earlier sessions are linked to TTY recordings");
     for (const InputFile& f : run.inputs.files)
-        if (f.kind == FileKind::TtyLog) return {"TTY recordings are among the inputs"};
-    std::unordered_map<std::uint64_t, PartialRef> at;
-    std::size_t total = 0;
-    for (const SessionMap& shard : shards) total += shard.size();
-    at.reserve(total);
-    t.in_tail.resize(shards.size());
-    for (std::size_t s = 0; s < shards.size(); ++s) {
-        t.in_tail[s].assign(shards[s].size(), 1);
-        for (std::size_t i = 0; i < shards[s].size(); ++i) {
-            const SessionKey& k = shards[s].at(i).second.key;
-            const PartialRef ref{0, {}, {}, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)};
-            if (!at.emplace(session_key_hash(k.sensor, k.session), ref).second)
-                return {"two sessions' key hashes collide"};
+        if (f.kind == FileKind::TtyLog) return no("TTY recordings are among the inputs");
+    t.day = std::min(first_changed_day(cp->days, keys, changed), first_day_read(run.ingest.shards, inc.held_events()));
+    const std::uint64_t before = sessions_before(cp->days, t.day);
+    t.before.assign(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(before));
+    t.load.assign(keys.begin() + static_cast<std::ptrdiff_t>(before), keys.end());
+    for (std::size_t i = 0; i < before; ++i)
+        if (has_key(cp->unsettled, keys[i])) {
+            t.open_at.push_back(i);
+            t.load.push_back(keys[i]);
         }
-    }
-    auto day_at = [&](const PartialRef& p) { return start_day(session_start(shards[p.shard].at(p.idx).second)); };
-    for (std::uint64_t key : changed) {
-        auto it = at.find(key);
-        if (it == at.end()) return {"a session read is not among the partials"};
-        t.day = std::min(t.day, day_at(it->second));
-    }
-    for (std::uint64_t key : keys) {
-        auto it = at.find(key);
-        if (it == at.end()) return {"a session of the last run is not in the state"};
-        if (day_at(it->second) >= t.day) break;
-        t.before.push_back(it->second);
-        t.in_tail[it->second.shard][it->second.idx] = 0;
-    }
+    t.load.insert(t.load.end(), changed.begin(), changed.end());
+    std::sort(t.load.begin(), t.load.end());
+    t.load.erase(std::unique(t.load.begin(), t.load.end()), t.load.end());
+    t.changed = std::move(changed);
+    t.ok = true;
     return t;
 }
 
-// A tail run, when this one can be (plan_tail() and the checkpoint's marker set and sessions
-// hold): the sessions source, with run's fields set for the writers and `markers` for the
-// tables; else null (with *why_not, unless checkpoint_use() will say why), and run unchanged.
-std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std::vector<std::uint64_t>& changed,
-                                       const std::string& options, const AnalyzeOptions& opt, unsigned threads,
-                                       MarkerStats& markers, std::string* why_not) {
-    const Checkpoint* cp = inc.checkpoint();
-    if (!cp) return nullptr;
-    if (cp->options != options) return nullptr;  // checkpoint_use() says so
-    for (std::uint64_t key : changed)
-        if (has_key(cp->settled, key)) return nullptr;
-    std::vector<std::uint64_t> all_changed = changed;  // and the sessions the last run held lines of
-    all_changed.insert(all_changed.end(), cp->provisional.begin(), cp->provisional.end());
-    TailPlan plan = plan_tail(*cp, run, all_changed);
-    if (!plan.why_not.empty()) {
-        *why_not = plan.why_not;
-        return nullptr;
-    }
-    std::vector<Session> tail =
-        finalize_in_order(run.ingest.shards, merge_refs(sorted_refs(run.ingest.shards, threads, &plan.in_tail)),
-                          opt.session, threads, true);
-    if (!tail.empty() && start_day(tail.front().start) < plan.day) {
-        *why_not = "a session the last run did not have starts before the tail";
-        return nullptr;
-    }
-    // the ones still open before the tail, and the markers of every session the checkpoint lacks
-    const std::vector<std::uint64_t>& keys = run.sqlite_rows_before->keys;
-    std::vector<PartialRef> open_refs;
-    std::vector<std::size_t> open_at;
-    std::uint64_t settled = 0;
-    for (std::size_t i = 0; i < plan.before.size(); ++i) {
-        if (has_key(cp->settled, keys[i])) {
-            ++settled;
-            continue;
+// The key hash of each partial in the shards, with where it is; false when two collide.
+bool partials_by_key(const std::vector<SessionMap>& shards, std::unordered_map<std::uint64_t, PartialRef>* at) {
+    std::size_t total = 0;
+    for (const SessionMap& shard : shards) total += shard.size();
+    at->reserve(total);
+    for (std::size_t s = 0; s < shards.size(); ++s)
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            const SessionKey& k = shards[s].at(i).second.key;
+            const PartialRef ref{0, {}, {}, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)};
+            if (!at->emplace(session_key_hash(k.sensor, k.session), ref).second) return false;
         }
-        open_at.push_back(i);
-        open_refs.push_back(plan.before[i]);
-    }
+    return true;
+}
+
+// A tail run as `plan` has it, with the partials read (this run's, and the state's the plan
+// loads, or all), when the checkpoint's sessions and marker set hold: the sessions source, with
+// run's fields set for the writers and `markers` for the tables; else null with *why_not, and
+// run unchanged.
+std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan& plan, const AnalyzeOptions& opt,
+                                       unsigned threads, MarkerStats& markers, std::string* why_not) {
+    const Checkpoint* cp = inc.checkpoint();
+    std::unordered_map<std::uint64_t, PartialRef> at;
+    auto no = [&](const char* why) {
+        *why_not = why;
+        return nullptr;
+    };
+    if (!partials_by_key(run.ingest.shards, &at)) return no("two sessions' key hashes collide");
+    for (std::uint64_t key : plan.load)
+        if (!at.count(key) && !has_key(plan.changed, key)) return no("a session of the last run is not in the state");
+    PartialFilter in_tail(run.ingest.shards.size());
+    for (std::size_t s = 0; s < in_tail.size(); ++s) in_tail[s].assign(run.ingest.shards[s].size(), 1);
+    for (std::uint64_t key : plan.before)  // all of them when every partial was read, else the open ones
+        if (auto it = at.find(key); it != at.end()) in_tail[it->second.shard][it->second.idx] = 0;
+    std::vector<Session> tail = finalize_in_order(
+        run.ingest.shards, merge_refs(sorted_refs(run.ingest.shards, threads, &in_tail)), opt.session, threads, true);
+    if (!tail.empty() && start_day(tail.front().start) < plan.day)
+        return no("a session the last run did not have starts before the tail");
+    // the ones still open before the tail, and the markers of every session the checkpoint lacks
+    std::vector<PartialRef> open_refs;
+    for (std::size_t i : plan.open_at) open_refs.push_back(at.at(plan.before[i]));
     std::vector<Session> open_before = finalize_in_order(run.ingest.shards, open_refs, opt.session, threads, true);
+    std::uint64_t settled = plan.before.size() - plan.open_at.size();
     std::vector<std::uint8_t> unchanged(tail.size());
     for (std::size_t i = 0; i < tail.size(); ++i) {
         unchanged[i] = has_key(cp->settled, session_key_hash(tail[i].sensor, tail[i].session));
         settled += unchanged[i];
     }
-    if (settled != cp->settled.size()) {
-        *why_not = "the state's sessions are not those the checkpoint counted";
-        return nullptr;
-    }
+    if (settled != cp->settled.size()) return no("the state's sessions are not those the checkpoint counted");
     MarkerStats stats;
-    if (!stats.load(cp->settled_markers)) {
-        *why_not = "the checkpoint's marker statistics are damaged";
-        return nullptr;
-    }
+    if (!stats.load(cp->settled_markers)) return no("the checkpoint's marker statistics are damaged");
     {
         TemplateCache cache;
         for (std::size_t i = 0; i < tail.size(); ++i)
@@ -908,10 +976,7 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std
         for (const Session& s : open_before) stats.add(s, cache);
     }
     MarkerSet set = stats.finish();
-    if (set.encode() != cp->markers) {
-        *why_not = "the marker set changed";
-        return nullptr;
-    }
+    if (set.encode() != cp->markers) return no("the marker set changed");
     markers = std::move(stats);
     run.markers = std::move(set);
     complete_these(run, tail, run.ingest.pools.front(), run.step_pools, threads);
@@ -921,9 +986,18 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, const std
     run.tail_day = plan.day;
     run.keep_picks = true;
     run.picks = cp->picks.substr(0, plan.before.size() * kReportPickBytes);
+    run.start_days = first_sessions(cp->days, plan.before.size());
     run.partitions_before = cp->partitions;
-    return std::make_unique<TailSessions>(run, run.ingest.shards, std::move(plan.before), std::move(tail),
-                                          std::move(open_before), std::move(open_at), opt.session, threads);
+    return std::make_unique<TailSessions>(run, inc.state_sessions(), std::move(plan.before), std::move(tail),
+                                          std::move(open_before), std::move(plan.open_at), opt.session, threads);
+}
+
+// What a tail run says it did.
+std::string tail_outcome(const RunData& run, std::size_t tail) {
+    if (tail == 0) return "sessions: the last run's " + with_commas(run.sessions_before) + " kept as they were";
+    return "sessions: the last run's first " + with_commas(run.sessions_before) + " (its days before " +
+           format_day(run.tail_day * 86400 * kMicrosPerSecond) + ") kept as they were, " +
+           counted(tail, "session", "sessions") + " built from there on";
 }
 
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
@@ -974,32 +1048,35 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     if (in_memory) {
         if (inc) {
             read = keys_read(run.ingest.shards);
-            if (auto err = state_into_memory(*inc, run, threads); !err.empty()) {
+            provisional = fold_into_state(*inc, run);
+            std::vector<std::uint64_t> changed = read;
+            changed.insert(changed.end(), provisional.begin(), provisional.end());
+            TailPlan plan = plan_tail(*inc, run, std::move(changed), options);
+            // a tail run reads from the state only the tail's partials (and the open sessions')
+            if (auto err = state_into_memory(*inc, run, threads, {plan.ok ? &plan.load : nullptr}); !err.empty()) {
                 res.errors.push_back(err);
                 return res;
             }
-            provisional = fold_into_state(*inc, run);
             for (auto& [key, partial] : inc->held_events().shards.front())
                 merge_into_shards(run.ingest.shards, std::move(partial));
             clock.lap("state");
             if (const Checkpoint* cp = inc->checkpoint(); cp && cp->pick_key.size() == run.pick_key.size())
                 std::copy(cp->pick_key.begin(), cp->pick_key.end(), run.pick_key.begin());  // its picks' hashes
-            std::vector<std::uint64_t> changed = read;
-            changed.insert(changed.end(), provisional.begin(), provisional.end());
-            std::string why_not;
-            if (auto t = tail_run(*inc, run, changed, options, opt, threads, sessions.markers, &why_not)) {
-                tail = t.get();
-                res.info.push_back(
-                    t->tail().empty()
-                        ? "sessions: the last run's " + with_commas(run.sessions_before) + " kept as they were"
-                        : "sessions: the last run's first " + with_commas(run.sessions_before) + " (its days before " +
-                              format_day(run.tail_day * 86400 * kMicrosPerSecond) + ") kept as they were, " +
-                              counted(t->tail().size(), "session", "sessions") + " built from there on");
-                sessions.source = std::move(t);
-                clock.lap("sessions (from the tail's first day)");
-            } else if (!why_not.empty()) {
-                res.info.push_back("sessions: every session built (" + why_not + ")");
+            std::string why_not = plan.why_not;
+            if (plan.ok) {
+                if (auto t = tail_run(*inc, run, plan, opt, threads, sessions.markers, &why_not)) {
+                    tail = t.get();
+                    res.info.push_back(tail_outcome(run, t->tail().size()));
+                    sessions.source = std::move(t);
+                    clock.lap("sessions (from the tail's first day)");
+                } else if (inc->adds_segment()) {  // the partials of the sessions before the tail, after all
+                    if (auto err = load_state_partials(*inc, run, threads, {&plan.load, true}); !err.empty()) {
+                        res.errors.push_back(err);
+                        return res;
+                    }
+                }
             }
+            if (!tail && !why_not.empty()) res.info.push_back("sessions: every session built (" + why_not + ")");
         }
         if (!tail) {
             sessions = sessions_in_memory(run, opt, threads, clock);
@@ -1046,6 +1123,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         if (run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes) {
             made.picks = std::move(run.picks);
             made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
+            made.days = std::move(run.start_days);
             // a tail run's sessions before the tail had none (tail_run())
             const std::vector<Session>& built = tail ? tail->tail() : run.sessions;
             made.linked = static_cast<std::uint64_t>(std::count_if(built.begin(), built.end(), has_linked_recording));

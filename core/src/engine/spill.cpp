@@ -291,16 +291,16 @@ unsigned partition_of(const RecordView& r, unsigned parts) {
 }
 
 // The keys one merge reads: all of them, or one partition (the others are read past, not decoded).
-struct KeyFilter {
+struct KeyPartition {
     unsigned part = 0, parts = 1;
     bool accepts(const RecordView& r) const { return parts < 2 || partition_of(r, parts) == part; }
 };
 
 // A run reader that keeps its next record (raw bytes, key parsed) for the merge to compare.
 struct Cursor {
-    Cursor(const std::string& path, KeyFilter f, ReadReport report) : reader(path, report), filter(f) {}
+    Cursor(const std::string& path, KeyPartition f, ReadReport report) : reader(path, report), filter(f) {}
     RunReader reader;
-    KeyFilter filter;
+    KeyPartition filter;
     bool live = false;
     RecordView head;
     std::string error;
@@ -332,7 +332,7 @@ class RunMerge {
 public:
     using Less = bool (*)(const RecordView&, const RecordView&);
     // `consumption`: the files are read for the last time (this merge is reader filter.part of them).
-    RunMerge(const std::vector<std::string>& files, Less less, KeyFilter filter = {},
+    RunMerge(const std::vector<std::string>& files, Less less, KeyPartition filter = {},
              RunConsumption* consumption = nullptr)
         : less_(less) {
         for (std::size_t i = 0; i < files.size(); ++i) {
@@ -566,7 +566,7 @@ void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool&
 }  // namespace
 
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools) {
+                          const std::vector<StringPool*>& pools, KeyFilter filter) {
     const std::size_t decoders = std::max<std::size_t>(1, pools.size());
     std::vector<RecordQueue> queues(decoders);
     std::vector<std::string> errors(decoders);
@@ -579,8 +579,10 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
         RunReader reader(path);
         std::string_view rec;
         while (reader.next(&rec)) {
+            const bool parsed = parse_record(rec, &v);
+            if (filter.keys && parsed && !filter.takes(session_key_hash(v.sensor, v.session))) continue;
             // A key's shard belongs to one decoder, so each key's partials merge in file order.
-            const std::size_t shard = parse_record(rec, &v) ? shard_of({v.sensor, v.session}, shards.size()) : 0;
+            const std::size_t shard = parsed ? shard_of({v.sensor, v.session}, shards.size()) : 0;
             queues[shard % decoders].add(rec);
         }
         if (error.empty()) error = reader.error();
@@ -712,7 +714,7 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::stri
 
 // Step 2 over the keys `filter` accepts: their order runs and marker statistics.
 OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, const SessionOptions& opt,
-                     std::uint64_t batch_bytes, KeyFilter filter, RunConsumption* consumption) {
+                     std::uint64_t batch_bytes, KeyPartition filter, RunConsumption* consumption) {
     RunMerge merge(key_runs, key_less, filter, consumption);
     OrderRunWriter batch(dir, batch_bytes);
     MarkerStats markers;

@@ -139,6 +139,7 @@ std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
     ZSTD_CCtx* cctx = ZSTD_createCCtx();  // with zstd's checksum: a damaged file is not used
     const bool checksum = !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
                           !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 2);  // zstd's own threads (ignored by a single-threaded libzstd)
     const std::size_t n = checksum ? ZSTD_compress2(cctx, packed.data(), packed.size(), bytes.data(), bytes.size()) : 0;
     ZSTD_freeCCtx(cctx);
     if (!checksum || ZSTD_isError(n)) return "cannot compress the state file " + path;

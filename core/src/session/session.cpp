@@ -419,6 +419,31 @@ Session copy_session(const Session& s, StringPool& pool) {
     return c;
 }
 
+std::uint64_t sessions_in(const DayRuns& runs) {
+    std::uint64_t n = 0;
+    for (const auto& r : runs) n += r.second;
+    return n;
+}
+
+std::uint64_t sessions_before(const DayRuns& runs, std::int64_t day) {
+    std::uint64_t n = 0;
+    for (const auto& r : runs) {
+        if (r.first >= day) break;
+        n += r.second;
+    }
+    return n;
+}
+
+DayRuns first_sessions(const DayRuns& runs, std::uint64_t n) {
+    DayRuns out;
+    for (const auto& [day, count] : runs) {
+        if (n == 0) break;
+        out.emplace_back(day, std::min(count, n));
+        n -= out.back().second;
+    }
+    return out;
+}
+
 bool session_less(const Session& a, const Session& b) {
     return std::tie(a.start, a.sensor, a.session) < std::tie(b.start, b.sensor, b.session);
 }

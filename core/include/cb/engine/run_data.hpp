@@ -121,13 +121,15 @@ struct RunData {
     std::vector<std::uint8_t> unchanged;
     SessionsListing partitions_before, partitions_written;
     // --state, a run in memory: the writers keep the ReportPicks (output/report_html.hpp) of
-    // every session, as bytes in session order, in `picks` for the next run's checkpoint.
+    // every session, as bytes in session order, in `picks` for the next run's checkpoint, and
+    // their start days in `start_days`.
     bool keep_picks = false;
-    std::string picks;                     // kReportPickBytes a session
+    std::string picks;  // kReportPickBytes a session
+    DayRuns start_days;
     HashKey pick_key = random_hash_key();  // of the picks' hashes: the state's when it keeps them
     // A tail run (analyze.cpp, TailSessions): the first `sessions_before` sessions, every one of
     // the last run's days before `tail_day`, are not built; the writers keep their rows and days
-    // as the last run left them, and `picks` starts with theirs (the checkpoint's).
+    // as the last run left them, and `picks` and `start_days` start with theirs (the checkpoint's).
     std::uint64_t sessions_before = 0;
     std::int64_t tail_day = 0;
     unsigned threads = 1;  // what the run's parallel steps may use (worker_threads(--threads))

@@ -98,13 +98,21 @@ bool has_partials(const std::vector<SessionMap>& shards);
 // *bytes gets the record bytes before compression. Returns "" or the problem, naming the file.
 std::string write_key_run(const std::string& path, const std::vector<SessionMap>& shards, bool compress,
                           std::uint64_t* bytes = nullptr);
-// Merges every partial of the key runs at paths into `shards` (by SessionKeyHash, modulo their
-// number). The files are read in turn on this thread and decoded on one thread per pool, strings
-// into that pool; each decoder merges into its own shards (those whose index modulo the pools is
-// its own), so each key's partials merge in the order of the files and of their records.
-// Returns "" or the problem.
+// Which records load_key_runs() decodes: every one, or by session_key_hash() those whose key is
+// in `keys` (sorted), or with `except`, those whose key is not.
+struct KeyFilter {
+    const std::vector<std::uint64_t>* keys = nullptr;
+    bool except = false;
+    bool takes(std::uint64_t key) const { return !keys || has_key(*keys, key) != except; }
+};
+
+// Merges the partials of the key runs at paths (those `filter` takes) into `shards` (by
+// SessionKeyHash, modulo their number). The files are read in turn on this thread and decoded
+// on one thread per pool, strings into that pool; each decoder merges into its own shards (those
+// whose index modulo the pools is its own), so each key's partials merge in the order of the
+// files and of their records. Returns "" or the problem.
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools);
+                          const std::vector<StringPool*>& pools, KeyFilter filter = {});
 
 // Appends to *keys the session_key_hash() of every record in the key runs at paths (none
 // decoded). Returns "" or the problem, naming the file.

@@ -46,12 +46,13 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 3;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 4;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
-    std::string options;                 // checkpoint_options(): what shapes the records and the states
-    std::string markers;                 // MarkerSet::encode() of the set the records were made with
-    std::vector<std::uint64_t> settled;  // session_key_hash() of every settled session, sorted
-    std::uint64_t recordings = 0;        // the sum of recording_links_hash() over them
+    std::string options;                   // checkpoint_options(): what shapes the records and the states
+    std::string markers;                   // MarkerSet::encode() of the set the records were made with
+    std::vector<std::uint64_t> settled;    // session_key_hash() of every settled session, sorted
+    std::vector<std::uint64_t> unsettled;  // and of every other session of its run (open ones), sorted
+    std::uint64_t recordings = 0;          // the sum of recording_links_hash() over them
     // How many sessions of its run (settled or not) are linked to a TTY recording: their records
     // change when the recordings do (kept with `picks` only).
     std::uint64_t linked = 0;
@@ -63,6 +64,7 @@ struct Checkpoint {
     // session order, as bytes (40 a session); none when its run did not keep them (a spilled one).
     std::string picks;
     std::string pick_key;  // the HashKey (util/keyed_hash.hpp) their hashes were made with
+    DayRuns days;          // the start days of the same sessions (kept with `picks`)
     // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
     // their records may change without a new event (the line gone, or read whole).
     std::vector<std::uint64_t> provisional;
@@ -70,8 +72,8 @@ struct Checkpoint {
     void io(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
-        ar(options, markers, settled, recordings, linked, partitions, basic, totals, recording_findings, analyses,
-           settled_markers, picks, pick_key, provisional);
+        ar(options, markers, settled, unsettled, recordings, linked, partitions, basic, totals, recording_findings,
+           analyses, settled_markers, picks, pick_key, days, provisional);
     }
 };
 

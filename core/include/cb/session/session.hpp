@@ -6,6 +6,7 @@
 // finalize() turns the merged partial into the Session record that the outputs use.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -389,6 +390,27 @@ SessionRefs session_refs(const std::vector<Session>& chunk);
 // A 64-bit hash of (sensor, session) that does not depend on the platform or the run: what
 // an incremental state's checkpoint remembers its sessions by (engine/state.hpp).
 std::uint64_t session_key_hash(std::string_view sensor, std::string_view session);
+
+// Whether `key` is in `sorted` (key hashes, ascending).
+inline bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key) {
+    return std::binary_search(sorted.begin(), sorted.end(), key);
+}
+
+// The start_day() of a run's sessions in session order, as (day, how many sessions in a row):
+// what a daily run finds its tail's first day from without reading the sessions (engine/state.hpp).
+using DayRuns = std::vector<std::pair<std::int64_t, std::uint64_t>>;
+inline void add_day(DayRuns& runs, std::int64_t day) {
+    if (runs.empty() || runs.back().first != day)
+        runs.emplace_back(day, 1);
+    else
+        ++runs.back().second;
+}
+// How many sessions `runs` holds.
+std::uint64_t sessions_in(const DayRuns& runs);
+// How many of the first sessions started before `day` (up to the first that did not).
+std::uint64_t sessions_before(const DayRuns& runs, std::int64_t day);
+// The first n sessions' runs.
+DayRuns first_sessions(const DayRuns& runs, std::uint64_t n);
 
 }  // namespace cb
 
