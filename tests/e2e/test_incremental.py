@@ -814,21 +814,56 @@ def test_a_tail_run_into_another_outdir_writes_the_days_it_does_not_build(cb_bin
     assert KEPT.search(res.err), res.err
 
 
-def test_recordings_or_a_spilled_last_run_build_every_session_and_say_why(cb_bin, tmp_path):
-    """Sessions linked to TTY recordings, or a last run that kept no report picks (it spilled),
-    make the daily run build every session, and it says why; the outputs equal a full run's."""
+def test_a_spilled_last_run_makes_the_daily_run_build_every_session_and_say_why(cb_bin, tmp_path):
+    """A last run that kept no report picks (it spilled) makes the daily run build every session,
+    and it says why; the outputs equal a full run's."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
-    shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
-    s.check("--stats")
     shutil.copy(SOURCES[1], s.logs / "cowrie.json")
-    res = s.check("--stats")
-    assert "sessions: every session built (" in res.err and "TTY recordings" in res.err, res.err
-    shutil.rmtree(s.logs / "tty")
     s.check("--stats", *SPILLED)
     shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
     res = s.check("--stats")
     assert "sessions: every session built (the checkpoint holds no report picks" in res.err, res.err
+
+
+TTY = cbtest.REPO / "examples/logs/tty"
+WEST = cbtest.REPO / "tests/data/multi-sensor/honeypot-west"
+LATE_RECORDING = "1e00e153426a5c598d96bab7c6c8cd65e99863ff50b3ba877c683b73620d69a0"  # ce455275380c's, 2026-11-27
+
+
+def test_a_tail_run_with_tty_recordings_among_the_inputs(cb_bin, tmp_path):
+    """TTY recordings beside the logs (Cowrie's own layout) leave a daily run a tail run while
+    the recordings it read are as they were and no new one could be an earlier session's: another
+    sensor's new recordings a week later, under the names the first sensor's sessions looked up
+    (the same input typed), keep the days before; so does nothing new. A recording that an earlier
+    session looked up in vain, found later, or a recording gone, make it build every session,
+    and it says why. The outputs equal a full run's at every step."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    (s.logs / "tty").mkdir()
+    for f in TTY.iterdir():
+        if f.name != LATE_RECORDING:
+            shutil.copy(f, s.logs / "tty")
+    first = s.check("--stats")
+    assert sum(t["found"] for r in first.sessions for t in r.get("ttylog", [])) == 6, first.sessions
+    shutil.copy(WEST / "cowrie.json.2026-12-04", s.logs / "west.json.2026-12-04")
+    shutil.copy(WEST / "cowrie.json", s.logs / "west.json")
+    shutil.copytree(WEST / "tty", s.logs / "tty-west")
+    res = s.check("--stats")
+    m = KEPT.search(res.err)
+    assert m and m.group(2) == "2026-12-04", res.err
+    assert sum(t["found"] for r in res.sessions for t in r.get("ttylog", [])) == 6 + 7, res.sessions
+    assert "TTY recordings: 7 of 13 read, the others as the last run read them" in res.err, res.err
+    shutil.copy(TTY / LATE_RECORDING, s.logs / "tty")  # ce455275380c looked it up, the same minute
+    res = s.check("--stats")
+    assert "sessions: every session built (a new TTY recording may be an earlier session's)" in res.err, res.err
+    assert res.session("ce455275380c", "cowrie-batch-e2e")["ttylog"][0]["found"], res.err
+    again = s.check("--stats")
+    assert f"the last run's {res.summary['sessions']} kept as they were" in again.err, again.err
+    (s.logs / "tty-west" / LATE_RECORDING).unlink()
+    res = s.check("--stats")
+    assert "sessions: every session built (a TTY recording the last run read is gone or changed)" in res.err, res.err
 
 
 def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_again(cb_bin, tmp_path):
@@ -847,7 +882,7 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
     shutil.rmtree(s.logs / "tty")
     shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
     res = s.check("--stats")
-    assert "sessions: every session built (earlier sessions are linked to TTY recordings)" in res.err, res.err
+    assert "sessions: every session built (a TTY recording the last run read is gone or changed)" in res.err, res.err
 
 
 def checkpoint_without_basic_tables(path: Path):
@@ -877,8 +912,20 @@ def checkpoint_without_basic_tables(path: Path):
         n, i = varint(i)
         for _ in range(n):
             _, i = varint(i)
-    for _ in range(3):  # recordings, linked, the listing's hash
+    _, i = varint(i)  # recordings
+    n, i = varint(i)
+    for _ in range(n):  # recordings_read: path, size, mtime, hash, first, last, bytes, cut
+        i = string(i)
+        for _ in range(2):
+            _, i = varint(i)
+        i = string(i)
+        for _ in range(3):
+            _, i = varint(i)
+        i += 1
+    n, i = varint(i)
+    for _ in range(2 * n):  # looked_up: name, time
         _, i = varint(i)
+    _, i = varint(i)  # the listing's hash
     files, i = varint(i)
     for _ in range(files):
         i = string(i)

@@ -42,7 +42,7 @@ std::unique_ptr<Corpus> load(const std::string& dir) {
     run.ingest = cb::ingest(run.inputs.files, io);
     run.sessions = cb::build_sessions(run.ingest.shards, cb::SessionOptions{}, 2);
     const cb::MarkerStats stats = cb::collect_markers(run.sessions, 2);
-    cb::complete_sessions(run, stats, run.ingest.pools.front(), 2);
+    cb::complete_sessions(run, stats, 2);
     c->sessions = run.sessions;
     return c;
 }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "cb/input/input_set.hpp"
+#include "cb/tty/tty_link.hpp"
 #include "cb/tty/ttylog.hpp"
 #include "test_files.hpp"
 
@@ -864,4 +866,52 @@ TEST(WildSessionLookup, GeneratedRun3) {
     while (reader.next(&r))
         if (r.dir == TtyDir::Output) out_bytes += r.data.size();
     EXPECT_EQ(out_bytes, 671u);
+}
+
+// ===================================================================== RecordingIndex
+
+TEST(RecordingIndex, KnownRecordingsAsTheyWereAreNotReadAgain) {
+    const fs::path dir = fs::temp_directory_path() / "cb-recording-index-test";
+    fs::remove_all(dir);
+    fs::copy(std::string(CB_SOURCE_DIR) + "/examples/logs/tty", dir);
+    const InputSet inputs = expand_inputs({dir.string()}, Limits().max_file_bytes, nullptr);
+    StringPool pool;
+    const RecordingIndex first(inputs, pool);
+    ASSERT_EQ(first.reads().size(), 7u);
+    EXPECT_EQ(first.read_now(), 7u);
+    for (const RecordingRead& r : first.reads()) {
+        EXPECT_EQ(fs::path(r.path).filename().string(), r.hash);  // Cowrie names them by that hash
+        EXPECT_NE(r.first, kNoTime);
+        EXPECT_EQ(r.size, fs::file_size(r.path));
+        EXPECT_EQ(recording_names(r).size(), 1u);
+    }
+    const RecordingIndex again(inputs, pool, Limits::kDefaultMaxRecordingBytes, nullptr, &first.reads());
+    EXPECT_EQ(again.read_now(), 0u);
+    ASSERT_EQ(again.reads().size(), first.reads().size());
+    for (std::size_t i = 0; i < first.reads().size(); ++i) {
+        EXPECT_EQ(again.reads()[i].hash, first.reads()[i].hash);
+        EXPECT_EQ(again.reads()[i].first, first.reads()[i].first);
+        EXPECT_EQ(again.reads()[i].last, first.reads()[i].last);
+    }
+    // One file touched (another modification time) is read again; one renamed has two names.
+    const std::string touched = first.reads()[2].path;
+    fs::last_write_time(touched, fs::last_write_time(touched) - std::chrono::hours(1));
+    fs::rename(first.reads()[3].path, dir / "renamed.log");
+    const InputSet now = expand_inputs({dir.string()}, Limits().max_file_bytes, nullptr);
+    const RecordingIndex third(now, pool, Limits::kDefaultMaxRecordingBytes, nullptr, &first.reads());
+    EXPECT_EQ(third.read_now(), 2u);
+    for (const RecordingRead& r : third.reads())
+        EXPECT_EQ(recording_names(r).size(), r.path == (dir / "renamed.log").string() ? 2u : 1u) << r.path;
+    fs::remove_all(dir);
+}
+
+TEST(RecordingIndex, CouldLinkOnlyWhatBeganSoonEnoughAfterTheLookUp) {
+    RecordingRead r;
+    r.first = 10'000 * kMicrosPerSecond;
+    EXPECT_TRUE(could_link(r, r.first + 1));                         // a duplicate session after it
+    EXPECT_TRUE(could_link(r, r.first - 3599 * kMicrosPerSecond));   // within the hour before it
+    EXPECT_FALSE(could_link(r, r.first - 3601 * kMicrosPerSecond));  // began too long after
+    EXPECT_TRUE(could_link(r, INT64_MAX));                           // a look-up at a time unknown
+    r.first = kNoTime;                                               // no record: never linked
+    EXPECT_FALSE(could_link(r, 0));
 }

@@ -158,14 +158,25 @@ void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt) {
     res.run.threads = worker_threads(opt.threads);
 }
 
-void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads) {
+void complete_sessions(RunData& run, const MarkerStats& marker_stats, unsigned threads) {
     run.markers = marker_stats.finish();
-    complete_these(run, run.sessions, pool, run.step_pools, threads);
+    complete_these(run, run.sessions, run.step_pools, threads);
 }
 
-void complete_these(RunData& run, std::vector<Session>& sessions, StringPool& pool, std::vector<StringPool>& step_pools,
+const RecordingIndex& run_recordings(RunData& run) {
+    if (!run.recordings) {
+        auto r = std::make_shared<RunRecordings>();
+        r->index =
+            std::make_unique<RecordingIndex>(run.inputs, r->pool, run.limits.max_recording_bytes, &run.recordings_cut,
+                                             run.recordings_known.empty() ? nullptr : &run.recordings_known);
+        run.recordings = std::move(r);
+    }
+    return *run.recordings->index;
+}
+
+void complete_these(RunData& run, std::vector<Session>& sessions, std::vector<StringPool>& step_pools,
                     unsigned threads) {
-    link_recordings(sessions, run.inputs, pool, run.limits.max_recording_bytes, &run.recordings_cut);
+    run_recordings(run).link(sessions);
     assign_last_steps(sessions, run.markers, threads, step_pools);
     assign_attack(sessions, *run.attack_rules, threads, step_pools);
     if (run.geoip) assign_geo(sessions, *run.geoip, threads, step_pools);
@@ -515,7 +526,7 @@ RunSessions sessions_in_memory(RunData& run, const AnalyzeOptions& opt, unsigned
     run.sessions = build_sessions(run.ingest.shards, opt.session, threads);
     clock.lap("sessions");
     s.markers = collect_markers(run.sessions, threads);
-    complete_sessions(run, s.markers, run.ingest.pools.front(), threads);
+    complete_sessions(run, s.markers, threads);
     s.source = std::make_unique<MemorySessions>(run.sessions);
     return s;
 }
@@ -814,7 +825,7 @@ private:
         }
         std::vector<Session> built = finalize_in_order(shards, refs, opt_, threads_, false);
         // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
-        complete_these(run_, built, run_.ingest.pools.front(), step_pools_, threads_);
+        complete_these(run_, built, step_pools_, threads_);
         return built;
     }
     std::vector<Session> fail(const std::string& err) {
@@ -872,14 +883,35 @@ std::int64_t first_day_read(const std::vector<SessionMap>& shards, const HeldEve
     return day;
 }
 
+// Why a TTY recording among this run's inputs could change the link of one of the last run's
+// sessions, or "": every recording the last run read must be as it was (path, size and
+// modification time), and a new one must not be one that a session looked up (by one of its
+// names) shortly enough before it began, nor a duplicate session's (RecordingIndex::link()).
+std::string recordings_changed(const Checkpoint& cp, const RecordingIndex& now) {
+    std::unordered_map<std::string_view, const RecordingRead*> fresh;  // by path: the new ones, in the end
+    for (const RecordingRead& r : now.reads()) fresh[r.path] = &r;
+    for (const RecordingRead& was : cp.recordings_read) {
+        auto it = fresh.find(was.path);
+        if (it == fresh.end() || it->second->size != was.size || it->second->mtime_ns != was.mtime_ns)
+            return "a TTY recording the last run read is gone or changed";
+        fresh.erase(it);
+    }
+    for (const auto& [path, r] : fresh)
+        for (std::uint64_t name : recording_names(*r)) {
+            auto l = std::lower_bound(cp.looked_up.begin(), cp.looked_up.end(), std::make_pair(name, INT64_MIN));
+            if (l != cp.looked_up.end() && l->first == name && could_link(*r, l->second))
+                return "a new TTY recording may be an earlier session's";
+        }
+    return {};
+}
+
 // The tail of a run whose `changed` sessions (this run read events of them, or the last run
 // held lines of them) start on or after its first day. A changed session starts on its old day
 // or on its new partials' first (session_start() is the connect time, else the first event's),
 // so the tail's first day is the earlier of the first changed session's day in the last run and
 // the first day among this run's partials; every session before that day is one of the last
 // run's first ones (its cowrie.sqlite's order, RunData::sqlite_rows_before), as it was.
-TailPlan plan_tail(Incremental& inc, const RunData& run, std::vector<std::uint64_t> changed,
-                   const std::string& options) {
+TailPlan plan_tail(Incremental& inc, RunData& run, std::vector<std::uint64_t> changed, const std::string& options) {
     TailPlan t;
     const Checkpoint* cp = inc.checkpoint();
     if (!cp || cp->options != options) return t;                                    // checkpoint_use() says why
@@ -899,9 +931,7 @@ TailPlan plan_tail(Incremental& inc, const RunData& run, std::vector<std::uint64
         return no("the checkpoint holds no report picks of the last run");
     if (cp->settled.size() + cp->unsettled.size() != keys.size())
         return no("the state's sessions are not those the checkpoint counted");
-    if (cp->linked != 0) return no("earlier sessions are linked to TTY recordings");
-    for (const InputFile& f : run.inputs.files)
-        if (f.kind == FileKind::TtyLog) return no("TTY recordings are among the inputs");
+    if (std::string why = recordings_changed(*cp, run_recordings(run)); !why.empty()) return no(std::move(why));
     t.day = std::min(first_changed_day(cp->days, keys, changed), first_day_read(run.ingest.shards, inc.held_events()));
     const std::uint64_t before = sessions_before(cp->days, t.day);
     t.before.assign(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(before));
@@ -979,14 +1009,15 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan&
     if (set.encode() != cp->markers) return no("the marker set changed");
     markers = std::move(stats);
     run.markers = std::move(set);
-    complete_these(run, tail, run.ingest.pools.front(), run.step_pools, threads);
-    complete_these(run, open_before, run.ingest.pools.front(), run.step_pools, threads);
+    complete_these(run, tail, run.step_pools, threads);
+    complete_these(run, open_before, run.step_pools, threads);
     run.unchanged = std::move(unchanged);
     run.sessions_before = plan.before.size();
     run.tail_day = plan.day;
     run.keep_picks = true;
     run.picks = cp->picks.substr(0, plan.before.size() * kReportPickBytes);
     run.start_days = first_sessions(cp->days, plan.before.size());
+    run.recordings_looked_up.insert(cp->looked_up.begin(), cp->looked_up.end());
     run.partitions_before = cp->partitions;
     return std::make_unique<TailSessions>(run, inc.state_sessions(), std::move(plan.before), std::move(tail),
                                           std::move(open_before), std::move(plan.open_at), opt.session, threads);
@@ -1044,6 +1075,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     const bool in_memory = spill.files().empty() && (!inc || state_fits(*inc, plan, threads));
     if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
     const std::string options = inc ? checkpoint_options(opt) : std::string();  // reads the GeoIP files
+    if (const Checkpoint* cp = inc ? inc->checkpoint() : nullptr; cp && cp->options == options)
+        run.recordings_known = cp->recordings_read;  // the recordings as they were need not be read again
     TailSessions* tail = nullptr;
     if (in_memory) {
         if (inc) {
@@ -1124,12 +1157,16 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             made.picks = std::move(run.picks);
             made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
             made.days = std::move(run.start_days);
-            // a tail run's sessions before the tail had none (tail_run())
-            const std::vector<Session>& built = tail ? tail->tail() : run.sessions;
-            made.linked = static_cast<std::uint64_t>(std::count_if(built.begin(), built.end(), has_linked_recording));
-            if (tail)
-                made.linked +=
-                    std::count_if(tail->open_before().begin(), tail->open_before().end(), has_linked_recording);
+            made.looked_up.assign(run.recordings_looked_up.begin(), run.recordings_looked_up.end());
+            std::sort(made.looked_up.begin(), made.looked_up.end());
+        }
+        if (run.recordings) {
+            const RecordingIndex& index = *run.recordings->index;
+            made.recordings_read = index.reads();
+            if (!index.reads().empty() && !run.recordings_known.empty())
+                res.info.push_back("TTY recordings: " + with_commas(index.read_now()) + " of " +
+                                   with_commas(index.reads().size()) +
+                                   " read, the others as the last run read them (not read again)");
         }
     }
     if (inc && res.errors.empty()) {

@@ -217,7 +217,7 @@ AnalyzeResult collect_streaming_results(InputSet inputs, const std::string& work
     if (!job1.spilled()) {
         run.sessions = build_sessions(job1.shards, opt.session, threads);
         clock.lap("sessions");
-        complete_sessions(run, marker_stats, run.ingest.pools[0], threads);
+        complete_sessions(run, marker_stats, threads);
         sessions = std::make_unique<MemorySessions>(run.sessions);
     } else {
         OrderRuns order = job1.finish();

@@ -1,5 +1,7 @@
 #include "cb/engine/session_source.hpp"
 
+#include "cb/engine/analyze.hpp"
+
 namespace cb {
 
 void MemorySessions::rewind(const std::vector<std::size_t>* only, bool /*complete*/) {
@@ -17,11 +19,7 @@ std::vector<Session>* MemorySessions::next() {
 }
 
 DiskSessions::DiskSessions(std::unique_ptr<SpilledSessions> spilled, RunData& run, unsigned threads)
-    : spilled_(std::move(spilled)),
-      run_(run),
-      threads_(threads),
-      recordings_(std::make_unique<RecordingIndex>(run.inputs, index_pool_, run.limits.max_recording_bytes,
-                                                   &run.recordings_cut)) {}
+    : spilled_(std::move(spilled)), run_(run), threads_(threads), recordings_(run_recordings(run)) {}
 
 DiskSessions::~DiskSessions() { wait_ahead(); }
 
@@ -32,7 +30,7 @@ void DiskSessions::wait_ahead() {
 void DiskSessions::fill(Slot& slot) {
     slot.filled = spilled_->next_chunk(slot.sessions, slot.pool);
     if (!slot.filled || !complete_) return;
-    recordings_->link(slot.sessions);
+    recordings_.link(slot.sessions);
     slot.step_pools.clear();
     assign_last_steps(slot.sessions, run_.markers, threads_, slot.step_pools);
     assign_attack(slot.sessions, *run_.attack_rules, threads_, slot.step_pools);

@@ -149,11 +149,6 @@ std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
 
 }  // namespace
 
-bool has_linked_recording(const Session& s) {
-    return std::any_of(s.items.begin(), s.items.end(),
-                       [](const Item& it) { return it.kind == ItemKind::TtyLog && !it.c.empty(); });
-}
-
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {
     std::uint64_t h = 0;
     for (const Item& it : s.items) {

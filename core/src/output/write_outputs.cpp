@@ -131,7 +131,8 @@ private:
 };
 
 // The ReportPicks of a chunk's sessions appended to run.picks as bytes (RunData::keep_picks),
-// made on `threads` threads, and their start days to run.start_days.
+// made on `threads` threads; their start days to run.start_days and the names they looked TTY
+// recordings up by to run.recordings_looked_up.
 void keep_picks(RunData& run, const std::vector<Session>& chunk, unsigned threads) {
     std::vector<ReportPick> picks(chunk.size());
     for_slices(chunk.size(), threads, [&](unsigned, std::size_t lo, std::size_t hi) {
@@ -140,7 +141,13 @@ void keep_picks(RunData& run, const std::vector<Session>& chunk, unsigned thread
         for (std::size_t i = lo; i < hi; ++i) picks[i] = maker.of(chunk[i]);
     });
     run.picks.append(reinterpret_cast<const char*>(picks.data()), picks.size() * sizeof(ReportPick));
-    for (const Session& s : chunk) add_day(run.start_days, start_day(s.start));
+    for (const Session& s : chunk) {
+        add_day(run.start_days, start_day(s.start));
+        looked_up_recordings(s, [&](std::uint64_t name, Micros t) {
+            auto [it, fresh] = run.recordings_looked_up.try_emplace(name, t == kNoTime ? INT64_MAX : t);
+            if (!fresh) it->second = std::max(it->second, t == kNoTime ? INT64_MAX : t);
+        });
+    }
 }
 
 // Reads every session once: the writers and the engine's tables (and run.totals), when given, get each

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 #include "cb/parse/command_template.hpp"
 #include "cb/tty/ttylog.hpp"
 #include "cb/util/parallel.hpp"
@@ -88,19 +90,51 @@ struct RecordingIndex::Entry {
     Recording r;
 };
 
+namespace {
+
+// The file at path as stat() sees it (size, modification time in ns); false when it cannot.
+bool file_stamp(const std::string& path, RecordingRead* r) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    r->size = static_cast<std::uint64_t>(st.st_size);
+    r->mtime_ns =
+        static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+    return true;
+}
+
+// The last run's read of the file r stands for, if the file is as it was then.
+const RecordingRead* known_read(const std::vector<RecordingRead>* known, const RecordingRead& r) {
+    if (!known) return nullptr;
+    auto it = std::lower_bound(known->begin(), known->end(), r.path,
+                               [](const RecordingRead& k, const std::string& p) { return k.path < p; });
+    if (it == known->end() || it->path != r.path || it->size != r.size || it->mtime_ns != r.mtime_ns) return nullptr;
+    return &*it;
+}
+
+}  // namespace
+
 RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::uint64_t max_recording_bytes,
-                               std::vector<RecordingCut>* cuts) {
-    for (const auto& f : inputs.files)
-        if (f.kind == FileKind::TtyLog) {
-            Recording r;
-            r.path = pool.intern(f.path);
-            bool cut = false;
-            const std::string hash = recording_hash(f.path, &r, max_recording_bytes, &cut);
-            r.cut = cut;
-            if (cut && cuts) cuts->push_back({f.path, r.bytes});
-            by_hash_[pool.intern(hash)].push_back({r});
-            if (basename(f.path) != hash) by_hash_[pool.intern(basename(f.path))].push_back({r});  // 1.x names
+                               std::vector<RecordingCut>* cuts, const std::vector<RecordingRead>* known) {
+    for (const auto& f : inputs.files) {
+        if (f.kind != FileKind::TtyLog) continue;
+        RecordingRead read;
+        read.path = f.path;
+        if (!file_stamp(f.path, &read)) continue;
+        Recording r;
+        if (const RecordingRead* k = known_read(known, read)) {
+            read = *k;
+            r.first = read.first, r.last = read.last, r.bytes = read.bytes, r.cut = read.cut;
+        } else {
+            read.hash = recording_hash(f.path, &r, max_recording_bytes, &r.cut);
+            read.first = r.first, read.last = r.last, read.bytes = r.bytes, read.cut = r.cut;
+            ++read_now_;
         }
+        r.path = pool.intern(f.path);
+        if (r.cut && cuts) cuts->push_back({f.path, r.bytes});
+        by_hash_[pool.intern(read.hash)].push_back({r});
+        if (basename(f.path) != read.hash) by_hash_[pool.intern(basename(f.path))].push_back({r});  // 1.x names
+        reads_.push_back(std::move(read));
+    }
 }
 
 RecordingIndex::~RecordingIndex() = default;
@@ -162,9 +196,22 @@ std::size_t RecordingIndex::link(std::vector<Session>& sessions) const {
     return linked;
 }
 
-std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
-                            std::uint64_t max_recording_bytes, std::vector<RecordingCut>* cuts) {
-    return RecordingIndex(inputs, pool, max_recording_bytes, cuts).link(sessions);
+std::vector<std::uint64_t> recording_names(const RecordingRead& r) {
+    std::vector<std::uint64_t> names{stable_hash64(r.hash)};
+    if (basename(r.path) != r.hash) names.push_back(stable_hash64(basename(r.path)));
+    return names;
+}
+
+bool could_link(const RecordingRead& r, Micros t) {
+    return r.first != kNoTime && (t == INT64_MAX || r.first <= t + kMaxRecordingGap);
+}
+
+void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros)>& f) {
+    for (const Item& it : s.items) {
+        if (it.kind != ItemKind::TtyLog) continue;
+        if (!it.b.empty()) f(stable_hash64(it.b), it.ts);
+        f(stable_hash64(basename(it.a)), it.ts);
+    }
 }
 
 namespace {

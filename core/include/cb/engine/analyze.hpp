@@ -143,14 +143,16 @@ void begin_run(AnalyzeResult& res, InputSet inputs, const AnalyzeOptions& opt);
 // Builds sorted, finalized sessions from ingest shards (parallel over shards).
 std::vector<Session> build_sessions(std::vector<SessionMap>& shards, const SessionOptions& opt, unsigned threads);
 
-// Once the sessions are built (both engines): links the TTY recordings (their strings go to
-// `pool`), finishes the marker set from the run's marker statistics and gives every session
-// its last step.
-void complete_sessions(RunData& run, const MarkerStats& marker_stats, StringPool& pool, unsigned threads);
+// Once the sessions are built (both engines): links the TTY recordings (run_recordings()),
+// finishes the marker set from the run's marker statistics and gives every session its last step.
+void complete_sessions(RunData& run, const MarkerStats& marker_stats, unsigned threads);
 // The same for some of the run's sessions, with run.markers already finished; their last steps
 // and techniques go to step_pools.
-void complete_these(RunData& run, std::vector<Session>& sessions, StringPool& pool, std::vector<StringPool>& step_pools,
+void complete_these(RunData& run, std::vector<Session>& sessions, std::vector<StringPool>& step_pools,
                     unsigned threads);
+// The run's TTY recordings, read on first use (those in run.recordings_known as they were are
+// not read again); cut ones go to run.recordings_cut.
+const RecordingIndex& run_recordings(RunData& run);
 
 // The analyses' configuration for a run: opt.analysis with the session options it needs.
 AnalysisConfig analysis_config(const AnalyzeOptions& opt);

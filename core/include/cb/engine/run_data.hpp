@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "cb/input/limits.hpp"
 #include "cb/session/session.hpp"
 #include "cb/session/steps.hpp"
+#include "cb/tty/tty_link.hpp"
 #include "cb/tty/tty_replay.hpp"
 #include "cb/util/keyed_hash.hpp"
 
@@ -94,6 +97,12 @@ struct SessionsListing {
 // The size of one ReportPick (output/report_html.hpp, which checks it) in RunData::picks.
 inline constexpr std::size_t kReportPickBytes = 40;
 
+// The TTY recordings among a run's inputs, read once (run_recordings(), engine/analyze.hpp).
+struct RunRecordings {
+    StringPool pool;  // their paths and names
+    std::unique_ptr<RecordingIndex> index;
+};
+
 struct RunData {
     InputSet inputs;
     IngestResult ingest;
@@ -101,10 +110,14 @@ struct RunData {
     std::vector<Table> tables;      // basic tables, then every analysis table
     Findings findings;              // what the analyses published (hints, campaigns)
     SessionOptions session_options;
-    Limits limits;                             // the run's resource bounds (limits.hpp)
-    std::vector<RecordingCut> recordings_cut;  // TTY recordings longer than limits.max_recording_bytes
-    SessionTotals totals;                      // of `sessions`; filled by write_outputs() for the writers
-    MarkerSet markers;                         // markers found in the sessions (steps.hpp)
+    Limits limits;                              // the run's resource bounds (limits.hpp)
+    std::vector<RecordingCut> recordings_cut;   // TTY recordings longer than limits.max_recording_bytes
+    std::shared_ptr<RunRecordings> recordings;  // null until first used
+    // --state: the last run's reads of its recordings (its checkpoint's, when made with this
+    // run's options): those that did not change are not read again.
+    std::vector<RecordingRead> recordings_known;
+    SessionTotals totals;  // of `sessions`; filled by write_outputs() for the writers
+    MarkerSet markers;     // markers found in the sessions (steps.hpp)
     std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();  // what sets Session::attack
     std::shared_ptr<const GeoIp> geoip;  // --geoip: what sets Session::country, asn, as_org; or null
     std::vector<StringPool> step_pools;  // owns rebuilt Session::last_step texts
@@ -126,6 +139,8 @@ struct RunData {
     bool keep_picks = false;
     std::string picks;  // kReportPickBytes a session
     DayRuns start_days;
+    // The names the sessions looked TTY recordings up by, with the latest time (Checkpoint::looked_up).
+    std::unordered_map<std::uint64_t, Micros> recordings_looked_up;
     HashKey pick_key = random_hash_key();  // of the picks' hashes: the state's when it keeps them
     // A tail run (analyze.cpp, TailSessions): the first `sessions_before` sessions, every one of
     // the last run's days before `tail_day`, are not built; the writers keep their rows and days

@@ -77,8 +77,7 @@ private:
     std::unique_ptr<SpilledSessions> spilled_;
     RunData& run_;
     unsigned threads_;
-    StringPool index_pool_;
-    std::unique_ptr<RecordingIndex> recordings_;
+    const RecordingIndex& recordings_;  // run_recordings(run)
     Slot slots_[2];
     int next_ = 0;          // the slot next() returns
     bool started_ = false;  // whether slots_[next_] is being (or was) filled

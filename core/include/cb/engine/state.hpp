@@ -53,9 +53,12 @@ struct Checkpoint {
     std::vector<std::uint64_t> settled;    // session_key_hash() of every settled session, sorted
     std::vector<std::uint64_t> unsettled;  // and of every other session of its run (open ones), sorted
     std::uint64_t recordings = 0;          // the sum of recording_links_hash() over them
-    // How many sessions of its run (settled or not) are linked to a TTY recording: their records
-    // change when the recordings do (kept with `picks` only).
-    std::uint64_t linked = 0;
+    // Its run's reads of the TTY recordings among its inputs (RecordingIndex::reads()), and, kept
+    // with `picks`, for each name its sessions looked a recording up by (recording_names()), the
+    // latest time one did (INT64_MAX for a time unknown), sorted by name: a recording new to the
+    // next run can change the link of no session that looked its names up long enough before.
+    std::vector<RecordingRead> recordings_read;
+    std::vector<std::pair<std::uint64_t, Micros>> looked_up;
     SessionsListing partitions;  // what its run wrote in sessions/ (none: no days)
     std::string basic, totals, recording_findings;
     std::vector<std::string> analyses;  // AnalysisRunner::save()
@@ -72,8 +75,8 @@ struct Checkpoint {
     void io(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
-        ar(options, markers, settled, unsettled, recordings, linked, partitions, basic, totals, recording_findings,
-           analyses, settled_markers, picks, pick_key, days, provisional);
+        ar(options, markers, settled, unsettled, recordings, recordings_read, looked_up, partitions, basic, totals,
+           recording_findings, analyses, settled_markers, picks, pick_key, days, provisional);
     }
 };
 
@@ -95,8 +98,6 @@ struct CheckpointUse {
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
 // settled session hold only while its links are the same.
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash);
-// Whether s is linked to a TTY recording (link_recordings() found one of its ttylog events' file).
-bool has_linked_recording(const Session& s);
 
 // What a state's held last lines add to a run: their counts, folded into `reports`, and the
 // partials of their events (never stored in the state: the lines are read again once whole).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,31 +20,59 @@
 
 namespace cb {
 
-// Sets Item::c of every TtyLog item whose SHA-256 names a recording among `inputs` (Cowrie
-// names closed recordings by the hash of the attacker's input, so duplicates share a file).
-// Returns the number of items linked. Each recording is read up to max_recording_bytes
-// (0: no limit); one that is longer is still linked (by its file name) and is added to *cut
-// with the bytes read.
-// The TTY recordings among `inputs` by the hash that names them, read once (each up to
-// max_recording_bytes; longer ones go to *cuts) and used for any number of session chunks.
-// Paths are interned into `pool`, which must outlive the linked sessions.
+// What a run learnt of one TTY recording among its inputs: the file as it was (size and
+// modification time) and what reading it gave. A --state run keeps them in its checkpoint
+// (engine/state.hpp), so that the next one reads only the recordings that are new or changed.
+struct RecordingRead {
+    std::string path;
+    std::uint64_t size = 0, mtime_ns = 0;
+    std::string hash;                        // SHA-256 of its input: what Cowrie names it by
+    Micros first = kNoTime, last = kNoTime;  // times of its first and last record
+    std::uint64_t bytes = 0;                 // bytes read
+    bool cut = false;                        // read up to --max-recording-bytes: it may go on long after `last`
+    template <class Ar>
+    void io(Ar& ar) {
+        ar(path, size, mtime_ns, hash, first, last, bytes, cut);
+    }
+};
+
+// The names a recording is looked up by (RecordingIndex::link()): its hash and, when its file
+// is called otherwise (Cowrie 1.x), its file name; as stable 64-bit hashes.
+std::vector<std::uint64_t> recording_names(const RecordingRead& r);
+// Whether recording r could be linked to a TtyLog item of one of its names whose log.closed
+// event came at t (INT64_MAX: at a time unknown): not when r began more than the longest gap
+// link() allows after t (and a `duplicate` session's recording began before it).
+bool could_link(const RecordingRead& r, Micros t);
+// Calls f(name, time) for each name (as recording_names()) that a TtyLog item of s looks a
+// recording up by, with the time of its log.closed event.
+void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros)>& f);
+
+// The TTY recordings among `inputs` by the hash that names them (Cowrie names closed recordings
+// by the hash of the attacker's input, so duplicates share a file), read once (each up to
+// max_recording_bytes; longer ones are still linked, by their file names, and go to *cuts with
+// the bytes read) and used for any number of session chunks; with `known` (sorted by path, the
+// last run's reads with the same max_recording_bytes), a recording whose size and modification
+// time are as they were is not read again. Paths are interned into `pool`, which must outlive
+// the linked sessions.
 class RecordingIndex {
 public:
     RecordingIndex(const InputSet& inputs, StringPool& pool,
                    std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
-                   std::vector<RecordingCut>* cuts = nullptr);
+                   std::vector<RecordingCut>* cuts = nullptr, const std::vector<RecordingRead>* known = nullptr);
     ~RecordingIndex();
-    // Links the TtyLog items of `sessions` (as link_recordings()); returns how many.
+    // Sets Item::c of the TtyLog items of `sessions` that name a recording; returns how many.
     std::size_t link(std::vector<Session>& sessions) const;
+    // Every recording among the inputs, in path order; those not stat()-able are left out.
+    const std::vector<RecordingRead>& reads() const { return reads_; }
+    // How many of them were read (the others were known).
+    std::size_t read_now() const { return read_now_; }
 
 private:
     struct Entry;
     std::unordered_map<std::string_view, std::vector<Entry>, StringHash> by_hash_;
+    std::vector<RecordingRead> reads_;
+    std::size_t read_now_ = 0;
 };
-
-std::size_t link_recordings(std::vector<Session>& sessions, const InputSet& inputs, StringPool& pool,
-                            std::uint64_t max_recording_bytes = Limits::kDefaultMaxRecordingBytes,
-                            std::vector<RecordingCut>* cut = nullptr);
 
 // Reads the linked recordings: adds tables last_output and tty_tells to out.tables, their rows
 // to out.last_output and out.tty_tells (for the hints), and out.sessions_with_recordings. Sessions without linked
