@@ -730,6 +730,20 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
     return use;
 }
 
+// The key hash of each partial in the shards, with where it is; false when two collide.
+bool partials_by_key(const std::vector<SessionMap>& shards, std::unordered_map<std::uint64_t, PartialRef>* at) {
+    std::size_t total = 0;
+    for (const SessionMap& shard : shards) total += shard.size();
+    at->reserve(total);
+    for (std::size_t s = 0; s < shards.size(); ++s)
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+            const SessionKey& k = shards[s].at(i).second.key;
+            const PartialRef ref{0, {}, {}, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)};
+            if (!at->emplace(session_key_hash(k.sensor, k.session), ref).second) return false;
+        }
+    return true;
+}
+
 // A daily --state run in memory whose new events all belong to sessions that start on or after
 // one day, the tail's first: the last run's sessions before that day are neither read from the
 // state nor built. Their records, rows, days and report picks are the last run's (OUTDIR and the
@@ -740,14 +754,17 @@ CheckpointUse checkpoint_use(Incremental& inc, RunData& run, const std::vector<s
 // (rewind()), as are all of them for writers that cannot keep the last run's (before_tail()).
 class TailSessions : public SessionSource {
 public:
-    // `before`: the key hashes of the last run's sessions before the tail, in order; `open_at`:
-    // the positions among them of `open_before`; `state`: the state's sessions files.
+    // `before`: the key hashes of the last run's sessions before the tail, in order; `read`: where
+    // those whose partials were read with the tail's are in run.ingest.shards; `open_at`: the
+    // positions among them of `open_before`; `state`: the state's sessions files.
     TailSessions(RunData& run, std::vector<std::string> state, std::vector<std::uint64_t> before,
-                 std::vector<Session> tail, std::vector<Session> open_before, std::vector<std::size_t> open_at,
-                 const SessionOptions& opt, unsigned threads)
+                 std::unordered_map<std::uint64_t, PartialRef> read, std::vector<Session> tail,
+                 std::vector<Session> open_before, std::vector<std::size_t> open_at, const SessionOptions& opt,
+                 unsigned threads)
         : run_(run),
           state_(std::move(state)),
           before_(std::move(before)),
+          read_(std::move(read)),
           tail_(std::move(tail)),
           open_before_(std::move(open_before)),
           open_at_(std::move(open_at)),
@@ -800,30 +817,37 @@ private:
         return out;
     }
 
-    // The sessions of `keys` (in that order) read from the state, built and completed; none, with
-    // error_ set, when the state lacks one.
+    // The sessions of `keys` (in that order) built and completed: from the partials read with the
+    // tail's, or else read from the state now; none, with error_ set, when the state lacks one.
     std::vector<Session> read_sessions(const std::vector<std::uint64_t>& keys) {
-        if (keys.empty()) return {};
-        std::vector<std::uint64_t> wanted = keys;
+        std::vector<std::uint64_t> wanted;  // not read yet
+        for (std::uint64_t key : keys)
+            if (!read_.count(key)) wanted.push_back(key);
         std::sort(wanted.begin(), wanted.end());
         std::vector<SessionMap> shards(64);
-        std::vector<StringPool*> pools;
-        for (unsigned t = 0; t < threads_; ++t) pools.push_back(&pools_.emplace_back());
-        if (auto err = load_key_runs(state_, shards, pools, {&wanted}); !err.empty()) return fail(err);
         std::unordered_map<std::uint64_t, PartialRef> where;
-        for (std::size_t sh = 0; sh < shards.size(); ++sh)
-            for (std::size_t i = 0; i < shards[sh].size(); ++i) {
-                const SessionKey& k = shards[sh].at(i).second.key;
-                where[session_key_hash(k.sensor, k.session)] = {
-                    0, {}, {}, static_cast<std::uint32_t>(sh), static_cast<std::uint32_t>(i)};
-            }
-        std::vector<PartialRef> refs;
-        for (std::uint64_t key : keys) {
-            auto it = where.find(key);
-            if (it == where.end()) return fail("the state's sessions lack one of the last run's");
-            refs.push_back(it->second);
+        if (!wanted.empty()) {
+            std::vector<StringPool*> pools;
+            for (unsigned t = 0; t < threads_; ++t) pools.push_back(&pools_.emplace_back());
+            if (auto err = load_key_runs(state_, shards, pools, {&wanted}); !err.empty()) return fail(err);
+            if (!partials_by_key(shards, &where)) return fail("two sessions' key hashes collide");
         }
-        std::vector<Session> built = finalize_in_order(shards, refs, opt_, threads_, false);
+        std::vector<PartialRef> kept, now;  // in run.ingest.shards, in `shards`
+        std::vector<std::size_t> kept_at, now_at;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (auto r = read_.find(keys[i]); r != read_.end()) {
+                kept.push_back(r->second), kept_at.push_back(i);
+            } else if (auto w = where.find(keys[i]); w != where.end()) {
+                now.push_back(w->second), now_at.push_back(i);
+            } else {
+                return fail("the state's sessions lack one of the last run's");
+            }
+        }
+        std::vector<Session> built(keys.size());
+        std::vector<Session> a = finalize_in_order(run_.ingest.shards, kept, opt_, threads_, true);
+        std::vector<Session> b = finalize_in_order(shards, now, opt_, threads_, false);
+        for (std::size_t i = 0; i < a.size(); ++i) built[kept_at[i]] = std::move(a[i]);
+        for (std::size_t i = 0; i < b.size(); ++i) built[now_at[i]] = std::move(b[i]);
         // their own step pools: the caller may hold one of run.step_pools (keep_report_sessions())
         complete_these(run_, built, step_pools_, threads_);
         return built;
@@ -836,6 +860,7 @@ private:
     RunData& run_;
     std::vector<std::string> state_;
     std::vector<std::uint64_t> before_;
+    std::unordered_map<std::uint64_t, PartialRef> read_;
     std::vector<Session> tail_, open_before_, picked_;
     std::deque<StringPool> pools_;        // the strings of the sessions read from the state
     std::vector<StringPool> step_pools_;  // their last steps and techniques
@@ -856,7 +881,8 @@ struct TailPlan {
     std::int64_t day = INT64_MAX;        // the tail's first
     std::vector<std::uint64_t> before;   // the key hashes of the last run's sessions before it, in order
     std::vector<std::size_t> open_at;    // the positions among them of those not settled (still open)
-    std::vector<std::uint64_t> load;     // the sessions to read from the state: the others, sorted
+    std::vector<std::uint64_t> load;     // the sessions to read from the state: the others and the
+                                         // last report's, sorted
     std::vector<std::uint64_t> changed;  // the sessions this run read events of, or held lines of, sorted
 };
 
@@ -942,25 +968,12 @@ TailPlan plan_tail(Incremental& inc, RunData& run, std::vector<std::uint64_t> ch
             t.load.push_back(keys[i]);
         }
     t.load.insert(t.load.end(), changed.begin(), changed.end());
+    t.load.insert(t.load.end(), cp->report_keys.begin(), cp->report_keys.end());  // likely picked again
     std::sort(t.load.begin(), t.load.end());
     t.load.erase(std::unique(t.load.begin(), t.load.end()), t.load.end());
     t.changed = std::move(changed);
     t.ok = true;
     return t;
-}
-
-// The key hash of each partial in the shards, with where it is; false when two collide.
-bool partials_by_key(const std::vector<SessionMap>& shards, std::unordered_map<std::uint64_t, PartialRef>* at) {
-    std::size_t total = 0;
-    for (const SessionMap& shard : shards) total += shard.size();
-    at->reserve(total);
-    for (std::size_t s = 0; s < shards.size(); ++s)
-        for (std::size_t i = 0; i < shards[s].size(); ++i) {
-            const SessionKey& k = shards[s].at(i).second.key;
-            const PartialRef ref{0, {}, {}, static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(i)};
-            if (!at->emplace(session_key_hash(k.sensor, k.session), ref).second) return false;
-        }
-    return true;
 }
 
 // A tail run as `plan` has it, with the partials read (this run's, and the state's the plan
@@ -980,8 +993,12 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan&
         if (!at.count(key) && !has_key(plan.changed, key)) return no("a session of the last run is not in the state");
     PartialFilter in_tail(run.ingest.shards.size());
     for (std::size_t s = 0; s < in_tail.size(); ++s) in_tail[s].assign(run.ingest.shards[s].size(), 1);
-    for (std::uint64_t key : plan.before)  // all of them when every partial was read, else the open ones
-        if (auto it = at.find(key); it != at.end()) in_tail[it->second.shard][it->second.idx] = 0;
+    std::unordered_map<std::uint64_t, PartialRef> read_before;  // all of them, or the open and report's ones
+    for (std::uint64_t key : plan.before)
+        if (auto it = at.find(key); it != at.end()) {
+            in_tail[it->second.shard][it->second.idx] = 0;
+            read_before.emplace(key, it->second);
+        }
     std::vector<Session> tail = finalize_in_order(
         run.ingest.shards, merge_refs(sorted_refs(run.ingest.shards, threads, &in_tail)), opt.session, threads, true);
     if (!tail.empty() && start_day(tail.front().start) < plan.day)
@@ -1019,8 +1036,9 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan&
     run.start_days = first_sessions(cp->days, plan.before.size());
     run.recordings_looked_up.insert(cp->looked_up.begin(), cp->looked_up.end());
     run.partitions_before = cp->partitions;
-    return std::make_unique<TailSessions>(run, inc.state_sessions(), std::move(plan.before), std::move(tail),
-                                          std::move(open_before), std::move(plan.open_at), opt.session, threads);
+    return std::make_unique<TailSessions>(run, inc.state_sessions(), std::move(plan.before), std::move(read_before),
+                                          std::move(tail), std::move(open_before), std::move(plan.open_at), opt.session,
+                                          threads);
 }
 
 // What a tail run says it did.
@@ -1157,6 +1175,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             made.picks = std::move(run.picks);
             made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
             made.days = std::move(run.start_days);
+            made.report_keys = std::move(run.report_keys);
             made.looked_up.assign(run.recordings_looked_up.begin(), run.recordings_looked_up.end());
             std::sort(made.looked_up.begin(), made.looked_up.end());
         }

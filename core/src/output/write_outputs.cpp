@@ -213,23 +213,43 @@ struct SessionOutputs {
     SessionWriters writers{sqlite, jsonl};
 };
 
+// The sessions report.html can show, chosen from RunData::picks (RunData::keep_picks).
+std::vector<std::size_t> picked_from_kept(const RunData& run, const ReportOptions& ropt) {
+    ReportSessionPicker picker(run, ropt);
+    const auto* p = reinterpret_cast<const ReportPick*>(run.picks.data());
+    for (std::size_t i = 0; i < run.picks.size() / sizeof(ReportPick); ++i) picker.offer(p[i], i);
+    return picker.picked();
+}
+
 // A spilled run has only a chunk of its sessions in memory at a time: run.sessions becomes the
 // ones report.html can show (ReportSessionPicker), chosen from their picks, then read again.
 std::string keep_report_sessions(RunData& run, SessionSource& source, const ReportOptions& ropt, PickFile* picks) {
-    ReportSessionPicker picker(run, ropt);
+    std::vector<std::size_t> picked;
     if (picks) {
+        ReportSessionPicker picker(run, ropt);
         if (auto err = picks->offer_all(picker); !err.empty()) return err;
-    } else {  // RunData::keep_picks
-        const auto* p = reinterpret_cast<const ReportPick*>(run.picks.data());
-        for (std::size_t i = 0; i < run.picks.size() / sizeof(ReportPick); ++i) picker.offer(p[i], i);
+        picked = picker.picked();
+    } else {
+        picked = picked_from_kept(run, ropt);
     }
-    const std::vector<std::size_t> picked = picker.picked();
     StringPool& pool = run.step_pools.emplace_back();
     run.sessions.clear();
     source.rewind(&picked);  // only those are decoded
     while (auto* chunk = source.next())
         for (const Session& s : *chunk) run.sessions.push_back(copy_session(s, pool));
     return {};
+}
+
+// The key hashes of the sessions report.html can show (RunData::report_keys): those
+// keep_report_sessions() kept, or when every session is in memory, the same choice among them.
+void remember_report_sessions(RunData& run, bool whole, const ReportOptions& ropt) {
+    run.report_keys.clear();
+    auto add = [&](const Session& s) { run.report_keys.push_back(session_key_hash(s.sensor, s.session)); };
+    if (!whole)
+        for (const Session& s : run.sessions) add(s);
+    else if (run.picks.size() == run.sessions.size() * sizeof(ReportPick))
+        for (std::size_t i : picked_from_kept(run, ropt)) add(run.sessions[i]);
+    std::sort(run.report_keys.begin(), run.report_keys.end());
 }
 
 // iocs/ when the analyses ran (Findings::iocs).
@@ -312,6 +332,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, picks.get());
         if (err.empty()) {
             const ReportPlan plan(run, ropt);
+            if (run.keep_picks) remember_report_sessions(run, source.whole(), ropt);
             run.tty_replays =
                 read_tty_replays(run.sessions, plan.explorer_order(),
                                  {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});

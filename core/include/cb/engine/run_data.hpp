@@ -139,6 +139,8 @@ struct RunData {
     bool keep_picks = false;
     std::string picks;  // kReportPickBytes a session
     DayRuns start_days;
+    // The key hashes of the sessions report.html embeds, sorted (Checkpoint::report_keys).
+    std::vector<std::uint64_t> report_keys;
     // The names the sessions looked TTY recordings up by, with the latest time (Checkpoint::looked_up).
     std::unordered_map<std::uint64_t, Micros> recordings_looked_up;
     HashKey pick_key = random_hash_key();  // of the picks' hashes: the state's when it keeps them

@@ -68,6 +68,9 @@ struct Checkpoint {
     std::string picks;
     std::string pick_key;  // the HashKey (util/keyed_hash.hpp) their hashes were made with
     DayRuns days;          // the start days of the same sessions (kept with `picks`)
+    // The sessions its report.html embedded (key hashes, sorted; kept with `picks`): a tail run
+    // reads their partials with the tail's, as the report is likely to pick them again.
+    std::vector<std::uint64_t> report_keys;
     // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
     // their records may change without a new event (the line gone, or read whole).
     std::vector<std::uint64_t> provisional;
@@ -76,7 +79,7 @@ struct Checkpoint {
         ar(format);
         if (format != kFormat) return;
         ar(options, markers, settled, unsettled, recordings, recordings_read, looked_up, partitions, basic, totals,
-           recording_findings, analyses, settled_markers, picks, pick_key, days, provisional);
+           recording_findings, analyses, settled_markers, picks, pick_key, days, report_keys, provisional);
     }
 };
 
