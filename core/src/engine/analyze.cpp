@@ -604,9 +604,9 @@ std::string held_key_run(HeldEvents& held, SpillDir& dir, std::vector<std::strin
     return err;
 }
 
-// Whether the state's sessions, with what this run read, fit in the memory limit: their
-// compressed runs, decoded, take about twenty times their size in memory.
-bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads) {
+// Whether `share` of the state's sessions, with what this run read, fit in the memory limit:
+// their compressed runs, decoded, take about twenty times their size in memory.
+bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads, double share = 1) {
     constexpr std::uint64_t kDecodedPerCompressed = 24;
     std::uint64_t compressed = 0;
     for (const auto& f : inc.state_sessions()) {
@@ -614,7 +614,8 @@ bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads)
         compressed += std::filesystem::file_size(f, ec);
         if (ec) return false;
     }
-    return compressed * kDecodedPerCompressed < plan.worker_budget * threads;
+    return static_cast<double>(compressed * kDecodedPerCompressed) * share <
+           static_cast<double>(plan.worker_budget * threads);
 }
 
 // The state's partials that `filter` takes, merged into the ingest shards (after this run's).
@@ -881,8 +882,8 @@ struct TailPlan {
     std::int64_t day = INT64_MAX;        // the tail's first
     std::vector<std::uint64_t> before;   // the key hashes of the last run's sessions before it, in order
     std::vector<std::size_t> open_at;    // the positions among them of those not settled (still open)
-    std::vector<std::uint64_t> load;     // the sessions to read from the state: the others and the
-                                         // last report's, sorted
+    std::vector<std::uint64_t> load;     // the sessions to read from the state: the others, sorted
+    std::vector<std::uint64_t> likely;   // and, if memory allows, those the last report could show
     std::vector<std::uint64_t> changed;  // the sessions this run read events of, or held lines of, sorted
 };
 
@@ -895,6 +896,15 @@ std::int64_t first_changed_day(const DayRuns& days, const std::vector<std::uint6
         for (const std::uint64_t end = pos + n; pos < end; ++pos)
             if (has_key(changed, keys[pos])) return day;
     return INT64_MAX;
+}
+
+// Adds the sessions the last report could show to those a tail run reads (the report will
+// likely pick them again: read now, they need no second pass over the state).
+void read_likely(TailPlan& t) {
+    std::vector<std::uint64_t> all;
+    std::merge(t.load.begin(), t.load.end(), t.likely.begin(), t.likely.end(), std::back_inserter(all));
+    t.load = std::move(all);
+    t.likely.clear();
 }
 
 // The first day a session starts on among this run's partials (shards and held events).
@@ -911,22 +921,29 @@ std::int64_t first_day_read(const std::vector<SessionMap>& shards, const HeldEve
 
 // Why a TTY recording among this run's inputs could change the link of one of the last run's
 // sessions, or "": every recording the last run read must be as it was (path, size and
-// modification time), and a new one must not be one that a session looked up (by one of its
-// names) shortly enough before it began, nor a duplicate session's (RecordingIndex::link()).
+// modification time), and a new one must not have a name a session looked up before another if
+// the last run had no recording of that name (link() looks a session's recording up by its
+// shasum, and by its file name only when no recording has that shasum), nor one looked up
+// shortly enough before it began, or by a duplicate session after (RecordingIndex::link()).
 std::string recordings_changed(const Checkpoint& cp, const RecordingIndex& now) {
     std::unordered_map<std::string_view, const RecordingRead*> fresh;  // by path: the new ones, in the end
     for (const RecordingRead& r : now.reads()) fresh[r.path] = &r;
+    std::vector<std::uint64_t> names_before;
     for (const RecordingRead& was : cp.recordings_read) {
         auto it = fresh.find(was.path);
         if (it == fresh.end() || it->second->size != was.size || it->second->mtime_ns != was.mtime_ns)
             return "a TTY recording the last run read is gone or changed";
         fresh.erase(it);
+        for (std::uint64_t name : recording_names(was)) names_before.push_back(name);
     }
+    std::sort(names_before.begin(), names_before.end());
     for (const auto& [path, r] : fresh)
         for (std::uint64_t name : recording_names(*r)) {
-            auto l = std::lower_bound(cp.looked_up.begin(), cp.looked_up.end(), std::make_pair(name, INT64_MIN));
-            if (l != cp.looked_up.end() && l->first == name && could_link(*r, l->second))
-                return "a new TTY recording may be an earlier session's";
+            auto l =
+                std::lower_bound(cp.looked_up.begin(), cp.looked_up.end(), std::make_tuple(name, INT64_MIN, false));
+            if (l == cp.looked_up.end() || std::get<0>(*l) != name) continue;  // no session looked it up
+            const bool hides_now = std::get<2>(*l) && !has_key(names_before, name);
+            if (hides_now || could_link(*r, std::get<1>(*l))) return "a new TTY recording may be an earlier session's";
         }
     return {};
 }
@@ -968,9 +985,10 @@ TailPlan plan_tail(Incremental& inc, RunData& run, std::vector<std::uint64_t> ch
             t.load.push_back(keys[i]);
         }
     t.load.insert(t.load.end(), changed.begin(), changed.end());
-    t.load.insert(t.load.end(), cp->report_keys.begin(), cp->report_keys.end());  // likely picked again
     std::sort(t.load.begin(), t.load.end());
     t.load.erase(std::unique(t.load.begin(), t.load.end()), t.load.end());
+    std::set_difference(cp->report_keys.begin(), cp->report_keys.end(), t.load.begin(), t.load.end(),
+                        std::back_inserter(t.likely));
     t.changed = std::move(changed);
     t.ok = true;
     return t;
@@ -1034,7 +1052,8 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan&
     run.keep_picks = true;
     run.picks = cp->picks.substr(0, plan.before.size() * kReportPickBytes);
     run.start_days = first_sessions(cp->days, plan.before.size());
-    run.recordings_looked_up.insert(cp->looked_up.begin(), cp->looked_up.end());
+    for (const auto& [name, at, hides] : cp->looked_up)
+        run.recordings_looked_up.emplace(name, std::make_pair(at, hides));
     run.partitions_before = cp->partitions;
     return std::make_unique<TailSessions>(run, inc.state_sessions(), std::move(plan.before), std::move(read_before),
                                           std::move(tail), std::move(open_before), std::move(plan.open_at), opt.session,
@@ -1090,21 +1109,43 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     // --state: the sessions with an event of a held last line (HeldTail): never settled, as that
     // line is read again once it is whole
     std::vector<std::uint64_t> provisional;
-    const bool in_memory = spill.files().empty() && (!inc || state_fits(*inc, plan, threads));
+    const bool read_fits = spill.files().empty();
+    bool in_memory = read_fits && (!inc || state_fits(*inc, plan, threads));
     if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
     const std::string options = inc ? checkpoint_options(opt) : std::string();  // reads the GeoIP files
     if (const Checkpoint* cp = inc ? inc->checkpoint() : nullptr; cp && cp->options == options)
         run.recordings_known = cp->recordings_read;  // the recordings as they were need not be read again
     TailSessions* tail = nullptr;
+    TailPlan tail_plan;
+    bool folded = false;     // read and provisional are known, the state's reports folded
+    bool tail_only = false;  // a state too large for memory whose tail fits
+    if (inc && read_fits) {  // the tail is planned before the state's partials are read
+        read = keys_read(run.ingest.shards);
+        provisional = fold_into_state(*inc, run);
+        folded = true;
+        std::vector<std::uint64_t> changed = read;
+        changed.insert(changed.end(), provisional.begin(), provisional.end());
+        tail_plan = plan_tail(*inc, run, std::move(changed), options);
+        // a state too large for memory: a tail run when the partials it reads fit (the report's
+        // likely sessions too, if they do)
+        auto fits = [&](std::size_t n) {
+            const std::size_t all = run.sqlite_rows_before ? run.sqlite_rows_before->keys.size() : 0;
+            return state_fits(*inc, plan, threads,
+                              static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(1, all)));
+        };
+        tail_only = !in_memory && tail_plan.ok && inc->adds_segment() && fits(tail_plan.load.size());
+        if (in_memory || (tail_only && fits(tail_plan.load.size() + tail_plan.likely.size()))) read_likely(tail_plan);
+        in_memory = in_memory || tail_only;
+    }
+    std::vector<std::string> key_runs;  // a spilled run's
     if (in_memory) {
         if (inc) {
-            read = keys_read(run.ingest.shards);
-            provisional = fold_into_state(*inc, run);
-            std::vector<std::uint64_t> changed = read;
-            changed.insert(changed.end(), provisional.begin(), provisional.end());
-            TailPlan plan = plan_tail(*inc, run, std::move(changed), options);
-            // a tail run reads from the state only the tail's partials (and the open sessions')
-            if (auto err = state_into_memory(*inc, run, threads, {plan.ok ? &plan.load : nullptr}); !err.empty()) {
+            // a tail run reads from the state only the tail's partials (and the open sessions');
+            // one of a state too large for memory keeps the held lines' events as a key run, in
+            // case it must merge every session on disk after all
+            std::string err = tail_only ? held_key_run(inc->held_events(), dir, key_runs) : std::string();
+            if (err.empty()) err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr});
+            if (!err.empty()) {
                 res.errors.push_back(err);
                 return res;
             }
@@ -1113,23 +1154,28 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             clock.lap("state");
             if (const Checkpoint* cp = inc->checkpoint(); cp && cp->pick_key.size() == run.pick_key.size())
                 std::copy(cp->pick_key.begin(), cp->pick_key.end(), run.pick_key.begin());  // its picks' hashes
-            std::string why_not = plan.why_not;
-            if (plan.ok) {
-                if (auto t = tail_run(*inc, run, plan, opt, threads, sessions.markers, &why_not)) {
+            std::string why_not = tail_plan.why_not;
+            if (tail_plan.ok) {
+                if (auto t = tail_run(*inc, run, tail_plan, opt, threads, sessions.markers, &why_not)) {
                     tail = t.get();
                     res.info.push_back(tail_outcome(run, t->tail().size()));
                     sessions.source = std::move(t);
                     clock.lap("sessions (from the tail's first day)");
+                } else if (tail_only) {  // every session after all, merged on disk
+                    in_memory = false;
+                    for (SessionMap& shard : run.ingest.shards) SessionMap().swap(shard);
+                    key_runs.insert(key_runs.end(), inc->state_sessions().begin(), inc->state_sessions().end());
+                    key_runs.push_back(inc->new_segment());
                 } else if (inc->adds_segment()) {  // the partials of the sessions before the tail, after all
-                    if (auto err = load_state_partials(*inc, run, threads, {&plan.load, true}); !err.empty()) {
-                        res.errors.push_back(err);
+                    if (auto e = load_state_partials(*inc, run, threads, {&tail_plan.load, true}); !e.empty()) {
+                        res.errors.push_back(e);
                         return res;
                     }
                 }
             }
             if (!tail && !why_not.empty()) res.info.push_back("sessions: every session built (" + why_not + ")");
         }
-        if (!tail) {
+        if (!tail && in_memory) {
             sessions = sessions_in_memory(run, opt, threads, clock);
             run.keep_picks = inc != nullptr;
         }
@@ -1138,19 +1184,20 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
         res.spill = spill.stats();
         if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
-        std::vector<std::string> key_runs = spill.files();
+        key_runs = spill.files();
         if (inc && res.errors.empty()) {
             std::string err;
-            if (inc->checkpoint()) err = key_run_hashes(key_runs, &read);  // spill's files: this run's partials
+            if (inc->checkpoint() && !folded) err = key_run_hashes(key_runs, &read);  // this run's partials
             if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes);
-            if (err.empty()) {
-                provisional = fold_into_state(*inc, run);
-                err = held_key_run(inc->held_events(), dir, key_runs);
-            }
+            if (err.empty() && !folded) provisional = fold_into_state(*inc, run);
+            if (err.empty()) err = held_key_run(inc->held_events(), dir, key_runs);
             if (!err.empty()) res.errors.push_back(err);
         }
+    }
+    if (!in_memory) {
         if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan, threads, sessions))
             return res;
+        run.keep_picks = inc != nullptr;  // for the next run's tail (40 bytes a session)
         ::malloc_trim(0);
         clock.lap("sessions (merged on disk)");
     }
@@ -1169,6 +1216,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     checkpoint.provisional = std::move(provisional);
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) {
+        inc->drop_checkpoint();  // the last run's: the new one is made from here on
         Checkpoint& made = *inc->new_checkpoint();
         made.partitions = run.partitions_written;
         if (run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes) {
@@ -1176,7 +1224,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
             made.days = std::move(run.start_days);
             made.report_keys = std::move(run.report_keys);
-            made.looked_up.assign(run.recordings_looked_up.begin(), run.recordings_looked_up.end());
+            for (const auto& [name, seen] : run.recordings_looked_up)
+                made.looked_up.emplace_back(name, seen.first, seen.second);
             std::sort(made.looked_up.begin(), made.looked_up.end());
         }
         if (run.recordings) {

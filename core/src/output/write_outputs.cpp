@@ -143,9 +143,10 @@ void keep_picks(RunData& run, const std::vector<Session>& chunk, unsigned thread
     run.picks.append(reinterpret_cast<const char*>(picks.data()), picks.size() * sizeof(ReportPick));
     for (const Session& s : chunk) {
         add_day(run.start_days, start_day(s.start));
-        looked_up_recordings(s, [&](std::uint64_t name, Micros t) {
-            auto [it, fresh] = run.recordings_looked_up.try_emplace(name, t == kNoTime ? INT64_MAX : t);
-            if (!fresh) it->second = std::max(it->second, t == kNoTime ? INT64_MAX : t);
+        looked_up_recordings(s, [&](std::uint64_t name, Micros t, bool hides) {
+            const Micros at = t == kNoTime ? INT64_MAX : t;
+            auto [it, fresh] = run.recordings_looked_up.try_emplace(name, at, hides);
+            if (!fresh) it->second = {std::max(it->second.first, at), it->second.second || hides};
         });
     }
 }

@@ -206,11 +206,12 @@ bool could_link(const RecordingRead& r, Micros t) {
     return r.first != kNoTime && (t == INT64_MAX || r.first <= t + kMaxRecordingGap);
 }
 
-void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros)>& f) {
+void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros, bool)>& f) {
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::TtyLog) continue;
-        if (!it.b.empty()) f(stable_hash64(it.b), it.ts);
-        f(stable_hash64(basename(it.a)), it.ts);
+        const std::string_view file = basename(it.a);
+        if (!it.b.empty() && it.b != file) f(stable_hash64(it.b), it.ts, true);
+        f(stable_hash64(file), it.ts, false);
     }
 }
 

@@ -141,8 +141,9 @@ struct RunData {
     DayRuns start_days;
     // The key hashes of the sessions report.html embeds, sorted (Checkpoint::report_keys).
     std::vector<std::uint64_t> report_keys;
-    // The names the sessions looked TTY recordings up by, with the latest time (Checkpoint::looked_up).
-    std::unordered_map<std::uint64_t, Micros> recordings_looked_up;
+    // The names the sessions looked TTY recordings up by: the latest time, and whether one hides
+    // another name (Checkpoint::looked_up).
+    std::unordered_map<std::uint64_t, std::pair<Micros, bool>> recordings_looked_up;
     HashKey pick_key = random_hash_key();  // of the picks' hashes: the state's when it keeps them
     // A tail run (analyze.cpp, TailSessions): the first `sessions_before` sessions, every one of
     // the last run's days before `tail_day`, are not built; the writers keep their rows and days

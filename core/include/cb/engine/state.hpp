@@ -27,6 +27,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cb/engine/ingest.hpp"
@@ -46,7 +47,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 4;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 5;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -55,16 +56,17 @@ struct Checkpoint {
     std::uint64_t recordings = 0;          // the sum of recording_links_hash() over them
     // Its run's reads of the TTY recordings among its inputs (RecordingIndex::reads()), and, kept
     // with `picks`, for each name its sessions looked a recording up by (recording_names()), the
-    // latest time one did (INT64_MAX for a time unknown), sorted by name: a recording new to the
-    // next run can change the link of no session that looked its names up long enough before.
+    // latest time one did (INT64_MAX for a time unknown) and whether that name hides another
+    // (looked_up_recordings()), sorted by name: a recording new to the next run can change the
+    // link of no session that looked its names up long enough before.
     std::vector<RecordingRead> recordings_read;
-    std::vector<std::pair<std::uint64_t, Micros>> looked_up;
+    std::vector<std::tuple<std::uint64_t, Micros, bool>> looked_up;
     SessionsListing partitions;  // what its run wrote in sessions/ (none: no days)
     std::string basic, totals, recording_findings;
     std::vector<std::string> analyses;  // AnalysisRunner::save()
     std::string settled_markers;        // MarkerStats::save() of the settled sessions
     // The ReportPicks (output/report_html.hpp) of every session of its run, settled or not, in
-    // session order, as bytes (40 a session); none when its run did not keep them (a spilled one).
+    // session order, as bytes (40 a session); none when its run did not keep them.
     std::string picks;
     std::string pick_key;  // the HashKey (util/keyed_hash.hpp) their hashes were made with
     DayRuns days;          // the start days of the same sessions (kept with `picks`)

@@ -43,9 +43,10 @@ std::vector<std::uint64_t> recording_names(const RecordingRead& r);
 // event came at t (INT64_MAX: at a time unknown): not when r began more than the longest gap
 // link() allows after t (and a `duplicate` session's recording began before it).
 bool could_link(const RecordingRead& r, Micros t);
-// Calls f(name, time) for each name (as recording_names()) that a TtyLog item of s looks a
-// recording up by, with the time of its log.closed event.
-void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros)>& f);
+// Calls f(name, time, hides) for each name (as recording_names()) that a TtyLog item of s looks a
+// recording up by, with the time of its log.closed event; `hides`: the name is a shasum looked up
+// before another name, the item's file name, which a recording of the shasum hides (link()).
+void looked_up_recordings(const Session& s, const std::function<void(std::uint64_t, Micros, bool)>& f);
 
 // The TTY recordings among `inputs` by the hash that names them (Cowrie names closed recordings
 // by the hash of the attacker's input, so duplicates share a file), read once (each up to
