@@ -593,6 +593,12 @@ std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::str
     return {};
 }
 
+// Whether a key run was written at path (a run that read nothing writes no segment).
+bool has_key_run(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::exists(path, ec);
+}
+
 // The events of held last lines as one more key run (not the state's: they are read again).
 std::string held_key_run(HeldEvents& held, SpillDir& dir, std::vector<std::string>& key_runs) {
     if (held.empty()) return {};
@@ -1138,12 +1144,13 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         in_memory = in_memory || tail_only;
     }
     std::vector<std::string> key_runs;  // a spilled run's
+    std::vector<std::string> held_run;  // tail_only: the held lines' events as a key run
     if (in_memory) {
         if (inc) {
             // a tail run reads from the state only the tail's partials (and the open sessions');
             // one of a state too large for memory keeps the held lines' events as a key run, in
             // case it must merge every session on disk after all
-            std::string err = tail_only ? held_key_run(inc->held_events(), dir, key_runs) : std::string();
+            std::string err = tail_only ? held_key_run(inc->held_events(), dir, held_run) : std::string();
             if (err.empty()) err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr});
             if (!err.empty()) {
                 res.errors.push_back(err);
@@ -1164,8 +1171,10 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
                 } else if (tail_only) {  // every session after all, merged on disk
                     in_memory = false;
                     for (SessionMap& shard : run.ingest.shards) SessionMap().swap(shard);
+                    // in the order a spilled run takes them: this run's, the state's, the held lines'
+                    if (has_key_run(inc->new_segment())) key_runs.push_back(inc->new_segment());
                     key_runs.insert(key_runs.end(), inc->state_sessions().begin(), inc->state_sessions().end());
-                    key_runs.push_back(inc->new_segment());
+                    key_runs.insert(key_runs.end(), held_run.begin(), held_run.end());
                 } else if (inc->adds_segment()) {  // the partials of the sessions before the tail, after all
                     if (auto e = load_state_partials(*inc, run, threads, {&tail_plan.load, true}); !e.empty()) {
                         res.errors.push_back(e);
