@@ -817,6 +817,12 @@ def test_a_tail_run_into_another_outdir_writes_the_days_it_does_not_build(cb_bin
     assert KEPT.search(res.err), res.err
 
 
+def seconds_to(day: str) -> float:
+    """The `t0` of cbtest.session_events() (seconds after cbtest.ts()'s base) of a day's start."""
+    utc = datetime.timezone.utc
+    return (datetime.datetime.fromisoformat(day).replace(tzinfo=utc) - datetime.datetime(2024, 3, 1, tzinfo=utc)).total_seconds()
+
+
 def test_a_state_too_large_for_memory_whose_tail_fits_is_a_tail_run(cb_bin, tmp_path):
     """A spilled run keeps what the next run's tail needs (the report's picks, the start days), so
     the daily run after it is a tail run; when the state does not fit the memory limit but the
@@ -833,12 +839,37 @@ def test_a_state_too_large_for_memory_whose_tail_fits_is_a_tail_run(cb_bin, tmp_
     m = KEPT.search(res.err)
     assert m and m.group(2) == "2026-12-04", res.err
     assert not spilled(res), res.err
-    day = datetime.datetime(2026, 12, 6, tzinfo=datetime.timezone.utc).timestamp()
+    day = seconds_to("2026-12-06")
     evs = []
     for i in range(4):
         evs += cbtest.session_events(f"mk{i:010x}", day + 600.0 * i, sensor="sensor-m", ip=f"198.51.100.{i + 1}",
                                      commands=("echo 7x7x7", "uname -a", "echo 7x7x7", "free -m", "echo 7x7x7"))
     (s.logs / "bot.json.2026-12-06").write_bytes(cbtest.dumps(evs))
+    res = s.check("--stats", *SPILLED)
+    assert "sessions: every session built (the marker set changed)" in res.err, res.err
+    assert spilled(res), res.err
+
+
+def test_a_held_line_alone_that_changes_the_marker_set_of_a_state_too_large_for_memory(cb_bin, tmp_path):
+    """The only new input a half-written last line (held: not stored, read again once whole)
+    whose command teaches a new marker: the tail run of a state too large for memory fails its
+    check and merges every session on disk from the state and the held line, with no file of
+    this run's partials, since it read none (an independent review found the run exiting 3)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    day = seconds_to("2026-11-30")
+    bot = cbtest.session_events("mk0000000000", day, sensor="sensor-m", ip="198.51.100.1",
+                                commands=("echo ZQZQ", "uname -a", "echo ZQZQ", "free -m"))
+    for i, sid in enumerate(("my0000000000", "mz0000000000")):  # still open
+        bot += cbtest.session_events(sid, day + 3600.0 * (i + 1), sensor="sensor-m", ip="198.51.100.1",
+                                     commands=("echo ZQZQ", "uname -a"))[:-1]
+    (s.logs / "bot.json").write_bytes(cbtest.dumps(bot))
+    s.check("--stats")
+    late = {"eventid": "cowrie.command.input", "session": "mz0000000000", "sensor": "sensor-m",
+            "src_ip": "198.51.100.1", "timestamp": cbtest.ts(day + 7300.0), "input": "echo ZQZQ; free -m; echo ZQZQ"}
+    with open(s.logs / "bot.json", "ab") as f:
+        f.write(json.dumps(late).encode())  # no newline
     res = s.check("--stats", *SPILLED)
     assert "sessions: every session built (the marker set changed)" in res.err, res.err
     assert spilled(res), res.err
