@@ -81,7 +81,7 @@ private:
     }
     template <typename... A>
     void put_container(const std::tuple<A...>& t) {
-        std::apply([this](const auto&... x) { (put(x), ...); }, t);
+        std::apply([&](const auto&... x) { (put(x), ...); }, t);
     }
     template <typename A, std::size_t N>
     void put_container(const std::array<A, N>& a) {
@@ -211,7 +211,7 @@ private:
     }
     template <typename... A>
     void get_container(std::tuple<A...>& t) {
-        std::apply([this](auto&... x) { (get(x), ...); }, t);
+        std::apply([&](auto&... x) { (get(x), ...); }, t);
     }
     template <typename A, std::size_t N>
     void get_container(std::array<A, N>& a) {
