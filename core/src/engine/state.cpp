@@ -1,6 +1,5 @@
 #include "cb/engine/state.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,13 +153,11 @@ std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {
     for (const Item& it : s.items) {
         if (it.kind != ItemKind::TtyLog) continue;
         h = stable_hash64(it.c, h ^ key_hash) + 1;
-        struct stat st {};
-        if (it.c.empty() || ::stat(std::string(it.c).c_str(), &st) != 0) continue;
+        FileStat st;
+        if (it.c.empty() || !stat_file(std::string(it.c), &st)) continue;
         // the file at that path, as it is now: a recording completed or changed in place is
         // read again (what was read of it is in the checkpoint's recording findings)
-        const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
-                                       static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-        h = (h ^ static_cast<std::uint64_t>(st.st_size)) * 0x9E3779B97F4A7C15ULL + mtime_ns;
+        h = (h ^ st.size) * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(st.mtime_ns);
     }
     return h;
 }

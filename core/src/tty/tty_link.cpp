@@ -6,8 +6,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#include <sys/stat.h>
-
 #include "cb/parse/command_template.hpp"
 #include "cb/tty/ttylog.hpp"
 #include "cb/util/parallel.hpp"
@@ -92,16 +90,6 @@ struct RecordingIndex::Entry {
 
 namespace {
 
-// The file at path as stat() sees it (size, modification time in ns); false when it cannot.
-bool file_stamp(const std::string& path, RecordingRead* r) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return false;
-    r->size = static_cast<std::uint64_t>(st.st_size);
-    r->mtime_ns =
-        static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-    return true;
-}
-
 // The last run's read of the file r stands for, if the file is as it was then.
 const RecordingRead* known_read(const std::vector<RecordingRead>* known, const RecordingRead& r) {
     if (!known) return nullptr;
@@ -119,7 +107,10 @@ RecordingIndex::RecordingIndex(const InputSet& inputs, StringPool& pool, std::ui
         if (f.kind != FileKind::TtyLog) continue;
         RecordingRead read;
         read.path = f.path;
-        if (!file_stamp(f.path, &read)) continue;
+        FileStat st;
+        if (!stat_file(f.path, &st)) continue;
+        read.size = st.size;
+        read.mtime_ns = st.mtime_ns;
         Recording r;
         if (const RecordingRead* k = known_read(known, read)) {
             read = *k;

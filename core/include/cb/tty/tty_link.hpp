@@ -25,7 +25,8 @@ namespace cb {
 // (engine/state.hpp), so that the next one reads only the recordings that are new or changed.
 struct RecordingRead {
     std::string path;
-    std::uint64_t size = 0, mtime_ns = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;               // as stat_file() (input/input_set.hpp) gives them
     std::string hash;                        // SHA-256 of its input: what Cowrie names it by
     Micros first = kNoTime, last = kNoTime;  // times of its first and last record
     std::uint64_t bytes = 0;                 // bytes read
