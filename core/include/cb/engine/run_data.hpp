@@ -133,13 +133,13 @@ struct RunData {
     // write_outputs(), what this run writes.
     std::vector<std::uint8_t> unchanged;
     SessionsListing partitions_before, partitions_written;
-    // --state, a run in memory: the writers keep the ReportPicks (output/report_html.hpp) of
+    // --state (in memory or spilled): the writers keep the ReportPicks (output/report_html.hpp) of
     // every session, as bytes in session order, in `picks` for the next run's checkpoint, and
     // their start days in `start_days`.
     bool keep_picks = false;
     std::string picks;  // kReportPickBytes a session
     DayRuns start_days;
-    // The key hashes of the sessions report.html embeds, sorted (Checkpoint::report_keys).
+    // The key hashes of the sessions report.html could show, sorted (Checkpoint::report_keys).
     std::vector<std::uint64_t> report_keys;
     // The names the sessions looked TTY recordings up by: the latest time, and whether one hides
     // another name (Checkpoint::looked_up).

@@ -70,7 +70,7 @@ struct Checkpoint {
     std::string picks;
     std::string pick_key;  // the HashKey (util/keyed_hash.hpp) their hashes were made with
     DayRuns days;          // the start days of the same sessions (kept with `picks`)
-    // The sessions its report.html embedded (key hashes, sorted; kept with `picks`): a tail run
+    // The sessions its report.html could show (key hashes, sorted; kept with `picks`): a tail run
     // reads their partials with the tail's, as the report is likely to pick them again.
     std::vector<std::uint64_t> report_keys;
     // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
