@@ -695,7 +695,7 @@ bool merge_top_key(RunMerge& m, StringPool& pool, SessionPartial& acc, std::stri
     while (!m.empty() && m.top().sensor == sensor && m.top().session == session) {
         m.pop([&](const RecordView& r) {
             SessionPartial p;
-            if (!decode_partial(r.partial, pool, &p)) {
+            if (!decode_partial(r.partial, pool, &p, Strings::Copied)) {
                 ok = false;
                 return;
             }

@@ -10,11 +10,11 @@ constexpr std::uint8_t kVersion = 2;  // 2: channels
 
 void put_sv(OutArchive& ar, std::string_view s) { ar(s); }
 
-bool get_sv(InArchive& ar, StringPool& pool, std::string_view* out) {
+bool get_sv(InArchive& ar, StringPool& pool, std::string_view* out, Strings strings) {
     std::string_view s;
     ar(s);
     if (ar.failed()) return false;
-    *out = pool.intern(s);
+    *out = strings == Strings::Interned ? pool.intern(s) : pool.store(s);
     return true;
 }
 
@@ -22,9 +22,9 @@ void put_tagged(OutArchive& ar, const Tagged& t) {
     ar(t.ts);
     put_sv(ar, t.value);
 }
-bool get_tagged(InArchive& ar, StringPool& pool, Tagged* t) {
+bool get_tagged(InArchive& ar, StringPool& pool, Tagged* t, Strings strings) {
     ar(t->ts);
-    return get_sv(ar, pool, &t->value);
+    return get_sv(ar, pool, &t->value, strings);
 }
 
 }  // namespace
@@ -48,14 +48,14 @@ void encode_partial(const SessionPartial& p, std::string& out) {
     }
 }
 
-bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p) {
+bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p, Strings strings) {
     InArchive ar(in);
     std::uint8_t version = 0;
     ar(version);
     if (version != kVersion) return false;
-    if (!get_sv(ar, pool, &p->key.sensor) || !get_sv(ar, pool, &p->key.session)) return false;
+    if (!get_sv(ar, pool, &p->key.sensor, strings) || !get_sv(ar, pool, &p->key.session, Strings::Copied)) return false;
     for (Tagged* t : {&p->protocol, &p->src_ip, &p->dst_ip, &p->client_version, &p->hassh, &p->arch})
-        if (!get_tagged(ar, pool, t)) return false;
+        if (!get_tagged(ar, pool, t, strings)) return false;
     for (TaggedInt* t : {&p->src_port, &p->dst_port, &p->term_width, &p->term_height}) ar(t->ts, t->value);
     ar(p->first_ts, p->last_ts, p->last_activity, p->connect_ts, p->close_ts, p->close_duration_us, p->events,
        p->late_events, p->tcpip_data, p->channels);
@@ -66,7 +66,8 @@ bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p) {
     for (std::uint64_t i = 0; i < n; ++i) {
         Item it;
         ar(it.ts, it.num, it.kind, it.flag);
-        if (!get_sv(ar, pool, &it.a) || !get_sv(ar, pool, &it.b) || !get_sv(ar, pool, &it.c)) return false;
+        if (!get_sv(ar, pool, &it.a, strings) || !get_sv(ar, pool, &it.b, strings) || !get_sv(ar, pool, &it.c, strings))
+            return false;
         if (static_cast<unsigned>(it.kind) > static_cast<unsigned>(kLastItemKind)) return false;
         p->items.push_back(it);
     }

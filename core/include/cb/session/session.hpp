@@ -416,9 +416,12 @@ DayRuns first_sessions(const DayRuns& runs, std::uint64_t n);
 
 namespace cb {
 
-// Binary form of a partial (for Hadoop Streaming values, after base64). decode interns the
-// strings into pool; it returns false for damaged input.
+// Binary form of a partial (for Hadoop Streaming values, after base64). decode puts the strings
+// into pool, interned (Strings::Interned: equal values shared, for partials kept for the run) or
+// copied (Strings::Copied: no lookup, for partials that live until the pool's next reset); the
+// session id is always copied (it is one session's). It returns false for damaged input.
+enum class Strings : std::uint8_t { Interned, Copied };
 void encode_partial(const SessionPartial& p, std::string& out);
-bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p);
+bool decode_partial(std::string_view in, StringPool& pool, SessionPartial* p, Strings strings = Strings::Interned);
 
 }  // namespace cb
