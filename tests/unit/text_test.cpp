@@ -216,3 +216,33 @@ TEST(FastHash, CraftedCollisionsOfTheUnseededHashSpreadWithTheProcessSeed) {
     EXPECT_EQ(views.size(), crafted.size());
     EXPECT_NE(fast_hash_seed(), draw_fast_hash_seed());  // drawn from the system's random source
 }
+
+// clear() forgets every string and reuses the pool's blocks: strings interned afterwards are new
+// (not the earlier views), equal values are shared again, and the pool takes no more blocks than
+// the first fill did, big values apart.
+TEST(StringPool, ClearForgetsStringsAndReusesBlocks) {
+    StringPool pool;
+    auto fill = [&](const std::string& prefix) {
+        std::vector<std::string_view> views;
+        for (int i = 0; i < 50000; ++i) views.push_back(pool.intern(prefix + std::to_string(i % 40000)));
+        return views;
+    };
+    const std::vector<std::string_view> first = fill("a-");
+    EXPECT_EQ(pool.distinct(), 40000u);
+    EXPECT_EQ(first[0].data(), first[40000].data());
+    const std::size_t filled = pool.bytes_used();
+    EXPECT_GT(filled, 0u);
+    pool.clear();
+    EXPECT_EQ(pool.distinct(), 0u);
+    EXPECT_EQ(pool.bytes_used(), 0u);
+    const std::string big(600000, 'x');  // more than a quarter block: a block of its own
+    EXPECT_EQ(pool.intern(big), big);
+    const std::vector<std::string_view> second = fill("b-");
+    EXPECT_EQ(pool.distinct(), 40001u);
+    EXPECT_EQ(second[7], "b-7");
+    EXPECT_EQ(second[7].data(), pool.intern("b-7").data());
+    EXPECT_EQ(pool.bytes_used(), filled + big.size());
+    pool.clear();
+    EXPECT_EQ(pool.intern("b-7"), "b-7");
+    EXPECT_EQ(pool.distinct(), 1u);
+}

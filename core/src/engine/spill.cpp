@@ -723,7 +723,7 @@ OrderRuns merge_part(const std::vector<std::string>& key_runs, SpillDir& dir, co
     StringPool pool;
     std::string rec, encoded;
     while (!merge.empty()) {
-        if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
+        if (pool.bytes_used() > kPoolResetBytes) pool.clear();
         SessionPartial acc;
         if (!merge_top_key(merge, pool, acc, &encoded)) {
             if (error.empty()) error = "a damaged record in a spill file in " + dir.path();
@@ -763,7 +763,7 @@ std::string merge_group(const std::vector<std::string>& group, const std::string
             out.record(rec);
             continue;
         }
-        if (pool.bytes_used() > kPoolResetBytes) pool = StringPool();
+        if (pool.bytes_used() > kPoolResetBytes) pool.clear();
         if (!merge_top_key(merge, pool, acc, &encoded)) {
             if (error.empty()) error = "a damaged record in a spill file";
             continue;
@@ -909,7 +909,7 @@ bool SpilledSessions::next_chunk(std::vector<Session>& out, StringPool& pool) {
         if (auto err = m.runs.error(); !err.empty() && error_.empty()) error_ = err;
         return false;
     }
-    pool = StringPool();
+    pool.clear();
     std::uint64_t bytes = 0;
     while (!m.runs.empty() && bytes < chunk_bytes_ && !(only_ && m.next_wanted >= only_->size())) {
         m.runs.pop([&](const RecordView& r) {

@@ -1,5 +1,6 @@
 #include "cb/util/string_pool.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cb/util/fast_hash.hpp"
@@ -12,13 +13,13 @@ constexpr std::size_t kBlockSize = 1 << 20;
 
 char* StringPool::allocate(std::size_t n) {
     if (n > kBlockSize / 4) {  // big values get a block of their own
-        blocks_.emplace_back(new char[n]);
+        big_.emplace_back(new char[n]);
         bytes_ += n;
-        return blocks_.back().get();
+        return big_.back().get();
     }
     if (n > left_) {
-        blocks_.emplace_back(new char[kBlockSize]);
-        cur_ = blocks_.back().get();
+        if (next_block_ == blocks_.size()) blocks_.emplace_back(new char[kBlockSize]);
+        cur_ = blocks_[next_block_++].get();
         left_ = kBlockSize;
         bytes_ += kBlockSize;
     }
@@ -33,6 +34,16 @@ std::string_view StringPool::store(std::string_view s) {
     char* p = allocate(s.size());
     std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
+}
+
+void StringPool::clear() {
+    big_.clear();
+    next_block_ = 0;
+    cur_ = nullptr;
+    left_ = 0;
+    bytes_ = 0;
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    count_ = 0;
 }
 
 void StringPool::grow() {

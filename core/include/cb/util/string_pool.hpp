@@ -28,6 +28,10 @@ public:
     std::string_view store(std::string_view s);
     std::size_t bytes_used() const { return bytes_; }
     std::size_t distinct() const { return count_; }
+    // Forgets every string (views into the pool dangle from here on) and keeps the standard
+    // blocks and the slot table for the strings to come: a pool emptied per chunk or batch
+    // does not return its memory to the system only to fault it in again.
+    void clear();
 
 private:
     // One slot of the open-addressing set: the low 32 bits of the hash pick the slot
@@ -39,7 +43,9 @@ private:
     };
     char* allocate(std::size_t n);
     void grow();
-    std::vector<std::unique_ptr<char[]>> blocks_;
+    std::vector<std::unique_ptr<char[]>> blocks_;  // standard blocks; those before next_block_ in use
+    std::vector<std::unique_ptr<char[]>> big_;     // values of a block of their own
+    std::size_t next_block_ = 0;
     char* cur_ = nullptr;
     std::size_t left_ = 0;
     std::size_t bytes_ = 0;
