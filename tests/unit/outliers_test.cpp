@@ -357,6 +357,65 @@ TEST(Outliers, OneAddressIsOneRowBelowPayloadsAndInteractiveWork) {
     }
 }
 
+// One dropper script run from addresses of both families (some more than once): one row, whose
+// src_ips counts the distinct addresses and whose examples are the three smallest ids; a lone
+// odd session is a row of its own, with its own id as the example.
+TEST(Outliers, ABehaviourCountsDistinctAddressesOfBothFamilies) {
+    Rng r(5);
+    std::vector<Spec> specs = normal_sessions(2000, r);
+    const std::vector<std::string> addresses = {"198.51.100.4", "2001:db8::17", "198.51.100.4", "2001:db8::17",
+                                                "2001:db8::18", "198.51.100.9", "192.0.2.1"};
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        Spec s;
+        s.session = "drop" + std::to_string(70 - i);
+        s.sensor = i % 2 ? "s2" : "s10";
+        s.src_ip = addresses[i];
+        s.start_s = static_cast<double>(r.below(86400 * 7));
+        s.logins = {{"root", "admin", true}};
+        for (const auto& c : kBotScripts[5]) s.commands.push_back(fill(c, r));
+        s.downloads = {{"http://198.51.100.200/x", std::string(64, 'a')}};
+        s.uploads = {{"/tmp/p", std::string(64, 'b')}};
+        s.duration_s = 30;
+        s.tty_bytes = 1000;
+        ids.insert(s.sensor + "/" + s.session);
+        specs.push_back(s);
+    }
+    Spec lone;
+    lone.session = "lone1";
+    lone.sensor = "s3";
+    lone.src_ip = "2001:db8::99";
+    lone.logins = {{"root", "admin", true}};
+    lone.commands = {"cat /etc/shadow", "nc -l -p 4444 -e /bin/sh"};
+    lone.uploads = {{"/tmp/q", std::string(64, 'c')}};
+    lone.duration_s = 900;
+    lone.tty_bytes = 50000;
+    specs.push_back(lone);
+    Corpus c = build(specs);
+    const cb::Findings found = run_all(cb::analyses::make_outliers, c.sessions);
+    const cb::Table& t = outliers(found);
+    const std::vector<std::string> smallest(ids.begin(), std::next(ids.begin(), 3));
+    int dropper_rows = 0, lone_rows = 0;
+    for (const auto& row : t.rows) {
+        const std::vector<std::string> examples = lines(std::get<std::string>(row[col(t, "example_sessions")]));
+        if (ids.count(examples.front())) {
+            ++dropper_rows;
+            EXPECT_EQ(std::get<std::int64_t>(row[col(t, "sessions")]), 7);
+            EXPECT_EQ(std::get<std::int64_t>(row[col(t, "src_ips")]), 5);
+            EXPECT_EQ(examples, smallest);
+        }
+        if (examples.front() == "s3/lone1") {
+            ++lone_rows;
+            EXPECT_EQ(std::get<std::int64_t>(row[col(t, "sessions")]), 1);
+            EXPECT_EQ(std::get<std::int64_t>(row[col(t, "src_ips")]), 1);
+            EXPECT_EQ(examples.size(), 1u);
+            EXPECT_EQ(std::get<std::string>(row[col(t, "src_ip")]), "2001:db8::99");
+        }
+    }
+    EXPECT_EQ(dropper_rows, 1);
+    EXPECT_EQ(lone_rows, 1);
+}
+
 TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
     Rng r(5);
     std::vector<Spec> specs = normal_sessions(3000, r);

@@ -149,12 +149,13 @@ double probit(double p) {
 // when the MAD of the main mode is tight. When both are 0 (more than 99 % of the group share
 // one value, e.g. uploads = 0), z is the normal quantile of the empirical upper tail P(X >= x).
 struct Stat {
-    std::vector<std::int64_t> sorted;  // kept only when scale is 0
+    std::vector<std::int64_t> above;  // the values above the median, sorted; kept only when scale is 0
+    std::size_t n = 0;
     double median = 0, scale = 0;
 
     void build(std::vector<std::int64_t>&& v) {
         if (v.empty()) return;
-        const std::size_t n = v.size();
+        n = v.size();
         // Order statistics by selection (linear), not a sort: ten features of every session.
         auto kth = [&](std::size_t k) {
             std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
@@ -176,9 +177,12 @@ struct Stat {
         double mad = static_cast<double>(*mid) / 2;
         if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
         scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
-        if (scale <= 0) {
+        if (scale <= 0) {  // z needs P(X >= x) for x above the median only: the upper tail, sorted
+            v.erase(
+                std::remove_if(v.begin(), v.end(), [&](std::int64_t x) { return static_cast<double>(x) <= median; }),
+                v.end());
             std::sort(v.begin(), v.end());
-            sorted = std::move(v);
+            above = std::move(v);
         }
     }
 
@@ -186,9 +190,9 @@ struct Stat {
     double z(std::int64_t q) const {
         if (static_cast<double>(q) <= median) return 0;
         if (scale > 0) return (static_cast<double>(q) - median) / scale;
-        if (sorted.empty()) return 0;
-        const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
-        const double p = static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
+        if (n == 0) return 0;
+        const auto it = std::lower_bound(above.begin(), above.end(), q);
+        const double p = static_cast<double>(above.end() - it) / static_cast<double>(n);
         return std::max(0.0, -probit(p));
     }
 };
@@ -357,8 +361,10 @@ private:
     double raw(const Rec& r, int f) const;
     void count_frequencies();
     Scores score() const;
+    std::uint64_t address_key(const Rec& r) const;
     std::uint64_t who_of(const Rec& r) const;
     std::string id_of(const Rec& r) const;
+    void id_into(const Rec& r, std::string& id) const;
     std::vector<Behaviour> collapse(const Scores& sc) const;
     static std::string features_text(const Scores& sc, std::uint32_t i);
     static double score_of(const Scores& sc, std::uint32_t i);
@@ -422,10 +428,10 @@ private:
     NameIndex sensor_idx_, client_idx_;
     std::vector<std::string_view> pw_;
     std::vector<std::uint64_t> th_;
-    // Set by count_frequencies() in finish(): sessions per template hash and per client.
-    std::unordered_map<std::uint64_t, std::uint32_t> df_;
-    std::uint64_t with_commands_ = 0;
-    std::vector<std::uint64_t> client_n_;
+    // Set by count_frequencies() in finish(): the rarity (bits) of each template hash among the
+    // sessions with commands, and of each client among all sessions.
+    std::unordered_map<std::uint64_t, double> template_rarity_;
+    std::vector<double> client_rarity_;
 };
 
 }  // namespace
@@ -442,9 +448,7 @@ double Outliers::raw(const Rec& r, int f) const {
         case kTemplateRarity: {
             if (r.templates == 0) return 0;
             double sum = 0;
-            for (std::uint32_t k = 0; k < r.templates; ++k)
-                sum +=
-                    std::log2(static_cast<double>(with_commands_) / static_cast<double>(df_.at(tmpl_[r.tmpl_off + k])));
+            for (std::uint32_t k = 0; k < r.templates; ++k) sum += template_rarity_.at(tmpl_[r.tmpl_off + k]);
             return sum / r.templates;
         }
         case kTtyBytes:
@@ -454,7 +458,7 @@ double Outliers::raw(const Rec& r, int f) const {
         case kUploads:
             return r.uploads;
         case kClientRarity:
-            return std::log2(static_cast<double>(recs_.size()) / static_cast<double>(client_n_[r.client]));
+            return client_rarity_[r.client];
         case kAttempts:
             return r.attempts;
         case kPasswords:
@@ -464,16 +468,40 @@ double Outliers::raw(const Rec& r, int f) const {
 }
 
 void Outliers::count_frequencies() {
-    df_.clear();
-    with_commands_ = 0;
+    std::unordered_map<std::uint64_t, std::uint32_t> df;  // sessions per template hash
+    std::uint64_t with_commands = 0;
     for (const Rec& r : recs_) {
         if (r.templates == 0) continue;
-        ++with_commands_;
-        for (std::uint32_t k = 0; k < r.templates; ++k) ++df_[tmpl_[r.tmpl_off + k]];
+        ++with_commands;
+        for (std::uint32_t k = 0; k < r.templates; ++k) ++df[tmpl_[r.tmpl_off + k]];
     }
-    client_n_.assign(clients_.size(), 0);
-    for (const Rec& r : recs_) ++client_n_[r.client];
+    template_rarity_.clear();
+    template_rarity_.reserve(df.size());
+    for (const auto& [hash, n] : df)
+        template_rarity_.emplace(hash, std::log2(static_cast<double>(with_commands) / static_cast<double>(n)));
+    std::vector<std::uint64_t> client_n(clients_.size(), 0);
+    for (const Rec& r : recs_) ++client_n[r.client];
+    client_rarity_.assign(clients_.size(), 0);
+    for (std::size_t c = 0; c < clients_.size(); ++c)
+        if (client_n[c] > 0)
+            client_rarity_[c] = std::log2(static_cast<double>(recs_.size()) / static_cast<double>(client_n[c]));
 }
+
+namespace {
+
+// round(log1p(v) * kQuant), the quantised value of a count; a table for the counts most values are.
+std::int64_t quantised_count(double v) {
+    static const std::vector<std::int64_t> table = [] {
+        std::vector<std::int64_t> t(1 << 16);
+        for (std::size_t i = 0; i < t.size(); ++i) t[i] = std::llround(std::log1p(static_cast<double>(i)) * kQuant);
+        return t;
+    }();
+    if (v >= 0 && v < static_cast<double>(table.size()) && v == std::floor(v))
+        return table[static_cast<std::size_t>(v)];
+    return std::llround(std::log1p(v) * kQuant);
+}
+
+}  // namespace
 
 // Per feature and peer group: robust z of every record; the score sums the squared weighted z,
 // the larger one per family.
@@ -499,7 +527,7 @@ Scores Outliers::score() const {
         for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
         for (std::size_t i = 0; i < n; ++i) {
             const double v = raw(recs_[i], f);
-            q[i] = std::llround((f == kTemplateRarity || f == kClientRarity ? v : std::log1p(v)) * kQuant);
+            q[i] = f == kTemplateRarity || f == kClientRarity ? std::llround(v * kQuant) : quantised_count(v);
             vals[grp[i]].push_back(q[i]);
         }
         std::array<Stat, kGroupCount> st;
@@ -518,20 +546,48 @@ Scores Outliers::score() const {
 // Sessions of one behaviour: the same binned shape and client, and the same source address
 // (sessions without commands) or the same set of command templates (the same script).
 struct Outliers::Behaviour {
-    std::uint32_t best = 0;  // the highest-scoring member (ties: smallest sensor/session)
+    std::uint32_t first = 0;  // the first member met
+    std::uint32_t best = 0;   // the highest-scoring member (ties: smallest sensor/session)
     std::uint32_t sessions = 0;
-    std::vector<std::string> examples;  // the smallest sensor/session ids, sorted
-    std::vector<std::string> ips;       // distinct addresses, sorted
+    // With a second member (a lone one's are its own id and address, not stored): the smallest
+    // sensor/session ids, sorted, and the members' address keys (address_key(); distinct after
+    // collapse()).
+    std::vector<std::string> examples;
+    std::vector<std::uint64_t> ips;
+    std::uint32_t src_ips = 1;  // distinct addresses
 };
 
+// Equal for equal source addresses, and (but for 64-bit hash collisions) only for them: an
+// IPv4 address packed, any other one hashed.
+std::uint64_t Outliers::address_key(const Rec& r) const {
+    return (r.flags & kFlagIpv4) ? (std::uint64_t{1} << 32) | r.ip : stable_hash64(arena_get(r.ip), 1);
+}
+
 std::uint64_t Outliers::who_of(const Rec& r) const {
-    if (r.templates == 0) return stable_hash64(ip_of(r), 1);
+    if (r.templates == 0) return address_key(r);
     const std::string_view bytes(reinterpret_cast<const char*>(&tmpl_[r.tmpl_off]),
                                  r.templates * sizeof(std::uint64_t));
     return stable_hash64(bytes, 2);
 }
 
-std::string Outliers::id_of(const Rec& r) const { return sensors_[r.sensor] + "/" + session_of(r); }
+std::string Outliers::id_of(const Rec& r) const {
+    std::string id;
+    id_into(r, id);
+    return id;
+}
+
+void Outliers::id_into(const Rec& r, std::string& id) const {
+    id.assign(sensors_[r.sensor]);
+    id.push_back('/');
+    if (r.session_len == kSessionInArena) {
+        id.append(arena_get(r.session));
+        return;
+    }
+    const std::size_t at = id.size();
+    id.resize(at + r.session_len);
+    std::uint64_t v = r.session;
+    for (std::size_t i = r.session_len; i-- > 0; v >>= 4) id[at + i] = "0123456789abcdef"[v & 15];
+}
 
 std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
     struct Key {
@@ -543,25 +599,38 @@ std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
             return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1);
         }
     };
+    std::vector<std::uint64_t> client_hash(clients_.size());
+    for (std::size_t c = 0; c < clients_.size(); ++c) client_hash[c] = stable_hash64(clients_[c]);
     std::unordered_map<Key, std::uint32_t, KeyHash> index;
     std::vector<Behaviour> out;
+    std::string id;
     for (std::uint32_t i = 0; i < recs_.size(); ++i) {
         if (sc.score2[i] <= 0) continue;
         const Rec& r = recs_[i];
-        const Key key{who_of(r), shape_of(r), stable_hash64(clients_[r.client])};
+        const Key key{who_of(r), shape_of(r), client_hash[r.client]};
         const auto [it, fresh] = index.emplace(key, static_cast<std::uint32_t>(out.size()));
-        if (fresh) out.push_back({i, 0, {}, {}});
+        if (fresh) {
+            out.push_back({i, i, 1, {}, {}});
+            continue;
+        }
         Behaviour& b = out[it->second];
-        ++b.sessions;
-        std::string id = id_of(r);
-        if (!fresh &&
-            (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best]))))
+        if (b.sessions++ == 1) {  // its second member: the first one's id and address are stored now
+            b.examples.push_back(id_of(recs_[b.first]));
+            b.ips.push_back(address_key(recs_[b.first]));
+        }
+        b.ips.push_back(address_key(r));
+        id_into(r, id);
+        if (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best])))
             b.best = i;
-        b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), std::move(id));
+        if (b.examples.size() == kExamples && id >= b.examples.back()) continue;  // it would not stay
+        b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), id);
         if (b.examples.size() > kExamples) b.examples.pop_back();
-        std::string ip = ip_of(r);
-        if (const auto at = std::lower_bound(b.ips.begin(), b.ips.end(), ip); at == b.ips.end() || *at != ip)
-            b.ips.insert(at, std::move(ip));
+    }
+    for (Behaviour& b : out) {
+        if (b.sessions == 1) continue;
+        std::sort(b.ips.begin(), b.ips.end());
+        b.src_ips = static_cast<std::uint32_t>(std::unique(b.ips.begin(), b.ips.end()) - b.ips.begin());
+        std::vector<std::uint64_t>().swap(b.ips);
     }
     return out;
 }
@@ -650,8 +719,8 @@ Table Outliers::table(const Scores& sc, const std::vector<Behaviour>& bs) const 
                           format_timestamp(r.start),
                           score_of(sc, b.best),
                           static_cast<std::int64_t>(b.sessions),
-                          static_cast<std::int64_t>(b.ips.size()),
-                          lines(b.examples),
+                          static_cast<std::int64_t>(b.src_ips),
+                          b.sessions == 1 ? id_of(recs_[b.first]) : lines(b.examples),
                           features_text(sc, b.best),
                           std::string(kGroupNames[group_of(r)]),
                           r3(r.duration),
