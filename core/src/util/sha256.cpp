@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
 #include <new>
 
 #include "cb/util/text.hpp"
@@ -26,11 +27,16 @@ std::string Sha256::hex() {
 }
 
 std::string uuid_v5(const unsigned char (&ns)[16], std::string_view name) {
-    std::string in(reinterpret_cast<const char*>(ns), 16);
-    in.append(name);
+    // The digest is fetched once and each thread keeps a context: exports name thousands of
+    // objects, and EVP_Digest() fetches SHA-1 and allocates a context on every call.
+    static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (EVP_Digest(in.data(), in.size(), d, &n, EVP_sha1(), nullptr) != 1 || n < 16) throw std::bad_alloc();
+    if (!sha1 || !ctx || EVP_DigestInit_ex(ctx.get(), sha1, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), ns, sizeof ns) != 1 || EVP_DigestUpdate(ctx.get(), name.data(), name.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), d, &n) != 1 || n < 16)
+        throw std::bad_alloc();
     d[6] = static_cast<unsigned char>((d[6] & 0x0F) | 0x50);  // version 5
     d[8] = static_cast<unsigned char>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
     std::string hex;
