@@ -961,7 +961,7 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 5:
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 6:
     varints and length-prefixed strings), keeping the file well formed: the damage only its load
     sees."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
@@ -981,7 +981,7 @@ def checkpoint_without_basic_tables(path: Path):
         return i + n
 
     fmt, i = varint(0)
-    assert fmt == 5, fmt
+    assert fmt == 6, fmt
     i = string(string(i))  # options, markers
     for _ in range(2):  # settled, unsettled
         n, i = varint(i)

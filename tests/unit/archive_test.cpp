@@ -175,3 +175,47 @@ TEST(SessionCodec, PartialRoundTripIsExact) {
     SessionPartial r;
     EXPECT_FALSE(decode_partial(std::string_view(bin).substr(0, bin.size() - 1), pool2, &r));
 }
+
+// raw_records(): a vector of plain records as its bytes, between other fields; an archive of the
+// other byte order, or one cut short, does not load.
+TEST(Archive, RawRecordsRoundTripAndRefuseTheOtherByteOrder) {
+    struct Rec {
+        std::uint64_t a;
+        std::uint32_t b, c;
+    };
+    std::vector<Rec> recs = {{1, 2, 3}, {0xFFFFFFFFFFFFFFFFull, 0, 7}, {42, 0x80000000u, 9}};
+    std::string name = "after";
+    std::string bytes;
+    OutArchive out(bytes);
+    auto raw = raw_records(recs);
+    out(raw, name);
+    EXPECT_EQ(bytes.size(), 1 + 1 + recs.size() * sizeof(Rec) + 1 + name.size());
+
+    std::vector<Rec> back;
+    std::string name_back;
+    {
+        InArchive in(bytes);
+        auto raw_back = raw_records(back);
+        in(raw_back, name_back);
+        ASSERT_TRUE(in.ok());
+    }
+    ASSERT_EQ(back.size(), recs.size());
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        EXPECT_EQ(back[i].a, recs[i].a);
+        EXPECT_EQ(back[i].b, recs[i].b);
+        EXPECT_EQ(back[i].c, recs[i].c);
+    }
+    EXPECT_EQ(name_back, name);
+
+    std::string other = bytes;
+    other[1] = kHostByteOrder == 'L' ? 'B' : 'L';
+    InArchive in_other(other);
+    auto raw_other = raw_records(back);
+    in_other(raw_other);
+    EXPECT_TRUE(in_other.failed());
+
+    InArchive in_short(std::string_view(bytes).substr(0, 2 + sizeof(Rec) * 2 + 3));
+    auto raw_short = raw_records(back);
+    in_short(raw_short);
+    EXPECT_TRUE(in_short.failed());
+}

@@ -72,17 +72,8 @@ struct Rec {
     std::uint16_t templates, downloads, uploads, attempts, passwords;
     std::uint8_t session_len;  // hex digits, or kSessionInArena
     std::uint8_t flags;
-
-    template <class Ar>
-    void io(Ar& ar) {
-        std::uint32_t d = 0;
-        std::memcpy(&d, &duration, sizeof d);
-        ar(start, session, ip, tmpl_off, sensor, client, d, tty_bytes, commands, templates, downloads, uploads,
-           attempts, passwords, session_len, flags);
-        std::memcpy(&duration, &d, sizeof d);
-    }
 };
-static_assert(sizeof(Rec) == 56);
+static_assert(sizeof(Rec) == 56);  // no padding: saved as bytes (raw_records())
 
 std::uint16_t sat16(std::size_t v) { return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xFFFF)); }
 
@@ -247,7 +238,9 @@ class Outliers : public ArchivedAnalysis<Outliers> {
 public:
     template <class Ar>
     void io(Ar& ar) {
-        ar(recs_, tmpl_, arena_, sensors_, clients_);
+        auto recs = raw_records(recs_);  // as bytes: a state of every session, saved and loaded on every run
+        auto tmpl = raw_records(tmpl_);
+        ar(recs, tmpl, arena_, sensors_, clients_);
     }
     bool load(std::string_view in) override {
         const bool ok = ArchivedAnalysis<Outliers>::load(in) && valid();

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -25,6 +26,22 @@
 #include <vector>
 
 namespace cb {
+
+// A vector of plain records kept as their bytes: the count, the host's byte order ('L' or 'B'),
+// then count * sizeof(T) bytes. For large per-session states, where a varint per field is most
+// of the cost of saving and loading them. T must be trivially copyable without padding bytes
+// (they would carry uninitialised memory into the archive); an archive of the other byte order
+// does not load (the reader fails, as for damage).
+template <typename T>
+struct RawRecords {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::vector<T>& v;
+};
+template <typename T>
+RawRecords<T> raw_records(std::vector<T>& v) {
+    return {v};
+}
+inline constexpr char kHostByteOrder = std::endian::native == std::endian::little ? 'L' : 'B';
 
 template <typename T, typename Ar, typename = void>
 struct has_io : std::false_type {};
@@ -72,6 +89,12 @@ private:
         } else {
             put_container(v);
         }
+    }
+    template <typename A>
+    void put(const RawRecords<A>& r) {
+        varint(r.v.size());
+        out_.push_back(kHostByteOrder);
+        out_.append(reinterpret_cast<const char*>(r.v.data()), r.v.size() * sizeof(A));
     }
 
     template <typename A, typename B>
@@ -194,6 +217,17 @@ private:
         } else {
             get_container(v);
         }
+    }
+    template <typename A>
+    void get(RawRecords<A>& r) {
+        const std::uint64_t n = varint();
+        if (!ok_ || byte() != kHostByteOrder || n > (in_.size() - pos_) / sizeof(A)) {
+            ok_ = false;
+            return;
+        }
+        r.v.resize(n);
+        std::memcpy(r.v.data(), in_.data() + pos_, n * sizeof(A));
+        pos_ += n * sizeof(A);
     }
 
     char byte() {
