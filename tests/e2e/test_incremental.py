@@ -961,9 +961,9 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 6:
-    varints and length-prefixed strings), keeping the file well formed: the damage only its load
-    sees."""
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 7:
+    varints, length-prefixed strings and raw_records()), keeping the file well formed: the damage
+    only its load sees."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
 
     def varint(i):
@@ -981,12 +981,11 @@ def checkpoint_without_basic_tables(path: Path):
         return i + n
 
     fmt, i = varint(0)
-    assert fmt == 6, fmt
+    assert fmt == 7, fmt
     i = string(string(i))  # options, markers
-    for _ in range(2):  # settled, unsettled
+    for _ in range(2):  # settled, unsettled: a count, the byte order, 8 bytes each
         n, i = varint(i)
-        for _ in range(n):
-            _, i = varint(i)
+        i += 1 + 8 * n
     _, i = varint(i)  # recordings
     n, i = varint(i)
     for _ in range(n):  # recordings_read: path, size, mtime, hash, first, last, bytes, cut

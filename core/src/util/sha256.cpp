@@ -39,10 +39,14 @@ std::string uuid_v5(const unsigned char (&ns)[16], std::string_view name) {
         throw std::bad_alloc();
     d[6] = static_cast<unsigned char>((d[6] & 0x0F) | 0x50);  // version 5
     d[8] = static_cast<unsigned char>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
-    std::string hex;
-    append_hex(hex, std::string_view(reinterpret_cast<const char*>(d), 16));
-    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-           hex.substr(20, 12);
+    std::string out;                                          // 8-4-4-4-12 hex digits
+    out.reserve(36);
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+        out.push_back("0123456789abcdef"[d[i] >> 4]);
+        out.push_back("0123456789abcdef"[d[i] & 15]);
+    }
+    return out;
 }
 
 }  // namespace cb

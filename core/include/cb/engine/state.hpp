@@ -47,7 +47,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 6;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 7;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -80,8 +80,12 @@ struct Checkpoint {
     void io(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
-        ar(options, markers, settled, unsettled, recordings, recordings_read, looked_up, partitions, basic, totals,
-           recording_findings, analyses, settled_markers, picks, pick_key, days, report_keys, provisional);
+        // key hashes as bytes (raw_records()): a varint would take 9 or 10 bytes for each of them
+        auto settled_hashes = raw_records(settled), unsettled_hashes = raw_records(unsettled);
+        auto report_hashes = raw_records(report_keys), provisional_hashes = raw_records(provisional);
+        ar(options, markers, settled_hashes, unsettled_hashes, recordings, recordings_read, looked_up, partitions,
+           basic, totals, recording_findings, analyses, settled_markers, picks, pick_key, days, report_hashes,
+           provisional_hashes);
     }
 };
 
