@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "cb/engine/run_clock.hpp"
@@ -57,6 +58,14 @@ public:
     void end_sqlite() {
         wait_sqlite();
         sqlite_thread_ = std::thread([this] { keep(sqlite_err, sqlite_cpu, sqlite_.end_sessions()); });
+        pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
+    }
+    // Runs `step` on SQLite's thread once what it was given is done, without waiting for it here.
+    void then_sqlite(std::function<std::string()> step) {
+        sqlite_thread_ = std::thread([this, before = std::move(sqlite_thread_), step = std::move(step)]() mutable {
+            if (before.joinable()) before.join();
+            keep(sqlite_err, sqlite_cpu, step());
+        });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
     }
     std::string sqlite_err, jsonl_err;  // the first problem of each
@@ -307,6 +316,13 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     SqliteStore& sqlite = outs->sqlite;
     SessionsJsonlWriter& jsonl = outs->jsonl;
     SessionWriters& writers = outs->writers;
+    // The tables go into SQLite on its thread while the CSV files and the report are written
+    // here: both only read run.tables from now on.
+    writers.then_sqlite([&sqlite, &run] {
+        const std::string err = sqlite.write_tables(run.tables);
+        const std::string committed = sqlite.commit();
+        return err.empty() ? committed : err;
+    });
     clock.lap("tables+analyses");
     for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
                             write_file_atomic(out_dir + "/summary.json", summary_json(run))})
@@ -343,9 +359,8 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     }
     clock.lap("report.html");
     writers.wait_sqlite();
-    res.step_cpu_seconds.emplace_back("sqlite sessions (own thread)", writers.sqlite_cpu);
-    clock.lap("wait for sqlite");
-    for (const auto& err : {writers.jsonl_err, writers.sqlite_err, sqlite.write_tables(run.tables), sqlite.commit()})
+    res.step_cpu_seconds.emplace_back("sqlite sessions and tables (own thread)", writers.sqlite_cpu);
+    for (const auto& err : {writers.jsonl_err, writers.sqlite_err})
         if (!err.empty()) res.errors.push_back(err);
     if (sqlite.reused())
         res.info.push_back("cowrie.sqlite: updated in place; the rows of the first " +
@@ -353,7 +368,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
                            counted(run.totals.sessions, "session", "sessions") +
                            " (in start order, up to the first that changed) kept, the others written again");
     if (run.sqlite_rows_before) run.sqlite_rows_written = std::move(sqlite.row_hashes());
-    clock.lap("sqlite tables");
+    clock.lap("wait for sqlite");
 }
 
 WriteOutputs writer_into(const std::string& out_dir, OutputLayout layout) {
