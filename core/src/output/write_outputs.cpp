@@ -263,22 +263,31 @@ void remember_report_sessions(RunData& run, bool whole, const ReportOptions& rop
 }
 
 // iocs/ when the analyses ran (Findings::iocs).
-void write_iocs(const RunData& run, const std::string& out_dir, AnalyzeResult& res) {
-    if (!run.findings.iocs) return;
+std::vector<std::string> write_iocs(const RunData& run, const std::string& out_dir) {
+    if (!run.findings.iocs) return {};
     const std::string dir = out_dir + "/iocs";
     std::error_code ec;
     std::filesystem::create_directory(dir, ec);
-    if (ec) {
-        res.errors.push_back("cannot create the output folder " + dir + ": " + ec.message());
-        return;
-    }
+    if (ec) return {"cannot create the output folder " + dir + ": " + ec.message()};
     const auto& rows = *run.findings.iocs;
     const AttackRules& rules = *run.attack_rules;
-    for (const auto& err :
-         {write_file_atomic(dir + "/iocs.csv", iocs_csv(rows)),
-          write_file_atomic(dir + "/stix2.json", iocs_stix2_json(rows, rules, run.totals.first)),
-          write_file_atomic(dir + "/misp.json", iocs_misp_json(rows, rules, run.totals.first, run.totals.last))})
-        if (!err.empty()) res.errors.push_back(err);
+    return {write_file_atomic(dir + "/iocs.csv", iocs_csv(rows)),
+            write_file_atomic(dir + "/stix2.json", iocs_stix2_json(rows, rules, run.totals.first)),
+            write_file_atomic(dir + "/misp.json", iocs_misp_json(rows, rules, run.totals.first, run.totals.last))};
+}
+
+// The files made of the tables and findings: tables/*.csv, summary.json, hints.json,
+// attack_layer.json and iocs/. Their errors, "" for none. They read the run's tables, findings,
+// totals and inputs, which the report does not change: they are written while it is built.
+std::vector<std::string> write_table_files(const RunData& run, const std::string& out_dir) {
+    std::vector<std::string> errors = {write_tables_csv(out_dir + "/tables", run.tables),
+                                       write_file_atomic(out_dir + "/summary.json", summary_json(run))};
+    if (run.findings.hints)  // none with --no-analyses: no hints.json (an empty list would say "no hints")
+        errors.push_back(write_file_atomic(out_dir + "/hints.json", hints_json(run.findings)));
+    if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
+        errors.push_back(write_file_atomic(out_dir + "/attack_layer.json", layer));
+    for (std::string& err : write_iocs(run, out_dir)) errors.push_back(std::move(err));
+    return errors;
 }
 
 }  // namespace
@@ -324,25 +333,9 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         return err.empty() ? committed : err;
     });
     clock.lap("tables+analyses");
-    for (const auto& err : {write_tables_csv(out_dir + "/tables", run.tables),
-                            write_file_atomic(out_dir + "/summary.json", summary_json(run))})
-        if (!err.empty()) res.errors.push_back(err);
-    if (run.findings.hints)  // none with --no-analyses: no hints.json (an empty list would say "no hints")
-        if (auto err = write_file_atomic(out_dir + "/hints.json", hints_json(run.findings)); !err.empty())
-            res.errors.push_back(err);
-    if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
-        if (auto err = write_file_atomic(out_dir + "/attack_layer.json", layer); !err.empty())
-            res.errors.push_back(err);
-    write_iocs(run, out_dir, res);
-    writers.wait_jsonl();
-    if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
-    run.partitions_written = jsonl.listing();
-    if (layout.sessions == SessionsLayout::Day && jsonl.days_kept())
-        res.info.push_back("sessions/: " + counted(jsonl.days(), "day", "days") + ", " +
-                           with_commas(jsonl.days() - jsonl.days_kept()) + " written, " +
-                           with_commas(jsonl.days_kept()) + " unchanged (kept as they were)");
-    res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", writers.jsonl_cpu);
-    clock.lap("csv+summary+jsonl");
+    std::vector<std::string> file_errors;
+    std::thread files([&run, &out_dir, &file_errors] { file_errors = write_table_files(run, out_dir); });
+    pthread_setname_np(files.native_handle(), "cb-files");
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         // the writers are done with the chunks
@@ -358,6 +351,18 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         if (!err.empty()) res.errors.push_back(err);
     }
     clock.lap("report.html");
+    files.join();
+    for (std::string& err : file_errors)
+        if (!err.empty()) res.errors.push_back(std::move(err));
+    writers.wait_jsonl();
+    if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
+    run.partitions_written = jsonl.listing();
+    if (layout.sessions == SessionsLayout::Day && jsonl.days_kept())
+        res.info.push_back("sessions/: " + counted(jsonl.days(), "day", "days") + ", " +
+                           with_commas(jsonl.days() - jsonl.days_kept()) + " written, " +
+                           with_commas(jsonl.days_kept()) + " unchanged (kept as they were)");
+    res.step_cpu_seconds.emplace_back("sessions.jsonl (own thread)", writers.jsonl_cpu);
+    clock.lap("csv+summary+jsonl (beside the report)");
     writers.wait_sqlite();
     res.step_cpu_seconds.emplace_back("sqlite sessions and tables (own thread)", writers.sqlite_cpu);
     for (const auto& err : {writers.jsonl_err, writers.sqlite_err})
