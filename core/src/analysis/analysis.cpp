@@ -167,18 +167,25 @@ void AnalysisRunner::merge_workers() {
     }
 }
 
+// Each analysis saves and loads its own state: they run side by side.
 std::vector<std::string> AnalysisRunner::save() {
     merge_workers();
-    std::vector<std::string> out;
-    for (auto& a : worker(0).analyses) a->save(out.emplace_back());
+    auto& analyses = worker(0).analyses;
+    std::vector<std::string> out(analyses.size());
+    parallel_for(analyses.size(), threads_, [&](std::size_t k) { analyses[k]->save(out[k]); });
     return out;
 }
 
 bool AnalysisRunner::load(const std::vector<std::string>& states) {
     workers_.clear();
     Worker& w = worker(0);
-    bool ok = states.size() == w.analyses.size();
-    for (std::size_t k = 0; ok && k < states.size(); ++k) ok = w.analyses[k]->load(states[k]);
+    if (states.size() != w.analyses.size()) {
+        workers_.clear();
+        return false;
+    }
+    std::vector<std::uint8_t> loaded(states.size());
+    parallel_for(states.size(), threads_, [&](std::size_t k) { loaded[k] = w.analyses[k]->load(states[k]); });
+    const bool ok = std::all_of(loaded.begin(), loaded.end(), [](std::uint8_t b) { return b != 0; });
     if (!ok) workers_.clear();
     return ok;
 }
