@@ -76,7 +76,9 @@ struct SqliteRowHashes {
     std::vector<std::uint64_t> keys;  // session_key_hash() of the session at each sid
     template <class Ar>
     void io(Ar& ar) {
-        ar(file_stamp, rows, keys);
+        auto row_hashes = raw_records(rows),
+             key_hashes = raw_records(keys);  // as bytes: 8 each, not a varint's 9 or 10
+        ar(file_stamp, row_hashes, key_hashes);
     }
 };
 
