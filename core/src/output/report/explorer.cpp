@@ -300,6 +300,8 @@ void ReportSessionPicker::offer(const ReportPick& p, std::size_t index) {
         return;
     }
     const std::size_t cap = m.max_sessions + m.drill.capacity();
+    // full: one less relevant than the least relevant kept would be the one to go again
+    if (m.best.size() >= cap && !m.best.empty() && !report::more_relevant({p.tier, index}, m.best.front())) return;
     m.best.emplace_back(p.tier, index);
     std::push_heap(m.best.begin(), m.best.end(), report::more_relevant);
     if (m.best.size() > cap) {
