@@ -352,6 +352,7 @@ void RunTables::Impl::save_checkpoint() {
     settled_markers.subtract(held_markers);
     settled_markers.save(to.settled_markers);
     to.options = checkpoint.options;  // last: a checkpoint without options is not kept
+    if (checkpoint.settled_made) checkpoint.settled_made();
 }
 
 RunTables::RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res)
@@ -1223,6 +1224,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         checkpoint = checkpoint_use(*inc, run, read, in_memory, options, opt, res);
     }
     checkpoint.provisional = std::move(provisional);
+    if (checkpoint.to) checkpoint.settled_made = [&inc] { inc->compress_settled_part(); };
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) {
         inc->drop_checkpoint();  // the last run's: the new one is made from here on

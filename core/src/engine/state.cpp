@@ -115,13 +115,27 @@ void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
 }
 
 // The checkpoint file: the archive, zstd-compressed with a checksum (a file damaged on disk is
-// not used: its states would carry into every later checkpoint).
+// not used: its states would carry into every later checkpoint), as two frames (Checkpoint::io()).
+// The bytes the zstd frames in `packed` hold, all said in their headers; nullopt when one does not.
+std::optional<std::uint64_t> frames_content_size(std::string_view packed) {
+    std::uint64_t total = 0;
+    while (!packed.empty()) {
+        const unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
+        const std::size_t frame = ZSTD_findFrameCompressedSize(packed.data(), packed.size());
+        if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || ZSTD_isError(frame)) return {};
+        total += size;
+        packed.remove_prefix(frame);
+    }
+    return total;
+}
+
 void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
     bool ok = false;
     const std::string packed = read_whole(path, &ok);
     if (!ok) return;
-    const unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (std::uint64_t{1} << 36)) return;
+    const std::optional<std::uint64_t> content = frames_content_size(packed);
+    if (!content || *content > (std::uint64_t{1} << 36)) return;
+    const std::uint64_t size = *content;
     std::string bytes(size, '\0');
     if (ZSTD_decompress(bytes.data(), bytes.size(), packed.data(), packed.size()) != size) return;
     InArchive ar(bytes);
@@ -130,20 +144,41 @@ void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
     if (ar.ok() && cp.format == Checkpoint::kFormat) *out = std::move(cp);  // ok(): every byte read
 }
 
-std::string save_checkpoint(const std::string& path, const Checkpoint& cp) {
+// bytes as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
+// besides this one (none for 0); "" when zstd fails.
+std::string zstd_frame(const std::string& bytes, int workers) {
+    std::string packed(ZSTD_compressBound(bytes.size()), '\0');
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    const bool set = cctx && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
+                     !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
+    if (set && workers > 0)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);  // ignored by a single-threaded libzstd
+    const std::size_t n = set ? ZSTD_compress2(cctx, packed.data(), packed.size(), bytes.data(), bytes.size()) : 0;
+    ZSTD_freeCCtx(cctx);
+    if (!set || ZSTD_isError(n)) return {};
+    packed.resize(n);
+    return packed;
+}
+
+template <class Part>
+std::string archived(Part part) {
     std::string bytes;
     OutArchive ar(bytes);
-    ar(cp);
-    std::string packed(ZSTD_compressBound(bytes.size()), '\0');
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();  // with zstd's checksum: a damaged file is not used
-    const bool checksum = !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
-                          !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 2);  // zstd's own threads (ignored by a single-threaded libzstd)
-    const std::size_t n = checksum ? ZSTD_compress2(cctx, packed.data(), packed.size(), bytes.data(), bytes.size()) : 0;
-    ZSTD_freeCCtx(cctx);
-    if (!checksum || ZSTD_isError(n)) return "cannot compress the state file " + path;
-    packed.resize(n);
-    return write_whole(path, packed);
+    part(ar);
+    return bytes;
+}
+
+// The settled part's frame (Checkpoint::io_settled()).
+std::string settled_frame(Checkpoint& cp, int workers) {
+    return zstd_frame(archived([&](OutArchive& ar) { cp.io_settled(ar); }), workers);
+}
+
+// settled_part: the frame of cp's settled part, when compress_settled_part() made it.
+std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string settled_part) {
+    if (settled_part.empty()) settled_part = settled_frame(cp, 2);
+    const std::string run_part = zstd_frame(archived([&](OutArchive& ar) { cp.io_run(ar); }), 2);
+    if (settled_part.empty() || run_part.empty()) return "cannot compress the state file " + path;
+    return write_whole(path, settled_part + run_part);
 }
 
 }  // namespace
@@ -400,7 +435,7 @@ StateWriter::~StateWriter() {
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
                                 const std::map<std::uint64_t, FileReport>& reports,
                                 const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
-                                const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint) {
+                                const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part) {
     if (!error_.empty()) return error_;
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
@@ -418,7 +453,7 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
         if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;
     }
     if (checkpoint && !checkpoint->options.empty())
-        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint); !e.empty()) return e;
+        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part)); !e.empty()) return e;
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
     if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint + files_line(tmp_));
@@ -614,10 +649,15 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
     reports_into_ingest(report_list(reports), ingest, samples_per_reason);
 }
 
+void Incremental::compress_settled_part() {
+    settled_part_ = std::async(std::launch::async, [this] { return settled_frame(new_checkpoint_, 0); });
+}
+
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();  // no read of the old state as it is swapped
+    std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
-                          &new_checkpoint_);
+                          &new_checkpoint_, std::move(settled_part));
 }
 
 }  // namespace cb

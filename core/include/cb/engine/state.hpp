@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -47,7 +48,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 7;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 8;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -76,16 +77,28 @@ struct Checkpoint {
     // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
     // their records may change without a new event (the line gone, or read whole).
     std::vector<std::uint64_t> provisional;
+    // Saved as two parts, each a zstd frame of the file: what RunTables makes of the settled
+    // sessions (known once the tables are finished, and compressed while the outputs are
+    // written), then what the rest of the run adds.
     template <class Ar>
     void io(Ar& ar) {
+        io_settled(ar);
+        if (format == kFormat) io_run(ar);
+    }
+    template <class Ar>
+    void io_settled(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
         // key hashes as bytes (raw_records()): a varint would take 9 or 10 bytes for each of them
         auto settled_hashes = raw_records(settled), unsettled_hashes = raw_records(unsettled);
-        auto report_hashes = raw_records(report_keys), provisional_hashes = raw_records(provisional);
-        ar(options, markers, settled_hashes, unsettled_hashes, recordings, recordings_read, looked_up, partitions,
-           basic, totals, recording_findings, analyses, settled_markers, picks, pick_key, days, report_hashes,
-           provisional_hashes);
+        auto provisional_hashes = raw_records(provisional);
+        ar(options, markers, settled_hashes, unsettled_hashes, recordings, provisional_hashes, basic, totals,
+           recording_findings, analyses, settled_markers);
+    }
+    template <class Ar>
+    void io_run(Ar& ar) {
+        auto report_hashes = raw_records(report_keys);
+        ar(recordings_read, looked_up, partitions, picks, pick_key, days, report_hashes);
     }
 };
 
@@ -102,6 +115,9 @@ struct CheckpointUse {
     std::vector<std::uint64_t> provisional;
     // A tail run's open sessions before its tail (RunTables::add_counted()), or null.
     const std::vector<Session>* counted_first = nullptr;
+    // Called once `to`'s settled part (Checkpoint::io_settled()) is made: it does not change
+    // from then on.
+    std::function<void()> settled_made;
 };
 
 // A hash of the TTY recordings linked to s (zero when none): the recording findings of a
@@ -162,7 +178,7 @@ public:
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports,
                        const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
-                       const SqliteRowHashes* sqlite_rows, const Checkpoint* checkpoint);
+                       const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part = {});
 
 private:
     std::string dir_, tmp_, error_;
@@ -216,6 +232,9 @@ public:
     // Frees the state's checkpoint once the run knows it will not use it.
     void drop_checkpoint() { checkpoint_.reset(); }
     Checkpoint* new_checkpoint() { return &new_checkpoint_; }
+    // Starts compressing the new checkpoint's settled part on a thread of its own (commit() takes
+    // it): called once that part is made, while the run goes on with the outputs.
+    void compress_settled_part();
     // Writes the new state in place of the old one, with the row hashes of this run's
     // cowrie.sqlite when it wrote one and the new checkpoint when it has options (a run that
     // could not make one leaves them empty); returns "" or a problem.
@@ -232,6 +251,7 @@ private:
     std::future<std::optional<Checkpoint>> checkpoint_loading_;
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
+    std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frame, "" for a failure
     bool ok_ = false;
 };
 
