@@ -961,9 +961,9 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 8:
-    varints, length-prefixed strings and raw_records(), in two zstd frames that decompress as one
-    archive), keeping the file well formed: the damage only its load sees."""
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 9:
+    varints, length-prefixed strings and raw_records(), in three zstd frames: the plan, the
+    states, the run's part), keeping the file well formed: the damage only its load sees."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
 
     def varint(i):
@@ -980,21 +980,28 @@ def checkpoint_without_basic_tables(path: Path):
         n, i = varint(i)
         return i + n
 
-    fmt, i = varint(0)
-    assert fmt == 8, fmt
-    i = string(string(i))  # options, markers
-
     def raw_hashes(i):  # raw_records(): a count, the byte order, 8 bytes each
         n, i = varint(i)
         return i + 1 + 8 * n
 
+    fmt, i = varint(0)
+    assert fmt == 9, fmt
+    i = string(string(i))  # options, markers
     i = raw_hashes(raw_hashes(i))  # settled, unsettled
     _, i = varint(i)  # recordings
-    i = raw_hashes(i)  # provisional; the basic tables' state comes next
-    plain = path.with_name("checkpoint.plain")  # from a file: the frame then says its size, as the tool's do
-    plain.write_bytes(raw[:i] + b"\0" + raw[string(i):])
-    subprocess.run(["zstd", "-q", "--check", "-f", str(plain), "-o", str(path)], check=True)
-    plain.unlink()
+    i = string(raw_hashes(i))  # provisional, settled_markers: the plan part ends here
+    states = i  # basic, totals, recording_findings, analyses
+    j = string(string(string(i)))
+    n, j = varint(j)
+    for _ in range(n):
+        j = string(j)
+    frames = b""
+    for part in (raw[:states], b"\0" + raw[string(states):j], raw[j:]):
+        plain = path.with_name("checkpoint.plain")  # from a file: the frame then says its size, as the tool's do
+        plain.write_bytes(part)
+        frames += subprocess.run(["zstd", "-q", "--check", "-c", str(plain)], check=True, capture_output=True).stdout
+        plain.unlink()
+    path.write_bytes(frames)
 
 
 def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, tmp_path):

@@ -369,7 +369,7 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     m.max_held_bytes = std::max<std::uint64_t>(memory_limit_of(m.opt) / 16, std::uint64_t{4} << 20);
     if (!from) return true;
     const double t0 = thread_cpu_seconds();
-    bool ok = m.basic.load(from->basic);
+    bool ok = from->states_loaded && m.basic.load(from->basic);
     InArchive totals(from->totals);
     m.res.run.totals.io(totals);
     ok = ok && totals.ok();
@@ -1133,6 +1133,15 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         std::vector<std::uint64_t> changed = read;
         changed.insert(changed.end(), provisional.begin(), provisional.end());
         tail_plan = plan_tail(*inc, run, std::move(changed), options);
+        // A state too large for memory waits for the checkpoint's states: if they did not load,
+        // its tail run would have to build every session before the tail to count them again.
+        if (!in_memory && tail_plan.ok) {
+            inc->checkpoint_states();
+            if (!inc->checkpoint()->states_loaded) {
+                tail_plan = TailPlan();
+                tail_plan.why_not = "the checkpoint's states are damaged";
+            }
+        }
         // a state too large for memory: a tail run when the partials it reads fit (the report's
         // likely sessions too, if they do)
         auto fits = [&](std::size_t n) {
@@ -1225,6 +1234,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     checkpoint.provisional = std::move(provisional);
     if (checkpoint.to) checkpoint.settled_made = [&inc] { inc->compress_settled_part(); };
+    if (checkpoint.from) inc->checkpoint_states();  // read while the tail's partials were
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) {
         inc->drop_checkpoint();  // the last run's: the new one is made from here on

@@ -114,34 +114,54 @@ void load_sqlite_rows(const std::string& path, SqliteRowHashes* out) {
     if (!ar.ok()) *out = SqliteRowHashes();
 }
 
-// The checkpoint file: the archive, zstd-compressed with a checksum (a file damaged on disk is
-// not used: its states would carry into every later checkpoint), as two frames (Checkpoint::io()).
-// The bytes the zstd frames in `packed` hold, all said in their headers; nullopt when one does not.
-std::optional<std::uint64_t> frames_content_size(std::string_view packed) {
-    std::uint64_t total = 0;
+// The frames of a zstd file, each whole; none when one is cut or damaged.
+std::vector<std::string_view> zstd_frames(std::string_view packed) {
+    std::vector<std::string_view> frames;
     while (!packed.empty()) {
-        const unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
-        const std::size_t frame = ZSTD_findFrameCompressedSize(packed.data(), packed.size());
-        if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || ZSTD_isError(frame)) return {};
-        total += size;
-        packed.remove_prefix(frame);
+        const std::size_t n = ZSTD_findFrameCompressedSize(packed.data(), packed.size());
+        if (ZSTD_isError(n)) return {};
+        frames.push_back(packed.substr(0, n));
+        packed.remove_prefix(n);
     }
-    return total;
+    return frames;
 }
 
-void load_checkpoint(const std::string& path, std::optional<Checkpoint>* out) {
+// One frame's content (its header says its size); nullopt when it does not decompress.
+std::optional<std::string> unzstd(std::string_view frame) {
+    const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (std::uint64_t{1} << 36))
+        return {};
+    std::string bytes(size, '\0');
+    if (ZSTD_decompress(bytes.data(), bytes.size(), frame.data(), frame.size()) != size) return {};
+    return bytes;
+}
+
+// Reads what `part` archives from one frame; false unless every byte is read.
+template <class Part>
+bool read_part(std::string_view frame, Part part) {
+    const std::optional<std::string> bytes = unzstd(frame);
+    if (!bytes) return false;
+    InArchive ar(*bytes);
+    part(ar);
+    return ar.ok();
+}
+
+// The checkpoint file (Checkpoint::io()): three zstd frames, each with its checksum (a file
+// damaged on disk is not used: its states would carry into every later checkpoint). The plan
+// and run parts go to `plan` as soon as they are read, then the states are read and returned
+// (in a Checkpoint of their own; nullopt when they do not read whole).
+std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan) {
     bool ok = false;
     const std::string packed = read_whole(path, &ok);
-    if (!ok) return;
-    const std::optional<std::uint64_t> content = frames_content_size(packed);
-    if (!content || *content > (std::uint64_t{1} << 36)) return;
-    const std::uint64_t size = *content;
-    std::string bytes(size, '\0');
-    if (ZSTD_decompress(bytes.data(), bytes.size(), packed.data(), packed.size()) != size) return;
-    InArchive ar(bytes);
+    const std::vector<std::string_view> frames = ok ? zstd_frames(packed) : std::vector<std::string_view>();
     Checkpoint cp;
-    ar(cp);
-    if (ar.ok() && cp.format == Checkpoint::kFormat) *out = std::move(cp);  // ok(): every byte read
+    const bool read = frames.size() == 3 && read_part(frames[0], [&](InArchive& ar) { cp.io_plan(ar); }) &&
+                      cp.format == Checkpoint::kFormat && read_part(frames[2], [&](InArchive& ar) { cp.io_run(ar); });
+    plan.set_value(read ? std::optional<Checkpoint>(std::move(cp)) : std::nullopt);
+    if (!read) return {};
+    Checkpoint states;
+    if (!read_part(frames[1], [&](InArchive& ar) { states.io_states(ar); })) return {};
+    return states;
 }
 
 // bytes as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
@@ -168,14 +188,16 @@ std::string archived(Part part) {
     return bytes;
 }
 
-// The settled part's frame (Checkpoint::io_settled()).
-std::string settled_frame(Checkpoint& cp, int workers) {
-    return zstd_frame(archived([&](OutArchive& ar) { cp.io_settled(ar); }), workers);
+// The frames of the parts a run's tables make (Checkpoint::io_plan() and io_states()).
+std::string settled_frames(Checkpoint& cp, int workers) {
+    const std::string plan = zstd_frame(archived([&](OutArchive& ar) { cp.io_plan(ar); }), workers);
+    const std::string states = zstd_frame(archived([&](OutArchive& ar) { cp.io_states(ar); }), workers);
+    return plan.empty() || states.empty() ? std::string() : plan + states;
 }
 
-// settled_part: the frame of cp's settled part, when compress_settled_part() made it.
+// settled_part: settled_frames(cp), when compress_settled_part() made them.
 std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string settled_part) {
-    if (settled_part.empty()) settled_part = settled_frame(cp, 2);
+    if (settled_part.empty()) settled_part = settled_frames(cp, 2);
     const std::string run_part = zstd_frame(archived([&](OutArchive& ar) { cp.io_run(ar); }), 2);
     if (settled_part.empty() || run_part.empty()) return "cannot compress the state file " + path;
     return write_whole(path, settled_part + run_part);
@@ -620,18 +642,37 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
         plans_ = plan_reads(state_.ledger, inputs);
     }
     say_plans(plans_, notes);
-    if (!state_.ledger.entries().empty())  // read while the logs are: a run needs it only once they are
-        checkpoint_loading_ = std::async(std::launch::async, [path = without_trailing_slashes(dir) + "/checkpoint"] {
-            std::optional<Checkpoint> cp;
-            load_checkpoint(path, &cp);
-            return cp;
-        });
+    if (!state_.ledger.entries().empty()) {  // read while the logs are: a run needs it only once they are
+        std::promise<std::optional<Checkpoint>> plan;
+        checkpoint_loading_ = plan.get_future();
+        states_loading_ =
+            std::async(std::launch::async, [path = without_trailing_slashes(dir) + "/checkpoint",
+                                            plan = std::move(plan)]() mutable { return load_checkpoint(path, plan); });
+    }
     ok_ = true;
 }
 
 const Checkpoint* Incremental::checkpoint() {
     if (checkpoint_loading_.valid()) checkpoint_ = checkpoint_loading_.get();
     return checkpoint_ ? &*checkpoint_ : nullptr;
+}
+
+void Incremental::checkpoint_states() {
+    checkpoint();
+    if (!states_loading_.valid()) return;
+    std::optional<Checkpoint> states = states_loading_.get();
+    if (!checkpoint_ || !states) return;
+    checkpoint_->basic = std::move(states->basic);
+    checkpoint_->totals = std::move(states->totals);
+    checkpoint_->recording_findings = std::move(states->recording_findings);
+    checkpoint_->analyses = std::move(states->analyses);
+    checkpoint_->states_loaded = true;
+}
+
+void Incremental::drop_checkpoint() {
+    checkpoint();
+    if (states_loading_.valid()) states_loading_.wait();
+    checkpoint_.reset();
 }
 
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
@@ -650,11 +691,13 @@ void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& inges
 }
 
 void Incremental::compress_settled_part() {
-    settled_part_ = std::async(std::launch::async, [this] { return settled_frame(new_checkpoint_, 0); });
+    settled_part_ = std::async(std::launch::async, [this] { return settled_frames(new_checkpoint_, 0); });
 }
 
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
-    if (checkpoint_loading_.valid()) checkpoint_loading_.wait();  // no read of the old state as it is swapped
+    // no read of the old state as it is swapped
+    if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
+    if (states_loading_.valid()) states_loading_.wait();
     std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
                           &new_checkpoint_, std::move(settled_part));

@@ -48,7 +48,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 8;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 9;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -77,23 +77,33 @@ struct Checkpoint {
     // Sessions with an event of a held last line in its run (CheckpointUse::provisional), sorted:
     // their records may change without a new event (the line gone, or read whole).
     std::vector<std::uint64_t> provisional;
-    // Saved as two parts, each a zstd frame of the file: what RunTables makes of the settled
-    // sessions (known once the tables are finished, and compressed while the outputs are
-    // written), then what the rest of the run adds.
+    // Set when the states part (io_states()) was read; not saved.
+    bool states_loaded = false;
+
+    // Saved as three zstd frames, which decompress as one archive: what a run plans its tail by
+    // (io_plan()) and the analyses' states (io_states()), both known once the tables are finished
+    // and compressed while the outputs are written, then what the rest of the run adds
+    // (io_run()). A run reads the plan and run parts first and the states while it reads the
+    // tail's partials (Incremental::checkpoint(), checkpoint_states()).
     template <class Ar>
     void io(Ar& ar) {
-        io_settled(ar);
-        if (format == kFormat) io_run(ar);
+        io_plan(ar);
+        if (format != kFormat) return;
+        io_states(ar);
+        io_run(ar);
     }
     template <class Ar>
-    void io_settled(Ar& ar) {
+    void io_plan(Ar& ar) {
         ar(format);
         if (format != kFormat) return;
         // key hashes as bytes (raw_records()): a varint would take 9 or 10 bytes for each of them
         auto settled_hashes = raw_records(settled), unsettled_hashes = raw_records(unsettled);
         auto provisional_hashes = raw_records(provisional);
-        ar(options, markers, settled_hashes, unsettled_hashes, recordings, provisional_hashes, basic, totals,
-           recording_findings, analyses, settled_markers);
+        ar(options, markers, settled_hashes, unsettled_hashes, recordings, provisional_hashes, settled_markers);
+    }
+    template <class Ar>
+    void io_states(Ar& ar) {
+        ar(basic, totals, recording_findings, analyses);
     }
     template <class Ar>
     void io_run(Ar& ar) {
@@ -227,10 +237,14 @@ public:
     // (8 bytes a session: not copied).
     SqliteRowHashes take_sqlite_rows() { return std::move(state_.sqlite_rows); }
     // The state's checkpoint (null when it has none, or it is damaged; read on a thread of its
-    // own from the constructor on), and the place for this run's.
+    // own from the constructor on) without its states until checkpoint_states(), and the place
+    // for this run's.
     const Checkpoint* checkpoint();
+    // Waits for the checkpoint's states (Checkpoint::io_states()): states_loaded says whether
+    // they were read whole.
+    void checkpoint_states();
     // Frees the state's checkpoint once the run knows it will not use it.
-    void drop_checkpoint() { checkpoint_.reset(); }
+    void drop_checkpoint();
     Checkpoint* new_checkpoint() { return &new_checkpoint_; }
     // Starts compressing the new checkpoint's settled part on a thread of its own (commit() takes
     // it): called once that part is made, while the run goes on with the outputs.
@@ -248,7 +262,8 @@ private:
     FileLedger ledger_;  // after this run (fold())
     std::size_t max_line_bytes_;
     HeldEvents held_events_;
-    std::future<std::optional<Checkpoint>> checkpoint_loading_;
+    std::future<std::optional<Checkpoint>> checkpoint_loading_;  // its plan and run parts
+    std::future<std::optional<Checkpoint>> states_loading_;      // then its states part
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
     std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frame, "" for a failure
