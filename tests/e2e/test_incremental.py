@@ -495,6 +495,21 @@ def marker_sessions(n: int) -> bytes:
     return cbtest.dumps(evs)
 
 
+def claim_the_largest_size(path: Path):
+    """Makes the first zstd frame of a file claim the largest content size its header's field
+    can hold (RFC 8878: the frame header descriptor, then the window descriptor unless single
+    segment, the dictionary id, and the frame content size)."""
+    d = bytearray(path.read_bytes())
+    assert d[:4] == b"\x28\xb5\x2f\xfd"
+    fhd = d[4]
+    single = (fhd >> 5) & 1
+    at = 5 + (0 if single else 1) + [0, 1, 2, 4][fhd & 3]
+    size = [single, 2, 4, 8][fhd >> 6]
+    assert size >= 2, size  # 2 bytes: 256 + the field, so 65,791 bytes, more than such a frame holds
+    d[at:at + size] = b"\xff" * size
+    path.write_bytes(bytes(d))
+
+
 @pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
 @pytest.mark.parametrize("change, why", [
     ("options", "the options differ"),
@@ -503,6 +518,7 @@ def marker_sessions(n: int) -> bytes:
     ("recordings", "the TTY recordings linked to earlier sessions changed"),
     ("damaged", None),
     ("bit flip", None),
+    ("claimed size", None),
 ])
 def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, change, why, memory):
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
@@ -524,6 +540,8 @@ def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, 
         shutil.copytree(cbtest.REPO / "examples/logs/tty", s.logs / "tty")
     elif change == "damaged":
         (s.state / "checkpoint").write_bytes(b"\x28\xb5\x2f\xfd not zstd")
+    elif change == "claimed size":  # not under zstd's checksum: a run must neither trust nor allocate it
+        claim_the_largest_size(s.state / "checkpoint")
     else:  # one bit of the compressed data: zstd's checksum must catch it
         cp = bytearray((s.state / "checkpoint").read_bytes())
         cp[len(cp) // 2] ^= 0x10

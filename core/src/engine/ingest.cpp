@@ -138,7 +138,7 @@ public:
     // Writes the worker's partials out (a key run) and starts afresh.
     void spill_now() {
         spill_->spill(shards_);
-        pool_.clear();
+        pool_ = StringPool();  // freed, not kept (clear()): the worker's pool lives on after ingest
         partials_ = events_ = 0;
     }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -126,13 +127,24 @@ std::vector<std::string_view> zstd_frames(std::string_view packed) {
     return frames;
 }
 
-// One frame's content (its header says its size); nullopt when it does not decompress.
+// One frame's content; nullopt when it does not decompress to the size its header says. The
+// size is not under the checksum, so it is not trusted: the content is read as it comes.
 std::optional<std::string> unzstd(std::string_view frame) {
     const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (std::uint64_t{1} << 36))
-        return {};
-    std::string bytes(size, '\0');
-    if (ZSTD_decompress(bytes.data(), bytes.size(), frame.data(), frame.size()) != size) return {};
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) return {};
+    std::string bytes;
+    bytes.reserve(std::min<std::uint64_t>(size, std::uint64_t{frame.size()} * 64));
+    const std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+    std::string chunk(std::size_t{1} << 20, '\0');
+    for (std::size_t left = 1; dctx && left != 0;) {
+        ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
+        left = ZSTD_decompressStream(dctx.get(), &out, &in);
+        if (ZSTD_isError(left) || (out.pos == 0 && in.pos == in.size && left != 0) || out.pos > size - bytes.size())
+            return {};
+        bytes.append(chunk.data(), out.pos);
+    }
+    if (!dctx || bytes.size() != size) return {};
     return bytes;
 }
 
@@ -150,7 +162,8 @@ bool read_part(std::string_view frame, Part part) {
 // damaged on disk is not used: its states would carry into every later checkpoint). The plan
 // and run parts go to `plan` as soon as they are read, then the states are read and returned
 // (in a Checkpoint of their own; nullopt when they do not read whole).
-std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan) {
+std::optional<Checkpoint> read_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan,
+                                          bool* told) {
     bool ok = false;
     const std::string packed = read_whole(path, &ok);
     const std::vector<std::string_view> frames = ok ? zstd_frames(packed) : std::vector<std::string_view>();
@@ -158,10 +171,23 @@ std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<
     const bool read = frames.size() == 3 && read_part(frames[0], [&](InArchive& ar) { cp.io_plan(ar); }) &&
                       cp.format == Checkpoint::kFormat && read_part(frames[2], [&](InArchive& ar) { cp.io_run(ar); });
     plan.set_value(read ? std::optional<Checkpoint>(std::move(cp)) : std::nullopt);
+    *told = true;
     if (!read) return {};
     Checkpoint states;
     if (!read_part(frames[1], [&](InArchive& ar) { states.io_states(ar); })) return {};
     return states;
+}
+
+// read_checkpoint() that fails as a damaged file does, whatever it throws (a header's size
+// too large to allocate): `plan` is always told, or the run would wait for it forever.
+std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan) {
+    bool told = false;
+    try {
+        return read_checkpoint(path, plan, &told);
+    } catch (...) {
+        if (!told) plan.set_value(std::nullopt);
+        return {};
+    }
 }
 
 // bytes as one zstd frame with its checksum, compressed on `workers` threads of zstd's own

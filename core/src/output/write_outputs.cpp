@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -24,6 +25,17 @@ namespace {
 // The two session writers (SQLite rows, sessions.jsonl), each on its own thread, a chunk at a
 // time: SQLite's relational part is the longest single task of a run, so both start while the
 // engine's tables and analyses work on the same chunk.
+// Joins a thread when it goes out of scope, if it was not joined before.
+struct JoinOnExit {
+    std::thread& thread;
+    explicit JoinOnExit(std::thread& t) : thread(t) {}
+    JoinOnExit(const JoinOnExit&) = delete;
+    JoinOnExit& operator=(const JoinOnExit&) = delete;
+    ~JoinOnExit() {
+        if (thread.joinable()) thread.join();
+    }
+};
+
 class SessionWriters {
 public:
     SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
@@ -64,7 +76,13 @@ public:
     void then_sqlite(std::function<std::string()> step) {
         sqlite_thread_ = std::thread([this, before = std::move(sqlite_thread_), step = std::move(step)]() mutable {
             if (before.joinable()) before.join();
-            keep(sqlite_err, sqlite_cpu, step());
+            std::string err;
+            try {
+                err = step();
+            } catch (const std::exception& e) {  // a problem of the run, not an end of the process
+                err = std::string("SQLite: ") + e.what();
+            }
+            keep(sqlite_err, sqlite_cpu, std::move(err));
         });
         pthread_setname_np(sqlite_thread_.native_handle(), "cb-sqlite");
     }
@@ -334,9 +352,16 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     });
     clock.lap("tables+analyses");
     std::vector<std::string> file_errors;
-    std::thread files([&run, &out_dir, &file_errors] { file_errors = write_table_files(run, out_dir); });
+    std::thread files([&run, &out_dir, &file_errors] {
+        try {
+            file_errors = write_table_files(run, out_dir);
+        } catch (const std::exception& e) {  // a problem of the run, not an end of the process
+            file_errors = {std::string("cannot write the tables: ") + e.what()};
+        }
+    });
     pthread_setname_np(files.native_handle(), "cb-files");
-    if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
+    const JoinOnExit files_joined{files};  // also when the report throws
+    if (report_html_available()) {         // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         // the writers are done with the chunks
         std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, picks.get());

@@ -94,7 +94,7 @@ private:
     void put(const RawRecords<A>& r) {
         varint(r.v.size());
         out_.push_back(kHostByteOrder);
-        out_.append(reinterpret_cast<const char*>(r.v.data()), r.v.size() * sizeof(A));
+        if (!r.v.empty()) out_.append(reinterpret_cast<const char*>(r.v.data()), r.v.size() * sizeof(A));
     }
 
     template <typename A, typename B>
@@ -226,7 +226,7 @@ private:
             return;
         }
         r.v.resize(n);
-        std::memcpy(r.v.data(), in_.data() + pos_, n * sizeof(A));
+        if (n) std::memcpy(r.v.data(), in_.data() + pos_, n * sizeof(A));  // data() may be null when n is 0
         pos_ += n * sizeof(A);
     }
 
