@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <thread>
 
 #include "cb/engine/run_clock.hpp"
@@ -25,17 +26,6 @@ namespace {
 // The two session writers (SQLite rows, sessions.jsonl), each on its own thread, a chunk at a
 // time: SQLite's relational part is the longest single task of a run, so both start while the
 // engine's tables and analyses work on the same chunk.
-// Joins a thread when it goes out of scope, if it was not joined before.
-struct JoinOnExit {
-    std::thread& thread;
-    explicit JoinOnExit(std::thread& t) : thread(t) {}
-    JoinOnExit(const JoinOnExit&) = delete;
-    JoinOnExit& operator=(const JoinOnExit&) = delete;
-    ~JoinOnExit() {
-        if (thread.joinable()) thread.join();
-    }
-};
-
 class SessionWriters {
 public:
     SessionWriters(SqliteStore& sqlite, SessionsJsonlWriter& jsonl) : sqlite_(sqlite), jsonl_(jsonl) {}
@@ -351,17 +341,13 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         return err.empty() ? committed : err;
     });
     clock.lap("tables+analyses");
-    std::vector<std::string> file_errors;
-    std::thread files([&run, &out_dir, &file_errors] {
-        try {
-            file_errors = write_table_files(run, out_dir);
-        } catch (const std::exception& e) {  // a problem of the run, not an end of the process
-            file_errors = {std::string("cannot write the tables: ") + e.what()};
-        }
+    // an async future: waited for when it goes, also when the report throws, and what it throws
+    // reaches the caller as before
+    std::future<std::vector<std::string>> files = std::async(std::launch::async, [&run, &out_dir] {
+        pthread_setname_np(pthread_self(), "cb-files");  // for profilers and top -H
+        return write_table_files(run, out_dir);
     });
-    pthread_setname_np(files.native_handle(), "cb-files");
-    const JoinOnExit files_joined{files};  // also when the report throws
-    if (report_html_available()) {         // the page's TTY player text, read in the order the page embeds sessions
+    if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
         const ReportOptions ropt;
         // the writers are done with the chunks
         std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, picks.get());
@@ -376,8 +362,7 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         if (!err.empty()) res.errors.push_back(err);
     }
     clock.lap("report.html");
-    files.join();
-    for (std::string& err : file_errors)
+    for (std::string& err : files.get())
         if (!err.empty()) res.errors.push_back(std::move(err));
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();

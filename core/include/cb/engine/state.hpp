@@ -125,8 +125,8 @@ struct CheckpointUse {
     std::vector<std::uint64_t> provisional;
     // A tail run's open sessions before its tail (RunTables::add_counted()), or null.
     const std::vector<Session>* counted_first = nullptr;
-    // Called once `to`'s settled part (Checkpoint::io_settled()) is made: it does not change
-    // from then on.
+    // Called once `to`'s plan and states parts (Checkpoint::io_plan(), io_states()) are made: they
+    // do not change from then on.
     std::function<void()> settled_made;
 };
 
@@ -266,7 +266,7 @@ private:
     std::future<std::optional<Checkpoint>> states_loading_;      // then its states part
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
-    std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frame, "" for a failure
+    std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frames, "" for a failure
     bool ok_ = false;
 };
 
