@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Write one new daily Cowrie log that follows a benchmark corpus (the incremental-state row).
 
-    make_daily.py CORPUS_DIR OUT_DIR [--size-kb 1024] [--seed 1]
+    make_daily.py CORPUS_DIR OUT_DIR [--size-kb 1024] [--seed 1] [--after corpus|sensor]
 
 A sensor that rotates its log daily adds one file a day; this makes that file. It picks the
 corpus's daily log (`cowrie.json.YYYY-MM-DD`, at least --size-kb) with the latest date, lowest
-replica first, and writes OUT_DIR/cowrie.json.<that folder's last date + 1 day> from its first
-whole lines up to --size-kb KiB, so the new file sits in its own folder and the corpus is not
-copied. In every line:
+replica first, and writes OUT_DIR/cowrie.json.<new date> from its first whole lines up to
+--size-kb KiB, so the new file sits in its own folder and the corpus is not copied. The new date
+(--after):
+  * `corpus` (the default): the day after the corpus's last event. A daily cron run adds
+    yesterday's file of every sensor, which comes after all that the state holds;
+  * `sensor`: the day after that sensor's last daily log. In the benchmark corpus other sensors
+    have later days, so this file lands inside the history (a late file, a backfill): every
+    session after it changes its place in start order.
+In every line:
   * "session" becomes a fresh 12-hex id, blake2b(seed, new date, old id): the day's sessions
     are new ones, never a continuation of a session in the corpus;
   * the date of "timestamp" moves forward by a whole number of days to the new date (time of
@@ -36,8 +42,25 @@ def daily_date(path: str) -> dt.date | None:
     return dt.date.fromisoformat(m.group(1)) if m else None
 
 
+def last_event_day(corpus: str, meta: dict) -> dt.date:
+    """The date of the corpus's last event. Replicas repeat the lowest one's timestamps (only
+    the sensor names differ), so its files are enough."""
+    def replicas(f: dict) -> list:  # one file may stand for several replicas
+        return f["replica"] if isinstance(f["replica"], list) else [f["replica"]]
+
+    lowest = min(min(replicas(f)) for f in meta["file_list"])
+    last = b""
+    for f in meta["file_list"]:
+        if lowest in replicas(f):
+            with open(os.path.join(corpus, f["path"]), "rb") as fin:
+                for m in TIMESTAMP_RE.finditer(fin.read()):
+                    last = max(last, m.group(2))
+    return dt.date.fromisoformat(last.decode())
+
+
 def pick_source(meta: dict, min_bytes: int) -> tuple[dict, dt.date]:
-    """The daily log with the latest date (lowest replica on a tie) and the new file's date."""
+    """The daily log with the latest date (lowest replica on a tie) and the day after its
+    sensor's last daily log."""
     dailies = [(daily_date(f["path"]), f) for f in meta["file_list"]]
     dailies = [(d, f) for d, f in dailies if d is not None]
     big = [(d, f) for d, f in dailies if f["bytes"] >= min_bytes]
@@ -67,12 +90,16 @@ def main() -> None:
     ap.add_argument("out", help="folder for the new daily log (created)")
     ap.add_argument("--size-kb", type=int, default=1024, help="size of the new file in KiB [1024]")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--after", choices=("corpus", "sensor"), default="corpus",
+                    help="date the file the day after the corpus's last event, or after its sensor's last daily log")
     args = ap.parse_args()
 
     with open(os.path.join(args.corpus, "corpus.meta.json")) as f:
         meta = json.load(f)
     limit = args.size_kb * 1024
     src, new_date = pick_source(meta, limit)
+    if args.after == "corpus":
+        new_date = last_event_day(args.corpus, meta) + dt.timedelta(days=1)
     shift = new_date - daily_date(src["path"])
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"cowrie.json.{new_date}")

@@ -340,6 +340,21 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
     add_note cb_incremental "outputs $STATE_SAME to the full run; load ${LOAD[cb_incremental]} at start"
     add_note cb_full_daily "load ${LOAD[cb_full_daily]} at start"
   fi
+  # a late file: a day inside the history (make_daily.py --after sensor), after which every
+  # session of the other sensors changes its place in start order (info)
+  local late="$TMP/late-day" o5="$TMP/cb-out-late" late_rec
+  late_rec=$(python3 "$HERE/make_daily.py" "$PLAIN" "$late" --size-kb "$DAILY_KB" --seed "$SEED" --after sensor)
+  OK_RC="0 1" PRE_RUN="rm -rf '$o5' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o5'; sync" measure cb_late \
+    "analyze --state: corpus + one late daily file inside the history ($(jq -r .date <<<"$late_rec"))" \
+    "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$late" -o "$o5" \
+    "${common[@]}" --state "$state" --stats
+  OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_late "analyze without state, same inputs as the late file's run" \
+    "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$late" -o "$o3" \
+    "${common[@]}" --sessions day
+  if ok cb_late && ok cb_full_late; then
+    add_note cb_late "outputs $(same_updated_outputs "$o3" "$o5") to the full run; $(grep -o '[0-9,]* sessions built from there on' "$TMP/cb_late.err" || echo 'NOT A TAIL RUN')"
+  fi
+  rm -rf "$o5" "$late"
   # the same daily run when the state does not fit the memory limit (a year's scale): the
   # sessions are merged on disk, the checkpoint's skipped as they stream by
   local o4="$TMP/cb-out-incremental-limit" spill="$TMP/spill-incremental"
@@ -557,6 +572,9 @@ incremental_targets() {  # state + one new daily file against a full run
     echo "| the same in CPU seconds (info) | $(cpu_ratio cb_incremental cb_full_daily) | – |"
     if ok cb_incremental_limit && ok cb_full_daily_limit; then
       echo "| (info) the same at --memory-limit $LIMIT, the state merged on disk: incremental wall / full wall | $(ratio cb_incremental_limit cb_full_daily_limit) | – |"
+    fi
+    if ok cb_late && ok cb_full_late; then
+      echo "| (info) a late file inside the history instead (every later session changes its place): incremental wall / full wall | $(ratio cb_late cb_full_late) | – |"
     fi
   else
     target_row "state + one new daily file: incremental wall / full wall ≤ $TARGET_INCREMENTAL" n/a "not measured (${STATUS[cb_incremental]:-not run})"

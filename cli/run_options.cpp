@@ -1,6 +1,7 @@
 #include "run_options.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "cb/input/cowrie_config.hpp"
 #include "console.hpp"
@@ -69,7 +70,15 @@ SessionsLayout sessions_layout(const RunFlags& flags) {
 }
 
 OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
-    return {sessions_layout(flags), out.path().string(), flags.tmp_dir};
+    OutputLayout layout{sessions_layout(flags), out.path().string(), flags.tmp_dir, nullptr};
+    // --state: the last run's cowrie.sqlite is copied while the run reads (SqliteCopy), when the
+    // state has its row hashes (a run without them writes the file in full)
+    std::error_code ec;
+    const std::string sqlite = layout.previous + "/cowrie.sqlite";
+    if (!flags.state_dir.empty() && std::filesystem::exists(flags.state_dir + "/sqlite_rows", ec) &&
+        std::filesystem::exists(sqlite, ec))
+        layout.sqlite_copy = std::make_shared<SqliteCopy>(sqlite, out.temp() + "/cowrie.sqlite.tmp");
+    return layout;
 }
 
 void add_intel_options(CLI::App* cmd, RunFlags* flags) {

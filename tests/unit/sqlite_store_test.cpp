@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "cb/analysis/basic_tables.hpp"
@@ -181,5 +183,51 @@ TEST(SqliteStore, EmptyRunStillHasTheSchema) {
     EXPECT_EQ(db.count("SELECT count(*) FROM sessions"), 0);
     EXPECT_EQ(db.count("SELECT count(*) FROM commands"), 0);
     EXPECT_GT(db.count("SELECT count(*) FROM schema_doc"), 0);
+    fs::remove_all(dir);
+}
+
+// A --state run's early copy of the last run's file (SqliteCopy): taken when it is the file the
+// store wants, with the stamp the state knows; else removed, as when nobody asks for it.
+TEST(SqliteCopy, TakenOnlyWhenItCopiedTheFileTheStateKnows) {
+    const fs::path dir = fs::temp_directory_path() / ("cb-sqlite-copy-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string path = (dir / "cowrie.sqlite").string();
+    cbtest::Corpus corpus = cbtest::build(small_run());
+    std::sort(corpus.sessions.begin(), corpus.sessions.end(), cb::session_less);
+    cb::SqliteRowHashes before;
+    {
+        cb::SqliteStore store(path, UINT64_MAX, {"", nullptr, true});
+        ASSERT_EQ(store.write_sessions(corpus.sessions), "");
+        ASSERT_EQ(store.write_tables(cb::basic_tables(corpus.sessions)), "");
+        ASSERT_EQ(store.commit(), "");
+        before = store.row_hashes();
+    }
+    ASSERT_FALSE(before.file_stamp.empty());
+    const auto bytes = [](const std::string& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string to = (dir / "a.tmp").string();
+    {
+        cb::SqliteCopy copy(path, to);
+        EXPECT_TRUE(copy.take(path, to, before.file_stamp));
+        EXPECT_EQ(bytes(to), bytes(path));
+        EXPECT_FALSE(copy.take(path, to, before.file_stamp)) << "asked once";
+    }
+    EXPECT_TRUE(fs::exists(to)) << "a taken copy is the taker's";
+    {
+        cb::SqliteCopy copy(path, (dir / "b.tmp").string());
+        EXPECT_FALSE(copy.take(path, (dir / "b.tmp").string(), before.file_stamp + "0"));
+        EXPECT_FALSE(fs::exists(dir / "b.tmp"));
+    }
+    { cb::SqliteCopy unasked(path, (dir / "c.tmp").string()); }
+    EXPECT_FALSE(fs::exists(dir / "c.tmp"));
+    {  // a store that reuses the file takes the early copy as its own
+        cb::SqliteCopy copy(path, (dir / "next.sqlite.tmp").string());
+        cb::SqliteStore store((dir / "next.sqlite").string(), UINT64_MAX, {path, &before, true, &copy});
+        EXPECT_TRUE(store.reused());
+        EXPECT_TRUE(store.holds_first(corpus.sessions.size()));
+        EXPECT_FALSE(copy.take(path, (dir / "next.sqlite.tmp").string(), before.file_stamp));
+    }
     fs::remove_all(dir);
 }

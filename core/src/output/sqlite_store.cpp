@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "cb/output/outputs.hpp"
 
@@ -319,13 +321,36 @@ bool copy_file_fast(const std::string& from, const std::string& to) {
     return ok;
 }
 
-// Starts from a copy of `from` when `before` describes it (same file stamp).
+// Starts from a copy of `from` when `before` describes it (same file stamp): the early one when
+// it is that, else one made now.
 bool reuse_file(const SqliteReuse& reuse, const std::string& tmp) {
-    return reuse.before && !reuse.file.empty() && !reuse.before->file_stamp.empty() &&
-           file_stamp(reuse.file) == reuse.before->file_stamp && copy_file_fast(reuse.file, tmp);
+    if (!reuse.before || reuse.file.empty() || reuse.before->file_stamp.empty()) return false;
+    if (reuse.early && reuse.early->take(reuse.file, tmp, reuse.before->file_stamp)) return true;
+    return file_stamp(reuse.file) == reuse.before->file_stamp && copy_file_fast(reuse.file, tmp);
 }
 
 }  // namespace
+
+SqliteCopy::SqliteCopy(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {
+    copied_ = std::async(std::launch::async, [from = from_, to = to_] {
+        const std::string stamp = file_stamp(from);
+        const bool copied = !stamp.empty() && copy_file_fast(from, to);
+        return copied && file_stamp(from) == stamp ? stamp : std::string();
+    });
+}
+
+SqliteCopy::~SqliteCopy() {
+    const std::string stamp = copied_.valid() ? copied_.get() : std::string();
+    if (!asked_ && !stamp.empty()) std::remove(to_.c_str());
+}
+
+bool SqliteCopy::take(const std::string& from, const std::string& to, const std::string& stamp) {
+    if (std::exchange(asked_, true)) return false;
+    const std::string copied = copied_.get();
+    if (!copied.empty() && copied == stamp && from == from_ && to == to_) return true;
+    if (!copied.empty()) std::remove(to_.c_str());
+    return false;
+}
 
 SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget, SqliteReuse reuse)
     : path_(path), hash_rows_(reuse.hash_rows) {

@@ -224,7 +224,7 @@ struct SessionOutputs {
     static SqliteReuse sqlite_reuse(const RunData& run, const OutputLayout& layout) {
         if (!run.sqlite_rows_before) return {};
         return {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
-                true};
+                true, layout.sqlite_copy.get()};
     }
     SqliteStore sqlite;
     SessionsJsonlWriter jsonl;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@ enum class SessionsLayout {
     File,  // sessions.jsonl
     Day,   // sessions/day=YYYY-MM-DD/sessions.jsonl, by the day (UTC) each session started
 };
+class SqliteCopy;
 struct OutputLayout {
     SessionsLayout sessions = SessionsLayout::File;
     // OUTDIR itself, whose contents the run replaces: a day's file with the same bytes as the
@@ -35,6 +37,8 @@ struct OutputLayout {
     std::string previous;
     // --tmp-dir: the folder for the writers' scratch files ("": beside the outputs).
     std::string scratch;
+    // --state: the copy of `previous`'s cowrie.sqlite begun as the run started (null: none).
+    std::shared_ptr<SqliteCopy> sqlite_copy;
 };
 void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
                    SessionSource& sessions, RunTables& tables);
@@ -151,6 +155,28 @@ struct SqliteReuse {
     std::string file;
     const SqliteRowHashes* before = nullptr;
     bool hash_rows = false;
+    SqliteCopy* early = nullptr;  // a copy of `file` already begun, taken when it is the one wanted
+};
+
+// A copy of an earlier run's cowrie.sqlite made on a thread of its own while the run reads its
+// logs and state (a --state run starts one: OutputLayout::sqlite_copy), so that the SqliteStore
+// that reuses the file finds it made (SqliteReuse::early). The kernel copies (a reflink where the
+// file system shares blocks), which takes a core for a while on file systems that do not.
+class SqliteCopy {
+public:
+    SqliteCopy(std::string from, std::string to);
+    ~SqliteCopy();  // waits for the copy; removes it when take() was never asked
+    SqliteCopy(const SqliteCopy&) = delete;
+    SqliteCopy& operator=(const SqliteCopy&) = delete;
+    // True when `to` holds the copy of `from` made while `from` had the stamp `stamp` (before and
+    // after the copy): the file is then the caller's. Else false, and the copy is removed. Asked
+    // once: later calls are false.
+    bool take(const std::string& from, const std::string& to, const std::string& stamp);
+
+private:
+    std::string from_, to_;
+    std::future<std::string> copied_;  // the stamp of `from` as copied, "" for no copy
+    bool asked_ = false;
 };
 
 class SqliteStore {
