@@ -152,6 +152,14 @@ def test_days_fed_in_batches_with_a_live_file_that_grows_and_rotates(cb_bin, tmp
     assert last.summary["sessions"] > first.summary["sessions"]
 
 
+def sessions_files(state: Path) -> list:
+    """The sessions files of a state folder, sorted; each has its key list (FILE.keys)."""
+    names = sorted(p.name for p in state.iterdir() if p.name.startswith("sessions") and p.suffix != ".keys")
+    keys = sorted(p.name for p in state.iterdir() if p.name.startswith("sessions") and p.suffix == ".keys")
+    assert keys == sorted(n + ".keys" for n in names), (names, keys)
+    return names
+
+
 @pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
 def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, lines, memory):
     """A run adds its partials as sessions.N (a spilled run merges its spill files into it) and
@@ -173,12 +181,12 @@ def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, l
         else:
             s.incremental(*memory)
         shutil.copytree(s.state, central, dirs_exist_ok=True)
-        names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
+        names = sessions_files(s.state)
         assert names == ["sessions"] + sorted(f"sessions.{i}" for i in range(1, k + 1)), names
         assert (s.state / "sessions").read_bytes() == base
     full = s.check(*memory)  # the 16th file: all merged into one
     shutil.copytree(s.state, central, dirs_exist_ok=True)
-    names = sorted(p.name for p in s.state.iterdir() if p.name.startswith("sessions"))
+    names = sessions_files(s.state)
     assert names == ["sessions"], names
     assert full.summary["sessions"] > 0
     # the copy still holds sessions.1 to .15, merged into its `sessions`: the manifest says
@@ -392,7 +400,8 @@ def test_state_folder_is_small_and_only_ours(cb_bin, tmp_path, lines):
     s.append_live(b"".join(lines))
     s.check()
     names = sorted(p.name for p in s.state.iterdir())
-    assert names == ["checkpoint", "ledger", "manifest", "reports", "sessions", "sqlite_rows"], names
+    assert names == ["checkpoint", "ledger", "likely", "likely.keys", "manifest", "reports", "sessions",
+                     "sessions.keys", "sqlite_rows"], names
     state_bytes = sum(p.stat().st_size for p in s.state.iterdir())
     log_bytes = sum(len(x) for x in lines)
     assert state_bytes < log_bytes / 4, (state_bytes, log_bytes)
@@ -1034,3 +1043,60 @@ def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, 
     shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
     res = s.check("--stats")
     assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err
+
+
+LIKELY = re.compile(r"--state: ([\d,]+) sessions read from its likely ones, (\d+) of (\d+) sessions files? read")
+
+
+def busy_day(day: str, n: int, prefix: str) -> bytes:
+    """n sessions of one day (40 s apart) from a hundred addresses, most closed, every 50th left
+    open (no close event), with a few command sets: more sessions over a few days than
+    report.html shows (5,000), so that `likely` holds only some of them."""
+    t0, out = seconds_to(day), []
+    for i in range(n):
+        evs = cbtest.session_events(f"{prefix}{i:06x}", t0 + 40.0 * i, sensor="sensor-b", ip=f"198.51.100.{i % 100 + 1}",
+                                    commands=(("uname -a",), ("uname -a", "free -m"), ("id", "w"))[i % 3])
+        if i % 50 == 0:
+            evs = [e for e in evs if e["eventid"] != "cowrie.session.closed"]
+        out += evs
+    return cbtest.dumps(out)
+
+
+def test_a_daily_run_reads_only_the_sessions_files_that_hold_its_sessions(cb_bin, tmp_path):
+    """A tail run reads the sessions the state's `likely` holds whole (the last report's, the open
+    ones) from it, and of the sessions files only those whose key list names one of the others it
+    builds: a day after every other reads none, a day inside the history those of the later days.
+    `likely` or a key list damaged, the run reads the files instead. The outputs equal a full
+    run's at every step."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    for k, day in enumerate(("2026-11-01", "2026-11-02", "2026-11-03")):
+        (s.logs / f"cowrie.json.{day}").write_bytes(busy_day(day, 2100, f"d{k}"))
+    first = s.check("--stats")
+    assert first.summary["sessions"] == 6300 and not LIKELY.search(first.err), first.err
+
+    def daily(name: str, day: str, prefix: str):
+        (s.logs / name).write_bytes(busy_day(day, 300, prefix))
+        res = s.check("--stats")
+        m = LIKELY.search(res.err)
+        assert m and KEPT.search(res.err), res.err
+        return int(m.group(1).replace(",", "")), int(m.group(2)), int(m.group(3))
+
+    likely, read, files = daily("cowrie.json.2026-11-04", "2026-11-04", "n4")
+    assert 0 < likely < 6300 and (read, files) == (0, 1)  # a new day's sessions are in no file
+    likely, read, files = daily("cowrie.json.2026-11-05", "2026-11-05", "n5")
+    assert (read, files) == (0, 2)  # `likely` written from what the last run read
+    # a late day inside the history: the later days' sessions that `likely` does not hold (the
+    # report shows at most 5,000) are read from the files that hold them
+    likely, read, files = daily("late.json.2026-11-01", "2026-11-01", "l1")
+    assert (read, files) == (1, 3)
+    state = s.state
+    damaged = bytearray((state / "likely").read_bytes())
+    damaged[len(damaged) // 2] ^= 0x40
+    (state / "likely").write_bytes(bytes(damaged))
+    (s.logs / "cowrie.json.2026-11-06").write_bytes(busy_day("2026-11-06", 300, "n6"))
+    res = s.check("--stats")
+    m = LIKELY.search(res.err)
+    assert KEPT.search(res.err) and (not m or m.group(1) == "0"), res.err  # nothing from `likely`
+    (state / "sessions.keys").write_bytes((state / "sessions.keys").read_bytes()[:-3])
+    likely, read, files = daily("cowrie.json.2026-11-07", "2026-11-07", "n7")
+    assert likely > 0 and (read, files) == (1, 5)  # `sessions`, whose key list is damaged

@@ -119,10 +119,27 @@ TEST(Archive, DamagedInputFailsCleanly) {
     InArchive in(huge);
     in(v);
     EXPECT_TRUE(in.failed());
+    // the largest value's tenth byte holds one bit: any other bit set there is damage
+    std::string max;
+    OutArchive largest(max);
+    largest(UINT64_MAX);
+    ASSERT_EQ(max.size(), 10u);
+    for (int bit = 1; bit < 7; ++bit) {
+        std::string damaged = max;
+        damaged.back() = static_cast<char>(damaged.back() | (1 << bit));
+        std::uint64_t x = 0;
+        InArchive d(damaged);
+        d(x);
+        EXPECT_FALSE(d.ok()) << bit;
+    }
+    std::uint64_t x = 0;
+    InArchive m(max);
+    m(x);
+    EXPECT_TRUE(m.ok() && x == UINT64_MAX);
 }
 
 TEST(Archive, Base64) {
-    for (std::string s :
+    for (const std::string& s :
          std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
         std::string back;
         ASSERT_TRUE(base64_decode(base64_encode(s), &back));

@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "cb/engine/analyze.hpp"
 #include "cb/engine/spill.hpp"
+#include "cb/engine/state.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/util/interrupt_cleanup.hpp"
 
@@ -74,6 +76,15 @@ InMemory in_memory(const std::string& dir) {
 }
 
 const std::string kShipped = std::string(CB_SOURCE_DIR) + "/tests/data";
+
+// The key hashes of the sessions in key runs, sorted, once each.
+std::vector<std::uint64_t> unique_keys(const std::vector<std::string>& key_runs) {
+    std::vector<std::uint64_t> all;
+    EXPECT_EQ(key_run_hashes(key_runs, &all), "");
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+}
 
 }  // namespace
 
@@ -209,10 +220,7 @@ TEST(Spill, KeyRunsLoadedOnSeveralDecodersGiveTheSameSessions) {
     }
     // A filtered load decodes the partials of the keys asked for only (every one of their
     // partials, from every run); the others, loaded after, complete the same sessions.
-    std::vector<std::uint64_t> all;
-    ASSERT_EQ(key_run_hashes(s.key_runs, &all), "");
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
+    const std::vector<std::uint64_t> all = unique_keys(s.key_runs);
     std::vector<std::uint64_t> half;
     for (std::size_t i = 0; i < all.size(); i += 2) half.push_back(all[i]);
     std::vector<SessionMap> parts(64);
@@ -235,6 +243,73 @@ TEST(Spill, KeyRunsLoadedOnSeveralDecodersGiveTheSameSessions) {
     std::fclose(f);
     EXPECT_NE(load_key_runs({damaged}, shards, {&pool}).find("damaged record"), std::string::npos);
     fs::remove(damaged);
+}
+
+// What a filtered load takes, copied out with copy_records() (a state's `likely`), loads as the
+// same partials: a key's records from several runs stay in their order, and only the keys asked
+// for are copied.
+TEST(Spill, RecordsTakenByALoadCopyToAFileThatLoadsTheSame) {
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-copy";
+    fs::create_directories(tmp);
+    SpillDir dir(tmp.string());
+    const Spilled s = spill_dir_logs(kShipped, dir, 16 << 10);
+    const std::vector<std::uint64_t> all = unique_keys(s.key_runs);
+    std::vector<std::uint64_t> half, quarter;
+    for (std::size_t i = 0; i < all.size(); i += 2) half.push_back(all[i]);
+    for (std::size_t i = 0; i < half.size(); i += 2) quarter.push_back(half[i]);
+    std::vector<SessionMap> direct(64);
+    StringPool direct_pool;
+    std::string taken;
+    ASSERT_EQ(load_key_runs(s.key_runs, direct, {&direct_pool}, {&half}, &taken), "");
+    const std::string likely = (tmp / "likely").string();
+    std::vector<std::uint64_t> copied;
+    ASSERT_EQ(copy_records(likely, taken, {}, quarter, &copied), "");
+    EXPECT_EQ(copied, quarter);
+    std::vector<SessionMap> from_copy(64), from_runs(64);
+    StringPool a, b;
+    ASSERT_EQ(load_key_runs({likely}, from_copy, {&a}), "");
+    ASSERT_EQ(load_key_runs(s.key_runs, from_runs, {&b}, {&quarter}), "");
+    const std::vector<std::string> sessions = as_json(build_sessions(from_copy, SessionOptions{}, 1));
+    EXPECT_EQ(sessions.size(), quarter.size());
+    EXPECT_EQ(sessions, as_json(build_sessions(from_runs, SessionOptions{}, 1)));
+    // from the runs themselves too: the same records
+    std::vector<std::uint64_t> copied_again;
+    const std::string again = (tmp / "likely-from-runs").string();
+    ASSERT_EQ(copy_records(again, {}, s.key_runs, quarter, &copied_again), "");
+    EXPECT_EQ(copied_again, quarter);
+    std::vector<SessionMap> from_again(64);
+    StringPool c;
+    ASSERT_EQ(load_key_runs({again}, from_again, {&c}), "");
+    EXPECT_EQ(as_json(build_sessions(from_again, SessionOptions{}, 1)), sessions);
+    fs::remove_all(tmp);
+}
+
+// A sessions file's key list (FILE.keys): sorted and deduplicated when saved; any damaged byte
+// or a cut makes it not load (a key missing from it would make a run skip that file wrongly).
+TEST(Spill, KeyListsLoadSortedAndRefuseDamage) {
+    const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-keys";
+    fs::create_directories(tmp);
+    const std::string path = (tmp / "sessions.keys").string();
+    ASSERT_EQ(save_key_list(path, {9, 3, 7, 3, 1}), "");
+    std::vector<std::uint64_t> keys;
+    ASSERT_TRUE(load_key_list(path, &keys));
+    EXPECT_EQ(keys, (std::vector<std::uint64_t>{1, 3, 7, 9}));
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        std::string damaged = bytes;
+        damaged[i] = static_cast<char>(damaged[i] ^ 0x10);
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+        keys.clear();
+        EXPECT_FALSE(load_key_list(path, &keys)) << "byte " << i;
+    }
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 1);
+    EXPECT_FALSE(load_key_list(path, &keys));
+    EXPECT_FALSE(load_key_list((tmp / "missing.keys").string(), &keys));
+    fs::remove_all(tmp);
 }
 
 TEST(Spill, FolderIsMadeOnDemandAndRemoved) {

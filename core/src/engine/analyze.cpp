@@ -584,10 +584,13 @@ std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::str
                            std::uint64_t batch_bytes) {
     const bool add = inc.adds_segment();
     if (!add) key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
-    if (!key_runs.empty())
-        if (auto err = write_segment(&key_runs, dir, add ? inc.new_segment() : inc.new_sessions(), batch_bytes);
-            !err.empty())
-            return err;
+    const std::string written = add ? inc.new_segment() : inc.new_sessions();
+    if (!key_runs.empty()) {
+        if (auto err = write_segment(&key_runs, dir, written, batch_bytes); !err.empty()) return err;
+        std::vector<std::uint64_t> keys;  // its key list: read back, as the merge wrote it
+        if (auto err = key_run_hashes({written}, &keys); !err.empty()) return err;
+        if (auto err = inc.index(written, std::move(keys)); !err.empty()) return err;
+    }
     if (!add) return {};
     if (auto err = inc.keep_segments(); !err.empty()) return err;
     key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
@@ -625,32 +628,6 @@ bool state_fits(const Incremental& inc, const SpillPlan& plan, unsigned threads,
            static_cast<double>(plan.worker_budget * threads);
 }
 
-// The state's partials that `filter` takes, merged into the ingest shards (after this run's).
-std::string load_state_partials(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter) {
-    const std::size_t first = run.ingest.pools.size();
-    run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
-    std::vector<StringPool*> pools;
-    for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
-    return load_key_runs(inc.state_sessions(), run.ingest.shards, pools, filter);
-}
-
-// An incremental run that fits in memory: the state's partials join this run's in the ingest
-// shards (with `filter`, only those it takes: a tail run's). The new state keeps the old
-// sessions files and adds this run's partials as one more (written before the old ones join
-// them), or, every kMaxStateSegments runs, gets all of them merged into one file (the filter is
-// then not used).
-std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter) {
-    run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
-    const bool add = inc.adds_segment();
-    if (add) {
-        if (has_partials(run.ingest.shards))
-            if (auto err = write_key_run(inc.new_segment(), run.ingest.shards, true); !err.empty()) return err;
-        if (auto err = inc.keep_segments(); !err.empty()) return err;
-    }
-    if (auto err = load_state_partials(inc, run, threads, add ? filter : KeyFilter{}); !err.empty()) return err;
-    return add ? std::string() : write_key_run(inc.new_sessions(), run.ingest.shards, true);
-}
-
 // The key hashes of the sessions this run read events of (before the state's join them), sorted.
 std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
     std::vector<std::uint64_t> keys;
@@ -661,6 +638,77 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
         }
     std::sort(keys.begin(), keys.end());
     return keys;
+}
+
+// The partials of the key runs at paths that `filter` takes, merged into the ingest shards
+// (after this run's); with `taken`, their records too, as they are (load_key_runs()).
+std::string load_partials(RunData& run, unsigned threads, const std::vector<std::string>& paths, KeyFilter filter,
+                          std::string* taken = nullptr) {
+    const std::size_t first = run.ingest.pools.size();
+    run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
+    std::vector<StringPool*> pools;
+    for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
+    return load_key_runs(paths, run.ingest.shards, pools, filter, taken);
+}
+
+// The state's partials that `filter` takes, merged into the ingest shards (after this run's).
+std::string load_state_partials(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter) {
+    return load_partials(run, threads, inc.state_sessions(), filter);
+}
+
+// A tail run's partials from the state: those of the sessions `load` names (sorted). The sessions
+// the state's `likely` holds whole come from it; the others from the sessions files that hold
+// one of them (by their key lists; every file without one). A new day's sessions are in none of
+// them. What is read is kept for the next run's `likely` (Incremental::read_for_likely()).
+std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned threads,
+                                      const std::vector<std::uint64_t>& load, std::vector<std::string>* info) {
+    const std::vector<std::uint64_t>* likely = inc.likely_keys();
+    std::vector<std::uint64_t> from_likely, others;
+    for (std::uint64_t key : load) (likely && has_key(*likely, key) ? from_likely : others).push_back(key);
+    std::vector<std::string> files;
+    for (const std::string& f : others.empty() ? std::vector<std::string>() : inc.state_sessions()) {
+        const std::vector<std::uint64_t>* keys = inc.file_keys(f);
+        if (!keys || std::any_of(others.begin(), others.end(), [&](std::uint64_t k) { return has_key(*keys, k); }))
+            files.push_back(f);
+    }
+    std::string taken;
+    if (!from_likely.empty())
+        if (auto err = load_partials(run, threads, {inc.likely_file()}, {&from_likely}, &taken); !err.empty())
+            return err;
+    if (!files.empty())
+        if (auto err = load_partials(run, threads, files, {&others}, &taken); !err.empty()) return err;
+    if (files.size() < inc.state_sessions().size())
+        info->push_back("--state: " + with_commas(from_likely.size()) + " sessions read from its likely ones, " +
+                        with_commas(files.size()) + " of " +
+                        counted(inc.state_sessions().size(), "sessions file", "sessions files") +
+                        " read (the others hold none of the sessions this run builds)");
+    inc.read_for_likely(std::move(taken), load);
+    return {};
+}
+
+// An incremental run that fits in memory: the state's partials join this run's in the ingest
+// shards (with `filter`, only those it takes: a tail run's). The new state keeps the old
+// sessions files and adds this run's partials as one more (written before the old ones join
+// them), or, every kMaxStateSegments runs, gets all of them merged into one file (the filter is
+// then not used). Each file written gets its key list.
+std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter,
+                              std::vector<std::string>* info) {
+    run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
+    const bool add = inc.adds_segment();
+    const std::string written = add ? inc.new_segment() : inc.new_sessions();
+    if (add) {
+        if (has_partials(run.ingest.shards)) {
+            if (auto err = write_key_run(written, run.ingest.shards, true); !err.empty()) return err;
+            if (auto err = inc.index(written, keys_read(run.ingest.shards)); !err.empty()) return err;
+        }
+        if (auto err = inc.keep_segments(); !err.empty()) return err;
+        if (filter.keys) return tail_partials_into_memory(inc, run, threads, *filter.keys, info);
+    }
+    if (auto err = load_state_partials(inc, run, threads, {}); !err.empty()) return err;
+    inc.read_likely_at_commit();  // every partial is read: the next run's likely ones are taken at the end
+    if (add) return {};
+    if (auto err = write_key_run(written, run.ingest.shards, true); !err.empty()) return err;
+    return inc.index(written, keys_read(run.ingest.shards));
 }
 
 // Folds this run's reads into the state's reports (Incremental::fold()); returns the sessions
@@ -1161,7 +1209,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             // one of a state too large for memory keeps the held lines' events as a key run, in
             // case it must merge every session on disk after all
             std::string err = tail_only ? held_key_run(inc->held_events(), dir, held_run) : std::string();
-            if (err.empty()) err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr});
+            if (err.empty())
+                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr}, &res.info);
             if (!err.empty()) {
                 res.errors.push_back(err);
                 return res;

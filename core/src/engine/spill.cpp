@@ -53,12 +53,14 @@ void append_length_prefixed(std::string& out, std::string_view rec) {
 // asked (the state folder's runs: read back by any reader, which detects it by magic bytes).
 class RunWriter {
 public:
-    explicit RunWriter(std::string path, bool compress = false)
+    // `checksum`: the zstd frame carries a checksum of its content (damage is then found at the end).
+    explicit RunWriter(std::string path, bool compress = false, bool checksum = false)
         : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
         if (!f_) error_ = io_error("create", path_, errno);
         if (compress) {
             zstd_ = ZSTD_createCCtx();
             ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, 3);
+            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_checksumFlag, checksum ? 1 : 0);
             // zstd's own threads compress while this one encodes records (ignored by a
             // single-threaded libzstd): a state's whole sessions file is one such write
             ZSTD_CCtx_setParameter(zstd_, ZSTD_c_nbWorkers, 2);
@@ -566,7 +568,7 @@ void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool&
 }  // namespace
 
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools, KeyFilter filter) {
+                          const std::vector<StringPool*>& pools, KeyFilter filter, std::string* taken) {
     const std::size_t decoders = std::max<std::size_t>(1, pools.size());
     std::vector<RecordQueue> queues(decoders);
     std::vector<std::string> errors(decoders);
@@ -584,6 +586,7 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
             // A key's shard belongs to one decoder, so each key's partials merge in file order.
             const std::size_t shard = parsed ? shard_of({v.sensor, v.session}, shards.size()) : 0;
             queues[shard % decoders].add(rec);
+            if (taken) append_length_prefixed(*taken, rec);
         }
         if (error.empty()) error = reader.error();
     }
@@ -606,6 +609,36 @@ std::string key_run_hashes(const std::vector<std::string>& paths, std::vector<st
         if (!reader.error().empty()) return reader.error();
     }
     return {};
+}
+
+std::string copy_records(const std::string& path, std::string_view records, const std::vector<std::string>& paths,
+                         const std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>* copied) {
+    RunWriter w(path, true, true);
+    RecordView v;
+    auto copy = [&](std::string_view rec) {
+        if (!parse_record(rec, &v)) return false;
+        const std::uint64_t key = session_key_hash(v.sensor, v.session);
+        if (!has_key(keys, key)) return true;
+        w.record(rec);
+        copied->push_back(key);
+        return true;
+    };
+    for (std::size_t at = 0; at + sizeof(std::uint32_t) <= records.size();) {
+        std::uint32_t n = 0;
+        std::memcpy(&n, records.data() + at, sizeof n);
+        if (!copy(records.substr(at + sizeof n, n))) return "a damaged record among those read before for " + path;
+        at += sizeof n + n;
+    }
+    for (const auto& from : paths) {
+        RunReader reader(from);
+        std::string_view rec;
+        while (reader.next(&rec))
+            if (!copy(rec)) return "a damaged record in " + from;
+        if (!reader.error().empty()) return reader.error();
+    }
+    std::sort(copied->begin(), copied->end());
+    copied->erase(std::unique(copied->begin(), copied->end()), copied->end());
+    return w.close();
 }
 
 void PartialSpill::spill(std::vector<SessionMap>& shards) {

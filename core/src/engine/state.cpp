@@ -8,14 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
 
 #include <zstd.h>
 
+#include "cb/engine/spill.hpp"
 #include "cb/parse/command_template.hpp"
 #include "cb/util/archive.hpp"
+#include "cb/util/crc64.hpp"
 #include "cb/util/interrupt_cleanup.hpp"
 #include "cb/util/text.hpp"
 #include "cb/version.hpp"
@@ -56,6 +59,33 @@ std::string write_whole(const std::string& path, std::string_view data) {
     if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
     return ok ? std::string() : "cannot write the state file " + path;
 }
+
+}  // namespace
+
+std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const std::uint64_t crc = crc64(0, keys.data(), keys.size() * sizeof(std::uint64_t));
+    std::string bytes;
+    OutArchive ar(bytes);
+    auto records = raw_records(keys);
+    ar(records, crc);
+    return write_whole(path, bytes);
+}
+
+bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys) {
+    bool ok = false;
+    const std::string bytes = read_whole(path, &ok);
+    if (!ok) return false;
+    InArchive ar(bytes);
+    std::uint64_t crc = 0;
+    auto records = raw_records(*keys);
+    ar(records, crc);
+    return ar.ok() && crc == crc64(0, keys->data(), keys->size() * sizeof(std::uint64_t)) &&
+           std::is_sorted(keys->begin(), keys->end());
+}
+
+namespace {
 
 bool load_reports(const std::string& path, std::map<std::uint64_t, FileReport>* out) {
     bool ok = false;
@@ -283,6 +313,44 @@ std::string files_line(const std::string& dir) {
     return line + "\n";
 }
 
+constexpr std::string_view kIndexedLine = "indexed", kLikelyLine = "likely";
+
+// The manifest's lines naming the sessions files of dir with a key list (FILE.keys), and saying
+// whether it has `likely` (with likely.keys).
+std::string index_lines(const std::string& dir) {
+    std::error_code ec;
+    std::string line(kIndexedLine);
+    for (const auto& f : sessions_files(dir))
+        if (fs::exists(f + ".keys", ec)) line += " " + fs::path(f).filename().string();
+    line += "\n";
+    if (fs::exists(dir + "/likely", ec) && fs::exists(dir + "/likely.keys", ec))
+        line += std::string(kLikelyLine) + "\n";
+    return line;
+}
+
+// The names on the manifest's line that begins with `word` (`rest`: its lines after the
+// fingerprint), each as dir/NAME; `found` says whether there is such a line.
+std::vector<std::string> manifest_names(const std::string& dir, std::string_view rest, std::string_view word,
+                                        bool* found = nullptr) {
+    std::vector<std::string> out;
+    if (found) *found = false;
+    for (std::size_t at = 0; at < rest.size();) {
+        const std::size_t end = std::min(rest.find('\n', at), rest.size());
+        std::string_view line = rest.substr(at, end - at);
+        at = end + 1;
+        if (line.rfind(word, 0) != 0 || (line.size() > word.size() && line[word.size()] != ' ')) continue;
+        if (found) *found = true;
+        line.remove_prefix(word.size());
+        while (!line.empty()) {
+            line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
+            const std::string name(line.substr(0, line.find(' ')));
+            line.remove_prefix(name.size());
+            if (!name.empty()) out.push_back(dir + "/" + name);
+        }
+    }
+    return out;
+}
+
 // The sessions files the manifest lists (`rest`: its lines after the fingerprint). Only those:
 // a copy of the state made over an older copy (rsync without --delete) may hold files that a
 // later run merged into `sessions`, and reading them too would count their sessions twice.
@@ -400,7 +468,12 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
         *error = "cannot read the state file " + dir + "/tails (damaged?)";
         return false;
     }
-    out->sessions = listed_sessions_files(dir, manifest.substr(fingerprint_end + 1));
+    const std::string_view rest = std::string_view(manifest).substr(fingerprint_end + 1);
+    out->sessions = listed_sessions_files(dir, rest);
+    for (std::string& f : manifest_names(dir, rest, kIndexedLine))
+        if (std::find(out->sessions.begin(), out->sessions.end(), f) != out->sessions.end())
+            out->indexed.push_back(std::move(f));
+    manifest_names(dir, rest, kLikelyLine, &out->likely);
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
     return true;
 }
@@ -410,13 +483,14 @@ namespace {
 // Whether the folder p holds nothing but files a state has (a user's notes or archive in it keep
 // it from being taken for a left-over state).
 bool holds_only_state_files(const fs::path& p) {
-    static const std::set<std::string, std::less<>> kNames = {"manifest", "ledger",     "reports",
-                                                              "tails",    "checkpoint", "sqlite_rows"};
+    static const std::set<std::string, std::less<>> kNames = {"manifest",   "ledger", "reports",     "tails",
+                                                              "checkpoint", "likely", "likely.keys", "sqlite_rows"};
     std::error_code ec;
     if (!fs::is_directory(fs::symlink_status(p, ec)) || ec) return false;
     for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string n = it->path().filename().string();
-        if (!kNames.count(n) && segment_number(n) < 0) return false;
+        const bool key_list = n.size() > 5 && n.compare(n.size() - 5, 5, ".keys") == 0;
+        if (!kNames.count(n) && segment_number(key_list ? n.substr(0, n.size() - 5) : n) < 0) return false;
     }
     return !ec;
 }
@@ -462,8 +536,10 @@ std::string StateWriter::segment_path(const std::vector<std::string>& kept) cons
     return tmp_ + "/sessions." + std::to_string(last + 1);
 }
 
-std::string StateWriter::keep(const std::vector<std::string>& files) {
-    for (const auto& f : files) {
+std::string StateWriter::keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed) {
+    std::vector<std::string> all = files;
+    for (const auto& f : indexed) all.push_back(f + ".keys");
+    for (const auto& f : all) {
         const std::string to = tmp_ + "/" + fs::path(f).filename().string();
         std::error_code ec;
         fs::create_hard_link(f, to, ec);  // the old state stays whole until commit()
@@ -504,7 +580,8 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
         if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part)); !e.empty()) return e;
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
-    if (auto e = write_whole(tmp_ + "/manifest", std::string(kManifestMagic) + fingerprint + files_line(tmp_));
+    if (auto e = write_whole(tmp_ + "/manifest",
+                             std::string(kManifestMagic) + fingerprint + files_line(tmp_) + index_lines(tmp_));
         !e.empty())
         return e;
     // Swap: the old state moves aside, the new one takes its name, the old one goes. An
@@ -650,7 +727,10 @@ bool needs_rebuild(const ReadPlans& plans, std::string* why) {
 
 Incremental::Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
                          std::vector<std::string>* notes, std::vector<std::string>* errors)
-    : fingerprint_(state_fingerprint(limits)), writer_(dir), max_line_bytes_(limits.max_line_bytes) {
+    : dir_(without_trailing_slashes(dir)),
+      fingerprint_(state_fingerprint(limits)),
+      writer_(dir),
+      max_line_bytes_(limits.max_line_bytes) {
     std::string note, error;
     if (!load_state(dir, fingerprint_, &state_, &note, &error)) {
         errors->push_back(error);
@@ -720,10 +800,72 @@ void Incremental::compress_settled_part() {
     settled_part_ = std::async(std::launch::async, [this] { return settled_frames(new_checkpoint_, 0); });
 }
 
+std::string Incremental::index(const std::string& file, std::vector<std::uint64_t> keys) {
+    return save_key_list(file + ".keys", std::move(keys));
+}
+
+const std::vector<std::uint64_t>* Incremental::file_keys(const std::string& file) {
+    if (std::find(state_.indexed.begin(), state_.indexed.end(), file) == state_.indexed.end()) return nullptr;
+    auto it = file_keys_.find(file);
+    if (it == file_keys_.end()) {
+        std::vector<std::uint64_t> keys;
+        if (!load_key_list(file + ".keys", &keys)) return nullptr;
+        it = file_keys_.emplace(file, std::move(keys)).first;
+    }
+    return &it->second;
+}
+
+std::string Incremental::likely_file() const { return state_.likely ? dir_ + "/likely" : std::string(); }
+
+// The key list must be that of the records: every record's key in it (a list of fewer keys
+// would make the run read a session's partials twice, from `likely` and from its file).
+const std::vector<std::uint64_t>* Incremental::likely_keys() {
+    if (!std::exchange(likely_checked_, true) && !likely_file().empty()) {
+        std::vector<std::uint64_t> keys, in_file;
+        if (load_key_list(likely_file() + ".keys", &keys) && key_run_hashes({likely_file()}, &in_file).empty() &&
+            std::all_of(in_file.begin(), in_file.end(), [&](std::uint64_t k) { return has_key(keys, k); }))
+            likely_keys_ = std::move(keys);
+    }
+    return likely_keys_ ? &*likely_keys_ : nullptr;
+}
+
+void Incremental::read_for_likely(std::string records, std::vector<std::uint64_t> keys) {
+    read_records_ = std::move(records);
+    read_keys_ = std::move(keys);
+    read_complete_ = true;
+}
+
+// `likely` for the next run: the partials of the sessions the new checkpoint's report showed
+// and of those still open. From what this run read of the state (complete for those sessions)
+// and its own new sessions file; or else from every sessions file of the new state.
+std::string Incremental::write_likely() {
+    const Checkpoint& cp = new_checkpoint_;
+    if (cp.options.empty() || (!read_complete_ && !likely_from_files_)) return {};
+    std::vector<std::uint64_t> wanted;
+    std::set_union(cp.report_keys.begin(), cp.report_keys.end(), cp.unsettled.begin(), cp.unsettled.end(),
+                   std::back_inserter(wanted));
+    std::vector<std::string> files;
+    if (read_complete_) {
+        std::vector<std::uint64_t> read;
+        std::set_intersection(wanted.begin(), wanted.end(), read_keys_.begin(), read_keys_.end(),
+                              std::back_inserter(read));
+        wanted = std::move(read);
+        if (std::error_code ec; fs::exists(new_segment(), ec)) files.push_back(new_segment());
+    } else {
+        files = sessions_files(fs::path(writer_.likely_path()).parent_path().string());
+    }
+    std::vector<std::uint64_t> copied;
+    const std::string path = writer_.likely_path();
+    if (auto err = copy_records(path, read_records_, files, wanted, &copied); !err.empty()) return err;
+    std::string().swap(read_records_);
+    return save_key_list(path + ".keys", std::move(copied));
+}
+
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
     // no read of the old state as it is swapped
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
     if (states_loading_.valid()) states_loading_.wait();
+    if (auto err = write_likely(); !err.empty()) return err;
     std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
                           &new_checkpoint_, std::move(settled_part));

@@ -110,9 +110,18 @@ struct KeyFilter {
 // SessionKeyHash, modulo their number). The files are read in turn on this thread and decoded
 // on one thread per pool, strings into that pool; each decoder merges into its own shards (those
 // whose index modulo the pools is its own), so each key's partials merge in the order of the
-// files and of their records. Returns "" or the problem.
+// files and of their records. With `taken`, the records taken are appended to it as they are
+// (each as a u32 length and its bytes, in the order read). Returns "" or the problem.
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools, KeyFilter filter = {});
+                          const std::vector<StringPool*>& pools, KeyFilter filter = {}, std::string* taken = nullptr);
+
+// Writes to path a zstd-compressed run file (with a checksum) of the records whose key's
+// session_key_hash() is in `keys` (sorted), as they are: first those of `records` (each a u32
+// length and its bytes, as load_key_runs() takes them), then those of the run files at paths, in
+// that order (so each key's records stay in the order they merge in). *copied gets the key
+// hashes copied, sorted, once each. Returns "" or the problem, naming the file.
+std::string copy_records(const std::string& path, std::string_view records, const std::vector<std::string>& paths,
+                         const std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>* copied);
 
 // Appends to *keys the session_key_hash() of every record in the key runs at paths (none
 // decoded). Returns "" or the problem, naming the file.

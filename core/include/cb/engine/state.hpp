@@ -14,6 +14,13 @@
 //              one (a spilled run merges its own spill files into it), and every
 //              kMaxStateSegments runs merges them all into `sessions` again. A session's
 //              partials may be in several of them: they merge like partials from two files.
+//   FILE.keys  of a sessions file: the key hashes of the sessions it holds partials of, sorted
+//              (with a CRC-64), so that a run that needs none of them does not read the file
+//   likely     the partials, from every sessions file, of the sessions the next run is likely to
+//              read whatever day its logs add: those the last report showed and those still
+//              open; and likely.keys, the sessions it holds every partial of. A daily run
+//              reads these from `likely` and skips each sessions file that holds none of the
+//              others it needs (a new day's sessions are in none).
 //
 // Partials are what the logs say, before any option that cuts or closes sessions is applied,
 // so the analyses' and session options may change from run to run; only the tool version and
@@ -149,8 +156,15 @@ struct RunState {
     std::map<std::uint64_t, FileReport> reports;  // by LedgerEntry::id
     std::map<std::uint64_t, HeldTail> tails;      // by LedgerEntry::id: logs whose last line has no newline
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
+    std::vector<std::string> indexed;             // those of them with a key list (FILE.keys)
+    bool likely = false;                          // `likely` and `likely.keys` are there
     SqliteRowHashes sqlite_rows;                  // none when the state has none
 };
+
+// The key list of a sessions file (FILE.keys): its sessions' key hashes, sorted. Returns "" or
+// the problem; load_key_list() is false for a list missing, damaged or not sorted.
+std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys);
+bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys);
 
 // How many sessions files a state may have before a run merges them into one.
 inline constexpr std::size_t kMaxStateSegments = 16;
@@ -182,8 +196,11 @@ public:
     // Where a new file of partials goes that joins `kept` (the old state's sessions files, taken
     // over as they are, by keep()).
     std::string segment_path(const std::vector<std::string>& kept) const;
-    // Links (or copies) the old state's sessions files into the new state; returns "" or a problem.
-    std::string keep(const std::vector<std::string>& files);
+    // Links (or copies) the old state's sessions files into the new state, with the key lists of
+    // those `indexed`; returns "" or a problem.
+    std::string keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed);
+    // Where the new state's `likely` goes (its key list beside it, as likely.keys).
+    std::string likely_path() const { return tmp_ + "/likely"; }
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports,
@@ -228,7 +245,22 @@ public:
     bool adds_segment() const { return !state_.sessions.empty() && state_.sessions.size() < kMaxStateSegments; }
     // The file of this run's partials when adds_segment(); the old files are kept.
     std::string new_segment() const { return writer_.segment_path(state_.sessions); }
-    std::string keep_segments() { return writer_.keep(state_.sessions); }
+    std::string keep_segments() { return writer_.keep(state_.sessions, state_.indexed); }
+    // Writes the key list of `file`, a sessions file of the new state (its sessions' key hashes,
+    // in any order); returns "" or a problem.
+    std::string index(const std::string& file, std::vector<std::uint64_t> keys);
+    // The key list of one of the state's sessions files; null when it has none (or it is damaged).
+    const std::vector<std::uint64_t>* file_keys(const std::string& file);
+    // The state's `likely` and the sessions it holds every partial of (sorted); null when the
+    // state has none, or it is damaged (a key list that does not match its records).
+    const std::vector<std::uint64_t>* likely_keys();
+    std::string likely_file() const;
+    // What this run read of the state's partials, for the next run's `likely`: the records
+    // (load_key_runs()' `taken`) of every session in `keys` (sorted), complete: read from every
+    // file that holds one. Without it, commit() takes the likely sessions' partials from the new
+    // state's sessions files when read_likely_at_commit() was called, else writes no `likely`.
+    void read_for_likely(std::string records, std::vector<std::uint64_t> keys);
+    void read_likely_at_commit() { likely_from_files_ = true; }
     // Puts the state's reports, with this run's reads folded in, into ingest; with the held last
     // lines (HeldTail) counted, their events in held_events().
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
@@ -255,6 +287,7 @@ public:
     std::string commit(bool has_sessions, const SqliteRowHashes* sqlite_rows);
 
 private:
+    std::string dir_;
     std::string fingerprint_;
     RunState state_;
     ReadPlans plans_;
@@ -267,6 +300,13 @@ private:
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
     std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frames, "" for a failure
+    std::map<std::string, std::vector<std::uint64_t>> file_keys_;  // loaded by file_keys()
+    std::optional<std::vector<std::uint64_t>> likely_keys_;        // loaded by likely_keys()
+    bool likely_checked_ = false;
+    std::string read_records_;              // read_for_likely()
+    std::vector<std::uint64_t> read_keys_;  // read_for_likely()
+    bool read_complete_ = false, likely_from_files_ = false;
+    std::string write_likely();
     bool ok_ = false;
 };
 

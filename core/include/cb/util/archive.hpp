@@ -167,6 +167,7 @@ public:
                 return 0;
             }
             const auto b = static_cast<unsigned char>(in_[pos_++]);
+            if (shift == 63 && (b & 0x7e)) break;  // bits past the 64th: damage, no encoder writes them
             v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
             if (!(b & 0x80)) return v;
         }
