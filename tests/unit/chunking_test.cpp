@@ -200,6 +200,18 @@ TEST_P(Chunking, AnalysesAreTheSameForAnyChunking) {
     });
 }
 
+// The analyses that finish alone (outliers) on threads of their own, beside the others: the same
+// findings, the tables in the same order.
+TEST_P(Chunking, AnalysesFinishedBesideEachOtherAreTheSame) {
+    const cb::AnalysisConfig cfg;
+    const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
+    ASSERT_NE(whole.find("## outliers\n"), std::string::npos);
+    cb::AnalysisRunner r(run().markers, cfg, 2);
+    r.finish_beside(true);
+    r.add(sessions());
+    EXPECT_EQ(cbtest::dump(r.finish()), whole);
+}
+
 TEST_P(Chunking, RecordingFindingsAreTheSameForAnyChunking) {
     auto text = [](const cb::Findings& f) {
         return tables_text(f.tables) + "sessions_with_recordings=" + std::to_string(*f.sessions_with_recordings);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 #include "cb/parse/command_template.hpp"
 #include "cb/util/parallel.hpp"
@@ -194,11 +195,25 @@ Findings AnalysisRunner::finish(Findings seed) {
     merge_workers();
     std::vector<std::unique_ptr<Analysis>> all = std::move(worker(0).analyses);
     workers_.clear();  // the template caches too: the states hold owned copies
+    // those that finish alone first, on threads of their own; what they find joins `out` in
+    // their place in the list, so the tables come in the same order either way
+    std::vector<std::future<Findings>> alone(all.size());
+    for (std::size_t k = 0; beside_ && threads_ > 1 && k < all.size(); ++k)
+        if (all[k]->finishes_alone())
+            alone[k] = std::async(std::launch::async, [this, a = all[k].get()] {
+                Findings own;
+                a->finish(cfg_, own);
+                return own;
+            });
     Findings out = std::move(seed);
-    for (auto& a : all) {
-        ::malloc_trim(0);  // freed states back to the system before the next finish allocates
-        a->finish(cfg_, out);
-        a.reset();  // what it found is in `out`: its state goes before the next one finishes
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        if (alone[k].valid()) {
+            out.absorb(alone[k].get());
+        } else {
+            ::malloc_trim(0);  // freed states back to the system before the next finish allocates
+            all[k]->finish(cfg_, out);
+        }
+        all[k].reset();  // what it found is in `out`: its state goes before the next one finishes
     }
     return out;
 }

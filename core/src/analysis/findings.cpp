@@ -10,6 +10,38 @@ const Table* Findings::table(std::string_view name) const {
     return nullptr;
 }
 
+namespace {
+
+template <typename T>
+void take(std::optional<T>& to, std::optional<T>& from) {
+    if (from) to = std::move(from);
+}
+template <typename T>
+void take(std::vector<T>& to, std::vector<T>& from) {
+    if (!from.empty()) to = std::move(from);
+}
+
+}  // namespace
+
+void Findings::absorb(Findings&& other) {
+    for (Table& t : other.tables) tables.push_back(std::move(t));
+    campaign_of_set.merge(other.campaign_of_set);
+    take(last_output, other.last_output);
+    take(tty_tells, other.tty_tells);
+    take(sessions_with_recordings, other.sessions_with_recordings);
+    take(behaviours, other.behaviours);
+    take(predisconnect, other.predisconnect);
+    take(failed_command_names, other.failed_command_names);
+    take(campaign_count, other.campaign_count);
+    take(forks, other.forks);
+    take(novelty, other.novelty);
+    take(changes_flagged, other.changes_flagged);
+    take(outliers_scored, other.outliers_scored);
+    take(weird_strings, other.weird_strings);
+    take(iocs, other.iocs);
+    take(hints, other.hints);
+}
+
 std::string hints_json(const Findings& f) {
     if (!f.hints) return {};
     std::string json;

@@ -348,6 +348,7 @@ public:
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override;
+    bool finishes_alone() const override { return true; }  // its own state only: the longest finish
 
 private:
     struct Behaviour;

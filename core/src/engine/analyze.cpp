@@ -558,6 +558,8 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
                const WriteOutputs& write, CheckpointUse checkpoint = {}) {
     const AnalysisConfig acfg = analysis_config(opt);
     AnalysisRunner runner(res.run.markers, acfg, threads);
+    // sessions in memory and 2 GiB or more: the analyses' finishes may add up (analysis.hpp)
+    runner.finish_beside(res.spill.order_runs == 0 && res.memory_limit >= (std::uint64_t{2} << 30));
     RunTables tables(s.markers, opt,
                      {[&](const SessionRefs& chunk) { runner.add(chunk); },
                       [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },

@@ -67,6 +67,9 @@ public:
     virtual void add(const SessionFacts& f) = 0;
     virtual void merge(Analysis&& other) = 0;  // other has the same dynamic type
     virtual void finish(const AnalysisConfig& cfg, Findings& out) = 0;
+    // Whether finish() reads nothing of what the analyses before it found: it may then run beside
+    // them, into a Findings of its own (AnalysisRunner::finish_beside()).
+    virtual bool finishes_alone() const { return false; }
     // The partial state as bytes, and back (for Hadoop Streaming). load() returns false on
     // damaged input; a loaded state merges like any other.
     virtual void save(std::string& out) = 0;
@@ -121,6 +124,10 @@ public:
     bool load(const std::vector<std::string>& states);
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
+    // With memory to spare, finish() runs the analyses that finish alone on threads of their own
+    // beside the others (their working memory then adds up); by default one after another, each
+    // one's state freed before the next one finishes.
+    void finish_beside(bool on) { beside_ = on; }
 
 private:
     struct Worker;
@@ -130,6 +137,7 @@ private:
     const MarkerSet& markers_;
     AnalysisConfig cfg_;
     unsigned threads_;
+    bool beside_ = false;
     std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -143,6 +143,9 @@ struct Findings {
     std::optional<std::vector<Hint>> hints;                 // hints, most severe first
 
     const Table* table(std::string_view name) const;
+    // Takes what `other` found (an analysis that finished on a thread of its own): its tables
+    // after these, and each part it has (every member above, listed once here).
+    void absorb(Findings&& other);
 };
 
 // hints.json's text ("" when the hints analysis did not run): one serializer for the file and
