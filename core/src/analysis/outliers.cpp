@@ -147,36 +147,63 @@ struct Stat {
     void build(std::vector<std::int64_t>&& v) {
         if (v.empty()) return;
         n = v.size();
-        // Order statistics by selection (linear), not a sort: ten features of every session.
-        auto kth = [&](std::size_t k) {
-            std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-            return v[k];
-        };
-        const std::int64_t q99_value = kth((99 * n + 99) / 100 - 1);
-        const std::int64_t upper = kth(n / 2);
-        // (n - 1) / 2 is n / 2 or, for even n, the largest value below position n / 2.
-        const std::int64_t lower =
-            n % 2 ? upper : *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2));
-        // Doubled units keep medians of even counts integral.
-        const std::int64_t med2 = lower + upper;
-        median = static_cast<double>(med2) / 2;
-        const double q99 = static_cast<double>(q99_value);
-        std::vector<std::int64_t> dev(n);
-        for (std::size_t i = 0; i < n; ++i) dev[i] = std::llabs(2 * v[i] - med2);
-        const auto mid = dev.begin() + static_cast<std::ptrdiff_t>(n / 2);
-        std::nth_element(dev.begin(), mid, dev.end());
-        double mad = static_cast<double>(*mid) / 2;
-        if (n % 2 == 0) mad = (mad + static_cast<double>(*std::max_element(dev.begin(), mid)) / 2) / 2;
-        scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
-        if (scale <= 0) {  // z needs P(X >= x) for x above the median only: the upper tail, sorted
-            v.erase(
-                std::remove_if(v.begin(), v.end(), [&](std::int64_t x) { return static_cast<double>(x) <= median; }),
-                v.end());
-            std::sort(v.begin(), v.end());
-            above = std::move(v);
-        }
+        from_counts(counted(v));
     }
 
+private:
+    using Counts = std::vector<std::pair<std::int64_t, std::uint32_t>>;  // value, how many; ascending
+
+    // The distinct values of v with their counts: counted in an array when they span fewer
+    // than 2^16 (quantised values span a few thousand), else sorted (linear against n log n).
+    static Counts counted(std::vector<std::int64_t>& v) {
+        constexpr std::uint64_t kCountedSpan = std::uint64_t{1} << 16;
+        Counts out;
+        const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        const std::int64_t low = *lo;
+        if (static_cast<std::uint64_t>(*hi) - static_cast<std::uint64_t>(low) < kCountedSpan) {  // no overflow
+            std::vector<std::uint32_t> count(static_cast<std::size_t>(*hi - low) + 1, 0);
+            for (std::int64_t x : v) ++count[static_cast<std::size_t>(x - low)];
+            for (std::size_t i = 0; i < count.size(); ++i)
+                if (count[i]) out.emplace_back(low + static_cast<std::int64_t>(i), count[i]);
+            return out;
+        }
+        std::sort(v.begin(), v.end());
+        for (std::int64_t x : v)
+            if (out.empty() || out.back().first != x)
+                out.emplace_back(x, 1);
+            else
+                ++out.back().second;
+        return out;
+    }
+
+    // The k-th smallest value (from 0) of counted values.
+    static std::int64_t kth(const Counts& values, std::size_t k) {
+        std::size_t seen = 0;
+        for (const auto& [x, c] : values)
+            if ((seen += c) > k) return x;
+        return values.back().first;
+    }
+
+    // The median, the MAD and the 99th percentile give the scale; with scale 0, the values
+    // above the median are kept for z().
+    void from_counts(const Counts& values) {
+        // Doubled units keep medians of even counts integral.
+        const std::int64_t upper = kth(values, n / 2);
+        const std::int64_t med2 = (n % 2 ? upper : kth(values, n / 2 - 1)) + upper;
+        median = static_cast<double>(med2) / 2;
+        Counts dev;  // |2x - med2|, ascending
+        for (const auto& [x, c] : values) dev.emplace_back(std::llabs(2 * x - med2), c);
+        std::sort(dev.begin(), dev.end());
+        double mad = static_cast<double>(kth(dev, n / 2)) / 2;
+        if (n % 2 == 0) mad = (mad + static_cast<double>(kth(dev, n / 2 - 1)) / 2) / 2;
+        const double q99 = static_cast<double>(kth(values, (99 * n + 99) / 100 - 1));
+        scale = std::max(1.4826 * mad, (q99 - median) / 2.326);
+        if (scale > 0) return;
+        for (const auto& [x, c] : values)  // z needs P(X >= x) for x above the median only
+            if (static_cast<double>(x) > median) above.insert(above.end(), c, x);
+    }
+
+public:
     // Positive deviations only: sessions that did more, or rarer things, than their peers.
     double z(std::int64_t q) const {
         if (static_cast<double>(q) <= median) return 0;
