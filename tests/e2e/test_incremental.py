@@ -1066,8 +1066,8 @@ def test_a_daily_run_reads_only_the_sessions_files_that_hold_its_sessions(cb_bin
     """A tail run reads the sessions the state's `likely` holds whole (the last report's, the open
     ones) from it, and of the sessions files only those whose key list names one of the others it
     builds: a day after every other reads none, a day inside the history those of the later days.
-    `likely` or a key list damaged, the run reads the files instead. The outputs equal a full
-    run's at every step."""
+    `likely` or a key list damaged, the run reads the files instead, and a file read without a
+    key list gets one again. The outputs equal a full run's at every step."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     for k, day in enumerate(("2026-11-01", "2026-11-02", "2026-11-03")):
         (s.logs / f"cowrie.json.{day}").write_bytes(busy_day(day, 2100, f"d{k}"))
@@ -1100,3 +1100,5 @@ def test_a_daily_run_reads_only_the_sessions_files_that_hold_its_sessions(cb_bin
     (state / "sessions.keys").write_bytes((state / "sessions.keys").read_bytes()[:-3])
     likely, read, files = daily("cowrie.json.2026-11-07", "2026-11-07", "n7")
     assert likely > 0 and (read, files) == (1, 5)  # `sessions`, whose key list is damaged
+    likely, read, files = daily("cowrie.json.2026-11-08", "2026-11-08", "n8")
+    assert (read, files) == (0, 6)  # the run that read it wrote its key list again

@@ -260,7 +260,14 @@ TEST(Spill, RecordsTakenByALoadCopyToAFileThatLoadsTheSame) {
     std::vector<SessionMap> direct(64);
     StringPool direct_pool;
     std::string taken;
-    ASSERT_EQ(load_key_runs(s.key_runs, direct, {&direct_pool}, {&half}, &taken), "");
+    std::vector<std::vector<std::uint64_t>> keys_of;  // every record's key, taken or not, by file
+    ASSERT_EQ(load_key_runs(s.key_runs, direct, {&direct_pool}, {&half}, &taken, &keys_of), "");
+    ASSERT_EQ(keys_of.size(), s.key_runs.size());
+    for (std::size_t i = 0; i < s.key_runs.size(); ++i) {
+        std::vector<std::uint64_t> in_file;
+        ASSERT_EQ(key_run_hashes({s.key_runs[i]}, &in_file), "");
+        EXPECT_EQ(keys_of[i], in_file) << s.key_runs[i];
+    }
     const std::string likely = (tmp / "likely").string();
     std::vector<std::uint64_t> copied;
     ASSERT_EQ(copy_records(likely, taken, {}, quarter, &copied), "");

@@ -645,12 +645,12 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
 // The partials of the key runs at paths that `filter` takes, merged into the ingest shards
 // (after this run's); with `taken`, their records too, as they are (load_key_runs()).
 std::string load_partials(RunData& run, unsigned threads, const std::vector<std::string>& paths, KeyFilter filter,
-                          std::string* taken = nullptr) {
+                          std::string* taken = nullptr, std::vector<std::vector<std::uint64_t>>* keys_of = nullptr) {
     const std::size_t first = run.ingest.pools.size();
     run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
     std::vector<StringPool*> pools;
     for (std::size_t i = first; i < run.ingest.pools.size(); ++i) pools.push_back(&run.ingest.pools[i]);
-    return load_key_runs(paths, run.ingest.shards, pools, filter, taken);
+    return load_key_runs(paths, run.ingest.shards, pools, filter, taken, keys_of);
 }
 
 // The state's partials that `filter` takes, merged into the ingest shards (after this run's).
@@ -677,8 +677,12 @@ std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned t
     if (!from_likely.empty())
         if (auto err = load_partials(run, threads, {inc.likely_file()}, {&from_likely}, &taken); !err.empty())
             return err;
+    std::vector<std::vector<std::uint64_t>> keys_of;  // of the files read: those without a key list get one
     if (!files.empty())
-        if (auto err = load_partials(run, threads, files, {&others}, &taken); !err.empty()) return err;
+        if (auto err = load_partials(run, threads, files, {&others}, &taken, &keys_of); !err.empty()) return err;
+    for (std::size_t i = 0; i < files.size(); ++i)
+        if (!inc.file_keys(files[i]))
+            if (auto err = inc.index_kept(files[i], std::move(keys_of[i])); !err.empty()) return err;
     if (files.size() < inc.state_sessions().size())
         info->push_back("--state: " + with_commas(from_likely.size()) + " sessions read from its likely ones, " +
                         with_commas(files.size()) + " of " +

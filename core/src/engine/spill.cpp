@@ -568,7 +568,9 @@ void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool&
 }  // namespace
 
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools, KeyFilter filter, std::string* taken) {
+                          const std::vector<StringPool*>& pools, KeyFilter filter, std::string* taken,
+                          std::vector<std::vector<std::uint64_t>>* keys_of) {
+    if (keys_of) keys_of->assign(paths.size(), {});
     const std::size_t decoders = std::max<std::size_t>(1, pools.size());
     std::vector<RecordQueue> queues(decoders);
     std::vector<std::string> errors(decoders);
@@ -577,12 +579,14 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
         threads.emplace_back([&, d] { decode_batches(queues[d], shards, *pools[d], &errors[d]); });
     std::string error;
     RecordView v;
-    for (const auto& path : paths) {
-        RunReader reader(path);
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        RunReader reader(paths[i]);
         std::string_view rec;
         while (reader.next(&rec)) {
             const bool parsed = parse_record(rec, &v);
-            if (filter.keys && parsed && !filter.takes(session_key_hash(v.sensor, v.session))) continue;
+            const std::uint64_t key = parsed && (filter.keys || keys_of) ? session_key_hash(v.sensor, v.session) : 0;
+            if (parsed && keys_of) (*keys_of)[i].push_back(key);
+            if (filter.keys && parsed && !filter.takes(key)) continue;
             // A key's shard belongs to one decoder, so each key's partials merge in file order.
             const std::size_t shard = parsed ? shard_of({v.sensor, v.session}, shards.size()) : 0;
             queues[shard % decoders].add(rec);

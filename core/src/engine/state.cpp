@@ -536,11 +536,15 @@ std::string StateWriter::segment_path(const std::vector<std::string>& kept) cons
     return tmp_ + "/sessions." + std::to_string(last + 1);
 }
 
+std::string StateWriter::kept_path(const std::string& file) const {
+    return tmp_ + "/" + fs::path(file).filename().string();
+}
+
 std::string StateWriter::keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed) {
     std::vector<std::string> all = files;
     for (const auto& f : indexed) all.push_back(f + ".keys");
     for (const auto& f : all) {
-        const std::string to = tmp_ + "/" + fs::path(f).filename().string();
+        const std::string to = kept_path(f);
         std::error_code ec;
         fs::create_hard_link(f, to, ec);  // the old state stays whole until commit()
         if (ec) fs::copy_file(f, to, ec);

@@ -201,6 +201,8 @@ public:
     std::string keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed);
     // Where the new state's `likely` goes (its key list beside it, as likely.keys).
     std::string likely_path() const { return tmp_ + "/likely"; }
+    // Where the new state keeps one of the old state's files (keep()).
+    std::string kept_path(const std::string& file) const;
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports,
@@ -251,6 +253,11 @@ public:
     std::string index(const std::string& file, std::vector<std::uint64_t> keys);
     // The key list of one of the state's sessions files; null when it has none (or it is damaged).
     const std::vector<std::uint64_t>* file_keys(const std::string& file);
+    // Writes, for the new state (which keeps it, keep_segments()), the key list of one of the
+    // state's sessions files that had none: its sessions' key hashes, as a run read them.
+    std::string index_kept(const std::string& file, std::vector<std::uint64_t> keys) {
+        return index(writer_.kept_path(file), std::move(keys));
+    }
     // The state's `likely` and the sessions it holds every partial of (sorted); null when the
     // state has none, or it is damaged (a key list that does not match its records).
     const std::vector<std::uint64_t>* likely_keys();
