@@ -1102,3 +1102,38 @@ def test_a_daily_run_reads_only_the_sessions_files_that_hold_its_sessions(cb_bin
     assert likely > 0 and (read, files) == (1, 5)  # `sessions`, whose key list is damaged
     likely, read, files = daily("cowrie.json.2026-11-08", "2026-11-08", "n8")
     assert (read, files) == (0, 6)  # the run that read it wrote its key list again
+
+
+def test_key_lists_and_likely_of_another_file_or_run_are_not_used(cb_bin, tmp_path):
+    """A key list is tied to its file's size and modification time, and `likely` to the number
+    the manifest gives it: lists swapped between two files, a list gone, or a `likely` put back
+    from an earlier run are not used (the files are read, and indexed again). The outputs equal
+    a full run's at every step."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    for k, day in enumerate(("2026-11-01", "2026-11-02", "2026-11-03")):
+        (s.logs / f"cowrie.json.{day}").write_bytes(busy_day(day, 2100, f"d{k}"))
+    s.check("--stats")
+
+    def daily(day: str, prefix: str):
+        """(sessions read from `likely`, sessions files read, sessions files), None when every file was read."""
+        (s.logs / f"cowrie.json.{day}").write_bytes(busy_day(day, 300, prefix))
+        res = s.check("--stats")
+        assert KEPT.search(res.err), res.err
+        m = LIKELY.search(res.err)
+        return (int(m.group(1).replace(",", "")), int(m.group(2)), int(m.group(3))) if m else None
+
+    assert daily("2026-11-04", "n4")[1:] == (0, 1)
+    earlier = {name: (s.state / name).read_bytes() for name in ("likely", "likely.keys")}
+    assert daily("2026-11-05", "n5")[1:] == (0, 2)
+    first, second = s.state / "sessions.keys", s.state / "sessions.1.keys"
+    first_bytes, second_bytes = first.read_bytes(), second.read_bytes()
+    first.write_bytes(second_bytes)
+    second.write_bytes(first_bytes)
+    assert daily("2026-11-06", "n6")[1:] == (2, 3)  # both lists refused: both files read
+    assert daily("2026-11-07", "n7")[1:] == (0, 4)  # and indexed again
+    (s.state / "sessions.2.keys").unlink()
+    assert daily("2026-11-08", "n8")[1:] == (1, 5)
+    for name, data in earlier.items():
+        (s.state / name).write_bytes(data)
+    got = daily("2026-11-09", "n9")
+    assert got is None or got[0] == 0, got  # nothing read from an earlier run's `likely`

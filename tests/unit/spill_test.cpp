@@ -259,9 +259,10 @@ TEST(Spill, RecordsTakenByALoadCopyToAFileThatLoadsTheSame) {
     for (std::size_t i = 0; i < half.size(); i += 2) quarter.push_back(half[i]);
     std::vector<SessionMap> direct(64);
     StringPool direct_pool;
-    std::string taken;
+    TakenRecords taken;
     std::vector<std::vector<std::uint64_t>> keys_of;  // every record's key, taken or not, by file
     ASSERT_EQ(load_key_runs(s.key_runs, direct, {&direct_pool}, {&half}, &taken, &keys_of), "");
+    ASSERT_TRUE(taken.complete);
     ASSERT_EQ(keys_of.size(), s.key_runs.size());
     for (std::size_t i = 0; i < s.key_runs.size(); ++i) {
         std::vector<std::uint64_t> in_file;
@@ -270,7 +271,7 @@ TEST(Spill, RecordsTakenByALoadCopyToAFileThatLoadsTheSame) {
     }
     const std::string likely = (tmp / "likely").string();
     std::vector<std::uint64_t> copied;
-    ASSERT_EQ(copy_records(likely, taken, {}, quarter, &copied), "");
+    ASSERT_EQ(copy_records(likely, taken.bytes, {}, quarter, &copied), "");
     EXPECT_EQ(copied, quarter);
     std::vector<SessionMap> from_copy(64), from_runs(64);
     StringPool a, b;
@@ -288,6 +289,14 @@ TEST(Spill, RecordsTakenByALoadCopyToAFileThatLoadsTheSame) {
     StringPool c;
     ASSERT_EQ(load_key_runs({again}, from_again, {&c}), "");
     EXPECT_EQ(as_json(build_sessions(from_again, SessionOptions{}, 1)), sessions);
+    // past its limit, a load keeps none of the records (and says so)
+    TakenRecords few;
+    few.limit = taken.bytes.size() / 2;
+    std::vector<SessionMap> again_shards(64);
+    StringPool d;
+    ASSERT_EQ(load_key_runs(s.key_runs, again_shards, {&d}, {&half}, &few), "");
+    EXPECT_FALSE(few.complete);
+    EXPECT_TRUE(few.bytes.empty());
     fs::remove_all(tmp);
 }
 
@@ -297,10 +306,12 @@ TEST(Spill, KeyListsLoadSortedAndRefuseDamage) {
     const fs::path tmp = fs::temp_directory_path() / "cb-spill-test-keys";
     fs::create_directories(tmp);
     const std::string path = (tmp / "sessions.keys").string();
-    ASSERT_EQ(save_key_list(path, {9, 3, 7, 3, 1}), "");
+    ASSERT_EQ(save_key_list(path, {9, 3, 7, 3, 1}, 42), "");
     std::vector<std::uint64_t> keys;
-    ASSERT_TRUE(load_key_list(path, &keys));
+    std::uint64_t tag = 0;
+    ASSERT_TRUE(load_key_list(path, &keys, &tag));
     EXPECT_EQ(keys, (std::vector<std::uint64_t>{1, 3, 7, 9}));
+    EXPECT_EQ(tag, 42u);
     std::string bytes;
     {
         std::ifstream in(path, std::ios::binary);
@@ -311,11 +322,11 @@ TEST(Spill, KeyListsLoadSortedAndRefuseDamage) {
         damaged[i] = static_cast<char>(damaged[i] ^ 0x10);
         std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
         keys.clear();
-        EXPECT_FALSE(load_key_list(path, &keys)) << "byte " << i;
+        EXPECT_FALSE(load_key_list(path, &keys, &tag)) << "byte " << i;
     }
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 1);
-    EXPECT_FALSE(load_key_list(path, &keys));
-    EXPECT_FALSE(load_key_list((tmp / "missing.keys").string(), &keys));
+    EXPECT_FALSE(load_key_list(path, &keys, &tag));
+    EXPECT_FALSE(load_key_list((tmp / "missing.keys").string(), &keys, &tag));
     fs::remove_all(tmp);
 }
 

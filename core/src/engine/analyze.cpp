@@ -645,7 +645,7 @@ std::vector<std::uint64_t> keys_read(const std::vector<SessionMap>& shards) {
 // The partials of the key runs at paths that `filter` takes, merged into the ingest shards
 // (after this run's); with `taken`, their records too, as they are (load_key_runs()).
 std::string load_partials(RunData& run, unsigned threads, const std::vector<std::string>& paths, KeyFilter filter,
-                          std::string* taken = nullptr, std::vector<std::vector<std::uint64_t>>* keys_of = nullptr) {
+                          TakenRecords* taken = nullptr, std::vector<std::vector<std::uint64_t>>* keys_of = nullptr) {
     const std::size_t first = run.ingest.pools.size();
     run.ingest.pools.resize(first + threads);  // the state's strings, one pool per decoder
     std::vector<StringPool*> pools;
@@ -661,9 +661,12 @@ std::string load_state_partials(Incremental& inc, RunData& run, unsigned threads
 // A tail run's partials from the state: those of the sessions `load` names (sorted). The sessions
 // the state's `likely` holds whole come from it; the others from the sessions files that hold
 // one of them (by their key lists; every file without one). A new day's sessions are in none of
-// them. What is read is kept for the next run's `likely` (Incremental::read_for_likely()).
+// them. What is read is kept for the next run's `likely` (Incremental::read_for_likely()) while
+// it takes at most `keep_bytes` (a tail of many days: the next `likely` is then copied from the
+// new state's files at the end).
 std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned threads,
-                                      const std::vector<std::uint64_t>& load, std::vector<std::string>* info) {
+                                      const std::vector<std::uint64_t>& load, std::uint64_t keep_bytes,
+                                      std::vector<std::string>* info) {
     const std::vector<std::uint64_t>* likely = inc.likely_keys();
     std::vector<std::uint64_t> from_likely, others;
     for (std::uint64_t key : load) (likely && has_key(*likely, key) ? from_likely : others).push_back(key);
@@ -673,7 +676,8 @@ std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned t
         if (!keys || std::any_of(others.begin(), others.end(), [&](std::uint64_t k) { return has_key(*keys, k); }))
             files.push_back(f);
     }
-    std::string taken;
+    TakenRecords taken;
+    taken.limit = keep_bytes;
     if (!from_likely.empty())
         if (auto err = load_partials(run, threads, {inc.likely_file()}, {&from_likely}, &taken); !err.empty())
             return err;
@@ -688,7 +692,10 @@ std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned t
                         with_commas(files.size()) + " of " +
                         counted(inc.state_sessions().size(), "sessions file", "sessions files") +
                         " read (the others hold none of the sessions this run builds)");
-    inc.read_for_likely(std::move(taken), load);
+    if (taken.complete)
+        inc.read_for_likely(std::move(taken.bytes), load);
+    else
+        inc.read_likely_at_commit();
     return {};
 }
 
@@ -698,7 +705,7 @@ std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned t
 // them), or, every kMaxStateSegments runs, gets all of them merged into one file (the filter is
 // then not used). Each file written gets its key list.
 std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter,
-                              std::vector<std::string>* info) {
+                              std::uint64_t memory_limit, std::vector<std::string>* info) {
     run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
     const bool add = inc.adds_segment();
     const std::string written = add ? inc.new_segment() : inc.new_sessions();
@@ -708,7 +715,7 @@ std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, 
             if (auto err = inc.index(written, keys_read(run.ingest.shards)); !err.empty()) return err;
         }
         if (auto err = inc.keep_segments(); !err.empty()) return err;
-        if (filter.keys) return tail_partials_into_memory(inc, run, threads, *filter.keys, info);
+        if (filter.keys) return tail_partials_into_memory(inc, run, threads, *filter.keys, memory_limit / 16, info);
     }
     if (auto err = load_state_partials(inc, run, threads, {}); !err.empty()) return err;
     inc.read_likely_at_commit();  // every partial is read: the next run's likely ones are taken at the end
@@ -1216,7 +1223,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             // case it must merge every session on disk after all
             std::string err = tail_only ? held_key_run(inc->held_events(), dir, held_run) : std::string();
             if (err.empty())
-                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr}, &res.info);
+                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr},
+                                        res.memory_limit, &res.info);
             if (!err.empty()) {
                 res.errors.push_back(err);
                 return res;

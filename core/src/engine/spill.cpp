@@ -568,7 +568,7 @@ void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool&
 }  // namespace
 
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools, KeyFilter filter, std::string* taken,
+                          const std::vector<StringPool*>& pools, KeyFilter filter, TakenRecords* taken,
                           std::vector<std::vector<std::uint64_t>>* keys_of) {
     if (keys_of) keys_of->assign(paths.size(), {});
     const std::size_t decoders = std::max<std::size_t>(1, pools.size());
@@ -590,7 +590,13 @@ std::string load_key_runs(const std::vector<std::string>& paths, std::vector<Ses
             // A key's shard belongs to one decoder, so each key's partials merge in file order.
             const std::size_t shard = parsed ? shard_of({v.sensor, v.session}, shards.size()) : 0;
             queues[shard % decoders].add(rec);
-            if (taken) append_length_prefixed(*taken, rec);
+            if (taken && taken->complete) {
+                taken->complete = taken->bytes.size() + sizeof(std::uint32_t) + rec.size() <= taken->limit;
+                if (taken->complete)
+                    append_length_prefixed(taken->bytes, rec);
+                else
+                    std::string().swap(taken->bytes);
+            }
         }
         if (error.empty()) error = reader.error();
     }

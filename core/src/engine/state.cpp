@@ -1,5 +1,6 @@
 #include "cb/engine/state.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <future>
 #include <iterator>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -62,27 +64,35 @@ std::string write_whole(const std::string& path, std::string_view data) {
 
 }  // namespace
 
-std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys) {
+std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys, std::uint64_t tag) {
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    const std::uint64_t crc = crc64(0, keys.data(), keys.size() * sizeof(std::uint64_t));
+    const std::uint64_t crc = crc64(crc64(0, &tag, sizeof tag), keys.data(), keys.size() * sizeof(std::uint64_t));
     std::string bytes;
     OutArchive ar(bytes);
     auto records = raw_records(keys);
-    ar(records, crc);
+    ar(tag, records, crc);
     return write_whole(path, bytes);
 }
 
-bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys) {
+bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys, std::uint64_t* tag) {
     bool ok = false;
     const std::string bytes = read_whole(path, &ok);
     if (!ok) return false;
     InArchive ar(bytes);
     std::uint64_t crc = 0;
     auto records = raw_records(*keys);
-    ar(records, crc);
-    return ar.ok() && crc == crc64(0, keys->data(), keys->size() * sizeof(std::uint64_t)) &&
+    ar(*tag, records, crc);
+    return ar.ok() && crc == crc64(crc64(0, tag, sizeof *tag), keys->data(), keys->size() * sizeof(std::uint64_t)) &&
            std::is_sorted(keys->begin(), keys->end());
+}
+
+std::uint64_t file_tag(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return (static_cast<std::uint64_t>(st.st_size) * 0x9E3779B97F4A7C15ULL) ^
+           (static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ULL +
+            static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
 }
 
 namespace {
@@ -315,37 +325,36 @@ std::string files_line(const std::string& dir) {
 
 constexpr std::string_view kIndexedLine = "indexed", kLikelyLine = "likely";
 
-// The manifest's lines naming the sessions files of dir with a key list (FILE.keys), and saying
-// whether it has `likely` (with likely.keys).
+// The manifest's lines naming the sessions files of dir with a key list (FILE.keys), and the
+// number of its `likely` (with likely.keys, which holds it), if any.
 std::string index_lines(const std::string& dir) {
     std::error_code ec;
     std::string line(kIndexedLine);
     for (const auto& f : sessions_files(dir))
         if (fs::exists(f + ".keys", ec)) line += " " + fs::path(f).filename().string();
     line += "\n";
-    if (fs::exists(dir + "/likely", ec) && fs::exists(dir + "/likely.keys", ec))
-        line += std::string(kLikelyLine) + "\n";
+    std::vector<std::uint64_t> keys;
+    std::uint64_t generation = 0;
+    if (fs::exists(dir + "/likely", ec) && load_key_list(dir + "/likely.keys", &keys, &generation))
+        line += std::string(kLikelyLine) + " " + std::to_string(generation) + "\n";
     return line;
 }
 
 // The names on the manifest's line that begins with `word` (`rest`: its lines after the
-// fingerprint), each as dir/NAME; `found` says whether there is such a line.
-std::vector<std::string> manifest_names(const std::string& dir, std::string_view rest, std::string_view word,
-                                        bool* found = nullptr) {
+// fingerprint), as they are.
+std::vector<std::string> manifest_names(std::string_view rest, std::string_view word) {
     std::vector<std::string> out;
-    if (found) *found = false;
     for (std::size_t at = 0; at < rest.size();) {
         const std::size_t end = std::min(rest.find('\n', at), rest.size());
         std::string_view line = rest.substr(at, end - at);
         at = end + 1;
         if (line.rfind(word, 0) != 0 || (line.size() > word.size() && line[word.size()] != ' ')) continue;
-        if (found) *found = true;
         line.remove_prefix(word.size());
         while (!line.empty()) {
             line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
             const std::string name(line.substr(0, line.find(' ')));
             line.remove_prefix(name.size());
-            if (!name.empty()) out.push_back(dir + "/" + name);
+            if (!name.empty()) out.push_back(name);
         }
     }
     return out;
@@ -356,14 +365,8 @@ std::vector<std::string> manifest_names(const std::string& dir, std::string_view
 // later run merged into `sessions`, and reading them too would count their sessions twice.
 std::vector<std::string> listed_sessions_files(const std::string& dir, std::string_view rest) {
     std::vector<std::string> out;
-    if (rest.rfind(kFilesLine, 0) != 0) return out;
-    std::string_view names = rest.substr(kFilesLine.size(), rest.find('\n') - kFilesLine.size());
-    while (!names.empty()) {
-        names.remove_prefix(std::min(names.find_first_not_of(' '), names.size()));
-        const std::string name(names.substr(0, names.find(' ')));
-        names.remove_prefix(name.size());
+    for (const std::string& name : manifest_names(rest, kFilesLine))
         if (segment_number(name) >= 0) out.push_back(dir + "/" + name);
-    }
     return out;
 }
 
@@ -470,10 +473,13 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     }
     const std::string_view rest = std::string_view(manifest).substr(fingerprint_end + 1);
     out->sessions = listed_sessions_files(dir, rest);
-    for (std::string& f : manifest_names(dir, rest, kIndexedLine))
-        if (std::find(out->sessions.begin(), out->sessions.end(), f) != out->sessions.end())
-            out->indexed.push_back(std::move(f));
-    manifest_names(dir, rest, kLikelyLine, &out->likely);
+    for (const std::string& name : manifest_names(rest, kIndexedLine))
+        if (const std::string f = dir + "/" + name;
+            std::find(out->sessions.begin(), out->sessions.end(), f) != out->sessions.end() &&
+            fs::exists(f + ".keys", ec))
+            out->indexed.push_back(f);
+    const std::vector<std::string> likely = manifest_names(rest, kLikelyLine);
+    out->likely = likely.size() == 1 ? std::strtoull(likely[0].c_str(), nullptr, 10) : 0;
     load_sqlite_rows(dir + "/sqlite_rows", &out->sqlite_rows);  // missing or damaged: none
     return true;
 }
@@ -541,15 +547,17 @@ std::string StateWriter::kept_path(const std::string& file) const {
 }
 
 std::string StateWriter::keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed) {
-    std::vector<std::string> all = files;
-    for (const auto& f : indexed) all.push_back(f + ".keys");
-    for (const auto& f : all) {
-        const std::string to = kept_path(f);
+    auto take = [&](const std::string& f) {
         std::error_code ec;
-        fs::create_hard_link(f, to, ec);  // the old state stays whole until commit()
-        if (ec) fs::copy_file(f, to, ec);
-        if (ec) return "cannot take " + f + " into the new state: " + ec.message();
-    }
+        fs::create_hard_link(f, kept_path(f), ec);  // the old state stays whole until commit()
+        if (ec) fs::copy_file(f, kept_path(f), ec);
+        return ec;
+    };
+    for (const auto& f : files)
+        if (const std::error_code ec = take(f)) return "cannot take " + f + " into the new state: " + ec.message();
+    for (const auto& f : indexed)
+        if (take(f + ".keys"))
+            std::remove(kept_path(f + ".keys").c_str());  // none: the file is read, and indexed again
     return {};
 }
 
@@ -805,7 +813,7 @@ void Incremental::compress_settled_part() {
 }
 
 std::string Incremental::index(const std::string& file, std::vector<std::uint64_t> keys) {
-    return save_key_list(file + ".keys", std::move(keys));
+    return save_key_list(file + ".keys", std::move(keys), file_tag(file));
 }
 
 const std::vector<std::uint64_t>* Incremental::file_keys(const std::string& file) {
@@ -813,20 +821,23 @@ const std::vector<std::uint64_t>* Incremental::file_keys(const std::string& file
     auto it = file_keys_.find(file);
     if (it == file_keys_.end()) {
         std::vector<std::uint64_t> keys;
-        if (!load_key_list(file + ".keys", &keys)) return nullptr;
+        std::uint64_t tag = 0;  // the file's size and modification time when listed: a list of another file is not used
+        if (!load_key_list(file + ".keys", &keys, &tag) || tag != file_tag(file)) return nullptr;
         it = file_keys_.emplace(file, std::move(keys)).first;
     }
     return &it->second;
 }
 
-std::string Incremental::likely_file() const { return state_.likely ? dir_ + "/likely" : std::string(); }
+std::string Incremental::likely_file() const { return state_.likely != 0 ? dir_ + "/likely" : std::string(); }
 
 // The key list must be that of the records: every record's key in it (a list of fewer keys
 // would make the run read a session's partials twice, from `likely` and from its file).
 const std::vector<std::uint64_t>* Incremental::likely_keys() {
     if (!std::exchange(likely_checked_, true) && !likely_file().empty()) {
         std::vector<std::uint64_t> keys, in_file;
-        if (load_key_list(likely_file() + ".keys", &keys) && key_run_hashes({likely_file()}, &in_file).empty() &&
+        std::uint64_t generation = 0;  // the manifest's: a `likely` of another run is not used
+        if (load_key_list(likely_file() + ".keys", &keys, &generation) && generation == state_.likely &&
+            key_run_hashes({likely_file()}, &in_file).empty() &&
             std::all_of(in_file.begin(), in_file.end(), [&](std::uint64_t k) { return has_key(keys, k); }))
             likely_keys_ = std::move(keys);
     }
@@ -862,7 +873,10 @@ std::string Incremental::write_likely() {
     const std::string path = writer_.likely_path();
     if (auto err = copy_records(path, read_records_, files, wanted, &copied); !err.empty()) return err;
     std::string().swap(read_records_);
-    return save_key_list(path + ".keys", std::move(copied));
+    // a new number each time: the manifest names it, so that no other run's `likely` is taken for this one's
+    std::random_device random;
+    const std::uint64_t generation = (std::uint64_t{random()} << 32 | random()) | 1;
+    return save_key_list(path + ".keys", std::move(copied), generation);
 }
 
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {

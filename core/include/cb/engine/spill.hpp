@@ -110,11 +110,16 @@ struct KeyFilter {
 // SessionKeyHash, modulo their number). The files are read in turn on this thread and decoded
 // on one thread per pool, strings into that pool; each decoder merges into its own shards (those
 // whose index modulo the pools is its own), so each key's partials merge in the order of the
-// files and of their records. With `taken`, the records taken are appended to it as they are
-// (each as a u32 length and its bytes, in the order read); with `keys_of`, (*keys_of)[i] gets
-// the session_key_hash() of every record of paths[i], taken or not. Returns "" or the problem.
+// files and of their records. With `taken`, the records taken are kept too (TakenRecords); with
+// `keys_of`, (*keys_of)[i] gets the session_key_hash() of every record of paths[i], taken or not.
+// Returns "" or the problem.
+struct TakenRecords {
+    std::string bytes;  // each record as a u32 length and its bytes, in the order read
+    std::size_t limit = SIZE_MAX;
+    bool complete = true;  // false once they would have passed `limit`: then none are kept
+};
 std::string load_key_runs(const std::vector<std::string>& paths, std::vector<SessionMap>& shards,
-                          const std::vector<StringPool*>& pools, KeyFilter filter = {}, std::string* taken = nullptr,
+                          const std::vector<StringPool*>& pools, KeyFilter filter = {}, TakenRecords* taken = nullptr,
                           std::vector<std::vector<std::uint64_t>>* keys_of = nullptr);
 
 // Writes to path a zstd-compressed run file (with a checksum) of the records whose key's

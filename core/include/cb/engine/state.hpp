@@ -15,10 +15,12 @@
 //              kMaxStateSegments runs merges them all into `sessions` again. A session's
 //              partials may be in several of them: they merge like partials from two files.
 //   FILE.keys  of a sessions file: the key hashes of the sessions it holds partials of, sorted
-//              (with a CRC-64), so that a run that needs none of them does not read the file
+//              (with the file's size and modification time, and a CRC-64), so that a run that
+//              needs none of them does not read the file
 //   likely     the partials, from every sessions file, of the sessions the next run is likely to
 //              read whatever day its logs add: those the last report showed and those still
-//              open; and likely.keys, the sessions it holds every partial of. A daily run
+//              open; and likely.keys, the sessions it holds every partial of, with the number
+//              the manifest gives this run's `likely` (another run's is not used). A daily run
 //              reads these from `likely` and skips each sessions file that holds none of the
 //              others it needs (a new day's sessions are in none).
 //
@@ -157,14 +159,17 @@ struct RunState {
     std::map<std::uint64_t, HeldTail> tails;      // by LedgerEntry::id: logs whose last line has no newline
     std::vector<std::string> sessions;            // the sessions files, `sessions` then sessions.1, .2...
     std::vector<std::string> indexed;             // those of them with a key list (FILE.keys)
-    bool likely = false;                          // `likely` and `likely.keys` are there
+    std::uint64_t likely = 0;                     // the number of its `likely` (likely.keys holds it); 0: none
     SqliteRowHashes sqlite_rows;                  // none when the state has none
 };
 
-// The key list of a sessions file (FILE.keys): its sessions' key hashes, sorted. Returns "" or
-// the problem; load_key_list() is false for a list missing, damaged or not sorted.
-std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys);
-bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys);
+// The key list of a sessions file (FILE.keys): its sessions' key hashes, sorted, and a tag that
+// ties it to what it lists (the file's size and modification time, file_tag(); `likely`'s: the
+// number the manifest names). Returns "" or the problem; load_key_list() is false for a list
+// missing, damaged or not sorted.
+std::string save_key_list(const std::string& path, std::vector<std::uint64_t> keys, std::uint64_t tag);
+bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys, std::uint64_t* tag);
+std::uint64_t file_tag(const std::string& path);  // 0 for a file that cannot be stat'ed
 
 // How many sessions files a state may have before a run merges them into one.
 inline constexpr std::size_t kMaxStateSegments = 16;
