@@ -49,6 +49,20 @@ void append_length_prefixed(std::string& out, std::string_view rec) {
     out.append(rec);
 }
 
+// Calls fn(rec) for each record append_length_prefixed() put in `bytes`, in order, while fn
+// returns true; false when fn stopped or a length passes the end of the bytes.
+template <typename Fn>
+bool for_each_length_prefixed(std::string_view bytes, Fn&& fn) {
+    for (std::size_t at = 0; at + sizeof(std::uint32_t) <= bytes.size();) {
+        std::uint32_t n = 0;
+        std::memcpy(&n, bytes.data() + at, sizeof n);
+        at += sizeof n;
+        if (n > bytes.size() - at || !fn(bytes.substr(at, n))) return false;
+        at += n;
+    }
+    return true;
+}
+
 // Writes `u32 length + bytes` records to a file through a large buffer, zstd-compressed when
 // asked (the state folder's runs: read back by any reader, which detects it by magic bytes).
 class RunWriter {
@@ -550,19 +564,15 @@ private:
 void decode_batches(RecordQueue& q, std::vector<SessionMap>& shards, StringPool& pool, std::string* error) {
     std::string batch;
     RecordView v;
-    while (q.pop(&batch)) {
-        for (std::size_t at = 0; at + sizeof(std::uint32_t) <= batch.size();) {
-            std::uint32_t n = 0;
-            std::memcpy(&n, batch.data() + at, sizeof n);
-            const std::string_view rec(batch.data() + at + sizeof n, n);
-            at += sizeof n + n;
+    while (q.pop(&batch))
+        for_each_length_prefixed(batch, [&](std::string_view rec) {
             SessionPartial p;
             if (parse_record(rec, &v) && decode_partial(v.partial, pool, &p))
                 merge_into_shards(shards, std::move(p));
             else if (error->empty())
                 *error = "a damaged record";
-        }
-    }
+            return true;
+        });
 }
 
 }  // namespace
@@ -633,12 +643,7 @@ std::string copy_records(const std::string& path, std::string_view records, cons
         copied->push_back(key);
         return true;
     };
-    for (std::size_t at = 0; at + sizeof(std::uint32_t) <= records.size();) {
-        std::uint32_t n = 0;
-        std::memcpy(&n, records.data() + at, sizeof n);
-        if (!copy(records.substr(at + sizeof n, n))) return "a damaged record among those read before for " + path;
-        at += sizeof n + n;
-    }
+    if (!for_each_length_prefixed(records, copy)) return "a damaged record among those read before for " + path;
     for (const auto& from : paths) {
         RunReader reader(from);
         std::string_view rec;

@@ -1,6 +1,5 @@
 #include "cb/engine/state.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,11 +87,9 @@ bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys, st
 }
 
 std::uint64_t file_tag(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return 0;
-    return (static_cast<std::uint64_t>(st.st_size) * 0x9E3779B97F4A7C15ULL) ^
-           (static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ULL +
-            static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+    FileStat st;
+    if (!stat_file(path, &st)) return 0;
+    return (st.size * 0x9E3779B97F4A7C15ULL) ^ static_cast<std::uint64_t>(st.mtime_ns);
 }
 
 namespace {
@@ -473,10 +470,9 @@ bool load_state(const std::string& dir, const std::string& fingerprint, RunState
     }
     const std::string_view rest = std::string_view(manifest).substr(fingerprint_end + 1);
     out->sessions = listed_sessions_files(dir, rest);
-    for (const std::string& name : manifest_names(rest, kIndexedLine))
+    for (const std::string& name : manifest_names(rest, kIndexedLine))  // a list gone is left out by keep()
         if (const std::string f = dir + "/" + name;
-            std::find(out->sessions.begin(), out->sessions.end(), f) != out->sessions.end() &&
-            fs::exists(f + ".keys", ec))
+            std::find(out->sessions.begin(), out->sessions.end(), f) != out->sessions.end())
             out->indexed.push_back(f);
     const std::vector<std::string> likely = manifest_names(rest, kLikelyLine);
     out->likely = likely.size() == 1 ? std::strtoull(likely[0].c_str(), nullptr, 10) : 0;
