@@ -269,6 +269,15 @@ public:
         auto tmpl = raw_records(tmpl_);
         ar(recs, tmpl, arena_, sensors_, clients_);
     }
+    void save(std::string& out) override {
+        // a state of every session (tens of MB in a year's state): reserved, not grown by doubling
+        std::size_t names = 0;
+        for (const auto* v : {&sensors_, &clients_})
+            for (const std::string& n : *v) names += n.size() + 10;
+        out.reserve(out.size() + recs_.size() * sizeof(Rec) + tmpl_.size() * sizeof(std::uint64_t) + arena_.size() +
+                    names + 64);
+        ArchivedAnalysis<Outliers>::save(out);
+    }
     bool load(std::string_view in) override {
         const bool ok = ArchivedAnalysis<Outliers>::load(in) && valid();
         sensor_idx_.clear();

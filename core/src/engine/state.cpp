@@ -1,18 +1,18 @@
 #include "cb/engine/state.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <iterator>
 #include <memory>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include <zstd.h>
 
@@ -43,12 +43,25 @@ struct StoredReport {
     }
 };
 
+// The file's bytes, read into a string of its size (no growing: each page is touched once).
 std::string read_whole(const std::string& path, bool* ok) {
-    std::ifstream in(path, std::ios::binary);
-    *ok = static_cast<bool>(in);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    std::string bytes;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    *ok = fd >= 0 && ::fstat(fd, &st) == 0;
+    if (*ok) bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (*ok && got < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+        if (n <= 0) {
+            *ok = n == 0;  // 0: the file got shorter
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    if (fd >= 0) ::close(fd);
+    return bytes;
 }
 
 // Writes path.tmp and renames it over path.
@@ -230,38 +243,55 @@ std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<
 // bytes as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
 // besides this one (none for 0); "" when zstd fails.
 std::string zstd_frame(const std::string& bytes, int workers) {
-    std::string packed(ZSTD_compressBound(bytes.size()), '\0');
+    // Not cleared: the pages of the bound that the frame does not reach are never touched
+    const std::size_t bound = ZSTD_compressBound(bytes.size());
+    const std::unique_ptr<char[]> packed(new char[bound]);
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
     const bool set = cctx && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
                      !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
     if (set && workers > 0)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);  // ignored by a single-threaded libzstd
-    const std::size_t n = set ? ZSTD_compress2(cctx, packed.data(), packed.size(), bytes.data(), bytes.size()) : 0;
+    const std::size_t n = set ? ZSTD_compress2(cctx, packed.get(), bound, bytes.data(), bytes.size()) : 0;
     ZSTD_freeCCtx(cctx);
     if (!set || ZSTD_isError(n)) return {};
-    packed.resize(n);
-    return packed;
+    return std::string(packed.get(), n);
 }
 
+// What `part` archives, in a string reserved `about` bytes: the strings and key hashes the part
+// holds, nearly all of it (tens of MB in a year's state: grown by doubling, it would take twice
+// that in new pages).
 template <class Part>
-std::string archived(Part part) {
+std::string archived(Part part, std::size_t about) {
     std::string bytes;
+    bytes.reserve(about + 4096);
     OutArchive ar(bytes);
     part(ar);
     return bytes;
 }
 
+std::size_t total_size(const std::vector<std::string>& strings) {
+    std::size_t n = 0;
+    for (const std::string& s : strings) n += s.size() + 10;
+    return n;
+}
+
 // The frames of the parts a run's tables make (Checkpoint::io_plan() and io_states()).
 std::string settled_frames(Checkpoint& cp, int workers) {
-    const std::string plan = zstd_frame(archived([&](OutArchive& ar) { cp.io_plan(ar); }), workers);
-    const std::string states = zstd_frame(archived([&](OutArchive& ar) { cp.io_states(ar); }), workers);
+    constexpr std::size_t kHash = sizeof(std::uint64_t);
+    const std::size_t plan_bytes = cp.options.size() + cp.markers.size() + cp.settled_markers.size() +
+                                   kHash * (cp.settled.size() + cp.unsettled.size() + cp.provisional.size());
+    const std::size_t states_bytes =
+        cp.basic.size() + cp.totals.size() + cp.recording_findings.size() + total_size(cp.analyses);
+    const std::string plan = zstd_frame(archived([&](OutArchive& ar) { cp.io_plan(ar); }, plan_bytes), workers);
+    const std::string states = zstd_frame(archived([&](OutArchive& ar) { cp.io_states(ar); }, states_bytes), workers);
     return plan.empty() || states.empty() ? std::string() : plan + states;
 }
 
 // settled_part: settled_frames(cp), when compress_settled_part() made them.
 std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string settled_part) {
     if (settled_part.empty()) settled_part = settled_frames(cp, 2);
-    const std::string run_part = zstd_frame(archived([&](OutArchive& ar) { cp.io_run(ar); }), 2);
+    const std::size_t run_bytes = cp.picks.size() + sizeof(std::uint64_t) * cp.report_keys.size();
+    const std::string run_part = zstd_frame(archived([&](OutArchive& ar) { cp.io_run(ar); }, run_bytes), 2);
     if (settled_part.empty() || run_part.empty()) return "cannot compress the state file " + path;
     return write_whole(path, settled_part + run_part);
 }
@@ -580,6 +610,7 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
     }
     if (sqlite_rows && !sqlite_rows->file_stamp.empty()) {
         std::string bytes;
+        bytes.reserve(sizeof(std::uint64_t) * (sqlite_rows->rows.size() + sqlite_rows->keys.size()) + 4096);
         OutArchive ar(bytes);
         ar(*sqlite_rows);
         if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;

@@ -17,6 +17,7 @@
 
 #include "cb/output/outputs.hpp"
 #include "cb/util/crc64.hpp"
+#include "cb/util/direct_file.hpp"
 #include "cb/util/json_writer.hpp"
 #include "cb/util/parallel.hpp"
 #include "cb/util/time.hpp"
@@ -186,6 +187,13 @@ std::string close_and_rename(FILE* f, const std::string& path, int err) {
     return err ? write_error(path, err) : std::string();
 }
 
+// The same for a DirectFile (a file of the sessions' records).
+std::string close_and_rename(DirectFile& f, const std::string& path, int err) {
+    if (const int e = f.close(); e && !err) err = e;
+    if (!err && std::rename((path + ".tmp").c_str(), path.c_str()) != 0) err = errno;
+    return err ? write_error(path, err) : std::string();
+}
+
 int fwrite_errno(FILE* f, std::string_view data) {
     return std::fwrite(data.data(), 1, data.size(), f) == data.size() ? 0 : (errno ? errno : EIO);
 }
@@ -211,9 +219,7 @@ public:
     DayPartitions(std::string dir, std::string previous, const SessionsListing* trusted)
         : dir_(std::move(dir)), previous_(std::move(previous)), trusted_(trusted ? *trusted : SessionsListing()) {}
     ~DayPartitions() {
-        if (!f_) return;
-        std::fclose(f_);  // never closed: no file rather than part of one
-        std::remove((path_ + ".tmp").c_str());
+        if (f_.is_open()) std::remove((path_ + ".tmp").c_str());  // never closed: no file rather than part of one
     }
     DayPartitions(const DayPartitions&) = delete;
     DayPartitions& operator=(const DayPartitions&) = delete;
@@ -225,11 +231,11 @@ public:
     }
     // Appends `bytes`, the records of `sessions` sessions that started on `day`.
     std::string write(std::int64_t day, std::string_view bytes, std::size_t sessions) {
-        if (!f_ || day != day_) {
+        if (!f_.is_open() || day != day_) {
             if (auto err = end_day(); !err.empty()) return err;
             if (auto err = start_day(day); !err.empty()) return err;
         }
-        if (int e = fwrite_errno(f_, bytes)) return write_error(path_, e);
+        if (int e = f_.write(bytes)) return write_error(path_, e);
         now_.crc = crc64(now_.crc, bytes);
         now_.bytes += bytes.size();
         now_.sessions += sessions;
@@ -265,7 +271,7 @@ public:
     // timestamp first), each with its name; nullopt when one cannot be kept as it is (or its
     // name is not one this writer makes), or some day is written already.
     std::optional<std::vector<std::pair<std::int64_t, std::string>>> days_before(std::int64_t day) {
-        if (!trusted() || f_ || !done_.empty()) return std::nullopt;
+        if (!trusted() || f_.is_open() || !done_.empty()) return std::nullopt;
         std::vector<std::pair<std::int64_t, std::string>> out;
         for (auto& [name, p] : before_) {
             std::int64_t d = kNoDay;
@@ -291,7 +297,7 @@ public:
     // Whether adopt() may take the earlier run's file of `day`: it is trusted, lists the day,
     // the file still has its bytes, and none of the day is written yet.
     bool can_keep(std::int64_t day) {
-        if (!trusted() || (f_ && day == day_)) return false;
+        if (!trusted() || (f_.is_open() && day == day_)) return false;
         const std::string name = partition_name(day);
         auto it = before_.find(name);
         return it != before_.end() && previous_intact(name, it->second);
@@ -367,15 +373,13 @@ private:
         const std::string folder = dir_ + "/" + name_;
         if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) return write_error(folder, errno);
         path_ = folder + "/sessions.jsonl";
-        f_ = std::fopen((path_ + ".tmp").c_str(), "wb");
-        return f_ ? std::string() : write_error(path_, errno);
+        const int err = f_.open(path_ + ".tmp");
+        return err ? write_error(path_, err) : std::string();
     }
     // Closes the day's file; the earlier run's file takes its place when the bytes are the same.
     std::string end_day() {
-        if (!f_) return {};
-        FILE* f = f_;
-        f_ = nullptr;
-        if (std::fclose(f) != 0) return write_error(path_, errno ? errno : EIO);
+        if (!f_.is_open()) return {};
+        if (const int err = f_.close()) return write_error(path_, err);
         if (keep_previous()) {
             std::remove((path_ + ".tmp").c_str());
             ++kept_;
@@ -444,7 +448,7 @@ private:
     std::map<std::string, Partition> before_;  // by folder name
     std::vector<std::pair<std::string, Partition>> done_;
     std::size_t kept_ = 0;
-    std::FILE* f_ = nullptr;  // the day being written
+    DirectFile f_;  // the day being written
     std::int64_t day_ = 0;
     std::string name_, path_;
     Partition now_;
@@ -458,15 +462,12 @@ struct SessionsJsonlWriter::Segment {
 SessionsJsonlWriter::SessionsJsonlWriter() = default;
 
 SessionsJsonlWriter::~SessionsJsonlWriter() {
-    if (!f_) return;
-    std::fclose(f_);  // never closed: no sessions.jsonl rather than part of one
-    std::remove((path_ + ".tmp").c_str());
+    if (f_.is_open()) std::remove((path_ + ".tmp").c_str());  // never closed: no sessions.jsonl rather than part of one
 }
 
 std::string SessionsJsonlWriter::open(const std::string& path) {
     path_ = path;
-    f_ = std::fopen((path + ".tmp").c_str(), "wb");
-    err_ = f_ ? 0 : errno;
+    err_ = f_.open(path + ".tmp");
     return err_ ? write_error(path_, err_) : std::string();
 }
 
@@ -505,7 +506,7 @@ std::string SessionsJsonlWriter::keep_days_before(std::int64_t day) {
 
 std::string SessionsJsonlWriter::append(const std::vector<Session>& sessions, unsigned threads,
                                         const std::uint8_t* unchanged, bool more) {
-    if (!f_ && !parts_ && !err_) err_ = EBADF;  // not open
+    if (!f_.is_open() && !parts_ && !err_) err_ = EBADF;  // not open
     if (err_) return write_error(path_, err_);
     if (!unchanged || !parts_) {
         if (auto err = settle_held(); !err.empty()) return err;
@@ -605,7 +606,7 @@ std::string SessionsJsonlWriter::format(const std::vector<Session>& sessions, st
 
 std::string SessionsJsonlWriter::emit(const std::string& buf, const std::vector<Segment>& segments) {
     if (!parts_) {
-        if (!err_) err_ = fwrite_errno(f_, buf);
+        if (!err_) err_ = f_.write(buf);
         return err_ ? write_error(path_, err_) : std::string();
     }
     std::size_t begin = 0;
@@ -632,10 +633,8 @@ std::string SessionsJsonlWriter::close() {
         parts_.reset();
         return err;
     }
-    if (!f_) return write_error(path_, err_ ? err_ : EBADF);
-    FILE* f = f_;
-    f_ = nullptr;
-    return close_and_rename(f, path_, err_);
+    if (!f_.is_open()) return write_error(path_, err_ ? err_ : EBADF);
+    return close_and_rename(f_, path_, err_);
 }
 
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {

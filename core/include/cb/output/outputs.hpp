@@ -15,6 +15,7 @@
 #include "cb/analysis/table.hpp"
 #include "cb/engine/analyze.hpp"  // what the writers write: a run's data (outputs depend on the engines' results)
 #include "cb/session/session.hpp"
+#include "cb/util/direct_file.hpp"
 
 namespace cb {
 
@@ -125,7 +126,7 @@ private:
     std::string emit(const std::string& buf, const std::vector<Segment>& segments);
 
     std::string path_;
-    std::FILE* f_ = nullptr;
+    DirectFile f_;
     int err_ = 0;                                 // errno of the first failure
     std::vector<std::string> bufs_;               // reused from block to block: no regrowing
     std::vector<std::vector<Segment>> segments_;  // per buffer, its days (open_days())

@@ -1,0 +1,96 @@
+#include "cb/util/direct_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace cb {
+
+namespace {
+
+// O_DIRECT wants the buffer, the offset and the length aligned to the device's logical block
+// (512 B or 4 KiB); 4 KiB serves both, and the block size is a multiple of it.
+constexpr std::size_t kAlign = 4096;
+
+}  // namespace
+
+DirectFile::~DirectFile() {
+    if (fd_ >= 0) ::close(fd_);
+    std::free(buf_);
+}
+
+int DirectFile::open(const std::string& path, bool direct) {
+    constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    fd_ = direct ? ::open(path.c_str(), kFlags | O_DIRECT, 0644) : -1;
+    direct_ = fd_ >= 0;
+    if (fd_ < 0) fd_ = ::open(path.c_str(), kFlags, 0644);
+    if (fd_ < 0) return err_ = errno;
+    if (!buf_ && ::posix_memalign(reinterpret_cast<void**>(&buf_), kAlign, kDirectBlockBytes) != 0) {
+        buf_ = nullptr;
+        return err_ = ENOMEM;
+    }
+    used_ = 0;
+    return err_ = 0;
+}
+
+int DirectFile::write(std::string_view bytes) {
+    while (!err_ && !bytes.empty()) {
+        if (fd_ < 0) return err_ = EBADF;
+        const std::size_t n = std::min(bytes.size(), kDirectBlockBytes - used_);
+        std::memcpy(buf_ + used_, bytes.data(), n);
+        used_ += n;
+        bytes.remove_prefix(n);
+        if (used_ == kDirectBlockBytes) err_ = flush_blocks();
+    }
+    return err_;
+}
+
+int DirectFile::close() {
+    if (fd_ < 0) return err_ ? err_ : EBADF;
+    if (!err_) err_ = flush_blocks();
+    // The last partial block: O_DIRECT would need it padded, so it goes through the page cache.
+    if (!err_ && used_ > 0) err_ = drop_direct();
+    if (!err_) err_ = write_all(buf_, used_);
+    used_ = 0;
+    if (::close(fd_) != 0 && !err_) err_ = errno;
+    fd_ = -1;
+    return err_;
+}
+
+int DirectFile::flush_blocks() {
+    const std::size_t whole = used_ / kAlign * kAlign;
+    if (whole == 0) return 0;
+    int err = write_all(buf_, whole);
+    if (err == EINVAL && direct_) {  // refused at the first write: write as usual
+        err = drop_direct();
+        if (!err) err = write_all(buf_, whole);
+    }
+    if (err) return err;
+    std::memmove(buf_, buf_ + whole, used_ - whole);
+    used_ -= whole;
+    return 0;
+}
+
+int DirectFile::write_all(const char* p, std::size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd_, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return w < 0 ? errno : EIO;
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return 0;
+}
+
+int DirectFile::drop_direct() {
+    if (!direct_) return 0;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return errno;
+    direct_ = false;
+    return 0;
+}
+
+}  // namespace cb
