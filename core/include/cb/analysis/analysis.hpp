@@ -126,7 +126,7 @@ public:
     Findings finish(Findings seed = {});
     // With memory to spare, finish() runs the analyses that finish alone on threads of their own
     // beside the others (their working memory then adds up); by default one after another, each
-    // one's state freed before the next one finishes.
+    // one's state freed, and given back to the system (malloc_trim()), before the next one finishes.
     void finish_beside(bool on) { beside_ = on; }
 
 private:

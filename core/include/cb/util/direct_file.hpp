@@ -41,9 +41,9 @@ public:
     bool direct() const { return direct_; }
 
 private:
-    int flush_blocks();    // the whole blocks of the buffer
+    int flush_blocks();  // the whole blocks of the buffer
     int write_all(const char* p, std::size_t n);
-    int drop_direct();     // from here on through the page cache
+    int drop_direct();  // from here on through the page cache
 
     int fd_ = -1;
     bool direct_ = false;
