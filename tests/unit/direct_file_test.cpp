@@ -44,8 +44,8 @@ std::string pattern(std::size_t n) {
 // through it.
 TEST(DirectFile, WritesExactlyTheBytesGivenInAnyPieces) {
     constexpr std::size_t kBlock = DirectFile::kDirectBlockBytes;
-    const std::vector<std::size_t> sizes{0,         1,         4095,          4096,         4097, kBlock - 1,
-                                         kBlock,    kBlock + 1, 2 * kBlock + 4096, 9 * (kBlock / 4) + 123};
+    const std::vector<std::size_t> sizes{
+        0, 1, 4095, 4096, 4097, kBlock - 1, kBlock, kBlock + 1, 2 * kBlock + 4096, 9 * (kBlock / 4) + 123};
     const std::vector<std::size_t> pieces{1, 7, 4096, 4099, 1 << 20, kBlock + 5};
     for (const bool direct : {true, false})
         for (const std::size_t size : sizes)
@@ -58,7 +58,8 @@ TEST(DirectFile, WritesExactlyTheBytesGivenInAnyPieces) {
                     ASSERT_EQ(f.write(std::string_view(data).substr(at, piece)), 0);
                 ASSERT_EQ(f.close(), 0);
                 EXPECT_FALSE(f.is_open());
-                EXPECT_TRUE(read_back(path) == data) << "size " << size << ", pieces of " << piece << ", direct " << direct;
+                EXPECT_TRUE(read_back(path) == data)
+                    << "size " << size << ", pieces of " << piece << ", direct " << direct;
                 std::remove(path.c_str());
             }
 }
