@@ -53,7 +53,8 @@ int DirectFile::close() {
     if (!err_) err_ = flush_blocks();
     // The last partial block: O_DIRECT would need it padded, so it goes through the page cache.
     if (!err_ && used_ > 0) err_ = drop_direct();
-    if (!err_) err_ = write_all(buf_, used_);
+    std::size_t done = 0;
+    if (!err_) err_ = write_all(buf_, used_, &done);
     used_ = 0;
     if (::close(fd_) != 0 && !err_) err_ = errno;
     fd_ = -1;
@@ -63,10 +64,11 @@ int DirectFile::close() {
 int DirectFile::flush_blocks() {
     const std::size_t whole = used_ / kAlign * kAlign;
     if (whole == 0) return 0;
-    int err = write_all(buf_, whole);
-    if (err == EINVAL && direct_) {  // refused at the first write: write as usual
+    std::size_t done = 0;
+    int err = write_all(buf_, whole, &done);
+    if (err == EINVAL && direct_ && done == 0) {  // O_DIRECT refused (by this file system): as usual
         err = drop_direct();
-        if (!err) err = write_all(buf_, whole);
+        if (!err) err = write_all(buf_, whole, &done);
     }
     if (err) return err;
     std::memmove(buf_, buf_ + whole, used_ - whole);
@@ -74,13 +76,13 @@ int DirectFile::flush_blocks() {
     return 0;
 }
 
-int DirectFile::write_all(const char* p, std::size_t n) {
-    while (n > 0) {
-        const ssize_t w = ::write(fd_, p, n);
+int DirectFile::write_all(const char* p, std::size_t n, std::size_t* done) {
+    *done = 0;
+    while (*done < n) {
+        const ssize_t w = ::write(fd_, p + *done, n - *done);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) return w < 0 ? errno : EIO;
-        p += w;
-        n -= static_cast<std::size_t>(w);
+        *done += static_cast<std::size_t>(w);
     }
     return 0;
 }

@@ -42,7 +42,8 @@ public:
 
 private:
     int flush_blocks();  // the whole blocks of the buffer
-    int write_all(const char* p, std::size_t n);
+    // Writes p[0, n): 0 or an errno; *done: the bytes written before it (a retry must not repeat them)
+    int write_all(const char* p, std::size_t n, std::size_t* done);
     int drop_direct();  // from here on through the page cache
 
     int fd_ = -1;
