@@ -1,6 +1,9 @@
 #include "cb/util/direct_file.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +65,45 @@ TEST(DirectFile, WritesExactlyTheBytesGivenInAnyPieces) {
                     << "size " << size << ", pieces of " << piece << ", direct " << direct;
                 std::remove(path.c_str());
             }
+}
+
+// One object writes one file after another (a file per day), each from empty.
+TEST(DirectFile, OneObjectWritesFileAfterFile) {
+    DirectFile f;
+    std::vector<std::string> paths, datas;
+    for (const std::size_t size : {std::size_t{5}, DirectFile::kDirectBlockBytes + 3, std::size_t{4096}}) {
+        paths.push_back(temp_path("day" + std::to_string(paths.size())));
+        datas.push_back(pattern(size + paths.size()));
+        ASSERT_EQ(f.open(paths.back()), 0);
+        ASSERT_EQ(f.write(datas.back()), 0);
+        ASSERT_EQ(f.close(), 0);
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        EXPECT_TRUE(read_back(paths[i]) == datas[i]) << i;
+        std::remove(paths[i].c_str());
+    }
+}
+
+// Mode 0666 less the umask, as fopen() makes files (and every other output); and on the file
+// systems that take O_DIRECT (ext4, XFS, Btrfs), its blocks do pass the page cache by.
+TEST(DirectFile, MadeAsFopenMakesFilesAndDirectWhereTheFileSystemAllows) {
+    const std::string path = temp_path("mode");
+    const mode_t mask = ::umask(022);
+    DirectFile f;
+    ASSERT_EQ(f.open(path), 0);
+    ASSERT_EQ(f.write(pattern(DirectFile::kDirectBlockBytes)), 0);
+    const bool direct = f.direct();
+    ASSERT_EQ(f.close(), 0);
+    ::umask(mask);
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    struct statfs fs {};
+    ASSERT_EQ(::statfs(path.c_str(), &fs), 0);
+    const auto type = static_cast<unsigned long>(fs.f_type);
+    if (type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC || type == BTRFS_SUPER_MAGIC)
+        EXPECT_TRUE(direct) << "O_DIRECT refused on " << ::testing::TempDir();
+    std::remove(path.c_str());
 }
 
 TEST(DirectFile, OpeningAnExistingFileEmptiesIt) {

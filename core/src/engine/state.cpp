@@ -43,7 +43,7 @@ struct StoredReport {
     }
 };
 
-// The file's bytes, read into a string of its size (no growing: each page is touched once).
+// The file's bytes, read into a string of its size (not grown by doubling: no page is taken twice).
 std::string read_whole(const std::string& path, bool* ok) {
     std::string bytes;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

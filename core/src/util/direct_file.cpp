@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,10 +24,12 @@ DirectFile::~DirectFile() {
 }
 
 int DirectFile::open(const std::string& path, bool direct) {
+    if (fd_ >= 0) ::close(fd_);  // a file left open: what it buffered goes (callers close() first)
     constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
-    fd_ = direct ? ::open(path.c_str(), kFlags | O_DIRECT, 0644) : -1;
+    constexpr mode_t kMode = 0666;  // as fopen(): the umask decides
+    fd_ = direct ? ::open(path.c_str(), kFlags | O_DIRECT, kMode) : -1;
     direct_ = fd_ >= 0;
-    if (fd_ < 0) fd_ = ::open(path.c_str(), kFlags, 0644);
+    if (fd_ < 0) fd_ = ::open(path.c_str(), kFlags, kMode);
     if (fd_ < 0) return err_ = errno;
     if (!buf_ && ::posix_memalign(reinterpret_cast<void**>(&buf_), kAlign, kDirectBlockBytes) != 0) {
         buf_ = nullptr;
@@ -66,9 +69,12 @@ int DirectFile::flush_blocks() {
     if (whole == 0) return 0;
     std::size_t done = 0;
     int err = write_all(buf_, whole, &done);
-    if (err == EINVAL && direct_ && done == 0) {  // O_DIRECT refused (by this file system): as usual
+    // O_DIRECT refused: by this file system (at the first write), or after a short write left the
+    // offset out of alignment (ext4 near a full disk). The rest goes through the page cache.
+    if (err == EINVAL && direct_) {
         err = drop_direct();
-        if (!err) err = write_all(buf_, whole, &done);
+        std::size_t more = 0;
+        if (!err) err = write_all(buf_ + done, whole - done, &more);
     }
     if (err) return err;
     std::memmove(buf_, buf_ + whole, used_ - whole);

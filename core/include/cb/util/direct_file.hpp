@@ -1,6 +1,6 @@
 // A file written front to back in large blocks that pass the page cache by (O_DIRECT) where
 // the file system allows it, for the big files a run writes and does not read again soon:
-// sessions.jsonl and the spill runs (issue 13).
+// sessions.jsonl (issue 13). Not the spill runs: they are read back at once.
 //
 // Why: a buffered write copies every byte into a page-cache page the kernel must first find
 // and clear, and those pages then push the logs the run reads (and will read again tomorrow)
@@ -10,9 +10,10 @@
 // The disk sees the same bytes either way; the writes are synchronous, in blocks of
 // kDirectBlockBytes, so the writing thread waits for the disk instead of copying.
 //
-// Where O_DIRECT is refused (tmpfs, some network and FUSE file systems: open() or the first
-// write says EINVAL) the file is written as usual, through the page cache. The file's last
-// partial block is written without O_DIRECT, so the file has exactly the bytes given.
+// Where O_DIRECT is refused (tmpfs before Linux 6.6, some network and FUSE file systems, a device
+// whose blocks are larger than 4 KiB: open() or a write says EINVAL) the file is written as
+// usual, through the page cache, from the first byte not yet written. The file's last partial
+// block is written without O_DIRECT, so the file has exactly the bytes given.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +31,8 @@ public:
     DirectFile(const DirectFile&) = delete;
     DirectFile& operator=(const DirectFile&) = delete;
 
-    // Creates `path` (empty), or 0 and an errno. `direct` false: through the page cache.
+    // Creates `path` (empty; mode 0666 less the umask, as fopen()): 0, or an errno. `direct`
+    // false: through the page cache. An object may open one file after another, each closed first.
     int open(const std::string& path, bool direct = true);
     // Appends bytes; 0 or the errno of the first failed write (later calls then do nothing).
     int write(std::string_view bytes);
