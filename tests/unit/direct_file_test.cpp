@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <linux/magic.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -103,6 +105,32 @@ TEST(DirectFile, MadeAsFopenMakesFilesAndDirectWhereTheFileSystemAllows) {
     const auto type = static_cast<unsigned long>(fs.f_type);
     if (type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC || type == BTRFS_SUPER_MAGIC)
         EXPECT_TRUE(direct) << "O_DIRECT refused on " << ::testing::TempDir();
+    std::remove(path.c_str());
+}
+
+// A file-size limit inside the second block: O_DIRECT refuses the cut block (EINVAL), the rest
+// goes through the page cache from the first byte not written, up to the limit (EFBIG). The file
+// then holds the bytes given up to there, none twice.
+TEST(DirectFile, RefusedMidFileGoesOnFromTheFirstByteNotWritten) {
+    constexpr std::size_t kBlock = DirectFile::kDirectBlockBytes;
+    const std::string path = temp_path("limit"), data = pattern(3 * kBlock);
+    const rlim_t limit = kBlock + 1000;
+    rlimit before{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+    if (before.rlim_max != RLIM_INFINITY && before.rlim_max < limit) GTEST_FAIL() << "file size limit too low";
+    void (*sigxfsz)(int) = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit cut = before;
+    cut.rlim_cur = limit;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &cut), 0);
+    DirectFile f;
+    int err = f.open(path);
+    if (!err) err = f.write(data);
+    const int closed = f.close();
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, sigxfsz);
+    EXPECT_EQ(err, EFBIG);
+    EXPECT_EQ(closed, EFBIG);
+    EXPECT_TRUE(read_back(path) == data.substr(0, limit));
     std::remove(path.c_str());
 }
 
