@@ -179,19 +179,17 @@ std::string write_error(const std::string& path, int err) {
 
 namespace {
 
-// Closes `f` (its path + ".tmp") and renames it to `path`; `err` is an earlier write's errno.
+// Renames path + ".tmp", its writes and close done, to `path`; `err` is their first errno.
 // Every failure names `path` and the reason (a full disk, a file-size limit).
-std::string close_and_rename(FILE* f, const std::string& path, int err) {
-    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
+std::string rename_into_place(const std::string& path, int err) {
     if (!err && std::rename((path + ".tmp").c_str(), path.c_str()) != 0) err = errno;
     return err ? write_error(path, err) : std::string();
 }
 
-// The same for a DirectFile (a file of the sessions' records).
-std::string close_and_rename(DirectFile& f, const std::string& path, int err) {
-    if (const int e = f.close(); e && !err) err = e;
-    if (!err && std::rename((path + ".tmp").c_str(), path.c_str()) != 0) err = errno;
-    return err ? write_error(path, err) : std::string();
+// Closes `f` (its path + ".tmp") and renames it to `path`; `err` is an earlier write's errno.
+std::string close_and_rename(FILE* f, const std::string& path, int err) {
+    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    return rename_into_place(path, err);
 }
 
 int fwrite_errno(FILE* f, std::string_view data) {
@@ -634,7 +632,8 @@ std::string SessionsJsonlWriter::close() {
         return err;
     }
     if (!f_.is_open()) return write_error(path_, err_ ? err_ : EBADF);
-    return close_and_rename(f_, path_, err_);
+    const int closed = f_.close();  // the first error of its writes, or of the close
+    return rename_into_place(path_, err_ ? err_ : closed);
 }
 
 std::string write_sessions_jsonl(const std::string& path, const std::vector<Session>& sessions, unsigned threads) {
