@@ -107,6 +107,23 @@ TEST(InputSet, FoldersRecurseAndSymlinkLoopsEnd) {
     EXPECT_TRUE(missing);
 }
 
+// A log named twice (the folder and the file in it, a symlink, a hard link, "./" in the path) is
+// one file: it is read once, under the first name met. Another file with the same bytes is not
+// the same file.
+TEST(InputSet, AFileNamedTwiceIsReadOnce) {
+    const std::string dir = temp_path("twice");
+    std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/logs " + dir + "/other").c_str());
+    write(dir + "/logs/cowrie.json", lines(3));
+    write(dir + "/other/copy.json", lines(3));
+    ASSERT_EQ(::symlink((dir + "/logs/cowrie.json").c_str(), (dir + "/other/sym.json").c_str()), 0);
+    ASSERT_EQ(::link((dir + "/logs/cowrie.json").c_str(), (dir + "/other/hard.json").c_str()), 0);
+    InputSet s = expand_inputs({dir + "/logs", dir + "/logs/./cowrie.json", dir + "/other"});
+    std::vector<std::string> paths;
+    for (const auto& f : s.files) paths.push_back(f.path);
+    EXPECT_EQ(paths, (std::vector<std::string>{dir + "/logs/cowrie.json", dir + "/other/copy.json"}));
+    EXPECT_TRUE(s.problems.empty());
+}
+
 // analyze --state: a file with the stat an earlier run saw is taken to be what it was then,
 // unread (a daily run over a year of logs would otherwise read 64 KiB of each); any other stat
 // (a touch, another size, another inode) is looked at again.

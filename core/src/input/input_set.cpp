@@ -115,19 +115,21 @@ public:
         if (S_ISDIR(st.st_mode)) {
             walk(p, st);
         } else if (S_ISREG(st.st_mode)) {
-            add_file(p, static_cast<std::uint64_t>(st.st_size), explicit_file);
+            add_file(p, st);
         } else if (explicit_file) {
             // FIFOs and character devices (e.g. <(zcat ...)) can be read once only: they are
             // taken as JSON event logs without a look at their content.
-            if (files_seen_.insert(p).second) result.files.push_back({p, 0, FileKind::JsonLog, Compression::None});
+            if (files_seen_.insert({st.st_dev, st.st_ino}).second)
+                result.files.push_back({p, 0, FileKind::JsonLog, Compression::None});
         }
     }
 
 private:
     std::uint64_t max_file_bytes_;
     const KnownFiles* known_;
-    std::set<std::pair<dev_t, ino_t>> dirs_seen_;
-    std::set<std::string> files_seen_;
+    // Folders and files by device and inode: a file named twice (by two paths, a symlink or a
+    // hard link) is read once.
+    std::set<std::pair<dev_t, ino_t>> dirs_seen_, files_seen_;
 
     // Whether f is a file of known_ as it was then; if so, f has its kind and compression.
     bool known(InputFile& f) const {
@@ -163,17 +165,15 @@ private:
             if (S_ISDIR(est.st_mode))
                 walk(e, est);
             else if (S_ISREG(est.st_mode))
-                add_file(e, static_cast<std::uint64_t>(est.st_size), false);
+                add_file(e, est);
         }
     }
 
-    void add_file(const std::string& p, std::uint64_t size, bool /*explicit_file*/) {
-        std::error_code ec;
-        auto canon = fs::weakly_canonical(p, ec);
-        if (!files_seen_.insert(ec ? p : canon.string()).second) return;  // same file named twice
+    void add_file(const std::string& p, const struct stat& st) {
+        if (!files_seen_.insert({st.st_dev, st.st_ino}).second) return;  // same file named twice
         InputFile f;
         f.path = p;
-        f.size = size;
+        f.size = static_cast<std::uint64_t>(st.st_size);
         if (known(f)) {
             result.files.push_back(std::move(f));
             return;
