@@ -3,6 +3,7 @@
 // object stands for (an indicator: its type, value and first sighting; the bundle and the event:
 // all their indicators and counts) and every time comes from the logs, so the same input gives
 // the same bytes.
+#include <map>
 #include <set>
 
 #include "cb/analysis/attack.hpp"
@@ -77,9 +78,10 @@ void stix_head(JsonWriter& w, std::string_view type, const std::string& id, cons
     w.field("created", stix_time(created)).field("modified", stix_time(modified));
 }
 
-void attack_pattern(JsonWriter& w, const AttackTechnique& t, const std::string& producer, Micros t0) {
+void attack_pattern(JsonWriter& w, const AttackTechnique& t, const std::string& id, const std::string& producer,
+                    Micros t0) {
     w.begin_object();
-    stix_head(w, "attack-pattern", stix_id("attack-pattern", t.id), producer, t0, t0);
+    stix_head(w, "attack-pattern", id, producer, t0, t0);
     w.field("name", t.name);
     std::string path = t.id;
     if (const std::size_t dot = path.find('.'); dot != std::string::npos) path[dot] = '/';
@@ -143,11 +145,14 @@ std::string iocs_csv(const std::vector<IocRow>& rows) {
 std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& rules, Micros run_start) {
     const Micros t0 = earliest(rows, run_start == INT64_MAX ? 0 : run_start);
     const std::string producer = stix_id("identity", "cowrie-batch");
-    std::set<std::string> sensors, techniques;
+    // the ids of the sensors' identities and of the techniques' attack patterns, made once: the
+    // indicators' sightings and relationships name them again and again
+    std::map<std::string, std::string> sensors, techniques;
     for (const auto& r : rows) {
-        for (const auto& s : r.sensors) sensors.insert(s.sensor);
+        for (const auto& s : r.sensors)
+            if (!sensors.count(s.sensor)) sensors.emplace(s.sensor, stix_id("identity", "sensor|" + s.sensor));
         for (const auto& t : r.techniques)
-            if (rules.find(t)) techniques.insert(t);
+            if (!techniques.count(t) && rules.find(t)) techniques.emplace(t, stix_id("attack-pattern", t));
     }
     std::string out;
     JsonWriter w(out);
@@ -157,13 +162,13 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
     w.begin_object();
     stix_head(w, "identity", producer, "", t0, t0);
     w.field("name", "cowrie-batch").field("identity_class", "system").end_object();
-    for (const auto& s : sensors) {
+    for (const auto& [s, id] : sensors) {
         w.begin_object();
-        stix_head(w, "identity", stix_id("identity", "sensor|" + s), producer, t0, t0);
+        stix_head(w, "identity", id, producer, t0, t0);
         w.field("name", sensor_name(s)).field("description", "Cowrie honeypot sensor");
         w.field("identity_class", "system").end_object();
     }
-    for (const auto& t : techniques) attack_pattern(w, *rules.find(t), producer, t0);
+    for (const auto& [t, id] : techniques) attack_pattern(w, *rules.find(t), id, producer, t0);
     for (const auto& r : rows) {
         const std::string key = indicator_key(r), id = stix_id("indicator", key);
         indicator(w, r, id, producer);
@@ -173,15 +178,16 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
             w.field("first_seen", stix_time(s.first)).field("last_seen", stix_time(s.last));
             w.field("count", std::min<std::uint64_t>(s.sessions, 999999999));
             w.field("sighting_of_ref", id);
-            w.key("where_sighted_refs").begin_array().value(stix_id("identity", "sensor|" + s.sensor)).end_array();
+            w.key("where_sighted_refs").begin_array().value(sensors.at(s.sensor)).end_array();
             w.end_object();
         }
         for (const auto& t : r.techniques) {
-            if (!techniques.count(t)) continue;
+            const auto pattern = techniques.find(t);
+            if (pattern == techniques.end()) continue;
             w.begin_object();
             stix_head(w, "relationship", stix_id("relationship", key + "|" + t), producer, r.first, r.last);
             w.field("relationship_type", "indicates").field("source_ref", id);
-            w.field("target_ref", stix_id("attack-pattern", t)).end_object();
+            w.field("target_ref", pattern->second).end_object();
         }
     }
     w.end_array().end_object();

@@ -284,8 +284,8 @@ std::vector<std::string> write_iocs(const RunData& run, const std::string& out_d
             write_file_atomic(dir + "/misp.json", iocs_misp_json(rows, rules, run.totals.first, run.totals.last))};
 }
 
-// The files made of the tables and findings: tables/*.csv, summary.json, hints.json,
-// attack_layer.json and iocs/. Their errors, "" for none. They read the run's tables, findings,
+// The files made of the tables and findings but iocs/: tables/*.csv, summary.json, hints.json
+// and attack_layer.json. Their errors, "" for none. They read the run's tables, findings,
 // totals and inputs, which the report does not change: they are written while it is built.
 std::vector<std::string> write_table_files(const RunData& run, const std::string& out_dir) {
     std::vector<std::string> errors = {write_tables_csv(out_dir + "/tables", run.tables),
@@ -294,7 +294,6 @@ std::vector<std::string> write_table_files(const RunData& run, const std::string
         errors.push_back(write_file_atomic(out_dir + "/hints.json", hints_json(run.findings)));
     if (const std::string layer = attack_layer_json(run.table("attack"), *run.attack_rules); !layer.empty())
         errors.push_back(write_file_atomic(out_dir + "/attack_layer.json", layer));
-    for (std::string& err : write_iocs(run, out_dir)) errors.push_back(std::move(err));
     return errors;
 }
 
@@ -341,10 +340,15 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         return err.empty() ? committed : err;
     });
     clock.lap("tables+analyses");
-    // an async future: waited for when it goes, also when the report throws, and what it throws
-    // reaches the caller as before
+    // async futures: waited for when they go, also when the report throws, and what they throw
+    // reaches the caller as before. iocs/ on a thread of its own: with a year of indicators its
+    // STIX bundle is the longest of these files.
+    std::future<std::vector<std::string>> iocs = std::async(std::launch::async, [&run, &out_dir] {
+        pthread_setname_np(pthread_self(), "cb-iocs");  // for profilers and top -H
+        return write_iocs(run, out_dir);
+    });
     std::future<std::vector<std::string>> files = std::async(std::launch::async, [&run, &out_dir] {
-        pthread_setname_np(pthread_self(), "cb-files");  // for profilers and top -H
+        pthread_setname_np(pthread_self(), "cb-files");
         return write_table_files(run, out_dir);
     });
     if (report_html_available()) {  // the page's TTY player text, read in the order the page embeds sessions
@@ -362,8 +366,9 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         if (!err.empty()) res.errors.push_back(err);
     }
     clock.lap("report.html");
-    for (std::string& err : files.get())
-        if (!err.empty()) res.errors.push_back(std::move(err));
+    for (auto* done : {&files, &iocs})
+        for (std::string& err : done->get())
+            if (!err.empty()) res.errors.push_back(std::move(err));
     writers.wait_jsonl();
     if (writers.jsonl_err.empty()) writers.jsonl_err = jsonl.close();
     run.partitions_written = jsonl.listing();
