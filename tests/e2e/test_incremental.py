@@ -988,9 +988,10 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 9:
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 10:
     varints, length-prefixed strings and raw_records(), in three zstd frames: the plan, the
-    states, the run's part), keeping the file well formed: the damage only its load sees."""
+    states (the analyses' each a zstd frame of its own), the run's part), keeping the file well
+    formed: the damage only its load sees."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
 
     def varint(i):
@@ -1012,7 +1013,7 @@ def checkpoint_without_basic_tables(path: Path):
         return i + 1 + 8 * n
 
     fmt, i = varint(0)
-    assert fmt == 9, fmt
+    assert fmt == 10, fmt
     i = string(string(i))  # options, markers
     i = raw_hashes(raw_hashes(i))  # settled, unsettled
     _, i = varint(i)  # recordings

@@ -200,16 +200,21 @@ TEST_P(Chunking, AnalysesAreTheSameForAnyChunking) {
     });
 }
 
-// The analyses that finish alone (outliers) on threads of their own, beside the others: the same
-// findings, the tables in the same order.
+// The analyses that finish alone (outliers) on threads of their own, beside the others, started
+// by finish() or earlier by begin_finish() (a checkpoint's states packed meanwhile): the same
+// findings, the tables in the same order (outliers' between the others').
 TEST_P(Chunking, AnalysesFinishedBesideEachOtherAreTheSame) {
     const cb::AnalysisConfig cfg;
     const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
     ASSERT_NE(whole.find("## outliers\n"), std::string::npos);
-    cb::AnalysisRunner r(run().markers, cfg, 2);
-    r.finish_beside(true);
-    r.add(sessions());
-    EXPECT_EQ(cbtest::dump(r.finish()), whole);
+    ASSERT_NE(whole.find("## weird_strings\n", whole.find("## outliers\n")), std::string::npos);
+    for (const bool early : {false, true}) {
+        cb::AnalysisRunner r(run().markers, cfg, 2);
+        r.finish_beside(true);
+        r.add(sessions());
+        if (early) r.begin_finish();
+        EXPECT_EQ(cbtest::dump(r.finish()), whole) << (early ? "begun early" : "begun by finish()");
+    }
 }
 
 TEST_P(Chunking, RecordingFindingsAreTheSameForAnyChunking) {

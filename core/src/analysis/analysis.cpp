@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <utility>
 
 #include "cb/parse/command_template.hpp"
 #include "cb/util/parallel.hpp"
@@ -177,7 +178,7 @@ std::vector<std::string> AnalysisRunner::save() {
     return out;
 }
 
-bool AnalysisRunner::load(const std::vector<std::string>& states) {
+bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& unpack) {
     workers_.clear();
     Worker& w = worker(0);
     if (states.size() != w.analyses.size()) {
@@ -185,39 +186,59 @@ bool AnalysisRunner::load(const std::vector<std::string>& states) {
         return false;
     }
     std::vector<std::uint8_t> loaded(states.size());
-    parallel_for(states.size(), threads_, [&](std::size_t k) { loaded[k] = w.analyses[k]->load(states[k]); });
+    parallel_for(states.size(), threads_, [&](std::size_t k) {
+        std::string unpacked;
+        if (!unpack)
+            loaded[k] = w.analyses[k]->load(states[k]);
+        else
+            loaded[k] = unpack(states[k], &unpacked) && w.analyses[k]->load(unpacked);
+    });
     const bool ok = std::all_of(loaded.begin(), loaded.end(), [](std::uint8_t b) { return b != 0; });
     if (!ok) workers_.clear();
     return ok;
 }
 
-Findings AnalysisRunner::finish(Findings seed) {
+void AnalysisRunner::begin_finish() {
+    if (std::exchange(begun_, true)) return;
     merge_workers();
-    std::vector<std::unique_ptr<Analysis>> all = std::move(worker(0).analyses);
+    finishing_ = std::move(worker(0).analyses);
     workers_.clear();  // the template caches too: the states hold owned copies
-    // those that finish alone first, on threads of their own; what they find joins `out` in
-    // their place in the list, so the tables come in the same order either way
-    std::vector<std::future<Findings>> alone(all.size());
-    for (std::size_t k = 0; beside_ && threads_ > 1 && k < all.size(); ++k)
-        if (all[k]->finishes_alone())
-            alone[k] = std::async(std::launch::async, [this, a = all[k].get()] {
+    alone_.resize(finishing_.size());
+    for (std::size_t k = 0; beside_ && threads_ > 1 && k < finishing_.size(); ++k)
+        if (finishing_[k]->finishes_alone())
+            alone_[k] = std::async(std::launch::async, [this, a = finishing_[k].get()] {
                 Findings own;
                 a->finish(cfg_, own);
                 return own;
             });
+}
+
+// Those that finish alone first, on threads of their own (begin_finish()); the others finish
+// meanwhile, and what each one alone found then joins `out` in its place in the list (its
+// tables where they would have been), so the tables come in the same order either way.
+Findings AnalysisRunner::finish(Findings seed) {
+    begin_finish();
+    std::vector<std::unique_ptr<Analysis>> all = std::move(finishing_);
+    std::vector<std::future<Findings>> alone = std::move(alone_);
     Findings out = std::move(seed);
+    std::vector<std::pair<std::size_t, std::size_t>> places;  // (k, where its tables go in out.tables)
     for (std::size_t k = 0; k < all.size(); ++k) {
         if (alone[k].valid()) {
-            out.absorb(alone[k].get());
-        } else {
-            // short of memory, the freed states go back to the system before the next finish
-            // allocates; with memory to spare they serve it (pages given back cost a fault each
-            // when taken again: 13,000 of a daily run's 145,000)
-            if (!beside_) ::malloc_trim(0);
-            all[k]->finish(cfg_, out);
+            places.emplace_back(k, out.tables.size());
+            continue;
         }
+        // short of memory, the freed states go back to the system before the next finish
+        // allocates; with memory to spare they serve it (pages given back cost a fault each
+        // when taken again: 13,000 of a daily run's 145,000)
+        if (!beside_) ::malloc_trim(0);
+        all[k]->finish(cfg_, out);
         all[k].reset();  // what it found is in `out`: its state goes before the next one finishes
     }
+    for (auto it = places.rbegin(); it != places.rend(); ++it) {  // the last first: the places before stay
+        out.absorb(alone[it->first].get(), it->second);
+        all[it->first].reset();
+    }
+    begun_ = false;
     return out;
 }
 

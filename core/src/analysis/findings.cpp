@@ -1,5 +1,8 @@
 #include "cb/analysis/findings.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "cb/util/json_writer.hpp"
 
 namespace cb {
@@ -23,8 +26,9 @@ void take(std::vector<T>& to, std::vector<T>& from) {
 
 }  // namespace
 
-void Findings::absorb(Findings&& other) {
-    for (Table& t : other.tables) tables.push_back(std::move(t));
+void Findings::absorb(Findings&& other, std::size_t at) {
+    tables.insert(tables.begin() + static_cast<std::ptrdiff_t>(std::min(at, tables.size())),
+                  std::make_move_iterator(other.tables.begin()), std::make_move_iterator(other.tables.end()));
     campaign_of_set.merge(other.campaign_of_set);
     take(last_output, other.last_output);
     take(tty_tells, other.tty_tells);

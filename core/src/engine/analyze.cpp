@@ -297,7 +297,10 @@ struct RunTables::Impl {
     void count(const Session& s, std::uint64_t key, SessionRefs& now);
 
     void feed(const SessionRefs& sessions);
-    void save_checkpoint();
+    // The states of the settled sessions into checkpoint.to, as they are (false: none kept);
+    // then, once the held sessions are counted too, packed (pack_checkpoint_states()).
+    bool save_checkpoint();
+    void pack_checkpoint();
     // Why the sessions skipped chunk by chunk are not `from`'s, or "".
     std::string skipped_mismatch() const;
     // Forgets the checkpoint started from and everything counted, keeping `to`.
@@ -314,7 +317,7 @@ void RunTables::Impl::feed(const SessionRefs& sessions) {
 
 // The states of every settled session (the checkpoint's and this run's), before the held
 // sessions join them. None is made when two sessions' key hashes collide.
-void RunTables::Impl::save_checkpoint() {
+bool RunTables::Impl::save_checkpoint() {
     Checkpoint& to = *checkpoint.to;
     to = Checkpoint();
     std::sort(settled.begin(), settled.end());
@@ -331,9 +334,9 @@ void RunTables::Impl::save_checkpoint() {
         res.info.push_back(
             "tables and analyses: no checkpoint kept for the next run (two sessions' key hashes "
             "collide): it will count every session again");
-        return;
+        return false;
     }
-    if (opt.analyses && !analyses.save) return;
+    if (opt.analyses && !analyses.save) return false;
     to.settled = std::move(settled);
     to.unsettled = unsettled;
     to.provisional = checkpoint.provisional;
@@ -352,6 +355,11 @@ void RunTables::Impl::save_checkpoint() {
     settled_markers.subtract(held_markers);
     settled_markers.save(to.settled_markers);
     to.options = checkpoint.options;  // last: a checkpoint without options is not kept
+    return true;
+}
+
+void RunTables::Impl::pack_checkpoint() {
+    pack_checkpoint_states(checkpoint.to->analyses, worker_threads(opt.threads));
     if (checkpoint.settled_made) checkpoint.settled_made();
 }
 
@@ -495,10 +503,15 @@ void RunTables::finish(RunData& run, SessionSource& source) {
             while (const std::vector<Session>* chunk = source.next()) add(*chunk);
         }
     }
-    if (m.checkpoint.to) add_cpu(&m.checkpoint_cpu, [&] { m.save_checkpoint(); });
+    bool saved = false;
+    if (m.checkpoint.to) add_cpu(&m.checkpoint_cpu, [&] { saved = m.save_checkpoint(); });
+    if (!m.held.empty()) m.feed(session_refs(m.held));
+    // every session is in: the analyses that finish on threads of their own start now, beside
+    // the packing of the checkpoint and the other tables
+    if (m.opt.analyses && m.analyses.begin_finish) m.analyses.begin_finish();
+    if (saved) add_cpu(&m.checkpoint_cpu, [&] { m.pack_checkpoint(); });
     if (m.checkpoint.from || m.checkpoint.to)
         m.res.step_cpu_seconds.emplace_back("checkpoint states (load, save)", m.checkpoint_cpu);
-    if (!m.held.empty()) m.feed(session_refs(m.held));
     run.totals.finish();
     add_cpu(&m.basic_cpu, [&] { run.tables = m.basic.finish(); });
     m.res.step_cpu_seconds.emplace_back("basic tables", m.basic_cpu);
@@ -560,11 +573,13 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
     AnalysisRunner runner(res.run.markers, acfg, threads);
     // sessions in memory and 2 GiB or more: the analyses' finishes may add up (analysis.hpp)
     runner.finish_beside(res.spill.order_runs == 0 && res.memory_limit >= (std::uint64_t{2} << 30));
-    RunTables tables(s.markers, opt,
-                     {[&](const SessionRefs& chunk) { runner.add(chunk); },
-                      [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
-                      [&](const std::vector<std::string>& states) { return runner.load(states); }},
-                     res);
+    RunTables tables(
+        s.markers, opt,
+        {[&](const SessionRefs& chunk) { runner.add(chunk); },
+         [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
+         [&](const std::vector<std::string>& states) { return runner.load(states, unpack_checkpoint_state); },
+         [&] { runner.begin_finish(); }},
+        res);
     const std::vector<Session>* counted_first = checkpoint.counted_first;
     const std::size_t settled = checkpoint.from ? checkpoint.from->settled.size() : 0;
     const bool from_checkpoint = tables.use_checkpoint(std::move(checkpoint));

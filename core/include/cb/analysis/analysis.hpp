@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,8 +69,9 @@ public:
     virtual void add(const SessionFacts& f) = 0;
     virtual void merge(Analysis&& other) = 0;  // other has the same dynamic type
     virtual void finish(const AnalysisConfig& cfg, Findings& out) = 0;
-    // Whether finish() reads nothing of what the analyses before it found: it may then run beside
-    // them, into a Findings of its own (AnalysisRunner::finish_beside()).
+    // Whether finish() reads nothing of what the analyses before it found, and those after it read
+    // nothing of what it finds: it may then run beside them, into a Findings of its own that joins
+    // theirs once all have finished (AnalysisRunner::finish_beside()).
     virtual bool finishes_alone() const { return false; }
     // The partial state as bytes, and back (for Hadoop Streaming). load() returns false on
     // damaged input; a loaded state merges like any other.
@@ -120,14 +123,21 @@ public:
     // states merged first), and back: load() replaces every state and returns false, leaving
     // none, on damaged input or another list of analyses. An incremental run's checkpoint
     // (engine/state.hpp) keeps them; sessions added after a load merge like any others.
+    // `unpack`, when given, turns each of `states` into the state to load (the checkpoint keeps
+    // them compressed) on the thread that loads it; false: damaged.
+    using Unpack = std::function<bool(std::string_view, std::string*)>;
     std::vector<std::string> save();
-    bool load(const std::vector<std::string>& states);
+    bool load(const std::vector<std::string>& states, const Unpack& unpack = {});
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
     // With memory to spare, finish() runs the analyses that finish alone on threads of their own
     // beside the others (their working memory then adds up); by default one after another, each
     // one's state freed, and given back to the system (malloc_trim()), before the next one finishes.
     void finish_beside(bool on) { beside_ = on; }
+    // Starts the finishes that run beside the others now (with finish_beside), so that they run
+    // while the caller does other work before finish(), which completes them. No add(), save()
+    // or load() after it.
+    void begin_finish();
 
 private:
     struct Worker;
@@ -139,6 +149,10 @@ private:
     unsigned threads_;
     bool beside_ = false;
     std::vector<std::unique_ptr<Worker>> workers_;
+    // From begin_finish(): every analysis, merged, and the finishes started beside (by position).
+    std::vector<std::unique_ptr<Analysis>> finishing_;
+    std::vector<std::future<Findings>> alone_;
+    bool begun_ = false;
 };
 
 // All sessions in one chunk: AnalysisRunner's add() then finish().

@@ -144,8 +144,9 @@ struct Findings {
 
     const Table* table(std::string_view name) const;
     // Takes what `other` found (an analysis that finished on a thread of its own): its tables
-    // after these, and each part it has (every member above, listed once here).
-    void absorb(Findings&& other);
+    // inserted at `at` (the end by default), and each part it has (every member above, listed
+    // once here).
+    void absorb(Findings&& other, std::size_t at = SIZE_MAX);
 };
 
 // hints.json's text ("" when the hints analysis did not run): one serializer for the file and

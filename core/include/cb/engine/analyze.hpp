@@ -87,12 +87,14 @@ class RunTables {
 public:
     // The engine's analyses: add() maps a chunk (the Hadoop client's does nothing: job 2 did),
     // finish() reduces; save() and load() (the local engine's) give and take their states for
-    // an incremental run's checkpoint, or are empty.
+    // an incremental run's checkpoint, or are empty; begin_finish(), when given, is told once the
+    // last session is added (AnalysisRunner::begin_finish()).
     struct Analyses {
         std::function<void(const SessionRefs&)> add;
         FinishAnalyses finish;
         std::function<std::vector<std::string>()> save;
         std::function<bool(const std::vector<std::string>&)> load;
+        std::function<void()> begin_finish;
     };
     RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res);
     ~RunTables();

@@ -37,6 +37,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -57,7 +58,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 9;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 10;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -73,7 +74,7 @@ struct Checkpoint {
     std::vector<std::tuple<std::uint64_t, Micros, bool>> looked_up;
     SessionsListing partitions;  // what its run wrote in sessions/ (none: no days)
     std::string basic, totals, recording_findings;
-    std::vector<std::string> analyses;  // AnalysisRunner::save()
+    std::vector<std::string> analyses;  // AnalysisRunner::save(), packed (pack_checkpoint_states())
     std::string settled_markers;        // MarkerStats::save() of the settled sessions
     // The ReportPicks (output/report_html.hpp) of every session of its run, settled or not, in
     // session order, as bytes (40 a session); none when its run did not keep them.
@@ -100,6 +101,7 @@ struct Checkpoint {
         if (format != kFormat) return;
         io_states(ar);
         io_run(ar);
+        ar(picks);
     }
     template <class Ar>
     void io_plan(Ar& ar) {
@@ -114,12 +116,22 @@ struct Checkpoint {
     void io_states(Ar& ar) {
         ar(basic, totals, recording_findings, analyses);
     }
+    // The run part but its picks, which end it: a reader takes them (tens of MB) from the
+    // decompressed part itself, not as a copy.
     template <class Ar>
     void io_run(Ar& ar) {
         auto report_hashes = raw_records(report_keys);
-        ar(recordings_read, looked_up, partitions, picks, pick_key, days, report_hashes);
+        ar(recordings_read, looked_up, partitions, pick_key, days, report_hashes);
     }
 };
+
+// How the checkpoint keeps each analysis's state (Checkpoint::analyses): as a zstd frame of its
+// own, the states compressed side by side on `threads` threads and each one decompressed on the
+// thread that loads it (AnalysisRunner::load()). The checkpoint's states part then only gathers
+// them: one 36 MB archive of the states (at 1 GiB) compressed on one thread, and decompressed
+// whole before the states were copied out of it, cost a daily run more than the compression.
+void pack_checkpoint_states(std::vector<std::string>& states, unsigned threads);
+bool unpack_checkpoint_state(std::string_view packed, std::string* state);  // false: damaged
 
 // The checkpoint of a --state run: what RunTables starts from and skips (`from`, null for none),
 // and where it puts the one of this run (`to`, null when none is kept).

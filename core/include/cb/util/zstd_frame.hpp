@@ -1,0 +1,22 @@
+// Bytes as zstd frames and back, whole in memory: the state folder's files (engine/state.hpp).
+// Each frame carries its checksum; a frame is trusted only once it decompresses whole.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cb {
+
+// `bytes` as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
+// besides this one (none for 0); "" when zstd fails.
+std::string zstd_frame(std::string_view bytes, int workers = 0);
+
+// One frame's content; nullopt when it does not decompress whole, to the size its header says.
+std::optional<std::string> unzstd(std::string_view frame);
+
+// The frames of a zstd file, each whole; none when one is cut or damaged.
+std::vector<std::string_view> zstd_frames(std::string_view packed);
+
+}  // namespace cb

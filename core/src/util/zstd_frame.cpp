@@ -1,0 +1,63 @@
+#include "cb/util/zstd_frame.hpp"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+
+namespace cb {
+
+// Level -1: every run writes the state and reads it back (56 MB at 1 GiB): 1.04 GB/s against
+// level 1's 0.70, for 3 % more bytes.
+std::string zstd_frame(std::string_view bytes, int workers) {
+    // Not cleared: the pages of the bound that the frame does not reach are never touched
+    const std::size_t bound = ZSTD_compressBound(bytes.size());
+    const std::unique_ptr<char[]> packed(new char[bound]);
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    const bool set = cctx && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
+                     !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, -1));
+    if (set && workers > 0)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);  // ignored by a single-threaded libzstd
+    const std::size_t n = set ? ZSTD_compress2(cctx, packed.get(), bound, bytes.data(), bytes.size()) : 0;
+    ZSTD_freeCCtx(cctx);
+    if (!set || ZSTD_isError(n)) return {};
+    return std::string(packed.get(), n);
+}
+
+// The size in the header is not under the checksum, so it is not trusted: the string grows as
+// the content comes (decompressed into it, a MiB at a time), and one byte past it is an error.
+std::optional<std::string> unzstd(std::string_view frame) {
+    const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) return {};
+    constexpr std::size_t kStep = std::size_t{1} << 20;
+    std::string bytes;
+    bytes.reserve(std::min<std::uint64_t>(size, std::uint64_t{frame.size()} * 64) + 1);  // + 1: the byte too many
+    const std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+    std::size_t filled = 0;
+    for (std::size_t left = 1; dctx && left != 0;) {
+        const std::size_t room = std::clamp<std::uint64_t>(size - filled, 1, kStep);
+        bytes.resize(filled + room);
+        ZSTD_outBuffer out{bytes.data() + filled, room, 0};
+        left = ZSTD_decompressStream(dctx.get(), &out, &in);
+        filled += out.pos;
+        if (ZSTD_isError(left) || (out.pos == 0 && in.pos == in.size && left != 0) || filled > size) return {};
+    }
+    if (!dctx || filled != size) return {};
+    bytes.resize(filled);
+    return bytes;
+}
+
+std::vector<std::string_view> zstd_frames(std::string_view packed) {
+    std::vector<std::string_view> frames;
+    while (!packed.empty()) {
+        const std::size_t n = ZSTD_findFrameCompressedSize(packed.data(), packed.size());
+        if (ZSTD_isError(n)) return {};
+        frames.push_back(packed.substr(0, n));
+        packed.remove_prefix(n);
+    }
+    return frames;
+}
+
+}  // namespace cb
