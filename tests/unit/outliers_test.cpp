@@ -442,6 +442,17 @@ TEST(Outliers, SameBytesForAnyOrderAndAnySplit) {
         EXPECT_EQ(dump(run_split(cb::analyses::make_outliers, ptrs, which, parts, {}, round % 2 == 1)), whole)
             << "round " << round;
     }
+    // The scores made on several threads (features a few at a time, records in slices): the same.
+    for (const unsigned threads : {2u, 3u, 4u}) {
+        auto a = cb::analyses::make_outliers();
+        FactsBuilder fb;
+        for (const auto* s : ptrs) a->add(fb(*s));
+        cb::AnalysisConfig cfg;
+        cfg.threads = threads;
+        cb::Findings f;
+        a->finish(cfg, f);
+        EXPECT_EQ(dump(f), whole) << threads << " threads";
+    }
     // A saved state loads; a cut one is refused.
     {
         auto a = cb::analyses::make_outliers();

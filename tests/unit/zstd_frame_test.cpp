@@ -52,7 +52,8 @@ TEST(ZstdFrame, AHeaderSizeThatLiesIsNotTrusted) {
     ASSERT_TRUE(descriptor & 0x20) << "single segment";
     for (int delta : {-1, +1, +1000}) {
         std::string lied = frame;
-        const unsigned stored = static_cast<unsigned char>(lied[5]) | static_cast<unsigned>(static_cast<unsigned char>(lied[6])) << 8;
+        const unsigned stored =
+            static_cast<unsigned char>(lied[5]) | static_cast<unsigned>(static_cast<unsigned char>(lied[6])) << 8;
         const unsigned now = static_cast<unsigned>(static_cast<int>(stored) + delta);
         lied[5] = static_cast<char>(now & 0xFF);
         lied[6] = static_cast<char>(now >> 8);

@@ -130,7 +130,9 @@ struct AnalysisRunner::Worker {
 };
 
 AnalysisRunner::AnalysisRunner(const MarkerSet& markers, const AnalysisConfig& cfg, unsigned threads)
-    : markers_(markers), cfg_(cfg), threads_(threads) {}
+    : markers_(markers), cfg_(cfg), threads_(threads) {
+    cfg_.threads = 1;
+}
 
 AnalysisRunner::~AnalysisRunner() = default;
 

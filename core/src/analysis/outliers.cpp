@@ -16,6 +16,7 @@
 
 #include "cb/analysis/compact_state.hpp"
 #include "cb/parse/command_template.hpp"
+#include "cb/util/parallel.hpp"
 #include "factories.hpp"
 
 namespace cb::analyses {
@@ -390,7 +391,9 @@ private:
     struct Behaviour;
     double raw(const Rec& r, int f) const;
     void count_frequencies();
-    Scores score() const;
+    std::vector<double> feature_z(int f, const std::vector<std::uint8_t>& grp,
+                                  const std::array<std::uint64_t, kGroupCount>& group_n) const;
+    Scores score(unsigned threads) const;
     std::uint64_t address_key(const Rec& r) const;
     std::uint64_t who_of(const Rec& r) const;
     std::string id_of(const Rec& r) const;
@@ -533,41 +536,64 @@ std::int64_t quantised_count(double v) {
 
 }  // namespace
 
-// Per feature and peer group: robust z of every record; the score sums the squared weighted z,
-// the larger one per family.
-Scores Outliers::score() const {
+// The robust z of every record's feature f against its peer group (grp: each record's group,
+// group_n: their sizes).
+std::vector<double> Outliers::feature_z(int f, const std::vector<std::uint8_t>& grp,
+                                        const std::array<std::uint64_t, kGroupCount>& group_n) const {
     const std::size_t n = recs_.size();
+    std::vector<std::int64_t> q(n);
+    std::array<std::vector<std::int64_t>, kGroupCount> vals;
+    for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double v = raw(recs_[i], f);
+        q[i] = f == kTemplateRarity || f == kClientRarity ? std::llround(v * kQuant) : quantised_count(v);
+        vals[grp[i]].push_back(q[i]);
+    }
+    std::array<Stat, kGroupCount> st;
+    for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
+    std::vector<double> z(n);
+    for (std::size_t i = 0; i < n; ++i) z[i] = st[grp[i]].z(q[i]);
+    return z;
+}
+
+// Per feature and peer group: robust z of every record; the score sums the squared weighted z,
+// the larger one per family. The features' z are made `threads` at a time, side by side, and
+// folded into the scores in feature order, each thread a slice of the records: the same scores
+// for any number of threads, with working memory for `threads` features' z only.
+Scores Outliers::score(unsigned threads) const {
+    const std::size_t n = recs_.size();
+    threads = std::max(1u, std::min<unsigned>(threads, kFeatureCount));
     Scores sc;
     sc.score2.assign(n, 0);
     sc.z.assign(n, {});
     sc.f.assign(n, {});
     std::vector<std::array<float, kTopFeatures>> tw(n);
     std::vector<double> family(n, 0);
-    std::vector<std::int64_t> q(n);
     std::vector<std::uint8_t> grp(n);
     std::array<std::uint64_t, kGroupCount> group_n{};
     for (std::size_t i = 0; i < n; ++i) ++group_n[grp[i] = group_of(recs_[i])];
-    for (int f = 0; f < kFeatureCount; ++f) {
-        if (f > 0 && kFamily[f] != kFamily[f - 1])
-            for (std::size_t i = 0; i < n; ++i) {
-                sc.score2[i] += family[i] * family[i];
-                family[i] = 0;
+    std::vector<std::vector<double>> zs(threads);
+    for (int first = 0; first < kFeatureCount; first += static_cast<int>(threads)) {
+        const int count = std::min(static_cast<int>(threads), kFeatureCount - first);
+        parallel_for(static_cast<std::size_t>(count), threads,
+                     [&](std::size_t k) { zs[k] = feature_z(first + static_cast<int>(k), grp, group_n); });
+        for_slices(n, threads, [&](unsigned, std::size_t lo, std::size_t hi) {
+            for (int k = 0; k < count; ++k) {
+                const int f = first + k;
+                const std::vector<double>& zf = zs[static_cast<std::size_t>(k)];
+                const bool new_family = f > 0 && kFamily[f] != kFamily[f - 1];
+                for (std::size_t i = lo; i < hi; ++i) {
+                    if (new_family) {
+                        sc.score2[i] += family[i] * family[i];
+                        family[i] = 0;
+                    }
+                    const double z = zf[i];
+                    if (z <= 0) continue;
+                    family[i] = std::max(family[i], kWeight[f] * z);
+                    keep_top(sc.z[i], sc.f[i], tw[i], z, kWeight[f] * z, f);
+                }
             }
-        std::array<std::vector<std::int64_t>, kGroupCount> vals;
-        for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double v = raw(recs_[i], f);
-            q[i] = f == kTemplateRarity || f == kClientRarity ? std::llround(v * kQuant) : quantised_count(v);
-            vals[grp[i]].push_back(q[i]);
-        }
-        std::array<Stat, kGroupCount> st;
-        for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
-        for (std::size_t i = 0; i < n; ++i) {
-            const double z = st[grp[i]].z(q[i]);
-            if (z <= 0) continue;
-            family[i] = std::max(family[i], kWeight[f] * z);
-            keep_top(sc.z[i], sc.f[i], tw[i], z, kWeight[f] * z, f);
-        }
+        });
     }
     for (std::size_t i = 0; i < n; ++i) sc.score2[i] += family[i] * family[i];
     return sc;
@@ -665,9 +691,9 @@ std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
     return out;
 }
 
-void Outliers::finish(const AnalysisConfig&, Findings& out) {
+void Outliers::finish(const AnalysisConfig& cfg, Findings& out) {
     count_frequencies();
-    const Scores sc = score();
+    const Scores sc = score(cfg.threads);
     std::vector<Behaviour> bs = collapse(sc);
     // Top K behaviours by the score of their best session; ties by sensor, then session.
     auto less = [&](const Behaviour& a, const Behaviour& b) {

@@ -60,6 +60,9 @@ struct AnalysisConfig {
     std::shared_ptr<const AttackRules> attack_rules = AttackRules::builtin();
     // The --geoip databases (geoip.hpp), or null: no country or AS is looked up.
     std::shared_ptr<const GeoIp> geoip;
+    // How many threads a finish may spread its own work over (AnalysisRunner::finish_beside()
+    // sets it); what it finds is the same for any.
+    unsigned threads = 1;
 };
 
 class Analysis {
@@ -131,9 +134,14 @@ public:
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
     // With memory to spare, finish() runs the analyses that finish alone on threads of their own
-    // beside the others (their working memory then adds up); by default one after another, each
-    // one's state freed, and given back to the system (malloc_trim()), before the next one finishes.
-    void finish_beside(bool on) { beside_ = on; }
+    // beside the others, and lets each finish spread its own work over the runner's threads
+    // (AnalysisConfig::threads): their working memory then adds up. By default they finish one
+    // after another on one thread each, each one's state freed, and given back to the system
+    // (malloc_trim()), before the next one finishes.
+    void finish_beside(bool on) {
+        beside_ = on;
+        cfg_.threads = on ? threads_ : 1;
+    }
     // Starts the finishes that run beside the others now (with finish_beside), so that they run
     // while the caller does other work before finish(), which completes them. No add(), save()
     // or load() after it.

@@ -1,6 +1,7 @@
 // A file written front to back in large blocks that pass the page cache by (O_DIRECT) where
 // the file system allows it, for the big files a run writes and does not read again soon:
-// sessions.jsonl (issue 13). Not the spill runs: they are read back at once.
+// sessions.jsonl (issue 13), the other outputs of 1 MiB or more, the state's checkpoint. Not
+// the spill runs: they are read back at once.
 //
 // Why: a buffered write copies every byte into a page-cache page the kernel must first find
 // and clear, and those pages then push the logs the run reads (and will read again tomorrow)
