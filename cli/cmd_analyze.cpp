@@ -17,11 +17,14 @@ namespace {
 
 int run_analyze(const RunFlags& a) {
     const auto t0 = std::chrono::steady_clock::now();
+    // the state's checkpoint is read while the inputs are scanned (a daily run waits for it next)
+    auto checkpoint_read = a.state_dir.empty() ? nullptr : std::make_shared<CheckpointRead>(a.state_dir);
     InputSet inputs = scan_inputs(a.inputs, a.limits, a.state_dir);
     const LogCount logs = count_logs(inputs);
     if (logs.files == 0) return say_no_logs(inputs);
     AnalyzeOptions opt;
     if (const int rc = make_analyze_options(a, &opt)) return rc;
+    opt.checkpoint_read = std::move(checkpoint_read);
     if (!a.state_dir.empty() && a.limits.max_file_bytes) {
         std::fprintf(stderr,
                      "cowrie-batch: --state cannot be combined with --max-file-bytes: a log read in several runs "

@@ -987,11 +987,12 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
     assert "sessions: every session built (a TTY recording the last run read is gone or changed)" in res.err, res.err
 
 
-def checkpoint_without_basic_tables(path: Path):
+def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
     """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 10:
     varints, length-prefixed strings and raw_records(), in three zstd frames: the plan, the
     states (the analyses' each a zstd frame of its own), the run's part), keeping the file well
-    formed: the damage only its load sees."""
+    formed: the damage only its load sees. damage_analysis: flips a byte inside the first
+    analysis's own frame instead (its checksum then fails, the outer frame's holds)."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
 
     def varint(i):
@@ -1021,10 +1022,18 @@ def checkpoint_without_basic_tables(path: Path):
     states = i  # basic, totals, recording_findings, analyses
     j = string(string(string(i)))
     n, j = varint(j)
+    first_analysis = j
     for _ in range(n):
         j = string(j)
+    middle = b"\0" + raw[string(states):j]
+    if damage_analysis:
+        size, at = varint(first_analysis)
+        assert raw[at:at + 4] == b"\x28\xb5\x2f\xfd" and size > 16, "each analysis's state is a zstd frame"
+        flip = bytearray(raw[states:j])
+        flip[at - states + size // 2] ^= 0x20
+        middle = bytes(flip)
     frames = b""
-    for part in (raw[:states], b"\0" + raw[string(states):j], raw[j:]):
+    for part in (raw[:states], middle, raw[j:]):
         plain = path.with_name("checkpoint.plain")  # from a file: the frame then says its size, as the tool's do
         plain.write_bytes(part)
         frames += subprocess.run(["zstd", "-q", "--check", "-c", str(plain)], check=True, capture_output=True).stdout
@@ -1041,6 +1050,20 @@ def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, 
     shutil.copy(SOURCES[1], s.logs / "cowrie.json")
     s.check("--stats")
     checkpoint_without_basic_tables(s.state / "checkpoint")
+    shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
+    res = s.check("--stats")
+    assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err
+
+
+def test_a_checkpoint_with_one_analysis_state_damaged_counts_every_session(cb_bin, tmp_path):
+    """Each analysis's state is a zstd frame of its own inside the checkpoint's states frame: one
+    damaged inside (its own checksum fails, the outer one holds) makes the run count every session
+    again, with outputs equal to a full run's (Sensor.check)."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
+    shutil.copy(SOURCES[1], s.logs / "cowrie.json")
+    s.check("--stats")
+    checkpoint_without_basic_tables(s.state / "checkpoint", damage_analysis=True)
     shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
     res = s.check("--stats")
     assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <vector>
@@ -58,4 +59,20 @@ TEST(ParallelFor, OneThreadRunsInOrderOnTheCallingThread) {
         order.push_back(i);
     });
     EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+// What an item throws (std::bad_alloc from a damaged state's size) reaches the caller once every
+// thread is joined, whichever thread threw it; the items not yet handed out are not run.
+TEST(ParallelFor, WhatAnItemThrowsReachesTheCaller) {
+    for (const unsigned threads : {1u, 2u, 4u}) {
+        std::atomic<int> ran{0};
+        EXPECT_THROW(parallel_for(10000, threads,
+                                  [&](std::size_t i) {
+                                      ++ran;
+                                      if (i == 37) throw std::bad_alloc();
+                                  }),
+                     std::bad_alloc)
+            << threads;
+        EXPECT_LT(ran.load(), 10000) << threads;
+    }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <new>
 #include <utility>
 
 #include "cb/parse/command_template.hpp"
@@ -189,11 +190,15 @@ bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& 
     }
     std::vector<std::uint8_t> loaded(states.size());
     parallel_for(states.size(), threads_, [&](std::size_t k) {
-        std::string unpacked;
-        if (!unpack)
-            loaded[k] = w.analyses[k]->load(states[k]);
-        else
-            loaded[k] = unpack(states[k], &unpacked) && w.analyses[k]->load(unpacked);
+        try {  // a damaged state may claim more memory than there is (std::bad_alloc): not loaded
+            std::string unpacked;
+            if (!unpack)
+                loaded[k] = w.analyses[k]->load(states[k]);
+            else
+                loaded[k] = unpack(states[k], &unpacked) && w.analyses[k]->load(unpacked);
+        } catch (const std::bad_alloc&) {
+            loaded[k] = 0;
+        }
     });
     const bool ok = std::all_of(loaded.begin(), loaded.end(), [](std::uint8_t b) { return b != 0; });
     if (!ok) workers_.clear();

@@ -391,8 +391,8 @@ private:
     struct Behaviour;
     double raw(const Rec& r, int f) const;
     void count_frequencies();
-    std::vector<double> feature_z(int f, const std::vector<std::uint8_t>& grp,
-                                  const std::array<std::uint64_t, kGroupCount>& group_n) const;
+    void feature_z(int f, const std::vector<std::uint8_t>& grp, const std::array<std::uint64_t, kGroupCount>& group_n,
+                   std::vector<double>& z) const;
     Scores score(unsigned threads) const;
     std::uint64_t address_key(const Rec& r) const;
     std::uint64_t who_of(const Rec& r) const;
@@ -537,9 +537,9 @@ std::int64_t quantised_count(double v) {
 }  // namespace
 
 // The robust z of every record's feature f against its peer group (grp: each record's group,
-// group_n: their sizes).
-std::vector<double> Outliers::feature_z(int f, const std::vector<std::uint8_t>& grp,
-                                        const std::array<std::uint64_t, kGroupCount>& group_n) const {
+// group_n: their sizes), into z (its memory reused from feature to feature).
+void Outliers::feature_z(int f, const std::vector<std::uint8_t>& grp,
+                         const std::array<std::uint64_t, kGroupCount>& group_n, std::vector<double>& z) const {
     const std::size_t n = recs_.size();
     std::vector<std::int64_t> q(n);
     std::array<std::vector<std::int64_t>, kGroupCount> vals;
@@ -551,15 +551,15 @@ std::vector<double> Outliers::feature_z(int f, const std::vector<std::uint8_t>& 
     }
     std::array<Stat, kGroupCount> st;
     for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
-    std::vector<double> z(n);
+    z.resize(n);
     for (std::size_t i = 0; i < n; ++i) z[i] = st[grp[i]].z(q[i]);
-    return z;
 }
 
 // Per feature and peer group: robust z of every record; the score sums the squared weighted z,
 // the larger one per family. The features' z are made `threads` at a time, side by side, and
 // folded into the scores in feature order, each thread a slice of the records: the same scores
-// for any number of threads, with working memory for `threads` features' z only.
+// for any number of threads, with working memory for `threads` features only (their values and
+// z: 24 bytes a record each).
 Scores Outliers::score(unsigned threads) const {
     const std::size_t n = recs_.size();
     threads = std::max(1u, std::min<unsigned>(threads, kFeatureCount));
@@ -576,7 +576,7 @@ Scores Outliers::score(unsigned threads) const {
     for (int first = 0; first < kFeatureCount; first += static_cast<int>(threads)) {
         const int count = std::min(static_cast<int>(threads), kFeatureCount - first);
         parallel_for(static_cast<std::size_t>(count), threads,
-                     [&](std::size_t k) { zs[k] = feature_z(first + static_cast<int>(k), grp, group_n); });
+                     [&](std::size_t k) { feature_z(first + static_cast<int>(k), grp, group_n, zs[k]); });
         for_slices(n, threads, [&](unsigned, std::size_t lo, std::size_t hi) {
             for (int k = 0; k < count; ++k) {
                 const int f = first + k;

@@ -359,7 +359,13 @@ bool RunTables::Impl::save_checkpoint() {
 }
 
 void RunTables::Impl::pack_checkpoint() {
-    pack_checkpoint_states(checkpoint.to->analyses, worker_threads(opt.threads));
+    if (!pack_checkpoint_states(checkpoint.to->analyses, worker_threads(opt.threads))) {
+        checkpoint.to->options.clear();  // not kept
+        res.info.push_back(
+            "tables and analyses: no checkpoint kept for the next run (a state did not compress): it will count "
+            "every session again");
+        return;
+    }
     if (checkpoint.settled_made) checkpoint.settled_made();
 }
 
@@ -1178,7 +1184,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     PartialSpill spill(dir, plan.worker_budget);
     std::unique_ptr<Incremental> inc;
     if (!opt.state_dir.empty()) {
-        inc = std::make_unique<Incremental>(opt.state_dir, opt.limits, run.inputs.files, &res.notes, &res.errors);
+        inc = std::make_unique<Incremental>(opt.state_dir, opt.limits, run.inputs.files, &res.notes, &res.errors,
+                                            opt.checkpoint_read);
         if (!inc->ok()) return res;
     }
     read_inputs(res, opt, threads, spill, inc.get());

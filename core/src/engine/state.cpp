@@ -1,7 +1,6 @@
 #include "cb/engine/state.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,11 +73,18 @@ std::string write_whole(const std::string& path, std::initializer_list<std::stri
     const std::string tmp = path + ".tmp";
     std::size_t size = 0;
     for (std::string_view p : parts) size += p.size();
-    DirectFile f;
-    int err = f.open(tmp, size >= DirectFile::kDirectBlockBytes / 4);
-    for (std::string_view p : parts) err = err ? err : f.write(p);
-    if (f.is_open()) err = f.close();
-    const bool ok = !err && std::rename(tmp.c_str(), path.c_str()) == 0;
+    bool ok = true;
+    if (size >= DirectFile::kDirectBlockBytes / 4) {
+        DirectFile f;
+        int err = f.open(tmp);
+        for (std::string_view p : parts) err = err ? err : f.write(p);
+        ok = (f.is_open() ? f.close() : err) == 0;
+    } else {
+        std::FILE* f = std::fopen(tmp.c_str(), "wb");
+        for (std::string_view p : parts) ok = ok && f && std::fwrite(p.data(), 1, p.size(), f) == p.size();
+        ok = f && std::fclose(f) == 0 && ok;
+    }
+    ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
     return ok ? std::string() : "cannot write the state file " + path;
 }
 
@@ -185,37 +191,6 @@ bool read_part(std::string_view frame, Part part) {
     return ar.ok();
 }
 
-// A file mapped read-only, whole: the checkpoint, read frame by frame without a copy (12 MB at
-// 1 GiB). No run changes a state file in place (each is written anew and renamed, an old one
-// unlinked), so the mapped file never shrinks under the reader.
-class MappedFile {
-public:
-    explicit MappedFile(const std::string& path) {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        struct stat st {};
-        ok_ = fd >= 0 && ::fstat(fd, &st) == 0;
-        if (ok_ && st.st_size > 0) {
-            size_ = static_cast<std::size_t>(st.st_size);
-            void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-            ok_ = p != MAP_FAILED;
-            data_ = ok_ ? static_cast<const char*>(p) : nullptr;
-        }
-        if (fd >= 0) ::close(fd);
-    }
-    ~MappedFile() {
-        if (data_) ::munmap(const_cast<char*>(data_), size_);
-    }
-    MappedFile(const MappedFile&) = delete;
-    MappedFile& operator=(const MappedFile&) = delete;
-    bool ok() const { return ok_; }
-    std::string_view bytes() const { return data_ ? std::string_view(data_, size_) : std::string_view(); }
-
-private:
-    const char* data_ = nullptr;
-    std::size_t size_ = 0;
-    bool ok_ = false;
-};
-
 // The run part (Checkpoint::io_run(), then the picks): the picks are what is left of the
 // decompressed part once the rest is read, moved rather than copied out of it.
 bool read_run_part(std::string_view frame, Checkpoint& cp) {
@@ -237,9 +212,9 @@ bool read_run_part(std::string_view frame, Checkpoint& cp) {
 // (in a Checkpoint of their own; nullopt when they do not read whole).
 std::optional<Checkpoint> read_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan,
                                           bool* told) {
-    const MappedFile packed(path);
-    const std::vector<std::string_view> frames =
-        packed.ok() ? zstd_frames(packed.bytes()) : std::vector<std::string_view>();
+    bool ok = false;
+    const std::string packed = read_whole(path, &ok);
+    const std::vector<std::string_view> frames = ok ? zstd_frames(packed) : std::vector<std::string_view>();
     Checkpoint cp;
     const bool read = frames.size() == 3 && read_part(frames[0], [&](InArchive& ar) { cp.io_plan(ar); }) &&
                       cp.format == Checkpoint::kFormat && read_run_part(frames[2], cp);
@@ -310,8 +285,9 @@ std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string
 
 }  // namespace
 
-void pack_checkpoint_states(std::vector<std::string>& states, unsigned threads) {
+bool pack_checkpoint_states(std::vector<std::string>& states, unsigned threads) {
     parallel_for(states.size(), threads, [&](std::size_t k) { states[k] = zstd_frame(states[k]); });
+    return std::none_of(states.begin(), states.end(), [](const std::string& s) { return s.empty(); });
 }
 
 bool unpack_checkpoint_state(std::string_view packed, std::string* state) {
@@ -786,8 +762,19 @@ bool needs_rebuild(const ReadPlans& plans, std::string* why) {
 
 }  // namespace
 
+CheckpointRead::CheckpointRead(const std::string& state_dir) : dir(without_trailing_slashes(state_dir)) {
+    std::error_code ec;
+    if (!fs::exists(dir + "/manifest", ec)) return;
+    std::promise<std::optional<Checkpoint>> told;
+    plan = told.get_future();
+    states = std::async(std::launch::async, [path = dir + "/checkpoint", told = std::move(told)]() mutable {
+        return load_checkpoint(path, told);
+    });
+}
+
 Incremental::Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
-                         std::vector<std::string>* notes, std::vector<std::string>* errors)
+                         std::vector<std::string>* notes, std::vector<std::string>* errors,
+                         std::shared_ptr<CheckpointRead> early)
     : dir_(without_trailing_slashes(dir)),
       fingerprint_(state_fingerprint(limits)),
       writer_(dir),
@@ -810,11 +797,9 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
     }
     say_plans(plans_, notes);
     if (!state_.ledger.entries().empty()) {  // read while the logs are: a run needs it only once they are
-        std::promise<std::optional<Checkpoint>> plan;
-        checkpoint_loading_ = plan.get_future();
-        states_loading_ =
-            std::async(std::launch::async, [path = without_trailing_slashes(dir) + "/checkpoint",
-                                            plan = std::move(plan)]() mutable { return load_checkpoint(path, plan); });
+        if (!early || early->dir != dir_ || !early->plan.valid()) early = std::make_shared<CheckpointRead>(dir_);
+        checkpoint_loading_ = std::move(early->plan);
+        states_loading_ = std::move(early->states);
     }
     ok_ = true;
 }

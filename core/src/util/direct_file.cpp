@@ -25,16 +25,17 @@ DirectFile::~DirectFile() {
 
 int DirectFile::open(const std::string& path, bool direct) {
     if (fd_ >= 0) ::close(fd_);  // a file left open: what it buffered goes (callers close() first)
+    fd_ = -1;
+    if (!buf_ && ::posix_memalign(reinterpret_cast<void**>(&buf_), kAlign, kDirectBlockBytes) != 0) {
+        buf_ = nullptr;
+        return err_ = ENOMEM;  // before the file is made: nothing is left open
+    }
     constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
     constexpr mode_t kMode = 0666;  // as fopen(): the umask decides
     fd_ = direct ? ::open(path.c_str(), kFlags | O_DIRECT, kMode) : -1;
     direct_ = fd_ >= 0;
     if (fd_ < 0) fd_ = ::open(path.c_str(), kFlags, kMode);
     if (fd_ < 0) return err_ = errno;
-    if (!buf_ && ::posix_memalign(reinterpret_cast<void**>(&buf_), kAlign, kDirectBlockBytes) != 0) {
-        buf_ = nullptr;
-        return err_ = ENOMEM;
-    }
     used_ = 0;
     return err_ = 0;
 }

@@ -31,6 +31,8 @@ struct AnalyzeOptions {
     // Incremental runs: the state folder (state.hpp); "": none. Only what is new since the
     // state was written is read; the outputs are those of one run over everything.
     std::string state_dir;
+    // Its checkpoint's read, when the caller began it early (CheckpointRead); else the run begins it.
+    std::shared_ptr<CheckpointRead> checkpoint_read;
 };
 
 // Half of the memory this process may use: physical memory, or the cgroup's limit if lower.

@@ -35,6 +35,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,8 +131,8 @@ struct Checkpoint {
 // thread that loads it (AnalysisRunner::load()). The checkpoint's states part then only gathers
 // them: one 36 MB archive of the states (at 1 GiB) compressed on one thread, and decompressed
 // whole before the states were copied out of it, cost a daily run more than the compression.
-void pack_checkpoint_states(std::vector<std::string>& states, unsigned threads);
-bool unpack_checkpoint_state(std::string_view packed, std::string* state);  // false: damaged
+bool pack_checkpoint_states(std::vector<std::string>& states, unsigned threads);  // false: zstd failed
+bool unpack_checkpoint_state(std::string_view packed, std::string* state);        // false: damaged
 
 // The checkpoint of a --state run: what RunTables starts from and skips (`from`, null for none),
 // and where it puts the one of this run (`to`, null when none is kept).
@@ -248,11 +249,24 @@ std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& r
 // An incremental run's side of analyze() (--state DIR): loads the state and plans what to read
 // (a log that changed where it was read before makes the whole state be rebuilt), then folds
 // what was read into the state's reports and writes the new state.
+// The checkpoint of the state in `dir`, read on a thread of its own from the moment this is made:
+// the CLI makes it before it scans the inputs, which a daily run over a year of logs takes a
+// while to do, so that the checkpoint's plan is read when the run needs it. Made only for a
+// state that has a manifest (no swap to finish); Incremental takes it when it uses that state.
+struct CheckpointRead {
+    explicit CheckpointRead(const std::string& dir);
+    std::string dir;
+    std::future<std::optional<Checkpoint>> plan;    // its plan and run parts
+    std::future<std::optional<Checkpoint>> states;  // then its states part
+};
+
 class Incremental {
 public:
-    // Problems go to *errors, things the user should know (a rebuild and why) to *notes.
+    // Problems go to *errors, things the user should know (a rebuild and why) to *notes. `early`:
+    // the checkpoint's read, begun before (CheckpointRead), or null.
     Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
-                std::vector<std::string>* notes, std::vector<std::string>* errors);
+                std::vector<std::string>* notes, std::vector<std::string>* errors,
+                std::shared_ptr<CheckpointRead> early = nullptr);
     bool ok() const { return ok_; }
     const ReadPlans& plans() const { return plans_; }
     // The state's sessions files, none when it has none.

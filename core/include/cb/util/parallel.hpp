@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -24,18 +26,28 @@ inline unsigned parallel_width(std::size_t n, unsigned requested) {
 // time by an atomic counter, so a slow item does not hold the others back. Results are
 // deterministic when fn(i) writes only its own slot i (which thread ran it does not matter).
 // fn may also take (i, worker), worker in [0, parallel_width): for state a thread reuses
-// from item to item (a parser, a buffer, its own shard maps).
+// from item to item (a parser, a buffer, its own shard maps). What fn throws (std::bad_alloc)
+// stops the items not yet handed out and is thrown here once every thread is done, the first
+// one only.
 template <class Fn>
 void parallel_for(std::size_t n, unsigned requested, Fn&& fn) {
     const unsigned width = parallel_width(n, requested);
     std::atomic<std::size_t> next{0};
+    std::exception_ptr thrown;
+    std::mutex thrown_mutex;
     auto work = [&](unsigned worker) {
-        for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
-             i = next.fetch_add(1, std::memory_order_relaxed)) {
-            if constexpr (std::is_invocable_v<Fn&, std::size_t, unsigned>)
-                fn(i, worker);
-            else
-                fn(i);
+        try {
+            for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+                 i = next.fetch_add(1, std::memory_order_relaxed)) {
+                if constexpr (std::is_invocable_v<Fn&, std::size_t, unsigned>)
+                    fn(i, worker);
+                else
+                    fn(i);
+            }
+        } catch (...) {
+            next.store(n, std::memory_order_relaxed);
+            const std::lock_guard<std::mutex> lock(thrown_mutex);
+            if (!thrown) thrown = std::current_exception();
         }
     };
     std::vector<std::thread> pool;
@@ -43,6 +55,7 @@ void parallel_for(std::size_t n, unsigned requested, Fn&& fn) {
     for (unsigned w = 1; w < width; ++w) pool.emplace_back(work, w);
     work(0);
     for (auto& t : pool) t.join();
+    if (thrown) std::rethrow_exception(thrown);
 }
 
 // Runs work(w, lo, hi) over up to `threads` contiguous slices of n items (one per 1000 items at
