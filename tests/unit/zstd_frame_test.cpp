@@ -69,3 +69,19 @@ TEST(ZstdFrame, FramesOfAFileAreSplitWhole) {
     EXPECT_EQ(frames[1], b);
     EXPECT_TRUE(zstd_frames(std::string_view(file).substr(0, file.size() - 3)).empty());  // the last one cut
 }
+
+// Parts compressed one after another make one frame of their bytes joined, whatever their sizes
+// (empty ones too) and however many of zstd's own threads compress them.
+TEST(ZstdFrame, PartsMakeOneFrameOfTheirBytesJoined) {
+    const std::string a = some_bytes(10), b = some_bytes((std::size_t{3} << 20) + 5), c;
+    for (const int workers : {0, 2}) {
+        const std::string frame = zstd_frame({a, c, b, c}, workers);
+        ASSERT_EQ(zstd_frames(frame).size(), 1u) << workers;
+        const auto back = unzstd(frame);
+        ASSERT_TRUE(back.has_value()) << workers;
+        EXPECT_EQ(*back, a + b) << workers;
+    }
+    const auto none = unzstd(zstd_frame({c}));
+    ASSERT_TRUE(none.has_value());
+    EXPECT_TRUE(none->empty());
+}

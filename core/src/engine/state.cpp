@@ -268,17 +268,21 @@ std::string settled_frames(Checkpoint& cp, int workers) {
     return plan.empty() || states.empty() ? std::string() : plan + states;
 }
 
-// settled_part: settled_frames(cp), when compress_settled_part() made them.
-std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string settled_part) {
+// The frame of the run part (Checkpoint::io_run(), then the picks): the picks, tens of MB,
+// compressed where they are rather than copied into the archive first.
+std::string run_frame(Checkpoint& cp) {
+    std::string head;
+    OutArchive ar(head);
+    cp.io_run(ar);
+    ar.varint(cp.picks.size());  // what ar(cp.picks) writes before their bytes
+    return zstd_frame({head, cp.picks}, 2);
+}
+
+// settled_part: settled_frames(cp), when compress_settled_part() made them; run_part: run_frame(cp),
+// when the caller made it.
+std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string settled_part, std::string run_part) {
     if (settled_part.empty()) settled_part = settled_frames(cp, 2);
-    const std::size_t run_bytes = cp.picks.size() + sizeof(std::uint64_t) * cp.report_keys.size();
-    const std::string run_part = zstd_frame(archived(
-                                                [&](OutArchive& ar) {
-                                                    cp.io_run(ar);
-                                                    ar(cp.picks);
-                                                },
-                                                run_bytes),
-                                            2);
+    if (run_part.empty()) run_part = run_frame(cp);
     if (settled_part.empty() || run_part.empty()) return "cannot compress the state file " + path;
     return write_whole(path, {settled_part, run_part});
 }
@@ -595,7 +599,8 @@ StateWriter::~StateWriter() {
 std::string StateWriter::commit(const std::string& fingerprint, const FileLedger& ledger,
                                 const std::map<std::uint64_t, FileReport>& reports,
                                 const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
-                                const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part) {
+                                const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part,
+                                std::string run_part) {
     if (!error_.empty()) return error_;
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
@@ -614,7 +619,9 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
         if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;
     }
     if (checkpoint && !checkpoint->options.empty())
-        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part)); !e.empty()) return e;
+        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part), std::move(run_part));
+            !e.empty())
+            return e;
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
     if (auto e = write_whole(tmp_ + "/manifest",
@@ -917,10 +924,14 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     // no read of the old state as it is swapped
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
     if (states_loading_.valid()) states_loading_.wait();
+    // the checkpoint's run part is compressed while `likely` is written (both only read it)
+    std::future<std::string> run_part;
+    if (!new_checkpoint_.options.empty())
+        run_part = std::async(std::launch::async, [this] { return run_frame(new_checkpoint_); });
     if (auto err = write_likely(); !err.empty()) return err;
     std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
-                          &new_checkpoint_, std::move(settled_part));
+                          &new_checkpoint_, std::move(settled_part), run_part.valid() ? run_part.get() : std::string());
 }
 
 }  // namespace cb

@@ -2,6 +2,7 @@
 // Each frame carries its checksum; a frame is trusted only once it decompresses whole.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,8 @@ namespace cb {
 // `bytes` as one zstd frame with its checksum, compressed on `workers` threads of zstd's own
 // besides this one (none for 0); "" when zstd fails.
 std::string zstd_frame(std::string_view bytes, int workers = 0);
+// The parts one after another as one frame, as if joined first (they are not copied together).
+std::string zstd_frame(std::initializer_list<std::string_view> parts, int workers = 0);
 
 // One frame's content; nullopt when it does not decompress whole, to the size its header says.
 std::optional<std::string> unzstd(std::string_view frame);
