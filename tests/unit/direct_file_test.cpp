@@ -167,3 +167,29 @@ TEST(DirectFile, FailuresGiveTheErrnoAndStick) {
     EXPECT_EQ(full.write(pattern(DirectFile::kDirectBlockBytes + 1)), ENOSPC);
     EXPECT_EQ(full.close(), ENOSPC);
 }
+
+// replace_file(): the parts joined replace PATH whole, small files through stdio and large ones
+// past the page cache alike; a failure (a file-size limit inside the large one) gives its errno
+// and leaves PATH as it was.
+TEST(ReplaceFile, PartsReplaceThePathWholeOrNotAtAll) {
+    const std::string path = temp_path("replace");
+    const std::string small = pattern(100), big = pattern((std::size_t{1} << 20) + 4097);
+    ASSERT_EQ(replace_file(path, {small, "", small}), 0);
+    EXPECT_TRUE(read_back(path) == small + small);
+    ASSERT_EQ(replace_file(path, {big.substr(0, 10), big.substr(10)}), 0);
+    EXPECT_TRUE(read_back(path) == big);
+
+    rlimit before{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+    void (*sigxfsz)(int) = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit cut = before;
+    cut.rlim_cur = 1 << 20;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &cut), 0);
+    const int err = replace_file(path, {small, big});
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, sigxfsz);
+    EXPECT_EQ(err, EFBIG);
+    EXPECT_TRUE(read_back(path) == big);  // the earlier file, not a part of the new one
+    std::remove(path.c_str());
+    std::remove((path + ".tmp").c_str());
+}

@@ -301,6 +301,10 @@ struct RunTables::Impl {
     // then, once the held sessions are counted too, packed (pack_checkpoint_states()).
     bool save_checkpoint();
     void pack_checkpoint();
+    void say_no_checkpoint(const std::string& why) {
+        res.info.push_back("tables and analyses: no checkpoint kept for the next run (" + why +
+                           "): it will count every session again");
+    }
     // Why the sessions skipped chunk by chunk are not `from`'s, or "".
     std::string skipped_mismatch() const;
     // Forgets the checkpoint started from and everything counted, keeping `to`.
@@ -331,9 +335,7 @@ bool RunTables::Impl::save_checkpoint() {
     if (std::adjacent_find(settled.begin(), settled.end()) != settled.end() ||
         std::adjacent_find(unsettled.begin(), unsettled.end()) != unsettled.end() ||
         std::any_of(unsettled.begin(), unsettled.end(), [&](std::uint64_t k) { return has_key(settled, k); })) {
-        res.info.push_back(
-            "tables and analyses: no checkpoint kept for the next run (two sessions' key hashes "
-            "collide): it will count every session again");
+        say_no_checkpoint("two sessions' key hashes collide");
         return false;
     }
     if (opt.analyses && !analyses.save) return false;
@@ -361,9 +363,7 @@ bool RunTables::Impl::save_checkpoint() {
 void RunTables::Impl::pack_checkpoint() {
     if (!pack_checkpoint_states(checkpoint.to->analyses, worker_threads(opt.threads))) {
         checkpoint.to->options.clear();  // not kept
-        res.info.push_back(
-            "tables and analyses: no checkpoint kept for the next run (a state did not compress): it will count "
-            "every session again");
+        say_no_checkpoint("a state did not compress");
         return;
     }
     if (checkpoint.settled_made) checkpoint.settled_made();
@@ -458,9 +458,8 @@ void RunTables::Impl::count(const Session& s, std::uint64_t key, SessionRefs& no
         checkpoint.to = nullptr;
         char bound[32];
         std::snprintf(bound, sizeof bound, "%.1f MiB", static_cast<double>(max_held_bytes) / (1 << 20));
-        res.info.push_back(std::string("tables and analyses: no checkpoint kept for the next run (the sessions "
-                                       "still open would take more than ") +
-                           bound + ", a 16th of --memory-limit and at least 4 MiB): it will count every session again");
+        say_no_checkpoint(std::string("the sessions still open would take more than ") + bound +
+                          ", a 16th of --memory-limit and at least 4 MiB");
         feed(session_refs(held));
         held = {};
         now.push_back(&s);

@@ -66,26 +66,10 @@ std::string read_whole(const std::string& path, bool* ok) {
     return bytes;
 }
 
-// Writes the parts one after another as PATH.tmp, renamed to PATH. The checkpoint (12 MB at
-// 1 GiB) and the row hashes (6 MB), written at the end of every run, go past the page cache
-// (util/direct_file.hpp): a daily run waits for them.
+// Writes the parts one after another as PATH.tmp, renamed to PATH (replace_file(): the
+// checkpoint and the row hashes, 12 and 6 MB at 1 GiB, past the page cache).
 std::string write_whole(const std::string& path, std::initializer_list<std::string_view> parts) {
-    const std::string tmp = path + ".tmp";
-    std::size_t size = 0;
-    for (std::string_view p : parts) size += p.size();
-    bool ok = true;
-    if (size >= DirectFile::kDirectBlockBytes / 4) {
-        DirectFile f;
-        int err = f.open(tmp);
-        for (std::string_view p : parts) err = err ? err : f.write(p);
-        ok = (f.is_open() ? f.close() : err) == 0;
-    } else {
-        std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        for (std::string_view p : parts) ok = ok && f && std::fwrite(p.data(), 1, p.size(), f) == p.size();
-        ok = f && std::fclose(f) == 0 && ok;
-    }
-    ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
-    return ok ? std::string() : "cannot write the state file " + path;
+    return replace_file(path, parts) == 0 ? std::string() : "cannot write the state file " + path;
 }
 
 std::string write_whole(const std::string& path, std::string_view data) { return write_whole(path, {data}); }

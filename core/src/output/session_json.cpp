@@ -186,36 +186,13 @@ std::string rename_into_place(const std::string& path, int err) {
     return err ? write_error(path, err) : std::string();
 }
 
-// Closes `f` (its path + ".tmp") and renames it to `path`; `err` is an earlier write's errno.
-std::string close_and_rename(FILE* f, const std::string& path, int err) {
-    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
-    return rename_into_place(path, err);
-}
-
-int fwrite_errno(FILE* f, std::string_view data) {
-    return std::fwrite(data.data(), 1, data.size(), f) == data.size() ? 0 : (errno ? errno : EIO);
-}
-
 }  // namespace
 
 std::string write_file_atomic(const std::string& path, std::string_view data) {
-    // A large file (the STIX bundle, report.html, the largest tables: 30 MB a daily run at 1 GiB,
-    // the run waiting for the last of them) goes past the page cache as sessions.jsonl does
-    // (util/direct_file.hpp). Each thread keeps one DirectFile, and its block buffer, for the
-    // files it writes.
-    constexpr std::size_t kDirectFrom = std::size_t{1} << 20;
-    if (data.size() >= kDirectFrom) {
-        thread_local DirectFile file;
-        int err = file.open(path + ".tmp");
-        if (!err) {
-            file.write(data);
-            err = file.close();  // the first errno of the writes or the close
-        }
-        return rename_into_place(path, err);
-    }
-    FILE* f = std::fopen((path + ".tmp").c_str(), "wb");
-    if (!f) return write_error(path, errno);
-    return close_and_rename(f, path, fwrite_errno(f, data));
+    // a large file (the STIX bundle, report.html, the largest tables: 30 MB a daily run at
+    // 1 GiB, the run waiting for the last of them) goes past the page cache (replace_file())
+    const int err = replace_file(path, {data});
+    return err ? write_error(path, err) : std::string();
 }
 
 namespace {

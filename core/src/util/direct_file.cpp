@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -100,6 +101,37 @@ int DirectFile::drop_direct() {
     if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return errno;
     direct_ = false;
     return 0;
+}
+
+namespace {
+
+int replace_through_stdio(const std::string& tmp, std::initializer_list<std::string_view> parts) {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return errno;
+    int err = 0;
+    for (std::string_view p : parts)
+        if (!err && std::fwrite(p.data(), 1, p.size(), f) != p.size()) err = errno ? errno : EIO;
+    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    return err;
+}
+
+int replace_past_the_cache(const std::string& tmp, std::initializer_list<std::string_view> parts) {
+    thread_local DirectFile file;
+    if (const int err = file.open(tmp)) return err;
+    for (std::string_view p : parts) file.write(p);
+    return file.close();  // the first errno of the writes or the close
+}
+
+}  // namespace
+
+int replace_file(const std::string& path, std::initializer_list<std::string_view> parts) {
+    constexpr std::size_t kDirectFrom = std::size_t{1} << 20;
+    std::size_t size = 0;
+    for (std::string_view p : parts) size += p.size();
+    const std::string tmp = path + ".tmp";
+    int err = size >= kDirectFrom ? replace_past_the_cache(tmp, parts) : replace_through_stdio(tmp, parts);
+    if (!err && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+    return err;
 }
 
 }  // namespace cb

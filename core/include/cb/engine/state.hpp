@@ -248,9 +248,6 @@ void reports_into_ingest(std::vector<FileReport> reports, IngestResult& ingest, 
 // The reports of a state, as a list.
 std::vector<FileReport> report_list(const std::map<std::uint64_t, FileReport>& reports);
 
-// An incremental run's side of analyze() (--state DIR): loads the state and plans what to read
-// (a log that changed where it was read before makes the whole state be rebuilt), then folds
-// what was read into the state's reports and writes the new state.
 // The checkpoint of the state in `dir`, read on a thread of its own from the moment this is made:
 // the CLI makes it before it scans the inputs, which a daily run over a year of logs takes a
 // while to do, so that the checkpoint's plan is read when the run needs it. Made only for a
@@ -262,6 +259,9 @@ struct CheckpointRead {
     std::future<std::optional<Checkpoint>> states;  // then its states part
 };
 
+// An incremental run's side of analyze() (--state DIR): loads the state and plans what to read
+// (a log that changed where it was read before makes the whole state be rebuilt), then folds
+// what was read into the state's reports and writes the new state.
 class Incremental {
 public:
     // Problems go to *errors, things the user should know (a rebuild and why) to *notes. `early`:

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -55,5 +56,11 @@ private:
     char* buf_ = nullptr;  // kDirectBlockBytes, aligned for O_DIRECT
     std::size_t used_ = 0;
 };
+
+// Writes the parts one after another as PATH.tmp and renames it over PATH: 0, or the errno of
+// the first write, close or rename that failed. A file of 1 MiB or more (an output the run
+// rewrites whole, the state's checkpoint) goes past the page cache, through a DirectFile each
+// thread keeps for it (so one block buffer); a smaller one through stdio.
+int replace_file(const std::string& path, std::initializer_list<std::string_view> parts);
 
 }  // namespace cb
