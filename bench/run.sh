@@ -331,8 +331,11 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   add_note cb_state_first "state: $(du -sm "$state0" | cut -f1) MiB; load ${LOAD[cb_state_first]} at start"
   # every repetition starts from the state and the OUTDIR the first run left, as a daily run does:
   # the OUTDIR hard-linked, so its files keep the inodes and mtimes that the state knows the kept
-  # days by (a run never writes an OUTDIR file in place; a copy would make it read every day)
-  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o2'; sync" measure cb_incremental \
+  # days by (a copy would make it read every day), but for cowrie.sqlite: a run updates that one
+  # in place only when no other link shares it, as none does in an OUTDIR that a run left, so it
+  # gets an inode of its own (cp -a keeps the modification time that the state knows it by)
+  local own_sqlite="rm '$o2/cowrie.sqlite'; cp -a '$o1/cowrie.sqlite' '$o2/'"
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o2' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o2'; $own_sqlite; sync" measure cb_incremental \
     "analyze --state: corpus + one new daily file ($(jq -r .date <<<"$rec"))" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o2" "${common[@]}" --state "$state"
   REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o3'" measure cb_full_daily "analyze without state, same inputs (full run)" \
@@ -347,7 +350,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # session of the other sensors changes its place in start order (info)
   local late="$TMP/late-day" o5="$TMP/cb-out-late" late_rec
   late_rec=$(python3 "$HERE/make_daily.py" "$PLAIN" "$late" --size-kb "$DAILY_KB" --seed "$SEED" --after sensor)
-  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o5' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o5'; sync" measure cb_late \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o5' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o5'; ${own_sqlite//$o2/$o5}; sync" measure cb_late \
     "analyze --state: corpus + one late daily file inside the history ($(jq -r .date <<<"$late_rec"))" \
     "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$late" -o "$o5" \
     "${common[@]}" --state "$state" --stats
@@ -362,7 +365,7 @@ incremental_rows() {  # --state on the corpus, then one new daily file: incremen
   # sessions are merged on disk, the checkpoint's skipped as they stream by
   local o4="$TMP/cb-out-incremental-limit" spill="$TMP/spill-incremental"
   mkdir -p "$spill"
-  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o4'; sync" measure cb_incremental_limit \
+  REPEAT=$MEM_REPEAT OK_RC="0 1" PRE_RUN="rm -rf '$o4' '$state'; cp -a '$state0' '$state'; cp -al '$o1' '$o4'; ${own_sqlite//$o2/$o4}; sync" measure cb_incremental_limit \
     "analyze --state --memory-limit $LIMIT: the same daily run, spilled" "plain ${MB} MiB + $((DAILY_BYTES / 1024)) KiB" \
     "$inbytes" -- "$CB_BIN" analyze "$PLAIN/data" "$daily" -o "$o4" "${common[@]}" --state "$state" \
     --memory-limit "$LIMIT" --tmp-dir "$spill" --stats

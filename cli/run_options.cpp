@@ -71,12 +71,16 @@ SessionsLayout sessions_layout(const RunFlags& flags) {
 
 OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
     OutputLayout layout{sessions_layout(flags), out.path().string(), flags.tmp_dir, nullptr};
-    // --state: the last run's cowrie.sqlite is copied while the run reads (SqliteCopy), when the
-    // state has its row hashes (a run without them writes the file in full)
+    // --state: the last run's cowrie.sqlite is updated in place, or copied while the run reads
+    // (SqliteCopy) when another hard link shares it; when the state has its row hashes (a run
+    // without them writes the file in full)
     std::error_code ec;
     const std::string sqlite = layout.previous + "/cowrie.sqlite";
-    if (!flags.state_dir.empty() && std::filesystem::exists(flags.state_dir + "/sqlite_rows", ec) &&
-        std::filesystem::exists(sqlite, ec))
+    if (flags.state_dir.empty() || !std::filesystem::exists(flags.state_dir + "/sqlite_rows", ec) ||
+        !std::filesystem::exists(sqlite, ec))
+        return layout;
+    layout.sqlite_in_place = sqlite_in_place_possible(sqlite);
+    if (!layout.sqlite_in_place)
         layout.sqlite_copy = std::make_shared<SqliteCopy>(sqlite, out.temp() + "/cowrie.sqlite.tmp");
     return layout;
 }

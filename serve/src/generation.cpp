@@ -1,11 +1,15 @@
 #include "generation.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+
+#include "cb/output/outputs.hpp"
 
 namespace cb::serve {
 
@@ -23,11 +27,16 @@ std::shared_ptr<Generation> Generation::make(const std::string& out_dir, const s
     std::shared_ptr<Generation> g(new Generation());
     g->db_path_ = out_dir + "/cowrie.sqlite";
     g->size_ = connections;
-    if (::stat(g->db_path_.c_str(), &g->made_from_) != 0) {
+    // A shared flock(2) for as long as this generation serves the file: a daily `analyze
+    // --state` then copies it instead of updating it in place under the search index built
+    // here; one updating it now holds an exclusive lock, and this waits for it.
+    g->lock_fd_ = ::open(g->db_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (g->lock_fd_ < 0 || ::flock(g->lock_fd_, LOCK_SH) != 0 || ::fstat(g->lock_fd_, &g->made_from_) != 0) {
         *err = "cannot read " + g->db_path_ + ": " + std::strerror(errno);
         return nullptr;
     }
-    SessionDb probe;  // a missing or foreign database is found before anything else
+    roll_back_sqlite_journal(g->db_path_);  // a daily `analyze --state` killed while it updated the file
+    SessionDb probe;                        // a missing or foreign database is found before anything else
     if (!probe.open(g->db_path_, "", err)) return nullptr;
     std::string tmpl = tmp_dir + "/cowrie-batch-serve-index.XXXXXX";
     const int fd = ::mkstemp(tmpl.data());
@@ -46,6 +55,7 @@ std::shared_ptr<Generation> Generation::make(const std::string& out_dir, const s
 Generation::~Generation() {
     free_.clear();  // the connections close before their index goes
     if (!index_path_.empty()) std::remove(index_path_.c_str());
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // after SQLite's descriptors: closing it earlier would drop their locks
 }
 
 Generation::Lease::Lease(std::shared_ptr<Generation> gen, std::unique_ptr<SessionDb> db)

@@ -51,6 +51,7 @@ private:
 
     std::string db_path_, index_path_;
     struct stat made_from_ {};
+    int lock_fd_ = -1;  // holds a shared flock(2) on the file served
     std::size_t size_ = 2, made_ = 0;
     std::mutex mu_;
     std::condition_variable cv_;

@@ -206,6 +206,8 @@ bool SessionDb::open(const std::string& db_path, const std::string& index_path, 
                " (is it the OUTDIR of cowrie-batch analyze?)";
         return false;
     }
+    // A daily `analyze --state` updates cowrie.sqlite in place: while it commits, a query waits
+    sqlite3_busy_timeout(db_, 10000);
     sqlite3_create_function(db_, "cb_ip4", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_ip4, nullptr, nullptr);
     Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session_campaigns'");
     has_campaigns_ = t.ok() && t.step();

@@ -15,6 +15,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 from pathlib import Path
@@ -285,6 +286,59 @@ def test_a_daily_run_into_the_same_outdir_updates_cowrie_sqlite_in_place(cb_bin,
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 1_000_000_000))
     touched = s.check("--stats")
     assert "updated in place" not in touched.err, touched.err
+
+
+def test_cowrie_sqlite_is_updated_where_it_is_unless_another_link_shares_it(cb_bin, tmp_path, lines):
+    """A daily run updates OUTDIR's cowrie.sqlite itself (the same inode, no journal left) instead
+    of copying it; a snapshot that shares it by a hard link (cp -al, rsync --link-dest) keeps its
+    bytes, the run updating a copy. Both equal a full run (check())."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    n = len(lines)
+    s.append_live(b"".join(lines[: n // 3]))
+    s.check()
+    db = s.root / "out" / "cowrie.sqlite"
+    inode = db.stat().st_ino
+    s.append_live(b"".join(lines[n // 3: n // 2]))
+    grown = s.check("--stats")
+    assert "cowrie.sqlite: updated in place;" in grown.err, grown.err
+    assert db.stat().st_ino == inode and db.stat().st_nlink == 1
+    assert not (s.root / "out" / "cowrie.sqlite-journal").exists()
+    snapshot = tmp_path / "snapshot.sqlite"
+    os.link(db, snapshot)
+    kept = snapshot.read_bytes()
+    s.append_live(b"".join(lines[n // 2:]))
+    copied = s.check("--stats")
+    assert "cowrie.sqlite: updated from a copy of the last run's (another hard link shares it, or `serve` serves it);" in copied.err, copied.err
+    assert snapshot.read_bytes() == kept
+    assert db.stat().st_ino != inode and db.stat().st_nlink == 1
+
+
+def test_a_failed_run_leaves_cowrie_sqlite_updated_in_place_as_it_was(cb_bin, tmp_path, lines):
+    """A run that fails after it began updating cowrie.sqlite in place (here a file-size limit
+    that the grown file passes) rolls it back: OUTDIR has the same bytes and no journal, and the
+    next run equals a full run."""
+    s = Sensor(cb_bin, tmp_path, one_outdir=True)
+    n = len(lines)
+    s.append_live(b"".join(lines[: n // 3]))
+    s.check()
+    out = s.root / "out"
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    limit = (out / "cowrie.sqlite").stat().st_size  # every other file is smaller
+    assert max(len(b) for p, b in before.items() if p.name != "cowrie.sqlite") < limit
+    s.append_live(b"".join(lines[n // 3:]))
+    pat = re.compile(rb'"session":\s*"([^"]*)"')
+    for k in range(100):  # more sessions (renamed copies): the file grows
+        s.append_live(b"".join(pat.sub(lambda m: b'"session":"%s-%x"' % (m.group(1), k), l) for l in lines))
+
+    def limit_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    args = [str(cb_bin), "analyze", str(s.logs), "-o", str(out), "--state", str(s.state), "-q"]
+    p = subprocess.run(args, capture_output=True, preexec_fn=limit_files, timeout=cbtest.RUN_TIMEOUT)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 3 and f"cannot write {out}/cowrie.sqlite: File too large" in err, err
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    s.check()
 
 
 def test_a_run_stopped_between_the_state_swaps_renames_loses_nothing(cb_bin, tmp_path, lines):

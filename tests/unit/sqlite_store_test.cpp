@@ -2,6 +2,9 @@
 // over the *_rows tables, indexes, schema_doc), the row counts per table and the commit.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -229,5 +232,144 @@ TEST(SqliteCopy, TakenOnlyWhenItCopiedTheFileTheStateKnows) {
         EXPECT_TRUE(store.holds_first(corpus.sessions.size()));
         EXPECT_FALSE(copy.take(path, (dir / "next.sqlite.tmp").string(), before.file_stamp));
     }
+    fs::remove_all(dir);
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The first run's file of `sessions`, with its rows' hashes (a --state run's).
+cb::SqliteRowHashes first_file(const std::string& path, const std::vector<cb::Session>& sessions) {
+    cb::SqliteStore store(path, UINT64_MAX, {"", nullptr, true});
+    EXPECT_EQ(store.write_sessions(sessions), "");
+    EXPECT_EQ(store.write_tables(cb::basic_tables(sessions)), "");
+    EXPECT_EQ(store.commit(), "");
+    return store.row_hashes();
+}
+
+}  // namespace
+
+// A --state run updates the last run's file where it is, in one transaction: committed, the file
+// (the same inode) is linked at the new path with every session; not committed, its bytes are
+// as they were and no journal is left. A file that another hard link shares is copied instead,
+// and the other link keeps its bytes.
+TEST(SqliteStore, UpdatedInPlaceOnlyWhenNoOtherLinkSharesIt) {
+    const fs::path dir = fs::temp_directory_path() / ("cb-sqlite-in-place-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "next");
+    const std::string path = (dir / "cowrie.sqlite").string();
+    cbtest::Corpus corpus = cbtest::build(small_run());
+    std::sort(corpus.sessions.begin(), corpus.sessions.end(), cb::session_less);
+    std::vector<cb::Session> first(corpus.sessions.begin(), corpus.sessions.end() - 1);  // a and c
+    const cb::SqliteRowHashes before = first_file(path, first);
+    ASSERT_TRUE(cb::sqlite_in_place_possible(path));
+    const auto inode = [](const fs::path& p) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+    };
+    const auto ino = inode(path);
+    const std::string next = (dir / "next" / "cowrie.sqlite").string();
+    cb::SqliteRowHashes after;
+    {
+        cb::SqliteStore store(next, UINT64_MAX, {path, &before, true, nullptr, true});
+        ASSERT_TRUE(store.in_place());
+        ASSERT_EQ(store.begin_sessions(), "");
+        ASSERT_EQ(store.append_sessions(corpus.sessions), "");
+        ASSERT_EQ(store.end_sessions(), "");
+        ASSERT_EQ(store.write_tables(cb::basic_tables(corpus.sessions)), "");
+        ASSERT_EQ(store.flush(), "");
+        EXPECT_FALSE(fs::exists(next)) << "linked in by commit() only";
+        ASSERT_EQ(store.commit(), "");
+        EXPECT_EQ(store.unchanged_sessions(), 2U);
+        after = store.row_hashes();
+    }
+    EXPECT_EQ(inode(next), ino);
+    EXPECT_EQ(inode(path), ino);
+    EXPECT_FALSE(fs::exists(path + "-journal"));
+    EXPECT_EQ(ReadDb(next).count("SELECT count(*) FROM sessions"), 3);
+    EXPECT_EQ(ReadDb(next).column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+    fs::remove(path);  // as the swap of OUTDIR's folders leaves it: one link, at the new path
+
+    const std::string committed = file_bytes(next);
+    // another link: a copy is updated, the snapshot keeps its bytes
+    fs::create_hard_link(next, dir / "snapshot.sqlite");
+    EXPECT_FALSE(cb::sqlite_in_place_possible(next));
+    const std::string copied = (dir / "copied.sqlite").string();
+    {
+        cb::SqliteStore store(copied, UINT64_MAX, {next, &after, true, nullptr, true});
+        EXPECT_FALSE(store.in_place());
+        EXPECT_TRUE(store.reused());
+        ASSERT_EQ(store.write_sessions(first), "");
+        ASSERT_EQ(store.write_tables(cb::basic_tables(first)), "");
+        ASSERT_EQ(store.commit(), "");
+    }
+    EXPECT_EQ(file_bytes(dir / "snapshot.sqlite"), committed);
+    fs::remove(dir / "snapshot.sqlite");
+    EXPECT_NE(inode(copied), ino);
+    EXPECT_EQ(ReadDb(copied).count("SELECT count(*) FROM sessions"), 2);
+    {  // not committed (the run failed later): rolled back
+        cb::SqliteStore store((dir / "again.sqlite").string(), UINT64_MAX, {next, &after, true, nullptr, true});
+        ASSERT_TRUE(store.in_place());
+        ASSERT_EQ(store.begin_sessions(), "");
+        ASSERT_EQ(store.append_sessions(first), "");  // b's rows deleted
+        ASSERT_EQ(store.end_sessions(), "");
+        ASSERT_EQ(store.write_tables(cb::basic_tables(first)), "");
+        ASSERT_EQ(store.flush(), "");
+        EXPECT_TRUE(fs::exists(next + "-journal"));
+    }
+    EXPECT_EQ(file_bytes(next), committed);
+    EXPECT_FALSE(fs::exists(next + "-journal"));
+    EXPECT_FALSE(fs::exists(dir / "again.sqlite"));
+
+    {  // the rollback wrote the file: its stamp moved, so the next run writes it anew
+        cb::SqliteStore store((dir / "anew.sqlite").string(), UINT64_MAX, {next, &after, true, nullptr, true});
+        EXPECT_FALSE(store.in_place());
+        EXPECT_FALSE(store.reused());
+    }
+    fs::create_symlink(copied, dir / "link.sqlite");
+    EXPECT_FALSE(cb::sqlite_in_place_possible((dir / "link.sqlite").string()));
+    EXPECT_FALSE(cb::sqlite_in_place_possible((dir / "missing.sqlite").string()));
+    fs::remove_all(dir);
+}
+
+// A run killed while it updates the file in place (pages written, no commit) leaves the journal
+// beside it: a connection that opens the file for writing (roll_back_sqlite_journal()) puts back
+// the committed bytes.
+TEST(SqliteStore, AnUpdateInPlaceKilledHalfWayIsRolledBackFromItsJournal) {
+    const fs::path dir = fs::temp_directory_path() / ("cb-sqlite-killed-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string path = (dir / "cowrie.sqlite").string();
+    cbtest::Corpus corpus = cbtest::build(small_run());
+    std::sort(corpus.sessions.begin(), corpus.sessions.end(), cb::session_less);
+    const cb::SqliteRowHashes before = first_file(path, corpus.sessions);
+    const std::string committed = file_bytes(path);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        cb::SqliteStore store((dir / "next.sqlite").string(), UINT64_MAX, {path, &before, true, nullptr, true});
+        const std::vector<cb::Session> none;
+        const bool ok = store.in_place() && store.write_sessions(none).empty() &&
+                        store.write_tables(cb::basic_tables(none)).empty() && store.flush().empty();
+        ::_exit(ok ? 0 : 1);  // no commit, no destructor: as a SIGKILL would leave it
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_TRUE(fs::exists(path + "-journal"));
+    EXPECT_NE(file_bytes(path), committed) << "the pages were written";
+    {  // a read-only connection cannot roll it back
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        EXPECT_NE(sqlite3_exec(db, "SELECT count(*) FROM sessions", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    cb::roll_back_sqlite_journal(path);  // as serve does before it opens the file read-only
+    EXPECT_EQ(file_bytes(path), committed);
+    EXPECT_FALSE(fs::exists(path + "-journal"));
     fs::remove_all(dir);
 }

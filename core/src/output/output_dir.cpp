@@ -244,6 +244,7 @@ bool own_entry(const std::string& name, bool is_dir, OutFolder in) {
     for (std::string_view f :
          {"summary.json", "sessions.jsonl", "cowrie.sqlite", "hints.json", "report.html", "attack_layer.json"})
         if (file(f)) return true;
+    if (!is_dir && name == "cowrie.sqlite-journal") return true;  // a run stopped while updating it in place
     return is_dir && (name == "tables" || name == "sessions" || name == "iocs" || name == ".hadoop-work");
 }
 

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -47,6 +48,9 @@ public:
     }
     bool ok() const { return err_.empty(); }
     const std::string& error() const { return err_; }
+    void busy_timeout_ms(int ms) {
+        if (db_) sqlite3_busy_timeout(db_, ms);
+    }
     void exec(const std::string& sql) {
         if (!ok()) return;
         char* msg = nullptr;
@@ -321,6 +325,46 @@ bool copy_file_fast(const std::string& from, const std::string& to) {
     return ok;
 }
 
+// `file` at `path` too: a hard link, else (a file system without them) a copy.
+std::string link_in(const std::string& file, const std::string& path) {
+    if (::link(file.c_str(), path.c_str()) == 0 || copy_file_fast(file, path)) return {};
+    return write_error(path, errno);
+}
+
+std::string rename_in(const std::string& file, const std::string& path) {
+    return std::rename(file.c_str(), path.c_str()) == 0 ? std::string() : write_error(path, errno);
+}
+
+// A regular file that no other hard link shares.
+bool unshared(const std::string& file) {
+    struct stat st {};
+    return ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+}
+
+// An exclusive flock(2) on a file to update in place, for as long as the update lasts (-1: not
+// taken). `serve` holds a shared one on the file it serves, whose search index is of its bytes:
+// such a file is copied instead, and a `serve` that starts meanwhile waits for the update.
+// Taken before SQLite opens the file and let go after it closes it: closing another descriptor
+// of the file would drop SQLite's own (POSIX) locks.
+int lock_for_update(const std::string& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
+// The lock on `file` when it is to be updated in place: asked to, no other hard link, and
+// `before` describes it (same file stamp, looked at once the lock is held).
+int update_in_place(const SqliteReuse& reuse) {
+    if (!reuse.in_place || !reuse.before || reuse.file.empty() || reuse.before->file_stamp.empty() ||
+        !unshared(reuse.file))
+        return -1;
+    const int fd = lock_for_update(reuse.file);
+    if (fd >= 0 && file_stamp(reuse.file) == reuse.before->file_stamp) return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
 // Starts from a copy of `from` when `before` describes it (same file stamp): the early one when
 // it is that, else one made now.
 bool reuse_file(const SqliteReuse& reuse, const std::string& tmp) {
@@ -330,6 +374,24 @@ bool reuse_file(const SqliteReuse& reuse, const std::string& tmp) {
 }
 
 }  // namespace
+
+// Read by a read-write connection, a file with a journal beside it is rolled back (a read-only
+// one cannot: SQLITE_READONLY_ROLLBACK).
+void roll_back_sqlite_journal(const std::string& file) {
+    struct stat st {};
+    if (::stat((file + "-journal").c_str(), &st) != 0) return;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK)
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+}
+
+bool sqlite_in_place_possible(const std::string& file) {
+    if (!unshared(file)) return false;
+    const int fd = lock_for_update(file);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
+}
 
 SqliteCopy::SqliteCopy(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {
     copied_ = std::async(std::launch::async, [from = from_, to = to_] {
@@ -353,19 +415,27 @@ bool SqliteCopy::take(const std::string& from, const std::string& to, const std:
 }
 
 SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget, SqliteReuse reuse)
-    : path_(path), hash_rows_(reuse.hash_rows) {
-    reused_ = reuse_file(reuse, path + ".tmp");
+    : path_(path), file_(path + ".tmp"), hash_rows_(reuse.hash_rows) {
+    lock_fd_ = update_in_place(reuse);
+    in_place_ = lock_fd_ >= 0;
+    reused_ = in_place_ || reuse_file(reuse, file_);
+    if (in_place_) file_ = reuse.file;
     if (reused_) before_ = reuse.before;
-    db_ = std::make_unique<Db>(path + ".tmp", path, reused_);
+    db_ = std::make_unique<Db>(file_, path, reused_);
     // The page cache takes up to 256 MiB or the budget; index sorts stay in memory only when the
     // budget is large (they take about the size of the biggest index). Neither changes the file.
     const std::uint64_t cache_kib =
         std::min<std::uint64_t>(256 << 10, std::max<std::uint64_t>(memory_budget >> 10, 4096));
     const bool sort_in_memory = memory_budget >= (std::uint64_t{1} << 30);
-    db_->exec(
-        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=65536; "
-        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
-        std::to_string(cache_kib) + "; PRAGMA temp_store=" + (sort_in_memory ? "MEMORY;" : "FILE;"));
+    // A new file or a copy is nobody's until commit() renames it: no journal. A file updated in
+    // place keeps one beside it, synced before the file is written, so that a run that stops
+    // half-way leaves it as it was (SQLite rolls the journal back when it next opens the file).
+    db_->exec(std::string(in_place_ ? "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL; "
+                                    : "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; ") +
+              "PRAGMA page_size=65536; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
+              std::to_string(cache_kib) + "; PRAGMA temp_store=" + (sort_in_memory ? "MEMORY;" : "FILE;"));
+    // `serve` may be reading a file updated in place: its queries hold a shared lock for a moment
+    if (in_place_) db_->busy_timeout_ms(30000);
     db_->exec("BEGIN");
     if (!reused_) db_->exec(kSchema);
 }
@@ -732,7 +802,13 @@ private:
     KeptSessions kept;  // what the pending rows point to, once their chunk is gone
 };
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+    inserts_.reset();  // its statements go before the connection
+    const bool uncommitted = in_place_ && db_;
+    db_.reset();  // an open transaction is rolled back, unless a failed write left it to the journal
+    if (uncommitted) roll_back_sqlite_journal(file_);  // SQLite gave up on the connection after a failed write
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
 
 std::string SqliteStore::begin_sessions() {
     if (!db_->ok()) return db_->error();
@@ -859,13 +935,19 @@ std::string SqliteStore::write_tables(const std::vector<Table>& all) {
     return db_.ok() ? std::string() : db_.error();
 }
 
+std::string SqliteStore::flush() {
+    db_->flush_cache();
+    return db_->ok() ? std::string() : db_->error();
+}
+
 std::string SqliteStore::commit() {
     inserts_.reset();  // its statements go before the connection
     db_->exec("COMMIT");
     std::string err = db_->ok() ? std::string() : db_->error();
     db_.reset();
-    if (err.empty() && std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0) err = write_error(path_, errno);
+    if (err.empty()) err = in_place_ ? link_in(file_, path_) : rename_in(file_, path_);
     if (err.empty() && hash_rows_) written_.file_stamp = file_stamp(path_);
+    if (lock_fd_ >= 0) ::close(std::exchange(lock_fd_, -1));
     return err;
 }
 

@@ -224,7 +224,7 @@ struct SessionOutputs {
     static SqliteReuse sqlite_reuse(const RunData& run, const OutputLayout& layout) {
         if (!run.sqlite_rows_before) return {};
         return {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
-                true, layout.sqlite_copy.get()};
+                true, layout.sqlite_copy.get(), layout.sqlite_in_place};
     }
     SqliteStore sqlite;
     SessionsJsonlWriter jsonl;
@@ -334,9 +334,11 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     SessionWriters& writers = outs->writers;
     // The tables go into SQLite on its thread while the CSV files and the report are written
     // here: both only read run.tables from now on.
+    // A file updated in place is committed once every other output is written: until then it is
+    // the last run's, as the rest of OUTDIR is.
     writers.then_sqlite([&sqlite, &run] {
         const std::string err = sqlite.write_tables(run.tables);
-        const std::string committed = sqlite.commit();
+        const std::string committed = sqlite.in_place() ? sqlite.flush() : sqlite.commit();
         return err.empty() ? committed : err;
     });
     clock.lap("tables+analyses");
@@ -382,11 +384,17 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     res.step_cpu_seconds.emplace_back("sqlite sessions and tables (own thread)", writers.sqlite_cpu);
     for (const auto& err : {writers.jsonl_err, writers.sqlite_err})
         if (!err.empty()) res.errors.push_back(err);
+    if (sqlite.in_place() && res.errors.empty())
+        if (std::string err = sqlite.commit(); !err.empty()) res.errors.push_back(std::move(err));
     if (sqlite.reused())
-        res.info.push_back("cowrie.sqlite: updated in place; the rows of the first " +
-                           with_commas(sqlite.unchanged_sessions()) + " of " +
-                           counted(run.totals.sessions, "session", "sessions") +
-                           " (in start order, up to the first that changed) kept, the others written again");
+        res.info.push_back(
+            std::string("cowrie.sqlite: ") +
+            (sqlite.in_place()
+                 ? "updated in place"
+                 : "updated from a copy of the last run's (another hard link shares it, or `serve` serves it)") +
+            "; the rows of the first " + with_commas(sqlite.unchanged_sessions()) + " of " +
+            counted(run.totals.sessions, "session", "sessions") +
+            " (in start order, up to the first that changed) kept, the others written again");
     if (run.sqlite_rows_before) run.sqlite_rows_written = std::move(sqlite.row_hashes());
     clock.lap("wait for sqlite");
 }

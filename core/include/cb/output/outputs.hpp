@@ -40,6 +40,8 @@ struct OutputLayout {
     std::string scratch;
     // --state: the copy of `previous`'s cowrie.sqlite begun as the run started (null: none).
     std::shared_ptr<SqliteCopy> sqlite_copy;
+    // --state: `previous`'s cowrie.sqlite is updated where it is (sqlite_in_place_possible()).
+    bool sqlite_in_place = false;
 };
 void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout& layout, AnalyzeResult& res,
                    SessionSource& sessions, RunTables& tables);
@@ -141,7 +143,8 @@ std::string write_tables_csv(const std::string& dir, const std::vector<Table>& t
 
 // cowrie.sqlite in two phases, so the big relational part can start as soon as sessions
 // exist while the analyses still run: the sessions (schema, rows, indexes), then
-// write_tables() (every result table and the schema doc), then commit() (renames *.tmp).
+// write_tables() (every result table and the schema doc), then commit() (renames *.tmp, or
+// links the file updated in place).
 // The sessions go in chunk by chunk (issue 13): begin_sessions(), append_sessions() for each
 // consecutive chunk of the run's sessions in session_less order (a chunk's strings need to
 // live only until its append returns), end_sessions() (builds the indexes). Rows, sids, their
@@ -157,7 +160,19 @@ struct SqliteReuse {
     const SqliteRowHashes* before = nullptr;
     bool hash_rows = false;
     SqliteCopy* early = nullptr;  // a copy of `file` already begun, taken when it is the one wanted
+    // `file` itself is updated, in one SQLite transaction with its rollback journal beside it,
+    // and linked in as the store's path by commit(); when it is still sqlite_in_place_possible().
+    bool in_place = false;
 };
+
+// Whether an earlier run's cowrie.sqlite may be updated where it is instead of copied: a
+// regular file that no other hard link shares (a snapshot of OUTDIR made with `cp -al` or
+// rsync --link-dest keeps its own bytes) and that `serve` is not serving (it holds a shared
+// flock(2) on it: its search index is of those bytes).
+bool sqlite_in_place_possible(const std::string& file);
+// A cowrie.sqlite whose update in place was cut short (a killed run, or a failed write after
+// which SQLite gave up on the connection) put back as it was, from the journal beside it.
+void roll_back_sqlite_journal(const std::string& file);
 
 // A copy of an earlier run's cowrie.sqlite made on a thread of its own while the run reads its
 // logs and state (a --state run starts one: OutputLayout::sqlite_copy), so that the SqliteStore
@@ -199,9 +214,17 @@ public:
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
+    // Writes the pages the transaction changed to the file now, on the calling thread, so that
+    // commit() has little left to do.
+    std::string flush();
+    // Makes the file whole at the store's path: the transaction committed, then a new file
+    // renamed there, or a file updated in place linked there. Without it, a file updated in
+    // place is rolled back as it was (also by SQLite, from the journal, after a crash).
     std::string commit();
-    // Whether the file began as a copy of SqliteReuse::file.
+    // Whether the file began as a copy of SqliteReuse::file, or is that file updated in place.
     bool reused() const { return reused_; }
+    // Whether it is SqliteReuse::file, updated where it is.
+    bool in_place() const { return in_place_; }
     // Of a reused file: the sessions whose rows were left as they were (after end_sessions()).
     std::uint64_t unchanged_sessions() const { return unchanged_; }
     // After commit(), with hash_rows: the rows' hashes and the committed file's stamp.
@@ -209,7 +232,9 @@ public:
 
 private:
     std::string path_;
-    bool hash_rows_ = false, reused_ = false;
+    std::string file_;  // the file written: path_.tmp, or SqliteReuse::file when in place
+    bool hash_rows_ = false, reused_ = false, in_place_ = false;
+    int lock_fd_ = -1;  // in place: the file's flock, until commit()
     const SqliteRowHashes* before_ = nullptr;
     std::uint64_t unchanged_ = 0;
     SqliteRowHashes written_;

@@ -226,6 +226,8 @@ private:
             ok_ = false;
             return;
         }
+        // room to grow by a day's records (1/64) without a copy of them all: these are per-session states
+        r.v.reserve(n + n / 64);
         r.v.resize(n);
         if (n) std::memcpy(r.v.data(), in_.data() + pos_, n * sizeof(A));  // data() may be null when n is 0
         pos_ += n * sizeof(A);
