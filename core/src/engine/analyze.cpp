@@ -1138,7 +1138,8 @@ std::unique_ptr<TailSessions> tail_run(Incremental& inc, RunData& run, TailPlan&
     run.sessions_before = plan.before.size();
     run.tail_day = plan.day;
     run.keep_picks = true;
-    run.picks = cp->picks.substr(0, plan.before.size() * kReportPickBytes);
+    run.picks = inc.take_checkpoint_picks();  // cp's: moved, and the tail's appended where they end
+    run.picks.resize(plan.before.size() * kReportPickBytes);
     run.start_days = first_sessions(cp->days, plan.before.size());
     for (const auto& [name, at, hides] : cp->looked_up)
         run.recordings_looked_up.emplace(name, std::make_pair(at, hides));

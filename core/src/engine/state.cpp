@@ -800,6 +800,11 @@ const Checkpoint* Incremental::checkpoint() {
     return checkpoint_ ? &*checkpoint_ : nullptr;
 }
 
+std::string Incremental::take_checkpoint_picks() {
+    checkpoint();
+    return checkpoint_ ? std::move(checkpoint_->picks) : std::string();
+}
+
 void Incremental::checkpoint_states() {
     checkpoint();
     if (!states_loading_.valid()) return;

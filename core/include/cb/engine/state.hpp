@@ -312,6 +312,8 @@ public:
     // own from the constructor on) without its states until checkpoint_states(), and the place
     // for this run's.
     const Checkpoint* checkpoint();
+    // The checkpoint's report picks handed over (tens of MB: not copied); it has none after.
+    std::string take_checkpoint_picks();
     // Waits for the checkpoint's states (Checkpoint::io_states()): states_loaded says whether
     // they were read whole.
     void checkpoint_states();
