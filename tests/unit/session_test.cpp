@@ -345,3 +345,25 @@ TEST(DayRuns, CountSessionsByStartDayInOrder) {
     EXPECT_EQ(first_sessions(runs, 9), runs);
     EXPECT_TRUE(first_sessions(runs, 0).empty());
 }
+
+// FewKeys answers as has_key() does: for the keys it holds, for keys that share their top 16
+// bits (the bitmap lets them through to the search) and for others.
+TEST(FewKeys, AnswersAsHasKey) {
+    std::vector<std::uint64_t> few;
+    for (std::uint64_t i = 1; i <= 300; ++i) few.push_back(cb::session_key_hash("s", std::to_string(i)));
+    few.push_back(0);
+    few.push_back(UINT64_MAX);
+    std::sort(few.begin(), few.end());
+    const cb::FewKeys keys(few);
+    std::size_t held = 0;
+    for (std::uint64_t i = 0; i <= 20000; ++i) {
+        const std::uint64_t k = cb::session_key_hash("s", std::to_string(i));
+        for (std::uint64_t probe : {k, k ^ 1, k & ~((std::uint64_t{1} << 48) - 1)})
+            ASSERT_EQ(keys.has(probe), cb::has_key(few, probe)) << probe;
+        held += keys.has(k);
+    }
+    EXPECT_EQ(held, 300U);
+    EXPECT_TRUE(keys.has(0) && keys.has(UINT64_MAX));
+    const std::vector<std::uint64_t> none;
+    EXPECT_FALSE(cb::FewKeys(none).has(0));
+}

@@ -979,10 +979,11 @@ struct TailPlan {
 // (sorted), or INT64_MAX: sessions are in start order, so no later one starts before it.
 std::int64_t first_changed_day(const DayRuns& days, const std::vector<std::uint64_t>& keys,
                                const std::vector<std::uint64_t>& changed) {
+    const FewKeys few(changed);
     std::uint64_t pos = 0;
     for (const auto& [day, n] : days)
         for (const std::uint64_t end = pos + n; pos < end; ++pos)
-            if (has_key(changed, keys[pos])) return day;
+            if (few.has(keys[pos])) return day;
     return INT64_MAX;
 }
 
@@ -1067,8 +1068,9 @@ TailPlan plan_tail(Incremental& inc, RunData& run, std::vector<std::uint64_t> ch
     const std::uint64_t before = sessions_before(cp->days, t.day);
     t.before.assign(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(before));
     t.load.assign(keys.begin() + static_cast<std::ptrdiff_t>(before), keys.end());
+    const FewKeys open(cp->unsettled);
     for (std::size_t i = 0; i < before; ++i)
-        if (has_key(cp->unsettled, keys[i])) {
+        if (open.has(keys[i])) {
             t.open_at.push_back(i);
             t.load.push_back(keys[i]);
         }

@@ -396,6 +396,23 @@ inline bool has_key(const std::vector<std::uint64_t>& sorted, std::uint64_t key)
     return std::binary_search(sorted.begin(), sorted.end(), key);
 }
 
+// has_key() for many keys against a few (a day's changed sessions against a year's): a bitmap of
+// the few keys' top 16 bits tells nearly every other key absent, they being uniform hashes,
+// before any binary search. `sorted` must outlive it.
+class FewKeys {
+public:
+    explicit FewKeys(const std::vector<std::uint64_t>& sorted) : sorted_(sorted) {
+        for (std::uint64_t k : sorted) top_[k >> 54] |= std::uint64_t{1} << (k >> 48 & 63);
+    }
+    bool has(std::uint64_t key) const {
+        return (top_[key >> 54] >> (key >> 48 & 63) & 1) != 0 && has_key(sorted_, key);
+    }
+
+private:
+    const std::vector<std::uint64_t>& sorted_;
+    std::array<std::uint64_t, 1024> top_{};  // 2^16 bits
+};
+
 // The start_day() of a run's sessions in session order, as (day, how many sessions in a row):
 // what a daily run finds its tail's first day from without reading the sessions (engine/state.hpp).
 using DayRuns = std::vector<std::pair<std::int64_t, std::uint64_t>>;
