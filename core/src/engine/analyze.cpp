@@ -575,16 +575,20 @@ bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& 
 void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
                const WriteOutputs& write, CheckpointUse checkpoint = {}) {
     const AnalysisConfig acfg = analysis_config(opt);
-    AnalysisRunner runner(res.run.markers, acfg, threads);
+    // left allocated at the end (AnalyzeResult::left_allocated), the tables before the analyses
+    const auto runner_owned = std::make_shared<AnalysisRunner>(res.run.markers, acfg, threads);
+    AnalysisRunner& runner = *runner_owned;
     // sessions in memory and 2 GiB or more: the analyses' finishes may add up (analysis.hpp)
     runner.finish_beside(res.spill.order_runs == 0 && res.memory_limit >= (std::uint64_t{2} << 30));
-    RunTables tables(
+    const auto tables_owned = std::make_shared<RunTables>(
         s.markers, opt,
-        {[&](const SessionRefs& chunk) { runner.add(chunk); },
-         [&](Findings seed) { return runner.finish(std::move(seed)); }, [&] { return runner.save(); },
-         [&](const std::vector<std::string>& states) { return runner.load(states, unpack_checkpoint_state); },
-         [&] { runner.begin_finish(); }},
+        RunTables::Analyses{
+            [&runner](const SessionRefs& chunk) { runner.add(chunk); },
+            [&runner](Findings seed) { return runner.finish(std::move(seed)); }, [&runner] { return runner.save(); },
+            [&runner](const std::vector<std::string>& states) { return runner.load(states, unpack_checkpoint_state); },
+            [&runner] { runner.begin_finish(); }},
         res);
+    RunTables& tables = *tables_owned;
     const std::vector<Session>* counted_first = checkpoint.counted_first;
     const std::size_t settled = checkpoint.from ? checkpoint.from->settled.size() : 0;
     const bool from_checkpoint = tables.use_checkpoint(std::move(checkpoint));
@@ -597,6 +601,8 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
     }
     write(res.run, res, *s.source, tables);
     if (auto err = s.source->error(); !err.empty()) res.errors.push_back(err);
+    res.left_allocated.push_back(tables_owned);
+    res.left_allocated.push_back(runner_owned);
 }
 
 // The key runs of a spilled --state run: this run's (key_runs, spilled), then the state's. This
@@ -1324,7 +1330,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     if (checkpoint.from) inc->checkpoint_states();  // read while the tail's partials were
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) {
-        inc->drop_checkpoint();  // the last run's: the new one is made from here on
+        res.left_allocated.push_back(inc->take_checkpoint());  // the last run's: the new one is made from here on
         Checkpoint& made = *inc->new_checkpoint();
         made.partitions = run.partitions_written;
         if (run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes) {
@@ -1353,6 +1359,8 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             res.errors.push_back(err);
         clock.lap("state saved");
     }
+    res.left_allocated.push_back(std::move(sessions.source));
+    res.left_allocated.push_back(std::move(inc));
     return res;
 }
 

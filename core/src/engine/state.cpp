@@ -823,6 +823,14 @@ void Incremental::drop_checkpoint() {
     checkpoint_.reset();
 }
 
+std::shared_ptr<Checkpoint> Incremental::take_checkpoint() {
+    checkpoint();
+    if (states_loading_.valid()) states_loading_.wait();
+    std::shared_ptr<Checkpoint> taken = checkpoint_ ? std::make_shared<Checkpoint>(std::move(*checkpoint_)) : nullptr;
+    checkpoint_.reset();
+    return taken;
+}
+
 void Incremental::fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason) {
     std::vector<std::uint64_t> ids;
     ledger_ = state_.ledger.updated(plans_, ingest.consumed, &ids);

@@ -10,6 +10,7 @@
 //  - State keeps owned copies (std::string) of what it keeps: SessionFacts views die after add().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -134,13 +135,15 @@ public:
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
     // With memory to spare, finish() runs the analyses that finish alone on threads of their own
-    // beside the others, and lets each finish spread its own work over the runner's threads
-    // (AnalysisConfig::threads): their working memory then adds up. By default they finish one
+    // beside the others, and lets each finish spread its own work over the runner's threads but
+    // the one that finishes the others meanwhile (AnalysisConfig::threads; one thread of two: a
+    // helper would take the caller's core, whose finishes the run waits for): their working
+    // memory then adds up. By default they finish one
     // after another on one thread each, each one's state freed, and given back to the system
     // (malloc_trim()), before the next one finishes.
     void finish_beside(bool on) {
         beside_ = on;
-        cfg_.threads = on ? threads_ : 1;
+        cfg_.threads = on ? std::max(1U, threads_ - 1) : 1;  // the calling thread finishes the others
     }
     // Starts the finishes that run beside the others now (with finish_beside), so that they run
     // while the caller does other work before finish(), which completes them. No add(), save()

@@ -67,6 +67,11 @@ struct AnalyzeResult {
     std::vector<std::string> notes;   // for the user, not problems (a state rebuilt, and why)
     std::vector<std::string> info;    // for the summary, not printed with --quiet (days of sessions/ kept)
     std::uint64_t logs_read = 0;      // JSON logs read at all this run (--state skips those read before)
+    // What the run is done with but did not free (its tables' and analyses' states, the state's
+    // checkpoints, the sessions' source: many small allocations, freed one by one on the main
+    // thread at the end of a daily run): freed with the result, which a caller that exits right
+    // after may leave to the system (the CLI does).
+    std::vector<std::shared_ptr<void>> left_allocated;
 };
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar). With the

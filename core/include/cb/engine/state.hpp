@@ -319,6 +319,8 @@ public:
     void checkpoint_states();
     // Frees the state's checkpoint once the run knows it will not use it.
     void drop_checkpoint();
+    // Hands it over instead (AnalyzeResult::left_allocated), once its states are read.
+    std::shared_ptr<Checkpoint> take_checkpoint();
     Checkpoint* new_checkpoint() { return &new_checkpoint_; }
     // Starts compressing the new checkpoint's settled part on a thread of its own (commit() takes
     // it): called once that part is made, while the run goes on with the outputs.
