@@ -586,6 +586,13 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
                                 const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part,
                                 std::string run_part) {
     if (!error_.empty()) return error_;
+    // the checkpoint, the largest file (13 MB at 1 GiB, written past the page cache: the disk's
+    // time), on a thread of its own while the others are written
+    std::future<std::string> checkpoint_saved;
+    if (checkpoint && !checkpoint->options.empty())
+        checkpoint_saved = std::async(std::launch::async, [&] {
+            return save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part), std::move(run_part));
+        });
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
     if (auto e = save_reports(tmp_ + "/reports", reports); !e.empty()) return e;
@@ -602,10 +609,8 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
         ar(*sqlite_rows);
         if (auto e = write_whole(tmp_ + "/sqlite_rows", bytes); !e.empty()) return e;
     }
-    if (checkpoint && !checkpoint->options.empty())
-        if (auto e = save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part), std::move(run_part));
-            !e.empty())
-            return e;
+    if (checkpoint_saved.valid())
+        if (auto e = checkpoint_saved.get(); !e.empty()) return e;
     std::error_code ec;
     if (!has_sessions) fs::remove(sessions_path(), ec);
     if (auto e = write_whole(tmp_ + "/manifest",
