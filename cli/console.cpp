@@ -45,13 +45,15 @@ int open_output_dir(OutputDir& dir, const std::string& out_dir) {
     return st == OutputDir::Status::Refused ? kExitUsage : kExitFatal;
 }
 
-int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors) {
+int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors,
+                      const std::function<std::string(bool publish)>& last) {
     for (const auto& e : errors) std::fprintf(stderr, "cowrie-batch: error: %s\n", dir.as_final(e).c_str());
     if (errors.empty()) {
-        const std::string err = dir.commit();
+        const std::string err = dir.commit([&] { return last ? last(true) : std::string(); });
         if (err.empty()) return 0;
-        std::fprintf(stderr, "cowrie-batch: error: %s\n", err.c_str());
+        std::fprintf(stderr, "cowrie-batch: error: %s\n", dir.as_final(err).c_str());
     }
+    if (last) last(false);  // rolled back, unless commit() took it already
     dir.discard();
     std::fprintf(stderr, "cowrie-batch: nothing was written; %s is as it was before the run\n", out_dir.c_str());
     return kExitFatal;

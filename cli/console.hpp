@@ -35,7 +35,10 @@ bool report_problems(const RunData& run);
 int open_output_dir(OutputDir& dir, const std::string& out_dir);
 // Ends a run: with `errors`, prints them (naming OUTDIR's files), removes the temporary folder
 // and returns kExitFatal (OUTDIR stays as it was); else swaps the outputs into place, 0 or kExitFatal.
-int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors);
+// `last`: the outputs' last step (AnalyzeResult::finish_outputs), taken right before the swap, or
+// with publish = false when the run failed.
+int finish_output_dir(OutputDir& dir, const std::string& out_dir, const std::vector<std::string>& errors,
+                      const std::function<std::string(bool publish)>& last = {});
 // Installs the last words of an interrupted run (SIGINT, SIGTERM: exit 130, 143); `stop`, if
 // given, is called first (the hadoop command stops its launcher).
 void say_interrupted(void (*stop)() = nullptr);

@@ -184,7 +184,7 @@ int finish_run(const AnalyzeResult& res, OutputDir& out, const RunFlags& flags,
         for (const auto& line : res.info) std::fprintf(stderr, "cowrie-batch: %s\n", line.c_str());
     if (flags.stats) print_stats(res);
     const bool skipped = report_problems(res.run);
-    if (const int rc = finish_output_dir(out, flags.out_dir, res.errors)) return rc;
+    if (const int rc = finish_output_dir(out, flags.out_dir, res.errors, res.finish_outputs)) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!flags.quiet) print_summary(res.run, flags.out_dir, sessions_layout(flags), secs);
     return skipped ? kExitSkipped : kExitClean;

@@ -31,12 +31,15 @@ std::shared_ptr<Generation> Generation::make(const std::string& out_dir, const s
     // --state` then copies it instead of updating it in place under the search index built
     // here; one updating it now holds an exclusive lock, and this waits for it.
     g->lock_fd_ = ::open(g->db_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (g->lock_fd_ < 0 || ::flock(g->lock_fd_, LOCK_SH) != 0 || ::fstat(g->lock_fd_, &g->made_from_) != 0) {
+    const bool locked = g->lock_fd_ >= 0 && ::flock(g->lock_fd_, LOCK_SH) == 0;
+    // a daily `analyze --state` killed while it committed the file left its journal: rolled back
+    // first, so that the file served is the one whose stat replaced() compares with
+    if (locked) roll_back_sqlite_journal(g->db_path_);
+    if (!locked || ::fstat(g->lock_fd_, &g->made_from_) != 0) {
         *err = "cannot read " + g->db_path_ + ": " + std::strerror(errno);
         return nullptr;
     }
-    roll_back_sqlite_journal(g->db_path_);  // a daily `analyze --state` killed while it updated the file
-    SessionDb probe;                        // a missing or foreign database is found before anything else
+    SessionDb probe;  // a missing or foreign database is found before anything else
     if (!probe.open(g->db_path_, "", err)) return nullptr;
     std::string tmpl = tmp_dir + "/cowrie-batch-serve-index.XXXXXX";
     const int fd = ::mkstemp(tmpl.data());

@@ -1360,7 +1360,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         clock.lap("state saved");
     }
     res.left_allocated.push_back(std::move(sessions.source));
-    res.left_allocated.push_back(std::move(inc));
+    if (res.errors.empty()) res.left_allocated.push_back(std::move(inc));  // else it removes its new state now
     return res;
 }
 

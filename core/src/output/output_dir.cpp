@@ -292,7 +292,7 @@ void OutputDir::create_temp(const fs::path& temp, std::error_code& ec) {
     restore_handlers();
 }
 
-std::string OutputDir::commit() {
+std::string OutputDir::commit(const std::function<std::string()>& last) {
     if (auto why = refusal(path_, shown_); !why.empty()) {  // files may have come meanwhile
         discard();
         return why;
@@ -303,6 +303,11 @@ std::string OutputDir::commit() {
     std::string err;
     {
         std::lock_guard lock(g_mu);
+        if (last) err = last();
+        if (!err.empty()) {
+            discard_locked();
+            return err;
+        }
         if (::rename(temp_.c_str(), path_.c_str()) == 0)
             g_doomed.clear();
         else if (errno == EEXIST || errno == ENOTEMPTY) {
@@ -327,6 +332,10 @@ std::string OutputDir::commit() {
 void OutputDir::discard() {
     if (!open_) return;
     std::lock_guard lock(g_mu);
+    discard_locked();
+}
+
+void OutputDir::discard_locked() {
     remove_tree(temp_);
     g_doomed.clear();
     restore_handlers();

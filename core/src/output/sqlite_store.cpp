@@ -51,6 +51,13 @@ public:
     void busy_timeout_ms(int ms) {
         if (db_) sqlite3_busy_timeout(db_, ms);
     }
+    // The first column of the first row of `sql` as an integer (0 when none).
+    std::int64_t integer(const std::string& sql) {
+        sqlite3_stmt* st = prepare(sql);
+        const std::int64_t v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        return v;
+    }
     void exec(const std::string& sql) {
         if (!ok()) return;
         char* msg = nullptr;
@@ -843,7 +850,9 @@ std::string SqliteStore::end_sessions() {
     if (inserts_) unchanged_ = inserts_->unchanged;
     inserts_.reset();
     if (!reused_) db_->exec(kIndexes);  // a copied file has them, kept up to date
-    db_->flush_cache();                 // on the sessions' thread, while the run goes on: commit() has little left
+    // on the sessions' thread, while the run goes on: commit() has little left (a file updated in
+    // place is not written before commit(): OUTDIR stays the last run's until then)
+    if (!in_place_) db_->flush_cache();
     return db_->ok() ? std::string() : db_->error();
 }
 
@@ -935,21 +944,40 @@ std::string SqliteStore::write_tables(const std::vector<Table>& all) {
     return db_.ok() ? std::string() : db_.error();
 }
 
-std::string SqliteStore::flush() {
-    db_->flush_cache();
-    // a file updated in place is synced at its commit: its pages are put on the disk now, on
-    // this thread, so that the commit's sync has little left to wait for
-    if (in_place_ && db_->ok() && ::fdatasync(lock_fd_) != 0) return write_error(path_, errno);
+std::string SqliteStore::settle() {
+    if (!in_place_ || !db_->ok()) return db_->ok() ? std::string() : db_->error();
+    // The file's size once committed (SQLite writes every page up to its count, and truncates
+    // past it) and the modification time commit() then gives it: the stamp the state keeps, saved
+    // before the commit, which comes last.
+    const std::int64_t bytes = db_->integer("PRAGMA page_count") * db_->integer("PRAGMA page_size");
+    ::clock_gettime(CLOCK_REALTIME, &settled_mtime_);
+    if (settled_mtime_.tv_nsec == 0) settled_mtime_.tv_nsec = 1;  // file_stamp() takes 0 for whole seconds
+    written_.file_stamp = std::to_string(bytes) + ":" + std::to_string(settled_mtime_.tv_sec) + "." +
+                          std::to_string(settled_mtime_.tv_nsec);
     return db_->ok() ? std::string() : db_->error();
 }
 
 std::string SqliteStore::commit() {
     inserts_.reset();  // its statements go before the connection
+    struct stat st {};
+    if (in_place_ && (::fstat(lock_fd_, &st) != 0 || st.st_nlink != 1)) {
+        db_.reset();  // rolled back: a hard link made during the run shares it (a snapshot)
+        ::close(std::exchange(lock_fd_, -1));
+        return "SQLite: " + path_ +
+               ": another hard link to the last run's file appeared during the run; it is left as it was";
+    }
     db_->exec("COMMIT");
     std::string err = db_->ok() ? std::string() : db_->error();
-    db_.reset();
-    if (err.empty()) err = in_place_ ? link_in(file_, path_) : rename_in(file_, path_);
-    if (err.empty() && hash_rows_) written_.file_stamp = file_stamp(path_);
+    db_.reset();  // not committed: rolled back
+    if (!err.empty() && in_place_) roll_back_sqlite_journal(file_);
+    if (err.empty() && in_place_) {
+        const struct timespec times[2] = {{0, UTIME_OMIT}, settled_mtime_};
+        ::futimens(lock_fd_, times);  // failing (another owner), the next run finds another stamp and writes it anew
+        err = link_in(file_, path_);
+    } else if (err.empty()) {
+        err = rename_in(file_, path_);
+        if (err.empty() && hash_rows_) written_.file_stamp = file_stamp(path_);
+    }
     if (lock_fd_ >= 0) ::close(std::exchange(lock_fd_, -1));
     return err;
 }

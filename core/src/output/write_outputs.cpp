@@ -191,7 +191,9 @@ void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* 
 struct SessionOutputs {
     SessionOutputs(const RunData& run, const std::string& out_dir, const OutputLayout& layout,
                    std::uint64_t memory_limit)
-        : sqlite(out_dir + "/cowrie.sqlite", memory_limit ? memory_limit / 8 : UINT64_MAX, sqlite_reuse(run, layout)) {
+        : sqlite_owned(std::make_shared<SqliteStore>(
+              out_dir + "/cowrie.sqlite", memory_limit ? memory_limit / 8 : UINT64_MAX, sqlite_reuse(run, layout))),
+          sqlite(*sqlite_owned) {
         writers.sqlite_err = sqlite.begin_sessions();
         const std::string previous = layout.previous.empty() ? std::string() : layout.previous + "/sessions";
         writers.jsonl_err = layout.sessions == SessionsLayout::Day
@@ -226,7 +228,9 @@ struct SessionOutputs {
         return {layout.previous.empty() ? std::string() : layout.previous + "/cowrie.sqlite", &*run.sqlite_rows_before,
                 true, layout.sqlite_copy.get(), layout.sqlite_in_place};
     }
-    SqliteStore sqlite;
+    std::shared_ptr<SqliteStore>
+        sqlite_owned;  // one updated in place outlives the writers (AnalyzeResult::finish_outputs)
+    SqliteStore& sqlite;
     SessionsJsonlWriter jsonl;
     SessionWriters writers{sqlite, jsonl};
 };
@@ -334,11 +338,11 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     SessionWriters& writers = outs->writers;
     // The tables go into SQLite on its thread while the CSV files and the report are written
     // here: both only read run.tables from now on.
-    // A file updated in place is committed once every other output is written: until then it is
-    // the last run's, as the rest of OUTDIR is.
+    // A file updated in place is committed right before OUTDIR's swap (AnalyzeResult::
+    // finish_outputs): until then it is the last run's, as the rest of OUTDIR is.
     writers.then_sqlite([&sqlite, &run] {
         const std::string err = sqlite.write_tables(run.tables);
-        const std::string committed = sqlite.in_place() ? sqlite.flush() : sqlite.commit();
+        const std::string committed = sqlite.in_place() ? sqlite.settle() : sqlite.commit();
         return err.empty() ? committed : err;
     });
     clock.lap("tables+analyses");
@@ -384,8 +388,12 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
     res.step_cpu_seconds.emplace_back("sqlite sessions and tables (own thread)", writers.sqlite_cpu);
     for (const auto& err : {writers.jsonl_err, writers.sqlite_err})
         if (!err.empty()) res.errors.push_back(err);
-    if (sqlite.in_place() && res.errors.empty())
-        if (std::string err = sqlite.commit(); !err.empty()) res.errors.push_back(std::move(err));
+    if (sqlite.in_place())
+        res.finish_outputs = [store = outs->sqlite_owned](bool publish) mutable {
+            std::string err = publish && store ? store->commit() : std::string();
+            store.reset();  // not committed: rolled back (taken once)
+            return err;
+        };
     if (sqlite.reused())
         res.info.push_back(
             std::string("cowrie.sqlite: ") +

@@ -72,6 +72,11 @@ struct AnalyzeResult {
     // thread at the end of a daily run): freed with the result, which a caller that exits right
     // after may leave to the system (the CLI does).
     std::vector<std::shared_ptr<void>> left_allocated;
+    // The outputs' last step, for the caller to take right before OUTDIR's swap (OutputDir::
+    // commit()) with publish = true, or with false when the run failed: the commit of a
+    // cowrie.sqlite updated in place (or its rollback). Empty, or an error message. Unset when
+    // there is none; a result freed without it rolls the file back.
+    std::function<std::string(bool publish)> finish_outputs;
 };
 
 // Step 1: expand and classify inputs (cheap; lets a caller size a progress bar). With the

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace cb {
@@ -29,7 +30,9 @@ public:
     const std::string& temp() const { return temp_; }
     // Puts the temporary folder in OUTDIR's place (renameat2 RENAME_EXCHANGE when OUTDIR
     // exists, else a rename) and removes the previous contents. Empty, or an error message.
-    std::string commit();
+    // `last`, when given, runs right before the swap, where SIGINT and SIGTERM wait for the swap
+    // (the commit of a cowrie.sqlite updated in place): its error stops the swap.
+    std::string commit(const std::function<std::string()>& last = {});
     // Removes the temporary folder; OUTDIR stays as it was.
     void discard();
     // Leaves the temporary folder for a look (a failed Hadoop job's work folder); OUTDIR stays
@@ -40,6 +43,7 @@ public:
 
 private:
     void create_temp(const std::filesystem::path& temp, std::error_code& ec);
+    void discard_locked();  // discard() with the signal watcher's lock held
 
     std::string shown_;           // OUTDIR as the caller spelt it (no trailing '/')
     std::filesystem::path path_;  // OUTDIR, absolute, symlinks to it resolved

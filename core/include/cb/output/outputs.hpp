@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <future>
 #include <map>
 #include <memory>
@@ -214,12 +215,14 @@ public:
     std::string end_sessions();
     std::string write_sessions(const std::vector<Session>& sessions);
     std::string write_tables(const std::vector<Table>& tables);
-    // Writes the pages the transaction changed to the file now, on the calling thread, so that
-    // commit() has little left to do.
-    std::string flush();
+    // Of a file updated in place, after its last change: fixes the stamp it will have once
+    // committed (its size, and a modification time commit() gives it) in row_hashes(), so that
+    // the state can be saved before commit(), which comes last (right before OUTDIR's swap).
+    std::string settle();
     // Makes the file whole at the store's path: the transaction committed, then a new file
-    // renamed there, or a file updated in place linked there. Without it, a file updated in
-    // place is rolled back as it was (also by SQLite, from the journal, after a crash).
+    // renamed there, or a file updated in place linked there. A file updated in place is written
+    // only now (journal first): without it, or when a hard link made during the run shares the
+    // file, it is left as it was (a journal a crash leaves is rolled back by the next opener).
     std::string commit();
     // Whether the file began as a copy of SqliteReuse::file, or is that file updated in place.
     bool reused() const { return reused_; }
@@ -227,14 +230,16 @@ public:
     bool in_place() const { return in_place_; }
     // Of a reused file: the sessions whose rows were left as they were (after end_sessions()).
     std::uint64_t unchanged_sessions() const { return unchanged_; }
-    // After commit(), with hash_rows: the rows' hashes and the committed file's stamp.
+    // After commit() (after settle() for a file updated in place), with hash_rows: the rows'
+    // hashes and the committed file's stamp.
     SqliteRowHashes& row_hashes() { return written_; }
 
 private:
     std::string path_;
     std::string file_;  // the file written: path_.tmp, or SqliteReuse::file when in place
     bool hash_rows_ = false, reused_ = false, in_place_ = false;
-    int lock_fd_ = -1;  // in place: the file's flock, until commit()
+    int lock_fd_ = -1;                  // in place: the file's flock, until commit()
+    struct timespec settled_mtime_ {};  // in place: the modification time commit() gives the file
     const SqliteRowHashes* before_ = nullptr;
     std::uint64_t unchanged_ = 0;
     SqliteRowHashes written_;
