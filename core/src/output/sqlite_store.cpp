@@ -328,7 +328,11 @@ bool copy_file_fast(const std::string& from, const std::string& to) {
     }
     if (out >= 0) ok = ::close(out) == 0 && ok;
     ::close(in);
-    if (!ok) std::remove(to.c_str());
+    if (!ok) {
+        const int why = errno;  // what failed, not the removal's
+        std::remove(to.c_str());
+        errno = why;
+    }
     return ok;
 }
 
