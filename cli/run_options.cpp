@@ -72,8 +72,9 @@ SessionsLayout sessions_layout(const RunFlags& flags) {
 OutputLayout output_layout(const RunFlags& flags, const OutputDir& out) {
     OutputLayout layout{sessions_layout(flags), out.path().string(), flags.tmp_dir, nullptr};
     // --state: the last run's cowrie.sqlite is updated in place, or copied while the run reads
-    // (SqliteCopy) when another hard link shares it; when the state has its row hashes (a run
-    // without them writes the file in full)
+    // (SqliteCopy) when another hard link shares it or `serve` serves it
+    // (sqlite_in_place_possible()); when the state has its row hashes (a run without them writes
+    // the file in full)
     std::error_code ec;
     const std::string sqlite = layout.previous + "/cowrie.sqlite";
     if (flags.state_dir.empty() || !std::filesystem::exists(flags.state_dir + "/sqlite_rows", ec) ||

@@ -575,7 +575,7 @@ bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& 
 void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
                const WriteOutputs& write, CheckpointUse checkpoint = {}) {
     const AnalysisConfig acfg = analysis_config(opt);
-    // left allocated at the end (AnalyzeResult::left_allocated), the tables before the analyses
+    // both left allocated at the end (AnalyzeResult::left_allocated)
     const auto runner_owned = std::make_shared<AnalysisRunner>(res.run.markers, acfg, threads);
     AnalysisRunner& runner = *runner_owned;
     // sessions in memory and 2 GiB or more: the analyses' finishes may add up (analysis.hpp)

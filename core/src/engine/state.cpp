@@ -822,11 +822,7 @@ void Incremental::checkpoint_states() {
     checkpoint_->states_loaded = true;
 }
 
-void Incremental::drop_checkpoint() {
-    checkpoint();
-    if (states_loading_.valid()) states_loading_.wait();
-    checkpoint_.reset();
-}
+void Incremental::drop_checkpoint() { take_checkpoint(); }
 
 std::shared_ptr<Checkpoint> Incremental::take_checkpoint() {
     checkpoint();

@@ -303,11 +303,14 @@ namespace {
 // rename or `cp -a` keeps and a write changes. "" when missing, and when the file system keeps
 // whole seconds (no nanoseconds): two runs' files of the same size written in the same second
 // would look the same there, so such a file is never reused.
+std::string stamp_text(std::int64_t size, const struct timespec& mtime) {
+    return std::to_string(size) + ":" + std::to_string(mtime.tv_sec) + "." + std::to_string(mtime.tv_nsec);
+}
+
 std::string file_stamp(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || st.st_mtim.tv_nsec == 0) return {};
-    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-           std::to_string(st.st_mtim.tv_nsec);
+    return stamp_text(st.st_size, st.st_mtim);
 }
 
 // Copies `from` to `to`: a reflink where the file system shares blocks (Btrfs, XFS), else
@@ -352,24 +355,23 @@ bool unshared(const std::string& file) {
     return ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
 }
 
-// An exclusive flock(2) on a file to update in place, for as long as the update lasts (-1: not
-// taken). `serve` holds a shared one on the file it serves, whose search index is of its bytes:
-// such a file is copied instead, and a `serve` that starts meanwhile waits for the update.
-// Taken before SQLite opens the file and let go after it closes it: closing another descriptor
-// of the file would drop SQLite's own (POSIX) locks.
+// An exclusive flock(2) on a file to update in place that no other hard link shares, for as long
+// as the update lasts (-1: not taken). `serve` holds a shared one on the file it serves, whose
+// search index is of its bytes: such a file is copied instead, and a `serve` that starts
+// meanwhile waits for the update. Taken before SQLite opens the file and let go after it closes
+// it: closing another descriptor of the file would drop SQLite's own (POSIX) locks.
 int lock_for_update(const std::string& file) {
+    if (!unshared(file)) return -1;
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
     if (fd >= 0) ::close(fd);
     return -1;
 }
 
-// The lock on `file` when it is to be updated in place: asked to, no other hard link, and
+// The lock on `file` when it is to be updated in place: asked to, lock_for_update(), and
 // `before` describes it (same file stamp, looked at once the lock is held).
 int update_in_place(const SqliteReuse& reuse) {
-    if (!reuse.in_place || !reuse.before || reuse.file.empty() || reuse.before->file_stamp.empty() ||
-        !unshared(reuse.file))
-        return -1;
+    if (!reuse.in_place || !reuse.before || reuse.file.empty() || reuse.before->file_stamp.empty()) return -1;
     const int fd = lock_for_update(reuse.file);
     if (fd >= 0 && file_stamp(reuse.file) == reuse.before->file_stamp) return fd;
     if (fd >= 0) ::close(fd);
@@ -398,7 +400,6 @@ void roll_back_sqlite_journal(const std::string& file) {
 }
 
 bool sqlite_in_place_possible(const std::string& file) {
-    if (!unshared(file)) return false;
     const int fd = lock_for_update(file);
     if (fd >= 0) ::close(fd);
     return fd >= 0;
@@ -956,8 +957,7 @@ std::string SqliteStore::settle() {
     const std::int64_t bytes = db_->integer("PRAGMA page_count") * db_->integer("PRAGMA page_size");
     ::clock_gettime(CLOCK_REALTIME, &settled_mtime_);
     if (settled_mtime_.tv_nsec == 0) settled_mtime_.tv_nsec = 1;  // file_stamp() takes 0 for whole seconds
-    written_.file_stamp = std::to_string(bytes) + ":" + std::to_string(settled_mtime_.tv_sec) + "." +
-                          std::to_string(settled_mtime_.tv_nsec);
+    written_.file_stamp = stamp_text(bytes, settled_mtime_);
     return db_->ok() ? std::string() : db_->error();
 }
 

@@ -138,9 +138,9 @@ public:
     // beside the others, and lets each finish spread its own work over the runner's threads but
     // the one that finishes the others meanwhile (AnalysisConfig::threads; one thread of two: a
     // helper would take the caller's core, whose finishes the run waits for): their working
-    // memory then adds up. By default they finish one
-    // after another on one thread each, each one's state freed, and given back to the system
-    // (malloc_trim()), before the next one finishes.
+    // memory then adds up. By default they finish one after another on one thread each, each
+    // one's state freed, and given back to the system (malloc_trim()), before the next one
+    // finishes.
     void finish_beside(bool on) {
         beside_ = on;
         cfg_.threads = on ? std::max(1U, threads_ - 1) : 1;  // the calling thread finishes the others
