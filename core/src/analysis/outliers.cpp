@@ -9,6 +9,7 @@
 // peer groups for outliers.csv?".
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -141,42 +142,20 @@ double probit(double p) {
 // when the MAD of the main mode is tight. When both are 0 (more than 99 % of the group share
 // one value, e.g. uploads = 0), z is the normal quantile of the empirical upper tail P(X >= x).
 struct Stat {
+    using Counts = std::vector<std::pair<std::int64_t, std::uint32_t>>;  // value, how many; ascending
+
     std::vector<std::int64_t> above;  // the values above the median, sorted; kept only when scale is 0
     std::size_t n = 0;
     double median = 0, scale = 0;
 
-    void build(std::vector<std::int64_t>&& v) {
-        if (v.empty()) return;
-        n = v.size();
-        from_counts(counted(v));
+    // From the distinct values of a group with their counts (n values in all).
+    void build(const Counts& values, std::size_t count) {
+        if (count == 0) return;
+        n = count;
+        from_counts(values);
     }
 
 private:
-    using Counts = std::vector<std::pair<std::int64_t, std::uint32_t>>;  // value, how many; ascending
-
-    // The distinct values of v with their counts: counted in an array when they span fewer
-    // than 2^16 (quantised values span a few thousand), else sorted (linear against n log n).
-    static Counts counted(std::vector<std::int64_t>& v) {
-        constexpr std::uint64_t kCountedSpan = std::uint64_t{1} << 16;
-        Counts out;
-        const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-        const std::int64_t low = *lo;
-        if (static_cast<std::uint64_t>(*hi) - static_cast<std::uint64_t>(low) < kCountedSpan) {  // no overflow
-            std::vector<std::uint32_t> count(static_cast<std::size_t>(*hi - low) + 1, 0);
-            for (std::int64_t x : v) ++count[static_cast<std::size_t>(x - low)];
-            for (std::size_t i = 0; i < count.size(); ++i)
-                if (count[i]) out.emplace_back(low + static_cast<std::int64_t>(i), count[i]);
-            return out;
-        }
-        std::sort(v.begin(), v.end());
-        for (std::int64_t x : v)
-            if (out.empty() || out.back().first != x)
-                out.emplace_back(x, 1);
-            else
-                ++out.back().second;
-        return out;
-    }
-
     // The k-th smallest value (from 0) of counted values.
     static std::int64_t kth(const Counts& values, std::size_t k) {
         std::size_t seen = 0;
@@ -225,13 +204,17 @@ Group group_of(const Rec& r) {
 std::uint64_t log_bin(double x, int per) {
     return static_cast<std::uint64_t>(std::min(63.0, std::floor(std::log2(1 + std::max(0.0, x)) / per)));
 }
+// The same for a count, without the logarithm (bit_width(1 + x) - 1 is floor(log2(1 + x))).
+std::uint64_t log_bin(std::uint32_t x, int per) {
+    return static_cast<std::uint64_t>(std::bit_width(std::uint64_t{x} + 1) - 1) / static_cast<std::uint64_t>(per);
+}
 
 // The binned feature vector of a session: sessions of one behaviour agree on it.
 std::uint64_t shape_of(const Rec& r) {
-    const double v[] = {r.duration, static_cast<double>(r.tty_bytes)};  // log4 bins: these jitter most
     const std::uint32_t c[] = {r.commands, r.templates, r.downloads, r.uploads, r.attempts, r.passwords};
     std::uint64_t s = group_of(r);
-    for (double x : v) s = (s << 6) | log_bin(x, 2);
+    s = (s << 6) | log_bin(static_cast<double>(r.duration), 2);  // log4 bins: these two jitter most
+    s = (s << 6) | log_bin(r.tty_bytes, 2);
     for (std::uint32_t x : c) s = (s << 6) | log_bin(x, 1);
     return s;
 }
@@ -385,14 +368,15 @@ public:
     }
 
     void finish(const AnalysisConfig& cfg, Findings& out) override;
-    bool finishes_alone() const override { return true; }  // its own state only: the longest finish
+    bool finishes_alone() const override { return true; }   // its own state only: the longest finish
 
 private:
     struct Behaviour;
     double raw(const Rec& r, int f) const;
     void count_frequencies();
+    void quantised(int f, std::vector<std::int64_t>& q) const;
     void feature_z(int f, const std::vector<std::uint8_t>& grp, const std::array<std::uint64_t, kGroupCount>& group_n,
-                   std::vector<double>& z) const;
+                   std::vector<std::int64_t>& q, std::vector<double>& z) const;
     Scores score(unsigned threads) const;
     std::uint64_t address_key(const Rec& r) const;
     std::uint64_t who_of(const Rec& r) const;
@@ -522,44 +506,122 @@ void Outliers::count_frequencies() {
 
 namespace {
 
-// round(log1p(v) * kQuant), the quantised value of a count; a table for the counts most values are.
-std::int64_t quantised_count(double v) {
+// round(log1p(v) * kQuant), the quantised value of a count (or of a duration), read from
+// `table` for the counts most values are (quantised_counts()).
+const std::vector<std::int64_t>& quantised_counts() {
     static const std::vector<std::int64_t> table = [] {
         std::vector<std::int64_t> t(1 << 16);
         for (std::size_t i = 0; i < t.size(); ++i) t[i] = std::llround(std::log1p(static_cast<double>(i)) * kQuant);
         return t;
     }();
+    return table;
+}
+std::int64_t quantised_count(double v, const std::vector<std::int64_t>& table) {
     if (v >= 0 && v < static_cast<double>(table.size()) && v == std::floor(v))
         return table[static_cast<std::size_t>(v)];
     return std::llround(std::log1p(v) * kQuant);
 }
+std::int64_t quantised_count(std::uint32_t v, const std::vector<std::int64_t>& table) {
+    return v < table.size() ? table[v] : std::llround(std::log1p(static_cast<double>(v)) * kQuant);
+}
+
+// The distinct values of each group with their counts (grp: each value's group): counted in an
+// array where a group's values span fewer than 2^16 (quantised values span a few thousand),
+// else sorted (linear against n log n).
+std::array<Stat::Counts, kGroupCount> group_counts(const std::vector<std::int64_t>& q,
+                                                   const std::vector<std::uint8_t>& grp) {
+    constexpr std::uint64_t kCountedSpan = std::uint64_t{1} << 16;
+    std::array<std::int64_t, kGroupCount> lo, hi;
+    lo.fill(INT64_MAX);
+    hi.fill(INT64_MIN);
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        lo[grp[i]] = std::min(lo[grp[i]], q[i]);
+        hi[grp[i]] = std::max(hi[grp[i]], q[i]);
+    }
+    std::array<std::vector<std::uint32_t>, kGroupCount> count;  // by value - lo, where counted
+    std::array<std::vector<std::int64_t>, kGroupCount> sorted;  // the values, where not
+    std::array<bool, kGroupCount> counted{};
+    for (std::size_t g = 0; g < kGroupCount; ++g) {
+        if (lo[g] > hi[g]) continue;  // no values
+        counted[g] = static_cast<std::uint64_t>(hi[g]) - static_cast<std::uint64_t>(lo[g]) < kCountedSpan;
+        if (counted[g]) count[g].assign(static_cast<std::size_t>(hi[g] - lo[g]) + 1, 0);
+    }
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        const std::uint8_t g = grp[i];
+        if (counted[g])
+            ++count[g][static_cast<std::size_t>(q[i] - lo[g])];
+        else
+            sorted[g].push_back(q[i]);
+    }
+    std::array<Stat::Counts, kGroupCount> out;
+    for (std::size_t g = 0; g < kGroupCount; ++g) {
+        for (std::size_t k = 0; k < count[g].size(); ++k)
+            if (count[g][k]) out[g].emplace_back(lo[g] + static_cast<std::int64_t>(k), count[g][k]);
+        std::sort(sorted[g].begin(), sorted[g].end());
+        for (std::int64_t x : sorted[g])
+            if (out[g].empty() || out[g].back().first != x)
+                out[g].emplace_back(x, 1);
+            else
+                ++out[g].back().second;
+    }
+    return out;
+}
 
 }  // namespace
 
-// The robust z of every record's feature f against its peer group (grp: each record's group,
-// group_n: their sizes), into z (its memory reused from feature to feature).
-void Outliers::feature_z(int f, const std::vector<std::uint8_t>& grp,
-                         const std::array<std::uint64_t, kGroupCount>& group_n, std::vector<double>& z) const {
+// The quantised values of feature f, one per record: the log of a count (quantised_count()),
+// a rarity in bits times kQuant.
+void Outliers::quantised(int f, std::vector<std::int64_t>& q) const {
     const std::size_t n = recs_.size();
-    std::vector<std::int64_t> q(n);
-    std::array<std::vector<std::int64_t>, kGroupCount> vals;
-    for (std::size_t g = 0; g < kGroupCount; ++g) vals[g].reserve(group_n[g]);
-    for (std::size_t i = 0; i < n; ++i) {
-        const double v = raw(recs_[i], f);
-        q[i] = f == kTemplateRarity || f == kClientRarity ? std::llround(v * kQuant) : quantised_count(v);
-        vals[grp[i]].push_back(q[i]);
+    const std::vector<std::int64_t>& table = quantised_counts();
+    q.resize(n);
+    auto each = [&](auto value) {
+        for (std::size_t i = 0; i < n; ++i) q[i] = value(recs_[i]);
+    };
+    auto count = [&](auto field) {
+        each([&](const Rec& r) { return quantised_count(std::uint32_t{field(r)}, table); });
+    };
+    switch (f) {
+        case kTemplateRarity:
+        case kClientRarity:
+            return each([&](const Rec& r) { return std::llround(raw(r, f) * kQuant); });
+        case kDuration:
+            return each([&](const Rec& r) { return quantised_count(static_cast<double>(r.duration), table); });
+        case kCommands:
+            return count([](const Rec& r) { return r.commands; });
+        case kTemplates:
+            return count([](const Rec& r) { return r.templates; });
+        case kTtyBytes:
+            return count([](const Rec& r) { return r.tty_bytes; });
+        case kDownloads:
+            return count([](const Rec& r) { return r.downloads; });
+        case kUploads:
+            return count([](const Rec& r) { return r.uploads; });
+        case kAttempts:
+            return count([](const Rec& r) { return r.attempts; });
+        case kPasswords:
+            return count([](const Rec& r) { return r.passwords; });
     }
+}
+
+// The robust z of every record's feature f against its peer group (grp: each record's group;
+// group_n: their sizes), into z; q: working memory (both reused from feature to feature).
+void Outliers::feature_z(int f, const std::vector<std::uint8_t>& grp,
+                         const std::array<std::uint64_t, kGroupCount>& group_n, std::vector<std::int64_t>& q,
+                         std::vector<double>& z) const {
+    quantised(f, q);
+    const std::array<Stat::Counts, kGroupCount> counts = group_counts(q, grp);
     std::array<Stat, kGroupCount> st;
-    for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(std::move(vals[g]));
-    z.resize(n);
-    for (std::size_t i = 0; i < n; ++i) z[i] = st[grp[i]].z(q[i]);
+    for (std::size_t g = 0; g < kGroupCount; ++g) st[g].build(counts[g], group_n[g]);
+    z.resize(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) z[i] = st[grp[i]].z(q[i]);
 }
 
 // Per feature and peer group: robust z of every record; the score sums the squared weighted z,
 // the larger one per family. The features' z are made `threads` at a time, side by side, and
 // folded into the scores in feature order, each thread a slice of the records: the same scores
 // for any number of threads, with working memory for `threads` features only (their values and
-// z: 24 bytes a record each).
+// z: 16 bytes a record each).
 Scores Outliers::score(unsigned threads) const {
     const std::size_t n = recs_.size();
     threads = std::max(1u, std::min<unsigned>(threads, kFeatureCount));
@@ -573,10 +635,11 @@ Scores Outliers::score(unsigned threads) const {
     std::array<std::uint64_t, kGroupCount> group_n{};
     for (std::size_t i = 0; i < n; ++i) ++group_n[grp[i] = group_of(recs_[i])];
     std::vector<std::vector<double>> zs(threads);
+    std::vector<std::vector<std::int64_t>> qs(threads);
     for (int first = 0; first < kFeatureCount; first += static_cast<int>(threads)) {
         const int count = std::min(static_cast<int>(threads), kFeatureCount - first);
         parallel_for(static_cast<std::size_t>(count), threads,
-                     [&](std::size_t k) { feature_z(first + static_cast<int>(k), grp, group_n, zs[k]); });
+                     [&](std::size_t k) { feature_z(first + static_cast<int>(k), grp, group_n, qs[k], zs[k]); });
         for_slices(n, threads, [&](unsigned, std::size_t lo, std::size_t hi) {
             for (int k = 0; k < count; ++k) {
                 const int f = first + k;
@@ -610,6 +673,7 @@ struct Outliers::Behaviour {
     // collapse()).
     std::vector<std::string> examples;
     std::vector<std::uint64_t> ips;
+    std::string best_id;        // with a second member: the id of `best`
     std::uint32_t src_ips = 1;  // distinct addresses
 };
 
@@ -645,39 +709,81 @@ void Outliers::id_into(const Rec& r, std::string& id) const {
     for (std::size_t i = r.session_len; i-- > 0; v >>= 4) id[at + i] = "0123456789abcdef"[v & 15];
 }
 
-std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
-    struct Key {
-        std::uint64_t who, shape, client;
-        bool operator==(const Key& o) const { return who == o.who && shape == o.shape && client == o.client; }
-    };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const {
-            return k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1);
+namespace {
+
+// What makes sessions one behaviour (Outliers::collapse()).
+struct BehaviourKey {
+    std::uint64_t who, shape, client;
+    bool operator==(const BehaviourKey&) const = default;
+};
+
+// Behaviour numbers by key: open addressing with linear probing, at most half full.
+class BehaviourIndex {
+public:
+    // The number of key, or `next` when it is new (then given that number).
+    std::uint32_t find_or_add(const BehaviourKey& key, std::uint32_t next) {
+        if (2 * (used_ + 1) > slots_.size()) grow();
+        for (std::size_t at = slot_of(key);; at = (at + 1) & (slots_.size() - 1)) {
+            Slot& s = slots_[at];
+            if (s.number == kEmpty) {
+                s = {key, next};
+                ++used_;
+                return next;
+            }
+            if (s.key == key) return s.number;
         }
+    }
+
+private:
+    static constexpr std::uint32_t kEmpty = UINT32_MAX;
+    struct Slot {
+        BehaviourKey key{};
+        std::uint32_t number = kEmpty;
     };
+    std::size_t slot_of(const BehaviourKey& k) const {
+        const std::uint64_t h = (k.who ^ (k.shape * 0x9E3779B97F4A7C15ull) ^ (k.client << 1)) * 0xD6E8FEB86659FD93ull;
+        return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
+    }
+    void grow() {
+        std::vector<Slot> old(std::max<std::size_t>(1024, 2 * slots_.size()));
+        old.swap(slots_);
+        used_ = 0;
+        for (const Slot& s : old)
+            if (s.number != kEmpty) find_or_add(s.key, s.number);
+    }
+    std::vector<Slot> slots_;
+    std::size_t used_ = 0;
+};
+
+}  // namespace
+
+std::vector<Outliers::Behaviour> Outliers::collapse(const Scores& sc) const {
     std::vector<std::uint64_t> client_hash(clients_.size());
     for (std::size_t c = 0; c < clients_.size(); ++c) client_hash[c] = stable_hash64(clients_[c]);
-    std::unordered_map<Key, std::uint32_t, KeyHash> index;
+    BehaviourIndex index;
     std::vector<Behaviour> out;
     std::string id;
     for (std::uint32_t i = 0; i < recs_.size(); ++i) {
         if (sc.score2[i] <= 0) continue;
         const Rec& r = recs_[i];
-        const Key key{who_of(r), shape_of(r), client_hash[r.client]};
-        const auto [it, fresh] = index.emplace(key, static_cast<std::uint32_t>(out.size()));
-        if (fresh) {
-            out.push_back({i, i, 1, {}, {}});
+        const auto number = static_cast<std::uint32_t>(out.size());
+        const std::uint32_t k = index.find_or_add({who_of(r), shape_of(r), client_hash[r.client]}, number);
+        if (k == number) {
+            out.push_back({i, i, 1, {}, {}, {}});
             continue;
         }
-        Behaviour& b = out[it->second];
+        Behaviour& b = out[k];
         if (b.sessions++ == 1) {  // its second member: the first one's id and address are stored now
-            b.examples.push_back(id_of(recs_[b.first]));
+            b.best_id = id_of(recs_[b.first]);
+            b.examples.push_back(b.best_id);
             b.ips.push_back(address_key(recs_[b.first]));
         }
         b.ips.push_back(address_key(r));
         id_into(r, id);
-        if (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < id_of(recs_[b.best])))
+        if (sc.score2[i] > sc.score2[b.best] || (sc.score2[i] == sc.score2[b.best] && id < b.best_id)) {
             b.best = i;
+            b.best_id = id;
+        }
         if (b.examples.size() == kExamples && id >= b.examples.back()) continue;  // it would not stay
         b.examples.insert(std::lower_bound(b.examples.begin(), b.examples.end(), id), id);
         if (b.examples.size() > kExamples) b.examples.pop_back();

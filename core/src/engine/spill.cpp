@@ -68,7 +68,8 @@ bool for_each_length_prefixed(std::string_view bytes, Fn&& fn) {
 class RunWriter {
 public:
     // `checksum`: the zstd frame carries a checksum of its content (damage is then found at the end).
-    explicit RunWriter(std::string path, bool compress = false, bool checksum = false)
+    // `workers`: zstd's own compressing threads.
+    explicit RunWriter(std::string path, bool compress = false, bool checksum = false, int workers = 2)
         : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
         if (!f_) error_ = io_error("create", path_, errno);
         if (compress) {
@@ -77,7 +78,7 @@ public:
             ZSTD_CCtx_setParameter(zstd_, ZSTD_c_checksumFlag, checksum ? 1 : 0);
             // zstd's own threads compress while this one encodes records (ignored by a
             // single-threaded libzstd): a state's whole sessions file is one such write
-            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_nbWorkers, 2);
+            if (workers > 0) ZSTD_CCtx_setParameter(zstd_, ZSTD_c_nbWorkers, workers);
         }
     }
     ~RunWriter() {
@@ -633,7 +634,7 @@ std::string key_run_hashes(const std::vector<std::string>& paths, std::vector<st
 
 std::string copy_records(const std::string& path, std::string_view records, const std::vector<std::string>& paths,
                          const std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>* copied) {
-    RunWriter w(path, true, true);
+    RunWriter w(path, true, true, 0);
     RecordView v;
     auto copy = [&](std::string_view rec) {
         if (!parse_record(rec, &v)) return false;
