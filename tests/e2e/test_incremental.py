@@ -1042,10 +1042,10 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 10:
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 11:
     varints, length-prefixed strings and raw_records(), in three zstd frames: the plan, the
-    states (the analyses' each a zstd frame of its own), the run's part), keeping the file well
-    formed: the damage only its load sees. damage_analysis: flips a byte inside the first
+    states (the analyses' each in zstd frames of its own, one per piece), the run's part),
+    keeping the file well formed: the damage only its load sees. damage_analysis: flips a byte inside the first
     analysis's own frame instead (its checksum then fails, the outer frame's holds)."""
     raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
 
@@ -1068,7 +1068,7 @@ def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
         return i + 1 + 8 * n
 
     fmt, i = varint(0)
-    assert fmt == 10, fmt
+    assert fmt == 11, fmt
     i = string(string(i))  # options, markers
     i = raw_hashes(raw_hashes(i))  # settled, unsettled
     _, i = varint(i)  # recordings

@@ -18,8 +18,10 @@
 
 #include "analysis_fixture.hpp"
 #include "cb/analysis/basic_tables.hpp"
+#include "cb/engine/state.hpp"
 #include "cb/output/outputs.hpp"
 #include "cb/tty/tty_link.hpp"
+#include "cb/util/zstd_frame.hpp"
 
 namespace fs = std::filesystem;
 
@@ -645,7 +647,7 @@ TEST_P(Chunking, AnalysesSavedAndLoadedAreTheSame) {
         saved_then_loaded(
             sessions(), every_third, [&](const cb::SessionRefs& r) { (saved ? b : a).add(r); },
             [&] {
-                states = a.save();
+                states = a.save().states;
                 saved = true;
             },
             [&] { ASSERT_TRUE(b.load(states)); }, second_only);
@@ -656,6 +658,57 @@ TEST_P(Chunking, AnalysesSavedAndLoadedAreTheSame) {
     }
     cb::AnalysisRunner r(run().markers, cfg, 2);
     EXPECT_FALSE(r.load({"x"}));
+}
+
+// An incremental run keeps the outliers' state in pieces (Analysis::saved_in_pieces()): each run
+// saves only what it added, after the packed pieces it loaded, until kMaxPieces.
+TEST_P(Chunking, AnalysesSavedInPiecesAreTheSame) {
+    const cb::AnalysisConfig cfg;
+    const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
+    std::size_t outliers = 0;
+    const auto names = cb::make_analyses();
+    while (outliers < names.size() && names[outliers]->name() != "outliers") ++outliers;
+    ASSERT_LT(outliers, names.size());
+    // Three runs, each over a third of the sessions, from the packed states of the last.
+    std::vector<std::string> packed;
+    const std::size_t n = sessions().size();
+    for (std::size_t part = 0; part < 3; ++part) {
+        cb::AnalysisRunner r(run().markers, cfg, 2);
+        if (part > 0) ASSERT_TRUE(r.load(packed, cb::unpack_checkpoint_state));
+        cb::SessionRefs refs;
+        for (std::size_t i = part * n / 3; i < (part + 1) * n / 3; ++i) refs.push_back(&sessions()[i]);
+        r.add(refs);
+        cb::AnalysisRunner::Saved saved = r.save();
+        for (std::size_t k = 0; k < saved.kept.size(); ++k)  // the last run's pieces, as they were
+            EXPECT_EQ(saved.kept[k], part > 0 && k == outliers ? packed[k] : std::string()) << names[k]->name();
+        ASSERT_TRUE(cb::pack_checkpoint_states(saved.states, saved.kept, 2));
+        packed = std::move(saved.states);
+        EXPECT_EQ(cb::zstd_frames(packed[outliers]).size(), part + 1);
+        EXPECT_EQ(cb::zstd_frames(packed[0]).size(), 1u);
+        if (part == 2) EXPECT_EQ(cbtest::dump(r.finish()), whole);  // saving kept every state whole
+    }
+    // Runs that add nothing: the pieces grow to kMaxPieces, then the state is saved whole.
+    std::vector<std::size_t> counts;
+    for (std::size_t run_no = 0; run_no < cb::AnalysisRunner::kMaxPieces + 1; ++run_no) {
+        cb::AnalysisRunner r(run().markers, cfg, 2);
+        ASSERT_TRUE(r.load(packed, cb::unpack_checkpoint_state));
+        cb::AnalysisRunner::Saved saved = r.save();
+        ASSERT_TRUE(cb::pack_checkpoint_states(saved.states, saved.kept, 2));
+        packed = std::move(saved.states);
+        counts.push_back(cb::zstd_frames(packed[outliers]).size());
+    }
+    const auto most = std::find(counts.begin(), counts.end(), cb::AnalysisRunner::kMaxPieces);
+    ASSERT_NE(most, counts.end());
+    EXPECT_EQ(*std::max_element(counts.begin(), counts.end()), cb::AnalysisRunner::kMaxPieces);
+    ASSERT_NE(most + 1, counts.end());
+    EXPECT_EQ(most[1], 1u);  // from kMaxPieces, saved whole
+    cb::AnalysisRunner last(run().markers, cfg, 2);
+    ASSERT_TRUE(last.load(packed, cb::unpack_checkpoint_state));
+    EXPECT_EQ(cbtest::dump(last.finish()), whole);
+    std::vector<std::string> damaged = packed;
+    damaged[outliers] += damaged[outliers].substr(0, 10);  // a piece cut short
+    cb::AnalysisRunner r(run().markers, cfg, 2);
+    EXPECT_FALSE(r.load(damaged, cb::unpack_checkpoint_state));
 }
 
 TEST_P(Chunking, RecordingFindingsAndTotalsSavedAndLoadedAreTheSame) {

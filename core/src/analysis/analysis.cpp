@@ -14,13 +14,21 @@
 
 namespace cb {
 
+namespace {
+
+using Factory = std::unique_ptr<Analysis> (*)();
+constexpr Factory kFactories[] = {
+    analyses::make_action_paths, analyses::make_predisconnect, analyses::make_failed_commands,
+    analyses::make_campaigns,    analyses::make_forks,         analyses::make_novelty,
+    analyses::make_changes,      analyses::make_outliers,      analyses::make_weird_strings,
+    analyses::make_attack,       analyses::make_sources_geo,   analyses::make_iocs,
+    analyses::make_hints};
+
+}  // namespace
+
 std::vector<std::unique_ptr<Analysis>> make_analyses() {
-    using namespace analyses;
     std::vector<std::unique_ptr<Analysis>> v;
-    for (auto make :
-         {make_action_paths, make_predisconnect, make_failed_commands, make_campaigns, make_forks, make_novelty,
-          make_changes, make_outliers, make_weird_strings, make_attack, make_sources_geo, make_iocs, make_hints})
-        if (auto a = make()) v.push_back(std::move(a));
+    for (Factory make : kFactories) v.push_back(make());
     return v;
 }
 
@@ -148,9 +156,9 @@ void AnalysisRunner::add(const std::vector<Session>& chunk) { add(session_refs(c
 void AnalysisRunner::add(const SessionRefs& chunk) {
     const unsigned width = std::max(
         1u, std::min<unsigned>(threads_, static_cast<unsigned>(std::max<std::size_t>(1, chunk.size() / 1000))));
-    for (unsigned w = 0; w < width; ++w) worker(w);  // before the threads start: no resizing under them
+    for (unsigned w = 0; w < width; ++w) worker(first_worker_ + w);  // before the threads start: no resizing under them
     auto work = [&](std::size_t w) {
-        Worker& k = *workers_[w];
+        Worker& k = *workers_[first_worker_ + w];
         const std::size_t lo = chunk.size() * w / width, hi = chunk.size() * (w + 1) / width;
         for (std::size_t i = lo; i < hi; ++i) {
             build_session_facts(*chunk[i], markers_, k.cache, k.facts);
@@ -172,37 +180,81 @@ void AnalysisRunner::merge_workers() {
     }
 }
 
-// Each analysis saves and loads its own state: they run side by side.
-std::vector<std::string> AnalysisRunner::save() {
-    merge_workers();
+// Each analysis saves and loads its own state: they run side by side. After a load with
+// pieces, what the workers after worker 0 added is merged into worker 1 first: an analysis with
+// its pieces kept saves that alone, then every state joins worker 0's.
+AnalysisRunner::Saved AnalysisRunner::save() {
+    Saved out;
+    const std::size_t first = first_worker_;
+    Worker& added = worker(first);
+    for (std::size_t w = first + 1; w < workers_.size(); ++w) {
+        if (!workers_[w]) continue;
+        for (std::size_t k = 0; k < added.analyses.size(); ++k)
+            added.analyses[k]->merge(std::move(*workers_[w]->analyses[k]));
+        workers_[w].reset();
+    }
+    out.states.resize(added.analyses.size());
+    out.kept = std::move(kept_);
+    out.kept.resize(added.analyses.size());
+    kept_.clear();
     auto& analyses = worker(0).analyses;
-    std::vector<std::string> out(analyses.size());
-    parallel_for(analyses.size(), threads_, [&](std::size_t k) { analyses[k]->save(out[k]); });
+    parallel_for(analyses.size(), threads_, [&](std::size_t k) {
+        if (!out.kept[k].empty()) added.analyses[k]->save(out.states[k]);
+        if (first > 0) analyses[k]->merge(std::move(*added.analyses[k]));
+        if (out.kept[k].empty()) analyses[k]->save(out.states[k]);
+    });
+    if (first > 0) workers_[first].reset();
     return out;
+}
+
+// The merge of the states of one analysis's pieces, into worker 0's analysis k.
+bool AnalysisRunner::load_pieces(std::size_t k, const std::vector<std::string>& pieces) {
+    Analysis& into = *worker(0).analyses[k];
+    if (pieces.empty() || !into.load(pieces[0])) return false;
+    for (std::size_t i = 1; i < pieces.size(); ++i) {
+        const std::unique_ptr<Analysis> piece = kFactories[k]();
+        if (!piece->load(pieces[i])) return false;
+        into.merge(std::move(*piece));
+    }
+    return true;
 }
 
 bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& unpack) {
     workers_.clear();
+    first_worker_ = 0;
+    kept_.clear();
     Worker& w = worker(0);
     if (states.size() != w.analyses.size()) {
         workers_.clear();
         return false;
     }
     std::vector<std::uint8_t> loaded(states.size());
+    std::vector<std::size_t> pieces(states.size(), 1);
     parallel_for(states.size(), threads_, [&](std::size_t k) {
         try {  // a damaged state may claim more memory than there is (std::bad_alloc): not loaded
-            std::string unpacked;
-            if (!unpack)
+            std::vector<std::string> unpacked;
+            if (!unpack) {
                 loaded[k] = w.analyses[k]->load(states[k]);
-            else
-                loaded[k] = unpack(states[k], &unpacked) && w.analyses[k]->load(unpacked);
+            } else {
+                loaded[k] = unpack(states[k], &unpacked) && load_pieces(k, unpacked);
+                pieces[k] = unpacked.size();
+            }
         } catch (const std::bad_alloc&) {
             loaded[k] = 0;
         }
     });
     const bool ok = std::all_of(loaded.begin(), loaded.end(), [](std::uint8_t b) { return b != 0; });
-    if (!ok) workers_.clear();
-    return ok;
+    if (!ok) {
+        workers_.clear();
+        return false;
+    }
+    if (unpack) {
+        first_worker_ = 1;
+        kept_.resize(states.size());
+        for (std::size_t k = 0; k < states.size(); ++k)
+            if (w.analyses[k]->saved_in_pieces() && pieces[k] < kMaxPieces) kept_[k] = states[k];
+    }
+    return true;
 }
 
 void AnalysisRunner::begin_finish() {

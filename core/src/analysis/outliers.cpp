@@ -369,6 +369,7 @@ public:
 
     void finish(const AnalysisConfig& cfg, Findings& out) override;
     bool finishes_alone() const override { return true; }   // its own state only: the longest finish
+    bool saved_in_pieces() const override { return true; }  // a record per session
 
 private:
     struct Behaviour;

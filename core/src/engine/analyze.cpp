@@ -301,6 +301,7 @@ struct RunTables::Impl {
     // then, once the held sessions are counted too, packed (pack_checkpoint_states()).
     bool save_checkpoint();
     void pack_checkpoint();
+    std::vector<std::string> kept_pieces;  // from save_checkpoint() for pack_checkpoint()
     void say_no_checkpoint(const std::string& why) {
         res.info.push_back("tables and analyses: no checkpoint kept for the next run (" + why +
                            "): it will count every session again");
@@ -348,7 +349,9 @@ bool RunTables::Impl::save_checkpoint() {
     res.run.totals.io(totals);
     if (opt.analyses) {
         recordings.save(to.recording_findings);
-        to.analyses = analyses.save();
+        AnalysisRunner::Saved saved = analyses.save();
+        to.analyses = std::move(saved.states);
+        kept_pieces = std::move(saved.kept);
     }
     to.markers = res.run.markers.encode();
     MarkerStats settled_markers = marker_stats, held_markers;  // every session's, less the held ones'
@@ -361,7 +364,7 @@ bool RunTables::Impl::save_checkpoint() {
 }
 
 void RunTables::Impl::pack_checkpoint() {
-    if (!pack_checkpoint_states(checkpoint.to->analyses, worker_threads(opt.threads))) {
+    if (!pack_checkpoint_states(checkpoint.to->analyses, kept_pieces, worker_threads(opt.threads))) {
         checkpoint.to->options.clear();  // not kept
         say_no_checkpoint("a state did not compress");
         return;

@@ -273,15 +273,24 @@ std::string save_checkpoint(const std::string& path, Checkpoint& cp, std::string
 
 }  // namespace
 
-bool pack_checkpoint_states(std::vector<std::string>& states, unsigned threads) {
-    parallel_for(states.size(), threads, [&](std::size_t k) { states[k] = zstd_frame(states[k]); });
+bool pack_checkpoint_states(std::vector<std::string>& states, std::vector<std::string>& kept, unsigned threads) {
+    kept.resize(states.size());
+    parallel_for(states.size(), threads, [&](std::size_t k) {
+        std::string piece = zstd_frame(states[k]);
+        states[k] = piece.empty() ? std::string() : std::move(kept[k]) + piece;
+    });
+    kept.clear();
     return std::none_of(states.begin(), states.end(), [](const std::string& s) { return s.empty(); });
 }
 
-bool unpack_checkpoint_state(std::string_view packed, std::string* state) {
-    std::optional<std::string> bytes = unzstd(packed);
-    if (bytes) *state = std::move(*bytes);
-    return bytes.has_value();
+bool unpack_checkpoint_state(std::string_view packed, std::vector<std::string>* pieces) {
+    pieces->clear();
+    for (std::string_view frame : zstd_frames(packed)) {
+        std::optional<std::string> bytes = unzstd(frame);
+        if (!bytes) return false;
+        pieces->push_back(std::move(*bytes));
+    }
+    return !pieces->empty();
 }
 
 std::uint64_t recording_links_hash(const Session& s, std::uint64_t key_hash) {

@@ -81,6 +81,11 @@ public:
     // damaged input; a loaded state merges like any other.
     virtual void save(std::string& out) = 0;
     virtual bool load(std::string_view in) = 0;
+    // Whether an incremental run's checkpoint keeps the state in pieces (AnalysisRunner::save()):
+    // the pieces of the last runs as they were, and a new one of what this run added. For a state
+    // that grows with every session (outliers: a record each), which would otherwise be saved
+    // and compressed whole every day.
+    virtual bool saved_in_pieces() const { return false; }
 };
 
 // Implements save() and load() from one member template `template <class Ar> void io(Ar&)`.
@@ -127,10 +132,20 @@ public:
     // states merged first), and back: load() replaces every state and returns false, leaving
     // none, on damaged input or another list of analyses. An incremental run's checkpoint
     // (engine/state.hpp) keeps them; sessions added after a load merge like any others.
-    // `unpack`, when given, turns each of `states` into the state to load (the checkpoint keeps
-    // them compressed) on the thread that loads it; false: damaged.
-    using Unpack = std::function<bool(std::string_view, std::string*)>;
-    std::vector<std::string> save();
+    // `unpack`, when given, turns each of `states` into the states of its pieces (the checkpoint
+    // keeps them compressed, one or more pieces each) on the thread that loads it; false: damaged.
+    // A state in pieces loads as the merge of its pieces.
+    //
+    // After a load with `unpack`, save() gives an analysis saved_in_pieces() only what was added
+    // since, and `kept` its packed state as loaded: the next checkpoint keeps that, then the new
+    // piece packed. With kMaxPieces pieces already (or without `unpack`), it saves the state whole.
+    static constexpr std::size_t kMaxPieces = 32;
+    using Unpack = std::function<bool(std::string_view, std::vector<std::string>*)>;
+    struct Saved {
+        std::vector<std::string> states;  // one per analysis: its state, or what was added to `kept`
+        std::vector<std::string> kept;    // one per analysis: its packed pieces that stay, or ""
+    };
+    Saved save();
     bool load(const std::vector<std::string>& states, const Unpack& unpack = {});
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
@@ -154,12 +169,17 @@ private:
     struct Worker;
     Worker& worker(std::size_t w);  // made on first use
     void merge_workers();           // every worker's states into worker 0's
+    bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
 
     const MarkerSet& markers_;
     AnalysisConfig cfg_;
     unsigned threads_;
     bool beside_ = false;
     std::vector<std::unique_ptr<Worker>> workers_;
+    // After a load with pieces: worker 0 holds the loaded states and sessions go to the workers
+    // after it (first_worker_ 1), so that save() can tell what was added; kept_: save()'s `kept`.
+    std::size_t first_worker_ = 0;
+    std::vector<std::string> kept_;
     // From begin_finish(): every analysis, merged, and the finishes started beside (by position).
     std::vector<std::unique_ptr<Analysis>> finishing_;
     std::vector<std::future<Findings>> alone_;

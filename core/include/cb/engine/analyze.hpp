@@ -104,7 +104,7 @@ public:
     struct Analyses {
         std::function<void(const SessionRefs&)> add;
         FinishAnalyses finish;
-        std::function<std::vector<std::string>()> save;
+        std::function<AnalysisRunner::Saved()> save;
         std::function<bool(const std::vector<std::string>&)> load;
         std::function<void()> begin_finish;
     };

@@ -59,7 +59,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 10;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 11;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -126,13 +126,16 @@ struct Checkpoint {
     }
 };
 
-// How the checkpoint keeps each analysis's state (Checkpoint::analyses): as a zstd frame of its
-// own, the states compressed side by side on `threads` threads and each one decompressed on the
-// thread that loads it (AnalysisRunner::load()). The checkpoint's states part then only gathers
-// them: one 36 MB archive of the states (at 1 GiB) compressed on one thread, and decompressed
-// whole before the states were copied out of it, cost a daily run more than the compression.
-bool pack_checkpoint_states(std::vector<std::string>& states, unsigned threads);  // false: zstd failed
-bool unpack_checkpoint_state(std::string_view packed, std::string* state);        // false: damaged
+// How the checkpoint keeps each analysis's state (Checkpoint::analyses): as zstd frames of its
+// own, one per piece (AnalysisRunner::save(): `kept`, the pieces that stay as they were, then
+// the new one), the states compressed side by side on `threads` threads and each one
+// decompressed on the thread that loads it (AnalysisRunner::load()). The checkpoint's states part
+// then only gathers them: one 36 MB archive of the states (at 1 GiB) compressed on one thread,
+// and decompressed whole before the states were copied out of it, cost a daily run more than
+// the compression. pack_checkpoint_states() takes `kept` (left empty).
+bool pack_checkpoint_states(std::vector<std::string>& states, std::vector<std::string>& kept,
+                            unsigned threads);                                            // false: zstd failed
+bool unpack_checkpoint_state(std::string_view packed, std::vector<std::string>* pieces);  // false: damaged
 
 // The checkpoint of a --state run: what RunTables starts from and skips (`from`, null for none),
 // and where it puts the one of this run (`to`, null when none is kept).
