@@ -605,9 +605,12 @@ def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, 
         (s.state / "checkpoint").write_bytes(b"\x28\xb5\x2f\xfd not zstd")
     elif change == "claimed size":  # not under zstd's checksum: a run must neither trust nor allocate it
         claim_the_largest_size(s.state / "checkpoint")
-    else:  # one bit of the compressed data: zstd's checksum must catch it
+    else:  # one bit of the compressed data (the run part's, after the analyses' skippable frame,
+        # whose own frames another test damages): zstd's checksum must catch it
         cp = bytearray((s.state / "checkpoint").read_bytes())
-        cp[len(cp) // 2] ^= 0x10
+        skip = cp.index(b"\x50\x2a\x4d\x18")
+        run_part = skip + 8 + int.from_bytes(cp[skip + 4:skip + 8], "little")
+        cp[(run_part + len(cp)) // 2] ^= 0x10
         (s.state / "checkpoint").write_bytes(bytes(cp))
     res = s.check("--stats", *extra)
     assert spilled(res) == (memory == SPILLED), res.err
@@ -1042,17 +1045,22 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
 
 
 def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 11:
-    varints, length-prefixed strings and raw_records(), in three zstd frames: the plan, the
-    states (the analyses' each in zstd frames of its own, one per piece), the run's part),
-    keeping the file well formed: the damage only its load sees. damage_analysis: flips a byte inside the first
-    analysis's own frame instead (its checksum then fails, the outer frame's holds)."""
-    raw = subprocess.run(["zstd", "-d", "-c", str(path)], check=True, capture_output=True).stdout
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 12:
+    varints, length-prefixed strings and raw_records(), in four frames: the plan and the tables'
+    states zstd-compressed, the analyses' states (each in zstd frames of its own, one per piece)
+    in a skippable frame, the run's part), keeping the file well formed: the damage only its load
+    sees. damage_analysis: flips a byte inside the first analysis's own frame instead (its
+    checksum then fails; the skippable frame has none)."""
+    packed = path.read_bytes()
+    skip = packed.index(b"\x50\x2a\x4d\x18")  # the skippable frame's magic (LE 0x184D2A50)
+    size = int.from_bytes(packed[skip + 4:skip + 8], "little")
+    analyses, run_part = packed[skip + 8:skip + 8 + size], packed[skip + 8 + size:]
+    raw = subprocess.run(["zstd", "-d", "-c"], input=packed[:skip], check=True, capture_output=True).stdout
 
-    def varint(i):
+    def varint(data, i):
         v = shift = 0
         while True:
-            c = raw[i]
+            c = data[i]
             i += 1
             v |= (c & 0x7F) << shift
             shift += 7
@@ -1060,39 +1068,36 @@ def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
                 return v, i
 
     def string(i):
-        n, i = varint(i)
+        n, i = varint(raw, i)
         return i + n
 
     def raw_hashes(i):  # raw_records(): a count, the byte order, 8 bytes each
-        n, i = varint(i)
+        n, i = varint(raw, i)
         return i + 1 + 8 * n
 
-    fmt, i = varint(0)
-    assert fmt == 11, fmt
+    fmt, i = varint(raw, 0)
+    assert fmt == 12, fmt
     i = string(string(i))  # options, markers
     i = raw_hashes(raw_hashes(i))  # settled, unsettled
-    _, i = varint(i)  # recordings
+    _, i = varint(raw, i)  # recordings
     i = string(raw_hashes(i))  # provisional, settled_markers: the plan part ends here
-    states = i  # basic, totals, recording_findings, analyses
-    j = string(string(string(i)))
-    n, j = varint(j)
-    first_analysis = j
-    for _ in range(n):
-        j = string(j)
-    middle = b"\0" + raw[string(states):j]
+    plan, states = raw[:i], raw[i:]  # basic, totals, recording_findings
     if damage_analysis:
-        size, at = varint(first_analysis)
-        assert raw[at:at + 4] == b"\x28\xb5\x2f\xfd" and size > 16, "each analysis's state is a zstd frame"
-        flip = bytearray(raw[states:j])
-        flip[at - states + size // 2] ^= 0x20
-        middle = bytes(flip)
+        n, at = varint(analyses, 0)
+        first, at = varint(analyses, at)
+        assert n > 0 and analyses[at:at + 4] == b"\x28\xb5\x2f\xfd" and first > 16, "zstd frames"
+        flip = bytearray(analyses)
+        flip[at + first // 2] ^= 0x20
+        analyses = bytes(flip)
+    else:
+        states = b"\0" + raw[string(i):]
     frames = b""
-    for part in (raw[:states], middle, raw[j:]):
+    for part in (plan, states):
         plain = path.with_name("checkpoint.plain")  # from a file: the frame then says its size, as the tool's do
         plain.write_bytes(part)
         frames += subprocess.run(["zstd", "-q", "--check", "-c", str(plain)], check=True, capture_output=True).stdout
         plain.unlink()
-    path.write_bytes(frames)
+    path.write_bytes(frames + packed[skip:skip + 8] + analyses + run_part)
 
 
 def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, tmp_path):
@@ -1110,8 +1115,8 @@ def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, 
 
 
 def test_a_checkpoint_with_one_analysis_state_damaged_counts_every_session(cb_bin, tmp_path):
-    """Each analysis's state is a zstd frame of its own inside the checkpoint's states frame: one
-    damaged inside (its own checksum fails, the outer one holds) makes the run count every session
+    """Each analysis's state is in zstd frames of its own inside the checkpoint's skippable
+    analyses frame: one damaged inside (its own checksum fails) makes the run count every session
     again, with outputs equal to a full run's (Sensor.check)."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")

@@ -85,3 +85,29 @@ TEST(ZstdFrame, PartsMakeOneFrameOfTheirBytesJoined) {
     ASSERT_TRUE(none.has_value());
     EXPECT_TRUE(none->empty());
 }
+
+// Bytes compressed already go in a skippable frame as they are: zstd and zstd_frames() step
+// over it, skipped_content() gives them back, and a frame whose size was damaged does not split.
+TEST(ZstdFrame, SkippableFramesHoldTheirBytesAsTheyAre) {
+    const std::string before = zstd_frame(some_bytes(100)), content = zstd_frame(some_bytes(5000));
+    std::string file = before;
+    ASSERT_TRUE(append_skippable_frame(file, [&](std::string& out) { out.append(content); }));
+    const std::string after = zstd_frame(some_bytes(300));
+    file += after;
+    const auto frames = zstd_frames(file);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[0], before);
+    EXPECT_EQ(frames[2], after);
+    ASSERT_TRUE(skipped_content(frames[1]).has_value());
+    EXPECT_EQ(*skipped_content(frames[1]), content);
+    EXPECT_FALSE(skipped_content(frames[0]).has_value());  // a zstd frame is none
+    EXPECT_EQ(unzstd(frames[1]), std::string());           // nothing to zstd
+    std::string damaged = file;
+    damaged[before.size() + 4] = static_cast<char>(damaged[before.size() + 4] + 7);  // its size, 7 bytes more
+    const auto split = zstd_frames(damaged);
+    EXPECT_TRUE(split.size() != 3 || split[2] != after);
+    std::string empty;
+    ASSERT_TRUE(append_skippable_frame(empty, [](std::string&) {}));
+    ASSERT_EQ(zstd_frames(empty).size(), 1u);
+    EXPECT_EQ(skipped_content(zstd_frames(empty)[0]), std::string_view());
+}

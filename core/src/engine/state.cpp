@@ -190,23 +190,29 @@ bool read_run_part(std::string_view frame, Checkpoint& cp) {
     return true;
 }
 
-// The checkpoint file (Checkpoint::io()): three zstd frames, each with its checksum (a file
-// damaged on disk is not used: its states would carry into every later checkpoint). The plan
-// and run parts go to `plan` as soon as they are read, then the states are read and returned
-// (in a Checkpoint of their own; nullopt when they do not read whole).
+// The checkpoint file (Checkpoint::io()): four frames, the zstd ones each with its checksum, and
+// the analyses' states each in zstd frames with theirs (a file damaged on disk is not used: its
+// states would carry into every later checkpoint). The plan and run parts go to `plan` as soon
+// as they are read, then the states are read and returned (in a Checkpoint of their own;
+// nullopt when they do not read whole).
 std::optional<Checkpoint> read_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan,
                                           bool* told) {
     bool ok = false;
     const std::string packed = read_whole(path, &ok);
     const std::vector<std::string_view> frames = ok ? zstd_frames(packed) : std::vector<std::string_view>();
     Checkpoint cp;
-    const bool read = frames.size() == 3 && read_part(frames[0], [&](InArchive& ar) { cp.io_plan(ar); }) &&
-                      cp.format == Checkpoint::kFormat && read_run_part(frames[2], cp);
+    const bool read = frames.size() == 4 && read_part(frames[0], [&](InArchive& ar) { cp.io_plan(ar); }) &&
+                      cp.format == Checkpoint::kFormat && read_run_part(frames[3], cp);
     plan.set_value(read ? std::optional<Checkpoint>(std::move(cp)) : std::nullopt);
     *told = true;
     if (!read) return {};
     Checkpoint states;
     if (!read_part(frames[1], [&](InArchive& ar) { states.io_states(ar); })) return {};
+    const std::optional<std::string_view> analyses = skipped_content(frames[2]);
+    if (!analyses) return {};
+    InArchive ar(*analyses);
+    states.io_analyses(ar);
+    if (!ar.ok()) return {};
     return states;
 }
 
@@ -240,16 +246,24 @@ std::size_t total_size(const std::vector<std::string>& strings) {
     return n;
 }
 
-// The frames of the parts a run's tables make (Checkpoint::io_plan() and io_states()).
+// The frames of the parts a run's tables make (Checkpoint::io_plan(), io_states() and
+// io_analyses()).
 std::string settled_frames(Checkpoint& cp, int workers) {
     constexpr std::size_t kHash = sizeof(std::uint64_t);
     const std::size_t plan_bytes = cp.options.size() + cp.markers.size() + cp.settled_markers.size() +
                                    kHash * (cp.settled.size() + cp.unsettled.size() + cp.provisional.size());
-    const std::size_t states_bytes =
-        cp.basic.size() + cp.totals.size() + cp.recording_findings.size() + total_size(cp.analyses);
+    const std::size_t states_bytes = cp.basic.size() + cp.totals.size() + cp.recording_findings.size();
     const std::string plan = zstd_frame(archived([&](OutArchive& ar) { cp.io_plan(ar); }, plan_bytes), workers);
     const std::string states = zstd_frame(archived([&](OutArchive& ar) { cp.io_states(ar); }, states_bytes), workers);
-    return plan.empty() || states.empty() ? std::string() : plan + states;
+    if (plan.empty() || states.empty()) return {};
+    std::string frames;
+    frames.reserve(plan.size() + states.size() + total_size(cp.analyses) + 4096);
+    frames.append(plan).append(states);
+    const bool fits = append_skippable_frame(frames, [&](std::string& out) {
+        OutArchive ar(out);
+        cp.io_analyses(ar);
+    });
+    return fits ? frames : std::string();
 }
 
 // The frame of the run part (Checkpoint::io_run(), then the picks): the picks, tens of MB,

@@ -62,6 +62,43 @@ std::optional<std::string> unzstd(std::string_view frame) {
     return bytes;
 }
 
+namespace {
+
+constexpr std::uint32_t kSkippableMagic = 0x184D2A50;  // the first of the 16 skippable magic numbers
+constexpr std::size_t kSkippableHead = 8;              // the magic, then the content's size (both LE)
+
+void put_le32(std::string& out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+std::uint32_t le32(std::string_view s) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[static_cast<std::size_t>(i)]);
+    return v;
+}
+
+}  // namespace
+
+bool append_skippable_frame(std::string& out, const std::function<void(std::string&)>& fill) {
+    const std::size_t head = out.size();
+    put_le32(out, kSkippableMagic);
+    put_le32(out, 0);
+    fill(out);
+    const std::size_t size = out.size() - head - kSkippableHead;
+    if (size > UINT32_MAX) return false;
+    std::string size_bytes;
+    put_le32(size_bytes, static_cast<std::uint32_t>(size));
+    out.replace(head + 4, 4, size_bytes);
+    return true;
+}
+
+std::optional<std::string_view> skipped_content(std::string_view frame) {
+    if (frame.size() < kSkippableHead || le32(frame) != kSkippableMagic ||
+        le32(frame.substr(4)) != frame.size() - kSkippableHead)
+        return std::nullopt;
+    return frame.substr(kSkippableHead);
+}
+
 std::vector<std::string_view> zstd_frames(std::string_view packed) {
     std::vector<std::string_view> frames;
     while (!packed.empty()) {

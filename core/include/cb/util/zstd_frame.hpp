@@ -2,6 +2,7 @@
 // Each frame carries its checksum; a frame is trusted only once it decompresses whole.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -18,6 +19,13 @@ std::string zstd_frame(std::initializer_list<std::string_view> parts, int worker
 
 // One frame's content; nullopt when it does not decompress whole, to the size its header says.
 std::optional<std::string> unzstd(std::string_view frame);
+
+// Appends a skippable frame (magic 0x184D2A50, then the content's size) holding what `fill`
+// appends to `out`: for bytes compressed already, which zstd would only copy (slowly: it looks
+// for matches first). False past 4 GiB. skipped_content(): a skippable frame's content, nullopt
+// for any other frame.
+bool append_skippable_frame(std::string& out, const std::function<void(std::string&)>& fill);
+std::optional<std::string_view> skipped_content(std::string_view frame);
 
 // The frames of a zstd file, each whole; none when one is cut or damaged.
 std::vector<std::string_view> zstd_frames(std::string_view packed);
