@@ -290,7 +290,7 @@ private:
         for (std::uint64_t i = 0; i < n && ok_; ++i) {
             typename C::value_type x{};
             get_container_value(x);
-            c.insert(std::move(x));
+            c.insert(c.end(), std::move(x));  // a tree's keys come sorted (put()): each goes in at the end
         }
     }
     template <typename K, typename V>
