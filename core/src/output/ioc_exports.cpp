@@ -21,14 +21,41 @@ namespace {
 constexpr unsigned char kNamespace[16] = {0x6b, 0x3f, 0x2c, 0x91, 0x0e, 0x4d, 0x4a, 0x7b,
                                           0x9c, 0x1e, 0x53, 0x20, 0xa8, 0x77, 0x61, 0x05};
 
+// "type--uuid", the uuid named by "type|name".
+std::string stix_id_of(std::string_view type, const std::string& named) {
+    std::string id;
+    id.reserve(type.size() + 2 + 36);
+    id.append(type).append("--").append(uuid_v5(kNamespace, named));
+    return id;
+}
 std::string stix_id(std::string_view type, std::string_view name) {
-    return std::string(type) + "--" + uuid_v5(kNamespace, std::string(type) + "|" + std::string(name));
+    thread_local std::string named;
+    named.assign(type).append("|").append(name);
+    return stix_id_of(type, named);
+}
+// The same named by "type|name|part", without joining name and part first (a bundle names
+// tens of thousands of sightings and relationships).
+std::string stix_id(std::string_view type, std::string_view name, std::string_view part) {
+    thread_local std::string named;
+    named.assign(type).append("|").append(name).append("|").append(part);
+    return stix_id_of(type, named);
 }
 
-// STIX timestamps: UTC with millisecond precision.
-std::string stix_time(Micros t) {
-    std::string s = format_timestamp(t);  // 2024-04-01T10:00:00.123456Z
-    return s.size() == 27 ? s.substr(0, 23) + "Z" : s;
+// STIX timestamps: UTC with millisecond precision, formatted without allocating (a bundle has
+// four in each of its tens of thousands of sightings).
+struct StixTime {
+    char text[kTimestampBufSize];
+    std::size_t size;
+    operator std::string_view() const { return {text, size}; }
+};
+StixTime stix_time(Micros t) {
+    StixTime s{};
+    s.size = format_timestamp(t, s.text);  // 2024-04-01T10:00:00.123456Z
+    if (s.size == 27) {
+        s.text[23] = 'Z';
+        s.size = 24;
+    }
+    return s;
 }
 
 // A STIX pattern string literal's contents.
@@ -174,7 +201,7 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
         indicator(w, r, id, producer);
         for (const auto& s : r.sensors) {
             w.begin_object();
-            stix_head(w, "sighting", stix_id("sighting", key + "|" + s.sensor), producer, s.first, s.last);
+            stix_head(w, "sighting", stix_id("sighting", key, s.sensor), producer, s.first, s.last);
             w.field("first_seen", stix_time(s.first)).field("last_seen", stix_time(s.last));
             w.field("count", std::min<std::uint64_t>(s.sessions, 999999999));
             w.field("sighting_of_ref", id);
@@ -185,7 +212,7 @@ std::string iocs_stix2_json(const std::vector<IocRow>& rows, const AttackRules& 
             const auto pattern = techniques.find(t);
             if (pattern == techniques.end()) continue;
             w.begin_object();
-            stix_head(w, "relationship", stix_id("relationship", key + "|" + t), producer, r.first, r.last);
+            stix_head(w, "relationship", stix_id("relationship", key, t), producer, r.first, r.last);
             w.field("relationship_type", "indicates").field("source_ref", id);
             w.field("target_ref", pattern->second).end_object();
         }
