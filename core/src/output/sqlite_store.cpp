@@ -938,7 +938,7 @@ std::string SqliteStore::write_tables(const std::vector<Table>& all) {
                 else if (auto d = std::get_if<double>(&row[i]))
                     sqlite3_bind_double(st, idx, *d);
                 else if (auto s = std::get_if<std::string>(&row[i]))
-                    sqlite3_bind_text(st, idx, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+                    bind_text(st, idx, *s);  // the table outlives the statement
                 else
                     sqlite3_bind_null(st, idx);
             }
