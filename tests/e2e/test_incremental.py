@@ -608,9 +608,8 @@ def test_a_checkpoint_that_no_longer_holds_is_not_used(cb_bin, tmp_path, lines, 
     else:  # one bit of the compressed data (the run part's, after the analyses' skippable frame,
         # whose own frames another test damages): zstd's checksum must catch it
         cp = bytearray((s.state / "checkpoint").read_bytes())
-        skip = cp.index(b"\x50\x2a\x4d\x18")
-        run_part = skip + 8 + int.from_bytes(cp[skip + 4:skip + 8], "little")
-        cp[(run_part + len(cp)) // 2] ^= 0x10
+        run_part, end = zstd_file_frames(bytes(cp))[-1]
+        cp[(run_part + end) // 2] ^= 0x10
         (s.state / "checkpoint").write_bytes(bytes(cp))
     res = s.check("--stats", *extra)
     assert spilled(res) == (memory == SPILLED), res.err
@@ -1044,18 +1043,44 @@ def test_an_open_session_linked_to_a_recording_that_left_the_inputs_is_written_a
     assert "sessions: every session built (a TTY recording the last run read is gone or changed)" in res.err, res.err
 
 
-def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
-    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 12:
+def zstd_file_frames(data: bytes):
+    """The (start, end) of each frame of a zstd file, read from the frames' headers (RFC 8878):
+    zstd frames block by block, skippable frames by their size."""
+    frames, at = [], 0
+    while at < len(data):
+        magic = int.from_bytes(data[at:at + 4], "little")
+        if magic & 0xFFFFFFF0 == 0x184D2A50:
+            end = at + 8 + int.from_bytes(data[at + 4:at + 8], "little")
+        else:
+            assert magic == 0xFD2FB528, hex(magic)
+            fhd = data[at + 4]
+            single = (fhd >> 5) & 1
+            fcs = [single, 2, 4, 8][fhd >> 6]
+            end = at + 5 + (0 if single else 1) + [0, 1, 2, 4][fhd & 3] + fcs
+            while True:
+                head = int.from_bytes(data[end:end + 3], "little")
+                end += 3 + (1 if (head >> 1) & 3 == 1 else head >> 3)
+                if head & 1:
+                    break
+            end += 4 if (fhd >> 2) & 1 else 0
+        frames.append((at, end))
+        at = end
+    return frames
+
+
+def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False, crc_too: bool = True):
+    """Empties the basic tables' state inside a state's checkpoint (Checkpoint::io(), format 13:
     varints, length-prefixed strings and raw_records(), in four frames: the plan and the tables'
     states zstd-compressed, the analyses' states (each in zstd frames of its own, one per piece)
-    in a skippable frame, the run's part), keeping the file well formed: the damage only its load
-    sees. damage_analysis: flips a byte inside the first analysis's own frame instead (its
-    checksum then fails; the skippable frame has none)."""
+    in a skippable frame after a CRC-64 of them, the run's part), keeping the file well formed:
+    the damage only its load sees. damage_analysis: flips a byte inside the first analysis's own
+    frame instead, and (crc_too) writes the CRC of the part so damaged, so that only that frame's
+    own checksum finds it; without crc_too, the CRC finds it when the file is read."""
     packed = path.read_bytes()
-    skip = packed.index(b"\x50\x2a\x4d\x18")  # the skippable frame's magic (LE 0x184D2A50)
-    size = int.from_bytes(packed[skip + 4:skip + 8], "little")
-    analyses, run_part = packed[skip + 8:skip + 8 + size], packed[skip + 8 + size:]
-    raw = subprocess.run(["zstd", "-d", "-c"], input=packed[:skip], check=True, capture_output=True).stdout
+    (plan_at, _), (_, states_end), (skip, skip_end), _ = zstd_file_frames(packed)
+    crc, analyses = packed[skip + 8:skip + 16], packed[skip + 16:skip_end]
+    raw = subprocess.run(["zstd", "-d", "-c"], input=packed[plan_at:states_end], check=True,
+                         capture_output=True).stdout
 
     def varint(data, i):
         v = shift = 0
@@ -1076,7 +1101,7 @@ def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
         return i + 1 + 8 * n
 
     fmt, i = varint(raw, 0)
-    assert fmt == 12, fmt
+    assert fmt == 13, fmt
     i = string(string(i))  # options, markers
     i = raw_hashes(raw_hashes(i))  # settled, unsettled
     _, i = varint(raw, i)  # recordings
@@ -1089,6 +1114,8 @@ def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
         flip = bytearray(analyses)
         flip[at + first // 2] ^= 0x20
         analyses = bytes(flip)
+        if crc_too:
+            crc = crc64_ecma(analyses).to_bytes(8, "little")
     else:
         states = b"\0" + raw[string(i):]
     frames = b""
@@ -1097,7 +1124,22 @@ def checkpoint_without_basic_tables(path: Path, damage_analysis: bool = False):
         plain.write_bytes(part)
         frames += subprocess.run(["zstd", "-q", "--check", "-c", str(plain)], check=True, capture_output=True).stdout
         plain.unlink()
-    path.write_bytes(frames + packed[skip:skip + 8] + analyses + run_part)
+    skippable = packed[skip:skip + 4] + (len(crc) + len(analyses)).to_bytes(4, "little")
+    path.write_bytes(frames + skippable + crc + analyses + packed[skip_end:])
+
+
+def crc64_ecma(data: bytes) -> int:
+    """CRC-64/XZ (ECMA-182 polynomial, reflected, inverted in and out): crc64() in util/crc64.hpp."""
+    table = []
+    for b in range(256):
+        c = b
+        for _ in range(8):
+            c = (c >> 1) ^ (0xC96C5795D7870F42 if c & 1 else 0)
+        table.append(c)
+    crc = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
 
 
 def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, tmp_path):
@@ -1114,15 +1156,17 @@ def test_a_tail_run_whose_checkpoint_will_not_load_counts_every_session(cb_bin, 
     assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err
 
 
-def test_a_checkpoint_with_one_analysis_state_damaged_counts_every_session(cb_bin, tmp_path):
+@pytest.mark.parametrize("crc_too", [True, False], ids=["found-by-its-frame", "found-by-the-crc"])
+def test_a_checkpoint_with_one_analysis_state_damaged_counts_every_session(cb_bin, tmp_path, crc_too):
     """Each analysis's state is in zstd frames of its own inside the checkpoint's skippable
-    analyses frame: one damaged inside (its own checksum fails) makes the run count every session
-    again, with outputs equal to a full run's (Sensor.check)."""
+    analyses frame, after a CRC-64 of them: one damaged inside (its own checksum fails, or the
+    CRC when the file is read) makes the run count every session again, with outputs equal to a
+    full run's (Sensor.check)."""
     s = Sensor(cb_bin, tmp_path, one_outdir=True)
     shutil.copy(SOURCES[0], s.logs / "cowrie.json.2026-11-26")
     shutil.copy(SOURCES[1], s.logs / "cowrie.json")
     s.check("--stats")
-    checkpoint_without_basic_tables(s.state / "checkpoint", damage_analysis=True)
+    checkpoint_without_basic_tables(s.state / "checkpoint", damage_analysis=True, crc_too=crc_too)
     shutil.copy(SOURCES[2], s.logs / "west.json.2026-12-04")
     res = s.check("--stats")
     assert "the checkpoint in the state is damaged" in res.err and KEPT.search(res.err), res.err

@@ -709,6 +709,14 @@ TEST_P(Chunking, AnalysesSavedInPiecesAreTheSame) {
     damaged[outliers] += damaged[outliers].substr(0, 10);  // a piece cut short
     cb::AnalysisRunner r(run().markers, cfg, 2);
     EXPECT_FALSE(r.load(damaged, cb::unpack_checkpoint_state));
+    std::vector<std::string> twice = packed;  // a whole state twice would count its sessions twice
+    twice[0] += twice[0];
+    EXPECT_FALSE(r.load(twice, cb::unpack_checkpoint_state));
+    std::vector<std::string> too_many = packed;  // more pieces than save() leaves
+    while (cb::zstd_frames(too_many[outliers]).size() <= cb::AnalysisRunner::kMaxPieces)
+        too_many[outliers] += cb::zstd_frames(packed[outliers]).back();
+    EXPECT_FALSE(r.load(too_many, cb::unpack_checkpoint_state));
+    EXPECT_TRUE(r.load(packed, cb::unpack_checkpoint_state));
 }
 
 TEST_P(Chunking, RecordingFindingsAndTotalsSavedAndLoadedAreTheSame) {

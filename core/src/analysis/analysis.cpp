@@ -210,6 +210,8 @@ AnalysisRunner::Saved AnalysisRunner::save() {
 // The merge of the states of one analysis's pieces, into worker 0's analysis k.
 bool AnalysisRunner::load_pieces(std::size_t k, const std::vector<std::string>& pieces) {
     Analysis& into = *worker(0).analyses[k];
+    // more than save() ever leaves is damage (a piece twice would count its sessions twice)
+    if (pieces.size() > (into.saved_in_pieces() ? kMaxPieces : 1)) return false;
     if (pieces.empty() || !into.load(pieces[0])) return false;
     for (std::size_t i = 1; i < pieces.size(); ++i) {
         const std::unique_ptr<Analysis> piece = kFactories[k]();
@@ -259,6 +261,7 @@ bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& 
 
 void AnalysisRunner::begin_finish() {
     if (std::exchange(begun_, true)) return;
+    std::vector<std::string>().swap(kept_);  // a run that saved no checkpoint: not needed
     merge_workers();
     finishing_ = std::move(worker(0).analyses);
     workers_.clear();  // the template caches too: the states hold owned copies

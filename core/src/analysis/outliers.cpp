@@ -356,7 +356,9 @@ public:
         const std::uint32_t tmpl_shift = static_cast<std::uint32_t>(tmpl_.size());
         arena_.append(o.arena_);
         tmpl_.insert(tmpl_.end(), o.tmpl_.begin(), o.tmpl_.end());
-        recs_.reserve(recs_.size() + o.recs_.size());
+        // by half as much again at least: a state loaded in pieces merges up to 31 of them in turn
+        if (const std::size_t need = recs_.size() + o.recs_.size(); need > recs_.capacity())
+            recs_.reserve(std::max(need, recs_.capacity() + recs_.capacity() / 2));
         for (Rec r : o.recs_) {
             r.sensor = smap[r.sensor];
             r.client = cmap[r.client];

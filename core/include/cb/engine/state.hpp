@@ -59,7 +59,7 @@ namespace cb {
 // without state does. The outputs are the same either way: the states merge exactly (the
 // Analysis contract), which the incremental tests check against full runs.
 struct Checkpoint {
-    static constexpr std::uint32_t kFormat = 12;  // a checkpoint of another format is not read
+    static constexpr std::uint32_t kFormat = 13;  // a checkpoint of another format is not read
     std::uint32_t format = kFormat;
     std::string options;                   // checkpoint_options(): what shapes the records and the states
     std::string markers;                   // MarkerSet::encode() of the set the records were made with
@@ -94,8 +94,9 @@ struct Checkpoint {
     // Saved as four frames, which read as one archive: what a run plans its tail by (io_plan())
     // and the tables' states (io_states()), zstd-compressed, and the analyses' states
     // (io_analyses()), compressed already (pack_checkpoint_states()) and so kept as they are in a
-    // skippable frame, all three known once the tables are finished and made while the outputs
-    // are written, then what the rest of the run adds (io_run()), compressed. A run reads the plan
+    // skippable frame with a CRC-64 of its own, all three known once the tables are finished and
+    // made while the outputs are written, then what the rest of the run adds (io_run()),
+    // compressed. A run reads the plan
     // and run parts first and the states while it reads the tail's partials
     // (Incremental::checkpoint(), checkpoint_states()).
     template <class Ar>
