@@ -168,9 +168,9 @@ void AnalysisRunner::add(const SessionRefs& chunk) {
     parallel_for(width, width, work);  // one item per worker: each has its own analyses
 }
 
-void AnalysisRunner::merge_workers() {
-    Worker& first = worker(0);
-    for (std::size_t w = 1; w < workers_.size(); ++w) {
+AnalysisRunner::Worker& AnalysisRunner::merge_workers(std::size_t into) {
+    Worker& first = worker(into);
+    for (std::size_t w = into + 1; w < workers_.size(); ++w) {
         if (!workers_[w]) continue;
         for (std::size_t k = 0; k < first.analyses.size(); ++k) {
             first.analyses[k]->merge(std::move(*workers_[w]->analyses[k]));
@@ -178,6 +178,7 @@ void AnalysisRunner::merge_workers() {
         }
         workers_[w].reset();
     }
+    return first;
 }
 
 // Each analysis saves and loads its own state: they run side by side. After a load with
@@ -186,13 +187,7 @@ void AnalysisRunner::merge_workers() {
 AnalysisRunner::Saved AnalysisRunner::save() {
     Saved out;
     const std::size_t first = first_worker_;
-    Worker& added = worker(first);
-    for (std::size_t w = first + 1; w < workers_.size(); ++w) {
-        if (!workers_[w]) continue;
-        for (std::size_t k = 0; k < added.analyses.size(); ++k)
-            added.analyses[k]->merge(std::move(*workers_[w]->analyses[k]));
-        workers_[w].reset();
-    }
+    Worker& added = merge_workers(first);
     out.states.resize(added.analyses.size());
     out.kept = std::move(kept_);
     out.kept.resize(added.analyses.size());

@@ -167,8 +167,8 @@ public:
 
 private:
     struct Worker;
-    Worker& worker(std::size_t w);  // made on first use
-    void merge_workers();           // every worker's states into worker 0's
+    Worker& worker(std::size_t w);                // made on first use
+    Worker& merge_workers(std::size_t into = 0);  // the states of every worker after `into` into its
     bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
 
     const MarkerSet& markers_;
