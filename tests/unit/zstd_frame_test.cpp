@@ -102,6 +102,9 @@ TEST(ZstdFrame, SkippableFramesHoldTheirBytesAsTheyAre) {
     EXPECT_EQ(*skipped_content(frames[1]), content);
     EXPECT_FALSE(skipped_content(frames[0]).has_value());  // a zstd frame is none
     EXPECT_EQ(unzstd(frames[1]), std::string());           // nothing to zstd
+    std::string flipped(frames[1]);                        // a byte of the content: its CRC-64 no longer matches
+    flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x20);
+    EXPECT_FALSE(skipped_content(flipped).has_value());
     std::string damaged = file;
     damaged[before.size() + 4] = static_cast<char>(damaged[before.size() + 4] + 7);  // its size, 7 bytes more
     const auto split = zstd_frames(damaged);

@@ -190,38 +190,12 @@ bool read_run_part(std::string_view frame, Checkpoint& cp) {
     return true;
 }
 
-// The analyses' part of a checkpoint: a skippable frame holding the CRC-64 of its archive, then
-// the archive (Checkpoint::io_analyses()), whose states are zstd frames of their own. Checked
-// when the file is read, as the zstd frames' checksums are: a tail run trusts a checkpoint whose
-// states read (Checkpoint::states_loaded) not to need the sessions before its tail.
-constexpr std::size_t kCrcBytes = sizeof(std::uint64_t);
-
-bool append_analyses_frame(std::string& out, Checkpoint& cp) {
-    return append_skippable_frame(out, [&](std::string& content) {
-        const std::size_t at = content.size();
-        content.append(kCrcBytes, '\0');
-        OutArchive ar(content);
-        cp.io_analyses(ar);
-        const std::uint64_t crc = crc64(0, content.data() + at + kCrcBytes, content.size() - at - kCrcBytes);
-        for (std::size_t i = 0; i < kCrcBytes; ++i) content[at + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
-    });
-}
-
-std::optional<std::string_view> checked_analyses(std::string_view frame) {
-    const std::optional<std::string_view> content = skipped_content(frame);
-    if (!content || content->size() < kCrcBytes) return std::nullopt;
-    std::uint64_t crc = 0;
-    for (std::size_t i = kCrcBytes; i-- > 0;) crc = (crc << 8) | static_cast<unsigned char>((*content)[i]);
-    const std::string_view archive = content->substr(kCrcBytes);
-    if (crc64(0, archive.data(), archive.size()) != crc) return std::nullopt;
-    return archive;
-}
-
 // The checkpoint file (Checkpoint::io()): four frames, the zstd ones each with its checksum, and
-// the analyses' one with its CRC (a file damaged on disk is not used: its states would carry
-// into every later checkpoint). The plan and run parts go to `plan` as soon
-// as they are read, then the states are read and returned (in a Checkpoint of their own;
-// nullopt when they do not read whole).
+// the analyses' skippable one with its CRC (a file damaged on disk is not used: its states would
+// carry into every later checkpoint; a tail run trusts a checkpoint whose states read,
+// Checkpoint::states_loaded, not to need the sessions before its tail). The plan and run parts
+// go to `plan` as soon as they are read, then the states are read and returned (in a Checkpoint
+// of their own; nullopt when they do not read whole).
 std::optional<Checkpoint> read_checkpoint(const std::string& path, std::promise<std::optional<Checkpoint>>& plan,
                                           bool* told) {
     bool ok = false;
@@ -235,7 +209,7 @@ std::optional<Checkpoint> read_checkpoint(const std::string& path, std::promise<
     if (!read) return {};
     Checkpoint states;
     if (!read_part(frames[1], [&](InArchive& ar) { states.io_states(ar); })) return {};
-    const std::optional<std::string_view> analyses = checked_analyses(frames[2]);
+    const std::optional<std::string_view> analyses = skipped_content(frames[2]);
     if (!analyses) return {};
     InArchive ar(*analyses);
     states.io_analyses(ar);
@@ -286,7 +260,11 @@ std::string settled_frames(Checkpoint& cp, int workers) {
     std::string frames;
     frames.reserve(plan.size() + states.size() + total_size(cp.analyses) + 4096);
     frames.append(plan).append(states);
-    return append_analyses_frame(frames, cp) ? frames : std::string();
+    const bool fits = append_skippable_frame(frames, [&](std::string& out) {
+        OutArchive ar(out);
+        cp.io_analyses(ar);
+    });
+    return fits ? frames : std::string();
 }
 
 // The frame of the run part (Checkpoint::io_run(), then the picks): the picks, tens of MB,

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "cb/util/crc64.hpp"
+
 namespace cb {
 
 // Level -1: every run writes the state and reads it back (56 MB at 1 GiB): 1.04 GB/s against
@@ -65,15 +67,18 @@ std::optional<std::string> unzstd(std::string_view frame) {
 namespace {
 
 constexpr std::uint32_t kSkippableMagic = 0x184D2A50;  // the first of the 16 skippable magic numbers
-constexpr std::size_t kSkippableHead = 8;              // the magic, then the content's size (both LE)
+// The magic and the frame's size (4 bytes each), then the CRC-64 of what follows (8), all LE
+constexpr std::size_t kSkippableHead = 16;
 
-void put_le32(std::string& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+// v's `bytes` lowest bytes, little-endian, written over out[at...] (appended at the end).
+void put_le(std::string& out, std::size_t at, std::uint64_t v, std::size_t bytes) {
+    if (out.size() < at + bytes) out.resize(at + bytes);
+    for (std::size_t i = 0; i < bytes; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
 }
 
-std::uint32_t le32(std::string_view s) {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[static_cast<std::size_t>(i)]);
+std::uint64_t le(std::string_view s, std::size_t at, std::size_t bytes) {
+    std::uint64_t v = 0;
+    for (std::size_t i = bytes; i-- > 0;) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
     return v;
 }
 
@@ -81,22 +86,22 @@ std::uint32_t le32(std::string_view s) {
 
 bool append_skippable_frame(std::string& out, const std::function<void(std::string&)>& fill) {
     const std::size_t head = out.size();
-    put_le32(out, kSkippableMagic);
-    put_le32(out, 0);
+    put_le(out, head, kSkippableMagic, 4);
+    out.resize(head + kSkippableHead);
     fill(out);
-    const std::size_t size = out.size() - head - kSkippableHead;
+    const std::size_t content = head + kSkippableHead, size = out.size() - head - 8;  // the frame's: CRC too
     if (size > UINT32_MAX) return false;
-    std::string size_bytes;
-    put_le32(size_bytes, static_cast<std::uint32_t>(size));
-    out.replace(head + 4, 4, size_bytes);
+    put_le(out, head + 4, size, 4);
+    put_le(out, head + 8, crc64(0, out.data() + content, out.size() - content), 8);
     return true;
 }
 
 std::optional<std::string_view> skipped_content(std::string_view frame) {
-    if (frame.size() < kSkippableHead || le32(frame) != kSkippableMagic ||
-        le32(frame.substr(4)) != frame.size() - kSkippableHead)
+    if (frame.size() < kSkippableHead || le(frame, 0, 4) != kSkippableMagic || le(frame, 4, 4) != frame.size() - 8)
         return std::nullopt;
-    return frame.substr(kSkippableHead);
+    const std::string_view content = frame.substr(kSkippableHead);
+    if (crc64(0, content.data(), content.size()) != le(frame, 8, 8)) return std::nullopt;
+    return content;
 }
 
 std::vector<std::string_view> zstd_frames(std::string_view packed) {

@@ -20,10 +20,11 @@ std::string zstd_frame(std::initializer_list<std::string_view> parts, int worker
 // One frame's content; nullopt when it does not decompress whole, to the size its header says.
 std::optional<std::string> unzstd(std::string_view frame);
 
-// Appends a skippable frame (magic 0x184D2A50, then the content's size) holding what `fill`
-// appends to `out`: for bytes compressed already, which zstd would only copy (slowly: it looks
-// for matches first). False past 4 GiB. skipped_content(): a skippable frame's content, nullopt
-// for any other frame.
+// Appends a skippable frame (magic 0x184D2A50, then its size) holding a CRC-64 (crc64.hpp) of
+// what `fill` appends to `out`, then those bytes: for bytes compressed already, which zstd would
+// only copy (slowly: it looks for matches first), checked as a zstd frame's checksum checks its
+// content. False past 4 GiB. skipped_content(): such a frame's content, nullopt for any other
+// frame and when the CRC does not match.
 bool append_skippable_frame(std::string& out, const std::function<void(std::string&)>& fill);
 std::optional<std::string_view> skipped_content(std::string_view frame);
 
