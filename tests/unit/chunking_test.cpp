@@ -15,6 +15,7 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "analysis_fixture.hpp"
 #include "cb/analysis/basic_tables.hpp"
@@ -716,6 +717,52 @@ TEST_P(Chunking, AnalysesSavedInPiecesAreTheSame) {
     while (cb::zstd_frames(too_many[outliers]).size() <= cb::AnalysisRunner::kMaxPieces)
         too_many[outliers] += cb::zstd_frames(packed[outliers]).back();
     EXPECT_FALSE(r.load(too_many, cb::unpack_checkpoint_state));
+    EXPECT_TRUE(r.load(packed, cb::unpack_checkpoint_state));
+}
+
+// A daily run loads the states on a thread of its own while it builds its tail (StatesLoad):
+// the runner takes the ones left, and gets what a load on its own threads gets.
+TEST_P(Chunking, StatesLoadedAheadAreTheSame) {
+    const cb::AnalysisConfig cfg;
+    const std::string whole = cbtest::dump(cb::run_analyses(sessions(), run().markers, cfg, 2));
+    const std::size_t n = sessions().size();
+    auto refs = [&](std::size_t from, std::size_t to) {
+        cb::SessionRefs r;
+        for (std::size_t i = from; i < to; ++i) r.push_back(&sessions()[i]);
+        return r;
+    };
+    cb::AnalysisRunner first(run().markers, cfg, 2);
+    first.add(refs(0, n / 2));
+    cb::AnalysisRunner::Saved saved = first.save();
+    ASSERT_TRUE(cb::pack_checkpoint_states(saved.states, saved.kept, 2));
+    const std::vector<std::string> packed = std::move(saved.states);
+    for (int ahead : {0, 1, 2}) {  // none loaded before, some, all
+        cb::StatesLoad load(packed, cb::unpack_checkpoint_state);
+        std::thread early;
+        if (ahead == 1) early = std::thread([&] { load.work(); });  // the runner joins it
+        if (ahead == 2) load.work();
+        cb::AnalysisRunner r(run().markers, cfg, 2);
+        ASSERT_TRUE(r.load(load)) << ahead;
+        if (early.joinable()) early.join();
+        r.add(refs(n / 2, n));
+        cb::AnalysisRunner::Saved again = r.save();  // the loaded pieces kept, as a plain load keeps them
+        cb::AnalysisRunner plain(run().markers, cfg, 2);
+        ASSERT_TRUE(plain.load(packed, cb::unpack_checkpoint_state));
+        plain.add(refs(n / 2, n));
+        EXPECT_EQ(again.kept, plain.save().kept) << ahead;
+        EXPECT_EQ(cbtest::dump(r.finish()), whole) << ahead;
+    }
+    cb::StatesLoad cancelled(packed, cb::unpack_checkpoint_state);
+    cancelled.cancel();
+    cb::AnalysisRunner r(run().markers, cfg, 2);
+    EXPECT_FALSE(r.load(cancelled));
+    std::vector<std::string> damaged = packed;
+    damaged.back() = "x";
+    cb::StatesLoad bad(damaged, cb::unpack_checkpoint_state);
+    bad.work();
+    EXPECT_FALSE(r.load(bad));
+    cb::StatesLoad fewer({packed.begin(), packed.end() - 1}, cb::unpack_checkpoint_state);
+    EXPECT_FALSE(r.load(fewer));
     EXPECT_TRUE(r.load(packed, cb::unpack_checkpoint_state));
 }
 

@@ -202,54 +202,87 @@ AnalysisRunner::Saved AnalysisRunner::save() {
     return out;
 }
 
-// The merge of the states of one analysis's pieces, into worker 0's analysis k.
-bool AnalysisRunner::load_pieces(std::size_t k, const std::vector<std::string>& pieces) {
-    Analysis& into = *worker(0).analyses[k];
+bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& unpack) {
+    StatesLoad load(states, unpack);
+    return this->load(load);
+}
+
+bool AnalysisRunner::load(StatesLoad& states) {
+    workers_.clear();
+    first_worker_ = 0;
+    kept_.clear();
+    parallel_for(threads_, threads_, [&](std::size_t) { states.work(); });
+    if (!states.wait()) return false;
+    worker(0).analyses = std::move(states.analyses_);
+    if (states.unpack_) {
+        first_worker_ = 1;
+        kept_.resize(states.states_.size());
+        for (std::size_t k = 0; k < kept_.size(); ++k)
+            if (worker(0).analyses[k]->saved_in_pieces() && states.pieces_[k] < kMaxPieces)
+                kept_[k] = std::move(states.states_[k]);
+    }
+    return true;
+}
+
+StatesLoad::StatesLoad(std::vector<std::string> states, AnalysisRunner::Unpack unpack)
+    : states_(std::move(states)), unpack_(std::move(unpack)), loaded_(states_.size()), pieces_(states_.size(), 1) {
+    if (states_.size() != analyses_.size()) return;  // another list of analyses: none loads
+    for (std::size_t k = 0; k < states_.size(); ++k) order_.push_back(k);
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](std::size_t a, std::size_t b) { return states_[a].size() > states_[b].size(); });
+}
+
+void StatesLoad::work() {
+    for (;;) {
+        std::size_t k = 0;
+        {
+            std::lock_guard lock(mu_);
+            if (cancelled_ || next_ == order_.size()) return;
+            k = order_[next_++];
+        }
+        load(k);
+        std::lock_guard lock(mu_);
+        ++done_;
+        done_cv_.notify_all();
+    }
+}
+
+void StatesLoad::cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+}
+
+bool StatesLoad::wait() {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return done_ == next_; });
+    return !cancelled_ && !order_.empty() && done_ == order_.size() &&
+           std::all_of(loaded_.begin(), loaded_.end(), [](std::uint8_t b) { return b != 0; });
+}
+
+void StatesLoad::load(std::size_t k) {
+    try {  // a damaged state may claim more memory than there is (std::bad_alloc): not loaded
+        if (!unpack_) {
+            loaded_[k] = analyses_[k]->load(states_[k]);
+            return;
+        }
+        std::vector<std::string> unpacked;
+        loaded_[k] = unpack_(states_[k], &unpacked) && load_pieces(k, unpacked);
+        pieces_[k] = unpacked.size();
+    } catch (const std::bad_alloc&) {
+        loaded_[k] = 0;
+    }
+}
+
+// The merge of the states of one analysis's pieces, into analysis k.
+bool StatesLoad::load_pieces(std::size_t k, const std::vector<std::string>& pieces) {
+    Analysis& into = *analyses_[k];
     // more than save() ever leaves is damage (a piece twice would count its sessions twice)
-    if (pieces.size() > (into.saved_in_pieces() ? kMaxPieces : 1)) return false;
+    if (pieces.size() > (into.saved_in_pieces() ? AnalysisRunner::kMaxPieces : 1)) return false;
     if (pieces.empty() || !into.load(pieces[0])) return false;
     for (std::size_t i = 1; i < pieces.size(); ++i) {
         const std::unique_ptr<Analysis> piece = kFactories[k]();
         if (!piece->load(pieces[i])) return false;
         into.merge(std::move(*piece));
-    }
-    return true;
-}
-
-bool AnalysisRunner::load(const std::vector<std::string>& states, const Unpack& unpack) {
-    workers_.clear();
-    first_worker_ = 0;
-    kept_.clear();
-    Worker& w = worker(0);
-    if (states.size() != w.analyses.size()) {
-        workers_.clear();
-        return false;
-    }
-    std::vector<std::uint8_t> loaded(states.size());
-    std::vector<std::size_t> pieces(states.size(), 1);
-    parallel_for(states.size(), threads_, [&](std::size_t k) {
-        try {  // a damaged state may claim more memory than there is (std::bad_alloc): not loaded
-            std::vector<std::string> unpacked;
-            if (!unpack) {
-                loaded[k] = w.analyses[k]->load(states[k]);
-            } else {
-                loaded[k] = unpack(states[k], &unpacked) && load_pieces(k, unpacked);
-                pieces[k] = unpacked.size();
-            }
-        } catch (const std::bad_alloc&) {
-            loaded[k] = 0;
-        }
-    });
-    const bool ok = std::all_of(loaded.begin(), loaded.end(), [](std::uint8_t b) { return b != 0; });
-    if (!ok) {
-        workers_.clear();
-        return false;
-    }
-    if (unpack) {
-        first_worker_ = 1;
-        kept_.resize(states.size());
-        for (std::size_t k = 0; k < states.size(); ++k)
-            if (w.analyses[k]->saved_in_pieces() && pieces[k] < kMaxPieces) kept_[k] = states[k];
     }
     return true;
 }

@@ -391,14 +391,14 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
     m.res.run.totals.io(totals);
     ok = ok && totals.ok();
     if (m.opt.analyses)
-        ok = ok && m.recordings.load(from->recording_findings) && m.analyses.load && m.analyses.load(from->analyses);
+        ok = ok && m.recordings.load(from->recording_findings) && m.analyses.load && m.analyses.load(from);
     m.checkpoint_cpu += thread_cpu_seconds() - t0;
     if (ok) return true;
     m.checkpoint.from = nullptr;  // everything is counted from the start
     m.basic = BasicTableBuilder();
     m.res.run.totals = SessionTotals();
     m.recordings.load({});
-    if (m.analyses.load) m.analyses.load({});
+    if (m.analyses.load) m.analyses.load(nullptr);
     return false;
 }
 
@@ -488,7 +488,7 @@ void RunTables::Impl::restart() {
     basic = BasicTableBuilder();
     res.run.totals = SessionTotals();
     recordings.load({});
-    if (analyses.load) analyses.load({});
+    if (analyses.load) analyses.load(nullptr);
     settled.clear();
     unsettled.clear();
     held.clear();
@@ -574,6 +574,14 @@ bool sessions_from_key_runs(AnalyzeResult& res, const std::vector<std::string>& 
     return true;
 }
 
+// The analyses' states of `from` into runner (none: forgotten), from where a thread loading them
+// ahead has got to (Incremental::load_states_ahead()).
+bool load_analyses(AnalysisRunner& runner, const Checkpoint* from) {
+    if (!from) return runner.load({});
+    if (from->analyses_load) return runner.load(*from->analyses_load);
+    return runner.load(from->analyses, unpack_checkpoint_state);
+}
+
 // Step 4: the writers, with the local analyses fed chunk by chunk (--state: from the checkpoint).
 void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, RunSessions& s,
                const WriteOutputs& write, CheckpointUse checkpoint = {}) {
@@ -585,11 +593,11 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
     runner.finish_beside(res.spill.order_runs == 0 && res.memory_limit >= (std::uint64_t{2} << 30));
     const auto tables_owned = std::make_shared<RunTables>(
         s.markers, opt,
-        RunTables::Analyses{
-            [&runner](const SessionRefs& chunk) { runner.add(chunk); },
-            [&runner](Findings seed) { return runner.finish(std::move(seed)); }, [&runner] { return runner.save(); },
-            [&runner](const std::vector<std::string>& states) { return runner.load(states, unpack_checkpoint_state); },
-            [&runner] { runner.begin_finish(); }},
+        RunTables::Analyses{[&runner](const SessionRefs& chunk) { runner.add(chunk); },
+                            [&runner](Findings seed) { return runner.finish(std::move(seed)); },
+                            [&runner] { return runner.save(); },
+                            [&runner](const Checkpoint* from) { return load_analyses(runner, from); },
+                            [&runner] { runner.begin_finish(); }},
         res);
     RunTables& tables = *tables_owned;
     const std::vector<Session>* counted_first = checkpoint.counted_first;
@@ -1227,6 +1235,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         std::vector<std::uint64_t> changed = read;
         changed.insert(changed.end(), provisional.begin(), provisional.end());
         tail_plan = plan_tail(*inc, run, std::move(changed), options);
+        if (in_memory && tail_plan.ok) inc->load_states_ahead();  // while the tail is read and built
         // A state too large for memory waits for the checkpoint's states: if they did not load,
         // its tail run would have to build every session before the tail to count them again.
         if (!in_memory && tail_plan.ok) {

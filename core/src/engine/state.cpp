@@ -1,6 +1,7 @@
 #include "cb/engine/state.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,9 +13,12 @@
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <random>
 #include <set>
+#include <utility>
 
+#include "cb/analysis/analysis.hpp"
 #include "cb/engine/spill.hpp"
 #include "cb/parse/command_template.hpp"
 #include "cb/util/archive.hpp"
@@ -847,14 +851,41 @@ void Incremental::checkpoint_states() {
     checkpoint_->totals = std::move(states->totals);
     checkpoint_->recording_findings = std::move(states->recording_findings);
     checkpoint_->analyses = std::move(states->analyses);
+    checkpoint_->analyses_load = std::move(states->analyses_load);
     checkpoint_->states_loaded = true;
+}
+
+void Incremental::load_states_ahead() {
+    if (!states_loading_.valid() || loading_ahead_.valid()) return;
+    std::promise<std::optional<Checkpoint>> told;
+    std::future<std::optional<Checkpoint>> read = std::exchange(states_loading_, told.get_future());
+    loading_ahead_ = std::async(std::launch::async, [read = std::move(read), told = std::move(told)]() mutable {
+        pthread_setname_np(pthread_self(), "cb-states");  // for profilers and top -H
+        std::optional<Checkpoint> states = read.get();
+        std::shared_ptr<StatesLoad> load;
+        try {
+            if (states) {
+                load = std::make_shared<StatesLoad>(std::move(states->analyses), unpack_checkpoint_state);
+                states->analyses_load = load;
+            }
+        } catch (const std::bad_alloc&) {  // not read, as a damaged part is not
+            states.reset();
+            load.reset();
+        }
+        told.set_value(std::move(states));
+        if (load) load->work();
+    });
 }
 
 void Incremental::drop_checkpoint() { take_checkpoint(); }
 
 std::shared_ptr<Checkpoint> Incremental::take_checkpoint() {
     checkpoint();
-    if (states_loading_.valid()) states_loading_.wait();
+    if (states_loading_.valid())  // not taken: none of its analyses is loaded any more
+        if (std::optional<Checkpoint> states = states_loading_.get(); states && states->analyses_load)
+            states->analyses_load->cancel();
+    if (checkpoint_ && checkpoint_->analyses_load) checkpoint_->analyses_load->cancel();
+    if (loading_ahead_.valid()) loading_ahead_.wait();
     std::shared_ptr<Checkpoint> taken = checkpoint_ ? std::make_shared<Checkpoint>(std::move(*checkpoint_)) : nullptr;
     checkpoint_.reset();
     return taken;
@@ -950,6 +981,7 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     // no read of the old state as it is swapped
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
     if (states_loading_.valid()) states_loading_.wait();
+    if (loading_ahead_.valid()) loading_ahead_.wait();
     // the checkpoint's run part is compressed while `likely` is written (both only read it)
     std::future<std::string> run_part;
     if (!new_checkpoint_.options.empty())

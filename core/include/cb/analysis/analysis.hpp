@@ -11,11 +11,13 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +112,7 @@ std::vector<std::unique_ptr<Analysis>> make_analyses();
 std::string template_set_key(const SessionFacts& f);
 
 class TemplateCache;
+class StatesLoad;
 // Fills f for session s (templates come from, and point into, cache).
 void build_session_facts(const Session& s, const MarkerSet& markers, TemplateCache& cache, SessionFacts& f);
 
@@ -147,6 +150,9 @@ public:
     };
     Saved save();
     bool load(const std::vector<std::string>& states, const Unpack& unpack = {});
+    // The same from states whose load may have begun on other threads (StatesLoad): the
+    // runner's threads take the ones left, then wait for the others.
+    bool load(StatesLoad& states);
     // `seed` carries what was found outside the analyses (e.g. recording_findings) for hints.
     Findings finish(Findings seed = {});
     // With memory to spare, finish() runs the analyses that finish alone on threads of their own
@@ -169,7 +175,6 @@ private:
     struct Worker;
     Worker& worker(std::size_t w);                // made on first use
     Worker& merge_workers(std::size_t into = 0);  // the states of every worker after `into` into its
-    bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
 
     const MarkerSet& markers_;
     AnalysisConfig cfg_;
@@ -184,6 +189,41 @@ private:
     std::vector<std::unique_ptr<Analysis>> finishing_;
     std::vector<std::future<Findings>> alone_;
     bool begun_ = false;
+};
+
+// The analyses' states of a checkpoint (AnalysisRunner::load()), each loaded by whichever
+// thread takes it first: a thread of a daily run begins while the run still plans its tail
+// (engine/state.hpp, Incremental::load_states_ahead()), and the runner's threads take the ones
+// left when they need them. The states are taken largest first (the outliers' records).
+class StatesLoad {
+public:
+    StatesLoad(std::vector<std::string> states, AnalysisRunner::Unpack unpack);
+    StatesLoad(const StatesLoad&) = delete;
+    StatesLoad& operator=(const StatesLoad&) = delete;
+    // Loads states until none is left to take (others may still be loading theirs).
+    void work();
+    // No state is taken from now on: a run that does not use them (work() returns after the
+    // one it is loading).
+    void cancel();
+
+private:
+    friend class AnalysisRunner;
+    void load(std::size_t k);
+    bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
+    // Waits for every state to be loaded; false when one did not (damaged, or another list of
+    // analyses), or when the load was cancelled.
+    bool wait();
+
+    std::vector<std::string> states_;  // packed, as the checkpoint keeps them
+    AnalysisRunner::Unpack unpack_;
+    std::vector<std::unique_ptr<Analysis>> analyses_ = make_analyses();
+    std::vector<std::size_t> order_;  // largest state first; none when the lists differ
+    std::vector<std::uint8_t> loaded_;
+    std::vector<std::size_t> pieces_;  // each state's pieces
+    std::mutex mu_;                    // over the three below
+    std::condition_variable done_cv_;
+    std::size_t next_ = 0, done_ = 0;  // states taken (in order_) and loaded
+    bool cancelled_ = false;
 };
 
 // All sessions in one chunk: AnalysisRunner's add() then finish().

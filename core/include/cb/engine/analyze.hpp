@@ -105,7 +105,7 @@ public:
         std::function<void(const SessionRefs&)> add;
         FinishAnalyses finish;
         std::function<AnalysisRunner::Saved()> save;
-        std::function<bool(const std::vector<std::string>&)> load;
+        std::function<bool(const Checkpoint*)> load;  // its analyses' states; null: none (forgets them)
         std::function<void()> begin_finish;
     };
     RunTables(const MarkerStats& marker_stats, const AnalyzeOptions& opt, Analyses analyses, AnalyzeResult& res);

@@ -49,6 +49,8 @@
 
 namespace cb {
 
+class StatesLoad;  // analysis/analysis.hpp
+
 // What the basic tables, the run's totals, the recording findings and the analyses made of the
 // state's settled sessions (closed ones: Cowrie logs nothing more of a session after it
 // closed but late events, and a late event for a settled session only costs a full count),
@@ -90,6 +92,8 @@ struct Checkpoint {
     std::vector<std::uint64_t> provisional;
     // Set when the states part (io_states()) was read; not saved.
     bool states_loaded = false;
+    // With Incremental::load_states_ahead(): `analyses` (moved there) being loaded; not saved.
+    std::shared_ptr<StatesLoad> analyses_load;
 
     // Saved as four frames, which read as one archive: what a run plans its tail by (io_plan())
     // and the tables' states (io_states()), zstd-compressed, and the analyses' states
@@ -328,6 +332,11 @@ public:
     // Waits for the checkpoint's states (Checkpoint::io_states()): states_loaded says whether
     // they were read whole.
     void checkpoint_states();
+    // A run whose tail and state fit in memory loads the analyses' states on a thread of its own
+    // from the moment they are read, while it reads and builds its tail (Checkpoint::
+    // analyses_load; AnalysisRunner::load() takes the ones left). Memory a spilled run would
+    // need for its merge is not taken before it.
+    void load_states_ahead();
     // Frees the state's checkpoint once the run knows it will not use it.
     void drop_checkpoint();
     // Hands it over instead (AnalyzeResult::left_allocated), once its states are read.
@@ -352,6 +361,7 @@ private:
     HeldEvents held_events_;
     std::future<std::optional<Checkpoint>> checkpoint_loading_;  // its plan and run parts
     std::future<std::optional<Checkpoint>> states_loading_;      // then its states part
+    std::future<void> loading_ahead_;                            // load_states_ahead()'s thread
     std::optional<Checkpoint> checkpoint_;
     Checkpoint new_checkpoint_;
     std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frames, "" for a failure
