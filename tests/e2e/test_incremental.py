@@ -202,6 +202,38 @@ def test_runs_add_a_sessions_file_each_until_they_are_merged(cb_bin, tmp_path, l
 
 
 @pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
+def test_small_sessions_files_are_merged_into_one_beside_the_large_one(cb_bin, tmp_path, lines, memory):
+    """Daily runs after a long history: once there are 16 sessions files, the 15 small ones the
+    last runs added (under a quarter of the large one's bytes) are merged into one, and the
+    large one is kept as it was (a run rewrites the last weeks' partials, not a year's). Outputs
+    stay those of a full run, and `merge` of the state gives them too."""
+    s = Sensor(cb_bin, tmp_path)
+    pat = re.compile(rb'"session":\s*"([^"]*)"')
+    for k in range(200):  # the history: renamed copies of the recorded sessions
+        s.append_live(b"".join(pat.sub(lambda m: b'"session":"%s-%x"' % (m.group(1), k), l) for l in lines))
+    s.incremental(*memory)
+    base = (s.state / "sessions").read_bytes()
+    per_run = len(lines) // 40
+    for k in range(1, 16):  # then a run a day, each over a few of the recorded events
+        s.append_live(b"".join(lines[(k - 1) * per_run:k * per_run]))
+        s.incremental(*memory)
+    assert sessions_files(s.state) == ["sessions"] + sorted(f"sessions.{i}" for i in range(1, 16))
+    small = sum((s.state / f"sessions.{i}").stat().st_size for i in range(1, 16))
+    assert small < len(base) // 4, (small, len(base))
+    s.append_live(b"".join(lines[15 * per_run:16 * per_run]))
+    res = s.check("--stats", *memory)  # the 16th file: the 15 small ones merged into sessions.16, this run's .17
+    assert "15 sessions files of the last runs merged into one" in res.err, res.err
+    assert sessions_files(s.state) == ["sessions", "sessions.16", "sessions.17"], sessions_files(s.state)
+    assert (s.state / "sessions").read_bytes() == base
+    merged = cbtest.run_cb(cb_bin, "merge", s.state, "-o", tmp_path / "merged", "--sessions", "day", "--quiet")
+    assert merged.returncode == res.rc, merged.stderr.decode()
+    cbtest.assert_same_tree(res.out.parent / f"full{s.runs}", tmp_path / "merged")
+    s.append_live(b"".join(lines[16 * per_run:]))
+    s.check(*memory)
+    assert sessions_files(s.state) == ["sessions", "sessions.16", "sessions.17", "sessions.18"]
+
+
+@pytest.mark.parametrize("memory", [IN_MEMORY, SPILLED], ids=["in-memory", "spilled"])
 def test_a_last_line_without_its_newline_counts_as_a_full_run_counts_it(cb_bin, tmp_path, lines, memory):
     """A log's last line without its newline (Cowrie writing it, a log cut by a crash, a file saved
     without one) waits in the ledger for its newline, but every run counts it as one run over the

@@ -616,12 +616,28 @@ void write_run(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, 
     res.left_allocated.push_back(runner_owned);
 }
 
+// The state's small sessions files merged into one of the new state, with its key list, when
+// the run adds one more (Incremental::segments_to_merge()); they are read as they were.
+std::string merge_segments(Incremental& inc, SpillDir& dir, std::uint64_t batch_bytes, std::vector<std::string>* info) {
+    std::vector<std::string> runs = inc.segments_to_merge();
+    if (runs.empty()) return {};
+    const std::string merged = inc.merged_segment();
+    if (auto err = write_segment(&runs, dir, merged, batch_bytes); !err.empty()) return err;
+    std::vector<std::uint64_t> keys;
+    if (auto err = key_run_hashes({merged}, &keys); !err.empty()) return err;
+    info->push_back("--state: " + with_commas(inc.segments_to_merge().size()) +
+                    " sessions files of the last runs merged into one (the largest kept as it is)");
+    return inc.index(merged, std::move(keys));
+}
+
 // The key runs of a spilled --state run: this run's (key_runs, spilled), then the state's. This
 // run's partials become one more of the state's sessions files when the state adds one
 // (Incremental::adds_segment()); otherwise every session is merged into one file again.
 std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs,
-                           std::uint64_t batch_bytes) {
+                           std::uint64_t batch_bytes, std::vector<std::string>* info) {
     const bool add = inc.adds_segment();
+    if (add)
+        if (auto err = merge_segments(inc, dir, batch_bytes, info); !err.empty()) return err;
     if (!add) key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
     const std::string written = add ? inc.new_segment() : inc.new_sessions();
     if (!key_runs.empty()) {
@@ -741,12 +757,13 @@ std::string tail_partials_into_memory(Incremental& inc, RunData& run, unsigned t
 // sessions files and adds this run's partials as one more (written before the old ones join
 // them), or, every kMaxStateSegments runs, gets all of them merged into one file (the filter is
 // then not used). Each file written gets its key list.
-std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter,
-                              std::uint64_t memory_limit, std::vector<std::string>* info) {
+std::string state_into_memory(Incremental& inc, RunData& run, unsigned threads, KeyFilter filter, SpillDir& dir,
+                              const SpillPlan& plan, std::uint64_t memory_limit, std::vector<std::string>* info) {
     run.ingest.shards.resize(std::max<std::size_t>(run.ingest.shards.size(), 64));
     const bool add = inc.adds_segment();
     const std::string written = add ? inc.new_segment() : inc.new_sessions();
     if (add) {
+        if (auto err = merge_segments(inc, dir, plan.batch_bytes, info); !err.empty()) return err;
         if (has_partials(run.ingest.shards)) {
             if (auto err = write_key_run(written, run.ingest.shards, true); !err.empty()) return err;
             if (auto err = inc.index(written, keys_read(run.ingest.shards)); !err.empty()) return err;
@@ -1265,7 +1282,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
             // case it must merge every session on disk after all
             std::string err = tail_only ? held_key_run(inc->held_events(), dir, held_run) : std::string();
             if (err.empty())
-                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr},
+                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr}, dir, plan,
                                         res.memory_limit, &res.info);
             if (!err.empty()) {
                 res.errors.push_back(err);
@@ -1312,7 +1329,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         if (inc && res.errors.empty()) {
             std::string err;
             if (inc->checkpoint() && !folded) err = key_run_hashes(key_runs, &read);  // this run's partials
-            if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes);
+            if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes, &res.info);
             if (err.empty() && !folded) provisional = fold_into_state(*inc, run);
             if (err.empty()) err = held_key_run(inc->held_events(), dir, key_runs);
             if (!err.empty()) res.errors.push_back(err);

@@ -580,10 +580,10 @@ StateWriter::StateWriter(std::string dir) : dir_(without_trailing_slashes(std::m
     if (!make_dir_removed_on_interrupt(tmp_)) error_ = "cannot create " + tmp_ + " for the new state";
 }
 
-std::string StateWriter::segment_path(const std::vector<std::string>& kept) const {
+std::string StateWriter::segment_path(const std::vector<std::string>& kept, long nth) const {
     long last = 0;
     for (const auto& f : kept) last = std::max(last, segment_number(fs::path(f).filename().string()));
-    return tmp_ + "/sessions." + std::to_string(last + 1);
+    return tmp_ + "/sessions." + std::to_string(last + nth);
 }
 
 std::string StateWriter::kept_path(const std::string& file) const {
@@ -779,6 +779,25 @@ void say_plans(const ReadPlans& plans, std::vector<std::string>* notes) {
                          " read by earlier runs left the inputs since the last run; their sessions stay in the state");
 }
 
+// Incremental::segments_to_merge() of a state's sessions files.
+std::vector<std::string> small_segments(const std::vector<std::string>& files) {
+    if (files.size() < kMaxStateSegments) return {};
+    std::vector<std::uint64_t> sizes;
+    for (const std::string& f : files) {
+        std::error_code ec;
+        sizes.push_back(fs::file_size(f, ec));
+        if (ec) return {};
+    }
+    const auto largest = static_cast<std::size_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+    std::uint64_t others = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) others += i == largest ? 0 : sizes[i];
+    if (others >= sizes[largest] / 4) return {};
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < files.size(); ++i)
+        if (i != largest) out.push_back(files[i]);
+    return out;
+}
+
 bool needs_rebuild(const ReadPlans& plans, std::string* why) {
     for (const ReadPlan& p : plans.reads)
         if (p.action == ReadPlan::Action::Reread) {
@@ -824,6 +843,7 @@ Incremental::Incremental(const std::string& dir, const Limits& limits, const std
         plans_ = plan_reads(state_.ledger, inputs);
     }
     say_plans(plans_, notes);
+    segments_to_merge_ = small_segments(state_.sessions);
     if (!state_.ledger.entries().empty()) {  // read while the logs are: a run needs it only once they are
         if (!early || early->dir != dir_ || !early->plan.valid()) early = std::make_shared<CheckpointRead>(dir_);
         checkpoint_loading_ = std::move(early->plan);
@@ -853,6 +873,17 @@ void Incremental::checkpoint_states() {
     checkpoint_->analyses = std::move(states->analyses);
     checkpoint_->analyses_load = std::move(states->analyses_load);
     checkpoint_->states_loaded = true;
+}
+
+std::string Incremental::keep_segments() {
+    auto kept = [&](const std::vector<std::string>& files) {
+        std::vector<std::string> out;
+        for (const std::string& f : files)
+            if (std::find(segments_to_merge_.begin(), segments_to_merge_.end(), f) == segments_to_merge_.end())
+                out.push_back(f);
+        return out;
+    };
+    return writer_.keep(kept(state_.sessions), kept(state_.indexed));
 }
 
 void Incremental::load_states_ahead() {

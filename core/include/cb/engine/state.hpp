@@ -11,9 +11,11 @@
 //              that the next run into the same OUTDIR updates a copy of it in place
 //   sessions   session partials read so far, merged: one key run (spill.hpp), zstd-compressed
 //   sessions.N the partials that later runs read (N = 1, 2, ...), a key run each; a run adds
-//              one (a spilled run merges its own spill files into it), and every
-//              kMaxStateSegments runs merges them all into `sessions` again. A session's
-//              partials may be in several of them: they merge like partials from two files.
+//              one (a spilled run merges its own spill files into it). At kMaxStateSegments
+//              files a run merges all but the largest into one, while they hold under a quarter
+//              of its bytes (Incremental::segments_to_merge()), else all of them into
+//              `sessions` again. A session's partials may be in several of them: they merge
+//              like partials from two files.
 //   FILE.keys  of a sessions file: the key hashes of the sessions it holds partials of, sorted
 //              (with the file's size and modification time, and a CRC-64), so that a run that
 //              needs none of them does not read the file
@@ -199,7 +201,9 @@ std::string save_key_list(const std::string& path, std::vector<std::uint64_t> ke
 bool load_key_list(const std::string& path, std::vector<std::uint64_t>* keys, std::uint64_t* tag);
 std::uint64_t file_tag(const std::string& path);  // 0 for a file that cannot be stat'ed
 
-// How many sessions files a state may have before a run merges them into one.
+// How many sessions files a state may have before a run merges them: those but the largest into
+// one (Incremental::segments_to_merge()) while they hold under a quarter of its bytes, else all
+// of them into `sessions`.
 inline constexpr std::size_t kMaxStateSegments = 16;
 
 // What a state must have been made with to be used: the tool version and the read limits.
@@ -227,8 +231,8 @@ public:
     // Where the new sessions file goes (merge_key_runs() writes it).
     std::string sessions_path() const { return tmp_ + "/sessions"; }
     // Where a new file of partials goes that joins `kept` (the old state's sessions files, taken
-    // over as they are, by keep()).
-    std::string segment_path(const std::vector<std::string>& kept) const;
+    // over as they are, by keep()): the nth number after theirs.
+    std::string segment_path(const std::vector<std::string>& kept, long nth = 1) const;
     // Links (or copies) the old state's sessions files into the new state, with the key lists of
     // those `indexed`; returns "" or a problem.
     std::string keep(const std::vector<std::string>& files, const std::vector<std::string>& indexed);
@@ -291,11 +295,23 @@ public:
     // Where the merged sessions of this run go (merge_key_runs()).
     std::string new_sessions() const { return writer_.sessions_path(); }
     // Whether this run adds its partials to the state as one more file (the others kept as
-    // they are) rather than writing them all, merged, into one.
-    bool adds_segment() const { return !state_.sessions.empty() && state_.sessions.size() < kMaxStateSegments; }
-    // The file of this run's partials when adds_segment(); the old files are kept.
-    std::string new_segment() const { return writer_.segment_path(state_.sessions); }
-    std::string keep_segments() { return writer_.keep(state_.sessions, state_.indexed); }
+    // they are, or but those it merges first: segments_to_merge()) rather than writing them
+    // all, merged, into one.
+    bool adds_segment() const {
+        return !state_.sessions.empty() && (state_.sessions.size() < kMaxStateSegments || !segments_to_merge_.empty());
+    }
+    // The state's sessions files that a run which adds one merges into one first, once there
+    // are kMaxStateSegments: every one but the largest, while they hold under a quarter of its
+    // bytes (else none, and the run merges all of them). A daily run then rewrites the last
+    // weeks' partials, not a year's.
+    const std::vector<std::string>& segments_to_merge() const { return segments_to_merge_; }
+    // Where they go (merge_segments() in analyze.cpp writes it), and the file of this run's
+    // partials when adds_segment(); the other old files are kept (keep_segments()).
+    std::string merged_segment() const { return writer_.segment_path(state_.sessions, 1); }
+    std::string new_segment() const {
+        return writer_.segment_path(state_.sessions, segments_to_merge_.empty() ? 1 : 2);
+    }
+    std::string keep_segments();
     // Writes the key list of `file`, a sessions file of the new state (its sessions' key hashes,
     // in any order); returns "" or a problem.
     std::string index(const std::string& file, std::vector<std::uint64_t> keys);
@@ -367,6 +383,7 @@ private:
     std::future<std::string> settled_part_;  // compress_settled_part()'s zstd frames, "" for a failure
     std::map<std::string, std::vector<std::uint64_t>> file_keys_;  // loaded by file_keys()
     std::optional<std::vector<std::uint64_t>> likely_keys_;        // loaded by likely_keys()
+    std::vector<std::string> segments_to_merge_;
     bool likely_checked_ = false;
     std::string read_records_;              // read_for_likely()
     std::vector<std::uint64_t> read_keys_;  // read_for_likely()
