@@ -212,20 +212,35 @@ bool AnalysisRunner::load(StatesLoad& states) {
     first_worker_ = 0;
     kept_.clear();
     parallel_for(threads_, threads_, [&](std::size_t) { states.work(); });
-    if (!states.wait()) return false;
+    if (!states.wait()) {
+        states.cancel();  // what did load is freed, as it was before
+        return false;
+    }
     worker(0).analyses = std::move(states.analyses_);
     if (states.unpack_) {
         first_worker_ = 1;
         kept_.resize(states.states_.size());
+        const bool owned = &states.states_ == &states.owned_;
         for (std::size_t k = 0; k < kept_.size(); ++k)
             if (worker(0).analyses[k]->saved_in_pieces() && states.pieces_[k] < kMaxPieces)
-                kept_[k] = std::move(states.states_[k]);
+                kept_[k] = owned ? std::move(states.owned_[k]) : states.states_[k];
     }
     return true;
 }
 
-StatesLoad::StatesLoad(std::vector<std::string> states, AnalysisRunner::Unpack unpack)
-    : states_(std::move(states)), unpack_(std::move(unpack)), loaded_(states_.size()), pieces_(states_.size(), 1) {
+StatesLoad::StatesLoad(std::vector<std::string>&& states, AnalysisRunner::Unpack unpack)
+    : owned_(std::move(states)), states_(owned_), unpack_(std::move(unpack)) {
+    take_order();
+}
+
+StatesLoad::StatesLoad(const std::vector<std::string>& states, AnalysisRunner::Unpack unpack)
+    : states_(states), unpack_(std::move(unpack)) {
+    take_order();
+}
+
+void StatesLoad::take_order() {
+    loaded_.assign(states_.size(), 0);
+    pieces_.assign(states_.size(), 1);
     if (states_.size() != analyses_.size()) return;  // another list of analyses: none loads
     for (std::size_t k = 0; k < states_.size(); ++k) order_.push_back(k);
     std::stable_sort(order_.begin(), order_.end(),
@@ -248,8 +263,12 @@ void StatesLoad::work() {
 }
 
 void StatesLoad::cancel() {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     cancelled_ = true;
+    done_cv_.wait(lock, [&] { return done_ == next_; });
+    lock.unlock();
+    for (auto& a : analyses_) a.reset();
+    std::vector<std::string>().swap(owned_);
 }
 
 bool StatesLoad::wait() {
@@ -268,7 +287,7 @@ void StatesLoad::load(std::size_t k) {
         std::vector<std::string> unpacked;
         loaded_[k] = unpack_(states_[k], &unpacked) && load_pieces(k, unpacked);
         pieces_[k] = unpacked.size();
-    } catch (const std::bad_alloc&) {
+    } catch (...) {  // any other failure too: a thread of its own must still count the state done
         loaded_[k] = 0;
     }
 }

@@ -394,7 +394,8 @@ bool RunTables::use_checkpoint(CheckpointUse use) {
         ok = ok && m.recordings.load(from->recording_findings) && m.analyses.load && m.analyses.load(from);
     m.checkpoint_cpu += thread_cpu_seconds() - t0;
     if (ok) return true;
-    m.checkpoint.from = nullptr;  // everything is counted from the start
+    if (from->analyses_load) from->analyses_load->cancel();  // its loaded states are not used
+    m.checkpoint.from = nullptr;                             // everything is counted from the start
     m.basic = BasicTableBuilder();
     m.res.run.totals = SessionTotals();
     m.recordings.load({});
@@ -622,7 +623,9 @@ std::string merge_segments(Incremental& inc, SpillDir& dir, std::uint64_t batch_
     std::vector<std::string> runs = inc.segments_to_merge();
     if (runs.empty()) return {};
     const std::string merged = inc.merged_segment();
-    if (auto err = write_segment(&runs, dir, merged, batch_bytes); !err.empty()) return err;
+    std::string err = write_segment(&runs, dir, merged, batch_bytes);
+    dir.remove_own(runs);  // files of a merge in steps (a small limit): not kept until the end
+    if (!err.empty()) return err;
     std::vector<std::uint64_t> keys;
     if (auto err = key_run_hashes({merged}, &keys); !err.empty()) return err;
     info->push_back("--state: " + with_commas(inc.segments_to_merge().size()) +

@@ -875,6 +875,14 @@ void Incremental::checkpoint_states() {
     checkpoint_->states_loaded = true;
 }
 
+Incremental::~Incremental() { take_checkpoint(); }
+
+std::string Incremental::index_kept(const std::string& file, std::vector<std::uint64_t> keys) {
+    if (std::find(segments_to_merge_.begin(), segments_to_merge_.end(), file) != segments_to_merge_.end())
+        return {};  // not kept: the file it is merged into has a key list of its own
+    return index(writer_.kept_path(file), std::move(keys));
+}
+
 std::string Incremental::keep_segments() {
     auto kept = [&](const std::vector<std::string>& files) {
         std::vector<std::string> out;

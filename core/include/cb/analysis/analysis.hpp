@@ -197,24 +197,28 @@ private:
 // left when they need them. The states are taken largest first (the outliers' records).
 class StatesLoad {
 public:
-    StatesLoad(std::vector<std::string> states, AnalysisRunner::Unpack unpack);
+    // The states moved in, or (a load on the runner's threads alone) read where they are.
+    StatesLoad(std::vector<std::string>&& states, AnalysisRunner::Unpack unpack);
+    StatesLoad(const std::vector<std::string>& states, AnalysisRunner::Unpack unpack);
     StatesLoad(const StatesLoad&) = delete;
     StatesLoad& operator=(const StatesLoad&) = delete;
     // Loads states until none is left to take (others may still be loading theirs).
     void work();
-    // No state is taken from now on: a run that does not use them (work() returns after the
-    // one it is loading).
+    // No state is taken from now on (a run that does not use them, or a load that failed):
+    // waits for the ones being loaded, then frees every loaded state.
     void cancel();
 
 private:
     friend class AnalysisRunner;
+    void take_order();
     void load(std::size_t k);
     bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
     // Waits for every state to be loaded; false when one did not (damaged, or another list of
     // analyses), or when the load was cancelled.
     bool wait();
 
-    std::vector<std::string> states_;  // packed, as the checkpoint keeps them
+    std::vector<std::string> owned_;
+    const std::vector<std::string>& states_;  // packed, as the checkpoint keeps them (owned_, or the caller's)
     AnalysisRunner::Unpack unpack_;
     std::vector<std::unique_ptr<Analysis>> analyses_ = make_analyses();
     std::vector<std::size_t> order_;  // largest state first; none when the lists differ

@@ -288,6 +288,9 @@ public:
     Incremental(const std::string& dir, const Limits& limits, const std::vector<InputFile>& inputs,
                 std::vector<std::string>* notes, std::vector<std::string>* errors,
                 std::shared_ptr<CheckpointRead> early = nullptr);
+    ~Incremental();  // a load of the states begun ahead stops first
+    Incremental(const Incremental&) = delete;
+    Incremental& operator=(const Incremental&) = delete;
     bool ok() const { return ok_; }
     const ReadPlans& plans() const { return plans_; }
     // The state's sessions files, none when it has none.
@@ -319,9 +322,7 @@ public:
     const std::vector<std::uint64_t>* file_keys(const std::string& file);
     // Writes, for the new state (which keeps it, keep_segments()), the key list of one of the
     // state's sessions files that had none: its sessions' key hashes, as a run read them.
-    std::string index_kept(const std::string& file, std::vector<std::uint64_t> keys) {
-        return index(writer_.kept_path(file), std::move(keys));
-    }
+    std::string index_kept(const std::string& file, std::vector<std::uint64_t> keys);
     // The state's `likely` and the sessions it holds every partial of (sorted); null when the
     // state has none, or it is damaged (a key list that does not match its records).
     const std::vector<std::uint64_t>* likely_keys();
