@@ -221,9 +221,13 @@ bool AnalysisRunner::load(StatesLoad& states) {
         first_worker_ = 1;
         kept_.resize(states.states_.size());
         const bool owned = &states.states_ == &states.owned_;
-        for (std::size_t k = 0; k < kept_.size(); ++k)
-            if (worker(0).analyses[k]->saved_in_pieces() && states.pieces_[k] < kMaxPieces)
-                kept_[k] = owned ? std::move(states.owned_[k]) : states.states_[k];
+        for (std::size_t k = 0; k < kept_.size(); ++k) {
+            if (!worker(0).analyses[k]->saved_in_pieces() || states.pieces_[k] >= kMaxPieces) continue;
+            if (owned)
+                kept_[k] = std::move(states.owned_[k]);
+            else
+                kept_[k] = states.states_[k];
+        }
     }
     return true;
 }
