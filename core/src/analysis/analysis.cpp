@@ -234,15 +234,15 @@ bool AnalysisRunner::load(StatesLoad& states) {
 
 StatesLoad::StatesLoad(std::vector<std::string>&& states, AnalysisRunner::Unpack unpack)
     : owned_(std::move(states)), states_(owned_), unpack_(std::move(unpack)) {
-    take_order();
+    order_largest_first();
 }
 
 StatesLoad::StatesLoad(const std::vector<std::string>& states, AnalysisRunner::Unpack unpack)
     : states_(states), unpack_(std::move(unpack)) {
-    take_order();
+    order_largest_first();
 }
 
-void StatesLoad::take_order() {
+void StatesLoad::order_largest_first() {
     loaded_.assign(states_.size(), 0);
     pieces_.assign(states_.size(), 1);
     if (states_.size() != analyses_.size()) return;  // another list of analyses: none loads

@@ -210,7 +210,7 @@ public:
 
 private:
     friend class AnalysisRunner;
-    void take_order();
+    void order_largest_first();
     void load(std::size_t k);
     bool load_pieces(std::size_t k, const std::vector<std::string>& pieces);
     // Waits for every state to be loaded; false when one did not (damaged, or another list of
