@@ -1196,6 +1196,12 @@ std::string tail_outcome(const RunData& run, std::size_t tail) {
            counted(tail, "session", "sessions") + " built from there on";
 }
 
+// Whether the run kept every session's report picks (RunData::keep_picks): the new checkpoint
+// keeps them, with the sessions the report could show.
+bool picks_kept(const RunData& run) {
+    return run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes;
+}
+
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
 void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
                  const Incremental* inc) {
@@ -1360,12 +1366,16 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     checkpoint.provisional = std::move(provisional);
     if (checkpoint.to) checkpoint.settled_made = [&inc] { inc->compress_settled_part(); };
     if (checkpoint.from) inc->checkpoint_states();  // read while the tail's partials were
+    if (inc)
+        run.report_keys_made = [&run, &inc] {
+            inc->begin_likely(picks_kept(run) ? run.report_keys : std::vector<std::uint64_t>());
+        };
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) {
         res.left_allocated.push_back(inc->take_checkpoint());  // the last run's: the new one is made from here on
         Checkpoint& made = *inc->new_checkpoint();
         made.partitions = run.partitions_written;
-        if (run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes) {
+        if (picks_kept(run)) {
             made.picks = std::move(run.picks);
             made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
             made.days = std::move(run.start_days);

@@ -990,11 +990,11 @@ void Incremental::read_for_likely(std::string records, std::vector<std::uint64_t
 // `likely` for the next run: the partials of the sessions the new checkpoint's report showed
 // and of those still open. From what this run read of the state (complete for those sessions)
 // and its own new sessions file; or else from every sessions file of the new state.
-std::string Incremental::write_likely() {
+std::string Incremental::write_likely(const std::vector<std::uint64_t>& report_keys) {
     const Checkpoint& cp = new_checkpoint_;
     if (cp.options.empty() || (!read_complete_ && !likely_from_files_)) return {};
     std::vector<std::uint64_t> wanted;
-    std::set_union(cp.report_keys.begin(), cp.report_keys.end(), cp.unsettled.begin(), cp.unsettled.end(),
+    std::set_union(report_keys.begin(), report_keys.end(), cp.unsettled.begin(), cp.unsettled.end(),
                    std::back_inserter(wanted));
     std::vector<std::string> files;
     if (read_complete_) {
@@ -1016,6 +1016,14 @@ std::string Incremental::write_likely() {
     return save_key_list(path + ".keys", std::move(copied), generation);
 }
 
+void Incremental::begin_likely(std::vector<std::uint64_t> report_keys) {
+    if (likely_written_.valid()) return;
+    likely_written_ = std::async(std::launch::async, [this, keys = std::move(report_keys)] {
+        pthread_setname_np(pthread_self(), "cb-likely");
+        return write_likely(keys);
+    });
+}
+
 std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite_rows) {
     // no read of the old state as it is swapped
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
@@ -1025,7 +1033,9 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     std::future<std::string> run_part;
     if (!new_checkpoint_.options.empty())
         run_part = std::async(std::launch::async, [this] { return run_frame(new_checkpoint_); });
-    if (auto err = write_likely(); !err.empty()) return err;
+    const std::string likely =
+        likely_written_.valid() ? likely_written_.get() : write_likely(new_checkpoint_.report_keys);
+    if (!likely.empty()) return likely;
     std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
                           &new_checkpoint_, std::move(settled_part), run_part.valid() ? run_part.get() : std::string());

@@ -363,7 +363,10 @@ void write_outputs(RunData& run, const std::string& out_dir, const OutputLayout&
         std::string err = source.whole() ? std::string() : keep_report_sessions(run, source, ropt, picks.get());
         if (err.empty()) {
             const ReportPlan plan(run, ropt);
-            if (run.keep_picks) remember_report_sessions(run, source.whole(), ropt);
+            if (run.keep_picks) {
+                remember_report_sessions(run, source.whole(), ropt);
+                if (run.report_keys_made) run.report_keys_made();
+            }
             run.tty_replays =
                 read_tty_replays(run.sessions, plan.explorer_order(),
                                  {ropt.max_tty_recording_bytes, ropt.max_tty_bytes, run.limits.max_recording_bytes});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -143,6 +144,9 @@ struct RunData {
     DayRuns start_days;
     // The key hashes of the sessions report.html could show, sorted (Checkpoint::report_keys).
     std::vector<std::uint64_t> report_keys;
+    // Called once they are known (write_outputs(), before report.html is written): a --state run
+    // then writes the next run's `likely` beside the report (Incremental::begin_likely()).
+    std::function<void()> report_keys_made;
     // The names the sessions looked TTY recordings up by: the latest time, and whether one hides
     // another name (Checkpoint::looked_up).
     std::unordered_map<std::uint64_t, std::pair<Micros, bool>> recordings_looked_up;

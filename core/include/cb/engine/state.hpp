@@ -333,6 +333,10 @@ public:
     // state's sessions files when read_likely_at_commit() was called, else writes no `likely`.
     void read_for_likely(std::string records, std::vector<std::uint64_t> keys);
     void read_likely_at_commit() { likely_from_files_ = true; }
+    // Writes the next run's `likely` on a thread of its own from now on, with the sessions the
+    // new checkpoint's report could show (`report_keys`, sorted; Checkpoint::report_keys), once
+    // its settled and open sessions are known; commit() waits for it (else writes it then).
+    void begin_likely(std::vector<std::uint64_t> report_keys);
     // Puts the state's reports, with this run's reads folded in, into ingest; with the held last
     // lines (HeldTail) counted, their events in held_events().
     void fold(const std::vector<InputFile>& inputs, IngestResult& ingest, std::size_t samples_per_reason);
@@ -389,7 +393,8 @@ private:
     std::string read_records_;              // read_for_likely()
     std::vector<std::uint64_t> read_keys_;  // read_for_likely()
     bool read_complete_ = false, likely_from_files_ = false;
-    std::string write_likely();
+    std::string write_likely(const std::vector<std::uint64_t>& report_keys);
+    std::future<std::string> likely_written_;  // begin_likely()'s; after writer_: done before its folder goes
     bool ok_ = false;
 };
 
