@@ -625,9 +625,9 @@ std::string merge_segments(Incremental& inc, SpillDir& dir, std::uint64_t batch_
     const std::string merged = inc.merged_segment();
     std::string err = write_segment(&runs, dir, merged, batch_bytes);
     dir.remove_own(runs);  // files of a merge in steps (a small limit): not kept until the end
-    if (!err.empty()) return err;
     std::vector<std::uint64_t> keys;
-    if (auto err = key_run_hashes({merged}, &keys); !err.empty()) return err;
+    if (err.empty()) err = key_run_hashes({merged}, &keys);
+    if (!err.empty()) return err;
     info->push_back("--state: " + with_commas(inc.segments_to_merge().size()) +
                     " sessions files of the last runs merged into one (the largest kept as it is)");
     return inc.index(merged, std::move(keys));
@@ -639,9 +639,10 @@ std::string merge_segments(Incremental& inc, SpillDir& dir, std::uint64_t batch_
 std::string state_key_runs(Incremental& inc, SpillDir& dir, std::vector<std::string>& key_runs,
                            std::uint64_t batch_bytes, std::vector<std::string>* info) {
     const bool add = inc.adds_segment();
-    if (add)
-        if (auto err = merge_segments(inc, dir, batch_bytes, info); !err.empty()) return err;
-    if (!add) key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
+    if (!add)
+        key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
+    else if (auto err = merge_segments(inc, dir, batch_bytes, info); !err.empty())
+        return err;
     const std::string written = add ? inc.new_segment() : inc.new_sessions();
     if (!key_runs.empty()) {
         if (auto err = write_segment(&key_runs, dir, written, batch_bytes); !err.empty()) return err;

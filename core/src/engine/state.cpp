@@ -877,9 +877,12 @@ void Incremental::checkpoint_states() {
 
 Incremental::~Incremental() { take_checkpoint(); }
 
+bool Incremental::merged_away(const std::string& file) const {
+    return std::find(segments_to_merge_.begin(), segments_to_merge_.end(), file) != segments_to_merge_.end();
+}
+
 std::string Incremental::index_kept(const std::string& file, std::vector<std::uint64_t> keys) {
-    if (std::find(segments_to_merge_.begin(), segments_to_merge_.end(), file) != segments_to_merge_.end())
-        return {};  // not kept: the file it is merged into has a key list of its own
+    if (merged_away(file)) return {};  // not kept: the file it is merged into has a key list of its own
     return index(writer_.kept_path(file), std::move(keys));
 }
 
@@ -887,8 +890,7 @@ std::string Incremental::keep_segments() {
     auto kept = [&](const std::vector<std::string>& files) {
         std::vector<std::string> out;
         for (const std::string& f : files)
-            if (std::find(segments_to_merge_.begin(), segments_to_merge_.end(), f) == segments_to_merge_.end())
-                out.push_back(f);
+            if (!merged_away(f)) out.push_back(f);
         return out;
     };
     return writer_.keep(kept(state_.sessions), kept(state_.indexed));
@@ -1029,7 +1031,8 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
     if (states_loading_.valid()) states_loading_.wait();
     if (loading_ahead_.valid()) loading_ahead_.wait();
-    // the checkpoint's run part is compressed while `likely` is written (both only read it)
+    // the checkpoint's run part is compressed while `likely` is written, unless begin_likely()
+    // wrote it already (both only read it)
     std::future<std::string> run_part;
     if (!new_checkpoint_.options.empty())
         run_part = std::async(std::launch::async, [this] { return run_frame(new_checkpoint_); });

@@ -389,6 +389,7 @@ private:
     std::map<std::string, std::vector<std::uint64_t>> file_keys_;  // loaded by file_keys()
     std::optional<std::vector<std::uint64_t>> likely_keys_;        // loaded by likely_keys()
     std::vector<std::string> segments_to_merge_;
+    bool merged_away(const std::string& file) const;  // one of segments_to_merge_
     bool likely_checked_ = false;
     std::string read_records_;              // read_for_likely()
     std::vector<std::uint64_t> read_keys_;  // read_for_likely()
