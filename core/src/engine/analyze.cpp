@@ -908,6 +908,8 @@ public:
         only_ = only;
     }
     bool whole() const override { return false; }
+    // the tail is one chunk, kept until the source goes (rewind(only) gives other vectors)
+    bool last_chunk() const override { return !only_; }
     std::string error() const override { return error_; }
     std::vector<Session>* before_tail() override {
         std::vector<std::size_t> all(before_.size());

@@ -169,21 +169,22 @@ void keep_picks(RunData& run, const std::vector<Session>& chunk, unsigned thread
 }
 
 // Reads every session once: the writers and the engine's tables (and run.totals), when given, get each
-// chunk, and so do the report's picks. A source with one chunk keeps its writers running while the caller
-// goes on (they finish on wait()).
+// chunk, and so do the report's picks. The writers of the last chunk (SessionSource::last_chunk()) go on
+// while the caller does (they finish on wait()).
 void stream_sessions(SessionSource& source, SessionWriters& writers, RunTables* tables, PickFile* picks = nullptr,
                      RunData* kept_picks = nullptr) {
     std::vector<Session>* chunk = source.next();
     while (chunk) {
-        writers.start(*chunk, source.whole(), tables ? tables->unchanged(*chunk) : nullptr);
+        const bool last = source.last_chunk();
+        writers.start(*chunk, last, tables ? tables->unchanged(*chunk) : nullptr);
         if (tables) tables->add(*chunk);
         if (picks) picks->add(*chunk);
         if (kept_picks) keep_picks(*kept_picks, *chunk, kept_picks->threads);
-        if (source.whole()) break;
+        if (last) return;
         writers.wait();  // the next chunk replaces this one
         chunk = source.next();
     }
-    if (!source.whole()) writers.end_sqlite();  // while the analyses finish and the report is made
+    writers.end_sqlite();  // while the analyses finish and the report is made
 }
 
 // The session writers of one pass over the sessions: cowrie.sqlite (--state: from a copy of the

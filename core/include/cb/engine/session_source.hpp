@@ -29,6 +29,9 @@ public:
     virtual void rewind(const std::vector<std::size_t>* only = nullptr, bool complete = true) = 0;
     // True when the only chunk is RunData::sessions (every session is in memory at once).
     virtual bool whole() const = 0;
+    // True when the chunk next() gave last is the last one and stays valid until the source goes:
+    // its readers may go on with it while the caller rewinds and reads other chunks.
+    virtual bool last_chunk() const { return whole(); }
     virtual std::string error() const { return {}; }
     // A tail run's source (RunData::sessions_before): the sessions before the tail, completed,
     // for writers that cannot keep the last run's rows and days of them; null for others.
