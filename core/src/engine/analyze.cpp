@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -344,7 +345,10 @@ bool RunTables::Impl::save_checkpoint() {
     to.unsettled = unsettled;
     to.provisional = checkpoint.provisional;
     to.recordings = recording_links;
-    basic.save(to.basic);
+    // the tables' state on a thread of its own, beside the analyses' (which take this one and more)
+    double basic_cpu_there = 0;
+    std::future<void> basic_saved =
+        std::async(std::launch::async, [&] { add_cpu(&basic_cpu_there, [&] { basic.save(to.basic); }); });
     OutArchive totals(to.totals);
     res.run.totals.io(totals);
     if (opt.analyses) {
@@ -353,6 +357,8 @@ bool RunTables::Impl::save_checkpoint() {
         to.analyses = std::move(saved.states);
         kept_pieces = std::move(saved.kept);
     }
+    basic_saved.get();
+    checkpoint_cpu += basic_cpu_there;
     to.markers = res.run.markers.encode();
     MarkerStats settled_markers = marker_stats, held_markers;  // every session's, less the held ones'
     TemplateCache cache;
