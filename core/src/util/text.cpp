@@ -53,6 +53,19 @@ std::size_t next_json_special(const unsigned char* p, std::size_t i, std::size_t
 #endif
 }
 
+// What a byte asks of a CSV cell (append_csv_cell()): quotes around the cell (',', '"', LF),
+// or to be written otherwise ('"' doubled, the other control bytes and DEL as \xNN).
+constexpr unsigned kCsvQuoted = 1, kCsvRewritten = 2;
+constexpr auto kCsvClass = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = kCsvRewritten;
+    t[0x7F] = kCsvRewritten;
+    t['\n'] = kCsvQuoted;
+    t[','] = kCsvQuoted;
+    t['"'] = kCsvQuoted | kCsvRewritten;
+    return t;
+}();
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -110,26 +123,30 @@ void append_json_string(std::string& out, std::string_view s) {
 // Control bytes other than LF (0x00-0x1F, 0x7F) are written as the text \xNN, so a CSV
 // stays text to grep and inert in a terminal; LF stays (quoted), as multi-value cells use it.
 void append_csv_cell(std::string& out, std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    unsigned seen = 0;  // the kCsv* bits of all its bytes: most cells have none, and go as they are
+    for (std::size_t i = 0; i < s.size(); ++i) seen |= kCsvClass[p[i]];
     const bool formula =
         !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
-    bool quote = formula;
-    for (char c : s) {
-        if (c == ',' || c == '"' || c == '\n') {
-            quote = true;
-            break;
-        }
-    }
+    const bool quote = formula || (seen & kCsvQuoted);
     if (quote) out.push_back('"');
     if (formula) out.push_back('\'');
-    for (char c : s) {
-        const auto b = static_cast<unsigned char>(c);
-        if ((b < 0x20 && c != '\n') || b == 0x7F) {
-            out.append("\\x");
-            append_hex(out, std::string_view(&c, 1));
-            continue;
+    if (!(seen & kCsvRewritten)) {
+        out.append(s);
+    } else {
+        std::size_t run = 0;  // start of the pending bytes written as they are
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (!(kCsvClass[p[i]] & kCsvRewritten)) continue;
+            out.append(s.data() + run, i - run);
+            run = i + 1;
+            if (p[i] == '"') {
+                out.append("\"\"");
+            } else {
+                out.append("\\x");
+                append_hex(out, s.substr(i, 1));
+            }
         }
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
+        out.append(s.data() + run, s.size() - run);
     }
     if (quote) out.push_back('"');
 }
