@@ -616,14 +616,15 @@ std::string StateWriter::commit(const std::string& fingerprint, const FileLedger
                                 const std::map<std::uint64_t, FileReport>& reports,
                                 const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
                                 const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part,
-                                std::string run_part) {
+                                std::future<std::string> run_part) {
     if (!error_.empty()) return error_;
     // the checkpoint, the largest file (13 MB at 1 GiB, written past the page cache: the disk's
     // time), on a thread of its own while the others are written
     std::future<std::string> checkpoint_saved;
     if (checkpoint && !checkpoint->options.empty())
         checkpoint_saved = std::async(std::launch::async, [&] {
-            return save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part), std::move(run_part));
+            return save_checkpoint(tmp_ + "/checkpoint", *checkpoint, std::move(settled_part),
+                                   run_part.valid() ? run_part.get() : std::string());
         });
     std::string err;
     if (!ledger.save(tmp_ + "/ledger", &err)) return err;
@@ -1032,7 +1033,7 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     if (states_loading_.valid()) states_loading_.wait();
     if (loading_ahead_.valid()) loading_ahead_.wait();
     // the checkpoint's run part is compressed while `likely` is written, unless begin_likely()
-    // wrote it already (both only read it)
+    // wrote it already (both only read it), and while the state's other files are
     std::future<std::string> run_part;
     if (!new_checkpoint_.options.empty())
         run_part = std::async(std::launch::async, [this] { return run_frame(new_checkpoint_); });
@@ -1041,7 +1042,7 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     if (!likely.empty()) return likely;
     std::string settled_part = settled_part_.valid() ? settled_part_.get() : std::string();
     return writer_.commit(fingerprint_, ledger_, state_.reports, state_.tails, has_sessions, sqlite_rows,
-                          &new_checkpoint_, std::move(settled_part), run_part.valid() ? run_part.get() : std::string());
+                          &new_checkpoint_, std::move(settled_part), std::move(run_part));
 }
 
 }  // namespace cb

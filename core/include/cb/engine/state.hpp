@@ -241,12 +241,13 @@ public:
     // Where the new state keeps one of the old state's files (keep()).
     std::string kept_path(const std::string& file) const;
     // Writes the rest of the state and puts it in the place of dir's; returns "" or a problem.
-    // settled_part and run_part: the checkpoint's frames, when made beforehand (else made here).
+    // settled_part and run_part: the checkpoint's frames, when made beforehand, or being made
+    // (the checkpoint is written once it is, while the other files are); else made here.
     std::string commit(const std::string& fingerprint, const FileLedger& ledger,
                        const std::map<std::uint64_t, FileReport>& reports,
                        const std::map<std::uint64_t, HeldTail>& tails, bool has_sessions,
                        const SqliteRowHashes* sqlite_rows, Checkpoint* checkpoint, std::string settled_part = {},
-                       std::string run_part = {});
+                       std::future<std::string> run_part = {});
 
 private:
     std::string dir_, tmp_, error_;
