@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cb/input/cowrie_config.hpp"
+#include "cb/util/allocator.hpp"
 #include "console.hpp"
 #include "exit_codes.hpp"
 #include "limit_options.hpp"
@@ -131,6 +132,7 @@ int make_analyze_options(const RunFlags& flags, AnalyzeOptions* opt) {
     opt->analyses = !flags.no_analyses;
     opt->limits = flags.limits;
     opt->memory_limit = flags.memory_limit;
+    keep_freed_memory(flags.memory_limit ? flags.memory_limit : default_memory_limit());
     opt->tmp_dir = flags.tmp_dir;
     opt->state_dir = flags.state_dir;
     std::string err;
