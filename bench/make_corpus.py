@@ -254,11 +254,17 @@ def write_task(task):
 
 # --------------------------------------------------------------------------- main
 def source_fingerprint(root: str) -> str:
-    """Hash of (path, size, mtime) of every file: a changed source invalidates the cache."""
+    """Hash of (path, size, content) of every file: a changed source invalidates the cache.
+    Not the modification times: a samples folder provisioned again with the same bytes would
+    rebuild the corpus, and every state a run made from it would then find each log changed."""
     h = hashlib.blake2b(digest_size=8)
     for rel in walk_files(root):
-        st = os.stat(os.path.join(root, rel))
-        h.update(b"%s|%d|%d\n" % (rel.encode(), st.st_size, int(st.st_mtime)))
+        path = os.path.join(root, rel)
+        content = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                content.update(block)
+        h.update(b"%s|%d|%s\n" % (rel.encode(), os.path.getsize(path), content.hexdigest().encode()))
     return h.hexdigest()
 
 
