@@ -1032,8 +1032,8 @@ std::string Incremental::commit(bool has_sessions, const SqliteRowHashes* sqlite
     if (checkpoint_loading_.valid()) checkpoint_loading_.wait();
     if (states_loading_.valid()) states_loading_.wait();
     if (loading_ahead_.valid()) loading_ahead_.wait();
-    // the checkpoint's run part is compressed while `likely` is written, unless begin_likely()
-    // wrote it already (both only read it), and while the state's other files are
+    // the checkpoint's run part is compressed while `likely` is written (unless begin_likely()
+    // wrote it already; both only read the new checkpoint) and while the state's other files are
     std::future<std::string> run_part;
     if (!new_checkpoint_.options.empty())
         run_part = std::async(std::launch::async, [this] { return run_frame(new_checkpoint_); });

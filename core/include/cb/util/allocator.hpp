@@ -7,7 +7,7 @@
 // threads grew and shrank by mprotect() calls that stall every other thread's page faults (5,000 of
 // them in a daily run at 1 GiB). With up to a 64th of the limit kept per arena (64 MiB at most),
 // and allocations up to a 16th of it (32 MiB at most) made in the arenas rather than mapped
-// alone and unmapped when freed, that run takes 14 % fewer page faults and 150 mprotect() calls.
+// alone and unmapped when freed, that run takes 14 % fewer page faults and about 200 mprotect() calls.
 // The peak RSS of a run in memory grows a little (1 GiB: 710 -> 733-798 MiB); under 256M and 512M
 // it does not.
 #pragma once
