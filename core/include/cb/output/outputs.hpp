@@ -239,7 +239,6 @@ private:
     std::string file_;  // the file written: path_.tmp, or SqliteReuse::file when in place
     bool hash_rows_ = false, reused_ = false, in_place_ = false;
     int lock_fd_ = -1;                  // in place: the file's flock, until commit()
-    std::uint64_t cache_kib_ = 0;       // SQLite's page cache while the sessions are inserted
     struct timespec settled_mtime_ {};  // in place: the modification time commit() gives the file
     const SqliteRowHashes* before_ = nullptr;
     std::uint64_t unchanged_ = 0;
