@@ -1211,6 +1211,94 @@ bool picks_kept(const RunData& run) {
     return run.keep_picks && run.picks.size() == run.totals.sessions * kReportPickBytes;
 }
 
+// --state: what this run read, and what it plans to build from the state.
+struct StateRead {
+    std::vector<std::uint64_t> read;  // the sessions this run read events of
+    // the sessions with an event of a held last line (HeldTail): never settled, as that line is
+    // read again once it is whole
+    std::vector<std::uint64_t> provisional;
+    TailPlan tail;
+    bool folded = false;     // read and provisional are known, the state's reports folded
+    bool tail_only = false;  // a state too large for memory whose tail fits
+};
+
+// --state, when this run's reads fit in memory: the tail is planned before the state's partials
+// are read. Whether the run goes on in memory (`in_memory`: the whole state fits).
+bool plan_state_tail(Incremental& inc, RunData& run, const SpillPlan& plan, unsigned threads,
+                     const std::string& options, bool in_memory, StateRead& s) {
+    s.read = keys_read(run.ingest.shards);
+    s.provisional = fold_into_state(inc, run);
+    s.folded = true;
+    std::vector<std::uint64_t> changed = s.read;
+    changed.insert(changed.end(), s.provisional.begin(), s.provisional.end());
+    s.tail = plan_tail(inc, run, std::move(changed), options);
+    if (in_memory && s.tail.ok) inc.load_states_ahead();  // while the tail is read and built
+    // A state too large for memory waits for the checkpoint's states: if they did not load,
+    // its tail run would have to build every session before the tail to count them again.
+    if (!in_memory && s.tail.ok) {
+        inc.checkpoint_states();
+        if (!inc.checkpoint()->states_loaded) {
+            s.tail = TailPlan();
+            s.tail.why_not = "the checkpoint's states are damaged";
+        }
+    }
+    // a state too large for memory: a tail run when the partials it reads fit (the report's
+    // likely sessions too, if they do)
+    auto fits = [&](std::size_t n) {
+        const std::size_t all = run.sqlite_rows_before ? run.sqlite_rows_before->keys.size() : 0;
+        return state_fits(inc, plan, threads,
+                          static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(1, all)));
+    };
+    s.tail_only = !in_memory && s.tail.ok && inc.adds_segment() && fits(s.tail.load.size());
+    if (in_memory || (s.tail_only && fits(s.tail.load.size() + s.tail.likely.size()))) read_likely(s.tail);
+    return in_memory || s.tail_only;
+}
+
+// --state: which checkpoint the run's tables and analyses start from, and which they save.
+CheckpointUse checkpoint_for(Incremental& inc, RunData& run, const TailSessions* tail, StateRead& s, bool in_memory,
+                             const std::string& options, const AnalyzeOptions& opt, AnalyzeResult& res) {
+    CheckpointUse checkpoint;
+    if (tail) {
+        checkpoint.to = inc.new_checkpoint();
+        checkpoint.options = options;
+        checkpoint.from = inc.checkpoint();
+        checkpoint.checked = true;
+        checkpoint.counted_first = &tail->open_before();
+    } else {
+        s.read.insert(s.read.end(), s.provisional.begin(), s.provisional.end());
+        checkpoint = checkpoint_use(inc, run, s.read, in_memory, options, opt, res);
+    }
+    checkpoint.provisional = std::move(s.provisional);
+    if (checkpoint.to) checkpoint.settled_made = [&inc] { inc.compress_settled_part(); };
+    if (checkpoint.from) inc.checkpoint_states();  // read while the tail's partials were
+    return checkpoint;
+}
+
+// --state, once the outputs are written: what the new checkpoint keeps of the run besides the
+// tables' and analyses' states (the days of sessions/, the report's picks, the recordings read).
+void fill_new_checkpoint(Incremental& inc, RunData& run, AnalyzeResult& res) {
+    res.left_allocated.push_back(inc.take_checkpoint());  // the last run's: the new one is made from here on
+    Checkpoint& made = *inc.new_checkpoint();
+    made.partitions = run.partitions_written;
+    if (picks_kept(run)) {
+        made.picks = std::move(run.picks);
+        made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
+        made.days = std::move(run.start_days);
+        made.report_keys = std::move(run.report_keys);
+        for (const auto& [name, seen] : run.recordings_looked_up)
+            made.looked_up.emplace_back(name, seen.first, seen.second);
+        std::sort(made.looked_up.begin(), made.looked_up.end());
+    }
+    if (run.recordings) {
+        const RecordingIndex& index = *run.recordings->index;
+        made.recordings_read = index.reads();
+        if (!index.reads().empty() && !run.recordings_known.empty())
+            res.info.push_back("TTY recordings: " + with_commas(index.read_now()) + " of " +
+                               with_commas(index.reads().size()) +
+                               " read, the others as the last run read them (not read again)");
+    }
+}
+
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
 void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
                  const Incremental* inc) {
@@ -1249,10 +1337,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         return res;
     }
     RunSessions sessions;
-    std::vector<std::uint64_t> read;  // --state: the sessions this run read events of
-    // --state: the sessions with an event of a held last line (HeldTail): never settled, as that
-    // line is read again once it is whole
-    std::vector<std::uint64_t> provisional;
+    StateRead state_read;  // --state
     const bool read_fits = spill.files().empty();
     bool in_memory = read_fits && (!inc || state_fits(*inc, plan, threads));
     if (inc) run.sqlite_rows_before = inc->take_sqlite_rows();
@@ -1260,37 +1345,9 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     if (const Checkpoint* cp = inc ? inc->checkpoint() : nullptr; cp && cp->options == options)
         run.recordings_known = cp->recordings_read;  // the recordings as they were need not be read again
     TailSessions* tail = nullptr;
-    TailPlan tail_plan;
-    bool folded = false;     // read and provisional are known, the state's reports folded
-    bool tail_only = false;  // a state too large for memory whose tail fits
-    if (inc && read_fits) {  // the tail is planned before the state's partials are read
-        read = keys_read(run.ingest.shards);
-        provisional = fold_into_state(*inc, run);
-        folded = true;
-        std::vector<std::uint64_t> changed = read;
-        changed.insert(changed.end(), provisional.begin(), provisional.end());
-        tail_plan = plan_tail(*inc, run, std::move(changed), options);
-        if (in_memory && tail_plan.ok) inc->load_states_ahead();  // while the tail is read and built
-        // A state too large for memory waits for the checkpoint's states: if they did not load,
-        // its tail run would have to build every session before the tail to count them again.
-        if (!in_memory && tail_plan.ok) {
-            inc->checkpoint_states();
-            if (!inc->checkpoint()->states_loaded) {
-                tail_plan = TailPlan();
-                tail_plan.why_not = "the checkpoint's states are damaged";
-            }
-        }
-        // a state too large for memory: a tail run when the partials it reads fit (the report's
-        // likely sessions too, if they do)
-        auto fits = [&](std::size_t n) {
-            const std::size_t all = run.sqlite_rows_before ? run.sqlite_rows_before->keys.size() : 0;
-            return state_fits(*inc, plan, threads,
-                              static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(1, all)));
-        };
-        tail_only = !in_memory && tail_plan.ok && inc->adds_segment() && fits(tail_plan.load.size());
-        if (in_memory || (tail_only && fits(tail_plan.load.size() + tail_plan.likely.size()))) read_likely(tail_plan);
-        in_memory = in_memory || tail_only;
-    }
+    TailPlan& tail_plan = state_read.tail;
+    if (inc && read_fits) in_memory = plan_state_tail(*inc, run, plan, threads, options, in_memory, state_read);
+    const bool tail_only = state_read.tail_only;
     std::vector<std::string> key_runs;  // a spilled run's
     std::vector<std::string> held_run;  // tail_only: the held lines' events as a key run
     if (in_memory) {
@@ -1346,9 +1403,10 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
         key_runs = spill.files();
         if (inc && res.errors.empty()) {
             std::string err;
-            if (inc->checkpoint() && !folded) err = key_run_hashes(key_runs, &read);  // this run's partials
+            if (inc->checkpoint() && !state_read.folded)
+                err = key_run_hashes(key_runs, &state_read.read);  // this run's partials
             if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes, &res.info);
-            if (err.empty() && !folded) provisional = fold_into_state(*inc, run);
+            if (err.empty() && !state_read.folded) state_read.provisional = fold_into_state(*inc, run);
             if (err.empty()) err = held_key_run(inc->held_events(), dir, key_runs);
             if (!err.empty()) res.errors.push_back(err);
         }
@@ -1362,46 +1420,13 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     clock.lap("markers and steps");
     CheckpointUse checkpoint;
-    if (tail) {
-        checkpoint.to = inc->new_checkpoint();
-        checkpoint.options = options;
-        checkpoint.from = inc->checkpoint();
-        checkpoint.checked = true;
-        checkpoint.counted_first = &tail->open_before();
-    } else if (inc) {
-        read.insert(read.end(), provisional.begin(), provisional.end());
-        checkpoint = checkpoint_use(*inc, run, read, in_memory, options, opt, res);
-    }
-    checkpoint.provisional = std::move(provisional);
-    if (checkpoint.to) checkpoint.settled_made = [&inc] { inc->compress_settled_part(); };
-    if (checkpoint.from) inc->checkpoint_states();  // read while the tail's partials were
+    if (inc) checkpoint = checkpoint_for(*inc, run, tail, state_read, in_memory, options, opt, res);
     if (inc)
         run.report_keys_made = [&run, &inc] {
             inc->begin_likely(picks_kept(run) ? run.report_keys : std::vector<std::uint64_t>());
         };
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
-    if (inc) {
-        res.left_allocated.push_back(inc->take_checkpoint());  // the last run's: the new one is made from here on
-        Checkpoint& made = *inc->new_checkpoint();
-        made.partitions = run.partitions_written;
-        if (picks_kept(run)) {
-            made.picks = std::move(run.picks);
-            made.pick_key.assign(run.pick_key.begin(), run.pick_key.end());
-            made.days = std::move(run.start_days);
-            made.report_keys = std::move(run.report_keys);
-            for (const auto& [name, seen] : run.recordings_looked_up)
-                made.looked_up.emplace_back(name, seen.first, seen.second);
-            std::sort(made.looked_up.begin(), made.looked_up.end());
-        }
-        if (run.recordings) {
-            const RecordingIndex& index = *run.recordings->index;
-            made.recordings_read = index.reads();
-            if (!index.reads().empty() && !run.recordings_known.empty())
-                res.info.push_back("TTY recordings: " + with_commas(index.read_now()) + " of " +
-                                   with_commas(index.reads().size()) +
-                                   " read, the others as the last run read them (not read again)");
-        }
-    }
+    if (inc) fill_new_checkpoint(*inc, run, res);
     if (inc && res.errors.empty()) {
         clock.restart();  // the writers timed their phases
         if (auto err =
