@@ -1299,6 +1299,82 @@ void fill_new_checkpoint(Incremental& inc, RunData& run, AnalyzeResult& res) {
     }
 }
 
+// Where a run over a state takes its sessions from (sessions_from_state()).
+enum class FromState { Failed, InMemory, OnDisk };
+
+// --state, in memory: the state's partials (only the tail's, for a tail run) join this run's, then
+// a tail run builds the tail's sessions (*tail); else every session is built as in a run without
+// state. A state too large for memory whose tail run cannot be made after all merges every
+// session on disk: OnDisk, with `key_runs` to merge. Failed: the error is in res.errors.
+FromState sessions_from_state(AnalyzeResult& res, Incremental& inc, StateRead& s, const AnalyzeOptions& opt,
+                              unsigned threads, SpillDir& dir, const SpillPlan& plan, PhaseClock& clock,
+                              RunSessions& sessions, TailSessions** tail, std::vector<std::string>& key_runs) {
+    RunData& run = res.run;
+    TailPlan& tail_plan = s.tail;
+    // a tail run reads from the state only the tail's partials (and the open sessions'); one of a
+    // state too large for memory keeps the held lines' events as a key run, in case it must merge
+    // every session on disk after all
+    std::vector<std::string> held_run;
+    std::string err = s.tail_only ? held_key_run(inc.held_events(), dir, held_run) : std::string();
+    if (err.empty())
+        err = state_into_memory(inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr}, dir, plan,
+                                res.memory_limit, &res.info);
+    if (!err.empty()) {
+        res.errors.push_back(err);
+        return FromState::Failed;
+    }
+    for (auto& [key, partial] : inc.held_events().shards.front())
+        merge_into_shards(run.ingest.shards, std::move(partial));
+    clock.lap("state");
+    if (const Checkpoint* cp = inc.checkpoint(); cp && cp->pick_key.size() == run.pick_key.size())
+        std::copy(cp->pick_key.begin(), cp->pick_key.end(), run.pick_key.begin());  // its picks' hashes
+    std::string why_not = tail_plan.why_not;
+    FromState from = FromState::InMemory;
+    if (tail_plan.ok) {
+        if (auto t = tail_run(inc, run, tail_plan, opt, threads, sessions.markers, &why_not)) {
+            *tail = t.get();
+            res.info.push_back(tail_outcome(run, t->tail().size()));
+            sessions.source = std::move(t);
+            clock.lap("sessions (from the tail's first day)");
+        } else if (s.tail_only) {  // every session after all, merged on disk
+            from = FromState::OnDisk;
+            for (SessionMap& shard : run.ingest.shards) SessionMap().swap(shard);
+            // in the order a spilled run takes them: this run's, the state's, the held lines'
+            if (has_key_run(inc.new_segment())) key_runs.push_back(inc.new_segment());
+            key_runs.insert(key_runs.end(), inc.state_sessions().begin(), inc.state_sessions().end());
+            key_runs.insert(key_runs.end(), held_run.begin(), held_run.end());
+        } else if (inc.adds_segment()) {  // the partials of the sessions before the tail, after all
+            if (auto e = load_state_partials(inc, run, threads, {&tail_plan.load, true}); !e.empty()) {
+                res.errors.push_back(e);
+                return FromState::Failed;
+            }
+        }
+    }
+    if (!*tail && !why_not.empty()) res.info.push_back("sessions: every session built (" + why_not + ")");
+    return from;
+}
+
+// A spilled run's key runs to merge (spill.hpp): this run's partials and, with --state, the
+// state's sessions and the held lines' events. Errors go to res.errors.
+std::vector<std::string> spilled_key_runs(AnalyzeResult& res, PartialSpill& spill, Incremental* inc, StateRead& s,
+                                          SpillDir& dir, const SpillPlan& plan) {
+    RunData& run = res.run;
+    if (inc) spill.spill(run.ingest.shards);  // --state: this run's partials are then all in spill's files
+    ::malloc_trim(0);                         // the workers' freed partials go back to the system, not to a later peak
+    res.spill = spill.stats();
+    if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
+    std::vector<std::string> key_runs = spill.files();
+    if (inc && res.errors.empty()) {
+        std::string err;
+        if (inc->checkpoint() && !s.folded) err = key_run_hashes(key_runs, &s.read);  // this run's partials
+        if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes, &res.info);
+        if (err.empty() && !s.folded) s.provisional = fold_into_state(*inc, run);
+        if (err.empty()) err = held_key_run(inc->held_events(), dir, key_runs);
+        if (!err.empty()) res.errors.push_back(err);
+    }
+    return key_runs;
+}
+
 // Reads the inputs (or, with --state, what is new in them) into res.run.ingest.
 void read_inputs(AnalyzeResult& res, const AnalyzeOptions& opt, unsigned threads, PartialSpill& spill,
                  const Incremental* inc) {
@@ -1345,71 +1421,21 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     if (const Checkpoint* cp = inc ? inc->checkpoint() : nullptr; cp && cp->options == options)
         run.recordings_known = cp->recordings_read;  // the recordings as they were need not be read again
     TailSessions* tail = nullptr;
-    TailPlan& tail_plan = state_read.tail;
     if (inc && read_fits) in_memory = plan_state_tail(*inc, run, plan, threads, options, in_memory, state_read);
-    const bool tail_only = state_read.tail_only;
-    std::vector<std::string> key_runs;  // a spilled run's
-    std::vector<std::string> held_run;  // tail_only: the held lines' events as a key run
+    std::vector<std::string> key_runs;  // to merge on disk
     if (in_memory) {
         if (inc) {
-            // a tail run reads from the state only the tail's partials (and the open sessions');
-            // one of a state too large for memory keeps the held lines' events as a key run, in
-            // case it must merge every session on disk after all
-            std::string err = tail_only ? held_key_run(inc->held_events(), dir, held_run) : std::string();
-            if (err.empty())
-                err = state_into_memory(*inc, run, threads, {tail_plan.ok ? &tail_plan.load : nullptr}, dir, plan,
-                                        res.memory_limit, &res.info);
-            if (!err.empty()) {
-                res.errors.push_back(err);
-                return res;
-            }
-            for (auto& [key, partial] : inc->held_events().shards.front())
-                merge_into_shards(run.ingest.shards, std::move(partial));
-            clock.lap("state");
-            if (const Checkpoint* cp = inc->checkpoint(); cp && cp->pick_key.size() == run.pick_key.size())
-                std::copy(cp->pick_key.begin(), cp->pick_key.end(), run.pick_key.begin());  // its picks' hashes
-            std::string why_not = tail_plan.why_not;
-            if (tail_plan.ok) {
-                if (auto t = tail_run(*inc, run, tail_plan, opt, threads, sessions.markers, &why_not)) {
-                    tail = t.get();
-                    res.info.push_back(tail_outcome(run, t->tail().size()));
-                    sessions.source = std::move(t);
-                    clock.lap("sessions (from the tail's first day)");
-                } else if (tail_only) {  // every session after all, merged on disk
-                    in_memory = false;
-                    for (SessionMap& shard : run.ingest.shards) SessionMap().swap(shard);
-                    // in the order a spilled run takes them: this run's, the state's, the held lines'
-                    if (has_key_run(inc->new_segment())) key_runs.push_back(inc->new_segment());
-                    key_runs.insert(key_runs.end(), inc->state_sessions().begin(), inc->state_sessions().end());
-                    key_runs.insert(key_runs.end(), held_run.begin(), held_run.end());
-                } else if (inc->adds_segment()) {  // the partials of the sessions before the tail, after all
-                    if (auto e = load_state_partials(*inc, run, threads, {&tail_plan.load, true}); !e.empty()) {
-                        res.errors.push_back(e);
-                        return res;
-                    }
-                }
-            }
-            if (!tail && !why_not.empty()) res.info.push_back("sessions: every session built (" + why_not + ")");
+            const FromState from =
+                sessions_from_state(res, *inc, state_read, opt, threads, dir, plan, clock, sessions, &tail, key_runs);
+            if (from == FromState::Failed) return res;
+            in_memory = from == FromState::InMemory;
         }
         if (!tail && in_memory) {
             sessions = sessions_in_memory(run, opt, threads, clock);
             run.keep_picks = inc != nullptr;
         }
     } else {
-        if (inc) spill.spill(run.ingest.shards);  // --state: this run's partials are then all in spill's files
-        ::malloc_trim(0);  // the workers' freed partials go back to the system, not to a later peak
-        res.spill = spill.stats();
-        if (auto err = spill.error(); !err.empty()) res.errors.push_back(err);  // the last spill, for --state
-        key_runs = spill.files();
-        if (inc && res.errors.empty()) {
-            std::string err;
-            if (inc->checkpoint() && !state_read.folded)
-                err = key_run_hashes(key_runs, &state_read.read);  // this run's partials
-            if (err.empty()) err = state_key_runs(*inc, dir, key_runs, plan.batch_bytes, &res.info);
-            if (err.empty() && !state_read.folded) state_read.provisional = fold_into_state(*inc, run);
-            if (err.empty()) err = held_key_run(inc->held_events(), dir, key_runs);
-            if (!err.empty()) res.errors.push_back(err);
-        }
+        key_runs = spilled_key_runs(res, spill, inc.get(), state_read, dir, plan);
     }
     if (!in_memory) {
         if (!res.errors.empty() || !sessions_from_key_runs(res, key_runs, dir, opt, plan, threads, sessions))
