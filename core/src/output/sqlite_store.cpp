@@ -445,9 +445,9 @@ SqliteStore::SqliteStore(const std::string& path, std::uint64_t memory_budget, S
     // Index sorts stay in memory only when the budget is large (they take about the size of the
     // biggest index). A file updated in place keeps its dirty pages in a page cache of up to
     // 256 MiB or the budget: a page written before the commit costs a sync of the journal first.
-    // A new file or a copy has no journal, and its inserts append at the right edges of their
-    // B-trees: a small cache holds those, and the pages go to the file as they fill, on this
-    // thread, instead of all at the end. None of this changes the file.
+    // A new file or a copy has no journal: a small cache is enough (a new file's inserts append at
+    // the right edges of their B-trees), and the pages go to the file as they fill, on SQLite's
+    // thread, rather than all at the end. None of this changes the file.
     std::uint64_t cache_kib = std::min<std::uint64_t>(256 << 10, std::max<std::uint64_t>(memory_budget >> 10, 4096));
     if (!in_place_) cache_kib = std::min(cache_kib, kAppendCacheKib);
     const bool sort_in_memory = memory_budget >= (std::uint64_t{1} << 30);
