@@ -1420,7 +1420,7 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     const std::string options = inc ? checkpoint_options(opt) : std::string();  // reads the GeoIP files
     if (const Checkpoint* cp = inc ? inc->checkpoint() : nullptr; cp && cp->options == options)
         run.recordings_known = cp->recordings_read;  // the recordings as they were need not be read again
-    TailSessions* tail = nullptr;
+    TailSessions* tail = nullptr;                    // a tail run's sessions (sessions_from_state())
     if (inc && read_fits) in_memory = plan_state_tail(*inc, run, plan, threads, options, in_memory, state_read);
     std::vector<std::string> key_runs;  // to merge on disk
     if (in_memory) {
@@ -1446,11 +1446,12 @@ AnalyzeResult analyze(InputSet inputs, const AnalyzeOptions& opt, const WriteOut
     }
     clock.lap("markers and steps");
     CheckpointUse checkpoint;
-    if (inc) checkpoint = checkpoint_for(*inc, run, tail, state_read, in_memory, options, opt, res);
-    if (inc)
+    if (inc) {
+        checkpoint = checkpoint_for(*inc, run, tail, state_read, in_memory, options, opt, res);
         run.report_keys_made = [&run, &inc] {
             inc->begin_likely(picks_kept(run) ? run.report_keys : std::vector<std::uint64_t>());
         };
+    }
     write_run(res, opt, threads, sessions, write, std::move(checkpoint));
     if (inc) fill_new_checkpoint(*inc, run, res);
     if (inc && res.errors.empty()) {
